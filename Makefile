@@ -1,0 +1,133 @@
+# vmlab - one non-recursive Makefile.
+#
+#   make            build/vmlab and build/libvmlab.a (release)
+#   make SAN=1      address+undefined sanitizer build in build/san/
+#   make DEBUG=1    -O0 build in build/debug/
+#   make deps       install missing Debian packages (apt-get, as root)
+#   make check      fast tests (seconds)
+#   make test       deps, build, the whole suite          (SAN=1 works too)
+#   make bench      throughput benchmarks
+#   make demo       deps, build, run the main job on a bundled trace
+#   make install PREFIX=/usr/local
+#
+# Objects live under build/<variant>/ so variants sit side by side;
+# dependencies come from -MMD -MP.
+
+VARIANT := release
+ifeq ($(SAN),1)
+VARIANT := san
+else ifeq ($(DEBUG),1)
+VARIANT := debug
+endif
+
+OBJDIR := build/$(VARIANT)
+ifeq ($(VARIANT),release)
+OUT := build
+else
+OUT := build/$(VARIANT)
+endif
+
+CC ?= cc
+PREFIX ?= /usr/local
+WERROR ?= 1
+
+CPPFLAGS += -I. -Iinclude -D_GNU_SOURCE
+CFLAGS_BASE := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation -g
+ifeq ($(WERROR),1)
+CFLAGS_BASE += -Werror
+endif
+ifeq ($(VARIANT),release)
+CFLAGS_OPT := -O2
+else ifeq ($(VARIANT),san)
+CFLAGS_OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+CFLAGS_OPT := -O0
+endif
+CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
+LDLIBS += -linih -lz -lm
+
+LIB_SRC := $(wildcard sim/*.c traces/*.c analysis/*.c policies/*.c policies/*/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+PRESETS := $(wildcard configs/os/*.ini configs/machines/*.ini)
+GEN_PRESETS := $(OBJDIR)/gen/presets.c
+
+LIB_OBJ := $(LIB_SRC:%.c=$(OBJDIR)/%.o) $(OBJDIR)/gen/presets.o
+CLI_OBJ := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
+LIB := $(OUT)/libvmlab.a
+BIN := $(OUT)/vmlab
+
+# Tests: each tests/<kind>/test_*.c is one cmocka program.
+TEST_SRC := $(wildcard tests/*/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(OBJDIR)/tests/%)
+TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
+
+.PHONY: all deps check test bench demo install clean
+all: $(BIN) $(LIB)
+
+$(OBJDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(GEN_PRESETS): $(PRESETS) mk/embed-presets.sh
+	@mkdir -p $(dir $@)
+	sh mk/embed-presets.sh $@ $(PRESETS)
+
+$(OBJDIR)/gen/presets.o: $(GEN_PRESETS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -rdynamic $(CLI_OBJ) $(LIB) $(LDLIBS) -ldl -o $@
+
+$(OBJDIR)/tests/%: tests/%.c $(LIB) tests/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
+
+$(OBJDIR)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP $< $(LIB) $(LDLIBS) -o $@
+
+deps:
+	@sh mk/deps.sh
+
+# Fast tests: the unit tests only.
+check: $(BIN) $(filter $(OBJDIR)/tests/unit/%,$(TEST_BIN))
+	@sh tests/run.sh $(OUT) $(filter $(OBJDIR)/tests/unit/%,$(TEST_BIN))
+
+# The whole suite: every cmocka program and every end-to-end script.
+test: deps
+	@$(MAKE) --no-print-directory all-tests
+	@sh tests/run.sh $(OUT) $(TEST_BIN) $(wildcard tests/e2e/*.sh)
+
+.PHONY: all-tests
+all-tests: $(BIN) $(LIB) $(TEST_BIN)
+
+bench: $(BIN) $(BENCH_BIN)
+	@sh bench/run.sh $(OUT) $(OBJDIR)/bench
+
+DEMO_TRACE := traces/samples/gzip-lackey.trace.gz
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@echo "== vmlab run on $(DEMO_TRACE): LRU and OPT with 64 frames (textbook) =="
+	$(BIN) run --os textbook -s memory.frames=64 -s replacement.policy=lru $(DEMO_TRACE)
+	@echo
+	$(BIN) run --os textbook -s memory.frames=64 -s replacement.policy=opt $(DEMO_TRACE) | tail -n 3
+
+install: $(BIN) $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vmlab
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab.a
+	install -m 644 include/vmlab/*.h $(DESTDIR)$(PREFIX)/include/vmlab/
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,72 @@
+/* cli/common.c - configuration options shared by subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("vmlab: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_cfg_option(struct cli_cfg *cc, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'c':
+		if (cc->nfiles == (int)(sizeof(cc->files) / sizeof(cc->files[0]))) {
+			cli_error("too many -c files");
+			return -1;
+		}
+		cc->files[cc->nfiles++] = arg;
+		return 1;
+	case 's':
+		if (cc->nsets == (int)(sizeof(cc->sets) / sizeof(cc->sets[0]))) {
+			cli_error("too many -s settings");
+			return -1;
+		}
+		cc->sets[cc->nsets++] = arg;
+		return 1;
+	case 'O':
+		cc->os = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cli_cfg_build(const struct cli_cfg *cc, struct vl_config **out)
+{
+	struct vl_error err = { 0 };
+	struct vl_config *cfg;
+	if (vl_config_new(&cfg, &err) < 0) {
+		cli_error("%s", err.msg);
+		return EXIT_INPUT;
+	}
+	if (cc->os && vl_config_load_preset(cfg, "os", cc->os, &err) < 0) {
+		cli_error("--os: %s", err.msg);
+		vl_config_free(cfg);
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < cc->nfiles; i++) {
+		if (vl_config_load_file(cfg, cc->files[i], &err) < 0) {
+			cli_error("%s", err.msg);
+			vl_config_free(cfg);
+			return EXIT_INPUT;
+		}
+	}
+	for (int i = 0; i < cc->nsets; i++) {
+		if (vl_config_set_arg(cfg, cc->sets[i], &err) < 0) {
+			cli_error("%s", err.msg);
+			vl_config_free(cfg);
+			return EXIT_USAGE;
+		}
+	}
+	*out = cfg;
+	return 0;
+}

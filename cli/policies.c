@@ -1,0 +1,128 @@
+/* cli/policies.c - `vmlab policies [-v]` and `vmlab formats`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int cmd_policies(int argc, char **argv)
+{
+	bool verbose = false;
+	static const struct option opts[] = {
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'v': verbose = true; break;
+		case 'h':
+			printf("usage: vmlab policies [-v]\nList replacement policies; -v adds their "
+			       "parameters (replacement.NAME.KEY) and flags.\n");
+			return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_error("policies: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	printf("replacement policies (replacement.policy = NAME):\n");
+	for (size_t i = 0; vl_repl_at(i); i++) {
+		const struct vl_repl_ops *o = vl_repl_at(i);
+		printf("  %-12s %s\n", o->name, o->help ? o->help : "");
+		if (!verbose)
+			continue;
+		if (o->flags & VL_REPL_WANTS_ACCESS)
+			printf("  %-12s   hears every access\n", "");
+		if (o->flags & VL_REPL_NEEDS_FUTURE)
+			printf("  %-12s   needs the future: reads the trace twice (not from a pipe)\n", "");
+		for (size_t j = 0; j < o->nparams; j++)
+			printf("  %-12s   replacement.%s.%s = %s  (%s)\n", "", o->name, o->params[j].key,
+			       o->params[j].def, o->params[j].help);
+	}
+	return 0;
+}
+
+int cmd_formats(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		cli_error("formats: takes no arguments");
+		return EXIT_USAGE;
+	}
+	const char *names[32], *help[32];
+	size_t n = vl_trace_formats(names, help, 32);
+	printf("trace formats (--format NAME; default auto detects by content):\n");
+	for (size_t i = 0; i < n && i < 32; i++)
+		printf("  %-10s %s\n", names[i], help[i]);
+	return 0;
+}
+
+int cmd_config(int argc, char **argv)
+{
+	struct cli_cfg cc = { 0 };
+	bool verbose = false;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "os", required_argument, NULL, 'O' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:s:vh", opts, NULL)) != -1) {
+		int r = cli_cfg_option(&cc, c, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
+		if (c == 'v') {
+			verbose = true;
+			continue;
+		}
+		if (c == 'h') {
+			printf("usage: vmlab config [--os NAME] [-c FILE]... [-s KEY=VALUE]... [-v]\n"
+			       "Print the resolved configuration as INI; -v lists every key with "
+			       "its type, default and help instead.\n");
+			return 0;
+		}
+		return EXIT_USAGE;
+	}
+	if (optind < argc) {
+		cli_error("config: unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	struct vl_config *cfg;
+	int rc = cli_cfg_build(&cc, &cfg);
+	if (rc)
+		return rc;
+	if (verbose) {
+		static const char *const tname[] = { "integer", "size", "bool", "choice", "text",
+						     "number", "policy" };
+		const struct vl_key_def *d;
+		for (size_t i = 0; (d = vl_config_key(cfg, i)); i++) {
+			printf("%-28s %-8s default %-10s %s", d->key, tname[d->type],
+			       d->def[0] ? d->def : "(unset)", d->help);
+			if (d->choices)
+				printf(" [%s]", d->choices);
+			printf("\n");
+		}
+	} else {
+		char *text = vl_config_text(cfg);
+		if (!text) {
+			cli_error("out of memory");
+			vl_config_free(cfg);
+			return EXIT_INPUT;
+		}
+		fputs(text, stdout);
+		free(text);
+	}
+	vl_config_free(cfg);
+	return 0;
+}

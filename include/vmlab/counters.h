@@ -1,0 +1,46 @@
+/* vmlab/counters.h - the named counters every run reports.
+ *
+ * One X-macro list defines the struct fields, the names printed in --json
+ * and stored in results, and their help text; adding a counter is one line.
+ * Counts of pages are in 4 KiB base pages.
+ */
+#ifndef VMLAB_COUNTERS_H
+#define VMLAB_COUNTERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VL_COUNTERS(X)                                                                 \
+	X(accesses, "memory accesses replayed (one per page touched)")                 \
+	X(reads, "data loads")                                                         \
+	X(writes, "data stores, including read-modify-write accesses")                 \
+	X(ifetches, "instruction fetches")                                             \
+	X(modifies, "read-modify-write accesses (lackey M), also counted in writes")   \
+	X(faults, "page faults of every kind")                                         \
+	X(faults_demand_zero, "first touch of a page: a zero-filled frame was mapped") \
+	X(faults_soft, "page found in memory (standby/modified/shared): no I/O")       \
+	X(faults_hard, "page read back from the page file or a mapped file")           \
+	X(access_violations, "accesses the model refused (non-canonical, protection)") \
+	X(evictions, "resident pages removed to free a frame")                         \
+	X(writebacks, "dirty pages written back when evicted")                         \
+	X(pagefile_reads, "pages read from the page file")                             \
+	X(pagefile_writes, "pages written to the page file")                           \
+	X(processes, "distinct processes seen in the trace")                           \
+	X(events, "non-access trace events processed")                                 \
+	X(resident_peak, "largest number of resident pages at any time")               \
+	X(pt_nodes, "page-table nodes allocated (4 KiB each, all levels)")
+
+struct vl_counters {
+#define VL_X_FIELD(name, help) uint64_t name;
+	VL_COUNTERS(VL_X_FIELD)
+#undef VL_X_FIELD
+};
+
+/* Number of fixed counters, their names and help, in declaration order. */
+size_t vl_counter_count(void);
+const char *vl_counter_name(size_t i);
+const char *vl_counter_help(size_t i);
+/* Value of the i-th fixed counter. */
+uint64_t vl_counter_get(const struct vl_counters *c, size_t i);
+
+#endif

@@ -1,0 +1,80 @@
+/* vmlab/engine.h - the simulation engine and the run driver.
+ *
+ * An engine holds one simulated machine: physical frames, per-process
+ * address spaces, the replacement policy and the counters.  It consumes
+ * batches of records (vl_engine_feed); vl_run drives a whole trace through
+ * it, including the pre-pass that policies needing the future ask for.
+ */
+#ifndef VMLAB_ENGINE_H
+#define VMLAB_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmlab/config.h"
+#include "vmlab/counters.h"
+#include "vmlab/error.h"
+#include "vmlab/trace.h"
+
+struct vl_engine;
+
+/* Build an engine from a configuration (copied; the caller may free cfg).
+ * Returns 0, or VL_EINVAL naming the offending key, VL_ENOENT for an
+ * unknown policy, VL_ENOMEM. */
+int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl_error *err);
+void vl_engine_free(struct vl_engine *e);
+
+/* Whether the configured policy needs vl_engine_set_future before feeding. */
+bool vl_engine_needs_future(const struct vl_engine *e);
+
+/* Give the engine next_use[i] for access i (VL_NEVER when not used again),
+ * n accesses in all; the array must outlive the run.  Feeding more than n
+ * accesses afterwards is an error. */
+void vl_engine_set_future(struct vl_engine *e, const uint64_t *next_use, uint64_t n);
+
+/* Replay a batch.  Returns 0 or a negative code (VL_ENOMEM; VL_EINVAL when
+ * the trace runs past the future array; VL_ESTATE from the invariant
+ * checker when enabled). */
+int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err);
+
+/* Check the model's invariants (every resident frame is mapped by exactly
+ * the PTE it names, list lengths add up, policy occupancy).  Returns 0 or
+ * VL_ESTATE describing the first broken invariant. */
+int vl_engine_check(struct vl_engine *e, struct vl_error *err);
+
+/* Counters so far (a snapshot, valid until the next feed). */
+const struct vl_counters *vl_engine_counters(struct vl_engine *e);
+
+/* The engine's resolved configuration. */
+const struct vl_config *vl_engine_config(const struct vl_engine *e);
+
+/* Compute next-use times for a trace: reads it to the end, then rewinds it.
+ * On success *out (malloc'd, caller frees) holds one entry per access and
+ * *n the number of accesses.  Returns 0 or a negative code. */
+int vl_future_compute(struct vl_trace *t, uint64_t **out, uint64_t *n, struct vl_error *err);
+
+/* ---- whole runs ---- */
+
+struct vl_run_stats {
+	uint64_t records;          /* records read (accesses + events) */
+	double decode_seconds;     /* time in the reader */
+	double sim_seconds;        /* time in the engine */
+	double prepass_seconds;    /* future pre-pass, if any */
+	double wall_seconds;
+};
+
+/* Optional progress callback, called about every few million records with
+ * the records done so far; return non-zero to stop the run (VL_EINVAL). */
+typedef int (*vl_progress_fn)(void *ctx, uint64_t records_done);
+
+/* Replay trace t through engine e to the end.  Runs the future pre-pass
+ * first when the policy needs it.  Returns 0 or a negative code with err
+ * set; the counters are then incomplete and must not be reported. */
+int vl_run(struct vl_engine *e, struct vl_trace *t, vl_progress_fn progress, void *pctx,
+	   struct vl_run_stats *st, struct vl_error *err);
+
+/* Library version string ("0.1.0"). */
+const char *vl_version(void);
+
+#endif

@@ -1,0 +1,249 @@
+/* vmlab/policy.h - the policy plug-in interface.  A policy author needs
+ * nothing else.
+ *
+ * A replacement policy is a const ops table.  The engine owns frames, page
+ * tables and counters; the policy only orders resident frames and picks
+ * victims.  Frames are uint32_t indices in [0, nframes).
+ *
+ * Life of a frame as a policy sees it:
+ *
+ *   on_map(f, a)      page became resident in frame f because of access a
+ *                     (the access counts as a use of the page)
+ *   on_access(f, a)   a later access hit the resident page (only for
+ *                     policies that set VL_REPL_WANTS_ACCESS; others learn
+ *                     about use through the accessed bit, as an OS does)
+ *   select_victims()  the engine needs frames: return resident frames
+ *   on_unmap(f)       frame f left memory (chosen victim or not): forget it
+ *
+ * The engine calls on_unmap for every frame it evicts, including those the
+ * policy itself returned from select_victims.  Between on_map and on_unmap a
+ * frame is "resident"; select_victims must return only resident frames,
+ * each at most once per call.
+ */
+#ifndef VMLAB_POLICY_H
+#define VMLAB_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "vmlab/config.h"
+#include "vmlab/error.h"
+
+/* Bumped whenever a struct below changes shape; plug-ins built against
+ * another version are refused. */
+#define VL_POLICY_API_VERSION 1
+
+#define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
+
+/* The access being replayed. */
+struct vl_access {
+	uint64_t vpn;      /* virtual page number (addr >> 12) */
+	uint64_t time;     /* index of this access among all accesses, from 0 */
+	uint64_t next_use; /* VL_REPL_NEEDS_FUTURE only: time of the next access
+			    * to the same page of the same process, or VL_NEVER */
+	uint32_t pid;
+	uint8_t op;        /* enum vl_op */
+};
+
+/* Why frames are wanted. */
+struct vl_evict_ctx {
+	const struct vl_access *cause; /* the faulting access; NULL for background trims */
+	uint32_t pid;                  /* restrict to this process's frames; 0 = any */
+};
+
+/* Engine services a policy may call (never needed on the hit path). */
+struct vl_mm_services {
+	/* Was the page in frame f referenced (accessed bit set) since the last
+	 * clear?  With clear, also clear the bit (and drop the translation from
+	 * the TLBs, as an OS must).  f must be resident. */
+	bool (*referenced)(void *ctx, uint32_t f, bool clear);
+	/* Is the page in frame f dirty? */
+	bool (*dirty)(void *ctx, uint32_t f);
+	/* Owning process id and virtual page of resident frame f. */
+	uint32_t (*owner)(void *ctx, uint32_t f, uint64_t *vpn);
+};
+
+struct vl_repl_ops;
+
+/* A policy instance. */
+struct vl_repl {
+	const struct vl_repl_ops *ops;
+	void *priv;                        /* policy state, owned by the policy */
+	uint32_t nframes;                  /* frame ids are < nframes */
+	uint64_t seed;                     /* run seed, for randomized policies */
+	const struct vl_config *cfg;       /* parameters: replacement.<name>.* */
+	const struct vl_mm_services *mm;
+	void *mm_ctx;
+};
+
+enum vl_repl_flags {
+	VL_REPL_WANTS_ACCESS = 1u << 0, /* call on_access on every hit */
+	VL_REPL_NEEDS_FUTURE = 1u << 1, /* fill vl_access.next_use (pre-pass over the trace) */
+};
+
+struct vl_repl_ops {
+	unsigned api_version;  /* VL_POLICY_API_VERSION */
+	const char *name;      /* config name: replacement.policy = name */
+	const char *help;      /* one line for `vmlab policies` */
+	unsigned flags;        /* enum vl_repl_flags */
+	/* Parameters, declared as keys relative to replacement.<name>. */
+	const struct vl_key_def *params;
+	size_t nparams;
+
+	/* Allocate state for r->nframes frames into r->priv.  Return 0, or a
+	 * negative VL_E* code with err filled (nothing to free then). */
+	int (*init)(struct vl_repl *r, struct vl_error *err);
+	/* Free r->priv.  May be NULL. */
+	void (*fini)(struct vl_repl *r);
+	void (*on_map)(struct vl_repl *r, uint32_t f, const struct vl_access *a);
+	void (*on_unmap)(struct vl_repl *r, uint32_t f);
+	/* Only with VL_REPL_WANTS_ACCESS; may be NULL otherwise. */
+	void (*on_access)(struct vl_repl *r, uint32_t f, const struct vl_access *a);
+	/* Write up to want (>= 1) resident frames to out, best victim first.
+	 * Return how many were written; 0 only when nothing is resident. */
+	size_t (*select_victims)(struct vl_repl *r, const struct vl_evict_ctx *ctx,
+				 uint32_t *out, size_t want);
+};
+
+static inline bool vl_repl_referenced(struct vl_repl *r, uint32_t f, bool clear)
+{
+	return r->mm->referenced(r->mm_ctx, f, clear);
+}
+
+static inline bool vl_repl_dirty(struct vl_repl *r, uint32_t f)
+{
+	return r->mm->dirty(r->mm_ctx, f);
+}
+
+/* Deterministic 64-bit PRNG (splitmix64 step) for randomized policies. */
+static inline uint64_t vl_rand_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Uniform value in [0, n), n > 0 (Lemire's multiply-shift; bias < 2^-32). */
+static inline uint64_t vl_rand_below(uint64_t *state, uint64_t n)
+{
+	return (uint64_t)(((unsigned __int128)vl_rand_next(state) * n) >> 64);
+}
+
+/* ---- frame lists: the building block of most policies ----
+ *
+ * A doubly linked list of frames threaded through two arrays indexed by
+ * frame (no pointers, no allocation after init).  A frame is on at most one
+ * list of a given vl_flist; membership is O(1) (vl_flist_has).  head is the
+ * most recently pushed end by convention of the push_head users. */
+#define VL_FLIST_OUT UINT32_MAX
+
+struct vl_flist {
+	uint32_t *next, *prev;
+	uint32_t head, tail; /* VL_FLIST_OUT when empty */
+	uint32_t len;
+};
+
+/* Allocate for frames [0, nframes); all frames start off the list.
+ * Returns 0 or VL_ENOMEM (list left empty, nothing to free). */
+static inline int vl_flist_init(struct vl_flist *l, uint32_t nframes)
+{
+	l->next = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
+	l->prev = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
+	if (!l->next || !l->prev) {
+		free(l->next);
+		free(l->prev);
+		l->next = l->prev = NULL;
+		return VL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < nframes; i++)
+		l->next[i] = l->prev[i] = VL_FLIST_OUT - 1; /* "not on the list" */
+	l->head = l->tail = VL_FLIST_OUT;
+	l->len = 0;
+	return 0;
+}
+
+static inline void vl_flist_free(struct vl_flist *l)
+{
+	free(l->next);
+	free(l->prev);
+	l->next = l->prev = NULL;
+}
+
+static inline bool vl_flist_has(const struct vl_flist *l, uint32_t f)
+{
+	return l->prev[f] != VL_FLIST_OUT - 1;
+}
+
+static inline void vl_flist_push_head(struct vl_flist *l, uint32_t f)
+{
+	l->prev[f] = VL_FLIST_OUT;
+	l->next[f] = l->head;
+	if (l->head != VL_FLIST_OUT)
+		l->prev[l->head] = f;
+	else
+		l->tail = f;
+	l->head = f;
+	l->len++;
+}
+
+static inline void vl_flist_push_tail(struct vl_flist *l, uint32_t f)
+{
+	l->next[f] = VL_FLIST_OUT;
+	l->prev[f] = l->tail;
+	if (l->tail != VL_FLIST_OUT)
+		l->next[l->tail] = f;
+	else
+		l->head = f;
+	l->tail = f;
+	l->len++;
+}
+
+/* Remove f, which must be on the list. */
+static inline void vl_flist_del(struct vl_flist *l, uint32_t f)
+{
+	uint32_t n = l->next[f], p = l->prev[f];
+	if (p != VL_FLIST_OUT)
+		l->next[p] = n;
+	else
+		l->head = n;
+	if (n != VL_FLIST_OUT)
+		l->prev[n] = p;
+	else
+		l->tail = p;
+	l->next[f] = l->prev[f] = VL_FLIST_OUT - 1;
+	l->len--;
+}
+
+static inline void vl_flist_move_head(struct vl_flist *l, uint32_t f)
+{
+	if (l->head != f) {
+		vl_flist_del(l, f);
+		vl_flist_push_head(l, f);
+	}
+}
+
+/* ---- registry ---- */
+
+/* Register a replacement policy (built-ins are registered at start-up).
+ * Returns 0, VL_EVERSION (api_version mismatch) or VL_EINVAL (name taken). */
+int vl_repl_register(const struct vl_repl_ops *ops, struct vl_error *err);
+
+/* Find a policy by name; NULL when unknown. */
+const struct vl_repl_ops *vl_repl_find(const char *name);
+
+/* The i-th registered policy (registration order), NULL past the end. */
+const struct vl_repl_ops *vl_repl_at(size_t i);
+
+/* A plug-in shared object exports one symbol, VL_PLUGIN_SYMBOL, of this
+ * type: the host checks api_version and registers the listed policies. */
+struct vl_plugin {
+	unsigned api_version;                   /* VL_POLICY_API_VERSION */
+	const char *name;                       /* for messages */
+	const struct vl_repl_ops *const *repl;  /* NULL-terminated list */
+};
+#define VL_PLUGIN_SYMBOL "vl_plugin"
+
+#endif

@@ -1,0 +1,112 @@
+/* vmlab/trace.h - trace records, batches and the reader API.
+ *
+ * Readers turn outside bytes into validated records; the engine never parses.
+ * Records travel in batches: a caller-owned array that a reader refills,
+ * thousands at a time, with no allocation per record.
+ *
+ * One access record touches exactly one 4 KiB base page: readers split an
+ * access that straddles a page boundary into one record per page touched,
+ * so every downstream consumer (engine, MRC, info) sees the same page
+ * reference string.
+ */
+#ifndef VMLAB_TRACE_H
+#define VMLAB_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vmlab/error.h"
+
+#define VL_PAGE_SHIFT 12
+#define VL_PAGE_SIZE (1u << VL_PAGE_SHIFT)
+
+/* Record kinds.  Values below VL_OP_EVENT are memory accesses. */
+enum vl_op {
+	VL_OP_READ = 0,   /* data load */
+	VL_OP_WRITE = 1,  /* data store */
+	VL_OP_IFETCH = 2, /* instruction fetch */
+	VL_OP_MODIFY = 3, /* read-modify-write (lackey M): one access that dirties */
+	VL_OP_NACCESS = 4,
+	VL_OP_EVENT = 8,  /* non-access event; rec.addr indexes batch->events */
+};
+
+/* One access (16 bytes). pid 0 is reserved; traces without pids use 1. */
+struct vl_rec {
+	uint64_t addr;   /* virtual address (access), or event index (VL_OP_EVENT) */
+	uint32_t pid;    /* process id from the trace */
+	uint8_t op;      /* enum vl_op */
+	uint8_t size;    /* access size in bytes, 0 when unknown */
+	uint16_t pad;
+};
+
+/* Event kinds carried by VL_OP_EVENT records (address-space operations and
+ * markers).  The foundation engine ignores them; later model parts act on
+ * them.  Arguments are in struct vl_event. */
+enum vl_event_kind {
+	VL_EV_NONE = 0,
+	VL_EV_RESERVE,
+	VL_EV_COMMIT,
+	VL_EV_DECOMMIT,
+	VL_EV_RELEASE,
+	VL_EV_PROTECT,
+	VL_EV_MAP,
+	VL_EV_UNMAP,
+	VL_EV_EXIT,
+	VL_EV_ROI_BEGIN,
+	VL_EV_ROI_END,
+};
+
+struct vl_event {
+	uint32_t kind;   /* enum vl_event_kind */
+	uint32_t prot;   /* protection bits (VAD events) */
+	uint64_t addr, len;
+	uint64_t file_id, offset;
+};
+
+/* A reusable batch.  Readers append to recs/events up to cap/ev_cap; the
+ * caller owns the arrays (vl_batch_init allocates them once). */
+struct vl_batch {
+	struct vl_rec *recs;
+	size_t n, cap;
+	struct vl_event *events;
+	size_t n_events, ev_cap;
+};
+
+/* Allocate a batch with room for cap records and cap/16+16 events.
+ * Returns 0 or VL_ENOMEM (batch left empty). */
+int vl_batch_init(struct vl_batch *b, size_t cap, struct vl_error *err);
+void vl_batch_free(struct vl_batch *b);
+static inline void vl_batch_reset(struct vl_batch *b) { b->n = 0; b->n_events = 0; }
+
+struct vl_trace;
+
+/* Open a trace.  format is a registered name ("addr", "lackey", ...) or
+ * "auto"/NULL to detect by content.  Compressed files (gzip) are read
+ * transparently.  Returns 0, or VL_ENOENT (missing file, unknown format) /
+ * VL_EFORMAT (undetectable content) with err naming the file. */
+int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
+		  struct vl_error *err);
+
+/* Refill b (reset first) with the next records.  Returns the number of
+ * records (> 0), 0 at a clean end of trace, or a negative code with err
+ * naming the file and line or byte offset.  After an error the trace must
+ * only be closed. */
+ssize_t vl_trace_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err);
+
+/* Rewind to the first record (for multi-pass consumers such as OPT).
+ * Returns 0 or VL_EIO when the input cannot be re-read (a pipe). */
+int vl_trace_rewind(struct vl_trace *t, struct vl_error *err);
+
+/* Name of the format actually used (after auto-detection). */
+const char *vl_trace_format(const struct vl_trace *t);
+const char *vl_trace_path(const struct vl_trace *t);
+
+/* Close and free (NULL is a no-op). */
+void vl_trace_close(struct vl_trace *t);
+
+/* Registered trace formats, for listings: returns the count and fills
+ * names/help up to max entries. */
+size_t vl_trace_formats(const char **names, const char **help, size_t max);
+
+#endif

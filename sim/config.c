@@ -1,0 +1,672 @@
+/* sim/config.c - the configuration schema, layering and INI loading.
+ *
+ * Declared keys live in one array of definitions (the built-in schema
+ * below, then policy parameters declared at creation).  Values set by a
+ * layer are kept as text in a second array; a key never set reads as its
+ * default.  Values are validated when set, so the getters cannot fail.
+ * INI files are parsed by inih; its handler composes "section.name".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/internal.h"
+
+/* The built-in schema.  Every key a run reads is here, with its default;
+ * docs/config.md documents the same list (a test keeps them in step). */
+static const struct vl_key_def builtin_keys[] = {
+	{ "os.personality", VL_KT_ENUM, "textbook",
+	  "memory-manager personality the model follows", "textbook", 0, 0, NULL },
+	{ "memory.frames", VL_KT_U64, "16384",
+	  "physical memory in 4 KiB frames", NULL, 1, 2147483647.0, "memory.size" },
+	{ "memory.size", VL_KT_SIZE, "",
+	  "physical memory in bytes (64M, 2G); overrides memory.frames", NULL, 4096,
+	  8796093022208.0, "memory.frames" },
+	{ "replacement.policy", VL_KT_POLICY, "lru",
+	  "page-replacement policy (see `vmlab policies`)", NULL, 0, 0, NULL },
+	{ "pagefile.size", VL_KT_SIZE, "0",
+	  "page-file size in bytes; 0 = unlimited", NULL, 0, 0, NULL },
+	{ "run.seed", VL_KT_U64, "1",
+	  "seed for every randomized choice; same seed, same result", NULL, 0, 0, NULL },
+	{ "run.check", VL_KT_BOOL, "off",
+	  "check the model's invariants after every batch (slow; for tests)", NULL, 0, 0, NULL },
+};
+
+struct val {
+	char *key, *value, *origin;
+};
+
+struct vl_config {
+	struct vl_key_def *defs;
+	char **owned;          /* per def: malloc'd key string for declared keys, or NULL */
+	size_t ndefs, defs_cap;
+	struct val *vals;
+	size_t nvals, vals_cap;
+};
+
+/* ---- parsing helpers ---- */
+
+int vl_parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return VL_EINVAL;
+	int base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		if (!isxdigit((unsigned char)*s))
+			return VL_EINVAL;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+	if (errno || *end)
+		return VL_EINVAL;
+	*out = v;
+	return 0;
+}
+
+int vl_parse_size(const char *s, uint64_t *out_bytes)
+{
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return VL_EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return VL_EINVAL;
+	unsigned shift = 0;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return VL_EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return VL_EINVAL;
+	*out_bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+int vl_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "on", "true", "yes", "1" };
+	static const char *const no[] = { "off", "false", "no", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return VL_EINVAL;
+}
+
+/* ---- schema ---- */
+
+static bool key_matches(const char *pattern, const char *key)
+{
+	while (*pattern && *key) {
+		if (pattern[0] == '*' && (pattern[1] == '.' || pattern[1] == '\0')) {
+			const char *dot = strchr(key, '.');
+			if (!dot)
+				return pattern[1] == '\0';
+			if (dot == key)
+				return false;
+			key = dot;
+			pattern++;
+			continue;
+		}
+		if (*pattern != *key)
+			return false;
+		pattern++;
+		key++;
+	}
+	return *pattern == '\0' && *key == '\0';
+}
+
+static const struct vl_key_def *find_def(const struct vl_config *cfg, const char *key)
+{
+	for (size_t i = 0; i < cfg->ndefs; i++)
+		if (key_matches(cfg->defs[i].key, key))
+			return &cfg->defs[i];
+	return NULL;
+}
+
+static int add_def(struct vl_config *cfg, const struct vl_key_def *d, char *owned)
+{
+	if (cfg->ndefs == cfg->defs_cap) {
+		size_t ncap = cfg->defs_cap ? cfg->defs_cap * 2 : 32;
+		struct vl_key_def *nd = realloc(cfg->defs, ncap * sizeof(*nd));
+		if (!nd)
+			return VL_ENOMEM;
+		cfg->defs = nd;
+		char **no = realloc(cfg->owned, ncap * sizeof(*no));
+		if (!no)
+			return VL_ENOMEM;
+		cfg->owned = no;
+		cfg->defs_cap = ncap;
+	}
+	cfg->defs[cfg->ndefs] = *d;
+	cfg->owned[cfg->ndefs] = owned;
+	if (owned)
+		cfg->defs[cfg->ndefs].key = owned;
+	cfg->ndefs++;
+	return 0;
+}
+
+static int declare_one(struct vl_config *cfg, const struct vl_key_def *d, const char *prefix,
+		       struct vl_error *err)
+{
+	char *key = NULL;
+	if (prefix) {
+		size_t n = strlen(prefix) + strlen(d->key) + 2;
+		key = malloc(n);
+		if (!key)
+			return vl_err(err, VL_ENOMEM, "out of memory declaring keys");
+		snprintf(key, n, "%s.%s", prefix, d->key);
+	}
+	const char *k = key ? key : d->key;
+	for (size_t i = 0; i < cfg->ndefs; i++) {
+		if (!strcmp(cfg->defs[i].key, k)) {
+			bool same = cfg->defs[i].type == d->type && !strcmp(cfg->defs[i].def, d->def);
+			free(key);
+			return same ? 0 : vl_err(err, VL_EINVAL, "key %s declared twice, differently", k);
+		}
+	}
+	if (add_def(cfg, d, key) < 0) {
+		free(key);
+		return vl_err(err, VL_ENOMEM, "out of memory declaring keys");
+	}
+	return 0;
+}
+
+int vl_config_declare(struct vl_config *cfg, const struct vl_key_def *defs, size_t n,
+		      struct vl_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		VL_TRY(declare_one(cfg, &defs[i], NULL, err));
+	return 0;
+}
+
+int vl_config_new(struct vl_config **out, struct vl_error *err)
+{
+	struct vl_config *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return vl_err(err, VL_ENOMEM, "out of memory for configuration");
+	int rc = vl_config_declare(cfg, builtin_keys, sizeof(builtin_keys) / sizeof(builtin_keys[0]),
+				   err);
+	/* Parameters of every registered replacement policy. */
+	for (size_t i = 0; rc == 0 && vl_repl_at(i); i++) {
+		const struct vl_repl_ops *ops = vl_repl_at(i);
+		char prefix[128];
+		snprintf(prefix, sizeof(prefix), "replacement.%s", ops->name);
+		for (size_t j = 0; rc == 0 && j < ops->nparams; j++)
+			rc = declare_one(cfg, &ops->params[j], prefix, err);
+	}
+	if (rc < 0) {
+		vl_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}
+
+void vl_config_free(struct vl_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->ndefs; i++)
+		free(cfg->owned[i]);
+	free(cfg->owned);
+	free(cfg->defs);
+	for (size_t i = 0; i < cfg->nvals; i++) {
+		free(cfg->vals[i].key);
+		free(cfg->vals[i].value);
+		free(cfg->vals[i].origin);
+	}
+	free(cfg->vals);
+	free(cfg);
+}
+
+struct vl_config *vl_config_dup(const struct vl_config *src)
+{
+	struct vl_config *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return NULL;
+	for (size_t i = 0; i < src->ndefs; i++) {
+		char *owned = src->owned[i] ? strdup(src->owned[i]) : NULL;
+		if ((src->owned[i] && !owned) || add_def(cfg, &src->defs[i], owned) < 0) {
+			free(owned);
+			goto fail;
+		}
+	}
+	cfg->vals = calloc(src->nvals ? src->nvals : 1, sizeof(*cfg->vals));
+	if (!cfg->vals)
+		goto fail;
+	cfg->vals_cap = src->nvals ? src->nvals : 1;
+	for (size_t i = 0; i < src->nvals; i++) {
+		struct val *v = &cfg->vals[cfg->nvals++];
+		v->key = strdup(src->vals[i].key);
+		v->value = strdup(src->vals[i].value);
+		v->origin = strdup(src->vals[i].origin);
+		if (!v->key || !v->value || !v->origin)
+			goto fail;
+	}
+	return cfg;
+fail:
+	vl_config_free(cfg);
+	return NULL;
+}
+
+/* ---- values ---- */
+
+static struct val *find_val(const struct vl_config *cfg, const char *key)
+{
+	for (size_t i = 0; i < cfg->nvals; i++)
+		if (!strcmp(cfg->vals[i].key, key))
+			return &cfg->vals[i];
+	return NULL;
+}
+
+/* The keys declared in key's section, comma-separated, for error messages. */
+static void section_keys(const struct vl_config *cfg, const char *key, char *buf, size_t len)
+{
+	const char *dot = strrchr(key, '.');
+	size_t slen = dot ? (size_t)(dot - key) : 0;
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < cfg->ndefs; i++) {
+		const char *k = cfg->defs[i].key;
+		const char *kd = strrchr(k, '.');
+		if (!kd || (size_t)(kd - k) != slen || strncmp(k, key, slen))
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", kd + 1);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	if (!used) { /* unknown section: list sections */
+		for (size_t i = 0; i < cfg->ndefs; i++) {
+			const char *k = cfg->defs[i].key;
+			const char *kd = strchr(k, '.');
+			size_t n = kd ? (size_t)(kd - k) : strlen(k);
+			bool seen = false;
+			for (size_t j = 0; j < i && !seen; j++)
+				seen = !strncmp(cfg->defs[j].key, k, n) && cfg->defs[j].key[n] == '.';
+			if (seen)
+				continue;
+			int w = snprintf(buf + used, len - used, "%s[%.*s]", used ? ", " : "sections ",
+					 (int)n, k);
+			if (w < 0 || (size_t)w >= len - used)
+				break;
+			used += (size_t)w;
+		}
+	}
+}
+
+static int check_value(const struct vl_key_def *d, const char *key, const char *value,
+		       const char *origin, struct vl_error *err)
+{
+	uint64_t u;
+	bool b;
+	if (!*value && d->def[0] == '\0')
+		return 0; /* "" = unset, allowed where the default is unset */
+	switch (d->type) {
+	case VL_KT_U64:
+		if (vl_parse_u64(value, &u) < 0)
+			return vl_err(err, VL_EINVAL, "%s: %s: '%s' is not an unsigned integer",
+				      origin, key, value);
+		if ((d->min || d->max) && ((double)u < d->min || (double)u > d->max))
+			return vl_err(err, VL_EINVAL, "%s: %s: %s is outside [%.0f, %.0f]", origin,
+				      key, value, d->min, d->max);
+		return 0;
+	case VL_KT_SIZE:
+		if (vl_parse_size(value, &u) < 0)
+			return vl_err(err, VL_EINVAL,
+				      "%s: %s: '%s' is not a size (bytes, or a number with K, M, G or T)",
+				      origin, key, value);
+		if ((d->min || d->max) && ((double)u < d->min || (double)u > d->max))
+			return vl_err(err, VL_EINVAL, "%s: %s: %s is outside [%.0f, %.0f] bytes", origin,
+				      key, value, d->min, d->max);
+		return 0;
+	case VL_KT_BOOL:
+		if (vl_parse_bool(value, &b) < 0)
+			return vl_err(err, VL_EINVAL, "%s: %s: '%s' is not one of on, off", origin, key,
+				      value);
+		return 0;
+	case VL_KT_DOUBLE: {
+		char *end;
+		errno = 0;
+		double x = strtod(value, &end);
+		if (errno || *end || end == value)
+			return vl_err(err, VL_EINVAL, "%s: %s: '%s' is not a number", origin, key, value);
+		if ((d->min || d->max) && (x < d->min || x > d->max))
+			return vl_err(err, VL_EINVAL, "%s: %s: %s is outside [%g, %g]", origin, key, value,
+				      d->min, d->max);
+		return 0;
+	}
+	case VL_KT_ENUM: {
+		const char *c = d->choices;
+		size_t n = strlen(value);
+		while (c && *c) {
+			const char *bar = strchr(c, '|');
+			size_t len = bar ? (size_t)(bar - c) : strlen(c);
+			if (len == n && !strncmp(c, value, n))
+				return 0;
+			c = bar ? bar + 1 : NULL;
+		}
+		char list[256];
+		snprintf(list, sizeof(list), "%s", d->choices ? d->choices : "");
+		for (char *p = list; *p; p++)
+			if (*p == '|')
+				*p = ',';
+		return vl_err(err, VL_EINVAL, "%s: %s: '%s' is not one of %s", origin, key, value,
+			      list);
+	}
+	case VL_KT_POLICY: {
+		if (vl_repl_find(value))
+			return 0;
+		char list[400];
+		size_t used = 0;
+		list[0] = '\0';
+		for (size_t i = 0; vl_repl_at(i); i++) {
+			int w = snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+					 vl_repl_at(i)->name);
+			if (w < 0 || (size_t)w >= sizeof(list) - used)
+				break;
+			used += (size_t)w;
+		}
+		return vl_err(err, VL_EINVAL, "%s: %s: unknown policy '%s' (known: %s)", origin, key,
+			      value, list);
+	}
+	case VL_KT_STR:
+		return 0;
+	}
+	return 0;
+}
+
+static int store(struct vl_config *cfg, const char *key, const char *value, const char *origin)
+{
+	struct val *v = find_val(cfg, key);
+	if (!v) {
+		if (cfg->nvals == cfg->vals_cap) {
+			size_t ncap = cfg->vals_cap ? cfg->vals_cap * 2 : 16;
+			struct val *nv = realloc(cfg->vals, ncap * sizeof(*nv));
+			if (!nv)
+				return VL_ENOMEM;
+			cfg->vals = nv;
+			cfg->vals_cap = ncap;
+		}
+		v = &cfg->vals[cfg->nvals];
+		v->key = strdup(key);
+		if (!v->key)
+			return VL_ENOMEM;
+		v->value = v->origin = NULL;
+		cfg->nvals++;
+	}
+	char *nvalue = strdup(value), *norigin = strdup(origin);
+	if (!nvalue || !norigin) {
+		free(nvalue);
+		free(norigin);
+		return VL_ENOMEM;
+	}
+	free(v->value);
+	free(v->origin);
+	v->value = nvalue;
+	v->origin = norigin;
+	return 0;
+}
+
+int vl_config_set(struct vl_config *cfg, const char *key, const char *value, const char *origin,
+		  struct vl_error *err)
+{
+	if (!origin)
+		origin = "-s";
+	const struct vl_key_def *d = find_def(cfg, key);
+	if (!d) {
+		char keys[400];
+		section_keys(cfg, key, keys, sizeof(keys));
+		return vl_err(err, VL_EINVAL, "%s: unknown key '%s' (%s%s)", origin, key,
+			      strchr(keys, '[') ? "" : "known keys in this section: ", keys);
+	}
+	VL_TRY(check_value(d, key, value, origin, err));
+	if (store(cfg, key, value, origin) < 0 ||
+	    (d->clears && store(cfg, d->clears, "", origin) < 0))
+		return vl_err(err, VL_ENOMEM, "out of memory setting %s", key);
+	return 0;
+}
+
+int vl_config_set_arg(struct vl_config *cfg, const char *arg, struct vl_error *err)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return vl_err(err, VL_EUSAGE, "-s %s: expected KEY=VALUE (for example memory.frames=1024)",
+			      arg);
+	char key[256];
+	size_t n = (size_t)(eq - arg);
+	if (n >= sizeof(key))
+		return vl_err(err, VL_EINVAL, "-s: key too long");
+	memcpy(key, arg, n);
+	key[n] = '\0';
+	return vl_config_set(cfg, key, eq + 1, "-s", err);
+}
+
+struct ini_ctx {
+	struct vl_config *cfg;
+	const char *origin;
+	struct vl_error *err;
+	int rc; /* first error */
+};
+
+static int on_ini_pair(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *c = user;
+	char key[256], origin[300];
+	if (c->rc)
+		return 1; /* keep the first error; inih reports the first bad line */
+	if (!section[0]) {
+		c->rc = vl_err(c->err, VL_EINVAL, "key '%s' outside any [section]", name);
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%s.%s", section, name);
+	snprintf(origin, sizeof(origin), "%s", c->origin);
+	int rc = vl_config_set(c->cfg, key, value, origin, c->err);
+	if (rc < 0) {
+		c->rc = rc;
+		return 0;
+	}
+	return 1;
+}
+
+/* inih reports the line of the first error; splice it into the message. */
+static int ini_finish(struct ini_ctx *c, int line, const char *origin)
+{
+	if (line == 0 && c->rc == 0)
+		return 0;
+	if (line < 0)
+		return vl_err(c->err, VL_ENOMEM, "%s: out of memory parsing", origin);
+	char msg[VL_ERRMSG_MAX];
+	if (c->rc) {
+		/* message starts with "ORIGIN: "; replace the origin by "ORIGIN line N" */
+		const char *rest = c->err->msg;
+		size_t olen = strlen(origin);
+		if (!strncmp(rest, origin, olen) && rest[olen] == ':')
+			rest += olen + 1;
+		else
+			rest = c->err->msg;
+		snprintf(msg, sizeof(msg), "%s line %d:%s%s", origin, line,
+			 rest[0] == ' ' ? "" : " ", rest);
+		return vl_err(c->err, c->rc, "%s", msg);
+	}
+	return vl_err(c->err, VL_EFORMAT, "%s line %d: expected [section] or key = value", origin,
+		      line);
+}
+
+int vl_config_load_string(struct vl_config *cfg, const char *text, const char *origin,
+			  struct vl_error *err)
+{
+	struct vl_error local;
+	struct ini_ctx c = { cfg, origin, err ? err : &local, 0 };
+	int line = ini_parse_string(text, on_ini_pair, &c);
+	return ini_finish(&c, line, origin);
+}
+
+int vl_config_load_file(struct vl_config *cfg, const char *path, struct vl_error *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return vl_err(err, VL_ENOENT, "%s: cannot open config file: %s", path, strerror(errno));
+	struct vl_error local;
+	struct ini_ctx c = { cfg, path, err ? err : &local, 0 };
+	int line = ini_parse_file(f, on_ini_pair, &c);
+	fclose(f);
+	return ini_finish(&c, line, path);
+}
+
+int vl_config_load_preset(struct vl_config *cfg, const char *kind, const char *name,
+			  struct vl_error *err)
+{
+	for (size_t i = 0; i < vl_npresets; i++) {
+		if (!strcmp(vl_presets[i].kind, kind) && !strcmp(vl_presets[i].name, name)) {
+			char origin[128];
+			snprintf(origin, sizeof(origin), "configs/%s/%s.ini", kind, name);
+			return vl_config_load_string(cfg, vl_presets[i].text, origin, err);
+		}
+	}
+	return vl_err(err, VL_ENOENT, "unknown %s preset '%s' (known: %s)", kind, name,
+		      vl_config_presets(kind));
+}
+
+const char *vl_config_presets(const char *kind)
+{
+	static char buf[512];
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < vl_npresets; i++) {
+		if (strcmp(vl_presets[i].kind, kind))
+			continue;
+		int w = snprintf(buf + used, sizeof(buf) - used, "%s%s", used ? ", " : "",
+				 vl_presets[i].name);
+		if (w < 0 || (size_t)w >= sizeof(buf) - used)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+/* ---- getters ---- */
+
+static const char *raw(const struct vl_config *cfg, const char *key)
+{
+	const struct val *v = find_val(cfg, key);
+	if (v)
+		return v->value;
+	const struct vl_key_def *d = find_def(cfg, key);
+	return d ? d->def : "";
+}
+
+const char *vl_config_str(const struct vl_config *cfg, const char *key)
+{
+	return raw(cfg, key);
+}
+
+bool vl_config_isset(const struct vl_config *cfg, const char *key)
+{
+	return raw(cfg, key)[0] != '\0';
+}
+
+uint64_t vl_config_u64(const struct vl_config *cfg, const char *key)
+{
+	const struct vl_key_def *d = find_def(cfg, key);
+	uint64_t v = 0;
+	const char *s = raw(cfg, key);
+	if (d && d->type == VL_KT_SIZE)
+		vl_parse_size(s, &v);
+	else
+		vl_parse_u64(s, &v);
+	return v;
+}
+
+bool vl_config_bool(const struct vl_config *cfg, const char *key)
+{
+	bool b = false;
+	vl_parse_bool(raw(cfg, key), &b);
+	return b;
+}
+
+double vl_config_double(const struct vl_config *cfg, const char *key)
+{
+	const char *s = raw(cfg, key);
+	return *s ? strtod(s, NULL) : 0.0;
+}
+
+const struct vl_key_def *vl_config_key(const struct vl_config *cfg, size_t i)
+{
+	return i < cfg->ndefs ? &cfg->defs[i] : NULL;
+}
+
+/* ---- resolved text ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *vl_config_text(const struct vl_config *cfg)
+{
+	/* Concrete keys: every non-wildcard declared key, plus every value set
+	 * (covers wildcard matches).  Sorted, grouped by section. */
+	size_t n = 0, cap = cfg->ndefs + cfg->nvals;
+	const char **keys = malloc((cap ? cap : 1) * sizeof(*keys));
+	if (!keys)
+		return NULL;
+	for (size_t i = 0; i < cfg->ndefs; i++)
+		if (!strchr(cfg->defs[i].key, '*'))
+			keys[n++] = cfg->defs[i].key;
+	for (size_t i = 0; i < cfg->nvals; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = !strcmp(keys[j], cfg->vals[i].key);
+		if (!dup)
+			keys[n++] = cfg->vals[i].key;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	size_t size = 1, used = 0;
+	for (size_t i = 0; i < n; i++)
+		size += 2 * strlen(keys[i]) + strlen(raw(cfg, keys[i])) + 16;
+	char *out = malloc(size);
+	if (!out) {
+		free(keys);
+		return NULL;
+	}
+	out[0] = '\0';
+	const char *prev = NULL;
+	size_t prevlen = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *dot = strrchr(keys[i], '.');
+		size_t slen = dot ? (size_t)(dot - keys[i]) : 0;
+		if (!prev || slen != prevlen || strncmp(prev, keys[i], slen))
+			used += (size_t)snprintf(out + used, size - used, "%s[%.*s]\n", used ? "\n" : "",
+						 (int)slen, keys[i]);
+		prev = keys[i];
+		prevlen = slen;
+		used += (size_t)snprintf(out + used, size - used, "%s = %s\n", dot ? dot + 1 : keys[i],
+					 raw(cfg, keys[i]));
+	}
+	free(keys);
+	return out;
+}

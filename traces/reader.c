@@ -1,0 +1,374 @@
+/* traces/reader.c - opening traces, format detection, the text driver.
+ *
+ * Bytes come through zlib's gzread, which reads gzip and plain files alike
+ * (and stdin for the path "-").  The driver keeps a 1 MiB buffer, splits it
+ * into lines with memchr, and hands each line to the format's parse_line,
+ * stopping when the batch cannot take another line's worth of records.
+ * Detection reads the first block into that buffer and asks every format's
+ * probe; the block stays in the buffer, so stdin can be detected too.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "traces/internal.h"
+
+#define BUF_SIZE (1u << 20)
+#define PROBE_MIN 60 /* a format must accept this percentage of sample lines */
+
+static const struct vl_trace_format *const formats[] = {
+	&vl_fmt_addr,
+	&vl_fmt_lackey,
+	&vl_fmt_vmsim,
+};
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+struct vl_trace {
+	const struct vl_trace_format *fmt;
+	char *path;
+	gzFile gz;
+	char *buf;
+	size_t start, end; /* unparsed bytes are buf[start, end) */
+	uint64_t line;     /* lines consumed so far */
+	bool eof;
+};
+
+size_t vl_trace_formats(const char **names, const char **help, size_t max)
+{
+	for (size_t i = 0; i < NFORMATS && i < max; i++) {
+		if (names)
+			names[i] = formats[i]->name;
+		if (help)
+			help[i] = formats[i]->help;
+	}
+	return NFORMATS;
+}
+
+int vl_batch_init(struct vl_batch *b, size_t cap, struct vl_error *err)
+{
+	memset(b, 0, sizeof(*b));
+	if (cap < 2 * LINE_MAX_RECS)
+		cap = 2 * LINE_MAX_RECS;
+	b->recs = malloc(cap * sizeof(*b->recs));
+	b->ev_cap = cap / 16 + 16;
+	b->events = malloc(b->ev_cap * sizeof(*b->events));
+	if (!b->recs || !b->events) {
+		vl_batch_free(b);
+		return vl_err(err, VL_ENOMEM, "out of memory for a batch of %zu records", cap);
+	}
+	b->cap = cap;
+	return 0;
+}
+
+void vl_batch_free(struct vl_batch *b)
+{
+	free(b->recs);
+	free(b->events);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Read more bytes after buf[end]; returns bytes read, 0 at EOF, <0 error. */
+static int fill(struct vl_trace *t, struct vl_error *err)
+{
+	if (t->start > 0) {
+		memmove(t->buf, t->buf + t->start, t->end - t->start);
+		t->end -= t->start;
+		t->start = 0;
+	}
+	if (t->end == BUF_SIZE)
+		return vl_err(err, VL_EFORMAT, "%s line %llu: line longer than %u bytes", t->path,
+			      (unsigned long long)t->line + 1, BUF_SIZE);
+	int got = gzread(t->gz, t->buf + t->end, (unsigned)(BUF_SIZE - t->end));
+	if (got < 0) {
+		int zerr;
+		const char *msg = gzerror(t->gz, &zerr);
+		return vl_err(err, VL_EIO, "%s: read failed after line %llu: %s", t->path,
+			      (unsigned long long)t->line,
+			      zerr == Z_ERRNO ? strerror(errno) : msg);
+	}
+	if (got == 0) {
+		int zerr;
+		const char *msg = gzerror(t->gz, &zerr);
+		if (zerr != Z_OK && zerr != Z_BUF_ERROR)
+			return vl_err(err, VL_EFORMAT, "%s: corrupt compressed data after line %llu: %s",
+				      t->path, (unsigned long long)t->line, msg);
+		/* Z_BUF_ERROR at EOF: a truncated gzip stream */
+		if (zerr == Z_BUF_ERROR)
+			return vl_err(err, VL_EFORMAT,
+				      "%s: compressed stream ends early (truncated file?) after line %llu",
+				      t->path, (unsigned long long)t->line);
+		t->eof = true;
+	}
+	t->end += (size_t)got;
+	return got;
+}
+
+static void trace_free(struct vl_trace *t)
+{
+	if (!t)
+		return;
+	if (t->gz)
+		gzclose(t->gz);
+	free(t->buf);
+	free(t->path);
+	free(t);
+}
+
+void vl_trace_close(struct vl_trace *t)
+{
+	trace_free(t);
+}
+
+const char *vl_trace_format(const struct vl_trace *t)
+{
+	return t->fmt->name;
+}
+
+const char *vl_trace_path(const struct vl_trace *t)
+{
+	return t->path;
+}
+
+static const struct vl_trace_format *find_format(const char *name)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (!strcmp(formats[i]->name, name))
+			return formats[i];
+	return NULL;
+}
+
+static void format_list(char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < NFORMATS; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", formats[i]->name);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
+		  struct vl_error *err)
+{
+	char list[256];
+	const struct vl_trace_format *fmt = NULL;
+	format_list(list, sizeof(list));
+	if (format && *format && strcmp(format, "auto")) {
+		fmt = find_format(format);
+		if (!fmt)
+			return vl_err(err, VL_ENOENT, "unknown trace format '%s' (known: auto, %s)",
+				      format, list);
+	}
+	bool is_stdin = !strcmp(path, "-");
+	if (!is_stdin) {
+		struct stat st;
+		if (stat(path, &st) < 0)
+			return vl_err(err, VL_ENOENT, "%s: cannot open trace: %s", path, strerror(errno));
+		if (S_ISDIR(st.st_mode))
+			return vl_err(err, VL_EINVAL, "%s: is a directory, expected a trace file", path);
+	}
+	struct vl_trace *t = calloc(1, sizeof(*t));
+	if (!t)
+		return vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
+	t->path = strdup(is_stdin ? "<stdin>" : path);
+	t->buf = malloc(BUF_SIZE + 1);
+	if (!t->path || !t->buf) {
+		trace_free(t);
+		return vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
+	}
+	t->gz = is_stdin ? gzdopen(0, "rb") : gzopen(path, "rb");
+	if (!t->gz) {
+		int rc = vl_err(err, VL_ENOENT, "%s: cannot open trace: %s", path,
+				errno ? strerror(errno) : "out of memory");
+		trace_free(t);
+		return rc;
+	}
+	gzbuffer(t->gz, 1u << 18);
+	int rc = fill(t, err);
+	if (rc < 0) {
+		trace_free(t);
+		return rc;
+	}
+	if (!fmt) {
+		int best = 0;
+		for (size_t i = 0; i < NFORMATS; i++) {
+			int s = formats[i]->probe(t->buf, t->end);
+			if (s > best) {
+				best = s;
+				fmt = formats[i];
+			}
+		}
+		if (t->end == 0) {
+			fmt = &vl_fmt_addr; /* an empty trace is empty in every format */
+		} else if (best < PROBE_MIN) {
+			trace_free(t);
+			return vl_err(err, VL_EFORMAT,
+				      "%s: cannot tell the trace format from its first lines "
+				      "(tried %s); give --format", path, list);
+		}
+	}
+	t->fmt = fmt;
+	*out = t;
+	return 0;
+}
+
+int vl_trace_rewind(struct vl_trace *t, struct vl_error *err)
+{
+	if (!strcmp(t->path, "<stdin>") || gzrewind(t->gz) < 0)
+		return vl_err(err, VL_EIO, "%s: cannot re-read this input (needed by a policy "
+			      "that reads the trace twice, such as opt); use a file", t->path);
+	t->start = t->end = 0;
+	t->line = 0;
+	t->eof = false;
+	return 0;
+}
+
+ssize_t vl_trace_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
+{
+	vl_batch_reset(b);
+	while (b->n + LINE_MAX_RECS <= b->cap && b->n_events < b->ev_cap) {
+		char *s = t->buf + t->start;
+		char *nl = memchr(s, '\n', t->end - t->start);
+		size_t len;
+		if (!nl) {
+			if (!t->eof) {
+				int rc = fill(t, err);
+				if (rc < 0)
+					return rc;
+				continue;
+			}
+			if (t->start == t->end)
+				break; /* clean end */
+			len = t->end - t->start; /* last line without newline */
+			s[len] = '\0';
+			t->start = t->end;
+		} else {
+			len = (size_t)(nl - s);
+			*nl = '\0';
+			t->start += len + 1;
+		}
+		t->line++;
+		int rc = t->fmt->parse_line(s, len, b, err);
+		if (rc < 0) {
+			char msg[VL_ERRMSG_MAX];
+			snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
+			return vl_err(err, rc, "%s line %llu: %s", t->path,
+				      (unsigned long long)t->line, msg);
+		}
+	}
+	return (ssize_t)b->n;
+}
+
+/* ---- helpers shared by the text formats ---- */
+
+int vl_emit_access(struct vl_batch *b, uint64_t addr, uint64_t size, uint8_t op, uint32_t pid,
+		   struct vl_error *err)
+{
+	uint64_t last = size ? addr + size - 1 : addr;
+	if (last < addr)
+		last = UINT64_MAX; /* wraps: clamp */
+	uint64_t pages = (last >> VL_PAGE_SHIFT) - (addr >> VL_PAGE_SHIFT) + 1;
+	if (pages > LINE_MAX_RECS)
+		return vl_err(err, VL_EFORMAT, "access of %llu bytes spans more than %d pages",
+			      (unsigned long long)size, LINE_MAX_RECS);
+	for (uint64_t i = 0; i < pages; i++) {
+		struct vl_rec *r = &b->recs[b->n++];
+		r->addr = i ? ((addr >> VL_PAGE_SHIFT) + i) << VL_PAGE_SHIFT : addr;
+		r->pid = pid;
+		r->op = op;
+		r->size = size > 255 ? 255 : (uint8_t)size;
+		r->pad = 0;
+	}
+	return 0;
+}
+
+static inline int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int vl_scan_hex(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	int d;
+	if (s >= end || hexval(*s) < 0)
+		return VL_EFORMAT;
+	for (; s < end && (d = hexval(*s)) >= 0; s++) {
+		if (v >> 60)
+			return VL_EFORMAT;
+		v = (v << 4) | (uint64_t)d;
+	}
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+int vl_scan_dec(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	if (s >= end || *s < '0' || *s > '9')
+		return VL_EFORMAT;
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		uint64_t d = (uint64_t)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return VL_EFORMAT;
+		v = v * 10 + d;
+	}
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+int vl_scan_num(const char **p, const char *end, uint64_t *out)
+{
+	const char *s = *p;
+	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		int rc = vl_scan_hex(&s, end, out);
+		if (rc == 0)
+			*p = s;
+		return rc;
+	}
+	return vl_scan_dec(p, end, out);
+}
+
+int vl_probe_lines(const char *buf, size_t len, bool (*ok)(const char *line, size_t len),
+		   bool (*ignore)(const char *line, size_t len))
+{
+	unsigned judged = 0, good = 0;
+	const char *s = buf, *end = buf + len;
+	while (s < end && judged < 64) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		if (!nl)
+			break;
+		size_t n = (size_t)(nl - s);
+		if (n && s[n - 1] == '\r')
+			n--;
+		if (!ignore(s, n)) {
+			judged++;
+			good += ok(s, n);
+		}
+		s = nl + 1;
+	}
+	if (judged == 0 && s < end && !memchr(s, '\n', (size_t)(end - s))) {
+		/* a single line without newline: judge it */
+		size_t n = (size_t)(end - s);
+		if (!ignore(s, n)) {
+			judged++;
+			good += ok(s, n);
+		}
+	}
+	return judged ? (int)(good * 100 / judged) : 0;
+}
