@@ -114,12 +114,18 @@ bench: $(BIN) $(BENCH_BIN)
 	@sh bench/run.sh $(OUT) $(OBJDIR)/bench
 
 DEMO_TRACE := traces/samples/gzip-lackey.trace.gz
+DEMO_FRAMES := 64
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@echo "== vmlab run on $(DEMO_TRACE): LRU and OPT with 64 frames (textbook) =="
-	$(BIN) run --os textbook -s memory.frames=64 -s replacement.policy=lru $(DEMO_TRACE)
+	@echo "== vmlab run: $(DEMO_TRACE), textbook personality, $(DEMO_FRAMES) frames, LRU"
+	$(BIN) run --os textbook -s memory.frames=$(DEMO_FRAMES) -s replacement.policy=lru $(DEMO_TRACE)
 	@echo
-	$(BIN) run --os textbook -s memory.frames=64 -s replacement.policy=opt $(DEMO_TRACE) | tail -n 3
+	@echo "== every policy on the same trace and memory"
+	@for p in $$($(BIN) policies | awk 'NR > 1 {print $$1}'); do \
+		printf '%-8s ' $$p; \
+		$(BIN) run --os textbook -s memory.frames=$(DEMO_FRAMES) -s replacement.policy=$$p \
+			$(DEMO_TRACE) | grep '^fault rate' || exit 1; \
+	done
 
 install: $(BIN) $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vmlab

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Run test programs and end-to-end scripts; print every program's output and
+# one closing line "N passed, N failed" counting individual test cases.
+#   usage: tests/run.sh BINDIR PROGRAM...
+# cmocka programs report "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)";
+# e2e scripts (*.sh) get BINDIR as $1 and end with their own
+# "N passed, N failed" line.  A program that dies without a summary counts
+# as one failure.
+set -u
+bindir=$1
+shift
+pass=0
+fail=0
+failed_progs=""
+log=$(mktemp)
+for t in "$@"; do
+	echo "== $t"
+	case $t in
+	*.sh) sh "$t" "$bindir" >"$log" 2>&1 ;;
+	*) "$t" >"$log" 2>&1 ;;
+	esac
+	rc=$?
+	cat "$log"
+	p=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	if [ -z "$p$f" ]; then
+		p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -n 1)
+		f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | tail -n 1)
+	fi
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 # died or failed without saying how many
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	[ "$rc" -ne 0 ] && failed_progs="$failed_progs $t"
+done
+rm -f "$log"
+echo
+[ -n "$failed_progs" ] && echo "failing programs:$failed_progs"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ -z "$failed_progs" ]
