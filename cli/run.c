@@ -29,7 +29,7 @@ static void run_usage(FILE *f)
 		vl_config_presets("os"));
 }
 
-static void print_json(const struct vl_engine *e, struct vl_trace *t, const struct vl_counters *c,
+static void print_json(struct vl_engine *e, struct vl_trace *t, const struct vl_counters *c,
 		       const struct vl_run_stats *st)
 {
 	struct vl_json j;
@@ -59,9 +59,44 @@ static void print_json(const struct vl_engine *e, struct vl_trace *t, const stru
 	vl_json_end(&j);
 	vl_json_key(&j, "counters");
 	vl_json_obj(&j);
-	for (size_t i = 0; i < vl_counter_count(); i++) {
-		vl_json_key(&j, vl_counter_name(i));
-		vl_json_u64(&j, vl_counter_get(c, i));
+	size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	uint64_t *values = calloc(n ? n : 1, sizeof(*values));
+	if (names && values) {
+		vl_engine_counter_list(e, names, values, n);
+		for (size_t i = 0; i < n; i++) {
+			vl_json_key(&j, names[i]);
+			vl_json_u64(&j, values[i]);
+		}
+	}
+	free(names);
+	free(values);
+	vl_json_end(&j);
+	vl_json_key(&j, "processes");
+	vl_json_arr(&j);
+	for (size_t i = 0; i < vl_engine_nprocs(e); i++) {
+		struct vl_proc_counters pc;
+		vl_engine_proc_counters(e, i, &pc);
+		vl_json_obj(&j);
+		vl_json_key(&j, "pid");
+		vl_json_u64(&j, pc.pid);
+		vl_json_key(&j, "accesses");
+		vl_json_u64(&j, pc.accesses);
+		vl_json_key(&j, "faults");
+		vl_json_u64(&j, pc.faults);
+		vl_json_key(&j, "faults_demand_zero");
+		vl_json_u64(&j, pc.faults_demand_zero);
+		vl_json_key(&j, "faults_soft");
+		vl_json_u64(&j, pc.faults_soft);
+		vl_json_key(&j, "faults_hard");
+		vl_json_u64(&j, pc.faults_hard);
+		vl_json_key(&j, "evictions");
+		vl_json_u64(&j, pc.evictions);
+		vl_json_key(&j, "writebacks");
+		vl_json_u64(&j, pc.writebacks);
+		vl_json_key(&j, "resident_pages");
+		vl_json_u64(&j, pc.resident_pages);
+		vl_json_end(&j);
 	}
 	vl_json_end(&j);
 	vl_json_key(&j, "timing");
@@ -78,7 +113,7 @@ static void print_json(const struct vl_engine *e, struct vl_trace *t, const stru
 	vl_json_end(&j);
 }
 
-static void print_text(const struct vl_engine *e, struct vl_trace *t, const struct vl_counters *c,
+static void print_text(struct vl_engine *e, struct vl_trace *t, const struct vl_counters *c,
 		       const struct vl_run_stats *st)
 {
 	const struct vl_config *cfg = vl_engine_config(e);
@@ -91,9 +126,17 @@ static void print_text(const struct vl_engine *e, struct vl_trace *t, const stru
 	       vl_config_str(cfg, "os.personality"), vl_config_str(cfg, "replacement.policy"),
 	       (unsigned long long)frames, (double)frames * VL_PAGE_SIZE / (1 << 20));
 	printf("\n");
-	for (size_t i = 0; i < vl_counter_count(); i++)
-		printf("  %-20s %15llu   %s\n", vl_counter_name(i),
-		       (unsigned long long)vl_counter_get(c, i), vl_counter_help(i));
+	size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	uint64_t *values = calloc(n ? n : 1, sizeof(*values));
+	if (names && values) {
+		vl_engine_counter_list(e, names, values, n);
+		for (size_t i = 0; i < n; i++)
+			printf("  %-22s %15llu   %s\n", names[i], (unsigned long long)values[i],
+			       i < vl_counter_count() ? vl_counter_help(i) : "");
+	}
+	free(names);
+	free(values);
 	printf("\n");
 	if (c->accesses)
 		printf("fault rate %.4f%% (%llu faults / %llu accesses)\n",

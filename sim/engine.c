@@ -207,7 +207,7 @@ static uint32_t proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *
 	uint32_t root = pt_node_new(&e->pt);
 	if (!root)
 		goto oom;
-	e->procs[e->nprocs] = (struct vl_proc){ .pid = pid, .root = root };
+	e->procs[e->nprocs] = (struct vl_proc){ .pid = pid, .root = root, .ctr.pid = pid };
 	e->pid_hash[s] = e->nprocs++;
 	if (e->nprocs * 2 > e->pid_hash_mask) {
 		if (pid_hash_grow(e) < 0)
@@ -234,10 +234,14 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 				      "page file full: %u slots in use (pagefile.size = %s)", e->pf.used,
 				      vl_config_str(e->cfg, "pagefile.size"));
 	}
+	struct vl_proc *owner = &e->procs[p->proc];
 	if (*pte & PTE_D) {
 		e->ctr.writebacks++;
 		e->ctr.pagefile_writes++;
+		owner->ctr.writebacks++;
 	}
+	owner->ctr.evictions++;
+	owner->ctr.resident_pages--;
 	*pte = SWPTE_PAGEFILE(p->slot);
 	e->ctr.evictions++;
 	e->resident--;
@@ -288,15 +292,20 @@ static __attribute__((noinline)) int fault(struct vl_engine *e, uint32_t proc, u
 	p->pte = li;
 	p->proc = proc;
 	p->slot = VL_NIL;
+	struct vl_proc_counters *pc = &e->procs[proc].ctr;
 	if (old == 0) {
 		e->ctr.faults_demand_zero++;
+		pc->faults_demand_zero++;
 	} else {
 		/* paged out: read the copy back; the slot keeps it (clean) */
 		e->ctr.faults_hard++;
 		e->ctr.pagefile_reads++;
+		pc->faults_hard++;
 		p->slot = SWPTE_SLOT(old);
 	}
 	e->ctr.faults++;
+	pc->faults++;
+	pc->resident_pages++;
 	e->pt.e[li] = PTE_MAKE(f) | PTE_P | PTE_RW | PTE_US | PTE_A | (write ? PTE_D : 0);
 	if (++e->resident > e->ctr.resident_peak)
 		e->ctr.resident_peak = e->resident;
@@ -317,6 +326,7 @@ static __attribute__((noinline)) int access_slow(struct vl_engine *e, const stru
 		e->last_proc = proc;
 	}
 	uint64_t va = r->addr;
+	e->procs[proc].accesses++;
 	uint32_t li = pt_walk_create(&e->pt, e->procs[proc].root, va);
 	if (li == VL_NIL)
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
@@ -382,6 +392,7 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 				goto slow;
 			bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
 			e->pt.e[li] = pte | PTE_A | (write ? PTE_D : 0);
+			e->procs[e->last_proc].accesses++;
 			if (e->wants_access) {
 				struct vl_access a = {
 					.vpn = (va >> VL_PAGE_SHIFT) & ((1ull << (VA_BITS - VL_PAGE_SHIFT)) - 1),
@@ -417,6 +428,41 @@ const struct vl_counters *vl_engine_counters(struct vl_engine *e)
 	e->snap.processes = e->nprocs;
 	e->snap.pt_nodes = e->pt.live;
 	return &e->snap;
+}
+
+size_t vl_engine_counter_list(struct vl_engine *e, const char **names, uint64_t *values,
+			      size_t max)
+{
+	const struct vl_counters *c = vl_engine_counters(e);
+	size_t n = vl_counter_count();
+	for (size_t i = 0; i < n && i < max; i++) {
+		if (names)
+			names[i] = vl_counter_name(i);
+		if (values)
+			values[i] = vl_counter_get(c, i);
+	}
+	return n;
+}
+
+void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g)
+{
+	g->resident_pages = e->resident;
+	g->free_frames = e->db.nfree;
+	g->ws_pages = e->resident;
+}
+
+size_t vl_engine_nprocs(const struct vl_engine *e)
+{
+	return e->nprocs;
+}
+
+int vl_engine_proc_counters(const struct vl_engine *e, size_t i, struct vl_proc_counters *out)
+{
+	if (i >= e->nprocs)
+		return VL_EINVAL;
+	*out = e->procs[i].ctr;
+	out->accesses = e->procs[i].accesses;
+	return 0;
 }
 
 int vl_engine_check(struct vl_engine *e, struct vl_error *err)

@@ -122,6 +122,8 @@ uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va);
 struct vl_proc {
 	uint32_t pid;
 	uint32_t root;  /* PML4 node */
+	struct vl_proc_counters ctr; /* accesses counted at snapshot from op counts */
+	uint64_t accesses;
 };
 
 /* ---- page file ---- */

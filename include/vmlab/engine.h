@@ -46,6 +46,38 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err);
 /* Counters so far (a snapshot, valid until the next feed). */
 const struct vl_counters *vl_engine_counters(struct vl_engine *e);
 
+/* Every counter of this engine: the fixed ones of counters.h first, in
+ * their order, then those that depend on the configuration (per TLB level
+ * and the like).  Fills up to max names and values (either may be NULL) and
+ * returns the total number.  Names stay valid for the engine's lifetime. */
+size_t vl_engine_counter_list(struct vl_engine *e, const char **names, uint64_t *values,
+			      size_t max);
+
+/* Instantaneous state, for timelines (not counters: they go up and down). */
+struct vl_gauges {
+	uint64_t resident_pages; /* pages mapped by valid PTEs, all processes */
+	uint64_t free_frames;    /* frames on the free lists */
+	uint64_t ws_pages;       /* pages in working sets (= resident under textbook) */
+};
+void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g);
+
+/* Per-process counters, in base pages. */
+struct vl_proc_counters {
+	uint32_t pid;
+	uint64_t accesses;
+	uint64_t faults, faults_demand_zero, faults_soft, faults_hard;
+	uint64_t evictions;      /* pages of this process evicted */
+	uint64_t writebacks;     /* dirty pages of this process written back */
+	uint64_t resident_pages; /* now */
+};
+
+/* Number of processes seen so far; they are numbered 0.. in order of first
+ * appearance. */
+size_t vl_engine_nprocs(const struct vl_engine *e);
+
+/* Counters of the i-th process; returns 0 or VL_EINVAL when i is out of range. */
+int vl_engine_proc_counters(const struct vl_engine *e, size_t i, struct vl_proc_counters *out);
+
 /* The engine's resolved configuration. */
 const struct vl_config *vl_engine_config(const struct vl_engine *e);
 

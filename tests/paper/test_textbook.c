@@ -107,12 +107,35 @@ static void test_processes_are_separate(void **state)
 	const struct vl_counters *c = vl_engine_counters(e);
 	assert_int_equal(c->faults, 2);
 	assert_int_equal(c->processes, 2);
+	assert_int_equal(vl_engine_nprocs(e), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct vl_proc_counters pc;
+		assert_int_equal(vl_engine_proc_counters(e, i, &pc), 0);
+		assert_int_equal(pc.pid, i + 1); /* numbered in order of appearance */
+		assert_int_equal(pc.accesses, 2);
+		assert_int_equal(pc.faults, 1);
+		assert_int_equal(pc.resident_pages, 1);
+	}
+	struct vl_proc_counters none;
+	assert_int_equal(vl_engine_proc_counters(e, 2, &none), VL_EINVAL);
 	vl_engine_free(e);
 	/* with one frame they evict each other every time */
 	e = tu_engine("memory.frames=1", NULL);
 	tu_feed(e, recs, 4);
 	assert_int_equal(vl_engine_counters(e)->faults, 4);
 	assert_int_equal(vl_engine_counters(e)->faults_hard, 2);
+	struct vl_proc_counters p1, p2;
+	vl_engine_proc_counters(e, 0, &p1);
+	vl_engine_proc_counters(e, 1, &p2);
+	/* pid 1 loses its page to pid 2 twice; pid 2 loses it once (the last
+	 * access leaves pid 2 resident) */
+	assert_int_equal(p1.evictions, 2);
+	assert_int_equal(p2.evictions, 1);
+	assert_int_equal(p1.faults_hard + p2.faults_hard, 2);
+	struct vl_gauges g;
+	vl_engine_gauges(e, &g);
+	assert_int_equal(g.resident_pages, 1);
+	assert_int_equal(g.free_frames, 0);
 	vl_engine_free(e);
 }
 
