@@ -1,0 +1,196 @@
+#!/bin/sh
+# tests/e2e/bad_input.sh - the command line as a user sees it when input is
+# wrong: the exit status (1 bad input, 2 usage), exactly one line on stderr
+# that names the culprit, and nothing on stdout.  Plus a few positive checks.
+#   usage: sh tests/e2e/bad_input.sh BINDIR
+set -u
+bindir=${1:?usage: bad_input.sh BINDIR}
+VMLAB=$bindir/vmlab
+pass=0
+fail=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmlab-e2e-XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+ok() {
+	pass=$((pass + 1))
+	echo "ok - $1"
+}
+
+not_ok() {
+	fail=$((fail + 1))
+	echo "not ok - $1"
+	shift
+	for l in "$@"; do echo "#   $l"; done
+}
+
+# run ARGS...: run vmlab, keeping stdout, stderr and the exit status.
+run() {
+	"$VMLAB" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# expect_fail NAME STATUS [TEXT...]: the last run failed with STATUS,
+# printed nothing on stdout, exactly one line on stderr, containing every TEXT.
+expect_fail() {
+	name=$1
+	want=$2
+	shift 2
+	why=""
+	[ "$rc" -eq "$want" ] || why="$why exit status $rc, want $want;"
+	[ -s "$tmp/out" ] && why="$why stdout not empty;"
+	lines=$(wc -l <"$tmp/err")
+	last=$(tail -c 1 "$tmp/err" | od -An -tx1 | tr -d ' \n')
+	if [ "$lines" -ne 1 ] || [ "$last" != "0a" ] || [ "$(wc -c <"$tmp/err")" -le 1 ]; then
+		why="$why stderr is not exactly one line;"
+	fi
+	for text in "$@"; do
+		grep -qF -- "$text" "$tmp/err" || why="$why stderr lacks '$text';"
+	done
+	if [ -z "$why" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "$why" "stderr: $(head -c 600 "$tmp/err" | tr '\n' '|')"
+	fi
+}
+
+# ---- inputs ----
+
+good=$tmp/good.addr
+printf '# three pages\nR 0x1000\nW 0x2000\nI 0x3000 2\nR 0x1008\n' >"$good"
+
+bad=$tmp/badline.addr
+printf 'R 0x1000\nW 0x2000\n\nR 0xzz\nR 0x4000\n' >"$bad" # line 4 is bad
+
+cfg=$tmp/bad.ini
+printf '[memory]\nframez = 64\n' >"$cfg" # unknown key on line 2
+
+garbage=$tmp/garbage.bin
+python3 -c '
+import random, sys
+r = random.Random(1)
+sys.stdout.buffer.write(bytes([0x7f]) + bytes(r.randrange(256) for _ in range(8191)))
+' >"$garbage"
+
+# a gzip trace of 60000 lines, cut in half
+awk 'BEGIN { for (i = 0; i < 60000; i++) printf "R 0x%x\n", i * 4096 * 7 + i % 4096 }' \
+	>"$tmp/long.addr"
+gzip -c "$tmp/long.addr" >"$tmp/long.addr.gz"
+size=$(wc -c <"$tmp/long.addr.gz")
+head -c $((size / 2)) "$tmp/long.addr.gz" >"$tmp/trunc.addr.gz"
+
+mkdir "$tmp/adir"
+missing=$tmp/no-such-trace.addr
+
+# ---- failures ----
+
+run run "$missing"
+expect_fail "missing trace file: exit 1, names the path" 1 "$missing"
+
+run run "$bad"
+expect_fail "bad line in an addr trace: exit 1, names file and line 4" 1 "$bad" "line 4"
+
+run run --format nope "$good"
+expect_fail "unknown --format: exit 2" 2 "nope"
+
+run run -s replacement.policy=nope "$good"
+expect_fail "unknown policy: exit 2, lists the known policies" 2 "nope" "lru" "fifo" "clock"
+
+run run -s memory.frames=abc "$good"
+expect_fail "bad number: exit 2, names memory.frames" 2 "memory.frames" "abc"
+
+run run -s memory.frames=0 "$good"
+expect_fail "zero frames: exit 2, names memory.frames" 2 "memory.frames"
+
+run run -s memory.framez=1 "$good"
+expect_fail "unknown key: exit 2, names it" 2 "memory.framez"
+
+run run -s foo "$good"
+expect_fail "malformed -s: exit 2" 2 "foo"
+
+run run --no-such-option "$good"
+expect_fail "unknown long option: exit 2" 2 "no-such-option"
+
+run run -Z "$good"
+expect_fail "unknown short option: exit 2" 2 "Z"
+
+run run
+expect_fail "missing TRACE: exit 2" 2 "TRACE"
+
+run run "$good" "$good"
+expect_fail "two TRACE arguments: exit 2" 2
+
+run run -c "$cfg" "$good"
+expect_fail "config file with an unknown key on line 2: exit 1, names file and line" 1 \
+	"$cfg" "line 2" "framez"
+
+run run -c "$tmp/no-such.ini" "$good"
+expect_fail "missing config file: exit 1, names it" 1 "$tmp/no-such.ini"
+
+run run -c "$tmp/adir" "$good"
+expect_fail "a directory as config file: exit 1, names it" 1 "$tmp/adir"
+
+run run --os plan9 "$good"
+expect_fail "unknown --os preset: exit 2, lists the presets" 2 "plan9" "textbook"
+
+run run "$tmp/adir"
+expect_fail "a directory as trace: exit 1, names it" 1 "$tmp/adir"
+
+run run "$garbage"
+expect_fail "binary garbage trace: exit 1, names it" 1 "$garbage"
+
+run run "$tmp/trunc.addr.gz"
+expect_fail "truncated .gz trace: exit 1, names it" 1 "$tmp/trunc.addr.gz"
+
+run run --format lackey "$good"
+expect_fail "addr trace read as lackey: exit 1, names file and line 1" 1 "$good" "line 1"
+
+run frobnicate
+expect_fail "unknown command: exit 2" 2 "frobnicate"
+
+# ---- positive checks ----
+
+run run --json "$good"
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] &&
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+c = d["counters"]
+# 4 accesses to 3 distinct pages in plenty of memory: 3 first-touch faults
+assert c["accesses"] == 4, c["accesses"]
+assert c["faults"] == 3 and c["faults_demand_zero"] == 3, c
+assert c["reads"] == 2 and c["writes"] == 1 and c["ifetches"] == 1, c
+assert c["processes"] == 2, c["processes"]
+assert d["trace"]["format"] == "addr"
+' <"$tmp/out"; then
+	ok "run --json on a good trace: exit 0, valid JSON with the expected counters"
+else
+	not_ok "run --json on a good trace: exit 0, valid JSON with the expected counters" \
+		"exit $rc" "stderr: $(head -c 600 "$tmp/err" | tr '\n' '|')"
+fi
+
+run run "$tmp/long.addr.gz"
+if [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && grep -q "60000 records" "$tmp/out"; then
+	ok "run on the whole .gz trace: exit 0, 60000 records"
+else
+	not_ok "run on the whole .gz trace: exit 0, 60000 records" "exit $rc" \
+		"stdout: $(head -n 2 "$tmp/out" | tr '\n' '|')"
+fi
+
+run policies
+why=""
+[ "$rc" -eq 0 ] || why="$why exit $rc;"
+for p in fifo lru clock opt random; do
+	grep -qw -- "$p" "$tmp/out" || why="$why no '$p';"
+done
+if [ -z "$why" ]; then ok "policies lists fifo lru clock opt random"; else not_ok "policies lists fifo lru clock opt random" "$why"; fi
+
+run run --help
+if [ "$rc" -eq 0 ] && grep -q "usage" "$tmp/out" && [ ! -s "$tmp/err" ]; then
+	ok "run --help: exit 0, usage on stdout"
+else
+	not_ok "run --help: exit 0, usage on stdout" "exit $rc"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
