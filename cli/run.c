@@ -23,6 +23,8 @@ static void run_usage(FILE *f)
 		"  -f, --format FMT    trace format: auto (default) or one of `vmlab formats`\n"
 		"      --json          print one JSON object on stdout\n"
 		"      --check         check the model's invariants after every batch (slow)\n"
+		"      --on-av=MODE    after an access violation: count (default) or\n"
+		"                      stop-process (skip that process's later accesses)\n"
 		"\n"
 		"Layers: built-in defaults < --os preset < -c files < -s settings.\n"
 		"Exit status: 0 ok, 1 bad input (trace, config file), 2 usage error.\n",
@@ -155,6 +157,7 @@ int cmd_run(int argc, char **argv)
 	struct cli_cfg cc = { 0 };
 	const char *format = "auto";
 	bool json = false, check = false;
+	const char *on_av = NULL;
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
@@ -162,6 +165,7 @@ int cmd_run(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "check", no_argument, NULL, 'K' },
+		{ "on-av", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -178,6 +182,7 @@ int cmd_run(int argc, char **argv)
 		case 'f': format = optarg; break;
 		case 'J': json = true; break;
 		case 'K': check = true; break;
+		case 'A': on_av = optarg; break;
 		case 'h': run_usage(stdout); return 0;
 		case '?':
 			if (optopt)
@@ -212,7 +217,8 @@ int cmd_run(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct vl_error err = { 0 };
-	if (check && vl_config_set(cfg, "run.check", "on", "--check", &err) < 0) {
+	if ((check && vl_config_set(cfg, "run.check", "on", "--check", &err) < 0) ||
+	    (on_av && vl_config_set(cfg, "run.on_av", on_av, "--on-av", &err) < 0)) {
 		cli_error("%s", err.msg);
 		vl_config_free(cfg);
 		return EXIT_USAGE;

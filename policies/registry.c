@@ -10,7 +10,7 @@
 #include "vmlab/policy.h"
 
 extern const struct vl_repl_ops vl_repl_fifo, vl_repl_lru, vl_repl_clock, vl_repl_opt,
-	vl_repl_random;
+	vl_repl_random, vl_repl_linux_lru;
 
 static const struct vl_repl_ops *const builtin[] = {
 	&vl_repl_fifo,
@@ -18,6 +18,7 @@ static const struct vl_repl_ops *const builtin[] = {
 	&vl_repl_clock,
 	&vl_repl_opt,
 	&vl_repl_random,
+	&vl_repl_linux_lru,
 };
 
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))

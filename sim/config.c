@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sim/internal.h"
 
@@ -19,7 +20,8 @@
  * docs/config.md documents the same list (a test keeps them in step). */
 static const struct vl_key_def builtin_keys[] = {
 	{ "os.personality", VL_KT_ENUM, "textbook",
-	  "memory-manager personality the model follows", "textbook", 0, 0, NULL },
+	  "memory-manager personality the model follows (use --os NAME for the full preset)",
+	  "textbook|windows|linux", 0, 0, NULL },
 	{ "memory.frames", VL_KT_U64, "16384",
 	  "physical memory in 4 KiB frames", NULL, 1, 2147483647.0, "memory.size" },
 	{ "memory.size", VL_KT_SIZE, "",
@@ -33,6 +35,45 @@ static const struct vl_key_def builtin_keys[] = {
 	  "seed for every randomized choice; same seed, same result", NULL, 0, 0, NULL },
 	{ "run.check", VL_KT_BOOL, "off",
 	  "check the model's invariants after every batch (slow; for tests)", NULL, 0, 0, NULL },
+	{ "run.on_av", VL_KT_ENUM, "count",
+	  "on an access violation: count it, or also stop replaying that process",
+	  "count|stop-process", 0, 0, NULL },
+	{ "memory.pt_frames", VL_KT_BOOL, "off",
+	  "page-table pages occupy physical frames (windows, linux)", NULL, 0, 0, NULL },
+	{ "anon.zero_page", VL_KT_BOOL, "off",
+	  "a read of an untouched anonymous page maps the shared zero page (linux)", NULL, 0, 0,
+	  NULL },
+	{ "anon.dz_dirty", VL_KT_BOOL, "off",
+	  "demand-zero pages start dirty, so they are written before reuse (windows)", NULL, 0, 0,
+	  NULL },
+	{ "commit.overcommit", VL_KT_BOOL, "off",
+	  "never refuse a commit (linux overcommit); else the limit is frames + page file",
+	  NULL, 0, 0, NULL },
+	{ "file.read_cluster", VL_KT_U64, "1",
+	  "pages read per hard fault on a mapped file; extra pages go to standby (windows)", NULL,
+	  1, 64, NULL },
+	{ "file.fault_around", VL_KT_U64, "1",
+	  "pages of the aligned window mapped around a file read fault when cached (linux: 16)",
+	  NULL, 1, 512, NULL },
+	{ "ws.min_pages", VL_KT_U64, "50", "working-set minimum, pages (windows)", NULL, 0,
+	  4294967295.0, NULL },
+	{ "ws.max_pages", VL_KT_U64, "345",
+	  "working-set maximum, pages: a soft limit while memory is plentiful (windows)", NULL, 1,
+	  4294967295.0, NULL },
+	{ "wsm.available_pages", VL_KT_U64, "512",
+	  "the working-set manager trims when available pages fall below this (windows)", NULL, 0,
+	  0, NULL },
+	{ "wsm.interval", VL_KT_U64, "1000000",
+	  "accesses between working-set manager passes (aging, trimming, writing); 0 = never",
+	  NULL, 0, 0, NULL },
+	{ "wsm.zero_thread", VL_KT_BOOL, "on",
+	  "each pass zeroes the free frames (counted in zeroed_pages) (windows)", NULL, 0, 0, NULL },
+	{ "mpw.threshold_pages", VL_KT_U64, "256",
+	  "the modified page writer runs when the modified list is longer (windows)", NULL, 0, 0,
+	  NULL },
+	{ "mpw.cluster_pages", VL_KT_U64, "16",
+	  "pages the modified page writer writes per I/O when memory runs out (windows)", NULL, 1,
+	  65536, NULL },
 };
 
 struct val {
@@ -57,7 +98,10 @@ int vl_parse_u64(const char *s, uint64_t *out)
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;
-		if (!isxdigit((unsigned char)*s))
+		for (const char *q = s; *q; q++)
+			if (!isxdigit((unsigned char)*q))
+				return VL_EINVAL; /* strtoull would take "0x0x5" */
+		if (!*s)
 			return VL_EINVAL;
 	}
 	char *end;
@@ -444,8 +488,9 @@ int vl_config_set(struct vl_config *cfg, const char *key, const char *value, con
 			      strchr(keys, '[') ? "" : "known keys in this section: ", keys);
 	}
 	VL_TRY(check_value(d, key, value, origin, err));
+	/* setting a value unsets its alternative; unsetting does not */
 	if (store(cfg, key, value, origin) < 0 ||
-	    (d->clears && store(cfg, d->clears, "", origin) < 0))
+	    (d->clears && *value && store(cfg, d->clears, "", origin) < 0))
 		return vl_err(err, VL_ENOMEM, "out of memory setting %s", key);
 	return 0;
 }
@@ -469,60 +514,90 @@ struct ini_ctx {
 	struct vl_config *cfg;
 	const char *origin;
 	struct vl_error *err;
-	int rc; /* first error */
+	int rc;          /* first error from a key */
+	int err_line;    /* its line */
+	int line;        /* lines handed to inih so far */
+	FILE *f;         /* source: a file, or */
+	const char *s;   /* a string */
 };
+
+/* inih line reader that counts lines, so a key's error knows its line. */
+static char *read_line(char *buf, int num, void *stream)
+{
+	struct ini_ctx *c = stream;
+	if (c->f) {
+		if (!fgets(buf, num, c->f))
+			return NULL;
+	} else {
+		if (!*c->s)
+			return NULL;
+		int n = 0;
+		while (n < num - 1 && c->s[n] && c->s[n] != '\n')
+			n++;
+		if (c->s[n] == '\n' && n < num - 1)
+			n++;
+		memcpy(buf, c->s, (size_t)n);
+		buf[n] = '\0';
+		c->s += n;
+	}
+	c->line++;
+	return buf;
+}
 
 static int on_ini_pair(void *user, const char *section, const char *name, const char *value)
 {
 	struct ini_ctx *c = user;
-	char key[256], origin[300];
+	char key[256];
 	if (c->rc)
-		return 1; /* keep the first error; inih reports the first bad line */
+		return 1; /* keep the first error */
+	int rc;
 	if (!section[0]) {
-		c->rc = vl_err(c->err, VL_EINVAL, "key '%s' outside any [section]", name);
-		return 0;
+		rc = vl_err(c->err, VL_EINVAL, "%s: key '%s' outside any [section]", c->origin, name);
+	} else {
+		snprintf(key, sizeof(key), "%s.%s", section, name);
+		rc = vl_config_set(c->cfg, key, value, c->origin, c->err);
 	}
-	snprintf(key, sizeof(key), "%s.%s", section, name);
-	snprintf(origin, sizeof(origin), "%s", c->origin);
-	int rc = vl_config_set(c->cfg, key, value, origin, c->err);
 	if (rc < 0) {
 		c->rc = rc;
+		c->err_line = c->line;
 		return 0;
 	}
 	return 1;
 }
 
-/* inih reports the line of the first error; splice it into the message. */
-static int ini_finish(struct ini_ctx *c, int line, const char *origin)
+/* inih returns the line of the first error of any kind (0 if none); the
+ * key handler's error is reported if it is that line, else the syntax
+ * error inih found first. */
+static int ini_finish(struct ini_ctx *c, int line)
 {
 	if (line == 0 && c->rc == 0)
 		return 0;
 	if (line < 0)
-		return vl_err(c->err, VL_ENOMEM, "%s: out of memory parsing", origin);
-	char msg[VL_ERRMSG_MAX];
-	if (c->rc) {
-		/* message starts with "ORIGIN: "; replace the origin by "ORIGIN line N" */
+		return vl_err(c->err, VL_ENOMEM, "%s: out of memory parsing", c->origin);
+	if (c->f && ferror(c->f))
+		return vl_err(c->err, VL_EIO, "%s: read error", c->origin);
+	if (c->rc && (line == 0 || c->err_line <= line)) {
+		/* message starts with "ORIGIN: "; make it "ORIGIN line N: " */
+		char msg[VL_ERRMSG_MAX];
 		const char *rest = c->err->msg;
-		size_t olen = strlen(origin);
-		if (!strncmp(rest, origin, olen) && rest[olen] == ':')
+		size_t olen = strlen(c->origin);
+		if (!strncmp(rest, c->origin, olen) && rest[olen] == ':')
 			rest += olen + 1;
-		else
-			rest = c->err->msg;
-		snprintf(msg, sizeof(msg), "%s line %d:%s%s", origin, line,
+		snprintf(msg, sizeof(msg), "%s line %d:%s%s", c->origin, c->err_line,
 			 rest[0] == ' ' ? "" : " ", rest);
 		return vl_err(c->err, c->rc, "%s", msg);
 	}
-	return vl_err(c->err, VL_EFORMAT, "%s line %d: expected [section] or key = value", origin,
-		      line);
+	return vl_err(c->err, VL_EFORMAT, "%s line %d: expected [section] or key = value",
+		      c->origin, line);
 }
 
 int vl_config_load_string(struct vl_config *cfg, const char *text, const char *origin,
 			  struct vl_error *err)
 {
 	struct vl_error local;
-	struct ini_ctx c = { cfg, origin, err ? err : &local, 0 };
-	int line = ini_parse_string(text, on_ini_pair, &c);
-	return ini_finish(&c, line, origin);
+	struct ini_ctx c = { .cfg = cfg, .origin = origin, .err = err ? err : &local, .s = text };
+	int line = ini_parse_stream(read_line, &c, on_ini_pair, &c);
+	return ini_finish(&c, line);
 }
 
 int vl_config_load_file(struct vl_config *cfg, const char *path, struct vl_error *err)
@@ -530,11 +605,17 @@ int vl_config_load_file(struct vl_config *cfg, const char *path, struct vl_error
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return vl_err(err, VL_ENOENT, "%s: cannot open config file: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return vl_err(err, VL_EINVAL, "%s: is a directory, expected an INI config file", path);
+	}
 	struct vl_error local;
-	struct ini_ctx c = { cfg, path, err ? err : &local, 0 };
-	int line = ini_parse_file(f, on_ini_pair, &c);
+	struct ini_ctx c = { .cfg = cfg, .origin = path, .err = err ? err : &local, .f = f };
+	int line = ini_parse_stream(read_line, &c, on_ini_pair, &c);
+	int rc = ini_finish(&c, line);
 	fclose(f);
-	return ini_finish(&c, line, path);
+	return rc;
 }
 
 int vl_config_load_preset(struct vl_config *cfg, const char *kind, const char *name,

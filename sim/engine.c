@@ -13,11 +13,16 @@
  * Everything rare (new process, missing page-table node, fault, eviction)
  * lives in functions kept off the hot loop.
  *
- * Textbook personality: global replacement over all resident pages, every
- * miss is a fault, no standby list, every touched page is committed.  An
- * evicted page keeps a copy in the page file (a slot is assigned at its
- * first eviction); only dirty pages are written (writebacks), so a later
- * touch is a hard fault that reads the slot back.
+ * Faults, frames and page lists are in sim/fault.c; address-space events
+ * (VADs, commit, sections) in sim/vad.c.  The personality (os.personality)
+ * selects how pages leave memory: textbook and linux evict the replacement
+ * policy's victims at once (global replacement); windows trims working sets
+ * onto standby and modified lists (sim/fault.c explains both).
+ *
+ * Textbook personality: every miss is a fault, no standby list, every
+ * touched page is committed.  An evicted page keeps a copy in the page file
+ * (a slot is assigned at its first eviction); only dirty pages are written
+ * (writebacks), so a later touch is a hard fault that reads the slot back.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +33,13 @@
 
 /* ---- engine services handed to policies ---- */
 
+bool vl_shared_referenced(struct vl_engine *e, uint32_t f, bool clear);
+
 static bool mm_referenced(void *ctx, uint32_t f, bool clear)
 {
 	struct vl_engine *e = ctx;
+	if (e->db.pfn[f].flags & PFN_F_PROTO)
+		return vl_shared_referenced(e, f, clear);
 	uint64_t *pte = &e->pt.e[e->db.pfn[f].pte];
 	bool ref = (*pte & PTE_A) != 0;
 	if (clear)
@@ -41,7 +50,12 @@ static bool mm_referenced(void *ctx, uint32_t f, bool clear)
 static bool mm_dirty(void *ctx, uint32_t f)
 {
 	struct vl_engine *e = ctx;
-	return (e->pt.e[e->db.pfn[f].pte] & PTE_D) != 0;
+	const struct vl_pfn *p = &e->db.pfn[f];
+	if (p->flags & PFN_F_PROTO) {
+		vl_shared_referenced(e, f, false); /* folds mappers' D bits in */
+		return (p->flags & PFN_F_MODIFIED) != 0;
+	}
+	return (e->pt.e[p->pte] & PTE_D) != 0 || (p->flags & PFN_F_MODIFIED);
 }
 
 static uint32_t mm_owner(void *ctx, uint32_t f, uint64_t *vpn)
@@ -50,7 +64,9 @@ static uint32_t mm_owner(void *ctx, uint32_t f, uint64_t *vpn)
 	const struct vl_pfn *p = &e->db.pfn[f];
 	if (vpn)
 		*vpn = p->vpn;
-	return e->procs[p->proc].pid;
+	if (p->flags & PFN_F_PROTO)
+		return 0; /* a shared page of a file section: no single owner */
+	return e->procs[p->owner].pid;
 }
 
 static const struct vl_mm_services mm_services = {
@@ -73,10 +89,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 		goto fail;
 	}
 	const char *os = vl_config_str(cfg, "os.personality");
-	if (strcmp(os, "textbook")) {
-		rc = vl_err(err, VL_EINVAL, "os.personality: '%s' is not available (known: textbook)", os);
-		goto fail;
-	}
+	e->os = !strcmp(os, "windows") ? OS_WINDOWS : !strcmp(os, "linux") ? OS_LINUX : OS_TEXTBOOK;
 	uint64_t frames = vl_config_u64(cfg, "memory.frames");
 	if (vl_config_isset(cfg, "memory.size")) {
 		frames = vl_config_u64(cfg, "memory.size") / VL_PAGE_SIZE;
@@ -122,6 +135,29 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->repl_live = true;
 	e->wants_access = (e->repl_ops->flags & VL_REPL_WANTS_ACCESS) != 0;
 	e->check_each_batch = vl_config_bool(cfg, "run.check");
+	/* under windows, working-set aging decides: the policy is not used */
+	if (e->os == OS_WINDOWS)
+		e->wants_access = false;
+	e->pt_frames = vl_config_bool(cfg, "memory.pt_frames");
+	e->zero_page = vl_config_bool(cfg, "anon.zero_page");
+	e->dz_dirty = vl_config_bool(cfg, "anon.dz_dirty");
+	e->overcommit = vl_config_bool(cfg, "commit.overcommit");
+	e->stop_on_av = !strcmp(vl_config_str(cfg, "run.on_av"), "stop-process");
+	e->zero_frame = e->db.nframes; /* not a real frame: never allocated or listed */
+	e->file_cluster = (uint32_t)vl_config_u64(cfg, "file.read_cluster");
+	e->fault_around = (uint32_t)vl_config_u64(cfg, "file.fault_around");
+	e->commit_limit = e->pf.limit ? (uint64_t)e->db.nframes + e->pf.limit : UINT64_MAX;
+	e->ws_min = (uint32_t)vl_config_u64(cfg, "ws.min_pages");
+	e->ws_max = (uint32_t)vl_config_u64(cfg, "ws.max_pages");
+	e->avail_target = vl_config_u64(cfg, "wsm.available_pages");
+	e->mpw_threshold = vl_config_u64(cfg, "mpw.threshold_pages");
+	e->mpw_cluster = (uint32_t)vl_config_u64(cfg, "mpw.cluster_pages");
+	e->wsm_interval = vl_config_u64(cfg, "wsm.interval");
+	e->next_tick = e->wsm_interval;
+	e->zero_thread = vl_config_bool(cfg, "wsm.zero_thread");
+	for (unsigned i = 0; i < 8; i++)
+		e->standby[i] = (struct plist){ VL_NIL, VL_NIL, 0 };
+	e->modified = (struct plist){ VL_NIL, VL_NIL, 0 };
 	*out = e;
 	return 0;
 fail:
@@ -138,6 +174,13 @@ void vl_engine_free(struct vl_engine *e)
 	pfn_fini(&e->db);
 	pt_fini(&e->pt);
 	pf_fini(&e->pf);
+	for (uint32_t i = 0; i < e->nprocs; i++) {
+		free(e->procs[i].vads);
+		free(e->procs[i].wsl);
+	}
+	for (uint32_t i = 0; i < e->nsections; i++)
+		free(e->sections[i].proto);
+	free(e->sections);
 	free(e->procs);
 	free(e->pid_hash);
 	free(e->victims);
@@ -187,12 +230,14 @@ static int pid_hash_grow(struct vl_engine *e)
 	return 0;
 }
 
-/* Process index for pid, creating the process on first sight. */
-static uint32_t proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err)
+/* Process index for pid, creating the process on first sight (and anew
+ * after it exited: the old record keeps its counters). */
+uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err)
 {
 	uint32_t s = pid_slot(pid, e->pid_hash_mask);
 	while (e->pid_hash[s] != VL_NIL) {
-		if (e->procs[e->pid_hash[s]].pid == pid)
+		struct vl_proc *p = &e->procs[e->pid_hash[s]];
+		if (p->pid == pid && p->root)
 			goto found;
 		s = (s + 1) & e->pid_hash_mask;
 	}
@@ -209,6 +254,10 @@ static uint32_t proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *
 		goto oom;
 	e->procs[e->nprocs] = (struct vl_proc){ .pid = pid, .root = root, .ctr.pid = pid };
 	e->pid_hash[s] = e->nprocs++;
+	e->pt.created[0] = root;
+	e->pt.ncreated = 1;
+	if (vl_pt_frames(e, e->nprocs - 1, err) < 0)
+		return VL_NIL;
 	if (e->nprocs * 2 > e->pid_hash_mask) {
 		if (pid_hash_grow(e) < 0)
 			goto oom;
@@ -221,131 +270,65 @@ oom:
 	return VL_NIL;
 }
 
-/* ---- frames and faults ---- */
-
-static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
-{
-	struct vl_pfn *p = &e->db.pfn[f];
-	uint64_t *pte = &e->pt.e[p->pte];
-	if (p->slot == VL_NIL) {
-		p->slot = pf_alloc(&e->pf);
-		if (p->slot == VL_NIL)
-			return vl_err(err, VL_ELIMIT,
-				      "page file full: %u slots in use (pagefile.size = %s)", e->pf.used,
-				      vl_config_str(e->cfg, "pagefile.size"));
-	}
-	struct vl_proc *owner = &e->procs[p->proc];
-	if (*pte & PTE_D) {
-		e->ctr.writebacks++;
-		e->ctr.pagefile_writes++;
-		owner->ctr.writebacks++;
-	}
-	owner->ctr.evictions++;
-	owner->ctr.resident_pages--;
-	*pte = SWPTE_PAGEFILE(p->slot);
-	e->ctr.evictions++;
-	e->resident--;
-	e->repl_ops->on_unmap(&e->repl, f);
-	pfn_free(&e->db, f, 0);
-	return 0;
-}
-
-static uint32_t frame_for(struct vl_engine *e, const struct vl_access *a, struct vl_error *err)
-{
-	uint32_t f = pfn_alloc(&e->db, 0);
-	if (likely(f != VL_NIL))
-		return f;
-	struct vl_evict_ctx ctx = { .cause = a, .pid = 0 };
-	size_t n = e->repl_ops->select_victims(&e->repl, &ctx, e->victims, 1);
-	if (n == 0 || n > 1) {
-		vl_err(err, VL_ESTATE, "policy %s returned %zu victims when asked for 1 with %llu pages resident",
-		       e->repl_ops->name, n, (unsigned long long)e->resident);
-		return VL_NIL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		uint32_t v = e->victims[i];
-		if (v >= e->db.nframes || e->db.pfn[v].loc != PFN_ACTIVE) {
-			vl_err(err, VL_ESTATE, "policy %s chose frame %u, which is not resident",
-			       e->repl_ops->name, v);
-			return VL_NIL;
-		}
-		if (evict(e, v, err) < 0)
-			return VL_NIL;
-	}
-	f = pfn_alloc(&e->db, 0);
-	if (f == VL_NIL)
-		vl_err(err, VL_ESTATE, "no free frame after eviction");
-	return f;
-}
-
-/* Resolve a fault on the leaf PTE at arena index li. */
-static __attribute__((noinline)) int fault(struct vl_engine *e, uint32_t proc, uint32_t li,
-					   const struct vl_access *a, bool write,
-					   struct vl_error *err)
-{
-	uint64_t old = e->pt.e[li];
-	uint32_t f = frame_for(e, a, err);
-	if (f == VL_NIL)
-		return err ? err->code : VL_ESTATE;
-	struct vl_pfn *p = &e->db.pfn[f];
-	p->vpn = a->vpn;
-	p->pte = li;
-	p->proc = proc;
-	p->slot = VL_NIL;
-	struct vl_proc_counters *pc = &e->procs[proc].ctr;
-	if (old == 0) {
-		e->ctr.faults_demand_zero++;
-		pc->faults_demand_zero++;
-	} else {
-		/* paged out: read the copy back; the slot keeps it (clean) */
-		e->ctr.faults_hard++;
-		e->ctr.pagefile_reads++;
-		pc->faults_hard++;
-		p->slot = SWPTE_SLOT(old);
-	}
-	e->ctr.faults++;
-	pc->faults++;
-	pc->resident_pages++;
-	e->pt.e[li] = PTE_MAKE(f) | PTE_P | PTE_RW | PTE_US | PTE_A | (write ? PTE_D : 0);
-	if (++e->resident > e->ctr.resident_peak)
-		e->ctr.resident_peak = e->resident;
-	e->repl_ops->on_map(&e->repl, f, a);
-	return 0;
-}
-
 /* Slow path of one access: process switch, missing node, or fault. */
 static __attribute__((noinline)) int access_slow(struct vl_engine *e, const struct vl_rec *r,
 						 struct vl_error *err)
 {
 	uint32_t proc = e->last_proc;
-	if (r->pid != e->last_pid || proc == VL_NIL) {
-		proc = proc_lookup(e, r->pid, err);
+	if (r->pid != e->last_pid || proc == VL_NIL || !e->procs[proc].root) {
+		proc = vl_proc_lookup(e, r->pid, err);
 		if (proc == VL_NIL)
-			return VL_ENOMEM;
+			return err ? err->code : VL_ENOMEM;
 		e->last_pid = r->pid;
 		e->last_proc = proc;
 	}
-	uint64_t va = r->addr;
-	e->procs[proc].accesses++;
-	uint32_t li = pt_walk_create(&e->pt, e->procs[proc].root, va);
-	if (li == VL_NIL)
-		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
-	bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
-	uint64_t pte = e->pt.e[li];
-	struct vl_access a = {
-		.vpn = (va >> VL_PAGE_SHIFT) & ((1ull << (VA_BITS - VL_PAGE_SHIFT)) - 1),
-		.time = e->time,
-		.next_use = e->future ? e->future[e->time] : 0,
-		.pid = r->pid,
-		.op = r->op,
-	};
-	if (pte & PTE_P) { /* only the process lookup was slow */
-		e->pt.e[li] = pte | PTE_A | (write ? PTE_D : 0);
-		if (e->wants_access)
-			e->repl_ops->on_access(&e->repl, PTE_FRAME(pte), &a);
+	struct vl_proc *pr = &e->procs[proc];
+	if (pr->stopped) {
+		e->ctr.accesses_skipped++;
 		return 0;
 	}
-	return fault(e, proc, li, &a, write, err);
+	uint64_t va = r->addr;
+	pr->accesses++;
+	uint32_t li = pt_walk_create(&e->pt, pr->root, va);
+	if (li == VL_NIL)
+		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+	VL_TRY(vl_pt_frames(e, proc, err));
+	bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
+	uint64_t pte = e->pt.e[li];
+	if ((pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
+	    !(r->op == VL_OP_IFETCH && (pte & PTE_NX))) {
+		/* only the process lookup was slow */
+		e->pt.e[li] = pte | PTE_A | (write ? PTE_D : 0);
+		uint32_t f = PTE_FRAME(pte);
+		if (e->wants_access && f < e->db.nframes) {
+			struct vl_access a = {
+				.vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK,
+				.time = e->time,
+				.next_use = e->future ? e->future[e->time] : 0,
+				.pid = r->pid,
+				.op = r->op,
+			};
+			e->repl_ops->on_access(&e->repl, f, &a);
+		}
+		return 0;
+	}
+	return vl_fault(e, proc, li, va, r->op, err);
+}
+
+/* An event record: the address-space operations of sim/vad.c. */
+static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struct vl_batch *b,
+						const struct vl_rec *r, struct vl_error *err)
+{
+	e->ctr.events++;
+	if (r->op != VL_OP_EVENT || r->addr >= b->n_events)
+		return vl_err(err, VL_EINVAL, "record with op %u names event %llu of %zu", r->op,
+			      (unsigned long long)r->addr, b->n_events);
+	uint32_t proc = vl_proc_lookup(e, r->pid, err);
+	if (proc == VL_NIL)
+		return err ? err->code : VL_ENOMEM;
+	e->last_pid = r->pid;
+	e->last_proc = proc;
+	return vl_event(e, proc, &b->events[r->addr], err);
 }
 
 static inline bool canonical(uint64_t va)
@@ -359,7 +342,7 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 	const struct vl_rec *r = b->recs, *end = b->recs + b->n;
 	for (; r < end; r++) {
 		if (unlikely(r->op >= VL_OP_NACCESS)) {
-			e->ctr.events++;
+			VL_TRY(event_slow(e, b, r, err));
 			continue;
 		}
 		e->op_count[r->op]++;
@@ -373,7 +356,8 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 			e->time++;
 			continue;
 		}
-		if (likely(r->pid == e->last_pid && e->last_proc != VL_NIL)) {
+		if (likely(r->pid == e->last_pid && e->last_proc != VL_NIL &&
+			   !e->procs[e->last_proc].stopped)) {
 			/* the hot path: walk the four levels */
 			const uint64_t *pt = e->pt.e;
 			uint32_t node = e->procs[e->last_proc].root;
@@ -388,12 +372,15 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 				goto slow;
 			size_t li = (size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 12) & 511);
 			uint64_t pte = pt[li];
-			if (!(pte & PTE_P))
-				goto slow;
 			bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
+			/* not present, a store to a read-only mapping, or a fetch
+			 * from a no-execute page: the fault path decides */
+			if (!(pte & PTE_P) || (write && !(pte & PTE_RW)) ||
+			    (r->op == VL_OP_IFETCH && (pte & PTE_NX)))
+				goto slow;
 			e->pt.e[li] = pte | PTE_A | (write ? PTE_D : 0);
 			e->procs[e->last_proc].accesses++;
-			if (e->wants_access) {
+			if (e->wants_access && PTE_FRAME(pte) < e->db.nframes) {
 				struct vl_access a = {
 					.vpn = (va >> VL_PAGE_SHIFT) & ((1ull << (VA_BITS - VL_PAGE_SHIFT)) - 1),
 					.time = e->time,
@@ -409,6 +396,10 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 	slow:
 		VL_TRY(access_slow(e, r, err));
 		e->time++;
+	}
+	if (unlikely(e->wsm_interval && e->time >= e->next_tick)) {
+		e->next_tick = e->time + e->wsm_interval;
+		VL_TRY(vl_wsm_tick(e, err));
 	}
 	if (unlikely(e->check_each_batch))
 		return vl_engine_check(e, err);
@@ -427,6 +418,7 @@ const struct vl_counters *vl_engine_counters(struct vl_engine *e)
 	e->snap.accesses = e->snap.reads + e->snap.writes + e->snap.ifetches;
 	e->snap.processes = e->nprocs;
 	e->snap.pt_nodes = e->pt.live;
+	e->snap.commit_charge = e->commit;
 	return &e->snap;
 }
 
@@ -448,7 +440,10 @@ void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g)
 {
 	g->resident_pages = e->resident;
 	g->free_frames = e->db.nfree;
-	g->ws_pages = e->resident;
+	uint64_t ws = 0;
+	for (uint32_t i = 0; i < e->nprocs; i++)
+		ws += e->procs[i].ws_n;
+	g->ws_pages = e->os == OS_WINDOWS ? ws : e->resident;
 }
 
 size_t vl_engine_nprocs(const struct vl_engine *e)
@@ -465,37 +460,165 @@ int vl_engine_proc_counters(const struct vl_engine *e, size_t i, struct vl_proc_
 	return 0;
 }
 
+struct check_ctx {
+	struct vl_engine *e;
+	uint32_t proc;
+	uint32_t *maps;       /* per frame: valid PTEs mapping it */
+	uint64_t valid;       /* valid PTEs (not the zero page) */
+	uint64_t committed;   /* committed private pages of this process */
+	int rc;
+	struct vl_error *err;
+};
+
+static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
+{
+	struct check_ctx *c = ctx;
+	struct vl_engine *e = c->e;
+	uint64_t pte = e->pt.e[li];
+	if (c->rc)
+		return;
+	struct vl_vad *d = e->procs[c->proc].explicit_vm ? vl_vad_find(&e->procs[c->proc], vpn) : NULL;
+	if (!(pte & PTE_P)) {
+		bool com = pte && !(pte & SWPTE_PROTO) && pte != SWPTE_DECOMMIT;
+		if (com && (!d || d->kind == VAD_PRIVATE))
+			c->committed++;
+		if (pte & SWPTE_TRANS) {
+			uint32_t f = PTE_FRAME(pte);
+			const struct vl_pfn *p = &e->db.pfn[f];
+			if (f >= e->db.nframes || (p->loc != PFN_STANDBY && p->loc != PFN_MODIFIED) ||
+			    p->pte != li || (p->flags & PFN_F_PROTO))
+				c->rc = vl_err(c->err, VL_ESTATE,
+					       "pid %u page 0x%llx: transition PTE names frame %u, which "
+					       "is not its standby/modified page",
+					       e->procs[c->proc].pid, (unsigned long long)vpn, f);
+		}
+		return;
+	}
+	uint32_t f = PTE_FRAME(pte);
+	if (f == e->zero_frame && e->zero_page)
+		return;
+	if (f >= e->db.nframes) {
+		c->rc = vl_err(c->err, VL_ESTATE, "pid %u page 0x%llx maps frame %u of %u",
+			       e->procs[c->proc].pid, (unsigned long long)vpn, f, e->db.nframes);
+		return;
+	}
+	const struct vl_pfn *p = &e->db.pfn[f];
+	c->valid++;
+	c->maps[f]++;
+	if (p->loc != PFN_ACTIVE) {
+		c->rc = vl_err(c->err, VL_ESTATE, "pid %u page 0x%llx maps frame %u, which is not active",
+			       e->procs[c->proc].pid, (unsigned long long)vpn, f);
+		return;
+	}
+	if (p->flags & PFN_F_PROTO)
+		return;
+	if (!d || d->kind == VAD_PRIVATE)
+		c->committed++;
+	if (p->owner != c->proc || p->pte != li || p->vpn != vpn)
+		c->rc = vl_err(c->err, VL_ESTATE,
+			       "pid %u page 0x%llx maps frame %u, whose owner does not point back "
+			       "(owner %u, pte %u, page 0x%llx)",
+			       e->procs[c->proc].pid, (unsigned long long)vpn, f, p->owner, p->pte,
+			       (unsigned long long)p->vpn);
+}
+
+static uint64_t list_len(struct vl_engine *e, const struct plist *l, unsigned loc, int *bad)
+{
+	uint64_t n = 0;
+	for (uint32_t f = l->head; f != VL_NIL && n <= e->db.nframes; f = e->db.pfn[f].flink) {
+		if (e->db.pfn[f].loc != loc)
+			*bad = (int)f;
+		n++;
+	}
+	return n;
+}
+
 int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 {
-	uint64_t active = 0;
-	for (uint32_t f = 0; f < e->db.nframes; f++) {
-		const struct vl_pfn *p = &e->db.pfn[f];
-		if (p->loc == PFN_FREE)
+	struct check_ctx c = { .e = e, .err = err };
+	c.maps = calloc(e->db.nframes, sizeof(*c.maps));
+	if (!c.maps)
+		return vl_err(err, VL_ENOMEM, "out of memory checking invariants");
+	uint64_t commit = 0, ws = 0;
+	for (uint32_t i = 0; i < e->nprocs && !c.rc; i++) {
+		struct vl_proc *pr = &e->procs[i];
+		if (!pr->root)
 			continue;
-		if (p->loc != PFN_ACTIVE)
-			return vl_err(err, VL_ESTATE, "frame %u has unknown location %u", f, p->loc);
-		active++;
-		if (p->proc >= e->nprocs)
-			return vl_err(err, VL_ESTATE, "active frame %u names no process", f);
-		uint64_t va = p->vpn << VL_PAGE_SHIFT;
-		if (va & (1ull << (VA_BITS - 1)))
-			va |= ~((1ull << VA_BITS) - 1); /* sign-extend */
-		uint32_t li = pt_walk(&e->pt, e->procs[p->proc].root, va);
-		if (li == VL_NIL || li != p->pte)
-			return vl_err(err, VL_ESTATE,
-				      "frame %u: pid %u page 0x%llx is not mapped by the PTE the frame names",
-				      f, e->procs[p->proc].pid, (unsigned long long)p->vpn);
-		uint64_t pte = e->pt.e[li];
-		if (!(pte & PTE_P) || PTE_FRAME(pte) != f)
-			return vl_err(err, VL_ESTATE,
-				      "frame %u: its PTE (0x%llx) does not point back at it", f,
-				      (unsigned long long)pte);
+		c.proc = i;
+		c.committed = 0;
+		pt_foreach_leaf(&e->pt, pr->root, check_leaf, &c);
+		for (uint32_t v = 0; v < pr->nvads; v++)
+			if (pr->vads[v].kind == VAD_MAPPED && prot_copy(pr->vads[v].prot))
+				c.committed += pr->vads[v].end - pr->vads[v].start;
+		if (!c.rc && e->os != OS_TEXTBOOK && c.committed != pr->commit)
+			c.rc = vl_err(err, VL_ESTATE, "pid %u: %llu pages committed, charge says %llu",
+				      pr->pid, (unsigned long long)c.committed,
+				      (unsigned long long)pr->commit);
+		commit += pr->commit;
+		ws += pr->ws_n;
 	}
-	if (active != e->resident)
+	uint64_t count[5] = { 0 }, shared = 0;
+	for (uint32_t f = 0; f < e->db.nframes && !c.rc; f++) {
+		const struct vl_pfn *p = &e->db.pfn[f];
+		if (p->loc > PFN_PT) {
+			c.rc = vl_err(err, VL_ESTATE, "frame %u has unknown location %u", f, p->loc);
+			break;
+		}
+		count[p->loc]++;
+		if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_PROTO)) {
+			shared++;
+			const struct vl_section *s = &e->sections[p->owner];
+			if (p->vpn >= s->npages || s->proto[p->vpn] != (PTE_P | PTE_MAKE(f)))
+				c.rc = vl_err(err, VL_ESTATE,
+					      "shared frame %u: its prototype PTE does not point back", f);
+			else if (p->aux != c.maps[f])
+				c.rc = vl_err(err, VL_ESTATE,
+					      "shared frame %u: share count %u, but %u PTEs map it", f,
+					      p->aux, c.maps[f]);
+		} else if (p->loc == PFN_ACTIVE && c.maps[f] != 1) {
+			c.rc = vl_err(err, VL_ESTATE, "private frame %u is mapped by %u PTEs", f,
+				      c.maps[f]);
+		} else if ((p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED) && (p->flags & PFN_F_PROTO)) {
+			const struct vl_section *s = &e->sections[p->owner];
+			if (s->proto[p->vpn] != (SWPTE_TRANS | PTE_MAKE(f)))
+				c.rc = vl_err(err, VL_ESTATE,
+					      "listed shared frame %u: prototype PTE is not its transition PTE",
+					      f);
+		} else if (p->loc == PFN_PT && e->pt.frame[p->pte] != f) {
+			c.rc = vl_err(err, VL_ESTATE, "frame %u claims page-table node %u, which "
+				      "does not name it", f, p->pte);
+		}
+	}
+	free(c.maps);
+	if (c.rc)
+		return c.rc;
+	int bad = -1;
+	uint64_t standby = 0;
+	for (unsigned i = 0; i < 8; i++)
+		standby += list_len(e, &e->standby[i], PFN_STANDBY, &bad);
+	uint64_t modified = list_len(e, &e->modified, PFN_MODIFIED, &bad);
+	if (bad >= 0)
+		return vl_err(err, VL_ESTATE, "frame %d is on a page list it does not say it is on", bad);
+	if (standby != count[PFN_STANDBY] || standby != e->nstandby ||
+	    modified != count[PFN_MODIFIED])
+		return vl_err(err, VL_ESTATE,
+			      "list lengths: standby %llu (frames say %llu), modified %llu (frames say %llu)",
+			      (unsigned long long)standby, (unsigned long long)count[PFN_STANDBY],
+			      (unsigned long long)modified, (unsigned long long)count[PFN_MODIFIED]);
+	if (count[PFN_FREE] != e->db.nfree)
+		return vl_err(err, VL_ESTATE, "%llu frames free, free lists hold %u",
+			      (unsigned long long)count[PFN_FREE], e->db.nfree);
+	if (count[PFN_ACTIVE] != e->resident || shared != e->resident_shared)
 		return vl_err(err, VL_ESTATE, "%llu frames active, resident count says %llu",
-			      (unsigned long long)active, (unsigned long long)e->resident);
-	if (active + e->db.nfree != e->db.nframes)
-		return vl_err(err, VL_ESTATE, "active %llu + free %u != %u frames",
-			      (unsigned long long)active, e->db.nfree, e->db.nframes);
+			      (unsigned long long)count[PFN_ACTIVE], (unsigned long long)e->resident);
+	if (count[PFN_PT] != e->ctr.pt_pages)
+		return vl_err(err, VL_ESTATE, "%llu page-table frames, pt_pages says %llu",
+			      (unsigned long long)count[PFN_PT], (unsigned long long)e->ctr.pt_pages);
+	if (commit != e->commit)
+		return vl_err(err, VL_ESTATE, "commit charge %llu != sum over processes %llu",
+			      (unsigned long long)e->commit, (unsigned long long)commit);
+	if (e->os == OS_WINDOWS && ws != c.valid)
+		return vl_err(err, VL_ESTATE, "working sets hold %llu entries, %llu PTEs are valid",
+			      (unsigned long long)ws, (unsigned long long)c.valid);
 	return pfn_check(&e->db, err);
 }

@@ -46,37 +46,97 @@
 #define PTE_FRAME(e) ((uint32_t)(((e) & PTE_FRAME_MASK) >> 12))
 #define PTE_MAKE(frame) ((uint64_t)(frame) << 12)
 
-/* Invalid-PTE software format (Valid = 0), Windows-like placement:
- * Protection bits 5..9, Prototype bit 10, Transition bit 11,
- * PageFileHigh (slot + 1) bits 32..63. */
+/* Invalid-PTE software format (Valid = 0), Windows-like placement
+ * (MMPTE_SOFTWARE / MMPTE_TRANSITION / MMPTE_PROTOTYPE, ReactOS mmtypes.h):
+ *   bits 5..9   protection (enum vl_prot); 0 = none recorded
+ *   bit 10      prototype: a view page, resolved through the VAD's section
+ *   bit 11      transition: the frame (bits 12..51) is on standby/modified
+ *   bits 32..63 page-file slot + 1 (when neither bit 10 nor 11 is set)
+ * Decoding order: 0 = never touched (consult the VAD, or implicit commit);
+ * prototype; transition; slot = paged out; protection only = committed
+ * demand-zero; VL_PROT_GUARD alone (no access bits) = decommitted. */
 #define SWPTE_PROTO (1ull << 10)
 #define SWPTE_TRANS (1ull << 11)
 #define SWPTE_SLOT(e) ((uint32_t)((e) >> 32) - 1u) /* valid if (e >> 32) != 0 */
 #define SWPTE_HAS_SLOT(e) (((e) >> 32) != 0)
 #define SWPTE_PAGEFILE(slot) ((uint64_t)((slot) + 1u) << 32)
+#define SWPTE_PROT(e) ((unsigned)((e) >> 5) & 0x1f)
+#define SWPTE_MKPROT(p) ((uint64_t)((p) & 0x1f) << 5)
+#define SWPTE_DECOMMIT SWPTE_MKPROT(VL_PROT_GUARD)
+
+/* A valid PTE keeps its page's protection in bits 52..56, which the MMU
+ * ignores (Windows keeps its WS index there), so it survives trimming. */
+#define VPTE_PROT(e) ((unsigned)((e) >> 52) & 0x1f)
+#define VPTE_MKPROT(p) ((uint64_t)((p) & 0x1f) << 52)
+
+static inline unsigned prot_access(unsigned p)
+{
+	return p & 7;
+}
+/* Writable, possibly through copy-on-write. */
+static inline bool prot_writable(unsigned p)
+{
+	return prot_access(p) >= VL_PROT_READWRITE && p != VL_PROT_NOACCESS;
+}
+static inline bool prot_copy(unsigned p)
+{
+	return prot_access(p) == VL_PROT_WRITECOPY || prot_access(p) == VL_PROT_EXECUTE_WRITECOPY;
+}
+static inline bool prot_exec(unsigned p)
+{
+	unsigned a = prot_access(p);
+	return p != VL_PROT_NOACCESS &&
+	       (a == VL_PROT_EXECUTE || a == VL_PROT_EXECUTE_READ || a == VL_PROT_EXECUTE_READWRITE ||
+		a == VL_PROT_EXECUTE_WRITECOPY);
+}
+/* Can the page be accessed at all (committed, not NOACCESS/decommitted)? */
+static inline bool prot_usable(unsigned p)
+{
+	return prot_access(p) != 0 && p != VL_PROT_NOACCESS;
+}
+/* Hardware bits of a valid PTE for protection p (x86 cannot do
+ * execute-only: readable whenever present).  Copy-on-write pages are
+ * mapped read-only until the first write. */
+static inline uint64_t prot_hw(unsigned p)
+{
+	uint64_t hw = PTE_P | PTE_US | VPTE_MKPROT(p);
+	if (prot_writable(p) && !prot_copy(p))
+		hw |= PTE_RW;
+	if (!prot_exec(p))
+		hw |= PTE_NX;
+	return hw;
+}
 
 #define PT_ENTRIES 512
 #define VA_BITS 48
+#define VPN_MASK ((1ull << (VA_BITS - 12)) - 1)
 
 /* ---- frame database ---- */
 
 enum pfn_loc {
-	PFN_FREE = 0,   /* in the buddy allocator */
-	PFN_ACTIVE = 1, /* mapped by a valid PTE */
+	PFN_FREE = 0,     /* in the buddy allocator (zeroed or not) */
+	PFN_ACTIVE = 1,   /* mapped by a valid PTE (private) or by >= 1 (shared) */
+	PFN_STANDBY = 2,  /* clean, backing copy current; transition PTE points here */
+	PFN_MODIFIED = 3, /* dirty, must be written before reuse */
+	PFN_PT = 4,       /* holds a page-table node */
 };
 
 struct vl_pfn {            /* 32 bytes */
-	uint64_t vpn;      /* virtual page mapped (ACTIVE) */
-	uint32_t pte;      /* arena index of the leaf PTE mapping it (ACTIVE) */
-	uint32_t proc;     /* owning process index (ACTIVE) */
-	uint32_t flink, blink; /* buddy free lists (FREE block heads) */
+	uint64_t vpn;      /* private: virtual page; shared: page index in its section */
+	uint32_t pte;      /* private: arena index of its leaf PTE; PT: node index */
+	uint32_t owner;    /* private/PT: process index; shared: section index */
+	uint32_t flink, blink; /* buddy lists (FREE heads), standby/modified lists */
 	uint32_t slot;     /* page-file slot holding a copy, VL_NIL if none */
+	uint16_t aux;      /* FREE head: buddy order; shared: valid PTEs mapping it */
 	uint8_t loc;       /* enum pfn_loc */
-	uint8_t order;     /* buddy order of a free block head */
-	uint16_t flags;
+	uint8_t flags;     /* PFN_F_* | priority << 5 */
 };
 
-#define PFN_F_HEAD 0x1 /* FREE: first frame of a free buddy block */
+#define PFN_F_HEAD 0x1     /* FREE: first frame of a free buddy block */
+#define PFN_F_ZEROED 0x2   /* FREE: contents known zero */
+#define PFN_F_MODIFIED 0x4 /* content differs from its backing copy */
+#define PFN_F_PROTO 0x8    /* shared page of a section (prototype PTE) */
+#define PFN_PRIO(p) ((unsigned)((p)->flags >> 5))
 
 #define BUDDY_MAX_ORDER 18 /* 2^18 pages = 1 GiB */
 
@@ -84,16 +144,20 @@ struct vl_pfndb {
 	struct vl_pfn *pfn;
 	uint32_t nframes;
 	uint32_t nfree;                       /* frames in the buddy allocator */
+	uint32_t nzeroed;                     /* of which known zero */
 	uint32_t head[BUDDY_MAX_ORDER + 1];   /* free block lists by order */
 	uint32_t count[BUDDY_MAX_ORDER + 1];  /* blocks per order */
 };
 
 int pfn_init(struct vl_pfndb *db, uint32_t nframes, struct vl_error *err);
 void pfn_fini(struct vl_pfndb *db);
-/* Allocate a 2^order block; returns its first frame or VL_NIL. */
+/* Allocate a 2^order block; returns its first frame or VL_NIL.  The
+ * frames' PFN_F_ZEROED flags are kept (nzeroed is adjusted). */
 uint32_t pfn_alloc(struct vl_pfndb *db, unsigned order);
 /* Return a 2^order block starting at frame f (coalescing buddies). */
 void pfn_free(struct vl_pfndb *db, uint32_t f, unsigned order);
+/* Mark every free frame zeroed; returns how many were zeroed now. */
+uint32_t pfn_zero_free(struct vl_pfndb *db);
 /* Check buddy lists against nfree; 0 or VL_ESTATE. */
 int pfn_check(const struct vl_pfndb *db, struct vl_error *err);
 
@@ -101,29 +165,78 @@ int pfn_check(const struct vl_pfndb *db, struct vl_error *err);
 
 struct vl_ptarena {
 	uint64_t *e;        /* nodes * 512 entries; node 0 unused */
+	uint16_t *used;     /* per node: non-zero entries */
+	uint32_t *parent;   /* per node: arena index of the entry pointing at it */
+	uint32_t *frame;    /* per node: frame holding it, VL_NIL if not in memory */
 	uint32_t nnodes;    /* nodes in use (including node 0) */
 	uint32_t cap;       /* nodes allocated */
 	uint32_t free_head; /* freed nodes, linked through entry 0 */
 	uint32_t live;      /* nodes allocated and not freed (excluding node 0) */
+	uint32_t created[4]; /* nodes created by the last pt_walk_create */
+	uint32_t ncreated;
 };
 
 int pt_init(struct vl_ptarena *a, struct vl_error *err);
 void pt_fini(struct vl_ptarena *a);
 /* New zeroed node; returns its index or 0 when out of memory.  May move a->e. */
 uint32_t pt_node_new(struct vl_ptarena *a);
-/* Arena index of the leaf PTE for va under root, creating missing nodes.
- * Returns VL_NIL when out of memory. */
+/* Return an empty node to the free list. */
+void pt_node_free(struct vl_ptarena *a, uint32_t node);
+/* Arena index of the leaf PTE for va under root, creating missing nodes
+ * (listed in a->created).  Returns VL_NIL when out of memory. */
 uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va);
 /* Arena index of the leaf PTE for va, or VL_NIL when a level is missing. */
 uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va);
+/* Set entry i, keeping the node's count of non-zero entries. */
+static inline void pt_set(struct vl_ptarena *a, uint32_t i, uint64_t v)
+{
+	uint64_t old = a->e[i];
+	a->e[i] = v;
+	if (!old != !v)
+		a->used[i / PT_ENTRIES] += v ? 1 : (uint16_t)-1;
+}
+/* Call fn on every non-zero leaf entry under root (index, vpn). */
+void pt_foreach_leaf(struct vl_ptarena *a, uint32_t root,
+		     void (*fn)(void *ctx, uint32_t li, uint64_t vpn), void *ctx);
+
+/* ---- address space: VADs and sections ---- */
+
+enum vad_kind { VAD_PRIVATE = 0, VAD_MAPPED = 1 };
+
+struct vl_vad {
+	uint64_t start, end;   /* vpn range [start, end) */
+	uint64_t offset_pages; /* mapped: first section page of the view */
+	uint32_t section;      /* mapped: section index */
+	uint8_t kind;          /* enum vad_kind */
+	uint8_t prot;          /* allocation protection */
+	uint16_t pad;
+};
+
+/* A file section: one prototype PTE per page.  A prototype PTE is 0 (page
+ * in the file, not in memory), PTE_P | frame (resident, mapped by at least
+ * one process or not), or SWPTE_TRANS | frame (on standby/modified). */
+struct vl_section {
+	uint64_t file_id;
+	uint64_t *proto;
+	uint64_t npages;
+	uint32_t views;      /* mapped views */
+};
 
 /* ---- processes ---- */
 
 struct vl_proc {
 	uint32_t pid;
-	uint32_t root;  /* PML4 node */
-	struct vl_proc_counters ctr; /* accesses counted at snapshot from op counts */
+	uint32_t root;       /* PML4 node, 0 once exited */
+	bool explicit_vm;    /* the trace gave VAD events: no implicit commit */
+	bool stopped;        /* --on-av=stop-process after an access violation */
+	struct vl_proc_counters ctr;
 	uint64_t accesses;
+	struct vl_vad *vads; /* sorted by start, non-overlapping */
+	uint32_t nvads, vads_cap;
+	uint64_t commit;     /* committed pages charged to this process */
+	/* working set (windows personality): entries vpn | age << 56 */
+	uint64_t *wsl;
+	uint32_t ws_n, ws_cap, ws_hand;
 };
 
 /* ---- page file ---- */
@@ -141,6 +254,12 @@ uint32_t pf_alloc(struct vl_pagefile *pf);
 void pf_release(struct vl_pagefile *pf, uint32_t slot);
 void pf_fini(struct vl_pagefile *pf);
 
+/* ---- page lists (standby by priority, modified) ---- */
+
+struct plist {
+	uint32_t head, tail, n;
+};
+
 /* ---- built-in presets (generated from configs/ at build time) ---- */
 
 struct vl_preset {
@@ -150,6 +269,8 @@ extern const struct vl_preset vl_presets[];
 extern const size_t vl_npresets;
 
 /* ---- the engine ---- */
+
+enum personality { OS_TEXTBOOK = 0, OS_WINDOWS = 1, OS_LINUX = 2 };
 
 struct vl_engine {
 	struct vl_config *cfg;
@@ -163,6 +284,9 @@ struct vl_engine {
 	uint32_t pid_hash_mask;
 	uint32_t last_pid, last_proc;
 
+	struct vl_section *sections;
+	uint32_t nsections, sections_cap;
+
 	const struct vl_repl_ops *repl_ops;
 	struct vl_repl repl;
 	bool repl_live;           /* init succeeded */
@@ -172,13 +296,56 @@ struct vl_engine {
 	const uint64_t *future;   /* next-use times, or NULL */
 	uint64_t future_n;
 
+	/* model settings, resolved from the configuration at creation */
+	enum personality os;
+	bool pt_frames;           /* page-table nodes occupy frames */
+	bool zero_page;           /* anonymous read faults map the shared zero page */
+	bool dz_dirty;            /* demand-zero pages start dirty (Windows) */
+	bool overcommit;          /* no commit limit */
+	bool stop_on_av;
+	uint32_t zero_frame;      /* frame number of the shared zero page (not a real frame) */
+	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
+	uint32_t fault_around;    /* linux: pages mapped around a file read fault */
+	uint64_t commit_limit;    /* pages; UINT64_MAX = none */
+	uint64_t commit;          /* pages charged system-wide */
+	uint32_t ws_min, ws_max;
+	uint64_t avail_target;    /* trim when available pages fall below this */
+	uint64_t mpw_threshold;   /* write when the modified list exceeds this */
+	uint32_t mpw_cluster;
+	uint64_t wsm_interval;    /* accesses between working-set manager passes */
+	uint64_t next_tick;
+	bool zero_thread;
+
+	struct plist standby[8];  /* by priority, repurposed 0 first */
+	struct plist modified;
+	uint64_t nstandby;
+
 	uint64_t time;            /* accesses replayed so far */
 	uint64_t op_count[VL_OP_NACCESS];
-	uint64_t resident;        /* active frames */
+	uint64_t resident;        /* pages mapped by valid PTEs (shared frames once) */
+	uint64_t resident_shared; /* shared frames active */
 	bool check_each_batch;
 
 	struct vl_counters ctr;   /* counters not derived at snapshot time */
 	struct vl_counters snap;  /* last snapshot */
 };
+
+/* sim/fault.c */
+int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8_t op,
+	     struct vl_error *err);
+uint32_t vl_frame_get(struct vl_engine *e, bool zero, const struct vl_access *a,
+		      struct vl_error *err);
+void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li);
+int vl_wsm_tick(struct vl_engine *e, struct vl_error *err);
+uint64_t vl_available(const struct vl_engine *e);
+int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err);
+void vl_pt_prune(struct vl_engine *e, uint32_t li);
+void plist_del(struct vl_engine *e, struct plist *l, uint32_t f);
+void plist_push(struct vl_engine *e, struct plist *l, uint32_t f);
+
+/* sim/vad.c */
+int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, struct vl_error *err);
+struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn);
+uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err);
 
 #endif

@@ -19,8 +19,13 @@ int pt_init(struct vl_ptarena *a, struct vl_error *err)
 	memset(a, 0, sizeof(*a));
 	a->cap = 64;
 	a->e = calloc((size_t)a->cap * PT_ENTRIES, sizeof(uint64_t));
-	if (!a->e)
+	a->used = calloc(a->cap, sizeof(*a->used));
+	a->parent = calloc(a->cap, sizeof(*a->parent));
+	a->frame = calloc(a->cap, sizeof(*a->frame));
+	if (!a->e || !a->used || !a->parent || !a->frame) {
+		pt_fini(a);
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+	}
 	a->nnodes = 1; /* node 0 is the null node */
 	return 0;
 }
@@ -28,6 +33,9 @@ int pt_init(struct vl_ptarena *a, struct vl_error *err)
 void pt_fini(struct vl_ptarena *a)
 {
 	free(a->e);
+	free(a->used);
+	free(a->parent);
+	free(a->frame);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -38,6 +46,7 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 		n = a->free_head;
 		a->free_head = (uint32_t)a->e[(size_t)n * PT_ENTRIES];
 		a->e[(size_t)n * PT_ENTRIES] = 0;
+		a->used[n] = 0;
 	} else {
 		if (a->nnodes == a->cap) {
 			if (a->cap >= (VL_NIL / PT_ENTRIES) / 2)
@@ -49,12 +58,36 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 			memset(ne + (size_t)a->cap * PT_ENTRIES, 0,
 			       (size_t)(ncap - a->cap) * PT_ENTRIES * sizeof(uint64_t));
 			a->e = ne;
+			uint16_t *nu = realloc(a->used, ncap * sizeof(*nu));
+			if (nu)
+				a->used = nu;
+			uint32_t *np = realloc(a->parent, ncap * sizeof(*np));
+			if (np)
+				a->parent = np;
+			uint32_t *nf = realloc(a->frame, ncap * sizeof(*nf));
+			if (nf)
+				a->frame = nf;
+			if (!nu || !np || !nf)
+				return 0;
 			a->cap = ncap;
 		}
 		n = a->nnodes++;
 	}
+	a->used[n] = 0;
+	a->parent[n] = VL_NIL;
+	a->frame[n] = VL_NIL;
 	a->live++;
 	return n;
+}
+
+void pt_node_free(struct vl_ptarena *a, uint32_t node)
+{
+	memset(&a->e[(size_t)node * PT_ENTRIES], 0, PT_ENTRIES * sizeof(uint64_t));
+	a->e[(size_t)node * PT_ENTRIES] = a->free_head;
+	a->free_head = node;
+	a->used[node] = 0;
+	a->frame[node] = VL_NIL;
+	a->live--;
 }
 
 static inline unsigned va_index(uint64_t va, unsigned level)
@@ -66,15 +99,18 @@ static inline unsigned va_index(uint64_t va, unsigned level)
 uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va)
 {
 	uint32_t node = root;
+	a->ncreated = 0;
 	for (unsigned level = 4; level > 1; level--) {
-		size_t i = (size_t)node * PT_ENTRIES + va_index(va, level);
+		uint32_t i = node * PT_ENTRIES + va_index(va, level);
 		uint64_t ent = a->e[i];
 		if (!(ent & PTE_P)) {
 			uint32_t child = pt_node_new(a);
 			if (!child)
 				return VL_NIL;
 			ent = PTE_MAKE(child) | UPPER_FLAGS;
-			a->e[i] = ent; /* a->e may have moved: index again */
+			pt_set(a, i, ent); /* a->e may have moved: index again */
+			a->parent[child] = i;
+			a->created[a->ncreated++] = child;
 		}
 		node = PTE_FRAME(ent);
 	}
@@ -91,4 +127,26 @@ uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va)
 		node = PTE_FRAME(ent);
 	}
 	return node * PT_ENTRIES + va_index(va, 1);
+}
+
+static void foreach_level(struct vl_ptarena *a, uint32_t node, unsigned level, uint64_t vpn_base,
+			  void (*fn)(void *ctx, uint32_t li, uint64_t vpn), void *ctx)
+{
+	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+		uint32_t idx = node * PT_ENTRIES + i;
+		uint64_t ent = a->e[idx];
+		if (!ent)
+			continue;
+		uint64_t vpn = vpn_base | ((uint64_t)i << (9 * (level - 1)));
+		if (level == 1)
+			fn(ctx, idx, vpn);
+		else
+			foreach_level(a, PTE_FRAME(ent), level - 1, vpn, fn, ctx);
+	}
+}
+
+void pt_foreach_leaf(struct vl_ptarena *a, uint32_t root,
+		     void (*fn)(void *ctx, uint32_t li, uint64_t vpn), void *ctx)
+{
+	foreach_level(a, root, 4, 0, fn, ctx);
 }

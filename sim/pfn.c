@@ -26,7 +26,7 @@ static void list_push(struct vl_pfndb *db, uint32_t f, unsigned order)
 	struct vl_pfn *p = &db->pfn[f];
 	p->loc = PFN_FREE;
 	p->flags |= PFN_F_HEAD;
-	p->order = (uint8_t)order;
+	p->aux = (uint16_t)order;
 	p->blink = VL_NIL;
 	p->flink = db->head[order];
 	if (p->flink != VL_NIL)
@@ -41,10 +41,10 @@ static void list_del(struct vl_pfndb *db, uint32_t f)
 	if (p->blink != VL_NIL)
 		db->pfn[p->blink].flink = p->flink;
 	else
-		db->head[p->order] = p->flink;
+		db->head[p->aux] = p->flink;
 	if (p->flink != VL_NIL)
 		db->pfn[p->flink].blink = p->blink;
-	db->count[p->order]--;
+	db->count[p->aux]--;
 	p->flags &= (uint16_t)~PFN_F_HEAD;
 	p->flink = p->blink = VL_NIL;
 }
@@ -64,7 +64,8 @@ int pfn_init(struct vl_pfndb *db, uint32_t nframes, struct vl_error *err)
 		db->pfn[f].slot = VL_NIL;
 		db->pfn[f].flink = db->pfn[f].blink = VL_NIL;
 		db->pfn[f].pte = VL_NIL;
-		db->pfn[f].proc = VL_NIL;
+		db->pfn[f].owner = VL_NIL;
+		db->pfn[f].flags = PFN_F_ZEROED; /* memory starts zeroed */
 	}
 	/* Carve [0, nframes) into maximal aligned blocks, lowest addresses
 	 * first; push in reverse so the lowest block of an order is allocated
@@ -80,6 +81,7 @@ int pfn_init(struct vl_pfndb *db, uint32_t nframes, struct vl_error *err)
 		list_push(db, f, o);
 		db->nfree += 1u << o;
 	}
+	db->nzeroed = nframes;
 	return 0;
 }
 
@@ -102,8 +104,13 @@ uint32_t pfn_alloc(struct vl_pfndb *db, unsigned order)
 		o--;
 		list_push(db, f + (1u << o), o);
 	}
-	for (uint32_t i = 0; i < (1u << order); i++)
-		db->pfn[f + i].loc = PFN_ACTIVE;
+	for (uint32_t i = 0; i < (1u << order); i++) {
+		struct vl_pfn *p = &db->pfn[f + i];
+		if (p->flags & PFN_F_ZEROED)
+			db->nzeroed--;
+		p->loc = PFN_ACTIVE;
+		p->aux = 0;
+	}
 	db->nfree -= 1u << order;
 	return f;
 }
@@ -114,22 +121,38 @@ void pfn_free(struct vl_pfndb *db, uint32_t f, unsigned order)
 	for (uint32_t i = 0; i < (1u << order); i++) {
 		struct vl_pfn *p = &db->pfn[f + i];
 		p->loc = PFN_FREE;
-		p->flags = 0;
+		p->flags = 0; /* contents are garbage until zeroed */
 		p->pte = VL_NIL;
-		p->proc = VL_NIL;
+		p->owner = VL_NIL;
+		p->slot = VL_NIL;
+		p->aux = 0;
 	}
 	while (order < BUDDY_MAX_ORDER) {
 		uint32_t b = f ^ (1u << order);
 		if (b >= db->nframes || b + (1u << order) > db->nframes)
 			break;
 		struct vl_pfn *bp = &db->pfn[b];
-		if (bp->loc != PFN_FREE || !(bp->flags & PFN_F_HEAD) || bp->order != order)
+		if (bp->loc != PFN_FREE || !(bp->flags & PFN_F_HEAD) || bp->aux != order)
 			break;
 		list_del(db, b);
 		f = f < b ? f : b;
 		order++;
 	}
 	list_push(db, f, order);
+}
+
+uint32_t pfn_zero_free(struct vl_pfndb *db)
+{
+	uint32_t n = 0;
+	for (unsigned o = 0; o <= BUDDY_MAX_ORDER; o++)
+		for (uint32_t f = db->head[o]; f != VL_NIL; f = db->pfn[f].flink)
+			for (uint32_t i = 0; i < (1u << o); i++)
+				if (!(db->pfn[f + i].flags & PFN_F_ZEROED)) {
+					db->pfn[f + i].flags |= PFN_F_ZEROED;
+					n++;
+				}
+	db->nzeroed += n;
+	return n;
 }
 
 int pfn_check(const struct vl_pfndb *db, struct vl_error *err)
@@ -139,7 +162,7 @@ int pfn_check(const struct vl_pfndb *db, struct vl_error *err)
 		uint32_t n = 0, prev = VL_NIL;
 		for (uint32_t f = db->head[o]; f != VL_NIL; f = db->pfn[f].flink) {
 			const struct vl_pfn *p = &db->pfn[f];
-			if (p->loc != PFN_FREE || !(p->flags & PFN_F_HEAD) || p->order != o ||
+			if (p->loc != PFN_FREE || !(p->flags & PFN_F_HEAD) || p->aux != o ||
 			    p->blink != prev || (f & ((1u << o) - 1)) != 0)
 				return vl_err(err, VL_ESTATE,
 					      "frame %u on the order-%u free list is not a "

@@ -7,6 +7,18 @@
  *   # comment          anywhere on a line; blank lines are ignored
  *
  * Each line is one access of unknown size (it touches one page).
+ *
+ * Address-space events, so scenarios can be written by hand (numbers are
+ * decimal or 0x hex; PID optional, last, default 1):
+ *
+ *   V RESERVE ADDR LEN [PID]          V COMMIT ADDR LEN PROT [PID]
+ *   V DECOMMIT ADDR LEN [PID]         V RELEASE ADDR [PID]
+ *   V PROTECT ADDR LEN PROT [PID]     V MAP ADDR LEN FILEID OFFSET PROT [PID]
+ *   V UNMAP ADDR [PID]                V EXIT [PID]
+ *   V ROI_BEGIN [PID]                 V ROI_END [PID]
+ *
+ * PROT: noaccess readonly readwrite execute execute_read execute_readwrite
+ * writecopy execute_writecopy, optionally followed by +guard.
  */
 #include <string.h>
 
@@ -52,6 +64,8 @@ static int parse(const char *s, const char *end, int *op, uint64_t *addr, uint64
 	if (s < end) {
 		if (vl_scan_dec(&s, end, pid) < 0 || *pid > UINT32_MAX)
 			return vl_err(err, VL_EFORMAT, "expected a decimal process id after the address");
+		if (*pid == 0)
+			return vl_err(err, VL_EFORMAT, "process id 0 is reserved (ids start at 1)");
 		s = skip_space(s, end);
 		if (s < end)
 			return vl_err(err, VL_EFORMAT, "unexpected text '%.*s' after the process id",
@@ -60,8 +74,138 @@ static int parse(const char *s, const char *end, int *op, uint64_t *addr, uint64
 	return 1;
 }
 
+static const struct {
+	const char *name;
+	unsigned prot;
+} prots[] = {
+	{ "noaccess", VL_PROT_NOACCESS },
+	{ "readonly", VL_PROT_READONLY },
+	{ "readwrite", VL_PROT_READWRITE },
+	{ "execute", VL_PROT_EXECUTE },
+	{ "execute_read", VL_PROT_EXECUTE_READ },
+	{ "execute_readwrite", VL_PROT_EXECUTE_READWRITE },
+	{ "writecopy", VL_PROT_WRITECOPY },
+	{ "execute_writecopy", VL_PROT_EXECUTE_WRITECOPY },
+};
+
+/* Shape of each event: its arguments, in order.  a = ADDR, l = LEN,
+ * f = FILEID, o = OFFSET, p = PROT. */
+static const struct {
+	const char *name;
+	uint32_t kind;
+	const char *args;
+} events[] = {
+	{ "RESERVE", VL_EV_RESERVE, "al" },   { "COMMIT", VL_EV_COMMIT, "alp" },
+	{ "DECOMMIT", VL_EV_DECOMMIT, "al" }, { "RELEASE", VL_EV_RELEASE, "a" },
+	{ "PROTECT", VL_EV_PROTECT, "alp" },  { "MAP", VL_EV_MAP, "alfop" },
+	{ "UNMAP", VL_EV_UNMAP, "a" },        { "EXIT", VL_EV_EXIT, "" },
+	{ "ROI_BEGIN", VL_EV_ROI_BEGIN, "" }, { "ROI_END", VL_EV_ROI_END, "" },
+};
+
+static const char *word_end(const char *s, const char *end)
+{
+	while (s < end && !vl_is_space(*s))
+		s++;
+	return s;
+}
+
+static int parse_prot(const char *s, const char *e, unsigned *out, struct vl_error *err)
+{
+	const char *plus = memchr(s, '+', (size_t)(e - s));
+	const char *base_end = plus ? plus : e;
+	unsigned guard = 0;
+	if (plus) {
+		if (e - plus != 6 || strncmp(plus, "+guard", 6))
+			return vl_err(err, VL_EFORMAT, "expected +guard after the protection, found '%.*s'",
+				      (int)(e - plus), plus);
+		guard = VL_PROT_GUARD;
+	}
+	for (size_t i = 0; i < sizeof(prots) / sizeof(prots[0]); i++) {
+		if ((size_t)(base_end - s) == strlen(prots[i].name) &&
+		    !strncmp(s, prots[i].name, (size_t)(base_end - s))) {
+			if (guard && prots[i].prot == VL_PROT_NOACCESS)
+				return vl_err(err, VL_EFORMAT, "noaccess cannot be combined with +guard");
+			*out = prots[i].prot | guard;
+			return 0;
+		}
+	}
+	return vl_err(err, VL_EFORMAT,
+		      "expected a protection (noaccess, readonly, readwrite, execute, execute_read, "
+		      "execute_readwrite, writecopy, execute_writecopy, optionally +guard), found '%.*s'",
+		      (int)(e - s > 24 ? 24 : e - s), s);
+}
+
+/* "V KIND ARGS... [PID]" */
+static int parse_event(const char *s, const char *end, struct vl_batch *b, struct vl_error *err)
+{
+	s = skip_space(s + 1, end);
+	const char *we = word_end(s, end);
+	size_t k;
+	for (k = 0; k < sizeof(events) / sizeof(events[0]); k++)
+		if ((size_t)(we - s) == strlen(events[k].name) &&
+		    !strncmp(s, events[k].name, (size_t)(we - s)))
+			break;
+	if (k == sizeof(events) / sizeof(events[0]))
+		return vl_err(err, VL_EFORMAT,
+			      "expected an event (RESERVE, COMMIT, DECOMMIT, RELEASE, PROTECT, MAP, "
+			      "UNMAP, EXIT, ROI_BEGIN, ROI_END) after V, found '%.*s'",
+			      (int)(we - s > 20 ? 20 : we - s), s);
+	struct vl_event ev = { .kind = events[k].kind };
+	static const char *const what[] = { ['a'] = "an address", ['l'] = "a length",
+					    ['f'] = "a file id", ['o'] = "an offset" };
+	for (const char *a = events[k].args; *a; a++) {
+		s = skip_space(we, end);
+		we = word_end(s, end);
+		if (s == end)
+			return vl_err(err, VL_EFORMAT, "V %s: expected %s", events[k].name,
+				      *a == 'p' ? "a protection" : what[(unsigned char)*a]);
+		if (*a == 'p') {
+			VL_TRY(parse_prot(s, we, &ev.prot, err));
+			continue;
+		}
+		uint64_t v;
+		const char *q = s;
+		if (vl_scan_num(&q, we, &v) < 0 || q != we)
+			return vl_err(err, VL_EFORMAT, "V %s: expected %s (hex with 0x, or decimal), found '%.*s'",
+				      events[k].name, what[(unsigned char)*a], (int)(we - s > 20 ? 20 : we - s), s);
+		switch (*a) {
+		case 'a': ev.addr = v; break;
+		case 'l': ev.len = v; break;
+		case 'f': ev.file_id = v; break;
+		default: ev.offset = v; break;
+		}
+	}
+	uint64_t pid = 1;
+	s = skip_space(we, end);
+	if (s < end) {
+		if (vl_scan_dec(&s, end, &pid) < 0 || pid == 0 || pid > UINT32_MAX)
+			return vl_err(err, VL_EFORMAT, "V %s: expected a process id (1 or more) at the end",
+				      events[k].name);
+		s = skip_space(s, end);
+		if (s < end)
+			return vl_err(err, VL_EFORMAT, "V %s: unexpected text '%.*s'", events[k].name,
+				      (int)(end - s > 20 ? 20 : end - s), s);
+	}
+	struct vl_rec *r = &b->recs[b->n++];
+	b->events[b->n_events] = ev;
+	r->addr = b->n_events++;
+	r->pid = (uint32_t)pid;
+	r->op = VL_OP_EVENT;
+	r->size = 0;
+	r->pad = 0;
+	return 0;
+}
+
 static int addr_parse_line(char *line, size_t len, struct vl_batch *b, struct vl_error *err)
 {
+	{
+		const char *end = line + len, *s = skip_space(line, end);
+		const char *hash = memchr(s, '#', (size_t)(end - s));
+		if (hash)
+			end = hash;
+		if (s < end && (*s == 'V' || *s == 'v') && (s + 1 == end || vl_is_space(s[1])))
+			return parse_event(s, end, b, err);
+	}
 	int op;
 	uint64_t addr, pid;
 	int rc = parse(line, line + len, &op, &addr, &pid, err);
@@ -80,6 +224,9 @@ static bool addr_ok(const char *line, size_t len)
 {
 	int op;
 	uint64_t addr, pid;
+	const char *s = skip_space(line, line + len);
+	if (s < line + len && (*s == 'V' || *s == 'v') && line + len - s > 2 && vl_is_space(s[1]))
+		return true; /* an event line: judged when parsed */
 	return parse(line, line + len, &op, &addr, &pid, NULL) == 1;
 }
 
@@ -96,7 +243,7 @@ static int addr_probe(const char *buf, size_t len)
 
 const struct vl_trace_format vl_fmt_addr = {
 	.name = "addr",
-	.help = "text: OP ADDR [PID] per line; OP R/W/I; ADDR 0x-hex or decimal",
+	.help = "text: OP ADDR [PID] per line; OP R/W/I; ADDR 0x-hex or decimal; V events",
 	.probe = addr_probe,
 	.parse_line = addr_parse_line,
 };

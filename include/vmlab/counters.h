@@ -28,7 +28,22 @@
 	X(processes, "distinct processes seen in the trace")                           \
 	X(events, "non-access trace events processed")                                 \
 	X(resident_peak, "largest number of resident pages at any time")               \
-	X(pt_nodes, "page-table nodes allocated (4 KiB each, all levels)")
+	X(pt_nodes, "page-table nodes allocated (4 KiB each, all levels)")             \
+	X(pt_pages, "page-table pages held in physical frames now (not textbook)")    \
+	X(faults_cow, "copy-on-write faults: a private copy was made")                 \
+	X(faults_guard, "guard-page exceptions (one-shot; the access is then retried)") \
+	X(commit_failures, "commits refused: charge would pass the commit limit")     \
+	X(commit_peak, "largest commit charge, pages")                                 \
+	X(commit_charge, "commit charge at the end, pages")                            \
+	X(ws_trims, "working-set trims (one per working set per trim pass)")           \
+	X(pages_trimmed, "pages removed from working sets")                            \
+	X(standby_repurposed, "standby pages reused for another page")                 \
+	X(modified_written, "modified pages written by the modified page writer")      \
+	X(zeroed_pages, "frames zeroed (zero-page thread or on demand)")               \
+	X(file_reads, "pages read from mapped files")                                  \
+	X(file_writes, "dirty mapped-file pages written back to their files")          \
+	X(event_failures, "address-space events refused (overlap, bad range or base)") \
+	X(accesses_skipped, "accesses of processes stopped by --on-av=stop-process")
 
 struct vl_counters {
 #define VL_X_FIELD(name, help) uint64_t name;

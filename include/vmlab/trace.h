@@ -42,7 +42,19 @@ struct vl_rec {
 
 /* Event kinds carried by VL_OP_EVENT records (address-space operations and
  * markers).  The foundation engine ignores them; later model parts act on
- * them.  Arguments are in struct vl_event. */
+ * them.  Arguments are in struct vl_event; the process is the record's pid.
+ *
+ *   RESERVE addr len        reserve address space (base rounded down to
+ *                           64 KiB, end up to a page), no commit charge
+ *   COMMIT addr len prot    commit pages (reserving first when the range is
+ *                           free); charges commit for pages not yet committed
+ *   DECOMMIT addr len       free the pages' frames and slots, uncharge
+ *   RELEASE addr            addr is a reservation base: decommit, delete it
+ *   PROTECT addr len prot   change the protection of committed pages
+ *   MAP addr len file_id offset prot   map a view of a file section
+ *   UNMAP addr              addr is a view base: unmap it
+ *   EXIT                    the process ends: everything is freed
+ *   ROI_BEGIN / ROI_END     region-of-interest markers */
 enum vl_event_kind {
 	VL_EV_NONE = 0,
 	VL_EV_RESERVE,
@@ -57,9 +69,24 @@ enum vl_event_kind {
 	VL_EV_ROI_END,
 };
 
+/* Page protections, in the Windows memory manager's 5-bit encoding (WRK
+ * mi.h): the low 3 bits are the access, 0x10 is the guard modifier.
+ * NOACCESS is 0x18 as in Windows; 0 means "none given". */
+enum vl_prot {
+	VL_PROT_READONLY = 1,
+	VL_PROT_EXECUTE = 2,
+	VL_PROT_EXECUTE_READ = 3,
+	VL_PROT_READWRITE = 4,
+	VL_PROT_WRITECOPY = 5,
+	VL_PROT_EXECUTE_READWRITE = 6,
+	VL_PROT_EXECUTE_WRITECOPY = 7,
+	VL_PROT_GUARD = 0x10,    /* modifier: the first access raises a guard exception */
+	VL_PROT_NOACCESS = 0x18,
+};
+
 struct vl_event {
 	uint32_t kind;   /* enum vl_event_kind */
-	uint32_t prot;   /* protection bits (VAD events) */
+	uint32_t prot;   /* enum vl_prot, possibly | VL_PROT_GUARD (VAD events) */
 	uint64_t addr, len;
 	uint64_t file_id, offset;
 };

@@ -1,0 +1,447 @@
+/* sim/vad.c - address-space events: VADs, commit charge, sections.
+ *
+ * Each process holds its VADs (virtual address descriptors) in an array
+ * sorted by start page; lookups are binary searches (Windows keeps an AVL
+ * tree: the same order, and our process counts are small).  Semantics
+ * follow VirtualAlloc / VirtualFree / VirtualProtect / MapViewOfFile
+ * (shared/reference A.9-A.12):
+ *
+ *   RESERVE   base rounded down to 64 KiB, end up to a page; no charge
+ *   COMMIT    inside a private reservation, or reserving a free range at
+ *             the same time; charges commit for pages not yet committed,
+ *             all or nothing against the commit limit (commit_failures);
+ *             committed pages get an invalid PTE holding the protection
+ *             (demand-zero), so a reserved-only page (PTE 0) is an AV
+ *   DECOMMIT  frees frames and page-file slots, uncharges; the PTE becomes
+ *             "decommitted"
+ *   RELEASE   addr must be a reservation base: decommit all, drop the VAD
+ *   PROTECT   committed pages (or view pages) only, within one VAD
+ *   MAP       a view of file FILE_ID at a page-aligned offset; a
+ *             copy-on-write view charges commit for the whole view
+ *   UNMAP     addr must be a view base
+ *   EXIT      everything of the process is freed; the pid may start anew
+ *
+ * A failed operation (overlap, range outside a reservation, bad base)
+ * changes nothing and counts in event_failures, as the API call would
+ * fail; a commit beyond the limit counts in commit_failures.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/internal.h"
+
+#define GRANULARITY_PAGES 16 /* 64 KiB allocation granularity */
+
+static inline uint64_t va_of(uint64_t vpn)
+{
+	uint64_t va = vpn << VL_PAGE_SHIFT;
+	if (va & (1ull << (VA_BITS - 1)))
+		va |= ~((1ull << VA_BITS) - 1);
+	return va;
+}
+
+struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn)
+{
+	uint32_t lo = 0, hi = p->nvads;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (p->vads[mid].end <= vpn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->nvads && p->vads[lo].start <= vpn && vpn < p->vads[lo].end)
+		return &p->vads[lo];
+	return NULL;
+}
+
+static bool overlaps(const struct vl_proc *p, uint64_t start, uint64_t end)
+{
+	for (uint32_t i = 0; i < p->nvads; i++)
+		if (p->vads[i].start < end && start < p->vads[i].end)
+			return true;
+	return false;
+}
+
+static int vad_insert(struct vl_proc *p, const struct vl_vad *v)
+{
+	if (p->nvads == p->vads_cap) {
+		uint32_t ncap = p->vads_cap ? p->vads_cap * 2 : 8;
+		struct vl_vad *nv = realloc(p->vads, ncap * sizeof(*nv));
+		if (!nv)
+			return VL_ENOMEM;
+		p->vads = nv;
+		p->vads_cap = ncap;
+	}
+	uint32_t i = p->nvads;
+	while (i > 0 && p->vads[i - 1].start > v->start) {
+		p->vads[i] = p->vads[i - 1];
+		i--;
+	}
+	p->vads[i] = *v;
+	p->nvads++;
+	return 0;
+}
+
+static void vad_delete(struct vl_proc *p, struct vl_vad *v)
+{
+	uint32_t i = (uint32_t)(v - p->vads);
+	memmove(&p->vads[i], &p->vads[i + 1], (p->nvads - i - 1) * sizeof(*v));
+	p->nvads--;
+}
+
+static int fail(struct vl_engine *e)
+{
+	e->ctr.event_failures++;
+	return 0;
+}
+
+static bool committed(uint64_t pte)
+{
+	if (pte & PTE_P)
+		return true;
+	if (pte == 0 || (pte & SWPTE_PROTO))
+		return false;
+	return pte != SWPTE_DECOMMIT;
+}
+
+/* Leaf index for vpn, creating page-table nodes (and their frames). */
+static uint32_t leaf(struct vl_engine *e, uint32_t proc, uint64_t vpn, struct vl_error *err)
+{
+	uint32_t li = pt_walk_create(&e->pt, e->procs[proc].root, va_of(vpn));
+	if (li == VL_NIL) {
+		vl_err(err, VL_ENOMEM, "out of memory for page tables");
+		return VL_NIL;
+	}
+	if (vl_pt_frames(e, proc, err) < 0)
+		return VL_NIL;
+	return li;
+}
+
+static void uncharge(struct vl_engine *e, uint32_t proc, uint64_t pages)
+{
+	e->commit -= pages;
+	e->procs[proc].commit -= pages;
+}
+
+static bool charge(struct vl_engine *e, uint32_t proc, uint64_t pages)
+{
+	if (!e->overcommit && e->commit + pages > e->commit_limit) {
+		e->ctr.commit_failures++;
+		return false;
+	}
+	e->commit += pages;
+	e->procs[proc].commit += pages;
+	if (e->commit > e->ctr.commit_peak)
+		e->ctr.commit_peak = e->commit;
+	return true;
+}
+
+/* Remove vpn's page from proc's working set list (windows). */
+static void ws_forget(struct vl_proc *pr, uint64_t vpn)
+{
+	for (uint32_t i = 0; i < pr->ws_n; i++) {
+		if ((pr->wsl[i] & VPN_MASK) == vpn) {
+			pr->wsl[i] = pr->wsl[--pr->ws_n];
+			if (pr->ws_hand >= pr->ws_n)
+				pr->ws_hand = 0;
+			return;
+		}
+	}
+}
+
+/* Free whatever backs the page at li and set the PTE to val. */
+static void release_page(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn,
+			 uint64_t val)
+{
+	if (e->pt.e[li] & PTE_P)
+		ws_forget(&e->procs[proc], vpn);
+	vl_page_release(e, proc, li);
+	pt_set(&e->pt, li, val);
+	if (!val)
+		vl_pt_prune(e, li);
+}
+
+static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+		     struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t start = ev->addr >> VL_PAGE_SHIFT;
+	uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
+	unsigned prot = ev->prot;
+	if (!prot_usable(prot & ~VL_PROT_GUARD) && prot != VL_PROT_NOACCESS)
+		return fail(e);
+	if (end <= start || end > (1ull << (VA_BITS - 1 - VL_PAGE_SHIFT)))
+		return fail(e);
+	struct vl_vad *d = vl_vad_find(pr, start);
+	uint64_t need = 0;
+	if (!d) { /* MEM_RESERVE | MEM_COMMIT on a free range */
+		if (overlaps(pr, start, end))
+			return fail(e);
+		if (!charge(e, proc, end - start))
+			return 0; /* refused: nothing reserved either */
+		struct vl_vad v = { .start = start, .end = end, .kind = VAD_PRIVATE,
+				    .prot = (uint8_t)prot };
+		if (vad_insert(pr, &v) < 0)
+			return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
+	} else {
+		if (d->kind != VAD_PRIVATE || end > d->end)
+			return fail(e);
+		for (uint64_t v = start; v < end; v++) {
+			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+			if (li == VL_NIL || !committed(e->pt.e[li]))
+				need++;
+		}
+		if (!charge(e, proc, need))
+			return 0;
+	}
+	for (uint64_t v = start; v < end; v++) {
+		uint32_t li = leaf(e, proc, v, err);
+		if (li == VL_NIL)
+			return err ? err->code : VL_ENOMEM;
+		if (!committed(e->pt.e[li]))
+			pt_set(&e->pt, li, SWPTE_MKPROT(prot));
+	}
+	return 0;
+}
+
+static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint64_t end,
+		       bool release)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	for (uint64_t v = start; v < end; v++) {
+		uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+		if (li == VL_NIL)
+			continue;
+		if (committed(e->pt.e[li]))
+			uncharge(e, proc, 1);
+		if (e->pt.e[li] || release)
+			release_page(e, proc, li, v, release ? 0 : SWPTE_DECOMMIT);
+	}
+	return 0;
+}
+
+static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event *ev)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t start = ev->addr >> VL_PAGE_SHIFT;
+	uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
+	struct vl_vad *d = vl_vad_find(pr, start);
+	if (!d || end > d->end || end <= start)
+		return fail(e);
+	unsigned prot = ev->prot;
+	if (d->kind == VAD_PRIVATE) {
+		if (prot_copy(prot))
+			return fail(e); /* WRITECOPY only on views */
+		for (uint64_t v = start; v < end; v++) {
+			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+			if (li == VL_NIL || !committed(e->pt.e[li]))
+				return fail(e); /* every page must be committed */
+		}
+	}
+	for (uint64_t v = start; v < end; v++) {
+		uint32_t li = pt_walk_create(&e->pt, pr->root, va_of(v));
+		if (li == VL_NIL || vl_pt_frames(e, proc, NULL) < 0)
+			return VL_ENOMEM;
+		uint64_t pte = e->pt.e[li];
+		if (pte & PTE_P) {
+			uint64_t keep = pte & (PTE_FRAME_MASK | PTE_A | PTE_D);
+			if (prot & VL_PROT_GUARD || !prot_usable(prot)) {
+				/* a page made inaccessible (or guarded) is unmapped */
+				ws_forget(pr, v);
+				vl_page_release(e, proc, li);
+				pt_set(&e->pt, li, d->kind == VAD_MAPPED ? SWPTE_PROTO | SWPTE_MKPROT(prot)
+									 : SWPTE_MKPROT(prot));
+			} else {
+				e->pt.e[li] = keep | prot_hw(prot);
+				if (PTE_FRAME(pte) == e->zero_frame)
+					e->pt.e[li] &= ~PTE_RW;
+			}
+		} else if (pte == 0) {
+			pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(prot)); /* view page */
+		} else {
+			e->pt.e[li] = (pte & ~SWPTE_MKPROT(0x1f)) | SWPTE_MKPROT(prot);
+		}
+	}
+	return 0;
+}
+
+static uint32_t section_for(struct vl_engine *e, uint64_t file_id, uint64_t pages,
+			    struct vl_error *err)
+{
+	uint32_t s;
+	for (s = 0; s < e->nsections; s++)
+		if (e->sections[s].file_id == file_id)
+			break;
+	if (s == e->nsections) {
+		if (e->nsections == e->sections_cap) {
+			uint32_t ncap = e->sections_cap ? e->sections_cap * 2 : 8;
+			struct vl_section *ns = realloc(e->sections, ncap * sizeof(*ns));
+			if (!ns)
+				goto oom;
+			e->sections = ns;
+			e->sections_cap = ncap;
+		}
+		e->sections[s] = (struct vl_section){ .file_id = file_id };
+		e->nsections++;
+	}
+	struct vl_section *sec = &e->sections[s];
+	if (pages > sec->npages) {
+		uint64_t *np = realloc(sec->proto, pages * sizeof(*np));
+		if (!np)
+			goto oom;
+		memset(np + sec->npages, 0, (pages - sec->npages) * sizeof(*np));
+		sec->proto = np;
+		sec->npages = pages;
+	}
+	return s;
+oom:
+	vl_err(err, VL_ENOMEM, "out of memory for the section of file %llu",
+	       (unsigned long long)file_id);
+	return VL_NIL;
+}
+
+static int do_map(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+		  struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t start = ev->addr >> VL_PAGE_SHIFT;
+	uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
+	if (end <= start || (ev->offset & (VL_PAGE_SIZE - 1)) || overlaps(pr, start, end) ||
+	    !prot_usable(ev->prot & ~VL_PROT_GUARD))
+		return fail(e);
+	uint64_t off = ev->offset >> VL_PAGE_SHIFT;
+	if (prot_copy(ev->prot) && !charge(e, proc, end - start))
+		return 0; /* a copy-on-write view charges all its pages */
+	uint32_t s = section_for(e, ev->file_id, off + (end - start), err);
+	if (s == VL_NIL)
+		return err ? err->code : VL_ENOMEM;
+	e->sections[s].views++;
+	struct vl_vad v = { .start = start, .end = end, .offset_pages = off, .section = s,
+			    .kind = VAD_MAPPED, .prot = (uint8_t)ev->prot };
+	if (vad_insert(pr, &v) < 0)
+		return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
+	return 0;
+}
+
+static int do_unmap(struct vl_engine *e, uint32_t proc, struct vl_vad *d)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t start = d->start, end = d->end;
+	bool copy = prot_copy(d->prot);
+	uint32_t s = d->section;
+	for (uint64_t v = start; v < end; v++) {
+		uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+		if (li != VL_NIL && e->pt.e[li])
+			release_page(e, proc, li, v, 0);
+	}
+	if (copy)
+		uncharge(e, proc, end - start);
+	e->sections[s].views--;
+	vad_delete(pr, d);
+	return 0;
+}
+
+struct exit_ctx {
+	struct vl_engine *e;
+	uint32_t proc;
+};
+
+static void exit_page(void *ctx, uint32_t li, uint64_t vpn)
+{
+	struct exit_ctx *x = ctx;
+	(void)vpn;
+	vl_page_release(x->e, x->proc, li);
+}
+
+static void free_tree(struct vl_engine *e, uint32_t node, unsigned level)
+{
+	if (level > 1)
+		for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+			uint64_t ent = e->pt.e[node * PT_ENTRIES + i];
+			if (ent & PTE_P)
+				free_tree(e, PTE_FRAME(ent), level - 1);
+		}
+	if (e->pt.frame[node] != VL_NIL) {
+		pfn_free(&e->db, e->pt.frame[node], 0);
+		e->ctr.pt_pages--;
+	}
+	pt_node_free(&e->pt, node);
+}
+
+static int do_exit(struct vl_engine *e, uint32_t proc)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	struct exit_ctx x = { e, proc };
+	pt_foreach_leaf(&e->pt, pr->root, exit_page, &x);
+	free_tree(e, pr->root, 4);
+	for (uint32_t i = 0; i < pr->nvads; i++)
+		if (pr->vads[i].kind == VAD_MAPPED)
+			e->sections[pr->vads[i].section].views--;
+	e->commit -= pr->commit;
+	pr->commit = 0;
+	pr->root = 0;
+	pr->nvads = 0;
+	pr->ws_n = 0;
+	pr->ctr.resident_pages = 0;
+	return 0;
+}
+
+int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t start = ev->addr >> VL_PAGE_SHIFT;
+	switch (ev->kind) {
+	case VL_EV_ROI_BEGIN:
+	case VL_EV_ROI_END:
+		return 0;
+	case VL_EV_EXIT:
+		return do_exit(e, proc);
+	default:
+		break;
+	}
+	pr->explicit_vm = true;
+	switch (ev->kind) {
+	case VL_EV_RESERVE: {
+		uint64_t base = start & ~(uint64_t)(GRANULARITY_PAGES - 1);
+		uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
+		if (end <= base || overlaps(pr, base, end) ||
+		    end > (1ull << (VA_BITS - 1 - VL_PAGE_SHIFT)))
+			return fail(e);
+		struct vl_vad v = { .start = base, .end = end, .kind = VAD_PRIVATE,
+				    .prot = (uint8_t)(ev->prot ? ev->prot : VL_PROT_READWRITE) };
+		return vad_insert(pr, &v) < 0 ? vl_err(err, VL_ENOMEM, "out of memory for a VAD") : 0;
+	}
+	case VL_EV_COMMIT:
+		return do_commit(e, proc, ev, err);
+	case VL_EV_DECOMMIT: {
+		uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
+		struct vl_vad *d = vl_vad_find(pr, start);
+		if (!d || d->kind != VAD_PRIVATE || end > d->end || end <= start)
+			return fail(e);
+		return do_decommit(e, proc, start, end, false);
+	}
+	case VL_EV_RELEASE: {
+		struct vl_vad *d = vl_vad_find(pr, start);
+		if (!d || d->kind != VAD_PRIVATE || d->start != start ||
+		    (ev->addr & (VL_PAGE_SIZE - 1)))
+			return fail(e);
+		uint64_t s = d->start, t = d->end;
+		do_decommit(e, proc, s, t, true);
+		vad_delete(pr, vl_vad_find(pr, s));
+		return 0;
+	}
+	case VL_EV_PROTECT:
+		return do_protect(e, proc, ev);
+	case VL_EV_MAP:
+		return do_map(e, proc, ev, err);
+	case VL_EV_UNMAP: {
+		struct vl_vad *d = vl_vad_find(pr, start);
+		if (!d || d->kind != VAD_MAPPED || d->start != start)
+			return fail(e);
+		return do_unmap(e, proc, d);
+	}
+	default:
+		return vl_err(err, VL_EINVAL, "unknown event kind %u", ev->kind);
+	}
+}
