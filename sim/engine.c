@@ -495,8 +495,11 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 		return;
 	}
 	uint32_t f = PTE_FRAME(pte);
-	if (f == e->zero_frame && e->zero_page)
+	if (f == e->zero_frame && e->zero_page) {
+		if (!d || d->kind == VAD_PRIVATE)
+			c->committed++;
 		return;
+	}
 	if (f >= e->db.nframes) {
 		c->rc = vl_err(c->err, VL_ESTATE, "pid %u page 0x%llx maps frame %u of %u",
 			       e->procs[c->proc].pid, (unsigned long long)vpn, f, e->db.nframes);

@@ -735,6 +735,8 @@ static void fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad
 		if (!prot_usable(pprot) || (pprot & VL_PROT_GUARD))
 			continue;
 		struct vl_pfn *p = &e->db.pfn[PTE_FRAME(s->proto[idx])];
+		if (e->os == OS_WINDOWS && wsl_insert(&e->procs[proc], v) < 0)
+			return;
 		p->aux++;
 		pt_set(&e->pt, li, s->proto[idx] | prot_hw(pprot)); /* A clear: not accessed yet */
 		e->procs[proc].ctr.resident_pages++;
@@ -876,7 +878,11 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 			e->ctr.faults_cow++;
 			e->ctr.faults++;
 			e->procs[proc].ctr.faults++;
+			/* pin the source (a reference, as Windows's ReferenceCount)
+			 * so making room cannot trim and repurpose it meanwhile */
+			e->db.pfn[f].aux++;
 			uint32_t g = vl_frame_get(e, false, &a, err);
+			e->db.pfn[f].aux--;
 			if (g == VL_NIL)
 				return err ? err->code : VL_ENOMEM;
 			unsigned nprot = (prot & ~7u) | (prot_access(prot) == VL_PROT_WRITECOPY

@@ -55,11 +55,19 @@ struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn)
 	return NULL;
 }
 
-static bool overlaps(const struct vl_proc *p, uint64_t start, uint64_t end)
+/* Does [start, end) meet a VAD, or a page touched before the process
+ * declared its address space (implicitly committed, outside any VAD)? */
+static bool overlaps_in(const struct vl_engine *e, const struct vl_proc *p, uint64_t start,
+			uint64_t end)
 {
 	for (uint32_t i = 0; i < p->nvads; i++)
 		if (p->vads[i].start < end && start < p->vads[i].end)
 			return true;
+	for (uint64_t v = start; v < end; v++) {
+		uint32_t li = pt_walk(&e->pt, p->root, va_of(v));
+		if (li != VL_NIL && e->pt.e[li])
+			return true;
+	}
 	return false;
 }
 
@@ -176,7 +184,7 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 	struct vl_vad *d = vl_vad_find(pr, start);
 	uint64_t need = 0;
 	if (!d) { /* MEM_RESERVE | MEM_COMMIT on a free range */
-		if (overlaps(pr, start, end))
+		if (overlaps_in(e, pr, start, end))
 			return fail(e);
 		if (!charge(e, proc, end - start))
 			return 0; /* refused: nothing reserved either */
@@ -307,7 +315,7 @@ static int do_map(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
 	struct vl_proc *pr = &e->procs[proc];
 	uint64_t start = ev->addr >> VL_PAGE_SHIFT;
 	uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
-	if (end <= start || (ev->offset & (VL_PAGE_SIZE - 1)) || overlaps(pr, start, end) ||
+	if (end <= start || (ev->offset & (VL_PAGE_SIZE - 1)) || overlaps_in(e, pr, start, end) ||
 	    !prot_usable(ev->prot & ~VL_PROT_GUARD))
 		return fail(e);
 	uint64_t off = ev->offset >> VL_PAGE_SHIFT;
@@ -405,7 +413,7 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 	case VL_EV_RESERVE: {
 		uint64_t base = start & ~(uint64_t)(GRANULARITY_PAGES - 1);
 		uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
-		if (end <= base || overlaps(pr, base, end) ||
+		if (end <= base || overlaps_in(e, pr, base, end) ||
 		    end > (1ull << (VA_BITS - 1 - VL_PAGE_SHIFT)))
 			return fail(e);
 		struct vl_vad v = { .start = base, .end = end, .kind = VAD_PRIVATE,
