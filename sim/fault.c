@@ -198,6 +198,35 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 	return 0;
 }
 
+/* Put a frame that left every working set on its page list: modified when
+ * its contents differ from the backing copy, else standby (T6). */
+static void to_list(struct vl_engine *e, uint32_t f)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	if (p->flags & PFN_F_MODIFIED) {
+		p->loc = PFN_MODIFIED;
+		plist_push(e, &e->modified, f);
+	} else {
+		p->loc = PFN_STANDBY;
+		plist_push(e, &e->standby[PFN_PRIO(p)], f);
+		e->nstandby++;
+	}
+}
+
+/* Windows: a shared frame no working set maps any more stays cached on the
+ * standby or modified list under its transition prototype PTE (T6/T13).
+ * Global personalities keep it resident for the policy to evict. */
+static void shared_park(struct vl_engine *e, uint32_t f)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	if (e->os != OS_WINDOWS || p->aux != 0 || p->loc != PFN_ACTIVE)
+		return;
+	*proto_of(e, p) = SWPTE_TRANS | PTE_MAKE(f);
+	e->resident_shared--;
+	e->resident--;
+	to_list(e, f);
+}
+
 /* Windows: page vpn of process proc leaves its working set (T6). */
 static void trim_page(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 {
@@ -217,21 +246,13 @@ static void trim_page(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 		pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(VPTE_PROT(pte)));
 		if (--p->aux > 0)
 			return; /* still in other working sets */
-		*proto_of(e, p) = SWPTE_TRANS | PTE_MAKE(f);
-		e->resident_shared--;
+		shared_park(e, f);
 	} else {
 		pt_set(&e->pt, li, SWPTE_TRANS | PTE_MAKE(f) | SWPTE_MKPROT(VPTE_PROT(pte)));
+		e->resident--;
+		to_list(e, f);
 	}
-	e->resident--;
 	e->ctr.evictions++;
-	if (p->flags & PFN_F_MODIFIED) {
-		p->loc = PFN_MODIFIED;
-		plist_push(e, &e->modified, f);
-	} else {
-		p->loc = PFN_STANDBY;
-		plist_push(e, &e->standby[PFN_PRIO(p)], f);
-		e->nstandby++;
-	}
 }
 
 /* Remove working-set entry i of proc (swap with the last). */
@@ -305,10 +326,7 @@ static int mpw_run(struct vl_engine *e, uint64_t max, struct vl_error *err)
 		plist_del(e, &e->modified, f);
 		VL_TRY(write_out(e, f, err));
 		e->ctr.modified_written++;
-		struct vl_pfn *p = &e->db.pfn[f];
-		p->loc = PFN_STANDBY;
-		plist_push(e, &e->standby[PFN_PRIO(p)], f);
-		e->nstandby++;
+		to_list(e, f); /* clean now: standby */
 	}
 	return 0;
 }
@@ -454,27 +472,6 @@ void vl_pt_prune(struct vl_engine *e, uint32_t li)
 		pt_node_free(&e->pt, node);
 		pt_set(&e->pt, up, 0);
 		node = up / PT_ENTRIES;
-	}
-}
-
-/* Windows: a shared frame no working set maps any more stays cached on the
- * standby or modified list under its transition prototype PTE (T6/T13).
- * Global personalities keep it resident for the policy to evict. */
-static void shared_park(struct vl_engine *e, uint32_t f)
-{
-	struct vl_pfn *p = &e->db.pfn[f];
-	if (e->os != OS_WINDOWS || p->aux != 0 || p->loc != PFN_ACTIVE)
-		return;
-	*proto_of(e, p) = SWPTE_TRANS | PTE_MAKE(f);
-	e->resident_shared--;
-	e->resident--;
-	if (p->flags & PFN_F_MODIFIED) {
-		p->loc = PFN_MODIFIED;
-		plist_push(e, &e->modified, f);
-	} else {
-		p->loc = PFN_STANDBY;
-		plist_push(e, &e->standby[PFN_PRIO(p)], f);
-		e->nstandby++;
 	}
 }
 
@@ -679,15 +676,13 @@ static uint32_t section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		if (g == VL_NIL)
 			return VL_NIL;
 		struct vl_pfn *gp = &e->db.pfn[g];
-		gp->loc = PFN_STANDBY;
 		gp->flags = PFN_F_PROTO;
 		gp->owner = sec;
 		gp->vpn = j;
 		gp->pte = VL_NIL;
 		gp->aux = 0;
 		e->sections[sec].proto[j] = SWPTE_TRANS | PTE_MAKE(g);
-		plist_push(e, &e->standby[PFN_PRIO(gp)], g);
-		e->nstandby++;
+		to_list(e, g); /* clean: standby */
 		e->ctr.file_reads++;
 	}
 	*how = 2;
