@@ -92,6 +92,12 @@ static void print_json(struct vl_engine *e, struct vl_trace *t, const struct vl_
 		vl_json_u64(&j, pc.faults_soft);
 		vl_json_key(&j, "faults_hard");
 		vl_json_u64(&j, pc.faults_hard);
+		vl_json_key(&j, "faults_cow");
+		vl_json_u64(&j, pc.faults_cow);
+		vl_json_key(&j, "access_violations");
+		vl_json_u64(&j, pc.access_violations);
+		vl_json_key(&j, "commit_pages");
+		vl_json_u64(&j, pc.commit_pages);
 		vl_json_key(&j, "evictions");
 		vl_json_u64(&j, pc.evictions);
 		vl_json_key(&j, "writebacks");

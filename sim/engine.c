@@ -457,6 +457,7 @@ int vl_engine_proc_counters(const struct vl_engine *e, size_t i, struct vl_proc_
 		return VL_EINVAL;
 	*out = e->procs[i].ctr;
 	out->accesses = e->procs[i].accesses;
+	out->commit_pages = e->procs[i].commit;
 	return 0;
 }
 

@@ -585,6 +585,7 @@ bool vl_shared_referenced(struct vl_engine *e, uint32_t f, bool clear)
 static int violation(struct vl_engine *e, uint32_t proc)
 {
 	e->ctr.access_violations++;
+	e->procs[proc].ctr.access_violations++;
 	if (e->stop_on_av)
 		e->procs[proc].stopped = true;
 	return 0;
@@ -774,6 +775,7 @@ static int cow(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, un
 	e->ctr.faults_cow++;
 	e->ctr.faults++;
 	e->procs[proc].ctr.faults++;
+	e->procs[proc].ctr.faults_cow++;
 	return map_private(e, proc, li, f, vpn, nprot, true, true, a, err);
 }
 
@@ -873,6 +875,7 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 			e->ctr.faults_cow++;
 			e->ctr.faults++;
 			e->procs[proc].ctr.faults++;
+			e->procs[proc].ctr.faults_cow++;
 			/* pin the source (a reference, as Windows's ReferenceCount)
 			 * so making room cannot trim and repurpose it meanwhile */
 			e->db.pfn[f].aux++;

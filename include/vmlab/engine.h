@@ -65,10 +65,12 @@ void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g);
 struct vl_proc_counters {
 	uint32_t pid;
 	uint64_t accesses;
-	uint64_t faults, faults_demand_zero, faults_soft, faults_hard;
+	uint64_t faults, faults_demand_zero, faults_soft, faults_hard, faults_cow;
+	uint64_t access_violations;
 	uint64_t evictions;      /* pages of this process evicted */
 	uint64_t writebacks;     /* dirty pages of this process written back */
 	uint64_t resident_pages; /* now */
+	uint64_t commit_pages;   /* commit charged to the process now */
 };
 
 /* Number of processes seen so far; they are numbered 0.. in order of first

@@ -8,7 +8,8 @@
  * evicted all the time.  The checker (vl_engine_check) verifies every PTE
  * against the frame database, list lengths, share counts, commit charge and
  * working sets; any broken invariant fails the feed.  Then the counters
- * must partition: faults = demand-zero + soft + hard + copy-on-write.
+ * must partition: faults = demand-zero + soft + hard + copy-on-write, and
+ * the per-process counters must add up to the machine's.
  */
 #include "tests/testutil.h"
 
@@ -113,6 +114,27 @@ static void run(const char *os, const char *frames, uint64_t seed)
 	assert_int_equal(c->faults, c->faults_demand_zero + c->faults_soft + c->faults_hard +
 					    c->faults_cow);
 	assert_true(c->faults > 0);
+	/* per-process counters add up to the machine's (exited processes keep
+	 * their records) */
+	struct vl_proc_counters sum = { 0 };
+	for (size_t i = 0; i < vl_engine_nprocs(e); i++) {
+		struct vl_proc_counters pc;
+		assert_int_equal(vl_engine_proc_counters(e, i, &pc), 0);
+		sum.faults += pc.faults;
+		sum.faults_demand_zero += pc.faults_demand_zero;
+		sum.faults_soft += pc.faults_soft;
+		sum.faults_hard += pc.faults_hard;
+		sum.faults_cow += pc.faults_cow;
+		sum.access_violations += pc.access_violations;
+		sum.commit_pages += pc.commit_pages;
+	}
+	assert_int_equal(sum.faults, c->faults);
+	assert_int_equal(sum.faults_demand_zero, c->faults_demand_zero);
+	assert_int_equal(sum.faults_soft, c->faults_soft);
+	assert_int_equal(sum.faults_hard, c->faults_hard);
+	assert_int_equal(sum.faults_cow, c->faults_cow);
+	assert_int_equal(sum.access_violations, c->access_violations);
+	assert_int_equal(sum.commit_pages, c->commit_charge);
 	assert_true(c->access_violations > 0);
 	assert_true(c->events == nev);
 	vl_batch_free(&b);
