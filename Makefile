@@ -46,6 +46,11 @@ CFLAGS_OPT := -O0
 endif
 CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 LDLIBS += -linih -lz -lm
+# HDF5 (Debian's serial build) and xxHash for results (analysis/)
+HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
+HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/$(shell gcc -print-multiarch)/hdf5/serial -lhdf5)
+CPPFLAGS += $(HDF5_CFLAGS)
+LDLIBS += $(HDF5_LIBS) -lxxhash
 
 LIB_SRC := $(wildcard sim/*.c traces/*.c analysis/*.c policies/*.c policies/*/*.c)
 CLI_SRC := $(wildcard cli/*.c)
