@@ -40,5 +40,8 @@ int cmd_run(int argc, char **argv);
 int cmd_policies(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_formats(int argc, char **argv);
+int cmd_mrc(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif
