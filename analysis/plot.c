@@ -440,7 +440,7 @@ static int plot_timeline(struct fig *g, struct vl_error *err)
 
 /* A clustered histogram: rows = clusters (x), columns = series. */
 static void histogram_script(struct fig *g, size_t nseries, const char *xlabel,
-			     const char *ylabel, bool logy)
+			     const char *ylabel, bool logy, double ymin)
 {
 	FILE *f = g->gp;
 	fprintf(f, "set style data histograms\nset style histogram clustered gap 1\n"
@@ -451,8 +451,8 @@ static void histogram_script(struct fig *g, size_t nseries, const char *xlabel,
 	fprintf(f, "\nset ylabel ");
 	gq(f, ylabel);
 	fputc('\n', f);
-	if (logy)
-		fprintf(f, "set logscale y\n");
+	if (logy) /* bars rise from a decade below the smallest value */
+		fprintf(f, "set logscale y\nset yrange [%g:*]\n", pow(10, floor(log10(ymin * 0.999))));
 	else
 		fprintf(f, "set yrange [0:*]\n");
 	fprintf(f, "plot for [i=2:%zu] ", nseries + 1);
@@ -539,7 +539,7 @@ static int plot_bars(struct fig *g, struct vl_error *err)
 	char title[256];
 	snprintf(title, sizeof(title), "%s by %s and %s", counter, xp, by);
 	default_title(g, title);
-	histogram_script(g, bs.n, xp, counter, false);
+	histogram_script(g, bs.n, xp, counter, false, 0);
 out:
 	strset_free(&xs);
 	strset_free(&bs);
@@ -617,7 +617,7 @@ static int plot_tlb(struct fig *g, struct vl_error *err)
 		fputc('\n', d);
 	}
 	default_title(g, "TLB misses per kilo-access");
-	histogram_script(g, runs.n, "TLB level", "misses per 1000 accesses", false);
+	histogram_script(g, runs.n, "TLB level", "misses per 1000 accesses", false, 0);
 out:
 	strset_free(&levels);
 	strset_free(&runs);
@@ -642,20 +642,21 @@ static int plot_validation(struct fig *g, struct vl_error *err)
 		return rc;
 	header(g, "simulated against measured counters, per validation and counter");
 	FILE *d = g->dat;
-	fprintf(d, "\"counter\" \"simulated\" \"measured\"\n");
+	fprintf(d, "\"event\" \"simulated\" \"measured\"\n");
 	size_t rows = 0;
 	bool positive = true;
+	double ymin = INFINITY;
 	for (size_t i = 0; i < nn && rc == 0; i++) {
 		char path[300];
 		struct vl_table t;
 		snprintf(path, sizeof(path), "/validation/%s", names[i]);
 		if ((rc = vl_results_table(g->r, path, &t, err)) < 0)
 			break;
-		long cc = vl_table_col(&t, "counter"), cs = vl_table_col(&t, "simulated"),
+		long cc = vl_table_col(&t, "event"), cs = vl_table_col(&t, "simulated"),
 		     cm = vl_table_col(&t, "measured");
-		if (cc < 0 || cs < 0 || cm < 0) {
+		if (cc < 0 || cs < 0 || cm < 0 || t.nrows == 0 || !t.strs[cc]) {
 			rc = vl_err(err, VL_EFORMAT,
-				    "%s: %s lacks the counter/simulated/measured fields (docs/results.md)",
+				    "%s: %s lacks the event/simulated/measured fields (docs/results.md)",
 				    vl_results_path(g->r), path);
 			vl_table_free(&t);
 			break;
@@ -664,10 +665,18 @@ static int plot_validation(struct fig *g, struct vl_error *err)
 			char label[256];
 			const char *cn = t.strs[k * t.ncols + cc];
 			snprintf(label, sizeof(label), "%s:%s", names[i], cn ? cn : "?");
-			double s = t.v[k * t.ncols + cs], m = t.v[k * t.ncols + cm];
-			positive = positive && s > 0 && m > 0;
+			double v[2] = { t.v[k * t.ncols + cs], t.v[k * t.ncols + cm] };
 			dtok(d, label);
-			fprintf(d, " %.17g %.17g\n", s, m);
+			for (int c = 0; c < 2; c++) { /* NaN: not measured (the why field says why) */
+				if (isnan(v[c])) {
+					fprintf(d, " ?");
+					continue;
+				}
+				positive = positive && v[c] > 0;
+				ymin = fmin(ymin, v[c]);
+				fprintf(d, " %.17g", v[c]);
+			}
+			fputc('\n', d);
 			rows++;
 		}
 		vl_table_free(&t);
@@ -678,8 +687,8 @@ static int plot_validation(struct fig *g, struct vl_error *err)
 	if (rows == 0)
 		return vl_err(err, VL_ENOENT, "%s: /validation holds no rows", vl_results_path(g->r));
 	default_title(g, "Simulated vs measured");
-	histogram_script(g, 2, "validation:counter", positive ? "count (log scale)" : "count",
-			 positive);
+	histogram_script(g, 2, "workload:event", positive ? "count (log scale)" : "count",
+			 positive && ymin < INFINITY, ymin);
 	return 0;
 }
 

@@ -3,9 +3,13 @@
  * A generated trace (default 100M accesses, made batch by batch, never
  * stored) over 7M pages (28 GiB): 60% to a skewed hot set of 1M pages
  * (page = 1M * u^2), 30% a sequential loop over 2M pages, 10% uniform over
- * 4M pages, so the curve has a slope, a cliff and a tail.  Prints the time of the exact curve (issue 7's target:
- * under a minute on one core for 100M accesses) and, for SHARDS at 1%, the
- * largest absolute miss-ratio error over the sizes (target: <= 0.01).
+ * 4M pages, so the curve has a slope, a cliff and a tail.
+ *
+ * Prints the wall time of the exact curve (issue 7's target: under a
+ * minute on one core for 100M accesses) and, for SHARDS at 1%, the largest
+ * and the mean absolute miss-ratio error over the sizes (target: largest
+ * <= 0.01).  SHARDS's error depends on which pages the hash happens to
+ * sample: it shrinks with the footprint and grows for sizes near 1/R pages.
  *   usage: bench_mrc [ACCESSES] [RATE]
  */
 #include <math.h>
@@ -95,10 +99,14 @@ int main(int argc, char **argv)
 		worst = fmax(worst, fabs(ex[i].miss_ratio - sh[i].miss_ratio));
 	printf("mrc (%llu generated accesses over 7M pages, %zu sizes 1M..32G; generation %.1f s not counted):\n",
 	       (unsigned long long)total, nf, g1);
-	printf("  exact LRU stack distances   %7.1f s  %6.1f M acc/s   (target < 60 s)\n", te,
-	       (double)total / te / 1e6);
-	printf("  SHARDS rate %-5g           %7.1f s  %6.1f M acc/s   max |error| %.4f (target <= 0.01)\n",
-	       rate, ts, (double)total / ts / 1e6, worst);
+	double mean = 0;
+	for (size_t i = 0; i < nf; i++)
+		mean += fabs(ex[i].miss_ratio - sh[i].miss_ratio) / (double)nf;
+	printf("  exact LRU stack distances   %7.1f s  %6.1f M acc/s   target < 60 s: %s\n", te,
+	       (double)total / te / 1e6, te < 60 ? "met" : "MISSED");
+	printf("  SHARDS rate %-5g           %7.1f s  %6.1f M acc/s   max |error| %.4f, mean %.4f; "
+	       "target max <= 0.01: %s\n",
+	       rate, ts, (double)total / ts / 1e6, worst, mean, worst <= 0.01 ? "met" : "MISSED");
 	printf("  %10s %10s %10s\n", "frames", "exact", "shards");
 	for (size_t i = 0; i < nf; i++)
 		printf("  %10llu %10.4f %10.4f\n", (unsigned long long)frames[i], ex[i].miss_ratio,

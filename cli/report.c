@@ -167,9 +167,13 @@ int cmd_report(int argc, char **argv)
 			const char *tr = strrchr(s->trace, '/');
 			char mem[32] = "-";
 			if (s->frames) {
-				double mib = (double)s->frames * VL_PAGE_SIZE / (1 << 20);
-				snprintf(mem, sizeof(mem), mib >= 1024 ? "%.1fG" : "%.1fM",
-					 mib >= 1024 ? mib / 1024 : mib);
+				double kib = (double)s->frames * VL_PAGE_SIZE / 1024;
+				if (kib >= 1 << 20)
+					snprintf(mem, sizeof(mem), "%.1fG", kib / (1 << 20));
+				else if (kib >= 1024)
+					snprintf(mem, sizeof(mem), "%.1fM", kib / 1024);
+				else
+					snprintf(mem, sizeof(mem), "%.0fK", kib);
 			}
 			bool mrc = !strcmp(s->kind, "mrc");
 			printf("%-*s %-4s %-8s %-8s %9llu %10s %12llu ", w, s->run_id, s->kind, s->os,
