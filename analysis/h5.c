@@ -339,8 +339,8 @@ struct vl_h5_run {
 	bool has_tl;
 	struct tab tl;
 	size_t ncounters;
-	size_t *tl_src;      /* per delta column: index in the engine's counter list */
-	size_t ntl_delta;
+	size_t *tl_src;      /* per delta, then level column: index in the counter list */
+	size_t ntl_delta, ntl_level;
 	uint64_t *prev;      /* counter values at the previous row */
 	uint64_t *cur;
 	uint64_t *row;
@@ -643,10 +643,15 @@ void vl_h5_run_free(struct vl_h5_run *run)
 	free(run);
 }
 
+/* Timeline columns taken from the counter list when the engine has them:
+ * per-interval differences, then levels (values at the interval's end). */
 static const char *const tl_deltas[] = {
-	"faults", "faults_demand_zero", "faults_soft", "faults_hard", "evictions",
-	"writebacks", "pagefile_reads", "pagefile_writes", "access_violations",
+	"faults", "faults_demand_zero", "faults_soft", "faults_hard", "faults_cow",
+	"faults_guard", "evictions", "writebacks", "pagefile_reads", "pagefile_writes",
+	"access_violations", "pages_trimmed", "standby_repurposed", "modified_written",
+	"file_reads",
 };
+static const char *const tl_levels[] = { "commit_charge" };
 
 int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl_engine *e,
 		    struct vl_h5_run **out, struct vl_error *err)
@@ -668,7 +673,7 @@ int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl
 	if (e && vl_config_u64(vl_engine_config(e), "stats.interval")) {
 		size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
 		const char **names = calloc(n + 1, sizeof(*names));
-		const char **cols = calloc(n + 8, sizeof(*cols));
+		const char **cols = calloc(n + 8, sizeof(*cols)); /* <= 3 + n + 3 columns */
 		run->tl_src = calloc(n + 1, sizeof(*run->tl_src));
 		run->prev = calloc(n + 1, sizeof(uint64_t));
 		run->cur = calloc(n + 1, sizeof(uint64_t));
@@ -699,6 +704,13 @@ int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl
 				run->tl_src[run->ntl_delta++] = i;
 				cols[nc++] = names[i];
 			}
+		run->ntl_level = 0;
+		for (size_t k = 0; k < sizeof(tl_levels) / sizeof(tl_levels[0]); k++)
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(names[i], tl_levels[k])) {
+					run->tl_src[run->ntl_delta + run->ntl_level++] = i;
+					cols[nc++] = names[i];
+				}
 		cols[nc++] = "resident_pages";
 		cols[nc++] = "ws_pages";
 		cols[nc++] = "free_frames";
@@ -731,6 +743,8 @@ int vl_h5_timeline_row(void *ctx, struct vl_engine *e, uint64_t accesses_done,
 		size_t i = run->tl_src[k];
 		run->row[c++] = run->cur[i] - run->prev[i];
 	}
+	for (size_t k = 0; k < run->ntl_level; k++)
+		run->row[c++] = run->cur[run->tl_src[run->ntl_delta + k]];
 	struct vl_gauges g;
 	vl_engine_gauges(e, &g);
 	run->row[c++] = g.resident_pages;
@@ -833,21 +847,27 @@ int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
 	if (rc == 0 && run->has_tl && tab_flush(&run->tl) < 0)
 		rc = h5fail(err, VL_EIO, tmp, "write the timeline");
 	if (rc == 0) {
-		static const char *const pcols[] = {
-			"pid", "accesses", "faults", "faults_demand_zero", "faults_soft",
-			"faults_hard", "evictions", "writebacks", "resident_pages",
-		};
-		if (tab_create(&tb, run->g, "processes", pcols, 9) < 0)
+		/* every field of struct vl_proc_counters, as vmlab run --json prints them */
+#define PCOLS(X)                                                                      \
+	X(pid) X(accesses) X(faults) X(faults_demand_zero) X(faults_soft) X(faults_hard) \
+	X(faults_cow) X(access_violations) X(commit_pages) X(evictions) X(writebacks)    \
+	X(resident_pages)
+#define PNAME(f) #f,
+#define PVAL(f) (uint64_t)p.f,
+		static const char *const pcols[] = { PCOLS(PNAME) };
+		const size_t npcols = sizeof(pcols) / sizeof(pcols[0]);
+		if (tab_create(&tb, run->g, "processes", pcols, npcols) < 0)
 			rc = h5fail(err, VL_EIO, tmp, "create the process table");
 		for (size_t i = 0; rc == 0 && i < vl_engine_nprocs(e); i++) {
 			struct vl_proc_counters p;
 			vl_engine_proc_counters(e, i, &p);
-			uint64_t row[9] = { p.pid, p.accesses, p.faults, p.faults_demand_zero,
-					    p.faults_soft, p.faults_hard, p.evictions, p.writebacks,
-					    p.resident_pages };
+			uint64_t row[] = { PCOLS(PVAL) };
 			if (tab_append(&tb, row) < 0)
 				rc = h5fail(err, VL_EIO, tmp, "write the process table");
 		}
+#undef PVAL
+#undef PNAME
+#undef PCOLS
 		if (rc == 0 && tab_flush(&tb) < 0)
 			rc = h5fail(err, VL_EIO, tmp, "write the process table");
 		tab_close(&tb);
