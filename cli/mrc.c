@@ -154,6 +154,7 @@ static int mrc_engine(const struct vl_config *base, const uint64_t *frames, size
 			}
 			if (c == 0) {
 				close(p[0]);
+				cli_guard_tmp(NULL); /* the parent's temporary file is not ours */
 				child_run(base, frames[started], path, format, p[1]);
 			}
 			close(p[1]);
@@ -350,8 +351,9 @@ int cmd_mrc(int argc, char **argv)
 	}
 	if (output) {
 		char rid[VL_RUN_ID_MAX];
-		if ((rc = vl_h5_open(&h5, output, &err)) < 0 ||
-		    (rc = vl_h5_run_id(h5, run_id, rid, &err)) < 0 ||
+		if ((rc = vl_h5_open(&h5, output, &err)) == 0)
+			cli_guard_tmp(vl_h5_temp_path(h5));
+		if (rc < 0 || (rc = vl_h5_run_id(h5, run_id, rid, &err)) < 0 ||
 		    (rc = vl_h5_run_begin(h5, rid, "mrc", NULL, &h5run, &err)) < 0) {
 			cli_error("%s", err.msg);
 			exit_rc = rc == VL_EINVAL && run_id ? EXIT_USAGE : EXIT_INPUT;
@@ -452,6 +454,7 @@ int cmd_mrc(int argc, char **argv)
 out:
 	vl_h5_run_free(h5run);
 	vl_h5_abort(h5);
+	cli_guard_tmp(NULL);
 	vl_mrc_free(m);
 	vl_config_free(cfg);
 	free(frames);

@@ -1,6 +1,5 @@
 /* cli/run.c - `vmlab run`: replay one trace and report its counters. */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,28 +199,6 @@ static int show_progress(void *ctx, uint64_t records)
 	return 0;
 }
 
-/* ---- removing the temporary results file on SIGINT/SIGTERM/SIGHUP ---- */
-
-static const char *volatile tmp_to_remove;
-
-static void on_signal(int sig)
-{
-	if (tmp_to_remove)
-		unlink(tmp_to_remove);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void guard_tmp(const char *path)
-{
-	tmp_to_remove = path;
-	if (path) {
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-		signal(SIGHUP, on_signal);
-	}
-}
-
 static uint64_t cfg_frames(const struct vl_config *cfg)
 {
 	return vl_config_isset(cfg, "memory.size") ? vl_config_u64(cfg, "memory.size") / VL_PAGE_SIZE
@@ -328,13 +305,13 @@ int cmd_run(int argc, char **argv)
 	struct vl_h5_run *h5run = NULL;
 	if (output) {
 		char rid[VL_RUN_ID_MAX];
-		if ((rc = vl_h5_open(&h5, output, &err)) < 0 ||
-		    (rc = vl_h5_run_id(h5, run_id, rid, &err)) < 0 ||
-		    (guard_tmp(vl_h5_temp_path(h5)), rc = vl_h5_run_begin(h5, rid, "run", e, &h5run,
-									     &err)) < 0) {
+		if ((rc = vl_h5_open(&h5, output, &err)) == 0)
+			cli_guard_tmp(vl_h5_temp_path(h5));
+		if (rc < 0 || (rc = vl_h5_run_id(h5, run_id, rid, &err)) < 0 ||
+		    (rc = vl_h5_run_begin(h5, rid, "run", e, &h5run, &err)) < 0) {
 			cli_error("%s", err.msg);
-			guard_tmp(NULL);
 			vl_h5_abort(h5);
+			cli_guard_tmp(NULL);
 			vl_trace_close(t);
 			vl_engine_free(e);
 			return rc == VL_EINVAL && run_id ? EXIT_USAGE : EXIT_INPUT;
@@ -380,12 +357,12 @@ int cmd_run(int argc, char **argv)
 		cli_error("%s", err.msg);
 		vl_h5_run_free(h5run);
 		vl_h5_abort(h5);
-		guard_tmp(NULL);
+		cli_guard_tmp(NULL);
 		vl_trace_close(t);
 		vl_engine_free(e);
 		return EXIT_INPUT;
 	}
-	guard_tmp(NULL);
+	cli_guard_tmp(NULL);
 	const struct vl_counters *ctr = vl_engine_counters(e);
 	if (json)
 		print_json(e, t, ctr, &st);

@@ -119,6 +119,19 @@ echo "not hdf5" >"$tmp/text.h5"
 check "-o onto a file that is not HDF5 is refused and the file kept" \
 	'[ $? -eq 1 ] && grep -q "not an HDF5 file" "$tmp/err" && [ "$(cat "$tmp/text.h5")" = "not hdf5" ]'
 
+# ---- progress bar: only on a terminal (script(1) gives the run a pseudo-terminal) ----
+awk 'BEGIN { for (i = 0; i < 4300000; i++) printf "R 0x%x\n", 4096 * (i % 3000) }' >"$tmp/long.addr"
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$bin' run -s memory.frames=1000 '$tmp/long.addr' >/dev/null" /dev/null >"$tmp/tty.out" 2>&1
+	check "progress bar on a terminal: records, rate, percent and ETA" \
+		'grep -q "M records" "$tmp/tty.out" && grep -q "M/s" "$tmp/tty.out" && grep -q "% *ETA [0-9]*:[0-9][0-9]" "$tmp/tty.out"'
+else
+	bad "script(1) (util-linux) is missing: cannot give the run a terminal to test the progress bar"
+fi
+"$bin" run -s memory.frames=1000 "$tmp/long.addr" >/dev/null 2>"$tmp/err"
+check "no progress bar when stderr is a file" '[ ! -s "$tmp/err" ]'
+rm -f "$tmp/long.addr"
+
 # ---- killed runs ----
 # An endless generated trace on stdin; the run is killed once its
 # temporary file exists.  $1: results path; $2: signal.
