@@ -136,7 +136,7 @@ int vl_results_summary(struct vl_results *r, struct vl_summary_row **rows, size_
 		       struct vl_error *err);
 
 /* A table of named columns read from a dataset: numeric fields converted
- * to double in v, string fields in strs (v is NaN there, strs NULL for
+ * to double in v (exact for integers below 2^53), string fields in strs (v is NaN there, strs NULL for
  * numbers); rows * ncols cells, row-major.  Attributes of the dataset as
  * text in attrs_k/attrs_v. */
 struct vl_table {

@@ -51,7 +51,7 @@ static void json_table(struct vl_json *j, struct vl_results *r, const char *path
 			double v = t.v[k * t.ncols + c];
 			if (t.strs[k * t.ncols + c])
 				vl_json_str(j, t.strs[k * t.ncols + c]);
-			else if (v == (double)(uint64_t)v && v >= 0 && v < 1.8e19)
+			else if (v >= 0 && v < 1.8e19 && v == (double)(uint64_t)v) /* exact below 2^53 */
 				vl_json_u64(j, (uint64_t)v);
 			else
 				vl_json_f64(j, v);
