@@ -141,6 +141,10 @@ check "report of a non-HDF5 file: exit 1, one line" \
 	'[ $? -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "not an HDF5 file" "$tmp/err"'
 "$bin" report "$tmp/none.h5" 2>"$tmp/err"
 check "report of a missing file: exit 1" '[ $? -eq 1 ] && grep -q "none.h5" "$tmp/err"'
+head -c 20000 "$r" >"$tmp/cut.h5"
+"$bin" report "$tmp/cut.h5" 2>"$tmp/err"
+check "report of a truncated results file: exit 1, one line" \
+	'[ $? -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "cut.h5" "$tmp/err"'
 $PY -c 'import h5py,sys; h5py.File(sys.argv[1], "w").attrs["x"] = 1' "$tmp/other.h5"
 "$bin" plot "$tmp/other.h5" mrc -o "$tmp/o.png" 2>"$tmp/err"
 check "an HDF5 file that is not ours: exit 1 saying so" \
