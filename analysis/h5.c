@@ -1,6 +1,6 @@
-/* analysis/h5.c - results in HDF5 (schema: docs/results.md).
+/* analysis/h5.c - writing results in HDF5 (schema: docs/results.md).
  *
- * Writer.  Everything is written into a temporary file in the target's
+ * Everything is written into a temporary file in the target's
  * directory: a fresh file, or a byte copy of the target when appending.
  * The temporary file's root attribute status is set to "writing" and
  * flushed before anything else, so whatever a kill leaves behind reads as
@@ -12,10 +12,7 @@
  * so their column set can follow the engine's counter list (TLB levels and
  * the like appear by name).  /summary and /runs/<id>/mrc have fixed
  * compound types.  Strings are fixed-length, NUL-terminated ASCII.
- *
- * Reader.  Tables are read field by field by name into doubles (or strings),
- * so files written by other tools (h5py) with other integer widths,
- * fixed- or variable-length strings read the same.
+ * The reader is analysis/h5read.c; what both use is analysis/h5util.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,160 +27,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "analysis/h5.h"
-
-/* ---- errors ---- */
-
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
-{
-	char *buf = data;
-	if (n == 0 && e->desc)
-		snprintf(buf, 256, "%s", e->desc);
-	return 0;
-}
-
-/* Map the HDF5 error stack to a vmlab error: "FILE: cannot WHAT: DETAIL". */
-static int h5fail(struct vl_error *err, int code, const char *path, const char *what)
-{
-	char d[256] = "";
-	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, d);
-	H5Eclear2(H5E_DEFAULT);
-	return vl_err(err, code, "%s: cannot %s%s%s", path, what, *d ? ": " : "", d);
-}
-
-static void quiet(void)
-{
-	static int done;
-	if (!done) {
-		H5open();
-		H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-		done = 1;
-	}
-}
-
-static void now_iso(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* ---- attribute helpers ---- */
-
-static hid_t str_type(size_t len)
-{
-	hid_t t = H5Tcopy(H5T_C_S1);
-	if (t >= 0) {
-		H5Tset_size(t, len ? len : 1);
-		H5Tset_strpad(t, H5T_STR_NULLTERM);
-	}
-	return t;
-}
-
-static int attr_write(hid_t obj, const char *name, hid_t type, const void *val)
-{
-	if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
-		return -1;
-	hid_t sp = H5Screate(H5S_SCALAR);
-	hid_t a = sp >= 0 ? H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
-	int rc = a >= 0 && H5Awrite(a, type, val) >= 0 ? 0 : -1;
-	if (a >= 0)
-		H5Aclose(a);
-	if (sp >= 0)
-		H5Sclose(sp);
-	return rc;
-}
-
-static int attr_str(hid_t obj, const char *name, const char *val)
-{
-	hid_t t = str_type(strlen(val) + 1);
-	int rc = t >= 0 ? attr_write(obj, name, t, val) : -1;
-	if (t >= 0)
-		H5Tclose(t);
-	return rc;
-}
-
-static int attr_u64(hid_t obj, const char *name, uint64_t v)
-{
-	return attr_write(obj, name, H5T_NATIVE_UINT64, &v);
-}
-
-static int attr_f64(hid_t obj, const char *name, double v)
-{
-	return attr_write(obj, name, H5T_NATIVE_DOUBLE, &v);
-}
-
-/* Read attribute a as text (strings as they are, numbers formatted). */
-static char *attr_text(hid_t a)
-{
-	hid_t ft = H5Aget_type(a);
-	char *out = NULL;
-	if (ft < 0)
-		return NULL;
-	H5T_class_t cls = H5Tget_class(ft);
-	if (cls == H5T_STRING) {
-		if (H5Tis_variable_str(ft) > 0) {
-			hid_t mt = H5Tcopy(H5T_C_S1);
-			H5Tset_size(mt, H5T_VARIABLE);
-			char *s = NULL;
-			if (H5Aread(a, mt, &s) >= 0 && s) {
-				out = strdup(s);
-				H5free_memory(s);
-			}
-			H5Tclose(mt);
-		} else {
-			size_t n = H5Tget_size(ft);
-			hid_t mt = str_type(n + 1);
-			out = calloc(1, n + 2);
-			if (out && H5Aread(a, mt, out) < 0) {
-				free(out);
-				out = NULL;
-			}
-			H5Tclose(mt);
-		}
-	} else if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
-		hid_t sp = H5Aget_space(a);
-		if (sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1) {
-			char buf[64];
-			if (cls == H5T_INTEGER && H5Tget_sign(ft) == H5T_SGN_NONE) {
-				unsigned long long v;
-				if (H5Aread(a, H5T_NATIVE_ULLONG, &v) >= 0) {
-					snprintf(buf, sizeof(buf), "%llu", v);
-					out = strdup(buf);
-				}
-			} else if (cls == H5T_INTEGER) {
-				long long v;
-				if (H5Aread(a, H5T_NATIVE_LLONG, &v) >= 0) {
-					snprintf(buf, sizeof(buf), "%lld", v);
-					out = strdup(buf);
-				}
-			} else {
-				double v;
-				if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0) {
-					snprintf(buf, sizeof(buf), "%.17g", v);
-					out = strdup(buf);
-				}
-			}
-		}
-		if (sp >= 0)
-			H5Sclose(sp);
-	}
-	H5Tclose(ft);
-	return out;
-}
-
-static char *attr_get(hid_t obj, const char *name)
-{
-	if (H5Aexists(obj, name) <= 0)
-		return NULL;
-	hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-	if (a < 0)
-		return NULL;
-	char *s = attr_text(a);
-	H5Aclose(a);
-	return s;
-}
+#include "analysis/h5util.h"
 
 /* ---- tables of uint64 columns ---- */
 
@@ -281,31 +125,6 @@ static void tab_close(struct tab *tb)
 	tb->ds = tb->mtype = -1;
 }
 
-/* ---- summary and mrc types ---- */
-
-static hid_t summary_type(void)
-{
-	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct vl_summary_row));
-	struct { const char *name; size_t off, len; } s[] = {
-#define S(f) { #f, offsetof(struct vl_summary_row, f), sizeof(((struct vl_summary_row *)0)->f) }
-		S(run_id), S(kind), S(trace), S(os), S(policy),
-#undef S
-	};
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
-		hid_t st = str_type(s[i].len);
-		H5Tinsert(t, s[i].name, s[i].off, st);
-		H5Tclose(st);
-	}
-#define U(f) H5Tinsert(t, #f, offsetof(struct vl_summary_row, f), H5T_NATIVE_UINT64)
-	U(frames); U(seed); U(stats_interval); U(accesses); U(faults); U(faults_demand_zero);
-	U(faults_soft); U(faults_hard); U(evictions); U(writebacks);
-#undef U
-	H5Tinsert(t, "fault_ratio", offsetof(struct vl_summary_row, fault_ratio), H5T_NATIVE_DOUBLE);
-	H5Tinsert(t, "wall_seconds", offsetof(struct vl_summary_row, wall_seconds),
-		  H5T_NATIVE_DOUBLE);
-	return t;
-}
-
 struct mrc_row {
 	uint64_t frames, size_bytes, misses;
 	double miss_ratio;
@@ -383,24 +202,6 @@ void vl_h5_abort(struct vl_h5 *h)
 }
 
 /* Is path an HDF5 file of ours, complete?  0, or VL_EFORMAT with a reason. */
-static int check_complete(const char *path, hid_t f, struct vl_error *err)
-{
-	char *fmt = attr_get(f, "format");
-	char *status = attr_get(f, "status");
-	int rc = 0;
-	if (!fmt || strcmp(fmt, VL_RESULTS_FORMAT))
-		rc = vl_err(err, VL_EFORMAT,
-			    "%s: an HDF5 file but not a vmlab results file (no root attribute format=%s)",
-			    path, VL_RESULTS_FORMAT);
-	else if (!status || strcmp(status, "complete"))
-		rc = vl_err(err, VL_EFORMAT,
-			    "%s: results file is not complete (status '%s': the run writing it did not finish)",
-			    path, status ? status : "missing");
-	free(fmt);
-	free(status);
-	return rc;
-}
-
 static int copy_file(const char *src, int dfd, struct vl_error *err)
 {
 	int sfd = open(src, O_RDONLY | O_CLOEXEC);
@@ -432,7 +233,7 @@ static int copy_file(const char *src, int dfd, struct vl_error *err)
 
 int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 {
-	quiet();
+	h5u_quiet();
 	struct vl_h5 *h = calloc(1, sizeof(*h));
 	if (!h)
 		return vl_err(err, VL_ENOMEM, "out of memory");
@@ -472,10 +273,10 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 		}
 		hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 		if (f < 0) {
-			rc = h5fail(err, VL_EFORMAT, path, "open the results file to append to it");
+			rc = h5u_fail(err, VL_EFORMAT, path, "open the results file to append to it");
 			goto fail_notmp;
 		}
-		rc = check_complete(path, f, err);
+		rc = h5u_check_complete(path, f, err);
 		H5Fclose(f);
 		if (rc < 0)
 			goto fail_notmp;
@@ -503,24 +304,24 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 		h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
 	H5Pclose(fapl);
 	if (h->file < 0) {
-		rc = h5fail(err, VL_EIO, h->tmp, append ? "open the copy" : "create the file");
+		rc = h5u_fail(err, VL_EIO, h->tmp, append ? "open the copy" : "create the file");
 		goto fail;
 	}
 	/* mark the temporary file incomplete on disk before anything else */
 	char ts[32], host[256] = "";
-	now_iso(ts, sizeof(ts));
+	h5u_now_iso(ts, sizeof(ts));
 	gethostname(host, sizeof(host) - 1);
-	if (attr_str(h->file, "status", "writing") < 0 ||
-	    (!append && (attr_str(h->file, "format", VL_RESULTS_FORMAT) < 0 ||
-			 attr_u64(h->file, "format_version", VL_RESULTS_VERSION) < 0 ||
-			 attr_str(h->file, "created", ts) < 0)) ||
-	    attr_str(h->file, "vmlab_version", vl_version()) < 0 ||
-	    attr_str(h->file, "host", host) < 0 || attr_str(h->file, "modified", ts) < 0 ||
+	if (h5u_attr_str(h->file, "status", "writing") < 0 ||
+	    (!append && (h5u_attr_str(h->file, "format", VL_RESULTS_FORMAT) < 0 ||
+			 h5u_attr_u64(h->file, "format_version", VL_RESULTS_VERSION) < 0 ||
+			 h5u_attr_str(h->file, "created", ts) < 0)) ||
+	    h5u_attr_str(h->file, "vmlab_version", vl_version()) < 0 ||
+	    h5u_attr_str(h->file, "host", host) < 0 || h5u_attr_str(h->file, "modified", ts) < 0 ||
 	    H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {
-		rc = h5fail(err, VL_EIO, h->tmp, "write the root attributes");
+		rc = h5u_fail(err, VL_EIO, h->tmp, "write the root attributes");
 		goto fail;
 	}
-	h->stype = summary_type();
+	h->stype = h5u_summary_type();
 	if (H5Lexists(h->file, "runs", H5P_DEFAULT) > 0)
 		h->runs = H5Gopen2(h->file, "runs", H5P_DEFAULT);
 	else
@@ -538,7 +339,7 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 		H5Sclose(sp);
 	}
 	if (h->runs < 0 || h->summary < 0 || h->stype < 0) {
-		rc = h5fail(err, VL_EIO, h->tmp, "create /runs and /summary");
+		rc = h5u_fail(err, VL_EIO, h->tmp, "create /runs and /summary");
 		goto fail;
 	}
 	*out = h;
@@ -556,16 +357,16 @@ fail_notmp:
 int vl_h5_commit(struct vl_h5 *h, struct vl_error *err)
 {
 	char ts[32];
-	now_iso(ts, sizeof(ts));
+	h5u_now_iso(ts, sizeof(ts));
 	int rc = 0;
-	if (attr_str(h->file, "modified", ts) < 0 || attr_str(h->file, "status", "complete") < 0)
-		rc = h5fail(err, VL_EIO, h->tmp, "mark the file complete");
+	if (h5u_attr_str(h->file, "modified", ts) < 0 || h5u_attr_str(h->file, "status", "complete") < 0)
+		rc = h5u_fail(err, VL_EIO, h->tmp, "mark the file complete");
 	H5Tclose(h->stype);
 	H5Dclose(h->summary);
 	H5Gclose(h->runs);
 	h->stype = h->summary = h->runs = -1;
 	if (rc == 0 && H5Fclose(h->file) < 0)
-		rc = h5fail(err, VL_EIO, h->tmp, "close the file");
+		rc = h5u_fail(err, VL_EIO, h->tmp, "close the file");
 	h->file = -1;
 	if (rc == 0) {
 		int fd = open(h->tmp, O_RDONLY | O_CLOEXEC);
@@ -620,7 +421,7 @@ int vl_h5_run_id(struct vl_h5 *h, const char *id, char *out, struct vl_error *er
 	}
 	H5G_info_t gi;
 	if (H5Gget_info(h->runs, &gi) < 0)
-		return h5fail(err, VL_EIO, h->tmp, "list /runs");
+		return h5u_fail(err, VL_EIO, h->tmp, "list /runs");
 	for (unsigned long long k = gi.nlinks + 1;; k++) {
 		snprintf(out, VL_RUN_ID_MAX, "run-%04llu", k);
 		if (H5Lexists(h->runs, out, H5P_DEFAULT) <= 0)
@@ -668,7 +469,7 @@ int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl
 	run->g = H5Gcreate2(h->runs, rid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 	if (run->g < 0) {
 		vl_h5_run_free(run);
-		return h5fail(err, VL_EIO, h->tmp, "create the run's group");
+		return h5u_fail(err, VL_EIO, h->tmp, "create the run's group");
 	}
 	if (e && vl_config_u64(vl_engine_config(e), "stats.interval")) {
 		size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
@@ -720,9 +521,9 @@ int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl
 		free(cols);
 		if (rc < 0) {
 			vl_h5_run_free(run);
-			return h5fail(err, VL_EIO, h->tmp, "create the timeline");
+			return h5u_fail(err, VL_EIO, h->tmp, "create the timeline");
 		}
-		attr_u64(run->tl.ds, "interval_accesses",
+		h5u_attr_u64(run->tl.ds, "interval_accesses",
 			 vl_config_u64(vl_engine_config(e), "stats.interval"));
 	}
 	*out = run;
@@ -753,7 +554,7 @@ int vl_h5_timeline_row(void *ctx, struct vl_engine *e, uint64_t accesses_done,
 	memcpy(run->prev, run->cur, run->ncounters * sizeof(uint64_t));
 	run->rows++;
 	if (tab_append(&run->tl, run->row) < 0)
-		return h5fail(err, VL_EIO, run->h->tmp, "append to the timeline");
+		return h5u_fail(err, VL_EIO, run->h->tmp, "append to the timeline");
 	return 0;
 }
 
@@ -770,21 +571,21 @@ static int run_attrs(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
 	} else {
 		algo = "none: the trace was read from standard input";
 	}
-	now_iso(ts, sizeof(ts));
-	if (attr_str(g, "kind", run->kind) < 0 || attr_str(g, "created", ts) < 0 ||
-	    attr_str(g, "vmlab_version", vl_version()) < 0 ||
-	    attr_str(g, "trace_path", pv->trace_path ? pv->trace_path : "") < 0 ||
-	    attr_str(g, "trace_format", pv->trace_format ? pv->trace_format : "") < 0 ||
-	    attr_str(g, "trace_hash", hash) < 0 || attr_str(g, "trace_hash_algorithm", algo) < 0 ||
-	    attr_str(g, "config", pv->config_text ? pv->config_text : "") < 0 ||
-	    attr_u64(g, "seed", pv->seed) < 0 || attr_f64(g, "wall_seconds", pv->wall_seconds) < 0)
-		return h5fail(err, VL_EIO, run->h->tmp, "write the run's attributes");
+	h5u_now_iso(ts, sizeof(ts));
+	if (h5u_attr_str(g, "kind", run->kind) < 0 || h5u_attr_str(g, "created", ts) < 0 ||
+	    h5u_attr_str(g, "vmlab_version", vl_version()) < 0 ||
+	    h5u_attr_str(g, "trace_path", pv->trace_path ? pv->trace_path : "") < 0 ||
+	    h5u_attr_str(g, "trace_format", pv->trace_format ? pv->trace_format : "") < 0 ||
+	    h5u_attr_str(g, "trace_hash", hash) < 0 || h5u_attr_str(g, "trace_hash_algorithm", algo) < 0 ||
+	    h5u_attr_str(g, "config", pv->config_text ? pv->config_text : "") < 0 ||
+	    h5u_attr_u64(g, "seed", pv->seed) < 0 || h5u_attr_f64(g, "wall_seconds", pv->wall_seconds) < 0)
+		return h5u_fail(err, VL_EIO, run->h->tmp, "write the run's attributes");
 	if (pv->stats &&
-	    (attr_u64(g, "records", pv->stats->records) < 0 ||
-	     attr_f64(g, "decode_seconds", pv->stats->decode_seconds) < 0 ||
-	     attr_f64(g, "sim_seconds", pv->stats->sim_seconds) < 0 ||
-	     attr_f64(g, "prepass_seconds", pv->stats->prepass_seconds) < 0))
-		return h5fail(err, VL_EIO, run->h->tmp, "write the run's timings");
+	    (h5u_attr_u64(g, "records", pv->stats->records) < 0 ||
+	     h5u_attr_f64(g, "decode_seconds", pv->stats->decode_seconds) < 0 ||
+	     h5u_attr_f64(g, "sim_seconds", pv->stats->sim_seconds) < 0 ||
+	     h5u_attr_f64(g, "prepass_seconds", pv->stats->prepass_seconds) < 0))
+		return h5u_fail(err, VL_EIO, run->h->tmp, "write the run's timings");
 	return 0;
 }
 
@@ -809,7 +610,7 @@ static int summary_append(struct vl_h5 *h, const struct vl_summary_row *row,
 	}
 	if (fs >= 0)
 		H5Sclose(fs);
-	return rc < 0 ? h5fail(err, VL_EIO, h->tmp, "append to /summary") : 0;
+	return rc < 0 ? h5u_fail(err, VL_EIO, h->tmp, "append to /summary") : 0;
 }
 
 static void summary_fill(struct vl_summary_row *s, const struct vl_h5_run *run,
@@ -841,11 +642,11 @@ int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
 		vl_engine_counter_list(e, names, vals, n);
 		if (tab_create(&tb, run->g, "counters", names, n) < 0 || tab_append(&tb, vals) < 0 ||
 		    tab_flush(&tb) < 0)
-			rc = h5fail(err, VL_EIO, tmp, "write the counters");
+			rc = h5u_fail(err, VL_EIO, tmp, "write the counters");
 		tab_close(&tb);
 	}
 	if (rc == 0 && run->has_tl && tab_flush(&run->tl) < 0)
-		rc = h5fail(err, VL_EIO, tmp, "write the timeline");
+		rc = h5u_fail(err, VL_EIO, tmp, "write the timeline");
 	if (rc == 0) {
 		/* every field of struct vl_proc_counters, as vmlab run --json prints them */
 #define PCOLS(X)                                                                      \
@@ -857,19 +658,19 @@ int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
 		static const char *const pcols[] = { PCOLS(PNAME) };
 		const size_t npcols = sizeof(pcols) / sizeof(pcols[0]);
 		if (tab_create(&tb, run->g, "processes", pcols, npcols) < 0)
-			rc = h5fail(err, VL_EIO, tmp, "create the process table");
+			rc = h5u_fail(err, VL_EIO, tmp, "create the process table");
 		for (size_t i = 0; rc == 0 && i < vl_engine_nprocs(e); i++) {
 			struct vl_proc_counters p;
 			vl_engine_proc_counters(e, i, &p);
 			uint64_t row[] = { PCOLS(PVAL) };
 			if (tab_append(&tb, row) < 0)
-				rc = h5fail(err, VL_EIO, tmp, "write the process table");
+				rc = h5u_fail(err, VL_EIO, tmp, "write the process table");
 		}
 #undef PVAL
 #undef PNAME
 #undef PCOLS
 		if (rc == 0 && tab_flush(&tb) < 0)
-			rc = h5fail(err, VL_EIO, tmp, "write the process table");
+			rc = h5u_fail(err, VL_EIO, tmp, "write the process table");
 		tab_close(&tb);
 	}
 	if (rc == 0) {
@@ -913,11 +714,11 @@ int vl_h5_run_end_mrc(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
 				   ? H5Dcreate2(run->g, "mrc", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
 				   : -1;
 		if (ds < 0 || (n && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) ||
-		    attr_str(ds, "policy", pv->policy ? pv->policy : "") < 0 ||
-		    attr_str(ds, "method", method) < 0 ||
-		    attr_f64(ds, "sample_rate", sample_rate) < 0 ||
-		    attr_u64(ds, "accesses", accesses) < 0)
-			rc = h5fail(err, VL_EIO, tmp, "write the miss-ratio curve");
+		    h5u_attr_str(ds, "policy", pv->policy ? pv->policy : "") < 0 ||
+		    h5u_attr_str(ds, "method", method) < 0 ||
+		    h5u_attr_f64(ds, "sample_rate", sample_rate) < 0 ||
+		    h5u_attr_u64(ds, "accesses", accesses) < 0)
+			rc = h5u_fail(err, VL_EIO, tmp, "write the miss-ratio curve");
 		if (ds >= 0)
 			H5Dclose(ds);
 		if (sp >= 0)
@@ -969,335 +770,4 @@ out:
 	free(buf);
 	close(fd);
 	return rc;
-}
-
-/* ---- the reader ---- */
-
-struct vl_results {
-	char *path;
-	hid_t file;
-};
-
-const char *vl_results_path(const struct vl_results *r)
-{
-	return r->path;
-}
-
-int vl_results_open(struct vl_results **out, const char *path, struct vl_error *err)
-{
-	quiet();
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return vl_err(err, VL_ENOENT, "%s: cannot open results: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return vl_err(err, VL_EFORMAT, "%s: not a regular file, expected an HDF5 results file",
-			      path);
-	if (H5Fis_hdf5(path) <= 0) {
-		H5Eclear2(H5E_DEFAULT);
-		return vl_err(err, VL_EFORMAT,
-			      "%s: not an HDF5 file (expected results written by vmlab run -o)", path);
-	}
-	struct vl_results *r = calloc(1, sizeof(*r));
-	if (!r || !(r->path = strdup(path))) {
-		free(r);
-		return vl_err(err, VL_ENOMEM, "out of memory");
-	}
-	r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-	if (r->file < 0) {
-		int rc = h5fail(err, VL_EFORMAT, path, "open the results file");
-		free(r->path);
-		free(r);
-		return rc;
-	}
-	int rc = check_complete(path, r->file, err);
-	if (rc < 0) {
-		vl_results_close(r);
-		return rc;
-	}
-	*out = r;
-	return 0;
-}
-
-void vl_results_close(struct vl_results *r)
-{
-	if (!r)
-		return;
-	if (r->file >= 0)
-		H5Fclose(r->file);
-	free(r->path);
-	free(r);
-}
-
-int vl_results_summary(struct vl_results *r, struct vl_summary_row **rows, size_t *n,
-		       struct vl_error *err)
-{
-	*rows = NULL;
-	*n = 0;
-	if (H5Lexists(r->file, "summary", H5P_DEFAULT) <= 0)
-		return vl_err(err, VL_EFORMAT, "%s: no /summary dataset", r->path);
-	hid_t ds = H5Dopen2(r->file, "summary", H5P_DEFAULT);
-	hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
-	hid_t t = summary_type();
-	hsize_t dims = 0;
-	int rc = 0;
-	if (sp < 0 || H5Sget_simple_extent_dims(sp, &dims, NULL) != 1) {
-		rc = h5fail(err, VL_EFORMAT, r->path, "read /summary (expected a 1-D table)");
-	} else {
-		*rows = calloc(dims ? dims : 1, sizeof(**rows));
-		if (!*rows)
-			rc = vl_err(err, VL_ENOMEM, "out of memory");
-		else if (dims && H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0)
-			rc = h5fail(err, VL_EFORMAT, r->path, "read /summary");
-		else
-			*n = dims;
-	}
-	if (rc < 0) {
-		free(*rows);
-		*rows = NULL;
-	}
-	if (t >= 0)
-		H5Tclose(t);
-	if (sp >= 0)
-		H5Sclose(sp);
-	if (ds >= 0)
-		H5Dclose(ds);
-	return rc;
-}
-
-void vl_table_free(struct vl_table *t)
-{
-	for (size_t i = 0; i < t->ncols; i++)
-		free(t->names ? t->names[i] : NULL);
-	if (t->strs)
-		for (size_t i = 0; i < t->nrows * t->ncols; i++)
-			free(t->strs[i]);
-	for (size_t i = 0; i < t->nattrs; i++) {
-		free(t->attrs_k[i]);
-		free(t->attrs_v[i]);
-	}
-	free(t->names);
-	free(t->v);
-	free(t->strs);
-	free(t->attrs_k);
-	free(t->attrs_v);
-	memset(t, 0, sizeof(*t));
-}
-
-long vl_table_col(const struct vl_table *t, const char *name)
-{
-	for (size_t i = 0; i < t->ncols; i++)
-		if (!strcmp(t->names[i], name))
-			return (long)i;
-	return -1;
-}
-
-const char *vl_table_attr(const struct vl_table *t, const char *name)
-{
-	for (size_t i = 0; i < t->nattrs; i++)
-		if (!strcmp(t->attrs_k[i], name))
-			return t->attrs_v[i];
-	return NULL;
-}
-
-static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data)
-{
-	struct vl_table *t = data;
-	hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-	char *v = a >= 0 ? attr_text(a) : NULL;
-	if (a >= 0)
-		H5Aclose(a);
-	if (!v)
-		return 0;
-	char **k2 = realloc(t->attrs_k, (t->nattrs + 1) * sizeof(char *));
-	if (k2)
-		t->attrs_k = k2;
-	char **v2 = realloc(t->attrs_v, (t->nattrs + 1) * sizeof(char *));
-	if (v2)
-		t->attrs_v = v2;
-	char *kk = strdup(name);
-	if (!k2 || !v2 || !kk) {
-		free(v);
-		free(kk);
-		return -1;
-	}
-	t->attrs_k[t->nattrs] = kk;
-	t->attrs_v[t->nattrs] = v;
-	t->nattrs++;
-	return 0;
-}
-
-/* Read one column (member name of the compound) into doubles or strings. */
-static int read_column(hid_t ds, hid_t ftype, unsigned m, size_t nrows, struct vl_table *t,
-		       size_t col)
-{
-	char *name = H5Tget_member_name(ftype, m);
-	hid_t mt = H5Tget_member_type(ftype, m);
-	H5T_class_t cls = H5Tget_class(mt);
-	int rc = -1;
-	if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
-		hid_t c = H5Tcreate(H5T_COMPOUND, sizeof(double));
-		double *v = malloc((nrows ? nrows : 1) * sizeof(double));
-		if (c >= 0 && v && H5Tinsert(c, name, 0, H5T_NATIVE_DOUBLE) >= 0 &&
-		    (!nrows || H5Dread(ds, c, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)) {
-			for (size_t r = 0; r < nrows; r++)
-				t->v[r * t->ncols + col] = v[r];
-			rc = 0;
-		}
-		free(v);
-		if (c >= 0)
-			H5Tclose(c);
-	} else if (cls == H5T_STRING) {
-		bool var = H5Tis_variable_str(mt) > 0;
-		size_t w = var ? sizeof(char *) : H5Tget_size(mt) + 1;
-		hid_t st = H5Tcopy(H5T_C_S1);
-		H5Tset_size(st, var ? H5T_VARIABLE : w);
-		H5Tset_strpad(st, H5T_STR_NULLTERM);
-		hid_t c = H5Tcreate(H5T_COMPOUND, w);
-		char *buf = calloc(nrows ? nrows : 1, w);
-		if (c >= 0 && buf && H5Tinsert(c, name, 0, st) >= 0 &&
-		    (!nrows || H5Dread(ds, c, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)) {
-			rc = 0;
-			for (size_t r = 0; r < nrows; r++) {
-				char *s = var ? *(char **)(buf + r * w) : buf + r * w;
-				t->strs[r * t->ncols + col] = strdup(s ? s : "");
-				t->v[r * t->ncols + col] = NAN;
-				if (var && s)
-					H5free_memory(s);
-			}
-		}
-		free(buf);
-		if (c >= 0)
-			H5Tclose(c);
-		H5Tclose(st);
-	} else {
-		rc = 0; /* other classes: left NaN */
-		for (size_t r = 0; r < nrows; r++)
-			t->v[r * t->ncols + col] = NAN;
-	}
-	H5Tclose(mt);
-	H5free_memory(name);
-	return rc;
-}
-
-int vl_results_table(struct vl_results *r, const char *dset, struct vl_table *out,
-		     struct vl_error *err)
-{
-	memset(out, 0, sizeof(*out));
-	if (H5Lexists(r->file, dset, H5P_DEFAULT) <= 0) {
-		H5Eclear2(H5E_DEFAULT);
-		return vl_err(err, VL_ENOENT, "%s: no dataset %s", r->path, dset);
-	}
-	hid_t ds = H5Dopen2(r->file, dset, H5P_DEFAULT);
-	if (ds < 0)
-		return h5fail(err, VL_EFORMAT, r->path, "open a dataset");
-	hid_t ft = H5Dget_type(ds);
-	hid_t sp = H5Dget_space(ds);
-	hsize_t dims = 0;
-	int rc = 0;
-	if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_COMPOUND ||
-	    H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, &dims, NULL) != 1) {
-		rc = vl_err(err, VL_EFORMAT, "%s: %s is not a 1-D table of named fields", r->path,
-			    dset);
-		goto out;
-	}
-	int nm = H5Tget_nmembers(ft);
-	out->nrows = dims;
-	out->ncols = nm > 0 ? (size_t)nm : 0;
-	out->names = calloc(out->ncols + 1, sizeof(char *));
-	out->v = calloc(out->nrows * out->ncols + 1, sizeof(double));
-	out->strs = calloc(out->nrows * out->ncols + 1, sizeof(char *));
-	if (!out->names || !out->v || !out->strs) {
-		rc = vl_err(err, VL_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < out->ncols; i++) {
-		char *n = H5Tget_member_name(ft, (unsigned)i);
-		out->names[i] = strdup(n ? n : "");
-		if (n)
-			H5free_memory(n);
-		if (read_column(ds, ft, (unsigned)i, out->nrows, out, i) < 0) {
-			rc = h5fail(err, VL_EFORMAT, r->path, "read a table column");
-			goto out;
-		}
-	}
-	hsize_t idx = 0;
-	H5Aiterate2(ds, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, out);
-out:
-	if (rc < 0)
-		vl_table_free(out);
-	if (sp >= 0)
-		H5Sclose(sp);
-	if (ft >= 0)
-		H5Tclose(ft);
-	H5Dclose(ds);
-	return rc;
-}
-
-int vl_results_attr(struct vl_results *r, const char *obj, const char *name, char **out,
-		    struct vl_error *err)
-{
-	*out = NULL;
-	if (strcmp(obj, "/") && H5Lexists(r->file, obj, H5P_DEFAULT) <= 0) {
-		H5Eclear2(H5E_DEFAULT);
-		return vl_err(err, VL_ENOENT, "%s: no object %s", r->path, obj);
-	}
-	hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
-	if (o < 0)
-		return h5fail(err, VL_EFORMAT, r->path, "open an object");
-	*out = attr_get(o, name);
-	H5Oclose(o);
-	H5Eclear2(H5E_DEFAULT);
-	if (!*out)
-		return vl_err(err, VL_ENOENT, "%s: %s has no attribute %s", r->path, obj, name);
-	return 0;
-}
-
-struct names {
-	char **v;
-	size_t n;
-};
-
-static herr_t name_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
-{
-	struct names *nm = data;
-	char **v = realloc(nm->v, (nm->n + 1) * sizeof(char *));
-	if (!v)
-		return -1;
-	nm->v = v;
-	if (!(v[nm->n] = strdup(name)))
-		return -1;
-	nm->n++;
-	return 0;
-}
-
-int vl_results_names(struct vl_results *r, const char *group, char ***names, size_t *n,
-		     struct vl_error *err)
-{
-	*names = NULL;
-	*n = 0;
-	if (H5Lexists(r->file, group, H5P_DEFAULT) <= 0) {
-		H5Eclear2(H5E_DEFAULT);
-		return vl_err(err, VL_ENOENT, "%s: no group %s", r->path, group);
-	}
-	hid_t g = H5Gopen2(r->file, group, H5P_DEFAULT);
-	if (g < 0)
-		return h5fail(err, VL_EFORMAT, r->path, "open a group");
-	struct names nm = { 0 };
-	hsize_t idx = 0;
-	herr_t e = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, name_cb, &nm);
-	H5Gclose(g);
-	if (e < 0) {
-		vl_results_names_free(nm.v, nm.n);
-		return h5fail(err, VL_EFORMAT, r->path, "list a group");
-	}
-	*names = nm.v;
-	*n = nm.n;
-	return 0;
-}
-
-void vl_results_names_free(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 }
