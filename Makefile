@@ -46,6 +46,11 @@ CFLAGS_OPT := -O0
 endif
 CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
 LDLIBS += -linih -lz -lm
+# HDF5 (Debian's serial build) and xxHash for results (analysis/)
+HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
+HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/$(shell gcc -print-multiarch)/hdf5/serial -lhdf5)
+CPPFLAGS += $(HDF5_CFLAGS)
+LDLIBS += $(HDF5_LIBS) -lxxhash
 
 LIB_SRC := $(wildcard sim/*.c traces/*.c analysis/*.c policies/*.c policies/*/*.c)
 CLI_SRC := $(wildcard cli/*.c)
@@ -126,6 +131,22 @@ demo: deps
 		$(BIN) run --os textbook -s memory.frames=$(DEMO_FRAMES) -s replacement.policy=$$p \
 			$(DEMO_TRACE) | grep '^fault rate' || exit 1; \
 	done
+	@echo
+	@echo "== results in HDF5: three policies at four sizes, two miss-ratio curves"
+	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
+	@for p in lru fifo clock; do for f in 16 32 64 128; do \
+		$(BIN) run --os textbook -s memory.frames=$$f -s replacement.policy=$$p \
+			-s stats.interval=50000 -o $(OUT)/demo/results.h5 --run-id $$p-$$f \
+			$(DEMO_TRACE) >/dev/null || exit 1; \
+	done; done
+	$(BIN) mrc --sizes 8:1M --points 16 -o $(OUT)/demo/results.h5 --run-id mrc-lru $(DEMO_TRACE) >/dev/null
+	$(BIN) mrc --policy fifo --sizes 8:1M --points 16 -o $(OUT)/demo/results.h5 --run-id mrc-fifo \
+		$(DEMO_TRACE) >/dev/null
+	$(BIN) report $(OUT)/demo/results.h5
+	$(BIN) plot $(OUT)/demo/results.h5 mrc -o $(OUT)/demo/mrc.png
+	@echo
+	@echo "results: $(OUT)/demo/results.h5  (vmlab report, h5dump, python3-h5py; docs/results.md)"
+	@echo "plot:    $(OUT)/demo/mrc.png  (gnuplot script $(OUT)/demo/mrc.gp, data $(OUT)/demo/mrc.dat)"
 
 install: $(BIN) $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vmlab

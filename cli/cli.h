@@ -36,9 +36,16 @@ int cli_cfg_build(const struct cli_cfg *cc, struct vl_config **out);
 /* Print "vmlab: MESSAGE" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Remove path (a temporary results file) if SIGINT, SIGTERM or SIGHUP
+ * arrives, then die of the signal; NULL stops guarding. */
+void cli_guard_tmp(const char *path);
+
 int cmd_run(int argc, char **argv);
 int cmd_policies(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_formats(int argc, char **argv);
+int cmd_mrc(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

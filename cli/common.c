@@ -1,7 +1,9 @@
 /* cli/common.c - configuration options shared by subcommands. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -69,4 +71,26 @@ int cli_cfg_build(const struct cli_cfg *cc, struct vl_config **out)
 	}
 	*out = cfg;
 	return 0;
+}
+
+/* ---- removing a temporary results file on SIGINT/SIGTERM/SIGHUP ---- */
+
+static const char *volatile tmp_to_remove;
+
+static void on_signal(int sig)
+{
+	if (tmp_to_remove)
+		unlink(tmp_to_remove);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void cli_guard_tmp(const char *path)
+{
+	tmp_to_remove = path;
+	if (path) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
+	}
 }

@@ -20,6 +20,9 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "run", cmd_run, "replay a trace through the model and print its counters" },
+	{ "mrc", cmd_mrc, "miss-ratio curve: misses at many memory sizes in one go" },
+	{ "report", cmd_report, "print the runs of an HDF5 results file as a table" },
+	{ "plot", cmd_plot, "draw a figure from a results file with gnuplot" },
 	{ "policies", cmd_policies, "list the registered replacement policies" },
 	{ "formats", cmd_formats, "list the trace formats vmlab reads" },
 	{ "config", cmd_config, "print the resolved configuration (every key, with -v help)" },

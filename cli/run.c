@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "analysis/h5.h"
 #include "analysis/json.h"
 #include "cli/cli.h"
 
@@ -11,7 +14,7 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmlab run [-c CONFIG]... [-s KEY=VALUE]... [--os NAME] [--format FMT]\n"
-		"                 [--json] [--check] TRACE\n"
+		"                 [--json] [--check] [-o RESULTS.h5 [--run-id ID]] TRACE\n"
 		"\n"
 		"Replay TRACE (a file, or - for stdin; gzip is read transparently) through the\n"
 		"memory-manager model and print its counters.\n"
@@ -25,6 +28,10 @@ static void run_usage(FILE *f)
 		"      --check         check the model's invariants after every batch (slow)\n"
 		"      --on-av=MODE    after an access violation: count (default) or\n"
 		"                      stop-process (skip that process's later accesses)\n"
+		"  -o, --output FILE   store the run in an HDF5 results file (appended when it\n"
+		"                      exists; see docs/results.md); -s stats.interval=N adds\n"
+		"                      a timeline row every N accesses\n"
+		"      --run-id ID     name of the run in FILE (default run-NNNN, the next free)\n"
 		"\n"
 		"Layers: built-in defaults < --os preset < -c files < -s settings.\n"
 		"Exit status: 0 ok, 1 bad input (trace, config file), 2 usage error.\n",
@@ -158,13 +165,56 @@ static void print_text(struct vl_engine *e, struct vl_trace *t, const struct vl_
 	printf("\n");
 }
 
+/* ---- progress bar (stderr, only when it is a terminal) ---- */
+
+struct progress {
+	struct vl_trace *t;
+	double t0;
+	bool shown;
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int show_progress(void *ctx, uint64_t records)
+{
+	struct progress *p = ctx;
+	double el = mono() - p->t0;
+	uint64_t done = 0, total = 0;
+	vl_trace_bytes(p->t, &done, &total);
+	char eta[32] = "";
+	if (total && done && done <= total && el > 0) {
+		double left = el * (double)(total - done) / (double)done;
+		snprintf(eta, sizeof(eta), "%3.0f%%  ETA %d:%02d", 100.0 * (double)done / (double)total,
+			 (int)(left / 60), (int)left % 60);
+	}
+	fprintf(stderr, "\r\033[K  %.1fM records  %.1f M/s  %s", (double)records / 1e6,
+		el > 0 ? (double)records / el / 1e6 : 0.0, eta);
+	fflush(stderr);
+	p->shown = true;
+	return 0;
+}
+
+static uint64_t cfg_frames(const struct vl_config *cfg)
+{
+	return vl_config_isset(cfg, "memory.size") ? vl_config_u64(cfg, "memory.size") / VL_PAGE_SIZE
+						   : vl_config_u64(cfg, "memory.frames");
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct cli_cfg cc = { 0 };
 	const char *format = "auto";
 	bool json = false, check = false;
 	const char *on_av = NULL;
+	const char *output = NULL, *run_id = NULL;
 	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "run-id", required_argument, NULL, 'R' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
 		{ "os", required_argument, NULL, 'O' },
@@ -178,7 +228,7 @@ int cmd_run(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:s:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:f:o:h", opts, NULL)) != -1) {
 		int r = cli_cfg_option(&cc, c, optarg);
 		if (r < 0)
 			return EXIT_USAGE;
@@ -189,6 +239,8 @@ int cmd_run(int argc, char **argv)
 		case 'J': json = true; break;
 		case 'K': check = true; break;
 		case 'A': on_av = optarg; break;
+		case 'o': output = optarg; break;
+		case 'R': run_id = optarg; break;
 		case 'h': run_usage(stdout); return 0;
 		case '?':
 			if (optopt)
@@ -206,6 +258,10 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	if (run_id && !output) {
+		cli_error("run: --run-id needs -o FILE");
+		return EXIT_USAGE;
+	}
 	if (strcmp(format, "auto")) {
 		const char *names[32];
 		size_t n = vl_trace_formats(names, NULL, 32);
@@ -243,13 +299,70 @@ int cmd_run(int argc, char **argv)
 		vl_engine_free(e);
 		return EXIT_INPUT;
 	}
+	/* results file: opened (and the run id checked) before the run, so a
+	 * bad -o or --run-id costs nothing; committed only after it succeeded */
+	struct vl_h5 *h5 = NULL;
+	struct vl_h5_run *h5run = NULL;
+	if (output) {
+		char rid[VL_RUN_ID_MAX];
+		if ((rc = vl_h5_open(&h5, output, &err)) == 0)
+			cli_guard_tmp(vl_h5_temp_path(h5));
+		if (rc < 0 || (rc = vl_h5_run_id(h5, run_id, rid, &err)) < 0 ||
+		    (rc = vl_h5_run_begin(h5, rid, "run", e, &h5run, &err)) < 0) {
+			cli_error("%s", err.msg);
+			vl_h5_abort(h5);
+			cli_guard_tmp(NULL);
+			vl_trace_close(t);
+			vl_engine_free(e);
+			return rc == VL_EINVAL && run_id ? EXIT_USAGE : EXIT_INPUT;
+		}
+	}
+	struct progress prog = { .t = t, .t0 = mono() };
+	struct vl_run_opts ro = { 0 };
+	if (isatty(2)) {
+		ro.progress = show_progress;
+		ro.progress_ctx = &prog;
+	}
+	if (h5run) {
+		ro.on_interval = vl_h5_timeline_row;
+		ro.interval_ctx = h5run;
+	}
 	struct vl_run_stats st;
-	if ((rc = vl_run(e, t, NULL, NULL, &st, &err)) < 0) {
+	rc = vl_run_ex(e, t, &ro, &st, &err);
+	if (prog.shown)
+		fprintf(stderr, "\r\033[K");
+	if (rc == 0 && h5run) {
+		const struct vl_config *ecfg = vl_engine_config(e);
+		char *text = vl_config_text(ecfg);
+		struct vl_h5_provenance pv = {
+			.trace_path = path,
+			.trace_format = vl_trace_format(t),
+			.config_text = text ? text : "",
+			.os = vl_config_str(ecfg, "os.personality"),
+			.policy = vl_config_str(ecfg, "replacement.policy"),
+			.frames = cfg_frames(ecfg),
+			.seed = vl_config_u64(ecfg, "run.seed"),
+			.wall_seconds = st.wall_seconds,
+			.stats = &st,
+		};
+		rc = vl_h5_run_end_engine(h5run, e, &pv, &err);
+		h5run = NULL;
+		free(text);
+		if (rc == 0) {
+			rc = vl_h5_commit(h5, &err);
+			h5 = NULL;
+		}
+	}
+	if (rc < 0) {
 		cli_error("%s", err.msg);
+		vl_h5_run_free(h5run);
+		vl_h5_abort(h5);
+		cli_guard_tmp(NULL);
 		vl_trace_close(t);
 		vl_engine_free(e);
 		return EXIT_INPUT;
 	}
+	cli_guard_tmp(NULL);
 	const struct vl_counters *ctr = vl_engine_counters(e);
 	if (json)
 		print_json(e, t, ctr, &st);

@@ -74,6 +74,9 @@ static const struct vl_key_def builtin_keys[] = {
 	{ "mpw.cluster_pages", VL_KT_U64, "16",
 	  "pages the modified page writer writes per I/O when memory runs out (windows)", NULL, 1,
 	  65536, NULL },
+	{ "stats.interval", VL_KT_U64, "0",
+	  "timeline interval in accesses: results get one row per interval; 0 = no timeline",
+	  NULL, 0, 0, NULL },
 };
 
 struct val {

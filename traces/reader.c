@@ -372,3 +372,14 @@ int vl_probe_lines(const char *buf, size_t len, bool (*ok)(const char *line, siz
 	}
 	return judged ? (int)(good * 100 / judged) : 0;
 }
+
+int vl_trace_bytes(const struct vl_trace *t, uint64_t *done, uint64_t *total)
+{
+	struct stat st;
+	z_off_t off = t->gz ? gzoffset(t->gz) : 0;
+	*done = off > 0 ? (uint64_t)off : 0;
+	*total = 0;
+	if (strcmp(t->path, "<stdin>") && stat(t->path, &st) == 0 && S_ISREG(st.st_mode))
+		*total = (uint64_t)st.st_size;
+	return 0;
+}

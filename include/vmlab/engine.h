@@ -108,6 +108,30 @@ typedef int (*vl_progress_fn)(void *ctx, uint64_t records_done);
 int vl_run(struct vl_engine *e, struct vl_trace *t, vl_progress_fn progress, void *pctx,
 	   struct vl_run_stats *st, struct vl_error *err);
 
+/* Timeline observer for vl_run_ex: called with the engine between feeds
+ * after every stats.interval accesses (the run splits batches at interval
+ * boundaries, so the counters then cover exactly whole intervals) and once
+ * more at the end for a last, shorter interval if it has any accesses.
+ * accesses_done is the engine's access count at that point.  It may read
+ * counters, gauges and per-process counters; it must not feed.  Return 0,
+ * or a negative VL_E* code (with err filled) to stop the run with it. */
+typedef int (*vl_interval_fn)(void *ctx, struct vl_engine *e, uint64_t accesses_done,
+			      struct vl_error *err);
+
+/* Options of vl_run_ex; zero-initialise, then set what you need. */
+struct vl_run_opts {
+	vl_progress_fn progress;    /* as for vl_run; may be NULL */
+	void *progress_ctx;
+	vl_interval_fn on_interval; /* NULL, or called per stats.interval (0 = never) */
+	void *interval_ctx;
+};
+
+/* vl_run with options (opts may be NULL).  The interval length is the
+ * engine's stats.interval key, so the recorded configuration says how a
+ * timeline was cut.  Returns as vl_run. */
+int vl_run_ex(struct vl_engine *e, struct vl_trace *t, const struct vl_run_opts *opts,
+	      struct vl_run_stats *st, struct vl_error *err);
+
 /* Library version string ("0.1.0"). */
 const char *vl_version(void);
 

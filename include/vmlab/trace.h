@@ -129,6 +129,11 @@ int vl_trace_rewind(struct vl_trace *t, struct vl_error *err);
 const char *vl_trace_format(const struct vl_trace *t);
 const char *vl_trace_path(const struct vl_trace *t);
 
+/* How far the reader is through its input, for progress bars: *done the
+ * bytes of the file consumed so far (compressed bytes for a gzip file),
+ * *total the file's size, 0 when unknown (stdin, a pipe).  Returns 0. */
+int vl_trace_bytes(const struct vl_trace *t, uint64_t *done, uint64_t *total);
+
 /* Close and free (NULL is a no-op). */
 void vl_trace_close(struct vl_trace *t);
 

@@ -1,0 +1,773 @@
+/* analysis/h5.c - writing results in HDF5 (schema: docs/results.md).
+ *
+ * Everything is written into a temporary file in the target's
+ * directory: a fresh file, or a byte copy of the target when appending.
+ * The temporary file's root attribute status is set to "writing" and
+ * flushed before anything else, so whatever a kill leaves behind reads as
+ * incomplete; vl_h5_commit sets "complete", closes with H5F_CLOSE_STRONG,
+ * fsyncs and renames over the target (then fsyncs the directory).
+ *
+ * Tables of counters (counters, timeline, processes) are 1-D chunked
+ * datasets of a compound type whose fields are all uint64, one per column,
+ * so their column set can follow the engine's counter list (TLB levels and
+ * the like appear by name).  /summary and /runs/<id>/mrc have fixed
+ * compound types.  Strings are fixed-length, NUL-terminated ASCII.
+ * The reader is analysis/h5read.c; what both use is analysis/h5util.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "analysis/h5util.h"
+
+/* ---- tables of uint64 columns ---- */
+
+#define TAB_CHUNK 1024
+
+struct tab {
+	hid_t ds;
+	hid_t mtype;
+	size_t ncols;
+	uint64_t nrows;   /* rows in the dataset */
+	uint64_t *buf;    /* TAB_CHUNK rows waiting */
+	size_t nbuf;
+};
+
+static hid_t u64_compound(const char *const *names, size_t n, hid_t member)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, n * sizeof(uint64_t));
+	for (size_t i = 0; t >= 0 && i < n; i++)
+		if (H5Tinsert(t, names[i], i * sizeof(uint64_t), member) < 0) {
+			H5Tclose(t);
+			return -1;
+		}
+	return t;
+}
+
+/* Create an extensible 1-D table of uint64 columns under loc. */
+static int tab_create(struct tab *tb, hid_t loc, const char *name, const char *const *names,
+		      size_t ncols)
+{
+	memset(tb, 0, sizeof(*tb));
+	tb->ds = tb->mtype = -1;
+	tb->ncols = ncols;
+	tb->buf = malloc(TAB_CHUNK * ncols * sizeof(uint64_t));
+	hid_t ftype = u64_compound(names, ncols, H5T_STD_U64LE);
+	tb->mtype = u64_compound(names, ncols, H5T_NATIVE_UINT64);
+	hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = 256;
+	hid_t sp = H5Screate_simple(1, &dims, &maxdims);
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	int rc = -1;
+	if (tb->buf && ftype >= 0 && tb->mtype >= 0 && sp >= 0 && dcpl >= 0 &&
+	    H5Pset_chunk(dcpl, 1, &chunk) >= 0 && H5Pset_deflate(dcpl, 4) >= 0) {
+		tb->ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+		rc = tb->ds >= 0 ? 0 : -1;
+	}
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (ftype >= 0)
+		H5Tclose(ftype);
+	return rc;
+}
+
+static int tab_flush(struct tab *tb)
+{
+	if (!tb->nbuf)
+		return 0;
+	hsize_t start = tb->nrows, count = tb->nbuf, total = tb->nrows + tb->nbuf;
+	if (H5Dset_extent(tb->ds, &total) < 0)
+		return -1;
+	hid_t fs = H5Dget_space(tb->ds);
+	hid_t ms = H5Screate_simple(1, &count, NULL);
+	int rc = -1;
+	if (fs >= 0 && ms >= 0 &&
+	    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
+	    H5Dwrite(tb->ds, tb->mtype, ms, fs, H5P_DEFAULT, tb->buf) >= 0)
+		rc = 0;
+	if (ms >= 0)
+		H5Sclose(ms);
+	if (fs >= 0)
+		H5Sclose(fs);
+	if (rc == 0) {
+		tb->nrows = total;
+		tb->nbuf = 0;
+	}
+	return rc;
+}
+
+static int tab_append(struct tab *tb, const uint64_t *row)
+{
+	memcpy(tb->buf + tb->nbuf * tb->ncols, row, tb->ncols * sizeof(uint64_t));
+	if (++tb->nbuf == TAB_CHUNK)
+		return tab_flush(tb);
+	return 0;
+}
+
+static void tab_close(struct tab *tb)
+{
+	if (tb->ds >= 0)
+		H5Dclose(tb->ds);
+	if (tb->mtype >= 0)
+		H5Tclose(tb->mtype);
+	free(tb->buf);
+	memset(tb, 0, sizeof(*tb));
+	tb->ds = tb->mtype = -1;
+}
+
+struct mrc_row {
+	uint64_t frames, size_bytes, misses;
+	double miss_ratio;
+};
+
+static hid_t mrc_type(void)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct mrc_row));
+	H5Tinsert(t, "frames", offsetof(struct mrc_row, frames), H5T_NATIVE_UINT64);
+	H5Tinsert(t, "size_bytes", offsetof(struct mrc_row, size_bytes), H5T_NATIVE_UINT64);
+	H5Tinsert(t, "misses", offsetof(struct mrc_row, misses), H5T_NATIVE_UINT64);
+	H5Tinsert(t, "miss_ratio", offsetof(struct mrc_row, miss_ratio), H5T_NATIVE_DOUBLE);
+	return t;
+}
+
+/* ---- the writer ---- */
+
+struct vl_h5 {
+	char *path, *tmp;
+	hid_t file;
+	hid_t runs;      /* /runs */
+	hid_t summary;   /* /summary dataset */
+	hid_t stype;     /* summary memory type */
+};
+
+struct vl_h5_run {
+	struct vl_h5 *h;
+	hid_t g;
+	char id[VL_RUN_ID_MAX];
+	char kind[8];
+	bool has_tl;
+	struct tab tl;
+	size_t ncounters;
+	size_t *tl_src;      /* per delta, then level column: index in the counter list */
+	size_t ntl_delta, ntl_level;
+	uint64_t *prev;      /* counter values at the previous row */
+	uint64_t *cur;
+	uint64_t *row;
+	uint64_t rows;
+};
+
+const char *vl_h5_temp_path(const struct vl_h5 *h)
+{
+	return h->tmp;
+}
+
+static void h5_free(struct vl_h5 *h)
+{
+	if (!h)
+		return;
+	if (h->stype >= 0)
+		H5Tclose(h->stype);
+	if (h->summary >= 0)
+		H5Dclose(h->summary);
+	if (h->runs >= 0)
+		H5Gclose(h->runs);
+	if (h->file >= 0)
+		H5Fclose(h->file);
+	free(h->path);
+	free(h->tmp);
+	free(h);
+}
+
+void vl_h5_abort(struct vl_h5 *h)
+{
+	if (!h)
+		return;
+	char *tmp = h->tmp;
+	h->tmp = NULL;
+	h5_free(h);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+}
+
+/* Is path an HDF5 file of ours, complete?  0, or VL_EFORMAT with a reason. */
+static int copy_file(const char *src, int dfd, struct vl_error *err)
+{
+	int sfd = open(src, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return vl_err(err, VL_EIO, "%s: cannot read: %s", src, strerror(errno));
+	char *buf = malloc(1 << 20);
+	int rc = buf ? 0 : vl_err(err, VL_ENOMEM, "out of memory copying %s", src);
+	while (rc == 0) {
+		ssize_t n = read(sfd, buf, 1 << 20);
+		if (n < 0) {
+			rc = vl_err(err, VL_EIO, "%s: cannot read: %s", src, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(dfd, buf + off, (size_t)(n - off));
+			if (w < 0) {
+				rc = vl_err(err, VL_EIO, "cannot copy %s: %s", src, strerror(errno));
+				break;
+			}
+			off += w;
+		}
+	}
+	free(buf);
+	close(sfd);
+	return rc;
+}
+
+int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
+{
+	h5u_quiet();
+	struct vl_h5 *h = calloc(1, sizeof(*h));
+	if (!h)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	h->file = h->runs = h->summary = h->stype = -1;
+	int rc = 0;
+	h->path = strdup(path);
+	char *d1 = strdup(path), *b1 = strdup(path);
+	if (!h->path || !d1 || !b1) {
+		free(d1);
+		free(b1);
+		h5_free(h);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	size_t tl = strlen(path) + 32;
+	h->tmp = malloc(tl);
+	if (h->tmp)
+		snprintf(h->tmp, tl, "%s/.%s.tmp-XXXXXX", dirname(d1), basename(b1));
+	free(d1);
+	free(b1);
+	if (!h->tmp) {
+		h5_free(h);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+
+	struct stat st;
+	bool append = stat(path, &st) == 0;
+	if (append) {
+		if (!S_ISREG(st.st_mode)) {
+			rc = vl_err(err, VL_EINVAL, "%s: not a regular file", path);
+			goto fail_notmp;
+		}
+		if (H5Fis_hdf5(path) <= 0) {
+			H5Eclear2(H5E_DEFAULT);
+			rc = vl_err(err, VL_EFORMAT,
+				    "%s: exists and is not an HDF5 file; refusing to overwrite it", path);
+			goto fail_notmp;
+		}
+		hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+		if (f < 0) {
+			rc = h5u_fail(err, VL_EFORMAT, path, "open the results file to append to it");
+			goto fail_notmp;
+		}
+		rc = h5u_check_complete(path, f, err);
+		H5Fclose(f);
+		if (rc < 0)
+			goto fail_notmp;
+	}
+	int fd = mkstemp(h->tmp);
+	if (fd < 0) {
+		rc = vl_err(err, VL_EIO, "%s: cannot create a temporary file there: %s", h->tmp,
+			    strerror(errno));
+		goto fail_notmp;
+	}
+	mode_t um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
+	if (append)
+		rc = copy_file(path, fd, err);
+	close(fd);
+	if (rc < 0)
+		goto fail;
+
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+	H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+	if (append)
+		h->file = H5Fopen(h->tmp, H5F_ACC_RDWR, fapl);
+	else
+		h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	H5Pclose(fapl);
+	if (h->file < 0) {
+		rc = h5u_fail(err, VL_EIO, h->tmp, append ? "open the copy" : "create the file");
+		goto fail;
+	}
+	/* mark the temporary file incomplete on disk before anything else */
+	char ts[32], host[256] = "";
+	h5u_now_iso(ts, sizeof(ts));
+	gethostname(host, sizeof(host) - 1);
+	if (h5u_attr_str(h->file, "status", "writing") < 0 ||
+	    (!append && (h5u_attr_str(h->file, "format", VL_RESULTS_FORMAT) < 0 ||
+			 h5u_attr_u64(h->file, "format_version", VL_RESULTS_VERSION) < 0 ||
+			 h5u_attr_str(h->file, "created", ts) < 0)) ||
+	    h5u_attr_str(h->file, "vmlab_version", vl_version()) < 0 ||
+	    h5u_attr_str(h->file, "host", host) < 0 || h5u_attr_str(h->file, "modified", ts) < 0 ||
+	    H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {
+		rc = h5u_fail(err, VL_EIO, h->tmp, "write the root attributes");
+		goto fail;
+	}
+	h->stype = h5u_summary_type();
+	if (H5Lexists(h->file, "runs", H5P_DEFAULT) > 0)
+		h->runs = H5Gopen2(h->file, "runs", H5P_DEFAULT);
+	else
+		h->runs = H5Gcreate2(h->file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (H5Lexists(h->file, "summary", H5P_DEFAULT) > 0) {
+		h->summary = H5Dopen2(h->file, "summary", H5P_DEFAULT);
+	} else if (h->stype >= 0) {
+		hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = 64;
+		hid_t sp = H5Screate_simple(1, &dims, &maxdims);
+		hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+		H5Pset_chunk(dcpl, 1, &chunk);
+		h->summary = H5Dcreate2(h->file, "summary", h->stype, sp, H5P_DEFAULT, dcpl,
+					H5P_DEFAULT);
+		H5Pclose(dcpl);
+		H5Sclose(sp);
+	}
+	if (h->runs < 0 || h->summary < 0 || h->stype < 0) {
+		rc = h5u_fail(err, VL_EIO, h->tmp, "create /runs and /summary");
+		goto fail;
+	}
+	*out = h;
+	return 0;
+fail:
+	vl_h5_abort(h);
+	return rc;
+fail_notmp:
+	free(h->tmp);
+	h->tmp = NULL;
+	h5_free(h);
+	return rc;
+}
+
+int vl_h5_commit(struct vl_h5 *h, struct vl_error *err)
+{
+	char ts[32];
+	h5u_now_iso(ts, sizeof(ts));
+	int rc = 0;
+	if (h5u_attr_str(h->file, "modified", ts) < 0 || h5u_attr_str(h->file, "status", "complete") < 0)
+		rc = h5u_fail(err, VL_EIO, h->tmp, "mark the file complete");
+	H5Tclose(h->stype);
+	H5Dclose(h->summary);
+	H5Gclose(h->runs);
+	h->stype = h->summary = h->runs = -1;
+	if (rc == 0 && H5Fclose(h->file) < 0)
+		rc = h5u_fail(err, VL_EIO, h->tmp, "close the file");
+	h->file = -1;
+	if (rc == 0) {
+		int fd = open(h->tmp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0)
+			rc = vl_err(err, VL_EIO, "%s: cannot sync: %s", h->tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (rc == 0 && rename(h->tmp, h->path) < 0)
+		rc = vl_err(err, VL_EIO, "cannot rename %s to %s: %s", h->tmp, h->path,
+			    strerror(errno));
+	if (rc < 0) {
+		vl_h5_abort(h);
+		return rc;
+	}
+	char *d = strdup(h->path);
+	if (d) {
+		int dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(d);
+	}
+	h5_free(h);
+	return 0;
+}
+
+static bool id_ok(const char *id)
+{
+	if (!*id || strlen(id) >= VL_RUN_ID_MAX || *id == '.')
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+int vl_h5_run_id(struct vl_h5 *h, const char *id, char *out, struct vl_error *err)
+{
+	if (id && *id) {
+		if (!id_ok(id))
+			return vl_err(err, VL_EINVAL,
+				      "run id '%s': expected 1 to %d letters, digits, '.', '_' or '-' "
+				      "(not starting with '.')", id, VL_RUN_ID_MAX - 1);
+		if (H5Lexists(h->runs, id, H5P_DEFAULT) > 0)
+			return vl_err(err, VL_EINVAL, "%s: run id '%s' is already in the file", h->path,
+				      id);
+		snprintf(out, VL_RUN_ID_MAX, "%s", id);
+		return 0;
+	}
+	H5G_info_t gi;
+	if (H5Gget_info(h->runs, &gi) < 0)
+		return h5u_fail(err, VL_EIO, h->tmp, "list /runs");
+	for (unsigned long long k = gi.nlinks + 1;; k++) {
+		snprintf(out, VL_RUN_ID_MAX, "run-%04llu", k);
+		if (H5Lexists(h->runs, out, H5P_DEFAULT) <= 0)
+			return 0;
+	}
+}
+
+void vl_h5_run_free(struct vl_h5_run *run)
+{
+	if (!run)
+		return;
+	if (run->has_tl)
+		tab_close(&run->tl);
+	if (run->g >= 0)
+		H5Gclose(run->g);
+	free(run->tl_src);
+	free(run->prev);
+	free(run->cur);
+	free(run->row);
+	free(run);
+}
+
+/* Timeline columns taken from the counter list when the engine has them:
+ * per-interval differences, then levels (values at the interval's end). */
+static const char *const tl_deltas[] = {
+	"faults", "faults_demand_zero", "faults_soft", "faults_hard", "faults_cow",
+	"faults_guard", "evictions", "writebacks", "pagefile_reads", "pagefile_writes",
+	"access_violations", "pages_trimmed", "standby_repurposed", "modified_written",
+	"file_reads",
+};
+static const char *const tl_levels[] = { "commit_charge" };
+
+int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl_engine *e,
+		    struct vl_h5_run **out, struct vl_error *err)
+{
+	char rid[VL_RUN_ID_MAX];
+	VL_TRY(vl_h5_run_id(h, id, rid, err));
+	struct vl_h5_run *run = calloc(1, sizeof(*run));
+	if (!run)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	run->h = h;
+	run->g = -1;
+	snprintf(run->id, sizeof(run->id), "%s", rid);
+	snprintf(run->kind, sizeof(run->kind), "%s", kind);
+	run->g = H5Gcreate2(h->runs, rid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	if (run->g < 0) {
+		vl_h5_run_free(run);
+		return h5u_fail(err, VL_EIO, h->tmp, "create the run's group");
+	}
+	if (e && vl_config_u64(vl_engine_config(e), "stats.interval")) {
+		size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
+		const char **names = calloc(n + 1, sizeof(*names));
+		const char **cols = calloc(n + 8, sizeof(*cols)); /* <= 3 + n + 3 columns */
+		run->tl_src = calloc(n + 1, sizeof(*run->tl_src));
+		run->prev = calloc(n + 1, sizeof(uint64_t));
+		run->cur = calloc(n + 1, sizeof(uint64_t));
+		run->row = calloc(n + 8, sizeof(uint64_t));
+		if (!names || !cols || !run->tl_src || !run->prev || !run->cur || !run->row) {
+			free(names);
+			free(cols);
+			vl_h5_run_free(run);
+			return vl_err(err, VL_ENOMEM, "out of memory");
+		}
+		vl_engine_counter_list(e, names, run->prev, n);
+		run->ncounters = n;
+		size_t nc = 0;
+		cols[nc++] = "interval";
+		cols[nc++] = "accesses_end";
+		cols[nc++] = "accesses";
+		for (size_t i = 0; i < n; i++)
+			if (!strcmp(names[i], "accesses"))
+				run->tl_src[run->ntl_delta++] = i;
+		for (size_t k = 0; k < sizeof(tl_deltas) / sizeof(tl_deltas[0]); k++)
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(names[i], tl_deltas[k])) {
+					run->tl_src[run->ntl_delta++] = i;
+					cols[nc++] = names[i];
+				}
+		for (size_t i = 0; i < n; i++)
+			if (!strncmp(names[i], "tlb_", 4)) {
+				run->tl_src[run->ntl_delta++] = i;
+				cols[nc++] = names[i];
+			}
+		run->ntl_level = 0;
+		for (size_t k = 0; k < sizeof(tl_levels) / sizeof(tl_levels[0]); k++)
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(names[i], tl_levels[k])) {
+					run->tl_src[run->ntl_delta + run->ntl_level++] = i;
+					cols[nc++] = names[i];
+				}
+		cols[nc++] = "resident_pages";
+		cols[nc++] = "ws_pages";
+		cols[nc++] = "free_frames";
+		int rc = tab_create(&run->tl, run->g, "timeline", cols, nc);
+		run->has_tl = true;
+		free(names);
+		free(cols);
+		if (rc < 0) {
+			vl_h5_run_free(run);
+			return h5u_fail(err, VL_EIO, h->tmp, "create the timeline");
+		}
+		h5u_attr_u64(run->tl.ds, "interval_accesses",
+			 vl_config_u64(vl_engine_config(e), "stats.interval"));
+	}
+	*out = run;
+	return 0;
+}
+
+int vl_h5_timeline_row(void *ctx, struct vl_engine *e, uint64_t accesses_done,
+		       struct vl_error *err)
+{
+	struct vl_h5_run *run = ctx;
+	if (!run->has_tl)
+		return 0;
+	vl_engine_counter_list(e, NULL, run->cur, run->ncounters);
+	size_t c = 0;
+	run->row[c++] = run->rows;
+	run->row[c++] = accesses_done;
+	for (size_t k = 0; k < run->ntl_delta; k++) {
+		size_t i = run->tl_src[k];
+		run->row[c++] = run->cur[i] - run->prev[i];
+	}
+	for (size_t k = 0; k < run->ntl_level; k++)
+		run->row[c++] = run->cur[run->tl_src[run->ntl_delta + k]];
+	struct vl_gauges g;
+	vl_engine_gauges(e, &g);
+	run->row[c++] = g.resident_pages;
+	run->row[c++] = g.ws_pages;
+	run->row[c++] = g.free_frames;
+	memcpy(run->prev, run->cur, run->ncounters * sizeof(uint64_t));
+	run->rows++;
+	if (tab_append(&run->tl, run->row) < 0)
+		return h5u_fail(err, VL_EIO, run->h->tmp, "append to the timeline");
+	return 0;
+}
+
+static int run_attrs(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
+		     struct vl_error *err)
+{
+	hid_t g = run->g;
+	char hash[32] = "", ts[32];
+	const char *algo = "XXH64 (seed 0) of the trace file's bytes as stored";
+	if (pv->trace_path && strcmp(pv->trace_path, "-") && strcmp(pv->trace_path, "<stdin>")) {
+		uint64_t x;
+		VL_TRY(vl_hash_file(pv->trace_path, &x, err));
+		snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)x);
+	} else {
+		algo = "none: the trace was read from standard input";
+	}
+	h5u_now_iso(ts, sizeof(ts));
+	if (h5u_attr_str(g, "kind", run->kind) < 0 || h5u_attr_str(g, "created", ts) < 0 ||
+	    h5u_attr_str(g, "vmlab_version", vl_version()) < 0 ||
+	    h5u_attr_str(g, "trace_path", pv->trace_path ? pv->trace_path : "") < 0 ||
+	    h5u_attr_str(g, "trace_format", pv->trace_format ? pv->trace_format : "") < 0 ||
+	    h5u_attr_str(g, "trace_hash", hash) < 0 || h5u_attr_str(g, "trace_hash_algorithm", algo) < 0 ||
+	    h5u_attr_str(g, "config", pv->config_text ? pv->config_text : "") < 0 ||
+	    h5u_attr_u64(g, "seed", pv->seed) < 0 || h5u_attr_f64(g, "wall_seconds", pv->wall_seconds) < 0)
+		return h5u_fail(err, VL_EIO, run->h->tmp, "write the run's attributes");
+	if (pv->stats &&
+	    (h5u_attr_u64(g, "records", pv->stats->records) < 0 ||
+	     h5u_attr_f64(g, "decode_seconds", pv->stats->decode_seconds) < 0 ||
+	     h5u_attr_f64(g, "sim_seconds", pv->stats->sim_seconds) < 0 ||
+	     h5u_attr_f64(g, "prepass_seconds", pv->stats->prepass_seconds) < 0))
+		return h5u_fail(err, VL_EIO, run->h->tmp, "write the run's timings");
+	return 0;
+}
+
+static int summary_append(struct vl_h5 *h, const struct vl_summary_row *row,
+			  struct vl_error *err)
+{
+	hid_t fs = H5Dget_space(h->summary);
+	hsize_t n = 0, one = 1;
+	int rc = -1;
+	if (fs >= 0 && H5Sget_simple_extent_dims(fs, &n, NULL) == 1) {
+		hsize_t total = n + 1;
+		H5Sclose(fs);
+		fs = -1;
+		if (H5Dset_extent(h->summary, &total) >= 0 && (fs = H5Dget_space(h->summary)) >= 0 &&
+		    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &n, NULL, &one, NULL) >= 0) {
+			hid_t ms = H5Screate_simple(1, &one, NULL);
+			if (ms >= 0 && H5Dwrite(h->summary, h->stype, ms, fs, H5P_DEFAULT, row) >= 0)
+				rc = 0;
+			if (ms >= 0)
+				H5Sclose(ms);
+		}
+	}
+	if (fs >= 0)
+		H5Sclose(fs);
+	return rc < 0 ? h5u_fail(err, VL_EIO, h->tmp, "append to /summary") : 0;
+}
+
+static void summary_fill(struct vl_summary_row *s, const struct vl_h5_run *run,
+			 const struct vl_h5_provenance *pv)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->run_id, sizeof(s->run_id), "%s", run->id);
+	snprintf(s->kind, sizeof(s->kind), "%s", run->kind);
+	snprintf(s->trace, sizeof(s->trace), "%s", pv->trace_path ? pv->trace_path : "");
+	snprintf(s->os, sizeof(s->os), "%s", pv->os ? pv->os : "");
+	snprintf(s->policy, sizeof(s->policy), "%s", pv->policy ? pv->policy : "");
+	s->frames = pv->frames;
+	s->seed = pv->seed;
+	s->wall_seconds = pv->wall_seconds;
+}
+
+int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
+			 const struct vl_h5_provenance *pv, struct vl_error *err)
+{
+	int rc = run_attrs(run, pv, err);
+	const char *tmp = run->h->tmp;
+	size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
+	const char **names = calloc(n + 1, sizeof(*names));
+	uint64_t *vals = calloc(n + 1, sizeof(*vals));
+	struct tab tb = { .ds = -1, .mtype = -1 };
+	if (rc == 0 && (!names || !vals))
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+	if (rc == 0) {
+		vl_engine_counter_list(e, names, vals, n);
+		if (tab_create(&tb, run->g, "counters", names, n) < 0 || tab_append(&tb, vals) < 0 ||
+		    tab_flush(&tb) < 0)
+			rc = h5u_fail(err, VL_EIO, tmp, "write the counters");
+		tab_close(&tb);
+	}
+	if (rc == 0 && run->has_tl && tab_flush(&run->tl) < 0)
+		rc = h5u_fail(err, VL_EIO, tmp, "write the timeline");
+	if (rc == 0) {
+		/* every field of struct vl_proc_counters, as vmlab run --json prints them */
+#define PCOLS(X)                                                                      \
+	X(pid) X(accesses) X(faults) X(faults_demand_zero) X(faults_soft) X(faults_hard) \
+	X(faults_cow) X(access_violations) X(commit_pages) X(evictions) X(writebacks)    \
+	X(resident_pages)
+#define PNAME(f) #f,
+#define PVAL(f) (uint64_t)p.f,
+		static const char *const pcols[] = { PCOLS(PNAME) };
+		const size_t npcols = sizeof(pcols) / sizeof(pcols[0]);
+		if (tab_create(&tb, run->g, "processes", pcols, npcols) < 0)
+			rc = h5u_fail(err, VL_EIO, tmp, "create the process table");
+		for (size_t i = 0; rc == 0 && i < vl_engine_nprocs(e); i++) {
+			struct vl_proc_counters p;
+			vl_engine_proc_counters(e, i, &p);
+			uint64_t row[] = { PCOLS(PVAL) };
+			if (tab_append(&tb, row) < 0)
+				rc = h5u_fail(err, VL_EIO, tmp, "write the process table");
+		}
+#undef PVAL
+#undef PNAME
+#undef PCOLS
+		if (rc == 0 && tab_flush(&tb) < 0)
+			rc = h5u_fail(err, VL_EIO, tmp, "write the process table");
+		tab_close(&tb);
+	}
+	if (rc == 0) {
+		struct vl_summary_row s;
+		summary_fill(&s, run, pv);
+		const struct vl_counters *c = vl_engine_counters(e);
+		s.stats_interval = vl_config_u64(vl_engine_config(e), "stats.interval");
+		s.accesses = c->accesses;
+		s.faults = c->faults;
+		s.faults_demand_zero = c->faults_demand_zero;
+		s.faults_soft = c->faults_soft;
+		s.faults_hard = c->faults_hard;
+		s.evictions = c->evictions;
+		s.writebacks = c->writebacks;
+		s.fault_ratio = c->accesses ? (double)c->faults / (double)c->accesses : 0;
+		rc = summary_append(run->h, &s, err);
+	}
+	free(names);
+	free(vals);
+	vl_h5_run_free(run);
+	return rc;
+}
+
+int vl_h5_run_end_mrc(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
+		      const char *method, double sample_rate, uint64_t accesses,
+		      const struct vl_mrc_point *pts, size_t n, struct vl_error *err)
+{
+	int rc = run_attrs(run, pv, err);
+	const char *tmp = run->h->tmp;
+	struct mrc_row *rows = calloc(n ? n : 1, sizeof(*rows));
+	if (rc == 0 && !rows)
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+	if (rc == 0) {
+		for (size_t i = 0; i < n; i++)
+			rows[i] = (struct mrc_row){ pts[i].frames, pts[i].frames * VL_PAGE_SIZE,
+						    pts[i].misses, pts[i].miss_ratio };
+		hsize_t dims = n;
+		hid_t t = mrc_type();
+		hid_t sp = H5Screate_simple(1, &dims, NULL);
+		hid_t ds = t >= 0 && sp >= 0
+				   ? H5Dcreate2(run->g, "mrc", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+				   : -1;
+		if (ds < 0 || (n && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0) ||
+		    h5u_attr_str(ds, "policy", pv->policy ? pv->policy : "") < 0 ||
+		    h5u_attr_str(ds, "method", method) < 0 ||
+		    h5u_attr_f64(ds, "sample_rate", sample_rate) < 0 ||
+		    h5u_attr_u64(ds, "accesses", accesses) < 0)
+			rc = h5u_fail(err, VL_EIO, tmp, "write the miss-ratio curve");
+		if (ds >= 0)
+			H5Dclose(ds);
+		if (sp >= 0)
+			H5Sclose(sp);
+		if (t >= 0)
+			H5Tclose(t);
+	}
+	if (rc == 0) {
+		struct vl_summary_row s;
+		summary_fill(&s, run, pv);
+		s.accesses = accesses;
+		rc = summary_append(run->h, &s, err);
+	}
+	free(rows);
+	vl_h5_run_free(run);
+	return rc;
+}
+
+/* ---- hashing ---- */
+
+int vl_hash_file(const char *path, uint64_t *out, struct vl_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vl_err(err, VL_ENOENT, "%s: cannot open to hash: %s", path, strerror(errno));
+	XXH64_state_t *st = XXH64_createState();
+	char *buf = malloc(1 << 20);
+	int rc = 0;
+	if (!st || !buf) {
+		rc = vl_err(err, VL_ENOMEM, "out of memory hashing %s", path);
+		goto out;
+	}
+	XXH64_reset(st, 0);
+	for (;;) {
+		ssize_t n = read(fd, buf, 1 << 20);
+		if (n < 0) {
+			rc = vl_err(err, VL_EIO, "%s: read failed while hashing: %s", path,
+				    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		XXH64_update(st, buf, (size_t)n);
+	}
+	*out = XXH64_digest(st);
+out:
+	if (st)
+		XXH64_freeState(st);
+	free(buf);
+	close(fd);
+	return rc;
+}

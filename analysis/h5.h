@@ -1,0 +1,178 @@
+/* analysis/h5.h - results in HDF5: the writer and the reader.
+ *
+ * One file holds any number of runs (docs/results.md is the schema):
+ *
+ *   /                  attrs format, format_version, vmlab_version, created,
+ *                      modified, host, status ("writing" | "complete")
+ *   /runs/<id>/        attrs kind, trace_path, trace_format, trace_hash,
+ *                      trace_hash_algorithm, config, seed, wall_seconds, ...
+ *   /runs/<id>/counters   one compound row, a uint64 field per counter
+ *   /runs/<id>/timeline   one compound row per stats.interval accesses
+ *   /runs/<id>/processes  one compound row per process
+ *   /runs/<id>/mrc        memory size -> misses, miss ratio (vmlab mrc)
+ *   /summary              one compound row per run
+ *   /validation/<name>    measured vs simulated (written by validation)
+ *
+ * Writing is all-or-nothing: vl_h5_open works on a temporary file beside
+ * the target (a copy of it when appending), marked status "writing" on
+ * disk at once; vl_h5_commit marks it "complete", closes, fsyncs and
+ * renames it over the target.  A process killed before that leaves the
+ * target as it was and at most a hidden ".NAME.tmp-XXXXXX" file that reads
+ * as "writing".  Readers refuse files whose status is not "complete".
+ *
+ * HDF5's automatic error printing is off; its failures come back as
+ * VL_EIO / VL_EFORMAT with the file, the operation and HDF5's innermost
+ * message.
+ */
+#ifndef VMLAB_ANALYSIS_H5_H
+#define VMLAB_ANALYSIS_H5_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmlab/vmlab.h"
+
+#define VL_RESULTS_FORMAT "vmlab-results"
+#define VL_RESULTS_VERSION 1
+#define VL_RUN_ID_MAX 64
+
+/* ---- writing ---- */
+
+struct vl_h5;
+struct vl_h5_run;
+
+/* Start writing results to path: a new file, or (when path exists and is a
+ * complete vmlab results file) a copy of it to append runs to.  Returns 0,
+ * VL_EFORMAT (path is not a complete results file), VL_EIO. */
+int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err);
+
+/* The temporary file being written (for a signal handler to unlink). */
+const char *vl_h5_temp_path(const struct vl_h5 *h);
+
+/* Mark complete, close, fsync and rename over the target; frees h (also on
+ * failure, after removing the temporary file).  Returns 0 or VL_EIO. */
+int vl_h5_commit(struct vl_h5 *h, struct vl_error *err);
+
+/* Close and remove the temporary file; the target is untouched.  NULL ok. */
+void vl_h5_abort(struct vl_h5 *h);
+
+/* Check that id may name a new run (letters, digits, . _ -; not taken).
+ * NULL or "" picks the next free "run-NNNN" into out (VL_RUN_ID_MAX bytes).
+ * Returns 0 or VL_EINVAL naming the problem. */
+int vl_h5_run_id(struct vl_h5 *h, const char *id, char *out, struct vl_error *err);
+
+/* Start run id (checked with vl_h5_run_id) of kind "run" or "mrc".
+ * With e non-NULL and stats.interval set, a timeline table is created for
+ * vl_h5_timeline_row.  Returns 0, VL_EINVAL (id taken), VL_EIO. */
+int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl_engine *e,
+		    struct vl_h5_run **out, struct vl_error *err);
+
+/* Append one timeline row: the counters since the previous row and the
+ * gauges now.  Has the shape of vl_interval_fn (ctx is the run). */
+int vl_h5_timeline_row(void *run, struct vl_engine *e, uint64_t accesses_done,
+		       struct vl_error *err);
+
+/* What produced a run. */
+struct vl_h5_provenance {
+	const char *trace_path;  /* as given */
+	const char *trace_format;
+	const char *config_text; /* vl_config_text */
+	const char *os, *policy; /* for /summary */
+	uint64_t frames, seed;
+	double wall_seconds;
+	const struct vl_run_stats *stats; /* engine runs: records and timings; may be NULL */
+};
+
+/* Finish an engine run: attributes, counters, processes, timeline rest,
+ * and a /summary row.  Returns 0 or VL_EIO.  Frees run either way. */
+int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
+			 const struct vl_h5_provenance *pv, struct vl_error *err);
+
+/* One point of a miss-ratio curve. */
+struct vl_mrc_point {
+	uint64_t frames;
+	uint64_t misses;
+	double miss_ratio;
+};
+
+/* Finish an MRC run: attributes, /runs/<id>/mrc (method "exact", "shards"
+ * or "engine"; sample_rate 1 unless shards) and a /summary row.  Frees run
+ * either way.  Returns 0 or VL_EIO. */
+int vl_h5_run_end_mrc(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
+		      const char *method, double sample_rate, uint64_t accesses,
+		      const struct vl_mrc_point *pts, size_t n, struct vl_error *err);
+
+/* Free a run without finishing it (the file is then aborted anyway). */
+void vl_h5_run_free(struct vl_h5_run *run);
+
+/* ---- reading ---- */
+
+struct vl_results;
+
+/* Open a complete results file read-only.  Returns 0, VL_ENOENT,
+ * VL_EFORMAT (not HDF5, not a vmlab results file, or not complete). */
+int vl_results_open(struct vl_results **out, const char *path, struct vl_error *err);
+void vl_results_close(struct vl_results *r);
+
+/* One /summary row. */
+struct vl_summary_row {
+	char run_id[VL_RUN_ID_MAX];
+	char kind[8];
+	char trace[256];
+	char os[16];
+	char policy[32];
+	uint64_t frames;
+	uint64_t seed;
+	uint64_t stats_interval;
+	uint64_t accesses, faults, faults_demand_zero, faults_soft, faults_hard;
+	uint64_t evictions, writebacks;
+	double fault_ratio;
+	double wall_seconds;
+};
+
+/* All /summary rows (malloc'd array, caller frees).  Returns 0 or a code. */
+int vl_results_summary(struct vl_results *r, struct vl_summary_row **rows, size_t *n,
+		       struct vl_error *err);
+
+/* A table of named columns read from a dataset: numeric fields converted
+ * to double in v (exact for integers below 2^53), string fields in strs (v is NaN there, strs NULL for
+ * numbers); rows * ncols cells, row-major.  Attributes of the dataset as
+ * text in attrs_k/attrs_v. */
+struct vl_table {
+	size_t nrows, ncols;
+	char **names;
+	double *v;
+	char **strs;
+	char **attrs_k, **attrs_v;
+	size_t nattrs;
+};
+void vl_table_free(struct vl_table *t);
+/* Index of a column by name, or -1. */
+long vl_table_col(const struct vl_table *t, const char *name);
+/* Value of a dataset attribute as text, or NULL. */
+const char *vl_table_attr(const struct vl_table *t, const char *name);
+
+/* Read dataset path (e.g. "/runs/run-0001/counters") as a table.  Returns
+ * 0, VL_ENOENT (no such dataset) or VL_EFORMAT. */
+int vl_results_table(struct vl_results *r, const char *dset, struct vl_table *out,
+		     struct vl_error *err);
+
+/* A string attribute of a group or dataset into a malloc'd string
+ * (caller frees).  Returns 0, VL_ENOENT or VL_EFORMAT. */
+int vl_results_attr(struct vl_results *r, const char *obj, const char *name, char **out,
+		    struct vl_error *err);
+
+/* Names of the members of a group (malloc'd array of malloc'd strings;
+ * vl_results_names_free frees).  A missing group gives VL_ENOENT. */
+int vl_results_names(struct vl_results *r, const char *group, char ***names, size_t *n,
+		     struct vl_error *err);
+void vl_results_names_free(char **names, size_t n);
+
+const char *vl_results_path(const struct vl_results *r);
+
+/* XXH64 (seed 0) of a file's bytes as stored on disk.  Returns 0, VL_ENOENT
+ * or VL_EIO. */
+int vl_hash_file(const char *path, uint64_t *out, struct vl_error *err);
+
+#endif

@@ -1,0 +1,346 @@
+/* analysis/h5read.c - reading results files back (vmlab report, plot).
+ *
+ * Tables are read field by field by name into doubles (or strings), so
+ * files written by other tools (h5py) with other integer widths, fixed- or
+ * variable-length strings read the same.  Only files whose root status is
+ * "complete" are opened.
+ */
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "analysis/h5util.h"
+
+/* ---- the reader ---- */
+
+struct vl_results {
+	char *path;
+	hid_t file;
+};
+
+const char *vl_results_path(const struct vl_results *r)
+{
+	return r->path;
+}
+
+int vl_results_open(struct vl_results **out, const char *path, struct vl_error *err)
+{
+	h5u_quiet();
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return vl_err(err, VL_ENOENT, "%s: cannot open results: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return vl_err(err, VL_EFORMAT, "%s: not a regular file, expected an HDF5 results file",
+			      path);
+	if (H5Fis_hdf5(path) <= 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return vl_err(err, VL_EFORMAT,
+			      "%s: not an HDF5 file (expected results written by vmlab run -o)", path);
+	}
+	struct vl_results *r = calloc(1, sizeof(*r));
+	if (!r || !(r->path = strdup(path))) {
+		free(r);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (r->file < 0) {
+		int rc = h5u_fail(err, VL_EFORMAT, path, "open the results file");
+		free(r->path);
+		free(r);
+		return rc;
+	}
+	int rc = h5u_check_complete(path, r->file, err);
+	if (rc < 0) {
+		vl_results_close(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void vl_results_close(struct vl_results *r)
+{
+	if (!r)
+		return;
+	if (r->file >= 0)
+		H5Fclose(r->file);
+	free(r->path);
+	free(r);
+}
+
+int vl_results_summary(struct vl_results *r, struct vl_summary_row **rows, size_t *n,
+		       struct vl_error *err)
+{
+	*rows = NULL;
+	*n = 0;
+	if (H5Lexists(r->file, "summary", H5P_DEFAULT) <= 0)
+		return vl_err(err, VL_EFORMAT, "%s: no /summary dataset", r->path);
+	hid_t ds = H5Dopen2(r->file, "summary", H5P_DEFAULT);
+	hid_t sp = ds >= 0 ? H5Dget_space(ds) : -1;
+	hid_t t = h5u_summary_type();
+	hsize_t dims = 0;
+	int rc = 0;
+	if (sp < 0 || H5Sget_simple_extent_dims(sp, &dims, NULL) != 1) {
+		rc = h5u_fail(err, VL_EFORMAT, r->path, "read /summary (expected a 1-D table)");
+	} else {
+		*rows = calloc(dims ? dims : 1, sizeof(**rows));
+		if (!*rows)
+			rc = vl_err(err, VL_ENOMEM, "out of memory");
+		else if (dims && H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, *rows) < 0)
+			rc = h5u_fail(err, VL_EFORMAT, r->path, "read /summary");
+		else
+			*n = dims;
+	}
+	if (rc < 0) {
+		free(*rows);
+		*rows = NULL;
+	}
+	if (t >= 0)
+		H5Tclose(t);
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (ds >= 0)
+		H5Dclose(ds);
+	return rc;
+}
+
+void vl_table_free(struct vl_table *t)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->names ? t->names[i] : NULL);
+	if (t->strs)
+		for (size_t i = 0; i < t->nrows * t->ncols; i++)
+			free(t->strs[i]);
+	for (size_t i = 0; i < t->nattrs; i++) {
+		free(t->attrs_k[i]);
+		free(t->attrs_v[i]);
+	}
+	free(t->names);
+	free(t->v);
+	free(t->strs);
+	free(t->attrs_k);
+	free(t->attrs_v);
+	memset(t, 0, sizeof(*t));
+}
+
+long vl_table_col(const struct vl_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->ncols; i++)
+		if (!strcmp(t->names[i], name))
+			return (long)i;
+	return -1;
+}
+
+const char *vl_table_attr(const struct vl_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->nattrs; i++)
+		if (!strcmp(t->attrs_k[i], name))
+			return t->attrs_v[i];
+	return NULL;
+}
+
+static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+	struct vl_table *t = data;
+	hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+	char *v = a >= 0 ? h5u_attr_text(a) : NULL;
+	if (a >= 0)
+		H5Aclose(a);
+	if (!v)
+		return 0;
+	char **k2 = realloc(t->attrs_k, (t->nattrs + 1) * sizeof(char *));
+	if (k2)
+		t->attrs_k = k2;
+	char **v2 = realloc(t->attrs_v, (t->nattrs + 1) * sizeof(char *));
+	if (v2)
+		t->attrs_v = v2;
+	char *kk = strdup(name);
+	if (!k2 || !v2 || !kk) {
+		free(v);
+		free(kk);
+		return -1;
+	}
+	t->attrs_k[t->nattrs] = kk;
+	t->attrs_v[t->nattrs] = v;
+	t->nattrs++;
+	return 0;
+}
+
+/* Read one column (member name of the compound) into doubles or strings. */
+static int read_column(hid_t ds, hid_t ftype, unsigned m, size_t nrows, struct vl_table *t,
+		       size_t col)
+{
+	char *name = H5Tget_member_name(ftype, m);
+	hid_t mt = H5Tget_member_type(ftype, m);
+	H5T_class_t cls = H5Tget_class(mt);
+	int rc = -1;
+	if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
+		hid_t c = H5Tcreate(H5T_COMPOUND, sizeof(double));
+		double *v = malloc((nrows ? nrows : 1) * sizeof(double));
+		if (c >= 0 && v && H5Tinsert(c, name, 0, H5T_NATIVE_DOUBLE) >= 0 &&
+		    (!nrows || H5Dread(ds, c, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)) {
+			for (size_t r = 0; r < nrows; r++)
+				t->v[r * t->ncols + col] = v[r];
+			rc = 0;
+		}
+		free(v);
+		if (c >= 0)
+			H5Tclose(c);
+	} else if (cls == H5T_STRING) {
+		bool var = H5Tis_variable_str(mt) > 0;
+		size_t w = var ? sizeof(char *) : H5Tget_size(mt) + 1;
+		hid_t st = H5Tcopy(H5T_C_S1);
+		H5Tset_size(st, var ? H5T_VARIABLE : w);
+		H5Tset_strpad(st, H5T_STR_NULLTERM);
+		hid_t c = H5Tcreate(H5T_COMPOUND, w);
+		char *buf = calloc(nrows ? nrows : 1, w);
+		if (c >= 0 && buf && H5Tinsert(c, name, 0, st) >= 0 &&
+		    (!nrows || H5Dread(ds, c, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)) {
+			rc = 0;
+			for (size_t r = 0; r < nrows; r++) {
+				char *s = var ? *(char **)(buf + r * w) : buf + r * w;
+				t->strs[r * t->ncols + col] = strdup(s ? s : "");
+				t->v[r * t->ncols + col] = NAN;
+				if (var && s)
+					H5free_memory(s);
+			}
+		}
+		free(buf);
+		if (c >= 0)
+			H5Tclose(c);
+		H5Tclose(st);
+	} else {
+		rc = 0; /* other classes: left NaN */
+		for (size_t r = 0; r < nrows; r++)
+			t->v[r * t->ncols + col] = NAN;
+	}
+	H5Tclose(mt);
+	H5free_memory(name);
+	return rc;
+}
+
+int vl_results_table(struct vl_results *r, const char *dset, struct vl_table *out,
+		     struct vl_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (H5Lexists(r->file, dset, H5P_DEFAULT) <= 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return vl_err(err, VL_ENOENT, "%s: no dataset %s", r->path, dset);
+	}
+	hid_t ds = H5Dopen2(r->file, dset, H5P_DEFAULT);
+	if (ds < 0)
+		return h5u_fail(err, VL_EFORMAT, r->path, "open a dataset");
+	hid_t ft = H5Dget_type(ds);
+	hid_t sp = H5Dget_space(ds);
+	hsize_t dims = 0;
+	int rc = 0;
+	if (ft < 0 || sp < 0 || H5Tget_class(ft) != H5T_COMPOUND ||
+	    H5Sget_simple_extent_ndims(sp) != 1 || H5Sget_simple_extent_dims(sp, &dims, NULL) != 1) {
+		rc = vl_err(err, VL_EFORMAT, "%s: %s is not a 1-D table of named fields", r->path,
+			    dset);
+		goto out;
+	}
+	int nm = H5Tget_nmembers(ft);
+	out->nrows = dims;
+	out->ncols = nm > 0 ? (size_t)nm : 0;
+	out->names = calloc(out->ncols + 1, sizeof(char *));
+	out->v = calloc(out->nrows * out->ncols + 1, sizeof(double));
+	out->strs = calloc(out->nrows * out->ncols + 1, sizeof(char *));
+	if (!out->names || !out->v || !out->strs) {
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < out->ncols; i++) {
+		char *n = H5Tget_member_name(ft, (unsigned)i);
+		out->names[i] = strdup(n ? n : "");
+		if (n)
+			H5free_memory(n);
+		if (read_column(ds, ft, (unsigned)i, out->nrows, out, i) < 0) {
+			rc = h5u_fail(err, VL_EFORMAT, r->path, "read a table column");
+			goto out;
+		}
+	}
+	hsize_t idx = 0;
+	H5Aiterate2(ds, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, out);
+out:
+	if (rc < 0)
+		vl_table_free(out);
+	if (sp >= 0)
+		H5Sclose(sp);
+	if (ft >= 0)
+		H5Tclose(ft);
+	H5Dclose(ds);
+	return rc;
+}
+
+int vl_results_attr(struct vl_results *r, const char *obj, const char *name, char **out,
+		    struct vl_error *err)
+{
+	*out = NULL;
+	if (strcmp(obj, "/") && H5Lexists(r->file, obj, H5P_DEFAULT) <= 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return vl_err(err, VL_ENOENT, "%s: no object %s", r->path, obj);
+	}
+	hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
+	if (o < 0)
+		return h5u_fail(err, VL_EFORMAT, r->path, "open an object");
+	*out = h5u_attr_get(o, name);
+	H5Oclose(o);
+	H5Eclear2(H5E_DEFAULT);
+	if (!*out)
+		return vl_err(err, VL_ENOENT, "%s: %s has no attribute %s", r->path, obj, name);
+	return 0;
+}
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static herr_t name_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+	struct names *nm = data;
+	char **v = realloc(nm->v, (nm->n + 1) * sizeof(char *));
+	if (!v)
+		return -1;
+	nm->v = v;
+	if (!(v[nm->n] = strdup(name)))
+		return -1;
+	nm->n++;
+	return 0;
+}
+
+int vl_results_names(struct vl_results *r, const char *group, char ***names, size_t *n,
+		     struct vl_error *err)
+{
+	*names = NULL;
+	*n = 0;
+	if (H5Lexists(r->file, group, H5P_DEFAULT) <= 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return vl_err(err, VL_ENOENT, "%s: no group %s", r->path, group);
+	}
+	hid_t g = H5Gopen2(r->file, group, H5P_DEFAULT);
+	if (g < 0)
+		return h5u_fail(err, VL_EFORMAT, r->path, "open a group");
+	struct names nm = { 0 };
+	hsize_t idx = 0;
+	herr_t e = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, name_cb, &nm);
+	H5Gclose(g);
+	if (e < 0) {
+		vl_results_names_free(nm.v, nm.n);
+		return h5u_fail(err, VL_EFORMAT, r->path, "list a group");
+	}
+	*names = nm.v;
+	*n = nm.n;
+	return 0;
+}
+
+void vl_results_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}

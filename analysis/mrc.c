@@ -1,0 +1,524 @@
+/* analysis/mrc.c - one-pass LRU stack distances with a Fenwick tree.
+ *
+ * Every access gets a "slot", the next integer.  A bitmap over slots holds
+ * a 1 at the slot of each page's most recent access, so the stack distance
+ * of an access to a page last seen at slot s is
+ *
+ *     1 + (marks at slots > s) = 1 + live - prefix(s)
+ *
+ * where live is the number of distinct pages seen.  The access then moves
+ * the page's mark from s to the new slot.  prefix() is a Fenwick (binary
+ * indexed) tree over 64-slot blocks of the bitmap plus a popcount inside
+ * the block: O(log C) steps, and the tree is 1/64 of the slots, so it stays
+ * in cache where a per-slot tree would miss on every level.
+ *
+ * Invariants: set bits == pages in the table; for a set bit, owner[slot]
+ * names the page whose latest access is that slot.  When the slots run out
+ * the live ones are renumbered 0..live-1 in order (distances only depend on
+ * order) and the tree is rebuilt; the capacity doubles when more than half
+ * would be live, so compaction costs O(1) amortised per access.
+ *
+ * A page accessed twice in a row has distance 1 and keeps its slot (no page
+ * came between), which skips the tree for the commonest case.
+ *
+ * Pages live in an open-addressing table keyed by (pid, vpn) holding the
+ * page's current slot.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "analysis/mrc.h"
+
+#define NIL UINT32_MAX
+#define SHARDS_P (1u << 24)
+#define VA_BITS 48
+#define PREFETCH 12 /* records ahead */
+
+struct page {
+	uint64_t vpn;
+	uint32_t pid;
+	uint32_t slot; /* NIL = empty entry */
+};
+
+struct vl_mrc {
+	double rate;
+	uint32_t threshold;       /* sample if hash mod P < threshold */
+	struct page *tab;
+	uint64_t tab_mask, npages;
+	uint64_t *bits;           /* cap / 64 words: slot holds a page's latest access */
+	uint32_t *tree;           /* Fenwick tree over bitmap words, 1-based */
+	uint32_t *owner;          /* slot -> page index in tab (valid where the bit is set) */
+	uint64_t cap, next;       /* slots allocated, next slot */
+	uint64_t *hist;           /* hist[d]: accesses at distance d (d >= 1), no sizes */
+	uint64_t hist_len;
+	uint64_t *size, *lim;     /* sizes given at creation, their distance limits */
+	uint64_t *bucket;         /* bucket[k]: lim[k-1] < d <= lim[k]; [nsizes]: beyond */
+	size_t nsizes;
+	uint64_t cold;            /* first accesses (sampled) */
+	uint64_t accesses, sampled;
+	uint64_t last_vpn;
+	uint32_t last_pid;
+	int have_last;
+};
+
+static inline uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t page_hash(uint32_t pid, uint64_t vpn)
+{
+	return mix(vpn * 0x9e3779b97f4a7c15ull ^ ((uint64_t)pid << 40 | pid));
+}
+
+/* Big arrays: ask for transparent huge pages, the tables are hit at random. */
+static void *big_alloc(size_t bytes, bool zero)
+{
+	const size_t huge = 2u << 20;
+	void *p;
+	if (bytes < huge)
+		return zero ? calloc(1, bytes) : malloc(bytes);
+	bytes = (bytes + huge - 1) & ~(huge - 1);
+	p = aligned_alloc(huge, bytes);
+	if (!p)
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE);
+	if (zero)
+		memset(p, 0, bytes);
+	return p;
+}
+
+/* Largest (sampled) distance that hits with `frames` frames: a sampled
+ * distance d stands for d / rate. */
+static uint64_t dist_limit(const struct vl_mrc *m, uint64_t frames)
+{
+	return m->rate >= 1 ? frames : (uint64_t)floor((double)frames * m->rate);
+}
+
+int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *frames, size_t n,
+	       struct vl_error *err)
+{
+	if (!(sample_rate > 0 && sample_rate <= 1))
+		return vl_err(err, VL_EINVAL, "sample rate %g: expected a number in (0, 1]",
+			      sample_rate);
+	struct vl_mrc *m = calloc(1, sizeof(*m));
+	if (!m)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	m->rate = sample_rate;
+	m->threshold = sample_rate >= 1 ? SHARDS_P : (uint32_t)llround(sample_rate * SHARDS_P);
+	if (m->threshold == 0)
+		m->threshold = 1;
+	m->tab_mask = 1023;
+	m->cap = 1024;
+	m->hist_len = 1024;
+	m->tab = malloc((m->tab_mask + 1) * sizeof(*m->tab));
+	m->bits = calloc(m->cap / 64, sizeof(*m->bits));
+	m->tree = calloc(m->cap / 64 + 1, sizeof(*m->tree));
+	m->owner = malloc(m->cap * sizeof(*m->owner));
+	m->hist = calloc(m->hist_len, sizeof(*m->hist));
+	if (!m->tab || !m->bits || !m->tree || !m->owner || !m->hist) {
+		vl_mrc_free(m);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	for (uint64_t i = 0; i <= m->tab_mask; i++)
+		m->tab[i].slot = NIL;
+	if (frames && n) {
+		m->nsizes = n;
+		m->size = malloc(n * sizeof(*m->size));
+		m->lim = malloc(n * sizeof(*m->lim));
+		m->bucket = calloc(n + 1, sizeof(*m->bucket));
+		if (!m->size || !m->lim || !m->bucket) {
+			vl_mrc_free(m);
+			return vl_err(err, VL_ENOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (i && frames[i] <= frames[i - 1]) {
+				vl_mrc_free(m);
+				return vl_err(err, VL_EINVAL, "sizes must be increasing");
+			}
+			m->size[i] = frames[i];
+			m->lim[i] = dist_limit(m, frames[i]);
+		}
+	}
+	*out = m;
+	return 0;
+}
+
+void vl_mrc_free(struct vl_mrc *m)
+{
+	if (!m)
+		return;
+	free(m->tab);
+	free(m->bits);
+	free(m->tree);
+	free(m->owner);
+	free(m->hist);
+	free(m->size);
+	free(m->lim);
+	free(m->bucket);
+	free(m);
+}
+
+uint64_t vl_mrc_accesses(const struct vl_mrc *m)
+{
+	return m->accesses;
+}
+
+uint64_t vl_mrc_sampled(const struct vl_mrc *m)
+{
+	return m->sampled;
+}
+
+uint64_t vl_mrc_pages(const struct vl_mrc *m)
+{
+	return m->npages;
+}
+
+/* ---- the slot bitmap and the Fenwick tree over its words ---- */
+
+static inline void fw_add(uint32_t *t, uint64_t n, uint64_t i, int32_t d)
+{
+	for (i++; i <= n; i += i & (~i + 1))
+		t[i] += (uint32_t)d;
+}
+
+static inline uint64_t fw_before(const uint32_t *t, uint64_t i) /* words [0, i) */
+{
+	uint64_t s = 0;
+	for (; i; i &= i - 1)
+		s += t[i];
+	return s;
+}
+
+/* Marks at slots [0, s]. */
+static inline uint64_t marks_upto(const struct vl_mrc *m, uint64_t s)
+{
+	uint64_t w = s >> 6, b = s & 63;
+	uint64_t mask = b == 63 ? ~0ull : (2ull << b) - 1;
+	return fw_before(m->tree, w) + (uint64_t)__builtin_popcountll(m->bits[w] & mask);
+}
+
+static inline void mark(struct vl_mrc *m, uint64_t s)
+{
+	m->bits[s >> 6] |= 1ull << (s & 63);
+	fw_add(m->tree, m->cap / 64, s >> 6, 1);
+}
+
+static inline void unmark(struct vl_mrc *m, uint64_t s)
+{
+	m->bits[s >> 6] &= ~(1ull << (s & 63));
+	fw_add(m->tree, m->cap / 64, s >> 6, -1);
+}
+
+/* Renumber live slots 0..live-1 in order; grow when more than half live. */
+static int compact(struct vl_mrc *m, struct vl_error *err)
+{
+	uint64_t live = m->npages;
+	uint64_t ncap = m->cap;
+	while (live * 2 > ncap)
+		ncap *= 2;
+	uint64_t nw = ncap / 64;
+	uint32_t *owner = big_alloc(ncap * sizeof(*owner), false);
+	uint64_t *bits = big_alloc(nw * sizeof(*bits), true);
+	uint32_t *tree = calloc(nw + 1, sizeof(*tree));
+	if (!owner || !bits || !tree) {
+		free(owner);
+		free(bits);
+		free(tree);
+		return vl_err(err, VL_ENOMEM, "out of memory for %llu pages",
+			      (unsigned long long)live);
+	}
+	uint64_t k = 0;
+	for (uint64_t w = 0; w < m->cap / 64; w++) {
+		for (uint64_t x = m->bits[w]; x; x &= x - 1) {
+			uint64_t s = w * 64 + (uint64_t)__builtin_ctzll(x);
+			uint32_t p = m->owner[s];
+			owner[k] = p;
+			m->tab[p].slot = (uint32_t)k;
+			bits[k >> 6] |= 1ull << (k & 63);
+			k++;
+		}
+	}
+	/* O(n) Fenwick build from the word popcounts */
+	for (uint64_t i = 1; i <= nw; i++) {
+		tree[i] += (uint32_t)__builtin_popcountll(bits[i - 1]);
+		uint64_t j = i + (i & (~i + 1));
+		if (j <= nw)
+			tree[j] += tree[i];
+	}
+	free(m->owner);
+	free(m->bits);
+	free(m->tree);
+	m->owner = owner;
+	m->bits = bits;
+	m->tree = tree;
+	m->cap = ncap;
+	m->next = k;
+	return 0;
+}
+
+static int tab_grow(struct vl_mrc *m, struct vl_error *err)
+{
+	uint64_t nmask = m->tab_mask * 2 + 1;
+	struct page *nt = big_alloc((nmask + 1) * sizeof(*nt), false);
+	if (!nt)
+		return vl_err(err, VL_ENOMEM, "out of memory for %llu pages",
+			      (unsigned long long)m->npages);
+	for (uint64_t i = 0; i <= nmask; i++)
+		nt[i].slot = NIL;
+	/* owner[] holds table indices: rehash and fix them */
+	for (uint64_t i = 0; i <= m->tab_mask; i++) {
+		struct page *p = &m->tab[i];
+		if (p->slot == NIL)
+			continue;
+		uint64_t h = page_hash(p->pid, p->vpn) & nmask;
+		while (nt[h].slot != NIL)
+			h = (h + 1) & nmask;
+		nt[h] = *p;
+		m->owner[p->slot] = (uint32_t)h;
+	}
+	free(m->tab);
+	m->tab = nt;
+	m->tab_mask = nmask;
+	return 0;
+}
+
+static int hist_add(struct vl_mrc *m, uint64_t d, struct vl_error *err)
+{
+	if (m->nsizes) { /* first limit >= d: a binary search in a small array */
+		size_t lo = 0, hi = m->nsizes;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (m->lim[mid] >= d)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		m->bucket[lo]++;
+		return 0;
+	}
+	if (d >= m->hist_len) {
+		uint64_t n = m->hist_len;
+		while (n <= d)
+			n *= 2;
+		uint64_t *h = realloc(m->hist, n * sizeof(*h));
+		if (!h)
+			return vl_err(err, VL_ENOMEM, "out of memory for the distance histogram");
+		memset(h + m->hist_len, 0, (n - m->hist_len) * sizeof(*h));
+		m->hist = h;
+		m->hist_len = n;
+	}
+	m->hist[d]++;
+	return 0;
+}
+
+static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
+		       struct vl_error *err)
+{
+	m->sampled++;
+	if (m->have_last && vpn == m->last_vpn && pid == m->last_pid)
+		return hist_add(m, 1, err);
+	m->last_vpn = vpn;
+	m->last_pid = pid;
+	m->have_last = 1;
+	if (m->next == m->cap)
+		VL_TRY(compact(m, err));
+	uint64_t i = h & m->tab_mask;
+	while (m->tab[i].slot != NIL && (m->tab[i].vpn != vpn || m->tab[i].pid != pid))
+		i = (i + 1) & m->tab_mask;
+	struct page *p = &m->tab[i];
+	uint64_t now = m->next++;
+	if (p->slot == NIL) {
+		m->cold++;
+		p->vpn = vpn;
+		p->pid = pid;
+		p->slot = (uint32_t)now;
+		m->owner[now] = (uint32_t)i;
+		mark(m, now);
+		if (++m->npages * 2 > m->tab_mask + 1)
+			VL_TRY(tab_grow(m, err));
+		return 0;
+	}
+	uint64_t s = p->slot;
+	uint64_t d = 1 + m->npages - marks_upto(m, s);
+	unmark(m, s);
+	mark(m, now);
+	m->owner[now] = (uint32_t)i;
+	p->slot = (uint32_t)now;
+	return hist_add(m, d, err);
+}
+
+int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err)
+{
+	for (size_t k = 0; k < b->n; k++) {
+		const struct vl_rec *r = &b->recs[k];
+		if (k + PREFETCH < b->n) { /* the table is hit at random: fetch ahead */
+			const struct vl_rec *q = &b->recs[k + PREFETCH];
+			uint64_t qv = (q->addr >> VL_PAGE_SHIFT) & ((1ull << (VA_BITS - VL_PAGE_SHIFT)) - 1);
+			uint64_t qh = page_hash(q->pid, qv);
+			if (m->threshold == SHARDS_P || ((qh >> 40) & (SHARDS_P - 1)) < m->threshold)
+				__builtin_prefetch(&m->tab[qh & m->tab_mask]);
+		}
+		if (r->op >= VL_OP_NACCESS)
+			continue;
+		int64_t hi = (int64_t)r->addr >> (VA_BITS - 1);
+		if (hi != 0 && hi != -1)
+			continue; /* the engine refuses it: an access violation */
+		m->accesses++;
+		uint64_t vpn = (r->addr >> VL_PAGE_SHIFT) & ((1ull << (VA_BITS - VL_PAGE_SHIFT)) - 1);
+		uint64_t h = page_hash(r->pid, vpn);
+		if (m->threshold < SHARDS_P && ((h >> 40) & (SHARDS_P - 1)) >= m->threshold)
+			continue;
+		VL_TRY(access_page(m, r->pid, vpn, h, err));
+	}
+	return 0;
+}
+
+int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
+		  struct vl_mrc_point *out, struct vl_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t hits = 0;
+		if (m->nsizes) {
+			size_t k = 0;
+			while (k < m->nsizes && m->size[k] != frames[i])
+				k++;
+			if (k == m->nsizes)
+				return vl_err(err, VL_EINVAL,
+					      "%llu frames is not one of the sizes the curve was built for",
+					      (unsigned long long)frames[i]);
+			for (size_t j = 0; j <= k; j++)
+				hits += m->bucket[j];
+		} else {
+			uint64_t lim = dist_limit(m, frames[i]);
+			for (uint64_t d = 1; d <= lim && d < m->hist_len; d++)
+				hits += m->hist[d];
+		}
+		uint64_t smiss = m->sampled - hits;
+		out[i].frames = frames[i];
+		if (m->rate >= 1) {
+			out[i].misses = smiss;
+			out[i].miss_ratio = m->accesses ? (double)smiss / (double)m->accesses : 0;
+		} else {
+			/* fixed-rate SHARDS: sampled misses over sampled references.
+			 * (SHARDS_adj divides by rate * accesses instead, counting the
+			 * shortfall of samples as hits; on page traces, where the
+			 * shortfall comes as often from cold as from hot pages, that
+			 * doubled the error of bench_mrc, so it is not used.) */
+			double denom = (double)m->sampled;
+			double r = denom > 0 ? (double)smiss / denom : 0;
+			if (r > 1)
+				r = 1;
+			out[i].miss_ratio = r;
+			out[i].misses = (uint64_t)llround(r * (double)m->accesses);
+		}
+	}
+	return 0;
+}
+
+/* ---- size lists ---- */
+
+static int parse_one(const char *tok, uint64_t *frames, struct vl_error *err)
+{
+	uint64_t v;
+	if (vl_parse_u64(tok, &v) == 0) {
+		if (v == 0)
+			return vl_err(err, VL_EINVAL, "size '%s': expected at least 1 frame", tok);
+		*frames = v;
+		return 0;
+	}
+	if (vl_parse_size(tok, &v) < 0)
+		return vl_err(err, VL_EINVAL,
+			      "size '%s': expected a frame count (300) or a memory size (64M, 1G)", tok);
+	if (v / VL_PAGE_SIZE == 0)
+		return vl_err(err, VL_EINVAL, "size '%s': less than one 4 KiB frame", tok);
+	*frames = v / VL_PAGE_SIZE;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int vl_mrc_parse_sizes(const char *text, unsigned points, uint64_t **frames, size_t *n,
+		       struct vl_error *err)
+{
+	*frames = NULL;
+	*n = 0;
+	char *s = strdup(text ? text : "");
+	if (!s)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	size_t cap = 16, cnt = 0;
+	uint64_t *v = malloc(cap * sizeof(*v));
+	int rc = v ? 0 : vl_err(err, VL_ENOMEM, "out of memory");
+	char *colon = strchr(s, ':');
+	if (rc == 0 && !*s)
+		rc = vl_err(err, VL_EINVAL, "empty size list: expected 50,300,64M or LO:HI");
+	if (rc == 0 && colon) {
+		*colon = '\0';
+		uint64_t lo, hi;
+		if (strchr(colon + 1, ',') || strchr(colon + 1, ':'))
+			rc = vl_err(err, VL_EINVAL, "size range '%s': expected LO:HI, e.g. 64:1G", text);
+		else if ((rc = parse_one(s, &lo, err)) == 0 && (rc = parse_one(colon + 1, &hi, err)) == 0) {
+			if (hi < lo)
+				rc = vl_err(err, VL_EINVAL, "size range '%s': HI is smaller than LO", text);
+			else if (points < 2)
+				rc = vl_err(err, VL_EINVAL, "a size range needs at least 2 points");
+		}
+		if (rc == 0) {
+			free(v);
+			cap = points;
+			v = malloc(cap * sizeof(*v));
+			if (!v)
+				rc = vl_err(err, VL_ENOMEM, "out of memory");
+			double l = log((double)lo), r = log((double)hi);
+			for (unsigned i = 0; rc == 0 && i < points; i++) {
+				double x = exp(l + (r - l) * i / (points - 1));
+				uint64_t f = i == 0 ? lo : i == points - 1 ? hi : (uint64_t)llround(x);
+				v[cnt++] = f < 1 ? 1 : f;
+			}
+		}
+	} else if (rc == 0) {
+		char *save = NULL;
+		for (char *tok = strtok_r(s, ",", &save); tok && rc == 0;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (cnt == cap) {
+				uint64_t *nv = realloc(v, 2 * cap * sizeof(*v));
+				if (!nv) {
+					rc = vl_err(err, VL_ENOMEM, "out of memory");
+					break;
+				}
+				v = nv;
+				cap *= 2;
+			}
+			rc = parse_one(tok, &v[cnt], err);
+			cnt++;
+		}
+		if (rc == 0 && (cnt == 0 || text[strlen(text) - 1] == ',' || text[0] == ',' ||
+				strstr(text, ",,")))
+			rc = vl_err(err, VL_EINVAL, "size list '%s': empty item", text);
+	}
+	free(s);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	qsort(v, cnt, sizeof(*v), cmp_u64);
+	size_t k = 0;
+	for (size_t i = 0; i < cnt; i++)
+		if (k == 0 || v[k - 1] != v[i])
+			v[k++] = v[i];
+	*frames = v;
+	*n = k;
+	return 0;
+}

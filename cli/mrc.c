@@ -1,0 +1,463 @@
+/* cli/mrc.c - `vmlab mrc`: miss-ratio curves.
+ *
+ * lru: one pass of stack distances (analysis/mrc.c), exact or SHARDS-sampled.
+ * Any other policy: the engine at each size, in parallel child processes
+ * (fork; each child replays the whole trace and sends its counters back
+ * through a pipe).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analysis/h5.h"
+#include "analysis/json.h"
+#include "analysis/mrc.h"
+#include "cli/cli.h"
+
+static void mrc_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmlab mrc [--policy NAME] --sizes LIST [--points N] [--sample R] [-j N]\n"
+		"                 [--os NAME] [-c CONFIG]... [-s KEY=VALUE]... [--format FMT]\n"
+		"                 [--json] [-o RESULTS.h5 [--run-id ID]] TRACE\n"
+		"\n"
+		"Miss-ratio curve of TRACE: misses (faults of a textbook-personality run) at each\n"
+		"memory size.\n"
+		"\n"
+		"      --policy NAME   replacement policy (default lru).  lru: every size in one\n"
+		"                      pass of LRU stack distances (exact); others: one engine run\n"
+		"                      per size, in parallel processes\n"
+		"      --sizes LIST    frame counts or memory sizes: 50,300,64M; or a range\n"
+		"                      LO:HI of --points log-spaced sizes, e.g. 64:1G\n"
+		"      --points N      sizes in a range (default 16)\n"
+		"      --sample R      lru only: SHARDS spatial sampling at rate R in (0,1],\n"
+		"                      e.g. 0.01, for traces too large to do exactly\n"
+		"  -j, --jobs N        parallel engine runs (default: the number of CPUs)\n"
+		"      --json          print [{\"frames\": N, \"misses\": M, \"miss_ratio\": R}, ...]\n"
+		"  -o, --output FILE   store the curve as /runs/<id>/mrc in an HDF5 results file\n"
+		"      --run-id ID     name of the run in FILE (default run-NNNN)\n"
+		"      --os, -c, -s, --format   as for vmlab run (the default personality is\n"
+		"                      textbook; -s memory.* is set per size)\n");
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One pass of stack distances. */
+static int mrc_stack(const char *path, const char *format, double rate, const uint64_t *frames,
+		     size_t n, struct vl_mrc **out, char *fmt_name, size_t fmt_len,
+		     struct vl_error *err)
+{
+	struct vl_trace *t = NULL;
+	struct vl_mrc *m = NULL;
+	struct vl_batch b = { 0 };
+	int rc;
+	if ((rc = vl_trace_open(&t, path, format, err)) < 0)
+		return rc;
+	snprintf(fmt_name, fmt_len, "%s", vl_trace_format(t));
+	if ((rc = vl_mrc_new(&m, rate, frames, n, err)) < 0 || (rc = vl_batch_init(&b, 8192, err)) < 0)
+		goto out;
+	ssize_t got;
+	while ((got = vl_trace_read(t, &b, err)) > 0)
+		if ((rc = vl_mrc_feed(m, &b, err)) < 0)
+			goto out;
+	if (got < 0)
+		rc = (int)got;
+out:
+	vl_batch_free(&b);
+	vl_trace_close(t);
+	if (rc < 0) {
+		vl_mrc_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+/* What a child sends back. */
+struct child_msg {
+	int rc;
+	uint64_t faults, accesses;
+	char format[32];
+	char msg[VL_ERRMSG_MAX];
+};
+
+static void child_run(const struct vl_config *base, uint64_t frames, const char *path,
+		      const char *format, int fd)
+{
+	struct child_msg cm = { 0 };
+	struct vl_error err = { 0 };
+	struct vl_config *cfg = vl_config_dup(base);
+	struct vl_engine *e = NULL;
+	struct vl_trace *t = NULL;
+	char val[32];
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)frames);
+	if (!cfg)
+		cm.rc = vl_err(&err, VL_ENOMEM, "out of memory");
+	else if ((cm.rc = vl_config_set(cfg, "memory.frames", val, "--sizes", &err)) == 0 &&
+		 (cm.rc = vl_engine_new(&e, cfg, &err)) == 0 &&
+		 (cm.rc = vl_trace_open(&t, path, format, &err)) == 0 &&
+		 (cm.rc = vl_run(e, t, NULL, NULL, NULL, &err)) == 0) {
+		const struct vl_counters *c = vl_engine_counters(e);
+		cm.faults = c->faults;
+		cm.accesses = c->accesses;
+		snprintf(cm.format, sizeof(cm.format), "%s", vl_trace_format(t));
+	}
+	snprintf(cm.msg, sizeof(cm.msg), "%s", err.msg);
+	ssize_t w = write(fd, &cm, sizeof(cm));
+	(void)w;
+	_exit(0);
+}
+
+/* Engine at each size, at most jobs at once.  Fills pts; returns 0 or a
+ * code with err set (the first failure). */
+static int mrc_engine(const struct vl_config *base, const uint64_t *frames, size_t n,
+		      unsigned jobs, const char *path, const char *format,
+		      struct vl_mrc_point *pts, uint64_t *accesses, char *fmt_name, size_t fmt_len,
+		      struct vl_error *err)
+{
+	pid_t *pid = calloc(n, sizeof(*pid));
+	int *fd = calloc(n, sizeof(*fd));
+	int rc = 0;
+	if (!pid || !fd) {
+		free(pid);
+		free(fd);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	fflush(NULL);
+	size_t started = 0, done = 0, running = 0;
+	*accesses = 0;
+	while (done < n) {
+		while (rc == 0 && started < n && running < jobs) {
+			int p[2];
+			if (pipe(p) < 0) {
+				rc = vl_err(err, VL_EIO, "pipe: %s", strerror(errno));
+				break;
+			}
+			pid_t c = fork();
+			if (c < 0) {
+				close(p[0]);
+				close(p[1]);
+				rc = vl_err(err, VL_EIO, "fork: %s", strerror(errno));
+				break;
+			}
+			if (c == 0) {
+				close(p[0]);
+				cli_guard_tmp(NULL); /* the parent's temporary file is not ours */
+				child_run(base, frames[started], path, format, p[1]);
+			}
+			close(p[1]);
+			pid[started] = c;
+			fd[started] = p[0];
+			started++;
+			running++;
+		}
+		if (running == 0)
+			break;
+		int status;
+		pid_t c = waitpid(-1, &status, 0);
+		if (c < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = rc ? rc : vl_err(err, VL_EIO, "waitpid: %s", strerror(errno));
+			break;
+		}
+		size_t i = 0;
+		while (i < started && pid[i] != c)
+			i++;
+		if (i == started)
+			continue;
+		running--;
+		done++;
+		struct child_msg cm;
+		ssize_t got = read(fd[i], &cm, sizeof(cm));
+		close(fd[i]);
+		pid[i] = 0;
+		if (got != (ssize_t)sizeof(cm)) {
+			if (rc == 0)
+				rc = vl_err(err, VL_EIO, "engine run at %llu frames died (status %d)",
+					    (unsigned long long)frames[i], status);
+			continue;
+		}
+		if (cm.rc < 0) {
+			if (rc == 0)
+				rc = vl_err(err, cm.rc, "%s", cm.msg);
+			continue;
+		}
+		pts[i].frames = frames[i];
+		pts[i].misses = cm.faults;
+		pts[i].miss_ratio = cm.accesses ? (double)cm.faults / (double)cm.accesses : 0;
+		*accesses = cm.accesses;
+		snprintf(fmt_name, fmt_len, "%s", cm.format);
+	}
+	/* on failure, stop and reap what is still running */
+	for (size_t i = 0; i < started; i++) {
+		if (pid[i] > 0) {
+			kill(pid[i], SIGTERM);
+			waitpid(pid[i], NULL, 0);
+			close(fd[i]);
+		}
+	}
+	free(pid);
+	free(fd);
+	return rc;
+}
+
+int cmd_mrc(int argc, char **argv)
+{
+	struct cli_cfg cc = { 0 };
+	const char *format = "auto", *policy = "lru", *sizes = NULL, *output = NULL,
+		   *run_id = NULL;
+	double rate = 1;
+	bool json = false, sampled = false;
+	unsigned points = 16;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned jobs = ncpu > 0 ? (unsigned)ncpu : 1;
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "os", required_argument, NULL, 'O' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "sizes", required_argument, NULL, 'S' },
+		{ "points", required_argument, NULL, 'N' },
+		{ "sample", required_argument, NULL, 'r' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "run-id", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:s:f:j:o:h", opts, NULL)) != -1) {
+		int r = cli_cfg_option(&cc, c, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
+		char *end;
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'P': policy = optarg; break;
+		case 'S': sizes = optarg; break;
+		case 'N': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 2 || v > 10000) {
+				cli_error("mrc: --points '%s': expected an integer from 2 to 10000", optarg);
+				return EXIT_USAGE;
+			}
+			points = (unsigned)v;
+			break;
+		}
+		case 'r':
+			rate = strtod(optarg, &end);
+			if (*end || !*optarg || !(rate > 0 && rate <= 1)) {
+				cli_error("mrc: --sample '%s': expected a rate in (0, 1], e.g. 0.01", optarg);
+				return EXIT_USAGE;
+			}
+			sampled = true;
+			break;
+		case 'j': {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || v < 1 || v > 1024) {
+				cli_error("mrc: --jobs '%s': expected an integer from 1 to 1024", optarg);
+				return EXIT_USAGE;
+			}
+			jobs = (unsigned)v;
+			break;
+		}
+		case 'J': json = true; break;
+		case 'o': output = optarg; break;
+		case 'R': run_id = optarg; break;
+		case 'h': mrc_usage(stdout); return 0;
+		case '?':
+			if (optopt)
+				cli_error("mrc: option -%c needs an argument or is unknown (see vmlab mrc --help)",
+					  optopt);
+			else
+				cli_error("mrc: unknown option '%s' (see vmlab mrc --help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error(optind >= argc ? "mrc: missing TRACE (see vmlab mrc --help)"
+					 : "mrc: expected one TRACE, got extra arguments");
+		return EXIT_USAGE;
+	}
+	const char *path = argv[optind];
+	if (!sizes) {
+		cli_error("mrc: missing --sizes (e.g. --sizes 64,256,1024 or --sizes 64:1G)");
+		return EXIT_USAGE;
+	}
+	if (run_id && !output) {
+		cli_error("mrc: --run-id needs -o FILE");
+		return EXIT_USAGE;
+	}
+	if (!vl_repl_find(policy)) {
+		cli_error("mrc: unknown --policy '%s' (see vmlab policies)", policy);
+		return EXIT_USAGE;
+	}
+	bool stack = !strcmp(policy, "lru");
+	if (sampled && !stack) {
+		cli_error("mrc: --sample works with --policy lru only (stack distances)");
+		return EXIT_USAGE;
+	}
+	struct vl_error err = { 0 };
+	uint64_t *frames;
+	size_t n;
+	if (vl_mrc_parse_sizes(sizes, points, &frames, &n, &err) < 0) {
+		cli_error("mrc: --sizes: %s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (!cc.os)
+		cc.os = "textbook";
+	struct vl_config *cfg;
+	int rc = cli_cfg_build(&cc, &cfg);
+	if (rc) {
+		free(frames);
+		return rc;
+	}
+	if (vl_config_set(cfg, "replacement.policy", policy, "--policy", &err) < 0) {
+		cli_error("%s", err.msg);
+		vl_config_free(cfg);
+		free(frames);
+		return EXIT_USAGE;
+	}
+	int exit_rc = EXIT_INPUT;
+	struct vl_mrc_point *pts = calloc(n, sizeof(*pts));
+	struct vl_h5 *h5 = NULL;
+	struct vl_h5_run *h5run = NULL;
+	struct vl_mrc *m = NULL;
+	char fmt_name[32] = "";
+	uint64_t accesses = 0;
+	if (!pts) {
+		cli_error("out of memory");
+		goto out;
+	}
+	if (output) {
+		char rid[VL_RUN_ID_MAX];
+		if ((rc = vl_h5_open(&h5, output, &err)) == 0)
+			cli_guard_tmp(vl_h5_temp_path(h5));
+		if (rc < 0 || (rc = vl_h5_run_id(h5, run_id, rid, &err)) < 0 ||
+		    (rc = vl_h5_run_begin(h5, rid, "mrc", NULL, &h5run, &err)) < 0) {
+			cli_error("%s", err.msg);
+			exit_rc = rc == VL_EINVAL && run_id ? EXIT_USAGE : EXIT_INPUT;
+			goto out;
+		}
+	}
+	double t0 = mono();
+	if (stack) {
+		if ((rc = mrc_stack(path, format, rate, frames, n, &m, fmt_name, sizeof(fmt_name),
+				    &err)) < 0 ||
+		    (rc = vl_mrc_result(m, frames, n, pts, &err)) < 0) {
+			cli_error("%s", err.msg);
+			goto out;
+		}
+		accesses = vl_mrc_accesses(m);
+	} else if ((rc = mrc_engine(cfg, frames, n, jobs, path, format, pts, &accesses, fmt_name,
+				    sizeof(fmt_name), &err)) < 0) {
+		cli_error("%s", err.msg);
+		goto out;
+	}
+	double wall = mono() - t0;
+	const char *method = !stack ? "engine" : sampled ? "shards" : "exact";
+	if (h5run) {
+		char *text = vl_config_text(cfg);
+		struct vl_h5_provenance pv = {
+			.trace_path = path,
+			.trace_format = fmt_name,
+			.config_text = text ? text : "",
+			.os = vl_config_str(cfg, "os.personality"),
+			.policy = policy,
+			.seed = vl_config_u64(cfg, "run.seed"),
+			.wall_seconds = wall,
+		};
+		rc = vl_h5_run_end_mrc(h5run, &pv, method, rate, accesses, pts, n, &err);
+		h5run = NULL;
+		free(text);
+		if (rc == 0) {
+			rc = vl_h5_commit(h5, &err);
+			h5 = NULL;
+		}
+		if (rc < 0) {
+			cli_error("%s", err.msg);
+			goto out;
+		}
+	}
+	if (json) {
+		struct vl_json j;
+		vl_json_init(&j, stdout);
+		vl_json_arr(&j);
+		for (size_t i = 0; i < n; i++) {
+			vl_json_obj(&j);
+			vl_json_key(&j, "frames");
+			vl_json_u64(&j, pts[i].frames);
+			vl_json_key(&j, "misses");
+			vl_json_u64(&j, pts[i].misses);
+			vl_json_key(&j, "miss_ratio");
+			vl_json_f64(&j, pts[i].miss_ratio);
+			if (sampled) {
+				vl_json_key(&j, "sample_rate");
+				vl_json_f64(&j, rate);
+			}
+			vl_json_end(&j);
+		}
+		vl_json_end(&j);
+		fputc('\n', stdout);
+	} else {
+		printf("vmlab %s: miss-ratio curve of %s (%s), policy %s, %llu accesses\n",
+		       vl_version(), path, fmt_name, policy, (unsigned long long)accesses);
+		if (!stack)
+			printf("method: one engine run per size (%s personality), %u in parallel\n",
+			       vl_config_str(cfg, "os.personality"), jobs);
+		else if (sampled)
+			printf("method: SHARDS sampling at rate %g (%llu of %llu accesses, %llu pages "
+			       "sampled); misses are estimates\n",
+			       rate, (unsigned long long)vl_mrc_sampled(m),
+			       (unsigned long long)accesses, (unsigned long long)vl_mrc_pages(m));
+		else
+			printf("method: exact LRU stack distances, one pass (%llu distinct pages)\n",
+			       (unsigned long long)vl_mrc_pages(m));
+		printf("\n%12s %12s %14s %12s\n", "frames", "memory", "misses", "miss ratio");
+		for (size_t i = 0; i < n; i++) {
+			double mib = (double)pts[i].frames * VL_PAGE_SIZE / (1 << 20);
+			char mem[32];
+			if (mib >= 1024)
+				snprintf(mem, sizeof(mem), "%.2f GiB", mib / 1024);
+			else
+				snprintf(mem, sizeof(mem), "%.2f MiB", mib);
+			printf("%12llu %12s %14llu %12.6f\n", (unsigned long long)pts[i].frames, mem,
+			       (unsigned long long)pts[i].misses, pts[i].miss_ratio);
+		}
+		printf("\ntime: %.3f s\n", wall);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write results to stdout");
+		goto out;
+	}
+	exit_rc = 0;
+out:
+	vl_h5_run_free(h5run);
+	vl_h5_abort(h5);
+	cli_guard_tmp(NULL);
+	vl_mrc_free(m);
+	vl_config_free(cfg);
+	free(frames);
+	free(pts);
+	return exit_rc;
+}
