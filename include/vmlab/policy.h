@@ -225,6 +225,231 @@ static inline void vl_flist_move_head(struct vl_flist *l, uint32_t f)
 	}
 }
 
+/* Owning process id and virtual page of resident frame f (the page's
+ * identity, for policies that remember pages after eviction). */
+static inline uint32_t vl_repl_owner(struct vl_repl *r, uint32_t f, uint64_t *vpn)
+{
+	return r->mm->owner(r->mm_ctx, f, vpn);
+}
+
+/* ---- page maps: (pid, vpn) -> 32-bit value, for ghost history ----
+ *
+ * Policies that remember evicted pages (ARC's B1/B2, 2Q's A1out, LIRS's
+ * non-resident HIR blocks, ...) must key them by page identity, not by
+ * frame: a frame is reused for another page at once.  A vl_pmap is an
+ * open-addressing hash table (linear probing, backward-shift deletion, so
+ * no tombstones) of fixed capacity chosen at init: at most max_entries
+ * keys, table at most half full.  Nothing is allocated after init, so it
+ * may be used on the hit path.  Values are the policy's own ids (ghost
+ * slots); VL_PMAP_NONE means "absent" and cannot be stored. */
+#define VL_PMAP_NONE UINT32_MAX
+
+struct vl_pmap {
+	uint64_t *vpn;
+	uint32_t *pid;
+	uint32_t *val;      /* VL_PMAP_NONE = empty slot */
+	uint32_t mask;      /* slots - 1 */
+	uint32_t n, max;    /* keys held, capacity */
+};
+
+/* Allocate room for max_entries keys.  Returns 0 or VL_ENOMEM (map left
+ * empty; vl_pmap_free is still safe). */
+static inline int vl_pmap_init(struct vl_pmap *m, uint32_t max_entries)
+{
+	size_t slots = 16;
+	while (slots < 2 * (size_t)max_entries + 2)
+		slots <<= 1;
+	m->vpn = (uint64_t *)malloc(slots * sizeof(uint64_t));
+	m->pid = (uint32_t *)malloc(slots * sizeof(uint32_t));
+	m->val = (uint32_t *)malloc(slots * sizeof(uint32_t));
+	m->n = 0;
+	m->max = max_entries;
+	m->mask = (uint32_t)(slots - 1);
+	if (!m->vpn || !m->pid || !m->val) {
+		free(m->vpn);
+		free(m->pid);
+		free(m->val);
+		m->vpn = NULL;
+		m->pid = m->val = NULL;
+		m->max = 0;
+		return VL_ENOMEM;
+	}
+	for (size_t i = 0; i < slots; i++)
+		m->val[i] = VL_PMAP_NONE;
+	return 0;
+}
+
+static inline void vl_pmap_free(struct vl_pmap *m)
+{
+	free(m->vpn);
+	free(m->pid);
+	free(m->val);
+	m->vpn = NULL;
+	m->pid = m->val = NULL;
+}
+
+static inline uint32_t vl_pmap_slot(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
+{
+	uint64_t h = (vpn ^ ((uint64_t)pid << 40) ^ ((uint64_t)pid >> 24)) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32) & m->mask;
+}
+
+/* Value stored for (pid, vpn), or VL_PMAP_NONE. */
+static inline uint32_t vl_pmap_get(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
+{
+	for (uint32_t s = vl_pmap_slot(m, pid, vpn);; s = (s + 1) & m->mask) {
+		if (m->val[s] == VL_PMAP_NONE)
+			return VL_PMAP_NONE;
+		if (m->vpn[s] == vpn && m->pid[s] == pid)
+			return m->val[s];
+	}
+}
+
+/* Store val for (pid, vpn), replacing any value.  Returns 0, or VL_ELIMIT
+ * when the key is new and the map already holds max_entries keys (the map
+ * is unchanged then). */
+static inline int vl_pmap_put(struct vl_pmap *m, uint32_t pid, uint64_t vpn, uint32_t val)
+{
+	uint32_t s = vl_pmap_slot(m, pid, vpn);
+	for (; m->val[s] != VL_PMAP_NONE; s = (s + 1) & m->mask) {
+		if (m->vpn[s] == vpn && m->pid[s] == pid) {
+			m->val[s] = val;
+			return 0;
+		}
+	}
+	if (m->n == m->max)
+		return VL_ELIMIT;
+	m->vpn[s] = vpn;
+	m->pid[s] = pid;
+	m->val[s] = val;
+	m->n++;
+	return 0;
+}
+
+/* Remove (pid, vpn); returns the value it held, or VL_PMAP_NONE. */
+static inline uint32_t vl_pmap_del(struct vl_pmap *m, uint32_t pid, uint64_t vpn)
+{
+	uint32_t s = vl_pmap_slot(m, pid, vpn);
+	for (;; s = (s + 1) & m->mask) {
+		if (m->val[s] == VL_PMAP_NONE)
+			return VL_PMAP_NONE;
+		if (m->vpn[s] == vpn && m->pid[s] == pid)
+			break;
+	}
+	uint32_t old = m->val[s];
+	/* Backward shift: pull later members of the probe run into the hole
+	 * when their home slot does not lie (cyclically) in (hole, j]. */
+	uint32_t hole = s;
+	for (uint32_t j = (s + 1) & m->mask; m->val[j] != VL_PMAP_NONE; j = (j + 1) & m->mask) {
+		uint32_t home = vl_pmap_slot(m, m->pid[j], m->vpn[j]);
+		if (((j - home) & m->mask) >= ((j - hole) & m->mask)) {
+			m->vpn[hole] = m->vpn[j];
+			m->pid[hole] = m->pid[j];
+			m->val[hole] = m->val[j];
+			hole = j;
+		}
+	}
+	m->val[hole] = VL_PMAP_NONE;
+	m->n--;
+	return old;
+}
+
+/* ---- multi-lists: several frame lists sharing one pair of link arrays ----
+ *
+ * A frame (or any id < n) is on at most one of nlists lists at a time,
+ * which list it is on is in which[]: VL_FLIST_OUT when on none.  Used for
+ * generations, age buckets and the like.  Same conventions as vl_flist:
+ * push_head puts an id at the head, the tail is the oldest. */
+struct vl_mlist {
+	uint32_t *next, *prev, *which;
+	uint32_t *head, *tail, *len; /* per list */
+	uint32_t nlists;
+};
+
+/* Returns 0 or VL_ENOMEM (nothing to free then; vl_mlist_free is safe). */
+static inline int vl_mlist_init(struct vl_mlist *l, uint32_t n, uint32_t nlists)
+{
+	l->next = (uint32_t *)malloc((size_t)n * sizeof(uint32_t) + 1);
+	l->prev = (uint32_t *)malloc((size_t)n * sizeof(uint32_t) + 1);
+	l->which = (uint32_t *)malloc((size_t)n * sizeof(uint32_t) + 1);
+	l->head = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
+	l->tail = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
+	l->len = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
+	l->nlists = nlists;
+	if (!l->next || !l->prev || !l->which || !l->head || !l->tail || !l->len) {
+		free(l->next);
+		free(l->prev);
+		free(l->which);
+		free(l->head);
+		free(l->tail);
+		free(l->len);
+		l->next = l->prev = l->which = l->head = l->tail = l->len = NULL;
+		return VL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		l->which[i] = VL_FLIST_OUT;
+	for (uint32_t k = 0; k < nlists; k++) {
+		l->head[k] = l->tail[k] = VL_FLIST_OUT;
+		l->len[k] = 0;
+	}
+	return 0;
+}
+
+static inline void vl_mlist_free(struct vl_mlist *l)
+{
+	free(l->next);
+	free(l->prev);
+	free(l->which);
+	free(l->head);
+	free(l->tail);
+	free(l->len);
+}
+
+static inline void vl_mlist_push_head(struct vl_mlist *l, uint32_t k, uint32_t f)
+{
+	l->which[f] = k;
+	l->prev[f] = VL_FLIST_OUT;
+	l->next[f] = l->head[k];
+	if (l->head[k] != VL_FLIST_OUT)
+		l->prev[l->head[k]] = f;
+	else
+		l->tail[k] = f;
+	l->head[k] = f;
+	l->len[k]++;
+}
+
+static inline void vl_mlist_push_tail(struct vl_mlist *l, uint32_t k, uint32_t f)
+{
+	l->which[f] = k;
+	l->next[f] = VL_FLIST_OUT;
+	l->prev[f] = l->tail[k];
+	if (l->tail[k] != VL_FLIST_OUT)
+		l->next[l->tail[k]] = f;
+	else
+		l->head[k] = f;
+	l->tail[k] = f;
+	l->len[k]++;
+}
+
+/* Remove f from whichever list holds it (no-op when on none). */
+static inline void vl_mlist_del(struct vl_mlist *l, uint32_t f)
+{
+	uint32_t k = l->which[f];
+	if (k == VL_FLIST_OUT)
+		return;
+	uint32_t n = l->next[f], p = l->prev[f];
+	if (p != VL_FLIST_OUT)
+		l->next[p] = n;
+	else
+		l->head[k] = n;
+	if (n != VL_FLIST_OUT)
+		l->prev[n] = p;
+	else
+		l->tail[k] = p;
+	l->which[f] = VL_FLIST_OUT;
+	l->len[k]--;
+}
+
 /* ---- registry ---- */
 
 /* Register a replacement policy (built-ins are registered at start-up).
