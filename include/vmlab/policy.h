@@ -244,10 +244,14 @@ static inline uint32_t vl_repl_owner(struct vl_repl *r, uint32_t f, uint64_t *vp
  * slots); VL_PMAP_NONE means "absent" and cannot be stored. */
 #define VL_PMAP_NONE UINT32_MAX
 
+struct vl_pmap_slot { /* one cache-line-friendly probe */
+	uint64_t vpn;
+	uint32_t pid;
+	uint32_t val; /* VL_PMAP_NONE = empty slot */
+};
+
 struct vl_pmap {
-	uint64_t *vpn;
-	uint32_t *pid;
-	uint32_t *val;      /* VL_PMAP_NONE = empty slot */
+	struct vl_pmap_slot *slot;
 	uint32_t mask;      /* slots - 1 */
 	uint32_t n, max;    /* keys held, capacity */
 };
@@ -259,36 +263,24 @@ static inline int vl_pmap_init(struct vl_pmap *m, uint32_t max_entries)
 	size_t slots = 16;
 	while (slots < 2 * (size_t)max_entries + 2)
 		slots <<= 1;
-	m->vpn = (uint64_t *)malloc(slots * sizeof(uint64_t));
-	m->pid = (uint32_t *)malloc(slots * sizeof(uint32_t));
-	m->val = (uint32_t *)malloc(slots * sizeof(uint32_t));
+	m->slot = (struct vl_pmap_slot *)malloc(slots * sizeof(struct vl_pmap_slot));
 	m->n = 0;
-	m->max = max_entries;
+	m->max = m->slot ? max_entries : 0;
 	m->mask = (uint32_t)(slots - 1);
-	if (!m->vpn || !m->pid || !m->val) {
-		free(m->vpn);
-		free(m->pid);
-		free(m->val);
-		m->vpn = NULL;
-		m->pid = m->val = NULL;
-		m->max = 0;
+	if (!m->slot)
 		return VL_ENOMEM;
-	}
 	for (size_t i = 0; i < slots; i++)
-		m->val[i] = VL_PMAP_NONE;
+		m->slot[i].val = VL_PMAP_NONE;
 	return 0;
 }
 
 static inline void vl_pmap_free(struct vl_pmap *m)
 {
-	free(m->vpn);
-	free(m->pid);
-	free(m->val);
-	m->vpn = NULL;
-	m->pid = m->val = NULL;
+	free(m->slot);
+	m->slot = NULL;
 }
 
-static inline uint32_t vl_pmap_slot(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
+static inline uint32_t vl_pmap_home(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
 {
 	uint64_t h = (vpn ^ ((uint64_t)pid << 40) ^ ((uint64_t)pid >> 24)) * 0x9e3779b97f4a7c15ull;
 	return (uint32_t)(h >> 32) & m->mask;
@@ -297,11 +289,12 @@ static inline uint32_t vl_pmap_slot(const struct vl_pmap *m, uint32_t pid, uint6
 /* Value stored for (pid, vpn), or VL_PMAP_NONE. */
 static inline uint32_t vl_pmap_get(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
 {
-	for (uint32_t s = vl_pmap_slot(m, pid, vpn);; s = (s + 1) & m->mask) {
-		if (m->val[s] == VL_PMAP_NONE)
+	for (uint32_t s = vl_pmap_home(m, pid, vpn);; s = (s + 1) & m->mask) {
+		const struct vl_pmap_slot *e = &m->slot[s];
+		if (e->val == VL_PMAP_NONE)
 			return VL_PMAP_NONE;
-		if (m->vpn[s] == vpn && m->pid[s] == pid)
-			return m->val[s];
+		if (e->vpn == vpn && e->pid == pid)
+			return e->val;
 	}
 }
 
@@ -310,18 +303,18 @@ static inline uint32_t vl_pmap_get(const struct vl_pmap *m, uint32_t pid, uint64
  * is unchanged then). */
 static inline int vl_pmap_put(struct vl_pmap *m, uint32_t pid, uint64_t vpn, uint32_t val)
 {
-	uint32_t s = vl_pmap_slot(m, pid, vpn);
-	for (; m->val[s] != VL_PMAP_NONE; s = (s + 1) & m->mask) {
-		if (m->vpn[s] == vpn && m->pid[s] == pid) {
-			m->val[s] = val;
+	uint32_t s = vl_pmap_home(m, pid, vpn);
+	for (; m->slot[s].val != VL_PMAP_NONE; s = (s + 1) & m->mask) {
+		if (m->slot[s].vpn == vpn && m->slot[s].pid == pid) {
+			m->slot[s].val = val;
 			return 0;
 		}
 	}
 	if (m->n == m->max)
 		return VL_ELIMIT;
-	m->vpn[s] = vpn;
-	m->pid[s] = pid;
-	m->val[s] = val;
+	m->slot[s].vpn = vpn;
+	m->slot[s].pid = pid;
+	m->slot[s].val = val;
 	m->n++;
 	return 0;
 }
@@ -329,39 +322,43 @@ static inline int vl_pmap_put(struct vl_pmap *m, uint32_t pid, uint64_t vpn, uin
 /* Remove (pid, vpn); returns the value it held, or VL_PMAP_NONE. */
 static inline uint32_t vl_pmap_del(struct vl_pmap *m, uint32_t pid, uint64_t vpn)
 {
-	uint32_t s = vl_pmap_slot(m, pid, vpn);
+	uint32_t s = vl_pmap_home(m, pid, vpn);
 	for (;; s = (s + 1) & m->mask) {
-		if (m->val[s] == VL_PMAP_NONE)
+		if (m->slot[s].val == VL_PMAP_NONE)
 			return VL_PMAP_NONE;
-		if (m->vpn[s] == vpn && m->pid[s] == pid)
+		if (m->slot[s].vpn == vpn && m->slot[s].pid == pid)
 			break;
 	}
-	uint32_t old = m->val[s];
+	uint32_t old = m->slot[s].val;
 	/* Backward shift: pull later members of the probe run into the hole
 	 * when their home slot does not lie (cyclically) in (hole, j]. */
 	uint32_t hole = s;
-	for (uint32_t j = (s + 1) & m->mask; m->val[j] != VL_PMAP_NONE; j = (j + 1) & m->mask) {
-		uint32_t home = vl_pmap_slot(m, m->pid[j], m->vpn[j]);
+	for (uint32_t j = (s + 1) & m->mask; m->slot[j].val != VL_PMAP_NONE; j = (j + 1) & m->mask) {
+		uint32_t home = vl_pmap_home(m, m->slot[j].pid, m->slot[j].vpn);
 		if (((j - home) & m->mask) >= ((j - hole) & m->mask)) {
-			m->vpn[hole] = m->vpn[j];
-			m->pid[hole] = m->pid[j];
-			m->val[hole] = m->val[j];
+			m->slot[hole] = m->slot[j];
 			hole = j;
 		}
 	}
-	m->val[hole] = VL_PMAP_NONE;
+	m->slot[hole].val = VL_PMAP_NONE;
 	m->n--;
 	return old;
 }
 
-/* ---- multi-lists: several frame lists sharing one pair of link arrays ----
+/* ---- multi-lists: several frame lists sharing one link array ----
  *
- * A frame (or any id < n) is on at most one of nlists lists at a time,
- * which list it is on is in which[]: VL_FLIST_OUT when on none.  Used for
- * generations, age buckets and the like.  Same conventions as vl_flist:
- * push_head puts an id at the head, the tail is the oldest. */
+ * An id (frame, or ghost slot) < n is on at most one of nlists lists at a
+ * time; vl_mlist_which() says which (VL_FLIST_OUT: none).  Used for
+ * generations, age buckets, ARC's lists and the like.  Links of one id
+ * sit together (one cache line per id touched).  Same conventions as
+ * vl_flist: push_head puts an id at the head, the tail is the oldest;
+ * link[id].prev leads toward the head. */
+struct vl_mlink {
+	uint32_t next, prev, which;
+};
+
 struct vl_mlist {
-	uint32_t *next, *prev, *which;
+	struct vl_mlink *link;
 	uint32_t *head, *tail, *len; /* per list */
 	uint32_t nlists;
 };
@@ -369,25 +366,22 @@ struct vl_mlist {
 /* Returns 0 or VL_ENOMEM (nothing to free then; vl_mlist_free is safe). */
 static inline int vl_mlist_init(struct vl_mlist *l, uint32_t n, uint32_t nlists)
 {
-	l->next = (uint32_t *)malloc((size_t)n * sizeof(uint32_t) + 1);
-	l->prev = (uint32_t *)malloc((size_t)n * sizeof(uint32_t) + 1);
-	l->which = (uint32_t *)malloc((size_t)n * sizeof(uint32_t) + 1);
+	l->link = (struct vl_mlink *)malloc(((size_t)n + 1) * sizeof(struct vl_mlink));
 	l->head = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
 	l->tail = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
 	l->len = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
 	l->nlists = nlists;
-	if (!l->next || !l->prev || !l->which || !l->head || !l->tail || !l->len) {
-		free(l->next);
-		free(l->prev);
-		free(l->which);
+	if (!l->link || !l->head || !l->tail || !l->len) {
+		free(l->link);
 		free(l->head);
 		free(l->tail);
 		free(l->len);
-		l->next = l->prev = l->which = l->head = l->tail = l->len = NULL;
+		l->link = NULL;
+		l->head = l->tail = l->len = NULL;
 		return VL_ENOMEM;
 	}
 	for (uint32_t i = 0; i < n; i++)
-		l->which[i] = VL_FLIST_OUT;
+		l->link[i].which = VL_FLIST_OUT;
 	for (uint32_t k = 0; k < nlists; k++) {
 		l->head[k] = l->tail[k] = VL_FLIST_OUT;
 		l->len[k] = 0;
@@ -397,21 +391,28 @@ static inline int vl_mlist_init(struct vl_mlist *l, uint32_t n, uint32_t nlists)
 
 static inline void vl_mlist_free(struct vl_mlist *l)
 {
-	free(l->next);
-	free(l->prev);
-	free(l->which);
+	free(l->link);
 	free(l->head);
 	free(l->tail);
 	free(l->len);
+	l->link = NULL;
+	l->head = l->tail = l->len = NULL;
+}
+
+/* The list id f is on, or VL_FLIST_OUT. */
+static inline uint32_t vl_mlist_which(const struct vl_mlist *l, uint32_t f)
+{
+	return l->link[f].which;
 }
 
 static inline void vl_mlist_push_head(struct vl_mlist *l, uint32_t k, uint32_t f)
 {
-	l->which[f] = k;
-	l->prev[f] = VL_FLIST_OUT;
-	l->next[f] = l->head[k];
+	struct vl_mlink *x = &l->link[f];
+	x->which = k;
+	x->prev = VL_FLIST_OUT;
+	x->next = l->head[k];
 	if (l->head[k] != VL_FLIST_OUT)
-		l->prev[l->head[k]] = f;
+		l->link[l->head[k]].prev = f;
 	else
 		l->tail[k] = f;
 	l->head[k] = f;
@@ -420,11 +421,12 @@ static inline void vl_mlist_push_head(struct vl_mlist *l, uint32_t k, uint32_t f
 
 static inline void vl_mlist_push_tail(struct vl_mlist *l, uint32_t k, uint32_t f)
 {
-	l->which[f] = k;
-	l->next[f] = VL_FLIST_OUT;
-	l->prev[f] = l->tail[k];
+	struct vl_mlink *x = &l->link[f];
+	x->which = k;
+	x->next = VL_FLIST_OUT;
+	x->prev = l->tail[k];
 	if (l->tail[k] != VL_FLIST_OUT)
-		l->next[l->tail[k]] = f;
+		l->link[l->tail[k]].next = f;
 	else
 		l->head[k] = f;
 	l->tail[k] = f;
@@ -434,19 +436,19 @@ static inline void vl_mlist_push_tail(struct vl_mlist *l, uint32_t k, uint32_t f
 /* Remove f from whichever list holds it (no-op when on none). */
 static inline void vl_mlist_del(struct vl_mlist *l, uint32_t f)
 {
-	uint32_t k = l->which[f];
+	struct vl_mlink *x = &l->link[f];
+	uint32_t k = x->which;
 	if (k == VL_FLIST_OUT)
 		return;
-	uint32_t n = l->next[f], p = l->prev[f];
-	if (p != VL_FLIST_OUT)
-		l->next[p] = n;
+	if (x->prev != VL_FLIST_OUT)
+		l->link[x->prev].next = x->next;
 	else
-		l->head[k] = n;
-	if (n != VL_FLIST_OUT)
-		l->prev[n] = p;
+		l->head[k] = x->next;
+	if (x->next != VL_FLIST_OUT)
+		l->link[x->next].prev = x->prev;
 	else
-		l->tail[k] = p;
-	l->which[f] = VL_FLIST_OUT;
+		l->tail[k] = x->prev;
+	x->which = VL_FLIST_OUT;
 	l->len[k]--;
 }
 

@@ -125,7 +125,7 @@ static void twoq_access(struct vl_repl *r, uint32_t f, const struct vl_access *a
 {
 	struct twoq *s = r->priv;
 	(void)a;
-	if (s->q.which[f] == AM && s->q.head[AM] != f) {
+	if (vl_mlist_which(&s->q, f) == AM && s->q.head[AM] != f) {
 		vl_mlist_del(&s->q, f);
 		vl_mlist_push_head(&s->q, AM, f);
 	}
@@ -134,7 +134,7 @@ static void twoq_access(struct vl_repl *r, uint32_t f, const struct vl_access *a
 static void twoq_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct twoq *s = r->priv;
-	uint32_t list = s->q.which[f];
+	uint32_t list = vl_mlist_which(&s->q, f);
 	vl_mlist_del(&s->q, f);
 	if (list == A1IN) { /* every page leaving A1in is remembered in A1out */
 		uint64_t vpn;

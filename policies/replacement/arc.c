@@ -44,9 +44,10 @@ struct arc {
 	uint32_t *gfree, nfree; /* free ghost ids (stack) */
 	uint32_t c, p;
 	uint32_t noghost;       /* frame to evict without a ghost (case IV) */
-	bool pend;              /* p computed in select_victims for ... */
+	bool pend;              /* select_victims saw the access at ... */
 	uint64_t pend_time;     /* ... the access at this time */
-	uint32_t pend_p;
+	uint32_t pend_p;        /* ... the p it computed, ... */
+	uint32_t pend_g;        /* ... and its ghost id (or VL_PMAP_NONE) */
 };
 
 static void arc_free(struct arc *s)
@@ -121,7 +122,7 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 static uint32_t adapted_p(const struct arc *s, uint32_t g)
 {
 	uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];
-	if (s->b.which[g] == B1) {
+	if (vl_mlist_which(&s->b, g) == B1) {
 		uint32_t d = b1 >= b2 ? 1 : b2 / b1;
 		return s->p + d < s->c ? s->p + d : s->c;
 	}
@@ -132,9 +133,10 @@ static uint32_t adapted_p(const struct arc *s, uint32_t g)
 static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct arc *s = r->priv;
-	uint32_t g = vl_pmap_get(&s->map, a->pid, a->vpn);
+	bool pend = s->pend && s->pend_time == a->time; /* select_victims looked it up */
+	uint32_t g = pend ? s->pend_g : vl_pmap_get(&s->map, a->pid, a->vpn);
 	if (g != VL_PMAP_NONE) {
-		s->p = s->pend && s->pend_time == a->time ? s->pend_p : adapted_p(s, g);
+		s->p = pend ? s->pend_p : adapted_p(s, g);
 		ghost_del(s, g);
 		vl_mlist_push_head(&s->t, T2, f);
 	} else {
@@ -155,7 +157,7 @@ static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct arc *s = r->priv;
 	(void)a;
-	if (s->t.which[f] == T2 && s->t.head[T2] == f)
+	if (vl_mlist_which(&s->t, f) == T2 && s->t.head[T2] == f)
 		return;
 	vl_mlist_del(&s->t, f);
 	vl_mlist_push_head(&s->t, T2, f);
@@ -164,7 +166,7 @@ static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 static void arc_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct arc *s = r->priv;
-	uint32_t list = s->t.which[f];
+	uint32_t list = vl_mlist_which(&s->t, f);
 	vl_mlist_del(&s->t, f);
 	if (f == s->noghost) {
 		s->noghost = VL_FLIST_OUT;
@@ -185,13 +187,15 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 		return 0;
 	const struct vl_access *x = ctx ? ctx->cause : NULL;
 	uint32_t g = x ? vl_pmap_get(&s->map, x->pid, x->vpn) : VL_PMAP_NONE;
-	bool in_b2 = g != VL_PMAP_NONE && s->b.which[g] == B2;
+	bool in_b2 = g != VL_PMAP_NONE && vl_mlist_which(&s->b, g) == B2;
 	uint32_t p = s->p;
-	s->pend = false;
+	s->pend = x != NULL;
+	if (x) {
+		s->pend_time = x->time;
+		s->pend_g = g;
+	}
 	if (g != VL_PMAP_NONE) {
 		p = adapted_p(s, g);
-		s->pend = true;
-		s->pend_time = x->time;
 		s->pend_p = p;
 	} else if (x) {
 		uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];

@@ -112,7 +112,7 @@ static void car_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 		return;
 	}
 	uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];
-	if (s->b.which[g] == B1) {
+	if (vl_mlist_which(&s->b, g) == B1) {
 		uint32_t d = b2 > b1 ? b2 / b1 : 1;
 		s->p = s->p + d < s->c ? s->p + d : s->c;
 	} else {
@@ -126,7 +126,7 @@ static void car_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 static void car_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct car *s = r->priv;
-	uint32_t list = s->t.which[f] == T1 ? B1 : B2;
+	uint32_t list = vl_mlist_which(&s->t, f) == T1 ? B1 : B2;
 	vl_mlist_del(&s->t, f);
 	if (s->nfree == 0) /* |B1|+|B2| <= c keeps this from happening */
 		ghost_del(s, s->b.len[B1] ? s->b.tail[B1] : s->b.tail[B2]);

@@ -87,7 +87,7 @@ static void age(struct vl_repl *r, struct mglru *s)
 		struct vl_mlist *l = &s->g;
 		uint32_t k = gen(s, seq);
 		for (uint32_t f = l->tail[k], n = l->len[k]; n-- > 0;) {
-			uint32_t up = l->prev[f];
+			uint32_t up = l->link[f].prev;
 			if (vl_repl_referenced(r, f, true)) {
 				vl_mlist_del(l, f);
 				vl_mlist_push_head(l, young, f);

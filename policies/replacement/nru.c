@@ -13,20 +13,24 @@
  * lazily, when a victim is chosen after the interval has passed, and
  * after the choice (so the choice sees the references of the whole
  * interval).  Simplification: instead of a random page of the lowest
- * class, the first one found by a rotating scan (a hand over the resident
- * pages, like CLOCK's, that does not clear bits) is taken; the scan stops
- * at the first class-0 page.
+ * class of all resident pages, the first page of the lowest class among
+ * the next `scan` pages under a rotating hand (like CLOCK's, but it does
+ * not clear bits) is taken; the scan stops early at a class-0 page.
+ * scan = 0 looks at every resident page (exact classes, O(frames) per
+ * fault); the default 64 keeps a fault O(1).
  */
 #include "vmlab/policy.h"
 
 static const struct vl_key_def nru_params[] = {
 	{ "interval", VL_KT_U64, "0", "accesses between clearings of the R bits (0 = frames)", NULL, 0,
 	  0, NULL },
+	{ "scan", VL_KT_U64, "64", "pages looked at per choice (0 = all resident pages)", NULL, 0, 0,
+	  NULL },
 };
 
 struct nru {
 	struct vl_flist l; /* the hand is the tail; passing a page moves it to the head */
-	uint64_t interval, last_clear;
+	uint64_t interval, last_clear, scan;
 };
 
 static int nru_init(struct vl_repl *r, struct vl_error *err)
@@ -40,6 +44,7 @@ static int nru_init(struct vl_repl *r, struct vl_error *err)
 	if (s->interval == 0)
 		s->interval = r->nframes;
 	s->last_clear = 0;
+	s->scan = vl_config_u64(r->cfg, "replacement.nru.scan");
 	r->priv = s;
 	return 0;
 }
@@ -73,7 +78,8 @@ static size_t nru_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 		return 0;
 	uint32_t best = VL_FLIST_OUT;
 	unsigned best_class = 4;
-	for (uint32_t i = 0, n = s->l.len; i < n && best_class > 0; i++) {
+	uint64_t n = s->scan && s->scan < s->l.len ? s->scan : s->l.len;
+	for (uint64_t i = 0; i < n && best_class > 0; i++) {
 		uint32_t f = s->l.tail;
 		unsigned cls = 2u * vl_repl_referenced(r, f, false) + vl_repl_dirty(r, f);
 		if (cls < best_class) {

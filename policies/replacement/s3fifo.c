@@ -122,11 +122,7 @@ static void ghost_add(struct s3 *s, uint32_t pid, uint64_t vpn)
 	s->gpid[g] = pid;
 	s->glive[g] = 1;
 	s->gcount++;
-	uint32_t dup = vl_pmap_del(&s->gmap, pid, vpn); /* a page is in G at most once */
-	if (dup != VL_PMAP_NONE) {
-		s->glive[dup] = 0;
-		s->gcount--;
-	}
+	/* not already in G: a page leaves G when it is mapped again */
 	vl_pmap_put(&s->gmap, pid, vpn, g);
 }
 

@@ -13,10 +13,18 @@
  * scheduled (its write has completed by now), else the first clean page
  * seen, else the page under the hand.
  *
+ * The hand's travel per fault is bounded by `scan` pages (default 256;
+ * 0 = a full lap): when every page is in the working set (the working
+ * set exceeds memory, where WSClock would need load control) a full lap
+ * per fault makes a run O(frames) per fault; past the bound the after-lap
+ * rule above picks the victim among the pages seen.
+ *
  * Simplifications: time is the global access count (the paper uses each
- * process's virtual time; textbook runs have one pool); a "scheduled"
- * write is not issued separately: that page becomes the victim only in the
- * after-lap case and the engine counts its write-back when it is evicted.
+ * process's virtual time; textbook runs have one pool).  A scheduled
+ * write completes by the time the hand comes back: a page whose write was
+ * scheduled counts as clean on the hand's next visit (if it was not
+ * referenced meanwhile), and the engine counts its write-back when it is
+ * evicted (the textbook engine writes back at eviction).
  * R is the accessed bit, read and cleared through the engine; the policy
  * hears no hits.  tau = 0 means "as many accesses as there are frames".
  */
@@ -24,24 +32,35 @@
 
 static const struct vl_key_def wsclock_params[] = {
 	{ "tau", VL_KT_U64, "0", "working-set window in accesses (0 = frames)", NULL, 0, 0, NULL },
+	{ "scan", VL_KT_U64, "256", "most pages the hand passes per fault (0 = a full lap)", NULL, 0, 0,
+	  NULL },
 };
 
 struct wsc {
 	struct vl_flist l; /* the hand is the tail; passing a page moves it to the head */
 	uint64_t *last;
-	uint64_t tau, now;
+	uint8_t *sched;    /* per frame: write-back scheduled */
+	uint64_t tau, now, scan;
 };
 
 static int wsc_init(struct vl_repl *r, struct vl_error *err)
 {
 	struct wsc *s = malloc(sizeof(*s));
-	if (s && !(s->last = malloc((size_t)r->nframes * sizeof(*s->last)))) {
-		free(s);
-		s = NULL;
+	if (s) {
+		s->last = malloc((size_t)r->nframes * sizeof(*s->last));
+		s->sched = calloc(r->nframes, 1);
+		if (!s->last || !s->sched) {
+			free(s->last);
+			free(s->sched);
+			free(s);
+			s = NULL;
+		}
 	}
 	if (!s || vl_flist_init(&s->l, r->nframes) < 0) {
-		if (s)
+		if (s) {
 			free(s->last);
+			free(s->sched);
+		}
 		free(s);
 		return vl_err(err, VL_ENOMEM, "wsclock: out of memory for %u frames", r->nframes);
 	}
@@ -49,6 +68,7 @@ static int wsc_init(struct vl_repl *r, struct vl_error *err)
 	if (s->tau == 0)
 		s->tau = r->nframes;
 	s->now = 0;
+	s->scan = vl_config_u64(r->cfg, "replacement.wsclock.scan");
 	r->priv = s;
 	return 0;
 }
@@ -58,6 +78,7 @@ static void wsc_fini(struct vl_repl *r)
 	struct wsc *s = r->priv;
 	vl_flist_free(&s->l);
 	free(s->last);
+	free(s->sched);
 	free(s);
 }
 
@@ -65,6 +86,7 @@ static void wsc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct wsc *s = r->priv;
 	s->last[f] = a->time;
+	s->sched[f] = 0;
 	s->now = a->time;
 	vl_flist_push_head(&s->l, f);
 }
@@ -85,19 +107,22 @@ static size_t wsc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	if (ctx && ctx->cause)
 		s->now = ctx->cause->time;
 	uint32_t scheduled = VL_FLIST_OUT, clean = VL_FLIST_OUT;
-	for (uint32_t i = 0, n = s->l.len; i < n; i++) {
+	uint64_t n = s->scan && s->scan < s->l.len ? s->scan : s->l.len;
+	for (uint64_t i = 0; i < n; i++) {
 		uint32_t f = s->l.tail;
 		vl_flist_move_head(&s->l, f);
 		if (vl_repl_referenced(r, f, true)) {
 			s->last[f] = s->now;
+			s->sched[f] = 0;
 			continue;
 		}
-		bool dirty = vl_repl_dirty(r, f);
+		bool dirty = vl_repl_dirty(r, f) && !s->sched[f];
 		if (s->now - s->last[f] > s->tau) {
 			if (!dirty) {
 				out[0] = f;
 				return 1;
 			}
+			s->sched[f] = 1;
 			if (scheduled == VL_FLIST_OUT)
 				scheduled = f;
 		} else if (!dirty && clean == VL_FLIST_OUT) {
