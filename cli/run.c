@@ -11,7 +11,7 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmlab run [-c CONFIG]... [-s KEY=VALUE]... [--os NAME] [--format FMT]\n"
-		"                 [--json] [--check] TRACE\n"
+		"                 [--plugin LIB.so]... [--json] [--check] TRACE\n"
 		"\n"
 		"Replay TRACE (a file, or - for stdin; gzip is read transparently) through the\n"
 		"memory-manager model and print its counters.\n"
@@ -25,6 +25,7 @@ static void run_usage(FILE *f)
 		"      --check         check the model's invariants after every batch (slow)\n"
 		"      --on-av=MODE    after an access violation: count (default) or\n"
 		"                      stop-process (skip that process's later accesses)\n"
+		"      --plugin LIB.so load policy plug-ins (repeatable; docs/writing-a-policy.md)\n"
 		"\n"
 		"Layers: built-in defaults < --os preset < -c files < -s settings.\n"
 		"Exit status: 0 ok, 1 bad input (trace, config file), 2 usage error.\n",
@@ -172,6 +173,7 @@ int cmd_run(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "check", no_argument, NULL, 'K' },
 		{ "on-av", required_argument, NULL, 'A' },
+		{ "plugin", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

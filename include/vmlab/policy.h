@@ -473,4 +473,13 @@ struct vl_plugin {
 };
 #define VL_PLUGIN_SYMBOL "vl_plugin"
 
+/* Host side: dlopen the shared object at path (give a path with a '/',
+ * e.g. ./mine.so, or dlopen searches the library path), check its
+ * vl_plugin descriptor and register its policies.  Call before building
+ * a configuration, so that their parameters are declared.  Returns 0;
+ * VL_ENOENT (cannot load), VL_EINVAL (no descriptor, empty, or a name
+ * already taken) or VL_EVERSION (built for another API version), with err
+ * naming the file; nothing is registered then. */
+int vl_plugin_load(const char *path, struct vl_error *err);
+
 #endif
