@@ -275,19 +275,20 @@ static size_t cpro_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, ui
 	(void)want;
 	if (s->nres == 0)
 		return 0;
-	if (s->nhot == s->nres) {
-		/* no resident cold page (only after unmaps the policy did not
-		 * choose): demote at HAND_hot until one exists */
+	for (;;) {
+		/* No resident cold page: possible when fewer than c frames are
+		 * resident (the personality keeps page tables or other memory in
+		 * frames, or unmapped pages itself), so m_h does not bound the
+		 * hot pages below the resident ones.  Demote at HAND_hot as it
+		 * would (bit set: cleared and spared; clear: demoted). */
 		while (s->nhot == s->nres) {
-			uint32_t e = s->hand_hot;
-			if (e < s->c && s->hot[e] && !vl_repl_referenced(r, e, true)) {
-				s->hot[e] = 0;
+			uint32_t h = s->hand_hot;
+			if (h < s->c && s->hot[h] && !vl_repl_referenced(r, h, true)) {
+				s->hot[h] = 0;
 				s->nhot--;
 			}
-			s->hand_hot = s->cn[e];
+			s->hand_hot = s->cn[h];
 		}
-	}
-	for (;;) {
 		uint32_t e = s->hand_cold;
 		if (e >= s->c || s->hot[e]) {
 			s->hand_cold = s->cn[e];
@@ -311,8 +312,6 @@ static size_t cpro_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, ui
 			unlink_id(s, e);
 			insert_head(s, e);
 		}
-		if (s->nhot == s->nres) /* cannot happen while m_c >= 1 */
-			return 0;
 	}
 }
 
