@@ -23,14 +23,21 @@ struct cli_cfg {
 	int nfiles;
 	const char *sets[256];
 	int nsets;
+	const char *plugins[16]; /* --plugin: loaded first, before the schema is built */
+	int nplugins;
 };
 
-/* Handle a config option (c, s, O for --os); returns 1 if it was one,
+/* getopt codes of the long-only options every subcommand shares (outside
+ * the character range, so a subcommand's own letters never collide). */
+enum { OPT_OS = 0x100, OPT_PLUGIN, OPT_MACHINE };
+
+/* Handle a config option (c, s, OPT_OS, OPT_PLUGIN); returns 1 if it was one,
  * 0 if not, -1 after printing a usage error. */
 int cli_cfg_option(struct cli_cfg *cc, int opt, const char *arg);
 
-/* Build the configuration; on failure prints the error and returns the
- * exit status to use (EXIT_USAGE or EXIT_INPUT); 0 on success. */
+/* Build the configuration (loading --plugin objects first); on failure
+ * prints the error and returns the exit status to use (EXIT_USAGE or
+ * EXIT_INPUT); 0 on success. */
 int cli_cfg_build(const struct cli_cfg *cc, struct vl_config **out);
 
 /* Print "vmlab: MESSAGE" on stderr. */
@@ -39,6 +46,10 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Remove path (a temporary results file) if SIGINT, SIGTERM or SIGHUP
  * arrives, then die of the signal; NULL stops guarding. */
 void cli_guard_tmp(const char *path);
+
+/* Load --plugin objects (once each); prints the error and returns
+ * EXIT_USAGE on failure, 0 on success. */
+int cli_load_plugins(const struct cli_cfg *cc);
 
 int cmd_run(int argc, char **argv);
 int cmd_policies(int argc, char **argv);

@@ -34,18 +34,41 @@ int cli_cfg_option(struct cli_cfg *cc, int opt, const char *arg)
 		}
 		cc->sets[cc->nsets++] = arg;
 		return 1;
-	case 'O':
+	case OPT_OS:
 		cc->os = arg;
+		return 1;
+	case OPT_PLUGIN:
+		if (cc->nplugins == (int)(sizeof(cc->plugins) / sizeof(cc->plugins[0]))) {
+			cli_error("too many --plugin objects");
+			return -1;
+		}
+		cc->plugins[cc->nplugins++] = arg;
 		return 1;
 	default:
 		return 0;
 	}
 }
 
+int cli_load_plugins(const struct cli_cfg *cc)
+{
+	static int loaded; /* plug-ins of this process already registered */
+	for (; loaded < cc->nplugins; loaded++) {
+		struct vl_error err = { 0 };
+		if (vl_plugin_load(cc->plugins[loaded], &err) < 0) {
+			cli_error("--plugin: %s", err.msg);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 int cli_cfg_build(const struct cli_cfg *cc, struct vl_config **out)
 {
 	struct vl_error err = { 0 };
 	struct vl_config *cfg;
+	int prc = cli_load_plugins(cc);
+	if (prc)
+		return prc;
 	if (vl_config_new(&cfg, &err) < 0) {
 		cli_error("%s", err.msg);
 		return EXIT_INPUT;

@@ -227,7 +227,7 @@ int cmd_mrc(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
-		{ "os", required_argument, NULL, 'O' },
+		{ "os", required_argument, NULL, OPT_OS },
 		{ "format", required_argument, NULL, 'f' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "sizes", required_argument, NULL, 'S' },

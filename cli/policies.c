@@ -9,8 +9,10 @@
 int cmd_policies(int argc, char **argv)
 {
 	bool verbose = false;
+	struct cli_cfg cc = { 0 };
 	static const struct option opts[] = {
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -19,9 +21,14 @@ int cmd_policies(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v': verbose = true; break;
+		case OPT_PLUGIN:
+			if (cli_cfg_option(&cc, c, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'h':
-			printf("usage: vmlab policies [-v]\nList replacement policies; -v adds their "
-			       "parameters (replacement.NAME.KEY) and flags.\n");
+			printf("usage: vmlab policies [--plugin LIB.so]... [-v]\nList replacement policies "
+			       "(built-in and from plug-ins); -v adds their parameters "
+			       "(replacement.NAME.KEY) and flags.\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}
@@ -30,6 +37,9 @@ int cmd_policies(int argc, char **argv)
 		cli_error("policies: unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	int prc = cli_load_plugins(&cc);
+	if (prc)
+		return prc;
 	printf("replacement policies (replacement.policy = NAME):\n");
 	for (size_t i = 0; vl_repl_at(i); i++) {
 		const struct vl_repl_ops *o = vl_repl_at(i);
@@ -69,8 +79,9 @@ int cmd_config(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
-		{ "os", required_argument, NULL, 'O' },
+		{ "os", required_argument, NULL, OPT_OS },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,7 +98,8 @@ int cmd_config(int argc, char **argv)
 			continue;
 		}
 		if (c == 'h') {
-			printf("usage: vmlab config [--os NAME] [-c FILE]... [-s KEY=VALUE]... [-v]\n"
+			printf("usage: vmlab config [--plugin LIB.so]... [--os NAME] [-c FILE]... "
+			       "[-s KEY=VALUE]... [-v]\n"
 			       "Print the resolved configuration as INI; -v lists every key with "
 			       "its type, default and help instead.\n");
 			return 0;

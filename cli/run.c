@@ -14,7 +14,8 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmlab run [-c CONFIG]... [-s KEY=VALUE]... [--os NAME] [--format FMT]\n"
-		"                 [--json] [--check] [-o RESULTS.h5 [--run-id ID]] TRACE\n"
+		"                 [--plugin LIB.so]... [--json] [--check] [--on-av=MODE]\n"
+		"                 [-o RESULTS.h5 [--run-id ID]] TRACE\n"
 		"\n"
 		"Replay TRACE (a file, or - for stdin; gzip is read transparently) through the\n"
 		"memory-manager model and print its counters.\n"
@@ -32,6 +33,7 @@ static void run_usage(FILE *f)
 		"                      exists; see docs/results.md); -s stats.interval=N adds\n"
 		"                      a timeline row every N accesses\n"
 		"      --run-id ID     name of the run in FILE (default run-NNNN, the next free)\n"
+		"      --plugin LIB.so load policy plug-ins (repeatable; docs/writing-a-policy.md)\n"
 		"\n"
 		"Layers: built-in defaults < --os preset < -c files < -s settings.\n"
 		"Exit status: 0 ok, 1 bad input (trace, config file), 2 usage error.\n",
@@ -217,11 +219,12 @@ int cmd_run(int argc, char **argv)
 		{ "run-id", required_argument, NULL, 'R' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
-		{ "os", required_argument, NULL, 'O' },
+		{ "os", required_argument, NULL, OPT_OS },
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "check", no_argument, NULL, 'K' },
 		{ "on-av", required_argument, NULL, 'A' },
+		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

@@ -11,6 +11,9 @@
 
 extern const struct vl_repl_ops vl_repl_fifo, vl_repl_lru, vl_repl_clock, vl_repl_opt,
 	vl_repl_random, vl_repl_linux_lru;
+extern const struct vl_repl_ops vl_repl_lfu, vl_repl_nru, vl_repl_aging, vl_repl_wsclock,
+	vl_repl_clock_pro, vl_repl_arc, vl_repl_car, vl_repl_2q, vl_repl_lirs, vl_repl_s3fifo,
+	vl_repl_sieve, vl_repl_mglru, vl_repl_ws_aging;
 
 static const struct vl_repl_ops *const builtin[] = {
 	&vl_repl_fifo,
@@ -19,6 +22,19 @@ static const struct vl_repl_ops *const builtin[] = {
 	&vl_repl_opt,
 	&vl_repl_random,
 	&vl_repl_linux_lru,
+	&vl_repl_lfu,
+	&vl_repl_nru,
+	&vl_repl_aging,
+	&vl_repl_wsclock,
+	&vl_repl_clock_pro,
+	&vl_repl_arc,
+	&vl_repl_car,
+	&vl_repl_2q,
+	&vl_repl_lirs,
+	&vl_repl_s3fifo,
+	&vl_repl_sieve,
+	&vl_repl_mglru,
+	&vl_repl_ws_aging,
 };
 
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))

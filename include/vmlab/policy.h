@@ -225,6 +225,233 @@ static inline void vl_flist_move_head(struct vl_flist *l, uint32_t f)
 	}
 }
 
+/* Owning process id and virtual page of resident frame f (the page's
+ * identity, for policies that remember pages after eviction). */
+static inline uint32_t vl_repl_owner(struct vl_repl *r, uint32_t f, uint64_t *vpn)
+{
+	return r->mm->owner(r->mm_ctx, f, vpn);
+}
+
+/* ---- page maps: (pid, vpn) -> 32-bit value, for ghost history ----
+ *
+ * Policies that remember evicted pages (ARC's B1/B2, 2Q's A1out, LIRS's
+ * non-resident HIR blocks, ...) must key them by page identity, not by
+ * frame: a frame is reused for another page at once.  A vl_pmap is an
+ * open-addressing hash table (linear probing, backward-shift deletion, so
+ * no tombstones) of fixed capacity chosen at init: at most max_entries
+ * keys, table at most half full.  Nothing is allocated after init, so it
+ * may be used on the hit path.  Values are the policy's own ids (ghost
+ * slots); VL_PMAP_NONE means "absent" and cannot be stored. */
+#define VL_PMAP_NONE UINT32_MAX
+
+struct vl_pmap_slot { /* one cache-line-friendly probe */
+	uint64_t vpn;
+	uint32_t pid;
+	uint32_t val; /* VL_PMAP_NONE = empty slot */
+};
+
+struct vl_pmap {
+	struct vl_pmap_slot *slot;
+	uint32_t mask;      /* slots - 1 */
+	uint32_t n, max;    /* keys held, capacity */
+};
+
+/* Allocate room for max_entries keys.  Returns 0 or VL_ENOMEM (map left
+ * empty; vl_pmap_free is still safe). */
+static inline int vl_pmap_init(struct vl_pmap *m, uint32_t max_entries)
+{
+	size_t slots = 16;
+	while (slots < 2 * (size_t)max_entries + 2)
+		slots <<= 1;
+	m->slot = (struct vl_pmap_slot *)malloc(slots * sizeof(struct vl_pmap_slot));
+	m->n = 0;
+	m->max = m->slot ? max_entries : 0;
+	m->mask = (uint32_t)(slots - 1);
+	if (!m->slot)
+		return VL_ENOMEM;
+	for (size_t i = 0; i < slots; i++)
+		m->slot[i].val = VL_PMAP_NONE;
+	return 0;
+}
+
+static inline void vl_pmap_free(struct vl_pmap *m)
+{
+	free(m->slot);
+	m->slot = NULL;
+}
+
+static inline uint32_t vl_pmap_home(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
+{
+	uint64_t h = (vpn ^ ((uint64_t)pid << 40) ^ ((uint64_t)pid >> 24)) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32) & m->mask;
+}
+
+/* Value stored for (pid, vpn), or VL_PMAP_NONE. */
+static inline uint32_t vl_pmap_get(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
+{
+	for (uint32_t s = vl_pmap_home(m, pid, vpn);; s = (s + 1) & m->mask) {
+		const struct vl_pmap_slot *e = &m->slot[s];
+		if (e->val == VL_PMAP_NONE)
+			return VL_PMAP_NONE;
+		if (e->vpn == vpn && e->pid == pid)
+			return e->val;
+	}
+}
+
+/* Store val for (pid, vpn), replacing any value.  Returns 0, or VL_ELIMIT
+ * when the key is new and the map already holds max_entries keys (the map
+ * is unchanged then). */
+static inline int vl_pmap_put(struct vl_pmap *m, uint32_t pid, uint64_t vpn, uint32_t val)
+{
+	uint32_t s = vl_pmap_home(m, pid, vpn);
+	for (; m->slot[s].val != VL_PMAP_NONE; s = (s + 1) & m->mask) {
+		if (m->slot[s].vpn == vpn && m->slot[s].pid == pid) {
+			m->slot[s].val = val;
+			return 0;
+		}
+	}
+	if (m->n == m->max)
+		return VL_ELIMIT;
+	m->slot[s].vpn = vpn;
+	m->slot[s].pid = pid;
+	m->slot[s].val = val;
+	m->n++;
+	return 0;
+}
+
+/* Remove (pid, vpn); returns the value it held, or VL_PMAP_NONE. */
+static inline uint32_t vl_pmap_del(struct vl_pmap *m, uint32_t pid, uint64_t vpn)
+{
+	uint32_t s = vl_pmap_home(m, pid, vpn);
+	for (;; s = (s + 1) & m->mask) {
+		if (m->slot[s].val == VL_PMAP_NONE)
+			return VL_PMAP_NONE;
+		if (m->slot[s].vpn == vpn && m->slot[s].pid == pid)
+			break;
+	}
+	uint32_t old = m->slot[s].val;
+	/* Backward shift: pull later members of the probe run into the hole
+	 * when their home slot does not lie (cyclically) in (hole, j]. */
+	uint32_t hole = s;
+	for (uint32_t j = (s + 1) & m->mask; m->slot[j].val != VL_PMAP_NONE; j = (j + 1) & m->mask) {
+		uint32_t home = vl_pmap_home(m, m->slot[j].pid, m->slot[j].vpn);
+		if (((j - home) & m->mask) >= ((j - hole) & m->mask)) {
+			m->slot[hole] = m->slot[j];
+			hole = j;
+		}
+	}
+	m->slot[hole].val = VL_PMAP_NONE;
+	m->n--;
+	return old;
+}
+
+/* ---- multi-lists: several frame lists sharing one link array ----
+ *
+ * An id (frame, or ghost slot) < n is on at most one of nlists lists at a
+ * time; vl_mlist_which() says which (VL_FLIST_OUT: none).  Used for
+ * generations, age buckets, ARC's lists and the like.  Links of one id
+ * sit together (one cache line per id touched).  Same conventions as
+ * vl_flist: push_head puts an id at the head, the tail is the oldest;
+ * link[id].prev leads toward the head. */
+struct vl_mlink {
+	uint32_t next, prev, which;
+};
+
+struct vl_mlist {
+	struct vl_mlink *link;
+	uint32_t *head, *tail, *len; /* per list */
+	uint32_t nlists;
+};
+
+/* Returns 0 or VL_ENOMEM (nothing to free then; vl_mlist_free is safe). */
+static inline int vl_mlist_init(struct vl_mlist *l, uint32_t n, uint32_t nlists)
+{
+	l->link = (struct vl_mlink *)malloc(((size_t)n + 1) * sizeof(struct vl_mlink));
+	l->head = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
+	l->tail = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
+	l->len = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
+	l->nlists = nlists;
+	if (!l->link || !l->head || !l->tail || !l->len) {
+		free(l->link);
+		free(l->head);
+		free(l->tail);
+		free(l->len);
+		l->link = NULL;
+		l->head = l->tail = l->len = NULL;
+		return VL_ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		l->link[i].which = VL_FLIST_OUT;
+	for (uint32_t k = 0; k < nlists; k++) {
+		l->head[k] = l->tail[k] = VL_FLIST_OUT;
+		l->len[k] = 0;
+	}
+	return 0;
+}
+
+static inline void vl_mlist_free(struct vl_mlist *l)
+{
+	free(l->link);
+	free(l->head);
+	free(l->tail);
+	free(l->len);
+	l->link = NULL;
+	l->head = l->tail = l->len = NULL;
+}
+
+/* The list id f is on, or VL_FLIST_OUT. */
+static inline uint32_t vl_mlist_which(const struct vl_mlist *l, uint32_t f)
+{
+	return l->link[f].which;
+}
+
+static inline void vl_mlist_push_head(struct vl_mlist *l, uint32_t k, uint32_t f)
+{
+	struct vl_mlink *x = &l->link[f];
+	x->which = k;
+	x->prev = VL_FLIST_OUT;
+	x->next = l->head[k];
+	if (l->head[k] != VL_FLIST_OUT)
+		l->link[l->head[k]].prev = f;
+	else
+		l->tail[k] = f;
+	l->head[k] = f;
+	l->len[k]++;
+}
+
+static inline void vl_mlist_push_tail(struct vl_mlist *l, uint32_t k, uint32_t f)
+{
+	struct vl_mlink *x = &l->link[f];
+	x->which = k;
+	x->next = VL_FLIST_OUT;
+	x->prev = l->tail[k];
+	if (l->tail[k] != VL_FLIST_OUT)
+		l->link[l->tail[k]].next = f;
+	else
+		l->head[k] = f;
+	l->tail[k] = f;
+	l->len[k]++;
+}
+
+/* Remove f from whichever list holds it (no-op when on none). */
+static inline void vl_mlist_del(struct vl_mlist *l, uint32_t f)
+{
+	struct vl_mlink *x = &l->link[f];
+	uint32_t k = x->which;
+	if (k == VL_FLIST_OUT)
+		return;
+	if (x->prev != VL_FLIST_OUT)
+		l->link[x->prev].next = x->next;
+	else
+		l->head[k] = x->next;
+	if (x->next != VL_FLIST_OUT)
+		l->link[x->next].prev = x->prev;
+	else
+		l->tail[k] = x->prev;
+	x->which = VL_FLIST_OUT;
+	l->len[k]--;
+}
+
 /* ---- registry ---- */
 
 /* Register a replacement policy (built-ins are registered at start-up).
@@ -245,5 +472,14 @@ struct vl_plugin {
 	const struct vl_repl_ops *const *repl;  /* NULL-terminated list */
 };
 #define VL_PLUGIN_SYMBOL "vl_plugin"
+
+/* Host side: dlopen the shared object at path (give a path with a '/',
+ * e.g. ./mine.so, or dlopen searches the library path), check its
+ * vl_plugin descriptor and register its policies.  Call before building
+ * a configuration, so that their parameters are declared.  Returns 0;
+ * VL_ENOENT (cannot load), VL_EINVAL (no descriptor, empty, or a name
+ * already taken) or VL_EVERSION (built for another API version), with err
+ * naming the file; nothing is registered then. */
+int vl_plugin_load(const char *path, struct vl_error *err);
 
 #endif

@@ -101,6 +101,47 @@ static void test_ample_memory(void **state)
 	free(recs);
 }
 
+/* Policy parameters at their edges (every-access ticks, full scans, no or
+ * tiny ghost history, fewest generations and ages), with the invariant
+ * checker on: the same contract holds. */
+static void test_param_edges(void **state)
+{
+	(void)state;
+	static const char *const sets[][3] = {
+		{ "nru", "replacement.nru.interval=1", "replacement.nru.scan=0" },
+		{ "aging", "replacement.aging.interval=1", "replacement.aging.bits=1" },
+		{ "aging", "replacement.aging.interval=100000", "replacement.aging.bits=32" },
+		{ "wsclock", "replacement.wsclock.tau=1", "replacement.wsclock.scan=0" },
+		{ "wsclock", "replacement.wsclock.tau=1000000", "replacement.wsclock.scan=1" },
+		{ "mglru", "replacement.mglru.gens=2", "replacement.mglru.interval=1" },
+		{ "ws-aging", "replacement.ws-aging.max_age=1", "replacement.ws-aging.interval=1" },
+		{ "lirs", "replacement.lirs.ghost_pct=1", "replacement.lirs.hir_pct=50" },
+		{ "s3fifo", "replacement.s3fifo.ghost_pct=0", "replacement.s3fifo.small_pct=0" },
+		{ "s3fifo", "replacement.s3fifo.small_pct=100", "replacement.s3fifo.move_to_main=1" },
+		{ "2q", "replacement.2q.kout_pct=0", "replacement.2q.kin_pct=0" },
+		{ "2q", "replacement.2q.kin_pct=100", "replacement.2q.kout_pct=1000" },
+	};
+	static const uint32_t sizes[] = { 1, 3, 50, 400 };
+	uint32_t distinct;
+	struct vl_rec *recs = gen(11, &distinct);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct vl_counters opt = run("opt", sizes[k], recs, 1);
+		for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+			char fr[32], po[64];
+			snprintf(fr, sizeof(fr), "memory.frames=%u", sizes[k]);
+			snprintf(po, sizeof(po), "replacement.policy=%s", sets[i][0]);
+			struct vl_engine *e = tu_engine(fr, po, sets[i][1], sets[i][2], "run.check=on", NULL);
+			tu_feed(e, recs, N);
+			struct vl_counters c = *vl_engine_counters(e);
+			vl_engine_free(e);
+			assert_int_equal(c.faults_demand_zero, distinct);
+			assert_true(c.resident_peak <= sizes[k]);
+			assert_true(c.faults >= opt.faults);
+		}
+	}
+	free(recs);
+}
+
 /* random honours its seed: different seeds give different fault counts on
  * a trace where victims matter (overwhelmingly likely; fixed seeds keep the
  * test deterministic). */
@@ -119,6 +160,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_contract),
 		cmocka_unit_test(test_ample_memory),
+		cmocka_unit_test(test_param_edges),
 		cmocka_unit_test(test_seed_matters),
 	};
 	return cmocka_run_group_tests_name("policy contract", tests, NULL, NULL);

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Every configuration key the program declares is documented in
-# docs/config.md, and every key documented there exists.
+# Every configuration key the program declares is documented, and every
+# key documented exists: engine keys in docs/config.md, policy parameters
+# (replacement.NAME.KEY) in docs/policies.md.
 set -u
 bin=$1/vmlab
 pass=0
@@ -9,9 +10,13 @@ check() { if eval "$2"; then echo "ok - $1"; pass=$((pass + 1)); else echo "not 
 keys=$("$bin" config -v | awk '{print $1}' | grep -v '\*')
 check "vmlab config -v lists keys" '[ -n "$keys" ]'
 for k in $keys; do
-	check "docs/config.md documents $k" "grep -q '\`$k\`' docs/config.md"
+	case $k in
+	replacement.*.*) doc=docs/policies.md ;;
+	*) doc=docs/config.md ;;
+	esac
+	check "$doc documents $k" "grep -q '\`$k\`' $doc"
 done
-for k in $(grep -o '^| `[a-z0-9_.]*`' docs/config.md | tr -d '|` '); do
+for k in $(grep -ho '^| `[a-z0-9_-]*\.[a-z0-9_.-]*`' docs/config.md docs/policies.md | tr -d '|` '); do
 	check "documented key $k exists" "echo \"\$keys\" | grep -qx '$k'"
 done
 echo "$pass passed, $fail failed"

@@ -1,0 +1,233 @@
+/* policies/replacement/arc.c - ARC, adaptive replacement cache.
+ *
+ * Megiddo and Modha, "ARC: A Self-Tuning, Low Overhead Replacement Cache",
+ * FAST 2003 (Figure 4, the algorithm as printed there).  c = frames.
+ *
+ *   T1  resident pages seen once recently       (LRU list)
+ *   T2  resident pages seen at least twice      (LRU list)
+ *   B1  ghosts of pages evicted from T1         (LRU list of identities)
+ *   B2  ghosts of pages evicted from T2
+ *   p   target size of T1, adapted on ghost hits
+ *
+ *   hit in T1 or T2: move to T2's MRU end.
+ *   miss, x in B1:  p = min(c, p + max(1, |B2|/|B1|)); REPLACE; x to T2 MRU.
+ *   miss, x in B2:  p = max(0, p - max(1, |B1|/|B2|)); REPLACE; x to T2 MRU.
+ *   miss, x new:    if |T1|+|B1| = c: if |T1| < c drop B1's LRU and REPLACE,
+ *                   else evict T1's LRU (no ghost); otherwise, when the
+ *                   directory holds 2c pages, drop B2's LRU, and REPLACE
+ *                   when memory is full.  x to T1 MRU.
+ *   REPLACE: if |T1| >= 1 and (|T1| > p or (x in B2 and |T1| = p)) evict
+ *            T1's LRU into B1's MRU, else T2's LRU into B2's MRU.
+ *
+ * Simplification: the ratios |B2|/|B1| are integer divisions (p is a whole
+ * number of pages).  The engine, not ARC, decides when memory is full: the
+ * "REPLACE" steps run in select_victims, which the engine calls only then;
+ * the new p computed there for a ghost hit is applied when the page maps.
+ *
+ * Hits reorder T1/T2 exactly, so the policy hears every access.  Ghosts
+ * are keyed by (pid, vpn); at most c ghosts exist (|B1|+|B2| <= c), in a
+ * pool and page map sized at init.
+ */
+#include "vmlab/policy.h"
+
+#define T1 0u
+#define T2 1u
+#define B1 0u
+#define B2 1u
+
+struct arc {
+	struct vl_mlist t;  /* frames on T1 / T2 */
+	struct vl_mlist b;  /* ghost ids on B1 / B2 */
+	struct vl_pmap map; /* (pid, vpn) -> ghost id */
+	uint64_t *gvpn;
+	uint32_t *gpid;
+	uint32_t *gfree, nfree; /* free ghost ids (stack) */
+	uint32_t c, p;
+	uint32_t noghost;       /* frame to evict without a ghost (case IV) */
+	bool pend;              /* select_victims saw the access at ... */
+	uint64_t pend_time;     /* ... the access at this time */
+	uint32_t pend_p;        /* ... the p it computed, ... */
+	uint32_t pend_g;        /* ... and its ghost id (or VL_PMAP_NONE) */
+};
+
+static void arc_free(struct arc *s)
+{
+	vl_mlist_free(&s->t);
+	vl_mlist_free(&s->b);
+	vl_pmap_free(&s->map);
+	free(s->gvpn);
+	free(s->gpid);
+	free(s->gfree);
+	free(s);
+}
+
+static int arc_init(struct vl_repl *r, struct vl_error *err)
+{
+	struct arc *s = calloc(1, sizeof(*s));
+	if (!s)
+		goto oom;
+	uint32_t n = r->nframes, g = n + 1;
+	if (vl_mlist_init(&s->t, n, 2) < 0) {
+		free(s);
+		goto oom;
+	}
+	if (vl_mlist_init(&s->b, g, 2) < 0) {
+		vl_mlist_free(&s->t);
+		free(s);
+		goto oom;
+	}
+	int rc = vl_pmap_init(&s->map, g);
+	s->gvpn = malloc((size_t)g * sizeof(*s->gvpn));
+	s->gpid = malloc((size_t)g * sizeof(*s->gpid));
+	s->gfree = malloc((size_t)g * sizeof(*s->gfree));
+	if (rc < 0 || !s->gvpn || !s->gpid || !s->gfree) {
+		arc_free(s);
+		goto oom;
+	}
+	for (uint32_t i = 0; i < g; i++)
+		s->gfree[i] = g - 1 - i;
+	s->nfree = g;
+	s->c = n;
+	s->noghost = VL_FLIST_OUT;
+	r->priv = s;
+	return 0;
+oom:
+	return vl_err(err, VL_ENOMEM, "arc: out of memory for %u frames", r->nframes);
+}
+
+static void arc_fini(struct vl_repl *r)
+{
+	arc_free(r->priv);
+}
+
+static void ghost_del(struct arc *s, uint32_t g)
+{
+	vl_pmap_del(&s->map, s->gpid[g], s->gvpn[g]);
+	vl_mlist_del(&s->b, g);
+	s->gfree[s->nfree++] = g;
+}
+
+static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
+{
+	if (s->nfree == 0) /* cannot happen while |B1|+|B2| <= c; stay safe */
+		ghost_del(s, s->b.len[B1] ? s->b.tail[B1] : s->b.tail[B2]);
+	uint32_t g = s->gfree[--s->nfree];
+	s->gpid[g] = pid;
+	s->gvpn[g] = vpn;
+	vl_pmap_put(&s->map, pid, vpn, g);
+	vl_mlist_push_head(&s->b, list, g);
+}
+
+/* p after a hit on ghost g (ARC cases II and III). */
+static uint32_t adapted_p(const struct arc *s, uint32_t g)
+{
+	uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];
+	if (vl_mlist_which(&s->b, g) == B1) {
+		uint32_t d = b1 >= b2 ? 1 : b2 / b1;
+		return s->p + d < s->c ? s->p + d : s->c;
+	}
+	uint32_t d = b2 >= b1 ? 1 : b1 / b2;
+	return s->p > d ? s->p - d : 0;
+}
+
+static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
+{
+	struct arc *s = r->priv;
+	bool pend = s->pend && s->pend_time == a->time; /* select_victims looked it up */
+	uint32_t g = pend ? s->pend_g : vl_pmap_get(&s->map, a->pid, a->vpn);
+	if (g != VL_PMAP_NONE) {
+		s->p = pend ? s->pend_p : adapted_p(s, g);
+		ghost_del(s, g);
+		vl_mlist_push_head(&s->t, T2, f);
+	} else {
+		vl_mlist_push_head(&s->t, T1, f);
+	}
+	s->pend = false;
+	/* Directory bounds: |T1|+|B1| <= c and |T1|+|T2|+|B1|+|B2| <= 2c.
+	 * select_victims keeps them on the paper's path; this also covers
+	 * frames unmapped without the policy choosing them. */
+	while (s->t.len[T1] + s->b.len[B1] > s->c && s->b.len[B1])
+		ghost_del(s, s->b.tail[B1]);
+	while (s->t.len[T1] + s->t.len[T2] + s->b.len[B1] + s->b.len[B2] > 2 * s->c &&
+	       s->b.len[B2])
+		ghost_del(s, s->b.tail[B2]);
+}
+
+static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
+{
+	struct arc *s = r->priv;
+	(void)a;
+	if (vl_mlist_which(&s->t, f) == T2 && s->t.head[T2] == f)
+		return;
+	vl_mlist_del(&s->t, f);
+	vl_mlist_push_head(&s->t, T2, f);
+}
+
+static void arc_unmap(struct vl_repl *r, uint32_t f)
+{
+	struct arc *s = r->priv;
+	uint32_t list = vl_mlist_which(&s->t, f);
+	vl_mlist_del(&s->t, f);
+	if (f == s->noghost) {
+		s->noghost = VL_FLIST_OUT;
+		return;
+	}
+	uint64_t vpn;
+	uint32_t pid = vl_repl_owner(r, f, &vpn);
+	ghost_add(s, list == T1 ? B1 : B2, pid, vpn);
+}
+
+static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
+			  size_t want)
+{
+	struct arc *s = r->priv;
+	(void)want;
+	uint32_t t1 = s->t.len[T1], t2 = s->t.len[T2];
+	if (t1 + t2 == 0)
+		return 0;
+	const struct vl_access *x = ctx ? ctx->cause : NULL;
+	uint32_t g = x ? vl_pmap_get(&s->map, x->pid, x->vpn) : VL_PMAP_NONE;
+	bool in_b2 = g != VL_PMAP_NONE && vl_mlist_which(&s->b, g) == B2;
+	uint32_t p = s->p;
+	s->pend = x != NULL;
+	if (x) {
+		s->pend_time = x->time;
+		s->pend_g = g;
+	}
+	if (g != VL_PMAP_NONE) {
+		p = adapted_p(s, g);
+		s->pend_p = p;
+	} else if (x) {
+		uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];
+		if (t1 + b1 >= s->c) {
+			if (t1 < s->c) {
+				if (b1)
+					ghost_del(s, s->b.tail[B1]);
+			} else {
+				out[0] = s->t.tail[T1];
+				s->noghost = out[0];
+				return 1;
+			}
+		} else if (t1 + t2 + b1 + b2 >= 2 * s->c && b2) {
+			ghost_del(s, s->b.tail[B2]);
+		}
+	}
+	if (t1 >= 1 && (t1 > p || (in_b2 && t1 == p)))
+		out[0] = s->t.tail[T1];
+	else
+		out[0] = t2 ? s->t.tail[T2] : s->t.tail[T1];
+	return 1;
+}
+
+const struct vl_repl_ops vl_repl_arc = {
+	.api_version = VL_POLICY_API_VERSION,
+	.name = "arc",
+	.help = "ARC (FAST'03): adaptive split between recency and frequency, with ghosts",
+	.flags = VL_REPL_WANTS_ACCESS,
+	.init = arc_init,
+	.fini = arc_fini,
+	.on_map = arc_map,
+	.on_unmap = arc_unmap,
+	.on_access = arc_access,
+	.select_victims = arc_victims,
+};

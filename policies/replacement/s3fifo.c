@@ -1,0 +1,214 @@
+/* policies/replacement/s3fifo.c - S3-FIFO.
+ *
+ * Yang, Zhang, Qiu, Yue and Vinayak, "FIFO queues are all you need for
+ * cache eviction", SOSP 2023 (Algorithm 1), following the authors'
+ * reference implementation of the paper (libCacheSim S3FIFOv0) where the
+ * pseudocode leaves a choice open.
+ *
+ * Three FIFO queues: a small queue S (10% of the frames), a main queue M
+ * (the rest) and a ghost queue G of page identities (90% of the frames,
+ * entries only).  Each resident page has a frequency, 0 at insertion,
+ * incremented by every hit (read as capped at 3).
+ *
+ *   miss:   if the page is in G, remove it there and insert it at M's
+ *           head; otherwise insert it at S's head.  Frequency 0.
+ *   evict:  if |M| > its share, or S is empty, evict from M; else from S.
+ *   from S: take S's tail; with frequency >= move_to_main (2: "t.freq > 1"
+ *           in the paper's pseudocode) move it to M's head with frequency
+ *           0 and look at the next tail of S; otherwise it is the victim
+ *           and its identity enters G (G drops its oldest entry when full).
+ *           If S empties without a victim, evict from M.
+ *   from M: take M's tail; with frequency f > 0 reinsert it at M's head
+ *           with min(f, 3) - 1 (a 2-bit CLOCK); otherwise it is the victim.
+ *
+ * Hits must be counted exactly, so the policy hears every access
+ * (VL_REPL_WANTS_ACCESS): one byte increment per hit.  Ghosts are keyed by
+ * (pid, vpn) in a fixed-size page map.
+ */
+#include "vmlab/policy.h"
+
+enum { IN_NONE, IN_S, IN_M };
+
+struct s3 {
+	struct vl_flist s, m;  /* frames; head = newest */
+	uint8_t *freq;         /* per frame */
+	uint8_t *where;        /* per frame: IN_S / IN_M */
+	uint32_t s_max, m_max; /* shares of the frames */
+	uint32_t threshold;
+	/* ghost FIFO: ring of slots holding (pid, vpn); the map gives the
+	 * slot so that a hit removes it.  Removed slots are marked dead and
+	 * skipped when the ring wraps. */
+	struct vl_pmap gmap;
+	uint64_t *gvpn;
+	uint32_t *gpid;
+	uint8_t *glive;
+	uint32_t gcap, ghead, gcount; /* ring of gcap slots; gcount live */
+	uint32_t gused;               /* slots between the oldest and ghead */
+};
+
+static const struct vl_key_def s3fifo_params[] = {
+	{ "small_pct", VL_KT_U64, "10", "small queue S as a percentage of the frames", NULL, 0, 100,
+	  NULL },
+	{ "ghost_pct", VL_KT_U64, "90", "ghost queue G entries as a percentage of the frames", NULL,
+	  0, 1000, NULL },
+	{ "move_to_main", VL_KT_U64, "2",
+	  "hits a page needs while in S to move to M (2 = the paper's freq > 1)", NULL, 1, 3, NULL },
+};
+
+static void s3_free(struct s3 *s)
+{
+	vl_flist_free(&s->s);
+	vl_flist_free(&s->m);
+	vl_pmap_free(&s->gmap);
+	free(s->freq);
+	free(s->where);
+	free(s->gvpn);
+	free(s->gpid);
+	free(s->glive);
+	free(s);
+}
+
+static int s3_init(struct vl_repl *r, struct vl_error *err)
+{
+	struct s3 *s = calloc(1, sizeof(*s));
+	if (!s)
+		goto oom;
+	uint32_t n = r->nframes;
+	s->s_max = (uint32_t)((uint64_t)n * vl_config_u64(r->cfg, "replacement.s3fifo.small_pct") / 100);
+	s->m_max = n - s->s_max;
+	s->threshold = (uint32_t)vl_config_u64(r->cfg, "replacement.s3fifo.move_to_main");
+	s->gcap = (uint32_t)((uint64_t)n * vl_config_u64(r->cfg, "replacement.s3fifo.ghost_pct") / 100);
+	int rc = vl_flist_init(&s->s, n);
+	rc |= vl_flist_init(&s->m, n);
+	rc |= vl_pmap_init(&s->gmap, s->gcap ? s->gcap : 1);
+	s->freq = calloc(n, 1);
+	s->where = calloc(n, 1);
+	s->gvpn = malloc(((size_t)s->gcap + 1) * sizeof(*s->gvpn));
+	s->gpid = malloc(((size_t)s->gcap + 1) * sizeof(*s->gpid));
+	s->glive = calloc((size_t)s->gcap + 1, 1);
+	if (rc || !s->freq || !s->where || !s->gvpn || !s->gpid || !s->glive) {
+		s3_free(s);
+		goto oom;
+	}
+	r->priv = s;
+	return 0;
+oom:
+	return vl_err(err, VL_ENOMEM, "s3fifo: out of memory for %u frames", r->nframes);
+}
+
+static void s3_fini(struct vl_repl *r)
+{
+	s3_free(r->priv);
+}
+
+/* Remember an evicted page in G, dropping G's oldest entry when full. */
+static void ghost_add(struct s3 *s, uint32_t pid, uint64_t vpn)
+{
+	if (s->gcap == 0)
+		return;
+	while (s->gcount == s->gcap || s->gused == s->gcap) {
+		uint32_t old = (s->ghead + s->gcap - s->gused) % s->gcap;
+		if (s->glive[old]) {
+			vl_pmap_del(&s->gmap, s->gpid[old], s->gvpn[old]);
+			s->glive[old] = 0;
+			s->gcount--;
+		}
+		s->gused--;
+	}
+	uint32_t g = s->ghead;
+	s->ghead = (s->ghead + 1) % s->gcap;
+	s->gused++;
+	s->gvpn[g] = vpn;
+	s->gpid[g] = pid;
+	s->glive[g] = 1;
+	s->gcount++;
+	/* not already in G: a page leaves G when it is mapped again */
+	vl_pmap_put(&s->gmap, pid, vpn, g);
+}
+
+static void s3_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
+{
+	struct s3 *s = r->priv;
+	uint32_t g = s->gcap ? vl_pmap_del(&s->gmap, a->pid, a->vpn) : VL_PMAP_NONE;
+	s->freq[f] = 0;
+	if (g != VL_PMAP_NONE) {
+		s->glive[g] = 0;
+		s->gcount--;
+		s->where[f] = IN_M;
+		vl_flist_push_head(&s->m, f);
+	} else {
+		s->where[f] = IN_S;
+		vl_flist_push_head(&s->s, f);
+	}
+}
+
+static void s3_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
+{
+	struct s3 *s = r->priv;
+	(void)a;
+	if (s->freq[f] < 3)
+		s->freq[f]++;
+}
+
+static void s3_unmap(struct vl_repl *r, uint32_t f)
+{
+	struct s3 *s = r->priv;
+	if (s->where[f] == IN_S) {
+		/* evicted from S: its identity goes to G */
+		uint64_t vpn;
+		uint32_t pid = vl_repl_owner(r, f, &vpn);
+		vl_flist_del(&s->s, f);
+		ghost_add(s, pid, vpn);
+	} else {
+		vl_flist_del(&s->m, f);
+	}
+	s->where[f] = IN_NONE;
+}
+
+static size_t s3_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
+			 size_t want)
+{
+	struct s3 *s = r->priv;
+	(void)ctx;
+	(void)want;
+	if (s->s.len + s->m.len == 0)
+		return 0;
+	if (s->m.len <= s->m_max && s->s.len > 0) {
+		while (s->s.len > 0) {
+			uint32_t t = s->s.tail;
+			if (s->freq[t] < s->threshold) {
+				out[0] = t;
+				return 1;
+			}
+			vl_flist_del(&s->s, t);
+			vl_flist_push_head(&s->m, t);
+			s->where[t] = IN_M;
+			s->freq[t] = 0;
+		}
+	}
+	/* Every lap lowers each frequency, so this ends within four laps. */
+	for (;;) {
+		uint32_t t = s->m.tail;
+		if (s->freq[t] == 0) {
+			out[0] = t;
+			return 1;
+		}
+		s->freq[t]--;
+		vl_flist_move_head(&s->m, t);
+	}
+}
+
+const struct vl_repl_ops vl_repl_s3fifo = {
+	.api_version = VL_POLICY_API_VERSION,
+	.name = "s3fifo",
+	.help = "S3-FIFO (SOSP'23): small, main and ghost FIFO queues",
+	.flags = VL_REPL_WANTS_ACCESS,
+	.params = s3fifo_params,
+	.nparams = sizeof(s3fifo_params) / sizeof(s3fifo_params[0]),
+	.init = s3_init,
+	.fini = s3_fini,
+	.on_map = s3_map,
+	.on_unmap = s3_unmap,
+	.on_access = s3_access,
+	.select_victims = s3_victims,
+};

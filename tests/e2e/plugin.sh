@@ -1,0 +1,96 @@
+#!/bin/sh
+# The plug-in SDK as a policy author uses it: install vmlab's headers to a
+# temporary prefix, build policies/examples/mru out of tree against them,
+# run it through `vmlab run --plugin`, and check that a plug-in built for
+# another API version (or exporting no descriptor, or missing) is refused
+# with one line and exit status 2.
+#   usage: sh tests/e2e/plugin.sh BINDIR
+set -u
+bindir=$1
+bin=$bindir/vmlab
+root=$(cd "$(dirname "$0")/../.." && pwd)
+pass=0
+fail=0
+check() { if eval "$2"; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+case $bindir in *san*) san=1 ;; *) san=0 ;; esac
+
+# 1. make install to a temporary prefix (the variant BINDIR was built as)
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$root" install PREFIX="$tmp/prefix" SAN=$san \
+	>"$tmp/install.log" 2>&1
+check "make install PREFIX=tmp installs the policy header" '[ -f "$tmp/prefix/include/vmlab/policy.h" ]'
+
+# 2. build the example out of tree against the installed headers only
+cp -r "$root/policies/examples/mru" "$tmp/src"
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$tmp/src" VMLAB_PREFIX="$tmp/prefix" \
+	>"$tmp/build.log" 2>&1
+check "the example builds out of tree" '[ -f "$tmp/src/mru.so" ]' || cat "$tmp/build.log"
+
+# 3. run it on a hand-made trace: pages 1 2 3 4 three times, 3 frames.
+# MRU by hand: 1 2 3 fault; 4 evicts 3 (most recent); 1 2 hit; 3 evicts 2;
+# 4 1 hit; 2 evicts 1; 3 4 hit: 6 faults.  depth 1 (evict the second most
+# recent): 4 evicts 2; 1 hit; 2 evicts 4; 3 hit; 4 evicts 2; 1 hit; 2
+# evicts 4; 3 hit; 4 evicts 2: 8 faults.  LRU faults on all 12.
+# The awk below is a second, independent MRU simulator.
+for r in 1 2 3; do printf 'R 0x1000\nR 0x2000\nR 0x3000\nR 0x4000\n'; done >"$tmp/loop.addr"
+mru_awk() {
+	awk -v frames="$1" -v depth="$2" '{
+		p = $2; hit = 0
+		for (i = 1; i <= n; i++) if (l[i] == p) { hit = i; break }
+		if (hit) { for (i = hit; i > 1; i--) l[i] = l[i - 1]; l[1] = p; next }
+		faults++
+		if (n == frames) { v = depth + 1; if (v > n) v = n; for (i = v; i < n; i++) l[i] = l[i + 1]; n-- }
+		for (i = n + 1; i > 1; i--) l[i] = l[i - 1]; l[1] = p; n++
+	} END { print faults + 0 }' "$3"
+}
+faults() { "$bin" run --plugin "$tmp/src/mru.so" --json --check -s memory.frames=3 "$@" "$tmp/loop.addr" |
+	sed -n 's/.*"faults": *\([0-9]*\).*/\1/p'; }
+check "independent MRU simulator gives 6 (depth 0)" '[ "$(mru_awk 3 0 "$tmp/loop.addr")" = 6 ]'
+check "independent MRU simulator gives 8 (depth 1)" '[ "$(mru_awk 3 1 "$tmp/loop.addr")" = 8 ]'
+check "vmlab run --plugin mru.so: 6 faults" '[ "$(faults -s replacement.policy=mru)" = 6 ]'
+check "replacement.mru.depth=1: 8 faults" \
+	'[ "$(faults -s replacement.policy=mru -s replacement.mru.depth=1)" = 8 ]'
+check "the built-in lru on the same run: 12 faults" '[ "$(faults -s replacement.policy=lru)" = 12 ]'
+"$bin" policies --plugin "$tmp/src/mru.so" -v >"$tmp/pol.out" 2>&1
+check "vmlab policies --plugin lists mru" 'grep -q "^  mru " "$tmp/pol.out"'
+check "vmlab policies -v lists its parameter" 'grep -q "replacement.mru.depth = 0" "$tmp/pol.out"'
+"$bin" config --plugin "$tmp/src/mru.so" -v >"$tmp/cfg.out" 2>&1
+check "vmlab config -v declares replacement.mru.depth" 'grep -q "^replacement.mru.depth " "$tmp/cfg.out"'
+"$bin" run -s replacement.policy=mru "$tmp/loop.addr" >/dev/null 2>"$tmp/noplug.err"
+check "without --plugin, mru is unknown (exit 2)" '[ $? -eq 2 ] && grep -q "unknown policy" "$tmp/noplug.err"'
+
+# 4. refusals: another API version, no descriptor, no file
+cat >"$tmp/bad.c" <<'C'
+#include <vmlab/policy.h>
+static int init(struct vl_repl *r, struct vl_error *e) { (void)r; (void)e; return 0; }
+static void on_map(struct vl_repl *r, uint32_t f, const struct vl_access *a) { (void)r; (void)f; (void)a; }
+static void on_unmap(struct vl_repl *r, uint32_t f) { (void)r; (void)f; }
+static size_t victims(struct vl_repl *r, const struct vl_evict_ctx *c, uint32_t *o, size_t w)
+{ (void)r; (void)c; (void)o; (void)w; return 0; }
+static const struct vl_repl_ops ops = { .api_version = VL_POLICY_API_VERSION + 1, .name = "future",
+	.init = init, .on_map = on_map, .on_unmap = on_unmap, .select_victims = victims };
+static const struct vl_repl_ops *const list[] = { &ops, NULL };
+const struct vl_plugin vl_plugin = { .api_version = VL_POLICY_API_VERSION + 1, .name = "future",
+	.repl = list };
+C
+printf 'int vl_not_a_plugin = 1;\n' >"$tmp/empty.c"
+cc -std=c11 -fPIC -shared -I"$tmp/prefix/include" -o "$tmp/bad.so" "$tmp/bad.c" &&
+	cc -std=c11 -fPIC -shared -o "$tmp/empty.so" "$tmp/empty.c"
+check "mismatched and empty plug-ins build" '[ -f "$tmp/bad.so" ] && [ -f "$tmp/empty.so" ]'
+"$bin" run --plugin "$tmp/bad.so" -s replacement.policy=future "$tmp/loop.addr" >"$tmp/o" 2>"$tmp/e"
+rc=$?
+v=$(sed -n 's/^#define VL_POLICY_API_VERSION \([0-9]*\).*/\1/p' "$tmp/prefix/include/vmlab/policy.h")
+check "another API version: exit 2" '[ $rc -eq 2 ]'
+check "another API version: one line naming both versions" \
+	'[ $(wc -l <"$tmp/e") -eq 1 ] && grep -q "bad.so (future) was built for policy API version $((v + 1)); this vmlab has $v" "$tmp/e"'
+check "another API version: no results printed" '[ ! -s "$tmp/o" ]'
+"$bin" policies --plugin "$tmp/empty.so" >/dev/null 2>"$tmp/e"
+rc=$?
+check "no vl_plugin symbol: exit 2, one line" '[ $rc -eq 2 ] && [ $(wc -l <"$tmp/e") -eq 1 ] && grep -q "exports no .vl_plugin." "$tmp/e"'
+"$bin" run --plugin "$tmp/nonexistent.so" "$tmp/loop.addr" >/dev/null 2>"$tmp/e"
+rc=$?
+check "missing file: exit 2, one line naming it" '[ $rc -eq 2 ] && [ $(wc -l <"$tmp/e") -eq 1 ] && grep -q "nonexistent.so: cannot load" "$tmp/e"'
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

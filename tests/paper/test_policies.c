@@ -1,0 +1,246 @@
+/* tests/paper/test_policies.c - the adaptive and scan-resistant policies
+ * on small reference strings worked out by hand from each paper's (or its
+ * authors') description of the algorithm.
+ *
+ * Every expected fault count below is derived step by step in the comment
+ * above it, from the rules as the paper states them (quoted in short in
+ * each policy's file header), not from running the program.  Notation:
+ * pages are numbers; "f=N" is the running fault count; lists are written
+ * most recent (head) first unless said otherwise.
+ */
+#include "tests/testutil.h"
+
+/* Faults of policy on pages[] with the given frames and extra settings
+ * (NULL-terminated "key=value" list, may be NULL), invariant checker on. */
+static uint64_t faults_with(const char *policy, unsigned frames, const unsigned *pages, size_t n,
+			    const char *const *extra)
+{
+	struct vl_rec recs[64];
+	assert_true(n <= 64);
+	for (size_t i = 0; i < n; i++)
+		recs[i] = (struct vl_rec){ .addr = (uint64_t)pages[i] << 12, .pid = 1,
+					   .op = VL_OP_READ };
+	char fr[32], po[64];
+	snprintf(fr, sizeof(fr), "memory.frames=%u", frames);
+	snprintf(po, sizeof(po), "replacement.policy=%s", policy);
+	struct vl_error err = { 0 };
+	struct vl_config *cfg;
+	if (vl_config_new(&cfg, &err) < 0 || vl_config_set_arg(cfg, fr, &err) < 0 ||
+	    vl_config_set_arg(cfg, po, &err) < 0 || vl_config_set_arg(cfg, "run.check=on", &err) < 0)
+		fail_msg("config: %s", err.msg);
+	for (size_t i = 0; extra && extra[i]; i++)
+		if (vl_config_set_arg(cfg, extra[i], &err) < 0)
+			fail_msg("config %s: %s", extra[i], err.msg);
+	struct vl_engine *e;
+	if (vl_engine_new(&e, cfg, &err) < 0)
+		fail_msg("engine: %s", err.msg);
+	vl_config_free(cfg);
+	tu_feed(e, recs, n);
+	uint64_t f = vl_engine_counters(e)->faults;
+	vl_engine_free(e);
+	return f;
+}
+
+#define N(a) (sizeof(a) / sizeof(a[0]))
+
+/* ---- ARC (Megiddo and Modha, FAST 2003, Fig. 4), c = 2, p starts at 0.
+ *
+ * (a) 1 1 2 3 1: a page seen twice is protected from a one-time page.
+ *   1 miss, new: T1=[1] f=1.  1 hit: T2=[1], T1=[].  2 miss: T1=[2] f=2.
+ *   3 miss, new; |T1|+|B1| = 1 < c; REPLACE with p=0: |T1|=1 > p, so
+ *     T1's LRU 2 goes to B1.  T1=[3] f=3.
+ *   1 hit in T2.  Total 3.  (LRU: 3 evicts 1, 1 evicts 2: 4 faults.)
+ *
+ * (b) 1 2 1 3 2 1 3 2: ghost hits move p.
+ *   1, 2 miss: T1=[2,1] f=2.  1 hit: T2=[1], T1=[2].
+ *   3 miss, new: |T1|+|B1| = 1 < c, directory 2 < 2c; REPLACE (p=0):
+ *     |T1|=1 > 0: 2 to B1.  T1=[3], B1=[2] f=3.
+ *   2 miss in B1: p = min(c, 0 + max(1, |B2|/|B1|)) = 1.  REPLACE: |T1|=1
+ *     is not > p=1 and 2 is not in B2, so T2's LRU 1 goes to B2.
+ *     T2=[2], T1=[3], B2=[1] f=4.
+ *   1 miss in B2: p = max(0, 1 - max(1, |B1|/|B2|)) = 0.  REPLACE: |T1|=1
+ *     > 0: 3 to B1.  T2=[1,2], B1=[3] f=5.
+ *   3 miss in B1: p = 1.  REPLACE: T1 empty: T2's LRU 2 to B2.  T2=[3,1]
+ *     f=6.
+ *   2 miss in B2: p = 0.  REPLACE: T2's LRU 1 to B2.  T2=[2,3] f=7.
+ *   Total 7.  Had p stayed 0, the 4th miss would evict 3 and the next
+ *   reference to 1 would hit.
+ */
+static void test_arc(void **state)
+{
+	(void)state;
+	static const unsigned a[] = { 1, 1, 2, 3, 1 };
+	static const unsigned b[] = { 1, 2, 1, 3, 2, 1, 3, 2 };
+	assert_int_equal(faults_with("arc", 2, a, N(a), NULL), 3);
+	assert_int_equal(faults_with("lru", 2, a, N(a), NULL), 4);
+	assert_int_equal(faults_with("arc", 2, b, N(b), NULL), 7);
+}
+
+/* ---- LIRS (Jiang and Zhang, SIGMETRICS 2002, section 3.3), c = 3:
+ * L_hirs = 1 (1% of 3, at least 1), L_lirs = 2, as in the paper's own
+ * example.  S is written top first, "g" marks a non-resident entry.
+ *
+ *   1 miss: LIR (fewer than L_lirs LIR pages).  S=[1] f=1.
+ *   2 miss: LIR.  S=[2,1] f=2.
+ *   3 miss: resident HIR.  S=[3,2,1], Q=[3] f=3.
+ *   4 miss: evict Q's front 3 (stays in S as 3g).  4 is new: HIR.
+ *     S=[4,3g,2,1], Q=[4] f=4.
+ *   3 miss: evict 4 (4g).  3 is in S: it becomes LIR at the top; the
+ *     bottom LIR 1 becomes HIR and goes to Q; prune (2 is LIR: stop).
+ *     S=[3,4g,2], Q=[1] f=5.
+ *   2 hit, LIR at the bottom: to the top, prune removes 4g.  S=[2,3].
+ *   1 hit, HIR not in S: to S's top and Q's end.  S=[1,2,3], Q=[1].
+ *   4 miss: evict 1 (1g).  4 is not in S any more (pruned): HIR.
+ *     S=[4,1g,2,3], Q=[4] f=6.
+ *   1 miss: evict 4 (4g).  1 is in S: LIR; bottom LIR 3 to Q.
+ *     S=[1,4g,2], Q=[3] f=7.
+ *   3 hit, HIR not in S.  Total 7.
+ * Without pruning, 4g would still be in S at the 8th reference and 4
+ * would become LIR there instead.
+ */
+static void test_lirs(void **state)
+{
+	(void)state;
+	static const unsigned s[] = { 1, 2, 3, 4, 3, 2, 1, 4, 1, 3 };
+	assert_int_equal(faults_with("lirs", 3, s, N(s), NULL), 7);
+}
+
+/* ---- 2Q, full version (Johnson and Shasha, VLDB 1994, section 2.2),
+ * c = 4: Kin = 25% = 1 page, Kout = 50% = 2 identities.
+ *
+ *   1 2 3 4 miss, free frames: A1in=[4,3,2,1] f=4.
+ *   5 miss: |A1in| = 4 > Kin: evict A1in's tail 1 to A1out=[1].
+ *     A1in=[5,4,3,2] f=5.
+ *   1 miss, in A1out: evict A1in's tail 2 (A1out=[2,1]); 1 leaves A1out
+ *     for Am.  Am=[1], A1out=[2], A1in=[5,4,3] f=6.
+ *   2 miss, in A1out: evict 3 (A1out=[3,2]); 2 to Am.  Am=[2,1],
+ *     A1out=[3], A1in=[5,4] f=7.
+ *   3 miss, in A1out: evict 4; 3 to Am.  Am=[3,2,1], A1out=[4],
+ *     A1in=[5] f=8.
+ *   1 hit in Am: Am=[1,3,2].
+ *   6 miss, new: |A1in| = 1 is not > Kin: evict Am's tail 2 (not
+ *     remembered).  A1in=[6,5] f=9.
+ *   2 miss, not in A1out: |A1in| = 2 > 1: evict 5.  A1in=[2,6] f=10.
+ *   Total 10.  (With ">=" instead of ">" the 6 would evict 5 and the
+ *   last 2 would hit: 9.)
+ */
+static void test_2q(void **state)
+{
+	(void)state;
+	static const unsigned s[] = { 1, 2, 3, 4, 5, 1, 2, 3, 1, 6, 2 };
+	assert_int_equal(faults_with("2q", 4, s, N(s), NULL), 10);
+}
+
+/* ---- S3-FIFO (Yang et al., SOSP 2023, Algorithm 1; the authors'
+ * reference code for "t.freq > 1" and the main queue's 2-bit CLOCK).
+ *
+ * (a) c = 10 (defaults: S 10% = 1 page, M 9, G 9, move to M at freq >= 2).
+ *   1..10 miss, free frames: all into S, freq 0.  f=10.
+ *   1 hit, 1 hit: freq(1) = 2.  2 hit: freq(2) = 1.
+ *   11 miss: |M| = 0 <= 9 and S is not empty: evict from S.  Tail 1 has
+ *     freq 2: moves to M.  Tail 2 has freq 1: the victim, 2 enters G.
+ *     S=[11,10..3] f=11.
+ *   2 miss, in G: leaves G, into M.  Victim from S: tail 3 (freq 0) to G.
+ *     f=12.
+ *   3 miss, in G: into M; victim 4 (to G).  f=13.
+ *   1 hit (in M).  4 miss, in G: into M; victim 5.  f=14.
+ *   Total 14.  (Promoting at freq >= 1 would also move 2 to M at the
+ *   11th miss, evicting 3, and the next 2 would hit: 13.)
+ *
+ * (b) c = 5 with small_pct = 20: S 1 page, M 4.
+ *   1..5 miss into S.  f=5.  1 1 2 2 3 3 4 4: freq 2 for 1..4.
+ *   6 miss: S's tails 1, 2, 3, 4 (freq 2) move to M (freq 0),
+ *     M=[4,3,2,1]; tail 5 (freq 0) is the victim, to G.  S=[6] f=6.
+ *   7 miss: |M| = 4 <= 4: evict from S: 6 to G.  S=[7] f=7.
+ *   1 hit: freq(1) = 1.
+ *   5 miss, in G: victim from S first: 7 (to G); then 5 into M.
+ *     M=[5,4,3,2,1] f=8.
+ *   8 miss: |M| = 5 > 4: evict from M: tail 1 has freq 1: reinserted at
+ *     M's head with freq 0; tail 2 (freq 0) is the victim (M's victims do
+ *     not enter G).  S=[8] f=9.
+ *   2 miss, not in G: into S; victim from S: 8.  f=10.  Total 10.
+ */
+static void test_s3fifo(void **state)
+{
+	(void)state;
+	static const unsigned a[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1, 1, 2, 11, 2, 3, 1, 4 };
+	static const unsigned b[] = { 1, 2, 3, 4, 5, 1, 1, 2, 2, 3, 3, 4, 4, 6, 7, 1, 5, 8, 2 };
+	static const char *const small20[] = { "replacement.s3fifo.small_pct=20", NULL };
+	static const char *const move1[] = { "replacement.s3fifo.move_to_main=1", NULL };
+	assert_int_equal(faults_with("s3fifo", 10, a, N(a), NULL), 14);
+	assert_int_equal(faults_with("s3fifo", 10, a, N(a), move1), 13);
+	assert_int_equal(faults_with("s3fifo", 5, b, N(b), small20), 10);
+}
+
+/* ---- SIEVE (Zhang et al., NSDI 2024, Algorithm 1), c = 4.  The queue
+ * is written head (newest) first; "*" marks a visited page; the hand
+ * moves from the tail toward the head and stays where it stopped.
+ *
+ *   1 2 3 4 miss: [4,3,2,1], hand at the tail.  f=4.
+ *   1 hit: [4,3,2,1*].
+ *   5 miss: hand at 1: visited, cleared; 2: unvisited, evicted; the
+ *     hand stays at 2's neighbour toward the head, 3.  [5,4,3,1] f=5.
+ *   6 miss: hand at 3: evicted (1, at the tail and unvisited now, is
+ *     passed over: the hand does not go back).  Hand at 4.  [6,5,4,1] f=6.
+ *   1 hit: 1*.
+ *   7 miss: hand at 4: evicted; hand at 5.  [7,6,5,1*] f=7.
+ *   2 miss: hand at 5: evicted; hand at 6.  [2,7,6,1*] f=8.
+ *   1 hit.  4 miss: hand at 6: evicted.  f=9.  Total 9.
+ *   (A hand restarting at the tail would evict 1 at the 6, and the next 1
+ *   would miss.)
+ */
+static void test_sieve(void **state)
+{
+	(void)state;
+	static const unsigned s[] = { 1, 2, 3, 4, 1, 5, 6, 1, 7, 2, 1, 4 };
+	assert_int_equal(faults_with("sieve", 4, s, N(s), NULL), 9);
+}
+
+/* ---- CLOCK-Pro (Jiang, Chen and Zhang, USENIX 2005, section 3), c = 3:
+ * m_c starts at 1 (m_h = 2) and stays in [1, 2].  The clock is written
+ * in hand order; "h" hot, "c" resident cold (in test: "ct"), "g" a
+ * non-resident page in its test period.  New pages enter just behind
+ * HAND_hot with their reference bit clear.
+ *
+ *   1 2 3 miss: 1ct 2ct 3ct, all hands at 1.  f=3.
+ *   1 hit: ref(1).
+ *   4 miss: HAND_cold at 1: ref set and in test: 1 turns hot (2 hot pages
+ *     allowed: HAND_hot does nothing) and moves to the head.  2: ref clear:
+ *     victim, stays as 2g.  Clock 2g 3ct 1h 4ct (hot and test hands at
+ *     2g, cold hand at 3).  f=4.
+ *   2 miss: HAND_cold at 3: victim (3g).  2 is 2g: m_c = 2, 2 enters hot;
+ *     now 2 hot > m_h = 1: HAND_hot at 3g ends its test (m_c = 1) and
+ *     removes it; 2 hot <= m_h = 2, stop.  Clock 1h 4ct 2h.  f=5.
+ *   3 miss: HAND_cold at 1 (hot, passed), 4: victim (4g).  3 is not
+ *     listed: 3ct.  Clock 1h 4g 2h 3ct.  f=6.
+ *   1 hit: ref(1).
+ *   4 miss: HAND_cold passes 2h, 3: victim (3g).  4 is 4g: m_c = 2, 4
+ *     enters hot (3 hot > m_h = 1): HAND_hot at 1: ref set, cleared, stays
+ *     hot; 2: ref clear, demoted to cold; 3g: test ends (m_c = 1),
+ *     removed; 2 hot <= 2, stop.  Clock 1h 2c 4h.  f=7.
+ *   2 hit: ref(2).
+ *   5 miss: HAND_cold at 1 (hot), 2: cold with ref set, not in test:
+ *     bit cleared, test period starts, to the head (same place); 4 and 1
+ *     hot, passed; 2: victim (2g).  Clock 1h 2g 5ct 4h.  f=8.
+ *   2 miss: HAND_cold passes 4h, 1h, 2g; 5: victim (5g).  2 is 2g: m_c = 2,
+ *     2 hot (3 hot > 1): HAND_hot at 4: ref clear, demoted; 1: ref clear
+ *     (cleared at the 9th reference), demoted; 1 hot left <= 1, stop.
+ *     f=9.
+ *   Total 9.
+ */
+static void test_clock_pro(void **state)
+{
+	(void)state;
+	static const unsigned s[] = { 1, 2, 3, 1, 4, 2, 3, 1, 4, 2, 5, 2 };
+	assert_int_equal(faults_with("clock-pro", 3, s, N(s), NULL), 9);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_arc),	cmocka_unit_test(test_lirs),
+		cmocka_unit_test(test_2q),	cmocka_unit_test(test_s3fifo),
+		cmocka_unit_test(test_sieve),	cmocka_unit_test(test_clock_pro),
+	};
+	return cmocka_run_group_tests_name("policies on worked examples", tests, NULL, NULL);
+}
