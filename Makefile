@@ -45,7 +45,7 @@ else
 CFLAGS_OPT := -O0
 endif
 CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
-LDLIBS += -linih -lz -lm
+LDLIBS += -linih -lz -lzstd -llzma -lm
 
 LIB_SRC := $(wildcard sim/*.c traces/*.c analysis/*.c policies/*.c policies/*/*.c)
 CLI_SRC := $(wildcard cli/*.c)

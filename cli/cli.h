@@ -40,5 +40,9 @@ int cmd_run(int argc, char **argv);
 int cmd_policies(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_formats(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 
 #endif

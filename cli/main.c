@@ -22,6 +22,7 @@ static const struct {
 	{ "run", cmd_run, "replay a trace through the model and print its counters" },
 	{ "policies", cmd_policies, "list the registered replacement policies" },
 	{ "formats", cmd_formats, "list the trace formats vmlab reads" },
+	{ "convert", cmd_convert, "convert a trace of any format to the native .vmt" },
 	{ "config", cmd_config, "print the resolved configuration (every key, with -v help)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this message" },

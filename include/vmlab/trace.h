@@ -82,8 +82,8 @@ static inline void vl_batch_reset(struct vl_batch *b) { b->n = 0; b->n_events = 
 struct vl_trace;
 
 /* Open a trace.  format is a registered name ("addr", "lackey", ...) or
- * "auto"/NULL to detect by content.  Compressed files (gzip) are read
- * transparently.  Returns 0, or VL_ENOENT (missing file, unknown format) /
+ * "auto"/NULL to detect by content.  Compressed files (gzip, zstd, xz; by
+ * magic bytes, not by name) are read transparently.  Returns 0, or VL_ENOENT (missing file, unknown format) /
  * VL_EFORMAT (undetectable content) with err naming the file. */
 int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
 		  struct vl_error *err);
@@ -104,6 +104,64 @@ const char *vl_trace_path(const struct vl_trace *t);
 
 /* Close and free (NULL is a no-op). */
 void vl_trace_close(struct vl_trace *t);
+
+/* A warning about the input that did not stop the read (for example a .vmt
+ * file whose writer was killed: read up to its last complete chunk), or
+ * NULL.  Valid until the next read, rewind or close; check after the last
+ * read.  The library never prints it: the caller does. */
+const char *vl_trace_warning(const struct vl_trace *t);
+
+/* Compression of the input: "plain", "gzip", "zstd" or "xz". */
+const char *vl_trace_compression(const struct vl_trace *t);
+
+/* Metadata the trace carries (.vmt header keys such as "tool", "cmdline",
+ * "date", "page_size", and "process.PID" = name as process starts are
+ * read): the value for key, or NULL. */
+const char *vl_trace_meta(const struct vl_trace *t, const char *key);
+/* All metadata pairs: returns the count, fills keys/vals up to max. */
+size_t vl_trace_meta_list(const struct vl_trace *t, const char **keys, const char **vals,
+			  size_t max);
+
+/* ---- writing the native .vmt format (docs/trace-format.md) ---- */
+
+/* What a .vmt header records; NULL strings are left out.  date NULL means
+ * now (UTC, ISO 8601); page_size 0 means 4096. */
+struct vl_vmt_meta {
+	const char *tool;     /* what captured or produced the trace */
+	const char *cmdline;  /* the captured program's command line */
+	const char *date;
+	uint32_t page_size;
+	const char *comment;
+};
+
+struct vl_vmt_writer;
+
+/* Create path ("-" = stdout) and write the header.  chunk_recs is the
+ * number of records per chunk (0 = the default, 1M).  Returns 0 or
+ * VL_EIO/VL_ENOMEM/VL_EINVAL with err naming the file. */
+int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
+		       const struct vl_vmt_meta *meta, size_t chunk_recs, struct vl_error *err);
+
+/* Append a batch (access records and VL_OP_EVENT records with their
+ * events).  Full chunks are compressed and written as they fill, each with
+ * one write(2), so a killed writer leaves a file readable up to its last
+ * chunk.  Returns 0 or a negative code; after an error only close. */
+int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err);
+
+/* Record the start of process pid, named name (its command), in the stream.
+ * Returns 0 or a negative code. */
+int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *name,
+		      struct vl_error *err);
+
+/* Records written so far (access and event records). */
+uint64_t vl_vmt_records(const struct vl_vmt_writer *w);
+/* Compressed bytes written so far (header and chunks). */
+uint64_t vl_vmt_bytes(const struct vl_vmt_writer *w);
+
+/* Write the last chunk and the index, close the file and free w (NULL is
+ * a no-op).  Returns 0, or a negative code when anything failed: then the
+ * file is incomplete. */
+int vl_vmt_writer_close(struct vl_vmt_writer *w, struct vl_error *err);
 
 /* Registered trace formats, for listings: returns the count and fills
  * names/help up to max entries. */
