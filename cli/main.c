@@ -23,6 +23,8 @@ static const struct {
 	{ "policies", cmd_policies, "list the registered replacement policies" },
 	{ "formats", cmd_formats, "list the trace formats vmlab reads" },
 	{ "convert", cmd_convert, "convert a trace of any format to the native .vmt" },
+	{ "info", cmd_info, "what a trace holds: records, processes, pages, reuse distances" },
+	{ "gen", cmd_gen, "write a synthetic trace (seq, strided, loop, uniform, zipf, phased, mix)" },
 	{ "config", cmd_config, "print the resolved configuration (every key, with -v help)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this message" },

@@ -122,6 +122,49 @@ const char *vl_trace_meta(const struct vl_trace *t, const char *key);
 size_t vl_trace_meta_list(const struct vl_trace *t, const char **keys, const char **vals,
 			  size_t max);
 
+/* ---- what a trace holds (vmlab info) ---- */
+
+#define VL_STATS_EVENT_KINDS 16   /* the last counts kinds beyond it */
+#define VL_STATS_REUSE_BUCKETS 65
+
+struct vl_trace_stats {
+	uint64_t records;                 /* access + event records */
+	uint64_t accesses;
+	uint64_t by_op[VL_OP_NACCESS];    /* accesses by enum vl_op */
+	uint64_t events;
+	uint64_t by_event[VL_STATS_EVENT_KINDS]; /* events by enum vl_event_kind */
+	uint64_t processes;               /* distinct pids */
+	uint64_t pages;                   /* distinct (pid, 4 KiB page) pairs touched */
+	uint64_t imin, imax, dmin, dmax;  /* instruction / data address ranges (min > max: none) */
+	uint64_t reuse_cold;              /* first touches of a page */
+	/* reuse[0]: distance 0 (same page again); reuse[k]: LRU stack distance
+	 * (distinct pages touched since the last access of this page) in
+	 * [2^(k-1), 2^k). */
+	uint64_t reuse[VL_STATS_REUSE_BUCKETS];
+};
+
+/* Read the trace from its current position to the end and fill st.
+ * Memory grows with the distinct pages and the trace length (5 bytes per
+ * access).  Returns 0 or the reader's negative code with err. */
+int vl_trace_stats(struct vl_trace *t, struct vl_trace_stats *st, struct vl_error *err);
+
+/* ---- synthetic generators (vmlab gen; parameters in docs/trace-format.md) ---- */
+
+struct vl_gen;
+
+/* Generator kind ("seq", "strided", "loop", "uniform", "zipf", "phased",
+ * "mix") with nparams "key=value" parameters.  Returns 0 or VL_EINVAL
+ * (unknown kind or key, bad value) / VL_ENOMEM with err. */
+int vl_gen_open(struct vl_gen **out, const char *kind, int nparams, char *const *params,
+		struct vl_error *err);
+/* Refill b (reset first): the record count, 0 when all n were produced. */
+ssize_t vl_gen_read(struct vl_gen *g, struct vl_batch *b, struct vl_error *err);
+/* Number of processes the generator uses, the first pid in *first_pid. */
+uint64_t vl_gen_procs(const struct vl_gen *g, uint32_t *first_pid);
+/* "seq, strided, ..." for messages. */
+const char *vl_gen_kinds(void);
+void vl_gen_close(struct vl_gen *g);
+
 /* ---- writing the native .vmt format (docs/trace-format.md) ---- */
 
 /* What a .vmt header records; NULL strings are left out.  date NULL means
