@@ -45,6 +45,10 @@ static void print_json(struct vl_engine *e, struct vl_trace *t, const struct vl_
 	vl_json_str(&j, vl_trace_format(t));
 	vl_json_key(&j, "records");
 	vl_json_u64(&j, st->records);
+	if (vl_trace_warning(t)) {
+		vl_json_key(&j, "warning");
+		vl_json_str(&j, vl_trace_warning(t));
+	}
 	vl_json_end(&j);
 	vl_json_key(&j, "config");
 	vl_json_obj(&j);
@@ -238,6 +242,9 @@ int cmd_run(int argc, char **argv)
 		vl_engine_free(e);
 		return EXIT_INPUT;
 	}
+	const char *warn = vl_trace_warning(t);
+	if (warn)
+		fprintf(stderr, "vmlab: warning: %s\n", warn);
 	const struct vl_counters *ctr = vl_engine_counters(e);
 	if (json)
 		print_json(e, t, ctr, &st);

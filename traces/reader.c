@@ -313,7 +313,6 @@ int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
 	}
 	t->fmt = fmt;
 	if (fmt->open && (rc = fmt->open(t, err)) < 0) {
-		t->fmt = NULL; /* no state to close */
 		trace_free(t);
 		return rc;
 	}
