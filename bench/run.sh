@@ -9,3 +9,16 @@ echo "== vmlab bench ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -m))"
 echo
 echo "== end to end: vmlab run on the bundled lackey trace (decode + simulate)"
 "$bindir/vmlab" run -s memory.frames=64 traces/samples/gzip-lackey.trace.gz | tail -n 1
+
+echo
+echo "== .vmt: size and decode speed on traces captured from real programs (targets: <= 2 bytes/access, >= 200M records/s on one core)"
+vmtdir=$(mktemp -d)
+trap 'rm -rf "$vmtdir"' EXIT
+for s in traces/samples/*.trace.gz traces/samples/*.vmt; do
+	[ -e "$s" ] || continue
+	case $s in
+	*.vmt) v=$s ;;
+	*) v=$vmtdir/$(basename "$s" .trace.gz).vmt; "$bindir/vmlab" convert "$s" "$v" 2>/dev/null ;;
+	esac
+	"$benchdir/bench_vmt" "$v" 1
+done
