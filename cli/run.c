@@ -11,7 +11,7 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmlab run [-c CONFIG]... [-s KEY=VALUE]... [--os NAME] [--format FMT]\n"
-		"                 [--json] [--check] TRACE\n"
+		"                 [--json] [--check] [--roi] TRACE\n"
 		"\n"
 		"Replay TRACE (a file, or - for stdin; gzip is read transparently) through the\n"
 		"memory-manager model and print its counters.\n"
@@ -23,6 +23,8 @@ static void run_usage(FILE *f)
 		"  -f, --format FMT    trace format: auto (default) or one of `vmlab formats`\n"
 		"      --json          print one JSON object on stdout\n"
 		"      --check         check the model's invariants after every batch (slow)\n"
+		"      --roi           replay only the accesses inside region-of-interest\n"
+		"                      markers (vmlab/roi.h; see vmlab capture)\n"
 		"\n"
 		"Layers: built-in defaults < --os preset < -c files < -s settings.\n"
 		"Exit status: 0 ok, 1 bad input (trace, config file), 2 usage error.\n",
@@ -158,7 +160,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct cli_cfg cc = { 0 };
 	const char *format = "auto";
-	bool json = false, check = false;
+	bool json = false, check = false, roi = false;
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
@@ -166,6 +168,7 @@ int cmd_run(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "check", no_argument, NULL, 'K' },
+		{ "roi", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -182,6 +185,7 @@ int cmd_run(int argc, char **argv)
 		case 'f': format = optarg; break;
 		case 'J': json = true; break;
 		case 'K': check = true; break;
+		case 'R': roi = true; break;
 		case 'h': run_usage(stdout); return 0;
 		case '?':
 			if (optopt)
@@ -235,6 +239,8 @@ int cmd_run(int argc, char **argv)
 		vl_engine_free(e);
 		return EXIT_INPUT;
 	}
+	if (roi)
+		vl_trace_set_roi(t, true);
 	struct vl_run_stats st;
 	if ((rc = vl_run(e, t, NULL, NULL, &st, &err)) < 0) {
 		cli_error("%s", err.msg);

@@ -81,6 +81,7 @@ struct vl_trace {
 	char warning[VL_ERRMSG_MAX]; /* empty, or one line for the user */
 	size_t nmeta;
 	char **meta_keys, **meta_vals;
+	bool roi, in_roi, roi_seen; /* vl_trace_set_roi filtering */
 };
 
 /* Make at least want bytes available at *p (fewer only at the end of the

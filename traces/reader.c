@@ -333,12 +333,58 @@ int vl_trace_rewind(struct vl_trace *t, struct vl_error *err)
 	t->line = 0;
 	t->eof = false;
 	t->warning[0] = '\0';
+	t->in_roi = t->roi_seen = false;
 	if (t->fmt->open)
 		return t->fmt->open(t, err);
 	return 0;
 }
 
+void vl_trace_set_roi(struct vl_trace *t, bool on)
+{
+	t->roi = on;
+}
+
+/* Keep events, and accesses inside a region of interest. */
+static void roi_filter(struct vl_trace *t, struct vl_batch *b)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct vl_rec *r = &b->recs[i];
+		if (r->op == VL_OP_EVENT) {
+			uint32_t kind = b->events[r->addr].kind;
+			if (kind == VL_EV_ROI_BEGIN || kind == VL_EV_ROI_END) {
+				t->in_roi = kind == VL_EV_ROI_BEGIN;
+				t->roi_seen = true;
+			}
+		} else if (!t->in_roi) {
+			continue;
+		}
+		b->recs[k++] = *r;
+	}
+	b->n = k;
+}
+
+static ssize_t read_batch(struct vl_trace *t, struct vl_batch *b, struct vl_error *err);
+
 ssize_t vl_trace_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
+{
+	if (!t->roi)
+		return read_batch(t, b, err);
+	for (;;) {
+		ssize_t got = read_batch(t, b, err);
+		if (got <= 0) {
+			if (got == 0 && !t->roi_seen && !t->warning[0])
+				vl_trace_set_warning(t, "%s: --roi: the trace has no region-of-interest "
+						     "markers; no access was replayed", t->path);
+			return got;
+		}
+		roi_filter(t, b);
+		if (b->n)
+			return (ssize_t)b->n;
+	}
+}
+
+static ssize_t read_batch(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
 {
 	vl_batch_reset(b);
 	if (!t->fmt->parse_line)

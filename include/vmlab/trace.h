@@ -12,6 +12,7 @@
 #ifndef VMLAB_TRACE_H
 #define VMLAB_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -110,6 +111,12 @@ void vl_trace_close(struct vl_trace *t);
  * NULL.  Valid until the next read, rewind or close; check after the last
  * read.  The library never prints it: the caller does. */
 const char *vl_trace_warning(const struct vl_trace *t);
+
+/* Replay only regions of interest: from now on vl_trace_read drops the
+ * access records outside VL_EV_ROI_BEGIN .. VL_EV_ROI_END markers (events
+ * are all kept).  A trace without any marker yields no accesses and a
+ * warning at its end. */
+void vl_trace_set_roi(struct vl_trace *t, bool on);
 
 /* Compression of the input: "plain", "gzip", "zstd" or "xz". */
 const char *vl_trace_compression(const struct vl_trace *t);
