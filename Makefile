@@ -62,11 +62,20 @@ TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(OBJDIR)/tests/%)
 TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
+# Capture runtimes (traces/capture/): the sancov library linked into traced
+# programs and the qemu TCG plugin.  Position-independent, never sanitized
+# (they run inside other programs), with only the .vmt writer of the library.
+CAP_COMMON := traces/vmt_write.c traces/crc32c.c sim/error.c
+CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden
+SANCOV_LIB := $(OUT)/libvmlab-sancov.a
+QEMU_PLUGIN := $(OUT)/vmlab-qemu.so
+CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN)
+
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
 
 .PHONY: all deps check test bench demo install clean
-all: $(BIN) $(LIB)
+all: $(BIN) $(LIB) $(CAPTURE)
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -78,6 +87,19 @@ $(GEN_PRESETS): $(PRESETS) mk/embed-presets.sh
 
 $(OBJDIR)/gen/presets.o: $(GEN_PRESETS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OBJDIR)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CAP_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SANCOV_LIB): $(OBJDIR)/pic/traces/capture/sancov.o $(CAP_COMMON:%.c=$(OBJDIR)/pic/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(QEMU_PLUGIN): $(OBJDIR)/pic/traces/capture/qemu_plugin.o $(CAP_COMMON:%.c=$(OBJDIR)/pic/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $^ -lzstd -lpthread -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -108,7 +130,7 @@ test: deps
 	@sh tests/run.sh $(OUT) $(TEST_BIN) $(wildcard tests/e2e/*.sh)
 
 .PHONY: all-tests
-all-tests: $(BIN) $(LIB) $(TEST_BIN)
+all-tests: $(BIN) $(LIB) $(CAPTURE) $(TEST_BIN)
 
 bench: $(BIN) $(BENCH_BIN)
 	@sh bench/run.sh $(OUT) $(OBJDIR)/bench
@@ -127,8 +149,10 @@ demo: deps
 			$(DEMO_TRACE) | grep '^fault rate' || exit 1; \
 	done
 
-install: $(BIN) $(LIB)
+install: $(BIN) $(LIB) $(CAPTURE)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vmlab
+	install -m 644 $(SANCOV_LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab-sancov.a
+	install -m 755 $(QEMU_PLUGIN) $(DESTDIR)$(PREFIX)/lib/vmlab-qemu.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab.a
 	install -m 644 include/vmlab/*.h $(DESTDIR)$(PREFIX)/include/vmlab/

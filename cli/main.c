@@ -25,6 +25,7 @@ static const struct {
 	{ "convert", cmd_convert, "convert a trace of any format to the native .vmt" },
 	{ "info", cmd_info, "what a trace holds: records, processes, pages, reuse distances" },
 	{ "gen", cmd_gen, "write a synthetic trace (seq, strided, loop, uniform, zipf, phased, mix)" },
+	{ "capture", cmd_capture, "record a program's memory accesses into .vmt (qemu, lackey, sancov)" },
 	{ "config", cmd_config, "print the resolved configuration (every key, with -v help)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this message" },
