@@ -78,20 +78,30 @@ static int find_beside(char *out, size_t len, const char *a, const char *b)
 	return -1;
 }
 
-static bool in_path(const char *prog)
+/* Find prog along PATH (as execvp would) into buf; true if found. */
+static bool which(const char *prog, char *buf, size_t len)
 {
+	if (strchr(prog, '/')) {
+		snprintf(buf, len, "%s", prog);
+		return access(buf, X_OK) == 0;
+	}
 	const char *p = getenv("PATH");
 	if (!p)
 		return false;
-	char buf[PATH_MAX];
 	while (*p) {
 		size_t n = strcspn(p, ":");
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
+		snprintf(buf, len, "%.*s/%s", (int)n, p, prog);
 		if (access(buf, X_OK) == 0)
 			return true;
 		p += n + (p[n] == ':');
 	}
 	return false;
+}
+
+static bool in_path(const char *prog)
+{
+	char buf[PATH_MAX];
+	return which(prog, buf, sizeof(buf));
 }
 
 static int print_flags(bool cflags, bool libs)
@@ -198,6 +208,8 @@ static int capture_lackey(const char *out, bool ifetch, char **prog, int *status
 	struct vl_vmt_meta meta = { .tool = "vmlab capture --backend lackey (valgrind)",
 				    .cmdline = cmd };
 	int rc = vl_vmt_writer_open(&w, out, &meta, 0, &err);
+	if (rc == 0)
+		rc = vl_vmt_writer_async(w, &err);
 	if (rc == 0)
 		rc = vl_vmt_write_proc(w, 1, prog[0], &err);
 	if (rc == 0)
@@ -325,10 +337,16 @@ int cmd_capture(int argc, char **argv)
 			cli_error("capture: the qemu back end cannot write to a path with a comma");
 			return EXIT_USAGE;
 		}
+		char progpath[PATH_MAX];
+		if (!which(prog[0], progpath, sizeof(progpath))) {
+			cli_error("capture: %s: no such program (or not executable)", prog[0]);
+			return EXIT_USAGE;
+		}
 		qargv[0] = "qemu-x86_64";
 		qargv[1] = "-plugin";
 		qargv[2] = parg;
-		for (int i = 0; i < nargs; i++)
+		qargv[3] = progpath; /* qemu does not search PATH */
+		for (int i = 1; i < nargs; i++)
 			qargv[3 + i] = prog[i];
 		remove(out);
 		pid_t pid = spawn(qargv, -1);

@@ -79,7 +79,8 @@ int cmd_convert(int argc, char **argv)
 		snprintf(cmdline, sizeof(cmdline), "%s", cl);
 	meta.cmdline = cl ? cmdline : NULL;
 	struct vl_vmt_writer *w;
-	if (vl_vmt_writer_open(&w, out, &meta, chunk, &err) < 0) {
+	if (vl_vmt_writer_open(&w, out, &meta, chunk, &err) < 0 ||
+	    (vl_vmt_writer_async(w, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1))) {
 		cli_error("%s", err.msg);
 		vl_trace_close(t);
 		return EXIT_INPUT;

@@ -123,7 +123,8 @@ int cmd_gen(int argc, char **argv)
 			used += (size_t)snprintf(cmdline + used, sizeof(cmdline) - used, " %s", params[i]);
 		struct vl_vmt_meta meta = { .tool = "vmlab gen", .cmdline = cmdline };
 		struct vl_vmt_writer *w;
-		if (vl_vmt_writer_open(&w, out, &meta, 0, &err) < 0) {
+		if (vl_vmt_writer_open(&w, out, &meta, 0, &err) < 0 ||
+		    (vl_vmt_writer_async(w, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1))) {
 			cli_error("%s", err.msg);
 			rc = EXIT_INPUT;
 		} else {

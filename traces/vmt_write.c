@@ -8,9 +8,16 @@
  * records it is assembled, compressed with zstd (level 3) and written with
  * one write(2) of header + payload, so a killed writer leaves whole chunks.
  * The index is kept in memory and written by close.
+ *
+ * With vl_vmt_writer_async a second thread compresses and writes full
+ * chunks while the caller fills the next one (double buffering: the caller
+ * waits only when the worker is still busy with the previous chunk).  The
+ * worker alone touches the compression buffers, index and file until close
+ * joins it; its first error is returned by the next write or by close.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +73,16 @@ struct vl_vmt_writer {
 	struct bytes raw;
 	ZSTD_CCtx *cctx;
 	bool failed;
+	/* async mode */
+	bool async, busy, quit;
+	pthread_t worker;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct bytes pend[NSECT];   /* the chunk handed to the worker */
+	uint32_t pend_nrecs;
+	uint64_t pend_first;
+	int werr_code;
+	char werr[VL_ERRMSG_MAX];
 };
 
 static int write_all(struct vl_vmt_writer *w, const void *buf, size_t n, struct vl_error *err)
@@ -76,7 +93,6 @@ static int write_all(struct vl_vmt_writer *w, const void *buf, size_t n, struct 
 		if (put < 0 && errno == EINTR)
 			continue;
 		if (put < 0) {
-			w->failed = true;
 			return vl_err(err, VL_EIO, "%s: write failed at byte %llu: %s", w->path,
 				      (unsigned long long)w->offset, strerror(errno));
 		}
@@ -96,25 +112,25 @@ static void chunk_reset(struct vl_vmt_writer *w)
 	w->pid = 1;
 }
 
-static int flush_chunk(struct vl_vmt_writer *w, struct vl_error *err)
+/* Assemble, compress and write one chunk of the given sections. */
+static int compress_write(struct vl_vmt_writer *w, const struct bytes *sect, uint32_t nrecs,
+			  uint64_t first, struct vl_error *err)
 {
-	if (w->nrecs == 0)
-		return 0;
 	size_t raw_len = NSECT * 4;
 	for (int i = 0; i < NSECT; i++)
-		raw_len += w->sect[i].n;
+		raw_len += sect[i].n;
 	if (raw_len > RAW_MAX)
 		return vl_err(err, VL_ELIMIT, "%s: chunk of %zu bytes is too large", w->path, raw_len);
 	w->raw.n = 0;
 	if (bytes_room(&w->raw, raw_len) < 0)
 		return vl_err(err, VL_ENOMEM, "%s: out of memory for a chunk", w->path);
 	for (int i = 0; i < NSECT; i++)
-		put32(w->raw.p + 4 * i, (uint32_t)w->sect[i].n);
+		put32(w->raw.p + 4 * i, (uint32_t)sect[i].n);
 	w->raw.n = NSECT * 4;
 	for (int i = 0; i < NSECT; i++) {
-		if (w->sect[i].n)
-			memcpy(w->raw.p + w->raw.n, w->sect[i].p, w->sect[i].n);
-		w->raw.n += w->sect[i].n;
+		if (sect[i].n)
+			memcpy(w->raw.p + w->raw.n, sect[i].p, sect[i].n);
+		w->raw.n += sect[i].n;
 	}
 	size_t bound = ZSTD_compressBound(raw_len) + CHUNK_HDR;
 	if (bound > w->out_cap) {
@@ -132,10 +148,10 @@ static int flush_chunk(struct vl_vmt_writer *w, struct vl_error *err)
 	uint8_t *h = w->out;
 	memcpy(h, "VMTC", 4);
 	put32(h + 4, (uint32_t)w->nindex);
-	put32(h + 8, w->nrecs);
+	put32(h + 8, nrecs);
 	put32(h + 12, (uint32_t)raw_len);
 	put32(h + 16, (uint32_t)comp);
-	put64(h + 20, w->total);
+	put64(h + 20, first);
 	uint32_t crc = vl_crc32c(0, h, 28);
 	crc = vl_crc32c(crc, h + CHUNK_HDR, comp);
 	put32(h + 28, crc);
@@ -147,8 +163,90 @@ static int flush_chunk(struct vl_vmt_writer *w, struct vl_error *err)
 		w->index = ix;
 		w->index_cap = cap;
 	}
-	w->index[w->nindex++] = (struct index_ent){ w->offset, w->total, w->nrecs };
-	VL_TRY(write_all(w, h, CHUNK_HDR + comp, err));
+	w->index[w->nindex++] = (struct index_ent){ w->offset, first, nrecs };
+	return write_all(w, h, CHUNK_HDR + comp, err);
+}
+
+static void *worker_main(void *arg)
+{
+	struct vl_vmt_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->busy && !w->quit)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (!w->busy)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		struct vl_error e = { 0 };
+		int rc = compress_write(w, w->pend, w->pend_nrecs, w->pend_first, &e);
+		pthread_mutex_lock(&w->mu);
+		if (rc < 0 && !w->werr_code) {
+			w->werr_code = rc;
+			snprintf(w->werr, sizeof(w->werr), "%s", e.msg);
+		}
+		w->busy = false;
+		pthread_cond_signal(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* async: wait until the worker is idle; returns its error, if any. */
+static int worker_idle(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->busy)
+		pthread_cond_wait(&w->done, &w->mu);
+	int rc = w->werr_code;
+	pthread_mutex_unlock(&w->mu);
+	if (rc < 0) {
+		w->failed = true;
+		return vl_err(err, rc, "%s", w->werr);
+	}
+	return 0;
+}
+
+int vl_vmt_writer_async(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	if (w->async)
+		return 0;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->done, NULL);
+	if (pthread_create(&w->worker, NULL, worker_main, w) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+		return vl_err(err, VL_ENOMEM, "%s: cannot start the compression thread", w->path);
+	}
+	w->async = true;
+	return 0;
+}
+
+static int flush_chunk(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	if (w->nrecs == 0)
+		return 0;
+	if (w->async) {
+		VL_TRY(worker_idle(w, err));
+		pthread_mutex_lock(&w->mu);
+		for (int i = 0; i < NSECT; i++) { /* hand the sections over, take the old ones */
+			struct bytes t = w->pend[i];
+			w->pend[i] = w->sect[i];
+			w->sect[i] = t;
+		}
+		w->pend_nrecs = w->nrecs;
+		w->pend_first = w->total;
+		w->busy = true;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->mu);
+	} else {
+		int rc = compress_write(w, w->sect, w->nrecs, w->total, err);
+		if (rc < 0) {
+			w->failed = true;
+			return rc;
+		}
+	}
 	w->total += w->nrecs;
 	chunk_reset(w);
 	return 0;
@@ -362,7 +460,19 @@ int vl_vmt_writer_close(struct vl_vmt_writer *w, struct vl_error *err)
 	if (!w)
 		return 0;
 	int rc = 0;
-	if (w->failed)
+	if (w->async) {
+		rc = worker_idle(w, err);
+		pthread_mutex_lock(&w->mu);
+		w->quit = true;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->worker, NULL);
+		w->async = false; /* the last chunk and the index are written here */
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+	}
+	if (rc == 0 && w->failed)
 		rc = vl_err(err, VL_EIO, "%s: incomplete (an earlier write failed)", w->path);
 	if (rc == 0)
 		rc = flush_chunk(w, err);
@@ -392,8 +502,10 @@ int vl_vmt_writer_close(struct vl_vmt_writer *w, struct vl_error *err)
 	}
 	if (w->own_fd && close(w->fd) < 0 && rc == 0)
 		rc = vl_err(err, VL_EIO, "%s: close failed: %s", w->path, strerror(errno));
-	for (int i = 0; i < NSECT; i++)
+	for (int i = 0; i < NSECT; i++) {
 		free(w->sect[i].p);
+		free(w->pend[i].p);
+	}
 	free(w->raw.p);
 	free(w->out);
 	free(w->index);

@@ -198,6 +198,12 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
  * chunk.  Returns 0 or a negative code; after an error only close. */
 int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err);
 
+/* Compress and write chunks in a second thread from now on, so filling the
+ * next chunk overlaps compressing the last (capture, convert).  Returns 0
+ * or VL_ENOMEM; an error in that thread is returned by a later write or by
+ * close. */
+int vl_vmt_writer_async(struct vl_vmt_writer *w, struct vl_error *err);
+
 /* Record the start of process pid, named name (its command), in the stream.
  * Returns 0 or a negative code. */
 int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *name,

@@ -112,7 +112,8 @@ static __attribute__((unused)) int cap_open(const char *path, const char *tool, 
 		return -1;
 	}
 	cap_pid = getpid();
-	if (vl_vmt_write_proc(cap_w, (uint32_t)cap_pid, name, &err) < 0) {
+	if (vl_vmt_writer_async(cap_w, &err) < 0 ||
+	    vl_vmt_write_proc(cap_w, (uint32_t)cap_pid, name, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", cap_who, err.msg);
 		return -1;
 	}
