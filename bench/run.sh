@@ -22,3 +22,7 @@ for s in traces/samples/*.trace.gz traces/samples/*.vmt; do
 	esac
 	"$benchdir/bench_vmt" "$v" 1
 done
+
+echo
+echo "== capture back ends (vmlab capture)"
+sh bench/capture.sh "$bindir"

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -374,6 +375,14 @@ int cmd_capture(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	double secs = now() - t0;
+	struct rusage ru;
+	double cpu = 0;
+	if (getrusage(RUSAGE_CHILDREN, &ru) == 0) /* the traced program and its tracer */
+		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+		      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) /* lackey: this process converts */
+		cpu += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+		       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 	if (rc)
 		return rc;
 	/* read the result back: a valid, complete trace? */
@@ -383,8 +392,22 @@ int cmd_capture(int argc, char **argv)
 		cli_error("capture: %s", err.msg);
 		return status ? status : EXIT_INPUT;
 	}
-	struct vl_trace_stats st;
-	if (vl_trace_stats(t, &st, &err) < 0) {
+	struct { uint64_t accesses, records, events, by_op[VL_OP_NACCESS]; } st = { 0 };
+	struct vl_batch b;
+	ssize_t got = vl_batch_init(&b, 8192, &err);
+	while (got == 0 && (got = vl_trace_read(t, &b, &err)) > 0) {
+		for (size_t i = 0; i < b.n; i++) {
+			if (b.recs[i].op < VL_OP_NACCESS)
+				st.by_op[b.recs[i].op]++;
+			else
+				st.events++;
+		}
+		st.records += b.n;
+		got = 0;
+	}
+	vl_batch_free(&b);
+	st.accesses = st.records - st.events;
+	if (got < 0) {
 		cli_error("capture: %s", err.msg);
 		vl_trace_close(t);
 		return status ? status : EXIT_INPUT;
@@ -396,12 +419,14 @@ int cmd_capture(int argc, char **argv)
 	long long size = stat(out, &sb) == 0 ? (long long)sb.st_size : -1;
 	fprintf(stderr,
 		"vmlab: captured %s with %s: %llu accesses (%llu reads, %llu writes, %llu ifetches), "
-		"%llu events; %s %lld bytes (%.3f bytes/access); %.2f s, %.1f M records/s\n",
+		"%llu events; %s %lld bytes (%.3f bytes/access); %.2f s wall, %.2f s CPU; "
+		"%.1f M records/s wall, %.1f M records/CPU-s\n",
 		prog[0], backend, (unsigned long long)st.accesses, (unsigned long long)st.by_op[0],
 		(unsigned long long)st.by_op[1], (unsigned long long)st.by_op[2],
 		(unsigned long long)st.events, out, size,
-		st.accesses ? (double)size / (double)st.accesses : 0.0, secs,
-		secs > 0 ? (double)st.records / secs / 1e6 : 0.0);
+		st.accesses ? (double)size / (double)st.accesses : 0.0, secs, cpu,
+		secs > 0 ? (double)st.records / secs / 1e6 : 0.0,
+		cpu > 0 ? (double)st.records / cpu / 1e6 : 0.0);
 	if (status)
 		fprintf(stderr, "vmlab: capture: %s exited with status %d\n", prog[0], status);
 	return status;
