@@ -10,10 +10,11 @@ static void convert_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmlab convert [--format FMT] [--tool TEXT] [--comment TEXT]\n"
-		"                     [--chunk RECORDS] IN OUT.vmt\n"
+		"                     [--chunk RECORDS] [--addr] IN OUT.vmt\n"
 		"\n"
 		"Read IN (any format of `vmlab formats`, plain/gzip/zstd/xz, - for stdin)\n"
-		"and write it as a native .vmt trace (OUT - writes stdout).\n"
+		"and write it as a native .vmt trace (OUT - writes stdout), or with --addr\n"
+		"as addr text (`OP 0xADDR PID` lines, M as W; events as # comments).\n"
 		"\n"
 		"  -f, --format FMT   input format (default auto)\n"
 		"      --tool TEXT    the header's tool field (default: \"vmlab convert\n"
@@ -22,15 +23,61 @@ static void convert_usage(FILE *f)
 		"      --chunk N      records per chunk (default 1048576)\n");
 }
 
+static const char *const ev_names[] = { "NONE", "RESERVE", "COMMIT", "DECOMMIT", "RELEASE",
+					 "PROTECT", "MAP", "UNMAP", "EXIT", "ROI_BEGIN", "ROI_END" };
+
+/* Text out: one addr line per access; events as comments. */
+static int to_addr(struct vl_trace *t, const char *out)
+{
+	struct vl_error err = { 0 };
+	FILE *f = strcmp(out, "-") ? fopen(out, "w") : stdout;
+	if (!f) {
+		cli_error("convert: cannot create %s", out);
+		vl_trace_close(t);
+		return EXIT_INPUT;
+	}
+	struct vl_batch b;
+	int rc = vl_batch_init(&b, 8192, &err);
+	ssize_t got = 0;
+	while (rc == 0 && (got = vl_trace_read(t, &b, &err)) > 0) {
+		for (size_t i = 0; i < b.n; i++) {
+			const struct vl_rec *r = &b.recs[i];
+			if (r->op == VL_OP_EVENT) {
+				const struct vl_event *e = &b.events[r->addr];
+				fprintf(f, "# event %s pid %u addr 0x%llx len %llu prot 0x%x\n",
+					e->kind < 11 ? ev_names[e->kind] : "?", r->pid,
+					(unsigned long long)e->addr, (unsigned long long)e->len, e->prot);
+			} else {
+				fprintf(f, "%c 0x%llx %u\n", "RWIW"[r->op], (unsigned long long)r->addr,
+					r->pid);
+			}
+		}
+	}
+	vl_batch_free(&b);
+	if (got < 0)
+		cli_error("%s", err.msg);
+	bool bad = (f == stdout ? fflush(f) : fclose(f)) != 0;
+	if (bad)
+		cli_error("convert: write to %s failed", out);
+	if (vl_trace_warning(t))
+		fprintf(stderr, "vmlab: warning: %s\n", vl_trace_warning(t));
+	vl_trace_close(t);
+	if ((got < 0 || bad) && strcmp(out, "-"))
+		remove(out);
+	return got < 0 || bad || rc < 0 ? EXIT_INPUT : 0;
+}
+
 int cmd_convert(int argc, char **argv)
 {
 	const char *format = "auto", *tool = NULL, *comment = NULL;
 	size_t chunk = 0;
+	bool addr = false;
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "tool", required_argument, NULL, 'T' },
 		{ "comment", required_argument, NULL, 'C' },
 		{ "chunk", required_argument, NULL, 'k' },
+		{ "addr", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -41,6 +88,7 @@ int cmd_convert(int argc, char **argv)
 		switch (c) {
 		case 'f': format = optarg; break;
 		case 'T': tool = optarg; break;
+		case 'A': addr = true; break;
 		case 'C': comment = optarg; break;
 		case 'k': {
 			char *end;
@@ -70,6 +118,8 @@ int cmd_convert(int argc, char **argv)
 		cli_error("%s", err.msg);
 		return err.code == VL_ENOENT && strcmp(format, "auto") ? EXIT_USAGE : EXIT_INPUT;
 	}
+	if (addr)
+		return to_addr(t, out);
 	char deftool[128], cmdline[4096] = "";
 	snprintf(deftool, sizeof(deftool), "vmlab convert from %s", vl_trace_format(t));
 	struct vl_vmt_meta meta = { .tool = tool ? tool : deftool, .comment = comment };
