@@ -74,7 +74,7 @@ CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
 
-.PHONY: all deps check test bench demo install clean
+.PHONY: all deps check test bench demo install clean fuzz
 all: $(BIN) $(LIB) $(CAPTURE)
 
 $(OBJDIR)/%.o: %.c
@@ -134,6 +134,33 @@ all-tests: $(BIN) $(LIB) $(CAPTURE) $(TEST_BIN)
 
 bench: $(BIN) $(BENCH_BIN)
 	@sh bench/run.sh $(OUT) $(OBJDIR)/bench
+
+# libFuzzer targets, one per trace format (clang; objects in build/fuzz/).
+FUZZ_DIR := build/fuzz
+FUZZ_FORMATS := vmt addr lackey vmsim din pin champsim raw auto
+FUZZ_CFLAGS := $(filter-out -Wno-format-truncation,$(CFLAGS_BASE)) -Wno-unknown-warning-option -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/gen/presets.o
+FUZZ_BIN := $(FUZZ_FORMATS:%=$(FUZZ_DIR)/fuzz_%)
+.SECONDARY: $(FUZZ_OBJ)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/obj/gen/presets.o: $(GEN_PRESETS)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_trace.c $(FUZZ_OBJ)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_FORMAT='"$*"' $< $(FUZZ_OBJ) \
+		$(LDLIBS) -o $@
+
+# make fuzz: every reader under libFuzzer for FUZZ_SECONDS (default 20) each.
+fuzz: deps
+	@$(MAKE) --no-print-directory all $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_DIR) $(OUT)
 
 DEMO_TRACE := traces/samples/gzip-lackey.trace.gz
 DEMO_FRAMES := 64
