@@ -45,7 +45,7 @@ else
 CFLAGS_OPT := -O0
 endif
 CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
-LDLIBS += -linih -lz -lm
+LDLIBS += -linih -lz -lzstd -llzma -lm
 # HDF5 (Debian's serial build) and xxHash for results (analysis/)
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
 HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/$(shell gcc -print-multiarch)/hdf5/serial -lhdf5)
@@ -67,11 +67,20 @@ TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(OBJDIR)/tests/%)
 TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
+# Capture runtimes (traces/capture/): the sancov library linked into traced
+# programs and the qemu TCG plugin.  Position-independent, never sanitized
+# (they run inside other programs), with only the .vmt writer of the library.
+CAP_COMMON := traces/vmt_write.c traces/crc32c.c sim/error.c
+CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden
+SANCOV_LIB := $(OUT)/libvmlab-sancov.a
+QEMU_PLUGIN := $(OUT)/vmlab-qemu.so
+CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN)
+
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
 
-.PHONY: all deps check test bench demo install clean
-all: $(BIN) $(LIB)
+.PHONY: all deps check test bench demo install clean fuzz
+all: $(BIN) $(LIB) $(CAPTURE)
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,6 +92,19 @@ $(GEN_PRESETS): $(PRESETS) mk/embed-presets.sh
 
 $(OBJDIR)/gen/presets.o: $(GEN_PRESETS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OBJDIR)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CAP_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SANCOV_LIB): $(OBJDIR)/pic/traces/capture/sancov.o $(CAP_COMMON:%.c=$(OBJDIR)/pic/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(QEMU_PLUGIN): $(OBJDIR)/pic/traces/capture/qemu_plugin.o $(CAP_COMMON:%.c=$(OBJDIR)/pic/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $^ -lzstd -lpthread -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -113,10 +135,37 @@ test: deps
 	@sh tests/run.sh $(OUT) $(TEST_BIN) $(wildcard tests/e2e/*.sh)
 
 .PHONY: all-tests
-all-tests: $(BIN) $(LIB) $(TEST_BIN)
+all-tests: $(BIN) $(LIB) $(CAPTURE) $(TEST_BIN)
 
 bench: $(BIN) $(BENCH_BIN)
 	@sh bench/run.sh $(OUT) $(OBJDIR)/bench
+
+# libFuzzer targets, one per trace format (clang; objects in build/fuzz/).
+FUZZ_DIR := build/fuzz
+FUZZ_FORMATS := vmt addr lackey vmsim din pin champsim raw auto
+FUZZ_CFLAGS := $(filter-out -Wno-format-truncation,$(CFLAGS_BASE)) -Wno-unknown-warning-option -O1 -g -fno-omit-frame-pointer \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/gen/presets.o
+FUZZ_BIN := $(FUZZ_FORMATS:%=$(FUZZ_DIR)/fuzz_%)
+.SECONDARY: $(FUZZ_OBJ)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/obj/gen/presets.o: $(GEN_PRESETS)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_trace.c $(FUZZ_OBJ)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_FORMAT='"$*"' $< $(FUZZ_OBJ) \
+		$(LDLIBS) -o $@
+
+# make fuzz: every reader under libFuzzer for FUZZ_SECONDS (default 20) each.
+fuzz: deps
+	@$(MAKE) --no-print-directory all $(FUZZ_BIN)
+	@sh tests/fuzz/run.sh $(FUZZ_DIR) $(OUT)
 
 DEMO_TRACE := traces/samples/gzip-lackey.trace.gz
 DEMO_FRAMES := 64
@@ -148,8 +197,10 @@ demo: deps
 	@echo "results: $(OUT)/demo/results.h5  (vmlab report, h5dump, python3-h5py; docs/results.md)"
 	@echo "plot:    $(OUT)/demo/mrc.png  (gnuplot script $(OUT)/demo/mrc.gp, data $(OUT)/demo/mrc.dat)"
 
-install: $(BIN) $(LIB)
+install: $(BIN) $(LIB) $(CAPTURE)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vmlab
+	install -m 644 $(SANCOV_LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab-sancov.a
+	install -m 755 $(QEMU_PLUGIN) $(DESTDIR)$(PREFIX)/lib/vmlab-qemu.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab.a
 	install -m 644 include/vmlab/*.h $(DESTDIR)$(PREFIX)/include/vmlab/

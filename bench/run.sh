@@ -12,3 +12,20 @@ echo "== end to end: vmlab run on the bundled lackey trace (decode + simulate)"
 echo
 echo "== miss-ratio curves: one pass of LRU stack distances, and SHARDS at 1%"
 "$benchdir/bench_mrc" || true
+
+echo
+echo "== .vmt: size and decode speed on traces captured from real programs (targets: <= 2 bytes/access, >= 200M records/s on one core)"
+vmtdir=$(mktemp -d)
+trap 'rm -rf "$vmtdir"' EXIT
+for s in traces/samples/*.trace.gz traces/samples/*.vmt; do
+	[ -e "$s" ] || continue
+	case $s in
+	*.vmt) v=$s ;;
+	*) v=$vmtdir/$(basename "$s" .trace.gz).vmt; "$bindir/vmlab" convert "$s" "$v" 2>/dev/null ;;
+	esac
+	"$benchdir/bench_vmt" "$v" 1
+done
+
+echo
+echo "== capture back ends (vmlab capture)"
+sh bench/capture.sh "$bindir"

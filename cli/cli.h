@@ -58,5 +58,9 @@ int cmd_formats(int argc, char **argv);
 int cmd_mrc(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
 
 #endif

@@ -14,7 +14,7 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmlab run [-c CONFIG]... [-s KEY=VALUE]... [--os NAME] [--format FMT]\n"
-		"                 [--plugin LIB.so]... [--json] [--check] [--on-av=MODE]\n"
+		"                 [--plugin LIB.so]... [--json] [--check] [--roi] [--on-av=MODE]\n"
 		"                 [-o RESULTS.h5 [--run-id ID]] TRACE\n"
 		"\n"
 		"Replay TRACE (a file, or - for stdin; gzip is read transparently) through the\n"
@@ -34,6 +34,8 @@ static void run_usage(FILE *f)
 		"                      a timeline row every N accesses\n"
 		"      --run-id ID     name of the run in FILE (default run-NNNN, the next free)\n"
 		"      --plugin LIB.so load policy plug-ins (repeatable; docs/writing-a-policy.md)\n"
+		"      --roi           replay only the accesses inside region-of-interest\n"
+		"                      markers (vmlab/roi.h; see vmlab capture)\n"
 		"\n"
 		"Layers: built-in defaults < --os preset < -c files < -s settings.\n"
 		"Exit status: 0 ok, 1 bad input (trace, config file), 2 usage error.\n",
@@ -56,6 +58,10 @@ static void print_json(struct vl_engine *e, struct vl_trace *t, const struct vl_
 	vl_json_str(&j, vl_trace_format(t));
 	vl_json_key(&j, "records");
 	vl_json_u64(&j, st->records);
+	if (vl_trace_warning(t)) {
+		vl_json_key(&j, "warning");
+		vl_json_str(&j, vl_trace_warning(t));
+	}
 	vl_json_end(&j);
 	vl_json_key(&j, "config");
 	vl_json_obj(&j);
@@ -211,7 +217,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct cli_cfg cc = { 0 };
 	const char *format = "auto";
-	bool json = false, check = false;
+	bool json = false, check = false, roi = false;
 	const char *on_av = NULL;
 	const char *output = NULL, *run_id = NULL;
 	static const struct option opts[] = {
@@ -225,6 +231,7 @@ int cmd_run(int argc, char **argv)
 		{ "check", no_argument, NULL, 'K' },
 		{ "on-av", required_argument, NULL, 'A' },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
+		{ "roi", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -244,6 +251,7 @@ int cmd_run(int argc, char **argv)
 		case 'A': on_av = optarg; break;
 		case 'o': output = optarg; break;
 		case 'R': run_id = optarg; break;
+		case 'Q': roi = true; break;
 		case 'h': run_usage(stdout); return 0;
 		case '?':
 			if (optopt)
@@ -302,6 +310,8 @@ int cmd_run(int argc, char **argv)
 		vl_engine_free(e);
 		return EXIT_INPUT;
 	}
+	if (roi)
+		vl_trace_set_roi(t, true);
 	/* results file: opened (and the run id checked) before the run, so a
 	 * bad -o or --run-id costs nothing; committed only after it succeeded */
 	struct vl_h5 *h5 = NULL;
@@ -366,6 +376,9 @@ int cmd_run(int argc, char **argv)
 		return EXIT_INPUT;
 	}
 	cli_guard_tmp(NULL);
+	const char *warn = vl_trace_warning(t);
+	if (warn)
+		fprintf(stderr, "vmlab: warning: %s\n", warn);
 	const struct vl_counters *ctr = vl_engine_counters(e);
 	if (json)
 		print_json(e, t, ctr, &st);

@@ -3,7 +3,8 @@
 # Checks with dpkg-query first; calls apt-get only when something is missing.
 set -eu
 PKGS="gcc make libc6-dev pkg-config zlib1g-dev libinih-dev libcmocka-dev libzstd-dev \
-liblzma-dev libhdf5-dev hdf5-tools gnuplot-nox libpfm4-dev valgrind clang python3 python3-h5py libxxhash-dev"
+liblzma-dev libhdf5-dev hdf5-tools gnuplot-nox libpfm4-dev valgrind clang python3 python3-h5py \
+libxxhash-dev qemu-user zstd xz-utils"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then

@@ -1,40 +1,41 @@
 /* traces/reader.c - opening traces, format detection, the text driver.
  *
- * Bytes come through zlib's gzread, which reads gzip and plain files alike
- * (and stdin for the path "-").  The driver keeps a 1 MiB buffer, splits it
- * into lines with memchr, and hands each line to the format's parse_line,
- * stopping when the batch cannot take another line's worth of records.
- * Detection reads the first block into that buffer and asks every format's
- * probe; the block stays in the buffer, so stdin can be detected too.
+ * Bytes come through a byte source (traces/source.c: plain, gzip, zstd or
+ * xz by magic bytes; stdin for the path "-") into a buffer of at least
+ * 1 MiB.  The text driver splits the buffer into lines with memchr and
+ * hands each line to the format's parse_line, stopping when the batch
+ * cannot take another line's worth of records.  Binary formats pull bytes
+ * from the same buffer (vl_trace_peek), which grows when one asks for more
+ * than it holds.  Detection reads the first block into the buffer and asks
+ * every format's probe; the block stays in the buffer, so stdin can be
+ * detected too.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include "traces/internal.h"
 
 #define BUF_SIZE (1u << 20)
+#define BUF_MAX (256u << 20) /* largest contiguous block a binary format may ask for */
 #define PROBE_MIN 60 /* a format must accept this percentage of sample lines */
 
+/* Binary formats first: their probes look at magic numbers and structure,
+ * the text probes at lines. */
 static const struct vl_trace_format *const formats[] = {
+	&vl_fmt_vmt,
 	&vl_fmt_addr,
 	&vl_fmt_lackey,
 	&vl_fmt_vmsim,
+	&vl_fmt_din,
+	&vl_fmt_pin,
+	&vl_fmt_champsim,
+	&vl_fmt_raw,
 };
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
-
-struct vl_trace {
-	const struct vl_trace_format *fmt;
-	char *path;
-	gzFile gz;
-	char *buf;
-	size_t start, end; /* unparsed bytes are buf[start, end) */
-	uint64_t line;     /* lines consumed so far */
-	bool eof;
-};
 
 size_t vl_trace_formats(const char **names, const char **help, size_t max)
 {
@@ -70,48 +71,148 @@ void vl_batch_free(struct vl_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Read more bytes after buf[end]; returns bytes read, 0 at EOF, <0 error. */
+/* Read more bytes after buf[end] (moving unconsumed bytes to the front);
+ * returns bytes read, 0 at EOF, <0 error. */
 static int fill(struct vl_trace *t, struct vl_error *err)
 {
 	if (t->start > 0) {
 		memmove(t->buf, t->buf + t->start, t->end - t->start);
 		t->end -= t->start;
+		t->base += t->start;
 		t->start = 0;
 	}
-	if (t->end == BUF_SIZE)
-		return vl_err(err, VL_EFORMAT, "%s line %llu: line longer than %u bytes", t->path,
-			      (unsigned long long)t->line + 1, BUF_SIZE);
-	int got = gzread(t->gz, t->buf + t->end, (unsigned)(BUF_SIZE - t->end));
+	if (t->end == t->cap)
+		return vl_err(err, VL_EFORMAT, "%s line %llu: line longer than %zu bytes", t->path,
+			      (unsigned long long)t->line + 1, t->cap);
+	ssize_t got = vl_src_read(t->src, t->buf + t->end, t->cap - t->end, err);
 	if (got < 0) {
-		int zerr;
-		const char *msg = gzerror(t->gz, &zerr);
-		return vl_err(err, VL_EIO, "%s: read failed after line %llu: %s", t->path,
-			      (unsigned long long)t->line,
-			      zerr == Z_ERRNO ? strerror(errno) : msg);
+		char msg[VL_ERRMSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
+		if (t->fmt && t->fmt->parse_line)
+			return vl_err(err, (int)got, "%s: %s (after line %llu)", t->path, msg,
+				      (unsigned long long)t->line);
+		return vl_err(err, (int)got, "%s: %s (after byte %llu)", t->path, msg,
+			      (unsigned long long)(t->base + t->end));
 	}
-	if (got == 0) {
-		int zerr;
-		const char *msg = gzerror(t->gz, &zerr);
-		if (zerr != Z_OK && zerr != Z_BUF_ERROR)
-			return vl_err(err, VL_EFORMAT, "%s: corrupt compressed data after line %llu: %s",
-				      t->path, (unsigned long long)t->line, msg);
-		/* Z_BUF_ERROR at EOF: a truncated gzip stream */
-		if (zerr == Z_BUF_ERROR)
-			return vl_err(err, VL_EFORMAT,
-				      "%s: compressed stream ends early (truncated file?) after line %llu",
-				      t->path, (unsigned long long)t->line);
+	if (got == 0)
 		t->eof = true;
-	}
 	t->end += (size_t)got;
-	return got;
+	return (int)got;
+}
+
+ssize_t vl_trace_peek(struct vl_trace *t, size_t want, const uint8_t **p, struct vl_error *err)
+{
+	while (t->end - t->start < want && !t->eof) {
+		if (want > t->cap) {
+			if (want > BUF_MAX)
+				return vl_err(err, VL_ELIMIT, "%s at byte %llu: block of %zu bytes is larger "
+					      "than the %u MiB limit", t->path,
+					      (unsigned long long)vl_trace_pos(t), want, BUF_MAX >> 20);
+			char *nb = realloc(t->buf, want + 1);
+			if (!nb)
+				return vl_err(err, VL_ENOMEM, "%s: out of memory for a %zu-byte block",
+					      t->path, want);
+			t->buf = nb;
+			t->cap = want;
+		}
+		int rc = fill(t, err);
+		if (rc < 0)
+			return rc;
+	}
+	*p = (const uint8_t *)t->buf + t->start;
+	size_t n = t->end - t->start;
+	return (ssize_t)(n < want ? n : want);
+}
+
+void vl_trace_set_warning(struct vl_trace *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->warning, sizeof(t->warning), fmt, ap);
+	va_end(ap);
+}
+
+const char *vl_trace_warning(const struct vl_trace *t)
+{
+	return t->warning[0] ? t->warning : NULL;
+}
+
+int vl_trace_add_meta(struct vl_trace *t, const char *key, const char *val, struct vl_error *err)
+{
+	for (size_t i = 0; i < t->nmeta; i++) {
+		if (!strcmp(t->meta_keys[i], key)) {
+			char *v = strdup(val);
+			if (!v)
+				return vl_err(err, VL_ENOMEM, "out of memory");
+			free(t->meta_vals[i]);
+			t->meta_vals[i] = v;
+			return 0;
+		}
+	}
+	char **k = realloc(t->meta_keys, (t->nmeta + 1) * sizeof(*k));
+	if (k)
+		t->meta_keys = k;
+	char **v = realloc(t->meta_vals, (t->nmeta + 1) * sizeof(*v));
+	if (v)
+		t->meta_vals = v;
+	if (!k || !v)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	t->meta_keys[t->nmeta] = strdup(key);
+	t->meta_vals[t->nmeta] = strdup(val);
+	if (!t->meta_keys[t->nmeta] || !t->meta_vals[t->nmeta]) {
+		free(t->meta_keys[t->nmeta]);
+		free(t->meta_vals[t->nmeta]);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	t->nmeta++;
+	return 0;
+}
+
+const char *vl_trace_meta(const struct vl_trace *t, const char *key)
+{
+	for (size_t i = 0; i < t->nmeta; i++)
+		if (!strcmp(t->meta_keys[i], key))
+			return t->meta_vals[i];
+	return NULL;
+}
+
+size_t vl_trace_meta_list(const struct vl_trace *t, const char **keys, const char **vals,
+			  size_t max)
+{
+	for (size_t i = 0; i < t->nmeta && i < max; i++) {
+		if (keys)
+			keys[i] = t->meta_keys[i];
+		if (vals)
+			vals[i] = t->meta_vals[i];
+	}
+	return t->nmeta;
+}
+
+const char *vl_trace_compression(const struct vl_trace *t)
+{
+	return vl_src_kind_name(t->src);
+}
+
+static void meta_free(struct vl_trace *t)
+{
+	for (size_t i = 0; i < t->nmeta; i++) {
+		free(t->meta_keys[i]);
+		free(t->meta_vals[i]);
+	}
+	free(t->meta_keys);
+	free(t->meta_vals);
+	t->meta_keys = t->meta_vals = NULL;
+	t->nmeta = 0;
 }
 
 static void trace_free(struct vl_trace *t)
 {
 	if (!t)
 		return;
-	if (t->gz)
-		gzclose(t->gz);
+	if (t->fmt && t->fmt->close && t->state)
+		t->fmt->close(t);
+	vl_src_close(t->src);
+	meta_free(t);
 	free(t->buf);
 	free(t->path);
 	free(t);
@@ -181,15 +282,13 @@ int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
 		trace_free(t);
 		return vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
 	}
-	t->gz = is_stdin ? gzdopen(0, "rb") : gzopen(path, "rb");
-	if (!t->gz) {
-		int rc = vl_err(err, VL_ENOENT, "%s: cannot open trace: %s", path,
-				errno ? strerror(errno) : "out of memory");
+	t->cap = BUF_SIZE;
+	int rc = vl_src_open(&t->src, path, err);
+	if (rc < 0) {
 		trace_free(t);
 		return rc;
 	}
-	gzbuffer(t->gz, 1u << 18);
-	int rc = fill(t, err);
+	rc = fill(t, err);
 	if (rc < 0) {
 		trace_free(t);
 		return rc;
@@ -213,24 +312,83 @@ int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
 		}
 	}
 	t->fmt = fmt;
+	if (fmt->open && (rc = fmt->open(t, err)) < 0) {
+		trace_free(t);
+		return rc;
+	}
 	*out = t;
 	return 0;
 }
 
 int vl_trace_rewind(struct vl_trace *t, struct vl_error *err)
 {
-	if (!strcmp(t->path, "<stdin>") || gzrewind(t->gz) < 0)
+	if (!strcmp(t->path, "<stdin>") || vl_src_rewind(t->src, err) < 0)
 		return vl_err(err, VL_EIO, "%s: cannot re-read this input (needed by a policy "
 			      "that reads the trace twice, such as opt); use a file", t->path);
+	if (t->fmt->close && t->state)
+		t->fmt->close(t);
+	t->state = NULL;
 	t->start = t->end = 0;
+	t->base = 0;
 	t->line = 0;
 	t->eof = false;
+	t->warning[0] = '\0';
+	t->in_roi = t->roi_seen = false;
+	if (t->fmt->open)
+		return t->fmt->open(t, err);
 	return 0;
 }
 
+void vl_trace_set_roi(struct vl_trace *t, bool on)
+{
+	t->roi = on;
+}
+
+/* Keep events, and accesses inside a region of interest. */
+static void roi_filter(struct vl_trace *t, struct vl_batch *b)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct vl_rec *r = &b->recs[i];
+		if (r->op == VL_OP_EVENT) {
+			uint32_t kind = b->events[r->addr].kind;
+			if (kind == VL_EV_ROI_BEGIN || kind == VL_EV_ROI_END) {
+				t->in_roi = kind == VL_EV_ROI_BEGIN;
+				t->roi_seen = true;
+			}
+		} else if (!t->in_roi) {
+			continue;
+		}
+		b->recs[k++] = *r;
+	}
+	b->n = k;
+}
+
+static ssize_t read_batch(struct vl_trace *t, struct vl_batch *b, struct vl_error *err);
+
 ssize_t vl_trace_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
 {
+	if (!t->roi)
+		return read_batch(t, b, err);
+	for (;;) {
+		ssize_t got = read_batch(t, b, err);
+		if (got <= 0) {
+			if (got == 0 && !t->roi_seen && !t->warning[0])
+				vl_trace_set_warning(t, "%s: --roi: the trace has no region-of-interest "
+						     "markers; no access was replayed", t->path);
+			return got;
+		}
+		roi_filter(t, b);
+		if (b->n)
+			return (ssize_t)b->n;
+	}
+}
+
+static ssize_t read_batch(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
+{
 	vl_batch_reset(b);
+	if (!t->fmt->parse_line)
+		return t->fmt->read(t, b, err);
 	while (b->n + LINE_MAX_RECS <= b->cap && b->n_events < b->ev_cap) {
 		char *s = t->buf + t->start;
 		char *nl = memchr(s, '\n', t->end - t->start);
@@ -376,8 +534,7 @@ int vl_probe_lines(const char *buf, size_t len, bool (*ok)(const char *line, siz
 int vl_trace_bytes(const struct vl_trace *t, uint64_t *done, uint64_t *total)
 {
 	struct stat st;
-	z_off_t off = t->gz ? gzoffset(t->gz) : 0;
-	*done = off > 0 ? (uint64_t)off : 0;
+	*done = t->src ? vl_src_offset(t->src) : 0;
 	*total = 0;
 	if (strcmp(t->path, "<stdin>") && stat(t->path, &st) == 0 && S_ISREG(st.st_mode))
 		*total = (uint64_t)st.st_size;

@@ -12,6 +12,7 @@
 #ifndef VMLAB_TRACE_H
 #define VMLAB_TRACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -109,8 +110,8 @@ static inline void vl_batch_reset(struct vl_batch *b) { b->n = 0; b->n_events = 
 struct vl_trace;
 
 /* Open a trace.  format is a registered name ("addr", "lackey", ...) or
- * "auto"/NULL to detect by content.  Compressed files (gzip) are read
- * transparently.  Returns 0, or VL_ENOENT (missing file, unknown format) /
+ * "auto"/NULL to detect by content.  Compressed files (gzip, zstd, xz; by
+ * magic bytes, not by name) are read transparently.  Returns 0, or VL_ENOENT (missing file, unknown format) /
  * VL_EFORMAT (undetectable content) with err naming the file. */
 int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
 		  struct vl_error *err);
@@ -130,12 +131,125 @@ const char *vl_trace_format(const struct vl_trace *t);
 const char *vl_trace_path(const struct vl_trace *t);
 
 /* How far the reader is through its input, for progress bars: *done the
- * bytes of the file consumed so far (compressed bytes for a gzip file),
+ * bytes of the file consumed so far (compressed bytes for a compressed file),
  * *total the file's size, 0 when unknown (stdin, a pipe).  Returns 0. */
 int vl_trace_bytes(const struct vl_trace *t, uint64_t *done, uint64_t *total);
 
 /* Close and free (NULL is a no-op). */
 void vl_trace_close(struct vl_trace *t);
+
+/* A warning about the input that did not stop the read (for example a .vmt
+ * file whose writer was killed: read up to its last complete chunk), or
+ * NULL.  Valid until the next read, rewind or close; check after the last
+ * read.  The library never prints it: the caller does. */
+const char *vl_trace_warning(const struct vl_trace *t);
+
+/* Replay only regions of interest: from now on vl_trace_read drops the
+ * access records outside VL_EV_ROI_BEGIN .. VL_EV_ROI_END markers (events
+ * are all kept).  A trace without any marker yields no accesses and a
+ * warning at its end. */
+void vl_trace_set_roi(struct vl_trace *t, bool on);
+
+/* Compression of the input: "plain", "gzip", "zstd" or "xz". */
+const char *vl_trace_compression(const struct vl_trace *t);
+
+/* Metadata the trace carries (.vmt header keys such as "tool", "cmdline",
+ * "date", "page_size", and "process.PID" = name as process starts are
+ * read): the value for key, or NULL. */
+const char *vl_trace_meta(const struct vl_trace *t, const char *key);
+/* All metadata pairs: returns the count, fills keys/vals up to max. */
+size_t vl_trace_meta_list(const struct vl_trace *t, const char **keys, const char **vals,
+			  size_t max);
+
+/* ---- what a trace holds (vmlab info) ---- */
+
+#define VL_STATS_EVENT_KINDS 16   /* the last counts kinds beyond it */
+#define VL_STATS_REUSE_BUCKETS 65
+
+struct vl_trace_stats {
+	uint64_t records;                 /* access + event records */
+	uint64_t accesses;
+	uint64_t by_op[VL_OP_NACCESS];    /* accesses by enum vl_op */
+	uint64_t events;
+	uint64_t by_event[VL_STATS_EVENT_KINDS]; /* events by enum vl_event_kind */
+	uint64_t processes;               /* distinct pids */
+	uint64_t pages;                   /* distinct (pid, 4 KiB page) pairs touched */
+	uint64_t imin, imax, dmin, dmax;  /* instruction / data address ranges (min > max: none) */
+	uint64_t reuse_cold;              /* first touches of a page */
+	/* reuse[0]: distance 0 (same page again); reuse[k]: LRU stack distance
+	 * (distinct pages touched since the last access of this page) in
+	 * [2^(k-1), 2^k). */
+	uint64_t reuse[VL_STATS_REUSE_BUCKETS];
+};
+
+/* Read the trace from its current position to the end and fill st.
+ * Memory grows with the distinct pages and the trace length (5 bytes per
+ * access).  Returns 0 or the reader's negative code with err. */
+int vl_trace_stats(struct vl_trace *t, struct vl_trace_stats *st, struct vl_error *err);
+
+/* ---- synthetic generators (vmlab gen; parameters in docs/trace-format.md) ---- */
+
+struct vl_gen;
+
+/* Generator kind ("seq", "strided", "loop", "uniform", "zipf", "phased",
+ * "mix") with nparams "key=value" parameters.  Returns 0 or VL_EINVAL
+ * (unknown kind or key, bad value) / VL_ENOMEM with err. */
+int vl_gen_open(struct vl_gen **out, const char *kind, int nparams, char *const *params,
+		struct vl_error *err);
+/* Refill b (reset first): the record count, 0 when all n were produced. */
+ssize_t vl_gen_read(struct vl_gen *g, struct vl_batch *b, struct vl_error *err);
+/* Number of processes the generator uses, the first pid in *first_pid. */
+uint64_t vl_gen_procs(const struct vl_gen *g, uint32_t *first_pid);
+/* "seq, strided, ..." for messages. */
+const char *vl_gen_kinds(void);
+void vl_gen_close(struct vl_gen *g);
+
+/* ---- writing the native .vmt format (docs/trace-format.md) ---- */
+
+/* What a .vmt header records; NULL strings are left out.  date NULL means
+ * now (UTC, ISO 8601); page_size 0 means 4096. */
+struct vl_vmt_meta {
+	const char *tool;     /* what captured or produced the trace */
+	const char *cmdline;  /* the captured program's command line */
+	const char *date;
+	uint32_t page_size;
+	const char *comment;
+};
+
+struct vl_vmt_writer;
+
+/* Create path ("-" = stdout) and write the header.  chunk_recs is the
+ * number of records per chunk (0 = the default, 1M).  Returns 0 or
+ * VL_EIO/VL_ENOMEM/VL_EINVAL with err naming the file. */
+int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
+		       const struct vl_vmt_meta *meta, size_t chunk_recs, struct vl_error *err);
+
+/* Append a batch (access records and VL_OP_EVENT records with their
+ * events).  Full chunks are compressed and written as they fill, each with
+ * one write(2), so a killed writer leaves a file readable up to its last
+ * chunk.  Returns 0 or a negative code; after an error only close. */
+int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err);
+
+/* Compress and write chunks in a second thread from now on, so filling the
+ * next chunk overlaps compressing the last (capture, convert).  Returns 0
+ * or VL_ENOMEM; an error in that thread is returned by a later write or by
+ * close. */
+int vl_vmt_writer_async(struct vl_vmt_writer *w, struct vl_error *err);
+
+/* Record the start of process pid, named name (its command), in the stream.
+ * Returns 0 or a negative code. */
+int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *name,
+		      struct vl_error *err);
+
+/* Records written so far (access and event records). */
+uint64_t vl_vmt_records(const struct vl_vmt_writer *w);
+/* Compressed bytes written so far (header and chunks). */
+uint64_t vl_vmt_bytes(const struct vl_vmt_writer *w);
+
+/* Write the last chunk and the index, close the file and free w (NULL is
+ * a no-op).  Returns 0, or a negative code when anything failed: then the
+ * file is incomplete. */
+int vl_vmt_writer_close(struct vl_vmt_writer *w, struct vl_error *err);
 
 /* Registered trace formats, for listings: returns the count and fills
  * names/help up to max entries. */

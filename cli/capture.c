@@ -1,0 +1,443 @@
+/* cli/capture.c - `vmlab capture`: record a real program's memory accesses
+ * into .vmt through one of three back ends.
+ *
+ *   qemu    qemu-x86_64 -plugin vmlab-qemu.so,out=OUT PROGRAM ARGS
+ *   lackey  valgrind --tool=lackey --trace-mem=yes --log-fd=N, read from a
+ *           pipe and converted on the fly
+ *   sancov  run a program built with `vmlab capture --flags`, with
+ *           VMLAB_TRACE_OUT=OUT in its environment
+ *
+ * The finished file is read back once to check it and count its records.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+#define SANCOV_CFLAGS "-fsanitize-coverage=edge,trace-loads,trace-stores"
+
+static void capture_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmlab capture -o OUT.vmt [--backend qemu|lackey|sancov] [--ifetch]\n"
+		"                     -- PROGRAM [ARGS...]\n"
+		"       vmlab capture --flags | --cflags | --libs\n"
+		"\n"
+		"Run PROGRAM and record its memory accesses (loads and stores; with --ifetch\n"
+		"instruction fetches too) into OUT.vmt.  Back ends:\n"
+		"  qemu    qemu-x86_64 with the vmlab TCG plugin (default when qemu-x86_64 is\n"
+		"          installed): any x86-64 Linux binary, 13-30x slower than native\n"
+		"  lackey  valgrind's lackey tool: any binary, about 100x slower than qemu\n"
+		"  sancov  PROGRAM built with clang and the flags of `vmlab capture --flags`;\n"
+		"          records instrumented code only (not libc), data accesses only\n"
+		"Region-of-interest markers (#include <vmlab/roi.h>: vmlab_roi_begin(),\n"
+		"vmlab_roi_end()) are recorded by every back end; `vmlab run --roi` replays\n"
+		"only inside them.\n"
+		"\n"
+		"  --flags   print the clang compile and link flags for sancov (one line)\n"
+		"  --cflags  the compile flags only;  --libs  the link flags only\n"
+		"\n"
+		"Exit status: PROGRAM's own when it fails, else 0; 1 when no valid trace was\n"
+		"written, 2 on usage errors.\n");
+}
+
+/* Directory of the running vmlab binary. */
+static void exe_dir(char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n <= 0) {
+		snprintf(buf, len, ".");
+		return;
+	}
+	path[n] = '\0';
+	snprintf(buf, len, "%s", dirname(path));
+}
+
+/* First existing file among DIR/a and DIR/b; 0 if found. */
+static int find_beside(char *out, size_t len, const char *a, const char *b)
+{
+	char dir[PATH_MAX];
+	exe_dir(dir, sizeof(dir));
+	const char *cand[2] = { a, b };
+	for (int i = 0; i < 2; i++) {
+		snprintf(out, len, "%s/%s", dir, cand[i]);
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Find prog along PATH (as execvp would) into buf; true if found. */
+static bool which(const char *prog, char *buf, size_t len)
+{
+	if (strchr(prog, '/')) {
+		snprintf(buf, len, "%s", prog);
+		return access(buf, X_OK) == 0;
+	}
+	const char *p = getenv("PATH");
+	if (!p)
+		return false;
+	while (*p) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, len, "%.*s/%s", (int)n, p, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
+static bool in_path(const char *prog)
+{
+	char buf[PATH_MAX];
+	return which(prog, buf, sizeof(buf));
+}
+
+static int print_flags(bool cflags, bool libs)
+{
+	char lib[PATH_MAX], inc[PATH_MAX], dir[PATH_MAX];
+	if (libs && find_beside(lib, sizeof(lib), "libvmlab-sancov.a", "../lib/libvmlab-sancov.a") < 0) {
+		cli_error("capture: libvmlab-sancov.a not found beside vmlab or in ../lib (run make)");
+		return EXIT_INPUT;
+	}
+	exe_dir(dir, sizeof(dir));
+	/* installed: PREFIX/bin/../include; in the tree: build/ or build/VARIANT/ */
+	static const char *const up[] = { "/../include", "/../../include" };
+	char *rinc = NULL;
+	for (size_t i = 0; i < 2 && !rinc; i++) {
+		char probe[PATH_MAX + 32];
+		snprintf(inc, sizeof(inc), "%s%s", dir, up[i]);
+		snprintf(probe, sizeof(probe), "%s/vmlab/roi.h", inc);
+		if (access(probe, R_OK) == 0)
+			rinc = realpath(inc, NULL);
+	}
+	if (!rinc)
+		snprintf(inc, sizeof(inc), "%s/../include", dir);
+	if (cflags)
+		printf("%s -I%s", SANCOV_CFLAGS, rinc ? rinc : inc);
+	if (cflags && libs)
+		putchar(' ');
+	if (libs)
+		printf("-Wl,--whole-archive %s -Wl,--no-whole-archive -lzstd -lpthread", lib);
+	putchar('\n');
+	free(rinc);
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Wait for pid; returns its exit status (128 + signal when killed). */
+static int wait_child(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 127;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 127;
+}
+
+static pid_t spawn(char *const *argv, int keep_fd)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		(void)keep_fd;
+		execvp(argv[0], argv);
+		fprintf(stderr, "vmlab: capture: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+/* lackey: valgrind writes its log into a pipe; convert it as it comes. */
+static int capture_lackey(const char *out, bool ifetch, char **prog, int *status)
+{
+	int fds[2];
+	if (pipe(fds) < 0) {
+		cli_error("capture: pipe: %s", strerror(errno));
+		return EXIT_INPUT;
+	}
+	int nargs = 0;
+	while (prog[nargs])
+		nargs++;
+	char logfd[32];
+	snprintf(logfd, sizeof(logfd), "--log-fd=%d", fds[1]);
+	char **argv = calloc((size_t)nargs + 5, sizeof(*argv));
+	if (!argv)
+		return EXIT_INPUT;
+	argv[0] = "valgrind";
+	argv[1] = "--tool=lackey";
+	argv[2] = "--trace-mem=yes";
+	argv[3] = logfd;
+	for (int i = 0; i < nargs; i++)
+		argv[4 + i] = prog[i];
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		execvp(argv[0], argv);
+		fprintf(stderr, "vmlab: capture: cannot run valgrind: %s\n", strerror(errno));
+		_exit(127);
+	}
+	free(argv);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		cli_error("capture: fork: %s", strerror(errno));
+		return EXIT_INPUT;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
+	struct vl_error err = { 0 };
+	struct vl_trace *t = NULL;
+	struct vl_vmt_writer *w = NULL;
+	struct vl_batch b = { 0 };
+	char cmd[4096] = "";
+	size_t used = 0;
+	for (int i = 0; prog[i] && used < sizeof(cmd); i++)
+		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s%s", i ? " " : "", prog[i]);
+	struct vl_vmt_meta meta = { .tool = "vmlab capture --backend lackey (valgrind)",
+				    .cmdline = cmd };
+	int rc = vl_vmt_writer_open(&w, out, &meta, 0, &err);
+	if (rc == 0)
+		rc = vl_vmt_writer_async(w, &err);
+	if (rc == 0)
+		rc = vl_vmt_write_proc(w, 1, prog[0], &err);
+	if (rc == 0)
+		rc = vl_batch_init(&b, 8192, &err);
+	if (rc == 0)
+		rc = vl_trace_open(&t, path, "lackey", &err);
+	ssize_t got = 0;
+	while (rc == 0 && (got = vl_trace_read(t, &b, &err)) > 0) {
+		if (!ifetch) {
+			size_t k = 0;
+			for (size_t i = 0; i < b.n; i++)
+				if (b.recs[i].op != VL_OP_IFETCH)
+					b.recs[k++] = b.recs[i];
+			b.n = k;
+		}
+		rc = vl_vmt_write(w, &b, &err);
+	}
+	if (rc == 0 && got < 0)
+		rc = (int)got;
+	if (rc < 0)
+		kill(pid, SIGTERM);
+	*status = wait_child(pid);
+	if (rc == 0) { /* the program's end, as the other back ends record it */
+		vl_batch_reset(&b);
+		b.events[0] = (struct vl_event){ .kind = VL_EV_EXIT };
+		b.recs[0] = (struct vl_rec){ .addr = 0, .pid = 1, .op = VL_OP_EVENT };
+		b.n = b.n_events = 1;
+		rc = vl_vmt_write(w, &b, &err);
+	}
+	if (rc < 0) {
+		cli_error("capture: %s", err.msg);
+		vl_vmt_writer_close(w, NULL);
+	} else if (vl_vmt_writer_close(w, &err) < 0) {
+		cli_error("capture: %s", err.msg);
+		rc = -1;
+	}
+	vl_trace_close(t);
+	if (t == NULL)
+		close(fds[0]);
+	vl_batch_free(&b);
+	return rc < 0 ? EXIT_INPUT : 0;
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	const char *out = NULL, *backend = NULL;
+	bool ifetch = false;
+	int flags = 0;
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "ifetch", no_argument, NULL, 'I' },
+		{ "flags", no_argument, NULL, 'F' },
+		{ "cflags", no_argument, NULL, 'C' },
+		{ "libs", no_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:b:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'b': backend = optarg; break;
+		case 'I': ifetch = true; break;
+		case 'F': flags = 3; break;
+		case 'C': flags |= 1; break;
+		case 'L': flags |= 2; break;
+		case 'h': capture_usage(stdout); return 0;
+		default:
+			cli_error("capture: unknown option or missing argument '%s' (see vmlab capture --help)",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (flags)
+		return print_flags(flags & 1, flags & 2);
+	if (!out || optind >= argc) {
+		cli_error("capture: expected -o OUT.vmt -- PROGRAM [ARGS...] (see vmlab capture --help)");
+		return EXIT_USAGE;
+	}
+	char plugin[PATH_MAX];
+	bool have_plugin = find_beside(plugin, sizeof(plugin), "vmlab-qemu.so", "../lib/vmlab-qemu.so") == 0;
+	if (!backend)
+		backend = have_plugin && in_path("qemu-x86_64") ? "qemu" : "lackey";
+	char **prog = argv + optind;
+	int status = 0, rc = 0;
+	double t0 = now();
+	if (!strcmp(backend, "lackey")) {
+		if (!in_path("valgrind")) {
+			cli_error("capture: valgrind is not installed (make deps installs it)");
+			return EXIT_INPUT;
+		}
+		rc = capture_lackey(out, ifetch, prog, &status);
+	} else if (!strcmp(backend, "qemu")) {
+		if (!have_plugin) {
+			cli_error("capture: vmlab-qemu.so not found beside vmlab or in ../lib (run make)");
+			return EXIT_INPUT;
+		}
+		if (!in_path("qemu-x86_64")) {
+			cli_error("capture: qemu-x86_64 is not installed (Debian package qemu-user; "
+				  "make deps installs it)");
+			return EXIT_INPUT;
+		}
+		int nargs = 0;
+		while (prog[nargs])
+			nargs++;
+		char cmd[2048] = "";
+		size_t used = 0;
+		for (int i = 0; prog[i] && used < sizeof(cmd); i++)
+			used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s%s", i ? " " : "",
+						 prog[i]);
+		for (char *p = cmd; *p; p++)
+			if (*p == ',') /* qemu splits plugin arguments at commas */
+				*p = ';';
+		size_t alen = strlen(plugin) + strlen(out) + strlen(cmd) + 64;
+		char *parg = malloc(alen);
+		char **qargv = calloc((size_t)nargs + 4, sizeof(*qargv));
+		if (!parg || !qargv)
+			return EXIT_INPUT;
+		snprintf(parg, alen, "%s,out=%s,ifetch=%s,cmd=%s", plugin, out, ifetch ? "on" : "off",
+			 cmd);
+		if (strchr(out, ',')) {
+			cli_error("capture: the qemu back end cannot write to a path with a comma");
+			return EXIT_USAGE;
+		}
+		char progpath[PATH_MAX];
+		if (!which(prog[0], progpath, sizeof(progpath))) {
+			cli_error("capture: %s: no such program (or not executable)", prog[0]);
+			return EXIT_USAGE;
+		}
+		qargv[0] = "qemu-x86_64";
+		qargv[1] = "-plugin";
+		qargv[2] = parg;
+		qargv[3] = progpath; /* qemu does not search PATH */
+		for (int i = 1; i < nargs; i++)
+			qargv[3 + i] = prog[i];
+		remove(out);
+		pid_t pid = spawn(qargv, -1);
+		status = pid > 0 ? wait_child(pid) : 127;
+		free(parg);
+		free(qargv);
+	} else if (!strcmp(backend, "sancov")) {
+		if (ifetch) {
+			cli_error("capture: the sancov back end records loads and stores only "
+				  "(no --ifetch)");
+			return EXIT_USAGE;
+		}
+		remove(out);
+		setenv("VMLAB_TRACE_OUT", out, 1);
+		pid_t pid = spawn(prog, -1);
+		status = pid > 0 ? wait_child(pid) : 127;
+		unsetenv("VMLAB_TRACE_OUT");
+		if (access(out, F_OK) != 0) {
+			cli_error("capture: %s wrote no trace: was it built with `vmlab capture --flags`?",
+				  prog[0]);
+			return status ? status : EXIT_INPUT;
+		}
+	} else {
+		cli_error("capture: unknown --backend '%s' (qemu, lackey, sancov)", backend);
+		return EXIT_USAGE;
+	}
+	double secs = now() - t0;
+	struct rusage ru;
+	double cpu = 0;
+	if (getrusage(RUSAGE_CHILDREN, &ru) == 0) /* the traced program and its tracer */
+		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+		      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) /* lackey: this process converts */
+		cpu += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+		       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+	if (rc)
+		return rc;
+	/* read the result back: a valid, complete trace? */
+	struct vl_error err = { 0 };
+	struct vl_trace *t;
+	if (vl_trace_open(&t, out, "vmt", &err) < 0) {
+		cli_error("capture: %s", err.msg);
+		return status ? status : EXIT_INPUT;
+	}
+	struct { uint64_t accesses, records, events, by_op[VL_OP_NACCESS]; } st = { 0 };
+	struct vl_batch b;
+	ssize_t got = vl_batch_init(&b, 8192, &err);
+	while (got == 0 && (got = vl_trace_read(t, &b, &err)) > 0) {
+		for (size_t i = 0; i < b.n; i++) {
+			if (b.recs[i].op < VL_OP_NACCESS)
+				st.by_op[b.recs[i].op]++;
+			else
+				st.events++;
+		}
+		st.records += b.n;
+		got = 0;
+	}
+	vl_batch_free(&b);
+	st.accesses = st.records - st.events;
+	if (got < 0) {
+		cli_error("capture: %s", err.msg);
+		vl_trace_close(t);
+		return status ? status : EXIT_INPUT;
+	}
+	if (vl_trace_warning(t))
+		fprintf(stderr, "vmlab: warning: %s\n", vl_trace_warning(t));
+	vl_trace_close(t);
+	struct stat sb;
+	long long size = stat(out, &sb) == 0 ? (long long)sb.st_size : -1;
+	fprintf(stderr,
+		"vmlab: captured %s with %s: %llu accesses (%llu reads, %llu writes, %llu ifetches), "
+		"%llu events; %s %lld bytes (%.3f bytes/access); %.2f s wall, %.2f s CPU; "
+		"%.1f M records/s wall, %.1f M records/CPU-s\n",
+		prog[0], backend, (unsigned long long)st.accesses, (unsigned long long)st.by_op[0],
+		(unsigned long long)st.by_op[1], (unsigned long long)st.by_op[2],
+		(unsigned long long)st.events, out, size,
+		st.accesses ? (double)size / (double)st.accesses : 0.0, secs, cpu,
+		secs > 0 ? (double)st.records / secs / 1e6 : 0.0,
+		cpu > 0 ? (double)st.records / cpu / 1e6 : 0.0);
+	if (status)
+		fprintf(stderr, "vmlab: capture: %s exited with status %d\n", prog[0], status);
+	return status;
+}

@@ -1,0 +1,178 @@
+/* cli/convert.c - `vmlab convert IN OUT.vmt`: any readable trace to .vmt. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void convert_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vmlab convert [--format FMT] [--tool TEXT] [--comment TEXT]\n"
+		"                     [--chunk RECORDS] [--addr] IN OUT.vmt\n"
+		"\n"
+		"Read IN (any format of `vmlab formats`, plain/gzip/zstd/xz, - for stdin)\n"
+		"and write it as a native .vmt trace (OUT - writes stdout), or with --addr\n"
+		"as addr text (`OP 0xADDR PID` lines, M as W; events as # comments).\n"
+		"\n"
+		"  -f, --format FMT   input format (default auto)\n"
+		"      --tool TEXT    the header's tool field (default: \"vmlab convert\n"
+		"                     from FMT\")\n"
+		"      --comment TEXT a free-text comment in the header\n"
+		"      --chunk N      records per chunk (default 1048576)\n");
+}
+
+static const char *const ev_names[] = { "NONE", "RESERVE", "COMMIT", "DECOMMIT", "RELEASE",
+					 "PROTECT", "MAP", "UNMAP", "EXIT", "ROI_BEGIN", "ROI_END" };
+
+/* Text out: one addr line per access; events as comments. */
+static int to_addr(struct vl_trace *t, const char *out)
+{
+	struct vl_error err = { 0 };
+	FILE *f = strcmp(out, "-") ? fopen(out, "w") : stdout;
+	if (!f) {
+		cli_error("convert: cannot create %s", out);
+		vl_trace_close(t);
+		return EXIT_INPUT;
+	}
+	struct vl_batch b;
+	int rc = vl_batch_init(&b, 8192, &err);
+	ssize_t got = 0;
+	while (rc == 0 && (got = vl_trace_read(t, &b, &err)) > 0) {
+		for (size_t i = 0; i < b.n; i++) {
+			const struct vl_rec *r = &b.recs[i];
+			if (r->op == VL_OP_EVENT) {
+				const struct vl_event *e = &b.events[r->addr];
+				fprintf(f, "# event %s pid %u addr 0x%llx len %llu prot 0x%x\n",
+					e->kind < 11 ? ev_names[e->kind] : "?", r->pid,
+					(unsigned long long)e->addr, (unsigned long long)e->len, e->prot);
+			} else {
+				fprintf(f, "%c 0x%llx %u\n", "RWIW"[r->op], (unsigned long long)r->addr,
+					r->pid);
+			}
+		}
+	}
+	vl_batch_free(&b);
+	if (got < 0)
+		cli_error("%s", err.msg);
+	bool bad = (f == stdout ? fflush(f) : fclose(f)) != 0;
+	if (bad)
+		cli_error("convert: write to %s failed", out);
+	if (vl_trace_warning(t))
+		fprintf(stderr, "vmlab: warning: %s\n", vl_trace_warning(t));
+	vl_trace_close(t);
+	if ((got < 0 || bad) && strcmp(out, "-"))
+		remove(out);
+	return got < 0 || bad || rc < 0 ? EXIT_INPUT : 0;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+	const char *format = "auto", *tool = NULL, *comment = NULL;
+	size_t chunk = 0;
+	bool addr = false;
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "tool", required_argument, NULL, 'T' },
+		{ "comment", required_argument, NULL, 'C' },
+		{ "chunk", required_argument, NULL, 'k' },
+		{ "addr", no_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': format = optarg; break;
+		case 'T': tool = optarg; break;
+		case 'A': addr = true; break;
+		case 'C': comment = optarg; break;
+		case 'k': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*end || v == 0 || v > (16u << 20)) {
+				cli_error("convert: --chunk expects 1..16777216 records, got '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			chunk = (size_t)v;
+			break;
+		}
+		case 'h': convert_usage(stdout); return 0;
+		default:
+			cli_error("convert: unknown option or missing argument '%s' (see vmlab convert --help)",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		cli_error("convert: expected IN and OUT (see vmlab convert --help)");
+		return EXIT_USAGE;
+	}
+	const char *in = argv[optind], *out = argv[optind + 1];
+	struct vl_error err = { 0 };
+	struct vl_trace *t;
+	if (vl_trace_open(&t, in, format, &err) < 0) {
+		cli_error("%s", err.msg);
+		return err.code == VL_ENOENT && strcmp(format, "auto") ? EXIT_USAGE : EXIT_INPUT;
+	}
+	if (addr)
+		return to_addr(t, out);
+	char deftool[128], cmdline[4096] = "";
+	snprintf(deftool, sizeof(deftool), "vmlab convert from %s", vl_trace_format(t));
+	struct vl_vmt_meta meta = { .tool = tool ? tool : deftool, .comment = comment };
+	/* carry the source's own metadata (a .vmt converted again) */
+	const char *cl = vl_trace_meta(t, "cmdline");
+	if (cl)
+		snprintf(cmdline, sizeof(cmdline), "%s", cl);
+	meta.cmdline = cl ? cmdline : NULL;
+	struct vl_vmt_writer *w;
+	if (vl_vmt_writer_open(&w, out, &meta, chunk, &err) < 0 ||
+	    (vl_vmt_writer_async(w, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1))) {
+		cli_error("%s", err.msg);
+		vl_trace_close(t);
+		return EXIT_INPUT;
+	}
+	struct vl_batch b;
+	int rc = vl_batch_init(&b, 8192, &err);
+	ssize_t got = 0;
+	while (rc == 0 && (got = vl_trace_read(t, &b, &err)) > 0)
+		rc = vl_vmt_write(w, &b, &err);
+	if (got < 0)
+		rc = (int)got;
+	if (rc < 0) {
+		cli_error("%s", err.msg);
+		vl_vmt_writer_close(w, NULL);
+		if (strcmp(out, "-"))
+			remove(out); /* no partial result that looks complete */
+		vl_batch_free(&b);
+		vl_trace_close(t);
+		return EXIT_INPUT;
+	}
+	uint64_t recs = vl_vmt_records(w);
+	const char *warn = vl_trace_warning(t);
+	if (warn)
+		fprintf(stderr, "vmlab: warning: %s\n", warn);
+	if (vl_vmt_writer_close(w, &err) < 0) {
+		cli_error("%s", err.msg);
+		vl_batch_free(&b);
+		vl_trace_close(t);
+		return EXIT_INPUT;
+	}
+	vl_batch_free(&b);
+	if (strcmp(out, "-")) {
+		FILE *f = fopen(out, "rb");
+		long size = -1;
+		if (f && fseek(f, 0, SEEK_END) == 0)
+			size = ftell(f);
+		if (f)
+			fclose(f);
+		fprintf(stderr, "vmlab: %s (%s) -> %s: %llu records, %ld bytes (%.3f bytes/record)\n",
+			in, vl_trace_format(t), out, (unsigned long long)recs, size,
+			recs ? (double)size / (double)recs : 0.0);
+	}
+	vl_trace_close(t);
+	return 0;
+}

@@ -1,0 +1,139 @@
+/* traces/capture/capbuf.h - what the capture runtimes share: per-thread
+ * record buffers flushed into one .vmt writer under a lock.
+ *
+ * Each recording thread (a program thread for sancov, a vCPU thread for
+ * qemu) appends to its own buffer with no locking; a full buffer goes to
+ * the writer under cap_lock.  Only the process that opened the writer
+ * records: a forked child sees another pid and stops (its accesses are not
+ * traced; writing into the parent's file would corrupt it).
+ *
+ * Errors cannot be returned to anyone here (we run inside the traced
+ * program): the first one is printed once on stderr, recording stops, and
+ * the file is left without its index, so readers report it as incomplete.
+ */
+#ifndef VMLAB_CAPBUF_H
+#define VMLAB_CAPBUF_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vmlab/trace.h"
+
+#define CAP_BUF 4096 /* records per thread buffer */
+
+struct capbuf {
+	struct vl_rec r[CAP_BUF + 2];
+	size_t n;
+};
+
+static struct vl_vmt_writer *cap_w;
+static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile int cap_on;     /* recording */
+static pid_t cap_pid;           /* the process that owns cap_w */
+static const char *cap_who = "vmlab capture";
+
+static void cap_fail(const struct vl_error *err)
+{
+	if (cap_on) {
+		cap_on = 0;
+		fprintf(stderr, "%s: recording stopped: %s\n", cap_who, err->msg);
+	}
+}
+
+/* Write a buffer's records (and events) to the file; empties it. */
+static void cap_flush_events(struct capbuf *b, struct vl_event *ev, size_t nev)
+{
+	if (!b->n)
+		return;
+	if (getpid() != cap_pid) { /* a forked child: not ours to write */
+		b->n = 0;
+		return;
+	}
+	struct vl_batch batch = { .recs = b->r, .n = b->n, .cap = b->n, .events = ev,
+				  .n_events = nev, .ev_cap = nev };
+	struct vl_error err = { 0 };
+	pthread_mutex_lock(&cap_lock);
+	if (cap_on && cap_w && vl_vmt_write(cap_w, &batch, &err) < 0)
+		cap_fail(&err);
+	pthread_mutex_unlock(&cap_lock);
+	b->n = 0;
+}
+
+static inline void cap_flush(struct capbuf *b)
+{
+	cap_flush_events(b, NULL, 0);
+}
+
+/* One access of size bytes (0..255); split at a page boundary as readers do. */
+static inline void cap_access(struct capbuf *b, uint64_t a, uint8_t op, uint8_t size, uint32_t pid)
+{
+	b->r[b->n++] = (struct vl_rec){ .addr = a, .pid = pid, .op = op, .size = size };
+	if (__builtin_expect((a & (VL_PAGE_SIZE - 1)) + size > VL_PAGE_SIZE, 0))
+		b->r[b->n++] = (struct vl_rec){ .addr = (a | (VL_PAGE_SIZE - 1)) + 1, .pid = pid,
+						 .op = op, .size = size };
+	if (__builtin_expect(b->n >= CAP_BUF, 0))
+		cap_flush(b);
+}
+
+/* Flush b, then write one event in order after it. */
+static __attribute__((unused)) void cap_event(struct capbuf *b, uint32_t kind, uint32_t pid)
+{
+	cap_flush(b);
+	struct vl_event ev = { .kind = kind };
+	b->r[0] = (struct vl_rec){ .addr = 0, .pid = pid, .op = VL_OP_EVENT };
+	b->n = 1;
+	cap_flush_events(b, &ev, 1);
+}
+
+/* The program's command line from /proc/self/cmdline, spaces between. */
+static __attribute__((unused)) void cap_cmdline(char *buf, size_t len)
+{
+	buf[0] = '\0';
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	if (!f)
+		return;
+	size_t n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i + 1 < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+}
+
+/* Open the writer; returns 0 or -1 after printing why. */
+static __attribute__((unused)) int cap_open(const char *path, const char *tool, const char *cmdline, const char *name)
+{
+	struct vl_error err = { 0 };
+	struct vl_vmt_meta meta = { .tool = tool, .cmdline = cmdline };
+	if (vl_vmt_writer_open(&cap_w, path, &meta, 0, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", cap_who, err.msg);
+		return -1;
+	}
+	cap_pid = getpid();
+	if (vl_vmt_writer_async(cap_w, &err) < 0 ||
+	    vl_vmt_write_proc(cap_w, (uint32_t)cap_pid, name, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", cap_who, err.msg);
+		return -1;
+	}
+	cap_on = 1;
+	return 0;
+}
+
+/* Stop recording and finish the file (the owner process only). */
+static __attribute__((unused)) void cap_close(void)
+{
+	if (getpid() != cap_pid || !cap_w)
+		return;
+	pthread_mutex_lock(&cap_lock);
+	struct vl_error err = { 0 };
+	int was_on = cap_on;
+	cap_on = 0;
+	if (vl_vmt_writer_close(cap_w, &err) < 0 && was_on)
+		fprintf(stderr, "%s: %s\n", cap_who, err.msg);
+	cap_w = NULL;
+	pthread_mutex_unlock(&cap_lock);
+}
+
+#endif

@@ -1,0 +1,452 @@
+/* traces/vmt.c - the native .vmt format: the reader (writer: vmt_write.c).
+ *
+ * Layout (docs/trace-format.md is the specification; all integers little
+ * endian):
+ *
+ *   header   "\x89VMT\r\n\x1a\n", u16 major, u16 minor, u32 flags,
+ *            u32 meta_len, meta ("key=value\n" lines), u32 crc32c
+ *   chunk*   "VMTC", u32 seq, u32 nrecs, u32 raw_len, u32 comp_len,
+ *            u64 first_rec, u32 crc32c (header bytes 0..27 + payload),
+ *            comp_len bytes of one zstd frame holding raw_len bytes:
+ *              6 x u32 section lengths, then the sections
+ *              ops    one byte per record: kind (bits 0-2), pid follows
+ *                     (bit 3), size code (bits 4-7)
+ *              iaddr  zigzag LEB128 deltas of instruction-fetch addresses
+ *              daddr  zigzag LEB128 deltas of data addresses
+ *              pid    LEB128 pids, for records with bit 3
+ *              size   one byte per record with size code 15
+ *              event  LEB128 fields of events and process starts
+ *   index    "VMTI", u32 nchunks, nchunks x (u64 offset, u64 first_rec,
+ *            u32 nrecs), u64 total records, u32 crc32c
+ *   trailer  u64 index offset, "VMTEND\0\0"
+ *
+ * Chunks are independent: each starts its delta bases at 0 and its pid at
+ * 1, so any chunk decodes alone (the index gives random access).
+ *
+ * The reader reads sequentially through the shared byte source (a .vmt
+ * may come from a pipe, or even be gzip-compressed again).  A file that
+ * ends without its index (a writer killed, a copy cut short) is read up to
+ * its last complete chunk and the trace's warning says so; anything
+ * inconsistent inside the header or a complete chunk is an error naming the
+ * file, the chunk and its byte offset.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "traces/internal.h"
+#include "traces/vmt.h"
+
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ================= reader ================= */
+
+struct rd {
+	ZSTD_DCtx *dctx;
+	uint8_t *raw;
+	size_t raw_cap;
+	uint32_t seq;              /* next chunk number expected */
+	uint64_t chunk_off;        /* byte offset of the current chunk */
+	uint64_t total;            /* records in chunks read so far (incl. current) */
+	bool done;
+	/* current chunk's cursor */
+	uint32_t nrecs, i;
+	const uint8_t *ops;
+	const uint8_t *s[NSECT], *e[NSECT];
+	uint64_t iprev, dprev;
+	uint32_t pid;
+};
+
+static int vmt_open(struct vl_trace *t, struct vl_error *err)
+{
+	struct rd *r = calloc(1, sizeof(*r));
+	if (!r || !(r->dctx = ZSTD_createDCtx())) {
+		free(r);
+		return vl_err(err, VL_ENOMEM, "%s: out of memory", t->path);
+	}
+	t->state = r;
+	const uint8_t *p;
+	ssize_t got = vl_trace_peek(t, HDR_FIXED, &p, err);
+	if (got < 0)
+		return (int)got;
+	if (got < 8 || memcmp(p, VMT_MAGIC, 8))
+		return vl_err(err, VL_EFORMAT, "%s at byte 0: not a .vmt file (wrong magic)", t->path);
+	if (got < HDR_FIXED)
+		return vl_err(err, VL_EFORMAT, "%s at byte %zd: header cut short (truncated file)",
+			      t->path, got);
+	uint16_t major = get16(p + 8), minor = get16(p + 10);
+	if (major != VMT_MAJOR)
+		return vl_err(err, VL_EVERSION,
+			      "%s at byte 8: .vmt version %u.%u, this vmlab reads version %u.x",
+			      t->path, major, minor, VMT_MAJOR);
+	uint32_t flags = get32(p + 12), mlen = get32(p + 16);
+	if (flags != 0)
+		return vl_err(err, VL_EVERSION, "%s at byte 12: unknown header flags 0x%x", t->path,
+			      flags);
+	if (mlen > META_MAX)
+		return vl_err(err, VL_EFORMAT, "%s at byte 16: metadata length %u exceeds %u",
+			      t->path, mlen, META_MAX);
+	got = vl_trace_peek(t, HDR_FIXED + mlen + 4, &p, err);
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got < HDR_FIXED + mlen + 4)
+		return vl_err(err, VL_EFORMAT, "%s at byte %zd: header cut short (truncated file)",
+			      t->path, got);
+	uint32_t crc = vl_crc32c(0, p, HDR_FIXED + mlen);
+	if (crc != get32(p + HDR_FIXED + mlen))
+		return vl_err(err, VL_EFORMAT, "%s at byte %u: header CRC mismatch", t->path,
+			      HDR_FIXED + mlen);
+	/* metadata lines */
+	const char *m = (const char *)p + HDR_FIXED, *mend = m + mlen;
+	while (m < mend) {
+		const char *nl = memchr(m, '\n', (size_t)(mend - m));
+		const char *eq = memchr(m, '=', (size_t)((nl ? nl : mend) - m));
+		if (!nl || !eq)
+			return vl_err(err, VL_EFORMAT, "%s at byte %zu: metadata is not key=value lines",
+				      t->path, (size_t)(m - (const char *)p));
+		char key[128], val[4096];
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - m), m);
+		snprintf(val, sizeof(val), "%.*s", (int)(nl - eq - 1), eq + 1);
+		VL_TRY(vl_trace_add_meta(t, key, val, err));
+		m = nl + 1;
+	}
+	vl_trace_skip(t, HDR_FIXED + mlen + 4);
+	return 0;
+}
+
+static void vmt_close(struct vl_trace *t)
+{
+	struct rd *r = t->state;
+	if (!r)
+		return;
+	ZSTD_freeDCtx(r->dctx);
+	free(r->raw);
+	free(r);
+	t->state = NULL;
+}
+
+/* The file ends (or is cut) before its index. */
+static int cut_short(struct vl_trace *t, struct rd *r, const char *where)
+{
+	vl_trace_set_warning(t,
+			     "%s: %s at byte %llu (the writer did not finish); read %u complete "
+			     "chunks, %llu records",
+			     t->path, where, (unsigned long long)vl_trace_pos(t), r->seq,
+			     (unsigned long long)r->total);
+	r->done = true;
+	return 0;
+}
+
+static int read_index(struct vl_trace *t, struct rd *r, struct vl_error *err)
+{
+	uint64_t at = vl_trace_pos(t);
+	const uint8_t *p;
+	ssize_t got = vl_trace_peek(t, 8, &p, err);
+	if (got < 0)
+		return (int)got;
+	if (got < 8)
+		return cut_short(t, r, "index cut short");
+	uint32_t n = get32(p + 4);
+	if (n != r->seq)
+		return vl_err(err, VL_EFORMAT, "%s index at byte %llu: lists %u chunks, the file has %u",
+			      t->path, (unsigned long long)at, n, r->seq);
+	size_t len = 8 + 20 * (size_t)n + 12 + 16;
+	got = vl_trace_peek(t, len, &p, err);
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got < len)
+		return cut_short(t, r, "index cut short");
+	size_t body = 8 + 20 * (size_t)n + 8;
+	if (vl_crc32c(0, p, body) != get32(p + body))
+		return vl_err(err, VL_EFORMAT, "%s index at byte %llu: CRC mismatch", t->path,
+			      (unsigned long long)at);
+	if (get64(p + body - 8) != r->total)
+		return vl_err(err, VL_EFORMAT, "%s index at byte %llu: counts %llu records, the chunks "
+			      "hold %llu", t->path, (unsigned long long)at,
+			      (unsigned long long)get64(p + body - 8), (unsigned long long)r->total);
+	if (get64(p + body + 4) != at || memcmp(p + body + 12, "VMTEND\0\0", 8))
+		return vl_err(err, VL_EFORMAT, "%s at byte %llu: bad trailer after the index",
+			      t->path, (unsigned long long)(at + body + 4));
+	vl_trace_skip(t, len);
+	got = vl_trace_peek(t, 1, &p, err);
+	if (got < 0)
+		return (int)got;
+	if (got > 0)
+		return vl_err(err, VL_EFORMAT, "%s at byte %llu: unexpected data after the trailer",
+			      t->path, (unsigned long long)vl_trace_pos(t));
+	r->done = true;
+	return 0;
+}
+
+/* Load the next chunk; sets r->done at the end.  Returns 0 or <0. */
+static int next_chunk(struct vl_trace *t, struct rd *r, struct vl_error *err)
+{
+	uint64_t at = vl_trace_pos(t);
+	const uint8_t *p;
+	ssize_t got = vl_trace_peek(t, 4, &p, err);
+	if (got < 0)
+		return (int)got;
+	if (got == 0)
+		return cut_short(t, r, "ends without an index");
+	if (got == 4 && !memcmp(p, "VMTI", 4))
+		return read_index(t, r, err);
+	if (got < 4 || memcmp(p, "VMTC", 4)) {
+		if (got < 4)
+			return cut_short(t, r, "chunk header cut short");
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: expected a chunk (VMTC) or "
+			      "the index (VMTI)", t->path, r->seq, (unsigned long long)at);
+	}
+	got = vl_trace_peek(t, CHUNK_HDR, &p, err);
+	if (got < 0)
+		return (int)got;
+	if (got < CHUNK_HDR)
+		return cut_short(t, r, "chunk header cut short");
+	uint32_t seq = get32(p + 4), nrecs = get32(p + 8), raw_len = get32(p + 12),
+		 comp = get32(p + 16), crc = get32(p + 28);
+	uint64_t first = get64(p + 20);
+	if (seq != r->seq)
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: numbered %u", t->path,
+			      r->seq, (unsigned long long)at, seq);
+	if (nrecs == 0 || nrecs > CHUNK_RECS_MAX || raw_len > RAW_MAX || raw_len < NSECT * 4 ||
+	    comp > ZSTD_compressBound(raw_len) || comp == 0)
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: impossible sizes "
+			      "(%u records, %u bytes, %u compressed)", t->path, r->seq,
+			      (unsigned long long)at, nrecs, raw_len, comp);
+	if (first != r->total)
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: starts at record %llu, "
+			      "expected %llu", t->path, r->seq, (unsigned long long)at,
+			      (unsigned long long)first, (unsigned long long)r->total);
+	got = vl_trace_peek(t, CHUNK_HDR + (size_t)comp, &p, err);
+	if (got < 0)
+		return (int)got;
+	if ((size_t)got < CHUNK_HDR + (size_t)comp)
+		return cut_short(t, r, "last chunk cut short");
+	uint32_t c = vl_crc32c(vl_crc32c(0, p, 28), p + CHUNK_HDR, comp);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	c = crc; /* make fuzz: let mutated payloads reach the decoder */
+#endif
+	if (c != crc)
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: CRC mismatch (stored %08x, "
+			      "computed %08x)", t->path, r->seq, (unsigned long long)at, crc, c);
+	if (raw_len > r->raw_cap) {
+		uint8_t *nr = realloc(r->raw, raw_len);
+		if (!nr)
+			return vl_err(err, VL_ENOMEM, "%s: out of memory for chunk %u", t->path, r->seq);
+		r->raw = nr;
+		r->raw_cap = raw_len;
+	}
+	size_t dn = ZSTD_decompressDCtx(r->dctx, r->raw, raw_len, p + CHUNK_HDR, comp);
+	if (ZSTD_isError(dn) || dn != raw_len)
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: corrupt zstd payload (%s)",
+			      t->path, r->seq, (unsigned long long)at,
+			      ZSTD_isError(dn) ? ZSTD_getErrorName(dn) : "wrong length");
+	uint64_t sum = NSECT * 4;
+	const uint8_t *q = r->raw + NSECT * 4;
+	for (int i = 0; i < NSECT; i++) {
+		uint32_t len = get32(r->raw + 4 * i);
+		sum += len;
+		r->s[i] = q;
+		q += len <= raw_len ? len : 0;
+		r->e[i] = q;
+	}
+	if (sum != raw_len || (uint32_t)(r->e[S_OPS] - r->s[S_OPS]) != nrecs)
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: section lengths do not add "
+			      "up", t->path, r->seq, (unsigned long long)at);
+	vl_trace_skip(t, CHUNK_HDR + (size_t)comp);
+	r->chunk_off = at;
+	r->ops = r->s[S_OPS];
+	r->nrecs = nrecs;
+	r->i = 0;
+	r->iprev = r->dprev = 0;
+	r->pid = 1;
+	r->seq++;
+	r->total += nrecs;
+	return 0;
+}
+
+static int bad(struct vl_trace *t, struct rd *r, const char *what, struct vl_error *err)
+{
+	return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: record %u: %s", t->path,
+		      r->seq - 1, (unsigned long long)r->chunk_off, r->i, what);
+}
+
+/* LEB128 from [*p, end): 0 or -1 when it runs off the end or past 64 bits. */
+static inline int varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	if (likely(p < end && *p < 0x80)) {
+		*v = *p;
+		*pp = p + 1;
+		return 0;
+	}
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		if (p == end)
+			return -1;
+		uint8_t c = *p++;
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			*pp = p;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static const uint8_t size_of_code[16] = { 0, 1, 2, 4, 8, 16, 32, 64, 128 };
+
+static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
+{
+	struct rd *r = t->state;
+	while (b->n < b->cap) {
+		if (r->i == r->nrecs) {
+			if (r->nrecs) { /* the chunk is used up: all its streams must be */
+				for (int j = S_IADDR; j < NSECT; j++)
+					if (r->s[j] != r->e[j])
+						return bad(t, r, "bytes left over in the chunk's streams",
+							   err);
+				r->nrecs = r->i = 0;
+			}
+			if (r->done)
+				break;
+			VL_TRY(next_chunk(t, r, err));
+			continue;
+		}
+		const uint8_t *ip = r->s[S_IADDR], *ie = r->e[S_IADDR];
+		const uint8_t *dp = r->s[S_DADDR], *de = r->e[S_DADDR];
+		uint64_t iprev = r->iprev, dprev = r->dprev;
+		uint32_t pid = r->pid, i = r->i, nrecs = r->nrecs;
+		const uint8_t *ops = r->ops;
+		struct vl_rec *out = b->recs + b->n;
+		size_t room = b->cap - b->n;
+		size_t k = 0;
+		int rc = 0;
+		/* Hot loop: plain accesses of the current pid. */
+		while (k < room && i < nrecs) {
+			uint8_t op = ops[i];
+			unsigned kind = op & 7u;
+			if (unlikely(op & F_PID) || unlikely(kind > K_MODIFY) ||
+			    unlikely((op >> 4) > 8))
+				break;
+			uint64_t d;
+			if (kind == K_IFETCH) {
+				if (unlikely(varint(&ip, ie, &d) < 0)) {
+					rc = -1;
+					break;
+				}
+				iprev += (uint64_t)vl_unzigzag(d);
+				out[k].addr = iprev;
+			} else {
+				if (unlikely(varint(&dp, de, &d) < 0)) {
+					rc = -1;
+					break;
+				}
+				dprev += (uint64_t)vl_unzigzag(d);
+				out[k].addr = dprev;
+			}
+			out[k].pid = pid;
+			out[k].op = (uint8_t)kind;
+			out[k].size = size_of_code[op >> 4];
+			out[k].pad = 0;
+			k++;
+			i++;
+		}
+		b->n += k;
+		r->s[S_IADDR] = ip;
+		r->s[S_DADDR] = dp;
+		r->iprev = iprev;
+		r->dprev = dprev;
+		r->i = i;
+		if (rc < 0)
+			return bad(t, r, "address stream ends early", err);
+		if (k == room || i == nrecs)
+			continue;
+		/* Slow path: one record with a pid change, an explicit size, an
+		 * event or a process start. */
+		uint8_t op = ops[i];
+		unsigned kind = op & 7u, code = op >> 4;
+		uint64_t v;
+		if (op & F_PID) {
+			if (varint(&r->s[S_PID], r->e[S_PID], &v) < 0 || v == 0 || v > UINT32_MAX)
+				return bad(t, r, "bad or missing pid", err);
+			r->pid = (uint32_t)v;
+		}
+		uint8_t size;
+		if (code == SIZE_EXPLICIT) {
+			if (r->s[S_SIZE] == r->e[S_SIZE])
+				return bad(t, r, "size stream ends early", err);
+			size = *r->s[S_SIZE]++;
+		} else if (code <= 8) {
+			size = size_of_code[code];
+		} else {
+			return bad(t, r, "unknown size code", err);
+		}
+		struct vl_rec *o = &b->recs[b->n];
+		if (kind <= K_MODIFY) {
+			const uint8_t **sp = kind == K_IFETCH ? &r->s[S_IADDR] : &r->s[S_DADDR];
+			uint64_t *prev = kind == K_IFETCH ? &r->iprev : &r->dprev;
+			if (varint(sp, r->e[kind == K_IFETCH ? S_IADDR : S_DADDR], &v) < 0)
+				return bad(t, r, "address stream ends early", err);
+			*prev += (uint64_t)vl_unzigzag(v);
+			*o = (struct vl_rec){ .addr = *prev, .pid = r->pid, .op = (uint8_t)kind,
+					      .size = size };
+			b->n++;
+		} else if (kind == K_EVENT) {
+			if (b->n_events == b->ev_cap) {
+				/* no room for its arguments: undo the pid and leave it */
+				if (op & F_PID)
+					return bad(t, r, "internal: event batch full after a pid", err);
+				break;
+			}
+			uint64_t f[6];
+			for (int j = 0; j < 6; j++)
+				if (varint(&r->s[S_EVENT], r->e[S_EVENT], &f[j]) < 0)
+					return bad(t, r, "event stream ends early", err);
+			if (f[0] > UINT32_MAX || f[1] > UINT32_MAX)
+				return bad(t, r, "event kind or protection out of range", err);
+			struct vl_event *e = &b->events[b->n_events];
+			*e = (struct vl_event){ .kind = (uint32_t)f[0], .prot = (uint32_t)f[1],
+						.addr = f[2], .len = f[3], .file_id = f[4],
+						.offset = f[5] };
+			*o = (struct vl_rec){ .addr = b->n_events, .pid = r->pid, .op = VL_OP_EVENT,
+					      .size = size };
+			b->n_events++;
+			b->n++;
+		} else if (kind == K_PROC) {
+			if (varint(&r->s[S_EVENT], r->e[S_EVENT], &v) < 0 ||
+			    v > (uint64_t)(r->e[S_EVENT] - r->s[S_EVENT]) || v > 4096)
+				return bad(t, r, "process name runs off the event stream", err);
+			char key[32], name[4100];
+			snprintf(key, sizeof(key), "process.%u", r->pid);
+			memcpy(name, r->s[S_EVENT], v);
+			name[v] = '\0';
+			r->s[S_EVENT] += v;
+			VL_TRY(vl_trace_add_meta(t, key, name, err));
+		} else {
+			return bad(t, r, "unknown record kind", err);
+		}
+		r->i++;
+	}
+	return (ssize_t)b->n;
+}
+
+static int vmt_probe(const char *buf, size_t len)
+{
+	return len >= 8 && !memcmp(buf, VMT_MAGIC, 8) ? 100 : 0;
+}
+
+const struct vl_trace_format vl_fmt_vmt = {
+	.name = "vmt",
+	.help = "vmlab native: zstd chunks, CRC32C, index, delta-encoded (docs/trace-format.md)",
+	.probe = vmt_probe,
+	.open = vmt_open,
+	.read = vmt_read,
+	.close = vmt_close,
+};

@@ -1,0 +1,517 @@
+/* traces/vmt_write.c - the .vmt writer (format: traces/vmt.c, docs/trace-format.md).
+ *
+ * Kept apart from the reader so the capture runtimes (the sancov library
+ * linked into traced programs, the qemu plugin) need only this file,
+ * traces/crc32c.c, sim/error.c and libzstd.
+ *
+ * Records accumulate in six section buffers; when a chunk holds chunk_recs
+ * records it is assembled, compressed with zstd (level 3) and written with
+ * one write(2) of header + payload, so a killed writer leaves whole chunks.
+ * The index is kept in memory and written by close.
+ *
+ * With vl_vmt_writer_async a second thread compresses and writes full
+ * chunks while the caller fills the next one (double buffering: the caller
+ * waits only when the worker is still busy with the previous chunk).  The
+ * worker alone touches the compression buffers, index and file until close
+ * joins it; its first error is returned by the next write or by close.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "traces/internal.h"
+#include "traces/vmt.h"
+
+/* ================= writer ================= */
+
+struct bytes {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static int bytes_room(struct bytes *b, size_t more)
+{
+	if (b->n + more <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < b->n + more)
+		cap *= 2;
+	uint8_t *p = realloc(b->p, cap);
+	if (!p)
+		return VL_ENOMEM;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+struct index_ent {
+	uint64_t offset, first_rec;
+	uint32_t nrecs;
+};
+
+struct vl_vmt_writer {
+	int fd;
+	bool own_fd;
+	char *path;
+	size_t chunk_recs;
+	struct bytes sect[NSECT];
+	uint32_t nrecs;             /* records in the open chunk */
+	uint64_t iprev, dprev;      /* delta bases */
+	uint32_t pid;               /* current pid in the open chunk */
+	uint64_t total;             /* records in finished chunks */
+	uint64_t offset;            /* bytes written */
+	struct index_ent *index;
+	size_t nindex, index_cap;
+	uint8_t *out;               /* chunk header + compressed payload */
+	size_t out_cap;
+	struct bytes raw;
+	ZSTD_CCtx *cctx;
+	bool failed;
+	/* async mode */
+	bool async, busy, quit;
+	pthread_t worker;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct bytes pend[NSECT];   /* the chunk handed to the worker */
+	uint32_t pend_nrecs;
+	uint64_t pend_first;
+	int werr_code;
+	char werr[VL_ERRMSG_MAX];
+};
+
+static int write_all(struct vl_vmt_writer *w, const void *buf, size_t n, struct vl_error *err)
+{
+	const uint8_t *p = buf;
+	while (n) {
+		ssize_t put = write(w->fd, p, n);
+		if (put < 0 && errno == EINTR)
+			continue;
+		if (put < 0) {
+			return vl_err(err, VL_EIO, "%s: write failed at byte %llu: %s", w->path,
+				      (unsigned long long)w->offset, strerror(errno));
+		}
+		p += put;
+		n -= (size_t)put;
+		w->offset += (uint64_t)put;
+	}
+	return 0;
+}
+
+static void chunk_reset(struct vl_vmt_writer *w)
+{
+	for (int i = 0; i < NSECT; i++)
+		w->sect[i].n = 0;
+	w->nrecs = 0;
+	w->iprev = w->dprev = 0;
+	w->pid = 1;
+}
+
+/* Assemble, compress and write one chunk of the given sections. */
+static int compress_write(struct vl_vmt_writer *w, const struct bytes *sect, uint32_t nrecs,
+			  uint64_t first, struct vl_error *err)
+{
+	size_t raw_len = NSECT * 4;
+	for (int i = 0; i < NSECT; i++)
+		raw_len += sect[i].n;
+	if (raw_len > RAW_MAX)
+		return vl_err(err, VL_ELIMIT, "%s: chunk of %zu bytes is too large", w->path, raw_len);
+	w->raw.n = 0;
+	if (bytes_room(&w->raw, raw_len) < 0)
+		return vl_err(err, VL_ENOMEM, "%s: out of memory for a chunk", w->path);
+	for (int i = 0; i < NSECT; i++)
+		put32(w->raw.p + 4 * i, (uint32_t)sect[i].n);
+	w->raw.n = NSECT * 4;
+	for (int i = 0; i < NSECT; i++) {
+		if (sect[i].n)
+			memcpy(w->raw.p + w->raw.n, sect[i].p, sect[i].n);
+		w->raw.n += sect[i].n;
+	}
+	size_t bound = ZSTD_compressBound(raw_len) + CHUNK_HDR;
+	if (bound > w->out_cap) {
+		uint8_t *o = realloc(w->out, bound);
+		if (!o)
+			return vl_err(err, VL_ENOMEM, "%s: out of memory for a chunk", w->path);
+		w->out = o;
+		w->out_cap = bound;
+	}
+	size_t comp = ZSTD_compressCCtx(w->cctx, w->out + CHUNK_HDR, w->out_cap - CHUNK_HDR,
+					w->raw.p, raw_len, ZLEVEL);
+	if (ZSTD_isError(comp))
+		return vl_err(err, VL_EIO, "%s: zstd compression failed: %s", w->path,
+			      ZSTD_getErrorName(comp));
+	uint8_t *h = w->out;
+	memcpy(h, "VMTC", 4);
+	put32(h + 4, (uint32_t)w->nindex);
+	put32(h + 8, nrecs);
+	put32(h + 12, (uint32_t)raw_len);
+	put32(h + 16, (uint32_t)comp);
+	put64(h + 20, first);
+	uint32_t crc = vl_crc32c(0, h, 28);
+	crc = vl_crc32c(crc, h + CHUNK_HDR, comp);
+	put32(h + 28, crc);
+	if (w->nindex == w->index_cap) {
+		size_t cap = w->index_cap ? 2 * w->index_cap : 64;
+		struct index_ent *ix = realloc(w->index, cap * sizeof(*ix));
+		if (!ix)
+			return vl_err(err, VL_ENOMEM, "%s: out of memory for the index", w->path);
+		w->index = ix;
+		w->index_cap = cap;
+	}
+	w->index[w->nindex++] = (struct index_ent){ w->offset, first, nrecs };
+	return write_all(w, h, CHUNK_HDR + comp, err);
+}
+
+static void *worker_main(void *arg)
+{
+	struct vl_vmt_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->busy && !w->quit)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (!w->busy)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		struct vl_error e = { 0 };
+		int rc = compress_write(w, w->pend, w->pend_nrecs, w->pend_first, &e);
+		pthread_mutex_lock(&w->mu);
+		if (rc < 0 && !w->werr_code) {
+			w->werr_code = rc;
+			snprintf(w->werr, sizeof(w->werr), "%s", e.msg);
+		}
+		w->busy = false;
+		pthread_cond_signal(&w->done);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* async: wait until the worker is idle; returns its error, if any. */
+static int worker_idle(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->busy)
+		pthread_cond_wait(&w->done, &w->mu);
+	int rc = w->werr_code;
+	pthread_mutex_unlock(&w->mu);
+	if (rc < 0) {
+		w->failed = true;
+		return vl_err(err, rc, "%s", w->werr);
+	}
+	return 0;
+}
+
+int vl_vmt_writer_async(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	if (w->async)
+		return 0;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->done, NULL);
+	if (pthread_create(&w->worker, NULL, worker_main, w) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+		return vl_err(err, VL_ENOMEM, "%s: cannot start the compression thread", w->path);
+	}
+	w->async = true;
+	return 0;
+}
+
+static int flush_chunk(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	if (w->nrecs == 0)
+		return 0;
+	if (w->async) {
+		VL_TRY(worker_idle(w, err));
+		pthread_mutex_lock(&w->mu);
+		for (int i = 0; i < NSECT; i++) { /* hand the sections over, take the old ones */
+			struct bytes t = w->pend[i];
+			w->pend[i] = w->sect[i];
+			w->sect[i] = t;
+		}
+		w->pend_nrecs = w->nrecs;
+		w->pend_first = w->total;
+		w->busy = true;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->mu);
+	} else {
+		int rc = compress_write(w, w->sect, w->nrecs, w->total, err);
+		if (rc < 0) {
+			w->failed = true;
+			return rc;
+		}
+	}
+	w->total += w->nrecs;
+	chunk_reset(w);
+	return 0;
+}
+
+int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
+		       const struct vl_vmt_meta *meta, size_t chunk_recs, struct vl_error *err)
+{
+	if (chunk_recs == 0)
+		chunk_recs = CHUNK_RECS_DEFAULT;
+	if (chunk_recs > CHUNK_RECS_MAX)
+		return vl_err(err, VL_EINVAL, "%s: at most %u records per chunk", path,
+			      CHUNK_RECS_MAX);
+	struct vl_vmt_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
+	w->chunk_recs = chunk_recs;
+	w->path = strdup(path);
+	w->cctx = ZSTD_createCCtx();
+	w->fd = -1;
+	int rc;
+	if (!w->path || !w->cctx) {
+		rc = vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
+		goto fail;
+	}
+	if (!strcmp(path, "-")) {
+		w->fd = 1;
+	} else {
+		w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (w->fd < 0) {
+			rc = vl_err(err, VL_EIO, "cannot create %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		w->own_fd = true;
+	}
+	/* metadata text */
+	char date[32];
+	const struct vl_vmt_meta none = { 0 };
+	if (!meta)
+		meta = &none;
+	if (!meta->date) {
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	struct bytes m = { 0 };
+	const char *keys[] = { "tool", "cmdline", "date", "comment" };
+	const char *vals[] = { meta->tool, meta->cmdline, meta->date ? meta->date : date,
+			       meta->comment };
+	char ps[32];
+	snprintf(ps, sizeof(ps), "%u", meta->page_size ? meta->page_size : VL_PAGE_SIZE);
+	for (int i = 0; i <= 4; i++) {
+		const char *k = i < 4 ? keys[i] : "page_size", *v = i < 4 ? vals[i] : ps;
+		if (!v)
+			continue;
+		size_t kl = strlen(k), vl = strlen(v);
+		if (bytes_room(&m, kl + vl + 2) < 0) {
+			free(m.p);
+			rc = vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
+			goto fail;
+		}
+		memcpy(m.p + m.n, k, kl);
+		m.p[m.n + kl] = '=';
+		for (size_t j = 0; j < vl; j++) /* one line per key */
+			m.p[m.n + kl + 1 + j] = v[j] == '\n' ? ' ' : (uint8_t)v[j];
+		m.p[m.n + kl + 1 + vl] = '\n';
+		m.n += kl + vl + 2;
+	}
+	if (m.n > META_MAX) {
+		free(m.p);
+		rc = vl_err(err, VL_EINVAL, "%s: metadata longer than %u bytes", path, META_MAX);
+		goto fail;
+	}
+	uint8_t *h = malloc(HDR_FIXED + m.n + 4);
+	if (!h) {
+		free(m.p);
+		rc = vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
+		goto fail;
+	}
+	memcpy(h, VMT_MAGIC, 8);
+	put16(h + 8, VMT_MAJOR);
+	put16(h + 10, VMT_MINOR);
+	put32(h + 12, 0);
+	put32(h + 16, (uint32_t)m.n);
+	if (m.n)
+		memcpy(h + HDR_FIXED, m.p, m.n);
+	put32(h + HDR_FIXED + m.n, vl_crc32c(0, h, HDR_FIXED + m.n));
+	rc = write_all(w, h, HDR_FIXED + m.n + 4, err);
+	free(h);
+	free(m.p);
+	if (rc < 0)
+		goto fail;
+	chunk_reset(w);
+	*out = w;
+	return 0;
+fail:
+	if (w->own_fd) {
+		close(w->fd);
+		unlink(path);
+	}
+	ZSTD_freeCCtx(w->cctx);
+	free(w->path);
+	free(w);
+	return rc;
+}
+
+static inline int emit_head(struct vl_vmt_writer *w, unsigned kind, uint32_t pid, uint8_t size)
+{
+	uint8_t code = size_code(size);
+	uint8_t op = (uint8_t)(kind | (uint8_t)(code << 4));
+	if (pid != w->pid) {
+		op |= F_PID;
+		w->pid = pid;
+		w->sect[S_PID].n += vl_put_varint(w->sect[S_PID].p + w->sect[S_PID].n, pid);
+	}
+	w->sect[S_OPS].p[w->sect[S_OPS].n++] = op;
+	if (code == SIZE_EXPLICIT)
+		w->sect[S_SIZE].p[w->sect[S_SIZE].n++] = size;
+	return 0;
+}
+
+/* Room for one more record of the worst size (plus extra event bytes). */
+static int room(struct vl_vmt_writer *w, size_t extra, struct vl_error *err)
+{
+	static const size_t per[NSECT] = { 1, 10, 10, 10, 1, 0 };
+	for (int i = 0; i < NSECT; i++)
+		if (bytes_room(&w->sect[i], per[i] + (i == S_EVENT ? extra : 0)) < 0) {
+			w->failed = true;
+			return vl_err(err, VL_ENOMEM, "%s: out of memory for a chunk", w->path);
+		}
+	return 0;
+}
+
+static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	if (++w->nrecs >= w->chunk_recs)
+		return flush_chunk(w, err);
+	return 0;
+}
+
+int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err)
+{
+	if (w->failed)
+		return vl_err(err, VL_EIO, "%s: writer failed earlier", w->path);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct vl_rec *r = &b->recs[i];
+		if (r->op < VL_OP_NACCESS) {
+			VL_TRY(room(w, 0, err));
+			emit_head(w, r->op, r->pid, r->size);
+			struct bytes *s = &w->sect[r->op == VL_OP_IFETCH ? S_IADDR : S_DADDR];
+			uint64_t *prev = r->op == VL_OP_IFETCH ? &w->iprev : &w->dprev;
+			s->n += vl_put_varint(s->p + s->n, vl_zigzag((int64_t)(r->addr - *prev)));
+			*prev = r->addr;
+		} else if (r->op == VL_OP_EVENT) {
+			if (r->addr >= b->n_events) {
+				w->failed = true;
+				return vl_err(err, VL_EINVAL, "%s: record %zu names event %llu of %zu",
+					      w->path, i, (unsigned long long)r->addr, b->n_events);
+			}
+			const struct vl_event *e = &b->events[r->addr];
+			VL_TRY(room(w, 60, err));
+			emit_head(w, K_EVENT, r->pid, 0);
+			struct bytes *s = &w->sect[S_EVENT];
+			s->n += vl_put_varint(s->p + s->n, e->kind);
+			s->n += vl_put_varint(s->p + s->n, e->prot);
+			s->n += vl_put_varint(s->p + s->n, e->addr);
+			s->n += vl_put_varint(s->p + s->n, e->len);
+			s->n += vl_put_varint(s->p + s->n, e->file_id);
+			s->n += vl_put_varint(s->p + s->n, e->offset);
+		} else {
+			w->failed = true;
+			return vl_err(err, VL_EINVAL, "%s: record %zu has unknown op %u", w->path, i,
+				      r->op);
+		}
+		VL_TRY(after_record(w, err));
+	}
+	return 0;
+}
+
+int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *name,
+		      struct vl_error *err)
+{
+	if (w->failed)
+		return vl_err(err, VL_EIO, "%s: writer failed earlier", w->path);
+	size_t len = name ? strlen(name) : 0;
+	if (len > 4096)
+		len = 4096;
+	VL_TRY(room(w, 10 + len, err));
+	emit_head(w, K_PROC, pid, 0);
+	struct bytes *s = &w->sect[S_EVENT];
+	s->n += vl_put_varint(s->p + s->n, len);
+	if (len)
+		memcpy(s->p + s->n, name, len);
+	s->n += len;
+	return after_record(w, err);
+}
+
+uint64_t vl_vmt_records(const struct vl_vmt_writer *w)
+{
+	return w->total + w->nrecs;
+}
+
+uint64_t vl_vmt_bytes(const struct vl_vmt_writer *w)
+{
+	return w->offset;
+}
+
+int vl_vmt_writer_close(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	if (!w)
+		return 0;
+	int rc = 0;
+	if (w->async) {
+		rc = worker_idle(w, err);
+		pthread_mutex_lock(&w->mu);
+		w->quit = true;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->worker, NULL);
+		w->async = false; /* the last chunk and the index are written here */
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+	}
+	if (rc == 0 && w->failed)
+		rc = vl_err(err, VL_EIO, "%s: incomplete (an earlier write failed)", w->path);
+	if (rc == 0)
+		rc = flush_chunk(w, err);
+	if (rc == 0) {
+		size_t n = 8 + 20 * w->nindex + 12 + 16;
+		uint8_t *ix = malloc(n);
+		if (!ix) {
+			rc = vl_err(err, VL_ENOMEM, "%s: out of memory for the index", w->path);
+		} else {
+			uint64_t at = w->offset;
+			memcpy(ix, "VMTI", 4);
+			put32(ix + 4, (uint32_t)w->nindex);
+			uint8_t *p = ix + 8;
+			for (size_t i = 0; i < w->nindex; i++, p += 20) {
+				put64(p, w->index[i].offset);
+				put64(p + 8, w->index[i].first_rec);
+				put32(p + 16, w->index[i].nrecs);
+			}
+			put64(p, w->total);
+			put32(p + 8, vl_crc32c(0, ix, (size_t)(p + 8 - ix)));
+			p += 12;
+			put64(p, at);
+			memcpy(p + 8, "VMTEND\0\0", 8);
+			rc = write_all(w, ix, n, err);
+			free(ix);
+		}
+	}
+	if (w->own_fd && close(w->fd) < 0 && rc == 0)
+		rc = vl_err(err, VL_EIO, "%s: close failed: %s", w->path, strerror(errno));
+	for (int i = 0; i < NSECT; i++) {
+		free(w->sect[i].p);
+		free(w->pend[i].p);
+	}
+	free(w->raw.p);
+	free(w->out);
+	free(w->index);
+	ZSTD_freeCCtx(w->cctx);
+	free(w->path);
+	free(w);
+	return rc;
+}
+
