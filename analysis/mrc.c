@@ -58,7 +58,7 @@ struct vl_mrc {
 	uint64_t *bucket;         /* bucket[k]: lim[k-1] < d <= lim[k]; [nsizes]: beyond */
 	size_t nsizes;
 	uint64_t cold;            /* first accesses (sampled) */
-	uint64_t accesses, sampled;
+	uint64_t accesses, sampled, events;
 	uint64_t last_vpn;
 	uint32_t last_pid;
 	int have_last;
@@ -180,6 +180,11 @@ uint64_t vl_mrc_sampled(const struct vl_mrc *m)
 uint64_t vl_mrc_pages(const struct vl_mrc *m)
 {
 	return m->npages;
+}
+
+uint64_t vl_mrc_events(const struct vl_mrc *m)
+{
+	return m->events;
 }
 
 /* ---- the slot bitmap and the Fenwick tree over its words ---- */
@@ -367,8 +372,10 @@ int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err
 			if (m->threshold == SHARDS_P || ((qh >> 40) & (SHARDS_P - 1)) < m->threshold)
 				__builtin_prefetch(&m->tab[qh & m->tab_mask]);
 		}
-		if (r->op >= VL_OP_NACCESS)
+		if (r->op >= VL_OP_NACCESS) {
+			m->events++;
 			continue;
+		}
 		int64_t hi = (int64_t)r->addr >> (VA_BITS - 1);
 		if (hi != 0 && hi != -1)
 			continue; /* the engine refuses it: an access violation */

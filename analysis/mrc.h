@@ -8,7 +8,10 @@
  * are (pid, vpn) pairs in one global pool, as in the textbook personality,
  * so misses at C frames equal the faults of `vmlab run --os textbook` with
  * replacement.policy=lru and memory.frames=C.  Accesses the engine refuses
- * (non-canonical addresses) and events are skipped, as the engine does.
+ * (non-canonical addresses) are skipped, as the engine does; address-space
+ * events are skipped too, so a trace with events, whose accesses the engine
+ * may refuse as violations, matches only where none is refused (vmlab mrc
+ * --engine replays such traces through the engine instead).
  *
  * With a sample rate R < 1 the curve is estimated by SHARDS (Waldspurger et
  * al., FAST 2015): only pages with hash(page) mod P < R*P are tracked, and
@@ -43,6 +46,9 @@ uint64_t vl_mrc_accesses(const struct vl_mrc *m);
 uint64_t vl_mrc_sampled(const struct vl_mrc *m);
 /* Distinct pages tracked (all of them when exact). */
 uint64_t vl_mrc_pages(const struct vl_mrc *m);
+/* Address-space events seen (and ignored): with events the engine checks
+ * accesses against VADs and may refuse some, which the curve cannot know. */
+uint64_t vl_mrc_events(const struct vl_mrc *m);
 
 /* Misses and miss ratio at each of n sizes (frames[i] >= 1).  Exact mode:
  * misses are exact.  Sampled: estimates, misses = round(ratio * accesses).

@@ -39,6 +39,8 @@ static void mrc_usage(FILE *f)
 		"      --points N      sizes in a range (default 16)\n"
 		"      --sample R      lru only: SHARDS spatial sampling at rate R in (0,1],\n"
 		"                      e.g. 0.01, for traces too large to do exactly\n"
+		"      --engine        run the engine at each size for lru too (for traces with\n"
+		"                      address-space events, whose accesses it may refuse)\n"
 		"  -j, --jobs N        parallel engine runs (default: the number of CPUs)\n"
 		"      --json          print [{\"frames\": N, \"misses\": M, \"miss_ratio\": R}, ...]\n"
 		"  -o, --output FILE   store the curve as /runs/<id>/mrc in an HDF5 results file\n"
@@ -220,7 +222,7 @@ int cmd_mrc(int argc, char **argv)
 	const char *format = "auto", *policy = "lru", *sizes = NULL, *output = NULL,
 		   *run_id = NULL;
 	double rate = 1;
-	bool json = false, sampled = false;
+	bool json = false, sampled = false, engine = false;
 	unsigned points = 16;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned jobs = ncpu > 0 ? (unsigned)ncpu : 1;
@@ -234,6 +236,7 @@ int cmd_mrc(int argc, char **argv)
 		{ "points", required_argument, NULL, 'N' },
 		{ "sample", required_argument, NULL, 'r' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "engine", no_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "run-id", required_argument, NULL, 'R' },
@@ -281,6 +284,7 @@ int cmd_mrc(int argc, char **argv)
 			break;
 		}
 		case 'J': json = true; break;
+		case 'E': engine = true; break;
 		case 'o': output = optarg; break;
 		case 'R': run_id = optarg; break;
 		case 'h': mrc_usage(stdout); return 0;
@@ -312,9 +316,9 @@ int cmd_mrc(int argc, char **argv)
 		cli_error("mrc: unknown --policy '%s' (see vmlab policies)", policy);
 		return EXIT_USAGE;
 	}
-	bool stack = !strcmp(policy, "lru");
+	bool stack = !strcmp(policy, "lru") && !engine;
 	if (sampled && !stack) {
-		cli_error("mrc: --sample works with --policy lru only (stack distances)");
+		cli_error("mrc: --sample works with --policy lru only, without --engine (stack distances)");
 		return EXIT_USAGE;
 	}
 	struct vl_error err = { 0 };
@@ -369,6 +373,11 @@ int cmd_mrc(int argc, char **argv)
 			goto out;
 		}
 		accesses = vl_mrc_accesses(m);
+		if (vl_mrc_events(m))
+			fprintf(stderr, "vmlab: mrc: note: the trace has %llu address-space events, which "
+					"stack distances ignore; if the engine refuses accesses (violations) "
+					"the curve differs from vmlab run: use --engine to replay them\n",
+				(unsigned long long)vl_mrc_events(m));
 	} else if ((rc = mrc_engine(cfg, frames, n, jobs, path, format, pts, &accesses, fmt_name,
 				    sizeof(fmt_name), &err)) < 0) {
 		cli_error("%s", err.msg);
