@@ -58,5 +58,6 @@ int cmd_formats(int argc, char **argv);
 int cmd_mrc(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 #endif
