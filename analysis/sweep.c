@@ -690,8 +690,11 @@ int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *
 	{
 		/* set_lines stays with e; base_config reads it by index */
 		if ((rc = base_config(s, &base, e.path, e.set_lines, err))) {
-			if (s->os && *s->os && rc == VL_ENOENT)
-				rc = vl_err(err, VL_EFORMAT, "%s: os: %s", e.path, err->msg);
+			if (s->os && *s->os && rc == VL_ENOENT) {
+				char msg[sizeof(err->msg)];
+				snprintf(msg, sizeof(msg), "%s", err->msg);
+				rc = vl_err(err, VL_EFORMAT, "%s: os: %s", e.path, msg);
+			}
 			goto out;
 		}
 		for (size_t k = 0; k < e.nvary && rc == 0; k++) {
