@@ -214,6 +214,7 @@ void vl_sweep_free(struct vl_sweep *s)
 	free(s->name);
 	free(s->exp_path);
 	free(s->os);
+	free(s->machine);
 	free(s->format);
 	for (size_t i = 0; i < s->nconfigs; i++)
 		free(s->configs[i]);
@@ -327,7 +328,7 @@ struct vary_src {
 
 struct exp_src {
 	char *path, *dir;
-	char *name, *os, *format;
+	char *name, *os, *machine, *format;
 	unsigned traces_line, config_line;
 	char *traces, *configs;
 	struct vl_kv *set;
@@ -343,6 +344,7 @@ static void exp_src_free(struct exp_src *e)
 	free(e->dir);
 	free(e->name);
 	free(e->os);
+	free(e->machine);
 	free(e->format);
 	free(e->traces);
 	free(e->configs);
@@ -434,6 +436,8 @@ static int parse_exp(struct exp_src *e, const char *text, struct vl_error *err)
 				e->traces_line = line;
 			} else if (!strcmp(k, "os"))
 				slot = &e->os;
+			else if (!strcmp(k, "machine"))
+				slot = &e->machine;
 			else if (!strcmp(k, "format"))
 				slot = &e->format;
 			else if (!strcmp(k, "config")) {
@@ -441,7 +445,7 @@ static int parse_exp(struct exp_src *e, const char *text, struct vl_error *err)
 				e->config_line = line;
 			} else
 				rc = vl_err(err, VL_EFORMAT,
-					    "%s line %u: unknown key '%s' in [experiment]; expected name, traces, os, config or format",
+					    "%s line %u: unknown key '%s' in [experiment]; expected name, traces, os, machine, config or format",
 					    e->path, line, k);
 			if (slot && *slot)
 				rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' given twice", e->path, line, k);
@@ -506,23 +510,63 @@ static int parse_exp(struct exp_src *e, const char *text, struct vl_error *err)
 
 /* ---- building cells ---- */
 
-static int base_config(const struct vl_sweep *s, struct vl_config **out, const char *exp_path,
-		       const unsigned *set_lines, struct vl_error *err)
+/* "os" and "machine" in [vary] pick presets, not keys (keys are dotted). */
+static bool preset_key(const char *k)
+{
+	return !strcmp(k, "os") || !strcmp(k, "machine");
+}
+
+static bool have_preset(const char *kind, const char *name)
+{
+	char list[1024];
+	snprintf(list, sizeof(list), "|%s|", vl_config_presets(kind));
+	char want[128];
+	snprintf(want, sizeof(want), "|%s|", name);
+	return strstr(list, want) != NULL;
+}
+
+static int load_preset(struct vl_config *cfg, const char *kind, const char *name,
+		       const char *origin, struct vl_error *err)
+{
+	int rc = vl_config_load_preset(cfg, kind, name, err);
+	if (rc < 0) {
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		rc = vl_err(err, VL_EFORMAT, "%s: %s: %s", origin,
+			    strcmp(kind, "os") ? "machine" : "os", msg);
+	}
+	return rc;
+}
+
+/* defaults < machine preset (as `vmlab run`: "generic" when there is one)
+ * < os preset < config files < [set].  os/machine NULL: the experiment's. */
+static int base_config(const struct vl_sweep *s, const char *os, const char *machine,
+		       struct vl_config **out, const char *exp_path, const unsigned *set_lines,
+		       struct vl_error *err)
 {
 	struct vl_config *cfg;
 	VL_TRY(vl_config_new(&cfg, err));
 	int rc = 0;
-	if (s->os && *s->os)
-		rc = vl_config_load_preset(cfg, "os", s->os, err);
+	const char *origin = exp_path && *exp_path ? exp_path : "plan";
+	if (!machine)
+		machine = s->machine;
+	if (!os)
+		os = s->os;
+	if (machine && *machine)
+		rc = load_preset(cfg, "machines", machine, origin, err);
+	else if (have_preset("machines", "generic"))
+		rc = load_preset(cfg, "machines", "generic", origin, err);
+	if (rc == 0 && os && *os)
+		rc = load_preset(cfg, "os", os, origin, err);
 	for (size_t i = 0; rc == 0 && i < s->nconfigs; i++)
 		rc = vl_config_load_file(cfg, s->configs[i], err);
 	for (size_t i = 0; rc == 0 && i < s->nset; i++) {
-		char origin[PATH_MAX + 32];
+		char o2[PATH_MAX + 32];
 		if (set_lines)
-			snprintf(origin, sizeof(origin), "%s line %u", exp_path, set_lines[i]);
+			snprintf(o2, sizeof(o2), "%s line %u", exp_path, set_lines[i]);
 		else
-			snprintf(origin, sizeof(origin), "plan [set]");
-		rc = vl_config_set(cfg, s->set[i].key, s->set[i].value, origin, err);
+			snprintf(o2, sizeof(o2), "plan [set]");
+		rc = vl_config_set(cfg, s->set[i].key, s->set[i].value, o2, err);
 	}
 	if (rc) {
 		vl_config_free(cfg);
@@ -538,12 +582,20 @@ int vl_sweep_cell_config(const struct vl_sweep *s, size_t i, struct vl_config **
 	if (i >= s->ncells)
 		return vl_err(err, VL_EINVAL, "cell %zu: the sweep has %zu cells (0..%zu)", i, s->ncells,
 			      s->ncells ? s->ncells - 1 : 0);
+	const struct vl_kv *v = s->cells[i].vary;
+	const char *os = NULL, *machine = NULL;
+	for (size_t k = 0; k < s->nvary; k++) {
+		if (!strcmp(v[k].key, "os"))
+			os = v[k].value;
+		else if (!strcmp(v[k].key, "machine"))
+			machine = v[k].value;
+	}
 	struct vl_config *cfg;
-	VL_TRY(base_config(s, &cfg, s->exp_path, NULL, err));
+	VL_TRY(base_config(s, os, machine, &cfg, s->exp_path, NULL, err));
 	int rc = 0;
 	for (size_t k = 0; rc == 0 && k < s->nvary; k++)
-		rc = vl_config_set(cfg, s->cells[i].vary[k].key, s->cells[i].vary[k].value, "[vary]",
-				   err);
+		if (!preset_key(v[k].key))
+			rc = vl_config_set(cfg, v[k].key, v[k].value, "[vary]", err);
 	if (rc == 0 && text && !(*text = vl_config_text(cfg)))
 		rc = vl_err(err, VL_ENOMEM, "out of memory");
 	if (rc) {
@@ -637,8 +689,9 @@ int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *
 	s->name = strdup(e.name);
 	s->exp_path = strdup(real);
 	s->os = strdup(e.os ? e.os : "");
+	s->machine = strdup(e.machine ? e.machine : "");
 	s->format = strdup(e.format ? e.format : "auto");
-	if (!s->name || !s->exp_path || !s->os || !s->format) {
+	if (!s->name || !s->exp_path || !s->os || !s->machine || !s->format) {
 		rc = vl_err(err, VL_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -689,23 +742,23 @@ int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *
 	struct vl_config *base;
 	{
 		/* set_lines stays with e; base_config reads it by index */
-		if ((rc = base_config(s, &base, e.path, e.set_lines, err))) {
-			if (s->os && *s->os && rc == VL_ENOENT) {
-				char msg[sizeof(err->msg)];
-				snprintf(msg, sizeof(msg), "%s", err->msg);
-				rc = vl_err(err, VL_EFORMAT, "%s: os: %s", e.path, msg);
-			}
+		if ((rc = base_config(s, NULL, NULL, &base, e.path, e.set_lines, err)))
 			goto out;
-		}
 		for (size_t k = 0; k < e.nvary && rc == 0; k++) {
 			for (size_t j = 0; j < e.vary[k].values.n && rc == 0; j++) {
-				struct vl_config *c = vl_config_dup(base);
+				const char *key = e.vary[k].key, *val = e.vary[k].values.v[j];
 				char origin[PATH_MAX + 32];
 				snprintf(origin, sizeof(origin), "%s line %u", e.path, e.vary[k].line);
-				if (!c)
+				struct vl_config *c = NULL;
+				if (preset_key(key)) {
+					bool os = !strcmp(key, "os");
+					rc = base_config(s, os ? val : NULL, os ? NULL : val, &c, origin,
+							 e.set_lines, err);
+				} else if (!(c = vl_config_dup(base))) {
 					rc = vl_err(err, VL_ENOMEM, "out of memory");
-				else
-					rc = vl_config_set(c, e.vary[k].key, e.vary[k].values.v[j], origin, err);
+				} else {
+					rc = vl_config_set(c, key, val, origin, err);
+				}
 				vl_config_free(c);
 			}
 		}
@@ -849,6 +902,7 @@ static char *plan_text(const struct vl_sweep *s)
 	bprintf(&b, "name\t%s\n", s->name);
 	bprintf(&b, "experiment\t%s\n", s->exp_path);
 	bprintf(&b, "os\t%s\n", s->os);
+	bprintf(&b, "machine\t%s\n", s->machine);
 	bprintf(&b, "format\t%s\n", s->format);
 	for (size_t i = 0; i < s->nconfigs; i++)
 		bprintf(&b, "config\t%s\n", s->configs[i]);
@@ -960,6 +1014,8 @@ int vl_sweep_plan_read(struct vl_sweep **out, const char *dir, struct vl_error *
 			slot = &s->exp_path;
 		else if (!strcmp(what, "os"))
 			slot = &s->os;
+		else if (!strcmp(what, "machine"))
+			slot = &s->machine;
 		else if (!strcmp(what, "format"))
 			slot = &s->format;
 		if (slot) {
@@ -1027,7 +1083,7 @@ int vl_sweep_plan_read(struct vl_sweep **out, const char *dir, struct vl_error *
 			rc = vl_err(err, VL_EFORMAT, "%s line %u: unknown line '%s'", path, line, what);
 		}
 	}
-	if (rc == 0 && (!ended || !s->name || !s->os || !s->format || !s->exp_path))
+	if (rc == 0 && (!ended || !s->name || !s->os || !s->machine || !s->format || !s->exp_path))
 		rc = vl_err(err, VL_EFORMAT, "%s: incomplete plan (no 'end' line or missing fields)", path);
 	if (s) {
 		s->configs = configs.v;
@@ -1301,11 +1357,15 @@ static int merge_setup(struct merge *m, hid_t srcsum, const char *tmp, struct vl
 	hid_t st = H5Tcopy(H5T_C_S1);
 	H5Tset_size(st, vlen);
 	int rc = 0;
-	for (size_t k = 0; k < s->nvary; k++)
-		if (H5Tinsert(m->rowtype, s->vary_keys[k], m->col_off[k],
+	for (size_t k = 0; k < s->nvary && rc == 0; k++) {
+		char cname[128];
+		snprintf(cname, sizeof(cname), "%s%s", preset_key(s->vary_keys[k]) ? "preset." : "",
+			 s->vary_keys[k]);
+		if (H5Tinsert(m->rowtype, cname, m->col_off[k],
 			      m->col_num[k] ? H5T_NATIVE_DOUBLE : st) < 0)
 			rc = vl_err(err, VL_EINVAL,
-				    "cannot add a /summary column '%s' (the name is taken)", s->vary_keys[k]);
+				    "cannot add a /summary column '%s' (the name is taken)", cname);
+	}
 	H5Tclose(kt);
 	H5Tclose(st);
 	if (rc)

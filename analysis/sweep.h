@@ -52,7 +52,8 @@ struct vl_sweep_cell {
 struct vl_sweep {
 	char *name;
 	char *exp_path;                /* the experiment file, absolute ("" in a plan read back) */
-	char *os;                      /* preset name or "" */
+	char *os;                      /* OS preset name or "" */
+	char *machine;                 /* machine preset name or "" (then "generic" if it exists) */
 	char *format;                  /* trace format, "auto" by default */
 	char **configs;                /* base config files, absolute */
 	size_t nconfigs;
@@ -71,8 +72,9 @@ struct vl_sweep {
 int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *err);
 void vl_sweep_free(struct vl_sweep *s);
 
-/* Build cell i's configuration: defaults < os preset < config files < [set]
- * < its [vary] values.  *text (optional) gets vl_config_text (caller frees).
+/* Build cell i's configuration: defaults < machine preset < os preset <
+ * config files < [set] < its [vary] values ([vary] keys "os" and "machine"
+ * replace the presets).  *text (optional) gets vl_config_text (caller frees).
  * Returns 0 or a negative code. */
 int vl_sweep_cell_config(const struct vl_sweep *s, size_t i, struct vl_config **cfg,
 			 char **text, struct vl_error *err);
