@@ -7,8 +7,9 @@
  * cartesian product is built, traces outermost and the last [vary] key
  * varying fastest, and every cell's configuration is resolved and hashed.
  *
- * Keys.  XXH64 over "config text \0 trace-hash \0 format".  The trace's
- * path is not part of the key: the same bytes give the same counters.
+ * Keys.  XXH64 over "config text \0 trace-hash \0 format \0 version/results
+ * format version".  The trace's path is not part of the key: the same bytes
+ * give the same counters.
  *
  * Crash safety.  Every file is written to a temporary name in its final
  * directory and renamed: the plan, each cell's results (analysis/h5 does
@@ -614,6 +615,10 @@ static void cell_key(const char *cfg_text, const char *trace_hash, const char *f
 	XXH64_update(st, cfg_text, strlen(cfg_text) + 1);
 	XXH64_update(st, trace_hash, strlen(trace_hash) + 1);
 	XXH64_update(st, format, strlen(format) + 1);
+	/* results of another vmlab version or results format are not reused */
+	char ver[64];
+	snprintf(ver, sizeof(ver), "%s/%d", vl_version(), VL_RESULTS_VERSION);
+	XXH64_update(st, ver, strlen(ver) + 1);
 	snprintf(out, VL_SWEEP_KEY_LEN, "%016llx", (unsigned long long)XXH64_digest(st));
 	XXH64_freeState(st);
 }

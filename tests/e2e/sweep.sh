@@ -13,7 +13,7 @@ pass=0
 fail=0
 ok() { echo "ok - $1"; pass=$((pass + 1)); }
 bad() { echo "not ok - $1"; fail=$((fail + 1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; return 1; fi; }
 PY=/usr/bin/python3 # Debian's python with python3-h5py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -106,10 +106,12 @@ n=0
 while [ $n -lt 50 ] && [ $(ncells "$tmp/k") -lt 6 ]; do sleep 0.1; n=$((n + 1)); done
 kill -KILL $pid 2>/dev/null
 wait $pid 2>/dev/null
-sleep 0.3 # the workers die with the parent (PR_SET_PDEATHSIG)
+# the workers die with the parent (PR_SET_PDEATHSIG): give the kernel a moment
+n=0
+while [ $n -lt 50 ] && pgrep -f -- "-o $tmp/k " >/dev/null; do sleep 0.1; n=$((n + 1)); done
 got=$(ncells "$tmp/k")
 check "SIGKILL midway leaves some but not all cells ($got of 24) and no all.h5" \
-	'[ $got -ge 1 ] && [ $got -lt 24 ] && [ ! -e "$tmp/k/all.h5" ]'
+	'[ $got -ge 1 ] && [ $got -lt 24 ] && [ ! -e "$tmp/k/all.h5" ]' || cat "$tmp/kerr"
 check "no worker outlives the killed sweep" '! pgrep -f -- "-o $tmp/k " >/dev/null'
 check "every cell file left behind reads as complete" \
 	'for f in "$tmp"/k/cells/*.h5; do $PY -c "import h5py,sys; sys.exit(h5py.File(sys.argv[1])[\"/\"].attrs[\"status\"] != b\"complete\")" "$f" || exit 1; done'
