@@ -18,7 +18,7 @@ pass=0
 fail=0
 ok() { echo "ok - $1"; pass=$((pass + 1)); }
 bad() { echo "not ok - $1"; fail=$((fail + 1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; return 1; fi; }
 PY=/usr/bin/python3
 tmp=$(mktemp -d /tmp/vmlab-slurm.XXXXXX)
 chmod 755 "$tmp"
