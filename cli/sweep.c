@@ -146,6 +146,38 @@ static void remove_stale(const char *dir)
 	}
 }
 
+/* dup[i]: an earlier cell has cell i's key (same results file), so only
+ * the first runs.  NULL when out of memory (then nothing is skipped). */
+static const struct vl_sweep *cmp_sweep;
+
+static int cmp_cell_key(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(cmp_sweep->cells[x].key, cmp_sweep->cells[y].key);
+	return c ? c : (x > y) - (x < y);
+}
+
+static bool *first_of_key(const struct vl_sweep *s)
+{
+	size_t n = s->ncells;
+	size_t *ix = malloc((n ? n : 1) * sizeof(*ix));
+	bool *dup = calloc(n ? n : 1, sizeof(*dup));
+	if (!ix || !dup) {
+		free(ix);
+		free(dup);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		ix[i] = i;
+	cmp_sweep = s;
+	qsort(ix, n, sizeof(*ix), cmp_cell_key);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(s->cells[ix[i]].key, s->cells[ix[i - 1]].key))
+			dup[ix[i]] = true;
+	free(ix);
+	return dup;
+}
+
 struct slot {
 	pid_t pid;
 	size_t cell;
@@ -173,15 +205,14 @@ static int run_local(const struct vl_sweep *s, const char *dir, long jobs)
 		return EXIT_INPUT;
 	}
 	size_t ntodo = 0, ndone = 0;
+	bool *dup = first_of_key(s);
 	for (size_t i = 0; i < s->ncells; i++) {
-		bool dup = false;
-		for (size_t j = 0; j < ntodo && !dup; j++)
-			dup = !strcmp(s->cells[todo[j]].key, s->cells[i].key);
 		if (vl_sweep_cell_done(s, dir, i))
 			ndone++;
-		else if (!dup)
+		else if (!dup || !dup[i])
 			todo[ntodo++] = i;
 	}
+	free(dup);
 	fprintf(stderr, "sweep %s: %zu cells, %zu already complete, %zu to run with -j %ld\n",
 		s->name, s->ncells, ndone, ntodo, jobs);
 
@@ -385,9 +416,18 @@ static int run_slurm(const struct vl_sweep *s, const char *dir, const struct slu
 		cli_error("out of memory");
 		return EXIT_INPUT;
 	}
+	bool *dup = first_of_key(s);
 	for (size_t i = 0; i < s->ncells; i++)
-		if (!vl_sweep_cell_done(s, adir, i))
+		if ((!dup || !dup[i]) && !vl_sweep_cell_done(s, adir, i))
 			todo[ntodo++] = i;
+	free(dup);
+	/* a job name of safe characters only */
+	char jname[64];
+	snprintf(jname, sizeof(jname), "vmlab-%s", s->name);
+	for (char *q = jname; *q; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+		      *q == '-' || *q == '_' || *q == '.'))
+			*q = '_';
 	if (ntodo == 0) {
 		free(todo);
 		fprintf(stderr, "sweep %s: all %zu cells are complete; collecting here\n", s->name,
@@ -425,7 +465,7 @@ static int run_slurm(const struct vl_sweep *s, const char *dir, const struct slu
 		fprintf(f, "#!/bin/sh\n");
 		fprintf(f, "# vmlab sweep %s: %zu cells in %zu array tasks (written by vmlab sweep --slurm)\n",
 			s->name, ntodo, ntasks);
-		fprintf(f, "#SBATCH --job-name=vmlab-%s\n", s->name);
+		fprintf(f, "#SBATCH --job-name=%s\n", jname);
 		fprintf(f, "#SBATCH --array=0-%zu", ntasks - 1);
 		if (o->max_parallel > 0)
 			fprintf(f, "%%%ld", o->max_parallel);
@@ -449,11 +489,12 @@ static int run_slurm(const struct vl_sweep *s, const char *dir, const struct slu
 	if (g) {
 		fprintf(g, "#!/bin/sh\n# merge the cells of vmlab sweep %s once its array is done\n",
 			s->name);
-		fprintf(g, "#SBATCH --job-name=vmlab-%s-collect\n#SBATCH --ntasks=1\n", s->name);
+		fprintf(g, "#SBATCH --job-name=%s-collect\n#SBATCH --ntasks=1\n", jname);
 		fprintf(g, "#SBATCH --output=%s/logs/collect-%%j.out\n", sdir);
 		if (o->partition)
 			fprintf(g, "#SBATCH --partition=%s\n", o->partition);
-		fprintf(g, "#SBATCH --time=%s\n", o->time ? o->time : "30:00");
+		if (o->time)
+			fprintf(g, "#SBATCH --time=%s\n", o->time);
 		shq(g, self);
 		fprintf(g, " sweep --collect ");
 		shq(g, adir);

@@ -184,6 +184,21 @@ check "--collect merges them into results identical to the local sweep" \
 check "--cell past the end is a usage error naming the cell count" \
 	'[ $? -eq 2 ] && grep -q "has 24 cells" "$tmp/cerr"'
 
+# ---- cells with the same key (same bytes under two names) run once ----
+mkdir -p "$tmp/d"
+head -n 20000 "$tmp/exp/traces/a.addr" >"$tmp/d/one.addr"
+cp "$tmp/d/one.addr" "$tmp/d/two.addr"
+printf '[experiment]\nname = dup\ntraces = one.addr, two.addr\n[vary]\nmemory.frames = 32, 64\n' >"$tmp/d/e.ini"
+"$bin" sweep "$tmp/d/e.ini" -o "$tmp/d/out" -j 2 >/dev/null 2>"$tmp/derr"
+check "a trace copied under another name is the same cells: 4 cells, 2 run" \
+	'[ $? -eq 0 ] && grep -q "4 cells, 0 already complete, 2 to run" "$tmp/derr" && [ $(ncells "$tmp/d/out") -eq 2 ]'
+$PY -c '
+import sys, h5py
+s = h5py.File(sys.argv[1], "r")["summary"]
+assert len(s) == 4 and s[0]["cell_key"] == s[2]["cell_key"] and s[0]["faults"] == s[2]["faults"]
+' "$tmp/d/out/all.h5"
+check "the merge still has a row per cell" '[ $? -eq 0 ]'
+
 # ---- a failing cell is reported and does not stop the others ----
 mkdir -p "$tmp/f/traces"
 head -n 1000 "$tmp/exp/traces/a.addr" >"$tmp/f/traces/good.addr"
