@@ -35,6 +35,7 @@
 #include <xxhash.h>
 
 #include "analysis/h5.h"
+#include "analysis/h5util.h"
 #include "analysis/sweep.h"
 
 #define MAX_CELLS 100000u
@@ -1231,11 +1232,13 @@ int vl_sweep_cell_run(const struct vl_sweep *s, const char *dir, size_t i,
 		free(errpath);
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	}
-	int rc;
-	if (access(h5path, F_OK) == 0)
-		rc = 0; /* finished meanwhile (another task had the same key) */
-	else
+	int rc = 0;
+	if (!vl_sweep_cell_done(s, dir, i)) {
+		/* not there, or not a complete results file (damaged since): it
+		 * must go, or vl_h5_open would append to it */
+		unlink(h5path);
 		rc = cell_run(s, dir, i, h5path, tmp_path, err);
+	} /* else finished meanwhile (another task had the same key) */
 	if (rc == 0) {
 		unlink(errpath);
 	} else {
@@ -1253,38 +1256,7 @@ int vl_sweep_cell_run(const struct vl_sweep *s, const char *dir, size_t i,
 
 static int h5err(struct vl_error *err, const char *path, const char *what)
 {
-	H5Eclear2(H5E_DEFAULT);
-	return vl_err(err, VL_EIO, "%s: cannot %s", path, what);
-}
-
-static int put_attr_str(hid_t obj, const char *name, const char *val)
-{
-	hid_t t = H5Tcopy(H5T_C_S1);
-	H5Tset_size(t, strlen(val) + 1);
-	H5Tset_strpad(t, H5T_STR_NULLTERM);
-	if (H5Aexists(obj, name) > 0)
-		H5Adelete(obj, name);
-	hid_t sp = H5Screate(H5S_SCALAR);
-	hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-	int rc = a >= 0 && H5Awrite(a, t, val) >= 0 ? 0 : -1;
-	if (a >= 0)
-		H5Aclose(a);
-	H5Sclose(sp);
-	H5Tclose(t);
-	return rc;
-}
-
-static int put_attr_u64(hid_t obj, const char *name, uint64_t v)
-{
-	if (H5Aexists(obj, name) > 0)
-		H5Adelete(obj, name);
-	hid_t sp = H5Screate(H5S_SCALAR);
-	hid_t a = H5Acreate2(obj, name, H5T_NATIVE_UINT64, sp, H5P_DEFAULT, H5P_DEFAULT);
-	int rc = a >= 0 && H5Awrite(a, H5T_NATIVE_UINT64, &v) >= 0 ? 0 : -1;
-	if (a >= 0)
-		H5Aclose(a);
-	H5Sclose(sp);
-	return rc;
+	return h5u_fail(err, VL_EIO, path, what);
 }
 
 /* Is every value of vary key k a number (so the column can be numeric)? */
@@ -1454,8 +1426,8 @@ static int merge_cell(struct merge *m, size_t i, const char *cellpath, const cha
 	}
 	if (rc == 0) {
 		hid_t g = H5Gopen2(m->runs, id, H5P_DEFAULT);
-		if (g < 0 || put_attr_u64(g, "sweep_cell", i) < 0 ||
-		    put_attr_str(g, "sweep_cell_key", c->key) < 0)
+		if (g < 0 || h5u_attr_u64(g, "sweep_cell", i) < 0 ||
+		    h5u_attr_str(g, "sweep_cell_key", c->key) < 0)
 			rc = h5err(err, tmp, "annotate a run");
 		if (g >= 0)
 			H5Gclose(g);
@@ -1467,19 +1439,10 @@ static int merge_cell(struct merge *m, size_t i, const char *cellpath, const cha
 	return rc;
 }
 
-static void now_iso(char *buf, size_t len)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int vl_sweep_collect(const struct vl_sweep *s, const char *dir, struct vl_sweep_status *st,
 		     struct vl_error *err)
 {
-	H5open();
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	h5u_quiet();
 	memset(st, 0, sizeof(*st));
 	bool *ok = calloc(s->ncells ? s->ncells : 1, sizeof(bool));
 	if (!ok)
@@ -1529,14 +1492,14 @@ int vl_sweep_collect(const struct vl_sweep *s, const char *dir, struct vl_sweep_
 		out = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
 		H5Pclose(fapl);
 		char ts[32], host[256] = "";
-		now_iso(ts, sizeof(ts));
+		h5u_now_iso(ts, sizeof(ts));
 		gethostname(host, sizeof(host) - 1);
-		if (out < 0 || put_attr_str(out, "status", "writing") < 0 ||
-		    put_attr_str(out, "format", VL_RESULTS_FORMAT) < 0 ||
-		    put_attr_u64(out, "format_version", VL_RESULTS_VERSION) < 0 ||
-		    put_attr_str(out, "created", ts) < 0 || put_attr_str(out, "modified", ts) < 0 ||
-		    put_attr_str(out, "vmlab_version", vl_version()) < 0 ||
-		    put_attr_str(out, "host", host) < 0 || H5Fflush(out, H5F_SCOPE_GLOBAL) < 0)
+		if (out < 0 || h5u_attr_str(out, "status", "writing") < 0 ||
+		    h5u_attr_str(out, "format", VL_RESULTS_FORMAT) < 0 ||
+		    h5u_attr_u64(out, "format_version", VL_RESULTS_VERSION) < 0 ||
+		    h5u_attr_str(out, "created", ts) < 0 || h5u_attr_str(out, "modified", ts) < 0 ||
+		    h5u_attr_str(out, "vmlab_version", vl_version()) < 0 ||
+		    h5u_attr_str(out, "host", host) < 0 || H5Fflush(out, H5F_SCOPE_GLOBAL) < 0)
 			rc = h5err(err, tmp, "create the merged results file");
 	}
 	m.out = out;
@@ -1552,13 +1515,13 @@ int vl_sweep_collect(const struct vl_sweep *s, const char *dir, struct vl_sweep_
 	if (rc == 0) {
 		hid_t g = H5Gcreate2(out, "sweep", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 		char *etext = s->exp_path && *s->exp_path ? read_all(s->exp_path, NULL) : NULL;
-		if (g < 0 || put_attr_str(g, "name", s->name) < 0 ||
-		    put_attr_str(g, "experiment_path", s->exp_path) < 0 ||
-		    put_attr_str(g, "experiment", etext ? etext : "") < 0 ||
-		    put_attr_str(g, "plan", ptext) < 0 || put_attr_u64(g, "cells", s->ncells) < 0 ||
-		    put_attr_u64(g, "cells_done", st->done) < 0 ||
-		    put_attr_u64(g, "cells_failed", st->failed) < 0 ||
-		    put_attr_str(g, "missing_cells", missing.p ? missing.p : "") < 0)
+		if (g < 0 || h5u_attr_str(g, "name", s->name) < 0 ||
+		    h5u_attr_str(g, "experiment_path", s->exp_path) < 0 ||
+		    h5u_attr_str(g, "experiment", etext ? etext : "") < 0 ||
+		    h5u_attr_str(g, "plan", ptext) < 0 || h5u_attr_u64(g, "cells", s->ncells) < 0 ||
+		    h5u_attr_u64(g, "cells_done", st->done) < 0 ||
+		    h5u_attr_u64(g, "cells_failed", st->failed) < 0 ||
+		    h5u_attr_str(g, "missing_cells", missing.p ? missing.p : "") < 0)
 			rc = h5err(err, tmp, "write /sweep");
 		free(etext);
 		if (g >= 0)
@@ -1576,7 +1539,7 @@ int vl_sweep_collect(const struct vl_sweep *s, const char *dir, struct vl_sweep_
 		H5Gclose(m.runs);
 	free(m.col_off);
 	free(m.col_num);
-	if (rc == 0 && put_attr_str(out, "status", "complete") < 0)
+	if (rc == 0 && h5u_attr_str(out, "status", "complete") < 0)
 		rc = h5err(err, tmp, "mark the merged file complete");
 	if (out >= 0 && H5Fclose(out) < 0 && rc == 0)
 		rc = h5err(err, tmp, "close the merged file");

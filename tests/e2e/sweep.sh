@@ -161,6 +161,14 @@ check "going back to the first version reuses its cells" \
 	'[ $? -eq 0 ] && grep -q "24 cells, 24 already complete, 0 to run" "$tmp/eerr" &&
 	 same "$tmp/ref/all.h5" "$tmp/edit/all.h5"'
 
+key=$(awk -F'\t' '$1 == "cell" { print $3; exit }' "$tmp/edit/plan")
+head -c 1000 "$tmp/edit/cells/$key.h5" >"$tmp/trunc"
+cp "$tmp/trunc" "$tmp/edit/cells/$key.h5"
+"$bin" sweep "$tmp/exp/grid.ini" -o "$tmp/edit" -j 2 >/dev/null 2>"$tmp/eerr"
+check "a damaged cell file (truncated) is not complete: only it re-runs" \
+	'[ $? -eq 0 ] && grep -q "24 cells, 23 already complete, 1 to run" "$tmp/eerr" &&
+	 same "$tmp/ref/all.h5" "$tmp/edit/all.h5"'
+
 # ---- --cell and --collect (what Slurm array tasks and the collect job run) ----
 "$bin" sweep "$tmp/exp/grid.ini" -o "$tmp/c" --slurm --no-submit --cells-per-task 5 >"$tmp/cout" 2>"$tmp/cerr"
 check "--slurm --no-submit writes an sbatch --array script and a collect script" \
