@@ -134,6 +134,13 @@ test: deps
 	@$(MAKE) --no-print-directory all-tests
 	@sh tests/run.sh $(OUT) $(TEST_BIN) $(wildcard tests/e2e/*.sh)
 
+# Sweeps on a real one-node Slurm cluster (installs slurm-wlm and munge from
+# Debian when missing; needs root).  .ci/run runs it after the suites.
+.PHONY: test-slurm
+test-slurm: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/run.sh $(OUT) tests/slurm/slurm.sh
+
 .PHONY: all-tests
 all-tests: $(BIN) $(LIB) $(CAPTURE) $(TEST_BIN)
 

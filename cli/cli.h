@@ -62,5 +62,6 @@ int cmd_convert(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 #endif

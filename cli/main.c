@@ -23,6 +23,7 @@ static const struct {
 	{ "mrc", cmd_mrc, "miss-ratio curve: misses at many memory sizes in one go" },
 	{ "report", cmd_report, "print the runs of an HDF5 results file as a table" },
 	{ "plot", cmd_plot, "draw a figure from a results file with gnuplot" },
+	{ "sweep", cmd_sweep, "run an experiment's cells in parallel or on Slurm, merge the results" },
 	{ "policies", cmd_policies, "list the registered replacement policies" },
 	{ "formats", cmd_formats, "list the trace formats vmlab reads" },
 	{ "convert", cmd_convert, "convert a trace of any format to the native .vmt" },
