@@ -478,7 +478,10 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool
 	if (walk(e, va, kd, write, li, &sz))
 		return XL_FAULT;
 	if (nl)
-		fill_levels(e, kd, nl, va, sz, *li, (e->pt.e[*li] & PTE_D) != 0);
+		/* the cached dirty bit means "a store needs no more work":
+		 * dirty and writable (a page made read-only keeps its D) */
+		fill_levels(e, kd, nl, va, sz, *li,
+			    (e->pt.e[*li] & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
 	return XL_TRANSLATION(*li, sz_shift[sz]);
 }
 

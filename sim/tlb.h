@@ -14,13 +14,17 @@
  *               invalidates every entry at once)
  *   bits 3..38  virtual page number at the structure's page size
  *   bits 1..2   page size (0 4K, 1 2M, 2 1G)
- *   bit 0       dirty: the leaf entry was dirty when cached (or a store
- *               through this entry dirtied it).  A lookup matches when
+ *   bit 0       dirty: the leaf entry was dirty and writable when cached
+ *               (or a store through this entry dirtied it), so a store
+ *               through it needs no page-table work; a store through a
+ *               clean entry re-checks RW (copy-on-write) before setting D.  A lookup matches when
  *               (tag ^ key) < 2, so the dirty bit never affects a match.
  *
  * Invariants (vl_engine_check): every valid entry of the current address
  * space names, through ref, the present page-table entry that a walk of
  * its virtual page reaches at its level; a dirty entry's page is dirty.
+ * Fetches re-check NX on a hit (a unified entry may have been filled by a
+ * load of a no-execute page).
  * So an entry never outlives its mapping: eviction, a cleared accessed bit,
  * a split or a collapse invalidate the translations they change (INVLPG).
  */
