@@ -346,9 +346,11 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 	bool ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
 		  !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
 	if (!ok) {
+		uint32_t frees = e->pt.frees;
 		VL_TRY(vl_fault(e, proc, li, va, r->op, err));
 		xl_after_slow(e);
-		li = pt_walk(&e->pt, e->procs[proc].root, va);
+		if (e->pt.frees != frees) /* nodes went: find the leaf again */
+			li = pt_walk(&e->pt, e->procs[proc].root, va);
 		pte = li == VL_NIL ? 0 : e->pt.e[li];
 		ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
 		     !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
