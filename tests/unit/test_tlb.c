@@ -573,6 +573,76 @@ static void test_64m_sequential(void **state)
 	}
 }
 
+/* The same fragmentation made by a trace: process 2 (which uses VAD
+ * events, so it gets 4 KiB pages only) commits and touches all of memory,
+ * then decommits every page but one per 2 MiB block; the buddy allocator
+ * gave it frames in address order, so each block keeps one resident frame
+ * and no free 2 MiB block is left.  Process 1 then touches 64 MiB with
+ * `always`: every range falls back to 4 KiB pages. */
+static void test_64m_after_scattered_allocations(void **state)
+{
+	(void)state;
+	enum { MEM = 32768, KEEP = 256 };
+	const uint64_t base2 = 0x100000000ull;
+	size_t cap = MEM + 16384 + 256, n = 0, nev = 0;
+	struct vl_rec *r = malloc(cap * sizeof(*r));
+	struct vl_event *ev = calloc(256, sizeof(*ev));
+	assert_non_null(r);
+	ev[nev] = (struct vl_event){ .kind = VL_EV_COMMIT, .prot = VL_PROT_READWRITE, .addr = base2,
+				     .len = (uint64_t)MEM << 12 };
+	r[n++] = (struct vl_rec){ .addr = nev++, .pid = 2, .op = VL_OP_EVENT };
+	for (uint64_t i = 0; i < MEM; i++)
+		r[n++] = rec(base2 + (i << 12), 2, VL_OP_WRITE);
+	for (uint64_t b = 0; b < MEM / 512; b++) { /* keep page KEEP of every block */
+		ev[nev] = (struct vl_event){ .kind = VL_EV_DECOMMIT, .addr = base2 + ((b * 512) << 12),
+					     .len = (uint64_t)KEEP << 12 };
+		r[n++] = (struct vl_rec){ .addr = nev++, .pid = 2, .op = VL_OP_EVENT };
+		ev[nev] = (struct vl_event){ .kind = VL_EV_DECOMMIT,
+					     .addr = base2 + ((b * 512 + KEEP + 1) << 12),
+					     .len = (uint64_t)(511 - KEEP) << 12 };
+		r[n++] = (struct vl_rec){ .addr = nev++, .pid = 2, .op = VL_OP_EVENT };
+	}
+	size_t phase2 = n;
+	for (uint64_t i = 0; i < 16384; i++)
+		r[n++] = rec(0x40000000ull + (i << 12), 1, VL_OP_WRITE);
+	const char *sets[] = { "largepage.policy=always", "memory.size=128M", "run.check=on", NULL };
+	struct vl_engine *e = engine("generic", sets);
+	struct vl_batch b;
+	struct vl_error err = { 0 };
+	assert_int_equal(vl_batch_init(&b, 4096, &err), 0);
+	uint64_t faults_before = 0;
+	for (size_t i = 0; i < n;) {
+		vl_batch_reset(&b);
+		while (i < n && b.n < b.cap && b.n_events < b.ev_cap && (i != phase2 || b.n == 0)) {
+			struct vl_rec x = r[i++];
+			if (x.op == VL_OP_EVENT) {
+				b.events[b.n_events] = ev[x.addr];
+				x.addr = b.n_events++;
+			}
+			b.recs[b.n++] = x;
+			if (i == phase2)
+				break;
+		}
+		if (vl_engine_feed(e, &b, &err) < 0)
+			fail_msg("feed: %s", err.msg);
+		if (i == phase2)
+			faults_before = vl_engine_counters(e)->faults;
+	}
+	const struct vl_counters *c = vl_engine_counters(e);
+	struct vl_gauges g;
+	vl_engine_gauges(e, &g);
+	assert_int_equal(faults_before, MEM);        /* phase 1: 4 KiB pages only */
+	assert_int_equal(c->faults - faults_before, 16384);
+	assert_int_equal(c->large_pages_mapped, 0);
+	assert_int_equal(c->large_page_fallbacks, 32);
+	assert_int_equal(c->evictions, 0);
+	assert_int_equal(g.resident_pages, 16384 + MEM / 512);
+	vl_batch_free(&b);
+	vl_engine_free(e);
+	free(r);
+	free(ev);
+}
+
 /* Memory for two 2 MiB pages; a third range finds no free block and falls
  * back to 4 KiB; the frame it needs comes from evicting the LRU page, a
  * piece of the first large page, which is split first. */
@@ -842,6 +912,7 @@ int main(void)
 		cmocka_unit_test(test_walk_large_page),
 		cmocka_unit_test(test_dirty_updates),
 		cmocka_unit_test(test_64m_sequential),
+		cmocka_unit_test(test_64m_after_scattered_allocations),
 		cmocka_unit_test(test_split_on_eviction),
 		cmocka_unit_test(test_1g_page),
 		cmocka_unit_test(test_promote),
