@@ -455,7 +455,8 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 			if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
 				     (kind == XL_INSTR && (ent & PTE_NX))))
 				goto fault;
-			pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
+			if (likely(!faulted)) /* a retried access's fault set A/D already */
+				pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
 			li = (uint32_t)idx;
 			e->ctr.walks++;
 			e->ctr.walk_refs += 1 + (39 - shift) / 9; /* 4 for 4K, 3 for 2M, 2 for 1G */

@@ -363,8 +363,8 @@ static inline unsigned va_idx(uint64_t va, unsigned level)
 
 /* Walk va for the current process.  Returns 0 with the leaf's index and
  * page size, or 1 at a non-present entry. */
-static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, uint32_t *li,
-		unsigned *sz)
+static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry,
+		uint32_t *li, unsigned *sz)
 {
 	struct vl_xlat *xl = &e->xl;
 	uint64_t *pt = e->pt.e;
@@ -401,7 +401,10 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, uint3
 			 * from a no-execute page faults like a missing one */
 			if ((write && !(ent & PTE_RW)) || (kd == XL_INSTR && (ent & PTE_NX)))
 				return 1;
-			pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
+			/* the access's A/D were set by its fault already: a policy
+			 * may have cleared A since (a new page is "not yet used") */
+			if (!retry)
+				pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
 			*li = (uint32_t)idx;
 			*sz = level - 1;
 			break;
@@ -475,9 +478,13 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool
 		xl->level_misses++;
 	}
 	unsigned sz;
-	if (walk(e, va, kd, write, li, &sz))
+	if (walk(e, va, kd, write, retry, li, &sz))
 		return XL_FAULT;
-	if (nl)
+	/* A TLB holds only translations whose accessed bit is set (hardware
+	 * sets A before caching).  A retried access whose new page had its A
+	 * cleared by the policy (on_map: "inserted unused") is not cached, so
+	 * the next use walks and sets A, as without TLBs. */
+	if (nl && (e->pt.e[*li] & PTE_A))
 		/* the cached dirty bit means "a store needs no more work":
 		 * dirty and writable (a page made read-only keeps its D) */
 		fill_levels(e, kd, nl, va, sz, *li,
@@ -649,7 +656,7 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 		uint64_t ent = want == VL_NIL ? 0 : e->pt.e[want];
 		if (want != t->ref[i] || !(ent & PTE_P) ||
 		    (leaf && sz && !(ent & PTE_PS)) || (!leaf && (ent & PTE_PS)) ||
-		    (leaf && (tg & XL_DIRTY) && !(ent & PTE_D)))
+		    (leaf && !(ent & PTE_A)) || (leaf && (tg & XL_DIRTY) && !(ent & PTE_D)))
 			return vl_err(err, VL_ESTATE,
 				      "%s %s caches va 0x%llx of pid %u (size %u), but the page tables "
 				      "say otherwise (entry 0x%llx): a missing invalidation",

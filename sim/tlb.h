@@ -22,7 +22,8 @@
  *
  * Invariants (vl_engine_check): every valid entry of the current address
  * space names, through ref, the present page-table entry that a walk of
- * its virtual page reaches at its level; a dirty entry's page is dirty.
+ * its virtual page reaches at its level, and that entry's accessed bit is
+ * set (clearing A invalidates); a dirty entry's page is dirty.
  * Fetches re-check NX on a hit (a unified entry may have been filled by a
  * load of a no-execute page).
  * So an entry never outlives its mapping: eviction, a cleared accessed bit,
