@@ -182,7 +182,7 @@ demo: deps
 	$(BIN) run --os textbook -s memory.frames=$(DEMO_FRAMES) -s replacement.policy=lru $(DEMO_TRACE)
 	@echo
 	@echo "== every policy on the same trace and memory"
-	@for p in $$($(BIN) policies | awk 'NR > 1 {print $$1}'); do \
+	@for p in $$($(BIN) policies | awk 'NR > 1 && NF == 0 {exit} NR > 1 {print $$1}'); do \
 		printf '%-8s ' $$p; \
 		$(BIN) run --os textbook -s memory.frames=$(DEMO_FRAMES) -s replacement.policy=$$p \
 			$(DEMO_TRACE) | grep '^fault rate' || exit 1; \

@@ -16,8 +16,10 @@
 #define EXIT_USAGE 2
 
 /* Configuration sources gathered from the command line, applied in the
- * documented order: defaults < --os preset < -c files < -s settings. */
+ * documented order: defaults < --machine preset (generic when not given)
+ * < --os preset < -c files < -s settings. */
 struct cli_cfg {
+	const char *machine;
 	const char *os;
 	const char *files[16];
 	int nfiles;
@@ -31,7 +33,7 @@ struct cli_cfg {
  * the character range, so a subcommand's own letters never collide). */
 enum { OPT_OS = 0x100, OPT_PLUGIN, OPT_MACHINE };
 
-/* Handle a config option (c, s, OPT_OS, OPT_PLUGIN); returns 1 if it was one,
+/* Handle a config option (c, s, OPT_OS, OPT_PLUGIN, OPT_MACHINE); returns 1 if it was one,
  * 0 if not, -1 after printing a usage error. */
 int cli_cfg_option(struct cli_cfg *cc, int opt, const char *arg);
 

@@ -44,6 +44,9 @@ int cli_cfg_option(struct cli_cfg *cc, int opt, const char *arg)
 		}
 		cc->plugins[cc->nplugins++] = arg;
 		return 1;
+	case OPT_MACHINE:
+		cc->machine = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -72,6 +75,12 @@ int cli_cfg_build(const struct cli_cfg *cc, struct vl_config **out)
 	if (vl_config_new(&cfg, &err) < 0) {
 		cli_error("%s", err.msg);
 		return EXIT_INPUT;
+	}
+	/* a machine preset first: --machine NAME, or the generic default */
+	if (vl_config_load_preset(cfg, "machines", cc->machine ? cc->machine : "generic", &err) < 0) {
+		cli_error("--machine: %s", err.msg);
+		vl_config_free(cfg);
+		return EXIT_USAGE;
 	}
 	if (cc->os && vl_config_load_preset(cfg, "os", cc->os, &err) < 0) {
 		cli_error("--os: %s", err.msg);

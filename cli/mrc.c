@@ -25,7 +25,8 @@ static void mrc_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmlab mrc [--policy NAME] --sizes LIST [--points N] [--sample R] [-j N]\n"
-		"                 [--os NAME] [-c CONFIG]... [-s KEY=VALUE]... [--format FMT]\n"
+		"                 [--machine NAME] [--os NAME] [-c CONFIG]... [-s KEY=VALUE]...\n"
+		"                 [--format FMT]\n"
 		"                 [--json] [-o RESULTS.h5 [--run-id ID]] TRACE\n"
 		"\n"
 		"Miss-ratio curve of TRACE: misses (faults of a textbook-personality run) at each\n"
@@ -219,6 +220,7 @@ static int mrc_engine(const struct vl_config *base, const uint64_t *frames, size
 int cmd_mrc(int argc, char **argv)
 {
 	struct cli_cfg cc = { 0 };
+	cc.machine = "none"; /* curves count faults: no TLB unless --machine names one */
 	const char *format = "auto", *policy = "lru", *sizes = NULL, *output = NULL,
 		   *run_id = NULL;
 	double rate = 1;
@@ -230,6 +232,7 @@ int cmd_mrc(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
 		{ "os", required_argument, NULL, OPT_OS },
+		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ "format", required_argument, NULL, 'f' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "sizes", required_argument, NULL, 'S' },

@@ -54,6 +54,17 @@ int cmd_policies(int argc, char **argv)
 			printf("  %-12s   replacement.%s.%s = %s  (%s)\n", "", o->name, o->params[j].key,
 			       o->params[j].def, o->params[j].help);
 	}
+	printf("\nTLB in-set replacement (tlb.NAME.replacement = NAME):\n");
+	for (size_t i = 0; vl_tlb_repl_at(i); i++)
+		printf("  %-12s %s\n", vl_tlb_repl_at(i)->name, vl_tlb_repl_at(i)->help);
+	printf("\nlarge-page policies (largepage.policy = NAME):\n");
+	for (size_t i = 0; vl_lp_at(i); i++) {
+		const struct vl_lp_ops *o = vl_lp_at(i);
+		printf("  %-12s %s\n", o->name, o->help);
+		for (size_t j = 0; verbose && j < o->nparams; j++)
+			printf("  %-12s   largepage.%s.%s = %s  (%s)\n", "", o->name, o->params[j].key,
+			       o->params[j].def, o->params[j].help);
+	}
 	return 0;
 }
 
@@ -80,6 +91,7 @@ int cmd_config(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
 		{ "os", required_argument, NULL, OPT_OS },
+		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "help", no_argument, NULL, 'h' },
@@ -98,7 +110,7 @@ int cmd_config(int argc, char **argv)
 			continue;
 		}
 		if (c == 'h') {
-			printf("usage: vmlab config [--plugin LIB.so]... [--os NAME] [-c FILE]... "
+			printf("usage: vmlab config [--plugin LIB.so]... [--machine NAME] [--os NAME] [-c FILE]... "
 			       "[-s KEY=VALUE]... [-v]\n"
 			       "Print the resolved configuration as INI; -v lists every key with "
 			       "its type, default and help instead.\n");

@@ -12,10 +12,12 @@
 
 static void run_usage(FILE *f)
 {
+	char machines[512];
+	snprintf(machines, sizeof(machines), "%s", vl_config_presets("machines"));
 	fprintf(f,
-		"usage: vmlab run [-c CONFIG]... [-s KEY=VALUE]... [--os NAME] [--format FMT]\n"
-		"                 [--plugin LIB.so]... [--json] [--check] [--roi] [--on-av=MODE]\n"
-		"                 [-o RESULTS.h5 [--run-id ID]] TRACE\n"
+		"usage: vmlab run [-c CONFIG]... [-s KEY=VALUE]... [--machine NAME] [--os NAME]\n"
+		"                 [--format FMT] [--plugin LIB.so]... [--json] [--check] [--roi]\n"
+		"                 [--on-av=MODE] [-o RESULTS.h5 [--run-id ID]] TRACE\n"
 		"\n"
 		"Replay TRACE (a file, or - for stdin; gzip is read transparently) through the\n"
 		"memory-manager model and print its counters.\n"
@@ -23,6 +25,7 @@ static void run_usage(FILE *f)
 		"  -c, --config FILE   load an INI file (repeatable; later files win)\n"
 		"  -s, --set KEY=VALUE set one key, e.g. -s memory.frames=1024,\n"
 		"                      -s memory.size=64M, -s replacement.policy=clock\n"
+		"      --machine NAME  TLB geometry of a machine preset (%s; default generic)\n"
 		"      --os NAME       start from an OS preset (%s)\n"
 		"  -f, --format FMT    trace format: auto (default) or one of `vmlab formats`\n"
 		"      --json          print one JSON object on stdout\n"
@@ -37,9 +40,10 @@ static void run_usage(FILE *f)
 		"      --roi           replay only the accesses inside region-of-interest\n"
 		"                      markers (vmlab/roi.h; see vmlab capture)\n"
 		"\n"
-		"Layers: built-in defaults < --os preset < -c files < -s settings.\n"
+		"Layers: built-in defaults < --machine < --os preset < -c files < -s settings;\n"
+		"a -c file with any [tlb.NAME] section replaces the machine's TLB hierarchy.\n"
 		"Exit status: 0 ok, 1 bad input (trace, config file), 2 usage error.\n",
-		vl_config_presets("os"));
+		machines, vl_config_presets("os"));
 }
 
 static void print_json(struct vl_engine *e, struct vl_trace *t, const struct vl_counters *c,
@@ -72,6 +76,18 @@ static void print_json(struct vl_engine *e, struct vl_trace *t, const struct vl_
 			continue;
 		vl_json_key(&j, d->key);
 		vl_json_str(&j, vl_config_str(cfg, d->key));
+	}
+	/* values of wildcard keys (tlb.NAME.KEY): every key set that is not
+	 * declared by that exact name */
+	const char *vk;
+	for (size_t i = 0; (vk = vl_config_value_key(cfg, i)); i++) {
+		bool named = false;
+		for (size_t k = 0; (d = vl_config_key(cfg, k)) && !named; k++)
+			named = !strcmp(d->key, vk);
+		if (named)
+			continue;
+		vl_json_key(&j, vk);
+		vl_json_str(&j, vl_config_str(cfg, vk));
 	}
 	vl_json_end(&j);
 	vl_json_key(&j, "counters");
@@ -226,6 +242,7 @@ int cmd_run(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
 		{ "os", required_argument, NULL, OPT_OS },
+		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "check", no_argument, NULL, 'K' },

@@ -77,6 +77,62 @@ static const struct vl_key_def builtin_keys[] = {
 	{ "stats.interval", VL_KT_U64, "0",
 	  "timeline interval in accesses: results get one row per interval; 0 = no timeline",
 	  NULL, 0, 0, NULL },
+	/* ---- address translation (issue 3) ---- */
+	{ "machine.name", VL_KT_STR, "", "name of the machine preset the TLB geometry came from",
+	  NULL, 0, 0, NULL },
+	{ "memory.fragmentation", VL_KT_DOUBLE, "0",
+	  "fraction of 2 MiB blocks holding one pinned (unmovable) frame from the start", NULL, 0,
+	  1, NULL },
+	{ "tlb.*.level", VL_KT_U64, "1", "TLB level of structure NAME (1 is probed first)", NULL, 1,
+	  8, NULL },
+	{ "tlb.*.kind", VL_KT_ENUM, "unified", "translations it holds: data, instr or unified",
+	  "data|instr|unified", 0, 0, NULL },
+	{ "tlb.*.entries", VL_KT_U64, "64", "entries of TLB NAME", NULL, 1, 1048576, NULL },
+	{ "tlb.*.ways", VL_KT_U64, "4", "associativity (ways = entries: fully associative)", NULL, 1,
+	  1048576, NULL },
+	{ "tlb.*.page_sizes", VL_KT_STR, "4k", "page sizes it holds: comma list of 4k, 2m, 1g", NULL,
+	  0, 0, NULL },
+	{ "tlb.*.replacement", VL_KT_STR, "lru", "in-set replacement: lru, plru, random, fifo, srrip",
+	  NULL, 0, 0, NULL },
+	{ "tlb.pcid", VL_KT_BOOL, "off",
+	  "tag TLB entries with the process (PCID): context switches flush nothing", NULL, 0, 0,
+	  NULL },
+	{ "psc.pml4e.entries", VL_KT_U64, "0", "PML4-entry walk-cache entries (0 = none)", NULL, 0,
+	  65536, NULL },
+	{ "psc.pml4e.ways", VL_KT_U64, "0", "PML4-entry cache ways (0 = fully associative)", NULL, 0,
+	  65536, NULL },
+	{ "psc.pdpte.entries", VL_KT_U64, "0", "PDPT-entry walk-cache entries (0 = none)", NULL, 0,
+	  65536, NULL },
+	{ "psc.pdpte.ways", VL_KT_U64, "0", "PDPT-entry cache ways (0 = fully associative)", NULL, 0,
+	  65536, NULL },
+	{ "psc.pde.entries", VL_KT_U64, "0", "PD-entry walk-cache entries (0 = none)", NULL, 0,
+	  65536, NULL },
+	{ "psc.pde.ways", VL_KT_U64, "0", "PD-entry cache ways (0 = fully associative)", NULL, 0,
+	  65536, NULL },
+	{ "largepage.policy", VL_KT_STR, "none",
+	  "large-page policy: none, always, madvise, promote, reservation", NULL, 0, 0, NULL },
+	{ "largepage.interval", VL_KT_U64, "1000000",
+	  "accesses between large-page policy scans (promote)", NULL, 1, 1e18, NULL },
+	{ "cost.tlb_hit", VL_KT_DOUBLE, "1", "cycles per access for the first-level TLB lookup",
+	  NULL, 0, 1e9, NULL },
+	{ "cost.tlb_miss", VL_KT_DOUBLE, "7", "cycles added per TLB level missed", NULL, 0, 1e9,
+	  NULL },
+	{ "cost.walk_ref", VL_KT_DOUBLE, "25", "cycles per page-walk memory reference", NULL, 0, 1e9,
+	  NULL },
+	{ "cost.dirty_update", VL_KT_DOUBLE, "25",
+	  "cycles per dirty-bit update by a store through a clean TLB entry", NULL, 0, 1e9, NULL },
+	{ "cost.tlb_flush", VL_KT_DOUBLE, "100", "cycles per TLB flush at a context switch", NULL, 0,
+	  1e9, NULL },
+	{ "cost.fault", VL_KT_DOUBLE, "2000", "cycles per page fault (trap and handler)", NULL, 0,
+	  1e12, NULL },
+	{ "cost.page_zero", VL_KT_DOUBLE, "500", "cycles per 4 KiB page zero-filled", NULL, 0, 1e12,
+	  NULL },
+	{ "cost.page_copy", VL_KT_DOUBLE, "1000",
+	  "cycles per 4 KiB page copied (large-page collapse)", NULL, 0, 1e12, NULL },
+	{ "cost.pagefile_read", VL_KT_DOUBLE, "300000",
+	  "cycles per page read from the page file (hard-fault I/O)", NULL, 0, 1e15, NULL },
+	{ "cost.pagefile_write", VL_KT_DOUBLE, "300000", "cycles per page written to the page file",
+	  NULL, 0, 1e15, NULL },
 };
 
 struct val {
@@ -261,6 +317,14 @@ int vl_config_new(struct vl_config **out, struct vl_error *err)
 		const struct vl_repl_ops *ops = vl_repl_at(i);
 		char prefix[128];
 		snprintf(prefix, sizeof(prefix), "replacement.%s", ops->name);
+		for (size_t j = 0; rc == 0 && j < ops->nparams; j++)
+			rc = declare_one(cfg, &ops->params[j], prefix, err);
+	}
+	/* Parameters of every registered large-page policy. */
+	for (size_t i = 0; rc == 0 && vl_lp_at(i); i++) {
+		const struct vl_lp_ops *ops = vl_lp_at(i);
+		char prefix[128];
+		snprintf(prefix, sizeof(prefix), "largepage.%s", ops->name);
 		for (size_t j = 0; rc == 0 && j < ops->nparams; j++)
 			rc = declare_one(cfg, &ops->params[j], prefix, err);
 	}
@@ -522,7 +586,39 @@ struct ini_ctx {
 	int line;        /* lines handed to inih so far */
 	FILE *f;         /* source: a file, or */
 	const char *s;   /* a string */
+	bool tlb_replaced; /* this file defined a [tlb.NAME] key: earlier ones dropped */
 };
+
+/* "tlb.NAME.KEY": a key of one TLB structure (not tlb.pcid). */
+static bool is_tlb_level_key(const char *key)
+{
+	if (strncmp(key, "tlb.", 4))
+		return false;
+	const char *dot = strchr(key + 4, '.');
+	return dot && dot > key + 4 && !strchr(dot + 1, '.');
+}
+
+/* A file that defines any TLB structure replaces the whole hierarchy of
+ * earlier layers (a machine preset's): drop their tlb.NAME.KEY values. */
+static void drop_tlb_levels(struct vl_config *cfg)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < cfg->nvals; i++) {
+		if (is_tlb_level_key(cfg->vals[i].key)) {
+			free(cfg->vals[i].key);
+			free(cfg->vals[i].value);
+			free(cfg->vals[i].origin);
+			continue;
+		}
+		cfg->vals[j++] = cfg->vals[i];
+	}
+	cfg->nvals = j;
+}
+
+const char *vl_config_value_key(const struct vl_config *cfg, size_t i)
+{
+	return i < cfg->nvals ? cfg->vals[i].key : NULL;
+}
 
 /* inih line reader that counts lines, so a key's error knows its line. */
 static char *read_line(char *buf, int num, void *stream)
@@ -558,6 +654,10 @@ static int on_ini_pair(void *user, const char *section, const char *name, const 
 		rc = vl_err(c->err, VL_EINVAL, "%s: key '%s' outside any [section]", c->origin, name);
 	} else {
 		snprintf(key, sizeof(key), "%s.%s", section, name);
+		if (!c->tlb_replaced && is_tlb_level_key(key) && find_def(c->cfg, key)) {
+			drop_tlb_levels(c->cfg);
+			c->tlb_replaced = true;
+		}
 		rc = vl_config_set(c->cfg, key, value, c->origin, c->err);
 	}
 	if (rc < 0) {

@@ -40,10 +40,15 @@ static bool mm_referenced(void *ctx, uint32_t f, bool clear)
 	struct vl_engine *e = ctx;
 	if (e->db.pfn[f].flags & PFN_F_PROTO)
 		return vl_shared_referenced(e, f, clear);
-	uint64_t *pte = &e->pt.e[e->db.pfn[f].pte];
+	const struct vl_pfn *p = &e->db.pfn[f];
+	uint64_t *pte = &e->pt.e[p->pte];
 	bool ref = (*pte & PTE_A) != 0;
-	if (clear)
+	if (clear && ref) {
+		/* as an OS must: the TLBs may not keep a translation whose
+		 * accessed bit is clear, or the next use would not set it */
 		*pte &= ~PTE_A;
+		xl_invlpg(e, p->owner, p->vpn);
+	}
 	return ref;
 }
 
@@ -158,6 +163,15 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	for (unsigned i = 0; i < 8; i++)
 		e->standby[i] = (struct plist){ VL_NIL, VL_NIL, 0 };
 	e->modified = (struct plist){ VL_NIL, VL_NIL, 0 };
+	if ((rc = xl_init(e, err)) < 0 || (rc = lp_init(e, err)) < 0)
+		goto fail;
+	if (e->lp_any && (e->os != OS_TEXTBOOK || e->pt_frames)) {
+		rc = vl_err(err, VL_EINVAL,
+			    "largepage.policy = %s: large pages are modelled under os.personality = "
+			    "textbook without memory.pt_frames only (got %s)",
+			    vl_config_str(cfg, "largepage.policy"), os);
+		goto fail;
+	}
 	*out = e;
 	return 0;
 fail:
@@ -171,6 +185,8 @@ void vl_engine_free(struct vl_engine *e)
 		return;
 	if (e->repl_live && e->repl_ops->fini)
 		e->repl_ops->fini(&e->repl);
+	lp_fini(e);
+	xl_fini(&e->xl);
 	pfn_fini(&e->db);
 	pt_fini(&e->pt);
 	pf_fini(&e->pf);
@@ -270,49 +286,77 @@ oom:
 	return VL_NIL;
 }
 
-/* Slow path of one access: process switch, missing node, or fault. */
-static __attribute__((noinline)) int access_slow(struct vl_engine *e, const struct vl_rec *r,
+/* The trace switched process: find or create it, switch address spaces. */
+static __attribute__((noinline)) int switch_proc(struct vl_engine *e, uint32_t pid,
 						 struct vl_error *err)
 {
+	uint32_t proc = vl_proc_lookup(e, pid, err);
+	if (proc == VL_NIL)
+		return err ? err->code : VL_ENOMEM;
+	e->last_pid = pid;
+	e->last_proc = proc;
+	xl_switch(e, proc);
+	return 0;
+}
+
+/* Page-table nodes were freed (prune, exit): their indices may come back
+ * for other addresses, so cached translations and walk-cache entries go. */
+static inline void xl_after_slow(struct vl_engine *e)
+{
+	if (unlikely(e->pt.frees != e->xl.pt_frees))
+		xl_flush_all(e);
+}
+
+/* The walk found no present leaf, or one that forbids the access: resolve
+ * the fault (a large page, a page of a reservation, a 4 KiB page, copy-on-
+ * write) or count the violation.  *retry: the access may now proceed. */
+static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struct vl_rec *r,
+						bool write, bool *retry, struct vl_error *err)
+{
 	uint32_t proc = e->last_proc;
-	if (r->pid != e->last_pid || proc == VL_NIL || !e->procs[proc].root) {
-		proc = vl_proc_lookup(e, r->pid, err);
-		if (proc == VL_NIL)
-			return err ? err->code : VL_ENOMEM;
-		e->last_pid = r->pid;
-		e->last_proc = proc;
+	uint64_t va = r->addr;
+	bool refused = false;
+	*retry = false;
+	if (e->lp_any) {
+		struct vl_access a = {
+			.vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK,
+			.time = e->time,
+			.next_use = e->future ? e->future[e->time] : 0,
+			.pid = r->pid,
+			.op = r->op,
+		};
+		int h = lp_fault(e, proc, &a, write, &refused, err);
+		if (h < 0)
+			return h;
+		if (h) {
+			if (refused) {
+				e->ctr.access_violations++;
+				e->procs[proc].ctr.access_violations++;
+			}
+			*retry = !refused;
+			return 0;
+		}
 	}
 	struct vl_proc *pr = &e->procs[proc];
-	if (pr->stopped) {
-		e->ctr.accesses_skipped++;
-		return 0;
-	}
-	uint64_t va = r->addr;
-	pr->accesses++;
 	uint32_t li = pt_walk_create(&e->pt, pr->root, va);
 	if (li == VL_NIL)
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
 	VL_TRY(vl_pt_frames(e, proc, err));
-	bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
 	uint64_t pte = e->pt.e[li];
-	if ((pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
-	    !(r->op == VL_OP_IFETCH && (pte & PTE_NX))) {
-		/* only the process lookup was slow */
-		e->pt.e[li] = pte | PTE_A | (write ? PTE_D : 0);
-		uint32_t f = PTE_FRAME(pte);
-		if (e->wants_access && f < e->db.nframes) {
-			struct vl_access a = {
-				.vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK,
-				.time = e->time,
-				.next_use = e->future ? e->future[e->time] : 0,
-				.pid = r->pid,
-				.op = r->op,
-			};
-			e->repl_ops->on_access(&e->repl, f, &a);
-		}
-		return 0;
+	bool ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
+		  !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
+	if (!ok) {
+		uint32_t frees = e->pt.frees;
+		VL_TRY(vl_fault(e, proc, li, va, r->op, err));
+		xl_after_slow(e);
+		if (e->pt.frees != frees) /* nodes went: find the leaf again */
+			li = pt_walk(&e->pt, e->procs[proc].root, va);
+		pte = li == VL_NIL ? 0 : e->pt.e[li];
+		ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
+		     !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
 	}
-	return vl_fault(e, proc, li, va, r->op, err);
+	*retry = ok; /* else a violation (counted by vl_fault) or a guard page */
+	return 0;
 }
 
 /* An event record: the address-space operations of sim/vad.c. */
@@ -328,7 +372,12 @@ static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struc
 		return err ? err->code : VL_ENOMEM;
 	e->last_pid = r->pid;
 	e->last_proc = proc;
-	return vl_event(e, proc, &b->events[r->addr], err);
+	xl_switch(e, proc);
+	if (e->lp_any)
+		VL_TRY(lp_forget(e, proc, err));
+	int rc = vl_event(e, proc, &b->events[r->addr], err);
+	xl_after_slow(e);
+	return rc;
 }
 
 static inline bool canonical(uint64_t va)
@@ -337,9 +386,17 @@ static inline bool canonical(uint64_t va)
 	return hi == 0 || hi == -1;
 }
 
+/* Per access (the hot path is the first-level TLB hit):
+ *   first-level TLB probe ─hit─▶ dirty-bit update if a store finds a clean
+ *   entry; no accessed-bit work (the walk that filled the entry set it)
+ *   miss ─▶ xl_miss: lower levels, walk with walk caches, fill
+ *   walk finds no present leaf (or one forbidding the access) ─▶ fault,
+ *   then the access is retried, so its translation fills the TLBs like any
+ *   other.  Without TLBs or walk caches every access walks inline. */
 int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err)
 {
 	const struct vl_rec *r = b->recs, *end = b->recs + b->n;
+	struct vl_xlat *xl = &e->xl;
 	for (; r < end; r++) {
 		if (unlikely(r->op >= VL_OP_NACCESS)) {
 			VL_TRY(event_slow(e, b, r, err));
@@ -356,50 +413,138 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 			e->time++;
 			continue;
 		}
-		if (likely(r->pid == e->last_pid && e->last_proc != VL_NIL &&
-			   !e->procs[e->last_proc].stopped)) {
-			/* the hot path: walk the four levels */
-			const uint64_t *pt = e->pt.e;
-			uint32_t node = e->procs[e->last_proc].root;
-			uint64_t ent = pt[(size_t)node * PT_ENTRIES + ((va >> 39) & 511)];
-			if (!(ent & PTE_P))
-				goto slow;
-			ent = pt[(size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 30) & 511)];
-			if (!(ent & PTE_P))
-				goto slow;
-			ent = pt[(size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 21) & 511)];
-			if (!(ent & PTE_P))
-				goto slow;
-			size_t li = (size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 12) & 511);
-			uint64_t pte = pt[li];
-			bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
+		if (unlikely(e->time >= e->lp_next_tick)) {
+			lp_tick(e);
+			xl_after_slow(e);
+		}
+		if (unlikely(r->pid != e->last_pid || e->last_proc == VL_NIL ||
+			     !e->procs[e->last_proc].root))
+			VL_TRY(switch_proc(e, r->pid, err));
+		if (unlikely(e->procs[e->last_proc].stopped)) {
+			e->ctr.accesses_skipped++;
+			e->time++;
+			continue;
+		}
+		bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
+		unsigned kind = r->op == VL_OP_IFETCH ? XL_INSTR : XL_DATA;
+		bool faulted = false;
+		uint32_t li;
+		unsigned shift;
+	again:
+		if (!xl->on) {
+			/* no TLB, no walk cache: every access walks the four levels */
+			uint64_t *pt = e->pt.e;
+			uint64_t ent = pt[(size_t)e->procs[e->last_proc].root * PT_ENTRIES + ((va >> 39) & 511)];
+			if (unlikely(!(ent & PTE_P)))
+				goto fault;
+			size_t idx = (size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 30) & 511);
+			ent = pt[idx];
+			shift = 30;
+			if (likely((ent & (PTE_P | PTE_PS)) == PTE_P)) {
+				idx = (size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 21) & 511);
+				ent = pt[idx];
+				shift = 21;
+				if (likely((ent & (PTE_P | PTE_PS)) == PTE_P)) {
+					idx = (size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 12) & 511);
+					ent = pt[idx];
+					shift = 12;
+				}
+			}
 			/* not present, a store to a read-only mapping, or a fetch
 			 * from a no-execute page: the fault path decides */
-			if (!(pte & PTE_P) || (write && !(pte & PTE_RW)) ||
-			    (r->op == VL_OP_IFETCH && (pte & PTE_NX)))
-				goto slow;
-			e->pt.e[li] = pte | PTE_A | (write ? PTE_D : 0);
-			e->procs[e->last_proc].accesses++;
-			if (e->wants_access && PTE_FRAME(pte) < e->db.nframes) {
+			if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
+				     (kind == XL_INSTR && (ent & PTE_NX))))
+				goto fault;
+			if (likely(!faulted)) /* a retried access's fault set A/D already */
+				pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
+			li = (uint32_t)idx;
+			e->ctr.walks++;
+			e->ctr.walk_refs += 1 + (39 - shift) / 9; /* 4 for 4K, 3 for 2M, 2 for 1G */
+			goto translated;
+		}
+		/* first-level TLB structures of this kind */
+		const struct xl_probe *p = xl->probe[kind], *pe = p + xl->lvl[kind][1];
+		for (; p < pe; p++) {
+			if (p->sz && !xl->lp_live[p->sz])
+				continue;
+			struct tlb *t = p->t;
+			uint64_t vpn = (va >> p->shift) & p->vmask;
+			uint64_t key = xl->asid | p->keysz | vpn << 3;
+			uint32_t i = (uint32_t)(vpn & t->set_mask) * t->ways, ie = i + t->ways;
+			if (t->ways <= 8) {
+				/* small sets: compare every way without branching on
+				 * which one matches (random hits mispredict an early exit) */
+				uint32_t hit = UINT32_MAX;
+				for (uint32_t w = i; w < ie; w++)
+					hit = (t->tag[w] ^ key) < 2 ? w : hit;
+				if (hit == UINT32_MAX)
+					continue;
+				i = hit;
+				ie = i + 1;
+			}
+			for (; i < ie; i++) {
+				if ((t->tag[i] ^ key) < 2) {
+					li = t->ref[i];
+					shift = p->shift;
+					if (unlikely(kind == XL_INSTR && (e->pt.e[li] & PTE_NX)))
+						goto miss; /* a data translation of a no-execute page */
+					if (write && !(t->tag[i] & XL_DIRTY)) {
+						/* the first store through this entry: the
+						 * hardware sets D in the PTE (if it may) */
+						if (!(e->pt.e[li] & PTE_RW))
+							goto miss; /* copy-on-write: fault */
+						e->pt.e[li] |= PTE_D;
+						t->tag[i] |= XL_DIRTY;
+						e->ctr.dirty_updates++;
+					}
+					t->hits++;
+					t->used[i] = e->time + 1;
+					goto translated;
+				}
+			}
+		}
+	miss:;
+		uint64_t tr = xl_miss(e, va, kind, write, faulted);
+		li = (uint32_t)tr;
+		shift = (unsigned)(tr >> 32);
+		if (unlikely(tr == XL_FAULT)) {
+		fault:;
+			bool retry;
+			if (faulted)
+				return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
+					      r->pid, (unsigned long long)va);
+			VL_TRY(fault_slow(e, r, write, &retry, err));
+			xl_after_slow(e);
+			if (!retry) {
+				e->procs[e->last_proc].accesses++;
+				e->time++;
+				continue;
+			}
+			faulted = true;
+			goto again;
+		}
+	translated:
+		e->procs[e->last_proc].accesses++;
+		if (e->wants_access && !faulted) {
+			uint32_t f = PTE_FRAME(e->pt.e[li]) +
+				     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
+			if (f < e->db.nframes) {
 				struct vl_access a = {
-					.vpn = (va >> VL_PAGE_SHIFT) & ((1ull << (VA_BITS - VL_PAGE_SHIFT)) - 1),
+					.vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK,
 					.time = e->time,
 					.next_use = e->future ? e->future[e->time] : 0,
 					.pid = r->pid,
 					.op = r->op,
 				};
-				e->repl_ops->on_access(&e->repl, PTE_FRAME(pte), &a);
+				e->repl_ops->on_access(&e->repl, f, &a);
 			}
-			e->time++;
-			continue;
 		}
-	slow:
-		VL_TRY(access_slow(e, r, err));
 		e->time++;
 	}
 	if (unlikely(e->wsm_interval && e->time >= e->next_tick)) {
 		e->next_tick = e->time + e->wsm_interval;
 		VL_TRY(vl_wsm_tick(e, err));
+		xl_after_slow(e);
 	}
 	if (unlikely(e->check_each_batch))
 		return vl_engine_check(e, err);
@@ -419,6 +564,15 @@ const struct vl_counters *vl_engine_counters(struct vl_engine *e)
 	e->snap.processes = e->nprocs;
 	e->snap.pt_nodes = e->pt.live;
 	e->snap.commit_charge = e->commit;
+	const struct vl_xlat *x = &e->xl;
+	const struct vl_counters *c = &e->snap;
+	e->snap.est_cycles = (uint64_t)(
+		(double)c->accesses * x->cost_tlb_hit + (double)x->level_misses * x->cost_tlb_miss +
+		(double)c->walk_refs * x->cost_walk_ref + (double)c->dirty_updates * x->cost_dirty +
+		(double)c->tlb_flushes * x->cost_flush + (double)c->faults * x->cost_fault +
+		(double)c->zeroed_pages * x->cost_zero + (double)c->large_page_copies * x->cost_copy +
+		(double)c->pagefile_reads * x->cost_pf_read +
+		(double)c->pagefile_writes * x->cost_pf_write + 0.5);
 	return &e->snap;
 }
 
@@ -433,7 +587,9 @@ size_t vl_engine_counter_list(struct vl_engine *e, const char **names, uint64_t 
 		if (values)
 			values[i] = vl_counter_get(c, i);
 	}
-	return n;
+	/* then two per configured TLB structure: tlb_NAME_hits, tlb_NAME_misses */
+	return n + xl_counters(&e->xl, names ? names + (n < max ? n : max) : NULL,
+			       values ? values + (n < max ? n : max) : NULL, max > n ? max - n : 0);
 }
 
 void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g)
@@ -496,6 +652,8 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 		return;
 	}
 	uint32_t f = PTE_FRAME(pte);
+	if ((pte & PTE_PS) && f < e->db.nframes) /* a piece of a large page */
+		f += (uint32_t)(vpn & ((1u << PFN_LP_ORDER(&e->db.pfn[f])) - 1));
 	if (f == e->zero_frame && e->zero_page) {
 		if (!d || d->kind == VAD_PRIVATE)
 			c->committed++;
@@ -561,10 +719,10 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		commit += pr->commit;
 		ws += pr->ws_n;
 	}
-	uint64_t count[5] = { 0 }, shared = 0;
+	uint64_t count[PFN_RESERVED + 1] = { 0 }, shared = 0;
 	for (uint32_t f = 0; f < e->db.nframes && !c.rc; f++) {
 		const struct vl_pfn *p = &e->db.pfn[f];
-		if (p->loc > PFN_PT) {
+		if (p->loc > PFN_RESERVED) {
 			c.rc = vl_err(err, VL_ESTATE, "frame %u has unknown location %u", f, p->loc);
 			break;
 		}
@@ -582,6 +740,10 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		} else if (p->loc == PFN_ACTIVE && c.maps[f] != 1) {
 			c.rc = vl_err(err, VL_ESTATE, "private frame %u is mapped by %u PTEs", f,
 				      c.maps[f]);
+		} else if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_LARGE) &&
+			   !(e->pt.e[p->pte] & PTE_PS)) {
+			c.rc = vl_err(err, VL_ESTATE, "frame %u of a large page: its entry is not a large page",
+				      f);
 		} else if ((p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED) && (p->flags & PFN_F_PROTO)) {
 			const struct vl_section *s = &e->sections[p->owner];
 			if (s->proto[p->vpn] != (SWPTE_TRANS | PTE_MAKE(f)))
@@ -624,5 +786,10 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 	if (e->os == OS_WINDOWS && ws != c.valid)
 		return vl_err(err, VL_ESTATE, "working sets hold %llu entries, %llu PTEs are valid",
 			      (unsigned long long)ws, (unsigned long long)c.valid);
-	return pfn_check(&e->db, err);
+	if (count[PFN_PINNED] != e->pinned)
+		return vl_err(err, VL_ESTATE, "%llu frames pinned, memory.fragmentation pinned %u",
+			      (unsigned long long)count[PFN_PINNED], e->pinned);
+	VL_TRY(pfn_check(&e->db, err));
+	VL_TRY(xl_check(e, err));
+	return lp_check(e, err);
 }

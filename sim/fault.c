@@ -161,6 +161,10 @@ static void unmap_shared_all(struct vl_engine *e, uint32_t f, bool *dirty);
 /* Evict resident frame f now (textbook, linux). */
 static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 {
+	while (e->db.pfn[f].flags & PFN_F_LARGE) /* a piece of a large page: split first */
+		VL_TRY(lp_split(e, f, err));
+	if (e->resv_n)
+		lp_resv_drop(e, f);
 	struct vl_pfn *p = &e->db.pfn[f];
 	if (p->flags & PFN_F_PROTO) {
 		bool dirty = (p->flags & PFN_F_MODIFIED) != 0;
@@ -188,6 +192,7 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 			pc->writebacks++;
 		}
 		*pte = SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot);
+		xl_invlpg(e, p->owner, p->vpn);
 		pc->evictions++;
 		pc->resident_pages--;
 	}
@@ -240,6 +245,7 @@ static void trim_page(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 	e->ctr.pages_trimmed++;
 	pr->ctr.evictions++;
 	pr->ctr.resident_pages--;
+	xl_invlpg(e, proc, vpn);
 	if (pte & PTE_D)
 		p->flags |= PFN_F_MODIFIED;
 	if (p->flags & PFN_F_PROTO) {
@@ -287,6 +293,7 @@ static void wsl_age(struct vl_engine *e, struct vl_proc *pr)
 		unsigned age = WSL_AGE(pr->wsl[i]);
 		if (li != VL_NIL && (e->pt.e[li] & PTE_A)) {
 			e->pt.e[li] &= ~PTE_A;
+			xl_invlpg(e, (uint32_t)(pr - e->procs), vpn); /* A means something again */
 			age = 0;
 		} else if (age < AGE_MAX) {
 			age++;
@@ -402,6 +409,9 @@ static int make_room(struct vl_engine *e, const struct vl_access *a, struct vl_e
 	}
 	struct vl_evict_ctx ctx = { .cause = a, .pid = 0 };
 	size_t n = e->repl_ops->select_victims(&e->repl, &ctx, e->victims, 1);
+	if (n == 0 && e->resident)
+		return vl_err(err, VL_ELIMIT, "out of memory: all %llu resident pages are non-pageable",
+			      (unsigned long long)e->resident);
 	if (n != 1)
 		return vl_err(err, VL_ESTATE,
 			      "policy %s returned %zu victims when asked for 1 with %llu pages resident",
@@ -429,6 +439,8 @@ uint32_t vl_frame_get(struct vl_engine *e, bool zero, const struct vl_access *a,
 			p->aux = 0;
 			return f;
 		}
+		if (e->resv_n && lp_resv_break_one(e))
+			continue; /* memory pressure breaks reservations first */
 		if (make_room(e, a, err) < 0)
 			return VL_NIL;
 	}
@@ -486,6 +498,7 @@ void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li)
 	struct vl_proc *pr = &e->procs[proc];
 	if (pte & PTE_P) {
 		uint32_t f = PTE_FRAME(pte);
+		xl_invlpg_pte(e, proc, li);
 		if (f == e->zero_frame)
 			return;
 		struct vl_pfn *p = &e->db.pfn[f];
@@ -551,6 +564,8 @@ static void shared_visit(struct shared_scan *s)
 				continue;
 			s->referenced |= (pte & PTE_A) != 0;
 			s->dirty |= (pte & PTE_D) != 0;
+			if ((s->clear && (pte & PTE_A)) || s->unmap)
+				xl_invlpg(e, i, vpn);
 			if (s->clear)
 				e->pt.e[li] &= ~PTE_A;
 			if (s->unmap) {
@@ -771,6 +786,7 @@ static int cow(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, un
 		nprot = (prot & ~7u) | VL_PROT_READWRITE;
 	else if (prot_access(prot) == VL_PROT_EXECUTE_WRITECOPY)
 		nprot = (prot & ~7u) | VL_PROT_EXECUTE_READWRITE;
+	xl_invlpg(e, proc, vpn);
 	pt_set(&e->pt, li, 0);
 	e->ctr.faults_cow++;
 	e->ctr.faults++;

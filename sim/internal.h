@@ -119,6 +119,8 @@ enum pfn_loc {
 	PFN_STANDBY = 2,  /* clean, backing copy current; transition PTE points here */
 	PFN_MODIFIED = 3, /* dirty, must be written before reuse */
 	PFN_PT = 4,       /* holds a page-table node */
+	PFN_PINNED = 5,   /* held from the start by memory.fragmentation (unmovable) */
+	PFN_RESERVED = 6, /* in a 2 MiB reservation, not yet mapped (sim/largepage.c) */
 };
 
 struct vl_pfn {            /* 32 bytes */
@@ -137,6 +139,10 @@ struct vl_pfn {            /* 32 bytes */
 #define PFN_F_MODIFIED 0x4 /* content differs from its backing copy */
 #define PFN_F_PROTO 0x8    /* shared page of a section (prototype PTE) */
 #define PFN_PRIO(p) ((unsigned)((p)->flags >> 5))
+#define PFN_F_LARGE 0x10   /* ACTIVE private: part of a large page; pte names its PS
+			    * entry, aux its order (9 or 18) | PFN_AUX_LOCKED */
+#define PFN_AUX_LOCKED 0x8000 /* large page: non-pageable, unknown to the policy */
+#define PFN_LP_ORDER(p) ((unsigned)((p)->aux & 0x1f))
 
 #define BUDDY_MAX_ORDER 18 /* 2^18 pages = 1 GiB */
 
@@ -173,6 +179,7 @@ struct vl_ptarena {
 	uint32_t free_head; /* freed nodes, linked through entry 0 */
 	uint32_t live;      /* nodes allocated and not freed (excluding node 0) */
 	uint32_t created[4]; /* nodes created by the last pt_walk_create */
+	uint32_t frees;     /* nodes ever freed: walk caches and TLBs flush when it moves */
 	uint32_t ncreated;
 };
 
@@ -185,7 +192,8 @@ void pt_node_free(struct vl_ptarena *a, uint32_t node);
 /* Arena index of the leaf PTE for va under root, creating missing nodes
  * (listed in a->created).  Returns VL_NIL when out of memory. */
 uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va);
-/* Arena index of the leaf PTE for va, or VL_NIL when a level is missing. */
+/* Arena index of the leaf PTE for va, or VL_NIL when a level is missing.
+ * Both walks stop at a large-page entry (PS) and return its index. */
 uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va);
 /* Set entry i, keeping the node's count of non-zero entries. */
 static inline void pt_set(struct vl_ptarena *a, uint32_t i, uint64_t v)
@@ -268,6 +276,8 @@ struct vl_preset {
 extern const struct vl_preset vl_presets[];
 extern const size_t vl_npresets;
 
+#include "sim/tlb.h"
+
 /* ---- the engine ---- */
 
 enum personality { OS_TEXTBOOK = 0, OS_WINDOWS = 1, OS_LINUX = 2 };
@@ -326,6 +336,17 @@ struct vl_engine {
 	uint64_t resident_shared; /* shared frames active */
 	bool check_each_batch;
 
+	struct vl_xlat xl;        /* TLBs and walk caches (sim/tlb.c) */
+	const struct vl_lp_ops *lp_ops; /* large pages (sim/largepage.c) */
+	struct vl_lp lp;
+	bool lp_live_init, lp_any;      /* init done; policy is not "none" */
+	uint64_t lp_next_tick, lp_interval;
+	struct lp_resv *resv;           /* live reservations, dense */
+	uint32_t resv_cap, resv_n;
+	uint32_t *resv_node;            /* page-table node -> reservation, VL_NIL */
+	uint32_t resv_node_cap;
+	uint32_t pinned;                /* frames PFN_PINNED */
+
 	struct vl_counters ctr;   /* counters not derived at snapshot time */
 	struct vl_counters snap;  /* last snapshot */
 };
@@ -347,5 +368,27 @@ void plist_push(struct vl_engine *e, struct plist *l, uint32_t f);
 int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, struct vl_error *err);
 struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn);
 uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err);
+
+/* ---- large pages (sim/largepage.c) ---- */
+
+int lp_init(struct vl_engine *e, struct vl_error *err);
+void lp_fini(struct vl_engine *e);
+/* Fault on a page whose walk found no present leaf: map a large page (or a
+ * page in a reservation) when the policy asks and memory allows.  Returns
+ * 1 when it handled the fault, 0 to take the 4 KiB path, or a negative
+ * code.  *violation is set when the policy refused the access. */
+int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool write,
+	     bool *violation, struct vl_error *err);
+/* Split the large page holding frame f down to 4 KiB pages. */
+int lp_split(struct vl_engine *e, uint32_t f, struct vl_error *err);
+/* Frame f of a reservation is leaving memory: break its reservation. */
+void lp_resv_drop(struct vl_engine *e, uint32_t f);
+/* Break the least recently populated reservation; false when none. */
+bool lp_resv_break_one(struct vl_engine *e);
+void lp_tick(struct vl_engine *e);
+/* Process proc gets address-space events: split its large pages, break
+ * its reservations (the VAD code works on 4 KiB pages). */
+int lp_forget(struct vl_engine *e, uint32_t proc, struct vl_error *err);
+int lp_check(struct vl_engine *e, struct vl_error *err);
 
 #endif

@@ -88,6 +88,7 @@ void pt_node_free(struct vl_ptarena *a, uint32_t node)
 	a->used[node] = 0;
 	a->frame[node] = VL_NIL;
 	a->live--;
+	a->frees++;
 }
 
 static inline unsigned va_index(uint64_t va, unsigned level)
@@ -103,6 +104,8 @@ uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va)
 	for (unsigned level = 4; level > 1; level--) {
 		uint32_t i = node * PT_ENTRIES + va_index(va, level);
 		uint64_t ent = a->e[i];
+		if ((ent & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
+			return (uint32_t)i; /* a large page maps va */
 		if (!(ent & PTE_P)) {
 			uint32_t child = pt_node_new(a);
 			if (!child)
@@ -121,9 +124,12 @@ uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va)
 {
 	uint32_t node = root;
 	for (unsigned level = 4; level > 1; level--) {
-		uint64_t ent = a->e[(size_t)node * PT_ENTRIES + va_index(va, level)];
+		size_t i = (size_t)node * PT_ENTRIES + va_index(va, level);
+		uint64_t ent = a->e[i];
 		if (!(ent & PTE_P))
 			return VL_NIL;
+		if (ent & PTE_PS)
+			return (uint32_t)i;
 		node = PTE_FRAME(ent);
 	}
 	return node * PT_ENTRIES + va_index(va, 1);
@@ -140,6 +146,10 @@ static void foreach_level(struct vl_ptarena *a, uint32_t node, unsigned level, u
 		uint64_t vpn = vpn_base | ((uint64_t)i << (9 * (level - 1)));
 		if (level == 1)
 			fn(ctx, idx, vpn);
+		else if ((ent & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
+			/* a large page: one call per 4 KiB piece, all naming its entry */
+			for (uint64_t k = 0; k < (1ull << (9 * (level - 1))); k++)
+				fn(ctx, idx, vpn + k);
 		else
 			foreach_level(a, PTE_FRAME(ent), level - 1, vpn, fn, ctx);
 	}

@@ -1,7 +1,10 @@
 /* vmlab/config.h - configuration: a schema of typed keys with defaults.
  *
  * A configuration is built in layers, later layers winning:
- *   built-in defaults < OS preset (--os) < files (-c) < -s KEY=VALUE.
+ *   built-in defaults < machine preset (--machine) < OS preset (--os)
+ *   < files (-c) < -s KEY=VALUE.
+ * An INI file or preset that sets any tlb.NAME.KEY replaces the whole TLB
+ * hierarchy of the layers before it (their tlb.NAME.KEY values are dropped).
  * Every key is "section.name" (sections may be dotted: "replacement.lru.x").
  * Each key is declared once, with its type, default, help and allowed values;
  * setting an undeclared key or a value of the wrong shape is an error that
@@ -84,6 +87,10 @@ double vl_config_double(const struct vl_config *cfg, const char *key);
 const char *vl_config_str(const struct vl_config *cfg, const char *key);
 /* Whether the key holds a value (not unset). */
 bool vl_config_isset(const struct vl_config *cfg, const char *key);
+
+/* The i-th key that a layer set (in the order first set), NULL past the
+ * end; how the engine finds the names of wildcard sections ("tlb.l1d"). */
+const char *vl_config_value_key(const struct vl_config *cfg, size_t i);
 
 /* Declare more keys (policy parameters).  Re-declaring an identical key is
  * a no-op.  Returns 0 or VL_ENOMEM / VL_EINVAL (a conflicting declaration). */

@@ -43,7 +43,19 @@
 	X(file_reads, "pages read from mapped files")                                  \
 	X(file_writes, "dirty mapped-file pages written back to their files")          \
 	X(event_failures, "address-space events refused (overlap, bad range or base)") \
-	X(accesses_skipped, "accesses of processes stopped by --on-av=stop-process")
+	X(accesses_skipped, "accesses of processes stopped by --on-av=stop-process")   \
+	X(walks, "page walks that completed a translation (TLB misses at every level)") \
+	X(walk_refs, "memory references made by walks after page-walk-cache hits")      \
+	X(psc_hits, "walks that started below the root thanks to a page-walk cache")    \
+	X(dirty_updates, "stores through a TLB entry whose page was not yet dirty")     \
+	X(tlb_flushes, "TLB flushes at context switches (none with tlb.pcid = on)")     \
+	X(large_pages_mapped, "2 MiB and 1 GiB pages mapped (at fault or promotion)")   \
+	X(large_page_promotions, "4 KiB ranges collapsed or promoted into a 2 MiB page") \
+	X(large_page_splits, "large pages split into smaller pages (partial eviction)") \
+	X(large_page_fallbacks, "large-page attempts that got 4 KiB pages (no free block)") \
+	X(large_page_copies, "4 KiB pages copied by large-page collapses")              \
+	X(reservations_broken, "2 MiB reservations broken to free frames")              \
+	X(est_cycles, "estimated cycles spent in translation and faults (cost.* keys)")
 
 struct vl_counters {
 #define VL_X_FIELD(name, help) uint64_t name;

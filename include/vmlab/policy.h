@@ -452,6 +452,121 @@ static inline void vl_mlist_del(struct vl_mlist *l, uint32_t f)
 	l->len[k]--;
 }
 
+/* ---- TLB in-set replacement (policies/tlb/) ----
+ *
+ * A TLB level (or a page-walk cache) is sets x ways of translations.  The
+ * engine owns tags and lookups; the policy only orders the ways of a set
+ * and picks the way to refill.  Life of a way as a policy sees it:
+ *
+ *   insert(set, way)  a new translation was written into way (after the
+ *                     engine used an invalid way or the one victim() chose)
+ *   touch(set, way)   a lookup hit way
+ *   victim(set)       every way of set is valid: which one to replace?
+ *
+ * Hits are on the engine's fastest path, so touches are delivered lazily:
+ * the engine stamps each hit and, before the next insert or victim call on
+ * that set, calls touch once for every way hit since, in order of last
+ * use.  A policy must therefore depend only on the order of the last uses
+ * between fills; LRU, tree pseudo-LRU and SRRIP hit promotion do (a later
+ * touch of a way overrides what an earlier one of the same way did), and
+ * FIFO and random ignore hits (touch may be NULL).  Invalid ways are
+ * always filled first, without asking the policy. */
+struct vl_tlb_repl_ops;
+
+struct vl_tlb_repl {
+	const struct vl_tlb_repl_ops *ops;
+	void *priv;            /* policy state, owned by the policy */
+	uint32_t sets, ways;   /* sets is a power of two; ways >= 1 */
+	uint64_t seed;         /* run seed mixed with the structure's name */
+};
+
+struct vl_tlb_repl_ops {
+	unsigned api_version;  /* VL_POLICY_API_VERSION */
+	const char *name;      /* config name: tlb.NAME.replacement = name */
+	const char *help;      /* one line */
+	/* Allocate state for t->sets x t->ways into t->priv.  Return 0 or a
+	 * negative VL_E* code with err filled (nothing to free then). */
+	int (*init)(struct vl_tlb_repl *t, struct vl_error *err);
+	void (*fini)(struct vl_tlb_repl *t);      /* may be NULL */
+	void (*insert)(struct vl_tlb_repl *t, uint32_t set, uint32_t way);
+	void (*touch)(struct vl_tlb_repl *t, uint32_t set, uint32_t way); /* may be NULL */
+	uint32_t (*victim)(struct vl_tlb_repl *t, uint32_t set);           /* < ways */
+};
+
+/* Register a TLB replacement policy.  Returns 0, VL_EVERSION or VL_EINVAL. */
+int vl_tlb_repl_register(const struct vl_tlb_repl_ops *ops, struct vl_error *err);
+const struct vl_tlb_repl_ops *vl_tlb_repl_find(const char *name);
+const struct vl_tlb_repl_ops *vl_tlb_repl_at(size_t i);
+
+/* ---- large-page policies (policies/largepage/) ----
+ *
+ * At a first touch of a page whose aligned 2 MiB (1 GiB) range has no page
+ * table below it yet, the engine asks the policy which page size to map.
+ * The engine then tries the buddy allocator for a block of that size and
+ * falls back to the next smaller size when none is free (counted in
+ * large_page_fallbacks), unless the policy said VL_LP_NOFALLBACK.
+ * Policies that act later (promotion, reservations) get tick() every
+ * largepage.interval accesses and act through the services below. */
+enum vl_lp_size { VL_LP_4K = 0, VL_LP_2M = 1, VL_LP_1G = 2 };
+
+enum vl_lp_flags {
+	VL_LP_NOFALLBACK = 1u << 4, /* or-ed into fault_size's answer: fail the access instead */
+	VL_LP_PINNED = 1u << 5,     /* or-ed in: the large page is non-pageable (Windows
+				     * MEM_LARGE_PAGES): never given to the replacement policy */
+	VL_LP_RESERVE = 1u << 6,    /* or-ed into VL_LP_2M: reserve the 2 MiB block but map
+				     * only this 4 KiB page in it; promote in place once all
+				     * 512 are mapped; break the reservation under pressure */
+};
+
+struct vl_lp_fault {
+	uint64_t vpn;       /* faulting 4 KiB page */
+	uint32_t pid;
+	uint8_t op;
+	bool can_1g;        /* the aligned 1 GiB range is untouched (no page table below) */
+};
+
+/* Engine services for policies that act after the fault. */
+struct vl_lp_services {
+	/* Visit every process's 2 MiB ranges mapped by 4 KiB pages: fn gets
+	 * the process index, the range's first vpn and how many of its 512
+	 * pages are resident / paged out. */
+	void (*each_range)(void *ctx, void (*fn)(void *arg, uint32_t proc, uint64_t vpn,
+						  uint32_t resident, uint32_t paged_out),
+			   void *arg);
+	/* Collapse that range into one 2 MiB page (copying the resident pages,
+	 * zero-filling the rest).  Returns 0, or VL_ENOMEM when no free 2 MiB
+	 * block exists, or VL_EINVAL when the range cannot be collapsed. */
+	int (*collapse)(void *ctx, uint32_t proc, uint64_t vpn);
+};
+
+struct vl_lp_ops;
+
+struct vl_lp {
+	const struct vl_lp_ops *ops;
+	void *priv;
+	const struct vl_config *cfg;   /* parameters: largepage.<name>.* */
+	const struct vl_lp_services *mm;
+	void *mm_ctx;
+};
+
+struct vl_lp_ops {
+	unsigned api_version;  /* VL_POLICY_API_VERSION */
+	const char *name;      /* largepage.policy = name */
+	const char *help;
+	const struct vl_key_def *params; /* keys relative to largepage.<name> */
+	size_t nparams;
+	int (*init)(struct vl_lp *lp, struct vl_error *err);   /* may be NULL */
+	void (*fini)(struct vl_lp *lp);                        /* may be NULL */
+	/* Page size for this first touch: enum vl_lp_size, optionally or-ed
+	 * with enum vl_lp_flags. */
+	unsigned (*fault_size)(struct vl_lp *lp, const struct vl_lp_fault *f);
+	void (*tick)(struct vl_lp *lp);                        /* may be NULL */
+};
+
+int vl_lp_register(const struct vl_lp_ops *ops, struct vl_error *err);
+const struct vl_lp_ops *vl_lp_find(const char *name);
+const struct vl_lp_ops *vl_lp_at(size_t i);
+
 /* ---- registry ---- */
 
 /* Register a replacement policy (built-ins are registered at start-up).

@@ -16,6 +16,10 @@ for k in $keys; do
 	esac
 	check "$doc documents $k" "grep -q '\`$k\`' $doc"
 done
+# wildcard keys (tlb.*.entries) are documented with NAME for the '*'
+for k in $("$bin" config -v | awk '{print $1}' | grep '\*' | sed 's/\*/NAME/g'); do
+	check "docs/config.md documents $k" "grep -q '\`$k\`' docs/config.md"
+done
 for k in $(grep -ho '^| `[a-z0-9_-]*\.[a-z0-9_.-]*`' docs/config.md docs/policies.md | tr -d '|` '); do
 	check "documented key $k exists" "echo \"\$keys\" | grep -qx '$k'"
 done

@@ -26,7 +26,7 @@ fi
 r=$tmp/r.h5
 for p in lru fifo; do
 	for f in 16 64; do
-		"$bin" run --os textbook -s replacement.policy=$p -s memory.frames=$f \
+		"$bin" run --machine none --os textbook -s replacement.policy=$p -s memory.frames=$f \
 			-s stats.interval=50000 -o "$r" --run-id "$p-$f" "$trace" >/dev/null || bad "run $p $f"
 	done
 done

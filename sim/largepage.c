@@ -1,0 +1,609 @@
+/* sim/largepage.c - 2 MiB and 1 GiB pages: mapping at fault, splitting
+ * on partial eviction, collapsing (promotion) and reservations.
+ *
+ * Representation.  A large page is one page-table entry with PS set (a PDE
+ * for 2 MiB, a PDPTE for 1 GiB) pointing at a naturally aligned buddy
+ * block of order 9 (18).  Every 4 KiB frame of the block keeps its own
+ * frame-database record: ACTIVE, PFN_F_LARGE, pte = the PS entry's arena
+ * index, aux = 9 (18) (| PFN_AUX_LOCKED), vpn = the 4 KiB page it backs.  So the
+ * replacement policy keeps working on 4 KiB frames: it hears on_map for
+ * each of the 512 (262144) frames, the faulting one last, and its victim
+ * is a 4 KiB frame.  Evicting a frame of a large page first splits the
+ * mapping (1 GiB -> 512 x 2 MiB -> 512 x 4 KiB PTEs, large_page_splits),
+ * then evicts that 4 KiB page alone.  Counting stays in base pages:
+ * resident and pages_zeroed grow by 512 for a 2 MiB fault, faults by one.
+ *
+ * A large page is mapped only where no page table exists below the entry
+ * yet (the range is untouched): like Linux's THP fault path, a range that
+ * already has 4 KiB pages is left to promotion.  Non-pageable large pages
+ * (madvise, Windows MEM_LARGE_PAGES) carry PFN_AUX_LOCKED and are never
+ * given to the replacement policy.
+ *
+ * Reservations (Navarro et al., OSDI 2002).  A reservation owns an order-9
+ * block for one 2 MiB range whose page table exists; unmapped frames of the
+ * block are PFN_RESERVED, mapped ones ordinary ACTIVE 4 KiB pages.  A fault in
+ * the range maps the page at its own place in the block; the 512th
+ * promotes the range in place (no copy).  Evicting a page of a reservation
+ * breaks it (its remaining frames go back to the buddy allocator), and so
+ * does memory pressure before any page is evicted.  resv_of_node maps the
+ * range's page-table node to its reservation.
+ *
+ * Large pages are made only under the textbook personality without page
+ * tables in frames, and only for processes without address-space events;
+ * a process's first event splits its large pages and breaks its
+ * reservations (lp_forget), so the VAD code only ever sees 4 KiB pages.
+ *
+ * Memory fragmentation (memory.fragmentation = x): at start, one frame in
+ * the middle of a fraction x of the 2 MiB blocks (spread evenly) is pinned
+ * (PFN_PINNED), as unmovable kernel allocations pin real memory; those
+ * blocks can never be 2 MiB pages.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/internal.h"
+
+#define UPPER (PTE_P | PTE_RW | PTE_US | PTE_A)
+/* Hardware bits of a page under implicit commit (processes without VAD
+ * events: execute-read-write), protection kept in bits 52..56 as the
+ * fault path expects when the page later leaves memory. */
+#define LP_HW (prot_hw(VL_PROT_EXECUTE_READWRITE) | PTE_RW)
+
+struct lp_resv {
+	uint32_t proc, node, base, mapped;
+	uint64_t vpn;        /* first vpn of the range */
+	uint64_t last;       /* time of the last population */
+};
+
+static inline unsigned va_idx(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
+}
+
+static inline uint64_t vpn_to_va(uint64_t vpn)
+{
+	uint64_t va = vpn << VL_PAGE_SHIFT;
+	if (va & (1ull << (VA_BITS - 1)))
+		va |= ~((1ull << VA_BITS) - 1);
+	return va;
+}
+
+/* ---- services for policies ---- */
+
+static void each_range(void *ctx, void (*fn)(void *, uint32_t, uint64_t, uint32_t, uint32_t),
+		       void *arg);
+static int collapse(void *ctx, uint32_t proc, uint64_t vpn);
+
+static const struct vl_lp_services lp_services = {
+	.each_range = each_range,
+	.collapse = collapse,
+};
+
+/* ---- set-up ---- */
+
+static int fragment(struct vl_engine *e, double x, struct vl_error *err)
+{
+	uint32_t nblocks = e->db.nframes / 512;
+	if (x <= 0 || nblocks == 0)
+		return 0;
+	bool *pin = calloc(nblocks, sizeof(*pin));
+	if (!pin)
+		return vl_err(err, VL_ENOMEM, "out of memory for memory.fragmentation");
+	for (uint32_t b = 0; b < nblocks; b++)
+		pin[b] = (uint64_t)((double)(b + 1) * x) > (uint64_t)((double)b * x);
+	/* take every frame, give back all but the pinned ones */
+	for (uint32_t i = 0; i < e->db.nframes; i++)
+		(void)pfn_alloc(&e->db, 0);
+	for (uint32_t f = 0; f < e->db.nframes; f++) {
+		uint32_t b = f / 512;
+		if (b < nblocks && pin[b] && f % 512 == 256) {
+			e->db.pfn[f].loc = PFN_PINNED;
+			e->pinned++;
+			continue;
+		}
+		pfn_free(&e->db, f, 0);
+	}
+	free(pin);
+	return 0;
+}
+
+int lp_init(struct vl_engine *e, struct vl_error *err)
+{
+	const char *name = vl_config_str(e->cfg, "largepage.policy");
+	e->lp_ops = vl_lp_find(name);
+	if (!e->lp_ops) {
+		char list[200] = "";
+		size_t used = 0;
+		for (size_t i = 0; vl_lp_at(i) && used < sizeof(list); i++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+						 vl_lp_at(i)->name);
+		return vl_err(err, VL_ENOENT, "largepage.policy: unknown policy '%s' (known: %s)", name,
+			      list);
+	}
+	e->lp = (struct vl_lp){ .ops = e->lp_ops, .cfg = e->cfg, .mm = &lp_services, .mm_ctx = e };
+	if (e->lp_ops->init)
+		VL_TRY(e->lp_ops->init(&e->lp, err));
+	e->lp_live_init = true;
+	e->lp_any = strcmp(name, "none") != 0;
+	e->lp_interval = vl_config_u64(e->cfg, "largepage.interval");
+	e->lp_next_tick = e->lp_ops->tick ? e->lp_interval : UINT64_MAX;
+	return fragment(e, vl_config_double(e->cfg, "memory.fragmentation"), err);
+}
+
+void lp_fini(struct vl_engine *e)
+{
+	if (e->lp_live_init && e->lp_ops->fini)
+		e->lp_ops->fini(&e->lp);
+	e->lp_live_init = false;
+	free(e->resv);
+	free(e->resv_node);
+	e->resv = NULL;
+	e->resv_node = NULL;
+}
+
+/* ---- mapping ---- */
+
+static void count_fault(struct vl_engine *e, uint32_t proc, uint32_t pages)
+{
+	struct vl_proc_counters *pc = &e->procs[proc].ctr;
+	e->ctr.faults++;
+	e->ctr.faults_demand_zero++;
+	if (pages > 1)
+		e->ctr.zeroed_pages += pages; /* as for textbook 4 KiB pages, only large zeroing counts */
+	pc->faults++;
+	pc->faults_demand_zero++;
+	pc->resident_pages += pages;
+	e->resident += pages;
+	if (e->resident > e->ctr.resident_peak)
+		e->ctr.resident_peak = e->resident;
+}
+
+/* Tell the policy about n new frames from f0 backing pages from vpn0; the
+ * page of access a (if inside) last, so that it is the most recent. */
+static void announce(struct vl_engine *e, uint32_t f0, uint32_t n, uint64_t vpn0,
+		     const struct vl_access *a)
+{
+	struct vl_access o = *a;
+	uint32_t mine = (a->vpn >= vpn0 && a->vpn < vpn0 + n) ? (uint32_t)(a->vpn - vpn0) : n;
+	for (uint32_t i = 0; i < n; i++) {
+		if (i == mine)
+			continue;
+		o.vpn = vpn0 + i;
+		e->repl_ops->on_map(&e->repl, f0 + i, &o);
+	}
+	if (mine < n)
+		e->repl_ops->on_map(&e->repl, f0 + mine, a);
+}
+
+/* Map the block at f0 (order 9 or 18) through entry idx for process proc. */
+static void map_large(struct vl_engine *e, uint32_t proc, size_t idx, uint32_t f0,
+		      unsigned order, uint64_t vpn0, const struct vl_access *a, bool write,
+		      bool pinned)
+{
+	uint32_t n = 1u << order;
+	for (uint32_t i = 0; i < n; i++) {
+		struct vl_pfn *p = &e->db.pfn[f0 + i];
+		p->vpn = vpn0 + i;
+		p->pte = (uint32_t)idx;
+		p->owner = proc;
+		p->slot = VL_NIL;
+		p->aux = (uint16_t)(order | (pinned ? PFN_AUX_LOCKED : 0));
+		p->flags = PFN_F_LARGE;
+	}
+	pt_set(&e->pt, (uint32_t)idx,
+	       PTE_MAKE(f0) | LP_HW | PTE_A | PTE_PS | (write ? PTE_D : 0));
+	e->xl.lp_live[order == 9 ? 1 : 2]++;
+	e->ctr.large_pages_mapped++;
+	count_fault(e, proc, n);
+	if (!pinned)
+		announce(e, f0, n, vpn0, a);
+}
+
+/* Entry index at `level` for va, creating upper nodes down to it. */
+static uint32_t ensure(struct vl_engine *e, uint32_t proc, uint64_t va, unsigned level)
+{
+	uint32_t node = e->procs[proc].root;
+	for (unsigned l = 4;; l--) {
+		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, l);
+		if (l == level)
+			return (uint32_t)idx;
+		uint64_t ent = e->pt.e[idx];
+		if (!(ent & PTE_P)) {
+			uint32_t child = pt_node_new(&e->pt);
+			if (!child)
+				return VL_NIL;
+			ent = PTE_MAKE(child) | UPPER;
+			pt_set(&e->pt, (uint32_t)idx, ent);
+			e->pt.parent[child] = (uint32_t)idx;
+		}
+		node = PTE_FRAME(ent);
+	}
+}
+
+static struct lp_resv *resv_find(struct vl_engine *e, uint32_t node)
+{
+	if (!e->resv_n || node >= e->resv_node_cap || e->resv_node[node] == VL_NIL)
+		return NULL;
+	return &e->resv[e->resv_node[node]];
+}
+
+static int resv_new(struct vl_engine *e, uint32_t proc, uint32_t node, uint32_t base, uint64_t vpn)
+{
+	if (!e->resv) {
+		/* at most one reservation per 2 MiB block of memory */
+		e->resv_cap = e->db.nframes / 512 + 1;
+		e->resv = calloc(e->resv_cap, sizeof(*e->resv));
+		if (!e->resv)
+			return VL_ENOMEM;
+	}
+	if (node >= e->resv_node_cap) {
+		uint32_t ncap = e->resv_node_cap ? e->resv_node_cap : 64;
+		while (ncap <= node)
+			ncap *= 2;
+		uint32_t *no = realloc(e->resv_node, ncap * sizeof(*no));
+		if (!no)
+			return VL_ENOMEM;
+		memset(no + e->resv_node_cap, 0xff, (ncap - e->resv_node_cap) * sizeof(*no));
+		e->resv_node = no;
+		e->resv_node_cap = ncap;
+	}
+	uint32_t i = e->resv_n++;
+	e->resv[i] = (struct lp_resv){ .proc = proc, .node = node, .base = base, .vpn = vpn,
+				       .last = e->time };
+	e->resv_node[node] = i;
+	for (uint32_t k = 0; k < 512; k++) {
+		e->db.pfn[base + k].loc = PFN_RESERVED;
+		e->db.pfn[base + k].flags = 0;
+		e->db.pfn[base + k].owner = proc;
+	}
+	return 0;
+}
+
+static void resv_remove(struct vl_engine *e, struct lp_resv *r)
+{
+	uint32_t i = (uint32_t)(r - e->resv);
+	e->resv_node[r->node] = VL_NIL;
+	e->resv_n--;
+	if (i != e->resv_n) {
+		e->resv[i] = e->resv[e->resv_n];
+		e->resv_node[e->resv[i].node] = i;
+	}
+}
+
+/* Break r: unmapped frames back to the buddy allocator. */
+static void resv_break(struct vl_engine *e, struct lp_resv *r)
+{
+	for (uint32_t k = 0; k < 512; k++) {
+		struct vl_pfn *p = &e->db.pfn[r->base + k];
+		if (p->loc == PFN_RESERVED) {
+			p->loc = PFN_ACTIVE; /* pfn_free expects an allocated frame */
+			pfn_free(&e->db, r->base + k, 0);
+		}
+	}
+	e->ctr.reservations_broken++;
+	resv_remove(e, r);
+}
+
+void lp_resv_drop(struct vl_engine *e, uint32_t f)
+{
+	const struct vl_pfn *p = &e->db.pfn[f];
+	if (p->loc != PFN_ACTIVE || (p->flags & (PFN_F_PROTO | PFN_F_LARGE)))
+		return;
+	struct lp_resv *r = resv_find(e, p->pte / PT_ENTRIES);
+	if (r && f >= r->base && f < r->base + 512)
+		resv_break(e, r);
+}
+
+bool lp_resv_break_one(struct vl_engine *e)
+{
+	if (!e->resv_n)
+		return false;
+	struct lp_resv *old = &e->resv[0];
+	for (uint32_t i = 1; i < e->resv_n; i++)
+		if (e->resv[i].last < old->last)
+			old = &e->resv[i];
+	resv_break(e, old);
+	return true;
+}
+
+/* All 512 pages of r are mapped: turn the range into one 2 MiB page. */
+static void resv_promote(struct vl_engine *e, struct lp_resv *r)
+{
+	uint32_t proc = r->proc, node = r->node, base = r->base;
+	uint64_t vpn0 = r->vpn, flags = 0;
+	size_t pde = ensure(e, proc, vpn_to_va(vpn0), 2);
+	for (uint32_t k = 0; k < 512; k++) {
+		flags |= e->pt.e[(size_t)node * PT_ENTRIES + k] & (PTE_A | PTE_D);
+		struct vl_pfn *p = &e->db.pfn[base + k];
+		p->pte = (uint32_t)pde;
+		p->aux = 9;
+		p->flags = PFN_F_LARGE;
+	}
+	resv_remove(e, r);
+	pt_node_free(&e->pt, node);
+	pt_set(&e->pt, (uint32_t)pde, PTE_MAKE(base) | LP_HW | PTE_PS | flags);
+	for (uint32_t k = 0; k < 512; k++)
+		xl_invlpg(e, proc, vpn0 + k);
+	xl_inval_pde(e, proc, vpn0);
+	e->xl.pt_frees = e->pt.frees; /* invalidated precisely: no flush for this free */
+	e->xl.lp_live[1]++;
+	e->ctr.large_page_promotions++;
+	e->ctr.large_pages_mapped++;
+}
+
+int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool write,
+	     bool *violation, struct vl_error *err)
+{
+	if (!e->lp_any || e->procs[proc].explicit_vm)
+		return 0;
+	uint64_t va = vpn_to_va(a->vpn);
+	uint32_t i3 = ensure(e, proc, va, 3);
+	if (i3 == VL_NIL)
+		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+	uint64_t e3 = e->pt.e[i3];
+	uint64_t e2 = 0;
+	uint32_t i2 = VL_NIL;
+	if (e3 & PTE_P) {
+		if (e3 & PTE_PS)
+			return 0;
+		i2 = PTE_FRAME(e3) * PT_ENTRIES + va_idx(va, 2);
+		e2 = e->pt.e[i2];
+	}
+	if (e2 & PTE_P) {
+		if (e2 & PTE_PS)
+			return 0;
+		/* a page table exists: a page of a reservation, or plain 4 KiB */
+		struct lp_resv *r = resv_find(e, PTE_FRAME(e2));
+		if (!r)
+			return 0;
+		uint32_t f = r->base + (uint32_t)(a->vpn & 511);
+		size_t li = (size_t)r->node * PT_ENTRIES + (a->vpn & 511);
+		struct vl_pfn *p = &e->db.pfn[f];
+		if (p->loc != PFN_RESERVED || e->pt.e[li] != 0)
+			return vl_err(err, VL_ESTATE, "reservation frame %u is not reserved", f);
+		p->loc = PFN_ACTIVE;
+		p->vpn = a->vpn;
+		p->pte = (uint32_t)li;
+		p->owner = proc;
+		p->slot = VL_NIL;
+		p->aux = 0;
+		p->flags = 0;
+		pt_set(&e->pt, (uint32_t)li, PTE_MAKE(f) | LP_HW | PTE_A | (write ? PTE_D : 0));
+		count_fault(e, proc, 1);
+		e->repl_ops->on_map(&e->repl, f, a);
+		r->last = e->time;
+		if (++r->mapped == 512)
+			resv_promote(e, r);
+		return 1;
+	}
+	struct vl_lp_fault lf = { .vpn = a->vpn, .pid = a->pid, .op = a->op, .can_1g = !(e3 & PTE_P) };
+	unsigned ans = e->lp_ops->fault_size(&e->lp, &lf);
+	unsigned size = ans & 3;
+	bool fell = false;
+	if (size == VL_LP_4K)
+		return 0;
+	if (size == VL_LP_1G && lf.can_1g) {
+		uint32_t f0 = pfn_alloc(&e->db, 18);
+		if (f0 != VL_NIL) {
+			map_large(e, proc, i3, f0, 18, a->vpn & ~((1ull << 18) - 1), a, write,
+				  (ans & VL_LP_PINNED) != 0);
+			return 1;
+		}
+		fell = true;
+	}
+	if (i2 == VL_NIL && (i2 = ensure(e, proc, va, 2)) == VL_NIL)
+		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+	uint32_t f0 = pfn_alloc(&e->db, 9);
+	if (f0 == VL_NIL) {
+		e->ctr.large_page_fallbacks++;
+		if (ans & VL_LP_NOFALLBACK) {
+			*violation = true;
+			return 1;
+		}
+		return 0;
+	}
+	if (fell)
+		e->ctr.large_page_fallbacks++;
+	uint64_t vpn0 = a->vpn & ~511ull;
+	if (ans & VL_LP_RESERVE) {
+		uint32_t li = ensure(e, proc, va, 1);
+		if (li == VL_NIL) {
+			pfn_free(&e->db, f0, 9);
+			return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+		}
+		if (resv_new(e, proc, li / PT_ENTRIES, f0, vpn0) < 0) {
+			pfn_free(&e->db, f0, 9);
+			return vl_err(err, VL_ENOMEM, "out of memory for reservations");
+		}
+		return lp_fault(e, proc, a, write, violation, err); /* now maps inside it */
+	}
+	map_large(e, proc, i2, f0, 9, vpn0, a, write, (ans & VL_LP_PINNED) != 0);
+	return 1;
+}
+
+/* ---- splitting ---- */
+
+int lp_split(struct vl_engine *e, uint32_t f, struct vl_error *err)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	unsigned order = PFN_LP_ORDER(p), sub = order - 9;
+	uint16_t locked = p->aux & PFN_AUX_LOCKED;
+	uint32_t n = 1u << order, f0 = f & ~(n - 1), idx = p->pte, proc = p->owner;
+	uint64_t vpn0 = p->vpn - (f - f0);
+	uint64_t ent = e->pt.e[idx];
+	uint32_t child = pt_node_new(&e->pt);
+	if (!child)
+		return vl_err(err, VL_ENOMEM, "out of memory splitting a large page");
+	uint64_t keep = ent & ~(PTE_FRAME_MASK | PTE_PS);
+	for (uint32_t i = 0; i < 512; i++) {
+		uint32_t fi = f0 + (i << sub);
+		pt_set(&e->pt, child * PT_ENTRIES + i, PTE_MAKE(fi) | keep | (sub ? PTE_PS : 0));
+		for (uint32_t j = 0; j < (1u << sub); j++) {
+			struct vl_pfn *q = &e->db.pfn[fi + j];
+			q->pte = child * PT_ENTRIES + i;
+			q->aux = sub ? (uint16_t)(sub | locked) : 0;
+			if (!sub)
+				q->flags &= (uint8_t)~PFN_F_LARGE;
+		}
+	}
+	e->pt.parent[child] = idx;
+	e->pt.e[idx] = PTE_MAKE(child) | UPPER;
+	xl_invlpg(e, proc, vpn0);
+	e->xl.lp_live[order == 9 ? 1 : 2]--;
+	if (sub)
+		e->xl.lp_live[1] += 512;
+	e->ctr.large_page_splits++;
+	return 0;
+}
+
+/* ---- promotion services ---- */
+
+static void each_range(void *ctx, void (*fn)(void *, uint32_t, uint64_t, uint32_t, uint32_t),
+		       void *arg)
+{
+	struct vl_engine *e = ctx;
+	for (uint32_t proc = 0; proc < e->nprocs; proc++) {
+		uint32_t root = e->procs[proc].root;
+		for (uint32_t a4 = 0; a4 < 512; a4++) {
+			uint64_t e4 = e->pt.e[(size_t)root * PT_ENTRIES + a4];
+			if (!(e4 & PTE_P))
+				continue;
+			for (uint32_t a3 = 0; a3 < 512; a3++) {
+				uint64_t e3 = e->pt.e[(size_t)PTE_FRAME(e4) * PT_ENTRIES + a3];
+				if (!(e3 & PTE_P) || (e3 & PTE_PS))
+					continue;
+				for (uint32_t a2 = 0; a2 < 512; a2++) {
+					uint64_t e2 = e->pt.e[(size_t)PTE_FRAME(e3) * PT_ENTRIES + a2];
+					if (!(e2 & PTE_P) || (e2 & PTE_PS) || resv_find(e, PTE_FRAME(e2)))
+						continue;
+					const uint64_t *pte = e->pt.e + (size_t)PTE_FRAME(e2) * PT_ENTRIES;
+					uint32_t res = 0, out = 0;
+					for (uint32_t k = 0; k < 512; k++) {
+						res += (pte[k] & PTE_P) != 0;
+						out += pte[k] && !(pte[k] & PTE_P);
+					}
+					uint64_t vpn = ((uint64_t)a4 << 27) | ((uint64_t)a3 << 18) |
+						       ((uint64_t)a2 << 9);
+					fn(arg, proc, vpn, res, out);
+				}
+			}
+		}
+	}
+}
+
+static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
+{
+	struct vl_engine *e = ctx;
+	uint64_t vpn0 = vpn & ~511ull, va = vpn_to_va(vpn0);
+	if (proc >= e->nprocs)
+		return VL_EINVAL;
+	uint32_t node = e->procs[proc].root;
+	size_t i2 = 0;
+	for (unsigned l = 4; l >= 2; l--) {
+		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, l);
+		uint64_t ent = e->pt.e[idx];
+		if (!(ent & PTE_P) || (ent & PTE_PS))
+			return VL_EINVAL;
+		if (l == 2)
+			i2 = idx;
+		node = PTE_FRAME(ent);
+	}
+	if (resv_find(e, node))
+		return VL_EINVAL;
+	uint64_t *pte = e->pt.e + (size_t)node * PT_ENTRIES;
+	for (uint32_t k = 0; k < 512; k++)
+		if (pte[k] && !(pte[k] & PTE_P))
+			return VL_EINVAL; /* paged out: collapsing would need a swap-in */
+	uint32_t f0 = pfn_alloc(&e->db, 9);
+	if (f0 == VL_NIL)
+		return VL_ENOMEM;
+	struct vl_proc_counters *pc = &e->procs[proc].ctr;
+	uint32_t copied = 0;
+	for (uint32_t k = 0; k < 512; k++) {
+		if (!(pte[k] & PTE_P))
+			continue;
+		uint32_t fo = PTE_FRAME(pte[k]);
+		e->repl_ops->on_unmap(&e->repl, fo);
+		e->db.pfn[fo].flags = 0;
+		if (e->db.pfn[fo].slot != VL_NIL)
+			pf_release(&e->pf, e->db.pfn[fo].slot);
+		pfn_free(&e->db, fo, 0);
+		copied++;
+	}
+	e->resident -= copied;
+	pc->resident_pages -= copied;
+	for (uint32_t k = 0; k < 512; k++) {
+		struct vl_pfn *p = &e->db.pfn[f0 + k];
+		p->vpn = vpn0 + k;
+		p->pte = (uint32_t)i2;
+		p->owner = proc;
+		p->slot = VL_NIL;
+		p->aux = 9;
+		p->flags = PFN_F_LARGE;
+	}
+	/* the copy exists only in memory now: dirty */
+	pt_node_free(&e->pt, node);
+	pt_set(&e->pt, (uint32_t)i2, PTE_MAKE(f0) | LP_HW | PTE_PS | PTE_A | PTE_D);
+	for (uint32_t k = 0; k < 512; k++)
+		xl_invlpg(e, proc, vpn0 + k);
+	xl_inval_pde(e, proc, vpn0);
+	e->xl.pt_frees = e->pt.frees; /* invalidated precisely: no flush for this free */
+	e->xl.lp_live[1]++;
+	e->resident += 512;
+	pc->resident_pages += 512;
+	if (e->resident > e->ctr.resident_peak)
+		e->ctr.resident_peak = e->resident;
+	e->ctr.large_page_promotions++;
+	e->ctr.large_pages_mapped++;
+	e->ctr.large_page_copies += copied;
+	e->ctr.zeroed_pages += 512 - copied;
+	struct vl_access a = { .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
+			       .pid = e->procs[proc].pid, .op = VL_OP_READ };
+	announce(e, f0, 512, vpn0, &a);
+	return 0;
+}
+
+int lp_forget(struct vl_engine *e, uint32_t proc, struct vl_error *err)
+{
+	for (uint32_t i = 0; i < e->resv_n;) {
+		if (e->resv[i].proc == proc)
+			resv_break(e, &e->resv[i]); /* moves the last record to i */
+		else
+			i++;
+	}
+	for (uint32_t f = 0; f < e->db.nframes; f++)
+		while (e->db.pfn[f].loc == PFN_ACTIVE && (e->db.pfn[f].flags & PFN_F_LARGE) &&
+		       e->db.pfn[f].owner == proc)
+			VL_TRY(lp_split(e, f, err));
+	return 0;
+}
+
+void lp_tick(struct vl_engine *e)
+{
+	e->lp_next_tick += e->lp_interval;
+	if (e->lp_ops->tick)
+		e->lp_ops->tick(&e->lp);
+}
+
+int lp_check(struct vl_engine *e, struct vl_error *err)
+{
+	for (uint32_t i = 0; i < e->resv_n; i++) {
+		const struct lp_resv *r = &e->resv[i];
+		uint32_t mapped = 0;
+		for (uint32_t k = 0; k < 512; k++) {
+			const struct vl_pfn *p = &e->db.pfn[r->base + k];
+			uint64_t ent = e->pt.e[(size_t)r->node * PT_ENTRIES + k];
+			if ((p->loc == PFN_ACTIVE) != ((ent & PTE_P) && PTE_FRAME(ent) == r->base + k) ||
+			    (p->loc != PFN_ACTIVE && p->loc != PFN_RESERVED))
+				return vl_err(err, VL_ESTATE,
+					      "reservation at frame %u: frame %u disagrees with its PTE",
+					      r->base, r->base + k);
+			mapped += p->loc == PFN_ACTIVE;
+		}
+		if (mapped != r->mapped)
+			return vl_err(err, VL_ESTATE, "reservation at frame %u: %u pages mapped, record says %u",
+				      r->base, mapped, r->mapped);
+	}
+	return 0;
+}

@@ -1,0 +1,678 @@
+/* sim/tlb.c - building, filling and invalidating the TLB hierarchy and
+ * the page-walk caches; the page walk itself.
+ *
+ * Lookup order for an access of kind k (data or instruction):
+ *
+ *   level 1 structures serving k  ─hit─▶ done (engine.c, inline)
+ *      │ miss (every level-1 structure misses)
+ *   level 2, 3 ...                 ─hit─▶ fill the levels above, done
+ *      │ miss
+ *   walk: PDE cache ─hit─▶ 1 reference (the PTE)
+ *         PDPTE cache ─hit─▶ 2 (PDE, PTE)   PML4E cache ─hit─▶ 3   cold: 4
+ *         (one fewer per level for 2 MiB pages, two fewer for 1 GiB)
+ *      │ present leaf: set A (and D for a store), fill the walk caches with
+ *      │ the upper entries read and every level holding this page size
+ *      └ not present: fault; the engine resolves it and retries the access,
+ *        so the walk that completes is counted and the aborted one is not
+ *        (its cost is part of cost.fault).
+ *
+ * A walk cache holds only non-leaf entries: a PDE cache entry names a page
+ * table, never a 2 MiB page.  The hierarchy is non-inclusive: a fill from
+ * a lower level does not touch the level it came from.
+ *
+ * Replacement: invalid ways (tag 0, or a flush generation not current) are
+ * filled first; otherwise the structure's policy picks the victim.  Hits
+ * only stamp the way; the stamps are turned into touch() calls, oldest
+ * first, just before the set's next fill (see include/vmlab/policy.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/internal.h"
+
+static const uint8_t sz_shift[XL_NSIZES] = { 12, 21, 30 };
+
+extern const struct vl_tlb_repl_ops vl_tlb_lru; /* policies/tlb/lru.c */
+
+/* ---- one structure ---- */
+
+static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t ways,
+		     const char *repl, uint64_t seed, const char *what, struct vl_error *err)
+{
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	if (ways == 0 || ways > entries || entries % ways)
+		return vl_err(err, VL_EINVAL, "%s: %llu ways do not divide %llu entries", what,
+			      (unsigned long long)ways, (unsigned long long)entries);
+	uint64_t sets = entries / ways;
+	if (sets & (sets - 1))
+		return vl_err(err, VL_EINVAL,
+			      "%s: %llu entries / %llu ways = %llu sets, which is not a power of two",
+			      what, (unsigned long long)entries, (unsigned long long)ways,
+			      (unsigned long long)sets);
+	t->ops = vl_tlb_repl_find(repl);
+	if (!t->ops) {
+		char list[200] = "";
+		size_t used = 0;
+		for (size_t i = 0; vl_tlb_repl_at(i) && used < sizeof(list); i++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+						 vl_tlb_repl_at(i)->name);
+		return vl_err(err, VL_EINVAL, "%s: unknown TLB replacement '%s' (known: %s)", what,
+			      repl, list);
+	}
+	t->set_mask = (uint32_t)sets - 1;
+	t->ways = (uint32_t)ways;
+	t->tag = calloc(entries, sizeof(*t->tag));
+	t->ref = calloc(entries, sizeof(*t->ref));
+	t->used = calloc(entries, sizeof(*t->used));
+	t->synced = calloc(sets, sizeof(*t->synced));
+	if (!t->tag || !t->ref || !t->used || !t->synced)
+		return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
+	uint64_t h = seed;
+	for (const char *c = name; *c; c++)
+		h = h * 131 + (unsigned char)*c;
+	t->repl = (struct vl_tlb_repl){ .ops = t->ops, .sets = (uint32_t)sets, .ways = t->ways,
+					.seed = h };
+	int rc = t->ops->init(&t->repl, err);
+	if (rc < 0) {
+		char msg[VL_ERRMSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
+		return vl_err(err, rc, "%s: %s", what, msg);
+	}
+	t->repl_live = true;
+	t->native_lru = t->ops == &vl_tlb_lru;
+	return 0;
+}
+
+static void tlb_free(struct tlb *t)
+{
+	if (t->repl_live && t->ops->fini)
+		t->ops->fini(&t->repl);
+	free(t->tag);
+	free(t->ref);
+	free(t->used);
+	free(t->synced);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Tell the policy about the hits in set since its last fill, oldest first. */
+static void tlb_sync(struct tlb *t, uint32_t set, uint64_t now)
+{
+	if (t->ops->touch) {
+		uint32_t base = set * t->ways, order[64], n = 0;
+		const uint64_t since = t->synced[set];
+		if (t->ways <= 64) {
+			for (uint32_t w = 0; w < t->ways; w++) {
+				uint64_t u = t->used[base + w];
+				if (u <= since)
+					continue;
+				uint32_t j = n++;
+				while (j > 0 && t->used[base + order[j - 1]] > u) {
+					order[j] = order[j - 1];
+					j--;
+				}
+				order[j] = w;
+			}
+			for (uint32_t j = 0; j < n; j++)
+				t->ops->touch(&t->repl, set, order[j]);
+		} else {
+			/* wide sets: repeated minimum search, O(ways^2) but only on fills */
+			uint64_t floor = since;
+			for (;;) {
+				uint32_t best = UINT32_MAX;
+				for (uint32_t w = 0; w < t->ways; w++) {
+					uint64_t u = t->used[base + w];
+					if (u > floor && (best == UINT32_MAX || u < t->used[base + best]))
+						best = w;
+				}
+				if (best == UINT32_MAX)
+					break;
+				floor = t->used[base + best];
+				t->ops->touch(&t->repl, set, best);
+			}
+		}
+	}
+	t->synced[set] = now;
+}
+
+/* Write key/ref into t (vpn picks the set).  The way must not hold key.
+ * used[] is stamped with the fill time too, so for t->native_lru the
+ * stamps alone order the ways by last use (fill or hit): the victim is the
+ * oldest stamp, with no policy call at all.  This is exactly what
+ * policies/tlb/lru.c computes from insert/touch calls (no two events of
+ * one structure share a time: an access fills or hits a structure at most
+ * once), so it is a speed-up, not a second definition; tests run both. */
+static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t vpn, uint32_t ref,
+		     uint64_t now)
+{
+	uint32_t set = (uint32_t)(vpn & t->set_mask), base = set * t->ways, way = UINT32_MAX;
+	const uint64_t stale_mask = ~(XL_VALID | ((1ull << XL_ASID_SHIFT) - 1));
+	if (t->native_lru) {
+		uint32_t oldest = 0;
+		for (uint32_t w = 0; w < t->ways; w++) {
+			uint64_t tg = t->tag[base + w];
+			if (tg == 0 || (!xl->pcid && (tg & stale_mask) != xl->asid)) {
+				way = w;
+				break;
+			}
+			if (t->used[base + w] < t->used[base + oldest])
+				oldest = w;
+		}
+		if (way == UINT32_MAX)
+			way = oldest;
+	} else {
+		tlb_sync(t, set, now);
+		for (uint32_t w = 0; w < t->ways; w++) {
+			uint64_t tg = t->tag[base + w];
+			if (tg == 0 || (!xl->pcid && (tg & stale_mask) != xl->asid)) {
+				way = w;
+				break;
+			}
+		}
+		if (way == UINT32_MAX)
+			way = t->ops->victim(&t->repl, set);
+		t->ops->insert(&t->repl, set, way);
+	}
+	t->tag[base + way] = key;
+	t->ref[base + way] = ref;
+	t->used[base + way] = now;
+}
+
+/* ---- building from the configuration ---- */
+
+static int parse_sizes(const char *s, uint8_t *mask)
+{
+	*mask = 0;
+	while (*s) {
+		while (*s == ' ')
+			s++;
+		size_t n = strcspn(s, ", ");
+		if (n == 2 && !strncasecmp(s, "4k", 2))
+			*mask |= 1;
+		else if (n == 2 && !strncasecmp(s, "2m", 2))
+			*mask |= 2;
+		else if (n == 2 && !strncasecmp(s, "1g", 2))
+			*mask |= 4;
+		else
+			return VL_EINVAL;
+		s += n;
+		while (*s == ' ')
+			s++;
+		if (*s == ',')
+			s++;
+	}
+	return *mask ? 0 : VL_EINVAL;
+}
+
+static int cmp_tlb(const void *a, const void *b)
+{
+	const struct tlb *x = a, *y = b;
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+int xl_init(struct vl_engine *e, struct vl_error *err)
+{
+	struct vl_xlat *xl = &e->xl;
+	const struct vl_config *cfg = e->cfg;
+	char names[64][40];
+	uint32_t n = 0;
+	/* TLB names: every set tlb.NAME.KEY */
+	const char *k;
+	for (size_t i = 0; (k = vl_config_value_key(cfg, i)); i++) {
+		if (strncmp(k, "tlb.", 4))
+			continue;
+		const char *dot = strchr(k + 4, '.');
+		if (!dot || strchr(dot + 1, '.'))
+			continue;
+		size_t len = (size_t)(dot - (k + 4));
+		if (len >= sizeof(names[0]))
+			return vl_err(err, VL_EINVAL, "tlb.%.*s: name too long (at most 39 characters)",
+				      (int)len, k + 4);
+		bool seen = false;
+		for (uint32_t j = 0; j < n && !seen; j++)
+			seen = strlen(names[j]) == len && !strncmp(names[j], k + 4, len);
+		if (seen)
+			continue;
+		if (n == 64)
+			return vl_err(err, VL_EINVAL, "more than 64 TLB structures configured");
+		memcpy(names[n], k + 4, len);
+		names[n][len] = '\0';
+		n++;
+	}
+	xl->pcid = vl_config_bool(cfg, "tlb.pcid");
+	xl->gen = 1;
+	xl->asid = (uint64_t)1 << XL_ASID_SHIFT;
+	xl->cur_proc = VL_NIL;
+	xl->t = calloc(n ? n : 1, sizeof(*xl->t));
+	if (!xl->t)
+		return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+	uint64_t seed = vl_config_u64(cfg, "run.seed");
+	for (uint32_t i = 0; i < n; i++) {
+		struct tlb *t = &xl->t[i];
+		char key[96], what[64];
+		snprintf(what, sizeof(what), "tlb.%s", names[i]);
+#define GET(field) (snprintf(key, sizeof(key), "tlb.%s.%s", names[i], field), key)
+		t->level = (uint8_t)vl_config_u64(cfg, GET("level"));
+		const char *kind = vl_config_str(cfg, GET("kind"));
+		t->kinds = !strcmp(kind, "data") ? 1 : !strcmp(kind, "instr") ? 2 : 3;
+		if (parse_sizes(vl_config_str(cfg, GET("page_sizes")), &t->sizes) < 0)
+			return vl_err(err, VL_EINVAL,
+				      "%s.page_sizes: '%s' is not a comma list of 4k, 2m, 1g", what,
+				      vl_config_str(cfg, key));
+		uint64_t entries = vl_config_u64(cfg, GET("entries"));
+		uint64_t ways = vl_config_u64(cfg, GET("ways"));
+		const char *repl = vl_config_str(cfg, GET("replacement"));
+#undef GET
+		xl->nt = i + 1; /* so xl_fini frees what was allocated */
+		VL_TRY(tlb_alloc(t, names[i], entries, ways, repl, seed, what, err));
+		snprintf(t->cname[0], sizeof(t->cname[0]), "tlb_%s_hits", names[i]);
+		snprintf(t->cname[1], sizeof(t->cname[1]), "tlb_%s_misses", names[i]);
+	}
+	xl->nt = n;
+	/* order by (level, name); realloc'd arrays inside move with the struct */
+	qsort(xl->t, n, sizeof(*xl->t), cmp_tlb);
+	for (uint32_t i = 0; i < n; i++)
+		xl->t[i].repl.ops = xl->t[i].ops;
+
+	/* probes per kind, by level, 4K first within a level */
+	for (unsigned kd = 0; kd < 2; kd++) {
+		xl->probe[kd] = calloc((size_t)n * XL_NSIZES + 1, sizeof(struct xl_probe));
+		xl->ltab[kd] = calloc((size_t)n + 1, sizeof(struct tlb *));
+		if (!xl->probe[kd] || !xl->ltab[kd])
+			return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+		uint32_t np = 0, nlt = 0, d = 0;
+		for (uint32_t i = 0; i < n;) {
+			uint8_t level = xl->t[i].level;
+			if (d == 9)
+				return vl_err(err, VL_EINVAL, "more than 9 TLB levels");
+			xl->lvl[kd][d] = np;
+			xl->lt[kd][d] = nlt;
+			uint32_t j = i;
+			for (unsigned sz = 0; sz < XL_NSIZES; sz++)
+				for (j = i; j < n && xl->t[j].level == level; j++) {
+					struct tlb *t = &xl->t[j];
+					if (!(t->kinds & (1u << kd)) || !(t->sizes & (1u << sz)))
+						continue;
+					xl->probe[kd][np++] = (struct xl_probe){
+						.t = t, .sz = (uint8_t)sz, .shift = sz_shift[sz],
+						.vmask = (1ull << (48 - sz_shift[sz])) - 1,
+						.keysz = XL_VALID | ((uint64_t)sz << 1) };
+				}
+			for (j = i; j < n && xl->t[j].level == level; j++)
+				if (xl->t[j].kinds & (1u << kd))
+					xl->ltab[kd][nlt++] = &xl->t[j];
+			if (xl->lt[kd][d] != nlt)
+				d++; /* a level with nothing of this kind is skipped */
+			i = j;
+		}
+		xl->lvl[kd][d] = np;
+		xl->lt[kd][d] = nlt;
+		xl->nlvl[kd] = d;
+	}
+
+	static const char *const psc_key[3] = { "pml4e", "pdpte", "pde" };
+	for (unsigned c = 0; c < 3; c++) {
+		char ke[64], kw[64], what[64];
+		snprintf(ke, sizeof(ke), "psc.%s.entries", psc_key[c]);
+		snprintf(kw, sizeof(kw), "psc.%s.ways", psc_key[c]);
+		snprintf(what, sizeof(what), "psc.%s", psc_key[c]);
+		uint64_t entries = vl_config_u64(cfg, ke), ways = vl_config_u64(cfg, kw);
+		if (!entries)
+			continue;
+		VL_TRY(tlb_alloc(&xl->psc[c], psc_key[c], entries, ways ? ways : entries, "lru", seed,
+				 what, err));
+		xl->psc_on[c] = xl->any_psc = true;
+	}
+	xl->on = n > 0 || xl->any_psc;
+
+	xl->cost_tlb_hit = vl_config_double(cfg, "cost.tlb_hit");
+	xl->cost_tlb_miss = vl_config_double(cfg, "cost.tlb_miss");
+	xl->cost_walk_ref = vl_config_double(cfg, "cost.walk_ref");
+	xl->cost_dirty = vl_config_double(cfg, "cost.dirty_update");
+	xl->cost_flush = vl_config_double(cfg, "cost.tlb_flush");
+	xl->cost_fault = vl_config_double(cfg, "cost.fault");
+	xl->cost_zero = vl_config_double(cfg, "cost.page_zero");
+	xl->cost_copy = vl_config_double(cfg, "cost.page_copy");
+	xl->cost_pf_read = vl_config_double(cfg, "cost.pagefile_read");
+	xl->cost_pf_write = vl_config_double(cfg, "cost.pagefile_write");
+	return 0;
+}
+
+void xl_fini(struct vl_xlat *xl)
+{
+	for (uint32_t i = 0; i < xl->nt; i++)
+		tlb_free(&xl->t[i]);
+	for (unsigned c = 0; c < 3; c++)
+		tlb_free(&xl->psc[c]);
+	free(xl->t);
+	for (unsigned kd = 0; kd < 2; kd++) {
+		free(xl->probe[kd]);
+		free(xl->ltab[kd]);
+	}
+	memset(xl, 0, sizeof(*xl));
+}
+
+/* ---- the walk ---- */
+
+static inline unsigned va_idx(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
+}
+
+/* Walk va for the current process.  Returns 0 with the leaf's index and
+ * page size, or 1 at a non-present entry. */
+static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry,
+		uint32_t *li, unsigned *sz)
+{
+	struct vl_xlat *xl = &e->xl;
+	uint64_t *pt = e->pt.e;
+	uint32_t node = e->procs[e->last_proc].root;
+	unsigned level = 4, refs = 0, psc_hit = 0;
+	if (xl->any_psc) {
+		/* deepest cache first: PDE (names a page table), PDPTE, PML4E */
+		for (unsigned c = 3; c-- > 0;) {
+			if (!xl->psc_on[c])
+				continue;
+			unsigned shift = 39 - 9 * c;
+			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
+			int64_t i = tlb_find(&xl->psc[c], XL_KEY(xl->asid, vpn, 0), vpn);
+			if (i >= 0) {
+				struct tlb *t = &xl->psc[c];
+				t->hits++;
+				t->used[i] = e->time + 1;
+				node = PTE_FRAME(pt[t->ref[i]]);
+				level = 3 - c;
+				psc_hit = 1;
+				break;
+			}
+			xl->psc[c].misses++;
+		}
+	}
+	for (;; level--) {
+		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, level);
+		uint64_t ent = pt[idx];
+		refs++;
+		if (!(ent & PTE_P))
+			return 1;
+		if (level == 1 || (level <= 3 && (ent & PTE_PS))) {
+			/* a store to a read-only page (copy-on-write) or a fetch
+			 * from a no-execute page faults like a missing one */
+			if ((write && !(ent & PTE_RW)) || (kd == XL_INSTR && (ent & PTE_NX)))
+				return 1;
+			/* the access's A/D were set by its fault already: a policy
+			 * may have cleared A since (a new page is "not yet used") */
+			if (!retry)
+				pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
+			*li = (uint32_t)idx;
+			*sz = level - 1;
+			break;
+		}
+		pt[idx] = ent | PTE_A;
+		unsigned c = 4 - level; /* cache of this level's entries */
+		if (xl->psc_on[c]) {
+			unsigned shift = 39 - 9 * c;
+			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
+			tlb_fill(xl, &xl->psc[c], XL_KEY(xl->asid, vpn, 0), vpn, (uint32_t)idx,
+				 e->time + 1);
+		}
+		node = PTE_FRAME(ent);
+	}
+	e->ctr.walks++;
+	e->ctr.walk_refs += refs;
+	e->ctr.psc_hits += psc_hit;
+	return 0;
+}
+
+/* Fill every structure of levels [0, upto) of kind kd holding size sz. */
+static void fill_levels(struct vl_engine *e, unsigned kd, unsigned upto, uint64_t va, unsigned sz,
+			uint32_t li, bool dirty)
+{
+	struct vl_xlat *xl = &e->xl;
+	uint64_t vpn = (va >> sz_shift[sz]) & ((1ull << (48 - sz_shift[sz])) - 1);
+	uint64_t key = XL_KEY(xl->asid, vpn, sz) | (dirty ? XL_DIRTY : 0);
+	for (uint32_t p = 0; p < xl->lvl[kd][upto]; p++) {
+		const struct xl_probe *pr = &xl->probe[kd][p];
+		if (pr->sz == sz)
+			tlb_fill(xl, pr->t, key, vpn, li, e->time + 1);
+	}
+}
+
+uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
+{
+	uint32_t lix;
+	uint32_t *li = &lix;
+	struct vl_xlat *xl = &e->xl;
+	unsigned nl = xl->nlvl[kd];
+	/* a retry after a fault: the lookup missed everywhere already */
+	for (unsigned d = 0; d < nl && !retry; d++) {
+		if (d > 0) { /* level 0 was probed inline by the engine */
+			for (uint32_t p = xl->lvl[kd][d]; p < xl->lvl[kd][d + 1]; p++) {
+				const struct xl_probe *pr = &xl->probe[kd][p];
+				if (pr->sz && !xl->lp_live[pr->sz])
+					continue;
+				uint64_t vpn = (va >> pr->shift) & pr->vmask;
+				int64_t i = tlb_find(pr->t, xl->asid | pr->keysz | vpn << 3, vpn);
+				if (i < 0)
+					continue;
+				struct tlb *t = pr->t;
+				uint64_t pte = e->pt.e[t->ref[i]];
+				if ((write && !(t->tag[i] & XL_DIRTY) && !(pte & PTE_RW)) ||
+				    (kd == XL_INSTR && (pte & PTE_NX)))
+					break; /* the walk will fault (copy-on-write, no-execute) */
+				t->hits++;
+				t->used[i] = e->time + 1;
+				*li = t->ref[i];
+				if (write && !(t->tag[i] & XL_DIRTY)) {
+					e->pt.e[*li] |= PTE_D;
+					t->tag[i] |= XL_DIRTY;
+					e->ctr.dirty_updates++;
+				}
+				fill_levels(e, kd, d, va, pr->sz, *li, (t->tag[i] & XL_DIRTY) != 0);
+				return XL_TRANSLATION(*li, pr->shift);
+			}
+		}
+		for (uint32_t j = xl->lt[kd][d]; j < xl->lt[kd][d + 1]; j++)
+			xl->ltab[kd][j]->misses++;
+		xl->level_misses++;
+	}
+	unsigned sz;
+	if (walk(e, va, kd, write, retry, li, &sz))
+		return XL_FAULT;
+	/* A TLB holds only translations whose accessed bit is set (hardware
+	 * sets A before caching).  A retried access whose new page had its A
+	 * cleared by the policy (on_map: "inserted unused") is not cached, so
+	 * the next use walks and sets A, as without TLBs. */
+	if (nl && (e->pt.e[*li] & PTE_A))
+		/* the cached dirty bit means "a store needs no more work":
+		 * dirty and writable (a page made read-only keeps its D) */
+		fill_levels(e, kd, nl, va, sz, *li,
+			    (e->pt.e[*li] & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
+	return XL_TRANSLATION(*li, sz_shift[sz]);
+}
+
+/* ---- address spaces and invalidation ---- */
+
+void xl_switch(struct vl_engine *e, uint32_t proc)
+{
+	struct vl_xlat *xl = &e->xl;
+	if (!xl->on || proc == xl->cur_proc)
+		return;
+	if (xl->pcid) {
+		xl->asid = (uint64_t)(proc & XL_ASID_MASK) << XL_ASID_SHIFT;
+	} else if (xl->cur_proc != VL_NIL) {
+		/* CR3 write without PCID: every non-global entry and every walk-cache
+		 * entry goes (user pages are never global here) */
+		e->ctr.tlb_flushes++;
+		if (++xl->gen > XL_ASID_MASK) {
+			for (uint32_t i = 0; i < xl->nt; i++)
+				memset(xl->t[i].tag, 0, ((size_t)xl->t[i].set_mask + 1) * xl->t[i].ways * 8);
+			for (unsigned c = 0; c < 3; c++)
+				if (xl->psc_on[c])
+					memset(xl->psc[c].tag, 0,
+					       ((size_t)xl->psc[c].set_mask + 1) * xl->psc[c].ways * 8);
+			xl->gen = 1;
+		}
+		xl->asid = (uint64_t)xl->gen << XL_ASID_SHIFT;
+	}
+	xl->cur_proc = proc;
+}
+
+static uint64_t asid_of(const struct vl_xlat *xl, uint32_t proc, bool *cached)
+{
+	if (xl->pcid) {
+		*cached = true;
+		return (uint64_t)(proc & XL_ASID_MASK) << XL_ASID_SHIFT;
+	}
+	*cached = proc == xl->cur_proc;
+	return xl->asid;
+}
+
+void xl_invlpg(struct vl_engine *e, uint32_t proc, uint64_t vpn)
+{
+	struct vl_xlat *xl = &e->xl;
+	bool cached;
+	if (!xl->nt)
+		return;
+	uint64_t asid = asid_of(xl, proc, &cached);
+	if (!cached)
+		return;
+	for (uint32_t i = 0; i < xl->nt; i++) {
+		struct tlb *t = &xl->t[i];
+		for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
+			if (!(t->sizes & (1u << sz)) || (sz && !xl->lp_live[sz]))
+				continue;
+			uint64_t v = (vpn >> (sz_shift[sz] - 12)) & ((1ull << (48 - sz_shift[sz])) - 1);
+			int64_t w = tlb_find(t, XL_KEY(asid, v, sz), v);
+			if (w >= 0)
+				t->tag[w] = 0;
+		}
+	}
+}
+
+void xl_invlpg_pte(struct vl_engine *e, uint32_t proc, uint32_t li)
+{
+	if (!e->xl.nt)
+		return;
+	/* the page number from the path of parents up to the root */
+	uint64_t vpn = li % PT_ENTRIES;
+	uint32_t node = li / PT_ENTRIES;
+	for (unsigned shift = 9; shift <= 27; shift += 9) {
+		uint32_t up = e->pt.parent[node];
+		if (up == VL_NIL)
+			return; /* not a leaf of a four-level tree */
+		vpn |= (uint64_t)(up % PT_ENTRIES) << shift;
+		node = up / PT_ENTRIES;
+	}
+	xl_invlpg(e, proc, vpn);
+}
+
+void xl_flush_all(struct vl_engine *e)
+{
+	struct vl_xlat *xl = &e->xl;
+	for (uint32_t i = 0; i < xl->nt; i++)
+		memset(xl->t[i].tag, 0, ((size_t)xl->t[i].set_mask + 1) * xl->t[i].ways * 8);
+	for (unsigned c = 0; c < 3; c++)
+		if (xl->psc_on[c])
+			memset(xl->psc[c].tag, 0, ((size_t)xl->psc[c].set_mask + 1) * xl->psc[c].ways * 8);
+	xl->pt_frees = e->pt.frees;
+}
+
+void xl_inval_pde(struct vl_engine *e, uint32_t proc, uint64_t vpn)
+{
+	struct vl_xlat *xl = &e->xl;
+	bool cached;
+	if (!xl->psc_on[2])
+		return;
+	uint64_t asid = asid_of(xl, proc, &cached);
+	if (!cached)
+		return;
+	uint64_t v = (vpn >> 9) & ((1ull << 27) - 1);
+	int64_t w = tlb_find(&xl->psc[2], XL_KEY(asid, v, 0), v);
+	if (w >= 0)
+		xl->psc[2].tag[w] = 0;
+}
+
+size_t xl_counters(const struct vl_xlat *xl, const char **names, uint64_t *values, size_t max)
+{
+	for (uint32_t i = 0; i < xl->nt; i++)
+		for (unsigned j = 0; j < 2; j++) {
+			if (2 * i + j >= max)
+				continue;
+			if (names)
+				names[2 * i + j] = xl->t[i].cname[j];
+			if (values)
+				values[2 * i + j] = j ? xl->t[i].misses : xl->t[i].hits;
+		}
+	return 2 * (size_t)xl->nt;
+}
+
+/* ---- invariants ---- */
+
+/* Arena index of the entry at level (4..1) on va's walk, VL_NIL if absent. */
+static uint32_t entry_at(const struct vl_engine *e, uint32_t proc, uint64_t va, unsigned level)
+{
+	uint32_t node = e->procs[proc].root;
+	for (unsigned l = 4;; l--) {
+		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, l);
+		if (l == level)
+			return (uint32_t)idx;
+		uint64_t ent = e->pt.e[idx];
+		if (!(ent & PTE_P) || (ent & PTE_PS))
+			return VL_NIL;
+		node = PTE_FRAME(ent);
+	}
+}
+
+static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsigned level_of_psc,
+		     struct vl_error *err)
+{
+	const struct vl_xlat *xl = &e->xl;
+	uint64_t entries = ((uint64_t)t->set_mask + 1) * t->ways;
+	for (uint64_t i = 0; i < entries; i++) {
+		uint64_t tg = t->tag[i];
+		if (!tg)
+			continue;
+		uint32_t asid = (uint32_t)(tg >> XL_ASID_SHIFT) & XL_ASID_MASK;
+		uint32_t proc;
+		if (xl->pcid)
+			proc = asid;
+		else if (asid == xl->gen && xl->cur_proc != VL_NIL)
+			proc = xl->cur_proc;
+		else
+			continue; /* flushed */
+		if (proc >= e->nprocs)
+			return vl_err(err, VL_ESTATE, "TLB %s entry %llu names no process", t->name,
+				      (unsigned long long)i);
+		unsigned sz = (unsigned)(tg >> 1) & 3;
+		uint64_t vpn = (tg >> 3) & ((1ull << 36) - 1);
+		unsigned shift = leaf ? sz_shift[sz] : 39 - 9 * level_of_psc;
+		uint64_t va = vpn << shift;
+		if (va & (1ull << 47))
+			va |= ~((1ull << 48) - 1);
+		unsigned level = leaf ? sz + 1 : 4 - level_of_psc;
+		uint32_t want = entry_at(e, proc, va, level);
+		uint64_t ent = want == VL_NIL ? 0 : e->pt.e[want];
+		if (want != t->ref[i] || !(ent & PTE_P) ||
+		    (leaf && sz && !(ent & PTE_PS)) || (!leaf && (ent & PTE_PS)) ||
+		    (leaf && !(ent & PTE_A)) || (leaf && (tg & XL_DIRTY) && !(ent & PTE_D)))
+			return vl_err(err, VL_ESTATE,
+				      "%s %s caches va 0x%llx of pid %u (size %u), but the page tables "
+				      "say otherwise (entry 0x%llx): a missing invalidation",
+				      leaf ? "TLB" : "walk cache", t->name, (unsigned long long)va,
+				      e->procs[proc].pid, sz, (unsigned long long)ent);
+	}
+	return 0;
+}
+
+int xl_check(struct vl_engine *e, struct vl_error *err)
+{
+	const struct vl_xlat *xl = &e->xl;
+	for (uint32_t i = 0; i < xl->nt; i++)
+		VL_TRY(check_one(e, &xl->t[i], true, 0, err));
+	for (unsigned c = 0; c < 3; c++)
+		if (xl->psc_on[c])
+			VL_TRY(check_one(e, &xl->psc[c], false, c, err));
+	return 0;
+}

@@ -1,0 +1,161 @@
+/* sim/tlb.h - TLB hierarchy and page-walk caches (private to sim/).
+ *
+ * A structure (struct tlb) is sets x ways of cached translations held in
+ * flat arrays: a 64-bit tag per way, the arena index of the page-table
+ * entry it caches, and the time of its last hit.  The same structure
+ * serves as a TLB level (caching leaf entries of 4 KiB, 2 MiB or 1 GiB
+ * pages) and as a page-walk cache (PML4E, PDPTE, PDE: caching upper-level
+ * entries, Intel's "paging-structure caches").
+ *
+ * Tag layout (0 = invalid way):
+ *   bit 63      valid
+ *   bits 39..62 address-space tag: the process index with tlb.pcid = on,
+ *               else a flush generation (a context switch bumps it, which
+ *               invalidates every entry at once)
+ *   bits 3..38  virtual page number at the structure's page size
+ *   bits 1..2   page size (0 4K, 1 2M, 2 1G)
+ *   bit 0       dirty: the leaf entry was dirty and writable when cached
+ *               (or a store through this entry dirtied it), so a store
+ *               through it needs no page-table work; a store through a
+ *               clean entry re-checks RW (copy-on-write) before setting D.  A lookup matches when
+ *               (tag ^ key) < 2, so the dirty bit never affects a match.
+ *
+ * Invariants (vl_engine_check): every valid entry of the current address
+ * space names, through ref, the present page-table entry that a walk of
+ * its virtual page reaches at its level, and that entry's accessed bit is
+ * set (clearing A invalidates); a dirty entry's page is dirty.
+ * Fetches re-check NX on a hit (a unified entry may have been filled by a
+ * load of a no-execute page).
+ * So an entry never outlives its mapping: eviction, a cleared accessed bit,
+ * a split or a collapse invalidate the translations they change (INVLPG).
+ */
+#ifndef VMLAB_SIM_TLB_H
+#define VMLAB_SIM_TLB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmlab/policy.h"
+
+#define XL_VALID (1ull << 63)
+#define XL_ASID_SHIFT 39
+#define XL_ASID_MASK 0xffffffu
+#define XL_DIRTY 1ull
+#define XL_KEY(asid, vpn, sz) (XL_VALID | (asid) | ((uint64_t)(vpn) << 3) | ((uint64_t)(sz) << 1))
+#define XL_NSIZES 3
+
+enum { XL_DATA = 0, XL_INSTR = 1 };
+
+struct tlb {
+	uint64_t *tag;      /* sets * ways */
+	uint32_t *ref;      /* arena index of the cached page-table entry */
+	uint64_t *used;     /* time + 1 of the last fill or hit */
+	uint64_t *synced;   /* per set: hits up to this time were told to the policy */
+	uint32_t set_mask;  /* sets - 1 (sets is a power of two) */
+	uint32_t ways;
+	uint8_t sizes;      /* bit per page size held */
+	uint8_t kinds;      /* bit XL_DATA / XL_INSTR served */
+	uint8_t level;      /* configured level, 1 = first probed */
+	bool native_lru;    /* replacement is the built-in lru: done inline from used[] */
+	uint64_t hits, misses;
+	const struct vl_tlb_repl_ops *ops;
+	struct vl_tlb_repl repl;
+	bool repl_live;
+	char name[40];
+	char cname[2][64];  /* "tlb_NAME_hits", "tlb_NAME_misses" */
+};
+
+/* One lookup a level makes: structure t for page size sz. */
+struct xl_probe {
+	struct tlb *t;
+	uint8_t sz, shift;
+	uint64_t vmask;     /* vpn bits at this size (48-bit VA) */
+	uint64_t keysz;     /* XL_VALID | sz << 1 */
+};
+
+struct vl_engine;
+
+struct vl_xlat {
+	struct tlb *t;             /* configured TLB structures, by (level, name) */
+	uint32_t nt;
+	/* per access kind: probes ordered by level; level d (dense, from 0)
+	 * spans probe[k][lvl[k][d] .. lvl[k][d+1]); its distinct structures
+	 * are ltab[k][lt[k][d] .. lt[k][d+1]) */
+	struct xl_probe *probe[2];
+	uint32_t lvl[2][10], nlvl[2];
+	struct tlb **ltab[2];
+	uint32_t lt[2][10];
+	struct tlb psc[3];         /* 0 PML4E (va >> 39), 1 PDPTE (>> 30), 2 PDE (>> 21) */
+	bool psc_on[3], any_psc;
+	bool on;                   /* any TLB or walk cache configured */
+	bool pcid;
+	uint64_t asid;             /* current tag << XL_ASID_SHIFT */
+	uint32_t gen;              /* flush generation (pcid off) */
+	uint32_t cur_proc;         /* process the asid belongs to */
+	uint32_t lp_live[XL_NSIZES]; /* mapped large pages by size: skip empty probes */
+	uint64_t level_misses;     /* TLB levels missed, all accesses (cost model) */
+	uint32_t pt_frees;         /* e->pt.frees at the last flush */
+	double cost_tlb_hit, cost_tlb_miss, cost_walk_ref, cost_dirty, cost_flush, cost_fault,
+		cost_zero, cost_copy, cost_pf_read, cost_pf_write;
+};
+
+/* Build the hierarchy and walk caches from e->cfg.  0 or VL_EINVAL naming
+ * the key / VL_ENOMEM. */
+int xl_init(struct vl_engine *e, struct vl_error *err);
+void xl_fini(struct vl_xlat *xl);
+
+/* Position of the way holding key in t, or -1.  Small sets are compared
+ * without an early exit: which way matches is random, and a mispredicted
+ * exit costs more than the few extra compares. */
+static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
+{
+	uint32_t base = (uint32_t)(vpn & t->set_mask) * t->ways;
+	const uint64_t *tg = t->tag + base;
+	if (t->ways <= 8) {
+		int64_t hit = -1;
+		for (uint32_t w = 0; w < t->ways; w++)
+			hit = (tg[w] ^ key) < 2 ? (int64_t)(base + w) : hit;
+		return hit;
+	}
+	for (uint32_t w = 0; w < t->ways; w++)
+		if ((tg[w] ^ key) < 2)
+			return (int64_t)(base + w);
+	return -1;
+}
+
+/* Translate va after a first-level miss: probe the lower levels, walk
+ * with the walk caches, fill.  Returns XL_TRANSLATION(leaf entry's arena
+ * index, page shift), or XL_FAULT when the walk found a non-present entry
+ * (the walk is not counted).  retry: the same access again after its
+ * fault: each access counts one lookup, so the levels are not probed (nor
+ * counted) a second time. */
+#define XL_FAULT UINT64_MAX
+#define XL_TRANSLATION(li, shift) ((uint64_t)(shift) << 32 | (li))
+uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kind, bool write, bool retry);
+
+/* Switch the current address space to process proc (flushes without PCID). */
+void xl_switch(struct vl_engine *e, uint32_t proc);
+
+/* INVLPG: drop every cached translation of 4 KiB page vpn of process proc
+ * (of any page size covering it). */
+void xl_invlpg(struct vl_engine *e, uint32_t proc, uint64_t vpn);
+
+/* INVLPG for the leaf entry at arena index li (its page number comes from
+ * the page-table parents). */
+void xl_invlpg_pte(struct vl_engine *e, uint32_t proc, uint32_t li);
+
+/* Drop every cached translation and walk-cache entry: page-table nodes
+ * were freed (their indices may come back for other addresses), as an OS
+ * flushes when it frees page tables. */
+void xl_flush_all(struct vl_engine *e);
+
+/* Drop the PDE walk-cache entry for the 2 MiB range of vpn (its PDE changed). */
+void xl_inval_pde(struct vl_engine *e, uint32_t proc, uint64_t vpn);
+
+/* Dynamic counters (two per TLB structure). */
+size_t xl_counters(const struct vl_xlat *xl, const char **names, uint64_t *values, size_t max);
+
+/* Check the invariants above; 0 or VL_ESTATE. */
+int xl_check(struct vl_engine *e, struct vl_error *err);
+
+#endif
