@@ -93,6 +93,8 @@ void pfn_fini(struct vl_pfndb *db)
 
 uint32_t pfn_alloc(struct vl_pfndb *db, unsigned order)
 {
+	if (db->nfree < (1u << order))
+		return VL_NIL; /* the common case when memory is full: no list scan */
 	unsigned o = order;
 	while (o <= BUDDY_MAX_ORDER && db->head[o] == VL_NIL)
 		o++;
