@@ -286,6 +286,13 @@ static inline uint32_t vl_pmap_home(const struct vl_pmap *m, uint32_t pid, uint6
 	return (uint32_t)(h >> 32) & m->mask;
 }
 
+/* Start loading the slot where (pid, vpn) would be (a hint: select_victims
+ * knows the faulting page before on_map looks it up). */
+static inline void vl_pmap_prefetch(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
+{
+	__builtin_prefetch(&m->slot[vl_pmap_home(m, pid, vpn)]);
+}
+
 /* Value stored for (pid, vpn), or VL_PMAP_NONE. */
 static inline uint32_t vl_pmap_get(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
 {

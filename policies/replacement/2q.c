@@ -147,11 +147,12 @@ static size_t twoq_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, ui
 			   size_t want)
 {
 	struct twoq *s = r->priv;
-	(void)ctx;
 	(void)want;
 	uint32_t in = s->q.len[A1IN], am = s->q.len[AM];
 	if (in + am == 0)
 		return 0;
+	if (ctx && ctx->cause && s->kout) /* on_map will look it up in A1out */
+		vl_pmap_prefetch(&s->map, ctx->cause->pid, ctx->cause->vpn);
 	out[0] = in > s->kin || am == 0 ? s->q.tail[A1IN] : s->q.tail[AM];
 	return 1;
 }

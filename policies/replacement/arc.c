@@ -39,8 +39,7 @@ struct arc {
 	struct vl_mlist t;  /* frames on T1 / T2 */
 	struct vl_mlist b;  /* ghost ids on B1 / B2 */
 	struct vl_pmap map; /* (pid, vpn) -> ghost id */
-	uint64_t *gvpn;
-	uint32_t *gpid;
+	struct { uint64_t vpn; uint32_t pid; } *gkey; /* ghost id -> page */
 	uint32_t *gfree, nfree; /* free ghost ids (stack) */
 	uint32_t c, p;
 	uint32_t noghost;       /* frame to evict without a ghost (case IV) */
@@ -55,8 +54,7 @@ static void arc_free(struct arc *s)
 	vl_mlist_free(&s->t);
 	vl_mlist_free(&s->b);
 	vl_pmap_free(&s->map);
-	free(s->gvpn);
-	free(s->gpid);
+	free(s->gkey);
 	free(s->gfree);
 	free(s);
 }
@@ -77,10 +75,9 @@ static int arc_init(struct vl_repl *r, struct vl_error *err)
 		goto oom;
 	}
 	int rc = vl_pmap_init(&s->map, g);
-	s->gvpn = malloc((size_t)g * sizeof(*s->gvpn));
-	s->gpid = malloc((size_t)g * sizeof(*s->gpid));
+	s->gkey = malloc((size_t)g * sizeof(*s->gkey));
 	s->gfree = malloc((size_t)g * sizeof(*s->gfree));
-	if (rc < 0 || !s->gvpn || !s->gpid || !s->gfree) {
+	if (rc < 0 || !s->gkey || !s->gfree) {
 		arc_free(s);
 		goto oom;
 	}
@@ -102,7 +99,7 @@ static void arc_fini(struct vl_repl *r)
 
 static void ghost_del(struct arc *s, uint32_t g)
 {
-	vl_pmap_del(&s->map, s->gpid[g], s->gvpn[g]);
+	vl_pmap_del(&s->map, s->gkey[g].pid, s->gkey[g].vpn);
 	vl_mlist_del(&s->b, g);
 	s->gfree[s->nfree++] = g;
 }
@@ -112,8 +109,8 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 	if (s->nfree == 0) /* cannot happen while |B1|+|B2| <= c; stay safe */
 		ghost_del(s, s->b.len[B1] ? s->b.tail[B1] : s->b.tail[B2]);
 	uint32_t g = s->gfree[--s->nfree];
-	s->gpid[g] = pid;
-	s->gvpn[g] = vpn;
+	s->gkey[g].pid = pid;
+	s->gkey[g].vpn = vpn;
 	vl_pmap_put(&s->map, pid, vpn, g);
 	vl_mlist_push_head(&s->b, list, g);
 }

@@ -39,9 +39,7 @@ struct s3 {
 	 * slot so that a hit removes it.  Removed slots are marked dead and
 	 * skipped when the ring wraps. */
 	struct vl_pmap gmap;
-	uint64_t *gvpn;
-	uint32_t *gpid;
-	uint8_t *glive;
+	struct { uint64_t vpn; uint32_t pid, live; } *g; /* the ring */
 	uint32_t gcap, ghead, gcount; /* ring of gcap slots; gcount live */
 	uint32_t gused;               /* slots between the oldest and ghead */
 };
@@ -62,9 +60,7 @@ static void s3_free(struct s3 *s)
 	vl_pmap_free(&s->gmap);
 	free(s->freq);
 	free(s->where);
-	free(s->gvpn);
-	free(s->gpid);
-	free(s->glive);
+	free(s->g);
 	free(s);
 }
 
@@ -83,10 +79,8 @@ static int s3_init(struct vl_repl *r, struct vl_error *err)
 	rc |= vl_pmap_init(&s->gmap, s->gcap ? s->gcap : 1);
 	s->freq = calloc(n, 1);
 	s->where = calloc(n, 1);
-	s->gvpn = malloc(((size_t)s->gcap + 1) * sizeof(*s->gvpn));
-	s->gpid = malloc(((size_t)s->gcap + 1) * sizeof(*s->gpid));
-	s->glive = calloc((size_t)s->gcap + 1, 1);
-	if (rc || !s->freq || !s->where || !s->gvpn || !s->gpid || !s->glive) {
+	s->g = calloc((size_t)s->gcap + 1, sizeof(*s->g));
+	if (rc || !s->freq || !s->where || !s->g) {
 		s3_free(s);
 		goto oom;
 	}
@@ -108,9 +102,9 @@ static void ghost_add(struct s3 *s, uint32_t pid, uint64_t vpn)
 		return;
 	while (s->gcount == s->gcap || s->gused == s->gcap) {
 		uint32_t old = (s->ghead + s->gcap - s->gused) % s->gcap;
-		if (s->glive[old]) {
-			vl_pmap_del(&s->gmap, s->gpid[old], s->gvpn[old]);
-			s->glive[old] = 0;
+		if (s->g[old].live) {
+			vl_pmap_del(&s->gmap, s->g[old].pid, s->g[old].vpn);
+			s->g[old].live = 0;
 			s->gcount--;
 		}
 		s->gused--;
@@ -118,9 +112,9 @@ static void ghost_add(struct s3 *s, uint32_t pid, uint64_t vpn)
 	uint32_t g = s->ghead;
 	s->ghead = (s->ghead + 1) % s->gcap;
 	s->gused++;
-	s->gvpn[g] = vpn;
-	s->gpid[g] = pid;
-	s->glive[g] = 1;
+	s->g[g].vpn = vpn;
+	s->g[g].pid = pid;
+	s->g[g].live = 1;
 	s->gcount++;
 	/* not already in G: a page leaves G when it is mapped again */
 	vl_pmap_put(&s->gmap, pid, vpn, g);
@@ -132,7 +126,7 @@ static void s3_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	uint32_t g = s->gcap ? vl_pmap_del(&s->gmap, a->pid, a->vpn) : VL_PMAP_NONE;
 	s->freq[f] = 0;
 	if (g != VL_PMAP_NONE) {
-		s->glive[g] = 0;
+		s->g[g].live = 0;
 		s->gcount--;
 		s->where[f] = IN_M;
 		vl_flist_push_head(&s->m, f);
@@ -169,10 +163,11 @@ static size_t s3_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint
 			 size_t want)
 {
 	struct s3 *s = r->priv;
-	(void)ctx;
 	(void)want;
 	if (s->s.len + s->m.len == 0)
 		return 0;
+	if (ctx && ctx->cause && s->gcap) /* on_map will look it up in G */
+		vl_pmap_prefetch(&s->gmap, ctx->cause->pid, ctx->cause->vpn);
 	if (s->m.len <= s->m_max && s->s.len > 0) {
 		while (s->s.len > 0) {
 			uint32_t t = s->s.tail;
