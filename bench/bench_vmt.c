@@ -4,7 +4,8 @@
  *
  * Prints the file's bytes per access record and decodes it with
  * vl_trace_read (batches of 8192, one thread) repeatedly for at least
- * SECONDS (default 1), reporting the best pass in records per second.
+ * SECONDS (default 1), reporting the best pass in records per CPU second
+ * of the decoding thread.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,15 @@
 #include <time.h>
 
 #include "vmlab/vmlab.h"
+
+/* CPU time of this thread: decoding is single-threaded, and CPU time is
+ * what a busy shared machine distorts least. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static double now(void)
 {
@@ -49,7 +59,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_vmt: %s\n", err.msg);
 			return 1;
 		}
-		double a = now();
+		double a = cpu_now();
 		ssize_t got;
 		recs = 0;
 		while ((got = vl_trace_read(t, &b, &err)) > 0) {
@@ -60,12 +70,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_vmt: %s\n", err.msg);
 			return 1;
 		}
-		double rate = (double)recs / (now() - a);
+		double rate = (double)recs / (cpu_now() - a);
 		if (rate > best)
 			best = rate;
 		passes++;
 	} while (now() - start < secs);
-	printf("%-40s %10llu records %6.3f bytes/record  decode %6.1f M records/s (best of %d, 1 thread)%s\n",
+	printf("%-40s %10llu records %6.3f bytes/record  decode %6.1f M records/CPU-s (best of %d, 1 thread)%s\n",
 	       argv[1], (unsigned long long)recs, (double)st.st_size / (double)recs, best / 1e6,
 	       passes, sum == 42 ? " " : "");
 	vl_batch_free(&b);

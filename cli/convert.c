@@ -26,7 +26,47 @@ static void convert_usage(FILE *f)
 static const char *const ev_names[] = { "NONE", "RESERVE", "COMMIT", "DECOMMIT", "RELEASE",
 					 "PROTECT", "MAP", "UNMAP", "EXIT", "ROI_BEGIN", "ROI_END" };
 
-/* Text out: one addr line per access; events as comments. */
+/* PROT in the addr grammar (docs/trace-format.md). */
+static void prot_name(char *buf, size_t len, uint32_t prot)
+{
+	static const char *const names[8] = { "?", "readonly", "execute", "execute_read",
+					      "readwrite", "writecopy", "execute_readwrite",
+					      "execute_writecopy" };
+	if ((prot & 0x1f) == VL_PROT_NOACCESS)
+		snprintf(buf, len, "noaccess");
+	else
+		snprintf(buf, len, "%s%s", names[prot & 7], prot & VL_PROT_GUARD ? "+guard" : "");
+}
+
+/* One event as a `V KIND ARGS PID` line of the addr format. */
+static void print_event(FILE *f, const struct vl_event *e, uint32_t pid)
+{
+	char prot[32];
+	prot_name(prot, sizeof(prot), e->prot);
+	unsigned long long a = e->addr, l = e->len;
+	switch (e->kind) {
+	case VL_EV_RESERVE: case VL_EV_DECOMMIT:
+		fprintf(f, "V %s 0x%llx 0x%llx %u\n", ev_names[e->kind], a, l, pid);
+		break;
+	case VL_EV_COMMIT: case VL_EV_PROTECT:
+		fprintf(f, "V %s 0x%llx 0x%llx %s %u\n", ev_names[e->kind], a, l, prot, pid);
+		break;
+	case VL_EV_RELEASE: case VL_EV_UNMAP:
+		fprintf(f, "V %s 0x%llx %u\n", ev_names[e->kind], a, pid);
+		break;
+	case VL_EV_MAP:
+		fprintf(f, "V MAP 0x%llx 0x%llx %llu 0x%llx %s %u\n", a, l,
+			(unsigned long long)e->file_id, (unsigned long long)e->offset, prot, pid);
+		break;
+	case VL_EV_EXIT: case VL_EV_ROI_BEGIN: case VL_EV_ROI_END:
+		fprintf(f, "V %s %u\n", ev_names[e->kind], pid);
+		break;
+	default:
+		fprintf(f, "# event of unknown kind %u pid %u\n", e->kind, pid);
+	}
+}
+
+/* Text out: one addr line per access or event. */
 static int to_addr(struct vl_trace *t, const char *out)
 {
 	struct vl_error err = { 0 };
@@ -43,10 +83,7 @@ static int to_addr(struct vl_trace *t, const char *out)
 		for (size_t i = 0; i < b.n; i++) {
 			const struct vl_rec *r = &b.recs[i];
 			if (r->op == VL_OP_EVENT) {
-				const struct vl_event *e = &b.events[r->addr];
-				fprintf(f, "# event %s pid %u addr 0x%llx len %llu prot 0x%x\n",
-					e->kind < 11 ? ev_names[e->kind] : "?", r->pid,
-					(unsigned long long)e->addr, (unsigned long long)e->len, e->prot);
+				print_event(f, &b.events[r->addr], r->pid);
 			} else {
 				fprintf(f, "%c 0x%llx %u\n", "RWIW"[r->op], (unsigned long long)r->addr,
 					r->pid);

@@ -302,9 +302,26 @@ static inline int varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 
 static const uint8_t size_of_code[16] = { 0, 1, 2, 4, 8, 16, 32, 64, 128 };
 
+/* For each ops byte: 0 when the slow path must handle it (a pid follows,
+ * not an access, explicit or unknown size), else op | size << 8 | 1 << 63
+ * (the second half of struct vl_rec shifted down by 32: op at byte 4,
+ * size at byte 5, pad 0).  Built on first use. */
+static uint64_t fast_op[256];
+static void build_fast_op(void)
+{
+	for (unsigned op = 0; op < 256; op++) {
+		unsigned kind = op & 7u, code = op >> 4;
+		fast_op[op] = (op & F_PID) || kind > K_MODIFY || code > 8
+				      ? 0
+				      : (uint64_t)kind | (uint64_t)size_of_code[code] << 8 | 1ull << 63;
+	}
+}
+
 static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
 {
 	struct rd *r = t->state;
+	if (unlikely(!fast_op[0]))
+		build_fast_op(); /* idempotent; racing threads write the same values */
 	while (b->n < b->cap) {
 		if (r->i == r->nrecs) {
 			if (r->nrecs) { /* the chunk is used up: all its streams must be */
@@ -328,36 +345,35 @@ static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 		size_t room = b->cap - b->n;
 		size_t k = 0;
 		int rc = 0;
-		/* Hot loop: plain accesses of the current pid. */
-		while (k < room && i < nrecs) {
-			uint8_t op = ops[i];
-			unsigned kind = op & 7u;
-			if (unlikely(op & F_PID) || unlikely(kind > K_MODIFY) ||
-			    unlikely((op >> 4) > 8))
+		/* Hot loop: plain accesses of the current pid.  fast_op[op] is 0
+		 * for records the slow path handles, else the high 32 bits of
+		 * the output record (op, size) plus 1 << 63 as a marker. */
+		size_t lim = room < (size_t)(nrecs - i) ? room : (size_t)(nrecs - i);
+		const uint8_t *opp = ops + i;
+		for (; k < lim; k++) {
+			uint64_t f = fast_op[opp[k]];
+			if (unlikely(!f))
 				break;
 			uint64_t d;
-			if (kind == K_IFETCH) {
+			uint64_t a;
+			if ((f & 0xff) == K_IFETCH) {
 				if (unlikely(varint(&ip, ie, &d) < 0)) {
 					rc = -1;
 					break;
 				}
-				iprev += (uint64_t)vl_unzigzag(d);
-				out[k].addr = iprev;
+				a = iprev += (uint64_t)vl_unzigzag(d);
 			} else {
 				if (unlikely(varint(&dp, de, &d) < 0)) {
 					rc = -1;
 					break;
 				}
-				dprev += (uint64_t)vl_unzigzag(d);
-				out[k].addr = dprev;
+				a = dprev += (uint64_t)vl_unzigzag(d);
 			}
-			out[k].pid = pid;
-			out[k].op = (uint8_t)kind;
-			out[k].size = size_of_code[op >> 4];
-			out[k].pad = 0;
-			k++;
-			i++;
+			uint64_t hi = (uint64_t)pid | ((f & 0xffff) << 32);
+			memcpy(&out[k], &a, 8);
+			memcpy((char *)&out[k] + 8, &hi, 8);
 		}
+		i += (uint32_t)k;
 		b->n += k;
 		r->s[S_IADDR] = ip;
 		r->s[S_DADDR] = dp;

@@ -67,6 +67,36 @@ with open(f"{d}/t.raw", "wb") as f:
     for i in range(N):
         f.write(struct.pack("<Q", addr()))
 open(f"{d}/champ.count", "w").write(str(n_champ))
+# addr with address-space events: every event kind, two processes, accesses
+# inside and outside the VADs (violations), a view of a file, an exit
+ev = []
+def acc(pid, lo, hi, k):
+    for _ in range(k):
+        ev.append(f"{r.choice('RW')} 0x{r.randrange(lo, hi):x} {pid}")
+ev.append("V RESERVE 0x10000000 0x100000 1")
+ev.append("V COMMIT 0x10000000 0x40000 readwrite 1")
+acc(1, 0x10000000, 0x10040000, 800)
+acc(1, 0x10040000, 0x10100000, 40)          # reserved, not committed
+ev.append("V PROTECT 0x10000000 0x2000 readonly 1")
+ev.append("V ROI_BEGIN 1")
+acc(1, 0x10000000, 0x10008000, 300)
+ev.append("V COMMIT 0x10080000 0x4000 readwrite+guard 1")
+acc(1, 0x10080000, 0x10084000, 50)
+ev.append("V ROI_END 1")
+ev.append("V DECOMMIT 0x10010000 0x10000 1")
+acc(1, 0x10000000, 0x10040000, 300)
+ev.append("V MAP 0x20000000 0x20000 7 0x0 readonly 2")
+acc(2, 0x20000000, 0x20020000, 400)
+ev.append("V COMMIT 0x30000000 0x8000 execute_read 2")
+acc(2, 0x30000000, 0x30008000, 100)
+ev.append("V UNMAP 0x20000000 2")
+acc(2, 0x20000000, 0x20020000, 20)
+ev.append("V EXIT 2")
+ev.append("V RELEASE 0x10000000 1")
+acc(1, 0x10000000, 0x10040000, 30)
+ev.append("V COMMIT 0x40000000 0x1000 noaccess 1")
+acc(1, 0x40000000, 0x40001000, 5)
+open(f"{d}/t.events", "w").write("\n".join(ev) + "\n")
 EOF
 
 # expected access records, computed from the text with awk
@@ -86,13 +116,18 @@ exp_pin=$(grep -c ':' "$tmp/t.pin")
 exp_pin2=$(wc -l <"$tmp/t2.pin")
 exp_champsim=$(cat "$tmp/champ.count")
 exp_raw=$(($(wc -c <"$tmp/t.raw") / 8))
+exp_events=$(wc -l <"$tmp/t.events")
 
 records() { "$bin" run --json -s memory.frames=64 "$@" | python3 -c 'import json,sys; print(json.load(sys.stdin)["trace"]["records"])'; }
-counters() { "$bin" run --json "$@" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["counters"], sort_keys=True))'; }
+counters() { "$bin" run --json "$@" 2>/dev/null | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["counters"], sort_keys=True))' 2>/dev/null; }
 fmt_of() { "$bin" run --json -s memory.frames=64 "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["trace"]["format"])'; }
 
-for f in addr lackey vmsim din pin pin2 champsim raw; do
-	case $f in pin2) file=$tmp/t2.pin; want=pin ;; *) file=$tmp/t.$f; want=$f ;; esac
+for f in addr lackey vmsim din pin pin2 champsim raw events; do
+	case $f in
+	pin2) file=$tmp/t2.pin; want=pin ;;
+	events) file=$tmp/t.events; want=addr ;;
+	*) file=$tmp/t.$f; want=$f ;;
+	esac
 	eval "exp=\$exp_$f"
 	got=$(fmt_of "$file")
 	if [ "$f" = pin2 ]; then
@@ -118,7 +153,9 @@ for f in addr lackey vmsim din pin pin2 champsim raw; do
 		for s in "-s replacement.policy=lru -s memory.frames=16" \
 			 "-s replacement.policy=fifo -s memory.frames=40" \
 			 "-s replacement.policy=clock -s memory.frames=7" \
-			 "-s replacement.policy=opt -s memory.frames=30"; do
+			 "-s replacement.policy=opt -s memory.frames=30" \
+			 "--os windows -s memory.frames=2048" "--os linux -s memory.frames=2048" \
+			 "--roi -s memory.frames=32"; do
 			# shellcheck disable=SC2086
 			a=$(counters $s --format "$want" "$file")
 			# shellcheck disable=SC2086
@@ -131,8 +168,17 @@ for f in addr lackey vmsim din pin pin2 champsim raw; do
 	fi
 done
 
+# events survive .vmt -> addr text -> .vmt unchanged, and do something
+"$bin" convert --addr "$tmp/events.vmt" "$tmp/back.addr" 2>/dev/null
+check "events: .vmt back to addr text gives the original lines" \
+	'diff "$tmp/t.events" "$tmp/back.addr" >/dev/null'
+n=$("$bin" run --json -s memory.frames=64 "$tmp/events.vmt" | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(c["events"], c["access_violations"] > 0)')
+check "events: all $(grep -c '^V' "$tmp/t.events") replayed from .vmt, with access violations ($n)" \
+	'[ "$n" = "$(grep -c "^V" "$tmp/t.events") True" ]'
+
 # the .vmt from a compressed source, and a .vmt compressed again
-"$bin" convert "$tmp/c.xz" "$tmp/x.vmt" 2>/dev/null
+xz -c "$tmp/t.raw" >"$tmp/raw.xz"
+"$bin" convert "$tmp/raw.xz" "$tmp/x.vmt" 2>/dev/null
 zstd -q -c "$tmp/x.vmt" >"$tmp/x.vmt.zst"
 check ".vmt read through zstd" '[ "$(records "$tmp/x.vmt.zst")" = "$exp_raw" ]'
 check ".vmt from stdin" '[ "$(cat "$tmp/x.vmt" | records -)" = "$exp_raw" ]'
