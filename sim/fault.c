@@ -404,9 +404,15 @@ static int make_room(struct vl_engine *e, const struct vl_access *a, struct vl_e
 		if (wsm_trim(e, 1, false) || wsm_trim(e, 1, true))
 			return vl_available(e) || e->modified.n ? 0 : make_room(e, a, err);
 		return vl_err(err, VL_ELIMIT,
-			      "out of memory: every frame is locked or holds page tables "
-			      "(memory.frames = %u)", e->db.nframes);
+			      "out of memory: all %u frames hold page tables (%llu) or are pinned, "
+			      "no page can be trimmed; give more memory.frames",
+			      e->db.nframes, (unsigned long long)e->ctr.pt_pages);
 	}
+	if (e->resident == 0)
+		return vl_err(err, VL_ELIMIT,
+			      "out of memory: all %u frames hold page tables (%llu) or are pinned, "
+			      "no page can be evicted; give more memory.frames",
+			      e->db.nframes, (unsigned long long)e->ctr.pt_pages);
 	struct vl_evict_ctx ctx = { .cause = a, .pid = 0 };
 	size_t n = e->repl_ops->select_victims(&e->repl, &ctx, e->victims, 1);
 	if (n == 0 && e->resident)

@@ -102,6 +102,19 @@ expect_fail "bad number: exit 2, names memory.frames" 2 "memory.frames" "abc"
 run run -s memory.frames=0 "$good"
 expect_fail "zero frames: exit 2, names memory.frames" 2 "memory.frames"
 
+# Page tables in memory (linux, windows): 300 pages 1 GiB apart need 3
+# page-table pages each, so 48 frames fill with page tables and nothing can
+# be evicted: a clear error, not a policy failure.
+i=0
+while [ $i -lt 300 ]; do
+	printf 'W 0x%x\n' $((i * 1073741824 + 4096))
+	i=$((i + 1))
+done >"$tmp/spread.addr"
+for os in linux windows; do
+	run run --os $os -s memory.frames=48 "$tmp/spread.addr"
+	expect_fail "--os $os, memory full of page tables: exit 1, says so" 1 "page tables" "memory.frames"
+done
+
 run run -s memory.framez=1 "$good"
 expect_fail "unknown key: exit 2, names it" 2 "memory.framez"
 
