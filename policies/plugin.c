@@ -54,13 +54,49 @@ int vl_plugin_load(const char *path, struct vl_error *err)
 			goto fail;
 		}
 	}
-	if (n == 0) {
+	size_t nt = 0, nl = 0;
+	for (; p->tlb && p->tlb[nt]; nt++) {
+		const struct vl_tlb_repl_ops *o = p->tlb[nt];
+		if (o->api_version != VL_POLICY_API_VERSION) {
+			rc = vl_err(err, VL_EVERSION,
+				    "plugin %s: TLB policy '%s' was built for policy API version %u; "
+				    "this vmlab has %u: rebuild it against this vmlab's headers",
+				    path, o->name ? o->name : "?", o->api_version, VL_POLICY_API_VERSION);
+			goto fail;
+		}
+		if (!o->name || vl_tlb_repl_find(o->name)) {
+			rc = vl_err(err, VL_EINVAL,
+				    "plugin %s: a TLB policy named '%s' is already registered", path,
+				    o->name ? o->name : "(null)");
+			goto fail;
+		}
+	}
+	for (; p->lp && p->lp[nl]; nl++) {
+		const struct vl_lp_ops *o = p->lp[nl];
+		if (o->api_version != VL_POLICY_API_VERSION) {
+			rc = vl_err(err, VL_EVERSION,
+				    "plugin %s: large-page policy '%s' was built for policy API version "
+				    "%u; this vmlab has %u: rebuild it against this vmlab's headers",
+				    path, o->name ? o->name : "?", o->api_version, VL_POLICY_API_VERSION);
+			goto fail;
+		}
+		if (!o->name || vl_lp_find(o->name)) {
+			rc = vl_err(err, VL_EINVAL,
+				    "plugin %s: a large-page policy named '%s' is already registered",
+				    path, o->name ? o->name : "(null)");
+			goto fail;
+		}
+	}
+	if (n + nt + nl == 0) {
 		rc = vl_err(err, VL_EINVAL, "plugin %s: lists no policies", path);
 		goto fail;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n + nt + nl; i++) {
 		struct vl_error e2 = { 0 };
-		if ((rc = vl_repl_register(p->repl[i], &e2)) < 0) {
+		rc = i < n ? vl_repl_register(p->repl[i], &e2)
+		     : i < n + nt ? vl_tlb_repl_register(p->tlb[i - n], &e2)
+				  : vl_lp_register(p->lp[i - n - nt], &e2);
+		if (rc < 0) {
 			/* earlier ones of this plug-in stay registered; the
 			 * object must stay loaded for them */
 			return vl_err(err, rc, "plugin %s: %s", path, e2.msg);

@@ -33,7 +33,7 @@
 
 /* Bumped whenever a struct below changes shape; plug-ins built against
  * another version are refused. */
-#define VL_POLICY_API_VERSION 1
+#define VL_POLICY_API_VERSION 2 /* 2: struct vl_plugin lists TLB and large-page policies */
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
 
@@ -591,7 +591,9 @@ const struct vl_repl_ops *vl_repl_at(size_t i);
 struct vl_plugin {
 	unsigned api_version;                   /* VL_POLICY_API_VERSION */
 	const char *name;                       /* for messages */
-	const struct vl_repl_ops *const *repl;  /* NULL-terminated list */
+	const struct vl_repl_ops *const *repl;  /* NULL-terminated list, or NULL */
+	const struct vl_tlb_repl_ops *const *tlb; /* TLB in-set policies, NULL-terminated, or NULL */
+	const struct vl_lp_ops *const *lp;      /* large-page policies, NULL-terminated, or NULL */
 };
 #define VL_PLUGIN_SYMBOL "vl_plugin"
 

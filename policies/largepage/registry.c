@@ -38,7 +38,7 @@ int vl_lp_register(const struct vl_lp_ops *ops, struct vl_error *err)
 	if (ops->api_version != VL_POLICY_API_VERSION)
 		return vl_err(err, VL_EVERSION, "large-page policy '%s' was built for policy API %u, not %u",
 			      ops->name ? ops->name : "?", ops->api_version, VL_POLICY_API_VERSION);
-	if (!ops->name || !ops->init || !ops->fault_size)
+	if (!ops->name || !ops->fault_size)
 		return vl_err(err, VL_EINVAL, "large-page policy '%s' lacks a required hook",
 			      ops->name ? ops->name : "?");
 	if (vl_lp_find(ops->name))

@@ -54,5 +54,38 @@ check "largepage.policy=always maps large pages" "grep -q '\"large_pages_mapped\
 "$bin" run -s largepage.policy=gigantic "$trace" >/dev/null 2>"$tmp/err"
 check "unknown largepage.policy exits non-zero naming the policies" "grep -q 'reservation' '$tmp/err'"
 
+# plug-ins: a TLB policy and a large-page policy from one shared object
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cat >"$tmp/way0.c" <<'EOF'
+#include "vmlab/policy.h"
+/* replace way 0 always (a deliberately bad policy: only way 0 turns over) */
+static int w_init(struct vl_tlb_repl *t, struct vl_error *err) { (void)t; (void)err; return 0; }
+static void w_insert(struct vl_tlb_repl *t, uint32_t s, uint32_t w) { (void)t; (void)s; (void)w; }
+static uint32_t w_victim(struct vl_tlb_repl *t, uint32_t s) { (void)t; (void)s; return 0; }
+static const struct vl_tlb_repl_ops way0 = { .api_version = VL_POLICY_API_VERSION, .name = "way0",
+	.help = "always way 0", .init = w_init, .insert = w_insert, .victim = w_victim };
+static unsigned big(struct vl_lp *lp, const struct vl_lp_fault *f) { (void)lp; (void)f; return VL_LP_2M; }
+static const struct vl_lp_ops allbig = { .api_version = VL_POLICY_API_VERSION, .name = "allbig",
+	.help = "2 MiB everywhere", .fault_size = big };
+static const struct vl_tlb_repl_ops *const tlbs[] = { &way0, NULL };
+static const struct vl_lp_ops *const lps[] = { &allbig, NULL };
+const struct vl_plugin vl_plugin = { .api_version = VL_POLICY_API_VERSION, .name = "tlb test",
+	.tlb = tlbs, .lp = lps };
+EOF
+${CC:-cc} -shared -fPIC -I"$root/include" -o "$tmp/way0.so" "$tmp/way0.c" 2>"$tmp/cc.err"
+check "a TLB/large-page plug-in builds" '[ -f "$tmp/way0.so" ]' || cat "$tmp/cc.err"
+"$bin" policies --plugin "$tmp/way0.so" >"$tmp/pol.txt" 2>&1
+check "vmlab policies lists the plug-in's TLB and large-page policies" \
+	'grep -q "^  way0 " "$tmp/pol.txt" && grep -q "^  allbig " "$tmp/pol.txt"'
+m_lru=$("$bin" run --json -s tlb.l1d.replacement=lru "$trace" | grep -o '"tlb_l1d_misses":[0-9]*')
+m_w0=$("$bin" run --plugin "$tmp/way0.so" --json --check -s tlb.l1d.replacement=way0 "$trace" |
+	grep -o '"tlb_l1d_misses":[0-9]*')
+check "tlb.l1d.replacement=way0 runs from the plug-in ($m_w0 vs lru $m_lru)" \
+	'[ -n "$m_w0" ] && [ -n "$m_lru" ] && [ "${m_w0#*:}" -gt "${m_lru#*:}" ]'
+"$bin" run --plugin "$tmp/way0.so" --json --check -s largepage.policy=allbig -s memory.size=64M \
+	"$trace" >"$tmp/big.json"
+check "largepage.policy=allbig from the plug-in maps large pages" \
+	"grep -q '\"large_pages_mapped\":[1-9]' '$tmp/big.json'"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
