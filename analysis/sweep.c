@@ -518,13 +518,17 @@ static bool preset_key(const char *k)
 	return !strcmp(k, "os") || !strcmp(k, "machine");
 }
 
+/* Whether a built-in preset exists (by loading it into a scratch
+ * configuration: independent of how vl_config_presets formats its list). */
 static bool have_preset(const char *kind, const char *name)
 {
-	char list[1024];
-	snprintf(list, sizeof(list), "|%s|", vl_config_presets(kind));
-	char want[128];
-	snprintf(want, sizeof(want), "|%s|", name);
-	return strstr(list, want) != NULL;
+	struct vl_config *c;
+	struct vl_error e;
+	if (vl_config_new(&c, &e) < 0)
+		return false;
+	bool ok = vl_config_load_preset(c, kind, name, &e) == 0;
+	vl_config_free(c);
+	return ok;
 }
 
 static int load_preset(struct vl_config *cfg, const char *kind, const char *name,
