@@ -1189,6 +1189,9 @@ static int cell_run(const struct vl_sweep *s, const char *dir, size_t i, const c
 	if (rc == 0) {
 		rc = vl_h5_run_end_trace(run, e, t, c->trace, &st, err);
 		run = NULL;
+		if (tmp_path)
+			*tmp_path = NULL; /* the commit frees the path (a stray temporary
+					   * file is removed by the next sweep) */
 		if (rc == 0) {
 			rc = vl_h5_commit(h5, err);
 			h5 = NULL;

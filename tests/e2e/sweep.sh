@@ -156,7 +156,8 @@ rc=$?
 got=$(ncells "$tmp/i")
 check "SIGINT stops the sweep (exit $rc), says how to resume, leaves no temporary file" \
 	'[ $rc -ne 0 ] && [ $got -lt 24 ] && grep -q "interrupted; .* run the same command to resume" "$tmp/ierr" &&
-	 [ -z "$(ls -A "$tmp/i/cells" | grep tmp-)" ] && [ ! -e "$tmp/i/all.h5" ]'
+	 [ -z "$(ls -A "$tmp/i/cells" | grep tmp-)" ] && [ ! -e "$tmp/i/all.h5" ]' ||
+	{ cat "$tmp/ierr"; ls -A "$tmp/i" "$tmp/i/cells"; }
 "$bin" sweep "$tmp/exp/grid.ini" -o "$tmp/i" -j 2 >/dev/null 2>"$tmp/ierr"
 check "the interrupted sweep resumes to the same results" '[ $? -eq 0 ] && same "$tmp/ref/all.h5" "$tmp/i/all.h5"'
 
