@@ -89,6 +89,14 @@ struct vl_h5_provenance {
 int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
 			 const struct vl_h5_provenance *pv, struct vl_error *err);
 
+/* vl_h5_run_end_engine with the provenance every trace replay records
+ * (analysis/h5run.c): the engine's resolved configuration text, OS
+ * personality, policy, memory in frames and seed, the trace's path as given
+ * and its format.  Used by `vmlab run -o` and by sweep cells alike.  Frees
+ * run either way.  Returns 0, VL_ENOMEM or VL_EIO. */
+int vl_h5_run_end_trace(struct vl_h5_run *run, struct vl_engine *e, const struct vl_trace *t,
+			const char *trace_path, const struct vl_run_stats *st, struct vl_error *err);
+
 /* One point of a miss-ratio curve. */
 struct vl_mrc_point {
 	uint64_t frames;

@@ -518,13 +518,17 @@ static bool preset_key(const char *k)
 	return !strcmp(k, "os") || !strcmp(k, "machine");
 }
 
+/* Whether a built-in preset exists (by loading it into a scratch
+ * configuration: independent of how vl_config_presets formats its list). */
 static bool have_preset(const char *kind, const char *name)
 {
-	char list[1024];
-	snprintf(list, sizeof(list), "|%s|", vl_config_presets(kind));
-	char want[128];
-	snprintf(want, sizeof(want), "|%s|", name);
-	return strstr(list, want) != NULL;
+	struct vl_config *c;
+	struct vl_error e;
+	if (vl_config_new(&c, &e) < 0)
+		return false;
+	bool ok = vl_config_load_preset(c, kind, name, &e) == 0;
+	vl_config_free(c);
+	return ok;
 }
 
 static int load_preset(struct vl_config *cfg, const char *kind, const char *name,
@@ -1136,12 +1140,6 @@ char *vl_sweep_cell_error(const struct vl_sweep *s, const char *dir, size_t i)
 	return t;
 }
 
-static uint64_t cfg_frames(const struct vl_config *cfg)
-{
-	return vl_config_isset(cfg, "memory.size") ? vl_config_u64(cfg, "memory.size") / VL_PAGE_SIZE
-						   : vl_config_u64(cfg, "memory.frames");
-}
-
 static int cell_run(const struct vl_sweep *s, const char *dir, size_t i, const char *h5path,
 		    const char *volatile *tmp_path, struct vl_error *err)
 {
@@ -1189,22 +1187,11 @@ static int cell_run(const struct vl_sweep *s, const char *dir, size_t i, const c
 		rc = vl_run_ex(e, t, &ro, &st, err);
 	}
 	if (rc == 0) {
-		const struct vl_config *ecfg = vl_engine_config(e);
-		char *etext = vl_config_text(ecfg);
-		struct vl_h5_provenance pv = {
-			.trace_path = c->trace,
-			.trace_format = vl_trace_format(t),
-			.config_text = etext ? etext : "",
-			.os = vl_config_str(ecfg, "os.personality"),
-			.policy = vl_config_str(ecfg, "replacement.policy"),
-			.frames = cfg_frames(ecfg),
-			.seed = vl_config_u64(ecfg, "run.seed"),
-			.wall_seconds = st.wall_seconds,
-			.stats = &st,
-		};
-		rc = vl_h5_run_end_engine(run, e, &pv, err);
+		rc = vl_h5_run_end_trace(run, e, t, c->trace, &st, err);
 		run = NULL;
-		free(etext);
+		if (tmp_path)
+			*tmp_path = NULL; /* the commit frees the path (a stray temporary
+					   * file is removed by the next sweep) */
 		if (rc == 0) {
 			rc = vl_h5_commit(h5, err);
 			h5 = NULL;

@@ -95,8 +95,10 @@ bool vl_sweep_cell_done(const struct vl_sweep *s, const char *dir, size_t i);
  * its hash checked against the plan's key (a base config file edited since
  * the plan was written is an error, not a silently different result).  On
  * failure the error is also stored in DIR/cells/KEY.err.  *tmp_path, when
- * not NULL, is set to the temporary results file while it exists (for a
- * signal handler).  Returns 0 or a negative code. */
+ * not NULL, is set to the temporary results file while it is being written
+ * (for a signal handler; a signal just before it is set or during the
+ * commit can still leave a hidden temporary file, which the caller removes
+ * when its workers are gone).  Returns 0 or a negative code. */
 int vl_sweep_cell_run(const struct vl_sweep *s, const char *dir, size_t i,
 		      const char *volatile *tmp_path, struct vl_error *err);
 

@@ -223,12 +223,6 @@ static int show_progress(void *ctx, uint64_t records)
 	return 0;
 }
 
-static uint64_t cfg_frames(const struct vl_config *cfg)
-{
-	return vl_config_isset(cfg, "memory.size") ? vl_config_u64(cfg, "memory.size") / VL_PAGE_SIZE
-						   : vl_config_u64(cfg, "memory.frames");
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct cli_cfg cc = { 0 };
@@ -362,22 +356,8 @@ int cmd_run(int argc, char **argv)
 	if (prog.shown)
 		fprintf(stderr, "\r\033[K");
 	if (rc == 0 && h5run) {
-		const struct vl_config *ecfg = vl_engine_config(e);
-		char *text = vl_config_text(ecfg);
-		struct vl_h5_provenance pv = {
-			.trace_path = path,
-			.trace_format = vl_trace_format(t),
-			.config_text = text ? text : "",
-			.os = vl_config_str(ecfg, "os.personality"),
-			.policy = vl_config_str(ecfg, "replacement.policy"),
-			.frames = cfg_frames(ecfg),
-			.seed = vl_config_u64(ecfg, "run.seed"),
-			.wall_seconds = st.wall_seconds,
-			.stats = &st,
-		};
-		rc = vl_h5_run_end_engine(h5run, e, &pv, &err);
+		rc = vl_h5_run_end_trace(h5run, e, t, path, &st, &err);
 		h5run = NULL;
-		free(text);
 		if (rc == 0) {
 			rc = vl_h5_commit(h5, &err);
 			h5 = NULL;

@@ -308,6 +308,8 @@ static int run_local(const struct vl_sweep *s, const char *dir, long jobs)
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 	if (interrupted) {
+		/* every worker is gone: remove what one killed mid-write left */
+		remove_stale(dir);
 		fprintf(stderr, "sweep: interrupted; %zu cells complete, run the same command to resume\n",
 			ndone + ok);
 		close(lfd);

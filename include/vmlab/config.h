@@ -75,7 +75,7 @@ int vl_config_load_string(struct vl_config *cfg, const char *text, const char *o
 int vl_config_load_preset(struct vl_config *cfg, const char *kind, const char *name,
 			  struct vl_error *err);
 
-/* Names of built-in presets of a kind, '|'-separated, in a static buffer. */
+/* Names of built-in presets of a kind, ", "-separated, in a static buffer. */
 const char *vl_config_presets(const char *kind);
 
 /* Typed getters.  Keys must be declared; an undeclared key or one whose

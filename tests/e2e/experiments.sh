@@ -5,17 +5,13 @@
 # exact numbers (OPT is a lower bound; LRU and OPT have the stack property;
 # a bigger or more associative TLB misses less; large pages cut walks and
 # bloat memory) and the trace's distinct pages counted here in Python.
-# Experiments whose keys this build lacks (TLB and large pages arrive with
-# issue 3) are reported as SKIPPED, not passed.
 #   usage: sh tests/e2e/experiments.sh BINDIR
 set -u
 bin=$(cd "$1" && pwd)/vmlab
 pass=0
 fail=0
-skip=0
 ok() { echo "ok - $1"; pass=$((pass + 1)); }
 bad() { echo "not ok - $1"; fail=$((fail + 1)); }
-skipped() { echo "SKIPPED - $1"; skip=$((skip + 1)); }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; return 1; fi; }
 PY=/usr/bin/python3
 tmp=$(mktemp -d)
@@ -52,13 +48,9 @@ EOF
 for f in mrc-policies:120 tlb-geometry:15 largepage-policies:12; do
 	name=${f%:*}
 	want=${f#*:}
-	if "$bin" sweep "$exp/$name.ini" -o "$tmp/none" --dry-run >"$tmp/dry" 2>"$tmp/err"; then
-		check "$name.ini expands to $want cells" '[ $(grep -c "	todo	" "$tmp/dry") -eq $want ]'
-	elif grep -Eq "unknown key '(tlb|largepage)\.|largepage|machine" "$tmp/err"; then
-		skipped "$name.ini needs the TLB/large-page keys of issue 3, not in this build: $(cat "$tmp/err")"
-	else
-		bad "$name.ini does not expand: $(cat "$tmp/err")"
-	fi
+	"$bin" sweep "$exp/$name.ini" -o "$tmp/none" --dry-run >"$tmp/dry" 2>"$tmp/err"
+	check "$name.ini expands to $want cells" \
+		'[ $? -eq 0 ] && [ $(grep -c "	todo	" "$tmp/dry") -eq $want ]' || cat "$tmp/err"
 done
 
 # ---- MRC of several policies (thinned to 4 sizes) ----
@@ -94,11 +86,10 @@ check "vmlab plot draws the MRC (mrc kind, a line per policy)" \
 	'[ $? -eq 0 ] && is_png "$tmp/mrc.png" && [ $(cut -f1 "$tmp/mrc.dat" | grep -c .) -gt 0 ]' || cat "$tmp/err"
 
 # ---- TLB geometry ----
-if "$bin" sweep "$exp/tlb-geometry.ini" -o "$tmp/none" --dry-run >/dev/null 2>&1; then
-	variant tlb-geometry.ini ''
-	"$bin" sweep "$tmp/tlb-geometry.ini" -o "$tmp/tlb" -j 2 >/dev/null 2>"$tmp/err"
-	check "tlb-geometry (15 cells) runs" '[ $? -eq 0 ]' || cat "$tmp/err"
-	$PY - "$tmp/tlb/all.h5" "$distinct" >"$tmp/py" 2>&1 <<'EOF'
+variant tlb-geometry.ini ''
+"$bin" sweep "$tmp/tlb-geometry.ini" -o "$tmp/tlb" -j 2 >/dev/null 2>"$tmp/err"
+check "tlb-geometry (15 cells) runs" '[ $? -eq 0 ]' || cat "$tmp/err"
+$PY - "$tmp/tlb/all.h5" "$distinct" >"$tmp/py" 2>&1 <<'EOF'
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
 distinct = int(sys.argv[2])
@@ -117,22 +108,18 @@ assert m[(512, 8)] == distinct, (m[(512, 8)], distinct)  # reach covers every pa
 assert m[(32, 1)] > 4 * distinct, m[(32, 1)]
 print("ok")
 EOF
-	check "TLB: misses fall with entries and ways, down to the $distinct cold misses" \
-		'grep -q "^ok$" "$tmp/py"' || cat "$tmp/py"
-	"$bin" plot "$tmp/tlb/all.h5" bars --counter tlb_l2_misses --x tlb.l2.entries --by tlb.l2.ways \
-		-o "$tmp/tlb.png" >/dev/null 2>"$tmp/err"
-	check "vmlab plot draws it (bars by tlb.l2.entries and tlb.l2.ways)" '[ $? -eq 0 ] && is_png "$tmp/tlb.png"' ||
-		cat "$tmp/err"
-else
-	skipped "tlb-geometry run and plot: this build has no TLB keys (issue 3)"
-fi
+check "TLB: misses fall with entries and ways, down to the $distinct cold misses" \
+	'grep -q "^ok$" "$tmp/py"' || cat "$tmp/py"
+"$bin" plot "$tmp/tlb/all.h5" bars --counter tlb_l2_misses --x tlb.l2.entries --by tlb.l2.ways \
+	-o "$tmp/tlb.png" >/dev/null 2>"$tmp/err"
+check "vmlab plot draws it (bars by tlb.l2.entries and tlb.l2.ways)" '[ $? -eq 0 ] && is_png "$tmp/tlb.png"' ||
+	cat "$tmp/err"
 
 # ---- large-page policies ----
-if "$bin" sweep "$exp/largepage-policies.ini" -o "$tmp/none" --dry-run >/dev/null 2>&1; then
-	variant largepage-policies.ini ''
-	"$bin" sweep "$tmp/largepage-policies.ini" -o "$tmp/lp" -j 2 >/dev/null 2>"$tmp/err"
-	check "largepage-policies (12 cells) runs" '[ $? -eq 0 ]' || cat "$tmp/err"
-	$PY - "$tmp/lp/all.h5" "$distinct" >"$tmp/py" 2>&1 <<'EOF'
+variant largepage-policies.ini ''
+"$bin" sweep "$tmp/largepage-policies.ini" -o "$tmp/lp" -j 2 >/dev/null 2>"$tmp/err"
+check "largepage-policies (12 cells) runs" '[ $? -eq 0 ]' || cat "$tmp/err"
+$PY - "$tmp/lp/all.h5" "$distinct" >"$tmp/py" 2>&1 <<'EOF'
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
 distinct = int(sys.argv[2])
@@ -148,16 +135,12 @@ assert c[("none", big)]["large_pages_mapped"] == 0
 assert c[("promote", big)]["large_page_promotions"] > 0
 print("ok")
 EOF
-	check "large pages: 'always' cuts walks tenfold and bloats memory; 'promote' collapses" \
-		'grep -q "^ok$" "$tmp/py"' || cat "$tmp/py"
-	"$bin" plot "$tmp/lp/all.h5" bars --counter walks --x memory.frames --by largepage.policy \
-		-o "$tmp/lp.png" >/dev/null 2>"$tmp/err"
-	check "vmlab plot draws it (bars by memory.frames and largepage.policy)" \
-		'[ $? -eq 0 ] && is_png "$tmp/lp.png"' || cat "$tmp/err"
-else
-	skipped "largepage-policies run and plot: this build has no large-page keys (issue 3)"
-fi
+check "large pages: 'always' cuts walks tenfold and bloats memory; 'promote' collapses" \
+	'grep -q "^ok$" "$tmp/py"' || cat "$tmp/py"
+"$bin" plot "$tmp/lp/all.h5" bars --counter walks --x memory.frames --by largepage.policy \
+	-o "$tmp/lp.png" >/dev/null 2>"$tmp/err"
+check "vmlab plot draws it (bars by memory.frames and largepage.policy)" \
+	'[ $? -eq 0 ] && is_png "$tmp/lp.png"' || cat "$tmp/err"
 
-[ $skip -gt 0 ] && echo "$skip SKIPPED (not counted as passed)"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -89,6 +89,28 @@ $PY "$tmp/summary.py" "$tmp/ref/all.h5" >"$tmp/rows" 2>"$tmp/pyerr"
 check "/summary: one row per cell with the [vary] columns matching each run's config" \
 	'[ $? -eq 0 ] && [ $(wc -l <"$tmp/rows") -eq 24 ]' || cat "$tmp/pyerr"
 
+# a cell is what `vmlab run -o` stores for the same configuration and trace
+"$bin" run --os textbook -s memory.frames=64 -s replacement.policy=clock -s stats.interval=50000 \
+	-o "$tmp/run.h5" --run-id cell-0005 "$tmp/exp/traces/a.addr" >/dev/null 2>&1
+$PY - "$tmp/ref/all.h5" "$tmp/run.h5" >"$tmp/py" 2>&1 <<'EOF2'
+import sys, h5py, numpy as np
+a = h5py.File(sys.argv[1], "r")["runs/cell-0005"]
+b = h5py.File(sys.argv[2], "r")["runs/cell-0005"]
+assert sorted(a) == sorted(b), (sorted(a), sorted(b))
+for d in a:
+    assert np.array_equal(a[d][()], b[d][()]), d
+skip = {"created", "wall_seconds", "decode_seconds", "sim_seconds", "prepass_seconds",
+        "sweep_cell", "sweep_cell_key"}
+ka = {k for k in a.attrs if k not in skip}
+kb = {k for k in b.attrs if k not in skip}
+assert ka == kb, (ka ^ kb)
+for k in ka:
+    assert np.array_equal(a.attrs[k], b.attrs[k]), k
+print("ok")
+EOF2
+check "cell 5 (a.addr, 64 frames, clock) equals vmlab run -o of the same settings: datasets and attributes" \
+	'grep -q "^ok$" "$tmp/py"' || cat "$tmp/py"
+
 # fault counts against an independent FIFO/LRU simulator (tests/sweep/lru_fifo.py)
 bad_rows=0
 for spec in "a.addr fifo 32" "a.addr lru 64" "b.addr lru 256" "b.addr fifo 128"; do
@@ -134,7 +156,8 @@ rc=$?
 got=$(ncells "$tmp/i")
 check "SIGINT stops the sweep (exit $rc), says how to resume, leaves no temporary file" \
 	'[ $rc -ne 0 ] && [ $got -lt 24 ] && grep -q "interrupted; .* run the same command to resume" "$tmp/ierr" &&
-	 [ -z "$(ls -A "$tmp/i/cells" | grep tmp-)" ] && [ ! -e "$tmp/i/all.h5" ]'
+	 [ -z "$(ls -A "$tmp/i/cells" | grep tmp-)" ] && [ ! -e "$tmp/i/all.h5" ]' ||
+	{ cat "$tmp/ierr"; ls -A "$tmp/i" "$tmp/i/cells"; }
 "$bin" sweep "$tmp/exp/grid.ini" -o "$tmp/i" -j 2 >/dev/null 2>"$tmp/ierr"
 check "the interrupted sweep resumes to the same results" '[ $? -eq 0 ] && same "$tmp/ref/all.h5" "$tmp/i/all.h5"'
 
