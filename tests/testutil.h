@@ -109,4 +109,96 @@ static inline uint64_t tu_rand(uint64_t *s)
 	return vl_rand_next(s);
 }
 
+/* ---- a random address-space workload ----
+ *
+ * TU_VM_NPROC processes, each working in [TU_VM_REGION, +64 MiB): 8% of the
+ * records are address-space events (reserve, commit with assorted
+ * protections, decommit, release, protect, map copy-on-write or shared views
+ * of three files, unmap, exit), a third of the accesses go to the views,
+ * the rest to 1 MiB of private pages, many outside what the process owns.
+ * recs[i].addr of an event record indexes evs.  Used by the stress and
+ * contract tests that run the model with its invariant checker. */
+#define TU_VM_NPROC 4
+#define TU_VM_REGION 0x10000000ull
+
+static const unsigned tu_prots[] = { VL_PROT_READONLY, VL_PROT_READWRITE, VL_PROT_EXECUTE_READ,
+				  VL_PROT_EXECUTE_READWRITE, VL_PROT_NOACCESS,
+				  VL_PROT_READWRITE | VL_PROT_GUARD };
+
+static inline void tu_gen_vm(uint64_t seed, size_t n, struct vl_rec *recs, struct vl_event *evs,
+			     size_t *nev)
+{
+	uint64_t s = seed;
+	*nev = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = tu_rand(&s);
+		uint32_t pid = 1 + (uint32_t)(x % TU_VM_NPROC);
+		uint64_t page = (x >> 8) % 256;             /* 1 MiB of pages per process */
+		uint64_t addr = TU_VM_REGION + (page << 12) + ((x >> 20) & 0xff8);
+		unsigned k = (unsigned)((x >> 40) % 100);
+		if (k < 8) {
+			struct vl_event ev = { 0 };
+			uint64_t base = TU_VM_REGION + (((x >> 48) % 16) << 16); /* 64 KiB slots */
+			uint64_t len = (1 + (x >> 52) % 16) << 12;
+			switch ((x >> 56) % 8) {
+			case 0: ev.kind = VL_EV_RESERVE; ev.addr = base; ev.len = 0x10000; break;
+			case 1:
+			case 2: ev.kind = VL_EV_COMMIT; ev.addr = base; ev.len = len;
+				ev.prot = tu_prots[(x >> 60) % 6]; break;
+			case 3: ev.kind = VL_EV_DECOMMIT; ev.addr = base; ev.len = len; break;
+			case 4: ev.kind = VL_EV_RELEASE; ev.addr = base; break;
+			case 5: ev.kind = VL_EV_PROTECT; ev.addr = base; ev.len = len;
+				ev.prot = tu_prots[(x >> 60) % 6]; break;
+			case 6: ev.kind = VL_EV_MAP; ev.addr = TU_VM_REGION + 0x1000000 + (((x >> 48) % 4) << 20);
+				ev.len = 0x40000; ev.file_id = (x >> 50) % 3; ev.offset = ((x >> 52) % 4) << 12;
+				ev.prot = (x >> 62) & 1 ? VL_PROT_WRITECOPY : VL_PROT_READWRITE; break;
+			default:
+				if ((x >> 59) % 8 == 0) {
+					ev.kind = VL_EV_EXIT;
+				} else {
+					ev.kind = VL_EV_UNMAP;
+					ev.addr = TU_VM_REGION + 0x1000000 + (((x >> 48) % 4) << 20);
+				}
+				break;
+			}
+			evs[*nev] = ev;
+			recs[i] = (struct vl_rec){ .addr = *nev, .pid = pid, .op = VL_OP_EVENT };
+			(*nev)++;
+			continue;
+		}
+		if (k < 40) /* the mapped views */
+			addr = TU_VM_REGION + 0x1000000 + (((x >> 48) % 4) << 20) + (((x >> 8) % 64) << 12);
+		uint8_t op = (x >> 30) % 10 < 6 ? VL_OP_READ : (x >> 30) % 10 < 9 ? VL_OP_WRITE : VL_OP_IFETCH;
+		recs[i] = (struct vl_rec){ .addr = addr, .pid = pid, .op = op };
+	}
+}
+
+/* Feed recs (events from evs) in batches of at most cap records; label
+ * names the run in a failure message. */
+static inline void tu_feed_events(struct vl_engine *e, const struct vl_rec *recs,
+				  const struct vl_event *evs, size_t n, size_t cap,
+				  const char *label)
+{
+	struct vl_batch b;
+	struct vl_error err = { 0 };
+	if (vl_batch_init(&b, cap, &err) < 0)
+		fail_msg("batch: %s", err.msg);
+	for (size_t i = 0; i < n;) {
+		vl_batch_reset(&b);
+		while (i < n && b.n < cap && b.n_events < b.ev_cap) {
+			struct vl_rec r = recs[i++];
+			if (r.op == VL_OP_EVENT) {
+				b.events[b.n_events] = evs[r.addr];
+				r.addr = b.n_events++;
+			}
+			b.recs[b.n++] = r;
+		}
+		if (vl_engine_feed(e, &b, &err) < 0) {
+			vl_batch_free(&b);
+			fail_msg("%s, record %zu: %s", label, i, err.msg);
+		}
+	}
+	vl_batch_free(&b);
+}
+
 #endif

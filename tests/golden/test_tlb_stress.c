@@ -13,60 +13,6 @@
 #include "tests/testutil.h"
 
 #define NRECS 40000u
-#define NPROC 4
-#define REGION 0x10000000ull
-
-static const unsigned prots[] = { VL_PROT_READONLY, VL_PROT_READWRITE, VL_PROT_EXECUTE_READ,
-				  VL_PROT_EXECUTE_READWRITE, VL_PROT_NOACCESS,
-				  VL_PROT_READWRITE | VL_PROT_GUARD };
-
-static void gen(uint64_t seed, struct vl_rec *recs, struct vl_event *evs, size_t *nev)
-{
-	uint64_t s = seed;
-	*nev = 0;
-	for (size_t i = 0; i < NRECS; i++) {
-		uint64_t x = tu_rand(&s);
-		uint32_t pid = 1 + (uint32_t)(x % NPROC);
-		uint64_t page = (x >> 8) % 256;             /* 1 MiB of pages per process */
-		uint64_t addr = REGION + (page << 12) + ((x >> 20) & 0xff8);
-		unsigned k = (unsigned)((x >> 40) % 100);
-		if (k < 8) {
-			struct vl_event ev = { 0 };
-			uint64_t base = REGION + (((x >> 48) % 16) << 16); /* 64 KiB slots */
-			uint64_t len = (1 + (x >> 52) % 16) << 12;
-			switch ((x >> 56) % 8) {
-			case 0: ev.kind = VL_EV_RESERVE; ev.addr = base; ev.len = 0x10000; break;
-			case 1:
-			case 2: ev.kind = VL_EV_COMMIT; ev.addr = base; ev.len = len;
-				ev.prot = prots[(x >> 60) % 6]; break;
-			case 3: ev.kind = VL_EV_DECOMMIT; ev.addr = base; ev.len = len; break;
-			case 4: ev.kind = VL_EV_RELEASE; ev.addr = base; break;
-			case 5: ev.kind = VL_EV_PROTECT; ev.addr = base; ev.len = len;
-				ev.prot = prots[(x >> 60) % 6]; break;
-			case 6: ev.kind = VL_EV_MAP; ev.addr = REGION + 0x1000000 + (((x >> 48) % 4) << 20);
-				ev.len = 0x40000; ev.file_id = (x >> 50) % 3; ev.offset = ((x >> 52) % 4) << 12;
-				ev.prot = (x >> 62) & 1 ? VL_PROT_WRITECOPY : VL_PROT_READWRITE; break;
-			default:
-				if ((x >> 59) % 8 == 0) {
-					ev.kind = VL_EV_EXIT;
-				} else {
-					ev.kind = VL_EV_UNMAP;
-					ev.addr = REGION + 0x1000000 + (((x >> 48) % 4) << 20);
-				}
-				break;
-			}
-			evs[*nev] = ev;
-			recs[i] = (struct vl_rec){ .addr = *nev, .pid = pid, .op = VL_OP_EVENT };
-			(*nev)++;
-			continue;
-		}
-		if (k < 40) /* the mapped views */
-			addr = REGION + 0x1000000 + (((x >> 48) % 4) << 20) + (((x >> 8) % 64) << 12);
-		uint8_t op = (x >> 30) % 10 < 6 ? VL_OP_READ : (x >> 30) % 10 < 9 ? VL_OP_WRITE : VL_OP_IFETCH;
-		recs[i] = (struct vl_rec){ .addr = addr, .pid = pid, .op = op };
-	}
-}
-
 
 static struct vl_counters run(const char *os, const char *frames, uint64_t seed, int tlb)
 {
@@ -75,7 +21,7 @@ static struct vl_counters run(const char *os, const char *frames, uint64_t seed,
 	size_t nev;
 	assert_non_null(recs);
 	assert_non_null(evs);
-	gen(seed, recs, evs, &nev);
+	tu_gen_vm(seed, NRECS, recs, evs, &nev);
 	char o[64];
 	snprintf(o, sizeof(o), "os.personality=%s", os);
 	const char *sets[] = { o, frames, "run.check=on", "wsm.interval=500", "memory.pt_frames=on",
@@ -97,26 +43,13 @@ static struct vl_counters run(const char *os, const char *frames, uint64_t seed,
 	if (vl_engine_new(&e, cfg, &err) < 0)
 		fail_msg("%s", err.msg);
 	vl_config_free(cfg);
-	struct vl_batch b;
-	assert_int_equal(vl_batch_init(&b, 64, &err), 0);
-	for (size_t i = 0; i < NRECS;) {
-		vl_batch_reset(&b);
-		while (i < NRECS && b.n < 64 && b.n_events < b.ev_cap) {
-			struct vl_rec r = recs[i++];
-			if (r.op == VL_OP_EVENT) {
-				b.events[b.n_events] = evs[r.addr];
-				r.addr = b.n_events++;
-			}
-			b.recs[b.n++] = r;
-		}
-		if (vl_engine_feed(e, &b, &err) < 0)
-			fail_msg("%s %s seed %llu tlb %d, record %zu: %s", os, frames,
-				 (unsigned long long)seed, tlb, i, err.msg);
-	}
+	char label[128];
+	snprintf(label, sizeof(label), "%s %s seed %llu tlb %d", os, frames, (unsigned long long)seed,
+		 tlb);
+	tu_feed_events(e, recs, evs, NRECS, 64, label);
 	struct vl_counters c = *vl_engine_counters(e);
 	if (tlb)
 		assert_true(c.walks < c.accesses / 2); /* the TLBs were used */
-	vl_batch_free(&b);
 	vl_engine_free(e);
 	free(recs);
 	free(evs);
