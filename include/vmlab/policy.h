@@ -574,6 +574,118 @@ int vl_lp_register(const struct vl_lp_ops *ops, struct vl_error *err);
 const struct vl_lp_ops *vl_lp_find(const char *name);
 const struct vl_lp_ops *vl_lp_at(size_t i);
 
+/* ---- an indexed min-heap of frames ----
+ *
+ * Frames ordered by two keys per frame, smaller (k1, then k2) first: the
+ * root is the best victim.  Each frame's heap position is kept, so a frame
+ * whose keys change is re-placed in O(log n) and any frame can leave.  The
+ * caller sets k1[f] and k2[f] before push and before update.  No
+ * allocation after init. */
+struct vl_fheap {
+	uint32_t *heap, *pos; /* heap[i] = frame; pos[frame] = i */
+	uint64_t *k1, *k2;    /* per frame */
+	uint32_t n;
+};
+
+/* Allocate for frames [0, nframes).  Returns 0 or VL_ENOMEM (nothing to free). */
+static inline int vl_fheap_init(struct vl_fheap *h, uint32_t nframes)
+{
+	h->heap = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
+	h->pos = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
+	h->k1 = (uint64_t *)malloc((size_t)nframes * sizeof(uint64_t));
+	h->k2 = (uint64_t *)malloc((size_t)nframes * sizeof(uint64_t));
+	h->n = 0;
+	if (!h->heap || !h->pos || !h->k1 || !h->k2) {
+		free(h->heap);
+		free(h->pos);
+		free(h->k1);
+		free(h->k2);
+		return VL_ENOMEM;
+	}
+	return 0;
+}
+
+static inline void vl_fheap_free(struct vl_fheap *h)
+{
+	free(h->heap);
+	free(h->pos);
+	free(h->k1);
+	free(h->k2);
+}
+
+static inline bool vl_fheap_less(const struct vl_fheap *h, uint32_t a, uint32_t b)
+{
+	return h->k1[a] != h->k1[b] ? h->k1[a] < h->k1[b] : h->k2[a] < h->k2[b];
+}
+
+static inline void vl_fheap_place(struct vl_fheap *h, uint32_t i, uint32_t f)
+{
+	h->heap[i] = f;
+	h->pos[f] = i;
+}
+
+static inline void vl_fheap_up(struct vl_fheap *h, uint32_t i)
+{
+	uint32_t f = h->heap[i];
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (!vl_fheap_less(h, f, h->heap[p]))
+			break;
+		vl_fheap_place(h, i, h->heap[p]);
+		i = p;
+	}
+	vl_fheap_place(h, i, f);
+}
+
+static inline void vl_fheap_down(struct vl_fheap *h, uint32_t i)
+{
+	uint32_t f = h->heap[i];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && vl_fheap_less(h, h->heap[c + 1], h->heap[c]))
+			c++;
+		if (!vl_fheap_less(h, h->heap[c], f))
+			break;
+		vl_fheap_place(h, i, h->heap[c]);
+		i = c;
+	}
+	vl_fheap_place(h, i, f);
+}
+
+/* Add frame f (its keys set). */
+static inline void vl_fheap_push(struct vl_fheap *h, uint32_t f)
+{
+	vl_fheap_place(h, h->n++, f);
+	vl_fheap_up(h, h->n - 1);
+}
+
+/* Re-place frame f after its keys changed (either way). */
+static inline void vl_fheap_update(struct vl_fheap *h, uint32_t f)
+{
+	vl_fheap_up(h, h->pos[f]);
+	vl_fheap_down(h, h->pos[f]);
+}
+
+/* Remove frame f, which must be in the heap. */
+static inline void vl_fheap_del(struct vl_fheap *h, uint32_t f)
+{
+	uint32_t i = h->pos[f];
+	if (i == --h->n)
+		return;
+	uint32_t g = h->heap[h->n];
+	vl_fheap_place(h, i, g);
+	vl_fheap_update(h, g);
+}
+
+/* Restore heap order after many keys changed: O(n). */
+static inline void vl_fheap_rebuild(struct vl_fheap *h)
+{
+	for (uint32_t i = h->n / 2; i-- > 0;)
+		vl_fheap_down(h, i);
+}
+
 /* ---- registry ---- */
 
 /* Register a replacement policy (built-ins are registered at start-up).

@@ -8,133 +8,59 @@
  * page, so the order is total and the result does not depend on frame
  * numbers.
  *
- * Counting needs every hit (VL_REPL_WANTS_ACCESS).  State: a binary
- * min-heap of resident frames keyed on (count, last use) with each
- * frame's heap position; a hit only raises its page's key, so it sifts
- * down: O(log frames) per hit, no allocation.
+ * Counting needs every hit (VL_REPL_WANTS_ACCESS).  State: the indexed
+ * frame heap of policy.h keyed on (count, last use); a hit only raises its
+ * page's key, so it sifts down: O(log frames) per hit, no allocation.
  */
 #include "vmlab/policy.h"
 
-struct lfu {
-	uint32_t *heap, *pos;
-	uint64_t *count, *last;
-	uint32_t n;
-};
-
-static inline bool less(const struct lfu *o, uint32_t a, uint32_t b)
-{
-	if (o->count[a] != o->count[b])
-		return o->count[a] < o->count[b];
-	return o->last[a] < o->last[b];
-}
-
-static inline void place(struct lfu *o, uint32_t i, uint32_t f)
-{
-	o->heap[i] = f;
-	o->pos[f] = i;
-}
-
-static void sift_up(struct lfu *o, uint32_t i)
-{
-	uint32_t f = o->heap[i];
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-		if (!less(o, f, o->heap[p]))
-			break;
-		place(o, i, o->heap[p]);
-		i = p;
-	}
-	place(o, i, f);
-}
-
-static void sift_down(struct lfu *o, uint32_t i)
-{
-	uint32_t f = o->heap[i];
-	for (;;) {
-		uint32_t c = 2 * i + 1;
-		if (c >= o->n)
-			break;
-		if (c + 1 < o->n && less(o, o->heap[c + 1], o->heap[c]))
-			c++;
-		if (!less(o, o->heap[c], f))
-			break;
-		place(o, i, o->heap[c]);
-		i = c;
-	}
-	place(o, i, f);
-}
-
-static void lfu_free(struct lfu *o)
-{
-	free(o->heap);
-	free(o->pos);
-	free(o->count);
-	free(o->last);
-	free(o);
-}
-
 static int lfu_init(struct vl_repl *r, struct vl_error *err)
 {
-	struct lfu *o = calloc(1, sizeof(*o));
-	if (o) {
-		o->heap = malloc((size_t)r->nframes * sizeof(*o->heap));
-		o->pos = malloc((size_t)r->nframes * sizeof(*o->pos));
-		o->count = malloc((size_t)r->nframes * sizeof(*o->count));
-		o->last = malloc((size_t)r->nframes * sizeof(*o->last));
-	}
-	if (!o || !o->heap || !o->pos || !o->count || !o->last) {
-		if (o)
-			lfu_free(o);
+	struct vl_fheap *h = malloc(sizeof(*h));
+	if (!h || vl_fheap_init(h, r->nframes) < 0) {
+		free(h);
 		return vl_err(err, VL_ENOMEM, "lfu: out of memory for %u frames", r->nframes);
 	}
-	r->priv = o;
+	r->priv = h;
 	return 0;
 }
 
 static void lfu_fini(struct vl_repl *r)
 {
-	lfu_free(r->priv);
+	vl_fheap_free(r->priv);
+	free(r->priv);
 }
 
 static void lfu_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
-	struct lfu *o = r->priv;
-	o->count[f] = 1;
-	o->last[f] = a->time;
-	place(o, o->n++, f);
-	sift_up(o, o->n - 1);
+	struct vl_fheap *h = r->priv;
+	h->k1[f] = 1;       /* references since load */
+	h->k2[f] = a->time; /* last use */
+	vl_fheap_push(h, f);
 }
 
 static void lfu_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
-	struct lfu *o = r->priv;
-	o->count[f]++;
-	o->last[f] = a->time;
-	sift_down(o, o->pos[f]);
+	struct vl_fheap *h = r->priv;
+	h->k1[f]++;
+	h->k2[f] = a->time;
+	vl_fheap_down(h, h->pos[f]); /* the key only grew */
 }
 
 static void lfu_unmap(struct vl_repl *r, uint32_t f)
 {
-	struct lfu *o = r->priv;
-	uint32_t i = o->pos[f];
-	o->n--;
-	if (i == o->n)
-		return;
-	uint32_t g = o->heap[o->n];
-	place(o, i, g);
-	sift_up(o, i);
-	sift_down(o, o->pos[g]);
+	vl_fheap_del(r->priv, f);
 }
 
 static size_t lfu_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
 			  size_t want)
 {
-	struct lfu *o = r->priv;
+	struct vl_fheap *h = r->priv;
 	(void)ctx;
 	(void)want;
-	if (o->n == 0)
+	if (h->n == 0)
 		return 0;
-	out[0] = o->heap[0];
+	out[0] = h->heap[0];
 	return 1;
 }
 
