@@ -45,7 +45,7 @@ else
 CFLAGS_OPT := -O0
 endif
 CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
-LDLIBS += -linih -lz -lzstd -llzma -lm
+LDLIBS += -linih -lz -lzstd -llzma -lm -lpfm
 # HDF5 (Debian's serial build) and xxHash for results (analysis/)
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
 HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/$(shell gcc -print-multiarch)/hdf5/serial -lhdf5)
