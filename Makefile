@@ -79,8 +79,16 @@ CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
 
+# The validation workloads (bench/validate): plain -O2, never sanitized,
+# so that nothing but their own code touches memory in a region.
+WORKLOADS := $(OUT)/vmlab-workloads
+
 .PHONY: all deps check test bench demo install clean fuzz
-all: $(BIN) $(LIB) $(CAPTURE)
+all: $(BIN) $(LIB) $(CAPTURE) $(WORKLOADS)
+
+$(WORKLOADS): bench/validate/workloads.c bench/validate/roi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< -o $@
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -142,7 +150,7 @@ test-slurm: deps
 	@sh tests/run.sh $(OUT) tests/slurm/slurm.sh
 
 .PHONY: all-tests
-all-tests: $(BIN) $(LIB) $(CAPTURE) $(TEST_BIN)
+all-tests: $(BIN) $(LIB) $(CAPTURE) $(WORKLOADS) $(TEST_BIN)
 
 bench: $(BIN) $(BENCH_BIN)
 	@sh bench/run.sh $(OUT) $(OBJDIR)/bench

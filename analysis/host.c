@@ -428,9 +428,17 @@ static void page_sizes(unsigned ps, char *buf, size_t n)
 				 names[i]);
 }
 
+static bool no_key(const char *key)
+{
+	(void)key;
+	return false;
+}
+
 char *vl_host_ini(const struct vl_host *h, bool (*have_key)(const char *key))
 {
 	struct sbuf b = { 0 };
+	if (!have_key)
+		have_key = no_key;
 	out(&b, "; Machine configuration of this host, written by `vmlab host`.\n");
 	out(&b, "; Load it with `vmlab run -c FILE`; lines starting with ';' are facts\n");
 	out(&b, "; that are not configuration keys, or that could not be detected.\n");

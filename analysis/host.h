@@ -70,8 +70,8 @@ unsigned vl_host_tlb_intel18(struct vl_host *h, uint32_t ebx, uint32_t ecx, uint
 unsigned vl_host_tlb_intel2(struct vl_host *h, uint8_t desc);
 
 /* The host as a machine configuration in INI form, using only keys the
- * given schema declares (have_key says which), everything else as
- * comments.  Returns a malloc'd string or NULL when out of memory. */
+ * given schema declares (have_key says which; NULL: only the keys every
+ * build has), everything else as comments.  Returns a malloc'd string or NULL when out of memory. */
 char *vl_host_ini(const struct vl_host *h, bool (*have_key)(const char *key));
 
 #endif

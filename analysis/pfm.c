@@ -158,6 +158,47 @@ static void open_failed(struct vl_pfm_event *e, int en)
 	}
 }
 
+/* Encode e into attr; false (state and why set) when libpfm4 refuses. */
+static bool encode(struct vl_pfm_event *e, struct perf_event_attr *attr)
+{
+	pfm_perf_encode_arg_t arg;
+	char *fstr = NULL;
+	memset(attr, 0, sizeof(*attr));
+	memset(&arg, 0, sizeof(arg));
+	arg.attr = attr;
+	arg.fstr = &fstr;
+	arg.size = sizeof(arg);
+	int ret = pfm_get_os_event_encoding(e->name, PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT_EXT,
+					    &arg);
+	if (ret != PFM_SUCCESS) {
+		e->state = VL_PFM_UNKNOWN;
+		snprintf(e->why, sizeof(e->why), "libpfm4 cannot encode it: %s", pfm_strerror(ret));
+		free(fstr);
+		return false;
+	}
+	snprintf(e->fstr, sizeof(e->fstr), "%s", fstr ? fstr : e->name);
+	free(fstr);
+	e->type = attr->type;
+	e->config = attr->config;
+	e->config1 = attr->config1;
+	e->config2 = attr->config2;
+	e->exclude_user = attr->exclude_user;
+	e->exclude_kernel = attr->exclude_kernel;
+	e->exclude_hv = attr->exclude_hv;
+	return true;
+}
+
+int vl_pfm_encode(struct vl_pfm_set *s, struct vl_error *err)
+{
+	VL_TRY(vl_pfm_init(err));
+	int n = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct perf_event_attr attr;
+		n += encode(&s->ev[i], &attr);
+	}
+	return n;
+}
+
 int vl_pfm_open(struct vl_pfm_set *s, pid_t pid, bool on_exec, struct vl_error *err)
 {
 	VL_TRY(vl_pfm_init(err));
@@ -165,28 +206,10 @@ int vl_pfm_open(struct vl_pfm_set *s, pid_t pid, bool on_exec, struct vl_error *
 	for (size_t i = 0; i < s->n; i++) {
 		struct vl_pfm_event *e = &s->ev[i];
 		struct perf_event_attr attr;
-		pfm_perf_encode_arg_t arg;
-		char *fstr = NULL;
-		memset(&attr, 0, sizeof(attr));
-		memset(&arg, 0, sizeof(arg));
-		arg.attr = &attr;
-		arg.fstr = &fstr;
-		arg.size = sizeof(arg);
 		e->counted = false;
 		e->fd = -1;
-		int ret = pfm_get_os_event_encoding(e->name, PFM_PLM0 | PFM_PLM3,
-						    PFM_OS_PERF_EVENT_EXT, &arg);
-		if (ret != PFM_SUCCESS) {
-			e->state = VL_PFM_UNKNOWN;
-			snprintf(e->why, sizeof(e->why), "libpfm4 cannot encode it: %s",
-				 pfm_strerror(ret));
-			free(fstr);
+		if (!encode(e, &attr))
 			continue;
-		}
-		snprintf(e->fstr, sizeof(e->fstr), "%s", fstr ? fstr : e->name);
-		free(fstr);
-		e->type = attr.type;
-		e->config = attr.config;
 		attr.size = sizeof(attr);
 		attr.disabled = 1;
 		attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;

@@ -44,7 +44,8 @@ struct vl_pfm_event {
 	int state;              /* enum vl_pfm_state */
 	int fd;                 /* -1 unless VL_PFM_OPEN */
 	uint32_t type;          /* perf_event_attr.type once encoded */
-	uint64_t config;
+	uint64_t config, config1, config2;
+	bool exclude_user, exclude_kernel, exclude_hv; /* privilege levels not counted */
 	char why[256];          /* why it is not counted (state other than NEW/OPEN) */
 	bool counted;           /* value holds a count read from the kernel */
 	uint64_t value;         /* scaled for multiplexing when enabled != running */
@@ -73,6 +74,11 @@ void vl_pfm_free(struct vl_pfm_set *s);
  * their state and why and are skipped.  Returns the number opened (which
  * may be 0), or VL_EINVAL when libpfm4 cannot be initialised. */
 int vl_pfm_open(struct vl_pfm_set *s, pid_t pid, bool on_exec, struct vl_error *err);
+
+/* Encode every event of s (no open): fills fstr, type, config*, exclude_*
+ * or state VL_PFM_UNKNOWN with why.  Returns the number encoded, or
+ * VL_EINVAL when libpfm4 cannot be initialised. */
+int vl_pfm_encode(struct vl_pfm_set *s, struct vl_error *err);
 
 /* Reset and enable / disable every open counter of s. */
 void vl_pfm_start(struct vl_pfm_set *s);
