@@ -44,14 +44,22 @@ static const char *const event_keys[] = {
 struct evinfo {
 	char name[160];     /* libpfm4 name, "" if none for this CPU */
 	char why[300];      /* why it is not measured, "" if it is */
+	const char *brief;  /* the same in a few words, for the table */
 	int slot;           /* index in VMLAB_ROI_EVENTS, -1 if not passed */
 };
 
 struct row {
 	bool have_meas, have_sim;
 	uint64_t meas, sim;
-	char why[300];
+	char why[300];      /* full reasons (JSON) */
+	char brief[120];    /* short reasons (table) */
 };
+
+static void add_brief(struct row *r, const char *side, const char *b)
+{
+	size_t l = strlen(r->brief);
+	snprintf(r->brief + l, sizeof(r->brief) - l, "%snot %s: %s", l ? "; " : "", side, b);
+}
 
 struct workload {
 	char name[64];
@@ -156,7 +164,9 @@ static void resolve_events(const struct vl_config *cfg, struct evinfo *ev, char 
 		snprintf(ev[i].name, sizeof(ev[i].name), "%s", vl_config_str(cfg, key));
 		ev[i].slot = -1;
 		ev[i].why[0] = 0;
+		ev[i].brief = NULL;
 		if (!ev[i].name[0]) {
+			ev[i].brief = "no event for this CPU";
 			snprintf(ev[i].why, sizeof(ev[i].why),
 				 "no event named for this CPU (%s is empty)", key);
 			continue;
@@ -165,12 +175,17 @@ static void resolve_events(const struct vl_config *cfg, struct evinfo *ev, char 
 		struct vl_error err = { 0 };
 		if (vl_pfm_parse(&s, ev[i].name, &err) < 0) {
 			snprintf(ev[i].why, sizeof(ev[i].why), "%s: %s", key, err.msg);
+			ev[i].brief = "bad event name";
 			continue;
 		}
 		if (vl_pfm_open(&s, 0, false, &err) < 0) {
 			snprintf(ev[i].why, sizeof(ev[i].why), "%s", err.msg);
+			ev[i].brief = "libpfm4 failed";
 		} else if (s.ev[0].state != VL_PFM_OPEN) {
 			snprintf(ev[i].why, sizeof(ev[i].why), "%s: %s", ev[i].name, s.ev[0].why);
+			ev[i].brief = s.ev[0].state == VL_PFM_UNSUPPORTED && !vl_pfm_have_core_pmu()
+					      ? "no hardware PMU"
+					      : vl_pfm_state_name(s.ev[0].state);
 		} else {
 			struct vl_pfm_event *e = &s.ev[0];
 			size_t used = strlen(env);
@@ -234,15 +249,19 @@ static void measure(struct workload *w, const struct evinfo *ev, const char *env
 		struct row *rw = &w->rows[i];
 		if (ev[i].slot < 0) {
 			snprintf(rw->why, sizeof(rw->why), "not measured: %s", ev[i].why);
+			add_brief(rw, "measured", ev[i].brief);
 		} else if (why_run[0]) {
 			snprintf(rw->why, sizeof(rw->why), "not measured: %s", why_run);
+			add_brief(rw, "measured", "native run failed");
 		} else if (got[i] == repeat) {
 			qsort(vals[i], got[i], sizeof(uint64_t), cmp_u64);
 			rw->meas = vals[i][got[i] / 2];
 			rw->have_meas = true;
-		} else if (!rw->why[0]) {
-			snprintf(rw->why, sizeof(rw->why), "not measured: counted in %u of %u runs",
-				 got[i], repeat);
+		} else {
+			if (!rw->why[0])
+				snprintf(rw->why, sizeof(rw->why), "not measured: counted in %u of %u runs",
+					 got[i], repeat);
+			add_brief(rw, "measured", "counter failed in the workload");
 		}
 	}
 }
@@ -278,9 +297,9 @@ static void simulate(struct workload *w, const struct vl_config *cfg, const char
 	}
 	for (size_t i = 0; i < NEVENTS; i++) {
 		struct row *rw = &w->rows[i];
-		const char *sim_why = NULL;
+		const char *sim_why = NULL, *brief = NULL;
 		if (why[0])
-			sim_why = why;
+			sim_why = why, brief = "capture or replay failed";
 		else if (i == 0)
 			rw->sim = sim.page_faults, rw->have_sim = true;
 		else if (i == 1)
@@ -288,10 +307,13 @@ static void simulate(struct workload *w, const struct vl_config *cfg, const char
 		else if (i == 2)
 			rw->sim = sim.major_faults, rw->have_sim = true;
 		else if (i == 3)
-			sim_why = "not simulated: the model replays memory accesses, not instructions";
+			sim_why = "not simulated: the model replays memory accesses, not instructions",
+			brief = "instructions not modelled";
 		else
-			sim_why = "not simulated: this build has no TLB model (issue 3)";
+			sim_why = "not simulated: this build has no TLB model (issue 3)",
+			brief = "no TLB model in this build";
 		if (sim_why) {
+			add_brief(rw, "simulated", brief);
 			size_t l = strlen(rw->why);
 			snprintf(rw->why + l, sizeof(rw->why) - l, "%s%s", l ? "; " : "", sim_why);
 		}
@@ -556,11 +578,17 @@ int cmd_validate(int argc, char **argv)
 						 is_fault_row(i) ? "FAIL" : "off",
 						 100 * (is_fault_row(i) ? FAULT_BOUND : TLB_BOUND));
 				else
-					snprintf(res, sizeof(res), "%s", r->why);
+					snprintf(res, sizeof(res), "%s", r->brief);
 				printf("%-13s %-14s %12s %12s %9s  %s\n", wl[k].name, event_keys[i], m, s, e,
 				       res);
 				failed += is_fault_row(i) && v != 1;
 			}
+		printf("\nwhy rows were not measured or not simulated:\n");
+		for (size_t i = 0; i < NEVENTS; i++)
+			if (ev[i].why[0])
+				printf("  %s: %s\n", event_keys[i], ev[i].why);
+		printf("  TLB rows: this build has no TLB model (issue 3); instructions: the model "
+		       "replays memory accesses only\n");
 		printf("\n%d page-fault row%s outside the 1%% bound or not compared\n", failed,
 		       failed == 1 ? "" : "s");
 	}

@@ -1,0 +1,75 @@
+#!/bin/sh
+# vmlab validate --suite: every workload's page-fault rows within 1% of
+# what Linux counted, and rows that could not be measured say why.
+# The measured and simulated counts are also checked against the kernel's
+# fault rules worked out by hand for the 8 MiB workloads (reference notes
+# B.5/B.6; THP = madvise, fault-around 16 pages):
+#   seq-write 2048 (8 MiB / 4 KiB)   seq-read 2048 (zero page)
+#   read-write 4096 (zero page + COW) random-touch 2048
+#   strided 683 (ceil(2048 / 3))     second-pass 0
+#   file-read 128 (2048 / 16)        thp 4 (8 MiB / 2 MiB)   tlb-random 0
+# Major faults are 0 everywhere (memory and page cache are warm).
+set -u
+bin=$1/vmlab
+pass=0
+fail=0
+check() { if eval "$2"; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if ! command -v valgrind >/dev/null; then
+	echo "not ok - valgrind (the capture back end) is not installed: make deps"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+"$bin" validate --suite -r 3 >"$tmp/table" 2>"$tmp/err"
+rc=$?
+check "validate --suite exits 0 (every page-fault row within 1%)" '[ $rc -eq 0 ]'
+cat "$tmp/table"
+check "table has its header" "grep -q '^workload *event *measured *simulated *rel.err *result' '$tmp/table'"
+check "table: 27 page-fault rows ok" "[ \$(grep -Ec '^[a-z-]+ +(page|minor|major)_faults .* ok \\(within 1%\\)' '$tmp/table') -eq 27 ]"
+check "table: unmeasured rows say why" "! grep -E '^[a-z-]+ +[a-z_0-9]+ +- ' '$tmp/table' | grep -vq 'not measured: \\|not simulated: '"
+
+"$bin" validate --suite -r 3 --json >"$tmp/json" 2>>"$tmp/err"
+check "validate --json exits 0" '[ $? -eq 0 ]'
+python3 - "$tmp/json" >"$tmp/py" 2>&1 <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+want = {"seq-write": 2048, "seq-read": 2048, "read-write": 4096, "random-touch": 2048,
+        "strided": 683, "second-pass": 0, "file-read": 128, "thp": 4, "tlb-random": 0}
+bad = []
+keys = {"workload", "event", "measured", "simulated", "rel_error", "why"}
+for r in rows:
+    if not keys <= set(r):
+        bad.append("row without the fields %s: %r" % (sorted(keys), r))
+        continue
+    if r["event"] in ("perf::PAGE-FAULTS", "perf::MINOR-FAULTS", "perf::MAJOR-FAULTS"):
+        exp = 0 if r["event"] == "perf::MAJOR-FAULTS" else want[r["workload"]]
+        if r["measured"] != exp:
+            bad.append("%s %s measured %s, the kernel rules give %s" % (r["workload"], r["event"], r["measured"], exp))
+        if r["simulated"] != exp:
+            bad.append("%s %s simulated %s, the kernel rules give %s" % (r["workload"], r["event"], r["simulated"], exp))
+        if r["rel_error"] is None or r["rel_error"] > 0.01:
+            bad.append("%s %s rel_error %s" % (r["workload"], r["event"], r["rel_error"]))
+    if r["measured"] is None and not r["why"]:
+        bad.append("%s %s not measured without a why" % (r["workload"], r["event"]))
+    if r["measured"] is None and r["rel_error"] is not None:
+        bad.append("%s %s: rel_error without a measurement" % (r["workload"], r["event"]))
+seen = {r["workload"] for r in rows}
+if seen != set(want):
+    bad.append("workloads %s, expected %s" % (sorted(seen), sorted(want)))
+print("\n".join(bad) if bad else "all rows as expected")
+sys.exit(1 if bad else 0)
+PY
+check "JSON rows: fault counts equal the hand-derived kernel counts, why where unmeasured" '[ $? -eq 0 ]'
+cat "$tmp/py"
+
+"$bin" validate -r 1 -- /bin/true >"$tmp/out" 2>&1
+rc=$?
+check "a program without roi.h: exit 1" '[ $rc -eq 1 ]'
+check "a program without roi.h: rows say it wrote no counts" "grep -q 'wrote no counts' '$tmp/out' || grep -q 'native run failed' '$tmp/out'"
+"$bin" validate >/dev/null 2>&1
+check "validate without --suite or a program: usage error" '[ $? -eq 2 ]'
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
