@@ -920,6 +920,7 @@ static int thp_zero_wp(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t
 	e->ctr.faults_cow++;
 	e->ctr.faults++;
 	e->procs[proc].ctr.faults++;
+	e->procs[proc].ctr.faults_cow++;
 	return 0;
 }
 
