@@ -170,16 +170,19 @@ static char *roi_reserve(size_t len)
 	return (char *)(((uintptr_t)r + ROI_2M - 1) & ~(uintptr_t)(ROI_2M - 1));
 }
 
-/* Map fd (file number file_id in the trace) shared at at, replacing what
- * is there. */
-static char *roi_map_file(char *at, size_t len, int fd, int file_id, int writable)
+/* Map fd (file number file_id in the trace) at at, replacing what is
+ * there: shared read-only, shared read-write, or private (copy-on-write). */
+enum roi_view { ROI_READONLY, ROI_SHARED_RW, ROI_PRIVATE };
+
+static char *roi_map_file(char *at, size_t len, int fd, int file_id, enum roi_view how)
 {
-	char *p = mmap(at, len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED | MAP_FIXED, fd,
-		       0);
+	char *p = mmap(at, len, PROT_READ | (how != ROI_READONLY ? PROT_WRITE : 0),
+		       (how == ROI_PRIVATE ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED, fd, 0);
 	if (p == MAP_FAILED)
 		roi_die("mmap file");
 	VALGRIND_PRINTF("vmlab V MAP 0x%lx 0x%lx %d 0 %s\n", (unsigned long)(uintptr_t)p,
-			(unsigned long)len, file_id, writable ? "readwrite" : "readonly");
+			(unsigned long)len, file_id,
+			how == ROI_READONLY ? "readonly" : how == ROI_SHARED_RW ? "readwrite" : "writecopy");
 	return p;
 }
 

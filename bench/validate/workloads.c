@@ -14,6 +14,10 @@
  *   file-read     memfd (shmem, small folios) of N MiB, written through a
  *                 mapping in setup (cached), mapped again read-only and
  *                 read in order: N*256/16 (fault-around)
+ *   file-offset   the same, mapped 4 KiB past a 64 KiB boundary: the first
+ *                 window is cut short, N*256/16 + 1
+ *   file-cow      the cached memfd mapped private and written: one
+ *                 copy-on-write fault per page, N*256 (no fault-around)
  *   thp           2 MiB-aligned N MiB with MADV_HUGEPAGE, written:
  *                 N/2 (one fault per 2 MiB page, if the kernel finds them)
  *   tlb-random    4*N MiB written in setup, then random reads over it: 0
@@ -128,24 +132,54 @@ static void w_second_pass(size_t mib)
 	roi_end();
 }
 
-static void w_file_read(size_t mib)
+/* A memfd of len bytes whose pages are all in the page cache: written
+ * through a shared view in setup, which is then unmapped. */
+static int cached_memfd(size_t len, char *at)
 {
-	size_t len = mib << 20;
 	int fd = memfd_create("vmlab-validate", 0);
 	if (fd < 0)
 		roi_die("memfd_create");
 	if (ftruncate(fd, (off_t)len) != 0)
 		roi_die("ftruncate");
-	char *at = roi_reserve(len);
-	/* setup: fill the page cache through a writable view */
-	char *w = roi_map_file(at, len, fd, 1, 1);
+	char *w = roi_map_file(at, len, fd, 1, ROI_SHARED_RW);
 	for (size_t o = 0; o < len; o += PAGE)
 		((volatile char *)w)[o] = 1;
 	roi_unmap_file(w, len);
-	char *r = roi_map_file(at, len, fd, 1, 0);
+	return fd;
+}
+
+static void file_read_at(size_t mib, size_t offset)
+{
+	size_t len = mib << 20;
+	char *at = roi_reserve(len + offset);
+	int fd = cached_memfd(len, at);
+	char *r = roi_map_file(at + offset, len, fd, 1, ROI_READONLY);
 	roi_begin();
 	for (size_t o = 0; o < len; o += PAGE)
 		(void)((volatile char *)r)[o];
+	roi_end();
+	close(fd);
+}
+
+static void w_file_read(size_t mib)
+{
+	file_read_at(mib, 0);
+}
+
+static void w_file_offset(size_t mib)
+{
+	file_read_at(mib, PAGE);
+}
+
+static void w_file_cow(size_t mib)
+{
+	size_t len = mib << 20;
+	char *at = roi_reserve(len);
+	int fd = cached_memfd(len, at);
+	char *r = roi_map_file(at, len, fd, 1, ROI_PRIVATE);
+	roi_begin();
+	for (size_t o = 0; o < len; o += PAGE)
+		((volatile char *)r)[o] = 2;
 	roi_end();
 	close(fd);
 }
@@ -189,6 +223,8 @@ static const struct {
 	{ "strided", w_strided, "every third page written" },
 	{ "second-pass", w_second_pass, "writes over memory made resident before the region" },
 	{ "file-read", w_file_read, "read of a cached memfd mapping (fault-around)" },
+	{ "file-offset", w_file_offset, "the same, mapped 4 KiB past a 64 KiB boundary" },
+	{ "file-cow", w_file_cow, "writes to a private mapping of a cached memfd (COW)" },
 	{ "thp", w_thp, "writes to a 2 MiB-aligned MADV_HUGEPAGE region" },
 	{ "tlb-random", w_tlb_random, "random reads over 4N MiB resident memory (TLB misses)" },
 };

@@ -8,6 +8,8 @@
 #   read-write 4096 (zero page + COW) random-touch 2048
 #   strided 683 (ceil(2048 / 3))     second-pass 0
 #   file-read 128 (2048 / 16)        thp 4 (8 MiB / 2 MiB)   tlb-random 0
+#   file-offset 129 (the first 64 KiB window starts 4 KiB in: 2048/16 + 1)
+#   file-cow 2048 (private mapping written: one copy-on-write per page)
 # Major faults are 0 everywhere (memory and page cache are warm).
 set -u
 bin=$1/vmlab
@@ -28,7 +30,7 @@ rc=$?
 check "validate --suite exits 0 (every page-fault row within 1%)" '[ $rc -eq 0 ]'
 cat "$tmp/table"
 check "table has its header" "grep -q '^workload *event *measured *simulated *rel.err *result' '$tmp/table'"
-check "table: 27 page-fault rows ok" "[ \$(grep -Ec '^[a-z-]+ +(page|minor|major)_faults .* ok \\(within 1%\\)' '$tmp/table') -eq 27 ]"
+check "table: 33 page-fault rows ok" "[ \$(grep -Ec '^[a-z-]+ +(page|minor|major)_faults .* ok \\(within 1%\\)' '$tmp/table') -eq 33 ]"
 check "table: unmeasured rows say why" "! grep -E '^[a-z-]+ +[a-z_0-9]+ +- ' '$tmp/table' | grep -vq 'not measured: \\|not simulated: '"
 
 "$bin" validate --suite -r 3 --json >"$tmp/json" 2>>"$tmp/err"
@@ -37,7 +39,8 @@ python3 - "$tmp/json" >"$tmp/py" 2>&1 <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
 want = {"seq-write": 2048, "seq-read": 2048, "read-write": 4096, "random-touch": 2048,
-        "strided": 683, "second-pass": 0, "file-read": 128, "thp": 4, "tlb-random": 0}
+        "strided": 683, "second-pass": 0, "file-read": 128, "thp": 4, "tlb-random": 0,
+        "file-offset": 129, "file-cow": 2048}
 bad = []
 keys = {"workload", "event", "measured", "simulated", "rel_error", "why"}
 for r in rows:
