@@ -18,6 +18,10 @@
  *                 window is cut short, N*256/16 + 1
  *   file-cow      the cached memfd mapped private and written: one
  *                 copy-on-write fault per page, N*256 (no fault-around)
+ *   file-cold     an N MiB file on disk, written, synced and dropped from
+ *                 the page cache (POSIX_FADV_DONTNEED), mapped with
+ *                 MADV_RANDOM (no readahead) and read: every page is a
+ *                 major fault, N*256 (VMLAB_VALIDATE_DIR, default /var/tmp)
  *   thp           2 MiB-aligned N MiB with MADV_HUGEPAGE, written:
  *                 N/2 (one fault per 2 MiB page, if the kernel finds them)
  *   tlb-random    4*N MiB written in setup, then random reads over it: 0
@@ -184,6 +188,36 @@ static void w_file_cow(size_t mib)
 	close(fd);
 }
 
+static void w_file_cold(size_t mib)
+{
+	size_t len = mib << 20;
+	const char *dir = getenv("VMLAB_VALIDATE_DIR");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/vmlab-cold-XXXXXX", dir && *dir ? dir : "/var/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		roi_die(path);
+	unlink(path);
+	static char buf[1 << 16];
+	memset(buf, 7, sizeof(buf));
+	for (size_t o = 0; o < len; o += sizeof(buf))
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			roi_die("write");
+	if (fsync(fd) != 0)
+		roi_die("fsync");
+	if (posix_fadvise(fd, 0, (off_t)len, POSIX_FADV_DONTNEED) != 0)
+		roi_die("posix_fadvise");
+	char *at = roi_reserve(len);
+	char *r = roi_map_file(at, len, fd, 2, ROI_READONLY);
+	if (madvise(r, len, MADV_RANDOM) != 0)
+		roi_die("madvise");
+	roi_begin();
+	for (size_t o = 0; o < len; o += PAGE)
+		(void)((volatile char *)r)[o];
+	roi_end();
+	close(fd);
+}
+
 static void w_thp(size_t mib)
 {
 	size_t len = ((mib << 20) + ROI_2M - 1) & ~(ROI_2M - 1);
@@ -225,6 +259,7 @@ static const struct {
 	{ "file-read", w_file_read, "read of a cached memfd mapping (fault-around)" },
 	{ "file-offset", w_file_offset, "the same, mapped 4 KiB past a 64 KiB boundary" },
 	{ "file-cow", w_file_cow, "writes to a private mapping of a cached memfd (COW)" },
+	{ "file-cold", w_file_cold, "MADV_RANDOM read of a file dropped from the page cache" },
 	{ "thp", w_thp, "writes to a 2 MiB-aligned MADV_HUGEPAGE region" },
 	{ "tlb-random", w_tlb_random, "random reads over 4N MiB resident memory (TLB misses)" },
 };
