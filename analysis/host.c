@@ -20,6 +20,7 @@
 
 #include "analysis/host.h"
 #include "analysis/pfm.h"
+#include "vmlab/config.h"
 
 static struct vl_host_tlb *tlb_add(struct vl_host *h, const char *name, unsigned level, char kind,
 				   unsigned entries, unsigned ways, unsigned ps)
@@ -428,17 +429,31 @@ static void page_sizes(unsigned ps, char *buf, size_t n)
 				 names[i]);
 }
 
-static bool no_key(const char *key)
+bool vl_config_declares(const struct vl_config *cfg, const char *key)
 {
-	(void)key;
+	const struct vl_key_def *d;
+	for (size_t i = 0; cfg && (d = vl_config_key(cfg, i)); i++) {
+		const char *p = d->key, *k = key;
+		while (*p && *k) {
+			if (*p == '*') {
+				p++;
+				while (*k && *k != '.')
+					k++;
+				continue;
+			}
+			if (*p != *k)
+				break;
+			p++, k++;
+		}
+		if (!*p && !*k)
+			return true;
+	}
 	return false;
 }
 
-char *vl_host_ini(const struct vl_host *h, bool (*have_key)(const char *key))
+char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema)
 {
 	struct sbuf b = { 0 };
-	if (!have_key)
-		have_key = no_key;
 	out(&b, "; Machine configuration of this host, written by `vmlab host`.\n");
 	out(&b, "; Load it with `vmlab run -c FILE`; lines starting with ';' are facts\n");
 	out(&b, "; that are not configuration keys, or that could not be detected.\n");
@@ -451,7 +466,7 @@ char *vl_host_ini(const struct vl_host *h, bool (*have_key)(const char *key))
 	    h->core_pmu ? "present"
 			: "not available (software events only; hardware and TLB events cannot be "
 			  "counted here)");
-	if (have_key("machine.name"))
+	if (vl_config_declares(schema, "machine.name"))
 		out(&b, "\n[machine]\nname = host\n");
 	out(&b, "\n[memory]\n");
 	if (h->mem_bytes)
@@ -486,7 +501,7 @@ char *vl_host_ini(const struct vl_host *h, bool (*have_key)(const char *key))
 		    "; fault_around: not detected: %s.\n"
 		    "; The linux preset's 16 pages (the kernel default, 64 KiB) applies.\n",
 		    h->fault_around_why);
-	bool tlb_keys = have_key("tlb.l1d.entries");
+	bool tlb_keys = vl_config_declares(schema, "tlb.l1d.entries");
 	for (unsigned i = 0; i < h->ntlb; i++) {
 		const struct vl_host_tlb *t = &h->tlb[i];
 		char ps[32];

@@ -69,9 +69,15 @@ unsigned vl_host_tlb_intel18(struct vl_host *h, uint32_t ebx, uint32_t ecx, uint
  * this decoder knows (added), 0 otherwise. */
 unsigned vl_host_tlb_intel2(struct vl_host *h, uint8_t desc);
 
-/* The host as a machine configuration in INI form, using only keys the
- * given schema declares (have_key says which; NULL: only the keys every
- * build has), everything else as comments.  Returns a malloc'd string or NULL when out of memory. */
-char *vl_host_ini(const struct vl_host *h, bool (*have_key)(const char *key));
+struct vl_config;
+
+/* The host as a machine configuration in INI form, using only keys that
+ * schema declares (the optional ones: machine.name, tlb.*; NULL = only
+ * the keys every build has), everything else as comments.  Returns a
+ * malloc'd string or NULL when out of memory. */
+char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema);
+
+/* Does cfg declare key ('*' segments of declarations match any name)? */
+bool vl_config_declares(const struct vl_config *cfg, const char *key);
 
 #endif

@@ -9,29 +9,6 @@
 
 static struct vl_config *schema;
 
-/* Does the schema declare key (matching '*' segments)? */
-static bool have_key(const char *key)
-{
-	const struct vl_key_def *d;
-	for (size_t i = 0; (d = vl_config_key(schema, i)); i++) {
-		const char *p = d->key, *k = key;
-		while (*p && *k) {
-			if (*p == '*') {
-				p++;
-				while (*k && *k != '.')
-					k++;
-				continue;
-			}
-			if (*p != *k)
-				break;
-			p++, k++;
-		}
-		if (!*p && !*k)
-			return true;
-	}
-	return false;
-}
-
 static const char *const event_keys[] = {
 	"page_faults", "minor_faults", "major_faults", "instructions", "dtlb_l2_hits",
 	"dtlb_walks",  "itlb_l2_hits", "itlb_walks",   "walk_cycles",
@@ -118,7 +95,7 @@ int cmd_host(int argc, char **argv)
 	}
 	struct vl_host h;
 	vl_host_detect(&h);
-	char *ini = vl_host_ini(&h, have_key);
+	char *ini = vl_host_ini(&h, schema);
 	if (!ini) {
 		cli_error("out of memory");
 		vl_config_free(schema);

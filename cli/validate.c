@@ -395,7 +395,7 @@ int cmd_validate(int argc, char **argv)
 		if (rc)
 			return rc;
 	}
-	char *ini = vl_host_ini(&host, NULL);
+	char *ini = vl_host_ini(&host, cfg);
 	if (!ini || vl_config_load_string(cfg, ini, "vmlab host", &err) < 0) {
 		cli_error("host configuration: %s", ini ? err.msg : "out of memory");
 		free(ini);

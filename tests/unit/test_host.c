@@ -103,12 +103,6 @@ static void test_intel_leaf2(void **state)
 	assert_int_equal(find(&h, "l2u")->ways, 6);
 }
 
-static bool no_keys(const char *k)
-{
-	(void)k;
-	return false;
-}
-
 static void test_ini_marks_undetected(void **state)
 {
 	(void)state;
@@ -119,7 +113,7 @@ static void test_ini_marks_undetected(void **state)
 	snprintf(h.thp_enabled, sizeof(h.thp_enabled), "madvise");
 	h.thp_zero_page = -1;
 	snprintf(h.fault_around_why, sizeof(h.fault_around_why), "locked");
-	char *ini = vl_host_ini(&h, no_keys);
+	char *ini = vl_host_ini(&h, NULL);
 	assert_non_null(ini);
 	assert_non_null(strstr(ini, "size = 67108864\n"));
 	assert_non_null(strstr(ini, "enabled = madvise\n"));
@@ -134,6 +128,10 @@ static void test_ini_marks_undetected(void **state)
 		fail_msg("%s", err.msg);
 	assert_int_equal(vl_config_u64(cfg, "memory.size"), 64ull << 20);
 	assert_string_equal(vl_config_str(cfg, "thp.enabled"), "madvise");
+	/* the schema of this build: memory keys yes, a made-up optional key no */
+	assert_true(vl_config_declares(cfg, "memory.size"));
+	assert_true(vl_config_declares(cfg, "replacement.lru.nosuch") == false);
+	assert_false(vl_config_declares(cfg, "nosuch.key"));
 	vl_config_free(cfg);
 	free(ini);
 }
