@@ -223,7 +223,5 @@ done:
 double vl_validate_rel_error(uint64_t measured, uint64_t simulated)
 {
 	double d = (double)simulated - (double)measured;
-	if (d < 0)
-		d = -d;
 	return d / (double)(measured ? measured : 1);
 }

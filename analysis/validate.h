@@ -48,7 +48,8 @@ struct vl_roi_sim {
 int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
 			 struct vl_roi_sim *out, struct vl_error *err);
 
-/* Relative error |sim - meas| / max(meas, 1). */
+/* Relative error (sim - meas) / max(meas, 1): signed, so an
+ * overestimate is positive; a count of 0 divides by 1. */
 double vl_validate_rel_error(uint64_t measured, uint64_t simulated);
 
 #endif

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "analysis/h5.h"
 #include "analysis/host.h"
 #include "analysis/json.h"
 #include "analysis/pfm.h"
@@ -63,6 +64,7 @@ static void add_brief(struct row *r, const char *side, const char *b)
 
 struct workload {
 	char name[64];
+	char desc[160];
 	char *argv[64];
 	struct row rows[NEVENTS];
 };
@@ -81,6 +83,8 @@ static void validate_usage(FILE *f)
 		"  -r, --repeat N     native runs per workload; the median is reported (5)\n"
 		"      --size MIB     working-set size given to the suite workloads (8)\n"
 		"      --json         print the rows as a JSON list\n"
+		"  -o, --output FILE  also write /validation/<workload> to an HDF5 results file\n"
+		"                     (appended to when it exists; docs/results.md)\n"
 		"  -c, -s             more configuration over linux + host + machine events\n"
 		"      --keep DIR     keep the captured lackey logs and addr traces in DIR\n"
 		"\n"
@@ -330,7 +334,7 @@ static int verdict(const struct row *r, size_t i)
 {
 	if (!r->have_meas || !r->have_sim)
 		return -1;
-	double e = vl_validate_rel_error(r->meas, r->sim);
+	double e = fabs(vl_validate_rel_error(r->meas, r->sim));
 	return e <= (is_fault_row(i) ? FAULT_BOUND : TLB_BOUND) + 1e-12;
 }
 
@@ -341,16 +345,17 @@ int cmd_validate(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },     { "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' }, { "size", required_argument, NULL, 'z' },
 		{ "keep", required_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_cfg cc = { .os = "linux" };
 	bool suite = false, json = false;
 	uint64_t repeat = 5, size = 8;
-	const char *keep = NULL;
+	const char *keep = NULL, *outpath = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+r:c:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:c:s:o:h", opts, NULL)) != -1) {
 		int r = cli_cfg_option(&cc, c, optarg);
 		if (r < 0)
 			return EXIT_USAGE;
@@ -360,6 +365,7 @@ int cmd_validate(int argc, char **argv)
 		case 'S': suite = true; break;
 		case 'J': json = true; break;
 		case 'k': keep = optarg; break;
+		case 'o': outpath = optarg; break;
 		case 'r':
 			if (vl_parse_u64(optarg, &repeat) < 0 || repeat == 0 || repeat > 101) {
 				cli_error("-r: expected a count from 1 to 101, found '%s'", optarg);
@@ -457,8 +463,11 @@ int cmd_validate(int argc, char **argv)
 		char line[256];
 		while (nw < MAX_WORKLOADS && fgets(line, sizeof(line), p)) {
 			struct workload *w = &wl[nw];
-			if (sscanf(line, "%63s", w->name) != 1)
+			int used = 0;
+			if (sscanf(line, "%63s %n", w->name, &used) != 1)
 				continue;
+			snprintf(w->desc, sizeof(w->desc), "%s", line + used);
+			w->desc[strcspn(w->desc, "\n")] = 0;
 			w->argv[0] = wbin;
 			w->argv[1] = w->name;
 			w->argv[2] = sizebuf;
@@ -475,6 +484,12 @@ int cmd_validate(int argc, char **argv)
 		char tmp[4096];
 		snprintf(tmp, sizeof(tmp), "%s", argv[optind]);
 		snprintf(w->name, sizeof(w->name), "%s", basename(tmp));
+		for (char *q = w->name; *q; q++) /* a valid /validation dataset name */
+			if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+			      (*q >= '0' && *q <= '9') || *q == '.' || *q == '_' || *q == '-'))
+				*q = '_';
+		snprintf(w->desc, sizeof(w->desc), "%s (a program using bench/validate/roi.h)",
+			 argv[optind]);
 		int k = 0;
 		for (int i = optind; i < argc && k < 63; i++)
 			w->argv[k++] = argv[i];
@@ -509,7 +524,50 @@ int cmd_validate(int argc, char **argv)
 			cli_error("could not remove %s", dir);
 	}
 
-	int failed = 0;
+	int failed = 0, wrc = 0;
+	if (outpath) {
+		struct vl_h5 *h5;
+		if (vl_h5_open(&h5, outpath, &err) < 0) {
+			cli_error("%s", err.msg);
+			wrc = EXIT_INPUT;
+		} else {
+			for (size_t k = 0; k < nw && wrc == 0; k++) {
+				/* rows with at least one side; the others are named,
+				 * with why, in the workload attribute */
+				struct vl_h5_validation_row hr[NEVENTS];
+				size_t nh = 0;
+				char desc[4096];
+				snprintf(desc, sizeof(desc), "%s", wl[k].desc);
+				for (size_t i = 0; i < NEVENTS; i++) {
+					const struct row *r = &wl[k].rows[i];
+					if (!r->have_sim && !r->have_meas) {
+						size_t l = strlen(desc);
+						snprintf(desc + l, sizeof(desc) - l, "; %s: %s", event_keys[i],
+							 r->brief);
+						continue;
+					}
+					hr[nh++] = (struct vl_h5_validation_row){
+						.event = ev[i].name[0] ? ev[i].name : event_keys[i],
+						.simulated = r->have_sim ? (double)r->sim : NAN,
+						.measured = r->have_meas ? (double)r->meas : NAN,
+						.rel_error = r->have_sim && r->have_meas
+								     ? vl_validate_rel_error(r->meas, r->sim)
+								     : NAN,
+						.why = r->why,
+					};
+				}
+				if (vl_h5_validation(h5, wl[k].name, desc, hr, nh, &err) < 0)
+					wrc = EXIT_INPUT;
+			}
+			if (wrc) {
+				cli_error("%s", err.msg);
+				vl_h5_abort(h5);
+			} else if (vl_h5_commit(h5, &err) < 0) {
+				cli_error("%s", err.msg);
+				wrc = EXIT_INPUT;
+			}
+		}
+	}
 	if (json) {
 		struct vl_json j;
 		vl_json_init(&j, stdout);
@@ -566,7 +624,7 @@ int cmd_validate(int argc, char **argv)
 				if (r->have_sim)
 					snprintf(s, sizeof(s), "%llu", (unsigned long long)r->sim);
 				if (r->have_meas && r->have_sim)
-					snprintf(e, sizeof(e), "%.2f%%",
+					snprintf(e, sizeof(e), "%+.2f%%",
 						 100 * vl_validate_rel_error(r->meas, r->sim));
 				int v = verdict(r, i);
 				char res[360];
@@ -593,5 +651,5 @@ int cmd_validate(int argc, char **argv)
 		       failed == 1 ? "" : "s");
 	}
 	vl_config_free(cfg);
-	return failed ? EXIT_INPUT : 0;
+	return failed || wrc ? EXIT_INPUT : 0;
 }

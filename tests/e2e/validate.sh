@@ -35,8 +35,14 @@ check "table has its header" "grep -q '^workload *event *measured *simulated *re
 check "table: 36 page-fault rows ok" "[ \$(grep -Ec '^[a-z-]+ +(page|minor|major)_faults .* ok \\(within 1%\\)' '$tmp/table') -eq 36 ]"
 check "table: unmeasured rows say why" "! grep -E '^[a-z-]+ +[a-z_0-9]+ +- ' '$tmp/table' | grep -vq 'not measured: \\|not simulated: '"
 
-"$bin" validate --suite -r 3 --json >"$tmp/json" 2>>"$tmp/err"
-check "validate --json exits 0" '[ $? -eq 0 ]'
+"$bin" validate --suite -r 3 --json -o "$tmp/v.h5" >"$tmp/json" 2>>"$tmp/err"
+check "validate --json -o exits 0" '[ $? -eq 0 ]'
+h5dump -d /validation/strided "$tmp/v.h5" >"$tmp/dump" 2>&1
+check "HDF5 /validation/strided readable by h5dump" '[ $? -eq 0 ]'
+check "HDF5: PAGE-FAULTS row with 683 measured and simulated" "tr -d ' \n' <'$tmp/dump' | grep -q '\"perf::PAGE-FAULTS\",683,683,0,\"\"'"
+check "HDF5: unmeasured events named with why in the workload attribute" "grep -q 'dtlb_walks: not measured: no hardware PMU\|dtlb_walks: not simulated' '$tmp/dump' || [ -d /sys/bus/event_source/devices/cpu ]"
+"$bin" plot "$tmp/v.h5" validation -o "$tmp/v.png" >/dev/null 2>&1
+check "vmlab plot validation draws the file" '[ -s "$tmp/v.png" ]'
 python3 - "$tmp/json" >"$tmp/py" 2>&1 <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
@@ -63,7 +69,7 @@ for r in rows:
             bad.append("%s %s measured %s, the kernel rules give %s" % (r["workload"], r["event"], r["measured"], exp))
         if r["simulated"] != exp:
             bad.append("%s %s simulated %s, the kernel rules give %s" % (r["workload"], r["event"], r["simulated"], exp))
-        if r["rel_error"] is None or r["rel_error"] > 0.01:
+        if r["rel_error"] is None or abs(r["rel_error"]) > 0.01:
             bad.append("%s %s rel_error %s" % (r["workload"], r["event"], r["rel_error"]))
     if r["measured"] is None and not r["why"]:
         bad.append("%s %s not measured without a why" % (r["workload"], r["event"]))

@@ -116,6 +116,8 @@ static void test_rel_error(void **state)
 	(void)state;
 	assert_true(vl_validate_rel_error(1000, 1010) > 0.0099 &&
 		    vl_validate_rel_error(1000, 1010) < 0.0101);
+	assert_true(vl_validate_rel_error(1000, 990) < -0.0099 &&
+		    vl_validate_rel_error(1000, 990) > -0.0101);
 	assert_true(vl_validate_rel_error(0, 0) == 0.0);
 	assert_true(vl_validate_rel_error(0, 3) == 3.0);
 }
