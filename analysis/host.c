@@ -429,6 +429,27 @@ static void page_sizes(unsigned ps, char *buf, size_t n)
 				 names[i]);
 }
 
+const char *vl_host_machine_preset(const char *pmu, char *buf, size_t n)
+{
+	if (!pmu || !*pmu)
+		return NULL;
+	char names[1024];
+	snprintf(names, sizeof(names), "%s", vl_config_presets("machines"));
+	for (char *save, *p = strtok_r(names, ", ", &save); p; p = strtok_r(NULL, ", ", &save)) {
+		struct vl_config *c;
+		if (vl_config_new(&c, NULL) < 0)
+			return NULL;
+		bool match = vl_config_load_preset(c, "machines", p, NULL) == 0 &&
+			     !strcmp(vl_config_str(c, "events.pmu"), pmu);
+		vl_config_free(c);
+		if (match) {
+			snprintf(buf, n, "%s", p);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
 bool vl_config_declares(const struct vl_config *cfg, const char *key)
 {
 	const struct vl_key_def *d;

@@ -77,6 +77,10 @@ struct vl_config;
  * malloc'd string or NULL when out of memory. */
 char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema);
 
+/* Name of the built-in machine preset whose events.pmu is pmu (the
+ * libpfm4 PMU name), in buf; NULL when none names it. */
+const char *vl_host_machine_preset(const char *pmu, char *buf, size_t n);
+
 /* Does cfg declare key ('*' segments of declarations match any name)? */
 bool vl_config_declares(const struct vl_config *cfg, const char *key);
 

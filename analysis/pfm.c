@@ -158,6 +158,25 @@ static void open_failed(struct vl_pfm_event *e, int en)
 	}
 }
 
+/* Does name carry a "PMU::" prefix that libpfm4 knows but does not detect
+ * on this machine? */
+static bool pmu_absent(const char *name)
+{
+	const char *sep = strstr(name, "::");
+	if (!sep)
+		return false;
+	pfm_pmu_info_t info;
+	for (int p = PFM_PMU_NONE + 1; p < PFM_PMU_MAX; p++) {
+		memset(&info, 0, sizeof(info));
+		info.size = sizeof(info);
+		if (pfm_get_pmu_info((pfm_pmu_t)p, &info) != PFM_SUCCESS || !info.name)
+			continue;
+		if (strlen(info.name) == (size_t)(sep - name) && !strncmp(info.name, name, (size_t)(sep - name)))
+			return !info.is_present;
+	}
+	return false;
+}
+
 /* Encode e into attr; false (state and why set) when libpfm4 refuses. */
 static bool encode(struct vl_pfm_event *e, struct perf_event_attr *attr)
 {
@@ -172,7 +191,10 @@ static bool encode(struct vl_pfm_event *e, struct perf_event_attr *attr)
 					    &arg);
 	if (ret != PFM_SUCCESS) {
 		e->state = VL_PFM_UNKNOWN;
-		snprintf(e->why, sizeof(e->why), "libpfm4 cannot encode it: %s", pfm_strerror(ret));
+		snprintf(e->why, sizeof(e->why), "libpfm4 cannot encode it: %s%s", pfm_strerror(ret),
+			 pmu_absent(e->name) ? " (its PMU is not this machine's: libpfm4 encodes "
+					       "only the PMUs it detects)"
+					     : "");
 		free(fstr);
 		return false;
 	}

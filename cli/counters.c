@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "analysis/host.h"
 #include "analysis/json.h"
 #include "analysis/pfm.h"
 #include "cli/cli.h"
@@ -24,6 +25,8 @@ static void counters_usage(FILE *f)
 		"section of configs/machines/*.ini lists the names per CPU).\n"
 		"\n"
 		"  -e, --events LIST   events to count (default %s)\n"
+		"  -m, --machine NAME  count every [events] name of machine preset NAME\n"
+		"                      (%s), or of this host's CPU with 'host'\n"
 		"  -r, --repeat N      run N times and print the median of each event\n"
 		"      --json          print one JSON object on stdout\n"
 		"\n"
@@ -31,7 +34,7 @@ static void counters_usage(FILE *f)
 		"permission) is reported with the reason and skipped, never shown as 0.\n"
 		"Exit status: the program's exit status; 1 when it could not be run or no\n"
 		"event could be counted; 2 usage error.\n",
-		DEFAULT_EVENTS);
+		DEFAULT_EVENTS, vl_config_presets("machines"));
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -60,19 +63,21 @@ int cmd_counters(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "events", required_argument, NULL, 'e' },
 		{ "repeat", required_argument, NULL, 'r' },
+		{ "machine", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *events = DEFAULT_EVENTS;
+	const char *events = DEFAULT_EVENTS, *machine = NULL;
 	uint64_t repeat = 1;
 	bool json = false;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+e:r:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:r:m:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e': events = optarg; break;
+		case 'm': machine = optarg; break;
 		case 'r':
 			if (vl_parse_u64(optarg, &repeat) < 0 || repeat == 0 || repeat > 1000) {
 				cli_error("-r: expected a count from 1 to 1000, found '%s'", optarg);
@@ -93,6 +98,40 @@ int cmd_counters(int argc, char **argv)
 	}
 	char **prog = argv + optind;
 	struct vl_error err = { 0 };
+	static char mlist[4096];
+	if (machine) {
+		char pbuf[64];
+		if (!strcmp(machine, "host")) {
+			struct vl_host h;
+			vl_host_detect(&h);
+			machine = vl_host_machine_preset(h.pmu, pbuf, sizeof(pbuf));
+			if (!machine) {
+				cli_error("-m host: no machine preset names events for this CPU's PMU "
+					  "'%s'", h.pmu[0] ? h.pmu : "(none detected)");
+				return EXIT_INPUT;
+			}
+		}
+		struct vl_config *mc;
+		if (vl_config_new(&mc, &err) < 0 ||
+		    vl_config_load_preset(mc, "machines", machine, &err) < 0) {
+			cli_error("-m: %s", err.msg);
+			vl_config_free(mc);
+			return EXIT_USAGE;
+		}
+		static const char *const keys[] = {
+			"events.page_faults", "events.minor_faults", "events.major_faults",
+			"events.instructions", "events.dtlb_l2_hits", "events.dtlb_walks",
+			"events.itlb_l2_hits", "events.itlb_walks",   "events.walk_cycles",
+		};
+		size_t o = 0;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			const char *v = vl_config_str(mc, keys[i]);
+			if (*v)
+				o += (size_t)snprintf(mlist + o, sizeof(mlist) - o, "%s%s", o ? "," : "", v);
+		}
+		vl_config_free(mc);
+		events = mlist;
+	}
 	struct vl_pfm_set set;
 	if (vl_pfm_parse(&set, events, &err) < 0) {
 		cli_error("-e: %s", err.msg);

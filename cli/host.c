@@ -18,23 +18,14 @@ static const char *const event_keys[] = {
  * detected PMU, else the generic perf:: names. */
 static void write_events(FILE *f, const struct vl_host *h)
 {
-	char names[1024];
-	snprintf(names, sizeof(names), "%s", vl_config_presets("machines"));
+	char pbuf[64];
+	const char *from = vl_host_machine_preset(h->pmu, pbuf, sizeof(pbuf));
 	struct vl_config *use = NULL;
-	const char *from = NULL;
-	for (char *save, *n = strtok_r(names, ", ", &save); n && h->pmu[0];
-	     n = strtok_r(NULL, ", ", &save)) {
-		struct vl_config *c;
-		struct vl_error err = { 0 };
-		if (vl_config_new(&c, &err) < 0)
-			break;
-		if (vl_config_load_preset(c, "machines", n, &err) == 0 &&
-		    !strcmp(vl_config_str(c, "events.pmu"), h->pmu)) {
-			use = c;
-			from = n;
-			break;
-		}
-		vl_config_free(c);
+	struct vl_error err = { 0 };
+	if (from && (vl_config_new(&use, &err) < 0 ||
+		     vl_config_load_preset(use, "machines", from, &err) < 0)) {
+		vl_config_free(use);
+		use = NULL;
 	}
 	fprintf(f, "\n[events]\n");
 	if (use) {

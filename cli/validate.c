@@ -409,21 +409,12 @@ int cmd_validate(int argc, char **argv)
 		return EXIT_INPUT;
 	}
 	free(ini);
-	if (host.pmu[0]) {
-		char names[1024];
-		snprintf(names, sizeof(names), "%s", vl_config_presets("machines"));
-		for (char *save, *n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save)) {
-			struct vl_config *m;
-			if (vl_config_new(&m, &err) < 0)
-				break;
-			bool match = vl_config_load_preset(m, "machines", n, &err) == 0 &&
-				     !strcmp(vl_config_str(m, "events.pmu"), host.pmu);
-			vl_config_free(m);
-			if (match) {
-				vl_config_load_preset(cfg, "machines", n, &err);
-				break;
-			}
-		}
+	char pbuf[64];
+	const char *preset = vl_host_machine_preset(host.pmu, pbuf, sizeof(pbuf));
+	if (preset && vl_config_load_preset(cfg, "machines", preset, &err) < 0) {
+		cli_error("machine preset %s: %s", preset, err.msg);
+		vl_config_free(cfg);
+		return EXIT_INPUT;
 	}
 	for (int i = 0; i < cc.nfiles; i++)
 		if (vl_config_load_file(cfg, cc.files[i], &err) < 0) {

@@ -51,6 +51,14 @@ else
 	check "counters: no PMU: instructions not printed as 0" "grep -q '<not counted> *perf::INSTRUCTIONS' '$tmp/out'"
 fi
 
+"$bin" counters -m amd-zen3 -- true >"$tmp/out" 2>"$tmp/err"
+check "counters -m amd-zen3: fault events counted" "grep -Eq '^ *[1-9][0-9,]* +perf::PAGE-FAULTS\$' '$tmp/out'"
+check "counters -m amd-zen3: every preset event listed" "[ \$(grep -c 'amd64_fam19h_zen3::' '$tmp/out') -eq 5 ]"
+check "counters -m amd-zen3: no preset event printed as a number unless a PMU counts it" "! grep -Eq '^ *[0-9,]+ +amd64_fam19h_zen3::' '$tmp/out' || [ -d /sys/bus/event_source/devices/cpu ]"
+check "counters -m: a PMU this machine lacks is named as the reason" "grep -q 'amd64_fam19h_zen3::RETIRED_INSTRUCTIONS: .*not this machine\|amd64_fam19h_zen3::RETIRED_INSTRUCTIONS: not supported' '$tmp/err'"
+"$bin" counters -m nosuch -- true >/dev/null 2>&1
+check "counters -m unknown preset: usage error" '[ $? -eq 2 ]'
+
 "$bin" counters -- /nonexistent/prog >/dev/null 2>"$tmp/err"
 rc=$?
 check "counters: missing program exits 1 with its name" "[ $rc -eq 1 ] && grep -q '/nonexistent/prog' '$tmp/err'"
