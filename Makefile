@@ -212,11 +212,12 @@ demo: deps
 	@echo "results: $(OUT)/demo/results.h5  (vmlab report, h5dump, python3-h5py; docs/results.md)"
 	@echo "plot:    $(OUT)/demo/mrc.png  (gnuplot script $(OUT)/demo/mrc.gp, data $(OUT)/demo/mrc.dat)"
 
-install: $(BIN) $(LIB) $(CAPTURE)
+install: $(BIN) $(LIB) $(CAPTURE) $(WORKLOADS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vmlab
 	install -m 644 $(SANCOV_LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab-sancov.a
 	install -m 755 $(QEMU_PLUGIN) $(DESTDIR)$(PREFIX)/lib/vmlab-qemu.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab
+	install -m 755 $(WORKLOADS) $(DESTDIR)$(PREFIX)/bin/vmlab-workloads
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab.a
 	install -m 644 include/vmlab/*.h $(DESTDIR)$(PREFIX)/include/vmlab/
 

@@ -508,11 +508,18 @@ int cmd_validate(int argc, char **argv)
 		measure(&wl[k], ev, env, (unsigned)repeat, dir);
 		simulate(&wl[k], cfg, dir);
 	}
-	if (!keep) {
-		char cmd[4200];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			cli_error("could not remove %s", dir);
+	if (!keep) { /* what measure() and simulate() left there */
+		char f[4300];
+		for (size_t k = 0; k < nw; k++) {
+			snprintf(f, sizeof(f), "%s/%s.lackey", dir, wl[k].name);
+			unlink(f);
+			snprintf(f, sizeof(f), "%s/%s.addr", dir, wl[k].name);
+			unlink(f);
+		}
+		snprintf(f, sizeof(f), "%s/roi.out", dir);
+		unlink(f);
+		if (rmdir(dir) != 0)
+			cli_error("could not remove %s: %s", dir, strerror(errno));
 	}
 
 	int failed = 0, wrc = 0;
