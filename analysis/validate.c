@@ -134,15 +134,41 @@ int vl_validate_convert(const char *in_path, const char *out_path, struct vl_con
 
 struct snap {
 	uint64_t pf, minor, major, acc;
+	size_t n;
+	uint64_t v[VL_ROI_MAX_COUNTERS];
 };
 
-static void take(struct vl_engine *e, struct snap *s)
+static void take(struct vl_engine *e, struct snap *s, const char **names)
 {
 	const struct vl_counters *c = vl_engine_counters(e);
 	s->pf = c->faults + c->access_violations + c->faults_guard;
 	s->minor = c->faults_demand_zero + c->faults_soft + c->faults_cow;
 	s->major = c->faults_hard;
 	s->acc = c->accesses;
+	s->n = vl_engine_counter_list(e, names, s->v, VL_ROI_MAX_COUNTERS);
+	if (s->n > VL_ROI_MAX_COUNTERS)
+		s->n = VL_ROI_MAX_COUNTERS;
+}
+
+bool vl_roi_sim_sum(const struct vl_roi_sim *s, const char *pattern, uint64_t *out)
+{
+	const char *star = strchr(pattern, '*');
+	size_t pre = star ? (size_t)(star - pattern) : strlen(pattern);
+	const char *post = star ? star + 1 : "";
+	bool any = false;
+	*out = 0;
+	for (size_t i = 0; i < s->ncounters; i++) {
+		const char *n = s->names[i];
+		size_t len = strlen(n);
+		bool m = star ? len >= pre + strlen(post) && !strncmp(n, pattern, pre) &&
+				       !strcmp(n + len - strlen(post), post)
+			      : !strcmp(n, pattern);
+		if (m) {
+			*out += s->delta[i];
+			any = true;
+		}
+	}
+	return any;
 }
 
 int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
@@ -151,6 +177,7 @@ int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
 	struct vl_engine *e = NULL;
 	struct vl_trace *t = NULL;
 	struct vl_batch b = { 0 };
+	struct snap *snaps = NULL, *begin, *now;
 	int rc;
 	memset(out, 0, sizeof(*out));
 	if ((rc = vl_engine_new(&e, cfg, err)) < 0)
@@ -160,7 +187,13 @@ int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
 	if ((rc = vl_batch_init(&b, 8192, err)) < 0)
 		goto done;
 	bool in_roi = false;
-	struct snap at_begin = { 0 }, now;
+	snaps = calloc(2, sizeof(*snaps));
+	begin = snaps;
+	now = snaps + 1;
+	if (!snaps) {
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+		goto done;
+	}
 	ssize_t n;
 	while ((n = vl_trace_read(t, &b, err)) > 0) {
 		/* feed up to each ROI marker, snapshot there */
@@ -177,14 +210,14 @@ int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
 			if ((rc = vl_engine_feed(e, &part, err)) < 0)
 				goto done;
 			from = i + 1;
-			take(e, &now);
+			take(e, now, out->names);
 			if (kind == VL_EV_ROI_BEGIN) {
 				if (in_roi) {
 					rc = vl_err(err, VL_EFORMAT, "%s: ROI_BEGIN inside a region",
 						    trace_path);
 					goto done;
 				}
-				at_begin = now;
+				*begin = *now;
 				in_roi = true;
 			} else {
 				if (!in_roi) {
@@ -192,10 +225,13 @@ int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
 						    trace_path);
 					goto done;
 				}
-				out->page_faults += now.pf - at_begin.pf;
-				out->minor_faults += now.minor - at_begin.minor;
-				out->major_faults += now.major - at_begin.major;
-				out->accesses += now.acc - at_begin.acc;
+				out->page_faults += now->pf - begin->pf;
+				out->minor_faults += now->minor - begin->minor;
+				out->major_faults += now->major - begin->major;
+				out->accesses += now->acc - begin->acc;
+				out->ncounters = now->n;
+				for (size_t k = 0; k < now->n && k < begin->n; k++)
+					out->delta[k] += now->v[k] - begin->v[k];
 				out->rois++;
 				in_roi = false;
 			}
@@ -214,6 +250,7 @@ int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
 		rc = vl_err(err, VL_EFORMAT, "%s: %s", trace_path,
 			    in_roi ? "ROI_BEGIN without ROI_END" : "no region of interest marked");
 done:
+	free(snaps);
 	vl_batch_free(&b);
 	vl_trace_close(t);
 	vl_engine_free(e);

@@ -37,11 +37,22 @@ int vl_validate_convert(const char *in_path, const char *out_path, struct vl_con
  *                  is counted at exception entry)
  *   minor_faults = faults_demand_zero + faults_soft + faults_cow
  *   major_faults = faults_hard */
+#define VL_ROI_MAX_COUNTERS 256
+
 struct vl_roi_sim {
 	uint64_t page_faults, minor_faults, major_faults;
 	uint64_t accesses;
 	uint64_t rois;
+	/* every counter of the engine (vl_engine_counter_list), ROI deltas:
+	 * configuration-dependent ones (TLB levels) included */
+	size_t ncounters;
+	const char *names[VL_ROI_MAX_COUNTERS]; /* static strings of the counter list */
+	uint64_t delta[VL_ROI_MAX_COUNTERS];
 };
+
+/* Sum of the ROI deltas of the counters whose name matches pattern (one
+ * '*' wildcard at most).  Returns false when no counter matches. */
+bool vl_roi_sim_sum(const struct vl_roi_sim *s, const char *pattern, uint64_t *out);
 
 /* Replay trace_path (any format) on an engine built from cfg. Returns 0 or
  * a negative code (unbalanced ROI markers are VL_EFORMAT). */

@@ -271,7 +271,8 @@ static void measure(struct workload *w, const struct evinfo *ev, const char *env
 }
 
 /* Capture and simulate: fills the simulated side of w->rows. */
-static void simulate(struct workload *w, const struct vl_config *cfg, const char *dir)
+static void simulate(struct workload *w, const struct vl_config *cfg, const char *dir,
+		     const char *tlb_why)
 {
 	char why[300] = "";
 	char log[4200], trace[4200];
@@ -313,6 +314,18 @@ static void simulate(struct workload *w, const struct vl_config *cfg, const char
 		else if (i == 3)
 			sim_why = "not simulated: the model replays memory accesses, not instructions",
 			brief = "instructions not modelled";
+		else if ((i == 4 || i == 5) && tlb_why[0])
+			sim_why = tlb_why, brief = "host TLB geometry refused";
+		else if ((i == 4 && vl_roi_sim_sum(&sim, "tlb_l2d*_hits", &rw->sim)) ||
+			 (i == 5 && vl_roi_sim_sum(&sim, "walks", &rw->sim)))
+			rw->have_sim = true; /* the TLB model of the build (issue 3) */
+		else if (i == 6 || i == 7)
+			sim_why = "not simulated: the captured trace keeps data accesses only "
+				  "(instruction fetches are dropped)",
+			brief = "trace has no instruction fetches";
+		else if (i == 8)
+			sim_why = "not simulated: the model counts page-walk references, not cycles",
+			brief = "walk cycles not modelled";
 		else
 			sim_why = "not simulated: this build has no TLB model (issue 3)",
 			brief = "no TLB model in this build";
@@ -336,6 +349,49 @@ static int verdict(const struct row *r, size_t i)
 		return -1;
 	double e = fabs(vl_validate_rel_error(r->meas, r->sim));
 	return e <= (is_fault_row(i) ? FAULT_BOUND : TLB_BOUND) + 1e-12;
+}
+
+/* The configuration of a validation run; with_tlb writes the host's TLB
+ * geometry as keys (where the build declares them).  Returns 0 or the exit
+ * status after printing the error. */
+static int build_cfg(struct vl_config **out, const struct vl_host *host, bool with_tlb,
+		     const struct cli_cfg *cc)
+{
+	struct vl_error err = { 0 };
+	struct vl_config *cfg;
+	struct cli_cfg base = { .os = "linux" };
+	int rc = cli_cfg_build(&base, &cfg);
+	if (rc)
+		return rc;
+	char *ini = vl_host_ini(host, with_tlb ? cfg : NULL);
+	if (!ini || vl_config_load_string(cfg, ini, "vmlab host", &err) < 0) {
+		cli_error("host configuration: %s", ini ? err.msg : "out of memory");
+		free(ini);
+		vl_config_free(cfg);
+		return EXIT_INPUT;
+	}
+	free(ini);
+	char pbuf[64];
+	const char *preset = vl_host_machine_preset(host->pmu, pbuf, sizeof(pbuf));
+	if (preset && vl_config_load_preset(cfg, "machines", preset, &err) < 0) {
+		cli_error("machine preset %s: %s", preset, err.msg);
+		vl_config_free(cfg);
+		return EXIT_INPUT;
+	}
+	for (int i = 0; i < cc->nfiles; i++)
+		if (vl_config_load_file(cfg, cc->files[i], &err) < 0) {
+			cli_error("%s", err.msg);
+			vl_config_free(cfg);
+			return EXIT_INPUT;
+		}
+	for (int i = 0; i < cc->nsets; i++)
+		if (vl_config_set_arg(cfg, cc->sets[i], &err) < 0) {
+			cli_error("%s", err.msg);
+			vl_config_free(cfg);
+			return EXIT_USAGE;
+		}
+	*out = cfg;
+	return 0;
 }
 
 int cmd_validate(int argc, char **argv)
@@ -390,44 +446,31 @@ int cmd_validate(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	/* configuration: linux < host < machine [events] < -c < -s */
-	struct vl_error err = { 0 };
-	struct vl_config *cfg;
+	/* configuration: linux < host < machine [events] < -c < -s.  When
+	 * the build models TLBs and the engine refuses this host's CPUID
+	 * geometry, the TLB keys are left out and the TLB rows say why. */
 	struct vl_host host;
 	vl_host_detect(&host);
-	{
-		struct cli_cfg base = { .os = "linux" };
-		int rc = cli_cfg_build(&base, &cfg);
-		if (rc)
-			return rc;
-	}
-	char *ini = vl_host_ini(&host, cfg);
-	if (!ini || vl_config_load_string(cfg, ini, "vmlab host", &err) < 0) {
-		cli_error("host configuration: %s", ini ? err.msg : "out of memory");
-		free(ini);
-		vl_config_free(cfg);
-		return EXIT_INPUT;
-	}
-	free(ini);
-	char pbuf[64];
-	const char *preset = vl_host_machine_preset(host.pmu, pbuf, sizeof(pbuf));
-	if (preset && vl_config_load_preset(cfg, "machines", preset, &err) < 0) {
-		cli_error("machine preset %s: %s", preset, err.msg);
-		vl_config_free(cfg);
-		return EXIT_INPUT;
-	}
-	for (int i = 0; i < cc.nfiles; i++)
-		if (vl_config_load_file(cfg, cc.files[i], &err) < 0) {
-			cli_error("%s", err.msg);
+	struct vl_config *cfg;
+	char tlb_why[400] = "";
+	int rc = build_cfg(&cfg, &host, true, &cc);
+	if (rc)
+		return rc;
+	if (vl_config_declares(cfg, "tlb.l1d.entries")) {
+		struct vl_engine *probe;
+		struct vl_error perr = { 0 };
+		if (vl_engine_new(&probe, cfg, &perr) < 0) {
+			snprintf(tlb_why, sizeof(tlb_why),
+				 "not simulated: the model refused this host's TLB geometry (%s)",
+				 perr.msg);
 			vl_config_free(cfg);
-			return EXIT_INPUT;
+			if ((rc = build_cfg(&cfg, &host, false, &cc)))
+				return rc;
+		} else {
+			vl_engine_free(probe);
 		}
-	for (int i = 0; i < cc.nsets; i++)
-		if (vl_config_set_arg(cfg, cc.sets[i], &err) < 0) {
-			cli_error("%s", err.msg);
-			vl_config_free(cfg);
-			return EXIT_USAGE;
-		}
+	}
+	struct vl_error err = { 0 };
 
 	/* workloads */
 	static struct workload wl[MAX_WORKLOADS];
@@ -506,7 +549,7 @@ int cmd_validate(int argc, char **argv)
 	resolve_events(cfg, ev, env, sizeof(env));
 	for (size_t k = 0; k < nw; k++) {
 		measure(&wl[k], ev, env, (unsigned)repeat, dir);
-		simulate(&wl[k], cfg, dir);
+		simulate(&wl[k], cfg, dir, tlb_why);
 	}
 	if (!keep) { /* what measure() and simulate() left there */
 		char f[4300];
@@ -643,8 +686,9 @@ int cmd_validate(int argc, char **argv)
 		for (size_t i = 0; i < NEVENTS; i++)
 			if (ev[i].why[0])
 				printf("  %s: %s\n", event_keys[i], ev[i].why);
-		printf("  TLB rows: this build has no TLB model (issue 3); instructions: the model "
-		       "replays memory accesses only\n");
+		printf("  simulated side: instructions are not modelled; the captured trace keeps data "
+		       "accesses only (no iTLB rows); walk cycles are not modelled; TLB rows need a "
+		       "build with TLBs (issue 3)\n");
 		printf("\n%d page-fault row%s outside the 1%% bound or not compared\n", failed,
 		       failed == 1 ? "" : "s");
 	}

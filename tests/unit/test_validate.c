@@ -89,6 +89,16 @@ static void test_simulate_roi(void **state)
 	assert_int_equal(sim.minor_faults, 4);
 	assert_int_equal(sim.major_faults, 0);
 	assert_int_equal(sim.accesses, 5);
+	/* every counter's ROI delta by name: faults 4; faults_* = demand-zero 3
+	 * + copy-on-write 1 (+ soft, hard, guard 0); no TLB counters here */
+	uint64_t v;
+	assert_true(vl_roi_sim_sum(&sim, "faults", &v));
+	assert_int_equal(v, 4);
+	assert_true(vl_roi_sim_sum(&sim, "faults_*", &v));
+	assert_int_equal(v, 4);
+	assert_true(vl_roi_sim_sum(&sim, "faults_demand_zero", &v));
+	assert_int_equal(v, 3);
+	assert_false(vl_roi_sim_sum(&sim, "no_such_counter", &v));
 	vl_config_free(cfg);
 }
 
