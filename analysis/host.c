@@ -532,9 +532,7 @@ char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema)
 			out(&b, "\n[tlb.%s]\nlevel = %u\nkind = %s\nentries = %u\nways = %u\npage_sizes = %s\n",
 			    t->name, t->level, kind, t->entries, t->ways, ps);
 		else
-			out(&b,
-			    "%s; tlb.%s: level %u, %s, %u entries, %u ways, pages %s (no TLB keys in "
-			    "this build)\n",
+			out(&b, "%s; tlb.%s: level %u, %s, %u entries, %u ways, pages %s\n",
 			    i == 0 ? "\n" : "", t->name, t->level, kind, t->entries, t->ways, ps);
 	}
 	if (h->tlb_why[0])

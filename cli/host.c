@@ -92,6 +92,31 @@ int cmd_host(int argc, char **argv)
 		vl_config_free(schema);
 		return EXIT_INPUT;
 	}
+	/* The model may refuse what CPUID reports (a TLB whose set count is not
+	 * a power of two, say): then the TLB geometry stays in comments, with
+	 * the reason, so that the file always loads. */
+	char refused[VL_ERRMSG_MAX] = "";
+	if (vl_config_declares(schema, "tlb.l1d.entries") && h.ntlb) {
+		struct vl_config *probe;
+		struct vl_engine *e = NULL;
+		if (vl_config_new(&probe, &err) == 0) {
+			if (vl_config_load_preset(probe, "os", "linux", &err) < 0 ||
+			    vl_config_load_string(probe, ini, "vmlab host", &err) < 0 ||
+			    vl_config_set(probe, "memory.frames", "1024", "probe", &err) < 0 ||
+			    vl_engine_new(&e, probe, &err) < 0)
+				snprintf(refused, sizeof(refused), "%s", err.msg);
+			vl_engine_free(e);
+			vl_config_free(probe);
+		}
+		if (refused[0]) {
+			free(ini);
+			if (!(ini = vl_host_ini(&h, NULL))) {
+				cli_error("out of memory");
+				vl_config_free(schema);
+				return EXIT_INPUT;
+			}
+		}
+	}
 	FILE *f = path ? fopen(path, "w") : stdout;
 	if (!f) {
 		cli_error("cannot write %s: %m", path);
@@ -100,6 +125,11 @@ int cmd_host(int argc, char **argv)
 		return EXIT_INPUT;
 	}
 	fputs(ini, f);
+	if (refused[0])
+		fprintf(f, "; TLB geometry above not written as keys: the model refuses it (%s)\n",
+			refused);
+	else if (h.ntlb && !vl_config_declares(schema, "tlb.l1d.entries"))
+		fprintf(f, "; TLB geometry above as comments: this build has no tlb.* keys\n");
 	write_events(f, &h);
 	int bad = ferror(f);
 	if (path && fclose(f) != 0)

@@ -457,9 +457,12 @@ int cmd_validate(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (vl_config_declares(cfg, "tlb.l1d.entries")) {
-		struct vl_engine *probe;
+		struct vl_engine *probe = NULL;
 		struct vl_error perr = { 0 };
-		if (vl_engine_new(&probe, cfg, &perr) < 0) {
+		struct vl_config *small = vl_config_dup(cfg);
+		if (!small || vl_config_set(small, "memory.frames", "1024", "probe", &perr) < 0 ||
+		    vl_engine_new(&probe, small, &perr) < 0) {
+			vl_config_free(small);
 			snprintf(tlb_why, sizeof(tlb_why),
 				 "not simulated: the model refused this host's TLB geometry (%s)",
 				 perr.msg);
@@ -468,6 +471,7 @@ int cmd_validate(int argc, char **argv)
 				return rc;
 		} else {
 			vl_engine_free(probe);
+			vl_config_free(small);
 		}
 	}
 	struct vl_error err = { 0 };
