@@ -21,6 +21,11 @@
  * the region uses (lackey does not see mmap) and the ROI markers.  Natively
  * VALGRIND_PRINTF costs a few instructions and prints nothing.
  *
+ * roi_begin/roi_end also give the markers of <vmlab/roi.h>, so `vmlab
+ * capture` (qemu, lackey or sancov) and `vmlab run --roi` see the same
+ * region; those traces carry no mapping events, though (see
+ * docs/validation.md).
+ *
  * roi_init() faults in the program's text and 256 KiB of stack first, so
  * the region's own faults are those of its data.
  */
@@ -39,6 +44,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <valgrind/valgrind.h>
+
+#include "vmlab/roi.h" /* the markers of every `vmlab capture` back end */
 
 #define ROI_MAX_EVENTS 16
 #define ROI_2M (2ul << 20)
@@ -100,6 +107,7 @@ static void roi_init(void)
 static void roi_begin(void)
 {
 	VALGRIND_PRINTF("vmlab V ROI_BEGIN\n");
+	vmlab_roi_begin();
 	for (int i = 0; i < roi_n; i++)
 		if (roi_fd[i] >= 0)
 			ioctl(roi_fd[i], PERF_EVENT_IOC_RESET, 0);
@@ -113,6 +121,7 @@ static void roi_end(void)
 	for (int i = 0; i < roi_n; i++)
 		if (roi_fd[i] >= 0)
 			ioctl(roi_fd[i], PERF_EVENT_IOC_DISABLE, 0);
+	vmlab_roi_end();
 	VALGRIND_PRINTF("vmlab V ROI_END\n");
 }
 
