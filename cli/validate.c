@@ -691,8 +691,9 @@ int cmd_validate(int argc, char **argv)
 			if (ev[i].why[0])
 				printf("  %s: %s\n", event_keys[i], ev[i].why);
 		printf("  simulated side: instructions are not modelled; the captured trace keeps data "
-		       "accesses only (no iTLB rows); walk cycles are not modelled; TLB rows need a "
-		       "build with TLBs (issue 3)\n");
+		       "accesses only (no iTLB rows); walk cycles are not modelled\n");
+		if (tlb_why[0])
+			printf("  dTLB rows: %s\n", tlb_why);
 		printf("\n%d page-fault row%s outside the 1%% bound or not compared\n", failed,
 		       failed == 1 ? "" : "s");
 	}
