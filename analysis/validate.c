@@ -140,6 +140,7 @@ struct snap {
 
 static void take(struct vl_engine *e, struct snap *s, const char **names)
 {
+	/* names: the engine's, valid while it lives (copied at ROI_END) */
 	const struct vl_counters *c = vl_engine_counters(e);
 	s->pf = c->faults + c->access_violations + c->faults_guard;
 	s->minor = c->faults_demand_zero + c->faults_soft + c->faults_cow;
@@ -178,6 +179,7 @@ int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
 	struct vl_trace *t = NULL;
 	struct vl_batch b = { 0 };
 	struct snap *snaps = NULL, *begin, *now;
+	const char *names[VL_ROI_MAX_COUNTERS];
 	int rc;
 	memset(out, 0, sizeof(*out));
 	if ((rc = vl_engine_new(&e, cfg, err)) < 0)
@@ -210,7 +212,7 @@ int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
 			if ((rc = vl_engine_feed(e, &part, err)) < 0)
 				goto done;
 			from = i + 1;
-			take(e, now, out->names);
+			take(e, now, names);
 			if (kind == VL_EV_ROI_BEGIN) {
 				if (in_roi) {
 					rc = vl_err(err, VL_EFORMAT, "%s: ROI_BEGIN inside a region",
@@ -230,6 +232,8 @@ int vl_validate_simulate(const struct vl_config *cfg, const char *trace_path,
 				out->major_faults += now->major - begin->major;
 				out->accesses += now->acc - begin->acc;
 				out->ncounters = now->n;
+				for (size_t k = 0; k < now->n; k++)
+					snprintf(out->names[k], sizeof(out->names[k]), "%s", names[k]);
 				for (size_t k = 0; k < now->n && k < begin->n; k++)
 					out->delta[k] += now->v[k] - begin->v[k];
 				out->rois++;

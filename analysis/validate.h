@@ -46,7 +46,7 @@ struct vl_roi_sim {
 	/* every counter of the engine (vl_engine_counter_list), ROI deltas:
 	 * configuration-dependent ones (TLB levels) included */
 	size_t ncounters;
-	const char *names[VL_ROI_MAX_COUNTERS]; /* static strings of the counter list */
+	char names[VL_ROI_MAX_COUNTERS][48]; /* copied: the engine owns its names */
 	uint64_t delta[VL_ROI_MAX_COUNTERS];
 };
 
