@@ -85,6 +85,7 @@ static void validate_usage(FILE *f)
 		"      --json         print the rows as a JSON list\n"
 		"  -o, --output FILE  also write /validation/<workload> to an HDF5 results file\n"
 		"                     (appended to when it exists; docs/results.md)\n"
+		"      --machine NAME TLB geometry of machine preset NAME instead of this host's\n"
 		"  -c, -s             more configuration over linux + host + machine events\n"
 		"      --keep DIR     keep the captured lackey logs and addr traces in DIR\n"
 		"\n"
@@ -359,11 +360,14 @@ static int build_cfg(struct vl_config **out, const struct vl_host *host, bool wi
 {
 	struct vl_error err = { 0 };
 	struct vl_config *cfg;
-	struct cli_cfg base = { .os = "linux" };
+	/* TLBs: --machine NAME when given; else this host's CPUID geometry
+	 * alone (over the empty "none" machine), or none when the model
+	 * refuses it */
+	struct cli_cfg base = { .os = "linux", .machine = cc->machine ? cc->machine : "none" };
 	int rc = cli_cfg_build(&base, &cfg);
 	if (rc)
 		return rc;
-	char *ini = vl_host_ini(host, with_tlb ? cfg : NULL);
+	char *ini = vl_host_ini(host, with_tlb && !cc->machine ? cfg : NULL);
 	if (!ini || vl_config_load_string(cfg, ini, "vmlab host", &err) < 0) {
 		cli_error("host configuration: %s", ini ? err.msg : "out of memory");
 		free(ini);
@@ -402,6 +406,7 @@ int cmd_validate(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' }, { "size", required_argument, NULL, 'z' },
 		{ "keep", required_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_cfg cc = { .os = "linux" };
@@ -456,7 +461,7 @@ int cmd_validate(int argc, char **argv)
 	int rc = build_cfg(&cfg, &host, true, &cc);
 	if (rc)
 		return rc;
-	if (vl_config_declares(cfg, "tlb.l1d.entries")) {
+	if (!cc.machine && vl_config_declares(cfg, "tlb.l1d.entries")) {
 		struct vl_engine *probe = NULL;
 		struct vl_error perr = { 0 };
 		struct vl_config *small = vl_config_dup(cfg);

@@ -84,6 +84,22 @@ PY
 check "JSON rows: fault counts equal the hand-derived kernel counts, why where unmeasured" '[ $? -eq 0 ]'
 cat "$tmp/py"
 
+# dTLB rows simulated on a machine preset's TLBs (the host's may be refused):
+# tlb-random 4 reads 16 MiB = 4096 pages twice in random order, so every
+# first touch walks (>= 4096 walks) and no more walks than accesses (8192).
+"$bin" validate -r 1 --machine amd-zen3 --json -- "$1/vmlab-workloads" tlb-random 4 >"$tmp/tlb" 2>&1
+python3 - "$tmp/tlb" <<'PY' >"$tmp/tlbpy" 2>&1
+import json, sys
+rows = {r["event"].split("::")[-1] if "::" in r["event"] else r["event"]: r for r in json.load(open(sys.argv[1]))}
+walks = [r for r in rows.values() if "L2_MISS" in r["event"] or r["event"] == "dtlb_walks"][0]
+hits = [r for r in rows.values() if "L2_HIT" in r["event"] or r["event"] == "dtlb_l2_hits"][0]
+ok = walks["simulated"] is not None and 4096 <= walks["simulated"] <= 8192 and \
+     hits["simulated"] is not None and walks["simulated"] + hits["simulated"] <= 8192
+print(walks["simulated"], hits["simulated"])
+sys.exit(0 if ok else 1)
+PY
+check "--machine amd-zen3: dTLB walks simulated, between 4096 and 8192 ($(cat "$tmp/tlbpy"))" '[ $? -eq 0 ]'
+
 "$bin" validate -r 1 -- /bin/true >"$tmp/out" 2>&1
 rc=$?
 check "a program without roi.h: exit 1" '[ $rc -eq 1 ]'

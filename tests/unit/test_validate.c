@@ -78,6 +78,7 @@ static void test_simulate_roi(void **state)
 	struct vl_error err = { 0 };
 	assert_int_equal(vl_config_new(&cfg, &err), 0);
 	assert_int_equal(vl_config_load_preset(cfg, "os", "linux", &err), 0);
+	assert_int_equal(vl_config_load_preset(cfg, "machines", "generic", &err), 0);
 	struct vl_roi_sim sim;
 	if (vl_validate_simulate(cfg, out, &sim, &err) < 0)
 		fail_msg("%s", err.msg);
