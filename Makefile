@@ -45,7 +45,7 @@ else
 CFLAGS_OPT := -O0
 endif
 CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
-LDLIBS += -linih -lz -lzstd -llzma -lm
+LDLIBS += -linih -lz -lzstd -llzma -lm -lpfm
 # HDF5 (Debian's serial build) and xxHash for results (analysis/)
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
 HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/$(shell gcc -print-multiarch)/hdf5/serial -lhdf5)
@@ -79,8 +79,16 @@ CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
 
+# The validation workloads (bench/validate): plain -O2, never sanitized,
+# so that nothing but their own code touches memory in a region.
+WORKLOADS := $(OUT)/vmlab-workloads
+
 .PHONY: all deps check test bench demo install clean fuzz
-all: $(BIN) $(LIB) $(CAPTURE)
+all: $(BIN) $(LIB) $(CAPTURE) $(WORKLOADS)
+
+$(WORKLOADS): bench/validate/workloads.c bench/validate/roi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< -o $@
 
 $(OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -142,7 +150,7 @@ test-slurm: deps
 	@sh tests/run.sh $(OUT) tests/slurm/slurm.sh
 
 .PHONY: all-tests
-all-tests: $(BIN) $(LIB) $(CAPTURE) $(TEST_BIN)
+all-tests: $(BIN) $(LIB) $(CAPTURE) $(WORKLOADS) $(TEST_BIN)
 
 bench: $(BIN) $(BENCH_BIN)
 	@sh bench/run.sh $(OUT) $(OBJDIR)/bench
@@ -204,11 +212,12 @@ demo: deps
 	@echo "results: $(OUT)/demo/results.h5  (vmlab report, h5dump, python3-h5py; docs/results.md)"
 	@echo "plot:    $(OUT)/demo/mrc.png  (gnuplot script $(OUT)/demo/mrc.gp, data $(OUT)/demo/mrc.dat)"
 
-install: $(BIN) $(LIB) $(CAPTURE)
+install: $(BIN) $(LIB) $(CAPTURE) $(WORKLOADS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vmlab
 	install -m 644 $(SANCOV_LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab-sancov.a
 	install -m 755 $(QEMU_PLUGIN) $(DESTDIR)$(PREFIX)/lib/vmlab-qemu.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab
+	install -m 755 $(WORKLOADS) $(DESTDIR)$(PREFIX)/bin/vmlab-workloads
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab.a
 	install -m 644 include/vmlab/*.h $(DESTDIR)$(PREFIX)/include/vmlab/
 

@@ -19,6 +19,7 @@
 #include <hdf5.h>
 #include <libgen.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -734,6 +735,83 @@ int vl_h5_run_end_mrc(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
 	}
 	free(rows);
 	vl_h5_run_free(run);
+	return rc;
+}
+
+/* ---- validation ---- */
+
+#define VAL_EVENT_LEN 160
+#define VAL_WHY_LEN 320
+
+struct val_row {
+	char event[VAL_EVENT_LEN];
+	double simulated, measured, rel_error;
+	char why[VAL_WHY_LEN];
+};
+
+int vl_h5_validation(struct vl_h5 *h, const char *name, const char *workload,
+		     const struct vl_h5_validation_row *rows, size_t n, struct vl_error *err)
+{
+	if (!name || !*name || strlen(name) >= VL_RUN_ID_MAX)
+		return vl_err(err, VL_EINVAL, "validation name '%s': 1 to %d characters", name ? name : "",
+			      VL_RUN_ID_MAX - 1);
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      *c == '.' || *c == '_' || *c == '-'))
+			return vl_err(err, VL_EINVAL,
+				      "validation name '%s': only letters, digits, '.', '_' and '-'", name);
+	struct val_row *buf = calloc(n ? n : 1, sizeof(*buf));
+	if (!buf)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(buf[i].event, sizeof(buf[i].event), "%s", rows[i].event ? rows[i].event : "");
+		buf[i].simulated = rows[i].simulated;
+		buf[i].measured = rows[i].measured;
+		buf[i].rel_error = rows[i].rel_error;
+		snprintf(buf[i].why, sizeof(buf[i].why), "%s", rows[i].why ? rows[i].why : "");
+	}
+	int rc = 0;
+	hid_t g = H5Lexists(h->file, "validation", H5P_DEFAULT) > 0
+			  ? H5Gopen2(h->file, "validation", H5P_DEFAULT)
+			  : H5Gcreate2(h->file, "validation", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	hid_t se = h5u_str_type(VAL_EVENT_LEN), sw = h5u_str_type(VAL_WHY_LEN);
+	hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct val_row));
+	if (g < 0 || se < 0 || sw < 0 || t < 0 ||
+	    H5Tinsert(t, "event", offsetof(struct val_row, event), se) < 0 ||
+	    H5Tinsert(t, "simulated", offsetof(struct val_row, simulated), H5T_NATIVE_DOUBLE) < 0 ||
+	    H5Tinsert(t, "measured", offsetof(struct val_row, measured), H5T_NATIVE_DOUBLE) < 0 ||
+	    H5Tinsert(t, "rel_error", offsetof(struct val_row, rel_error), H5T_NATIVE_DOUBLE) < 0 ||
+	    H5Tinsert(t, "why", offsetof(struct val_row, why), sw) < 0)
+		rc = h5u_fail(err, VL_EIO, h->tmp, "create the /validation table type");
+	if (rc == 0 && H5Lexists(g, name, H5P_DEFAULT) > 0 && H5Ldelete(g, name, H5P_DEFAULT) < 0)
+		rc = h5u_fail(err, VL_EIO, h->tmp, "replace a /validation dataset");
+	if (rc == 0) {
+		hsize_t dims = n;
+		hid_t sp = H5Screate_simple(1, &dims, NULL);
+		hid_t ds = sp >= 0 ? H5Dcreate2(g, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+				   : -1;
+		char ts[32], host[256] = "";
+		h5u_now_iso(ts, sizeof(ts));
+		gethostname(host, sizeof(host) - 1);
+		if (ds < 0 || (n && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) ||
+		    h5u_attr_str(ds, "workload", workload ? workload : "") < 0 ||
+		    h5u_attr_str(ds, "run_id", "") < 0 || h5u_attr_str(ds, "host", host) < 0 ||
+		    h5u_attr_str(ds, "created", ts) < 0)
+			rc = h5u_fail(err, VL_EIO, h->tmp, "write a /validation dataset");
+		if (ds >= 0)
+			H5Dclose(ds);
+		if (sp >= 0)
+			H5Sclose(sp);
+	}
+	if (t >= 0)
+		H5Tclose(t);
+	if (se >= 0)
+		H5Tclose(se);
+	if (sw >= 0)
+		H5Tclose(sw);
+	if (g >= 0)
+		H5Gclose(g);
+	free(buf);
 	return rc;
 }
 

@@ -114,6 +114,20 @@ int vl_h5_run_end_mrc(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
 /* Free a run without finishing it (the file is then aborted anyway). */
 void vl_h5_run_free(struct vl_h5_run *run);
 
+/* One row of /validation/<name>: measured against simulated for an event
+ * (docs/results.md).  NaN marks a side that is missing; why says why. */
+struct vl_h5_validation_row {
+	const char *event;
+	double simulated, measured, rel_error;
+	const char *why; /* "" or NULL when nothing is missing */
+};
+
+/* Write /validation/<name> (replacing a dataset of that name) with n rows
+ * and the attributes workload (what it does), run_id (""), host, created.
+ * Returns 0, VL_EINVAL (name not letters, digits, . _ -), VL_EIO. */
+int vl_h5_validation(struct vl_h5 *h, const char *name, const char *workload,
+		     const struct vl_h5_validation_row *rows, size_t n, struct vl_error *err);
+
 /* ---- reading ---- */
 
 struct vl_results;

@@ -65,5 +65,8 @@ int cmd_info(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_counters(int argc, char **argv);
+int cmd_host(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif

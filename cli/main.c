@@ -31,6 +31,9 @@ static const struct {
 	{ "gen", cmd_gen, "write a synthetic trace (seq, strided, loop, uniform, zipf, phased, mix)" },
 	{ "capture", cmd_capture, "record a program's memory accesses into .vmt (qemu, lackey, sancov)" },
 	{ "config", cmd_config, "print the resolved configuration (every key, with -v help)" },
+	{ "counters", cmd_counters, "count OS and hardware events of a program (libpfm4 names)" },
+	{ "host", cmd_host, "write a machine configuration for this host" },
+	{ "validate", cmd_validate, "compare measured and simulated counters of workloads" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this message" },
 };

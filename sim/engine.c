@@ -145,6 +145,12 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 		e->wants_access = false;
 	e->pt_frames = vl_config_bool(cfg, "memory.pt_frames");
 	e->zero_page = vl_config_bool(cfg, "anon.zero_page");
+	{
+		const char *thp = vl_config_str(cfg, "thp.enabled");
+		e->thp = !strcmp(thp, "always") ? THP_ALWAYS : !strcmp(thp, "madvise") ? THP_MADVISE
+											 : THP_NEVER;
+		e->thp_zero = e->zero_page && vl_config_bool(cfg, "thp.use_zero_page");
+	}
 	e->dz_dirty = vl_config_bool(cfg, "anon.dz_dirty");
 	e->overcommit = vl_config_bool(cfg, "commit.overcommit");
 	e->stop_on_av = !strcmp(vl_config_str(cfg, "run.on_av"), "stop-process");

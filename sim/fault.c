@@ -813,6 +813,117 @@ static void count_fault(struct vl_engine *e, uint32_t proc, int kind)
 	}
 }
 
+/* ---- transparent huge pages (linux) ----
+ *
+ * The fault-count rules of the reference notes (A.14, B.6), as the kernel
+ * applies them in do_anonymous_page / do_huge_pmd_anonymous_page:
+ *   - a private VAD is eligible when thp.enabled = always, or = madvise and
+ *     the VAD was given V ADVISE hugepage; never after ADVISE nohugepage;
+ *   - a fault in an eligible VAD whose aligned 2 MiB range lies wholly in
+ *     the VAD and whose page table is still empty (every PTE of the range
+ *     untouched: committed demand-zero with one protection) is one fault
+ *     for the whole range: a write maps a 2 MiB page (an order-9 block of
+ *     the buddy allocator; when none is free it falls back to 4 KiB, as
+ *     thp_fault_fallback), a read maps the huge zero page;
+ *   - a write to the huge zero page allocates the 2 MiB page in one more
+ *     fault (do_huge_zero_wp_pmd, kernels >= 6.12).
+ * The 2 MiB page is mapped as 512 PTEs (no PMD leaf yet: TLB reach is the
+ * translation model's business); each frame then lives and is evicted on
+ * its own, as after a split.  The leaf page-table node keeps its frame. */
+
+static bool thp_eligible(const struct vl_engine *e, const struct vl_vad *d, uint64_t vpn)
+{
+	if (!d || d->kind != VAD_PRIVATE || (d->flags & VAD_F_NOHUGE))
+		return false;
+	if (e->thp == THP_MADVISE && !(d->flags & VAD_F_HUGE))
+		return false;
+	uint64_t lo = vpn & ~(uint64_t)(PT_ENTRIES - 1);
+	return lo >= d->start && lo + PT_ENTRIES <= d->end;
+}
+
+/* Is every PTE of li's node exactly pte (an untouched committed page)? */
+static bool node_uniform(const struct vl_engine *e, uint32_t li, uint64_t pte)
+{
+	const uint64_t *n = &e->pt.e[(size_t)(li / PT_ENTRIES) * PT_ENTRIES];
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		if (n[i] != pte)
+			return false;
+	return true;
+}
+
+/* Map 512 fresh frames (an order-9 block) over li's node.  Returns 1 when
+ * no block was free (the caller falls back to 4 KiB), 0 or an error. */
+static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, unsigned prot,
+		   const struct vl_access *a, struct vl_error *err)
+{
+	uint32_t base = pfn_alloc(&e->db, 9);
+	if (base == VL_NIL)
+		return 1;
+	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1);
+	uint64_t v0 = vpn & ~(uint64_t)(PT_ENTRIES - 1);
+	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+		struct vl_pfn *p = &e->db.pfn[base + i];
+		if (!(p->flags & PFN_F_ZEROED))
+			e->ctr.zeroed_pages++;
+		p->flags = 0;
+		p->slot = VL_NIL;
+		p->aux = 0;
+		pt_set(&e->pt, l0 + i, 0);
+		VL_TRY(map_private(e, proc, l0 + i, base + i, v0 + i, prot, true, false, a, err));
+	}
+	return 0;
+}
+
+/* Demand-zero fault at li: handle it as a THP fault if the rules allow.
+ * Returns 1 when they do not (the caller goes on with 4 KiB), else 0 or
+ * an error. */
+static int thp_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, uint64_t pte,
+		     unsigned prot, bool write, const struct vl_access *a, struct vl_error *err)
+{
+	if (e->os != OS_LINUX || (prot & VL_PROT_GUARD) || pte == 0)
+		return 1;
+	const struct vl_vad *d = vl_vad_find(&e->procs[proc], vpn);
+	if (!thp_eligible(e, d, vpn) || !node_uniform(e, li, pte))
+		return 1;
+	if (write) {
+		int r = thp_map(e, proc, li, vpn, prot, a, err);
+		if (r != 0)
+			return r;
+		count_fault(e, proc, 0);
+		return 0;
+	}
+	if (!e->thp_zero)
+		return 1;
+	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1);
+	uint64_t hz = PTE_MAKE(e->zero_frame) | (prot_hw(prot) & ~PTE_RW) | PTE_SW_HUGEZERO;
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		pt_set(&e->pt, l0 + i, hz | (l0 + i == li ? PTE_A : 0));
+	count_fault(e, proc, 0);
+	return 0;
+}
+
+/* A write to the huge zero page: allocate the 2 MiB page in one fault.
+ * Returns 1 when it cannot (the 4 KiB copy-on-write path takes over). */
+static int thp_zero_wp(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn,
+		       unsigned prot, const struct vl_access *a, struct vl_error *err)
+{
+	const struct vl_vad *d = vl_vad_find(&e->procs[proc], vpn);
+	if (!thp_eligible(e, d, vpn))
+		return 1;
+	const uint64_t *n = &e->pt.e[(size_t)(li / PT_ENTRIES) * PT_ENTRIES];
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		if (!(n[i] & PTE_SW_HUGEZERO) || PTE_FRAME(n[i]) != e->zero_frame)
+			return 1;
+	int r = thp_map(e, proc, li, vpn, prot, a, err);
+	if (r != 0)
+		return r;
+	e->ctr.faults_cow++;
+	e->ctr.faults++;
+	e->procs[proc].ctr.faults++;
+	e->procs[proc].ctr.faults_cow++;
+	return 0;
+}
+
 int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8_t op,
 	     struct vl_error *err)
 {
@@ -835,6 +946,11 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 			return violation(e, proc);
 		if (write && !(pte & PTE_RW)) {
 			bool zero = PTE_FRAME(pte) == e->zero_frame;
+			if (zero && (pte & PTE_SW_HUGEZERO) && prot_writable(prot) && !prot_copy(prot)) {
+				int r = thp_zero_wp(e, proc, li, vpn, prot, &a, err);
+				if (r <= 0)
+					return r;
+			}
 			if (zero && prot_writable(prot) && !prot_copy(prot))
 				return cow(e, proc, li, vpn, prot, &a, true, err);
 			if (prot_copy(prot))
@@ -951,6 +1067,11 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 		pr->commit++;
 		if (e->commit > e->ctr.commit_peak)
 			e->ctr.commit_peak = e->commit;
+	}
+	if (e->thp != THP_NEVER) {
+		int r = thp_fault(e, proc, li, vpn, pte, prot, write, &a, err);
+		if (r <= 0)
+			return r;
 	}
 	if (e->zero_page && !write) {
 		/* linux: a read maps the shared zero page, read-only */

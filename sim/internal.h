@@ -217,8 +217,15 @@ struct vl_vad {
 	uint32_t section;      /* mapped: section index */
 	uint8_t kind;          /* enum vad_kind */
 	uint8_t prot;          /* allocation protection */
-	uint16_t pad;
+	uint16_t flags;        /* VAD_F_* */
 };
+
+#define VAD_F_HUGE 0x1   /* V ADVISE hugepage (MADV_HUGEPAGE) */
+#define VAD_F_NOHUGE 0x2 /* V ADVISE nohugepage (MADV_NOHUGEPAGE) */
+
+/* A present PTE that maps the zero frame as part of a huge zero page
+ * (linux THP read fault): bit 9, which the MMU ignores. */
+#define PTE_SW_HUGEZERO (1ull << 9)
 
 /* A file section: one prototype PTE per page.  A prototype PTE is 0 (page
  * in the file, not in memory), PTE_P | frame (resident, mapped by at least
@@ -281,6 +288,7 @@ extern const size_t vl_npresets;
 /* ---- the engine ---- */
 
 enum personality { OS_TEXTBOOK = 0, OS_WINDOWS = 1, OS_LINUX = 2 };
+enum thp_mode { THP_NEVER = 0, THP_MADVISE = 1, THP_ALWAYS = 2 };
 
 struct vl_engine {
 	struct vl_config *cfg;
@@ -310,6 +318,8 @@ struct vl_engine {
 	enum personality os;
 	bool pt_frames;           /* page-table nodes occupy frames */
 	bool zero_page;           /* anonymous read faults map the shared zero page */
+	uint8_t thp;              /* thp.enabled: THP_NEVER, THP_MADVISE, THP_ALWAYS */
+	bool thp_zero;            /* thp.use_zero_page (and zero_page) */
 	bool dz_dirty;            /* demand-zero pages start dirty (Windows) */
 	bool overcommit;          /* no commit limit */
 	bool stop_on_av;

@@ -444,6 +444,32 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 		return do_protect(e, proc, ev);
 	case VL_EV_MAP:
 		return do_map(e, proc, ev, err);
+	case VL_EV_ADVISE: {
+		/* madvise(MADV_[NO]HUGEPAGE) over whole private VADs (Linux would
+		 * split a VMA that the range covers in part; not modelled) */
+		uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
+		if (end <= start || (ev->prot != VL_ADV_HUGEPAGE && ev->prot != VL_ADV_NOHUGEPAGE))
+			return fail(e);
+		uint32_t hits = 0;
+		for (uint32_t i = 0; i < pr->nvads; i++) {
+			struct vl_vad *d = &pr->vads[i];
+			if (d->end <= start || d->start >= end)
+				continue;
+			if (d->start < start || d->end > end || d->kind != VAD_PRIVATE)
+				return fail(e);
+			hits++;
+		}
+		if (!hits)
+			return fail(e);
+		for (uint32_t i = 0; i < pr->nvads; i++) {
+			struct vl_vad *d = &pr->vads[i];
+			if (d->end <= start || d->start >= end)
+				continue;
+			d->flags &= (uint16_t)~(VAD_F_HUGE | VAD_F_NOHUGE);
+			d->flags |= ev->prot == VL_ADV_HUGEPAGE ? VAD_F_HUGE : VAD_F_NOHUGE;
+		}
+		return 0;
+	}
 	case VL_EV_UNMAP: {
 		struct vl_vad *d = vl_vad_find(pr, start);
 		if (!d || d->kind != VAD_MAPPED || d->start != start)

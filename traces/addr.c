@@ -16,6 +16,7 @@
  *   V PROTECT ADDR LEN PROT [PID]     V MAP ADDR LEN FILEID OFFSET PROT [PID]
  *   V UNMAP ADDR [PID]                V EXIT [PID]
  *   V ROI_BEGIN [PID]                 V ROI_END [PID]
+ *   V ADVISE ADDR LEN hugepage|nohugepage [PID]
  *
  * PROT: noaccess readonly readwrite execute execute_read execute_readwrite
  * writecopy execute_writecopy, optionally followed by +guard.
@@ -89,7 +90,7 @@ static const struct {
 };
 
 /* Shape of each event: its arguments, in order.  a = ADDR, l = LEN,
- * f = FILEID, o = OFFSET, p = PROT. */
+ * f = FILEID, o = OFFSET, p = PROT, v = ADVICE. */
 static const struct {
 	const char *name;
 	uint32_t kind;
@@ -100,6 +101,7 @@ static const struct {
 	{ "PROTECT", VL_EV_PROTECT, "alp" },  { "MAP", VL_EV_MAP, "alfop" },
 	{ "UNMAP", VL_EV_UNMAP, "a" },        { "EXIT", VL_EV_EXIT, "" },
 	{ "ROI_BEGIN", VL_EV_ROI_BEGIN, "" }, { "ROI_END", VL_EV_ROI_END, "" },
+	{ "ADVISE", VL_EV_ADVISE, "alv" },
 };
 
 static const char *word_end(const char *s, const char *end)
@@ -148,7 +150,7 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 	if (k == sizeof(events) / sizeof(events[0]))
 		return vl_err(err, VL_EFORMAT,
 			      "expected an event (RESERVE, COMMIT, DECOMMIT, RELEASE, PROTECT, MAP, "
-			      "UNMAP, EXIT, ROI_BEGIN, ROI_END) after V, found '%.*s'",
+			      "UNMAP, EXIT, ROI_BEGIN, ROI_END, ADVISE) after V, found '%.*s'",
 			      (int)(we - s > 20 ? 20 : we - s), s);
 	struct vl_event ev = { .kind = events[k].kind };
 	static const char *const what[] = { ['a'] = "an address", ['l'] = "a length",
@@ -158,9 +160,22 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 		we = word_end(s, end);
 		if (s == end)
 			return vl_err(err, VL_EFORMAT, "V %s: expected %s", events[k].name,
-				      *a == 'p' ? "a protection" : what[(unsigned char)*a]);
+				      *a == 'p'   ? "a protection"
+				      : *a == 'v' ? "an advice (hugepage or nohugepage)"
+						  : what[(unsigned char)*a]);
 		if (*a == 'p') {
 			VL_TRY(parse_prot(s, we, &ev.prot, err));
+			continue;
+		}
+		if (*a == 'v') {
+			if (we - s == 8 && !strncmp(s, "hugepage", 8))
+				ev.prot = VL_ADV_HUGEPAGE;
+			else if (we - s == 10 && !strncmp(s, "nohugepage", 10))
+				ev.prot = VL_ADV_NOHUGEPAGE;
+			else
+				return vl_err(err, VL_EFORMAT,
+					      "V ADVISE: expected hugepage or nohugepage, found '%.*s'",
+					      (int)(we - s > 20 ? 20 : we - s), s);
 			continue;
 		}
 		uint64_t v;

@@ -55,7 +55,9 @@ struct vl_rec {
  *   MAP addr len file_id offset prot   map a view of a file section
  *   UNMAP addr              addr is a view base: unmap it
  *   EXIT                    the process ends: everything is freed
- *   ROI_BEGIN / ROI_END     region-of-interest markers */
+ *   ROI_BEGIN / ROI_END     region-of-interest markers
+ *   ADVISE addr len advice  madvise(): advice (in prot) is VL_ADV_*; the
+ *                           range must cover whole private VADs */
 enum vl_event_kind {
 	VL_EV_NONE = 0,
 	VL_EV_RESERVE,
@@ -68,6 +70,13 @@ enum vl_event_kind {
 	VL_EV_EXIT,
 	VL_EV_ROI_BEGIN,
 	VL_EV_ROI_END,
+	VL_EV_ADVISE,
+};
+
+/* Advice of a VL_EV_ADVISE event (carried in vl_event.prot). */
+enum vl_advice {
+	VL_ADV_HUGEPAGE = 1,   /* MADV_HUGEPAGE: eligible for THP under thp.enabled = madvise */
+	VL_ADV_NOHUGEPAGE = 2, /* MADV_NOHUGEPAGE: never THP */
 };
 
 /* Page protections, in the Windows memory manager's 5-bit encoding (WRK
