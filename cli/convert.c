@@ -24,7 +24,8 @@ static void convert_usage(FILE *f)
 }
 
 static const char *const ev_names[] = { "NONE", "RESERVE", "COMMIT", "DECOMMIT", "RELEASE",
-					 "PROTECT", "MAP", "UNMAP", "EXIT", "ROI_BEGIN", "ROI_END" };
+					 "PROTECT", "MAP", "UNMAP", "EXIT", "ROI_BEGIN", "ROI_END",
+					 "ADVISE" };
 
 /* PROT in the addr grammar (docs/trace-format.md). */
 static void prot_name(char *buf, size_t len, uint32_t prot)
@@ -60,6 +61,10 @@ static void print_event(FILE *f, const struct vl_event *e, uint32_t pid)
 		break;
 	case VL_EV_EXIT: case VL_EV_ROI_BEGIN: case VL_EV_ROI_END:
 		fprintf(f, "V %s %u\n", ev_names[e->kind], pid);
+		break;
+	case VL_EV_ADVISE:
+		fprintf(f, "V ADVISE 0x%llx 0x%llx %s %u\n", a, l,
+			e->prot == VL_ADV_HUGEPAGE ? "hugepage" : "nohugepage", pid);
 		break;
 	default:
 		fprintf(f, "# event of unknown kind %u pid %u\n", e->kind, pid);

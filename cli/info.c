@@ -8,7 +8,7 @@
 
 static const char *const event_names[VL_STATS_EVENT_KINDS] = {
 	"none", "reserve", "commit", "decommit", "release", "protect", "map", "unmap",
-	"exit", "roi_begin", "roi_end", "kind11", "kind12", "kind13", "kind14", "other",
+	"exit", "roi_begin", "roi_end", "advise", "kind12", "kind13", "kind14", "other",
 };
 
 static void info_usage(FILE *f)

@@ -96,6 +96,10 @@ ev.append("V RELEASE 0x10000000 1")
 acc(1, 0x10000000, 0x10040000, 30)
 ev.append("V COMMIT 0x40000000 0x1000 noaccess 1")
 acc(1, 0x40000000, 0x40001000, 5)
+ev.append("V COMMIT 0x50000000 0x400000 readwrite 1")
+ev.append("V ADVISE 0x50000000 0x400000 hugepage 1")
+acc(1, 0x50000000, 0x50400000, 60)
+ev.append("V ADVISE 0x50000000 0x200000 nohugepage 1")
 open(f"{d}/t.events", "w").write("\n".join(ev) + "\n")
 EOF
 
