@@ -164,7 +164,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->mpw_threshold = vl_config_u64(cfg, "mpw.threshold_pages");
 	e->mpw_cluster = (uint32_t)vl_config_u64(cfg, "mpw.cluster_pages");
 	e->wsm_interval = vl_config_u64(cfg, "wsm.interval");
-	e->next_tick = e->wsm_interval;
+	e->next_tick = e->wsm_interval ? e->wsm_interval : UINT64_MAX;
 	e->zero_thread = vl_config_bool(cfg, "wsm.zero_thread");
 	for (unsigned i = 0; i < 8; i++)
 		e->standby[i] = (struct plist){ VL_NIL, VL_NIL, 0 };
@@ -179,6 +179,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 		goto fail;
 	}
 	*out = e;
+	e->tick_at = e->next_tick < e->lp_next_tick ? e->next_tick : e->lp_next_tick;
 	return 0;
 fail:
 	vl_engine_free(e);
@@ -392,6 +393,132 @@ static inline bool canonical(uint64_t va)
 	return hi == 0 || hi == -1;
 }
 
+/* Periodic work due before access number e->time: the large-page
+ * policy's scan every largepage.interval accesses and the working-set
+ * manager's pass every wsm.interval accesses, each at exact multiples of
+ * its interval, so that results do not depend on how a trace was cut into
+ * batches. */
+static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error *err)
+{
+	if (e->time >= e->lp_next_tick) {
+		lp_tick(e);
+		xl_after_slow(e);
+	}
+	if (e->time >= e->next_tick) {
+		e->next_tick += e->wsm_interval;
+		VL_TRY(vl_wsm_tick(e, err));
+		xl_after_slow(e);
+	}
+	e->tick_at = e->next_tick < e->lp_next_tick ? e->next_tick : e->lp_next_tick;
+	return 0;
+}
+
+/* The TLB-hit path: a run of ordinary accesses by the current process
+ * that hit a first-level TLB entry needing no page-table work (no store
+ * through a clean entry, no fetch through a no-execute one).  Nothing it
+ * does can change what the next access finds except the entries' use
+ * stamps, so the loop keeps the clock, the op counts and the process's
+ * access count in registers and writes them back once.  Stops, without
+ * consuming it, at the first record that needs anything else (an event,
+ * another process, a miss, a large-page tick, the end of the pre-pass's
+ * future) and returns the number of records consumed; vl_engine_feed's
+ * general loop then takes that record.  Same counts as the general loop,
+ * record for record (tests/unit/test_tlb.c compares both). */
+#define HIT_PROBES 4
+static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end)
+{
+	const struct vl_xlat *xl = &e->xl;
+	uint32_t proc = e->last_proc;
+	if (proc == VL_NIL || !e->procs[proc].root || e->procs[proc].stopped)
+		return 0;
+	/* the first level's structures per kind, without sizes nothing maps */
+	const struct xl_probe *fp[2][HIT_PROBES];
+	unsigned nfp[2];
+	for (unsigned k = 0; k < 2; k++) {
+		nfp[k] = 0;
+		for (uint32_t j = 0; j < xl->lvl[k][1]; j++) {
+			const struct xl_probe *p = &xl->probe[k][j];
+			if (p->sz && !xl->lp_live[p->sz])
+				continue;
+			if (nfp[k] == HIT_PROBES)
+				return 0; /* an odd machine: the general loop copes */
+			fp[k][nfp[k]++] = p;
+		}
+	}
+	const uint32_t pid = e->last_pid;
+	const uint64_t asid = xl->asid;
+	const uint64_t *pte = e->pt.e;
+	const uint64_t *future = e->future;
+	uint64_t limit = e->tick_at;
+	if (future && e->future_n < limit)
+		limit = e->future_n;
+	uint64_t time = e->time;
+	uint64_t ops[VL_OP_NACCESS] = { 0 };
+	const struct vl_rec *r = r0;
+	for (; r < end; r++) {
+		unsigned op = r->op;
+		uint64_t va = r->addr;
+		if (unlikely(op >= VL_OP_NACCESS || r->pid != pid || time >= limit || !canonical(va)))
+			break;
+		unsigned kind = op == VL_OP_IFETCH ? XL_INSTR : XL_DATA;
+		/* XL_DIRTY for the ops that store (WRITE 1, MODIFY 3) */
+		uint64_t store = (0xAu >> op) & XL_DIRTY;
+		const struct xl_probe *hp = NULL;
+		uint32_t w = UINT32_MAX;
+		for (unsigned j = 0; j < nfp[kind]; j++) {
+			const struct xl_probe *p = fp[kind][j];
+			const struct tlb *pt = p->t;
+			uint64_t vpn = (va >> p->shift) & p->vmask;
+			uint64_t key = asid | p->keysz | vpn << 3;
+			uint32_t i = (uint32_t)(vpn & pt->set_mask) * pt->ways, ie = i + pt->ways;
+			if (pt->ways <= 8) {
+				/* every way, without an early exit (see tlb_find) */
+				for (; i < ie; i++)
+					w = (pt->tag[i] ^ key) < 2 ? i : w;
+			} else {
+				for (; i < ie; i++)
+					if ((pt->tag[i] ^ key) < 2) {
+						w = i;
+						break;
+					}
+			}
+			if (w != UINT32_MAX) {
+				hp = p;
+				break;
+			}
+		}
+		if (unlikely(!hp))
+			break;
+		struct tlb *t = hp->t;
+		if (unlikely((store & ~t->tag[w]) || (kind == XL_INSTR && (pte[t->ref[w]] & PTE_NX))))
+			break;
+		t->hits++;
+		t->used[w] = time + 1;
+		ops[op]++;
+		if (e->wants_access) {
+			uint32_t f = PTE_FRAME(pte[t->ref[w]]) +
+				     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (hp->shift - 12)) - 1));
+			if (f < e->db.nframes) {
+				struct vl_access a = {
+					.vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK,
+					.time = time,
+					.next_use = future ? future[time] : 0,
+					.pid = pid,
+					.op = (uint8_t)op,
+				};
+				e->repl_ops->on_access(&e->repl, f, &a);
+			}
+		}
+		time++;
+	}
+	size_t n = (size_t)(r - r0);
+	e->time = time;
+	for (unsigned k = 0; k < VL_OP_NACCESS; k++)
+		e->op_count[k] += ops[k];
+	e->procs[proc].accesses += n;
+	return n;
+}
+
 /* Per access (the hot path is the first-level TLB hit):
  *   first-level TLB probe ─hit─▶ dirty-bit update if a store finds a clean
  *   entry; no accessed-bit work (the walk that filled the entry set it)
@@ -419,10 +546,8 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 			e->time++;
 			continue;
 		}
-		if (unlikely(e->time >= e->lp_next_tick)) {
-			lp_tick(e);
-			xl_after_slow(e);
-		}
+		if (unlikely(e->time >= e->tick_at))
+			VL_TRY(ticks(e, err));
 		if (unlikely(r->pid != e->last_pid || e->last_proc == VL_NIL ||
 			     !e->procs[e->last_proc].root))
 			VL_TRY(switch_proc(e, r->pid, err));
@@ -433,7 +558,7 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 		}
 		bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
 		unsigned kind = r->op == VL_OP_IFETCH ? XL_INSTR : XL_DATA;
-		bool faulted = false;
+		bool faulted = false, l1hit = false;
 		uint32_t li;
 		unsigned shift;
 	again:
@@ -505,6 +630,7 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 					}
 					t->hits++;
 					t->used[i] = e->time + 1;
+					l1hit = true;
 					goto translated;
 				}
 			}
@@ -546,11 +672,8 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 			}
 		}
 		e->time++;
-	}
-	if (unlikely(e->wsm_interval && e->time >= e->next_tick)) {
-		e->next_tick = e->time + e->wsm_interval;
-		VL_TRY(vl_wsm_tick(e, err));
-		xl_after_slow(e);
+		if (l1hit)
+			r += feed_hits(e, r + 1, end);
 	}
 	if (unlikely(e->check_each_batch))
 		return vl_engine_check(e, err);

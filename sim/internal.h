@@ -333,7 +333,8 @@ struct vl_engine {
 	uint64_t mpw_threshold;   /* write when the modified list exceeds this */
 	uint32_t mpw_cluster;
 	uint64_t wsm_interval;    /* accesses between working-set manager passes */
-	uint64_t next_tick;
+	uint64_t next_tick;       /* time of the next pass, UINT64_MAX for none */
+	uint64_t tick_at;         /* min(next_tick, lp_next_tick): periodic work due */
 	bool zero_thread;
 
 	struct plist standby[8];  /* by priority, repurposed 0 first */

@@ -132,7 +132,7 @@ struct vl_run_opts {
 int vl_run_ex(struct vl_engine *e, struct vl_trace *t, const struct vl_run_opts *opts,
 	      struct vl_run_stats *st, struct vl_error *err);
 
-/* Library version string ("0.1.0"). */
+/* Library version string (VMLAB_VERSION, "0.2.0"). */
 const char *vl_version(void);
 
 #endif

@@ -2,7 +2,7 @@
 #ifndef VMLAB_VMLAB_H
 #define VMLAB_VMLAB_H
 
-#define VMLAB_VERSION "0.1.0"
+#define VMLAB_VERSION "0.2.0"
 
 #include "vmlab/config.h"
 #include "vmlab/counters.h"
