@@ -46,7 +46,7 @@ static bool mm_referenced(void *ctx, uint32_t f, bool clear)
 	if (clear && ref) {
 		/* as an OS must: the TLBs may not keep a translation whose
 		 * accessed bit is clear, or the next use would not set it */
-		*pte &= ~PTE_A;
+		pte_clear(&e->pt, p->pte, PTE_A);
 		xl_invlpg(e, p->owner, p->vpn);
 	}
 	return ref;
@@ -586,11 +586,15 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 			if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
 				     (kind == XL_INSTR && (ent & PTE_NX))))
 				goto fault;
-			if (likely(!faulted)) /* a retried access's fault set A/D already */
-				pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
+			uint64_t need = PTE_A | (write ? PTE_D : 0);
+			/* a retried access's fault set A/D already */
+			if (likely(!faulted) && unlikely((ent & need) != need))
+				pte_or(&e->pt, (uint32_t)idx, need);
 			li = (uint32_t)idx;
 			e->ctr.walks++;
-			e->ctr.walk_refs += 1 + (39 - shift) / 9; /* 4 for 4K, 3 for 2M, 2 for 1G */
+			/* 4 for 4K, 3 for 2M (a transparent huge page's PDE is its
+			 * leaf to the MMU), 2 for 1G */
+			e->ctr.walk_refs += 1 + (39 - shift) / 9 - (shift == 12 && e->pt.thp[idx / PT_ENTRIES]);
 			goto translated;
 		}
 		/* first-level TLB structures of this kind */
@@ -624,7 +628,7 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 						 * hardware sets D in the PTE (if it may) */
 						if (!(e->pt.e[li] & PTE_RW))
 							goto miss; /* copy-on-write: fault */
-						e->pt.e[li] |= PTE_D;
+						pte_or(&e->pt, li, PTE_D);
 						t->tag[i] |= XL_DIRTY;
 						e->ctr.dirty_updates++;
 					}
@@ -692,6 +696,7 @@ const struct vl_counters *vl_engine_counters(struct vl_engine *e)
 	e->snap.accesses = e->snap.reads + e->snap.writes + e->snap.ifetches;
 	e->snap.processes = e->nprocs;
 	e->snap.pt_nodes = e->pt.live;
+	e->snap.large_page_splits += e->pt.thp_splits;
 	e->snap.commit_charge = e->commit;
 	const struct vl_xlat *x = &e->xl;
 	const struct vl_counters *c = &e->snap;
@@ -919,6 +924,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		return vl_err(err, VL_ESTATE, "%llu frames pinned, memory.fragmentation pinned %u",
 			      (unsigned long long)count[PFN_PINNED], e->pinned);
 	VL_TRY(pfn_check(&e->db, err));
+	VL_TRY(vl_thp_check(e, err));
 	VL_TRY(xl_check(e, err));
 	return lp_check(e, err);
 }

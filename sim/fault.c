@@ -191,7 +191,8 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 			e->ctr.pagefile_writes++;
 			pc->writebacks++;
 		}
-		*pte = SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot);
+		/* pt_set: evicting a page of a huge page splits it */
+		pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
 		xl_invlpg(e, p->owner, p->vpn);
 		pc->evictions++;
 		pc->resident_pages--;
@@ -292,7 +293,7 @@ static void wsl_age(struct vl_engine *e, struct vl_proc *pr)
 		uint32_t li = pt_walk(&e->pt, pr->root, va_of(vpn));
 		unsigned age = WSL_AGE(pr->wsl[i]);
 		if (li != VL_NIL && (e->pt.e[li] & PTE_A)) {
-			e->pt.e[li] &= ~PTE_A;
+			pte_clear(&e->pt, li, PTE_A);
 			xl_invlpg(e, (uint32_t)(pr - e->procs), vpn); /* A means something again */
 			age = 0;
 		} else if (age < AGE_MAX) {
@@ -827,9 +828,13 @@ static void count_fault(struct vl_engine *e, uint32_t proc, int kind)
  *     thp_fault_fallback), a read maps the huge zero page;
  *   - a write to the huge zero page allocates the 2 MiB page in one more
  *     fault (do_huge_zero_wp_pmd, kernels >= 6.12).
- * The 2 MiB page is mapped as 512 PTEs (no PMD leaf yet: TLB reach is the
- * translation model's business); each frame then lives and is evicted on
- * its own, as after a split.  The leaf page-table node keeps its frame. */
+ * The 2 MiB page is 512 PTEs of one page-table node flagged as a huge
+ * page (vl_ptarena.thp): the policy still sees 512 frames, but the MMU
+ * model walks it as a PMD leaf (3 references, a 2 MiB TLB entry) and its
+ * accessed and dirty bits are one bit each (pte_or, pte_clear), as a huge
+ * PMD's are.  Changing any of its PTEs (evicting a frame, mprotect or
+ * decommit of part of it) splits it first, as split_huge_pmd does; after
+ * that each frame lives on its own.  The leaf node keeps its frame. */
 
 static bool thp_eligible(const struct vl_engine *e, const struct vl_vad *d, uint64_t vpn)
 {
@@ -857,8 +862,10 @@ static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 		   const struct vl_access *a, struct vl_error *err)
 {
 	uint32_t base = pfn_alloc(&e->db, 9);
-	if (base == VL_NIL)
+	if (base == VL_NIL) {
+		e->ctr.large_page_fallbacks++;
 		return 1;
+	}
 	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1);
 	uint64_t v0 = vpn & ~(uint64_t)(PT_ENTRIES - 1);
 	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
@@ -870,6 +877,41 @@ static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 		p->aux = 0;
 		pt_set(&e->pt, l0 + i, 0);
 		VL_TRY(map_private(e, proc, l0 + i, base + i, v0 + i, prot, true, false, a, err));
+	}
+	/* one page from now on: its A (a policy's on_map may have cleared
+	 * some) is the faulting page's, D is set (a write mapped it) */
+	uint64_t *n = &e->pt.e[l0];
+	bool acc = (e->pt.e[li] & PTE_A) != 0;
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		n[i] = acc ? n[i] | PTE_A : n[i] & ~PTE_A;
+	e->pt.thp[l0 / PT_ENTRIES] = 1;
+	e->ctr.large_pages_mapped++;
+	e->xl.lp_live[1]++; /* 2 MiB TLB probes are worth making (never decreased for THP) */
+	xl_inval_pde(e, proc, v0); /* the PDE is a leaf now: no walk-cache entry */
+	return 0;
+}
+
+/* Every node flagged as a huge page maps an aligned order-9 block in
+ * order, with one protection and one A and D; 0 or VL_ESTATE. */
+int vl_thp_check(const struct vl_engine *e, struct vl_error *err)
+{
+	for (uint32_t n = 1; n < e->pt.nnodes; n++) {
+		if (!e->pt.thp[n])
+			continue;
+		const uint64_t *t = &e->pt.e[(size_t)n * PT_ENTRIES];
+		uint32_t base = PTE_FRAME(t[0]);
+		if (!(t[0] & PTE_P) || base % PT_ENTRIES)
+			return vl_err(err, VL_ESTATE, "huge page node %u: entry 0 is 0x%llx", n,
+				      (unsigned long long)t[0]);
+		for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+			const struct vl_pfn *p = &e->db.pfn[base + i];
+			if (t[i] != (t[0] & ~PTE_FRAME_MASK) + PTE_MAKE(base + i) ||
+			    p->loc != PFN_ACTIVE || p->pte != n * PT_ENTRIES + i)
+				return vl_err(err, VL_ESTATE,
+					      "huge page node %u: entry %u (0x%llx) is not frame %u "
+					      "with entry 0's bits",
+					      n, i, (unsigned long long)t[i], base + i);
+		}
 	}
 	return 0;
 }

@@ -181,6 +181,14 @@ struct vl_ptarena {
 	uint32_t created[4]; /* nodes created by the last pt_walk_create */
 	uint32_t frees;     /* nodes ever freed: walk caches and TLBs flush when it moves */
 	uint32_t ncreated;
+	/* per node: 1 while its 512 entries map one transparent huge page as a
+	 * unit (linux THP): frames base..base+511 of an order-9 block, one
+	 * protection, and one accessed and one dirty bit in effect (every
+	 * entry's A and D are equal), as the PMD of a huge page has.  The MMU
+	 * model treats the node's PDE as a 2 MiB leaf.  Any change of one of
+	 * its entries through pt_set splits it (the flag goes). */
+	uint8_t *thp;
+	uint64_t thp_splits; /* huge pages split so far */
 };
 
 int pt_init(struct vl_ptarena *a, struct vl_error *err);
@@ -198,10 +206,40 @@ uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va);
 /* Set entry i, keeping the node's count of non-zero entries. */
 static inline void pt_set(struct vl_ptarena *a, uint32_t i, uint64_t v)
 {
+	if (unlikely(a->thp[i / PT_ENTRIES])) {
+		a->thp[i / PT_ENTRIES] = 0; /* split_huge_pmd */
+		a->thp_splits++;
+	}
 	uint64_t old = a->e[i];
 	a->e[i] = v;
 	if (!old != !v)
 		a->used[i / PT_ENTRIES] += v ? 1 : (uint16_t)-1;
+}
+/* Set bits (PTE_A, PTE_D) in leaf entry li: in every entry of its node
+ * when the node is a transparent huge page (whose A and D are one bit
+ * each), else in li alone.  Not a change of mapping: no split. */
+static inline void pte_or(struct vl_ptarena *a, uint32_t li, uint64_t bits)
+{
+	uint32_t n = li / PT_ENTRIES;
+	if (unlikely(a->thp[n])) {
+		uint64_t *e = &a->e[(size_t)n * PT_ENTRIES];
+		for (uint32_t k = 0; k < PT_ENTRIES; k++)
+			e[k] |= bits;
+	} else {
+		a->e[li] |= bits;
+	}
+}
+/* Clear bits in leaf entry li (of the whole huge page, as pte_or). */
+static inline void pte_clear(struct vl_ptarena *a, uint32_t li, uint64_t bits)
+{
+	uint32_t n = li / PT_ENTRIES;
+	if (unlikely(a->thp[n])) {
+		uint64_t *e = &a->e[(size_t)n * PT_ENTRIES];
+		for (uint32_t k = 0; k < PT_ENTRIES; k++)
+			e[k] &= ~bits;
+	} else {
+		a->e[li] &= ~bits;
+	}
 }
 /* Call fn on every non-zero leaf entry under root (index, vpn). */
 void pt_foreach_leaf(struct vl_ptarena *a, uint32_t root,
@@ -369,6 +407,8 @@ uint32_t vl_frame_get(struct vl_engine *e, bool zero, const struct vl_access *a,
 		      struct vl_error *err);
 void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li);
 int vl_wsm_tick(struct vl_engine *e, struct vl_error *err);
+/* Invariants of transparent huge pages (vl_ptarena.thp); 0 or VL_ESTATE. */
+int vl_thp_check(const struct vl_engine *e, struct vl_error *err);
 uint64_t vl_available(const struct vl_engine *e);
 int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err);
 void vl_pt_prune(struct vl_engine *e, uint32_t li);

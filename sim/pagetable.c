@@ -22,7 +22,8 @@ int pt_init(struct vl_ptarena *a, struct vl_error *err)
 	a->used = calloc(a->cap, sizeof(*a->used));
 	a->parent = calloc(a->cap, sizeof(*a->parent));
 	a->frame = calloc(a->cap, sizeof(*a->frame));
-	if (!a->e || !a->used || !a->parent || !a->frame) {
+	a->thp = calloc(a->cap, sizeof(*a->thp));
+	if (!a->e || !a->used || !a->parent || !a->frame || !a->thp) {
 		pt_fini(a);
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
 	}
@@ -36,6 +37,7 @@ void pt_fini(struct vl_ptarena *a)
 	free(a->used);
 	free(a->parent);
 	free(a->frame);
+	free(a->thp);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -67,7 +69,10 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 			uint32_t *nf = realloc(a->frame, ncap * sizeof(*nf));
 			if (nf)
 				a->frame = nf;
-			if (!nu || !np || !nf)
+			uint8_t *nt = realloc(a->thp, ncap * sizeof(*nt));
+			if (nt)
+				a->thp = nt;
+			if (!nu || !np || !nf || !nt)
 				return 0;
 			a->cap = ncap;
 		}
@@ -76,6 +81,7 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 	a->used[n] = 0;
 	a->parent[n] = VL_NIL;
 	a->frame[n] = VL_NIL;
+	a->thp[n] = 0;
 	a->live++;
 	return n;
 }
@@ -87,6 +93,7 @@ void pt_node_free(struct vl_ptarena *a, uint32_t node)
 	a->free_head = node;
 	a->used[node] = 0;
 	a->frame[node] = VL_NIL;
+	a->thp[node] = 0;
 	a->live--;
 	a->frees++;
 }

@@ -410,6 +410,21 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 			break;
 		}
 		pt[idx] = ent | PTE_A;
+		if (level == 2 && unlikely(e->pt.thp[PTE_FRAME(ent)])) {
+			/* a transparent huge page: to the MMU this PDE is the
+			 * leaf (not a walk-cache entry); its 512 PTEs share one
+			 * protection and one A and D */
+			uint32_t l0 = PTE_FRAME(ent) * PT_ENTRIES;
+			uint64_t leaf = pt[l0 + va_idx(va, 1)];
+			if ((write && !(leaf & PTE_RW)) || (kd == XL_INSTR && (leaf & PTE_NX)))
+				return 1;
+			uint64_t need = PTE_A | (write ? PTE_D : 0);
+			if (!retry && (leaf & need) != need)
+				pte_or(&e->pt, l0, need);
+			*li = l0;
+			*sz = 1;
+			break;
+		}
 		unsigned c = 4 - level; /* cache of this level's entries */
 		if (xl->psc_on[c]) {
 			unsigned shift = 39 - 9 * c;
@@ -465,7 +480,7 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool
 				t->used[i] = e->time + 1;
 				*li = t->ref[i];
 				if (write && !(t->tag[i] & XL_DIRTY)) {
-					e->pt.e[*li] |= PTE_D;
+					pte_or(&e->pt, *li, PTE_D);
 					t->tag[i] |= XL_DIRTY;
 					e->ctr.dirty_updates++;
 				}
@@ -654,7 +669,14 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 		unsigned level = leaf ? sz + 1 : 4 - level_of_psc;
 		uint32_t want = entry_at(e, proc, va, level);
 		uint64_t ent = want == VL_NIL ? 0 : e->pt.e[want];
-		if (want != t->ref[i] || !(ent & PTE_P) ||
+		bool thp = level == 2 && (ent & (PTE_P | PTE_PS)) == PTE_P &&
+			   e->pt.thp[PTE_FRAME(ent)];
+		if (thp && leaf && sz == 1) {
+			/* a transparent huge page: the entry names its first PTE */
+			want = PTE_FRAME(ent) * PT_ENTRIES;
+			ent = e->pt.e[want] | PTE_PS;
+		}
+		if (want != t->ref[i] || !(ent & PTE_P) || (!leaf && thp) ||
 		    (leaf && sz && !(ent & PTE_PS)) || (!leaf && (ent & PTE_PS)) ||
 		    (leaf && !(ent & PTE_A)) || (leaf && (tg & XL_DIRTY) && !(ent & PTE_D)))
 			return vl_err(err, VL_ESTATE,

@@ -261,10 +261,12 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 				pt_set(&e->pt, li, d->kind == VAD_MAPPED ? SWPTE_PROTO | SWPTE_MKPROT(prot)
 									 : SWPTE_MKPROT(prot));
 			} else {
-				xl_invlpg(e, proc, v); /* permissions change: drop the old translation */
-				e->pt.e[li] = keep | prot_hw(prot);
+				uint64_t npte = keep | prot_hw(prot);
 				if (PTE_FRAME(pte) == e->zero_frame)
-					e->pt.e[li] &= ~PTE_RW;
+					npte &= ~PTE_RW;
+				xl_invlpg(e, proc, v); /* permissions change: drop the old translation */
+				if (npte != pte)
+					pt_set(&e->pt, li, npte); /* splits a huge page */
 			}
 		} else if (pte == 0) {
 			pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(prot)); /* view page */

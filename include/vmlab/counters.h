@@ -49,9 +49,9 @@
 	X(psc_hits, "walks that started below the root thanks to a page-walk cache")    \
 	X(dirty_updates, "stores through a TLB entry whose page was not yet dirty")     \
 	X(tlb_flushes, "TLB flushes at context switches (none with tlb.pcid = on)")     \
-	X(large_pages_mapped, "2 MiB and 1 GiB pages mapped (at fault or promotion)")   \
+	X(large_pages_mapped, "2 MiB and 1 GiB pages mapped (at fault, promotion, THP fault)") \
 	X(large_page_promotions, "4 KiB ranges collapsed or promoted into a 2 MiB page") \
-	X(large_page_splits, "large pages split into smaller pages (partial eviction)") \
+	X(large_page_splits, "large pages split (part of one evicted, protected, freed)") \
 	X(large_page_fallbacks, "large-page attempts that got 4 KiB pages (no free block)") \
 	X(large_page_copies, "4 KiB pages copied by large-page collapses")              \
 	X(reservations_broken, "2 MiB reservations broken to free frames")              \

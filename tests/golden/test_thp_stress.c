@@ -44,13 +44,33 @@ static void access1(struct vl_engine *e, uint32_t pid, uint64_t addr, uint8_t op
 	feed_one(e, (struct vl_rec){ .addr = addr, .pid = pid, .op = op }, NULL);
 }
 
-static void stress(const char *mode, const char *frames, uint64_t seed)
+/* Engine with the generic machine's TLBs and walk caches (tlb = 1) or
+ * none (tlb = 0), from NULL-terminated settings. */
+static struct vl_engine *engine(int tlb, const char *const *sets)
+{
+	struct vl_error err = { 0 };
+	struct vl_config *cfg;
+	assert_int_equal(vl_config_new(&cfg, &err), 0);
+	if (tlb && vl_config_load_preset(cfg, "machines", "generic", &err) < 0)
+		fail_msg("%s", err.msg);
+	for (size_t i = 0; sets[i]; i++)
+		if (vl_config_set_arg(cfg, sets[i], &err) < 0)
+			fail_msg("%s: %s", sets[i], err.msg);
+	struct vl_engine *e;
+	if (vl_engine_new(&e, cfg, &err) < 0)
+		fail_msg("%s", err.msg);
+	vl_config_free(cfg);
+	return e;
+}
+
+static struct vl_counters stress(const char *mode, const char *frames, uint64_t seed, int tlb)
 {
 	char m[64];
 	snprintf(m, sizeof(m), "thp.enabled=%s", mode);
-	struct vl_engine *e = tu_engine("os.personality=linux", "anon.zero_page=on", m, frames,
-					"memory.pt_frames=on", "pagefile.size=256M", "run.check=on",
-					"replacement.policy=clock", NULL);
+	const char *sets[] = { "os.personality=linux", "anon.zero_page=on", m, frames,
+			       "memory.pt_frames=on", "pagefile.size=256M", "run.check=on",
+			       "replacement.policy=clock", NULL };
+	struct vl_engine *e = engine(tlb, sets);
 	uint64_t s = seed;
 	for (uint32_t pid = 1; pid <= 2; pid++) {
 		event(e, pid, VL_EV_COMMIT, BASE, 8u << 20, VL_PROT_READWRITE);
@@ -69,24 +89,135 @@ static void stress(const char *mode, const char *frames, uint64_t seed)
 		}
 		access1(e, pid, BASE + (page << 12), (x >> 30) % 3 ? VL_OP_READ : VL_OP_WRITE);
 	}
-	const struct vl_counters *c = vl_engine_counters(e);
-	assert_int_equal(c->faults,
-			 c->faults_demand_zero + c->faults_soft + c->faults_hard + c->faults_cow);
-	assert_int_equal(c->access_violations, 0);
-	print_message("  thp=%-7s %-18s faults %llu (dz %llu cow %llu hard %llu) evicted %llu\n",
-		      mode, frames, (unsigned long long)c->faults,
-		      (unsigned long long)c->faults_demand_zero, (unsigned long long)c->faults_cow,
-		      (unsigned long long)c->faults_hard, (unsigned long long)c->evictions);
+	struct vl_counters c = *vl_engine_counters(e);
+	assert_int_equal(c.faults, c.faults_demand_zero + c.faults_soft + c.faults_hard + c.faults_cow);
+	assert_int_equal(c.access_violations, 0);
+	print_message("  thp=%-7s %-18s tlb %d: faults %llu (dz %llu cow %llu hard %llu) evicted %llu, "
+		      "huge %llu split %llu, walks %llu\n",
+		      mode, frames, tlb, (unsigned long long)c.faults,
+		      (unsigned long long)c.faults_demand_zero, (unsigned long long)c.faults_cow,
+		      (unsigned long long)c.faults_hard, (unsigned long long)c.evictions,
+		      (unsigned long long)c.large_pages_mapped, (unsigned long long)c.large_page_splits,
+		      (unsigned long long)c.walks);
 	vl_engine_free(e);
+	return c;
 }
 
+/* With and without TLBs the memory manager decides alike: a huge page's
+ * accessed and dirty bits are one bit each in both, and every change of a
+ * PTE drops the translations it makes stale (the checker verifies each
+ * cached 2 MiB translation of a huge page against its node). */
 static void test_stress(void **state)
 {
 	(void)state;
 	for (uint64_t seed = 1; seed <= 2; seed++) {
-		stress("madvise", "memory.frames=1500", seed);
-		stress("always", "memory.frames=5000", seed);
+		static const char *const runs[][2] = { { "madvise", "memory.frames=1500" },
+						       { "always", "memory.frames=5000" } };
+		for (size_t r = 0; r < 2; r++) {
+			struct vl_counters off = stress(runs[r][0], runs[r][1], seed, 0);
+			struct vl_counters on = stress(runs[r][0], runs[r][1], seed, 1);
+			assert_true(off.large_pages_mapped > 0);
+			assert_true(off.large_page_splits > 0);
+			assert_true(on.walks < off.walks); /* the TLBs were used */
+			assert_int_equal(on.faults, off.faults);
+			assert_int_equal(on.faults_cow, off.faults_cow);
+			assert_int_equal(on.faults_hard, off.faults_hard);
+			assert_int_equal(on.evictions, off.evictions);
+			assert_int_equal(on.writebacks, off.writebacks);
+			assert_int_equal(on.large_pages_mapped, off.large_pages_mapped);
+			assert_int_equal(on.large_page_splits, off.large_page_splits);
+		}
 	}
+}
+
+/* Exact translation counts over 64 MiB of huge pages, derived by hand.
+ * Process 1 commits 64 MiB at 1 GiB (one PDPTE, 32 PDEs) with
+ * thp.enabled = always, and writes one word per 4 KiB page in order:
+ *   - 32 faults, one per 2 MiB range, 32 huge pages;
+ *   - without TLBs every access walks, and the walk of a huge page stops
+ *     at its PDE: 3 references per access, 32768 walks over two passes;
+ *   - with the generic machine, the first access of each range misses
+ *     both levels and walks (32 walks; the walk that found the PTE
+ *     missing is not counted), the other 511 hit the 2 MiB L1 DTLB
+ *     (32 entries, 4 ways: the 32 consecutive ranges fill its 8 sets
+ *     exactly), so a second pass hits it 16384 times and walks never;
+ *     the 4 KiB L1 DTLB is never filled;
+ *   - mprotect of one 4 KiB page in range 5 to read-only splits that
+ *     page (1 split); a third pass of reads then walks 512 times (every
+ *     page of range 5, now 4 KiB pages new to both levels) and hits the
+ *     2 MiB L1 DTLB for the other 31 x 512 accesses.
+ * With thp.enabled = never: 16384 faults and 4 references per walk. */
+static uint64_t counter(struct vl_engine *e, const char *name)
+{
+	const char *names[256];
+	uint64_t values[256];
+	size_t n = vl_engine_counter_list(e, names, values, 256);
+	for (size_t i = 0; i < n && i < 256; i++)
+		if (!strcmp(names[i], name))
+			return values[i];
+	fail_msg("no counter %s", name);
+	return 0;
+}
+
+static void pass(struct vl_engine *e, uint8_t op)
+{
+	struct vl_rec *r = malloc(16384 * sizeof(*r));
+	assert_non_null(r);
+	for (uint64_t p = 0; p < 16384; p++)
+		r[p] = (struct vl_rec){ .addr = BASE + (p << 12) + 8, .pid = 1, .op = op };
+	tu_feed(e, r, 16384);
+	free(r);
+}
+
+static void test_tlb_reach(void **state)
+{
+	(void)state;
+	const char *sets[] = { "os.personality=linux", "thp.enabled=always", "memory.frames=20000",
+			       "run.check=on", NULL };
+	/* without TLBs */
+	struct vl_engine *e = engine(0, sets);
+	event(e, 1, VL_EV_COMMIT, BASE, 64u << 20, VL_PROT_READWRITE);
+	pass(e, VL_OP_WRITE);
+	assert_int_equal(counter(e, "faults"), 32);
+	assert_int_equal(counter(e, "large_pages_mapped"), 32);
+	pass(e, VL_OP_READ);
+	assert_int_equal(counter(e, "walks"), 32768);
+	assert_int_equal(counter(e, "walk_refs"), 3 * 32768);
+	vl_engine_free(e);
+
+	/* with the generic machine */
+	e = engine(1, sets);
+	event(e, 1, VL_EV_COMMIT, BASE, 64u << 20, VL_PROT_READWRITE);
+	pass(e, VL_OP_WRITE);
+	assert_int_equal(counter(e, "faults"), 32);
+	assert_int_equal(counter(e, "walks"), 32);
+	assert_int_equal(counter(e, "tlb_l1d_misses"), 32);
+	assert_int_equal(counter(e, "tlb_l2_misses"), 32);
+	assert_int_equal(counter(e, "tlb_l1d2m_hits"), 16384 - 32);
+	assert_int_equal(counter(e, "tlb_l1d_hits"), 0);
+	pass(e, VL_OP_READ);
+	assert_int_equal(counter(e, "walks"), 32);
+	assert_int_equal(counter(e, "tlb_l1d_misses"), 32);
+	assert_int_equal(counter(e, "tlb_l1d2m_hits"), 2 * 16384 - 32);
+	event(e, 1, VL_EV_PROTECT, BASE + (5u << 21) + (7u << 12), 4096, VL_PROT_READONLY);
+	assert_int_equal(counter(e, "large_page_splits"), 1);
+	pass(e, VL_OP_READ);
+	assert_int_equal(counter(e, "walks"), 32 + 512);
+	assert_int_equal(counter(e, "tlb_l1d_misses"), 32 + 512);
+	assert_int_equal(counter(e, "tlb_l1d2m_hits"), 2 * 16384 - 32 + 31 * 512);
+	assert_int_equal(counter(e, "faults"), 32);
+	vl_engine_free(e);
+
+	/* thp.enabled = never, without TLBs */
+	const char *never[] = { "os.personality=linux", "thp.enabled=never", "memory.frames=20000",
+				NULL };
+	e = engine(0, never);
+	event(e, 1, VL_EV_COMMIT, BASE, 64u << 20, VL_PROT_READWRITE);
+	pass(e, VL_OP_WRITE);
+	assert_int_equal(counter(e, "faults"), 16384);
+	assert_int_equal(counter(e, "large_pages_mapped"), 0);
+	assert_int_equal(counter(e, "walk_refs"), 4 * 16384);
+	vl_engine_free(e);
 }
 
 static uint64_t pass_faults(const char *mode, bool nohuge, uint64_t *resident)
@@ -122,6 +253,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_stress),
+		cmocka_unit_test(test_tlb_reach),
 	};
 	return cmocka_run_group_tests_name("thp", tests, NULL, NULL);
 }
