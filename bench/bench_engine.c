@@ -183,7 +183,8 @@ int main(int argc, char **argv)
 	 * 4-way L1 DTLB (3 per set on average; a set overflows only when
 	 * more than 4 of them share it: seeded, fixed) */
 	struct vl_rec *recs = gen(n, 48, 44);
-	printf("TLB-hit path (machine generic, 48-page working set, %zu accesses):\n", n);
+	printf("TLB-hit path (machine generic, 48-page working set, %zu accesses; target 100M acc/s):\n",
+	       n);
 	printf("  %-10s %12s %12s\n", "policy", "L1 hit ratio", "M acc/s");
 	for (size_t i = 0; vl_repl_at(i); i++) {
 		const char *name = vl_repl_at(i)->name;
