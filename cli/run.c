@@ -172,7 +172,7 @@ static void print_text(struct vl_engine *e, struct vl_trace *t, const struct vl_
 		vl_engine_counter_list(e, names, values, n);
 		for (size_t i = 0; i < n; i++)
 			printf("  %-22s %15llu   %s\n", names[i], (unsigned long long)values[i],
-			       i < vl_counter_count() ? vl_counter_help(i) : "");
+			       vl_engine_counter_help(e, i));
 	}
 	free(names);
 	free(values);

@@ -726,6 +726,12 @@ size_t vl_engine_counter_list(struct vl_engine *e, const char **names, uint64_t 
 			       values ? values + (n < max ? n : max) : NULL, max > n ? max - n : 0);
 }
 
+const char *vl_engine_counter_help(const struct vl_engine *e, size_t i)
+{
+	size_t n = vl_counter_count();
+	return i < n ? vl_counter_help(i) : xl_counter_help(&e->xl, i - n);
+}
+
 void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g)
 {
 	g->resident_pages = e->resident;

@@ -269,6 +269,19 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 		VL_TRY(tlb_alloc(t, names[i], entries, ways, repl, seed, what, err));
 		snprintf(t->cname[0], sizeof(t->cname[0]), "tlb_%s_hits", names[i]);
 		snprintf(t->cname[1], sizeof(t->cname[1]), "tlb_%s_misses", names[i]);
+		char sz[16] = "";
+		static const char *const szn[XL_NSIZES] = { "4k", "2m", "1g" };
+		for (unsigned b = 0; b < XL_NSIZES; b++)
+			if (t->sizes & (1u << b))
+				snprintf(sz + strlen(sz), sizeof(sz) - strlen(sz), "%s%s", *sz ? "," : "",
+					 szn[b]);
+		char geo[64];
+		snprintf(geo, sizeof(geo), "%s, %llu entries, %llu-way, %s", kind,
+			 (unsigned long long)entries, (unsigned long long)ways, sz);
+		snprintf(t->chelp[0], sizeof(t->chelp[0]), "lookups hitting level-%u TLB %s (%s)",
+			 t->level, names[i], geo);
+		snprintf(t->chelp[1], sizeof(t->chelp[1]),
+			 "lookups missing level %u as a whole, counted at %s", t->level, names[i]);
 	}
 	xl->nt = n;
 	/* order by (level, name); realloc'd arrays inside move with the struct */
@@ -621,6 +634,11 @@ size_t xl_counters(const struct vl_xlat *xl, const char **names, uint64_t *value
 				values[2 * i + j] = j ? xl->t[i].misses : xl->t[i].hits;
 		}
 	return 2 * (size_t)xl->nt;
+}
+
+const char *xl_counter_help(const struct vl_xlat *xl, size_t i)
+{
+	return i < 2 * (size_t)xl->nt ? xl->t[i / 2].chelp[i % 2] : NULL;
 }
 
 /* ---- invariants ---- */

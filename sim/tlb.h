@@ -63,6 +63,7 @@ struct tlb {
 	bool repl_live;
 	char name[40];
 	char cname[2][64];  /* "tlb_NAME_hits", "tlb_NAME_misses" */
+	char chelp[2][112]; /* what they count, with the geometry */
 };
 
 /* One lookup a level makes: structure t for page size sz. */
@@ -154,6 +155,8 @@ void xl_inval_pde(struct vl_engine *e, uint32_t proc, uint64_t vpn);
 
 /* Dynamic counters (two per TLB structure). */
 size_t xl_counters(const struct vl_xlat *xl, const char **names, uint64_t *values, size_t max);
+/* Description of dynamic counter i, or NULL past the end. */
+const char *xl_counter_help(const struct vl_xlat *xl, size_t i);
 
 /* Check the invariants above; 0 or VL_ESTATE. */
 int xl_check(struct vl_engine *e, struct vl_error *err);

@@ -53,6 +53,10 @@ const struct vl_counters *vl_engine_counters(struct vl_engine *e);
 size_t vl_engine_counter_list(struct vl_engine *e, const char **names, uint64_t *values,
 			      size_t max);
 
+/* What counter i of vl_engine_counter_list counts (one line, no
+ * newline), or NULL when i is past the end. */
+const char *vl_engine_counter_help(const struct vl_engine *e, size_t i);
+
 /* Instantaneous state, for timelines (not counters: they go up and down). */
 struct vl_gauges {
 	uint64_t resident_pages; /* pages mapped by valid PTEs, all processes */

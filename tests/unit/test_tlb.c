@@ -824,6 +824,19 @@ static void test_config_shape(void **state)
 	assert_true(has_ctr(e, "tlb_second_misses"));
 	assert_false(has_ctr(e, "tlb_stlb_misses"));
 	assert_false(has_ctr(e, "tlb_l1d_misses"));
+	/* every counter says what it counts; a TLB's with its geometry */
+	size_t nc = vl_engine_counter_list(e, NULL, NULL, 0);
+	const char *names[256];
+	assert_true(nc <= 256);
+	vl_engine_counter_list(e, names, NULL, nc);
+	for (size_t i = 0; i < nc; i++) {
+		const char *h = vl_engine_counter_help(e, i);
+		assert_non_null(h);
+		assert_true(strlen(h) > 0);
+		if (!strcmp(names[i], "tlb_only_hits"))
+			assert_non_null(strstr(h, "16 entries, 4-way, 4k"));
+	}
+	assert_null(vl_engine_counter_help(e, nc));
 	vl_engine_free(e);
 	/* a layer without TLB sections keeps them */
 	assert_int_equal(vl_config_load_string(cfg, "[memory]\nframes = 64\n", "m.ini", &err), 0);
