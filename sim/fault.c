@@ -875,6 +875,10 @@ static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 		p->flags = 0;
 		p->slot = VL_NIL;
 		p->aux = 0;
+		/* the huge zero page's 4 KiB translations go (Linux flushes the
+		 * range when it replaces the huge zero PMD) */
+		if (e->pt.e[l0 + i] & PTE_P)
+			xl_invlpg(e, proc, v0 + i);
 		pt_set(&e->pt, l0 + i, 0);
 		VL_TRY(map_private(e, proc, l0 + i, base + i, v0 + i, prot, true, false, a, err));
 	}
