@@ -460,8 +460,11 @@ static size_t cpro_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, ui
 	for (;;) {
 		uint32_t e = s->hand_cold;
 		if (e == NONE) {
-			/* Every resident page is hot (fewer than c resident). */
-			hot_demote(r, s, NONE);
+			/* Every resident page is hot (fewer than c resident).
+			 * No hot page either cannot happen with nres > 0; do
+			 * not spin if it does. */
+			if (hot_demote(r, s, NONE) < 0)
+				return 0;
 			hot_settle(r, s, NONE);
 			continue;
 		}
