@@ -1,68 +1,104 @@
 /* policies/replacement/clock-pro.c - CLOCK-Pro.
  *
  * Jiang, Chen and Zhang, "CLOCK-Pro: An Effective Improvement of the CLOCK
- * Replacement", USENIX ATC 2005 (section 3).  LIRS's reuse-distance idea
- * on a clock of accessed bits.
+ * Replacement", USENIX ATC 2005 (sections 3 and 4).  LIRS's reuse-distance
+ * idea on a clock of accessed bits.
  *
- * One circular list holds hot pages, resident cold pages and non-resident
- * cold pages (identities of evicted cold pages still in their "test
- * period").  The memory of c frames is split into a target m_c for cold
- * pages and m_h = c - m_c for hot ones.  Three hands move the same way:
+ * One list holds hot pages, resident cold pages and non-resident cold
+ * pages (identities of evicted cold pages still in their "test period"),
+ * in the order the clock last placed them: the list head is the most
+ * recent place, the tail the least recent.  Memory of c frames is split
+ * into a target m_c for resident cold pages and m_h = c - m_c for hot ones.
+ * The three hands run from the tail toward the head and each rests on the
+ * entry of its kind nearest the tail (the paper's "largest recency"):
  *
- *   HAND_cold  (at a fault) looks at resident cold pages only.  Bit clear:
- *              the page is the victim; it stays in the list as a
- *              non-resident page if it is in its test period, else it
- *              leaves.  Bit set: clear it; in its test period the page
- *              turns hot (then HAND_hot runs while hot pages exceed m_h);
- *              otherwise it starts a test period; either way it moves to
- *              the list head.  The hand continues until it finds a victim.
- *   HAND_hot   demotes the first hot page with its bit clear to cold (no
- *              test period), clearing the bits of hot pages it passes; it
- *              ends the test period of every cold page it passes
- *              (non-resident ones leave the list).  If it passes HAND_test
- *              it pushes it along.
- *   HAND_test  runs when more than c non-resident pages are listed: it
- *              ends test periods of the cold pages it passes and stops
- *              after removing one non-resident page.
+ *   HAND_cold  the resident cold page with the largest recency.  At a
+ *              fault: bit clear: the page is the victim; in its test
+ *              period it stays listed as a non-resident page, else it
+ *              leaves.  Bit set (cleared): in its test period, the page
+ *              was re-accessed in it: m_c + 1 and it turns hot (below);
+ *              out of it, it starts a new test period; either way it
+ *              goes to the list head.  The hand continues until it has a
+ *              victim.
+ *   HAND_hot   the hot page with the largest recency; its position is the
+ *              threshold of a test period: a cold page the hand passes
+ *              (i.e. that is now older than every hot page) ends its test
+ *              period, a non-resident one leaves the list.  Run to demote
+ *              one hot page: bit set: cleared, the page stays hot and goes
+ *              to the head (passing it is leaving it at the head); bit
+ *              clear: it turns cold (no test period) and goes to the head.
+ *              Finally the hand stops at the next hot page.
+ *   HAND_test  the in-test cold page with the largest recency: while more
+ *              than c pages are non-resident, it ends that page's test
+ *              period (a non-resident one leaves) and moves on.
  *
- *   A fault on a listed non-resident page (in its test period): m_c + 1,
- *   the page enters as hot at the list head (HAND_hot then runs while hot
- *   pages exceed m_h).  Any other fault: the page enters as a resident
- *   cold page in its test period at the list head.  A test period that
- *   ends without a re-access: m_c - 1.  m_c stays in [1, c - 1].
+ * Turning hot (a fault on a listed non-resident page, or HAND_cold finding
+ * an accessed in-test page): m_c + 1, then HAND_hot demotes hot pages
+ * while there is no room under m_h for one more (more than one when m_c
+ * has grown).  If the hand reaches the candidate itself first, every hot
+ * page was used after it: its test period is over and it is not promoted
+ * (it starts a new test period at the head as a cold page; m_c keeps the
+ * + 1 of the access).  A page not listed enters cold, in its test period,
+ * at the head.  A test period that ends without a re-access: m_c - 1 (one
+ * that ends with the page's bit set, i.e. re-accessed but not yet seen by
+ * HAND_cold: m_c + 1, and the page is not promoted).  m_c stays in
+ * [1, c - 1].
  *
- * The list head is just behind HAND_hot (the place of the most recent
- * page).  Simplifications: the initial m_c is 1% of the frames (at least
- * 1; the paper adapts it from there); m_c grows only on faults on
- * non-resident test pages (the case the paper's adaptation argument is
- * about).  Reference bits are the accessed bits, read and cleared through
- * the engine; on_map clears the bit set by the faulting access (a page
- * enters with its bit clear); the policy hears no hits.  Non-resident
- * pages are keyed by (pid, vpn) and never exceed c + 1.
+ * Choices where the paper is silent or loose (each checked on a loop a
+ * little larger than memory, tests/paper/test_clockpro_loop.c):
+ *   - Start: until the first victim is needed, a fault on an unlisted page
+ *     enters hot while fewer than m_h pages are hot (LIRS's start, section
+ *     3.3 of the LIRS paper, as the Caffeine simulator's CLOCK-Pro
+ *     reproduction also does).  Without it every page enters cold, the
+ *     first refaults of test pages raise m_c before any test period ends,
+ *     and the hot set fills slowly: 19.7% faults instead of 15.4% on the
+ *     700-page loop in 600 frames below.
+ *   - m_c starts at 1% of the frames (at least 1), LIRS's L_hirs.
+ *   - The candidate stays in its place while HAND_hot runs and is promoted
+ *     only if the hand does not reach it (the paper places it at the head
+ *     first, where the hand meets it only after a full lap and demotes
+ *     it); the Caffeine simulator's reproduction reports this order from
+ *     the authors' reference implementation.
+ *   - A demoted hot page goes to the head ("moving HAND_hot forward is
+ *     equivalent to leaving the page it moves by at the list head"); a
+ *     cold page the hand passes stays in place for HAND_cold.
+ *   - With no hot page listed HAND_hot rests nowhere and ends no test
+ *     period; the next page to turn hot (at the head) takes it.
  *
- * Known gap (open): on a pure loop a little larger than memory (700 pages,
- * 600 frames) this reading faults on 47% of references where LIRS faults
- * on 18% and OPT on 17%.  Test periods end only when HAND_hot moves or
- * more than c pages are non-resident, so in a steady loop every refault
- * is a test-period hit that promotes a page and demotes another; the
- * paper reports LIRS-like loop behaviour, so where a test period ends is
- * probably read too narrowly here.
+ * Engine interplay: reference bits are the accessed bits, read and cleared
+ * through the engine; on_map clears the bit set by the faulting access (a
+ * page enters with its bit clear); the policy hears no hits.  Non-resident
+ * pages are keyed by (pid, vpn) and never exceed c + 1.  When fewer than c
+ * frames are resident (a personality keeps page tables or other memory in
+ * frames, or unmapped pages itself) every resident page may be hot:
+ * HAND_hot then demotes one before HAND_cold looks.
+ *
+ * History: an earlier reading placed the list head just behind HAND_hot
+ * (so every page the hand passed became the newest, and the page ending a
+ * test period moved with the hand), let every page enter cold and raised
+ * m_c only on non-resident refaults.  It faulted on 47% of a 700-page
+ * loop in 600 frames; this one faults on 15.4% there (LIRS 16.0%, OPT
+ * 15.1%): 102 faults per pass once warm, N - C + 2, derived by hand in
+ * tests/paper/test_clockpro_loop.c.
  */
 #include "vmlab/policy.h"
 
 #define NONE UINT32_MAX
 
-enum { COLD = 0, HOT = 1 };
+/* Entry states; ghosts (ids >= c) are always ST_GHOST. */
+enum { ST_OUT = 0, ST_HOT, ST_COLD, ST_TEST, ST_GHOST };
 
 struct cpro {
 	uint32_t c, n;         /* frames; ids: frames [0, c), ghosts [c, n) */
-	uint32_t *cn, *cp;     /* circular links over ids */
-	uint32_t hand_cold, hand_hot, hand_test; /* NONE when the list is empty */
+	uint32_t *cn, *cp;     /* circular links over ids; cn leads toward the head */
+	uint32_t head;         /* most recent place; its cn is the tail; NONE when empty */
+	uint32_t hand_cold, hand_hot, hand_test; /* NONE when no entry of the kind */
 	uint32_t count;        /* ids on the list */
-	uint8_t *hot, *test;   /* per id (ghosts are cold, in test) */
+	uint8_t *st;           /* per id */
 	uint32_t nhot, nres, nghost;
 	uint32_t mc, mc_max;
-	struct vl_pmap map;    /* (pid, vpn) -> ghost id */
+	bool filled;           /* a victim has been asked for */
+	struct vl_pmap map;    /* (pid, vpn) -> ghost index */
 	uint64_t *gvpn;
 	uint32_t *gpid;
 	uint32_t *gfree, nfree;
@@ -72,8 +108,7 @@ static void cpro_free(struct cpro *s)
 {
 	free(s->cn);
 	free(s->cp);
-	free(s->hot);
-	free(s->test);
+	free(s->st);
 	vl_pmap_free(&s->map);
 	free(s->gvpn);
 	free(s->gpid);
@@ -91,20 +126,19 @@ static int cpro_init(struct vl_repl *r, struct vl_error *err)
 	s->n = c + g;
 	s->cn = malloc((size_t)s->n * sizeof(*s->cn));
 	s->cp = malloc((size_t)s->n * sizeof(*s->cp));
-	s->hot = calloc(s->n, 1);
-	s->test = calloc(s->n, 1);
+	s->st = calloc(s->n, 1);
 	s->gvpn = malloc((size_t)g * sizeof(*s->gvpn));
 	s->gpid = malloc((size_t)g * sizeof(*s->gpid));
 	s->gfree = malloc((size_t)g * sizeof(*s->gfree));
 	int rc = vl_pmap_init(&s->map, g);
-	if (rc || !s->cn || !s->cp || !s->hot || !s->test || !s->gvpn || !s->gpid || !s->gfree) {
+	if (rc || !s->cn || !s->cp || !s->st || !s->gvpn || !s->gpid || !s->gfree) {
 		cpro_free(s);
 		goto oom;
 	}
 	for (uint32_t i = 0; i < g; i++)
 		s->gfree[i] = g - 1 - i;
 	s->nfree = g;
-	s->hand_cold = s->hand_hot = s->hand_test = NONE;
+	s->head = s->hand_cold = s->hand_hot = s->hand_test = NONE;
 	s->mc_max = c > 1 ? c - 1 : 1;
 	s->mc = c / 100 > 1 ? c / 100 : 1;
 	if (s->mc > s->mc_max)
@@ -120,98 +154,236 @@ static void cpro_fini(struct vl_repl *r)
 	cpro_free(r->priv);
 }
 
-/* Insert e at the list head: just behind HAND_hot. */
-static void insert_head(struct cpro *s, uint32_t e)
+static inline bool is_cold(const struct cpro *s, uint32_t x)
 {
-	if (s->count == 0) {
-		s->cn[e] = s->cp[e] = e;
-		s->hand_cold = s->hand_hot = s->hand_test = e;
-	} else {
-		uint32_t h = s->hand_hot, p = s->cp[h];
-		s->cn[p] = e;
-		s->cp[e] = p;
-		s->cn[e] = h;
-		s->cp[h] = e;
-	}
-	s->count++;
+	return s->st[x] == ST_COLD || s->st[x] == ST_TEST;
 }
 
-/* Take e off the list; hands on it move to the next entry. */
-static void unlink_id(struct cpro *s, uint32_t e)
+static inline bool in_test(const struct cpro *s, uint32_t x)
 {
-	uint32_t nx = s->cn[e];
+	return s->st[x] == ST_TEST || s->st[x] == ST_GHOST;
+}
+
+static inline uint32_t mh(const struct cpro *s)
+{
+	return s->c - s->mc;
+}
+
+/* First resident cold (want_test false) or in-test (true) entry from x
+ * toward the head, x included; NONE when there is none up to the head. */
+static uint32_t scan(const struct cpro *s, uint32_t x, bool want_test)
+{
+	for (;;) {
+		if (want_test ? in_test(s, x) : is_cold(s, x))
+			return x;
+		if (x == s->head)
+			return NONE;
+		x = s->cn[x];
+	}
+}
+
+/* x (listed) changed kind: move the hands that rested on it.  HAND_hot is
+ * left on the next entry; hot_settle moves it on to a hot page. */
+static void retarget(struct cpro *s, uint32_t x)
+{
+	uint32_t nx = x == s->head ? NONE : s->cn[x];
+	if (s->hand_cold == x && !is_cold(s, x))
+		s->hand_cold = nx == NONE ? NONE : scan(s, nx, false);
+	if (s->hand_test == x && !in_test(s, x))
+		s->hand_test = nx == NONE ? NONE : scan(s, nx, true);
+	if (s->hand_hot == x && s->st[x] != ST_HOT)
+		s->hand_hot = nx;
+}
+
+/* Take x off the list (hands on it move on; see retarget). */
+static void unlink_id(struct cpro *s, uint32_t x)
+{
+	uint8_t st = s->st[x];
+	s->st[x] = ST_OUT;
+	retarget(s, x);
+	s->st[x] = st;
 	if (--s->count == 0) {
-		s->hand_cold = s->hand_hot = s->hand_test = NONE;
+		s->head = s->hand_cold = s->hand_hot = s->hand_test = NONE;
 		return;
 	}
-	if (s->hand_cold == e)
-		s->hand_cold = nx;
-	if (s->hand_hot == e)
-		s->hand_hot = nx;
-	if (s->hand_test == e)
-		s->hand_test = nx;
-	s->cn[s->cp[e]] = nx;
-	s->cp[nx] = s->cp[e];
+	if (s->head == x)
+		s->head = s->cp[x];
+	s->cn[s->cp[x]] = s->cn[x];
+	s->cp[s->cn[x]] = s->cp[x];
+}
+
+/* Put x (state set) at the list head. */
+static void link_head(struct cpro *s, uint32_t x)
+{
+	if (s->count++ == 0) {
+		s->cn[x] = s->cp[x] = x;
+	} else {
+		uint32_t h = s->head, t = s->cn[h];
+		s->cn[h] = x;
+		s->cp[x] = h;
+		s->cn[x] = t;
+		s->cp[t] = x;
+	}
+	s->head = x;
+	if (s->hand_cold == NONE && is_cold(s, x))
+		s->hand_cold = x;
+	if (s->hand_test == NONE && in_test(s, x))
+		s->hand_test = x;
+	if (s->hand_hot == NONE && s->st[x] == ST_HOT)
+		s->hand_hot = x;
+}
+
+static void move_head(struct cpro *s, uint32_t x)
+{
+	unlink_id(s, x);
+	link_head(s, x);
+}
+
+static void mc_add(struct cpro *s, int d)
+{
+	if (d > 0 && s->mc < s->mc_max)
+		s->mc++;
+	else if (d < 0 && s->mc > 1)
+		s->mc--;
 }
 
 static void ghost_forget(struct cpro *s, uint32_t e)
 {
 	uint32_t gi = e - s->c;
 	unlink_id(s, e);
+	s->st[e] = ST_OUT;
 	vl_pmap_del(&s->map, s->gpid[gi], s->gvpn[gi]);
 	s->gfree[s->nfree++] = gi;
 	s->nghost--;
 }
 
-static void test_expired(struct cpro *s)
+/* End the test period of in-test entry x: a non-resident one leaves. */
+static void end_test(struct vl_repl *r, struct cpro *s, uint32_t x)
 {
-	if (s->mc > 1)
-		s->mc--;
-}
-
-/* HAND_hot: demote hot pages until at most m_h are hot. */
-static void run_hot(struct vl_repl *r, struct cpro *s)
-{
-	while (s->nhot > s->c - s->mc && s->count) {
-		uint32_t e = s->hand_hot, nx = s->cn[e];
-		if (s->hand_test == e)
-			s->hand_test = nx;
-		if (e < s->c && s->hot[e]) {
-			if (!vl_repl_referenced(r, e, true)) {
-				s->hot[e] = 0;
-				s->nhot--;
-			}
-			s->hand_hot = nx;
-		} else if (e >= s->c) {
-			test_expired(s);
-			ghost_forget(s, e); /* moves hand_hot to nx */
-		} else {
-			if (s->test[e]) {
-				s->test[e] = 0;
-				test_expired(s);
-			}
-			s->hand_hot = nx;
-		}
+	if (x >= s->c) {
+		mc_add(s, -1);
+		ghost_forget(s, x);
+		return;
 	}
+	mc_add(s, vl_repl_referenced(r, x, false) ? +1 : -1);
+	s->st[x] = ST_COLD;
+	retarget(s, x);
 }
 
-/* HAND_test: end test periods until one non-resident page is removed. */
-static void run_test(struct cpro *s)
+/* Move HAND_hot from where it was left to the next hot page, ending the
+ * test periods of the cold pages it passes; NONE past the head.  It stops
+ * on cand (NONE: no candidate) without ending cand's test. */
+static void hot_settle(struct vl_repl *r, struct cpro *s, uint32_t cand)
 {
-	while (s->nghost > s->c) {
-		uint32_t e = s->hand_test;
-		if (e >= s->c) {
-			test_expired(s);
-			ghost_forget(s, e);
+	for (;;) {
+		uint32_t x = s->hand_hot;
+		if (x == NONE || x == cand || s->st[x] == ST_HOT)
 			return;
-		}
-		if (!s->hot[e] && s->test[e]) {
-			s->test[e] = 0;
-			test_expired(s);
-		}
-		s->hand_test = s->cn[e];
+		uint32_t nx = x == s->head ? NONE : s->cn[x];
+		s->hand_hot = NONE; /* not moved by end_test's unlink */
+		if (in_test(s, x))
+			end_test(r, s, x);
+		s->hand_hot = nx;
 	}
 }
+
+/* HAND_hot until one hot page is demoted (1), or until it reaches cand
+ * (0; cand is left in place, the hand on it), or no hot page (-1). */
+static int hot_demote(struct vl_repl *r, struct cpro *s, uint32_t cand)
+{
+	for (;;) {
+		hot_settle(r, s, cand);
+		uint32_t x = s->hand_hot;
+		if (x == NONE)
+			return -1;
+		if (x == cand)
+			return 0;
+		if (!vl_repl_referenced(r, x, true)) {
+			s->st[x] = ST_COLD;
+			s->nhot--;
+			move_head(s, x);
+			return 1;
+		}
+		move_head(s, x);
+	}
+}
+
+/* While hot pages leave no room under m_h for one more, demote.  Returns
+ * whether in-test entry cand (in its place) may turn hot; the hand may be
+ * left on cand when it may not. */
+static bool make_room(struct vl_repl *r, struct cpro *s, uint32_t cand)
+{
+	while (s->nhot >= mh(s)) {
+		int d = hot_demote(r, s, cand);
+		if (d == 0)
+			return false;
+		if (d < 0)
+			break;
+	}
+	return true;
+}
+
+/* HAND_test while more than c pages are non-resident. */
+static void run_test(struct vl_repl *r, struct cpro *s)
+{
+	while (s->nghost > s->c && s->hand_test != NONE)
+		end_test(r, s, s->hand_test);
+}
+
+
+/* Build with -DCPRO_DEBUG to check the list, the counts and the hands
+ * (each on the entry of its kind nearest the tail) after every call. */
+#ifdef CPRO_DEBUG
+#include <stdio.h>
+static void validate(struct cpro *s, const char *where)
+{
+	uint32_t nh = 0, nr = 0, ng = 0, k = 0;
+	uint32_t oc = NONE, oh = NONE, ot = NONE;
+	if (s->head != NONE) {
+		uint32_t x = s->cn[s->head];
+		for (;;) {
+			k++;
+			if (s->cn[s->cp[x]] != x)
+				goto bad;
+			if (s->st[x] == ST_OUT)
+				goto bad;
+			if (s->st[x] == ST_HOT)
+				nh++;
+			if (x < s->c)
+				nr++;
+			else
+				ng++;
+			if (oc == NONE && is_cold(s, x))
+				oc = x;
+			if (oh == NONE && s->st[x] == ST_HOT)
+				oh = x;
+			if (ot == NONE && in_test(s, x))
+				ot = x;
+			if (x == s->head)
+				break;
+			x = s->cn[x];
+			if (k > s->n)
+				goto bad;
+		}
+	}
+	if (k != s->count || nh != s->nhot || nr != s->nres || ng != s->nghost)
+		goto bad;
+	if (oc != s->hand_cold || oh != s->hand_hot || ot != s->hand_test)
+		goto bad;
+	if (ng > s->c)
+		goto bad;
+	return;
+bad:
+	fprintf(stderr,
+		"clock-pro: broken after %s: listed %u/%u hot %u/%u resident %u/%u ghosts %u/%u "
+		"hands cold %u/%u hot %u/%u test %u/%u\n",
+		where, k, s->count, nh, s->nhot, nr, s->nres, ng, s->nghost, oc, s->hand_cold, oh,
+		s->hand_hot, ot, s->hand_test);
+	abort();
+}
+#else
+#define validate(s, w) ((void)0)
+#endif
 
 static void cpro_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
@@ -219,43 +391,41 @@ static void cpro_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	uint32_t g = vl_pmap_get(&s->map, a->pid, a->vpn);
 	vl_repl_referenced(r, f, true); /* enters with its bit clear */
 	s->nres++;
+	uint8_t st = ST_TEST;
 	if (g != VL_PMAP_NONE) {
-		if (s->mc < s->mc_max)
-			s->mc++;
+		mc_add(s, +1); /* re-accessed in its test period */
+		if (make_room(r, s, s->c + g))
+			st = ST_HOT;
 		ghost_forget(s, s->c + g);
-		s->hot[f] = 1;
-		s->test[f] = 0;
-		s->nhot++;
-		insert_head(s, f);
-		run_hot(r, s);
-	} else {
-		s->hot[f] = 0;
-		s->test[f] = 1;
-		insert_head(s, f);
+	} else if (!s->filled && s->nhot < mh(s)) {
+		st = ST_HOT;
 	}
+	s->st[f] = st;
+	if (st == ST_HOT)
+		s->nhot++;
+	link_head(s, f);
+	hot_settle(r, s, NONE);
+	validate(s, "map");
 }
 
 static void cpro_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct cpro *s = r->priv;
 	s->nres--;
-	if (s->hot[f]) {
-		s->hot[f] = 0;
+	if (s->st[f] == ST_HOT)
 		s->nhot--;
+	if (s->st[f] != ST_TEST) {
 		unlink_id(s, f);
-		return;
-	}
-	if (!s->test[f]) {
-		unlink_id(s, f);
+		s->st[f] = ST_OUT;
+		hot_settle(r, s, NONE);
+		validate(s, "unmap");
 		return;
 	}
 	/* stays listed, non-resident, in f's place */
-	s->test[f] = 0;
 	uint32_t gi = s->gfree[--s->nfree], e = s->c + gi;
 	s->gpid[gi] = vl_repl_owner(r, f, &s->gvpn[gi]);
 	vl_pmap_put(&s->map, s->gpid[gi], s->gvpn[gi], gi);
-	s->hot[e] = 0;
-	s->test[e] = 1;
+	s->st[e] = ST_GHOST;
 	uint32_t nx = s->cn[f], pv = s->cp[f];
 	if (nx == f) {
 		s->cn[e] = s->cp[e] = e;
@@ -265,14 +435,17 @@ static void cpro_unmap(struct vl_repl *r, uint32_t f)
 		s->cn[pv] = e;
 		s->cp[nx] = e;
 	}
-	if (s->hand_cold == f)
-		s->hand_cold = e;
-	if (s->hand_hot == f)
-		s->hand_hot = e;
+	if (s->head == f)
+		s->head = e;
 	if (s->hand_test == f)
 		s->hand_test = e;
+	if (s->hand_cold == f)
+		s->hand_cold = e == s->head ? NONE : scan(s, s->cn[e], false);
+	s->st[f] = ST_OUT;
 	s->nghost++;
-	run_test(s);
+	run_test(r, s);
+	hot_settle(r, s, NONE);
+	validate(s, "unmap ghost");
 }
 
 static size_t cpro_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
@@ -281,45 +454,36 @@ static size_t cpro_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, ui
 	struct cpro *s = r->priv;
 	(void)ctx;
 	(void)want;
+	s->filled = true;
 	if (s->nres == 0)
 		return 0;
 	for (;;) {
-		/* No resident cold page: possible when fewer than c frames are
-		 * resident (the personality keeps page tables or other memory in
-		 * frames, or unmapped pages itself), so m_h does not bound the
-		 * hot pages below the resident ones.  Demote at HAND_hot as it
-		 * would (bit set: cleared and spared; clear: demoted). */
-		while (s->nhot == s->nres) {
-			uint32_t h = s->hand_hot;
-			if (h < s->c && s->hot[h] && !vl_repl_referenced(r, h, true)) {
-				s->hot[h] = 0;
-				s->nhot--;
-			}
-			s->hand_hot = s->cn[h];
-		}
 		uint32_t e = s->hand_cold;
-		if (e >= s->c || s->hot[e]) {
-			s->hand_cold = s->cn[e];
+		if (e == NONE) {
+			/* Every resident page is hot (fewer than c resident).
+			 * No hot page either cannot happen with nres > 0; do
+			 * not spin if it does. */
+			if (hot_demote(r, s, NONE) < 0)
+				return 0;
+			hot_settle(r, s, NONE);
 			continue;
 		}
 		if (!vl_repl_referenced(r, e, true)) {
-			s->hand_cold = s->cn[e];
+			validate(s, "victim");
 			out[0] = e;
 			return 1;
 		}
-		s->hand_cold = s->cn[e];
-		if (s->test[e]) {
-			s->test[e] = 0;
-			s->hot[e] = 1;
-			s->nhot++;
-			unlink_id(s, e);
-			insert_head(s, e);
-			run_hot(r, s);
+		if (s->st[e] == ST_TEST) {
+			mc_add(s, +1); /* re-accessed in its test period */
+			if (make_room(r, s, e)) {
+				s->st[e] = ST_HOT;
+				s->nhot++;
+			}
 		} else {
-			s->test[e] = 1;
-			unlink_id(s, e);
-			insert_head(s, e);
+			s->st[e] = ST_TEST;
 		}
+		move_head(s, e);
+		hot_settle(r, s, NONE);
 	}
 }
 

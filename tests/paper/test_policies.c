@@ -196,43 +196,67 @@ static void test_sieve(void **state)
 	assert_int_equal(faults_with("sieve", 4, s, N(s), NULL), 9);
 }
 
-/* ---- CLOCK-Pro (Jiang, Chen and Zhang, USENIX 2005, section 3), c = 3:
- * m_c starts at 1 (m_h = 2) and stays in [1, 2].  The clock is written
- * in hand order; "h" hot, "c" resident cold (in test: "ct"), "g" a
- * non-resident page in its test period.  New pages enter just behind
- * HAND_hot with their reference bit clear.
+/* ---- CLOCK-Pro (Jiang, Chen and Zhang, USENIX 2005, sections 3-4), c = 3:
+ * m_c starts at 1 (m_h = 2) and stays in [1, 2].  The list is written
+ * tail (oldest) first; "h" hot, "c" resident cold out of its test period,
+ * "ct" resident cold in it, "g" a non-resident page in its test period;
+ * "*" a set reference bit.  New pages enter at the head with their bit
+ * clear; until the first victim is needed they enter hot while fewer than
+ * m_h pages are hot (LIRS's start).  HAND_cold rests on the oldest
+ * resident cold page, HAND_hot on the oldest hot page; HAND_hot ends the
+ * test period of every cold page it passes (a g leaves).
  *
- *   1 2 3 miss: 1ct 2ct 3ct, all hands at 1.  f=3.
- *   1 hit: ref(1).
- *   4 miss: HAND_cold at 1: ref set and in test: 1 turns hot (2 hot pages
- *     allowed: HAND_hot does nothing) and moves to the head.  2: ref clear:
- *     victim, stays as 2g.  Clock 2g 3ct 1h 4ct (hot and test hands at
- *     2g, cold hand at 3).  f=4.
- *   2 miss: HAND_cold at 3: victim (3g).  2 is 2g: m_c = 2, 2 enters hot;
- *     now 2 hot > m_h = 1: HAND_hot at 3g ends its test (m_c = 1) and
- *     removes it; 2 hot <= m_h = 2, stop.  Clock 1h 4ct 2h.  f=5.
- *   3 miss: HAND_cold at 1 (hot, passed), 4: victim (4g).  3 is not
- *     listed: 3ct.  Clock 1h 4g 2h 3ct.  f=6.
- *   1 hit: ref(1).
- *   4 miss: HAND_cold passes 2h, 3: victim (3g).  4 is 4g: m_c = 2, 4
- *     enters hot (3 hot > m_h = 1): HAND_hot at 1: ref set, cleared, stays
- *     hot; 2: ref clear, demoted to cold; 3g: test ends (m_c = 1),
- *     removed; 2 hot <= 2, stop.  Clock 1h 2c 4h.  f=7.
- *   2 hit: ref(2).
- *   5 miss: HAND_cold at 1 (hot), 2: cold with ref set, not in test:
- *     bit cleared, test period starts, to the head (same place); 4 and 1
- *     hot, passed; 2: victim (2g).  Clock 1h 2g 5ct 4h.  f=8.
- *   2 miss: HAND_cold passes 4h, 1h, 2g; 5: victim (5g).  2 is 2g: m_c = 2,
- *     2 hot (3 hot > 1): HAND_hot at 4: ref clear, demoted; 1: ref clear
- *     (cleared at the 9th reference), demoted; 1 hot left <= 1, stop.
- *     f=9.
- *   Total 9.
+ * (a) 1 2 3 1 4 2 3 1 4 2 5 2
+ *   1 2 miss: hot.  3 miss: 2 hot already: ct.  [1h 2h 3ct] f=3.
+ *   1 hit: 1*.
+ *   4 miss: HAND_cold at 3: clear: victim, stays as 3g.  4 enters ct.
+ *     [1h* 2h 3g 4ct] f=4.
+ *   2 hit: 2*.
+ *   3 miss: HAND_cold at 4: victim (4g).  3 is 3g: re-accessed in its
+ *     test period: m_c = 2, m_h = 1; 2 hot >= 1: HAND_hot at 1: bit set,
+ *     cleared, 1 to the head; at 2: the same; the hand then reaches 3g
+ *     itself: its test period is over, no promotion.  3g leaves, 3 enters
+ *     ct at the head; the hand goes on to the next hot page, ending 4g's
+ *     test (it leaves, m_c = 1).  [1h 2h 3ct] f=5.
+ *   1 hit: 1*.
+ *   4 miss: victim 3 (3g).  4 is not listed: ct.  [1h* 2h 3g 4ct] f=6.
+ *   2 hit.  5 miss: victim 4 (4g); 5 ct.  [1h* 2h* 3g 4g 5ct] f=7.
+ *   2 hit.  Total 7.  (The earlier reading, with the list head behind
+ *   HAND_hot and every page entering cold, gave 9.)
+ *
+ * (b) 1 2 3 4 3 5 5 6 7 5 3 6 7
+ *   1 2 hot, 3 ct; 4: victim 3 (3g), 4 ct.  [1h 2h 3g 4ct] f=4.
+ *   3 miss: victim 4 (4g).  3g: m_c = 2, m_h = 1; 2 hot >= 1: HAND_hot
+ *     at 1: clear: demoted to c, to the head; 1 hot >= 1: at 2: demoted
+ *     the same way; 0 < 1: room.  3 turns hot at the head; the hand ends
+ *     4g's test (m_c = 1), passes 1c and 2c, stops at 3.
+ *     [1c 2c 3h] f=5.
+ *   5 miss: HAND_cold at 1: clear, out of test: victim, leaves.  5 ct.
+ *     [2c 3h 5ct] f=6.
+ *   5 hit: 5*.
+ *   6 miss: victim 2 (leaves).  [3h 5ct* 6ct] f=7.
+ *   7 miss: HAND_cold at 5: bit set (cleared) in its test period: m_c = 2,
+ *     m_h = 1; 1 hot >= 1: HAND_hot at 3: clear: demoted, to the head;
+ *     room: 5 turns hot and goes to the head.  The hand ends 6's test
+ *     (bit clear: m_c = 1), passes 3c, stops at 5.  [6c 3c 5h].  HAND_cold
+ *     at 6: clear, out of test: victim, leaves.  7 ct.  [3c 5h 7ct] f=8.
+ *   5 hit: 5*.  3 hit: 3*.
+ *   6 miss: HAND_cold at 3: bit set, out of test: cleared, starts a test
+ *     period at the head: [5h* 7ct 3ct]; at 7: victim (7g).  6 ct.
+ *     [5h* 7g 3ct 6ct] f=9.
+ *   7 miss: HAND_cold at 3: victim (3g).  7g: m_c = 2, m_h = 1; HAND_hot
+ *     at 5: bit set: cleared, to the head: [7g 3g 6ct 5h]; the hand
+ *     reaches 7g: no promotion; 7 enters ct; the hand ends the tests of
+ *     3g (leaves, m_c = 1) and 6 (now c), stops at 5.  [6c 5h 7ct] f=10.
+ *   Total 10.
  */
 static void test_clock_pro(void **state)
 {
 	(void)state;
-	static const unsigned s[] = { 1, 2, 3, 1, 4, 2, 3, 1, 4, 2, 5, 2 };
-	assert_int_equal(faults_with("clock-pro", 3, s, N(s), NULL), 9);
+	static const unsigned a[] = { 1, 2, 3, 1, 4, 2, 3, 1, 4, 2, 5, 2 };
+	static const unsigned b[] = { 1, 2, 3, 4, 3, 5, 5, 6, 7, 5, 3, 6, 7 };
+	assert_int_equal(faults_with("clock-pro", 3, a, N(a), NULL), 7);
+	assert_int_equal(faults_with("clock-pro", 3, b, N(b), NULL), 10);
 }
 
 int main(void)
