@@ -465,6 +465,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		uint64_t store = (0xAu >> op) & XL_DIRTY;
 		const struct xl_probe *hp = NULL;
 		uint32_t w = UINT32_MAX;
+		uint64_t hvpn = 0;
 		for (unsigned j = 0; j < nfp[kind]; j++) {
 			const struct xl_probe *p = fp[kind][j];
 			const struct tlb *pt = p->t;
@@ -476,14 +477,12 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 				for (; i < ie; i++)
 					w = (pt->tag[i] ^ key) < 2 ? i : w;
 			} else {
-				for (; i < ie; i++)
-					if ((pt->tag[i] ^ key) < 2) {
-						w = i;
-						break;
-					}
+				int64_t hit = tlb_find(pt, key, vpn);
+				w = hit < 0 ? UINT32_MAX : (uint32_t)hit;
 			}
 			if (w != UINT32_MAX) {
 				hp = p;
+				hvpn = vpn;
 				break;
 			}
 		}
@@ -493,7 +492,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		if (unlikely((store & ~t->tag[w]) || (kind == XL_INSTR && (pte[t->ref[w]] & PTE_NX))))
 			break;
 		t->hits++;
-		t->used[w] = time + 1;
+		tlb_touch(t, hvpn, w, time + 1);
 		ops[op]++;
 		if (e->wants_access) {
 			uint32_t f = PTE_FRAME(pte[t->ref[w]]) +
@@ -616,6 +615,12 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 					continue;
 				i = hit;
 				ie = i + 1;
+			} else {
+				int64_t hit = tlb_find(t, key, vpn); /* its hint, then a scan */
+				if (hit < 0)
+					continue;
+				i = (uint32_t)hit;
+				ie = i + 1;
 			}
 			for (; i < ie; i++) {
 				if ((t->tag[i] ^ key) < 2) {
@@ -633,7 +638,7 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 						e->ctr.dirty_updates++;
 					}
 					t->hits++;
-					t->used[i] = e->time + 1;
+					tlb_touch(t, vpn, i, e->time + 1);
 					l1hit = true;
 					goto translated;
 				}

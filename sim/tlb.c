@@ -37,6 +37,37 @@ extern const struct vl_tlb_repl_ops vl_tlb_lru; /* policies/tlb/lru.c */
 
 /* ---- one structure ---- */
 
+/* Every list in way order from the tail: way 0 is the first victim, as
+ * the stamp scan picks the first invalid way. */
+static void tlb_lru_reset(struct tlb *t)
+{
+	for (uint32_t set = 0; set <= t->set_mask; set++) {
+		uint32_t base = set * t->ways;
+		for (uint32_t w = 0; w < t->ways; w++) {
+			t->lru_prev[base + w] = w + 1 < t->ways ? base + w + 1 : XL_LRU_END;
+			t->lru_next[base + w] = w > 0 ? base + w - 1 : XL_LRU_END;
+		}
+		t->lru_head[set] = base + t->ways - 1;
+		t->lru_tail[set] = base;
+	}
+}
+
+/* Invalidate every entry (a full flush). */
+static void tlb_clear(struct tlb *t)
+{
+	memset(t->tag, 0, ((size_t)t->set_mask + 1) * t->ways * sizeof(*t->tag));
+	if (t->lru_next)
+		tlb_lru_reset(t);
+}
+
+/* Invalidate global way g holding page vpn (INVLPG). */
+static void tlb_inval(struct tlb *t, uint64_t vpn, uint32_t g)
+{
+	t->tag[g] = 0;
+	if (t->lru_next)
+		tlb_lru_back(t, (uint32_t)(vpn & t->set_mask), g);
+}
+
 static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t ways,
 		     const char *repl, uint64_t seed, const char *what, struct vl_error *err)
 {
@@ -68,6 +99,21 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 	t->synced = calloc(sets, sizeof(*t->synced));
 	if (!t->tag || !t->ref || !t->used || !t->synced)
 		return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
+	if (ways > 8) {
+		/* hint slots per set: about twice the ways, at most 4096 */
+		unsigned hb = 0;
+		while ((1ull << hb) < 2 * ways && hb < 12)
+			hb++;
+		unsigned sb = 0;
+		while ((1ull << sb) < sets)
+			sb++;
+		t->hint_bits = (uint8_t)hb;
+		t->hint_mask = (1u << hb) - 1;
+		t->set_bits = (uint8_t)sb;
+		t->hint = calloc((size_t)sets << hb, sizeof(*t->hint));
+		if (!t->hint)
+			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
+	}
 	uint64_t h = seed;
 	for (const char *c = name; *c; c++)
 		h = h * 131 + (unsigned char)*c;
@@ -81,6 +127,15 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 	}
 	t->repl_live = true;
 	t->native_lru = t->ops == &vl_tlb_lru;
+	if (t->native_lru && ways > 8) {
+		t->lru_prev = malloc(entries * sizeof(*t->lru_prev));
+		t->lru_next = malloc(entries * sizeof(*t->lru_next));
+		t->lru_head = malloc(sets * sizeof(*t->lru_head));
+		t->lru_tail = malloc(sets * sizeof(*t->lru_tail));
+		if (!t->lru_prev || !t->lru_next || !t->lru_head || !t->lru_tail)
+			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
+		tlb_lru_reset(t);
+	}
 	return 0;
 }
 
@@ -92,6 +147,11 @@ static void tlb_free(struct tlb *t)
 	free(t->ref);
 	free(t->used);
 	free(t->synced);
+	free(t->hint);
+	free(t->lru_prev);
+	free(t->lru_next);
+	free(t->lru_head);
+	free(t->lru_tail);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -147,7 +207,11 @@ static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t v
 {
 	uint32_t set = (uint32_t)(vpn & t->set_mask), base = set * t->ways, way = UINT32_MAX;
 	const uint64_t stale_mask = ~(XL_VALID | ((1ull << XL_ASID_SHIFT) - 1));
-	if (t->native_lru) {
+	if (t->lru_next) {
+		/* a wide lru set: the tail of its recency list */
+		way = t->lru_tail[set] - base;
+		tlb_lru_front(t, set, base + way);
+	} else if (t->native_lru) {
 		uint32_t oldest = 0;
 		for (uint32_t w = 0; w < t->ways; w++) {
 			uint64_t tg = t->tag[base + w];
@@ -176,6 +240,8 @@ static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t v
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
+	if (t->hint)
+		*tlb_hint(t, vpn) = way;
 }
 
 /* ---- building from the configuration ---- */
@@ -394,7 +460,7 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 			if (i >= 0) {
 				struct tlb *t = &xl->psc[c];
 				t->hits++;
-				t->used[i] = e->time + 1;
+				tlb_touch(t, vpn, (uint32_t)i, e->time + 1);
 				node = PTE_FRAME(pt[t->ref[i]]);
 				level = 3 - c;
 				psc_hit = 1;
@@ -490,7 +556,7 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool
 				    (kd == XL_INSTR && (pte & PTE_NX)))
 					break; /* the walk will fault (copy-on-write, no-execute) */
 				t->hits++;
-				t->used[i] = e->time + 1;
+				tlb_touch(t, vpn, (uint32_t)i, e->time + 1);
 				*li = t->ref[i];
 				if (write && !(t->tag[i] & XL_DIRTY)) {
 					pte_or(&e->pt, *li, PTE_D);
@@ -535,11 +601,10 @@ void xl_switch(struct vl_engine *e, uint32_t proc)
 		e->ctr.tlb_flushes++;
 		if (++xl->gen > XL_ASID_MASK) {
 			for (uint32_t i = 0; i < xl->nt; i++)
-				memset(xl->t[i].tag, 0, ((size_t)xl->t[i].set_mask + 1) * xl->t[i].ways * 8);
+				tlb_clear(&xl->t[i]);
 			for (unsigned c = 0; c < 3; c++)
 				if (xl->psc_on[c])
-					memset(xl->psc[c].tag, 0,
-					       ((size_t)xl->psc[c].set_mask + 1) * xl->psc[c].ways * 8);
+					tlb_clear(&xl->psc[c]);
 			xl->gen = 1;
 		}
 		xl->asid = (uint64_t)xl->gen << XL_ASID_SHIFT;
@@ -574,7 +639,7 @@ void xl_invlpg(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 			uint64_t v = (vpn >> (sz_shift[sz] - 12)) & ((1ull << (48 - sz_shift[sz])) - 1);
 			int64_t w = tlb_find(t, XL_KEY(asid, v, sz), v);
 			if (w >= 0)
-				t->tag[w] = 0;
+				tlb_inval(t, v, (uint32_t)w);
 		}
 	}
 }
@@ -600,10 +665,10 @@ void xl_flush_all(struct vl_engine *e)
 {
 	struct vl_xlat *xl = &e->xl;
 	for (uint32_t i = 0; i < xl->nt; i++)
-		memset(xl->t[i].tag, 0, ((size_t)xl->t[i].set_mask + 1) * xl->t[i].ways * 8);
+		tlb_clear(&xl->t[i]);
 	for (unsigned c = 0; c < 3; c++)
 		if (xl->psc_on[c])
-			memset(xl->psc[c].tag, 0, ((size_t)xl->psc[c].set_mask + 1) * xl->psc[c].ways * 8);
+			tlb_clear(&xl->psc[c]);
 	xl->pt_frees = e->pt.frees;
 }
 
@@ -619,7 +684,7 @@ void xl_inval_pde(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 	uint64_t v = (vpn >> 9) & ((1ull << 27) - 1);
 	int64_t w = tlb_find(&xl->psc[2], XL_KEY(asid, v, 0), v);
 	if (w >= 0)
-		xl->psc[2].tag[w] = 0;
+		tlb_inval(&xl->psc[2], v, (uint32_t)w);
 }
 
 size_t xl_counters(const struct vl_xlat *xl, const char **names, uint64_t *values, size_t max)
@@ -658,10 +723,42 @@ static uint32_t entry_at(const struct vl_engine *e, uint32_t proc, uint64_t va, 
 	}
 }
 
+/* A wide lru set's list holds each of its ways once, in recency order:
+ * use stamps never increase from the head, invalid ways come last. */
+static int check_lru(const struct tlb *t, struct vl_error *err)
+{
+	for (uint32_t set = 0; set <= t->set_mask; set++) {
+		uint32_t base = set * t->ways, n = 0, prev = XL_LRU_END;
+		bool invalid_seen = false;
+		uint64_t last = UINT64_MAX;
+		for (uint32_t g = t->lru_head[set]; g != XL_LRU_END; g = t->lru_next[g]) {
+			if (g < base || g >= base + t->ways || t->lru_prev[g] != prev || ++n > t->ways)
+				return vl_err(err, VL_ESTATE, "TLB %s set %u: recency list broken at way %u",
+					      t->name, set, g);
+			if (t->tag[g] == 0) {
+				invalid_seen = true;
+			} else if (invalid_seen || t->used[g] > last) {
+				return vl_err(err, VL_ESTATE,
+					      "TLB %s set %u: way %u out of recency order in its list",
+					      t->name, set, g - base);
+			} else {
+				last = t->used[g];
+			}
+			prev = g;
+		}
+		if (n != t->ways || t->lru_tail[set] != prev)
+			return vl_err(err, VL_ESTATE, "TLB %s set %u: recency list holds %u of %u ways",
+				      t->name, set, n, t->ways);
+	}
+	return 0;
+}
+
 static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsigned level_of_psc,
 		     struct vl_error *err)
 {
 	const struct vl_xlat *xl = &e->xl;
+	if (t->lru_next)
+		VL_TRY(check_lru(t, err));
 	uint64_t entries = ((uint64_t)t->set_mask + 1) * t->ways;
 	for (uint64_t i = 0; i < entries; i++) {
 		uint64_t tg = t->tag[i];

@@ -53,6 +53,19 @@ struct tlb {
 	uint64_t *synced;   /* per set: hits up to this time were told to the policy */
 	uint32_t set_mask;  /* sets - 1 (sets is a power of two) */
 	uint32_t ways;
+	/* wide sets (more than 8 ways): per set, a guess of the way holding
+	 * a page, indexed by the page number's bits above the set index; set
+	 * at fills and found lookups, always checked against the tag, so a
+	 * wrong or stale guess only costs the scan it would have saved */
+	uint32_t *hint;
+	uint32_t hint_mask;
+	uint8_t hint_bits, set_bits;
+	/* wide sets under the built-in lru: the set's ways in recency order,
+	 * a doubly linked list of global way indices per set, most recent at
+	 * lru_head, the victim at lru_tail (invalidated ways go there), so a
+	 * fill needs no scan.  The use stamps are kept as well; the checker
+	 * verifies the two orders agree.  NULL otherwise. */
+	uint32_t *lru_prev, *lru_next, *lru_head, *lru_tail;
 	uint8_t sizes;      /* bit per page size held */
 	uint8_t kinds;      /* bit XL_DATA / XL_INSTR served */
 	uint8_t level;      /* configured level, 1 = first probed */
@@ -108,6 +121,63 @@ void xl_fini(struct vl_xlat *xl);
 /* Position of the way holding key in t, or -1.  Small sets are compared
  * without an early exit: which way matches is random, and a mispredicted
  * exit costs more than the few extra compares. */
+#define XL_LRU_END UINT32_MAX
+
+static inline void tlb_lru_unlink(struct tlb *t, uint32_t set, uint32_t g)
+{
+	uint32_t p = t->lru_prev[g], n = t->lru_next[g];
+	if (p != XL_LRU_END)
+		t->lru_next[p] = n;
+	else
+		t->lru_head[set] = n;
+	if (n != XL_LRU_END)
+		t->lru_prev[n] = p;
+	else
+		t->lru_tail[set] = p;
+}
+
+/* Global way g of set becomes the most recently used. */
+static inline void tlb_lru_front(struct tlb *t, uint32_t set, uint32_t g)
+{
+	uint32_t h = t->lru_head[set];
+	if (h == g)
+		return;
+	tlb_lru_unlink(t, set, g);
+	t->lru_prev[g] = XL_LRU_END;
+	t->lru_next[g] = h;
+	t->lru_prev[h] = g;
+	t->lru_head[set] = g;
+}
+
+/* Global way g of set becomes the next victim (it was invalidated). */
+static inline void tlb_lru_back(struct tlb *t, uint32_t set, uint32_t g)
+{
+	uint32_t tl = t->lru_tail[set];
+	if (tl == g)
+		return;
+	tlb_lru_unlink(t, set, g);
+	t->lru_next[g] = XL_LRU_END;
+	t->lru_prev[g] = tl;
+	t->lru_next[tl] = g;
+	t->lru_tail[set] = g;
+}
+
+/* A hit on global way g holding page vpn: stamp it (all structures) and,
+ * in a wide lru set, move it to the front of its list. */
+static inline void tlb_touch(struct tlb *t, uint64_t vpn, uint32_t g, uint64_t now)
+{
+	t->used[g] = now;
+	if (t->lru_next)
+		tlb_lru_front(t, (uint32_t)(vpn & t->set_mask), g);
+}
+
+/* The hint slot of page vpn in a wide structure. */
+static inline uint32_t *tlb_hint(const struct tlb *t, uint64_t vpn)
+{
+	return &t->hint[((size_t)(vpn & t->set_mask) << t->hint_bits) |
+			((vpn >> t->set_bits) & t->hint_mask)];
+}
+
 static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
 {
 	uint32_t base = (uint32_t)(vpn & t->set_mask) * t->ways;
@@ -118,9 +188,14 @@ static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
 			hit = (tg[w] ^ key) < 2 ? (int64_t)(base + w) : hit;
 		return hit;
 	}
+	uint32_t *h = tlb_hint(t, vpn);
+	if ((tg[*h] ^ key) < 2)
+		return (int64_t)(base + *h);
 	for (uint32_t w = 0; w < t->ways; w++)
-		if ((tg[w] ^ key) < 2)
+		if ((tg[w] ^ key) < 2) {
+			*h = w;
 			return (int64_t)(base + w);
+		}
 	return -1;
 }
 
