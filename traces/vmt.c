@@ -38,6 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "traces/internal.h"
 #include "traces/vmt.h"
@@ -46,6 +49,10 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* ================= reader ================= */
+
+/* Zeroed bytes behind a chunk's payload in rd.raw, so that the fast loop's
+ * 8- and 64-byte loads near the end stay inside the buffer. */
+#define RAW_PAD 64
 
 struct rd {
 	ZSTD_DCtx *dctx;
@@ -235,12 +242,13 @@ static int next_chunk(struct vl_trace *t, struct rd *r, struct vl_error *err)
 		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: CRC mismatch (stored %08x, "
 			      "computed %08x)", t->path, r->seq, (unsigned long long)at, crc, c);
 	if (raw_len > r->raw_cap) {
-		uint8_t *nr = realloc(r->raw, raw_len);
+		uint8_t *nr = realloc(r->raw, (size_t)raw_len + RAW_PAD);
 		if (!nr)
 			return vl_err(err, VL_ENOMEM, "%s: out of memory for chunk %u", t->path, r->seq);
 		r->raw = nr;
 		r->raw_cap = raw_len;
 	}
+	memset(r->raw + raw_len, 0, RAW_PAD);
 	size_t dn = ZSTD_decompressDCtx(r->dctx, r->raw, raw_len, p + CHUNK_HDR, comp);
 	if (ZSTD_isError(dn) || dn != raw_len)
 		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: corrupt zstd payload (%s)",
@@ -302,26 +310,252 @@ static inline int varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 
 static const uint8_t size_of_code[16] = { 0, 1, 2, 4, 8, 16, 32, 64, 128 };
 
-/* For each ops byte: 0 when the slow path must handle it (a pid follows,
- * not an access, explicit or unknown size), else op | size << 8 | 1 << 63
- * (the second half of struct vl_rec shifted down by 32: op at byte 4,
- * size at byte 5, pad 0).  Built on first use. */
+/* ---- the fast loop ----
+ *
+ * Plain accesses of the current pid are decoded by fast_loop; a record
+ * with a new pid, an event, a process start or an unknown size code stops
+ * it, and vmt_read handles that record the general way.
+ *
+ * For each ops byte fast_op[] holds the second half of the output record
+ * (op at bit 32, size at bit 40, pad 0: the pid is or-ed in), with flags
+ * in the pad bits saying when more is needed: FAST_SLOW (leave the loop),
+ * FAST_IFETCH (the address comes from the instruction stream), FAST_SIZE
+ * (the size byte comes from the size stream).  A data access with a
+ * power-of-two size, the common case, has no flag.
+ *
+ * LEB128 without a branch per byte: an address stream is read through a
+ * bit mask of the bytes that end a varint (high bit clear) in a 64-byte
+ * window, so the next varint ends at the lowest set bit: finding it costs
+ * a count of trailing zeros and clearing that bit, with no branch on the
+ * length and no dependence through memory from one varint to the next.
+ * The value comes from one 8-byte load: the bytes up to the first clear
+ * high bit, their seven-bit groups gathered by PEXT where the CPU has a
+ * fast one, else by shifts and masks.  A varint longer than 8 bytes (a
+ * difference of 2^56 or more) and a stream that ends early go to varint(),
+ * which gives the same values and the same errors.
+ *
+ * The 8- and 64-byte loads may read past a section's end into the next
+ * section or the zeroed padding behind the payload (RAW_PAD); bytes past
+ * the section's end are masked off and never decoded. */
+#define FAST_SLOW (1ull << 63)
+#define FAST_IFETCH (1ull << 62)
+#define FAST_SIZE (1ull << 61)
+#define FAST_FLAGS (~0ull << 48)
 static uint64_t fast_op[256];
+static bool fast_op_ready;
 static void build_fast_op(void)
 {
 	for (unsigned op = 0; op < 256; op++) {
 		unsigned kind = op & 7u, code = op >> 4;
-		fast_op[op] = (op & F_PID) || kind > K_MODIFY || code > 8
-				      ? 0
-				      : (uint64_t)kind | (uint64_t)size_of_code[code] << 8 | 1ull << 63;
+		uint64_t f = (uint64_t)kind << 32;
+		if ((op & F_PID) || kind > K_MODIFY || (code > 8 && code != SIZE_EXPLICIT))
+			f = FAST_SLOW;
+		else if (code == SIZE_EXPLICIT)
+			f |= FAST_SIZE;
+		else
+			f |= (uint64_t)size_of_code[code] << 40;
+		if (kind == K_IFETCH)
+			f |= FAST_IFETCH;
+		fast_op[op] = f;
 	}
+	__atomic_store_n(&fast_op_ready, true, __ATOMIC_RELEASE);
+}
+
+enum { DEC_GENERIC, DEC_SWAR, DEC_PEXT };
+
+struct vstream {
+	const uint8_t *cur; /* the next varint */
+	const uint8_t *win; /* bit j of ends stands for win[j] */
+	const uint8_t *end; /* the stream's end */
+	uint64_t ends;      /* varint ends in [cur, min(win + 64, end)); 0: reload */
+};
+
+/* Bit j set when p[j] < 0x80 (it ends a varint), j = 0..63. */
+static inline uint64_t end_bits(const uint8_t *p)
+{
+#if defined(__SSE2__)
+	uint64_t hi = 0;
+	for (int j = 0; j < 4; j++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * j));
+		hi |= (uint64_t)(uint32_t)_mm_movemask_epi8(v) << (16 * j);
+	}
+	return ~hi;
+#else
+	uint64_t m = 0;
+	for (int j = 0; j < 8; j++) {
+		/* each byte's clear high bit to bit 0 of the byte, gathered
+		 * into bits 56..63 by the multiplication */
+		uint64_t e = (~get64(p + 8 * j) & 0x8080808080808080ull) >> 7;
+		m |= (e * 0x0102040810204080ull >> 56) << (8 * j);
+	}
+	return m;
+#endif
+}
+
+/* PEXT (BMI2), called only where vmt_read found the CPU has a fast one. */
+static inline uint64_t pext64(uint64_t w, uint64_t mask)
+{
+#if defined(__x86_64__)
+	uint64_t x;
+	__asm__("pextq %2, %1, %0" : "=r"(x) : "r"(w), "r"(mask));
+	return x;
+#else
+	(void)w;
+	(void)mask;
+	return 0;
+#endif
+}
+
+/* Out of line: one varint the slow way from *p; returns false on error. */
+static __attribute__((noinline)) bool slow_varint(const uint8_t **p, const uint8_t *end,
+						  uint64_t *v)
+{
+	return varint(p, end, v) == 0;
+}
+
+/* The next varint of s into *v; false when the stream ends early or the
+ * varint is too long (the error varint() would give). */
+static inline __attribute__((always_inline)) bool next_varint(struct vstream *s, uint64_t *v,
+							      int mode)
+{
+	if (mode == DEC_GENERIC)
+		goto slow;
+	if (unlikely(!s->ends)) {
+		size_t left = (size_t)(s->end - s->cur);
+		uint64_t m = end_bits(s->cur);
+		if (left < 64)
+			m &= (1ull << left) - 1;
+		if (!m)
+			goto slow;
+		s->win = s->cur;
+		s->ends = m;
+	}
+	uint64_t w = get64(s->cur);
+	uint64_t stop = ~w & 0x8080808080808080ull; /* the first set bit ends it */
+	if (unlikely(!stop))
+		goto slow;
+	uint64_t keep = (stop ^ (stop - 1)) & 0x7f7f7f7f7f7f7f7full;
+	if (mode == DEC_PEXT) {
+		*v = pext64(w, keep);
+	} else {
+		uint64_t x = w & keep;
+		x = (x & 0x007f007f007f007full) | (x & 0x7f007f007f007f00ull) >> 1;
+		x = (x & 0x00003fff00003fffull) | (x & 0x3fff00003fff0000ull) >> 2;
+		*v = (x & 0x000000000fffffffull) | (x & 0x0fffffff00000000ull) >> 4;
+	}
+	/* the same byte as stop's first bit: ends covers every byte from cur */
+	s->cur = s->win + __builtin_ctzll(s->ends) + 1;
+	s->ends &= s->ends - 1;
+	return true;
+slow:
+	s->ends = 0;
+	return slow_varint(&s->cur, s->end, v);
+}
+
+/* What the fast loop works on; vmt_read loads it from and stores it back
+ * into struct rd around each run. */
+struct fast {
+	struct vstream is, ds;
+	const uint8_t *zp, *ze; /* size stream */
+	uint64_t iprev, dprev;
+	uint32_t pid;
+	int rc; /* 0, or -1 an address stream ends early, -2 the size stream */
+};
+
+/* Decode up to n records of ops into out; returns how many (fewer when a
+ * record needs the general path or on an error in st->rc). */
+static inline __attribute__((always_inline)) size_t fast_loop(struct fast *st,
+							      const uint8_t *ops, size_t n,
+							      struct vl_rec *out, int mode)
+{
+	struct vstream is = st->is, ds = st->ds;
+	const uint8_t *zp = st->zp, *ze = st->ze;
+	uint64_t iprev = st->iprev, dprev = st->dprev, pid = st->pid;
+	size_t k;
+	for (k = 0; k < n; k++) {
+		uint64_t f = fast_op[ops[k]];
+		uint64_t d, a;
+		if (unlikely(f & FAST_FLAGS)) {
+			if (f & FAST_SLOW)
+				break;
+			if (f & FAST_SIZE) {
+				if (unlikely(zp == ze)) {
+					st->rc = -2;
+					break;
+				}
+				f |= (uint64_t)*zp++ << 40;
+			}
+			if (f & FAST_IFETCH) {
+				if (unlikely(!next_varint(&is, &d, mode))) {
+					st->rc = -1;
+					break;
+				}
+				a = iprev += (uint64_t)vl_unzigzag(d);
+				goto store;
+			}
+		}
+		if (unlikely(!next_varint(&ds, &d, mode))) {
+			st->rc = -1;
+			break;
+		}
+		a = dprev += (uint64_t)vl_unzigzag(d);
+store:;
+		uint64_t hi = (f & ~FAST_FLAGS) | pid;
+		memcpy(&out[k], &a, 8);
+		memcpy((char *)&out[k] + 8, &hi, 8);
+	}
+	st->is = is;
+	st->ds = ds;
+	st->zp = zp;
+	st->iprev = iprev;
+	st->dprev = dprev;
+	return k;
+}
+
+static size_t fast_generic(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_GENERIC);
+}
+
+static size_t fast_swar(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_SWAR);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("bmi,bmi2")))
+#endif
+static size_t fast_pext(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_PEXT);
+}
+
+/* Which loop: PEXT where it is one fast instruction (BMI2, but not AMD
+ * before Zen 3, where it is microcoded and slow), else shifts and masks.
+ * Tests set vl_vmt_decoder to compare the loops (VL_VMT_DEC_*). */
+int vl_vmt_decoder = -1;
+
+static size_t (*pick_loop(void))(struct fast *, const uint8_t *, size_t, struct vl_rec *)
+{
+	int d = __atomic_load_n(&vl_vmt_decoder, __ATOMIC_RELAXED);
+	if (d < 0) {
+		d = DEC_SWAR;
+#if defined(__x86_64__)
+		__builtin_cpu_init();
+		if (__builtin_cpu_supports("bmi2") && !__builtin_cpu_is("amdfam15h") &&
+		    !__builtin_cpu_is("amdfam17h"))
+			d = DEC_PEXT;
+#endif
+	}
+	return d == DEC_GENERIC ? fast_generic : d == DEC_PEXT ? fast_pext : fast_swar;
 }
 
 static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
 {
 	struct rd *r = t->state;
-	if (unlikely(!fast_op[0]))
+	if (unlikely(!__atomic_load_n(&fast_op_ready, __ATOMIC_ACQUIRE)))
 		build_fast_op(); /* idempotent; racing threads write the same values */
+	size_t (*loop)(struct fast *, const uint8_t *, size_t, struct vl_rec *) = pick_loop();
 	while (b->n < b->cap) {
 		if (r->i == r->nrecs) {
 			if (r->nrecs) { /* the chunk is used up: all its streams must be */
@@ -336,57 +570,31 @@ static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 			VL_TRY(next_chunk(t, r, err));
 			continue;
 		}
-		const uint8_t *ip = r->s[S_IADDR], *ie = r->e[S_IADDR];
-		const uint8_t *dp = r->s[S_DADDR], *de = r->e[S_DADDR];
-		uint64_t iprev = r->iprev, dprev = r->dprev;
-		uint32_t pid = r->pid, i = r->i, nrecs = r->nrecs;
-		const uint8_t *ops = r->ops;
-		struct vl_rec *out = b->recs + b->n;
+		uint32_t i = r->i, nrecs = r->nrecs;
 		size_t room = b->cap - b->n;
-		size_t k = 0;
-		int rc = 0;
-		/* Hot loop: plain accesses of the current pid.  fast_op[op] is 0
-		 * for records the slow path handles, else the high 32 bits of
-		 * the output record (op, size) plus 1 << 63 as a marker. */
 		size_t lim = room < (size_t)(nrecs - i) ? room : (size_t)(nrecs - i);
-		const uint8_t *opp = ops + i;
-		for (; k < lim; k++) {
-			uint64_t f = fast_op[opp[k]];
-			if (unlikely(!f))
-				break;
-			uint64_t d;
-			uint64_t a;
-			if ((f & 0xff) == K_IFETCH) {
-				if (unlikely(varint(&ip, ie, &d) < 0)) {
-					rc = -1;
-					break;
-				}
-				a = iprev += (uint64_t)vl_unzigzag(d);
-			} else {
-				if (unlikely(varint(&dp, de, &d) < 0)) {
-					rc = -1;
-					break;
-				}
-				a = dprev += (uint64_t)vl_unzigzag(d);
-			}
-			uint64_t hi = (uint64_t)pid | ((f & 0xffff) << 32);
-			memcpy(&out[k], &a, 8);
-			memcpy((char *)&out[k] + 8, &hi, 8);
-		}
+		struct fast st = { .is = { r->s[S_IADDR], NULL, r->e[S_IADDR], 0 },
+				   .ds = { r->s[S_DADDR], NULL, r->e[S_DADDR], 0 },
+				   .zp = r->s[S_SIZE], .ze = r->e[S_SIZE],
+				   .iprev = r->iprev, .dprev = r->dprev, .pid = r->pid };
+		size_t k = loop(&st, r->ops + i, lim, b->recs + b->n);
 		i += (uint32_t)k;
 		b->n += k;
-		r->s[S_IADDR] = ip;
-		r->s[S_DADDR] = dp;
-		r->iprev = iprev;
-		r->dprev = dprev;
+		r->s[S_IADDR] = st.is.cur;
+		r->s[S_DADDR] = st.ds.cur;
+		r->s[S_SIZE] = st.zp;
+		r->iprev = st.iprev;
+		r->dprev = st.dprev;
 		r->i = i;
-		if (rc < 0)
+		if (st.rc == -2)
+			return bad(t, r, "size stream ends early", err);
+		if (st.rc < 0)
 			return bad(t, r, "address stream ends early", err);
 		if (k == room || i == nrecs)
 			continue;
-		/* Slow path: one record with a pid change, an explicit size, an
-		 * event or a process start. */
-		uint8_t op = ops[i];
+		/* Slow path: one record with a pid change, an event, a process
+		 * start or an unknown size code. */
+		uint8_t op = r->ops[i];
 		unsigned kind = op & 7u, code = op >> 4;
 		uint64_t v;
 		if (op & F_PID) {
