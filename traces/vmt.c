@@ -320,8 +320,9 @@ static const uint8_t size_of_code[16] = { 0, 1, 2, 4, 8, 16, 32, 64, 128 };
  * (op at bit 32, size at bit 40, pad 0: the pid is or-ed in), with flags
  * in the pad bits saying when more is needed: FAST_SLOW (leave the loop),
  * FAST_IFETCH (the address comes from the instruction stream), FAST_SIZE
- * (the size byte comes from the size stream).  A data access with a
- * power-of-two size, the common case, has no flag.
+ * (the size byte comes from the size stream), each with FAST_FLAGGED (the
+ * sign bit).  A data access with a power-of-two size, the common case, has
+ * no flag.
  *
  * LEB128 without a branch per byte: an address stream is read through a
  * bit mask of the bytes that end a varint (high bit clear) in a 64-byte
@@ -337,9 +338,10 @@ static const uint8_t size_of_code[16] = { 0, 1, 2, 4, 8, 16, 32, 64, 128 };
  * The 8- and 64-byte loads may read past a section's end into the next
  * section or the zeroed padding behind the payload (RAW_PAD); bytes past
  * the section's end are masked off and never decoded. */
-#define FAST_SLOW (1ull << 63)
-#define FAST_IFETCH (1ull << 62)
-#define FAST_SIZE (1ull << 61)
+#define FAST_FLAGGED (1ull << 63) /* any of the three below: one sign test */
+#define FAST_SLOW (1ull << 62)
+#define FAST_IFETCH (1ull << 61)
+#define FAST_SIZE (1ull << 60)
 #define FAST_FLAGS (~0ull << 48)
 static uint64_t fast_op[256];
 static bool fast_op_ready;
@@ -349,13 +351,13 @@ static void build_fast_op(void)
 		unsigned kind = op & 7u, code = op >> 4;
 		uint64_t f = (uint64_t)kind << 32;
 		if ((op & F_PID) || kind > K_MODIFY || (code > 8 && code != SIZE_EXPLICIT))
-			f = FAST_SLOW;
+			f = FAST_FLAGGED | FAST_SLOW;
 		else if (code == SIZE_EXPLICIT)
-			f |= FAST_SIZE;
+			f |= FAST_FLAGGED | FAST_SIZE;
 		else
 			f |= (uint64_t)size_of_code[code] << 40;
 		if (kind == K_IFETCH)
-			f |= FAST_IFETCH;
+			f |= FAST_FLAGGED | FAST_IFETCH;
 		fast_op[op] = f;
 	}
 	__atomic_store_n(&fast_op_ready, true, __ATOMIC_RELEASE);
@@ -406,18 +408,21 @@ static inline uint64_t pext64(uint64_t w, uint64_t mask)
 #endif
 }
 
-/* Out of line: one varint the slow way from *p; returns false on error. */
-static __attribute__((noinline)) bool slow_varint(const uint8_t **p, const uint8_t *end,
-						  uint64_t *v)
+/* Out of line: one varint the slow way from p; returns the byte after it
+ * and the value in *v, or NULL on error. */
+static __attribute__((noinline)) const uint8_t *slow_varint(const uint8_t *p,
+							    const uint8_t *end, uint64_t *v)
 {
-	return varint(p, end, v) == 0;
+	return varint(&p, end, v) == 0 ? p : NULL;
 }
 
-/* The next varint of s into *v; false when the stream ends early or the
- * varint is too long (the error varint() would give). */
-static inline __attribute__((always_inline)) bool next_varint(struct vstream *s, uint64_t *v,
-							      int mode)
+/* The next difference of s (the varint, unzigzagged) into *delta; false
+ * when the stream ends early or the varint is too long (where varint()
+ * gives an error). */
+static inline __attribute__((always_inline)) bool next_delta(struct vstream *s, uint64_t *delta,
+							     int mode)
 {
+	uint64_t v;
 	if (mode == DEC_GENERIC)
 		goto slow;
 	if (unlikely(!s->ends)) {
@@ -434,14 +439,17 @@ static inline __attribute__((always_inline)) bool next_varint(struct vstream *s,
 	uint64_t stop = ~w & 0x8080808080808080ull; /* the first set bit ends it */
 	if (unlikely(!stop))
 		goto slow;
-	uint64_t keep = (stop ^ (stop - 1)) & 0x7f7f7f7f7f7f7f7full;
+	uint64_t upto = stop ^ (stop - 1); /* the varint's bytes, and less */
 	if (mode == DEC_PEXT) {
-		*v = pext64(w, keep);
+		/* the seven-bit groups less the zigzag sign (bit 0): z >> 1 */
+		uint64_t half = pext64(w, upto & ~0x8080808080808081ull);
+		*delta = half ^ (0 - (w & 1));
 	} else {
-		uint64_t x = w & keep;
+		uint64_t x = w & upto & 0x7f7f7f7f7f7f7f7full;
 		x = (x & 0x007f007f007f007full) | (x & 0x7f007f007f007f00ull) >> 1;
 		x = (x & 0x00003fff00003fffull) | (x & 0x3fff00003fff0000ull) >> 2;
-		*v = (x & 0x000000000fffffffull) | (x & 0x0fffffff00000000ull) >> 4;
+		x = (x & 0x000000000fffffffull) | (x & 0x0fffffff00000000ull) >> 4;
+		*delta = (uint64_t)vl_unzigzag(x);
 	}
 	/* the same byte as stop's first bit: ends covers every byte from cur */
 	s->cur = s->win + __builtin_ctzll(s->ends) + 1;
@@ -449,7 +457,12 @@ static inline __attribute__((always_inline)) bool next_varint(struct vstream *s,
 	return true;
 slow:
 	s->ends = 0;
-	return slow_varint(&s->cur, s->end, v);
+	const uint8_t *p = slow_varint(s->cur, s->end, &v);
+	if (!p)
+		return false;
+	s->cur = p;
+	*delta = (uint64_t)vl_unzigzag(v);
+	return true;
 }
 
 /* What the fast loop works on; vmt_read loads it from and stores it back
@@ -463,10 +476,14 @@ struct fast {
 };
 
 /* Decode up to n records of ops into out; returns how many (fewer when a
- * record needs the general path or on an error in st->rc). */
+ * record needs the general path, or on an error in st->rc).  data_only:
+ * the chunk has no instruction addresses and no size bytes left, so a
+ * record needing either leaves the loop (the general path then reports
+ * the stream that ends early); fewer live registers. */
 static inline __attribute__((always_inline)) size_t fast_loop(struct fast *st,
 							      const uint8_t *ops, size_t n,
-							      struct vl_rec *out, int mode)
+							      struct vl_rec *out, int mode,
+							      bool data_only)
 {
 	struct vstream is = st->is, ds = st->ds;
 	const uint8_t *zp = st->zp, *ze = st->ze;
@@ -475,8 +492,8 @@ static inline __attribute__((always_inline)) size_t fast_loop(struct fast *st,
 	for (k = 0; k < n; k++) {
 		uint64_t f = fast_op[ops[k]];
 		uint64_t d, a;
-		if (unlikely(f & FAST_FLAGS)) {
-			if (f & FAST_SLOW)
+		if (unlikely(f & FAST_FLAGGED)) {
+			if (data_only || (f & FAST_SLOW))
 				break;
 			if (f & FAST_SIZE) {
 				if (unlikely(zp == ze)) {
@@ -486,21 +503,23 @@ static inline __attribute__((always_inline)) size_t fast_loop(struct fast *st,
 				f |= (uint64_t)*zp++ << 40;
 			}
 			if (f & FAST_IFETCH) {
-				if (unlikely(!next_varint(&is, &d, mode))) {
+				if (unlikely(!next_delta(&is, &d, mode))) {
 					st->rc = -1;
 					break;
 				}
-				a = iprev += (uint64_t)vl_unzigzag(d);
+				a = iprev += d;
+				f &= ~FAST_FLAGS;
 				goto store;
 			}
+			f &= ~FAST_FLAGS;
 		}
-		if (unlikely(!next_varint(&ds, &d, mode))) {
+		if (unlikely(!next_delta(&ds, &d, mode))) {
 			st->rc = -1;
 			break;
 		}
-		a = dprev += (uint64_t)vl_unzigzag(d);
+		a = dprev += d;
 store:;
-		uint64_t hi = (f & ~FAST_FLAGS) | pid;
+		uint64_t hi = f | pid;
 		memcpy(&out[k], &a, 8);
 		memcpy((char *)&out[k] + 8, &hi, 8);
 	}
@@ -512,42 +531,67 @@ store:;
 	return k;
 }
 
-static size_t fast_generic(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+typedef size_t loop_fn(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out);
+
+static size_t loop_generic(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
 {
-	return fast_loop(st, ops, n, out, DEC_GENERIC);
+	return fast_loop(st, ops, n, out, DEC_GENERIC, false);
 }
 
-static size_t fast_swar(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+static size_t loop_swar(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
 {
-	return fast_loop(st, ops, n, out, DEC_SWAR);
+	return fast_loop(st, ops, n, out, DEC_SWAR, false);
+}
+
+static size_t loop_swar_data(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_SWAR, true);
 }
 
 #if defined(__x86_64__)
-__attribute__((target("bmi,bmi2")))
+#define TARGET_BMI2 __attribute__((target("bmi,bmi2")))
+#else
+#define TARGET_BMI2
 #endif
-static size_t fast_pext(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+
+TARGET_BMI2 static size_t loop_pext(struct fast *st, const uint8_t *ops, size_t n,
+				    struct vl_rec *out)
 {
-	return fast_loop(st, ops, n, out, DEC_PEXT);
+	return fast_loop(st, ops, n, out, DEC_PEXT, false);
 }
 
-/* Which loop: PEXT where it is one fast instruction (BMI2, but not AMD
+TARGET_BMI2 static size_t loop_pext_data(struct fast *st, const uint8_t *ops, size_t n,
+					 struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_PEXT, true);
+}
+
+/* The loops by decoder, [0] for any chunk, [1] for data_only. */
+static loop_fn *const loops[3][2] = {
+	[DEC_GENERIC] = { loop_generic, loop_generic },
+	[DEC_SWAR] = { loop_swar, loop_swar_data },
+	[DEC_PEXT] = { loop_pext, loop_pext_data },
+};
+
+/* Which decoder: PEXT where it is one fast instruction (BMI2, but not AMD
  * before Zen 3, where it is microcoded and slow), else shifts and masks.
- * Tests set vl_vmt_decoder to compare the loops (VL_VMT_DEC_*). */
+ * A test sets vl_vmt_decoder (0 generic, 1 shifts, 2 PEXT) to compare the
+ * loops record for record; -1 chooses. */
 int vl_vmt_decoder = -1;
 
-static size_t (*pick_loop(void))(struct fast *, const uint8_t *, size_t, struct vl_rec *)
+static int pick_decoder(void)
 {
 	int d = __atomic_load_n(&vl_vmt_decoder, __ATOMIC_RELAXED);
-	if (d < 0) {
-		d = DEC_SWAR;
+	if (d >= DEC_GENERIC && d <= DEC_PEXT)
+		return d;
+	d = DEC_SWAR;
 #if defined(__x86_64__)
-		__builtin_cpu_init();
-		if (__builtin_cpu_supports("bmi2") && !__builtin_cpu_is("amdfam15h") &&
-		    !__builtin_cpu_is("amdfam17h"))
-			d = DEC_PEXT;
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("bmi2") && !__builtin_cpu_is("amdfam15h") &&
+	    !__builtin_cpu_is("amdfam17h"))
+		d = DEC_PEXT;
 #endif
-	}
-	return d == DEC_GENERIC ? fast_generic : d == DEC_PEXT ? fast_pext : fast_swar;
+	return d;
 }
 
 static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
@@ -555,7 +599,7 @@ static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 	struct rd *r = t->state;
 	if (unlikely(!__atomic_load_n(&fast_op_ready, __ATOMIC_ACQUIRE)))
 		build_fast_op(); /* idempotent; racing threads write the same values */
-	size_t (*loop)(struct fast *, const uint8_t *, size_t, struct vl_rec *) = pick_loop();
+	loop_fn *const *loop = loops[pick_decoder()];
 	while (b->n < b->cap) {
 		if (r->i == r->nrecs) {
 			if (r->nrecs) { /* the chunk is used up: all its streams must be */
@@ -577,7 +621,8 @@ static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 				   .ds = { r->s[S_DADDR], NULL, r->e[S_DADDR], 0 },
 				   .zp = r->s[S_SIZE], .ze = r->e[S_SIZE],
 				   .iprev = r->iprev, .dprev = r->dprev, .pid = r->pid };
-		size_t k = loop(&st, r->ops + i, lim, b->recs + b->n);
+		bool data_only = st.is.cur == st.is.end && st.zp == st.ze;
+		size_t k = loop[data_only](&st, r->ops + i, lim, b->recs + b->n);
 		i += (uint32_t)k;
 		b->n += k;
 		r->s[S_IADDR] = st.is.cur;
