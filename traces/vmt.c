@@ -408,6 +408,20 @@ static inline uint64_t pext64(uint64_t w, uint64_t mask)
 #endif
 }
 
+/* TZCNT (BMI1, which every CPU with BMI2 has) without the register clear
+ * the compiler adds before it for CPUs where its result depends on the
+ * old value of the register. */
+static inline uint64_t tzcnt64(uint64_t m)
+{
+#if defined(__x86_64__)
+	uint64_t x;
+	__asm__("tzcntq %1, %0" : "=r"(x) : "r"(m) : "cc");
+	return x;
+#else
+	return (uint64_t)__builtin_ctzll(m);
+#endif
+}
+
 /* Out of line: one varint the slow way from p; returns the byte after it
  * and the value in *v, or NULL on error. */
 static __attribute__((noinline)) const uint8_t *slow_varint(const uint8_t *p,
@@ -452,7 +466,8 @@ static inline __attribute__((always_inline)) bool next_delta(struct vstream *s, 
 		*delta = (uint64_t)vl_unzigzag(x);
 	}
 	/* the same byte as stop's first bit: ends covers every byte from cur */
-	s->cur = s->win + __builtin_ctzll(s->ends) + 1;
+	uint64_t last = mode == DEC_PEXT ? tzcnt64(s->ends) : (uint64_t)__builtin_ctzll(s->ends);
+	s->cur = s->win + last + 1;
 	s->ends &= s->ends - 1;
 	return true;
 slow:
@@ -573,24 +588,40 @@ static loop_fn *const loops[3][2] = {
 	[DEC_PEXT] = { loop_pext, loop_pext_data },
 };
 
-/* Which decoder: PEXT where it is one fast instruction (BMI2, but not AMD
- * before Zen 3, where it is microcoded and slow), else shifts and masks.
- * A test sets vl_vmt_decoder (0 generic, 1 shifts, 2 PEXT) to compare the
- * loops record for record; -1 chooses. */
+/* Test hook (tests/unit/test_vmt.c compares the loops record for record):
+ * -1 chooses below; 0 (DEC_GENERIC) decodes every varint with varint();
+ * 1 (DEC_SWAR) shifts and masks; 2 (DEC_PEXT) PEXT, honoured only where
+ * the CPU has BMI2. */
 int vl_vmt_decoder = -1;
 
-static int pick_decoder(void)
+static int has_bmi2(void)
 {
-	int d = __atomic_load_n(&vl_vmt_decoder, __ATOMIC_RELAXED);
-	if (d >= DEC_GENERIC && d <= DEC_PEXT)
-		return d;
-	d = DEC_SWAR;
 #if defined(__x86_64__)
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("bmi2") && !__builtin_cpu_is("amdfam15h") &&
-	    !__builtin_cpu_is("amdfam17h"))
-		d = DEC_PEXT;
+	return __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+#else
+	return 0;
 #endif
+}
+
+/* PEXT where it is one fast instruction: BMI2, but not AMD before Zen 3
+ * (families 15h and 17h), where it is microcoded and slow; else shifts
+ * and masks.  Decided once. */
+static int pick_decoder(void)
+{
+	static int chosen = -1;
+	int d = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
+	if (d < 0) {
+		d = DEC_SWAR;
+#if defined(__x86_64__)
+		if (has_bmi2() && !__builtin_cpu_is("amdfam15h") && !__builtin_cpu_is("amdfam17h"))
+			d = DEC_PEXT;
+#endif
+		__atomic_store_n(&chosen, d, __ATOMIC_RELAXED);
+	}
+	int want = __atomic_load_n(&vl_vmt_decoder, __ATOMIC_RELAXED);
+	if (want == DEC_GENERIC || want == DEC_SWAR || (want == DEC_PEXT && has_bmi2()))
+		return want;
 	return d;
 }
 
