@@ -654,7 +654,8 @@ static void write_one_chunk(const char *path, uint32_t nrecs, const uint8_t *con
 	uint8_t *raw = malloc(raw_len), *q = raw + NSECT * 4;
 	for (int i = 0; i < NSECT; i++) {
 		memcpy(raw + 4 * i, &len[i], 4);
-		memcpy(q, sec[i], len[i]);
+		if (len[i])
+			memcpy(q, sec[i], len[i]);
 		q += len[i];
 	}
 	size_t bound = ZSTD_compressBound(raw_len);
@@ -772,7 +773,7 @@ static void test_fast_errors(void **state)
 			dlen = 3 * (N - 1); /* one data record less */
 			break;
 		}
-		const uint8_t *sec[NSECT] = { o, is, d, ps, zs, NULL };
+		const uint8_t *sec[NSECT] = { o, is, d, ps, zs, zs };
 		uint32_t len[NSECT] = { cases[c].nrecs, cases[c].ilen, dlen, cases[c].plen,
 					cases[c].zlen, 0 };
 		write_one_chunk(path, cases[c].nrecs, sec, len);
