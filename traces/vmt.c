@@ -394,7 +394,7 @@ static inline uint64_t end_bits(const uint8_t *p)
 #endif
 }
 
-/* PEXT (BMI2), called only where vmt_read found the CPU has a fast one. */
+/* PEXT (BMI2): only in the loops pick_decoder chooses where the CPU has it. */
 static inline uint64_t pext64(uint64_t w, uint64_t mask)
 {
 #if defined(__x86_64__)
