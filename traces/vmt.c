@@ -38,6 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "traces/internal.h"
 #include "traces/vmt.h"
@@ -46,6 +49,10 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* ================= reader ================= */
+
+/* Zeroed bytes behind a chunk's payload in rd.raw, so that the fast loop's
+ * 8- and 64-byte loads near the end stay inside the buffer. */
+#define RAW_PAD 64
 
 struct rd {
 	ZSTD_DCtx *dctx;
@@ -235,12 +242,13 @@ static int next_chunk(struct vl_trace *t, struct rd *r, struct vl_error *err)
 		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: CRC mismatch (stored %08x, "
 			      "computed %08x)", t->path, r->seq, (unsigned long long)at, crc, c);
 	if (raw_len > r->raw_cap) {
-		uint8_t *nr = realloc(r->raw, raw_len);
+		uint8_t *nr = realloc(r->raw, (size_t)raw_len + RAW_PAD);
 		if (!nr)
 			return vl_err(err, VL_ENOMEM, "%s: out of memory for chunk %u", t->path, r->seq);
 		r->raw = nr;
 		r->raw_cap = raw_len;
 	}
+	memset(r->raw + raw_len, 0, RAW_PAD);
 	size_t dn = ZSTD_decompressDCtx(r->dctx, r->raw, raw_len, p + CHUNK_HDR, comp);
 	if (ZSTD_isError(dn) || dn != raw_len)
 		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: corrupt zstd payload (%s)",
@@ -302,26 +310,327 @@ static inline int varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 
 static const uint8_t size_of_code[16] = { 0, 1, 2, 4, 8, 16, 32, 64, 128 };
 
-/* For each ops byte: 0 when the slow path must handle it (a pid follows,
- * not an access, explicit or unknown size), else op | size << 8 | 1 << 63
- * (the second half of struct vl_rec shifted down by 32: op at byte 4,
- * size at byte 5, pad 0).  Built on first use. */
+/* ---- the fast loop ----
+ *
+ * Plain accesses of the current pid are decoded by fast_loop; a record
+ * with a new pid, an event, a process start or an unknown size code stops
+ * it, and vmt_read handles that record the general way.
+ *
+ * For each ops byte fast_op[] holds the second half of the output record
+ * (op at bit 32, size at bit 40, pad 0: the pid is or-ed in), with flags
+ * in the pad bits saying when more is needed: FAST_SLOW (leave the loop),
+ * FAST_IFETCH (the address comes from the instruction stream), FAST_SIZE
+ * (the size byte comes from the size stream), each with FAST_FLAGGED (the
+ * sign bit).  A data access with a power-of-two size, the common case, has
+ * no flag.
+ *
+ * LEB128 without a branch per byte: an address stream is read through a
+ * bit mask of the bytes that end a varint (high bit clear) in a 64-byte
+ * window, so the next varint ends at the lowest set bit: finding it costs
+ * a count of trailing zeros and clearing that bit, with no branch on the
+ * length and no dependence through memory from one varint to the next.
+ * The value comes from one 8-byte load: the bytes up to the first clear
+ * high bit, their seven-bit groups gathered by PEXT where the CPU has a
+ * fast one, else by shifts and masks.  A varint longer than 8 bytes (a
+ * difference of 2^56 or more) and a stream that ends early go to varint(),
+ * which gives the same values and the same errors.
+ *
+ * The 8- and 64-byte loads may read past a section's end into the next
+ * section or the zeroed padding behind the payload (RAW_PAD); bytes past
+ * the section's end are masked off and never decoded. */
+#define FAST_FLAGGED (1ull << 63) /* any of the three below: one sign test */
+#define FAST_SLOW (1ull << 62)
+#define FAST_IFETCH (1ull << 61)
+#define FAST_SIZE (1ull << 60)
+#define FAST_FLAGS (~0ull << 48)
 static uint64_t fast_op[256];
+static bool fast_op_ready;
 static void build_fast_op(void)
 {
 	for (unsigned op = 0; op < 256; op++) {
 		unsigned kind = op & 7u, code = op >> 4;
-		fast_op[op] = (op & F_PID) || kind > K_MODIFY || code > 8
-				      ? 0
-				      : (uint64_t)kind | (uint64_t)size_of_code[code] << 8 | 1ull << 63;
+		uint64_t f = (uint64_t)kind << 32;
+		if ((op & F_PID) || kind > K_MODIFY || (code > 8 && code != SIZE_EXPLICIT))
+			f = FAST_FLAGGED | FAST_SLOW;
+		else if (code == SIZE_EXPLICIT)
+			f |= FAST_FLAGGED | FAST_SIZE;
+		else
+			f |= (uint64_t)size_of_code[code] << 40;
+		if (kind == K_IFETCH)
+			f |= FAST_FLAGGED | FAST_IFETCH;
+		fast_op[op] = f;
 	}
+	__atomic_store_n(&fast_op_ready, true, __ATOMIC_RELEASE);
+}
+
+enum { DEC_GENERIC, DEC_SWAR, DEC_PEXT };
+
+struct vstream {
+	const uint8_t *cur; /* the next varint */
+	const uint8_t *win; /* bit j of ends stands for win[j] */
+	const uint8_t *end; /* the stream's end */
+	uint64_t ends;      /* varint ends in [cur, min(win + 64, end)); 0: reload */
+};
+
+/* Bit j set when p[j] < 0x80 (it ends a varint), j = 0..63. */
+static inline uint64_t end_bits(const uint8_t *p)
+{
+#if defined(__SSE2__)
+	uint64_t hi = 0;
+	for (int j = 0; j < 4; j++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * j));
+		hi |= (uint64_t)(uint32_t)_mm_movemask_epi8(v) << (16 * j);
+	}
+	return ~hi;
+#else
+	uint64_t m = 0;
+	for (int j = 0; j < 8; j++) {
+		/* each byte's clear high bit to bit 0 of the byte, gathered
+		 * into bits 56..63 by the multiplication */
+		uint64_t e = (~get64(p + 8 * j) & 0x8080808080808080ull) >> 7;
+		m |= (e * 0x0102040810204080ull >> 56) << (8 * j);
+	}
+	return m;
+#endif
+}
+
+/* PEXT (BMI2): only in the loops pick_decoder chooses where the CPU has it. */
+static inline uint64_t pext64(uint64_t w, uint64_t mask)
+{
+#if defined(__x86_64__)
+	uint64_t x;
+	__asm__("pextq %2, %1, %0" : "=r"(x) : "r"(w), "r"(mask));
+	return x;
+#else
+	(void)w;
+	(void)mask;
+	return 0;
+#endif
+}
+
+/* TZCNT (BMI1, which every CPU with BMI2 has) without the register clear
+ * the compiler adds before it for CPUs where its result depends on the
+ * old value of the register. */
+static inline uint64_t tzcnt64(uint64_t m)
+{
+#if defined(__x86_64__)
+	uint64_t x;
+	__asm__("tzcntq %1, %0" : "=r"(x) : "r"(m) : "cc");
+	return x;
+#else
+	return (uint64_t)__builtin_ctzll(m);
+#endif
+}
+
+/* Out of line: one varint the slow way from p; returns the byte after it
+ * and the value in *v, or NULL on error. */
+static __attribute__((noinline)) const uint8_t *slow_varint(const uint8_t *p,
+							    const uint8_t *end, uint64_t *v)
+{
+	return varint(&p, end, v) == 0 ? p : NULL;
+}
+
+/* The next difference of s (the varint, unzigzagged) into *delta; false
+ * when the stream ends early or the varint is too long (where varint()
+ * gives an error). */
+static inline __attribute__((always_inline)) bool next_delta(struct vstream *s, uint64_t *delta,
+							     int mode)
+{
+	uint64_t v;
+	if (mode == DEC_GENERIC)
+		goto slow;
+	if (unlikely(!s->ends)) {
+		size_t left = (size_t)(s->end - s->cur);
+		uint64_t m = end_bits(s->cur);
+		if (left < 64)
+			m &= (1ull << left) - 1;
+		if (!m)
+			goto slow;
+		s->win = s->cur;
+		s->ends = m;
+	}
+	uint64_t w = get64(s->cur);
+	uint64_t stop = ~w & 0x8080808080808080ull; /* the first set bit ends it */
+	if (unlikely(!stop))
+		goto slow;
+	uint64_t upto = stop ^ (stop - 1); /* the varint's bytes, and less */
+	if (mode == DEC_PEXT) {
+		/* the seven-bit groups less the zigzag sign (bit 0): z >> 1 */
+		uint64_t half = pext64(w, upto & ~0x8080808080808081ull);
+		*delta = half ^ (0 - (w & 1));
+	} else {
+		uint64_t x = w & upto & 0x7f7f7f7f7f7f7f7full;
+		x = (x & 0x007f007f007f007full) | (x & 0x7f007f007f007f00ull) >> 1;
+		x = (x & 0x00003fff00003fffull) | (x & 0x3fff00003fff0000ull) >> 2;
+		x = (x & 0x000000000fffffffull) | (x & 0x0fffffff00000000ull) >> 4;
+		*delta = (uint64_t)vl_unzigzag(x);
+	}
+	/* the same byte as stop's first bit: ends covers every byte from cur */
+	uint64_t last = mode == DEC_PEXT ? tzcnt64(s->ends) : (uint64_t)__builtin_ctzll(s->ends);
+	s->cur = s->win + last + 1;
+	s->ends &= s->ends - 1;
+	return true;
+slow:
+	s->ends = 0;
+	const uint8_t *p = slow_varint(s->cur, s->end, &v);
+	if (!p)
+		return false;
+	s->cur = p;
+	*delta = (uint64_t)vl_unzigzag(v);
+	return true;
+}
+
+/* What the fast loop works on; vmt_read loads it from and stores it back
+ * into struct rd around each run. */
+struct fast {
+	struct vstream is, ds;
+	const uint8_t *zp, *ze; /* size stream */
+	uint64_t iprev, dprev;
+	uint32_t pid;
+	int rc; /* 0, or -1 an address stream ends early, -2 the size stream */
+};
+
+/* Decode up to n records of ops into out; returns how many (fewer when a
+ * record needs the general path, or on an error in st->rc).  data_only:
+ * the chunk has no instruction addresses and no size bytes left, so a
+ * record needing either leaves the loop (the general path then reports
+ * the stream that ends early); fewer live registers. */
+static inline __attribute__((always_inline)) size_t fast_loop(struct fast *st,
+							      const uint8_t *ops, size_t n,
+							      struct vl_rec *out, int mode,
+							      bool data_only)
+{
+	struct vstream is = st->is, ds = st->ds;
+	const uint8_t *zp = st->zp, *ze = st->ze;
+	uint64_t iprev = st->iprev, dprev = st->dprev, pid = st->pid;
+	size_t k;
+	for (k = 0; k < n; k++) {
+		uint64_t f = fast_op[ops[k]];
+		uint64_t d, a;
+		if (unlikely(f & FAST_FLAGGED)) {
+			if (data_only || (f & FAST_SLOW))
+				break;
+			if (f & FAST_SIZE) {
+				if (unlikely(zp == ze)) {
+					st->rc = -2;
+					break;
+				}
+				f |= (uint64_t)*zp++ << 40;
+			}
+			if (f & FAST_IFETCH) {
+				if (unlikely(!next_delta(&is, &d, mode))) {
+					st->rc = -1;
+					break;
+				}
+				a = iprev += d;
+				f &= ~FAST_FLAGS;
+				goto store;
+			}
+			f &= ~FAST_FLAGS;
+		}
+		if (unlikely(!next_delta(&ds, &d, mode))) {
+			st->rc = -1;
+			break;
+		}
+		a = dprev += d;
+store:;
+		uint64_t hi = f | pid;
+		memcpy(&out[k], &a, 8);
+		memcpy((char *)&out[k] + 8, &hi, 8);
+	}
+	st->is = is;
+	st->ds = ds;
+	st->zp = zp;
+	st->iprev = iprev;
+	st->dprev = dprev;
+	return k;
+}
+
+typedef size_t loop_fn(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out);
+
+static size_t loop_generic(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_GENERIC, false);
+}
+
+static size_t loop_swar(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_SWAR, false);
+}
+
+static size_t loop_swar_data(struct fast *st, const uint8_t *ops, size_t n, struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_SWAR, true);
+}
+
+#if defined(__x86_64__)
+#define TARGET_BMI2 __attribute__((target("bmi,bmi2")))
+#else
+#define TARGET_BMI2
+#endif
+
+TARGET_BMI2 static size_t loop_pext(struct fast *st, const uint8_t *ops, size_t n,
+				    struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_PEXT, false);
+}
+
+TARGET_BMI2 static size_t loop_pext_data(struct fast *st, const uint8_t *ops, size_t n,
+					 struct vl_rec *out)
+{
+	return fast_loop(st, ops, n, out, DEC_PEXT, true);
+}
+
+/* The loops by decoder, [0] for any chunk, [1] for data_only. */
+static loop_fn *const loops[3][2] = {
+	[DEC_GENERIC] = { loop_generic, loop_generic },
+	[DEC_SWAR] = { loop_swar, loop_swar_data },
+	[DEC_PEXT] = { loop_pext, loop_pext_data },
+};
+
+/* Test hook (tests/unit/test_vmt.c compares the loops record for record):
+ * -1 chooses below; 0 (DEC_GENERIC) decodes every varint with varint();
+ * 1 (DEC_SWAR) shifts and masks; 2 (DEC_PEXT) PEXT, honoured only where
+ * the CPU has BMI2. */
+int vl_vmt_decoder = -1;
+
+static int has_bmi2(void)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+#else
+	return 0;
+#endif
+}
+
+/* PEXT where it is one fast instruction: BMI2, but not AMD before Zen 3
+ * (families 15h and 17h), where it is microcoded and slow; else shifts
+ * and masks.  Decided once. */
+static int pick_decoder(void)
+{
+	static int chosen = -1;
+	int d = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
+	if (d < 0) {
+		d = DEC_SWAR;
+#if defined(__x86_64__)
+		if (has_bmi2() && !__builtin_cpu_is("amdfam15h") && !__builtin_cpu_is("amdfam17h"))
+			d = DEC_PEXT;
+#endif
+		__atomic_store_n(&chosen, d, __ATOMIC_RELAXED);
+	}
+	int want = __atomic_load_n(&vl_vmt_decoder, __ATOMIC_RELAXED);
+	if (want == DEC_GENERIC || want == DEC_SWAR || (want == DEC_PEXT && has_bmi2()))
+		return want;
+	return d;
 }
 
 static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
 {
 	struct rd *r = t->state;
-	if (unlikely(!fast_op[0]))
+	if (unlikely(!__atomic_load_n(&fast_op_ready, __ATOMIC_ACQUIRE)))
 		build_fast_op(); /* idempotent; racing threads write the same values */
+	loop_fn *const *loop = loops[pick_decoder()];
 	while (b->n < b->cap) {
 		if (r->i == r->nrecs) {
 			if (r->nrecs) { /* the chunk is used up: all its streams must be */
@@ -336,57 +645,32 @@ static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 			VL_TRY(next_chunk(t, r, err));
 			continue;
 		}
-		const uint8_t *ip = r->s[S_IADDR], *ie = r->e[S_IADDR];
-		const uint8_t *dp = r->s[S_DADDR], *de = r->e[S_DADDR];
-		uint64_t iprev = r->iprev, dprev = r->dprev;
-		uint32_t pid = r->pid, i = r->i, nrecs = r->nrecs;
-		const uint8_t *ops = r->ops;
-		struct vl_rec *out = b->recs + b->n;
+		uint32_t i = r->i, nrecs = r->nrecs;
 		size_t room = b->cap - b->n;
-		size_t k = 0;
-		int rc = 0;
-		/* Hot loop: plain accesses of the current pid.  fast_op[op] is 0
-		 * for records the slow path handles, else the high 32 bits of
-		 * the output record (op, size) plus 1 << 63 as a marker. */
 		size_t lim = room < (size_t)(nrecs - i) ? room : (size_t)(nrecs - i);
-		const uint8_t *opp = ops + i;
-		for (; k < lim; k++) {
-			uint64_t f = fast_op[opp[k]];
-			if (unlikely(!f))
-				break;
-			uint64_t d;
-			uint64_t a;
-			if ((f & 0xff) == K_IFETCH) {
-				if (unlikely(varint(&ip, ie, &d) < 0)) {
-					rc = -1;
-					break;
-				}
-				a = iprev += (uint64_t)vl_unzigzag(d);
-			} else {
-				if (unlikely(varint(&dp, de, &d) < 0)) {
-					rc = -1;
-					break;
-				}
-				a = dprev += (uint64_t)vl_unzigzag(d);
-			}
-			uint64_t hi = (uint64_t)pid | ((f & 0xffff) << 32);
-			memcpy(&out[k], &a, 8);
-			memcpy((char *)&out[k] + 8, &hi, 8);
-		}
+		struct fast st = { .is = { r->s[S_IADDR], NULL, r->e[S_IADDR], 0 },
+				   .ds = { r->s[S_DADDR], NULL, r->e[S_DADDR], 0 },
+				   .zp = r->s[S_SIZE], .ze = r->e[S_SIZE],
+				   .iprev = r->iprev, .dprev = r->dprev, .pid = r->pid };
+		bool data_only = st.is.cur == st.is.end && st.zp == st.ze;
+		size_t k = loop[data_only](&st, r->ops + i, lim, b->recs + b->n);
 		i += (uint32_t)k;
 		b->n += k;
-		r->s[S_IADDR] = ip;
-		r->s[S_DADDR] = dp;
-		r->iprev = iprev;
-		r->dprev = dprev;
+		r->s[S_IADDR] = st.is.cur;
+		r->s[S_DADDR] = st.ds.cur;
+		r->s[S_SIZE] = st.zp;
+		r->iprev = st.iprev;
+		r->dprev = st.dprev;
 		r->i = i;
-		if (rc < 0)
+		if (st.rc == -2)
+			return bad(t, r, "size stream ends early", err);
+		if (st.rc < 0)
 			return bad(t, r, "address stream ends early", err);
 		if (k == room || i == nrecs)
 			continue;
-		/* Slow path: one record with a pid change, an explicit size, an
-		 * event or a process start. */
-		uint8_t op = ops[i];
+		/* Slow path: one record with a pid change, an event, a process
+		 * start or an unknown size code. */
+		uint8_t op = r->ops[i];
 		unsigned kind = op & 7u, code = op >> 4;
 		uint64_t v;
 		if (op & F_PID) {

@@ -6,10 +6,13 @@
  * (docs/trace-format.md), not from the reader's code.
  */
 #include "tests/testutil.h"
+#include <zstd.h>
+
 #include "traces/internal.h"
 
 #define HDR_FIXED 20
 #define CHUNK_HDR 32
+#define NSECT 6
 
 static char tmpl[64];
 
@@ -150,6 +153,47 @@ static void test_crc32c(void **state)
 		assert_int_equal(vl_crc32c(vl_crc32c(0, buf, n / 2), buf + n / 2, n - n / 2),
 				 vl_crc32c(0, buf, n));
 	}
+}
+
+/* CRC32C one bit at a time, straight from the definition (reflected
+ * polynomial 0x82F63B78, initial value and final XOR all ones). */
+static uint32_t crc32c_bitwise(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+	}
+	return ~c;
+}
+
+/* Long buffers: crc32c.c checks three blocks side by side (8 KiB, then
+ * 256 bytes) and combines their CRCs; lengths and offsets around every
+ * block boundary, against the bitwise definition. */
+static void test_crc32c_long(void **state)
+{
+	(void)state;
+	enum { MAX = 3 * 8192 * 2 + 3 * 256 * 3 + 100 };
+	uint8_t *buf = malloc(MAX + 8);
+	uint64_t s = 77;
+	for (size_t i = 0; i < MAX + 8; i++)
+		buf[i] = (uint8_t)tu_rand(&s);
+	size_t lens[] = { 0, 1, 7, 8, 767, 768, 769, 3 * 256 + 8, 2 * 768 - 1, 2 * 768,
+			  3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1, 3 * 8192 + 768 + 9,
+			  6 * 8192, MAX };
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+		for (size_t off = 0; off < 8; off += 3) {
+			uint32_t want = crc32c_bitwise(buf + off, lens[l]);
+			assert_int_equal(vl_crc32c(0, buf + off, lens[l]), want);
+			assert_int_equal(vl_crc32c_portable(0, buf + off, lens[l]), want);
+			/* in two pieces, cut anywhere */
+			size_t cut = (size_t)(tu_rand(&s) % (lens[l] + 1));
+			assert_int_equal(vl_crc32c(vl_crc32c(0, buf + off, cut), buf + off + cut,
+						   lens[l] - cut),
+					 want);
+		}
+	free(buf);
 }
 
 static void test_varint(void **state)
@@ -388,13 +432,438 @@ static void test_damage(void **state)
 	free(m.evs);
 }
 
+/* ---- the fast decoding loops against the general path ----
+ *
+ * traces/vmt.c decodes plain accesses in a fast loop (varint ends found
+ * through a 64-byte mask, values gathered by PEXT or by shifts and masks,
+ * a data-only variant) and everything else, and every varint under the
+ * hook's generic setting, with the byte-at-a-time varint().  The loops
+ * must give the same records and the same errors. */
+
+/* Set by the test: 0 generic (varint() only), 1 shifts and masks, 2 PEXT
+ * (honoured only on CPUs with BMI2), -1 the reader's own choice. */
+extern int vl_vmt_decoder;
+
+static bool cpu_has_bmi2(void)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
+#else
+	return false;
+#endif
+}
+
+/* Differences whose zigzag takes every varint length from 1 to 10 bytes:
+ * a random magnitude of 0 to 64 bits, either sign. */
+static uint64_t any_delta(uint64_t *s)
+{
+	unsigned bits = (unsigned)(tu_rand(s) % 65);
+	uint64_t mag = bits == 64 ? tu_rand(s) : tu_rand(s) & ((1ull << bits) - 1);
+	return tu_rand(s) & 1 ? 0 - mag : mag;
+}
+
+/* Runs of records of three kinds, so that chunks are data-only (reads,
+ * writes, modifies of power-of-two sizes), mixed (instruction fetches,
+ * sizes from the size stream) or full of pid changes and events. */
+static void make_varied(struct mixed *m, size_t n, uint64_t seed)
+{
+	m->recs = calloc(n, sizeof(*m->recs));
+	m->evs = calloc(n, sizeof(*m->evs));
+	assert_non_null(m->recs);
+	assert_non_null(m->evs);
+	m->n = n;
+	m->nev = 0;
+	uint64_t s = seed, iaddr = 0, daddr = 0;
+	uint32_t pid = 1;
+	static const uint8_t pow2[] = { 0, 1, 2, 4, 8, 16, 32, 64, 128 };
+	static const uint8_t odd[] = { 3, 5, 7, 12, 255, 100 };
+	for (size_t i = 0; i < n;) {
+		unsigned kind = (unsigned)(tu_rand(&s) % 3);
+		size_t run = 1 + (size_t)(tu_rand(&s) % 2500);
+		for (size_t j = 0; j < run && i < n; j++, i++) {
+			uint64_t r = tu_rand(&s);
+			if (kind == 2 && r % 7 == 0)
+				pid = 1 + (uint32_t)(tu_rand(&s) % 9);
+			if (kind == 2 && r % 11 == 0) {
+				struct vl_event *e = &m->evs[m->nev];
+				*e = (struct vl_event){ .kind = VL_EV_COMMIT, .prot = VL_PROT_READWRITE,
+							.addr = tu_rand(&s), .len = r >> 40 };
+				m->recs[i] = (struct vl_rec){ .addr = m->nev++, .pid = pid,
+							      .op = VL_OP_EVENT };
+				continue;
+			}
+			uint8_t op, size;
+			if (kind == 0 || (r >> 8) % 2) {
+				op = (uint8_t)(r >> 16) % 4 == 2 ? VL_OP_READ : (uint8_t)((r >> 16) % 4);
+				size = pow2[(r >> 24) % sizeof(pow2)];
+			} else {
+				op = VL_OP_IFETCH;
+				size = odd[(r >> 24) % sizeof(odd)];
+			}
+			if (kind != 0 && op != VL_OP_IFETCH && (r >> 32) % 5 == 0)
+				size = odd[(r >> 36) % sizeof(odd)];
+			uint64_t *prev = op == VL_OP_IFETCH ? &iaddr : &daddr;
+			*prev += any_delta(&s);
+			m->recs[i] = (struct vl_rec){ .addr = *prev, .pid = pid, .op = op,
+						      .size = size };
+		}
+	}
+}
+
+/* Everything a read yields: records, events, warning or error. */
+struct readout {
+	struct vl_rec *recs;
+	struct vl_event *evs;
+	size_t n, nev;
+	int rc;
+	char msg[VL_ERRMSG_MAX];
+};
+
+static void read_out(const char *path, int decoder, size_t batch, struct readout *o)
+{
+	vl_vmt_decoder = decoder;
+	struct vl_error err = { 0 };
+	struct vl_trace *t;
+	memset(o, 0, sizeof(*o));
+	if (vl_trace_open(&t, path, "vmt", &err) < 0)
+		fail_msg("%s", err.msg);
+	struct vl_batch b;
+	assert_int_equal(vl_batch_init(&b, batch, &err), 0);
+	size_t cap = 1024;
+	o->recs = malloc(cap * sizeof(*o->recs));
+	o->evs = malloc(cap * sizeof(*o->evs));
+	ssize_t got;
+	while ((got = vl_trace_read(t, &b, &err)) > 0) {
+		while (o->n + b.n > cap || o->nev + b.n_events > cap) {
+			cap *= 2;
+			o->recs = realloc(o->recs, cap * sizeof(*o->recs));
+			o->evs = realloc(o->evs, cap * sizeof(*o->evs));
+		}
+		for (size_t i = 0; i < b.n; i++) {
+			struct vl_rec r = b.recs[i];
+			if (r.op == VL_OP_EVENT) {
+				o->evs[o->nev] = b.events[r.addr];
+				r.addr = o->nev++;
+			}
+			o->recs[o->n++] = r;
+		}
+	}
+	o->rc = (int)got;
+	snprintf(o->msg, sizeof(o->msg), "%s", got < 0 ? err.msg : "");
+	vl_batch_free(&b);
+	vl_trace_close(t);
+	vl_vmt_decoder = -1;
+}
+
+static void free_out(struct readout *o)
+{
+	free(o->recs);
+	free(o->evs);
+}
+
+/* The same records (every byte, pad included), events and outcome. */
+static void assert_same_out(const struct readout *a, const struct readout *b)
+{
+	assert_int_equal(a->rc, b->rc);
+	assert_string_equal(a->msg, b->msg);
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->nev, b->nev);
+	for (size_t i = 0; i < a->n; i++)
+		if (memcmp(&a->recs[i], &b->recs[i], sizeof(struct vl_rec)))
+			fail_msg("record %zu differs: addr %llx/%llx op %u/%u size %u/%u pid %u/%u", i,
+				 (unsigned long long)a->recs[i].addr,
+				 (unsigned long long)b->recs[i].addr, a->recs[i].op, b->recs[i].op,
+				 a->recs[i].size, b->recs[i].size, a->recs[i].pid, b->recs[i].pid);
+	assert_memory_equal(a->evs, b->evs, a->nev * sizeof(struct vl_event));
+}
+
+static void test_fast_loops(void **state)
+{
+	(void)state;
+	struct mixed m;
+	make_varied(&m, 120000, 29);
+	/* the generator really produced every varint length in both streams */
+	bool len_seen[2][11] = { { false } };
+	uint64_t prev[2] = { 0, 0 };
+	for (size_t i = 0; i < m.n; i++) {
+		if (m.recs[i].op == VL_OP_EVENT)
+			continue;
+		int st = m.recs[i].op == VL_OP_IFETCH;
+		uint8_t tmp[10];
+		len_seen[st][vl_put_varint(tmp, vl_zigzag((int64_t)(m.recs[i].addr - prev[st])))] =
+			true;
+		prev[st] = m.recs[i].addr;
+	}
+	for (int st = 0; st < 2; st++)
+		for (int len = 1; len <= 10; len++)
+			assert_true(len_seen[st][len]);
+	bool pext = cpu_has_bmi2();
+	if (!pext)
+		print_message("note: no BMI2 on this CPU: the PEXT loop is not compared\n");
+	const char *path = tmp_path();
+	size_t chunks[] = { 1000, 4093, 0 };
+	size_t batches[] = { 1, 7, 8192 };
+	for (size_t c = 0; c < 3; c++) {
+		write_mixed(path, &m, chunks[c], 4096);
+		for (size_t bi = 0; bi < 3; bi++) {
+			if (batches[bi] == 1 && chunks[c] != 1000)
+				continue; /* slow; one chunk size is enough */
+			struct readout gen, fast;
+			read_out(path, 0, batches[bi], &gen);
+			assert_int_equal(gen.rc, 0);
+			/* the general path gives what was written */
+			assert_int_equal(gen.n, m.n);
+			for (size_t i = 0; i < m.n; i++) {
+				assert_int_equal(gen.recs[i].op, m.recs[i].op);
+				assert_int_equal(gen.recs[i].pid, m.recs[i].pid);
+				assert_int_equal(gen.recs[i].size, m.recs[i].size);
+				if (m.recs[i].op == VL_OP_EVENT)
+					assert_memory_equal(&gen.evs[gen.recs[i].addr],
+							    &m.evs[m.recs[i].addr],
+							    sizeof(struct vl_event));
+				else
+					assert_true(gen.recs[i].addr == m.recs[i].addr);
+			}
+			/* and every fast loop gives the general path's records */
+			for (int d = 1; d <= (pext ? 2 : 1); d++) {
+				read_out(path, d, batches[bi], &fast);
+				assert_same_out(&gen, &fast);
+				free_out(&fast);
+			}
+			read_out(path, -1, batches[bi], &fast);
+			assert_same_out(&gen, &fast);
+			free_out(&fast);
+			free_out(&gen);
+		}
+	}
+	unlink(path);
+	free(m.recs);
+	free(m.evs);
+}
+
+/* A .vmt file of one chunk of nrecs records whose payload holds the six
+ * sections given, with a correct CRC, index and trailer: bytes the writer
+ * would never produce, to see how each loop reports them. */
+static void write_one_chunk(const char *path, uint32_t nrecs, const uint8_t *const sec[NSECT],
+			    const uint32_t len[NSECT])
+{
+	size_t raw_len = NSECT * 4;
+	for (int i = 0; i < NSECT; i++)
+		raw_len += len[i];
+	uint8_t *raw = malloc(raw_len), *q = raw + NSECT * 4;
+	for (int i = 0; i < NSECT; i++) {
+		memcpy(raw + 4 * i, &len[i], 4);
+		if (len[i])
+			memcpy(q, sec[i], len[i]);
+		q += len[i];
+	}
+	size_t bound = ZSTD_compressBound(raw_len);
+	size_t n = HDR_FIXED + 4 + CHUNK_HDR + bound + 64;
+	uint8_t *f = calloc(1, n), *p = f;
+	static const uint8_t magic[8] = { 0x89, 'V', 'M', 'T', '\r', '\n', 0x1a, '\n' };
+	uint16_t major = 1;
+	uint32_t u32;
+	uint64_t u64;
+	memcpy(p, magic, 8);
+	memcpy(p + 8, &major, 2); /* minor, flags and meta_len stay 0 */
+	u32 = vl_crc32c(0, p, HDR_FIXED);
+	memcpy(p + HDR_FIXED, &u32, 4);
+	p += HDR_FIXED + 4;
+	size_t chunk_at = (size_t)(p - f);
+	size_t comp = ZSTD_compress(p + CHUNK_HDR, bound, raw, raw_len, 3);
+	assert_false(ZSTD_isError(comp));
+	memcpy(p, "VMTC", 4);
+	memcpy(p + 8, &nrecs, 4); /* seq 0 */
+	u32 = (uint32_t)raw_len;
+	memcpy(p + 12, &u32, 4);
+	u32 = (uint32_t)comp;
+	memcpy(p + 16, &u32, 4); /* first_rec 0 */
+	u32 = vl_crc32c(vl_crc32c(0, p, 28), p + CHUNK_HDR, comp);
+	memcpy(p + 28, &u32, 4);
+	p += CHUNK_HDR + comp;
+	size_t index_at = (size_t)(p - f);
+	memcpy(p, "VMTI", 4);
+	u32 = 1;
+	memcpy(p + 4, &u32, 4);
+	u64 = chunk_at;
+	memcpy(p + 8, &u64, 8); /* first_rec 0 */
+	memcpy(p + 24, &nrecs, 4);
+	u64 = nrecs;
+	memcpy(p + 28, &u64, 8);
+	u32 = vl_crc32c(0, p, 36);
+	memcpy(p + 36, &u32, 4);
+	u64 = index_at;
+	memcpy(p + 40, &u64, 8);
+	memcpy(p + 48, "VMTEND\0\0", 8);
+	p += 56;
+	spit(path, f, (size_t)(p - f));
+	free(f);
+	free(raw);
+}
+
+static void test_fast_errors(void **state)
+{
+	(void)state;
+	const char *path = tmp_path();
+	bool pext = cpu_has_bmi2();
+	/* 200 reads of 4 bytes (ops 0x30) with 3-byte varints, 600 bytes of
+	 * daddr: long enough for several 64-byte windows */
+	enum { N = 200 };
+	uint8_t ops[N + 1], daddr[N * 3 + 16], iaddr[8], pidsec[8], sizes[8];
+	memset(ops, 0x30, sizeof(ops));
+	for (int i = 0; i < N; i++) {
+		daddr[3 * i] = 0x80 | (uint8_t)i;
+		daddr[3 * i + 1] = 0x81;
+		daddr[3 * i + 2] = 0x01;
+	}
+	struct {
+		const char *what;
+		uint32_t nrecs, dlen, ilen, plen, zlen;
+		void (*edit)(uint8_t *ops, uint8_t *d, uint8_t *i, uint8_t *p, uint8_t *z);
+		const char *expect; /* NULL: reads cleanly */
+	} cases[] = {
+		{ "valid", N, 3 * N, 0, 0, 0, NULL, NULL },
+		{ "last varint cut", N, 3 * N - 1, 0, 0, 0, NULL,
+		  "record 199: address stream ends early" },
+		{ "varint runs into the pid section", N, 3 * N - 1, 0, 1, 0, NULL,
+		  "record 199: address stream ends early" },
+		{ "a byte left over", N - 1, 3 * N - 2, 0, 0, 0, NULL,
+		  "bytes left over in the chunk's streams" },
+		{ "varint of 11 bytes", N, 3 * N, 0, 0, 0, NULL,
+		  "record 100: address stream ends early" },
+		{ "explicit size without its byte", N, 3 * N, 0, 0, 0, NULL,
+		  "record 150: size stream ends early" },
+		{ "fetch without its address", N, 3 * N, 0, 0, 0, NULL,
+		  "record 120: address stream ends early" },
+		{ "fetch with a 10-byte address", N, 3 * N, 10, 0, 1, NULL, NULL },
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		uint8_t o[N + 1], d[sizeof(daddr)], is[16], ps[8], zs[8];
+		memcpy(o, ops, sizeof(o));
+		memcpy(d, daddr, sizeof(d));
+		memset(is, 0, sizeof(is));
+		memset(ps, 0, sizeof(ps));
+		memset(zs, 0, sizeof(zs));
+		(void)iaddr;
+		(void)pidsec;
+		(void)sizes;
+		uint32_t dlen = cases[c].dlen;
+		switch (c) {
+		case 2: /* the last varint's end byte moved into the pid section */
+			ps[0] = 0x01;
+			break;
+		case 4: /* record 100's varint: 11 bytes, all but the last continuing */
+			memset(d + 300, 0x80, 10);
+			d[310] = 0x01;
+			memmove(d + 311, daddr + 303, 3 * N - 303);
+			dlen = 3 * N + 8;
+			break;
+		case 5: /* record 150 has an explicit size, the size section is empty */
+			o[150] = 0xf0;
+			break;
+		case 6: /* record 120 is an instruction fetch, no instruction address */
+			o[120] = 0x32;
+			break;
+		case 7: /* record 60 fetches with a 10-byte address and an explicit size */
+			o[60] = 0xf2;
+			memset(is, 0xff, 9);
+			is[9] = 0x01;
+			zs[0] = 9;
+			dlen = 3 * (N - 1); /* one data record less */
+			break;
+		}
+		const uint8_t *sec[NSECT] = { o, is, d, ps, zs, zs };
+		uint32_t len[NSECT] = { cases[c].nrecs, cases[c].ilen, dlen, cases[c].plen,
+					cases[c].zlen, 0 };
+		write_one_chunk(path, cases[c].nrecs, sec, len);
+		struct readout gen, fast;
+		read_out(path, 0, 64, &gen);
+		if (cases[c].expect) {
+			assert_int_equal(gen.rc, VL_EFORMAT);
+			if (!strstr(gen.msg, cases[c].expect))
+				fail_msg("%s: '%s' lacks '%s'", cases[c].what, gen.msg,
+					 cases[c].expect);
+		} else {
+			if (gen.rc)
+				fail_msg("%s: %s", cases[c].what, gen.msg);
+			assert_int_equal(gen.n, cases[c].nrecs);
+			/* record i: the sum of the differences of records 0..i */
+			uint64_t a = 0;
+			for (size_t i = 0, k = 0; i < gen.n; i++) {
+				if (c == 7 && i == 60) {
+					/* 9 x 0x7f, then 1: zigzag 2^64 - 1, the difference -2^63 */
+					assert_true(gen.recs[i].addr == 1ull << 63);
+					assert_int_equal(gen.recs[i].op, VL_OP_IFETCH);
+					assert_int_equal(gen.recs[i].size, 9);
+					continue;
+				}
+				/* 3 bytes k|0x80, 0x81, 0x01: z = k + (1 << 7) + (1 << 14) */
+				uint64_t z = (k & 0x7f) + (1u << 7) + (1u << 14);
+				a += (uint64_t)vl_unzigzag(z);
+				k++;
+				assert_true(gen.recs[i].addr == a);
+				assert_int_equal(gen.recs[i].size, 4);
+			}
+		}
+		for (int dec = 1; dec <= (pext ? 2 : 1); dec++) {
+			read_out(path, dec, 64, &fast);
+			assert_same_out(&gen, &fast);
+			free_out(&fast);
+		}
+		free_out(&gen);
+	}
+	/* A data stream cut inside its last varint, at every length up to 300
+	 * bytes, the byte after it (in the pid section) ending a varint: the
+	 * fast loops' windows meet the section's end at every offset, and
+	 * must not read across it.  Varints of 1 to 4 bytes (the fast loops'
+	 * windows run on), then of 1 to 9 (the 9-byte ones go the slow way
+	 * and the window starts again after them). */
+	static const uint8_t lens[2][12] = { { 1, 3, 2, 4, 1, 1, 2, 3, 1, 4, 2, 2 },
+					     { 1, 3, 2, 7, 1, 1, 5, 8, 2, 3, 9, 4 } };
+	for (uint32_t cut = 1; cut <= 2 * 300; cut++) {
+		const uint8_t *ln = lens[cut > 300];
+		uint32_t bytes = cut > 300 ? cut - 300 : cut;
+		uint8_t o[400], d[400], ps[1] = { 0x01 }, none[1] = { 0 };
+		uint32_t nrecs = 0, at = 0;
+		for (size_t v = 0; at < bytes; v++) {
+			unsigned l = ln[v % 12];
+			for (unsigned j = 0; j < l; j++)
+				d[at + j] = (uint8_t)(j + 1 < l ? 0x80 | v : v & 0x7f);
+			at += l;
+			o[nrecs++] = 0x30;
+		}
+		d[bytes - 1] |= 0x80; /* the last varint does not end */
+		const uint8_t *sec[NSECT] = { o, none, d, ps, none, none };
+		uint32_t len[NSECT] = { nrecs, 0, bytes, 1, 0, 0 };
+		write_one_chunk(path, nrecs, sec, len);
+		char expect[64];
+		snprintf(expect, sizeof(expect), "record %u: address stream ends early", nrecs - 1);
+		struct readout gen, fast;
+		read_out(path, 0, 8192, &gen);
+		assert_int_equal(gen.rc, VL_EFORMAT);
+		if (!strstr(gen.msg, expect))
+			fail_msg("cut at %u: '%s' lacks '%s'", bytes, gen.msg, expect);
+		for (int dec = 1; dec <= (pext ? 2 : 1); dec++) {
+			read_out(path, dec, 8192, &fast);
+			assert_same_out(&gen, &fast);
+			free_out(&fast);
+		}
+		free_out(&gen);
+	}
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c),
+		cmocka_unit_test(test_crc32c_long),
 		cmocka_unit_test(test_varint),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_damage),
+		cmocka_unit_test(test_fast_loops),
+		cmocka_unit_test(test_fast_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
