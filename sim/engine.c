@@ -423,7 +423,7 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
  * another process, a miss, a large-page tick, the end of the pre-pass's
  * future) and returns the number of records consumed; vl_engine_feed's
  * general loop then takes that record.  Same counts as the general loop,
- * record for record (tests/unit/test_tlb.c compares both). */
+ * record for record (tests/golden/test_hit_path.c compares both). */
 #define HIT_PROBES 4
 static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end)
 {

@@ -904,7 +904,7 @@ int vl_thp_check(const struct vl_engine *e, struct vl_error *err)
 			continue;
 		const uint64_t *t = &e->pt.e[(size_t)n * PT_ENTRIES];
 		uint32_t base = PTE_FRAME(t[0]);
-		if (!(t[0] & PTE_P) || base % PT_ENTRIES)
+		if (!(t[0] & PTE_P) || base % PT_ENTRIES || base + PT_ENTRIES > e->db.nframes)
 			return vl_err(err, VL_ESTATE, "huge page node %u: entry 0 is 0x%llx", n,
 				      (unsigned long long)t[0]);
 		for (uint32_t i = 0; i < PT_ENTRIES; i++) {
