@@ -82,6 +82,8 @@ static const struct vl_mm_services mm_services = {
 
 /* ---- creation ---- */
 
+static void tick_at_update(struct vl_engine *e);
+
 int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl_error *err)
 {
 	struct vl_engine *e = calloc(1, sizeof(*e));
@@ -150,6 +152,10 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 		e->thp = !strcmp(thp, "always") ? THP_ALWAYS : !strcmp(thp, "madvise") ? THP_MADVISE
 											 : THP_NEVER;
 		e->thp_zero = e->zero_page && vl_config_bool(cfg, "thp.use_zero_page");
+		e->khp_interval = vl_config_u64(cfg, "thp.khugepaged.interval");
+		e->khp_next = vl_config_bool(cfg, "thp.khugepaged") ? e->khp_interval : UINT64_MAX;
+		e->khp_pages = vl_config_u64(cfg, "thp.khugepaged.pages_to_scan");
+		e->khp_max_none = vl_config_u64(cfg, "thp.khugepaged.max_ptes_none");
 	}
 	e->dz_dirty = vl_config_bool(cfg, "anon.dz_dirty");
 	e->overcommit = vl_config_bool(cfg, "commit.overcommit");
@@ -178,8 +184,14 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			    vl_config_str(cfg, "largepage.policy"), os);
 		goto fail;
 	}
+	if (e->khp_next != UINT64_MAX && e->os != OS_LINUX) {
+		rc = vl_err(err, VL_EINVAL,
+			    "thp.khugepaged = on: khugepaged is modelled under os.personality = linux "
+			    "only (got %s)", os);
+		goto fail;
+	}
 	*out = e;
-	e->tick_at = e->next_tick < e->lp_next_tick ? e->next_tick : e->lp_next_tick;
+	tick_at_update(e);
 	return 0;
 fail:
 	vl_engine_free(e);
@@ -394,10 +406,17 @@ static inline bool canonical(uint64_t va)
 }
 
 /* Periodic work due before access number e->time: the large-page
- * policy's scan every largepage.interval accesses and the working-set
- * manager's pass every wsm.interval accesses, each at exact multiples of
- * its interval, so that results do not depend on how a trace was cut into
+ * policy's scan every largepage.interval accesses, the working-set
+ * manager's pass every wsm.interval accesses and khugepaged's scan every
+ * thp.khugepaged.interval accesses, each at exact multiples of its
+ * interval, so that results do not depend on how a trace was cut into
  * batches. */
+static void tick_at_update(struct vl_engine *e)
+{
+	uint64_t t = e->next_tick < e->lp_next_tick ? e->next_tick : e->lp_next_tick;
+	e->tick_at = t < e->khp_next ? t : e->khp_next;
+}
+
 static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error *err)
 {
 	if (e->time >= e->lp_next_tick) {
@@ -409,7 +428,12 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
 		VL_TRY(vl_wsm_tick(e, err));
 		xl_after_slow(e);
 	}
-	e->tick_at = e->next_tick < e->lp_next_tick ? e->next_tick : e->lp_next_tick;
+	if (e->time >= e->khp_next) {
+		e->khp_next += e->khp_interval;
+		VL_TRY(vl_khugepaged_scan(e, err));
+		xl_after_slow(e);
+	}
+	tick_at_update(e);
 	return 0;
 }
 

@@ -970,6 +970,126 @@ static int thp_zero_wp(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t
 	return 0;
 }
 
+/* ---- khugepaged (linux) ----
+ *
+ * thp.khugepaged = on: every thp.khugepaged.interval accesses a scan looks
+ * at up to thp.khugepaged.pages_to_scan PTEs (whole 2 MiB ranges), going
+ * round the processes and their THP-eligible private VADs from where the
+ * last scan stopped, as khugepaged does (mm/khugepaged.c,
+ * hpage_collapse_scan_pmd and collapse_huge_page).  A range collapses
+ * into a huge page when its page table exists and is not a huge page
+ * already, at most thp.khugepaged.max_ptes_none of its PTEs are empty or
+ * map the zero page, none is paged out (max_ptes_swap = 0 here: the
+ * kernel would read up to 64 back), all have one usable, writable, private
+ * protection, and at least one present page was accessed.  Present pages
+ * are copied (large_page_copies), the rest zero-filled; the old frames are
+ * freed and their translations invalidated; the huge page is dirty and
+ * accessed.  Counted in large_page_promotions and large_pages_mapped; an
+ * order-9 block that is not free counts in large_page_fallbacks.  The
+ * replacement policy hears on_unmap for the old frames and on_map for the
+ * 512 new ones (with no next-use time: OPT treats them as never used
+ * again, as after a textbook promotion). */
+static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint32_t li = pt_walk(&e->pt, pr->root, va_of(v0));
+	if (li == VL_NIL)
+		return 0; /* no page table: nothing mapped to collapse */
+	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1), node = l0 / PT_ENTRIES;
+	if (e->pt.thp[node] || (e->pt_frames && e->pt.frame[node] == VL_NIL))
+		return 0;
+	unsigned prot = 0, none = 0, referenced = 0;
+	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+		uint64_t pte = e->pt.e[l0 + i];
+		unsigned pp;
+		if (pte & PTE_P) {
+			pp = VPTE_PROT(pte);
+			if (PTE_FRAME(pte) == e->zero_frame) {
+				none++;
+			} else {
+				if (e->db.pfn[PTE_FRAME(pte)].flags & PFN_F_PROTO)
+					return 0; /* a file page: not anonymous memory */
+				referenced += (pte & PTE_A) != 0;
+			}
+		} else if (pte == 0 || (pte & (SWPTE_PROTO | SWPTE_TRANS)) || SWPTE_HAS_SLOT(pte)) {
+			return 0; /* not committed, a view, or paged out */
+		} else {
+			pp = SWPTE_PROT(pte);
+			none++;
+		}
+		if (i == 0)
+			prot = pp;
+		if (pp != prot)
+			return 0;
+	}
+	if (!prot_usable(prot) || (prot & VL_PROT_GUARD) || !prot_writable(prot) ||
+	    prot_copy(prot) || none > e->khp_max_none || !referenced)
+		return 0;
+	uint32_t base = pfn_alloc(&e->db, 9);
+	if (base == VL_NIL) {
+		e->ctr.large_page_fallbacks++;
+		return 0;
+	}
+	struct vl_access a = { .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
+			       .pid = pr->pid, .op = VL_OP_READ };
+	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+		uint64_t pte = e->pt.e[l0 + i];
+		struct vl_pfn *p = &e->db.pfn[base + i];
+		if ((pte & PTE_P) && PTE_FRAME(pte) != e->zero_frame)
+			e->ctr.large_page_copies++;
+		else if (!(p->flags & PFN_F_ZEROED))
+			e->ctr.zeroed_pages++;
+		vl_page_release(e, proc, l0 + i); /* frees the old frame, INVLPG */
+		pt_set(&e->pt, l0 + i, 0);
+		p->flags = 0;
+		p->slot = VL_NIL;
+		p->aux = 0;
+		a.vpn = v0 + i;
+		VL_TRY(map_private(e, proc, l0 + i, base + i, v0 + i, prot, true, true, &a, err));
+	}
+	/* one page: accessed (a page of it was) and dirty, in all 512 PTEs */
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		e->pt.e[l0 + i] |= PTE_A | PTE_D;
+	e->pt.thp[node] = 1;
+	e->xl.lp_live[1]++;
+	xl_inval_pde(e, proc, v0);
+	e->ctr.large_page_promotions++;
+	e->ctr.large_pages_mapped++;
+	return 0;
+}
+
+int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err)
+{
+	uint64_t budget = e->khp_pages;
+	uint32_t empty_visits = 0; /* processes passed without a range to look at */
+	while (budget >= PT_ENTRIES && e->nprocs && empty_visits <= e->nprocs) {
+		if (e->khp_proc >= e->nprocs) {
+			e->khp_proc = 0;
+			e->khp_vpn = 0;
+		}
+		struct vl_proc *pr = &e->procs[e->khp_proc];
+		uint64_t v0 = VL_NEVER;
+		for (uint32_t k = 0; pr->root && k < pr->nvads && v0 == VL_NEVER; k++) {
+			const struct vl_vad *d = &pr->vads[k];
+			uint64_t lo = d->start > e->khp_vpn ? d->start : e->khp_vpn;
+			lo = (lo + PT_ENTRIES - 1) & ~(uint64_t)(PT_ENTRIES - 1);
+			if (lo + PT_ENTRIES <= d->end && thp_eligible(e, d, lo))
+				v0 = lo;
+		}
+		if (v0 == VL_NEVER) { /* this process is done: the next one */
+			e->khp_proc++;
+			e->khp_vpn = 0;
+			empty_visits++;
+			continue;
+		}
+		empty_visits = 0;
+		budget -= PT_ENTRIES;
+		e->khp_vpn = v0 + PT_ENTRIES;
+		VL_TRY(khp_collapse(e, e->khp_proc, v0, err));
+	}
+	return 0;
+}
+
 int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8_t op,
 	     struct vl_error *err)
 {

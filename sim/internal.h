@@ -358,6 +358,10 @@ struct vl_engine {
 	bool zero_page;           /* anonymous read faults map the shared zero page */
 	uint8_t thp;              /* thp.enabled: THP_NEVER, THP_MADVISE, THP_ALWAYS */
 	bool thp_zero;            /* thp.use_zero_page (and zero_page) */
+	/* khugepaged (thp.khugepaged.*): scans every khp_interval accesses */
+	uint64_t khp_interval, khp_next, khp_pages, khp_max_none;
+	uint32_t khp_proc;        /* where the last scan stopped: process index, vpn */
+	uint64_t khp_vpn;
 	bool dz_dirty;            /* demand-zero pages start dirty (Windows) */
 	bool overcommit;          /* no commit limit */
 	bool stop_on_av;
@@ -407,6 +411,8 @@ uint32_t vl_frame_get(struct vl_engine *e, bool zero, const struct vl_access *a,
 		      struct vl_error *err);
 void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li);
 int vl_wsm_tick(struct vl_engine *e, struct vl_error *err);
+/* One khugepaged scan (linux, thp.khugepaged = on); 0 or an error. */
+int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err);
 /* Invariants of transparent huge pages (vl_ptarena.thp); 0 or VL_ESTATE. */
 int vl_thp_check(const struct vl_engine *e, struct vl_error *err);
 uint64_t vl_available(const struct vl_engine *e);

@@ -145,14 +145,20 @@ static void test_stress(void **state)
  * 4 KiB translations of the huge zero page surviving its replacement by
  * a huge page.  Counters must agree with and without TLBs. */
 #define NMIXED 60000
-static struct vl_counters mixed(uint64_t seed, int tlb)
+static struct vl_counters mixed(uint64_t seed, int tlb, bool khp)
 {
 	static const char *const pols[] = { "clock", "lru", "sieve", "linux-lru", "fifo" };
 	char po[64];
 	snprintf(po, sizeof(po), "replacement.policy=%s", pols[seed % 5]);
-	const char *sets[] = { "os.personality=linux", "thp.enabled=madvise", "memory.frames=3000", po,
+	/* with khugepaged, memory for all of it: ranges with paged-out pages
+	 * do not collapse, nor do they without a free 2 MiB block */
+	const char *sets[] = { "os.personality=linux", "thp.enabled=madvise",
+			       khp ? "memory.frames=16000" : "memory.frames=3000", po,
 			       "memory.pt_frames=on", "pagefile.size=256M", "run.check=on",
-			       "anon.zero_page=on", tlb ? "tlb.pcid=on" : NULL, NULL };
+			       "anon.zero_page=on",
+			       khp ? "thp.khugepaged=on" : "thp.khugepaged=off",
+			       "thp.khugepaged.interval=500",
+			       tlb ? "tlb.pcid=on" : NULL, NULL };
 	struct vl_engine *e = engine(tlb, sets);
 	struct vl_error err = { 0 };
 	struct vl_batch b;
@@ -213,9 +219,10 @@ static void test_mixed(void **state)
 {
 	(void)state;
 	const uint64_t seed = 40;
-	struct vl_counters off = mixed(seed, 0);
+	for (int khp = 0; khp <= 1; khp++) {
+	struct vl_counters off = mixed(seed, 0, khp);
 	for (int tlb = 1; tlb <= 2; tlb++) {
-		struct vl_counters on = mixed(seed, tlb);
+		struct vl_counters on = mixed(seed, tlb, khp);
 		assert_int_equal(on.faults, off.faults);
 		assert_int_equal(on.evictions, off.evictions);
 		assert_int_equal(on.writebacks, off.writebacks);
@@ -223,12 +230,16 @@ static void test_mixed(void **state)
 		assert_int_equal(on.large_pages_mapped, off.large_pages_mapped);
 		assert_int_equal(on.large_page_splits, off.large_page_splits);
 	}
-	print_message("  seed %llu: faults %llu, huge pages %llu, splits %llu, violations %llu\n",
-		      (unsigned long long)seed, (unsigned long long)off.faults,
+	print_message("  seed %llu khugepaged %d: faults %llu, huge pages %llu (collapsed %llu), "
+		      "splits %llu, violations %llu\n",
+		      (unsigned long long)seed, khp, (unsigned long long)off.faults,
 		      (unsigned long long)off.large_pages_mapped,
+		      (unsigned long long)off.large_page_promotions,
 		      (unsigned long long)off.large_page_splits,
 		      (unsigned long long)off.access_violations);
 	assert_true(off.large_pages_mapped > 0);
+	assert_true(khp ? off.large_page_promotions > 0 : off.large_page_promotions == 0);
+	}
 }
 
 /* Exact translation counts over 64 MiB of huge pages, derived by hand.
@@ -349,6 +360,99 @@ static void test_exact(void **state)
 	assert_int_equal(pass_faults("always", true, &res), 1024);
 }
 
+/* khugepaged, counted by hand.  thp.enabled = madvise: 4 MiB committed
+ * at a 2 MiB boundary and written at pages 0..99 and 519 before any
+ * advice, so they fault as 101 4 KiB pages; then V ADVISE hugepage makes
+ * both 2 MiB ranges eligible.  Reads of page 0 follow.  The scan before
+ * access 1000 looks at one range when pages_to_scan = 512 (range 0:
+ * 100 present, 412 empty, <= 511), the one before access 2000 at the next
+ * (range 1: 1 present, 511 empty).  Each collapse copies the present
+ * pages and maps a huge page, so reading all 1024 pages afterwards faults
+ * never and, with the generic machine, walks once: range 0's 2 MiB
+ * translation is cached already (the reads of page 0 after its collapse
+ * walked once and filled it, and range 1's collapse invalidates only range
+ * 1), so its 512 reads hit the 2 MiB L1 DTLB, range 1's first read walks
+ * and its other 511 hit.  With max_ptes_none = 450 only
+ * range 0 qualifies; with khugepaged off, the 923 untouched pages fault
+ * one by one (their ranges already have page tables: no fault-time THP). */
+static struct vl_engine *khp_run(int tlb, const char *none, const char *on, uint64_t reads)
+{
+	const char *sets[] = { "os.personality=linux", "thp.enabled=madvise", on,
+			       "thp.khugepaged.interval=1000", "thp.khugepaged.pages_to_scan=512", none,
+			       "memory.frames=4096", "run.check=on", NULL };
+	struct vl_engine *e = engine(tlb, sets);
+	event(e, 1, VL_EV_COMMIT, BASE, 4u << 20, VL_PROT_READWRITE);
+	for (uint64_t p = 0; p < 100; p++)
+		access1(e, 1, BASE + (p << 12), VL_OP_WRITE);
+	access1(e, 1, BASE + (519u << 12), VL_OP_WRITE);
+	event(e, 1, VL_EV_ADVISE, BASE, 4u << 20, VL_ADV_HUGEPAGE);
+	struct vl_rec *r = malloc(reads * sizeof(*r));
+	assert_non_null(r);
+	for (uint64_t i = 0; i < reads; i++)
+		r[i] = (struct vl_rec){ .addr = BASE, .pid = 1, .op = VL_OP_READ };
+	tu_feed(e, r, reads);
+	free(r);
+	return e;
+}
+
+static void read_all(struct vl_engine *e)
+{
+	struct vl_rec *r = malloc(1024 * sizeof(*r));
+	assert_non_null(r);
+	for (uint64_t p = 0; p < 1024; p++)
+		r[p] = (struct vl_rec){ .addr = BASE + (p << 12), .pid = 1, .op = VL_OP_READ };
+	tu_feed(e, r, 1024);
+	free(r);
+}
+
+static void test_khugepaged(void **state)
+{
+	(void)state;
+	const char *on = "thp.khugepaged=on", *all = "thp.khugepaged.max_ptes_none=511";
+	/* the first scan (before access 1000) collapses range 0 only */
+	struct vl_engine *e = khp_run(0, all, on, 1500 - 101);
+	assert_int_equal(counter(e, "faults"), 101);
+	assert_int_equal(counter(e, "large_page_promotions"), 1);
+	assert_int_equal(counter(e, "large_page_copies"), 100);
+	vl_engine_free(e);
+	/* the second (before access 2000) range 1; then nothing faults */
+	e = khp_run(0, all, on, 2500 - 101);
+	assert_int_equal(counter(e, "large_page_promotions"), 2);
+	assert_int_equal(counter(e, "large_pages_mapped"), 2);
+	assert_int_equal(counter(e, "large_page_copies"), 101);
+	read_all(e);
+	assert_int_equal(counter(e, "faults"), 101);
+	vl_engine_free(e);
+	/* with TLBs: one walk per huge page for the 1024 reads */
+	e = khp_run(1, all, on, 2500 - 101);
+	uint64_t w0 = counter(e, "walks"), h0 = counter(e, "tlb_l1d2m_hits");
+	read_all(e);
+	assert_int_equal(counter(e, "walks") - w0, 1);
+	assert_int_equal(counter(e, "tlb_l1d2m_hits") - h0, 1023);
+	assert_int_equal(counter(e, "faults"), 101);
+	vl_engine_free(e);
+	/* max_ptes_none = 450: range 1 (511 empty) stays 4 KiB */
+	e = khp_run(0, "thp.khugepaged.max_ptes_none=450", on, 2500 - 101);
+	assert_int_equal(counter(e, "large_page_promotions"), 1);
+	read_all(e);
+	assert_int_equal(counter(e, "faults"), 101 + 511);
+	vl_engine_free(e);
+	/* khugepaged off */
+	e = khp_run(0, all, "thp.khugepaged=off", 2500 - 101);
+	assert_int_equal(counter(e, "large_page_promotions"), 0);
+	read_all(e);
+	assert_int_equal(counter(e, "faults"), 1024);
+	vl_engine_free(e);
+	/* only under linux */
+	struct vl_error err = { 0 };
+	struct vl_config *cfg;
+	assert_int_equal(vl_config_new(&cfg, &err), 0);
+	assert_int_equal(vl_config_set_arg(cfg, "thp.khugepaged=on", &err), 0);
+	assert_int_equal(vl_engine_new(&e, cfg, &err), VL_EINVAL);
+	assert_non_null(strstr(err.msg, "thp.khugepaged"));
+	vl_config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_stress),
 		cmocka_unit_test(test_tlb_reach),
 		cmocka_unit_test(test_mixed),
+		cmocka_unit_test(test_khugepaged),
 	};
 	return cmocka_run_group_tests_name("thp", tests, NULL, NULL);
 }
