@@ -856,6 +856,18 @@ static bool node_uniform(const struct vl_engine *e, uint32_t li, uint64_t pte)
 	return true;
 }
 
+/* The 512 PTEs at l0 (vpn v0..), mapping an aligned order-9 block in
+ * order with one protection and equal A and D bits, become one huge page:
+ * flag the node, count it, and drop the PDE walk-cache entry (the PDE is
+ * a leaf to the MMU now). */
+static void thp_make(struct vl_engine *e, uint32_t proc, uint32_t l0, uint64_t v0)
+{
+	e->pt.thp[l0 / PT_ENTRIES] = 1;
+	e->ctr.large_pages_mapped++;
+	e->xl.lp_live[1]++; /* 2 MiB TLB probes are worth making (never decreased for THP) */
+	xl_inval_pde(e, proc, v0);
+}
+
 /* Map 512 fresh frames (an order-9 block) over li's node.  Returns 1 when
  * no block was free (the caller falls back to 4 KiB), 0 or an error. */
 static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, unsigned prot,
@@ -888,10 +900,7 @@ static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 	bool acc = (e->pt.e[li] & PTE_A) != 0;
 	for (uint32_t i = 0; i < PT_ENTRIES; i++)
 		n[i] = acc ? n[i] | PTE_A : n[i] & ~PTE_A;
-	e->pt.thp[l0 / PT_ENTRIES] = 1;
-	e->ctr.large_pages_mapped++;
-	e->xl.lp_live[1]++; /* 2 MiB TLB probes are worth making (never decreased for THP) */
-	xl_inval_pde(e, proc, v0); /* the PDE is a leaf now: no walk-cache entry */
+	thp_make(e, proc, l0, v0);
 	return 0;
 }
 
@@ -1050,11 +1059,8 @@ static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct 
 	/* one page: accessed (a page of it was) and dirty, in all 512 PTEs */
 	for (uint32_t i = 0; i < PT_ENTRIES; i++)
 		e->pt.e[l0 + i] |= PTE_A | PTE_D;
-	e->pt.thp[node] = 1;
-	e->xl.lp_live[1]++;
-	xl_inval_pde(e, proc, v0);
+	thp_make(e, proc, l0, v0);
 	e->ctr.large_page_promotions++;
-	e->ctr.large_pages_mapped++;
 	return 0;
 }
 
