@@ -563,14 +563,14 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 			return vl_err(err, VL_EINVAL,
 				      "trace has more accesses than its pre-pass counted (%llu)",
 				      (unsigned long long)e->future_n);
+		if (unlikely(e->time >= e->tick_at))
+			VL_TRY(ticks(e, err));
 		uint64_t va = r->addr;
 		if (unlikely(!canonical(va))) {
 			e->ctr.access_violations++;
 			e->time++;
 			continue;
 		}
-		if (unlikely(e->time >= e->tick_at))
-			VL_TRY(ticks(e, err));
 		if (unlikely(r->pid != e->last_pid || e->last_proc == VL_NIL ||
 			     !e->procs[e->last_proc].root))
 			VL_TRY(switch_proc(e, r->pid, err));

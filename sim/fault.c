@@ -838,7 +838,7 @@ static void count_fault(struct vl_engine *e, uint32_t proc, int kind)
 
 static bool thp_eligible(const struct vl_engine *e, const struct vl_vad *d, uint64_t vpn)
 {
-	if (!d || d->kind != VAD_PRIVATE || (d->flags & VAD_F_NOHUGE))
+	if (e->thp == THP_NEVER || !d || d->kind != VAD_PRIVATE || (d->flags & VAD_F_NOHUGE))
 		return false;
 	if (e->thp == THP_MADVISE && !(d->flags & VAD_F_HUGE))
 		return false;

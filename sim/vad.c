@@ -221,6 +221,10 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
 		uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
 		if (li == VL_NIL)
 			continue;
+		/* a huge page wholly inside the range goes whole (zap_huge_pmd),
+		 * it is not split page by page */
+		if (e->pt.thp[li / PT_ENTRIES] && v % PT_ENTRIES == 0 && v + PT_ENTRIES <= end)
+			e->pt.thp[li / PT_ENTRIES] = 0;
 		if (committed(e->pt.e[li]))
 			uncharge(e, proc, 1);
 		if (e->pt.e[li] || release)

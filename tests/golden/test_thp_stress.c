@@ -83,9 +83,9 @@ static struct vl_counters stress(const char *mode, const char *frames, uint64_t 
 		uint32_t pid = 1 + (uint32_t)(x & 1);
 		uint64_t page = (x >> 8) % 2048;
 		unsigned k = (unsigned)((x >> 40) % 1000);
-		if (k < 3) { /* decommit and recommit a 2 MiB range */
+		if (k < 3) { /* decommit all or half of a 2 MiB range, recommit it */
 			uint64_t r = BASE + (((x >> 50) % 4) << 21);
-			event(e, pid, VL_EV_DECOMMIT, r, 2u << 20, 0);
+			event(e, pid, VL_EV_DECOMMIT, r, (x >> 53) & 1 ? 2u << 20 : 1u << 20, 0);
 			event(e, pid, VL_EV_COMMIT, r, 2u << 20, VL_PROT_READWRITE);
 			continue;
 		}
@@ -320,6 +320,18 @@ static void test_tlb_reach(void **state)
 	assert_int_equal(counter(e, "faults"), 32);
 	vl_engine_free(e);
 
+	/* freeing a whole huge page is not a split; freeing part of one is */
+	e = engine(1, sets);
+	event(e, 1, VL_EV_COMMIT, BASE, 4u << 20, VL_PROT_READWRITE);
+	access1(e, 1, BASE, VL_OP_WRITE);
+	access1(e, 1, BASE + (2u << 20), VL_OP_WRITE);
+	assert_int_equal(counter(e, "large_pages_mapped"), 2);
+	event(e, 1, VL_EV_DECOMMIT, BASE, 2u << 20, 0);
+	assert_int_equal(counter(e, "large_page_splits"), 0);
+	event(e, 1, VL_EV_DECOMMIT, BASE + (2u << 20) + (3u << 12), 4096, 0);
+	assert_int_equal(counter(e, "large_page_splits"), 1);
+	vl_engine_free(e);
+
 	/* thp.enabled = never, without TLBs */
 	const char *never[] = { "os.personality=linux", "thp.enabled=never", "memory.frames=20000",
 				NULL };
@@ -375,9 +387,10 @@ static void test_exact(void **state)
  * and its other 511 hit.  With max_ptes_none = 450 only
  * range 0 qualifies; with khugepaged off, the 923 untouched pages fault
  * one by one (their ranges already have page tables: no fault-time THP). */
-static struct vl_engine *khp_run(int tlb, const char *none, const char *on, uint64_t reads)
+static struct vl_engine *khp_run_mode(int tlb, const char *mode, const char *none, const char *on,
+				      uint64_t reads)
 {
-	const char *sets[] = { "os.personality=linux", "thp.enabled=madvise", on,
+	const char *sets[] = { "os.personality=linux", mode, on,
 			       "thp.khugepaged.interval=1000", "thp.khugepaged.pages_to_scan=512", none,
 			       "memory.frames=4096", "run.check=on", NULL };
 	struct vl_engine *e = engine(tlb, sets);
@@ -393,6 +406,11 @@ static struct vl_engine *khp_run(int tlb, const char *none, const char *on, uint
 	tu_feed(e, r, reads);
 	free(r);
 	return e;
+}
+
+static struct vl_engine *khp_run(int tlb, const char *none, const char *on, uint64_t reads)
+{
+	return khp_run_mode(tlb, "thp.enabled=madvise", none, on, reads);
 }
 
 static void read_all(struct vl_engine *e)
@@ -436,6 +454,11 @@ static void test_khugepaged(void **state)
 	assert_int_equal(counter(e, "large_page_promotions"), 1);
 	read_all(e);
 	assert_int_equal(counter(e, "faults"), 101 + 511);
+	vl_engine_free(e);
+	/* thp.enabled = never: khugepaged does nothing either */
+	e = khp_run_mode(0, "thp.enabled=never", all, on, 2500 - 101);
+	assert_int_equal(counter(e, "large_page_promotions"), 0);
+	assert_int_equal(counter(e, "large_pages_mapped"), 0);
 	vl_engine_free(e);
 	/* khugepaged off */
 	e = khp_run(0, all, "thp.khugepaged=off", 2500 - 101);
