@@ -1,4 +1,5 @@
 /* cli/common.c - configuration options shared by subcommands. */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,12 +10,29 @@
 
 void cli_error(const char *fmt, ...)
 {
+	/* one write(2) per message: parallel sweep workers share stderr, and
+	 * a line written in pieces (stderr is unbuffered) can interleave with
+	 * another worker's */
+	char buf[4096];
+	const size_t cap = sizeof(buf) - 1; /* room for the newline */
+	int n = snprintf(buf, cap, "vmlab: ");
 	va_list ap;
-	fputs("vmlab: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	int m = vsnprintf(buf + n, cap - (size_t)n, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	size_t len = (size_t)n + (m > 0 ? (size_t)m : 0);
+	if (len > cap - 1)
+		len = cap - 1; /* truncated by vsnprintf */
+	buf[len++] = '\n';
+	fflush(stderr);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(STDERR_FILENO, buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
 }
 
 int cli_cfg_option(struct cli_cfg *cc, int opt, const char *arg)

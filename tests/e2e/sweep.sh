@@ -266,7 +266,8 @@ EOF
 "$bin" sweep "$tmp/f/e.ini" -o "$tmp/f/out" -j 2 >/dev/null 2>"$tmp/ferr"
 rc=$?
 check "failed cells: exit 1, each reported with its error (file and line)" \
-	'[ $rc -eq 1 ] && [ $(grep -c "cell [23] (broken.addr, replacement.policy=.*) failed: .*broken.addr.*line 501" "$tmp/ferr") -eq 2 ]'
+	'[ $rc -eq 1 ] && [ $(grep -c "cell [23] (broken.addr, replacement.policy=.*) failed: .*broken.addr.*line 501" "$tmp/ferr") -eq 2 ]' ||
+	{ echo "# exit $rc, stderr:"; sed 's/^/# /' "$tmp/ferr"; }
 check "the other cells finished; partial.h5 holds them, no all.h5 pretends to be complete" \
 	'[ $(ncells "$tmp/f/out") -eq 2 ] && [ ! -e "$tmp/f/out/all.h5" ] && [ -s "$tmp/f/out/partial.h5" ] &&
 	 grep -q "partial.h5: 2 of 4 cells (2 failed, 0 missing)" "$tmp/ferr"'
