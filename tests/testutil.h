@@ -39,6 +39,40 @@ static inline struct vl_engine *tu_engine(const char *first, ...)
 	return e;
 }
 
+/* Engine from a NULL-terminated array of settings, over the machine
+ * preset `machine` (NULL: none). */
+static inline struct vl_engine *tu_engine_on(const char *machine, const char *const *sets)
+{
+	struct vl_error err = { 0 };
+	struct vl_config *cfg;
+	if (vl_config_new(&cfg, &err) < 0)
+		fail_msg("config: %s", err.msg);
+	if (machine && vl_config_load_preset(cfg, "machines", machine, &err) < 0)
+		fail_msg("preset %s: %s", machine, err.msg);
+	for (size_t i = 0; sets[i]; i++)
+		if (vl_config_set_arg(cfg, sets[i], &err) < 0)
+			fail_msg("config %s: %s", sets[i], err.msg);
+	struct vl_engine *e;
+	if (vl_engine_new(&e, cfg, &err) < 0)
+		fail_msg("engine: %s", err.msg);
+	vl_config_free(cfg);
+	return e;
+}
+
+/* Counter `name` of vl_engine_counter_list, the configuration-dependent
+ * ones included; fails the test when there is none. */
+static inline uint64_t tu_counter(struct vl_engine *e, const char *name)
+{
+	const char *names[256];
+	uint64_t values[256];
+	size_t n = vl_engine_counter_list(e, names, values, 256);
+	for (size_t i = 0; i < n && i < 256; i++)
+		if (!strcmp(names[i], name))
+			return values[i];
+	fail_msg("no counter %s", name);
+	return 0;
+}
+
 /* Feed n records in batches of at most 4096. */
 static inline void tu_feed(struct vl_engine *e, const struct vl_rec *recs, size_t n)
 {

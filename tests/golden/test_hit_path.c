@@ -75,18 +75,7 @@ struct snap {
 static void run(struct snap *out, const char **sets, const struct vl_rec *recs,
 		const struct vl_event *evs, size_t n, size_t cap, const char *label)
 {
-	struct vl_error err = { 0 };
-	struct vl_config *cfg;
-	assert_int_equal(vl_config_new(&cfg, &err), 0);
-	if (vl_config_load_preset(cfg, "machines", "generic", &err) < 0)
-		fail_msg("%s", err.msg);
-	for (size_t i = 0; sets[i]; i++)
-		if (vl_config_set_arg(cfg, sets[i], &err) < 0)
-			fail_msg("%s: %s", sets[i], err.msg);
-	struct vl_engine *e;
-	if (vl_engine_new(&e, cfg, &err) < 0)
-		fail_msg("%s", err.msg);
-	vl_config_free(cfg);
+	struct vl_engine *e = tu_engine_on("generic", sets);
 	uint64_t *future = NULL;
 	if (vl_engine_needs_future(e)) {
 		/* next use per access record (events are not accesses) */

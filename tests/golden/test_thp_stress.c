@@ -50,19 +50,21 @@ static void access1(struct vl_engine *e, uint32_t pid, uint64_t addr, uint8_t op
  * or none (tlb = 0), from NULL-terminated settings. */
 static struct vl_engine *engine(int tlb, const char *const *sets)
 {
-	struct vl_error err = { 0 };
-	struct vl_config *cfg;
-	assert_int_equal(vl_config_new(&cfg, &err), 0);
-	if (tlb && vl_config_load_preset(cfg, "machines", tlb == 2 ? "amd-zen3" : "generic", &err) < 0)
-		fail_msg("%s", err.msg);
-	for (size_t i = 0; sets[i]; i++)
-		if (vl_config_set_arg(cfg, sets[i], &err) < 0)
-			fail_msg("%s: %s", sets[i], err.msg);
-	struct vl_engine *e;
-	if (vl_engine_new(&e, cfg, &err) < 0)
-		fail_msg("%s", err.msg);
-	vl_config_free(cfg);
-	return e;
+	return tu_engine_on(tlb == 2 ? "amd-zen3" : tlb ? "generic" : NULL, sets);
+}
+
+/* Runs of one workload with and without TLBs made the same memory-manager
+ * decisions. */
+static void same_decisions(const struct vl_counters *on, const struct vl_counters *off)
+{
+	assert_int_equal(on->faults, off->faults);
+	assert_int_equal(on->faults_cow, off->faults_cow);
+	assert_int_equal(on->faults_hard, off->faults_hard);
+	assert_int_equal(on->evictions, off->evictions);
+	assert_int_equal(on->writebacks, off->writebacks);
+	assert_int_equal(on->access_violations, off->access_violations);
+	assert_int_equal(on->large_pages_mapped, off->large_pages_mapped);
+	assert_int_equal(on->large_page_splits, off->large_page_splits);
 }
 
 static struct vl_counters stress(const char *mode, const char *frames, uint64_t seed, int tlb)
@@ -119,19 +121,11 @@ static void test_stress(void **state)
 			struct vl_counters off = stress(runs[r][0], runs[r][1], seed, 0);
 			struct vl_counters on = stress(runs[r][0], runs[r][1], seed, 1);
 			struct vl_counters zen = stress(runs[r][0], runs[r][1], seed, 2);
-			assert_int_equal(zen.faults, off.faults);
-			assert_int_equal(zen.evictions, off.evictions);
-			assert_int_equal(zen.large_page_splits, off.large_page_splits);
 			assert_true(off.large_pages_mapped > 0);
 			assert_true(off.large_page_splits > 0);
 			assert_true(on.walks < off.walks); /* the TLBs were used */
-			assert_int_equal(on.faults, off.faults);
-			assert_int_equal(on.faults_cow, off.faults_cow);
-			assert_int_equal(on.faults_hard, off.faults_hard);
-			assert_int_equal(on.evictions, off.evictions);
-			assert_int_equal(on.writebacks, off.writebacks);
-			assert_int_equal(on.large_pages_mapped, off.large_pages_mapped);
-			assert_int_equal(on.large_page_splits, off.large_page_splits);
+			same_decisions(&on, &off);
+			same_decisions(&zen, &off);
 		}
 	}
 }
@@ -223,12 +217,7 @@ static void test_mixed(void **state)
 	struct vl_counters off = mixed(seed, 0, khp);
 	for (int tlb = 1; tlb <= 2; tlb++) {
 		struct vl_counters on = mixed(seed, tlb, khp);
-		assert_int_equal(on.faults, off.faults);
-		assert_int_equal(on.evictions, off.evictions);
-		assert_int_equal(on.writebacks, off.writebacks);
-		assert_int_equal(on.access_violations, off.access_violations);
-		assert_int_equal(on.large_pages_mapped, off.large_pages_mapped);
-		assert_int_equal(on.large_page_splits, off.large_page_splits);
+		same_decisions(&on, &off);
 	}
 	print_message("  seed %llu khugepaged %d: faults %llu, huge pages %llu (collapsed %llu), "
 		      "splits %llu, violations %llu\n",
@@ -259,17 +248,6 @@ static void test_mixed(void **state)
  *     page of range 5, now 4 KiB pages new to both levels) and hits the
  *     2 MiB L1 DTLB for the other 31 x 512 accesses.
  * With thp.enabled = never: 16384 faults and 4 references per walk. */
-static uint64_t counter(struct vl_engine *e, const char *name)
-{
-	const char *names[256];
-	uint64_t values[256];
-	size_t n = vl_engine_counter_list(e, names, values, 256);
-	for (size_t i = 0; i < n && i < 256; i++)
-		if (!strcmp(names[i], name))
-			return values[i];
-	fail_msg("no counter %s", name);
-	return 0;
-}
 
 static void pass(struct vl_engine *e, uint8_t op)
 {
@@ -290,34 +268,34 @@ static void test_tlb_reach(void **state)
 	struct vl_engine *e = engine(0, sets);
 	event(e, 1, VL_EV_COMMIT, BASE, 64u << 20, VL_PROT_READWRITE);
 	pass(e, VL_OP_WRITE);
-	assert_int_equal(counter(e, "faults"), 32);
-	assert_int_equal(counter(e, "large_pages_mapped"), 32);
+	assert_int_equal(tu_counter(e, "faults"), 32);
+	assert_int_equal(tu_counter(e, "large_pages_mapped"), 32);
 	pass(e, VL_OP_READ);
-	assert_int_equal(counter(e, "walks"), 32768);
-	assert_int_equal(counter(e, "walk_refs"), 3 * 32768);
+	assert_int_equal(tu_counter(e, "walks"), 32768);
+	assert_int_equal(tu_counter(e, "walk_refs"), 3 * 32768);
 	vl_engine_free(e);
 
 	/* with the generic machine */
 	e = engine(1, sets);
 	event(e, 1, VL_EV_COMMIT, BASE, 64u << 20, VL_PROT_READWRITE);
 	pass(e, VL_OP_WRITE);
-	assert_int_equal(counter(e, "faults"), 32);
-	assert_int_equal(counter(e, "walks"), 32);
-	assert_int_equal(counter(e, "tlb_l1d_misses"), 32);
-	assert_int_equal(counter(e, "tlb_l2_misses"), 32);
-	assert_int_equal(counter(e, "tlb_l1d2m_hits"), 16384 - 32);
-	assert_int_equal(counter(e, "tlb_l1d_hits"), 0);
+	assert_int_equal(tu_counter(e, "faults"), 32);
+	assert_int_equal(tu_counter(e, "walks"), 32);
+	assert_int_equal(tu_counter(e, "tlb_l1d_misses"), 32);
+	assert_int_equal(tu_counter(e, "tlb_l2_misses"), 32);
+	assert_int_equal(tu_counter(e, "tlb_l1d2m_hits"), 16384 - 32);
+	assert_int_equal(tu_counter(e, "tlb_l1d_hits"), 0);
 	pass(e, VL_OP_READ);
-	assert_int_equal(counter(e, "walks"), 32);
-	assert_int_equal(counter(e, "tlb_l1d_misses"), 32);
-	assert_int_equal(counter(e, "tlb_l1d2m_hits"), 2 * 16384 - 32);
+	assert_int_equal(tu_counter(e, "walks"), 32);
+	assert_int_equal(tu_counter(e, "tlb_l1d_misses"), 32);
+	assert_int_equal(tu_counter(e, "tlb_l1d2m_hits"), 2 * 16384 - 32);
 	event(e, 1, VL_EV_PROTECT, BASE + (5u << 21) + (7u << 12), 4096, VL_PROT_READONLY);
-	assert_int_equal(counter(e, "large_page_splits"), 1);
+	assert_int_equal(tu_counter(e, "large_page_splits"), 1);
 	pass(e, VL_OP_READ);
-	assert_int_equal(counter(e, "walks"), 32 + 512);
-	assert_int_equal(counter(e, "tlb_l1d_misses"), 32 + 512);
-	assert_int_equal(counter(e, "tlb_l1d2m_hits"), 2 * 16384 - 32 + 31 * 512);
-	assert_int_equal(counter(e, "faults"), 32);
+	assert_int_equal(tu_counter(e, "walks"), 32 + 512);
+	assert_int_equal(tu_counter(e, "tlb_l1d_misses"), 32 + 512);
+	assert_int_equal(tu_counter(e, "tlb_l1d2m_hits"), 2 * 16384 - 32 + 31 * 512);
+	assert_int_equal(tu_counter(e, "faults"), 32);
 	vl_engine_free(e);
 
 	/* freeing a whole huge page is not a split; freeing part of one is */
@@ -325,11 +303,11 @@ static void test_tlb_reach(void **state)
 	event(e, 1, VL_EV_COMMIT, BASE, 4u << 20, VL_PROT_READWRITE);
 	access1(e, 1, BASE, VL_OP_WRITE);
 	access1(e, 1, BASE + (2u << 20), VL_OP_WRITE);
-	assert_int_equal(counter(e, "large_pages_mapped"), 2);
+	assert_int_equal(tu_counter(e, "large_pages_mapped"), 2);
 	event(e, 1, VL_EV_DECOMMIT, BASE, 2u << 20, 0);
-	assert_int_equal(counter(e, "large_page_splits"), 0);
+	assert_int_equal(tu_counter(e, "large_page_splits"), 0);
 	event(e, 1, VL_EV_DECOMMIT, BASE + (2u << 20) + (3u << 12), 4096, 0);
-	assert_int_equal(counter(e, "large_page_splits"), 1);
+	assert_int_equal(tu_counter(e, "large_page_splits"), 1);
 	vl_engine_free(e);
 
 	/* thp.enabled = never, without TLBs */
@@ -338,9 +316,9 @@ static void test_tlb_reach(void **state)
 	e = engine(0, never);
 	event(e, 1, VL_EV_COMMIT, BASE, 64u << 20, VL_PROT_READWRITE);
 	pass(e, VL_OP_WRITE);
-	assert_int_equal(counter(e, "faults"), 16384);
-	assert_int_equal(counter(e, "large_pages_mapped"), 0);
-	assert_int_equal(counter(e, "walk_refs"), 4 * 16384);
+	assert_int_equal(tu_counter(e, "faults"), 16384);
+	assert_int_equal(tu_counter(e, "large_pages_mapped"), 0);
+	assert_int_equal(tu_counter(e, "walk_refs"), 4 * 16384);
 	vl_engine_free(e);
 }
 
@@ -429,42 +407,42 @@ static void test_khugepaged(void **state)
 	const char *on = "thp.khugepaged=on", *all = "thp.khugepaged.max_ptes_none=511";
 	/* the first scan (before access 1000) collapses range 0 only */
 	struct vl_engine *e = khp_run(0, all, on, 1500 - 101);
-	assert_int_equal(counter(e, "faults"), 101);
-	assert_int_equal(counter(e, "large_page_promotions"), 1);
-	assert_int_equal(counter(e, "large_page_copies"), 100);
+	assert_int_equal(tu_counter(e, "faults"), 101);
+	assert_int_equal(tu_counter(e, "large_page_promotions"), 1);
+	assert_int_equal(tu_counter(e, "large_page_copies"), 100);
 	vl_engine_free(e);
 	/* the second (before access 2000) range 1; then nothing faults */
 	e = khp_run(0, all, on, 2500 - 101);
-	assert_int_equal(counter(e, "large_page_promotions"), 2);
-	assert_int_equal(counter(e, "large_pages_mapped"), 2);
-	assert_int_equal(counter(e, "large_page_copies"), 101);
+	assert_int_equal(tu_counter(e, "large_page_promotions"), 2);
+	assert_int_equal(tu_counter(e, "large_pages_mapped"), 2);
+	assert_int_equal(tu_counter(e, "large_page_copies"), 101);
 	read_all(e);
-	assert_int_equal(counter(e, "faults"), 101);
+	assert_int_equal(tu_counter(e, "faults"), 101);
 	vl_engine_free(e);
 	/* with TLBs: one walk per huge page for the 1024 reads */
 	e = khp_run(1, all, on, 2500 - 101);
-	uint64_t w0 = counter(e, "walks"), h0 = counter(e, "tlb_l1d2m_hits");
+	uint64_t w0 = tu_counter(e, "walks"), h0 = tu_counter(e, "tlb_l1d2m_hits");
 	read_all(e);
-	assert_int_equal(counter(e, "walks") - w0, 1);
-	assert_int_equal(counter(e, "tlb_l1d2m_hits") - h0, 1023);
-	assert_int_equal(counter(e, "faults"), 101);
+	assert_int_equal(tu_counter(e, "walks") - w0, 1);
+	assert_int_equal(tu_counter(e, "tlb_l1d2m_hits") - h0, 1023);
+	assert_int_equal(tu_counter(e, "faults"), 101);
 	vl_engine_free(e);
 	/* max_ptes_none = 450: range 1 (511 empty) stays 4 KiB */
 	e = khp_run(0, "thp.khugepaged.max_ptes_none=450", on, 2500 - 101);
-	assert_int_equal(counter(e, "large_page_promotions"), 1);
+	assert_int_equal(tu_counter(e, "large_page_promotions"), 1);
 	read_all(e);
-	assert_int_equal(counter(e, "faults"), 101 + 511);
+	assert_int_equal(tu_counter(e, "faults"), 101 + 511);
 	vl_engine_free(e);
 	/* thp.enabled = never: khugepaged does nothing either */
 	e = khp_run_mode(0, "thp.enabled=never", all, on, 2500 - 101);
-	assert_int_equal(counter(e, "large_page_promotions"), 0);
-	assert_int_equal(counter(e, "large_pages_mapped"), 0);
+	assert_int_equal(tu_counter(e, "large_page_promotions"), 0);
+	assert_int_equal(tu_counter(e, "large_pages_mapped"), 0);
 	vl_engine_free(e);
 	/* khugepaged off */
 	e = khp_run(0, all, "thp.khugepaged=off", 2500 - 101);
-	assert_int_equal(counter(e, "large_page_promotions"), 0);
+	assert_int_equal(tu_counter(e, "large_page_promotions"), 0);
 	read_all(e);
-	assert_int_equal(counter(e, "faults"), 1024);
+	assert_int_equal(tu_counter(e, "faults"), 1024);
 	vl_engine_free(e);
 	/* only under linux */
 	struct vl_error err = { 0 };

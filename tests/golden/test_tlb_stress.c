@@ -31,18 +31,7 @@ static struct vl_counters run(const char *os, const char *frames, uint64_t seed,
 			       "ws.min_pages=8", "ws.max_pages=40", "wsm.available_pages=16",
 			       "mpw.threshold_pages=8", "file.read_cluster=4", "file.fault_around=4",
 			       tlb == 2 ? "tlb.pcid=on" : "tlb.pcid=off", NULL };
-	struct vl_error err = { 0 };
-	struct vl_config *cfg;
-	assert_int_equal(vl_config_new(&cfg, &err), 0);
-	if (tlb && vl_config_load_preset(cfg, "machines", "generic", &err) < 0)
-		fail_msg("%s", err.msg);
-	for (size_t i = 0; sets[i]; i++)
-		if (vl_config_set_arg(cfg, sets[i], &err) < 0)
-			fail_msg("%s: %s", sets[i], err.msg);
-	struct vl_engine *e;
-	if (vl_engine_new(&e, cfg, &err) < 0)
-		fail_msg("%s", err.msg);
-	vl_config_free(cfg);
+	struct vl_engine *e = tu_engine_on(tlb ? "generic" : NULL, sets);
 	char label[128];
 	snprintf(label, sizeof(label), "%s %s seed %llu tlb %d", os, frames, (unsigned long long)seed,
 		 tlb);

@@ -9,18 +9,6 @@
 
 /* ---- helpers ---- */
 
-static uint64_t ctr(struct vl_engine *e, const char *name)
-{
-	const char *names[256];
-	uint64_t values[256];
-	size_t n = vl_engine_counter_list(e, names, values, 256);
-	for (size_t i = 0; i < n && i < 256; i++)
-		if (!strcmp(names[i], name))
-			return values[i];
-	fail_msg("no counter %s", name);
-	return 0;
-}
-
 static bool has_ctr(struct vl_engine *e, const char *name)
 {
 	const char *names[256];
@@ -29,25 +17,6 @@ static bool has_ctr(struct vl_engine *e, const char *name)
 		if (!strcmp(names[i], name))
 			return true;
 	return false;
-}
-
-/* Engine from an array of settings, optionally on top of a machine preset. */
-static struct vl_engine *engine(const char *machine, const char *const *sets)
-{
-	struct vl_error err = { 0 };
-	struct vl_config *cfg;
-	if (vl_config_new(&cfg, &err) < 0)
-		fail_msg("config: %s", err.msg);
-	if (machine && vl_config_load_preset(cfg, "machines", machine, &err) < 0)
-		fail_msg("preset: %s", err.msg);
-	for (size_t i = 0; sets[i]; i++)
-		if (vl_config_set_arg(cfg, sets[i], &err) < 0)
-			fail_msg("config %s: %s", sets[i], err.msg);
-	struct vl_engine *e;
-	if (vl_engine_new(&e, cfg, &err) < 0)
-		fail_msg("engine: %s", err.msg);
-	vl_config_free(cfg);
-	return e;
 }
 
 /* Engine creation that must fail; returns the message. */
@@ -242,7 +211,7 @@ static void test_single_level_exact(void **state)
 			snprintf(re, sizeof(re), "tlb.l1.replacement=%s", repl_names[kind]);
 			const char *sets[] = { en, wa, re, "tlb.l1.page_sizes=4k", "memory.frames=8192",
 					       "replacement.policy=fifo", NULL };
-			struct vl_engine *e = engine(NULL, sets);
+			struct vl_engine *e = tu_engine_on(NULL, sets);
 			tu_feed(e, recs, NTRACE);
 			struct ref_tlb t;
 			ref_init(&t, geo[g][0], geo[g][1], kind);
@@ -250,9 +219,9 @@ static void test_single_level_exact(void **state)
 				ref_access(&t, recs[i].addr >> 12);
 			print_message("  %-6s %4u entries %3u ways: misses %llu\n", repl_names[kind],
 				      geo[g][0], geo[g][1], (unsigned long long)t.misses);
-			assert_int_equal(ctr(e, "tlb_l1_misses"), t.misses);
-			assert_int_equal(ctr(e, "tlb_l1_hits"), NTRACE - t.misses);
-			assert_int_equal(ctr(e, "walks"), t.misses);
+			assert_int_equal(tu_counter(e, "tlb_l1_misses"), t.misses);
+			assert_int_equal(tu_counter(e, "tlb_l1_hits"), NTRACE - t.misses);
+			assert_int_equal(tu_counter(e, "walks"), t.misses);
 			assert_true(t.misses > 3000 && t.misses < NTRACE - 3000); /* a trace that tests something */
 			ref_free(&t);
 			vl_engine_free(e);
@@ -273,7 +242,7 @@ static void test_eviction_invalidates(void **state)
 		const char *sets[] = { g ? "tlb.l1.ways=64" : "tlb.l1.ways=4", "tlb.l1.entries=64",
 				       "memory.frames=256", "replacement.policy=lru", "run.check=on",
 				       NULL };
-		struct vl_engine *e = engine(NULL, sets);
+		struct vl_engine *e = tu_engine_on(NULL, sets);
 		tu_feed(e, recs, NTRACE);
 		struct ref_tlb t;
 		ref_init(&t, 64, g ? 64 : 4, 0);
@@ -302,7 +271,7 @@ static void test_eviction_invalidates(void **state)
 			ref_access(&t, vpn);
 		}
 		assert_int_equal(vl_engine_counters(e)->faults, faults);
-		assert_int_equal(ctr(e, "tlb_l1_misses"), t.misses);
+		assert_int_equal(tu_counter(e, "tlb_l1_misses"), t.misses);
 		free(last);
 		free(res);
 		ref_free(&t);
@@ -339,11 +308,11 @@ static void test_hooks_match_native_lru(void **state)
 			const char *sets[] = { "tlb.a.entries=32", geo[g][0], r1, "tlb.b.level=2",
 					       "tlb.b.entries=256", geo[g][1], r2, "memory.frames=512",
 					       "replacement.policy=clock", "run.check=on", NULL };
-			struct vl_engine *e = engine(NULL, sets);
+			struct vl_engine *e = tu_engine_on(NULL, sets);
 			tu_feed(e, recs, NTRACE);
-			got[v][0] = ctr(e, "tlb_a_misses");
-			got[v][1] = ctr(e, "tlb_b_misses");
-			got[v][2] = ctr(e, "tlb_b_hits");
+			got[v][0] = tu_counter(e, "tlb_a_misses");
+			got[v][1] = tu_counter(e, "tlb_b_misses");
+			got[v][2] = tu_counter(e, "tlb_b_hits");
 			got[v][3] = vl_engine_counters(e)->faults;
 			vl_engine_free(e);
 		}
@@ -384,7 +353,7 @@ static void test_tlbs_keep_textbook_results(void **state)
 		for (int v = 0; v < 3; v++) {
 			const char *sets[] = { po, "memory.frames=300", "run.check=on",
 					       v == 2 ? "tlb.pcid=on" : "tlb.pcid=off", NULL };
-			struct vl_engine *e = engine(v ? "generic" : NULL, sets);
+			struct vl_engine *e = tu_engine_on(v ? "generic" : NULL, sets);
 			if (vl_engine_needs_future(e))
 				vl_engine_set_future(e, future, N);
 			tu_feed(e, recs, N);
@@ -393,8 +362,8 @@ static void test_tlbs_keep_textbook_results(void **state)
 			if (v)
 				print_message("  %-8s %s: l1 hits %llu, l2 hits %llu, walks %llu\n", name,
 					      v == 2 ? "pcid" : "flush",
-					      (unsigned long long)(ctr(e, "tlb_l1d_hits") + ctr(e, "tlb_l1i_hits")),
-					      (unsigned long long)ctr(e, "tlb_l2_hits"),
+					      (unsigned long long)(tu_counter(e, "tlb_l1d_hits") + tu_counter(e, "tlb_l1i_hits")),
+					      (unsigned long long)tu_counter(e, "tlb_l2_hits"),
 					      (unsigned long long)c[v].walks);
 			vl_engine_free(e);
 		}
@@ -424,7 +393,7 @@ static void test_walk_references(void **state)
 	const char *sets[] = { "tlb.l1.entries=64", "tlb.l1.ways=4", "tlb.l1.page_sizes=4k,2m",
 			       "psc.pml4e.entries=2", "psc.pdpte.entries=4", "psc.pde.entries=32",
 			       "run.check=on", NULL };
-	struct vl_engine *e = engine(NULL, sets);
+	struct vl_engine *e = tu_engine_on(NULL, sets);
 	const struct vl_counters *c;
 	uint64_t a = 0x7f1234500000ull;
 	struct vl_rec r[1];
@@ -474,13 +443,13 @@ static void test_walk_references(void **state)
 	/* the same with PCIDs: pid 1's translation survives the switch */
 	const char *sets2[] = { "tlb.l1.entries=64", "tlb.l1.ways=4", "psc.pde.entries=32",
 				"tlb.pcid=on", "run.check=on", NULL };
-	e = engine(NULL, sets2);
+	e = tu_engine_on(NULL, sets2);
 	struct vl_rec seq[3] = { rec(a, 1, VL_OP_READ), rec(a, 2, VL_OP_READ), rec(a, 1, VL_OP_READ) };
 	tu_feed(e, seq, 3);
 	c = vl_engine_counters(e);
 	assert_int_equal(c->walks, 2);
 	assert_int_equal(c->tlb_flushes, 0);
-	assert_int_equal(ctr(e, "tlb_l1_hits"), 1);
+	assert_int_equal(tu_counter(e, "tlb_l1_hits"), 1);
 	vl_engine_free(e);
 }
 
@@ -491,7 +460,7 @@ static void test_walk_large_page(void **state)
 	const char *sets[] = { "tlb.l1.entries=64", "tlb.l1.ways=4", "tlb.l1.page_sizes=4k,2m",
 			       "psc.pml4e.entries=2", "psc.pdpte.entries=4", "psc.pde.entries=32",
 			       "largepage.policy=always", "memory.size=16M", "run.check=on", NULL };
-	struct vl_engine *e = engine(NULL, sets);
+	struct vl_engine *e = tu_engine_on(NULL, sets);
 	struct vl_rec r[4] = { rec(0x40000000, 1, VL_OP_READ), rec(0x40001000, 1, VL_OP_WRITE),
 			       rec(0x401ff000, 1, VL_OP_READ), rec(0x40200000, 1, VL_OP_READ) };
 	tu_feed(e, r, 4);
@@ -503,7 +472,7 @@ static void test_walk_large_page(void **state)
 	assert_int_equal(c->walks, 2);
 	assert_int_equal(c->walk_refs, 4);
 	assert_int_equal(c->dirty_updates, 1);
-	assert_int_equal(ctr(e, "tlb_l1_hits"), 2);
+	assert_int_equal(tu_counter(e, "tlb_l1_hits"), 2);
 	assert_int_equal(c->resident_peak, 1024);
 	assert_int_equal(c->zeroed_pages, 1024);
 	vl_engine_free(e);
@@ -516,7 +485,7 @@ static void test_dirty_updates(void **state)
 	(void)state;
 	const char *sets[] = { "tlb.l1.entries=16", "tlb.l1.ways=4", "memory.frames=2",
 			       "run.check=on", NULL };
-	struct vl_engine *e = engine(NULL, sets);
+	struct vl_engine *e = tu_engine_on(NULL, sets);
 	struct vl_rec r[] = { rec(0x1000, 1, VL_OP_READ), rec(0x1000, 1, VL_OP_WRITE),
 			      rec(0x1000, 1, VL_OP_WRITE), rec(0x2000, 1, VL_OP_WRITE),
 			      rec(0x2000, 1, VL_OP_MODIFY), rec(0x3000, 1, VL_OP_READ),
@@ -541,7 +510,7 @@ static struct vl_counters touch_64m(const char *policy, const char *frag)
 	snprintf(po, sizeof(po), "largepage.policy=%s", policy);
 	snprintf(fr, sizeof(fr), "memory.fragmentation=%s", frag);
 	const char *sets[] = { po, fr, "memory.size=128M", "run.check=on", NULL };
-	struct vl_engine *e = engine("generic", sets);
+	struct vl_engine *e = tu_engine_on("generic", sets);
 	tu_feed(e, r, PAGES);
 	struct vl_counters c = *vl_engine_counters(e);
 	vl_engine_free(e);
@@ -613,7 +582,7 @@ static void test_64m_after_scattered_allocations(void **state)
 	for (uint64_t i = 0; i < 16384; i++)
 		r[n++] = rec(0x40000000ull + (i << 12), 1, VL_OP_WRITE);
 	const char *sets[] = { "largepage.policy=always", "memory.size=128M", "run.check=on", NULL };
-	struct vl_engine *e = engine("generic", sets);
+	struct vl_engine *e = tu_engine_on("generic", sets);
 	struct vl_batch b;
 	struct vl_error err = { 0 };
 	assert_int_equal(vl_batch_init(&b, 4096, &err), 0);
@@ -658,7 +627,7 @@ static void test_split_on_eviction(void **state)
 	(void)state;
 	const char *sets[] = { "largepage.policy=always", "memory.frames=1024",
 			       "replacement.policy=lru", "run.check=on", NULL };
-	struct vl_engine *e = engine("generic", sets);
+	struct vl_engine *e = tu_engine_on("generic", sets);
 	struct vl_rec r[] = { rec(0x40000000, 1, VL_OP_WRITE), rec(0x40200000, 1, VL_OP_READ),
 			      rec(0x40400000, 1, VL_OP_READ), rec(0x40000000, 1, VL_OP_READ),
 			      rec(0x40001000, 1, VL_OP_READ) };
@@ -687,7 +656,7 @@ static void test_1g_page(void **state)
 	(void)state;
 	const char *sets[] = { "largepage.policy=always", "largepage.always.1g=on",
 			       "memory.frames=262160", "replacement.policy=fifo", NULL };
-	struct vl_engine *e = engine("intel-skylake", sets);
+	struct vl_engine *e = tu_engine_on("intel-skylake", sets);
 	struct vl_rec r[20];
 	r[0] = rec(0x40000000, 1, VL_OP_READ);
 	for (int i = 1; i < 20; i++)
@@ -723,7 +692,7 @@ static void test_promote(void **state)
 	const char *sets[] = { "largepage.policy=promote", "largepage.interval=1000",
 			       "largepage.promote.threshold=0.5", "memory.frames=2048",
 			       "run.check=on", NULL };
-	struct vl_engine *e = engine("generic", sets);
+	struct vl_engine *e = tu_engine_on("generic", sets);
 	tu_feed(e, r, N);
 	const struct vl_counters *c = vl_engine_counters(e);
 	assert_int_equal(c->faults, 300);
@@ -755,7 +724,7 @@ static void test_reservation(void **state)
 	(void)s;
 	const char *sets[] = { "largepage.policy=reservation", "memory.frames=1100",
 			       "run.check=on", NULL };
-	struct vl_engine *e = engine("generic", sets);
+	struct vl_engine *e = tu_engine_on("generic", sets);
 	tu_feed(e, r, N);
 	const struct vl_counters *c = vl_engine_counters(e);
 	/* A: 512 faults, promoted with no copy.  B: 100 faults inside a second
@@ -786,7 +755,7 @@ static void test_madvise(void **state)
 	const char *sets[] = { "largepage.policy=madvise",
 			       "largepage.madvise.regions=0x40000000-0x40400000",
 			       "memory.frames=1500", "replacement.policy=clock", "run.check=on", NULL };
-	struct vl_engine *e = engine("generic", sets);
+	struct vl_engine *e = tu_engine_on("generic", sets);
 	tu_feed(e, r, N);
 	const struct vl_counters *c = vl_engine_counters(e);
 	/* 1024 pinned frames + 476 for 700 pages: 224 evictions, none pinned */
@@ -802,7 +771,7 @@ static void test_madvise(void **state)
 				"largepage.madvise.regions=0x40000000-0x40400000",
 				"largepage.madvise.fallback=off", "memory.size=8M",
 				"memory.fragmentation=1", "run.check=on", NULL };
-	e = engine("generic", sets2);
+	e = tu_engine_on("generic", sets2);
 	tu_feed(e, r, N);
 	c = vl_engine_counters(e);
 	assert_int_equal(c->access_violations, 2);
@@ -857,7 +826,7 @@ static void test_config_shape(void **state)
 						"amd-zen3" };
 	for (size_t i = 0; i < 4; i++) {
 		const char *none[] = { NULL };
-		e = engine(machines[i], none);
+		e = tu_engine_on(machines[i], none);
 		assert_string_equal(vl_config_str(vl_engine_config(e), "machine.name"), machines[i]);
 		assert_true(has_ctr(e, "tlb_l1d_misses"));
 		assert_true(has_ctr(e, "tlb_l1i_misses"));
@@ -903,7 +872,7 @@ static void test_cost_model(void **state)
 			       "cost.walk_ref=5", "cost.dirty_update=7", "cost.fault=11",
 			       "cost.page_zero=13", "cost.pagefile_read=17", "cost.pagefile_write=19",
 			       "cost.tlb_flush=23", NULL };
-	struct vl_engine *e = engine("generic", sets);
+	struct vl_engine *e = tu_engine_on("generic", sets);
 	struct vl_rec *recs = trace_one(14);
 	for (size_t i = 0; i < 20000; i++)
 		recs[i].pid = 1 + (i / 1000) % 2;
@@ -911,7 +880,7 @@ static void test_cost_model(void **state)
 	const struct vl_counters *c = vl_engine_counters(e);
 	/* levels missed: every l1 miss is one; l2 misses add another (data and
 	 * instruction first levels are separate structures, l2 is shared) */
-	uint64_t lm = ctr(e, "tlb_l1d_misses") + ctr(e, "tlb_l1i_misses") + ctr(e, "tlb_l2_misses");
+	uint64_t lm = tu_counter(e, "tlb_l1d_misses") + tu_counter(e, "tlb_l1i_misses") + tu_counter(e, "tlb_l2_misses");
 	uint64_t want = 2 * c->accesses + 3 * lm + 5 * c->walk_refs + 7 * c->dirty_updates +
 			11 * c->faults + 13 * c->zeroed_pages + 17 * c->pagefile_reads +
 			19 * c->pagefile_writes + 23 * c->tlb_flushes;

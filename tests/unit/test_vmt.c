@@ -32,7 +32,7 @@ struct mixed {
 	size_t n, nev;
 };
 
-static void make_mixed(struct mixed *m, size_t n, uint64_t seed)
+static void mixed_alloc(struct mixed *m, size_t n)
 {
 	m->recs = calloc(n, sizeof(*m->recs));
 	m->evs = calloc(n, sizeof(*m->evs));
@@ -40,6 +40,11 @@ static void make_mixed(struct mixed *m, size_t n, uint64_t seed)
 	assert_non_null(m->evs);
 	m->n = n;
 	m->nev = 0;
+}
+
+static void make_mixed(struct mixed *m, size_t n, uint64_t seed)
+{
+	mixed_alloc(m, n);
 	uint64_t s = seed;
 	uint32_t pid = 1;
 	for (size_t i = 0; i < n; i++) {
@@ -468,12 +473,7 @@ static uint64_t any_delta(uint64_t *s)
  * sizes from the size stream) or full of pid changes and events. */
 static void make_varied(struct mixed *m, size_t n, uint64_t seed)
 {
-	m->recs = calloc(n, sizeof(*m->recs));
-	m->evs = calloc(n, sizeof(*m->evs));
-	assert_non_null(m->recs);
-	assert_non_null(m->evs);
-	m->n = n;
-	m->nev = 0;
+	mixed_alloc(m, n);
 	uint64_t s = seed, iaddr = 0, daddr = 0;
 	uint32_t pid = 1;
 	static const uint8_t pow2[] = { 0, 1, 2, 4, 8, 16, 32, 64, 128 };
