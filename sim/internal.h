@@ -111,6 +111,21 @@ static inline uint64_t prot_hw(unsigned p)
 #define VA_BITS 48
 #define VPN_MASK ((1ull << (VA_BITS - 12)) - 1)
 
+/* The canonical virtual address of page vpn (bit 47 extended). */
+static inline uint64_t va_of(uint64_t vpn)
+{
+	uint64_t va = vpn << VL_PAGE_SHIFT;
+	if (va & (1ull << (VA_BITS - 1)))
+		va |= ~((1ull << VA_BITS) - 1);
+	return va;
+}
+
+/* Index of va's entry in a node of level 4 (PML4) .. 1 (page table). */
+static inline unsigned va_idx(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
+}
+
 /* ---- frame database ---- */
 
 enum pfn_loc {
@@ -325,7 +340,6 @@ extern const size_t vl_npresets;
 
 /* ---- the engine ---- */
 
-enum personality { OS_TEXTBOOK = 0, OS_WINDOWS = 1, OS_LINUX = 2 };
 enum thp_mode { THP_NEVER = 0, THP_MADVISE = 1, THP_ALWAYS = 2 };
 
 struct vl_engine {
@@ -353,7 +367,8 @@ struct vl_engine {
 	uint64_t future_n;
 
 	/* model settings, resolved from the configuration at creation */
-	enum personality os;
+	const struct vl_rsm_ops *rsm; /* os.personality: who decides what leaves memory */
+	bool count_zeroing;       /* anon.count_zeroing: count 4 KiB zero fills */
 	bool pt_frames;           /* page-table nodes occupy frames */
 	bool zero_page;           /* anonymous read faults map the shared zero page */
 	uint8_t thp;              /* thp.enabled: THP_NEVER, THP_MADVISE, THP_ALWAYS */
@@ -404,27 +419,211 @@ struct vl_engine {
 	struct vl_counters snap;  /* last snapshot */
 };
 
-/* sim/fault.c */
+/* ---- resident-set managers (sim/rsm_global.c, sim/rsm_ws.c) ----
+ *
+ * What distinguishes the personalities under memory pressure is who decides
+ * which pages leave memory and where they go.  The fault path, the VAD code
+ * and large pages tell the engine's resident-set manager what happened
+ * through these hooks and ask it for room; none of them tests the
+ * personality.  Two managers:
+ *   global        (textbook, linux) the replacement policy holds every
+ *                 resident frame and picks victims among all of them; a
+ *                 victim is evicted at once (sim/rsm_global.c);
+ *   working sets  (windows) per-process working-set lists aged by accessed
+ *                 bits; trimmed pages go to the standby or modified list
+ *                 and stay there, still in memory, until repurposed
+ *                 (sim/rsm_ws.c).
+ * Hooks may be called in any personality; a manager ignores what it does
+ * not track. */
+struct vl_rsm_ops {
+	const char *name;
+	/* true: the replacement policy chooses victims (it hears on_map,
+	 * on_unmap and, if it asks, on_access) */
+	bool policy;
+	/* proc's PTE for page vpn became valid, mapping frame f (a private
+	 * frame, or a shared frame of a section); a: the access that caused
+	 * it (NULL for fault-around).  0 or VL_ENOMEM. */
+	int (*mapped)(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f,
+		      const struct vl_access *a, struct vl_error *err);
+	/* a section page came into memory in frame f (read for access a) */
+	void (*cached)(struct vl_engine *e, uint32_t f, const struct vl_access *a);
+	/* proc's valid PTE for vpn, mapping f, goes away for good (release,
+	 * protection change, copy-on-write of a view page); called before
+	 * the frame is freed */
+	void (*unmapped)(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f);
+	/* shared frame f just lost its last mapping PTE */
+	void (*idle)(struct vl_engine *e, uint32_t f);
+	/* proc's resident set is about to grow by one page */
+	void (*grow)(struct vl_engine *e, uint32_t proc);
+	/* no frame is free: make room for one (a is the faulting access, or
+	 * NULL for a page-table page); 0 or an error when nothing can leave */
+	int (*make_room)(struct vl_engine *e, const struct vl_access *a, struct vl_error *err);
+	/* periodic pass every wsm.interval accesses */
+	int (*tick)(struct vl_engine *e, struct vl_error *err);
+	/* pages in working sets (the timeline's ws_pages gauge) */
+	uint64_t (*ws_pages)(const struct vl_engine *e);
+	/* invariants of the manager's own structures; valid = valid PTEs
+	 * mapping real frames, counted by the checker */
+	int (*check)(const struct vl_engine *e, uint64_t valid, struct vl_error *err);
+};
+
+extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
+
+/* ---- counting: each kind of event is counted here and nowhere else ---- */
+
+enum fault_kind { FAULT_DEMAND_ZERO, FAULT_SOFT, FAULT_HARD, FAULT_COW };
+
+/* A fault of proc resolved, of the given kind. */
+static inline void count_fault(struct vl_engine *e, uint32_t proc, enum fault_kind kind)
+{
+	struct vl_proc_counters *pc = &e->procs[proc].ctr;
+	e->ctr.faults++;
+	pc->faults++;
+	switch (kind) {
+	case FAULT_DEMAND_ZERO: e->ctr.faults_demand_zero++; pc->faults_demand_zero++; break;
+	case FAULT_SOFT: e->ctr.faults_soft++; pc->faults_soft++; break;
+	case FAULT_HARD: e->ctr.faults_hard++; pc->faults_hard++; break;
+	case FAULT_COW: e->ctr.faults_cow++; pc->faults_cow++; break;
+	}
+}
+
+/* An access of proc (VL_NIL: an address no process can have) violated
+ * its protection, or found no committed page. */
+static inline void count_violation(struct vl_engine *e, uint32_t proc)
+{
+	e->ctr.access_violations++;
+	if (proc != VL_NIL)
+		e->procs[proc].ctr.access_violations++;
+}
+
+/* pages more frames became resident (mapped or cached). */
+static inline void count_resident(struct vl_engine *e, uint64_t pages)
+{
+	e->resident += pages;
+	if (e->resident > e->ctr.resident_peak)
+		e->ctr.resident_peak = e->resident;
+}
+
+/* pages frames were zero-filled (always counted: large pages, collapses,
+ * the zero page writer). */
+static inline void count_zero_fill(struct vl_engine *e, uint64_t pages)
+{
+	e->ctr.zeroed_pages += pages;
+}
+
+/* A dirty page was written to its backing store: the page file, or its
+ * file (a section page). */
+static inline void count_page_write(struct vl_engine *e, bool file)
+{
+	if (file)
+		e->ctr.file_writes++;
+	else
+		e->ctr.pagefile_writes++;
+}
+
+/* proc's commit charge changes by pages (negative: uncharged). */
+static inline void count_commit(struct vl_engine *e, uint32_t proc, int64_t pages)
+{
+	e->commit += (uint64_t)pages;
+	e->procs[proc].commit += (uint64_t)pages;
+	if (e->commit > e->ctr.commit_peak)
+		e->ctr.commit_peak = e->commit;
+}
+
+/* Page-table pages in frames came (+1) or went (-1). */
+static inline void count_pt_page(struct vl_engine *e, int delta)
+{
+	e->ctr.pt_pages += (uint64_t)(int64_t)delta;
+}
+
+/* sim/fault.c: resolving a fault */
 int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8_t op,
 	     struct vl_error *err);
+/* Map frame f at leaf li as proc's private page vpn, with protection prot;
+ * write sets D, dirty marks the frame modified; tells the manager. */
+int vl_map_private(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
+		   unsigned prot, bool write, bool dirty, const struct vl_access *a,
+		   struct vl_error *err);
+
+/* sim/frames.c: page lists and where frames come from */
+void plist_del(struct vl_engine *e, struct plist *l, uint32_t f);
+void plist_push(struct vl_engine *e, struct plist *l, uint32_t f);
+/* Take frame f off the standby or modified list holding it. */
+void vl_unlist(struct vl_engine *e, uint32_t f);
+/* Put frame f, mapped by no valid PTE, on the modified list if its
+ * contents differ from the backing copy, else on standby (T6). */
+void vl_to_list(struct vl_engine *e, uint32_t f);
+uint64_t vl_available(const struct vl_engine *e);
+/* A frame for the access a (NULL for a page-table page), zero: the page
+ * must be zero-filled.  VL_NIL with err set when none can be had. */
 uint32_t vl_frame_get(struct vl_engine *e, bool zero, const struct vl_access *a,
 		      struct vl_error *err);
-void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li);
-int vl_wsm_tick(struct vl_engine *e, struct vl_error *err);
-/* One khugepaged scan (linux, thp.khugepaged = on); 0 or an error. */
+/* Give frame f a page-file slot if it has none; 0 or VL_ELIMIT. */
+int vl_slot_ensure(struct vl_engine *e, uint32_t f, struct vl_error *err);
+/* Section prototype PTE of shared frame f. */
+uint64_t *vl_proto_of(struct vl_engine *e, uint32_t f);
+
+/* sim/release.c: pages and page tables going away */
+/* Page vpn at leaf li of proc goes away for good (T10): frames freed,
+ * slots released, shared pages lose a mapper.  The PTE is left for the
+ * caller to rewrite.  Dirty private pages are not written. */
+void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn);
+/* Give the nodes just created by pt_walk_create frames of their own. */
+int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err);
+/* The leaf entry li just became zero: free its node if empty, and upward. */
+void vl_pt_prune(struct vl_engine *e, uint32_t li);
+/* Free the whole page-table tree below node (level 4..1) and the node. */
+void vl_pt_free_tree(struct vl_engine *e, uint32_t node, unsigned level);
+
+/* sim/section.c: file sections (shared pages) */
+/* Bring section page idx into memory (or find it there); returns its
+ * frame, *how = FAULT_SOFT / FAULT_HARD when it was not valid, or -1. */
+uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
+			 const struct vl_access *a, int *how, struct vl_error *err);
+/* Map shared frame f at li as proc's page vpn. */
+int vl_map_shared(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
+		  unsigned prot, bool write, struct vl_error *err);
+/* Linux fault-around: map the cached pages of the aligned window around a
+ * file read fault at vpn, without faults of their own. */
+void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t vpn,
+		     unsigned prot);
+/* Accessed bit of shared frame f over every PTE mapping it (clearing it
+ * when clear); folds the mappers' dirty bits into the frame. */
+bool vl_shared_referenced(struct vl_engine *e, uint32_t f, bool clear);
+/* Every process PTE mapping shared frame f goes back to its prototype
+ * marker; *dirty |= any of them was dirty. */
+void vl_shared_unmap_all(struct vl_engine *e, uint32_t f, bool *dirty);
+
+/* sim/rsm_ws.c: the working-set manager's own services */
+/* Remove vpn from proc's working set, if it is there. */
+void vl_ws_forget(struct vl_proc *pr, uint64_t vpn);
+
+/* sim/thp.c: transparent huge pages (linux rules) and khugepaged */
+/* Demand-zero fault at li: a THP fault if the rules allow.  1 when they
+ * do not (4 KiB path), else 0 or an error. */
+int vl_thp_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, uint64_t pte,
+		 unsigned prot, bool write, const struct vl_access *a, struct vl_error *err);
+/* A write to the huge zero page: allocate the 2 MiB page in one fault.
+ * 1 when it cannot (the 4 KiB copy-on-write path takes over). */
+int vl_thp_zero_wp(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn,
+		   unsigned prot, const struct vl_access *a, struct vl_error *err);
+/* One khugepaged scan (thp.khugepaged = on); 0 or an error. */
 int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err);
 /* Invariants of transparent huge pages (vl_ptarena.thp); 0 or VL_ESTATE. */
 int vl_thp_check(const struct vl_engine *e, struct vl_error *err);
-uint64_t vl_available(const struct vl_engine *e);
-int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err);
-void vl_pt_prune(struct vl_engine *e, uint32_t li);
-void plist_del(struct vl_engine *e, struct plist *l, uint32_t f);
-void plist_push(struct vl_engine *e, struct plist *l, uint32_t f);
 
 /* sim/vad.c */
 int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, struct vl_error *err);
 struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn);
+
+/* sim/engine.c */
 uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err);
+
+/* sim/access.c: recompute tick_at, the access count of the next periodic
+ * work, after an interval changed */
+void vl_tick_at_update(struct vl_engine *e);
+
+/* sim/check.c: the invariant checker (vl_engine_check) */
 
 /* ---- large pages (sim/largepage.c) ---- */
 

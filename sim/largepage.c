@@ -56,19 +56,6 @@ struct lp_resv {
 	uint64_t last;       /* time of the last population */
 };
 
-static inline unsigned va_idx(uint64_t va, unsigned level)
-{
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
-}
-
-static inline uint64_t vpn_to_va(uint64_t vpn)
-{
-	uint64_t va = vpn << VL_PAGE_SHIFT;
-	if (va & (1ull << (VA_BITS - 1)))
-		va |= ~((1ull << VA_BITS) - 1);
-	return va;
-}
-
 /* ---- services for policies ---- */
 
 static void each_range(void *ctx, void (*fn)(void *, uint32_t, uint64_t, uint32_t, uint32_t),
@@ -144,24 +131,19 @@ void lp_fini(struct vl_engine *e)
 
 /* ---- mapping ---- */
 
-static void count_fault(struct vl_engine *e, uint32_t proc, uint32_t pages)
+/* A demand-zero fault of proc mapped pages frames. */
+static void lp_count_fault(struct vl_engine *e, uint32_t proc, uint32_t pages)
 {
-	struct vl_proc_counters *pc = &e->procs[proc].ctr;
-	e->ctr.faults++;
-	e->ctr.faults_demand_zero++;
+	count_fault(e, proc, FAULT_DEMAND_ZERO);
 	if (pages > 1)
-		e->ctr.zeroed_pages += pages; /* as for textbook 4 KiB pages, only large zeroing counts */
-	pc->faults++;
-	pc->faults_demand_zero++;
-	pc->resident_pages += pages;
-	e->resident += pages;
-	if (e->resident > e->ctr.resident_peak)
-		e->ctr.resident_peak = e->resident;
+		count_zero_fill(e, pages); /* a large zero fill is counted in any personality */
+	e->procs[proc].ctr.resident_pages += pages;
+	count_resident(e, pages);
 }
 
 /* Tell the policy about n new frames from f0 backing pages from vpn0; the
  * page of access a (if inside) last, so that it is the most recent. */
-static void announce(struct vl_engine *e, uint32_t f0, uint32_t n, uint64_t vpn0,
+static void announce(struct vl_engine *e, uint32_t proc, uint32_t f0, uint32_t n, uint64_t vpn0,
 		     const struct vl_access *a)
 {
 	struct vl_access o = *a;
@@ -170,10 +152,10 @@ static void announce(struct vl_engine *e, uint32_t f0, uint32_t n, uint64_t vpn0
 		if (i == mine)
 			continue;
 		o.vpn = vpn0 + i;
-		e->repl_ops->on_map(&e->repl, f0 + i, &o);
+		e->rsm->mapped(e, proc, o.vpn, f0 + i, &o, NULL);
 	}
 	if (mine < n)
-		e->repl_ops->on_map(&e->repl, f0 + mine, a);
+		e->rsm->mapped(e, proc, a->vpn, f0 + mine, a, NULL);
 }
 
 /* Map the block at f0 (order 9 or 18) through entry idx for process proc. */
@@ -195,9 +177,9 @@ static void map_large(struct vl_engine *e, uint32_t proc, size_t idx, uint32_t f
 	       PTE_MAKE(f0) | LP_HW | PTE_A | PTE_PS | (write ? PTE_D : 0));
 	e->xl.lp_live[order == 9 ? 1 : 2]++;
 	e->ctr.large_pages_mapped++;
-	count_fault(e, proc, n);
+	lp_count_fault(e, proc, n);
 	if (!pinned)
-		announce(e, f0, n, vpn0, a);
+		announce(e, proc, f0, n, vpn0, a);
 }
 
 /* Entry index at `level` for va, creating upper nodes down to it. */
@@ -312,7 +294,7 @@ static void resv_promote(struct vl_engine *e, struct lp_resv *r)
 {
 	uint32_t proc = r->proc, node = r->node, base = r->base;
 	uint64_t vpn0 = r->vpn, flags = 0;
-	size_t pde = ensure(e, proc, vpn_to_va(vpn0), 2);
+	size_t pde = ensure(e, proc, va_of(vpn0), 2);
 	for (uint32_t k = 0; k < 512; k++) {
 		flags |= e->pt.e[(size_t)node * PT_ENTRIES + k] & (PTE_A | PTE_D);
 		struct vl_pfn *p = &e->db.pfn[base + k];
@@ -337,7 +319,7 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 {
 	if (!e->lp_any || e->procs[proc].explicit_vm)
 		return 0;
-	uint64_t va = vpn_to_va(a->vpn);
+	uint64_t va = va_of(a->vpn);
 	uint32_t i3 = ensure(e, proc, va, 3);
 	if (i3 == VL_NIL)
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
@@ -370,8 +352,8 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 		p->aux = 0;
 		p->flags = 0;
 		pt_set(&e->pt, (uint32_t)li, PTE_MAKE(f) | LP_HW | PTE_A | (write ? PTE_D : 0));
-		count_fault(e, proc, 1);
-		e->repl_ops->on_map(&e->repl, f, a);
+		lp_count_fault(e, proc, 1);
+		e->rsm->mapped(e, proc, a->vpn, f, a, NULL);
 		r->last = e->time;
 		if (++r->mapped == 512)
 			resv_promote(e, r);
@@ -495,7 +477,7 @@ static void each_range(void *ctx, void (*fn)(void *, uint32_t, uint64_t, uint32_
 static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 {
 	struct vl_engine *e = ctx;
-	uint64_t vpn0 = vpn & ~511ull, va = vpn_to_va(vpn0);
+	uint64_t vpn0 = vpn & ~511ull, va = va_of(vpn0);
 	if (proc >= e->nprocs)
 		return VL_EINVAL;
 	uint32_t node = e->procs[proc].root;
@@ -524,7 +506,7 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 		if (!(pte[k] & PTE_P))
 			continue;
 		uint32_t fo = PTE_FRAME(pte[k]);
-		e->repl_ops->on_unmap(&e->repl, fo);
+		e->rsm->unmapped(e, proc, vpn0 + k, fo);
 		e->db.pfn[fo].flags = 0;
 		if (e->db.pfn[fo].slot != VL_NIL)
 			pf_release(&e->pf, e->db.pfn[fo].slot);
@@ -550,17 +532,15 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 	xl_inval_pde(e, proc, vpn0);
 	e->xl.pt_frees = e->pt.frees; /* invalidated precisely: no flush for this free */
 	e->xl.lp_live[1]++;
-	e->resident += 512;
 	pc->resident_pages += 512;
-	if (e->resident > e->ctr.resident_peak)
-		e->ctr.resident_peak = e->resident;
+	count_resident(e, 512);
 	e->ctr.large_page_promotions++;
 	e->ctr.large_pages_mapped++;
 	e->ctr.large_page_copies += copied;
-	e->ctr.zeroed_pages += 512 - copied;
+	count_zero_fill(e, 512 - copied);
 	struct vl_access a = { .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
 			       .pid = e->procs[proc].pid, .op = VL_OP_READ };
-	announce(e, f0, 512, vpn0, &a);
+	announce(e, proc, f0, 512, vpn0, &a);
 	return 0;
 }
 

@@ -98,18 +98,12 @@ void pt_node_free(struct vl_ptarena *a, uint32_t node)
 	a->frees++;
 }
 
-static inline unsigned va_index(uint64_t va, unsigned level)
-{
-	/* level 4 = PML4 (bits 47..39) ... level 1 = PT (bits 20..12) */
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
-}
-
 uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va)
 {
 	uint32_t node = root;
 	a->ncreated = 0;
 	for (unsigned level = 4; level > 1; level--) {
-		uint32_t i = node * PT_ENTRIES + va_index(va, level);
+		uint32_t i = node * PT_ENTRIES + va_idx(va, level);
 		uint64_t ent = a->e[i];
 		if ((ent & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
 			return (uint32_t)i; /* a large page maps va */
@@ -124,14 +118,14 @@ uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va)
 		}
 		node = PTE_FRAME(ent);
 	}
-	return node * PT_ENTRIES + va_index(va, 1);
+	return node * PT_ENTRIES + va_idx(va, 1);
 }
 
 uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va)
 {
 	uint32_t node = root;
 	for (unsigned level = 4; level > 1; level--) {
-		size_t i = (size_t)node * PT_ENTRIES + va_index(va, level);
+		size_t i = (size_t)node * PT_ENTRIES + va_idx(va, level);
 		uint64_t ent = a->e[i];
 		if (!(ent & PTE_P))
 			return VL_NIL;
@@ -139,7 +133,7 @@ uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va)
 			return (uint32_t)i;
 		node = PTE_FRAME(ent);
 	}
-	return node * PT_ENTRIES + va_index(va, 1);
+	return node * PT_ENTRIES + va_idx(va, 1);
 }
 
 static void foreach_level(struct vl_ptarena *a, uint32_t node, unsigned level, uint64_t vpn_base,

@@ -435,11 +435,6 @@ void xl_fini(struct vl_xlat *xl)
 
 /* ---- the walk ---- */
 
-static inline unsigned va_idx(uint64_t va, unsigned level)
-{
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
-}
-
 /* Walk va for the current process.  Returns 0 with the leaf's index and
  * page size, or 1 at a non-present entry. */
 static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry,
