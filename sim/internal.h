@@ -440,6 +440,10 @@ struct vl_rsm_ops {
 	/* true: the replacement policy chooses victims (it hears on_map,
 	 * on_unmap and, if it asks, on_access) */
 	bool policy;
+	/* true: the manager keeps pages out of every working set on the
+	 * standby and modified lists, so a read cluster (file.read_cluster)
+	 * can be cached there; a global manager has no such lists */
+	bool lists;
 	/* proc's PTE for page vpn became valid, mapping frame f (a private
 	 * frame, or a shared frame of a section); a: the access that caused
 	 * it (NULL for fault-around).  0 or VL_ENOMEM. */

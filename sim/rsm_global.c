@@ -123,6 +123,7 @@ static int global_check(const struct vl_engine *e, uint64_t valid, struct vl_err
 const struct vl_rsm_ops vl_rsm_global = {
 	.name = "global",
 	.policy = true,
+	.lists = false,
 	.mapped = global_mapped,
 	.cached = global_cached,
 	.unmapped = global_unmapped,

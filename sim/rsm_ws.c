@@ -270,6 +270,7 @@ static int ws_check(const struct vl_engine *e, uint64_t valid, struct vl_error *
 const struct vl_rsm_ops vl_rsm_ws = {
 	.name = "working-set",
 	.policy = false,
+	.lists = true,
 	.mapped = ws_mapped,
 	.cached = ws_cached,
 	.unmapped = ws_unmapped,

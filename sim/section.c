@@ -35,7 +35,8 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		return f;
 	}
 	/* in the file: read it, plus a cluster of following non-resident pages
-	 * that go to standby (file.read_cluster: windows read clustering, A.6) */
+	 * that go to standby (file.read_cluster: windows read clustering, A.6),
+	 * where the resident-set manager keeps such lists */
 	uint32_t f = vl_frame_get(e, false, a, err);
 	if (f == VL_NIL)
 		return VL_NIL;
@@ -52,7 +53,7 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 	count_resident(e, 1);
 	e->ctr.file_reads++;
 	e->rsm->cached(e, f, a);
-	for (uint32_t k = 1; k < e->file_cluster; k++) {
+	for (uint32_t k = 1; k < e->file_cluster && e->rsm->lists; k++) {
 		uint64_t j = idx + k;
 		if (j >= e->sections[sec].npages || e->sections[sec].proto[j] != 0 ||
 		    vl_available(e) <= (uint64_t)e->file_cluster + 16)
