@@ -44,14 +44,20 @@ static inline void xl_after_slow(struct vl_engine *e)
 
 /* The walk found no present leaf, or one that forbids the access: resolve
  * the fault (a large page, a page of a reservation, a 4 KiB page, copy-on-
- * write) or count the violation.  *retry: the access may now proceed. */
+ * write) or count the violation.  The fault path goes on from the entry
+ * where the MMU's walk stopped (e->xl.stop), creating the tables below it,
+ * instead of walking from the root again.  *retry: the access may now
+ * proceed; *leaf: the 4 KiB leaf it now translates through, or VL_NIL when
+ * the retry must walk to find it (a large page was mapped, tables went). */
 static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struct vl_rec *r,
-						bool write, bool *retry, struct vl_error *err)
+						bool write, bool *retry, uint32_t *leaf,
+						struct vl_error *err)
 {
 	uint32_t proc = e->last_proc;
 	uint64_t va = r->addr;
 	bool refused = false;
 	*retry = false;
+	*leaf = VL_NIL;
 	if (e->lp_any) {
 		struct vl_access a = {
 			.vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK,
@@ -70,8 +76,9 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 			return 0;
 		}
 	}
-	struct vl_proc *pr = &e->procs[proc];
-	uint32_t li = pt_walk_create(&e->pt, pr->root, va);
+	unsigned at;
+	uint32_t li = pt_descend(&e->pt, e->xl.stop / PT_ENTRIES, e->xl.stop_level, va, 1, WALK_CREATE,
+				 NULL, &at);
 	if (li == VL_NIL)
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
 	VL_TRY(vl_pt_frames(e, proc, err));
@@ -82,13 +89,17 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 		uint32_t frees = e->pt.frees;
 		VL_TRY(vl_fault(e, proc, li, va, r->op, err));
 		xl_after_slow(e);
-		if (e->pt.frees != frees) /* nodes went: find the leaf again */
+		if (e->pt.frees != frees) { /* nodes went: find the leaf again */
 			li = pt_walk(&e->pt, e->procs[proc].root, va);
+			at = 0;
+		}
 		pte = li == VL_NIL ? 0 : e->pt.e[li];
 		ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
 		     !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
 	}
 	*retry = ok; /* else a violation (counted by vl_fault) or a guard page */
+	if (ok && at == 1)
+		*leaf = li;
 	return 0;
 }
 
@@ -301,37 +312,28 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 	again:
 		if (!xl->on) {
 			/* no TLB, no walk cache: every access walks the four levels */
-			uint64_t *pt = e->pt.e;
-			uint64_t ent = pt[(size_t)e->procs[e->last_proc].root * PT_ENTRIES + ((va >> 39) & 511)];
-			if (unlikely(!(ent & PTE_P)))
-				goto fault;
-			size_t idx = (size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 30) & 511);
-			ent = pt[idx];
-			shift = 30;
-			if (likely((ent & (PTE_P | PTE_PS)) == PTE_P)) {
-				idx = (size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 21) & 511);
-				ent = pt[idx];
-				shift = 21;
-				if (likely((ent & (PTE_P | PTE_PS)) == PTE_P)) {
-					idx = (size_t)PTE_FRAME(ent) * PT_ENTRIES + ((va >> 12) & 511);
-					ent = pt[idx];
-					shift = 12;
-				}
-			}
+			unsigned at;
+			uint32_t idx = pt_descend(&e->pt, e->procs[e->last_proc].root, 4, va, 1, 0, NULL,
+						  &at);
+			uint64_t ent = e->pt.e[idx];
 			/* not present, a store to a read-only mapping, or a fetch
 			 * from a no-execute page: the fault path decides */
 			if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
-				     (kind == XL_INSTR && (ent & PTE_NX))))
+				     (kind == XL_INSTR && (ent & PTE_NX)))) {
+				xl->stop = idx;
+				xl->stop_level = at;
 				goto fault;
+			}
+			shift = 3 + 9 * at; /* 12, 21 or 30 */
 			uint64_t need = PTE_A | (write ? PTE_D : 0);
 			/* a retried access's fault set A/D already */
 			if (likely(!faulted) && unlikely((ent & need) != need))
-				pte_or(&e->pt, (uint32_t)idx, need);
-			li = (uint32_t)idx;
+				pte_or(&e->pt, idx, need);
+			li = idx;
 			e->ctr.walks++;
 			/* 4 for 4K, 3 for 2M (a transparent huge page's PDE is its
 			 * leaf to the MMU), 2 for 1G */
-			e->ctr.walk_refs += 1 + (39 - shift) / 9 - (shift == 12 && e->pt.thp[idx / PT_ENTRIES]);
+			e->ctr.walk_refs += 5 - at - (at == 1 && e->pt.thp[idx / PT_ENTRIES]);
 			goto translated;
 		}
 		/* first-level TLB structures of this kind */
@@ -389,10 +391,11 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 		if (unlikely(tr == XL_FAULT)) {
 		fault:;
 			bool retry;
+			uint32_t leaf;
 			if (faulted)
 				return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
 					      r->pid, (unsigned long long)va);
-			VL_TRY(fault_slow(e, r, write, &retry, err));
+			VL_TRY(fault_slow(e, r, write, &retry, &leaf, err));
 			xl_after_slow(e);
 			if (!retry) {
 				e->procs[e->last_proc].accesses++;
@@ -400,7 +403,16 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 				continue;
 			}
 			faulted = true;
-			goto again;
+			if (!xl->on && leaf != VL_NIL) {
+				/* the retry's walk ends at the leaf the fault mapped
+				 * (its A and D set): counted, not walked again */
+				li = leaf;
+				shift = 12;
+				e->ctr.walks++;
+				e->ctr.walk_refs += 4 - e->pt.thp[li / PT_ENTRIES];
+				goto translated;
+			}
+			goto again; /* with TLBs, the MMU walks again (walk caches) */
 		}
 	translated:
 		e->procs[e->last_proc].accesses++;

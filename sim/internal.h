@@ -212,12 +212,100 @@ void pt_fini(struct vl_ptarena *a);
 uint32_t pt_node_new(struct vl_ptarena *a);
 /* Return an empty node to the free list. */
 void pt_node_free(struct vl_ptarena *a, uint32_t node);
+/* An upper-level entry pointing at node n: present, writable, user, and
+ * accessed (the walk that made it used it). */
+#define PT_UPPER (PTE_P | PTE_RW | PTE_US | PTE_A)
+/* Make a node for the non-present entry i (a->created lists it); the child
+ * index, or 0 when out of memory.  May move a->e. */
+uint32_t pt_make_child(struct vl_ptarena *a, uint32_t i);
+
+/* ---- the page walker ----
+ *
+ * pt_descend is the one descent of the four-level table: the access loop
+ * (without TLBs), the TLB model's walk, the fault path, large pages,
+ * khugepaged, the working-set manager and the checker all walk through it.
+ * From entry level `level` (4 = PML4 .. 1 = page table) of node `node` it
+ * follows va's entries down and stops at the first entry that
+ *   - is at level `stop`, or
+ *   - is not present (with WALK_CREATE: a node is made for it instead,
+ *     listed in a->created; VL_NIL when out of memory), or
+ *   - maps a page: a PS entry (2 MiB at level 2, 1 GiB at level 3), or,
+ *     with WALK_MMU, a PDE whose page table is a transparent huge page
+ *     (vl_ptarena.thp: the MMU's view, one 2 MiB translation).
+ * Returns that entry's arena index and its level in *at; path[l], when
+ * path is not NULL, gets the index of the entry visited at each level l
+ * from `level` down to *at.  The walk reads only: accessed bits, walk
+ * caches and reference counts are its callers' business. */
+enum { WALK_CREATE = 1, WALK_MMU = 2 };
+
+static inline uint32_t pt_descend(struct vl_ptarena *a, uint32_t node, unsigned level, uint64_t va,
+				  unsigned stop, unsigned flags, uint32_t *path, unsigned *at)
+{
+	if (flags & WALK_CREATE)
+		a->ncreated = 0;
+	for (;; level--) {
+		uint32_t i = node * PT_ENTRIES + va_idx(va, level);
+		uint64_t ent = a->e[i];
+		if (path)
+			path[level] = i;
+		if (level == stop)
+			goto out;
+		if (!(ent & PTE_P)) {
+			if (!(flags & WALK_CREATE))
+				goto out;
+			node = pt_make_child(a, i);
+			if (!node)
+				return VL_NIL;
+			continue;
+		}
+		if ((ent & PTE_PS) || ((flags & WALK_MMU) && level == 2 && a->thp[PTE_FRAME(ent)]))
+			goto out;
+		node = PTE_FRAME(ent);
+		continue;
+	out:
+		*at = level;
+		return i;
+	}
+}
+
 /* Arena index of the leaf PTE for va under root, creating missing nodes
- * (listed in a->created).  Returns VL_NIL when out of memory. */
-uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va);
-/* Arena index of the leaf PTE for va, or VL_NIL when a level is missing.
- * Both walks stop at a large-page entry (PS) and return its index. */
-uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va);
+ * (listed in a->created), or of the large-page (PS) entry mapping va.
+ * VL_NIL when out of memory. */
+static inline uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va)
+{
+	unsigned at;
+	return pt_descend(a, root, 4, va, 1, WALK_CREATE, NULL, &at);
+}
+
+/* Arena index of the leaf PTE for va, or of the large-page (PS) entry
+ * mapping it; VL_NIL when a level above is missing. */
+static inline uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va)
+{
+	unsigned at;
+	uint32_t i = pt_descend((struct vl_ptarena *)a, root, 4, va, 1, 0, NULL, &at);
+	return at > 1 && !(a->e[i] & PTE_P) ? VL_NIL : i;
+}
+
+/* Arena index of the entry at `level` on va's walk from root, creating the
+ * tables above it (listed in a->created); VL_NIL when out of memory or
+ * when a large page maps va above that level. */
+static inline uint32_t pt_entry_create(struct vl_ptarena *a, uint32_t root, uint64_t va,
+				       unsigned level)
+{
+	unsigned at;
+	uint32_t i = pt_descend(a, root, 4, va, level, WALK_CREATE, NULL, &at);
+	return i == VL_NIL || at != level ? VL_NIL : i;
+}
+
+/* Arena index of the entry at `level` on va's walk from root, VL_NIL when
+ * a level above it is missing or maps a large page. */
+static inline uint32_t pt_entry(const struct vl_ptarena *a, uint32_t root, uint64_t va,
+				unsigned level)
+{
+	unsigned at;
+	uint32_t i = pt_descend((struct vl_ptarena *)a, root, 4, va, level, 0, NULL, &at);
+	return at != level ? VL_NIL : i;
+}
 /* Set entry i, keeping the node's count of non-zero entries. */
 static inline void pt_set(struct vl_ptarena *a, uint32_t i, uint64_t v)
 {
@@ -259,6 +347,10 @@ static inline void pte_clear(struct vl_ptarena *a, uint32_t li, uint64_t bits)
 /* Call fn on every non-zero leaf entry under root (index, vpn). */
 void pt_foreach_leaf(struct vl_ptarena *a, uint32_t root,
 		     void (*fn)(void *ctx, uint32_t li, uint64_t vpn), void *ctx);
+/* Call fn on every non-zero entry of `level` (4..1) under root (index, the
+ * first vpn it maps), skipping large pages above that level. */
+void pt_foreach_entry(struct vl_ptarena *a, uint32_t root, unsigned level,
+		      void (*fn)(void *ctx, uint32_t i, uint64_t vpn), void *ctx);
 
 /* ---- address space: VADs and sections ---- */
 

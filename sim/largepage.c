@@ -44,7 +44,6 @@
 
 #include "sim/internal.h"
 
-#define UPPER (PTE_P | PTE_RW | PTE_US | PTE_A)
 /* Hardware bits of a page under implicit commit (processes without VAD
  * events: execute-read-write), protection kept in bits 52..56 as the
  * fault path expects when the page later leaves memory. */
@@ -182,25 +181,10 @@ static void map_large(struct vl_engine *e, uint32_t proc, size_t idx, uint32_t f
 		announce(e, proc, f0, n, vpn0, a);
 }
 
-/* Entry index at `level` for va, creating upper nodes down to it. */
+/* Entry index at `level` for va, creating the tables above it. */
 static uint32_t ensure(struct vl_engine *e, uint32_t proc, uint64_t va, unsigned level)
 {
-	uint32_t node = e->procs[proc].root;
-	for (unsigned l = 4;; l--) {
-		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, l);
-		if (l == level)
-			return (uint32_t)idx;
-		uint64_t ent = e->pt.e[idx];
-		if (!(ent & PTE_P)) {
-			uint32_t child = pt_node_new(&e->pt);
-			if (!child)
-				return VL_NIL;
-			ent = PTE_MAKE(child) | UPPER;
-			pt_set(&e->pt, (uint32_t)idx, ent);
-			e->pt.parent[child] = (uint32_t)idx;
-		}
-		node = PTE_FRAME(ent);
-	}
+	return pt_entry_create(&e->pt, e->procs[proc].root, va, level);
 }
 
 static struct lp_resv *resv_find(struct vl_engine *e, uint32_t node)
@@ -329,7 +313,8 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 	if (e3 & PTE_P) {
 		if (e3 & PTE_PS)
 			return 0;
-		i2 = PTE_FRAME(e3) * PT_ENTRIES + va_idx(va, 2);
+		unsigned at;
+		i2 = pt_descend(&e->pt, PTE_FRAME(e3), 2, va, 2, 0, NULL, &at);
 		e2 = e->pt.e[i2];
 	}
 	if (e2 & PTE_P) {
@@ -430,7 +415,7 @@ int lp_split(struct vl_engine *e, uint32_t f, struct vl_error *err)
 		}
 	}
 	e->pt.parent[child] = idx;
-	e->pt.e[idx] = PTE_MAKE(child) | UPPER;
+	e->pt.e[idx] = PTE_MAKE(child) | PT_UPPER;
 	xl_invlpg(e, proc, vpn0);
 	e->xl.lp_live[order == 9 ? 1 : 2]--;
 	if (sub)
@@ -441,37 +426,37 @@ int lp_split(struct vl_engine *e, uint32_t f, struct vl_error *err)
 
 /* ---- promotion services ---- */
 
+struct range_visit {
+	struct vl_engine *e;
+	uint32_t proc;
+	void (*fn)(void *, uint32_t, uint64_t, uint32_t, uint32_t);
+	void *arg;
+};
+
+/* One PDE: a 2 MiB range mapped through a page table, not a reservation. */
+static void range_visit(void *ctx, uint32_t i2, uint64_t vpn)
+{
+	struct range_visit *v = ctx;
+	struct vl_engine *e = v->e;
+	uint64_t e2 = e->pt.e[i2];
+	if (!(e2 & PTE_P) || (e2 & PTE_PS) || resv_find(e, PTE_FRAME(e2)))
+		return;
+	const uint64_t *pte = e->pt.e + (size_t)PTE_FRAME(e2) * PT_ENTRIES;
+	uint32_t res = 0, out = 0;
+	for (uint32_t k = 0; k < 512; k++) {
+		res += (pte[k] & PTE_P) != 0;
+		out += pte[k] && !(pte[k] & PTE_P);
+	}
+	v->fn(v->arg, v->proc, vpn, res, out);
+}
+
 static void each_range(void *ctx, void (*fn)(void *, uint32_t, uint64_t, uint32_t, uint32_t),
 		       void *arg)
 {
 	struct vl_engine *e = ctx;
-	for (uint32_t proc = 0; proc < e->nprocs; proc++) {
-		uint32_t root = e->procs[proc].root;
-		for (uint32_t a4 = 0; a4 < 512; a4++) {
-			uint64_t e4 = e->pt.e[(size_t)root * PT_ENTRIES + a4];
-			if (!(e4 & PTE_P))
-				continue;
-			for (uint32_t a3 = 0; a3 < 512; a3++) {
-				uint64_t e3 = e->pt.e[(size_t)PTE_FRAME(e4) * PT_ENTRIES + a3];
-				if (!(e3 & PTE_P) || (e3 & PTE_PS))
-					continue;
-				for (uint32_t a2 = 0; a2 < 512; a2++) {
-					uint64_t e2 = e->pt.e[(size_t)PTE_FRAME(e3) * PT_ENTRIES + a2];
-					if (!(e2 & PTE_P) || (e2 & PTE_PS) || resv_find(e, PTE_FRAME(e2)))
-						continue;
-					const uint64_t *pte = e->pt.e + (size_t)PTE_FRAME(e2) * PT_ENTRIES;
-					uint32_t res = 0, out = 0;
-					for (uint32_t k = 0; k < 512; k++) {
-						res += (pte[k] & PTE_P) != 0;
-						out += pte[k] && !(pte[k] & PTE_P);
-					}
-					uint64_t vpn = ((uint64_t)a4 << 27) | ((uint64_t)a3 << 18) |
-						       ((uint64_t)a2 << 9);
-					fn(arg, proc, vpn, res, out);
-				}
-			}
-		}
-	}
+	struct range_visit v = { .e = e, .fn = fn, .arg = arg };
+	for (v.proc = 0; v.proc < e->nprocs; v.proc++)
+		pt_foreach_entry(&e->pt, e->procs[v.proc].root, 2, range_visit, &v);
 }
 
 static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
@@ -480,17 +465,10 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 	uint64_t vpn0 = vpn & ~511ull, va = va_of(vpn0);
 	if (proc >= e->nprocs)
 		return VL_EINVAL;
-	uint32_t node = e->procs[proc].root;
-	size_t i2 = 0;
-	for (unsigned l = 4; l >= 2; l--) {
-		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, l);
-		uint64_t ent = e->pt.e[idx];
-		if (!(ent & PTE_P) || (ent & PTE_PS))
-			return VL_EINVAL;
-		if (l == 2)
-			i2 = idx;
-		node = PTE_FRAME(ent);
-	}
+	uint32_t i2 = pt_entry(&e->pt, e->procs[proc].root, va, 2);
+	if (i2 == VL_NIL || !(e->pt.e[i2] & PTE_P) || (e->pt.e[i2] & PTE_PS))
+		return VL_EINVAL;
+	uint32_t node = PTE_FRAME(e->pt.e[i2]);
 	if (resv_find(e, node))
 		return VL_EINVAL;
 	uint64_t *pte = e->pt.e + (size_t)node * PT_ENTRIES;
