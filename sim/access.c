@@ -59,13 +59,8 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 	*retry = false;
 	*leaf = VL_NIL;
 	if (e->lp_any) {
-		struct vl_access a = {
-			.vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK,
-			.time = e->time,
-			.next_use = e->future ? e->future[e->time] : 0,
-			.pid = r->pid,
-			.op = r->op,
-		};
+		struct vl_access a =
+			vl_access_at(e, e->time, (va >> VL_PAGE_SHIFT) & VPN_MASK, r->pid, r->op);
 		int h = lp_fault(e, proc, &a, write, &refused, err);
 		if (h < 0)
 			return h;
@@ -247,13 +242,8 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 			uint32_t f = PTE_FRAME(pte[t->ref[w]]) +
 				     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (hp->shift - 12)) - 1));
 			if (f < e->db.nframes) {
-				struct vl_access a = {
-					.vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK,
-					.time = time,
-					.next_use = future ? future[time] : 0,
-					.pid = pid,
-					.op = (uint8_t)op,
-				};
+				struct vl_access a = vl_access_at(e, time, (va >> VL_PAGE_SHIFT) & VPN_MASK,
+								  pid, (uint8_t)op);
 				e->repl_ops->on_access(&e->repl, f, &a);
 			}
 		}
@@ -420,13 +410,8 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 			uint32_t f = PTE_FRAME(e->pt.e[li]) +
 				     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
 			if (f < e->db.nframes) {
-				struct vl_access a = {
-					.vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK,
-					.time = e->time,
-					.next_use = e->future ? e->future[e->time] : 0,
-					.pid = r->pid,
-					.op = r->op,
-				};
+				struct vl_access a = vl_access_at(e, e->time, (va >> VL_PAGE_SHIFT) & VPN_MASK,
+								  r->pid, r->op);
 				e->repl_ops->on_access(&e->repl, f, &a);
 			}
 		}

@@ -85,13 +85,7 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 	uint64_t vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK;
 	bool write = op == VL_OP_WRITE || op == VL_OP_MODIFY;
 	bool exec = op == VL_OP_IFETCH;
-	struct vl_access a = {
-		.vpn = vpn,
-		.time = e->time,
-		.next_use = e->future ? e->future[e->time] : 0,
-		.pid = pr->pid,
-		.op = op,
-	};
+	struct vl_access a = vl_access_at(e, e->time, vpn, pr->pid, op);
 	uint64_t pte = e->pt.e[li];
 
 	if (pte & PTE_P) { /* protection fault on a present page */

@@ -565,6 +565,28 @@ struct vl_rsm_ops {
 
 extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
 
+/* The policy's view of access number `time` by pid to page vpn (with its
+ * next use when the run has a future pre-pass). */
+static inline struct vl_access vl_access_at(const struct vl_engine *e, uint64_t time, uint64_t vpn,
+					    uint32_t pid, uint8_t op)
+{
+	return (struct vl_access){
+		.vpn = vpn,
+		.time = time,
+		.next_use = e->future ? e->future[time] : 0,
+		.pid = pid,
+		.op = op,
+	};
+}
+
+/* The access context of work the engine does on its own (a collapse):
+ * no page, no next use. */
+static inline struct vl_access vl_access_none(const struct vl_engine *e, uint32_t pid)
+{
+	return (struct vl_access){ .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
+				   .pid = pid, .op = VL_OP_READ };
+}
+
 /* ---- counting: each kind of event is counted here and nowhere else ---- */
 
 enum fault_kind { FAULT_DEMAND_ZERO, FAULT_SOFT, FAULT_HARD, FAULT_COW };
@@ -624,6 +646,22 @@ static inline void count_commit(struct vl_engine *e, uint32_t proc, int64_t page
 	e->procs[proc].commit += (uint64_t)pages;
 	if (e->commit > e->ctr.commit_peak)
 		e->ctr.commit_peak = e->commit;
+}
+
+/* A large page was mapped; promoted: by collapsing or filling a range
+ * that had 4 KiB pages (copied of them copied into it). */
+static inline void count_large_page(struct vl_engine *e, bool promoted, uint64_t copied)
+{
+	e->ctr.large_pages_mapped++;
+	if (promoted)
+		e->ctr.large_page_promotions++;
+	e->ctr.large_page_copies += copied;
+}
+
+/* A large page was wanted and no free block of its size was found. */
+static inline void count_large_fallback(struct vl_engine *e)
+{
+	e->ctr.large_page_fallbacks++;
 }
 
 /* Page-table pages in frames came (+1) or went (-1). */

@@ -157,25 +157,33 @@ static void announce(struct vl_engine *e, uint32_t proc, uint32_t f0, uint32_t n
 		e->rsm->mapped(e, proc, a->vpn, f0 + mine, a, NULL);
 }
 
+/* The n frame records from f0 become pieces of a large page of proc at
+ * vpn0 mapped through PS entry idx; aux: order | PFN_AUX_LOCKED. */
+static void large_frames(struct vl_engine *e, uint32_t f0, uint32_t n, uint64_t vpn0, uint32_t idx,
+			 uint32_t proc, uint16_t aux)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct vl_pfn *p = &e->db.pfn[f0 + i];
+		p->vpn = vpn0 + i;
+		p->pte = idx;
+		p->owner = proc;
+		p->slot = VL_NIL;
+		p->aux = aux;
+		p->flags = PFN_F_LARGE;
+	}
+}
+
 /* Map the block at f0 (order 9 or 18) through entry idx for process proc. */
 static void map_large(struct vl_engine *e, uint32_t proc, size_t idx, uint32_t f0,
 		      unsigned order, uint64_t vpn0, const struct vl_access *a, bool write,
 		      bool pinned)
 {
 	uint32_t n = 1u << order;
-	for (uint32_t i = 0; i < n; i++) {
-		struct vl_pfn *p = &e->db.pfn[f0 + i];
-		p->vpn = vpn0 + i;
-		p->pte = (uint32_t)idx;
-		p->owner = proc;
-		p->slot = VL_NIL;
-		p->aux = (uint16_t)(order | (pinned ? PFN_AUX_LOCKED : 0));
-		p->flags = PFN_F_LARGE;
-	}
+	large_frames(e, f0, n, vpn0, (uint32_t)idx, proc, (uint16_t)(order | (pinned ? PFN_AUX_LOCKED : 0)));
 	pt_set(&e->pt, (uint32_t)idx,
 	       PTE_MAKE(f0) | LP_HW | PTE_A | PTE_PS | (write ? PTE_D : 0));
 	e->xl.lp_live[order == 9 ? 1 : 2]++;
-	e->ctr.large_pages_mapped++;
+	count_large_page(e, false, 0);
 	lp_count_fault(e, proc, n);
 	if (!pinned)
 		announce(e, proc, f0, n, vpn0, a);
@@ -294,8 +302,7 @@ static void resv_promote(struct vl_engine *e, struct lp_resv *r)
 	xl_inval_pde(e, proc, vpn0);
 	e->xl.pt_frees = e->pt.frees; /* invalidated precisely: no flush for this free */
 	e->xl.lp_live[1]++;
-	e->ctr.large_page_promotions++;
-	e->ctr.large_pages_mapped++;
+	count_large_page(e, true, 0);
 }
 
 int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool write,
@@ -363,7 +370,7 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
 	uint32_t f0 = pfn_alloc(&e->db, 9);
 	if (f0 == VL_NIL) {
-		e->ctr.large_page_fallbacks++;
+		count_large_fallback(e);
 		if (ans & VL_LP_NOFALLBACK) {
 			*violation = true;
 			return 1;
@@ -371,7 +378,7 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 		return 0;
 	}
 	if (fell)
-		e->ctr.large_page_fallbacks++;
+		count_large_fallback(e);
 	uint64_t vpn0 = a->vpn & ~511ull;
 	if (ans & VL_LP_RESERVE) {
 		uint32_t li = ensure(e, proc, va, 1);
@@ -493,15 +500,7 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 	}
 	e->resident -= copied;
 	pc->resident_pages -= copied;
-	for (uint32_t k = 0; k < 512; k++) {
-		struct vl_pfn *p = &e->db.pfn[f0 + k];
-		p->vpn = vpn0 + k;
-		p->pte = (uint32_t)i2;
-		p->owner = proc;
-		p->slot = VL_NIL;
-		p->aux = 9;
-		p->flags = PFN_F_LARGE;
-	}
+	large_frames(e, f0, 512, vpn0, i2, proc, 9);
 	/* the copy exists only in memory now: dirty */
 	pt_node_free(&e->pt, node);
 	pt_set(&e->pt, (uint32_t)i2, PTE_MAKE(f0) | LP_HW | PTE_PS | PTE_A | PTE_D);
@@ -512,12 +511,9 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 	e->xl.lp_live[1]++;
 	pc->resident_pages += 512;
 	count_resident(e, 512);
-	e->ctr.large_page_promotions++;
-	e->ctr.large_pages_mapped++;
-	e->ctr.large_page_copies += copied;
+	count_large_page(e, true, copied);
 	count_zero_fill(e, 512 - copied);
-	struct vl_access a = { .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
-			       .pid = e->procs[proc].pid, .op = VL_OP_READ };
+	struct vl_access a = vl_access_none(e, e->procs[proc].pid);
 	announce(e, proc, f0, 512, vpn0, &a);
 	return 0;
 }

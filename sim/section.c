@@ -15,6 +15,17 @@
  */
 #include "sim/internal.h"
 
+/* Frame f now holds page idx of section sec, mapped by no PTE yet. */
+static void section_frame(struct vl_engine *e, uint32_t f, uint32_t sec, uint64_t idx)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	p->flags = PFN_F_PROTO;
+	p->owner = sec;
+	p->vpn = idx;
+	p->pte = VL_NIL;
+	p->aux = 0;
+}
+
 uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 			 const struct vl_access *a, int *how, struct vl_error *err)
 {
@@ -41,13 +52,8 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 	if (f == VL_NIL)
 		return VL_NIL;
 	s = &e->sections[sec];
-	struct vl_pfn *p = &e->db.pfn[f];
-	p->loc = PFN_ACTIVE;
-	p->flags = PFN_F_PROTO;
-	p->owner = sec;
-	p->vpn = idx;
-	p->pte = VL_NIL;
-	p->aux = 0;
+	section_frame(e, f, sec, idx);
+	e->db.pfn[f].loc = PFN_ACTIVE;
 	s->proto[idx] = PTE_P | PTE_MAKE(f);
 	e->resident_shared++;
 	count_resident(e, 1);
@@ -61,12 +67,7 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		uint32_t g = vl_frame_get(e, false, a, err);
 		if (g == VL_NIL)
 			return VL_NIL;
-		struct vl_pfn *gp = &e->db.pfn[g];
-		gp->flags = PFN_F_PROTO;
-		gp->owner = sec;
-		gp->vpn = j;
-		gp->pte = VL_NIL;
-		gp->aux = 0;
+		section_frame(e, g, sec, j);
 		e->sections[sec].proto[j] = SWPTE_TRANS | PTE_MAKE(g);
 		vl_to_list(e, g); /* clean: standby */
 		e->ctr.file_reads++;

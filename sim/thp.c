@@ -47,12 +47,14 @@ static bool node_uniform(const struct vl_engine *e, uint32_t li, uint64_t pte)
 
 /* The 512 PTEs at l0 (vpn v0..), mapping an aligned order-9 block in
  * order with one protection and equal A and D bits, become one huge page:
- * flag the node, count it, and drop the PDE walk-cache entry (the PDE is
- * a leaf to the MMU now). */
-static void thp_make(struct vl_engine *e, uint32_t proc, uint32_t l0, uint64_t v0)
+ * flag the node, count it (promoted: from 4 KiB pages, copied of them
+ * copied), and drop the PDE walk-cache entry (the PDE is a leaf to the MMU
+ * now). */
+static void thp_make(struct vl_engine *e, uint32_t proc, uint32_t l0, uint64_t v0, bool promoted,
+		     uint64_t copied)
 {
 	e->pt.thp[l0 / PT_ENTRIES] = 1;
-	e->ctr.large_pages_mapped++;
+	count_large_page(e, promoted, copied);
 	e->xl.lp_live[1]++; /* 2 MiB TLB probes are worth making (never decreased for THP) */
 	xl_inval_pde(e, proc, v0);
 }
@@ -64,7 +66,7 @@ static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 {
 	uint32_t base = pfn_alloc(&e->db, 9);
 	if (base == VL_NIL) {
-		e->ctr.large_page_fallbacks++;
+		count_large_fallback(e);
 		return 1;
 	}
 	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1);
@@ -89,7 +91,7 @@ static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 	bool acc = (e->pt.e[li] & PTE_A) != 0;
 	for (uint32_t i = 0; i < PT_ENTRIES; i++)
 		n[i] = acc ? n[i] | PTE_A : n[i] & ~PTE_A;
-	thp_make(e, proc, l0, v0);
+	thp_make(e, proc, l0, v0, false, 0);
 	return 0;
 }
 
@@ -222,16 +224,16 @@ static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct 
 		return 0;
 	uint32_t base = pfn_alloc(&e->db, 9);
 	if (base == VL_NIL) {
-		e->ctr.large_page_fallbacks++;
+		count_large_fallback(e);
 		return 0;
 	}
-	struct vl_access a = { .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
-			       .pid = pr->pid, .op = VL_OP_READ };
+	struct vl_access a = vl_access_none(e, pr->pid);
+	uint64_t copied = 0;
 	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
 		uint64_t pte = e->pt.e[l0 + i];
 		struct vl_pfn *p = &e->db.pfn[base + i];
 		if ((pte & PTE_P) && PTE_FRAME(pte) != e->zero_frame)
-			e->ctr.large_page_copies++;
+			copied++;
 		else if (!(p->flags & PFN_F_ZEROED))
 			count_zero_fill(e, 1);
 		vl_page_release(e, proc, l0 + i, v0 + i); /* frees the old frame, INVLPG */
@@ -245,8 +247,7 @@ static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct 
 	/* one page: accessed (a page of it was) and dirty, in all 512 PTEs */
 	for (uint32_t i = 0; i < PT_ENTRIES; i++)
 		e->pt.e[l0 + i] |= PTE_A | PTE_D;
-	thp_make(e, proc, l0, v0);
-	e->ctr.large_page_promotions++;
+	thp_make(e, proc, l0, v0, true, copied);
 	return 0;
 }
 

@@ -202,37 +202,39 @@ static void tlb_sync(struct tlb *t, uint32_t set, uint64_t now)
  * policies/tlb/lru.c computes from insert/touch calls (no two events of
  * one structure share a time: an access fills or hits a structure at most
  * once), so it is a speed-up, not a second definition; tests run both. */
+/* The first way of the set at base that is invalid, or holds another
+ * address space's entry (stale after a flush without PCIDs); UINT32_MAX
+ * when every way is live. */
+static uint32_t free_way(const struct vl_xlat *xl, const struct tlb *t, uint32_t base)
+{
+	const uint64_t stale_mask = ~(XL_VALID | ((1ull << XL_ASID_SHIFT) - 1));
+	for (uint32_t w = 0; w < t->ways; w++) {
+		uint64_t tg = t->tag[base + w];
+		if (tg == 0 || (!xl->pcid && (tg & stale_mask) != xl->asid))
+			return w;
+	}
+	return UINT32_MAX;
+}
+
 static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t vpn, uint32_t ref,
 		     uint64_t now)
 {
 	uint32_t set = (uint32_t)(vpn & t->set_mask), base = set * t->ways, way = UINT32_MAX;
-	const uint64_t stale_mask = ~(XL_VALID | ((1ull << XL_ASID_SHIFT) - 1));
 	if (t->lru_next) {
 		/* a wide lru set: the tail of its recency list */
 		way = t->lru_tail[set] - base;
 		tlb_lru_front(t, set, base + way);
 	} else if (t->native_lru) {
-		uint32_t oldest = 0;
-		for (uint32_t w = 0; w < t->ways; w++) {
-			uint64_t tg = t->tag[base + w];
-			if (tg == 0 || (!xl->pcid && (tg & stale_mask) != xl->asid)) {
-				way = w;
-				break;
-			}
-			if (t->used[base + w] < t->used[base + oldest])
-				oldest = w;
+		way = free_way(xl, t, base);
+		if (way == UINT32_MAX) {
+			way = 0;
+			for (uint32_t w = 1; w < t->ways; w++)
+				if (t->used[base + w] < t->used[base + way])
+					way = w;
 		}
-		if (way == UINT32_MAX)
-			way = oldest;
 	} else {
 		tlb_sync(t, set, now);
-		for (uint32_t w = 0; w < t->ways; w++) {
-			uint64_t tg = t->tag[base + w];
-			if (tg == 0 || (!xl->pcid && (tg & stale_mask) != xl->asid)) {
-				way = w;
-				break;
-			}
-		}
+		way = free_way(xl, t, base);
 		if (way == UINT32_MAX)
 			way = t->ops->victim(&t->repl, set);
 		t->ops->insert(&t->repl, set, way);
