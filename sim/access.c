@@ -257,17 +257,127 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	return n;
 }
 
+/* No TLB, no walk cache: the MMU walks the four levels (pt_descend).
+ * Returns XL_TRANSLATION(leaf, page shift) with the leaf's A (and, for a
+ * store, D) set unless this is the retry of a faulted access (its fault
+ * set them), or XL_FAULT, with xl.stop and xl.stop_level where the walk
+ * stopped: not present, a store to a read-only mapping, or a fetch from a
+ * no-execute page. */
+static inline __attribute__((always_inline)) uint64_t walk_only(struct vl_engine *e, uint64_t va, unsigned kind, bool write,
+				 bool retry)
+{
+	unsigned at;
+	uint32_t idx = pt_descend(&e->pt, e->procs[e->last_proc].root, 4, va, 1, 0, NULL, &at);
+	uint64_t ent = e->pt.e[idx];
+	if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
+		     (kind == XL_INSTR && (ent & PTE_NX)))) {
+		e->xl.stop = idx;
+		e->xl.stop_level = at;
+		return XL_FAULT;
+	}
+	uint64_t need = PTE_A | (write ? PTE_D : 0);
+	if (likely(!retry) && unlikely((ent & need) != need))
+		pte_or(&e->pt, idx, need);
+	e->ctr.walks++;
+	/* 4 for 4K, 3 for 2M (a transparent huge page's PDE is its leaf to the
+	 * MMU), 2 for 1G */
+	e->ctr.walk_refs += 5 - at - (at == 1 && e->pt.thp[idx / PT_ENTRIES]);
+	return XL_TRANSLATION(idx, 3 + 9 * at);
+}
+
+#define XL_MISS (XL_FAULT - 1)
+
+/* The first-level TLB structures of the access's kind.  A hit returns
+ * XL_TRANSLATION and does the hardware's work: a store through a clean
+ * entry sets D in the PTE (a dirty update), no accessed-bit work (the walk
+ * that filled the entry set A).  XL_MISS when no entry matches, or when
+ * one does but the access must walk: a fetch through a data translation
+ * of a no-execute page, a store to a read-only page (copy-on-write). */
+static inline __attribute__((always_inline)) uint64_t l1_lookup(struct vl_engine *e, uint64_t va, unsigned kind, bool write)
+{
+	struct vl_xlat *xl = &e->xl;
+	const struct xl_probe *p = xl->probe[kind], *pe = p + xl->lvl[kind][1];
+	for (; p < pe; p++) {
+		if (p->sz && !xl->lp_live[p->sz])
+			continue;
+		struct tlb *t = p->t;
+		uint64_t vpn = (va >> p->shift) & p->vmask;
+		uint64_t key = xl->asid | p->keysz | vpn << 3;
+		uint32_t i = (uint32_t)(vpn & t->set_mask) * t->ways, ie = i + t->ways;
+		uint32_t hit = UINT32_MAX;
+		if (t->ways <= 8) {
+			/* small sets: compare every way without branching on which
+			 * one matches (random hits mispredict an early exit) */
+			for (uint32_t w = i; w < ie; w++)
+				hit = (t->tag[w] ^ key) < 2 ? w : hit;
+		} else {
+			int64_t h = tlb_find(t, key, vpn); /* its hint, then a scan */
+			hit = h < 0 ? UINT32_MAX : (uint32_t)h;
+		}
+		if (hit == UINT32_MAX)
+			continue;
+		uint32_t li = t->ref[hit];
+		if (unlikely(kind == XL_INSTR && (e->pt.e[li] & PTE_NX)))
+			return XL_MISS; /* a data translation of a no-execute page */
+		if (write && !(t->tag[hit] & XL_DIRTY)) {
+			/* the first store through this entry: the hardware sets
+			 * D in the PTE (if it may) */
+			if (!(e->pt.e[li] & PTE_RW))
+				return XL_MISS; /* copy-on-write: fault */
+			pte_or(&e->pt, li, PTE_D);
+			t->tag[hit] |= XL_DIRTY;
+			e->ctr.dirty_updates++;
+		}
+		t->hits++;
+		tlb_touch(t, vpn, hit, e->time + 1);
+		return XL_TRANSLATION(li, p->shift);
+	}
+	return XL_MISS;
+}
+
+/* An access faulted: resolve the fault and retry it.  *tr: the retried
+ * access's translation, or XL_FAULT when it does not proceed (an access
+ * violation, counted by the fault path, or a guard page). */
+static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const struct vl_rec *r,
+						     unsigned kind, bool write, uint64_t *tr,
+						     struct vl_error *err)
+{
+	bool retry;
+	uint32_t leaf;
+	VL_TRY(fault_slow(e, r, write, &retry, &leaf, err));
+	xl_after_slow(e);
+	if (!retry) {
+		*tr = XL_FAULT;
+		return 0;
+	}
+	if (!e->xl.on && leaf != VL_NIL) {
+		/* the retry's walk ends at the leaf the fault mapped (its A and
+		 * D set): counted, not walked again */
+		e->ctr.walks++;
+		e->ctr.walk_refs += 4 - e->pt.thp[leaf / PT_ENTRIES];
+		*tr = XL_TRANSLATION(leaf, 12);
+		return 0;
+	}
+	/* with TLBs the MMU walks again, as after the page-fault handler
+	 * returns: that walk uses and fills the walk caches */
+	*tr = e->xl.on ? xl_miss(e, r->addr, kind, write, true)
+		       : walk_only(e, r->addr, kind, write, true);
+	if (*tr == XL_FAULT)
+		return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
+			      r->pid, (unsigned long long)r->addr);
+	return 0;
+}
+
 /* Per access (the hot path is the first-level TLB hit):
- *   first-level TLB probe ─hit─▶ dirty-bit update if a store finds a clean
- *   entry; no accessed-bit work (the walk that filled the entry set it)
+ *   first-level TLB probe ─hit─▶ translated (l1_lookup)
  *   miss ─▶ xl_miss: lower levels, walk with walk caches, fill
  *   walk finds no present leaf (or one forbidding the access) ─▶ fault,
  *   then the access is retried, so its translation fills the TLBs like any
- *   other.  Without TLBs or walk caches every access walks inline. */
+ *   other.  Without TLBs or walk caches every access walks (walk_only). */
 int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err)
 {
 	const struct vl_rec *r = b->recs, *end = b->recs + b->n;
-	struct vl_xlat *xl = &e->xl;
+	const struct vl_xlat *xl = &e->xl;
 	for (; r < end; r++) {
 		if (unlikely(r->op >= VL_OP_NACCESS)) {
 			VL_TRY(event_slow(e, b, r, err));
@@ -296,117 +406,24 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 		}
 		bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
 		unsigned kind = r->op == VL_OP_IFETCH ? XL_INSTR : XL_DATA;
-		bool faulted = false, l1hit = false;
-		uint32_t li;
-		unsigned shift;
-	again:
+		bool l1hit = false, faulted = false;
+		uint64_t tr;
 		if (!xl->on) {
-			/* no TLB, no walk cache: every access walks the four levels */
-			unsigned at;
-			uint32_t idx = pt_descend(&e->pt, e->procs[e->last_proc].root, 4, va, 1, 0, NULL,
-						  &at);
-			uint64_t ent = e->pt.e[idx];
-			/* not present, a store to a read-only mapping, or a fetch
-			 * from a no-execute page: the fault path decides */
-			if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
-				     (kind == XL_INSTR && (ent & PTE_NX)))) {
-				xl->stop = idx;
-				xl->stop_level = at;
-				goto fault;
-			}
-			shift = 3 + 9 * at; /* 12, 21 or 30 */
-			uint64_t need = PTE_A | (write ? PTE_D : 0);
-			/* a retried access's fault set A/D already */
-			if (likely(!faulted) && unlikely((ent & need) != need))
-				pte_or(&e->pt, idx, need);
-			li = idx;
-			e->ctr.walks++;
-			/* 4 for 4K, 3 for 2M (a transparent huge page's PDE is its
-			 * leaf to the MMU), 2 for 1G */
-			e->ctr.walk_refs += 5 - at - (at == 1 && e->pt.thp[idx / PT_ENTRIES]);
-			goto translated;
+			tr = walk_only(e, va, kind, write, false);
+		} else {
+			tr = l1_lookup(e, va, kind, write);
+			l1hit = tr != XL_MISS;
+			if (!l1hit)
+				tr = xl_miss(e, va, kind, write, false);
 		}
-		/* first-level TLB structures of this kind */
-		const struct xl_probe *p = xl->probe[kind], *pe = p + xl->lvl[kind][1];
-		for (; p < pe; p++) {
-			if (p->sz && !xl->lp_live[p->sz])
-				continue;
-			struct tlb *t = p->t;
-			uint64_t vpn = (va >> p->shift) & p->vmask;
-			uint64_t key = xl->asid | p->keysz | vpn << 3;
-			uint32_t i = (uint32_t)(vpn & t->set_mask) * t->ways, ie = i + t->ways;
-			if (t->ways <= 8) {
-				/* small sets: compare every way without branching on
-				 * which one matches (random hits mispredict an early exit) */
-				uint32_t hit = UINT32_MAX;
-				for (uint32_t w = i; w < ie; w++)
-					hit = (t->tag[w] ^ key) < 2 ? w : hit;
-				if (hit == UINT32_MAX)
-					continue;
-				i = hit;
-				ie = i + 1;
-			} else {
-				int64_t hit = tlb_find(t, key, vpn); /* its hint, then a scan */
-				if (hit < 0)
-					continue;
-				i = (uint32_t)hit;
-				ie = i + 1;
-			}
-			for (; i < ie; i++) {
-				if ((t->tag[i] ^ key) < 2) {
-					li = t->ref[i];
-					shift = p->shift;
-					if (unlikely(kind == XL_INSTR && (e->pt.e[li] & PTE_NX)))
-						goto miss; /* a data translation of a no-execute page */
-					if (write && !(t->tag[i] & XL_DIRTY)) {
-						/* the first store through this entry: the
-						 * hardware sets D in the PTE (if it may) */
-						if (!(e->pt.e[li] & PTE_RW))
-							goto miss; /* copy-on-write: fault */
-						pte_or(&e->pt, li, PTE_D);
-						t->tag[i] |= XL_DIRTY;
-						e->ctr.dirty_updates++;
-					}
-					t->hits++;
-					tlb_touch(t, vpn, i, e->time + 1);
-					l1hit = true;
-					goto translated;
-				}
-			}
-		}
-	miss:;
-		uint64_t tr = xl_miss(e, va, kind, write, faulted);
-		li = (uint32_t)tr;
-		shift = (unsigned)(tr >> 32);
 		if (unlikely(tr == XL_FAULT)) {
-		fault:;
-			bool retry;
-			uint32_t leaf;
-			if (faulted)
-				return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
-					      r->pid, (unsigned long long)va);
-			VL_TRY(fault_slow(e, r, write, &retry, &leaf, err));
-			xl_after_slow(e);
-			if (!retry) {
-				e->procs[e->last_proc].accesses++;
-				e->time++;
-				continue;
-			}
+			VL_TRY(fault_and_retry(e, r, kind, write, &tr, err));
 			faulted = true;
-			if (!xl->on && leaf != VL_NIL) {
-				/* the retry's walk ends at the leaf the fault mapped
-				 * (its A and D set): counted, not walked again */
-				li = leaf;
-				shift = 12;
-				e->ctr.walks++;
-				e->ctr.walk_refs += 4 - e->pt.thp[li / PT_ENTRIES];
-				goto translated;
-			}
-			goto again; /* with TLBs, the MMU walks again (walk caches) */
 		}
-	translated:
 		e->procs[e->last_proc].accesses++;
 		if (e->wants_access && !faulted) {
+			uint32_t li = (uint32_t)tr;
+			unsigned shift = (unsigned)(tr >> 32);
 			uint32_t f = PTE_FRAME(e->pt.e[li]) +
 				     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
 			if (f < e->db.nframes) {

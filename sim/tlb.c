@@ -202,17 +202,20 @@ static void tlb_sync(struct tlb *t, uint32_t set, uint64_t now)
  * policies/tlb/lru.c computes from insert/touch calls (no two events of
  * one structure share a time: an access fills or hits a structure at most
  * once), so it is a speed-up, not a second definition; tests run both. */
-/* The first way of the set at base that is invalid, or holds another
- * address space's entry (stale after a flush without PCIDs); UINT32_MAX
- * when every way is live. */
-static uint32_t free_way(const struct vl_xlat *xl, const struct tlb *t, uint32_t base)
+/* Is a way with this tag free: invalid, or holding another address
+ * space's entry (stale after a flush without PCIDs)?  free_way: the
+ * first free way of the set at base, UINT32_MAX when every way is live. */
+static inline bool way_free(const struct vl_xlat *xl, uint64_t tag)
 {
 	const uint64_t stale_mask = ~(XL_VALID | ((1ull << XL_ASID_SHIFT) - 1));
-	for (uint32_t w = 0; w < t->ways; w++) {
-		uint64_t tg = t->tag[base + w];
-		if (tg == 0 || (!xl->pcid && (tg & stale_mask) != xl->asid))
+	return tag == 0 || (!xl->pcid && (tag & stale_mask) != xl->asid);
+}
+
+static uint32_t free_way(const struct vl_xlat *xl, const struct tlb *t, uint32_t base)
+{
+	for (uint32_t w = 0; w < t->ways; w++)
+		if (way_free(xl, t->tag[base + w]))
 			return w;
-	}
 	return UINT32_MAX;
 }
 
@@ -225,13 +228,16 @@ static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t v
 		way = t->lru_tail[set] - base;
 		tlb_lru_front(t, set, base + way);
 	} else if (t->native_lru) {
-		way = free_way(xl, t, base);
-		if (way == UINT32_MAX) {
-			way = 0;
-			for (uint32_t w = 1; w < t->ways; w++)
-				if (t->used[base + w] < t->used[base + way])
-					way = w;
+		/* one pass: the first free way, else the oldest stamp */
+		uint32_t oldest = 0;
+		for (uint32_t w = 0; w < t->ways && way == UINT32_MAX; w++) {
+			if (way_free(xl, t->tag[base + w]))
+				way = w;
+			else if (t->used[base + w] < t->used[base + oldest])
+				oldest = w;
 		}
+		if (way == UINT32_MAX)
+			way = oldest;
 	} else {
 		tlb_sync(t, set, now);
 		way = free_way(xl, t, base);
