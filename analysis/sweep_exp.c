@@ -47,18 +47,12 @@ void vl_sweep_free(struct vl_sweep *s)
 {
 	if (!s)
 		return;
-	free(s->name);
-	free(s->exp_path);
-	free(s->os);
-	free(s->machine);
-	free(s->format);
-	for (size_t i = 0; i < s->nconfigs; i++)
-		free(s->configs[i]);
-	free(s->configs);
+	char *fields[] = { s->name, s->exp_path, s->os, s->machine, s->format };
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		free(fields[i]);
+	au_strs_free(s->configs, s->nconfigs);
 	sweep_kv_free(s->set, s->nset);
-	for (size_t i = 0; i < s->nvary; i++)
-		free(s->vary_keys[i]);
-	free(s->vary_keys);
+	au_strs_free(s->vary_keys, s->nvary);
 	for (size_t i = 0; i < s->ncells; i++) {
 		free(s->cells[i].trace);
 		sweep_kv_free(s->cells[i].vary, s->nvary);
@@ -163,11 +157,15 @@ struct vary_src {
 	struct au_strv values;
 };
 
+/* The keys of [experiment]. */
+enum { X_NAME, X_TRACES, X_OS, X_MACHINE, X_CONFIG, X_FORMAT, X_NKEYS };
+static const char *const exp_keys[X_NKEYS] = { "name", "traces", "os", "machine", "config",
+					       "format" };
+
 struct exp_src {
 	char *path, *dir;
-	char *name, *os, *machine, *format;
-	unsigned traces_line, config_line;
-	char *traces, *configs;
+	char *val[X_NKEYS];     /* [experiment] values as written; NULL when not given */
+	unsigned line[X_NKEYS]; /* and their lines */
 	struct vl_kv *set;
 	unsigned *set_lines;
 	size_t nset;
@@ -179,12 +177,8 @@ static void exp_src_free(struct exp_src *e)
 {
 	free(e->path);
 	free(e->dir);
-	free(e->name);
-	free(e->os);
-	free(e->machine);
-	free(e->format);
-	free(e->traces);
-	free(e->configs);
+	for (size_t x = 0; x < X_NKEYS; x++)
+		free(e->val[x]);
 	sweep_kv_free(e->set, e->nset);
 	free(e->set_lines);
 	for (size_t i = 0; i < e->nvary; i++) {
@@ -265,29 +259,19 @@ static int parse_exp(struct exp_src *e, const char *text, struct vl_error *err)
 				    "%s line %u: '%s' outside a section; expected [experiment] first",
 				    e->path, line, k);
 		else if (sec == EXPERIMENT) {
-			char **slot = NULL;
-			if (!strcmp(k, "name"))
-				slot = &e->name;
-			else if (!strcmp(k, "traces")) {
-				slot = &e->traces;
-				e->traces_line = line;
-			} else if (!strcmp(k, "os"))
-				slot = &e->os;
-			else if (!strcmp(k, "machine"))
-				slot = &e->machine;
-			else if (!strcmp(k, "format"))
-				slot = &e->format;
-			else if (!strcmp(k, "config")) {
-				slot = &e->configs;
-				e->config_line = line;
-			} else
+			size_t x = 0;
+			while (x < X_NKEYS && strcmp(k, exp_keys[x]))
+				x++;
+			if (x == X_NKEYS)
 				rc = vl_err(err, VL_EFORMAT,
 					    "%s line %u: unknown key '%s' in [experiment]; expected name, traces, os, machine, config or format",
 					    e->path, line, k);
-			if (slot && *slot)
+			else if (e->val[x])
 				rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' given twice", e->path, line, k);
-			else if (slot && !(*slot = strdup(v)))
+			else if (!(e->val[x] = strdup(v)))
 				rc = vl_err(err, VL_ENOMEM, "out of memory");
+			else
+				e->line[x] = line;
 		} else if (sec == SET) {
 			for (size_t i = 0; i < e->nset && rc == 0; i++)
 				if (!strcmp(e->set[i].key, k))
@@ -337,9 +321,9 @@ static int parse_exp(struct exp_src *e, const char *text, struct vl_error *err)
 	if (!seen[0])
 		return vl_err(err, VL_EFORMAT, "%s: no [experiment] section; expected name and traces",
 			      e->path);
-	if (!e->name || !*e->name)
+	if (!e->val[X_NAME] || !*e->val[X_NAME])
 		return vl_err(err, VL_EFORMAT, "%s: [experiment] has no 'name'", e->path);
-	if (!e->traces || !*e->traces)
+	if (!e->val[X_TRACES] || !*e->val[X_TRACES])
 		return vl_err(err, VL_EFORMAT, "%s: [experiment] has no 'traces' (globs, comma-separated)",
 			      e->path);
 	return 0;
@@ -465,7 +449,7 @@ void sweep_cell_key(const char *cfg_text, const char *trace_hash, const char *fo
 
 static int expand_traces(struct exp_src *e, struct au_strv *out, struct vl_error *err)
 {
-	char *copy = strdup(e->traces), *save = NULL;
+	char *copy = strdup(e->val[X_TRACES]), *save = NULL;
 	if (!copy)
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	int rc = 0;
@@ -473,7 +457,7 @@ static int expand_traces(struct exp_src *e, struct au_strv *out, struct vl_error
 		char *pat = au_trim(it);
 		if (!*pat) {
 			rc = vl_err(err, VL_EFORMAT, "%s line %u: traces: empty entry in the list", e->path,
-				    e->traces_line);
+				    e->line[X_TRACES]);
 			break;
 		}
 		char *full = au_path_join(e->dir, pat);
@@ -481,16 +465,16 @@ static int expand_traces(struct exp_src *e, struct au_strv *out, struct vl_error
 		int gr = full ? glob(full, 0, NULL, &g) : GLOB_NOSPACE;
 		if (gr == GLOB_NOMATCH)
 			rc = vl_err(err, VL_ENOENT, "%s line %u: traces: '%s' matches no file (relative to %s)",
-				    e->path, e->traces_line, pat, e->dir);
+				    e->path, e->line[X_TRACES], pat, e->dir);
 		else if (gr)
 			rc = vl_err(err, VL_EIO, "%s line %u: traces: cannot expand '%s'", e->path,
-				    e->traces_line, pat);
+				    e->line[X_TRACES], pat);
 		for (size_t j = 0; gr == 0 && rc == 0 && j < g.gl_pathc; j++) {
 			char real[PATH_MAX];
 			struct stat st;
 			if (!realpath(g.gl_pathv[j], real) || stat(real, &st) < 0 || !S_ISREG(st.st_mode))
 				rc = vl_err(err, VL_ENOENT, "%s line %u: traces: %s is not a readable file",
-					    e->path, e->traces_line, g.gl_pathv[j]);
+					    e->path, e->line[X_TRACES], g.gl_pathv[j]);
 			else if (strchr(real, '\t') || strchr(real, '\n'))
 				rc = vl_err(err, VL_EINVAL, "%s: trace paths with tabs or newlines are not supported",
 					    real);
@@ -531,11 +515,11 @@ int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *
 	if ((rc = parse_exp(&e, text, err)))
 		goto out;
 
-	s->name = strdup(e.name);
+	s->name = strdup(e.val[X_NAME]);
 	s->exp_path = strdup(real);
-	s->os = strdup(e.os ? e.os : "");
-	s->machine = strdup(e.machine ? e.machine : "");
-	s->format = strdup(e.format ? e.format : "auto");
+	s->os = strdup(e.val[X_OS] ? e.val[X_OS] : "");
+	s->machine = strdup(e.val[X_MACHINE] ? e.val[X_MACHINE] : "");
+	s->format = strdup(e.val[X_FORMAT] ? e.val[X_FORMAT] : "auto");
 	if (!s->name || !s->exp_path || !s->os || !s->machine || !s->format) {
 		rc = vl_err(err, VL_ENOMEM, "out of memory");
 		goto out;
@@ -556,8 +540,8 @@ int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *
 			goto out;
 		}
 	}
-	if (e.configs) {
-		char *copy = strdup(e.configs), *save = NULL;
+	if (e.val[X_CONFIG]) {
+		char *copy = strdup(e.val[X_CONFIG]), *save = NULL;
 		struct au_strv cv = { 0 };
 		for (char *it = copy ? strtok_r(copy, ",", &save) : NULL; it && rc == 0;
 		     it = strtok_r(NULL, ",", &save)) {
@@ -567,7 +551,7 @@ int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *
 				rc = vl_err(err, VL_ENOMEM, "out of memory");
 			else if (!realpath(full, r2))
 				rc = vl_err(err, VL_ENOENT, "%s line %u: config: cannot read %s: %s", e.path,
-					    e.config_line, full, strerror(errno));
+					    e.line[X_CONFIG], full, strerror(errno));
 			else if (au_strv_push(&cv, r2))
 				rc = vl_err(err, VL_ENOMEM, "out of memory");
 			free(full);

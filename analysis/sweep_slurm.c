@@ -45,9 +45,16 @@ static void shq(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-/* The #SBATCH lines both scripts carry. */
-static void sbatch_limits(FILE *f, const struct vl_sweep_slurm *o)
+/* The #SBATCH lines of a script: job name, the array (array != NULL: one
+ * CPU per task), one task, the log file, and the limits. */
+static void sbatch_header(FILE *f, const char *jname, const char *array, const char *sdir,
+			  const char *log, const struct vl_sweep_slurm *o)
 {
+	fprintf(f, "#SBATCH --job-name=%s\n", jname);
+	if (array)
+		fprintf(f, "#SBATCH --array=%s\n", array);
+	fprintf(f, "#SBATCH --ntasks=1\n%s", array ? "#SBATCH --cpus-per-task=1\n" : "");
+	fprintf(f, "#SBATCH --output=%s/logs/%s\n", sdir, log);
 	if (o->partition)
 		fprintf(f, "#SBATCH --partition=%s\n", o->partition);
 	if (o->time)
@@ -65,50 +72,45 @@ static bool write_tasks(const char *path, const size_t *todo, size_t ntodo, size
 	return f && fclose(f) == 0;
 }
 
-static bool write_array(const struct vl_sweep *s, const struct vl_sweep_slurm *o,
-			const struct vl_sweep_slurm_job *j, const char *self, const char *sdir,
-			const char *jname)
+/* "'VMLAB'ARGS'DIR'TAIL": the vmlab command line of a script. */
+static void vmlab_cmd(FILE *f, const char *self, const char *args, const char *dir,
+		      const char *tail)
 {
-	FILE *f = fopen(j->script, "w");
-	if (!f)
-		return false;
-	fprintf(f, "#!/bin/sh\n");
-	fprintf(f, "# vmlab sweep %s: %zu cells in %zu array tasks (written by vmlab sweep --slurm)\n",
-		s->name, j->todo, j->tasks);
-	fprintf(f, "#SBATCH --job-name=%s\n", jname);
-	fprintf(f, "#SBATCH --array=0-%zu", j->tasks - 1);
-	if (o->max_parallel > 0)
-		fprintf(f, "%%%ld", o->max_parallel);
-	fprintf(f, "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n");
-	fprintf(f, "#SBATCH --output=%s/logs/%%A_%%a.out\n", sdir);
-	sbatch_limits(f, o);
-	fprintf(f, "set -u\ncells=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" ");
-	shq(f, sdir);
-	fprintf(f, "/tasks)\nrc=0\nfor i in $cells; do\n\t");
 	shq(f, self);
-	fprintf(f, " sweep -o ");
-	shq(f, j->dir);
-	fprintf(f, " --cell \"$i\" || rc=1\ndone\nexit $rc\n");
-	return fclose(f) == 0;
+	fputs(args, f);
+	shq(f, dir);
+	fputs(tail, f);
 }
 
-static bool write_collect(const struct vl_sweep *s, const struct vl_sweep_slurm *o,
+static bool write_scripts(const struct vl_sweep *s, const struct vl_sweep_slurm *o,
 			  const struct vl_sweep_slurm_job *j, const char *self, const char *sdir,
 			  const char *jname)
 {
-	FILE *g = fopen(j->collect, "w");
-	if (!g)
-		return false;
-	fprintf(g, "#!/bin/sh\n# merge the cells of vmlab sweep %s once its array is done\n",
-		s->name);
-	fprintf(g, "#SBATCH --job-name=%s-collect\n#SBATCH --ntasks=1\n", jname);
-	fprintf(g, "#SBATCH --output=%s/logs/collect-%%j.out\n", sdir);
-	sbatch_limits(g, o);
-	shq(g, self);
-	fprintf(g, " sweep --collect ");
-	shq(g, j->dir);
-	fprintf(g, "\n");
-	return fclose(g) == 0;
+	char array[64], cname[80];
+	int n = snprintf(array, sizeof(array), "0-%zu", j->tasks - 1);
+	if (o->max_parallel > 0)
+		snprintf(array + n, sizeof(array) - (size_t)n, "%%%ld", o->max_parallel);
+	snprintf(cname, sizeof(cname), "%s-collect", jname);
+	FILE *f = fopen(j->script, "w");
+	if (f) {
+		fprintf(f, "#!/bin/sh\n");
+		fprintf(f, "# vmlab sweep %s: %zu cells in %zu array tasks (written by vmlab sweep --slurm)\n",
+			s->name, j->todo, j->tasks);
+		sbatch_header(f, jname, array, sdir, "%A_%a.out", o);
+		fprintf(f, "set -u\ncells=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" ");
+		shq(f, sdir);
+		fprintf(f, "/tasks)\nrc=0\nfor i in $cells; do\n\t");
+		vmlab_cmd(f, self, " sweep -o ", j->dir, " --cell \"$i\" || rc=1\ndone\nexit $rc\n");
+	}
+	bool ok = f && fclose(f) == 0;
+	FILE *g = ok ? fopen(j->collect, "w") : NULL;
+	if (g) {
+		fprintf(g, "#!/bin/sh\n# merge the cells of vmlab sweep %s once its array is done\n",
+			s->name);
+		sbatch_header(g, cname, NULL, sdir, "collect-%j.out", o);
+		vmlab_cmd(g, self, " sweep --collect ", j->dir, "\n");
+	}
+	return g && fclose(g) == 0 && ok;
 }
 
 int vl_sweep_slurm_write(const struct vl_sweep *s, const char *dir, const struct vl_sweep_slurm *o,
@@ -157,7 +159,7 @@ int vl_sweep_slurm_write(const struct vl_sweep *s, const char *dir, const struct
 		return vl_err(err, VL_EIO, "%s: cannot write", p);
 	snprintf(j->script, sizeof(j->script), "%s/sweep.sbatch", sdir);
 	snprintf(j->collect, sizeof(j->collect), "%s/collect.sbatch", sdir);
-	if (!write_array(s, o, j, self, sdir, jname) || !write_collect(s, o, j, self, sdir, jname))
+	if (!write_scripts(s, o, j, self, sdir, jname))
 		return vl_err(err, VL_EIO, "%s: cannot write the Slurm scripts", sdir);
 	chmod(j->script, 0755);
 	chmod(j->collect, 0755);

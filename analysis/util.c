@@ -39,11 +39,16 @@ int au_strv_push(struct au_strv *sv, const char *s)
 	return 0;
 }
 
+void au_strs_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void au_strv_free(struct au_strv *sv)
 {
-	for (size_t i = 0; i < sv->n; i++)
-		free(sv->v[i]);
-	free(sv->v);
+	au_strs_free(sv->v, sv->n);
 	memset(sv, 0, sizeof(*sv));
 }
 

@@ -28,6 +28,8 @@ struct au_strv {
 int au_strv_push(struct au_strv *sv, const char *s);
 /* Free every string and the array; sv becomes empty. */
 void au_strv_free(struct au_strv *sv);
+/* Free v[0..n) and v (NULL allowed). */
+void au_strs_free(char **v, size_t n);
 
 /* A growing NUL-terminated text; { 0 } is empty.  After a failed
  * allocation oom is set, later appends do nothing and au_buf_take
