@@ -9,6 +9,7 @@
  * last [vary] key fastest, cells of identical trace bytes share a key.
  */
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -18,12 +19,11 @@
 
 static char dir[] = "/tmp/vmlab-test-sweep-XXXXXX";
 
-static void write_file(const char *path, const char *text)
+static void put(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	struct vl_error err = { 0 };
+	if (au_write_atomic(path, text, &err) < 0)
+		fail_msg("%s", err.msg);
 }
 
 static char *path_in(const char *name)
@@ -33,6 +33,20 @@ static char *path_in(const char *name)
 	k = (k + 1) % 4;
 	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
 	return buf[k];
+}
+
+/* Load the experiment body (written to NAME.ini) and write its plan into
+ * the directory NAME. */
+static struct vl_sweep *load(const char *name, const char *body)
+{
+	char exp[PATH_MAX];
+	snprintf(exp, sizeof(exp), "%s.ini", path_in(name));
+	put(exp, body);
+	struct vl_sweep *s;
+	struct vl_error err = { 0 };
+	if (vl_sweep_load(&s, exp, &err) < 0 || vl_sweep_plan_write(s, path_in(name), &err) < 0)
+		fail_msg("%s", err.msg);
+	return s;
 }
 
 /* The values of text joined with single spaces ("" on error, err set). */
@@ -236,7 +250,7 @@ static void test_plan_errors(void **state)
 	char plan[PATH_MAX + 8];
 	snprintf(plan, sizeof(plan), "%s/plan", pd);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		write_file(plan, bad[i].text);
+		put(plan, bad[i].text);
 		struct vl_sweep *r = NULL;
 		struct vl_error err = { 0 };
 		assert_int_equal(vl_sweep_plan_read(&r, pd, &err), VL_EFORMAT);
@@ -255,9 +269,6 @@ static void test_plan_errors(void **state)
 static void test_load(void **state)
 {
 	(void)state;
-	struct vl_error err = { 0 };
-	write_file(path_in("one.addr"), "R 0x1000\nW 0x2000\nR 0x1000\n");
-	write_file(path_in("two.addr"), "R 0x1000\nW 0x2000\nR 0x1000\n"); /* same bytes */
 	/* a [vary] line of 60 values, longer than libinih's 200-byte lines */
 	char frames[512] = "";
 	for (int v = 8; v <= 480; v += 8)
@@ -279,11 +290,7 @@ static void test_load(void **state)
 		 "[set]\n"
 		 "stats.interval = 5000\n",
 		 frames);
-	const char *exp = path_in("long.ini");
-	write_file(exp, text);
-	struct vl_sweep *s;
-	if (vl_sweep_load(&s, exp, &err) < 0)
-		fail_msg("%s", err.msg);
+	struct vl_sweep *s = load("long", text);
 	assert_string_equal(s->name, "a ; b");
 	assert_string_equal(s->os, "textbook");
 	assert_string_equal(s->format, "auto");
@@ -327,7 +334,6 @@ static void test_load(void **state)
 static void test_load_errors(void **state)
 {
 	(void)state;
-	write_file(path_in("one.addr"), "R 0x1000\nW 0x2000\nR 0x1000\n");
 	const char *exp = path_in("bad.ini");
 	static const struct {
 		const char *body, *msg; /* msg follows the file's path */
@@ -345,7 +351,7 @@ static void test_load_errors(void **state)
 		  " line 3: traces: 'none*.addr' matches no file (relative to " },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		write_file(exp, bad[i].body);
+		put(exp, bad[i].body);
 		struct vl_sweep *s = NULL;
 		struct vl_error err = { 0 };
 		assert_true(vl_sweep_load(&s, exp, &err) < 0);
@@ -355,7 +361,7 @@ static void test_load_errors(void **state)
 			fail_msg("case %zu: got '%s', want '%s...'", i, err.msg, want);
 	}
 	/* a continuation line (libinih's multi-line value) is a line of its own */
-	write_file(exp, "[experiment]\nname = x\ntraces = one.addr\n[vary]\nmemory.frames = 8\n  16\n");
+	put(exp, "[experiment]\nname = x\ntraces = one.addr\n[vary]\nmemory.frames = 8\n  16\n");
 	struct vl_sweep *s = NULL;
 	struct vl_error err = { 0 };
 	assert_int_equal(vl_sweep_load(&s, exp, &err), VL_EFORMAT);
@@ -366,30 +372,15 @@ static void test_load_errors(void **state)
 
 /* ---- Slurm scripts ---- */
 
-static struct vl_sweep *load(const char *name, const char *body)
-{
-	const char *exp = path_in(name);
-	write_file(exp, body);
-	struct vl_sweep *s;
-	struct vl_error err = { 0 };
-	if (vl_sweep_load(&s, exp, &err) < 0)
-		fail_msg("%s", err.msg);
-	return s;
-}
-
 static void test_slurm_scripts(void **state)
 {
 	(void)state;
-	write_file(path_in("one.addr"), "R 0x1000\nW 0x2000\nR 0x1000\n");
-	write_file(path_in("two.addr"), "R 0x1000\nW 0x2000\nR 0x1000\n");
 	/* 4 cells, of which 2 and 3 repeat 0 and 1 (same bytes) */
-	struct vl_sweep *s = load("dup.ini", "[experiment]\nname = dup sweep\n"
-					     "traces = one.addr, two.addr\n"
-					     "[vary]\nmemory.frames = 32, 64\n");
+	struct vl_sweep *s = load("slurm", "[experiment]\nname = dup sweep\n"
+					   "traces = one.addr, two.addr\n"
+					   "[vary]\nmemory.frames = 32, 64\n");
 	struct vl_error err = { 0 };
 	const char *sd = path_in("slurm");
-	if (vl_sweep_plan_write(s, sd, &err) < 0)
-		fail_msg("%s", err.msg);
 	char real[PATH_MAX];
 	assert_non_null(realpath(sd, real));
 	struct vl_sweep_slurm o = { .partition = "short", .max_parallel = 3, .cells_per_task = 1,
@@ -490,18 +481,14 @@ static void record(void *ctx, const struct vl_sweep_progress *p)
 static void test_run_local(void **state)
 {
 	(void)state;
-	write_file(path_in("good.addr"), "R 0x1000\nW 0x2000\nR 0x1000\nR 0x3000\n");
-	write_file(path_in("bad.addr"), "R 0x1000\nR 0x2000\nR 0xZZZZ\n");
-	struct vl_sweep *s = load("run.ini", "[experiment]\nname = run\n"
-					     "traces = good.addr, bad.addr\nformat = addr\n"
-					     "[vary]\nreplacement.policy = fifo, lru\n");
-	struct vl_error err = { 0 };
-	const char *rd = path_in("run");
-	if (vl_sweep_plan_write(s, rd, &err) < 0)
-		fail_msg("%s", err.msg);
 	struct seen *seen = calloc(1, sizeof(*seen));
 	struct vl_sweep_local o = { .jobs = 2, .progress = record, .ctx = seen };
 	struct vl_sweep_local_result r;
+	struct vl_sweep *s = load("run", "[experiment]\nname = run\n"
+					 "traces = good.addr, bad.addr\nformat = addr\n"
+					 "[vary]\nreplacement.policy = fifo, lru\n");
+	const char *rd = path_in("run");
+	struct vl_error err = { 0 };
 	if (vl_sweep_run_local(s, rd, &o, &r, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(r.signal, 0);
@@ -568,10 +555,34 @@ static void test_run_local(void **state)
 	vl_sweep_free(s);
 }
 
+/* The directory every test works in, with its traces: one.addr and
+ * two.addr hold the same bytes; bad.addr has a bad address on line 3. */
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	put(path_in("one.addr"), "R 0x1000\nW 0x2000\nR 0x1000\n");
+	put(path_in("two.addr"), "R 0x1000\nW 0x2000\nR 0x1000\n");
+	put(path_in("good.addr"), "R 0x1000\nW 0x2000\nR 0x1000\nR 0x3000\n");
+	put(path_in("bad.addr"), "R 0x1000\nR 0x2000\nR 0xZZZZ\n");
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
-	if (!mkdtemp(dir))
-		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_values_errors),
@@ -582,10 +593,5 @@ int main(void)
 		cmocka_unit_test(test_slurm_scripts),
 		cmocka_unit_test(test_run_local),
 	};
-	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		rc = 1;
-	return rc;
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
