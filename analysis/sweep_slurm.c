@@ -124,10 +124,11 @@ int vl_sweep_slurm_write(const struct vl_sweep *s, const char *dir, const struct
 			      "Slurm options: a partition and a time are one word without quotes or "
 			      "blanks, at least one cell per task");
 	char self[sizeof(j->dir)], sdir[sizeof(j->dir) + 16], p[sizeof(j->dir) + 64];
-	ssize_t sl = o->vmlab ? snprintf(self, sizeof(self), "%s", o->vmlab)
-			      : readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (sl > 0)
-		self[sl < (ssize_t)sizeof(self) ? sl : (ssize_t)sizeof(self) - 1] = '\0';
+	ssize_t sl = -1;
+	if (o->vmlab && strlen(o->vmlab) < sizeof(self))
+		sl = snprintf(self, sizeof(self), "%s", o->vmlab);
+	else if (!o->vmlab && (sl = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0)
+		self[sl] = '\0';
 	if (sl <= 0 || !realpath(dir, j->dir))
 		return vl_err(err, VL_EIO, "cannot resolve the vmlab binary or %s", dir);
 	snprintf(sdir, sizeof(sdir), "%s/slurm", j->dir);
@@ -168,7 +169,7 @@ int vl_sweep_slurm_write(const struct vl_sweep *s, const char *dir, const struct
 
 /* Run `sbatch --parsable [dep] script`; the job id (the first line of its
  * output, up to a ';' cluster suffix) goes to id.  Returns sbatch's exit
- * status (-1 when it died of a signal), or a negative code when it could
+ * status, -1 when it died of a signal, or VL_EIO (err set) when it could
  * not be started. */
 static int sbatch(const char *dep, const char *script, char *id, size_t len,
 		  struct vl_error *err)
@@ -209,7 +210,7 @@ int vl_sweep_slurm_submit(struct vl_sweep_slurm_job *j, struct vl_error *err)
 {
 	char out[256];
 	int rc = sbatch(NULL, j->script, out, sizeof(out), err);
-	if (rc < -1)
+	if (rc == VL_EIO)
 		return rc;
 	if (rc != 0 || !*out || strspn(out, "0123456789") != strlen(out))
 		return vl_err(err, VL_EIO, "sbatch %s failed (exit %d)%s%s", j->script, rc,
@@ -218,7 +219,7 @@ int vl_sweep_slurm_submit(struct vl_sweep_slurm_job *j, struct vl_error *err)
 	char dep[96];
 	snprintf(dep, sizeof(dep), "--dependency=afterany:%s", j->array_id);
 	rc = sbatch(dep, j->collect, out, sizeof(out), err);
-	if (rc < -1) {
+	if (rc == VL_EIO) {
 		char why[sizeof(err->msg)];
 		snprintf(why, sizeof(why), "%s", err->msg);
 		return vl_err(err, VL_EIO,
