@@ -331,6 +331,11 @@ int cmd_sweep(int argc, char **argv)
 		cli_error("sweep: missing -o DIR (see vmlab sweep --help)");
 		return EXIT_USAGE;
 	}
+	if (!*dir) {
+		/* "" would put plan, cells/ and all.h5 at the root of the file system */
+		cli_error("sweep: -o '': expected the name of an output directory");
+		return EXIT_USAGE;
+	}
 	if (cell) {
 		if (nargs > 1 || slurm) {
 			cli_error("sweep: --cell I runs one cell of DIR/plan; it takes -o DIR only");
