@@ -6,7 +6,7 @@
  * frames are counted by the PTEs mapping them; transition PTEs name frames
  * on the page lists; list lengths, free, active, page-table and pinned
  * frame counts agree with their counters; commit charge equals committed
- * pages; then the buddy allocator, transparent huge pages, the TLBs and
+ * pages; then the buddy allocator, page-table deposits, the TLBs and
  * walk caches, large pages and the resident-set manager check their own.
  */
 #include <stdlib.h>
@@ -184,7 +184,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		return vl_err(err, VL_ESTATE, "%llu frames pinned, memory.fragmentation pinned %u",
 			      (unsigned long long)count[PFN_PINNED], e->pinned);
 	VL_TRY(pfn_check(&e->db, err));
-	VL_TRY(vl_thp_check(e, err));
+	VL_TRY(hp_check(e, err));
 	VL_TRY(xl_check(e, err));
 	return lp_check(e, err);
 }

@@ -39,7 +39,7 @@ static bool mm_referenced(void *ctx, uint32_t f, bool clear)
 	if (clear && ref) {
 		/* as an OS must: the TLBs may not keep a translation whose
 		 * accessed bit is clear, or the next use would not set it */
-		pte_clear(&e->pt, p->pte, PTE_A);
+		*pte &= ~PTE_A;
 		xl_invlpg(e, p->owner, p->vpn);
 	}
 	return ref;
@@ -167,7 +167,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	for (unsigned i = 0; i < 8; i++)
 		e->standby[i] = (struct plist){ VL_NIL, VL_NIL, 0 };
 	e->modified = (struct plist){ VL_NIL, VL_NIL, 0 };
-	if ((rc = xl_init(e, err)) < 0 || (rc = lp_init(e, err)) < 0)
+	if ((rc = xl_init(e, err)) < 0 || (rc = hp_init(e, err)) < 0 ||
+	    (rc = lp_init(e, err)) < 0)
 		goto fail;
 	if (e->lp_any && (!e->rsm->policy || e->pt_frames || e->thp != THP_NEVER)) {
 		rc = vl_err(err, VL_EINVAL,
@@ -193,6 +194,7 @@ void vl_engine_free(struct vl_engine *e)
 	if (e->repl_live && e->repl_ops->fini)
 		e->repl_ops->fini(&e->repl);
 	lp_fini(e);
+	hp_fini(e);
 	xl_fini(&e->xl);
 	pfn_fini(&e->db);
 	pt_fini(&e->pt);
@@ -305,7 +307,6 @@ const struct vl_counters *vl_engine_counters(struct vl_engine *e)
 	e->snap.accesses = e->snap.reads + e->snap.writes + e->snap.ifetches;
 	e->snap.processes = e->nprocs;
 	e->snap.pt_nodes = e->pt.live;
-	e->snap.large_page_splits += e->pt.thp_splits;
 	e->snap.commit_charge = e->commit;
 	const struct vl_xlat *x = &e->xl;
 	const struct vl_counters *c = &e->snap;
