@@ -61,7 +61,9 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 		return;
 	}
 	const struct vl_pfn *p = &e->db.pfn[f];
-	c->valid++;
+	/* a non-pageable large page is no resident-set manager's */
+	if (!(p->flags & PFN_F_LARGE) || !(p->aux & PFN_AUX_LOCKED))
+		c->valid++;
 	c->maps[f]++;
 	if (p->loc != PFN_ACTIVE) {
 		c->rc = vl_err(c->err, VL_ESTATE, "pid %u page 0x%llx maps frame %u, which is not active",

@@ -170,13 +170,13 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	if ((rc = xl_init(e, err)) < 0 || (rc = hp_init(e, err)) < 0 ||
 	    (rc = lp_init(e, err)) < 0)
 		goto fail;
-	if (e->lp_any && (!e->rsm->policy || e->pt_frames || e->thp != THP_NEVER)) {
+	/* Splitting a large page of the largepage.* policies makes a page
+	 * table (they deposit none, unlike THP); with page tables in frames
+	 * that would take a frame while making room for one. */
+	if (e->lp_any && e->pt_frames) {
 		rc = vl_err(err, VL_EINVAL,
-			    "largepage.policy = %s: the large-page policies need global replacement "
-			    "(os.personality textbook or linux), memory.pt_frames = off and "
-			    "thp.enabled = never (got %s, %s, %s)",
-			    vl_config_str(cfg, "largepage.policy"), os,
-			    vl_config_str(cfg, "memory.pt_frames"), vl_config_str(cfg, "thp.enabled"));
+			    "largepage.policy = %s: the large-page policies need memory.pt_frames = off",
+			    vl_config_str(cfg, "largepage.policy"));
 		goto fail;
 	}
 	*out = e;

@@ -416,28 +416,26 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 	uint32_t node = PTE_FRAME(e->pt.e[i2]);
 	if (resv_find(e, node))
 		return VL_EINVAL;
-	uint64_t *pte = e->pt.e + (size_t)node * PT_ENTRIES;
-	for (uint32_t k = 0; k < 512; k++)
+	const uint64_t *pte = e->pt.e + (size_t)node * PT_ENTRIES;
+	for (uint32_t k = 0; k < 512; k++) {
 		if (pte[k] && !(pte[k] & PTE_P))
 			return VL_EINVAL; /* paged out: collapsing would need a swap-in */
+		if ((pte[k] & PTE_P) && PTE_FRAME(pte[k]) != e->zero_frame &&
+		    (e->db.pfn[PTE_FRAME(pte[k])].flags & PFN_F_PROTO))
+			return VL_EINVAL; /* a file page: not this process's to copy */
+	}
 	uint32_t f0 = pfn_alloc(&e->db, 9);
 	if (f0 == VL_NIL)
 		return VL_ENOMEM;
 	struct vl_proc_counters *pc = &e->procs[proc].ctr;
 	uint32_t copied = 0;
 	for (uint32_t k = 0; k < 512; k++) {
-		if (!(pte[k] & PTE_P))
+		uint64_t ent = e->pt.e[(size_t)node * PT_ENTRIES + k];
+		if (!(ent & PTE_P))
 			continue;
-		uint32_t fo = PTE_FRAME(pte[k]);
-		e->rsm->unmapped(e, proc, vpn0 + k, fo);
-		e->db.pfn[fo].flags = 0;
-		if (e->db.pfn[fo].slot != VL_NIL)
-			pf_release(&e->pf, e->db.pfn[fo].slot);
-		pfn_free(&e->db, fo, 0);
-		copied++;
+		copied += PTE_FRAME(ent) != e->zero_frame; /* the zero page is zero-filled */
+		vl_page_release(e, proc, node * PT_ENTRIES + k, vpn0 + k);
 	}
-	e->resident -= copied;
-	pc->resident_pages -= copied;
 	for (uint32_t k = 0; k < 512; k++)
 		xl_invlpg(e, proc, vpn0 + k);
 	/* the copy exists only in memory now: dirty */

@@ -92,6 +92,8 @@ static void trim_page(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 	uint64_t pte = e->pt.e[li];
 	uint32_t f = PTE_FRAME(pte);
 	struct vl_pfn *p = &e->db.pfn[f];
+	if (e->resv_n)
+		lp_resv_drop(e, f); /* a page of a reservation leaves: the reservation breaks */
 	e->ctr.pages_trimmed++;
 	pr->ctr.evictions++;
 	pr->ctr.resident_pages--;
