@@ -10,7 +10,10 @@
  *   release.c     pages and page tables going away
  *   section.c     file sections (shared pages)
  *   vad.c         address-space events: VADs, commit, protection, views
- *   largepage.c   2 MiB / 1 GiB pages, reservations (large-page policies)
+ *   hugepage.c    the large-page machinery: one representation (a PS entry),
+ *                 install, split, release, page-table deposits
+ *   largepage.c   the textbook large-page policies: placement, promotion,
+ *                 reservations
  *   pagetable.c, pfn.c, pagefile.c, tlb.c   the structures themselves
  *   check.c       the invariant checker
  *

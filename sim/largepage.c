@@ -1,17 +1,15 @@
-/* sim/largepage.c - 2 MiB and 1 GiB pages: mapping at fault, splitting
- * on partial eviction, collapsing (promotion) and reservations.
+/* sim/largepage.c - the textbook large-page policies (largepage.policy):
+ * mapping at fault, collapsing (promotion) and reservations, over the
+ * large-page machinery of sim/hugepage.c (its representation: a PS entry
+ * over a buddy block, one frame record per 4 KiB frame).
  *
- * Representation.  A large page is one page-table entry with PS set (a PDE
- * for 2 MiB, a PDPTE for 1 GiB) pointing at a naturally aligned buddy
- * block of order 9 (18).  Every 4 KiB frame of the block keeps its own
- * frame-database record: ACTIVE, PFN_F_LARGE, pte = the PS entry's arena
- * index, aux = 9 (18) (| PFN_AUX_LOCKED), vpn = the 4 KiB page it backs.  So the
- * replacement policy keeps working on 4 KiB frames: it hears on_map for
- * each of the 512 (262144) frames, the faulting one last, and its victim
- * is a 4 KiB frame.  Evicting a frame of a large page first splits the
- * mapping (1 GiB -> 512 x 2 MiB -> 512 x 4 KiB PTEs, large_page_splits),
- * then evicts that 4 KiB page alone.  Counting stays in base pages:
- * resident and pages_zeroed grow by 512 for a 2 MiB fault, faults by one.
+ * The replacement policy keeps working on 4 KiB frames: it hears on_map
+ * for each of the 512 (262144) frames, the faulting one last, and its
+ * victim is a 4 KiB frame.  Evicting a frame of a large page first splits
+ * the mapping (hp_split: 1 GiB -> 512 x 2 MiB -> 512 x 4 KiB PTEs,
+ * large_page_splits), then evicts that 4 KiB page alone.  Counting stays
+ * in base pages: resident and pages_zeroed grow by 512 for a 2 MiB fault,
+ * faults by one.
  *
  * A large page is mapped only where no page table exists below the entry
  * yet (the range is untouched): like Linux's THP fault path, a range that
@@ -28,10 +26,14 @@
  * does memory pressure before any page is evicted.  resv_of_node maps the
  * range's page-table node to its reservation.
  *
- * Large pages are made only under the textbook personality without page
- * tables in frames, and only for processes without address-space events;
- * a process's first event splits its large pages and breaks its
- * reservations (lp_forget), so the VAD code only ever sees 4 KiB pages.
+ * Large pages are made only for processes without address-space events
+ * (under any personality, without page tables in frames: a split makes a
+ * page table); a process's first event splits its large pages and breaks
+ * its reservations (lp_forget).  The VAD code could handle them now (it
+ * splits what it changes part of, sim/hugepage.c); the rule stays because
+ * it is part of the results.  Collapsing releases the old pages through
+ * vl_page_release (the zero page is zero-filled, not copied) and refuses a
+ * range holding file pages.
  *
  * Memory fragmentation (memory.fragmentation = x): at start, one frame in
  * the middle of a fraction x of the 2 MiB blocks (spread evenly) is pinned
