@@ -48,8 +48,20 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 		return;
 	}
 	uint32_t f = PTE_FRAME(pte);
-	if ((pte & PTE_PS) && f < e->db.nframes) /* a piece of a large page */
-		f += (uint32_t)(vpn & ((1u << PFN_LP_ORDER(&e->db.pfn[f])) - 1));
+	if ((pte & PTE_PS) && f < e->db.nframes) { /* a piece of a large page */
+		const struct vl_pfn *h = &e->db.pfn[f];
+		unsigned order = PFN_LP_ORDER(h);
+		if (!(h->flags & PFN_F_LARGE) || (order != 9 && order != 18) || f % (1u << order) ||
+		    f + (1u << order) > e->db.nframes) {
+			c->rc = vl_err(c->err, VL_ESTATE,
+				       "pid %u page 0x%llx: large-page entry 0x%llx does not map an "
+				       "aligned block of large-page frames",
+				       e->procs[c->proc].pid, (unsigned long long)vpn,
+				       (unsigned long long)pte);
+			return;
+		}
+		f += (uint32_t)(vpn & ((1u << order) - 1));
+	}
 	if (f == e->zero_frame && e->zero_page) {
 		if (!d || d->kind == VAD_PRIVATE)
 			c->committed++;
