@@ -84,7 +84,9 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 		uint32_t frees = e->pt.frees;
 		VL_TRY(vl_fault(e, proc, li, va, r->op, err));
 		xl_after_slow(e);
-		if (e->pt.frees != frees) { /* nodes went: find the leaf again */
+		if (e->pt.frees != frees || !(e->pt.e[li] & PTE_P)) {
+			/* nodes went, or a large page replaced li's table (a THP
+			 * deposits it, emptied): find the leaf again */
 			li = pt_walk(&e->pt, e->procs[proc].root, va);
 			at = 0;
 		}
@@ -112,8 +114,8 @@ static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struc
 	e->last_pid = r->pid;
 	e->last_proc = proc;
 	xl_switch(e, proc);
-	if (e->lp_any)
-		VL_TRY(lp_forget(e, proc, err));
+	if (e->lp_any && !e->procs[proc].explicit_vm)
+		VL_TRY(lp_forget(e, proc, err)); /* the process's first event */
 	int rc = vl_event(e, proc, &b->events[r->addr], err);
 	xl_after_slow(e);
 	return rc;
@@ -277,11 +279,9 @@ static inline __attribute__((always_inline)) uint64_t walk_only(struct vl_engine
 	}
 	uint64_t need = PTE_A | (write ? PTE_D : 0);
 	if (likely(!retry) && unlikely((ent & need) != need))
-		pte_or(&e->pt, idx, need);
+		e->pt.e[idx] = ent | need;
 	e->ctr.walks++;
-	/* 4 for 4K, 3 for 2M (a transparent huge page's PDE is its leaf to the
-	 * MMU), 2 for 1G */
-	e->ctr.walk_refs += 5 - at - (at == 1 && e->pt.thp[idx / PT_ENTRIES]);
+	e->ctr.walk_refs += 5 - at; /* 4 for 4K, 3 for 2M, 2 for 1G */
 	return XL_TRANSLATION(idx, 3 + 9 * at);
 }
 
@@ -324,7 +324,7 @@ static inline __attribute__((always_inline)) uint64_t l1_lookup(struct vl_engine
 			 * D in the PTE (if it may) */
 			if (!(e->pt.e[li] & PTE_RW))
 				return XL_MISS; /* copy-on-write: fault */
-			pte_or(&e->pt, li, PTE_D);
+			e->pt.e[li] |= PTE_D;
 			t->tag[hit] |= XL_DIRTY;
 			e->ctr.dirty_updates++;
 		}
@@ -354,7 +354,7 @@ static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const 
 		/* the retry's walk ends at the leaf the fault mapped (its A and
 		 * D set): counted, not walked again */
 		e->ctr.walks++;
-		e->ctr.walk_refs += 4 - e->pt.thp[leaf / PT_ENTRIES];
+		e->ctr.walk_refs += 4;
 		*tr = XL_TRANSLATION(leaf, 12);
 		return 0;
 	}

@@ -6,7 +6,7 @@
  * frames are counted by the PTEs mapping them; transition PTEs name frames
  * on the page lists; list lengths, free, active, page-table and pinned
  * frame counts agree with their counters; commit charge equals committed
- * pages; then the buddy allocator, transparent huge pages, the TLBs and
+ * pages; then the buddy allocator, page-table deposits, the TLBs and
  * walk caches, large pages and the resident-set manager check their own.
  */
 #include <stdlib.h>
@@ -48,8 +48,20 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 		return;
 	}
 	uint32_t f = PTE_FRAME(pte);
-	if ((pte & PTE_PS) && f < e->db.nframes) /* a piece of a large page */
-		f += (uint32_t)(vpn & ((1u << PFN_LP_ORDER(&e->db.pfn[f])) - 1));
+	if ((pte & PTE_PS) && f < e->db.nframes) { /* a piece of a large page */
+		const struct vl_pfn *h = &e->db.pfn[f];
+		unsigned order = PFN_LP_ORDER(h);
+		if (!(h->flags & PFN_F_LARGE) || (order != 9 && order != 18) || f % (1u << order) ||
+		    f + (1u << order) > e->db.nframes) {
+			c->rc = vl_err(c->err, VL_ESTATE,
+				       "pid %u page 0x%llx: large-page entry 0x%llx does not map an "
+				       "aligned block of large-page frames",
+				       e->procs[c->proc].pid, (unsigned long long)vpn,
+				       (unsigned long long)pte);
+			return;
+		}
+		f += (uint32_t)(vpn & ((1u << order) - 1));
+	}
 	if (f == e->zero_frame && e->zero_page) {
 		if (!d || d->kind == VAD_PRIVATE)
 			c->committed++;
@@ -61,7 +73,9 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 		return;
 	}
 	const struct vl_pfn *p = &e->db.pfn[f];
-	c->valid++;
+	/* a non-pageable large page is no resident-set manager's */
+	if (!(p->flags & PFN_F_LARGE) || !(p->aux & PFN_AUX_LOCKED))
+		c->valid++;
 	c->maps[f]++;
 	if (p->loc != PFN_ACTIVE) {
 		c->rc = vl_err(c->err, VL_ESTATE, "pid %u page 0x%llx maps frame %u, which is not active",
@@ -184,7 +198,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		return vl_err(err, VL_ESTATE, "%llu frames pinned, memory.fragmentation pinned %u",
 			      (unsigned long long)count[PFN_PINNED], e->pinned);
 	VL_TRY(pfn_check(&e->db, err));
-	VL_TRY(vl_thp_check(e, err));
+	VL_TRY(hp_check(e, err));
 	VL_TRY(xl_check(e, err));
 	return lp_check(e, err);
 }

@@ -10,7 +10,10 @@
  *   release.c     pages and page tables going away
  *   section.c     file sections (shared pages)
  *   vad.c         address-space events: VADs, commit, protection, views
- *   largepage.c   2 MiB / 1 GiB pages, reservations (large-page policies)
+ *   hugepage.c    the large-page machinery: one representation (a PS entry),
+ *                 install, split, release, page-table deposits
+ *   largepage.c   the textbook large-page policies: placement, promotion,
+ *                 reservations
  *   pagetable.c, pfn.c, pagefile.c, tlb.c   the structures themselves
  *   check.c       the invariant checker
  *
@@ -39,7 +42,7 @@ static bool mm_referenced(void *ctx, uint32_t f, bool clear)
 	if (clear && ref) {
 		/* as an OS must: the TLBs may not keep a translation whose
 		 * accessed bit is clear, or the next use would not set it */
-		pte_clear(&e->pt, p->pte, PTE_A);
+		*pte &= ~PTE_A;
 		xl_invlpg(e, p->owner, p->vpn);
 	}
 	return ref;
@@ -167,15 +170,16 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	for (unsigned i = 0; i < 8; i++)
 		e->standby[i] = (struct plist){ VL_NIL, VL_NIL, 0 };
 	e->modified = (struct plist){ VL_NIL, VL_NIL, 0 };
-	if ((rc = xl_init(e, err)) < 0 || (rc = lp_init(e, err)) < 0)
+	if ((rc = xl_init(e, err)) < 0 || (rc = hp_init(e, err)) < 0 ||
+	    (rc = lp_init(e, err)) < 0)
 		goto fail;
-	if (e->lp_any && (!e->rsm->policy || e->pt_frames || e->thp != THP_NEVER)) {
+	/* Splitting a large page of the largepage.* policies makes a page
+	 * table (they deposit none, unlike THP); with page tables in frames
+	 * that would take a frame while making room for one. */
+	if (e->lp_any && e->pt_frames) {
 		rc = vl_err(err, VL_EINVAL,
-			    "largepage.policy = %s: the large-page policies need global replacement "
-			    "(os.personality textbook or linux), memory.pt_frames = off and "
-			    "thp.enabled = never (got %s, %s, %s)",
-			    vl_config_str(cfg, "largepage.policy"), os,
-			    vl_config_str(cfg, "memory.pt_frames"), vl_config_str(cfg, "thp.enabled"));
+			    "largepage.policy = %s: the large-page policies need memory.pt_frames = off",
+			    vl_config_str(cfg, "largepage.policy"));
 		goto fail;
 	}
 	*out = e;
@@ -193,6 +197,7 @@ void vl_engine_free(struct vl_engine *e)
 	if (e->repl_live && e->repl_ops->fini)
 		e->repl_ops->fini(&e->repl);
 	lp_fini(e);
+	hp_fini(e);
 	xl_fini(&e->xl);
 	pfn_fini(&e->db);
 	pt_fini(&e->pt);
@@ -305,7 +310,6 @@ const struct vl_counters *vl_engine_counters(struct vl_engine *e)
 	e->snap.accesses = e->snap.reads + e->snap.writes + e->snap.ifetches;
 	e->snap.processes = e->nprocs;
 	e->snap.pt_nodes = e->pt.live;
-	e->snap.large_page_splits += e->pt.thp_splits;
 	e->snap.commit_charge = e->commit;
 	const struct vl_xlat *x = &e->xl;
 	const struct vl_counters *c = &e->snap;

@@ -196,14 +196,6 @@ struct vl_ptarena {
 	uint32_t created[4]; /* nodes created by the last pt_walk_create */
 	uint32_t frees;     /* nodes ever freed: walk caches and TLBs flush when it moves */
 	uint32_t ncreated;
-	/* per node: 1 while its 512 entries map one transparent huge page as a
-	 * unit (linux THP): frames base..base+511 of an order-9 block, one
-	 * protection, and one accessed and one dirty bit in effect (every
-	 * entry's A and D are equal), as the PMD of a huge page has.  The MMU
-	 * model treats the node's PDE as a 2 MiB leaf.  Any change of one of
-	 * its entries through pt_set splits it (the flag goes). */
-	uint8_t *thp;
-	uint64_t thp_splits; /* huge pages split so far */
 };
 
 int pt_init(struct vl_ptarena *a, struct vl_error *err);
@@ -229,14 +221,13 @@ uint32_t pt_make_child(struct vl_ptarena *a, uint32_t i);
  *   - is at level `stop`, or
  *   - is not present (with WALK_CREATE: a node is made for it instead,
  *     listed in a->created; VL_NIL when out of memory), or
- *   - maps a page: a PS entry (2 MiB at level 2, 1 GiB at level 3), or,
- *     with WALK_MMU, a PDE whose page table is a transparent huge page
- *     (vl_ptarena.thp: the MMU's view, one 2 MiB translation).
+ *   - maps a page: a PS entry (2 MiB at level 2, 1 GiB at level 3; the
+ *     one representation of a large page, sim/hugepage.c).
  * Returns that entry's arena index and its level in *at; path[l], when
  * path is not NULL, gets the index of the entry visited at each level l
  * from `level` down to *at.  The walk reads only: accessed bits, walk
  * caches and reference counts are its callers' business. */
-enum { WALK_CREATE = 1, WALK_MMU = 2 };
+enum { WALK_CREATE = 1 };
 
 static inline uint32_t pt_descend(struct vl_ptarena *a, uint32_t node, unsigned level, uint64_t va,
 				  unsigned stop, unsigned flags, uint32_t *path, unsigned *at)
@@ -258,7 +249,7 @@ static inline uint32_t pt_descend(struct vl_ptarena *a, uint32_t node, unsigned 
 				return VL_NIL;
 			continue;
 		}
-		if ((ent & PTE_PS) || ((flags & WALK_MMU) && level == 2 && a->thp[PTE_FRAME(ent)]))
+		if (ent & PTE_PS)
 			goto out;
 		node = PTE_FRAME(ent);
 		continue;
@@ -309,40 +300,17 @@ static inline uint32_t pt_entry(const struct vl_ptarena *a, uint32_t root, uint6
 /* Set entry i, keeping the node's count of non-zero entries. */
 static inline void pt_set(struct vl_ptarena *a, uint32_t i, uint64_t v)
 {
-	if (unlikely(a->thp[i / PT_ENTRIES])) {
-		a->thp[i / PT_ENTRIES] = 0; /* split_huge_pmd */
-		a->thp_splits++;
-	}
 	uint64_t old = a->e[i];
 	a->e[i] = v;
 	if (!old != !v)
 		a->used[i / PT_ENTRIES] += v ? 1 : (uint16_t)-1;
 }
-/* Set bits (PTE_A, PTE_D) in leaf entry li: in every entry of its node
- * when the node is a transparent huge page (whose A and D are one bit
- * each), else in li alone.  Not a change of mapping: no split. */
-static inline void pte_or(struct vl_ptarena *a, uint32_t li, uint64_t bits)
+/* Does entry ent (level 2 or 3) map a large page (present, PS)?  A 4 KiB
+ * PTE never has bit 7 (PAT) set while present; an invalid one may (its
+ * protection bits), hence the test of P. */
+static inline bool pte_large(uint64_t ent)
 {
-	uint32_t n = li / PT_ENTRIES;
-	if (unlikely(a->thp[n])) {
-		uint64_t *e = &a->e[(size_t)n * PT_ENTRIES];
-		for (uint32_t k = 0; k < PT_ENTRIES; k++)
-			e[k] |= bits;
-	} else {
-		a->e[li] |= bits;
-	}
-}
-/* Clear bits in leaf entry li (of the whole huge page, as pte_or). */
-static inline void pte_clear(struct vl_ptarena *a, uint32_t li, uint64_t bits)
-{
-	uint32_t n = li / PT_ENTRIES;
-	if (unlikely(a->thp[n])) {
-		uint64_t *e = &a->e[(size_t)n * PT_ENTRIES];
-		for (uint32_t k = 0; k < PT_ENTRIES; k++)
-			e[k] &= ~bits;
-	} else {
-		a->e[li] &= ~bits;
-	}
+	return (ent & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS);
 }
 /* Call fn on every non-zero leaf entry under root (index, vpn). */
 void pt_foreach_leaf(struct vl_ptarena *a, uint32_t root,
@@ -506,6 +474,10 @@ struct vl_engine {
 	uint32_t *resv_node;            /* page-table node -> reservation, VL_NIL */
 	uint32_t resv_node_cap;
 	uint32_t pinned;                /* frames PFN_PINNED */
+	/* per 2 MiB block of memory (frame >> 9): the page-table node
+	 * deposited for the 2 MiB page mapping that block, 0 for none
+	 * (sim/hugepage.c); NULL until the first deposit */
+	uint32_t *hp_deposit;
 
 	struct vl_counters ctr;   /* counters not derived at snapshot time */
 	struct vl_counters snap;  /* last snapshot */
@@ -700,12 +672,16 @@ uint64_t *vl_proto_of(struct vl_engine *e, uint32_t f);
 /* sim/release.c: pages and page tables going away */
 /* Page vpn at leaf li of proc goes away for good (T10): frames freed,
  * slots released, shared pages lose a mapper.  The PTE is left for the
- * caller to rewrite.  Dirty private pages are not written. */
+ * caller to rewrite.  Dirty private pages are not written.  When li is a
+ * large page's PS entry the whole large page goes and the entry is
+ * cleared (hp_release: a process's exit). */
 void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn);
 /* Give the nodes just created by pt_walk_create frames of their own. */
 int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err);
 /* The leaf entry li just became zero: free its node if empty, and upward. */
 void vl_pt_prune(struct vl_engine *e, uint32_t li);
+/* Free node's frame (if it has one) and the node. */
+void vl_pt_node_release(struct vl_engine *e, uint32_t node);
 /* Free the whole page-table tree below node (level 4..1) and the node. */
 void vl_pt_free_tree(struct vl_engine *e, uint32_t node, unsigned level);
 
@@ -743,8 +719,6 @@ int vl_thp_zero_wp(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 		   unsigned prot, const struct vl_access *a, struct vl_error *err);
 /* One khugepaged scan (thp.khugepaged = on); 0 or an error. */
 int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err);
-/* Invariants of transparent huge pages (vl_ptarena.thp); 0 or VL_ESTATE. */
-int vl_thp_check(const struct vl_engine *e, struct vl_error *err);
 
 /* sim/vad.c */
 int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, struct vl_error *err);
@@ -759,7 +733,43 @@ void vl_tick_at_update(struct vl_engine *e);
 
 /* sim/check.c: the invariant checker (vl_engine_check) */
 
-/* ---- large pages (sim/largepage.c) ---- */
+/* ---- the large-page machinery (sim/hugepage.c) ----
+ *
+ * One representation for every large page, whoever made it (the textbook
+ * largepage.* policies, the linux THP rules, khugepaged): a PS entry at
+ * level 2 (2 MiB) or 3 (1 GiB) over a naturally aligned buddy block whose
+ * frames are ACTIVE, PFN_F_LARGE, pte = the PS entry, aux = order
+ * (| PFN_AUX_LOCKED). */
+
+/* Make PS entry pde of proc map the block at f0 (order 9 or 18) for pages
+ * from vpn0, with hardware bits `bits` (A, D, protection; PS is added).
+ * keep: frame flags kept besides PFN_F_LARGE (0 for a fresh block,
+ * PFN_F_MODIFIED for frames mapped in place).  table: the level-1 node
+ * that mapped the range until now (0 for none); it is emptied and
+ * deposited for a later split when deposit, else freed (with its frame).
+ * Tells nobody and counts nothing: callers count (count_large_page) and
+ * tell the resident-set manager in their own order. */
+int hp_init(struct vl_engine *e, struct vl_error *err);
+void hp_fini(struct vl_engine *e);
+void hp_install(struct vl_engine *e, uint32_t proc, uint32_t pde, uint32_t f0, unsigned order,
+		uint64_t vpn0, uint64_t bits, uint16_t aux, uint8_t keep, uint32_t table, bool deposit);
+/* Split the large page at PS entry pde one level down (1 GiB -> 512 x 2 MiB,
+ * 2 MiB -> 512 x 4 KiB PTEs, reusing its deposited table if it has one),
+ * each piece with the entry's A, D and protection bits.  count: a split
+ * (large_page_splits), not a whole page zapped.  0 or VL_ENOMEM. */
+int hp_split(struct vl_engine *e, uint32_t pde, bool count, struct vl_error *err);
+/* The 4 KiB leaf of proc's page vpn, whose walk ended at entry li: li
+ * itself, or, when li maps a large page, the leaf after splitting it
+ * down (count as hp_split).  VL_NIL when out of memory. */
+uint32_t hp_leaf(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, bool count);
+/* proc's large page at PS entry pde goes away whole (its process exits):
+ * its frames are freed (the resident-set manager hears of each pageable
+ * one), its deposit too, and the entry is cleared. */
+void hp_release(struct vl_engine *e, uint32_t proc, uint32_t pde);
+/* Deposits agree with the page tables; 0 or VL_ESTATE. */
+int hp_check(const struct vl_engine *e, struct vl_error *err);
+
+/* ---- large-page policies (sim/largepage.c) ---- */
 
 int lp_init(struct vl_engine *e, struct vl_error *err);
 void lp_fini(struct vl_engine *e);
@@ -769,8 +779,6 @@ void lp_fini(struct vl_engine *e);
  * code.  *violation is set when the policy refused the access. */
 int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool write,
 	     bool *violation, struct vl_error *err);
-/* Split the large page holding frame f down to 4 KiB pages. */
-int lp_split(struct vl_engine *e, uint32_t f, struct vl_error *err);
 /* Frame f of a reservation is leaving memory: break its reservation. */
 void lp_resv_drop(struct vl_engine *e, uint32_t f);
 /* Break the least recently populated reservation; false when none. */

@@ -1,17 +1,15 @@
-/* sim/largepage.c - 2 MiB and 1 GiB pages: mapping at fault, splitting
- * on partial eviction, collapsing (promotion) and reservations.
+/* sim/largepage.c - the textbook large-page policies (largepage.policy):
+ * mapping at fault, collapsing (promotion) and reservations, over the
+ * large-page machinery of sim/hugepage.c (its representation: a PS entry
+ * over a buddy block, one frame record per 4 KiB frame).
  *
- * Representation.  A large page is one page-table entry with PS set (a PDE
- * for 2 MiB, a PDPTE for 1 GiB) pointing at a naturally aligned buddy
- * block of order 9 (18).  Every 4 KiB frame of the block keeps its own
- * frame-database record: ACTIVE, PFN_F_LARGE, pte = the PS entry's arena
- * index, aux = 9 (18) (| PFN_AUX_LOCKED), vpn = the 4 KiB page it backs.  So the
- * replacement policy keeps working on 4 KiB frames: it hears on_map for
- * each of the 512 (262144) frames, the faulting one last, and its victim
- * is a 4 KiB frame.  Evicting a frame of a large page first splits the
- * mapping (1 GiB -> 512 x 2 MiB -> 512 x 4 KiB PTEs, large_page_splits),
- * then evicts that 4 KiB page alone.  Counting stays in base pages:
- * resident and pages_zeroed grow by 512 for a 2 MiB fault, faults by one.
+ * The replacement policy keeps working on 4 KiB frames: it hears on_map
+ * for each of the 512 (262144) frames, the faulting one last, and its
+ * victim is a 4 KiB frame.  Evicting a frame of a large page first splits
+ * the mapping (hp_split: 1 GiB -> 512 x 2 MiB -> 512 x 4 KiB PTEs,
+ * large_page_splits), then evicts that 4 KiB page alone.  Counting stays
+ * in base pages: resident and pages_zeroed grow by 512 for a 2 MiB fault,
+ * faults by one.
  *
  * A large page is mapped only where no page table exists below the entry
  * yet (the range is untouched): like Linux's THP fault path, a range that
@@ -28,10 +26,14 @@
  * does memory pressure before any page is evicted.  resv_of_node maps the
  * range's page-table node to its reservation.
  *
- * Large pages are made only under the textbook personality without page
- * tables in frames, and only for processes without address-space events;
- * a process's first event splits its large pages and breaks its
- * reservations (lp_forget), so the VAD code only ever sees 4 KiB pages.
+ * Large pages are made only for processes without address-space events
+ * (under any personality, without page tables in frames: a split makes a
+ * page table); a process's first event splits its large pages and breaks
+ * its reservations (lp_forget).  The VAD code could handle them now (it
+ * splits what it changes part of, sim/hugepage.c); the rule stays because
+ * it is part of the results.  Collapsing releases the old pages through
+ * vl_page_release (the zero page is zero-filled, not copied) and refuses a
+ * range holding file pages.
  *
  * Memory fragmentation (memory.fragmentation = x): at start, one frame in
  * the middle of a fraction x of the 2 MiB blocks (spread evenly) is pinned
@@ -157,32 +159,14 @@ static void announce(struct vl_engine *e, uint32_t proc, uint32_t f0, uint32_t n
 		e->rsm->mapped(e, proc, a->vpn, f0 + mine, a, NULL);
 }
 
-/* The n frame records from f0 become pieces of a large page of proc at
- * vpn0 mapped through PS entry idx; aux: order | PFN_AUX_LOCKED. */
-static void large_frames(struct vl_engine *e, uint32_t f0, uint32_t n, uint64_t vpn0, uint32_t idx,
-			 uint32_t proc, uint16_t aux)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		struct vl_pfn *p = &e->db.pfn[f0 + i];
-		p->vpn = vpn0 + i;
-		p->pte = idx;
-		p->owner = proc;
-		p->slot = VL_NIL;
-		p->aux = aux;
-		p->flags = PFN_F_LARGE;
-	}
-}
-
 /* Map the block at f0 (order 9 or 18) through entry idx for process proc. */
 static void map_large(struct vl_engine *e, uint32_t proc, size_t idx, uint32_t f0,
 		      unsigned order, uint64_t vpn0, const struct vl_access *a, bool write,
 		      bool pinned)
 {
 	uint32_t n = 1u << order;
-	large_frames(e, f0, n, vpn0, (uint32_t)idx, proc, (uint16_t)(order | (pinned ? PFN_AUX_LOCKED : 0)));
-	pt_set(&e->pt, (uint32_t)idx,
-	       PTE_MAKE(f0) | LP_HW | PTE_A | PTE_PS | (write ? PTE_D : 0));
-	e->xl.lp_live[order == 9 ? 1 : 2]++;
+	hp_install(e, proc, (uint32_t)idx, f0, order, vpn0, LP_HW | PTE_A | (write ? PTE_D : 0),
+		   (uint16_t)(order | (pinned ? PFN_AUX_LOCKED : 0)), 0, 0, false);
 	count_large_page(e, false, 0);
 	lp_count_fault(e, proc, n);
 	if (!pinned)
@@ -287,21 +271,12 @@ static void resv_promote(struct vl_engine *e, struct lp_resv *r)
 	uint32_t proc = r->proc, node = r->node, base = r->base;
 	uint64_t vpn0 = r->vpn, flags = 0;
 	size_t pde = ensure(e, proc, va_of(vpn0), 2);
-	for (uint32_t k = 0; k < 512; k++) {
+	for (uint32_t k = 0; k < 512; k++)
 		flags |= e->pt.e[(size_t)node * PT_ENTRIES + k] & (PTE_A | PTE_D);
-		struct vl_pfn *p = &e->db.pfn[base + k];
-		p->pte = (uint32_t)pde;
-		p->aux = 9;
-		p->flags = PFN_F_LARGE;
-	}
 	resv_remove(e, r);
-	pt_node_free(&e->pt, node);
-	pt_set(&e->pt, (uint32_t)pde, PTE_MAKE(base) | LP_HW | PTE_PS | flags);
 	for (uint32_t k = 0; k < 512; k++)
 		xl_invlpg(e, proc, vpn0 + k);
-	xl_inval_pde(e, proc, vpn0);
-	e->xl.pt_frees = e->pt.frees; /* invalidated precisely: no flush for this free */
-	e->xl.lp_live[1]++;
+	hp_install(e, proc, (uint32_t)pde, base, 9, vpn0, LP_HW | flags, 9, 0, node, false);
 	count_large_page(e, true, 0);
 }
 
@@ -396,41 +371,6 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 	return 1;
 }
 
-/* ---- splitting ---- */
-
-int lp_split(struct vl_engine *e, uint32_t f, struct vl_error *err)
-{
-	struct vl_pfn *p = &e->db.pfn[f];
-	unsigned order = PFN_LP_ORDER(p), sub = order - 9;
-	uint16_t locked = p->aux & PFN_AUX_LOCKED;
-	uint32_t n = 1u << order, f0 = f & ~(n - 1), idx = p->pte, proc = p->owner;
-	uint64_t vpn0 = p->vpn - (f - f0);
-	uint64_t ent = e->pt.e[idx];
-	uint32_t child = pt_node_new(&e->pt);
-	if (!child)
-		return vl_err(err, VL_ENOMEM, "out of memory splitting a large page");
-	uint64_t keep = ent & ~(PTE_FRAME_MASK | PTE_PS);
-	for (uint32_t i = 0; i < 512; i++) {
-		uint32_t fi = f0 + (i << sub);
-		pt_set(&e->pt, child * PT_ENTRIES + i, PTE_MAKE(fi) | keep | (sub ? PTE_PS : 0));
-		for (uint32_t j = 0; j < (1u << sub); j++) {
-			struct vl_pfn *q = &e->db.pfn[fi + j];
-			q->pte = child * PT_ENTRIES + i;
-			q->aux = sub ? (uint16_t)(sub | locked) : 0;
-			if (!sub)
-				q->flags &= (uint8_t)~PFN_F_LARGE;
-		}
-	}
-	e->pt.parent[child] = idx;
-	e->pt.e[idx] = PTE_MAKE(child) | PT_UPPER;
-	xl_invlpg(e, proc, vpn0);
-	e->xl.lp_live[order == 9 ? 1 : 2]--;
-	if (sub)
-		e->xl.lp_live[1] += 512;
-	e->ctr.large_page_splits++;
-	return 0;
-}
-
 /* ---- promotion services ---- */
 
 struct range_visit {
@@ -478,37 +418,30 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 	uint32_t node = PTE_FRAME(e->pt.e[i2]);
 	if (resv_find(e, node))
 		return VL_EINVAL;
-	uint64_t *pte = e->pt.e + (size_t)node * PT_ENTRIES;
-	for (uint32_t k = 0; k < 512; k++)
+	const uint64_t *pte = e->pt.e + (size_t)node * PT_ENTRIES;
+	for (uint32_t k = 0; k < 512; k++) {
 		if (pte[k] && !(pte[k] & PTE_P))
 			return VL_EINVAL; /* paged out: collapsing would need a swap-in */
+		if ((pte[k] & PTE_P) && PTE_FRAME(pte[k]) != e->zero_frame &&
+		    (e->db.pfn[PTE_FRAME(pte[k])].flags & PFN_F_PROTO))
+			return VL_EINVAL; /* a file page: not this process's to copy */
+	}
 	uint32_t f0 = pfn_alloc(&e->db, 9);
 	if (f0 == VL_NIL)
 		return VL_ENOMEM;
 	struct vl_proc_counters *pc = &e->procs[proc].ctr;
 	uint32_t copied = 0;
 	for (uint32_t k = 0; k < 512; k++) {
-		if (!(pte[k] & PTE_P))
+		uint64_t ent = e->pt.e[(size_t)node * PT_ENTRIES + k];
+		if (!(ent & PTE_P))
 			continue;
-		uint32_t fo = PTE_FRAME(pte[k]);
-		e->rsm->unmapped(e, proc, vpn0 + k, fo);
-		e->db.pfn[fo].flags = 0;
-		if (e->db.pfn[fo].slot != VL_NIL)
-			pf_release(&e->pf, e->db.pfn[fo].slot);
-		pfn_free(&e->db, fo, 0);
-		copied++;
+		copied += PTE_FRAME(ent) != e->zero_frame; /* the zero page is zero-filled */
+		vl_page_release(e, proc, node * PT_ENTRIES + k, vpn0 + k);
 	}
-	e->resident -= copied;
-	pc->resident_pages -= copied;
-	large_frames(e, f0, 512, vpn0, i2, proc, 9);
-	/* the copy exists only in memory now: dirty */
-	pt_node_free(&e->pt, node);
-	pt_set(&e->pt, (uint32_t)i2, PTE_MAKE(f0) | LP_HW | PTE_PS | PTE_A | PTE_D);
 	for (uint32_t k = 0; k < 512; k++)
 		xl_invlpg(e, proc, vpn0 + k);
-	xl_inval_pde(e, proc, vpn0);
-	e->xl.pt_frees = e->pt.frees; /* invalidated precisely: no flush for this free */
-	e->xl.lp_live[1]++;
+	/* the copy exists only in memory now: dirty */
+	hp_install(e, proc, i2, f0, 9, vpn0, LP_HW | PTE_A | PTE_D, 9, 0, node, false);
 	pc->resident_pages += 512;
 	count_resident(e, 512);
 	count_large_page(e, true, copied);
@@ -529,7 +462,7 @@ int lp_forget(struct vl_engine *e, uint32_t proc, struct vl_error *err)
 	for (uint32_t f = 0; f < e->db.nframes; f++)
 		while (e->db.pfn[f].loc == PFN_ACTIVE && (e->db.pfn[f].flags & PFN_F_LARGE) &&
 		       e->db.pfn[f].owner == proc)
-			VL_TRY(lp_split(e, f, err));
+			VL_TRY(hp_split(e, e->db.pfn[f].pte, true, err));
 	return 0;
 }
 

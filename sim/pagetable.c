@@ -20,8 +20,7 @@ int pt_init(struct vl_ptarena *a, struct vl_error *err)
 	a->used = calloc(a->cap, sizeof(*a->used));
 	a->parent = calloc(a->cap, sizeof(*a->parent));
 	a->frame = calloc(a->cap, sizeof(*a->frame));
-	a->thp = calloc(a->cap, sizeof(*a->thp));
-	if (!a->e || !a->used || !a->parent || !a->frame || !a->thp) {
+	if (!a->e || !a->used || !a->parent || !a->frame) {
 		pt_fini(a);
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
 	}
@@ -35,7 +34,6 @@ void pt_fini(struct vl_ptarena *a)
 	free(a->used);
 	free(a->parent);
 	free(a->frame);
-	free(a->thp);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -67,10 +65,7 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 			uint32_t *nf = realloc(a->frame, ncap * sizeof(*nf));
 			if (nf)
 				a->frame = nf;
-			uint8_t *nt = realloc(a->thp, ncap * sizeof(*nt));
-			if (nt)
-				a->thp = nt;
-			if (!nu || !np || !nf || !nt)
+			if (!nu || !np || !nf)
 				return 0;
 			a->cap = ncap;
 		}
@@ -79,7 +74,6 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 	a->used[n] = 0;
 	a->parent[n] = VL_NIL;
 	a->frame[n] = VL_NIL;
-	a->thp[n] = 0;
 	a->live++;
 	return n;
 }
@@ -91,7 +85,6 @@ void pt_node_free(struct vl_ptarena *a, uint32_t node)
 	a->free_head = node;
 	a->used[node] = 0;
 	a->frame[node] = VL_NIL;
-	a->thp[node] = 0;
 	a->live--;
 	a->frees++;
 }

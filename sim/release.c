@@ -19,6 +19,10 @@ void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t v
 {
 	uint64_t pte = e->pt.e[li];
 	struct vl_proc *pr = &e->procs[proc];
+	if (pte_large(pte)) {
+		hp_release(e, proc, li);
+		return;
+	}
 	if (pte & PTE_P) {
 		uint32_t f = PTE_FRAME(pte);
 		xl_invlpg_pte(e, proc, li);
@@ -76,8 +80,7 @@ int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err)
 	return 0;
 }
 
-/* Free node's frame (if it has one) and the node. */
-static void pt_node_release(struct vl_engine *e, uint32_t node)
+void vl_pt_node_release(struct vl_engine *e, uint32_t node)
 {
 	if (e->pt.frame[node] != VL_NIL) {
 		pfn_free(&e->db, e->pt.frame[node], 0);
@@ -91,7 +94,7 @@ void vl_pt_prune(struct vl_engine *e, uint32_t li)
 	uint32_t node = li / PT_ENTRIES;
 	while (e->pt.used[node] == 0 && e->pt.parent[node] != VL_NIL) {
 		uint32_t up = e->pt.parent[node];
-		pt_node_release(e, node);
+		vl_pt_node_release(e, node);
 		pt_set(&e->pt, up, 0);
 		node = up / PT_ENTRIES;
 	}
@@ -105,5 +108,5 @@ void vl_pt_free_tree(struct vl_engine *e, uint32_t node, unsigned level)
 			if (ent & PTE_P)
 				vl_pt_free_tree(e, PTE_FRAME(ent), level - 1);
 		}
-	pt_node_release(e, node);
+	vl_pt_node_release(e, node);
 }

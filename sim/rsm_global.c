@@ -16,7 +16,7 @@
 static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 {
 	while (e->db.pfn[f].flags & PFN_F_LARGE) /* a piece of a large page: split first */
-		VL_TRY(lp_split(e, f, err));
+		VL_TRY(hp_split(e, e->db.pfn[f].pte, true, err));
 	if (e->resv_n)
 		lp_resv_drop(e, f);
 	struct vl_pfn *p = &e->db.pfn[f];
@@ -39,7 +39,6 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 			count_page_write(e, false);
 			pc->writebacks++;
 		}
-		/* pt_set: evicting a page of a huge page splits it */
 		pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
 		xl_invlpg(e, p->owner, p->vpn);
 		pc->evictions++;

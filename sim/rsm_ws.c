@@ -86,9 +86,14 @@ static void trim_page(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 	uint32_t li = pt_walk(&e->pt, pr->root, va_of(vpn));
 	if (li == VL_NIL || !(e->pt.e[li] & PTE_P) || PTE_FRAME(e->pt.e[li]) == e->zero_frame)
 		return;
+	li = hp_leaf(e, proc, li, vpn, true); /* a piece of a large page: split first */
+	if (li == VL_NIL)
+		return;
 	uint64_t pte = e->pt.e[li];
 	uint32_t f = PTE_FRAME(pte);
 	struct vl_pfn *p = &e->db.pfn[f];
+	if (e->resv_n)
+		lp_resv_drop(e, f); /* a page of a reservation leaves: the reservation breaks */
 	e->ctr.pages_trimmed++;
 	pr->ctr.evictions++;
 	pr->ctr.resident_pages--;
@@ -117,7 +122,7 @@ static void wsl_age(struct vl_engine *e, struct vl_proc *pr)
 		uint32_t li = pt_walk(&e->pt, pr->root, va_of(vpn));
 		unsigned age = WSL_AGE(pr->wsl[i]);
 		if (li != VL_NIL && (e->pt.e[li] & PTE_A)) {
-			pte_clear(&e->pt, li, PTE_A);
+			e->pt.e[li] &= ~PTE_A; /* a large page's one A bit: no split */
 			xl_invlpg(e, (uint32_t)(pr - e->procs), vpn); /* A means something again */
 			age = 0;
 		} else if (age < AGE_MAX) {

@@ -12,13 +12,15 @@
  *     thp_fault_fallback), a read maps the huge zero page;
  *   - a write to the huge zero page allocates the 2 MiB page in one more
  *     fault (do_huge_zero_wp_pmd, kernels >= 6.12).
- * The 2 MiB page is 512 PTEs of one page-table node flagged as a huge
- * page (vl_ptarena.thp): the policy still sees 512 frames, but the MMU
- * model walks it as a PMD leaf (3 references, a 2 MiB TLB entry) and its
- * accessed and dirty bits are one bit each (pte_or, pte_clear), as a huge
- * PMD's are.  Changing any of its PTEs (evicting a frame, mprotect or
- * decommit of part of it) splits it first, as split_huge_pmd does; after
- * that each frame lives on its own.  The leaf node keeps its frame.
+ * The 2 MiB page is the one large-page representation (sim/hugepage.c):
+ * a PS entry over an order-9 block.  It is made in two steps: the 512
+ * frames are first mapped as 4 KiB PTEs of the range's page table, in
+ * order (so the resident-set manager hears each as for any page), then
+ * hp_install turns that table into the PS entry, with the faulting page's
+ * accessed bit and D set, and deposits the table (pgtable_trans_huge_
+ * deposit) for a later split.  Changing part of it (evicting a frame,
+ * mprotect or decommit of part of it) splits it first, reusing the
+ * deposit, as split_huge_pmd does.
  *
  * thp.enabled (never by default; the linux preset says madvise) is the
  * only switch: the rules apply under any personality that enables it. */
@@ -46,17 +48,17 @@ static bool node_uniform(const struct vl_engine *e, uint32_t li, uint64_t pte)
 }
 
 /* The 512 PTEs at l0 (vpn v0..), mapping an aligned order-9 block in
- * order with one protection and equal A and D bits, become one huge page:
- * flag the node, count it (promoted: from 4 KiB pages, copied of them
- * copied), and drop the PDE walk-cache entry (the PDE is a leaf to the MMU
- * now). */
+ * order with one protection and equal A and D bits, become one 2 MiB page
+ * (its PDE a PS entry, the table deposited), counted (promoted: from
+ * 4 KiB pages, copied of them copied). */
 static void thp_make(struct vl_engine *e, uint32_t proc, uint32_t l0, uint64_t v0, bool promoted,
 		     uint64_t copied)
 {
-	e->pt.thp[l0 / PT_ENTRIES] = 1;
+	uint32_t node = l0 / PT_ENTRIES;
+	uint64_t t0 = e->pt.e[l0];
+	hp_install(e, proc, e->pt.parent[node], PTE_FRAME(t0), 9, v0, t0 & ~PTE_FRAME_MASK, 9,
+		   (uint8_t)~PFN_F_LARGE, node, true);
 	count_large_page(e, promoted, copied);
-	e->xl.lp_live[1]++; /* 2 MiB TLB probes are worth making (never decreased for THP) */
-	xl_inval_pde(e, proc, v0);
 }
 
 /* Map 512 fresh frames (an order-9 block) over li's node.  Returns 1 when
@@ -92,31 +94,6 @@ static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 	for (uint32_t i = 0; i < PT_ENTRIES; i++)
 		n[i] = acc ? n[i] | PTE_A : n[i] & ~PTE_A;
 	thp_make(e, proc, l0, v0, false, 0);
-	return 0;
-}
-
-/* Every node flagged as a huge page maps an aligned order-9 block in
- * order, with one protection and one A and D; 0 or VL_ESTATE. */
-int vl_thp_check(const struct vl_engine *e, struct vl_error *err)
-{
-	for (uint32_t n = 1; n < e->pt.nnodes; n++) {
-		if (!e->pt.thp[n])
-			continue;
-		const uint64_t *t = &e->pt.e[(size_t)n * PT_ENTRIES];
-		uint32_t base = PTE_FRAME(t[0]);
-		if (!(t[0] & PTE_P) || base % PT_ENTRIES || base + PT_ENTRIES > e->db.nframes)
-			return vl_err(err, VL_ESTATE, "huge page node %u: entry 0 is 0x%llx", n,
-				      (unsigned long long)t[0]);
-		for (uint32_t i = 0; i < PT_ENTRIES; i++) {
-			const struct vl_pfn *p = &e->db.pfn[base + i];
-			if (t[i] != (t[0] & ~PTE_FRAME_MASK) + PTE_MAKE(base + i) ||
-			    p->loc != PFN_ACTIVE || p->pte != n * PT_ENTRIES + i)
-				return vl_err(err, VL_ESTATE,
-					      "huge page node %u: entry %u (0x%llx) is not frame %u "
-					      "with entry 0's bits",
-					      n, i, (unsigned long long)t[i], base + i);
-		}
-	}
 	return 0;
 }
 
@@ -180,8 +157,8 @@ int vl_thp_zero_wp(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
  * kernel would read up to 64 back), all have one usable, writable, private
  * protection, and at least one present page was accessed.  Present pages
  * are copied (large_page_copies), the rest zero-filled; the old frames are
- * freed and their translations invalidated; the huge page is dirty and
- * accessed.  Counted in large_page_promotions and large_pages_mapped; an
+ * freed (vl_page_release) and their translations invalidated; the huge
+ * page is dirty and accessed, installed as a fault-time THP is.  Counted in large_page_promotions and large_pages_mapped; an
  * order-9 block that is not free counts in large_page_fallbacks.  The
  * replacement policy hears on_unmap for the old frames and on_map for the
  * 512 new ones (with no next-use time: OPT treats them as never used
@@ -192,8 +169,10 @@ static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct 
 	uint32_t li = pt_walk(&e->pt, pr->root, va_of(v0));
 	if (li == VL_NIL)
 		return 0; /* no page table: nothing mapped to collapse */
+	if (pte_large(e->pt.e[li]))
+		return 0; /* a large page already */
 	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1), node = l0 / PT_ENTRIES;
-	if (e->pt.thp[node] || (e->pt_frames && e->pt.frame[node] == VL_NIL))
+	if (e->pt_frames && e->pt.frame[node] == VL_NIL)
 		return 0;
 	unsigned prot = 0, none = 0, referenced = 0;
 	for (uint32_t i = 0; i < PT_ENTRIES; i++) {

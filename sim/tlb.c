@@ -444,7 +444,7 @@ void xl_fini(struct vl_xlat *xl)
 /* ---- the walk ---- */
 
 /* The MMU's walk of va for the current process, through the page walker
- * (pt_descend, WALK_MMU) from the deepest walk-cache hit.  As the hardware
+ * (pt_descend) from the deepest walk-cache hit.  As the hardware
  * does, it sets A in every upper entry it reads and fills the walk cache
  * of each level it passed; at the leaf it checks the access (a store to a
  * read-only page or a fetch from a no-execute one faults like a missing
@@ -482,7 +482,7 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 	}
 	uint32_t path[5];
 	unsigned at;
-	uint32_t idx = pt_descend(&e->pt, node, level, va, 1, WALK_MMU, path, &at);
+	uint32_t idx = pt_descend(&e->pt, node, level, va, 1, 0, path, &at);
 	/* the upper entries passed: accessed, and cached by their level's
 	 * walk cache (a huge page's PDE is a leaf: not cached) */
 	for (unsigned l = level; l > at; l--) {
@@ -500,26 +500,12 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 	if (!(ent & PTE_P))
 		return 1;
 	uint64_t need = PTE_A | (write ? PTE_D : 0);
-	if (at == 2 && !(ent & PTE_PS)) {
-		/* a transparent huge page: to the MMU this PDE is the leaf; its
-		 * 512 PTEs share one protection and one A and D */
-		pt[idx] = ent | PTE_A;
-		uint32_t l0 = PTE_FRAME(ent) * PT_ENTRIES;
-		uint64_t leaf = pt[l0 + va_idx(va, 1)];
-		if ((write && !(leaf & PTE_RW)) || (kd == XL_INSTR && (leaf & PTE_NX)))
-			return 1;
-		if (!retry && (leaf & need) != need)
-			pte_or(&e->pt, l0, need);
-		*li = l0;
-		*sz = 1;
-	} else {
-		if ((write && !(ent & PTE_RW)) || (kd == XL_INSTR && (ent & PTE_NX)))
-			return 1;
-		if (!retry)
-			pt[idx] = ent | need;
-		*li = idx;
-		*sz = at - 1;
-	}
+	if ((write && !(ent & PTE_RW)) || (kd == XL_INSTR && (ent & PTE_NX)))
+		return 1;
+	if (!retry)
+		pt[idx] = ent | need;
+	*li = idx;
+	*sz = at - 1;
 	e->ctr.walks++;
 	e->ctr.walk_refs += level - at + 1;
 	e->ctr.psc_hits += psc_hit;
@@ -566,7 +552,7 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool
 				tlb_touch(t, vpn, (uint32_t)i, e->time + 1);
 				*li = t->ref[i];
 				if (write && !(t->tag[i] & XL_DIRTY)) {
-					pte_or(&e->pt, *li, PTE_D);
+					e->pt.e[*li] |= PTE_D;
 					t->tag[i] |= XL_DIRTY;
 					e->ctr.dirty_updates++;
 				}
@@ -776,14 +762,7 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 		unsigned level = leaf ? sz + 1 : 4 - level_of_psc;
 		uint32_t want = pt_entry(&e->pt, e->procs[proc].root, va, level);
 		uint64_t ent = want == VL_NIL ? 0 : e->pt.e[want];
-		bool thp = level == 2 && (ent & (PTE_P | PTE_PS)) == PTE_P &&
-			   e->pt.thp[PTE_FRAME(ent)];
-		if (thp && leaf && sz == 1) {
-			/* a transparent huge page: the entry names its first PTE */
-			want = PTE_FRAME(ent) * PT_ENTRIES;
-			ent = e->pt.e[want] | PTE_PS;
-		}
-		if (want != t->ref[i] || !(ent & PTE_P) || (!leaf && thp) ||
+		if (want != t->ref[i] || !(ent & PTE_P) ||
 		    (leaf && sz && !(ent & PTE_PS)) || (!leaf && (ent & PTE_PS)) ||
 		    (leaf && !(ent & PTE_A)) || (leaf && (tg & XL_DIRTY) && !(ent & PTE_D)))
 			return vl_err(err, VL_ESTATE,

@@ -194,10 +194,15 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
 		uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
 		if (li == VL_NIL)
 			continue;
-		/* a huge page wholly inside the range goes whole (zap_huge_pmd),
-		 * it is not split page by page */
-		if (e->pt.thp[li / PT_ENTRIES] && v % PT_ENTRIES == 0 && v + PT_ENTRIES <= end)
-			e->pt.thp[li / PT_ENTRIES] = 0;
+		/* a large page wholly inside the range goes whole (zap_huge_pmd:
+		 * no split counted), one partly inside is split first; either
+		 * way its pages are then released one by one */
+		if (pte_large(e->pt.e[li])) {
+			bool whole = v % PT_ENTRIES == 0 && v + PT_ENTRIES <= end;
+			li = hp_leaf(e, proc, li, v, !whole);
+			if (li == VL_NIL)
+				return VL_ENOMEM;
+		}
 		if (committed(e->pt.e[li]))
 			uncharge(e, proc, 1);
 		if (e->pt.e[li] || release)
@@ -229,6 +234,19 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 		if (li == VL_NIL || vl_pt_frames(e, proc, NULL) < 0)
 			return VL_ENOMEM;
 		uint64_t pte = e->pt.e[li];
+		if (pte_large(pte)) {
+			/* a large page keeps its entry when nothing changes for it;
+			 * else it is split, as split_huge_pmd on mprotect */
+			uint64_t npte = (pte & (PTE_FRAME_MASK | PTE_A | PTE_D)) | prot_hw(prot) | PTE_PS;
+			if (!(prot & VL_PROT_GUARD) && prot_usable(prot) && npte == pte) {
+				xl_invlpg(e, proc, v);
+				continue;
+			}
+			li = hp_leaf(e, proc, li, v, true);
+			if (li == VL_NIL)
+				return VL_ENOMEM;
+			pte = e->pt.e[li];
+		}
 		if (pte & PTE_P) {
 			uint64_t keep = pte & (PTE_FRAME_MASK | PTE_A | PTE_D);
 			if (prot & VL_PROT_GUARD || !prot_usable(prot)) {
@@ -242,7 +260,7 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 					npte &= ~PTE_RW;
 				xl_invlpg(e, proc, v); /* permissions change: drop the old translation */
 				if (npte != pte)
-					pt_set(&e->pt, li, npte); /* splits a huge page */
+					pt_set(&e->pt, li, npte);
 			}
 		} else if (pte == 0) {
 			pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(prot)); /* view page */
@@ -318,7 +336,7 @@ static int do_unmap(struct vl_engine *e, uint32_t proc, struct vl_vad *d)
 	bool copy = prot_copy(d->prot);
 	uint32_t s = d->section;
 	for (uint64_t v = start; v < end; v++) {
-		uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+		uint32_t li = hp_leaf(e, proc, pt_walk(&e->pt, pr->root, va_of(v)), v, true);
 		if (li != VL_NIL && e->pt.e[li])
 			release_page(e, proc, li, v, 0);
 	}

@@ -468,6 +468,70 @@ static void test_khugepaged(void **state)
 	vl_engine_free(e);
 }
 
+/* Since 0.3 the large-page policies and THP are policies over one
+ * machinery (sim/hugepage.c): they may run together, under any
+ * personality (without page tables in frames).  Process 1 has VADs (THP
+ * and khugepaged act there, with decommits and protection changes over
+ * its 2 MiB pages), process 3 none (the largepage.* policy acts there),
+ * memory is short so pages of both kinds are split by eviction or
+ * trimming; the checker runs after every batch and both kinds of large
+ * page are made. */
+static void test_with_largepage_policies(void **state)
+{
+	static const char *const oses[] = { "os.personality=linux", "os.personality=windows" };
+	static const char *const lps[] = { "largepage.policy=always", "largepage.policy=reservation",
+					   "largepage.policy=promote" };
+	for (unsigned o = 0; o < 2; o++)
+		for (unsigned l = 0; l < 3; l++) {
+			const char *sets[] = { oses[o], lps[l], "memory.pt_frames=off",
+					       "memory.frames=3000", "thp.enabled=always",
+					       "thp.khugepaged=on", "thp.khugepaged.interval=700",
+					       "largepage.interval=900", "largepage.promote.threshold=0.05",
+					       "pagefile.size=256M", "run.check=on", NULL };
+			struct vl_engine *e = engine(1, sets);
+			uint64_t s = 17 + o * 3 + l;
+			event(e, 1, VL_EV_COMMIT, BASE, 8u << 20, VL_PROT_READWRITE);
+			/* both processes write their first 4 MiB in one batch */
+			struct vl_error err = { 0 };
+			struct vl_batch b;
+			if (vl_batch_init(&b, 2048, &err) < 0)
+				fail_msg("%s", err.msg);
+			for (uint32_t pid = 1; pid <= 3; pid += 2) {
+				vl_batch_reset(&b);
+				for (uint64_t pg = 0; pg < 1024; pg++)
+					b.recs[b.n++] = (struct vl_rec){ .addr = BASE + (pg << 12), .pid = pid,
+									 .op = VL_OP_WRITE };
+				if (vl_engine_feed(e, &b, &err) < 0)
+					fail_msg("feed: %s", err.msg);
+			}
+			vl_batch_free(&b);
+			for (unsigned i = 0; i < 2500; i++) {
+				uint64_t x = tu_rand(&s);
+				unsigned k = (unsigned)((x >> 40) % 1000);
+				uint64_t r = BASE + (((x >> 50) % 4) << 21);
+				if (k < 3)
+					event(e, 1, VL_EV_DECOMMIT, r + (((x >> 20) % 8) << 16),
+					      (1 + (x >> 30) % 64) << 12, 0);
+				else if (k < 6)
+					event(e, 1, VL_EV_COMMIT, r, 2u << 20, VL_PROT_READWRITE);
+				else if (k < 9)
+					event(e, 1, VL_EV_PROTECT, r + (((x >> 20) % 512) << 12),
+					      (1 + (x >> 30) % 8) << 12,
+					      (x >> 36) & 1 ? VL_PROT_READONLY : VL_PROT_READWRITE);
+				else
+					access1(e, (x & 1) ? 1 : 3,
+						BASE + ((((x >> 8) % 2048)) << 12),
+						(x >> 30) % 3 ? VL_OP_READ : VL_OP_WRITE);
+			}
+			uint64_t mapped = tu_counter(e, "large_pages_mapped");
+			print_message("  %s %s: large pages %llu, splits %llu\n", oses[o], lps[l],
+				      (unsigned long long)mapped,
+				      (unsigned long long)tu_counter(e, "large_page_splits"));
+			assert_true(mapped >= 3);
+			vl_engine_free(e);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_reach),
 		cmocka_unit_test(test_mixed),
 		cmocka_unit_test(test_khugepaged),
+		cmocka_unit_test(test_with_largepage_policies),
 	};
 	return cmocka_run_group_tests_name("thp", tests, NULL, NULL);
 }
