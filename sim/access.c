@@ -159,6 +159,20 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
 	return 0;
 }
 
+/* A policy that asked to hear every access (VL_REPL_WANTS_ACCESS) hears
+ * this one, through leaf entry pte of a page of 1 << shift bytes: the
+ * 4 KiB frame va falls in, unless that is no frame the policy holds (the
+ * zero page, a piece of a non-pageable large page). */
+static inline void tell_policy(struct vl_engine *e, uint64_t pte, uint64_t va, unsigned shift,
+			       uint64_t time, uint32_t pid, uint8_t op)
+{
+	uint32_t f = PTE_FRAME(pte) + (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
+	if (f < e->db.nframes && !(pte & PTE_SW_LOCKED)) {
+		struct vl_access a = vl_access_at(e, time, (va >> VL_PAGE_SHIFT) & VPN_MASK, pid, op);
+		e->repl_ops->on_access(&e->repl, f, &a);
+	}
+}
+
 /* The TLB-hit path: a run of ordinary accesses by the current process
  * that hit a first-level TLB entry needing no page-table work (no store
  * through a clean entry, no fetch through a no-execute one).  Nothing it
@@ -240,15 +254,8 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		t->hits++;
 		tlb_touch(t, hvpn, w, time + 1);
 		ops[op]++;
-		if (e->wants_access) {
-			uint32_t f = PTE_FRAME(pte[t->ref[w]]) +
-				     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (hp->shift - 12)) - 1));
-			if (f < e->db.nframes) {
-				struct vl_access a = vl_access_at(e, time, (va >> VL_PAGE_SHIFT) & VPN_MASK,
-								  pid, (uint8_t)op);
-				e->repl_ops->on_access(&e->repl, f, &a);
-			}
-		}
+		if (e->wants_access)
+			tell_policy(e, pte[t->ref[w]], va, hp->shift, time, pid, (uint8_t)op);
 		time++;
 	}
 	size_t n = (size_t)(r - r0);
@@ -421,17 +428,9 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 			faulted = true;
 		}
 		e->procs[e->last_proc].accesses++;
-		if (e->wants_access && !faulted) {
-			uint32_t li = (uint32_t)tr;
-			unsigned shift = (unsigned)(tr >> 32);
-			uint32_t f = PTE_FRAME(e->pt.e[li]) +
-				     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
-			if (f < e->db.nframes) {
-				struct vl_access a = vl_access_at(e, e->time, (va >> VL_PAGE_SHIFT) & VPN_MASK,
-								  r->pid, r->op);
-				e->repl_ops->on_access(&e->repl, f, &a);
-			}
-		}
+		if (e->wants_access && !faulted)
+			tell_policy(e, e->pt.e[(uint32_t)tr], va, (unsigned)(tr >> 32), e->time, r->pid,
+				    r->op);
 		e->time++;
 		if (l1hit)
 			r += feed_hits(e, r + 1, end);

@@ -339,6 +339,10 @@ struct vl_vad {
 /* A present PTE that maps the zero frame as part of a huge zero page
  * (linux THP read fault): bit 9, which the MMU ignores. */
 #define PTE_SW_HUGEZERO (1ull << 9)
+/* A present entry of a non-pageable large page (PFN_AUX_LOCKED): its
+ * frames are unknown to the replacement policy, so the access loop tells
+ * it nothing of them.  Bit 57, which the MMU ignores; splits copy it. */
+#define PTE_SW_LOCKED (1ull << 57)
 
 /* A file section: one prototype PTE per page.  A prototype PTE is 0 (page
  * in the file, not in memory), PTE_P | frame (resident, mapped by at least
