@@ -52,7 +52,8 @@ HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/$(she
 CPPFLAGS += $(HDF5_CFLAGS)
 LDLIBS += $(HDF5_LIBS) -lxxhash
 
-LIB_SRC := $(wildcard sim/*.c traces/*.c analysis/*.c policies/*.c policies/*/*.c)
+LIB_SRC := $(wildcard core/*.c policies/*.c policies/*/*.c traces/*.c sim/*.c driver/*.c \
+	analysis/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 PRESETS := $(wildcard configs/os/*.ini configs/machines/*.ini)
 GEN_PRESETS := $(OBJDIR)/gen/presets.c
@@ -70,7 +71,7 @@ TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # Capture runtimes (traces/capture/): the sancov library linked into traced
 # programs and the qemu TCG plugin.  Position-independent, never sanitized
 # (they run inside other programs), with only the .vmt writer of the library.
-CAP_COMMON := traces/vmt_write.c traces/crc32c.c sim/error.c
+CAP_COMMON := traces/vmt_write.c traces/crc32c.c core/error.c
 CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden
 SANCOV_LIB := $(OUT)/libvmlab-sancov.a
 QEMU_PLUGIN := $(OUT)/vmlab-qemu.so

@@ -34,7 +34,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "analysis/h5.h"
+#include "vmlab/results.h"
 #include "analysis/h5util.h"
 #include "analysis/sweep.h"
 

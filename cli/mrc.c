@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analysis/h5.h"
 #include "analysis/json.h"
-#include "analysis/mrc.h"
 #include "cli/cli.h"
+#include "vmlab/mrc.h"
+#include "vmlab/results.h"
 
 static void mrc_usage(FILE *f)
 {

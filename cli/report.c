@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/h5.h"
 #include "analysis/json.h"
 #include "cli/cli.h"
+#include "vmlab/results.h"
 
 static void report_usage(FILE *f)
 {

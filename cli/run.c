@@ -6,9 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analysis/h5.h"
 #include "analysis/json.h"
 #include "cli/cli.h"
+#include "vmlab/results.h"
 
 static void run_usage(FILE *f)
 {

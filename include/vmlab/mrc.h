@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/h5.h"
+#include "vmlab/results.h"
 #include "vmlab/vmlab.h"
 
 struct vl_mrc;
