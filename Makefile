@@ -63,6 +63,12 @@ CLI_OBJ := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
 LIB := $(OUT)/libvmlab.a
 BIN := $(OUT)/vmlab
 
+# Library objects export only what the public headers mark VL_API (vl_*
+# names); the vmlab binary links them with -rdynamic, so plug-ins find
+# vl_err and the rest of the public API in it.
+LIB_CFLAGS := -fvisibility=hidden
+$(LIB_OBJ): CFLAGS += $(LIB_CFLAGS)
+
 # Tests: each tests/<kind>/test_*.c is one cmocka program.
 TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(OBJDIR)/tests/%)
@@ -71,8 +77,8 @@ TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # Capture runtimes (traces/capture/): the sancov library linked into traced
 # programs and the qemu TCG plugin.  Position-independent, never sanitized
 # (they run inside other programs), with only the .vmt writer of the library.
-CAP_COMMON := traces/vmt_write.c traces/crc32c.c core/error.c
-CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden
+CAP_COMMON := traces/vmt_write.c traces/crc32c.c core/error.c core/sized.c
+CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden -DVL_API=
 SANCOV_LIB := $(OUT)/libvmlab-sancov.a
 QEMU_PLUGIN := $(OUT)/vmlab-qemu.so
 CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN)

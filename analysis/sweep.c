@@ -1181,9 +1181,10 @@ static int cell_run(const struct vl_sweep *s, const char *dir, size_t i, const c
 			*tmp_path = vl_h5_temp_path(h5);
 		rc = vl_h5_run_begin(h5, "cell", "run", e, &run, err);
 	}
-	struct vl_run_stats st;
+	struct vl_run_stats st = { .size = sizeof(st) };
 	if (rc == 0) {
-		struct vl_run_opts ro = { .on_interval = vl_h5_timeline_row, .interval_ctx = run };
+		struct vl_run_opts ro = { .size = sizeof(ro), .on_interval = vl_h5_timeline_row,
+					  .interval_ctx = run };
 		rc = vl_run_ex(e, t, &ro, &st, err);
 	}
 	if (rc == 0) {

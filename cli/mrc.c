@@ -391,6 +391,7 @@ int cmd_mrc(int argc, char **argv)
 	if (h5run) {
 		char *text = vl_config_text(cfg);
 		struct vl_h5_provenance pv = {
+			.size = sizeof(pv),
 			.trace_path = path,
 			.trace_format = fmt_name,
 			.config_text = text ? text : "",

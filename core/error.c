@@ -1,8 +1,10 @@
-/* sim/error.c - error records and counter names. */
+/* core/error.c - error records: the caller-owned struct vl_error and the
+ * names of the codes (vmlab/error.h).  Also linked, alone, into the
+ * capture runtimes (traces/capture/), which use the .vmt writer. */
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/internal.h"
+#include "vmlab/error.h"
 
 int vl_err(struct vl_error *err, int code, const char *fmt, ...)
 {
@@ -39,50 +41,4 @@ const char *vl_strerror(int code)
 	case VL_ESTATE: return "invariant broken";
 	default: return "unknown error";
 	}
-}
-
-static const char *const counter_names[] = {
-#define X(name, help) #name,
-	VL_COUNTERS(X)
-#undef X
-};
-
-static const char *const counter_helps[] = {
-#define X(name, help) help,
-	VL_COUNTERS(X)
-#undef X
-};
-
-static const size_t counter_offsets[] = {
-#define X(name, help) offsetof(struct vl_counters, name),
-	VL_COUNTERS(X)
-#undef X
-};
-
-size_t vl_counter_count(void)
-{
-	return sizeof(counter_names) / sizeof(counter_names[0]);
-}
-
-const char *vl_counter_name(size_t i)
-{
-	return i < vl_counter_count() ? counter_names[i] : NULL;
-}
-
-const char *vl_counter_help(size_t i)
-{
-	return i < vl_counter_count() ? counter_helps[i] : NULL;
-}
-
-uint64_t vl_counter_get(const struct vl_counters *c, size_t i)
-{
-	uint64_t v = 0;
-	if (i < vl_counter_count())
-		memcpy(&v, (const char *)c + counter_offsets[i], sizeof(v));
-	return v;
-}
-
-const char *vl_version(void)
-{
-	return VMLAB_VERSION;
 }

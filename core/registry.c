@@ -1,79 +1,174 @@
-/* policies/registry.c - every replacement policy vmlab knows by name.
+/* core/registry.c - every policy vmlab knows by name, of each kind.
  *
- * Built-ins are listed in builtin[] below: adding a policy is its own file
- * plus one line here.  Plug-ins add more at run time through
- * vl_repl_register (vmlab run --plugin).  Contract tests iterate
- * vl_repl_at(), so a registered policy is tested the moment it is listed.
+ * Three kinds (page replacement, TLB in-set replacement, large pages) share
+ * one mechanism: the built-ins, then up to a fixed number of registered
+ * ones (plug-ins, tests), looked up by name in that order.  The built-ins
+ * come from one descriptor, vl_builtin_policies (core/builtin.h), which the
+ * policies layer defines; core names no policy.  Registration checks the
+ * API version and the required hooks and refuses a taken name, so a
+ * registered policy is complete; contract tests iterate the *_at()
+ * functions, so a policy is tested the moment it is listed.
+ *
+ * Registered policies are never removed (a plug-in stays loaded), so the
+ * pointers handed out stay valid.  Registration is not thread-safe: it
+ * happens at start-up, before engines are built.
  */
 #include <string.h>
 
-#include "vmlab/policy.h"
+#include "core/builtin.h"
+#include "core/internal.h"
 
-extern const struct vl_repl_ops vl_repl_fifo, vl_repl_lru, vl_repl_clock, vl_repl_opt,
-	vl_repl_random, vl_repl_linux_lru;
-extern const struct vl_repl_ops vl_repl_lfu, vl_repl_nru, vl_repl_aging, vl_repl_wsclock,
-	vl_repl_clock_pro, vl_repl_arc, vl_repl_car, vl_repl_2q, vl_repl_lirs, vl_repl_s3fifo,
-	vl_repl_sieve, vl_repl_mglru, vl_repl_ws_aging;
-
-static const struct vl_repl_ops *const builtin[] = {
-	&vl_repl_fifo,
-	&vl_repl_lru,
-	&vl_repl_clock,
-	&vl_repl_opt,
-	&vl_repl_random,
-	&vl_repl_linux_lru,
-	&vl_repl_lfu,
-	&vl_repl_nru,
-	&vl_repl_aging,
-	&vl_repl_wsclock,
-	&vl_repl_clock_pro,
-	&vl_repl_arc,
-	&vl_repl_car,
-	&vl_repl_2q,
-	&vl_repl_lirs,
-	&vl_repl_s3fifo,
-	&vl_repl_sieve,
-	&vl_repl_mglru,
-	&vl_repl_ws_aging,
+struct kind {
+	const char *what, *plural;
+	size_t max;                   /* registered ones, beyond the built-ins */
+	const void *extra[64];
+	size_t nextra;
 };
 
-#define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
-#define MAX_EXTRA 64
+static struct kind kinds[REG_NKINDS] = {
+	[REG_REPL] = { "policy", "policies", 64, { 0 }, 0 },
+	[REG_TLB] = { "TLB policy", "TLB policies", 16, { 0 }, 0 },
+	[REG_LP] = { "large-page policy", "large-page policies", 16, { 0 }, 0 },
+};
 
-static const struct vl_repl_ops *extra[MAX_EXTRA];
-static size_t nextra;
-
-const struct vl_repl_ops *vl_repl_at(size_t i)
+const char *reg_what(enum reg_kind k)
 {
-	if (i < NBUILTIN)
-		return builtin[i];
-	i -= NBUILTIN;
-	return i < nextra ? extra[i] : NULL;
+	return kinds[k].what;
+}
+
+const char *reg_name(enum reg_kind k, const void *ops)
+{
+	switch (k) {
+	case REG_REPL: return ((const struct vl_repl_ops *)ops)->name;
+	case REG_TLB: return ((const struct vl_tlb_repl_ops *)ops)->name;
+	default: return ((const struct vl_lp_ops *)ops)->name;
+	}
+}
+
+unsigned reg_version(enum reg_kind k, const void *ops)
+{
+	switch (k) {
+	case REG_REPL: return ((const struct vl_repl_ops *)ops)->api_version;
+	case REG_TLB: return ((const struct vl_tlb_repl_ops *)ops)->api_version;
+	default: return ((const struct vl_lp_ops *)ops)->api_version;
+	}
+}
+
+/* Every hook the engine calls without checking for NULL is there. */
+static bool complete(enum reg_kind k, const void *ops)
+{
+	switch (k) {
+	case REG_REPL: {
+		const struct vl_repl_ops *o = ops;
+		return o->init && o->on_map && o->on_unmap && o->select_victims &&
+		       (!(o->flags & VL_REPL_WANTS_ACCESS) || o->on_access);
+	}
+	case REG_TLB: {
+		const struct vl_tlb_repl_ops *o = ops;
+		return o->init && o->insert && o->victim;
+	}
+	default:
+		return ((const struct vl_lp_ops *)ops)->fault_size != NULL;
+	}
+}
+
+const void *reg_listed(const struct vl_plugin *p, enum reg_kind k, size_t i)
+{
+	switch (k) {
+	case REG_REPL: return p->repl ? p->repl[i] : NULL;
+	case REG_TLB: return p->tlb ? p->tlb[i] : NULL;
+	default: return p->lp ? p->lp[i] : NULL;
+	}
+}
+
+const void *reg_at(enum reg_kind k, size_t i)
+{
+	size_t n = 0;
+	for (const void *o; (o = reg_listed(&vl_builtin_policies, k, n)); n++)
+		if (n == i)
+			return o;
+	i -= n;
+	return i < kinds[k].nextra ? kinds[k].extra[i] : NULL;
+}
+
+const void *reg_find(enum reg_kind k, const char *name)
+{
+	const void *o;
+	for (size_t i = 0; (o = reg_at(k, i)); i++)
+		if (!strcmp(reg_name(k, o), name))
+			return o;
+	return NULL;
+}
+
+int reg_check(enum reg_kind k, const void *ops, struct vl_error *err)
+{
+	const struct kind *kd = &kinds[k];
+	const char *name = reg_name(k, ops);
+	if (reg_version(k, ops) != VL_POLICY_API_VERSION)
+		return vl_err(err, VL_EVERSION,
+			      "%s '%s' was built for policy API version %u; this vmlab has %u: "
+			      "rebuild it against this vmlab's headers",
+			      kd->what, name ? name : "?", reg_version(k, ops), VL_POLICY_API_VERSION);
+	if (!name || !complete(k, ops))
+		return vl_err(err, VL_EINVAL, "%s '%s' lacks a required hook", kd->what,
+			      name ? name : "?");
+	if (reg_find(k, name))
+		return vl_err(err, VL_EINVAL, "a %s named '%s' is already registered", kd->what, name);
+	if (kd->nextra == kd->max)
+		return vl_err(err, VL_ELIMIT, "too many plug-in %s (at most %zu)", kd->plural, kd->max);
+	return 0;
+}
+
+int reg_add(enum reg_kind k, const void *ops, struct vl_error *err)
+{
+	VL_TRY(reg_check(k, ops, err));
+	kinds[k].extra[kinds[k].nextra++] = ops;
+	return 0;
+}
+
+/* ---- the public, typed faces ---- */
+
+int vl_repl_register(const struct vl_repl_ops *ops, struct vl_error *err)
+{
+	return reg_add(REG_REPL, ops, err);
 }
 
 const struct vl_repl_ops *vl_repl_find(const char *name)
 {
-	for (size_t i = 0; vl_repl_at(i); i++)
-		if (!strcmp(vl_repl_at(i)->name, name))
-			return vl_repl_at(i);
-	return NULL;
+	return reg_find(REG_REPL, name);
 }
 
-int vl_repl_register(const struct vl_repl_ops *ops, struct vl_error *err)
+const struct vl_repl_ops *vl_repl_at(size_t i)
 {
-	if (ops->api_version != VL_POLICY_API_VERSION)
-		return vl_err(err, VL_EVERSION,
-			      "policy '%s' was built for policy API version %u; this vmlab has %u: "
-			      "rebuild it against this vmlab's headers",
-			      ops->name ? ops->name : "?", ops->api_version, VL_POLICY_API_VERSION);
-	if (!ops->name || !ops->init || !ops->on_map || !ops->on_unmap || !ops->select_victims ||
-	    ((ops->flags & VL_REPL_WANTS_ACCESS) && !ops->on_access))
-		return vl_err(err, VL_EINVAL, "policy '%s' lacks a required hook",
-			      ops->name ? ops->name : "?");
-	if (vl_repl_find(ops->name))
-		return vl_err(err, VL_EINVAL, "a policy named '%s' is already registered", ops->name);
-	if (nextra == MAX_EXTRA)
-		return vl_err(err, VL_ELIMIT, "too many plug-in policies (at most %d)", MAX_EXTRA);
-	extra[nextra++] = ops;
-	return 0;
+	return reg_at(REG_REPL, i);
+}
+
+int vl_tlb_repl_register(const struct vl_tlb_repl_ops *ops, struct vl_error *err)
+{
+	return reg_add(REG_TLB, ops, err);
+}
+
+const struct vl_tlb_repl_ops *vl_tlb_repl_find(const char *name)
+{
+	return reg_find(REG_TLB, name);
+}
+
+const struct vl_tlb_repl_ops *vl_tlb_repl_at(size_t i)
+{
+	return reg_at(REG_TLB, i);
+}
+
+int vl_lp_register(const struct vl_lp_ops *ops, struct vl_error *err)
+{
+	return reg_add(REG_LP, ops, err);
+}
+
+const struct vl_lp_ops *vl_lp_find(const char *name)
+{
+	return reg_find(REG_LP, name);
+}
+
+const struct vl_lp_ops *vl_lp_at(size_t i)
+{
+	return reg_at(REG_LP, i);
 }

@@ -605,7 +605,7 @@ static void test_64m_after_scattered_allocations(void **state)
 			faults_before = vl_engine_counters(e)->faults;
 	}
 	const struct vl_counters *c = vl_engine_counters(e);
-	struct vl_gauges g;
+	struct vl_gauges g = { .size = sizeof(g) };
 	vl_engine_gauges(e, &g);
 	assert_int_equal(faults_before, MEM);        /* phase 1: 4 KiB pages only */
 	assert_int_equal(c->faults - faults_before, 16384);
@@ -699,7 +699,7 @@ static void test_promote(void **state)
 	assert_int_equal(c->large_page_promotions, 1);
 	assert_int_equal(c->large_page_copies, 300);
 	assert_int_equal(c->zeroed_pages, 212); /* textbook counts only large-page zero fills */
-	struct vl_gauges g;
+	struct vl_gauges g = { .size = sizeof(g) };
 	vl_engine_gauges(e, &g);
 	assert_int_equal(g.resident_pages, 512);
 	assert_int_equal(c->pt_nodes, 3); /* PML4, PDPT, PD: the page table was freed */
@@ -762,7 +762,7 @@ static void test_madvise(void **state)
 	assert_int_equal(c->large_pages_mapped, 2);
 	assert_int_equal(c->faults, 702);
 	assert_int_equal(c->evictions, 224);
-	struct vl_gauges g;
+	struct vl_gauges g = { .size = sizeof(g) };
 	vl_engine_gauges(e, &g);
 	assert_int_equal(g.resident_pages, 1500);
 	vl_engine_free(e);
