@@ -47,7 +47,8 @@ extern "C" {
  * built for another version (its descriptor's api_version and each ops
  * table's).  No compiler-specific type appears in any of them.
  *   2: struct vl_plugin lists TLB and large-page policies
- *   3: vl_rand_below without __int128 (same values) */
+ *   3: vl_tlb_repl_ops.flags (VL_TLB_REPL_LRU); vl_rand_below without
+ *      __int128 (same values) */
 #define VL_POLICY_API_VERSION 3
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
@@ -517,10 +518,22 @@ struct vl_tlb_repl {
 	uint64_t seed;         /* run seed mixed with the structure's name */
 };
 
+enum vl_tlb_repl_flags {
+	/* victim(set) is always the least recently used way of the set (the
+	 * oldest insert or touch), ties impossible.  The engine may then keep
+	 * the recency order itself, from its own use stamps (and, in sets of
+	 * more than 8 ways, a recency list), and not call insert, touch or
+	 * victim at all; init and fini are still called.  True LRU only: the
+	 * built-in lru sets it, and a test checks the hooks give the same
+	 * answers without it. */
+	VL_TLB_REPL_LRU = 1u << 0,
+};
+
 struct vl_tlb_repl_ops {
 	unsigned api_version;  /* VL_POLICY_API_VERSION */
 	const char *name;      /* config name: tlb.NAME.replacement = name */
 	const char *help;      /* one line */
+	unsigned flags;        /* enum vl_tlb_repl_flags */
 	/* Allocate state for t->sets x t->ways into t->priv.  Return 0 or a
 	 * negative VL_E* code with err filled (nothing to free then). */
 	int (*init)(struct vl_tlb_repl *t, struct vl_error *err);
