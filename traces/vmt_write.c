@@ -2,7 +2,7 @@
  *
  * Kept apart from the reader so the capture runtimes (the sancov library
  * linked into traced programs, the qemu plugin) need only this file,
- * traces/crc32c.c, sim/error.c and libzstd.
+ * traces/crc32c.c, core/error.c, core/sized.c and libzstd.
  *
  * Records accumulate in six section buffers; when a chunk holds chunk_recs
  * records it is assembled, compressed with zstd (level 3) and written with

@@ -307,7 +307,7 @@ static void test_opt(void **state)
 }
 
 /* The same through a trace file and vl_run: the reader, the run driver and
- * sim/future.c's pre-pass (not the test's next-use helper). */
+ * driver/future.c's pre-pass (not the test's next-use helper). */
 static void test_opt_through_file(void **state)
 {
 	(void)state;
