@@ -126,49 +126,19 @@ int reg_add(enum reg_kind k, const void *ops, struct vl_error *err)
 	return 0;
 }
 
-/* ---- the public, typed faces ---- */
+/* ---- the public, typed faces ----
+ *
+ * vl_repl_register/find/at, vl_tlb_repl_register/find/at and
+ * vl_lp_register/find/at (vmlab/policy.h), one line each over the above. */
 
-int vl_repl_register(const struct vl_repl_ops *ops, struct vl_error *err)
-{
-	return reg_add(REG_REPL, ops, err);
-}
+#define TYPED_FACES(pre, type, kind)                                               \
+	int pre##_register(const type *ops, struct vl_error *err)                  \
+	{                                                                          \
+		return reg_add(kind, ops, err);                                    \
+	}                                                                          \
+	const type *pre##_find(const char *name) { return reg_find(kind, name); } \
+	const type *pre##_at(size_t i) { return reg_at(kind, i); }
 
-const struct vl_repl_ops *vl_repl_find(const char *name)
-{
-	return reg_find(REG_REPL, name);
-}
-
-const struct vl_repl_ops *vl_repl_at(size_t i)
-{
-	return reg_at(REG_REPL, i);
-}
-
-int vl_tlb_repl_register(const struct vl_tlb_repl_ops *ops, struct vl_error *err)
-{
-	return reg_add(REG_TLB, ops, err);
-}
-
-const struct vl_tlb_repl_ops *vl_tlb_repl_find(const char *name)
-{
-	return reg_find(REG_TLB, name);
-}
-
-const struct vl_tlb_repl_ops *vl_tlb_repl_at(size_t i)
-{
-	return reg_at(REG_TLB, i);
-}
-
-int vl_lp_register(const struct vl_lp_ops *ops, struct vl_error *err)
-{
-	return reg_add(REG_LP, ops, err);
-}
-
-const struct vl_lp_ops *vl_lp_find(const char *name)
-{
-	return reg_find(REG_LP, name);
-}
-
-const struct vl_lp_ops *vl_lp_at(size_t i)
-{
-	return reg_at(REG_LP, i);
-}
+TYPED_FACES(vl_repl, struct vl_repl_ops, REG_REPL)
+TYPED_FACES(vl_tlb_repl, struct vl_tlb_repl_ops, REG_TLB)
+TYPED_FACES(vl_lp, struct vl_lp_ops, REG_LP)

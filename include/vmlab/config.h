@@ -62,7 +62,7 @@ VL_API struct vl_config *vl_config_dup(const struct vl_config *cfg);
  * errors ("-s", "exp.ini line 4").  Returns 0, or VL_EINVAL with err naming
  * the key and the allowed values; the configuration is unchanged then. */
 VL_API int vl_config_set(struct vl_config *cfg, const char *key, const char *value,
-		  const char *origin, struct vl_error *err);
+			 const char *origin, struct vl_error *err);
 
 /* Parse "KEY=VALUE" and set it (origin "-s"). */
 VL_API int vl_config_set_arg(struct vl_config *cfg, const char *arg, struct vl_error *err);
@@ -73,12 +73,12 @@ VL_API int vl_config_load_file(struct vl_config *cfg, const char *path, struct v
 
 /* Load INI text (origin names it in errors). */
 VL_API int vl_config_load_string(struct vl_config *cfg, const char *text, const char *origin,
-			  struct vl_error *err);
+				 struct vl_error *err);
 
 /* Load a built-in preset, kind "os" or "machines", by name.  Returns 0 or
  * VL_ENOENT listing the preset names. */
 VL_API int vl_config_load_preset(struct vl_config *cfg, const char *kind, const char *name,
-			  struct vl_error *err);
+				 struct vl_error *err);
 
 /* Names of built-in presets of a kind, ", "-separated, in a static buffer. */
 VL_API const char *vl_config_presets(const char *kind);
@@ -100,7 +100,7 @@ VL_API const char *vl_config_value_key(const struct vl_config *cfg, size_t i);
 /* Declare more keys (policy parameters).  Re-declaring an identical key is
  * a no-op.  Returns 0 or VL_ENOMEM / VL_EINVAL (a conflicting declaration). */
 VL_API int vl_config_declare(struct vl_config *cfg, const struct vl_key_def *defs, size_t n,
-		      struct vl_error *err);
+			     struct vl_error *err);
 
 /* The resolved configuration as INI text, every key with its value, keys
  * sorted within sections; what a result file records as its config.

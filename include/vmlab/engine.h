@@ -57,7 +57,7 @@ VL_API const struct vl_counters *vl_engine_counters(struct vl_engine *e);
  * and the like).  Fills up to max names and values (either may be NULL) and
  * returns the total number.  Names stay valid for the engine's lifetime. */
 VL_API size_t vl_engine_counter_list(struct vl_engine *e, const char **names, uint64_t *values,
-			      size_t max);
+				     size_t max);
 
 /* What counter i of vl_engine_counter_list counts (one line, no
  * newline), or NULL when i is past the end. */
@@ -93,7 +93,8 @@ struct vl_proc_counters {
 VL_API size_t vl_engine_nprocs(const struct vl_engine *e);
 
 /* Counters of the i-th process; returns 0 or VL_EINVAL when i is out of range. */
-VL_API int vl_engine_proc_counters(const struct vl_engine *e, size_t i, struct vl_proc_counters *out);
+VL_API int vl_engine_proc_counters(const struct vl_engine *e, size_t i,
+				   struct vl_proc_counters *out);
 
 /* The engine's resolved configuration. */
 VL_API const struct vl_config *vl_engine_config(const struct vl_engine *e);

@@ -42,7 +42,7 @@ struct vl_mrc;
  * footprints).  frames NULL: any size may be asked for.  Returns 0,
  * VL_EINVAL (rate out of range, sizes not increasing) or VL_ENOMEM. */
 VL_API int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *frames, size_t n,
-	       struct vl_error *err);
+		      struct vl_error *err);
 VL_API void vl_mrc_free(struct vl_mrc *m);
 
 /* Account a batch of records.  Returns 0 or VL_ENOMEM. */
@@ -61,14 +61,14 @@ VL_API uint64_t vl_mrc_events(const struct vl_mrc *m);
  * misses are exact.  Sampled: estimates, misses = round(ratio * accesses).
  * Returns 0, or VL_EINVAL for a size the builder was not created for. */
 VL_API int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
-		  struct vl_mrc_point *out, struct vl_error *err);
+			 struct vl_mrc_point *out, struct vl_error *err);
 
 /* Parse a size list: "50,300,64M" (plain numbers are frames, numbers with a
  * K/M/G/T unit are bytes, rounded down to whole 4 KiB frames) or a range
  * "LO:HI" of `points` log-spaced sizes.  Sorted, duplicates removed.
  * *frames is malloc'd.  Returns 0 or VL_EINVAL naming the bad item. */
 VL_API int vl_mrc_parse_sizes(const char *text, unsigned points, uint64_t **frames, size_t *n,
-		       struct vl_error *err);
+			      struct vl_error *err);
 
 #ifdef __cplusplus
 }

@@ -74,12 +74,12 @@ VL_API int vl_h5_run_id(struct vl_h5 *h, const char *id, char *out, struct vl_er
  * With e non-NULL and stats.interval set, a timeline table is created for
  * vl_h5_timeline_row.  Returns 0, VL_EINVAL (id taken), VL_EIO. */
 VL_API int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl_engine *e,
-		    struct vl_h5_run **out, struct vl_error *err);
+			   struct vl_h5_run **out, struct vl_error *err);
 
 /* Append one timeline row: the counters since the previous row and the
  * gauges now.  Has the shape of vl_interval_fn (ctx is the run). */
 VL_API int vl_h5_timeline_row(void *run, struct vl_engine *e, uint64_t accesses_done,
-		       struct vl_error *err);
+			      struct vl_error *err);
 
 /* What produced a run.  Set size first (see "Structs that grow" in
  * docs/design.md): struct vl_h5_provenance pv = { .size = sizeof pv, ... };
@@ -99,7 +99,7 @@ struct vl_h5_provenance {
  * and a /summary row.  Returns 0, VL_EINVAL (pv->size not set) or VL_EIO.
  * Frees run either way. */
 VL_API int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
-			 const struct vl_h5_provenance *pv, struct vl_error *err);
+				const struct vl_h5_provenance *pv, struct vl_error *err);
 
 /* vl_h5_run_end_engine with the provenance every trace replay records
  * (analysis/h5run.c): the engine's resolved configuration text, OS
@@ -107,7 +107,8 @@ VL_API int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
  * and its format.  Used by `vmlab run -o` and by sweep cells alike.  Frees
  * run either way.  Returns 0, VL_ENOMEM or VL_EIO. */
 VL_API int vl_h5_run_end_trace(struct vl_h5_run *run, struct vl_engine *e, const struct vl_trace *t,
-			const char *trace_path, const struct vl_run_stats *st, struct vl_error *err);
+			       const char *trace_path, const struct vl_run_stats *st,
+			       struct vl_error *err);
 
 /* One point of a miss-ratio curve (arrays of them cross the API: the
  * layout is fixed for the soname). */
@@ -121,8 +122,8 @@ struct vl_mrc_point {
  * or "engine"; sample_rate 1 unless shards) and a /summary row.  Frees run
  * either way.  Returns 0, VL_EINVAL (pv->size not set) or VL_EIO. */
 VL_API int vl_h5_run_end_mrc(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
-		      const char *method, double sample_rate, uint64_t accesses,
-		      const struct vl_mrc_point *pts, size_t n, struct vl_error *err);
+			     const char *method, double sample_rate, uint64_t accesses,
+			     const struct vl_mrc_point *pts, size_t n, struct vl_error *err);
 
 /* Free a run without finishing it (the file is then aborted anyway). */
 VL_API void vl_h5_run_free(struct vl_h5_run *run);
@@ -140,7 +141,8 @@ struct vl_h5_validation_row {
  * and the attributes workload (what it does), run_id (""), host, created.
  * Returns 0, VL_EINVAL (name not letters, digits, . _ -), VL_EIO. */
 VL_API int vl_h5_validation(struct vl_h5 *h, const char *name, const char *workload,
-		     const struct vl_h5_validation_row *rows, size_t n, struct vl_error *err);
+			    const struct vl_h5_validation_row *rows, size_t n,
+			    struct vl_error *err);
 
 /* ---- reading ---- */
 
@@ -170,7 +172,7 @@ struct vl_summary_row {
 
 /* All /summary rows (malloc'd array, caller frees).  Returns 0 or a code. */
 VL_API int vl_results_summary(struct vl_results *r, struct vl_summary_row **rows, size_t *n,
-		       struct vl_error *err);
+			      struct vl_error *err);
 
 /* A table of named columns read from a dataset: numeric fields converted
  * to double in v (exact for integers below 2^53), string fields in strs (v
@@ -196,17 +198,17 @@ VL_API const char *vl_table_attr(const struct vl_table *t, const char *name);
  * (out->size set; the rest is overwritten).  Returns 0, VL_EINVAL (size not
  * set), VL_ENOENT (no such dataset) or VL_EFORMAT. */
 VL_API int vl_results_table(struct vl_results *r, const char *dset, struct vl_table *out,
-		     struct vl_error *err);
+			    struct vl_error *err);
 
 /* A string attribute of a group or dataset into a malloc'd string
  * (caller frees).  Returns 0, VL_ENOENT or VL_EFORMAT. */
 VL_API int vl_results_attr(struct vl_results *r, const char *obj, const char *name, char **out,
-		    struct vl_error *err);
+			   struct vl_error *err);
 
 /* Names of the members of a group (malloc'd array of malloc'd strings;
  * vl_results_names_free frees).  A missing group gives VL_ENOENT. */
 VL_API int vl_results_names(struct vl_results *r, const char *group, char ***names, size_t *n,
-		     struct vl_error *err);
+			    struct vl_error *err);
 VL_API void vl_results_names_free(char **names, size_t n);
 
 VL_API const char *vl_results_path(const struct vl_results *r);

@@ -131,7 +131,7 @@ struct vl_trace;
  * magic bytes, not by name) are read transparently.  Returns 0, or VL_ENOENT (missing file, unknown format) /
  * VL_EFORMAT (undetectable content) with err naming the file. */
 VL_API int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
-		  struct vl_error *err);
+			 struct vl_error *err);
 
 /* Refill b (reset first) with the next records.  Returns the number of
  * records (> 0), 0 at a clean end of trace, or a negative code with err
@@ -176,7 +176,7 @@ VL_API const char *vl_trace_compression(const struct vl_trace *t);
 VL_API const char *vl_trace_meta(const struct vl_trace *t, const char *key);
 /* All metadata pairs: returns the count, fills keys/vals up to max. */
 VL_API size_t vl_trace_meta_list(const struct vl_trace *t, const char **keys, const char **vals,
-			  size_t max);
+				 size_t max);
 
 /* ---- what a trace holds (vmlab info) ---- */
 
@@ -215,7 +215,7 @@ struct vl_gen;
  * "mix") with nparams "key=value" parameters.  Returns 0 or VL_EINVAL
  * (unknown kind or key, bad value) / VL_ENOMEM with err. */
 VL_API int vl_gen_open(struct vl_gen **out, const char *kind, int nparams, char *const *params,
-		struct vl_error *err);
+		       struct vl_error *err);
 /* Refill b (reset first): the record count, 0 when all n were produced. */
 VL_API ssize_t vl_gen_read(struct vl_gen *g, struct vl_batch *b, struct vl_error *err);
 /* Number of processes the generator uses, the first pid in *first_pid. */
@@ -246,7 +246,8 @@ struct vl_vmt_writer;
  * Returns 0 or VL_EIO/VL_ENOMEM/VL_EINVAL (also: meta->size not set) with
  * err naming the file. */
 VL_API int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
-		       const struct vl_vmt_meta *meta, size_t chunk_recs, struct vl_error *err);
+			      const struct vl_vmt_meta *meta, size_t chunk_recs,
+			      struct vl_error *err);
 
 /* Append a batch (access records and VL_OP_EVENT records with their
  * events).  Full chunks are compressed and written as they fill, each with
@@ -263,7 +264,7 @@ VL_API int vl_vmt_writer_async(struct vl_vmt_writer *w, struct vl_error *err);
 /* Record the start of process pid, named name (its command), in the stream.
  * Returns 0 or a negative code. */
 VL_API int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *name,
-		      struct vl_error *err);
+			     struct vl_error *err);
 
 /* Records written so far (access and event records). */
 VL_API uint64_t vl_vmt_records(const struct vl_vmt_writer *w);

@@ -18,15 +18,8 @@
 # variant (nm), so a call is caught even without an include.  Both checks
 # first run on a planted violation and must find it.
 #   usage: sh tests/e2e/layers.sh BINDIR
-set -u
 bindir=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0
-fail=0
-# returns non-zero on failure, so that "check ... || show-why" shows why
-check() { if eval "$2"; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); return 1; fi; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../e2e-lib.sh"
 objdir=$bindir
 [ -d "$bindir/release/core" ] && objdir=$bindir/release
 
@@ -165,5 +158,4 @@ check "no object uses a symbol of a layer above or beside it" '[ ! -s "$tmp/sym"
 check "core's one upward reference is the built-in descriptor" \
 	'nm -u "$objdir/core/registry.o" | grep -q vl_builtin_policies'
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -11,24 +11,17 @@
 #  - the shared library's dynamic symbol table holds only vl_/VL_ names,
 #    and it carries its soname.
 #   usage: sh tests/e2e/library.sh BINDIR
-set -u
 bindir=$1
+. "$(dirname "$0")/../e2e-lib.sh"
 bin=$bindir/vmlab
-root=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0
-fail=0
-# returns non-zero on failure, so that "check ... || show-why" shows why
-check() { if eval "$2"; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); return 1; fi; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
-case $bindir in *san*) san=1; sanflags="-fsanitize=address,undefined" ;; *) san=0; sanflags= ;; esac
+sanflags=
+[ "$san" = 1 ] && sanflags="-fsanitize=address,undefined"
 trace=$root/traces/samples/gzip-lackey.trace.gz
 
 # 1. install (the variant BINDIR was built as)
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$root" install PREFIX="$prefix" SAN=$san \
-	>"$tmp/install.log" 2>&1
-check "make install PREFIX=tmp succeeds" '[ $? -eq 0 ]' || cat "$tmp/install.log"
+check "make install PREFIX=tmp succeeds" 'install_to "$prefix" "$tmp/install.log"' ||
+	cat "$tmp/install.log"
 for f in lib/libvmlab.a lib/libvmlab.so lib/libvmlab.so.0 lib/pkgconfig/vmlab.pc \
 	include/vmlab/vmlab.h include/vmlab/engine.h include/vmlab/trace.h include/vmlab/policy.h \
 	include/vmlab/results.h include/vmlab/mrc.h include/vmlab/run.h; do
@@ -140,5 +133,4 @@ check "the public API is (vl_engine_new, vl_err, vl_run, vl_h5_open, vl_mrc_new)
 	'for s in vl_engine_new vl_err vl_run vl_h5_open vl_mrc_new; do grep -qx $s "$tmp/exports" || exit 1; done'
 check "soname libvmlab.so.0" 'readelf -d "$so" | grep SONAME | grep -q "\[libvmlab\.so\.0\]"'
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
