@@ -27,18 +27,9 @@ extern const size_t vl_npresets;
 
 enum reg_kind { REG_REPL, REG_TLB, REG_LP, REG_NKINDS };
 
-/* "policy", "TLB policy", "large-page policy": for messages. */
-const char *reg_what(enum reg_kind k);
 /* The i-th ops table of kind k a descriptor lists, NULL at the end (i
  * must not pass it). */
 const void *reg_listed(const struct vl_plugin *p, enum reg_kind k, size_t i);
-/* The i-th ops table of kind k (built-ins first), NULL past the end. */
-const void *reg_at(enum reg_kind k, size_t i);
-/* The ops table of kind k named name, or NULL. */
-const void *reg_find(enum reg_kind k, const char *name);
-/* The name and API version an ops table of kind k declares. */
-const char *reg_name(enum reg_kind k, const void *ops);
-unsigned reg_version(enum reg_kind k, const void *ops);
 /* Whether ops could be registered now: 0, or VL_EVERSION (api_version),
  * VL_EINVAL (no name, a required hook missing, name taken) or VL_ELIMIT
  * (no room), with err.  Registers nothing. */

@@ -59,8 +59,10 @@ int vl_plugin_load(const char *path, struct vl_error *err)
 		for (size_t i = 0; (o = reg_listed(p, k, i)); i++) {
 			struct vl_error e2 = { 0 };
 			if ((rc = reg_add(k, o, &e2)) < 0) {
-				/* two tables of one plug-in with one name: the earlier
-				 * ones stay registered, so the object stays loaded */
+				/* two tables of one plug-in with one name, or more
+				 * tables than the registry has room left for: the
+				 * earlier ones stay registered, so the object stays
+				 * loaded */
 				return vl_err(err, rc, "plugin %s: %s", path, e2.msg);
 			}
 		}

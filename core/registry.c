@@ -31,12 +31,7 @@ static struct kind kinds[REG_NKINDS] = {
 	[REG_LP] = { "large-page policy", "large-page policies", 16, { 0 }, 0 },
 };
 
-const char *reg_what(enum reg_kind k)
-{
-	return kinds[k].what;
-}
-
-const char *reg_name(enum reg_kind k, const void *ops)
+static const char *reg_name(enum reg_kind k, const void *ops)
 {
 	switch (k) {
 	case REG_REPL: return ((const struct vl_repl_ops *)ops)->name;
@@ -45,7 +40,7 @@ const char *reg_name(enum reg_kind k, const void *ops)
 	}
 }
 
-unsigned reg_version(enum reg_kind k, const void *ops)
+static unsigned reg_version(enum reg_kind k, const void *ops)
 {
 	switch (k) {
 	case REG_REPL: return ((const struct vl_repl_ops *)ops)->api_version;
@@ -81,7 +76,7 @@ const void *reg_listed(const struct vl_plugin *p, enum reg_kind k, size_t i)
 	}
 }
 
-const void *reg_at(enum reg_kind k, size_t i)
+static const void *reg_at(enum reg_kind k, size_t i)
 {
 	size_t n = 0;
 	for (const void *o; (o = reg_listed(&vl_builtin_policies, k, n)); n++)
@@ -91,7 +86,7 @@ const void *reg_at(enum reg_kind k, size_t i)
 	return i < kinds[k].nextra ? kinds[k].extra[i] : NULL;
 }
 
-const void *reg_find(enum reg_kind k, const char *name)
+static const void *reg_find(enum reg_kind k, const char *name)
 {
 	const void *o;
 	for (size_t i = 0; (o = reg_at(k, i)); i++)
