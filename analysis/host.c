@@ -9,7 +9,6 @@
  */
 #include <cpuid.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "analysis/host.h"
 #include "analysis/pfm.h"
+#include "analysis/util.h"
 #include "vmlab/config.h"
 
 static struct vl_host_tlb *tlb_add(struct vl_host *h, const char *name, unsigned level, char kind,
@@ -387,38 +387,6 @@ void vl_host_detect(struct vl_host *h)
 
 /* ---- INI ---- */
 
-struct sbuf {
-	char *s;
-	size_t n, cap;
-	bool oom;
-};
-
-__attribute__((format(printf, 2, 3))) static void out(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	for (;;) {
-		va_start(ap, fmt);
-		int need = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-		va_end(ap);
-		if (need < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->s && b->n + (size_t)need < b->cap) {
-			b->n += (size_t)need;
-			return;
-		}
-		size_t ncap = (b->cap ? b->cap * 2 : 4096) + (size_t)need;
-		char *ns = realloc(b->s, ncap);
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = ncap;
-	}
-}
-
 static void page_sizes(unsigned ps, char *buf, size_t n)
 {
 	buf[0] = 0;
@@ -474,51 +442,51 @@ bool vl_config_declares(const struct vl_config *cfg, const char *key)
 
 char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema)
 {
-	struct sbuf b = { 0 };
-	out(&b, "; Machine configuration of this host, written by `vmlab host`.\n");
-	out(&b, "; Load it with `vmlab run -c FILE`; lines starting with ';' are facts\n");
-	out(&b, "; that are not configuration keys, or that could not be detected.\n");
-	out(&b, "; kernel: %s\n", h->kernel[0] ? h->kernel : "not detected");
-	out(&b, "; cpu: %s family 0x%x model 0x%x stepping %u%s%s%s\n", h->vendor, h->family,
+	struct au_buf b = { 0 };
+	au_bprintf(&b, "; Machine configuration of this host, written by `vmlab host`.\n");
+	au_bprintf(&b, "; Load it with `vmlab run -c FILE`; lines starting with ';' are facts\n");
+	au_bprintf(&b, "; that are not configuration keys, or that could not be detected.\n");
+	au_bprintf(&b, "; kernel: %s\n", h->kernel[0] ? h->kernel : "not detected");
+	au_bprintf(&b, "; cpu: %s family 0x%x model 0x%x stepping %u%s%s%s\n", h->vendor, h->family,
 	    h->model, h->stepping, h->cpu_name[0] ? " \"" : "", h->cpu_name,
 	    h->cpu_name[0] ? "\"" : "");
-	out(&b, "; libpfm4 core PMU model: %s\n", h->pmu[0] ? h->pmu : "not detected");
-	out(&b, "; perf_event hardware PMU: %s\n",
+	au_bprintf(&b, "; libpfm4 core PMU model: %s\n", h->pmu[0] ? h->pmu : "not detected");
+	au_bprintf(&b, "; perf_event hardware PMU: %s\n",
 	    h->core_pmu ? "present"
 			: "not available (software events only; hardware and TLB events cannot be "
 			  "counted here)");
 	if (vl_config_declares(schema, "machine.name"))
-		out(&b, "\n[machine]\nname = host\n");
-	out(&b, "\n[memory]\n");
+		au_bprintf(&b, "\n[machine]\nname = host\n");
+	au_bprintf(&b, "\n[memory]\n");
 	if (h->mem_bytes)
-		out(&b, "size = %llu\n", (unsigned long long)(h->mem_bytes & ~4095ull));
+		au_bprintf(&b, "size = %llu\n", (unsigned long long)(h->mem_bytes & ~4095ull));
 	else
-		out(&b, "; size: not detected (/proc/meminfo unreadable)\n");
+		au_bprintf(&b, "; size: not detected (/proc/meminfo unreadable)\n");
 	if (h->page_size)
-		out(&b, "page_size = %llu\n", (unsigned long long)h->page_size);
+		au_bprintf(&b, "page_size = %llu\n", (unsigned long long)h->page_size);
 	else
-		out(&b, "; page_size: not detected\n");
-	out(&b, "\n[thp]\n");
+		au_bprintf(&b, "; page_size: not detected\n");
+	au_bprintf(&b, "\n[thp]\n");
 	if (h->thp_enabled[0])
-		out(&b, "enabled = %s\n", h->thp_enabled);
+		au_bprintf(&b, "enabled = %s\n", h->thp_enabled);
 	else
-		out(&b, "; enabled: not detected (no /sys/kernel/mm/transparent_hugepage/enabled)\n");
+		au_bprintf(&b, "; enabled: not detected (no /sys/kernel/mm/transparent_hugepage/enabled)\n");
 	if (h->thp_defrag[0])
-		out(&b, "defrag = %s\n", h->thp_defrag);
+		au_bprintf(&b, "defrag = %s\n", h->thp_defrag);
 	else
-		out(&b, "; defrag: not detected\n");
+		au_bprintf(&b, "; defrag: not detected\n");
 	if (h->thp_zero_page >= 0)
-		out(&b, "use_zero_page = %s\n", h->thp_zero_page ? "on" : "off");
+		au_bprintf(&b, "use_zero_page = %s\n", h->thp_zero_page ? "on" : "off");
 	else
-		out(&b, "; use_zero_page: not detected\n");
+		au_bprintf(&b, "; use_zero_page: not detected\n");
 	if (h->thp_pmd_bytes)
-		out(&b, "; PMD page size: %llu bytes\n", (unsigned long long)h->thp_pmd_bytes);
-	out(&b, "\n[file]\n");
+		au_bprintf(&b, "; PMD page size: %llu bytes\n", (unsigned long long)h->thp_pmd_bytes);
+	au_bprintf(&b, "\n[file]\n");
 	if (h->fault_around_bytes && h->page_size)
-		out(&b, "fault_around = %llu\n",
+		au_bprintf(&b, "fault_around = %llu\n",
 		    (unsigned long long)(h->fault_around_bytes / h->page_size));
 	else
-		out(&b,
+		au_bprintf(&b,
 		    "; fault_around: not detected: %s.\n"
 		    "; The linux preset's 16 pages (the kernel default, 64 KiB) applies.\n",
 		    h->fault_around_why);
@@ -529,17 +497,13 @@ char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema)
 		page_sizes(t->page_sizes, ps, sizeof(ps));
 		const char *kind = t->kind == 'd' ? "data" : t->kind == 'i' ? "instr" : "unified";
 		if (tlb_keys)
-			out(&b, "\n[tlb.%s]\nlevel = %u\nkind = %s\nentries = %u\nways = %u\npage_sizes = %s\n",
+			au_bprintf(&b, "\n[tlb.%s]\nlevel = %u\nkind = %s\nentries = %u\nways = %u\npage_sizes = %s\n",
 			    t->name, t->level, kind, t->entries, t->ways, ps);
 		else
-			out(&b, "%s; tlb.%s: level %u, %s, %u entries, %u ways, pages %s\n",
+			au_bprintf(&b, "%s; tlb.%s: level %u, %s, %u entries, %u ways, pages %s\n",
 			    i == 0 ? "\n" : "", t->name, t->level, kind, t->entries, t->ways, ps);
 	}
 	if (h->tlb_why[0])
-		out(&b, "%s; TLB: %s\n", h->ntlb ? "" : "\n", h->tlb_why);
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
+		au_bprintf(&b, "%s; TLB: %s\n", h->ntlb ? "" : "\n", h->tlb_why);
+	return au_buf_take(&b);
 }

@@ -1,29 +1,20 @@
-/* cli/sweep.c - `vmlab sweep`: run an experiment's cells in parallel worker
- * processes, or as a Slurm job array, and merge their results.
+/* cli/sweep.c - `vmlab sweep`: parse the options, call the sweep library
+ * (analysis/sweep.h), print its progress and results, choose the exit
+ * status.
  *
- * Local: the plan is written, a lock on DIR/.lock keeps a second sweep out,
- * stale temporary files of a killed sweep are removed, and the cells not
- * yet complete run in up to -j forked workers, one cell per worker process
- * (so a crash or a leak in one cell cannot touch another).  Workers die
- * with the parent (PR_SET_PDEATHSIG), so a killed sweep leaves no runaway
- * cells, and their temporary results files are removed on SIGINT/SIGTERM.
- * Progress goes to stderr; the exit status is 0 only when every cell
- * finished and the merge was written.
+ * The library runs the cells (local forked workers, or a Slurm job array)
+ * and merges them; this file turns its progress callback into the lines on
+ * stderr that docs/sweeps.md shows, and a sweep stopped by SIGINT, SIGTERM
+ * or SIGHUP into a process that dies of that signal.  The exit status is 0
+ * only when every cell finished and the merge was written.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <glob.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "analysis/sweep.h"
@@ -62,13 +53,6 @@ static void sweep_usage(FILE *f)
 		"2 usage error.\n");
 }
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void describe(const struct vl_sweep *s, size_t i, char *buf, size_t len)
 {
 	const struct vl_sweep_cell *c = &s->cells[i];
@@ -89,470 +73,97 @@ static void fmt_time(double sec, char *buf, size_t len)
 		snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
 }
 
-/* ---- a worker: one cell in a child process ---- */
+/* ---- a local sweep ---- */
 
-static const char *volatile worker_tmp;
-
-static void worker_signal(int sig)
+static void on_progress(void *ctx, const struct vl_sweep_progress *p)
 {
-	const char *t = worker_tmp;
-	if (t)
-		unlink(t);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static int run_cell_here(const struct vl_sweep *s, const char *dir, size_t i)
-{
-	signal(SIGINT, worker_signal);
-	signal(SIGTERM, worker_signal);
-	signal(SIGHUP, worker_signal);
-	struct vl_error err = { 0 };
-	int rc = vl_sweep_cell_run(s, dir, i, &worker_tmp, &err);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	if (rc < 0) {
-		char d[512];
-		describe(s, i, d, sizeof(d));
-		cli_error("sweep: %s failed: %s", d, err.msg);
-		return EXIT_INPUT;
-	}
-	return 0;
-}
-
-/* ---- the local pool ---- */
-
-static volatile sig_atomic_t interrupted;
-
-static void parent_signal(int sig)
-{
-	interrupted = sig;
-}
-
-/* Remove temporary files a killed sweep left in DIR and DIR/cells. */
-static void remove_stale(const char *dir)
-{
-	const char *pats[] = { "%s/cells/.*.tmp-*", "%s/.*.tmp-*" };
-	for (size_t p = 0; p < 2; p++) {
-		char pat[PATH_MAX];
-		snprintf(pat, sizeof(pat), pats[p], dir);
-		glob_t g;
-		if (glob(pat, 0, NULL, &g) == 0) {
-			for (size_t i = 0; i < g.gl_pathc; i++)
-				unlink(g.gl_pathv[i]);
-			globfree(&g);
-		}
+	const struct vl_sweep *s = ctx;
+	char d[512], eta[32] = "?";
+	switch (p->event) {
+	case VL_SWEEP_EV_START:
+		fprintf(stderr, "sweep %s: %zu cells, %zu already complete, %zu to run with -j %ld\n",
+			s->name, p->cells, p->done, p->todo, p->jobs);
+		return;
+	case VL_SWEEP_EV_PROGRESS:
+		if (p->eta_s >= 0)
+			fmt_time(p->eta_s, eta, sizeof(eta));
+		fprintf(stderr, "sweep: %zu/%zu done, %zu running, %zu failed, ETA %s\n", p->done,
+			p->cells, p->running, p->failed, eta);
+		return;
+	case VL_SWEEP_EV_CELL_FAILED:
+		describe(s, p->cell, d, sizeof(d));
+		cli_error("sweep: %s failed: %s", d, p->msg);
+		return;
+	case VL_SWEEP_EV_CELL_KILLED:
+		describe(s, p->cell, d, sizeof(d));
+		cli_error("sweep: %s failed: the worker was killed by signal %d", d, p->sig);
+		return;
+	case VL_SWEEP_EV_NO_WORKER:
+		describe(s, p->cell, d, sizeof(d));
+		cli_error("sweep: %s: cannot start a worker: %s", d, strerror(p->errnum));
+		return;
 	}
 }
-
-/* dup[i]: an earlier cell has cell i's key (same results file), so only
- * the first runs.  NULL when out of memory (then nothing is skipped). */
-static const struct vl_sweep *cmp_sweep;
-
-static int cmp_cell_key(const void *a, const void *b)
-{
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(cmp_sweep->cells[x].key, cmp_sweep->cells[y].key);
-	return c ? c : (x > y) - (x < y);
-}
-
-static bool *first_of_key(const struct vl_sweep *s)
-{
-	size_t n = s->ncells;
-	size_t *ix = malloc((n ? n : 1) * sizeof(*ix));
-	bool *dup = calloc(n ? n : 1, sizeof(*dup));
-	if (!ix || !dup) {
-		free(ix);
-		free(dup);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		ix[i] = i;
-	cmp_sweep = s;
-	qsort(ix, n, sizeof(*ix), cmp_cell_key);
-	for (size_t i = 1; i < n; i++)
-		if (!strcmp(s->cells[ix[i]].key, s->cells[ix[i - 1]].key))
-			dup[ix[i]] = true;
-	free(ix);
-	return dup;
-}
-
-struct slot {
-	pid_t pid;
-	size_t cell;
-};
 
 static int run_local(const struct vl_sweep *s, const char *dir, long jobs)
 {
-	char lockpath[PATH_MAX];
-	snprintf(lockpath, sizeof(lockpath), "%s/.lock", dir);
-	int lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-	if (lfd < 0 || flock(lfd, LOCK_EX | LOCK_NB) < 0) {
-		cli_error("sweep: %s: %s", lockpath,
-			  lfd < 0 ? strerror(errno) : "another sweep is running in this directory");
-		if (lfd >= 0)
-			close(lfd);
-		return EXIT_INPUT;
-	}
-	remove_stale(dir);
-
-	/* cells to run: not complete, and the first of any that share a key */
-	size_t *todo = calloc(s->ncells ? s->ncells : 1, sizeof(*todo));
-	if (!todo) {
-		cli_error("out of memory");
-		close(lfd);
-		return EXIT_INPUT;
-	}
-	size_t ntodo = 0, ndone = 0;
-	bool *dup = first_of_key(s);
-	for (size_t i = 0; i < s->ncells; i++) {
-		if (vl_sweep_cell_done(s, dir, i))
-			ndone++;
-		else if (!dup || !dup[i])
-			todo[ntodo++] = i;
-	}
-	free(dup);
-	fprintf(stderr, "sweep %s: %zu cells, %zu already complete, %zu to run with -j %ld\n",
-		s->name, s->ncells, ndone, ntodo, jobs);
-
-	struct sigaction sa = { 0 }, old_int, old_term, old_hup;
-	sa.sa_handler = parent_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	pid_t parent = getpid();
-
-	struct slot *slots = calloc((size_t)jobs, sizeof(*slots));
-	size_t next = 0, running = 0, ok = 0, failed = 0;
-	double t0 = mono(), last_print = 0;
-	bool forwarded = false;
-	while (slots && (next < ntodo || running) ) {
-		while (!interrupted && running < (size_t)jobs && next < ntodo) {
-			size_t cell = todo[next++];
-			fflush(stderr);
-			pid_t pid = fork();
-			if (pid == 0) {
-				prctl(PR_SET_PDEATHSIG, SIGKILL);
-				if (getppid() != parent)
-					_exit(EXIT_INPUT);
-				sigaction(SIGINT, &old_int, NULL);
-				sigaction(SIGTERM, &old_term, NULL);
-				sigaction(SIGHUP, &old_hup, NULL);
-				_exit(run_cell_here(s, dir, cell));
-			}
-			if (pid < 0) {
-				char d[512];
-				describe(s, cell, d, sizeof(d));
-				cli_error("sweep: %s: cannot start a worker: %s", d, strerror(errno));
-				failed++;
-				continue;
-			}
-			for (long k = 0; k < jobs; k++)
-				if (!slots[k].pid) {
-					slots[k].pid = pid;
-					slots[k].cell = cell;
-					break;
-				}
-			running++;
-		}
-		if (!running)
-			break;
-		if (interrupted && !forwarded) {
-			for (long k = 0; k < jobs; k++)
-				if (slots[k].pid)
-					kill(slots[k].pid, SIGTERM);
-			forwarded = true;
-		}
-		int status;
-		pid_t pid = waitpid(-1, &status, 0);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		long k = 0;
-		while (k < jobs && slots[k].pid != pid)
-			k++;
-		if (k == jobs)
-			continue;
-		size_t cell = slots[k].cell;
-		slots[k].pid = 0;
-		running--;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			ok++;
-		} else {
-			failed++;
-			if (!interrupted && WIFSIGNALED(status)) {
-				char d[512];
-				describe(s, cell, d, sizeof(d));
-				cli_error("sweep: %s failed: the worker was killed by signal %d", d,
-					  WTERMSIG(status));
-			}
-		}
-		double now = mono();
-		size_t left = ntodo - ok - failed;
-		if (now - last_print >= 1.0 || left == 0 || !(WIFEXITED(status) && !WEXITSTATUS(status))) {
-			char eta[32] = "?";
-			if (ok + failed)
-				fmt_time((now - t0) / (double)(ok + failed) * (double)left, eta, sizeof(eta));
-			fprintf(stderr, "sweep: %zu/%zu done, %zu running, %zu failed, ETA %s\n",
-				ndone + ok, s->ncells, running, failed, eta);
-			last_print = now;
-		}
-	}
-	free(slots);
-	free(todo);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	if (interrupted) {
-		/* every worker is gone: remove what one killed mid-write left */
-		remove_stale(dir);
-		fprintf(stderr, "sweep: interrupted; %zu cells complete, run the same command to resume\n",
-			ndone + ok);
-		close(lfd);
-		signal(interrupted, SIG_DFL);
-		raise(interrupted);
-		return 128 + interrupted;
-	}
-
-	struct vl_sweep_status st;
+	struct vl_sweep_local o = { .jobs = jobs, .progress = on_progress, .ctx = (void *)s };
+	struct vl_sweep_local_result r;
 	struct vl_error err = { 0 };
-	int rc = vl_sweep_collect(s, dir, &st, &err);
-	close(lfd);
-	if (rc < 0) {
+	if (vl_sweep_run_local(s, dir, &o, &r, &err) < 0) {
 		cli_error("sweep: %s", err.msg);
 		return EXIT_INPUT;
 	}
+	if (r.signal) {
+		fprintf(stderr, "sweep: interrupted; %zu cells complete, run the same command to resume\n",
+			r.complete);
+		signal(r.signal, SIG_DFL);
+		raise(r.signal);
+		return 128 + r.signal;
+	}
 	fprintf(stderr, "sweep: %s/%s: %zu of %zu cells (%zu failed, %zu missing) in %.1f s\n", dir,
-		st.written, st.done, s->ncells, st.failed, st.missing, mono() - t0);
-	return st.done == s->ncells ? 0 : EXIT_INPUT;
+		r.st.written, r.st.done, s->ncells, r.st.failed, r.st.missing, r.seconds);
+	return r.st.done == s->ncells ? 0 : EXIT_INPUT;
 }
 
 /* ---- Slurm ---- */
 
-/* Print s single-quoted for sh. */
-static void shq(FILE *f, const char *s)
+static int run_slurm(const struct vl_sweep *s, const char *dir, const struct vl_sweep_slurm *o,
+		     bool submit)
 {
-	fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('\'', f);
-}
-
-static bool slurm_word_ok(const char *s)
-{
-	for (; *s; s++)
-		if (*s == '\n' || *s == '\r' || *s == ' ' || *s == '\t' || *s == '\'' || *s == '"')
-			return false;
-	return true;
-}
-
-/* Run argv, capture the first line of stdout into out. Returns exit status or -1. */
-static int capture(char *const argv[], char *out, size_t len)
-{
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], argv);
-		fprintf(stderr, "vmlab: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return -1;
-	}
-	size_t n = 0;
-	ssize_t r;
-	while ((r = read(p[0], out + n, len - 1 - n)) > 0 && n < len - 1)
-		n += (size_t)r;
-	out[n] = '\0';
-	char drain[256];
-	while (read(p[0], drain, sizeof(drain)) > 0)
-		;
-	close(p[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	char *nl = strchr(out, '\n');
-	if (nl)
-		*nl = '\0';
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-struct slurm_opts {
-	const char *partition, *time;
-	long max_parallel, per_task;
-	bool submit;
-};
-
-static int run_slurm(const struct vl_sweep *s, const char *dir, const struct slurm_opts *o)
-{
-	char self[PATH_MAX], adir[PATH_MAX], sdir[PATH_MAX + 16], p[PATH_MAX + 64];
-	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (sl <= 0 || !realpath(dir, adir)) {
-		cli_error("sweep: cannot resolve the vmlab binary or %s", dir);
+	struct vl_sweep_slurm_job j;
+	struct vl_error err = { 0 };
+	if (vl_sweep_slurm_write(s, dir, o, &j, &err) < 0) {
+		cli_error("sweep: %s", err.msg);
 		return EXIT_INPUT;
 	}
-	self[sl] = '\0';
-	snprintf(sdir, sizeof(sdir), "%s/slurm", adir);
-	snprintf(p, sizeof(p), "%s/logs", sdir);
-	mkdir(sdir, 0777);
-	mkdir(p, 0777);
-
-	size_t *todo = calloc(s->ncells ? s->ncells : 1, sizeof(*todo)), ntodo = 0;
-	if (!todo) {
-		cli_error("out of memory");
-		return EXIT_INPUT;
-	}
-	bool *dup = first_of_key(s);
-	for (size_t i = 0; i < s->ncells; i++)
-		if ((!dup || !dup[i]) && !vl_sweep_cell_done(s, adir, i))
-			todo[ntodo++] = i;
-	free(dup);
-	/* a job name of safe characters only */
-	char jname[64];
-	snprintf(jname, sizeof(jname), "vmlab-%s", s->name);
-	for (char *q = jname; *q; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
-		      *q == '-' || *q == '_' || *q == '.'))
-			*q = '_';
-	if (ntodo == 0) {
-		free(todo);
+	if (j.todo == 0) {
 		fprintf(stderr, "sweep %s: all %zu cells are complete; collecting here\n", s->name,
 			s->ncells);
 		struct vl_sweep_status st;
-		struct vl_error err = { 0 };
-		if (vl_sweep_collect(s, adir, &st, &err) < 0) {
+		if (vl_sweep_collect(s, j.dir, &st, &err) < 0) {
 			cli_error("sweep: %s", err.msg);
 			return EXIT_INPUT;
 		}
 		return 0;
 	}
-	size_t per = (size_t)o->per_task;
-	size_t ntasks = (ntodo + per - 1) / per;
-
-	/* one line per array task: the cells it runs */
-	snprintf(p, sizeof(p), "%s/tasks", sdir);
-	FILE *f = fopen(p, "w");
-	for (size_t t = 0; f && t < ntasks; t++) {
-		for (size_t j = t * per; j < ntodo && j < (t + 1) * per; j++)
-			fprintf(f, "%s%zu", j == t * per ? "" : " ", todo[j]);
-		fputc('\n', f);
-	}
-	free(todo);
-	if (!f || fclose(f) != 0) {
-		cli_error("sweep: %s: cannot write", p);
-		return EXIT_INPUT;
-	}
-
-	char script[PATH_MAX + 64], collect[PATH_MAX + 64];
-	snprintf(script, sizeof(script), "%s/sweep.sbatch", sdir);
-	snprintf(collect, sizeof(collect), "%s/collect.sbatch", sdir);
-	f = fopen(script, "w");
-	if (f) {
-		fprintf(f, "#!/bin/sh\n");
-		fprintf(f, "# vmlab sweep %s: %zu cells in %zu array tasks (written by vmlab sweep --slurm)\n",
-			s->name, ntodo, ntasks);
-		fprintf(f, "#SBATCH --job-name=%s\n", jname);
-		fprintf(f, "#SBATCH --array=0-%zu", ntasks - 1);
-		if (o->max_parallel > 0)
-			fprintf(f, "%%%ld", o->max_parallel);
-		fprintf(f, "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n");
-		fprintf(f, "#SBATCH --output=%s/logs/%%A_%%a.out\n", sdir);
-		if (o->partition)
-			fprintf(f, "#SBATCH --partition=%s\n", o->partition);
-		if (o->time)
-			fprintf(f, "#SBATCH --time=%s\n", o->time);
-		fprintf(f, "set -u\ncells=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" ");
-		shq(f, sdir);
-		fprintf(f, "/tasks)\nrc=0\nfor i in $cells; do\n\t");
-		shq(f, self);
-		fprintf(f, " sweep -o ");
-		shq(f, adir);
-		fprintf(f, " --cell \"$i\" || rc=1\ndone\nexit $rc\n");
-		if (fclose(f) != 0)
-			f = NULL;
-	}
-	FILE *g = f ? fopen(collect, "w") : NULL;
-	if (g) {
-		fprintf(g, "#!/bin/sh\n# merge the cells of vmlab sweep %s once its array is done\n",
-			s->name);
-		fprintf(g, "#SBATCH --job-name=%s-collect\n#SBATCH --ntasks=1\n", jname);
-		fprintf(g, "#SBATCH --output=%s/logs/collect-%%j.out\n", sdir);
-		if (o->partition)
-			fprintf(g, "#SBATCH --partition=%s\n", o->partition);
-		if (o->time)
-			fprintf(g, "#SBATCH --time=%s\n", o->time);
-		shq(g, self);
-		fprintf(g, " sweep --collect ");
-		shq(g, adir);
-		fprintf(g, "\n");
-		if (fclose(g) != 0)
-			g = NULL;
-	}
-	if (!f || !g) {
-		cli_error("sweep: %s: cannot write the Slurm scripts", sdir);
-		return EXIT_INPUT;
-	}
-	chmod(script, 0755);
-	chmod(collect, 0755);
-	if (!o->submit) {
-		printf("%s\n%s\n", script, collect);
+	if (!submit) {
+		printf("%s\n%s\n", j.script, j.collect);
 		fprintf(stderr,
 			"sweep %s: wrote %s (%zu array tasks) and %s; submit with\n"
 			"  jid=$(sbatch --parsable %s) && sbatch --dependency=afterany:$jid %s\n",
-			s->name, script, ntasks, collect, script, collect);
+			s->name, j.script, j.tasks, j.collect, j.script, j.collect);
 		return 0;
 	}
-	char out[256];
-	char *a1[] = { "sbatch", "--parsable", script, NULL };
-	int rc = capture(a1, out, sizeof(out));
-	char *semi = strchr(out, ';');
-	if (semi)
-		*semi = '\0';
-	if (rc != 0 || !*out || strspn(out, "0123456789") != strlen(out)) {
-		cli_error("sweep: sbatch %s failed (exit %d)%s%s", script, rc, *out ? ": " : "", out);
+	if (vl_sweep_slurm_submit(&j, &err) < 0) {
+		cli_error("sweep: %s", err.msg);
 		return EXIT_INPUT;
 	}
-	char jid[64], dep[96], cjid[64];
-	snprintf(jid, sizeof(jid), "%s", out);
-	snprintf(dep, sizeof(dep), "--dependency=afterany:%s", jid);
-	char *a2[] = { "sbatch", "--parsable", dep, collect, NULL };
-	rc = capture(a2, out, sizeof(out));
-	if ((semi = strchr(out, ';')))
-		*semi = '\0';
-	if (rc != 0 || !*out) {
-		cli_error("sweep: array job %s submitted, but sbatch %s failed (exit %d); run "
-			  "`vmlab sweep --collect %s` when it is done",
-			  jid, collect, rc, adir);
-		return EXIT_INPUT;
-	}
-	snprintf(cjid, sizeof(cjid), "%s", out);
-	snprintf(p, sizeof(p), "%s/jobs", sdir);
-	f = fopen(p, "w");
-	if (f) {
-		fprintf(f, "array %s\ncollect %s\n", jid, cjid);
-		fclose(f);
-	}
-	printf("%s %s\n", jid, cjid);
+	printf("%s %s\n", j.array_id, j.collect_id);
 	fprintf(stderr,
 		"sweep %s: submitted array job %s (%zu tasks, %zu cells) and collect job %s;\n"
 		"  results: %s/all.h5 once job %s has finished\n",
-		s->name, jid, ntasks, ntodo, cjid, adir, cjid);
+		s->name, j.array_id, j.tasks, j.todo, j.collect_id, j.dir, j.collect_id);
 	return 0;
 }
 
@@ -607,7 +218,13 @@ static int do_cell(const char *dir, const char *arg)
 		vl_sweep_free(s);
 		return EXIT_USAGE;
 	}
-	int rc = run_cell_here(s, dir, (size_t)i);
+	int rc = 0;
+	if (vl_sweep_cell_run_guarded(s, dir, (size_t)i, &err) < 0) {
+		char d[512];
+		describe(s, (size_t)i, d, sizeof(d));
+		cli_error("sweep: %s failed: %s", d, err.msg);
+		rc = EXIT_INPUT;
+	}
 	vl_sweep_free(s);
 	return rc;
 }
@@ -640,7 +257,8 @@ int cmd_sweep(int argc, char **argv)
 	const char *dir = NULL, *cell = NULL, *collect = NULL;
 	long jobs = 0;
 	bool slurm = false, dry = false;
-	struct slurm_opts so = { .per_task = 1, .submit = true };
+	struct vl_sweep_slurm so = { .cells_per_task = 1 };
+	bool submit = true;
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -679,13 +297,13 @@ int cmd_sweep(int argc, char **argv)
 			else if (c == 'M')
 				so.max_parallel = v;
 			else
-				so.per_task = v;
+				so.cells_per_task = v;
 			break;
 		}
 		case 'S': slurm = true; break;
 		case 'P': so.partition = optarg; break;
 		case 'T': so.time = optarg; break;
-		case 'N': so.submit = false; break;
+		case 'N': submit = false; break;
 		case 'C': cell = optarg; break;
 		case 'L': collect = optarg; break;
 		case 'D': dry = true; break;
@@ -713,6 +331,11 @@ int cmd_sweep(int argc, char **argv)
 		cli_error("sweep: missing -o DIR (see vmlab sweep --help)");
 		return EXIT_USAGE;
 	}
+	if (!*dir) {
+		/* "" would put plan, cells/ and all.h5 at the root of the file system */
+		cli_error("sweep: -o '': expected the name of an output directory");
+		return EXIT_USAGE;
+	}
 	if (cell) {
 		if (nargs > 1 || slurm) {
 			cli_error("sweep: --cell I runs one cell of DIR/plan; it takes -o DIR only");
@@ -725,7 +348,7 @@ int cmd_sweep(int argc, char **argv)
 				: "sweep: missing EXPERIMENT file (see vmlab sweep --help)");
 		return EXIT_USAGE;
 	}
-	if (!slurm && (so.partition || so.time || so.max_parallel || so.per_task != 1 || !so.submit)) {
+	if (!slurm && (so.partition || so.time || so.max_parallel || so.cells_per_task != 1 || !submit)) {
 		cli_error("sweep: --partition, --time, --max-parallel, --cells-per-task and --no-submit "
 			  "need --slurm");
 		return EXIT_USAGE;
@@ -734,8 +357,8 @@ int cmd_sweep(int argc, char **argv)
 		cli_error("sweep: -j is for local sweeps; with --slurm use --max-parallel");
 		return EXIT_USAGE;
 	}
-	if ((so.partition && (!*so.partition || !slurm_word_ok(so.partition))) ||
-	    (so.time && (!*so.time || !slurm_word_ok(so.time)))) {
+	if ((so.partition && (!*so.partition || !vl_sweep_slurm_word_ok(so.partition))) ||
+	    (so.time && (!*so.time || !vl_sweep_slurm_word_ok(so.time)))) {
 		cli_error("sweep: --partition and --time take one word without quotes or spaces");
 		return EXIT_USAGE;
 	}
@@ -762,7 +385,7 @@ int cmd_sweep(int argc, char **argv)
 		vl_sweep_free(s);
 		return EXIT_INPUT;
 	}
-	rc = slurm ? run_slurm(s, dir, &so) : run_local(s, dir, jobs);
+	rc = slurm ? run_slurm(s, dir, &so, submit) : run_local(s, dir, jobs);
 	vl_sweep_free(s);
 	return rc;
 }

@@ -46,6 +46,9 @@ static const struct vl_key_def builtin_keys[] = {
 	{ "anon.dz_dirty", VL_KT_BOOL, "off",
 	  "demand-zero pages start dirty, so they are written before reuse (windows)", NULL, 0, 0,
 	  NULL },
+	{ "anon.count_zeroing", VL_KT_BOOL, "off",
+	  "count the zero fill of each 4 KiB demand-zero page in zeroed_pages (linux, windows; "
+	  "large pages and the zero page thread are always counted)", NULL, 0, 0, NULL },
 	{ "commit.overcommit", VL_KT_BOOL, "off",
 	  "never refuse a commit (linux overcommit); else the limit is frames + page file",
 	  NULL, 0, 0, NULL },

@@ -116,6 +116,21 @@ static inline uint64_t prot_hw(unsigned p)
 #define VA_BITS 48
 #define VPN_MASK ((1ull << (VA_BITS - 12)) - 1)
 
+/* The canonical virtual address of page vpn (bit 47 extended). */
+static inline uint64_t va_of(uint64_t vpn)
+{
+	uint64_t va = vpn << VL_PAGE_SHIFT;
+	if (va & (1ull << (VA_BITS - 1)))
+		va |= ~((1ull << VA_BITS) - 1);
+	return va;
+}
+
+/* Index of va's entry in a node of level 4 (PML4) .. 1 (page table). */
+static inline unsigned va_idx(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
+}
+
 /* ---- frame database ---- */
 
 enum pfn_loc {
@@ -202,12 +217,100 @@ void pt_fini(struct vl_ptarena *a);
 uint32_t pt_node_new(struct vl_ptarena *a);
 /* Return an empty node to the free list. */
 void pt_node_free(struct vl_ptarena *a, uint32_t node);
+/* An upper-level entry pointing at node n: present, writable, user, and
+ * accessed (the walk that made it used it). */
+#define PT_UPPER (PTE_P | PTE_RW | PTE_US | PTE_A)
+/* Make a node for the non-present entry i (a->created lists it); the child
+ * index, or 0 when out of memory.  May move a->e. */
+uint32_t pt_make_child(struct vl_ptarena *a, uint32_t i);
+
+/* ---- the page walker ----
+ *
+ * pt_descend is the one descent of the four-level table: the access loop
+ * (without TLBs), the TLB model's walk, the fault path, large pages,
+ * khugepaged, the working-set manager and the checker all walk through it.
+ * From entry level `level` (4 = PML4 .. 1 = page table) of node `node` it
+ * follows va's entries down and stops at the first entry that
+ *   - is at level `stop`, or
+ *   - is not present (with WALK_CREATE: a node is made for it instead,
+ *     listed in a->created; VL_NIL when out of memory), or
+ *   - maps a page: a PS entry (2 MiB at level 2, 1 GiB at level 3), or,
+ *     with WALK_MMU, a PDE whose page table is a transparent huge page
+ *     (vl_ptarena.thp: the MMU's view, one 2 MiB translation).
+ * Returns that entry's arena index and its level in *at; path[l], when
+ * path is not NULL, gets the index of the entry visited at each level l
+ * from `level` down to *at.  The walk reads only: accessed bits, walk
+ * caches and reference counts are its callers' business. */
+enum { WALK_CREATE = 1, WALK_MMU = 2 };
+
+static inline uint32_t pt_descend(struct vl_ptarena *a, uint32_t node, unsigned level, uint64_t va,
+				  unsigned stop, unsigned flags, uint32_t *path, unsigned *at)
+{
+	if (flags & WALK_CREATE)
+		a->ncreated = 0;
+	for (;; level--) {
+		uint32_t i = node * PT_ENTRIES + va_idx(va, level);
+		uint64_t ent = a->e[i];
+		if (path)
+			path[level] = i;
+		if (level == stop)
+			goto out;
+		if (!(ent & PTE_P)) {
+			if (!(flags & WALK_CREATE))
+				goto out;
+			node = pt_make_child(a, i);
+			if (!node)
+				return VL_NIL;
+			continue;
+		}
+		if ((ent & PTE_PS) || ((flags & WALK_MMU) && level == 2 && a->thp[PTE_FRAME(ent)]))
+			goto out;
+		node = PTE_FRAME(ent);
+		continue;
+	out:
+		*at = level;
+		return i;
+	}
+}
+
 /* Arena index of the leaf PTE for va under root, creating missing nodes
- * (listed in a->created).  Returns VL_NIL when out of memory. */
-uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va);
-/* Arena index of the leaf PTE for va, or VL_NIL when a level is missing.
- * Both walks stop at a large-page entry (PS) and return its index. */
-uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va);
+ * (listed in a->created), or of the large-page (PS) entry mapping va.
+ * VL_NIL when out of memory. */
+static inline uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va)
+{
+	unsigned at;
+	return pt_descend(a, root, 4, va, 1, WALK_CREATE, NULL, &at);
+}
+
+/* Arena index of the leaf PTE for va, or of the large-page (PS) entry
+ * mapping it; VL_NIL when a level above is missing. */
+static inline uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va)
+{
+	unsigned at;
+	uint32_t i = pt_descend((struct vl_ptarena *)a, root, 4, va, 1, 0, NULL, &at);
+	return at > 1 && !(a->e[i] & PTE_P) ? VL_NIL : i;
+}
+
+/* Arena index of the entry at `level` on va's walk from root, creating the
+ * tables above it (listed in a->created); VL_NIL when out of memory or
+ * when a large page maps va above that level. */
+static inline uint32_t pt_entry_create(struct vl_ptarena *a, uint32_t root, uint64_t va,
+				       unsigned level)
+{
+	unsigned at;
+	uint32_t i = pt_descend(a, root, 4, va, level, WALK_CREATE, NULL, &at);
+	return i == VL_NIL || at != level ? VL_NIL : i;
+}
+
+/* Arena index of the entry at `level` on va's walk from root, VL_NIL when
+ * a level above it is missing or maps a large page. */
+static inline uint32_t pt_entry(const struct vl_ptarena *a, uint32_t root, uint64_t va,
+				unsigned level)
+{
+	unsigned at;
+	uint32_t i = pt_descend((struct vl_ptarena *)a, root, 4, va, level, 0, NULL, &at);
+	return at != level ? VL_NIL : i;
+}
 /* Set entry i, keeping the node's count of non-zero entries. */
 static inline void pt_set(struct vl_ptarena *a, uint32_t i, uint64_t v)
 {
@@ -249,6 +352,10 @@ static inline void pte_clear(struct vl_ptarena *a, uint32_t li, uint64_t bits)
 /* Call fn on every non-zero leaf entry under root (index, vpn). */
 void pt_foreach_leaf(struct vl_ptarena *a, uint32_t root,
 		     void (*fn)(void *ctx, uint32_t li, uint64_t vpn), void *ctx);
+/* Call fn on every non-zero entry of `level` (4..1) under root (index, the
+ * first vpn it maps), skipping large pages above that level. */
+void pt_foreach_entry(struct vl_ptarena *a, uint32_t root, unsigned level,
+		      void (*fn)(void *ctx, uint32_t i, uint64_t vpn), void *ctx);
 
 /* ---- address space: VADs and sections ---- */
 
@@ -322,7 +429,6 @@ struct plist {
 
 /* ---- the engine ---- */
 
-enum personality { OS_TEXTBOOK = 0, OS_WINDOWS = 1, OS_LINUX = 2 };
 enum thp_mode { THP_NEVER = 0, THP_MADVISE = 1, THP_ALWAYS = 2 };
 
 struct vl_engine {
@@ -350,7 +456,8 @@ struct vl_engine {
 	uint64_t future_n;
 
 	/* model settings, resolved from the configuration at creation */
-	enum personality os;
+	const struct vl_rsm_ops *rsm; /* os.personality: who decides what leaves memory */
+	bool count_zeroing;       /* anon.count_zeroing: count 4 KiB zero fills */
 	bool pt_frames;           /* page-table nodes occupy frames */
 	bool zero_page;           /* anonymous read faults map the shared zero page */
 	uint8_t thp;              /* thp.enabled: THP_NEVER, THP_MADVISE, THP_ALWAYS */
@@ -401,27 +508,253 @@ struct vl_engine {
 	struct vl_counters snap;  /* last snapshot */
 };
 
-/* sim/fault.c */
+/* ---- resident-set managers (sim/rsm_global.c, sim/rsm_ws.c) ----
+ *
+ * What distinguishes the personalities under memory pressure is who decides
+ * which pages leave memory and where they go.  The fault path, the VAD code
+ * and large pages tell the engine's resident-set manager what happened
+ * through these hooks and ask it for room; none of them tests the
+ * personality.  Two managers:
+ *   global        (textbook, linux) the replacement policy holds every
+ *                 resident frame and picks victims among all of them; a
+ *                 victim is evicted at once (sim/rsm_global.c);
+ *   working sets  (windows) per-process working-set lists aged by accessed
+ *                 bits; trimmed pages go to the standby or modified list
+ *                 and stay there, still in memory, until repurposed
+ *                 (sim/rsm_ws.c).
+ * Hooks may be called in any personality; a manager ignores what it does
+ * not track. */
+struct vl_rsm_ops {
+	const char *name;
+	/* true: the replacement policy chooses victims (it hears on_map,
+	 * on_unmap and, if it asks, on_access) */
+	bool policy;
+	/* true: the manager keeps pages out of every working set on the
+	 * standby and modified lists, so a read cluster (file.read_cluster)
+	 * can be cached there; a global manager has no such lists */
+	bool lists;
+	/* proc's PTE for page vpn became valid, mapping frame f (a private
+	 * frame, or a shared frame of a section); a: the access that caused
+	 * it (NULL for fault-around).  0 or VL_ENOMEM. */
+	int (*mapped)(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f,
+		      const struct vl_access *a, struct vl_error *err);
+	/* a section page came into memory in frame f (read for access a) */
+	void (*cached)(struct vl_engine *e, uint32_t f, const struct vl_access *a);
+	/* proc's valid PTE for vpn, mapping f, goes away for good (release,
+	 * protection change, copy-on-write of a view page); called before
+	 * the frame is freed */
+	void (*unmapped)(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f);
+	/* shared frame f just lost its last mapping PTE */
+	void (*idle)(struct vl_engine *e, uint32_t f);
+	/* proc's resident set is about to grow by one page */
+	void (*grow)(struct vl_engine *e, uint32_t proc);
+	/* no frame is free: make room for one (a is the faulting access, or
+	 * NULL for a page-table page); 0 or an error when nothing can leave */
+	int (*make_room)(struct vl_engine *e, const struct vl_access *a, struct vl_error *err);
+	/* periodic pass every wsm.interval accesses */
+	int (*tick)(struct vl_engine *e, struct vl_error *err);
+	/* pages in working sets (the timeline's ws_pages gauge) */
+	uint64_t (*ws_pages)(const struct vl_engine *e);
+	/* invariants of the manager's own structures; valid = valid PTEs
+	 * mapping real frames, counted by the checker */
+	int (*check)(const struct vl_engine *e, uint64_t valid, struct vl_error *err);
+};
+
+extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
+
+/* The policy's view of access number `time` by pid to page vpn (with its
+ * next use when the run has a future pre-pass). */
+static inline struct vl_access vl_access_at(const struct vl_engine *e, uint64_t time, uint64_t vpn,
+					    uint32_t pid, uint8_t op)
+{
+	return (struct vl_access){
+		.vpn = vpn,
+		.time = time,
+		.next_use = e->future ? e->future[time] : 0,
+		.pid = pid,
+		.op = op,
+	};
+}
+
+/* The access context of work the engine does on its own (a collapse):
+ * no page, no next use. */
+static inline struct vl_access vl_access_none(const struct vl_engine *e, uint32_t pid)
+{
+	return (struct vl_access){ .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
+				   .pid = pid, .op = VL_OP_READ };
+}
+
+/* ---- counting: each kind of event is counted here and nowhere else ---- */
+
+enum fault_kind { FAULT_DEMAND_ZERO, FAULT_SOFT, FAULT_HARD, FAULT_COW };
+
+/* A fault of proc resolved, of the given kind. */
+static inline void count_fault(struct vl_engine *e, uint32_t proc, enum fault_kind kind)
+{
+	struct vl_proc_counters *pc = &e->procs[proc].ctr;
+	e->ctr.faults++;
+	pc->faults++;
+	switch (kind) {
+	case FAULT_DEMAND_ZERO: e->ctr.faults_demand_zero++; pc->faults_demand_zero++; break;
+	case FAULT_SOFT: e->ctr.faults_soft++; pc->faults_soft++; break;
+	case FAULT_HARD: e->ctr.faults_hard++; pc->faults_hard++; break;
+	case FAULT_COW: e->ctr.faults_cow++; pc->faults_cow++; break;
+	}
+}
+
+/* An access of proc (VL_NIL: an address no process can have) violated
+ * its protection, or found no committed page. */
+static inline void count_violation(struct vl_engine *e, uint32_t proc)
+{
+	e->ctr.access_violations++;
+	if (proc != VL_NIL)
+		e->procs[proc].ctr.access_violations++;
+}
+
+/* pages more frames became resident (mapped or cached). */
+static inline void count_resident(struct vl_engine *e, uint64_t pages)
+{
+	e->resident += pages;
+	if (e->resident > e->ctr.resident_peak)
+		e->ctr.resident_peak = e->resident;
+}
+
+/* pages frames were zero-filled (always counted: large pages, collapses,
+ * the zero page writer). */
+static inline void count_zero_fill(struct vl_engine *e, uint64_t pages)
+{
+	e->ctr.zeroed_pages += pages;
+}
+
+/* A dirty page was written to its backing store: the page file, or its
+ * file (a section page). */
+static inline void count_page_write(struct vl_engine *e, bool file)
+{
+	if (file)
+		e->ctr.file_writes++;
+	else
+		e->ctr.pagefile_writes++;
+}
+
+/* proc's commit charge changes by pages (negative: uncharged). */
+static inline void count_commit(struct vl_engine *e, uint32_t proc, int64_t pages)
+{
+	e->commit += (uint64_t)pages;
+	e->procs[proc].commit += (uint64_t)pages;
+	if (e->commit > e->ctr.commit_peak)
+		e->ctr.commit_peak = e->commit;
+}
+
+/* A large page was mapped; promoted: by collapsing or filling a range
+ * that had 4 KiB pages (copied of them copied into it). */
+static inline void count_large_page(struct vl_engine *e, bool promoted, uint64_t copied)
+{
+	e->ctr.large_pages_mapped++;
+	if (promoted)
+		e->ctr.large_page_promotions++;
+	e->ctr.large_page_copies += copied;
+}
+
+/* A large page was wanted and no free block of its size was found. */
+static inline void count_large_fallback(struct vl_engine *e)
+{
+	e->ctr.large_page_fallbacks++;
+}
+
+/* Page-table pages in frames came (+1) or went (-1). */
+static inline void count_pt_page(struct vl_engine *e, int delta)
+{
+	e->ctr.pt_pages += (uint64_t)(int64_t)delta;
+}
+
+/* sim/fault.c: resolving a fault */
 int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8_t op,
 	     struct vl_error *err);
+/* Map frame f at leaf li as proc's private page vpn, with protection prot;
+ * write sets D, dirty marks the frame modified; tells the manager. */
+int vl_map_private(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
+		   unsigned prot, bool write, bool dirty, const struct vl_access *a,
+		   struct vl_error *err);
+
+/* sim/frames.c: page lists and where frames come from */
+void plist_del(struct vl_engine *e, struct plist *l, uint32_t f);
+void plist_push(struct vl_engine *e, struct plist *l, uint32_t f);
+/* Take frame f off the standby or modified list holding it. */
+void vl_unlist(struct vl_engine *e, uint32_t f);
+/* Put frame f, mapped by no valid PTE, on the modified list if its
+ * contents differ from the backing copy, else on standby (T6). */
+void vl_to_list(struct vl_engine *e, uint32_t f);
+uint64_t vl_available(const struct vl_engine *e);
+/* A frame for the access a (NULL for a page-table page), zero: the page
+ * must be zero-filled.  VL_NIL with err set when none can be had. */
 uint32_t vl_frame_get(struct vl_engine *e, bool zero, const struct vl_access *a,
 		      struct vl_error *err);
-void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li);
-int vl_wsm_tick(struct vl_engine *e, struct vl_error *err);
-/* One khugepaged scan (linux, thp.khugepaged = on); 0 or an error. */
+/* Give frame f a page-file slot if it has none; 0 or VL_ELIMIT. */
+int vl_slot_ensure(struct vl_engine *e, uint32_t f, struct vl_error *err);
+/* Section prototype PTE of shared frame f. */
+uint64_t *vl_proto_of(struct vl_engine *e, uint32_t f);
+
+/* sim/release.c: pages and page tables going away */
+/* Page vpn at leaf li of proc goes away for good (T10): frames freed,
+ * slots released, shared pages lose a mapper.  The PTE is left for the
+ * caller to rewrite.  Dirty private pages are not written. */
+void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn);
+/* Give the nodes just created by pt_walk_create frames of their own. */
+int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err);
+/* The leaf entry li just became zero: free its node if empty, and upward. */
+void vl_pt_prune(struct vl_engine *e, uint32_t li);
+/* Free the whole page-table tree below node (level 4..1) and the node. */
+void vl_pt_free_tree(struct vl_engine *e, uint32_t node, unsigned level);
+
+/* sim/section.c: file sections (shared pages) */
+/* Bring section page idx into memory (or find it there); returns its
+ * frame, *how = FAULT_SOFT / FAULT_HARD when it was not valid, or -1. */
+uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
+			 const struct vl_access *a, int *how, struct vl_error *err);
+/* Map shared frame f at li as proc's page vpn. */
+int vl_map_shared(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
+		  unsigned prot, bool write, struct vl_error *err);
+/* Linux fault-around: map the cached pages of the aligned window around a
+ * file read fault at vpn, without faults of their own. */
+void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t vpn,
+		     unsigned prot);
+/* Accessed bit of shared frame f over every PTE mapping it (clearing it
+ * when clear); folds the mappers' dirty bits into the frame. */
+bool vl_shared_referenced(struct vl_engine *e, uint32_t f, bool clear);
+/* Every process PTE mapping shared frame f goes back to its prototype
+ * marker; *dirty |= any of them was dirty. */
+void vl_shared_unmap_all(struct vl_engine *e, uint32_t f, bool *dirty);
+
+/* sim/rsm_ws.c: the working-set manager's own services */
+/* Remove vpn from proc's working set, if it is there. */
+void vl_ws_forget(struct vl_proc *pr, uint64_t vpn);
+
+/* sim/thp.c: transparent huge pages (linux rules) and khugepaged */
+/* Demand-zero fault at li: a THP fault if the rules allow.  1 when they
+ * do not (4 KiB path), else 0 or an error. */
+int vl_thp_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, uint64_t pte,
+		 unsigned prot, bool write, const struct vl_access *a, struct vl_error *err);
+/* A write to the huge zero page: allocate the 2 MiB page in one fault.
+ * 1 when it cannot (the 4 KiB copy-on-write path takes over). */
+int vl_thp_zero_wp(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn,
+		   unsigned prot, const struct vl_access *a, struct vl_error *err);
+/* One khugepaged scan (thp.khugepaged = on); 0 or an error. */
 int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err);
 /* Invariants of transparent huge pages (vl_ptarena.thp); 0 or VL_ESTATE. */
 int vl_thp_check(const struct vl_engine *e, struct vl_error *err);
-uint64_t vl_available(const struct vl_engine *e);
-int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err);
-void vl_pt_prune(struct vl_engine *e, uint32_t li);
-void plist_del(struct vl_engine *e, struct plist *l, uint32_t f);
-void plist_push(struct vl_engine *e, struct plist *l, uint32_t f);
 
 /* sim/vad.c */
 int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, struct vl_error *err);
 struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn);
+
+/* sim/engine.c */
 uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err);
+
+/* sim/access.c: recompute tick_at, the access count of the next periodic
+ * work, after an interval changed */
+void vl_tick_at_update(struct vl_engine *e);
+
+/* sim/check.c: the invariant checker (vl_engine_check) */
 
 /* ---- large pages (sim/largepage.c) ---- */
 

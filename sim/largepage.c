@@ -44,7 +44,6 @@
 
 #include "sim/internal.h"
 
-#define UPPER (PTE_P | PTE_RW | PTE_US | PTE_A)
 /* Hardware bits of a page under implicit commit (processes without VAD
  * events: execute-read-write), protection kept in bits 52..56 as the
  * fault path expects when the page later leaves memory. */
@@ -55,19 +54,6 @@ struct lp_resv {
 	uint64_t vpn;        /* first vpn of the range */
 	uint64_t last;       /* time of the last population */
 };
-
-static inline unsigned va_idx(uint64_t va, unsigned level)
-{
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
-}
-
-static inline uint64_t vpn_to_va(uint64_t vpn)
-{
-	uint64_t va = vpn << VL_PAGE_SHIFT;
-	if (va & (1ull << (VA_BITS - 1)))
-		va |= ~((1ull << VA_BITS) - 1);
-	return va;
-}
 
 /* ---- services for policies ---- */
 
@@ -144,24 +130,19 @@ void lp_fini(struct vl_engine *e)
 
 /* ---- mapping ---- */
 
-static void count_fault(struct vl_engine *e, uint32_t proc, uint32_t pages)
+/* A demand-zero fault of proc mapped pages frames. */
+static void lp_count_fault(struct vl_engine *e, uint32_t proc, uint32_t pages)
 {
-	struct vl_proc_counters *pc = &e->procs[proc].ctr;
-	e->ctr.faults++;
-	e->ctr.faults_demand_zero++;
+	count_fault(e, proc, FAULT_DEMAND_ZERO);
 	if (pages > 1)
-		e->ctr.zeroed_pages += pages; /* as for textbook 4 KiB pages, only large zeroing counts */
-	pc->faults++;
-	pc->faults_demand_zero++;
-	pc->resident_pages += pages;
-	e->resident += pages;
-	if (e->resident > e->ctr.resident_peak)
-		e->ctr.resident_peak = e->resident;
+		count_zero_fill(e, pages); /* a large zero fill is counted in any personality */
+	e->procs[proc].ctr.resident_pages += pages;
+	count_resident(e, pages);
 }
 
 /* Tell the policy about n new frames from f0 backing pages from vpn0; the
  * page of access a (if inside) last, so that it is the most recent. */
-static void announce(struct vl_engine *e, uint32_t f0, uint32_t n, uint64_t vpn0,
+static void announce(struct vl_engine *e, uint32_t proc, uint32_t f0, uint32_t n, uint64_t vpn0,
 		     const struct vl_access *a)
 {
 	struct vl_access o = *a;
@@ -170,10 +151,26 @@ static void announce(struct vl_engine *e, uint32_t f0, uint32_t n, uint64_t vpn0
 		if (i == mine)
 			continue;
 		o.vpn = vpn0 + i;
-		e->repl_ops->on_map(&e->repl, f0 + i, &o);
+		e->rsm->mapped(e, proc, o.vpn, f0 + i, &o, NULL);
 	}
 	if (mine < n)
-		e->repl_ops->on_map(&e->repl, f0 + mine, a);
+		e->rsm->mapped(e, proc, a->vpn, f0 + mine, a, NULL);
+}
+
+/* The n frame records from f0 become pieces of a large page of proc at
+ * vpn0 mapped through PS entry idx; aux: order | PFN_AUX_LOCKED. */
+static void large_frames(struct vl_engine *e, uint32_t f0, uint32_t n, uint64_t vpn0, uint32_t idx,
+			 uint32_t proc, uint16_t aux)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct vl_pfn *p = &e->db.pfn[f0 + i];
+		p->vpn = vpn0 + i;
+		p->pte = idx;
+		p->owner = proc;
+		p->slot = VL_NIL;
+		p->aux = aux;
+		p->flags = PFN_F_LARGE;
+	}
 }
 
 /* Map the block at f0 (order 9 or 18) through entry idx for process proc. */
@@ -182,43 +179,20 @@ static void map_large(struct vl_engine *e, uint32_t proc, size_t idx, uint32_t f
 		      bool pinned)
 {
 	uint32_t n = 1u << order;
-	for (uint32_t i = 0; i < n; i++) {
-		struct vl_pfn *p = &e->db.pfn[f0 + i];
-		p->vpn = vpn0 + i;
-		p->pte = (uint32_t)idx;
-		p->owner = proc;
-		p->slot = VL_NIL;
-		p->aux = (uint16_t)(order | (pinned ? PFN_AUX_LOCKED : 0));
-		p->flags = PFN_F_LARGE;
-	}
+	large_frames(e, f0, n, vpn0, (uint32_t)idx, proc, (uint16_t)(order | (pinned ? PFN_AUX_LOCKED : 0)));
 	pt_set(&e->pt, (uint32_t)idx,
 	       PTE_MAKE(f0) | LP_HW | PTE_A | PTE_PS | (write ? PTE_D : 0));
 	e->xl.lp_live[order == 9 ? 1 : 2]++;
-	e->ctr.large_pages_mapped++;
-	count_fault(e, proc, n);
+	count_large_page(e, false, 0);
+	lp_count_fault(e, proc, n);
 	if (!pinned)
-		announce(e, f0, n, vpn0, a);
+		announce(e, proc, f0, n, vpn0, a);
 }
 
-/* Entry index at `level` for va, creating upper nodes down to it. */
+/* Entry index at `level` for va, creating the tables above it. */
 static uint32_t ensure(struct vl_engine *e, uint32_t proc, uint64_t va, unsigned level)
 {
-	uint32_t node = e->procs[proc].root;
-	for (unsigned l = 4;; l--) {
-		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, l);
-		if (l == level)
-			return (uint32_t)idx;
-		uint64_t ent = e->pt.e[idx];
-		if (!(ent & PTE_P)) {
-			uint32_t child = pt_node_new(&e->pt);
-			if (!child)
-				return VL_NIL;
-			ent = PTE_MAKE(child) | UPPER;
-			pt_set(&e->pt, (uint32_t)idx, ent);
-			e->pt.parent[child] = (uint32_t)idx;
-		}
-		node = PTE_FRAME(ent);
-	}
+	return pt_entry_create(&e->pt, e->procs[proc].root, va, level);
 }
 
 static struct lp_resv *resv_find(struct vl_engine *e, uint32_t node)
@@ -312,7 +286,7 @@ static void resv_promote(struct vl_engine *e, struct lp_resv *r)
 {
 	uint32_t proc = r->proc, node = r->node, base = r->base;
 	uint64_t vpn0 = r->vpn, flags = 0;
-	size_t pde = ensure(e, proc, vpn_to_va(vpn0), 2);
+	size_t pde = ensure(e, proc, va_of(vpn0), 2);
 	for (uint32_t k = 0; k < 512; k++) {
 		flags |= e->pt.e[(size_t)node * PT_ENTRIES + k] & (PTE_A | PTE_D);
 		struct vl_pfn *p = &e->db.pfn[base + k];
@@ -328,8 +302,7 @@ static void resv_promote(struct vl_engine *e, struct lp_resv *r)
 	xl_inval_pde(e, proc, vpn0);
 	e->xl.pt_frees = e->pt.frees; /* invalidated precisely: no flush for this free */
 	e->xl.lp_live[1]++;
-	e->ctr.large_page_promotions++;
-	e->ctr.large_pages_mapped++;
+	count_large_page(e, true, 0);
 }
 
 int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool write,
@@ -337,7 +310,7 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 {
 	if (!e->lp_any || e->procs[proc].explicit_vm)
 		return 0;
-	uint64_t va = vpn_to_va(a->vpn);
+	uint64_t va = va_of(a->vpn);
 	uint32_t i3 = ensure(e, proc, va, 3);
 	if (i3 == VL_NIL)
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
@@ -347,7 +320,8 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 	if (e3 & PTE_P) {
 		if (e3 & PTE_PS)
 			return 0;
-		i2 = PTE_FRAME(e3) * PT_ENTRIES + va_idx(va, 2);
+		unsigned at;
+		i2 = pt_descend(&e->pt, PTE_FRAME(e3), 2, va, 2, 0, NULL, &at);
 		e2 = e->pt.e[i2];
 	}
 	if (e2 & PTE_P) {
@@ -370,8 +344,8 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 		p->aux = 0;
 		p->flags = 0;
 		pt_set(&e->pt, (uint32_t)li, PTE_MAKE(f) | LP_HW | PTE_A | (write ? PTE_D : 0));
-		count_fault(e, proc, 1);
-		e->repl_ops->on_map(&e->repl, f, a);
+		lp_count_fault(e, proc, 1);
+		e->rsm->mapped(e, proc, a->vpn, f, a, NULL);
 		r->last = e->time;
 		if (++r->mapped == 512)
 			resv_promote(e, r);
@@ -396,7 +370,7 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
 	uint32_t f0 = pfn_alloc(&e->db, 9);
 	if (f0 == VL_NIL) {
-		e->ctr.large_page_fallbacks++;
+		count_large_fallback(e);
 		if (ans & VL_LP_NOFALLBACK) {
 			*violation = true;
 			return 1;
@@ -404,7 +378,7 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 		return 0;
 	}
 	if (fell)
-		e->ctr.large_page_fallbacks++;
+		count_large_fallback(e);
 	uint64_t vpn0 = a->vpn & ~511ull;
 	if (ans & VL_LP_RESERVE) {
 		uint32_t li = ensure(e, proc, va, 1);
@@ -448,7 +422,7 @@ int lp_split(struct vl_engine *e, uint32_t f, struct vl_error *err)
 		}
 	}
 	e->pt.parent[child] = idx;
-	e->pt.e[idx] = PTE_MAKE(child) | UPPER;
+	e->pt.e[idx] = PTE_MAKE(child) | PT_UPPER;
 	xl_invlpg(e, proc, vpn0);
 	e->xl.lp_live[order == 9 ? 1 : 2]--;
 	if (sub)
@@ -459,56 +433,49 @@ int lp_split(struct vl_engine *e, uint32_t f, struct vl_error *err)
 
 /* ---- promotion services ---- */
 
+struct range_visit {
+	struct vl_engine *e;
+	uint32_t proc;
+	void (*fn)(void *, uint32_t, uint64_t, uint32_t, uint32_t);
+	void *arg;
+};
+
+/* One PDE: a 2 MiB range mapped through a page table, not a reservation. */
+static void range_visit(void *ctx, uint32_t i2, uint64_t vpn)
+{
+	struct range_visit *v = ctx;
+	struct vl_engine *e = v->e;
+	uint64_t e2 = e->pt.e[i2];
+	if (!(e2 & PTE_P) || (e2 & PTE_PS) || resv_find(e, PTE_FRAME(e2)))
+		return;
+	const uint64_t *pte = e->pt.e + (size_t)PTE_FRAME(e2) * PT_ENTRIES;
+	uint32_t res = 0, out = 0;
+	for (uint32_t k = 0; k < 512; k++) {
+		res += (pte[k] & PTE_P) != 0;
+		out += pte[k] && !(pte[k] & PTE_P);
+	}
+	v->fn(v->arg, v->proc, vpn, res, out);
+}
+
 static void each_range(void *ctx, void (*fn)(void *, uint32_t, uint64_t, uint32_t, uint32_t),
 		       void *arg)
 {
 	struct vl_engine *e = ctx;
-	for (uint32_t proc = 0; proc < e->nprocs; proc++) {
-		uint32_t root = e->procs[proc].root;
-		for (uint32_t a4 = 0; a4 < 512; a4++) {
-			uint64_t e4 = e->pt.e[(size_t)root * PT_ENTRIES + a4];
-			if (!(e4 & PTE_P))
-				continue;
-			for (uint32_t a3 = 0; a3 < 512; a3++) {
-				uint64_t e3 = e->pt.e[(size_t)PTE_FRAME(e4) * PT_ENTRIES + a3];
-				if (!(e3 & PTE_P) || (e3 & PTE_PS))
-					continue;
-				for (uint32_t a2 = 0; a2 < 512; a2++) {
-					uint64_t e2 = e->pt.e[(size_t)PTE_FRAME(e3) * PT_ENTRIES + a2];
-					if (!(e2 & PTE_P) || (e2 & PTE_PS) || resv_find(e, PTE_FRAME(e2)))
-						continue;
-					const uint64_t *pte = e->pt.e + (size_t)PTE_FRAME(e2) * PT_ENTRIES;
-					uint32_t res = 0, out = 0;
-					for (uint32_t k = 0; k < 512; k++) {
-						res += (pte[k] & PTE_P) != 0;
-						out += pte[k] && !(pte[k] & PTE_P);
-					}
-					uint64_t vpn = ((uint64_t)a4 << 27) | ((uint64_t)a3 << 18) |
-						       ((uint64_t)a2 << 9);
-					fn(arg, proc, vpn, res, out);
-				}
-			}
-		}
-	}
+	struct range_visit v = { .e = e, .fn = fn, .arg = arg };
+	for (v.proc = 0; v.proc < e->nprocs; v.proc++)
+		pt_foreach_entry(&e->pt, e->procs[v.proc].root, 2, range_visit, &v);
 }
 
 static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 {
 	struct vl_engine *e = ctx;
-	uint64_t vpn0 = vpn & ~511ull, va = vpn_to_va(vpn0);
+	uint64_t vpn0 = vpn & ~511ull, va = va_of(vpn0);
 	if (proc >= e->nprocs)
 		return VL_EINVAL;
-	uint32_t node = e->procs[proc].root;
-	size_t i2 = 0;
-	for (unsigned l = 4; l >= 2; l--) {
-		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, l);
-		uint64_t ent = e->pt.e[idx];
-		if (!(ent & PTE_P) || (ent & PTE_PS))
-			return VL_EINVAL;
-		if (l == 2)
-			i2 = idx;
-		node = PTE_FRAME(ent);
-	}
+	uint32_t i2 = pt_entry(&e->pt, e->procs[proc].root, va, 2);
+	if (i2 == VL_NIL || !(e->pt.e[i2] & PTE_P) || (e->pt.e[i2] & PTE_PS))
+		return VL_EINVAL;
+	uint32_t node = PTE_FRAME(e->pt.e[i2]);
 	if (resv_find(e, node))
 		return VL_EINVAL;
 	uint64_t *pte = e->pt.e + (size_t)node * PT_ENTRIES;
@@ -524,7 +491,7 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 		if (!(pte[k] & PTE_P))
 			continue;
 		uint32_t fo = PTE_FRAME(pte[k]);
-		e->repl_ops->on_unmap(&e->repl, fo);
+		e->rsm->unmapped(e, proc, vpn0 + k, fo);
 		e->db.pfn[fo].flags = 0;
 		if (e->db.pfn[fo].slot != VL_NIL)
 			pf_release(&e->pf, e->db.pfn[fo].slot);
@@ -533,15 +500,7 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 	}
 	e->resident -= copied;
 	pc->resident_pages -= copied;
-	for (uint32_t k = 0; k < 512; k++) {
-		struct vl_pfn *p = &e->db.pfn[f0 + k];
-		p->vpn = vpn0 + k;
-		p->pte = (uint32_t)i2;
-		p->owner = proc;
-		p->slot = VL_NIL;
-		p->aux = 9;
-		p->flags = PFN_F_LARGE;
-	}
+	large_frames(e, f0, 512, vpn0, i2, proc, 9);
 	/* the copy exists only in memory now: dirty */
 	pt_node_free(&e->pt, node);
 	pt_set(&e->pt, (uint32_t)i2, PTE_MAKE(f0) | LP_HW | PTE_PS | PTE_A | PTE_D);
@@ -550,17 +509,12 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 	xl_inval_pde(e, proc, vpn0);
 	e->xl.pt_frees = e->pt.frees; /* invalidated precisely: no flush for this free */
 	e->xl.lp_live[1]++;
-	e->resident += 512;
 	pc->resident_pages += 512;
-	if (e->resident > e->ctr.resident_peak)
-		e->ctr.resident_peak = e->resident;
-	e->ctr.large_page_promotions++;
-	e->ctr.large_pages_mapped++;
-	e->ctr.large_page_copies += copied;
-	e->ctr.zeroed_pages += 512 - copied;
-	struct vl_access a = { .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
-			       .pid = e->procs[proc].pid, .op = VL_OP_READ };
-	announce(e, f0, 512, vpn0, &a);
+	count_resident(e, 512);
+	count_large_page(e, true, copied);
+	count_zero_fill(e, 512 - copied);
+	struct vl_access a = vl_access_none(e, e->procs[proc].pid);
+	announce(e, proc, f0, 512, vpn0, &a);
 	return 0;
 }
 

@@ -12,8 +12,6 @@
 
 #include "sim/internal.h"
 
-#define UPPER_FLAGS (PTE_P | PTE_RW | PTE_US | PTE_A)
-
 int pt_init(struct vl_ptarena *a, struct vl_error *err)
 {
 	memset(a, 0, sizeof(*a));
@@ -98,52 +96,24 @@ void pt_node_free(struct vl_ptarena *a, uint32_t node)
 	a->frees++;
 }
 
-static inline unsigned va_index(uint64_t va, unsigned level)
+uint32_t pt_make_child(struct vl_ptarena *a, uint32_t i)
 {
-	/* level 4 = PML4 (bits 47..39) ... level 1 = PT (bits 20..12) */
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
+	uint32_t child = pt_node_new(a);
+	if (!child)
+		return 0;
+	pt_set(a, i, PTE_MAKE(child) | PT_UPPER); /* a->e may have moved: index again */
+	a->parent[child] = i;
+	a->created[a->ncreated++] = child;
+	return child;
 }
 
-uint32_t pt_walk_create(struct vl_ptarena *a, uint32_t root, uint64_t va)
-{
-	uint32_t node = root;
-	a->ncreated = 0;
-	for (unsigned level = 4; level > 1; level--) {
-		uint32_t i = node * PT_ENTRIES + va_index(va, level);
-		uint64_t ent = a->e[i];
-		if ((ent & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
-			return (uint32_t)i; /* a large page maps va */
-		if (!(ent & PTE_P)) {
-			uint32_t child = pt_node_new(a);
-			if (!child)
-				return VL_NIL;
-			ent = PTE_MAKE(child) | UPPER_FLAGS;
-			pt_set(a, i, ent); /* a->e may have moved: index again */
-			a->parent[child] = i;
-			a->created[a->ncreated++] = child;
-		}
-		node = PTE_FRAME(ent);
-	}
-	return node * PT_ENTRIES + va_index(va, 1);
-}
-
-uint32_t pt_walk(const struct vl_ptarena *a, uint32_t root, uint64_t va)
-{
-	uint32_t node = root;
-	for (unsigned level = 4; level > 1; level--) {
-		size_t i = (size_t)node * PT_ENTRIES + va_index(va, level);
-		uint64_t ent = a->e[i];
-		if (!(ent & PTE_P))
-			return VL_NIL;
-		if (ent & PTE_PS)
-			return (uint32_t)i;
-		node = PTE_FRAME(ent);
-	}
-	return node * PT_ENTRIES + va_index(va, 1);
-}
-
-static void foreach_level(struct vl_ptarena *a, uint32_t node, unsigned level, uint64_t vpn_base,
-			  void (*fn)(void *ctx, uint32_t li, uint64_t vpn), void *ctx)
+/* Visit every non-zero entry of level `target` below node (of `level`),
+ * with the first page number it maps.  A large page above level 1 is one
+ * call per 4 KiB piece, all naming its entry, when target is 1, and is
+ * skipped otherwise. */
+static void foreach_level(struct vl_ptarena *a, uint32_t node, unsigned level, unsigned target,
+			  uint64_t vpn_base, void (*fn)(void *ctx, uint32_t li, uint64_t vpn),
+			  void *ctx)
 {
 	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
 		uint32_t idx = node * PT_ENTRIES + i;
@@ -151,19 +121,25 @@ static void foreach_level(struct vl_ptarena *a, uint32_t node, unsigned level, u
 		if (!ent)
 			continue;
 		uint64_t vpn = vpn_base | ((uint64_t)i << (9 * (level - 1)));
-		if (level == 1)
+		if (level == target) {
 			fn(ctx, idx, vpn);
-		else if ((ent & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
-			/* a large page: one call per 4 KiB piece, all naming its entry */
-			for (uint64_t k = 0; k < (1ull << (9 * (level - 1))); k++)
+		} else if ((ent & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS)) {
+			for (uint64_t k = 0; target == 1 && k < (1ull << (9 * (level - 1))); k++)
 				fn(ctx, idx, vpn + k);
-		else
-			foreach_level(a, PTE_FRAME(ent), level - 1, vpn, fn, ctx);
+		} else {
+			foreach_level(a, PTE_FRAME(ent), level - 1, target, vpn, fn, ctx);
+		}
 	}
 }
 
 void pt_foreach_leaf(struct vl_ptarena *a, uint32_t root,
 		     void (*fn)(void *ctx, uint32_t li, uint64_t vpn), void *ctx)
 {
-	foreach_level(a, root, 4, 0, fn, ctx);
+	foreach_level(a, root, 4, 1, 0, fn, ctx);
+}
+
+void pt_foreach_entry(struct vl_ptarena *a, uint32_t root, unsigned level,
+		      void (*fn)(void *ctx, uint32_t i, uint64_t vpn), void *ctx)
+{
+	foreach_level(a, root, 4, level, 0, fn, ctx);
 }

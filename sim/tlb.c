@@ -200,37 +200,45 @@ static void tlb_sync(struct tlb *t, uint32_t set, uint64_t now)
  * policies/tlb/lru.c computes from insert/touch calls (no two events of
  * one structure share a time: an access fills or hits a structure at most
  * once), so it is a speed-up, not a second definition; tests run both. */
+/* Is a way with this tag free: invalid, or holding another address
+ * space's entry (stale after a flush without PCIDs)?  free_way: the
+ * first free way of the set at base, UINT32_MAX when every way is live. */
+static inline bool way_free(const struct vl_xlat *xl, uint64_t tag)
+{
+	const uint64_t stale_mask = ~(XL_VALID | ((1ull << XL_ASID_SHIFT) - 1));
+	return tag == 0 || (!xl->pcid && (tag & stale_mask) != xl->asid);
+}
+
+static uint32_t free_way(const struct vl_xlat *xl, const struct tlb *t, uint32_t base)
+{
+	for (uint32_t w = 0; w < t->ways; w++)
+		if (way_free(xl, t->tag[base + w]))
+			return w;
+	return UINT32_MAX;
+}
+
 static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t vpn, uint32_t ref,
 		     uint64_t now)
 {
 	uint32_t set = (uint32_t)(vpn & t->set_mask), base = set * t->ways, way = UINT32_MAX;
-	const uint64_t stale_mask = ~(XL_VALID | ((1ull << XL_ASID_SHIFT) - 1));
 	if (t->lru_next) {
 		/* a wide lru set: the tail of its recency list */
 		way = t->lru_tail[set] - base;
 		tlb_lru_front(t, set, base + way);
 	} else if (t->native_lru) {
+		/* one pass: the first free way, else the oldest stamp */
 		uint32_t oldest = 0;
-		for (uint32_t w = 0; w < t->ways; w++) {
-			uint64_t tg = t->tag[base + w];
-			if (tg == 0 || (!xl->pcid && (tg & stale_mask) != xl->asid)) {
+		for (uint32_t w = 0; w < t->ways && way == UINT32_MAX; w++) {
+			if (way_free(xl, t->tag[base + w]))
 				way = w;
-				break;
-			}
-			if (t->used[base + w] < t->used[base + oldest])
+			else if (t->used[base + w] < t->used[base + oldest])
 				oldest = w;
 		}
 		if (way == UINT32_MAX)
 			way = oldest;
 	} else {
 		tlb_sync(t, set, now);
-		for (uint32_t w = 0; w < t->ways; w++) {
-			uint64_t tg = t->tag[base + w];
-			if (tg == 0 || (!xl->pcid && (tg & stale_mask) != xl->asid)) {
-				way = w;
-				break;
-			}
-		}
+		way = free_way(xl, t, base);
 		if (way == UINT32_MAX)
 			way = t->ops->victim(&t->repl, set);
 		t->ops->insert(&t->repl, set, way);
@@ -433,20 +441,23 @@ void xl_fini(struct vl_xlat *xl)
 
 /* ---- the walk ---- */
 
-static inline unsigned va_idx(uint64_t va, unsigned level)
-{
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
-}
-
-/* Walk va for the current process.  Returns 0 with the leaf's index and
- * page size, or 1 at a non-present entry. */
+/* The MMU's walk of va for the current process, through the page walker
+ * (pt_descend, WALK_MMU) from the deepest walk-cache hit.  As the hardware
+ * does, it sets A in every upper entry it reads and fills the walk cache
+ * of each level it passed; at the leaf it checks the access (a store to a
+ * read-only page or a fetch from a no-execute one faults like a missing
+ * page) and sets A (and D for a store) unless this is the retry of a
+ * faulted access, whose fault set them (a policy may have cleared A since:
+ * a new page is "not yet used").  Returns 0 with the leaf's index and page
+ * size, or 1 when the access faults; *stop is then the entry where the
+ * walk stopped and *stop_level its level, where the fault path goes on. */
 static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry,
 		uint32_t *li, unsigned *sz)
 {
 	struct vl_xlat *xl = &e->xl;
 	uint64_t *pt = e->pt.e;
 	uint32_t node = e->procs[e->last_proc].root;
-	unsigned level = 4, refs = 0, psc_hit = 0;
+	unsigned level = 4, psc_hit = 0;
 	if (xl->any_psc) {
 		/* deepest cache first: PDE (names a page table), PDPTE, PML4E */
 		for (unsigned c = 3; c-- > 0;) {
@@ -467,52 +478,48 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 			xl->psc[c].misses++;
 		}
 	}
-	for (;; level--) {
-		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, level);
-		uint64_t ent = pt[idx];
-		refs++;
-		if (!(ent & PTE_P))
-			return 1;
-		if (level == 1 || (level <= 3 && (ent & PTE_PS))) {
-			/* a store to a read-only page (copy-on-write) or a fetch
-			 * from a no-execute page faults like a missing one */
-			if ((write && !(ent & PTE_RW)) || (kd == XL_INSTR && (ent & PTE_NX)))
-				return 1;
-			/* the access's A/D were set by its fault already: a policy
-			 * may have cleared A since (a new page is "not yet used") */
-			if (!retry)
-				pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
-			*li = (uint32_t)idx;
-			*sz = level - 1;
-			break;
-		}
-		pt[idx] = ent | PTE_A;
-		if (level == 2 && unlikely(e->pt.thp[PTE_FRAME(ent)])) {
-			/* a transparent huge page: to the MMU this PDE is the
-			 * leaf (not a walk-cache entry); its 512 PTEs share one
-			 * protection and one A and D */
-			uint32_t l0 = PTE_FRAME(ent) * PT_ENTRIES;
-			uint64_t leaf = pt[l0 + va_idx(va, 1)];
-			if ((write && !(leaf & PTE_RW)) || (kd == XL_INSTR && (leaf & PTE_NX)))
-				return 1;
-			uint64_t need = PTE_A | (write ? PTE_D : 0);
-			if (!retry && (leaf & need) != need)
-				pte_or(&e->pt, l0, need);
-			*li = l0;
-			*sz = 1;
-			break;
-		}
-		unsigned c = 4 - level; /* cache of this level's entries */
+	uint32_t path[5];
+	unsigned at;
+	uint32_t idx = pt_descend(&e->pt, node, level, va, 1, WALK_MMU, path, &at);
+	/* the upper entries passed: accessed, and cached by their level's
+	 * walk cache (a huge page's PDE is a leaf: not cached) */
+	for (unsigned l = level; l > at; l--) {
+		pt[path[l]] |= PTE_A;
+		unsigned c = 4 - l;
 		if (xl->psc_on[c]) {
 			unsigned shift = 39 - 9 * c;
 			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
-			tlb_fill(xl, &xl->psc[c], XL_KEY(xl->asid, vpn, 0), vpn, (uint32_t)idx,
-				 e->time + 1);
+			tlb_fill(xl, &xl->psc[c], XL_KEY(xl->asid, vpn, 0), vpn, path[l], e->time + 1);
 		}
-		node = PTE_FRAME(ent);
+	}
+	uint64_t ent = pt[idx];
+	xl->stop = idx;
+	xl->stop_level = at;
+	if (!(ent & PTE_P))
+		return 1;
+	uint64_t need = PTE_A | (write ? PTE_D : 0);
+	if (at == 2 && !(ent & PTE_PS)) {
+		/* a transparent huge page: to the MMU this PDE is the leaf; its
+		 * 512 PTEs share one protection and one A and D */
+		pt[idx] = ent | PTE_A;
+		uint32_t l0 = PTE_FRAME(ent) * PT_ENTRIES;
+		uint64_t leaf = pt[l0 + va_idx(va, 1)];
+		if ((write && !(leaf & PTE_RW)) || (kd == XL_INSTR && (leaf & PTE_NX)))
+			return 1;
+		if (!retry && (leaf & need) != need)
+			pte_or(&e->pt, l0, need);
+		*li = l0;
+		*sz = 1;
+	} else {
+		if ((write && !(ent & PTE_RW)) || (kd == XL_INSTR && (ent & PTE_NX)))
+			return 1;
+		if (!retry)
+			pt[idx] = ent | need;
+		*li = idx;
+		*sz = at - 1;
 	}
 	e->ctr.walks++;
-	e->ctr.walk_refs += refs;
+	e->ctr.walk_refs += level - at + 1;
 	e->ctr.psc_hits += psc_hit;
 	return 0;
 }
@@ -706,21 +713,6 @@ const char *xl_counter_help(const struct vl_xlat *xl, size_t i)
 
 /* ---- invariants ---- */
 
-/* Arena index of the entry at level (4..1) on va's walk, VL_NIL if absent. */
-static uint32_t entry_at(const struct vl_engine *e, uint32_t proc, uint64_t va, unsigned level)
-{
-	uint32_t node = e->procs[proc].root;
-	for (unsigned l = 4;; l--) {
-		size_t idx = (size_t)node * PT_ENTRIES + va_idx(va, l);
-		if (l == level)
-			return (uint32_t)idx;
-		uint64_t ent = e->pt.e[idx];
-		if (!(ent & PTE_P) || (ent & PTE_PS))
-			return VL_NIL;
-		node = PTE_FRAME(ent);
-	}
-}
-
 /* A wide lru set's list holds each of its ways once, in recency order:
  * use stamps never increase from the head, invalid ways come last. */
 static int check_lru(const struct tlb *t, struct vl_error *err)
@@ -780,7 +772,7 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 		if (va & (1ull << 47))
 			va |= ~((1ull << 48) - 1);
 		unsigned level = leaf ? sz + 1 : 4 - level_of_psc;
-		uint32_t want = entry_at(e, proc, va, level);
+		uint32_t want = pt_entry(&e->pt, e->procs[proc].root, va, level);
 		uint64_t ent = want == VL_NIL ? 0 : e->pt.e[want];
 		bool thp = level == 2 && (ent & (PTE_P | PTE_PS)) == PTE_P &&
 			   e->pt.thp[PTE_FRAME(ent)];

@@ -109,6 +109,8 @@ struct vl_xlat {
 	uint32_t lp_live[XL_NSIZES]; /* mapped large pages by size: skip empty probes */
 	uint64_t level_misses;     /* TLB levels missed, all accesses (cost model) */
 	uint32_t pt_frees;         /* e->pt.frees at the last flush */
+	uint32_t stop;             /* where the last faulting walk stopped: entry index */
+	unsigned stop_level;       /* and its level (4..1); the fault path goes on there */
 	double cost_tlb_hit, cost_tlb_miss, cost_walk_ref, cost_dirty, cost_flush, cost_fault,
 		cost_zero, cost_copy, cost_pf_read, cost_pf_write;
 };

@@ -32,14 +32,6 @@
 
 #define GRANULARITY_PAGES 16 /* 64 KiB allocation granularity */
 
-static inline uint64_t va_of(uint64_t vpn)
-{
-	uint64_t va = vpn << VL_PAGE_SHIFT;
-	if (va & (1ull << (VA_BITS - 1)))
-		va |= ~((1ull << VA_BITS) - 1);
-	return va;
-}
-
 struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn)
 {
 	uint32_t lo = 0, hi = p->nvads;
@@ -128,8 +120,7 @@ static uint32_t leaf(struct vl_engine *e, uint32_t proc, uint64_t vpn, struct vl
 
 static void uncharge(struct vl_engine *e, uint32_t proc, uint64_t pages)
 {
-	e->commit -= pages;
-	e->procs[proc].commit -= pages;
+	count_commit(e, proc, -(int64_t)pages);
 }
 
 static bool charge(struct vl_engine *e, uint32_t proc, uint64_t pages)
@@ -138,33 +129,15 @@ static bool charge(struct vl_engine *e, uint32_t proc, uint64_t pages)
 		e->ctr.commit_failures++;
 		return false;
 	}
-	e->commit += pages;
-	e->procs[proc].commit += pages;
-	if (e->commit > e->ctr.commit_peak)
-		e->ctr.commit_peak = e->commit;
+	count_commit(e, proc, (int64_t)pages);
 	return true;
-}
-
-/* Remove vpn's page from proc's working set list (windows). */
-static void ws_forget(struct vl_proc *pr, uint64_t vpn)
-{
-	for (uint32_t i = 0; i < pr->ws_n; i++) {
-		if ((pr->wsl[i] & VPN_MASK) == vpn) {
-			pr->wsl[i] = pr->wsl[--pr->ws_n];
-			if (pr->ws_hand >= pr->ws_n)
-				pr->ws_hand = 0;
-			return;
-		}
-	}
 }
 
 /* Free whatever backs the page at li and set the PTE to val. */
 static void release_page(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn,
 			 uint64_t val)
 {
-	if (e->pt.e[li] & PTE_P)
-		ws_forget(&e->procs[proc], vpn);
-	vl_page_release(e, proc, li);
+	vl_page_release(e, proc, li, vpn);
 	pt_set(&e->pt, li, val);
 	if (!val)
 		vl_pt_prune(e, li);
@@ -260,8 +233,7 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 			uint64_t keep = pte & (PTE_FRAME_MASK | PTE_A | PTE_D);
 			if (prot & VL_PROT_GUARD || !prot_usable(prot)) {
 				/* a page made inaccessible (or guarded) is unmapped */
-				ws_forget(pr, v);
-				vl_page_release(e, proc, li);
+				vl_page_release(e, proc, li, v);
 				pt_set(&e->pt, li, d->kind == VAD_MAPPED ? SWPTE_PROTO | SWPTE_MKPROT(prot)
 									 : SWPTE_MKPROT(prot));
 			} else {
@@ -365,36 +337,20 @@ struct exit_ctx {
 static void exit_page(void *ctx, uint32_t li, uint64_t vpn)
 {
 	struct exit_ctx *x = ctx;
-	(void)vpn;
-	vl_page_release(x->e, x->proc, li);
-}
-
-static void free_tree(struct vl_engine *e, uint32_t node, unsigned level)
-{
-	if (level > 1)
-		for (uint32_t i = 0; i < PT_ENTRIES; i++) {
-			uint64_t ent = e->pt.e[node * PT_ENTRIES + i];
-			if (ent & PTE_P)
-				free_tree(e, PTE_FRAME(ent), level - 1);
-		}
-	if (e->pt.frame[node] != VL_NIL) {
-		pfn_free(&e->db, e->pt.frame[node], 0);
-		e->ctr.pt_pages--;
-	}
-	pt_node_free(&e->pt, node);
+	vl_page_release(x->e, x->proc, li, vpn);
 }
 
 static int do_exit(struct vl_engine *e, uint32_t proc)
 {
 	struct vl_proc *pr = &e->procs[proc];
 	struct exit_ctx x = { e, proc };
+	pr->ws_n = 0; /* the whole working set goes: no entry to look up per page */
 	pt_foreach_leaf(&e->pt, pr->root, exit_page, &x);
-	free_tree(e, pr->root, 4);
+	vl_pt_free_tree(e, pr->root, 4);
 	for (uint32_t i = 0; i < pr->nvads; i++)
 		if (pr->vads[i].kind == VAD_MAPPED)
 			e->sections[pr->vads[i].section].views--;
-	e->commit -= pr->commit;
-	pr->commit = 0;
+	count_commit(e, proc, -(int64_t)pr->commit);
 	pr->root = 0;
 	pr->nvads = 0;
 	pr->ws_n = 0;

@@ -311,6 +311,8 @@ badexp "bad [set] value" "bad.ini line 5.*memory.frames" \
 	"$(printf '[experiment]\nname = x\ntraces = %s\n[set]\nmemory.frames = lots' "$tmp/exp/traces/a.addr")"
 "$bin" sweep "$tmp/exp/grid.ini" >/dev/null 2>"$tmp/berr"
 check "missing -o is a usage error" '[ $? -eq 2 ] && grep -q "missing -o DIR" "$tmp/berr"'
+(cd "$tmp" && "$bin" sweep "$tmp/exp/grid.ini" -o '' >/dev/null 2>"$tmp/berr")
+check "-o '' is a usage error, not the root directory" '[ $? -eq 2 ] && grep -q "expected the name of an output directory" "$tmp/berr" && [ ! -e /plan ]'
 "$bin" sweep "$tmp/exp/grid.ini" -o "$tmp/x" -j 0 >/dev/null 2>"$tmp/berr"
 check "-j 0 is a usage error" '[ $? -eq 2 ] && grep -q -- "-j '"'"'0'"'"'" "$tmp/berr"'
 "$bin" sweep --collect "$tmp/nosuch" >/dev/null 2>"$tmp/berr"

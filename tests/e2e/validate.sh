@@ -40,7 +40,11 @@ check "validate --json -o exits 0" '[ $? -eq 0 ]'
 h5dump -d /validation/strided "$tmp/v.h5" >"$tmp/dump" 2>&1
 check "HDF5 /validation/strided readable by h5dump" '[ $? -eq 0 ]'
 check "HDF5: PAGE-FAULTS row with 683 measured and simulated" "tr -d ' \n' <'$tmp/dump' | grep -q '\"perf::PAGE-FAULTS\",683,683,0,\"\"'"
-check "HDF5: unmeasured events named with why in the workload attribute" "grep -q 'dtlb_walks: not measured: no hardware PMU\|dtlb_walks: not simulated' '$tmp/dump' || [ -d /sys/bus/event_source/devices/cpu ]"
+# Without a PMU the DTLB-walk row cannot be measured: when nothing is
+# simulated either (no TLB geometry for this host) the workload attribute
+# names it with why; when the host's TLBs are simulated it is a row whose
+# why field says so (seen on AMD Zen 3 hosts, whose events libpfm4 names).
+check "HDF5: unmeasured events named with why (workload attribute or row)" "grep -q 'dtlb_walks: not measured: no hardware PMU\|dtlb_walks: not simulated\|\"not measured: [^\"]*no hardware PMU' '$tmp/dump' || [ -d /sys/bus/event_source/devices/cpu ]"
 "$bin" plot "$tmp/v.h5" validation -o "$tmp/v.png" >/dev/null 2>&1
 check "vmlab plot validation draws the file" '[ -s "$tmp/v.png" ]'
 python3 - "$tmp/json" >"$tmp/py" 2>&1 <<'PY'

@@ -1,0 +1,223 @@
+/* analysis/sweep_cell.c - one cell: its files, running it, its error, and
+ * which cells are still to run.
+ *
+ * A cell's results file DIR/cells/KEY.h5 is written through analysis/h5
+ * (temporary file, renamed when complete), so "done" is "the file exists
+ * and reads as complete".  A failed run stores its error in
+ * DIR/cells/KEY.err (written atomically, removed when the cell succeeds),
+ * which is how a worker's error reaches the sweep, --collect and
+ * --dry-run.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/sweep_internal.h"
+#include "vmlab/results.h"
+
+char *vl_sweep_cell_path(const char *dir, const struct vl_sweep_cell *c, const char *ext)
+{
+	size_t n = strlen(dir) + strlen(ext) + VL_SWEEP_KEY_LEN + 16;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/cells/%s%s", dir, c->key, ext);
+	return p;
+}
+
+bool vl_sweep_cell_done(const struct vl_sweep *s, const char *dir, size_t i)
+{
+	if (i >= s->ncells)
+		return false;
+	char *p = vl_sweep_cell_path(dir, &s->cells[i], ".h5");
+	struct vl_results *r = NULL;
+	struct vl_error err;
+	bool ok = p && access(p, F_OK) == 0 && vl_results_open(&r, p, &err) == 0;
+	vl_results_close(r);
+	free(p);
+	return ok;
+}
+
+char *vl_sweep_cell_error(const struct vl_sweep *s, const char *dir, size_t i)
+{
+	if (i >= s->ncells)
+		return NULL;
+	char *p = vl_sweep_cell_path(dir, &s->cells[i], ".err");
+	char *t = p ? au_read_all(p, NULL) : NULL;
+	free(p);
+	if (t)
+		au_trim(t);
+	return t;
+}
+
+static int cell_run(const struct vl_sweep *s, const char *dir, size_t i, const char *h5path,
+		    const char *volatile *tmp_path, struct vl_error *err)
+{
+	const struct vl_sweep_cell *c = &s->cells[i];
+	struct vl_config *cfg = NULL;
+	char *text = NULL;
+	VL_TRY(vl_sweep_cell_config(s, i, &cfg, &text, err));
+	char key[VL_SWEEP_KEY_LEN];
+	sweep_cell_key(text, c->trace_hash, s->format, key);
+	free(text);
+	if (strcmp(key, c->key)) {
+		vl_config_free(cfg);
+		return vl_err(err, VL_ESTATE,
+			      "cell %zu: its configuration no longer hashes to %s (a base config file or "
+			      "the presets changed since the plan was written); re-run the sweep from "
+			      "its experiment file",
+			      i, c->key);
+	}
+	uint64_t th;
+	int hrc = vl_hash_file(c->trace, &th, err);
+	if (hrc < 0) {
+		vl_config_free(cfg);
+		return hrc;
+	}
+	char ths[VL_SWEEP_KEY_LEN];
+	snprintf(ths, sizeof(ths), "%016llx", (unsigned long long)th);
+	if (strcmp(ths, c->trace_hash)) {
+		vl_config_free(cfg);
+		return vl_err(err, VL_ESTATE, "%s: the trace changed since the plan was written (hash %s, plan %s)",
+			      c->trace, ths, c->trace_hash);
+	}
+
+	struct vl_engine *e = NULL;
+	struct vl_trace *t = NULL;
+	struct vl_h5 *h5 = NULL;
+	struct vl_h5_run *run = NULL;
+	int rc = vl_engine_new(&e, cfg, err);
+	vl_config_free(cfg);
+	if (rc == 0)
+		rc = vl_trace_open(&t, c->trace, s->format, err);
+	if (rc == 0 && (rc = vl_h5_open(&h5, h5path, err)) == 0) {
+		if (tmp_path)
+			*tmp_path = vl_h5_temp_path(h5);
+		rc = vl_h5_run_begin(h5, "cell", "run", e, &run, err);
+	}
+	struct vl_run_stats st = { .size = sizeof(st) };
+	if (rc == 0) {
+		struct vl_run_opts ro = { .size = sizeof(ro), .on_interval = vl_h5_timeline_row,
+					  .interval_ctx = run };
+		rc = vl_run_ex(e, t, &ro, &st, err);
+	}
+	if (rc == 0) {
+		rc = vl_h5_run_end_trace(run, e, t, c->trace, &st, err);
+		run = NULL;
+		if (tmp_path)
+			*tmp_path = NULL; /* the commit frees the path (a stray temporary
+					   * file is removed by the next sweep) */
+		if (rc == 0) {
+			rc = vl_h5_commit(h5, err);
+			h5 = NULL;
+		}
+	}
+	if (tmp_path)
+		*tmp_path = NULL;
+	vl_h5_run_free(run);
+	vl_h5_abort(h5);
+	vl_trace_close(t);
+	vl_engine_free(e);
+	return rc;
+}
+
+int vl_sweep_cell_run(const struct vl_sweep *s, const char *dir, size_t i,
+		      const char *volatile *tmp_path, struct vl_error *err)
+{
+	if (i >= s->ncells)
+		return vl_err(err, VL_EINVAL, "cell %zu: the sweep has %zu cells (0..%zu)", i, s->ncells,
+			      s->ncells ? s->ncells - 1 : 0);
+	char *h5path = vl_sweep_cell_path(dir, &s->cells[i], ".h5");
+	char *errpath = vl_sweep_cell_path(dir, &s->cells[i], ".err");
+	if (!h5path || !errpath) {
+		free(h5path);
+		free(errpath);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	int rc = 0;
+	if (!vl_sweep_cell_done(s, dir, i)) {
+		/* not there, or not a complete results file (damaged since): it
+		 * must go, or vl_h5_open would append to it */
+		unlink(h5path);
+		rc = cell_run(s, dir, i, h5path, tmp_path, err);
+	} /* else finished meanwhile (another task had the same key) */
+	if (rc == 0) {
+		unlink(errpath);
+	} else {
+		struct vl_error e2;
+		char msg[sizeof(err->msg) + 2];
+		snprintf(msg, sizeof(msg), "%s\n", err->msg);
+		au_write_atomic(errpath, msg, &e2);
+	}
+	free(h5path);
+	free(errpath);
+	return rc;
+}
+
+/* ---- a cell in a process that runs cells ---- */
+
+static const char *volatile guard_tmp;
+
+static void guard_signal(int sig)
+{
+	const char *t = guard_tmp;
+	if (t)
+		unlink(t);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int vl_sweep_cell_run_guarded(const struct vl_sweep *s, const char *dir, size_t i,
+			      struct vl_error *err)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = guard_signal, .sa_flags = SA_RESTART }, old[3];
+	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < 3; k++)
+		sigaction(sigs[k], &sa, &old[k]);
+	int rc = vl_sweep_cell_run(s, dir, i, &guard_tmp, err);
+	for (size_t k = 0; k < 3; k++)
+		sigaction(sigs[k], &old[k], NULL);
+	return rc;
+}
+
+/* ---- cells still to run ---- */
+
+static int cmp_key(const void *a, const void *b, void *arg)
+{
+	const struct vl_sweep *s = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(s->cells[x].key, s->cells[y].key);
+	return c ? c : (x > y) - (x < y);
+}
+
+size_t *sweep_todo(const struct vl_sweep *s, const char *dir, size_t *ntodo, size_t *ndone)
+{
+	size_t n = s->ncells, nt = 0, nd = 0;
+	size_t *ix = malloc((n ? n : 1) * sizeof(*ix));
+	bool *dup = calloc(n ? n : 1, sizeof(*dup));
+	if (!ix || !dup) {
+		free(ix);
+		free(dup);
+		return NULL;
+	}
+	/* dup[i]: an earlier cell has cell i's key (the same results file) */
+	for (size_t i = 0; i < n; i++)
+		ix[i] = i;
+	qsort_r(ix, n, sizeof(*ix), cmp_key, (void *)s);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(s->cells[ix[i]].key, s->cells[ix[i - 1]].key))
+			dup[ix[i]] = true;
+	for (size_t i = 0; i < n; i++) {
+		if (vl_sweep_cell_done(s, dir, i))
+			nd++;
+		else if (!dup[i])
+			ix[nt++] = i;
+	}
+	free(dup);
+	*ntodo = nt;
+	if (ndone)
+		*ndone = nd;
+	return ix;
+}

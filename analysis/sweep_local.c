@@ -1,0 +1,267 @@
+/* analysis/sweep_local.c - run a sweep's cells in forked worker processes
+ * on this machine, then merge them.
+ *
+ * One process per cell, so a crash or a leak in one cell cannot touch
+ * another.  A worker runs vl_sweep_cell_run_guarded and exits 0 or 1; the
+ * error of a failed cell travels through DIR/cells/KEY.err, which the
+ * sweep reads when the worker has exited and hands to the progress
+ * callback.  Workers die with the sweep (PR_SET_PDEATHSIG, and a worker
+ * whose parent is already gone exits at once), so a killed sweep leaves no
+ * runaway cells.  SIGINT, SIGTERM and SIGHUP are caught: the workers get
+ * SIGTERM, remove their temporary files and die; the sweep waits for them
+ * and returns the signal to its caller.
+ *
+ * A lock on DIR/.lock (flock, released when the process dies) keeps a
+ * second sweep out of DIR; with it held, temporary files left by a sweep
+ * killed earlier ("DIR/.*.tmp-*", "DIR/cells/.*.tmp-*") are removed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analysis/sweep_internal.h"
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Remove temporary files a killed sweep left in DIR and DIR/cells. */
+static void remove_stale(const char *dir)
+{
+	const char *pats[] = { "%s/cells/.*.tmp-*", "%s/.*.tmp-*" };
+	for (size_t p = 0; p < 2; p++) {
+		char pat[PATH_MAX];
+		snprintf(pat, sizeof(pat), pats[p], dir);
+		glob_t g;
+		if (glob(pat, 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				unlink(g.gl_pathv[i]);
+			globfree(&g);
+		}
+	}
+}
+
+static int lock_dir(const char *dir, struct vl_error *err)
+{
+	char lockpath[PATH_MAX];
+	snprintf(lockpath, sizeof(lockpath), "%s/.lock", dir);
+	int fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return vl_err(err, VL_EIO, "%s: %s", lockpath, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return vl_err(err, VL_EIO, "%s: another sweep is running in this directory",
+			      lockpath);
+	}
+	return fd;
+}
+
+/* ---- signals ---- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
+#define NCAUGHT (sizeof(caught) / sizeof(caught[0]))
+
+/* ---- the pool ---- */
+
+struct slot {
+	pid_t pid;
+	size_t cell;
+};
+
+struct pool {
+	const struct vl_sweep *s;
+	const char *dir;
+	const struct vl_sweep_local *o;
+	struct slot *slots;
+	struct sigaction old[NCAUGHT];
+	pid_t parent;
+	size_t ndone, ok, failed, running, ntodo;
+	double t0, last_report;
+};
+
+static void report(const struct pool *p, struct vl_sweep_progress *ev)
+{
+	if (!p->o->progress)
+		return;
+	ev->cells = p->s->ncells;
+	ev->done = p->ndone + p->ok;
+	ev->todo = p->ntodo;
+	ev->running = p->running;
+	ev->failed = p->failed;
+	ev->jobs = p->o->jobs;
+	p->o->progress(p->o->ctx, ev);
+}
+
+/* In the child: run one cell, never return. */
+static void worker(const struct pool *p, size_t cell)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != p->parent)
+		_exit(1); /* the sweep died before PR_SET_PDEATHSIG took hold */
+	for (size_t k = 0; k < NCAUGHT; k++)
+		sigaction(caught[k], &p->old[k], NULL);
+	struct vl_error err = { 0 };
+	_exit(vl_sweep_cell_run_guarded(p->s, p->dir, cell, &err) < 0 ? 1 : 0);
+}
+
+/* Start a worker for cell; false when fork failed (reported, counted). */
+static bool start(struct pool *p, size_t cell)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		worker(p, cell);
+	if (pid < 0) {
+		struct vl_sweep_progress ev = { .event = VL_SWEEP_EV_NO_WORKER, .cell = cell,
+						.errnum = errno };
+		p->failed++;
+		report(p, &ev);
+		return false;
+	}
+	for (long k = 0; k < p->o->jobs; k++)
+		if (!p->slots[k].pid) {
+			p->slots[k] = (struct slot){ .pid = pid, .cell = cell };
+			break;
+		}
+	p->running++;
+	return true;
+}
+
+/* A worker has ended with status: count it and report. */
+static void ended(struct pool *p, size_t cell, int status)
+{
+	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	p->running--;
+	if (ok) {
+		p->ok++;
+	} else {
+		p->failed++;
+		struct vl_sweep_progress ev = { .cell = cell };
+		char *msg = NULL, fallback[64];
+		if (WIFEXITED(status)) {
+			ev.event = VL_SWEEP_EV_CELL_FAILED;
+			msg = vl_sweep_cell_error(p->s, p->dir, cell);
+			snprintf(fallback, sizeof(fallback), "the worker exited with status %d",
+				 WEXITSTATUS(status));
+			ev.msg = msg ? msg : fallback;
+			report(p, &ev);
+		} else if (!interrupted && WIFSIGNALED(status)) {
+			ev.event = VL_SWEEP_EV_CELL_KILLED;
+			ev.sig = WTERMSIG(status);
+			report(p, &ev);
+		}
+		free(msg);
+	}
+	double now = mono();
+	size_t left = p->ntodo - p->ok - p->failed;
+	if (now - p->last_report >= 1.0 || left == 0 || !ok) {
+		struct vl_sweep_progress ev = { .event = VL_SWEEP_EV_PROGRESS, .eta_s = -1 };
+		if (p->ok + p->failed)
+			ev.eta_s = (now - p->t0) / (double)(p->ok + p->failed) * (double)left;
+		report(p, &ev);
+		p->last_report = now;
+	}
+}
+
+/* Run the cells todo[0..ntodo) at most jobs at a time until all ended or,
+ * after a signal, until every started worker has ended. */
+static void run_pool(struct pool *p, const size_t *todo)
+{
+	size_t next = 0;
+	bool forwarded = false;
+	while (next < p->ntodo || p->running) {
+		while (!interrupted && p->running < (size_t)p->o->jobs && next < p->ntodo)
+			start(p, todo[next++]);
+		if (!p->running)
+			break;
+		if (interrupted && !forwarded) {
+			for (long k = 0; k < p->o->jobs; k++)
+				if (p->slots[k].pid)
+					kill(p->slots[k].pid, SIGTERM);
+			forwarded = true;
+		}
+		int status;
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		long k = 0;
+		while (k < p->o->jobs && p->slots[k].pid != pid)
+			k++;
+		if (k == p->o->jobs)
+			continue; /* not one of ours */
+		p->slots[k].pid = 0;
+		ended(p, p->slots[k].cell, status);
+	}
+}
+
+int vl_sweep_run_local(const struct vl_sweep *s, const char *dir, const struct vl_sweep_local *o,
+		       struct vl_sweep_local_result *r, struct vl_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (o->jobs < 1)
+		return vl_err(err, VL_EINVAL, "a local sweep needs at least one worker (jobs %ld)",
+			      o->jobs);
+	int lfd = lock_dir(dir, err);
+	if (lfd < 0)
+		return lfd;
+	remove_stale(dir);
+
+	struct pool p = { .s = s, .dir = dir, .o = o, .parent = getpid() };
+	size_t *todo = sweep_todo(s, dir, &p.ntodo, &p.ndone);
+	p.slots = calloc((size_t)o->jobs, sizeof(*p.slots));
+	if (!todo || !p.slots) {
+		free(todo);
+		free(p.slots);
+		close(lfd);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	struct vl_sweep_progress ev = { .event = VL_SWEEP_EV_START };
+	report(&p, &ev);
+
+	interrupted = 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < NCAUGHT; k++)
+		sigaction(caught[k], &sa, &p.old[k]);
+	p.t0 = mono();
+	run_pool(&p, todo);
+	for (size_t k = 0; k < NCAUGHT; k++)
+		sigaction(caught[k], &p.old[k], NULL);
+	free(p.slots);
+	free(todo);
+
+	int rc = 0;
+	if (interrupted) {
+		/* every worker is gone: remove what one killed mid-write left */
+		remove_stale(dir);
+		r->signal = interrupted;
+		r->complete = p.ndone + p.ok;
+	} else {
+		rc = vl_sweep_collect(s, dir, &r->st, err);
+	}
+	r->seconds = mono() - p.t0;
+	close(lfd);
+	return rc;
+}

@@ -1,0 +1,443 @@
+/* sim/access.c - the access loop: each record of a batch, through the
+ * TLBs or a page walk, to a translation or a fault.
+ *
+ * For each access record of a batch:
+ *
+ *   pid ─▶ process (one-entry cache, then a hash)       rare: new process
+ *   va  ─▶ 4-level walk in the PT arena ─▶ leaf PTE      rare: missing node
+ *   PTE valid   ─▶ set A (and D on a store); tell the policy if it asked
+ *   PTE invalid ─▶ fault: demand-zero (PTE 0) or hard (page-file slot);
+ *                  take a free frame, or evict the policy's victim first
+ *
+ * The hit path is array indexing only: no allocation, no I/O, at most one
+ * indirect call (the policy's on_access, only for policies that want it).
+ * Everything rare (new process, missing page-table node, fault, eviction)
+ * lives in functions kept off the hot loop.
+ *
+ * Faults are resolved in sim/fault.c, address-space events (VADs, commit,
+ * sections) in sim/vad.c; periodic work (the resident-set manager's pass,
+ * the large-page policy's scan, khugepaged) runs from ticks() at exact
+ * access counts.
+ */
+#include "sim/internal.h"
+
+/* The trace switched process: find or create it, switch address spaces. */
+static __attribute__((noinline)) int switch_proc(struct vl_engine *e, uint32_t pid,
+						 struct vl_error *err)
+{
+	uint32_t proc = vl_proc_lookup(e, pid, err);
+	if (proc == VL_NIL)
+		return err ? err->code : VL_ENOMEM;
+	e->last_pid = pid;
+	e->last_proc = proc;
+	xl_switch(e, proc);
+	return 0;
+}
+
+/* Page-table nodes were freed (prune, exit): their indices may come back
+ * for other addresses, so cached translations and walk-cache entries go. */
+static inline void xl_after_slow(struct vl_engine *e)
+{
+	if (unlikely(e->pt.frees != e->xl.pt_frees))
+		xl_flush_all(e);
+}
+
+/* The walk found no present leaf, or one that forbids the access: resolve
+ * the fault (a large page, a page of a reservation, a 4 KiB page, copy-on-
+ * write) or count the violation.  The fault path goes on from the entry
+ * where the MMU's walk stopped (e->xl.stop), creating the tables below it,
+ * instead of walking from the root again.  *retry: the access may now
+ * proceed; *leaf: the 4 KiB leaf it now translates through, or VL_NIL when
+ * the retry must walk to find it (a large page was mapped, tables went). */
+static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struct vl_rec *r,
+						bool write, bool *retry, uint32_t *leaf,
+						struct vl_error *err)
+{
+	uint32_t proc = e->last_proc;
+	uint64_t va = r->addr;
+	bool refused = false;
+	*retry = false;
+	*leaf = VL_NIL;
+	if (e->lp_any) {
+		struct vl_access a =
+			vl_access_at(e, e->time, (va >> VL_PAGE_SHIFT) & VPN_MASK, r->pid, r->op);
+		int h = lp_fault(e, proc, &a, write, &refused, err);
+		if (h < 0)
+			return h;
+		if (h) {
+			if (refused)
+				count_violation(e, proc);
+			*retry = !refused;
+			return 0;
+		}
+	}
+	unsigned at;
+	uint32_t li = pt_descend(&e->pt, e->xl.stop / PT_ENTRIES, e->xl.stop_level, va, 1, WALK_CREATE,
+				 NULL, &at);
+	if (li == VL_NIL)
+		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+	VL_TRY(vl_pt_frames(e, proc, err));
+	uint64_t pte = e->pt.e[li];
+	bool ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
+		  !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
+	if (!ok) {
+		uint32_t frees = e->pt.frees;
+		VL_TRY(vl_fault(e, proc, li, va, r->op, err));
+		xl_after_slow(e);
+		if (e->pt.frees != frees) { /* nodes went: find the leaf again */
+			li = pt_walk(&e->pt, e->procs[proc].root, va);
+			at = 0;
+		}
+		pte = li == VL_NIL ? 0 : e->pt.e[li];
+		ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
+		     !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
+	}
+	*retry = ok; /* else a violation (counted by vl_fault) or a guard page */
+	if (ok && at == 1)
+		*leaf = li;
+	return 0;
+}
+
+/* An event record: the address-space operations of sim/vad.c. */
+static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struct vl_batch *b,
+						const struct vl_rec *r, struct vl_error *err)
+{
+	e->ctr.events++;
+	if (r->op != VL_OP_EVENT || r->addr >= b->n_events)
+		return vl_err(err, VL_EINVAL, "record with op %u names event %llu of %zu", r->op,
+			      (unsigned long long)r->addr, b->n_events);
+	uint32_t proc = vl_proc_lookup(e, r->pid, err);
+	if (proc == VL_NIL)
+		return err ? err->code : VL_ENOMEM;
+	e->last_pid = r->pid;
+	e->last_proc = proc;
+	xl_switch(e, proc);
+	if (e->lp_any)
+		VL_TRY(lp_forget(e, proc, err));
+	int rc = vl_event(e, proc, &b->events[r->addr], err);
+	xl_after_slow(e);
+	return rc;
+}
+
+static inline bool canonical(uint64_t va)
+{
+	int64_t hi = (int64_t)va >> (VA_BITS - 1);
+	return hi == 0 || hi == -1;
+}
+
+/* Periodic work due before access number e->time: the large-page
+ * policy's scan every largepage.interval accesses, the working-set
+ * manager's pass every wsm.interval accesses and khugepaged's scan every
+ * thp.khugepaged.interval accesses, each at exact multiples of its
+ * interval, so that results do not depend on how a trace was cut into
+ * batches. */
+void vl_tick_at_update(struct vl_engine *e)
+{
+	uint64_t t = e->next_tick < e->lp_next_tick ? e->next_tick : e->lp_next_tick;
+	e->tick_at = t < e->khp_next ? t : e->khp_next;
+}
+
+static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error *err)
+{
+	if (e->time >= e->lp_next_tick) {
+		lp_tick(e);
+		xl_after_slow(e);
+	}
+	if (e->time >= e->next_tick) {
+		e->next_tick += e->wsm_interval;
+		VL_TRY(e->rsm->tick(e, err));
+		xl_after_slow(e);
+	}
+	if (e->time >= e->khp_next) {
+		e->khp_next += e->khp_interval;
+		VL_TRY(vl_khugepaged_scan(e, err));
+		xl_after_slow(e);
+	}
+	vl_tick_at_update(e);
+	return 0;
+}
+
+/* The TLB-hit path: a run of ordinary accesses by the current process
+ * that hit a first-level TLB entry needing no page-table work (no store
+ * through a clean entry, no fetch through a no-execute one).  Nothing it
+ * does can change what the next access finds except the entries' use
+ * stamps, so the loop keeps the clock, the op counts and the process's
+ * access count in registers and writes them back once.  Stops, without
+ * consuming it, at the first record that needs anything else (an event,
+ * another process, a miss, a large-page tick, the end of the pre-pass's
+ * future) and returns the number of records consumed; vl_engine_feed's
+ * general loop then takes that record.  Same counts as the general loop,
+ * record for record (tests/golden/test_hit_path.c compares both). */
+#define HIT_PROBES 4
+static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end)
+{
+	const struct vl_xlat *xl = &e->xl;
+	uint32_t proc = e->last_proc;
+	if (proc == VL_NIL || !e->procs[proc].root || e->procs[proc].stopped)
+		return 0;
+	/* the first level's structures per kind, without sizes nothing maps */
+	const struct xl_probe *fp[2][HIT_PROBES];
+	unsigned nfp[2];
+	for (unsigned k = 0; k < 2; k++) {
+		nfp[k] = 0;
+		for (uint32_t j = 0; j < xl->lvl[k][1]; j++) {
+			const struct xl_probe *p = &xl->probe[k][j];
+			if (p->sz && !xl->lp_live[p->sz])
+				continue;
+			if (nfp[k] == HIT_PROBES)
+				return 0; /* an odd machine: the general loop copes */
+			fp[k][nfp[k]++] = p;
+		}
+	}
+	const uint32_t pid = e->last_pid;
+	const uint64_t asid = xl->asid;
+	const uint64_t *pte = e->pt.e;
+	const uint64_t *future = e->future;
+	uint64_t limit = e->tick_at;
+	if (future && e->future_n < limit)
+		limit = e->future_n;
+	uint64_t time = e->time;
+	uint64_t ops[VL_OP_NACCESS] = { 0 };
+	const struct vl_rec *r = r0;
+	for (; r < end; r++) {
+		unsigned op = r->op;
+		uint64_t va = r->addr;
+		if (unlikely(op >= VL_OP_NACCESS || r->pid != pid || time >= limit || !canonical(va)))
+			break;
+		unsigned kind = op == VL_OP_IFETCH ? XL_INSTR : XL_DATA;
+		/* XL_DIRTY for the ops that store (WRITE 1, MODIFY 3) */
+		uint64_t store = (0xAu >> op) & XL_DIRTY;
+		const struct xl_probe *hp = NULL;
+		uint32_t w = UINT32_MAX;
+		uint64_t hvpn = 0;
+		for (unsigned j = 0; j < nfp[kind]; j++) {
+			const struct xl_probe *p = fp[kind][j];
+			const struct tlb *pt = p->t;
+			uint64_t vpn = (va >> p->shift) & p->vmask;
+			uint64_t key = asid | p->keysz | vpn << 3;
+			uint32_t i = (uint32_t)(vpn & pt->set_mask) * pt->ways, ie = i + pt->ways;
+			if (pt->ways <= 8) {
+				/* every way, without an early exit (see tlb_find) */
+				for (; i < ie; i++)
+					w = (pt->tag[i] ^ key) < 2 ? i : w;
+			} else {
+				int64_t hit = tlb_find(pt, key, vpn);
+				w = hit < 0 ? UINT32_MAX : (uint32_t)hit;
+			}
+			if (w != UINT32_MAX) {
+				hp = p;
+				hvpn = vpn;
+				break;
+			}
+		}
+		if (unlikely(!hp))
+			break;
+		struct tlb *t = hp->t;
+		if (unlikely((store & ~t->tag[w]) || (kind == XL_INSTR && (pte[t->ref[w]] & PTE_NX))))
+			break;
+		t->hits++;
+		tlb_touch(t, hvpn, w, time + 1);
+		ops[op]++;
+		if (e->wants_access) {
+			uint32_t f = PTE_FRAME(pte[t->ref[w]]) +
+				     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (hp->shift - 12)) - 1));
+			if (f < e->db.nframes) {
+				struct vl_access a = vl_access_at(e, time, (va >> VL_PAGE_SHIFT) & VPN_MASK,
+								  pid, (uint8_t)op);
+				e->repl_ops->on_access(&e->repl, f, &a);
+			}
+		}
+		time++;
+	}
+	size_t n = (size_t)(r - r0);
+	e->time = time;
+	for (unsigned k = 0; k < VL_OP_NACCESS; k++)
+		e->op_count[k] += ops[k];
+	e->procs[proc].accesses += n;
+	return n;
+}
+
+/* No TLB, no walk cache: the MMU walks the four levels (pt_descend).
+ * Returns XL_TRANSLATION(leaf, page shift) with the leaf's A (and, for a
+ * store, D) set unless this is the retry of a faulted access (its fault
+ * set them), or XL_FAULT, with xl.stop and xl.stop_level where the walk
+ * stopped: not present, a store to a read-only mapping, or a fetch from a
+ * no-execute page. */
+static inline __attribute__((always_inline)) uint64_t walk_only(struct vl_engine *e, uint64_t va, unsigned kind, bool write,
+				 bool retry)
+{
+	unsigned at;
+	uint32_t idx = pt_descend(&e->pt, e->procs[e->last_proc].root, 4, va, 1, 0, NULL, &at);
+	uint64_t ent = e->pt.e[idx];
+	if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
+		     (kind == XL_INSTR && (ent & PTE_NX)))) {
+		e->xl.stop = idx;
+		e->xl.stop_level = at;
+		return XL_FAULT;
+	}
+	uint64_t need = PTE_A | (write ? PTE_D : 0);
+	if (likely(!retry) && unlikely((ent & need) != need))
+		pte_or(&e->pt, idx, need);
+	e->ctr.walks++;
+	/* 4 for 4K, 3 for 2M (a transparent huge page's PDE is its leaf to the
+	 * MMU), 2 for 1G */
+	e->ctr.walk_refs += 5 - at - (at == 1 && e->pt.thp[idx / PT_ENTRIES]);
+	return XL_TRANSLATION(idx, 3 + 9 * at);
+}
+
+#define XL_MISS (XL_FAULT - 1)
+
+/* The first-level TLB structures of the access's kind.  A hit returns
+ * XL_TRANSLATION and does the hardware's work: a store through a clean
+ * entry sets D in the PTE (a dirty update), no accessed-bit work (the walk
+ * that filled the entry set A).  XL_MISS when no entry matches, or when
+ * one does but the access must walk: a fetch through a data translation
+ * of a no-execute page, a store to a read-only page (copy-on-write). */
+static inline __attribute__((always_inline)) uint64_t l1_lookup(struct vl_engine *e, uint64_t va, unsigned kind, bool write)
+{
+	struct vl_xlat *xl = &e->xl;
+	const struct xl_probe *p = xl->probe[kind], *pe = p + xl->lvl[kind][1];
+	for (; p < pe; p++) {
+		if (p->sz && !xl->lp_live[p->sz])
+			continue;
+		struct tlb *t = p->t;
+		uint64_t vpn = (va >> p->shift) & p->vmask;
+		uint64_t key = xl->asid | p->keysz | vpn << 3;
+		uint32_t i = (uint32_t)(vpn & t->set_mask) * t->ways, ie = i + t->ways;
+		uint32_t hit = UINT32_MAX;
+		if (t->ways <= 8) {
+			/* small sets: compare every way without branching on which
+			 * one matches (random hits mispredict an early exit) */
+			for (uint32_t w = i; w < ie; w++)
+				hit = (t->tag[w] ^ key) < 2 ? w : hit;
+		} else {
+			int64_t h = tlb_find(t, key, vpn); /* its hint, then a scan */
+			hit = h < 0 ? UINT32_MAX : (uint32_t)h;
+		}
+		if (hit == UINT32_MAX)
+			continue;
+		uint32_t li = t->ref[hit];
+		if (unlikely(kind == XL_INSTR && (e->pt.e[li] & PTE_NX)))
+			return XL_MISS; /* a data translation of a no-execute page */
+		if (write && !(t->tag[hit] & XL_DIRTY)) {
+			/* the first store through this entry: the hardware sets
+			 * D in the PTE (if it may) */
+			if (!(e->pt.e[li] & PTE_RW))
+				return XL_MISS; /* copy-on-write: fault */
+			pte_or(&e->pt, li, PTE_D);
+			t->tag[hit] |= XL_DIRTY;
+			e->ctr.dirty_updates++;
+		}
+		t->hits++;
+		tlb_touch(t, vpn, hit, e->time + 1);
+		return XL_TRANSLATION(li, p->shift);
+	}
+	return XL_MISS;
+}
+
+/* An access faulted: resolve the fault and retry it.  *tr: the retried
+ * access's translation, or XL_FAULT when it does not proceed (an access
+ * violation, counted by the fault path, or a guard page). */
+static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const struct vl_rec *r,
+						     unsigned kind, bool write, uint64_t *tr,
+						     struct vl_error *err)
+{
+	bool retry;
+	uint32_t leaf;
+	VL_TRY(fault_slow(e, r, write, &retry, &leaf, err));
+	xl_after_slow(e);
+	if (!retry) {
+		*tr = XL_FAULT;
+		return 0;
+	}
+	if (!e->xl.on && leaf != VL_NIL) {
+		/* the retry's walk ends at the leaf the fault mapped (its A and
+		 * D set): counted, not walked again */
+		e->ctr.walks++;
+		e->ctr.walk_refs += 4 - e->pt.thp[leaf / PT_ENTRIES];
+		*tr = XL_TRANSLATION(leaf, 12);
+		return 0;
+	}
+	/* with TLBs the MMU walks again, as after the page-fault handler
+	 * returns: that walk uses and fills the walk caches */
+	*tr = e->xl.on ? xl_miss(e, r->addr, kind, write, true)
+		       : walk_only(e, r->addr, kind, write, true);
+	if (*tr == XL_FAULT)
+		return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
+			      r->pid, (unsigned long long)r->addr);
+	return 0;
+}
+
+/* Per access (the hot path is the first-level TLB hit):
+ *   first-level TLB probe ─hit─▶ translated (l1_lookup)
+ *   miss ─▶ xl_miss: lower levels, walk with walk caches, fill
+ *   walk finds no present leaf (or one forbidding the access) ─▶ fault,
+ *   then the access is retried, so its translation fills the TLBs like any
+ *   other.  Without TLBs or walk caches every access walks (walk_only). */
+int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err)
+{
+	const struct vl_rec *r = b->recs, *end = b->recs + b->n;
+	const struct vl_xlat *xl = &e->xl;
+	for (; r < end; r++) {
+		if (unlikely(r->op >= VL_OP_NACCESS)) {
+			VL_TRY(event_slow(e, b, r, err));
+			continue;
+		}
+		e->op_count[r->op]++;
+		if (unlikely(e->future && e->time >= e->future_n))
+			return vl_err(err, VL_EINVAL,
+				      "trace has more accesses than its pre-pass counted (%llu)",
+				      (unsigned long long)e->future_n);
+		if (unlikely(e->time >= e->tick_at))
+			VL_TRY(ticks(e, err));
+		uint64_t va = r->addr;
+		if (unlikely(!canonical(va))) {
+			count_violation(e, VL_NIL);
+			e->time++;
+			continue;
+		}
+		if (unlikely(r->pid != e->last_pid || e->last_proc == VL_NIL ||
+			     !e->procs[e->last_proc].root))
+			VL_TRY(switch_proc(e, r->pid, err));
+		if (unlikely(e->procs[e->last_proc].stopped)) {
+			e->ctr.accesses_skipped++;
+			e->time++;
+			continue;
+		}
+		bool write = r->op == VL_OP_WRITE || r->op == VL_OP_MODIFY;
+		unsigned kind = r->op == VL_OP_IFETCH ? XL_INSTR : XL_DATA;
+		bool l1hit = false, faulted = false;
+		uint64_t tr;
+		if (!xl->on) {
+			tr = walk_only(e, va, kind, write, false);
+		} else {
+			tr = l1_lookup(e, va, kind, write);
+			l1hit = tr != XL_MISS;
+			if (!l1hit)
+				tr = xl_miss(e, va, kind, write, false);
+		}
+		if (unlikely(tr == XL_FAULT)) {
+			VL_TRY(fault_and_retry(e, r, kind, write, &tr, err));
+			faulted = true;
+		}
+		e->procs[e->last_proc].accesses++;
+		if (e->wants_access && !faulted) {
+			uint32_t li = (uint32_t)tr;
+			unsigned shift = (unsigned)(tr >> 32);
+			uint32_t f = PTE_FRAME(e->pt.e[li]) +
+				     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
+			if (f < e->db.nframes) {
+				struct vl_access a = vl_access_at(e, e->time, (va >> VL_PAGE_SHIFT) & VPN_MASK,
+								  r->pid, r->op);
+				e->repl_ops->on_access(&e->repl, f, &a);
+			}
+		}
+		e->time++;
+		if (l1hit)
+			r += feed_hits(e, r + 1, end);
+	}
+	if (unlikely(e->check_each_batch))
+		return vl_engine_check(e, err);
+	return 0;
+}
+

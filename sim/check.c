@@ -1,0 +1,190 @@
+/* sim/check.c - the invariant checker (vl_engine_check, run.check = on).
+ *
+ * Walks every address space and the whole frame database and checks what
+ * the model promises (sim/internal.h lists the invariants beside the data):
+ * every valid PTE maps an active frame whose record points back; shared
+ * frames are counted by the PTEs mapping them; transition PTEs name frames
+ * on the page lists; list lengths, free, active, page-table and pinned
+ * frame counts agree with their counters; commit charge equals committed
+ * pages; then the buddy allocator, transparent huge pages, the TLBs and
+ * walk caches, large pages and the resident-set manager check their own.
+ */
+#include <stdlib.h>
+
+#include "sim/internal.h"
+
+struct check_ctx {
+	struct vl_engine *e;
+	uint32_t proc;
+	uint32_t *maps;       /* per frame: valid PTEs mapping it */
+	uint64_t valid;       /* valid PTEs (not the zero page) */
+	uint64_t committed;   /* committed private pages of this process */
+	int rc;
+	struct vl_error *err;
+};
+
+static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
+{
+	struct check_ctx *c = ctx;
+	struct vl_engine *e = c->e;
+	uint64_t pte = e->pt.e[li];
+	if (c->rc)
+		return;
+	struct vl_vad *d = e->procs[c->proc].explicit_vm ? vl_vad_find(&e->procs[c->proc], vpn) : NULL;
+	if (!(pte & PTE_P)) {
+		bool com = pte && !(pte & SWPTE_PROTO) && pte != SWPTE_DECOMMIT;
+		if (com && (!d || d->kind == VAD_PRIVATE))
+			c->committed++;
+		if (pte & SWPTE_TRANS) {
+			uint32_t f = PTE_FRAME(pte);
+			const struct vl_pfn *p = &e->db.pfn[f];
+			if (f >= e->db.nframes || (p->loc != PFN_STANDBY && p->loc != PFN_MODIFIED) ||
+			    p->pte != li || (p->flags & PFN_F_PROTO))
+				c->rc = vl_err(c->err, VL_ESTATE,
+					       "pid %u page 0x%llx: transition PTE names frame %u, which "
+					       "is not its standby/modified page",
+					       e->procs[c->proc].pid, (unsigned long long)vpn, f);
+		}
+		return;
+	}
+	uint32_t f = PTE_FRAME(pte);
+	if ((pte & PTE_PS) && f < e->db.nframes) /* a piece of a large page */
+		f += (uint32_t)(vpn & ((1u << PFN_LP_ORDER(&e->db.pfn[f])) - 1));
+	if (f == e->zero_frame && e->zero_page) {
+		if (!d || d->kind == VAD_PRIVATE)
+			c->committed++;
+		return;
+	}
+	if (f >= e->db.nframes) {
+		c->rc = vl_err(c->err, VL_ESTATE, "pid %u page 0x%llx maps frame %u of %u",
+			       e->procs[c->proc].pid, (unsigned long long)vpn, f, e->db.nframes);
+		return;
+	}
+	const struct vl_pfn *p = &e->db.pfn[f];
+	c->valid++;
+	c->maps[f]++;
+	if (p->loc != PFN_ACTIVE) {
+		c->rc = vl_err(c->err, VL_ESTATE, "pid %u page 0x%llx maps frame %u, which is not active",
+			       e->procs[c->proc].pid, (unsigned long long)vpn, f);
+		return;
+	}
+	if (p->flags & PFN_F_PROTO)
+		return;
+	if (!d || d->kind == VAD_PRIVATE)
+		c->committed++;
+	if (p->owner != c->proc || p->pte != li || p->vpn != vpn)
+		c->rc = vl_err(c->err, VL_ESTATE,
+			       "pid %u page 0x%llx maps frame %u, whose owner does not point back "
+			       "(owner %u, pte %u, page 0x%llx)",
+			       e->procs[c->proc].pid, (unsigned long long)vpn, f, p->owner, p->pte,
+			       (unsigned long long)p->vpn);
+}
+
+static uint64_t list_len(struct vl_engine *e, const struct plist *l, unsigned loc, int *bad)
+{
+	uint64_t n = 0;
+	for (uint32_t f = l->head; f != VL_NIL && n <= e->db.nframes; f = e->db.pfn[f].flink) {
+		if (e->db.pfn[f].loc != loc)
+			*bad = (int)f;
+		n++;
+	}
+	return n;
+}
+
+int vl_engine_check(struct vl_engine *e, struct vl_error *err)
+{
+	struct check_ctx c = { .e = e, .err = err };
+	c.maps = calloc(e->db.nframes, sizeof(*c.maps));
+	if (!c.maps)
+		return vl_err(err, VL_ENOMEM, "out of memory checking invariants");
+	uint64_t commit = 0;
+	for (uint32_t i = 0; i < e->nprocs && !c.rc; i++) {
+		struct vl_proc *pr = &e->procs[i];
+		if (!pr->root)
+			continue;
+		c.proc = i;
+		c.committed = 0;
+		pt_foreach_leaf(&e->pt, pr->root, check_leaf, &c);
+		for (uint32_t v = 0; v < pr->nvads; v++)
+			if (pr->vads[v].kind == VAD_MAPPED && prot_copy(pr->vads[v].prot))
+				c.committed += pr->vads[v].end - pr->vads[v].start;
+		/* large pages charge no commit (sim/largepage.c) */
+		if (!c.rc && !e->lp_any && c.committed != pr->commit)
+			c.rc = vl_err(err, VL_ESTATE, "pid %u: %llu pages committed, charge says %llu",
+				      pr->pid, (unsigned long long)c.committed,
+				      (unsigned long long)pr->commit);
+		commit += pr->commit;
+	}
+	uint64_t count[PFN_RESERVED + 1] = { 0 }, shared = 0;
+	for (uint32_t f = 0; f < e->db.nframes && !c.rc; f++) {
+		const struct vl_pfn *p = &e->db.pfn[f];
+		if (p->loc > PFN_RESERVED) {
+			c.rc = vl_err(err, VL_ESTATE, "frame %u has unknown location %u", f, p->loc);
+			break;
+		}
+		count[p->loc]++;
+		if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_PROTO)) {
+			shared++;
+			const struct vl_section *s = &e->sections[p->owner];
+			if (p->vpn >= s->npages || s->proto[p->vpn] != (PTE_P | PTE_MAKE(f)))
+				c.rc = vl_err(err, VL_ESTATE,
+					      "shared frame %u: its prototype PTE does not point back", f);
+			else if (p->aux != c.maps[f])
+				c.rc = vl_err(err, VL_ESTATE,
+					      "shared frame %u: share count %u, but %u PTEs map it", f,
+					      p->aux, c.maps[f]);
+		} else if (p->loc == PFN_ACTIVE && c.maps[f] != 1) {
+			c.rc = vl_err(err, VL_ESTATE, "private frame %u is mapped by %u PTEs", f,
+				      c.maps[f]);
+		} else if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_LARGE) &&
+			   !(e->pt.e[p->pte] & PTE_PS)) {
+			c.rc = vl_err(err, VL_ESTATE, "frame %u of a large page: its entry is not a large page",
+				      f);
+		} else if ((p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED) && (p->flags & PFN_F_PROTO)) {
+			const struct vl_section *s = &e->sections[p->owner];
+			if (s->proto[p->vpn] != (SWPTE_TRANS | PTE_MAKE(f)))
+				c.rc = vl_err(err, VL_ESTATE,
+					      "listed shared frame %u: prototype PTE is not its transition PTE",
+					      f);
+		} else if (p->loc == PFN_PT && e->pt.frame[p->pte] != f) {
+			c.rc = vl_err(err, VL_ESTATE, "frame %u claims page-table node %u, which "
+				      "does not name it", f, p->pte);
+		}
+	}
+	free(c.maps);
+	if (c.rc)
+		return c.rc;
+	int bad = -1;
+	uint64_t standby = 0;
+	for (unsigned i = 0; i < 8; i++)
+		standby += list_len(e, &e->standby[i], PFN_STANDBY, &bad);
+	uint64_t modified = list_len(e, &e->modified, PFN_MODIFIED, &bad);
+	if (bad >= 0)
+		return vl_err(err, VL_ESTATE, "frame %d is on a page list it does not say it is on", bad);
+	if (standby != count[PFN_STANDBY] || standby != e->nstandby ||
+	    modified != count[PFN_MODIFIED])
+		return vl_err(err, VL_ESTATE,
+			      "list lengths: standby %llu (frames say %llu), modified %llu (frames say %llu)",
+			      (unsigned long long)standby, (unsigned long long)count[PFN_STANDBY],
+			      (unsigned long long)modified, (unsigned long long)count[PFN_MODIFIED]);
+	if (count[PFN_FREE] != e->db.nfree)
+		return vl_err(err, VL_ESTATE, "%llu frames free, free lists hold %u",
+			      (unsigned long long)count[PFN_FREE], e->db.nfree);
+	if (count[PFN_ACTIVE] != e->resident || shared != e->resident_shared)
+		return vl_err(err, VL_ESTATE, "%llu frames active, resident count says %llu",
+			      (unsigned long long)count[PFN_ACTIVE], (unsigned long long)e->resident);
+	if (count[PFN_PT] != e->ctr.pt_pages)
+		return vl_err(err, VL_ESTATE, "%llu page-table frames, pt_pages says %llu",
+			      (unsigned long long)count[PFN_PT], (unsigned long long)e->ctr.pt_pages);
+	if (commit != e->commit)
+		return vl_err(err, VL_ESTATE, "commit charge %llu != sum over processes %llu",
+			      (unsigned long long)e->commit, (unsigned long long)commit);
+	VL_TRY(e->rsm->check(e, c.valid, err));
+	if (count[PFN_PINNED] != e->pinned)
+		return vl_err(err, VL_ESTATE, "%llu frames pinned, memory.fragmentation pinned %u",
+			      (unsigned long long)count[PFN_PINNED], e->pinned);
+	VL_TRY(pfn_check(&e->db, err));
+	VL_TRY(vl_thp_check(e, err));
+	VL_TRY(xl_check(e, err));
+	return lp_check(e, err);
+}

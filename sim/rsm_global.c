@@ -1,0 +1,136 @@
+/* sim/rsm_global.c - the global resident-set manager (textbook, linux):
+ * the replacement policy holds every resident frame and chooses victims
+ * among all of them; a victim is evicted at once.
+ *
+ * Where an evicted page goes: a dirty private page is written to the page
+ * file (writebacks; a slot is assigned at its first eviction and kept, so a
+ * clean page evicted again is not written), a dirty file page to its file;
+ * clean pages are dropped, their copy being current.  The PTE keeps the
+ * slot, so a later touch is a hard fault.  A shared frame is unmapped from
+ * every process first (through its section's views).  Nothing goes to the
+ * standby or modified lists.
+ */
+#include "sim/internal.h"
+
+/* Evict resident frame f now. */
+static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
+{
+	while (e->db.pfn[f].flags & PFN_F_LARGE) /* a piece of a large page: split first */
+		VL_TRY(lp_split(e, f, err));
+	if (e->resv_n)
+		lp_resv_drop(e, f);
+	struct vl_pfn *p = &e->db.pfn[f];
+	if (p->flags & PFN_F_PROTO) {
+		bool dirty = (p->flags & PFN_F_MODIFIED) != 0;
+		vl_shared_unmap_all(e, f, &dirty);
+		if (dirty) {
+			count_page_write(e, true);
+			e->ctr.writebacks++;
+		}
+		*vl_proto_of(e, f) = 0;
+		e->resident_shared--;
+	} else {
+		uint64_t *pte = &e->pt.e[p->pte];
+		struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
+		bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
+		VL_TRY(vl_slot_ensure(e, f, err));
+		if (dirty) {
+			e->ctr.writebacks++;
+			count_page_write(e, false);
+			pc->writebacks++;
+		}
+		/* pt_set: evicting a page of a huge page splits it */
+		pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
+		xl_invlpg(e, p->owner, p->vpn);
+		pc->evictions++;
+		pc->resident_pages--;
+	}
+	e->ctr.evictions++;
+	e->resident--;
+	e->repl_ops->on_unmap(&e->repl, f);
+	pfn_free(&e->db, f, 0);
+	return 0;
+}
+
+static int global_make_room(struct vl_engine *e, const struct vl_access *a, struct vl_error *err)
+{
+	if (e->resident == 0)
+		return vl_err(err, VL_ELIMIT,
+			      "out of memory: all %u frames hold page tables (%llu) or are pinned, "
+			      "no page can be evicted; give more memory.frames",
+			      e->db.nframes, (unsigned long long)e->ctr.pt_pages);
+	struct vl_evict_ctx ctx = { .cause = a, .pid = 0 };
+	size_t n = e->repl_ops->select_victims(&e->repl, &ctx, e->victims, 1);
+	if (n == 0 && e->resident)
+		return vl_err(err, VL_ELIMIT, "out of memory: all %llu resident pages are non-pageable",
+			      (unsigned long long)e->resident);
+	if (n != 1)
+		return vl_err(err, VL_ESTATE,
+			      "policy %s returned %zu victims when asked for 1 with %llu pages resident",
+			      e->repl_ops->name, n, (unsigned long long)e->resident);
+	uint32_t v = e->victims[0];
+	if (v >= e->db.nframes || e->db.pfn[v].loc != PFN_ACTIVE)
+		return vl_err(err, VL_ESTATE, "policy %s chose frame %u, which is not resident",
+			      e->repl_ops->name, v);
+	return evict(e, v, err);
+}
+
+/* The policy holds frames: a private frame from the moment a PTE maps it,
+ * a shared one from the moment it is read (global_cached). */
+static int global_mapped(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f,
+			 const struct vl_access *a, struct vl_error *err)
+{
+	if (!(e->db.pfn[f].flags & PFN_F_PROTO))
+		e->repl_ops->on_map(&e->repl, f, a);
+	return 0;
+}
+
+static void global_cached(struct vl_engine *e, uint32_t f, const struct vl_access *a)
+{
+	e->repl_ops->on_map(&e->repl, f, a);
+}
+
+static void global_unmapped(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f)
+{
+	if (!(e->db.pfn[f].flags & PFN_F_PROTO))
+		e->repl_ops->on_unmap(&e->repl, f);
+}
+
+/* A shared frame no process maps stays resident for the policy to evict. */
+static void global_idle(struct vl_engine *e, uint32_t f)
+{
+}
+
+static void global_grow(struct vl_engine *e, uint32_t proc)
+{
+}
+
+static int global_tick(struct vl_engine *e, struct vl_error *err)
+{
+	return 0;
+}
+
+static uint64_t global_ws_pages(const struct vl_engine *e)
+{
+	return e->resident;
+}
+
+static int global_check(const struct vl_engine *e, uint64_t valid, struct vl_error *err)
+{
+	return 0;
+}
+
+const struct vl_rsm_ops vl_rsm_global = {
+	.name = "global",
+	.policy = true,
+	.lists = false,
+	.mapped = global_mapped,
+	.cached = global_cached,
+	.unmapped = global_unmapped,
+	.idle = global_idle,
+	.grow = global_grow,
+	.make_room = global_make_room,
+	.tick = global_tick,
+	.ws_pages = global_ws_pages,
+	.check = global_check,
+};

@@ -1,0 +1,184 @@
+/* sim/section.c - file sections: shared pages, read clustering,
+ * fault-around, and the reverse map computed on demand.
+ *
+ * A section (a mapped file) has one prototype PTE per page (struct
+ * vl_section): 0 while the page is only in the file, PTE_P | frame while
+ * it is in memory (mapped by any number of processes, or by none), or
+ * SWPTE_TRANS | frame while it waits on the standby or modified list.
+ * Process PTEs map the frame while valid and otherwise hold a prototype
+ * marker resolved through their VAD (reference notes A.9).  The frame's
+ * aux counts the valid PTEs mapping it.
+ *
+ * There is no reverse map: the rare paths that must find every PTE
+ * mapping a shared frame (eviction and accessed-bit scans under global
+ * replacement) walk the views of its section (shared_visit).
+ */
+#include "sim/internal.h"
+
+/* Frame f now holds page idx of section sec, mapped by no PTE yet. */
+static void section_frame(struct vl_engine *e, uint32_t f, uint32_t sec, uint64_t idx)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	p->flags = PFN_F_PROTO;
+	p->owner = sec;
+	p->vpn = idx;
+	p->pte = VL_NIL;
+	p->aux = 0;
+}
+
+uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
+			 const struct vl_access *a, int *how, struct vl_error *err)
+{
+	struct vl_section *s = &e->sections[sec];
+	uint64_t q = s->proto[idx];
+	if (q & PTE_P) {
+		*how = -1;
+		return PTE_FRAME(q);
+	}
+	if (q & SWPTE_TRANS) {
+		uint32_t f = PTE_FRAME(q);
+		vl_unlist(e, f);
+		e->db.pfn[f].loc = PFN_ACTIVE;
+		s->proto[idx] = PTE_P | PTE_MAKE(f);
+		e->resident_shared++;
+		count_resident(e, 1);
+		*how = FAULT_SOFT;
+		return f;
+	}
+	/* in the file: read it, plus a cluster of following non-resident pages
+	 * that go to standby (file.read_cluster: windows read clustering, A.6),
+	 * where the resident-set manager keeps such lists */
+	uint32_t f = vl_frame_get(e, false, a, err);
+	if (f == VL_NIL)
+		return VL_NIL;
+	s = &e->sections[sec];
+	section_frame(e, f, sec, idx);
+	e->db.pfn[f].loc = PFN_ACTIVE;
+	s->proto[idx] = PTE_P | PTE_MAKE(f);
+	e->resident_shared++;
+	count_resident(e, 1);
+	e->ctr.file_reads++;
+	e->rsm->cached(e, f, a);
+	for (uint32_t k = 1; k < e->file_cluster && e->rsm->lists; k++) {
+		uint64_t j = idx + k;
+		if (j >= e->sections[sec].npages || e->sections[sec].proto[j] != 0 ||
+		    vl_available(e) <= (uint64_t)e->file_cluster + 16)
+			break;
+		uint32_t g = vl_frame_get(e, false, a, err);
+		if (g == VL_NIL)
+			return VL_NIL;
+		section_frame(e, g, sec, j);
+		e->sections[sec].proto[j] = SWPTE_TRANS | PTE_MAKE(g);
+		vl_to_list(e, g); /* clean: standby */
+		e->ctr.file_reads++;
+	}
+	*how = FAULT_HARD;
+	return f;
+}
+
+int vl_map_shared(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
+		  unsigned prot, bool write, struct vl_error *err)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	struct vl_proc *pr = &e->procs[proc];
+	p->aux++;
+	pt_set(&e->pt, li, PTE_MAKE(f) | prot_hw(prot) | PTE_A | (write ? PTE_D : 0));
+	pr->ctr.resident_pages++;
+	return e->rsm->mapped(e, proc, vpn, f, NULL, err);
+}
+
+void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t vpn,
+		     unsigned prot)
+{
+	uint64_t lo = vpn & ~(uint64_t)(e->fault_around - 1), hi = lo + e->fault_around;
+	if (lo < d->start)
+		lo = d->start;
+	if (hi > d->end)
+		hi = d->end;
+	struct vl_section *s = &e->sections[d->section];
+	for (uint64_t v = lo; v < hi; v++) {
+		if (v == vpn || (v >> 9) != (vpn >> 9))
+			continue; /* stays inside the faulting page table */
+		uint64_t idx = d->offset_pages + (v - d->start);
+		if (idx >= s->npages || !(s->proto[idx] & PTE_P))
+			continue;
+		uint32_t li = pt_walk(&e->pt, e->procs[proc].root, va_of(v));
+		if (li == VL_NIL || e->pt.e[li] & PTE_P)
+			continue;
+		uint64_t old = e->pt.e[li];
+		if (old != 0 && !(old & SWPTE_PROTO))
+			continue; /* a private copy or an explicit protection */
+		unsigned pprot = old ? SWPTE_PROT(old) : prot;
+		if (!prot_usable(pprot) || (pprot & VL_PROT_GUARD))
+			continue;
+		uint32_t f = PTE_FRAME(s->proto[idx]);
+		if (e->rsm->mapped(e, proc, v, f, NULL, NULL) < 0)
+			return;
+		e->db.pfn[f].aux++;
+		pt_set(&e->pt, li, s->proto[idx] | prot_hw(pprot)); /* A clear: not accessed yet */
+		e->procs[proc].ctr.resident_pages++;
+	}
+}
+
+/* ---- the reverse map, on demand ---- */
+
+struct shared_scan {
+	struct vl_engine *e;
+	uint32_t f;
+	bool clear, dirty, referenced, unmap;
+};
+
+/* Visit every process PTE that maps shared frame f (through the VADs of
+ * views of its section): a reverse map computed on demand, used only on
+ * the rare paths (eviction, accessed-bit scans of shared pages). */
+static void shared_visit(struct shared_scan *s)
+{
+	struct vl_engine *e = s->e;
+	struct vl_pfn *p = &e->db.pfn[s->f];
+	for (uint32_t i = 0; i < e->nprocs; i++) {
+		struct vl_proc *pr = &e->procs[i];
+		if (!pr->root)
+			continue;
+		for (uint32_t v = 0; v < pr->nvads; v++) {
+			struct vl_vad *d = &pr->vads[v];
+			if (d->kind != VAD_MAPPED || d->section != p->owner || p->vpn < d->offset_pages ||
+			    p->vpn - d->offset_pages >= d->end - d->start)
+				continue;
+			uint64_t vpn = d->start + (p->vpn - d->offset_pages);
+			uint32_t li = pt_walk(&e->pt, pr->root, va_of(vpn));
+			if (li == VL_NIL)
+				continue;
+			uint64_t pte = e->pt.e[li];
+			if (!(pte & PTE_P) || PTE_FRAME(pte) != s->f)
+				continue;
+			s->referenced |= (pte & PTE_A) != 0;
+			s->dirty |= (pte & PTE_D) != 0;
+			if ((s->clear && (pte & PTE_A)) || s->unmap)
+				xl_invlpg(e, i, vpn);
+			if (s->clear)
+				e->pt.e[li] &= ~PTE_A;
+			if (s->unmap) {
+				pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(VPTE_PROT(pte)));
+				pr->ctr.evictions++;
+				pr->ctr.resident_pages--;
+			}
+		}
+	}
+}
+
+void vl_shared_unmap_all(struct vl_engine *e, uint32_t f, bool *dirty)
+{
+	struct shared_scan s = { .e = e, .f = f, .unmap = true };
+	shared_visit(&s);
+	*dirty |= s.dirty;
+	e->db.pfn[f].aux = 0;
+}
+
+bool vl_shared_referenced(struct vl_engine *e, uint32_t f, bool clear)
+{
+	struct shared_scan s = { .e = e, .f = f, .clear = clear };
+	shared_visit(&s);
+	if (s.dirty)
+		e->db.pfn[f].flags |= PFN_F_MODIFIED;
+	return s.referenced;
+}

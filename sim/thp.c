@@ -1,0 +1,285 @@
+/* sim/thp.c - transparent huge pages (the linux rules) and khugepaged.
+ *
+ * The fault-count rules of the reference notes (A.14, B.6), as the kernel
+ * applies them in do_anonymous_page / do_huge_pmd_anonymous_page:
+ *   - a private VAD is eligible when thp.enabled = always, or = madvise and
+ *     the VAD was given V ADVISE hugepage; never after ADVISE nohugepage;
+ *   - a fault in an eligible VAD whose aligned 2 MiB range lies wholly in
+ *     the VAD and whose page table is still empty (every PTE of the range
+ *     untouched: committed demand-zero with one protection) is one fault
+ *     for the whole range: a write maps a 2 MiB page (an order-9 block of
+ *     the buddy allocator; when none is free it falls back to 4 KiB, as
+ *     thp_fault_fallback), a read maps the huge zero page;
+ *   - a write to the huge zero page allocates the 2 MiB page in one more
+ *     fault (do_huge_zero_wp_pmd, kernels >= 6.12).
+ * The 2 MiB page is 512 PTEs of one page-table node flagged as a huge
+ * page (vl_ptarena.thp): the policy still sees 512 frames, but the MMU
+ * model walks it as a PMD leaf (3 references, a 2 MiB TLB entry) and its
+ * accessed and dirty bits are one bit each (pte_or, pte_clear), as a huge
+ * PMD's are.  Changing any of its PTEs (evicting a frame, mprotect or
+ * decommit of part of it) splits it first, as split_huge_pmd does; after
+ * that each frame lives on its own.  The leaf node keeps its frame.
+ *
+ * thp.enabled (never by default; the linux preset says madvise) is the
+ * only switch: the rules apply under any personality that enables it. */
+
+#include "sim/internal.h"
+
+static bool thp_eligible(const struct vl_engine *e, const struct vl_vad *d, uint64_t vpn)
+{
+	if (e->thp == THP_NEVER || !d || d->kind != VAD_PRIVATE || (d->flags & VAD_F_NOHUGE))
+		return false;
+	if (e->thp == THP_MADVISE && !(d->flags & VAD_F_HUGE))
+		return false;
+	uint64_t lo = vpn & ~(uint64_t)(PT_ENTRIES - 1);
+	return lo >= d->start && lo + PT_ENTRIES <= d->end;
+}
+
+/* Is every PTE of li's node exactly pte (an untouched committed page)? */
+static bool node_uniform(const struct vl_engine *e, uint32_t li, uint64_t pte)
+{
+	const uint64_t *n = &e->pt.e[(size_t)(li / PT_ENTRIES) * PT_ENTRIES];
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		if (n[i] != pte)
+			return false;
+	return true;
+}
+
+/* The 512 PTEs at l0 (vpn v0..), mapping an aligned order-9 block in
+ * order with one protection and equal A and D bits, become one huge page:
+ * flag the node, count it (promoted: from 4 KiB pages, copied of them
+ * copied), and drop the PDE walk-cache entry (the PDE is a leaf to the MMU
+ * now). */
+static void thp_make(struct vl_engine *e, uint32_t proc, uint32_t l0, uint64_t v0, bool promoted,
+		     uint64_t copied)
+{
+	e->pt.thp[l0 / PT_ENTRIES] = 1;
+	count_large_page(e, promoted, copied);
+	e->xl.lp_live[1]++; /* 2 MiB TLB probes are worth making (never decreased for THP) */
+	xl_inval_pde(e, proc, v0);
+}
+
+/* Map 512 fresh frames (an order-9 block) over li's node.  Returns 1 when
+ * no block was free (the caller falls back to 4 KiB), 0 or an error. */
+static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, unsigned prot,
+		   const struct vl_access *a, struct vl_error *err)
+{
+	uint32_t base = pfn_alloc(&e->db, 9);
+	if (base == VL_NIL) {
+		count_large_fallback(e);
+		return 1;
+	}
+	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1);
+	uint64_t v0 = vpn & ~(uint64_t)(PT_ENTRIES - 1);
+	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+		struct vl_pfn *p = &e->db.pfn[base + i];
+		if (!(p->flags & PFN_F_ZEROED))
+			count_zero_fill(e, 1);
+		p->flags = 0;
+		p->slot = VL_NIL;
+		p->aux = 0;
+		/* the huge zero page's 4 KiB translations go (Linux flushes the
+		 * range when it replaces the huge zero PMD) */
+		if (e->pt.e[l0 + i] & PTE_P)
+			xl_invlpg(e, proc, v0 + i);
+		pt_set(&e->pt, l0 + i, 0);
+		VL_TRY(vl_map_private(e, proc, l0 + i, base + i, v0 + i, prot, true, false, a, err));
+	}
+	/* one page from now on: its A (a policy's on_map may have cleared
+	 * some) is the faulting page's, D is set (a write mapped it) */
+	uint64_t *n = &e->pt.e[l0];
+	bool acc = (e->pt.e[li] & PTE_A) != 0;
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		n[i] = acc ? n[i] | PTE_A : n[i] & ~PTE_A;
+	thp_make(e, proc, l0, v0, false, 0);
+	return 0;
+}
+
+/* Every node flagged as a huge page maps an aligned order-9 block in
+ * order, with one protection and one A and D; 0 or VL_ESTATE. */
+int vl_thp_check(const struct vl_engine *e, struct vl_error *err)
+{
+	for (uint32_t n = 1; n < e->pt.nnodes; n++) {
+		if (!e->pt.thp[n])
+			continue;
+		const uint64_t *t = &e->pt.e[(size_t)n * PT_ENTRIES];
+		uint32_t base = PTE_FRAME(t[0]);
+		if (!(t[0] & PTE_P) || base % PT_ENTRIES || base + PT_ENTRIES > e->db.nframes)
+			return vl_err(err, VL_ESTATE, "huge page node %u: entry 0 is 0x%llx", n,
+				      (unsigned long long)t[0]);
+		for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+			const struct vl_pfn *p = &e->db.pfn[base + i];
+			if (t[i] != (t[0] & ~PTE_FRAME_MASK) + PTE_MAKE(base + i) ||
+			    p->loc != PFN_ACTIVE || p->pte != n * PT_ENTRIES + i)
+				return vl_err(err, VL_ESTATE,
+					      "huge page node %u: entry %u (0x%llx) is not frame %u "
+					      "with entry 0's bits",
+					      n, i, (unsigned long long)t[i], base + i);
+		}
+	}
+	return 0;
+}
+
+/* Demand-zero fault at li: handle it as a THP fault if the rules allow.
+ * Returns 1 when they do not (the caller goes on with 4 KiB), else 0 or
+ * an error. */
+int vl_thp_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, uint64_t pte,
+		     unsigned prot, bool write, const struct vl_access *a, struct vl_error *err)
+{
+	if ((prot & VL_PROT_GUARD) || pte == 0)
+		return 1;
+	const struct vl_vad *d = vl_vad_find(&e->procs[proc], vpn);
+	if (!thp_eligible(e, d, vpn) || !node_uniform(e, li, pte))
+		return 1;
+	if (write) {
+		int r = thp_map(e, proc, li, vpn, prot, a, err);
+		if (r != 0)
+			return r;
+		count_fault(e, proc, FAULT_DEMAND_ZERO);
+		return 0;
+	}
+	if (!e->thp_zero)
+		return 1;
+	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1);
+	uint64_t hz = PTE_MAKE(e->zero_frame) | (prot_hw(prot) & ~PTE_RW) | PTE_SW_HUGEZERO;
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		pt_set(&e->pt, l0 + i, hz | (l0 + i == li ? PTE_A : 0));
+	count_fault(e, proc, FAULT_DEMAND_ZERO);
+	return 0;
+}
+
+/* A write to the huge zero page: allocate the 2 MiB page in one fault.
+ * Returns 1 when it cannot (the 4 KiB copy-on-write path takes over). */
+int vl_thp_zero_wp(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn,
+		       unsigned prot, const struct vl_access *a, struct vl_error *err)
+{
+	const struct vl_vad *d = vl_vad_find(&e->procs[proc], vpn);
+	if (!thp_eligible(e, d, vpn))
+		return 1;
+	const uint64_t *n = &e->pt.e[(size_t)(li / PT_ENTRIES) * PT_ENTRIES];
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		if (!(n[i] & PTE_SW_HUGEZERO) || PTE_FRAME(n[i]) != e->zero_frame)
+			return 1;
+	int r = thp_map(e, proc, li, vpn, prot, a, err);
+	if (r != 0)
+		return r;
+	count_fault(e, proc, FAULT_COW);
+	return 0;
+}
+
+/* ---- khugepaged (linux) ----
+ *
+ * thp.khugepaged = on: every thp.khugepaged.interval accesses a scan looks
+ * at up to thp.khugepaged.pages_to_scan PTEs (whole 2 MiB ranges), going
+ * round the processes and their THP-eligible private VADs from where the
+ * last scan stopped, as khugepaged does (mm/khugepaged.c,
+ * hpage_collapse_scan_pmd and collapse_huge_page).  A range collapses
+ * into a huge page when its page table exists and is not a huge page
+ * already, at most thp.khugepaged.max_ptes_none of its PTEs are empty or
+ * map the zero page, none is paged out (max_ptes_swap = 0 here: the
+ * kernel would read up to 64 back), all have one usable, writable, private
+ * protection, and at least one present page was accessed.  Present pages
+ * are copied (large_page_copies), the rest zero-filled; the old frames are
+ * freed and their translations invalidated; the huge page is dirty and
+ * accessed.  Counted in large_page_promotions and large_pages_mapped; an
+ * order-9 block that is not free counts in large_page_fallbacks.  The
+ * replacement policy hears on_unmap for the old frames and on_map for the
+ * 512 new ones (with no next-use time: OPT treats them as never used
+ * again, as after a textbook promotion). */
+static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint32_t li = pt_walk(&e->pt, pr->root, va_of(v0));
+	if (li == VL_NIL)
+		return 0; /* no page table: nothing mapped to collapse */
+	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1), node = l0 / PT_ENTRIES;
+	if (e->pt.thp[node] || (e->pt_frames && e->pt.frame[node] == VL_NIL))
+		return 0;
+	unsigned prot = 0, none = 0, referenced = 0;
+	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+		uint64_t pte = e->pt.e[l0 + i];
+		unsigned pp;
+		if (pte & PTE_P) {
+			pp = VPTE_PROT(pte);
+			if (PTE_FRAME(pte) == e->zero_frame) {
+				none++;
+			} else {
+				if (e->db.pfn[PTE_FRAME(pte)].flags & PFN_F_PROTO)
+					return 0; /* a file page: not anonymous memory */
+				referenced += (pte & PTE_A) != 0;
+			}
+		} else if (pte == 0 || (pte & (SWPTE_PROTO | SWPTE_TRANS)) || SWPTE_HAS_SLOT(pte)) {
+			return 0; /* not committed, a view, or paged out */
+		} else {
+			pp = SWPTE_PROT(pte);
+			none++;
+		}
+		if (i == 0)
+			prot = pp;
+		if (pp != prot)
+			return 0;
+	}
+	if (!prot_usable(prot) || (prot & VL_PROT_GUARD) || !prot_writable(prot) ||
+	    prot_copy(prot) || none > e->khp_max_none || !referenced)
+		return 0;
+	uint32_t base = pfn_alloc(&e->db, 9);
+	if (base == VL_NIL) {
+		count_large_fallback(e);
+		return 0;
+	}
+	struct vl_access a = vl_access_none(e, pr->pid);
+	uint64_t copied = 0;
+	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
+		uint64_t pte = e->pt.e[l0 + i];
+		struct vl_pfn *p = &e->db.pfn[base + i];
+		if ((pte & PTE_P) && PTE_FRAME(pte) != e->zero_frame)
+			copied++;
+		else if (!(p->flags & PFN_F_ZEROED))
+			count_zero_fill(e, 1);
+		vl_page_release(e, proc, l0 + i, v0 + i); /* frees the old frame, INVLPG */
+		pt_set(&e->pt, l0 + i, 0);
+		p->flags = 0;
+		p->slot = VL_NIL;
+		p->aux = 0;
+		a.vpn = v0 + i;
+		VL_TRY(vl_map_private(e, proc, l0 + i, base + i, v0 + i, prot, true, true, &a, err));
+	}
+	/* one page: accessed (a page of it was) and dirty, in all 512 PTEs */
+	for (uint32_t i = 0; i < PT_ENTRIES; i++)
+		e->pt.e[l0 + i] |= PTE_A | PTE_D;
+	thp_make(e, proc, l0, v0, true, copied);
+	return 0;
+}
+
+int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err)
+{
+	uint64_t budget = e->khp_pages;
+	uint32_t empty_visits = 0; /* processes passed without a range to look at */
+	while (budget >= PT_ENTRIES && e->nprocs && empty_visits <= e->nprocs) {
+		if (e->khp_proc >= e->nprocs) {
+			e->khp_proc = 0;
+			e->khp_vpn = 0;
+		}
+		struct vl_proc *pr = &e->procs[e->khp_proc];
+		uint64_t v0 = VL_NEVER;
+		for (uint32_t k = 0; pr->root && k < pr->nvads && v0 == VL_NEVER; k++) {
+			const struct vl_vad *d = &pr->vads[k];
+			uint64_t lo = d->start > e->khp_vpn ? d->start : e->khp_vpn;
+			lo = (lo + PT_ENTRIES - 1) & ~(uint64_t)(PT_ENTRIES - 1);
+			if (lo + PT_ENTRIES <= d->end && thp_eligible(e, d, lo))
+				v0 = lo;
+		}
+		if (v0 == VL_NEVER) { /* this process is done: the next one */
+			e->khp_proc++;
+			e->khp_vpn = 0;
+			empty_visits++;
+			continue;
+		}
+		empty_visits = 0;
+		budget -= PT_ENTRIES;
+		e->khp_vpn = v0 + PT_ENTRIES;
+		VL_TRY(khp_collapse(e, e->khp_proc, v0, err));
+	}
+	return 0;
+}
+
