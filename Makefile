@@ -1,6 +1,6 @@
 # vmlab - one non-recursive Makefile.
 #
-#   make            build/vmlab and build/libvmlab.a (release)
+#   make            build/vmlab, build/libvmlab.a and build/libvmlab.so (release)
 #   make SAN=1      address+undefined sanitizer build in build/san/
 #   make DEBUG=1    -O0 build in build/debug/
 #   make deps       install missing Debian packages (apt-get, as root)
@@ -8,7 +8,9 @@
 #   make test       deps, build, the whole suite          (SAN=1 works too)
 #   make bench      throughput benchmarks
 #   make demo       deps, build, run the main job on a bundled trace
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (and DESTDIR=): vmlab, the libraries,
+#                   include/vmlab/*.h, lib/pkgconfig/vmlab.pc
+#   make layers     check that every dependency between folders points down
 #
 # Objects live under build/<variant>/ so variants sit side by side;
 # dependencies come from -MMD -MP.
@@ -52,7 +54,11 @@ HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/$(she
 CPPFLAGS += $(HDF5_CFLAGS)
 LDLIBS += $(HDF5_LIBS) -lxxhash
 
-LIB_SRC := $(wildcard sim/*.c traces/*.c analysis/*.c policies/*.c policies/*/*.c)
+# The library in layers, each using only those before it (docs/design.md;
+# tests/e2e/layers.sh checks): core <- policies, traces <- sim <- driver
+# <- analysis; the cli on top is the vmlab binary.
+LIB_SRC := $(wildcard core/*.c policies/*.c policies/*/*.c traces/*.c sim/*.c driver/*.c \
+	analysis/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 PRESETS := $(wildcard configs/os/*.ini configs/machines/*.ini)
 GEN_PRESETS := $(OBJDIR)/gen/presets.c
@@ -62,6 +68,28 @@ CLI_OBJ := $(CLI_SRC:%.c=$(OBJDIR)/%.o)
 LIB := $(OUT)/libvmlab.a
 BIN := $(OUT)/vmlab
 
+# The shared library: one set of position-independent objects serves both
+# libraries.  -fvisibility=hidden exports only what the public headers mark
+# VL_API (vl_* names); -fno-semantic-interposition lets calls inside the
+# library stay direct.  Soname from the major version.
+VERSION := $(shell sed -n 's/^\#define VMLAB_VERSION "\(.*\)"/\1/p' include/vmlab/version.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME := libvmlab.so.$(SOMAJOR)
+SHLIB := $(OUT)/libvmlab.so
+LIB_CFLAGS := -fPIC -fvisibility=hidden -fno-semantic-interposition
+$(LIB_OBJ): CFLAGS += $(LIB_CFLAGS)
+# What libvmlab itself links; vmlab.pc says the same to its users.
+PC_REQUIRES := hdf5 inih zlib libzstd liblzma libxxhash
+PC_LIBS := -lpfm -lm -ldl -lpthread
+
+# Objects are rebuilt when the flags they were compiled with change (a
+# stamp per variant), so a change of LIB_CFLAGS cannot leave stale objects
+# (not position-independent, say) behind for the shared library.
+FLAGS_STAMP := $(OBJDIR)/flags
+FLAGS_NOW := $(CC) $(CPPFLAGS) $(CFLAGS) | $(LIB_CFLAGS)
+$(shell mkdir -p $(OBJDIR) && (echo '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || \
+	echo '$(FLAGS_NOW)' >$(FLAGS_STAMP)))
+
 # Tests: each tests/<kind>/test_*.c is one cmocka program.
 TEST_SRC := $(wildcard tests/*/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(OBJDIR)/tests/%)
@@ -70,8 +98,8 @@ TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # Capture runtimes (traces/capture/): the sancov library linked into traced
 # programs and the qemu TCG plugin.  Position-independent, never sanitized
 # (they run inside other programs), with only the .vmt writer of the library.
-CAP_COMMON := traces/vmt_write.c traces/crc32c.c sim/error.c
-CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden
+CAP_COMMON := traces/vmt_write.c traces/crc32c.c core/error.c core/sized.c
+CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden -DVL_API=
 SANCOV_LIB := $(OUT)/libvmlab-sancov.a
 QEMU_PLUGIN := $(OUT)/vmlab-qemu.so
 CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN)
@@ -83,14 +111,14 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
 # so that nothing but their own code touches memory in a region.
 WORKLOADS := $(OUT)/vmlab-workloads
 
-.PHONY: all deps check test bench demo install clean fuzz
-all: $(BIN) $(LIB) $(CAPTURE) $(WORKLOADS)
+.PHONY: all deps check test bench demo install clean fuzz layers
+all: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS)
 
 $(WORKLOADS): bench/validate/workloads.c bench/validate/roi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< -o $@
 
-$(OBJDIR)/%.o: %.c
+$(OBJDIR)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -98,7 +126,7 @@ $(GEN_PRESETS): $(PRESETS) mk/embed-presets.sh
 	@mkdir -p $(dir $@)
 	sh mk/embed-presets.sh $@ $(PRESETS)
 
-$(OBJDIR)/gen/presets.o: $(GEN_PRESETS)
+$(OBJDIR)/gen/presets.o: $(GEN_PRESETS) $(FLAGS_STAMP)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(OBJDIR)/pic/%.o: %.c
@@ -118,6 +146,16 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
+
+$(SHLIB): $(OUT)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(OUT)/$(SONAME): $(OUT)/libvmlab.so.$(VERSION)
+	ln -sf libvmlab.so.$(VERSION) $@
+
+$(OUT)/libvmlab.so.$(VERSION): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs $^ $(LDLIBS) -ldl -lpthread -o $@
 
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -rdynamic $(CLI_OBJ) $(LIB) $(LDLIBS) -ldl -o $@
@@ -150,7 +188,12 @@ test-slurm: deps
 	@sh tests/run.sh $(OUT) tests/slurm/slurm.sh
 
 .PHONY: all-tests
-all-tests: $(BIN) $(LIB) $(CAPTURE) $(WORKLOADS) $(TEST_BIN)
+all-tests: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS) $(TEST_BIN)
+
+# Every #include and every symbol an object takes from another folder
+# points down the layers (tests/e2e/layers.sh; make test runs it too).
+layers: $(LIB) $(BIN)
+	@sh tests/e2e/layers.sh $(OUT)
 
 bench: $(BIN) $(BENCH_BIN)
 	@sh bench/run.sh $(OUT) $(OBJDIR)/bench
@@ -212,14 +255,24 @@ demo: deps
 	@echo "results: $(OUT)/demo/results.h5  (vmlab report, h5dump, python3-h5py; docs/results.md)"
 	@echo "plot:    $(OUT)/demo/mrc.png  (gnuplot script $(OUT)/demo/mrc.gp, data $(OUT)/demo/mrc.dat)"
 
-install: $(BIN) $(LIB) $(CAPTURE) $(WORKLOADS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/vmlab
-	install -m 644 $(SANCOV_LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab-sancov.a
-	install -m 755 $(QEMU_PLUGIN) $(DESTDIR)$(PREFIX)/lib/vmlab-qemu.so
+# DESTDIR stages the tree elsewhere (packaging); PREFIX is where it will
+# live, and what vmlab.pc records.
+LIBDIR := $(PREFIX)/lib
+install: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/vmlab
+	install -m 644 $(SANCOV_LIB) $(DESTDIR)$(LIBDIR)/libvmlab-sancov.a
+	install -m 755 $(QEMU_PLUGIN) $(DESTDIR)$(LIBDIR)/vmlab-qemu.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab
 	install -m 755 $(WORKLOADS) $(DESTDIR)$(PREFIX)/bin/vmlab-workloads
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libvmlab.a
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libvmlab.a
+	install -m 755 $(OUT)/libvmlab.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvmlab.so.$(VERSION)
+	ln -sf libvmlab.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libvmlab.so
 	install -m 644 include/vmlab/*.h $(DESTDIR)$(PREFIX)/include/vmlab/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@REQUIRES@|$(PC_REQUIRES)|' -e 's|@LIBS@|$(PC_LIBS)|' mk/vmlab.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/vmlab.pc
 
 clean:
 	rm -rf build

@@ -29,6 +29,8 @@
 #include <xxhash.h>
 
 #include "analysis/h5util.h"
+#include "core/sized.h"
+#include "vmlab/version.h"
 
 /* ---- tables of uint64 columns ---- */
 
@@ -547,7 +549,7 @@ int vl_h5_timeline_row(void *ctx, struct vl_engine *e, uint64_t accesses_done,
 	}
 	for (size_t k = 0; k < run->ntl_level; k++)
 		run->row[c++] = run->cur[run->tl_src[run->ntl_delta + k]];
-	struct vl_gauges g;
+	struct vl_gauges g = { .size = sizeof(g) };
 	vl_engine_gauges(e, &g);
 	run->row[c++] = g.resident_pages;
 	run->row[c++] = g.ws_pages;
@@ -559,9 +561,23 @@ int vl_h5_timeline_row(void *ctx, struct vl_engine *e, uint64_t accesses_done,
 	return 0;
 }
 
+/* The first release's sizes (core/sized.h) */
+#define PROV_V1 (offsetof(struct vl_h5_provenance, stats) + sizeof(void *))
+#define RUN_STATS_V1 (offsetof(struct vl_run_stats, wall_seconds) + sizeof(double))
+
+/* The caller's provenance, whole (fields beyond its size zero). */
+static int prov_in(struct vl_h5_provenance *pv, const struct vl_h5_provenance *from,
+		   struct vl_error *err)
+{
+	return sized_in(pv, sizeof(*pv), from, PROV_V1, "struct vl_h5_provenance", err);
+}
+
 static int run_attrs(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
 		     struct vl_error *err)
 {
+	struct vl_run_stats st;
+	if (pv->stats)
+		VL_TRY(sized_in(&st, sizeof(st), pv->stats, RUN_STATS_V1, "struct vl_run_stats", err));
 	hid_t g = run->g;
 	char hash[32] = "", ts[32];
 	const char *algo = "XXH64 (seed 0) of the trace file's bytes as stored";
@@ -582,10 +598,10 @@ static int run_attrs(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
 	    h5u_attr_u64(g, "seed", pv->seed) < 0 || h5u_attr_f64(g, "wall_seconds", pv->wall_seconds) < 0)
 		return h5u_fail(err, VL_EIO, run->h->tmp, "write the run's attributes");
 	if (pv->stats &&
-	    (h5u_attr_u64(g, "records", pv->stats->records) < 0 ||
-	     h5u_attr_f64(g, "decode_seconds", pv->stats->decode_seconds) < 0 ||
-	     h5u_attr_f64(g, "sim_seconds", pv->stats->sim_seconds) < 0 ||
-	     h5u_attr_f64(g, "prepass_seconds", pv->stats->prepass_seconds) < 0))
+	    (h5u_attr_u64(g, "records", st.records) < 0 ||
+	     h5u_attr_f64(g, "decode_seconds", st.decode_seconds) < 0 ||
+	     h5u_attr_f64(g, "sim_seconds", st.sim_seconds) < 0 ||
+	     h5u_attr_f64(g, "prepass_seconds", st.prepass_seconds) < 0))
 		return h5u_fail(err, VL_EIO, run->h->tmp, "write the run's timings");
 	return 0;
 }
@@ -629,9 +645,12 @@ static void summary_fill(struct vl_summary_row *s, const struct vl_h5_run *run,
 }
 
 int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
-			 const struct vl_h5_provenance *pv, struct vl_error *err)
+			 const struct vl_h5_provenance *caller_pv, struct vl_error *err)
 {
-	int rc = run_attrs(run, pv, err);
+	struct vl_h5_provenance pvb, *pv = &pvb;
+	int rc = prov_in(pv, caller_pv, err);
+	if (rc == 0)
+		rc = run_attrs(run, pv, err);
 	const char *tmp = run->h->tmp;
 	size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
 	const char **names = calloc(n + 1, sizeof(*names));
@@ -661,7 +680,7 @@ int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
 		if (tab_create(&tb, run->g, "processes", pcols, npcols) < 0)
 			rc = h5u_fail(err, VL_EIO, tmp, "create the process table");
 		for (size_t i = 0; rc == 0 && i < vl_engine_nprocs(e); i++) {
-			struct vl_proc_counters p;
+			struct vl_proc_counters p = { .size = sizeof(p) };
 			vl_engine_proc_counters(e, i, &p);
 			uint64_t row[] = { PCOLS(PVAL) };
 			if (tab_append(&tb, row) < 0)
@@ -695,11 +714,14 @@ int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
 	return rc;
 }
 
-int vl_h5_run_end_mrc(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
+int vl_h5_run_end_mrc(struct vl_h5_run *run, const struct vl_h5_provenance *caller_pv,
 		      const char *method, double sample_rate, uint64_t accesses,
 		      const struct vl_mrc_point *pts, size_t n, struct vl_error *err)
 {
-	int rc = run_attrs(run, pv, err);
+	struct vl_h5_provenance pvb, *pv = &pvb;
+	int rc = prov_in(pv, caller_pv, err);
+	if (rc == 0)
+		rc = run_attrs(run, pv, err);
 	const char *tmp = run->h->tmp;
 	struct mrc_row *rows = calloc(n ? n : 1, sizeof(*rows));
 	if (rc == 0 && !rows)

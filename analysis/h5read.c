@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "analysis/h5util.h"
+#include "core/sized.h"
 
 /* ---- the reader ---- */
 
@@ -123,7 +124,7 @@ void vl_table_free(struct vl_table *t)
 	free(t->strs);
 	free(t->attrs_k);
 	free(t->attrs_v);
-	memset(t, 0, sizeof(*t));
+	sized_clear(t, sizeof(*t));
 }
 
 long vl_table_col(const struct vl_table *t, const char *name)
@@ -222,10 +223,14 @@ static int read_column(hid_t ds, hid_t ftype, unsigned m, size_t nrows, struct v
 	return rc;
 }
 
+/* struct vl_table of the first release (core/sized.h) */
+#define TABLE_V1 (offsetof(struct vl_table, nattrs) + sizeof(size_t))
+
 int vl_results_table(struct vl_results *r, const char *dset, struct vl_table *out,
 		     struct vl_error *err)
 {
-	memset(out, 0, sizeof(*out));
+	VL_TRY(sized_check(out, TABLE_V1, "struct vl_table", err));
+	sized_clear(out, sizeof(*out));
 	if (H5Lexists(r->file, dset, H5P_DEFAULT) <= 0) {
 		H5Eclear2(H5E_DEFAULT);
 		return vl_err(err, VL_ENOENT, "%s: no dataset %s", r->path, dset);

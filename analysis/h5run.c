@@ -8,7 +8,7 @@
  */
 #include <stdlib.h>
 
-#include "analysis/h5.h"
+#include "vmlab/results.h"
 
 int vl_h5_run_end_trace(struct vl_h5_run *run, struct vl_engine *e, const struct vl_trace *t,
 			const char *trace_path, const struct vl_run_stats *st, struct vl_error *err)
@@ -23,6 +23,7 @@ int vl_h5_run_end_trace(struct vl_h5_run *run, struct vl_engine *e, const struct
 				  ? vl_config_u64(cfg, "memory.size") / VL_PAGE_SIZE
 				  : vl_config_u64(cfg, "memory.frames");
 	struct vl_h5_provenance pv = {
+		.size = sizeof(pv),
 		.trace_path = trace_path,
 		.trace_format = vl_trace_format(t),
 		.config_text = text,

@@ -6,7 +6,7 @@
 
 #include <hdf5.h>
 
-#include "analysis/h5.h"
+#include "vmlab/results.h"
 
 /* Turn HDF5's automatic error printing off (once); opens the library. */
 void h5u_quiet(void);

@@ -30,7 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "analysis/mrc.h"
+#include "vmlab/mrc.h"
 
 #define NIL UINT32_MAX
 #define SHARDS_P (1u << 24)

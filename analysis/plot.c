@@ -249,7 +249,7 @@ static int plot_mrc(struct fig *g, struct vl_error *err)
 			continue;
 		char path[VL_RUN_ID_MAX + 16];
 		snprintf(path, sizeof(path), "/runs/%s/mrc", row->run_id);
-		struct vl_table t;
+		struct vl_table t = { .size = sizeof(t) };
 		if (vl_results_table(g->r, path, &t, err) < 0) {
 			strset_free(&titles);
 			return err->code;
@@ -367,7 +367,7 @@ static int plot_mrc(struct fig *g, struct vl_error *err)
 static int plot_timeline(struct fig *g, struct vl_error *err)
 {
 	const struct vl_summary_row *row = NULL;
-	struct vl_table t = { 0 };
+	struct vl_table t = { .size = sizeof(t) };
 	char path[VL_RUN_ID_MAX + 16];
 	for (size_t i = g->nrows; i-- > 0;) {
 		if (!selected(g, g->rows[i].run_id) || strcmp(g->rows[i].kind, "run"))
@@ -463,7 +463,7 @@ static void histogram_script(struct fig *g, size_t nseries, const char *xlabel,
 static int counter_of(struct fig *g, const char *run_id, const char *name, double *out)
 {
 	char path[VL_RUN_ID_MAX + 16];
-	struct vl_table t;
+	struct vl_table t = { .size = sizeof(t) };
 	struct vl_error e = { 0 };
 	snprintf(path, sizeof(path), "/runs/%s/counters", run_id);
 	if (vl_results_table(g->r, path, &t, &e) < 0)
@@ -564,7 +564,7 @@ static int plot_tlb(struct fig *g, struct vl_error *err)
 		if (strcmp(row->kind, "run") || !selected(g, row->run_id))
 			continue;
 		char path[VL_RUN_ID_MAX + 16];
-		struct vl_table t;
+		struct vl_table t = { .size = sizeof(t) };
 		struct vl_error e = { 0 };
 		snprintf(path, sizeof(path), "/runs/%s/counters", row->run_id);
 		if (vl_results_table(g->r, path, &t, &e) < 0)
@@ -648,7 +648,7 @@ static int plot_validation(struct fig *g, struct vl_error *err)
 	double ymin = INFINITY;
 	for (size_t i = 0; i < nn && rc == 0; i++) {
 		char path[300];
-		struct vl_table t;
+		struct vl_table t = { .size = sizeof(t) };
 		snprintf(path, sizeof(path), "/validation/%s", names[i]);
 		if ((rc = vl_results_table(g->r, path, &t, err)) < 0)
 			break;

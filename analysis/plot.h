@@ -17,7 +17,7 @@
 #ifndef VMLAB_ANALYSIS_PLOT_H
 #define VMLAB_ANALYSIS_PLOT_H
 
-#include "analysis/h5.h"
+#include "vmlab/results.h"
 
 #define VL_PLOT_MAX_RUNS 32
 

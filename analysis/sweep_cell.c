@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analysis/h5.h"
 #include "analysis/sweep_internal.h"
+#include "vmlab/results.h"
 
 char *vl_sweep_cell_path(const char *dir, const struct vl_sweep_cell *c, const char *ext)
 {
@@ -96,9 +96,10 @@ static int cell_run(const struct vl_sweep *s, const char *dir, size_t i, const c
 			*tmp_path = vl_h5_temp_path(h5);
 		rc = vl_h5_run_begin(h5, "cell", "run", e, &run, err);
 	}
-	struct vl_run_stats st;
+	struct vl_run_stats st = { .size = sizeof(st) };
 	if (rc == 0) {
-		struct vl_run_opts ro = { .on_interval = vl_h5_timeline_row, .interval_ctx = run };
+		struct vl_run_opts ro = { .size = sizeof(ro), .on_interval = vl_h5_timeline_row,
+					  .interval_ctx = run };
 		rc = vl_run_ex(e, t, &ro, &st, err);
 	}
 	if (rc == 0) {

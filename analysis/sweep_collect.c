@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analysis/h5.h"
 #include "analysis/h5util.h"
 #include "analysis/sweep_internal.h"
+#include "vmlab/results.h"
 
 static int h5err(struct vl_error *err, const char *path, const char *what)
 {

@@ -1,7 +1,7 @@
 /* analysis/sweep_exp.c - the experiment file and its expansion into cells.
  *
  * Reading.  The experiment file is read by a small INI reader of our own,
- * not by libinih (which sim/config.c uses for configuration files): the
+ * not by libinih (which core/config.c uses for configuration files): the
  * Debian build of libinih (r55) reads lines into a 200-byte buffer and
  * cuts longer ones - a [vary] list or a traces list of many globs passes
  * that easily - and it would also change what the file accepts: "key:
@@ -31,8 +31,8 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
-#include "analysis/h5.h"
 #include "analysis/sweep_internal.h"
+#include "vmlab/results.h"
 
 void sweep_kv_free(struct vl_kv *kv, size_t n)
 {

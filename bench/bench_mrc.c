@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "analysis/mrc.h"
+#include "vmlab/mrc.h"
 
 static double now(void)
 {

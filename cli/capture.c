@@ -216,7 +216,7 @@ static int capture_lackey(const char *out, bool ifetch, char **prog, int *status
 	size_t used = 0;
 	for (int i = 0; prog[i] && used < sizeof(cmd); i++)
 		used += (size_t)snprintf(cmd + used, sizeof(cmd) - used, "%s%s", i ? " " : "", prog[i]);
-	struct vl_vmt_meta meta = { .tool = "vmlab capture --backend lackey (valgrind)",
+	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = "vmlab capture --backend lackey (valgrind)",
 				    .cmdline = cmd };
 	int rc = vl_vmt_writer_open(&w, out, &meta, 0, &err);
 	if (rc == 0)

@@ -164,7 +164,7 @@ int cmd_convert(int argc, char **argv)
 		return to_addr(t, out);
 	char deftool[128], cmdline[4096] = "";
 	snprintf(deftool, sizeof(deftool), "vmlab convert from %s", vl_trace_format(t));
-	struct vl_vmt_meta meta = { .tool = tool ? tool : deftool, .comment = comment };
+	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = tool ? tool : deftool, .comment = comment };
 	/* carry the source's own metadata (a .vmt converted again) */
 	const char *cl = vl_trace_meta(t, "cmdline");
 	if (cl)

@@ -121,7 +121,7 @@ int cmd_gen(int argc, char **argv)
 		size_t used = (size_t)snprintf(cmdline, sizeof(cmdline), "vmlab gen %s", kind);
 		for (int i = 0; i < np && used < sizeof(cmdline); i++)
 			used += (size_t)snprintf(cmdline + used, sizeof(cmdline) - used, " %s", params[i]);
-		struct vl_vmt_meta meta = { .tool = "vmlab gen", .cmdline = cmdline };
+		struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = "vmlab gen", .cmdline = cmdline };
 		struct vl_vmt_writer *w;
 		if (vl_vmt_writer_open(&w, out, &meta, 0, &err) < 0 ||
 		    (vl_vmt_writer_async(w, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1))) {

@@ -57,7 +57,7 @@ int cmd_info(int argc, char **argv)
 		cli_error("%s", err.msg);
 		return EXIT_INPUT;
 	}
-	struct vl_trace_stats st;
+	struct vl_trace_stats st = { .size = sizeof(st) };
 	if (vl_trace_stats(t, &st, &err) < 0) {
 		cli_error("%s", err.msg);
 		vl_trace_close(t);

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analysis/h5.h"
 #include "analysis/json.h"
-#include "analysis/mrc.h"
 #include "cli/cli.h"
+#include "vmlab/mrc.h"
+#include "vmlab/results.h"
 
 static void mrc_usage(FILE *f)
 {
@@ -391,6 +391,7 @@ int cmd_mrc(int argc, char **argv)
 	if (h5run) {
 		char *text = vl_config_text(cfg);
 		struct vl_h5_provenance pv = {
+			.size = sizeof(pv),
 			.trace_path = path,
 			.trace_format = fmt_name,
 			.config_text = text ? text : "",

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/h5.h"
 #include "analysis/json.h"
 #include "cli/cli.h"
+#include "vmlab/results.h"
 
 static void report_usage(FILE *f)
 {
@@ -38,7 +38,7 @@ static void csv_field(const char *s)
 
 static void json_table(struct vl_json *j, struct vl_results *r, const char *path, bool rows)
 {
-	struct vl_table t;
+	struct vl_table t = { .size = sizeof(t) };
 	struct vl_error err = { 0 };
 	if (vl_results_table(r, path, &t, &err) < 0)
 		return;

@@ -6,9 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analysis/h5.h"
 #include "analysis/json.h"
 #include "cli/cli.h"
+#include "vmlab/results.h"
 
 static void run_usage(FILE *f)
 {
@@ -108,7 +108,7 @@ static void print_json(struct vl_engine *e, struct vl_trace *t, const struct vl_
 	vl_json_key(&j, "processes");
 	vl_json_arr(&j);
 	for (size_t i = 0; i < vl_engine_nprocs(e); i++) {
-		struct vl_proc_counters pc;
+		struct vl_proc_counters pc = { .size = sizeof(pc) };
 		vl_engine_proc_counters(e, i, &pc);
 		vl_json_obj(&j);
 		vl_json_key(&j, "pid");
@@ -342,7 +342,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	struct progress prog = { .t = t, .t0 = mono() };
-	struct vl_run_opts ro = { 0 };
+	struct vl_run_opts ro = { .size = sizeof(ro) };
 	if (isatty(2)) {
 		ro.progress = show_progress;
 		ro.progress_ctx = &prog;
@@ -351,7 +351,7 @@ int cmd_run(int argc, char **argv)
 		ro.on_interval = vl_h5_timeline_row;
 		ro.interval_ctx = h5run;
 	}
-	struct vl_run_stats st;
+	struct vl_run_stats st = { .size = sizeof(st) };
 	rc = vl_run_ex(e, t, &ro, &st, &err);
 	if (prog.shown)
 		fprintf(stderr, "\r\033[K");

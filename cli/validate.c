@@ -24,12 +24,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "analysis/h5.h"
 #include "analysis/host.h"
 #include "analysis/json.h"
 #include "analysis/pfm.h"
 #include "analysis/validate.h"
 #include "cli/cli.h"
+#include "vmlab/results.h"
 
 #define FAULT_BOUND 0.01
 #define TLB_BOUND 0.10

@@ -24,7 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmlab/vmlab.h"
+#include "vmlab/config.h"
+#include "vmlab/counters.h"
+#include "vmlab/engine.h"
+#include "vmlab/error.h"
+#include "vmlab/policy.h"
+#include "vmlab/trace.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -391,14 +396,6 @@ void pf_fini(struct vl_pagefile *pf);
 struct plist {
 	uint32_t head, tail, n;
 };
-
-/* ---- built-in presets (generated from configs/ at build time) ---- */
-
-struct vl_preset {
-	const char *kind, *name, *text;
-};
-extern const struct vl_preset vl_presets[];
-extern const size_t vl_npresets;
 
 #include "sim/tlb.h"
 

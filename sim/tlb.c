@@ -33,8 +33,6 @@
 
 static const uint8_t sz_shift[XL_NSIZES] = { 12, 21, 30 };
 
-extern const struct vl_tlb_repl_ops vl_tlb_lru; /* policies/tlb/lru.c */
-
 /* ---- one structure ---- */
 
 /* Every list in way order from the tail: way 0 is the first victim, as
@@ -126,7 +124,7 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 		return vl_err(err, rc, "%s: %s", what, msg);
 	}
 	t->repl_live = true;
-	t->native_lru = t->ops == &vl_tlb_lru;
+	t->native_lru = (t->ops->flags & VL_TLB_REPL_LRU) != 0;
 	if (t->native_lru && ways > 8) {
 		t->lru_prev = malloc(entries * sizeof(*t->lru_prev));
 		t->lru_next = malloc(entries * sizeof(*t->lru_next));

@@ -91,7 +91,7 @@ static inline void tu_feed(struct vl_engine *e, const struct vl_rec *recs, size_
 }
 
 /* Next-use times for a record array, computed independently of
- * sim/future.c: one forward pass with a map (pid, vpn) -> last index that
+ * driver/future.c: one forward pass with a map (pid, vpn) -> last index that
  * patches the previous occurrence of each page. */
 static inline uint64_t *tu_future(const struct vl_rec *recs, size_t n)
 {

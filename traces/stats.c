@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sized.h"
 #include "traces/internal.h"
 
 struct map {        /* open addressing: key (pid << 44 | vpn) + 1 -> last time */
@@ -126,9 +127,13 @@ static int bucket_of(uint64_t d)
 	return d == 0 ? 0 : 64 - __builtin_clzll(d); /* 0 | 1 | 2-3 | 4-7 | ... */
 }
 
-int vl_trace_stats(struct vl_trace *t, struct vl_trace_stats *st, struct vl_error *err)
+/* struct vl_trace_stats of the first release (core/sized.h) */
+#define STATS_V1 (offsetof(struct vl_trace_stats, reuse) + sizeof(uint64_t) * VL_STATS_REUSE_BUCKETS)
+
+int vl_trace_stats(struct vl_trace *t, struct vl_trace_stats *dst, struct vl_error *err)
 {
-	memset(st, 0, sizeof(*st));
+	VL_TRY(sized_check(dst, STATS_V1, "struct vl_trace_stats", err));
+	struct vl_trace_stats full = { .size = sizeof(full) }, *st = &full;
 	st->imin = st->dmin = UINT64_MAX;
 	struct map pages = { 0 }, pids = { 0 };
 	struct fen fen = { 0 };
@@ -192,6 +197,7 @@ int vl_trace_stats(struct vl_trace *t, struct vl_trace_stats *st, struct vl_erro
 		rc = (int)got;
 	st->records = st->accesses + st->events;
 out:
+	sized_out(dst, st, sizeof(*st));
 	free(pages.keys);
 	free(pages.vals);
 	free(pids.keys);

@@ -2,7 +2,7 @@
  *
  * Kept apart from the reader so the capture runtimes (the sancov library
  * linked into traced programs, the qemu plugin) need only this file,
- * traces/crc32c.c, sim/error.c and libzstd.
+ * traces/crc32c.c, core/error.c, core/sized.c and libzstd.
  *
  * Records accumulate in six section buffers; when a chunk holds chunk_recs
  * records it is assembled, compressed with zstd (level 3) and written with
@@ -25,10 +25,14 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "core/sized.h"
 #include "traces/internal.h"
 #include "traces/vmt.h"
 
 /* ================= writer ================= */
+
+/* struct vl_vmt_meta of the first release (core/sized.h) */
+#define VMT_META_V1 (offsetof(struct vl_vmt_meta, comment) + sizeof(const char *))
 
 struct bytes {
 	uint8_t *p;
@@ -260,6 +264,10 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 	if (chunk_recs > CHUNK_RECS_MAX)
 		return vl_err(err, VL_EINVAL, "%s: at most %u records per chunk", path,
 			      CHUNK_RECS_MAX);
+	struct vl_vmt_meta mb = { .size = sizeof(mb) };
+	if (meta)
+		VL_TRY(sized_in(&mb, sizeof(mb), meta, VMT_META_V1, "struct vl_vmt_meta", err));
+	meta = &mb;
 	struct vl_vmt_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
@@ -284,9 +292,7 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 	}
 	/* metadata text */
 	char date[32];
-	const struct vl_vmt_meta none = { 0 };
-	if (!meta)
-		meta = &none;
+
 	if (!meta->date) {
 		time_t now = time(NULL);
 		struct tm tm;

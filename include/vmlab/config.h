@@ -18,7 +18,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmlab/api.h"
 #include "vmlab/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 enum vl_ktype {
 	VL_KT_U64,    /* unsigned integer, decimal or 0x hex, within [min, max] */
@@ -47,67 +52,71 @@ struct vl_config;
 
 /* New configuration holding every declared key at its default.
  * Returns 0 or VL_ENOMEM. */
-int vl_config_new(struct vl_config **out, struct vl_error *err);
-void vl_config_free(struct vl_config *cfg);
+VL_API int vl_config_new(struct vl_config **out, struct vl_error *err);
+VL_API void vl_config_free(struct vl_config *cfg);
 
 /* Deep copy.  Returns NULL when out of memory. */
-struct vl_config *vl_config_dup(const struct vl_config *cfg);
+VL_API struct vl_config *vl_config_dup(const struct vl_config *cfg);
 
 /* Set one key from text.  origin names where the value came from, for
  * errors ("-s", "exp.ini line 4").  Returns 0, or VL_EINVAL with err naming
  * the key and the allowed values; the configuration is unchanged then. */
-int vl_config_set(struct vl_config *cfg, const char *key, const char *value,
-		  const char *origin, struct vl_error *err);
+VL_API int vl_config_set(struct vl_config *cfg, const char *key, const char *value,
+			 const char *origin, struct vl_error *err);
 
 /* Parse "KEY=VALUE" and set it (origin "-s"). */
-int vl_config_set_arg(struct vl_config *cfg, const char *arg, struct vl_error *err);
+VL_API int vl_config_set_arg(struct vl_config *cfg, const char *arg, struct vl_error *err);
 
 /* Load an INI file on top.  Returns 0, VL_ENOENT (unreadable file) or
  * VL_EINVAL/VL_EFORMAT naming file and line. */
-int vl_config_load_file(struct vl_config *cfg, const char *path, struct vl_error *err);
+VL_API int vl_config_load_file(struct vl_config *cfg, const char *path, struct vl_error *err);
 
 /* Load INI text (origin names it in errors). */
-int vl_config_load_string(struct vl_config *cfg, const char *text, const char *origin,
-			  struct vl_error *err);
+VL_API int vl_config_load_string(struct vl_config *cfg, const char *text, const char *origin,
+				 struct vl_error *err);
 
 /* Load a built-in preset, kind "os" or "machines", by name.  Returns 0 or
  * VL_ENOENT listing the preset names. */
-int vl_config_load_preset(struct vl_config *cfg, const char *kind, const char *name,
-			  struct vl_error *err);
+VL_API int vl_config_load_preset(struct vl_config *cfg, const char *kind, const char *name,
+				 struct vl_error *err);
 
 /* Names of built-in presets of a kind, ", "-separated, in a static buffer. */
-const char *vl_config_presets(const char *kind);
+VL_API const char *vl_config_presets(const char *kind);
 
 /* Typed getters.  Keys must be declared; an undeclared key or one whose
  * value is unset returns the fallback.  Sizes are returned in bytes. */
-uint64_t vl_config_u64(const struct vl_config *cfg, const char *key);
-bool vl_config_bool(const struct vl_config *cfg, const char *key);
-double vl_config_double(const struct vl_config *cfg, const char *key);
+VL_API uint64_t vl_config_u64(const struct vl_config *cfg, const char *key);
+VL_API bool vl_config_bool(const struct vl_config *cfg, const char *key);
+VL_API double vl_config_double(const struct vl_config *cfg, const char *key);
 /* String value, "" when unset; valid until the key is set again. */
-const char *vl_config_str(const struct vl_config *cfg, const char *key);
+VL_API const char *vl_config_str(const struct vl_config *cfg, const char *key);
 /* Whether the key holds a value (not unset). */
-bool vl_config_isset(const struct vl_config *cfg, const char *key);
+VL_API bool vl_config_isset(const struct vl_config *cfg, const char *key);
 
 /* The i-th key that a layer set (in the order first set), NULL past the
  * end; how the engine finds the names of wildcard sections ("tlb.l1d"). */
-const char *vl_config_value_key(const struct vl_config *cfg, size_t i);
+VL_API const char *vl_config_value_key(const struct vl_config *cfg, size_t i);
 
 /* Declare more keys (policy parameters).  Re-declaring an identical key is
  * a no-op.  Returns 0 or VL_ENOMEM / VL_EINVAL (a conflicting declaration). */
-int vl_config_declare(struct vl_config *cfg, const struct vl_key_def *defs, size_t n,
-		      struct vl_error *err);
+VL_API int vl_config_declare(struct vl_config *cfg, const struct vl_key_def *defs, size_t n,
+			     struct vl_error *err);
 
 /* The resolved configuration as INI text, every key with its value, keys
  * sorted within sections; what a result file records as its config.
  * Returns a malloc'd string or NULL when out of memory. */
-char *vl_config_text(const struct vl_config *cfg);
+VL_API char *vl_config_text(const struct vl_config *cfg);
 
 /* Iterate declared keys in order: returns the i-th definition or NULL. */
-const struct vl_key_def *vl_config_key(const struct vl_config *cfg, size_t i);
+VL_API const struct vl_key_def *vl_config_key(const struct vl_config *cfg, size_t i);
 
 /* Parse helpers shared with the CLI and readers.  Return 0 or VL_EINVAL. */
-int vl_parse_u64(const char *s, uint64_t *out);
-int vl_parse_size(const char *s, uint64_t *out_bytes);
-int vl_parse_bool(const char *s, bool *out);
+VL_API int vl_parse_u64(const char *s, uint64_t *out);
+VL_API int vl_parse_size(const char *s, uint64_t *out_bytes);
+VL_API int vl_parse_bool(const char *s, bool *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

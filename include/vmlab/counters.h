@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmlab/api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define VL_COUNTERS(X)                                                                 \
 	X(accesses, "memory accesses replayed (one per page touched)")                 \
 	X(reads, "data loads")                                                         \
@@ -64,10 +70,14 @@ struct vl_counters {
 };
 
 /* Number of fixed counters, their names and help, in declaration order. */
-size_t vl_counter_count(void);
-const char *vl_counter_name(size_t i);
-const char *vl_counter_help(size_t i);
+VL_API size_t vl_counter_count(void);
+VL_API const char *vl_counter_name(size_t i);
+VL_API const char *vl_counter_help(size_t i);
 /* Value of the i-th fixed counter. */
-uint64_t vl_counter_get(const struct vl_counters *c, size_t i);
+VL_API uint64_t vl_counter_get(const struct vl_counters *c, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

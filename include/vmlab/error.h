@@ -10,6 +10,12 @@
 
 #include <stdarg.h>
 
+#include "vmlab/api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum vl_errcode {
 	VL_OK = 0,
 	VL_EINVAL = -1,   /* bad argument or configuration value */
@@ -31,14 +37,13 @@ struct vl_error {
 };
 
 /* Fill err (may be NULL) with code and a printf-style message; returns code. */
-int vl_err(struct vl_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+VL_API int vl_err(struct vl_error *err, int code, const char *fmt, ...) VL_PRINTF(3, 4);
 
 /* Clear err (may be NULL). */
-void vl_err_clear(struct vl_error *err);
+VL_API void vl_err_clear(struct vl_error *err);
 
 /* Short name of a code ("format error"); never NULL. */
-const char *vl_strerror(int code);
+VL_API const char *vl_strerror(int code);
 
 /* Forward a negative return from an expression. */
 #define VL_TRY(expr)                          \
@@ -47,5 +52,9 @@ const char *vl_strerror(int code);
 		if (vl_try_rc_ < 0)           \
 			return vl_try_rc_;    \
 	} while (0)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -28,12 +28,28 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "vmlab/api.h"
 #include "vmlab/config.h"
 #include "vmlab/error.h"
 
-/* Bumped whenever a struct below changes shape; plug-ins built against
- * another version are refused. */
-#define VL_POLICY_API_VERSION 2 /* 2: struct vl_plugin lists TLB and large-page policies */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The plug-in ABI version.  It covers every struct a plug-in embeds,
+ * fills or reads, and what the inline helpers below do with them:
+ * vl_access, vl_evict_ctx, vl_mm_services, vl_repl, vl_repl_ops, the
+ * containers (vl_flist, vl_pmap and vl_pmap_slot, vl_mlist and vl_mlink,
+ * vl_fheap), vl_tlb_repl, vl_tlb_repl_ops, vl_lp_fault, vl_lp_services,
+ * vl_lp, vl_lp_ops, vl_plugin, and vl_key_def (vmlab/config.h) for
+ * parameters.  It is bumped whenever any of them changes shape or an
+ * inline helper changes what it computes; the host refuses a plug-in
+ * built for another version (its descriptor's api_version and each ops
+ * table's).  No compiler-specific type appears in any of them.
+ *   2: struct vl_plugin lists TLB and large-page policies
+ *   3: vl_tlb_repl_ops.flags (VL_TLB_REPL_LRU); vl_rand_below without
+ *      __int128 (same values) */
+#define VL_POLICY_API_VERSION 3
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
 
@@ -126,10 +142,21 @@ static inline uint64_t vl_rand_next(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/* The high 64 bits of the 128-bit product a * b, from 32-bit halves (no
+ * 128-bit type needed): a*b = hh 2^64 + (hl + lh) 2^32 + ll, and the middle
+ * sum plus the carry out of ll cannot overflow 64 bits. */
+static inline uint64_t vl_mul_hi64(uint64_t a, uint64_t b)
+{
+	uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
+	uint64_t ll = al * bl, hl = ah * bl, lh = al * bh, hh = ah * bh;
+	uint64_t mid = (ll >> 32) + (uint32_t)hl + lh;
+	return hh + (hl >> 32) + (mid >> 32);
+}
+
 /* Uniform value in [0, n), n > 0 (Lemire's multiply-shift; bias < 2^-32). */
 static inline uint64_t vl_rand_below(uint64_t *state, uint64_t n)
 {
-	return (uint64_t)(((unsigned __int128)vl_rand_next(state) * n) >> 64);
+	return vl_mul_hi64(vl_rand_next(state), n);
 }
 
 /* ---- frame lists: the building block of most policies ----
@@ -290,7 +317,11 @@ static inline uint32_t vl_pmap_home(const struct vl_pmap *m, uint32_t pid, uint6
  * knows the faulting page before on_map looks it up). */
 static inline void vl_pmap_prefetch(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
 {
+#if defined(__GNUC__) || defined(__clang__)
 	__builtin_prefetch(&m->slot[vl_pmap_home(m, pid, vpn)]);
+#else
+	(void)m, (void)pid, (void)vpn;
+#endif
 }
 
 /* Value stored for (pid, vpn), or VL_PMAP_NONE. */
@@ -487,10 +518,22 @@ struct vl_tlb_repl {
 	uint64_t seed;         /* run seed mixed with the structure's name */
 };
 
+enum vl_tlb_repl_flags {
+	/* victim(set) is always the least recently used way of the set (the
+	 * oldest insert or touch), ties impossible.  The engine may then keep
+	 * the recency order itself, from its own use stamps (and, in sets of
+	 * more than 8 ways, a recency list), and not call insert, touch or
+	 * victim at all; init and fini are still called.  True LRU only: the
+	 * built-in lru sets it, and a test checks the hooks give the same
+	 * answers without it. */
+	VL_TLB_REPL_LRU = 1u << 0,
+};
+
 struct vl_tlb_repl_ops {
 	unsigned api_version;  /* VL_POLICY_API_VERSION */
 	const char *name;      /* config name: tlb.NAME.replacement = name */
 	const char *help;      /* one line */
+	unsigned flags;        /* enum vl_tlb_repl_flags */
 	/* Allocate state for t->sets x t->ways into t->priv.  Return 0 or a
 	 * negative VL_E* code with err filled (nothing to free then). */
 	int (*init)(struct vl_tlb_repl *t, struct vl_error *err);
@@ -500,10 +543,11 @@ struct vl_tlb_repl_ops {
 	uint32_t (*victim)(struct vl_tlb_repl *t, uint32_t set);           /* < ways */
 };
 
-/* Register a TLB replacement policy.  Returns 0, VL_EVERSION or VL_EINVAL. */
-int vl_tlb_repl_register(const struct vl_tlb_repl_ops *ops, struct vl_error *err);
-const struct vl_tlb_repl_ops *vl_tlb_repl_find(const char *name);
-const struct vl_tlb_repl_ops *vl_tlb_repl_at(size_t i);
+/* Register a TLB replacement policy; find one by name (NULL when unknown);
+ * the i-th (NULL past the end).  Returns as vl_repl_register. */
+VL_API int vl_tlb_repl_register(const struct vl_tlb_repl_ops *ops, struct vl_error *err);
+VL_API const struct vl_tlb_repl_ops *vl_tlb_repl_find(const char *name);
+VL_API const struct vl_tlb_repl_ops *vl_tlb_repl_at(size_t i);
 
 /* ---- large-page policies (policies/largepage/) ----
  *
@@ -570,9 +614,10 @@ struct vl_lp_ops {
 	void (*tick)(struct vl_lp *lp);                        /* may be NULL */
 };
 
-int vl_lp_register(const struct vl_lp_ops *ops, struct vl_error *err);
-const struct vl_lp_ops *vl_lp_find(const char *name);
-const struct vl_lp_ops *vl_lp_at(size_t i);
+/* Register a large-page policy; find one by name; the i-th.  As above. */
+VL_API int vl_lp_register(const struct vl_lp_ops *ops, struct vl_error *err);
+VL_API const struct vl_lp_ops *vl_lp_find(const char *name);
+VL_API const struct vl_lp_ops *vl_lp_at(size_t i);
 
 /* ---- an indexed min-heap of frames ----
  *
@@ -688,18 +733,25 @@ static inline void vl_fheap_rebuild(struct vl_fheap *h)
 
 /* ---- registry ---- */
 
-/* Register a replacement policy (built-ins are registered at start-up).
- * Returns 0, VL_EVERSION (api_version mismatch) or VL_EINVAL (name taken). */
-int vl_repl_register(const struct vl_repl_ops *ops, struct vl_error *err);
+/* Each kind of policy (replacement here, TLB and large-page above) is
+ * looked up by name among the built-ins, in the order the policies layer
+ * lists them (policies/builtin.c), then the registered ones in order of
+ * registration.
+ *
+ * Register a replacement policy.  Returns 0, VL_EVERSION (api_version
+ * mismatch), VL_EINVAL (a required hook missing, name taken) or VL_ELIMIT
+ * (too many); the registry is unchanged on failure. */
+VL_API int vl_repl_register(const struct vl_repl_ops *ops, struct vl_error *err);
 
 /* Find a policy by name; NULL when unknown. */
-const struct vl_repl_ops *vl_repl_find(const char *name);
+VL_API const struct vl_repl_ops *vl_repl_find(const char *name);
 
 /* The i-th registered policy (registration order), NULL past the end. */
-const struct vl_repl_ops *vl_repl_at(size_t i);
+VL_API const struct vl_repl_ops *vl_repl_at(size_t i);
 
 /* A plug-in shared object exports one symbol, VL_PLUGIN_SYMBOL, of this
- * type: the host checks api_version and registers the listed policies. */
+ * type: the host checks api_version and registers the listed policies.
+ * (The built-in policies are one such descriptor too, linked in.) */
 struct vl_plugin {
 	unsigned api_version;                   /* VL_POLICY_API_VERSION */
 	const char *name;                       /* for messages */
@@ -708,6 +760,9 @@ struct vl_plugin {
 	const struct vl_lp_ops *const *lp;      /* large-page policies, NULL-terminated, or NULL */
 };
 #define VL_PLUGIN_SYMBOL "vl_plugin"
+/* For a plug-in compiled with -fvisibility=hidden: keeps its descriptor
+ * visible (VL_PLUGIN_EXPORT const struct vl_plugin vl_plugin = { ... };). */
+#define VL_PLUGIN_EXPORT VL_API
 
 /* Host side: dlopen the shared object at path (give a path with a '/',
  * e.g. ./mine.so, or dlopen searches the library path), check its
@@ -716,6 +771,10 @@ struct vl_plugin {
  * VL_ENOENT (cannot load), VL_EINVAL (no descriptor, empty, or a name
  * already taken) or VL_EVERSION (built for another API version), with err
  * naming the file; nothing is registered then. */
-int vl_plugin_load(const char *path, struct vl_error *err);
+VL_API int vl_plugin_load(const char *path, struct vl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

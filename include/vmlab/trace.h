@@ -17,7 +17,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vmlab/api.h"
 #include "vmlab/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define VL_PAGE_SHIFT 12
 #define VL_PAGE_SIZE (1u << VL_PAGE_SHIFT)
@@ -102,7 +107,10 @@ struct vl_event {
 };
 
 /* A reusable batch.  Readers append to recs/events up to cap/ev_cap; the
- * caller owns the arrays (vl_batch_init allocates them once). */
+ * caller owns the arrays (vl_batch_init allocates them once).  Its layout
+ * is fixed for the soname, like vl_rec's and vl_event's: readers and the
+ * engine use it on the hot path, and new per-record data would come as a
+ * new array, not a field here. */
 struct vl_batch {
 	struct vl_rec *recs;
 	size_t n, cap;
@@ -112,8 +120,8 @@ struct vl_batch {
 
 /* Allocate a batch with room for cap records and cap/16+16 events.
  * Returns 0 or VL_ENOMEM (batch left empty). */
-int vl_batch_init(struct vl_batch *b, size_t cap, struct vl_error *err);
-void vl_batch_free(struct vl_batch *b);
+VL_API int vl_batch_init(struct vl_batch *b, size_t cap, struct vl_error *err);
+VL_API void vl_batch_free(struct vl_batch *b);
 static inline void vl_batch_reset(struct vl_batch *b) { b->n = 0; b->n_events = 0; }
 
 struct vl_trace;
@@ -122,53 +130,53 @@ struct vl_trace;
  * "auto"/NULL to detect by content.  Compressed files (gzip, zstd, xz; by
  * magic bytes, not by name) are read transparently.  Returns 0, or VL_ENOENT (missing file, unknown format) /
  * VL_EFORMAT (undetectable content) with err naming the file. */
-int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
-		  struct vl_error *err);
+VL_API int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
+			 struct vl_error *err);
 
 /* Refill b (reset first) with the next records.  Returns the number of
  * records (> 0), 0 at a clean end of trace, or a negative code with err
  * naming the file and line or byte offset.  After an error the trace must
  * only be closed. */
-ssize_t vl_trace_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err);
+VL_API ssize_t vl_trace_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err);
 
 /* Rewind to the first record (for multi-pass consumers such as OPT).
  * Returns 0 or VL_EIO when the input cannot be re-read (a pipe). */
-int vl_trace_rewind(struct vl_trace *t, struct vl_error *err);
+VL_API int vl_trace_rewind(struct vl_trace *t, struct vl_error *err);
 
 /* Name of the format actually used (after auto-detection). */
-const char *vl_trace_format(const struct vl_trace *t);
-const char *vl_trace_path(const struct vl_trace *t);
+VL_API const char *vl_trace_format(const struct vl_trace *t);
+VL_API const char *vl_trace_path(const struct vl_trace *t);
 
 /* How far the reader is through its input, for progress bars: *done the
  * bytes of the file consumed so far (compressed bytes for a compressed file),
  * *total the file's size, 0 when unknown (stdin, a pipe).  Returns 0. */
-int vl_trace_bytes(const struct vl_trace *t, uint64_t *done, uint64_t *total);
+VL_API int vl_trace_bytes(const struct vl_trace *t, uint64_t *done, uint64_t *total);
 
 /* Close and free (NULL is a no-op). */
-void vl_trace_close(struct vl_trace *t);
+VL_API void vl_trace_close(struct vl_trace *t);
 
 /* A warning about the input that did not stop the read (for example a .vmt
  * file whose writer was killed: read up to its last complete chunk), or
  * NULL.  Valid until the next read, rewind or close; check after the last
  * read.  The library never prints it: the caller does. */
-const char *vl_trace_warning(const struct vl_trace *t);
+VL_API const char *vl_trace_warning(const struct vl_trace *t);
 
 /* Replay only regions of interest: from now on vl_trace_read drops the
  * access records outside VL_EV_ROI_BEGIN .. VL_EV_ROI_END markers (events
  * are all kept).  A trace without any marker yields no accesses and a
  * warning at its end. */
-void vl_trace_set_roi(struct vl_trace *t, bool on);
+VL_API void vl_trace_set_roi(struct vl_trace *t, bool on);
 
 /* Compression of the input: "plain", "gzip", "zstd" or "xz". */
-const char *vl_trace_compression(const struct vl_trace *t);
+VL_API const char *vl_trace_compression(const struct vl_trace *t);
 
 /* Metadata the trace carries (.vmt header keys such as "tool", "cmdline",
  * "date", "page_size", and "process.PID" = name as process starts are
  * read): the value for key, or NULL. */
-const char *vl_trace_meta(const struct vl_trace *t, const char *key);
+VL_API const char *vl_trace_meta(const struct vl_trace *t, const char *key);
 /* All metadata pairs: returns the count, fills keys/vals up to max. */
-size_t vl_trace_meta_list(const struct vl_trace *t, const char **keys, const char **vals,
-			  size_t max);
+VL_API size_t vl_trace_meta_list(const struct vl_trace *t, const char **keys, const char **vals,
+				 size_t max);
 
 /* ---- what a trace holds (vmlab info) ---- */
 
@@ -176,6 +184,7 @@ size_t vl_trace_meta_list(const struct vl_trace *t, const char **keys, const cha
 #define VL_STATS_REUSE_BUCKETS 65
 
 struct vl_trace_stats {
+	size_t size;                      /* sizeof(struct vl_trace_stats) as the caller knows it */
 	uint64_t records;                 /* access + event records */
 	uint64_t accesses;
 	uint64_t by_op[VL_OP_NACCESS];    /* accesses by enum vl_op */
@@ -191,10 +200,12 @@ struct vl_trace_stats {
 	uint64_t reuse[VL_STATS_REUSE_BUCKETS];
 };
 
-/* Read the trace from its current position to the end and fill st.
- * Memory grows with the distinct pages and the trace length (5 bytes per
- * access).  Returns 0 or the reader's negative code with err. */
-int vl_trace_stats(struct vl_trace *t, struct vl_trace_stats *st, struct vl_error *err);
+/* Read the trace from its current position to the end and fill st (the
+ * caller sets st->size first, see "Structs that grow" in docs/design.md:
+ * struct vl_trace_stats st = { .size = sizeof st }).  Memory grows with the
+ * distinct pages and the trace length (5 bytes per access).  Returns 0,
+ * VL_EINVAL (size not set) or the reader's negative code with err. */
+VL_API int vl_trace_stats(struct vl_trace *t, struct vl_trace_stats *st, struct vl_error *err);
 
 /* ---- synthetic generators (vmlab gen; parameters in docs/trace-format.md) ---- */
 
@@ -203,21 +214,24 @@ struct vl_gen;
 /* Generator kind ("seq", "strided", "loop", "uniform", "zipf", "phased",
  * "mix") with nparams "key=value" parameters.  Returns 0 or VL_EINVAL
  * (unknown kind or key, bad value) / VL_ENOMEM with err. */
-int vl_gen_open(struct vl_gen **out, const char *kind, int nparams, char *const *params,
-		struct vl_error *err);
+VL_API int vl_gen_open(struct vl_gen **out, const char *kind, int nparams, char *const *params,
+		       struct vl_error *err);
 /* Refill b (reset first): the record count, 0 when all n were produced. */
-ssize_t vl_gen_read(struct vl_gen *g, struct vl_batch *b, struct vl_error *err);
+VL_API ssize_t vl_gen_read(struct vl_gen *g, struct vl_batch *b, struct vl_error *err);
 /* Number of processes the generator uses, the first pid in *first_pid. */
-uint64_t vl_gen_procs(const struct vl_gen *g, uint32_t *first_pid);
+VL_API uint64_t vl_gen_procs(const struct vl_gen *g, uint32_t *first_pid);
 /* "seq, strided, ..." for messages. */
-const char *vl_gen_kinds(void);
-void vl_gen_close(struct vl_gen *g);
+VL_API const char *vl_gen_kinds(void);
+VL_API void vl_gen_close(struct vl_gen *g);
 
 /* ---- writing the native .vmt format (docs/trace-format.md) ---- */
 
 /* What a .vmt header records; NULL strings are left out.  date NULL means
- * now (UTC, ISO 8601); page_size 0 means 4096. */
+ * now (UTC, ISO 8601); page_size 0 means 4096.  Set size first: struct
+ * vl_vmt_meta m = { .size = sizeof m, ... }; a field beyond size reads as
+ * zero. */
 struct vl_vmt_meta {
+	size_t size;          /* sizeof(struct vl_vmt_meta) as the caller knows it */
 	const char *tool;     /* what captured or produced the trace */
 	const char *cmdline;  /* the captured program's command line */
 	const char *date;
@@ -227,41 +241,47 @@ struct vl_vmt_meta {
 
 struct vl_vmt_writer;
 
-/* Create path ("-" = stdout) and write the header.  chunk_recs is the
- * number of records per chunk (0 = the default, 1M).  Returns 0 or
- * VL_EIO/VL_ENOMEM/VL_EINVAL with err naming the file. */
-int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
-		       const struct vl_vmt_meta *meta, size_t chunk_recs, struct vl_error *err);
+/* Create path ("-" = stdout) and write the header; meta may be NULL.
+ * chunk_recs is the number of records per chunk (0 = the default, 1M).
+ * Returns 0 or VL_EIO/VL_ENOMEM/VL_EINVAL (also: meta->size not set) with
+ * err naming the file. */
+VL_API int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
+			      const struct vl_vmt_meta *meta, size_t chunk_recs,
+			      struct vl_error *err);
 
 /* Append a batch (access records and VL_OP_EVENT records with their
  * events).  Full chunks are compressed and written as they fill, each with
  * one write(2), so a killed writer leaves a file readable up to its last
  * chunk.  Returns 0 or a negative code; after an error only close. */
-int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err);
+VL_API int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err);
 
 /* Compress and write chunks in a second thread from now on, so filling the
  * next chunk overlaps compressing the last (capture, convert).  Returns 0
  * or VL_ENOMEM; an error in that thread is returned by a later write or by
  * close. */
-int vl_vmt_writer_async(struct vl_vmt_writer *w, struct vl_error *err);
+VL_API int vl_vmt_writer_async(struct vl_vmt_writer *w, struct vl_error *err);
 
 /* Record the start of process pid, named name (its command), in the stream.
  * Returns 0 or a negative code. */
-int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *name,
-		      struct vl_error *err);
+VL_API int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *name,
+			     struct vl_error *err);
 
 /* Records written so far (access and event records). */
-uint64_t vl_vmt_records(const struct vl_vmt_writer *w);
+VL_API uint64_t vl_vmt_records(const struct vl_vmt_writer *w);
 /* Compressed bytes written so far (header and chunks). */
-uint64_t vl_vmt_bytes(const struct vl_vmt_writer *w);
+VL_API uint64_t vl_vmt_bytes(const struct vl_vmt_writer *w);
 
 /* Write the last chunk and the index, close the file and free w (NULL is
  * a no-op).  Returns 0, or a negative code when anything failed: then the
  * file is incomplete. */
-int vl_vmt_writer_close(struct vl_vmt_writer *w, struct vl_error *err);
+VL_API int vl_vmt_writer_close(struct vl_vmt_writer *w, struct vl_error *err);
 
 /* Registered trace formats, for listings: returns the count and fills
  * names/help up to max entries. */
-size_t vl_trace_formats(const char **names, const char **help, size_t max);
+VL_API size_t vl_trace_formats(const char **names, const char **help, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -2,6 +2,10 @@
  *
  * Each way carries the tick of its last use (insert or hit); the victim is
  * the way with the oldest tick.  O(ways) per victim, O(1) per use.
+ * VL_TLB_REPL_LRU tells the engine so, and it then orders the ways from
+ * its own use stamps without calling these hooks; they stay the
+ * definition, and tests/unit/test_tlb.c runs them (a copy without the
+ * flag) against the engine's inline order.
  */
 #include "vmlab/policy.h"
 
@@ -51,6 +55,7 @@ const struct vl_tlb_repl_ops vl_tlb_lru = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "lru",
 	.help = "least recently used way of the set",
+	.flags = VL_TLB_REPL_LRU, /* the engine keeps the order itself (sim/tlb.c) */
 	.init = lru_init,
 	.fini = lru_fini,
 	.insert = lru_use,

@@ -5,20 +5,12 @@
 # another API version (or exporting no descriptor, or missing) is refused
 # with one line and exit status 2.
 #   usage: sh tests/e2e/plugin.sh BINDIR
-set -u
 bindir=$1
+. "$(dirname "$0")/../e2e-lib.sh"
 bin=$bindir/vmlab
-root=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0
-fail=0
-check() { if eval "$2"; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-case $bindir in *san*) san=1 ;; *) san=0 ;; esac
 
 # 1. make install to a temporary prefix (the variant BINDIR was built as)
-env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$root" install PREFIX="$tmp/prefix" SAN=$san \
-	>"$tmp/install.log" 2>&1
+install_to "$tmp/prefix" "$tmp/install.log"
 check "make install PREFIX=tmp installs the policy header" '[ -f "$tmp/prefix/include/vmlab/policy.h" ]'
 
 # 2. build the example out of tree against the installed headers only
@@ -92,5 +84,4 @@ check "no vl_plugin symbol: exit 2, one line" '[ $rc -eq 2 ] && [ $(wc -l <"$tmp
 rc=$?
 check "missing file: exit 2, one line naming it" '[ $rc -eq 2 ] && [ $(wc -l <"$tmp/e") -eq 1 ] && grep -q "nonexistent.so: cannot load" "$tmp/e"'
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -94,8 +94,11 @@ static void run(struct snap *out, const char **sets, const struct vl_rec *recs,
 	assert_true(out->nc <= 256);
 	out->np = vl_engine_nprocs(e);
 	assert_true(out->np <= 8);
-	for (size_t i = 0; i < out->np; i++)
+	for (size_t i = 0; i < out->np; i++) {
+		out->procs[i].size = sizeof(out->procs[i]);
 		assert_int_equal(vl_engine_proc_counters(e, i, &out->procs[i]), 0);
+	}
+	out->g.size = sizeof(out->g);
 	vl_engine_gauges(e, &out->g);
 	/* names live as long as the engine: keep what the comparison needs */
 	for (size_t i = 0; i < out->nc; i++)

@@ -51,7 +51,7 @@ static void run(const char *os, const char *frames, uint64_t seed)
 	 * their records) */
 	struct vl_proc_counters sum = { 0 };
 	for (size_t i = 0; i < vl_engine_nprocs(e); i++) {
-		struct vl_proc_counters pc;
+		struct vl_proc_counters pc = { .size = sizeof(pc) };
 		assert_int_equal(vl_engine_proc_counters(e, i, &pc), 0);
 		sum.faults += pc.faults;
 		sum.faults_demand_zero += pc.faults_demand_zero;

@@ -307,7 +307,7 @@ static void test_opt(void **state)
 }
 
 /* The same through a trace file and vl_run: the reader, the run driver and
- * sim/future.c's pre-pass (not the test's next-use helper). */
+ * driver/future.c's pre-pass (not the test's next-use helper). */
 static void test_opt_through_file(void **state)
 {
 	(void)state;
@@ -323,7 +323,7 @@ static void test_opt_through_file(void **state)
 		struct vl_error err = { 0 };
 		assert_int_equal(vl_trace_open(&tr, path, "auto", &err), 0);
 		assert_string_equal(vl_trace_format(tr), "addr");
-		struct vl_run_stats st;
+		struct vl_run_stats st = { .size = sizeof(st) };
 		if (vl_run(e, tr, NULL, NULL, &st, &err) < 0)
 			fail_msg("run: %s", err.msg);
 		assert_int_equal(st.records, t.n);

@@ -109,14 +109,14 @@ static void test_processes_are_separate(void **state)
 	assert_int_equal(c->processes, 2);
 	assert_int_equal(vl_engine_nprocs(e), 2);
 	for (size_t i = 0; i < 2; i++) {
-		struct vl_proc_counters pc;
+		struct vl_proc_counters pc = { .size = sizeof(pc) };
 		assert_int_equal(vl_engine_proc_counters(e, i, &pc), 0);
 		assert_int_equal(pc.pid, i + 1); /* numbered in order of appearance */
 		assert_int_equal(pc.accesses, 2);
 		assert_int_equal(pc.faults, 1);
 		assert_int_equal(pc.resident_pages, 1);
 	}
-	struct vl_proc_counters none;
+	struct vl_proc_counters none = { .size = sizeof(none) };
 	assert_int_equal(vl_engine_proc_counters(e, 2, &none), VL_EINVAL);
 	vl_engine_free(e);
 	/* with one frame they evict each other every time */
@@ -124,7 +124,7 @@ static void test_processes_are_separate(void **state)
 	tu_feed(e, recs, 4);
 	assert_int_equal(vl_engine_counters(e)->faults, 4);
 	assert_int_equal(vl_engine_counters(e)->faults_hard, 2);
-	struct vl_proc_counters p1, p2;
+	struct vl_proc_counters p1 = { .size = sizeof(p1) }, p2 = { .size = sizeof(p2) };
 	vl_engine_proc_counters(e, 0, &p1);
 	vl_engine_proc_counters(e, 1, &p2);
 	/* pid 1 loses its page to pid 2 twice; pid 2 loses it once (the last
@@ -132,7 +132,7 @@ static void test_processes_are_separate(void **state)
 	assert_int_equal(p1.evictions, 2);
 	assert_int_equal(p2.evictions, 1);
 	assert_int_equal(p1.faults_hard + p2.faults_hard, 2);
-	struct vl_gauges g;
+	struct vl_gauges g = { .size = sizeof(g) };
 	vl_engine_gauges(e, &g);
 	assert_int_equal(g.resident_pages, 1);
 	assert_int_equal(g.free_frames, 0);

@@ -1,4 +1,4 @@
-/* tests/unit/test_config.c - the configuration schema (sim/config.c).
+/* tests/unit/test_config.c - the configuration schema (core/config.c).
  *
  * Defaults, typed setting with good and bad values and the messages users
  * see, the memory.size / memory.frames pair, the parse helpers, INI text

@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "analysis/mrc.h"
+#include "vmlab/mrc.h"
 #include "tests/testutil.h"
 
 /* Misses at every size 1..maxc by brute force; out[c] for c in 1..maxc. */

@@ -62,7 +62,7 @@ static void test_boundaries(void **state)
 	const char *path = write_trace();
 	struct vl_error err = { 0 };
 	struct vl_trace *t;
-	struct vl_run_stats st;
+	struct vl_run_stats st = { .size = sizeof(st) };
 
 	struct vl_engine *plain = engine("stats.interval=0");
 	assert_int_equal(vl_trace_open(&t, path, "addr", &err), 0);
@@ -71,7 +71,7 @@ static void test_boundaries(void **state)
 
 	struct seen s = { 0 };
 	struct vl_engine *e = engine("stats.interval=7");
-	struct vl_run_opts o = { .on_interval = observe, .interval_ctx = &s };
+	struct vl_run_opts o = { .size = sizeof(o), .on_interval = observe, .interval_ctx = &s };
 	assert_int_equal(vl_trace_open(&t, path, "addr", &err), 0);
 	assert_int_equal(vl_run_ex(e, t, &o, &st, &err), 0);
 	vl_trace_close(t);

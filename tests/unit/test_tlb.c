@@ -280,31 +280,67 @@ static void test_eviction_invalidates(void **state)
 	free(recs);
 }
 
-/* Lazy touch delivery: a copy of the built-in lru registered under another
- * name goes through the generic insert/touch/victim calls; the engine's
- * inline LRU must give identical counters on a two-level hierarchy. */
+/* Lazy touch delivery: a copy of the built-in lru without VL_TLB_REPL_LRU,
+ * registered under another name, goes through the generic
+ * insert/touch/victim calls; the engine's inline LRU must give identical
+ * counters on a two-level hierarchy.  A second copy keeps the flag but
+ * has hooks that fail the test if called: the flag alone (not which ops
+ * table it is) selects the inline path. */
 extern const struct vl_tlb_repl_ops vl_tlb_lru;
+
+static uint64_t hook_victims;
+
+static uint32_t counting_victim(struct vl_tlb_repl *t, uint32_t set)
+{
+	hook_victims++;
+	return vl_tlb_lru.victim(t, set);
+}
+
+static void never_insert(struct vl_tlb_repl *t, uint32_t set, uint32_t way)
+{
+	(void)t, (void)set, (void)way;
+	fail_msg("insert called for a VL_TLB_REPL_LRU policy");
+}
+
+static uint32_t never_victim(struct vl_tlb_repl *t, uint32_t set)
+{
+	(void)t, (void)set;
+	fail_msg("victim called for a VL_TLB_REPL_LRU policy");
+	return 0;
+}
 
 static void test_hooks_match_native_lru(void **state)
 {
 	(void)state;
-	static struct vl_tlb_repl_ops copy;
+	static struct vl_tlb_repl_ops hooks, flagged;
 	struct vl_error err = { 0 };
+	assert_true(vl_tlb_lru.flags & VL_TLB_REPL_LRU);
 	if (!vl_tlb_repl_find("lru-hooks")) {
-		copy = vl_tlb_lru;
-		copy.name = "lru-hooks";
-		assert_int_equal(vl_tlb_repl_register(&copy, &err), 0);
+		hooks = vl_tlb_lru;
+		hooks.name = "lru-hooks";
+		hooks.flags &= ~VL_TLB_REPL_LRU;
+		hooks.victim = counting_victim;
+		assert_int_equal(vl_tlb_repl_register(&hooks, &err), 0);
+		flagged = vl_tlb_lru;
+		flagged.name = "lru-flagged";
+		flagged.insert = never_insert;
+		flagged.touch = NULL;
+		flagged.victim = never_victim;
+		assert_int_equal(vl_tlb_repl_register(&flagged, &err), 0);
 	}
 	struct vl_rec *recs = trace_one(13);
 	/* narrow sets (the native lru scans use stamps), then wide ones (it
 	 * keeps a recency list per set): both against the hooks */
 	static const char *const geo[2][2] = { { "tlb.a.ways=4", "tlb.b.ways=8" },
 					       { "tlb.a.ways=32", "tlb.b.ways=16" } };
+	static const char *const name[3] = { "lru", "lru-hooks", "lru-flagged" };
 	for (int g = 0; g < 2; g++) {
-		uint64_t got[2][4];
-		for (int v = 0; v < 2; v++) {
-			const char *r1 = v ? "tlb.a.replacement=lru-hooks" : "tlb.a.replacement=lru";
-			const char *r2 = v ? "tlb.b.replacement=lru-hooks" : "tlb.b.replacement=lru";
+		uint64_t got[3][4];
+		hook_victims = 0;
+		for (int v = 0; v < 3; v++) {
+			char r1[64], r2[64];
+			snprintf(r1, sizeof(r1), "tlb.a.replacement=%s", name[v]);
+			snprintf(r2, sizeof(r2), "tlb.b.replacement=%s", name[v]);
 			const char *sets[] = { "tlb.a.entries=32", geo[g][0], r1, "tlb.b.level=2",
 					       "tlb.b.entries=256", geo[g][1], r2, "memory.frames=512",
 					       "replacement.policy=clock", "run.check=on", NULL };
@@ -317,6 +353,8 @@ static void test_hooks_match_native_lru(void **state)
 			vl_engine_free(e);
 		}
 		assert_memory_equal(got[0], got[1], sizeof(got[0]));
+		assert_memory_equal(got[0], got[2], sizeof(got[0]));
+		assert_true(hook_victims > 1000); /* the copy really went through the hooks */
 		assert_true(got[0][2] > 1000); /* the second level matters here */
 		assert_true(got[0][3] > 1000); /* evictions invalidate translations */
 	}
@@ -605,7 +643,7 @@ static void test_64m_after_scattered_allocations(void **state)
 			faults_before = vl_engine_counters(e)->faults;
 	}
 	const struct vl_counters *c = vl_engine_counters(e);
-	struct vl_gauges g;
+	struct vl_gauges g = { .size = sizeof(g) };
 	vl_engine_gauges(e, &g);
 	assert_int_equal(faults_before, MEM);        /* phase 1: 4 KiB pages only */
 	assert_int_equal(c->faults - faults_before, 16384);
@@ -699,7 +737,7 @@ static void test_promote(void **state)
 	assert_int_equal(c->large_page_promotions, 1);
 	assert_int_equal(c->large_page_copies, 300);
 	assert_int_equal(c->zeroed_pages, 212); /* textbook counts only large-page zero fills */
-	struct vl_gauges g;
+	struct vl_gauges g = { .size = sizeof(g) };
 	vl_engine_gauges(e, &g);
 	assert_int_equal(g.resident_pages, 512);
 	assert_int_equal(c->pt_nodes, 3); /* PML4, PDPT, PD: the page table was freed */
@@ -762,7 +800,7 @@ static void test_madvise(void **state)
 	assert_int_equal(c->large_pages_mapped, 2);
 	assert_int_equal(c->faults, 702);
 	assert_int_equal(c->evictions, 224);
-	struct vl_gauges g;
+	struct vl_gauges g = { .size = sizeof(g) };
 	vl_engine_gauges(e, &g);
 	assert_int_equal(g.resident_pages, 1500);
 	vl_engine_free(e);

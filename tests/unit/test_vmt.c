@@ -76,7 +76,7 @@ static void write_mixed(const char *path, const struct mixed *m, size_t chunk, s
 {
 	struct vl_error err = { 0 };
 	struct vl_vmt_writer *w;
-	struct vl_vmt_meta meta = { .tool = "test_vmt", .cmdline = "prog --arg x",
+	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = "test_vmt", .cmdline = "prog --arg x",
 				    .date = "2026-01-02T03:04:05Z" };
 	if (vl_vmt_writer_open(&w, path, &meta, chunk, &err) < 0)
 		fail_msg("%s", err.msg);

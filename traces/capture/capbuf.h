@@ -106,7 +106,7 @@ static __attribute__((unused)) void cap_cmdline(char *buf, size_t len)
 static __attribute__((unused)) int cap_open(const char *path, const char *tool, const char *cmdline, const char *name)
 {
 	struct vl_error err = { 0 };
-	struct vl_vmt_meta meta = { .tool = tool, .cmdline = cmdline };
+	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = tool, .cmdline = cmdline };
 	if (vl_vmt_writer_open(&cap_w, path, &meta, 0, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", cap_who, err.msg);
 		return -1;

@@ -12,7 +12,7 @@ out=$root/traces/samples
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 head -c 8192 sim/engine.c >"$tmp/in8k.txt"
-head -n 400 sim/config.c >"$tmp/lines.txt"
+head -n 400 core/config.c >"$tmp/lines.txt"
 cat traces/reader.c traces/vmt.c | head -c 32768 >"$tmp/in32k.txt"
 clang -O2 $("$bin" capture --flags) bench/workloads/lz.c -o "$tmp/lz"
 cd "$tmp"

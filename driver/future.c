@@ -1,4 +1,4 @@
-/* sim/future.c - the pre-pass that gives each access its next-use time.
+/* driver/future.c - the pre-pass that gives each access its next-use time.
  *
  * Belady's MIN needs, at every access, when the same page (of the same
  * process) is used next.  Pass 1 reads the whole trace and records one key
@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/internal.h"
+#include "vmlab/policy.h" /* VL_NEVER */
+#include "vmlab/run.h"
 
 struct map {
 	uint64_t *keys, *vals;

@@ -1,4 +1,4 @@
-/* sim/config.c - the configuration schema, layering and INI loading.
+/* core/config.c - the configuration schema, layering and INI loading.
  *
  * Declared keys live in one array of definitions (the built-in schema
  * below, then policy parameters declared at creation).  Values set by a
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sim/internal.h"
+#include "core/internal.h"
 
 /* The built-in schema.  Every key a run reads is here, with its default;
  * docs/config.md documents the same list (a test keeps them in step). */

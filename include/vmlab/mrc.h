@@ -1,4 +1,5 @@
-/* analysis/mrc.h - LRU miss-ratio curves in one pass (stack distances).
+/* vmlab/mrc.h - LRU miss-ratio curves in one pass (stack distances;
+ * analysis/).
  *
  * Mattson et al. (1970): LRU has the inclusion property, so one pass that
  * measures each access's stack distance (the number of distinct pages
@@ -18,14 +19,20 @@
  * a sampled distance d stands for d / R; the miss ratio is the sampled
  * misses over the sampled references.
  */
-#ifndef VMLAB_ANALYSIS_MRC_H
-#define VMLAB_ANALYSIS_MRC_H
+#ifndef VMLAB_MRC_H
+#define VMLAB_MRC_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis/h5.h"
-#include "vmlab/vmlab.h"
+#include "vmlab/api.h"
+#include "vmlab/error.h"
+#include "vmlab/results.h"
+#include "vmlab/trace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct vl_mrc;
 
@@ -34,33 +41,37 @@ struct vl_mrc;
  * per size instead of a histogram of every distance (much faster on large
  * footprints).  frames NULL: any size may be asked for.  Returns 0,
  * VL_EINVAL (rate out of range, sizes not increasing) or VL_ENOMEM. */
-int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *frames, size_t n,
-	       struct vl_error *err);
-void vl_mrc_free(struct vl_mrc *m);
+VL_API int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *frames, size_t n,
+		      struct vl_error *err);
+VL_API void vl_mrc_free(struct vl_mrc *m);
 
 /* Account a batch of records.  Returns 0 or VL_ENOMEM. */
-int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err);
+VL_API int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err);
 
 /* Accesses seen (canonical ones, all of them, sampled or not) and sampled. */
-uint64_t vl_mrc_accesses(const struct vl_mrc *m);
-uint64_t vl_mrc_sampled(const struct vl_mrc *m);
+VL_API uint64_t vl_mrc_accesses(const struct vl_mrc *m);
+VL_API uint64_t vl_mrc_sampled(const struct vl_mrc *m);
 /* Distinct pages tracked (all of them when exact). */
-uint64_t vl_mrc_pages(const struct vl_mrc *m);
+VL_API uint64_t vl_mrc_pages(const struct vl_mrc *m);
 /* Address-space events seen (and ignored): with events the engine checks
  * accesses against VADs and may refuse some, which the curve cannot know. */
-uint64_t vl_mrc_events(const struct vl_mrc *m);
+VL_API uint64_t vl_mrc_events(const struct vl_mrc *m);
 
 /* Misses and miss ratio at each of n sizes (frames[i] >= 1).  Exact mode:
  * misses are exact.  Sampled: estimates, misses = round(ratio * accesses).
  * Returns 0, or VL_EINVAL for a size the builder was not created for. */
-int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
-		  struct vl_mrc_point *out, struct vl_error *err);
+VL_API int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
+			 struct vl_mrc_point *out, struct vl_error *err);
 
 /* Parse a size list: "50,300,64M" (plain numbers are frames, numbers with a
  * K/M/G/T unit are bytes, rounded down to whole 4 KiB frames) or a range
  * "LO:HI" of `points` log-spaced sizes.  Sorted, duplicates removed.
  * *frames is malloc'd.  Returns 0 or VL_EINVAL naming the bad item. */
-int vl_mrc_parse_sizes(const char *text, unsigned points, uint64_t **frames, size_t *n,
-		       struct vl_error *err);
+VL_API int vl_mrc_parse_sizes(const char *text, unsigned points, uint64_t **frames, size_t *n,
+			      struct vl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

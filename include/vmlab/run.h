@@ -1,0 +1,83 @@
+/* vmlab/run.h - the run driver (driver/): whole traces through an engine.
+ *
+ * vl_run reads a trace batch by batch and feeds an engine, timing the
+ * reader and the engine apart; a policy that needs the future gets the
+ * pre-pass (vl_future_compute) first, and a timeline observer sees the
+ * engine at exact interval boundaries.
+ */
+#ifndef VMLAB_RUN_H
+#define VMLAB_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmlab/api.h"
+#include "vmlab/engine.h"
+#include "vmlab/error.h"
+#include "vmlab/trace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Compute next-use times for a trace: reads it to the end, then rewinds it.
+ * On success *out (malloc'd, caller frees) holds one entry per access and
+ * *n the number of accesses.  Returns 0 or a negative code. */
+VL_API int vl_future_compute(struct vl_trace *t, uint64_t **out, uint64_t *n,
+			     struct vl_error *err);
+
+/* What a run measured.  The caller allocates it and sets size (see "Structs
+ * that grow" in docs/design.md): struct vl_run_stats st = { .size = sizeof st }.
+ * The run fills the fields that fit in size and leaves size as it was. */
+struct vl_run_stats {
+	size_t size;               /* sizeof(struct vl_run_stats) as the caller knows it */
+	uint64_t records;          /* records read (accesses + events) */
+	double decode_seconds;     /* time in the reader */
+	double sim_seconds;        /* time in the engine */
+	double prepass_seconds;    /* future pre-pass, if any */
+	double wall_seconds;
+};
+
+/* Optional progress callback, called about every few million records with
+ * the records done so far; return non-zero to stop the run (VL_EINVAL). */
+typedef int (*vl_progress_fn)(void *ctx, uint64_t records_done);
+
+/* Replay trace t through engine e to the end.  Runs the future pre-pass
+ * first when the policy needs it.  st may be NULL; otherwise st->size must
+ * be set.  Returns 0 or a negative code with err set (VL_EINVAL for a
+ * struct whose size is not set); the counters are then incomplete and
+ * must not be reported. */
+VL_API int vl_run(struct vl_engine *e, struct vl_trace *t, vl_progress_fn progress, void *pctx,
+		  struct vl_run_stats *st, struct vl_error *err);
+
+/* Timeline observer for vl_run_ex: called with the engine between feeds
+ * after every stats.interval accesses (the run splits batches at interval
+ * boundaries, so the counters then cover exactly whole intervals) and once
+ * more at the end for a last, shorter interval if it has any accesses.
+ * accesses_done is the engine's access count at that point.  It may read
+ * counters, gauges and per-process counters; it must not feed.  Return 0,
+ * or a negative VL_E* code (with err filled) to stop the run with it. */
+typedef int (*vl_interval_fn)(void *ctx, struct vl_engine *e, uint64_t accesses_done,
+			      struct vl_error *err);
+
+/* Options of vl_run_ex: set size, then what you need; a field beyond size
+ * reads as zero (struct vl_run_opts o = { .size = sizeof o, ... }). */
+struct vl_run_opts {
+	size_t size;                /* sizeof(struct vl_run_opts) as the caller knows it */
+	vl_progress_fn progress;    /* as for vl_run; may be NULL */
+	void *progress_ctx;
+	vl_interval_fn on_interval; /* NULL, or called per stats.interval (0 = never) */
+	void *interval_ctx;
+};
+
+/* vl_run with options (opts may be NULL: no options).  The interval length
+ * is the engine's stats.interval key, so the recorded configuration says
+ * how a timeline was cut.  Returns as vl_run. */
+VL_API int vl_run_ex(struct vl_engine *e, struct vl_trace *t, const struct vl_run_opts *opts,
+		     struct vl_run_stats *st, struct vl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
