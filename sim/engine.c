@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sized.h"
 #include "sim/internal.h"
 
 #define VICTIM_BATCH 64
@@ -347,9 +348,11 @@ const char *vl_engine_counter_help(const struct vl_engine *e, size_t i)
 
 void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g)
 {
-	g->resident_pages = e->resident;
-	g->free_frames = e->db.nfree;
-	g->ws_pages = e->rsm->ws_pages(e);
+	struct vl_gauges full = { .size = sizeof(full) };
+	full.resident_pages = e->resident;
+	full.free_frames = e->db.nfree;
+	full.ws_pages = e->rsm->ws_pages(e);
+	sized_out(g, &full, sizeof(full)); /* what the caller's size covers */
 }
 
 size_t vl_engine_nprocs(const struct vl_engine *e)
@@ -359,11 +362,13 @@ size_t vl_engine_nprocs(const struct vl_engine *e)
 
 int vl_engine_proc_counters(const struct vl_engine *e, size_t i, struct vl_proc_counters *out)
 {
-	if (i >= e->nprocs)
+	if (i >= e->nprocs || sized_check(out, sizeof(*out), "struct vl_proc_counters", NULL) < 0)
 		return VL_EINVAL;
-	*out = e->procs[i].ctr;
-	out->accesses = e->procs[i].accesses;
-	out->commit_pages = e->procs[i].commit;
+	struct vl_proc_counters full = e->procs[i].ctr;
+	full.size = sizeof(full);
+	full.accesses = e->procs[i].accesses;
+	full.commit_pages = e->procs[i].commit;
+	sized_out(out, &full, sizeof(full)); /* out->size stays the caller's */
 	return 0;
 }
 

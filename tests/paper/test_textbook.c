@@ -118,6 +118,12 @@ static void test_processes_are_separate(void **state)
 	}
 	struct vl_proc_counters none = { .size = sizeof(none) };
 	assert_int_equal(vl_engine_proc_counters(e, 2, &none), VL_EINVAL);
+	/* the caller's size is kept, and a size left unset is refused */
+	struct vl_proc_counters sized = { .size = sizeof(sized) }, unset = { .size = 0 };
+	assert_int_equal(vl_engine_proc_counters(e, 0, &sized), 0);
+	assert_int_equal(sized.size, sizeof(sized));
+	assert_int_equal(sized.pid, 1);
+	assert_int_equal(vl_engine_proc_counters(e, 0, &unset), VL_EINVAL);
 	vl_engine_free(e);
 	/* with one frame they evict each other every time */
 	e = tu_engine("memory.frames=1", NULL);
