@@ -188,7 +188,7 @@ test-slurm: deps
 	@sh tests/run.sh $(OUT) tests/slurm/slurm.sh
 
 .PHONY: all-tests
-all-tests: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS) $(TEST_BIN)
+all-tests: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS) $(TEST_BIN) $(BENCH_BIN)
 
 # Every #include and every symbol an object takes from another folder
 # points down the layers (tests/e2e/layers.sh; make test runs it too).

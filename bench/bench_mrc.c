@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "vmlab/mrc.h"
+#include "vmlab/policy.h" /* vl_rand_next, vl_rand_below */
 
 static double now(void)
 {
