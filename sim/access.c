@@ -161,14 +161,15 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
 
 /* A policy that asked to hear every access (VL_REPL_WANTS_ACCESS) hears
  * this one, through leaf entry pte of a page of 1 << shift bytes: the
- * 4 KiB frame va falls in, unless that is no frame the policy holds (the
- * zero page, a piece of a non-pageable large page). */
-static inline void tell_policy(struct vl_engine *e, uint64_t pte, uint64_t va, unsigned shift,
-			       uint64_t time, uint32_t pid, uint8_t op)
+ * 4 KiB frame va falls in, unless the entry says the policy holds no
+ * frame of it (PTE_SW_NOPOLICY: the zero page, a non-pageable large page). */
+static inline void tell_policy(struct vl_engine *e, const uint64_t *future, uint64_t pte, uint64_t va,
+			       unsigned shift, uint64_t time, uint32_t pid, uint8_t op)
 {
-	uint32_t f = PTE_FRAME(pte) + (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
-	if (f < e->db.nframes && !(pte & PTE_SW_LOCKED)) {
-		struct vl_access a = vl_access_at(e, time, (va >> VL_PAGE_SHIFT) & VPN_MASK, pid, op);
+	if (!(pte & PTE_SW_NOPOLICY)) {
+		uint32_t f = PTE_FRAME(pte) +
+			     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
+		struct vl_access a = vl_access_of(future, time, (va >> VL_PAGE_SHIFT) & VPN_MASK, pid, op);
 		e->repl_ops->on_access(&e->repl, f, &a);
 	}
 }
@@ -255,7 +256,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		tlb_touch(t, hvpn, w, time + 1);
 		ops[op]++;
 		if (e->wants_access)
-			tell_policy(e, pte[t->ref[w]], va, hp->shift, time, pid, (uint8_t)op);
+			tell_policy(e, future, pte[t->ref[w]], va, hp->shift, time, pid, (uint8_t)op);
 		time++;
 	}
 	size_t n = (size_t)(r - r0);
@@ -429,8 +430,8 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 		}
 		e->procs[e->last_proc].accesses++;
 		if (e->wants_access && !faulted)
-			tell_policy(e, e->pt.e[(uint32_t)tr], va, (unsigned)(tr >> 32), e->time, r->pid,
-				    r->op);
+			tell_policy(e, e->future, e->pt.e[(uint32_t)tr], va, (unsigned)(tr >> 32), e->time,
+				    r->pid, r->op);
 		e->time++;
 		if (l1hit)
 			r += feed_hits(e, r + 1, end);

@@ -218,7 +218,8 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 	if (e->zero_page && !write) {
 		/* linux: a read maps the shared zero page, read-only */
 		count_fault(e, proc, FAULT_DEMAND_ZERO);
-		pt_set(&e->pt, li, PTE_MAKE(e->zero_frame) | (prot_hw(prot) & ~PTE_RW) | PTE_A);
+		pt_set(&e->pt, li, PTE_MAKE(e->zero_frame) | (prot_hw(prot) & ~PTE_RW) | PTE_A |
+				    PTE_SW_NOPOLICY);
 		return 0;
 	}
 	uint32_t f = vl_frame_get(e, true, &a, err);

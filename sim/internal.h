@@ -344,10 +344,14 @@ struct vl_vad {
 /* A present PTE that maps the zero frame as part of a huge zero page
  * (linux THP read fault): bit 9, which the MMU ignores. */
 #define PTE_SW_HUGEZERO (1ull << 9)
-/* A present entry of a non-pageable large page (PFN_AUX_LOCKED): its
- * frames are unknown to the replacement policy, so the access loop tells
- * it nothing of them.  Bit 57, which the MMU ignores; splits copy it. */
-#define PTE_SW_LOCKED (1ull << 57)
+/* A present entry whose frame the replacement policy does not hold: the
+ * zero page, or (a piece of) a non-pageable large page (PFN_AUX_LOCKED).
+ * The access loop tells the policy nothing of accesses through it.  Bit
+ * 10, which the MMU ignores in a present entry (in a non-present one it
+ * is SWPTE_PROTO; every reader of that tests P first); splits and
+ * protection changes keep it.  A low bit, so that the test on the hit
+ * path is one instruction. */
+#define PTE_SW_NOPOLICY (1ull << 10)
 
 /* A file section: one prototype PTE per page.  A prototype PTE is 0 (page
  * in the file, not in memory), PTE_P | frame (resident, mapped by at least
@@ -540,16 +544,22 @@ extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
 
 /* The policy's view of access number `time` by pid to page vpn (with its
  * next use when the run has a future pre-pass). */
-static inline struct vl_access vl_access_at(const struct vl_engine *e, uint64_t time, uint64_t vpn,
+static inline struct vl_access vl_access_of(const uint64_t *future, uint64_t time, uint64_t vpn,
 					    uint32_t pid, uint8_t op)
 {
 	return (struct vl_access){
 		.vpn = vpn,
 		.time = time,
-		.next_use = e->future ? e->future[time] : 0,
+		.next_use = future ? future[time] : 0,
 		.pid = pid,
 		.op = op,
 	};
+}
+
+static inline struct vl_access vl_access_at(const struct vl_engine *e, uint64_t time, uint64_t vpn,
+					    uint32_t pid, uint8_t op)
+{
+	return vl_access_of(e->future, time, vpn, pid, op);
 }
 
 /* The access context of work the engine does on its own (a collapse):

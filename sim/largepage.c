@@ -166,7 +166,7 @@ static void map_large(struct vl_engine *e, uint32_t proc, size_t idx, uint32_t f
 {
 	uint32_t n = 1u << order;
 	hp_install(e, proc, (uint32_t)idx, f0, order, vpn0,
-		   LP_HW | PTE_A | (write ? PTE_D : 0) | (pinned ? PTE_SW_LOCKED : 0),
+		   LP_HW | PTE_A | (write ? PTE_D : 0) | (pinned ? PTE_SW_NOPOLICY : 0),
 		   (uint16_t)(order | (pinned ? PFN_AUX_LOCKED : 0)), 0, 0, false);
 	count_large_page(e, false, 0);
 	lp_count_fault(e, proc, n);

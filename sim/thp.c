@@ -118,7 +118,8 @@ int vl_thp_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, 
 	if (!e->thp_zero)
 		return 1;
 	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1);
-	uint64_t hz = PTE_MAKE(e->zero_frame) | (prot_hw(prot) & ~PTE_RW) | PTE_SW_HUGEZERO;
+	uint64_t hz = PTE_MAKE(e->zero_frame) | (prot_hw(prot) & ~PTE_RW) | PTE_SW_HUGEZERO |
+		      PTE_SW_NOPOLICY;
 	for (uint32_t i = 0; i < PT_ENTRIES; i++)
 		pt_set(&e->pt, l0 + i, hz | (l0 + i == li ? PTE_A : 0));
 	count_fault(e, proc, FAULT_DEMAND_ZERO);

@@ -248,7 +248,7 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 			pte = e->pt.e[li];
 		}
 		if (pte & PTE_P) {
-			uint64_t keep = pte & (PTE_FRAME_MASK | PTE_A | PTE_D);
+			uint64_t keep = pte & (PTE_FRAME_MASK | PTE_A | PTE_D | PTE_SW_NOPOLICY);
 			if (prot & VL_PROT_GUARD || !prot_usable(prot)) {
 				/* a page made inaccessible (or guarded) is unmapped */
 				vl_page_release(e, proc, li, v);
