@@ -239,29 +239,32 @@ static inline uint32_t pt_descend(struct vl_ptarena *a, uint32_t node, unsigned 
 {
 	if (flags & WALK_CREATE)
 		a->ncreated = 0;
-	for (;; level--) {
+	for (; level > stop; level--) {
 		uint32_t i = node * PT_ENTRIES + va_idx(va, level);
 		uint64_t ent = a->e[i];
 		if (path)
 			path[level] = i;
-		if (level == stop)
-			goto out;
-		if (!(ent & PTE_P)) {
-			if (!(flags & WALK_CREATE))
-				goto out;
+		if (unlikely(!(ent & PTE_P))) {
+			if (!(flags & WALK_CREATE)) {
+				*at = level;
+				return i;
+			}
 			node = pt_make_child(a, i);
 			if (!node)
 				return VL_NIL;
 			continue;
 		}
-		if (ent & PTE_PS)
-			goto out;
+		if (unlikely(ent & PTE_PS)) {
+			*at = level;
+			return i;
+		}
 		node = PTE_FRAME(ent);
-		continue;
-	out:
-		*at = level;
-		return i;
 	}
+	uint32_t i = node * PT_ENTRIES + va_idx(va, stop);
+	if (path)
+		path[stop] = i;
+	*at = stop;
+	return i;
 }
 
 /* Arena index of the leaf PTE for va under root, creating missing nodes
