@@ -718,9 +718,6 @@ bool vl_shared_referenced(struct vl_engine *e, uint32_t f, bool clear);
  * marker; *dirty |= any of them was dirty. */
 void vl_shared_unmap_all(struct vl_engine *e, uint32_t f, bool *dirty);
 
-/* sim/rsm_ws.c: the working-set manager's own services */
-/* Remove vpn from proc's working set, if it is there. */
-void vl_ws_forget(struct vl_proc *pr, uint64_t vpn);
 
 /* sim/thp.c: transparent huge pages (linux rules) and khugepaged */
 /* Demand-zero fault at li: a THP fault if the rules allow.  1 when they

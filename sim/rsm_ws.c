@@ -43,7 +43,8 @@ static void wsl_remove(struct vl_proc *pr, uint32_t i)
 		pr->ws_hand = 0;
 }
 
-void vl_ws_forget(struct vl_proc *pr, uint64_t vpn)
+/* Remove vpn from proc's working set, if it is there. */
+static void ws_forget(struct vl_proc *pr, uint64_t vpn)
 {
 	for (uint32_t i = 0; i < pr->ws_n; i++)
 		if (WSL_VPN(pr->wsl[i]) == vpn) {
@@ -241,7 +242,7 @@ static void ws_cached(struct vl_engine *e, uint32_t f, const struct vl_access *a
 
 static void ws_unmapped(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f)
 {
-	vl_ws_forget(&e->procs[proc], vpn);
+	ws_forget(&e->procs[proc], vpn);
 }
 
 /* Before a process's working set grows by a page, replace within it when
