@@ -270,14 +270,8 @@ uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err)
 			goto found;
 		s = (s + 1) & e->pid_hash_mask;
 	}
-	if (e->nprocs == e->procs_cap) {
-		uint32_t ncap = e->procs_cap ? e->procs_cap * 2 : 16;
-		struct vl_proc *np = realloc(e->procs, ncap * sizeof(*np));
-		if (!np)
-			goto oom;
-		e->procs = np;
-		e->procs_cap = ncap;
-	}
+	if (grow_array(&e->procs, e->nprocs, &e->procs_cap, sizeof(*e->procs), 16) < 0)
+		goto oom;
 	uint32_t root = pt_node_new(&e->pt);
 	if (!root)
 		goto oom;

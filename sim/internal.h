@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "vmlab/config.h"
 #include "vmlab/counters.h"
@@ -35,6 +37,33 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 #define VL_NIL UINT32_MAX /* null 32-bit index */
+
+/* Make room for element n of the growable array *arr (elem bytes each,
+ * *cap allocated): doubled when full, first elements at the start.
+ * 0, or VL_ENOMEM with the array unchanged. */
+static inline int grow_array(void *arr, uint32_t n, uint32_t *cap, size_t elem, uint32_t first)
+{
+	if (n < *cap)
+		return 0;
+	uint32_t ncap = *cap ? *cap * 2 : first;
+	void *na = realloc(*(void **)arr, (size_t)ncap * elem);
+	if (!na)
+		return VL_ENOMEM;
+	*(void **)arr = na;
+	*cap = ncap;
+	return 0;
+}
+
+/* "a, b, c": the names of the registered policies that at(0), at(1), ...
+ * return (NULL ends them), into the char array buf. */
+#define POLICY_NAMES(buf, at)                                                               \
+	do {                                                                                \
+		size_t used_ = 0;                                                           \
+		(buf)[0] = 0;                                                               \
+		for (size_t i_ = 0; at(i_) && used_ < sizeof(buf); i_++)                    \
+			used_ += (size_t)snprintf((buf) + used_, sizeof(buf) - used_, "%s%s", \
+						  i_ ? ", " : "", at(i_)->name);            \
+	} while (0)
 
 /* ---- x86-64 PTE bits (Intel SDM vol. 3, 4.5) ---- */
 #define PTE_P (1ull << 0)

@@ -101,11 +101,8 @@ int lp_init(struct vl_engine *e, struct vl_error *err)
 	const char *name = vl_config_str(e->cfg, "largepage.policy");
 	e->lp_ops = vl_lp_find(name);
 	if (!e->lp_ops) {
-		char list[200] = "";
-		size_t used = 0;
-		for (size_t i = 0; vl_lp_at(i) && used < sizeof(list); i++)
-			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
-						 vl_lp_at(i)->name);
+		char list[200];
+		POLICY_NAMES(list, vl_lp_at);
 		return vl_err(err, VL_ENOENT, "largepage.policy: unknown policy '%s' (known: %s)", name,
 			      list);
 	}

@@ -23,15 +23,9 @@ uint32_t pf_alloc(struct vl_pagefile *pf)
 
 void pf_release(struct vl_pagefile *pf, uint32_t slot)
 {
-	if (pf->nfree == pf->free_cap) {
-		uint32_t ncap = pf->free_cap ? pf->free_cap * 2 : 1024;
-		uint32_t *nf = realloc(pf->free, ncap * sizeof(*nf));
-		if (!nf) { /* leak the slot rather than fail: it only costs space */
-			pf->used--;
-			return;
-		}
-		pf->free = nf;
-		pf->free_cap = ncap;
+	if (grow_array(&pf->free, pf->nfree, &pf->free_cap, sizeof(*pf->free), 1024) < 0) {
+		pf->used--; /* leak the slot rather than fail: it only costs space */
+		return;
 	}
 	pf->free[pf->nfree++] = slot;
 	pf->used--;

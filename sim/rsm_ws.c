@@ -55,14 +55,8 @@ static void ws_forget(struct vl_proc *pr, uint64_t vpn)
 
 static int wsl_insert(struct vl_proc *pr, uint64_t vpn)
 {
-	if (pr->ws_n == pr->ws_cap) {
-		uint32_t ncap = pr->ws_cap ? pr->ws_cap * 2 : 64;
-		uint64_t *nw = realloc(pr->wsl, ncap * sizeof(*nw));
-		if (!nw)
-			return VL_ENOMEM;
-		pr->wsl = nw;
-		pr->ws_cap = ncap;
-	}
+	if (grow_array(&pr->wsl, pr->ws_n, &pr->ws_cap, sizeof(*pr->wsl), 64) < 0)
+		return VL_ENOMEM;
 	pr->wsl[pr->ws_n++] = vpn;
 	return 0;
 }

@@ -81,11 +81,8 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 			      (unsigned long long)sets);
 	t->ops = vl_tlb_repl_find(repl);
 	if (!t->ops) {
-		char list[200] = "";
-		size_t used = 0;
-		for (size_t i = 0; vl_tlb_repl_at(i) && used < sizeof(list); i++)
-			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
-						 vl_tlb_repl_at(i)->name);
+		char list[200];
+		POLICY_NAMES(list, vl_tlb_repl_at);
 		return vl_err(err, VL_EINVAL, "%s: unknown TLB replacement '%s' (known: %s)", what,
 			      repl, list);
 	}

@@ -65,14 +65,8 @@ static bool overlaps_in(const struct vl_engine *e, const struct vl_proc *p, uint
 
 static int vad_insert(struct vl_proc *p, const struct vl_vad *v)
 {
-	if (p->nvads == p->vads_cap) {
-		uint32_t ncap = p->vads_cap ? p->vads_cap * 2 : 8;
-		struct vl_vad *nv = realloc(p->vads, ncap * sizeof(*nv));
-		if (!nv)
-			return VL_ENOMEM;
-		p->vads = nv;
-		p->vads_cap = ncap;
-	}
+	if (grow_array(&p->vads, p->nvads, &p->vads_cap, sizeof(*p->vads), 8) < 0)
+		return VL_ENOMEM;
 	uint32_t i = p->nvads;
 	while (i > 0 && p->vads[i - 1].start > v->start) {
 		p->vads[i] = p->vads[i - 1];
@@ -279,14 +273,9 @@ static uint32_t section_for(struct vl_engine *e, uint64_t file_id, uint64_t page
 		if (e->sections[s].file_id == file_id)
 			break;
 	if (s == e->nsections) {
-		if (e->nsections == e->sections_cap) {
-			uint32_t ncap = e->sections_cap ? e->sections_cap * 2 : 8;
-			struct vl_section *ns = realloc(e->sections, ncap * sizeof(*ns));
-			if (!ns)
-				goto oom;
-			e->sections = ns;
-			e->sections_cap = ncap;
-		}
+		if (grow_array(&e->sections, e->nsections, &e->sections_cap, sizeof(*e->sections),
+			       8) < 0)
+			goto oom;
 		e->sections[s] = (struct vl_section){ .file_id = file_id };
 		e->nsections++;
 	}
