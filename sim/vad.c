@@ -146,6 +146,10 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 	unsigned prot = ev->prot;
 	if (!prot_usable(prot & ~VL_PROT_GUARD) && prot != VL_PROT_NOACCESS)
 		return fail(e);
+	/* copy-on-write exists only in views of sections: VirtualAlloc refuses
+	 * PAGE_WRITECOPY (ERROR_INVALID_PARAMETER), as V PROTECT does here */
+	if (prot_copy(prot))
+		return fail(e);
 	if (end <= start || end > (1ull << (VA_BITS - 1 - VL_PAGE_SHIFT)))
 		return fail(e);
 	struct vl_vad *d = vl_vad_find(pr, start);
@@ -383,9 +387,9 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 	case VL_EV_RESERVE: {
 		uint64_t base = start & ~(uint64_t)(GRANULARITY_PAGES - 1);
 		uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
-		if (end <= base || overlaps_in(e, pr, base, end) ||
+		if (end <= base || overlaps_in(e, pr, base, end) || prot_copy(ev->prot) ||
 		    end > (1ull << (VA_BITS - 1 - VL_PAGE_SHIFT)))
-			return fail(e);
+			return fail(e); /* WRITECOPY only in views, as for V COMMIT */
 		struct vl_vad v = { .start = base, .end = end, .kind = VAD_PRIVATE,
 				    .prot = (uint8_t)(ev->prot ? ev->prot : VL_PROT_READWRITE) };
 		return vad_insert(pr, &v) < 0 ? vl_err(err, VL_ENOMEM, "out of memory for a VAD") : 0;
