@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -669,26 +670,47 @@ const char *vl_config_value_key(const struct vl_config *cfg, size_t i)
 	return i < cfg->nvals ? cfg->vals[i].key : NULL;
 }
 
-/* inih line reader that counts lines, so a key's error knows its line. */
+/* inih line reader that counts lines, so a key's error knows its line.
+ * inih hands it a buffer of num bytes (INI_MAX_LINE, 200 in Debian's
+ * build) and would take the rest of a longer line as the next line: a
+ * long comment ending in "frames = 5" would set a key.  A line that does
+ * not fit is an error naming it instead, and reading stops. */
 static char *read_line(char *buf, int num, void *stream)
 {
 	struct ini_ctx *c = stream;
+	bool cut = false;
+	if (c->rc)
+		return NULL;
 	if (c->f) {
 		if (!fgets(buf, num, c->f))
 			return NULL;
+		size_t n = strlen(buf);
+		if (n == (size_t)num - 1 && buf[n - 1] != '\n') {
+			int next = getc(c->f);
+			if (next != EOF && next != '\n')
+				cut = true; /* else the line fit exactly */
+		}
 	} else {
 		if (!*c->s)
 			return NULL;
 		int n = 0;
 		while (n < num - 1 && c->s[n] && c->s[n] != '\n')
 			n++;
-		if (c->s[n] == '\n' && n < num - 1)
-			n++;
-		memcpy(buf, c->s, (size_t)n);
-		buf[n] = '\0';
+		cut = c->s[n] && c->s[n] != '\n';
+		if (c->s[n] == '\n')
+			n++; /* the newline ends the line (not copied when it does not fit) */
+		memcpy(buf, c->s, (size_t)(n < num - 1 ? n : num - 1));
+		buf[n < num - 1 ? n : num - 1] = '\0';
 		c->s += n;
 	}
 	c->line++;
+	if (cut) {
+		c->rc = vl_err(c->err, VL_EFORMAT,
+			       "%s: line longer than %d characters, the most an INI line may have",
+			       c->origin, num - 1);
+		c->err_line = c->line;
+		return NULL;
+	}
 	return buf;
 }
 

@@ -522,6 +522,46 @@ static void test_load_file(void **state)
 	vl_config_free(cfg);
 }
 
+/* A line longer than the INI reader's buffer (libinih's INI_MAX_LINE,
+ * 200 bytes with the newline and NUL in Debian's build) is an error naming
+ * its line; until 0.3 its tail was read as a line of its own, so a long
+ * comment ending in "frames = 5" set memory.frames (issue 17, item 3).  A
+ * line that just fits (199 characters) is read whole. */
+static void test_long_lines(void **state)
+{
+	(void)state;
+	struct vl_config *cfg = new_cfg();
+	struct vl_error err = { 0 };
+	char path[64], text[1024], fits[256];
+
+	/* 199 characters: "frames = 300 ; " and a comment filling the rest */
+	snprintf(fits, sizeof(fits), "frames = 300 ; %0184d", 0);
+	assert_int_equal(strlen(fits), 199);
+	snprintf(text, sizeof(text), "[memory]\n%s\n[run]\nseed = 7\n", fits);
+	write_tmp(path, sizeof(path), text);
+	assert_int_equal(vl_config_load_file(cfg, path, &err), 0);
+	assert_int_equal(vl_config_u64(cfg, "memory.frames"), 300);
+	assert_int_equal(vl_config_u64(cfg, "run.seed"), 7);
+	unlink(path);
+	assert_int_equal(vl_config_load_string(cfg, text, "s.ini", &err), 0);
+
+	/* 215 characters of comment, then "frames = 5" in the cut-off tail */
+	snprintf(text, sizeof(text), "[memory]\nframes = 100\n; %0213d frames = 5\nframes = 9\n", 0);
+	write_tmp(path, sizeof(path), text);
+	vl_err_clear(&err);
+	assert_int_equal(vl_config_load_file(cfg, path, &err), VL_EFORMAT);
+	assert_contains(err.msg, path);
+	assert_contains(err.msg, "line 3");
+	assert_contains(err.msg, "longer than 199 characters");
+	assert_int_not_equal(vl_config_u64(cfg, "memory.frames"), 5);
+	unlink(path);
+	vl_err_clear(&err);
+	assert_int_equal(vl_config_load_string(cfg, text, "s.ini", &err), VL_EFORMAT);
+	assert_contains(err.msg, "s.ini line 3");
+	assert_int_not_equal(vl_config_u64(cfg, "memory.frames"), 5);
+	vl_config_free(cfg);
+}
+
 /* A directory is not a configuration file: loading one must fail, not
  * silently load nothing. */
 static void test_load_file_directory(void **state)
@@ -682,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_text_roundtrip),
+		cmocka_unit_test(test_long_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
