@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <ini.h>
 #include <stdio.h>
@@ -513,8 +514,11 @@ static int check_value(const struct vl_key_def *d, const char *key, const char *
 		char *end;
 		errno = 0;
 		double x = strtod(value, &end);
-		if (errno || *end || end == value)
-			return vl_err(err, VL_EINVAL, "%s: %s: '%s' is not a number", origin, key, value);
+		/* NaN and infinities are not numbers a model can use (NaN passes
+		 * every range test: cost.fault=nan made est_cycles 2^63) */
+		if (errno || *end || end == value || !isfinite(x))
+			return vl_err(err, VL_EINVAL, "%s: %s: '%s' is not a finite number", origin, key,
+				      value);
 		if ((d->min || d->max) && (x < d->min || x > d->max))
 			return vl_err(err, VL_EINVAL, "%s: %s: %s is outside [%g, %g]", origin, key, value,
 				      d->min, d->max);

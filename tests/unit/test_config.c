@@ -202,6 +202,27 @@ static void test_unknown_section(void **state)
 	vl_config_free(cfg);
 }
 
+/* NaN passes every range test and infinities overflow the cost model:
+ * neither is a number a key may hold (issue 17, item 8: cost.fault=nan
+ * made est_cycles 2^63). */
+static void test_not_finite(void **state)
+{
+	(void)state;
+	struct vl_config *cfg = new_cfg();
+	struct vl_error err = { 0 };
+	const char *bad[] = { "cost.fault=nan", "cost.fault=NAN", "cost.fault=inf", "cost.fault=-inf",
+			      "memory.fragmentation=nan", "cost.walk_ref=infinity" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		vl_err_clear(&err);
+		assert_int_equal(set(cfg, bad[i], &err), VL_EINVAL);
+		assert_contains(err.msg, "not a finite number");
+	}
+	assert_int_equal(set(cfg, "cost.fault=2500.5", &err), 0);
+	assert_true(vl_config_double(cfg, "cost.fault") == 2500.5);
+	assert_true(vl_config_double(cfg, "memory.fragmentation") == 0);
+	vl_config_free(cfg);
+}
+
 static void test_bad_enum(void **state)
 {
 	(void)state;
@@ -723,6 +744,7 @@ int main(void)
 		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_text_roundtrip),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_not_finite),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
