@@ -311,6 +311,10 @@ int cmd_mrc(int argc, char **argv)
 		cli_error("mrc: missing --sizes (e.g. --sizes 64,256,1024 or --sizes 64:1G)");
 		return EXIT_USAGE;
 	}
+	if (run_id && !*run_id) {
+		cli_error("mrc: --run-id '': expected a name (letters, digits, '.', '_', '-')");
+		return EXIT_USAGE;
+	}
 	if (run_id && !output) {
 		cli_error("mrc: --run-id needs -o FILE");
 		return EXIT_USAGE;

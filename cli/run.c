@@ -280,6 +280,10 @@ int cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	if (run_id && !*run_id) {
+		cli_error("run: --run-id '': expected a name (letters, digits, '.', '_', '-')");
+		return EXIT_USAGE;
+	}
 	if (run_id && !output) {
 		cli_error("run: --run-id needs -o FILE");
 		return EXIT_USAGE;
@@ -377,6 +381,8 @@ int cmd_run(int argc, char **argv)
 	if (warn)
 		fprintf(stderr, "vmlab: warning: %s\n", warn);
 	const struct vl_counters *ctr = vl_engine_counters(e);
+	if (ctr->accesses == 0 && ctr->events == 0)
+		fprintf(stderr, "vmlab: warning: %s holds no records: nothing was replayed\n", path);
 	if (json)
 		print_json(e, t, ctr, &st);
 	else

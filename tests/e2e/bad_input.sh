@@ -102,6 +102,21 @@ expect_fail "bad number: exit 2, names memory.frames" 2 "memory.frames" "abc"
 run run -s memory.frames=0 "$good"
 expect_fail "zero frames: exit 2, names memory.frames" 2 "memory.frames"
 
+run run -s cost.fault=nan "$good"
+expect_fail "nan for a number key: exit 2, names cost.fault" 2 "cost.fault" "not a finite number"
+
+run run --run-id "" -o "$tmp/r.h5" "$good"
+expect_fail "--run-id '': exit 2, one line" 2 "--run-id ''"
+[ ! -e "$tmp/r.h5" ] && ok "--run-id '' writes no results file" || not_ok "--run-id '' writes no results file"
+
+: >"$tmp/empty.addr"
+run run "$tmp/empty.addr"
+if [ "$rc" -eq 0 ] && grep -q "warning: .*empty.addr holds no records" "$tmp/err"; then
+	ok "an empty trace: exit 0 with a warning that nothing was replayed"
+else
+	not_ok "an empty trace: exit 0 with a warning that nothing was replayed" "exit $rc" "$(cat "$tmp/err")"
+fi
+
 # Page tables in memory (linux, windows): 300 pages 1 GiB apart need 3
 # page-table pages each, so 48 frames fill with page tables and nothing can
 # be evicted: a clear error, not a policy failure.
