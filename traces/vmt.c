@@ -26,7 +26,9 @@
  * The reader reads sequentially through the shared byte source (a .vmt
  * may come from a pipe, or even be gzip-compressed again).  A file that
  * ends without its index (a writer killed, a copy cut short) is read up to
- * its last complete chunk and the trace's warning says so; anything
+ * its last complete chunk and the trace's warning says so (but a file that
+ * ends with its trailer was finished: a chunk reaching past it is damage,
+ * an error; ends_early); anything
  * inconsistent inside the header or a complete chunk is an error naming the
  * file, the chunk and its byte offset.
  */
@@ -150,6 +152,23 @@ static int cut_short(struct vl_trace *t, struct rd *r, const char *where)
 	return 0;
 }
 
+/* The file ends got bytes (at p) after the current position, where a
+ * chunk or the index needed more.  If those bytes end with the trailer,
+ * the writer finished: a field that reaches past the end was damaged, and
+ * reading to the last complete chunk would drop records silently.  Else
+ * the file was cut short (cut_short). */
+static int ends_early(struct vl_trace *t, struct rd *r, const uint8_t *p, ssize_t got,
+		      const char *where, struct vl_error *err)
+{
+	if (got >= 16 && !memcmp(p + got - 8, "VMTEND\0\0", 8))
+		return vl_err(err, VL_EFORMAT,
+			      "%s chunk %u at byte %llu: %s, yet the file ends with its trailer "
+			      "%lld bytes later (a damaged file)",
+			      t->path, r->seq, (unsigned long long)vl_trace_pos(t), where,
+			      (long long)got);
+	return cut_short(t, r, where);
+}
+
 static int read_index(struct vl_trace *t, struct rd *r, struct vl_error *err)
 {
 	uint64_t at = vl_trace_pos(t);
@@ -213,7 +232,7 @@ static int next_chunk(struct vl_trace *t, struct rd *r, struct vl_error *err)
 	if (got < 0)
 		return (int)got;
 	if (got < CHUNK_HDR)
-		return cut_short(t, r, "chunk header cut short");
+		return ends_early(t, r, p, got, "chunk header cut short", err);
 	uint32_t seq = get32(p + 4), nrecs = get32(p + 8), raw_len = get32(p + 12),
 		 comp = get32(p + 16), crc = get32(p + 28);
 	uint64_t first = get64(p + 20);
@@ -233,7 +252,7 @@ static int next_chunk(struct vl_trace *t, struct rd *r, struct vl_error *err)
 	if (got < 0)
 		return (int)got;
 	if ((size_t)got < CHUNK_HDR + (size_t)comp)
-		return cut_short(t, r, "last chunk cut short");
+		return ends_early(t, r, p, got, "last chunk cut short", err);
 	uint32_t c = vl_crc32c(vl_crc32c(0, p, 28), p + CHUNK_HDR, comp);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	c = crc; /* make fuzz: let mutated payloads reach the decoder */

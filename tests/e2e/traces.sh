@@ -266,6 +266,12 @@ c = bytearray(b); c[0] = 0; open(f"{d}/magic.vmt", "wb").write(c)
 c = bytearray(b); c[8] = 9; open(f"{d}/newer.vmt", "wb").write(c)
 c = bytearray(b); c[offs[2] + 8:offs[2] + 12] = b"\xff\xff\xff\x7f"; open(f"{d}/absurd.vmt", "wb").write(c)
 open(f"{d}/cut.vmt", "wb").write(b[:offs[5] + 40])
+# a complete file (index and trailer present) whose last chunk claims more
+# bytes than the file holds: damage, not a writer that did not finish
+c = bytearray(b); last = offs[-1]
+# (300 more: past the index and trailer, within the sizes a chunk may have)
+c[last + 16:last + 20] = struct.pack("<I", struct.unpack_from("<I", b, last + 16)[0] + 300)
+open(f"{d}/long.vmt", "wb").write(c)
 open(f"{d}/head.vmt", "wb").write(b[:12])
 EOF
 set -- $(cat "$tmp/offs")
@@ -277,6 +283,10 @@ check "wrong magic with --format vmt: exit 1 naming the byte ($(cat "$tmp/err"))
 bad "header from a newer version" "$tmp/newer.vmt" "newer.vmt at byte 8: .vmt version 9.0"
 bad "chunk claiming absurd sizes" "$tmp/absurd.vmt" "absurd.vmt chunk 2 at byte $off2: impossible sizes"
 bad "header cut short" "$tmp/head.vmt" "head.vmt at byte 12: header cut short"
+set -- $(cat "$tmp/offs")
+shift $(($# - 1))
+bad "a complete .vmt whose last chunk claims bytes past its trailer (issue 17)" "$tmp/long.vmt" \
+	"long.vmt chunk [0-9]* at byte $1: last chunk cut short, yet the file ends with its trailer"
 "$bin" run -s memory.frames=64 --json "$tmp/cut.vmt" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "a killed writer's file: read to its last complete chunk, with a warning ($(cat "$tmp/err"))" \
