@@ -352,6 +352,9 @@ static inline bool pte_large(uint64_t ent)
 /* Call fn on every non-zero leaf entry under root (index, vpn). */
 void pt_foreach_leaf(struct vl_ptarena *a, uint32_t root,
 		     void (*fn)(void *ctx, uint32_t li, uint64_t vpn), void *ctx);
+/* Does any page of [start, end) (page numbers) have a non-zero entry
+ * under root: touched, committed, paged out or mapped by a large page? */
+bool pt_any_in(const struct vl_ptarena *a, uint32_t root, uint64_t start, uint64_t end);
 /* Call fn on every non-zero entry of `level` (4..1) under root (index, the
  * first vpn it maps), skipping large pages above that level. */
 void pt_foreach_entry(struct vl_ptarena *a, uint32_t root, unsigned level,

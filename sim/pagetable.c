@@ -125,6 +125,34 @@ static void foreach_level(struct vl_ptarena *a, uint32_t node, unsigned level, u
 	}
 }
 
+/* Is an entry of level `level` at node (whose first page is base) non-zero
+ * for a page of [start, end)?  Visits only the entries that meet the range
+ * and the tables below them that exist. */
+static bool any_in(const struct vl_ptarena *a, uint32_t node, unsigned level, uint64_t base,
+		   uint64_t start, uint64_t end)
+{
+	uint64_t span = 1ull << (9 * (level - 1)); /* pages one entry maps */
+	uint64_t lo = start > base ? (start - base) / span : 0;
+	uint64_t hi = (end - base + span - 1) / span;
+	if (hi > PT_ENTRIES)
+		hi = PT_ENTRIES;
+	for (uint64_t i = lo; i < hi; i++) {
+		uint64_t ent = a->e[(size_t)node * PT_ENTRIES + i];
+		if (!ent)
+			continue;
+		if (level == 1 || (ent & (PTE_P | PTE_PS)) != PTE_P)
+			return true; /* a leaf, a large page, or a non-present entry */
+		if (any_in(a, PTE_FRAME(ent), level - 1, base + i * span, start, end))
+			return true;
+	}
+	return false;
+}
+
+bool pt_any_in(const struct vl_ptarena *a, uint32_t root, uint64_t start, uint64_t end)
+{
+	return start < end && any_in(a, root, 4, 0, start, end);
+}
+
 void pt_foreach_leaf(struct vl_ptarena *a, uint32_t root,
 		     void (*fn)(void *ctx, uint32_t li, uint64_t vpn), void *ctx)
 {

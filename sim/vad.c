@@ -52,15 +52,20 @@ struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn)
 static bool overlaps_in(const struct vl_engine *e, const struct vl_proc *p, uint64_t start,
 			uint64_t end)
 {
-	for (uint32_t i = 0; i < p->nvads; i++)
-		if (p->vads[i].start < end && start < p->vads[i].end)
-			return true;
-	for (uint64_t v = start; v < end; v++) {
-		uint32_t li = pt_walk(&e->pt, p->root, va_of(v));
-		if (li != VL_NIL && e->pt.e[li])
-			return true;
+	/* the first VAD ending after start (they are sorted and disjoint) */
+	uint32_t lo = 0, hi = p->nvads;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (p->vads[mid].end <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return false;
+	if (lo < p->nvads && p->vads[lo].start < end)
+		return true;
+	/* cost follows the tables that exist, not the range's size (a reserve
+	 * of 128 TiB took minutes page by page) */
+	return pt_any_in(&e->pt, p->root, start, end);
 }
 
 static int vad_insert(struct vl_proc *p, const struct vl_vad *v)

@@ -109,6 +109,17 @@ run run --run-id "" -o "$tmp/r.h5" "$good"
 expect_fail "--run-id '': exit 2, one line" 2 "--run-id ''"
 [ ! -e "$tmp/r.h5" ] && ok "--run-id '' writes no results file" || not_ok "--run-id '' writes no results file"
 
+# one trace line of unbounded cost (issue 17, item 5): a reserve of 128 TiB
+# walked its 2^35 pages (minutes); now it follows the tables that exist
+printf 'V RESERVE 0x10000 0x7ff000000000\nR 0x10000\n' >"$tmp/huge.addr"
+timeout 30 "$VMLAB" run --os windows "$tmp/huge.addr" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q 'access_violations *1 ' "$tmp/out"; then
+	ok "V RESERVE of 128 TiB: done (within 30 s), the access in it a violation"
+else
+	not_ok "V RESERVE of 128 TiB: done (within 30 s), the access in it a violation" "exit $rc"
+fi
+
 : >"$tmp/empty.addr"
 run run "$tmp/empty.addr"
 if [ "$rc" -eq 0 ] && grep -q "warning: .*empty.addr holds no records" "$tmp/err"; then
