@@ -30,10 +30,24 @@ bool vl_sweep_cell_done(const struct vl_sweep *s, const char *dir, size_t i)
 {
 	if (i >= s->ncells)
 		return false;
-	char *p = vl_sweep_cell_path(dir, &s->cells[i], ".h5");
+	const struct vl_sweep_cell *c = &s->cells[i];
+	char *p = vl_sweep_cell_path(dir, c, ".h5");
 	struct vl_results *r = NULL;
 	struct vl_error err;
 	bool ok = p && access(p, F_OK) == 0 && vl_results_open(&r, p, &err) == 0;
+	/* and it holds this cell's run: its configuration and trace hash give
+	 * this cell's key (a file copied over another cell's is not done) */
+	char *cfg_text = NULL, *hash = NULL;
+	if (ok && (vl_results_attr(r, "runs/cell", "config", &cfg_text, &err) < 0 ||
+		   vl_results_attr(r, "runs/cell", "trace_hash", &hash, &err) < 0)) {
+		ok = false;
+	} else if (ok) {
+		char key[VL_SWEEP_KEY_LEN];
+		sweep_cell_key(cfg_text, hash, s->format, key);
+		ok = !strcmp(key, c->key);
+	}
+	free(cfg_text);
+	free(hash);
 	vl_results_close(r);
 	free(p);
 	return ok;

@@ -201,6 +201,16 @@ check "going back to the first version reuses its cells" \
 	'[ $? -eq 0 ] && grep -q "24 cells, 24 already complete, 0 to run" "$tmp/eerr" &&
 	 same "$tmp/ref/all.h5" "$tmp/edit/all.h5"'
 
+# a cell file copied over another cell's is not that cell's result: it is
+# re-run (issue 17, item 7), and the merge equals the reference again
+k0=$(awk -F'\t' '$1 == "cell" { print $3 }' "$tmp/edit/plan" | sed -n 1p)
+k1=$(awk -F'\t' '$1 == "cell" { print $3 }' "$tmp/edit/plan" | sed -n 2p)
+cp "$tmp/edit/cells/$k0.h5" "$tmp/edit/cells/$k1.h5"
+"$bin" sweep "$tmp/exp/grid.ini" -o "$tmp/edit" -j 2 >/dev/null 2>"$tmp/eerr"
+check "a cell file copied over another cell's is re-run, not merged as that cell" \
+	'[ $? -eq 0 ] && grep -q "24 cells, 23 already complete, 1 to run" "$tmp/eerr" &&
+	 same "$tmp/ref/all.h5" "$tmp/edit/all.h5"'
+
 key=$(awk -F'\t' '$1 == "cell" { print $3; exit }' "$tmp/edit/plan")
 head -c 1000 "$tmp/edit/cells/$key.h5" >"$tmp/trunc"
 cp "$tmp/trunc" "$tmp/edit/cells/$key.h5"
