@@ -14,6 +14,7 @@
  * compound types.  Strings are fixed-length, NUL-terminated ASCII.
  * The reader is analysis/h5read.c; what both use is analysis/h5util.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,6 +149,7 @@ static hid_t mrc_type(void)
 
 struct vl_h5 {
 	char *path, *tmp;
+	int lockfd;      /* .NAME.lock, flock'd from open to commit or abort */
 	hid_t file;
 	hid_t runs;      /* /runs */
 	hid_t summary;   /* /summary dataset */
@@ -186,6 +189,8 @@ static void h5_free(struct vl_h5 *h)
 		H5Gclose(h->runs);
 	if (h->file >= 0)
 		H5Fclose(h->file);
+	if (h->lockfd >= 0)
+		close(h->lockfd); /* releases the lock */
 	free(h->path);
 	free(h->tmp);
 	free(h);
@@ -241,31 +246,78 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 	if (!h)
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	h->file = h->runs = h->summary = h->stype = -1;
+	h->lockfd = -1;
 	int rc = 0;
-	h->path = strdup(path);
-	char *d1 = strdup(path), *b1 = strdup(path);
+	struct stat lst;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		h->path = realpath(path, NULL); /* write the file it names, not over the link */
+	if (!h->path)
+		h->path = strdup(path);
+	char *d1 = h->path ? strdup(h->path) : NULL, *b1 = h->path ? strdup(h->path) : NULL;
 	if (!h->path || !d1 || !b1) {
 		free(d1);
 		free(b1);
 		h5_free(h);
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	}
-	size_t tl = strlen(path) + 32;
+	size_t tl = strlen(h->path) + 32;
 	h->tmp = malloc(tl);
-	if (h->tmp)
-		snprintf(h->tmp, tl, "%s/.%s.tmp-XXXXXX", dirname(d1), basename(b1));
-	free(d1);
-	free(b1);
-	if (!h->tmp) {
+	char *lockpath = malloc(tl);
+	const char *dir = dirname(d1), *base = basename(b1);
+	if (h->tmp && lockpath) {
+		snprintf(h->tmp, tl, "%s/.%s.tmp-XXXXXX", dir, base);
+		snprintf(lockpath, tl, "%s/.%s.lock", dir, base);
+	}
+	if (!h->tmp || !lockpath) {
+		free(d1);
+		free(b1);
+		free(lockpath);
 		h5_free(h);
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	}
+	/* One writer at a time per results file: concurrent appends wait
+	 * their turn instead of losing runs.  Holding the lock, any temporary
+	 * file of this target is a dead writer's: it goes. */
+	mode_t um = umask(0);
+	umask(um);
+	h->lockfd = open(lockpath, O_RDONLY | O_CREAT | O_CLOEXEC, 0666 & ~um); /* flock needs no write access */
+	if (h->lockfd < 0 || flock(h->lockfd, LOCK_EX) < 0) {
+		rc = vl_err(err, VL_EIO, "%s: cannot lock it for writing (%s): %s", h->path, lockpath,
+			    strerror(errno));
+		free(d1);
+		free(b1);
+		free(lockpath);
+		goto fail_notmp;
+	}
+	free(lockpath);
+	DIR *dh = opendir(dir);
+	if (dh) {
+		char prefix[300];
+		snprintf(prefix, sizeof(prefix), ".%s.tmp-", base);
+		for (struct dirent *de; (de = readdir(dh));)
+			if (!strncmp(de->d_name, prefix, strlen(prefix))) {
+				char stale[4200];
+				snprintf(stale, sizeof(stale), "%s/%s", dir, de->d_name);
+				unlink(stale);
+			}
+		closedir(dh);
+	}
+	free(d1);
+	free(b1);
+	path = h->path;
 
 	struct stat st;
 	bool append = stat(path, &st) == 0;
 	if (append) {
 		if (!S_ISREG(st.st_mode)) {
 			rc = vl_err(err, VL_EINVAL, "%s: not a regular file", path);
+			goto fail_notmp;
+		}
+		/* renaming over it needs only the directory: refuse what the
+		 * user could not write in place */
+		if (access(path, W_OK) != 0) {
+			rc = vl_err(err, VL_EINVAL, "%s: not writable (%s); refusing to replace it",
+				    path, strerror(errno));
 			goto fail_notmp;
 		}
 		if (H5Fis_hdf5(path) <= 0) {
@@ -290,11 +342,15 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 			    strerror(errno));
 		goto fail_notmp;
 	}
-	mode_t um = umask(0);
-	umask(um);
-	fchmod(fd, 0666 & ~um);
-	if (append)
+	if (append) {
+		/* the new file keeps the old one's mode and (where allowed) owner */
+		fchmod(fd, st.st_mode & 07777);
+		if (fchown(fd, st.st_uid, st.st_gid) < 0)
+			errno = 0; /* not ours to give away: it stays the writer's */
 		rc = copy_file(path, fd, err);
+	} else {
+		fchmod(fd, 0666 & ~um);
+	}
 	close(fd);
 	if (rc < 0)
 		goto fail;

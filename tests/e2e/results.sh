@@ -184,5 +184,41 @@ check "a run was stopped with SIGTERM mid-run" 'kill_run "$tmp/k/term.h5" TERM'
 check "SIGTERM: no results file and the temporary file removed" \
 	'[ ! -e "$tmp/k/term.h5" ] && [ -z "$(ls -A "$tmp/k" | grep tmp-)" ]'
 
+# ---- the file itself: symlinks, mode, permission, concurrent writers (issue 17, item 6) ----
+small="traces/samples/sort-lackey.vmt"
+mkdir -p "$tmp/f" "$tmp/f/real"
+"$bin" run -s memory.frames=64 -o "$tmp/f/real/t.h5" --run-id first "$small" >/dev/null 2>&1
+ln -s real/t.h5 "$tmp/f/link.h5"
+"$bin" run -s memory.frames=64 -o "$tmp/f/link.h5" --run-id second "$small" >/dev/null 2>"$tmp/err"
+check "-o through a symlink writes the file it names, and the link stays a link" \
+	'[ $? -eq 0 ] && [ -L "$tmp/f/link.h5" ] &&
+	 $PY -c "import h5py,sys; f=h5py.File(sys.argv[1]); assert sorted(f[\"runs\"]) == [\"first\", \"second\"]" "$tmp/f/real/t.h5"'
+chmod 600 "$tmp/f/real/t.h5"
+"$bin" run -s memory.frames=64 -o "$tmp/f/real/t.h5" --run-id third "$small" >/dev/null 2>&1
+check "appending keeps the file's mode (600)" '[ "$(stat -c %a "$tmp/f/real/t.h5")" = 600 ]'
+if [ "$(id -u)" -ne 0 ]; then
+	chmod 400 "$tmp/f/real/t.h5"
+	"$bin" run -s memory.frames=64 -o "$tmp/f/real/t.h5" "$small" >/dev/null 2>"$tmp/err"
+	check "a read-only results file is not replaced" '[ $? -ne 0 ] && grep -q "not writable" "$tmp/err"'
+	chmod 600 "$tmp/f/real/t.h5"
+elif command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	chmod 644 "$tmp/f/real/t.h5"
+	chmod 777 "$tmp/f/real"
+	chmod 755 "$tmp" "$tmp/f"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$bin" run -s memory.frames=64 \
+		-o "$tmp/f/real/t.h5" "$small" >/dev/null 2>"$tmp/err"
+	check "another user's read-only results file in a writable directory is not replaced" \
+		'[ $? -ne 0 ] && grep -q "not writable" "$tmp/err" && [ "$(stat -c %U "$tmp/f/real/t.h5")" = root ]'
+fi
+: >"$tmp/f/real/.c.h5.tmp-dead01"
+for i in 1 2 3 4; do
+	"$bin" run -s memory.frames=64 -o "$tmp/f/real/c.h5" --run-id "w$i" "$small" >/dev/null 2>&1 &
+done
+wait
+check "four concurrent appends: all four runs are in the file" \
+	'$PY -c "import h5py,sys; f=h5py.File(sys.argv[1]); assert sorted(f[\"runs\"]) == [\"w1\", \"w2\", \"w3\", \"w4\"]" "$tmp/f/real/c.h5"'
+check "a dead writer's temporary file is removed by the next write" \
+	'[ ! -e "$tmp/f/real/.c.h5.tmp-dead01" ] && [ -z "$(ls -A "$tmp/f/real" | grep tmp-)" ]'
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
