@@ -205,7 +205,7 @@ FUZZ_CFLAGS := $(filter-out -Wno-format-truncation,$(CFLAGS_BASE)) -Wno-unknown-
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/gen/presets.o
-FUZZ_BIN := $(FUZZ_FORMATS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_BIN := $(FUZZ_FORMATS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/model/fuzz_model
 .SECONDARY: $(FUZZ_OBJ)
 
 $(FUZZ_DIR)/obj/%.o: %.c
@@ -219,6 +219,13 @@ $(FUZZ_DIR)/obj/gen/presets.o: $(GEN_PRESETS)
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_trace.c $(FUZZ_OBJ)
 	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_FORMAT='"$*"' $< $(FUZZ_OBJ) \
 		$(LDLIBS) -o $@
+
+# The model fuzzer (V events and accesses under every personality, the
+# checker after every record): in its own folder, run by tests/fuzz/run.sh
+# for FUZZ_MODEL_SECONDS (default 60).
+$(FUZZ_DIR)/model/fuzz_model: tests/fuzz/fuzz_model.c $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) $(LDLIBS) -o $@
 
 # make fuzz: every reader under libFuzzer for FUZZ_SECONDS (default 20) each.
 fuzz: deps

@@ -50,5 +50,28 @@ for t in "$dir"/fuzz_*; do
 		fail=$((fail + 1))
 	fi
 done
+# the model fuzzer: seeds are a few records of each kind, as words
+t=$dir/model/fuzz_model
+if [ -x "$t" ]; then
+	msecs=${FUZZ_MODEL_SECONDS:-60}
+	corpus=$dir/corpus-model
+	mkdir -p "$corpus"
+	python3 -c "
+import random, struct
+r = random.Random(1)
+for k in range(4):
+    open('$corpus/seed%d' % k, 'wb').write(b''.join(struct.pack('<Q', r.getrandbits(64)) for _ in range(64)))
+"
+	echo "== model: $msecs s"
+	if "$t" -max_total_time="$msecs" -max_len=8192 -artifact_prefix="$dir/crash-model-" \
+		-print_final_stats=1 "$corpus" >"$dir/model.log" 2>&1; then
+		echo "ok - fuzz model ($(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/model.log" | grep -o '[0-9]*$') runs)"
+		pass=$((pass + 1))
+	else
+		tail -n 30 "$dir/model.log"
+		echo "not ok - fuzz model (see $dir/model.log)"
+		fail=$((fail + 1))
+	fi
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
