@@ -288,8 +288,7 @@ static inline __attribute__((always_inline)) uint64_t walk_only(struct vl_engine
 	uint64_t need = PTE_A | (write ? PTE_D : 0);
 	if (likely(!retry) && unlikely((ent & need) != need))
 		e->pt.e[idx] = ent | need;
-	e->ctr.walks++;
-	e->ctr.walk_refs += 5 - at; /* 4 for 4K, 3 for 2M, 2 for 1G */
+	count_walk(e, 5 - at); /* 4 for 4K, 3 for 2M, 2 for 1G */
 	return XL_TRANSLATION(idx, 3 + 9 * at);
 }
 
@@ -361,8 +360,7 @@ static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const 
 	if (!e->xl.on && leaf != VL_NIL) {
 		/* the retry's walk ends at the leaf the fault mapped (its A and
 		 * D set): counted, not walked again */
-		e->ctr.walks++;
-		e->ctr.walk_refs += 4;
+		count_walk(e, 4);
 		*tr = XL_TRANSLATION(leaf, 12);
 		return 0;
 	}

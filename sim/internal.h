@@ -682,6 +682,14 @@ static inline void count_large_fallback(struct vl_engine *e)
 	e->ctr.large_page_fallbacks++;
 }
 
+/* The MMU completed a walk of refs memory references (a walk that faults
+ * is part of the fault's cost, not counted). */
+static inline void count_walk(struct vl_engine *e, unsigned refs)
+{
+	e->ctr.walks++;
+	e->ctr.walk_refs += refs;
+}
+
 /* Page-table pages in frames came (+1) or went (-1). */
 static inline void count_pt_page(struct vl_engine *e, int delta)
 {

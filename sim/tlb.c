@@ -501,8 +501,7 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 		pt[idx] = ent | need;
 	*li = idx;
 	*sz = at - 1;
-	e->ctr.walks++;
-	e->ctr.walk_refs += level - at + 1;
+	count_walk(e, level - at + 1);
 	e->ctr.psc_hits += psc_hit;
 	return 0;
 }
