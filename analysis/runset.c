@@ -14,6 +14,7 @@
 
 #include "analysis/runset.h"
 #include "analysis/util.h"
+#include "vmlab/config.h"
 
 /* ---- columns ---- */
 
@@ -207,6 +208,7 @@ int rs_load(struct rs *s, struct vl_results *r, struct vl_error *err)
 		if (col(s, t.names[c], role) < 0)
 			goto oom;
 	}
+	s->nsummary = s->ncols;
 	for (size_t i = 0; i < s->nruns; i++) {
 		for (size_t c = 0; c < t.ncols; c++) {
 			char num[64];
@@ -486,6 +488,39 @@ int rs_check(const struct rs *s, const bool *ok, const long *named, size_t nname
 	}
 	free(group);
 	free(vary);
+	return rc;
+}
+
+int rs_interesting(const struct rs *s, bool *out, struct vl_error *err)
+{
+	struct vl_config *cfg = NULL;
+	char *text = NULL;
+	struct rs d = { 0 };
+	d.nruns = 1;
+	int rc = vl_config_new(&cfg, err);
+	if (rc < 0)
+		return rc;
+	if (!(text = vl_config_text(cfg)) || put_config(&d, 0, text) < 0)
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+	for (size_t c = 0; c < s->ncols && rc == 0; c++) {
+		out[c] = false;
+		if (s->cols[c].role != RS_PARAM)
+			continue;
+		long dc = find_exact(&d, s->cols[c].name);
+		const char *def = dc >= 0 && d.cols[dc].v[0] ? d.cols[dc].v[0] : NULL;
+		const char *first = NULL;
+		for (size_t i = 0; i < s->nruns && !out[c]; i++) {
+			if (!s->sel[i])
+				continue;
+			const char *v = rs_val(s, i, (long)c);
+			if (!first)
+				first = v;
+			out[c] = strcmp(first, v) != 0 || !def || strcmp(def, v) != 0;
+		}
+	}
+	rs_free(&d);
+	free(text);
+	vl_config_free(cfg);
 	return rc;
 }
 

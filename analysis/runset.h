@@ -43,6 +43,7 @@ struct rs {
 	long *hash;     /* open addressing over cols by name, -1 empty */
 	size_t hcap;
 	bool *sel;      /* runs kept by rs_where */
+	size_t nsummary; /* columns 0..nsummary-1 are /summary's, in its order */
 };
 
 /* Read /summary, every run's config attribute and counters.  Returns 0,
@@ -73,6 +74,12 @@ bool rs_same(const struct rs *s, size_t i, size_t j, const long *named, size_t n
  * (2 values: a, b), memory.frames (3 values)") and what to do. */
 int rs_check(const struct rs *s, const bool *ok, const long *named, size_t nnamed,
 	     struct vl_error *err);
+
+/* For each column, whether it is a parameter that varies among the
+ * selected runs or whose value differs from the built-in default of
+ * `vmlab config` in some selected run (out: ncols flags).  Returns 0 or
+ * VL_ENOMEM. */
+int rs_interesting(const struct rs *s, bool *out, struct vl_error *err);
 
 /* Text for a value of column c in a legend or tick: memory in frames as
  * KiB/MiB/GiB, traces by file name without extension, others as stored. */
