@@ -18,6 +18,7 @@
  * help text; memory is shown in KiB/MiB/GiB.  Text goes through the
  * noenhanced terminals (counter names keep their underscores).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -1447,69 +1448,50 @@ int vl_plot(struct vl_results *r, const struct vl_plot_opts *o, struct vl_error 
 	return rc;
 }
 
-/* Automatic grouping for --all: the parameters that vary among the runs
- * kind k would draw, in order memory, policy, then the others. */
-static void auto_keys(struct rs *s, const char *kind, const char **x, const char **by,
-		      const char **facet)
+/* Automatic grouping for --all: up to four parameters that vary among the
+ * runs, each not already fixed by the earlier ones, in the order memory,
+ * policy, the others (for kinds without an x: policy, the others, memory). */
+static size_t auto_picks(struct rs *s, bool want_x, long *pick)
 {
-	static char bufs[3][256];
-	*x = *by = *facet = NULL;
 	long seed = rs_find(s, "run.seed");
-	long order[512];
-	size_t n = 0;
-	long cfr = rs_find(s, "frames"), cpol = rs_find(s, "policy");
-	order[n++] = cfr;
+	long cfr = rs_find(s, "frames"), cpol = rs_find(s, "replacement.policy");
+	long *order = malloc((s->ncols + 2) * sizeof(long));
+	size_t n = 0, np = 0;
+	if (!order)
+		return 0;
+	if (want_x)
+		order[n++] = cfr;
 	order[n++] = cpol;
-	for (size_t c = 0; c < s->ncols && n < 512; c++)
+	for (size_t c = 0; c < s->ncols; c++)
 		if (s->cols[c].role == RS_PARAM && (long)c != seed && (long)c != cpol &&
-		    strcmp(s->cols[c].name, "memory.frames"))
+		    strcmp(s->cols[c].name, "memory.frames") && strcmp(s->cols[c].name, "kind"))
 			order[n++] = (long)c;
-	long pick[3] = { -1, -1, -1 };
-	int np = 0;
-	bool want_x = !strcmp(kind, "bars") || !strcmp(kind, "mrc");
-	for (size_t k = 0; k < n && np < 3; k++) {
+	if (!want_x)
+		order[n++] = cfr;
+	for (size_t k = 0; k < n && np < 4; k++) {
 		long c = order[k];
 		if (c < 0)
 			continue;
-		/* does it vary among the selected runs of that kind, given the picks? */
-		bool kindrun = strcmp(kind, "mrc") != 0;
-		const char *first = NULL;
-		bool varies = false;
-		for (size_t i = 0; i < s->nruns && !varies; i++) {
-			if (!s->sel[i] || (kindrun && strcmp(rs_val(s, i, rs_find(s, "kind")), "run")))
-				continue;
-			if (!first)
-				first = rs_val(s, i, c);
-			else if (strcmp(first, rs_val(s, i, c)))
-				varies = true;
-		}
-		if (!varies)
-			continue;
-		bool covered = false; /* constant within the groups of earlier picks */
-		if (np > 0) {
-			covered = true;
-			for (size_t i = 0; i < s->nruns && covered; i++)
-				for (size_t j = 0; j < i && covered; j++)
-					if (s->sel[i] && s->sel[j] && rs_same(s, i, j, pick, (size_t)np) &&
-					    strcmp(rs_val(s, i, c), rs_val(s, j, c)))
-						covered = false;
-		}
-		if (covered)
-			continue;
-		pick[np++] = c;
+		bool varies = false; /* within the groups of the earlier picks */
+		for (size_t i = 0; i < s->nruns && !varies; i++)
+			for (size_t j = 0; j < i && !varies; j++)
+				if (s->sel[i] && s->sel[j] && rs_same(s, i, j, pick, np) &&
+				    strcmp(rs_val(s, i, c), rs_val(s, j, c)))
+					varies = true;
+		if (varies)
+			pick[np++] = c;
 	}
-	int k = 0;
-	if (want_x && k < np && pick[k] == cfr)
-		*x = (snprintf(bufs[0], 256, "%s", s->cols[pick[k++]].name), bufs[0]);
-	if (k < np)
-		*by = (snprintf(bufs[1], 256, "%s", s->cols[pick[k++]].name), bufs[1]);
-	if (k < np)
-		*facet = (snprintf(bufs[2], 256, "%s", s->cols[pick[k++]].name), bufs[2]);
-	if (want_x && !*x && !strcmp(kind, "bars") && *by) { /* clusters by the first */
-		*x = *by;
-		*by = *facet;
-		*facet = NULL;
-	}
+	free(order);
+	return np;
+}
+
+/* A value as part of a file name: letters, digits, '.', '-', '_'. */
+static void file_part(const char *v, char *buf, size_t len)
+{
+	size_t k = 0;
+	for (; *v && k + 1 < len; v++)
+		buf[k++] = (isalnum((unsigned char)*v) || *v == '.' || *v == '-') ? *v : '_';
+	buf[k] = '\0';
 }
 
 int vl_plot_all(struct vl_results *r, const struct vl_plot_opts *o, const char *dir,
@@ -1518,63 +1500,104 @@ int vl_plot_all(struct vl_results *r, const struct vl_plot_opts *o, const char *
 	if (strcmp(ext, "png") && strcmp(ext, "pdf") && strcmp(ext, "svg"))
 		return vl_err(err, VL_EUSAGE, "--format %s: expected png, pdf or svg", ext);
 	VL_TRY(au_mkdir_p(dir, err));
+	char *d = strdup(dir);
+	if (!d)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	for (size_t n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+		d[n - 1] = '\0';
 	struct rs s;
-	VL_TRY(rs_load(&s, r, err));
-	int rc = select_runs(&s, o, err);
+	int rc = rs_load(&s, r, err);
 	if (rc < 0) {
-		rs_free(&s);
+		free(d);
 		return rc;
 	}
+	rc = select_runs(&s, o, err);
+	bool *saved = malloc((s.nruns + 1) * sizeof(bool));
+	if (rc == 0 && !saved)
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
 	static const char *const kinds[] = { "mrc", "bars", "tlb", "timeline", "validation" };
 	int drawn = 0, last = VL_ENOENT;
-	struct vl_error e;
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && rc == 0; k++) {
 		struct vl_plot_opts po = *o;
 		po.kind = kinds[k];
-		auto_keys(&s, kinds[k], &po.x, &po.by, &po.facet);
-		if (!strcmp(kinds[k], "tlb") || !strcmp(kinds[k], "timeline")) {
-			/* no x: the first varying key gives the series, the next the panels */
-			const char *x = po.x;
-			if (x) {
-				po.facet = po.by;
-				po.by = x;
-			}
-			po.x = NULL;
-		}
+		po.x = po.by = po.facet = NULL;
+		bool want_x = !strcmp(kinds[k], "mrc") || !strcmp(kinds[k], "bars");
+		long pick[4] = { -1, -1, -1, -1 };
+		size_t np = strcmp(kinds[k], "validation") ? auto_picks(&s, want_x, pick) : 0;
+		size_t at = 0;
+		long split = -1;
+		if (want_x && np && (pick[0] == rs_find(&s, "frames") || !strcmp(kinds[k], "bars")))
+			po.x = s.cols[pick[at++]].name;
 		if (!strcmp(kinds[k], "mrc") && !po.x) {
 			bool curves = false;
 			for (size_t i = 0; i < s.nruns; i++)
 				curves = curves || (s.sel[i] && !strcmp(rs_val(&s, i, rs_find(&s, "kind")), "mrc"));
 			if (!curves) {
 				if (note)
-					note(ctx, "mrc", "memory does not vary among the engine runs");
+					note(ctx, "mrc", "not drawn: memory does not vary among the engine runs");
 				continue;
 			}
 		}
-		char *path = str_printf("%s/%s.%s", dir, kinds[k], ext);
-		if (!path) {
-			rc = vl_err(err, VL_ENOMEM, "out of memory");
-			break;
+		if (at < np)
+			po.by = s.cols[pick[at++]].name;
+		if (at < np)
+			po.facet = s.cols[pick[at++]].name;
+		if (at < np)
+			split = pick[at++];
+		/* a figure per value of the split key (none: one figure) */
+		struct au_strv vals = { 0 };
+		for (size_t i = 0; i < s.nruns && split >= 0; i++)
+			if (s.sel[i] && find_str(&vals, rs_val(&s, i, split)) < 0)
+				au_strv_push(&vals, rs_val(&s, i, split));
+		memcpy(saved, s.sel, s.nruns * sizeof(bool));
+		for (size_t v = 0; v < (split >= 0 ? vals.n : 1); v++) {
+			char *path, part[128] = "", where[512] = "";
+			if (split >= 0) {
+				char shown[160];
+				rs_show(&s, split, vals.v[v], shown, sizeof(shown));
+				file_part(shown, part, sizeof(part));
+				snprintf(where, sizeof(where), "%s=%s", s.cols[split].name, vals.v[v]);
+				for (size_t i = 0; i < s.nruns; i++)
+					s.sel[i] = saved[i] && !strcmp(rs_val(&s, i, split), vals.v[v]);
+				path = str_printf("%s/%s-%s-%s.%s", d, kinds[k], rs_short(&s, split), part,
+						  ext);
+				if (path)
+					for (char *q = path + strlen(d) + 1; *q; q++)
+						*q = *q == ' ' ? '_' : *q;
+			} else {
+				path = str_printf("%s/%s.%s", d, kinds[k], ext);
+			}
+			if (!path) {
+				rc = vl_err(err, VL_ENOMEM, "out of memory");
+				break;
+			}
+			po.out = path;
+			struct vl_error e = { 0 };
+			int prc = plot_one(r, &s, &po, &e);
+			if (prc == 0)
+				drawn++;
+			else
+				last = prc;
+			if (note) {
+				char why[VL_ERRMSG_MAX + 600];
+				if (prc < 0)
+					snprintf(why, sizeof(why), "not drawn: %s", e.msg);
+				else
+					snprintf(why, sizeof(why), "drawn%s%s%s%s%s%s%s%s%s",
+						 po.x || po.by || po.facet ? " with" : "", po.x ? " --x " : "",
+						 po.x ? po.x : "", po.by ? " --by " : "", po.by ? po.by : "",
+						 po.facet ? " --facet " : "", po.facet ? po.facet : "",
+						 *where ? " --where " : "", where);
+				note(ctx, path, why);
+			}
+			free(path);
 		}
-		po.out = path;
-		memset(&e, 0, sizeof(e));
-		int prc = plot_one(r, &s, &po, &e);
-		if (prc == 0)
-			drawn++;
-		else
-			last = prc;
-		if (note) {
-			char why[VL_ERRMSG_MAX + 200];
-			snprintf(why, sizeof(why), "%s", e.msg);
-			if (prc == 0 && (po.x || po.by || po.facet))
-				snprintf(why, sizeof(why), "drawn with%s%s%s%s%s%s", po.x ? " --x " : "",
-					 po.x ? po.x : "", po.by ? " --by " : "", po.by ? po.by : "",
-					 po.facet ? " --facet " : "", po.facet ? po.facet : "");
-			note(ctx, path, prc == 0 ? (po.x || po.by || po.facet ? why : NULL) : why);
-		}
-		free(path);
+		memcpy(s.sel, saved, s.nruns * sizeof(bool));
+		au_strv_free(&vals);
 	}
+	free(saved);
 	rs_free(&s);
+	free(d);
 	if (rc < 0)
 		return rc;
 	if (!drawn)
