@@ -62,6 +62,8 @@ struct fig {
 	FILE *dat, *gp;
 	bool *ok;             /* runs this figure uses */
 	int emode;            /* 0 ci, 1 range, 2 none */
+	bool vertical;        /* panels in one column */
+	double wpt, hpt;      /* canvas in points of an 11-point font (layout) */
 };
 
 /* A figure's layout: facets (panels), series and x values, in order. */
@@ -392,16 +394,26 @@ static int term_size(struct fig *g, double *w, double *h, struct vl_error *err)
 }
 
 /* Terminal, output and styles.  rows x cols panels; nseries styles. */
-static int header(struct fig *g, const char *what, int rows, int cols, const struct lay *l,
+static void panels_begin(struct fig *g, int n, int *rows, int *cols);
+
+static int header(struct fig *g, const char *what, size_t npanels, const struct lay *l,
 		  bool bars, struct vl_error *err)
 {
 	FILE *f = g->gp;
+	int rows, cols;
+	panels_begin(g, (int)npanels, &rows, &cols);
 	bool pdf = !strcmp(g->ext, "pdf");
-	double w = pdf ? (cols > 1 ? 7.0 : 3.5) : (cols > 1 ? 120 + 420.0 * cols : 960);
+	double w = pdf ? (cols > 1 || g->vertical ? 7.0 : 3.5) : (cols > 1 ? 120 + 420.0 * cols : 960);
 	double h = pdf ? (rows > 1 || cols > 1 ? 0.4 + 2.1 * rows : 2.4)
-		       : (rows > 1 || cols > 1 ? 60 + 330.0 * rows : 600);
+		       : (rows > 1 || cols > 1 ? 80 + 330.0 * rows : 600);
 	VL_TRY(term_size(g, &w, &h, err));
 	const char *font = g->o->font ? g->o->font : pdf ? "Sans,7" : "Sans,11";
+	const char *comma = strchr(font, ',');
+	double pts = comma ? strtod(comma + 1, NULL) : 0;
+	if (!(pts > 0))
+		pts = pdf ? 7 : 11;
+	g->wpt = (pdf ? w * 72 : w) * 11 / pts;
+	g->hpt = (pdf ? h * 72 : h) * 11 / pts;
 	fprintf(f, "# vmlab plot %s of %s\n", g->o->kind, vl_results_path(g->r));
 	fprintf(f, "# %s\n", what);
 	fprintf(f, "# Data: %s.  Redraw after editing: cd to this directory, gnuplot %s\n",
@@ -439,7 +451,7 @@ static void bar_fill(FILE *f, int p)
 /* Panels: a multiplot with room for the legend at the right. */
 static void panels_begin(struct fig *g, int n, int *rows, int *cols)
 {
-	*cols = n <= 1 ? 1 : n <= 4 ? (n == 3 ? 3 : 2) : 3;
+	*cols = n <= 1 || g->vertical ? 1 : n <= 4 ? (n == 3 ? 3 : 2) : 3;
 	*rows = (n + *cols - 1) / *cols;
 }
 
@@ -463,13 +475,15 @@ static void panel(struct fig *g, int k, int n, int rows, int cols, const char *t
 		return;
 	}
 	if (k == 0) {
-		double left = 0.11 / (cols > 2 ? 0.8 : 1);
-		fprintf(f, "set multiplot layout %d,%d margins %.3f,0.84,%.3f,%.3f spacing %.3f,%.3f "
+		/* room in points: titles 75, x tics and label 80, between rows 120 */
+		double left = 95 / g->wpt, right = 1 - 150 / g->wpt;
+		double top = 1 - 75 / g->hpt, bottom = 80 / g->hpt, vsp = 120 / g->hpt;
+		fprintf(f, "set multiplot layout %d,%d margins %.3f,%.3f,%.3f,%.3f spacing %.3f,%.3f "
 			   "title ",
-			rows, cols, left, 0.15 / rows, 1 - 0.11 / rows, left, 0.22 / rows);
+			rows, cols, left, right, bottom, top, left, vsp);
 		gq(f, g->o->title ? g->o->title : title);
-		fprintf(f, "\nset key at screen 0.855,%.3f top left vertical Left reverse width 1 title ",
-			1 - 0.11 / rows);
+		fprintf(f, "\nset key at screen %.3f,%.3f top left vertical Left reverse width 1 title ",
+			right + 10 / g->wpt, top);
 		gq(f, keytitle);
 		fputc('\n', f);
 	} else if (k == 1) {
@@ -609,7 +623,7 @@ static int plot_mrc(struct fig *g, struct vl_error *err)
 	const char *uname = "";
 	double unit = memx ? mem_unit(xmax, &uname) : 1;
 	TRY_GOTO(rc, header(g, "miss ratio against memory; one data block per panel and series",
-			       1, 1, &l, false, err), pts_out);
+			       nf, &l, false, err), pts_out);
 	FILE *d = g->dat;
 	fprintf(d, "# blocks: for each panel (%s) each series (%s), in the order below\n"
 		   "# x mean ci95_low ci95_high n min median max\n",
@@ -749,7 +763,7 @@ static int plot_timeline(struct fig *g, struct vl_error *err)
 		goto out;
 	size_t nf = l.fv.n ? l.fv.n : 1, nb = l.bv.n ? l.bv.n : 1;
 	bool one = nb == 1 && l.cb < 0;
-	TRY_GOTO(rc, header(g, "faults per interval (and working set) against accesses", 1, 1, &l,
+	TRY_GOTO(rc, header(g, "faults per interval (and working set) against accesses", nf, &l,
 			       false, err), out);
 	FILE *d = g->dat;
 	static const char *const cols[] = { "faults", "faults_hard", "ws_pages", "free_frames" };
@@ -975,7 +989,7 @@ static int plot_bars(struct fig *g, struct vl_error *err)
 		goto out;
 	size_t nf = l.fv.n ? l.fv.n : 1, nb = l.bv.n ? l.bv.n : 1;
 	TRY_GOTO(rc, header(g, "a counter across runs: clusters by one parameter, bars by another",
-			       1, 1, &l, true, err), out);
+			       nf, &l, true, err), out);
 	FILE *d = g->dat;
 	fprintf(d, "# %s; a block per panel (%s); rows: %s; for each series (%s): mean ci95_low "
 		   "ci95_high n min median max over replicates (runs differing only in run.seed)\n",
@@ -1066,7 +1080,7 @@ static int plot_tlb(struct fig *g, struct vl_error *err)
 	if ((rc = layout(g, &l, true, err)) < 0)
 		goto out;
 	size_t nf = l.fv.n ? l.fv.n : 1, nb = l.bv.n ? l.bv.n : 1;
-	TRY_GOTO(rc, header(g, "TLB misses per 1000 accesses by level", 1, 1, &l, true, err), out);
+	TRY_GOTO(rc, header(g, "TLB misses per 1000 accesses by level", nf, &l, true, err), out);
 	FILE *d = g->dat;
 	fprintf(d, "# misses per kilo-access = 1000 * tlb_<level>_misses / accesses; a block per "
 		   "panel; for each series: mean ci95_low ci95_high n min median max\n");
@@ -1117,6 +1131,20 @@ out:
 	return rc;
 }
 
+/* An event's name for a panel: the libpfm name without its PMU prefix and
+ * with at most its first modifier ("L1_DTLB_MISS:TLB_RELOAD_4K_L2_HIT"). */
+static void event_short(const char *ev, char *buf, size_t len)
+{
+	const char *p = strstr(ev, "::");
+	p = p ? p + 2 : ev;
+	const char *c1 = strchr(p, ':');
+	const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	size_t n = c2 ? (size_t)(c2 - p) : strlen(p);
+	snprintf(buf, len, "%.*s", (int)n, p);
+}
+
+/* Validation: a panel per event that was measured somewhere, a cluster
+ * per workload, simulated beside measured. */
 static int plot_validation(struct fig *g, struct vl_error *err)
 {
 	char **names;
@@ -1133,24 +1161,18 @@ static int plot_validation(struct fig *g, struct vl_error *err)
 	if (rc < 0)
 		return rc;
 	struct lay l = { -1, -1, -1, { 0 }, { 0 }, { 0 }, NULL };
+	struct au_strv evs = { 0 }, unmeasured = { 0 };
+	struct row {
+		size_t w, e;
+		double sim, meas;
+	} *rows = NULL;
+	size_t nrows = 0;
 	if (au_strv_push(&l.bv, "simulated") < 0 || au_strv_push(&l.bv, "measured") < 0 ||
 	    !(l.pal = calloc(2, sizeof(int)))) {
-		vl_results_names_free(names, nn);
-		lay_free(&l);
-		return vl_err(err, VL_ENOMEM, "out of memory");
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+		goto out;
 	}
 	l.pal[1] = 1;
-	if ((rc = header(g, "simulated against measured counters, per validation and counter", 1, 1,
-			 &l, true, err)) < 0) {
-		vl_results_names_free(names, nn);
-		lay_free(&l);
-		return rc;
-	}
-	FILE *d = g->dat;
-	fprintf(d, "# \"event\" \"simulated\" \"measured\"\n");
-	size_t rows = 0;
-	bool positive = true;
-	double ymin = INFINITY;
 	for (size_t i = 0; i < nn && rc == 0; i++) {
 		char path[300];
 		struct vl_table t = { .size = sizeof(t) };
@@ -1166,12 +1188,68 @@ static int plot_validation(struct fig *g, struct vl_error *err)
 			vl_table_free(&t);
 			break;
 		}
+		struct row *nr = realloc(rows, (nrows + t.nrows) * sizeof(*rows));
+		if (!nr) {
+			vl_table_free(&t);
+			rc = vl_err(err, VL_ENOMEM, "out of memory");
+			break;
+		}
+		rows = nr;
 		for (size_t k = 0; k < t.nrows; k++) {
-			char label[256];
+			char ev[256];
 			const char *cn = t.strs[k * t.ncols + cc];
-			snprintf(label, sizeof(label), "%s:%s", names[i], cn ? cn : "?");
-			double v[2] = { t.v[k * t.ncols + cs], t.v[k * t.ncols + cm] };
-			dtok(d, label);
+			event_short(cn ? cn : "?", ev, sizeof(ev));
+			long e = find_str(&evs, ev);
+			if (e < 0) {
+				au_strv_push(&evs, ev);
+				e = (long)evs.n - 1;
+			}
+			rows[nrows++] = (struct row){ i, (size_t)e, t.v[k * t.ncols + cs],
+						      t.v[k * t.ncols + cm] };
+		}
+		vl_table_free(&t);
+	}
+	if (rc < 0)
+		goto out;
+	if (nrows == 0) {
+		rc = vl_err(err, VL_ENOENT, "%s: /validation holds no rows", vl_results_path(g->r));
+		goto out;
+	}
+	/* panels: events measured at least once */
+	for (size_t e = 0; e < evs.n; e++) {
+		bool m = false;
+		for (size_t k = 0; k < nrows && !m; k++)
+			m = rows[k].e == e && !isnan(rows[k].meas);
+		if (m)
+			au_strv_push(&l.fv, evs.v[e]);
+		else
+			au_strv_push(&unmeasured, evs.v[e]);
+	}
+	if (l.fv.n == 0) { /* nothing measured: show what was simulated */
+		for (size_t e = 0; e < evs.n; e++)
+			au_strv_push(&l.fv, evs.v[e]);
+	}
+	g->vertical = true;
+	if ((rc = header(g, "simulated against measured counters: a panel per event, a cluster "
+			    "per workload", l.fv.n, &l, true, err)) < 0)
+		goto out;
+	FILE *d = g->dat;
+	if (unmeasured.n) {
+		fprintf(d, "# not measured anywhere (no panel):");
+		for (size_t e = 0; e < unmeasured.n; e++)
+			fprintf(d, " %s", unmeasured.v[e]);
+		fputc('\n', d);
+	}
+	bool positive = true;
+	double ymin = INFINITY;
+	for (size_t f = 0; f < l.fv.n; f++) {
+		fprintf(d, "# panel %zu %s\n# \"workload\" \"simulated\" \"measured\"\n", f, l.fv.v[f]);
+		long e = find_str(&evs, l.fv.v[f]);
+		for (size_t k = 0; k < nrows; k++) {
+			if ((long)rows[k].e != e)
+				continue;
+			dtok(d, names[rows[k].w]);
+			double v[2] = { rows[k].sim, rows[k].meas };
 			for (int c = 0; c < 2; c++) { /* NaN: not measured (the why field says why) */
 				if (isnan(v[c])) {
 					fprintf(d, " ?");
@@ -1182,33 +1260,40 @@ static int plot_validation(struct fig *g, struct vl_error *err)
 				fprintf(d, " %.17g", v[c]);
 			}
 			fputc('\n', d);
-			rows++;
 		}
-		vl_table_free(&t);
+		fprintf(d, "\n\n");
 	}
-	vl_results_names_free(names, nn);
-	if (rc == 0 && rows == 0)
-		rc = vl_err(err, VL_ENOENT, "%s: /validation holds no rows", vl_results_path(g->r));
-	if (rc == 0) {
-		FILE *f = g->gp;
-		fprintf(f, "set style data histograms\nset style histogram clustered gap 1\n"
-			   "set boxwidth 0.9\nset xtics nomirror rotate by -25\n"
-			   "set xlabel \"workload:event\"\nset ylabel \"%s\"\n",
-			positive ? "count (log scale)" : "count");
-		if (positive && ymin < INFINITY)
-			fprintf(f, "set logscale y\nset yrange [%g:*]\n",
-				pow(10, floor(log10(ymin * 0.999))));
-		else
-			fprintf(f, "set yrange [0:*]\n");
-		panel(g, 0, 1, 1, 1, "Simulated vs measured", "", "");
+	FILE *f = g->gp;
+	fprintf(f, "set style data histograms\nset style histogram clustered gap 1\n"
+		   "set boxwidth 0.9\nset xtics nomirror rotate by -25\nset ylabel \"%s\"\n",
+		positive ? "count (log scale)" : "count");
+	if (positive && ymin < INFINITY)
+		fprintf(f, "set logscale y\nset yrange [%g:*]\n", pow(10, floor(log10(ymin * 0.999))));
+	else
+		fprintf(f, "set yrange [0:*]\n");
+	int prow, pcol;
+	size_t nf = l.fv.n;
+	panels_begin(g, (int)nf, &prow, &pcol);
+	for (size_t fi = 0; fi < nf; fi++) {
+		panel(g, (int)fi, (int)nf, prow, pcol,
+		      nf > 1 ? "Simulated vs measured, per event" : "Simulated vs measured",
+		      l.fv.v[fi], "");
+		if (nf == 1)
+			title_cmd(f, "xlabel", l.fv.v[fi]);
 		fprintf(f, "plot ");
 		gq(f, g->dat_name);
-		fprintf(f, " using 2:xtic(1) ls 1 ");
+		fprintf(f, " index %zu using 2:xtic(1) ls 1 ", fi);
 		bar_fill(f, 0);
-		fprintf(f, " title \"simulated\", '' using 3 ls 2 ");
+		fprintf(f, " title \"simulated\", '' index %zu using 3 ls 2 ", fi);
 		bar_fill(f, 1);
 		fprintf(f, " title \"measured\"\n");
 	}
+	panels_end(g, (int)nf);
+out:
+	free(rows);
+	au_strv_free(&evs);
+	au_strv_free(&unmeasured);
+	vl_results_names_free(names, nn);
 	lay_free(&l);
 	return rc;
 }
