@@ -64,6 +64,7 @@ struct fig {
 	int emode;            /* 0 ci, 1 range, 2 none */
 	bool vertical;        /* panels in one column */
 	double wpt, hpt;      /* canvas in points of an 11-point font (layout) */
+	size_t maxn;          /* most replicates behind one point */
 };
 
 /* A figure's layout: facets (panels), series and x values, in order. */
@@ -228,9 +229,24 @@ static int layout(struct fig *g, struct lay *l, bool x_from_data, struct vl_erro
 	return 0;
 }
 
-/* Replicates: the y values of runs in one cell of the layout. */
-static void stat_cols(FILE *d, double *v, size_t n)
+/* " (mean and 95% CI of 2 seeds)" when points aggregate replicates. */
+static const char *rep_note(const struct fig *g)
 {
+	static char buf[96];
+	static const char *const what[] = { "mean and 95%% CI", "median and min..max", "mean" };
+	char fmt[64];
+	if (g->maxn < 2)
+		return "";
+	snprintf(fmt, sizeof(fmt), " (%s of %%zu seeds)", what[g->emode]);
+	snprintf(buf, sizeof(buf), fmt, g->maxn);
+	return buf;
+}
+
+/* Replicates: the y values of runs in one cell of the layout. */
+#define stat_cols(d, v, n) stat_cols_(g, d, v, n)
+static void stat_cols_(struct fig *g, FILE *d, double *v, size_t n)
+{
+	g->maxn = n > g->maxn ? n : g->maxn;
 	if (n == 0) {
 		fprintf(d, " ? ? ? 0 ? ? ?");
 		return;
@@ -480,7 +496,7 @@ static void panel(struct fig *g, int k, int n, int rows, int cols, const char *t
 		double top = 1 - 75 / g->hpt, bottom = 80 / g->hpt, vsp = 120 / g->hpt;
 		fprintf(f, "set multiplot layout %d,%d margins %.3f,%.3f,%.3f,%.3f spacing %.3f,%.3f "
 			   "title ",
-			rows, cols, left, right, bottom, top, left, vsp);
+			rows, cols, left, right, bottom, top, left + 20 / g->wpt, vsp);
 		gq(f, g->o->title ? g->o->title : title);
 		fprintf(f, "\nset key at screen %.3f,%.3f top left vertical Left reverse width 1 title ",
 			right + 10 / g->wpt, top);
@@ -675,7 +691,7 @@ static int plot_mrc(struct fig *g, struct vl_error *err)
 	else
 		key_label(s, l.cx, xl, sizeof(xl));
 	context(g, l.cf, -1, ctx, sizeof(ctx));
-	snprintf(title, sizeof(title), "Miss-ratio curve%s%s%s%s%s", *ctx ? ": " : "", ctx,
+	snprintf(title, sizeof(title), "Miss-ratio curve%s%s%s%s%s%s", *ctx ? ": " : "", ctx, rep_note(g),
 		 *method ? " (" : "", method, *method ? ")" : "");
 	fprintf(f, "set xlabel ");
 	gq(f, xl);
@@ -839,22 +855,20 @@ static int plot_timeline(struct fig *g, struct vl_error *err)
 	FILE *f = g->gp;
 	char ctx[256], title[512];
 	context(g, l.cf, l.cb, ctx, sizeof(ctx));
-	snprintf(title, sizeof(title), "Faults over the run%s%s (intervals of %s accesses)",
-		 *ctx ? ": " : "", ctx, iv);
-	if (one && l.cf < 0) { /* name the run when there is one */
-		for (size_t i = 0; i < s->nruns; i++)
+	snprintf(title, sizeof(title), "Faults over the run%s%s%s", *ctx ? ": " : "", ctx,
+		 rep_note(g));
+	if (one && l.cf < 0) { /* name the policy when there is one run or group */
+		long cp = rs_find(s, "policy");
+		for (size_t i = 0; i < s->nruns && cp >= 0; i++)
 			if (g->ok[i]) {
-				char mem[64];
-				rs_show(s, rs_find(s, "frames"), rs_val(s, i, rs_find(s, "frames")), mem,
-					sizeof(mem));
-				snprintf(title, sizeof(title),
-					 "Faults over the run%s%s: %s, %s (intervals of %s accesses)",
-					 *ctx ? ": " : "", ctx, rs_val(s, i, rs_find(s, "policy")), mem, iv);
+				snprintf(title, sizeof(title), "Faults over the run%s%s, %s%s",
+					 *ctx ? ": " : "", ctx, rs_val(s, i, cp), rep_note(g));
 				break;
 			}
 	}
-	fprintf(f, "set xlabel \"accesses (millions)\"\nset ylabel \"faults per interval\"\n"
-		   "set ytics nomirror\nset yrange [0:*]\n");
+	fprintf(f, "set xlabel \"accesses (millions)\"\nset ylabel \"faults per %s accesses\"\n"
+		   "set xrange [0:*]\nset autoscale xfixmax\n"
+		   "set ytics nomirror\nset yrange [0:*]\n", iv);
 	if (g->o->logy)
 		fprintf(f, "set logscale y\nset yrange [*:*]\n");
 	if (one)
@@ -912,11 +926,18 @@ static void histogram_script(struct fig *g, const struct lay *l, size_t nf, size
 			     const char *keytitle, bool eb, bool logy, double ymin)
 {
 	FILE *f = g->gp;
-	size_t longest = 0;
-	for (size_t x = 0; l && x < l->xv.n; x++)
-		longest = longest > strlen(l->xv.v[x]) ? longest : strlen(l->xv.v[x]);
+	/* tick labels turn when they would not fit side by side in a panel */
+	size_t longest = 0, nx = l && l->xv.n ? l->xv.n : 4;
+	for (size_t x = 0; l && x < l->xv.n; x++) {
+		char shown[160];
+		rs_show(g->s, l->cx, l->xv.v[x], shown, sizeof(shown));
+		longest = longest > strlen(shown) ? longest : strlen(shown);
+	}
+	int prow0, pcol0;
+	panels_begin(g, (int)nf, &prow0, &pcol0);
+	double panel_pt = (g->wpt - 300) / pcol0;
 	fprintf(f, "set style data histograms\nset boxwidth 0.9\nset xtics nomirror%s\n",
-		!l || l->xv.n * longest > 40 ? " rotate by -25" : "");
+		(double)longest * 8 > 0.75 * panel_pt / (double)nx ? " rotate by 30 right" : "");
 	fprintf(f, ""
 		   "set style histogram %s gap 1%s\n", eb ? "errorbars" : "clustered",
 		eb ? " lw 1" : "");
@@ -1036,8 +1057,7 @@ static int plot_bars(struct fig *g, struct vl_error *err)
 	counter_label(counter, yl, sizeof(yl));
 	key_label(s, l.cx, xl, sizeof(xl));
 	snprintf(title, sizeof(title), "%c%s%s%s%s", yl[0] >= 'a' && yl[0] <= 'z' ? yl[0] - 32 : yl[0],
-		 yl + 1, reps && g->emode != 2 ? (g->emode == 1 ? " (median, min..max)" : " (mean, 95% CI)") : "",
-		 *ctx ? ": " : "", ctx);
+		 yl + 1, *ctx ? ": " : "", ctx, rep_note(g));
 	histogram_script(g, &l, nf, nb, title, xl, yl, rs_short(s, l.cb), reps && g->emode != 2,
 			 g->o->logy, ymin);
 out:
@@ -1121,8 +1141,8 @@ static int plot_tlb(struct fig *g, struct vl_error *err)
 	free(vals);
 	char ctx[256], title[400];
 	context(g, l.cf, l.cb, ctx, sizeof(ctx));
-	snprintf(title, sizeof(title), "TLB misses per kilo-access%s%s%s", reps && g->emode != 2 ? " (with 95% CI)" : "",
-		 *ctx ? ": " : "", ctx);
+	snprintf(title, sizeof(title), "TLB misses per kilo-access%s%s%s", *ctx ? ": " : "", ctx,
+		 rep_note(g));
 	histogram_script(g, &l, nf, nb, title, "TLB level", "misses per kilo-access",
 			 l.cb >= 0 ? rs_short(s, l.cb) : "", reps && g->emode != 2, g->o->logy, 0.01);
 out:
@@ -1265,7 +1285,7 @@ static int plot_validation(struct fig *g, struct vl_error *err)
 	}
 	FILE *f = g->gp;
 	fprintf(f, "set style data histograms\nset style histogram clustered gap 1\n"
-		   "set boxwidth 0.9\nset xtics nomirror rotate by -25\nset ylabel \"%s\"\n",
+		   "set boxwidth 0.9\nset xtics nomirror rotate by 30 right\nset ylabel \"%s\"\n",
 		positive ? "count (log scale)" : "count");
 	if (positive && ymin < INFINITY)
 		fprintf(f, "set logscale y\nset yrange [%g:*]\n", pow(10, floor(log10(ymin * 0.999))));

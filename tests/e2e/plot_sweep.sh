@@ -90,7 +90,7 @@ check "tlb without grouping: refused listing trace, memory and policy" \
 	'[ $? -eq 2 ] && grep -q "trace (2" "$tmp/err" && grep -q "memory.frames (3" "$tmp/err" && grep -q "replacement.policy (3" "$tmp/err"'
 "$bin" plot "$h5" mrc --where trace=sort-lackey -o "$tmp/fig/one.png" 2>"$tmp/err"
 check "--where trace=sort-lackey makes the plain mrc plot valid, titled by the trace" \
-	'[ $? -eq 0 ] && grep -q "^set title \"Miss-ratio curve: sort-lackey, textbook\"" "$tmp/fig/one.gp"'
+	'[ $? -eq 0 ] && grep -q "^set title \"Miss-ratio curve: sort-lackey, textbook (mean and 95% CI of 2 seeds)\"" "$tmp/fig/one.gp"'
 "$bin" plot "$h5" mrc --where trace=nosuch -o "$tmp/fig/x.png" 2>"$tmp/err"
 check "--where with a value no run has: exit 2 listing the values" \
 	'[ $? -eq 2 ] && grep -q "values: sort-lackey, awk-qemu" "$tmp/err"'
