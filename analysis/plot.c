@@ -379,7 +379,7 @@ static void context(struct fig *g, long skip1, long skip2, char *buf, size_t len
 		struct au_strv v;
 		if (values(g, c, &v) < 0)
 			return;
-		if (v.n == 1 && *v.v[0]) {
+		if (v.n == 1 && *v.v[0] && strcmp(v.v[0], "0")) { /* curves have frames 0 */
 			char shown[160];
 			rs_show(g->s, c, v.v[0], shown, sizeof(shown));
 			int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", shown);
@@ -447,8 +447,10 @@ static int header(struct fig *g, const char *what, size_t npanels, const struct 
 	/* one style per series: colour, marker, dash type; bars solid or hatched */
 	for (size_t b = 0; l && b < (l->bv.n ? l->bv.n : 1); b++) {
 		int p = l->pal ? l->pal[b] : (int)b;
-		fprintf(f, "set style line %zu lc rgb \"%s\" lw 2 pt %d ps 1.2 dt %d\n", b + 1,
-			palette[p % NPAL], markers[p % NMARK], bars ? 1 : 1 + p % 5);
+		/* pdfcairo draws at its size in inches: thinner lines, smaller marks */
+		fprintf(f, "set style line %zu lc rgb \"%s\" lw %s pt %d ps %s dt %d\n", b + 1,
+			palette[p % NPAL], pdf ? "1.5" : "2", markers[p % NMARK], pdf ? "0.6" : "1.2",
+			bars ? 1 : 1 + p % 5);
 	}
 	fprintf(g->dat, "# vmlab plot %s of %s\n", g->o->kind, vl_results_path(g->r));
 	return 0;
@@ -485,7 +487,8 @@ static void panel(struct fig *g, int k, int n, int rows, int cols, const char *t
 	FILE *f = g->gp;
 	if (n <= 1) {
 		title_cmd(f, "title", g->o->title ? g->o->title : title);
-		fprintf(f, "set key outside right top vertical Left reverse width 1 title ");
+		fprintf(f, "set key outside right top vertical Left reverse %s title ",
+			strcmp(g->ext, "pdf") ? "width 1" : "width 2 samplen 2");
 		gq(f, keytitle);
 		fputc('\n', f);
 		return;
@@ -498,8 +501,9 @@ static void panel(struct fig *g, int k, int n, int rows, int cols, const char *t
 			   "title ",
 			rows, cols, left, right, bottom, top, left + 20 / g->wpt, vsp);
 		gq(f, g->o->title ? g->o->title : title);
-		fprintf(f, "\nset key at screen %.3f,%.3f top left vertical Left reverse width 1 title ",
-			right + 10 / g->wpt, top);
+		fprintf(f, "\nset key at screen %.3f,%.3f top left vertical Left reverse %s title ",
+			right + 10 / g->wpt, top,
+			strcmp(g->ext, "pdf") ? "width 1" : "width 2 samplen 2");
 		gq(f, keytitle);
 		fputc('\n', f);
 	} else if (k == 1) {
@@ -584,7 +588,7 @@ static int plot_mrc(struct fig *g, struct vl_error *err)
 		double x, y;
 	} *pts = NULL;
 	size_t npts = 0, cap = 0;
-	double xmax = 0;
+	double xmax = 0, xmin = INFINITY;
 	char method[64] = "";
 	for (size_t i = 0; i < s->nruns && rc == 0; i++) {
 		if (!g->ok[i])
@@ -630,6 +634,8 @@ static int plot_mrc(struct fig *g, struct vl_error *err)
 				p->y = strtod(rs_val(s, i, cy), NULL);
 			}
 			xmax = fmax(xmax, p->x);
+			if (p->x > 0)
+				xmin = fmin(xmin, p->x);
 		}
 		if (curves)
 			vl_table_free(&t);
@@ -637,7 +643,9 @@ static int plot_mrc(struct fig *g, struct vl_error *err)
 	if (rc < 0)
 		goto pts_out;
 	const char *uname = "";
-	double unit = memx ? mem_unit(xmax, &uname) : 1;
+	/* log memory axes are drawn in bytes with ticks labelled KiB/MiB/GiB */
+	bool logmem = memx && g->o->logx && xmin < INFINITY;
+	double unit = logmem ? 1 : memx ? mem_unit(xmax, &uname) : 1;
 	TRY_GOTO(rc, header(g, "miss ratio against memory; one data block per panel and series",
 			       nf, &l, false, err), pts_out);
 	FILE *d = g->dat;
@@ -687,7 +695,7 @@ static int plot_mrc(struct fig *g, struct vl_error *err)
 	FILE *f = g->gp;
 	char xl[256], ctx[256], title[400];
 	if (memx)
-		snprintf(xl, sizeof(xl), "physical memory (%s)", uname);
+		snprintf(xl, sizeof(xl), logmem ? "physical memory" : "physical memory (%s)", uname);
 	else
 		key_label(s, l.cx, xl, sizeof(xl));
 	context(g, l.cf, -1, ctx, sizeof(ctx));
@@ -700,7 +708,19 @@ static int plot_mrc(struct fig *g, struct vl_error *err)
 	counter_label(curves ? "fault_ratio" : ycounter, yl, sizeof(yl));
 	gq(f, yl);
 	fputc('\n', f);
-	if (g->o->logx) {
+	if (logmem) { /* a tick at powers of 2, 4, 16 ... apart: at most 8 */
+		fprintf(f, "set logscale x 2\nset xtics (");
+		double lo = pow(2, floor(log2(xmin))), hi = pow(2, ceil(log2(xmax)));
+		double step = 2;
+		while (log2(hi / lo) / log2(step) > 8)
+			step *= step;
+		for (double t = lo; t <= hi * 1.0001; t *= step) {
+			char lbl[32];
+			rs_bytes(t, lbl, sizeof(lbl));
+			fprintf(f, "%s\"%s\" %.0f", t > lo ? ", " : "", lbl, t);
+		}
+		fprintf(f, ")\n");
+	} else if (g->o->logx) {
 		fprintf(f, "set logscale x 2\n");
 	} else if (memx && xmax > 0) { /* about five ticks, a power of two apart */
 		double step = 1;
@@ -794,11 +814,18 @@ static int plot_timeline(struct fig *g, struct vl_error *err)
 				l.bv.n ? l.bv.v[b] : "");
 			struct vl_table tabs[64];
 			size_t nt = 0, rows = 0;
-			for (size_t i = 0; i < s->nruns && nt < 64; i++) {
+			for (size_t i = 0; i < s->nruns; i++) {
 				if (!g->ok[i] ||
 				    (l.cf >= 0 && strcmp(rs_val(s, i, l.cf), l.fv.v[f])) ||
 				    (l.cb >= 0 && strcmp(rs_val(s, i, l.cb), l.bv.v[b])))
 					continue;
+				if (nt == 64) {
+					rc = vl_err(err, VL_EUSAGE,
+						    "%s: more than 64 replicates in one series of a timeline; "
+						    "keep fewer seeds with --where seed=...",
+						    vl_results_path(g->r));
+					break;
+				}
 				tabs[nt].size = sizeof(tabs[nt]);
 				if ((rc = read_timeline(g, i, &tabs[nt], err)) < 0)
 					break;
