@@ -1,12 +1,19 @@
-/* analysis/plot.c - gnuplot figures from results files.
+/* analysis/plot.c - gnuplot figures from results files (plot.h).
  *
- * Each kind gathers its numbers from the file into FIG.dat (whitespace
- * columns, "#" comments, blocks separated by two blank lines for gnuplot's
- * `index`), writes FIG.gp that draws FIG.dat into FIG.EXT, and runs gnuplot
- * in the figure's directory, so the script and data are self-contained.
- * Text goes through the noenhanced terminals (counter names keep their
- * underscores); strings in the script are escaped for double quotes.
+ * Each kind selects runs (runset.h: --where, --run), checks that the runs
+ * it would merge differ in nothing but run.seed, aggregates replicates
+ * (mean and 95% t interval, or median and min..max) per facet, series and
+ * x, writes FIG.dat (whitespace columns, "#" comments; gnuplot `index`
+ * blocks separated by two blank lines) and FIG.gp that draws it, and runs
+ * gnuplot.  Everything is made in a temporary directory beside the figure,
+ * ".FIG.plot-XXXXXX", renamed into place (data, script, figure) only when
+ * gnuplot succeeded, so a failed plot leaves the directory as it was.
+ *
+ * This file runs a figure: selection (--run, --where), the temporary
+ * directory, gnuplot, the renames, and --all; the kinds are in
+ * plot_kinds.c, layout, labels and style in plot_style.c.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -19,678 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "analysis/plot.h"
-
-struct fig {
-	const struct vl_plot_opts *o;
-	struct vl_results *r;
-	char *dir;            /* directory of the figure */
-	char *base;           /* figure path without extension */
-	const char *ext;      /* "png" ... */
-	char *dat_name, *gp_name, *out_name; /* base names, as the script refers to them */
-	FILE *dat, *gp;
-	struct vl_summary_row *rows;
-	size_t nrows;
-};
-
-/* ---- small helpers ---- */
-
-static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *str_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
-/* Write s as a gnuplot double-quoted string. */
-static void gq(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s == '\n' ? ' ' : *s, f);
-	}
-	fputc('"', f);
-}
-
-/* Data-file token: no whitespace or quotes inside. */
-static void dtok(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++)
-		fputc(*s == '"' || *s == '\n' ? '\'' : *s, f);
-	fputc('"', f);
-}
-
-static bool selected(const struct fig *g, const char *id)
-{
-	if (g->o->nruns == 0)
-		return true;
-	for (int i = 0; i < g->o->nruns; i++)
-		if (!strcmp(g->o->runs[i], id))
-			return true;
-	return false;
-}
-
-static void header(struct fig *g, const char *what)
-{
-	FILE *f = g->gp;
-	fprintf(f, "# vmlab plot %s of %s\n", g->o->kind, vl_results_path(g->r));
-	fprintf(f, "# %s\n", what);
-	fprintf(f, "# Data: %s.  Redraw after editing: cd to this directory, gnuplot %s\n",
-		g->dat_name, g->gp_name);
-	if (!strcmp(g->ext, "png"))
-		fprintf(f, "set terminal pngcairo noenhanced size 960,600 font \"Sans,11\"\n");
-	else if (!strcmp(g->ext, "pdf"))
-		fprintf(f, "set terminal pdfcairo noenhanced size 6in,3.75in font \"Sans,9\"\n");
-	else
-		fprintf(f, "set terminal svg noenhanced size 960,600 dynamic font \"Sans,11\"\n");
-	fprintf(f, "set output ");
-	gq(f, g->out_name);
-	fprintf(f, "\nset datafile missing \"?\"\nset grid\n");
-	if (g->o->title) {
-		fprintf(f, "set title ");
-		gq(f, g->o->title);
-		fputc('\n', f);
-	}
-	fprintf(g->dat, "# vmlab plot %s of %s\n", g->o->kind, vl_results_path(g->r));
-}
-
-static void default_title(struct fig *g, const char *t)
-{
-	if (g->o->title)
-		return;
-	fprintf(g->gp, "set title ");
-	gq(g->gp, t);
-	fputc('\n', g->gp);
-}
-
-/* Value of KEY ("section.name") in INI text, into buf; false if absent. */
-static bool ini_value(const char *text, const char *key, char *buf, size_t len)
-{
-	char section[128] = "";
-	const char *p = text;
-	while (p && *p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		char line[512];
-		snprintf(line, sizeof(line), "%.*s", (int)(n < 511 ? n : 511), p);
-		p = nl ? nl + 1 : NULL;
-		char *s = line;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '[') {
-			char *e = strchr(s, ']');
-			if (e) {
-				*e = '\0';
-				snprintf(section, sizeof(section), "%s", s + 1);
-			}
-			continue;
-		}
-		char *eq = strchr(s, '=');
-		if (!eq || *s == '#' || *s == ';')
-			continue;
-		char *ke = eq;
-		while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t'))
-			ke--;
-		*ke = '\0';
-		char full[384];
-		snprintf(full, sizeof(full), "%s%s%s", section, *section ? "." : "", s);
-		if (strcmp(full, key))
-			continue;
-		char *v = eq + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		size_t vl = strlen(v);
-		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\r'))
-			v[--vl] = '\0';
-		snprintf(buf, len, "%s", v);
-		return true;
-	}
-	return false;
-}
-
-/* A run's parameter: frames, policy, os, run (the id), or any config key. */
-static void param(struct fig *g, const struct vl_summary_row *row, const char *name, char *buf,
-		  size_t len)
-{
-	if (!strcmp(name, "frames") || !strcmp(name, "memory.frames")) {
-		snprintf(buf, len, "%llu", (unsigned long long)row->frames);
-		return;
-	}
-	if (!strcmp(name, "policy") || !strcmp(name, "replacement.policy")) {
-		snprintf(buf, len, "%s", row->policy);
-		return;
-	}
-	if (!strcmp(name, "run")) {
-		snprintf(buf, len, "%s", row->run_id);
-		return;
-	}
-	char obj[VL_RUN_ID_MAX + 8], *text = NULL;
-	struct vl_error e = { 0 };
-	snprintf(obj, sizeof(obj), "/runs/%s", row->run_id);
-	if (vl_results_attr(g->r, obj, "config", &text, &e) < 0 ||
-	    !ini_value(text, name, buf, len))
-		snprintf(buf, len, "?");
-	free(text);
-}
-
-/* Distinct strings, in order of first appearance. */
-struct strset {
-	char **v;
-	size_t n;
-};
-
-static long strset_add(struct strset *s, const char *x)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], x))
-			return (long)i;
-	char **nv = realloc(s->v, (s->n + 1) * sizeof(char *));
-	if (!nv)
-		return -1;
-	s->v = nv;
-	if (!(s->v[s->n] = strdup(x)))
-		return -1;
-	return (long)s->n++;
-}
-
-static void strset_free(struct strset *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-static bool is_num(const char *s)
-{
-	char *e;
-	if (!*s)
-		return false;
-	strtod(s, &e);
-	return *e == '\0';
-}
-
-/* Order of a set: numerically when every member is a number. */
-static int cmp_num(const void *a, const void *b)
-{
-	double x = strtod(*(char *const *)a, NULL), y = strtod(*(char *const *)b, NULL);
-	return x < y ? -1 : x > y;
-}
-
-static void strset_sort_numeric(struct strset *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!is_num(s->v[i]))
-			return;
-	qsort(s->v, s->n, sizeof(char *), cmp_num);
-}
-
-/* ---- kinds ---- */
-
-static int plot_mrc(struct fig *g, struct vl_error *err)
-{
-	header(g, "miss ratio against memory size; one block of the data per curve");
-	FILE *d = g->dat;
-	fprintf(d, "# memory_mib miss_ratio frames misses\n");
-	struct strset titles = { 0 };
-	size_t blocks = 0;
-	char **bt = NULL;
-	for (size_t i = 0; i < g->nrows; i++) {
-		const struct vl_summary_row *row = &g->rows[i];
-		if (strcmp(row->kind, "mrc") || !selected(g, row->run_id))
-			continue;
-		char path[VL_RUN_ID_MAX + 16];
-		snprintf(path, sizeof(path), "/runs/%s/mrc", row->run_id);
-		struct vl_table t = { .size = sizeof(t) };
-		if (vl_results_table(g->r, path, &t, err) < 0) {
-			strset_free(&titles);
-			return err->code;
-		}
-		long cf = vl_table_col(&t, "frames"), cr = vl_table_col(&t, "miss_ratio"),
-		     cm = vl_table_col(&t, "misses");
-		if (cf < 0 || cr < 0) {
-			vl_table_free(&t);
-			strset_free(&titles);
-			return vl_err(err, VL_EFORMAT, "%s: %s lacks frames/miss_ratio fields",
-				      vl_results_path(g->r), path);
-		}
-		const char *method = vl_table_attr(&t, "method");
-		const char *rate = vl_table_attr(&t, "sample_rate");
-		char title[160];
-		if (method && !strcmp(method, "shards"))
-			snprintf(title, sizeof(title), "%s (SHARDS %s)", row->policy, rate ? rate : "");
-		else
-			snprintf(title, sizeof(title), "%s", row->policy);
-		size_t before = titles.n;
-		strset_add(&titles, title);
-		if (titles.n == before) { /* a second curve with the same title: name the run */
-			char t2[200];
-			snprintf(t2, sizeof(t2), "%s [%s]", title, row->run_id);
-			snprintf(title, sizeof(title), "%s", t2);
-		}
-		char **nb = realloc(bt, (blocks + 1) * sizeof(char *));
-		if (nb)
-			bt = nb;
-		if (!nb || !(bt[blocks] = strdup(title))) {
-			vl_table_free(&t);
-			break;
-		}
-		fprintf(d, "# curve %zu: %s\n", blocks, title);
-		for (size_t k = 0; k < t.nrows; k++) {
-			double fr = t.v[k * t.ncols + cf];
-			fprintf(d, "%.6f %.8f %.0f %.0f\n", fr * VL_PAGE_SIZE / (1 << 20),
-				t.v[k * t.ncols + cr], fr, cm >= 0 ? t.v[k * t.ncols + cm] : NAN);
-		}
-		fprintf(d, "\n\n");
-		blocks++;
-		vl_table_free(&t);
-	}
-	if (blocks == 0) {
-		/* engine runs at several sizes: a curve per policy */
-		struct strset pol = { 0 };
-		for (size_t i = 0; i < g->nrows; i++)
-			if (!strcmp(g->rows[i].kind, "run") && selected(g, g->rows[i].run_id))
-				strset_add(&pol, g->rows[i].policy);
-		for (size_t p = 0; p < pol.n; p++) {
-			size_t *idx = calloc(g->nrows, sizeof(*idx)), k = 0;
-			if (!idx)
-				break;
-			for (size_t i = 0; i < g->nrows; i++)
-				if (!strcmp(g->rows[i].kind, "run") && selected(g, g->rows[i].run_id) &&
-				    !strcmp(g->rows[i].policy, pol.v[p]))
-					idx[k++] = i;
-			/* by frames (insertion sort: few runs) */
-			for (size_t a = 1; a < k; a++)
-				for (size_t b = a; b > 0 && g->rows[idx[b]].frames < g->rows[idx[b - 1]].frames;
-				     b--) {
-					size_t x = idx[b];
-					idx[b] = idx[b - 1];
-					idx[b - 1] = x;
-				}
-			char title[160];
-			snprintf(title, sizeof(title), "%s (engine runs)", pol.v[p]);
-			char **nb = realloc(bt, (blocks + 1) * sizeof(char *));
-			if (nb)
-				bt = nb;
-			if (!nb || !(bt[blocks] = strdup(title))) {
-				free(idx);
-				break;
-			}
-			fprintf(d, "# curve %zu: %s\n", blocks, title);
-			for (size_t a = 0; a < k; a++) {
-				const struct vl_summary_row *row = &g->rows[idx[a]];
-				fprintf(d, "%.6f %.8f %llu %llu\n",
-					(double)row->frames * VL_PAGE_SIZE / (1 << 20), row->fault_ratio,
-					(unsigned long long)row->frames, (unsigned long long)row->faults);
-			}
-			fprintf(d, "\n\n");
-			blocks++;
-			free(idx);
-		}
-		strset_free(&pol);
-	}
-	strset_free(&titles);
-	if (blocks == 0) {
-		free(bt);
-		return vl_err(err, VL_ENOENT,
-			      "%s: no miss-ratio data (store a curve with vmlab mrc -o, or runs at "
-			      "several memory sizes with vmlab run -o)", vl_results_path(g->r));
-	}
-	FILE *f = g->gp;
-	default_title(g, "Miss-ratio curve");
-	fprintf(f, "set logscale x 2\nset format x \"%%g\"\nset xlabel \"memory (MiB)\"\n"
-		   "set ylabel \"miss ratio\"\nset yrange [0:*]\nset key inside right top\n");
-	fprintf(f, "plot \\\n");
-	for (size_t b = 0; b < blocks; b++) {
-		fprintf(f, "  ");
-		if (b)
-			fprintf(f, "''");
-		else
-			gq(f, g->dat_name);
-		fprintf(f, " index %zu using 1:2 with linespoints lw 2 pt 7 ps 0.6 title ", b);
-		gq(f, bt[b]);
-		fprintf(f, "%s\n", b + 1 < blocks ? ", \\" : "");
-		free(bt[b]);
-	}
-	free(bt);
-	return 0;
-}
-
-static int plot_timeline(struct fig *g, struct vl_error *err)
-{
-	const struct vl_summary_row *row = NULL;
-	struct vl_table t = { .size = sizeof(t) };
-	char path[VL_RUN_ID_MAX + 16];
-	for (size_t i = g->nrows; i-- > 0;) {
-		if (!selected(g, g->rows[i].run_id) || strcmp(g->rows[i].kind, "run"))
-			continue;
-		snprintf(path, sizeof(path), "/runs/%s/timeline", g->rows[i].run_id);
-		struct vl_error e2 = { 0 };
-		if (vl_results_table(g->r, path, &t, &e2) == 0) {
-			row = &g->rows[i];
-			break;
-		}
-		if (g->o->nruns == 1)
-			return vl_err(err, VL_ENOENT,
-				      "%s: run %s has no timeline (run it with -s stats.interval=N)",
-				      vl_results_path(g->r), g->rows[i].run_id);
-	}
-	if (!row)
-		return vl_err(err, VL_ENOENT,
-			      "%s: no run with a timeline (vmlab run -s stats.interval=N -o FILE)",
-			      vl_results_path(g->r));
-	header(g, "faults per interval and working-set pages against accesses");
-	/* column 1 is where the interval starts, so `steps` draws each value
-	 * across its interval; a last line at the end closes the last step */
-	const char *cols[] = { "accesses", "faults", "faults_hard", "faults_demand_zero",
-			       "ws_pages", "resident_pages", "free_frames" };
-	long ci[7], cend = vl_table_col(&t, "accesses_end");
-	FILE *d = g->dat;
-	fprintf(d, "# run %s\n# interval_start interval_end", row->run_id);
-	for (int k = 0; k < 7; k++) {
-		ci[k] = vl_table_col(&t, cols[k]);
-		if (k)
-			fprintf(d, " %s", cols[k]);
-	}
-	fputc('\n', d);
-	if (cend < 0 || ci[0] < 0 || ci[1] < 0 || ci[4] < 0) {
-		vl_table_free(&t);
-		return vl_err(err, VL_EFORMAT, "%s: %s lacks accesses_end/accesses/faults/ws_pages",
-			      vl_results_path(g->r), path);
-	}
-	for (size_t k = 0; k <= t.nrows && t.nrows; k++) {
-		size_t row_i = k < t.nrows ? k : t.nrows - 1;
-		const double *v = &t.v[row_i * t.ncols];
-		double x = k < t.nrows ? v[cend] - v[ci[0]] : v[cend];
-		fprintf(d, "%.0f %.0f", x, v[cend]);
-		for (int c = 1; c < 7; c++)
-			if (ci[c] >= 0)
-				fprintf(d, " %.0f", v[ci[c]]);
-			else
-				fprintf(d, " ?");
-		fputc('\n', d);
-	}
-	const char *iv = vl_table_attr(&t, "interval_accesses");
-	char title[256];
-	snprintf(title, sizeof(title), "Run %s: %s, %llu frames, intervals of %s accesses",
-		 row->run_id, row->policy, (unsigned long long)row->frames, iv ? iv : "?");
-	vl_table_free(&t);
-	default_title(g, title);
-	FILE *f = g->gp;
-	fprintf(f, "set xlabel \"accesses (millions)\"\nset ylabel \"faults per interval\"\n"
-		   "set y2label \"pages\"\nset ytics nomirror\nset y2tics\nset yrange [0:*]\n"
-		   "set y2range [0:*]\nset key inside right top\n");
-	fprintf(f, "plot \\\n");
-	fprintf(f, "  ");
-	gq(f, g->dat_name);
-	fprintf(f, " using ($1/1e6):3 with steps lw 2 title \"faults\", \\\n"
-		   "  '' using ($1/1e6):4 with steps lw 1 title \"hard faults\", \\\n"
-		   "  '' using ($2/1e6):6 axes x1y2 with lines lw 2 dt 2 title \"working set (pages)\", \\\n"
-		   "  '' using ($2/1e6):8 axes x1y2 with lines lw 1 dt 3 title \"free frames\"\n");
-	return 0;
-}
-
-/* A clustered histogram: rows = clusters (x), columns = series. */
-static void histogram_script(struct fig *g, size_t nseries, const char *xlabel,
-			     const char *ylabel, bool logy, double ymin)
-{
-	FILE *f = g->gp;
-	fprintf(f, "set style data histograms\nset style histogram clustered gap 1\n"
-		   "set style fill solid 0.85 border -1\nset boxwidth 0.9\nset xtics rotate by -25\n"
-		   "set key inside right top\n");
-	fprintf(f, "set xlabel ");
-	gq(f, xlabel);
-	fprintf(f, "\nset ylabel ");
-	gq(f, ylabel);
-	fputc('\n', f);
-	if (logy) /* bars rise from a decade below the smallest value */
-		fprintf(f, "set logscale y\nset yrange [%g:*]\n", pow(10, floor(log10(ymin * 0.999))));
-	else
-		fprintf(f, "set yrange [0:*]\n");
-	fprintf(f, "plot for [i=2:%zu] ", nseries + 1);
-	gq(f, g->dat_name);
-	fprintf(f, " using i:xtic(1) title columnheader(i)\n");
-}
-
-static int counter_of(struct fig *g, const char *run_id, const char *name, double *out)
-{
-	char path[VL_RUN_ID_MAX + 16];
-	struct vl_table t = { .size = sizeof(t) };
-	struct vl_error e = { 0 };
-	snprintf(path, sizeof(path), "/runs/%s/counters", run_id);
-	if (vl_results_table(g->r, path, &t, &e) < 0)
-		return -1;
-	long c = vl_table_col(&t, name);
-	int rc = -1;
-	if (c >= 0 && t.nrows > 0) {
-		*out = t.v[c];
-		rc = 0;
-	}
-	vl_table_free(&t);
-	return rc;
-}
-
-static int plot_bars(struct fig *g, struct vl_error *err)
-{
-	const char *counter = g->o->counter ? g->o->counter : "faults";
-	const char *by = g->o->by ? g->o->by : "replacement.policy";
-	const char *xp = g->o->x ? g->o->x : "frames";
-	struct strset xs = { 0 }, bs = { 0 };
-	size_t n = 0;
-	size_t *ri = calloc(g->nrows + 1, sizeof(*ri));
-	double *val = calloc(g->nrows + 1, sizeof(*val));
-	char (*xv)[128] = calloc(g->nrows + 1, sizeof(*xv));
-	char (*bv)[128] = calloc(g->nrows + 1, sizeof(*bv));
-	int rc = 0;
-	if (!ri || !val || !xv || !bv) {
-		rc = vl_err(err, VL_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < g->nrows; i++) {
-		const struct vl_summary_row *row = &g->rows[i];
-		if (strcmp(row->kind, "run") || !selected(g, row->run_id))
-			continue;
-		if (counter_of(g, row->run_id, counter, &val[n]) < 0)
-			continue;
-		param(g, row, xp, xv[n], sizeof(xv[n]));
-		param(g, row, by, bv[n], sizeof(bv[n]));
-		strset_add(&xs, xv[n]);
-		strset_add(&bs, bv[n]);
-		ri[n++] = i;
-	}
-	if (n == 0) {
-		rc = vl_err(err, VL_ENOENT, "%s: no run has a counter '%s' (see vmlab report --json)",
-			    vl_results_path(g->r), counter);
-		goto out;
-	}
-	strset_sort_numeric(&xs);
-	strset_sort_numeric(&bs);
-	header(g, "a counter across runs: clusters by one parameter, bars by another");
-	FILE *d = g->dat;
-	fprintf(d, "# %s of each run; rows: %s; columns: %s; ? = no such run\n", counter, xp, by);
-	dtok(d, xp);
-	for (size_t b = 0; b < bs.n; b++) {
-		fputc(' ', d);
-		dtok(d, bs.v[b]);
-	}
-	fputc('\n', d);
-	for (size_t x = 0; x < xs.n; x++) {
-		dtok(d, xs.v[x]);
-		for (size_t b = 0; b < bs.n; b++) {
-			const char *cell = "?";
-			char num[64];
-			for (size_t k = 0; k < n; k++) /* the last run wins */
-				if (!strcmp(xv[k], xs.v[x]) && !strcmp(bv[k], bs.v[b])) {
-					snprintf(num, sizeof(num), "%.17g", val[k]);
-					cell = num;
-				}
-			fprintf(d, " %s", cell);
-		}
-		fputc('\n', d);
-	}
-	char title[256];
-	snprintf(title, sizeof(title), "%s by %s and %s", counter, xp, by);
-	default_title(g, title);
-	histogram_script(g, bs.n, xp, counter, false, 0);
-out:
-	strset_free(&xs);
-	strset_free(&bs);
-	free(ri);
-	free(val);
-	free(xv);
-	free(bv);
-	return rc;
-}
-
-static int plot_tlb(struct fig *g, struct vl_error *err)
-{
-	struct strset levels = { 0 }, runs = { 0 };
-	/* mpki[run][level], at most VL_PLOT_MAX_RUNS * 64 cells */
-	enum { MAXL = 64 };
-	double (*mpki)[MAXL] = calloc(g->nrows + 1, sizeof(*mpki));
-	int rc = 0;
-	if (!mpki)
-		return vl_err(err, VL_ENOMEM, "out of memory");
-	for (size_t i = 0; i < g->nrows; i++) {
-		const struct vl_summary_row *row = &g->rows[i];
-		if (strcmp(row->kind, "run") || !selected(g, row->run_id))
-			continue;
-		char path[VL_RUN_ID_MAX + 16];
-		struct vl_table t = { .size = sizeof(t) };
-		struct vl_error e = { 0 };
-		snprintf(path, sizeof(path), "/runs/%s/counters", row->run_id);
-		if (vl_results_table(g->r, path, &t, &e) < 0)
-			continue;
-		long ca = vl_table_col(&t, "accesses");
-		bool any = false;
-		for (size_t c = 0; c < t.ncols && ca >= 0 && t.nrows; c++) {
-			const char *nm = t.names[c];
-			size_t len = strlen(nm);
-			if (strncmp(nm, "tlb_", 4) || len <= 11 || strcmp(nm + len - 7, "_misses"))
-				continue;
-			char lvl[64];
-			snprintf(lvl, sizeof(lvl), "%.*s", (int)(len - 11), nm + 4);
-			long li = strset_add(&levels, lvl);
-			if (li < 0 || li >= MAXL)
-				continue;
-			if (!any) {
-				strset_add(&runs, row->run_id);
-				for (int k = 0; k < MAXL; k++)
-					mpki[runs.n - 1][k] = NAN;
-				any = true;
-			}
-			double acc = t.v[ca];
-			mpki[runs.n - 1][li] = acc > 0 ? 1000.0 * t.v[c] / acc : 0;
-		}
-		vl_table_free(&t);
-	}
-	if (runs.n == 0) {
-		rc = vl_err(err, VL_ENOENT,
-			    "%s: no run has TLB counters (tlb_<level>_misses); they come from runs "
-			    "with the TLB model", vl_results_path(g->r));
-		goto out;
-	}
-	header(g, "TLB misses per 1000 accesses by level; a column per run");
-	FILE *d = g->dat;
-	fprintf(d, "# misses per kilo-access = 1000 * tlb_<level>_misses / accesses\n\"level\"");
-	for (size_t k = 0; k < runs.n; k++) {
-		fputc(' ', d);
-		dtok(d, runs.v[k]);
-	}
-	fputc('\n', d);
-	for (size_t l = 0; l < levels.n && l < MAXL; l++) {
-		dtok(d, levels.v[l]);
-		for (size_t k = 0; k < runs.n; k++) {
-			if (isnan(mpki[k][l]))
-				fprintf(d, " ?");
-			else
-				fprintf(d, " %.6g", mpki[k][l]);
-		}
-		fputc('\n', d);
-	}
-	default_title(g, "TLB misses per kilo-access");
-	histogram_script(g, runs.n, "TLB level", "misses per 1000 accesses", false, 0);
-out:
-	strset_free(&levels);
-	strset_free(&runs);
-	free(mpki);
-	return rc;
-}
-
-static int plot_validation(struct fig *g, struct vl_error *err)
-{
-	char **names;
-	size_t nn;
-	int rc = vl_results_names(g->r, "/validation", &names, &nn, err);
-	if (rc == VL_ENOENT || (rc == 0 && nn == 0)) {
-		if (rc == 0)
-			vl_results_names_free(names, nn);
-		return vl_err(err, VL_ENOENT,
-			      "%s: no /validation group: it holds measured-vs-simulated counters "
-			      "written by hardware validation (layout in docs/results.md)",
-			      vl_results_path(g->r));
-	}
-	if (rc < 0)
-		return rc;
-	header(g, "simulated against measured counters, per validation and counter");
-	FILE *d = g->dat;
-	fprintf(d, "\"event\" \"simulated\" \"measured\"\n");
-	size_t rows = 0;
-	bool positive = true;
-	double ymin = INFINITY;
-	for (size_t i = 0; i < nn && rc == 0; i++) {
-		char path[300];
-		struct vl_table t = { .size = sizeof(t) };
-		snprintf(path, sizeof(path), "/validation/%s", names[i]);
-		if ((rc = vl_results_table(g->r, path, &t, err)) < 0)
-			break;
-		long cc = vl_table_col(&t, "event"), cs = vl_table_col(&t, "simulated"),
-		     cm = vl_table_col(&t, "measured");
-		if (cc < 0 || cs < 0 || cm < 0 || t.nrows == 0 || !t.strs[cc]) {
-			rc = vl_err(err, VL_EFORMAT,
-				    "%s: %s lacks the event/simulated/measured fields (docs/results.md)",
-				    vl_results_path(g->r), path);
-			vl_table_free(&t);
-			break;
-		}
-		for (size_t k = 0; k < t.nrows; k++) {
-			char label[256];
-			const char *cn = t.strs[k * t.ncols + cc];
-			snprintf(label, sizeof(label), "%s:%s", names[i], cn ? cn : "?");
-			double v[2] = { t.v[k * t.ncols + cs], t.v[k * t.ncols + cm] };
-			dtok(d, label);
-			for (int c = 0; c < 2; c++) { /* NaN: not measured (the why field says why) */
-				if (isnan(v[c])) {
-					fprintf(d, " ?");
-					continue;
-				}
-				positive = positive && v[c] > 0;
-				ymin = fmin(ymin, v[c]);
-				fprintf(d, " %.17g", v[c]);
-			}
-			fputc('\n', d);
-			rows++;
-		}
-		vl_table_free(&t);
-	}
-	vl_results_names_free(names, nn);
-	if (rc < 0)
-		return rc;
-	if (rows == 0)
-		return vl_err(err, VL_ENOENT, "%s: /validation holds no rows", vl_results_path(g->r));
-	default_title(g, "Simulated vs measured");
-	histogram_script(g, 2, "workload:event", positive ? "count (log scale)" : "count",
-			 positive && ymin < INFINITY, ymin);
-	return 0;
-}
+#include "analysis/plot_internal.h"
 
 /* ---- running gnuplot ---- */
 
@@ -715,7 +51,7 @@ static int run_gnuplot(struct fig *g, struct vl_error *err)
 			dup2(nul, 1);
 		}
 		dup2(p[1], 2);
-		if (chdir(g->dir) < 0)
+		if (chdir(g->tmpdir) < 0)
 			_exit(126);
 		execlp(prog, prog, g->gp_name, (char *)NULL);
 		_exit(127);
@@ -747,23 +83,51 @@ static int run_gnuplot(struct fig *g, struct vl_error *err)
 		return vl_err(err, VL_EIO, "gnuplot failed on %s/%s: %s", g->dir, g->gp_name,
 			      line ? line : "no message");
 	}
-	char *out = str_printf("%s.%s", g->base, g->ext);
+	char *out = pl_str_printf("%s/%s", g->tmpdir, g->out_name);
 	struct stat sb;
 	int rc = 0;
 	if (!out || stat(out, &sb) < 0 || sb.st_size == 0)
-		rc = vl_err(err, VL_EIO, "gnuplot wrote no figure to %s", out ? out : g->base);
+		rc = vl_err(err, VL_EIO, "gnuplot wrote no figure to %s/%s", g->dir, g->out_name);
 	free(out);
 	return rc;
 }
 
-int vl_plot(struct vl_results *r, const struct vl_plot_opts *o, struct vl_error *err)
+static void fig_free(struct fig *g)
+{
+	free(g->base);
+	free(g->dir);
+	free(g->tmpdir);
+	free(g->dat_name);
+	free(g->gp_name);
+	free(g->out_name);
+	free(g->ok);
+}
+
+/* Remove the temporary directory and whatever is in it. */
+static void rm_tmpdir(struct fig *g)
+{
+	if (!g->tmpdir)
+		return;
+	const char *names[] = { g->dat_name, g->gp_name, g->out_name };
+	for (int i = 0; i < 3; i++)
+		if (names[i]) {
+			char *p = pl_str_printf("%s/%s", g->tmpdir, names[i]);
+			if (p)
+				unlink(p);
+			free(p);
+		}
+	rmdir(g->tmpdir);
+}
+
+static int plot_one(struct vl_results *r, struct rs *s, const struct vl_plot_opts *o,
+		    struct vl_error *err)
 {
 	static const struct {
 		const char *name;
 		int (*fn)(struct fig *, struct vl_error *);
 	} kinds[] = {
-		{ "mrc", plot_mrc }, { "timeline", plot_timeline }, { "bars", plot_bars },
-		{ "tlb", plot_tlb }, { "validation", plot_validation },
+		{ "mrc", pl_plot_mrc }, { "timeline", pl_plot_timeline }, { "bars", pl_plot_bars },
+		{ "tlb", pl_plot_tlb }, { "validation", pl_plot_validation },
 	};
 	int (*fn)(struct fig *, struct vl_error *) = NULL;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
@@ -778,35 +142,49 @@ int vl_plot(struct vl_results *r, const struct vl_plot_opts *o, struct vl_error 
 	    (strcmp(dot, ".png") && strcmp(dot, ".pdf") && strcmp(dot, ".svg")))
 		return vl_err(err, VL_EUSAGE, "figure '%s': expected a name ending in .png, .pdf or .svg",
 			      o->out);
-	struct fig g = { .o = o, .r = r, .ext = dot + 1 };
+	int emode = 0;
+	if (o->errors && !strcmp(o->errors, "range"))
+		emode = 1;
+	else if (o->errors && !strcmp(o->errors, "none"))
+		emode = 2;
+	else if (o->errors && strcmp(o->errors, "ci"))
+		return vl_err(err, VL_EUSAGE, "--errors %s: expected ci, range or none", o->errors);
+	struct fig g = { .o = o, .r = r, .s = s, .ext = dot + 1, .emode = emode };
 	int rc = 0;
 	char *d1 = strdup(o->out);
-	g.base = strndup(o->out, (size_t)(dot - o->out));
+	char *b1 = strndup(o->out, (size_t)(dot - o->out));
 	g.dir = d1 ? strdup(dirname(d1)) : NULL;
+	g.base = b1 ? strdup(basename(b1)) : NULL;
 	free(d1);
-	char *b1 = g.base ? strdup(g.base) : NULL;
-	const char *bn = b1 ? basename(b1) : NULL;
-	g.dat_name = bn ? str_printf("%s.dat", bn) : NULL;
-	g.gp_name = bn ? str_printf("%s.gp", bn) : NULL;
-	g.out_name = bn ? str_printf("%s.%s", bn, g.ext) : NULL;
 	free(b1);
-	char *dat_path = g.base ? str_printf("%s.dat", g.base) : NULL;
-	char *gp_path = g.base ? str_printf("%s.gp", g.base) : NULL;
-	if (!g.base || !g.dir || !g.dat_name || !g.gp_name || !g.out_name || !dat_path || !gp_path) {
+	g.dat_name = g.base ? pl_str_printf("%s.dat", g.base) : NULL;
+	g.gp_name = g.base ? pl_str_printf("%s.gp", g.base) : NULL;
+	g.out_name = g.base ? pl_str_printf("%s.%s", g.base, g.ext) : NULL;
+	g.ok = calloc(s->nruns + 1, sizeof(bool));
+	char *tmpl = g.dir && g.base ? pl_str_printf("%s/.%s.plot-XXXXXX", g.dir, g.base) : NULL;
+	char *dat_path = NULL, *gp_path = NULL;
+	if (!g.dir || !g.base || !g.dat_name || !g.gp_name || !g.out_name || !g.ok || !tmpl) {
+		free(tmpl);
 		rc = vl_err(err, VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = vl_results_summary(r, &g.rows, &g.nrows, err)) < 0)
+	struct stat sb;
+	if (stat(g.dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		free(tmpl);
+		rc = vl_err(err, VL_EIO, "cannot write %s: directory %s does not exist", o->out, g.dir);
 		goto out;
-	for (int i = 0; i < o->nruns; i++) {
-		bool found = false;
-		for (size_t k = 0; k < g.nrows && !found; k++)
-			found = !strcmp(g.rows[k].run_id, o->runs[i]);
-		if (!found) {
-			rc = vl_err(err, VL_ENOENT, "%s: no run '%s' (see vmlab report)",
-				    vl_results_path(r), o->runs[i]);
-			goto out;
-		}
+	}
+	if (!mkdtemp(tmpl)) {
+		rc = vl_err(err, VL_EIO, "cannot write in %s: %s", g.dir, strerror(errno));
+		free(tmpl);
+		goto out;
+	}
+	g.tmpdir = tmpl;
+	dat_path = pl_str_printf("%s/%s", g.tmpdir, g.dat_name);
+	gp_path = pl_str_printf("%s/%s", g.tmpdir, g.gp_name);
+	if (!dat_path || !gp_path) {
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+		goto out;
 	}
 	g.dat = fopen(dat_path, "w");
 	g.gp = g.dat ? fopen(gp_path, "w") : NULL;
@@ -822,22 +200,222 @@ int vl_plot(struct vl_results *r, const struct vl_plot_opts *o, struct vl_error 
 		rc = vl_err(err, VL_EIO, "cannot write %s or %s", dat_path, gp_path);
 	if (rc == 0)
 		rc = run_gnuplot(&g, err);
-	if (rc < 0 && rc != VL_EIO) {
-		unlink(dat_path); /* nothing was drawn: leave no half-made files */
-		unlink(gp_path);
+	/* into place: data, script, then the figure */
+	const char *names[] = { g.dat_name, g.gp_name, g.out_name };
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		char *from = pl_str_printf("%s/%s", g.tmpdir, names[i]);
+		char *to = pl_str_printf("%s/%s", g.dir, names[i]);
+		if (!from || !to)
+			rc = vl_err(err, VL_ENOMEM, "out of memory");
+		else if (rename(from, to) < 0)
+			rc = vl_err(err, VL_EIO, "cannot rename %s to %s: %s", from, to,
+				    strerror(errno));
+		free(from);
+		free(to);
 	}
 out:
 	if (g.dat)
 		fclose(g.dat);
 	if (g.gp)
 		fclose(g.gp);
-	free(g.rows);
-	free(g.base);
-	free(g.dir);
-	free(g.dat_name);
-	free(g.gp_name);
-	free(g.out_name);
+	rm_tmpdir(&g);
 	free(dat_path);
 	free(gp_path);
+	fig_free(&g);
 	return rc;
+}
+
+/* Selections common to every figure: --run and --where. */
+static int select_runs(struct rs *s, const struct vl_plot_opts *o, struct vl_error *err)
+{
+	long crun = rs_find(s, "run_id");
+	if (o->nruns) {
+		for (int k = 0; k < o->nruns; k++) {
+			bool found = false;
+			for (size_t i = 0; i < s->nruns && !found; i++)
+				found = !strcmp(rs_val(s, i, crun), o->runs[k]);
+			if (!found)
+				return vl_err(err, VL_ENOENT, "%s: no run '%s' (see vmlab report)",
+					      vl_results_path(s->r), o->runs[k]);
+		}
+		for (size_t i = 0; i < s->nruns; i++) {
+			bool keep = false;
+			for (int k = 0; k < o->nruns && !keep; k++)
+				keep = !strcmp(rs_val(s, i, crun), o->runs[k]);
+			s->sel[i] = s->sel[i] && keep;
+		}
+	}
+	for (int k = 0; k < o->nwhere; k++)
+		VL_TRY(rs_where(s, o->where[k], err));
+	return 0;
+}
+
+int vl_plot(struct vl_results *r, const struct vl_plot_opts *o, struct vl_error *err)
+{
+	struct rs s;
+	int rc = rs_load(&s, r, err);
+	if (rc < 0)
+		return rc;
+	rc = select_runs(&s, o, err);
+	if (rc == 0)
+		rc = plot_one(r, &s, o, err);
+	rs_free(&s);
+	return rc;
+}
+
+/* Automatic grouping for --all: up to four parameters that vary among the
+ * runs, each not already fixed by the earlier ones, in the order memory,
+ * policy, the others (for kinds without an x: policy, the others, memory). */
+static size_t auto_picks(struct rs *s, bool want_x, long *pick)
+{
+	long seed = rs_find(s, "run.seed");
+	long cfr = rs_find(s, "frames"), cpol = rs_find(s, "replacement.policy");
+	long *order = malloc((s->ncols + 2) * sizeof(long));
+	size_t n = 0, np = 0;
+	if (!order)
+		return 0;
+	if (want_x)
+		order[n++] = cfr;
+	order[n++] = cpol;
+	for (size_t c = 0; c < s->ncols; c++)
+		if (s->cols[c].role == RS_PARAM && (long)c != seed && (long)c != cpol &&
+		    strcmp(s->cols[c].name, "memory.frames") && strcmp(s->cols[c].name, "kind"))
+			order[n++] = (long)c;
+	if (!want_x)
+		order[n++] = cfr;
+	for (size_t k = 0; k < n && np < 4; k++) {
+		long c = order[k];
+		if (c < 0)
+			continue;
+		bool varies = false; /* within the groups of the earlier picks */
+		for (size_t i = 0; i < s->nruns && !varies; i++)
+			for (size_t j = 0; j < i && !varies; j++)
+				if (s->sel[i] && s->sel[j] && rs_same(s, i, j, pick, np) &&
+				    strcmp(rs_val(s, i, c), rs_val(s, j, c)))
+					varies = true;
+		if (varies)
+			pick[np++] = c;
+	}
+	free(order);
+	return np;
+}
+
+/* A value as part of a file name: letters, digits, '.', '-', '_'. */
+static void file_part(const char *v, char *buf, size_t len)
+{
+	size_t k = 0;
+	for (; *v && k + 1 < len; v++)
+		buf[k++] = (isalnum((unsigned char)*v) || *v == '.' || *v == '-') ? *v : '_';
+	buf[k] = '\0';
+}
+
+int vl_plot_all(struct vl_results *r, const struct vl_plot_opts *o, const char *dir,
+		const char *ext, vl_plot_note_fn note, void *ctx, struct vl_error *err)
+{
+	if (strcmp(ext, "png") && strcmp(ext, "pdf") && strcmp(ext, "svg"))
+		return vl_err(err, VL_EUSAGE, "--format %s: expected png, pdf or svg", ext);
+	VL_TRY(au_mkdir_p(dir, err));
+	char *d = strdup(dir);
+	if (!d)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	for (size_t n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+		d[n - 1] = '\0';
+	struct rs s;
+	int rc = rs_load(&s, r, err);
+	if (rc < 0) {
+		free(d);
+		return rc;
+	}
+	rc = select_runs(&s, o, err);
+	bool *saved = malloc((s.nruns + 1) * sizeof(bool));
+	if (rc == 0 && !saved)
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+	static const char *const kinds[] = { "mrc", "bars", "tlb", "timeline", "validation" };
+	int drawn = 0, last = VL_ENOENT;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && rc == 0; k++) {
+		struct vl_plot_opts po = *o;
+		po.kind = kinds[k];
+		po.x = po.by = po.facet = NULL;
+		bool want_x = !strcmp(kinds[k], "mrc") || !strcmp(kinds[k], "bars");
+		long pick[4] = { -1, -1, -1, -1 };
+		size_t np = strcmp(kinds[k], "validation") ? auto_picks(&s, want_x, pick) : 0;
+		size_t at = 0;
+		long split = -1;
+		if (want_x && np && (pick[0] == rs_find(&s, "frames") || !strcmp(kinds[k], "bars")))
+			po.x = s.cols[pick[at++]].name;
+		if (!strcmp(kinds[k], "mrc") && !po.x) {
+			bool curves = false;
+			for (size_t i = 0; i < s.nruns; i++)
+				curves = curves || (s.sel[i] && !strcmp(rs_val(&s, i, rs_find(&s, "kind")), "mrc"));
+			if (!curves) {
+				if (note)
+					note(ctx, "mrc", "not drawn: memory does not vary among the engine runs");
+				continue;
+			}
+		}
+		if (at < np)
+			po.by = s.cols[pick[at++]].name;
+		if (at < np)
+			po.facet = s.cols[pick[at++]].name;
+		if (at < np)
+			split = pick[at++];
+		/* a figure per value of the split key (none: one figure) */
+		struct au_strv vals = { 0 };
+		for (size_t i = 0; i < s.nruns && split >= 0; i++)
+			if (s.sel[i] && pl_find_str(&vals, rs_val(&s, i, split)) < 0)
+				au_strv_push(&vals, rs_val(&s, i, split));
+		memcpy(saved, s.sel, s.nruns * sizeof(bool));
+		for (size_t v = 0; v < (split >= 0 ? vals.n : 1); v++) {
+			char *path, part[128] = "", where[512] = "";
+			if (split >= 0) {
+				char shown[160];
+				rs_show(&s, split, vals.v[v], shown, sizeof(shown));
+				file_part(shown, part, sizeof(part));
+				snprintf(where, sizeof(where), "%s=%s", s.cols[split].name, vals.v[v]);
+				for (size_t i = 0; i < s.nruns; i++)
+					s.sel[i] = saved[i] && !strcmp(rs_val(&s, i, split), vals.v[v]);
+				path = pl_str_printf("%s/%s-%s-%s.%s", d, kinds[k], rs_short(&s, split), part,
+						  ext);
+				if (path)
+					for (char *q = path + strlen(d) + 1; *q; q++)
+						*q = *q == ' ' ? '_' : *q;
+			} else {
+				path = pl_str_printf("%s/%s.%s", d, kinds[k], ext);
+			}
+			if (!path) {
+				rc = vl_err(err, VL_ENOMEM, "out of memory");
+				break;
+			}
+			po.out = path;
+			struct vl_error e = { 0 };
+			int prc = plot_one(r, &s, &po, &e);
+			if (prc == 0)
+				drawn++;
+			else
+				last = prc;
+			if (note) {
+				char why[VL_ERRMSG_MAX + 600];
+				if (prc < 0)
+					snprintf(why, sizeof(why), "not drawn: %s", e.msg);
+				else
+					snprintf(why, sizeof(why), "drawn%s%s%s%s%s%s%s%s%s",
+						 po.x || po.by || po.facet ? " with" : "", po.x ? " --x " : "",
+						 po.x ? po.x : "", po.by ? " --by " : "", po.by ? po.by : "",
+						 po.facet ? " --facet " : "", po.facet ? po.facet : "",
+						 *where ? " --where " : "", where);
+				note(ctx, path, why);
+			}
+			free(path);
+		}
+		memcpy(s.sel, saved, s.nruns * sizeof(bool));
+		au_strv_free(&vals);
+	}
+	free(saved);
+	rs_free(&s);
+	free(d);
+	if (rc < 0)
+		return rc;
+	if (!drawn)
+		return vl_err(err, last, "%s: no figure could be drawn", vl_results_path(r));
+	return 0;
 }
