@@ -36,6 +36,21 @@ extern "C" {
 
 struct vl_mrc;
 
+/* How a sampled curve (rate < 1) is estimated from the sample. */
+enum vl_mrc_estimator {
+	/* the default: SHARDS_adj with the missing references (expected
+	 * rate * accesses minus sampled) split between hits and misses
+	 * (analysis/mrc.c, split_weight: the hottest sampled pages' miss
+	 * ratio for an excess, Che's approximation for a shortfall); needs
+	 * the sizes at vl_mrc_new, else it is VL_MRC_SHARDS_ADJ */
+	VL_MRC_SHARDS_SPLIT = 0,
+	/* SHARDS_adj (Waldspurger et al., FAST'15): the missing references
+	 * count as hits (distance 0): sampled misses / (rate * accesses) */
+	VL_MRC_SHARDS_ADJ = 1,
+	/* fixed-rate SHARDS: sampled misses / sampled references */
+	VL_MRC_SHARDS_FIXED = 2,
+};
+
 /* New curve builder.  sample_rate in (0, 1]; 1 is exact.  frames: the n
  * sizes (increasing) the curve will be asked for; it then keeps one counter
  * per size instead of a histogram of every distance (much faster on large
@@ -44,6 +59,10 @@ struct vl_mrc;
 VL_API int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *frames, size_t n,
 		      struct vl_error *err);
 VL_API void vl_mrc_free(struct vl_mrc *m);
+
+/* Choose the estimator of a sampled curve (any time before vl_mrc_result;
+ * no effect on an exact one). */
+VL_API void vl_mrc_set_estimator(struct vl_mrc *m, enum vl_mrc_estimator e);
 
 /* Account a batch of records.  Returns 0 or VL_ENOMEM. */
 VL_API int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err);
