@@ -410,7 +410,14 @@ int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err
 				__builtin_prefetch(&m->tab[qh & m->tab_mask]);
 		}
 		if (r->op >= VL_OP_NACCESS) {
-			m->events++;
+			/* the events that can make the engine refuse accesses:
+			 * not a process's exit (its pages are freed, nothing is
+			 * refused) nor region-of-interest markers */
+			const struct vl_event *ev = r->op == VL_OP_EVENT && r->addr < b->n_events
+							    ? &b->events[r->addr] : NULL;
+			if (!ev || (ev->kind != VL_EV_EXIT && ev->kind != VL_EV_ROI_BEGIN &&
+				    ev->kind != VL_EV_ROI_END && ev->kind != VL_EV_NONE))
+				m->events++;
 			continue;
 		}
 		int64_t hi = (int64_t)r->addr >> (VA_BITS - 1);

@@ -26,7 +26,7 @@ static void mrc_usage(FILE *f)
 	fprintf(f,
 		"usage: vmlab mrc [--policy NAME] --sizes LIST [--points N] [--sample R] [-j N]\n"
 		"                 [--machine NAME] [--os NAME] [-c CONFIG]... [-s KEY=VALUE]...\n"
-		"                 [--format FMT]\n"
+		"                 [--format FMT] [--plugin LIB.so]...\n"
 		"                 [--json] [-o RESULTS.h5 [--run-id ID]] TRACE\n"
 		"\n"
 		"Miss-ratio curve of TRACE: misses (faults of a textbook-personality run) at each\n"
@@ -46,6 +46,7 @@ static void mrc_usage(FILE *f)
 		"      --json          print [{\"frames\": N, \"misses\": M, \"miss_ratio\": R}, ...]\n"
 		"  -o, --output FILE   store the curve as /runs/<id>/mrc in an HDF5 results file\n"
 		"      --run-id ID     name of the run in FILE (default run-NNNN)\n"
+		"      --plugin LIB.so load policy plug-ins (repeatable); --policy may name theirs\n"
 		"      --os, -c, -s, --format   as for vmlab run (the default personality is\n"
 		"                      textbook; -s memory.* is set per size)\n");
 }
@@ -243,6 +244,7 @@ int cmd_mrc(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "run-id", required_argument, NULL, 'R' },
+		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -319,8 +321,12 @@ int cmd_mrc(int argc, char **argv)
 		cli_error("mrc: --run-id needs -o FILE");
 		return EXIT_USAGE;
 	}
+	int prc = cli_load_plugins(&cc);
+	if (prc)
+		return prc;
 	if (!vl_repl_find(policy)) {
-		cli_error("mrc: unknown --policy '%s' (see vmlab policies)", policy);
+		cli_error("mrc: unknown --policy '%s' (see vmlab policies%s)", policy,
+			  cc.nplugins ? " with the same --plugin" : "; a plug-in's needs --plugin");
 		return EXIT_USAGE;
 	}
 	bool stack = !strcmp(policy, "lru") && !engine;

@@ -73,7 +73,9 @@ VL_API uint64_t vl_mrc_sampled(const struct vl_mrc *m);
 /* Distinct pages tracked (all of them when exact). */
 VL_API uint64_t vl_mrc_pages(const struct vl_mrc *m);
 /* Address-space events seen (and ignored): with events the engine checks
- * accesses against VADs and may refuse some, which the curve cannot know. */
+ * accesses against VADs and may refuse some, which the curve cannot know.
+ * Process exits and region-of-interest markers are not counted (they make
+ * the engine refuse nothing). */
 VL_API uint64_t vl_mrc_events(const struct vl_mrc *m);
 
 /* Misses and miss ratio at each of n sizes (frames[i] >= 1).  Exact mode:
