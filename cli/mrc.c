@@ -397,6 +397,8 @@ int cmd_mrc(int argc, char **argv)
 		goto out;
 	}
 	double wall = mono() - t0;
+	if (accesses == 0)
+		cli_error("warning: %s holds no accesses: every miss ratio is 0", path);
 	const char *method = !stack ? "engine" : sampled ? "shards" : "exact";
 	if (h5run) {
 		char *text = vl_config_text(cfg);
