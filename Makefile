@@ -257,6 +257,7 @@ demo: deps
 		$(BIN) run --os textbook -s memory.frames=$(DEMO_FRAMES) -s replacement.policy=$$p \
 			$(DEMO_TRACE) | grep '^fault rate' || exit 1; \
 	done
+	@echo "(lfu's counts never decay: pages used heavily early in gzip's run keep their frames, and the pages of later phases, each loaded with a count of 1, evict one another)"
 	@echo
 	@echo "== results in HDF5: three policies at four sizes, two miss-ratio curves"
 	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
