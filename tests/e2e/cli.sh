@@ -67,8 +67,8 @@ EOF
 		'[ "$(complete_ run -s replacement.policy=l | tr "\n" " ")" = "replacement.policy=lfu replacement.policy=linux-lru replacement.policy=lirs replacement.policy=lru " ]'
 	check "as bash splits it (-s replacement.policy = s): s3fifo, sieve" \
 		'[ "$(complete_ run -s replacement.policy = s | tr "\n" " ")" = "s3fifo sieve " ]'
-	check "completion of -s memory.fra gives the key from vmlab config" \
-		'[ "$(complete_ run -s memory.fra)" = "memory.fragmentation=" ]'
+	check "completion of -s memory.frag gives the key from vmlab config" \
+		'[ "$(complete_ run -s memory.frag)" = "memory.fragmentation=" ]'
 	check "completion of --os lists the os presets" \
 		'[ "$(complete_ run --os "" | tr "\n" " ")" = "linux textbook windows " ]'
 	check "completion of --machine intel lists its presets" \
