@@ -612,6 +612,8 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 			}
 			if (r < 0)
 				r = 0;
+			if (r > 1)
+				r = 1;
 			out[i].miss_ratio = r;
 			out[i].misses = (uint64_t)llround(r * (double)m->accesses);
 		}
