@@ -16,8 +16,10 @@
  *
  * With a sample rate R < 1 the curve is estimated by SHARDS (Waldspurger et
  * al., FAST 2015): only pages with hash(page) mod P < R*P are tracked, and
- * a sampled distance d stands for d / R; the miss ratio is the sampled
- * misses over the sampled references.
+ * a sampled distance d stands for d / R; the miss ratio is estimated from
+ * the sampled misses by one of enum vl_mrc_estimator (the default splits
+ * the difference between the expected and the actual sample between hits
+ * and misses; analysis/mrc.c explains it).
  */
 #ifndef VMLAB_MRC_H
 #define VMLAB_MRC_H
