@@ -596,9 +596,8 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 			 * the expected count:
 			 *   ratio = (sampled - hits - 0) / expected
 			 *         = 1 - (hits + expected - sampled) / expected.
-			 * A hash that keeps a hot page makes sampled exceed
-			 * expected, and the excess is mostly short distances;
-			 * the correction takes it back out of the hits. */
+			 * Split: a share w of the difference counts as misses
+			 * instead (split_weight); w = 0 is SHARDS_adj. */
 			double expected = (double)m->threshold / SHARDS_P * (double)m->accesses;
 			double r;
 			if (m->est == VL_MRC_SHARDS_FIXED) {
@@ -618,6 +617,7 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 			out[i].misses = (uint64_t)llround(r * (double)m->accesses);
 		}
 	}
+	free(tc);
 	return 0;
 }
 
