@@ -146,4 +146,17 @@ printf 'x' >>"$tmp/exp/mru.so"
 check "a plug-in changed since the plan: --cell refuses, naming it" \
 	'[ $? -ne 0 ] && grep -q "plug-in $tmp/exp/mru.so changed since the plan" "$tmp/e"' || cat "$tmp/e"
 
+# 7. mrc and validate take --plugin too: mrc's engine runs of the
+# plug-in's policy give step 3's hand-derived faults (3 frames: 6)
+"$bin" mrc --plugin "$tmp/src/mru.so" --policy mru --sizes 3,4 --json "$tmp/loop.addr" >"$tmp/o" 2>"$tmp/e"
+check "mrc --plugin mru.so --policy mru: 6 misses at 3 frames, 4 (cold only) at 4" \
+	'grep -q "\"frames\": *3, *\"misses\": *6," "$tmp/o" && grep -q "\"frames\": *4, *\"misses\": *4," "$tmp/o"' ||
+	cat "$tmp/o" "$tmp/e"
+"$bin" mrc --policy mru --sizes 3 "$tmp/loop.addr" >/dev/null 2>"$tmp/e"
+check "mrc --policy mru without the plug-in: exit 2, saying --plugin is needed" \
+	'[ $? -eq 2 ] && grep -q "needs --plugin" "$tmp/e"'
+"$bin" validate --plugin "$tmp/nonexistent.so" --suite >/dev/null 2>"$tmp/e"
+check "validate --plugin loads before anything runs (a missing one: exit 2, named)" \
+	'[ $? -eq 2 ] && grep -q "nonexistent.so: cannot load" "$tmp/e"'
+
 finish
