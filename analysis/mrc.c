@@ -23,6 +23,15 @@
  *
  * Pages live in an open-addressing table keyed by (pid, vpn) holding the
  * page's current slot.
+ *
+ * Sampling (SHARDS).  Only pages whose hash falls below the rate are
+ * tracked; distances are counted among them, so a sampled distance d
+ * stands for d / R.  Turning the sample's misses into a miss ratio is the
+ * estimator's job (enum vl_mrc_estimator; vl_mrc_result below).  The
+ * default needs, per sampled page, its references in each size bucket:
+ * pcount, one row of nsizes + 1 counters per table entry, moved with its
+ * entry when the table grows.  It exists only when sampling with sizes
+ * given, so the exact curve's per-access work is unchanged.
  */
 #include <math.h>
 #include <stdbool.h>
