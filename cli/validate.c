@@ -399,6 +399,8 @@ static int build_cfg(struct vl_config **out, const struct vl_host *host, bool wi
 			vl_config_free(cfg);
 			return EXIT_USAGE;
 		}
+	if (with_tlb) /* once: the configuration is built again without TLBs */
+		cli_config_warnings(cfg);
 	*out = cfg;
 	return 0;
 }

@@ -619,12 +619,12 @@ int vl_config_set(struct vl_config *cfg, const char *key, const char *value, con
 			      strchr(keys, '[') ? "" : "known keys in this section: ", keys);
 	}
 	VL_TRY(check_value(d, key, value, origin, err));
-	/* two alternatives (memory.frames, memory.size) both given by the
-	 * user, not by a preset: the later wins, and vl_config_warnings says
-	 * so (a preset's value is there to be overridden) */
+	/* two alternatives (memory.frames, memory.size) given in one layer
+	 * (two -s, or one file): the later wins, and vl_config_warnings says
+	 * so.  A later layer replacing an earlier one's (-s memory.size over a
+	 * preset's or a -c file's memory.frames) is what layers are for. */
 	const struct val *other = d->clears && *value ? find_val(cfg, d->clears) : NULL;
-	if (other && other->value[0] && !is_preset_origin(other->origin) &&
-	    !is_preset_origin(origin)) {
+	if (other && other->value[0] && !strcmp(other->origin, origin)) {
 		size_t old = cfg->conflicts ? strlen(cfg->conflicts) : 0;
 		size_t add = strlen(key) + strlen(value) + strlen(origin) + strlen(other->key) +
 			     strlen(other->value) + strlen(other->origin) + 2 * strlen(key) + 96;

@@ -56,8 +56,9 @@ VL_API int vl_config_new(struct vl_config **out, struct vl_error *err);
 VL_API void vl_config_free(struct vl_config *cfg);
 
 /* What the configuration holds that is likely a mistake, one line each
- * (no trailing text; "" when nothing): alternatives both set by the user
- * (memory.frames and memory.size: the later wins), and keys set outside a
+ * (no trailing text; "" when nothing): alternatives both set in one layer
+ * (memory.frames and memory.size by two -s or in one file: the later
+ * wins), and keys set outside a
  * preset that the chosen personality does not read (ws.*, wsm.*, mpw.*
  * outside windows; replacement.* under windows).  malloc'd; NULL when out
  * of memory. */

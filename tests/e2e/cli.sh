@@ -96,6 +96,13 @@ check "memory.frames with memory.size warns that the later wins" \
 	'warn_once $? "memory.frames = 10 (-s) and memory.size = 1M (-s) conflict: memory.size, set later, wins"' || cat "$tmp/e"
 "$bin" run --os linux -s memory.size=1M "$tmp/t.addr" >/dev/null 2>"$tmp/e"
 check "memory.size over a preset's memory.frames does not" '[ ! -s "$tmp/e" ]' || cat "$tmp/e"
+printf '[memory]\nframes = 100\n' >"$tmp/frames.ini"
+"$bin" run -c "$tmp/frames.ini" -s memory.size=1M "$tmp/t.addr" >/dev/null 2>"$tmp/e"
+check "nor -s memory.size over a -c file's memory.frames (a later layer)" '[ ! -s "$tmp/e" ]' || cat "$tmp/e"
+printf '[memory]\nframes = 100\nsize = 1M\n' >"$tmp/both.ini"
+"$bin" run -c "$tmp/both.ini" "$tmp/t.addr" >/dev/null 2>"$tmp/e"
+check "one file giving both warns, naming it" \
+	'warn_once $? "memory.frames = 100 (.*both.ini) and memory.size = 1M (.*both.ini) conflict"' || cat "$tmp/e"
 "$bin" run --os textbook -s ws.max_pages=100 "$tmp/t.addr" >/dev/null 2>"$tmp/e"
 check "ws.max_pages under textbook warns (only windows reads it)" \
 	'warn_once $? "ws.max_pages = 100 (-s) has no effect under the textbook personality"' || cat "$tmp/e"
