@@ -9,7 +9,10 @@
 #   make bench      throughput benchmarks
 #   make demo       deps, build, run the main job on a bundled trace
 #   make install PREFIX=/usr/local   (and DESTDIR=): vmlab, the libraries,
-#                   include/vmlab/*.h, lib/pkgconfig/vmlab.pc
+#                   include/vmlab/*.h, lib/pkgconfig/vmlab.pc, the man page
+#                   share/man/man1/vmlab.1, bash completion
+#                   share/bash-completion/completions/vmlab
+#   make man        build/vmlab.1 alone (also part of make)
 #   make layers     check that every dependency between folders points down
 #
 # Objects live under build/<variant>/ so variants sit side by side;
@@ -111,8 +114,17 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
 # so that nothing but their own code touches memory in a region.
 WORKLOADS := $(OUT)/vmlab-workloads
 
-.PHONY: all deps check test bench demo install clean fuzz layers
-all: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS)
+MAN := $(OUT)/vmlab.1
+COMPLETION := cli/completion.bash
+
+.PHONY: all deps check test bench demo install clean fuzz layers man
+all: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS) $(MAN)
+
+# The man page is the binary's own help (mk/man.sh): one text for
+# `vmlab help CMD`, `vmlab CMD --help` and man vmlab.
+man: $(MAN)
+$(MAN): $(BIN) mk/man.sh
+	sh mk/man.sh $(BIN) >$@.tmp && mv $@.tmp $@
 
 $(WORKLOADS): bench/validate/workloads.c bench/validate/roi.h
 	@mkdir -p $(dir $@)
@@ -245,6 +257,7 @@ demo: deps
 		$(BIN) run --os textbook -s memory.frames=$(DEMO_FRAMES) -s replacement.policy=$$p \
 			$(DEMO_TRACE) | grep '^fault rate' || exit 1; \
 	done
+	@echo "(lfu's counts never decay: pages used heavily early in gzip's run keep their frames, and the pages of later phases, each loaded with a count of 1, evict one another)"
 	@echo
 	@echo "== results in HDF5: three policies at four sizes, two miss-ratio curves"
 	@rm -rf $(OUT)/demo && mkdir -p $(OUT)/demo
@@ -265,9 +278,12 @@ demo: deps
 # DESTDIR stages the tree elsewhere (packaging); PREFIX is where it will
 # live, and what vmlab.pc records.
 LIBDIR := $(PREFIX)/lib
-install: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS)
+install: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS) $(MAN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include/vmlab
+		$(DESTDIR)$(PREFIX)/include/vmlab $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/vmlab.1
+	install -m 644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmlab
 	install -m 644 $(SANCOV_LIB) $(DESTDIR)$(LIBDIR)/libvmlab-sancov.a
 	install -m 755 $(QEMU_PLUGIN) $(DESTDIR)$(LIBDIR)/vmlab-qemu.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab

@@ -275,6 +275,18 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 		h5_free(h);
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	}
+	/* the directory first: a missing one is the user's mistake to name,
+	 * not the hidden lock or temporary file that would fail next */
+	struct stat dst;
+	int dirst = stat(dir, &dst) < 0 ? errno : S_ISDIR(dst.st_mode) ? 0 : ENOTDIR;
+	if (dirst) {
+		rc = vl_err(err, VL_ENOENT, "%s: cannot write there: directory %s: %s", h->path, dir,
+			    dirst == ENOENT ? "does not exist" : strerror(dirst));
+		free(d1);
+		free(b1);
+		free(lockpath);
+		goto fail_notmp;
+	}
 	/* One writer at a time per results file: concurrent appends wait
 	 * their turn instead of losing runs.  Holding the lock, any temporary
 	 * file of this target is a dead writer's: it goes. */
@@ -338,8 +350,8 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 	}
 	int fd = mkstemp(h->tmp);
 	if (fd < 0) {
-		rc = vl_err(err, VL_EIO, "%s: cannot create a temporary file there: %s", h->tmp,
-			    strerror(errno));
+		rc = vl_err(err, VL_EIO, "%s: cannot create a file in its directory (%s): %s",
+			    h->path, h->tmp, strerror(errno));
 		goto fail_notmp;
 	}
 	if (append) {

@@ -23,6 +23,15 @@
  *
  * Pages live in an open-addressing table keyed by (pid, vpn) holding the
  * page's current slot.
+ *
+ * Sampling (SHARDS).  Only pages whose hash falls below the rate are
+ * tracked; distances are counted among them, so a sampled distance d
+ * stands for d / R.  Turning the sample's misses into a miss ratio is the
+ * estimator's job (enum vl_mrc_estimator; vl_mrc_result below).  The
+ * default needs, per sampled page, its references in each size bucket:
+ * pcount, one row of nsizes + 1 counters per table entry, moved with its
+ * entry when the table grows.  It exists only when sampling with sizes
+ * given, so the exact curve's per-access work is unchanged.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -45,6 +54,7 @@ struct page {
 
 struct vl_mrc {
 	double rate;
+	enum vl_mrc_estimator est; /* how a sampled curve is estimated */
 	uint32_t threshold;       /* sample if hash mod P < threshold */
 	struct page *tab;
 	uint64_t tab_mask, npages;
@@ -62,6 +72,11 @@ struct vl_mrc {
 	uint64_t last_vpn;
 	uint32_t last_pid;
 	int have_last;
+	uint64_t last_idx;        /* table index of the last page */
+	/* sampled with sizes: per table entry, its accesses in each bucket
+	 * (nsizes + 1 counters, the last one for misses at every size, cold
+	 * misses included), for the regression estimator; NULL otherwise */
+	uint32_t *pcount;
 };
 
 static inline uint64_t mix(uint64_t x)
@@ -147,6 +162,11 @@ int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *frames, 
 			m->size[i] = frames[i];
 			m->lim[i] = dist_limit(m, frames[i]);
 		}
+		if (m->rate < 1 &&
+		    !(m->pcount = calloc((m->tab_mask + 1) * (n + 1), sizeof(*m->pcount)))) {
+			vl_mrc_free(m);
+			return vl_err(err, VL_ENOMEM, "out of memory");
+		}
 	}
 	*out = m;
 	return 0;
@@ -164,7 +184,13 @@ void vl_mrc_free(struct vl_mrc *m)
 	free(m->size);
 	free(m->lim);
 	free(m->bucket);
+	free(m->pcount);
 	free(m);
+}
+
+void vl_mrc_set_estimator(struct vl_mrc *m, enum vl_mrc_estimator e)
+{
+	m->est = e;
 }
 
 uint64_t vl_mrc_accesses(const struct vl_mrc *m)
@@ -279,6 +305,13 @@ static int tab_grow(struct vl_mrc *m, struct vl_error *err)
 			      (unsigned long long)m->npages);
 	for (uint64_t i = 0; i <= nmask; i++)
 		nt[i].slot = NIL;
+	size_t row = m->nsizes + 1;
+	uint32_t *pc = NULL;
+	if (m->pcount && !(pc = big_alloc((nmask + 1) * row * sizeof(*pc), true))) {
+		free(nt);
+		return vl_err(err, VL_ENOMEM, "out of memory for %llu pages",
+			      (unsigned long long)m->npages);
+	}
 	/* owner[] holds table indices: rehash and fix them */
 	for (uint64_t i = 0; i <= m->tab_mask; i++) {
 		struct page *p = &m->tab[i];
@@ -289,6 +322,14 @@ static int tab_grow(struct vl_mrc *m, struct vl_error *err)
 			h = (h + 1) & nmask;
 		nt[h] = *p;
 		m->owner[p->slot] = (uint32_t)h;
+		if (pc)
+			memcpy(pc + h * row, m->pcount + i * row, row * sizeof(*pc));
+		if (i == m->last_idx)
+			m->last_idx = h;
+	}
+	if (pc) {
+		free(m->pcount);
+		m->pcount = pc;
 	}
 	free(m->tab);
 	m->tab = nt;
@@ -296,7 +337,7 @@ static int tab_grow(struct vl_mrc *m, struct vl_error *err)
 	return 0;
 }
 
-static int hist_add(struct vl_mrc *m, uint64_t d, struct vl_error *err)
+static int hist_add(struct vl_mrc *m, uint64_t idx, uint64_t d, struct vl_error *err)
 {
 	if (m->nsizes) { /* first limit >= d: a binary search in a small array */
 		size_t lo = 0, hi = m->nsizes;
@@ -308,6 +349,8 @@ static int hist_add(struct vl_mrc *m, uint64_t d, struct vl_error *err)
 				lo = mid + 1;
 		}
 		m->bucket[lo]++;
+		if (m->pcount)
+			m->pcount[idx * (m->nsizes + 1) + lo]++;
 		return 0;
 	}
 	if (d >= m->hist_len) {
@@ -330,7 +373,7 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 {
 	m->sampled++;
 	if (m->have_last && vpn == m->last_vpn && pid == m->last_pid)
-		return hist_add(m, 1, err);
+		return hist_add(m, m->last_idx, 1, err);
 	m->last_vpn = vpn;
 	m->last_pid = pid;
 	m->have_last = 1;
@@ -341,8 +384,11 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 		i = (i + 1) & m->tab_mask;
 	struct page *p = &m->tab[i];
 	uint64_t now = m->next++;
+	m->last_idx = i;
 	if (p->slot == NIL) {
 		m->cold++;
+		if (m->pcount)
+			m->pcount[i * (m->nsizes + 1) + m->nsizes]++;
 		p->vpn = vpn;
 		p->pid = pid;
 		p->slot = (uint32_t)now;
@@ -358,7 +404,7 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 	mark(m, now);
 	m->owner[now] = (uint32_t)i;
 	p->slot = (uint32_t)now;
-	return hist_add(m, d, err);
+	return hist_add(m, i, d, err);
 }
 
 int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err)
@@ -373,7 +419,14 @@ int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err
 				__builtin_prefetch(&m->tab[qh & m->tab_mask]);
 		}
 		if (r->op >= VL_OP_NACCESS) {
-			m->events++;
+			/* the events that can make the engine refuse accesses:
+			 * not a process's exit (its pages are freed, nothing is
+			 * refused) nor region-of-interest markers */
+			const struct vl_event *ev = r->op == VL_OP_EVENT && r->addr < b->n_events
+							    ? &b->events[r->addr] : NULL;
+			if (!ev || (ev->kind != VL_EV_EXIT && ev->kind != VL_EV_ROI_BEGIN &&
+				    ev->kind != VL_EV_ROI_END && ev->kind != VL_EV_NONE))
+				m->events++;
 			continue;
 		}
 		int64_t hi = (int64_t)r->addr >> (VA_BITS - 1);
@@ -389,19 +442,147 @@ int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err
 	return 0;
 }
 
+/* The bucket index of a size the builder was made for. */
+static size_t k_of(const struct vl_mrc *m, uint64_t frames)
+{
+	size_t k = 0;
+	while (k < m->nsizes && m->size[k] != frames)
+		k++;
+	return k;
+}
+
+/* The share of the references missing from the sample that miss at size k
+ * (the split estimator).  SHARDS_adj counts them all as hits; fixed-rate
+ * SHARDS gives them the sample's miss ratio.  Both go wrong where a few
+ * hot pages carry many references: whether the hash keeps them decides
+ * the sample's size, and whether their references hit depends on how hot
+ * they are against the memory size.
+ *
+ * Too many references sampled (missing < 0): the excess belongs to the
+ * hottest sampled pages, so it takes their miss ratio, each page weighted
+ * by its references t_p (m_p of them misses at size k): sum m_p t_p /
+ * sum t_p^2 (the slope of the sample's misses on its references over the
+ * pages the hash could keep or drop).
+ *
+ * Too few (missing > 0): the pages that should have carried them are not
+ * in the sample, so nothing in it says how they behave.  They are taken
+ * as pages of frequency f = missing / accesses each (1/R of them) and
+ * given the miss ratio exp(-f T_k) of Che's approximation (Che, Tung, Wang,
+ * IEEE JSAC 2002): in an LRU memory of C pages a page of frequency f hits
+ * when it comes back within the characteristic time T_C, the number of
+ * references in which C distinct pages are touched:
+ *     sum over pages of (1 - exp(-f_p T_C)) = C,
+ * estimated from the sample (each sampled page stands for 1/R pages) plus
+ * the missing ones, and solved by bisection.  Large memories give T_C
+ * long and the missing references hit (SHARDS_adj); small memories, where
+ * even hot pages come back too late, give them misses. */
+struct tcount {
+	uint32_t t;     /* references of a page */
+	uint64_t pages; /* sampled pages with t references */
+};
+
+static int cmp_tc(const void *a, const void *b)
+{
+	uint32_t x = ((const struct tcount *)a)->t, y = ((const struct tcount *)b)->t;
+	return x < y ? -1 : x > y;
+}
+
+static double split_weight(const struct vl_mrc *m, size_t k, double missing,
+			   const struct tcount *tc, size_t ntc)
+{
+	size_t row = m->nsizes + 1;
+	if (missing < 0) {
+		double smt = 0, stt = 0;
+		for (uint64_t i = 0; i <= m->tab_mask; i++) {
+			if (m->tab[i].slot == NIL)
+				continue;
+			const uint32_t *c = m->pcount + i * row;
+			double t = 0, h = 0;
+			for (size_t j = 0; j < row; j++) {
+				t += c[j];
+				if (j <= k)
+					h += c[j];
+			}
+			smt += (t - h) * t;
+			stt += t * t;
+		}
+		return stt > 0 ? smt / stt : 0;
+	}
+	double n = (double)m->accesses, rate = (double)m->threshold / SHARDS_P;
+	double fm = missing / n, cap = (double)m->size[k];
+	/* pages touched in T references, expected: increasing in T */
+	double lo = 0, hi = 1;
+	for (int it = 0; it < 200; it++) {
+		double touched = (1 - exp(-fm * hi)) / rate;
+		for (size_t j = 0; j < ntc; j++)
+			touched += (double)tc[j].pages / rate * -expm1(-(double)tc[j].t / n * hi);
+		if (touched >= cap)
+			break;
+		lo = hi;
+		hi *= 2;
+		if (hi > 1e18)
+			return 0; /* the memory holds everything: every reference hits */
+	}
+	for (int it = 0; it < 60; it++) {
+		double mid = (lo + hi) / 2, touched = (1 - exp(-fm * mid)) / rate;
+		for (size_t j = 0; j < ntc; j++)
+			touched += (double)tc[j].pages / rate * -expm1(-(double)tc[j].t / n * mid);
+		if (touched < cap)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return exp(-fm * (lo + hi) / 2);
+}
+
+/* The sampled pages grouped by their number of references (for
+ * split_weight's sums); NULL when out of memory. */
+static struct tcount *tcounts(const struct vl_mrc *m, size_t *n)
+{
+	size_t row = m->nsizes + 1, k = 0;
+	struct tcount *tc = malloc((m->npages ? m->npages : 1) * sizeof(*tc));
+	if (!tc)
+		return NULL;
+	for (uint64_t i = 0; i <= m->tab_mask; i++) {
+		if (m->tab[i].slot == NIL)
+			continue;
+		uint64_t t = 0;
+		for (size_t j = 0; j < row; j++)
+			t += m->pcount[i * row + j];
+		tc[k++] = (struct tcount){ .t = (uint32_t)t, .pages = 1 };
+	}
+	qsort(tc, k, sizeof(*tc), cmp_tc);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (u && tc[u - 1].t == tc[i].t)
+			tc[u - 1].pages++;
+		else
+			tc[u++] = tc[i];
+	}
+	*n = u;
+	return tc;
+}
+
 int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 		  struct vl_mrc_point *out, struct vl_error *err)
 {
+	struct tcount *tc = NULL;
+	size_t ntc = 0;
+	if (m->rate < 1 && m->est == VL_MRC_SHARDS_SPLIT && m->pcount &&
+	    !(tc = tcounts(m, &ntc)))
+		return vl_err(err, VL_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		uint64_t hits = 0;
 		if (m->nsizes) {
 			size_t k = 0;
 			while (k < m->nsizes && m->size[k] != frames[i])
 				k++;
-			if (k == m->nsizes)
+			if (k == m->nsizes) {
+				free(tc);
 				return vl_err(err, VL_EINVAL,
 					      "%llu frames is not one of the sizes the curve was built for",
 					      (unsigned long long)frames[i]);
+			}
 			for (size_t j = 0; j <= k; j++)
 				hits += m->bucket[j];
 		} else {
@@ -415,19 +596,37 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 			out[i].misses = smiss;
 			out[i].miss_ratio = m->accesses ? (double)smiss / (double)m->accesses : 0;
 		} else {
-			/* fixed-rate SHARDS: sampled misses over sampled references.
-			 * (SHARDS_adj divides by rate * accesses instead, counting the
-			 * shortfall of samples as hits; on page traces, where the
-			 * shortfall comes as often from cold as from hot pages, that
-			 * doubled the error of bench_mrc, so it is not used.) */
-			double denom = (double)m->sampled;
-			double r = denom > 0 ? (double)smiss / denom : 0;
+			/* Fixed-rate SHARDS: sampled misses over sampled
+			 * references.  SHARDS_adj (Waldspurger et al., FAST'15,
+			 * section 4.2): the sample should hold expected =
+			 * rate * accesses references; the difference expected -
+			 * sampled goes into the first histogram bucket (distance
+			 * 0, a hit at every size), so the histogram's total is
+			 * the expected count:
+			 *   ratio = (sampled - hits - 0) / expected
+			 *         = 1 - (hits + expected - sampled) / expected.
+			 * Split: a share w of the difference counts as misses
+			 * instead (split_weight); w = 0 is SHARDS_adj. */
+			double expected = (double)m->threshold / SHARDS_P * (double)m->accesses;
+			double r;
+			if (m->est == VL_MRC_SHARDS_FIXED) {
+				r = m->sampled ? (double)smiss / (double)m->sampled : 0;
+			} else {
+				double missing = expected - (double)m->sampled;
+				double w = 0; /* the share of the missing references that miss */
+				if (tc)
+					w = split_weight(m, k_of(m, frames[i]), missing, tc, ntc);
+				r = expected > 0 ? ((double)smiss + w * missing) / expected : 0;
+			}
+			if (r < 0)
+				r = 0;
 			if (r > 1)
 				r = 1;
 			out[i].miss_ratio = r;
 			out[i].misses = (uint64_t)llround(r * (double)m->accesses);
 		}
 	}
+	free(tc);
 	return 0;
 }
 

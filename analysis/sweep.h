@@ -63,6 +63,12 @@ struct vl_sweep_cell {
 	struct vl_kv *vary;            /* this cell's value of each [vary] key */
 };
 
+/* A policy plug-in a sweep loads (--plugin, [experiment] plugins). */
+struct vl_sweep_plugin {
+	char *path;                    /* absolute */
+	char hash[VL_SWEEP_KEY_LEN];   /* XXH64 of the file, 16 hex digits */
+};
+
 /* An expanded experiment (a plan). */
 struct vl_sweep {
 	char *name;
@@ -78,6 +84,9 @@ struct vl_sweep {
 	size_t nvary;
 	struct vl_sweep_cell *cells;
 	size_t ncells;
+	struct vl_sweep_plugin *plugins; /* loaded before any configuration */
+	size_t nplugins;
+	char plugins_key[VL_SWEEP_KEY_LEN]; /* hash over their hashes; "" when none */
 };
 
 /* ---- the experiment file and its cells (analysis/sweep_exp.c) ---- */
@@ -87,6 +96,16 @@ struct vl_sweep {
  * and what was expected (VL_EFORMAT, VL_EINVAL), or a trace that cannot be
  * read (VL_ENOENT, VL_EIO).  Returns 0 or a negative code. */
 int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *err);
+/* vl_sweep_load with policy plug-ins to load first (paths relative to the
+ * working directory; `vmlab sweep --plugin`), before those the experiment
+ * names ([experiment] plugins =, relative to its file).  Every plug-in is
+ * loaded (vl_plugin_load) before a configuration is built, so its policies
+ * can be [set] or varied like built-ins; the plan records them (path and
+ * content hash) and a cell's key covers their hashes, so a rebuilt
+ * plug-in re-runs the cells.  A plug-in that cannot be loaded is an error
+ * naming it (and the experiment's line).  Returns 0 or a negative code. */
+int vl_sweep_load_with(struct vl_sweep **out, const char *exp_path, const char *const *plugins,
+		       size_t nplugins, struct vl_error *err);
 /* Free s (a loaded experiment or a plan read back); NULL is allowed. */
 void vl_sweep_free(struct vl_sweep *s);
 
@@ -101,7 +120,9 @@ int vl_sweep_cell_config(const struct vl_sweep *s, size_t i, struct vl_config **
 
 /* Write the plan to DIR/plan atomically (creating DIR and DIR/cells);
  * read it back, checking its syntax (VL_EFORMAT naming the line) but not
- * that it still matches its experiment.  Return 0 or a negative code. */
+ * that it still matches its experiment; reading loads the plan's plug-ins
+ * and checks that their files still have the recorded hashes (VL_ESTATE
+ * otherwise).  Return 0 or a negative code. */
 int vl_sweep_plan_write(const struct vl_sweep *s, const char *dir, struct vl_error *err);
 int vl_sweep_plan_read(struct vl_sweep **out, const char *dir, struct vl_error *err);
 
@@ -248,8 +269,9 @@ bool vl_sweep_slurm_word_ok(const char *s);
 /* For the cells of s not yet complete in dir (whose plan is written):
  * DIR/slurm/tasks (line t: the cells array task t runs),
  * DIR/slurm/sweep.sbatch (an --array job; each task runs
- * `VMLAB sweep -o DIR --cell C` for its cells) and DIR/slurm/collect.sbatch
- * (`VMLAB sweep --collect DIR`), creating DIR/slurm/logs/.  With no cell to
+ * `VMLAB sweep -o DIR --cell C --plugin P...` for its cells) and
+ * DIR/slurm/collect.sbatch (`VMLAB sweep --collect DIR --plugin P...`),
+ * creating DIR/slurm/logs/.  With no cell to
  * run, j->todo is 0 and only the directories are made.  Returns 0 or a
  * negative code. */
 int vl_sweep_slurm_write(const struct vl_sweep *s, const char *dir, const struct vl_sweep_slurm *o,

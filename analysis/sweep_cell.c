@@ -43,7 +43,7 @@ bool vl_sweep_cell_done(const struct vl_sweep *s, const char *dir, size_t i)
 		ok = false;
 	} else if (ok) {
 		char key[VL_SWEEP_KEY_LEN];
-		sweep_cell_key(cfg_text, hash, s->format, key);
+		sweep_cell_key(s, cfg_text, hash, key);
 		ok = !strcmp(key, c->key);
 	}
 	free(cfg_text);
@@ -73,14 +73,14 @@ static int cell_run(const struct vl_sweep *s, const char *dir, size_t i, const c
 	char *text = NULL;
 	VL_TRY(vl_sweep_cell_config(s, i, &cfg, &text, err));
 	char key[VL_SWEEP_KEY_LEN];
-	sweep_cell_key(text, c->trace_hash, s->format, key);
+	sweep_cell_key(s, text, c->trace_hash, key);
 	free(text);
 	if (strcmp(key, c->key)) {
 		vl_config_free(cfg);
 		return vl_err(err, VL_ESTATE,
-			      "cell %zu: its configuration no longer hashes to %s (a base config file or "
-			      "the presets changed since the plan was written); re-run the sweep from "
-			      "its experiment file",
+			      "cell %zu: its configuration no longer hashes to %s (a base config file, "
+			      "a plug-in or the presets changed since the plan was written); re-run the "
+			      "sweep from its experiment file",
 			      i, c->key);
 	}
 	uint64_t th;

@@ -58,6 +58,9 @@ void vl_sweep_free(struct vl_sweep *s)
 		sweep_kv_free(s->cells[i].vary, s->nvary);
 	}
 	free(s->cells);
+	for (size_t i = 0; i < s->nplugins; i++)
+		free(s->plugins[i].path);
+	free(s->plugins);
 	free(s);
 }
 
@@ -158,9 +161,9 @@ struct vary_src {
 };
 
 /* The keys of [experiment]. */
-enum { X_NAME, X_TRACES, X_OS, X_MACHINE, X_CONFIG, X_FORMAT, X_NKEYS };
+enum { X_NAME, X_TRACES, X_OS, X_MACHINE, X_CONFIG, X_FORMAT, X_PLUGINS, X_NKEYS };
 static const char *const exp_keys[X_NKEYS] = { "name", "traces", "os", "machine", "config",
-					       "format" };
+					       "format", "plugins" };
 
 struct exp_src {
 	char *path, *dir;
@@ -264,7 +267,7 @@ static int parse_exp(struct exp_src *e, const char *text, struct vl_error *err)
 				x++;
 			if (x == X_NKEYS)
 				rc = vl_err(err, VL_EFORMAT,
-					    "%s line %u: unknown key '%s' in [experiment]; expected name, traces, os, machine, config or format",
+					    "%s line %u: unknown key '%s' in [experiment]; expected name, traces, os, machine, config, format or plugins",
 					    e->path, line, k);
 			else if (e->val[x])
 				rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' given twice", e->path, line, k);
@@ -431,20 +434,92 @@ int vl_sweep_cell_config(const struct vl_sweep *s, size_t i, struct vl_config **
 	return 0;
 }
 
-void sweep_cell_key(const char *cfg_text, const char *trace_hash, const char *format,
-		     char out[VL_SWEEP_KEY_LEN])
+void sweep_cell_key(const struct vl_sweep *s, const char *cfg_text, const char *trace_hash,
+		    char out[VL_SWEEP_KEY_LEN])
 {
 	XXH64_state_t *st = XXH64_createState();
 	XXH64_reset(st, 0);
 	XXH64_update(st, cfg_text, strlen(cfg_text) + 1);
 	XXH64_update(st, trace_hash, strlen(trace_hash) + 1);
-	XXH64_update(st, format, strlen(format) + 1);
+	XXH64_update(st, s->format, strlen(s->format) + 1);
 	/* results of another vmlab version or results format are not reused */
 	char ver[64];
 	snprintf(ver, sizeof(ver), "%s/%d", vl_version(), VL_RESULTS_VERSION);
 	XXH64_update(st, ver, strlen(ver) + 1);
+	/* nor those of other plug-ins (a sweep without any keeps its keys) */
+	if (s->plugins_key[0])
+		XXH64_update(st, s->plugins_key, strlen(s->plugins_key) + 1);
 	snprintf(out, VL_SWEEP_KEY_LEN, "%016llx", (unsigned long long)XXH64_digest(st));
 	XXH64_freeState(st);
+}
+
+/* ---- plug-ins ---- */
+
+int sweep_plugin_load(struct vl_sweep_plugin *p, char *path, const char *origin,
+		      struct vl_error *err)
+{
+	struct vl_error e2 = { 0 };
+	uint64_t h;
+	int rc = vl_plugin_load(path, &e2);
+	if (rc == 0)
+		rc = vl_hash_file(path, &h, &e2);
+	if (rc < 0)
+		return vl_err(err, rc, "%s: %s", origin, e2.msg);
+	p->path = path;
+	snprintf(p->hash, sizeof(p->hash), "%016llx", (unsigned long long)h);
+	return 0;
+}
+
+void sweep_plugins_key(struct vl_sweep *s)
+{
+	s->plugins_key[0] = '\0';
+	if (!s->nplugins)
+		return;
+	XXH64_state_t *st = XXH64_createState();
+	XXH64_reset(st, 0);
+	for (size_t i = 0; i < s->nplugins; i++)
+		XXH64_update(st, s->plugins[i].hash, strlen(s->plugins[i].hash) + 1);
+	snprintf(s->plugins_key, sizeof(s->plugins_key), "%016llx",
+		 (unsigned long long)XXH64_digest(st));
+	XXH64_freeState(st);
+}
+
+/* Resolve (against dir when relative), load and record one plug-in;
+ * one named twice is recorded once. */
+static int add_plugin(struct vl_sweep *s, const char *dir, const char *name, const char *origin,
+		      struct vl_error *err)
+{
+	char *full = dir && name[0] != '/' ? au_path_join(dir, name) : strdup(name);
+	char real[PATH_MAX];
+	if (!full)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	if (!realpath(full, real)) {
+		int rc = vl_err(err, VL_ENOENT, "%s: plug-in %s: %s", origin, full, strerror(errno));
+		free(full);
+		return rc;
+	}
+	free(full);
+	if (strchr(real, '\t') || strchr(real, '\n'))
+		return vl_err(err, VL_EINVAL, "%s: plug-in %s: paths with tabs or newlines are not "
+			      "supported", origin, real);
+	for (size_t i = 0; i < s->nplugins; i++)
+		if (!strcmp(s->plugins[i].path, real))
+			return 0;
+	struct vl_sweep_plugin *np = realloc(s->plugins, (s->nplugins + 1) * sizeof(*np));
+	char *path = strdup(real);
+	if (np)
+		s->plugins = np;
+	if (!np || !path) {
+		free(path);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	int rc = sweep_plugin_load(&s->plugins[s->nplugins], path, origin, err);
+	if (rc < 0) {
+		free(path);
+		return rc;
+	}
+	s->nplugins++;
+	return 0;
 }
 
 static int expand_traces(struct exp_src *e, struct au_strv *out, struct vl_error *err)
@@ -490,6 +565,12 @@ static int expand_traces(struct exp_src *e, struct au_strv *out, struct vl_error
 }
 
 int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *err)
+{
+	return vl_sweep_load_with(out, exp_path, NULL, 0, err);
+}
+
+int vl_sweep_load_with(struct vl_sweep **out, const char *exp_path, const char *const *plugins,
+		       size_t nplugins, struct vl_error *err)
 {
 	struct exp_src e = { 0 };
 	struct vl_sweep *s = calloc(1, sizeof(*s));
@@ -566,6 +647,29 @@ int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *
 	s->nset = e.nset;
 	e.set = NULL;
 	e.nset = 0;
+
+	/* plug-ins before any configuration: their policies and keys */
+	for (size_t i = 0; i < nplugins && rc == 0; i++)
+		rc = add_plugin(s, NULL, plugins[i], "--plugin", err);
+	if (rc == 0 && e.val[X_PLUGINS]) {
+		char *copy = strdup(e.val[X_PLUGINS]), *save = NULL;
+		char origin[PATH_MAX + 32];
+		snprintf(origin, sizeof(origin), "%s line %u: plugins", e.path, e.line[X_PLUGINS]);
+		if (!copy)
+			rc = vl_err(err, VL_ENOMEM, "out of memory");
+		for (char *it = copy ? strtok_r(copy, ",", &save) : NULL; it && rc == 0;
+		     it = strtok_r(NULL, ",", &save)) {
+			char *name = au_trim(it);
+			if (!*name)
+				rc = vl_err(err, VL_EFORMAT, "%s: empty entry in the list", origin);
+			else
+				rc = add_plugin(s, e.dir, name, origin, err);
+		}
+		free(copy);
+	}
+	if (rc)
+		goto out;
+	sweep_plugins_key(s);
 
 	/* the base, then every [vary] value once on top of it, for errors with lines */
 	struct vl_config *base;
@@ -653,7 +757,7 @@ int vl_sweep_load(struct vl_sweep **out, const char *exp_path, struct vl_error *
 		struct vl_config *cfg = NULL;
 		char *ctext = NULL;
 		if (rc == 0 && (rc = vl_sweep_cell_config(s, i, &cfg, &ctext, err)) == 0) {
-			sweep_cell_key(ctext, c->trace_hash, s->format, c->key);
+			sweep_cell_key(s, ctext, c->trace_hash, c->key);
 			vl_config_free(cfg);
 			free(ctext);
 		} else if (rc) {

@@ -27,9 +27,18 @@ int sweep_values(const char *text, struct au_strv *out, const char *origin,
 bool sweep_preset_key(const char *key);
 
 /* The key of a cell: XXH64 over its configuration text, trace hash, trace
- * format and "vmlab version/results format version", as 16 hex digits. */
-void sweep_cell_key(const char *cfg_text, const char *trace_hash, const char *format,
+ * format, "vmlab version/results format version" and, when the sweep loads
+ * plug-ins, s->plugins_key, as 16 hex digits. */
+void sweep_cell_key(const struct vl_sweep *s, const char *cfg_text, const char *trace_hash,
 		    char out[VL_SWEEP_KEY_LEN]);
+
+/* Load plug-in path (absolute), hash its file into p (path taken over on
+ * success).  origin starts errors.  Returns 0 or a negative code. */
+int sweep_plugin_load(struct vl_sweep_plugin *p, char *path, const char *origin,
+		      struct vl_error *err);
+
+/* Set s->plugins_key from the plug-ins' hashes ("" when there are none). */
+void sweep_plugins_key(struct vl_sweep *s);
 
 /* Free n key/value pairs and the array (NULL allowed). */
 void sweep_kv_free(struct vl_kv *kv, size_t n);

@@ -10,6 +10,7 @@
  *   os        PRESET or empty
  *   machine   PRESET or empty
  *   format    FORMAT
+ *   plugin    HASH  /abs/plugin.so       (one line per plug-in, in load order)
  *   config    /abs/base/config.ini      (one line per file, in order)
  *   set       KEY  VALUE                (one line per [set] key, in order)
  *   vary      KEY                       (one line per [vary] key, in order)
@@ -37,6 +38,8 @@ char *sweep_plan_text(const struct vl_sweep *s)
 	au_bprintf(&b, "os\t%s\n", s->os);
 	au_bprintf(&b, "machine\t%s\n", s->machine);
 	au_bprintf(&b, "format\t%s\n", s->format);
+	for (size_t i = 0; i < s->nplugins; i++)
+		au_bprintf(&b, "plugin\t%s\t%s\n", s->plugins[i].hash, s->plugins[i].path);
 	for (size_t i = 0; i < s->nconfigs; i++)
 		au_bprintf(&b, "config\t%s\n", s->configs[i]);
 	for (size_t i = 0; i < s->nset; i++)
@@ -152,6 +155,28 @@ int vl_sweep_plan_read(struct vl_sweep **out, const char *dir, struct vl_error *
 				rc = vl_err(err, VL_EFORMAT, "%s line %u: bad '%s' line", path, line, what);
 			else if (!(*slot = strdup(f[1])))
 				rc = vl_err(err, VL_ENOMEM, "out of memory");
+		} else if (!strcmp(what, "plugin")) {
+			/* loaded now: --cell and --collect build configurations
+			 * that may name its policies */
+			struct vl_sweep_plugin *np =
+				nf == 3 && is_hex16(f[1]) && f[2][0] == '/' && !s->ncells
+					? realloc(s->plugins, (s->nplugins + 1) * sizeof(*np))
+					: NULL;
+			char *pp = np ? strdup(f[2]) : NULL;
+			char origin[64];
+			snprintf(origin, sizeof(origin), "plan line %u", line);
+			if (np)
+				s->plugins = np;
+			if (!pp)
+				rc = vl_err(err, VL_EFORMAT, "%s line %u: expected 'plugin HASH /PATH'", path,
+					    line);
+			else if ((rc = sweep_plugin_load(&s->plugins[s->nplugins], pp, origin, err)) < 0)
+				free(pp);
+			else if (strcmp(s->plugins[s->nplugins++].hash, f[1]))
+				rc = vl_err(err, VL_ESTATE,
+					    "%s line %u: plug-in %s changed since the plan was written; "
+					    "re-run the sweep from its experiment file",
+					    path, line, f[2]);
 		} else if (!strcmp(what, "config")) {
 			if (nf != 2 || au_strv_push(&configs, f[1]))
 				rc = vl_err(err, VL_EFORMAT, "%s line %u: bad 'config' line", path, line);
@@ -215,6 +240,7 @@ int vl_sweep_plan_read(struct vl_sweep **out, const char *dir, struct vl_error *
 	if (rc == 0 && (!ended || !s->name || !s->os || !s->machine || !s->format || !s->exp_path))
 		rc = vl_err(err, VL_EFORMAT, "%s: incomplete plan (no 'end' line or missing fields)", path);
 	if (s) {
+		sweep_plugins_key(s);
 		s->configs = configs.v;
 		s->nconfigs = configs.n;
 		s->vary_keys = vkeys.v;

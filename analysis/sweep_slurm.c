@@ -72,13 +72,20 @@ static bool write_tasks(const char *path, const size_t *todo, size_t ntodo, size
 	return f && fclose(f) == 0;
 }
 
-/* "'VMLAB'ARGS'DIR'TAIL": the vmlab command line of a script. */
-static void vmlab_cmd(FILE *f, const char *self, const char *args, const char *dir,
-		      const char *tail)
+/* "'VMLAB'ARGS'DIR' --plugin 'P'...TAIL": the vmlab command line of a
+ * script.  The plan names the plug-ins too (and --cell loads them from
+ * it); the command line carries them so that what a task runs is what its
+ * script says. */
+static void vmlab_cmd(FILE *f, const struct vl_sweep *s, const char *self, const char *args,
+		      const char *dir, const char *tail)
 {
 	shq(f, self);
 	fputs(args, f);
 	shq(f, dir);
+	for (size_t i = 0; i < s->nplugins; i++) {
+		fputs(" --plugin ", f);
+		shq(f, s->plugins[i].path);
+	}
 	fputs(tail, f);
 }
 
@@ -100,7 +107,7 @@ static bool write_scripts(const struct vl_sweep *s, const struct vl_sweep_slurm 
 		fprintf(f, "set -u\ncells=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" ");
 		shq(f, sdir);
 		fprintf(f, "/tasks)\nrc=0\nfor i in $cells; do\n\t");
-		vmlab_cmd(f, self, " sweep -o ", j->dir, " --cell \"$i\" || rc=1\ndone\nexit $rc\n");
+		vmlab_cmd(f, s, self, " sweep -o ", j->dir, " --cell \"$i\" || rc=1\ndone\nexit $rc\n");
 	}
 	bool ok = f && fclose(f) == 0;
 	FILE *g = ok ? fopen(j->collect, "w") : NULL;
@@ -108,7 +115,7 @@ static bool write_scripts(const struct vl_sweep *s, const struct vl_sweep_slurm 
 		fprintf(g, "#!/bin/sh\n# merge the cells of vmlab sweep %s once its array is done\n",
 			s->name);
 		sbatch_header(g, cname, NULL, sdir, "collect-%j.out", o);
-		vmlab_cmd(g, self, " sweep --collect ", j->dir, "\n");
+		vmlab_cmd(g, s, self, " sweep --collect ", j->dir, "\n");
 	}
 	return g && fclose(g) == 0 && ok;
 }

@@ -305,8 +305,19 @@ int cmd_capture(int argc, char **argv)
 	}
 	char plugin[PATH_MAX];
 	bool have_plugin = find_beside(plugin, sizeof(plugin), "vmlab-qemu.so", "../lib/vmlab-qemu.so") == 0;
-	if (!backend)
-		backend = have_plugin && in_path("qemu-x86_64") ? "qemu" : "lackey";
+	if (!backend) {
+		bool have_qemu = in_path("qemu-x86_64");
+		backend = have_plugin && have_qemu ? "qemu" : "lackey";
+		/* lackey is ~100x slower: say why the default back end was not
+		 * taken (a vmlab copied away from its build leaves the plug-in
+		 * behind) */
+		if (!have_plugin || !have_qemu)
+			cli_error("warning: capture: using the lackey back end (much slower) because %s; "
+				  "--backend lackey silences this",
+				  !have_plugin ? "vmlab-qemu.so is not beside this vmlab or in ../lib "
+						 "(run it from its build directory or install it)"
+					       : "qemu-x86_64 is not installed (Debian package qemu-user)");
+	}
 	char **prog = argv + optind;
 	int status = 0, rc = 0;
 	double t0 = now();

@@ -42,6 +42,11 @@ int cli_cfg_option(struct cli_cfg *cc, int opt, const char *arg);
  * EXIT_INPUT); 0 on success. */
 int cli_cfg_build(const struct cli_cfg *cc, struct vl_config **out);
 
+/* Print the configuration's warnings (vl_config_warnings, and a memory
+ * larger than this host's RAM), one "vmlab: warning: ..." line each, on
+ * stderr.  cli_cfg_build calls it. */
+void cli_config_warnings(const struct vl_config *cfg);
+
 /* Print "vmlab: MESSAGE" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

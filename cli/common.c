@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -119,8 +120,32 @@ int cli_cfg_build(const struct cli_cfg *cc, struct vl_config **out)
 			return EXIT_USAGE;
 		}
 	}
+	cli_config_warnings(cfg);
 	*out = cfg;
 	return 0;
+}
+
+void cli_config_warnings(const struct vl_config *cfg)
+{
+	char *w = vl_config_warnings(cfg);
+	for (char *line = w, *nl; line && *line; line = nl + 1) {
+		if (!(nl = strchr(line, '\n')))
+			nl = line + strlen(line) - 1;
+		else
+			*nl = '\0';
+		cli_error("warning: %s", line);
+	}
+	free(w);
+	/* a memory larger than this machine: a typo (64T for 64G) more often
+	 * than a plan (the model allocates 32 bytes a frame, not the memory) */
+	uint64_t bytes = vl_config_isset(cfg, "memory.size")
+				 ? vl_config_u64(cfg, "memory.size")
+				 : vl_config_u64(cfg, "memory.frames") * VL_PAGE_SIZE;
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	if (pages > 0 && psize > 0 && bytes > (uint64_t)pages * (uint64_t)psize)
+		cli_error("warning: the modelled memory (%.1f GiB) is larger than this host's RAM "
+			  "(%.1f GiB); the run models it all the same: check memory.size/memory.frames",
+			  (double)bytes / (1u << 30), (double)pages * (double)psize / (1u << 30));
 }
 
 /* ---- removing a temporary results file on SIGINT/SIGTERM/SIGHUP ---- */

@@ -6,8 +6,15 @@
 
 static int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: vmlab version   (also vmlab -V, vmlab --version)\n"
+		       "Print vmlab's version and the policy plug-in API version it accepts.\n");
+		return 0;
+	}
+	if (argc > 1) {
+		cli_error("version: takes no arguments");
+		return EXIT_USAGE;
+	}
 	printf("vmlab %s (policy API %d)\n", vl_version(), VL_POLICY_API_VERSION);
 	return 0;
 }
@@ -35,24 +42,52 @@ static const struct {
 	{ "host", cmd_host, "write a machine configuration for this host" },
 	{ "validate", cmd_validate, "compare measured and simulated counters of workloads" },
 	{ "version", cmd_version, "print the version" },
-	{ "help", cmd_help, "this message" },
+	{ "help", cmd_help, "this message, or a command's help (vmlab help COMMAND)" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vmlab COMMAND [OPTIONS]\n\ncommands:\n");
+	fprintf(f, "usage: vmlab COMMAND [OPTIONS]\n       vmlab help COMMAND | vmlab COMMAND --help\n"
+		   "       vmlab -V | --version\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n`vmlab COMMAND --help` describes a command's options.\n");
+	fprintf(f, "\n`vmlab help COMMAND` (or `vmlab COMMAND --help`) describes a command's options;\n"
+		   "`vmlab help --list` lists the command names alone; `man vmlab` has them all.\n");
 }
 
+/* `vmlab help [COMMAND | --list]`: a command's help is what its own
+ * --help prints (one text, so help, --help and the man page agree). */
 static int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	usage(stdout);
-	return 0;
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 2) {
+		cli_error("help: expected one COMMAND (see vmlab help)");
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--list")) {
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			printf("%s\n", commands[i].name);
+		return 0;
+	}
+	if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+		printf("usage: vmlab help [COMMAND | --list]\n"
+		       "Without COMMAND: the list of commands.  With one: its help (the same text as\n"
+		       "vmlab COMMAND --help).  --list: the command names, one a line.\n");
+		return 0;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(commands[i].name, name))
+			continue;
+		char *hargv[] = { (char *)commands[i].name, "--help", NULL };
+		return commands[i].fn(2, hargv);
+	}
+	cli_error("help: unknown command '%s' (see vmlab help)", name);
+	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -64,7 +99,7 @@ int main(int argc, char **argv)
 	const char *name = argv[1];
 	if (!strcmp(name, "--help") || !strcmp(name, "-h"))
 		name = "help";
-	if (!strcmp(name, "--version"))
+	if (!strcmp(name, "--version") || !strcmp(name, "-V"))
 		name = "version";
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(commands[i].name, name))

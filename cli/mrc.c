@@ -24,9 +24,10 @@
 static void mrc_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmlab mrc [--policy NAME] --sizes LIST [--points N] [--sample R] [-j N]\n"
+		"usage: vmlab mrc [--policy NAME] --sizes LIST [--points N] [--sample R [--estimator E]]\n"
+		"                 [-j N]\n"
 		"                 [--machine NAME] [--os NAME] [-c CONFIG]... [-s KEY=VALUE]...\n"
-		"                 [--format FMT]\n"
+		"                 [--format FMT] [--plugin LIB.so]...\n"
 		"                 [--json] [-o RESULTS.h5 [--run-id ID]] TRACE\n"
 		"\n"
 		"Miss-ratio curve of TRACE: misses (faults of a textbook-personality run) at each\n"
@@ -40,12 +41,16 @@ static void mrc_usage(FILE *f)
 		"      --points N      sizes in a range (default 16)\n"
 		"      --sample R      lru only: SHARDS spatial sampling at rate R in (0,1],\n"
 		"                      e.g. 0.01, for traces too large to do exactly\n"
+		"      --estimator E   how --sample estimates: split (default; the sample's\n"
+		"                      shortfall or excess split between hits and misses),\n"
+		"                      adj (SHARDS_adj, FAST'15) or fixed (fixed-rate SHARDS)\n"
 		"      --engine        run the engine at each size for lru too (for traces with\n"
 		"                      address-space events, whose accesses it may refuse)\n"
 		"  -j, --jobs N        parallel engine runs (default: the number of CPUs)\n"
 		"      --json          print [{\"frames\": N, \"misses\": M, \"miss_ratio\": R}, ...]\n"
 		"  -o, --output FILE   store the curve as /runs/<id>/mrc in an HDF5 results file\n"
 		"      --run-id ID     name of the run in FILE (default run-NNNN)\n"
+		"      --plugin LIB.so load policy plug-ins (repeatable); --policy may name theirs\n"
 		"      --os, -c, -s, --format   as for vmlab run (the default personality is\n"
 		"                      textbook; -s memory.* is set per size)\n");
 }
@@ -224,7 +229,9 @@ int cmd_mrc(int argc, char **argv)
 	const char *format = "auto", *policy = "lru", *sizes = NULL, *output = NULL,
 		   *run_id = NULL;
 	double rate = 1;
-	bool json = false, sampled = false, engine = false;
+	bool json = false, sampled = false, engine = false, est_given = false;
+	enum vl_mrc_estimator estimator = VL_MRC_SHARDS_SPLIT;
+	static const char *const est_names[] = { "split", "adj", "fixed" };
 	unsigned points = 16;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned jobs = ncpu > 0 ? (unsigned)ncpu : 1;
@@ -238,11 +245,13 @@ int cmd_mrc(int argc, char **argv)
 		{ "sizes", required_argument, NULL, 'S' },
 		{ "points", required_argument, NULL, 'N' },
 		{ "sample", required_argument, NULL, 'r' },
+		{ "estimator", required_argument, NULL, 'X' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "engine", no_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "run-id", required_argument, NULL, 'R' },
+		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -286,6 +295,19 @@ int cmd_mrc(int argc, char **argv)
 			jobs = (unsigned)v;
 			break;
 		}
+		case 'X':
+			if (!strcmp(optarg, "split"))
+				estimator = VL_MRC_SHARDS_SPLIT;
+			else if (!strcmp(optarg, "adj"))
+				estimator = VL_MRC_SHARDS_ADJ;
+			else if (!strcmp(optarg, "fixed"))
+				estimator = VL_MRC_SHARDS_FIXED;
+			else {
+				cli_error("mrc: --estimator '%s': expected split, adj or fixed", optarg);
+				return EXIT_USAGE;
+			}
+			est_given = true;
+			break;
 		case 'J': json = true; break;
 		case 'E': engine = true; break;
 		case 'o': output = optarg; break;
@@ -319,11 +341,19 @@ int cmd_mrc(int argc, char **argv)
 		cli_error("mrc: --run-id needs -o FILE");
 		return EXIT_USAGE;
 	}
+	int prc = cli_load_plugins(&cc);
+	if (prc)
+		return prc;
 	if (!vl_repl_find(policy)) {
-		cli_error("mrc: unknown --policy '%s' (see vmlab policies)", policy);
+		cli_error("mrc: unknown --policy '%s' (see vmlab policies%s)", policy,
+			  cc.nplugins ? " with the same --plugin" : "; a plug-in's needs --plugin");
 		return EXIT_USAGE;
 	}
 	bool stack = !strcmp(policy, "lru") && !engine;
+	if (est_given && !sampled) {
+		cli_error("mrc: --estimator needs --sample R");
+		return EXIT_USAGE;
+	}
 	if (sampled && !stack) {
 		cli_error("mrc: --sample works with --policy lru only, without --engine (stack distances)");
 		return EXIT_USAGE;
@@ -375,7 +405,7 @@ int cmd_mrc(int argc, char **argv)
 	if (stack) {
 		if ((rc = mrc_stack(path, format, rate, frames, n, &m, fmt_name, sizeof(fmt_name),
 				    &err)) < 0 ||
-		    (rc = vl_mrc_result(m, frames, n, pts, &err)) < 0) {
+		    (vl_mrc_set_estimator(m, estimator), (rc = vl_mrc_result(m, frames, n, pts, &err)) < 0)) {
 			cli_error("%s", err.msg);
 			goto out;
 		}
@@ -391,6 +421,8 @@ int cmd_mrc(int argc, char **argv)
 		goto out;
 	}
 	double wall = mono() - t0;
+	if (accesses == 0)
+		cli_error("warning: %s holds no accesses: every miss ratio is 0", path);
 	const char *method = !stack ? "engine" : sampled ? "shards" : "exact";
 	if (h5run) {
 		char *text = vl_config_text(cfg);
@@ -443,9 +475,9 @@ int cmd_mrc(int argc, char **argv)
 			printf("method: one engine run per size (%s personality), %u in parallel\n",
 			       vl_config_str(cfg, "os.personality"), jobs);
 		else if (sampled)
-			printf("method: SHARDS sampling at rate %g (%llu of %llu accesses, %llu pages "
-			       "sampled); misses are estimates\n",
-			       rate, (unsigned long long)vl_mrc_sampled(m),
+			printf("method: SHARDS sampling at rate %g, %s estimator (%llu of %llu accesses, "
+			       "%llu pages sampled); misses are estimates\n",
+			       rate, est_names[estimator], (unsigned long long)vl_mrc_sampled(m),
 			       (unsigned long long)accesses, (unsigned long long)vl_mrc_pages(m));
 		else
 			printf("method: exact LRU stack distances, one pass (%llu distinct pages)\n",

@@ -70,7 +70,13 @@ int cmd_policies(int argc, char **argv)
 
 int cmd_formats(int argc, char **argv)
 {
-	(void)argv;
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: vmlab formats\n"
+		       "List the trace formats vmlab reads, for --format NAME (vmlab run, mrc, info,\n"
+		       "convert; [experiment] format in sweeps).  The default, auto, detects the\n"
+		       "format from the content.\n");
+		return 0;
+	}
 	if (argc > 1) {
 		cli_error("formats: takes no arguments");
 		return EXIT_USAGE;
@@ -94,12 +100,25 @@ int cmd_config(int argc, char **argv)
 		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
+		{ "presets", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:s:vh", opts, NULL)) != -1) {
+		if (c == 'P') {
+			/* the built-in presets, one kind a line: "machines NAME..." */
+			static const char *const kinds[] = { "machines", "os" };
+			for (size_t k = 0; k < 2; k++) {
+				printf("%s ", kinds[k]);
+				for (const char *p = vl_config_presets(kinds[k]); *p; p++)
+					if (*p != ' ')
+						putchar(*p == ',' ? ' ' : *p);
+				printf("\n");
+			}
+			return 0;
+		}
 		int r = cli_cfg_option(&cc, c, optarg);
 		if (r < 0)
 			return EXIT_USAGE;
@@ -112,8 +131,11 @@ int cmd_config(int argc, char **argv)
 		if (c == 'h') {
 			printf("usage: vmlab config [--plugin LIB.so]... [--machine NAME] [--os NAME] [-c FILE]... "
 			       "[-s KEY=VALUE]... [-v]\n"
+			       "       vmlab config --presets\n"
 			       "Print the resolved configuration as INI; -v lists every key with "
-			       "its type, default and help instead.\n");
+			       "its type, default and help instead.\n"
+			       "--presets lists the built-in presets: a line 'machines NAME...' (for\n"
+			       "--machine) and a line 'os NAME...' (for --os).\n");
 			return 0;
 		}
 		return EXIT_USAGE;

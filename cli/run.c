@@ -383,6 +383,16 @@ int cmd_run(int argc, char **argv)
 	const struct vl_counters *ctr = vl_engine_counters(e);
 	if (ctr->accesses == 0 && ctr->events == 0)
 		fprintf(stderr, "vmlab: warning: %s holds no records: nothing was replayed\n", path);
+	/* THP needs VADs: a trace without address-space events commits every
+	 * page implicitly, and no such page is eligible (docs/trace-format.md) */
+	const struct vl_config *ecfg = vl_engine_config(e);
+	const char *thp = vl_config_str(ecfg, "thp.enabled");
+	const char *thp_from = vl_config_origin(ecfg, "thp.enabled");
+	if (ctr->events == 0 && ctr->accesses && strcmp(thp, "never") && thp_from &&
+	    strncmp(thp_from, "configs/", 8))
+		fprintf(stderr, "vmlab: warning: thp.enabled = %s (%s) has no effect on %s: it has no "
+				"address-space events (V lines), and THP applies only inside VADs\n",
+			thp, thp_from, path);
 	if (json)
 		print_json(e, t, ctr, &st);
 	else

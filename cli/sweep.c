@@ -23,11 +23,11 @@
 static void sweep_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmlab sweep EXPERIMENT.ini -o DIR [-j N] [--dry-run]\n"
+		"usage: vmlab sweep EXPERIMENT.ini -o DIR [-j N] [--dry-run] [--plugin LIB.so]...\n"
 		"       vmlab sweep EXPERIMENT.ini -o DIR --slurm [--partition P] [--time T]\n"
 		"                   [--max-parallel K] [--cells-per-task B] [--no-submit]\n"
-		"       vmlab sweep -o DIR --cell I\n"
-		"       vmlab sweep --collect DIR\n"
+		"       vmlab sweep -o DIR --cell I [--plugin LIB.so]...\n"
+		"       vmlab sweep --collect DIR [--plugin LIB.so]...\n"
 		"\n"
 		"Run every cell of an experiment (traces x the values of its [vary] keys; see\n"
 		"docs/sweeps.md) and merge the results into DIR/all.h5, one /summary row per\n"
@@ -37,6 +37,10 @@ static void sweep_usage(FILE *f)
 		"  -o, --output DIR      the sweep directory (plan, cells/, all.h5)\n"
 		"  -j, --jobs N          worker processes (default: the number of cores)\n"
 		"      --dry-run         list the cells and whether each is complete; run nothing\n"
+		"      --plugin LIB.so   load a policy plug-in first (repeatable; also\n"
+		"                        [experiment] plugins = A.so, B.so): its policies can be\n"
+		"                        [set] or varied like built-ins; the plan records it, so\n"
+		"                        --cell, --collect and Slurm tasks load it too\n"
 		"      --slurm           write DIR/slurm/sweep.sbatch (an sbatch --array job, one\n"
 		"                        task per B cells) and a collect job that depends on it,\n"
 		"                        and submit both with sbatch\n"
@@ -259,6 +263,7 @@ int cmd_sweep(int argc, char **argv)
 	bool slurm = false, dry = false;
 	struct vl_sweep_slurm so = { .cells_per_task = 1 };
 	bool submit = true;
+	struct cli_cfg cc = { 0 };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -271,6 +276,7 @@ int cmd_sweep(int argc, char **argv)
 		{ "cell", required_argument, NULL, 'C' },
 		{ "collect", required_argument, NULL, 'L' },
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -307,6 +313,10 @@ int cmd_sweep(int argc, char **argv)
 		case 'C': cell = optarg; break;
 		case 'L': collect = optarg; break;
 		case 'D': dry = true; break;
+		case OPT_PLUGIN:
+			if (cli_cfg_option(&cc, c, optarg) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'h': sweep_usage(stdout); return 0;
 		case '?':
 			if (optopt)
@@ -319,12 +329,14 @@ int cmd_sweep(int argc, char **argv)
 		default: return EXIT_USAGE;
 		}
 	}
-	int nargs = argc - optind;
+	int nargs = argc - optind, rc;
 	if (collect) {
 		if (nargs || dir || cell || slurm) {
 			cli_error("sweep: --collect DIR takes no other arguments");
 			return EXIT_USAGE;
 		}
+		if ((rc = cli_load_plugins(&cc)))
+			return rc;
 		return do_collect(collect);
 	}
 	if (!dir) {
@@ -341,6 +353,8 @@ int cmd_sweep(int argc, char **argv)
 			cli_error("sweep: --cell I runs one cell of DIR/plan; it takes -o DIR only");
 			return EXIT_USAGE;
 		}
+		if ((rc = cli_load_plugins(&cc)))
+			return rc;
 		return do_cell(dir, cell);
 	}
 	if (nargs != 1) {
@@ -369,7 +383,7 @@ int cmd_sweep(int argc, char **argv)
 
 	struct vl_sweep *s;
 	struct vl_error err = { 0 };
-	if (vl_sweep_load(&s, argv[optind], &err) < 0) {
+	if (vl_sweep_load_with(&s, argv[optind], cc.plugins, (size_t)cc.nplugins, &err) < 0) {
 		cli_error("%s", err.msg);
 		return EXIT_INPUT;
 	}
@@ -379,7 +393,6 @@ int cmd_sweep(int argc, char **argv)
 		vl_sweep_free(s);
 		return 0;
 	}
-	int rc;
 	if ((rc = vl_sweep_plan_write(s, dir, &err)) < 0) {
 		cli_error("sweep: %s", err.msg);
 		vl_sweep_free(s);

@@ -74,6 +74,7 @@ static void validate_usage(FILE *f)
 	fprintf(f,
 		"usage: vmlab validate [--suite | -- PROGRAM [ARGS...]] [-r N] [--json]\n"
 		"                      [-c CONFIG]... [-s KEY=VALUE]... [--size MIB] [--keep DIR]\n"
+		"                      [--plugin LIB.so]...\n"
 		"\n"
 		"Compare what Linux counts for a workload's region of interest with what the\n"
 		"model counts for its captured trace (linux personality, this host's config).\n"
@@ -87,6 +88,7 @@ static void validate_usage(FILE *f)
 		"                     (appended to when it exists; docs/results.md)\n"
 		"      --machine NAME TLB geometry of machine preset NAME instead of this host's\n"
 		"  -c, -s             more configuration over linux + host + machine events\n"
+		"      --plugin LIB.so  load policy plug-ins (repeatable), so -s may choose theirs\n"
 		"      --keep DIR     keep the captured lackey logs and addr traces in DIR\n"
 		"\n"
 		"Page-fault rows must be within 1%% (exit 1 otherwise); TLB rows, where a PMU\n"
@@ -364,7 +366,10 @@ static int build_cfg(struct vl_config **out, const struct vl_host *host, bool wi
 	 * alone (over the empty "none" machine), or none when the model
 	 * refuses it */
 	struct cli_cfg base = { .os = "linux", .machine = cc->machine ? cc->machine : "none" };
-	int rc = cli_cfg_build(&base, &cfg);
+	int rc = cli_load_plugins(cc); /* --plugin: before any configuration */
+	if (rc)
+		return rc;
+	rc = cli_cfg_build(&base, &cfg);
 	if (rc)
 		return rc;
 	char *ini = vl_host_ini(host, with_tlb && !cc->machine ? cfg : NULL);
@@ -394,6 +399,8 @@ static int build_cfg(struct vl_config **out, const struct vl_host *host, bool wi
 			vl_config_free(cfg);
 			return EXIT_USAGE;
 		}
+	if (with_tlb) /* once: the configuration is built again without TLBs */
+		cli_config_warnings(cfg);
 	*out = cfg;
 	return 0;
 }
@@ -407,6 +414,7 @@ int cmd_validate(int argc, char **argv)
 		{ "keep", required_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "machine", required_argument, NULL, OPT_MACHINE },
+		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_cfg cc = { .os = "linux" };

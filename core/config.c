@@ -196,6 +196,7 @@ struct vl_config {
 	size_t ndefs, defs_cap;
 	struct val *vals;
 	size_t nvals, vals_cap;
+	char *conflicts; /* lines "A (origin) and B (origin) ...", for vl_config_warnings */
 };
 
 /* ---- parsing helpers ---- */
@@ -401,6 +402,7 @@ void vl_config_free(struct vl_config *cfg)
 		free(cfg->vals[i].origin);
 	}
 	free(cfg->vals);
+	free(cfg->conflicts);
 	free(cfg);
 }
 
@@ -428,6 +430,8 @@ struct vl_config *vl_config_dup(const struct vl_config *src)
 		if (!v->key || !v->value || !v->origin)
 			goto fail;
 	}
+	if (src->conflicts && !(cfg->conflicts = strdup(src->conflicts)))
+		goto fail;
 	return cfg;
 fail:
 	vl_config_free(cfg);
@@ -435,6 +439,12 @@ fail:
 }
 
 /* ---- values ---- */
+
+/* Whether a value's origin is a built-in preset ("configs/os/linux.ini"). */
+static bool is_preset_origin(const char *origin)
+{
+	return !strncmp(origin, "configs/", 8);
+}
 
 static struct val *find_val(const struct vl_config *cfg, const char *key)
 {
@@ -609,6 +619,22 @@ int vl_config_set(struct vl_config *cfg, const char *key, const char *value, con
 			      strchr(keys, '[') ? "" : "known keys in this section: ", keys);
 	}
 	VL_TRY(check_value(d, key, value, origin, err));
+	/* two alternatives (memory.frames, memory.size) given in one layer
+	 * (two -s, or one file): the later wins, and vl_config_warnings says
+	 * so.  A later layer replacing an earlier one's (-s memory.size over a
+	 * preset's or a -c file's memory.frames) is what layers are for. */
+	const struct val *other = d->clears && *value ? find_val(cfg, d->clears) : NULL;
+	if (other && other->value[0] && !strcmp(other->origin, origin)) {
+		size_t old = cfg->conflicts ? strlen(cfg->conflicts) : 0;
+		size_t add = strlen(key) + strlen(value) + strlen(origin) + strlen(other->key) +
+			     strlen(other->value) + strlen(other->origin) + 2 * strlen(key) + 96;
+		char *nc = realloc(cfg->conflicts, old + add);
+		if (!nc)
+			return vl_err(err, VL_ENOMEM, "out of memory setting %s", key);
+		cfg->conflicts = nc;
+		snprintf(nc + old, add, "%s = %s (%s) and %s = %s (%s) conflict: %s, set later, wins\n",
+			 other->key, other->value, other->origin, key, value, origin, key);
+	}
 	/* setting a value unsets its alternative; unsetting does not */
 	if (store(cfg, key, value, origin) < 0 ||
 	    (d->clears && *value && store(cfg, d->clears, "", origin) < 0))
@@ -843,6 +869,12 @@ const char *vl_config_str(const struct vl_config *cfg, const char *key)
 	return raw(cfg, key);
 }
 
+const char *vl_config_origin(const struct vl_config *cfg, const char *key)
+{
+	const struct val *v = find_val(cfg, key);
+	return v && v->value[0] ? v->origin : NULL;
+}
+
 bool vl_config_isset(const struct vl_config *cfg, const char *key)
 {
 	return raw(cfg, key)[0] != '\0';
@@ -927,5 +959,66 @@ char *vl_config_text(const struct vl_config *cfg)
 					 raw(cfg, keys[i]));
 	}
 	free(keys);
+	return out;
+}
+
+/* ---- warnings ---- */
+
+/* Keys that only one resident-set manager reads (sim/rsm_ws.c for
+ * windows; sim/rsm_global.c, with the replacement policy, for textbook and
+ * linux): set under another personality they change nothing.  A prefix
+ * ends in '.'. */
+static const struct {
+	const char *key;
+	const char *read_by; /* the personality that reads it */
+	const char *why;
+} rsm_only[] = {
+	{ "ws.min_pages", "windows", "working sets exist under windows only" },
+	{ "ws.max_pages", "windows", "working sets exist under windows only" },
+	{ "wsm.available_pages", "windows", "the working-set manager trims under windows only" },
+	{ "wsm.zero_thread", "windows", "the working-set manager's zeroing runs under windows only" },
+	{ "mpw.threshold_pages", "windows", "the modified page writer runs under windows only" },
+	{ "mpw.cluster_pages", "windows", "the modified page writer runs under windows only" },
+	{ "replacement.", "textbook, linux",
+	  "under windows working-set aging chooses what leaves memory, not the replacement policy" },
+};
+
+char *vl_config_warnings(const struct vl_config *cfg)
+{
+	const char *os = vl_config_str(cfg, "os.personality");
+	size_t cap = 256 + (cfg->conflicts ? strlen(cfg->conflicts) : 0), len = 0;
+	char *out = malloc(cap);
+	if (!out)
+		return NULL;
+	len = (size_t)snprintf(out, cap, "%s", cfg->conflicts ? cfg->conflicts : "");
+	for (size_t i = 0; i < cfg->nvals; i++) {
+		const struct val *v = &cfg->vals[i];
+		if (!v->value[0] || is_preset_origin(v->origin))
+			continue;
+		for (size_t k = 0; k < sizeof(rsm_only) / sizeof(rsm_only[0]); k++) {
+			const char *rk = rsm_only[k].key;
+			size_t n = strlen(rk);
+			bool match = rk[n - 1] == '.' ? !strncmp(v->key, rk, n) : !strcmp(v->key, rk);
+			if (!match || strstr(rsm_only[k].read_by, os))
+				continue;
+			char line[1024];
+			int w = snprintf(line, sizeof(line),
+					 "%s = %s (%s) has no effect under the %s personality: %s\n",
+					 v->key, v->value, v->origin, os, rsm_only[k].why);
+			if (w < 0)
+				continue;
+			if (len + (size_t)w + 1 > cap) {
+				char *no = realloc(out, (cap = (len + (size_t)w + 1) * 2));
+				if (!no) {
+					free(out);
+					return NULL;
+				}
+				out = no;
+			}
+			memcpy(out + len, line, (size_t)w + 1);
+			len += (size_t)w;
+			break;
+		}
+	}
 	return out;
 }

@@ -8,15 +8,40 @@
  * hooks, name) before registering anything, so a refused plug-in leaves
  * the registry as it was.  A loaded plug-in is never unloaded: the
  * registry points into it.
+ *
+ * Paths.  dlopen searches the library path for a name without a '/', so
+ * `--plugin mine.so` would not find ./mine.so; a name without '/' that
+ * names an existing file is loaded as "./NAME", as a user means it.
+ * Loading an object already registered (the same file, by dlopen's
+ * handle: a sweep names its plug-ins on the command line and in its plan)
+ * is not an error and registers nothing again.
  */
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/internal.h"
 
+#define MAX_LOADED 64
+static void *loaded[MAX_LOADED]; /* handles of the plug-ins registered */
+static size_t nloaded;
+
 int vl_plugin_load(const char *path, struct vl_error *err)
 {
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	char local[PATH_MAX];
+	const char *open_path = path;
+	if (!strchr(path, '/') && access(path, F_OK) == 0 &&
+	    (size_t)snprintf(local, sizeof(local), "./%s", path) < sizeof(local))
+		open_path = local;
+	void *h = dlopen(open_path, RTLD_NOW | RTLD_LOCAL);
+	for (size_t i = 0; h && i < nloaded; i++) {
+		if (loaded[i] == h) {
+			dlclose(h); /* the reference this call took */
+			return 0;
+		}
+	}
 	if (!h) {
 		const char *why = dlerror();
 		return vl_err(err, VL_ENOENT, "plugin %s: cannot load: %s", path,
@@ -67,6 +92,8 @@ int vl_plugin_load(const char *path, struct vl_error *err)
 			}
 		}
 	}
+	if (nloaded < MAX_LOADED)
+		loaded[nloaded++] = h;
 	return 0;
 fail:
 	dlclose(h);

@@ -55,6 +55,15 @@ struct vl_config;
 VL_API int vl_config_new(struct vl_config **out, struct vl_error *err);
 VL_API void vl_config_free(struct vl_config *cfg);
 
+/* What the configuration holds that is likely a mistake, one line each
+ * (no trailing text; "" when nothing): alternatives both set in one layer
+ * (memory.frames and memory.size by two -s or in one file: the later
+ * wins), and keys set outside a
+ * preset that the chosen personality does not read (ws.*, wsm.*, mpw.*
+ * outside windows; replacement.* under windows).  malloc'd; NULL when out
+ * of memory. */
+VL_API char *vl_config_warnings(const struct vl_config *cfg);
+
 /* Deep copy.  Returns NULL when out of memory. */
 VL_API struct vl_config *vl_config_dup(const struct vl_config *cfg);
 
@@ -92,6 +101,9 @@ VL_API double vl_config_double(const struct vl_config *cfg, const char *key);
 VL_API const char *vl_config_str(const struct vl_config *cfg, const char *key);
 /* Whether the key holds a value (not unset). */
 VL_API bool vl_config_isset(const struct vl_config *cfg, const char *key);
+/* Where key's value was set ("-s", "exp.ini line 4", "configs/os/linux.ini"
+ * for a preset's), or NULL when it has its default. */
+VL_API const char *vl_config_origin(const struct vl_config *cfg, const char *key);
 
 /* The i-th key that a layer set (in the order first set), NULL past the
  * end; how the engine finds the names of wildcard sections ("tlb.l1d"). */

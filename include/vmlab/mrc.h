@@ -16,8 +16,10 @@
  *
  * With a sample rate R < 1 the curve is estimated by SHARDS (Waldspurger et
  * al., FAST 2015): only pages with hash(page) mod P < R*P are tracked, and
- * a sampled distance d stands for d / R; the miss ratio is the sampled
- * misses over the sampled references.
+ * a sampled distance d stands for d / R; the miss ratio is estimated from
+ * the sampled misses by one of enum vl_mrc_estimator (the default splits
+ * the difference between the expected and the actual sample between hits
+ * and misses; analysis/mrc.c explains it).
  */
 #ifndef VMLAB_MRC_H
 #define VMLAB_MRC_H
@@ -36,6 +38,21 @@ extern "C" {
 
 struct vl_mrc;
 
+/* How a sampled curve (rate < 1) is estimated from the sample. */
+enum vl_mrc_estimator {
+	/* the default: SHARDS_adj with the missing references (expected
+	 * rate * accesses minus sampled) split between hits and misses
+	 * (analysis/mrc.c, split_weight: the hottest sampled pages' miss
+	 * ratio for an excess, Che's approximation for a shortfall); needs
+	 * the sizes at vl_mrc_new, else it is VL_MRC_SHARDS_ADJ */
+	VL_MRC_SHARDS_SPLIT = 0,
+	/* SHARDS_adj (Waldspurger et al., FAST'15): the missing references
+	 * count as hits (distance 0): sampled misses / (rate * accesses) */
+	VL_MRC_SHARDS_ADJ = 1,
+	/* fixed-rate SHARDS: sampled misses / sampled references */
+	VL_MRC_SHARDS_FIXED = 2,
+};
+
 /* New curve builder.  sample_rate in (0, 1]; 1 is exact.  frames: the n
  * sizes (increasing) the curve will be asked for; it then keeps one counter
  * per size instead of a histogram of every distance (much faster on large
@@ -44,6 +61,10 @@ struct vl_mrc;
 VL_API int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *frames, size_t n,
 		      struct vl_error *err);
 VL_API void vl_mrc_free(struct vl_mrc *m);
+
+/* Choose the estimator of a sampled curve (any time before vl_mrc_result;
+ * no effect on an exact one). */
+VL_API void vl_mrc_set_estimator(struct vl_mrc *m, enum vl_mrc_estimator e);
 
 /* Account a batch of records.  Returns 0 or VL_ENOMEM. */
 VL_API int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err);
@@ -54,7 +75,9 @@ VL_API uint64_t vl_mrc_sampled(const struct vl_mrc *m);
 /* Distinct pages tracked (all of them when exact). */
 VL_API uint64_t vl_mrc_pages(const struct vl_mrc *m);
 /* Address-space events seen (and ignored): with events the engine checks
- * accesses against VADs and may refuse some, which the curve cannot know. */
+ * accesses against VADs and may refuse some, which the curve cannot know.
+ * Process exits and region-of-interest markers are not counted (they make
+ * the engine refuse nothing). */
 VL_API uint64_t vl_mrc_events(const struct vl_mrc *m);
 
 /* Misses and miss ratio at each of n sizes (frames[i] >= 1).  Exact mode:

@@ -764,10 +764,11 @@ struct vl_plugin {
  * visible (VL_PLUGIN_EXPORT const struct vl_plugin vl_plugin = { ... };). */
 #define VL_PLUGIN_EXPORT VL_API
 
-/* Host side: dlopen the shared object at path (give a path with a '/',
- * e.g. ./mine.so, or dlopen searches the library path), check its
- * vl_plugin descriptor and register its policies.  Call before building
- * a configuration, so that their parameters are declared.  Returns 0;
+/* Host side: dlopen the shared object at path (a name without '/' is
+ * ./NAME when that file exists, else dlopen searches the library path),
+ * check its vl_plugin descriptor and register its policies; an object
+ * already registered is not registered again (returns 0).  Call before
+ * building a configuration, so that their parameters are declared.  Returns 0;
  * VL_ENOENT (cannot load), VL_EINVAL (no descriptor, empty, or a name
  * already taken) or VL_EVERSION (built for another API version), with err
  * naming the file; nothing is registered then. */

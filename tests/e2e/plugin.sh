@@ -84,4 +84,79 @@ check "no vl_plugin symbol: exit 2, one line" '[ $rc -eq 2 ] && [ $(wc -l <"$tmp
 rc=$?
 check "missing file: exit 2, one line naming it" '[ $rc -eq 2 ] && [ $(wc -l <"$tmp/e") -eq 1 ] && grep -q "nonexistent.so: cannot load" "$tmp/e"'
 
+# 5. a bare file name in the working directory loads ./NAME (dlopen alone
+# would search the library path and say "No such file or directory")
+abin=$(cd "$bindir" && pwd)/vmlab # for commands run in another directory
+cp "$tmp/src/mru.so" "$tmp/in.txt"
+(cd "$tmp" && "$abin" run --plugin in.txt --json -s memory.frames=3 -s replacement.policy=mru \
+	loop.addr) >"$tmp/o" 2>"$tmp/e"
+check "--plugin in.txt (a file in the cwd) loads ./in.txt: 6 faults" \
+	'grep -q "\"faults\": *6," "$tmp/o" && [ ! -s "$tmp/e" ]' || cat "$tmp/e"
+
+# 6. plug-ins in sweeps: the plug-in's policy and its key varied like
+# built-ins; the expected faults are the hand-derived ones of step 3 (lru
+# 12, mru 6, mru depth 1: 8), per cell
+mkdir -p "$tmp/exp"
+cp "$tmp/loop.addr" "$tmp/exp/loop.addr"
+cp "$tmp/src/mru.so" "$tmp/exp/mru.so"
+cat >"$tmp/exp/plug.ini" <<'EOF'
+[experiment]
+name = plug
+traces = loop.addr
+os = textbook
+plugins = mru.so
+[set]
+memory.frames = 3
+[vary]
+replacement.policy = lru, mru
+replacement.mru.depth = 0, 1
+EOF
+"$bin" sweep "$tmp/exp/plug.ini" -o "$tmp/sw" -j 2 >/dev/null 2>"$tmp/e"
+check "a sweep with plugins = mru.so varies mru like a built-in (exit 0, 4 cells)" \
+	'[ $? -eq 0 ] && grep -q "all.h5: 4 of 4 cells" "$tmp/e"' || cat "$tmp/e"
+"$bin" report --csv "$tmp/sw/all.h5" >"$tmp/sw.csv" 2>&1
+faults_of() { awk -F, -v run="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "faults") c = i }
+	$1 == run { print $c }' "$tmp/sw.csv"; }
+check "sweep cells: lru 12, lru 12, mru 6, mru depth 1 8 faults" \
+	'[ "$(faults_of cell-0000)" = 12 ] && [ "$(faults_of cell-0001)" = 12 ] &&
+	 [ "$(faults_of cell-0002)" = 6 ] && [ "$(faults_of cell-0003)" = 8 ]' || cat "$tmp/sw.csv"
+grep -q "^plugin	[0-9a-f]*	$tmp/exp/mru.so\$" "$tmp/sw/plan"
+check "the plan records the plug-in (hash and absolute path)" '[ $? -eq 0 ]'
+# --plugin on the command line instead of the key, from another directory
+sed '/^plugins/d' "$tmp/exp/plug.ini" >"$tmp/exp/plain.ini"
+"$bin" sweep "$tmp/exp/plain.ini" -o "$tmp/sw2" -j 1 >/dev/null 2>"$tmp/e"
+check "without the plug-in, mru is an unknown policy naming the line" \
+	'[ $? -ne 0 ] && grep -q "plain.ini line .*mru" "$tmp/e"' || cat "$tmp/e"
+(cd "$tmp/exp" && "$abin" sweep plain.ini -o "$tmp/sw2" -j 1 --plugin mru.so) >/dev/null 2>"$tmp/e"
+check "sweep --plugin mru.so gives the same 4 cells" '[ $? -eq 0 ] && grep -q "4 of 4 cells" "$tmp/e"'
+# what a Slurm array task runs: the script's command line carries the
+# plug-in, and --cell/--collect without --plugin load it from the plan
+"$bin" sweep "$tmp/exp/plug.ini" -o "$tmp/sl" --slurm --no-submit >/dev/null 2>&1
+check "the Slurm task and collect lines carry --plugin" \
+	'grep -q -- "--plugin .$tmp/exp/mru.so. --cell" "$tmp/sl/slurm/sweep.sbatch" &&
+	 grep -q -- "--collect .* --plugin .$tmp/exp/mru.so." "$tmp/sl/slurm/collect.sbatch"'
+rc=0
+for i in 0 1 2 3; do "$bin" sweep -o "$tmp/sl" --cell $i 2>>"$tmp/e" || rc=1; done
+"$bin" sweep --collect "$tmp/sl" >/dev/null 2>"$tmp/e2"
+check "--cell (plug-in from the plan) and --collect give all 4 cells" \
+	'[ $rc -eq 0 ] && grep -q "all.h5: 4 of 4 cells" "$tmp/e2"'
+# a rebuilt plug-in is another input: the plan refuses to run with it
+printf 'x' >>"$tmp/exp/mru.so"
+"$bin" sweep -o "$tmp/sl" --cell 0 >/dev/null 2>"$tmp/e"
+check "a plug-in changed since the plan: --cell refuses, naming it" \
+	'[ $? -ne 0 ] && grep -q "plug-in $tmp/exp/mru.so changed since the plan" "$tmp/e"' || cat "$tmp/e"
+
+# 7. mrc and validate take --plugin too: mrc's engine runs of the
+# plug-in's policy give step 3's hand-derived faults (3 frames: 6)
+"$bin" mrc --plugin "$tmp/src/mru.so" --policy mru --sizes 3,4 --json "$tmp/loop.addr" >"$tmp/o" 2>"$tmp/e"
+check "mrc --plugin mru.so --policy mru: 6 misses at 3 frames, 4 (cold only) at 4" \
+	'grep -q "\"frames\": *3, *\"misses\": *6," "$tmp/o" && grep -q "\"frames\": *4, *\"misses\": *4," "$tmp/o"' ||
+	cat "$tmp/o" "$tmp/e"
+"$bin" mrc --policy mru --sizes 3 "$tmp/loop.addr" >/dev/null 2>"$tmp/e"
+check "mrc --policy mru without the plug-in: exit 2, saying --plugin is needed" \
+	'[ $? -eq 2 ] && grep -q "needs --plugin" "$tmp/e"'
+"$bin" validate --plugin "$tmp/nonexistent.so" --suite >/dev/null 2>"$tmp/e"
+check "validate --plugin loads before anything runs (a missing one: exit 2, named)" \
+	'[ $? -eq 2 ] && grep -q "nonexistent.so: cannot load" "$tmp/e"'
+
 finish

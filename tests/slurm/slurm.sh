@@ -151,8 +151,12 @@ until sinfo -h -o %t 2>/dev/null | grep -q idle; do
 done
 ok "munged, slurmctld and slurmd started; node $host is idle"
 
-# ---- the sweep: 2 traces x 2 memory sizes x 2 policies = 8 cells ----
+# ---- the sweep: 2 traces x 2 memory sizes x 3 policies = 12 cells, one
+# of the policies from a plug-in (policies/examples/mru) that every array
+# task must load ----
 mkdir -p "$tmp/exp/traces"
+cc -std=c11 -O2 -fPIC -shared -Iinclude -o "$tmp/exp/mru.so" policies/examples/mru/mru.c ||
+	bad "the example plug-in builds"
 sh tests/sweep/gen-trace.sh 3 100000 >"$tmp/exp/traces/a.addr"
 sh tests/sweep/gen-trace.sh 4 100000 >"$tmp/exp/traces/b.addr"
 cat >"$tmp/exp/small.ini" <<'EOF'
@@ -160,22 +164,24 @@ cat >"$tmp/exp/small.ini" <<'EOF'
 name = slurm-small
 traces = traces/*.addr
 os = textbook
+plugins = mru.so
 [vary]
 memory.frames = 64, 128
-replacement.policy = lru, clock
+replacement.policy = lru, clock, mru
 [set]
 stats.interval = 20000
 EOF
 chmod -R a+rX "$tmp"
 "$bin" sweep "$tmp/exp/small.ini" -o "$tmp/local" -j 2 >/dev/null 2>"$tmp/local.err"
-check "the sweep runs locally (8 cells)" '[ $? -eq 0 ] && grep -q "8 of 8 cells" "$tmp/local.err"'
+check "the sweep runs locally (12 cells)" '[ $? -eq 0 ] && grep -q "12 of 12 cells" "$tmp/local.err"'
 
 "$bin" sweep "$tmp/exp/small.ini" -o "$tmp/sl" --slurm --partition vmlab --time 10:00 \
 	--max-parallel 2 --cells-per-task 2 >"$tmp/ids" 2>"$tmp/submit.err"
 rc=$?
 read -r jid cjid <"$tmp/ids"
 check "vmlab sweep --slurm submits an array job and a collect job" \
-	'[ $rc -eq 0 ] && [ -n "$jid" ] && [ -n "$cjid" ] && grep -q "^#SBATCH --array=0-3%2$" "$tmp/sl/slurm/sweep.sbatch"' ||
+	'[ $rc -eq 0 ] && [ -n "$jid" ] && [ -n "$cjid" ] && grep -q "^#SBATCH --array=0-5%2$" "$tmp/sl/slurm/sweep.sbatch" &&
+	 grep -q -- "--plugin .$tmp/exp/mru.so. --cell" "$tmp/sl/slurm/sweep.sbatch"' ||
 	cat "$tmp/submit.err"
 n=0
 while [ -n "$(squeue -h -j "$jid,$cjid" 2>/dev/null)" ]; do
@@ -186,10 +192,10 @@ while [ -n "$(squeue -h -j "$jid,$cjid" 2>/dev/null)" ]; do
 	fi
 	sleep 0.5
 done
-check "the 4 array tasks ran under Slurm (one log each)" \
-	'[ $(ls "$tmp/sl/slurm/logs/${jid}_"*.out 2>/dev/null | wc -l) -eq 4 ]'
-check "the collect job ran after them and merged all 8 cells" \
-	'grep -q "all.h5: 8 of 8 cells" "$tmp/sl/slurm/logs/collect-$cjid.out" 2>/dev/null' ||
+check "the 6 array tasks ran under Slurm (one log each)" \
+	'[ $(ls "$tmp/sl/slurm/logs/${jid}_"*.out 2>/dev/null | wc -l) -eq 6 ]'
+check "the collect job ran after them and merged all 12 cells (4 of them the plug-in's)" \
+	'grep -q "all.h5: 12 of 12 cells" "$tmp/sl/slurm/logs/collect-$cjid.out" 2>/dev/null' ||
 	cat "$tmp/sl/slurm/logs/"*.out 2>/dev/null | head -n 20
 check "the merged results equal the local sweep's, cell by cell" \
 	'[ -s "$tmp/sl/all.h5" ] && $PY tests/sweep/h5same.py "$tmp/local/all.h5" "$tmp/sl/all.h5"'

@@ -199,6 +199,111 @@ static void test_shards(void **state)
 	assert_int_equal(vl_mrc_new(&bad, 1, down, 2, &err), VL_EINVAL);
 }
 
+/* Whether the sampler keeps page (pid 1, vpn): a curve at rate 0.5 fed
+ * that one access samples it or not (found by asking, not by copying the
+ * hash). */
+static bool kept(uint64_t vpn)
+{
+	struct vl_rec r = { .addr = vpn << 12, .pid = 1, .op = VL_OP_READ };
+	struct vl_mrc *m = curve(&r, 1, 0.5, NULL, 0);
+	bool k = vl_mrc_sampled(m) == 1;
+	vl_mrc_free(m);
+	return k;
+}
+
+/* The root in (0, 1) of a x^3 + x - b = 0 (increasing in x), by halving:
+ * the split estimator's x = exp(-T/N) below, found here independently of
+ * the library's search for T. */
+static double cubic_root(double a, double b)
+{
+	double lo = 0, hi = 1;
+	for (int i = 0; i < 200; i++) {
+		double mid = (lo + hi) / 2;
+		if (a * mid * mid * mid + mid - b < 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+/* The three SHARDS estimators on traces small enough to follow by hand.
+ * Rate 0.5 (the threshold is exactly 2^23 of 2^24).  Pages A and B are
+ * sampled, U1..U8 are not.  Sizes 2 and 4 frames: a sampled distance d
+ * hits when d <= floor(frames * 0.5), i.e. d <= 1 and d <= 2.
+ *
+ * Shortfall: A B A B A B U1..U8, N = 14 accesses.  Sampled: S = 6 (A, B
+ * three times each), expected E = 0.5 * 14 = 7, missing D = E - S = 1.
+ * Sampled distances: A, B cold; then A, B, A, B at distance 2.  At 4
+ * frames 4 hits, 2 sampled misses; at 2 frames 0 hits, 6 misses.
+ *   fixed-rate  misses / S:  2/6, 6/6
+ *   SHARDS_adj  misses / E:  2/7, 6/7   (the missing reference counted a hit)
+ *   split       (misses + w D) / E with w = exp(-f T), f = D/N = 1/14 and
+ *               T solving (1 - e^{-T/14})/0.5 + 2 (1 - e^{-3T/14})/0.5 = C
+ *               (the missing page and A, B with 3 references each, each
+ *               sampled page standing for 2); with x = e^{-T/14}:
+ *               C = 4: 2x^3 + x - 1 = 0;  C = 2: 2x^3 + x - 2 = 0; w = x.
+ *
+ * Excess: A B A B A B U1, N = 7.  S = 6, E = 3.5, D = -2.5.
+ *   fixed-rate  2/6, 6/6
+ *   SHARDS_adj  2/3.5, 6/3.5 -> 1 (capped)
+ *   split       w = sum m_p t_p / sum t_p^2 over A and B (t = 3 each; m =
+ *               1 at 4 frames, the cold miss; 3 at 2 frames): 6/18 = 1/3
+ *               and 18/18 = 1; (2 - 2.5/3) / 3.5 = 1/3, (6 - 2.5) / 3.5 = 1. */
+static void test_shards_adjust(void **state)
+{
+	(void)state;
+	uint64_t a = 0, b = 0, u[8];
+	size_t nu = 0;
+	for (uint64_t vpn = 0x100; (!a || !b || nu < 8) && vpn < 0x10000; vpn++) {
+		if (kept(vpn)) {
+			if (!a)
+				a = vpn;
+			else if (!b)
+				b = vpn;
+		} else if (nu < 8) {
+			u[nu++] = vpn;
+		}
+	}
+	assert_true(a && b && nu == 8);
+	uint64_t sizes[] = { 2, 4 };
+	struct vl_rec r[14];
+	size_t n = 0;
+	for (int i = 0; i < 3; i++) {
+		r[n++] = (struct vl_rec){ .addr = a << 12, .pid = 1, .op = VL_OP_READ };
+		r[n++] = (struct vl_rec){ .addr = b << 12, .pid = 1, .op = VL_OP_READ };
+	}
+	for (int i = 0; i < 8; i++)
+		r[n++] = (struct vl_rec){ .addr = u[i] << 12, .pid = 1, .op = VL_OP_READ };
+	struct vl_error err = { 0 };
+	struct vl_mrc_point p[2];
+	const double x4 = cubic_root(2, 1), x2 = cubic_root(2, 2);
+	/* shortfall (14 accesses), then excess (the first 7) */
+	for (int excess = 0; excess <= 1; excess++) {
+		size_t len = excess ? 7 : 14;
+		double e = 0.5 * (double)len;
+		double want[3][2]; /* [estimator][size 2, size 4] */
+		want[VL_MRC_SHARDS_FIXED][0] = 1, want[VL_MRC_SHARDS_FIXED][1] = 2.0 / 6;
+		want[VL_MRC_SHARDS_ADJ][0] = fmin(1, 6 / e), want[VL_MRC_SHARDS_ADJ][1] = 2 / e;
+		if (excess)
+			want[VL_MRC_SHARDS_SPLIT][0] = 1, want[VL_MRC_SHARDS_SPLIT][1] = 1.0 / 3;
+		else
+			want[VL_MRC_SHARDS_SPLIT][0] = (6 + x2) / 7, want[VL_MRC_SHARDS_SPLIT][1] = (2 + x4) / 7;
+		struct vl_mrc *m = curve(r, len, 0.5, sizes, 2);
+		assert_int_equal(vl_mrc_sampled(m), 6);
+		for (int est = 0; est < 3; est++) {
+			vl_mrc_set_estimator(m, (enum vl_mrc_estimator)est);
+			assert_int_equal(vl_mrc_result(m, sizes, 2, p, &err), 0);
+			for (int k = 0; k < 2; k++)
+				if (fabs(p[k].miss_ratio - want[est][k]) > 1e-9)
+					fail_msg("%s, estimator %d, %llu frames: %.9f, expected %.9f",
+						 excess ? "excess" : "shortfall", est,
+						 (unsigned long long)sizes[k], p[k].miss_ratio, want[est][k]);
+		}
+		vl_mrc_free(m);
+	}
+}
+
 static void test_sizes(void **state)
 {
 	struct vl_error err = { 0 };
@@ -240,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_against_brute_force),
 		cmocka_unit_test(test_skips_and_pids),
 		cmocka_unit_test(test_shards),
+		cmocka_unit_test(test_shards_adjust),
 		cmocka_unit_test(test_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
