@@ -410,9 +410,17 @@ struct vl_proc {
 	struct vl_vad *vads; /* sorted by start, non-overlapping */
 	uint32_t nvads, vads_cap;
 	uint64_t commit;     /* committed pages charged to this process */
-	/* working set (windows personality): entries vpn | age << 56 */
+	/* working set (windows personality, sim/rsm_ws.c): entries
+	 * vpn | age << 56 in the order they entered, WSL_HOLE where one
+	 * left; ws_n live entries of ws_len, the clock hand, live entries
+	 * per age, accesses at the last aging pass, and the working set's
+	 * own instance of the replacement policy (NULL for ws-aging, which
+	 * is the manager's own aging) */
 	uint64_t *wsl;
-	uint32_t ws_n, ws_cap, ws_hand;
+	uint32_t ws_n, ws_cap, ws_hand, ws_len;
+	uint32_t ws_hist[8];
+	uint64_t ws_acc_mark;
+	struct vl_repl *ws_repl;
 };
 
 /* ---- page file ---- */
@@ -486,10 +494,20 @@ struct vl_engine {
 	uint64_t commit_limit;    /* pages; UINT64_MAX = none */
 	uint64_t commit;          /* pages charged system-wide */
 	uint32_t ws_min, ws_max;
-	uint64_t avail_target;    /* trim when available pages fall below this */
+	uint64_t avail_target;    /* the WSM wakes when available pages fall below this */
+	uint64_t trim_goal;       /* and trims until available reaches this */
 	uint64_t mpw_threshold;   /* write when the modified list exceeds this */
 	uint32_t mpw_cluster;
-	uint64_t wsm_interval;    /* accesses between working-set manager passes */
+	uint64_t wsm_interval;    /* accesses between working-set manager passes;
+				   * 0: once per wsm_period of the model clock */
+	double wsm_period;        /* cycles between passes on the model clock */
+	double wsm_due;           /* model-clock time of the next pass */
+	unsigned ws_age_max;      /* oldest working-set age (ws-aging max_age, <= 7) */
+	const struct vl_repl_ops *ws_policy; /* per-working-set policy, NULL: ws-aging */
+	struct vl_repl_ops ws_mux; /* e->repl_ops under working sets with a policy */
+	struct ws_key *ws_order;  /* scratch: processes in trimming order (rsm_ws.c) */
+	uint32_t ws_order_cap;
+	char warning[512];        /* configured values that cannot work ("" if none) */
 	uint64_t next_tick;       /* time of the next pass, UINT64_MAX for none */
 	uint64_t tick_at;         /* min(next_tick, lp_next_tick): periodic work due */
 	bool zero_thread;
@@ -576,6 +594,12 @@ struct vl_rsm_ops {
 };
 
 extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
+
+/* sim/rsm_ws.c: an access the policy hears (VL_REPL_WANTS_ACCESS) goes to
+ * the current process's working-set instance of it (e->ws_mux) */
+void vl_ws_policy_access(struct vl_repl *r, uint32_t f, const struct vl_access *a);
+/* Free proc's working-set instance of the policy, if any. */
+void vl_ws_policy_free(struct vl_engine *e, struct vl_proc *pr);
 
 /* The policy's view of access number `time` by pid to page vpn (with its
  * next use when the run has a future pre-pass). */
@@ -776,6 +800,9 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn);
 
 /* sim/engine.c */
+/* The model clock: estimated cycles so far (est_cycles, from the cost.*
+ * keys); simulated seconds are this over cost.hz. */
+double vl_engine_cycles(const struct vl_engine *e);
 uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err);
 
 /* sim/access.c: recompute tick_at, the access count of the next periodic
