@@ -32,7 +32,14 @@ static const struct vl_key_def builtin_keys[] = {
 	{ "replacement.policy", VL_KT_POLICY, "lru",
 	  "page-replacement policy (see `vmlab policies`)", NULL, 0, 0, NULL },
 	{ "pagefile.size", VL_KT_SIZE, "0",
-	  "page-file size in bytes; 0 = unlimited", NULL, 0, 0, NULL },
+	  "page-file size in bytes (its initial size when it may grow); 0 = unlimited, or "
+	  "system-managed with pagefile.managed", NULL, 0, 0, NULL },
+	{ "pagefile.max", VL_KT_SIZE, "",
+	  "largest size the page file grows to when commit needs it; unset: pagefile.size "
+	  "(no growth), or the system-managed maximum", NULL, 0, 0, NULL },
+	{ "pagefile.managed", VL_KT_BOOL, "off",
+	  "a system-managed page file (windows): with pagefile.size = 0, initial RAM (1.5 x RAM "
+	  "below 1 GiB), maximum max(3 x RAM, 4 GiB)", NULL, 0, 0, NULL },
 	{ "run.seed", VL_KT_U64, "1",
 	  "seed for every randomized choice; same seed, same result", NULL, 0, 0, NULL },
 	{ "run.check", VL_KT_BOOL, "off",
@@ -51,6 +58,9 @@ static const struct vl_key_def builtin_keys[] = {
 	{ "anon.count_zeroing", VL_KT_BOOL, "off",
 	  "count the zero fill of each 4 KiB demand-zero page in zeroed_pages (linux, windows; "
 	  "large pages and the zero page thread are always counted)", NULL, 0, 0, NULL },
+	{ "commit.pt_pages", VL_KT_BOOL, "off",
+	  "page-table pages in frames are charged to their process's commit (windows)", NULL, 0,
+	  0, NULL },
 	{ "commit.overcommit", VL_KT_BOOL, "off",
 	  "never refuse a commit (linux overcommit); else the limit is frames + page file",
 	  NULL, 0, 0, NULL },

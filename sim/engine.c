@@ -177,11 +177,41 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	}
 	if ((rc = pfn_init(&e->db, (uint32_t)frames, err)) < 0 || (rc = pt_init(&e->pt, err)) < 0)
 		goto fail;
-	e->pf.limit = (uint32_t)(vl_config_u64(cfg, "pagefile.size") / VL_PAGE_SIZE);
-	if (vl_config_u64(cfg, "pagefile.size") && !e->pf.limit) {
-		rc = vl_err(err, VL_EINVAL, "pagefile.size: %s is less than one page",
-			    vl_config_str(cfg, "pagefile.size"));
-		goto fail;
+	{
+		/* the page file: pagefile.size slots, growing to pagefile.max;
+		 * system-managed (Microsoft Learn, "How to determine the
+		 * appropriate page file size for 64-bit versions of Windows"):
+		 * initial 1 x RAM (1.5 x below 1 GiB), maximum max(3 x RAM, 4 GiB) */
+		uint64_t size = vl_config_u64(cfg, "pagefile.size") / VL_PAGE_SIZE;
+		uint64_t max = size;
+		bool managed = vl_config_bool(cfg, "pagefile.managed") && size == 0 &&
+			       vl_config_u64(cfg, "pagefile.size") == 0;
+		if (vl_config_u64(cfg, "pagefile.size") && !size) {
+			rc = vl_err(err, VL_EINVAL, "pagefile.size: %s is less than one page",
+				    vl_config_str(cfg, "pagefile.size"));
+			goto fail;
+		}
+		if (managed) {
+			size = frames < (1u << 30) / VL_PAGE_SIZE ? frames + frames / 2 : frames;
+			max = 3 * frames > (4ull << 30) / VL_PAGE_SIZE ? 3 * frames
+								       : (4ull << 30) / VL_PAGE_SIZE;
+		}
+		if (vl_config_isset(cfg, "pagefile.max")) {
+			max = vl_config_u64(cfg, "pagefile.max") / VL_PAGE_SIZE;
+			if (size == 0 || max < size) {
+				rc = vl_err(err, VL_EINVAL,
+					    "pagefile.max: %s is below pagefile.size (%llu pages), or the "
+					    "page file is unlimited",
+					    vl_config_str(cfg, "pagefile.max"), (unsigned long long)size);
+				goto fail;
+			}
+		}
+		if (max > UINT32_MAX - 2)
+			max = UINT32_MAX - 2;
+		if (size > max)
+			size = max;
+		e->pf.limit = (uint32_t)size;
+		e->pf_max = (uint32_t)max;
 	}
 
 	e->pid_hash_mask = 63;
@@ -240,6 +270,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	}
 	e->dz_dirty = vl_config_bool(cfg, "anon.dz_dirty");
 	e->overcommit = vl_config_bool(cfg, "commit.overcommit");
+	e->commit_pt = vl_config_bool(cfg, "commit.pt_pages") && e->pt_frames;
 	e->stop_on_av = !strcmp(vl_config_str(cfg, "run.on_av"), "stop-process");
 	e->zero_frame = e->db.nframes; /* not a real frame: never allocated or listed */
 	e->file_cluster = (uint32_t)vl_config_u64(cfg, "file.read_cluster");

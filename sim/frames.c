@@ -88,6 +88,8 @@ int vl_slot_ensure(struct vl_engine *e, uint32_t f, struct vl_error *err)
 	if (p->slot != VL_NIL)
 		return 0;
 	p->slot = pf_alloc(&e->pf);
+	if (p->slot == VL_NIL && (vl_pagefile_grow(e, 1) || vl_pagefile_steal(e, f)))
+		p->slot = pf_alloc(&e->pf); /* grown, or a resident page's copy given up */
 	if (p->slot == VL_NIL)
 		return vl_err(err, VL_ELIMIT, "page file full: %u slots in use (pagefile.size = %s)",
 			      e->pf.used, vl_config_str(e->cfg, "pagefile.size"));

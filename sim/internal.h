@@ -433,6 +433,17 @@ struct vl_pagefile {
 	uint32_t used;
 };
 
+/* Grow the page file by at least pages slots (commit or a write needs
+ * them), up to pagefile.max; the commit limit follows.  False when it is
+ * unlimited or at its maximum already. */
+bool vl_pagefile_grow(struct vl_engine *e, uint64_t pages);
+/* Charge proc pages of commit against the limit, growing the page file if
+ * need be (A.9); false (a commit failure, counted) when they do not fit. */
+bool vl_commit_charge(struct vl_engine *e, uint32_t proc, uint64_t pages);
+/* The page file is full at its maximum: free the slot of a resident page
+ * whose copy is only a copy (it becomes modified, to be written again
+ * when it leaves); false when none has one. */
+bool vl_pagefile_steal(struct vl_engine *e, uint32_t except);
 /* Allocate a slot; VL_NIL when the page file is full or out of memory. */
 uint32_t pf_alloc(struct vl_pagefile *pf);
 void pf_release(struct vl_pagefile *pf, uint32_t slot);
@@ -487,11 +498,14 @@ struct vl_engine {
 	uint64_t khp_vpn;
 	bool dz_dirty;            /* demand-zero pages start dirty (Windows) */
 	bool overcommit;          /* no commit limit */
+	bool commit_pt;           /* commit.pt_pages: page-table frames are charged */
 	bool stop_on_av;
 	uint32_t zero_frame;      /* frame number of the shared zero page (not a real frame) */
 	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
 	uint32_t fault_around;    /* linux: pages mapped around a file read fault */
-	uint64_t commit_limit;    /* pages; UINT64_MAX = none */
+	uint64_t commit_limit;    /* pages (frames + current page-file size); UINT64_MAX = none */
+	uint32_t pf_max;          /* slots the page file may grow to (pagefile.max) */
+	uint32_t pf_steal;        /* where the last slot steal stopped (sim/pagefile.c) */
 	uint64_t commit;          /* pages charged system-wide */
 	uint32_t ws_min, ws_max;
 	uint64_t avail_target;    /* the WSM wakes when available pages fall below this */

@@ -428,29 +428,35 @@ static uint64_t wsm_trim(struct vl_engine *e, uint64_t goal, bool force,
 
 /* ---- the modified page writer ---- */
 
-/* Write a modified frame to its backing store (page file or file). */
-static int write_out(struct vl_engine *e, uint32_t f, struct vl_error *err)
+/* Write a modified frame to its backing store (page file or file); false
+ * when the page file has no slot for it (full at its maximum, nothing to
+ * take a slot from). */
+static bool write_out(struct vl_engine *e, uint32_t f)
 {
 	struct vl_pfn *p = &e->db.pfn[f];
 	bool file = (p->flags & PFN_F_PROTO) != 0;
-	if (!file)
-		VL_TRY(vl_slot_ensure(e, f, err));
+	if (!file && vl_slot_ensure(e, f, NULL) < 0)
+		return false;
 	count_page_write(e, file);
 	p->flags &= (uint8_t)~PFN_F_MODIFIED;
-	return 0;
+	return true;
 }
 
-/* Write up to max modified pages (oldest first) and move them to standby. */
-static int mpw_run(struct vl_engine *e, uint64_t max, struct vl_error *err)
+/* Write up to max modified pages (oldest first) and move them to standby;
+ * stops at a page the page file has no slot for.  Returns pages written. */
+static uint64_t mpw_run(struct vl_engine *e, uint64_t max)
 {
+	uint64_t done = 0;
 	while (max-- > 0 && e->modified.head != VL_NIL) {
 		uint32_t f = e->modified.head;
+		if (!write_out(e, f))
+			break; /* it stays first on the modified list */
 		plist_del(e, &e->modified, f);
-		VL_TRY(write_out(e, f, err));
 		e->ctr.modified_written++;
 		vl_to_list(e, f); /* clean now: standby */
+		done++;
 	}
-	return 0;
+	return done;
 }
 
 /* ---- the balance-set manager ---- */
@@ -466,7 +472,7 @@ static int timer_pass(struct vl_engine *e, struct vl_error *err)
 	if (avail_eff(e) < e->avail_target)
 		wsm_trim(e, e->trim_goal, false, NULL);
 	if (e->modified.n > e->mpw_threshold)
-		VL_TRY(mpw_run(e, e->modified.n, err));
+		mpw_run(e, e->modified.n);
 	if (e->zero_thread)
 		count_zero_fill(e, pfn_zero_free(&e->db));
 	return 0;
@@ -501,9 +507,19 @@ static int ws_tick(struct vl_engine *e, struct vl_error *err)
 
 static int ws_make_room(struct vl_engine *e, const struct vl_access *a, struct vl_error *err)
 {
-	if (e->modified.n)
-		return mpw_run(e, e->mpw_cluster, err);
-	if (wsm_trim(e, e->trim_goal, false, a) || wsm_trim(e, 1, true, a))
+	if (e->modified.n && mpw_run(e, e->mpw_cluster))
+		return 0;
+	uint64_t standby = e->nstandby;
+	if ((wsm_trim(e, e->trim_goal, false, a) || wsm_trim(e, 1, true, a)) &&
+	    (e->nstandby > standby || !e->modified.n))
+		return 0;
+	if (e->modified.n && !mpw_run(e, e->mpw_cluster))
+		return vl_err(err, VL_ELIMIT,
+			      "page file full: %u slots in use, at its maximum (pagefile.max = %s), "
+			      "and every page in memory is modified; give more pagefile.max or "
+			      "memory.frames",
+			      e->pf.used, vl_config_str(e->cfg, "pagefile.max"));
+	if (e->modified.n || vl_available(e))
 		return 0;
 	return vl_err(err, VL_ELIMIT,
 		      "out of memory: all %u frames hold page tables (%llu) or are pinned, "

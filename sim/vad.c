@@ -124,12 +124,7 @@ static void uncharge(struct vl_engine *e, uint32_t proc, uint64_t pages)
 
 static bool charge(struct vl_engine *e, uint32_t proc, uint64_t pages)
 {
-	if (!e->overcommit && e->commit + pages > e->commit_limit) {
-		e->ctr.commit_failures++;
-		return false;
-	}
-	count_commit(e, proc, (int64_t)pages);
-	return true;
+	return vl_commit_charge(e, proc, pages); /* may grow the page file */
 }
 
 /* Free whatever backs the page at li and set the PTE to val. */
