@@ -270,6 +270,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	}
 	e->dz_dirty = vl_config_bool(cfg, "anon.dz_dirty");
 	e->overcommit = vl_config_bool(cfg, "commit.overcommit");
+	e->cost_file_read = vl_config_double(cfg, "cost.file_read");
+	e->cost_file_write = vl_config_double(cfg, "cost.file_write");
 	e->commit_pt = vl_config_bool(cfg, "commit.pt_pages") && e->pt_frames;
 	e->stop_on_av = !strcmp(vl_config_str(cfg, "run.on_av"), "stop-process");
 	e->zero_frame = e->db.nframes; /* not a real frame: never allocated or listed */
@@ -432,7 +434,9 @@ double vl_engine_cycles(const struct vl_engine *e)
 	       (double)c->tlb_flushes * x->cost_flush + (double)c->faults * x->cost_fault +
 	       (double)c->zeroed_pages * x->cost_zero + (double)c->large_page_copies * x->cost_copy +
 	       (double)c->pagefile_reads * x->cost_pf_read +
-	       (double)c->pagefile_writes * x->cost_pf_write;
+	       (double)c->pagefile_writes * x->cost_pf_write +
+	       (double)c->file_reads * e->cost_file_read +
+	       (double)c->file_writes * e->cost_file_write;
 }
 
 const char *vl_engine_warning(const struct vl_engine *e)

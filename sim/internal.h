@@ -499,6 +499,7 @@ struct vl_engine {
 	bool dz_dirty;            /* demand-zero pages start dirty (Windows) */
 	bool overcommit;          /* no commit limit */
 	bool commit_pt;           /* commit.pt_pages: page-table frames are charged */
+	double cost_file_read, cost_file_write; /* cycles per mapped-file page I/O */
 	bool stop_on_av;
 	uint32_t zero_frame;      /* frame number of the shared zero page (not a real frame) */
 	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
@@ -593,6 +594,12 @@ struct vl_rsm_ops {
 	void (*unmapped)(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f);
 	/* shared frame f just lost its last mapping PTE */
 	void (*idle)(struct vl_engine *e, uint32_t f);
+	/* proc's page vpn, mapped at leaf li, is made inaccessible (V PROTECT
+	 * to NOACCESS or GUARD): the manager may take it out of the working
+	 * set and keep its contents cached (Windows: a transition PTE, so the
+	 * next touch once accessible is a soft fault); true if it did, false
+	 * for the caller to release the page.  May be NULL. */
+	bool (*park)(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn);
 	/* proc's resident set is about to grow by one page */
 	void (*grow)(struct vl_engine *e, uint32_t proc);
 	/* no frame is free: make room for one (a is the faulting access, or

@@ -547,6 +547,26 @@ static void ws_cached(struct vl_engine *e, uint32_t f, const struct vl_access *a
 {
 }
 
+/* V PROTECT to NOACCESS or GUARD: the page leaves the working set as a
+ * trim takes it (T6), its contents kept on standby or modified. */
+static bool ws_park(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t pte = e->pt.e[li];
+	uint32_t f = PTE_FRAME(pte);
+	if (!(pte & PTE_P) || (pte & PTE_PS) || f >= e->db.nframes || (pte & PTE_SW_NOPOLICY))
+		return false;
+	uint32_t i = wsl_find(e, pr, vpn, f);
+	if (i == VL_NIL)
+		return false;
+	wsl_remove(pr, i);
+	trim_page(e, proc, vpn);
+	e->ctr.pages_trimmed--; /* not a trim: the page was made inaccessible */
+	e->ctr.evictions--;
+	pr->ctr.evictions--;
+	return true;
+}
+
 static void ws_unmapped(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f)
 {
 	struct vl_proc *pr = &e->procs[proc];
@@ -647,6 +667,7 @@ const struct vl_rsm_ops vl_rsm_ws = {
 	.lists = true,
 	.mapped = ws_mapped,
 	.cached = ws_cached,
+	.park = ws_park,
 	.unmapped = ws_unmapped,
 	.idle = ws_idle,
 	.grow = ws_grow,

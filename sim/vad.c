@@ -137,6 +137,9 @@ static void release_page(struct vl_engine *e, uint32_t proc, uint32_t li, uint64
 		vl_pt_prune(e, li);
 }
 
+static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t v,
+			unsigned prot);
+
 static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
 		     struct vl_error *err)
 {
@@ -154,12 +157,18 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 		return fail(e);
 	struct vl_vad *d = vl_vad_find(pr, start);
 	uint64_t need = 0;
+	/* committing pages already committed sets their protection, as
+	 * VirtualAlloc(MEM_COMMIT) does (A.10) */
+	bool recommit = d != NULL;
 	if (!d) { /* MEM_RESERVE | MEM_COMMIT on a free range */
-		if (overlaps_in(e, pr, start, end))
+		/* the reservation's base is rounded down to the 64 KiB
+		 * granularity, the commit covers the pages asked for (A.10) */
+		uint64_t base = start & ~(uint64_t)(GRANULARITY_PAGES - 1);
+		if (overlaps_in(e, pr, base, end))
 			return fail(e);
 		if (!charge(e, proc, end - start))
 			return 0; /* refused: nothing reserved either */
-		struct vl_vad v = { .start = start, .end = end, .kind = VAD_PRIVATE,
+		struct vl_vad v = { .start = base, .end = end, .kind = VAD_PRIVATE,
 				    .prot = (uint8_t)prot };
 		if (vad_insert(pr, &v) < 0)
 			return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
@@ -180,6 +189,9 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 			return err ? err->code : VL_ENOMEM;
 		if (!committed(e->pt.e[li]))
 			pt_set(&e->pt, li, SWPTE_MKPROT(prot));
+		else if (recommit && (e->pt.e[li] & PTE_P ? VPTE_PROT(e->pt.e[li])
+							   : SWPTE_PROT(e->pt.e[li])) != prot)
+			VL_TRY(protect_page(e, proc, vl_vad_find(pr, v), v, prot));
 	}
 	return 0;
 }
@@ -209,6 +221,59 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
 	return 0;
 }
 
+/* Give page v of proc (its VAD d) protection prot: a valid PTE gets the
+ * new hardware bits, or, made inaccessible or guarded, leaves memory (or,
+ * where the resident-set manager keeps it cached, its working set: the
+ * contents stay, A.10's VirtualProtect); an invalid one records it. */
+static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t v,
+			unsigned prot)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint32_t li = pt_walk_create(&e->pt, pr->root, va_of(v));
+	if (li == VL_NIL || vl_pt_frames(e, proc, NULL) < 0)
+		return VL_ENOMEM;
+	uint64_t pte = e->pt.e[li];
+	if (pte_large(pte)) {
+		/* a large page keeps its entry when nothing changes for it;
+		 * else it is split, as split_huge_pmd on mprotect */
+		uint64_t npte = (pte & (PTE_FRAME_MASK | PTE_A | PTE_D)) | prot_hw(prot) | PTE_PS;
+		if (!(prot & VL_PROT_GUARD) && prot_usable(prot) && npte == pte) {
+			xl_invlpg(e, proc, v);
+			return 0;
+		}
+		li = hp_leaf(e, proc, li, v, true);
+		if (li == VL_NIL)
+			return VL_ENOMEM;
+		pte = e->pt.e[li];
+	}
+	if (pte & PTE_P) {
+		uint64_t keep = pte & (PTE_FRAME_MASK | PTE_A | PTE_D | PTE_SW_NOPOLICY);
+		if (prot & VL_PROT_GUARD || !prot_usable(prot)) {
+			if (e->rsm->park && e->rsm->park(e, proc, li, v)) {
+				/* cached: the transition (or prototype) PTE records it */
+				e->pt.e[li] = (e->pt.e[li] & ~SWPTE_MKPROT(0x1f)) | SWPTE_MKPROT(prot);
+				return 0;
+			}
+			/* a page made inaccessible (or guarded) is unmapped */
+			vl_page_release(e, proc, li, v);
+			pt_set(&e->pt, li, d->kind == VAD_MAPPED ? SWPTE_PROTO | SWPTE_MKPROT(prot)
+								 : SWPTE_MKPROT(prot));
+		} else {
+			uint64_t npte = keep | prot_hw(prot);
+			if (PTE_FRAME(pte) == e->zero_frame)
+				npte &= ~PTE_RW;
+			xl_invlpg(e, proc, v); /* permissions change: drop the old translation */
+			if (npte != pte)
+				pt_set(&e->pt, li, npte);
+		}
+	} else if (pte == 0) {
+		pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(prot)); /* view page */
+	} else {
+		e->pt.e[li] = (pte & ~SWPTE_MKPROT(0x1f)) | SWPTE_MKPROT(prot);
+	}
+	return 0;
+}
+
 static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event *ev)
 {
 	struct vl_proc *pr = &e->procs[proc];
@@ -227,45 +292,8 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 				return fail(e); /* every page must be committed */
 		}
 	}
-	for (uint64_t v = start; v < end; v++) {
-		uint32_t li = pt_walk_create(&e->pt, pr->root, va_of(v));
-		if (li == VL_NIL || vl_pt_frames(e, proc, NULL) < 0)
-			return VL_ENOMEM;
-		uint64_t pte = e->pt.e[li];
-		if (pte_large(pte)) {
-			/* a large page keeps its entry when nothing changes for it;
-			 * else it is split, as split_huge_pmd on mprotect */
-			uint64_t npte = (pte & (PTE_FRAME_MASK | PTE_A | PTE_D)) | prot_hw(prot) | PTE_PS;
-			if (!(prot & VL_PROT_GUARD) && prot_usable(prot) && npte == pte) {
-				xl_invlpg(e, proc, v);
-				continue;
-			}
-			li = hp_leaf(e, proc, li, v, true);
-			if (li == VL_NIL)
-				return VL_ENOMEM;
-			pte = e->pt.e[li];
-		}
-		if (pte & PTE_P) {
-			uint64_t keep = pte & (PTE_FRAME_MASK | PTE_A | PTE_D | PTE_SW_NOPOLICY);
-			if (prot & VL_PROT_GUARD || !prot_usable(prot)) {
-				/* a page made inaccessible (or guarded) is unmapped */
-				vl_page_release(e, proc, li, v);
-				pt_set(&e->pt, li, d->kind == VAD_MAPPED ? SWPTE_PROTO | SWPTE_MKPROT(prot)
-									 : SWPTE_MKPROT(prot));
-			} else {
-				uint64_t npte = keep | prot_hw(prot);
-				if (PTE_FRAME(pte) == e->zero_frame)
-					npte &= ~PTE_RW;
-				xl_invlpg(e, proc, v); /* permissions change: drop the old translation */
-				if (npte != pte)
-					pt_set(&e->pt, li, npte);
-			}
-		} else if (pte == 0) {
-			pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(prot)); /* view page */
-		} else {
-			e->pt.e[li] = (pte & ~SWPTE_MKPROT(0x1f)) | SWPTE_MKPROT(prot);
-		}
-	}
+	for (uint64_t v = start; v < end; v++)
+		VL_TRY(protect_page(e, proc, d, v, prot));
 	return 0;
 }
 
