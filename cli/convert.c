@@ -36,7 +36,8 @@ static void prot_name(char *buf, size_t len, uint32_t prot)
 	if ((prot & 0x1f) == VL_PROT_NOACCESS)
 		snprintf(buf, len, "noaccess");
 	else
-		snprintf(buf, len, "%s%s", names[prot & 7], prot & VL_PROT_GUARD ? "+guard" : "");
+		snprintf(buf, len, "%s%s", names[prot & 7],
+			 prot & VL_PROT_GUARD ? "+guard" : prot & VL_PROT_LARGE ? "+large" : "");
 }
 
 /* One event as a `V KIND ARGS PID` line of the addr format. */

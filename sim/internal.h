@@ -375,6 +375,7 @@ struct vl_vad {
 
 #define VAD_F_HUGE 0x1   /* V ADVISE hugepage (MADV_HUGEPAGE) */
 #define VAD_F_NOHUGE 0x2 /* V ADVISE nohugepage (MADV_NOHUGEPAGE) */
+#define VAD_F_LARGE 0x4  /* committed with MEM_LARGE_PAGES (V COMMIT ... +large) */
 
 /* A present PTE that maps the zero frame as part of a huge zero page
  * (linux THP read fault): bit 9, which the MMU ignores. */

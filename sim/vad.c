@@ -140,6 +140,71 @@ static void release_page(struct vl_engine *e, uint32_t proc, uint32_t li, uint64
 static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t v,
 			unsigned prot);
 
+/* V COMMIT ... +large: VirtualAlloc(MEM_RESERVE | MEM_COMMIT |
+ * MEM_LARGE_PAGES) (A.10, A.13).  Base and size must be multiples of
+ * 2 MiB and the range free; the protection is read/write (with or without
+ * execute).  The whole range is charged, and each 2 MiB gets a naturally
+ * aligned block of 512 frames from the buddy allocator now, zero-filled,
+ * mapped by a PS entry (sim/hugepage.c): non-pageable (PFN_AUX_LOCKED),
+ * outside the working set and the policy (PTE_SW_NOPOLICY), so it never
+ * faults.  When memory holds no free block for every 2 MiB the commit
+ * fails (a commit failure; nothing is reserved or kept), as Windows fails
+ * it when fragmentation leaves no contiguous run. */
+static int do_commit_large(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+			   unsigned prot, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	const uint64_t two_mib = 2u << 20;
+	uint64_t start = ev->addr >> VL_PAGE_SHIFT, n = ev->len >> VL_PAGE_SHIFT;
+	if ((ev->addr | ev->len) & (two_mib - 1) || !ev->len ||
+	    (prot != VL_PROT_READWRITE && prot != VL_PROT_EXECUTE_READWRITE) ||
+	    start + n > (1ull << (VA_BITS - 1 - VL_PAGE_SHIFT)) || overlaps_in(e, pr, start, start + n))
+		return fail(e);
+	uint64_t blocks = n / PT_ENTRIES;
+	uint32_t *f0 = malloc(blocks * sizeof(*f0));
+	if (!f0)
+		return vl_err(err, VL_ENOMEM, "out of memory for a large-page commit");
+	if (!charge(e, proc, n)) {
+		free(f0);
+		return 0;
+	}
+	for (uint64_t b = 0; b < blocks; b++) {
+		f0[b] = pfn_alloc(&e->db, 9);
+		if (f0[b] == VL_NIL) { /* fragmented or full: the commit fails whole */
+			while (b-- > 0)
+				pfn_free(&e->db, f0[b], 9);
+			free(f0);
+			uncharge(e, proc, n);
+			e->ctr.commit_failures++;
+			count_large_fallback(e);
+			return 0;
+		}
+	}
+	struct vl_vad v = { .start = start, .end = start + n, .kind = VAD_PRIVATE,
+			    .prot = (uint8_t)prot, .flags = VAD_F_LARGE };
+	if (vad_insert(pr, &v) < 0) {
+		free(f0);
+		return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
+	}
+	for (uint64_t b = 0; b < blocks; b++) {
+		uint64_t vpn0 = start + b * PT_ENTRIES;
+		uint32_t pde = pt_entry_create(&e->pt, pr->root, va_of(vpn0), 2);
+		if (pde == VL_NIL || vl_pt_frames(e, proc, err) < 0) {
+			free(f0);
+			return err && err->code ? err->code : VL_ENOMEM;
+		}
+		hp_install(e, proc, pde, f0[b], 9, vpn0,
+			   prot_hw(prot) | PTE_A | PTE_D | PTE_SW_NOPOLICY,
+			   (uint16_t)(9 | PFN_AUX_LOCKED), 0, 0, false);
+		count_large_page(e, false, 0);
+		count_zero_fill(e, PT_ENTRIES);
+		pr->ctr.resident_pages += PT_ENTRIES;
+		count_resident(e, PT_ENTRIES);
+	}
+	free(f0);
+	return 0;
+}
+
 static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
 		     struct vl_error *err)
 {
@@ -147,6 +212,8 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 	uint64_t start = ev->addr >> VL_PAGE_SHIFT;
 	uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
 	unsigned prot = ev->prot;
+	if (prot & VL_PROT_LARGE)
+		return do_commit_large(e, proc, ev, prot & ~(unsigned)VL_PROT_LARGE, err);
 	if (!prot_usable(prot & ~VL_PROT_GUARD) && prot != VL_PROT_NOACCESS)
 		return fail(e);
 	/* copy-on-write exists only in views of sections: VirtualAlloc refuses
@@ -173,7 +240,7 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 		if (vad_insert(pr, &v) < 0)
 			return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
 	} else {
-		if (d->kind != VAD_PRIVATE || end > d->end)
+		if (d->kind != VAD_PRIVATE || end > d->end || (d->flags & VAD_F_LARGE))
 			return fail(e);
 		for (uint64_t v = start; v < end; v++) {
 			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
@@ -283,6 +350,8 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 	if (!d || end > d->end || end <= start)
 		return fail(e);
 	unsigned prot = ev->prot;
+	if (d->flags & VAD_F_LARGE)
+		return fail(e); /* large pages are always read/write (A.13) */
 	if (d->kind == VAD_PRIVATE) {
 		if (prot_copy(prot))
 			return fail(e); /* WRITECOPY only on views */
@@ -411,6 +480,9 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 		break;
 	}
 	pr->explicit_vm = true;
+	/* MEM_LARGE_PAGES goes with a commit only */
+	if ((ev->prot & VL_PROT_LARGE) && ev->kind != VL_EV_COMMIT && ev->kind != VL_EV_ADVISE)
+		return fail(e);
 	switch (ev->kind) {
 	case VL_EV_RESERVE: {
 		uint64_t base = start & ~(uint64_t)(GRANULARITY_PAGES - 1);
@@ -427,7 +499,9 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 	case VL_EV_DECOMMIT: {
 		uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
 		struct vl_vad *d = vl_vad_find(pr, start);
-		if (!d || d->kind != VAD_PRIVATE || end > d->end || end <= start)
+		/* large pages are released whole, never decommitted (A.13) */
+		if (!d || d->kind != VAD_PRIVATE || end > d->end || end <= start ||
+		    (d->flags & VAD_F_LARGE))
 			return fail(e);
 		return do_decommit(e, proc, start, end, false);
 	}

@@ -97,6 +97,8 @@ enum vl_prot {
 	VL_PROT_EXECUTE_WRITECOPY = 7,
 	VL_PROT_GUARD = 0x10,    /* modifier: the first access raises a guard exception */
 	VL_PROT_NOACCESS = 0x18,
+	VL_PROT_LARGE = 0x20,    /* modifier of V COMMIT: MEM_LARGE_PAGES (2 MiB pages,
+				  * non-pageable, allocated at commit) */
 };
 
 struct vl_event {
