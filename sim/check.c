@@ -151,7 +151,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		}
 		count[p->loc]++;
 		if ((p->loc == PFN_ACTIVE || p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED) &&
-		    !(p->flags & PFN_F_PROTO) && p->slot != VL_NIL)
+		    (!(p->flags & PFN_F_PROTO) || PFN_PAGEFILE_SECTION(e, p)) && p->slot != VL_NIL)
 			c.slots++;
 		if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_PROTO)) {
 			shared++;
@@ -206,9 +206,17 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 	if (count[PFN_PT] != e->ctr.pt_pages)
 		return vl_err(err, VL_ESTATE, "%llu page-table frames, pt_pages says %llu",
 			      (unsigned long long)count[PFN_PT], (unsigned long long)e->ctr.pt_pages);
-	if (commit != e->commit)
-		return vl_err(err, VL_ESTATE, "commit charge %llu != sum over processes %llu",
-			      (unsigned long long)e->commit, (unsigned long long)commit);
+	if (commit + e->commit_sections != e->commit)
+		return vl_err(err, VL_ESTATE,
+			      "commit charge %llu != sum over processes %llu + sections %llu",
+			      (unsigned long long)e->commit, (unsigned long long)commit,
+			      (unsigned long long)e->commit_sections);
+	for (uint32_t k = 0; k < e->nsections; k++) /* paged-out pages of sections */
+		for (uint64_t i = 0; i < e->sections[k].npages && e->sections[k].pagefile; i++) {
+			uint64_t q = e->sections[k].proto[i];
+			if (!(q & (PTE_P | SWPTE_TRANS)) && SWPTE_HAS_SLOT(q))
+				c.slots++;
+		}
 	/* every slot in use is held by one paged-out PTE or one frame; the
 	 * page file stays within its maximum, and the commit limit is the
 	 * frames plus its current size */

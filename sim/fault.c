@@ -201,7 +201,7 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 				e->rsm->idle(e, f);
 			return 0;
 		}
-		count_fault(e, proc, how == FAULT_HARD ? FAULT_HARD : FAULT_SOFT);
+		count_fault(e, proc, how == FAULT_HARD || how == FAULT_DEMAND_ZERO ? how : FAULT_SOFT);
 		VL_TRY(vl_map_shared(e, proc, li, f, vpn, prot, write, err));
 		if (e->fault_around > 1 && !write)
 			vl_fault_around(e, proc, d, vpn, d->prot);

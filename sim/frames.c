@@ -102,7 +102,11 @@ static void repurpose(struct vl_engine *e, uint32_t f)
 {
 	struct vl_pfn *p = &e->db.pfn[f];
 	if (p->flags & PFN_F_PROTO) {
-		*vl_proto_of(e, f) = 0; /* back in its file (a clean page is simply dropped) */
+		/* back in its file (a clean page is simply dropped), or, backed by
+		 * the page file, in its slot (the slot moves to the prototype PTE) */
+		*vl_proto_of(e, f) = PFN_PAGEFILE_SECTION(e, p) && p->slot != VL_NIL
+					     ? SWPTE_PAGEFILE(p->slot)
+					     : 0;
 	} else {
 		uint64_t *pte = &e->pt.e[p->pte];
 		unsigned prot = SWPTE_PROT(*pte);

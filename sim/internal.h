@@ -397,7 +397,14 @@ struct vl_section {
 	uint64_t *proto;
 	uint64_t npages;
 	uint32_t views;      /* mapped views */
+	bool pagefile;       /* backed by the page file (file id VL_FILE_PAGEFILE): a
+			      * prototype PTE of 0 is demand-zero, one holding a
+			      * page-file slot (SWPTE_PAGEFILE) is paged out */
 };
+
+/* Is frame p a page of a page-file-backed section? */
+#define PFN_PAGEFILE_SECTION(e, p) \
+	(((p)->flags & PFN_F_PROTO) && (e)->sections[(p)->owner].pagefile)
 
 /* ---- processes ---- */
 
@@ -441,6 +448,9 @@ bool vl_pagefile_grow(struct vl_engine *e, uint64_t pages);
 /* Charge proc pages of commit against the limit, growing the page file if
  * need be (A.9); false (a commit failure, counted) when they do not fit. */
 bool vl_commit_charge(struct vl_engine *e, uint32_t proc, uint64_t pages);
+/* Charge a page-file-backed section's new pages (system commit, no
+ * process's), as vl_commit_charge. */
+bool vl_commit_charge_section(struct vl_engine *e, uint64_t pages);
 /* The page file is full at its maximum: free the slot of a resident page
  * whose copy is only a copy (it becomes modified, to be written again
  * when it leaves); false when none has one. */
@@ -509,6 +519,7 @@ struct vl_engine {
 	uint32_t pf_max;          /* slots the page file may grow to (pagefile.max) */
 	uint32_t pf_steal;        /* where the last slot steal stopped (sim/pagefile.c) */
 	uint64_t commit;          /* pages charged system-wide */
+	uint64_t commit_sections; /* of which page-file-backed sections (no process's) */
 	uint32_t ws_min, ws_max;
 	uint64_t avail_target;    /* the WSM wakes when available pages fall below this */
 	uint64_t trim_goal;       /* and trims until available reaches this */

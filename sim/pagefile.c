@@ -73,6 +73,21 @@ bool vl_commit_charge(struct vl_engine *e, uint32_t proc, uint64_t pages)
 	return true;
 }
 
+bool vl_commit_charge_section(struct vl_engine *e, uint64_t pages)
+{
+	if (!e->overcommit && e->commit + pages > e->commit_limit &&
+	    (!vl_pagefile_grow(e, e->commit + pages - e->commit_limit) ||
+	     e->commit + pages > e->commit_limit)) {
+		e->ctr.commit_failures++;
+		return false;
+	}
+	e->commit += pages;
+	e->commit_sections += pages;
+	if (e->commit > e->ctr.commit_peak)
+		e->ctr.commit_peak = e->commit;
+	return true;
+}
+
 bool vl_pagefile_steal(struct vl_engine *e, uint32_t except)
 {
 	for (uint32_t n = 0; n < e->db.nframes; n++) {
@@ -81,7 +96,7 @@ bool vl_pagefile_steal(struct vl_engine *e, uint32_t except)
 			e->pf_steal = 0;
 		struct vl_pfn *p = &e->db.pfn[f];
 		if (f == except || p->loc != PFN_ACTIVE || p->slot == VL_NIL ||
-		    (p->flags & (PFN_F_PROTO | PFN_F_LARGE)))
+		    (p->flags & PFN_F_LARGE))
 			continue;
 		pf_release(&e->pf, p->slot);
 		p->slot = VL_NIL;

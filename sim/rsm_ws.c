@@ -434,7 +434,7 @@ static uint64_t wsm_trim(struct vl_engine *e, uint64_t goal, bool force,
 static bool write_out(struct vl_engine *e, uint32_t f)
 {
 	struct vl_pfn *p = &e->db.pfn[f];
-	bool file = (p->flags & PFN_F_PROTO) != 0;
+	bool file = (p->flags & PFN_F_PROTO) && !PFN_PAGEFILE_SECTION(e, p);
 	if (!file && vl_slot_ensure(e, f, NULL) < 0)
 		return false;
 	count_page_write(e, file);

@@ -406,11 +406,23 @@ static int do_map(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
 	    !prot_usable(ev->prot & ~VL_PROT_GUARD))
 		return fail(e);
 	uint64_t off = ev->offset >> VL_PAGE_SHIFT;
+	if (ev->file_id == VL_FILE_PAGEFILE) {
+		/* a section backed by the page file (CreateFileMapping with no
+		 * file, SEC_COMMIT): its pages are charged as it is created (or
+		 * grows), to the system, not to a process (A.9) */
+		uint64_t have = 0;
+		for (uint32_t k = 0; k < e->nsections; k++)
+			if (e->sections[k].file_id == VL_FILE_PAGEFILE)
+				have = e->sections[k].npages;
+		if (off + (end - start) > have && !vl_commit_charge_section(e, off + (end - start) - have))
+			return 0; /* refused: nothing is mapped */
+	}
 	if (prot_copy(ev->prot) && !charge(e, proc, end - start))
 		return 0; /* a copy-on-write view charges all its pages */
 	uint32_t s = section_for(e, ev->file_id, off + (end - start), err);
 	if (s == VL_NIL)
 		return err ? err->code : VL_ENOMEM;
+	e->sections[s].pagefile = ev->file_id == VL_FILE_PAGEFILE;
 	e->sections[s].views++;
 	struct vl_vad v = { .start = start, .end = end, .offset_pages = off, .section = s,
 			    .kind = VAD_MAPPED, .prot = (uint8_t)ev->prot };

@@ -185,6 +185,10 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 		}
 		uint64_t v;
 		const char *q = s;
+		if (*a == 'f' && we - s == 8 && !strncmp(s, "pagefile", 8)) {
+			ev.file_id = VL_FILE_PAGEFILE; /* a section backed by the page file */
+			continue;
+		}
 		if (vl_scan_num(&q, we, &v) < 0 || q != we)
 			return vl_err(err, VL_EFORMAT, "V %s: expected %s (hex with 0x, or decimal), found '%.*s'",
 				      events[k].name, what[(unsigned char)*a], (int)(we - s > 20 ? 20 : we - s), s);

@@ -101,6 +101,10 @@ enum vl_prot {
 				  * non-pageable, allocated at commit) */
 };
 
+/* The file id of a section backed by the page file (CreateFileMapping with
+ * no file): `V MAP ADDR LEN pagefile OFFSET PROT` in the addr format. */
+#define VL_FILE_PAGEFILE UINT64_MAX
+
 struct vl_event {
 	uint32_t kind;   /* enum vl_event_kind */
 	uint32_t prot;   /* enum vl_prot, possibly | VL_PROT_GUARD (VAD events) */
