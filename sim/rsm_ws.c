@@ -400,9 +400,10 @@ static uint64_t wsm_trim(struct vl_engine *e, uint64_t goal, bool force,
 	static const unsigned pass_age[] = { 3, 2, 1, 0, 0 };
 	uint64_t total = 0;
 	uint32_t floor = force ? 0 : e->ws_min;
-	if (grow_array(&e->ws_order, e->nprocs ? e->nprocs - 1 : 0, &e->ws_order_cap,
-		       sizeof(*e->ws_order), 16) < 0)
-		return 0;
+	while (e->ws_order_cap < e->nprocs) /* grow_array doubles once a call */
+		if (grow_array(&e->ws_order, e->ws_order_cap, &e->ws_order_cap,
+			       sizeof(*e->ws_order), 16) < 0)
+			return 0;
 	for (unsigned pass = 0; pass < 5 && avail_eff(e) < goal; pass++) {
 		unsigned thr = pass_age[pass];
 		uint32_t n = 0;
