@@ -10,6 +10,22 @@ echo
 echo "== end to end: vmlab run on the bundled lackey trace (decode + simulate)"
 "$bindir/vmlab" run -s memory.frames=64 traces/samples/gzip-lackey.trace.gz | tail -n 1
 echo
+echo "== windows under memory pressure (issue 14; target: windows within 3x of textbook)"
+echo "   2M Zipf(0.9) accesses over 200,000 pages, 20,000 frames, generic TLBs"
+zdir=$(mktemp -d)
+"$bindir/vmlab" gen zipf n=2000000 pages=200000 alpha=0.9 seed=3 -o "$zdir/z.vmt" >/dev/null
+for os in textbook windows; do
+	"$bindir/vmlab" run --os $os -s memory.frames=20000 "$zdir/z.vmt" >"$zdir/$os.txt"
+	printf '   %-9s %s faults, %s\n' $os "$(sed -n 's/^  faults  *\([0-9]*\).*/\1/p' "$zdir/$os.txt")" \
+		"$(grep '^time:' "$zdir/$os.txt")"
+done
+awk '/^time:/ {split($0, a, "simulate "); split(a[2], b, " "); t[FILENAME] = b[1]}
+     END {for (f in t) if (f ~ /windows/) w = t[f]; else x = t[f];
+	  if (x > 0) printf "   ratio windows / textbook (simulate seconds): %.2f\n", w / x}' \
+	"$zdir/textbook.txt" "$zdir/windows.txt"
+rm -rf "$zdir"
+
+echo
 echo "== miss-ratio curves: one pass of LRU stack distances, and SHARDS at 1%"
 "$benchdir/bench_mrc" || true
 

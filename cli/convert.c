@@ -36,7 +36,8 @@ static void prot_name(char *buf, size_t len, uint32_t prot)
 	if ((prot & 0x1f) == VL_PROT_NOACCESS)
 		snprintf(buf, len, "noaccess");
 	else
-		snprintf(buf, len, "%s%s", names[prot & 7], prot & VL_PROT_GUARD ? "+guard" : "");
+		snprintf(buf, len, "%s%s", names[prot & 7],
+			 prot & VL_PROT_GUARD ? "+guard" : prot & VL_PROT_LARGE ? "+large" : "");
 }
 
 /* One event as a `V KIND ARGS PID` line of the addr format. */
@@ -56,8 +57,13 @@ static void print_event(FILE *f, const struct vl_event *e, uint32_t pid)
 		fprintf(f, "V %s 0x%llx %u\n", ev_names[e->kind], a, pid);
 		break;
 	case VL_EV_MAP:
-		fprintf(f, "V MAP 0x%llx 0x%llx %llu 0x%llx %s %u\n", a, l,
-			(unsigned long long)e->file_id, (unsigned long long)e->offset, prot, pid);
+		if (e->file_id == VL_FILE_PAGEFILE)
+			fprintf(f, "V MAP 0x%llx 0x%llx pagefile 0x%llx %s %u\n", a, l,
+				(unsigned long long)e->offset, prot, pid);
+		else
+			fprintf(f, "V MAP 0x%llx 0x%llx %llu 0x%llx %s %u\n", a, l,
+				(unsigned long long)e->file_id, (unsigned long long)e->offset, prot,
+				pid);
 		break;
 	case VL_EV_EXIT: case VL_EV_ROI_BEGIN: case VL_EV_ROI_END:
 		fprintf(f, "V %s %u\n", ev_names[e->kind], pid);

@@ -380,6 +380,10 @@ int cmd_run(int argc, char **argv)
 	const char *warn = vl_trace_warning(t);
 	if (warn)
 		fprintf(stderr, "vmlab: warning: %s\n", warn);
+	for (const char *w = vl_engine_warning(e), *nl; w && *w; w = nl ? nl + 1 : NULL) {
+		nl = strchr(w, '\n');
+		fprintf(stderr, "vmlab: warning: %.*s\n", nl ? (int)(nl - w) : (int)strlen(w), w);
+	}
 	const struct vl_counters *ctr = vl_engine_counters(e);
 	if (ctr->accesses == 0 && ctr->events == 0)
 		fprintf(stderr, "vmlab: warning: %s holds no records: nothing was replayed\n", path);

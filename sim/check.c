@@ -19,6 +19,7 @@ struct check_ctx {
 	uint32_t *maps;       /* per frame: valid PTEs mapping it */
 	uint64_t valid;       /* valid PTEs (not the zero page) */
 	uint64_t committed;   /* committed private pages of this process */
+	uint64_t slots;       /* page-file slots PTEs and frames hold */
 	int rc;
 	struct vl_error *err;
 };
@@ -35,6 +36,8 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 		bool com = pte && !(pte & SWPTE_PROTO) && pte != SWPTE_DECOMMIT;
 		if (com && (!d || d->kind == VAD_PRIVATE))
 			c->committed++;
+		if (!(pte & (SWPTE_PROTO | SWPTE_TRANS)) && SWPTE_HAS_SLOT(pte))
+			c->slots++;
 		if (pte & SWPTE_TRANS) {
 			uint32_t f = PTE_FRAME(pte);
 			const struct vl_pfn *p = &e->db.pfn[f];
@@ -112,12 +115,21 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 	if (!c.maps)
 		return vl_err(err, VL_ENOMEM, "out of memory checking invariants");
 	uint64_t commit = 0;
+	/* commit.pt_pages: each process is charged its page-table frames */
+	uint32_t *ptc = calloc(e->nprocs ? e->nprocs : 1, sizeof(*ptc));
+	if (!ptc) {
+		free(c.maps);
+		return vl_err(err, VL_ENOMEM, "out of memory checking invariants");
+	}
+	for (uint32_t f = 0; f < e->db.nframes && e->commit_pt; f++)
+		if (e->db.pfn[f].loc == PFN_PT && e->db.pfn[f].owner < e->nprocs)
+			ptc[e->db.pfn[f].owner]++;
 	for (uint32_t i = 0; i < e->nprocs && !c.rc; i++) {
 		struct vl_proc *pr = &e->procs[i];
 		if (!pr->root)
 			continue;
 		c.proc = i;
-		c.committed = 0;
+		c.committed = ptc[i];
 		pt_foreach_leaf(&e->pt, pr->root, check_leaf, &c);
 		for (uint32_t v = 0; v < pr->nvads; v++)
 			if (pr->vads[v].kind == VAD_MAPPED && prot_copy(pr->vads[v].prot))
@@ -129,6 +141,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 				      (unsigned long long)pr->commit);
 		commit += pr->commit;
 	}
+	free(ptc);
 	uint64_t count[PFN_RESERVED + 1] = { 0 }, shared = 0;
 	for (uint32_t f = 0; f < e->db.nframes && !c.rc; f++) {
 		const struct vl_pfn *p = &e->db.pfn[f];
@@ -137,6 +150,9 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 			break;
 		}
 		count[p->loc]++;
+		if ((p->loc == PFN_ACTIVE || p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED) &&
+		    (!(p->flags & PFN_F_PROTO) || PFN_PAGEFILE_SECTION(e, p)) && p->slot != VL_NIL)
+			c.slots++;
 		if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_PROTO)) {
 			shared++;
 			const struct vl_section *s = &e->sections[p->owner];
@@ -190,9 +206,28 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 	if (count[PFN_PT] != e->ctr.pt_pages)
 		return vl_err(err, VL_ESTATE, "%llu page-table frames, pt_pages says %llu",
 			      (unsigned long long)count[PFN_PT], (unsigned long long)e->ctr.pt_pages);
-	if (commit != e->commit)
-		return vl_err(err, VL_ESTATE, "commit charge %llu != sum over processes %llu",
-			      (unsigned long long)e->commit, (unsigned long long)commit);
+	if (commit + e->commit_sections != e->commit)
+		return vl_err(err, VL_ESTATE,
+			      "commit charge %llu != sum over processes %llu + sections %llu",
+			      (unsigned long long)e->commit, (unsigned long long)commit,
+			      (unsigned long long)e->commit_sections);
+	for (uint32_t k = 0; k < e->nsections; k++) /* paged-out pages of sections */
+		for (uint64_t i = 0; i < e->sections[k].npages && e->sections[k].pagefile; i++) {
+			uint64_t q = e->sections[k].proto[i];
+			if (!(q & (PTE_P | SWPTE_TRANS)) && SWPTE_HAS_SLOT(q))
+				c.slots++;
+		}
+	/* every slot in use is held by one paged-out PTE or one frame; the
+	 * page file stays within its maximum, and the commit limit is the
+	 * frames plus its current size */
+	if (c.slots != e->pf.used)
+		return vl_err(err, VL_ESTATE, "page file: %u slots in use, PTEs and frames hold %llu",
+			      e->pf.used, (unsigned long long)c.slots);
+	if (e->pf.limit && (e->pf.limit > e->pf_max || e->pf.used > e->pf.limit ||
+			    e->commit_limit != (uint64_t)e->db.nframes + e->pf.limit))
+		return vl_err(err, VL_ESTATE,
+			      "page file: %u slots (maximum %u, %u in use), commit limit %llu",
+			      e->pf.limit, e->pf_max, e->pf.used, (unsigned long long)e->commit_limit);
 	VL_TRY(e->rsm->check(e, c.valid, err));
 	if (count[PFN_PINNED] != e->pinned)
 		return vl_err(err, VL_ESTATE, "%llu frames pinned, memory.fragmentation pinned %u",

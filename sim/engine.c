@@ -22,6 +22,8 @@
  * (a slot is assigned at its first eviction); only dirty pages are written
  * (writebacks), so a later touch is a hard fault that reads the slot back.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +81,76 @@ static const struct vl_mm_services mm_services = {
 
 /* ---- creation ---- */
 
+static void warn(struct vl_engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct vl_engine *e, const char *fmt, ...)
+{
+	size_t used = strlen(e->warning);
+	if (used + 2 >= sizeof(e->warning))
+		return;
+	if (used)
+		e->warning[used++] = '\n';
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->warning + used, sizeof(e->warning) - used, fmt, ap);
+	va_end(ap);
+}
+
+/* The working-set manager's thresholds, derived from the memory size as
+ * Windows derives them (docs/config.md states the rules and sources):
+ *   goal (wsm.available_pages): MmPlentyFreePages, 400 pages, doubled on
+ *     machines of 63 MiB or more (WRK MiAdjustWorkingSetManagerParameters),
+ *     at most 1/8 of memory (below Windows's own minimum machine);
+ *   the trim target: 1.5 x the goal (WRK DesiredFreeGoal);
+ *   ws.min_pages: 50 (WI7), at most 1/16 of memory;
+ *   ws.max_pages: 345 (WI7), a soft limit;
+ *   mpw.threshold_pages: min(frames / 16, 16,384) (WI6's trigger,
+ *     reference notes A.8).
+ * A configured value wins; one that cannot work for this memory is
+ * warned about, naming the key. */
+static void ws_thresholds(struct vl_engine *e, const struct vl_config *cfg)
+{
+	uint64_t frames = e->db.nframes;
+	uint64_t plenty = frames >= (63u << 20) / VL_PAGE_SIZE ? 800 : 400;
+	uint64_t goal = plenty < frames / 8 ? plenty : frames / 8;
+	uint64_t wsmin = 50 < frames / 16 ? 50 : frames / 16;
+	uint64_t mpw = frames / 16 < 16384 ? frames / 16 : 16384;
+	bool ws = e->rsm == &vl_rsm_ws;
+	if (goal == 0)
+		goal = 1;
+	if (vl_config_isset(cfg, "wsm.available_pages")) {
+		uint64_t v = vl_config_u64(cfg, "wsm.available_pages");
+		if (ws && v * 2 > frames)
+			warn(e, "wsm.available_pages = %llu cannot work with %llu frames: the working-set "
+				"manager would trim all the time (derived: %llu)",
+			     (unsigned long long)v, (unsigned long long)frames, (unsigned long long)goal);
+		goal = v;
+	}
+	if (vl_config_isset(cfg, "ws.min_pages")) {
+		uint64_t v = vl_config_u64(cfg, "ws.min_pages");
+		if (ws && v * 2 > frames)
+			warn(e, "ws.min_pages = %llu cannot work with %llu frames: working sets at their "
+				"minimum fill memory (derived: %llu)",
+			     (unsigned long long)v, (unsigned long long)frames, (unsigned long long)wsmin);
+		wsmin = v;
+	}
+	if (vl_config_isset(cfg, "mpw.threshold_pages")) {
+		uint64_t v = vl_config_u64(cfg, "mpw.threshold_pages");
+		if (ws && v >= frames)
+			warn(e, "mpw.threshold_pages = %llu cannot work with %llu frames: the modified "
+				"list never reaches it (derived: %llu)",
+			     (unsigned long long)v, (unsigned long long)frames, (unsigned long long)mpw);
+		mpw = v;
+	}
+	uint64_t wsmax = vl_config_u64(cfg, "ws.max_pages");
+	if (wsmax == 0)
+		wsmax = 345;
+	e->avail_target = goal;
+	e->trim_goal = goal + goal / 2;
+	e->ws_min = (uint32_t)(wsmin > UINT32_MAX ? UINT32_MAX : wsmin);
+	e->ws_max = (uint32_t)(wsmax > UINT32_MAX ? UINT32_MAX : wsmax);
+	e->mpw_threshold = mpw;
+}
+
 int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl_error *err)
 {
 	struct vl_engine *e = calloc(1, sizeof(*e));
@@ -105,11 +177,41 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	}
 	if ((rc = pfn_init(&e->db, (uint32_t)frames, err)) < 0 || (rc = pt_init(&e->pt, err)) < 0)
 		goto fail;
-	e->pf.limit = (uint32_t)(vl_config_u64(cfg, "pagefile.size") / VL_PAGE_SIZE);
-	if (vl_config_u64(cfg, "pagefile.size") && !e->pf.limit) {
-		rc = vl_err(err, VL_EINVAL, "pagefile.size: %s is less than one page",
-			    vl_config_str(cfg, "pagefile.size"));
-		goto fail;
+	{
+		/* the page file: pagefile.size slots, growing to pagefile.max;
+		 * system-managed (Microsoft Learn, "How to determine the
+		 * appropriate page file size for 64-bit versions of Windows"):
+		 * initial 1 x RAM (1.5 x below 1 GiB), maximum max(3 x RAM, 4 GiB) */
+		uint64_t size = vl_config_u64(cfg, "pagefile.size") / VL_PAGE_SIZE;
+		uint64_t max = size;
+		bool managed = vl_config_bool(cfg, "pagefile.managed") && size == 0 &&
+			       vl_config_u64(cfg, "pagefile.size") == 0;
+		if (vl_config_u64(cfg, "pagefile.size") && !size) {
+			rc = vl_err(err, VL_EINVAL, "pagefile.size: %s is less than one page",
+				    vl_config_str(cfg, "pagefile.size"));
+			goto fail;
+		}
+		if (managed) {
+			size = frames < (1u << 30) / VL_PAGE_SIZE ? frames + frames / 2 : frames;
+			max = 3 * frames > (4ull << 30) / VL_PAGE_SIZE ? 3 * frames
+								       : (4ull << 30) / VL_PAGE_SIZE;
+		}
+		if (vl_config_isset(cfg, "pagefile.max")) {
+			max = vl_config_u64(cfg, "pagefile.max") / VL_PAGE_SIZE;
+			if (size == 0 || max < size) {
+				rc = vl_err(err, VL_EINVAL,
+					    "pagefile.max: %s is below pagefile.size (%llu pages), or the "
+					    "page file is unlimited",
+					    vl_config_str(cfg, "pagefile.max"), (unsigned long long)size);
+				goto fail;
+			}
+		}
+		if (max > UINT32_MAX - 2)
+			max = UINT32_MAX - 2;
+		if (size > max)
+			size = max;
+		e->pf.limit = (uint32_t)size;
+		e->pf_max = (uint32_t)max;
 	}
 
 	e->pid_hash_mask = 63;
@@ -137,8 +239,21 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	if ((rc = e->repl_ops->init(&e->repl, err)) < 0)
 		goto fail;
 	e->repl_live = true;
-	/* under working sets, their aging decides: the policy is not used */
-	e->wants_access = (e->repl_ops->flags & VL_REPL_WANTS_ACCESS) && e->rsm->policy;
+	if (e->rsm == &vl_rsm_ws) {
+		/* under working sets the policy chooses within each working set
+		 * (sim/rsm_ws.c): ws-aging is the manager's own aging; any other
+		 * gets an instance per working set, reached through ws_mux */
+		unsigned age_max = (unsigned)vl_config_u64(cfg, "replacement.ws-aging.max_age");
+		e->ws_age_max = age_max > 7 ? 7 : age_max;
+		if (strcmp(e->repl_ops->name, "ws-aging") != 0) {
+			e->ws_policy = e->repl_ops;
+			e->ws_mux = *e->repl_ops;
+			e->ws_mux.on_access = vl_ws_policy_access;
+			e->repl_ops = &e->ws_mux;
+		}
+	}
+	e->wants_access = (e->repl_ops->flags & VL_REPL_WANTS_ACCESS) &&
+			  (e->rsm->policy || e->ws_policy);
 	e->check_each_batch = vl_config_bool(cfg, "run.check");
 	e->count_zeroing = vl_config_bool(cfg, "anon.count_zeroing");
 	e->pt_frames = vl_config_bool(cfg, "memory.pt_frames");
@@ -155,18 +270,28 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	}
 	e->dz_dirty = vl_config_bool(cfg, "anon.dz_dirty");
 	e->overcommit = vl_config_bool(cfg, "commit.overcommit");
+	e->cost_file_read = vl_config_double(cfg, "cost.file_read");
+	e->cost_file_write = vl_config_double(cfg, "cost.file_write");
+	e->commit_pt = vl_config_bool(cfg, "commit.pt_pages") && e->pt_frames;
 	e->stop_on_av = !strcmp(vl_config_str(cfg, "run.on_av"), "stop-process");
 	e->zero_frame = e->db.nframes; /* not a real frame: never allocated or listed */
 	e->file_cluster = (uint32_t)vl_config_u64(cfg, "file.read_cluster");
 	e->fault_around = (uint32_t)vl_config_u64(cfg, "file.fault_around");
 	e->commit_limit = e->pf.limit ? (uint64_t)e->db.nframes + e->pf.limit : UINT64_MAX;
-	e->ws_min = (uint32_t)vl_config_u64(cfg, "ws.min_pages");
-	e->ws_max = (uint32_t)vl_config_u64(cfg, "ws.max_pages");
-	e->avail_target = vl_config_u64(cfg, "wsm.available_pages");
-	e->mpw_threshold = vl_config_u64(cfg, "mpw.threshold_pages");
 	e->mpw_cluster = (uint32_t)vl_config_u64(cfg, "mpw.cluster_pages");
 	e->wsm_interval = vl_config_u64(cfg, "wsm.interval");
-	e->next_tick = e->wsm_interval ? e->wsm_interval : UINT64_MAX;
+	ws_thresholds(e, cfg);
+	if (e->rsm == &vl_rsm_ws) {
+		/* the model clock drives the working-set manager: once per
+		 * wsm.period simulated seconds (cost.hz cycles each) */
+		e->wsm_period = vl_config_double(cfg, "wsm.period") * vl_config_double(cfg, "cost.hz");
+		if (e->wsm_period < 1)
+			e->wsm_period = 1;
+		e->wsm_due = e->wsm_period;
+		e->next_tick = e->wsm_interval ? e->wsm_interval : 1;
+	} else {
+		e->next_tick = UINT64_MAX; /* the global manager has no periodic work */
+	}
 	e->zero_thread = vl_config_bool(cfg, "wsm.zero_thread");
 	for (unsigned i = 0; i < 8; i++)
 		e->standby[i] = (struct plist){ VL_NIL, VL_NIL, 0 };
@@ -195,6 +320,8 @@ void vl_engine_free(struct vl_engine *e)
 {
 	if (!e)
 		return;
+	for (uint32_t i = 0; i < e->nprocs; i++)
+		vl_ws_policy_free(e, &e->procs[i]);
 	if (e->repl_live && e->repl_ops->fini)
 		e->repl_ops->fini(&e->repl);
 	lp_fini(e);
@@ -213,6 +340,7 @@ void vl_engine_free(struct vl_engine *e)
 	free(e->procs);
 	free(e->pid_hash);
 	free(e->victims);
+	free(e->ws_order);
 	vl_config_free(e->cfg);
 	free(e);
 }
@@ -295,6 +423,27 @@ oom:
 
 /* ---- counters ---- */
 
+double vl_engine_cycles(const struct vl_engine *e)
+{
+	const struct vl_xlat *x = &e->xl;
+	const struct vl_counters *c = &e->ctr;
+	double accesses = (double)(e->op_count[VL_OP_READ] + e->op_count[VL_OP_WRITE] +
+				   e->op_count[VL_OP_MODIFY] + e->op_count[VL_OP_IFETCH]);
+	return accesses * x->cost_tlb_hit + (double)x->level_misses * x->cost_tlb_miss +
+	       (double)c->walk_refs * x->cost_walk_ref + (double)c->dirty_updates * x->cost_dirty +
+	       (double)c->tlb_flushes * x->cost_flush + (double)c->faults * x->cost_fault +
+	       (double)c->zeroed_pages * x->cost_zero + (double)c->large_page_copies * x->cost_copy +
+	       (double)c->pagefile_reads * x->cost_pf_read +
+	       (double)c->pagefile_writes * x->cost_pf_write +
+	       (double)c->file_reads * e->cost_file_read +
+	       (double)c->file_writes * e->cost_file_write;
+}
+
+const char *vl_engine_warning(const struct vl_engine *e)
+{
+	return e->warning[0] ? e->warning : NULL;
+}
+
 const struct vl_counters *vl_engine_counters(struct vl_engine *e)
 {
 	e->snap = e->ctr;
@@ -306,15 +455,7 @@ const struct vl_counters *vl_engine_counters(struct vl_engine *e)
 	e->snap.processes = e->nprocs;
 	e->snap.pt_nodes = e->pt.live;
 	e->snap.commit_charge = e->commit;
-	const struct vl_xlat *x = &e->xl;
-	const struct vl_counters *c = &e->snap;
-	e->snap.est_cycles = (uint64_t)(
-		(double)c->accesses * x->cost_tlb_hit + (double)x->level_misses * x->cost_tlb_miss +
-		(double)c->walk_refs * x->cost_walk_ref + (double)c->dirty_updates * x->cost_dirty +
-		(double)c->tlb_flushes * x->cost_flush + (double)c->faults * x->cost_fault +
-		(double)c->zeroed_pages * x->cost_zero + (double)c->large_page_copies * x->cost_copy +
-		(double)c->pagefile_reads * x->cost_pf_read +
-		(double)c->pagefile_writes * x->cost_pf_write + 0.5);
+	e->snap.est_cycles = (uint64_t)(vl_engine_cycles(e) + 0.5);
 	return &e->snap;
 }
 

@@ -40,7 +40,19 @@ int vl_map_private(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, 
 	p->owner = proc;
 	if (dirty)
 		p->flags |= PFN_F_MODIFIED;
-	pt_set(&e->pt, li, PTE_MAKE(f) | prot_hw(prot) | PTE_A | (write ? PTE_D : 0));
+	uint64_t hw = prot_hw(prot);
+	if (p->slot != VL_NIL && e->rsm->lists) {
+		/* a page with a page-file copy (read back, or off standby):
+		 * written now, the copy is stale and its slot goes; read, it is
+		 * mapped clean, and its first write is a dirty-bit fault (A.2) */
+		if (write) {
+			pf_release(&e->pf, p->slot);
+			p->slot = VL_NIL;
+		} else {
+			hw &= ~PTE_RW;
+		}
+	}
+	pt_set(&e->pt, li, PTE_MAKE(f) | hw | PTE_A | (write ? PTE_D : 0));
 	pr->ctr.resident_pages++;
 	count_resident(e, 1);
 	return e->rsm->mapped(e, proc, vpn, f, a, err);
@@ -103,6 +115,21 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 				return cow(e, proc, li, vpn, prot, &a, true, err);
 			if (prot_copy(prot))
 				return cow(e, proc, li, vpn, prot, &a, false, err);
+			if (prot_writable(prot) && !zero && !(pte & PTE_PS)) {
+				/* the dirty-bit fault (A.2, Windows x64): the first
+				 * write to a writable page mapped clean because it
+				 * has a page-file copy: the copy is stale, its slot
+				 * is freed, the page becomes writable and dirty */
+				struct vl_pfn *p = &e->db.pfn[PTE_FRAME(pte)];
+				if (p->slot != VL_NIL && !(p->flags & PFN_F_PROTO)) {
+					pf_release(&e->pf, p->slot);
+					p->slot = VL_NIL;
+				}
+				e->pt.e[li] |= PTE_RW | PTE_D;
+				xl_invlpg(e, proc, vpn);
+				count_fault(e, proc, FAULT_SOFT);
+				return 0;
+			}
 			return violation(e, proc);
 		}
 		return 0; /* spurious: nothing to do */
@@ -174,7 +201,7 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 				e->rsm->idle(e, f);
 			return 0;
 		}
-		count_fault(e, proc, how == FAULT_HARD ? FAULT_HARD : FAULT_SOFT);
+		count_fault(e, proc, how == FAULT_HARD || how == FAULT_DEMAND_ZERO ? how : FAULT_SOFT);
 		VL_TRY(vl_map_shared(e, proc, li, f, vpn, prot, write, err));
 		if (e->fault_around > 1 && !write)
 			vl_fault_around(e, proc, d, vpn, d->prot);
@@ -197,19 +224,32 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 	pte = e->pt.e[li];
 	if (SWPTE_HAS_SLOT(pte)) { /* T2: paged out */
 		uint32_t slot = SWPTE_SLOT(pte);
+		/* a page file full at its maximum (only where the manager keeps
+		 * page lists): the page read back gives its slot up at once, so
+		 * that the writer has one for the page that makes room; it is
+		 * modified from now on (its one copy is in memory) */
+		bool give_up = e->rsm->lists && e->pf.limit && e->pf.used >= e->pf.limit &&
+			       e->pf.limit >= e->pf_max;
+		if (give_up) {
+			pf_release(&e->pf, slot);
+			slot = VL_NIL;
+			pt_set(&e->pt, li, SWPTE_MKPROT(prot));
+		}
 		uint32_t f = vl_frame_get(e, false, &a, err);
 		if (f == VL_NIL)
 			return err ? err->code : VL_ENOMEM;
 		e->ctr.pagefile_reads++;
 		count_fault(e, proc, FAULT_HARD);
-		VL_TRY(vl_map_private(e, proc, li, f, vpn, prot, write, false, &a, err));
 		e->db.pfn[f].slot = slot;
-		return 0;
+		return vl_map_private(e, proc, li, f, vpn, prot, write, give_up, &a, err);
 	}
 
 	/* T1: demand zero */
-	if (pte == 0 && !pr->explicit_vm)
-		count_commit(e, proc, 1); /* implicit commit */
+	/* implicit commit (a trace without address-space events): charged at
+	 * the first touch, against the limit like any commit (A.9); refused,
+	 * it is a commit failure and the access an access violation */
+	if (pte == 0 && !pr->explicit_vm && !vl_commit_charge(e, proc, 1))
+		return violation(e, proc);
 	if (e->thp != THP_NEVER) {
 		int r = vl_thp_fault(e, proc, li, vpn, pte, prot, write, &a, err);
 		if (r <= 0)

@@ -88,6 +88,8 @@ int vl_slot_ensure(struct vl_engine *e, uint32_t f, struct vl_error *err)
 	if (p->slot != VL_NIL)
 		return 0;
 	p->slot = pf_alloc(&e->pf);
+	if (p->slot == VL_NIL && (vl_pagefile_grow(e, 1) || vl_pagefile_steal(e, f)))
+		p->slot = pf_alloc(&e->pf); /* grown, or a resident page's copy given up */
 	if (p->slot == VL_NIL)
 		return vl_err(err, VL_ELIMIT, "page file full: %u slots in use (pagefile.size = %s)",
 			      e->pf.used, vl_config_str(e->cfg, "pagefile.size"));
@@ -100,7 +102,11 @@ static void repurpose(struct vl_engine *e, uint32_t f)
 {
 	struct vl_pfn *p = &e->db.pfn[f];
 	if (p->flags & PFN_F_PROTO) {
-		*vl_proto_of(e, f) = 0; /* back in its file (a clean page is simply dropped) */
+		/* back in its file (a clean page is simply dropped), or, backed by
+		 * the page file, in its slot (the slot moves to the prototype PTE) */
+		*vl_proto_of(e, f) = PFN_PAGEFILE_SECTION(e, p) && p->slot != VL_NIL
+					     ? SWPTE_PAGEFILE(p->slot)
+					     : 0;
 	} else {
 		uint64_t *pte = &e->pt.e[p->pte];
 		unsigned prot = SWPTE_PROT(*pte);

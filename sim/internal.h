@@ -375,6 +375,7 @@ struct vl_vad {
 
 #define VAD_F_HUGE 0x1   /* V ADVISE hugepage (MADV_HUGEPAGE) */
 #define VAD_F_NOHUGE 0x2 /* V ADVISE nohugepage (MADV_NOHUGEPAGE) */
+#define VAD_F_LARGE 0x4  /* committed with MEM_LARGE_PAGES (V COMMIT ... +large) */
 
 /* A present PTE that maps the zero frame as part of a huge zero page
  * (linux THP read fault): bit 9, which the MMU ignores. */
@@ -396,7 +397,14 @@ struct vl_section {
 	uint64_t *proto;
 	uint64_t npages;
 	uint32_t views;      /* mapped views */
+	bool pagefile;       /* backed by the page file (file id VL_FILE_PAGEFILE): a
+			      * prototype PTE of 0 is demand-zero, one holding a
+			      * page-file slot (SWPTE_PAGEFILE) is paged out */
 };
+
+/* Is frame p a page of a page-file-backed section? */
+#define PFN_PAGEFILE_SECTION(e, p) \
+	(((p)->flags & PFN_F_PROTO) && (e)->sections[(p)->owner].pagefile)
 
 /* ---- processes ---- */
 
@@ -410,9 +418,17 @@ struct vl_proc {
 	struct vl_vad *vads; /* sorted by start, non-overlapping */
 	uint32_t nvads, vads_cap;
 	uint64_t commit;     /* committed pages charged to this process */
-	/* working set (windows personality): entries vpn | age << 56 */
+	/* working set (windows personality, sim/rsm_ws.c): entries
+	 * vpn | age << 56 in the order they entered, WSL_HOLE where one
+	 * left; ws_n live entries of ws_len, the clock hand, live entries
+	 * per age, accesses at the last aging pass, and the working set's
+	 * own instance of the replacement policy (NULL for ws-aging, which
+	 * is the manager's own aging) */
 	uint64_t *wsl;
-	uint32_t ws_n, ws_cap, ws_hand;
+	uint32_t ws_n, ws_cap, ws_hand, ws_len;
+	uint32_t ws_hist[8];
+	uint64_t ws_acc_mark;
+	struct vl_repl *ws_repl;
 };
 
 /* ---- page file ---- */
@@ -425,6 +441,20 @@ struct vl_pagefile {
 	uint32_t used;
 };
 
+/* Grow the page file by at least pages slots (commit or a write needs
+ * them), up to pagefile.max; the commit limit follows.  False when it is
+ * unlimited or at its maximum already. */
+bool vl_pagefile_grow(struct vl_engine *e, uint64_t pages);
+/* Charge proc pages of commit against the limit, growing the page file if
+ * need be (A.9); false (a commit failure, counted) when they do not fit. */
+bool vl_commit_charge(struct vl_engine *e, uint32_t proc, uint64_t pages);
+/* Charge a page-file-backed section's new pages (system commit, no
+ * process's), as vl_commit_charge. */
+bool vl_commit_charge_section(struct vl_engine *e, uint64_t pages);
+/* The page file is full at its maximum: free the slot of a resident page
+ * whose copy is only a copy (it becomes modified, to be written again
+ * when it leaves); false when none has one. */
+bool vl_pagefile_steal(struct vl_engine *e, uint32_t except);
 /* Allocate a slot; VL_NIL when the page file is full or out of memory. */
 uint32_t pf_alloc(struct vl_pagefile *pf);
 void pf_release(struct vl_pagefile *pf, uint32_t slot);
@@ -479,17 +509,32 @@ struct vl_engine {
 	uint64_t khp_vpn;
 	bool dz_dirty;            /* demand-zero pages start dirty (Windows) */
 	bool overcommit;          /* no commit limit */
+	bool commit_pt;           /* commit.pt_pages: page-table frames are charged */
+	double cost_file_read, cost_file_write; /* cycles per mapped-file page I/O */
 	bool stop_on_av;
 	uint32_t zero_frame;      /* frame number of the shared zero page (not a real frame) */
 	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
 	uint32_t fault_around;    /* linux: pages mapped around a file read fault */
-	uint64_t commit_limit;    /* pages; UINT64_MAX = none */
+	uint64_t commit_limit;    /* pages (frames + current page-file size); UINT64_MAX = none */
+	uint32_t pf_max;          /* slots the page file may grow to (pagefile.max) */
+	uint32_t pf_steal;        /* where the last slot steal stopped (sim/pagefile.c) */
 	uint64_t commit;          /* pages charged system-wide */
+	uint64_t commit_sections; /* of which page-file-backed sections (no process's) */
 	uint32_t ws_min, ws_max;
-	uint64_t avail_target;    /* trim when available pages fall below this */
+	uint64_t avail_target;    /* the WSM wakes when available pages fall below this */
+	uint64_t trim_goal;       /* and trims until available reaches this */
 	uint64_t mpw_threshold;   /* write when the modified list exceeds this */
 	uint32_t mpw_cluster;
-	uint64_t wsm_interval;    /* accesses between working-set manager passes */
+	uint64_t wsm_interval;    /* accesses between working-set manager passes;
+				   * 0: once per wsm_period of the model clock */
+	double wsm_period;        /* cycles between passes on the model clock */
+	double wsm_due;           /* model-clock time of the next pass */
+	unsigned ws_age_max;      /* oldest working-set age (ws-aging max_age, <= 7) */
+	const struct vl_repl_ops *ws_policy; /* per-working-set policy, NULL: ws-aging */
+	struct vl_repl_ops ws_mux; /* e->repl_ops under working sets with a policy */
+	struct ws_key *ws_order;  /* scratch: processes in trimming order (rsm_ws.c) */
+	uint32_t ws_order_cap;
+	char warning[512];        /* configured values that cannot work ("" if none) */
 	uint64_t next_tick;       /* time of the next pass, UINT64_MAX for none */
 	uint64_t tick_at;         /* min(next_tick, lp_next_tick): periodic work due */
 	bool zero_thread;
@@ -561,6 +606,12 @@ struct vl_rsm_ops {
 	void (*unmapped)(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f);
 	/* shared frame f just lost its last mapping PTE */
 	void (*idle)(struct vl_engine *e, uint32_t f);
+	/* proc's page vpn, mapped at leaf li, is made inaccessible (V PROTECT
+	 * to NOACCESS or GUARD): the manager may take it out of the working
+	 * set and keep its contents cached (Windows: a transition PTE, so the
+	 * next touch once accessible is a soft fault); true if it did, false
+	 * for the caller to release the page.  May be NULL. */
+	bool (*park)(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn);
 	/* proc's resident set is about to grow by one page */
 	void (*grow)(struct vl_engine *e, uint32_t proc);
 	/* no frame is free: make room for one (a is the faulting access, or
@@ -576,6 +627,12 @@ struct vl_rsm_ops {
 };
 
 extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
+
+/* sim/rsm_ws.c: an access the policy hears (VL_REPL_WANTS_ACCESS) goes to
+ * the current process's working-set instance of it (e->ws_mux) */
+void vl_ws_policy_access(struct vl_repl *r, uint32_t f, const struct vl_access *a);
+/* Free proc's working-set instance of the policy, if any. */
+void vl_ws_policy_free(struct vl_engine *e, struct vl_proc *pr);
 
 /* The policy's view of access number `time` by pid to page vpn (with its
  * next use when the run has a future pre-pass). */
@@ -776,6 +833,9 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn);
 
 /* sim/engine.c */
+/* The model clock: estimated cycles so far (est_cycles, from the cost.*
+ * keys); simulated seconds are this over cost.hz. */
+double vl_engine_cycles(const struct vl_engine *e);
 uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err);
 
 /* sim/access.c: recompute tick_at, the access count of the next periodic

@@ -37,3 +37,71 @@ void pf_fini(struct vl_pagefile *pf)
 	pf->free = NULL;
 	pf->nfree = pf->free_cap = 0;
 }
+
+/* ---- the page file as Windows keeps it (reference notes A.8, A.9) ----
+ *
+ * The commit limit is the frames plus the page file's current size; a
+ * commit that would pass it first grows the page file (by what it needs,
+ * at least an eighth of its size, as Windows extends in steps) up to
+ * pagefile.max, and only then fails.  A write that finds no free slot
+ * grows the page file too; at its maximum, it takes the slot of a
+ * resident page whose copy is not needed (the page then counts as
+ * modified and is written again when it leaves memory), so a run never
+ * stops on a full page file while its commit charge fits the limit. */
+
+bool vl_pagefile_grow(struct vl_engine *e, uint64_t pages)
+{
+	struct vl_pagefile *pf = &e->pf;
+	if (!pf->limit || pf->limit >= e->pf_max)
+		return false;
+	uint64_t step = pages > pf->limit / 8 ? pages : pf->limit / 8;
+	uint64_t to = (uint64_t)pf->limit + step;
+	pf->limit = (uint32_t)(to < e->pf_max ? to : e->pf_max);
+	e->commit_limit = (uint64_t)e->db.nframes + pf->limit;
+	return true;
+}
+
+bool vl_commit_charge(struct vl_engine *e, uint32_t proc, uint64_t pages)
+{
+	if (!e->overcommit && e->commit + pages > e->commit_limit &&
+	    (!vl_pagefile_grow(e, e->commit + pages - e->commit_limit) ||
+	     e->commit + pages > e->commit_limit)) {
+		e->ctr.commit_failures++;
+		return false;
+	}
+	count_commit(e, proc, (int64_t)pages);
+	return true;
+}
+
+bool vl_commit_charge_section(struct vl_engine *e, uint64_t pages)
+{
+	if (!e->overcommit && e->commit + pages > e->commit_limit &&
+	    (!vl_pagefile_grow(e, e->commit + pages - e->commit_limit) ||
+	     e->commit + pages > e->commit_limit)) {
+		e->ctr.commit_failures++;
+		return false;
+	}
+	e->commit += pages;
+	e->commit_sections += pages;
+	if (e->commit > e->ctr.commit_peak)
+		e->ctr.commit_peak = e->commit;
+	return true;
+}
+
+bool vl_pagefile_steal(struct vl_engine *e, uint32_t except)
+{
+	for (uint32_t n = 0; n < e->db.nframes; n++) {
+		uint32_t f = e->pf_steal++;
+		if (e->pf_steal >= e->db.nframes)
+			e->pf_steal = 0;
+		struct vl_pfn *p = &e->db.pfn[f];
+		if (f == except || p->loc != PFN_ACTIVE || p->slot == VL_NIL ||
+		    (p->flags & PFN_F_LARGE))
+			continue;
+		pf_release(&e->pf, p->slot);
+		p->slot = VL_NIL;
+		p->flags |= PFN_F_MODIFIED;
+		return true;
+	}
+	return false;
+}

@@ -76,6 +76,8 @@ int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err)
 		p->owner = proc;
 		e->pt.frame[created[i]] = f;
 		count_pt_page(e, +1);
+		if (e->commit_pt)
+			count_commit(e, proc, 1); /* page tables are charged (A.9) */
 	}
 	return 0;
 }
@@ -83,6 +85,8 @@ int vl_pt_frames(struct vl_engine *e, uint32_t proc, struct vl_error *err)
 void vl_pt_node_release(struct vl_engine *e, uint32_t node)
 {
 	if (e->pt.frame[node] != VL_NIL) {
+		if (e->commit_pt)
+			count_commit(e, e->db.pfn[e->pt.frame[node]].owner, -1);
 		pfn_free(&e->db, e->pt.frame[node], 0);
 		count_pt_page(e, -1);
 	}

@@ -22,12 +22,15 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 	struct vl_pfn *p = &e->db.pfn[f];
 	if (p->flags & PFN_F_PROTO) {
 		bool dirty = (p->flags & PFN_F_MODIFIED) != 0;
+		bool pagefile = PFN_PAGEFILE_SECTION(e, p);
 		vl_shared_unmap_all(e, f, &dirty);
+		if (pagefile) /* backed by the page file: its copy goes there */
+			VL_TRY(vl_slot_ensure(e, f, err));
 		if (dirty) {
-			count_page_write(e, true);
+			count_page_write(e, !pagefile);
 			e->ctr.writebacks++;
 		}
-		*vl_proto_of(e, f) = 0;
+		*vl_proto_of(e, f) = pagefile ? SWPTE_PAGEFILE(p->slot) : 0;
 		e->resident_shared--;
 	} else {
 		uint64_t *pte = &e->pt.e[p->pte];

@@ -2,7 +2,9 @@
  * fault-around, and the reverse map computed on demand.
  *
  * A section (a mapped file) has one prototype PTE per page (struct
- * vl_section): 0 while the page is only in the file, PTE_P | frame while
+ * vl_section): 0 while the page is only in the file (in a section backed
+ * by the page file: never touched, demand-zero; SWPTE_PAGEFILE(slot) once
+ * paged out), PTE_P | frame while
  * it is in memory (mapped by any number of processes, or by none), or
  * SWPTE_TRANS | frame while it waits on the standby or modified list.
  * Process PTEs map the frame while valid and otherwise hold a prototype
@@ -43,6 +45,30 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		e->resident_shared++;
 		count_resident(e, 1);
 		*how = FAULT_SOFT;
+		return f;
+	}
+	if (s->pagefile) {
+		/* a section backed by the page file: demand-zero at its first
+		 * touch (modified: it has no copy anywhere), read back from its
+		 * slot once paged out (A.6 PROTOTYPE: q demand-zero / q page file) */
+		uint32_t f = vl_frame_get(e, !SWPTE_HAS_SLOT(q), a, err);
+		if (f == VL_NIL)
+			return VL_NIL;
+		s = &e->sections[sec];
+		section_frame(e, f, sec, idx);
+		e->db.pfn[f].loc = PFN_ACTIVE;
+		s->proto[idx] = PTE_P | PTE_MAKE(f);
+		e->resident_shared++;
+		count_resident(e, 1);
+		e->rsm->cached(e, f, a);
+		if (SWPTE_HAS_SLOT(q)) {
+			e->db.pfn[f].slot = SWPTE_SLOT(q);
+			e->ctr.pagefile_reads++;
+			*how = FAULT_HARD;
+		} else {
+			e->db.pfn[f].flags |= PFN_F_MODIFIED;
+			*how = FAULT_DEMAND_ZERO;
+		}
 		return f;
 	}
 	/* in the file: read it, plus a cluster of following non-resident pages

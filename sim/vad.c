@@ -124,12 +124,7 @@ static void uncharge(struct vl_engine *e, uint32_t proc, uint64_t pages)
 
 static bool charge(struct vl_engine *e, uint32_t proc, uint64_t pages)
 {
-	if (!e->overcommit && e->commit + pages > e->commit_limit) {
-		e->ctr.commit_failures++;
-		return false;
-	}
-	count_commit(e, proc, (int64_t)pages);
-	return true;
+	return vl_commit_charge(e, proc, pages); /* may grow the page file */
 }
 
 /* Free whatever backs the page at li and set the PTE to val. */
@@ -142,6 +137,74 @@ static void release_page(struct vl_engine *e, uint32_t proc, uint32_t li, uint64
 		vl_pt_prune(e, li);
 }
 
+static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t v,
+			unsigned prot);
+
+/* V COMMIT ... +large: VirtualAlloc(MEM_RESERVE | MEM_COMMIT |
+ * MEM_LARGE_PAGES) (A.10, A.13).  Base and size must be multiples of
+ * 2 MiB and the range free; the protection is read/write (with or without
+ * execute).  The whole range is charged, and each 2 MiB gets a naturally
+ * aligned block of 512 frames from the buddy allocator now, zero-filled,
+ * mapped by a PS entry (sim/hugepage.c): non-pageable (PFN_AUX_LOCKED),
+ * outside the working set and the policy (PTE_SW_NOPOLICY), so it never
+ * faults.  When memory holds no free block for every 2 MiB the commit
+ * fails (a commit failure; nothing is reserved or kept), as Windows fails
+ * it when fragmentation leaves no contiguous run. */
+static int do_commit_large(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+			   unsigned prot, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	const uint64_t two_mib = 2u << 20;
+	uint64_t start = ev->addr >> VL_PAGE_SHIFT, n = ev->len >> VL_PAGE_SHIFT;
+	if ((ev->addr | ev->len) & (two_mib - 1) || !ev->len ||
+	    (prot != VL_PROT_READWRITE && prot != VL_PROT_EXECUTE_READWRITE) ||
+	    start + n > (1ull << (VA_BITS - 1 - VL_PAGE_SHIFT)) || overlaps_in(e, pr, start, start + n))
+		return fail(e);
+	uint64_t blocks = n / PT_ENTRIES;
+	uint32_t *f0 = malloc(blocks * sizeof(*f0));
+	if (!f0)
+		return vl_err(err, VL_ENOMEM, "out of memory for a large-page commit");
+	if (!charge(e, proc, n)) {
+		free(f0);
+		return 0;
+	}
+	for (uint64_t b = 0; b < blocks; b++) {
+		f0[b] = pfn_alloc(&e->db, 9);
+		if (f0[b] == VL_NIL) { /* fragmented or full: the commit fails whole */
+			while (b-- > 0)
+				pfn_free(&e->db, f0[b], 9);
+			free(f0);
+			uncharge(e, proc, n);
+			e->ctr.commit_failures++;
+			count_large_fallback(e);
+			return 0;
+		}
+	}
+	struct vl_vad v = { .start = start, .end = start + n, .kind = VAD_PRIVATE,
+			    .prot = (uint8_t)prot, .flags = VAD_F_LARGE };
+	if (vad_insert(pr, &v) < 0) {
+		free(f0);
+		return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
+	}
+	for (uint64_t b = 0; b < blocks; b++) {
+		uint64_t vpn0 = start + b * PT_ENTRIES;
+		uint32_t pde = pt_entry_create(&e->pt, pr->root, va_of(vpn0), 2);
+		if (pde == VL_NIL || vl_pt_frames(e, proc, err) < 0) {
+			free(f0);
+			return err && err->code ? err->code : VL_ENOMEM;
+		}
+		hp_install(e, proc, pde, f0[b], 9, vpn0,
+			   prot_hw(prot) | PTE_A | PTE_D | PTE_SW_NOPOLICY,
+			   (uint16_t)(9 | PFN_AUX_LOCKED), 0, 0, false);
+		count_large_page(e, false, 0);
+		count_zero_fill(e, PT_ENTRIES);
+		pr->ctr.resident_pages += PT_ENTRIES;
+		count_resident(e, PT_ENTRIES);
+	}
+	free(f0);
+	return 0;
+}
+
 static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
 		     struct vl_error *err)
 {
@@ -149,6 +212,8 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 	uint64_t start = ev->addr >> VL_PAGE_SHIFT;
 	uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
 	unsigned prot = ev->prot;
+	if (prot & VL_PROT_LARGE)
+		return do_commit_large(e, proc, ev, prot & ~(unsigned)VL_PROT_LARGE, err);
 	if (!prot_usable(prot & ~VL_PROT_GUARD) && prot != VL_PROT_NOACCESS)
 		return fail(e);
 	/* copy-on-write exists only in views of sections: VirtualAlloc refuses
@@ -159,17 +224,23 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 		return fail(e);
 	struct vl_vad *d = vl_vad_find(pr, start);
 	uint64_t need = 0;
+	/* committing pages already committed sets their protection, as
+	 * VirtualAlloc(MEM_COMMIT) does (A.10) */
+	bool recommit = d != NULL;
 	if (!d) { /* MEM_RESERVE | MEM_COMMIT on a free range */
-		if (overlaps_in(e, pr, start, end))
+		/* the reservation's base is rounded down to the 64 KiB
+		 * granularity, the commit covers the pages asked for (A.10) */
+		uint64_t base = start & ~(uint64_t)(GRANULARITY_PAGES - 1);
+		if (overlaps_in(e, pr, base, end))
 			return fail(e);
 		if (!charge(e, proc, end - start))
 			return 0; /* refused: nothing reserved either */
-		struct vl_vad v = { .start = start, .end = end, .kind = VAD_PRIVATE,
+		struct vl_vad v = { .start = base, .end = end, .kind = VAD_PRIVATE,
 				    .prot = (uint8_t)prot };
 		if (vad_insert(pr, &v) < 0)
 			return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
 	} else {
-		if (d->kind != VAD_PRIVATE || end > d->end)
+		if (d->kind != VAD_PRIVATE || end > d->end || (d->flags & VAD_F_LARGE))
 			return fail(e);
 		for (uint64_t v = start; v < end; v++) {
 			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
@@ -185,6 +256,9 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 			return err ? err->code : VL_ENOMEM;
 		if (!committed(e->pt.e[li]))
 			pt_set(&e->pt, li, SWPTE_MKPROT(prot));
+		else if (recommit && (e->pt.e[li] & PTE_P ? VPTE_PROT(e->pt.e[li])
+							   : SWPTE_PROT(e->pt.e[li])) != prot)
+			VL_TRY(protect_page(e, proc, vl_vad_find(pr, v), v, prot));
 	}
 	return 0;
 }
@@ -214,6 +288,59 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
 	return 0;
 }
 
+/* Give page v of proc (its VAD d) protection prot: a valid PTE gets the
+ * new hardware bits, or, made inaccessible or guarded, leaves memory (or,
+ * where the resident-set manager keeps it cached, its working set: the
+ * contents stay, A.10's VirtualProtect); an invalid one records it. */
+static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t v,
+			unsigned prot)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint32_t li = pt_walk_create(&e->pt, pr->root, va_of(v));
+	if (li == VL_NIL || vl_pt_frames(e, proc, NULL) < 0)
+		return VL_ENOMEM;
+	uint64_t pte = e->pt.e[li];
+	if (pte_large(pte)) {
+		/* a large page keeps its entry when nothing changes for it;
+		 * else it is split, as split_huge_pmd on mprotect */
+		uint64_t npte = (pte & (PTE_FRAME_MASK | PTE_A | PTE_D)) | prot_hw(prot) | PTE_PS;
+		if (!(prot & VL_PROT_GUARD) && prot_usable(prot) && npte == pte) {
+			xl_invlpg(e, proc, v);
+			return 0;
+		}
+		li = hp_leaf(e, proc, li, v, true);
+		if (li == VL_NIL)
+			return VL_ENOMEM;
+		pte = e->pt.e[li];
+	}
+	if (pte & PTE_P) {
+		uint64_t keep = pte & (PTE_FRAME_MASK | PTE_A | PTE_D | PTE_SW_NOPOLICY);
+		if (prot & VL_PROT_GUARD || !prot_usable(prot)) {
+			if (e->rsm->park && e->rsm->park(e, proc, li, v)) {
+				/* cached: the transition (or prototype) PTE records it */
+				e->pt.e[li] = (e->pt.e[li] & ~SWPTE_MKPROT(0x1f)) | SWPTE_MKPROT(prot);
+				return 0;
+			}
+			/* a page made inaccessible (or guarded) is unmapped */
+			vl_page_release(e, proc, li, v);
+			pt_set(&e->pt, li, d->kind == VAD_MAPPED ? SWPTE_PROTO | SWPTE_MKPROT(prot)
+								 : SWPTE_MKPROT(prot));
+		} else {
+			uint64_t npte = keep | prot_hw(prot);
+			if (PTE_FRAME(pte) == e->zero_frame)
+				npte &= ~PTE_RW;
+			xl_invlpg(e, proc, v); /* permissions change: drop the old translation */
+			if (npte != pte)
+				pt_set(&e->pt, li, npte);
+		}
+	} else if (pte == 0) {
+		pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(prot)); /* view page */
+	} else {
+		e->pt.e[li] = (pte & ~SWPTE_MKPROT(0x1f)) | SWPTE_MKPROT(prot);
+	}
+	return 0;
+}
+
 static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event *ev)
 {
 	struct vl_proc *pr = &e->procs[proc];
@@ -223,6 +350,8 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 	if (!d || end > d->end || end <= start)
 		return fail(e);
 	unsigned prot = ev->prot;
+	if (d->flags & VAD_F_LARGE)
+		return fail(e); /* large pages are always read/write (A.13) */
 	if (d->kind == VAD_PRIVATE) {
 		if (prot_copy(prot))
 			return fail(e); /* WRITECOPY only on views */
@@ -232,45 +361,8 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 				return fail(e); /* every page must be committed */
 		}
 	}
-	for (uint64_t v = start; v < end; v++) {
-		uint32_t li = pt_walk_create(&e->pt, pr->root, va_of(v));
-		if (li == VL_NIL || vl_pt_frames(e, proc, NULL) < 0)
-			return VL_ENOMEM;
-		uint64_t pte = e->pt.e[li];
-		if (pte_large(pte)) {
-			/* a large page keeps its entry when nothing changes for it;
-			 * else it is split, as split_huge_pmd on mprotect */
-			uint64_t npte = (pte & (PTE_FRAME_MASK | PTE_A | PTE_D)) | prot_hw(prot) | PTE_PS;
-			if (!(prot & VL_PROT_GUARD) && prot_usable(prot) && npte == pte) {
-				xl_invlpg(e, proc, v);
-				continue;
-			}
-			li = hp_leaf(e, proc, li, v, true);
-			if (li == VL_NIL)
-				return VL_ENOMEM;
-			pte = e->pt.e[li];
-		}
-		if (pte & PTE_P) {
-			uint64_t keep = pte & (PTE_FRAME_MASK | PTE_A | PTE_D | PTE_SW_NOPOLICY);
-			if (prot & VL_PROT_GUARD || !prot_usable(prot)) {
-				/* a page made inaccessible (or guarded) is unmapped */
-				vl_page_release(e, proc, li, v);
-				pt_set(&e->pt, li, d->kind == VAD_MAPPED ? SWPTE_PROTO | SWPTE_MKPROT(prot)
-									 : SWPTE_MKPROT(prot));
-			} else {
-				uint64_t npte = keep | prot_hw(prot);
-				if (PTE_FRAME(pte) == e->zero_frame)
-					npte &= ~PTE_RW;
-				xl_invlpg(e, proc, v); /* permissions change: drop the old translation */
-				if (npte != pte)
-					pt_set(&e->pt, li, npte);
-			}
-		} else if (pte == 0) {
-			pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(prot)); /* view page */
-		} else {
-			e->pt.e[li] = (pte & ~SWPTE_MKPROT(0x1f)) | SWPTE_MKPROT(prot);
-		}
-	}
+	for (uint64_t v = start; v < end; v++)
+		VL_TRY(protect_page(e, proc, d, v, prot));
 	return 0;
 }
 
@@ -314,11 +406,23 @@ static int do_map(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
 	    !prot_usable(ev->prot & ~VL_PROT_GUARD))
 		return fail(e);
 	uint64_t off = ev->offset >> VL_PAGE_SHIFT;
+	if (ev->file_id == VL_FILE_PAGEFILE) {
+		/* a section backed by the page file (CreateFileMapping with no
+		 * file, SEC_COMMIT): its pages are charged as it is created (or
+		 * grows), to the system, not to a process (A.9) */
+		uint64_t have = 0;
+		for (uint32_t k = 0; k < e->nsections; k++)
+			if (e->sections[k].file_id == VL_FILE_PAGEFILE)
+				have = e->sections[k].npages;
+		if (off + (end - start) > have && !vl_commit_charge_section(e, off + (end - start) - have))
+			return 0; /* refused: nothing is mapped */
+	}
 	if (prot_copy(ev->prot) && !charge(e, proc, end - start))
 		return 0; /* a copy-on-write view charges all its pages */
 	uint32_t s = section_for(e, ev->file_id, off + (end - start), err);
 	if (s == VL_NIL)
 		return err ? err->code : VL_ENOMEM;
+	e->sections[s].pagefile = ev->file_id == VL_FILE_PAGEFILE;
 	e->sections[s].views++;
 	struct vl_vad v = { .start = start, .end = end, .offset_pages = off, .section = s,
 			    .kind = VAD_MAPPED, .prot = (uint8_t)ev->prot };
@@ -388,6 +492,9 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 		break;
 	}
 	pr->explicit_vm = true;
+	/* MEM_LARGE_PAGES goes with a commit only */
+	if ((ev->prot & VL_PROT_LARGE) && ev->kind != VL_EV_COMMIT && ev->kind != VL_EV_ADVISE)
+		return fail(e);
 	switch (ev->kind) {
 	case VL_EV_RESERVE: {
 		uint64_t base = start & ~(uint64_t)(GRANULARITY_PAGES - 1);
@@ -404,7 +511,9 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 	case VL_EV_DECOMMIT: {
 		uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
 		struct vl_vad *d = vl_vad_find(pr, start);
-		if (!d || d->kind != VAD_PRIVATE || end > d->end || end <= start)
+		/* large pages are released whole, never decommitted (A.13) */
+		if (!d || d->kind != VAD_PRIVATE || end > d->end || end <= start ||
+		    (d->flags & VAD_F_LARGE))
 			return fail(e);
 		return do_decommit(e, proc, start, end, false);
 	}

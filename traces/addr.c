@@ -19,7 +19,8 @@
  *   V ADVISE ADDR LEN hugepage|nohugepage [PID]
  *
  * PROT: noaccess readonly readwrite execute execute_read execute_readwrite
- * writecopy execute_writecopy, optionally followed by +guard.
+ * writecopy execute_writecopy, optionally followed by +guard, or by +large
+ * (V COMMIT with MEM_LARGE_PAGES).
  */
 #include <string.h>
 
@@ -117,23 +118,27 @@ static int parse_prot(const char *s, const char *e, unsigned *out, struct vl_err
 	const char *base_end = plus ? plus : e;
 	unsigned guard = 0;
 	if (plus) {
-		if (e - plus != 6 || strncmp(plus, "+guard", 6))
-			return vl_err(err, VL_EFORMAT, "expected +guard after the protection, found '%.*s'",
+		if (e - plus == 6 && !strncmp(plus, "+large", 6))
+			guard = VL_PROT_LARGE;
+		else if (e - plus == 6 && !strncmp(plus, "+guard", 6))
+			guard = VL_PROT_GUARD;
+		else
+			return vl_err(err, VL_EFORMAT,
+				      "expected +guard or +large after the protection, found '%.*s'",
 				      (int)(e - plus), plus);
-		guard = VL_PROT_GUARD;
 	}
 	for (size_t i = 0; i < sizeof(prots) / sizeof(prots[0]); i++) {
 		if ((size_t)(base_end - s) == strlen(prots[i].name) &&
 		    !strncmp(s, prots[i].name, (size_t)(base_end - s))) {
 			if (guard && prots[i].prot == VL_PROT_NOACCESS)
-				return vl_err(err, VL_EFORMAT, "noaccess cannot be combined with +guard");
+				return vl_err(err, VL_EFORMAT, "noaccess cannot be combined with +guard or +large");
 			*out = prots[i].prot | guard;
 			return 0;
 		}
 	}
 	return vl_err(err, VL_EFORMAT,
 		      "expected a protection (noaccess, readonly, readwrite, execute, execute_read, "
-		      "execute_readwrite, writecopy, execute_writecopy, optionally +guard), found '%.*s'",
+		      "execute_readwrite, writecopy, execute_writecopy, optionally +guard or +large), found '%.*s'",
 		      (int)(e - s > 24 ? 24 : e - s), s);
 }
 
@@ -180,6 +185,10 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 		}
 		uint64_t v;
 		const char *q = s;
+		if (*a == 'f' && we - s == 8 && !strncmp(s, "pagefile", 8)) {
+			ev.file_id = VL_FILE_PAGEFILE; /* a section backed by the page file */
+			continue;
+		}
 		if (vl_scan_num(&q, we, &v) < 0 || q != we)
 			return vl_err(err, VL_EFORMAT, "V %s: expected %s (hex with 0x, or decimal), found '%.*s'",
 				      events[k].name, what[(unsigned char)*a], (int)(we - s > 20 ? 20 : we - s), s);

@@ -99,6 +99,10 @@ VL_API int vl_engine_proc_counters(const struct vl_engine *e, size_t i,
 /* The engine's resolved configuration. */
 VL_API const struct vl_config *vl_engine_config(const struct vl_engine *e);
 
+/* Configured values that cannot work for the machine given (each names
+ * its key and the value that would), one a line, or NULL when none. */
+VL_API const char *vl_engine_warning(const struct vl_engine *e);
+
 #ifdef __cplusplus
 }
 #endif

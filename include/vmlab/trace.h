@@ -97,7 +97,13 @@ enum vl_prot {
 	VL_PROT_EXECUTE_WRITECOPY = 7,
 	VL_PROT_GUARD = 0x10,    /* modifier: the first access raises a guard exception */
 	VL_PROT_NOACCESS = 0x18,
+	VL_PROT_LARGE = 0x20,    /* modifier of V COMMIT: MEM_LARGE_PAGES (2 MiB pages,
+				  * non-pageable, allocated at commit) */
 };
+
+/* The file id of a section backed by the page file (CreateFileMapping with
+ * no file): `V MAP ADDR LEN pagefile OFFSET PROT` in the addr format. */
+#define VL_FILE_PAGEFILE UINT64_MAX
 
 struct vl_event {
 	uint32_t kind;   /* enum vl_event_kind */

@@ -11,6 +11,10 @@
  * accessed bit set at trim time is spared (bit cleared, age 0), as in the
  * simplified second-chance form.  A new page has age 0.
  *
+ * Under the windows personality this policy is the working-set manager's
+ * own aging and clock hand, per working set (sim/rsm_ws.c); this file is
+ * its form for the global managers (textbook, linux).
+ *
  * Simplifications: one global working set (textbook pool); no minimum or
  * maximum working-set sizes, no standby/modified lists (the trimmed page
  * is simply evicted); the aging pass (Windows runs it from the balance-set

@@ -7,8 +7,9 @@
  * not choose (decommit, release, unmap of file views, process exit) and
  * map shared file pages, so every policy's on_unmap of a frame it did not
  * pick, and its ghost history across such removals, is exercised.  Under
- * windows, working-set trimming decides and the policy is only created
- * and destroyed; that is run too.  The trace generator is the one of
+ * windows each working set has its own instance of the policy, which
+ * chooses the pages trimmed from it and the page a working set at its
+ * maximum gives up (sim/rsm_ws.c); that is run too.  The trace generator is the one of
  * tests/golden/test_model_stress.c (several processes reserving,
  * committing, protecting, mapping views, exiting), shorter.
  */
