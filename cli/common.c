@@ -4,8 +4,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "analysis/util.h"
 #include "cli/cli.h"
 
 void cli_error(const char *fmt, ...)
@@ -143,4 +145,43 @@ void cli_guard_tmp(const char *path)
 		signal(SIGTERM, on_signal);
 		signal(SIGHUP, on_signal);
 	}
+}
+
+/* ---- output files written whole or not at all ---- */
+
+char *cli_out_begin(const char *path)
+{
+	if (!strcmp(path, "-"))
+		return strdup("-");
+	struct vl_error err = { 0 };
+	char *tmp = au_tmp_template(path);
+	int fd = tmp ? au_mkstemp(tmp, &err) : vl_err(&err, VL_ENOMEM, "out of memory");
+	if (fd < 0) {
+		cli_error("%s: cannot write it: %s", path, err.msg);
+		free(tmp);
+		return NULL;
+	}
+	close(fd);
+	cli_guard_tmp(tmp);
+	return tmp;
+}
+
+int cli_out_end(const char *path, char *tmp, bool ok)
+{
+	if (!tmp)
+		return EXIT_INPUT;
+	if (!strcmp(tmp, "-")) {
+		free(tmp);
+		return ok ? 0 : EXIT_INPUT;
+	}
+	struct vl_error err = { 0 };
+	if (ok && au_sync_rename(tmp, path, &err) < 0) {
+		cli_error("%s: not written, nothing changed: %s", path, err.msg);
+		ok = false;
+	}
+	if (!ok)
+		unlink(tmp);
+	cli_guard_tmp(NULL);
+	free(tmp);
+	return ok ? 0 : EXIT_INPUT;
 }
