@@ -37,6 +37,9 @@ static const struct vl_key_def builtin_keys[] = {
 	  "seed for every randomized choice; same seed, same result", NULL, 0, 0, NULL },
 	{ "run.check", VL_KT_BOOL, "off",
 	  "check the model's invariants after every batch (slow; for tests)", NULL, 0, 0, NULL },
+	{ "run.max_memory", VL_KT_SIZE, "0",
+	  "memory budget in bytes: a run that would use more stops with an error instead of "
+	  "meeting the OOM killer; 0 = 3/4 of the host's memory", NULL, 0, 0, NULL },
 	{ "run.on_av", VL_KT_ENUM, "count",
 	  "on an access violation: count it, or also stop replaying that process",
 	  "count|stop-process", 0, 0, NULL },

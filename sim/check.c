@@ -140,7 +140,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_PROTO)) {
 			shared++;
 			const struct vl_section *s = &e->sections[p->owner];
-			if (p->vpn >= s->npages || s->proto[p->vpn] != (PTE_P | PTE_MAKE(f)))
+			if (p->vpn >= s->npages || proto_get(s, p->vpn) != (PTE_P | PTE_MAKE(f)))
 				c.rc = vl_err(err, VL_ESTATE,
 					      "shared frame %u: its prototype PTE does not point back", f);
 			else if (p->aux != c.maps[f])
@@ -156,7 +156,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 				      f);
 		} else if ((p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED) && (p->flags & PFN_F_PROTO)) {
 			const struct vl_section *s = &e->sections[p->owner];
-			if (s->proto[p->vpn] != (SWPTE_TRANS | PTE_MAKE(f)))
+			if (proto_get(s, p->vpn) != (SWPTE_TRANS | PTE_MAKE(f)))
 				c.rc = vl_err(err, VL_ESTATE,
 					      "listed shared frame %u: prototype PTE is not its transition PTE",
 					      f);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "core/sized.h"
 #include "sim/internal.h"
 
@@ -103,8 +104,20 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			goto fail;
 		}
 	}
+	/* the memory budget (run.max_memory): the frame database is allocated
+	 * whole, so a configuration it cannot hold is refused here; page
+	 * tables ask it as they grow, the driver between batches */
+	uint64_t budget = vl_memory_budget(cfg);
+	bool bdefault = !vl_config_u64(cfg, "run.max_memory");
+	char what[96];
+	snprintf(what, sizeof(what), "the frame database of %llu frames (%llu MiB of memory)",
+		 (unsigned long long)frames, (unsigned long long)(frames >> 8));
+	if ((rc = vl_memory_check(budget, bdefault, frames * sizeof(struct vl_pfn), what, err)) < 0)
+		goto fail;
 	if ((rc = pfn_init(&e->db, (uint32_t)frames, err)) < 0 || (rc = pt_init(&e->pt, err)) < 0)
 		goto fail;
+	e->pt.budget = budget;
+	e->pt.budget_default = bdefault;
 	e->pf.limit = (uint32_t)(vl_config_u64(cfg, "pagefile.size") / VL_PAGE_SIZE);
 	if (vl_config_u64(cfg, "pagefile.size") && !e->pf.limit) {
 		rc = vl_err(err, VL_EINVAL, "pagefile.size: %s is less than one page",
@@ -208,7 +221,7 @@ void vl_engine_free(struct vl_engine *e)
 		free(e->procs[i].wsl);
 	}
 	for (uint32_t i = 0; i < e->nsections; i++)
-		free(e->sections[i].proto);
+		proto_free(&e->sections[i]);
 	free(e->sections);
 	free(e->procs);
 	free(e->pid_hash);

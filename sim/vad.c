@@ -109,7 +109,7 @@ static uint32_t leaf(struct vl_engine *e, uint32_t proc, uint64_t vpn, struct vl
 {
 	uint32_t li = pt_walk_create(&e->pt, e->procs[proc].root, va_of(vpn));
 	if (li == VL_NIL) {
-		vl_err(err, VL_ENOMEM, "out of memory for page tables");
+		pt_nomem(&e->pt, err);
 		return VL_NIL;
 	}
 	if (vl_pt_frames(e, proc, err) < 0)
@@ -214,7 +214,8 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
 	return 0;
 }
 
-static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event *ev)
+static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+		      struct vl_error *err)
 {
 	struct vl_proc *pr = &e->procs[proc];
 	uint64_t start = ev->addr >> VL_PAGE_SHIFT;
@@ -234,8 +235,9 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 	}
 	for (uint64_t v = start; v < end; v++) {
 		uint32_t li = pt_walk_create(&e->pt, pr->root, va_of(v));
-		if (li == VL_NIL || vl_pt_frames(e, proc, NULL) < 0)
-			return VL_ENOMEM;
+		if (li == VL_NIL)
+			return pt_nomem(&e->pt, err);
+		VL_TRY(vl_pt_frames(e, proc, err));
 		uint64_t pte = e->pt.e[li];
 		if (pte_large(pte)) {
 			/* a large page keeps its entry when nothing changes for it;
@@ -289,14 +291,8 @@ static uint32_t section_for(struct vl_engine *e, uint64_t file_id, uint64_t page
 		e->nsections++;
 	}
 	struct vl_section *sec = &e->sections[s];
-	if (pages > sec->npages) {
-		uint64_t *np = realloc(sec->proto, pages * sizeof(*np));
-		if (!np)
-			goto oom;
-		memset(np + sec->npages, 0, (pages - sec->npages) * sizeof(*np));
-		sec->proto = np;
-		sec->npages = pages;
-	}
+	if (pages > sec->npages)
+		sec->npages = pages; /* prototype PTEs come when pages are read */
 	return s;
 oom:
 	vl_err(err, VL_ENOMEM, "out of memory for the section of file %llu",
@@ -371,6 +367,16 @@ static int do_exit(struct vl_engine *e, uint32_t proc)
 	pr->nvads = 0;
 	pr->ws_n = 0;
 	pr->ctr.resident_pages = 0;
+	/* an exited process keeps only its counters: a million short-lived
+	 * processes must not keep a million VAD arrays and working-set lists
+	 * (grow_array starts them anew if the pid comes back) */
+	free(pr->vads);
+	pr->vads = NULL;
+	pr->vads_cap = 0;
+	free(pr->wsl);
+	pr->wsl = NULL;
+	pr->ws_cap = 0;
+	pr->ws_hand = 0;
 	return 0;
 }
 
@@ -419,7 +425,7 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 		return 0;
 	}
 	case VL_EV_PROTECT:
-		return do_protect(e, proc, ev);
+		return do_protect(e, proc, ev, err);
 	case VL_EV_MAP:
 		return do_map(e, proc, ev, err);
 	case VL_EV_ADVISE: {
