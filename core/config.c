@@ -736,7 +736,11 @@ static int on_ini_pair(void *user, const char *section, const char *name, const 
 			drop_tlb_levels(c->cfg);
 			c->tlb_replaced = true;
 		}
-		rc = vl_config_set(c->cfg, key, value, c->origin, c->err);
+		/* the value remembers its file and line: errors found later
+		 * (a TLB geometry the engine refuses) can name them */
+		char where[VL_ERRMSG_MAX / 2];
+		snprintf(where, sizeof(where), "%s line %d", c->origin, c->line);
+		rc = vl_config_set(c->cfg, key, value, where, c->err);
 	}
 	if (rc < 0) {
 		c->rc = rc;
@@ -762,6 +766,10 @@ static int ini_finish(struct ini_ctx *c, int line)
 		char msg[VL_ERRMSG_MAX];
 		const char *rest = c->err->msg;
 		size_t olen = strlen(c->origin);
+		char lined[VL_ERRMSG_MAX / 2];
+		snprintf(lined, sizeof(lined), "%s line %d:", c->origin, c->err_line);
+		if (!strncmp(rest, lined, strlen(lined)))
+			return c->rc; /* says its line already */
 		if (!strncmp(rest, c->origin, olen) && rest[olen] == ':')
 			rest += olen + 1;
 		snprintf(msg, sizeof(msg), "%s line %d:%s%s", c->origin, c->err_line,
@@ -844,6 +852,12 @@ static const char *raw(const struct vl_config *cfg, const char *key)
 const char *vl_config_str(const struct vl_config *cfg, const char *key)
 {
 	return raw(cfg, key);
+}
+
+const char *vl_config_origin(const struct vl_config *cfg, const char *key)
+{
+	const struct val *v = find_val(cfg, key);
+	return v && *v->value ? v->origin : NULL;
 }
 
 bool vl_config_isset(const struct vl_config *cfg, const char *key)

@@ -92,6 +92,10 @@ VL_API double vl_config_double(const struct vl_config *cfg, const char *key);
 VL_API const char *vl_config_str(const struct vl_config *cfg, const char *key);
 /* Whether the key holds a value (not unset). */
 VL_API bool vl_config_isset(const struct vl_config *cfg, const char *key);
+/* Where the key's value came from ("FILE line N", "-s", a preset's
+ * "configs/KIND/NAME.ini line N"); NULL when it holds no value (its
+ * default).  Valid until the key is set again. */
+VL_API const char *vl_config_origin(const struct vl_config *cfg, const char *key);
 
 /* The i-th key that a layer set (in the order first set), NULL past the
  * end; how the engine finds the names of wildcard sections ("tlb.l1d"). */
