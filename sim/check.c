@@ -19,6 +19,7 @@ struct check_ctx {
 	uint32_t *maps;       /* per frame: valid PTEs mapping it */
 	uint64_t valid;       /* valid PTEs (not the zero page) */
 	uint64_t committed;   /* committed private pages of this process */
+	uint64_t zero_vad_ptes; /* PTEs (non-zero) inside VAD_F_COMMITTED VADs */
 	int rc;
 	struct vl_error *err;
 };
@@ -31,6 +32,8 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 	if (c->rc)
 		return;
 	struct vl_vad *d = e->procs[c->proc].explicit_vm ? vl_vad_find(&e->procs[c->proc], vpn) : NULL;
+	if (vad_commits_zero(d))
+		c->zero_vad_ptes++; /* counted below by what it says; its VAD counts the rest */
 	if (!(pte & PTE_P)) {
 		bool com = pte && !(pte & SWPTE_PROTO) && pte != SWPTE_DECOMMIT;
 		if (com && (!d || d->kind == VAD_PRIVATE))
@@ -118,7 +121,13 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 			continue;
 		c.proc = i;
 		c.committed = 0;
+		c.zero_vad_ptes = 0;
 		pt_foreach_leaf(&e->pt, pr->root, check_leaf, &c);
+		/* a VAD_F_COMMITTED VAD's pages with PTE 0 are committed */
+		for (uint32_t v = 0; v < pr->nvads; v++)
+			if (vad_commits_zero(&pr->vads[v]))
+				c.committed += pr->vads[v].end - pr->vads[v].start;
+		c.committed -= c.zero_vad_ptes;
 		for (uint32_t v = 0; v < pr->nvads; v++)
 			if (pr->vads[v].kind == VAD_MAPPED && prot_copy(pr->vads[v].prot))
 				c.committed += pr->vads[v].end - pr->vads[v].start;

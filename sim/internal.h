@@ -381,6 +381,17 @@ struct vl_vad {
 
 #define VAD_F_HUGE 0x1   /* V ADVISE hugepage (MADV_HUGEPAGE) */
 #define VAD_F_NOHUGE 0x2 /* V ADVISE nohugepage (MADV_NOHUGEPAGE) */
+/* Private, committed when made: a page whose PTE is 0 is committed with
+ * the VAD's protection (demand-zero), as Windows marks a VAD of
+ * MEM_RESERVE | MEM_COMMIT committed instead of writing a PTE per page,
+ * so committing a range costs O(1), not O(pages) (sim/vad.c). */
+#define VAD_F_COMMITTED 0x4
+
+/* Is a page of VAD d (NULL: none) whose PTE is 0 committed? */
+static inline bool vad_commits_zero(const struct vl_vad *d)
+{
+	return d && d->kind == VAD_PRIVATE && (d->flags & VAD_F_COMMITTED);
+}
 
 /* A present PTE that maps the zero frame as part of a huge zero page
  * (linux THP read fault): bit 9, which the MMU ignores. */

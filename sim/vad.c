@@ -11,7 +11,14 @@
  *             the same time; charges commit for pages not yet committed,
  *             all or nothing against the commit limit (commit_failures);
  *             committed pages get an invalid PTE holding the protection
- *             (demand-zero), so a reserved-only page (PTE 0) is an AV
+ *             (demand-zero), so a reserved-only page (PTE 0) is an AV.
+ *             A commit that reserves a free range writes no PTE where no
+ *             page-table frames, THP or large-page policy are modelled:
+ *             its VAD is marked VAD_F_COMMITTED and a PTE 0 in it reads
+ *             as committed with the VAD's protection (Windows marks such
+ *             a VAD MemCommit the same way), so it costs O(log VADs),
+ *             not O(pages); DECOMMIT then writes "decommitted" PTEs and
+ *             RELEASE follows the PTEs that exist
  *   DECOMMIT  frees frames and page-file slots, uncharges; the PTE becomes
  *             "decommitted"
  *   RELEASE   addr must be a reservation base: decommit all, drop the VAD
@@ -104,6 +111,12 @@ static bool committed(uint64_t pte)
 	return pte != SWPTE_DECOMMIT;
 }
 
+/* Is the page of VAD d (private, or NULL) with this PTE committed? */
+static bool page_committed(const struct vl_vad *d, uint64_t pte)
+{
+	return pte ? committed(pte) : vad_commits_zero(d);
+}
+
 /* Leaf index for vpn, creating page-table nodes (and their frames). */
 static uint32_t leaf(struct vl_engine *e, uint32_t proc, uint64_t vpn, struct vl_error *err)
 {
@@ -164,22 +177,40 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 			return fail(e);
 		if (!charge(e, proc, end - start))
 			return 0; /* refused: nothing reserved either */
+		/* the VAD says its pages are committed (VAD_F_COMMITTED): no
+		 * PTE per page, so a commit of 1 TiB costs what one of a page
+		 * does.  Where page tables or large pages are modelled (frames
+		 * for tables, THP's scans, large-page policies), pages keep
+		 * their own PTEs, as before. */
+		bool lazy = !e->pt_frames && e->thp == THP_NEVER && !e->lp_any &&
+			    prot_usable(prot) && !(prot & VL_PROT_GUARD);
 		struct vl_vad v = { .start = start, .end = end, .kind = VAD_PRIVATE,
-				    .prot = (uint8_t)prot };
+				    .prot = (uint8_t)prot, .flags = lazy ? VAD_F_COMMITTED : 0 };
 		if (vad_insert(pr, &v) < 0)
 			return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
+		if (lazy)
+			return 0;
 	} else {
 		if (d->kind != VAD_PRIVATE || end > d->end)
 			return fail(e);
 		for (uint64_t v = start; v < end; v++) {
 			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
-			if (li == VL_NIL || !committed(e->pt.e[li]))
+			if (!page_committed(d, li == VL_NIL ? 0 : e->pt.e[li]))
 				need++;
 		}
 		if (!charge(e, proc, need))
 			return 0;
 	}
+	bool zero_ok = vad_commits_zero(d); /* d: NULL when just inserted */
 	for (uint64_t v = start; v < end; v++) {
+		if (zero_ok) { /* untouched pages are committed already */
+			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+			if (li == VL_NIL || e->pt.e[li] == 0)
+				continue;
+			if (!committed(e->pt.e[li]))
+				pt_set(&e->pt, li, SWPTE_MKPROT(prot));
+			continue;
+		}
 		uint32_t li = leaf(e, proc, v, err);
 		if (li == VL_NIL)
 			return err ? err->code : VL_ENOMEM;
@@ -189,12 +220,77 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 	return 0;
 }
 
+struct leaves {
+	uint64_t start, end;
+	uint32_t *li;
+	uint64_t *vpn;
+	size_t n, cap;
+	bool oom;
+};
+
+static void collect_leaf(void *ctx, uint32_t li, uint64_t vpn)
+{
+	struct leaves *l = ctx;
+	if (vpn < l->start || vpn >= l->end || l->oom)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		uint32_t *a = realloc(l->li, cap * sizeof(*a));
+		if (a)
+			l->li = a;
+		uint64_t *b = a ? realloc(l->vpn, cap * sizeof(*b)) : NULL;
+		if (b)
+			l->vpn = b;
+		if (!a || !b) {
+			l->oom = true;
+			return;
+		}
+		l->cap = cap;
+	}
+	l->li[l->n] = li;
+	l->vpn[l->n++] = vpn;
+}
+
+/* RELEASE of a VAD whose untouched pages are committed (VAD_F_COMMITTED):
+ * cost follows the PTEs that exist, not the VAD's size.  Every page was
+ * committed but those whose PTE says otherwise (decommitted). */
+static int release_zero_committed(struct vl_engine *e, uint32_t proc, const struct vl_vad *d)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	struct leaves l = { .start = d->start, .end = d->end };
+	pt_foreach_leaf(&e->pt, pr->root, collect_leaf, &l);
+	if (l.oom) {
+		free(l.li);
+		free(l.vpn);
+		return VL_ENOMEM;
+	}
+	uint64_t uncommitted = 0;
+	for (size_t i = 0; i < l.n; i++)
+		uncommitted += !committed(e->pt.e[l.li[i]]);
+	uncharge(e, proc, (d->end - d->start) - uncommitted);
+	for (size_t i = 0; i < l.n; i++) /* a node goes only with its last entry */
+		release_page(e, proc, l.li[i], l.vpn[i], 0);
+	free(l.li);
+	free(l.vpn);
+	return 0;
+}
+
 static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint64_t end,
 		       bool release)
 {
 	struct vl_proc *pr = &e->procs[proc];
+	const struct vl_vad *d = vl_vad_find(pr, start); /* the range is inside it */
+	bool zero_ok = vad_commits_zero(d);
+	if (zero_ok && release)
+		return release_zero_committed(e, proc, d);
 	for (uint64_t v = start; v < end; v++) {
 		uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+		if (li == VL_NIL && zero_ok) {
+			/* committed with its VAD: the PTE must say decommitted */
+			li = leaf(e, proc, v, NULL);
+			if (li == VL_NIL)
+				return pt_nomem(&e->pt, NULL);
+		}
 		if (li == VL_NIL)
 			continue;
 		/* a large page wholly inside the range goes whole (zap_huge_pmd:
@@ -206,9 +302,9 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
 			if (li == VL_NIL)
 				return VL_ENOMEM;
 		}
-		if (committed(e->pt.e[li]))
+		if (page_committed(d, e->pt.e[li]))
 			uncharge(e, proc, 1);
-		if (e->pt.e[li] || release)
+		if (e->pt.e[li] || release || zero_ok)
 			release_page(e, proc, li, v, release ? 0 : SWPTE_DECOMMIT);
 	}
 	return 0;
@@ -229,7 +325,7 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 			return fail(e); /* WRITECOPY only on views */
 		for (uint64_t v = start; v < end; v++) {
 			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
-			if (li == VL_NIL || !committed(e->pt.e[li]))
+			if (!page_committed(d, li == VL_NIL ? 0 : e->pt.e[li]))
 				return fail(e); /* every page must be committed */
 		}
 	}
@@ -267,8 +363,10 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 				if (npte != pte)
 					pt_set(&e->pt, li, npte);
 			}
-		} else if (pte == 0) {
+		} else if (pte == 0 && d->kind == VAD_MAPPED) {
 			pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(prot)); /* view page */
+		} else if (pte == 0) { /* committed with its VAD (VAD_F_COMMITTED) */
+			pt_set(&e->pt, li, SWPTE_MKPROT(prot));
 		} else {
 			e->pt.e[li] = (pte & ~SWPTE_MKPROT(0x1f)) | SWPTE_MKPROT(prot);
 		}

@@ -2,7 +2,7 @@
  *
  * The input is read 8 bytes at a time, each word one record
  * (tests/fuzz/model_gen.h: a trace of three processes, accesses and every
- * kind of address-space event), replayed under the three configurations
+ * kind of address-space event), replayed under the four configurations
  * of model_gen.h with the invariant checker after every record (batches
  * of one).  Any error but running out of frames or page
  * file (VL_ELIMIT: the trace asked for more than the machine has) is a

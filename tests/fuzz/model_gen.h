@@ -7,11 +7,14 @@
  * accesses (reads, writes, fetches) to a few MiB of private memory and of
  * file views, else an address-space event (reserve, commit, decommit,
  * release, protect, map a view, unmap, advise, exit) with a protection
- * drawn from all of them, guard pages included.  mg_configs are the three
+ * drawn from all of them, guard pages included.  mg_configs are the four
  * configurations every trace is replayed under:
  *   - the textbook personality with the `always` large-page policy,
  *   - the linux preset with THP always and khugepaged,
  *   - the windows preset,
+ *   - the textbook personality without large pages or page tables in
+ *     frames, where a COMMIT of a free range commits through its VAD
+ *     (VAD_F_COMMITTED) and writes no PTE,
  * in little memory (mg_engine's common settings), with the invariant
  * checker on, so that eviction, trimming, the page lists, splits and
  * collapses all run.
@@ -40,6 +43,7 @@ static const char *const mg_configs[][8] = {
 	  "memory.pt_frames=on", NULL },
 	{ "@windows", "wsm.interval=64", "ws.min_pages=4", "ws.max_pages=24",
 	  "wsm.available_pages=8", "mpw.threshold_pages=4", NULL },
+	{ "os.personality=textbook", "replacement.policy=clock", NULL },
 };
 
 /* The engine of configuration sets[] (NULL-terminated; "@NAME" loads the

@@ -8,7 +8,7 @@
  * protecting (guard pages and copy-on-write included), mapping and
  * unmapping file views, advising huge pages and exiting, between reads,
  * writes and fetches in and out of what they own, in 600 frames.  Each
- * trace is 16 to 255 records, replayed in batches of one under the three
+ * trace is 16 to 255 records, replayed in batches of one under the four
  * configurations of model_gen.h (textbook with `always` large pages, linux
  * with THP and khugepaged, windows with working sets), so every record is
  * followed by vl_engine_check.  A broken invariant, a crash or (under
@@ -86,8 +86,8 @@ static void stress(size_t c)
 		vl_engine_free(e);
 	}
 	vl_batch_free(&b);
-	print_message("  %-24s %u traces, %llu records (%llu events), %llu faults, %llu ended "
-		      "out of memory\n", mg_configs[c][0], n, (unsigned long long)records,
+	print_message("  %-24s %-24s %u traces, %llu records (%llu events), %llu faults, %llu ended "
+		      "out of memory\n", mg_configs[c][0], mg_configs[c][1], n, (unsigned long long)records,
 		      (unsigned long long)events, (unsigned long long)faults,
 		      (unsigned long long)limited);
 	assert_true(faults > 0);
@@ -112,12 +112,19 @@ static void test_windows(void **state)
 	stress(2);
 }
 
+static void test_textbook_vad_commit(void **state)
+{
+	(void)state;
+	stress(3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_textbook),
 		cmocka_unit_test(test_linux),
 		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_textbook_vad_commit),
 	};
 	return cmocka_run_group_tests_name("V-event stress", tests, NULL, NULL);
 }
