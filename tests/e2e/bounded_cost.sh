@@ -131,4 +131,11 @@ run -s memory.size=1T -s run.max_memory=4G "$tmp/one.addr"
 check "memory.size=1T, run.max_memory=4G: refused at once (exit 2, $secs s, $kib KiB)" \
 	'[ $rc -eq 2 ] && lt_1s_100mb && grep -q "run.max_memory: the frame database of 268435456 frames" "$tmp/err"' ||
 	sed 's/^/#   /' "$tmp/err"
+# With the default budget, more simulated memory than the host has
+# (/proc/meminfo's MemTotal rounded up to GiB, + 1 GiB) is refused at once.
+host_gib=$(awk '/^MemTotal:/ { print int($2 / 1048576) + 2 }' /proc/meminfo)
+run -s memory.size=${host_gib}G "$tmp/one.addr"
+check "memory.size=${host_gib}G, more than the host's memory: refused at once (exit 2, $secs s, $kib KiB)" \
+	'[ $rc -eq 2 ] && lt_1s_100mb && grep -q "simulated is more than this host" "$tmp/err" &&
+	 [ $(grep -c . "$tmp/err") -eq 1 ]' || sed 's/^/#   /' "$tmp/err"
 finish
