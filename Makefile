@@ -50,7 +50,7 @@ else
 CFLAGS_OPT := -O0
 endif
 CFLAGS += $(CFLAGS_BASE) $(CFLAGS_OPT)
-LDLIBS += -linih -lz -lzstd -llzma -lm -lpfm
+LDLIBS += -lz -lzstd -llzma -lm -lpfm
 # HDF5 (Debian's serial build) and xxHash for results (analysis/)
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
 HDF5_LIBS := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/$(shell gcc -print-multiarch)/hdf5/serial -lhdf5)
@@ -82,7 +82,7 @@ SHLIB := $(OUT)/libvmlab.so
 LIB_CFLAGS := -fPIC -fvisibility=hidden -fno-semantic-interposition
 $(LIB_OBJ): CFLAGS += $(LIB_CFLAGS)
 # What libvmlab itself links; vmlab.pc says the same to its users.
-PC_REQUIRES := hdf5 inih zlib libzstd liblzma libxxhash
+PC_REQUIRES := hdf5 zlib libzstd liblzma libxxhash
 PC_LIBS := -lpfm -lm -ldl -lpthread
 
 # Objects are rebuilt when the flags they were compiled with change (a

@@ -1,11 +1,14 @@
 /* analysis/h5.c - writing results in HDF5 (schema: docs/results.md).
  *
- * Everything is written into a temporary file in the target's
- * directory: a fresh file, or a byte copy of the target when appending.
- * The temporary file's root attribute status is set to "writing" and
- * flushed before anything else, so whatever a kill leaves behind reads as
- * incomplete; vl_h5_commit sets "complete", closes with H5F_CLOSE_STRONG,
- * fsyncs and renames over the target (then fsyncs the directory).
+ * The file is built in memory (analysis/h5util.c, h5u_mem_*): a fresh
+ * file, or a copy of the target's bytes when appending.  Its root attribute
+ * status says "writing" until vl_h5_commit sets "complete"; only then are
+ * its bytes written, by our own write(2)s, to a temporary file in the
+ * target's directory (created empty at open, with the target's mode and
+ * owner), fsynced and renamed over the target (then the directory is
+ * fsynced).  So a kill leaves at most a temporary file that is not a
+ * complete results file, and a full disk is one error at commit with the
+ * target untouched: libhdf5 itself never writes to disk here.
  *
  * Tables of counters (counters, timeline, processes) are 1-D chunked
  * datasets of a compound type whose fields are all uint64, one per column,
@@ -31,6 +34,7 @@
 #include <xxhash.h>
 
 #include "analysis/h5util.h"
+#include "analysis/util.h"
 #include "core/sized.h"
 #include "vmlab/version.h"
 
@@ -209,36 +213,6 @@ void vl_h5_abort(struct vl_h5 *h)
 	}
 }
 
-/* Is path an HDF5 file of ours, complete?  0, or VL_EFORMAT with a reason. */
-static int copy_file(const char *src, int dfd, struct vl_error *err)
-{
-	int sfd = open(src, O_RDONLY | O_CLOEXEC);
-	if (sfd < 0)
-		return vl_err(err, VL_EIO, "%s: cannot read: %s", src, strerror(errno));
-	char *buf = malloc(1 << 20);
-	int rc = buf ? 0 : vl_err(err, VL_ENOMEM, "out of memory copying %s", src);
-	while (rc == 0) {
-		ssize_t n = read(sfd, buf, 1 << 20);
-		if (n < 0) {
-			rc = vl_err(err, VL_EIO, "%s: cannot read: %s", src, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(dfd, buf + off, (size_t)(n - off));
-			if (w < 0) {
-				rc = vl_err(err, VL_EIO, "cannot copy %s: %s", src, strerror(errno));
-				break;
-			}
-			off += w;
-		}
-	}
-	free(buf);
-	close(sfd);
-	return rc;
-}
-
 int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 {
 	h5u_quiet();
@@ -359,26 +333,29 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 		fchmod(fd, st.st_mode & 07777);
 		if (fchown(fd, st.st_uid, st.st_gid) < 0)
 			errno = 0; /* not ours to give away: it stays the writer's */
-		rc = copy_file(path, fd, err);
 	} else {
 		fchmod(fd, 0666 & ~um);
 	}
 	close(fd);
-	if (rc < 0)
-		goto fail;
-
-	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-	H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-	if (append)
-		h->file = H5Fopen(h->tmp, H5F_ACC_RDWR, fapl);
-	else
-		h->file = H5Fcreate(h->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-	H5Pclose(fapl);
+	if (append) {
+		size_t len = 0;
+		char *image = au_read_all(path, &len);
+		if (!image) {
+			rc = vl_err(err, VL_EIO, "%s: cannot read: %s", path,
+				    errno ? strerror(errno) : "out of memory");
+			goto fail;
+		}
+		h->file = h5u_mem_open(h->tmp, image, len);
+		free(image);
+	} else {
+		h->file = h5u_mem_create(h->tmp);
+	}
 	if (h->file < 0) {
-		rc = h5u_fail(err, VL_EIO, h->tmp, append ? "open the copy" : "create the file");
+		rc = h5u_fail(err, VL_EIO, path, append ? "open the results file to append to it"
+						       : "create the results file in memory");
 		goto fail;
 	}
-	/* mark the temporary file incomplete on disk before anything else */
+	/* marked incomplete until vl_h5_commit */
 	char ts[32], host[256] = "";
 	h5u_now_iso(ts, sizeof(ts));
 	gethostname(host, sizeof(host) - 1);
@@ -387,9 +364,8 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 			 h5u_attr_u64(h->file, "format_version", VL_RESULTS_VERSION) < 0 ||
 			 h5u_attr_str(h->file, "created", ts) < 0)) ||
 	    h5u_attr_str(h->file, "vmlab_version", vl_version()) < 0 ||
-	    h5u_attr_str(h->file, "host", host) < 0 || h5u_attr_str(h->file, "modified", ts) < 0 ||
-	    H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0) {
-		rc = h5u_fail(err, VL_EIO, h->tmp, "write the root attributes");
+	    h5u_attr_str(h->file, "host", host) < 0 || h5u_attr_str(h->file, "modified", ts) < 0) {
+		rc = h5u_fail(err, VL_EIO, path, "write the root attributes");
 		goto fail;
 	}
 	h->stype = h5u_summary_type();
@@ -410,7 +386,7 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 		H5Sclose(sp);
 	}
 	if (h->runs < 0 || h->summary < 0 || h->stype < 0) {
-		rc = h5u_fail(err, VL_EIO, h->tmp, "create /runs and /summary");
+		rc = h5u_fail(err, VL_EIO, h->path, "create /runs and /summary");
 		goto fail;
 	}
 	*out = h;
@@ -431,20 +407,11 @@ int vl_h5_commit(struct vl_h5 *h, struct vl_error *err)
 	h5u_now_iso(ts, sizeof(ts));
 	int rc = 0;
 	if (h5u_attr_str(h->file, "modified", ts) < 0 || h5u_attr_str(h->file, "status", "complete") < 0)
-		rc = h5u_fail(err, VL_EIO, h->tmp, "mark the file complete");
-	H5Tclose(h->stype);
-	H5Dclose(h->summary);
-	H5Gclose(h->runs);
-	h->stype = h->summary = h->runs = -1;
-	if (rc == 0 && H5Fclose(h->file) < 0)
-		rc = h5u_fail(err, VL_EIO, h->tmp, "close the file");
-	h->file = -1;
-	if (rc == 0) {
-		int fd = open(h->tmp, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fsync(fd) < 0)
-			rc = vl_err(err, VL_EIO, "%s: cannot sync: %s", h->tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		rc = h5u_fail(err, VL_EIO, h->path, "mark the file complete");
+	if (rc == 0 && (rc = h5u_mem_save(h->file, h->tmp, err)) < 0 && err) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		vl_err(err, rc, "%s: results not written, nothing changed: %s", h->path, why);
 	}
 	if (rc == 0 && rename(h->tmp, h->path) < 0)
 		rc = vl_err(err, VL_EIO, "cannot rename %s to %s: %s", h->tmp, h->path,
@@ -462,7 +429,10 @@ int vl_h5_commit(struct vl_h5 *h, struct vl_error *err)
 		}
 		free(d);
 	}
-	h5_free(h);
+	char *tmp = h->tmp;
+	h->tmp = NULL;
+	h5_free(h); /* closes the in-memory file: nothing left to write */
+	free(tmp);
 	return 0;
 }
 
@@ -492,7 +462,7 @@ int vl_h5_run_id(struct vl_h5 *h, const char *id, char *out, struct vl_error *er
 	}
 	H5G_info_t gi;
 	if (H5Gget_info(h->runs, &gi) < 0)
-		return h5u_fail(err, VL_EIO, h->tmp, "list /runs");
+		return h5u_fail(err, VL_EIO, h->path, "list /runs");
 	for (unsigned long long k = gi.nlinks + 1;; k++) {
 		snprintf(out, VL_RUN_ID_MAX, "run-%04llu", k);
 		if (H5Lexists(h->runs, out, H5P_DEFAULT) <= 0)
@@ -540,7 +510,7 @@ int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl
 	run->g = H5Gcreate2(h->runs, rid, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 	if (run->g < 0) {
 		vl_h5_run_free(run);
-		return h5u_fail(err, VL_EIO, h->tmp, "create the run's group");
+		return h5u_fail(err, VL_EIO, h->path, "create the run's group");
 	}
 	if (e && vl_config_u64(vl_engine_config(e), "stats.interval")) {
 		size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
@@ -592,7 +562,7 @@ int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl
 		free(cols);
 		if (rc < 0) {
 			vl_h5_run_free(run);
-			return h5u_fail(err, VL_EIO, h->tmp, "create the timeline");
+			return h5u_fail(err, VL_EIO, h->path, "create the timeline");
 		}
 		h5u_attr_u64(run->tl.ds, "interval_accesses",
 			 vl_config_u64(vl_engine_config(e), "stats.interval"));
@@ -625,7 +595,7 @@ int vl_h5_timeline_row(void *ctx, struct vl_engine *e, uint64_t accesses_done,
 	memcpy(run->prev, run->cur, run->ncounters * sizeof(uint64_t));
 	run->rows++;
 	if (tab_append(&run->tl, run->row) < 0)
-		return h5u_fail(err, VL_EIO, run->h->tmp, "append to the timeline");
+		return h5u_fail(err, VL_EIO, run->h->path, "append to the timeline");
 	return 0;
 }
 
@@ -664,13 +634,13 @@ static int run_attrs(struct vl_h5_run *run, const struct vl_h5_provenance *pv,
 	    h5u_attr_str(g, "trace_hash", hash) < 0 || h5u_attr_str(g, "trace_hash_algorithm", algo) < 0 ||
 	    h5u_attr_str(g, "config", pv->config_text ? pv->config_text : "") < 0 ||
 	    h5u_attr_u64(g, "seed", pv->seed) < 0 || h5u_attr_f64(g, "wall_seconds", pv->wall_seconds) < 0)
-		return h5u_fail(err, VL_EIO, run->h->tmp, "write the run's attributes");
+		return h5u_fail(err, VL_EIO, run->h->path, "write the run's attributes");
 	if (pv->stats &&
 	    (h5u_attr_u64(g, "records", st.records) < 0 ||
 	     h5u_attr_f64(g, "decode_seconds", st.decode_seconds) < 0 ||
 	     h5u_attr_f64(g, "sim_seconds", st.sim_seconds) < 0 ||
 	     h5u_attr_f64(g, "prepass_seconds", st.prepass_seconds) < 0))
-		return h5u_fail(err, VL_EIO, run->h->tmp, "write the run's timings");
+		return h5u_fail(err, VL_EIO, run->h->path, "write the run's timings");
 	return 0;
 }
 
@@ -695,7 +665,7 @@ static int summary_append(struct vl_h5 *h, const struct vl_summary_row *row,
 	}
 	if (fs >= 0)
 		H5Sclose(fs);
-	return rc < 0 ? h5u_fail(err, VL_EIO, h->tmp, "append to /summary") : 0;
+	return rc < 0 ? h5u_fail(err, VL_EIO, h->path, "append to /summary") : 0;
 }
 
 static void summary_fill(struct vl_summary_row *s, const struct vl_h5_run *run,
@@ -719,7 +689,7 @@ int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
 	int rc = prov_in(pv, caller_pv, err);
 	if (rc == 0)
 		rc = run_attrs(run, pv, err);
-	const char *tmp = run->h->tmp;
+	const char *tmp = run->h->path;
 	size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
 	const char **names = calloc(n + 1, sizeof(*names));
 	uint64_t *vals = calloc(n + 1, sizeof(*vals));
@@ -790,7 +760,7 @@ int vl_h5_run_end_mrc(struct vl_h5_run *run, const struct vl_h5_provenance *call
 	int rc = prov_in(pv, caller_pv, err);
 	if (rc == 0)
 		rc = run_attrs(run, pv, err);
-	const char *tmp = run->h->tmp;
+	const char *tmp = run->h->path;
 	struct mrc_row *rows = calloc(n ? n : 1, sizeof(*rows));
 	if (rc == 0 && !rows)
 		rc = vl_err(err, VL_ENOMEM, "out of memory");
@@ -872,9 +842,9 @@ int vl_h5_validation(struct vl_h5 *h, const char *name, const char *workload,
 	    H5Tinsert(t, "measured", offsetof(struct val_row, measured), H5T_NATIVE_DOUBLE) < 0 ||
 	    H5Tinsert(t, "rel_error", offsetof(struct val_row, rel_error), H5T_NATIVE_DOUBLE) < 0 ||
 	    H5Tinsert(t, "why", offsetof(struct val_row, why), sw) < 0)
-		rc = h5u_fail(err, VL_EIO, h->tmp, "create the /validation table type");
+		rc = h5u_fail(err, VL_EIO, h->path, "create the /validation table type");
 	if (rc == 0 && H5Lexists(g, name, H5P_DEFAULT) > 0 && H5Ldelete(g, name, H5P_DEFAULT) < 0)
-		rc = h5u_fail(err, VL_EIO, h->tmp, "replace a /validation dataset");
+		rc = h5u_fail(err, VL_EIO, h->path, "replace a /validation dataset");
 	if (rc == 0) {
 		hsize_t dims = n;
 		hid_t sp = H5Screate_simple(1, &dims, NULL);
@@ -887,7 +857,7 @@ int vl_h5_validation(struct vl_h5 *h, const char *name, const char *workload,
 		    h5u_attr_str(ds, "workload", workload ? workload : "") < 0 ||
 		    h5u_attr_str(ds, "run_id", "") < 0 || h5u_attr_str(ds, "host", host) < 0 ||
 		    h5u_attr_str(ds, "created", ts) < 0)
-			rc = h5u_fail(err, VL_EIO, h->tmp, "write a /validation dataset");
+			rc = h5u_fail(err, VL_EIO, h->path, "write a /validation dataset");
 		if (ds >= 0)
 			H5Dclose(ds);
 		if (sp >= 0)

@@ -1,11 +1,15 @@
-/* analysis/h5util.c - what the HDF5 writer and reader share: error
- * mapping, attribute helpers, the /summary type, the completeness check.
+/* analysis/h5util.c - what the HDF5 writers and reader share: error
+ * mapping, attribute helpers, the /summary type, the completeness check,
+ * files written in memory and saved by our own writes.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analysis/h5util.h"
 
@@ -25,6 +29,9 @@ int h5u_fail(struct vl_error *err, int code, const char *path, const char *what)
 	char d[256] = "";
 	H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, d);
 	H5Eclear2(H5E_DEFAULT);
+	for (char *c = d; *c; c++) /* one line: HDF5's details hold newlines */
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
 	return vl_err(err, code, "%s: cannot %s%s%s", path, what, *d ? ": " : "", d);
 }
 
@@ -203,5 +210,83 @@ int h5u_check_complete(const char *path, hid_t f, struct vl_error *err)
 			    path, status ? status : "missing");
 	free(fmt);
 	free(status);
+	return rc;
+}
+
+/* ---- files written in memory ---- */
+
+static hid_t mem_fapl(void)
+{
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (fapl >= 0 && (H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0 ||
+			  H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)) {
+		H5Pclose(fapl);
+		return -1;
+	}
+	return fapl;
+}
+
+hid_t h5u_mem_create(const char *name)
+{
+	hid_t fapl = mem_fapl();
+	hid_t f = fapl >= 0 ? H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : -1;
+	if (fapl >= 0)
+		H5Pclose(fapl);
+	return f;
+}
+
+hid_t h5u_mem_open(const char *name, const void *image, size_t len)
+{
+	/* The core driver refuses an image whose name exists on disk (it
+	 * would read that file instead): the name gets a suffix no file of
+	 * ours has (the callers' names are fresh mkstemp names). */
+	size_t nl = strlen(name) + 8;
+	char *mname = malloc(nl);
+	hid_t fapl = mname ? mem_fapl() : -1;
+	hid_t f = -1;
+	if (fapl >= 0) {
+		snprintf(mname, nl, "%s.image", name);
+		if (H5Pset_file_image(fapl, (void *)image, len) >= 0)
+			f = H5Fopen(mname, H5F_ACC_RDWR, fapl);
+		H5Pclose(fapl);
+	}
+	free(mname);
+	return f;
+}
+
+int h5u_mem_save(hid_t f, const char *path, struct vl_error *err)
+{
+	if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
+		return h5u_fail(err, VL_EIO, path, "flush the results");
+	ssize_t n = H5Fget_file_image(f, NULL, 0);
+	if (n < 0)
+		return h5u_fail(err, VL_EIO, path, "take the file image");
+	char *buf = malloc(n ? (size_t)n : 1);
+	if (!buf)
+		return vl_err(err, VL_ENOMEM, "%s: out of memory for the file image (%zd bytes)", path,
+			      n);
+	if (H5Fget_file_image(f, buf, (size_t)n) != n) {
+		free(buf);
+		return h5u_fail(err, VL_EIO, path, "take the file image");
+	}
+	int rc = 0;
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		rc = vl_err(err, VL_EIO, "%s: cannot open to write: %s", path, strerror(errno));
+	for (ssize_t off = 0; rc == 0 && off < n;) {
+		ssize_t w = write(fd, buf + off, (size_t)(n - off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			rc = vl_err(err, VL_EIO, "%s: cannot write: %s", path,
+				    w < 0 ? strerror(errno) : "no progress");
+		else
+			off += w;
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = vl_err(err, VL_EIO, "%s: cannot sync: %s", path, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = vl_err(err, VL_EIO, "%s: cannot close: %s", path, strerror(errno));
+	free(buf);
 	return rc;
 }

@@ -31,4 +31,20 @@ hid_t h5u_summary_type(void);
  * VL_EFORMAT saying why. */
 int h5u_check_complete(const char *path, hid_t f, struct vl_error *err);
 
+/* Files we write live in memory (HDF5's core driver without a backing
+ * store) and reach the disk only through h5u_mem_save's own write(2)s.  A
+ * full disk is then an error of ours, reported and cleaned up; a write
+ * failing inside libhdf5 1.10 instead leaves a half-closed file that its
+ * exit handler crashes on (H5F__close_cb), whatever the caller closes.
+ * h5u_mem_create: a new empty file named name (nothing is created on
+ * disk).  h5u_mem_open: a writable copy of the file image of len bytes
+ * (copied; the caller keeps its buffer).  Both return a file id or -1
+ * (HDF5's error stack says why). */
+hid_t h5u_mem_create(const char *name);
+hid_t h5u_mem_open(const char *name, const void *image, size_t len);
+/* Write the in-memory file f, flushed, to path (created or truncated) and
+ * fsync it.  0, or VL_EIO/VL_ENOMEM naming path and the system's reason;
+ * path is then left for the caller to remove. */
+int h5u_mem_save(hid_t f, const char *path, struct vl_error *err);
+
 #endif

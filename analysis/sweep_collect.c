@@ -6,8 +6,10 @@
  * cells' type widened by the columns cell, cell_key and one per [vary] key
  * (numeric when every value of that key is a number), so plots can group by
  * any varied parameter.  /sweep records the experiment and the plan.  The
- * merge is written to a temporary file marked status=writing, marked
- * complete, synced and renamed, like every results file.
+ * merge is built in memory (h5u_mem_*, analysis/h5util.c), marked
+ * complete, written to a temporary file by our own writes, synced and
+ * renamed, like every results file: a full disk is one error, with the
+ * old all.h5/partial.h5 untouched and no temporary file left.
  */
 #include <errno.h>
 #include <hdf5.h>
@@ -250,10 +252,7 @@ int vl_sweep_collect(const struct vl_sweep *s, const char *dir, struct vl_sweep_
 			close(fd);
 	}
 	if (rc == 0) {
-		hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-		H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
-		out = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-		H5Pclose(fapl);
+		out = h5u_mem_create(tmp);
 		char ts[32], host[256] = "";
 		h5u_now_iso(ts, sizeof(ts));
 		gethostname(host, sizeof(host) - 1);
@@ -262,17 +261,17 @@ int vl_sweep_collect(const struct vl_sweep *s, const char *dir, struct vl_sweep_
 		    h5u_attr_u64(out, "format_version", VL_RESULTS_VERSION) < 0 ||
 		    h5u_attr_str(out, "created", ts) < 0 || h5u_attr_str(out, "modified", ts) < 0 ||
 		    h5u_attr_str(out, "vmlab_version", vl_version()) < 0 ||
-		    h5u_attr_str(out, "host", host) < 0 || H5Fflush(out, H5F_SCOPE_GLOBAL) < 0)
-			rc = h5err(err, tmp, "create the merged results file");
+		    h5u_attr_str(out, "host", host) < 0)
+			rc = h5err(err, final, "create the merged results file");
 	}
 	m.out = out;
 	if (rc == 0 && (m.runs = H5Gcreate2(out, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
-		rc = h5err(err, tmp, "create /runs");
+		rc = h5err(err, final, "create /runs");
 	for (size_t i = 0; i < s->ncells && rc == 0; i++) {
 		if (!ok[i])
 			continue;
 		char *cp = vl_sweep_cell_path(dir, &s->cells[i], ".h5");
-		rc = cp ? merge_cell(&m, i, cp, tmp, err) : vl_err(err, VL_ENOMEM, "out of memory");
+		rc = cp ? merge_cell(&m, i, cp, final, err) : vl_err(err, VL_ENOMEM, "out of memory");
 		free(cp);
 	}
 	if (rc == 0) {
@@ -285,7 +284,7 @@ int vl_sweep_collect(const struct vl_sweep *s, const char *dir, struct vl_sweep_
 		    h5u_attr_u64(g, "cells_done", st->done) < 0 ||
 		    h5u_attr_u64(g, "cells_failed", st->failed) < 0 ||
 		    h5u_attr_str(g, "missing_cells", missing.p ? missing.p : "") < 0)
-			rc = h5err(err, tmp, "write /sweep");
+			rc = h5err(err, final, "write /sweep");
 		free(etext);
 		if (g >= 0)
 			H5Gclose(g);
@@ -303,11 +302,16 @@ int vl_sweep_collect(const struct vl_sweep *s, const char *dir, struct vl_sweep_
 	free(m.col_off);
 	free(m.col_num);
 	if (rc == 0 && h5u_attr_str(out, "status", "complete") < 0)
-		rc = h5err(err, tmp, "mark the merged file complete");
-	if (out >= 0 && H5Fclose(out) < 0 && rc == 0)
-		rc = h5err(err, tmp, "close the merged file");
-	if (rc == 0)
-		rc = au_sync_rename(tmp, final, err);
+		rc = h5err(err, final, "mark the merged file complete");
+	if (rc == 0 && (rc = h5u_mem_save(out, tmp, err)) < 0 && err) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		vl_err(err, rc, "%s: not written, nothing changed: %s", final, why);
+	}
+	if (out >= 0 && H5Fclose(out) < 0 && rc == 0) /* in memory: nothing to write */
+		rc = h5err(err, final, "close the merged file");
+	if (rc == 0 && rename(tmp, final) < 0)
+		rc = vl_err(err, VL_EIO, "cannot rename %s to %s: %s", tmp, final, strerror(errno));
 	if (rc == 0)
 		unlink(other); /* a stale all.h5 must not look like this sweep's */
 	else if (tmp)

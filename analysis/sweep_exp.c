@@ -1,15 +1,12 @@
 /* analysis/sweep_exp.c - the experiment file and its expansion into cells.
  *
- * Reading.  The experiment file is read by a small INI reader of our own,
- * not by libinih (which core/config.c uses for configuration files): the
- * Debian build of libinih (r55) reads lines into a 200-byte buffer and
- * cuts longer ones - a [vary] list or a traces list of many globs passes
- * that easily - and it would also change what the file accepts: "key:
- * value", continuation lines starting with a blank, " ; comments" at the
- * end of a value, text after "[section]", and it cannot tell a section
- * given twice or say what was expected on a bad line.  Ours keeps the line
- * number of every [set] and [vary] key, so an error names it, and the
- * order of the [vary] keys, which orders the cells.
+ * Reading.  The experiment file is read by core/ini.c, the INI reader of
+ * configuration files too (lines up to 64 KiB: a [vary] list or a traces
+ * list of many globs is one line, never cut; "key: value", text after
+ * "[section]" and continuation lines are errors naming their line).  Here
+ * the sections and keys are checked (a section given twice, an unknown
+ * key), the line of every [set] and [vary] key is kept, so an error names
+ * it, and the order of the [vary] keys, which orders the cells.
  *
  * Expansion.  Every [vary] value is checked once against the configuration
  * schema on top of the base (os, config files, [set]), so an error names
@@ -32,6 +29,7 @@
 #include <xxhash.h>
 
 #include "analysis/sweep_internal.h"
+#include "core/ini.h"
 #include "vmlab/results.h"
 
 void sweep_kv_free(struct vl_kv *kv, size_t n)
@@ -196,129 +194,108 @@ static bool ok_value(const char *v)
 	return !strchr(v, '\t');
 }
 
+/* The parse's state between lines (core/ini.c calls exp_line per line). */
+struct exp_parse {
+	struct exp_src *e;
+	enum { NONE, EXPERIMENT, VARY, SET } sec;
+	bool seen[3];
+};
+
+static int exp_line(void *ctx, const struct vl_ini_line *l, struct vl_error *err)
+{
+	struct exp_parse *ps = ctx;
+	struct exp_src *e = ps->e;
+	unsigned line = l->line;
+	int rc = 0;
+	if (!l->key) {
+		const char *n = l->section;
+		if (!strcmp(n, "experiment"))
+			ps->sec = EXPERIMENT;
+		else if (!strcmp(n, "vary"))
+			ps->sec = VARY;
+		else if (!strcmp(n, "set"))
+			ps->sec = SET;
+		else
+			return vl_err(err, VL_EFORMAT,
+				      "%s line %u: unknown section [%s]; expected [experiment], [vary] or [set]",
+				      e->path, line, n);
+		if (ps->seen[ps->sec - 1])
+			return vl_err(err, VL_EFORMAT, "%s line %u: section [%s] appears twice", e->path,
+				      line, n);
+		ps->seen[ps->sec - 1] = true;
+		return 0;
+	}
+	const char *k = l->key, *v = l->value;
+	if (!ok_value(v))
+		rc = vl_err(err, VL_EFORMAT, "%s line %u: tab characters are not allowed in values",
+			    e->path, line);
+	else if (ps->sec == NONE)
+		rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' outside a section; expected [experiment] first",
+			    e->path, line, k);
+	else if (ps->sec == EXPERIMENT) {
+		size_t x = 0;
+		while (x < X_NKEYS && strcmp(k, exp_keys[x]))
+			x++;
+		if (x == X_NKEYS)
+			rc = vl_err(err, VL_EFORMAT,
+				    "%s line %u: unknown key '%s' in [experiment]; expected name, traces, os, machine, config, format or plugins",
+				    e->path, line, k);
+		else if (e->val[x])
+			rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' given twice", e->path, line, k);
+		else if (!(e->val[x] = strdup(v)))
+			rc = vl_err(err, VL_ENOMEM, "out of memory");
+		else
+			e->line[x] = line;
+	} else if (ps->sec == SET) {
+		for (size_t i = 0; i < e->nset && rc == 0; i++)
+			if (!strcmp(e->set[i].key, k))
+				rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' set twice in [set]", e->path,
+					    line, k);
+		struct vl_kv *ns = rc ? NULL : realloc(e->set, (e->nset + 1) * sizeof(*ns));
+		if (ns)
+			e->set = ns;
+		unsigned *nl2 = ns ? realloc(e->set_lines, (e->nset + 1) * sizeof(*nl2)) : NULL;
+		if (nl2)
+			e->set_lines = nl2;
+		if (rc == 0 && (!ns || !nl2))
+			rc = vl_err(err, VL_ENOMEM, "out of memory");
+		if (rc == 0) {
+			e->set[e->nset].key = strdup(k);
+			e->set[e->nset].value = strdup(v);
+			e->set_lines[e->nset] = line;
+			e->nset++;
+			if (!e->set[e->nset - 1].key || !e->set[e->nset - 1].value)
+				rc = vl_err(err, VL_ENOMEM, "out of memory");
+		}
+	} else {
+		for (size_t i = 0; i < e->nvary && rc == 0; i++)
+			if (!strcmp(e->vary[i].key, k))
+				rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' appears twice in [vary]",
+					    e->path, line, k);
+		struct vary_src *nv = rc ? NULL : realloc(e->vary, (e->nvary + 1) * sizeof(*nv));
+		if (rc == 0 && !nv)
+			rc = vl_err(err, VL_ENOMEM, "out of memory");
+		if (rc == 0) {
+			e->vary = nv;
+			struct vary_src *vs = &e->vary[e->nvary++];
+			memset(vs, 0, sizeof(*vs));
+			vs->line = line;
+			if (!(vs->key = strdup(k)))
+				rc = vl_err(err, VL_ENOMEM, "out of memory");
+			char origin[PATH_MAX + 32];
+			snprintf(origin, sizeof(origin), "%s line %u: %s", e->path, line, k);
+			if (rc == 0)
+				rc = sweep_values(v, &vs->values, origin, err);
+		}
+	}
+	return rc;
+}
+
 static int parse_exp(struct exp_src *e, const char *text, struct vl_error *err)
 {
-	enum { NONE, EXPERIMENT, VARY, SET } sec = NONE;
-	bool seen[3] = { false, false, false };
-	unsigned line = 0;
-	const char *p = text;
-	int rc = 0;
-	while (*p && rc == 0) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char *buf = malloc(len + 1);
-		if (!buf)
-			return vl_err(err, VL_ENOMEM, "out of memory");
-		memcpy(buf, p, len);
-		buf[len] = '\0';
-		p = nl ? nl + 1 : p + len;
-		line++;
-		char *s = au_trim(buf);
-		if (!*s || *s == '#' || *s == ';') {
-			free(buf);
-			continue;
-		}
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-			if (!end || *au_trim(end + 1)) {
-				rc = vl_err(err, VL_EFORMAT, "%s line %u: expected '[section]'", e->path, line);
-			} else {
-				*end = '\0';
-				char *n = au_trim(s + 1);
-				if (!strcmp(n, "experiment"))
-					sec = EXPERIMENT;
-				else if (!strcmp(n, "vary"))
-					sec = VARY;
-				else if (!strcmp(n, "set"))
-					sec = SET;
-				else
-					rc = vl_err(err, VL_EFORMAT,
-						    "%s line %u: unknown section [%s]; expected [experiment], [vary] or [set]",
-						    e->path, line, n);
-				if (rc == 0 && seen[sec - 1])
-					rc = vl_err(err, VL_EFORMAT, "%s line %u: section [%s] appears twice",
-						    e->path, line, n);
-				if (rc == 0)
-					seen[sec - 1] = true;
-			}
-			free(buf);
-			continue;
-		}
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			rc = vl_err(err, VL_EFORMAT, "%s line %u: expected 'key = value'", e->path, line);
-			free(buf);
-			continue;
-		}
-		*eq = '\0';
-		char *k = au_trim(s), *v = au_trim(eq + 1);
-		if (!*k)
-			rc = vl_err(err, VL_EFORMAT, "%s line %u: expected a key before '='", e->path, line);
-		else if (!ok_value(v))
-			rc = vl_err(err, VL_EFORMAT, "%s line %u: tab characters are not allowed in values",
-				    e->path, line);
-		else if (sec == NONE)
-			rc = vl_err(err, VL_EFORMAT,
-				    "%s line %u: '%s' outside a section; expected [experiment] first",
-				    e->path, line, k);
-		else if (sec == EXPERIMENT) {
-			size_t x = 0;
-			while (x < X_NKEYS && strcmp(k, exp_keys[x]))
-				x++;
-			if (x == X_NKEYS)
-				rc = vl_err(err, VL_EFORMAT,
-					    "%s line %u: unknown key '%s' in [experiment]; expected name, traces, os, machine, config, format or plugins",
-					    e->path, line, k);
-			else if (e->val[x])
-				rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' given twice", e->path, line, k);
-			else if (!(e->val[x] = strdup(v)))
-				rc = vl_err(err, VL_ENOMEM, "out of memory");
-			else
-				e->line[x] = line;
-		} else if (sec == SET) {
-			for (size_t i = 0; i < e->nset && rc == 0; i++)
-				if (!strcmp(e->set[i].key, k))
-					rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' set twice in [set]",
-						    e->path, line, k);
-			struct vl_kv *ns = rc ? NULL : realloc(e->set, (e->nset + 1) * sizeof(*ns));
-			unsigned *nl2 = ns ? realloc(e->set_lines, (e->nset + 1) * sizeof(*nl2)) : NULL;
-			if (ns)
-				e->set = ns;
-			if (nl2)
-				e->set_lines = nl2;
-			if (rc == 0 && (!ns || !nl2))
-				rc = vl_err(err, VL_ENOMEM, "out of memory");
-			if (rc == 0) {
-				e->set[e->nset].key = strdup(k);
-				e->set[e->nset].value = strdup(v);
-				e->set_lines[e->nset] = line;
-				e->nset++;
-				if (!e->set[e->nset - 1].key || !e->set[e->nset - 1].value)
-					rc = vl_err(err, VL_ENOMEM, "out of memory");
-			}
-		} else {
-			for (size_t i = 0; i < e->nvary && rc == 0; i++)
-				if (!strcmp(e->vary[i].key, k))
-					rc = vl_err(err, VL_EFORMAT, "%s line %u: '%s' appears twice in [vary]",
-						    e->path, line, k);
-			struct vary_src *nv = rc ? NULL : realloc(e->vary, (e->nvary + 1) * sizeof(*nv));
-			if (rc == 0 && !nv)
-				rc = vl_err(err, VL_ENOMEM, "out of memory");
-			if (rc == 0) {
-				e->vary = nv;
-				struct vary_src *vs = &e->vary[e->nvary++];
-				memset(vs, 0, sizeof(*vs));
-				vs->line = line;
-				if (!(vs->key = strdup(k)))
-					rc = vl_err(err, VL_ENOMEM, "out of memory");
-				char origin[PATH_MAX + 32];
-				snprintf(origin, sizeof(origin), "%s line %u: %s", e->path, line, k);
-				if (rc == 0)
-					rc = sweep_values(v, &vs->values, origin, err);
-			}
-		}
-		free(buf);
-	}
+	struct exp_parse ps = { .e = e, .sec = NONE };
+	int rc = vl_ini_parse(text, strlen(text), e->path, 0, exp_line, &ps, err);
+	bool *seen = ps.seen;
 	if (rc)
 		return rc;
 	if (!seen[0])

@@ -3,9 +3,10 @@
  *
  * One process per cell, so a crash or a leak in one cell cannot touch
  * another.  A worker runs vl_sweep_cell_run_guarded and exits 0 or 1; the
- * error of a failed cell travels through DIR/cells/KEY.err, which the
- * sweep reads when the worker has exited and hands to the progress
- * callback.  Workers die with the sweep (PR_SET_PDEATHSIG, and a worker
+ * error of a failed cell is written to DIR/cells/KEY.err (for later
+ * sweeps and --dry-run) and to a pipe to the sweep (so it is reported even
+ * when the .err file cannot be written, a full disk), which the sweep
+ * reads when the worker has exited and hands to the progress callback.  Workers die with the sweep (PR_SET_PDEATHSIG, and a worker
  * whose parent is already gone exits at once), so a killed sweep leaves no
  * runaway cells.  SIGINT, SIGTERM and SIGHUP are caught: the workers get
  * SIGTERM, remove their temporary files and die; the sweep waits for them
@@ -86,6 +87,7 @@ static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
 struct slot {
 	pid_t pid;
 	size_t cell;
+	int msgfd;   /* read end of the worker's error pipe, or -1 */
 };
 
 struct pool {
@@ -112,8 +114,9 @@ static void report(const struct pool *p, struct vl_sweep_progress *ev)
 	p->o->progress(p->o->ctx, ev);
 }
 
-/* In the child: run one cell, never return. */
-static void worker(const struct pool *p, size_t cell)
+/* In the child: run one cell, never return; a failure's message goes to
+ * msgfd too (one short write, within the pipe's buffer: never blocks). */
+static void worker(const struct pool *p, size_t cell, int msgfd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != p->parent)
@@ -121,34 +124,62 @@ static void worker(const struct pool *p, size_t cell)
 	for (size_t k = 0; k < NCAUGHT; k++)
 		sigaction(caught[k], &p->old[k], NULL);
 	struct vl_error err = { 0 };
-	_exit(vl_sweep_cell_run_guarded(p->s, p->dir, cell, &err) < 0 ? 1 : 0);
+	int rc = vl_sweep_cell_run_guarded(p->s, p->dir, cell, &err);
+	if (rc < 0 && msgfd >= 0 && write(msgfd, err.msg, strlen(err.msg)) < 0)
+		errno = 0; /* the .err file, if written, still says it */
+	_exit(rc < 0 ? 1 : 0);
 }
 
 /* Start a worker for cell; false when fork failed (reported, counted). */
 static bool start(struct pool *p, size_t cell)
 {
+	int fds[2] = { -1, -1 };
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		fds[0] = fds[1] = -1; /* then the .err file alone */
 	pid_t pid = fork();
-	if (pid == 0)
-		worker(p, cell);
+	if (pid == 0) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		worker(p, cell, fds[1]);
+	}
+	if (fds[1] >= 0)
+		close(fds[1]);
 	if (pid < 0) {
 		struct vl_sweep_progress ev = { .event = VL_SWEEP_EV_NO_WORKER, .cell = cell,
 						.errnum = errno };
+		if (fds[0] >= 0)
+			close(fds[0]);
 		p->failed++;
 		report(p, &ev);
 		return false;
 	}
 	for (long k = 0; k < p->o->jobs; k++)
 		if (!p->slots[k].pid) {
-			p->slots[k] = (struct slot){ .pid = pid, .cell = cell };
+			p->slots[k] = (struct slot){ .pid = pid, .cell = cell, .msgfd = fds[0] };
 			break;
 		}
 	p->running++;
 	return true;
 }
 
-/* A worker has ended with status: count it and report. */
-static void ended(struct pool *p, size_t cell, int status)
+/* A worker has ended with status: count it and report.  msgfd: its error
+ * pipe (-1 if none), read and closed here. */
+static void ended(struct pool *p, size_t cell, int status, int msgfd)
 {
+	char piped[VL_ERRMSG_MAX] = "";
+	if (msgfd >= 0) {
+		size_t n = 0;
+		for (ssize_t r; n < sizeof(piped) - 1 &&
+				(r = read(msgfd, piped + n, sizeof(piped) - 1 - n)) != 0;) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				break;
+			n += (size_t)r;
+		}
+		piped[n] = '\0';
+		close(msgfd);
+	}
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	p->running--;
 	if (ok) {
@@ -159,10 +190,10 @@ static void ended(struct pool *p, size_t cell, int status)
 		char *msg = NULL, fallback[64];
 		if (WIFEXITED(status)) {
 			ev.event = VL_SWEEP_EV_CELL_FAILED;
-			msg = vl_sweep_cell_error(p->s, p->dir, cell);
+			msg = *piped ? NULL : vl_sweep_cell_error(p->s, p->dir, cell);
 			snprintf(fallback, sizeof(fallback), "the worker exited with status %d",
 				 WEXITSTATUS(status));
-			ev.msg = msg ? msg : fallback;
+			ev.msg = *piped ? piped : msg ? msg : fallback;
 			report(p, &ev);
 		} else if (!interrupted && WIFSIGNALED(status)) {
 			ev.event = VL_SWEEP_EV_CELL_KILLED;
@@ -212,7 +243,8 @@ static void run_pool(struct pool *p, const size_t *todo)
 		if (k == p->o->jobs)
 			continue; /* not one of ours */
 		p->slots[k].pid = 0;
-		ended(p, p->slots[k].cell, status);
+		ended(p, p->slots[k].cell, status, p->slots[k].msgfd);
+		p->slots[k].msgfd = -1;
 	}
 }
 

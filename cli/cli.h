@@ -54,6 +54,18 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * arrives, then die of the signal; NULL stops guarding. */
 void cli_guard_tmp(const char *path);
 
+/* An output file written whole or not at all (gen, convert).
+ * cli_out_begin: for path "-" returns "-" (stdout, written as it goes);
+ * otherwise creates an empty temporary file beside path (.BASE.tmp-XXXXXX,
+ * removed if SIGINT/SIGTERM/SIGHUP arrives) and returns its name, to be
+ * written instead of path; NULL after printing why it could not.
+ * cli_out_end(path, tmp, ok): when ok, fsyncs tmp and renames it over path
+ * (printing why when that fails); otherwise, or when it fails, removes
+ * tmp, so path is as it was.  Frees tmp; returns 0 when path was written,
+ * EXIT_INPUT when not. */
+char *cli_out_begin(const char *path);
+int cli_out_end(const char *path, char *tmp, bool ok);
+
 /* Load --plugin objects (once each); prints the error and returns
  * EXIT_USAGE on failure, 0 on success. */
 int cli_load_plugins(const struct cli_cfg *cc);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/util.h"
 #include "cli/cli.h"
 
 void cli_error(const char *fmt, ...)
@@ -137,12 +138,15 @@ void cli_config_warnings(const struct vl_config *cfg)
 	}
 	free(w);
 	/* a memory larger than this machine: a typo (64T for 64G) more often
-	 * than a plan (the model allocates 32 bytes a frame, not the memory) */
+	 * than a plan (the model allocates 32 bytes a frame, not the memory).
+	 * With the default budget the engine refuses it with its own error;
+	 * a run.max_memory set by hand allows it, and this says so. */
 	uint64_t bytes = vl_config_isset(cfg, "memory.size")
 				 ? vl_config_u64(cfg, "memory.size")
 				 : vl_config_u64(cfg, "memory.frames") * VL_PAGE_SIZE;
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	if (pages > 0 && psize > 0 && bytes > (uint64_t)pages * (uint64_t)psize)
+	if (vl_config_u64(cfg, "run.max_memory") && pages > 0 && psize > 0 &&
+	    bytes > (uint64_t)pages * (uint64_t)psize)
 		cli_error("warning: the modelled memory (%.1f GiB) is larger than this host's RAM "
 			  "(%.1f GiB); the run models it all the same: check memory.size/memory.frames",
 			  (double)bytes / (1u << 30), (double)pages * (double)psize / (1u << 30));
@@ -168,4 +172,43 @@ void cli_guard_tmp(const char *path)
 		signal(SIGTERM, on_signal);
 		signal(SIGHUP, on_signal);
 	}
+}
+
+/* ---- output files written whole or not at all ---- */
+
+char *cli_out_begin(const char *path)
+{
+	if (!strcmp(path, "-"))
+		return strdup("-");
+	struct vl_error err = { 0 };
+	char *tmp = au_tmp_template(path);
+	int fd = tmp ? au_mkstemp(tmp, &err) : vl_err(&err, VL_ENOMEM, "out of memory");
+	if (fd < 0) {
+		cli_error("%s: cannot write it: %s", path, err.msg);
+		free(tmp);
+		return NULL;
+	}
+	close(fd);
+	cli_guard_tmp(tmp);
+	return tmp;
+}
+
+int cli_out_end(const char *path, char *tmp, bool ok)
+{
+	if (!tmp)
+		return EXIT_INPUT;
+	if (!strcmp(tmp, "-")) {
+		free(tmp);
+		return ok ? 0 : EXIT_INPUT;
+	}
+	struct vl_error err = { 0 };
+	if (ok && au_sync_rename(tmp, path, &err) < 0) {
+		cli_error("%s: not written, nothing changed: %s", path, err.msg);
+		ok = false;
+	}
+	if (!ok)
+		unlink(tmp);
+	cli_guard_tmp(NULL);
+	free(tmp);
+	return ok ? 0 : EXIT_INPUT;
 }

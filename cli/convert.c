@@ -1,4 +1,5 @@
 /* cli/convert.c - `vmlab convert IN OUT.vmt`: any readable trace to .vmt. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,20 +78,20 @@ static void print_event(FILE *f, const struct vl_event *e, uint32_t pid)
 	}
 }
 
-/* Text out: one addr line per access or event. */
-static int to_addr(struct vl_trace *t, const char *out)
+/* Text out: one addr line per access or event, into dest (a temporary
+ * file, or "-"); true when all of it was written. */
+static bool to_addr(struct vl_trace *t, const char *out, const char *dest)
 {
 	struct vl_error err = { 0 };
-	FILE *f = strcmp(out, "-") ? fopen(out, "w") : stdout;
+	FILE *f = strcmp(dest, "-") ? fopen(dest, "w") : stdout;
 	if (!f) {
-		cli_error("convert: cannot create %s", out);
-		vl_trace_close(t);
-		return EXIT_INPUT;
+		cli_error("convert: cannot create %s: %s", out, strerror(errno));
+		return false;
 	}
 	struct vl_batch b;
 	int rc = vl_batch_init(&b, 8192, &err);
 	ssize_t got = 0;
-	while (rc == 0 && (got = vl_trace_read(t, &b, &err)) > 0) {
+	while (rc == 0 && !ferror(f) && (got = vl_trace_read(t, &b, &err)) > 0) {
 		for (size_t i = 0; i < b.n; i++) {
 			const struct vl_rec *r = &b.recs[i];
 			if (r->op == VL_OP_EVENT) {
@@ -102,17 +103,15 @@ static int to_addr(struct vl_trace *t, const char *out)
 		}
 	}
 	vl_batch_free(&b);
-	if (got < 0)
+	if (got < 0 || rc < 0)
 		cli_error("%s", err.msg);
-	bool bad = (f == stdout ? fflush(f) : fclose(f)) != 0;
-	if (bad)
-		cli_error("convert: write to %s failed", out);
+	bool bad = ferror(f) != 0;
+	bad = (f == stdout ? fflush(f) : fclose(f)) != 0 || bad;
+	if (bad && got >= 0 && rc == 0)
+		cli_error("convert: %s: write failed: %s", out, errno ? strerror(errno) : "I/O error");
 	if (vl_trace_warning(t))
 		fprintf(stderr, "vmlab: warning: %s\n", vl_trace_warning(t));
-	vl_trace_close(t);
-	if ((got < 0 || bad) && strcmp(out, "-"))
-		remove(out);
-	return got < 0 || bad || rc < 0 ? EXIT_INPUT : 0;
+	return got >= 0 && rc == 0 && !bad;
 }
 
 int cmd_convert(int argc, char **argv)
@@ -166,8 +165,19 @@ int cmd_convert(int argc, char **argv)
 		cli_error("%s", err.msg);
 		return err.code == VL_ENOENT && strcmp(format, "auto") ? EXIT_USAGE : EXIT_INPUT;
 	}
-	if (addr)
-		return to_addr(t, out);
+	/* written to a temporary file renamed over OUT only when complete: a
+	 * failed read or write (a full disk) leaves OUT as it was, never a
+	 * partial trace that would replay as fewer records */
+	char *dest = cli_out_begin(out);
+	if (!dest) {
+		vl_trace_close(t);
+		return EXIT_INPUT;
+	}
+	if (addr) {
+		bool ok = to_addr(t, out, dest);
+		vl_trace_close(t);
+		return cli_out_end(out, dest, ok);
+	}
 	char deftool[128], cmdline[4096] = "";
 	snprintf(deftool, sizeof(deftool), "vmlab convert from %s", vl_trace_format(t));
 	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = tool ? tool : deftool, .comment = comment };
@@ -177,11 +187,11 @@ int cmd_convert(int argc, char **argv)
 		snprintf(cmdline, sizeof(cmdline), "%s", cl);
 	meta.cmdline = cl ? cmdline : NULL;
 	struct vl_vmt_writer *w;
-	if (vl_vmt_writer_open(&w, out, &meta, chunk, &err) < 0 ||
+	if (vl_vmt_writer_open(&w, dest, &meta, chunk, &err) < 0 ||
 	    (vl_vmt_writer_async(w, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1))) {
-		cli_error("%s", err.msg);
+		cli_error("%s: not written: %s", out, err.msg);
 		vl_trace_close(t);
-		return EXIT_INPUT;
+		return cli_out_end(out, dest, false);
 	}
 	struct vl_batch b;
 	int rc = vl_batch_init(&b, 8192, &err);
@@ -190,26 +200,21 @@ int cmd_convert(int argc, char **argv)
 		rc = vl_vmt_write(w, &b, &err);
 	if (got < 0)
 		rc = (int)got;
+	uint64_t recs = vl_vmt_records(w);
 	if (rc < 0) {
 		cli_error("%s", err.msg);
 		vl_vmt_writer_close(w, NULL);
-		if (strcmp(out, "-"))
-			remove(out); /* no partial result that looks complete */
-		vl_batch_free(&b);
-		vl_trace_close(t);
-		return EXIT_INPUT;
-	}
-	uint64_t recs = vl_vmt_records(w);
-	const char *warn = vl_trace_warning(t);
-	if (warn)
-		fprintf(stderr, "vmlab: warning: %s\n", warn);
-	if (vl_vmt_writer_close(w, &err) < 0) {
-		cli_error("%s", err.msg);
-		vl_batch_free(&b);
-		vl_trace_close(t);
-		return EXIT_INPUT;
+	} else if ((rc = vl_vmt_writer_close(w, &err)) < 0) {
+		cli_error("%s: not written, nothing changed: %s", out, err.msg);
 	}
 	vl_batch_free(&b);
+	const char *warn = vl_trace_warning(t);
+	if (rc == 0 && warn)
+		fprintf(stderr, "vmlab: warning: %s\n", warn);
+	if ((rc = cli_out_end(out, dest, rc == 0)) != 0) {
+		vl_trace_close(t);
+		return rc;
+	}
 	if (strcmp(out, "-")) {
 		FILE *f = fopen(out, "rb");
 		long size = -1;

@@ -1,4 +1,5 @@
 /* cli/gen.c - `vmlab gen KIND [KEY=VALUE]... -o OUT`: synthetic traces. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,25 +96,41 @@ int cmd_gen(int argc, char **argv)
 		vl_gen_close(g);
 		return EXIT_INPUT;
 	}
-	int rc = 0;
-	ssize_t got;
+	/* written to a temporary file renamed over OUT only when complete: a
+	 * failed write (a full disk) leaves OUT as it was, never a partial
+	 * trace that would replay as fewer records */
+	char *dest = cli_out_begin(out);
+	if (!dest) {
+		vl_batch_free(&b);
+		vl_gen_close(g);
+		return EXIT_INPUT;
+	}
+	bool ok = true;
+	ssize_t got = 0;
 	if (addr) {
-		FILE *f = strcmp(out, "-") ? fopen(out, "w") : stdout;
+		FILE *f = strcmp(dest, "-") ? fopen(dest, "w") : stdout;
 		if (!f) {
 			cli_error("gen: cannot create %s", out);
-			rc = EXIT_INPUT;
+			ok = false;
 		} else {
 			fprintf(f, "# vmlab gen %s", kind);
 			for (int i = 0; i < np; i++)
 				fprintf(f, " %s", params[i]);
 			fputc('\n', f);
-			while ((got = vl_gen_read(g, &b, &err)) > 0)
+			while ((got = vl_gen_read(g, &b, &err)) > 0 && !ferror(f))
 				for (size_t i = 0; i < b.n; i++)
 					fprintf(f, "%c 0x%llx %u\n", b.recs[i].op == VL_OP_WRITE ? 'W' : 'R',
 						(unsigned long long)b.recs[i].addr, b.recs[i].pid);
-			if ((f != stdout && fclose(f) != 0) || (f == stdout && fflush(f) != 0)) {
-				cli_error("gen: write to %s failed", out);
-				rc = EXIT_INPUT;
+			if (got < 0) {
+				cli_error("%s", err.msg);
+				ok = false;
+			}
+			bool bad = ferror(f) != 0;
+			if ((f != stdout && fclose(f) != 0) || (f == stdout && fflush(f) != 0) || bad) {
+				if (ok)
+					cli_error("gen: %s: write failed: %s", out,
+						  errno ? strerror(errno) : "I/O error");
+				ok = false;
 			}
 		}
 	} else {
@@ -123,10 +140,10 @@ int cmd_gen(int argc, char **argv)
 			used += (size_t)snprintf(cmdline + used, sizeof(cmdline) - used, " %s", params[i]);
 		struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = "vmlab gen", .cmdline = cmdline };
 		struct vl_vmt_writer *w;
-		if (vl_vmt_writer_open(&w, out, &meta, 0, &err) < 0 ||
+		if (vl_vmt_writer_open(&w, dest, &meta, 0, &err) < 0 ||
 		    (vl_vmt_writer_async(w, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1))) {
-			cli_error("%s", err.msg);
-			rc = EXIT_INPUT;
+			cli_error("%s: not written: %s", out, err.msg);
+			ok = false;
 		} else {
 			uint32_t pid0;
 			uint64_t np_ = vl_gen_procs(g, &pid0);
@@ -138,12 +155,15 @@ int cmd_gen(int argc, char **argv)
 			}
 			while (wr == 0 && (got = vl_gen_read(g, &b, &err)) > 0)
 				wr = vl_vmt_write(w, &b, &err);
+			if (wr == 0 && got < 0)
+				wr = (int)got;
 			if (vl_vmt_writer_close(w, wr < 0 ? NULL : &err) < 0 || wr < 0) {
-				cli_error("%s", err.msg);
-				rc = EXIT_INPUT;
+				cli_error("%s: not written, nothing changed: %s", out, err.msg);
+				ok = false;
 			}
 		}
 	}
+	int rc = cli_out_end(out, dest, ok);
 	vl_batch_free(&b);
 	vl_gen_close(g);
 	return rc;

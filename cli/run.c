@@ -315,7 +315,8 @@ int cmd_run(int argc, char **argv)
 	if ((rc = vl_engine_new(&e, cfg, &err)) < 0) {
 		cli_error("%s", err.msg);
 		vl_config_free(cfg);
-		return rc == VL_ENOMEM ? EXIT_INPUT : EXIT_USAGE;
+		/* a value from a -c file is bad input; from -s, usage */
+		return rc == VL_ENOMEM || rc == VL_EFORMAT ? EXIT_INPUT : EXIT_USAGE;
 	}
 	vl_config_free(cfg);
 

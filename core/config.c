@@ -4,18 +4,19 @@
  * below, then policy parameters declared at creation).  Values set by a
  * layer are kept as text in a second array; a key never set reads as its
  * default.  Values are validated when set, so the getters cannot fail.
- * INI files are parsed by inih; its handler composes "section.name".
+ * INI files and presets are read by core/ini.c (lines of any length up to
+ * 64 KiB, never split); its callback composes "section.name".
  */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
-#include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/ini.h"
 #include "core/internal.h"
 
 /* The built-in schema.  Every key a run reads is here, with its default;
@@ -44,6 +45,9 @@ static const struct vl_key_def builtin_keys[] = {
 	  "seed for every randomized choice; same seed, same result", NULL, 0, 0, NULL },
 	{ "run.check", VL_KT_BOOL, "off",
 	  "check the model's invariants after every batch (slow; for tests)", NULL, 0, 0, NULL },
+	{ "run.max_memory", VL_KT_SIZE, "0",
+	  "memory budget in bytes: a run that would use more stops with an error instead of "
+	  "meeting the OOM killer; 0 = 3/4 of the host's memory", NULL, 0, 0, NULL },
 	{ "run.on_av", VL_KT_ENUM, "count",
 	  "on an access violation: count it, or also stop replaying that process",
 	  "count|stop-process", 0, 0, NULL },
@@ -629,6 +633,15 @@ static int store(struct vl_config *cfg, const char *key, const char *value, cons
 	return 0;
 }
 
+/* Whether two origins are one layer: the same file ("F line 2" and "F line
+ * 3"), or both -s. */
+static bool same_layer(const char *a, const char *b)
+{
+	const char *la = strstr(a, " line "), *lb = strstr(b, " line ");
+	size_t na = la ? (size_t)(la - a) : strlen(a), nb = lb ? (size_t)(lb - b) : strlen(b);
+	return na == nb && !strncmp(a, b, na);
+}
+
 int vl_config_set(struct vl_config *cfg, const char *key, const char *value, const char *origin,
 		  struct vl_error *err)
 {
@@ -647,7 +660,7 @@ int vl_config_set(struct vl_config *cfg, const char *key, const char *value, con
 	 * so.  A later layer replacing an earlier one's (-s memory.size over a
 	 * preset's or a -c file's memory.frames) is what layers are for. */
 	const struct val *other = d->clears && *value ? find_val(cfg, d->clears) : NULL;
-	if (other && other->value[0] && !strcmp(other->origin, origin)) {
+	if (other && other->value[0] && same_layer(other->origin, origin)) {
 		size_t old = cfg->conflicts ? strlen(cfg->conflicts) : 0;
 		size_t add = strlen(key) + strlen(value) + strlen(origin) + strlen(other->key) +
 			     strlen(other->value) + strlen(other->origin) + 2 * strlen(key) + 96;
@@ -683,12 +696,6 @@ int vl_config_set_arg(struct vl_config *cfg, const char *arg, struct vl_error *e
 struct ini_ctx {
 	struct vl_config *cfg;
 	const char *origin;
-	struct vl_error *err;
-	int rc;          /* first error from a key */
-	int err_line;    /* its line */
-	int line;        /* lines handed to inih so far */
-	FILE *f;         /* source: a file, or */
-	const char *s;   /* a string */
 	bool tlb_replaced; /* this file defined a [tlb.NAME] key: earlier ones dropped */
 };
 
@@ -723,113 +730,38 @@ const char *vl_config_value_key(const struct vl_config *cfg, size_t i)
 	return i < cfg->nvals ? cfg->vals[i].key : NULL;
 }
 
-/* inih line reader that counts lines, so a key's error knows its line.
- * inih hands it a buffer of num bytes (INI_MAX_LINE, 200 in Debian's
- * build) and would take the rest of a longer line as the next line: a
- * long comment ending in "frames = 5" would set a key.  A line that does
- * not fit is an error naming it instead, and reading stops. */
-static char *read_line(char *buf, int num, void *stream)
-{
-	struct ini_ctx *c = stream;
-	bool cut = false;
-	if (c->rc)
-		return NULL;
-	if (c->f) {
-		if (!fgets(buf, num, c->f))
-			return NULL;
-		size_t n = strlen(buf);
-		if (n == (size_t)num - 1 && buf[n - 1] != '\n') {
-			int next = getc(c->f);
-			if (next != EOF && next != '\n')
-				cut = true; /* else the line fit exactly */
-		}
-	} else {
-		if (!*c->s)
-			return NULL;
-		int n = 0;
-		while (n < num - 1 && c->s[n] && c->s[n] != '\n')
-			n++;
-		cut = c->s[n] && c->s[n] != '\n';
-		if (c->s[n] == '\n')
-			n++; /* the newline ends the line (not copied when it does not fit) */
-		memcpy(buf, c->s, (size_t)(n < num - 1 ? n : num - 1));
-		buf[n < num - 1 ? n : num - 1] = '\0';
-		c->s += n;
-	}
-	c->line++;
-	if (cut) {
-		c->rc = vl_err(c->err, VL_EFORMAT,
-			       "%s: line longer than %d characters, the most an INI line may have",
-			       c->origin, num - 1);
-		c->err_line = c->line;
-		return NULL;
-	}
-	return buf;
-}
-
-static int on_ini_pair(void *user, const char *section, const char *name, const char *value)
+static int on_ini_line(void *user, const struct vl_ini_line *l, struct vl_error *err)
 {
 	struct ini_ctx *c = user;
-	char key[256];
-	if (c->rc)
-		return 1; /* keep the first error */
-	int rc;
-	if (!section[0]) {
-		rc = vl_err(c->err, VL_EINVAL, "%s: key '%s' outside any [section]", c->origin, name);
-	} else {
-		snprintf(key, sizeof(key), "%s.%s", section, name);
-		if (!c->tlb_replaced && is_tlb_level_key(key) && find_def(c->cfg, key)) {
-			drop_tlb_levels(c->cfg);
-			c->tlb_replaced = true;
-		}
-		rc = vl_config_set(c->cfg, key, value, c->origin, c->err);
+	if (!l->key)
+		return 0; /* a [section] line: the pairs after it say it */
+	/* the value remembers its file and line: errors found later (a TLB
+	 * geometry the engine refuses) can name them */
+	char where[VL_ERRMSG_MAX / 2], key[256];
+	snprintf(where, sizeof(where), "%s line %u", c->origin, l->line);
+	if (!l->section[0])
+		return vl_err(err, VL_EINVAL, "%s: key '%s' outside any [section]", where, l->key);
+	if (strlen(l->section) + strlen(l->key) + 2 > sizeof(key))
+		return vl_err(err, VL_EINVAL, "%s: key '%s.%s' is too long (at most %zu characters)",
+			      where, l->section, l->key, sizeof(key) - 1);
+	snprintf(key, sizeof(key), "%s.%s", l->section, l->key);
+	if (!c->tlb_replaced && is_tlb_level_key(key) && find_def(c->cfg, key)) {
+		drop_tlb_levels(c->cfg);
+		c->tlb_replaced = true;
 	}
-	if (rc < 0) {
-		c->rc = rc;
-		c->err_line = c->line;
-		return 0;
-	}
-	return 1;
-}
-
-/* inih returns the line of the first error of any kind (0 if none); the
- * key handler's error is reported if it is that line, else the syntax
- * error inih found first. */
-static int ini_finish(struct ini_ctx *c, int line)
-{
-	if (line == 0 && c->rc == 0)
-		return 0;
-	if (line < 0)
-		return vl_err(c->err, VL_ENOMEM, "%s: out of memory parsing", c->origin);
-	if (c->f && ferror(c->f))
-		return vl_err(c->err, VL_EIO, "%s: read error", c->origin);
-	if (c->rc && (line == 0 || c->err_line <= line)) {
-		/* message starts with "ORIGIN: "; make it "ORIGIN line N: " */
-		char msg[VL_ERRMSG_MAX];
-		const char *rest = c->err->msg;
-		size_t olen = strlen(c->origin);
-		if (!strncmp(rest, c->origin, olen) && rest[olen] == ':')
-			rest += olen + 1;
-		snprintf(msg, sizeof(msg), "%s line %d:%s%s", c->origin, c->err_line,
-			 rest[0] == ' ' ? "" : " ", rest);
-		return vl_err(c->err, c->rc, "%s", msg);
-	}
-	return vl_err(c->err, VL_EFORMAT, "%s line %d: expected [section] or key = value",
-		      c->origin, line);
+	return vl_config_set(c->cfg, key, l->value, where, err);
 }
 
 int vl_config_load_string(struct vl_config *cfg, const char *text, const char *origin,
 			  struct vl_error *err)
 {
-	struct vl_error local;
-	struct ini_ctx c = { .cfg = cfg, .origin = origin, .err = err ? err : &local, .s = text };
-	int line = ini_parse_stream(read_line, &c, on_ini_pair, &c);
-	return ini_finish(&c, line);
+	struct ini_ctx c = { .cfg = cfg, .origin = origin };
+	return vl_ini_parse(text, strlen(text), origin, VL_INI_INLINE_COMMENTS, on_ini_line, &c, err);
 }
 
 int vl_config_load_file(struct vl_config *cfg, const char *path, struct vl_error *err)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "rb");
 	if (!f)
 		return vl_err(err, VL_ENOENT, "%s: cannot open config file: %s", path, strerror(errno));
 	struct stat st;
@@ -837,10 +769,31 @@ int vl_config_load_file(struct vl_config *cfg, const char *path, struct vl_error
 		fclose(f);
 		return vl_err(err, VL_EINVAL, "%s: is a directory, expected an INI config file", path);
 	}
-	struct vl_error local;
-	struct ini_ctx c = { .cfg = cfg, .origin = path, .err = err ? err : &local, .f = f };
-	int line = ini_parse_stream(read_line, &c, on_ini_pair, &c);
-	int rc = ini_finish(&c, line);
+	size_t cap = 4096, n = 0;
+	char *text = malloc(cap);
+	int rc = 0;
+	while (text) {
+		n += fread(text + n, 1, cap - n, f);
+		if (n < cap)
+			break;
+		char *nt = cap < ((size_t)1 << 30) ? realloc(text, cap * 2) : NULL;
+		if (!nt) {
+			free(text);
+			text = NULL;
+			break;
+		}
+		text = nt;
+		cap *= 2;
+	}
+	if (!text)
+		rc = vl_err(err, VL_ENOMEM, "%s: out of memory reading it (or larger than 1 GiB)", path);
+	else if (ferror(f))
+		rc = vl_err(err, VL_EIO, "%s: read error: %s", path, strerror(errno));
+	else {
+		struct ini_ctx c = { .cfg = cfg, .origin = path };
+		rc = vl_ini_parse(text, n, path, VL_INI_INLINE_COMMENTS, on_ini_line, &c, err);
+	}
+	free(text);
 	fclose(f);
 	return rc;
 }

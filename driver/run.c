@@ -13,14 +13,17 @@
  * refused or not).
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/memory.h"
 #include "core/sized.h"
 #include "vmlab/engine.h"
 #include "vmlab/run.h"
 
 #define RUN_BATCH 8192
+#define MEMCHECK_EVERY 16 /* batches */
 #define PROGRESS_EVERY (1u << 22)
 
 static double now(void)
@@ -107,6 +110,13 @@ int vl_run_ex(struct vl_engine *e, struct vl_trace *t, const struct vl_run_opts 
 		return rc;
 	}
 	uint64_t next_report = PROGRESS_EVERY;
+	/* the memory budget (run.max_memory), every MEMCHECK_EVERY batches:
+	 * cheap (one read of /proc/self/statm), and a run stops with an
+	 * error naming the budget instead of meeting the OOM killer */
+	const struct vl_config *cfg = vl_engine_config(e);
+	uint64_t budget = vl_memory_budget(cfg);
+	bool bdefault = !vl_config_u64(cfg, "run.max_memory");
+	unsigned batches = 0;
 	for (;;) {
 		double a = now();
 		ssize_t got = vl_trace_read(t, &b, err);
@@ -130,6 +140,16 @@ int vl_run_ex(struct vl_engine *e, struct vl_trace *t, const struct vl_run_opts 
 		}
 		if (rc < 0)
 			break;
+		if (++batches % MEMCHECK_EVERY == 0 &&
+		    (rc = vl_memory_check(budget, bdefault, 0, "the run", err)) < 0) {
+			if (err) {
+				char why[sizeof(err->msg)];
+				snprintf(why, sizeof(why), "%s", err->msg);
+				vl_err(err, rc, "%s (after record %llu)", why,
+				       (unsigned long long)s.records);
+			}
+			break;
+		}
 		if (progress && s.records >= next_report) {
 			next_report = s.records + PROGRESS_EVERY;
 			if (progress(pctx, s.records)) {

@@ -2,7 +2,7 @@
 # make deps: install the Debian packages vmlab needs, only those missing.
 # Checks with dpkg-query first; calls apt-get only when something is missing.
 set -eu
-PKGS="gcc make libc6-dev pkg-config zlib1g-dev libinih-dev libcmocka-dev libzstd-dev \
+PKGS="gcc make libc6-dev pkg-config zlib1g-dev libcmocka-dev libzstd-dev \
 liblzma-dev libhdf5-dev hdf5-tools gnuplot-nox libpfm4-dev valgrind clang python3 python3-h5py \
 libxxhash-dev qemu-user zstd xz-utils"
 missing=""

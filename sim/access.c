@@ -75,7 +75,7 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 	uint32_t li = pt_descend(&e->pt, e->xl.stop / PT_ENTRIES, e->xl.stop_level, va, 1, WALK_CREATE,
 				 NULL, &at);
 	if (li == VL_NIL)
-		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+		return pt_nomem(&e->pt, err);
 	VL_TRY(vl_pt_frames(e, proc, err));
 	uint64_t pte = e->pt.e[li];
 	bool ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&

@@ -20,6 +20,7 @@ struct check_ctx {
 	uint64_t valid;       /* valid PTEs (not the zero page) */
 	uint64_t committed;   /* committed private pages of this process */
 	uint64_t slots;       /* page-file slots PTEs and frames hold */
+	uint64_t zero_vad_ptes; /* PTEs (non-zero) inside VAD_F_COMMITTED VADs */
 	int rc;
 	struct vl_error *err;
 };
@@ -32,6 +33,8 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 	if (c->rc)
 		return;
 	struct vl_vad *d = e->procs[c->proc].explicit_vm ? vl_vad_find(&e->procs[c->proc], vpn) : NULL;
+	if (vad_commits_zero(d))
+		c->zero_vad_ptes++; /* counted below by what it says; its VAD counts the rest */
 	if (!(pte & PTE_P)) {
 		bool com = pte && !(pte & SWPTE_PROTO) && pte != SWPTE_DECOMMIT;
 		if (com && (!d || d->kind == VAD_PRIVATE))
@@ -130,7 +133,13 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 			continue;
 		c.proc = i;
 		c.committed = ptc[i];
+		c.zero_vad_ptes = 0;
 		pt_foreach_leaf(&e->pt, pr->root, check_leaf, &c);
+		/* a VAD_F_COMMITTED VAD's pages with PTE 0 are committed */
+		for (uint32_t v = 0; v < pr->nvads; v++)
+			if (vad_commits_zero(&pr->vads[v]))
+				c.committed += pr->vads[v].end - pr->vads[v].start;
+		c.committed -= c.zero_vad_ptes;
 		for (uint32_t v = 0; v < pr->nvads; v++)
 			if (pr->vads[v].kind == VAD_MAPPED && prot_copy(pr->vads[v].prot))
 				c.committed += pr->vads[v].end - pr->vads[v].start;
@@ -156,7 +165,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_PROTO)) {
 			shared++;
 			const struct vl_section *s = &e->sections[p->owner];
-			if (p->vpn >= s->npages || s->proto[p->vpn] != (PTE_P | PTE_MAKE(f)))
+			if (p->vpn >= s->npages || proto_get(s, p->vpn) != (PTE_P | PTE_MAKE(f)))
 				c.rc = vl_err(err, VL_ESTATE,
 					      "shared frame %u: its prototype PTE does not point back", f);
 			else if (p->aux != c.maps[f])
@@ -172,7 +181,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 				      f);
 		} else if ((p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED) && (p->flags & PFN_F_PROTO)) {
 			const struct vl_section *s = &e->sections[p->owner];
-			if (s->proto[p->vpn] != (SWPTE_TRANS | PTE_MAKE(f)))
+			if (proto_get(s, p->vpn) != (SWPTE_TRANS | PTE_MAKE(f)))
 				c.rc = vl_err(err, VL_ESTATE,
 					      "listed shared frame %u: prototype PTE is not its transition PTE",
 					      f);
@@ -211,12 +220,15 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 			      "commit charge %llu != sum over processes %llu + sections %llu",
 			      (unsigned long long)e->commit, (unsigned long long)commit,
 			      (unsigned long long)e->commit_sections);
-	for (uint32_t k = 0; k < e->nsections; k++) /* paged-out pages of sections */
-		for (uint64_t i = 0; i < e->sections[k].npages && e->sections[k].pagefile; i++) {
-			uint64_t q = e->sections[k].proto[i];
-			if (!(q & (PTE_P | SWPTE_TRANS)) && SWPTE_HAS_SLOT(q))
-				c.slots++;
-		}
+	for (uint32_t k = 0; k < e->nsections; k++) { /* paged-out pages of sections */
+		const struct vl_section *s = &e->sections[k];
+		for (uint32_t j = 0; j < s->chunks_cap && s->pagefile; j++)
+			for (uint32_t i = 0; s->chunks[j].pte && i < PROTO_CHUNK; i++) {
+				uint64_t q = s->chunks[j].pte[i];
+				if (!(q & (PTE_P | SWPTE_TRANS)) && SWPTE_HAS_SLOT(q))
+					c.slots++;
+			}
+	}
 	/* every slot in use is held by one paged-out PTE or one frame; the
 	 * page file stays within its maximum, and the commit limit is the
 	 * frames plus its current size */

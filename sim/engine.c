@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "core/sized.h"
 #include "sim/internal.h"
 
@@ -175,8 +176,34 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			goto fail;
 		}
 	}
+	/* the memory budget (run.max_memory): the frame database is allocated
+	 * whole, so a configuration it cannot hold is refused here; page
+	 * tables ask it as they grow, the driver between batches */
+	uint64_t budget = vl_memory_budget(cfg);
+	bool bdefault = !vl_config_u64(cfg, "run.max_memory");
+	char what[96];
+	snprintf(what, sizeof(what), "the frame database of %llu frames (%llu MiB of memory)",
+		 (unsigned long long)frames, (unsigned long long)(frames >> 8));
+	if ((rc = vl_memory_check(budget, bdefault, frames * sizeof(struct vl_pfn), what, err)) < 0)
+		goto fail;
+	/* more simulated memory than the host has: its frame database and the
+	 * policy's per-frame state grow with the configured size (32 bytes
+	 * and more a frame), whatever the trace touches; allowed only when
+	 * run.max_memory is set, by someone who has done the sum */
+	uint64_t host = vl_host_memory();
+	if (bdefault && host && frames * VL_PAGE_SIZE > host) {
+		rc = vl_err(err, VL_ELIMIT,
+			    "memory: %llu MiB simulated is more than this host's %llu MiB, and its "
+			    "frame database alone needs %llu MiB (32 bytes a frame) whatever the trace "
+			    "touches; simulate less memory, or set run.max_memory to allow it",
+			    (unsigned long long)(frames >> 8), (unsigned long long)(host >> 20),
+			    (unsigned long long)(frames * sizeof(struct vl_pfn) >> 20));
+		goto fail;
+	}
 	if ((rc = pfn_init(&e->db, (uint32_t)frames, err)) < 0 || (rc = pt_init(&e->pt, err)) < 0)
 		goto fail;
+	e->pt.budget = budget;
+	e->pt.budget_default = bdefault;
 	{
 		/* the page file: pagefile.size slots, growing to pagefile.max;
 		 * system-managed (Microsoft Learn, "How to determine the
@@ -335,7 +362,7 @@ void vl_engine_free(struct vl_engine *e)
 		free(e->procs[i].wsl);
 	}
 	for (uint32_t i = 0; i < e->nsections; i++)
-		free(e->sections[i].proto);
+		proto_free(&e->sections[i]);
 	free(e->sections);
 	free(e->procs);
 	free(e->pid_hash);

@@ -143,9 +143,14 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 			prot = VL_PROT_EXECUTE_READWRITE; /* implicit commit */
 		} else {
 			d = vl_vad_find(pr, vpn);
-			if (!d || d->kind != VAD_MAPPED)
+			if (pte == 0 && vad_commits_zero(d)) {
+				prot = d->prot; /* committed with its VAD: demand zero */
+				d = NULL;
+			} else if (!d || d->kind != VAD_MAPPED) {
 				return violation(e, proc); /* free, or reserved but not committed */
-			prot = pte ? SWPTE_PROT(pte) : d->prot;
+			} else {
+				prot = pte ? SWPTE_PROT(pte) : d->prot;
+			}
 		}
 	} else {
 		prot = SWPTE_PROT(pte);

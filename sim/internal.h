@@ -230,9 +230,15 @@ struct vl_ptarena {
 	uint32_t created[4]; /* nodes created by the last pt_walk_create */
 	uint32_t frees;     /* nodes ever freed: walk caches and TLBs flush when it moves */
 	uint32_t ncreated;
+	uint64_t budget;    /* run.max_memory (UINT64_MAX: none): growth past it fails */
+	bool budget_default; /* the budget is run.max_memory's default */
+	bool over_budget;   /* the last failed growth failed for the budget */
 };
 
 int pt_init(struct vl_ptarena *a, struct vl_error *err);
+/* The error for a node that could not be had: the memory budget's, or
+ * out of memory.  Returns the code. */
+int pt_nomem(const struct vl_ptarena *a, struct vl_error *err);
 void pt_fini(struct vl_ptarena *a);
 /* New zeroed node; returns its index or 0 when out of memory.  May move a->e. */
 uint32_t pt_node_new(struct vl_ptarena *a);
@@ -376,6 +382,17 @@ struct vl_vad {
 #define VAD_F_HUGE 0x1   /* V ADVISE hugepage (MADV_HUGEPAGE) */
 #define VAD_F_NOHUGE 0x2 /* V ADVISE nohugepage (MADV_NOHUGEPAGE) */
 #define VAD_F_LARGE 0x4  /* committed with MEM_LARGE_PAGES (V COMMIT ... +large) */
+/* Private, committed when made: a page whose PTE is 0 is committed with
+ * the VAD's protection (demand-zero), as Windows marks a VAD of
+ * MEM_RESERVE | MEM_COMMIT committed instead of writing a PTE per page,
+ * so committing a range costs O(1), not O(pages) (sim/vad.c). */
+#define VAD_F_COMMITTED 0x8
+
+/* Is a page of VAD d (NULL: none) whose PTE is 0 committed? */
+static inline bool vad_commits_zero(const struct vl_vad *d)
+{
+	return d && d->kind == VAD_PRIVATE && (d->flags & VAD_F_COMMITTED);
+}
 
 /* A present PTE that maps the zero frame as part of a huge zero page
  * (linux THP read fault): bit 9, which the MMU ignores. */
@@ -392,14 +409,28 @@ struct vl_vad {
 /* A file section: one prototype PTE per page.  A prototype PTE is 0 (page
  * in the file, not in memory), PTE_P | frame (resident, mapped by at least
  * one process or not), or SWPTE_TRANS | frame (on standby/modified). */
+/* Prototype PTEs come in chunks of PROTO_CHUNK, allocated when a page of
+ * the chunk is first read and found through an open-addressing table by
+ * chunk number: memory follows the pages touched, not the file offsets
+ * the views reach (a view at offset 1 TiB costs one chunk per chunk it
+ * touches).  Accessors in sim/section.c. */
+#define PROTO_CHUNK_SHIFT 9
+#define PROTO_CHUNK (1u << PROTO_CHUNK_SHIFT)
+
+struct proto_chunk {
+	uint64_t key;        /* page index >> PROTO_CHUNK_SHIFT */
+	uint64_t *pte;       /* PROTO_CHUNK prototype PTEs; NULL: empty slot */
+};
+
 struct vl_section {
 	uint64_t file_id;
-	uint64_t *proto;
-	uint64_t npages;
+	uint64_t npages;     /* pages the views reach (largest offset + length) */
 	uint32_t views;      /* mapped views */
 	bool pagefile;       /* backed by the page file (file id VL_FILE_PAGEFILE): a
 			      * prototype PTE of 0 is demand-zero, one holding a
 			      * page-file slot (SWPTE_PAGEFILE) is paged out */
+	struct proto_chunk *chunks; /* capacity a power of two, at most half full */
+	uint32_t nchunks, chunks_cap;
 };
 
 /* Is frame p a page of a page-file-backed section? */
@@ -797,6 +828,12 @@ void vl_pt_node_release(struct vl_engine *e, uint32_t node);
 void vl_pt_free_tree(struct vl_engine *e, uint32_t node, unsigned level);
 
 /* sim/section.c: file sections (shared pages) */
+/* Prototype PTE of page idx: 0 when its chunk was never touched. */
+uint64_t proto_get(const struct vl_section *s, uint64_t idx);
+/* Where page idx's prototype PTE lives, allocating its chunk; NULL when
+ * out of memory (nothing changed). */
+uint64_t *proto_ref(struct vl_section *s, uint64_t idx);
+void proto_free(struct vl_section *s);
 /* Bring section page idx into memory (or find it there); returns its
  * frame, *how = FAULT_SOFT / FAULT_HARD when it was not valid, or -1. */
 uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,

@@ -286,7 +286,7 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 	uint64_t va = va_of(a->vpn);
 	uint32_t i3 = ensure(e, proc, va, 3);
 	if (i3 == VL_NIL)
-		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+		return pt_nomem(&e->pt, err);
 	uint64_t e3 = e->pt.e[i3];
 	uint64_t e2 = 0;
 	uint32_t i2 = VL_NIL;
@@ -340,7 +340,7 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 		fell = true;
 	}
 	if (i2 == VL_NIL && (i2 = ensure(e, proc, va, 2)) == VL_NIL)
-		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+		return pt_nomem(&e->pt, err);
 	uint32_t f0 = pfn_alloc(&e->db, 9);
 	if (f0 == VL_NIL) {
 		count_large_fallback(e);
@@ -357,7 +357,7 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 		uint32_t li = ensure(e, proc, va, 1);
 		if (li == VL_NIL) {
 			pfn_free(&e->db, f0, 9);
-			return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+			return pt_nomem(&e->pt, err);
 		}
 		if (resv_new(e, proc, li / PT_ENTRIES, f0, vpn0) < 0) {
 			pfn_free(&e->db, f0, 9);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "sim/internal.h"
 
 int pt_init(struct vl_ptarena *a, struct vl_error *err)
@@ -25,7 +26,17 @@ int pt_init(struct vl_ptarena *a, struct vl_error *err)
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
 	}
 	a->nnodes = 1; /* node 0 is the null node */
+	a->budget = UINT64_MAX;
 	return 0;
+}
+
+int pt_nomem(const struct vl_ptarena *a, struct vl_error *err)
+{
+	if (!a->over_budget)
+		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+	uint64_t more = (uint64_t)a->cap * (PT_ENTRIES * sizeof(uint64_t) + 10);
+	int rc = vl_memory_check(a->budget, a->budget_default, more, "page tables", err);
+	return rc ? rc : vl_err(err, VL_ELIMIT, "run.max_memory: no room for more page tables");
 }
 
 void pt_fini(struct vl_ptarena *a)
@@ -50,6 +61,16 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 			if (a->cap >= (VL_NIL / PT_ENTRIES) / 2)
 				return 0;
 			uint32_t ncap = a->cap * 2;
+			/* growth is rare (doubling): the one place page tables
+			 * ask the memory budget (node, used, parent, frame) */
+			a->over_budget = false;
+			if (a->budget != UINT64_MAX &&
+			    vl_memory_check(a->budget, a->budget_default,
+					    (uint64_t)a->cap * (PT_ENTRIES * sizeof(uint64_t) + 10),
+					    "page tables", NULL) < 0) {
+				a->over_budget = true;
+				return 0;
+			}
 			uint64_t *ne = realloc(a->e, (size_t)ncap * PT_ENTRIES * sizeof(uint64_t));
 			if (!ne)
 				return 0;

@@ -15,7 +15,66 @@
  * mapping a shared frame (eviction and accessed-bit scans under global
  * replacement) walk the views of its section (shared_visit).
  */
+#include <stdlib.h>
+
 #include "sim/internal.h"
+
+/* ---- prototype PTE chunks ---- */
+
+static uint32_t chunk_slot(const struct vl_section *s, uint64_t key)
+{
+	uint32_t mask = s->chunks_cap - 1;
+	uint32_t i = (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+	while (s->chunks[i].pte && s->chunks[i].key != key)
+		i = (i + 1) & mask;
+	return i;
+}
+
+uint64_t proto_get(const struct vl_section *s, uint64_t idx)
+{
+	if (!s->chunks_cap)
+		return 0;
+	const struct proto_chunk *c = &s->chunks[chunk_slot(s, idx >> PROTO_CHUNK_SHIFT)];
+	return c->pte ? c->pte[idx & (PROTO_CHUNK - 1)] : 0;
+}
+
+uint64_t *proto_ref(struct vl_section *s, uint64_t idx)
+{
+	uint64_t key = idx >> PROTO_CHUNK_SHIFT;
+	if (s->chunks_cap) {
+		struct proto_chunk *c = &s->chunks[chunk_slot(s, key)];
+		if (c->pte)
+			return &c->pte[idx & (PROTO_CHUNK - 1)];
+	}
+	if (2 * (s->nchunks + 1) > s->chunks_cap) { /* rehash into twice the room */
+		uint32_t ncap = s->chunks_cap ? 2 * s->chunks_cap : 16;
+		struct proto_chunk *nc = calloc(ncap, sizeof(*nc));
+		if (!nc)
+			return NULL;
+		struct vl_section old = *s;
+		s->chunks = nc;
+		s->chunks_cap = ncap;
+		for (uint32_t i = 0; i < old.chunks_cap; i++)
+			if (old.chunks[i].pte)
+				s->chunks[chunk_slot(s, old.chunks[i].key)] = old.chunks[i];
+		free(old.chunks);
+	}
+	uint64_t *pte = calloc(PROTO_CHUNK, sizeof(*pte));
+	if (!pte)
+		return NULL;
+	s->chunks[chunk_slot(s, key)] = (struct proto_chunk){ key, pte };
+	s->nchunks++;
+	return &pte[idx & (PROTO_CHUNK - 1)];
+}
+
+void proto_free(struct vl_section *s)
+{
+	for (uint32_t i = 0; i < s->chunks_cap; i++)
+		free(s->chunks[i].pte);
+	free(s->chunks);
+	s->chunks = NULL;
+	s->nchunks = s->chunks_cap = 0;
+}
 
 /* Frame f now holds page idx of section sec, mapped by no PTE yet. */
 static void section_frame(struct vl_engine *e, uint32_t f, uint32_t sec, uint64_t idx)
@@ -32,7 +91,13 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 			 const struct vl_access *a, int *how, struct vl_error *err)
 {
 	struct vl_section *s = &e->sections[sec];
-	uint64_t q = s->proto[idx];
+	uint64_t *qp = proto_ref(s, idx);
+	if (!qp) {
+		vl_err(err, VL_ENOMEM, "out of memory for the prototype PTEs of file %llu",
+		       (unsigned long long)s->file_id);
+		return VL_NIL;
+	}
+	uint64_t q = *qp;
 	if (q & PTE_P) {
 		*how = -1;
 		return PTE_FRAME(q);
@@ -41,7 +106,7 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		uint32_t f = PTE_FRAME(q);
 		vl_unlist(e, f);
 		e->db.pfn[f].loc = PFN_ACTIVE;
-		s->proto[idx] = PTE_P | PTE_MAKE(f);
+		*qp = PTE_P | PTE_MAKE(f);
 		e->resident_shared++;
 		count_resident(e, 1);
 		*how = FAULT_SOFT;
@@ -57,7 +122,8 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		s = &e->sections[sec];
 		section_frame(e, f, sec, idx);
 		e->db.pfn[f].loc = PFN_ACTIVE;
-		s->proto[idx] = PTE_P | PTE_MAKE(f);
+		qp = proto_ref(s, idx); /* its chunk exists: found, not made */
+		*qp = PTE_P | PTE_MAKE(f);
 		e->resident_shared++;
 		count_resident(e, 1);
 		e->rsm->cached(e, f, a);
@@ -80,21 +146,24 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 	s = &e->sections[sec];
 	section_frame(e, f, sec, idx);
 	e->db.pfn[f].loc = PFN_ACTIVE;
-	s->proto[idx] = PTE_P | PTE_MAKE(f);
+	*proto_ref(s, idx) = PTE_P | PTE_MAKE(f); /* the chunk exists: made above */
 	e->resident_shared++;
 	count_resident(e, 1);
 	e->ctr.file_reads++;
 	e->rsm->cached(e, f, a);
 	for (uint32_t k = 1; k < e->file_cluster && e->rsm->lists; k++) {
 		uint64_t j = idx + k;
-		if (j >= e->sections[sec].npages || e->sections[sec].proto[j] != 0 ||
+		if (j >= e->sections[sec].npages || proto_get(&e->sections[sec], j) != 0 ||
 		    vl_available(e) <= (uint64_t)e->file_cluster + 16)
 			break;
+		uint64_t *jp = proto_ref(&e->sections[sec], j);
+		if (!jp)
+			break; /* out of memory: the cluster is only a read-ahead */
 		uint32_t g = vl_frame_get(e, false, a, err);
 		if (g == VL_NIL)
 			return VL_NIL;
 		section_frame(e, g, sec, j);
-		e->sections[sec].proto[j] = SWPTE_TRANS | PTE_MAKE(g);
+		*jp = SWPTE_TRANS | PTE_MAKE(g); /* chunks never move */
 		vl_to_list(e, g); /* clean: standby */
 		e->ctr.file_reads++;
 	}
@@ -126,7 +195,8 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 		if (v == vpn || (v >> 9) != (vpn >> 9))
 			continue; /* stays inside the faulting page table */
 		uint64_t idx = d->offset_pages + (v - d->start);
-		if (idx >= s->npages || !(s->proto[idx] & PTE_P))
+		uint64_t q = idx < s->npages ? proto_get(s, idx) : 0;
+		if (!(q & PTE_P))
 			continue;
 		uint32_t li = pt_walk(&e->pt, e->procs[proc].root, va_of(v));
 		if (li == VL_NIL || e->pt.e[li] & PTE_P)
@@ -137,11 +207,11 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 		unsigned pprot = old ? SWPTE_PROT(old) : prot;
 		if (!prot_usable(pprot) || (pprot & VL_PROT_GUARD))
 			continue;
-		uint32_t f = PTE_FRAME(s->proto[idx]);
+		uint32_t f = PTE_FRAME(q);
 		if (e->rsm->mapped(e, proc, v, f, NULL, NULL) < 0)
 			return;
 		e->db.pfn[f].aux++;
-		pt_set(&e->pt, li, s->proto[idx] | prot_hw(pprot)); /* A clear: not accessed yet */
+		pt_set(&e->pt, li, q | prot_hw(pprot)); /* A clear: not accessed yet */
 		e->procs[proc].ctr.resident_pages++;
 	}
 }

@@ -26,6 +26,7 @@
  * first, just before the set's next fill (see include/vmlab/policy.h).
  */
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,25 +67,64 @@ static void tlb_inval(struct tlb *t, uint64_t vpn, uint32_t g)
 		tlb_lru_back(t, (uint32_t)(vpn & t->set_mask), g);
 }
 
+/* A bad value of TLB name's key (or of key2 when key is at its default):
+ * the message names where the value was set ("FILE line N: tlb.l1d: ..."),
+ * VL_EFORMAT when that is a file, VL_EINVAL when it is the command line. */
+static int tlb_bad(const struct vl_config *cfg, const char *pfx, const char *name,
+		   const char *key, const char *key2, struct vl_error *err, const char *fmt, ...)
+	VL_PRINTF(7, 8);
+static int tlb_bad(const struct vl_config *cfg, const char *pfx, const char *name,
+		   const char *key, const char *key2, struct vl_error *err, const char *fmt, ...)
+{
+	char k[96], msg[VL_ERRMSG_MAX], both[VL_ERRMSG_MAX / 2];
+	snprintf(k, sizeof(k), "%s.%s.%s", pfx, name, key);
+	const char *o = vl_config_origin(cfg, k), *o2 = NULL;
+	if (key2) {
+		snprintf(k, sizeof(k), "%s.%s.%s", pfx, name, key2);
+		o2 = vl_config_origin(cfg, k);
+	}
+	/* the two keys set in different places: a preset's value is not the
+	 * one to blame; else both places are named */
+	if (!o || (o2 && !strncmp(o, "configs/", 8) && strncmp(o2, "configs/", 8)))
+		o = o2;
+	else if (o2 && strcmp(o, o2) && strncmp(o2, "configs/", 8)) {
+		snprintf(both, sizeof(both), "%s (%s), %s (%s)", o, key, o2, key2);
+		o = both;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	bool file = o && !strstr(o, "-s"); /* "-s" anywhere: a command-line value */
+	/* a message starting ".KEY: " continues the key's name */
+	return vl_err(err, file ? VL_EFORMAT : VL_EINVAL, "%s%s%s.%s%s%s", o ? o : "", o ? ": " : "",
+		      pfx, name, msg[0] == '.' ? "" : ": ", msg);
+}
+
 static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t ways,
-		     const char *repl, uint64_t seed, const char *what, struct vl_error *err)
+		     const char *repl, uint64_t seed, const char *pfx, const struct vl_config *cfg,
+		     struct vl_error *err)
 {
 	snprintf(t->name, sizeof(t->name), "%s", name);
+	char what[64];
+	snprintf(what, sizeof(what), "%s.%s", pfx, name);
 	if (ways == 0 || ways > entries || entries % ways)
-		return vl_err(err, VL_EINVAL, "%s: %llu ways do not divide %llu entries", what,
-			      (unsigned long long)ways, (unsigned long long)entries);
+		return tlb_bad(cfg, pfx, name, "ways", "entries", err,
+			       "%llu ways do not divide %llu entries (expected ways from 1 to entries, "
+			       "dividing it)",
+			       (unsigned long long)ways, (unsigned long long)entries);
 	uint64_t sets = entries / ways;
 	if (sets & (sets - 1))
-		return vl_err(err, VL_EINVAL,
-			      "%s: %llu entries / %llu ways = %llu sets, which is not a power of two",
-			      what, (unsigned long long)entries, (unsigned long long)ways,
-			      (unsigned long long)sets);
+		return tlb_bad(cfg, pfx, name, "ways", "entries", err,
+			       "%llu entries / %llu ways = %llu sets, which is not a power of two",
+			       (unsigned long long)entries, (unsigned long long)ways,
+			       (unsigned long long)sets);
 	t->ops = vl_tlb_repl_find(repl);
 	if (!t->ops) {
 		char list[200];
 		POLICY_NAMES(list, vl_tlb_repl_at);
-		return vl_err(err, VL_EINVAL, "%s: unknown TLB replacement '%s' (known: %s)", what,
-			      repl, list);
+		return tlb_bad(cfg, pfx, name, "replacement", NULL, err,
+			       "unknown TLB replacement '%s' (known: %s)", repl, list);
 	}
 	t->set_mask = (uint32_t)sets - 1;
 	t->ways = (uint32_t)ways;
@@ -327,15 +367,15 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 		const char *kind = vl_config_str(cfg, GET("kind"));
 		t->kinds = !strcmp(kind, "data") ? 1 : !strcmp(kind, "instr") ? 2 : 3;
 		if (parse_sizes(vl_config_str(cfg, GET("page_sizes")), &t->sizes) < 0)
-			return vl_err(err, VL_EINVAL,
-				      "%s.page_sizes: '%s' is not a comma list of 4k, 2m, 1g", what,
-				      vl_config_str(cfg, key));
+			return tlb_bad(cfg, "tlb", names[i], "page_sizes", NULL, err,
+				       ".page_sizes: '%s': expected a comma list of 4k, 2m, 1g",
+				       vl_config_str(cfg, key));
 		uint64_t entries = vl_config_u64(cfg, GET("entries"));
 		uint64_t ways = vl_config_u64(cfg, GET("ways"));
 		const char *repl = vl_config_str(cfg, GET("replacement"));
 #undef GET
 		xl->nt = i + 1; /* so xl_fini frees what was allocated */
-		VL_TRY(tlb_alloc(t, names[i], entries, ways, repl, seed, what, err));
+		VL_TRY(tlb_alloc(t, names[i], entries, ways, repl, seed, "tlb", cfg, err));
 		snprintf(t->cname[0], sizeof(t->cname[0]), "tlb_%s_hits", names[i]);
 		snprintf(t->cname[1], sizeof(t->cname[1]), "tlb_%s_misses", names[i]);
 		char sz[16] = "";
@@ -396,15 +436,14 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 
 	static const char *const psc_key[3] = { "pml4e", "pdpte", "pde" };
 	for (unsigned c = 0; c < 3; c++) {
-		char ke[64], kw[64], what[64];
+		char ke[64], kw[64];
 		snprintf(ke, sizeof(ke), "psc.%s.entries", psc_key[c]);
 		snprintf(kw, sizeof(kw), "psc.%s.ways", psc_key[c]);
-		snprintf(what, sizeof(what), "psc.%s", psc_key[c]);
 		uint64_t entries = vl_config_u64(cfg, ke), ways = vl_config_u64(cfg, kw);
 		if (!entries)
 			continue;
 		VL_TRY(tlb_alloc(&xl->psc[c], psc_key[c], entries, ways ? ways : entries, "lru", seed,
-				 what, err));
+				 "psc", cfg, err));
 		xl->psc_on[c] = xl->any_psc = true;
 	}
 	xl->on = n > 0 || xl->any_psc;

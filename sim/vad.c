@@ -11,7 +11,14 @@
  *             the same time; charges commit for pages not yet committed,
  *             all or nothing against the commit limit (commit_failures);
  *             committed pages get an invalid PTE holding the protection
- *             (demand-zero), so a reserved-only page (PTE 0) is an AV
+ *             (demand-zero), so a reserved-only page (PTE 0) is an AV.
+ *             A commit that reserves a free range writes no PTE where no
+ *             page-table frames, THP or large-page policy are modelled:
+ *             its VAD is marked VAD_F_COMMITTED and a PTE 0 in it reads
+ *             as committed with the VAD's protection (Windows marks such
+ *             a VAD MemCommit the same way), so it costs O(log VADs),
+ *             not O(pages); DECOMMIT then writes "decommitted" PTEs and
+ *             RELEASE follows the PTEs that exist
  *   DECOMMIT  frees frames and page-file slots, uncharges; the PTE becomes
  *             "decommitted"
  *   RELEASE   addr must be a reservation base: decommit all, drop the VAD
@@ -104,12 +111,18 @@ static bool committed(uint64_t pte)
 	return pte != SWPTE_DECOMMIT;
 }
 
+/* Is the page of VAD d (private, or NULL) with this PTE committed? */
+static bool page_committed(const struct vl_vad *d, uint64_t pte)
+{
+	return pte ? committed(pte) : vad_commits_zero(d);
+}
+
 /* Leaf index for vpn, creating page-table nodes (and their frames). */
 static uint32_t leaf(struct vl_engine *e, uint32_t proc, uint64_t vpn, struct vl_error *err)
 {
 	uint32_t li = pt_walk_create(&e->pt, e->procs[proc].root, va_of(vpn));
 	if (li == VL_NIL) {
-		vl_err(err, VL_ENOMEM, "out of memory for page tables");
+		pt_nomem(&e->pt, err);
 		return VL_NIL;
 	}
 	if (vl_pt_frames(e, proc, err) < 0)
@@ -138,7 +151,7 @@ static void release_page(struct vl_engine *e, uint32_t proc, uint32_t li, uint64
 }
 
 static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t v,
-			unsigned prot);
+			unsigned prot, struct vl_error *err);
 
 /* V COMMIT ... +large: VirtualAlloc(MEM_RESERVE | MEM_COMMIT |
  * MEM_LARGE_PAGES) (A.10, A.13).  Base and size must be multiples of
@@ -235,31 +248,105 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 			return fail(e);
 		if (!charge(e, proc, end - start))
 			return 0; /* refused: nothing reserved either */
+		/* the VAD says its pages are committed (VAD_F_COMMITTED): no
+		 * PTE per page, so a commit of 1 TiB costs what one of a page
+		 * does.  Where page tables or large pages are modelled (frames
+		 * for tables, THP's scans, large-page policies), or the
+		 * reservation's base was rounded below the commit, pages keep
+		 * their own PTEs, as before. */
+		bool lazy = !e->pt_frames && e->thp == THP_NEVER && !e->lp_any && base == start &&
+			    prot_usable(prot) && !(prot & VL_PROT_GUARD);
 		struct vl_vad v = { .start = base, .end = end, .kind = VAD_PRIVATE,
-				    .prot = (uint8_t)prot };
+				    .prot = (uint8_t)prot, .flags = lazy ? VAD_F_COMMITTED : 0 };
 		if (vad_insert(pr, &v) < 0)
 			return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
+		if (lazy)
+			return 0;
 	} else {
 		if (d->kind != VAD_PRIVATE || end > d->end || (d->flags & VAD_F_LARGE))
 			return fail(e);
 		for (uint64_t v = start; v < end; v++) {
 			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
-			if (li == VL_NIL || !committed(e->pt.e[li]))
+			if (!page_committed(d, li == VL_NIL ? 0 : e->pt.e[li]))
 				need++;
 		}
 		if (!charge(e, proc, need))
 			return 0;
 	}
+	bool zero_ok = vad_commits_zero(d); /* d: NULL when just inserted */
 	for (uint64_t v = start; v < end; v++) {
-		uint32_t li = leaf(e, proc, v, err);
+		uint32_t li;
+		if (zero_ok) {
+			/* an untouched page is committed already, with the VAD's
+			 * protection; a recommit with another one records it */
+			li = pt_walk(&e->pt, pr->root, va_of(v));
+			if ((li == VL_NIL || e->pt.e[li] == 0) && prot == d->prot)
+				continue;
+		}
+		li = leaf(e, proc, v, err);
 		if (li == VL_NIL)
 			return err ? err->code : VL_ENOMEM;
-		if (!committed(e->pt.e[li]))
+		if (!committed(e->pt.e[li]) || (zero_ok && e->pt.e[li] == 0))
 			pt_set(&e->pt, li, SWPTE_MKPROT(prot));
 		else if (recommit && (e->pt.e[li] & PTE_P ? VPTE_PROT(e->pt.e[li])
 							   : SWPTE_PROT(e->pt.e[li])) != prot)
-			VL_TRY(protect_page(e, proc, vl_vad_find(pr, v), v, prot));
+			VL_TRY(protect_page(e, proc, vl_vad_find(pr, v), v, prot, err));
 	}
+	return 0;
+}
+
+struct leaves {
+	uint64_t start, end;
+	uint32_t *li;
+	uint64_t *vpn;
+	size_t n, cap;
+	bool oom;
+};
+
+static void collect_leaf(void *ctx, uint32_t li, uint64_t vpn)
+{
+	struct leaves *l = ctx;
+	if (vpn < l->start || vpn >= l->end || l->oom)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		uint32_t *a = realloc(l->li, cap * sizeof(*a));
+		if (a)
+			l->li = a;
+		uint64_t *b = a ? realloc(l->vpn, cap * sizeof(*b)) : NULL;
+		if (b)
+			l->vpn = b;
+		if (!a || !b) {
+			l->oom = true;
+			return;
+		}
+		l->cap = cap;
+	}
+	l->li[l->n] = li;
+	l->vpn[l->n++] = vpn;
+}
+
+/* RELEASE of a VAD whose untouched pages are committed (VAD_F_COMMITTED):
+ * cost follows the PTEs that exist, not the VAD's size.  Every page was
+ * committed but those whose PTE says otherwise (decommitted). */
+static int release_zero_committed(struct vl_engine *e, uint32_t proc, const struct vl_vad *d)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	struct leaves l = { .start = d->start, .end = d->end };
+	pt_foreach_leaf(&e->pt, pr->root, collect_leaf, &l);
+	if (l.oom) {
+		free(l.li);
+		free(l.vpn);
+		return VL_ENOMEM;
+	}
+	uint64_t uncommitted = 0;
+	for (size_t i = 0; i < l.n; i++)
+		uncommitted += !committed(e->pt.e[l.li[i]]);
+	uncharge(e, proc, (d->end - d->start) - uncommitted);
+	for (size_t i = 0; i < l.n; i++) /* a node goes only with its last entry */
+		release_page(e, proc, l.li[i], l.vpn[i], 0);
+	free(l.li);
+	free(l.vpn);
 	return 0;
 }
 
@@ -267,8 +354,18 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
 		       bool release)
 {
 	struct vl_proc *pr = &e->procs[proc];
+	const struct vl_vad *d = vl_vad_find(pr, start); /* the range is inside it */
+	bool zero_ok = vad_commits_zero(d);
+	if (zero_ok && release)
+		return release_zero_committed(e, proc, d);
 	for (uint64_t v = start; v < end; v++) {
 		uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+		if (li == VL_NIL && zero_ok) {
+			/* committed with its VAD: the PTE must say decommitted */
+			li = leaf(e, proc, v, NULL);
+			if (li == VL_NIL)
+				return pt_nomem(&e->pt, NULL);
+		}
 		if (li == VL_NIL)
 			continue;
 		/* a large page wholly inside the range goes whole (zap_huge_pmd:
@@ -280,9 +377,9 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
 			if (li == VL_NIL)
 				return VL_ENOMEM;
 		}
-		if (committed(e->pt.e[li]))
+		if (page_committed(d, e->pt.e[li]))
 			uncharge(e, proc, 1);
-		if (e->pt.e[li] || release)
+		if (e->pt.e[li] || release || zero_ok)
 			release_page(e, proc, li, v, release ? 0 : SWPTE_DECOMMIT);
 	}
 	return 0;
@@ -293,12 +390,13 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
  * where the resident-set manager keeps it cached, its working set: the
  * contents stay, A.10's VirtualProtect); an invalid one records it. */
 static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t v,
-			unsigned prot)
+			unsigned prot, struct vl_error *err)
 {
 	struct vl_proc *pr = &e->procs[proc];
 	uint32_t li = pt_walk_create(&e->pt, pr->root, va_of(v));
-	if (li == VL_NIL || vl_pt_frames(e, proc, NULL) < 0)
-		return VL_ENOMEM;
+	if (li == VL_NIL)
+		return pt_nomem(&e->pt, err);
+	VL_TRY(vl_pt_frames(e, proc, err));
 	uint64_t pte = e->pt.e[li];
 	if (pte_large(pte)) {
 		/* a large page keeps its entry when nothing changes for it;
@@ -333,15 +431,18 @@ static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad 
 			if (npte != pte)
 				pt_set(&e->pt, li, npte);
 		}
-	} else if (pte == 0) {
+	} else if (pte == 0 && d->kind == VAD_MAPPED) {
 		pt_set(&e->pt, li, SWPTE_PROTO | SWPTE_MKPROT(prot)); /* view page */
+	} else if (pte == 0) { /* committed with its VAD (VAD_F_COMMITTED) */
+		pt_set(&e->pt, li, SWPTE_MKPROT(prot));
 	} else {
 		e->pt.e[li] = (pte & ~SWPTE_MKPROT(0x1f)) | SWPTE_MKPROT(prot);
 	}
 	return 0;
 }
 
-static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event *ev)
+static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+		      struct vl_error *err)
 {
 	struct vl_proc *pr = &e->procs[proc];
 	uint64_t start = ev->addr >> VL_PAGE_SHIFT;
@@ -357,12 +458,12 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 			return fail(e); /* WRITECOPY only on views */
 		for (uint64_t v = start; v < end; v++) {
 			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
-			if (li == VL_NIL || !committed(e->pt.e[li]))
+			if (!page_committed(d, li == VL_NIL ? 0 : e->pt.e[li]))
 				return fail(e); /* every page must be committed */
 		}
 	}
 	for (uint64_t v = start; v < end; v++)
-		VL_TRY(protect_page(e, proc, d, v, prot));
+		VL_TRY(protect_page(e, proc, d, v, prot, err));
 	return 0;
 }
 
@@ -381,14 +482,8 @@ static uint32_t section_for(struct vl_engine *e, uint64_t file_id, uint64_t page
 		e->nsections++;
 	}
 	struct vl_section *sec = &e->sections[s];
-	if (pages > sec->npages) {
-		uint64_t *np = realloc(sec->proto, pages * sizeof(*np));
-		if (!np)
-			goto oom;
-		memset(np + sec->npages, 0, (pages - sec->npages) * sizeof(*np));
-		sec->proto = np;
-		sec->npages = pages;
-	}
+	if (pages > sec->npages)
+		sec->npages = pages; /* prototype PTEs come when pages are read */
 	return s;
 oom:
 	vl_err(err, VL_ENOMEM, "out of memory for the section of file %llu",
@@ -475,6 +570,16 @@ static int do_exit(struct vl_engine *e, uint32_t proc)
 	pr->nvads = 0;
 	pr->ws_n = 0;
 	pr->ctr.resident_pages = 0;
+	/* an exited process keeps only its counters: a million short-lived
+	 * processes must not keep a million VAD arrays and working-set lists
+	 * (grow_array starts them anew if the pid comes back) */
+	free(pr->vads);
+	pr->vads = NULL;
+	pr->vads_cap = 0;
+	free(pr->wsl);
+	pr->wsl = NULL;
+	pr->ws_cap = 0;
+	pr->ws_hand = 0;
 	return 0;
 }
 
@@ -528,7 +633,7 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 		return 0;
 	}
 	case VL_EV_PROTECT:
-		return do_protect(e, proc, ev);
+		return do_protect(e, proc, ev, err);
 	case VL_EV_MAP:
 		return do_map(e, proc, ev, err);
 	case VL_EV_ADVISE: {

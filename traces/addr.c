@@ -64,8 +64,13 @@ static int parse(const char *s, const char *end, int *op, uint64_t *addr, uint64
 	s = skip_space(s, end);
 	*pid = 1;
 	if (s < end) {
-		if (vl_scan_dec(&s, end, pid) < 0 || *pid > UINT32_MAX)
-			return vl_err(err, VL_EFORMAT, "expected a decimal process id after the address");
+		const char *tok = s, *te = s;
+		while (te < end && !vl_is_space(*te))
+			te++;
+		if (vl_scan_dec(&s, te, pid) < 0 || s != te || *pid > UINT32_MAX)
+			return vl_err(err, VL_EFORMAT,
+				      "expected a decimal process id (1 to 4294967295) after the address, "
+				      "found '%.*s'", (int)(te - tok > 20 ? 20 : te - tok), tok);
 		if (*pid == 0)
 			return vl_err(err, VL_EFORMAT, "process id 0 is reserved (ids start at 1)");
 		s = skip_space(s, end);
@@ -202,9 +207,14 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 	uint64_t pid = 1;
 	s = skip_space(we, end);
 	if (s < end) {
-		if (vl_scan_dec(&s, end, &pid) < 0 || pid == 0 || pid > UINT32_MAX)
-			return vl_err(err, VL_EFORMAT, "V %s: expected a process id (1 or more) at the end",
-				      events[k].name);
+		const char *tok = s, *te = s;
+		while (te < end && !vl_is_space(*te))
+			te++;
+		if (vl_scan_dec(&s, te, &pid) < 0 || s != te || pid == 0 || pid > UINT32_MAX)
+			return vl_err(err, VL_EFORMAT,
+				      "V %s: expected a decimal process id (1 to 4294967295) at the end, "
+				      "found '%.*s'", events[k].name, (int)(te - tok > 20 ? 20 : te - tok),
+				      tok);
 		s = skip_space(s, end);
 		if (s < end)
 			return vl_err(err, VL_EFORMAT, "V %s: unexpected text '%.*s'", events[k].name,

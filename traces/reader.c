@@ -91,8 +91,10 @@ static int fill(struct vl_trace *t, struct vl_error *err)
 		if (t->fmt && t->fmt->parse_line)
 			return vl_err(err, (int)got, "%s: %s (after line %llu)", t->path, msg,
 				      (unsigned long long)t->line);
-		return vl_err(err, (int)got, "%s: %s (after byte %llu)", t->path, msg,
-			      (unsigned long long)(t->base + t->end));
+		if (t->base + t->end == 0) /* the source's offset says where */
+			return vl_err(err, (int)got, "%s: %s", t->path, msg);
+		return vl_err(err, (int)got, "%s: %s (after %llu bytes of decompressed data)", t->path,
+			      msg, (unsigned long long)(t->base + t->end));
 	}
 	if (got == 0)
 		t->eof = true;

@@ -12,7 +12,10 @@
  * The decision is made on the content, never on the file name, so a pipe
  * (stdin) is detected too: the first block stays in the input buffer.
  * Errors name the compressed byte offset; a compressed stream that ends
- * before its end marker is an error (truncated file), never a silent EOF.
+ * before its end marker is an error (truncated file), never a silent EOF,
+ * and bytes after a complete stream that do not start another one (xz:
+ * after its zero padding) are an error naming them (trailing data), not
+ * a truncation.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,7 +116,8 @@ static int start_frame(struct vl_src *s, struct vl_error *err)
 		if (s->lz_init)
 			lzma_end(&s->lz);
 		s->lz = (lzma_stream)LZMA_STREAM_INIT;
-		if (lzma_stream_decoder(&s->lz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
+		/* one stream at a time: after_frame checks what follows */
+		if (lzma_stream_decoder(&s->lz, UINT64_MAX, 0) != LZMA_OK)
 			return vl_err(err, VL_ENOMEM, "cannot start the xz decoder");
 		s->lz_init = true;
 		break;
@@ -195,13 +199,32 @@ void vl_src_close(struct vl_src *s)
 	free(s);
 }
 
-/* Called when a member/frame ended: is another one next, or the end? */
+/* Called when a member/frame/stream ended: is another one next, or the
+ * end?  Anything else is trailing data, an error. */
 static int after_frame(struct vl_src *s, struct vl_error *err)
 {
 	s->in_frame = false;
 	for (;;) {
-		if (s->in_pos < s->in_len)
+		if (s->in_pos < s->in_len) {
+			uint8_t c = s->in[s->in_pos];
+			if (s->kind == VL_SRC_XZ && c == 0) { /* stream padding */
+				s->in_pos++;
+				continue;
+			}
+			/* first magic byte: gzip 1f, zstd 28 (or 5x, a skippable
+			 * frame), xz fd; the decoder checks the rest */
+			bool next = (s->kind == VL_SRC_GZIP && c == 0x1f) ||
+				    (s->kind == VL_SRC_ZSTD && (c == 0x28 || (c & 0xf0) == 0x50)) ||
+				    (s->kind == VL_SRC_XZ && c == 0xfd);
+			if (!next)
+				return vl_err(err, VL_EFORMAT,
+					      "trailing data after the %s stream at compressed byte %llu "
+					      "(byte 0x%02x starts no %s stream)",
+					      kind_names[s->kind],
+					      (unsigned long long)(s->in_off + s->in_pos), c,
+					      kind_names[s->kind]);
 			return start_frame(s, err); /* concatenated member or frame */
+		}
 		if (s->in_eof) {
 			s->done = true;
 			return 0;
@@ -278,8 +301,8 @@ ssize_t vl_src_read(struct vl_src *s, void *buf, size_t len, struct vl_error *er
 			got = len - s->lz.avail_out;
 			s->in_pos = (size_t)(s->lz.next_in - s->in);
 			if (lr == LZMA_STREAM_END) {
-				s->in_frame = false; /* LZMA_CONCATENATED reads every stream */
-				s->done = true;
+				if ((rc = after_frame(s, err)) < 0)
+					return rc;
 			} else if (lr != LZMA_OK && lr != LZMA_BUF_ERROR) {
 				return vl_err(err, VL_EFORMAT, "corrupt xz data near compressed byte %llu (%s)",
 					      (unsigned long long)at,

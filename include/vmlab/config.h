@@ -101,8 +101,9 @@ VL_API double vl_config_double(const struct vl_config *cfg, const char *key);
 VL_API const char *vl_config_str(const struct vl_config *cfg, const char *key);
 /* Whether the key holds a value (not unset). */
 VL_API bool vl_config_isset(const struct vl_config *cfg, const char *key);
-/* Where key's value was set ("-s", "exp.ini line 4", "configs/os/linux.ini"
- * for a preset's), or NULL when it has its default. */
+/* Where the key's value came from ("FILE line N", "-s", a preset's
+ * "configs/KIND/NAME.ini line N"); NULL when it holds no value (its
+ * default).  Valid until the key is set again. */
 VL_API const char *vl_config_origin(const struct vl_config *cfg, const char *key);
 
 /* The i-th key that a layer set (in the order first set), NULL past the

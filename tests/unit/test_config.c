@@ -543,22 +543,37 @@ static void test_load_file(void **state)
 	vl_config_free(cfg);
 }
 
-/* A line longer than the INI reader's buffer (libinih's INI_MAX_LINE,
- * 200 bytes with the newline and NUL in Debian's build) is an error naming
- * its line; until 0.3 its tail was read as a line of its own, so a long
- * comment ending in "frames = 5" set memory.frames (issue 17, item 3).  A
- * line that just fits (199 characters) is read whole. */
+/* Lines of any length up to 64 KiB are one line (Debian's libinih, read
+ * before, cut them at 199 characters and took the tail as the next line:
+ * a long comment ending in "frames = 5" set a key); a longer one is an
+ * error naming its file and real line. */
 static void test_long_lines(void **state)
 {
 	(void)state;
 	struct vl_config *cfg = new_cfg();
 	struct vl_error err = { 0 };
-	char path[64], text[1024], fits[256];
+	char path[64];
+	const size_t max = 65536;
+	char *text = malloc(3 * max);
+	assert_non_null(text);
 
-	/* 199 characters: "frames = 300 ; " and a comment filling the rest */
-	snprintf(fits, sizeof(fits), "frames = 300 ; %0184d", 0);
-	assert_int_equal(strlen(fits), 199);
-	snprintf(text, sizeof(text), "[memory]\n%s\n[run]\nseed = 7\n", fits);
+	/* 215 characters of comment with "frames = 5" in what libinih cut off */
+	snprintf(text, 3 * max, "[memory]\nframes = 100\n; %0213d frames = 5\nframes = 9\n", 0);
+	write_tmp(path, sizeof(path), text);
+	assert_int_equal(vl_config_load_file(cfg, path, &err), 0);
+	assert_int_equal(vl_config_u64(cfg, "memory.frames"), 9);
+	unlink(path);
+
+	/* a value line of exactly 65536 characters: "frames = 300 ; " and a
+	 * comment filling the rest, then a key on the next line */
+	const char *head = "[memory]\n";
+	size_t at = strlen(head);
+	memcpy(text, head, at);
+	const char *kv = "frames = 300 ; ";
+	memcpy(text + at, kv, strlen(kv));
+	memset(text + at + strlen(kv), 'x', max - strlen(kv));
+	at += max;
+	at += (size_t)sprintf(text + at, "\n[run]\nseed = 7\n");
 	write_tmp(path, sizeof(path), text);
 	assert_int_equal(vl_config_load_file(cfg, path, &err), 0);
 	assert_int_equal(vl_config_u64(cfg, "memory.frames"), 300);
@@ -566,20 +581,33 @@ static void test_long_lines(void **state)
 	unlink(path);
 	assert_int_equal(vl_config_load_string(cfg, text, "s.ini", &err), 0);
 
-	/* 215 characters of comment, then "frames = 5" in the cut-off tail */
-	snprintf(text, sizeof(text), "[memory]\nframes = 100\n; %0213d frames = 5\nframes = 9\n", 0);
+	/* one character more on line 2: an error naming line 2, nothing set
+	 * from its tail, and the value before it kept */
+	assert_int_equal(vl_config_set(cfg, "memory.frames", "123", "-s", &err), 0);
+	at = strlen(head);
+	memcpy(text + at, "; ", 2);
+	memset(text + at + 2, 'y', max - 1);
+	at += max + 1;
+	at += (size_t)sprintf(text + at, "\nframes = 5\n");
 	write_tmp(path, sizeof(path), text);
 	vl_err_clear(&err);
 	assert_int_equal(vl_config_load_file(cfg, path, &err), VL_EFORMAT);
 	assert_contains(err.msg, path);
-	assert_contains(err.msg, "line 3");
-	assert_contains(err.msg, "longer than 199 characters");
-	assert_int_not_equal(vl_config_u64(cfg, "memory.frames"), 5);
+	assert_contains(err.msg, "line 2:");
+	assert_contains(err.msg, "65537 characters, longer than 65536");
+	assert_int_equal(vl_config_u64(cfg, "memory.frames"), 123);
 	unlink(path);
 	vl_err_clear(&err);
 	assert_int_equal(vl_config_load_string(cfg, text, "s.ini", &err), VL_EFORMAT);
-	assert_contains(err.msg, "s.ini line 3");
-	assert_int_not_equal(vl_config_u64(cfg, "memory.frames"), 5);
+	assert_contains(err.msg, "s.ini line 2:");
+	assert_int_equal(vl_config_u64(cfg, "memory.frames"), 123);
+
+	/* a bad value far down a file of long lines names its real line */
+	snprintf(text, 3 * max, "[memory]\n; %0500d\n; %0500d\nframes = abc\n", 0, 0);
+	vl_err_clear(&err);
+	assert_int_equal(vl_config_load_string(cfg, text, "t.ini", &err), VL_EINVAL);
+	assert_contains(err.msg, "t.ini line 4: memory.frames");
+	free(text);
 	vl_config_free(cfg);
 }
 
