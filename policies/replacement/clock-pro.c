@@ -733,14 +733,18 @@ static void r_test(struct vl_repl *r, struct cpref *s, bool step)
 	}
 }
 
+static void r_fix_hands(struct cpref *s);
+
 /* HAND_hot until it has demoted a hot page or reached cand, and stands
  * on a hot page.  Returns 2: reached cand and demoted; 1: reached cand;
  * 0: demoted without reaching cand. */
 static int r_hot(struct vl_repl *r, struct cpref *s, uint32_t cand)
 {
 	bool done = false, matched = false, demoted = false;
-	if (s->hhot == NONE || s->nhot == 0)
+	if (s->nhot == 0)
 		return 0;
+	if (s->hhot == NONE || r_cold(s, s->hhot))
+		r_fix_hands(s);
 	while (!done || r_cold(s, s->hhot)) {
 		if (done && s->nhot == 0)
 			break; /* no hot page left to stand on */
@@ -814,25 +818,64 @@ static void r_cold_settle(struct cpref *s)
 	}
 }
 
+/* Hands left where the authors' program never leaves them (after unmaps
+ * it does not know, or with no page of a kind): HAND_hot on the next hot
+ * page, HAND_cold on the next resident cold page, HAND_test somewhere;
+ * with no resident cold page, the oldest hot page is demoted. */
+static void r_fix_hands(struct cpref *s)
+{
+	if (s->count == 0) {
+		s->head = s->hhot = s->hcold = s->htest = NONE;
+		return;
+	}
+	uint32_t oldest = s->pv[s->head];
+	if (s->htest == NONE)
+		s->htest = oldest;
+	if (s->nhot == 0) {
+		s->hhot = NONE;
+	} else if (s->hhot == NONE || r_cold(s, s->hhot)) {
+		uint32_t y = s->hhot == NONE ? oldest : s->hhot;
+		while (r_cold(s, y))
+			y = s->pv[y];
+		s->hhot = y;
+	}
+	if (s->hcold != NONE && s->hcold < s->c && r_cold(s, s->hcold))
+		return;
+	if (s->nres == 0) {
+		s->hcold = NONE;
+		return;
+	}
+	if (s->nres == s->nhot) { /* demote the oldest hot page */
+		uint32_t y = oldest;
+		while (r_cold(s, y))
+			y = s->pv[y];
+		s->fl[y] &= (uint8_t)~R_HOT;
+		s->nhot--;
+		if (s->hhot == y) {
+			s->hhot = NONE;
+			if (s->nhot) {
+				uint32_t z = s->pv[y];
+				while (r_cold(s, z))
+					z = s->pv[z];
+				s->hhot = z;
+			}
+		}
+		s->hcold = y;
+		return;
+	}
+	uint32_t y = s->hcold == NONE ? oldest : s->hcold;
+	while (y >= s->c || !r_cold(s, y))
+		y = s->pv[y];
+	s->hcold = y;
+}
+
 /* HAND_cold until it has a victim; returns it (NONE: nothing resident). */
 static uint32_t r_cold_hand(struct vl_repl *r, struct cpref *s)
 {
 	for (;;) {
 		uint32_t x = s->hcold;
-		if (x == NONE || x >= s->c) {
-			/* no resident cold page under the hand (not in the
-			 * authors' runs): demote a hot one, take the oldest
-			 * resident cold page */
-			if (s->nres == 0)
-				return NONE;
-			if (s->nres == s->nhot)
-				r_hot(r, s, NONE);
-			s->hcold = NONE;
-			for (uint32_t y = s->pv[s->head], k = 0; k < s->count; y = s->pv[y], k++)
-				if (y < s->c && r_cold(s, y)) {
-					s->hcold = y;
-					break;
-				}
+		if (x == NONE || x >= s->c || !r_cold(s, x)) {
+			r_fix_hands(s);
 			if (s->hcold == NONE)
 				return NONE;
 			continue;
@@ -850,6 +893,8 @@ static uint32_t r_cold_hand(struct vl_repl *r, struct cpref *s)
 			s->fl[x] |= R_HOT;
 			s->nhot++;
 			r_insert(s, x);
+		} else {
+			s->fl[x] &= (uint8_t)~R_TEST; /* HAND_test ended it when it met HAND_hot there */
 		}
 		r_cold_settle(s);
 	}
@@ -879,21 +924,19 @@ static void cpref_unmap(struct vl_repl *r, uint32_t f)
 		return;
 	}
 	/* unmapped without the policy: leave as HAND_cold's victim would */
-	if (!r_cold(s, f))
+	if (!r_cold(s, f)) {
 		s->nhot--;
-	if (s->hcold == f) {
-		s->hcold = s->pv[f];
-		r_cold_settle(s);
-		if (s->hcold == f)
-			s->hcold = NONE;
+		s->fl[f] &= (uint8_t)~R_HOT;
 	}
+	if (s->hcold == f)
+		s->hcold = s->pv[f] == f ? NONE : s->pv[f];
 	if (s->hhot == f)
-		s->hhot = s->nhot ? s->pv[f] : NONE;
+		s->hhot = s->pv[f] == f ? NONE : s->pv[f];
 	r_evict(r, s, f);
-	if (s->hhot != NONE && r_cold(s, s->hhot) && s->nhot)
-		while (r_cold(s, s->hhot))
-			s->hhot = s->pv[s->hhot];
+	if (s->hcold == f || (s->hcold != NONE && s->hcold >= s->c))
+		s->hcold = NONE;
 	r_test(r, s, false);
+	r_fix_hands(s);
 }
 
 static void cpref_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
