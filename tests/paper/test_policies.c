@@ -263,9 +263,33 @@ static void test_clock_pro(void **state)
 	assert_int_equal(faults_with("clock-pro", 3, b, N(b), adaptive), 10);
 }
 
+/* ---- CLOCK's two variants, c = 3, on 1 2 3 1 4 2 5 1; the circle is
+ * written tail (the hand) first, "*" a set bit; a page the hand passes
+ * goes to the head with its bit cleared.
+ *
+ * set (the load sets the bit): 1 2 3 miss: [1* 2* 3*] f=3.  1 hit.
+ *   4 miss: 1, 2, 3 passed (cleared), 1 is the victim: [2 3 4*] f=4.
+ *   2 hit: 2*.  5 miss: 2 passed, 3 victim: [4* 2 5*] f=5.
+ *   1 miss: 4 passed, 2 victim: f=6.  Total 6.
+ * clear (pages enter clear, libCacheSim's Clock): [1 2 3] f=3.  1 hit: 1*.
+ *   4 miss: 1 passed, 2 victim: [3 1 4] f=4.  2 miss: 3 victim [1 4 2]
+ *   f=5.  5 miss: 1 victim [4 2 5] f=6.  1 miss: 4 victim f=7.  Total 7.
+ */
+static void test_clock_variants(void **state)
+{
+	(void)state;
+	static const unsigned s[] = { 1, 2, 3, 1, 4, 2, 5, 1 };
+	static const char *const set[] = { "replacement.clock.variant=set", NULL };
+	static const char *const clear[] = { "replacement.clock.variant=clear", NULL };
+	assert_int_equal(faults_with("clock", 3, s, N(s), NULL), 6);
+	assert_int_equal(faults_with("clock", 3, s, N(s), set), 6);
+	assert_int_equal(faults_with("clock", 3, s, N(s), clear), 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clock_variants),
 		cmocka_unit_test(test_arc),	cmocka_unit_test(test_lirs),
 		cmocka_unit_test(test_2q),	cmocka_unit_test(test_s3fifo),
 		cmocka_unit_test(test_sieve),	cmocka_unit_test(test_clock_pro),
