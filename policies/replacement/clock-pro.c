@@ -4,6 +4,12 @@
  * Replacement", USENIX ATC 2005 (sections 3 and 4).  LIRS's reuse-distance
  * idea on a clock of accessed bits.
  *
+ * Two variants (replacement.clock-pro.variant): reference (the default),
+ * Song Jiang's clock-pro.c as distributed, miss for miss, described and
+ * implemented in the section at the end of this file; and adaptive,
+ * vmlab's own reading of the paper, described here (it is not the
+ * authors' program: loop at 1000 blocks, 7,521 misses against 31,450).
+ *
  * One list holds hot pages, resident cold pages and non-resident cold
  * pages (identities of evicted cold pages still in their "test period"),
  * in the order the clock last placed them: the list head is the most

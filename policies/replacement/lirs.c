@@ -6,7 +6,7 @@
  *
  * Pages are LIR (low inter-reference recency; always resident, at most
  * L_lirs = frames - L_hirs of them) or HIR (L_hirs = 1% of the frames,
- * at least 1, resident; or non-resident, remembered).  Two lists:
+ * at least 2 (bounded: 1), resident; or non-resident, remembered).  Two lists:
  *
  *   S  the LIRS stack, most recent at the top: LIR pages and HIR pages
  *      (resident or not) more recent than the least recent LIR page.
@@ -26,9 +26,16 @@
  *                      S's top and Q's end.  Until L_lirs pages are LIR,
  *                      every missed page becomes LIR (the paper's start).
  *
- * Bounded memory (the paper leaves S unbounded): at most ghost_pct% of
- * the frames non-resident entries are kept (default 200%, i.e. 2 x
- * frames); beyond that the oldest non-resident entry is dropped.  Entries
+ * Two variants (replacement.lirs.variant):
+ *   reference (default)  Song Jiang's lirs.c as distributed with the LIRS
+ *                        traces (see the section at the end of this file),
+ *                        equal to it miss for miss
+ *                        (tests/paper/test_authors_code.c).
+ *   bounded              L_hirs at least 1 page, and bounded memory (the
+ *                        paper leaves S unbounded): at most ghost_pct% of
+ *                        the frames non-resident entries are kept (default
+ *                        200%, i.e. 2 x frames); beyond that the oldest
+ *                        non-resident entry is dropped.  Entries
  * are keyed by (pid, vpn).  Hits reorder S, so the policy hears every
  * access.  When Q is empty (only LIR pages resident) S's bottom is the
  * victim.
