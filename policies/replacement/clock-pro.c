@@ -914,7 +914,7 @@ static size_t cpref_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, u
 	uint32_t x = r_cold_hand(r, s);
 	if (x == NONE)
 		return 0;
-	if (ctx->cause)
+	if (ctx && ctx->cause)
 		s->evicted = true;
 	s->pending = x;
 	out[0] = x;

@@ -51,8 +51,8 @@
  *
  *   cachesim T.txt txt ALGO M --ignore-obj-size=true --num-thread=1
  *
- * with T.txt the trace without its "*" lines, ALGO clock, sieve, s3fifo,
- * arc.  libCacheSim's ARC equals an exact-rational transcription of Figure
+ * with T.txt = `zcat TRACES/T.trace.gz | grep -v '\*' | tr -d '\r' | grep .`
+ * (gen1.txt, gen2.txt: the --dump output), ALGO clock, sieve, s3fifo, arc.  libCacheSim's ARC equals an exact-rational transcription of Figure
  * 4 (Python fractions) on the seven traces; on gen1 and gen2 at 20 frames
  * the double-precision p of both libCacheSim and vmlab gives 33138 and
  * 43023 misses where exact arithmetic gives 33137 and 43025.
