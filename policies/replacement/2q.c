@@ -56,7 +56,7 @@ struct twoq {
 	bool paper;
 };
 
-extern const struct vl_repl_ops vl_repl_2q_paper;
+static const struct vl_repl_ops twoq_paper_ops;
 
 static const struct vl_key_def twoq_params[] = {
 	{ "variant", VL_KT_ENUM, "ring",
@@ -110,7 +110,7 @@ static int twoq_init(struct vl_repl *r, struct vl_error *err)
 	}
 	r->priv = s;
 	if (s->paper)
-		r->ops = &vl_repl_2q_paper;
+		r->ops = &twoq_paper_ops;
 	return 0;
 oom:
 	return vl_err(err, VL_ENOMEM, "2q: out of memory for %u frames", r->nframes);
@@ -273,7 +273,7 @@ static void twoq_map_paper(struct vl_repl *r, uint32_t f, const struct vl_access
 	vl_mlist_push_head(&s->q, was_out || decided ? AM : A1IN, f);
 }
 
-const struct vl_repl_ops vl_repl_2q_paper = {
+static const struct vl_repl_ops twoq_paper_ops = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "2q",
 	.help = "full 2Q (VLDB'94) as its pseudocode",

@@ -583,7 +583,7 @@ struct cpref {
 	uint32_t *gfree, nfree;
 };
 
-extern const struct vl_repl_ops vl_repl_clock_pro_reference;
+static const struct vl_repl_ops clock_pro_reference_ops;
 
 static void cpref_free(struct cpref *s)
 {
@@ -624,7 +624,7 @@ static int cpref_init(struct vl_repl *r, struct vl_error *err)
 	 * (the product is floored, as the program's cast does) */
 	s->cold_min = c / 20 > 2 ? c / 20 : 2;
 	r->priv = s;
-	r->ops = &vl_repl_clock_pro_reference;
+	r->ops = &clock_pro_reference_ops;
 	return 0;
 oom:
 	return vl_err(err, VL_ENOMEM, "clock-pro: out of memory for %u frames", r->nframes);
@@ -990,7 +990,7 @@ static void cpref_access(struct vl_repl *r, uint32_t f, const struct vl_access *
 		vl_repl_referenced(r, f, true); /* skipped: the bit stays clear */
 }
 
-const struct vl_repl_ops vl_repl_clock_pro_reference = {
+static const struct vl_repl_ops clock_pro_reference_ops = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "clock-pro",
 	.help = "CLOCK-Pro (USENIX'05), as the authors' clock-pro.c",

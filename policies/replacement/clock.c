@@ -28,7 +28,7 @@ static const struct vl_key_def clock_params[] = {
 	  "set|clear", 0, 0, NULL },
 };
 
-extern const struct vl_repl_ops vl_repl_clock_clear;
+static const struct vl_repl_ops clock_clear_ops;
 
 static int clock_init(struct vl_repl *r, struct vl_error *err)
 {
@@ -39,7 +39,7 @@ static int clock_init(struct vl_repl *r, struct vl_error *err)
 	}
 	r->priv = l;
 	if (!strcmp(vl_config_str(r->cfg, "replacement.clock.variant"), "clear"))
-		r->ops = &vl_repl_clock_clear;
+		r->ops = &clock_clear_ops;
 	return 0;
 }
 
@@ -103,7 +103,7 @@ const struct vl_repl_ops vl_repl_clock = {
 	.select_victims = clock_victims,
 };
 
-const struct vl_repl_ops vl_repl_clock_clear = {
+static const struct vl_repl_ops clock_clear_ops = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "clock",
 	.help = "CLOCK / second chance, pages entering with their bit clear",

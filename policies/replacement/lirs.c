@@ -85,7 +85,7 @@ static const struct vl_key_def lirs_params[] = {
  * full, up to the bound on S) */
 #define REF_GHOSTS_START 1024u
 
-extern const struct vl_repl_ops vl_repl_lirs_reference;
+static const struct vl_repl_ops lirs_reference_ops;
 
 static void lirs_free(struct lirs *s)
 {
@@ -144,7 +144,7 @@ static int lirs_init(struct vl_repl *r, struct vl_error *err)
 	s->nfree = s->ng;
 	r->priv = s;
 	if (s->ref)
-		r->ops = &vl_repl_lirs_reference;
+		r->ops = &lirs_reference_ops;
 	return 0;
 oom:
 	return vl_err(err, VL_ENOMEM, "lirs: out of memory for %u frames", r->nframes);
@@ -410,7 +410,7 @@ static void lirs_ref_map(struct vl_repl *r, uint32_t f, const struct vl_access *
 	s_bound(s);
 }
 
-const struct vl_repl_ops vl_repl_lirs_reference = {
+static const struct vl_repl_ops lirs_reference_ops = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "lirs",
 	.help = "LIRS (SIGMETRICS'02), as the authors' lirs.c",

@@ -67,7 +67,7 @@ struct s3 {
 	uint64_t hit_vpn;
 };
 
-extern const struct vl_repl_ops vl_repl_s3fifo_libcachesim;
+static const struct vl_repl_ops s3fifo_libcachesim_ops;
 
 static const struct vl_key_def s3fifo_params[] = {
 	{ "variant", VL_KT_ENUM, "ring",
@@ -126,7 +126,7 @@ static int s3_init(struct vl_repl *r, struct vl_error *err)
 	}
 	r->priv = s;
 	if (s->exact)
-		r->ops = &vl_repl_s3fifo_libcachesim;
+		r->ops = &s3fifo_libcachesim_ops;
 	return 0;
 oom:
 	return vl_err(err, VL_ENOMEM, "s3fifo: out of memory for %u frames", r->nframes);
@@ -325,7 +325,7 @@ static size_t s3_victims_exact(struct vl_repl *r, const struct vl_evict_ctx *ctx
 	return s3_victims(r, NULL, out, want);
 }
 
-const struct vl_repl_ops vl_repl_s3fifo_libcachesim = {
+static const struct vl_repl_ops s3fifo_libcachesim_ops = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "s3fifo",
 	.help = "S3-FIFO (SOSP'23), as libCacheSim's S3FIFO.c",
