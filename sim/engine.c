@@ -147,6 +147,10 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 		    !v->select_victims || ((v->flags & VL_REPL_WANTS_ACCESS) && !v->on_access)) {
 			rc = vl_err(err, VL_ESTATE, "policy %s: init chose an invalid variant ops table",
 				    e->repl_ops->name);
+			/* the state is the variant's: its own fini frees it */
+			if (v && v->fini)
+				v->fini(&e->repl);
+			e->repl_live = false;
 			goto fail;
 		}
 		e->repl_ops = v;
