@@ -955,8 +955,6 @@ static const struct {
 	{ "wsm.zero_thread", "windows", "the working-set manager's zeroing runs under windows only" },
 	{ "mpw.threshold_pages", "windows", "the modified page writer runs under windows only" },
 	{ "mpw.cluster_pages", "windows", "the modified page writer runs under windows only" },
-	{ "replacement.", "textbook, linux",
-	  "under windows working-set aging chooses what leaves memory, not the replacement policy" },
 };
 
 char *vl_config_warnings(const struct vl_config *cfg)

@@ -266,6 +266,24 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	if ((rc = e->repl_ops->init(&e->repl, err)) < 0)
 		goto fail;
 	e->repl_live = true;
+	/* init may have chosen one of the policy's variants: another ops table
+	 * of the same name, used from now on (so a variant's choices cost
+	 * nothing per access) */
+	if (e->repl.ops != e->repl_ops) {
+		const struct vl_repl_ops *v = e->repl.ops;
+		if (!v || v->api_version != VL_POLICY_API_VERSION || !v->name ||
+		    strcmp(v->name, e->repl_ops->name) || !v->on_map || !v->on_unmap ||
+		    !v->select_victims || ((v->flags & VL_REPL_WANTS_ACCESS) && !v->on_access)) {
+			rc = vl_err(err, VL_ESTATE, "policy %s: init chose an invalid variant ops table",
+				    e->repl_ops->name);
+			/* the state is the variant's: its own fini frees it */
+			if (v && v->fini)
+				v->fini(&e->repl);
+			e->repl_live = false;
+			goto fail;
+		}
+		e->repl_ops = v;
+	}
 	if (e->rsm == &vl_rsm_ws) {
 		/* under working sets the policy chooses within each working set
 		 * (sim/rsm_ws.c): ws-aging is the manager's own aging; any other

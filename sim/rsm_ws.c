@@ -200,6 +200,16 @@ static struct vl_repl *ws_repl(struct vl_engine *e, struct vl_proc *pr, struct v
 		free(r);
 		return NULL;
 	}
+	/* init chooses the same variant for every working set as it did
+	 * for the engine's instance (e->ws_policy is that variant) */
+	if (r->ops != e->ws_policy) {
+		vl_err(err, VL_ESTATE, "policy %s: a working set's instance chose another variant",
+		       e->ws_policy->name);
+		if (r->ops && r->ops->fini)
+			r->ops->fini(r);
+		free(r);
+		return NULL;
+	}
 	pr->ws_repl = r;
 	return r;
 }

@@ -109,7 +109,12 @@ struct vl_repl_ops {
 	size_t nparams;
 
 	/* Allocate state for r->nframes frames into r->priv.  Return 0, or a
-	 * negative VL_E* code with err filled (nothing to free then). */
+	 * negative VL_E* code with err filled (nothing to free then).  init
+	 * may set r->ops to another table of the same name and api_version
+	 * (a variant chosen by a parameter, with its own flags and hooks); the
+	 * engine calls that table's hooks, fini included, from then on.  A
+	 * table of another name or version, or missing a hook it needs, fails
+	 * the engine's creation (VL_ESTATE), after that table's fini. */
 	int (*init)(struct vl_repl *r, struct vl_error *err);
 	/* Free r->priv.  May be NULL. */
 	void (*fini)(struct vl_repl *r);

@@ -19,8 +19,10 @@
  *   REPLACE: if |T1| >= 1 and (|T1| > p or (x in B2 and |T1| = p)) evict
  *            T1's LRU into B1's MRU, else T2's LRU into B2's MRU.
  *
- * Simplification: the ratios |B2|/|B1| are integer divisions (p is a whole
- * number of pages).  The engine, not ARC, decides when memory is full: the
+ * Variants (replacement.arc.variant): whole (default) takes the ratios
+ * |B2|/|B1| as integer divisions (p a whole number of pages); paper keeps
+ * them real, as Figure 4 writes them (p a double: exact for these sums on
+ * every trace checked, tests/paper/test_arc_paper.c).  The engine, not ARC, decides when memory is full: the
  * "REPLACE" steps run in select_victims, which the engine calls only then;
  * the new p computed there for a ghost hit is applied when the page maps.
  *
@@ -28,7 +30,16 @@
  * are keyed by (pid, vpn); at most c ghosts exist (|B1|+|B2| <= c), in a
  * pool and page map sized at init.
  */
+#include <string.h>
+
 #include "vmlab/policy.h"
+
+static const struct vl_key_def arc_params[] = {
+	{ "variant", VL_KT_ENUM, "whole",
+	  "whole: p in whole pages (|B2|/|B1| an integer division); paper: real-valued as in "
+	  "Figure 4",
+	  "whole|paper", 0, 0, NULL },
+};
 
 #define T1 0u
 #define T2 1u
@@ -41,11 +52,13 @@ struct arc {
 	struct vl_pmap map; /* (pid, vpn) -> ghost id */
 	struct { uint64_t vpn; uint32_t pid; } *gkey; /* ghost id -> page */
 	uint32_t *gfree, nfree; /* free ghost ids (stack) */
-	uint32_t c, p;
+	uint32_t c;
+	double p;               /* whole pages unless real */
+	bool real;              /* variant = paper: real-valued ratios */
 	uint32_t noghost;       /* frame to evict without a ghost (case IV) */
 	bool pend;              /* select_victims saw the access at ... */
 	uint64_t pend_time;     /* ... the access at this time */
-	uint32_t pend_p;        /* ... the p it computed, ... */
+	double pend_p;          /* ... the p it computed, ... */
 	uint32_t pend_g;        /* ... and its ghost id (or VL_PMAP_NONE) */
 };
 
@@ -85,6 +98,7 @@ static int arc_init(struct vl_repl *r, struct vl_error *err)
 		s->gfree[i] = g - 1 - i;
 	s->nfree = g;
 	s->c = n;
+	s->real = !strcmp(vl_config_str(r->cfg, "replacement.arc.variant"), "paper");
 	s->noghost = VL_FLIST_OUT;
 	r->priv = s;
 	return 0;
@@ -115,15 +129,17 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 	vl_mlist_push_head(&s->b, list, g);
 }
 
-/* p after a hit on ghost g (ARC cases II and III). */
-static uint32_t adapted_p(const struct arc *s, uint32_t g)
+/* p after a hit on ghost g (ARC cases II and III).  Whole pages (the
+ * ratio an integer division) unless real; all values are exact in a
+ * double then. */
+static double adapted_p(const struct arc *s, uint32_t g)
 {
 	uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];
 	if (vl_mlist_which(&s->b, g) == B1) {
-		uint32_t d = b1 >= b2 ? 1 : b2 / b1;
+		double d = b1 >= b2 ? 1 : s->real ? (double)b2 / b1 : (double)(b2 / b1);
 		return s->p + d < s->c ? s->p + d : s->c;
 	}
-	uint32_t d = b2 >= b1 ? 1 : b1 / b2;
+	double d = b2 >= b1 ? 1 : s->real ? (double)b1 / b2 : (double)(b1 / b2);
 	return s->p > d ? s->p - d : 0;
 }
 
@@ -185,7 +201,7 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	const struct vl_access *x = ctx ? ctx->cause : NULL;
 	uint32_t g = x ? vl_pmap_get(&s->map, x->pid, x->vpn) : VL_PMAP_NONE;
 	bool in_b2 = g != VL_PMAP_NONE && vl_mlist_which(&s->b, g) == B2;
-	uint32_t p = s->p;
+	double p = s->p;
 	s->pend = x != NULL;
 	if (x) {
 		s->pend_time = x->time;
@@ -220,6 +236,8 @@ const struct vl_repl_ops vl_repl_arc = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "arc",
 	.help = "ARC (FAST'03): adaptive split between recency and frequency, with ghosts",
+	.params = arc_params,
+	.nparams = sizeof(arc_params) / sizeof(arc_params[0]),
 	.flags = VL_REPL_WANTS_ACCESS,
 	.init = arc_init,
 	.fini = arc_fini,

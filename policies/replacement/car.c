@@ -22,11 +22,23 @@
  * Reference bits are the accessed bits, read and cleared through the
  * engine: the policy hears no hits.  The faulting access sets A, so
  * on_map clears it (CAR inserts with the bit clear).  |B2|/|B1| is an
- * integer division.  The directory trims run when the page maps, after
+ * integer division (variant = whole, the default; p in whole pages) or
+ * real as Figure 2 writes it (variant = paper; p a double; equal, miss for
+ * miss, to an exact-rational transcription of Figure 2 on the LIRS traces,
+ * tests/paper/test_authors_code.c).  The directory trims run when the page maps, after
  * the victim became a ghost, which is where the paper runs them.  Ghosts
  * are keyed by (pid, vpn); at most c of them.
  */
+#include <string.h>
+
 #include "vmlab/policy.h"
+
+static const struct vl_key_def car_params[] = {
+	{ "variant", VL_KT_ENUM, "whole",
+	  "whole: p in whole pages (|B2|/|B1| an integer division); paper: real-valued as in "
+	  "Figure 2",
+	  "whole|paper", 0, 0, NULL },
+};
 
 #define T1 0u
 #define T2 1u
@@ -40,7 +52,9 @@ struct car {
 	uint64_t *gvpn;
 	uint32_t *gpid;
 	uint32_t *gfree, nfree;
-	uint32_t c, p;
+	uint32_t c;
+	double p;   /* whole pages unless real */
+	bool real;  /* variant = paper */
 };
 
 static void car_free(struct car *s)
@@ -74,6 +88,7 @@ static int car_init(struct vl_repl *r, struct vl_error *err)
 		s->gfree[i] = g - 1 - i;
 	s->nfree = g;
 	s->c = n;
+	s->real = !strcmp(vl_config_str(r->cfg, "replacement.car.variant"), "paper");
 	r->priv = s;
 	return 0;
 oom:
@@ -113,10 +128,10 @@ static void car_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	}
 	uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];
 	if (vl_mlist_which(&s->b, g) == B1) {
-		uint32_t d = b2 > b1 ? b2 / b1 : 1;
+		double d = b2 > b1 ? (s->real ? (double)b2 / b1 : (double)(b2 / b1)) : 1;
 		s->p = s->p + d < s->c ? s->p + d : s->c;
 	} else {
-		uint32_t d = b1 > b2 ? b1 / b2 : 1;
+		double d = b1 > b2 ? (s->real ? (double)b1 / b2 : (double)(b1 / b2)) : 1;
 		s->p = s->p > d ? s->p - d : 0;
 	}
 	ghost_del(s, g);
@@ -171,6 +186,8 @@ const struct vl_repl_ops vl_repl_car = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "car",
 	.help = "CAR (FAST'04): ARC's adaptation over two CLOCKs of accessed bits",
+	.params = car_params,
+	.nparams = sizeof(car_params) / sizeof(car_params[0]),
 	.init = car_init,
 	.fini = car_fini,
 	.on_map = car_map,

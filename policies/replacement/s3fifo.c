@@ -24,7 +24,23 @@
  * Hits must be counted exactly, so the policy hears every access
  * (VL_REPL_WANTS_ACCESS): one byte increment per hit.  Ghosts are keyed by
  * (pid, vpn) in a fixed-size page map.
+ *
+ * Variants (replacement.s3fifo.variant), which differ only in G:
+ *   ring         (default) G is a ring of ghost_pct% slots; a ghost that
+ *                is hit leaves its slot empty until the ring comes round,
+ *                so G holds fewer live entries after ghost hits.
+ *   libcachesim  the authors' implementation in libCacheSim
+ *                (libCacheSim/cache/eviction/S3FIFO.c, commit aa0fc40 of
+ *                2024-10-07, unchanged there since 4d47e20 of 2024-01-03):
+ *                G is a FIFO cache of ghost_pct% entries; a ghost hit
+ *                removes its entry, freeing room, and G drops its oldest
+ *                entry only when that many are live.  Equal to it miss for
+ *                miss (on the LIRS traces, 50 to 2000 frames) when S holds
+ *                at least 2 pages: libCacheSim admits nothing to a small
+ *                queue of 1 object (S3FIFO_insert: obj_size >= size).
  */
+#include <string.h>
+
 #include "vmlab/policy.h"
 
 enum { IN_NONE, IN_S, IN_M };
@@ -42,9 +58,22 @@ struct s3 {
 	struct { uint64_t vpn; uint32_t pid, live; } *g; /* the ring */
 	uint32_t gcap, ghead, gcount; /* ring of gcap slots; gcount live */
 	uint32_t gused;               /* slots between the oldest and ghead */
+	/* variant libcachesim: G as a list of live entries over the slots */
+	bool exact;
+	struct vl_flist gl;           /* head = newest */
+	uint32_t *gfree, nfree;
+	bool hit_ghost;               /* the faulting page's entry already left G */
+	uint32_t hit_pid;
+	uint64_t hit_vpn;
 };
 
+static const struct vl_repl_ops s3fifo_libcachesim_ops;
+
 static const struct vl_key_def s3fifo_params[] = {
+	{ "variant", VL_KT_ENUM, "ring",
+	  "ring: G a ring of slots, hit ghosts keep theirs until it wraps; libcachesim: G a FIFO of "
+	  "live entries (libCacheSim's S3FIFO.c)",
+	  "ring|libcachesim", 0, 0, NULL },
 	{ "small_pct", VL_KT_U64, "10", "small queue S as a percentage of the frames", NULL, 0, 100,
 	  NULL },
 	{ "ghost_pct", VL_KT_U64, "90", "ghost queue G entries as a percentage of the frames", NULL,
@@ -58,6 +87,9 @@ static void s3_free(struct s3 *s)
 	vl_flist_free(&s->s);
 	vl_flist_free(&s->m);
 	vl_pmap_free(&s->gmap);
+	if (s->exact)
+		vl_flist_free(&s->gl);
+	free(s->gfree);
 	free(s->freq);
 	free(s->where);
 	free(s->g);
@@ -80,11 +112,21 @@ static int s3_init(struct vl_repl *r, struct vl_error *err)
 	s->freq = calloc(n, 1);
 	s->where = calloc(n, 1);
 	s->g = calloc((size_t)s->gcap + 1, sizeof(*s->g));
-	if (rc || !s->freq || !s->where || !s->g) {
+	s->exact = !strcmp(vl_config_str(r->cfg, "replacement.s3fifo.variant"), "libcachesim");
+	if (s->exact) {
+		rc |= vl_flist_init(&s->gl, s->gcap + 1);
+		s->gfree = malloc(((size_t)s->gcap + 1) * sizeof(*s->gfree));
+		if (s->gfree)
+			for (uint32_t i = 0; i < s->gcap; i++)
+				s->gfree[s->nfree++] = s->gcap - 1 - i;
+	}
+	if (rc || !s->freq || !s->where || !s->g || (s->exact && !s->gfree)) {
 		s3_free(s);
 		goto oom;
 	}
 	r->priv = s;
+	if (s->exact)
+		r->ops = &s3fifo_libcachesim_ops;
 	return 0;
 oom:
 	return vl_err(err, VL_ENOMEM, "s3fifo: out of memory for %u frames", r->nframes);
@@ -134,6 +176,66 @@ static void s3_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 		s->where[f] = IN_S;
 		vl_flist_push_head(&s->s, f);
 	}
+}
+
+/* libcachesim: G a FIFO of at most gcap live entries. */
+static void ghost_add_exact(struct s3 *s, uint32_t pid, uint64_t vpn)
+{
+	if (s->gcap == 0)
+		return;
+	if (s->gl.len == s->gcap) {
+		uint32_t old = s->gl.tail;
+		vl_flist_del(&s->gl, old);
+		vl_pmap_del(&s->gmap, s->g[old].pid, s->g[old].vpn);
+		s->gfree[s->nfree++] = old;
+	}
+	uint32_t g = s->gfree[--s->nfree];
+	s->g[g].vpn = vpn;
+	s->g[g].pid = pid;
+	vl_flist_push_head(&s->gl, g);
+	vl_pmap_put(&s->gmap, pid, vpn, g);
+}
+
+/* Take (pid, vpn) out of G; whether it was there. */
+static bool ghost_take_exact(struct s3 *s, uint32_t pid, uint64_t vpn)
+{
+	uint32_t g = s->gcap ? vl_pmap_del(&s->gmap, pid, vpn) : VL_PMAP_NONE;
+	if (g == VL_PMAP_NONE)
+		return false;
+	vl_flist_del(&s->gl, g);
+	s->gfree[s->nfree++] = g;
+	return true;
+}
+
+static void s3_map_exact(struct vl_repl *r, uint32_t f, const struct vl_access *a)
+{
+	struct s3 *s = r->priv;
+	bool ghost = s->hit_ghost && s->hit_pid == a->pid && s->hit_vpn == a->vpn;
+	s->hit_ghost = false;
+	if (!ghost)
+		ghost = ghost_take_exact(s, a->pid, a->vpn);
+	s->freq[f] = 0;
+	if (ghost) {
+		s->where[f] = IN_M;
+		vl_flist_push_head(&s->m, f);
+	} else {
+		s->where[f] = IN_S;
+		vl_flist_push_head(&s->s, f);
+	}
+}
+
+static void s3_unmap_exact(struct vl_repl *r, uint32_t f)
+{
+	struct s3 *s = r->priv;
+	if (s->where[f] == IN_S) {
+		uint64_t vpn;
+		uint32_t pid = vl_repl_owner(r, f, &vpn);
+		vl_flist_del(&s->s, f);
+		ghost_add_exact(s, pid, vpn);
+	} else {
+		vl_flist_del(&s->m, f);
+	}
+	s->where[f] = IN_NONE;
 }
 
 static void s3_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
@@ -206,4 +308,34 @@ const struct vl_repl_ops vl_repl_s3fifo = {
 	.on_unmap = s3_unmap,
 	.on_access = s3_access,
 	.select_victims = s3_victims,
+};
+
+/* libCacheSim looks the missed page up in G (and takes it out) before it
+ * evicts: the eviction then finds that entry's room free. */
+static size_t s3_victims_exact(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
+			       size_t want)
+{
+	struct s3 *s = r->priv;
+	if (ctx && ctx->cause && !s->hit_ghost &&
+	    ghost_take_exact(s, ctx->cause->pid, ctx->cause->vpn)) {
+		s->hit_ghost = true;
+		s->hit_pid = ctx->cause->pid;
+		s->hit_vpn = ctx->cause->vpn;
+	}
+	return s3_victims(r, NULL, out, want);
+}
+
+static const struct vl_repl_ops s3fifo_libcachesim_ops = {
+	.api_version = VL_POLICY_API_VERSION,
+	.name = "s3fifo",
+	.help = "S3-FIFO (SOSP'23), as libCacheSim's S3FIFO.c",
+	.flags = VL_REPL_WANTS_ACCESS,
+	.params = s3fifo_params,
+	.nparams = sizeof(s3fifo_params) / sizeof(s3fifo_params[0]),
+	.init = s3_init,
+	.fini = s3_fini,
+	.on_map = s3_map_exact,
+	.on_unmap = s3_unmap_exact,
+	.on_access = s3_access,
+	.select_victims = s3_victims_exact,
 };

@@ -151,8 +151,9 @@ static void test_opt_bound_long(void **state)
 }
 
 /* Policy parameters at their edges (every-access ticks, full scans, no or
- * tiny ghost history, fewest generations and ages), with the invariant
- * checker on: the same contract holds. */
+ * tiny ghost history, fewest generations and ages) and the variants that
+ * are not the default, with the invariant checker on: the same contract
+ * holds. */
 static void test_param_edges(void **state)
 {
 	(void)state;
@@ -169,6 +170,18 @@ static void test_param_edges(void **state)
 		{ "s3fifo", "replacement.s3fifo.small_pct=100", "replacement.s3fifo.move_to_main=1" },
 		{ "2q", "replacement.2q.kout_pct=0", "replacement.2q.kin_pct=0" },
 		{ "2q", "replacement.2q.kin_pct=100", "replacement.2q.kout_pct=1000" },
+		/* the variants that are not the default */
+		{ "lirs", "replacement.lirs.variant=bounded", "replacement.lirs.ghost_pct=1" },
+		{ "lirs", "replacement.lirs.variant=reference", "replacement.lirs.hir_pct=0" },
+		{ "clock-pro", "replacement.clock-pro.variant=adaptive", "run.check=on" },
+		{ "clock", "replacement.clock.variant=clear", "run.check=on" },
+		{ "arc", "replacement.arc.variant=paper", "run.check=on" },
+		{ "car", "replacement.car.variant=paper", "run.check=on" },
+		{ "2q", "replacement.2q.variant=paper", "replacement.2q.kout_pct=0" },
+		{ "2q", "replacement.2q.variant=paper", "replacement.2q.kout_pct=1000" },
+		{ "s3fifo", "replacement.s3fifo.variant=libcachesim", "replacement.s3fifo.ghost_pct=0" },
+		{ "s3fifo", "replacement.s3fifo.variant=libcachesim", "replacement.s3fifo.small_pct=100" },
+		{ "s3fifo", "replacement.s3fifo.variant=libcachesim", "replacement.s3fifo.ghost_pct=1000" },
 	};
 	static const uint32_t sizes[] = { 1, 3, 50, 400 };
 	uint32_t distinct;

@@ -76,8 +76,9 @@ static void test_arc(void **state)
 	assert_int_equal(faults_with("arc", 2, b, N(b), NULL), 7);
 }
 
-/* ---- LIRS (Jiang and Zhang, SIGMETRICS 2002, section 3.3), c = 3:
- * L_hirs = 1 (1% of 3, at least 1), L_lirs = 2, as in the paper's own
+/* ---- LIRS (Jiang and Zhang, SIGMETRICS 2002, section 3.3), variant =
+ * bounded, c = 3: L_hirs = 1 (1% of 3, at least 1), L_lirs = 2, as in the
+ * paper's own
  * example.  S is written top first, "g" marks a non-resident entry.
  *
  *   1 miss: LIR (fewer than L_lirs LIR pages).  S=[1] f=1.
@@ -102,7 +103,8 @@ static void test_lirs(void **state)
 {
 	(void)state;
 	static const unsigned s[] = { 1, 2, 3, 4, 3, 2, 1, 4, 1, 3 };
-	assert_int_equal(faults_with("lirs", 3, s, N(s), NULL), 7);
+	static const char *const bounded[] = { "replacement.lirs.variant=bounded", NULL };
+	assert_int_equal(faults_with("lirs", 3, s, N(s), bounded), 7);
 }
 
 /* ---- 2Q, full version (Johnson and Shasha, VLDB 1994, section 2.2),
@@ -196,7 +198,8 @@ static void test_sieve(void **state)
 	assert_int_equal(faults_with("sieve", 4, s, N(s), NULL), 9);
 }
 
-/* ---- CLOCK-Pro (Jiang, Chen and Zhang, USENIX 2005, sections 3-4), c = 3:
+/* ---- CLOCK-Pro (Jiang, Chen and Zhang, USENIX 2005, sections 3-4),
+ * variant = adaptive (vmlab's reading of the paper), c = 3:
  * m_c starts at 1 (m_h = 2) and stays in [1, 2].  The list is written
  * tail (oldest) first; "h" hot, "c" resident cold out of its test period,
  * "ct" resident cold in it, "g" a non-resident page in its test period;
@@ -255,13 +258,38 @@ static void test_clock_pro(void **state)
 	(void)state;
 	static const unsigned a[] = { 1, 2, 3, 1, 4, 2, 3, 1, 4, 2, 5, 2 };
 	static const unsigned b[] = { 1, 2, 3, 4, 3, 5, 5, 6, 7, 5, 3, 6, 7 };
-	assert_int_equal(faults_with("clock-pro", 3, a, N(a), NULL), 7);
-	assert_int_equal(faults_with("clock-pro", 3, b, N(b), NULL), 10);
+	static const char *const adaptive[] = { "replacement.clock-pro.variant=adaptive", NULL };
+	assert_int_equal(faults_with("clock-pro", 3, a, N(a), adaptive), 7);
+	assert_int_equal(faults_with("clock-pro", 3, b, N(b), adaptive), 10);
+}
+
+/* ---- CLOCK's two variants, c = 3, on 1 2 3 1 4 2 5 1; the circle is
+ * written tail (the hand) first, "*" a set bit; a page the hand passes
+ * goes to the head with its bit cleared.
+ *
+ * set (the load sets the bit): 1 2 3 miss: [1* 2* 3*] f=3.  1 hit.
+ *   4 miss: 1, 2, 3 passed (cleared), 1 is the victim: [2 3 4*] f=4.
+ *   2 hit: 2*.  5 miss: 2 passed, 3 victim: [4* 2 5*] f=5.
+ *   1 miss: 4 passed, 2 victim: f=6.  Total 6.
+ * clear (pages enter clear, libCacheSim's Clock): [1 2 3] f=3.  1 hit: 1*.
+ *   4 miss: 1 passed, 2 victim: [3 1 4] f=4.  2 miss: 3 victim [1 4 2]
+ *   f=5.  5 miss: 1 victim [4 2 5] f=6.  1 miss: 4 victim f=7.  Total 7.
+ */
+static void test_clock_variants(void **state)
+{
+	(void)state;
+	static const unsigned s[] = { 1, 2, 3, 1, 4, 2, 5, 1 };
+	static const char *const set[] = { "replacement.clock.variant=set", NULL };
+	static const char *const clear[] = { "replacement.clock.variant=clear", NULL };
+	assert_int_equal(faults_with("clock", 3, s, N(s), NULL), 6);
+	assert_int_equal(faults_with("clock", 3, s, N(s), set), 6);
+	assert_int_equal(faults_with("clock", 3, s, N(s), clear), 7);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clock_variants),
 		cmocka_unit_test(test_arc),	cmocka_unit_test(test_lirs),
 		cmocka_unit_test(test_2q),	cmocka_unit_test(test_s3fifo),
 		cmocka_unit_test(test_sieve),	cmocka_unit_test(test_clock_pro),
