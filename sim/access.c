@@ -159,6 +159,19 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
 	return 0;
 }
 
+/* The policy hears access a to frame f: LRU-like policies whose
+ * on_access only moves f to the head of their frame list
+ * (VL_REPL_ACCESS_MOVES_HEAD) are served inline, others through on_access. */
+static inline void hear_access(struct vl_engine *e, uint32_t f, const struct vl_access *a)
+{
+	struct vl_flist *l = e->access_flist;
+	if (l) {
+		vl_flist_move_head(l, f);
+		return;
+	}
+	e->repl_ops->on_access(&e->repl, f, a);
+}
+
 /* A policy that asked to hear every access (VL_REPL_WANTS_ACCESS) hears
  * this one, through leaf entry pte of a page of 1 << shift bytes: the
  * 4 KiB frame va falls in, unless the entry says the policy holds no
@@ -170,7 +183,7 @@ static inline void tell_policy(struct vl_engine *e, const uint64_t *future, uint
 		uint32_t f = PTE_FRAME(pte) +
 			     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
 		struct vl_access a = vl_access_of(future, time, (va >> VL_PAGE_SHIFT) & VPN_MASK, pid, op);
-		e->repl_ops->on_access(&e->repl, f, &a);
+		hear_access(e, f, &a);
 	}
 }
 
@@ -264,6 +277,123 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	for (unsigned k = 0; k < VL_OP_NACCESS; k++)
 		e->op_count[k] += ops[k];
 	e->procs[proc].accesses += n;
+	return n;
+}
+
+/* No TLB, no walk cache, the current process: a run of accesses whose
+ * four-level walk ends at a present 4 KiB leaf that allows the access
+ * (the common case of `--machine none`), walked without a loop, with the
+ * clock, op counts, walk counts and the process's access count kept in
+ * registers.  While handling record i it prefetches the leaf entry of
+ * record i + WALK_AHEAD (its upper levels are few and cached) so that the
+ * cache miss on the leaf overlaps with the work of the records between.
+ * A record whose walk faults is resolved here (fault_and_retry) and ends
+ * the run; anything else unusual (an event, another process, a large page,
+ * periodic work, the end of the pre-pass's future) stops the run before
+ * that record, which vl_engine_feed's general loop then takes.  Returns
+ * the records consumed; same counts as the general loop, record for
+ * record. */
+#define WALK_AHEAD 8
+static inline uint64_t walk_upper(const uint64_t *pt, uint32_t root, uint64_t va)
+{
+	uint64_t e4 = pt[(size_t)root * PT_ENTRIES + va_idx(va, 4)];
+	if (unlikely((e4 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	uint64_t e3 = pt[(size_t)PTE_FRAME(e4) * PT_ENTRIES + va_idx(va, 3)];
+	if (unlikely((e3 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	uint64_t e2 = pt[(size_t)PTE_FRAME(e3) * PT_ENTRIES + va_idx(va, 2)];
+	if (unlikely((e2 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	return (uint64_t)PTE_FRAME(e2) * PT_ENTRIES + va_idx(va, 1);
+}
+
+static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const struct vl_rec *r,
+						     unsigned kind, bool write, uint64_t *tr,
+						     struct vl_error *err);
+
+static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end,
+			int *rc, struct vl_error *err)
+{
+	uint32_t proc = e->last_proc;
+	if (proc == VL_NIL || !e->procs[proc].root || e->procs[proc].stopped)
+		return 0;
+	const uint32_t pid = e->last_pid;
+	const uint32_t root = e->procs[proc].root;
+	uint64_t *pt = e->pt.e;
+	const uint64_t *future = e->future;
+	const bool wants = e->wants_access;
+	uint64_t limit = e->tick_at;
+	if (future && e->future_n < limit)
+		limit = e->future_n;
+	uint64_t time = e->time;
+	uint64_t ops[VL_OP_NACCESS] = { 0 };
+	const struct vl_rec *r = r0;
+	size_t nfault = 0;
+	for (; r < end; r++) {
+		if (likely(r + WALK_AHEAD < end)) {
+			const struct vl_rec *q = r + WALK_AHEAD;
+			if (likely(q->pid == pid && canonical(q->addr))) {
+				uint64_t li = walk_upper(pt, root, q->addr);
+				if (li)
+					__builtin_prefetch(&pt[li], 1);
+			}
+		}
+		unsigned op = r->op;
+		uint64_t va = r->addr;
+		if (unlikely(op >= VL_OP_NACCESS || r->pid != pid || time >= limit || !canonical(va)))
+			break;
+		uint64_t li = walk_upper(pt, root, va);
+		if (unlikely(!li))
+			break; /* a missing table or a large page: the general loop */
+		uint64_t ent = pt[li];
+		bool write = op == VL_OP_WRITE || op == VL_OP_MODIFY;
+		if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
+			     (op == VL_OP_IFETCH && (ent & PTE_NX)))) {
+			/* the fault: as the general loop would, with the state
+			 * written back first (the fault path reads the clock) */
+			ops[op]++;
+			e->time = time;
+			e->xl.stop = (uint32_t)li;
+			e->xl.stop_level = 1;
+			uint64_t tr;
+			*rc = fault_and_retry(e, r, op == VL_OP_IFETCH ? XL_INSTR : XL_DATA, write, &tr,
+					      err);
+			if (*rc < 0)
+				break;
+			nfault++;
+			time = e->time + 1;
+			/* the fault may have moved the arena, stopped the process
+			 * or moved the periodic work */
+			pt = e->pt.e;
+			limit = e->tick_at;
+			if (future && e->future_n < limit)
+				limit = e->future_n;
+			if (unlikely(e->procs[proc].stopped || !e->procs[proc].root)) {
+				r++;
+				break;
+			}
+			continue;
+		}
+		uint64_t need = PTE_A | (write ? PTE_D : 0);
+		if (unlikely((ent & need) != need))
+			pt[li] = ent | need;
+		ops[op]++;
+		if (wants && !(ent & PTE_SW_NOPOLICY)) {
+			struct vl_access a = vl_access_of(future, time, (va >> VL_PAGE_SHIFT) & VPN_MASK,
+							  pid, (uint8_t)op);
+			hear_access(e, PTE_FRAME(ent), &a);
+		}
+		time++;
+	}
+	size_t n = (size_t)(r - r0);
+	size_t walked = n - nfault; /* a faulted access's walk is the retry's */
+	e->time = time;
+	for (unsigned k = 0; k < VL_OP_NACCESS; k++)
+		e->op_count[k] += ops[k];
+	e->procs[proc].accesses += n;
+	e->ctr.walks += walked;
+	e->ctr.walk_refs += 4 * (uint64_t)walked;
 	return n;
 }
 
@@ -385,6 +515,16 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 	const struct vl_rec *r = b->recs, *end = b->recs + b->n;
 	const struct vl_xlat *xl = &e->xl;
 	for (; r < end; r++) {
+		if (!xl->on) {
+			int rc = 0;
+			size_t n = feed_walk(e, r, end, &rc, err);
+			if (rc < 0)
+				return rc;
+			if (n) {
+				r += n - 1;
+				continue;
+			}
+		}
 		if (unlikely(r->op >= VL_OP_NACCESS)) {
 			VL_TRY(event_slow(e, b, r, err));
 			continue;

@@ -139,6 +139,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->repl_live = true;
 	/* under working sets, their aging decides: the policy is not used */
 	e->wants_access = (e->repl_ops->flags & VL_REPL_WANTS_ACCESS) && e->rsm->policy;
+	if (e->wants_access && (e->repl_ops->flags & VL_REPL_ACCESS_MOVES_HEAD))
+		e->access_flist = e->repl.priv;
 	e->check_each_batch = vl_config_bool(cfg, "run.check");
 	e->count_zeroing = vl_config_bool(cfg, "anon.count_zeroing");
 	e->pt_frames = vl_config_bool(cfg, "memory.pt_frames");

@@ -461,6 +461,8 @@ struct vl_engine {
 	struct vl_repl repl;
 	bool repl_live;           /* init succeeded */
 	bool wants_access;
+	/* VL_REPL_ACCESS_MOVES_HEAD: the policy's list, moved inline on a hit */
+	struct vl_flist *access_flist;
 	uint32_t *victims;        /* scratch for select_victims */
 
 	const uint64_t *future;   /* next-use times, or NULL */

@@ -119,6 +119,9 @@ uint32_t pfn_alloc(struct vl_pfndb *db, unsigned order)
 
 void pfn_free(struct vl_pfndb *db, uint32_t f, unsigned order)
 {
+	/* with nothing free before, no buddy can be free: no need to look
+	 * at it (a cache miss on every eviction of a full memory) */
+	bool alone = db->nfree == 0;
 	db->nfree += 1u << order;
 	for (uint32_t i = 0; i < (1u << order); i++) {
 		struct vl_pfn *p = &db->pfn[f + i];
@@ -129,7 +132,7 @@ void pfn_free(struct vl_pfndb *db, uint32_t f, unsigned order)
 		p->slot = VL_NIL;
 		p->aux = 0;
 	}
-	while (order < BUDDY_MAX_ORDER) {
+	while (!alone && order < BUDDY_MAX_ORDER) {
 		uint32_t b = f ^ (1u << order);
 		if (b >= db->nframes || b + (1u << order) > db->nframes)
 			break;
