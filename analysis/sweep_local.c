@@ -83,9 +83,17 @@ static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
 
 /* ---- the pool ---- */
 
+/* A unit of work: the cells to run that share one trace (todo[first ..
+ * first + n)), replayed together in one worker with up to `threads`
+ * threads: the trace is decoded once for all of them. */
+struct unit {
+	size_t first, n;
+	unsigned threads; /* job slots it takes */
+};
+
 struct slot {
 	pid_t pid;
-	size_t cell;
+	size_t unit;
 };
 
 struct pool {
@@ -93,6 +101,10 @@ struct pool {
 	const char *dir;
 	const struct vl_sweep_local *o;
 	struct slot *slots;
+	const size_t *todo;
+	struct unit *units;
+	size_t nunits;
+	long busy; /* job slots taken by running units */
 	struct sigaction old[NCAUGHT];
 	pid_t parent;
 	size_t ndone, ok, failed, running, ntodo;
@@ -112,8 +124,8 @@ static void report(const struct pool *p, struct vl_sweep_progress *ev)
 	p->o->progress(p->o->ctx, ev);
 }
 
-/* In the child: run one cell, never return. */
-static void worker(const struct pool *p, size_t cell)
+/* In the child: run one unit, never return. */
+static void worker(const struct pool *p, const struct unit *u)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != p->parent)
@@ -121,28 +133,35 @@ static void worker(const struct pool *p, size_t cell)
 	for (size_t k = 0; k < NCAUGHT; k++)
 		sigaction(caught[k], &p->old[k], NULL);
 	struct vl_error err = { 0 };
-	_exit(vl_sweep_cell_run_guarded(p->s, p->dir, cell, &err) < 0 ? 1 : 0);
+	int rc = u->n == 1 ? vl_sweep_cell_run_guarded(p->s, p->dir, p->todo[u->first], &err)
+			   : vl_sweep_cells_run_guarded(p->s, p->dir, p->todo + u->first, u->n,
+							u->threads, &err);
+	_exit(rc < 0 ? 1 : 0);
 }
 
-/* Start a worker for cell; false when fork failed (reported, counted). */
-static bool start(struct pool *p, size_t cell)
+/* Start a worker for unit u; false when fork failed (reported, counted). */
+static bool start(struct pool *p, size_t u)
 {
+	const struct unit *un = &p->units[u];
 	pid_t pid = fork();
 	if (pid == 0)
-		worker(p, cell);
+		worker(p, un);
 	if (pid < 0) {
-		struct vl_sweep_progress ev = { .event = VL_SWEEP_EV_NO_WORKER, .cell = cell,
-						.errnum = errno };
-		p->failed++;
-		report(p, &ev);
+		for (size_t j = 0; j < un->n; j++) {
+			struct vl_sweep_progress ev = { .event = VL_SWEEP_EV_NO_WORKER,
+							.cell = p->todo[un->first + j], .errnum = errno };
+			p->failed++;
+			report(p, &ev);
+		}
 		return false;
 	}
 	for (long k = 0; k < p->o->jobs; k++)
 		if (!p->slots[k].pid) {
-			p->slots[k] = (struct slot){ .pid = pid, .cell = cell };
+			p->slots[k] = (struct slot){ .pid = pid, .unit = u };
 			break;
 		}
-	p->running++;
+	p->running += un->n;
+	p->busy += un->threads;
 	return true;
 }
 
@@ -150,6 +169,8 @@ static bool start(struct pool *p, size_t cell)
 static void ended(struct pool *p, size_t cell, int status)
 {
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!ok && WIFEXITED(status) && vl_sweep_cell_done(p->s, p->dir, cell))
+		ok = true; /* another cell of its unit failed */
 	p->running--;
 	if (ok) {
 		p->ok++;
@@ -182,15 +203,48 @@ static void ended(struct pool *p, size_t cell, int status)
 	}
 }
 
+static int cmp_trace(const void *a, const void *b, void *arg)
+{
+	const struct vl_sweep *s = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(s->cells[x].trace, s->cells[y].trace);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* Sort todo by trace (then by cell index) and cut it into units, one per
+ * trace; a unit of k cells takes min(k, jobs) job slots (threads). */
+static struct unit *make_units(const struct vl_sweep *s, size_t *todo, size_t ntodo, long jobs,
+			       size_t *nunits)
+{
+	qsort_r(todo, ntodo, sizeof(*todo), cmp_trace, (void *)s);
+	struct unit *u = malloc((ntodo ? ntodo : 1) * sizeof(*u));
+	size_t n = 0;
+	if (!u)
+		return NULL;
+	for (size_t i = 0; i < ntodo;) {
+		size_t j = i + 1;
+		while (j < ntodo && !strcmp(s->cells[todo[j]].trace, s->cells[todo[i]].trace))
+			j++;
+		size_t k = j - i;
+		u[n++] = (struct unit){ .first = i, .n = k,
+					.threads = (unsigned)((long)k < jobs ? (long)k : jobs) };
+		i = j;
+	}
+	*nunits = n;
+	return u;
+}
+
 /* Run the cells todo[0..ntodo) at most jobs at a time until all ended or,
  * after a signal, until every started worker has ended. */
 static void run_pool(struct pool *p, const size_t *todo)
 {
 	size_t next = 0;
 	bool forwarded = false;
-	while (next < p->ntodo || p->running) {
-		while (!interrupted && p->running < (size_t)p->o->jobs && next < p->ntodo)
-			start(p, todo[next++]);
+	(void)todo;
+	while (next < p->nunits || p->running) {
+		while (!interrupted && next < p->nunits &&
+		       (p->busy == 0 || p->busy + p->units[next].threads <= p->o->jobs))
+			start(p, next++);
 		if (!p->running)
 			break;
 		if (interrupted && !forwarded) {
@@ -212,7 +266,10 @@ static void run_pool(struct pool *p, const size_t *todo)
 		if (k == p->o->jobs)
 			continue; /* not one of ours */
 		p->slots[k].pid = 0;
-		ended(p, p->slots[k].cell, status);
+		const struct unit *un = &p->units[p->slots[k].unit];
+		p->busy -= un->threads;
+		for (size_t j = 0; j < un->n; j++)
+			ended(p, p->todo[un->first + j], status);
 	}
 }
 
@@ -231,9 +288,13 @@ int vl_sweep_run_local(const struct vl_sweep *s, const char *dir, const struct v
 	struct pool p = { .s = s, .dir = dir, .o = o, .parent = getpid() };
 	size_t *todo = sweep_todo(s, dir, &p.ntodo, &p.ndone);
 	p.slots = calloc((size_t)o->jobs, sizeof(*p.slots));
-	if (!todo || !p.slots) {
+	if (todo && p.slots)
+		p.units = make_units(s, todo, p.ntodo, o->jobs, &p.nunits);
+	p.todo = todo;
+	if (!todo || !p.slots || !p.units) {
 		free(todo);
 		free(p.slots);
+		free(p.units);
 		close(lfd);
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	}
@@ -250,6 +311,7 @@ int vl_sweep_run_local(const struct vl_sweep *s, const char *dir, const struct v
 	for (size_t k = 0; k < NCAUGHT; k++)
 		sigaction(caught[k], &p.old[k], NULL);
 	free(p.slots);
+	free(p.units);
 	free(todo);
 
 	int rc = 0;

@@ -1,0 +1,219 @@
+/* driver/multi.c - one decode, many configurations: replay a trace once
+ * and feed every batch to several engines.
+ *
+ *   decoding thread (the caller):  read batch k+1 ──┐
+ *   worker threads (up to `threads`):  feed batch k to their engines
+ *   barrier, swap the two batches, repeat
+ *
+ * Engine i is fed by worker i % nworkers, always the same one, so an
+ * engine is only ever touched by one thread; the batches are read-only to
+ * the workers.  Each engine sees exactly the batches a vl_run_ex of its own
+ * would see (same batch size, same splitting at timeline boundaries), so
+ * its counters are bit-identical to a run of its own.  Timeline observers
+ * (vl_run_opts.on_interval) are called under one lock: an observer that
+ * writes a results file (HDF5 is not thread-safe) needs nothing more.  The
+ * future pre-pass of policies that need it is computed once and shared.
+ * An engine that fails stops there (its code in rcs[i], its message in
+ * errs[i]); the others go on to the end of the trace.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/sized.h"
+#include "driver/driver.h"
+#include "vmlab/engine.h"
+#include "vmlab/run.h"
+
+struct multi {
+	struct vl_engine **e;
+	size_t n;
+	struct run_state *rs;
+	int *rcs;
+	struct vl_error *errs;
+	unsigned nworkers;
+	/* the workers wait for a new generation (a batch in cur, or stop) and
+	 * count themselves out in pending */
+	pthread_mutex_t mu;
+	pthread_cond_t go, fin;
+	unsigned gen, pending;
+	bool stop;
+	const struct vl_batch *cur;
+	pthread_mutex_t cb_lock;
+};
+
+struct worker {
+	struct multi *m;
+	unsigned id;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void feed_mine(struct multi *m, unsigned id, const struct vl_batch *b)
+{
+	for (size_t i = id; i < m->n; i += m->nworkers)
+		if (m->rcs[i] == 0)
+			m->rcs[i] = run_state_feed(&m->rs[i], m->e[i], b, &m->cb_lock, &m->errs[i]);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct multi *m = w->m;
+	unsigned seen = 0;
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		while (m->gen == seen && !m->stop)
+			pthread_cond_wait(&m->go, &m->mu);
+		if (m->stop)
+			break;
+		seen = m->gen;
+		const struct vl_batch *b = m->cur;
+		pthread_mutex_unlock(&m->mu);
+		feed_mine(m, w->id, b);
+		pthread_mutex_lock(&m->mu);
+		if (--m->pending == 0)
+			pthread_cond_signal(&m->fin);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned threads,
+		 const struct vl_run_opts *const *opts, struct vl_run_stats *const *st, int *rcs,
+		 struct vl_error *errs, struct vl_error *err)
+{
+	if (n == 0)
+		return 0;
+	struct multi m = { .e = e, .n = n, .rcs = rcs, .errs = errs };
+	m.rs = calloc(n, sizeof(*m.rs));
+	if (!m.rs)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		rcs[i] = run_state_init(&m.rs[i], e[i], opts ? opts[i] : NULL, &errs[i]);
+		if (rcs[i] == 0 && st && st[i])
+			rcs[i] = sized_check(st[i], sizeof(size_t) + sizeof(uint64_t) + 4 * sizeof(double),
+					     "struct vl_run_stats", &errs[i]);
+	}
+	double t0 = now();
+	uint64_t *future = NULL, nfuture = 0;
+	double prepass = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] || !vl_engine_needs_future(e[i]))
+			continue;
+		if (!future) {
+			if ((rc = vl_future_compute(t, &future, &nfuture, err)) < 0)
+				goto out;
+			prepass = now() - t0;
+		}
+		vl_engine_set_future(e[i], future, nfuture);
+	}
+
+	m.nworkers = threads < 1 ? 1 : threads;
+	if (m.nworkers > n)
+		m.nworkers = (unsigned)n;
+	struct vl_batch b[2];
+	memset(b, 0, sizeof(b));
+	if ((rc = vl_batch_init(&b[0], RUN_BATCH, err)) < 0)
+		goto out;
+	if ((rc = vl_batch_init(&b[1], RUN_BATCH, err)) < 0) {
+		vl_batch_free(&b[0]);
+		goto out;
+	}
+	pthread_mutex_init(&m.cb_lock, NULL);
+	pthread_mutex_init(&m.mu, NULL);
+	pthread_cond_init(&m.go, NULL);
+	pthread_cond_init(&m.fin, NULL);
+	/* the caller's thread decodes and feeds worker 0's engines; fewer
+	 * threads than asked for (pthread_create failed) is not an error */
+	unsigned want = m.nworkers;
+	pthread_t *tid = calloc(want, sizeof(*tid));
+	struct worker *ws = calloc(want, sizeof(*ws));
+	unsigned started = 0;
+	if (!tid || !ws)
+		want = 1;
+	for (unsigned k = 1; k < want; k++) {
+		ws[k] = (struct worker){ .m = &m, .id = k };
+		if (pthread_create(&tid[k - 1], NULL, worker_main, &ws[k]) != 0)
+			break;
+		started++;
+	}
+	pthread_mutex_lock(&m.mu);
+	m.nworkers = started + 1;
+	pthread_mutex_unlock(&m.mu);
+	double decode = 0;
+	uint64_t records = 0;
+	unsigned cur = 0;
+	double a = now();
+	ssize_t got = vl_trace_read(t, &b[cur], err);
+	decode += now() - a;
+	while (got > 0) {
+		records += b[cur].n;
+		pthread_mutex_lock(&m.mu);
+		m.cur = &b[cur];
+		m.pending = started;
+		m.gen++;
+		pthread_cond_broadcast(&m.go);
+		pthread_mutex_unlock(&m.mu);
+		/* decode the next batch while the workers feed this one */
+		a = now();
+		ssize_t next = vl_trace_read(t, &b[cur ^ 1], err);
+		decode += now() - a;
+		feed_mine(&m, 0, &b[cur]);
+		pthread_mutex_lock(&m.mu);
+		while (m.pending)
+			pthread_cond_wait(&m.fin, &m.mu);
+		pthread_mutex_unlock(&m.mu);
+		got = next;
+		cur ^= 1;
+	}
+	if (got < 0)
+		rc = (int)got;
+	pthread_mutex_lock(&m.mu);
+	m.stop = true;
+	pthread_cond_broadcast(&m.go);
+	pthread_mutex_unlock(&m.mu);
+	for (unsigned k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+	free(tid);
+	free(ws);
+	pthread_cond_destroy(&m.go);
+	pthread_cond_destroy(&m.fin);
+	pthread_mutex_destroy(&m.mu);
+	pthread_mutex_destroy(&m.cb_lock);
+	vl_batch_free(&b[0]);
+	vl_batch_free(&b[1]);
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] == 0 && rc < 0) {
+			rcs[i] = rc; /* the trace could not be read to its end */
+			errs[i] = *err;
+		}
+		if (rcs[i] == 0)
+			rcs[i] = run_state_finish(&m.rs[i], e[i], future ? nfuture : 0,
+						  future && vl_engine_needs_future(e[i]), &errs[i]);
+		vl_engine_set_future(e[i], NULL, 0);
+		m.rs[i].s.records = records;
+		m.rs[i].s.decode_seconds = decode;
+		m.rs[i].s.prepass_seconds = prepass;
+		m.rs[i].s.wall_seconds = now() - t0;
+		if (st && st[i])
+			sized_out(st[i], &m.rs[i].s, sizeof(m.rs[i].s));
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (rcs[i] < 0) {
+			*err = errs[i];
+			rc = rcs[i];
+		}
+out:
+	free(future);
+	free(m.rs);
+	return rc;
+}
