@@ -1,9 +1,10 @@
 /* driver/multi.c - one decode, many configurations: replay a trace once
  * and feed every batch to several engines.
  *
- *   decoding thread (the caller):  read batch k+1 ──┐
+ *   decoding thread (the caller):  read batch k+1 (and feed its share of
+ *                                  engines when threads <= engines)
  *   worker threads (up to `threads`):  feed batch k to their engines
- *   barrier, swap the two batches, repeat
+ *   wait for all, swap the two batches, repeat
  *
  * Engine i is fed by worker i % nworkers, always the same one, so an
  * engine is only ever touched by one thread; the batches are read-only to
@@ -117,6 +118,9 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 		vl_engine_set_future(e[i], future, nfuture);
 	}
 
+	/* with a thread to spare, the caller's thread only decodes: every
+	 * engine is fed by a worker of its own while the next batch is read */
+	bool caller_feeds = threads <= n;
 	m.nworkers = threads < 1 ? 1 : threads;
 	if (m.nworkers > n)
 		m.nworkers = (unsigned)n;
@@ -139,15 +143,18 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 	struct worker *ws = calloc(want, sizeof(*ws));
 	unsigned started = 0;
 	if (!tid || !ws)
-		want = 1;
-	for (unsigned k = 1; k < want; k++) {
+		want = 0; /* no threads: the caller feeds every engine */
+	unsigned first = caller_feeds ? 1 : 0; /* worker 0 is the caller's thread */
+	for (unsigned k = first; k < want; k++) {
 		ws[k] = (struct worker){ .m = &m, .id = k };
-		if (pthread_create(&tid[k - 1], NULL, worker_main, &ws[k]) != 0)
+		if (pthread_create(&tid[k - first], NULL, worker_main, &ws[k]) != 0)
 			break;
 		started++;
 	}
+	if (!caller_feeds && started == 0)
+		caller_feeds = true; /* no thread at all: feed here */
 	pthread_mutex_lock(&m.mu);
-	m.nworkers = started + 1;
+	m.nworkers = started + caller_feeds;
 	pthread_mutex_unlock(&m.mu);
 	double decode = 0;
 	uint64_t records = 0;
@@ -167,13 +174,19 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 		a = now();
 		ssize_t next = vl_trace_read(t, &b[cur ^ 1], err);
 		decode += now() - a;
-		feed_mine(&m, 0, &b[cur]);
+		if (caller_feeds)
+			feed_mine(&m, 0, &b[cur]);
 		pthread_mutex_lock(&m.mu);
 		while (m.pending)
 			pthread_cond_wait(&m.fin, &m.mu);
 		pthread_mutex_unlock(&m.mu);
 		got = next;
 		cur ^= 1;
+		size_t live = 0;
+		for (size_t i = 0; i < n; i++)
+			live += rcs[i] == 0;
+		if (!live)
+			break; /* every engine failed: no need to read on */
 	}
 	if (got < 0)
 		rc = (int)got;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/sized.h"
 #include "vmlab/engine.h"
@@ -164,6 +165,14 @@ int vl_run_ex(struct vl_engine *e, struct vl_trace *t, const struct vl_run_opts 
 	VL_TRY(run_state_init(&rs, e, opts, err));
 	if (st)
 		VL_TRY(sized_check(st, RUN_STATS_V1, "struct vl_run_stats", err));
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		/* a second CPU: decode on this thread while another feeds the
+		 * engine (same batches, same counters) */
+		int erc = 0;
+		struct vl_error eerr = { 0 };
+		int rc = vl_run_multi(&e, 1, t, 2, &opts, &st, &erc, &eerr, err);
+		return rc;
+	}
 	uint64_t *future = NULL, nfuture = 0;
 	struct vl_batch b;
 	double t0 = now();
