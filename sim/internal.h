@@ -579,6 +579,14 @@ struct vl_rsm_ops {
 
 extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
 
+/* Global manager, memory full (no free frame, no standby page): evict the
+ * policy's victim and hand its frame over directly, in the state
+ * pfn_free and pfn_alloc would leave it.  VL_NIL when it could not: *rc
+ * is then 0 (a victim was evicted the general way: allocate again) or an
+ * error. */
+uint32_t vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc,
+			struct vl_error *err);
+
 /* The policy's view of access number `time` by pid to page vpn (with its
  * next use when the run has a future pre-pass). */
 static inline struct vl_access vl_access_of(const uint64_t *future, uint64_t time, uint64_t vpn,
