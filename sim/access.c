@@ -42,6 +42,53 @@ static inline void xl_after_slow(struct vl_engine *e)
 		xl_flush_all(e);
 }
 
+/* vl_fault's two common cases under a plain global manager (textbook:
+ * no large pages, no THP, no zero page; e->fast_fault), for a process
+ * without address-space events (implicit commit): a never-touched page
+ * (demand zero) and a page paged out to the page file (a hard fault),
+ * with the same steps and counts as vl_fault in the same order.  1 when it
+ * resolved the fault, 0 when the PTE is anything else (vl_fault then
+ * does), or an error. */
+static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va,
+			     uint8_t op, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t pte = e->pt.e[li];
+	bool write = op == VL_OP_WRITE || op == VL_OP_MODIFY;
+	unsigned prot = VL_PROT_EXECUTE_READWRITE; /* implicit commit */
+	if (pr->explicit_vm)
+		return 0;
+	if (pte != 0) {
+		if ((pte & (PTE_P | SWPTE_PROTO | SWPTE_TRANS)) || !SWPTE_HAS_SLOT(pte))
+			return 0;
+		prot = SWPTE_PROT(pte);
+		if (!prot_usable(prot) || (prot & VL_PROT_GUARD) || (write && !prot_writable(prot)) ||
+		    (op == VL_OP_IFETCH && !prot_exec(prot)))
+			return 0; /* violations and guard pages: vl_fault */
+	}
+	uint64_t vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK;
+	struct vl_access a = vl_access_at(e, e->time, vpn, pr->pid, op);
+	if (pte) { /* T2: paged out */
+		uint32_t slot = SWPTE_SLOT(pte);
+		uint32_t f = vl_frame_get(e, false, &a, err);
+		if (f == VL_NIL)
+			return err ? err->code : VL_ENOMEM;
+		e->ctr.pagefile_reads++;
+		count_fault(e, proc, FAULT_HARD);
+		VL_TRY(vl_map_private(e, proc, li, f, vpn, prot, write, false, &a, err));
+		e->db.pfn[f].slot = slot;
+		return 1;
+	}
+	/* T1: demand zero */
+	count_commit(e, proc, 1);
+	uint32_t f = vl_frame_get(e, true, &a, err);
+	if (f == VL_NIL)
+		return err ? err->code : VL_ENOMEM;
+	count_fault(e, proc, FAULT_DEMAND_ZERO);
+	VL_TRY(vl_map_private(e, proc, li, f, vpn, prot, write || e->dz_dirty, e->dz_dirty, &a, err));
+	return 1;
+}
+
 /* The walk found no present leaf, or one that forbids the access: resolve
  * the fault (a large page, a page of a reservation, a 4 KiB page, copy-on-
  * write) or count the violation.  The fault path goes on from the entry
@@ -71,18 +118,27 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 			return 0;
 		}
 	}
-	unsigned at;
-	uint32_t li = pt_descend(&e->pt, e->xl.stop / PT_ENTRIES, e->xl.stop_level, va, 1, WALK_CREATE,
-				 NULL, &at);
-	if (li == VL_NIL)
-		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
-	VL_TRY(vl_pt_frames(e, proc, err));
+	unsigned at = 1;
+	uint32_t li = e->xl.stop;
+	if (e->xl.stop_level == 1) {
+		e->pt.ncreated = 0; /* the leaf exists: nothing to create */
+	} else {
+		li = pt_descend(&e->pt, e->xl.stop / PT_ENTRIES, e->xl.stop_level, va, 1, WALK_CREATE,
+				NULL, &at);
+		if (li == VL_NIL)
+			return vl_err(err, VL_ENOMEM, "out of memory for page tables");
+		VL_TRY(vl_pt_frames(e, proc, err));
+	}
 	uint64_t pte = e->pt.e[li];
 	bool ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
 		  !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
 	if (!ok) {
 		uint32_t frees = e->pt.frees;
-		VL_TRY(vl_fault(e, proc, li, va, r->op, err));
+		int h = e->fast_fault && at == 1 ? fault_fast(e, proc, li, va, r->op, err) : 0;
+		if (h < 0)
+			return h;
+		if (!h)
+			VL_TRY(vl_fault(e, proc, li, va, r->op, err));
 		xl_after_slow(e);
 		if (e->pt.frees != frees || !(e->pt.e[li] & PTE_P)) {
 			/* nodes went, or a large page replaced li's table (a THP

@@ -185,6 +185,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			    vl_config_str(cfg, "largepage.policy"));
 		goto fail;
 	}
+	e->fast_fault = e->rsm == &vl_rsm_global && !e->lp_any && e->thp == THP_NEVER && !e->zero_page;
 	*out = e;
 	vl_tick_at_update(e);
 	return 0;

@@ -461,6 +461,9 @@ struct vl_engine {
 	struct vl_repl repl;
 	bool repl_live;           /* init succeeded */
 	bool wants_access;
+	/* the global manager without large pages, THP or the zero page: the
+	 * access loop resolves plain faults itself (sim/access.c fault_fast) */
+	bool fast_fault;
 	/* VL_REPL_ACCESS_MOVES_HEAD: the policy's list, moved inline on a hit */
 	struct vl_flist *access_flist;
 	uint32_t *victims;        /* scratch for select_victims */
