@@ -504,7 +504,7 @@ static inline __attribute__((always_inline)) uint64_t l1_lookup(struct vl_engine
 			for (uint32_t w = i; w < ie; w++)
 				hit = (t->tag[w] ^ key) < 2 ? w : hit;
 		} else {
-			int64_t h = tlb_find(t, key, vpn); /* its hint, then a scan */
+			int64_t h = tlb_find(t, key, vpn); /* its chain of the set's index */
 			hit = h < 0 ? UINT32_MAX : (uint32_t)h;
 		}
 		if (hit == UINT32_MAX)
