@@ -54,6 +54,13 @@ static inline int grow_array(void *arr, uint32_t n, uint32_t *cap, size_t elem, 
 	return 0;
 }
 
+/* Ask for transparent huge pages (madvise MADV_HUGEPAGE) on the 2 MiB
+ * pages inside [p, p + bytes) of a large array just allocated (before it
+ * is first written): the frame database and the page-table arena are
+ * read at random, one TLB miss per access on 4 KiB pages.  Only a hint:
+ * nothing changes where the host does not offer huge pages. */
+void vl_advise_huge(void *p, size_t bytes);
+
 /* "a, b, c": the names of the registered policies that at(0), at(1), ...
  * return (NULL ends them), into the char array buf. */
 #define POLICY_NAMES(buf, at)                                                               \

@@ -18,6 +18,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sim/internal.h"
 
@@ -49,6 +50,14 @@ static void list_del(struct vl_pfndb *db, uint32_t f)
 	p->flink = p->blink = VL_NIL;
 }
 
+void vl_advise_huge(void *p, size_t bytes)
+{
+	const uintptr_t huge = 2u << 20;
+	uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (p && hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+}
+
 int pfn_init(struct vl_pfndb *db, uint32_t nframes, struct vl_error *err)
 {
 	memset(db, 0, sizeof(*db));
@@ -57,6 +66,7 @@ int pfn_init(struct vl_pfndb *db, uint32_t nframes, struct vl_error *err)
 	db->pfn = calloc(nframes, sizeof(*db->pfn));
 	if (!db->pfn)
 		return vl_err(err, VL_ENOMEM, "out of memory for %u frame records", nframes);
+	vl_advise_huge(db->pfn, (size_t)nframes * sizeof(*db->pfn));
 	db->nframes = nframes;
 	for (unsigned o = 0; o <= BUDDY_MAX_ORDER; o++)
 		db->head[o] = VL_NIL;
