@@ -266,6 +266,11 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 			rc = rcs[i];
 		}
 out:
+	for (size_t i = 0; rc < 0 && i < n; i++)
+		if (rcs[i] == 0) { /* the pre-pass or the buffers failed: no engine ran */
+			rcs[i] = rc;
+			errs[i] = *err;
+		}
 	free(future);
 	free(m.rs);
 	return rc;
