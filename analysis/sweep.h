@@ -155,6 +155,20 @@ int vl_sweep_cell_run(const struct vl_sweep *s, const char *dir, size_t i,
 int vl_sweep_cell_run_guarded(const struct vl_sweep *s, const char *dir, size_t i,
 			      struct vl_error *err);
 
+/* One decode, many configurations: the cells cells[0..n), which must all
+ * use one trace, replayed together (vl_run_multi: the trace is decoded
+ * once, every cell's engine fed from the same batches on up to `threads`
+ * threads), each written to its own results file exactly as
+ * vl_sweep_cell_run would write it, bit-identical counters; a failed cell
+ * has its DIR/cells/KEY.err and does not stop the others.  Returns 0 when
+ * every cell succeeded, else the first failure's code. */
+int vl_sweep_cells_run(const struct vl_sweep *s, const char *dir, const size_t *cells, size_t n,
+		       unsigned threads, struct vl_error *err);
+/* vl_sweep_cells_run with the signal handling of vl_sweep_cell_run_guarded
+ * (every cell's temporary file is removed). */
+int vl_sweep_cells_run_guarded(const struct vl_sweep *s, const char *dir, const size_t *cells,
+			       size_t n, unsigned threads, struct vl_error *err);
+
 /* The stored error of cell i (malloc'd), or NULL when there is none. */
 char *vl_sweep_cell_error(const struct vl_sweep *s, const char *dir, size_t i);
 

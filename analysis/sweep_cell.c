@@ -16,6 +16,7 @@
 
 #include "analysis/sweep_internal.h"
 #include "vmlab/results.h"
+#include "vmlab/run.h"
 
 char *vl_sweep_cell_path(const char *dir, const struct vl_sweep_cell *c, const char *ext)
 {
@@ -65,24 +66,35 @@ char *vl_sweep_cell_error(const struct vl_sweep *s, const char *dir, size_t i)
 	return t;
 }
 
-static int cell_run(const struct vl_sweep *s, const char *dir, size_t i, const char *h5path,
-		    const char *volatile *tmp_path, struct vl_error *err)
+/* Cell i's configuration, refused when it no longer hashes to the key
+ * the plan recorded (a base config file, a plug-in or a preset changed). */
+static int cell_config_checked(const struct vl_sweep *s, size_t i, struct vl_config **cfg,
+			       struct vl_error *err)
 {
 	const struct vl_sweep_cell *c = &s->cells[i];
-	struct vl_config *cfg = NULL;
 	char *text = NULL;
-	VL_TRY(vl_sweep_cell_config(s, i, &cfg, &text, err));
+	VL_TRY(vl_sweep_cell_config(s, i, cfg, &text, err));
 	char key[VL_SWEEP_KEY_LEN];
 	sweep_cell_key(s, text, c->trace_hash, key);
 	free(text);
 	if (strcmp(key, c->key)) {
-		vl_config_free(cfg);
+		vl_config_free(*cfg);
+		*cfg = NULL;
 		return vl_err(err, VL_ESTATE,
 			      "cell %zu: its configuration no longer hashes to %s (a base config file, "
 			      "a plug-in or the presets changed since the plan was written); re-run the "
 			      "sweep from its experiment file",
 			      i, c->key);
 	}
+	return 0;
+}
+
+static int cell_run(const struct vl_sweep *s, const char *dir, size_t i, const char *h5path,
+		    const char *volatile *tmp_path, struct vl_error *err)
+{
+	const struct vl_sweep_cell *c = &s->cells[i];
+	struct vl_config *cfg = NULL;
+	VL_TRY(cell_config_checked(s, i, &cfg, err));
 	uint64_t th;
 	int hrc = vl_hash_file(c->trace, &th, err);
 	if (hrc < 0) {
@@ -169,6 +181,161 @@ int vl_sweep_cell_run(const struct vl_sweep *s, const char *dir, size_t i,
 	return rc;
 }
 
+/* ---- cells over one trace, decoded once ---- */
+
+/* What one cell of a group holds while the trace is replayed. */
+struct gcell {
+	size_t i;
+	char *h5path, *errpath;
+	struct vl_engine *e;
+	struct vl_h5 *h5;
+	struct vl_h5_run *run;
+	struct vl_run_opts ro;
+	struct vl_run_stats st;
+	struct vl_run_stats *stp;
+	int rc;
+	struct vl_error err;
+};
+
+/* Everything of cell_run before the replay: configuration and trace
+ * checks, engine, results file, run begun. */
+static int gcell_prepare(const struct vl_sweep *s, struct gcell *g, const char *volatile *tmp)
+{
+	struct vl_error *err = &g->err;
+	struct vl_config *cfg = NULL;
+	VL_TRY(cell_config_checked(s, g->i, &cfg, err));
+	int rc = vl_engine_new(&g->e, cfg, err);
+	vl_config_free(cfg);
+	if (rc == 0 && (rc = vl_h5_open(&g->h5, g->h5path, err)) == 0) {
+		if (tmp)
+			*tmp = vl_h5_temp_path(g->h5);
+		rc = vl_h5_run_begin(g->h5, "cell", "run", g->e, &g->run, err);
+	}
+	g->ro = (struct vl_run_opts){ .size = sizeof(g->ro), .on_interval = vl_h5_timeline_row,
+				      .interval_ctx = g->run };
+	g->st = (struct vl_run_stats){ .size = sizeof(g->st) };
+	g->stp = &g->st;
+	return rc;
+}
+
+static void gcell_free(struct gcell *g)
+{
+	vl_h5_run_free(g->run);
+	vl_h5_abort(g->h5);
+	vl_engine_free(g->e);
+	free(g->h5path);
+	free(g->errpath);
+}
+
+static const char *volatile *guard_list; /* temporary files of a group, for signals */
+static volatile size_t guard_n;
+
+int vl_sweep_cells_run(const struct vl_sweep *s, const char *dir, const size_t *cells, size_t n,
+		       unsigned threads, struct vl_error *err)
+{
+	struct gcell *g = calloc(n ? n : 1, sizeof(*g));
+	struct vl_engine **es = calloc(n ? n : 1, sizeof(*es));
+	const struct vl_run_opts **ops = calloc(n ? n : 1, sizeof(*ops));
+	struct vl_run_stats **sts = calloc(n ? n : 1, sizeof(*sts));
+	int *rcs = calloc(n ? n : 1, sizeof(*rcs));
+	struct vl_error *errs = calloc(n ? n : 1, sizeof(*errs));
+	const char *volatile *tmps = calloc(n ? n : 1, sizeof(*tmps));
+	if (!g || !es || !ops || !sts || !rcs || !errs || !tmps) {
+		free(g); free(es); free(ops); free(sts); free(rcs); free(errs); free((void *)tmps);
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	guard_list = tmps;
+	guard_n = n;
+	const char *trace = n ? s->cells[cells[0]].trace : "";
+	const char *hash = n ? s->cells[cells[0]].trace_hash : "";
+	int trc = 0;
+	struct vl_error terr = { 0 };
+	uint64_t th;
+	if (n && (trc = vl_hash_file(trace, &th, &terr)) == 0) {
+		char ths[VL_SWEEP_KEY_LEN];
+		snprintf(ths, sizeof(ths), "%016llx", (unsigned long long)th);
+		if (strcmp(ths, hash))
+			trc = vl_err(&terr, VL_ESTATE,
+				     "%s: the trace changed since the plan was written (hash %s, plan %s)",
+				     trace, ths, hash);
+	}
+	size_t k = 0;
+	for (size_t j = 0; j < n; j++) {
+		g[j].i = cells[j];
+		g[j].h5path = vl_sweep_cell_path(dir, &s->cells[cells[j]], ".h5");
+		g[j].errpath = vl_sweep_cell_path(dir, &s->cells[cells[j]], ".err");
+		if (!g[j].h5path || !g[j].errpath) {
+			g[j].rc = vl_err(&g[j].err, VL_ENOMEM, "out of memory");
+			continue;
+		}
+		if (vl_sweep_cell_done(s, dir, cells[j])) {
+			g[j].rc = 1; /* finished meanwhile */
+			continue;
+		}
+		unlink(g[j].h5path);
+		if (trc < 0) {
+			g[j].rc = trc;
+			g[j].err = terr;
+			continue;
+		}
+		g[j].rc = gcell_prepare(s, &g[j], &tmps[j]);
+		if (g[j].rc == 0) {
+			es[k] = g[j].e;
+			ops[k] = &g[j].ro;
+			sts[k] = g[j].stp;
+			k++;
+		}
+	}
+	struct vl_trace *t = NULL;
+	struct vl_error merr = { 0 };
+	int orc = k ? vl_trace_open(&t, trace, s->format, &merr) : 0;
+	if (k && orc == 0)
+		vl_run_multi(es, k, t, threads, ops, sts, rcs, errs, &merr);
+	int rc = 0;
+	for (size_t j = 0, q = 0; j < n; j++) {
+		struct gcell *c = &g[j];
+		if (c->rc == 0) {
+			if (orc < 0) {
+				c->rc = orc;
+				c->err = merr;
+			} else if (rcs[q] < 0) {
+				c->rc = rcs[q];
+				c->err = errs[q];
+			}
+			q++;
+		}
+		if (c->rc == 0) {
+			c->rc = vl_h5_run_end_trace(c->run, c->e, t, s->cells[c->i].trace, &c->st,
+						    &c->err);
+			c->run = NULL;
+			tmps[j] = NULL;
+			if (c->rc == 0) {
+				c->rc = vl_h5_commit(c->h5, &c->err);
+				c->h5 = NULL;
+			}
+		}
+		tmps[j] = NULL;
+		if (c->rc >= 0 && c->errpath) {
+			unlink(c->errpath);
+		} else if (c->errpath) {
+			struct vl_error e2;
+			char msg[sizeof(c->err.msg) + 2];
+			snprintf(msg, sizeof(msg), "%s\n", c->err.msg);
+			au_write_atomic(c->errpath, msg, &e2);
+		}
+		if (c->rc < 0 && rc == 0) {
+			rc = c->rc;
+			*err = c->err;
+		}
+		gcell_free(c);
+	}
+	vl_trace_close(t);
+	guard_n = 0;
+	guard_list = NULL;
+	free(g); free(es); free(ops); free(sts); free(rcs); free(errs); free((void *)tmps);
+	return rc;
+}
+
 /* ---- a cell in a process that runs cells ---- */
 
 static const char *volatile guard_tmp;
@@ -178,6 +345,10 @@ static void guard_signal(int sig)
 	const char *t = guard_tmp;
 	if (t)
 		unlink(t);
+	const char *volatile *l = guard_list;
+	for (size_t k = 0; l && k < guard_n; k++)
+		if (l[k])
+			unlink(l[k]);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -191,6 +362,20 @@ int vl_sweep_cell_run_guarded(const struct vl_sweep *s, const char *dir, size_t 
 	for (size_t k = 0; k < 3; k++)
 		sigaction(sigs[k], &sa, &old[k]);
 	int rc = vl_sweep_cell_run(s, dir, i, &guard_tmp, err);
+	for (size_t k = 0; k < 3; k++)
+		sigaction(sigs[k], &old[k], NULL);
+	return rc;
+}
+
+int vl_sweep_cells_run_guarded(const struct vl_sweep *s, const char *dir, const size_t *cells,
+			       size_t n, unsigned threads, struct vl_error *err)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = guard_signal, .sa_flags = SA_RESTART }, old[3];
+	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < 3; k++)
+		sigaction(sigs[k], &sa, &old[k]);
+	int rc = vl_sweep_cells_run(s, dir, cells, n, threads, err);
 	for (size_t k = 0; k < 3; k++)
 		sigaction(sigs[k], &old[k], NULL);
 	return rc;

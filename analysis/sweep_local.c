@@ -84,9 +84,17 @@ static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
 
 /* ---- the pool ---- */
 
+/* A unit of work: the cells to run that share one trace (todo[first ..
+ * first + n)), replayed together in one worker with up to `threads`
+ * threads: the trace is decoded once for all of them. */
+struct unit {
+	size_t first, n;
+	unsigned threads; /* job slots it takes */
+};
+
 struct slot {
 	pid_t pid;
-	size_t cell;
+	size_t unit;
 	int msgfd;   /* read end of the worker's error pipe, or -1 */
 };
 
@@ -95,6 +103,10 @@ struct pool {
 	const char *dir;
 	const struct vl_sweep_local *o;
 	struct slot *slots;
+	const size_t *todo;
+	struct unit *units;
+	size_t nunits;
+	long busy; /* job slots taken by running units */
 	struct sigaction old[NCAUGHT];
 	pid_t parent;
 	size_t ndone, ok, failed, running, ntodo;
@@ -114,9 +126,9 @@ static void report(const struct pool *p, struct vl_sweep_progress *ev)
 	p->o->progress(p->o->ctx, ev);
 }
 
-/* In the child: run one cell, never return; a failure's message goes to
+/* In the child: run one unit, never return; a failure's message goes to
  * msgfd too (one short write, within the pipe's buffer: never blocks). */
-static void worker(const struct pool *p, size_t cell, int msgfd)
+static void worker(const struct pool *p, const struct unit *u, int msgfd)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != p->parent)
@@ -124,15 +136,18 @@ static void worker(const struct pool *p, size_t cell, int msgfd)
 	for (size_t k = 0; k < NCAUGHT; k++)
 		sigaction(caught[k], &p->old[k], NULL);
 	struct vl_error err = { 0 };
-	int rc = vl_sweep_cell_run_guarded(p->s, p->dir, cell, &err);
+	int rc = u->n == 1 ? vl_sweep_cell_run_guarded(p->s, p->dir, p->todo[u->first], &err)
+			   : vl_sweep_cells_run_guarded(p->s, p->dir, p->todo + u->first, u->n,
+							u->threads, &err);
 	if (rc < 0 && msgfd >= 0 && write(msgfd, err.msg, strlen(err.msg)) < 0)
 		errno = 0; /* the .err file, if written, still says it */
 	_exit(rc < 0 ? 1 : 0);
 }
 
-/* Start a worker for cell; false when fork failed (reported, counted). */
-static bool start(struct pool *p, size_t cell)
+/* Start a worker for unit u; false when fork failed (reported, counted). */
+static bool start(struct pool *p, size_t u)
 {
+	const struct unit *un = &p->units[u];
 	int fds[2] = { -1, -1 };
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		fds[0] = fds[1] = -1; /* then the .err file alone */
@@ -140,47 +155,54 @@ static bool start(struct pool *p, size_t cell)
 	if (pid == 0) {
 		if (fds[0] >= 0)
 			close(fds[0]);
-		worker(p, cell, fds[1]);
+		worker(p, un, fds[1]);
 	}
 	if (fds[1] >= 0)
 		close(fds[1]);
 	if (pid < 0) {
-		struct vl_sweep_progress ev = { .event = VL_SWEEP_EV_NO_WORKER, .cell = cell,
-						.errnum = errno };
 		if (fds[0] >= 0)
 			close(fds[0]);
-		p->failed++;
-		report(p, &ev);
+		for (size_t j = 0; j < un->n; j++) {
+			struct vl_sweep_progress ev = { .event = VL_SWEEP_EV_NO_WORKER,
+							.cell = p->todo[un->first + j], .errnum = errno };
+			p->failed++;
+			report(p, &ev);
+		}
 		return false;
 	}
 	for (long k = 0; k < p->o->jobs; k++)
 		if (!p->slots[k].pid) {
-			p->slots[k] = (struct slot){ .pid = pid, .cell = cell, .msgfd = fds[0] };
+			p->slots[k] = (struct slot){ .pid = pid, .unit = u, .msgfd = fds[0] };
 			break;
 		}
-	p->running++;
+	p->running += un->n;
+	p->busy += un->threads;
 	return true;
 }
 
-/* A worker has ended with status: count it and report.  msgfd: its error
- * pipe (-1 if none), read and closed here. */
-static void ended(struct pool *p, size_t cell, int status, int msgfd)
+/* What a worker wrote to its error pipe (msgfd, closed here; -1: none). */
+static void read_message(int msgfd, char *piped, size_t cap)
 {
-	char piped[VL_ERRMSG_MAX] = "";
+	size_t n = 0;
 	if (msgfd >= 0) {
-		size_t n = 0;
-		for (ssize_t r; n < sizeof(piped) - 1 &&
-				(r = read(msgfd, piped + n, sizeof(piped) - 1 - n)) != 0;) {
+		for (ssize_t r; n < cap - 1 && (r = read(msgfd, piped + n, cap - 1 - n)) != 0;) {
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r < 0)
 				break;
 			n += (size_t)r;
 		}
-		piped[n] = '\0';
 		close(msgfd);
 	}
+	piped[n] = '\0';
+}
+
+/* A cell's worker ended with status; piped: what it wrote to its pipe. */
+static void ended(struct pool *p, size_t cell, int status, const char *piped)
+{
 	bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!ok && WIFEXITED(status) && vl_sweep_cell_done(p->s, p->dir, cell))
+		ok = true; /* another cell of its unit failed */
 	p->running--;
 	if (ok) {
 		p->ok++;
@@ -213,15 +235,48 @@ static void ended(struct pool *p, size_t cell, int status, int msgfd)
 	}
 }
 
+static int cmp_trace(const void *a, const void *b, void *arg)
+{
+	const struct vl_sweep *s = arg;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(s->cells[x].trace, s->cells[y].trace);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* Sort todo by trace (then by cell index) and cut it into units, one per
+ * trace; a unit of k cells takes min(k, jobs) job slots (threads). */
+static struct unit *make_units(const struct vl_sweep *s, size_t *todo, size_t ntodo, long jobs,
+			       size_t *nunits)
+{
+	qsort_r(todo, ntodo, sizeof(*todo), cmp_trace, (void *)s);
+	struct unit *u = malloc((ntodo ? ntodo : 1) * sizeof(*u));
+	size_t n = 0;
+	if (!u)
+		return NULL;
+	for (size_t i = 0; i < ntodo;) {
+		size_t j = i + 1;
+		while (j < ntodo && !strcmp(s->cells[todo[j]].trace, s->cells[todo[i]].trace))
+			j++;
+		size_t k = j - i;
+		u[n++] = (struct unit){ .first = i, .n = k,
+					.threads = (unsigned)((long)k < jobs ? (long)k : jobs) };
+		i = j;
+	}
+	*nunits = n;
+	return u;
+}
+
 /* Run the cells todo[0..ntodo) at most jobs at a time until all ended or,
  * after a signal, until every started worker has ended. */
 static void run_pool(struct pool *p, const size_t *todo)
 {
 	size_t next = 0;
 	bool forwarded = false;
-	while (next < p->ntodo || p->running) {
-		while (!interrupted && p->running < (size_t)p->o->jobs && next < p->ntodo)
-			start(p, todo[next++]);
+	(void)todo;
+	while (next < p->nunits || p->running) {
+		while (!interrupted && next < p->nunits &&
+		       (p->busy == 0 || p->busy + p->units[next].threads <= p->o->jobs))
+			start(p, next++);
 		if (!p->running)
 			break;
 		if (interrupted && !forwarded) {
@@ -243,8 +298,13 @@ static void run_pool(struct pool *p, const size_t *todo)
 		if (k == p->o->jobs)
 			continue; /* not one of ours */
 		p->slots[k].pid = 0;
-		ended(p, p->slots[k].cell, status, p->slots[k].msgfd);
+		const struct unit *un = &p->units[p->slots[k].unit];
+		char piped[VL_ERRMSG_MAX];
+		read_message(p->slots[k].msgfd, piped, sizeof(piped));
 		p->slots[k].msgfd = -1;
+		p->busy -= un->threads;
+		for (size_t j = 0; j < un->n; j++)
+			ended(p, p->todo[un->first + j], status, piped);
 	}
 }
 
@@ -263,9 +323,13 @@ int vl_sweep_run_local(const struct vl_sweep *s, const char *dir, const struct v
 	struct pool p = { .s = s, .dir = dir, .o = o, .parent = getpid() };
 	size_t *todo = sweep_todo(s, dir, &p.ntodo, &p.ndone);
 	p.slots = calloc((size_t)o->jobs, sizeof(*p.slots));
-	if (!todo || !p.slots) {
+	if (todo && p.slots)
+		p.units = make_units(s, todo, p.ntodo, o->jobs, &p.nunits);
+	p.todo = todo;
+	if (!todo || !p.slots || !p.units) {
 		free(todo);
 		free(p.slots);
+		free(p.units);
 		close(lfd);
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	}
@@ -282,6 +346,7 @@ int vl_sweep_run_local(const struct vl_sweep *s, const char *dir, const struct v
 	for (size_t k = 0; k < NCAUGHT; k++)
 		sigaction(caught[k], &p.old[k], NULL);
 	free(p.slots);
+	free(p.units);
 	free(todo);
 
 	int rc = 0;

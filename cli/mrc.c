@@ -1,9 +1,8 @@
 /* cli/mrc.c - `vmlab mrc`: miss-ratio curves.
  *
  * lru: one pass of stack distances (analysis/mrc.c), exact or SHARDS-sampled.
- * Any other policy: the engine at each size, in parallel child processes
- * (fork; each child replays the whole trace and sends its counters back
- * through a pipe).
+ * Any other policy (or --engine): the engine at each size, all of them fed
+ * from one decode of the trace on up to -j threads (vl_run_multi).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,8 +33,8 @@ static void mrc_usage(FILE *f)
 		"memory size.\n"
 		"\n"
 		"      --policy NAME   replacement policy (default lru).  lru: every size in one\n"
-		"                      pass of LRU stack distances (exact); others: one engine run\n"
-		"                      per size, in parallel processes\n"
+		"                      pass of LRU stack distances (exact); others: one engine\n"
+		"                      per size, all fed from one decode of the trace\n"
 		"      --sizes LIST    frame counts or memory sizes: 50,300,64M; or a range\n"
 		"                      LO:HI of --points log-spaced sizes, e.g. 64:1G\n"
 		"      --points N      sizes in a range (default 16)\n"
@@ -46,7 +45,7 @@ static void mrc_usage(FILE *f)
 		"                      adj (SHARDS_adj, FAST'15) or fixed (fixed-rate SHARDS)\n"
 		"      --engine        run the engine at each size for lru too (for traces with\n"
 		"                      address-space events, whose accesses it may refuse)\n"
-		"  -j, --jobs N        parallel engine runs (default: the number of CPUs)\n"
+		"  -j, --jobs N        threads feeding the engines (default: the number of CPUs)\n"
 		"      --json          print [{\"frames\": N, \"misses\": M, \"miss_ratio\": R}, ...]\n"
 		"  -o, --output FILE   store the curve as /runs/<id>/mrc in an HDF5 results file\n"
 		"      --run-id ID     name of the run in FILE (default run-NNNN)\n"
@@ -93,132 +92,49 @@ out:
 	return 0;
 }
 
-/* What a child sends back. */
-struct child_msg {
-	int rc;
-	uint64_t faults, accesses;
-	char format[32];
-	char msg[VL_ERRMSG_MAX];
-};
-
-static void child_run(const struct vl_config *base, uint64_t frames, const char *path,
-		      const char *format, int fd)
-{
-	struct child_msg cm = { 0 };
-	struct vl_error err = { 0 };
-	struct vl_config *cfg = vl_config_dup(base);
-	struct vl_engine *e = NULL;
-	struct vl_trace *t = NULL;
-	char val[32];
-	snprintf(val, sizeof(val), "%llu", (unsigned long long)frames);
-	if (!cfg)
-		cm.rc = vl_err(&err, VL_ENOMEM, "out of memory");
-	else if ((cm.rc = vl_config_set(cfg, "memory.frames", val, "--sizes", &err)) == 0 &&
-		 (cm.rc = vl_engine_new(&e, cfg, &err)) == 0 &&
-		 (cm.rc = vl_trace_open(&t, path, format, &err)) == 0 &&
-		 (cm.rc = vl_run(e, t, NULL, NULL, NULL, &err)) == 0) {
-		const struct vl_counters *c = vl_engine_counters(e);
-		cm.faults = c->faults;
-		cm.accesses = c->accesses;
-		snprintf(cm.format, sizeof(cm.format), "%s", vl_trace_format(t));
-	}
-	snprintf(cm.msg, sizeof(cm.msg), "%s", err.msg);
-	ssize_t w = write(fd, &cm, sizeof(cm));
-	(void)w;
-	_exit(0);
-}
-
-/* Engine at each size, at most jobs at once.  Fills pts; returns 0 or a
- * code with err set (the first failure). */
+/* Engine at each size: the trace decoded once and every size's engine
+ * fed from the same batches, on up to jobs threads (vl_run_multi).  Fills
+ * pts; returns 0 or a code with err set (the first failure). */
 static int mrc_engine(const struct vl_config *base, const uint64_t *frames, size_t n,
 		      unsigned jobs, const char *path, const char *format,
 		      struct vl_mrc_point *pts, uint64_t *accesses, char *fmt_name, size_t fmt_len,
 		      struct vl_error *err)
 {
-	pid_t *pid = calloc(n, sizeof(*pid));
-	int *fd = calloc(n, sizeof(*fd));
+	struct vl_engine **e = calloc(n ? n : 1, sizeof(*e));
+	int *rcs = calloc(n ? n : 1, sizeof(*rcs));
+	struct vl_error *errs = calloc(n ? n : 1, sizeof(*errs));
+	struct vl_trace *t = NULL;
 	int rc = 0;
-	if (!pid || !fd) {
-		free(pid);
-		free(fd);
-		return vl_err(err, VL_ENOMEM, "out of memory");
-	}
-	fflush(NULL);
-	size_t started = 0, done = 0, running = 0;
 	*accesses = 0;
-	while (done < n) {
-		while (rc == 0 && started < n && running < jobs) {
-			int p[2];
-			if (pipe(p) < 0) {
-				rc = vl_err(err, VL_EIO, "pipe: %s", strerror(errno));
-				break;
-			}
-			pid_t c = fork();
-			if (c < 0) {
-				close(p[0]);
-				close(p[1]);
-				rc = vl_err(err, VL_EIO, "fork: %s", strerror(errno));
-				break;
-			}
-			if (c == 0) {
-				close(p[0]);
-				cli_guard_tmp(NULL); /* the parent's temporary file is not ours */
-				child_run(base, frames[started], path, format, p[1]);
-			}
-			close(p[1]);
-			pid[started] = c;
-			fd[started] = p[0];
-			started++;
-			running++;
-		}
-		if (running == 0)
-			break;
-		int status;
-		pid_t c = waitpid(-1, &status, 0);
-		if (c < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = rc ? rc : vl_err(err, VL_EIO, "waitpid: %s", strerror(errno));
-			break;
-		}
-		size_t i = 0;
-		while (i < started && pid[i] != c)
-			i++;
-		if (i == started)
-			continue;
-		running--;
-		done++;
-		struct child_msg cm;
-		ssize_t got = read(fd[i], &cm, sizeof(cm));
-		close(fd[i]);
-		pid[i] = 0;
-		if (got != (ssize_t)sizeof(cm)) {
-			if (rc == 0)
-				rc = vl_err(err, VL_EIO, "engine run at %llu frames died (status %d)",
-					    (unsigned long long)frames[i], status);
-			continue;
-		}
-		if (cm.rc < 0) {
-			if (rc == 0)
-				rc = vl_err(err, cm.rc, "%s", cm.msg);
-			continue;
-		}
-		pts[i].frames = frames[i];
-		pts[i].misses = cm.faults;
-		pts[i].miss_ratio = cm.accesses ? (double)cm.faults / (double)cm.accesses : 0;
-		*accesses = cm.accesses;
-		snprintf(fmt_name, fmt_len, "%s", cm.format);
+	if (!e || !rcs || !errs)
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct vl_config *cfg = vl_config_dup(base);
+		char val[32];
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)frames[i]);
+		if (!cfg)
+			rc = vl_err(err, VL_ENOMEM, "out of memory");
+		else if ((rc = vl_config_set(cfg, "memory.frames", val, "--sizes", err)) == 0)
+			rc = vl_engine_new(&e[i], cfg, err);
+		vl_config_free(cfg);
 	}
-	/* on failure, stop and reap what is still running */
-	for (size_t i = 0; i < started; i++) {
-		if (pid[i] > 0) {
-			kill(pid[i], SIGTERM);
-			waitpid(pid[i], NULL, 0);
-			close(fd[i]);
+	if (rc == 0 && (rc = vl_trace_open(&t, path, format, err)) == 0 &&
+	    (rc = vl_run_multi(e, n, t, jobs, NULL, NULL, rcs, errs, err)) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			const struct vl_counters *c = vl_engine_counters(e[i]);
+			pts[i].frames = frames[i];
+			pts[i].misses = c->faults;
+			pts[i].miss_ratio = c->accesses ? (double)c->faults / (double)c->accesses : 0;
+			*accesses = c->accesses;
 		}
+		snprintf(fmt_name, fmt_len, "%s", vl_trace_format(t));
 	}
-	free(pid);
-	free(fd);
+	vl_trace_close(t);
+	for (size_t i = 0; e && i < n; i++)
+		vl_engine_free(e[i]);
+	free(e);
+	free(rcs);
+	free(errs);
 	return rc;
 }
 

@@ -42,6 +42,53 @@ static inline void xl_after_slow(struct vl_engine *e)
 		xl_flush_all(e);
 }
 
+/* vl_fault's two common cases under a plain global manager (textbook:
+ * no large pages, no THP, no zero page; e->fast_fault), for a process
+ * without address-space events (implicit commit): a never-touched page
+ * (demand zero) and a page paged out to the page file (a hard fault),
+ * with the same steps and counts as vl_fault in the same order.  1 when it
+ * resolved the fault, 0 when the PTE is anything else (vl_fault then
+ * does), or an error. */
+static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va,
+			     uint8_t op, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t pte = e->pt.e[li];
+	bool write = op == VL_OP_WRITE || op == VL_OP_MODIFY;
+	unsigned prot = VL_PROT_EXECUTE_READWRITE; /* implicit commit */
+	if (pr->explicit_vm)
+		return 0;
+	if (pte != 0) {
+		if ((pte & (PTE_P | SWPTE_PROTO | SWPTE_TRANS)) || !SWPTE_HAS_SLOT(pte))
+			return 0;
+		prot = SWPTE_PROT(pte);
+		if (!prot_usable(prot) || (prot & VL_PROT_GUARD) || (write && !prot_writable(prot)) ||
+		    (op == VL_OP_IFETCH && !prot_exec(prot)))
+			return 0; /* violations and guard pages: vl_fault */
+	}
+	uint64_t vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK;
+	struct vl_access a = vl_access_at(e, e->time, vpn, pr->pid, op);
+	if (pte) { /* T2: paged out */
+		uint32_t slot = SWPTE_SLOT(pte);
+		uint32_t f = vl_frame_get(e, false, &a, err);
+		if (f == VL_NIL)
+			return err ? err->code : VL_ENOMEM;
+		e->ctr.pagefile_reads++;
+		count_fault(e, proc, FAULT_HARD);
+		VL_TRY(vl_map_private(e, proc, li, f, vpn, prot, write, false, &a, err));
+		e->db.pfn[f].slot = slot;
+		return 1;
+	}
+	/* T1: demand zero */
+	count_commit(e, proc, 1);
+	uint32_t f = vl_frame_get(e, true, &a, err);
+	if (f == VL_NIL)
+		return err ? err->code : VL_ENOMEM;
+	count_fault(e, proc, FAULT_DEMAND_ZERO);
+	VL_TRY(vl_map_private(e, proc, li, f, vpn, prot, write || e->dz_dirty, e->dz_dirty, &a, err));
+	return 1;
+}
+
 /* The walk found no present leaf, or one that forbids the access: resolve
  * the fault (a large page, a page of a reservation, a 4 KiB page, copy-on-
  * write) or count the violation.  The fault path goes on from the entry
@@ -71,18 +118,27 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 			return 0;
 		}
 	}
-	unsigned at;
-	uint32_t li = pt_descend(&e->pt, e->xl.stop / PT_ENTRIES, e->xl.stop_level, va, 1, WALK_CREATE,
-				 NULL, &at);
-	if (li == VL_NIL)
-		return pt_nomem(&e->pt, err);
-	VL_TRY(vl_pt_frames(e, proc, err));
+	unsigned at = 1;
+	uint32_t li = e->xl.stop;
+	if (e->xl.stop_level == 1) {
+		e->pt.ncreated = 0; /* the leaf exists: nothing to create */
+	} else {
+		li = pt_descend(&e->pt, e->xl.stop / PT_ENTRIES, e->xl.stop_level, va, 1, WALK_CREATE,
+				NULL, &at);
+		if (li == VL_NIL)
+			return pt_nomem(&e->pt, err);
+		VL_TRY(vl_pt_frames(e, proc, err));
+	}
 	uint64_t pte = e->pt.e[li];
 	bool ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
 		  !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
 	if (!ok) {
 		uint32_t frees = e->pt.frees;
-		VL_TRY(vl_fault(e, proc, li, va, r->op, err));
+		int h = e->fast_fault && at == 1 ? fault_fast(e, proc, li, va, r->op, err) : 0;
+		if (h < 0)
+			return h;
+		if (!h)
+			VL_TRY(vl_fault(e, proc, li, va, r->op, err));
 		xl_after_slow(e);
 		if (e->pt.frees != frees || !(e->pt.e[li] & PTE_P)) {
 			/* nodes went, or a large page replaced li's table (a THP
@@ -159,6 +215,19 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
 	return 0;
 }
 
+/* The policy hears access a to frame f: LRU-like policies whose
+ * on_access only moves f to the head of their frame list
+ * (VL_REPL_ACCESS_MOVES_HEAD) are served inline, others through on_access. */
+static inline void hear_access(struct vl_engine *e, uint32_t f, const struct vl_access *a)
+{
+	struct vl_flist *l = e->access_flist;
+	if (l) {
+		vl_flist_move_head(l, f);
+		return;
+	}
+	e->repl_ops->on_access(&e->repl, f, a);
+}
+
 /* A policy that asked to hear every access (VL_REPL_WANTS_ACCESS) hears
  * this one, through leaf entry pte of a page of 1 << shift bytes: the
  * 4 KiB frame va falls in, unless the entry says the policy holds no
@@ -170,7 +239,7 @@ static inline void tell_policy(struct vl_engine *e, const uint64_t *future, uint
 		uint32_t f = PTE_FRAME(pte) +
 			     (uint32_t)((va >> VL_PAGE_SHIFT) & ((1ull << (shift - 12)) - 1));
 		struct vl_access a = vl_access_of(future, time, (va >> VL_PAGE_SHIFT) & VPN_MASK, pid, op);
-		e->repl_ops->on_access(&e->repl, f, &a);
+		hear_access(e, f, &a);
 	}
 }
 
@@ -267,6 +336,123 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	return n;
 }
 
+/* No TLB, no walk cache, the current process: a run of accesses whose
+ * four-level walk ends at a present 4 KiB leaf that allows the access
+ * (the common case of `--machine none`), walked without a loop, with the
+ * clock, op counts, walk counts and the process's access count kept in
+ * registers.  While handling record i it prefetches the leaf entry of
+ * record i + WALK_AHEAD (its upper levels are few and cached) so that the
+ * cache miss on the leaf overlaps with the work of the records between.
+ * A record whose walk faults is resolved here (fault_and_retry) and ends
+ * the run; anything else unusual (an event, another process, a large page,
+ * periodic work, the end of the pre-pass's future) stops the run before
+ * that record, which vl_engine_feed's general loop then takes.  Returns
+ * the records consumed; same counts as the general loop, record for
+ * record. */
+#define WALK_AHEAD 8
+static inline uint64_t walk_upper(const uint64_t *pt, uint32_t root, uint64_t va)
+{
+	uint64_t e4 = pt[(size_t)root * PT_ENTRIES + va_idx(va, 4)];
+	if (unlikely((e4 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	uint64_t e3 = pt[(size_t)PTE_FRAME(e4) * PT_ENTRIES + va_idx(va, 3)];
+	if (unlikely((e3 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	uint64_t e2 = pt[(size_t)PTE_FRAME(e3) * PT_ENTRIES + va_idx(va, 2)];
+	if (unlikely((e2 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	return (uint64_t)PTE_FRAME(e2) * PT_ENTRIES + va_idx(va, 1);
+}
+
+static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const struct vl_rec *r,
+						     unsigned kind, bool write, uint64_t *tr,
+						     struct vl_error *err);
+
+static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end,
+			int *rc, struct vl_error *err)
+{
+	uint32_t proc = e->last_proc;
+	if (proc == VL_NIL || !e->procs[proc].root || e->procs[proc].stopped)
+		return 0;
+	const uint32_t pid = e->last_pid;
+	const uint32_t root = e->procs[proc].root;
+	uint64_t *pt = e->pt.e;
+	const uint64_t *future = e->future;
+	const bool wants = e->wants_access;
+	uint64_t limit = e->tick_at;
+	if (future && e->future_n < limit)
+		limit = e->future_n;
+	uint64_t time = e->time;
+	uint64_t ops[VL_OP_NACCESS] = { 0 };
+	const struct vl_rec *r = r0;
+	size_t nfault = 0;
+	for (; r < end; r++) {
+		if (likely(r + WALK_AHEAD < end)) {
+			const struct vl_rec *q = r + WALK_AHEAD;
+			if (likely(q->pid == pid && canonical(q->addr))) {
+				uint64_t li = walk_upper(pt, root, q->addr);
+				if (li)
+					__builtin_prefetch(&pt[li], 1);
+			}
+		}
+		unsigned op = r->op;
+		uint64_t va = r->addr;
+		if (unlikely(op >= VL_OP_NACCESS || r->pid != pid || time >= limit || !canonical(va)))
+			break;
+		uint64_t li = walk_upper(pt, root, va);
+		if (unlikely(!li))
+			break; /* a missing table or a large page: the general loop */
+		uint64_t ent = pt[li];
+		bool write = op == VL_OP_WRITE || op == VL_OP_MODIFY;
+		if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
+			     (op == VL_OP_IFETCH && (ent & PTE_NX)))) {
+			/* the fault: as the general loop would, with the state
+			 * written back first (the fault path reads the clock) */
+			ops[op]++;
+			e->time = time;
+			e->xl.stop = (uint32_t)li;
+			e->xl.stop_level = 1;
+			uint64_t tr;
+			*rc = fault_and_retry(e, r, op == VL_OP_IFETCH ? XL_INSTR : XL_DATA, write, &tr,
+					      err);
+			if (*rc < 0)
+				break;
+			nfault++;
+			time = e->time + 1;
+			/* the fault may have moved the arena, stopped the process
+			 * or moved the periodic work */
+			pt = e->pt.e;
+			limit = e->tick_at;
+			if (future && e->future_n < limit)
+				limit = e->future_n;
+			if (unlikely(e->procs[proc].stopped || !e->procs[proc].root)) {
+				r++;
+				break;
+			}
+			continue;
+		}
+		uint64_t need = PTE_A | (write ? PTE_D : 0);
+		if (unlikely((ent & need) != need))
+			pt[li] = ent | need;
+		ops[op]++;
+		if (wants && !(ent & PTE_SW_NOPOLICY)) {
+			struct vl_access a = vl_access_of(future, time, (va >> VL_PAGE_SHIFT) & VPN_MASK,
+							  pid, (uint8_t)op);
+			hear_access(e, PTE_FRAME(ent), &a);
+		}
+		time++;
+	}
+	size_t n = (size_t)(r - r0);
+	size_t walked = n - nfault; /* a faulted access's walk is the retry's */
+	e->time = time;
+	for (unsigned k = 0; k < VL_OP_NACCESS; k++)
+		e->op_count[k] += ops[k];
+	e->procs[proc].accesses += n;
+	e->ctr.walks += walked;
+	e->ctr.walk_refs += 4 * (uint64_t)walked;
+	return n;
+}
+
 /* No TLB, no walk cache: the MMU walks the four levels (pt_descend).
  * Returns XL_TRANSLATION(leaf, page shift) with the leaf's A (and, for a
  * store, D) set unless this is the retry of a faulted access (its fault
@@ -318,7 +504,7 @@ static inline __attribute__((always_inline)) uint64_t l1_lookup(struct vl_engine
 			for (uint32_t w = i; w < ie; w++)
 				hit = (t->tag[w] ^ key) < 2 ? w : hit;
 		} else {
-			int64_t h = tlb_find(t, key, vpn); /* its hint, then a scan */
+			int64_t h = tlb_find(t, key, vpn); /* its chain of the set's index */
 			hit = h < 0 ? UINT32_MAX : (uint32_t)h;
 		}
 		if (hit == UINT32_MAX)
@@ -385,6 +571,16 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 	const struct vl_rec *r = b->recs, *end = b->recs + b->n;
 	const struct vl_xlat *xl = &e->xl;
 	for (; r < end; r++) {
+		if (!xl->on) {
+			int rc = 0;
+			size_t n = feed_walk(e, r, end, &rc, err);
+			if (rc < 0)
+				return rc;
+			if (n) {
+				r += n - 1;
+				continue;
+			}
+		}
 		if (unlikely(r->op >= VL_OP_NACCESS)) {
 			VL_TRY(event_slow(e, b, r, err));
 			continue;

@@ -294,11 +294,15 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			e->ws_policy = e->repl_ops;
 			e->ws_mux = *e->repl_ops;
 			e->ws_mux.on_access = vl_ws_policy_access;
+			/* each working set's instance has its own list: no inline move */
+			e->ws_mux.flags &= ~(unsigned)VL_REPL_ACCESS_MOVES_HEAD;
 			e->repl_ops = &e->ws_mux;
 		}
 	}
 	e->wants_access = (e->repl_ops->flags & VL_REPL_WANTS_ACCESS) &&
 			  (e->rsm->policy || e->ws_policy);
+	if (e->wants_access && (e->repl_ops->flags & VL_REPL_ACCESS_MOVES_HEAD))
+		e->access_flist = e->repl.priv;
 	e->check_each_batch = vl_config_bool(cfg, "run.check");
 	e->count_zeroing = vl_config_bool(cfg, "anon.count_zeroing");
 	e->pt_frames = vl_config_bool(cfg, "memory.pt_frames");
@@ -353,6 +357,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			    vl_config_str(cfg, "largepage.policy"));
 		goto fail;
 	}
+	e->fast_fault = e->rsm == &vl_rsm_global && !e->lp_any && e->thp == THP_NEVER && !e->zero_page;
 	*out = e;
 	vl_tick_at_update(e);
 	return 0;

@@ -54,6 +54,13 @@ static inline int grow_array(void *arr, uint32_t n, uint32_t *cap, size_t elem, 
 	return 0;
 }
 
+/* Ask for transparent huge pages (madvise MADV_HUGEPAGE) on the 2 MiB
+ * pages inside [p, p + bytes) of a large array just allocated (before it
+ * is first written): the frame database and the page-table arena are
+ * read at random, one TLB miss per access on 4 KiB pages.  Only a hint:
+ * nothing changes where the host does not offer huge pages. */
+void vl_advise_huge(void *p, size_t bytes);
+
 /* "a, b, c": the names of the registered policies that at(0), at(1), ...
  * return (NULL ends them), into the char array buf. */
 #define POLICY_NAMES(buf, at)                                                               \
@@ -522,6 +529,11 @@ struct vl_engine {
 	struct vl_repl repl;
 	bool repl_live;           /* init succeeded */
 	bool wants_access;
+	/* the global manager without large pages, THP or the zero page: the
+	 * access loop resolves plain faults itself (sim/access.c fault_fast) */
+	bool fast_fault;
+	/* VL_REPL_ACCESS_MOVES_HEAD: the policy's list, moved inline on a hit */
+	struct vl_flist *access_flist;
 	uint32_t *victims;        /* scratch for select_victims */
 
 	const uint64_t *future;   /* next-use times, or NULL */
@@ -664,6 +676,13 @@ extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
 void vl_ws_policy_access(struct vl_repl *r, uint32_t f, const struct vl_access *a);
 /* Free proc's working-set instance of the policy, if any. */
 void vl_ws_policy_free(struct vl_engine *e, struct vl_proc *pr);
+/* Global manager, memory full (no free frame, no standby page): evict the
+ * policy's victim and hand its frame over directly, in the state
+ * pfn_free and pfn_alloc would leave it.  VL_NIL when it could not: *rc
+ * is then 0 (a victim was evicted the general way: allocate again) or an
+ * error. */
+uint32_t vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc,
+			struct vl_error *err);
 
 /* The policy's view of access number `time` by pid to page vpn (with its
  * next use when the run has a future pre-pass). */

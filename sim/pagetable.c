@@ -74,6 +74,7 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 			uint64_t *ne = realloc(a->e, (size_t)ncap * PT_ENTRIES * sizeof(uint64_t));
 			if (!ne)
 				return 0;
+			vl_advise_huge(ne, (size_t)ncap * PT_ENTRIES * sizeof(uint64_t));
 			memset(ne + (size_t)a->cap * PT_ENTRIES, 0,
 			       (size_t)(ncap - a->cap) * PT_ENTRIES * sizeof(uint64_t));
 			a->e = ne;

@@ -18,6 +18,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sim/internal.h"
 
@@ -49,6 +50,14 @@ static void list_del(struct vl_pfndb *db, uint32_t f)
 	p->flink = p->blink = VL_NIL;
 }
 
+void vl_advise_huge(void *p, size_t bytes)
+{
+	const uintptr_t huge = 2u << 20;
+	uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+	if (p && hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+}
+
 int pfn_init(struct vl_pfndb *db, uint32_t nframes, struct vl_error *err)
 {
 	memset(db, 0, sizeof(*db));
@@ -57,6 +66,7 @@ int pfn_init(struct vl_pfndb *db, uint32_t nframes, struct vl_error *err)
 	db->pfn = calloc(nframes, sizeof(*db->pfn));
 	if (!db->pfn)
 		return vl_err(err, VL_ENOMEM, "out of memory for %u frame records", nframes);
+	vl_advise_huge(db->pfn, (size_t)nframes * sizeof(*db->pfn));
 	db->nframes = nframes;
 	for (unsigned o = 0; o <= BUDDY_MAX_ORDER; o++)
 		db->head[o] = VL_NIL;
@@ -119,6 +129,9 @@ uint32_t pfn_alloc(struct vl_pfndb *db, unsigned order)
 
 void pfn_free(struct vl_pfndb *db, uint32_t f, unsigned order)
 {
+	/* with nothing free before, no buddy can be free: no need to look
+	 * at it (a cache miss on every eviction of a full memory) */
+	bool alone = db->nfree == 0;
 	db->nfree += 1u << order;
 	for (uint32_t i = 0; i < (1u << order); i++) {
 		struct vl_pfn *p = &db->pfn[f + i];
@@ -129,7 +142,7 @@ void pfn_free(struct vl_pfndb *db, uint32_t f, unsigned order)
 		p->slot = VL_NIL;
 		p->aux = 0;
 	}
-	while (order < BUDDY_MAX_ORDER) {
+	while (!alone && order < BUDDY_MAX_ORDER) {
 		uint32_t b = f ^ (1u << order);
 		if (b >= db->nframes || b + (1u << order) > db->nframes)
 			break;

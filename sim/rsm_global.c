@@ -54,27 +54,86 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 	return 0;
 }
 
-static int global_make_room(struct vl_engine *e, const struct vl_access *a, struct vl_error *err)
+/* The policy's victim, checked (make_room's part before the eviction);
+ * VL_NIL with *rc set when there is none. */
+static uint32_t pick_victim(struct vl_engine *e, const struct vl_access *a, int *rc,
+			    struct vl_error *err)
 {
-	if (e->resident == 0)
-		return vl_err(err, VL_ELIMIT,
-			      "out of memory: all %u frames hold page tables (%llu) or are pinned, "
-			      "no page can be evicted; give more memory.frames",
-			      e->db.nframes, (unsigned long long)e->ctr.pt_pages);
+	*rc = 0;
+	if (e->resident == 0) {
+		*rc = vl_err(err, VL_ELIMIT,
+			     "out of memory: all %u frames hold page tables (%llu) or are pinned, "
+			     "no page can be evicted; give more memory.frames",
+			     e->db.nframes, (unsigned long long)e->ctr.pt_pages);
+		return VL_NIL;
+	}
 	struct vl_evict_ctx ctx = { .cause = a, .pid = 0 };
 	size_t n = e->repl_ops->select_victims(&e->repl, &ctx, e->victims, 1);
-	if (n == 0 && e->resident)
-		return vl_err(err, VL_ELIMIT, "out of memory: all %llu resident pages are non-pageable",
-			      (unsigned long long)e->resident);
-	if (n != 1)
-		return vl_err(err, VL_ESTATE,
-			      "policy %s returned %zu victims when asked for 1 with %llu pages resident",
-			      e->repl_ops->name, n, (unsigned long long)e->resident);
+	if (n == 0 && e->resident) {
+		*rc = vl_err(err, VL_ELIMIT, "out of memory: all %llu resident pages are non-pageable",
+			     (unsigned long long)e->resident);
+		return VL_NIL;
+	}
+	if (n != 1) {
+		*rc = vl_err(err, VL_ESTATE,
+			     "policy %s returned %zu victims when asked for 1 with %llu pages resident",
+			     e->repl_ops->name, n, (unsigned long long)e->resident);
+		return VL_NIL;
+	}
 	uint32_t v = e->victims[0];
-	if (v >= e->db.nframes || e->db.pfn[v].loc != PFN_ACTIVE)
-		return vl_err(err, VL_ESTATE, "policy %s chose frame %u, which is not resident",
-			      e->repl_ops->name, v);
-	return evict(e, v, err);
+	if (v >= e->db.nframes || e->db.pfn[v].loc != PFN_ACTIVE) {
+		*rc = vl_err(err, VL_ESTATE, "policy %s chose frame %u, which is not resident",
+			     e->repl_ops->name, v);
+		return VL_NIL;
+	}
+	return v;
+}
+
+uint32_t vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc,
+			struct vl_error *err)
+{
+	uint32_t f = pick_victim(e, a, rc, err);
+	if (f == VL_NIL)
+		return VL_NIL;
+	struct vl_pfn *p = &e->db.pfn[f];
+	if ((p->flags & (PFN_F_LARGE | PFN_F_PROTO)) || e->resv_n || e->db.nfree) {
+		*rc = evict(e, f, err); /* the general way; the caller allocates */
+		return VL_NIL;
+	}
+	/* evict's private 4 KiB case, and then the frame as pfn_free and
+	 * pfn_alloc would hand it back with nothing else free */
+	uint64_t *pte = &e->pt.e[p->pte];
+	struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
+	bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
+	if ((*rc = vl_slot_ensure(e, f, err)) < 0)
+		return VL_NIL;
+	if (dirty) {
+		e->ctr.writebacks++;
+		count_page_write(e, false);
+		pc->writebacks++;
+	}
+	pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
+	xl_invlpg(e, p->owner, p->vpn);
+	pc->evictions++;
+	pc->resident_pages--;
+	e->ctr.evictions++;
+	e->resident--;
+	e->repl_ops->on_unmap(&e->repl, f);
+	p->loc = PFN_ACTIVE;
+	p->flags = 0;
+	p->pte = VL_NIL;
+	p->owner = VL_NIL;
+	p->slot = VL_NIL;
+	p->aux = 0;
+	p->flink = p->blink = VL_NIL;
+	return f;
+}
+
+static int global_make_room(struct vl_engine *e, const struct vl_access *a, struct vl_error *err)
+{
+	int rc;
+	uint32_t v = pick_victim(e, a, &rc, err);
+	return v == VL_NIL ? rc : evict(e, v, err);
 }
 
 /* The policy holds frames: a private frame from the moment a PTE maps it,

@@ -55,6 +55,8 @@ static void tlb_lru_reset(struct tlb *t)
 static void tlb_clear(struct tlb *t)
 {
 	memset(t->tag, 0, ((size_t)t->set_mask + 1) * t->ways * sizeof(*t->tag));
+	if (t->hint)
+		memset(t->hint, 0xff, (((size_t)t->set_mask + 1) << t->hint_bits) * sizeof(*t->hint));
 	if (t->lru_next)
 		tlb_lru_reset(t);
 }
@@ -62,6 +64,8 @@ static void tlb_clear(struct tlb *t)
 /* Invalidate global way g holding page vpn (INVLPG). */
 static void tlb_inval(struct tlb *t, uint64_t vpn, uint32_t g)
 {
+	if (t->hint)
+		tlb_chain_del(t, g);
 	t->tag[g] = 0;
 	if (t->lru_next)
 		tlb_lru_back(t, (uint32_t)(vpn & t->set_mask), g);
@@ -145,9 +149,11 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 		t->hint_bits = (uint8_t)hb;
 		t->hint_mask = (1u << hb) - 1;
 		t->set_bits = (uint8_t)sb;
-		t->hint = calloc((size_t)sets << hb, sizeof(*t->hint));
-		if (!t->hint)
+		t->hint = malloc(((size_t)sets << hb) * sizeof(*t->hint));
+		t->hnext = malloc(entries * sizeof(*t->hnext));
+		if (!t->hint || !t->hnext)
 			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
+		memset(t->hint, 0xff, ((size_t)sets << hb) * sizeof(*t->hint)); /* empty chains */
 	}
 	uint64_t h = seed;
 	for (const char *c = name; *c; c++)
@@ -183,6 +189,7 @@ static void tlb_free(struct tlb *t)
 	free(t->used);
 	free(t->synced);
 	free(t->hint);
+	free(t->hnext);
 	free(t->lru_prev);
 	free(t->lru_next);
 	free(t->lru_head);
@@ -280,11 +287,13 @@ static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t v
 			way = t->ops->victim(&t->repl, set);
 		t->ops->insert(&t->repl, set, way);
 	}
+	if (t->hint)
+		tlb_chain_del(t, base + way);
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
 	if (t->hint)
-		*tlb_hint(t, vpn) = way;
+		tlb_chain_add(t, base + way, vpn);
 }
 
 /* ---- building from the configuration ---- */

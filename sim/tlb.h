@@ -53,11 +53,12 @@ struct tlb {
 	uint64_t *synced;   /* per set: hits up to this time were told to the policy */
 	uint32_t set_mask;  /* sets - 1 (sets is a power of two) */
 	uint32_t ways;
-	/* wide sets (more than 8 ways): per set, a guess of the way holding
-	 * a page, indexed by the page number's bits above the set index; set
-	 * at fills and found lookups, always checked against the tag, so a
-	 * wrong or stale guess only costs the scan it would have saved */
-	uint32_t *hint;
+	/* wide sets (more than 8 ways): per set, a hash index of its ways by
+	 * page number (the bits above the set index pick a chain: hint holds
+	 * the first global way of each chain, hnext the next, XL_LRU_END ends
+	 * them); every valid way is on the chain of its tag's page number, so
+	 * a lookup, hit or miss, reads only that chain: no scan of the set */
+	uint32_t *hint, *hnext;
 	uint32_t hint_mask;
 	uint8_t hint_bits, set_bits;
 	/* wide sets under the built-in lru: the set's ways in recency order,
@@ -173,31 +174,46 @@ static inline void tlb_touch(struct tlb *t, uint64_t vpn, uint32_t g, uint64_t n
 		tlb_lru_front(t, (uint32_t)(vpn & t->set_mask), g);
 }
 
-/* The hint slot of page vpn in a wide structure. */
+/* The chain head of page vpn in a wide structure. */
 static inline uint32_t *tlb_hint(const struct tlb *t, uint64_t vpn)
 {
 	return &t->hint[((size_t)(vpn & t->set_mask) << t->hint_bits) |
 			((vpn >> t->set_bits) & t->hint_mask)];
 }
 
+/* Take global way g off its chain (before its tag changes). */
+static inline void tlb_chain_del(struct tlb *t, uint32_t g)
+{
+	uint64_t old = t->tag[g];
+	if (!old)
+		return; /* an invalid way is on no chain */
+	uint32_t *pp = tlb_hint(t, (old >> 3) & ((1ull << 36) - 1));
+	while (*pp != g)
+		pp = &t->hnext[*pp];
+	*pp = t->hnext[g];
+}
+
+/* Put global way g, now holding page vpn, on its chain. */
+static inline void tlb_chain_add(struct tlb *t, uint32_t g, uint64_t vpn)
+{
+	uint32_t *h = tlb_hint(t, vpn);
+	t->hnext[g] = *h;
+	*h = g;
+}
+
 static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
 {
-	uint32_t base = (uint32_t)(vpn & t->set_mask) * t->ways;
-	const uint64_t *tg = t->tag + base;
 	if (t->ways <= 8) {
+		uint32_t base = (uint32_t)(vpn & t->set_mask) * t->ways;
+		const uint64_t *tg = t->tag + base;
 		int64_t hit = -1;
 		for (uint32_t w = 0; w < t->ways; w++)
 			hit = (tg[w] ^ key) < 2 ? (int64_t)(base + w) : hit;
 		return hit;
 	}
-	uint32_t *h = tlb_hint(t, vpn);
-	if ((tg[*h] ^ key) < 2)
-		return (int64_t)(base + *h);
-	for (uint32_t w = 0; w < t->ways; w++)
-		if ((tg[w] ^ key) < 2) {
-			*h = w;
-			return (int64_t)(base + w);
-		}
+	for (uint32_t g = *tlb_hint(t, vpn); g != XL_LRU_END; g = t->hnext[g])
+		if ((t->tag[g] ^ key) < 2)
+			return (int64_t)g;
 	return -1;
 }
 

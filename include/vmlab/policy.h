@@ -97,6 +97,10 @@ struct vl_repl {
 enum vl_repl_flags {
 	VL_REPL_WANTS_ACCESS = 1u << 0, /* call on_access on every hit */
 	VL_REPL_NEEDS_FUTURE = 1u << 1, /* fill vl_access.next_use (pre-pass over the trace) */
+	/* With VL_REPL_WANTS_ACCESS: on_access(f) does nothing but
+	 * vl_flist_move_head on the struct vl_flist that r->priv points at, so
+	 * the engine may do that itself, without a call per access. */
+	VL_REPL_ACCESS_MOVES_HEAD = 1u << 2,
 };
 
 struct vl_repl_ops {

@@ -76,6 +76,22 @@ struct vl_run_opts {
 VL_API int vl_run_ex(struct vl_engine *e, struct vl_trace *t, const struct vl_run_opts *opts,
 		     struct vl_run_stats *st, struct vl_error *err);
 
+/* One decode, many configurations: replay trace t once, feeding every
+ * batch to each of the n engines e[0..n), on up to `threads` threads (the
+ * caller's thread decodes the next batch meanwhile and feeds its share;
+ * one engine is only ever fed by one thread; batches are shared
+ * read-only).  Each engine's counters are those of a vl_run_ex of its own
+ * over the same trace, bit for bit.  opts[i] and st[i] as for vl_run_ex
+ * (opts and st, or any entry, may be NULL); observers and progress
+ * callbacks are called one at a time, under a lock.  The pre-pass of
+ * policies that need the future runs once.  rcs[i] gets engine i's result
+ * (0 or a negative code) and errs[i] its error; an engine that fails stops
+ * there while the others go on.  Returns 0 when every engine completed,
+ * else the first failure's code, with err set. */
+VL_API int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned threads,
+			const struct vl_run_opts *const *opts, struct vl_run_stats *const *st,
+			int *rcs, struct vl_error *errs, struct vl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

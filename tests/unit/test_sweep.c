@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "analysis/sweep_internal.h"
+#include "vmlab/results.h"
 #include "tests/testutil.h"
 
 static char dir[] = "/tmp/vmlab-test-sweep-XXXXXX";
@@ -555,6 +556,111 @@ static void test_run_local(void **state)
 	vl_sweep_free(s);
 }
 
+/* Every numeric cell of every table of run `cell` in results file a
+ * equals the same in b, except the columns that time things (seconds,
+ * rates): the number of tables compared is returned. */
+static size_t same_results(const char *a, const char *b)
+{
+	struct vl_results *ra = NULL, *rb = NULL;
+	struct vl_error err = { 0 };
+	if (vl_results_open(&ra, a, &err) < 0 || vl_results_open(&rb, b, &err) < 0)
+		fail_msg("%s", err.msg);
+	char **names = NULL;
+	size_t nn = 0, compared = 0;
+	if (vl_results_names(ra, "/runs/cell", &names, &nn, &err) < 0)
+		fail_msg("%s", err.msg);
+	for (size_t k = 0; k < nn; k++) {
+		char dset[256];
+		snprintf(dset, sizeof(dset), "/runs/cell/%s", names[k]);
+		struct vl_table ta = { .size = sizeof(ta) }, tb = { .size = sizeof(tb) };
+		if (vl_results_table(ra, dset, &ta, &err) < 0)
+			continue; /* a group, not a table */
+		if (vl_results_table(rb, dset, &tb, &err) < 0)
+			fail_msg("%s: %s", b, err.msg);
+		assert_int_equal(ta.nrows, tb.nrows);
+		assert_int_equal(ta.ncols, tb.ncols);
+		for (size_t c = 0; c < ta.ncols; c++) {
+			assert_string_equal(ta.names[c], tb.names[c]);
+			if (strstr(ta.names[c], "seconds") || strstr(ta.names[c], "per_s"))
+				continue;
+			for (size_t r = 0; r < ta.nrows; r++) {
+				size_t i = r * ta.ncols + c;
+				if (ta.strs && ta.strs[i])
+					continue;
+				if (!(ta.v[i] == tb.v[i]))
+					fail_msg("%s row %zu %s: %.17g one by one, %.17g together", dset, r,
+						 ta.names[c], tb.v[i], ta.v[i]);
+			}
+		}
+		compared++;
+		vl_table_free(&ta);
+		vl_table_free(&tb);
+	}
+	vl_results_names_free(names, nn);
+	vl_results_close(ra);
+	vl_results_close(rb);
+	return compared;
+}
+
+/* One decode, many configurations: the cells of one trace replayed
+ * together (vl_sweep_cells_run: one decode, the engines fed from the same
+ * batches on three threads) give the results of the same cells run one by
+ * one (vl_sweep_cell_run, one replay each: the established path), table
+ * for table, timeline rows included, for policies that hear every access,
+ * learn from accessed bits, or need the future (opt: its pre-pass is
+ * shared), with and without TLBs. */
+static void test_cells_together(void **state)
+{
+	(void)state;
+	/* a trace with a skewed reuse pattern (an LCG over 300 pages, half
+	 * of the draws folded onto 40 of them), reads, writes and fetches */
+	size_t cap = 20000 * 24, len = 0;
+	char *text = malloc(cap);
+	uint64_t x = 12345;
+	for (int i = 0; i < 20000; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t page = (x >> 33) % 300;
+		if ((x >> 20) & 1)
+			page %= 40;
+		const char *op = ((x >> 24) & 7) == 0 ? "W" : ((x >> 24) & 7) == 1 ? "I" : "R";
+		len += (size_t)snprintf(text + len, cap - len, "%s 0x%llx\n", op,
+					(unsigned long long)(0x400000 + page * 4096));
+	}
+	put(path_in("many.addr"), text);
+	free(text);
+	struct vl_sweep *s = load("together", "[experiment]\nname = together\n"
+					      "traces = many.addr\nformat = addr\n"
+					      "[vary]\nmachine = none, generic\n"
+					      "replacement.policy = lru, clock, opt, arc\n"
+					      "memory.frames = 16, 64\n"
+					      "[set]\nstats.interval = 3000\n");
+	assert_int_equal(s->ncells, 16);
+	const char *da = path_in("together");
+	char db[PATH_MAX];
+	snprintf(db, sizeof(db), "%s", path_in("one-by-one"));
+	struct vl_error err = { 0 };
+	if (vl_sweep_plan_write(s, db, &err) < 0)
+		fail_msg("%s", err.msg);
+	size_t all[16];
+	for (size_t i = 0; i < 16; i++)
+		all[i] = i;
+	if (vl_sweep_cells_run(s, da, all, 16, 3, &err) < 0)
+		fail_msg("%s", err.msg);
+	for (size_t i = 0; i < 16; i++)
+		if (vl_sweep_cell_run(s, db, i, NULL, &err) < 0)
+			fail_msg("%s", err.msg);
+	for (size_t i = 0; i < 16; i++) {
+		assert_true(vl_sweep_cell_done(s, da, i));
+		char *a = vl_sweep_cell_path(da, &s->cells[i], ".h5");
+		char *b = vl_sweep_cell_path(db, &s->cells[i], ".h5");
+		/* counters, per-process counters, timeline, TLB counters */
+		assert_true(same_results(a, b) >= 2);
+		free(a);
+		free(b);
+	}
+	vl_sweep_free(s);
+}
+
 /* The directory every test works in, with its traces: one.addr and
  * two.addr hold the same bytes; bad.addr has a bad address on line 3. */
 static int setup(void **state)
@@ -592,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_slurm_scripts),
 		cmocka_unit_test(test_run_local),
+		cmocka_unit_test(test_cells_together),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

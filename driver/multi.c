@@ -1,0 +1,281 @@
+/* driver/multi.c - one decode, many configurations: replay a trace once
+ * and feed every batch to several engines.
+ *
+ *   decoding thread (the caller):  read batch k+1 (and feed its share of
+ *                                  engines when threads <= engines)
+ *   worker threads (up to `threads`):  feed batch k to their engines
+ *   wait for all, swap the two batches, repeat
+ *
+ * The decoding works in chunks of CHUNK batches, and each engine is fed a
+ * whole chunk at a time (its structures stay in the caches meanwhile).
+ * Engine i is fed by worker i % nworkers, always the same one, so an
+ * engine is only ever touched by one thread; the batches are read-only to
+ * the workers.  Each engine sees exactly the batches a vl_run_ex of its own
+ * would see (same batch size, same splitting at timeline boundaries), so
+ * its counters are bit-identical to a run of its own.  Timeline observers
+ * (vl_run_opts.on_interval) are called under one lock: an observer that
+ * writes a results file (HDF5 is not thread-safe) needs nothing more.  The
+ * future pre-pass of policies that need it is computed once and shared.
+ * An engine that fails stops there (its code in rcs[i], its message in
+ * errs[i]); the others go on to the end of the trace.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/sized.h"
+#include "driver/driver.h"
+#include "vmlab/engine.h"
+#include "vmlab/run.h"
+
+/* Batches decoded together: an engine is fed a whole chunk before the
+ * thread moves on to its next engine, so that its structures stay in the
+ * caches for CHUNK batches (feeding the engines batch by batch in turn
+ * made them evict each other: slower than separate runs). */
+#define CHUNK 32
+struct chunk {
+	struct vl_batch b[CHUNK];
+	size_t nb, len; /* batches read, batches it holds (1 for one engine) */
+};
+
+/* Decode up to c->len batches into c: the number of records (0 at the
+ * end); *rc gets a read error, after the batches read before it. */
+static size_t read_chunk(struct vl_trace *t, struct chunk *c, int *rc, struct vl_error *err)
+{
+	size_t total = 0;
+	c->nb = 0;
+	while (c->nb < c->len && *rc == 0) {
+		ssize_t got = vl_trace_read(t, &c->b[c->nb], err);
+		if (got < 0)
+			*rc = (int)got;
+		if (got <= 0)
+			break;
+		total += c->b[c->nb].n;
+		c->nb++;
+	}
+	return total;
+}
+
+struct multi {
+	struct vl_engine **e;
+	size_t n;
+	struct run_state *rs;
+	int *rcs;
+	struct vl_error *errs;
+	unsigned nworkers;
+	/* the workers wait for a new generation (a batch in cur, or stop) and
+	 * count themselves out in pending */
+	pthread_mutex_t mu;
+	pthread_cond_t go, fin;
+	unsigned gen, pending;
+	bool stop;
+	const struct chunk *cur;
+	pthread_mutex_t cb_lock;
+};
+
+struct worker {
+	struct multi *m;
+	unsigned id;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void feed_mine(struct multi *m, unsigned id, const struct chunk *c)
+{
+	for (size_t i = id; i < m->n; i += m->nworkers)
+		for (size_t k = 0; k < c->nb && m->rcs[i] == 0; k++)
+			m->rcs[i] = run_state_feed(&m->rs[i], m->e[i], &c->b[k], &m->cb_lock,
+						   &m->errs[i]);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct multi *m = w->m;
+	unsigned seen = 0;
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		while (m->gen == seen && !m->stop)
+			pthread_cond_wait(&m->go, &m->mu);
+		if (m->stop)
+			break;
+		seen = m->gen;
+		const struct chunk *b = m->cur;
+		pthread_mutex_unlock(&m->mu);
+		feed_mine(m, w->id, b);
+		pthread_mutex_lock(&m->mu);
+		if (--m->pending == 0)
+			pthread_cond_signal(&m->fin);
+	}
+	pthread_mutex_unlock(&m->mu);
+	return NULL;
+}
+
+int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned threads,
+		 const struct vl_run_opts *const *opts, struct vl_run_stats *const *st, int *rcs,
+		 struct vl_error *errs, struct vl_error *err)
+{
+	if (n == 0)
+		return 0;
+	struct multi m = { .e = e, .n = n, .rcs = rcs, .errs = errs };
+	m.rs = calloc(n, sizeof(*m.rs));
+	if (!m.rs)
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		rcs[i] = run_state_init(&m.rs[i], e[i], opts ? opts[i] : NULL, &errs[i]);
+		if (rcs[i] == 0 && st && st[i])
+			rcs[i] = sized_check(st[i], sizeof(size_t) + sizeof(uint64_t) + 4 * sizeof(double),
+					     "struct vl_run_stats", &errs[i]);
+	}
+	double t0 = now();
+	uint64_t *future = NULL, nfuture = 0;
+	double prepass = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] || !vl_engine_needs_future(e[i]))
+			continue;
+		if (!future) {
+			if ((rc = vl_future_compute(t, &future, &nfuture, err)) < 0)
+				goto out;
+			prepass = now() - t0;
+		}
+		vl_engine_set_future(e[i], future, nfuture);
+	}
+
+	/* with a thread to spare, the caller's thread only decodes: every
+	 * engine is fed by a worker of its own while the next batch is read */
+	bool caller_feeds = threads <= n;
+	m.nworkers = threads < 1 ? 1 : threads;
+	if (m.nworkers > n)
+		m.nworkers = (unsigned)n;
+	struct chunk *b = calloc(2, sizeof(*b));
+	if (!b) {
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* one engine keeps its caches anyway: two batches are enough (and
+	 * 8 MiB less memory) */
+	b[0].len = b[1].len = n == 1 ? 1 : CHUNK;
+	for (size_t k = 0; k < 2 * CHUNK && rc == 0; k++)
+		if (k % CHUNK < b[k / CHUNK].len)
+			rc = vl_batch_init(&b[k / CHUNK].b[k % CHUNK], RUN_BATCH, err);
+	if (rc < 0) {
+		for (size_t k = 0; k < 2 * CHUNK; k++)
+			vl_batch_free(&b[k / CHUNK].b[k % CHUNK]);
+		free(b);
+		goto out;
+	}
+	pthread_mutex_init(&m.cb_lock, NULL);
+	pthread_mutex_init(&m.mu, NULL);
+	pthread_cond_init(&m.go, NULL);
+	pthread_cond_init(&m.fin, NULL);
+	/* the caller's thread decodes and feeds worker 0's engines; fewer
+	 * threads than asked for (pthread_create failed) is not an error */
+	unsigned want = m.nworkers;
+	pthread_t *tid = calloc(want, sizeof(*tid));
+	struct worker *ws = calloc(want, sizeof(*ws));
+	unsigned started = 0;
+	if (!tid || !ws)
+		want = 0; /* no threads: the caller feeds every engine */
+	unsigned first = caller_feeds ? 1 : 0; /* worker 0 is the caller's thread */
+	for (unsigned k = first; k < want; k++) {
+		ws[k] = (struct worker){ .m = &m, .id = k };
+		if (pthread_create(&tid[k - first], NULL, worker_main, &ws[k]) != 0)
+			break;
+		started++;
+	}
+	if (!caller_feeds && started == 0)
+		caller_feeds = true; /* no thread at all: feed here */
+	pthread_mutex_lock(&m.mu);
+	m.nworkers = started + caller_feeds;
+	pthread_mutex_unlock(&m.mu);
+	double decode = 0;
+	uint64_t records = 0;
+	unsigned cur = 0;
+	double a = now();
+	int rrc = 0;
+	size_t got = read_chunk(t, &b[cur], &rrc, err);
+	decode += now() - a;
+	while (got > 0 || b[cur].nb) {
+		records += got;
+		pthread_mutex_lock(&m.mu);
+		m.cur = &b[cur];
+		m.pending = started;
+		m.gen++;
+		pthread_cond_broadcast(&m.go);
+		pthread_mutex_unlock(&m.mu);
+		/* decode the next chunk while the workers feed this one */
+		a = now();
+		size_t next = rrc ? 0 : read_chunk(t, &b[cur ^ 1], &rrc, err);
+		if (rrc && next == 0)
+			b[cur ^ 1].nb = 0;
+		decode += now() - a;
+		if (caller_feeds)
+			feed_mine(&m, 0, &b[cur]);
+		pthread_mutex_lock(&m.mu);
+		while (m.pending)
+			pthread_cond_wait(&m.fin, &m.mu);
+		pthread_mutex_unlock(&m.mu);
+		got = next;
+		cur ^= 1;
+		size_t live = 0;
+		for (size_t i = 0; i < n; i++)
+			live += rcs[i] == 0;
+		if (!live)
+			break; /* every engine failed: no need to read on */
+	}
+	if (rrc < 0)
+		rc = rrc;
+	pthread_mutex_lock(&m.mu);
+	m.stop = true;
+	pthread_cond_broadcast(&m.go);
+	pthread_mutex_unlock(&m.mu);
+	for (unsigned k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+	free(tid);
+	free(ws);
+	pthread_cond_destroy(&m.go);
+	pthread_cond_destroy(&m.fin);
+	pthread_mutex_destroy(&m.mu);
+	pthread_mutex_destroy(&m.cb_lock);
+	for (size_t k = 0; k < 2 * CHUNK; k++)
+		vl_batch_free(&b[k / CHUNK].b[k % CHUNK]);
+	free(b);
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] == 0 && rc < 0) {
+			rcs[i] = rc; /* the trace could not be read to its end */
+			errs[i] = *err;
+		}
+		if (rcs[i] == 0)
+			rcs[i] = run_state_finish(&m.rs[i], e[i], future ? nfuture : 0,
+						  future && vl_engine_needs_future(e[i]), &errs[i]);
+		vl_engine_set_future(e[i], NULL, 0);
+		m.rs[i].s.records = records;
+		m.rs[i].s.decode_seconds = decode;
+		m.rs[i].s.prepass_seconds = prepass;
+		m.rs[i].s.wall_seconds = now() - t0;
+		if (st && st[i])
+			sized_out(st[i], &m.rs[i].s, sizeof(m.rs[i].s));
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (rcs[i] < 0) {
+			*err = errs[i];
+			rc = rcs[i];
+		}
+out:
+	for (size_t i = 0; rc < 0 && i < n; i++)
+		if (rcs[i] == 0) { /* the pre-pass or the buffers failed: no engine ran */
+			rcs[i] = rc;
+			errs[i] = *err;
+		}
+	free(future);
+	free(m.rs);
+	return rc;
+}
