@@ -12,6 +12,30 @@
  */
 #include "sim/internal.h"
 
+/* Evict private 4 KiB frame f (record p): a dirty page is written to
+ * the page file, the PTE keeps the slot; f stays allocated. */
+static inline int evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *p,
+				struct vl_error *err)
+{
+	uint64_t *pte = &e->pt.e[p->pte];
+	struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
+	bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
+	VL_TRY(vl_slot_ensure(e, f, err));
+	if (dirty) {
+		e->ctr.writebacks++;
+		count_page_write(e, false);
+		pc->writebacks++;
+	}
+	pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
+	xl_invlpg(e, p->owner, p->vpn);
+	pc->evictions++;
+	pc->resident_pages--;
+	e->ctr.evictions++;
+	e->resident--;
+	e->repl_ops->on_unmap(&e->repl, f);
+	return 0;
+}
+
 /* Evict resident frame f now. */
 static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 {
@@ -32,24 +56,12 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 		}
 		*vl_proto_of(e, f) = pagefile ? SWPTE_PAGEFILE(p->slot) : 0;
 		e->resident_shared--;
+		e->ctr.evictions++;
+		e->resident--;
+		e->repl_ops->on_unmap(&e->repl, f);
 	} else {
-		uint64_t *pte = &e->pt.e[p->pte];
-		struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
-		bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
-		VL_TRY(vl_slot_ensure(e, f, err));
-		if (dirty) {
-			e->ctr.writebacks++;
-			count_page_write(e, false);
-			pc->writebacks++;
-		}
-		pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
-		xl_invlpg(e, p->owner, p->vpn);
-		pc->evictions++;
-		pc->resident_pages--;
+		VL_TRY(evict_private(e, f, p, err));
 	}
-	e->ctr.evictions++;
-	e->resident--;
-	e->repl_ops->on_unmap(&e->repl, f);
 	pfn_free(&e->db, f, 0);
 	return 0;
 }
@@ -102,23 +114,8 @@ uint32_t vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc,
 	}
 	/* evict's private 4 KiB case, and then the frame as pfn_free and
 	 * pfn_alloc would hand it back with nothing else free */
-	uint64_t *pte = &e->pt.e[p->pte];
-	struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
-	bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
-	if ((*rc = vl_slot_ensure(e, f, err)) < 0)
+	if ((*rc = evict_private(e, f, p, err)) < 0)
 		return VL_NIL;
-	if (dirty) {
-		e->ctr.writebacks++;
-		count_page_write(e, false);
-		pc->writebacks++;
-	}
-	pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
-	xl_invlpg(e, p->owner, p->vpn);
-	pc->evictions++;
-	pc->resident_pages--;
-	e->ctr.evictions++;
-	e->resident--;
-	e->repl_ops->on_unmap(&e->repl, f);
 	p->loc = PFN_ACTIVE;
 	p->flags = 0;
 	p->pte = VL_NIL;
