@@ -368,6 +368,24 @@ static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const 
 						     unsigned kind, bool write, uint64_t *tr,
 						     struct vl_error *err);
 
+/* feed_walk's counts written back to the engine: ops[] and the first n
+ * accesses of the run, *done of which were written back before, *nfault
+ * of those since faulted (a faulted access's walk is its retry's). */
+static void walk_flush(struct vl_engine *e, uint32_t proc, uint64_t *ops, size_t n, size_t *done,
+		       size_t *nfault)
+{
+	size_t walked = n - *done - *nfault;
+	for (unsigned k = 0; k < VL_OP_NACCESS; k++) {
+		e->op_count[k] += ops[k];
+		ops[k] = 0;
+	}
+	e->procs[proc].accesses += n - *done;
+	e->ctr.walks += walked;
+	e->ctr.walk_refs += 4 * (uint64_t)walked;
+	*done = n;
+	*nfault = 0;
+}
+
 static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end,
 			int *rc, struct vl_error *err)
 {
@@ -385,7 +403,7 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 	uint64_t time = e->time;
 	uint64_t ops[VL_OP_NACCESS] = { 0 };
 	const struct vl_rec *r = r0;
-	size_t nfault = 0;
+	size_t nfault = 0, done = 0;
 	for (; r < end; r++) {
 		if (likely(r + WALK_AHEAD < end)) {
 			const struct vl_rec *q = r + WALK_AHEAD;
@@ -407,7 +425,10 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 		if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
 			     (op == VL_OP_IFETCH && (ent & PTE_NX)))) {
 			/* the fault: as the general loop would, with the state
-			 * written back first (the fault path reads the clock) */
+			 * written back first (the fault path reads the clock, and
+			 * the working-set manager the counters and the model's
+			 * cycles, which count accesses and walks) */
+			walk_flush(e, proc, ops, (size_t)(r - r0), &done, &nfault);
 			ops[op]++;
 			e->time = time;
 			e->xl.stop = (uint32_t)li;
@@ -443,13 +464,8 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 		time++;
 	}
 	size_t n = (size_t)(r - r0);
-	size_t walked = n - nfault; /* a faulted access's walk is the retry's */
 	e->time = time;
-	for (unsigned k = 0; k < VL_OP_NACCESS; k++)
-		e->op_count[k] += ops[k];
-	e->procs[proc].accesses += n;
-	e->ctr.walks += walked;
-	e->ctr.walk_refs += 4 * (uint64_t)walked;
+	walk_flush(e, proc, ops, n, &done, &nfault);
 	return n;
 }
 
