@@ -232,7 +232,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 			const struct tlb *pt = p->t;
 			uint64_t vpn = (va >> p->shift) & p->vmask;
 			uint64_t key = asid | p->keysz | vpn << 3;
-			uint32_t i = (uint32_t)(vpn & pt->set_mask) * pt->ways, ie = i + pt->ways;
+			uint32_t i = tlb_set(pt, vpn) * pt->ways, ie = i + pt->ways;
 			if (pt->ways <= 8) {
 				/* every way, without an early exit (see tlb_find) */
 				for (; i < ie; i++)
@@ -310,7 +310,7 @@ static inline __attribute__((always_inline)) uint64_t l1_lookup(struct vl_engine
 		struct tlb *t = p->t;
 		uint64_t vpn = (va >> p->shift) & p->vmask;
 		uint64_t key = xl->asid | p->keysz | vpn << 3;
-		uint32_t i = (uint32_t)(vpn & t->set_mask) * t->ways, ie = i + t->ways;
+		uint32_t i = tlb_set(t, vpn) * t->ways, ie = i + t->ways;
 		uint32_t hit = UINT32_MAX;
 		if (t->ways <= 8) {
 			/* small sets: compare every way without branching on which
