@@ -111,14 +111,21 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 	/* decode the invalid PTE */
 	const struct vl_vad *d = NULL;
 	unsigned prot;
+	bool lazy = false; /* a linux anonymous VMA's untouched page: committed by its VAD */
 	if (pte == 0 || (pte & SWPTE_PROTO)) {
 		if (!pr->explicit_vm) {
 			prot = VL_PROT_EXECUTE_READWRITE; /* implicit commit */
 		} else {
 			d = vl_vad_find(pr, vpn);
-			if (!d || d->kind != VAD_MAPPED)
-				return violation(e, proc); /* free, or reserved but not committed */
-			prot = pte ? SWPTE_PROT(pte) : d->prot;
+			if (d && pte == 0 && d->kind == VAD_PRIVATE && (d->flags & VAD_F_ANON)) {
+				prot = d->prot;
+				d = NULL;
+				lazy = true;
+			} else {
+				if (!d || d->kind != VAD_MAPPED)
+					return violation(e, proc); /* free, or reserved but not committed */
+				prot = pte ? SWPTE_PROT(pte) : d->prot;
+			}
 		}
 	} else {
 		prot = SWPTE_PROT(pte);
@@ -208,8 +215,8 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 	}
 
 	/* T1: demand zero */
-	if (pte == 0 && !pr->explicit_vm)
-		count_commit(e, proc, 1); /* implicit commit */
+	if (pte == 0 && (!pr->explicit_vm || lazy))
+		count_commit(e, proc, 1); /* implicit commit; a linux VMA's page charges when touched */
 	if (e->thp != THP_NEVER) {
 		int r = vl_thp_fault(e, proc, li, vpn, pte, prot, write, &a, err);
 		if (r <= 0)

@@ -375,6 +375,11 @@ struct vl_vad {
 
 #define VAD_F_HUGE 0x1   /* V ADVISE hugepage (MADV_HUGEPAGE) */
 #define VAD_F_NOHUGE 0x2 /* V ADVISE nohugepage (MADV_NOHUGEPAGE) */
+/* Linux VMAs (V MMAP and friends, sim/vad.c) */
+#define VAD_F_ANON 0x40   /* private anonymous: every page committed with the VAD's
+			   * protection, charged when first touched (no PTE needed) */
+#define VAD_F_SHARED 0x80 /* a MAP_SHARED view: writable without copy-on-write */
+#define VAD_F_HEAP 0x100  /* the brk heap (V BRK grows and shrinks it) */
 
 /* A present PTE that maps the zero frame as part of a huge zero page
  * (linux THP read fault): bit 9, which the MMU ignores. */
@@ -396,7 +401,20 @@ struct vl_section {
 	uint64_t *proto;
 	uint64_t npages;
 	uint32_t views;      /* mapped views */
+	uint8_t fill;        /* enum sec_fill: where a page not in memory comes from */
 };
+
+/* Where a section page with prototype PTE 0 comes from. */
+enum sec_fill {
+	SEC_FILL_READ = 0,   /* the file: a hard fault and a read */
+	SEC_FILL_CACHED = 1, /* the page cache (pagecache.warm = all): a soft fault, no read */
+	SEC_FILL_ZERO = 2,   /* nowhere: anonymous memory (shared anonymous mappings,
+				* pages copied at a fork): zero-filled, a soft fault */
+};
+
+/* File ids of sections that are anonymous memory (V MMAP shared
+ * anonymous, V FORK copies) carry this bit; trace file ids never do. */
+#define SEC_ANON_ID (1ull << 63)
 
 /* ---- processes ---- */
 
@@ -483,6 +501,7 @@ struct vl_engine {
 	uint32_t zero_frame;      /* frame number of the shared zero page (not a real frame) */
 	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
 	uint32_t fault_around;    /* linux: pages mapped around a file read fault */
+	bool pagecache_warm;      /* pagecache.warm = all: V MMAP files start cached */
 	uint64_t commit_limit;    /* pages; UINT64_MAX = none */
 	uint64_t commit;          /* pages charged system-wide */
 	uint32_t ws_min, ws_max;

@@ -45,6 +45,22 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		*how = FAULT_SOFT;
 		return f;
 	}
+	if (s->fill != SEC_FILL_READ) {
+		/* in the page cache already (pagecache.warm), or anonymous
+		 * (zero-filled): a frame and a soft fault, no read */
+		uint32_t f = vl_frame_get(e, s->fill == SEC_FILL_ZERO, a, err);
+		if (f == VL_NIL)
+			return VL_NIL;
+		s = &e->sections[sec];
+		section_frame(e, f, sec, idx);
+		e->db.pfn[f].loc = PFN_ACTIVE;
+		s->proto[idx] = PTE_P | PTE_MAKE(f);
+		e->resident_shared++;
+		count_resident(e, 1);
+		e->rsm->cached(e, f, a);
+		*how = FAULT_SOFT;
+		return f;
+	}
 	/* in the file: read it, plus a cluster of following non-resident pages
 	 * that go to standby (file.read_cluster: windows read clustering, A.6),
 	 * where the resident-set manager keeps such lists */
@@ -100,6 +116,27 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 		if (v == vpn || (v >> 9) != (vpn >> 9))
 			continue; /* stays inside the faulting page table */
 		uint64_t idx = d->offset_pages + (v - d->start);
+		if (idx < s->npages && s->proto[idx] == 0 && s->fill == SEC_FILL_CACHED) {
+			/* in the page cache though not yet in our frames: Linux maps
+			 * it too (filemap_map_pages maps every cached page of the
+			 * window); give it its frame first */
+			uint64_t t = pt_walk(&e->pt, e->procs[proc].root, va_of(v)) == VL_NIL
+					     ? 0
+					     : e->pt.e[pt_walk(&e->pt, e->procs[proc].root, va_of(v))];
+			if (t & PTE_P || (t && !(t & SWPTE_PROTO)))
+				continue;
+			struct vl_access a = vl_access_at(e, e->time, v, e->procs[proc].pid, VL_OP_READ);
+			uint32_t f = vl_frame_get(e, false, &a, NULL);
+			if (f == VL_NIL)
+				return;
+			s = &e->sections[d->section];
+			section_frame(e, f, d->section, idx);
+			e->db.pfn[f].loc = PFN_ACTIVE;
+			s->proto[idx] = PTE_P | PTE_MAKE(f);
+			e->resident_shared++;
+			count_resident(e, 1);
+			e->rsm->cached(e, f, &a);
+		}
 		if (idx >= s->npages || !(s->proto[idx] & PTE_P))
 			continue;
 		uint32_t li = pt_walk(&e->pt, e->procs[proc].root, va_of(v));
