@@ -490,7 +490,7 @@ static int linux_mmap(struct vl_engine *e, uint32_t proc, const struct vl_event 
 	bool shared = (ev->prot & VL_MAP_SHARED) != 0;
 	if (end <= start || end > (1ull << (VA_BITS - 1 - VL_PAGE_SHIFT)) ||
 	    (ev->offset & (VL_PAGE_SIZE - 1)) || (ev->file_id & SEC_ANON_ID) ||
-	    (prot & VL_PROT_GUARD) || prot_copy(prot) ||
+	    ((prot & VL_PROT_GUARD) && prot != VL_PROT_NOACCESS) || prot_copy(prot) ||
 	    (!prot_usable(prot) && prot != VL_PROT_NOACCESS))
 		return fail(e);
 	VL_TRY(linux_unmap(e, proc, start, end, err));
@@ -531,7 +531,7 @@ static int linux_mprotect(struct vl_engine *e, uint32_t proc, uint64_t start, ui
 			  unsigned prot, struct vl_error *err)
 {
 	struct vl_proc *pr = &e->procs[proc];
-	if (end <= start || (prot & VL_PROT_GUARD) || prot_copy(prot) ||
+	if (end <= start || ((prot & VL_PROT_GUARD) && prot != VL_PROT_NOACCESS) || prot_copy(prot) ||
 	    (!prot_usable(prot) && prot != VL_PROT_NOACCESS))
 		return fail(e);
 	VL_TRY(split_at(e, proc, start, err));

@@ -322,6 +322,27 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 		m.p[m.n + kl + 1 + vl] = '\n';
 		m.n += kl + vl + 2;
 	}
+	if (meta->extra && *meta->extra) {
+		/* verbatim, but only whole key=value lines */
+		size_t xl = strlen(meta->extra);
+		bool ok = meta->extra[xl - 1] == '\n';
+		for (const char *l = meta->extra; ok && *l; l = strchr(l, '\n') + 1) {
+			const char *nl = strchr(l, '\n'), *eq = memchr(l, '=', (size_t)(nl - l));
+			ok = eq && eq > l;
+		}
+		if (!ok) {
+			free(m.p);
+			rc = vl_err(err, VL_EINVAL, "%s: extra metadata must be key=value lines", path);
+			goto fail;
+		}
+		if (bytes_room(&m, xl) < 0) {
+			free(m.p);
+			rc = vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
+			goto fail;
+		}
+		memcpy(m.p + m.n, meta->extra, xl);
+		m.n += xl;
+	}
 	if (m.n > META_MAX) {
 		free(m.p);
 		rc = vl_err(err, VL_EINVAL, "%s: metadata longer than %u bytes", path, META_MAX);

@@ -269,6 +269,9 @@ struct vl_vmt_meta {
 	const char *date;
 	uint32_t page_size;
 	const char *comment;
+	/* more metadata: "key=value\n" lines (vmlab capture's file table,
+	 * `file.ID=DEV:INODE SIZE PATH`); NULL for none */
+	const char *extra;
 };
 
 struct vl_vmt_writer;

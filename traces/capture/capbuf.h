@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vmlab/trace.h"
@@ -24,7 +25,7 @@
 #define CAP_BUF 4096 /* records per thread buffer */
 
 struct capbuf {
-	struct vl_rec r[CAP_BUF + 2];
+	struct vl_rec r[CAP_BUF + 3]; /* + a split access, an event, a tick */
 	size_t n;
 };
 
@@ -33,6 +34,10 @@ static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile int cap_on;     /* recording */
 static pid_t cap_pid;           /* the process that owns cap_w */
 static const char *cap_who = "vmlab capture";
+/* qemu: every flush ends with a VL_EV_NONE event whose addr is the
+ * CLOCK_MONOTONIC time in ns, so that vmlab capture can interleave the
+ * files of several processes in time order (it drops these ticks) */
+static int cap_ticks;
 
 static void cap_fail(const struct vl_error *err)
 {
@@ -43,7 +48,7 @@ static void cap_fail(const struct vl_error *err)
 }
 
 /* Write a buffer's records (and events) to the file; empties it. */
-static void cap_flush_events(struct capbuf *b, struct vl_event *ev, size_t nev)
+static void cap_flush_events(struct capbuf *b, const struct vl_event *ev, size_t nev)
 {
 	if (!b->n)
 		return;
@@ -51,7 +56,18 @@ static void cap_flush_events(struct capbuf *b, struct vl_event *ev, size_t nev)
 		b->n = 0;
 		return;
 	}
-	struct vl_batch batch = { .recs = b->r, .n = b->n, .cap = b->n, .events = ev,
+	struct vl_event evs[9];
+	if (cap_ticks && nev < 9) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		memcpy(evs, ev, nev * sizeof(*ev));
+		evs[nev] = (struct vl_event){ .kind = VL_EV_NONE,
+					      .addr = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec };
+		b->r[b->n++] = (struct vl_rec){ .addr = nev, .pid = b->r[0].pid, .op = VL_OP_EVENT };
+		ev = evs;
+		nev++;
+	}
+	struct vl_batch batch = { .recs = b->r, .n = b->n, .cap = b->n, .events = (struct vl_event *)ev,
 				  .n_events = nev, .ev_cap = nev };
 	struct vl_error err = { 0 };
 	pthread_mutex_lock(&cap_lock);
@@ -85,6 +101,16 @@ static __attribute__((unused)) void cap_event(struct capbuf *b, uint32_t kind, u
 	b->r[0] = (struct vl_rec){ .addr = 0, .pid = pid, .op = VL_OP_EVENT };
 	b->n = 1;
 	cap_flush_events(b, &ev, 1);
+}
+
+/* Flush b, then write one address-space event (of process pid) after it. */
+static __attribute__((unused)) void cap_vevent(struct capbuf *b, const struct vl_event *ev,
+					       uint32_t pid)
+{
+	cap_flush(b);
+	b->r[0] = (struct vl_rec){ .addr = 0, .pid = pid, .op = VL_OP_EVENT };
+	b->n = 1;
+	cap_flush_events(b, ev, 1);
 }
 
 /* The program's command line from /proc/self/cmdline, spaces between. */
