@@ -141,11 +141,11 @@ $(SANCOV_LIB): $(OBJDIR)/pic/traces/capture/sancov.o $(CAP_COMMON:%.c=$(OBJDIR)/
 
 $(QEMU_PLUGIN): $(OBJDIR)/pic/traces/capture/qemu_plugin.o $(CAP_COMMON:%.c=$(OBJDIR)/pic/%.o)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $^ -lzstd -lpthread -o $@
+	$(CC) -shared $^ -lzstd -lpthread -ldl -o $@
 
 $(REEXEC): $(OBJDIR)/pic/traces/capture/reexec.o
 	@mkdir -p $(dir $@)
-	$(CC) -shared $^ -o $@
+	$(CC) -shared $^ -ldl -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -526,7 +526,7 @@ static volatile pid_t traced_pid;
 static void on_sigint(int sig)
 {
 	got_sigint = 1;
-	if (traced_pid > 0)
+	if (traced_pid != 0) /* minus the traced process group */
 		kill(traced_pid, sig);
 }
 

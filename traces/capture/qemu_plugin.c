@@ -42,6 +42,7 @@
  * include/qemu/qemu-plugin.h (plugin API version 1).
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -585,6 +586,13 @@ static void on_exit_cb(qemu_plugin_id_t id, void *ud)
 	files_out = NULL;
 }
 
+/* qemu is about to kill itself with a fatal signal of the guest's (the
+ * preload shim calls this from kill()): finish the file as at exit. */
+static void on_fatal(void)
+{
+	on_exit_cb(0, NULL);
+}
+
 int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
 {
 	(void)info;
@@ -629,5 +637,9 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
 	}
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_trans);
 	qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
+	void (*set_hook)(void (*)(void)) =
+		(void (*)(void (*)(void)))dlsym(RTLD_DEFAULT, "vmlab_set_fatal_hook");
+	if (set_hook)
+		set_hook(on_fatal);
 	return 0;
 }
