@@ -267,13 +267,15 @@ static int capture_lackey(const char *out, bool ifetch, char **prog, int *status
 
 /* ---- the qemu back end's files, one per process and exec, merged ----
  *
- * Each file's flushes end with a tick (a VL_EV_NONE event holding the
- * CLOCK_MONOTONIC time): a segment is what precedes a tick.  Segments of
- * all files go out in the order of their ticks, so processes interleave
- * as they ran (to within one buffer, 4096 records), a forked child's
- * V FORK after everything its parent did before the fork (the plugin
- * flushes at fork), and an exec'd image after its predecessor's file.
- * The ticks themselves are dropped. */
+ * Beside each file, its ticks (PID.SEQ.ticks): after each flush of the
+ * plugin, the records written so far and the CLOCK_MONOTONIC time.  A
+ * segment is the records up to a tick; segments of all files go out in
+ * the order of their ticks, so processes interleave as they ran (to within
+ * one buffer, 4096 records), a forked child's V FORK after everything its
+ * parent did before the fork (the plugin flushes at fork), and an exec'd
+ * image after its predecessor's file.  A single file (one process, no
+ * exec) needs no merge: it is renamed, and the file table goes into the
+ * metadata space the plugin reserved (vl_vmt_fill_reserved). */
 
 struct part {
 	struct vl_trace *t;
@@ -284,7 +286,9 @@ struct part {
 	size_t n, cap;
 	struct vl_event *ev;
 	size_t nev, evcap;
-	uint64_t key;       /* its tick; UINT64_MAX for the tail of a cut file */
+	uint64_t key;       /* its tick; UINT64_MAX for what follows the last */
+	FILE *ticks;
+	uint64_t consumed;  /* records taken from the file so far */
 	uint32_t pid;
 	char name[256];
 };
@@ -322,7 +326,10 @@ static int part_next(struct part *p, struct vl_error *err)
 {
 	p->n = p->nev = 0;
 	p->have = false;
-	for (;;) {
+	unsigned long long upto = ~0ull, t = ~0ull;
+	if (!p->ticks || fscanf(p->ticks, "%llu %llu", &upto, &t) != 2)
+		upto = t = ~0ull;
+	while (p->consumed < upto) {
 		if (p->pos == p->in.n) {
 			if (p->eof)
 				break;
@@ -336,22 +343,11 @@ static int part_next(struct part *p, struct vl_error *err)
 			continue;
 		}
 		const struct vl_rec *r = &p->in.recs[p->pos++];
-		if (r->op == VL_OP_EVENT) {
-			const struct vl_event *e = &p->in.events[r->addr];
-			if (e->kind == VL_EV_NONE) {
-				p->key = e->addr;
-				p->have = true;
-				return 0;
-			}
-			VL_TRY(seg_push(p, r, e, err));
-		} else {
-			VL_TRY(seg_push(p, r, NULL, err));
-		}
+		p->consumed++;
+		VL_TRY(seg_push(p, r, r->op == VL_OP_EVENT ? &p->in.events[r->addr] : NULL, err));
 	}
-	if (p->n) {
-		p->key = UINT64_MAX;
-		p->have = true;
-	}
+	p->key = t;
+	p->have = p->n > 0 || upto != ~0ull;
 	return 0;
 }
 
@@ -429,6 +425,33 @@ static int merge_parts(const char *dir, const char *out, const char *cmdline, co
 	if (extra)
 		snprintf(extra, xl, "%s%s", tab ? tab : "", status);
 	free(tab);
+	if (nn == 1 && extra) {
+		/* one process, no exec: the file is the trace */
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[0]);
+		struct vl_error ferr = { 0 };
+		if (vl_vmt_fill_reserved(path, extra, &ferr) == 0 && rename(path, out) == 0) {
+			struct vl_trace *t;
+			if (vl_trace_open(&t, out, "vmt", err) == 0) {
+				struct vl_batch b;
+				if (vl_batch_init(&b, 64, err) == 0) {
+					vl_trace_read(t, &b, err); /* its process start names it */
+					vl_batch_free(&b);
+				}
+				const char *keys[64], *vals[64];
+				size_t nm = vl_trace_meta_list(t, keys, vals, 64);
+				for (size_t k = 0; k < nm && k < 64; k++)
+					if (!strncmp(keys[k], "process.", 8))
+						snprintf(procs, procs_len, "%s %s", keys[k] + 8, vals[k]);
+				vl_trace_close(t);
+			}
+			free(names[0]);
+			free(names);
+			free(extra);
+			return 0;
+		}
+		/* no room (a very long file table): merge as for several */
+	}
 	struct part *pt = calloc(nn ? nn : 1, sizeof(*pt));
 	struct vl_vmt_writer *w = NULL;
 	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = "vmlab capture --backend qemu",
@@ -444,6 +467,9 @@ static int merge_parts(const char *dir, const char *out, const char *cmdline, co
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		pt[i].pid = (uint32_t)strtoul(names[i], NULL, 10);
+		char tpath[PATH_MAX];
+		snprintf(tpath, sizeof(tpath), "%s/%.*s.ticks", dir, (int)strlen(names[i]) - 4, names[i]);
+		pt[i].ticks = fopen(tpath, "r");
 		rc = vl_trace_open(&pt[i].t, path, "vmt", err);
 		if (rc == 0)
 			rc = vl_batch_init(&pt[i].in, 8192, err);
@@ -492,6 +518,8 @@ static int merge_parts(const char *dir, const char *out, const char *cmdline, co
 	}
 	for (size_t i = 0; i < nn; i++) {
 		vl_trace_close(pt[i].t);
+		if (pt[i].ticks)
+			fclose(pt[i].ticks);
 		vl_batch_free(&pt[i].in);
 		free(pt[i].r);
 		free(pt[i].ev);

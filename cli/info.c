@@ -135,7 +135,8 @@ int cmd_info(int argc, char **argv)
 	} else {
 		printf("%s: %s, %s\n", vl_trace_path(t), vl_trace_format(t), vl_trace_compression(t));
 		for (size_t i = 0; i < nmeta; i++)
-			printf("  %-12s %s\n", keys[i], vals[i]);
+			if (strcmp(keys[i], "reserved")) /* capture's unused header space */
+				printf("  %-12s %s\n", keys[i], vals[i]);
 		printf("records      %llu (%llu accesses, %llu events)\n",
 		       (unsigned long long)st.records, (unsigned long long)st.accesses,
 		       (unsigned long long)st.events);

@@ -306,6 +306,13 @@ VL_API uint64_t vl_vmt_records(const struct vl_vmt_writer *w);
 /* Compressed bytes written so far (header and chunks). */
 VL_API uint64_t vl_vmt_bytes(const struct vl_vmt_writer *w);
 
+/* Put extra metadata ("key=value\n" lines) into the finished .vmt at path,
+ * in place of the space its writer reserved with a metadata line
+ * `reserved=` followed by spaces (what is left stays reserved); the CRC is
+ * updated, nothing else moves.  0, or VL_EINVAL when extra does not fit
+ * (or is not key=value lines), VL_EFORMAT, VL_EIO, with err naming path. */
+VL_API int vl_vmt_fill_reserved(const char *path, const char *extra, struct vl_error *err);
+
 /* Write the last chunk and the index, close the file and free w (NULL is
  * a no-op).  Returns 0, or a negative code when anything failed: then the
  * file is incomplete. */

@@ -34,10 +34,13 @@ static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile int cap_on;     /* recording */
 static pid_t cap_pid;           /* the process that owns cap_w */
 static const char *cap_who = "vmlab capture";
-/* qemu: every flush ends with a VL_EV_NONE event whose addr is the
- * CLOCK_MONOTONIC time in ns, so that vmlab capture can interleave the
- * files of several processes in time order (it drops these ticks) */
-static int cap_ticks;
+/* qemu: after every flush a line "RECORDS TIME" goes to cap_tickf: the
+ * records written so far and the CLOCK_MONOTONIC time in ns, so that
+ * vmlab capture can interleave the files of several processes in time
+ * order.  cap_extra: more metadata lines for the header. */
+static FILE *cap_tickf;
+static uint64_t cap_nrec;
+static const char *cap_extra;
 
 static void cap_fail(const struct vl_error *err)
 {
@@ -56,23 +59,19 @@ static void cap_flush_events(struct capbuf *b, const struct vl_event *ev, size_t
 		b->n = 0;
 		return;
 	}
-	struct vl_event evs[9];
-	if (cap_ticks && nev < 9) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		memcpy(evs, ev, nev * sizeof(*ev));
-		evs[nev] = (struct vl_event){ .kind = VL_EV_NONE,
-					      .addr = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec };
-		b->r[b->n++] = (struct vl_rec){ .addr = nev, .pid = b->r[0].pid, .op = VL_OP_EVENT };
-		ev = evs;
-		nev++;
-	}
 	struct vl_batch batch = { .recs = b->r, .n = b->n, .cap = b->n, .events = (struct vl_event *)ev,
 				  .n_events = nev, .ev_cap = nev };
 	struct vl_error err = { 0 };
 	pthread_mutex_lock(&cap_lock);
 	if (cap_on && cap_w && vl_vmt_write(cap_w, &batch, &err) < 0)
 		cap_fail(&err);
+	else if (cap_tickf) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		cap_nrec += b->n;
+		fprintf(cap_tickf, "%llu %llu\n", (unsigned long long)cap_nrec,
+			(unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
+	}
 	pthread_mutex_unlock(&cap_lock);
 	b->n = 0;
 }
@@ -132,7 +131,8 @@ static __attribute__((unused)) void cap_cmdline(char *buf, size_t len)
 static __attribute__((unused)) int cap_open(const char *path, const char *tool, const char *cmdline, const char *name)
 {
 	struct vl_error err = { 0 };
-	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = tool, .cmdline = cmdline };
+	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = tool, .cmdline = cmdline,
+				    .extra = cap_extra };
 	if (vl_vmt_writer_open(&cap_w, path, &meta, 0, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", cap_who, err.msg);
 		return -1;

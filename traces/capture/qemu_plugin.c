@@ -360,16 +360,28 @@ static void snapshot(unsigned vcpu)
 }
 
 /* Finish this process's current file (before an exec). */
+static void close_side_files(void)
+{
+	if (files_out)
+		fclose(files_out);
+	files_out = NULL;
+	if (cap_tickf)
+		fclose(cap_tickf);
+	cap_tickf = NULL;
+}
+
 static void finish_file(void)
 {
 	for (unsigned i = 0; i < MAX_VCPUS; i++)
 		if (bufs[i])
 			cap_flush(bufs[i]);
 	cap_close();
-	if (files_out)
-		fclose(files_out);
-	files_out = NULL;
+	close_side_files();
 }
+
+/* Metadata space vmlab capture fills in place when the file is the only
+ * one (the file table, the exit status): vl_vmt_fill_reserved. */
+static char reserve[1 << 14];
 
 /* Open DIR/PID.SEQ.vmt (and .files) for this process: the next SEQ free.
  * exec: the old image's end is recorded first (V EXIT) when an earlier
@@ -386,7 +398,16 @@ static int open_part(bool after_fork, uint32_t parent)
 	}
 	snprintf(fpath, sizeof(fpath), "%s/%u.%u.files", out_dir, my_pid, file_seq);
 	files_out = fopen(fpath, "w");
+	snprintf(fpath, sizeof(fpath), "%s/%u.%u.ticks", out_dir, my_pid, file_seq);
+	cap_tickf = fopen(fpath, "w");
+	cap_nrec = 0;
 	nfile_ids = 0;
+	if (!reserve[0]) {
+		memcpy(reserve, "reserved=", 9);
+		memset(reserve + 9, ' ', sizeof(reserve) - 11);
+		reserve[sizeof(reserve) - 2] = '\n';
+	}
+	cap_extra = reserve;
 	char name[256];
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(cmd_line, " "), cmd_line);
 	if (cap_open(path, "vmlab capture --backend qemu", cmd_line, name) < 0)
@@ -424,6 +445,8 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint
 		for (unsigned i = 0; i < MAX_VCPUS; i++)
 			if (bufs[i])
 				cap_flush(bufs[i]);
+		if (cap_tickf) /* nothing buffered for the child to write again */
+			fflush(cap_tickf);
 		break;
 	case 59:  /* execve */
 	case 322: /* execveat */
@@ -450,8 +473,8 @@ static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, 
 		cap_w = NULL;
 		cap_on = 0;
 		file_seq = 0;
-		if (files_out)
-			files_out = NULL; /* the parent's stream; ours is opened next */
+		files_out = NULL; /* the parent's streams; ours are opened next */
+		cap_tickf = NULL;
 		for (unsigned i = 0; i < MAX_VCPUS; i++)
 			if (bufs[i])
 				bufs[i]->n = 0;
@@ -581,9 +604,7 @@ static void on_exit_cb(qemu_plugin_id_t id, void *ud)
 	if (bufs[0] && cap_on)
 		cap_event(bufs[0], VL_EV_EXIT, my_pid);
 	cap_close();
-	if (files_out)
-		fclose(files_out);
-	files_out = NULL;
+	close_side_files();
 }
 
 /* qemu is about to kill itself with a fatal signal of the guest's (the
@@ -624,7 +645,6 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
 	snprintf(cmd_line, sizeof(cmd_line), "%s", cmd);
 	if (dir) {
 		snprintf(out_dir, sizeof(out_dir), "%s", dir);
-		cap_ticks = 1;
 		if (open_part(false, 0) < 0)
 			return -1;
 		qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
