@@ -639,11 +639,15 @@ int cmd_capture(int argc, char **argv)
 			return EXIT_INPUT;
 		if (strchr(out, ',')) {
 			cli_error("capture: the qemu back end cannot write to a path with a comma");
+			free(parg);
+			free(qargv);
 			return EXIT_USAGE;
 		}
 		char progpath[PATH_MAX], qemu[PATH_MAX], reexec[PATH_MAX], parts[PATH_MAX];
 		if (!which(prog[0], progpath, sizeof(progpath))) {
 			cli_error("capture: %s: no such program (or not executable)", prog[0]);
+			free(parg);
+			free(qargv);
 			return EXIT_USAGE;
 		}
 		which("qemu-x86_64", qemu, sizeof(qemu));
@@ -653,6 +657,8 @@ int cmd_capture(int argc, char **argv)
 		snprintf(parts, sizeof(parts), "%s.parts.XXXXXX", out);
 		if (!mkdtemp(parts)) {
 			cli_error("capture: cannot create %s: %s", parts, strerror(errno));
+			free(parg);
+			free(qargv);
 			return EXIT_INPUT;
 		}
 		snprintf(parg, alen, "%s,dir=%s,ifetch=%s,cmd=%s", plugin, parts,
