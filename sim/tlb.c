@@ -74,7 +74,7 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 		return vl_err(err, VL_EINVAL, "%s: %llu ways do not divide %llu entries", what,
 			      (unsigned long long)ways, (unsigned long long)entries);
 	uint64_t sets = entries / ways;
-	if (sets > UINT32_MAX)
+	if (sets >= UINT32_MAX)
 		return vl_err(err, VL_EINVAL, "%s: %llu sets are more than this model holds", what,
 			      (unsigned long long)sets);
 	t->ops = vl_tlb_repl_find(repl);
@@ -87,8 +87,7 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 	/* a power of two indexes by mask; any other count by modulo (real
 	 * cores have them: Zen 4's 3072-entry L2 DTLB) */
 	t->sets = (uint32_t)sets;
-	t->modulo = (sets & (sets - 1)) != 0;
-	t->set_mask = t->modulo ? 0 : (uint32_t)sets - 1;
+	t->set_mask = (sets & (sets - 1)) ? UINT32_MAX : (uint32_t)sets - 1;
 	t->ways = (uint32_t)ways;
 	t->tag = calloc(entries, sizeof(*t->tag));
 	t->ref = calloc(entries, sizeof(*t->ref));

@@ -51,9 +51,9 @@ struct tlb {
 	uint32_t *ref;      /* arena index of the cached page-table entry */
 	uint64_t *used;     /* time + 1 of the last fill or hit */
 	uint64_t *synced;   /* per set: hits up to this time were told to the policy */
-	uint32_t set_mask;  /* sets - 1 when sets is a power of two */
+	uint32_t set_mask;  /* sets - 1 when sets is a power of two, else UINT32_MAX:
+			     * a page's set is then vpn % sets */
 	uint32_t sets;      /* entries / ways; any count (AMD Zen 4: 3072-entry L2 DTLBs) */
-	bool modulo;        /* sets is not a power of two: a page's set is vpn % sets */
 	uint32_t ways;
 	/* wide sets (more than 8 ways): per set, a guess of the way holding
 	 * a page, indexed by the page number's bits above the set index; set
@@ -170,15 +170,16 @@ static inline void tlb_lru_back(struct tlb *t, uint32_t set, uint32_t g)
  * the set count where that is not a power of two. */
 static inline uint32_t tlb_set(const struct tlb *t, uint64_t vpn)
 {
-	if (__builtin_expect(t->modulo, 0))
+	uint32_t m = t->set_mask; /* one load on the fast path */
+	if (__builtin_expect(m == UINT32_MAX, 0))
 		return (uint32_t)(vpn % t->sets);
-	return (uint32_t)(vpn & t->set_mask);
+	return (uint32_t)vpn & m;
 }
 
 /* The page number's bits above its set index (vpn / sets). */
 static inline uint64_t tlb_above(const struct tlb *t, uint64_t vpn)
 {
-	if (__builtin_expect(t->modulo, 0))
+	if (__builtin_expect(t->set_mask == UINT32_MAX, 0))
 		return vpn / t->sets;
 	return vpn >> t->set_bits;
 }
