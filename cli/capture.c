@@ -803,6 +803,9 @@ int cmd_capture(int argc, char **argv)
 		cpu > 0 ? (double)st.records / cpu / 1e6 : 0.0);
 	if (procs[0])
 		fprintf(stderr, "vmlab: processes: %s\n", procs);
+	else /* lackey, sancov */
+		fprintf(stderr, "vmlab: note: the %s back end records no address-space events and "
+				"no child processes (the qemu back end does)\n", backend);
 	if (status)
 		fprintf(stderr, "vmlab: capture: %s exited with status %d\n", prog[0], status);
 	return status;
