@@ -105,7 +105,8 @@ CAP_COMMON := traces/vmt_write.c traces/crc32c.c core/error.c core/sized.c
 CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden -DVL_API=
 SANCOV_LIB := $(OUT)/libvmlab-sancov.a
 QEMU_PLUGIN := $(OUT)/vmlab-qemu.so
-CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN)
+REEXEC := $(OUT)/vmlab-reexec.so
+CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN) $(REEXEC)
 
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
@@ -152,7 +153,11 @@ $(SANCOV_LIB): $(OBJDIR)/pic/traces/capture/sancov.o $(CAP_COMMON:%.c=$(OBJDIR)/
 
 $(QEMU_PLUGIN): $(OBJDIR)/pic/traces/capture/qemu_plugin.o $(CAP_COMMON:%.c=$(OBJDIR)/pic/%.o)
 	@mkdir -p $(dir $@)
-	$(CC) -shared $^ -lzstd -lpthread -o $@
+	$(CC) -shared $^ -lzstd -lpthread -ldl -o $@
+
+$(REEXEC): $(OBJDIR)/pic/traces/capture/reexec.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared $^ -ldl -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -286,6 +291,7 @@ install: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS) $(MAN)
 	install -m 644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vmlab
 	install -m 644 $(SANCOV_LIB) $(DESTDIR)$(LIBDIR)/libvmlab-sancov.a
 	install -m 755 $(QEMU_PLUGIN) $(DESTDIR)$(LIBDIR)/vmlab-qemu.so
+	install -m 755 $(REEXEC) $(DESTDIR)$(LIBDIR)/vmlab-reexec.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab
 	install -m 755 $(WORKLOADS) $(DESTDIR)$(PREFIX)/bin/vmlab-workloads
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libvmlab.a

@@ -9,6 +9,7 @@
  *
  * The finished file is read back once to check it and count its records.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -264,6 +265,299 @@ static int capture_lackey(const char *out, bool ifetch, char **prog, int *status
 	return rc < 0 ? EXIT_INPUT : 0;
 }
 
+/* ---- the qemu back end's files, one per process and exec, merged ----
+ *
+ * Beside each file, its ticks (PID.SEQ.ticks): after each flush of the
+ * plugin, the records written so far and the CLOCK_MONOTONIC time.  A
+ * segment is the records up to a tick; segments of all files go out in
+ * the order of their ticks, so processes interleave as they ran (to within
+ * one buffer, 4096 records), a forked child's V FORK after everything its
+ * parent did before the fork (the plugin flushes at fork), and an exec'd
+ * image after its predecessor's file.  A single file (one process, no
+ * exec) needs no merge: it is renamed, and the file table goes into the
+ * metadata space the plugin reserved (vl_vmt_fill_reserved). */
+
+struct part {
+	struct vl_trace *t;
+	struct vl_batch in; /* the batch being consumed */
+	size_t pos;
+	bool eof, have, started;
+	struct vl_rec *r;   /* the current segment */
+	size_t n, cap;
+	struct vl_event *ev;
+	size_t nev, evcap;
+	uint64_t key;       /* its tick; UINT64_MAX for what follows the last */
+	FILE *ticks;
+	uint64_t consumed;  /* records taken from the file so far */
+	uint32_t pid;
+	char name[256];
+};
+
+static int seg_push(struct part *p, const struct vl_rec *r, const struct vl_event *ev,
+		    struct vl_error *err)
+{
+	if (p->n == p->cap) {
+		size_t nc = p->cap ? 2 * p->cap : 8192;
+		struct vl_rec *nr = realloc(p->r, nc * sizeof(*nr));
+		if (!nr)
+			return vl_err(err, VL_ENOMEM, "out of memory merging the capture");
+		p->r = nr;
+		p->cap = nc;
+	}
+	p->r[p->n] = *r;
+	if (ev) {
+		if (p->nev == p->evcap) {
+			size_t nc = p->evcap ? 2 * p->evcap : 256;
+			struct vl_event *ne = realloc(p->ev, nc * sizeof(*ne));
+			if (!ne)
+				return vl_err(err, VL_ENOMEM, "out of memory merging the capture");
+			p->ev = ne;
+			p->evcap = nc;
+		}
+		p->ev[p->nev] = *ev;
+		p->r[p->n].addr = p->nev++;
+	}
+	p->n++;
+	return 0;
+}
+
+/* Load p's next segment (p->have false at the end of its file). */
+static int part_next(struct part *p, struct vl_error *err)
+{
+	p->n = p->nev = 0;
+	p->have = false;
+	unsigned long long upto = ~0ull, t = ~0ull;
+	if (!p->ticks || fscanf(p->ticks, "%llu %llu", &upto, &t) != 2)
+		upto = t = ~0ull;
+	while (p->consumed < upto) {
+		if (p->pos == p->in.n) {
+			if (p->eof)
+				break;
+			vl_batch_reset(&p->in);
+			p->pos = 0;
+			ssize_t got = vl_trace_read(p->t, &p->in, err);
+			if (got < 0)
+				return (int)got;
+			if (got == 0)
+				p->eof = true;
+			continue;
+		}
+		const struct vl_rec *r = &p->in.recs[p->pos++];
+		p->consumed++;
+		VL_TRY(seg_push(p, r, r->op == VL_OP_EVENT ? &p->in.events[r->addr] : NULL, err));
+	}
+	p->key = t;
+	p->have = p->n > 0 || upto != ~0ull;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Append the file table of DIR/NAME (`ID DEV:INODE SIZE PATH` lines) to
+ * *tab as `file.ID=DEV:INODE SIZE PATH` lines, each id once. */
+static void add_files(const char *path, char **tab, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char line[4500];
+	while (f && fgets(line, sizeof(line), f)) {
+		char *sp = strchr(line, ' ');
+		if (!sp || line[strlen(line) - 1] != '\n')
+			continue;
+		char key[64];
+		snprintf(key, sizeof(key), "file.%.*s=", (int)(sp - line), line);
+		if (*tab) { /* once: the first process that named it */
+			bool seen = !strncmp(*tab, key, strlen(key));
+			for (const char *q = *tab; !seen && (q = strstr(q, "\nfile.")); q++)
+				seen = !strncmp(q + 1, key, strlen(key));
+			if (seen)
+				continue;
+		}
+		size_t add = strlen(key) + strlen(sp + 1);
+		char *n = realloc(*tab, *len + add + 1);
+		if (!n)
+			break;
+		*tab = n;
+		snprintf(*tab + *len, add + 1, "%s%s", key, sp + 1);
+		*len += add;
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Merge the .vmt files of DIR into out; fills procs (a text listing the processes).
+ * 0 or a negative code with err. */
+static int merge_parts(const char *dir, const char *out, const char *cmdline, const char *status,
+		       char *procs, size_t procs_len, struct vl_error *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return vl_err(err, VL_EIO, "%s: %s", dir, strerror(errno));
+	char **names = NULL;
+	size_t nn = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".vmt"))
+			continue;
+		if (nn == cap) {
+			cap = cap ? 2 * cap : 16;
+			char **nv = realloc(names, cap * sizeof(*nv));
+			if (!nv)
+				break;
+			names = nv;
+		}
+		names[nn++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, nn, sizeof(*names), name_cmp);
+	char *tab = NULL;
+	size_t tlen = 0;
+	for (size_t i = 0; i < nn; i++) {
+		char fpath[PATH_MAX];
+		snprintf(fpath, sizeof(fpath), "%s/%.*s.files", dir, (int)strlen(names[i]) - 4, names[i]);
+		add_files(fpath, &tab, &tlen);
+	}
+	size_t xl = tlen + strlen(status) + 1;
+	char *extra = malloc(xl);
+	if (extra)
+		snprintf(extra, xl, "%s%s", tab ? tab : "", status);
+	free(tab);
+	if (nn == 1 && extra) {
+		/* one process, no exec: the file is the trace */
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[0]);
+		struct vl_error ferr = { 0 };
+		if (vl_vmt_fill_reserved(path, extra, &ferr) == 0 && rename(path, out) == 0) {
+			struct vl_trace *t;
+			if (vl_trace_open(&t, out, "vmt", err) == 0) {
+				struct vl_batch b;
+				if (vl_batch_init(&b, 64, err) == 0) {
+					vl_trace_read(t, &b, err); /* its process start names it */
+					vl_batch_free(&b);
+				}
+				const char *keys[64], *vals[64];
+				size_t nm = vl_trace_meta_list(t, keys, vals, 64);
+				for (size_t k = 0; k < nm && k < 64; k++)
+					if (!strncmp(keys[k], "process.", 8))
+						snprintf(procs, procs_len, "%s %s", keys[k] + 8, vals[k]);
+				vl_trace_close(t);
+			}
+			free(names[0]);
+			free(names);
+			free(extra);
+			return 0;
+		}
+		/* no room (a very long file table): merge as for several */
+	}
+	struct part *pt = calloc(nn ? nn : 1, sizeof(*pt));
+	struct vl_vmt_writer *w = NULL;
+	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = "vmlab capture --backend qemu",
+				    .cmdline = cmdline, .extra = extra };
+	int rc = !pt || !extra ? vl_err(err, VL_ENOMEM, "out of memory merging the capture") : 0;
+	if (rc == 0)
+		rc = vl_vmt_writer_open(&w, out, &meta, 0, err);
+	if (rc == 0)
+		rc = vl_vmt_writer_async(w, err);
+	procs[0] = '\0';
+	size_t pused = 0;
+	for (size_t i = 0; rc == 0 && i < nn; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		pt[i].pid = (uint32_t)strtoul(names[i], NULL, 10);
+		char tpath[PATH_MAX];
+		snprintf(tpath, sizeof(tpath), "%s/%.*s.ticks", dir, (int)strlen(names[i]) - 4, names[i]);
+		pt[i].ticks = fopen(tpath, "r");
+		rc = vl_trace_open(&pt[i].t, path, "vmt", err);
+		if (rc == 0)
+			rc = vl_batch_init(&pt[i].in, 8192, err);
+		if (rc < 0)
+			break;
+		rc = part_next(&pt[i], err);
+		/* its process start (read with the first records) names it */
+		const char *keys[64], *vals[64];
+		size_t nm = vl_trace_meta_list(pt[i].t, keys, vals, 64);
+		for (size_t k = 0; k < nm && k < 64; k++)
+			if (!strncmp(keys[k], "process.", 8))
+				snprintf(pt[i].name, sizeof(pt[i].name), "%s", vals[k]);
+		if (vl_trace_warning(pt[i].t))
+			fprintf(stderr, "vmlab: warning: process %u: %s\n", pt[i].pid,
+				vl_trace_warning(pt[i].t));
+		if (pused + 1 < procs_len && pt[i].name[0] &&
+		    !(i > 0 && pt[i - 1].pid == pt[i].pid && !strcmp(pt[i - 1].name, pt[i].name)))
+			pused += (size_t)snprintf(procs + pused, procs_len - pused, "%s%u %s",
+						  pused ? ", " : "", pt[i].pid, pt[i].name);
+	}
+	while (rc == 0) {
+		struct part *best = NULL;
+		for (size_t i = 0; i < nn; i++)
+			if (pt[i].have && (!best || pt[i].key < best->key))
+				best = &pt[i];
+		if (!best)
+			break;
+		if (!best->started) {
+			best->started = true;
+			rc = vl_vmt_write_proc(w, best->pid, best->name, err);
+		}
+		if (rc == 0 && best->n) {
+			struct vl_batch b = { .recs = best->r, .n = best->n, .cap = best->n,
+					      .events = best->ev, .n_events = best->nev,
+					      .ev_cap = best->nev };
+			rc = vl_vmt_write(w, &b, err);
+		}
+		if (rc == 0)
+			rc = part_next(best, err);
+	}
+	if (w) {
+		if (rc == 0)
+			rc = vl_vmt_writer_close(w, err);
+		else
+			vl_vmt_writer_close(w, NULL);
+	}
+	for (size_t i = 0; i < nn; i++) {
+		vl_trace_close(pt[i].t);
+		if (pt[i].ticks)
+			fclose(pt[i].ticks);
+		vl_batch_free(&pt[i].in);
+		free(pt[i].r);
+		free(pt[i].ev);
+		free(names[i]);
+	}
+	free(pt);
+	free(names);
+	free(extra);
+	return rc;
+}
+
+/* Remove the parts directory and its files. */
+static void remove_parts(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+static volatile sig_atomic_t got_sigint;
+static volatile pid_t traced_pid;
+
+static void on_sigint(int sig)
+{
+	got_sigint = 1;
+	if (traced_pid != 0) /* minus the traced process group */
+		kill(traced_pid, sig);
+}
+
 int cmd_capture(int argc, char **argv)
 {
 	const char *out = NULL, *backend = NULL;
@@ -320,6 +614,7 @@ int cmd_capture(int argc, char **argv)
 	}
 	char **prog = argv + optind;
 	int status = 0, rc = 0;
+	char procs[4096] = "";
 	double t0 = now();
 	if (!strcmp(backend, "lackey")) {
 		if (!in_path("valgrind")) {
@@ -353,16 +648,46 @@ int cmd_capture(int argc, char **argv)
 		char **qargv = calloc((size_t)nargs + 4, sizeof(*qargv));
 		if (!parg || !qargv)
 			return EXIT_INPUT;
-		snprintf(parg, alen, "%s,out=%s,ifetch=%s,cmd=%s", plugin, out, ifetch ? "on" : "off",
-			 cmd);
 		if (strchr(out, ',')) {
 			cli_error("capture: the qemu back end cannot write to a path with a comma");
+			free(parg);
+			free(qargv);
 			return EXIT_USAGE;
 		}
-		char progpath[PATH_MAX];
+		char progpath[PATH_MAX], qemu[PATH_MAX], reexec[PATH_MAX], parts[PATH_MAX];
 		if (!which(prog[0], progpath, sizeof(progpath))) {
 			cli_error("capture: %s: no such program (or not executable)", prog[0]);
+			free(parg);
+			free(qargv);
 			return EXIT_USAGE;
+		}
+		which("qemu-x86_64", qemu, sizeof(qemu));
+		/* one file per process and exec in a directory beside OUT,
+		 * merged below; exec'd programs re-enter qemu through the
+		 * preload shim (traces/capture/reexec.c) */
+		snprintf(parts, sizeof(parts), "%s.parts.XXXXXX", out);
+		if (!mkdtemp(parts)) {
+			cli_error("capture: cannot create %s: %s", parts, strerror(errno));
+			free(parg);
+			free(qargv);
+			return EXIT_INPUT;
+		}
+		snprintf(parg, alen, "%s,dir=%s,ifetch=%s,cmd=%s", plugin, parts,
+			 ifetch ? "on" : "off", cmd);
+		char penv[PATH_MAX * 2 + 32], preload[PATH_MAX * 2 + 2];
+		snprintf(penv, sizeof(penv), "%s,dir=%s,ifetch=%s", plugin, parts, ifetch ? "on" : "off");
+		bool follow = find_beside(reexec, sizeof(reexec), "vmlab-reexec.so",
+					  "../lib/vmlab-reexec.so") == 0;
+		const char *old_preload = getenv("LD_PRELOAD");
+		if (follow) {
+			snprintf(preload, sizeof(preload), "%s%s%s", reexec, old_preload ? ":" : "",
+				 old_preload ? old_preload : "");
+			setenv("LD_PRELOAD", preload, 1);
+			setenv("VMLAB_QEMU", qemu, 1);
+			setenv("VMLAB_QEMU_PLUGIN", penv, 1);
+		} else {
+			fprintf(stderr, "vmlab: warning: capture: vmlab-reexec.so not found: programs "
+					"exec'd by %s are not traced\n", prog[0]);
 		}
 		qargv[0] = "qemu-x86_64";
 		qargv[1] = "-plugin";
@@ -371,10 +696,49 @@ int cmd_capture(int argc, char **argv)
 		for (int i = 1; i < nargs; i++)
 			qargv[3 + i] = prog[i];
 		remove(out);
-		pid_t pid = spawn(qargv, -1);
+		struct sigaction sa = { .sa_handler = on_sigint }, old_sa;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_sa);
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0) {
+			setpgid(0, 0); /* its own group: SIGINT is forwarded to all of it */
+			signal(SIGINT, SIG_DFL);
+			execvp(qargv[0], qargv);
+			fprintf(stderr, "vmlab: capture: cannot run %s: %s\n", qargv[0], strerror(errno));
+			_exit(127);
+		}
+		if (pid > 0)
+			setpgid(pid, pid);
+		traced_pid = pid > 0 ? -pid : 0;
 		status = pid > 0 ? wait_child(pid) : 127;
+		/* processes the traced program left behind finish their files */
+		for (int i = 0; pid > 0 && i < 500 && kill(-pid, 0) == 0; i++)
+			usleep(10000);
+		traced_pid = 0;
+		sigaction(SIGINT, &old_sa, NULL);
+		if (follow) {
+			unsetenv("VMLAB_QEMU");
+			unsetenv("VMLAB_QEMU_PLUGIN");
+			if (old_preload)
+				setenv("LD_PRELOAD", old_preload, 1);
+			else
+				unsetenv("LD_PRELOAD");
+		}
 		free(parg);
 		free(qargv);
+		char st_line[128];
+		snprintf(st_line, sizeof(st_line), "exit_status=%d\n%s", status,
+			 got_sigint ? "interrupted=yes\n" : "");
+		struct vl_error merr = { 0 };
+		if (merge_parts(parts, out, cmd, st_line, procs, sizeof(procs), &merr) < 0) {
+			cli_error("capture: %s (the per-process files are kept in %s)", merr.msg, parts);
+			return status ? status : EXIT_INPUT;
+		}
+		remove_parts(parts);
+		if (got_sigint)
+			fprintf(stderr, "vmlab: capture: interrupted; %s holds the trace up to the "
+					"interruption\n", out);
 	} else if (!strcmp(backend, "sancov")) {
 		if (ifetch) {
 			cli_error("capture: the sancov back end records loads and stores only "
@@ -448,6 +812,11 @@ int cmd_capture(int argc, char **argv)
 		st.accesses ? (double)size / (double)st.accesses : 0.0, secs, cpu,
 		secs > 0 ? (double)st.records / secs / 1e6 : 0.0,
 		cpu > 0 ? (double)st.records / cpu / 1e6 : 0.0);
+	if (procs[0])
+		fprintf(stderr, "vmlab: processes: %s\n", procs);
+	else /* lackey, sancov */
+		fprintf(stderr, "vmlab: note: the %s back end records no address-space events and "
+				"no child processes (the qemu back end does)\n", backend);
 	if (status)
 		fprintf(stderr, "vmlab: capture: %s exited with status %d\n", prog[0], status);
 	return status;

@@ -26,7 +26,8 @@ static void convert_usage(FILE *f)
 
 static const char *const ev_names[] = { "NONE", "RESERVE", "COMMIT", "DECOMMIT", "RELEASE",
 					 "PROTECT", "MAP", "UNMAP", "EXIT", "ROI_BEGIN", "ROI_END",
-					 "ADVISE" };
+					 "ADVISE", "MMAP", "MUNMAP", "MPROTECT", "BRK", "MREMAP",
+					 "FORK" };
 
 /* PROT in the addr grammar (docs/trace-format.md). */
 static void prot_name(char *buf, size_t len, uint32_t prot)
@@ -48,10 +49,10 @@ static void print_event(FILE *f, const struct vl_event *e, uint32_t pid)
 	prot_name(prot, sizeof(prot), e->prot);
 	unsigned long long a = e->addr, l = e->len;
 	switch (e->kind) {
-	case VL_EV_RESERVE: case VL_EV_DECOMMIT:
+	case VL_EV_RESERVE: case VL_EV_DECOMMIT: case VL_EV_MUNMAP: case VL_EV_BRK:
 		fprintf(f, "V %s 0x%llx 0x%llx %u\n", ev_names[e->kind], a, l, pid);
 		break;
-	case VL_EV_COMMIT: case VL_EV_PROTECT:
+	case VL_EV_COMMIT: case VL_EV_PROTECT: case VL_EV_MPROTECT:
 		fprintf(f, "V %s 0x%llx 0x%llx %s %u\n", ev_names[e->kind], a, l, prot, pid);
 		break;
 	case VL_EV_RELEASE: case VL_EV_UNMAP:
@@ -71,7 +72,23 @@ static void print_event(FILE *f, const struct vl_event *e, uint32_t pid)
 		break;
 	case VL_EV_ADVISE:
 		fprintf(f, "V ADVISE 0x%llx 0x%llx %s %u\n", a, l,
-			e->prot == VL_ADV_HUGEPAGE ? "hugepage" : "nohugepage", pid);
+			e->prot == VL_ADV_HUGEPAGE     ? "hugepage"
+			: e->prot == VL_ADV_DONTNEED ? "dontneed"
+						     : "nohugepage",
+			pid);
+		break;
+	case VL_EV_MMAP:
+		prot_name(prot, sizeof(prot), e->prot & ~VL_MAP_SHARED);
+		fprintf(f, "V MMAP 0x%llx 0x%llx %s %s %llu 0x%llx %u\n", a, l, prot,
+			e->prot & VL_MAP_SHARED ? "shared" : "private", (unsigned long long)e->file_id,
+			(unsigned long long)e->offset, pid);
+		break;
+	case VL_EV_MREMAP:
+		fprintf(f, "V MREMAP 0x%llx 0x%llx 0x%llx 0x%llx %u\n", a, l,
+			(unsigned long long)e->offset, (unsigned long long)e->file_id, pid);
+		break;
+	case VL_EV_FORK:
+		fprintf(f, "V FORK %llu %u\n", a, pid);
 		break;
 	default:
 		fprintf(f, "# event of unknown kind %u pid %u\n", e->kind, pid);

@@ -92,8 +92,9 @@ int cmd_host(int argc, char **argv)
 		vl_config_free(schema);
 		return EXIT_INPUT;
 	}
-	/* The model may refuse what CPUID reports (a TLB whose set count is not
-	 * a power of two, say): then the TLB geometry stays in comments, with
+	/* The model may refuse what CPUID reports (ways that do not divide the
+	 * entries, say; set counts that are not powers of two are modelled):
+	 * then the TLB geometry stays in comments, with
 	 * the reason, so that the file always loads. */
 	char refused[VL_ERRMSG_MAX] = "";
 	if (vl_config_declares(schema, "tlb.l1d.entries") && h.ntlb) {

@@ -6,10 +6,20 @@
 #include "analysis/json.h"
 #include "cli/cli.h"
 
-static const char *const event_names[VL_STATS_EVENT_KINDS] = {
+/* kinds 0..14 from by_event, 15.. from by_event_more */
+#define NEVNAMES (VL_STATS_EVENT_KINDS - 1 + 16)
+static const char *const event_names[NEVNAMES] = {
 	"none", "reserve", "commit", "decommit", "release", "protect", "map", "unmap",
-	"exit", "roi_begin", "roi_end", "advise", "kind12", "kind13", "kind14", "other",
+	"exit", "roi_begin", "roi_end", "advise", "mmap", "munmap", "mprotect", "brk",
+	"mremap", "fork", "kind18", "kind19", "kind20", "kind21", "kind22", "kind23",
+	"kind24", "kind25", "kind26", "kind27", "kind28", "kind29", "kind30",
 };
+
+static uint64_t event_count(const struct vl_trace_stats *st, int i)
+{
+	return i < VL_STATS_EVENT_KINDS - 1 ? st->by_event[i]
+					    : st->by_event_more[i - (VL_STATS_EVENT_KINDS - 1)];
+}
 
 static void info_usage(FILE *f)
 {
@@ -102,10 +112,10 @@ int cmd_info(int argc, char **argv)
 		}
 		vl_json_key(&j, "events");
 		vl_json_obj(&j);
-		for (int i = 0; i < VL_STATS_EVENT_KINDS; i++)
-			if (st.by_event[i]) {
+		for (int i = 0; i < NEVNAMES; i++)
+			if (event_count(&st, i)) {
 				vl_json_key(&j, event_names[i]);
-				vl_json_u64(&j, st.by_event[i]);
+				vl_json_u64(&j, event_count(&st, i));
 			}
 		vl_json_end(&j);
 		vl_json_key(&j, "processes");
@@ -125,16 +135,17 @@ int cmd_info(int argc, char **argv)
 	} else {
 		printf("%s: %s, %s\n", vl_trace_path(t), vl_trace_format(t), vl_trace_compression(t));
 		for (size_t i = 0; i < nmeta; i++)
-			printf("  %-12s %s\n", keys[i], vals[i]);
+			if (strcmp(keys[i], "reserved")) /* capture's unused header space */
+				printf("  %-12s %s\n", keys[i], vals[i]);
 		printf("records      %llu (%llu accesses, %llu events)\n",
 		       (unsigned long long)st.records, (unsigned long long)st.accesses,
 		       (unsigned long long)st.events);
 		for (int i = 0; i < VL_OP_NACCESS; i++)
 			printf("  %-10s %llu\n", opn[i], (unsigned long long)st.by_op[i]);
-		for (int i = 0; i < VL_STATS_EVENT_KINDS; i++)
-			if (st.by_event[i])
+		for (int i = 0; i < NEVNAMES; i++)
+			if (event_count(&st, i))
 				printf("  event %-8s %llu\n", event_names[i],
-				       (unsigned long long)st.by_event[i]);
+				       (unsigned long long)event_count(&st, i));
 		printf("processes    %llu\n", (unsigned long long)st.processes);
 		printf("pages        %llu distinct (pid, 4 KiB page); footprint %.2f MiB\n",
 		       (unsigned long long)st.pages, (double)st.pages * VL_PAGE_SIZE / (1 << 20));

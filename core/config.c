@@ -71,6 +71,10 @@ static const struct vl_key_def builtin_keys[] = {
 	{ "file.read_cluster", VL_KT_U64, "1",
 	  "pages read per hard fault on a mapped file; extra pages go to standby (windows)", NULL,
 	  1, 64, NULL },
+	{ "pagecache.warm", VL_KT_ENUM, "all",
+	  "files mapped by V MMAP (captured Linux programs) start in the page cache (all: a "
+	  "first touch is a minor fault) or on disk only (none: major fault and a read)",
+	  "all|none", 0, 0, NULL },
 	{ "file.fault_around", VL_KT_U64, "1",
 	  "pages of the aligned window mapped around a file read fault when cached (linux: 16)",
 	  NULL, 1, 512, NULL },

@@ -58,6 +58,8 @@ static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, ui
 	unsigned prot = VL_PROT_EXECUTE_READWRITE; /* implicit commit */
 	if (pr->explicit_vm)
 		return 0;
+	if (pte == 0 && !e->overcommit && e->commit >= e->commit_limit)
+		return 0; /* at the commit limit: vl_fault refuses or grows the page file */
 	if (pte != 0) {
 		if ((pte & (PTE_P | SWPTE_PROTO | SWPTE_TRANS)) || !SWPTE_HAS_SLOT(pte))
 			return 0;
@@ -301,7 +303,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 			const struct tlb *pt = p->t;
 			uint64_t vpn = (va >> p->shift) & p->vmask;
 			uint64_t key = asid | p->keysz | vpn << 3;
-			uint32_t i = (uint32_t)(vpn & pt->set_mask) * pt->ways, ie = i + pt->ways;
+			uint32_t i = tlb_set(pt, vpn) * pt->ways, ie = i + pt->ways;
 			if (pt->ways <= 8) {
 				/* every way, without an early exit (see tlb_find) */
 				for (; i < ie; i++)
@@ -512,7 +514,7 @@ static inline __attribute__((always_inline)) uint64_t l1_lookup(struct vl_engine
 		struct tlb *t = p->t;
 		uint64_t vpn = (va >> p->shift) & p->vmask;
 		uint64_t key = xl->asid | p->keysz | vpn << 3;
-		uint32_t i = (uint32_t)(vpn & t->set_mask) * t->ways, ie = i + t->ways;
+		uint32_t i = tlb_set(t, vpn) * t->ways, ie = i + t->ways;
 		uint32_t hit = UINT32_MAX;
 		if (t->ways <= 8) {
 			/* small sets: compare every way without branching on which

@@ -326,6 +326,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->zero_frame = e->db.nframes; /* not a real frame: never allocated or listed */
 	e->file_cluster = (uint32_t)vl_config_u64(cfg, "file.read_cluster");
 	e->fault_around = (uint32_t)vl_config_u64(cfg, "file.fault_around");
+	e->pagecache_warm = !strcmp(vl_config_str(cfg, "pagecache.warm"), "all");
 	e->commit_limit = e->pf.limit ? (uint64_t)e->db.nframes + e->pf.limit : UINT64_MAX;
 	e->mpw_cluster = (uint32_t)vl_config_u64(cfg, "mpw.cluster_pages");
 	e->wsm_interval = vl_config_u64(cfg, "wsm.interval");

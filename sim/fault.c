@@ -138,6 +138,7 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 	/* decode the invalid PTE */
 	const struct vl_vad *d = NULL;
 	unsigned prot;
+	bool lazy = false; /* a linux anonymous VMA's untouched page: committed by its VAD */
 	if (pte == 0 || (pte & SWPTE_PROTO)) {
 		if (!pr->explicit_vm) {
 			prot = VL_PROT_EXECUTE_READWRITE; /* implicit commit */
@@ -146,9 +147,13 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 			if (pte == 0 && vad_commits_zero(d)) {
 				prot = d->prot; /* committed with its VAD: demand zero */
 				d = NULL;
-			} else if (!d || d->kind != VAD_MAPPED) {
-				return violation(e, proc); /* free, or reserved but not committed */
+			} else if (d && pte == 0 && d->kind == VAD_PRIVATE && (d->flags & VAD_F_ANON)) {
+				prot = d->prot;
+				d = NULL;
+				lazy = true;
 			} else {
+				if (!d || d->kind != VAD_MAPPED)
+					return violation(e, proc); /* free, or reserved but not committed */
 				prot = pte ? SWPTE_PROT(pte) : d->prot;
 			}
 		}
@@ -250,10 +255,11 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 	}
 
 	/* T1: demand zero */
-	/* implicit commit (a trace without address-space events): charged at
-	 * the first touch, against the limit like any commit (A.9); refused,
-	 * it is a commit failure and the access an access violation */
-	if (pte == 0 && !pr->explicit_vm && !vl_commit_charge(e, proc, 1))
+	/* implicit commit (a trace without address-space events) and a linux
+	 * VMA's page: charged at the first touch, against the limit like any
+	 * commit (A.9); refused, it is a commit failure and the access an
+	 * access violation */
+	if (pte == 0 && (!pr->explicit_vm || lazy) && !vl_commit_charge(e, proc, 1))
 		return violation(e, proc);
 	if (e->thp != THP_NEVER) {
 		int r = vl_thp_fault(e, proc, li, vpn, pte, prot, write, &a, err);

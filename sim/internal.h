@@ -400,6 +400,11 @@ static inline bool vad_commits_zero(const struct vl_vad *d)
 {
 	return d && d->kind == VAD_PRIVATE && (d->flags & VAD_F_COMMITTED);
 }
+/* Linux VMAs (V MMAP and friends, sim/vad.c) */
+#define VAD_F_ANON 0x40   /* private anonymous: every page committed with the VAD's
+			   * protection, charged when first touched (no PTE needed) */
+#define VAD_F_SHARED 0x80 /* a MAP_SHARED view: writable without copy-on-write */
+#define VAD_F_HEAP 0x100  /* the brk heap (V BRK grows and shrinks it) */
 
 /* A present PTE that maps the zero frame as part of a huge zero page
  * (linux THP read fault): bit 9, which the MMU ignores. */
@@ -438,11 +443,24 @@ struct vl_section {
 			      * page-file slot (SWPTE_PAGEFILE) is paged out */
 	struct proto_chunk *chunks; /* capacity a power of two, at most half full */
 	uint32_t nchunks, chunks_cap;
+	uint8_t fill;        /* enum sec_fill: where a page not in memory comes from */
 };
 
 /* Is frame p a page of a page-file-backed section? */
 #define PFN_PAGEFILE_SECTION(e, p) \
 	(((p)->flags & PFN_F_PROTO) && (e)->sections[(p)->owner].pagefile)
+
+/* Where a section page with prototype PTE 0 comes from. */
+enum sec_fill {
+	SEC_FILL_READ = 0,   /* the file: a hard fault and a read */
+	SEC_FILL_CACHED = 1, /* the page cache (pagecache.warm = all): a soft fault, no read */
+	SEC_FILL_ZERO = 2,   /* nowhere: anonymous memory (shared anonymous mappings,
+				* pages copied at a fork): zero-filled, a soft fault */
+};
+
+/* File ids of sections that are anonymous memory (V MMAP shared
+ * anonymous, V FORK copies) carry this bit; trace file ids never do. */
+#define SEC_ANON_ID (1ull << 63)
 
 /* ---- processes ---- */
 
@@ -558,6 +576,7 @@ struct vl_engine {
 	uint32_t zero_frame;      /* frame number of the shared zero page (not a real frame) */
 	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
 	uint32_t fault_around;    /* linux: pages mapped around a file read fault */
+	bool pagecache_warm;      /* pagecache.warm = all: V MMAP files start cached */
 	uint64_t commit_limit;    /* pages (frames + current page-file size); UINT64_MAX = none */
 	uint32_t pf_max;          /* slots the page file may grow to (pagefile.max) */
 	uint32_t pf_steal;        /* where the last slot steal stopped (sim/pagefile.c) */

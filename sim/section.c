@@ -112,11 +112,14 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		*how = FAULT_SOFT;
 		return f;
 	}
-	if (s->pagefile) {
-		/* a section backed by the page file: demand-zero at its first
-		 * touch (modified: it has no copy anywhere), read back from its
-		 * slot once paged out (A.6 PROTOTYPE: q demand-zero / q page file) */
-		uint32_t f = vl_frame_get(e, !SWPTE_HAS_SLOT(q), a, err);
+	if (s->pagefile || s->fill != SEC_FILL_READ) {
+		/* backed by the page file: demand-zero at its first touch
+		 * (modified: it has no copy anywhere), read back from its slot
+		 * once paged out (A.6 PROTOTYPE: q demand-zero / q page file);
+		 * in the page cache already (pagecache.warm), or anonymous
+		 * (zero-filled): a frame and a soft fault, no read */
+		bool zero = s->pagefile ? !SWPTE_HAS_SLOT(q) : s->fill == SEC_FILL_ZERO;
+		uint32_t f = vl_frame_get(e, zero, a, err);
 		if (f == VL_NIL)
 			return VL_NIL;
 		s = &e->sections[sec];
@@ -127,7 +130,9 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		e->resident_shared++;
 		count_resident(e, 1);
 		e->rsm->cached(e, f, a);
-		if (SWPTE_HAS_SLOT(q)) {
+		if (!s->pagefile) {
+			*how = FAULT_SOFT;
+		} else if (SWPTE_HAS_SLOT(q)) {
 			e->db.pfn[f].slot = SWPTE_SLOT(q);
 			e->ctr.pagefile_reads++;
 			*how = FAULT_HARD;
@@ -196,6 +201,30 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 			continue; /* stays inside the faulting page table */
 		uint64_t idx = d->offset_pages + (v - d->start);
 		uint64_t q = idx < s->npages ? proto_get(s, idx) : 0;
+		if (idx < s->npages && q == 0 && s->fill == SEC_FILL_CACHED) {
+			/* in the page cache though not yet in our frames: Linux maps
+			 * it too (filemap_map_pages maps every cached page of the
+			 * window); give it its frame first */
+			uint32_t tl = pt_walk(&e->pt, e->procs[proc].root, va_of(v));
+			uint64_t t = tl == VL_NIL ? 0 : e->pt.e[tl];
+			if (t & PTE_P || (t && !(t & SWPTE_PROTO)))
+				continue;
+			uint64_t *qp = proto_ref(s, idx);
+			if (!qp)
+				return;
+			struct vl_access a = vl_access_at(e, e->time, v, e->procs[proc].pid, VL_OP_READ);
+			uint32_t f = vl_frame_get(e, false, &a, NULL);
+			if (f == VL_NIL)
+				return;
+			s = &e->sections[d->section];
+			section_frame(e, f, d->section, idx);
+			e->db.pfn[f].loc = PFN_ACTIVE;
+			q = PTE_P | PTE_MAKE(f);
+			*proto_ref(s, idx) = q; /* its chunk exists: found, not made */
+			e->resident_shared++;
+			count_resident(e, 1);
+			e->rsm->cached(e, f, &a);
+		}
 		if (!(q & PTE_P))
 			continue;
 		uint32_t li = pt_walk(&e->pt, e->procs[proc].root, va_of(v));

@@ -40,7 +40,7 @@ static const uint8_t sz_shift[XL_NSIZES] = { 12, 21, 30 };
  * the stamp scan picks the first invalid way. */
 static void tlb_lru_reset(struct tlb *t)
 {
-	for (uint32_t set = 0; set <= t->set_mask; set++) {
+	for (uint32_t set = 0; set < t->sets; set++) {
 		uint32_t base = set * t->ways;
 		for (uint32_t w = 0; w < t->ways; w++) {
 			t->lru_prev[base + w] = w + 1 < t->ways ? base + w + 1 : XL_LRU_END;
@@ -54,9 +54,9 @@ static void tlb_lru_reset(struct tlb *t)
 /* Invalidate every entry (a full flush). */
 static void tlb_clear(struct tlb *t)
 {
-	memset(t->tag, 0, ((size_t)t->set_mask + 1) * t->ways * sizeof(*t->tag));
+	memset(t->tag, 0, (size_t)t->sets * t->ways * sizeof(*t->tag));
 	if (t->hint)
-		memset(t->hint, 0xff, (((size_t)t->set_mask + 1) << t->hint_bits) * sizeof(*t->hint));
+		memset(t->hint, 0xff, ((size_t)t->sets << t->hint_bits) * sizeof(*t->hint));
 	if (t->lru_next)
 		tlb_lru_reset(t);
 }
@@ -68,7 +68,7 @@ static void tlb_inval(struct tlb *t, uint64_t vpn, uint32_t g)
 		tlb_chain_del(t, g);
 	t->tag[g] = 0;
 	if (t->lru_next)
-		tlb_lru_back(t, (uint32_t)(vpn & t->set_mask), g);
+		tlb_lru_back(t, tlb_set(t, vpn), g);
 }
 
 /* A bad value of TLB name's key (or of key2 when key is at its default):
@@ -118,11 +118,9 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 			       "dividing it)",
 			       (unsigned long long)ways, (unsigned long long)entries);
 	uint64_t sets = entries / ways;
-	if (sets & (sets - 1))
-		return tlb_bad(cfg, pfx, name, "ways", "entries", err,
-			       "%llu entries / %llu ways = %llu sets, which is not a power of two",
-			       (unsigned long long)entries, (unsigned long long)ways,
-			       (unsigned long long)sets);
+	if (sets >= UINT32_MAX)
+		return vl_err(err, VL_EINVAL, "%s: %llu sets are more than this model holds", what,
+			      (unsigned long long)sets);
 	t->ops = vl_tlb_repl_find(repl);
 	if (!t->ops) {
 		char list[200];
@@ -130,7 +128,10 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 		return tlb_bad(cfg, pfx, name, "replacement", NULL, err,
 			       "unknown TLB replacement '%s' (known: %s)", repl, list);
 	}
-	t->set_mask = (uint32_t)sets - 1;
+	/* a power of two indexes by mask; any other count by modulo (real
+	 * cores have them: Zen 4's 3072-entry L2 DTLB) */
+	t->sets = (uint32_t)sets;
+	t->set_mask = (sets & (sets - 1)) ? UINT32_MAX : (uint32_t)sets - 1;
 	t->ways = (uint32_t)ways;
 	t->tag = calloc(entries, sizeof(*t->tag));
 	t->ref = calloc(entries, sizeof(*t->ref));
@@ -264,7 +265,7 @@ static uint32_t free_way(const struct vl_xlat *xl, const struct tlb *t, uint32_t
 static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t vpn, uint32_t ref,
 		     uint64_t now)
 {
-	uint32_t set = (uint32_t)(vpn & t->set_mask), base = set * t->ways, way = UINT32_MAX;
+	uint32_t set = tlb_set(t, vpn), base = set * t->ways, way = UINT32_MAX;
 	if (t->lru_next) {
 		/* a wide lru set: the tail of its recency list */
 		way = t->lru_tail[set] - base;
@@ -747,7 +748,7 @@ const char *xl_counter_help(const struct vl_xlat *xl, size_t i)
  * use stamps never increase from the head, invalid ways come last. */
 static int check_lru(const struct tlb *t, struct vl_error *err)
 {
-	for (uint32_t set = 0; set <= t->set_mask; set++) {
+	for (uint32_t set = 0; set < t->sets; set++) {
 		uint32_t base = set * t->ways, n = 0, prev = XL_LRU_END;
 		bool invalid_seen = false;
 		uint64_t last = UINT64_MAX;
@@ -779,7 +780,7 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 	const struct vl_xlat *xl = &e->xl;
 	if (t->lru_next)
 		VL_TRY(check_lru(t, err));
-	uint64_t entries = ((uint64_t)t->set_mask + 1) * t->ways;
+	uint64_t entries = (uint64_t)t->sets * t->ways;
 	for (uint64_t i = 0; i < entries; i++) {
 		uint64_t tg = t->tag[i];
 		if (!tg)
@@ -801,6 +802,10 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 		uint64_t va = vpn << shift;
 		if (va & (1ull << 47))
 			va |= ~((1ull << 48) - 1);
+		if (tlb_set(t, vpn) != i / t->ways)
+			return vl_err(err, VL_ESTATE, "%s %s entry %llu sits in set %llu, its page in set %u",
+				      leaf ? "TLB" : "walk cache", t->name, (unsigned long long)i,
+				      (unsigned long long)(i / t->ways), tlb_set(t, vpn));
 		unsigned level = leaf ? sz + 1 : 4 - level_of_psc;
 		uint32_t want = pt_entry(&e->pt, e->procs[proc].root, va, level);
 		uint64_t ent = want == VL_NIL ? 0 : e->pt.e[want];

@@ -51,7 +51,9 @@ struct tlb {
 	uint32_t *ref;      /* arena index of the cached page-table entry */
 	uint64_t *used;     /* time + 1 of the last fill or hit */
 	uint64_t *synced;   /* per set: hits up to this time were told to the policy */
-	uint32_t set_mask;  /* sets - 1 (sets is a power of two) */
+	uint32_t set_mask;  /* sets - 1 when sets is a power of two, else UINT32_MAX:
+			     * a page's set is then vpn % sets */
+	uint32_t sets;      /* entries / ways; any count (AMD Zen 4: 3072-entry L2 DTLBs) */
 	uint32_t ways;
 	/* wide sets (more than 8 ways): per set, a hash index of its ways by
 	 * page number (the bits above the set index pick a chain: hint holds
@@ -165,20 +167,38 @@ static inline void tlb_lru_back(struct tlb *t, uint32_t set, uint32_t g)
 	t->lru_tail[set] = g;
 }
 
+/* The set of page vpn: its low bits (the mask fast path), or vpn modulo
+ * the set count where that is not a power of two. */
+static inline uint32_t tlb_set(const struct tlb *t, uint64_t vpn)
+{
+	uint32_t m = t->set_mask; /* one load on the fast path */
+	if (__builtin_expect(m == UINT32_MAX, 0))
+		return (uint32_t)(vpn % t->sets);
+	return (uint32_t)vpn & m;
+}
+
+/* The page number's bits above its set index (vpn / sets). */
+static inline uint64_t tlb_above(const struct tlb *t, uint64_t vpn)
+{
+	if (__builtin_expect(t->set_mask == UINT32_MAX, 0))
+		return vpn / t->sets;
+	return vpn >> t->set_bits;
+}
+
 /* A hit on global way g holding page vpn: stamp it (all structures) and,
  * in a wide lru set, move it to the front of its list. */
 static inline void tlb_touch(struct tlb *t, uint64_t vpn, uint32_t g, uint64_t now)
 {
 	t->used[g] = now;
 	if (t->lru_next)
-		tlb_lru_front(t, (uint32_t)(vpn & t->set_mask), g);
+		tlb_lru_front(t, tlb_set(t, vpn), g);
 }
 
 /* The chain head of page vpn in a wide structure. */
 static inline uint32_t *tlb_hint(const struct tlb *t, uint64_t vpn)
 {
-	return &t->hint[((size_t)(vpn & t->set_mask) << t->hint_bits) |
-			((vpn >> t->set_bits) & t->hint_mask)];
+	return &t->hint[((size_t)tlb_set(t, vpn) << t->hint_bits) |
+			(tlb_above(t, vpn) & t->hint_mask)];
 }
 
 /* Take global way g off its chain (before its tag changes). */
@@ -204,7 +224,7 @@ static inline void tlb_chain_add(struct tlb *t, uint32_t g, uint64_t vpn)
 static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
 {
 	if (t->ways <= 8) {
-		uint32_t base = (uint32_t)(vpn & t->set_mask) * t->ways;
+		uint32_t base = tlb_set(t, vpn) * t->ways;
 		const uint64_t *tg = t->tag + base;
 		int64_t hit = -1;
 		for (uint32_t w = 0; w < t->ways; w++)

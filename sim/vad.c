@@ -151,7 +151,7 @@ static void release_page(struct vl_engine *e, uint32_t proc, uint32_t li, uint64
 }
 
 static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t v,
-			unsigned prot, struct vl_error *err);
+			unsigned prot, bool lazy, struct vl_error *err);
 
 /* V COMMIT ... +large: VirtualAlloc(MEM_RESERVE | MEM_COMMIT |
  * MEM_LARGE_PAGES) (A.10, A.13).  Base and size must be multiples of
@@ -290,7 +290,7 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 			pt_set(&e->pt, li, SWPTE_MKPROT(prot));
 		else if (recommit && (e->pt.e[li] & PTE_P ? VPTE_PROT(e->pt.e[li])
 							   : SWPTE_PROT(e->pt.e[li])) != prot)
-			VL_TRY(protect_page(e, proc, vl_vad_find(pr, v), v, prot, err));
+			VL_TRY(protect_page(e, proc, vl_vad_find(pr, v), v, prot, false, err));
 	}
 	return 0;
 }
@@ -388,15 +388,24 @@ static int do_decommit(struct vl_engine *e, uint32_t proc, uint64_t start, uint6
 /* Give page v of proc (its VAD d) protection prot: a valid PTE gets the
  * new hardware bits, or, made inaccessible or guarded, leaves memory (or,
  * where the resident-set manager keeps it cached, its working set: the
- * contents stay, A.10's VirtualProtect); an invalid one records it. */
+ * contents stay, A.10's VirtualProtect); an invalid one records it.  lazy
+ * (a linux VMA): a page with no entry is left alone (its VAD's protection
+ * applies), and no page table is created for it. */
 static int protect_page(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t v,
-			unsigned prot, struct vl_error *err)
+			unsigned prot, bool lazy, struct vl_error *err)
 {
 	struct vl_proc *pr = &e->procs[proc];
-	uint32_t li = pt_walk_create(&e->pt, pr->root, va_of(v));
-	if (li == VL_NIL)
-		return pt_nomem(&e->pt, err);
-	VL_TRY(vl_pt_frames(e, proc, err));
+	uint32_t li;
+	if (lazy) {
+		li = pt_walk(&e->pt, pr->root, va_of(v));
+		if (li == VL_NIL || e->pt.e[li] == 0)
+			return 0;
+	} else {
+		li = pt_walk_create(&e->pt, pr->root, va_of(v));
+		if (li == VL_NIL)
+			return pt_nomem(&e->pt, err);
+		VL_TRY(vl_pt_frames(e, proc, err));
+	}
 	uint64_t pte = e->pt.e[li];
 	if (pte_large(pte)) {
 		/* a large page keeps its entry when nothing changes for it;
@@ -463,7 +472,7 @@ static int do_protect(struct vl_engine *e, uint32_t proc, const struct vl_event 
 		}
 	}
 	for (uint64_t v = start; v < end; v++)
-		VL_TRY(protect_page(e, proc, d, v, prot, err));
+		VL_TRY(protect_page(e, proc, d, v, prot, false, err));
 	return 0;
 }
 
@@ -583,6 +592,403 @@ static int do_exit(struct vl_engine *e, uint32_t proc)
 	return 0;
 }
 
+/* ---- Linux address-space calls (V MMAP, MUNMAP, MPROTECT, BRK, MREMAP,
+ * FORK) ----
+ *
+ * Linux VMAs on the VADs above.  A call covers any range and splits the
+ * VADs at its ends, as Linux splits VMAs (adjacent VADs are not merged
+ * again: nothing here depends on it).
+ *   private anonymous   a VAD_PRIVATE with VAD_F_ANON: every page is
+ *                       committed with the VAD's protection and charged
+ *                       when first touched (a PTE 0 inside it is
+ *                       demand-zero, sim/fault.c), so untouched ranges
+ *                       need no page tables
+ *   file, shared        a view (VAD_MAPPED) of the file's section; a
+ *                       private writable file mapping is a copy-on-write
+ *                       view, a private read-only one becomes one when
+ *                       made writable; shared anonymous memory is a view
+ *                       of a zero-filled section of its own
+ * Sections of V MMAP files start in the page cache under pagecache.warm =
+ * all (a first touch is a soft fault) and on disk under none.
+ *
+ * FORK: the child gets the parent's VADs.  A private anonymous VAD of the
+ * parent becomes a copy-on-write view of a new zero-filled section that
+ * takes over the parent's resident pages; parent and child both map them
+ * read-only, so the first write of either is a copy-on-write fault (as
+ * Linux write-protects anonymous pages at fork).  Views are shared as
+ * they are; the child maps none of their pages yet (Linux copies no PTEs
+ * of file VMAs either).  Not modelled: the private copies a parent
+ * already made in a file view (the child faults the file page instead),
+ * and parent pages in the page file (the child reads zeros).
+ * MREMAP that moves a range drops its pages (they fault again). */
+
+static uint64_t end_page(uint64_t addr, uint64_t len)
+{
+	return (addr + len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
+}
+
+static unsigned copy_prot(unsigned prot)
+{
+	if (prot_access(prot) == VL_PROT_READWRITE)
+		return (prot & ~7u) | VL_PROT_WRITECOPY;
+	if (prot_access(prot) == VL_PROT_EXECUTE_READWRITE)
+		return (prot & ~7u) | VL_PROT_EXECUTE_WRITECOPY;
+	return prot;
+}
+
+/* Make page at a VAD boundary, splitting the VAD holding it. */
+static int split_at(struct vl_engine *e, uint32_t proc, uint64_t at, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	struct vl_vad *d = vl_vad_find(pr, at);
+	if (!d || d->start == at)
+		return 0;
+	struct vl_vad hi = *d;
+	hi.start = at;
+	if (d->kind == VAD_MAPPED) {
+		hi.offset_pages += at - d->start;
+		e->sections[d->section].views++;
+	}
+	d->end = at;
+	return vad_insert(pr, &hi) < 0 ? vl_err(err, VL_ENOMEM, "out of memory for a VAD") : 0;
+}
+
+/* munmap: whatever lies in [start, end) goes. */
+static int linux_unmap(struct vl_engine *e, uint32_t proc, uint64_t start, uint64_t end,
+		       struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	VL_TRY(split_at(e, proc, start, err));
+	VL_TRY(split_at(e, proc, end, err));
+	for (uint32_t i = 0; i < pr->nvads;) {
+		struct vl_vad *d = &pr->vads[i];
+		if (d->end <= start) {
+			i++;
+			continue;
+		}
+		if (d->start >= end)
+			break;
+		if (d->kind == VAD_MAPPED) {
+			VL_TRY(do_unmap(e, proc, d));
+		} else {
+			VL_TRY(do_decommit(e, proc, d->start, d->end, true));
+			vad_delete(pr, &pr->vads[i]);
+		}
+	}
+	return 0;
+}
+
+static uint32_t section_for(struct vl_engine *e, uint64_t file_id, uint64_t pages,
+			    struct vl_error *err);
+
+static int linux_mmap(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+		      struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t start = ev->addr >> VL_PAGE_SHIFT, end = end_page(ev->addr, ev->len);
+	unsigned prot = ev->prot & 0x1f;
+	bool shared = (ev->prot & VL_MAP_SHARED) != 0;
+	if (end <= start || end > (1ull << (VA_BITS - 1 - VL_PAGE_SHIFT)) ||
+	    (ev->offset & (VL_PAGE_SIZE - 1)) || (ev->file_id & SEC_ANON_ID) ||
+	    ((prot & VL_PROT_GUARD) && prot != VL_PROT_NOACCESS) || prot_copy(prot) ||
+	    (!prot_usable(prot) && prot != VL_PROT_NOACCESS))
+		return fail(e);
+	VL_TRY(linux_unmap(e, proc, start, end, err));
+	if (!ev->file_id && !shared) {
+		struct vl_vad v = { .start = start, .end = end, .kind = VAD_PRIVATE,
+				    .prot = (uint8_t)prot, .flags = VAD_F_ANON };
+		return vad_insert(pr, &v) < 0 ? vl_err(err, VL_ENOMEM, "out of memory for a VAD") : 0;
+	}
+	uint64_t fid = ev->file_id ? ev->file_id : SEC_ANON_ID | e->nsections;
+	uint32_t sec = section_for(e, fid, (ev->offset >> VL_PAGE_SHIFT) + (end - start), err);
+	if (sec == VL_NIL)
+		return err ? err->code : VL_ENOMEM;
+	if (e->sections[sec].views == 0 && e->sections[sec].fill == SEC_FILL_READ)
+		e->sections[sec].fill = !ev->file_id	    ? SEC_FILL_ZERO
+					: e->pagecache_warm ? SEC_FILL_CACHED
+							    : SEC_FILL_READ;
+	struct vl_event m = { .kind = VL_EV_MAP, .prot = shared ? prot : copy_prot(prot),
+			      .addr = ev->addr, .len = ev->len, .file_id = fid, .offset = ev->offset };
+	if (!prot_usable(prot)) {
+		/* PROT_NONE: a view do_map would refuse; map it readable, then
+		 * take the access away */
+		m.prot = VL_PROT_READONLY;
+	}
+	VL_TRY(do_map(e, proc, &m, err));
+	struct vl_vad *d = vl_vad_find(pr, start);
+	if (!d || d->start != start || d->kind != VAD_MAPPED)
+		return 0; /* refused (counted) */
+	if (shared)
+		d->flags |= VAD_F_SHARED;
+	d->prot = (uint8_t)m.prot;
+	if (!prot_usable(prot))
+		d->prot = VL_PROT_NOACCESS;
+	return 0;
+}
+
+/* mprotect over every VAD in the range. */
+static int linux_mprotect(struct vl_engine *e, uint32_t proc, uint64_t start, uint64_t end,
+			  unsigned prot, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	if (end <= start || ((prot & VL_PROT_GUARD) && prot != VL_PROT_NOACCESS) || prot_copy(prot) ||
+	    (!prot_usable(prot) && prot != VL_PROT_NOACCESS))
+		return fail(e);
+	VL_TRY(split_at(e, proc, start, err));
+	VL_TRY(split_at(e, proc, end, err));
+	for (uint32_t i = 0; i < pr->nvads; i++) {
+		struct vl_vad *d = &pr->vads[i];
+		if (d->end <= start)
+			continue;
+		if (d->start >= end)
+			break;
+		unsigned np = prot;
+		if (d->kind == VAD_MAPPED && !(d->flags & VAD_F_SHARED))
+			np = copy_prot(np);
+		if (d->kind == VAD_MAPPED && prot_copy(np) != prot_copy(d->prot)) {
+			/* a copy-on-write view charges all its pages */
+			if (prot_copy(np))
+				count_commit(e, proc, (int64_t)(d->end - d->start));
+			else
+				uncharge(e, proc, d->end - d->start);
+		}
+		d->prot = (uint8_t)np;
+		for (uint64_t v = d->start; v < d->end; v++)
+			VL_TRY(protect_page(e, proc, d, v, np, true, err));
+	}
+	return 0;
+}
+
+static int linux_brk(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+		     struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	struct vl_vad *d = NULL;
+	for (uint32_t i = 0; i < pr->nvads && !d; i++)
+		if (pr->vads[i].flags & VAD_F_HEAP)
+			d = &pr->vads[i];
+	uint64_t start = d ? d->start : ev->addr >> VL_PAGE_SHIFT;
+	uint64_t end = end_page(ev->addr, ev->len);
+	if (end < start)
+		end = start;
+	if (!d) {
+		if (end == start)
+			return 0;
+		if (overlaps_in(e, pr, start, end))
+			return fail(e);
+		struct vl_vad v = { .start = start, .end = end, .kind = VAD_PRIVATE,
+				    .prot = VL_PROT_READWRITE, .flags = VAD_F_ANON | VAD_F_HEAP };
+		return vad_insert(pr, &v) < 0 ? vl_err(err, VL_ENOMEM, "out of memory for a VAD") : 0;
+	}
+	if (end > d->end) {
+		if (overlaps_in(e, pr, d->end, end))
+			return fail(e);
+		if (d->kind == VAD_MAPPED) { /* a heap copied at a fork */
+			struct vl_section *sec = &e->sections[d->section];
+			if (section_for(e, sec->file_id, d->offset_pages + (end - d->start), err) == VL_NIL)
+				return err ? err->code : VL_ENOMEM;
+			if (prot_copy(d->prot))
+				count_commit(e, proc, (int64_t)(end - d->end));
+		}
+		d->end = end;
+		return 0;
+	}
+	if (end < d->end)
+		return linux_unmap(e, proc, end, d->end, err);
+	return 0;
+}
+
+static int linux_mremap(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+			struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint64_t os = ev->addr >> VL_PAGE_SHIFT, oe = end_page(ev->addr, ev->len);
+	uint64_t ns = ev->offset >> VL_PAGE_SHIFT, ne = end_page(ev->offset, ev->file_id);
+	struct vl_vad *d = vl_vad_find(pr, os);
+	if (!d || oe > d->end || oe <= os || ne <= ns || (ev->addr & (VL_PAGE_SIZE - 1)) ||
+	    (ev->offset & (VL_PAGE_SIZE - 1)))
+		return fail(e);
+	if (ns == os && ne <= oe)
+		return linux_unmap(e, proc, ne, oe, err);
+	VL_TRY(split_at(e, proc, os, err));
+	VL_TRY(split_at(e, proc, oe, err));
+	d = vl_vad_find(pr, os);
+	struct vl_vad v = *d;
+	if (ns == os) { /* grows in place */
+		if (overlaps_in(e, pr, oe, ne))
+			return fail(e);
+	} else { /* moves: the old range goes, with its pages */
+		VL_TRY(linux_unmap(e, proc, os, oe, err));
+		VL_TRY(linux_unmap(e, proc, ns, ne, err));
+		if (overlaps_in(e, pr, ns, ne))
+			return fail(e);
+		v.start = ns;
+		if (v.kind == VAD_MAPPED) {
+			e->sections[v.section].views++;
+			if (prot_copy(v.prot))
+				count_commit(e, proc, (int64_t)(oe - os));
+		}
+	}
+	uint64_t grow = (ne - ns) > (oe - os) ? (ne - ns) - (oe - os) : 0;
+	v.end = ne;
+	if (v.kind == VAD_MAPPED) {
+		uint64_t fid = e->sections[v.section].file_id;
+		if (section_for(e, fid, v.offset_pages + (ne - ns), err) == VL_NIL)
+			return err ? err->code : VL_ENOMEM;
+		if (prot_copy(v.prot))
+			count_commit(e, proc, (int64_t)grow);
+		else if ((ne - ns) < (oe - os) && prot_copy(v.prot))
+			uncharge(e, proc, (oe - os) - (ne - ns));
+	}
+	if (ns == os) {
+		vl_vad_find(pr, os)->end = ne;
+		return 0;
+	}
+	return vad_insert(pr, &v) < 0 ? vl_err(err, VL_ENOMEM, "out of memory for a VAD") : 0;
+}
+
+/* madvise(MADV_DONTNEED): the range's pages go; anonymous ones read back
+ * as zeros, file ones from the page cache. */
+static int linux_dontneed(struct vl_engine *e, uint32_t proc, uint64_t start, uint64_t end)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	for (uint32_t i = 0; i < pr->nvads; i++) {
+		struct vl_vad *d = &pr->vads[i];
+		if (d->end <= start)
+			continue;
+		if (d->start >= end)
+			break;
+		if (d->kind == VAD_PRIVATE && !(d->flags & VAD_F_ANON))
+			return fail(e); /* not a Linux VMA */
+		uint64_t s = d->start > start ? d->start : start, t = d->end < end ? d->end : end;
+		if (d->kind == VAD_PRIVATE) {
+			VL_TRY(do_decommit(e, proc, s, t, true)); /* uncharges the touched pages */
+			continue;
+		}
+		for (uint64_t v = s; v < t; v++) { /* a view: its charge stays */
+			uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+			if (li == VL_NIL)
+				continue;
+			li = hp_leaf(e, proc, li, v, true);
+			if (li != VL_NIL && e->pt.e[li])
+				release_page(e, proc, li, v, 0);
+		}
+	}
+	return 0;
+}
+
+/* V FORK: proc starts as a copy of process ppid's address space. */
+static int linux_fork(struct vl_engine *e, uint32_t proc, uint64_t ppid, struct vl_error *err)
+{
+	struct vl_proc *pr = &e->procs[proc];
+	uint32_t pp = VL_NIL;
+	for (uint32_t i = 0; i < e->nprocs; i++)
+		if (i != proc && e->procs[i].pid == ppid && e->procs[i].root)
+			pp = i;
+	if (pp == VL_NIL || pr->nvads || pt_any_in(&e->pt, pr->root, 0, 1ull << (VA_BITS - VL_PAGE_SHIFT)))
+		return fail(e);
+	for (uint32_t i = 0; i < e->procs[pp].nvads; i++) {
+		struct vl_vad *d = &e->procs[pp].vads[i];
+		if (d->kind == VAD_PRIVATE && (d->flags & VAD_F_ANON)) {
+			/* the parent's anonymous pages become a zero-filled section
+			 * that both map copy-on-write */
+			uint64_t n = d->end - d->start, s0 = d->start;
+			uint32_t sec = section_for(e, SEC_ANON_ID | e->nsections, n, err);
+			if (sec == VL_NIL)
+				return err ? err->code : VL_ENOMEM;
+			e->sections[sec].fill = SEC_FILL_ZERO;
+			d = &e->procs[pp].vads[i];
+			unsigned cp = copy_prot(d->prot);
+			for (uint64_t v = s0; v < s0 + n; v++) {
+				uint32_t li = pt_walk(&e->pt, e->procs[pp].root, va_of(v));
+				if (li == VL_NIL || e->pt.e[li] == 0)
+					continue;
+				if (pte_large(e->pt.e[li])) {
+					li = hp_leaf(e, pp, li, v, true);
+					if (li == VL_NIL)
+						return vl_err(err, VL_ENOMEM, "out of memory splitting a large page");
+				}
+				uint64_t pte = e->pt.e[li];
+				if (!(pte & PTE_P))
+					continue; /* paged out: stays the parent's (see above) */
+				uint32_t f = PTE_FRAME(pte);
+				uint64_t keep = pte & (PTE_A | PTE_D | PTE_SW_NOPOLICY | PTE_SW_HUGEZERO);
+				xl_invlpg(e, pp, v);
+				uncharge(e, pp, 1); /* now covered by the view's charge */
+				uint32_t cl = leaf(e, proc, v, err);
+				if (cl == VL_NIL)
+					return err ? err->code : VL_ENOMEM;
+				li = pt_walk(&e->pt, e->procs[pp].root, va_of(v)); /* the arena may move */
+				if (f == e->zero_frame) {
+					uint64_t z = PTE_MAKE(f) | ((prot_hw(cp) & ~PTE_RW) | keep);
+					pt_set(&e->pt, li, z);
+					pt_set(&e->pt, cl, z);
+					continue;
+				}
+				uint64_t *qp = proto_ref(&e->sections[sec], v - s0);
+				if (!qp)
+					return vl_err(err, VL_ENOMEM, "out of memory for prototype PTEs");
+				struct vl_pfn *p = &e->db.pfn[f];
+				if (pte & PTE_D)
+					p->flags |= PFN_F_MODIFIED;
+				p->flags |= PFN_F_PROTO;
+				p->owner = sec;
+				p->vpn = v - s0;
+				p->pte = VL_NIL;
+				p->aux = 1;
+				*qp = PTE_P | PTE_MAKE(f);
+				e->resident_shared++;
+				pt_set(&e->pt, li, PTE_MAKE(f) | prot_hw(cp) | (pte & PTE_A));
+				VL_TRY(vl_map_shared(e, proc, cl, f, v, cp, false, err));
+			}
+			d = &e->procs[pp].vads[i];
+			d->kind = VAD_MAPPED;
+			d->section = sec;
+			d->offset_pages = 0;
+			d->prot = (uint8_t)cp;
+			d->flags &= (uint16_t)~VAD_F_ANON;
+			e->sections[sec].views++;
+			if (prot_copy(cp))
+				count_commit(e, pp, (int64_t)n);
+		}
+		struct vl_vad c = e->procs[pp].vads[i];
+		if (c.kind == VAD_MAPPED) {
+			e->sections[c.section].views++;
+			if (prot_copy(c.prot))
+				count_commit(e, proc, (int64_t)(c.end - c.start));
+		}
+		if (vad_insert(pr, &c) < 0)
+			return vl_err(err, VL_ENOMEM, "out of memory for a VAD");
+	}
+	return 0;
+}
+
+static int linux_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
+		       struct vl_error *err)
+{
+	uint64_t start = ev->addr >> VL_PAGE_SHIFT, end = end_page(ev->addr, ev->len);
+	switch (ev->kind) {
+	case VL_EV_MMAP:
+		return linux_mmap(e, proc, ev, err);
+	case VL_EV_MUNMAP:
+		if (end <= start || (ev->addr & (VL_PAGE_SIZE - 1)))
+			return fail(e);
+		return linux_unmap(e, proc, start, end, err);
+	case VL_EV_MPROTECT:
+		if (ev->addr & (VL_PAGE_SIZE - 1))
+			return fail(e);
+		return linux_mprotect(e, proc, start, end, ev->prot, err);
+	case VL_EV_BRK:
+		return linux_brk(e, proc, ev, err);
+	case VL_EV_MREMAP:
+		return linux_mremap(e, proc, ev, err);
+	case VL_EV_FORK:
+		return linux_fork(e, proc, ev->addr, err);
+	default:
+		return vl_err(err, VL_EINVAL, "unknown event kind %u", ev->kind);
+	}
+}
+
 int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, struct vl_error *err)
 {
 	struct vl_proc *pr = &e->procs[proc];
@@ -636,10 +1042,15 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 		return do_protect(e, proc, ev, err);
 	case VL_EV_MAP:
 		return do_map(e, proc, ev, err);
+	case VL_EV_MMAP: case VL_EV_MUNMAP: case VL_EV_MPROTECT: case VL_EV_BRK:
+	case VL_EV_MREMAP: case VL_EV_FORK:
+		return linux_event(e, proc, ev, err);
 	case VL_EV_ADVISE: {
 		/* madvise(MADV_[NO]HUGEPAGE) over whole private VADs (Linux would
 		 * split a VMA that the range covers in part; not modelled) */
 		uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
+		if (ev->prot == VL_ADV_DONTNEED)
+			return end <= start ? fail(e) : linux_dontneed(e, proc, start, end);
 		if (end <= start || (ev->prot != VL_ADV_HUGEPAGE && ev->prot != VL_ADV_NOHUGEPAGE))
 			return fail(e);
 		uint32_t hits = 0;

@@ -16,7 +16,11 @@
  *   V PROTECT ADDR LEN PROT [PID]     V MAP ADDR LEN FILEID OFFSET PROT [PID]
  *   V UNMAP ADDR [PID]                V EXIT [PID]
  *   V ROI_BEGIN [PID]                 V ROI_END [PID]
- *   V ADVISE ADDR LEN hugepage|nohugepage [PID]
+ *   V ADVISE ADDR LEN hugepage|nohugepage|dontneed [PID]
+ *   V MMAP ADDR LEN PROT private|shared FILEID OFFSET [PID]  (FILEID 0: anonymous)
+ *   V MUNMAP ADDR LEN [PID]           V MPROTECT ADDR LEN PROT [PID]
+ *   V BRK ADDR LEN [PID]              V MREMAP ADDR LEN NEWADDR NEWLEN [PID]
+ *   V FORK PARENT [PID]
  *
  * PROT: noaccess readonly readwrite execute execute_read execute_readwrite
  * writecopy execute_writecopy, optionally followed by +guard, or by +large
@@ -96,7 +100,8 @@ static const struct {
 };
 
 /* Shape of each event: its arguments, in order.  a = ADDR, l = LEN,
- * f = FILEID, o = OFFSET, p = PROT, v = ADVICE. */
+ * f = FILEID, o = OFFSET, p = PROT, v = ADVICE, s = private|shared,
+ * n = NEWADDR (in offset), N = NEWLEN (in file_id), P = PARENT (in addr). */
 static const struct {
 	const char *name;
 	uint32_t kind;
@@ -108,6 +113,9 @@ static const struct {
 	{ "UNMAP", VL_EV_UNMAP, "a" },        { "EXIT", VL_EV_EXIT, "" },
 	{ "ROI_BEGIN", VL_EV_ROI_BEGIN, "" }, { "ROI_END", VL_EV_ROI_END, "" },
 	{ "ADVISE", VL_EV_ADVISE, "alv" },
+	{ "MMAP", VL_EV_MMAP, "alpsfo" },     { "MUNMAP", VL_EV_MUNMAP, "al" },
+	{ "MPROTECT", VL_EV_MPROTECT, "alp" }, { "BRK", VL_EV_BRK, "al" },
+	{ "MREMAP", VL_EV_MREMAP, "alnN" },   { "FORK", VL_EV_FORK, "P" },
 };
 
 static const char *word_end(const char *s, const char *end)
@@ -160,18 +168,22 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 	if (k == sizeof(events) / sizeof(events[0]))
 		return vl_err(err, VL_EFORMAT,
 			      "expected an event (RESERVE, COMMIT, DECOMMIT, RELEASE, PROTECT, MAP, "
-			      "UNMAP, EXIT, ROI_BEGIN, ROI_END, ADVISE) after V, found '%.*s'",
+			      "UNMAP, EXIT, ROI_BEGIN, ROI_END, ADVISE, MMAP, MUNMAP, MPROTECT, BRK, "
+			      "MREMAP, FORK) after V, found '%.*s'",
 			      (int)(we - s > 20 ? 20 : we - s), s);
 	struct vl_event ev = { .kind = events[k].kind };
 	static const char *const what[] = { ['a'] = "an address", ['l'] = "a length",
-					    ['f'] = "a file id", ['o'] = "an offset" };
+					    ['f'] = "a file id", ['o'] = "an offset",
+					    ['n'] = "a new address", ['N'] = "a new length",
+					    ['P'] = "a parent process id" };
 	for (const char *a = events[k].args; *a; a++) {
 		s = skip_space(we, end);
 		we = word_end(s, end);
 		if (s == end)
 			return vl_err(err, VL_EFORMAT, "V %s: expected %s", events[k].name,
 				      *a == 'p'   ? "a protection"
-				      : *a == 'v' ? "an advice (hugepage or nohugepage)"
+				      : *a == 'v' ? "an advice (hugepage, nohugepage or dontneed)"
+				      : *a == 's' ? "private or shared"
 						  : what[(unsigned char)*a]);
 		if (*a == 'p') {
 			VL_TRY(parse_prot(s, we, &ev.prot, err));
@@ -182,10 +194,20 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 				ev.prot = VL_ADV_HUGEPAGE;
 			else if (we - s == 10 && !strncmp(s, "nohugepage", 10))
 				ev.prot = VL_ADV_NOHUGEPAGE;
+			else if (we - s == 8 && !strncmp(s, "dontneed", 8))
+				ev.prot = VL_ADV_DONTNEED;
 			else
 				return vl_err(err, VL_EFORMAT,
-					      "V ADVISE: expected hugepage or nohugepage, found '%.*s'",
+					      "V ADVISE: expected hugepage, nohugepage or dontneed, found '%.*s'",
 					      (int)(we - s > 20 ? 20 : we - s), s);
+			continue;
+		}
+		if (*a == 's') {
+			if (we - s == 6 && !strncmp(s, "shared", 6))
+				ev.prot |= VL_MAP_SHARED;
+			else if (!(we - s == 7 && !strncmp(s, "private", 7)))
+				return vl_err(err, VL_EFORMAT, "V %s: expected private or shared, found '%.*s'",
+					      events[k].name, (int)(we - s > 20 ? 20 : we - s), s);
 			continue;
 		}
 		uint64_t v;
@@ -200,7 +222,13 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 		switch (*a) {
 		case 'a': ev.addr = v; break;
 		case 'l': ev.len = v; break;
-		case 'f': ev.file_id = v; break;
+		case 'f': case 'N': ev.file_id = v; break;
+		case 'P':
+			if (v == 0 || v > UINT32_MAX)
+				return vl_err(err, VL_EFORMAT, "V %s: expected a parent process id (1 or more)",
+					      events[k].name);
+			ev.addr = v;
+			break;
 		default: ev.offset = v; break;
 		}
 	}

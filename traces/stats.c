@@ -158,6 +158,8 @@ int vl_trace_stats(struct vl_trace *t, struct vl_trace_stats *dst, struct vl_err
 				st->events++;
 				uint32_t k = b.events[r->addr].kind;
 				st->by_event[k < VL_STATS_EVENT_KINDS ? k : VL_STATS_EVENT_KINDS - 1]++;
+				if (k >= VL_STATS_EVENT_KINDS - 1 && k - (VL_STATS_EVENT_KINDS - 1) < 16)
+					st->by_event_more[k - (VL_STATS_EVENT_KINDS - 1)]++;
 				continue;
 			}
 			st->by_op[r->op]++;

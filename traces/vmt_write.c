@@ -322,6 +322,27 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 		m.p[m.n + kl + 1 + vl] = '\n';
 		m.n += kl + vl + 2;
 	}
+	if (meta->extra && *meta->extra) {
+		/* verbatim, but only whole key=value lines */
+		size_t xl = strlen(meta->extra);
+		bool ok = meta->extra[xl - 1] == '\n';
+		for (const char *l = meta->extra; ok && *l; l = strchr(l, '\n') + 1) {
+			const char *nl = strchr(l, '\n'), *eq = memchr(l, '=', (size_t)(nl - l));
+			ok = eq && eq > l;
+		}
+		if (!ok) {
+			free(m.p);
+			rc = vl_err(err, VL_EINVAL, "%s: extra metadata must be key=value lines", path);
+			goto fail;
+		}
+		if (bytes_room(&m, xl) < 0) {
+			free(m.p);
+			rc = vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
+			goto fail;
+		}
+		memcpy(m.p + m.n, meta->extra, xl);
+		m.n += xl;
+	}
 	if (m.n > META_MAX) {
 		free(m.p);
 		rc = vl_err(err, VL_EINVAL, "%s: metadata longer than %u bytes", path, META_MAX);
@@ -521,3 +542,59 @@ int vl_vmt_writer_close(struct vl_vmt_writer *w, struct vl_error *err)
 	return rc;
 }
 
+
+/* ---- metadata rewritten in place ---- */
+
+int vl_vmt_fill_reserved(const char *path, const char *extra, struct vl_error *err)
+{
+	static const char key[] = "reserved=";
+	FILE *f = fopen(path, "r+b");
+	if (!f)
+		return vl_err(err, VL_EIO, "%s: %s", path, strerror(errno));
+	uint8_t fixed[HDR_FIXED];
+	uint8_t *h = NULL;
+	int rc = 0;
+	if (fread(fixed, 1, HDR_FIXED, f) != HDR_FIXED || memcmp(fixed, VMT_MAGIC, 8)) {
+		rc = vl_err(err, VL_EFORMAT, "%s: not a .vmt file", path);
+		goto out;
+	}
+	uint32_t mlen = get32(fixed + 16);
+	if (mlen > META_MAX || !(h = malloc(HDR_FIXED + (size_t)mlen + 1))) {
+		rc = vl_err(err, VL_EFORMAT, "%s: bad metadata length %u", path, mlen);
+		goto out;
+	}
+	memcpy(h, fixed, HDR_FIXED);
+	if (fread(h + HDR_FIXED, 1, mlen, f) != mlen) {
+		rc = vl_err(err, VL_EFORMAT, "%s: metadata cut short", path);
+		goto out;
+	}
+	char *m = (char *)h + HDR_FIXED;
+	m[mlen] = '\0';
+	char *r = strstr(m, key);
+	if (r && r != m && r[-1] != '\n')
+		r = NULL;
+	char *rend = r ? memchr(r, '\n', (size_t)(m + mlen - r)) : NULL;
+	size_t room = r && rend ? (size_t)(rend + 1 - r) : 0, xl = strlen(extra);
+	/* extra, then what is left of the reserved line */
+	if (!rend || xl + sizeof(key) > room ||
+	    (xl && (extra[xl - 1] != '\n' || !strchr(extra, '=')))) {
+		rc = vl_err(err, VL_EINVAL,
+			    "%s: %zu bytes of metadata do not fit the %zu reserved (or are not key=value lines)",
+			    path, xl, room);
+		goto out;
+	}
+	memcpy(r, extra, xl);
+	memcpy(r + xl, key, sizeof(key) - 1);
+	memset(r + xl + sizeof(key) - 1, ' ', room - xl - sizeof(key));
+	r[room - 1] = '\n';
+	uint8_t crc[4];
+	put32(crc, vl_crc32c(0, h, HDR_FIXED + mlen));
+	if (fseek(f, HDR_FIXED, SEEK_SET) != 0 || fwrite(m, 1, mlen, f) != mlen ||
+	    fwrite(crc, 1, 4, f) != 4 || fflush(f) != 0)
+		rc = vl_err(err, VL_EIO, "%s: rewriting the metadata: %s", path, strerror(errno));
+out:
+	free(h);
+	if (fclose(f) != 0 && rc == 0)
+		rc = vl_err(err, VL_EIO, "%s: %s", path, strerror(errno));
+	return rc;
+}

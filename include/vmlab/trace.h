@@ -62,7 +62,22 @@ struct vl_rec {
  *   EXIT                    the process ends: everything is freed
  *   ROI_BEGIN / ROI_END     region-of-interest markers
  *   ADVISE addr len advice  madvise(): advice (in prot) is VL_ADV_*; the
- *                           range must cover whole private VADs */
+ *                           range must cover whole private VADs (hugepage,
+ *                           nohugepage); dontneed drops any range's pages
+ *
+ * Linux address-space calls, as captured from real programs (any range,
+ * splitting what they cover, as Linux splits VMAs):
+ *   MMAP addr len prot file_id offset   mmap(): replaces whatever was in
+ *                           the range; prot may carry VL_MAP_SHARED;
+ *                           file_id 0 is anonymous memory
+ *   MUNMAP addr len         munmap()
+ *   MPROTECT addr len prot  mprotect() over every mapping in the range
+ *   BRK addr len            the heap is [addr, addr + len) from now on
+ *   MREMAP addr len offset file_id   mremap(): [addr, addr + len) moves to
+ *                           offset (the new address), file_id pages long
+ *                           (the new length in bytes); pages move along
+ *   FORK addr               this process starts as a copy-on-write copy of
+ *                           the address space of process addr (the parent) */
 enum vl_event_kind {
 	VL_EV_NONE = 0,
 	VL_EV_RESERVE,
@@ -76,12 +91,25 @@ enum vl_event_kind {
 	VL_EV_ROI_BEGIN,
 	VL_EV_ROI_END,
 	VL_EV_ADVISE,
+	VL_EV_MMAP,
+	VL_EV_MUNMAP,
+	VL_EV_MPROTECT,
+	VL_EV_BRK,
+	VL_EV_MREMAP,
+	VL_EV_FORK,
+	VL_EV_NKINDS
 };
+
+/* Or-ed into the prot of a VL_EV_MMAP: a shared mapping (MAP_SHARED);
+ * without it the mapping is private (file pages copied on write). */
+#define VL_MAP_SHARED 0x100u
 
 /* Advice of a VL_EV_ADVISE event (carried in vl_event.prot). */
 enum vl_advice {
 	VL_ADV_HUGEPAGE = 1,   /* MADV_HUGEPAGE: eligible for THP under thp.enabled = madvise */
 	VL_ADV_NOHUGEPAGE = 2, /* MADV_NOHUGEPAGE: never THP */
+	VL_ADV_DONTNEED = 3,   /* MADV_DONTNEED: drop the range's pages (anonymous pages
+				* read back as zeros, file pages from the file) */
 };
 
 /* Page protections, in the Windows memory manager's 5-bit encoding (WRK
@@ -204,6 +232,10 @@ struct vl_trace_stats {
 	 * (distinct pages touched since the last access of this page) in
 	 * [2^(k-1), 2^k). */
 	uint64_t reuse[VL_STATS_REUSE_BUCKETS];
+	/* events of kinds VL_STATS_EVENT_KINDS - 1 onwards, by kind (entry k
+	 * counts kind VL_STATS_EVENT_KINDS - 1 + k; by_event's last entry is
+	 * their sum); valid when size reaches it */
+	uint64_t by_event_more[16];
 };
 
 /* Read the trace from its current position to the end and fill st (the
@@ -243,6 +275,9 @@ struct vl_vmt_meta {
 	const char *date;
 	uint32_t page_size;
 	const char *comment;
+	/* more metadata: "key=value\n" lines (vmlab capture's file table,
+	 * `file.ID=DEV:INODE SIZE PATH`); NULL for none */
+	const char *extra;
 };
 
 struct vl_vmt_writer;
@@ -276,6 +311,13 @@ VL_API int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *
 VL_API uint64_t vl_vmt_records(const struct vl_vmt_writer *w);
 /* Compressed bytes written so far (header and chunks). */
 VL_API uint64_t vl_vmt_bytes(const struct vl_vmt_writer *w);
+
+/* Put extra metadata ("key=value\n" lines) into the finished .vmt at path,
+ * in place of the space its writer reserved with a metadata line
+ * `reserved=` followed by spaces (what is left stays reserved); the CRC is
+ * updated, nothing else moves.  0, or VL_EINVAL when extra does not fit
+ * (or is not key=value lines), VL_EFORMAT, VL_EIO, with err naming path. */
+VL_API int vl_vmt_fill_reserved(const char *path, const char *extra, struct vl_error *err);
 
 /* Write the last chunk and the index, close the file and free w (NULL is
  * a no-op).  Returns 0, or a negative code when anything failed: then the

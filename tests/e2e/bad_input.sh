@@ -293,5 +293,17 @@ else
 	not_ok "run --help: exit 0, usage on stdout" "exit $rc"
 fi
 
+# the Linux address-space events of captured programs, malformed
+printf 'R 0x1000\nV MMAP 0x1000 0x1000 readwrite sideways 0 0\n' >"$tmp/mm.addr"
+run run "$tmp/mm.addr"
+expect_fail "V MMAP with neither private nor shared: exit 1, names line 2 and the word" 1 \
+	"line 2" "private or shared" "sideways"
+printf 'V FORK 0 2\n' >"$tmp/fk.addr"
+run run "$tmp/fk.addr"
+expect_fail "V FORK with parent 0: exit 1, asks for a parent process id" 1 "line 1" "parent process id"
+printf 'V MREMAP 0x1000 0x1000\n' >"$tmp/mr.addr"
+run run "$tmp/mr.addr"
+expect_fail "V MREMAP without its new address: exit 1, says what is missing" 1 "line 1" "new address"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

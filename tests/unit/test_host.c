@@ -46,6 +46,35 @@ static void test_amd_zen4_registers(void **state)
 	assert_int_equal(t->entries, 512);
 	assert_int_equal(t->ways, 4);
 	assert_int_equal(find(&h, "l2i2m")->ways, 2);
+	/* 3072 / 8 = 384 and 3072 / 6 = 512 sets: the first is not a power of
+	 * two, and the written configuration must still build an engine
+	 * (the TLB model indexes such sets by modulo) with the TLBs as keys */
+	h.page_size = 4096;
+	h.mem_bytes = 64ull << 20;
+	struct vl_config *schema, *cfg;
+	struct vl_error err = { 0 };
+	assert_int_equal(vl_config_new(&schema, &err), 0);
+	char *ini = vl_host_ini(&h, schema);
+	assert_non_null(ini);
+	assert_non_null(strstr(ini, "[tlb.l2d]\nlevel = 2\nkind = data\nentries = 3072\nways = 8\n"));
+	assert_int_equal(vl_config_new(&cfg, &err), 0);
+	assert_int_equal(vl_config_load_preset(cfg, "os", "linux", &err), 0);
+	if (vl_config_load_string(cfg, ini, "host.ini", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(vl_config_set(cfg, "memory.frames", "1024", "test", &err), 0);
+	struct vl_engine *e = NULL;
+	if (vl_engine_new(&e, cfg, &err) < 0)
+		fail_msg("%s", err.msg);
+	const char *names[512];
+	size_t n = vl_engine_counter_list(e, names, NULL, 512);
+	bool l2d = false;
+	for (size_t i = 0; i < n && i < 512; i++)
+		l2d |= !strcmp(names[i], "tlb_l2d_misses");
+	assert_true(l2d);
+	vl_engine_free(e);
+	vl_config_free(cfg);
+	vl_config_free(schema);
+	free(ini);
 }
 
 /* Zen 3 as its optimisation guide describes it: 64-entry fully associative

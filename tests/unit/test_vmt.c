@@ -854,6 +854,46 @@ static void test_fast_errors(void **state)
 	unlink(path);
 }
 
+/* Metadata filled in place (vl_vmt_fill_reserved): the records stay
+ * readable, the CRC checks, the new keys appear, the rest stays reserved;
+ * what does not fit is refused and changes nothing. */
+static void test_fill_reserved(void **state)
+{
+	(void)state;
+	const char *path = tmp_path();
+	char extra[64];
+	snprintf(extra, sizeof(extra), "reserved=%40s\n", "");
+	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = "t", .extra = extra };
+	struct vl_error err = { 0 };
+	struct vl_vmt_writer *w;
+	assert_int_equal(vl_vmt_writer_open(&w, path, &meta, 0, &err), 0);
+	struct vl_rec r[3] = { { .addr = 0x1000, .pid = 1 }, { .addr = 0x2000, .pid = 1, .op = 1 },
+			       { .addr = 0x3000, .pid = 2 } };
+	struct vl_batch b = { .recs = r, .n = 3, .cap = 3 };
+	assert_int_equal(vl_vmt_write(w, &b, &err), 0);
+	assert_int_equal(vl_vmt_writer_close(w, &err), 0);
+	/* 40 spaces: the line is 50 bytes, of which 40 can take new lines
+	 * (a "reserved=" line of 10 bytes stays); 34 fit, 43 do not */
+	assert_int_equal(vl_vmt_fill_reserved(path, "exit_status=0\nfile.7=1:2:3 10 /x\n", &err), 0);
+	assert_true(vl_vmt_fill_reserved(path, "k=0123456789012345678901234567890123456789\n", &err) ==
+		    VL_EINVAL);
+	assert_true(vl_vmt_fill_reserved(path, "no equals sign\n", &err) == VL_EINVAL);
+	struct vl_trace *t;
+	if (vl_trace_open(&t, path, "vmt", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_string_equal(vl_trace_meta(t, "exit_status"), "0");
+	assert_string_equal(vl_trace_meta(t, "file.7"), "1:2:3 10 /x");
+	assert_string_equal(vl_trace_meta(t, "tool"), "t");
+	struct vl_batch in;
+	assert_int_equal(vl_batch_init(&in, 16, &err), 0);
+	assert_int_equal(vl_trace_read(t, &in, &err), 3);
+	assert_int_equal(in.recs[2].addr, 0x3000);
+	assert_null(vl_trace_warning(t));
+	vl_batch_free(&in);
+	vl_trace_close(t);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -864,6 +904,7 @@ int main(void)
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_fast_loops),
 		cmocka_unit_test(test_fast_errors),
+		cmocka_unit_test(test_fill_reserved),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

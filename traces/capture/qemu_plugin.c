@@ -1,8 +1,11 @@
 /* traces/capture/qemu_plugin.c - a TCG plugin for qemu-x86_64 (user mode)
- * that records the guest's memory accesses into .vmt.
+ * that records the guest's memory accesses and address space into .vmt.
  *
  *   qemu-x86_64 -plugin vmlab-qemu.so,out=FILE[,ifetch=on] PROGRAM ARGS
- * (`vmlab capture --backend qemu` builds this command line.)
+ *   qemu-x86_64 -plugin vmlab-qemu.so,dir=DIR[,ifetch=on] PROGRAM ARGS
+ * (`vmlab capture --backend qemu` builds the second: one file per process
+ * and exec, DIR/PID.SEQ.vmt, with its file table in DIR/PID.SEQ.files,
+ * merged by vmlab capture afterwards.)
  *
  * At translation time every instruction gets a memory callback
  * (qemu_plugin_register_vcpu_mem_cb), and with ifetch=on an execution
@@ -11,13 +14,43 @@
  * callbacks append to per-vCPU buffers (capbuf.h); guest threads are vCPUs
  * in user mode and run in parallel.
  *
+ * Address space (docs/trace-format.md, the Linux V events):
+ *  - at the first translation, before the guest runs, the initial
+ *    mappings qemu's loader made (executable, interpreter, stack, the
+ *    initial break) as V MMAP: guest regions and their protections from
+ *    qemu's page flags (walk_memory_regions, page_get_flags: qemu exports
+ *    its symbols to plugins; without them no initial mappings are recorded
+ *    and a warning says so), their files from the host's /proc/self/maps
+ *    at guest address + guest_base;
+ *  - every successful mmap, munmap, mprotect, mremap, brk, madvise
+ *    (dontneed, hugepage, nohugepage), shmat and shmdt, from the syscall
+ *    callbacks (arguments at entry, result at return);
+ *  - fork, vfork and clone without CLONE_VM: the child (a forked qemu)
+ *    opens its own file and starts it with V FORK PARENT; threads stay in
+ *    their process's file;
+ *  - execve: the file is finished before the call (the process image may
+ *    go); a failed exec opens the next one.  The exec'd program runs
+ *    natively unless vmlab capture's preload shim (reexec.c) starts it
+ *    under qemu again, whose plugin then begins with V EXIT for the old
+ *    image.
+ * A file is named by FILEID, a hash of (device, inode), so the same file is
+ * the same id in every process; DIR/PID.SEQ.files lists
+ * `ID DEV:INODE SIZE PATH` for the ids used.
+ *
  * Debian's qemu-user 7.2 is built with plugins but ships no qemu-plugin.h,
  * so the part of the API used here is declared below, as in QEMU 7.2's
  * include/qemu/qemu-plugin.h (plugin API version 1).
  */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "traces/capture/capbuf.h"
 
@@ -34,6 +67,12 @@ typedef void (*qemu_plugin_vcpu_mem_cb_t)(unsigned int vcpu_index, qemu_plugin_m
 					  uint64_t vaddr, void *userdata);
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+typedef void (*qemu_plugin_vcpu_syscall_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_index,
+					      int64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
+					      uint64_t a4, uint64_t a5, uint64_t a6, uint64_t a7,
+					      uint64_t a8);
+typedef void (*qemu_plugin_vcpu_syscall_ret_cb_t)(qemu_plugin_id_t id, unsigned int vcpu_idx,
+						  int64_t num, int64_t ret);
 
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
@@ -50,6 +89,20 @@ void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
 unsigned int qemu_plugin_mem_size_shift(qemu_plugin_meminfo_t info);
 bool qemu_plugin_mem_is_store(qemu_plugin_meminfo_t info);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
+void qemu_plugin_register_vcpu_syscall_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_syscall_cb_t cb);
+void qemu_plugin_register_vcpu_syscall_ret_cb(qemu_plugin_id_t id,
+					      qemu_plugin_vcpu_syscall_ret_cb_t cb);
+
+/* qemu-user internals (accel/tcg/translate-all.c, linux-user), exported
+ * to plugins because qemu links with -rdynamic; weak, so that a qemu
+ * without them still loads the plugin (then without initial mappings). */
+typedef int (*walk_memory_regions_fn)(void *, uint64_t, uint64_t, unsigned long);
+extern int walk_memory_regions(void *, walk_memory_regions_fn) __attribute__((weak));
+extern uintptr_t guest_base __attribute__((weak));
+#define QPAGE_READ 0x1
+#define QPAGE_WRITE 0x2
+#define QPAGE_EXEC 0x4
+#define QPAGE_WRITE_ORG 0x10 /* writable, protected while qemu holds code of it */
 
 #define EXPORT __attribute__((visibility("default")))
 EXPORT int qemu_plugin_version = 1;
@@ -66,6 +119,30 @@ static const uint8_t roi_nop[2][7] = {
 	{ 0x0f, 0x1f, 0x80, 0x01, 0x54, 0x4d, 0x56 },
 	{ 0x0f, 0x1f, 0x80, 0x02, 0x54, 0x4d, 0x56 },
 };
+
+/* per-process files (dir=) */
+static char out_dir[4096];
+static char cmd_line[2048];
+static unsigned file_seq;
+static volatile int snap_done;
+static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t heap_start; /* page-aligned initial break; 0 before the first brk */
+static uint64_t heap_end;
+
+/* files named in this file's events, and shmat sizes for shmdt */
+#define NFILES 1024
+static uint64_t file_ids[NFILES];
+static unsigned nfile_ids;
+static FILE *files_out;
+#define NSHM 64
+static uint64_t shm_addr[NSHM], shm_len[NSHM];
+
+/* syscall arguments at entry, per vCPU (the return callback has none) */
+struct sysargs {
+	int64_t num;
+	uint64_t a[6];
+};
+static struct sysargs sargs[MAX_VCPUS];
 
 static struct capbuf *buf_of(unsigned int vcpu)
 {
@@ -109,9 +186,391 @@ static void on_roi(unsigned int vcpu, void *ud)
 		cap_event(b, ud ? VL_EV_ROI_END : VL_EV_ROI_BEGIN, my_pid);
 }
 
+/* ---- address-space events ---- */
+
+static unsigned linux_prot(unsigned p)
+{
+	bool r = p & PROT_READ, w = p & PROT_WRITE, x = p & PROT_EXEC;
+	if (!r && !w && !x)
+		return VL_PROT_NOACCESS;
+	if (x)
+		return w ? VL_PROT_EXECUTE_READWRITE : r ? VL_PROT_EXECUTE_READ : VL_PROT_EXECUTE;
+	return w ? VL_PROT_READWRITE : VL_PROT_READONLY;
+}
+
+/* splitmix64 of (dev, inode): the same file, the same id, in every
+ * process; never 0 (anonymous) and below 2^63 (ids the model keeps for
+ * anonymous sections) */
+static uint64_t file_id_of(uint64_t dev, uint64_t ino)
+{
+	uint64_t z = dev * 0x9e3779b97f4a7c15ull + ino;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	z &= (1ull << 62) - 1;
+	return z ? z : 1;
+}
+
+/* Name file id in this file's table (once). */
+static void note_file(uint64_t id, uint64_t dev, uint64_t ino, uint64_t size, const char *path)
+{
+	for (unsigned i = 0; i < nfile_ids; i++)
+		if (file_ids[i] == id)
+			return;
+	if (nfile_ids < NFILES)
+		file_ids[nfile_ids++] = id;
+	if (files_out) {
+		fprintf(files_out, "%llu %u:%u:%llu %llu %s\n", (unsigned long long)id,
+			major((dev_t)dev), minor((dev_t)dev), (unsigned long long)ino,
+			(unsigned long long)size, path);
+		fflush(files_out);
+	}
+}
+
+static void emit(unsigned vcpu, uint32_t kind, uint32_t prot, uint64_t addr, uint64_t len,
+		 uint64_t file_id, uint64_t offset)
+{
+	struct capbuf *b = buf_of(vcpu);
+	if (!b || !cap_on)
+		return;
+	struct vl_event ev = { .kind = kind, .prot = prot, .addr = addr, .len = len,
+			       .file_id = file_id, .offset = offset };
+	cap_vevent(b, &ev, my_pid);
+}
+
+/* The file behind host fd: its id (0 when it is not a regular file). */
+static uint64_t fd_file(int fd)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	char link[64], path[4096];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = '\0';
+	uint64_t id = file_id_of((uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	note_file(id, (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
+		  n > 0 ? path : "?");
+	return id;
+}
+
+/* host /proc/self/maps, for the files of the initial mappings */
+struct hmap {
+	uint64_t start, end, offset, ino;
+	unsigned dmaj, dmin;
+	bool shared;
+	char path[256];
+};
+struct snap {
+	struct hmap *m;
+	size_t n;
+	unsigned vcpu;
+};
+
+static int snap_region(void *priv, uint64_t start, uint64_t end, unsigned long flags)
+{
+	struct snap *s = priv;
+	if (start >= (1ull << 47))
+		return 0; /* [vsyscall]: emulated by qemu, no mapping of the process */
+	unsigned p = 0;
+	if (flags & QPAGE_READ)
+		p |= PROT_READ;
+	if (flags & (QPAGE_WRITE | QPAGE_WRITE_ORG))
+		p |= PROT_WRITE;
+	if (flags & QPAGE_EXEC)
+		p |= PROT_EXEC;
+	unsigned prot = linux_prot(p);
+	uint64_t gb = &guest_base ? guest_base : 0;
+	uint64_t at = start;
+	while (at < end) {
+		/* the host mapping holding guest page at, if any */
+		const struct hmap *h = NULL;
+		for (size_t i = 0; i < s->n && !h; i++)
+			if (s->m[i].start <= at + gb && at + gb < s->m[i].end)
+				h = &s->m[i];
+		uint64_t to = end;
+		if (h && h->end - gb < to)
+			to = h->end - gb;
+		if (!h) { /* up to the next host mapping */
+			for (size_t i = 0; i < s->n; i++)
+				if (s->m[i].start > at + gb && s->m[i].start - gb < to)
+					to = s->m[i].start - gb;
+		}
+		uint64_t fid = 0, off = 0;
+		bool shared = false;
+		if (h && h->ino && h->path[0] == '/') {
+			struct stat st;
+			uint64_t dev = makedev(h->dmaj, h->dmin);
+			uint64_t size = stat(h->path, &st) == 0 ? (uint64_t)st.st_size : 0;
+			fid = file_id_of(dev, h->ino);
+			note_file(fid, dev, h->ino, size, h->path);
+			off = h->offset + (at + gb - h->start);
+			shared = h->shared;
+		} else if (h) {
+			shared = h->shared;
+		}
+		emit(s->vcpu, VL_EV_MMAP, prot | (shared ? VL_MAP_SHARED : 0), at, to - at, fid, off);
+		at = to;
+	}
+	return 0;
+}
+
+/* The initial mappings, once, before the guest's first instruction. */
+static void snapshot(unsigned vcpu)
+{
+	if (!walk_memory_regions) {
+		fprintf(stderr, "%s: this qemu exports no walk_memory_regions: the initial "
+				"mappings (executable, interpreter, stack) are not recorded\n",
+			cap_who);
+		return;
+	}
+	struct snap s = { .vcpu = vcpu };
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096 + 128];
+	while (f && fgets(line, sizeof(line), f)) {
+		struct hmap h = { 0 };
+		char perms[8] = "", path[4096] = "";
+		unsigned long long st, en, off, ino;
+		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %4095[^\n]", &st, &en, perms, &off,
+			   &h.dmaj, &h.dmin, &ino, path) < 7)
+			continue;
+		h.start = st;
+		h.end = en;
+		h.offset = off;
+		h.ino = ino;
+		h.shared = perms[3] == 's';
+		const char *p = path;
+		while (*p == ' ')
+			p++;
+		snprintf(h.path, sizeof(h.path), "%s", p);
+		if (s.n == cap) {
+			cap = cap ? 2 * cap : 64;
+			struct hmap *nm = realloc(s.m, cap * sizeof(*nm));
+			if (!nm)
+				break;
+			s.m = nm;
+		}
+		s.m[s.n++] = h;
+	}
+	if (f)
+		fclose(f);
+	walk_memory_regions(&s, snap_region);
+	free(s.m);
+}
+
+/* Finish this process's current file (before an exec). */
+static void close_side_files(void)
+{
+	if (files_out)
+		fclose(files_out);
+	files_out = NULL;
+	if (cap_tickf)
+		fclose(cap_tickf);
+	cap_tickf = NULL;
+}
+
+static void finish_file(void)
+{
+	for (unsigned i = 0; i < MAX_VCPUS; i++)
+		if (bufs[i])
+			cap_flush(bufs[i]);
+	cap_close();
+	close_side_files();
+}
+
+/* Metadata space vmlab capture fills in place when the file is the only
+ * one (the file table, the exit status): vl_vmt_fill_reserved. */
+static char reserve[1 << 14];
+
+/* Open DIR/PID.SEQ.vmt (and .files) for this process: the next SEQ free.
+ * exec: the old image's end is recorded first (V EXIT) when an earlier
+ * file of this pid exists. */
+static int open_part(bool after_fork, uint32_t parent)
+{
+	char path[4200], fpath[4200];
+	bool earlier = false;
+	for (;; file_seq++) {
+		snprintf(path, sizeof(path), "%s/%u.%u.vmt", out_dir, my_pid, file_seq);
+		if (access(path, F_OK) != 0)
+			break;
+		earlier = true;
+	}
+	snprintf(fpath, sizeof(fpath), "%s/%u.%u.files", out_dir, my_pid, file_seq);
+	files_out = fopen(fpath, "w");
+	snprintf(fpath, sizeof(fpath), "%s/%u.%u.ticks", out_dir, my_pid, file_seq);
+	cap_tickf = fopen(fpath, "w");
+	cap_nrec = 0;
+	nfile_ids = 0;
+	if (!reserve[0]) {
+		memcpy(reserve, "reserved=", 9);
+		memset(reserve + 9, ' ', sizeof(reserve) - 11);
+		reserve[sizeof(reserve) - 2] = '\n';
+	}
+	cap_extra = reserve;
+	char name[256];
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(cmd_line, " "), cmd_line);
+	if (cap_open(path, "vmlab capture --backend qemu", cmd_line, name) < 0)
+		return -1;
+	struct capbuf *b = buf_of(0);
+	if (earlier && !after_fork && b)
+		cap_event(b, VL_EV_EXIT, my_pid);
+	if (after_fork && b) {
+		struct vl_event ev = { .kind = VL_EV_FORK, .addr = parent };
+		cap_vevent(b, &ev, my_pid);
+	}
+	return 0;
+}
+
+static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint64_t a1,
+		       uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6,
+		       uint64_t a7, uint64_t a8)
+{
+	(void)id;
+	(void)a7;
+	(void)a8;
+	if (vcpu >= MAX_VCPUS)
+		return;
+	sargs[vcpu] = (struct sysargs){ .num = num, .a = { a1, a2, a3, a4, a5, a6 } };
+	if (!out_dir[0] || !cap_on)
+		return;
+	switch (num) {
+	case 56: /* clone */
+		if (a1 & 0x100) /* CLONE_VM: a thread */
+			break;
+		/* fall through */
+	case 57: /* fork */
+	case 58: /* vfork */
+		/* everything before the fork goes out first, with its tick */
+		for (unsigned i = 0; i < MAX_VCPUS; i++)
+			if (bufs[i])
+				cap_flush(bufs[i]);
+		if (cap_tickf) /* nothing buffered for the child to write again */
+			fflush(cap_tickf);
+		break;
+	case 59:  /* execve */
+	case 322: /* execveat */
+		finish_file();
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, int64_t ret)
+{
+	(void)id;
+	if (vcpu >= MAX_VCPUS || sargs[vcpu].num != num)
+		return;
+	const uint64_t *a = sargs[vcpu].a;
+	bool ok = ret >= 0 || ret < -4095;
+	if (out_dir[0] && (num == 56 || num == 57 || num == 58) && ret == 0 &&
+	    !(num == 56 && (a[0] & 0x100)) && (uint32_t)getpid() != my_pid) {
+		/* the child of a fork: a file of its own, starting as a copy */
+		uint32_t parent = my_pid;
+		my_pid = (uint32_t)getpid();
+		pthread_mutex_init(&cap_lock, NULL);
+		cap_w = NULL;
+		cap_on = 0;
+		file_seq = 0;
+		files_out = NULL; /* the parent's streams; ours are opened next */
+		cap_tickf = NULL;
+		for (unsigned i = 0; i < MAX_VCPUS; i++)
+			if (bufs[i])
+				bufs[i]->n = 0;
+		open_part(true, parent);
+		return;
+	}
+	if (out_dir[0] && (num == 59 || num == 322)) { /* a failed exec: record on */
+		if (!ok && !cap_on)
+			open_part(false, 0);
+		return;
+	}
+	if (!ok || !cap_on)
+		return;
+	switch (num) {
+	case 9: { /* mmap(addr, len, prot, flags, fd, off) */
+		bool anon = a[3] & MAP_ANONYMOUS;
+		bool shared = (a[3] & 3) == MAP_SHARED || (a[3] & 3) == 3; /* MAP_SHARED_VALIDATE */
+		uint64_t fid = anon ? 0 : fd_file((int)a[4]);
+		if (!anon && !fid && !shared) /* a device (/dev/zero): anonymous */
+			fid = 0;
+		emit(vcpu, VL_EV_MMAP, linux_prot((unsigned)a[2]) | (shared ? VL_MAP_SHARED : 0),
+		     (uint64_t)ret, a[1], fid, fid ? a[5] : 0);
+		break;
+	}
+	case 11: /* munmap */
+		emit(vcpu, VL_EV_MUNMAP, 0, a[0], a[1], 0, 0);
+		break;
+	case 10: /* mprotect */
+		emit(vcpu, VL_EV_MPROTECT, linux_prot((unsigned)a[2]), a[0], a[1], 0, 0);
+		break;
+	case 25: /* mremap(old, old_len, new_len, flags, new) */
+		emit(vcpu, VL_EV_MREMAP, 0, a[0], a[1], a[2], (uint64_t)ret);
+		break;
+	case 12: { /* brk: the break after the call */
+		uint64_t brk = (uint64_t)ret;
+		if (!heap_start) {
+			heap_start = (brk + VL_PAGE_SIZE - 1) & ~(uint64_t)(VL_PAGE_SIZE - 1);
+			heap_end = heap_start;
+		}
+		uint64_t end = brk > heap_start ? brk : heap_start;
+		end = (end + VL_PAGE_SIZE - 1) & ~(uint64_t)(VL_PAGE_SIZE - 1);
+		if (end != heap_end) {
+			heap_end = end;
+			emit(vcpu, VL_EV_BRK, 0, heap_start, end - heap_start, 0, 0);
+		}
+		break;
+	}
+	case 28: /* madvise(addr, len, advice) */
+		if (a[2] == MADV_DONTNEED)
+			emit(vcpu, VL_EV_ADVISE, VL_ADV_DONTNEED, a[0], a[1], 0, 0);
+		else if (a[2] == MADV_HUGEPAGE)
+			emit(vcpu, VL_EV_ADVISE, VL_ADV_HUGEPAGE, a[0], a[1], 0, 0);
+		else if (a[2] == MADV_NOHUGEPAGE)
+			emit(vcpu, VL_EV_ADVISE, VL_ADV_NOHUGEPAGE, a[0], a[1], 0, 0);
+		break;
+	case 30: { /* shmat(id, addr, flags): a shared mapping of segment id */
+		struct shmid_ds ds;
+		uint64_t len = shmctl((int)a[0], IPC_STAT, &ds) == 0 ? ds.shm_segsz : VL_PAGE_SIZE;
+		uint64_t fid = file_id_of(0x5348u, a[0]); /* "SH": segments are not files */
+		char name[64];
+		snprintf(name, sizeof(name), "shm:%llu", (unsigned long long)a[0]);
+		note_file(fid, 0, a[0], len, name);
+		emit(vcpu, VL_EV_MMAP,
+		     ((a[2] & SHM_RDONLY) ? VL_PROT_READONLY : VL_PROT_READWRITE) | VL_MAP_SHARED,
+		     (uint64_t)ret, len, fid, 0);
+		for (unsigned i = 0; i < NSHM; i++)
+			if (!shm_len[i]) {
+				shm_addr[i] = (uint64_t)ret;
+				shm_len[i] = len;
+				break;
+			}
+		break;
+	}
+	case 67: /* shmdt(addr) */
+		for (unsigned i = 0; i < NSHM; i++)
+			if (shm_len[i] && shm_addr[i] == a[0]) {
+				emit(vcpu, VL_EV_MUNMAP, 0, a[0], shm_len[i], 0, 0);
+				shm_len[i] = 0;
+				break;
+			}
+		break;
+	default:
+		break;
+	}
+}
+
 static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	(void)id;
+	if (__builtin_expect(!snap_done, 0)) {
+		pthread_mutex_lock(&snap_lock);
+		if (!snap_done && out_dir[0])
+			snapshot(0);
+		snap_done = 1;
+		pthread_mutex_unlock(&snap_lock);
+	}
 	size_t n = qemu_plugin_tb_n_insns(tb);
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
@@ -137,7 +596,7 @@ static void on_exit_cb(qemu_plugin_id_t id, void *ud)
 {
 	(void)id;
 	(void)ud;
-	if (getpid() != cap_pid)
+	if ((uint32_t)getpid() != my_pid || getpid() != cap_pid)
 		return;
 	for (unsigned i = 0; i < MAX_VCPUS; i++)
 		if (bufs[i])
@@ -145,16 +604,26 @@ static void on_exit_cb(qemu_plugin_id_t id, void *ud)
 	if (bufs[0] && cap_on)
 		cap_event(bufs[0], VL_EV_EXIT, my_pid);
 	cap_close();
+	close_side_files();
+}
+
+/* qemu is about to kill itself with a fatal signal of the guest's (the
+ * preload shim calls this from kill()): finish the file as at exit. */
+static void on_fatal(void)
+{
+	on_exit_cb(0, NULL);
 }
 
 int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
 {
 	(void)info;
-	const char *out = NULL, *cmd = "";
+	const char *out = NULL, *cmd = "", *dir = NULL;
 	cap_who = "vmlab qemu plugin";
 	for (int i = 0; i < argc; i++) {
 		if (!strncmp(argv[i], "out=", 4))
 			out = argv[i] + 4;
+		else if (!strncmp(argv[i], "dir=", 4))
+			dir = argv[i] + 4;
 		else if (!strcmp(argv[i], "ifetch=on") || !strcmp(argv[i], "ifetch=true"))
 			want_ifetch = true;
 		else if (!strcmp(argv[i], "ifetch=off") || !strcmp(argv[i], "ifetch=false"))
@@ -163,20 +632,34 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
 			cmd = argv[i] + 4;
 		else {
 			fprintf(stderr, "vmlab qemu plugin: unknown argument '%s' "
-					"(expected out=FILE, ifetch=on|off, cmd=TEXT)\n", argv[i]);
+					"(expected out=FILE or dir=DIR, ifetch=on|off, cmd=TEXT)\n",
+				argv[i]);
 			return -1;
 		}
 	}
-	if (!out) {
-		fprintf(stderr, "vmlab qemu plugin: missing out=FILE\n");
+	if (!out == !dir) {
+		fprintf(stderr, "vmlab qemu plugin: expected one of out=FILE, dir=DIR\n");
 		return -1;
 	}
 	my_pid = (uint32_t)getpid();
-	char name[256];
-	snprintf(name, sizeof(name), "%.*s", (int)strcspn(cmd, " "), cmd);
-	if (cap_open(out, "vmlab capture --backend qemu", cmd, name) < 0)
-		return -1;
+	snprintf(cmd_line, sizeof(cmd_line), "%s", cmd);
+	if (dir) {
+		snprintf(out_dir, sizeof(out_dir), "%s", dir);
+		if (open_part(false, 0) < 0)
+			return -1;
+		qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
+		qemu_plugin_register_vcpu_syscall_ret_cb(id, on_syscall_ret);
+	} else {
+		char name[256];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(cmd, " "), cmd);
+		if (cap_open(out, "vmlab capture --backend qemu", cmd, name) < 0)
+			return -1;
+	}
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_trans);
 	qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
+	void (*set_hook)(void (*)(void)) =
+		(void (*)(void (*)(void)))dlsym(RTLD_DEFAULT, "vmlab_set_fatal_hook");
+	if (set_hook)
+		set_hook(on_fatal);
 	return 0;
 }
