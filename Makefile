@@ -275,7 +275,7 @@ demo: deps
 	$(BIN) mrc --policy fifo --sizes 8:1M --points 16 -o $(OUT)/demo/results.h5 --run-id mrc-fifo \
 		$(DEMO_TRACE) >/dev/null
 	$(BIN) report $(OUT)/demo/results.h5
-	$(BIN) plot $(OUT)/demo/results.h5 mrc -o $(OUT)/demo/mrc.png
+	$(BIN) plot $(OUT)/demo/results.h5 mrc --logy -o $(OUT)/demo/mrc.png
 	@echo
 	@echo "results: $(OUT)/demo/results.h5  (vmlab report, h5dump, python3-h5py; docs/results.md)"
 	@echo "plot:    $(OUT)/demo/mrc.png  (gnuplot script $(OUT)/demo/mrc.gp, data $(OUT)/demo/mrc.dat)"
