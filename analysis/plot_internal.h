@@ -111,6 +111,9 @@ void pl_bar_fill(FILE *f, int p);
 void pl_panels_begin(struct fig *g, int n, int *rows, int *cols);
 /* "set WHAT \"t\"". */
 void pl_title_cmd(FILE *f, const char *what, const char *t);
+/* Panel fi's title, "KEY: value" of the facet parameter ("" without
+ * one, or without a layout l). */
+void pl_facet_title(const struct fig *g, const struct lay *l, size_t fi, char *buf, size_t n);
 /* Before panel k of n: the multiplot and shared legend (k 0), titles. */
 void pl_panel(struct fig *g, int k, int n, int rows, int cols, const char *title,
 	      const char *ptitle, const char *keytitle);

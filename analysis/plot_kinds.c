@@ -241,12 +241,8 @@ int pl_plot_mrc(struct fig *g, struct vl_error *err)
 	int yc, lo, hi;
 	pl_ycols(g, 2, &yc, &lo, &hi);
 	for (size_t fi = 0; fi < nf; fi++) {
-		char pt[200] = "";
-		if (l.cf >= 0) {
-			char v[160];
-			rs_show(s, l.cf, l.fv.v[fi], v, sizeof(v));
-			snprintf(pt, sizeof(pt), "%s: %s", rs_short(s, l.cf), v);
-		}
+		char pt[200];
+		pl_facet_title(g, &l, fi, pt, sizeof(pt));
 		pl_panel(g, (int)fi, (int)nf, rows, cols, title, pt,
 		      l.cb >= 0 ? rs_short(s, l.cb) : "");
 		fprintf(f, "plot \\\n");
@@ -407,12 +403,8 @@ int pl_plot_timeline(struct fig *g, struct vl_error *err)
 	int yc, lo, hi;
 	pl_ycols(g, 3, &yc, &lo, &hi);
 	for (size_t fi = 0; fi < nf; fi++) {
-		char pt[200] = "";
-		if (l.cf >= 0) {
-			char v[160];
-			rs_show(s, l.cf, l.fv.v[fi], v, sizeof(v));
-			snprintf(pt, sizeof(pt), "%s: %s", rs_short(s, l.cf), v);
-		}
+		char pt[200];
+		pl_facet_title(g, &l, fi, pt, sizeof(pt));
 		pl_panel(g, (int)fi, (int)nf, prow, pcol, title, pt, l.cb >= 0 ? rs_short(s, l.cb) : "");
 		fprintf(f, "plot \\\n");
 		for (size_t b = 0; b < nb; b++) {
@@ -483,12 +475,8 @@ static void histogram_script(struct fig *g, const struct lay *l, size_t nf, size
 	pl_panels_begin(g, (int)nf, &rows, &cols);
 	int yc, lo, hi;
 	for (size_t fi = 0; fi < nf; fi++) {
-		char pt[200] = "";
-		if (l && l->cf >= 0) {
-			char v[160];
-			rs_show(g->s, l->cf, l->fv.v[fi], v, sizeof(v));
-			snprintf(pt, sizeof(pt), "%s: %s", rs_short(g->s, l->cf), v);
-		}
+		char pt[200];
+		pl_facet_title(g, l, fi, pt, sizeof(pt));
 		pl_panel(g, (int)fi, (int)nf, rows, cols, title, pt, keytitle);
 		fprintf(f, "plot \\\n");
 		for (size_t b = 0; b < nb; b++) {

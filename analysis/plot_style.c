@@ -429,6 +429,16 @@ void pl_title_cmd(FILE *f, const char *what, const char *t)
 }
 
 /* Before panel k of n: titles and legend placement (outside the data). */
+void pl_facet_title(const struct fig *g, const struct lay *l, size_t fi, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	if (l && l->cf >= 0) {
+		char v[160];
+		rs_show(g->s, l->cf, l->fv.v[fi], v, sizeof(v));
+		snprintf(buf, n, "%s: %s", rs_short(g->s, l->cf), v);
+	}
+}
+
 void pl_panel(struct fig *g, int k, int n, int rows, int cols, const char *title,
 		  const char *ptitle, const char *keytitle)
 {
