@@ -180,6 +180,8 @@ static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struc
 	int rc = vl_event(e, proc, ev, err);
 	if (rc == 0 && ev->kind == VL_EV_EXIT)
 		vl_heap_exit(e, proc);
+	if (rc == 0 && ev->kind == VL_EV_FORK && ev->addr <= UINT32_MAX)
+		rc = vl_heap_fork(e, proc, (uint32_t)ev->addr, err);
 	xl_after_slow(e);
 	return rc;
 }

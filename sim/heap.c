@@ -725,6 +725,40 @@ int vl_heap_event(struct vl_engine *e, uint32_t pid, const struct vl_event *ev, 
 	return 0;
 }
 
+int vl_heap_fork(struct vl_engine *e, uint32_t proc, uint32_t ppid, struct vl_error *err)
+{
+	uint32_t pp = vl_proc_find(e, ppid);
+	struct heap_proc *parent = pp == VL_NIL || pp == proc ? NULL : e->procs[pp].heap;
+	if (!parent || !parent->by_addr.n)
+		return 0;
+	struct heap_proc *hp = hp_get(e, proc, err);
+	if (!hp)
+		return err ? err->code : VL_ENOMEM;
+	parent = e->procs[pp].heap;
+	for (uint32_t s = 0; s <= parent->by_addr.mask; s++) {
+		if (parent->by_addr.keys[s] == HEMPTY)
+			continue;
+		const struct hblk *k = &parent->blk[parent->by_addr.vals[s]];
+		if (hmap_find(&hp->by_addr, k->caddr) != HNIL)
+			continue;
+		uint32_t b = blk_new(hp);
+		if (b == HNIL)
+			return vl_err(err, VL_ENOMEM, "out of memory for a heap block");
+		/* where the parent's model put it (the child's copy of that
+		 * memory), but not the child's model's: freeing it returns
+		 * nothing to it */
+		hp->blk[b] = (struct hblk){ .caddr = k->caddr, .size = k->size, .maddr = k->maddr,
+					    .placed = false, .next = HNIL };
+		VL_TRY(blk_index(hp, b, err));
+		if (hmap_put(&hp->by_addr, k->caddr, b) < 0)
+			return vl_err(err, VL_ENOMEM, "out of memory for the heap's address index");
+		bytes_changed(e, hp, (int64_t)k->size);
+		parent = e->procs[pp].heap;
+	}
+	pages_changed(e, hp);
+	return 0;
+}
+
 void vl_heap_exit(struct vl_engine *e, uint32_t proc)
 {
 	struct heap_proc *hp = e->procs[proc].heap;

@@ -931,6 +931,9 @@ void vl_heap_fini(struct vl_engine *e);
  * VL_ENOMEM / an engine error from the model's OS calls. */
 int vl_heap_event(struct vl_engine *e, uint32_t pid, const struct vl_event *ev,
 		  struct vl_error *err);
+/* proc starts as a fork of process ppid (V FORK): it inherits the parent's
+ * live blocks, at the addresses the parent's model gave them. */
+int vl_heap_fork(struct vl_engine *e, uint32_t proc, uint32_t ppid, struct vl_error *err);
 /* proc exited: its heap state goes (no OS calls). */
 void vl_heap_exit(struct vl_engine *e, uint32_t proc);
 /* vl_engine_feed when a model is on (e->heap_xlate): accesses inside live

@@ -341,12 +341,48 @@ static void test_exit(void **state)
 	assert_int_equal(bump_destroyed, 2); /* the new process's heap too */
 }
 
+/* V FORK: the child inherits the parent's live blocks, so each process
+ * frees its own copy without an error: 1 ALLOC, 2 FREEs, no error.  With
+ * the model, the child's access to the inherited block goes where the
+ * parent's model put it, in the child's copy of that memory (no
+ * violation); the child's own model instance is a second bump heap. */
+static void test_fork(void **state)
+{
+	(void)state;
+	static const char *const text = "V COMMIT 0x10000000 0x1000 readwrite 1\n"
+					"H ALLOC 0x5000000 100 1\n"
+					"W 0x5000000 1\n"
+					"V FORK 1 2\n"
+					"W 0x5000008 2\n"
+					"H FREE 0x5000000 2\n"
+					"H FREE 0x5000000 1\n";
+	for (int m = 0; m < 2; m++) {
+		bump_destroyed = 0;
+		struct vl_engine *e = m ? tu_engine("heap.model=bump", "os.personality=linux", NULL)
+					: tu_engine("os.personality=linux", NULL);
+		feed_text(e, text, 4096);
+		assert_int_equal(tu_counter(e, "heap_allocs"), 1);
+		assert_int_equal(tu_counter(e, "heap_frees"), 2);
+		assert_int_equal(tu_counter(e, "heap_errors"), 0);
+		if (m)
+			assert_int_equal(tu_counter(e, "access_violations"), 0);
+		struct vl_proc_counters pc = { .size = sizeof(pc) };
+		assert_int_equal(vl_engine_proc_counters(e, 1, &pc), 0);
+		assert_int_equal(pc.pid, 2);
+		assert_int_equal(pc.heap_frees, 1);
+		assert_int_equal(pc.heap_bytes_peak, 100); /* the inherited block */
+		vl_engine_free(e);
+		assert_int_equal(bump_destroyed, m ? 2 : 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bump_windows), cmocka_unit_test(test_bump_linux),
 		cmocka_unit_test(test_captured),     cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_unknown_model), cmocka_unit_test(test_exit),
+		cmocka_unit_test(test_fork),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
