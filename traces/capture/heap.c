@@ -120,9 +120,11 @@ HTEXT static int names(const char *path, int is_link, const char *name, int len)
 
 HTEXT __attribute__((noinline)) static void start(void)
 {
-	if (__atomic_exchange_n(&state, STARTING, __ATOMIC_ACQ_REL) != UNKNOWN) {
+	int expected = UNKNOWN;
+	if (!__atomic_compare_exchange_n(&state, &expected, STARTING, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
 		while (state == STARTING)
-			;
+			; /* another thread is starting the library */
 		return;
 	}
 	heap_event(VMLAB_HEAP_HELLO, (long)__start_vmlab_heap_text, (long)__stop_vmlab_heap_text, 0);
