@@ -168,6 +168,10 @@ for k in heap_allocs heap_frees heap_bytes_peak; do
 	check "$k = $want, the program's own count (got $got)" '[ -n "$want" ] && [ "$got" = "$want" ]'
 done
 check "no heap errors in a real capture" 'grep -qx "heap_errors 0" "$tmp/c.txt"'
+"$bin" run -o "$tmp/r.h5" "$tmp/c.vmt" >/dev/null 2>&1
+"$bin" report --csv --columns heap_allocs,heap_frees,heap_bytes_peak "$tmp/r.h5" >"$tmp/rep.csv" 2>/dev/null
+check "the results file and vmlab report carry the heap counters" \
+	'[ "$(sed -n 2p "$tmp/rep.csv")" = "$(sed -n "s/^heap_allocs //p;s/^heap_frees //p;s/^heap_bytes_peak //p" "$tmp/c.txt" | head -3 | paste -sd,)" ]'
 # 4: the H events removed
 "$bin" convert --addr "$tmp/c.vmt" "$tmp/c.addr" >/dev/null 2>&1
 grep -v '^H ' "$tmp/c.addr" >"$tmp/noh.addr"
