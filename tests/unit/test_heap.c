@@ -376,13 +376,31 @@ static void test_fork(void **state)
 	}
 }
 
+/* A model with a policy that needs the future (opt): an error at the
+ * first batch, saying why, not a replay on wrong next-use times. */
+static void test_opt_refused(void **state)
+{
+	(void)state;
+	struct vl_engine *e = tu_engine("heap.model=bump", "replacement.policy=opt", NULL);
+	assert_true(vl_engine_needs_future(e));
+	static const uint64_t next[1] = { VL_NEVER };
+	vl_engine_set_future(e, next, 1);
+	struct vl_rec r = { .addr = 0x1000, .pid = 1, .op = VL_OP_READ };
+	struct vl_batch b = { .recs = &r, .n = 1, .cap = 1 };
+	struct vl_error err = { 0 };
+	assert_int_equal(vl_engine_feed(e, &b, &err), VL_EINVAL);
+	assert_non_null(strstr(err.msg, "opt"));
+	vl_engine_set_future(e, NULL, 0);
+	vl_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bump_windows), cmocka_unit_test(test_bump_linux),
 		cmocka_unit_test(test_captured),     cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_unknown_model), cmocka_unit_test(test_exit),
-		cmocka_unit_test(test_fork),
+		cmocka_unit_test(test_fork),         cmocka_unit_test(test_opt_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
