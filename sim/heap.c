@@ -60,9 +60,10 @@ struct resv {             /* a reservation the model made */
 	uint64_t *bits;       /* committed pages */
 };
 
-struct hmap {             /* open addressing, linear probing: key -> val */
+struct hmap {             /* open addressing, linear probing: key -> val, aux */
 	uint64_t *keys;
 	uint32_t *vals;
+	uint64_t *aux;        /* by_page: which 64-byte granules of the page live blocks cover */
 	uint32_t mask, n;     /* capacity - 1 (0: none yet), keys */
 };
 
@@ -77,6 +78,9 @@ struct heap_proc {
 	uint32_t npn, pn_cap, pn_free;
 	struct hmap by_addr, by_page;
 	uint32_t last;                  /* last block an access hit */
+	/* every block ever live lay in [lo, lo + span): accesses outside
+	 * (the stack, code) are passed on without a probe */
+	uint64_t lo, span;
 	uint64_t live_bytes;
 	/* the model */
 	void *state;
@@ -111,10 +115,11 @@ static int hmap_grow(struct hmap *m)
 {
 	uint32_t cap = m->mask ? (m->mask + 1) * 2 : 64;
 	struct hmap n = { .keys = malloc(cap * sizeof(uint64_t)), .vals = malloc(cap * sizeof(uint32_t)),
-			  .mask = cap - 1 };
-	if (!n.keys || !n.vals) {
+			  .aux = malloc(cap * sizeof(uint64_t)), .mask = cap - 1 };
+	if (!n.keys || !n.vals || !n.aux) {
 		free(n.keys);
 		free(n.vals);
+		free(n.aux);
 		return VL_ENOMEM;
 	}
 	memset(n.keys, 0xff, cap * sizeof(uint64_t));
@@ -126,10 +131,12 @@ static int hmap_grow(struct hmap *m)
 			s = (s + 1) & n.mask;
 		n.keys[s] = m->keys[i];
 		n.vals[s] = m->vals[i];
+		n.aux[s] = m->aux[i];
 	}
 	n.n = m->n;
 	free(m->keys);
 	free(m->vals);
+	free(m->aux);
 	*m = n;
 	return 0;
 }
@@ -158,6 +165,7 @@ static int hmap_put(struct hmap *m, uint64_t key, uint32_t val)
 		s = (s + 1) & m->mask;
 	m->keys[s] = key;
 	m->vals[s] = val;
+	m->aux[s] = 0;
 	m->n++;
 	return 0;
 }
@@ -182,6 +190,7 @@ static void hmap_del(struct hmap *m, uint32_t s)
 		}
 		m->keys[i] = m->keys[j];
 		m->vals[i] = m->vals[j];
+		m->aux[i] = m->aux[j];
 		i = j;
 	}
 }
@@ -190,6 +199,7 @@ static void hmap_free(struct hmap *m)
 {
 	free(m->keys);
 	free(m->vals);
+	free(m->aux);
 	*m = (struct hmap){ 0 };
 }
 
@@ -224,6 +234,16 @@ static uint32_t pn_new(struct heap_proc *hp)
 	return hp->npn++;
 }
 
+/* The 64-byte granules of page p that block k covers, as bits. */
+static uint64_t gmask(const struct hblk *k, uint64_t p)
+{
+	uint64_t base = p << VL_PAGE_SHIFT, end = k->caddr + blk_ext(k);
+	uint64_t s = k->caddr > base ? k->caddr - base : 0;
+	uint64_t e = end - base < VL_PAGE_SIZE ? end - base : VL_PAGE_SIZE;
+	unsigned g0 = (unsigned)(s >> 6), g1 = (unsigned)((e - 1) >> 6);
+	return (g1 == 63 ? ~0ull : (2ull << g1) - 1) & ~((1ull << g0) - 1);
+}
+
 /* List block b on every page it overlaps.  0 or VL_ENOMEM. */
 static int blk_index(struct heap_proc *hp, uint32_t b, struct vl_error *err)
 {
@@ -239,6 +259,7 @@ static int blk_index(struct heap_proc *hp, uint32_t b, struct vl_error *err)
 			hp->by_page.vals[s] = n;
 		else if (hmap_put(&hp->by_page, p, n) < 0)
 			return vl_err(err, VL_ENOMEM, "out of memory for the heap's page index");
+		hp->by_page.aux[hmap_find(&hp->by_page, p)] |= gmask(&hp->blk[b], p);
 	}
 	return 0;
 }
@@ -260,8 +281,14 @@ static void blk_unindex(struct heap_proc *hp, uint32_t b)
 		*link = hp->pn[n].next;
 		hp->pn[n].next = hp->pn_free;
 		hp->pn_free = n;
-		if (hp->by_page.vals[s] == HNIL)
+		if (hp->by_page.vals[s] == HNIL) {
 			hmap_del(&hp->by_page, s);
+			continue;
+		}
+		uint64_t bits = 0;
+		for (uint32_t m = hp->by_page.vals[s]; m != HNIL; m = hp->pn[m].next)
+			bits |= gmask(&hp->blk[hp->pn[m].blk], p);
+		hp->by_page.aux[s] = bits;
 	}
 }
 
@@ -602,6 +629,17 @@ static void drop_overlaps(struct vl_engine *e, struct heap_proc *hp, uint64_t a,
 	}
 }
 
+static void range_add(struct heap_proc *hp, uint64_t a, uint64_t ext)
+{
+	uint64_t lo = hp->span ? hp->lo : a, hi = hp->span ? hp->lo + hp->span : a + ext;
+	if (a < lo)
+		lo = a;
+	if (a + ext > hi)
+		hi = a + ext;
+	hp->lo = lo;
+	hp->span = hi - lo;
+}
+
 /* A new live block; the model places it unless model is false. */
 static int blk_add(struct vl_engine *e, struct heap_proc *hp, uint64_t a, uint64_t size,
 		   uint64_t align, bool model, uint32_t pid, struct vl_error *err)
@@ -627,6 +665,7 @@ static int blk_add(struct vl_engine *e, struct heap_proc *hp, uint64_t a, uint64
 	if (hmap_put(&hp->by_addr, a, b) < 0)
 		return vl_err(err, VL_ENOMEM, "out of memory for the heap's address index");
 	bytes_changed(e, hp, (int64_t)size);
+	range_add(hp, a, blk_ext(k));
 	return 0;
 }
 
@@ -753,6 +792,7 @@ int vl_heap_fork(struct vl_engine *e, uint32_t proc, uint32_t ppid, struct vl_er
 		if (hmap_put(&hp->by_addr, k->caddr, b) < 0)
 			return vl_err(err, VL_ENOMEM, "out of memory for the heap's address index");
 		bytes_changed(e, hp, (int64_t)k->size);
+		range_add(hp, k->caddr, blk_ext(k));
 		parent = e->procs[pp].heap;
 	}
 	pages_changed(e, hp);
@@ -780,14 +820,16 @@ void vl_heap_exit(struct vl_engine *e, uint32_t proc)
  * outside every live block). */
 static inline uint64_t translate(struct heap_proc *hp, uint64_t a)
 {
+	if (a - hp->lo >= hp->span)
+		return a;
 	if (hp->last != HNIL) {
 		const struct hblk *k = &hp->blk[hp->last];
 		if (a - k->caddr < blk_ext(k))
 			return k->maddr + (a - k->caddr);
 	}
 	uint32_t s = hmap_find(&hp->by_page, a >> VL_PAGE_SHIFT);
-	if (s == HNIL)
-		return a;
+	if (s == HNIL || !((hp->by_page.aux[s] >> ((a >> 6) & 63)) & 1))
+		return a; /* no live block on this 64-byte granule */
 	for (uint32_t n = hp->by_page.vals[s]; n != HNIL; n = hp->pn[n].next) {
 		const struct hblk *k = &hp->blk[hp->pn[n].blk];
 		if (a - k->caddr < blk_ext(k)) {
