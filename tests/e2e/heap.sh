@@ -187,9 +187,9 @@ import json,sys; c=json.load(sys.stdin)[\"counters\"]; [c.pop(k) for k in list(c
 import json,sys; c=json.load(sys.stdin)[\"counters\"]; [c.pop(k) for k in list(c) if k.startswith(\"heap_\")]; print(sorted(c.items()))" >"$tmp/w2" &&
 	 cmp -s "$tmp/w1" "$tmp/w2"'
 # 5: against --no-heap, for two sizes
-extra() { # N: accesses with vmlab-heap.so minus accesses without
-	(cd "$tmp" && "$bin" capture -o "$tmp/x1.vmt" -- "$tmp/prog" "$1" &&
-		"$bin" capture --no-heap -o "$tmp/x0.vmt" -- "$tmp/prog" "$1") >/dev/null 2>&1
+extra() { # N [--ifetch]: accesses with vmlab-heap.so minus accesses without
+	(cd "$tmp" && "$bin" capture ${2:-} -o "$tmp/x1.vmt" -- "$tmp/prog" "$1" &&
+		"$bin" capture ${2:-} --no-heap -o "$tmp/x0.vmt" -- "$tmp/prog" "$1") >/dev/null 2>&1
 	a1=$("$bin" run --json "$tmp/x1.vmt" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['counters']['accesses'])")
 	a0=$("$bin" run --json "$tmp/x0.vmt" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['counters']['accesses'])")
 	echo $((a1 - a0))
@@ -204,4 +204,11 @@ echo "# accesses added by vmlab-heap.so: $e100 (N=100), $e1000 (N=1000)"
 # and libc scan word by word.
 check "the interposer adds no accesses per heap call ($e100 and $e1000 differ by < 16)" \
 	'[ "$e100" -ge 0 ] && [ $((e100 - e1000)) -lt 16 ] && [ $((e1000 - e100)) -lt 16 ]'
+# the same with instruction fetches: its code's fetches are dropped too
+# (one fetch per instruction: some 20 per call would show)
+f100=$(extra 100 --ifetch)
+f1000=$(extra 1000 --ifetch)
+echo "# accesses and fetches added by vmlab-heap.so: $f100 (N=100), $f1000 (N=1000)"
+check "...and no fetches of its code per call ($f100 and $f1000 differ by < 16)" \
+	'[ "$f100" -ge 0 ] && [ $((f100 - f1000)) -lt 16 ] && [ $((f1000 - f100)) -lt 16 ]'
 finish
