@@ -207,7 +207,7 @@ static void check_bump(const char *os)
 	snprintf(set, sizeof(set), "os.personality=%s", os);
 	for (size_t cap = 3; cap <= 4096; cap = cap == 3 ? 4096 : 8192) {
 		bump_destroyed = 0;
-		struct vl_engine *e = tu_engine("heap.model=bump", set, NULL);
+		struct vl_engine *e = tu_engine("heap.model=bump", set, "run.check=on", NULL);
 		feed_text(e, scenario, cap);
 		assert_int_equal(tu_counter(e, "heap_allocs"), 6);
 		assert_int_equal(tu_counter(e, "heap_frees"), 4);
