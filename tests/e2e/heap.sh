@@ -20,7 +20,8 @@
 #     accesses are the loader's work for one more library, the same for
 #     N = 100 and N = 1000 (to within the few accesses that the layout of
 #     the initial stack's strings moves), so the interposer's per-call
-#     accesses are kept out of the trace.
+#     accesses are kept out of the trace; with --ifetch, its fetches too.
+#  6. Threads passing blocks to each other: every FREE finds its ALLOC.
 bindir=$1
 . "$(dirname "$0")/../e2e-lib.sh"
 bin=$(cd "$bindir" && pwd)/vmlab
@@ -211,4 +212,46 @@ f1000=$(extra 1000 --ifetch)
 echo "# accesses and fetches added by vmlab-heap.so: $f100 (N=100), $f1000 (N=1000)"
 check "...and no fetches of its code per call ($f100 and $f1000 differ by < 16)" \
 	'[ "$f100" -ge 0 ] && [ $((f100 - f1000)) -lt 16 ] && [ $((f1000 - f100)) -lt 16 ]'
+
+# ---- 6. threads ----
+# four threads pass blocks to each other through 64 slots: each frees
+# blocks another thread allocated.  Every block (4 x 20000) is freed, so
+# heap_frees = 80000 and no event is out of order (heap_errors = 0);
+# heap_allocs adds the few allocations of pthread_create (their number is
+# glibc's: at most a few per thread).
+cat >"$tmp/thr.c" <<'EOF'
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+#define N 20000
+static void *volatile slots[64];
+static void *worker(void *arg)
+{
+	long id = (long)arg;
+	for (int i = 0; i < N; i++) {
+		free(__atomic_exchange_n(&slots[(i * 7 + id) & 63], NULL, __ATOMIC_ACQ_REL));
+		void *q = malloc(64 + (i & 255));
+		free(__atomic_exchange_n(&slots[(i * 13 + id * 5) & 63], q, __ATOMIC_ACQ_REL));
+	}
+	return NULL;
+}
+int main(void)
+{
+	pthread_t t[4];
+	for (long i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, worker, (void *)i);
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 64; i++)
+		free(slots[i]);
+	return 0;
+}
+EOF
+if cc -O1 -pthread -o "$tmp/thr" "$tmp/thr.c" 2>/dev/null; then
+	(cd "$tmp" && "$bin" capture -o "$tmp/thr.vmt" -- "$tmp/thr") >/dev/null 2>&1
+	counters "$tmp/thr.vmt" "$tmp/thr.txt"
+	check "threads: heap_frees = 80000, heap_errors = 0, 80000 <= heap_allocs <= 80016" \
+		'grep -qx "heap_frees 80000" "$tmp/thr.txt" && grep -qx "heap_errors 0" "$tmp/thr.txt" &&
+		 a=$(sed -n "s/^heap_allocs //p" "$tmp/thr.txt") && [ "$a" -ge 80000 ] && [ "$a" -le 80016 ]'
+fi
 finish

@@ -122,6 +122,9 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
 static struct capbuf *bufs[MAX_VCPUS];
 /* the code of vmlab-heap.so in this process: [heap_lo, heap_lo + heap_len) */
 static uint64_t heap_lo, heap_len;
+/* a second vCPU (thread) exists: heap events are flushed at once, so a
+ * block's ALLOC reaches the file before another thread can free it */
+static volatile int threads;
 static uint32_t my_pid;
 static bool want_ifetch;
 static const uint8_t roi_nop[2][7] = {
@@ -162,6 +165,8 @@ static struct capbuf *buf_of(unsigned int vcpu)
 		return b;
 	b = calloc(1, sizeof(*b)); /* one vCPU runs on one thread: no race for the slot */
 	__atomic_store_n(&bufs[vcpu], b, __ATOMIC_RELEASE);
+	if (vcpu)
+		threads = 1;
 	return b;
 }
 
@@ -462,7 +467,14 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint
 			emit(vcpu, VL_EV_HEAP_REALLOC, 0, a2, a4, 0, a3);
 			break;
 		default:
-			break;
+			return;
+		}
+		/* threads: the event goes out before the call returns (a FREE
+		 * before the real free makes the block available to others) */
+		if (threads && a1 != VMLAB_HEAP_HELLO && cap_on) {
+			struct capbuf *b = buf_of(vcpu);
+			if (b)
+				cap_flush(b);
 		}
 		return;
 	}
