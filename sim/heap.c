@@ -64,10 +64,13 @@ struct hmap {             /* open addressing, linear probing: key -> val, aux */
 	uint64_t *keys;
 	uint32_t *vals;
 	uint64_t *aux;        /* by_page: which 64-byte granules of the page live blocks cover */
+	uint32_t *tab;        /* by_page: the page's granule table (struct heap_proc's gtab), or HNIL */
 	uint32_t mask, n;     /* capacity - 1 (0: none yet), keys */
 };
 
 #define HEMPTY UINT64_MAX
+#define GRANULES 256            /* 16-byte granules per page */
+#define GMULTI (UINT32_MAX - 1)
 
 struct heap_proc {
 	struct vl_engine *e;
@@ -77,6 +80,12 @@ struct heap_proc {
 	struct pnode *pn;
 	uint32_t npn, pn_cap, pn_free;
 	struct hmap by_addr, by_page;
+	/* granule tables of the pages that hold two blocks or more: per
+	 * 16-byte granule of the page, the one live block that covers it,
+	 * HNIL for none, GMULTI for several (then the page's list decides);
+	 * glibc's blocks never share a granule, so a lookup is one probe */
+	uint32_t (*gtab)[GRANULES];
+	uint32_t ngtab, gtab_cap, gtab_free;
 	uint32_t last;                  /* last block an access hit */
 	/* every block ever live lay in [lo, lo + span): accesses outside
 	 * (the stack, code) are passed on without a probe */
@@ -115,11 +124,13 @@ static int hmap_grow(struct hmap *m)
 {
 	uint32_t cap = m->mask ? (m->mask + 1) * 2 : 64;
 	struct hmap n = { .keys = malloc(cap * sizeof(uint64_t)), .vals = malloc(cap * sizeof(uint32_t)),
-			  .aux = malloc(cap * sizeof(uint64_t)), .mask = cap - 1 };
-	if (!n.keys || !n.vals || !n.aux) {
+			  .aux = malloc(cap * sizeof(uint64_t)), .tab = malloc(cap * sizeof(uint32_t)),
+			  .mask = cap - 1 };
+	if (!n.keys || !n.vals || !n.aux || !n.tab) {
 		free(n.keys);
 		free(n.vals);
 		free(n.aux);
+		free(n.tab);
 		return VL_ENOMEM;
 	}
 	memset(n.keys, 0xff, cap * sizeof(uint64_t));
@@ -132,11 +143,13 @@ static int hmap_grow(struct hmap *m)
 		n.keys[s] = m->keys[i];
 		n.vals[s] = m->vals[i];
 		n.aux[s] = m->aux[i];
+		n.tab[s] = m->tab[i];
 	}
 	n.n = m->n;
 	free(m->keys);
 	free(m->vals);
 	free(m->aux);
+	free(m->tab);
 	*m = n;
 	return 0;
 }
@@ -166,6 +179,7 @@ static int hmap_put(struct hmap *m, uint64_t key, uint32_t val)
 	m->keys[s] = key;
 	m->vals[s] = val;
 	m->aux[s] = 0;
+	m->tab[s] = HNIL;
 	m->n++;
 	return 0;
 }
@@ -191,6 +205,7 @@ static void hmap_del(struct hmap *m, uint32_t s)
 		m->keys[i] = m->keys[j];
 		m->vals[i] = m->vals[j];
 		m->aux[i] = m->aux[j];
+		m->tab[i] = m->tab[j];
 		i = j;
 	}
 }
@@ -200,6 +215,7 @@ static void hmap_free(struct hmap *m)
 	free(m->keys);
 	free(m->vals);
 	free(m->aux);
+	free(m->tab);
 	*m = (struct hmap){ 0 };
 }
 
@@ -244,6 +260,57 @@ static uint64_t gmask(const struct hblk *k, uint64_t p)
 	return (g1 == 63 ? ~0ull : (2ull << g1) - 1) & ~((1ull << g0) - 1);
 }
 
+/* Granules [*g0, *g1] of page p that block k covers (16 bytes each). */
+static void granules(const struct hblk *k, uint64_t p, unsigned *g0, unsigned *g1)
+{
+	uint64_t base = p << VL_PAGE_SHIFT, end = k->caddr + blk_ext(k);
+	uint64_t s = k->caddr > base ? k->caddr - base : 0;
+	uint64_t e = end - base < VL_PAGE_SIZE ? end - base : VL_PAGE_SIZE;
+	*g0 = (unsigned)(s >> 4);
+	*g1 = (unsigned)((e - 1) >> 4);
+}
+
+/* Block b now covers its granules of page p in table t. */
+static void gtab_mark(struct heap_proc *hp, uint32_t t, uint32_t b, uint64_t p)
+{
+	unsigned g0, g1;
+	granules(&hp->blk[b], p, &g0, &g1);
+	for (unsigned g = g0; g <= g1; g++) {
+		uint32_t o = hp->gtab[t][g];
+		hp->gtab[t][g] = o == HNIL || o == b ? b : GMULTI;
+	}
+}
+
+/* Page slot s has a list of two blocks or more: give it a granule table. */
+static int gtab_build(struct heap_proc *hp, uint32_t s, uint64_t p)
+{
+	uint32_t t;
+	if (hp->gtab_free != HNIL) {
+		t = hp->gtab_free;
+		hp->gtab_free = hp->gtab[t][0];
+	} else {
+		if (grow_array(&hp->gtab, hp->ngtab, &hp->gtab_cap, sizeof(*hp->gtab), 16) < 0)
+			return VL_ENOMEM;
+		t = hp->ngtab++;
+	}
+	for (unsigned g = 0; g < GRANULES; g++)
+		hp->gtab[t][g] = HNIL;
+	for (uint32_t n = hp->by_page.vals[s]; n != HNIL; n = hp->pn[n].next)
+		gtab_mark(hp, t, hp->pn[n].blk, p);
+	hp->by_page.tab[s] = t;
+	return 0;
+}
+
+static void gtab_release(struct heap_proc *hp, uint32_t s)
+{
+	uint32_t t = hp->by_page.tab[s];
+	if (t == HNIL)
+		return;
+	hp->gtab[t][0] = hp->gtab_free;
+	hp->gtab_free = t;
+	hp->by_page.tab[s] = HNIL;
+}
+
 /* List block b on every page it overlaps.  0 or VL_ENOMEM. */
 static int blk_index(struct heap_proc *hp, uint32_t b, struct vl_error *err)
 {
@@ -259,7 +326,12 @@ static int blk_index(struct heap_proc *hp, uint32_t b, struct vl_error *err)
 			hp->by_page.vals[s] = n;
 		else if (hmap_put(&hp->by_page, p, n) < 0)
 			return vl_err(err, VL_ENOMEM, "out of memory for the heap's page index");
-		hp->by_page.aux[hmap_find(&hp->by_page, p)] |= gmask(&hp->blk[b], p);
+		s = hmap_find(&hp->by_page, p);
+		hp->by_page.aux[s] |= gmask(&hp->blk[b], p);
+		if (hp->by_page.tab[s] != HNIL)
+			gtab_mark(hp, hp->by_page.tab[s], b, p);
+		else if (hp->pn[hp->by_page.vals[s]].next != HNIL && gtab_build(hp, s, p) < 0)
+			return vl_err(err, VL_ENOMEM, "out of memory for the heap's granule tables");
 	}
 	return 0;
 }
@@ -282,6 +354,7 @@ static void blk_unindex(struct heap_proc *hp, uint32_t b)
 		hp->pn[n].next = hp->pn_free;
 		hp->pn_free = n;
 		if (hp->by_page.vals[s] == HNIL) {
+			gtab_release(hp, s);
 			hmap_del(&hp->by_page, s);
 			continue;
 		}
@@ -289,6 +362,26 @@ static void blk_unindex(struct heap_proc *hp, uint32_t b)
 		for (uint32_t m = hp->by_page.vals[s]; m != HNIL; m = hp->pn[m].next)
 			bits |= gmask(&hp->blk[hp->pn[m].blk], p);
 		hp->by_page.aux[s] = bits;
+		uint32_t t = hp->by_page.tab[s];
+		if (t == HNIL)
+			continue;
+		unsigned g0, g1;
+		granules(k, p, &g0, &g1);
+		for (unsigned g = g0; g <= g1; g++) {
+			if (hp->gtab[t][g] == b) {
+				hp->gtab[t][g] = HNIL;
+			} else if (hp->gtab[t][g] == GMULTI) {
+				/* who is left on this granule */
+				uint32_t who = HNIL;
+				for (uint32_t m = hp->by_page.vals[s]; m != HNIL; m = hp->pn[m].next) {
+					const struct hblk *o = &hp->blk[hp->pn[m].blk];
+					uint64_t ga = (p << VL_PAGE_SHIFT) + ((uint64_t)g << 4);
+					if (o->caddr < ga + 16 && ga < o->caddr + blk_ext(o))
+						who = who == HNIL ? hp->pn[m].blk : GMULTI;
+				}
+				hp->gtab[t][g] = who;
+			}
+		}
 	}
 }
 
@@ -538,6 +631,7 @@ static void hp_free(struct heap_proc *hp)
 		return;
 	free(hp->blk);
 	free(hp->pn);
+	free(hp->gtab);
 	hmap_free(&hp->by_addr);
 	hmap_free(&hp->by_page);
 	for (uint32_t i = 0; i < hp->nresv; i++)
@@ -558,7 +652,7 @@ static struct heap_proc *hp_get(struct vl_engine *e, uint32_t proc, struct vl_er
 	}
 	hp->e = e;
 	hp->proc = proc;
-	hp->blk_free = hp->pn_free = hp->last = HNIL;
+	hp->blk_free = hp->pn_free = hp->last = hp->gtab_free = HNIL;
 	const struct vl_heap_model_ops *m = e->heap->model;
 	if (m) {
 		hp->os = (struct vl_heap_os){ .ctx = hp, .reserve = os_reserve, .commit = os_commit,
@@ -830,6 +924,19 @@ static inline uint64_t translate(struct heap_proc *hp, uint64_t a)
 	uint32_t s = hmap_find(&hp->by_page, a >> VL_PAGE_SHIFT);
 	if (s == HNIL || !((hp->by_page.aux[s] >> ((a >> 6) & 63)) & 1))
 		return a; /* no live block on this 64-byte granule */
+	uint32_t t = hp->by_page.tab[s];
+	if (t != HNIL) {
+		uint32_t b = hp->gtab[t][(a >> 4) & (GRANULES - 1)];
+		if (b == HNIL)
+			return a;
+		if (b != GMULTI) {
+			const struct hblk *k = &hp->blk[b];
+			if (a - k->caddr >= blk_ext(k))
+				return a;
+			hp->last = b;
+			return k->maddr + (a - k->caddr);
+		}
+	}
 	for (uint32_t n = hp->by_page.vals[s]; n != HNIL; n = hp->pn[n].next) {
 		const struct hblk *k = &hp->blk[hp->pn[n].blk];
 		if (a - k->caddr < blk_ext(k)) {

@@ -376,6 +376,39 @@ static void test_fork(void **state)
 	}
 }
 
+/* Two blocks sharing a 16-byte granule (the layer's granule table marks
+ * it as shared and asks the page's list), found apart, and after one is
+ * freed the other alone:
+ *   ALLOC 0x5000000 8     -> B+0
+ *   ALLOC 0x6000000 5000  -> B+16 .. B+5016 (commits pages 0 and 1)
+ *   ALLOC 0x5000008 8     -> B+5024 (page 1)
+ *   W 0x500000c           -> B+5028: page 1, fault 1
+ *   W 0x5000004           -> B+4: page 0, fault 2 (were both moved to
+ *                            one block, there would be one fault)
+ *   FREE 0x5000000
+ *   W 0x5000008           -> B+5024: page 1 again, no fault
+ *   W 0x5000000           -> no live block: stays, no VAD: violation */
+static void test_shared_granule(void **state)
+{
+	(void)state;
+	struct vl_engine *e = tu_engine("heap.model=bump", "os.personality=windows", "run.check=on", NULL);
+	feed_text(e,
+		  "V COMMIT 0x10000000 0x1000 readwrite\n"
+		  "H ALLOC 0x5000000 8\n"
+		  "H ALLOC 0x6000000 5000\n"
+		  "H ALLOC 0x5000008 8\n"
+		  "W 0x500000c\n"
+		  "W 0x5000004\n"
+		  "H FREE 0x5000000\n"
+		  "W 0x5000008\n"
+		  "W 0x5000000\n",
+		  4096);
+	assert_int_equal(tu_counter(e, "faults"), 2);
+	assert_int_equal(tu_counter(e, "access_violations"), 1);
+	assert_int_equal(tu_counter(e, "heap_errors"), 0);
+	vl_engine_free(e);
+}
+
 /* A model with a policy that needs the future (opt): an error at the
  * first batch, saying why, not a replay on wrong next-use times. */
 static void test_opt_refused(void **state)
@@ -401,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_captured),     cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_unknown_model), cmocka_unit_test(test_exit),
 		cmocka_unit_test(test_fork),         cmocka_unit_test(test_opt_refused),
+		cmocka_unit_test(test_shared_granule),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
