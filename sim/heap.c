@@ -91,7 +91,8 @@ struct heap_proc {
 	 * (the stack, code) are passed on without a probe */
 	uint64_t lo, span;
 	uint64_t live_bytes;
-	/* the model */
+	/* the model (model_on: its instance exists) */
+	bool model_on;
 	void *state;
 	struct vl_heap_os os;
 	struct resv *resv;
@@ -661,18 +662,17 @@ static struct heap_proc *hp_get(struct vl_engine *e, uint32_t proc, struct vl_er
 					      .granularity = e->heap->windows ? 65536 : VL_PAGE_SIZE };
 		hp->os_err = err;
 		int rc = m->create(&hp->state, &hp->os);
-		if (hp->os_rc < 0 || rc < 0) {
-			int code = hp->os_rc;
+		if (hp->os_rc < 0) { /* the engine failed (out of memory) */
 			if (rc >= 0 && m->destroy)
 				m->destroy(hp->state);
 			hp_free(hp);
-			if (code >= 0)
-				vl_err(err, VL_ENOMEM, "heap.model = %s: the model could not create its heap",
-				       m->name);
 			return NULL;
 		}
+		hp->model_on = rc >= 0;
 	}
 	e->procs[proc].heap = hp;
+	if (m && !hp->model_on) /* the OS refused (or no host memory): blocks stay where captured */
+		note_error(e, hp, "the model could not create its heap (the OS refused)", 0);
 	return hp;
 }
 
@@ -743,7 +743,7 @@ static int blk_add(struct vl_engine *e, struct heap_proc *hp, uint64_t a, uint64
 		return vl_err(err, VL_ENOMEM, "out of memory for a heap block");
 	struct hblk *k = &hp->blk[b];
 	*k = (struct hblk){ .caddr = a, .size = size, .maddr = a, .next = HNIL };
-	if (model && e->heap->model) {
+	if (model && hp->model_on) {
 		uint64_t m;
 		hp->os_err = err;
 		int rc = e->heap->model->alloc(hp->state, size, align, &m);
@@ -899,7 +899,7 @@ void vl_heap_exit(struct vl_engine *e, uint32_t proc)
 	if (!hp)
 		return;
 	/* its address space is gone: the model frees host memory only */
-	if (e->heap->model && e->heap->model->destroy)
+	if (hp->model_on && e->heap->model->destroy)
 		e->heap->model->destroy(hp->state);
 	int64_t d = -(int64_t)hp->live_bytes;
 	e->heap->live_bytes = (uint64_t)((int64_t)e->heap->live_bytes + d);
@@ -1038,7 +1038,7 @@ void vl_heap_fini(struct vl_engine *e)
 		return;
 	for (uint32_t i = 0; i < e->nprocs; i++) {
 		struct heap_proc *hp = e->procs[i].heap;
-		if (hp && e->heap->model && e->heap->model->destroy)
+		if (hp && hp->model_on && e->heap->model->destroy)
 			e->heap->model->destroy(hp->state);
 		hp_free(hp);
 		e->procs[i].heap = NULL;

@@ -143,7 +143,25 @@ static const struct vl_heap_model_ops bump_model = {
 	.realloc = bump_realloc,
 };
 
-const struct vl_heap_model_ops *const vl_heap_models[] = { &bump_model, NULL };
+/* A model whose create always fails (its OS refused it). */
+static int fail_create(void **state, const struct vl_heap_os *os)
+{
+	(void)state;
+	(void)os;
+	return -1;
+}
+
+static const struct vl_heap_model_ops fail_model = {
+	.name = "fail",
+	.summary = "test-only model that cannot create its heap",
+	.create = fail_create,
+	.destroy = bump_destroy,
+	.alloc = bump_alloc,
+	.free = bump_free,
+	.realloc = bump_realloc,
+};
+
+const struct vl_heap_model_ops *const vl_heap_models[] = { &bump_model, &fail_model, NULL };
 
 /* Replay addr-format text through e, in batches of cap records. */
 static void feed_text(struct vl_engine *e, const char *text, size_t cap)
@@ -409,6 +427,29 @@ static void test_shared_granule(void **state)
 	vl_engine_free(e);
 }
 
+/* A model that cannot create its heap: one error for the process, whose
+ * blocks then stay where they were captured (the access is not moved:
+ * a violation, no VAD there); the counters go on; nothing is destroyed. */
+static void test_create_fails(void **state)
+{
+	(void)state;
+	bump_destroyed = 0;
+	struct vl_engine *e = tu_engine("heap.model=fail", NULL);
+	feed_text(e,
+		  "V COMMIT 0x10000000 0x1000 readwrite\n"
+		  "H ALLOC 0x5000000 100\n"
+		  "W 0x5000000\n"
+		  "H FREE 0x5000000\n",
+		  4096);
+	assert_int_equal(tu_counter(e, "heap_errors"), 1);
+	assert_int_equal(tu_counter(e, "heap_allocs"), 1);
+	assert_int_equal(tu_counter(e, "heap_frees"), 1);
+	assert_int_equal(tu_counter(e, "access_violations"), 1);
+	assert_non_null(strstr(vl_engine_warning(e), "could not create"));
+	vl_engine_free(e);
+	assert_int_equal(bump_destroyed, 0);
+}
+
 /* A model with a policy that needs the future (opt): an error at the
  * first batch, saying why, not a replay on wrong next-use times. */
 static void test_opt_refused(void **state)
@@ -434,7 +475,7 @@ int main(void)
 		cmocka_unit_test(test_captured),     cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_unknown_model), cmocka_unit_test(test_exit),
 		cmocka_unit_test(test_fork),         cmocka_unit_test(test_opt_refused),
-		cmocka_unit_test(test_shared_granule),
+		cmocka_unit_test(test_shared_granule), cmocka_unit_test(test_create_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
