@@ -106,7 +106,8 @@ CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden -DVL_API=
 SANCOV_LIB := $(OUT)/libvmlab-sancov.a
 QEMU_PLUGIN := $(OUT)/vmlab-qemu.so
 REEXEC := $(OUT)/vmlab-reexec.so
-CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN) $(REEXEC)
+HEAPLIB := $(OUT)/vmlab-heap.so
+CAPTURE := $(SANCOV_LIB) $(QEMU_PLUGIN) $(REEXEC) $(HEAPLIB)
 
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
@@ -156,6 +157,10 @@ $(QEMU_PLUGIN): $(OBJDIR)/pic/traces/capture/qemu_plugin.o $(CAP_COMMON:%.c=$(OB
 	$(CC) -shared $^ -lzstd -lpthread -ldl -o $@
 
 $(REEXEC): $(OBJDIR)/pic/traces/capture/reexec.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared $^ -ldl -o $@
+
+$(HEAPLIB): $(OBJDIR)/pic/traces/capture/heap.o
 	@mkdir -p $(dir $@)
 	$(CC) -shared $^ -ldl -o $@
 
@@ -292,6 +297,7 @@ install: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS) $(MAN)
 	install -m 644 $(SANCOV_LIB) $(DESTDIR)$(LIBDIR)/libvmlab-sancov.a
 	install -m 755 $(QEMU_PLUGIN) $(DESTDIR)$(LIBDIR)/vmlab-qemu.so
 	install -m 755 $(REEXEC) $(DESTDIR)$(LIBDIR)/vmlab-reexec.so
+	install -m 755 $(HEAPLIB) $(DESTDIR)$(LIBDIR)/vmlab-heap.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab
 	install -m 755 $(WORKLOADS) $(DESTDIR)$(PREFIX)/bin/vmlab-workloads
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libvmlab.a

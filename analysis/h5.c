@@ -710,7 +710,8 @@ int vl_h5_run_end_engine(struct vl_h5_run *run, struct vl_engine *e,
 #define PCOLS(X)                                                                      \
 	X(pid) X(accesses) X(faults) X(faults_demand_zero) X(faults_soft) X(faults_hard) \
 	X(faults_cow) X(access_violations) X(commit_pages) X(evictions) X(writebacks)    \
-	X(resident_pages)
+	X(resident_pages) X(heap_allocs) X(heap_frees) X(heap_bytes_peak)                \
+	X(heap_committed_peak) X(heap_decommits) X(heap_releases) X(heap_errors)
 #define PNAME(f) #f,
 #define PVAL(f) (uint64_t)p.f,
 		static const char *const pcols[] = { PCOLS(PNAME) };

@@ -32,7 +32,7 @@ static void capture_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmlab capture -o OUT.vmt [--backend qemu|lackey|sancov] [--ifetch]\n"
-		"                     -- PROGRAM [ARGS...]\n"
+		"                     [--no-heap] -- PROGRAM [ARGS...]\n"
 		"       vmlab capture --flags | --cflags | --libs\n"
 		"\n"
 		"Run PROGRAM and record its memory accesses (loads and stores; with --ifetch\n"
@@ -46,6 +46,9 @@ static void capture_usage(FILE *f)
 		"vmlab_roi_end()) are recorded by every back end; `vmlab run --roi` replays\n"
 		"only inside them.\n"
 		"\n"
+		"  --no-heap (qemu) do not record heap calls: by default every traced process\n"
+		"            loads vmlab-heap.so, which records malloc, free, realloc ... as\n"
+		"            H events (docs/heap.md); lackey and sancov record none\n"
 		"  --flags   print the clang compile and link flags for sancov (one line)\n"
 		"  --cflags  the compile flags only;  --libs  the link flags only\n"
 		"\n"
@@ -561,12 +564,13 @@ static void on_sigint(int sig)
 int cmd_capture(int argc, char **argv)
 {
 	const char *out = NULL, *backend = NULL;
-	bool ifetch = false;
+	bool ifetch = false, no_heap = false;
 	int flags = 0;
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "ifetch", no_argument, NULL, 'I' },
+		{ "no-heap", no_argument, NULL, 'H' },
 		{ "flags", no_argument, NULL, 'F' },
 		{ "cflags", no_argument, NULL, 'C' },
 		{ "libs", no_argument, NULL, 'L' },
@@ -581,6 +585,7 @@ int cmd_capture(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'b': backend = optarg; break;
 		case 'I': ifetch = true; break;
+		case 'H': no_heap = true; break;
 		case 'F': flags = 3; break;
 		case 'C': flags |= 1; break;
 		case 'L': flags |= 2; break;
@@ -654,7 +659,8 @@ int cmd_capture(int argc, char **argv)
 			free(qargv);
 			return EXIT_USAGE;
 		}
-		char progpath[PATH_MAX], qemu[PATH_MAX], reexec[PATH_MAX], parts[PATH_MAX];
+		char progpath[PATH_MAX], qemu[PATH_MAX], reexec[PATH_MAX], heaplib[PATH_MAX];
+		char parts[PATH_MAX];
 		if (!which(prog[0], progpath, sizeof(progpath))) {
 			cli_error("capture: %s: no such program (or not executable)", prog[0]);
 			free(parg);
@@ -674,13 +680,21 @@ int cmd_capture(int argc, char **argv)
 		}
 		snprintf(parg, alen, "%s,dir=%s,ifetch=%s,cmd=%s", plugin, parts,
 			 ifetch ? "on" : "off", cmd);
-		char penv[PATH_MAX * 2 + 32], preload[PATH_MAX * 2 + 2];
+		char penv[PATH_MAX * 2 + 32], preload[PATH_MAX * 3 + 3];
 		snprintf(penv, sizeof(penv), "%s,dir=%s,ifetch=%s", plugin, parts, ifetch ? "on" : "off");
 		bool follow = find_beside(reexec, sizeof(reexec), "vmlab-reexec.so",
 					  "../lib/vmlab-reexec.so") == 0;
+		/* the heap calls (traces/capture/heap.c): preloaded in every
+		 * traced process; in qemu's own process it only passes calls on */
+		bool heap = !no_heap && find_beside(heaplib, sizeof(heaplib), "vmlab-heap.so",
+						     "../lib/vmlab-heap.so") == 0;
+		if (!no_heap && !heap)
+			fprintf(stderr, "vmlab: warning: capture: vmlab-heap.so not found: no heap "
+					"events are recorded\n");
 		const char *old_preload = getenv("LD_PRELOAD");
 		if (follow) {
-			snprintf(preload, sizeof(preload), "%s%s%s", reexec, old_preload ? ":" : "",
+			snprintf(preload, sizeof(preload), "%s%s%s%s%s", reexec, heap ? ":" : "",
+				 heap ? heaplib : "", old_preload ? ":" : "",
 				 old_preload ? old_preload : "");
 			setenv("LD_PRELOAD", preload, 1);
 			setenv("VMLAB_QEMU", qemu, 1);

@@ -15,7 +15,7 @@ static void convert_usage(FILE *f)
 		"\n"
 		"Read IN (any format of `vmlab formats`, plain/gzip/zstd/xz, - for stdin)\n"
 		"and write it as a native .vmt trace (OUT - writes stdout), or with --addr\n"
-		"as addr text (`OP 0xADDR PID` lines, M as W; events as # comments).\n"
+		"as addr text (`OP 0xADDR PID` lines, M as W; events as V and H lines).\n"
 		"\n"
 		"  -f, --format FMT   input format (default auto)\n"
 		"      --tool TEXT    the header's tool field (default: \"vmlab convert\n"
@@ -89,6 +89,20 @@ static void print_event(FILE *f, const struct vl_event *e, uint32_t pid)
 		break;
 	case VL_EV_FORK:
 		fprintf(f, "V FORK %llu %u\n", a, pid);
+		break;
+	case VL_EV_HEAP_ALLOC:
+		if (e->offset)
+			fprintf(f, "H MEMALIGN 0x%llx %llu %llu %u\n", a, l,
+				(unsigned long long)e->offset, pid);
+		else
+			fprintf(f, "H ALLOC 0x%llx %llu %u\n", a, l, pid);
+		break;
+	case VL_EV_HEAP_FREE:
+		fprintf(f, "H FREE 0x%llx %u\n", a, pid);
+		break;
+	case VL_EV_HEAP_REALLOC:
+		fprintf(f, "H REALLOC 0x%llx 0x%llx %llu %u\n", a, (unsigned long long)e->offset, l,
+			pid);
 		break;
 	default:
 		fprintf(f, "# event of unknown kind %u pid %u\n", e->kind, pid);

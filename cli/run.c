@@ -135,6 +135,17 @@ static void print_json(struct vl_engine *e, struct vl_trace *t, const struct vl_
 		vl_json_u64(&j, pc.writebacks);
 		vl_json_key(&j, "resident_pages");
 		vl_json_u64(&j, pc.resident_pages);
+		static const char *const heap_names[] = { "heap_allocs", "heap_frees",
+							  "heap_bytes_peak", "heap_committed_peak",
+							  "heap_decommits", "heap_releases",
+							  "heap_errors" };
+		const uint64_t heap_vals[] = { pc.heap_allocs, pc.heap_frees, pc.heap_bytes_peak,
+					       pc.heap_committed_peak, pc.heap_decommits,
+					       pc.heap_releases, pc.heap_errors };
+		for (size_t k = 0; k < sizeof(heap_vals) / sizeof(heap_vals[0]); k++) {
+			vl_json_key(&j, heap_names[k]);
+			vl_json_u64(&j, heap_vals[k]);
+		}
 		vl_json_end(&j);
 	}
 	vl_json_end(&j);

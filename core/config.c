@@ -25,6 +25,9 @@ static const struct vl_key_def builtin_keys[] = {
 	{ "os.personality", VL_KT_ENUM, "textbook",
 	  "memory-manager personality the model follows (use --os NAME for the full preset)",
 	  "textbook|windows|linux", 0, 0, NULL },
+	{ "heap.model", VL_KT_STR, "captured",
+	  "heap manager the captured malloc/free replay under: captured (addresses as recorded) or a "
+	  "heap model (docs/heap.md)", NULL, 0, 0, NULL },
 	{ "memory.frames", VL_KT_U64, "16384",
 	  "physical memory in 4 KiB frames", NULL, 1, 2147483647.0, "memory.size" },
 	{ "memory.size", VL_KT_SIZE, "",

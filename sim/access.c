@@ -162,10 +162,13 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struct vl_batch *b,
 						const struct vl_rec *r, struct vl_error *err)
 {
-	e->ctr.events++;
 	if (r->op != VL_OP_EVENT || r->addr >= b->n_events)
 		return vl_err(err, VL_EINVAL, "record with op %u names event %llu of %zu", r->op,
 			      (unsigned long long)r->addr, b->n_events);
+	const struct vl_event *ev = &b->events[r->addr];
+	if (ev->kind >= VL_EV_HEAP_ALLOC && ev->kind <= VL_EV_HEAP_REALLOC)
+		return vl_heap_event(e, r->pid, ev, err); /* not an address-space event */
+	e->ctr.events++;
 	uint32_t proc = vl_proc_lookup(e, r->pid, err);
 	if (proc == VL_NIL)
 		return err ? err->code : VL_ENOMEM;
@@ -174,7 +177,11 @@ static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struc
 	xl_switch(e, proc);
 	if (e->lp_any && !e->procs[proc].explicit_vm)
 		VL_TRY(lp_forget(e, proc, err)); /* the process's first event */
-	int rc = vl_event(e, proc, &b->events[r->addr], err);
+	int rc = vl_event(e, proc, ev, err);
+	if (rc == 0 && ev->kind == VL_EV_EXIT)
+		vl_heap_exit(e, proc);
+	if (rc == 0 && ev->kind == VL_EV_FORK && ev->addr <= UINT32_MAX)
+		rc = vl_heap_fork(e, proc, (uint32_t)ev->addr, err);
 	xl_after_slow(e);
 	return rc;
 }
@@ -584,7 +591,7 @@ static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const 
  *   walk finds no present leaf (or one forbidding the access) ─▶ fault,
  *   then the access is retried, so its translation fills the TLBs like any
  *   other.  Without TLBs or walk caches every access walks (walk_only). */
-int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err)
+int vl_engine_feed_plain(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err)
 {
 	const struct vl_rec *r = b->recs, *end = b->recs + b->n;
 	const struct vl_xlat *xl = &e->xl;
@@ -653,3 +660,13 @@ int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_erro
 	return 0;
 }
 
+
+/* With a heap model the batch goes through the heap layer, which moves
+ * heap accesses and feeds the result here; with heap.model = captured the
+ * access loop runs as it is: one test per batch, none per access. */
+int vl_engine_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err)
+{
+	if (unlikely(e->heap_xlate))
+		return vl_heap_feed(e, b, err);
+	return vl_engine_feed_plain(e, b, err);
+}

@@ -347,7 +347,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 		e->standby[i] = (struct plist){ VL_NIL, VL_NIL, 0 };
 	e->modified = (struct plist){ VL_NIL, VL_NIL, 0 };
 	if ((rc = xl_init(e, err)) < 0 || (rc = hp_init(e, err)) < 0 ||
-	    (rc = lp_init(e, err)) < 0)
+	    (rc = lp_init(e, err)) < 0 || (rc = vl_heap_init(e, err)) < 0)
 		goto fail;
 	/* Splitting a large page of the largepage.* policies makes a page
 	 * table (they deposit none, unlike THP); with page tables in frames
@@ -373,6 +373,7 @@ void vl_engine_free(struct vl_engine *e)
 		return;
 	for (uint32_t i = 0; i < e->nprocs; i++)
 		vl_ws_policy_free(e, &e->procs[i]);
+	vl_heap_fini(e);
 	if (e->repl_live && e->repl_ops->fini)
 		e->repl_ops->fini(&e->repl);
 	lp_fini(e);
@@ -436,6 +437,18 @@ static int pid_hash_grow(struct vl_engine *e)
 	e->pid_hash = nh;
 	e->pid_hash_mask = nmask;
 	return 0;
+}
+
+uint32_t vl_proc_find(const struct vl_engine *e, uint32_t pid)
+{
+	uint32_t s = pid_slot(pid, e->pid_hash_mask);
+	while (e->pid_hash[s] != VL_NIL) {
+		const struct vl_proc *p = &e->procs[e->pid_hash[s]];
+		if (p->pid == pid && p->root)
+			return e->pid_hash[s];
+		s = (s + 1) & e->pid_hash_mask;
+	}
+	return VL_NIL;
 }
 
 /* Process index for pid, creating the process on first sight (and anew

@@ -485,6 +485,7 @@ struct vl_proc {
 	uint32_t ws_hist[8];
 	uint64_t ws_acc_mark;
 	struct vl_repl *ws_repl;
+	struct heap_proc *heap; /* heap layer (sim/heap.c): live blocks, model; NULL if none */
 };
 
 /* ---- page file ---- */
@@ -625,6 +626,11 @@ struct vl_engine {
 	 * deposited for the 2 MiB page mapping that block, 0 for none
 	 * (sim/hugepage.c); NULL until the first deposit */
 	uint32_t *hp_deposit;
+
+	/* the heap layer (sim/heap.c); heap_xlate: a heap model moves heap
+	 * accesses, so vl_engine_feed goes through vl_heap_feed */
+	struct vl_heap *heap;
+	bool heap_xlate, heap_warned;
 
 	struct vl_counters ctr;   /* counters not derived at snapshot time */
 	struct vl_counters snap;  /* last snapshot */
@@ -912,6 +918,30 @@ struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn);
  * keys); simulated seconds are this over cost.hz. */
 double vl_engine_cycles(const struct vl_engine *e);
 uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err);
+/* Process index of live pid, or VL_NIL (never creates one). */
+uint32_t vl_proc_find(const struct vl_engine *e, uint32_t pid);
+
+/* sim/heap.c: the heap layer (docs/heap.md) */
+/* heap.model from the configuration; 0 or VL_EINVAL (unknown model, the
+ * message lists the choices) / VL_ENOMEM. */
+int vl_heap_init(struct vl_engine *e, struct vl_error *err);
+void vl_heap_fini(struct vl_engine *e);
+/* One heap event (VL_EV_HEAP_*) of pid: counters, live blocks, the model.
+ * Bad input is counted in heap_errors, not an error; returns 0, or
+ * VL_ENOMEM / an engine error from the model's OS calls. */
+int vl_heap_event(struct vl_engine *e, uint32_t pid, const struct vl_event *ev,
+		  struct vl_error *err);
+/* proc starts as a fork of process ppid (V FORK): it inherits the parent's
+ * live blocks, at the addresses the parent's model gave them. */
+int vl_heap_fork(struct vl_engine *e, uint32_t proc, uint32_t ppid, struct vl_error *err);
+/* proc exited: its heap state goes (no OS calls). */
+void vl_heap_exit(struct vl_engine *e, uint32_t proc);
+/* vl_engine_feed when a model is on (e->heap_xlate): accesses inside live
+ * blocks moved to the model's blocks, heap events applied in order. */
+int vl_heap_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err);
+/* sim/access.c: the access loop itself (vl_engine_feed without the heap
+ * layer's translation) */
+int vl_engine_feed_plain(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err);
 
 /* sim/access.c: recompute tick_at, the access count of the next periodic
  * work, after an interval changed */

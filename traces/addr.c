@@ -22,6 +22,11 @@
  *   V BRK ADDR LEN [PID]              V MREMAP ADDR LEN NEWADDR NEWLEN [PID]
  *   V FORK PARENT [PID]
  *
+ * Heap calls (docs/heap.md):
+ *
+ *   H ALLOC ADDR SIZE [PID]           H MEMALIGN ADDR SIZE ALIGN [PID]
+ *   H FREE ADDR [PID]                 H REALLOC OLD NEW SIZE [PID]
+ *
  * PROT: noaccess readonly readwrite execute execute_read execute_readwrite
  * writecopy execute_writecopy, optionally followed by +guard, or by +large
  * (V COMMIT with MEM_LARGE_PAGES).
@@ -101,21 +106,25 @@ static const struct {
 
 /* Shape of each event: its arguments, in order.  a = ADDR, l = LEN,
  * f = FILEID, o = OFFSET, p = PROT, v = ADVICE, s = private|shared,
- * n = NEWADDR (in offset), N = NEWLEN (in file_id), P = PARENT (in addr). */
+ * n = NEWADDR (in offset), N = NEWLEN (in file_id), P = PARENT (in addr),
+ * A = ALIGN (in offset: a power of two).  The heap calls are H lines. */
 static const struct {
 	const char *name;
 	uint32_t kind;
 	const char *args;
+	char prefix;
 } events[] = {
-	{ "RESERVE", VL_EV_RESERVE, "al" },   { "COMMIT", VL_EV_COMMIT, "alp" },
-	{ "DECOMMIT", VL_EV_DECOMMIT, "al" }, { "RELEASE", VL_EV_RELEASE, "a" },
-	{ "PROTECT", VL_EV_PROTECT, "alp" },  { "MAP", VL_EV_MAP, "alfop" },
-	{ "UNMAP", VL_EV_UNMAP, "a" },        { "EXIT", VL_EV_EXIT, "" },
-	{ "ROI_BEGIN", VL_EV_ROI_BEGIN, "" }, { "ROI_END", VL_EV_ROI_END, "" },
-	{ "ADVISE", VL_EV_ADVISE, "alv" },
-	{ "MMAP", VL_EV_MMAP, "alpsfo" },     { "MUNMAP", VL_EV_MUNMAP, "al" },
-	{ "MPROTECT", VL_EV_MPROTECT, "alp" }, { "BRK", VL_EV_BRK, "al" },
-	{ "MREMAP", VL_EV_MREMAP, "alnN" },   { "FORK", VL_EV_FORK, "P" },
+	{ "RESERVE", VL_EV_RESERVE, "al", 0 },   { "COMMIT", VL_EV_COMMIT, "alp", 0 },
+	{ "DECOMMIT", VL_EV_DECOMMIT, "al", 0 }, { "RELEASE", VL_EV_RELEASE, "a", 0 },
+	{ "PROTECT", VL_EV_PROTECT, "alp", 0 },  { "MAP", VL_EV_MAP, "alfop", 0 },
+	{ "UNMAP", VL_EV_UNMAP, "a", 0 },        { "EXIT", VL_EV_EXIT, "", 0 },
+	{ "ROI_BEGIN", VL_EV_ROI_BEGIN, "", 0 }, { "ROI_END", VL_EV_ROI_END, "", 0 },
+	{ "ADVISE", VL_EV_ADVISE, "alv", 0 },
+	{ "MMAP", VL_EV_MMAP, "alpsfo", 0 },     { "MUNMAP", VL_EV_MUNMAP, "al", 0 },
+	{ "MPROTECT", VL_EV_MPROTECT, "alp", 0 }, { "BRK", VL_EV_BRK, "al", 0 },
+	{ "MREMAP", VL_EV_MREMAP, "alnN", 0 },   { "FORK", VL_EV_FORK, "P", 0 },
+	{ "ALLOC", VL_EV_HEAP_ALLOC, "al", 'H' }, { "MEMALIGN", VL_EV_HEAP_ALLOC, "alA", 'H' },
+	{ "FREE", VL_EV_HEAP_FREE, "a", 'H' },  { "REALLOC", VL_EV_HEAP_REALLOC, "anl", 'H' },
 };
 
 static const char *word_end(const char *s, const char *end)
@@ -155,16 +164,21 @@ static int parse_prot(const char *s, const char *e, unsigned *out, struct vl_err
 		      (int)(e - s > 24 ? 24 : e - s), s);
 }
 
-/* "V KIND ARGS... [PID]" */
+/* "V KIND ARGS... [PID]", or "H KIND ARGS... [PID]" (heap calls) */
 static int parse_event(const char *s, const char *end, struct vl_batch *b, struct vl_error *err)
 {
+	char prefix = (char)(*s & ~0x20) == 'H' ? 'H' : 0;
 	s = skip_space(s + 1, end);
 	const char *we = word_end(s, end);
 	size_t k;
 	for (k = 0; k < sizeof(events) / sizeof(events[0]); k++)
-		if ((size_t)(we - s) == strlen(events[k].name) &&
+		if (events[k].prefix == prefix && (size_t)(we - s) == strlen(events[k].name) &&
 		    !strncmp(s, events[k].name, (size_t)(we - s)))
 			break;
+	if (k == sizeof(events) / sizeof(events[0]) && prefix)
+		return vl_err(err, VL_EFORMAT,
+			      "expected a heap call (ALLOC, MEMALIGN, FREE, REALLOC) after H, found '%.*s'",
+			      (int)(we - s > 20 ? 20 : we - s), s);
 	if (k == sizeof(events) / sizeof(events[0]))
 		return vl_err(err, VL_EFORMAT,
 			      "expected an event (RESERVE, COMMIT, DECOMMIT, RELEASE, PROTECT, MAP, "
@@ -175,12 +189,14 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 	static const char *const what[] = { ['a'] = "an address", ['l'] = "a length",
 					    ['f'] = "a file id", ['o'] = "an offset",
 					    ['n'] = "a new address", ['N'] = "a new length",
-					    ['P'] = "a parent process id" };
+					    ['P'] = "a parent process id",
+					    ['A'] = "an alignment" };
+	const char *vh = prefix ? "H" : "V";
 	for (const char *a = events[k].args; *a; a++) {
 		s = skip_space(we, end);
 		we = word_end(s, end);
 		if (s == end)
-			return vl_err(err, VL_EFORMAT, "V %s: expected %s", events[k].name,
+			return vl_err(err, VL_EFORMAT, "%s %s: expected %s", vh, events[k].name,
 				      *a == 'p'   ? "a protection"
 				      : *a == 'v' ? "an advice (hugepage, nohugepage or dontneed)"
 				      : *a == 's' ? "private or shared"
@@ -217,8 +233,8 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 			continue;
 		}
 		if (vl_scan_num(&q, we, &v) < 0 || q != we)
-			return vl_err(err, VL_EFORMAT, "V %s: expected %s (hex with 0x, or decimal), found '%.*s'",
-				      events[k].name, what[(unsigned char)*a], (int)(we - s > 20 ? 20 : we - s), s);
+			return vl_err(err, VL_EFORMAT, "%s %s: expected %s (hex with 0x, or decimal), found '%.*s'",
+				      vh, events[k].name, what[(unsigned char)*a], (int)(we - s > 20 ? 20 : we - s), s);
 		switch (*a) {
 		case 'a': ev.addr = v; break;
 		case 'l': ev.len = v; break;
@@ -228,6 +244,13 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 				return vl_err(err, VL_EFORMAT, "V %s: expected a parent process id (1 or more)",
 					      events[k].name);
 			ev.addr = v;
+			break;
+		case 'A':
+			if (v == 0 || (v & (v - 1)))
+				return vl_err(err, VL_EFORMAT,
+					      "H %s: expected an alignment that is a power of two, found %llu",
+					      events[k].name, (unsigned long long)v);
+			ev.offset = v;
 			break;
 		default: ev.offset = v; break;
 		}
@@ -240,12 +263,12 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 			te++;
 		if (vl_scan_dec(&s, te, &pid) < 0 || s != te || pid == 0 || pid > UINT32_MAX)
 			return vl_err(err, VL_EFORMAT,
-				      "V %s: expected a decimal process id (1 to 4294967295) at the end, "
-				      "found '%.*s'", events[k].name, (int)(te - tok > 20 ? 20 : te - tok),
+				      "%s %s: expected a decimal process id (1 to 4294967295) at the end, "
+				      "found '%.*s'", vh, events[k].name, (int)(te - tok > 20 ? 20 : te - tok),
 				      tok);
 		s = skip_space(s, end);
 		if (s < end)
-			return vl_err(err, VL_EFORMAT, "V %s: unexpected text '%.*s'", events[k].name,
+			return vl_err(err, VL_EFORMAT, "%s %s: unexpected text '%.*s'", vh, events[k].name,
 				      (int)(end - s > 20 ? 20 : end - s), s);
 	}
 	struct vl_rec *r = &b->recs[b->n++];
@@ -265,7 +288,8 @@ static int addr_parse_line(char *line, size_t len, struct vl_batch *b, struct vl
 		const char *hash = memchr(s, '#', (size_t)(end - s));
 		if (hash)
 			end = hash;
-		if (s < end && (*s == 'V' || *s == 'v') && (s + 1 == end || vl_is_space(s[1])))
+		if (s < end && (*s == 'V' || *s == 'v' || *s == 'H' || *s == 'h') &&
+		    (s + 1 == end || vl_is_space(s[1])))
 			return parse_event(s, end, b, err);
 	}
 	int op;
@@ -287,7 +311,8 @@ static bool addr_ok(const char *line, size_t len)
 	int op;
 	uint64_t addr, pid;
 	const char *s = skip_space(line, line + len);
-	if (s < line + len && (*s == 'V' || *s == 'v') && line + len - s > 2 && vl_is_space(s[1]))
+	if (s < line + len && (*s == 'V' || *s == 'v' || *s == 'H' || *s == 'h') &&
+	    line + len - s > 2 && vl_is_space(s[1]))
 		return true; /* an event line: judged when parsed */
 	return parse(line, line + len, &op, &addr, &pid, NULL) == 1;
 }

@@ -61,7 +61,14 @@ extern "C" {
 	X(large_page_fallbacks, "large-page attempts that got 4 KiB pages (no free block)") \
 	X(large_page_copies, "4 KiB pages copied by large-page collapses")              \
 	X(reservations_broken, "2 MiB reservations broken to free frames")              \
-	X(est_cycles, "estimated cycles spent in translation and faults (cost.* keys)")
+	X(est_cycles, "estimated cycles spent in translation and faults (cost.* keys)") \
+	X(heap_allocs, "heap blocks allocated (H ALLOC, and H REALLOC of no live block)") \
+	X(heap_frees, "heap blocks freed (H FREE of a live block)")                     \
+	X(heap_bytes_peak, "most requested bytes live in heap blocks at once")          \
+	X(heap_committed_peak, "most pages the heap held committed at once (docs/heap.md)") \
+	X(heap_decommits, "decommits (or program-break shrinks) by the heap model")    \
+	X(heap_releases, "reservations released by the heap model")                    \
+	X(heap_errors, "heap events that do not add up: free or realloc of no live block, overlap")
 
 struct vl_counters {
 #define VL_X_FIELD(name, help) uint64_t name;

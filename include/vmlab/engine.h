@@ -86,6 +86,9 @@ struct vl_proc_counters {
 	uint64_t writebacks;     /* dirty pages of this process written back */
 	uint64_t resident_pages; /* now */
 	uint64_t commit_pages;   /* commit charged to the process now */
+	/* the heap counters of counters.h, for this process */
+	uint64_t heap_allocs, heap_frees, heap_bytes_peak, heap_committed_peak;
+	uint64_t heap_decommits, heap_releases, heap_errors;
 };
 
 /* Number of processes seen so far; they are numbered 0.. in order of first

@@ -77,7 +77,16 @@ struct vl_rec {
  *                           offset (the new address), file_id pages long
  *                           (the new length in bytes); pages move along
  *   FORK addr               this process starts as a copy-on-write copy of
- *                           the address space of process addr (the parent) */
+ *                           the address space of process addr (the parent)
+ *
+ * Heap calls, as captured from real programs (docs/heap.md); they feed the
+ * heap layer (sim/heap.c) and change no VAD by themselves:
+ *   HEAP_ALLOC addr len offset    malloc() and friends returned addr for len
+ *                           requested bytes; offset: the alignment asked
+ *                           for (memalign and friends), 0 for none
+ *   HEAP_FREE addr          free(addr) of a live block
+ *   HEAP_REALLOC addr len offset  realloc(addr, len) returned offset (the
+ *                           new address; equal to addr when in place) */
 enum vl_event_kind {
 	VL_EV_NONE = 0,
 	VL_EV_RESERVE,
@@ -97,6 +106,9 @@ enum vl_event_kind {
 	VL_EV_BRK,
 	VL_EV_MREMAP,
 	VL_EV_FORK,
+	VL_EV_HEAP_ALLOC,
+	VL_EV_HEAP_FREE,
+	VL_EV_HEAP_REALLOC,
 	VL_EV_NKINDS
 };
 

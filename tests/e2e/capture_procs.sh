@@ -154,6 +154,8 @@ for l in open(sys.argv[1]):
     w = l.split()
     if not w or w[0].startswith("#"):
         continue
+    if w[0] == "H":
+        continue  # heap calls (docs/heap.md) map nothing
     pid = int(w[-1])
     if w[0] == "V":
         k = w[1]

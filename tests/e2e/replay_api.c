@@ -82,6 +82,13 @@ int main(int argc, char **argv)
 		P(evictions);
 		P(writebacks);
 		P(resident_pages);
+		P(heap_allocs);
+		P(heap_frees);
+		P(heap_bytes_peak);
+		P(heap_committed_peak);
+		P(heap_decommits);
+		P(heap_releases);
+		P(heap_errors);
 #undef P
 	}
 	fprintf(stderr, "replay_api: vmlab %s, %zu counters\n", vl_version(), n);

@@ -33,6 +33,12 @@
  *    natively unless vmlab capture's preload shim (reexec.c) starts it
  *    under qemu again, whose plugin then begins with V EXIT for the old
  *    image.
+ * Heap calls (docs/heap.md): vmlab-heap.so, preloaded in the guest,
+ * reports each successful malloc, free, realloc ... through the system
+ * call VMLAB_HEAP_SYSCALL (traces/capture/heapsys.h), recorded here as H
+ * events; it first announces the range of its own code, whose accesses
+ * and fetches are then dropped (the instruction's address travels as the
+ * memory callback's user data).
  * A file is named by FILEID, a hash of (device, inode), so the same file is
  * the same id in every process; DIR/PID.SEQ.files lists
  * `ID DEV:INODE SIZE PATH` for the ids used.
@@ -53,6 +59,7 @@
 #include <sys/sysmacros.h>
 
 #include "traces/capture/capbuf.h"
+#include "traces/capture/heapsys.h"
 
 /* ---- the QEMU 7.2 plugin API subset (API version 1) ---- */
 typedef uint64_t qemu_plugin_id_t;
@@ -113,6 +120,11 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
 #define MAX_VCPUS 1024
 
 static struct capbuf *bufs[MAX_VCPUS];
+/* the code of vmlab-heap.so in this process: [heap_lo, heap_lo + heap_len) */
+static uint64_t heap_lo, heap_len;
+/* a second vCPU (thread) exists: heap events are flushed at once, so a
+ * block's ALLOC reaches the file before another thread can free it */
+static volatile int threads;
 static uint32_t my_pid;
 static bool want_ifetch;
 static const uint8_t roi_nop[2][7] = {
@@ -153,14 +165,17 @@ static struct capbuf *buf_of(unsigned int vcpu)
 		return b;
 	b = calloc(1, sizeof(*b)); /* one vCPU runs on one thread: no race for the slot */
 	__atomic_store_n(&bufs[vcpu], b, __ATOMIC_RELEASE);
+	if (vcpu)
+		threads = 1;
 	return b;
 }
 
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
 {
-	(void)ud;
 	if (__builtin_expect(!cap_on, 0))
 		return;
+	if (__builtin_expect((uint64_t)(uintptr_t)ud - heap_lo < heap_len, 0))
+		return; /* an access of vmlab-heap.so's own code */
 	struct capbuf *b = buf_of(vcpu);
 	if (b)
 		cap_access(b, vaddr, qemu_plugin_mem_is_store(info) ? VL_OP_WRITE : VL_OP_READ,
@@ -173,6 +188,8 @@ static void on_fetch(unsigned int vcpu, void *ud)
 		return;
 	struct capbuf *b = buf_of(vcpu);
 	uint64_t a = (uint64_t)(uintptr_t)ud;
+	if (__builtin_expect((a >> 4) - heap_lo < heap_len, 0))
+		return;
 	if (b)
 		cap_access(b, a >> 4, VL_OP_IFETCH, (uint8_t)(a & 15), my_pid);
 }
@@ -432,6 +449,35 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint
 	if (vcpu >= MAX_VCPUS)
 		return;
 	sargs[vcpu] = (struct sysargs){ .num = num, .a = { a1, a2, a3, a4, a5, a6 } };
+	if (num == VMLAB_HEAP_SYSCALL) {
+		switch (a1) {
+		case VMLAB_HEAP_HELLO:
+			if (a3 > a2) {
+				heap_lo = a2;
+				heap_len = a3 - a2;
+			}
+			break;
+		case VMLAB_HEAP_ALLOC:
+			emit(vcpu, VL_EV_HEAP_ALLOC, 0, a2, a3, 0, a4);
+			break;
+		case VMLAB_HEAP_FREE:
+			emit(vcpu, VL_EV_HEAP_FREE, 0, a2, 0, 0, 0);
+			break;
+		case VMLAB_HEAP_REALLOC:
+			emit(vcpu, VL_EV_HEAP_REALLOC, 0, a2, a4, 0, a3);
+			break;
+		default:
+			return;
+		}
+		/* threads: the event goes out before the call returns (a FREE
+		 * before the real free makes the block available to others) */
+		if (threads && a1 != VMLAB_HEAP_HELLO && cap_on) {
+			struct capbuf *b = buf_of(vcpu);
+			if (b)
+				cap_flush(b);
+		}
+		return;
+	}
 	if (!out_dir[0] || !cap_on)
 		return;
 	switch (num) {
@@ -587,8 +633,11 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 									       QEMU_PLUGIN_CB_NO_REGS,
 									       (void *)(uintptr_t)k);
 		}
+		/* the instruction's address as user data: vmlab-heap.so's code is
+		 * known only once it runs, and translated blocks are kept */
 		qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS,
-						 QEMU_PLUGIN_MEM_RW, NULL);
+						 QEMU_PLUGIN_MEM_RW,
+						 (void *)(uintptr_t)qemu_plugin_insn_vaddr(insn));
 	}
 }
 
@@ -654,6 +703,7 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(cmd, " "), cmd);
 		if (cap_open(out, "vmlab capture --backend qemu", cmd, name) < 0)
 			return -1;
+		qemu_plugin_register_vcpu_syscall_cb(id, on_syscall); /* heap events */
 	}
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_trans);
 	qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
