@@ -103,10 +103,14 @@ static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 int vl_thp_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, uint64_t pte,
 		     unsigned prot, bool write, const struct vl_access *a, struct vl_error *err)
 {
-	if ((prot & VL_PROT_GUARD) || pte == 0)
+	if (prot & VL_PROT_GUARD)
 		return 1;
 	const struct vl_vad *d = vl_vad_find(&e->procs[proc], vpn);
-	if (!thp_eligible(e, d, vpn) || !node_uniform(e, li, pte))
+	/* untouched: a demand-zero PTE, or PTE 0 in a VAD committed whole
+	 * (VAD_F_COMMITTED, where every page of the range is committed with
+	 * the VAD's protection, as eligibility keeps the range inside it) */
+	if ((pte == 0 && !vad_commits_zero(d)) || !thp_eligible(e, d, vpn) ||
+	    !node_uniform(e, li, pte))
 		return 1;
 	if (write) {
 		int r = thp_map(e, proc, li, vpn, prot, a, err);
@@ -175,6 +179,7 @@ static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct 
 	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1), node = l0 / PT_ENTRIES;
 	if (e->pt_frames && e->pt.frame[node] == VL_NIL)
 		return 0;
+	const struct vl_vad *d = vl_vad_find(pr, v0); /* the range lies in it */
 	unsigned prot = 0, none = 0, referenced = 0;
 	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
 		uint64_t pte = e->pt.e[l0 + i];
@@ -188,6 +193,9 @@ static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct 
 					return 0; /* a file page: not anonymous memory */
 				referenced += (pte & PTE_A) != 0;
 			}
+		} else if (pte == 0 && vad_commits_zero(d)) {
+			pp = d->prot; /* untouched, committed with its VAD */
+			none++;
 		} else if (pte == 0 || (pte & (SWPTE_PROTO | SWPTE_TRANS)) || SWPTE_HAS_SLOT(pte)) {
 			return 0; /* not committed, a view, or paged out */
 		} else {

@@ -12,11 +12,11 @@
  *             all or nothing against the commit limit (commit_failures);
  *             committed pages get an invalid PTE holding the protection
  *             (demand-zero), so a reserved-only page (PTE 0) is an AV.
- *             A commit that reserves a free range writes no PTE where no
- *             page-table frames, THP or large-page policy are modelled:
- *             its VAD is marked VAD_F_COMMITTED and a PTE 0 in it reads
- *             as committed with the VAD's protection (Windows marks such
- *             a VAD MemCommit the same way), so it costs O(log VADs),
+ *             A commit that reserves a free range writes no PTE (unless
+ *             a large-page policy, which counts the PTEs of a range, is
+ *             configured): its VAD is marked VAD_F_COMMITTED and a PTE 0
+ *             in it reads as committed with the VAD's protection (Windows
+ *             marks such a VAD MemCommit the same way), so it costs O(log VADs),
  *             not O(pages); DECOMMIT then writes "decommitted" PTEs and
  *             RELEASE follows the PTEs that exist
  *   DECOMMIT  frees frames and page-file slots, uncharges; the PTE becomes
@@ -250,12 +250,15 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 			return 0; /* refused: nothing reserved either */
 		/* the VAD says its pages are committed (VAD_F_COMMITTED): no
 		 * PTE per page, so a commit of 1 TiB costs what one of a page
-		 * does.  Where page tables or large pages are modelled (frames
-		 * for tables, THP's scans, large-page policies), or the
-		 * reservation's base was rounded below the commit, pages keep
-		 * their own PTEs, as before. */
-		bool lazy = !e->pt_frames && e->thp == THP_NEVER && !e->lp_any && base == start &&
-			    prot_usable(prot) && !(prot & VL_PROT_GUARD);
+		 * does, under every personality: page tables (and, with
+		 * memory.pt_frames, their frames) come when a page is first
+		 * touched; THP's fault and khugepaged read a PTE 0 in such a
+		 * VAD as an untouched committed page (sim/thp.c).  Where a
+		 * large-page policy is configured (it counts a range's
+		 * non-present PTEs), or the reservation's base was rounded
+		 * below the commit, pages keep their own PTEs, as before. */
+		bool lazy = !e->lp_any && base == start && prot_usable(prot) &&
+			    !(prot & VL_PROT_GUARD);
 		struct vl_vad v = { .start = base, .end = end, .kind = VAD_PRIVATE,
 				    .prot = (uint8_t)prot, .flags = lazy ? VAD_F_COMMITTED : 0 };
 		if (vad_insert(pr, &v) < 0)
