@@ -119,18 +119,16 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		return vl_err(err, VL_ENOMEM, "out of memory checking invariants");
 	uint64_t commit = 0;
 	/* commit.pt_pages: each process is charged its page-table frames */
-	uint32_t *ptc = calloc(e->nprocs ? e->nprocs : 1, sizeof(*ptc));
+	uint32_t *ptc = calloc(e->nslots ? e->nslots : 1, sizeof(*ptc));
 	if (!ptc) {
 		free(c.maps);
 		return vl_err(err, VL_ENOMEM, "out of memory checking invariants");
 	}
 	for (uint32_t f = 0; f < e->db.nframes && e->commit_pt; f++)
-		if (e->db.pfn[f].loc == PFN_PT && e->db.pfn[f].owner < e->nprocs)
+		if (e->db.pfn[f].loc == PFN_PT && e->db.pfn[f].owner < e->nslots)
 			ptc[e->db.pfn[f].owner]++;
-	for (uint32_t i = 0; i < e->nprocs && !c.rc; i++) {
+	for (uint32_t k = 0, i; !c.rc && proc_next(e, &k, &i);) {
 		struct vl_proc *pr = &e->procs[i];
-		if (!pr->root)
-			continue;
 		c.proc = i;
 		c.committed = ptc[i];
 		c.zero_vad_ptes = 0;

@@ -243,14 +243,27 @@ int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err)
 {
 	uint64_t budget = e->khp_pages;
 	uint32_t empty_visits = 0; /* processes passed without a range to look at */
-	while (budget >= PT_ENTRIES && e->nprocs && empty_visits <= e->nprocs) {
-		if (e->khp_proc >= e->nprocs) {
-			e->khp_proc = 0;
+	/* the scan goes round the rows (processes in order of first
+	 * appearance); an exited process's row is passed as one without a
+	 * range, a run of them at once */
+	while (budget >= PT_ENTRIES && e->nrows && empty_visits <= e->nrows) {
+		if (e->khp_row >= e->nrows) {
+			e->khp_row = 0;
 			e->khp_vpn = 0;
 		}
-		struct vl_proc *pr = &e->procs[e->khp_proc];
+		uint32_t row = e->khp_row, slot = vl_proc_from_row(e, &row);
+		if (row > e->khp_row) { /* exited processes first */
+			uint32_t pass = row - e->khp_row, left = e->nrows + 1 - empty_visits;
+			if (pass > left)
+				pass = left;
+			e->khp_row += pass;
+			e->khp_vpn = 0;
+			empty_visits += pass;
+			continue;
+		}
+		struct vl_proc *pr = &e->procs[slot];
 		uint64_t v0 = VL_NEVER;
-		for (uint32_t k = 0; pr->root && k < pr->nvads && v0 == VL_NEVER; k++) {
+		for (uint32_t k = 0; k < pr->nvads && v0 == VL_NEVER; k++) {
 			const struct vl_vad *d = &pr->vads[k];
 			uint64_t lo = d->start > e->khp_vpn ? d->start : e->khp_vpn;
 			lo = (lo + PT_ENTRIES - 1) & ~(uint64_t)(PT_ENTRIES - 1);
@@ -258,7 +271,7 @@ int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err)
 				v0 = lo;
 		}
 		if (v0 == VL_NEVER) { /* this process is done: the next one */
-			e->khp_proc++;
+			e->khp_row++;
 			e->khp_vpn = 0;
 			empty_visits++;
 			continue;
@@ -266,7 +279,7 @@ int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err)
 		empty_visits = 0;
 		budget -= PT_ENTRIES;
 		e->khp_vpn = v0 + PT_ENTRIES;
-		VL_TRY(khp_collapse(e, e->khp_proc, v0, err));
+		VL_TRY(khp_collapse(e, slot, v0, err));
 	}
 	return 0;
 }

@@ -592,6 +592,7 @@ static int do_exit(struct vl_engine *e, uint32_t proc)
 	pr->wsl = NULL;
 	pr->ws_cap = 0;
 	pr->ws_hand = 0;
+	vl_proc_retire(e, proc);
 	return 0;
 }
 
@@ -885,8 +886,8 @@ static int linux_fork(struct vl_engine *e, uint32_t proc, uint64_t ppid, struct 
 {
 	struct vl_proc *pr = &e->procs[proc];
 	uint32_t pp = VL_NIL;
-	for (uint32_t i = 0; i < e->nprocs; i++)
-		if (i != proc && e->procs[i].pid == ppid && e->procs[i].root)
+	for (uint32_t k = 0, i; proc_next(e, &k, &i);)
+		if (i != proc && e->procs[i].pid == ppid)
 			pp = i;
 	if (pp == VL_NIL || pr->nvads || pt_any_in(&e->pt, pr->root, 0, 1ull << (VA_BITS - VL_PAGE_SHIFT)))
 		return fail(e);
