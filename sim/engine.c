@@ -642,6 +642,36 @@ void vl_proc_retire(struct vl_engine *e, uint32_t proc)
 	e->free_slot = proc;
 }
 
+int vl_proc_table_check(const struct vl_engine *e, struct vl_error *err)
+{
+	uint32_t live = 0, prev_row = 0;
+	for (uint32_t k = 0; k < e->norder; k++) {
+		if (k && e->order_row[k] <= prev_row)
+			return vl_err(err, VL_ESTATE, "process order: rows not increasing at %u", k);
+		prev_row = e->order_row[k];
+		uint32_t s = e->order[k];
+		if (s == VL_NIL)
+			continue;
+		live++;
+		const struct vl_proc *pr = &e->procs[s];
+		if (s >= e->nslots || !pr->root || pr->order_pos != k || pr->row != e->order_row[k] ||
+		    pr->row >= e->nrows || e->row_loc[pr->row] != (ROW_LIVE | s))
+			return vl_err(err, VL_ESTATE, "process order entry %u (slot %u) is not its process's",
+				      k, s);
+		uint32_t h = pid_slot(pr->pid, e->pid_hash_mask);
+		while (e->pid_hash[h] != VL_NIL && e->pid_hash[h] != s)
+			h = (h + 1) & e->pid_hash_mask;
+		if (e->pid_hash[h] != s)
+			return vl_err(err, VL_ESTATE, "pid %u (slot %u) is not found by its pid", pr->pid, s);
+	}
+	if (live != e->nlive)
+		return vl_err(err, VL_ESTATE, "%u live processes in order, %u counted", live, e->nlive);
+	for (uint32_t f = e->free_slot, n = 0; f != VL_NIL; f = e->procs[f].order_pos, n++)
+		if (f >= e->nslots || e->procs[f].root || n > e->nslots)
+			return vl_err(err, VL_ESTATE, "free slot list broken at slot %u", f);
+	return 0;
+}
+
 uint32_t vl_proc_from_row(const struct vl_engine *e, uint32_t *row)
 {
 	/* order_row is increasing: the first entry at or past row, then the

@@ -941,6 +941,9 @@ uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err)
  * the record of exited processes and its slot becomes free (sim/vad.c,
  * at the end of V EXIT; nothing may name the slot afterwards). */
 void vl_proc_retire(struct vl_engine *e, uint32_t proc);
+/* The process table agrees with itself (vl_engine_check): live slots in
+ * order[] with their rows, found by pid, free slots chained. */
+int vl_proc_table_check(const struct vl_engine *e, struct vl_error *err);
 /* The first live process whose row is at least row: its slot, *row set
  * to its row; VL_NIL (and *row = e->nrows) when none. */
 uint32_t vl_proc_from_row(const struct vl_engine *e, uint32_t *row);
