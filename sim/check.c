@@ -117,20 +117,31 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 	c.maps = calloc(e->db.nframes, sizeof(*c.maps));
 	if (!c.maps)
 		return vl_err(err, VL_ENOMEM, "out of memory checking invariants");
+	if (vl_proc_table_check(e, err) < 0) {
+		free(c.maps);
+		return err ? err->code : VL_ESTATE;
+	}
 	uint64_t commit = 0;
 	/* commit.pt_pages: each process is charged its page-table frames */
-	uint32_t *ptc = calloc(e->nprocs ? e->nprocs : 1, sizeof(*ptc));
+	uint32_t *ptc = calloc(e->nslots ? e->nslots : 1, sizeof(*ptc));
 	if (!ptc) {
 		free(c.maps);
 		return vl_err(err, VL_ENOMEM, "out of memory checking invariants");
 	}
-	for (uint32_t f = 0; f < e->db.nframes && e->commit_pt; f++)
-		if (e->db.pfn[f].loc == PFN_PT && e->db.pfn[f].owner < e->nprocs)
-			ptc[e->db.pfn[f].owner]++;
-	for (uint32_t i = 0; i < e->nprocs && !c.rc; i++) {
-		struct vl_proc *pr = &e->procs[i];
-		if (!pr->root)
+	for (uint32_t f = 0; f < e->db.nframes && !c.rc; f++) {
+		const struct vl_pfn *p = &e->db.pfn[f];
+		if (p->loc != PFN_PT)
 			continue;
+		/* a page-table frame belongs to a live process (one that
+		 * exited freed them all before its slot went) */
+		if (p->owner >= e->nslots || !e->procs[p->owner].root)
+			c.rc = vl_err(err, VL_ESTATE, "page-table frame %u belongs to no live process (slot %u)",
+				      f, p->owner);
+		else if (e->commit_pt)
+			ptc[p->owner]++;
+	}
+	for (uint32_t k = 0, i; !c.rc && proc_next(e, &k, &i);) {
+		struct vl_proc *pr = &e->procs[i];
 		c.proc = i;
 		c.committed = ptc[i];
 		c.zero_vad_ptes = 0;

@@ -250,6 +250,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	}
 	memset(e->pid_hash, 0xff, (e->pid_hash_mask + 1) * sizeof(*e->pid_hash));
 	e->last_proc = VL_NIL;
+	e->free_slot = VL_NIL;
 
 	const char *pname = vl_config_str(cfg, "replacement.policy");
 	e->repl_ops = vl_repl_find(pname);
@@ -371,7 +372,7 @@ void vl_engine_free(struct vl_engine *e)
 {
 	if (!e)
 		return;
-	for (uint32_t i = 0; i < e->nprocs; i++)
+	for (uint32_t i = 0; i < e->nslots; i++)
 		vl_ws_policy_free(e, &e->procs[i]);
 	vl_heap_fini(e);
 	if (e->repl_live && e->repl_ops->fini)
@@ -382,10 +383,14 @@ void vl_engine_free(struct vl_engine *e)
 	pfn_fini(&e->db);
 	pt_fini(&e->pt);
 	pf_fini(&e->pf);
-	for (uint32_t i = 0; i < e->nprocs; i++) {
+	for (uint32_t i = 0; i < e->nslots; i++) {
 		free(e->procs[i].vads);
 		free(e->procs[i].wsl);
 	}
+	free(e->order);
+	free(e->order_row);
+	free(e->row_loc);
+	free(e->plog);
 	for (uint32_t i = 0; i < e->nsections; i++)
 		proto_free(&e->sections[i]);
 	free(e->sections);
@@ -413,7 +418,22 @@ const struct vl_config *vl_engine_config(const struct vl_engine *e)
 	return e->cfg;
 }
 
-/* ---- processes ---- */
+/* ---- processes ----
+ *
+ * A live process has a slot (struct vl_proc, e->procs[slot]); a process
+ * that exits gives it back (vl_proc_retire) and the next new process takes
+ * it (last freed, first taken).  Its TLB entries went with its page-table
+ * nodes (a freed node flushes every TLB, sim/access.c), nothing else names
+ * the slot by then: every frame of it was freed.  Rows number every
+ * process ever seen in order of first appearance, the index of the
+ * results' per-process rows: per row, the live slot or where its
+ * counters lie in plog, 12 LEB128 varints (pid, accesses, faults, the four
+ * fault kinds, access_violations, evictions, writebacks, resident_pages,
+ * commit_pages), 12 to 20 bytes for a short-lived process instead of the
+ * 300 bytes of a slot.  So memory is O(live processes) plus 8 bytes of
+ * row_loc and those few bytes per exited one. */
+
+#define ROW_LIVE (1ull << 63)
 
 static inline uint32_t pid_slot(uint32_t pid, uint32_t mask)
 {
@@ -427,7 +447,7 @@ static int pid_hash_grow(struct vl_engine *e)
 	if (!nh)
 		return VL_ENOMEM;
 	memset(nh, 0xff, ((size_t)nmask + 1) * sizeof(*nh));
-	for (uint32_t i = 0; i < e->nprocs; i++) {
+	for (uint32_t k = 0, i; proc_next(e, &k, &i);) {
 		uint32_t s = pid_slot(e->procs[i].pid, nmask);
 		while (nh[s] != VL_NIL)
 			s = (s + 1) & nmask;
@@ -453,35 +473,241 @@ uint32_t vl_proc_find(const struct vl_engine *e, uint32_t pid)
 
 /* Process index for pid, creating the process on first sight (and anew
  * after it exited: the old record keeps its counters). */
+/* Remove the live pid of slot proc from the hash (linear probing: the
+ * entries after it that would no longer be found move back). */
+static void pid_hash_remove(struct vl_engine *e, uint32_t proc)
+{
+	uint32_t mask = e->pid_hash_mask, i = pid_slot(e->procs[proc].pid, mask);
+	while (e->pid_hash[i] != proc)
+		i = (i + 1) & mask;
+	for (uint32_t j = i;;) {
+		j = (j + 1) & mask;
+		if (e->pid_hash[j] == VL_NIL)
+			break;
+		uint32_t home = pid_slot(e->procs[e->pid_hash[j]].pid, mask);
+		/* the entry at j stays unless its home lies cyclically in (i, j] */
+		bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+		if (!stays) {
+			e->pid_hash[i] = e->pid_hash[j];
+			i = j;
+		}
+	}
+	e->pid_hash[i] = VL_NIL;
+}
+
+/* Drop the holes of order[] (processes that exited). */
+static void order_compact(struct vl_engine *e)
+{
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < e->norder; k++) {
+		uint32_t s = e->order[k];
+		if (s == VL_NIL)
+			continue;
+		e->order[n] = s;
+		e->order_row[n] = e->order_row[k];
+		e->procs[s].order_pos = n++;
+	}
+	e->norder = n;
+}
+
+/* A new process pid in a free slot (or a new one); VL_NIL on out of memory. */
+static uint32_t proc_new(struct vl_engine *e, uint32_t pid)
+{
+	if (e->nrows == UINT32_MAX - 1)
+		return VL_NIL;
+	if (grow_array(&e->row_loc, e->nrows, &e->rows_cap, sizeof(*e->row_loc), 64) < 0)
+		return VL_NIL;
+	if (e->norder == e->order_cap && e->norder > 2 * e->nlive)
+		order_compact(e); /* half of it holes: no need to grow */
+	if (e->norder == e->order_cap) {
+		uint32_t cap = e->order_cap ? 2 * e->order_cap : 16;
+		uint32_t *o = realloc(e->order, (size_t)cap * sizeof(*o));
+		if (o)
+			e->order = o; /* bigger than it needs if the next fails: harmless */
+		uint32_t *r = o ? realloc(e->order_row, (size_t)cap * sizeof(*r)) : NULL;
+		if (!r)
+			return VL_NIL;
+		e->order_row = r;
+		e->order_cap = cap;
+	}
+	uint32_t slot = e->free_slot;
+	if (slot == VL_NIL) {
+		if (grow_array(&e->procs, e->nslots, &e->procs_cap, sizeof(*e->procs), 16) < 0)
+			return VL_NIL;
+		slot = e->nslots;
+	}
+	uint32_t root = pt_node_new(&e->pt);
+	if (!root)
+		return VL_NIL;
+	if (slot == e->nslots)
+		e->nslots++;
+	else
+		e->free_slot = e->procs[slot].order_pos;
+	e->procs[slot] = (struct vl_proc){ .pid = pid, .root = root, .ctr.pid = pid,
+					   .row = e->nrows, .order_pos = e->norder };
+	e->row_loc[e->nrows++] = ROW_LIVE | slot;
+	e->order[e->norder] = slot;
+	e->order_row[e->norder++] = e->procs[slot].row;
+	e->nlive++;
+	return slot;
+}
+
 uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err)
 {
 	uint32_t s = pid_slot(pid, e->pid_hash_mask);
 	while (e->pid_hash[s] != VL_NIL) {
-		struct vl_proc *p = &e->procs[e->pid_hash[s]];
-		if (p->pid == pid && p->root)
-			goto found;
+		if (e->procs[e->pid_hash[s]].pid == pid)
+			return e->pid_hash[s];
 		s = (s + 1) & e->pid_hash_mask;
 	}
-	if (grow_array(&e->procs, e->nprocs, &e->procs_cap, sizeof(*e->procs), 16) < 0)
-		goto oom;
-	uint32_t root = pt_node_new(&e->pt);
-	if (!root)
-		goto oom;
-	e->procs[e->nprocs] = (struct vl_proc){ .pid = pid, .root = root, .ctr.pid = pid };
-	e->pid_hash[s] = e->nprocs++;
-	e->pt.created[0] = root;
-	e->pt.ncreated = 1;
-	if (vl_pt_frames(e, e->nprocs - 1, err) < 0)
+	uint32_t slot = proc_new(e, pid);
+	if (slot == VL_NIL) {
+		vl_err(err, VL_ENOMEM, "out of memory creating process %u", pid);
 		return VL_NIL;
-	if (e->nprocs * 2 > e->pid_hash_mask) {
-		if (pid_hash_grow(e) < 0)
-			goto oom;
-		return e->nprocs - 1;
 	}
-found:
-	return e->pid_hash[s];
-oom:
-	vl_err(err, VL_ENOMEM, "out of memory creating process %u", pid);
+	e->pid_hash[s] = slot;
+	e->pt.created[0] = e->procs[slot].root;
+	e->pt.ncreated = 1;
+	if (vl_pt_frames(e, slot, err) < 0)
+		return VL_NIL;
+	if (e->nlive * 2 > e->pid_hash_mask && pid_hash_grow(e) < 0) {
+		vl_err(err, VL_ENOMEM, "out of memory creating process %u", pid);
+		return VL_NIL;
+	}
+	return slot;
+}
+
+static void put_varint(uint8_t **p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*(*p)++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*(*p)++ = (uint8_t)v;
+}
+
+static uint64_t get_varint(const uint8_t **p)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0;; shift += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+}
+
+/* The counters of the process in slot proc, whole. */
+static struct vl_proc_counters proc_ctr(const struct vl_engine *e, uint32_t proc)
+{
+	struct vl_proc_counters c = e->procs[proc].ctr;
+	c.size = sizeof(c);
+	c.accesses = e->procs[proc].accesses;
+	c.commit_pages = e->procs[proc].commit;
+	return c;
+}
+
+#define PROC_NFIELDS 19
+
+void vl_proc_retire(struct vl_engine *e, uint32_t proc)
+{
+	vl_heap_exit(e, proc); /* before the slot is wiped for reuse */
+	struct vl_proc *pr = &e->procs[proc];
+	struct vl_proc_counters c = proc_ctr(e, proc);
+	const uint64_t v[PROC_NFIELDS] = { c.pid, c.accesses, c.faults, c.faults_demand_zero,
+					   c.faults_soft, c.faults_hard, c.faults_cow,
+					   c.access_violations, c.evictions, c.writebacks,
+					   c.resident_pages, c.commit_pages, c.heap_allocs,
+					   c.heap_frees, c.heap_bytes_peak, c.heap_committed_peak,
+					   c.heap_decommits, c.heap_releases, c.heap_errors };
+	uint8_t buf[PROC_NFIELDS * 10], *p = buf;
+	for (unsigned i = 0; i < PROC_NFIELDS; i++)
+		put_varint(&p, v[i]);
+	size_t n = (size_t)(p - buf);
+	bool stored = false;
+	if (e->plog_len + n > e->plog_cap) {
+		size_t cap = e->plog_cap ? e->plog_cap * 2 : 4096;
+		while (cap < e->plog_len + n)
+			cap *= 2;
+		uint8_t *np = realloc(e->plog, cap);
+		if (np) {
+			e->plog = np;
+			e->plog_cap = cap;
+		}
+	}
+	if (e->plog_len + n <= e->plog_cap) {
+		memcpy(e->plog + e->plog_len, buf, n);
+		e->row_loc[pr->row] = e->plog_len;
+		e->plog_len += n;
+		stored = true;
+	}
+	pid_hash_remove(e, proc);
+	e->order[pr->order_pos] = VL_NIL;
+	e->nlive--;
+	if (e->norder - e->nlive > e->nlive + 16)
+		order_compact(e);
+	vl_ws_policy_free(e, pr);
+	if (e->xl.cur_proc == proc)
+		e->xl.cur_proc = VL_NIL - 1; /* an address space that is gone: the next switch flushes */
+	/* a slot that a large-page reservation still names, or whose
+	 * counters found no room, is not given out again */
+	if (!stored || lp_names(e, proc)) {
+		pr->root = 0;
+		pr->order_pos = VL_NIL;
+		return;
+	}
+	*pr = (struct vl_proc){ .order_pos = e->free_slot };
+	e->free_slot = proc;
+}
+
+int vl_proc_table_check(const struct vl_engine *e, struct vl_error *err)
+{
+	uint32_t live = 0, prev_row = 0;
+	for (uint32_t k = 0; k < e->norder; k++) {
+		if (k && e->order_row[k] <= prev_row)
+			return vl_err(err, VL_ESTATE, "process order: rows not increasing at %u", k);
+		prev_row = e->order_row[k];
+		uint32_t s = e->order[k];
+		if (s == VL_NIL)
+			continue;
+		live++;
+		const struct vl_proc *pr = &e->procs[s];
+		if (s >= e->nslots || !pr->root || pr->order_pos != k || pr->row != e->order_row[k] ||
+		    pr->row >= e->nrows || e->row_loc[pr->row] != (ROW_LIVE | s))
+			return vl_err(err, VL_ESTATE, "process order entry %u (slot %u) is not its process's",
+				      k, s);
+		uint32_t h = pid_slot(pr->pid, e->pid_hash_mask);
+		while (e->pid_hash[h] != VL_NIL && e->pid_hash[h] != s)
+			h = (h + 1) & e->pid_hash_mask;
+		if (e->pid_hash[h] != s)
+			return vl_err(err, VL_ESTATE, "pid %u (slot %u) is not found by its pid", pr->pid, s);
+	}
+	if (live != e->nlive)
+		return vl_err(err, VL_ESTATE, "%u live processes in order, %u counted", live, e->nlive);
+	for (uint32_t f = e->free_slot, n = 0; f != VL_NIL; f = e->procs[f].order_pos, n++)
+		if (f >= e->nslots || e->procs[f].root || n > e->nslots)
+			return vl_err(err, VL_ESTATE, "free slot list broken at slot %u", f);
+	return 0;
+}
+
+uint32_t vl_proc_from_row(const struct vl_engine *e, uint32_t *row)
+{
+	/* order_row is increasing: the first entry at or past row, then the
+	 * first live one from there */
+	uint32_t lo = 0, hi = e->norder;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (e->order_row[mid] < *row)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < e->norder; lo++)
+		if (e->order[lo] != VL_NIL) {
+			*row = e->order_row[lo];
+			return e->order[lo];
+		}
+	*row = e->nrows;
 	return VL_NIL;
 }
 
@@ -516,7 +742,7 @@ const struct vl_counters *vl_engine_counters(struct vl_engine *e)
 	e->snap.ifetches = e->op_count[VL_OP_IFETCH];
 	e->snap.modifies = e->op_count[VL_OP_MODIFY];
 	e->snap.accesses = e->snap.reads + e->snap.writes + e->snap.ifetches;
-	e->snap.processes = e->nprocs;
+	e->snap.processes = e->nrows;
 	e->snap.pt_nodes = e->pt.live;
 	e->snap.commit_charge = e->commit;
 	e->snap.est_cycles = (uint64_t)(vl_engine_cycles(e) + 0.5);
@@ -556,17 +782,42 @@ void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g)
 
 size_t vl_engine_nprocs(const struct vl_engine *e)
 {
-	return e->nprocs;
+	return e->nrows;
 }
 
 int vl_engine_proc_counters(const struct vl_engine *e, size_t i, struct vl_proc_counters *out)
 {
-	if (i >= e->nprocs || sized_check(out, sizeof(*out), "struct vl_proc_counters", NULL) < 0)
+	if (i >= e->nrows || sized_check(out, sizeof(*out), "struct vl_proc_counters", NULL) < 0)
 		return VL_EINVAL;
-	struct vl_proc_counters full = e->procs[i].ctr;
-	full.size = sizeof(full);
-	full.accesses = e->procs[i].accesses;
-	full.commit_pages = e->procs[i].commit;
+	struct vl_proc_counters full = { .size = sizeof(full) };
+	uint64_t loc = e->row_loc[i];
+	if (loc & ROW_LIVE) {
+		full = proc_ctr(e, (uint32_t)loc);
+	} else { /* exited: decode its record */
+		const uint8_t *p = e->plog + loc;
+		uint64_t v[PROC_NFIELDS];
+		for (unsigned k = 0; k < PROC_NFIELDS; k++)
+			v[k] = get_varint(&p);
+		full.pid = (uint32_t)v[0];
+		full.accesses = v[1];
+		full.faults = v[2];
+		full.faults_demand_zero = v[3];
+		full.faults_soft = v[4];
+		full.faults_hard = v[5];
+		full.faults_cow = v[6];
+		full.access_violations = v[7];
+		full.evictions = v[8];
+		full.writebacks = v[9];
+		full.resident_pages = v[10];
+		full.commit_pages = v[11];
+		full.heap_allocs = v[12];
+		full.heap_frees = v[13];
+		full.heap_bytes_peak = v[14];
+		full.heap_committed_peak = v[15];
+		full.heap_decommits = v[16];
+		full.heap_releases = v[17];
+		full.heap_errors = v[18];
+	}
 	sized_out(out, &full, sizeof(full)); /* out->size stays the caller's */
 	return 0;
 }

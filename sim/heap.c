@@ -1036,7 +1036,7 @@ void vl_heap_fini(struct vl_engine *e)
 {
 	if (!e->heap)
 		return;
-	for (uint32_t i = 0; i < e->nprocs; i++) {
+	for (uint32_t i = 0; i < e->nslots; i++) {
 		struct heap_proc *hp = e->procs[i].heap;
 		if (hp && hp->model_on && e->heap->model->destroy)
 			e->heap->model->destroy(hp->state);

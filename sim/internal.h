@@ -464,9 +464,18 @@ enum sec_fill {
 
 /* ---- processes ---- */
 
+/* A live process: the state of its address space and its counters.  It
+ * lives in a slot of e->procs; the slot's index is the "process index"
+ * that frames (owner), TLB tags (with PCIDs) and every sim/ function name
+ * it by.  A process that exits gives its slot back (vl_proc_retire): its
+ * counters go, encoded, to the engine's record of exited processes, and a
+ * later process may take the slot, so memory follows the processes alive,
+ * not all the processes a trace ever had.  A free slot has root 0. */
 struct vl_proc {
 	uint32_t pid;
-	uint32_t root;       /* PML4 node, 0 once exited */
+	uint32_t root;       /* PML4 node; 0 in a free slot */
+	uint32_t row;        /* its number in order of first appearance (API index) */
+	uint32_t order_pos;  /* its place in e->order; in a free slot the next free slot */
 	bool explicit_vm;    /* the trace gave VAD events: no implicit commit */
 	bool stopped;        /* --on-av=stop-process after an access violation */
 	struct vl_proc_counters ctr;
@@ -535,9 +544,23 @@ struct vl_engine {
 	struct vl_ptarena pt;
 	struct vl_pagefile pf;
 
+	/* processes (sim/engine.c): slots of live processes (nslots used,
+	 * free ones chained from free_slot); the live ones in order of first
+	 * appearance in order[] (VL_NIL where one exited: holes, compacted
+	 * when there are more of them than live processes), with each
+	 * entry's row in order_row[] (holes keep theirs, so order_row is
+	 * increasing); per row (every process ever seen: nrows) ROW_LIVE |
+	 * slot, or the offset of its counters in plog, LEB128 varints in the
+	 * order of struct vl_proc_counters (pid, accesses, ...) */
 	struct vl_proc *procs;
-	uint32_t nprocs, procs_cap;
-	uint32_t *pid_hash;       /* open addressing: proc index or VL_NIL */
+	uint32_t nslots, procs_cap, free_slot;
+	uint32_t *order, *order_row;
+	uint32_t norder, order_cap, nlive;
+	uint64_t *row_loc;
+	uint32_t nrows, rows_cap;
+	uint8_t *plog;
+	size_t plog_len, plog_cap;
+	uint32_t *pid_hash;       /* open addressing: slot of a live process or VL_NIL */
 	uint32_t pid_hash_mask;
 	uint32_t last_pid, last_proc;
 
@@ -567,7 +590,7 @@ struct vl_engine {
 	bool thp_zero;            /* thp.use_zero_page (and zero_page) */
 	/* khugepaged (thp.khugepaged.*): scans every khp_interval accesses */
 	uint64_t khp_interval, khp_next, khp_pages, khp_max_none;
-	uint32_t khp_proc;        /* where the last scan stopped: process index, vpn */
+	uint32_t khp_row;         /* where the last scan stopped: process row, vpn */
 	uint64_t khp_vpn;
 	bool dz_dirty;            /* demand-zero pages start dirty (Windows) */
 	bool overcommit;          /* no commit limit */
@@ -917,6 +940,8 @@ struct vl_vad *vl_vad_find(struct vl_proc *p, uint64_t vpn);
 /* The model clock: estimated cycles so far (est_cycles, from the cost.*
  * keys); simulated seconds are this over cost.hz. */
 double vl_engine_cycles(const struct vl_engine *e);
+/* Slot of the live process pid, creating it (a new row) when there is
+ * none; VL_NIL on out of memory (err filled). */
 uint32_t vl_proc_lookup(struct vl_engine *e, uint32_t pid, struct vl_error *err);
 /* Process index of live pid, or VL_NIL (never creates one). */
 uint32_t vl_proc_find(const struct vl_engine *e, uint32_t pid);
@@ -942,6 +967,30 @@ int vl_heap_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error 
 /* sim/access.c: the access loop itself (vl_engine_feed without the heap
  * layer's translation) */
 int vl_engine_feed_plain(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err);
+/* Process proc has exited and freed its address space: its counters go to
+ * the record of exited processes and its slot becomes free (sim/vad.c,
+ * at the end of V EXIT; nothing may name the slot afterwards). */
+void vl_proc_retire(struct vl_engine *e, uint32_t proc);
+/* The process table agrees with itself (vl_engine_check): live slots in
+ * order[] with their rows, found by pid, free slots chained. */
+int vl_proc_table_check(const struct vl_engine *e, struct vl_error *err);
+/* The first live process whose row is at least row: its slot, *row set
+ * to its row; VL_NIL (and *row = e->nrows) when none. */
+uint32_t vl_proc_from_row(const struct vl_engine *e, uint32_t *row);
+
+/* Iterate over live processes in order of first appearance:
+ *   for (uint32_t k = 0, i; proc_next(e, &k, &i);) ... e->procs[i] ... */
+static inline bool proc_next(const struct vl_engine *e, uint32_t *k, uint32_t *slot)
+{
+	while (*k < e->norder) {
+		uint32_t s = e->order[(*k)++];
+		if (s != VL_NIL) {
+			*slot = s;
+			return true;
+		}
+	}
+	return false;
+}
 
 /* sim/access.c: recompute tick_at, the access count of the next periodic
  * work, after an interval changed */
@@ -1003,6 +1052,8 @@ void lp_tick(struct vl_engine *e);
 /* Process proc gets address-space events: split its large pages, break
  * its reservations (the VAD code works on 4 KiB pages). */
 int lp_forget(struct vl_engine *e, uint32_t proc, struct vl_error *err);
+/* Does a large-page reservation name process proc? */
+bool lp_names(const struct vl_engine *e, uint32_t proc);
 int lp_check(struct vl_engine *e, struct vl_error *err);
 
 #endif

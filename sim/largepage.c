@@ -400,7 +400,7 @@ static void each_range(void *ctx, void (*fn)(void *, uint32_t, uint64_t, uint32_
 {
 	struct vl_engine *e = ctx;
 	struct range_visit v = { .e = e, .fn = fn, .arg = arg };
-	for (v.proc = 0; v.proc < e->nprocs; v.proc++)
+	for (uint32_t k = 0; proc_next(e, &k, &v.proc);)
 		pt_foreach_entry(&e->pt, e->procs[v.proc].root, 2, range_visit, &v);
 }
 
@@ -408,7 +408,7 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 {
 	struct vl_engine *e = ctx;
 	uint64_t vpn0 = vpn & ~511ull, va = va_of(vpn0);
-	if (proc >= e->nprocs)
+	if (proc >= e->nslots || !e->procs[proc].root)
 		return VL_EINVAL;
 	uint32_t i2 = pt_entry(&e->pt, e->procs[proc].root, va, 2);
 	if (i2 == VL_NIL || !(e->pt.e[i2] & PTE_P) || (e->pt.e[i2] & PTE_PS))
@@ -447,6 +447,14 @@ static int collapse(void *ctx, uint32_t proc, uint64_t vpn)
 	struct vl_access a = vl_access_none(e, e->procs[proc].pid);
 	announce(e, proc, f0, 512, vpn0, &a);
 	return 0;
+}
+
+bool lp_names(const struct vl_engine *e, uint32_t proc)
+{
+	for (uint32_t i = 0; i < e->resv_n; i++)
+		if (e->resv[i].proc == proc)
+			return true;
+	return false;
 }
 
 int lp_forget(struct vl_engine *e, uint32_t proc, struct vl_error *err)

@@ -384,10 +384,10 @@ static uint64_t claim(const struct vl_proc *pr, unsigned thr)
 /* A process's place in Windows's trimming order (WI6; the WRK sorts its
  * expansion list by claim): the most old pages first, then the longer
  * idle (fewer accesses since the last aging pass), then the larger, then
- * the earlier. */
+ * the earlier (in order of first appearance: row, not slot). */
 struct ws_key {
 	uint64_t claim, busy, size;
-	uint32_t proc;
+	uint32_t proc, row;
 };
 
 static int order_cmp(const void *pa, const void *pb)
@@ -399,7 +399,7 @@ static int order_cmp(const void *pa, const void *pb)
 		return a->busy < b->busy ? -1 : 1;
 	if (a->size != b->size)
 		return a->size > b->size ? -1 : 1;
-	return a->proc < b->proc ? -1 : 1;
+	return a->row < b->row ? -1 : 1;
 }
 
 /* Trim working sets until available (as avail_eff counts it) reaches
@@ -410,21 +410,21 @@ static uint64_t wsm_trim(struct vl_engine *e, uint64_t goal, bool force,
 	static const unsigned pass_age[] = { 3, 2, 1, 0, 0 };
 	uint64_t total = 0;
 	uint32_t floor = force ? 0 : e->ws_min;
-	while (e->ws_order_cap < e->nprocs) /* grow_array doubles once a call */
+	while (e->ws_order_cap < e->nlive) /* grow_array doubles once a call */
 		if (grow_array(&e->ws_order, e->ws_order_cap, &e->ws_order_cap,
 			       sizeof(*e->ws_order), 16) < 0)
 			return 0;
 	for (unsigned pass = 0; pass < 5 && avail_eff(e) < goal; pass++) {
 		unsigned thr = pass_age[pass];
 		uint32_t n = 0;
-		for (uint32_t i = 0; i < e->nprocs; i++) {
+		for (uint32_t k = 0, i; proc_next(e, &k, &i);) {
 			const struct vl_proc *pr = &e->procs[i];
 			/* at age 0 every page qualifies: the claim that orders
 			 * the processes is then their pages of age 1 and more */
 			uint64_t c = claim(pr, thr ? thr : 1);
 			if (pr->root && pr->ws_n > floor && (thr == 0 || c))
 				e->ws_order[n++] = (struct ws_key){ c, pr->accesses - pr->ws_acc_mark,
-								    pr->ws_n, i };
+								    pr->ws_n, i, pr->row };
 		}
 		qsort(e->ws_order, n, sizeof(*e->ws_order), order_cmp);
 		for (uint32_t k = 0; k < n && avail_eff(e) < goal; k++) {
@@ -477,9 +477,8 @@ static uint64_t mpw_run(struct vl_engine *e, uint64_t max)
  * the free frames. */
 static int timer_pass(struct vl_engine *e, struct vl_error *err)
 {
-	for (uint32_t i = 0; i < e->nprocs; i++)
-		if (e->procs[i].root)
-			wsl_age(e, &e->procs[i]);
+	for (uint32_t k = 0, i; proc_next(e, &k, &i);)
+		wsl_age(e, &e->procs[i]);
 	if (avail_eff(e) < e->avail_target)
 		wsm_trim(e, e->trim_goal, false, NULL);
 	if (e->modified.n > e->mpw_threshold)
@@ -621,7 +620,7 @@ static void ws_grow(struct vl_engine *e, uint32_t proc)
 static uint64_t ws_pages(const struct vl_engine *e)
 {
 	uint64_t ws = 0;
-	for (uint32_t i = 0; i < e->nprocs; i++)
+	for (uint32_t k = 0, i; proc_next(e, &k, &i);)
 		ws += e->procs[i].ws_n;
 	return ws;
 }
@@ -632,10 +631,8 @@ static uint64_t ws_pages(const struct vl_engine *e)
 static int ws_check(const struct vl_engine *e, uint64_t valid, struct vl_error *err)
 {
 	uint64_t ws = 0;
-	for (uint32_t p = 0; p < e->nprocs; p++) {
+	for (uint32_t k = 0, p; proc_next(e, &k, &p);) {
 		const struct vl_proc *pr = &e->procs[p];
-		if (!pr->root)
-			continue;
 		uint32_t n = 0, hist[8] = { 0 };
 		for (uint32_t i = 0; i < pr->ws_len; i++) {
 			uint64_t x = pr->wsl[i];

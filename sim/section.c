@@ -260,10 +260,8 @@ static void shared_visit(struct shared_scan *s)
 {
 	struct vl_engine *e = s->e;
 	struct vl_pfn *p = &e->db.pfn[s->f];
-	for (uint32_t i = 0; i < e->nprocs; i++) {
+	for (uint32_t k = 0, i; proc_next(e, &k, &i);) {
 		struct vl_proc *pr = &e->procs[i];
-		if (!pr->root)
-			continue;
 		for (uint32_t v = 0; v < pr->nvads; v++) {
 			struct vl_vad *d = &pr->vads[v];
 			if (d->kind != VAD_MAPPED || d->section != p->owner || p->vpn < d->offset_pages ||

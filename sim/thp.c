@@ -103,10 +103,14 @@ static int thp_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 int vl_thp_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, uint64_t pte,
 		     unsigned prot, bool write, const struct vl_access *a, struct vl_error *err)
 {
-	if ((prot & VL_PROT_GUARD) || pte == 0)
+	if (prot & VL_PROT_GUARD)
 		return 1;
 	const struct vl_vad *d = vl_vad_find(&e->procs[proc], vpn);
-	if (!thp_eligible(e, d, vpn) || !node_uniform(e, li, pte))
+	/* untouched: a demand-zero PTE, or PTE 0 in a VAD committed whole
+	 * (VAD_F_COMMITTED, where every page of the range is committed with
+	 * the VAD's protection, as eligibility keeps the range inside it) */
+	if ((pte == 0 && !vad_commits_zero(d)) || !thp_eligible(e, d, vpn) ||
+	    !node_uniform(e, li, pte))
 		return 1;
 	if (write) {
 		int r = thp_map(e, proc, li, vpn, prot, a, err);
@@ -175,6 +179,7 @@ static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct 
 	uint32_t l0 = li & ~(uint32_t)(PT_ENTRIES - 1), node = l0 / PT_ENTRIES;
 	if (e->pt_frames && e->pt.frame[node] == VL_NIL)
 		return 0;
+	const struct vl_vad *d = vl_vad_find(pr, v0); /* the range lies in it */
 	unsigned prot = 0, none = 0, referenced = 0;
 	for (uint32_t i = 0; i < PT_ENTRIES; i++) {
 		uint64_t pte = e->pt.e[l0 + i];
@@ -188,6 +193,9 @@ static int khp_collapse(struct vl_engine *e, uint32_t proc, uint64_t v0, struct 
 					return 0; /* a file page: not anonymous memory */
 				referenced += (pte & PTE_A) != 0;
 			}
+		} else if (pte == 0 && vad_commits_zero(d)) {
+			pp = d->prot; /* untouched, committed with its VAD */
+			none++;
 		} else if (pte == 0 || (pte & (SWPTE_PROTO | SWPTE_TRANS)) || SWPTE_HAS_SLOT(pte)) {
 			return 0; /* not committed, a view, or paged out */
 		} else {
@@ -235,14 +243,27 @@ int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err)
 {
 	uint64_t budget = e->khp_pages;
 	uint32_t empty_visits = 0; /* processes passed without a range to look at */
-	while (budget >= PT_ENTRIES && e->nprocs && empty_visits <= e->nprocs) {
-		if (e->khp_proc >= e->nprocs) {
-			e->khp_proc = 0;
+	/* the scan goes round the rows (processes in order of first
+	 * appearance); an exited process's row is passed as one without a
+	 * range, a run of them at once */
+	while (budget >= PT_ENTRIES && e->nrows && empty_visits <= e->nrows) {
+		if (e->khp_row >= e->nrows) {
+			e->khp_row = 0;
 			e->khp_vpn = 0;
 		}
-		struct vl_proc *pr = &e->procs[e->khp_proc];
+		uint32_t row = e->khp_row, slot = vl_proc_from_row(e, &row);
+		if (row > e->khp_row) { /* exited processes first */
+			uint32_t pass = row - e->khp_row, left = e->nrows + 1 - empty_visits;
+			if (pass > left)
+				pass = left;
+			e->khp_row += pass;
+			e->khp_vpn = 0;
+			empty_visits += pass;
+			continue;
+		}
+		struct vl_proc *pr = &e->procs[slot];
 		uint64_t v0 = VL_NEVER;
-		for (uint32_t k = 0; pr->root && k < pr->nvads && v0 == VL_NEVER; k++) {
+		for (uint32_t k = 0; k < pr->nvads && v0 == VL_NEVER; k++) {
 			const struct vl_vad *d = &pr->vads[k];
 			uint64_t lo = d->start > e->khp_vpn ? d->start : e->khp_vpn;
 			lo = (lo + PT_ENTRIES - 1) & ~(uint64_t)(PT_ENTRIES - 1);
@@ -250,7 +271,7 @@ int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err)
 				v0 = lo;
 		}
 		if (v0 == VL_NEVER) { /* this process is done: the next one */
-			e->khp_proc++;
+			e->khp_row++;
 			e->khp_vpn = 0;
 			empty_visits++;
 			continue;
@@ -258,7 +279,7 @@ int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err)
 		empty_visits = 0;
 		budget -= PT_ENTRIES;
 		e->khp_vpn = v0 + PT_ENTRIES;
-		VL_TRY(khp_collapse(e, e->khp_proc, v0, err));
+		VL_TRY(khp_collapse(e, slot, v0, err));
 	}
 	return 0;
 }

@@ -793,7 +793,7 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 			proc = xl->cur_proc;
 		else
 			continue; /* flushed */
-		if (proc >= e->nprocs)
+		if (proc >= e->nslots || !e->procs[proc].root)
 			return vl_err(err, VL_ESTATE, "TLB %s entry %llu names no process", t->name,
 				      (unsigned long long)i);
 		unsigned sz = (unsigned)(tg >> 1) & 3;

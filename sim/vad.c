@@ -12,11 +12,11 @@
  *             all or nothing against the commit limit (commit_failures);
  *             committed pages get an invalid PTE holding the protection
  *             (demand-zero), so a reserved-only page (PTE 0) is an AV.
- *             A commit that reserves a free range writes no PTE where no
- *             page-table frames, THP or large-page policy are modelled:
- *             its VAD is marked VAD_F_COMMITTED and a PTE 0 in it reads
- *             as committed with the VAD's protection (Windows marks such
- *             a VAD MemCommit the same way), so it costs O(log VADs),
+ *             A commit that reserves a free range writes no PTE (unless
+ *             a large-page policy, which counts the PTEs of a range, is
+ *             configured): its VAD is marked VAD_F_COMMITTED and a PTE 0
+ *             in it reads as committed with the VAD's protection (Windows
+ *             marks such a VAD MemCommit the same way), so it costs O(log VADs),
  *             not O(pages); DECOMMIT then writes "decommitted" PTEs and
  *             RELEASE follows the PTEs that exist
  *   DECOMMIT  frees frames and page-file slots, uncharges; the PTE becomes
@@ -250,12 +250,15 @@ static int do_commit(struct vl_engine *e, uint32_t proc, const struct vl_event *
 			return 0; /* refused: nothing reserved either */
 		/* the VAD says its pages are committed (VAD_F_COMMITTED): no
 		 * PTE per page, so a commit of 1 TiB costs what one of a page
-		 * does.  Where page tables or large pages are modelled (frames
-		 * for tables, THP's scans, large-page policies), or the
-		 * reservation's base was rounded below the commit, pages keep
-		 * their own PTEs, as before. */
-		bool lazy = !e->pt_frames && e->thp == THP_NEVER && !e->lp_any && base == start &&
-			    prot_usable(prot) && !(prot & VL_PROT_GUARD);
+		 * does, under every personality: page tables (and, with
+		 * memory.pt_frames, their frames) come when a page is first
+		 * touched; THP's fault and khugepaged read a PTE 0 in such a
+		 * VAD as an untouched committed page (sim/thp.c).  Where a
+		 * large-page policy is configured (it counts a range's
+		 * non-present PTEs), or the reservation's base was rounded
+		 * below the commit, pages keep their own PTEs, as before. */
+		bool lazy = !e->lp_any && base == start && prot_usable(prot) &&
+			    !(prot & VL_PROT_GUARD);
 		struct vl_vad v = { .start = base, .end = end, .kind = VAD_PRIVATE,
 				    .prot = (uint8_t)prot, .flags = lazy ? VAD_F_COMMITTED : 0 };
 		if (vad_insert(pr, &v) < 0)
@@ -589,6 +592,7 @@ static int do_exit(struct vl_engine *e, uint32_t proc)
 	pr->wsl = NULL;
 	pr->ws_cap = 0;
 	pr->ws_hand = 0;
+	vl_proc_retire(e, proc);
 	return 0;
 }
 
@@ -882,8 +886,8 @@ static int linux_fork(struct vl_engine *e, uint32_t proc, uint64_t ppid, struct 
 {
 	struct vl_proc *pr = &e->procs[proc];
 	uint32_t pp = VL_NIL;
-	for (uint32_t i = 0; i < e->nprocs; i++)
-		if (i != proc && e->procs[i].pid == ppid && e->procs[i].root)
+	for (uint32_t k = 0, i; proc_next(e, &k, &i);)
+		if (i != proc && e->procs[i].pid == ppid)
 			pp = i;
 	if (pp == VL_NIL || pr->nvads || pt_any_in(&e->pt, pr->root, 0, 1ull << (VA_BITS - VL_PAGE_SHIFT)))
 		return fail(e);
