@@ -126,7 +126,7 @@ done
 # (one row per line after splitting at "{"; awk counts those that say
 # pid = their place, 1 access, 1 fault, nothing resident)
 rows=$(sed 's/.*"processes":\[//; s/\].*//' "$tmp/pids.json" | tr '{' '\n' | awk -F'[:,]' '
-	/"pid"/ { i++; if ($2 == i && $4 == 1 && $6 == 1 && /"resident_pages":0}/) good++ }
+	/"pid"/ { i++; if ($2 == i && $4 == 1 && $6 == 1 && /"resident_pages":0[,}]/) good++ }
 	END { print good + 0 }')
 check "--os windows: $n rows of processes in order, each with 1 access, 1 fault, 0 resident ($rows)" \
 	'[ "$rows" -eq $n ] && grep -q "\"processes\":$n," "$tmp/pids.json"'
