@@ -194,9 +194,33 @@ static uint32_t ra_window(uint64_t prev, uint64_t off, uint32_t hits, uint32_t m
 	return pages;
 }
 
+/* A page of a readahead window, chosen before any is read. */
+struct ra_page {
+	uint64_t vpn;
+	uint32_t li, proc;
+};
+
+/* Read the window's pages chosen before reading any: the pages evicted
+ * to make room for them were paged out now, and Linux would find them in
+ * the swap cache still (written back asynchronously, in reclaim batches),
+ * not read them again.  target: the leaf of the faulting page. */
+static int ra_read_all(struct vl_engine *e, const struct ra_page *w, uint32_t n, uint32_t target,
+		       const struct vl_access *a, struct vl_error *err)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (!swapped_out(e->pt.e[w[i].li]))
+			continue;
+		bool ra = w[i].li != target;
+		VL_TRY(sc_read(e, w[i].proc, w[i].li, w[i].vpn, ra, ra ? NULL : a, err));
+	}
+	return 0;
+}
+
+#define RA_MAX (1u << 10) /* swap.page_cluster is at most 10 */
+
 /* swap_cluster_readahead: the aligned block of slots around slot. */
-static int ra_cluster(struct vl_engine *e, uint32_t slot, const struct vl_access *a,
-		      struct vl_error *err)
+static int ra_cluster(struct vl_engine *e, uint32_t slot, uint32_t target,
+		      const struct vl_access *a, struct vl_error *err)
 {
 	struct vl_swap *sw = &e->sw;
 	if (sw->max_pages <= 1)
@@ -214,6 +238,8 @@ static int ra_cluster(struct vl_engine *e, uint32_t slot, const struct vl_access
 	uint64_t start = off & ~mask, end = off | mask;
 	if (!start)
 		start = 1;
+	struct ra_page w[RA_MAX];
+	uint32_t n = 0;
 	for (uint64_t o = start; o <= end; o++) {
 		uint32_t s = (uint32_t)(o - 1);
 		if (s >= e->pf.next || s >= sw->slots_cap || !e->pf.inuse[s] ||
@@ -224,10 +250,9 @@ static int ra_cluster(struct vl_engine *e, uint32_t slot, const struct vl_access
 		if (proc >= e->nprocs || !e->procs[proc].root || !swapped_out(pte) ||
 		    SWPTE_SLOT(pte) != s)
 			continue; /* the slot's page is in memory, or the slot moved on */
-		VL_TRY(sc_read(e, proc, li, vpn_of_leaf(&e->pt, li), s != slot, s == slot ? a : NULL,
-			       err));
+		w[n++] = (struct ra_page){ .vpn = vpn_of_leaf(&e->pt, li), .li = li, .proc = proc };
 	}
-	return 0;
+	return ra_read_all(e, w, n, target, a, err);
 }
 
 /* The readahead state of proc's VMA holding vpn, and its bounds. */
@@ -282,12 +307,14 @@ static int ra_vma(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn,
 	if (end > pmd + PT_ENTRIES)
 		end = pmd + PT_ENTRIES;
 	uint32_t node0 = li - (uint32_t)(vpn - pmd); /* the window is in li's page table */
+	struct ra_page w[32];
+	uint32_t n = 0;
 	for (uint64_t v = start; v < end; v++) {
 		uint32_t lv = node0 + (uint32_t)(v - pmd);
 		if (swapped_out(e->pt.e[lv]))
-			VL_TRY(sc_read(e, proc, lv, v, v != vpn, v == vpn ? a : NULL, err));
+			w[n++] = (struct ra_page){ .vpn = v, .li = lv, .proc = proc };
 	}
-	return 0;
+	return ra_read_all(e, w, n, li, a, err);
 }
 
 int vl_swap_in(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, unsigned prot,
@@ -297,7 +324,7 @@ int vl_swap_in(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, un
 	if (e->sw.vma)
 		VL_TRY(ra_vma(e, proc, li, vpn, a, err));
 	else
-		VL_TRY(ra_cluster(e, slot, a, err));
+		VL_TRY(ra_cluster(e, slot, li, a, err));
 	uint64_t pte = e->pt.e[li];
 	if (swapped_out(pte)) /* no readahead, or its frames pushed the page out again */
 		VL_TRY(sc_read(e, proc, li, vpn, false, a, err));
