@@ -12,7 +12,9 @@
  *                     slot (page-file copy), list links, location }
  *
  * Invariants (checked by vl_engine_check):
- *   - a frame is FREE (owned by the buddy allocator) or ACTIVE;
+ *   - a frame is FREE (owned by the buddy allocator) or ACTIVE (or on a
+ *     page list, a page table, pinned, reserved, or in the linux swap
+ *     cache unmapped: PFN_SWAPCACHE, named by its transition PTE);
  *   - an ACTIVE frame f has pt[pfn[f].pte] valid and pointing at f, and
  *     pfn[f].proc/vpn name the process and page that PTE translates;
  *   - free + active == nframes; active == pages the policy holds.
