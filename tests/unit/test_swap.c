@@ -283,6 +283,125 @@ static void test_memory_limit(void **state)
 	vl_engine_free(e);
 }
 
+/* ---- refault detection (linux-lru, replacement.linux-lru.refault) ----
+ *
+ * A second implementation, written from the rules in the policy's header
+ * and mm/workingset.c rather than from its code: pages on an active and
+ * an inactive list (index 0 = head); a fault with memory full first moves
+ * active tails to the inactive head (accessed bit cleared) while the
+ * active list is longer, then takes inactive tails: accessed (cleared) to
+ * the active head, else the victim, whose shadow is the non-resident age,
+ * which then advances.  A page coming in whose shadow is at most the
+ * active list's length behind the age goes to the active head (the age
+ * advances), else to the inactive head.  Without TLBs every access sets
+ * the page's accessed bit. */
+#define RP 32 /* pages */
+
+struct ref_lru {
+	int act[RP], inact[RP], nact, ninact;
+	bool res[RP], acc[RP];
+	long shadow[RP]; /* -1: none */
+	long age;
+	unsigned nres;
+};
+
+static void rl_push(int *l, int *n, int p)
+{
+	memmove(l + 1, l, (size_t)*n * sizeof(*l));
+	l[0] = p;
+	(*n)++;
+}
+
+/* Faults of the page string under `frames` frames. */
+static uint64_t ref_faults(const int *str, size_t n, unsigned frames, bool refault)
+{
+	struct ref_lru m = { .nact = 0 };
+	for (int p = 0; p < RP; p++)
+		m.shadow[p] = -1;
+	uint64_t faults = 0;
+	for (size_t i = 0; i < n; i++) {
+		int p = str[i];
+		if (m.res[p]) {
+			m.acc[p] = true;
+			continue;
+		}
+		faults++;
+		if (m.nres == frames) {
+			for (;;) {
+				while (m.nact > m.ninact) {
+					int q = m.act[--m.nact];
+					m.acc[q] = false;
+					rl_push(m.inact, &m.ninact, q);
+				}
+				int f = m.inact[--m.ninact];
+				if (m.acc[f]) {
+					m.acc[f] = false;
+					rl_push(m.act, &m.nact, f);
+					continue;
+				}
+				if (refault)
+					m.shadow[f] = m.age++;
+				m.res[f] = false;
+				m.nres--;
+				break;
+			}
+		}
+		m.res[p] = m.acc[p] = true;
+		m.nres++;
+		if (refault && m.shadow[p] >= 0 && m.age - m.shadow[p] <= m.nact) {
+			rl_push(m.act, &m.nact, p);
+			m.age++;
+		} else {
+			rl_push(m.inact, &m.ninact, p);
+		}
+		m.shadow[p] = -1;
+	}
+	return faults;
+}
+
+static uint64_t engine_faults(const int *str, size_t n, unsigned frames, bool refault)
+{
+	char fr[32];
+	snprintf(fr, sizeof(fr), "memory.frames=%u", frames);
+	struct vl_engine *e = tu_engine(fr, "replacement.policy=linux-lru",
+					refault ? "replacement.linux-lru.refault=on"
+						: "replacement.linux-lru.refault=off",
+					"run.check=on", NULL);
+	struct vl_rec *r = calloc(n, sizeof(*r));
+	for (size_t i = 0; i < n; i++)
+		r[i] = (struct vl_rec){ .addr = BASE + ((uint64_t)str[i] << 12), .pid = 1,
+					.op = VL_OP_READ };
+	tu_feed(e, r, n);
+	uint64_t f = tu_counter(e, "faults");
+	free(r);
+	vl_engine_free(e);
+	return f;
+}
+
+/* 20000 accesses over 24 pages, 70% to pages 0..5, under 6, 10 and 16
+ * frames: the engine's linux-lru gives the second implementation's fault
+ * counts with and without refault detection, and refault detection
+ * changes them (the case exercises it). */
+static void test_refault_detection(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	static int str[N];
+	uint64_t seed = 7;
+	for (size_t i = 0; i < N; i++)
+		str[i] = tu_rand(&seed) % 10 < 7 ? (int)(tu_rand(&seed) % 6) : (int)(tu_rand(&seed) % 24);
+	static const unsigned sizes[] = { 6, 10, 16 };
+	bool differs = false;
+	for (size_t k = 0; k < 3; k++) {
+		uint64_t on = ref_faults(str, N, sizes[k], true);
+		uint64_t off = ref_faults(str, N, sizes[k], false);
+		assert_int_equal(engine_faults(str, N, sizes[k], true), on);
+		assert_int_equal(engine_faults(str, N, sizes[k], false), off);
+		differs |= on != off;
+	}
+	assert_true(differs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_refused_with_working_sets),
 		cmocka_unit_test(test_memory_limit),
+		cmocka_unit_test(test_refault_detection),
 	};
 	return cmocka_run_group_tests_name("swap cache and readahead", tests, NULL, NULL);
 }
