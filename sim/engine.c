@@ -78,10 +78,18 @@ static uint32_t mm_owner(void *ctx, uint32_t f, uint64_t *vpn)
 	return e->procs[p->owner].pid;
 }
 
+static void mm_event(void *ctx, unsigned what)
+{
+	struct vl_engine *e = ctx;
+	if (what == VL_REPL_EV_REFAULT_ACTIVATION)
+		e->sw.refaults++;
+}
+
 static const struct vl_mm_services mm_services = {
 	.referenced = mm_referenced,
 	.dirty = mm_dirty,
 	.owner = mm_owner,
+	.event = mm_event,
 };
 
 /* ---- creation ---- */

@@ -670,6 +670,7 @@ struct vl_engine {
 		uint32_t hits, last_pages;
 		/* counters reported when on */
 		uint64_t hits_cache, ra_read, ra_used;
+		uint64_t refaults;    /* refault activations the policy reported */
 	} sw;
 
 	struct vl_counters ctr;   /* counters not derived at snapshot time */

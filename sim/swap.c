@@ -384,6 +384,7 @@ void vl_swap_drop(struct vl_engine *e, uint32_t f)
 
 static const char *const sw_names[] = {
 	"faults_major", "faults_minor", "swapcache_hits", "swap_ra_pages", "swap_ra_hits",
+	"refault_activations",
 };
 static const char *const sw_help[] = {
 	"faults that had to read (Linux's major faults: faults_hard)",
@@ -391,6 +392,7 @@ static const char *const sw_help[] = {
 	"faults that found their page in the swap cache (minor)",
 	"pages read by swap readahead besides the faulting page",
 	"faults on a page swap readahead had read (readahead pages used)",
+	"pages coming back that refault detection put on the active list (linux-lru.refault)",
 };
 
 size_t vl_swap_counters(struct vl_engine *e, const char **names, uint64_t *values, size_t max)
@@ -399,7 +401,7 @@ size_t vl_swap_counters(struct vl_engine *e, const char **names, uint64_t *value
 		return 0;
 	const struct vl_counters *c = &e->ctr;
 	uint64_t v[] = { c->faults_hard, c->faults - c->faults_hard, e->sw.hits_cache,
-			 e->sw.ra_read, e->sw.ra_used };
+			 e->sw.ra_read, e->sw.ra_used, e->sw.refaults };
 	size_t n = sizeof(v) / sizeof(v[0]);
 	for (size_t i = 0; i < n && i < max; i++) {
 		if (names)

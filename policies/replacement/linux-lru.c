@@ -84,6 +84,7 @@ static void linux_lru_map(struct vl_repl *r, uint32_t f, const struct vl_access 
 		if (ev != VL_PMAP_NONE && ((l->age - ev) & 0x7fffffffu) <= l->active.len) {
 			vl_flist_push_head(&l->active, f);
 			l->age = (l->age + 1) & 0x7fffffffu;
+			vl_repl_event(r, VL_REPL_EV_REFAULT_ACTIVATION);
 			return;
 		}
 	}
