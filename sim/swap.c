@@ -383,7 +383,7 @@ void vl_swap_drop(struct vl_engine *e, uint32_t f)
 /* ---- counters (configuration-dependent: present when swap.cache is on) ---- */
 
 static const char *const sw_names[] = {
-	"faults_major", "faults_minor", "swapcache_hits", "swap_ra_pages", "swap_ra_hits",
+	"major_faults", "minor_faults", "swapcache_hits", "swap_ra_pages", "swap_ra_hits",
 	"refault_activations",
 };
 static const char *const sw_help[] = {

@@ -61,15 +61,15 @@ for row in "seq 4107 45145" "hot 33760 24835" "stride 5132 76884"; do
 	set -- $row
 	"$bin" run --json --os linux -s memory.size=48M "$tmp/$1.addr" >"$tmp/$1.json" 2>"$tmp/err" ||
 		head -c 300 "$tmp/err"
-	maj=$(counter "$tmp/$1.json" faults_major)
-	min=$(counter "$tmp/$1.json" faults_minor)
+	maj=$(counter "$tmp/$1.json" major_faults)
+	min=$(counter "$tmp/$1.json" minor_faults)
 	check "$1: major faults $maj within 5% of Linux's $2" "near $maj $2"
 	check "$1: minor faults $min within 5% of Linux's $3" "near $min $3"
 done
 
 "$bin" run --json --os linux -s memory.size=48M -s swap.rotational=off "$tmp/stride.addr" \
 	>"$tmp/v.json" 2>"$tmp/err"
-v=$(counter "$tmp/v.json" faults_major)
+v=$(counter "$tmp/v.json" major_faults)
 check "stride under VMA readahead: $v major faults, far from Linux's 5,132 (the host read ahead by slot)" \
 	"[ $v -gt 30000 ]"
 "$bin" run --json --os linux -s memory.size=48M -s swap.cache=off "$tmp/seq.addr" \
@@ -83,5 +83,5 @@ check "seq without the swap cache: no swap-cache counters" \
 "$bin" run --json --os linux -s memory.size=1G -s memory.limit=48M "$tmp/seq.addr" \
 	>"$tmp/l.json" 2>"$tmp/err"
 check "memory.limit=48M on 1 GiB gives the 48M counts" \
-	"[ \$(counter '$tmp/l.json' faults_major) -eq \$(counter '$tmp/seq.json' faults_major) ]"
+	"[ \$(counter '$tmp/l.json' major_faults) -eq \$(counter '$tmp/seq.json' major_faults) ]"
 finish

@@ -67,11 +67,11 @@ struct want {
 static void expect(struct vl_engine *e, struct want w)
 {
 	assert_int_equal(tu_counter(e, "faults_demand_zero"), 16);
-	assert_int_equal(tu_counter(e, "faults_major"), w.major);
+	assert_int_equal(tu_counter(e, "major_faults"), w.major);
 	assert_int_equal(tu_counter(e, "faults_hard"), w.major);
 	assert_int_equal(tu_counter(e, "swapcache_hits"), w.minor_swap);
 	assert_int_equal(tu_counter(e, "faults_soft"), w.minor_swap);
-	assert_int_equal(tu_counter(e, "faults_minor"), 16 + w.minor_swap);
+	assert_int_equal(tu_counter(e, "minor_faults"), 16 + w.minor_swap);
 	assert_int_equal(tu_counter(e, "swap_ra_pages"), w.ra_read);
 	assert_int_equal(tu_counter(e, "swap_ra_hits"), w.ra_used);
 	assert_int_equal(tu_counter(e, "pagefile_reads"), w.reads);
