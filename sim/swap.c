@@ -128,11 +128,12 @@ static int sc_read(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 {
 	struct vl_access ctx = a ? *a : vl_access_none(e, e->procs[proc].pid);
 	ctx.vpn = vpn;
-	uint64_t pte = e->pt.e[li];
 	uint32_t f = vl_frame_get(e, false, &ctx, err);
 	if (f == VL_NIL)
 		return err ? err->code : VL_ENOMEM;
-	pte = e->pt.e[li]; /* making room never touches a page out of memory */
+	/* read after making room (the arena may have moved); making room never
+	 * touches a page out of memory, so the PTE still holds the slot */
+	uint64_t pte = e->pt.e[li];
 	struct vl_pfn *p = &e->db.pfn[f];
 	p->loc = PFN_SWAPCACHE;
 	p->vpn = vpn;
