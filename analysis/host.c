@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -347,6 +349,59 @@ static void detect_pmu(struct vl_host *h)
 	}
 }
 
+/* Is the block device dev rotational?  1, 0, or -1 when /sys does not
+ * say (a partition's queue is its disk's). */
+static int dev_rotational(dev_t dev)
+{
+	char path[128], buf[16];
+	int en;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/rotational", major(dev), minor(dev));
+	if (read_line(path, buf, sizeof(buf), &en))
+		return atoi(buf) != 0;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/../queue/rotational", major(dev),
+		 minor(dev));
+	if (read_line(path, buf, sizeof(buf), &en))
+		return atoi(buf) != 0;
+	return -1;
+}
+
+/* Linux reads swap ahead by virtual address only when no active swap
+ * device is rotational (mm/swap_state.c swap_use_vma_readahead; a swap
+ * file counts as the disk under its file system, mm/swapfile.c).  With
+ * no swap active, the disk of the root file system: where a swap file
+ * would go. */
+static void detect_swap_rotational(struct vl_host *h)
+{
+	h->swap_rotational = -1;
+	FILE *f = fopen("/proc/swaps", "r");
+	char line[512], name[400], type[32];
+	unsigned n = 0;
+	if (f) {
+		while (fgets(line, sizeof(line), f)) {
+			struct stat st;
+			if (sscanf(line, "%399s %31s", name, type) != 2 || !strcmp(name, "Filename") ||
+			    stat(name, &st) < 0)
+				continue;
+			int r = dev_rotational(!strcmp(type, "partition") ? st.st_rdev : st.st_dev);
+			n++;
+			if (r > h->swap_rotational)
+				h->swap_rotational = r;
+		}
+		fclose(f);
+	}
+	if (n) {
+		snprintf(h->swap_rot_from, sizeof(h->swap_rot_from), "the %u active swap device%s", n,
+			 n > 1 ? "s" : "");
+		return;
+	}
+	struct stat st;
+	if (stat("/", &st) == 0)
+		h->swap_rotational = dev_rotational(st.st_dev);
+	snprintf(h->swap_rot_from, sizeof(h->swap_rot_from),
+		 h->swap_rotational >= 0 ? "no swap active: the disk of / (where a swap file would go)"
+					 : "no swap active, and the disk of / is not a block device");
+}
+
 void vl_host_detect(struct vl_host *h)
 {
 	memset(h, 0, sizeof(*h));
@@ -378,6 +433,13 @@ void vl_host_detect(struct vl_host *h)
 		snprintf(h->fault_around_why, sizeof(h->fault_around_why),
 			 "/sys/kernel/debug/fault_around_bytes: %s%s", strerror(en),
 			 en == ENOENT ? " (debugfs not mounted, or locked down)" : "");
+	h->swap_page_cluster = -1;
+	if (read_line("/proc/sys/vm/page-cluster", buf, sizeof(buf), &en))
+		h->swap_page_cluster = atoi(buf);
+	h->swap_vma_ra = -1;
+	if (read_line("/sys/kernel/mm/swap/vma_ra_enabled", buf, sizeof(buf), &en))
+		h->swap_vma_ra = !strcmp(buf, "true") || !strcmp(buf, "1");
+	detect_swap_rotational(h);
 	struct utsname u;
 	if (uname(&u) == 0)
 		snprintf(h->kernel, sizeof(h->kernel), "%s %s %s", u.sysname, u.release, u.machine);
@@ -490,6 +552,22 @@ char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema)
 		    "; fault_around: not detected: %s.\n"
 		    "; The linux preset's 16 pages (the kernel default, 64 KiB) applies.\n",
 		    h->fault_around_why);
+	if (vl_config_declares(schema, "swap.page_cluster")) {
+		au_bprintf(&b, "\n[swap]\n");
+		if (h->swap_page_cluster >= 0 && h->swap_page_cluster <= 10)
+			au_bprintf(&b, "page_cluster = %d\n", h->swap_page_cluster);
+		else
+			au_bprintf(&b, "; page_cluster: not detected (/proc/sys/vm/page-cluster)\n");
+		if (h->swap_vma_ra >= 0)
+			au_bprintf(&b, "vma_readahead = %s\n", h->swap_vma_ra ? "on" : "off");
+		else
+			au_bprintf(&b, "; vma_readahead: not detected (/sys/kernel/mm/swap/vma_ra_enabled)\n");
+		if (h->swap_rotational >= 0)
+			au_bprintf(&b, "; rotational: from %s\nrotational = %s\n", h->swap_rot_from,
+			    h->swap_rotational ? "on" : "off");
+		else
+			au_bprintf(&b, "; rotational: not detected (%s)\n", h->swap_rot_from);
+	}
 	bool tlb_keys = vl_config_declares(schema, "tlb.l1d.entries");
 	for (unsigned i = 0; i < h->ntlb; i++) {
 		const struct vl_host_tlb *t = &h->tlb[i];

@@ -42,6 +42,10 @@ struct vl_host {
 	uint64_t thp_pmd_bytes;        /* 0 = unknown */
 	uint64_t fault_around_bytes;   /* 0 = unknown */
 	char fault_around_why[160];    /* why it is unknown */
+	int swap_page_cluster;         /* vm.page-cluster, -1 unknown */
+	int swap_vma_ra;               /* /sys/kernel/mm/swap/vma_ra_enabled: 1, 0, -1 unknown */
+	int swap_rotational;           /* a swap device is rotational: 1, 0, -1 unknown */
+	char swap_rot_from[160];       /* what swap_rotational was read from, or why unknown */
 	char vendor[16];               /* CPUID vendor string */
 	unsigned family, model, stepping;
 	char cpu_name[64];             /* brand string, may be empty */

@@ -78,6 +78,23 @@ static const struct vl_key_def builtin_keys[] = {
 	  "files mapped by V MMAP (captured Linux programs) start in the page cache (all: a "
 	  "first touch is a minor fault) or on disk only (none: major fault and a read)",
 	  "all|none", 0, 0, NULL },
+	{ "swap.cache", VL_KT_BOOL, "off",
+	  "the linux swap cache: a page read from swap keeps its slot until written, swap "
+	  "readahead brings neighbours in, a fault that finds its page there is minor (linux)",
+	  NULL, 0, 0, NULL },
+	{ "swap.page_cluster", VL_KT_U64, "3",
+	  "swap readahead reads up to 2^N pages per major fault (vm.page-cluster; 0 = none; "
+	  "with swap.cache)", NULL, 0, 10, NULL },
+	{ "swap.vma_readahead", VL_KT_BOOL, "on",
+	  "readahead by virtual address around the fault, else by swap slot "
+	  "(/sys/kernel/mm/swap/vma_ra_enabled; with swap.cache)", NULL, 0, 0, NULL },
+	{ "swap.rotational", VL_KT_BOOL, "off",
+	  "a swap device is rotational (as a virtual disk may say): Linux then reads ahead by "
+	  "swap slot whatever swap.vma_readahead says", NULL, 0, 0, NULL },
+	{ "memory.limit", VL_KT_SIZE, "",
+	  "memory-cgroup limit in bytes: the processes get at most this many bytes of frames "
+	  "(their anonymous, page-cache, swap-cache and page-table pages); unset: no limit",
+	  NULL, 4096, 8796093022208.0, NULL },
 	{ "file.fault_around", VL_KT_U64, "1",
 	  "pages of the aligned window mapped around a file read fault when cached (linux: 16)",
 	  NULL, 1, 512, NULL },

@@ -44,11 +44,15 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 		if (pte & SWPTE_TRANS) {
 			uint32_t f = PTE_FRAME(pte);
 			const struct vl_pfn *p = &e->db.pfn[f];
-			if (f >= e->db.nframes || (p->loc != PFN_STANDBY && p->loc != PFN_MODIFIED) ||
-			    p->pte != li || (p->flags & PFN_F_PROTO))
+			if (f >= e->db.nframes ||
+			    (p->loc != PFN_STANDBY && p->loc != PFN_MODIFIED &&
+			     p->loc != PFN_SWAPCACHE) ||
+			    p->pte != li || (p->flags & PFN_F_PROTO) ||
+			    (p->loc == PFN_SWAPCACHE && (p->owner != c->proc || p->vpn != vpn ||
+							 p->slot == VL_NIL)))
 				c->rc = vl_err(c->err, VL_ESTATE,
 					       "pid %u page 0x%llx: transition PTE names frame %u, which "
-					       "is not its standby/modified page",
+					       "is not its standby/modified/swap-cache page",
 					       e->procs[c->proc].pid, (unsigned long long)vpn, f);
 		}
 		return;
@@ -162,15 +166,16 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		commit += pr->commit;
 	}
 	free(ptc);
-	uint64_t count[PFN_RESERVED + 1] = { 0 }, shared = 0;
+	uint64_t count[PFN_SWAPCACHE + 1] = { 0 }, shared = 0;
 	for (uint32_t f = 0; f < e->db.nframes && !c.rc; f++) {
 		const struct vl_pfn *p = &e->db.pfn[f];
-		if (p->loc > PFN_RESERVED) {
+		if (p->loc > PFN_SWAPCACHE) {
 			c.rc = vl_err(err, VL_ESTATE, "frame %u has unknown location %u", f, p->loc);
 			break;
 		}
 		count[p->loc]++;
-		if ((p->loc == PFN_ACTIVE || p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED) &&
+		if ((p->loc == PFN_ACTIVE || p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED ||
+		     p->loc == PFN_SWAPCACHE) &&
 		    (!(p->flags & PFN_F_PROTO) || PFN_PAGEFILE_SECTION(e, p)) && p->slot != VL_NIL)
 			c.slots++;
 		if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_PROTO)) {
@@ -223,6 +228,10 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 	if (count[PFN_ACTIVE] != e->resident || shared != e->resident_shared)
 		return vl_err(err, VL_ESTATE, "%llu frames active, resident count says %llu",
 			      (unsigned long long)count[PFN_ACTIVE], (unsigned long long)e->resident);
+	if (count[PFN_SWAPCACHE] != e->sw.cached)
+		return vl_err(err, VL_ESTATE, "%llu swap-cache frames, the count says %llu",
+			      (unsigned long long)count[PFN_SWAPCACHE],
+			      (unsigned long long)e->sw.cached);
 	if (count[PFN_PT] != e->ctr.pt_pages)
 		return vl_err(err, VL_ESTATE, "%llu page-table frames, pt_pages says %llu",
 			      (unsigned long long)count[PFN_PT], (unsigned long long)e->ctr.pt_pages);

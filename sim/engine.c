@@ -41,6 +41,8 @@ static bool mm_referenced(void *ctx, uint32_t f, bool clear)
 	if (e->db.pfn[f].flags & PFN_F_PROTO)
 		return vl_shared_referenced(e, f, clear);
 	const struct vl_pfn *p = &e->db.pfn[f];
+	if (p->loc == PFN_SWAPCACHE)
+		return false; /* in the swap cache, mapped by no PTE: never referenced */
 	uint64_t *pte = &e->pt.e[p->pte];
 	bool ref = (*pte & PTE_A) != 0;
 	if (clear && ref) {
@@ -60,6 +62,8 @@ static bool mm_dirty(void *ctx, uint32_t f)
 		vl_shared_referenced(e, f, false); /* folds mappers' D bits in */
 		return (p->flags & PFN_F_MODIFIED) != 0;
 	}
+	if (p->loc == PFN_SWAPCACHE)
+		return false; /* its copy in its slot is current */
 	return (e->pt.e[p->pte] & PTE_D) != 0 || (p->flags & PFN_F_MODIFIED);
 }
 
@@ -74,10 +78,18 @@ static uint32_t mm_owner(void *ctx, uint32_t f, uint64_t *vpn)
 	return e->procs[p->owner].pid;
 }
 
+static void mm_event(void *ctx, unsigned what)
+{
+	struct vl_engine *e = ctx;
+	if (what == VL_REPL_EV_REFAULT_ACTIVATION)
+		e->sw.refaults++;
+}
+
 static const struct vl_mm_services mm_services = {
 	.referenced = mm_referenced,
 	.dirty = mm_dirty,
 	.owner = mm_owner,
+	.event = mm_event,
 };
 
 /* ---- creation ---- */
@@ -176,6 +188,13 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			goto fail;
 		}
 	}
+	/* a memory cgroup's limit (memory.limit): what the cgroup charges is
+	 * what the model's frames hold (anonymous, page-cache, swap-cache and
+	 * page-table pages of the traced processes), so the limit is the
+	 * frames they may have */
+	if (vl_config_isset(cfg, "memory.limit") &&
+	    vl_config_u64(cfg, "memory.limit") / VL_PAGE_SIZE < frames)
+		frames = vl_config_u64(cfg, "memory.limit") / VL_PAGE_SIZE;
 	/* the memory budget (run.max_memory): the frame database is allocated
 	 * whole, so a configuration it cannot hold is refused here; page
 	 * tables ask it as they grow, the driver between batches */
@@ -348,7 +367,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 		e->standby[i] = (struct plist){ VL_NIL, VL_NIL, 0 };
 	e->modified = (struct plist){ VL_NIL, VL_NIL, 0 };
 	if ((rc = xl_init(e, err)) < 0 || (rc = hp_init(e, err)) < 0 ||
-	    (rc = lp_init(e, err)) < 0 || (rc = vl_heap_init(e, err)) < 0)
+	    (rc = lp_init(e, err)) < 0 || (rc = vl_swap_init(e, err)) < 0 ||
+	    (rc = vl_heap_init(e, err)) < 0)
 		goto fail;
 	/* Splitting a large page of the largepage.* policies makes a page
 	 * table (they deposit none, unlike THP); with page tables in frames
@@ -359,7 +379,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			    vl_config_str(cfg, "largepage.policy"));
 		goto fail;
 	}
-	e->fast_fault = e->rsm == &vl_rsm_global && !e->lp_any && e->thp == THP_NEVER && !e->zero_page;
+	e->fast_fault = e->rsm == &vl_rsm_global && !e->lp_any && e->thp == THP_NEVER &&
+			!e->zero_page && !e->sw.on;
 	*out = e;
 	vl_tick_at_update(e);
 	return 0;
@@ -379,6 +400,7 @@ void vl_engine_free(struct vl_engine *e)
 		e->repl_ops->fini(&e->repl);
 	lp_fini(e);
 	hp_fini(e);
+	vl_swap_fini(e);
 	xl_fini(&e->xl);
 	pfn_fini(&e->db);
 	pt_fini(&e->pt);
@@ -761,14 +783,21 @@ size_t vl_engine_counter_list(struct vl_engine *e, const char **names, uint64_t 
 			values[i] = vl_counter_get(c, i);
 	}
 	/* then two per configured TLB structure: tlb_NAME_hits, tlb_NAME_misses */
-	return n + xl_counters(&e->xl, names ? names + (n < max ? n : max) : NULL,
-			       values ? values + (n < max ? n : max) : NULL, max > n ? max - n : 0);
+	n += xl_counters(&e->xl, names ? names + (n < max ? n : max) : NULL,
+			 values ? values + (n < max ? n : max) : NULL, max > n ? max - n : 0);
+	/* then the swap cache's, when it is on (sim/swap.c) */
+	return n + vl_swap_counters(e, names ? names + (n < max ? n : max) : NULL,
+				    values ? values + (n < max ? n : max) : NULL,
+				    max > n ? max - n : 0);
 }
 
 const char *vl_engine_counter_help(const struct vl_engine *e, size_t i)
 {
 	size_t n = vl_counter_count();
-	return i < n ? vl_counter_help(i) : xl_counter_help(&e->xl, i - n);
+	if (i < n)
+		return vl_counter_help(i);
+	size_t nt = xl_counters(&e->xl, NULL, NULL, 0);
+	return i < n + nt ? xl_counter_help(&e->xl, i - n) : vl_swap_counter_help(e, i - n - nt);
 }
 
 void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g)

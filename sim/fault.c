@@ -15,8 +15,9 @@
  * to make room, and where they go, is the resident-set manager's business
  * (sim/rsm_global.c, sim/rsm_ws.c), told of every page mapped through
  * vl_rsm_ops.mapped.  File pages go through sim/section.c, the linux THP
- * rules through sim/thp.c.  Personalities differ here only through keys:
- * anon.zero_page, anon.dz_dirty, thp.enabled, file.fault_around.
+ * rules through sim/thp.c, the linux swap cache through sim/swap.c.
+ * Personalities differ here only through keys: anon.zero_page,
+ * anon.dz_dirty, thp.enabled, file.fault_around, swap.cache.
  */
 #include "sim/internal.h"
 
@@ -220,6 +221,8 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 
 	if (pte & SWPTE_TRANS) { /* T3: back from standby or modified */
 		uint32_t f = PTE_FRAME(pte);
+		if (e->db.pfn[f].loc == PFN_SWAPCACHE) /* linux: in the swap cache */
+			return vl_swap_hit(e, proc, li, f, vpn, prot, write, &a, err);
 		e->rsm->grow(e, proc);
 		pte = e->pt.e[li];
 		if (pte & SWPTE_TRANS) {
@@ -232,6 +235,8 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 
 	e->rsm->grow(e, proc);
 	pte = e->pt.e[li];
+	if (SWPTE_HAS_SLOT(pte) && e->sw.on) /* T2, linux: through the swap cache */
+		return vl_swap_in(e, proc, li, vpn, prot, write, &a, err);
 	if (SWPTE_HAS_SLOT(pte)) { /* T2: paged out */
 		uint32_t slot = SWPTE_SLOT(pte);
 		/* a page file full at its maximum (only where the manager keeps

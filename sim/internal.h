@@ -12,7 +12,9 @@
  *                     slot (page-file copy), list links, location }
  *
  * Invariants (checked by vl_engine_check):
- *   - a frame is FREE (owned by the buddy allocator) or ACTIVE;
+ *   - a frame is FREE (owned by the buddy allocator) or ACTIVE (or on a
+ *     page list, a page table, pinned, reserved, or in the linux swap
+ *     cache unmapped: PFN_SWAPCACHE, named by its transition PTE);
  *   - an ACTIVE frame f has pt[pfn[f].pte] valid and pointing at f, and
  *     pfn[f].proc/vpn name the process and page that PTE translates;
  *   - free + active == nframes; active == pages the policy holds.
@@ -177,6 +179,10 @@ enum pfn_loc {
 	PFN_PT = 4,       /* holds a page-table node */
 	PFN_PINNED = 5,   /* held from the start by memory.fragmentation (unmovable) */
 	PFN_RESERVED = 6, /* in a 2 MiB reservation, not yet mapped (sim/largepage.c) */
+	PFN_SWAPCACHE = 7, /* linux swap cache (swap.cache): a private page read from its
+			    * page-file slot and mapped by no PTE (readahead, not yet
+			    * touched); its PTE is SWPTE_TRANS | frame, the policy holds
+			    * it, slot/pte/owner/vpn are set (sim/swap.c) */
 };
 
 struct vl_pfn {            /* 32 bytes */
@@ -197,6 +203,9 @@ struct vl_pfn {            /* 32 bytes */
 #define PFN_PRIO(p) ((unsigned)((p)->flags >> 5))
 #define PFN_F_LARGE 0x10   /* ACTIVE private: part of a large page; pte names its PS
 			    * entry, aux its order (9 or 18) | PFN_AUX_LOCKED */
+/* PFN_SWAPCACHE: read by swap readahead and not used since (PG_readahead);
+ * the priority bits it shares are the windows standby lists' only */
+#define PFN_F_RA 0x20
 #define PFN_AUX_LOCKED 0x8000 /* large page: non-pageable, unknown to the policy */
 #define PFN_LP_ORDER(p) ((unsigned)((p)->aux & 0x1f))
 
@@ -377,6 +386,15 @@ void pt_foreach_entry(struct vl_ptarena *a, uint32_t root, unsigned level,
 
 enum vad_kind { VAD_PRIVATE = 0, VAD_MAPPED = 1 };
 
+/* Linux's VMA-based swap readahead state (vma->swap_readahead_info,
+ * mm/swap_state.c): the page of the last swap fault or swap-cache hit,
+ * the window it used, readahead hits since.  All 0: never used (Linux
+ * then starts from 4 hits). */
+struct swap_ra {
+	uint64_t vpn;
+	uint32_t win, hits;
+};
+
 struct vl_vad {
 	uint64_t start, end;   /* vpn range [start, end) */
 	uint64_t offset_pages; /* mapped: first section page of the view */
@@ -384,6 +402,7 @@ struct vl_vad {
 	uint8_t kind;          /* enum vad_kind */
 	uint8_t prot;          /* allocation protection */
 	uint16_t flags;        /* VAD_F_* */
+	struct swap_ra ra;     /* swap.vma_readahead */
 };
 
 #define VAD_F_HUGE 0x1   /* V ADVISE hugepage (MADV_HUGEPAGE) */
@@ -495,6 +514,7 @@ struct vl_proc {
 	uint64_t ws_acc_mark;
 	struct vl_repl *ws_repl;
 	struct heap_proc *heap; /* heap layer (sim/heap.c): live blocks, model; NULL if none */
+	struct swap_ra ra;   /* swap.vma_readahead of a process without VADs */
 };
 
 /* ---- page file ---- */
@@ -505,6 +525,13 @@ struct vl_pagefile {
 	uint32_t *free;      /* freed slots (stack) */
 	uint32_t nfree, free_cap;
 	uint32_t used;
+	/* next fit (swap.cache, Linux's allocation order): slots are handed
+	 * out upward from a cursor, so pages evicted one after another get
+	 * neighbouring slots, which is what swap cluster readahead reads;
+	 * inuse has one byte per slot below next, the stack is unused */
+	bool next_fit;
+	uint8_t *inuse;
+	uint32_t inuse_cap, cursor;
 };
 
 /* Grow the page file by at least pages slots (commit or a write needs
@@ -654,6 +681,25 @@ struct vl_engine {
 	 * accesses, so vl_engine_feed goes through vl_heap_feed */
 	struct vl_heap *heap;
 	bool heap_xlate, heap_warned;
+	/* the linux swap cache and swap readahead (swap.*, sim/swap.c) */
+	struct vl_swap {
+		bool on;              /* swap.cache */
+		bool vma;             /* VMA-based readahead (swap.vma_readahead and
+				       * not swap.rotational), else cluster readahead */
+		uint32_t max_pages;   /* 1 << swap.page_cluster */
+		uint64_t cached;      /* PFN_SWAPCACHE frames */
+		/* per slot: the leaf PTE and process of the page paged out to
+		 * it (valid while that PTE holds the slot), for cluster
+		 * readahead, which reads slots, not pages */
+		uint32_t *slot_pte, *slot_owner;
+		uint32_t slots_cap;
+		/* cluster readahead's global state (swapin_nr_pages) */
+		uint64_t prev_offset;
+		uint32_t hits, last_pages;
+		/* counters reported when on */
+		uint64_t hits_cache, ra_read, ra_used;
+		uint64_t refaults;    /* refault activations the policy reported */
+	} sw;
 
 	struct vl_counters ctr;   /* counters not derived at snapshot time */
 	struct vl_counters snap;  /* last snapshot */
@@ -931,6 +977,29 @@ int vl_thp_zero_wp(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 		   unsigned prot, const struct vl_access *a, struct vl_error *err);
 /* One khugepaged scan (thp.khugepaged = on); 0 or an error. */
 int vl_khugepaged_scan(struct vl_engine *e, struct vl_error *err);
+
+/* sim/swap.c: the linux swap cache and swap readahead (swap.cache) */
+int vl_swap_init(struct vl_engine *e, struct vl_error *err);
+void vl_swap_fini(struct vl_engine *e);
+/* proc's page vpn at leaf li, paged out to slot, is touched (op): read it
+ * and its readahead window into the swap cache and map it (a major
+ * fault).  0 or an error. */
+int vl_swap_in(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, unsigned prot,
+	       bool write, const struct vl_access *a, struct vl_error *err);
+/* The transition PTE at li names swap-cache frame f: map it (a minor
+ * fault, a swap-cache hit).  0 or an error. */
+int vl_swap_hit(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
+		unsigned prot, bool write, const struct vl_access *a, struct vl_error *err);
+/* proc's private page at leaf li was just paged out to slot. */
+void vl_swap_paged_out(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t slot);
+/* Swap-cache frame f leaves memory (reclaimed: its PTE gets its slot back;
+ * released: the caller frees the slot); the policy hears on_unmap.  The
+ * frame is left for the caller to free. */
+void vl_swap_drop(struct vl_engine *e, uint32_t f);
+/* The configuration-dependent counters of the swap cache (names, values
+ * from index 0; max entries); returns how many there are (0 when off). */
+size_t vl_swap_counters(struct vl_engine *e, const char **names, uint64_t *values, size_t max);
+const char *vl_swap_counter_help(const struct vl_engine *e, size_t i);
 
 /* sim/vad.c */
 int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, struct vl_error *err);

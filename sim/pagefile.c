@@ -2,14 +2,55 @@
  *
  * Slots are handed out lowest-never-used first, freed slots reused LIFO.
  * A limit of 0 means the page file grows without bound (textbook runs).
+ *
+ * With the linux swap cache (pf->next_fit) slots are handed out in
+ * Linux's order instead: upward from a cursor (mm/swapfile.c allocates
+ * each CPU's pages from the free slots of its current cluster, in offset
+ * order, then moves to a free cluster), so pages written one after
+ * another get neighbouring slots; the cursor wraps to the start when the
+ * page file is at its limit or at least half of the slots below `next`
+ * are free, else the page file grows.  Cluster readahead depends on this
+ * order; the counts of the other personalities do not.
  */
 #include <stdlib.h>
 
 #include "sim/internal.h"
 
+/* Next fit: the first free slot at or after the cursor. */
+static uint32_t alloc_next_fit(struct vl_pagefile *pf)
+{
+	uint32_t s = VL_NIL;
+	bool full = (pf->limit && pf->next >= pf->limit) || pf->next == VL_NIL - 1;
+	uint32_t nfree = pf->next - pf->used;
+	if (pf->cursor >= pf->next && nfree && (full || nfree >= pf->next / 2))
+		pf->cursor = 0; /* wrap: reuse the holes */
+	for (uint32_t i = pf->cursor; i < pf->next; i++)
+		if (!pf->inuse[i]) {
+			s = i;
+			break;
+		}
+	if (s == VL_NIL && nfree && full)
+		for (uint32_t i = 0; i < pf->cursor && i < pf->next; i++)
+			if (!pf->inuse[i]) {
+				s = i;
+				break;
+			}
+	if (s == VL_NIL) {
+		if (full || grow_array(&pf->inuse, pf->next, &pf->inuse_cap, 1, 4096) < 0)
+			return VL_NIL;
+		s = pf->next++;
+	}
+	pf->inuse[s] = 1;
+	pf->cursor = s + 1;
+	pf->used++;
+	return s;
+}
+
 uint32_t pf_alloc(struct vl_pagefile *pf)
 {
 	uint32_t s;
+	if (pf->next_fit)
+		return alloc_next_fit(pf);
 	if (pf->nfree) {
 		s = pf->free[--pf->nfree];
 	} else {
@@ -23,6 +64,11 @@ uint32_t pf_alloc(struct vl_pagefile *pf)
 
 void pf_release(struct vl_pagefile *pf, uint32_t slot)
 {
+	if (pf->next_fit) {
+		pf->inuse[slot] = 0;
+		pf->used--;
+		return;
+	}
 	if (grow_array(&pf->free, pf->nfree, &pf->free_cap, sizeof(*pf->free), 1024) < 0) {
 		pf->used--; /* leak the slot rather than fail: it only costs space */
 		return;
@@ -34,6 +80,8 @@ void pf_release(struct vl_pagefile *pf, uint32_t slot)
 void pf_fini(struct vl_pagefile *pf)
 {
 	free(pf->free);
+	free(pf->inuse);
+	pf->inuse = NULL;
 	pf->free = NULL;
 	pf->nfree = pf->free_cap = 0;
 }

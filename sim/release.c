@@ -50,6 +50,13 @@ void vl_page_release(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t v
 		return;
 	if (pte & SWPTE_TRANS) {
 		uint32_t f = PTE_FRAME(pte);
+		if (e->db.pfn[f].loc == PFN_SWAPCACHE) { /* linux: in the swap cache */
+			uint32_t slot = e->db.pfn[f].slot;
+			vl_swap_drop(e, f);
+			pf_release(&e->pf, slot);
+			pfn_free(&e->db, f, 0);
+			return;
+		}
 		vl_unlist(e, f);
 		if (e->db.pfn[f].slot != VL_NIL)
 			pf_release(&e->pf, e->db.pfn[f].slot);

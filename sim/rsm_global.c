@@ -8,7 +8,9 @@
  * clean pages are dropped, their copy being current.  The PTE keeps the
  * slot, so a later touch is a hard fault.  A shared frame is unmapped from
  * every process first (through its section's views).  Nothing goes to the
- * standby or modified lists.
+ * standby or modified lists.  With the linux swap cache (swap.cache) the
+ * policy also holds swap-cache pages no PTE maps (sim/swap.c); one chosen
+ * is dropped, its PTE getting its slot back, and nothing is written.
  */
 #include "sim/internal.h"
 
@@ -27,6 +29,8 @@ static inline int evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *
 		pc->writebacks++;
 	}
 	pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
+	if (e->sw.on) /* swap cluster readahead finds the page by its slot */
+		vl_swap_paged_out(e, p->owner, p->pte, p->slot);
 	xl_invlpg(e, p->owner, p->vpn);
 	pc->evictions++;
 	pc->resident_pages--;
@@ -39,6 +43,14 @@ static inline int evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *
 /* Evict resident frame f now. */
 static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 {
+	if (e->db.pfn[f].loc == PFN_SWAPCACHE) {
+		/* linux: a swap-cache page no PTE maps; its copy is in its slot */
+		e->procs[e->db.pfn[f].owner].ctr.evictions++;
+		e->ctr.evictions++;
+		vl_swap_drop(e, f);
+		pfn_free(&e->db, f, 0);
+		return 0;
+	}
 	while (e->db.pfn[f].flags & PFN_F_LARGE) /* a piece of a large page: split first */
 		VL_TRY(hp_split(e, e->db.pfn[f].pte, true, err));
 	if (e->resv_n)
@@ -72,7 +84,7 @@ static uint32_t pick_victim(struct vl_engine *e, const struct vl_access *a, int 
 			    struct vl_error *err)
 {
 	*rc = 0;
-	if (e->resident == 0) {
+	if (e->resident + e->sw.cached == 0) {
 		*rc = vl_err(err, VL_ELIMIT,
 			     "out of memory: all %u frames hold page tables (%llu) or are pinned, "
 			     "no page can be evicted; give more memory.frames",
@@ -93,7 +105,8 @@ static uint32_t pick_victim(struct vl_engine *e, const struct vl_access *a, int 
 		return VL_NIL;
 	}
 	uint32_t v = e->victims[0];
-	if (v >= e->db.nframes || e->db.pfn[v].loc != PFN_ACTIVE) {
+	if (v >= e->db.nframes ||
+	    (e->db.pfn[v].loc != PFN_ACTIVE && e->db.pfn[v].loc != PFN_SWAPCACHE)) {
 		*rc = vl_err(err, VL_ESTATE, "policy %s chose frame %u, which is not resident",
 			     e->repl_ops->name, v);
 		return VL_NIL;
@@ -108,7 +121,8 @@ uint32_t vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc,
 	if (f == VL_NIL)
 		return VL_NIL;
 	struct vl_pfn *p = &e->db.pfn[f];
-	if ((p->flags & (PFN_F_LARGE | PFN_F_PROTO)) || e->resv_n || e->db.nfree) {
+	if ((p->flags & (PFN_F_LARGE | PFN_F_PROTO)) || p->loc != PFN_ACTIVE || e->resv_n ||
+	    e->db.nfree) {
 		*rc = evict(e, f, err); /* the general way; the caller allocates */
 		return VL_NIL;
 	}

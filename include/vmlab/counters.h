@@ -24,7 +24,7 @@ extern "C" {
 	X(modifies, "read-modify-write accesses (lackey M), also counted in writes")   \
 	X(faults, "page faults of every kind")                                         \
 	X(faults_demand_zero, "first touch of a page: a zero-filled frame was mapped") \
-	X(faults_soft, "page found in memory (standby/modified/shared): no I/O")       \
+	X(faults_soft, "page found in memory (standby/modified/shared/swap cache): no I/O") \
 	X(faults_hard, "page read back from the page file or a mapped file")           \
 	X(access_violations, "accesses the model refused (non-canonical, protection)") \
 	X(evictions, "resident pages removed to free a frame")                         \

@@ -79,6 +79,16 @@ struct vl_mm_services {
 	bool (*dirty)(void *ctx, uint32_t f);
 	/* Owning process id and virtual page of resident frame f. */
 	uint32_t (*owner)(void *ctx, uint32_t f, uint64_t *vpn);
+	/* The policy did something the engine counts (enum vl_repl_event).
+	 * May be NULL: nothing is counted. */
+	void (*event)(void *ctx, unsigned what);
+};
+
+/* What a policy reports through vl_repl_event, for the engine's counters. */
+enum vl_repl_event {
+	/* a page coming back into memory was put with the pages in use
+	 * (refault detection, mm/workingset.c): refault_activations */
+	VL_REPL_EV_REFAULT_ACTIVATION = 0,
 };
 
 struct vl_repl_ops;
@@ -259,6 +269,13 @@ static inline void vl_flist_move_head(struct vl_flist *l, uint32_t f)
 		vl_flist_del(l, f);
 		vl_flist_push_head(l, f);
 	}
+}
+
+/* Tell the engine of event `what` (enum vl_repl_event). */
+static inline void vl_repl_event(struct vl_repl *r, unsigned what)
+{
+	if (r->mm->event)
+		r->mm->event(r->mm_ctx, what);
 }
 
 /* Owning process id and virtual page of resident frame f (the page's

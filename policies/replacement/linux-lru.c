@@ -10,11 +10,33 @@
  * (shrink_active_list).  Simplifications: Linux promotes a page on its
  * second reference seen by reclaim (PG_referenced) and keeps referenced
  * executable pages active; here one reference seen promotes, for every page.
+ *
+ * Refault detection (replacement.linux-lru.refault, the linux preset; after
+ * mm/workingset.c): each eviction leaves a shadow entry, the value of a
+ * clock of non-resident age that every eviction and every refault
+ * activation advances.  When the page comes back (on_map: a fault, or swap
+ * readahead), its refault distance is the clock minus its shadow: the
+ * evictions and activations since it left, which is how much longer the
+ * inactive list would have had to be to keep it.  A distance no larger than
+ * the active list (the workingset size of an anonymous refault with no
+ * file pages: NR_ACTIVE_ANON) means the page could have stayed had it been
+ * active: it enters the active list, and the clock advances.  Shadows are
+ * kept by page (Linux keeps them in the page cache or the swap slot) in a
+ * table of 4 x frames entries; evictions past that leave none.
  */
 #include "vmlab/policy.h"
 
+static const struct vl_key_def linux_lru_params[] = {
+	{ "refault", VL_KT_BOOL, "off",
+	  "shadow entries activate pages that refault within the active list's size "
+	  "(mm/workingset.c; the linux preset sets on)", NULL, 0, 0, NULL },
+};
+
 struct lists {
 	struct vl_flist active, inactive;
+	bool refault;
+	uint32_t age;          /* non-resident age (mod 2^31) */
+	struct vl_pmap shadow; /* (pid, vpn) -> age at eviction */
 };
 
 static int linux_lru_init(struct vl_repl *r, struct vl_error *err)
@@ -29,6 +51,16 @@ static int linux_lru_init(struct vl_repl *r, struct vl_error *err)
 		free(l);
 		return vl_err(err, VL_ENOMEM, "linux-lru: out of memory for %u frames", r->nframes);
 	}
+	l->refault = vl_config_bool(r->cfg, "replacement.linux-lru.refault");
+	uint64_t shadows = 4ull * r->nframes;
+	if (l->refault &&
+	    vl_pmap_init(&l->shadow, shadows > 1u << 30 ? 1u << 30 : (uint32_t)shadows) < 0) {
+		vl_flist_free(&l->active);
+		vl_flist_free(&l->inactive);
+		free(l);
+		return vl_err(err, VL_ENOMEM, "linux-lru: out of memory for shadow entries of %u frames",
+			      r->nframes);
+	}
 	r->priv = l;
 	return 0;
 }
@@ -38,14 +70,34 @@ static void linux_lru_fini(struct vl_repl *r)
 	struct lists *l = r->priv;
 	vl_flist_free(&l->active);
 	vl_flist_free(&l->inactive);
+	if (l->refault)
+		vl_pmap_free(&l->shadow);
 	free(l);
 }
 
 static void linux_lru_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct lists *l = r->priv;
-	(void)a;
+	if (l->refault && a && l->shadow.n) {
+		uint32_t ev = vl_pmap_del(&l->shadow, a->pid, a->vpn);
+		/* workingset_test_recent: (refault - eviction) <= workingset size */
+		if (ev != VL_PMAP_NONE && ((l->age - ev) & 0x7fffffffu) <= l->active.len) {
+			vl_flist_push_head(&l->active, f);
+			l->age = (l->age + 1) & 0x7fffffffu;
+			vl_repl_event(r, VL_REPL_EV_REFAULT_ACTIVATION);
+			return;
+		}
+	}
 	vl_flist_push_head(&l->inactive, f);
+}
+
+/* A victim leaves: its shadow records the non-resident age (workingset_eviction). */
+static void shadow_evicted(struct vl_repl *r, struct lists *l, uint32_t f)
+{
+	uint64_t vpn;
+	uint32_t pid = vl_repl_owner(r, f, &vpn);
+	vl_pmap_put(&l->shadow, pid, vpn, l->age); /* full: no shadow, as if reclaimed */
+	l->age = (l->age + 1) & 0x7fffffffu;
 }
 
 static void linux_lru_unmap(struct vl_repl *r, uint32_t f)
@@ -86,8 +138,11 @@ static size_t linux_lru_victims(struct vl_repl *r, const struct vl_evict_ctx *ct
 		bool dup = false;
 		for (size_t i = 0; i < n && !dup; i++)
 			dup = out[i] == f;
-		if (!dup)
+		if (!dup) {
 			out[n++] = f;
+			if (l->refault)
+				shadow_evicted(r, l, f);
+		}
 		if (l->inactive.len == n)
 			break;
 	}
@@ -98,6 +153,8 @@ const struct vl_repl_ops vl_repl_linux_lru = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "linux-lru",
 	.help = "Linux active/inactive lists with accessed-bit promotion (the linux preset)",
+	.params = linux_lru_params,
+	.nparams = sizeof(linux_lru_params) / sizeof(linux_lru_params[0]),
 	.init = linux_lru_init,
 	.fini = linux_lru_fini,
 	.on_map = linux_lru_map,

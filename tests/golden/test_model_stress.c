@@ -15,7 +15,9 @@
 
 #define NRECS 40000u
 
-static void run(const char *os, const char *frames, uint64_t seed)
+/* extra, extra2: more keys (the linux swap cache and its readahead kinds) */
+static void run_with(const char *os, const char *frames, uint64_t seed, const char *extra,
+		     const char *extra2)
 {
 	struct vl_rec *recs = malloc(NRECS * sizeof(*recs));
 	struct vl_event *evs = malloc(NRECS * sizeof(*evs));
@@ -25,7 +27,7 @@ static void run(const char *os, const char *frames, uint64_t seed)
 	tu_gen_vm(seed, NRECS, recs, evs, &nev);
 	char o[64];
 	snprintf(o, sizeof(o), "os.personality=%s", os);
-	struct vl_engine *e = tu_engine(o, frames, "run.check=on", "wsm.interval=500",
+	struct vl_engine *e = tu_engine(o, frames, "run.check=on", extra, extra2, "wsm.interval=500",
 					"memory.pt_frames=on", "pagefile.size=64M",
 					strcmp(os, "linux") ? "anon.zero_page=off" : "anon.zero_page=on",
 					strcmp(os, "windows") ? "anon.dz_dirty=off" : "anon.dz_dirty=on",
@@ -34,7 +36,8 @@ static void run(const char *os, const char *frames, uint64_t seed)
 					NULL);
 	/* feed in batches of 64 with the events each batch needs */
 	char label[128];
-	snprintf(label, sizeof(label), "%s %s seed %llu", os, frames, (unsigned long long)seed);
+	snprintf(label, sizeof(label), "%s %s %s %s seed %llu", os, frames, extra, extra2,
+		 (unsigned long long)seed);
 	tu_feed_events(e, recs, evs, NRECS, 64, label);
 	const struct vl_counters *c = vl_engine_counters(e);
 	print_message("  %-8s %-22s faults %6llu (dz %llu soft %llu hard %llu cow %llu) av %llu "
@@ -75,6 +78,11 @@ static void run(const char *os, const char *frames, uint64_t seed)
 	free(evs);
 }
 
+static void run(const char *os, const char *frames, uint64_t seed)
+{
+	run_with(os, frames, seed, "run.check=on", "run.check=on");
+}
+
 static void test_windows(void **state)
 {
 	(void)state;
@@ -93,6 +101,19 @@ static void test_linux(void **state)
 	}
 }
 
+/* the swap cache, with cluster and VMA readahead: readahead pages come and
+ * go under protection changes, decommits, releases, views and exits */
+static void test_linux_swap_cache(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		run_with("linux", "memory.frames=48", seed, "swap.cache=on", "swap.rotational=off");
+		run_with("linux", "memory.frames=400", seed, "swap.cache=on", "swap.rotational=off");
+		run_with("linux", "memory.frames=48", seed, "swap.cache=on", "swap.rotational=on");
+		run_with("linux", "memory.frames=400", seed, "swap.cache=on", "swap.rotational=on");
+	}
+}
+
 static void test_textbook(void **state)
 {
 	(void)state;
@@ -105,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_linux),
+		cmocka_unit_test(test_linux_swap_cache),
 		cmocka_unit_test(test_textbook),
 	};
 	return cmocka_run_group_tests_name("model stress", tests, NULL, NULL);

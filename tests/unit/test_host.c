@@ -165,6 +165,49 @@ static void test_ini_marks_undetected(void **state)
 	free(ini);
 }
 
+/* The [swap] keys: written from what was read, marked when unknown, and
+ * the text sets them (over the linux preset's). */
+static void test_ini_swap(void **state)
+{
+	(void)state;
+	struct vl_host h;
+	memset(&h, 0, sizeof(h));
+	h.page_size = 4096;
+	h.thp_zero_page = -1;
+	h.swap_page_cluster = 2;
+	h.swap_vma_ra = 1;
+	h.swap_rotational = 0;
+	snprintf(h.swap_rot_from, sizeof(h.swap_rot_from), "the 1 active swap device");
+	struct vl_config *schema;
+	struct vl_error err = { 0 };
+	assert_int_equal(vl_config_new(&schema, &err), 0);
+	char *ini = vl_host_ini(&h, schema);
+	assert_non_null(ini);
+	assert_non_null(strstr(ini, "[swap]\npage_cluster = 2\nvma_readahead = on\n"
+				    "; rotational: from the 1 active swap device\nrotational = off\n"));
+	struct vl_config *cfg;
+	assert_int_equal(vl_config_new(&cfg, &err), 0);
+	assert_int_equal(vl_config_load_preset(cfg, "os", "linux", &err), 0);
+	if (vl_config_load_string(cfg, ini, "host.ini", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(vl_config_u64(cfg, "swap.page_cluster"), 2);
+	assert_false(vl_config_bool(cfg, "swap.rotational"));
+	assert_true(vl_config_bool(cfg, "swap.cache")); /* the preset's, kept */
+	vl_config_free(cfg);
+	free(ini);
+	h.swap_page_cluster = -1;
+	h.swap_vma_ra = -1;
+	h.swap_rotational = -1;
+	snprintf(h.swap_rot_from, sizeof(h.swap_rot_from), "no swap active");
+	ini = vl_host_ini(&h, schema);
+	assert_non_null(strstr(ini, "; page_cluster: not detected"));
+	assert_non_null(strstr(ini, "; vma_readahead: not detected"));
+	assert_non_null(strstr(ini, "; rotational: not detected (no swap active)"));
+	assert_null(strstr(ini, "\nrotational ="));
+	free(ini);
+	vl_config_free(schema);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_intel_leaf18),
 		cmocka_unit_test(test_intel_leaf2),
 		cmocka_unit_test(test_ini_marks_undetected),
+		cmocka_unit_test(test_ini_swap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
