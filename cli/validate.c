@@ -29,6 +29,8 @@
 #include "analysis/pfm.h"
 #include "analysis/validate.h"
 #include "cli/cli.h"
+#include "cli/validate_programs.h"
+#include "analysis/validate_programs.h"
 #include "vmlab/results.h"
 
 #define FAULT_BOUND 0.01
@@ -415,10 +417,11 @@ int cmd_validate(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
+		{ "programs", no_argument, NULL, 'P' }, { "warm-only", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_cfg cc = { .os = "linux" };
-	bool suite = false, json = false;
+	bool suite = false, json = false, programs = false, warm_only = false;
 	uint64_t repeat = 5, size = 8;
 	const char *keep = NULL, *outpath = NULL;
 	int c;
@@ -432,6 +435,8 @@ int cmd_validate(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'S': suite = true; break;
+		case 'P': programs = true; break;
+		case 'W': warm_only = true; break;
 		case 'J': json = true; break;
 		case 'k': keep = optarg; break;
 		case 'o': outpath = optarg; break;
@@ -454,8 +459,8 @@ int cmd_validate(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (suite == (optind < argc)) {
-		cli_error("validate: give --suite or -- PROGRAM [ARGS] (one of them)");
+	if (suite + programs + (optind < argc) != 1) {
+		cli_error("validate: give --suite, --programs or -- PROGRAM [ARGS] (one of them)");
 		return EXIT_USAGE;
 	}
 
@@ -488,6 +493,16 @@ int cmd_validate(int argc, char **argv)
 		}
 	}
 	struct vl_error err = { 0 };
+	/* whole programs: --programs, or a program without roi.h's markers
+	 * (cli/validate_programs.c) */
+	char ppath[4096];
+	if (programs || (!suite && !(validate_program_path(argv[optind], false, ppath, sizeof(ppath)) &&
+				     vl_program_has_roi(ppath)))) {
+		rc = validate_programs(cfg, programs ? NULL : argv + optind, (unsigned)repeat, json,
+				       keep, !warm_only);
+		vl_config_free(cfg);
+		return rc;
+	}
 
 	/* workloads */
 	static struct workload wl[MAX_WORKLOADS];
