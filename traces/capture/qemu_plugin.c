@@ -25,14 +25,15 @@
  *  - every successful mmap, munmap, mprotect, mremap, brk, madvise
  *    (dontneed, hugepage, nohugepage), shmat and shmdt, from the syscall
  *    callbacks (arguments at entry, result at return);
- *  - fork, vfork and clone without CLONE_VM: the child (a forked qemu)
- *    opens its own file and starts it with V FORK PARENT; threads stay in
- *    their process's file;
+ *  - fork and clone without CLONE_VM or CLONE_VFORK: the child (a forked
+ *    qemu) opens its own file and starts it with V FORK PARENT; threads
+ *    stay in their process's file; a vfork child (qemu forks it) is not
+ *    recorded before its exec: natively it borrows its parent's memory;
  *  - execve: the file is finished before the call (the process image may
- *    go); a failed exec opens the next one.  The exec'd program runs
- *    natively unless vmlab capture's preload shim (reexec.c) starts it
- *    under qemu again, whose plugin then begins with V EXIT for the old
- *    image.
+ *    go); a failed exec opens the next one, with no V EXIT (the image goes
+ *    on).  The exec'd program runs natively unless vmlab capture's preload
+ *    shim (reexec.c) starts it under qemu again, whose plugin then begins
+ *    with V EXIT for the old image.
  * A file is named by FILEID, a hash of (device, inode), so the same file is
  * the same id in every process; DIR/PID.SEQ.files lists
  * `ID DEV:INODE SIZE PATH` for the ids used.
@@ -574,7 +575,7 @@ static char reserve[1 << 14];
 /* Open DIR/PID.SEQ.vmt (and .files) for this process: the next SEQ free.
  * exec: the old image's end is recorded first (V EXIT) when an earlier
  * file of this pid exists. */
-static int open_part(bool after_fork, uint32_t parent)
+static int open_part(bool after_fork, uint32_t parent, bool same_image)
 {
 	char path[4200], fpath[4200];
 	bool earlier = false;
@@ -601,7 +602,7 @@ static int open_part(bool after_fork, uint32_t parent)
 	if (cap_open(path, "vmlab capture --backend qemu", cmd_line, name) < 0)
 		return -1;
 	struct capbuf *b = buf_of(0);
-	if (earlier && !after_fork && b)
+	if (earlier && !after_fork && !same_image && b)
 		cap_event(b, VL_EV_EXIT, my_pid);
 	if (after_fork && b) {
 		struct vl_event ev = { .kind = VL_EV_FORK, .addr = parent };
@@ -654,7 +655,12 @@ static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, 
 		return;
 	const uint64_t *a = sargs[vcpu].a;
 	bool ok = ret >= 0 || ret < -4095;
-	if (out_dir[0] && (num == 56 || num == 57 || num == 58) && ret == 0 &&
+	/* vfork (and clone with CLONE_VFORK, posix_spawn's): qemu runs it as
+	 * a fork, but natively the child borrows its parent's memory until it
+	 * execs: it is not recorded (no V FORK, no copy-on-write for the
+	 * parent) until its exec starts the program it runs */
+	bool vfork = num == 58 || (num == 56 && (a[0] & 0x4000));
+	if (out_dir[0] && (num == 56 || num == 57) && ret == 0 && !vfork &&
 	    !(num == 56 && (a[0] & 0x100)) && (uint32_t)getpid() != my_pid) {
 		/* the child of a fork: a file of its own, starting as a copy */
 		uint32_t parent = my_pid;
@@ -668,12 +674,12 @@ static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, 
 		for (unsigned i = 0; i < MAX_VCPUS; i++)
 			if (bufs[i])
 				bufs[i]->n = 0;
-		open_part(true, parent);
+		open_part(true, parent, false);
 		return;
 	}
 	if (out_dir[0] && (num == 59 || num == 322)) { /* a failed exec: record on */
-		if (!ok && !cap_on)
-			open_part(false, 0);
+		if (!ok && !cap_on && (uint32_t)getpid() == my_pid) /* the image goes on: no V EXIT */
+			open_part(false, 0, true);
 		return;
 	}
 	if (!ok || !cap_on)
@@ -892,7 +898,7 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
 	}
 	if (dir) {
 		snprintf(out_dir, sizeof(out_dir), "%s", dir);
-		if (open_part(false, 0) < 0)
+		if (open_part(false, 0, false) < 0)
 			return -1;
 		qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
 		qemu_plugin_register_vcpu_syscall_ret_cb(id, on_syscall_ret);
