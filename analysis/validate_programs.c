@@ -2,9 +2,14 @@
  * file table of a capture, and the programs of `vmlab validate --programs`.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "analysis/validate_programs.h"
 
@@ -80,7 +85,8 @@ bool vl_program_has_roi(const char *path)
 	return found;
 }
 
-int vl_trace_files(const char *trace_path, void (*fn)(const char *path, void *arg), void *arg,
+int vl_trace_files(const char *trace_path,
+		   void (*fn)(unsigned long long id, const char *path, void *arg), void *arg,
 		   struct vl_error *err)
 {
 	struct vl_trace *t = NULL;
@@ -98,11 +104,81 @@ int vl_trace_files(const char *trace_path, void (*fn)(const char *path, void *ar
 		p = p ? strchr(p + 1, ' ') : NULL;
 		if (!p || p[1] != '/')
 			continue; /* shm:ID and unnamed files */
-		fn(p + 1, arg);
+		fn(strtoull(keys[i] + 5, NULL, 10), p + 1, arg);
 		count++;
 	}
 	vl_trace_close(t);
 	return count;
+}
+
+int vl_pagecache_line(FILE *out, unsigned long long id, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	size_t len = (size_t)st.st_size, np = (len + 4095) / 4096;
+	fprintf(out, "%llu ", id);
+	if (np == 0) {
+		fputs("-\n", out);
+		close(fd);
+		return 0;
+	}
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	unsigned char *vec = m != MAP_FAILED ? malloc(np) : NULL;
+	if (!vec || mincore(m, len, vec) < 0) {
+		free(vec);
+		if (m != MAP_FAILED)
+			munmap(m, len);
+		fputs("-\n", out);
+		return -1;
+	}
+	bool any = false;
+	for (size_t i = 0; i < np;) {
+		if (!(vec[i] & 1)) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j + 1 < np && (vec[j + 1] & 1))
+			j++;
+		if (i == j)
+			fprintf(out, "%s%zu", any ? "," : "", i);
+		else
+			fprintf(out, "%s%zu-%zu", any ? "," : "", i, j);
+		any = true;
+		i = j + 1;
+	}
+	fputs(any ? "\n" : "-\n", out);
+	free(vec);
+	munmap(m, len);
+	return 0;
+}
+
+unsigned vl_readahead_pages(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return 0;
+	char p[128];
+	for (int up = 0; up < 2; up++) { /* the disk, or the disk of a partition */
+		snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/%squeue/read_ahead_kb",
+			 major(st.st_dev), minor(st.st_dev), up ? "../" : "");
+		FILE *f = fopen(p, "r");
+		unsigned kb = 0;
+		if (f) {
+			int ok = fscanf(f, "%u", &kb) == 1;
+			fclose(f);
+			if (ok)
+				return kb / 4;
+		}
+	}
+	return 0;
 }
 
 /* Inputs are made with awk (mawk or gawk, both in Debian's base), with a

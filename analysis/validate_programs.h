@@ -46,10 +46,20 @@ int vl_validate_replay(const struct vl_config *cfg, const char *trace_path,
 bool vl_program_has_roi(const char *path);
 
 /* The files of a captured trace's file table (header lines
- * file.ID=DEV:INODE SIZE PATH): calls fn for each path.  Returns the number
- * of files, or a negative code. */
-int vl_trace_files(const char *trace_path, void (*fn)(const char *path, void *arg), void *arg,
+ * file.ID=DEV:INODE SIZE PATH): calls fn for each (id, path).  Returns the
+ * number of files, or a negative code. */
+int vl_trace_files(const char *trace_path,
+		   void (*fn)(unsigned long long id, const char *path, void *arg), void *arg,
 		   struct vl_error *err);
+
+/* Which pages of the file at path the page cache holds now (mincore(2)),
+ * as a pagecache.resident line for file id: "ID PAGES\n" (docs/config.md).
+ * Returns 0, or -1 when the file cannot be read (nothing written). */
+int vl_pagecache_line(FILE *out, unsigned long long id, const char *path);
+
+/* The read-ahead of the block device holding path, in pages
+ * (/sys/dev/block/MAJ:MIN[/..]/queue/read_ahead_kb / 4), or 0 when unknown. */
+unsigned vl_readahead_pages(const char *path);
 
 /* The programs of `vmlab validate --programs`: unmodified Debian programs
  * and the inputs they work on, made by setup (a sh script run in an empty

@@ -125,9 +125,10 @@ static int run_in(const char *dir, char *const argv[], const char *log)
 	return st;
 }
 
-static void drop_file(const char *path, void *arg)
+static void drop_file(unsigned long long id, const char *path, void *arg)
 {
 	(void)arg;
+	(void)id;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -137,8 +138,13 @@ static void drop_file(const char *path, void *arg)
 
 /* N native runs of argv in dir counting the three events; cold: drop the
  * trace's files before each.  Fills med[3]; returns 0 or writes why. */
+static void resident_line(unsigned long long id, const char *path, void *arg)
+{
+	vl_pagecache_line(arg, id, path);
+}
+
 static int measure(const char *dir, char *const argv[], unsigned repeat, const char *trace,
-		   bool cold, uint64_t med[3], char *why, size_t whyn)
+		   bool cold, const char *resident, uint64_t med[3], char *why, size_t whyn)
 {
 	uint64_t vals[3][MAXRUNS];
 	char cwd[4096];
@@ -168,6 +174,14 @@ static int measure(const char *dir, char *const argv[], unsigned repeat, const c
 		if (cold) {
 			sync();
 			vl_trace_files(trace, drop_file, NULL, &err);
+			/* what stayed cached (pages other processes keep
+			 * mapped): the model starts from it */
+			FILE *rf = r == 0 ? fopen(resident, "w") : NULL;
+			if (rf) {
+				fprintf(rf, "# pages cached after the drop (mincore), %s\n", trace);
+				vl_trace_files(trace, resident_line, rf, &err);
+				fclose(rf);
+			}
 		}
 		if (vl_pfm_parse(&s, pfm_names, &err) < 0) {
 			snprintf(why, whyn, "%s", err.msg);
@@ -232,8 +246,13 @@ static int verdict(const struct prow *r)
 static void one_program(struct prows *rs, const struct vl_config *cfg, const char *name,
 			char *const argv[], const char *dir, unsigned repeat, bool cold_too)
 {
-	char trace[4200], log[4200], self[4096];
+	char trace[4200], log[4200], self[4096], resident[4200], ra[32];
 	snprintf(trace, sizeof(trace), "%s/%s.vmt", dir, name);
+	snprintf(resident, sizeof(resident), "%s/%s.resident", dir, name);
+	char exe[4096];
+	snprintf(ra, sizeof(ra), "%u",
+		 validate_program_path(argv[0], false, exe, sizeof(exe)) ? vl_readahead_pages(exe)
+									  : 0);
 	snprintf(log, sizeof(log), "%s/%s.capture.log", dir, name);
 	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[sl > 0 ? sl : 0] = 0;
@@ -253,16 +272,23 @@ static void one_program(struct prows *rs, const struct vl_config *cfg, const cha
 		uint64_t med[3] = { 0 };
 		char why_meas[300] = "", why_sim[300] = "";
 		if (why_cap[0])
-			snprintf(why_meas, sizeof(why_meas), "not run: %s", why_cap);
+			snprintf(why_meas, sizeof(why_meas), "not run");
 		else
-			measure(".", argv, repeat, trace, cold, med, why_meas, sizeof(why_meas));
+			measure(".", argv, repeat, trace, cold, resident, med, why_meas,
+				sizeof(why_meas));
 		struct vl_prog_sim sim;
 		struct vl_error err = { 0 };
 		struct vl_config *c = vl_config_dup(cfg);
+		/* cold: the pages still cached after the drop, and the
+		 * device's read-ahead for the mmap read-around */
 		if (why_cap[0])
 			snprintf(why_sim, sizeof(why_sim), "%s", why_cap);
 		else if (!c || vl_config_set(c, "pagecache.warm", cold ? "none" : "all", "validate",
 					     &err) < 0 ||
+			 (strcmp(ra, "0") &&
+			  vl_config_set(c, "file.readaround", ra, "validate", &err) < 0) ||
+			 (cold && !why_meas[0] &&
+			  vl_config_set(c, "pagecache.resident", resident, "validate", &err) < 0) ||
 			 vl_validate_replay(c, trace, &sim, &err) < 0)
 			snprintf(why_sim, sizeof(why_sim), "replay: %s", err.msg);
 		vl_config_free(c);
