@@ -332,6 +332,11 @@ int validate_programs(const struct vl_config *cfg, char **argv, unsigned repeat,
 {
 	if (repeat > MAXRUNS)
 		repeat = MAXRUNS;
+	char path[4096];
+	if (argv && !validate_program_path(argv[0], false, path, sizeof(path))) {
+		cli_error("validate: %s: no such program (or not executable)", argv[0]);
+		return EXIT_INPUT;
+	}
 	char tmpl[] = "/tmp/vmlab-programs-XXXXXX";
 	char dir[4096];
 	if (keep) {
@@ -352,25 +357,19 @@ int validate_programs(const struct vl_config *cfg, char **argv, unsigned repeat,
 	struct prows rs = { 0 };
 	char skipped[2048] = "";
 	if (argv) { /* one program, in the current directory */
-		char path[4096], name[64], tmp[4096];
-		if (!validate_program_path(argv[0], false, path, sizeof(path))) {
-			cli_error("validate: %s: no such program (or not executable)", argv[0]);
-			return EXIT_INPUT;
-		}
+		char name[64], tmp[4096];
 		snprintf(tmp, sizeof(tmp), "%s", argv[0]);
 		snprintf(name, sizeof(name), "%s", basename(tmp));
 		for (char *q = name; *q; q++)
 			if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
 			      (*q >= '0' && *q <= '9') || *q == '.' || *q == '_' || *q == '-'))
 				*q = '_';
-		char cwd[4096];
-		one_program(&rs, cfg, name, argv, getcwd(cwd, sizeof(cwd)) ? dir : dir, repeat,
-			    cold_too);
+		one_program(&rs, cfg, name, argv, dir, repeat, cold_too);
 	} else {
 		for (size_t i = 0; i < vl_nprograms; i++) {
 			const struct vl_program *p = &vl_programs[i];
 			/* the programs it needs */
-			char need[256], path[4096], miss[64] = "";
+			char need[256], miss[64] = "";
 			snprintf(need, sizeof(need), "%s", p->need);
 			for (char *w = strtok(need, " "); w; w = strtok(NULL, " "))
 				if (!validate_program_path(w, true, path, sizeof(path)))
