@@ -74,7 +74,7 @@ struct workload {
 static void validate_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmlab validate [--suite | -- PROGRAM [ARGS...]] [-r N] [--json]\n"
+		"usage: vmlab validate [--suite | --programs | -- PROGRAM [ARGS...]] [-r N] [--json]\n"
 		"                      [-c CONFIG]... [-s KEY=VALUE]... [--size MIB] [--keep DIR]\n"
 		"                      [--plugin LIB.so]...\n"
 		"\n"
@@ -82,7 +82,11 @@ static void validate_usage(FILE *f)
 		"model counts for its captured trace (linux personality, this host's config).\n"
 		"\n"
 		"  --suite            the workloads of bench/validate (vmlab-workloads --list)\n"
-		"  -- PROGRAM ARGS    one program built with bench/validate/roi.h\n"
+		"  -- PROGRAM ARGS    one program: over its region of interest when built with\n"
+		"                     bench/validate/roi.h, else whole, warm and cold\n"
+		"  --programs         eight unmodified Debian programs, whole, warm and cold\n"
+		"                     (docs/validation.md, \"Unmodified programs\")\n"
+		"      --warm-only    whole programs: skip the cold runs\n"
 		"  -r, --repeat N     native runs per workload; the median is reported (5)\n"
 		"      --size MIB     working-set size given to the suite workloads (8)\n"
 		"      --json         print the rows as a JSON list\n"
@@ -94,7 +98,8 @@ static void validate_usage(FILE *f)
 		"      --keep DIR     keep the captured lackey logs and addr traces in DIR\n"
 		"\n"
 		"Page-fault rows must be within 1%% (exit 1 otherwise); TLB rows, where a PMU\n"
-		"counts them and the build models TLBs, are reported against 10%%.\n");
+		"counts them and the build models TLBs, are reported against 10%%.  Whole\n"
+		"programs: total page faults within 2%%, minor and major within 5%%.\n");
 }
 
 static int cmp_u64(const void *a, const void *b)
