@@ -678,10 +678,13 @@ int cmd_capture(int argc, char **argv)
 			free(qargv);
 			return EXIT_INPUT;
 		}
-		snprintf(parg, alen, "%s,dir=%s,ifetch=%s,cmd=%s", plugin, parts,
+		/* code=on: code pages and the kernel's copies to and from the
+		 * program's buffers are recorded (docs/trace-format.md) */
+		snprintf(parg, alen, "%s,dir=%s,ifetch=%s,code=on,cmd=%s", plugin, parts,
 			 ifetch ? "on" : "off", cmd);
 		char penv[PATH_MAX * 2 + 32], preload[PATH_MAX * 3 + 3];
-		snprintf(penv, sizeof(penv), "%s,dir=%s,ifetch=%s", plugin, parts, ifetch ? "on" : "off");
+		snprintf(penv, sizeof(penv), "%s,dir=%s,ifetch=%s,code=on", plugin, parts,
+			 ifetch ? "on" : "off");
 		bool follow = find_beside(reexec, sizeof(reexec), "vmlab-reexec.so",
 					  "../lib/vmlab-reexec.so") == 0;
 		/* the heap calls (traces/capture/heap.c): preloaded in every

@@ -29,6 +29,8 @@
 #include "analysis/pfm.h"
 #include "analysis/validate.h"
 #include "cli/cli.h"
+#include "cli/validate_programs.h"
+#include "analysis/validate_programs.h"
 #include "vmlab/results.h"
 
 #define FAULT_BOUND 0.01
@@ -72,7 +74,7 @@ struct workload {
 static void validate_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmlab validate [--suite | -- PROGRAM [ARGS...]] [-r N] [--json]\n"
+		"usage: vmlab validate [--suite | --programs | -- PROGRAM [ARGS...]] [-r N] [--json]\n"
 		"                      [-c CONFIG]... [-s KEY=VALUE]... [--size MIB] [--keep DIR]\n"
 		"                      [--plugin LIB.so]...\n"
 		"\n"
@@ -80,7 +82,11 @@ static void validate_usage(FILE *f)
 		"model counts for its captured trace (linux personality, this host's config).\n"
 		"\n"
 		"  --suite            the workloads of bench/validate (vmlab-workloads --list)\n"
-		"  -- PROGRAM ARGS    one program built with bench/validate/roi.h\n"
+		"  -- PROGRAM ARGS    one program: over its region of interest when built with\n"
+		"                     bench/validate/roi.h, else whole, warm and cold\n"
+		"  --programs         eight unmodified Debian programs, whole, warm and cold\n"
+		"                     (docs/validation.md, \"Unmodified programs\")\n"
+		"      --warm-only    whole programs: skip the cold runs\n"
 		"  -r, --repeat N     native runs per workload; the median is reported (5)\n"
 		"      --size MIB     working-set size given to the suite workloads (8)\n"
 		"      --json         print the rows as a JSON list\n"
@@ -92,7 +98,8 @@ static void validate_usage(FILE *f)
 		"      --keep DIR     keep the captured lackey logs and addr traces in DIR\n"
 		"\n"
 		"Page-fault rows must be within 1%% (exit 1 otherwise); TLB rows, where a PMU\n"
-		"counts them and the build models TLBs, are reported against 10%%.\n");
+		"counts them and the build models TLBs, are reported against 10%%.  Whole\n"
+		"programs: total page faults within 2%%, minor and major within 5%%.\n");
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -415,10 +422,11 @@ int cmd_validate(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
+		{ "programs", no_argument, NULL, 'P' }, { "warm-only", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_cfg cc = { .os = "linux" };
-	bool suite = false, json = false;
+	bool suite = false, json = false, programs = false, warm_only = false;
 	uint64_t repeat = 5, size = 8;
 	const char *keep = NULL, *outpath = NULL;
 	int c;
@@ -432,6 +440,8 @@ int cmd_validate(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'S': suite = true; break;
+		case 'P': programs = true; break;
+		case 'W': warm_only = true; break;
 		case 'J': json = true; break;
 		case 'k': keep = optarg; break;
 		case 'o': outpath = optarg; break;
@@ -454,8 +464,8 @@ int cmd_validate(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (suite == (optind < argc)) {
-		cli_error("validate: give --suite or -- PROGRAM [ARGS] (one of them)");
+	if (suite + programs + (optind < argc) != 1) {
+		cli_error("validate: give --suite, --programs or -- PROGRAM [ARGS] (one of them)");
 		return EXIT_USAGE;
 	}
 
@@ -488,6 +498,16 @@ int cmd_validate(int argc, char **argv)
 		}
 	}
 	struct vl_error err = { 0 };
+	/* whole programs: --programs, or a program without roi.h's markers
+	 * (cli/validate_programs.c) */
+	char ppath[4096];
+	if (programs || (!suite && !(validate_program_path(argv[optind], false, ppath, sizeof(ppath)) &&
+				     vl_program_has_roi(ppath)))) {
+		rc = validate_programs(cfg, programs ? NULL : argv + optind, (unsigned)repeat, json,
+				       keep, !warm_only);
+		vl_config_free(cfg);
+		return rc;
+	}
 
 	/* workloads */
 	static struct workload wl[MAX_WORKLOADS];

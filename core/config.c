@@ -95,6 +95,18 @@ static const struct vl_key_def builtin_keys[] = {
 	  "memory-cgroup limit in bytes: the processes get at most this many bytes of frames "
 	  "(their anonymous, page-cache, swap-cache and page-table pages); unset: no limit",
 	  NULL, 4096, 8796093022208.0, NULL },
+	{ "pagecache.resident", VL_KT_STR, "",
+	  "file listing the pages of each V MMAP file cached at the start when pagecache.warm = "
+	  "none (FILEID PAGES per line: docs/config.md); empty: none",
+	  NULL, 0, 0, NULL },
+	{ "file.readaround", VL_KT_U64, "0",
+	  "linux: pages read into the page cache around a hard fault on a mapped file, half "
+	  "before it (mmap read-around: the device's read_ahead_kb / 4); 0: the page alone",
+	  NULL, 0, 65536, NULL },
+	{ "file.cow_read_major", VL_KT_BOOL, "off",
+	  "a copy-on-write fault on a file page that must be read first counts as a hard "
+	  "(major) fault, as Linux counts it (linux: on); off: a copy-on-write fault",
+	  NULL, 0, 0, NULL },
 	{ "file.fault_around", VL_KT_U64, "1",
 	  "pages of the aligned window mapped around a file read fault when cached (linux: 16)",
 	  NULL, 1, 512, NULL },

@@ -347,6 +347,11 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->file_cluster = (uint32_t)vl_config_u64(cfg, "file.read_cluster");
 	e->fault_around = (uint32_t)vl_config_u64(cfg, "file.fault_around");
 	e->pagecache_warm = !strcmp(vl_config_str(cfg, "pagecache.warm"), "all");
+	e->readaround = (uint32_t)vl_config_u64(cfg, "file.readaround");
+	e->cow_read_major = vl_config_bool(cfg, "file.cow_read_major");
+	if (vl_config_str(cfg, "pagecache.resident")[0] &&
+	    (rc = vl_pagecache_load(e, vl_config_str(cfg, "pagecache.resident"), err)) < 0)
+		goto fail;
 	e->commit_limit = e->pf.limit ? (uint64_t)e->db.nframes + e->pf.limit : UINT64_MAX;
 	e->mpw_cluster = (uint32_t)vl_config_u64(cfg, "mpw.cluster_pages");
 	e->wsm_interval = vl_config_u64(cfg, "wsm.interval");
@@ -416,6 +421,7 @@ void vl_engine_free(struct vl_engine *e)
 	for (uint32_t i = 0; i < e->nsections; i++)
 		proto_free(&e->sections[i]);
 	free(e->sections);
+	vl_pagecache_free(e);
 	free(e->procs);
 	free(e->pid_hash);
 	free(e->victims);

@@ -188,15 +188,27 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 			return violation(e, proc);
 		uint64_t idx = d->offset_pages + (vpn - d->start);
 		int how;
+		/* a read that will have to go to the file: Linux tries
+		 * fault-around first (do_read_fault), which maps the window's
+		 * pages cached before this fault, none of those its read-around
+		 * is about to read */
+		bool around_first = e->fault_around > 1 && !write && e->readaround > 1 &&
+				    vl_section_will_read(e, d->section, idx);
+		if (around_first)
+			vl_fault_around(e, proc, d, vpn, d->prot);
 		e->rsm->grow(e, proc);
 		uint32_t f = vl_section_page(e, d->section, idx, &a, &how, err);
 		if (f == VL_NIL)
 			return err ? err->code : VL_ENOMEM;
 		if (write && prot_copy(prot)) {
 			/* first write to a copy-on-write view page: one fault that
-			 * reads the shared page if needed (file_reads) and copies it */
+			 * reads the shared page if needed (file_reads) and copies
+			 * it; with a read it is a hard (major) fault where
+			 * file.cow_read_major says so (Linux's do_cow_fault
+			 * returns VM_FAULT_MAJOR) */
 			pt_set(&e->pt, li, 0);
-			count_fault(e, proc, FAULT_COW);
+			count_fault(e, proc,
+				    how == FAULT_HARD && e->cow_read_major ? FAULT_HARD : FAULT_COW);
 			/* pin the source (a reference, as Windows's ReferenceCount)
 			 * so making room cannot trim and repurpose it meanwhile */
 			e->db.pfn[f].aux++;
@@ -214,7 +226,7 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 		}
 		count_fault(e, proc, how == FAULT_HARD || how == FAULT_DEMAND_ZERO ? how : FAULT_SOFT);
 		VL_TRY(vl_map_shared(e, proc, li, f, vpn, prot, write, err));
-		if (e->fault_around > 1 && !write)
+		if (e->fault_around > 1 && !write && !around_first)
 			vl_fault_around(e, proc, d, vpn, d->prot);
 		return 0;
 	}

@@ -628,6 +628,10 @@ struct vl_engine {
 	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
 	uint32_t fault_around;    /* linux: pages mapped around a file read fault */
 	bool pagecache_warm;      /* pagecache.warm = all: V MMAP files start cached */
+	uint32_t readaround;      /* file.readaround: pages read around a hard file fault */
+	bool cow_read_major;      /* file.cow_read_major: a COW fault that reads is hard */
+	struct vl_pc_file *pc_files; /* pagecache.resident (sim/pagecache.c) */
+	size_t npc_files;
 	uint64_t commit_limit;    /* pages (frames + current page-file size); UINT64_MAX = none */
 	uint32_t pf_max;          /* slots the page file may grow to (pagefile.max) */
 	uint32_t pf_steal;        /* where the last slot steal stopped (sim/pagefile.c) */
@@ -956,6 +960,21 @@ int vl_map_shared(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, u
 		  unsigned prot, bool write, struct vl_error *err);
 /* Linux fault-around: map the cached pages of the aligned window around a
  * file read fault at vpn, without faults of their own. */
+/* pagecache.resident (sim/pagecache.c): the pages of a file cached at
+ * the start, as a bitmap */
+struct vl_pc_file {
+	uint64_t file_id;
+	uint64_t npages; /* bits allocated */
+	uint64_t *bits;
+};
+int vl_pagecache_load(struct vl_engine *e, const char *path, struct vl_error *err);
+bool vl_pagecache_has(const struct vl_engine *e, uint64_t file_id, uint64_t idx);
+void vl_pagecache_free(struct vl_engine *e);
+
+/* Whether a fault on page idx of section sec will read it from its file
+ * (not in memory, not cached, the file its source). */
+bool vl_section_will_read(struct vl_engine *e, uint32_t sec, uint64_t idx);
+
 void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t vpn,
 		     unsigned prot);
 /* Accessed bit of shared frame f over every PTE mapping it (clearing it

@@ -87,6 +87,46 @@ static void section_frame(struct vl_engine *e, uint32_t f, uint32_t sec, uint64_
 	p->aux = 0;
 }
 
+/* Linux's mmap read-around (do_sync_mmap_readahead): a hard fault on page
+ * idx reads file.readaround pages from idx - readaround/2 (clamped to the
+ * file) into the page cache with the same read; they are cached, not
+ * mapped (a later touch is a minor fault, and fault-around maps them).
+ * Pages already in memory, or listed as cached, are not read again. */
+static void read_around(struct vl_engine *e, uint32_t sec, uint64_t idx, const struct vl_access *a)
+{
+	uint64_t half = e->readaround / 2;
+	uint64_t lo = idx > half ? idx - half : 0, hi = lo + e->readaround;
+	if (hi > e->sections[sec].npages)
+		hi = e->sections[sec].npages;
+	for (uint64_t j = lo; j < hi; j++) {
+		struct vl_section *s = &e->sections[sec];
+		if (j == idx || proto_get(s, j) != 0 || vl_available(e) <= 16)
+			continue;
+		uint64_t *jp = proto_ref(s, j);
+		if (!jp)
+			return; /* out of memory: read-around is only a read-ahead */
+		uint32_t g = vl_frame_get(e, false, a, NULL);
+		if (g == VL_NIL)
+			return;
+		s = &e->sections[sec];
+		section_frame(e, g, sec, j);
+		e->db.pfn[g].loc = PFN_ACTIVE;
+		*proto_ref(s, j) = PTE_P | PTE_MAKE(g); /* its chunk exists: made above */
+		e->resident_shared++;
+		count_resident(e, 1);
+		if (!(e->npc_files && vl_pagecache_has(e, s->file_id, j)))
+			e->ctr.file_reads++;
+		e->rsm->cached(e, g, a);
+	}
+}
+
+bool vl_section_will_read(struct vl_engine *e, uint32_t sec, uint64_t idx)
+{
+	const struct vl_section *s = &e->sections[sec];
+	return !s->pagefile && s->fill == SEC_FILL_READ && idx < s->npages &&
+	       proto_get(s, idx) == 0 && !(e->npc_files && vl_pagecache_has(e, s->file_id, idx));
+}
+
 uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 			 const struct vl_access *a, int *how, struct vl_error *err)
 {
@@ -112,7 +152,8 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		*how = FAULT_SOFT;
 		return f;
 	}
-	if (s->pagefile || s->fill != SEC_FILL_READ) {
+	if (s->pagefile || s->fill != SEC_FILL_READ ||
+	    (e->npc_files && vl_pagecache_has(e, s->file_id, idx))) {
 		/* backed by the page file: demand-zero at its first touch
 		 * (modified: it has no copy anywhere), read back from its slot
 		 * once paged out (A.6 PROTOTYPE: q demand-zero / q page file);
@@ -172,6 +213,8 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
 		vl_to_list(e, g); /* clean: standby */
 		e->ctr.file_reads++;
 	}
+	if (e->readaround > 1 && !e->rsm->lists)
+		read_around(e, sec, idx, a);
 	*how = FAULT_HARD;
 	return f;
 }
@@ -201,7 +244,10 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 			continue; /* stays inside the faulting page table */
 		uint64_t idx = d->offset_pages + (v - d->start);
 		uint64_t q = idx < s->npages ? proto_get(s, idx) : 0;
-		if (idx < s->npages && q == 0 && s->fill == SEC_FILL_CACHED) {
+		if (idx < s->npages && q == 0 &&
+		    (s->fill == SEC_FILL_CACHED ||
+		     (s->fill == SEC_FILL_READ && e->npc_files &&
+		      vl_pagecache_has(e, s->file_id, idx)))) {
 			/* in the page cache though not yet in our frames: Linux maps
 			 * it too (filemap_map_pages maps every cached page of the
 			 * window); give it its frame first */

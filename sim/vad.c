@@ -624,7 +624,9 @@ static int do_exit(struct vl_engine *e, uint32_t proc)
  * of file VMAs either).  Not modelled: the private copies a parent
  * already made in a file view (the child faults the file page instead),
  * and parent pages in the page file (the child reads zeros).
- * MREMAP that moves a range drops its pages (they fault again). */
+ * MREMAP that moves a private anonymous range moves its pages with their
+ * entries (Linux's move_page_tables: no fault at the new address); other
+ * moved ranges drop their pages (they fault again). */
 
 static uint64_t end_page(uint64_t addr, uint64_t len)
 {
@@ -802,6 +804,17 @@ static int linux_brk(struct vl_engine *e, uint32_t proc, const struct vl_event *
 	return 0;
 }
 
+/* Whether a large page maps any of pages [s, e) of pr. */
+static bool large_in(struct vl_engine *e, const struct vl_proc *pr, uint64_t s, uint64_t end)
+{
+	for (uint64_t v = s & ~(uint64_t)(PT_ENTRIES - 1); v < end; v += PT_ENTRIES) {
+		uint32_t li = pt_walk(&e->pt, pr->root, va_of(v));
+		if (li != VL_NIL && pte_large(e->pt.e[li]))
+			return true;
+	}
+	return false;
+}
+
 static int linux_mremap(struct vl_engine *e, uint32_t proc, const struct vl_event *ev,
 			struct vl_error *err)
 {
@@ -821,6 +834,37 @@ static int linux_mremap(struct vl_engine *e, uint32_t proc, const struct vl_even
 	if (ns == os) { /* grows in place */
 		if (overlaps_in(e, pr, oe, ne))
 			return fail(e);
+	} else if (v.kind == VAD_PRIVATE && (v.flags & VAD_F_ANON) && !large_in(e, pr, os, oe)) {
+		/* moves, as Linux's move_page_tables: the pages go with their
+		 * entries (no fault at the new address, dirty state and
+		 * charge kept) */
+		VL_TRY(linux_unmap(e, proc, ns, ne, err));
+		if (overlaps_in(e, pr, ns, ne))
+			return fail(e);
+		for (uint64_t o = os; o < oe && o - os < ne - ns; o++) {
+			if (pt_walk(&e->pt, pr->root, va_of(o)) == VL_NIL)
+				continue;
+			uint32_t ni = leaf(e, proc, ns + (o - os), err); /* may move the arena */
+			if (ni == VL_NIL)
+				return err ? err->code : VL_ENOMEM;
+			uint32_t li = pt_walk(&e->pt, pr->root, va_of(o));
+			uint64_t pte = e->pt.e[li];
+			if (!pte)
+				continue;
+			if ((pte & PTE_P) ? PTE_FRAME(pte) != e->zero_frame : (pte & SWPTE_TRANS) != 0) {
+				struct vl_pfn *pf = &e->db.pfn[PTE_FRAME(pte)];
+				if (pf->pte == li) {
+					pf->pte = ni;
+					pf->vpn = ns + (o - os);
+				}
+			}
+			pt_set(&e->pt, ni, pte);
+			pt_set(&e->pt, li, 0);
+			if (pte & PTE_P)
+				xl_invlpg(e, proc, o);
+		}
+		VL_TRY(linux_unmap(e, proc, os, oe, err));
+		v.start = ns;
 	} else { /* moves: the old range goes, with its pages */
 		VL_TRY(linux_unmap(e, proc, os, oe, err));
 		VL_TRY(linux_unmap(e, proc, ns, ne, err));

@@ -27,6 +27,7 @@
 struct capbuf {
 	struct vl_rec r[CAP_BUF + 3]; /* + a split access, an event, a tick */
 	size_t n;
+	const void *last_insn; /* qemu: the instruction of the last record (code=on) */
 };
 
 static struct vl_vmt_writer *cap_w;

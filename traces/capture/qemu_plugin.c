@@ -25,14 +25,15 @@
  *  - every successful mmap, munmap, mprotect, mremap, brk, madvise
  *    (dontneed, hugepage, nohugepage), shmat and shmdt, from the syscall
  *    callbacks (arguments at entry, result at return);
- *  - fork, vfork and clone without CLONE_VM: the child (a forked qemu)
- *    opens its own file and starts it with V FORK PARENT; threads stay in
- *    their process's file;
+ *  - fork and clone without CLONE_VM or CLONE_VFORK: the child (a forked
+ *    qemu) opens its own file and starts it with V FORK PARENT; threads
+ *    stay in their process's file; a vfork child (qemu forks it) is not
+ *    recorded before its exec: natively it borrows its parent's memory;
  *  - execve: the file is finished before the call (the process image may
- *    go); a failed exec opens the next one.  The exec'd program runs
- *    natively unless vmlab capture's preload shim (reexec.c) starts it
- *    under qemu again, whose plugin then begins with V EXIT for the old
- *    image.
+ *    go); a failed exec opens the next one, with no V EXIT (the image goes
+ *    on).  The exec'd program runs natively unless vmlab capture's preload
+ *    shim (reexec.c) starts it under qemu again, whose plugin then begins
+ *    with V EXIT for the old image.
  * Heap calls (docs/heap.md): vmlab-heap.so, preloaded in the guest,
  * reports each successful malloc, free, realloc ... through the system
  * call VMLAB_HEAP_SYSCALL (traces/capture/heapsys.h), recorded here as H
@@ -56,6 +57,7 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 #include "traces/capture/capbuf.h"
@@ -127,6 +129,22 @@ static uint64_t heap_lo, heap_len;
 static volatile int threads;
 static uint32_t my_pid;
 static bool want_ifetch;
+/* code=on: one fetch record per page of each block at its translation
+ * (just before its first execution), so code pages fault as on Linux
+ * without a record per instruction executed */
+static bool want_code;
+static __thread struct capbuf *tl_buf; /* this vCPU thread's buffer, once known */
+
+/* the preloaded vmlab-reexec.so inside the guest: its mappings are not
+ * recorded and accesses to them are dropped (natively the program runs
+ * without it); [hid_lo, hid_lo + hid_len) spans its image */
+static uint64_t shim_id;
+static uint64_t hid_lo, hid_len;
+
+/* Stand-ins for the vDSO (qemu 7.2 gives the guest none): where Linux
+ * maps [vvar] (4 pages) and [vdso] (2 pages), above anything qemu maps */
+#define VVAR_STAND 0x7ffffff00000ull
+#define VDSO_STAND (VVAR_STAND + 0x6000)
 static const uint8_t roi_nop[2][7] = {
 	{ 0x0f, 0x1f, 0x80, 0x01, 0x54, 0x4d, 0x56 },
 	{ 0x0f, 0x1f, 0x80, 0x02, 0x54, 0x4d, 0x56 },
@@ -172,7 +190,7 @@ static struct capbuf *buf_of(unsigned int vcpu)
 
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
 {
-	if (__builtin_expect(!cap_on, 0))
+	if (__builtin_expect(!cap_on || vaddr - hid_lo < hid_len, 0))
 		return;
 	if (__builtin_expect((uint64_t)(uintptr_t)ud - heap_lo < heap_len, 0))
 		return; /* an access of vmlab-heap.so's own code */
@@ -180,6 +198,33 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr
 	if (b)
 		cap_access(b, vaddr, qemu_plugin_mem_is_store(info) ? VL_OP_WRITE : VL_OP_READ,
 			   (uint8_t)(1u << qemu_plugin_mem_size_shift(info)), my_pid);
+}
+
+/* code=on: as on_mem, but the load and the store of one read-modify-write
+ * instruction (ud: the instruction) at one address are one modify record:
+ * x86 checks such an access as a write, and faults once */
+static void on_mem_rmw(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
+{
+	if (__builtin_expect(!cap_on || vaddr - hid_lo < hid_len, 0))
+		return;
+	if (__builtin_expect((uint64_t)(uintptr_t)ud - heap_lo < heap_len, 0))
+		return; /* an access of vmlab-heap.so's own code */
+	struct capbuf *b = buf_of(vcpu);
+	if (!b)
+		return;
+	uint8_t size = (uint8_t)(1u << qemu_plugin_mem_size_shift(info));
+	if (qemu_plugin_mem_is_store(info)) {
+		struct vl_rec *last = b->n ? &b->r[b->n - 1] : NULL;
+		if (last && b->last_insn == ud && last->addr == vaddr && last->op == VL_OP_READ) {
+			last->op = VL_OP_MODIFY;
+			b->last_insn = NULL;
+			return;
+		}
+		cap_access(b, vaddr, VL_OP_WRITE, size, my_pid);
+	} else {
+		cap_access(b, vaddr, VL_OP_READ, size, my_pid);
+	}
+	b->last_insn = ud;
 }
 
 static void on_fetch(unsigned int vcpu, void *ud)
@@ -282,7 +327,40 @@ struct snap {
 	struct hmap *m;
 	size_t n;
 	unsigned vcpu;
+	int pagemap;       /* /proc/self/pagemap, or -1 */
+	uint64_t files[4]; /* distinct files of the initial mappings (up to 4) */
+	unsigned nfiles;
+	uint64_t guard_end; /* end of the last PROT_NONE region seen (the stack's guard) */
 };
+
+/* Pages of guest range [at, to) that qemu's loader wrote before the first
+ * instruction (the stack's arguments, environment and auxiliary vector;
+ * the zeroed tail of a data segment's last file page): on the host they
+ * are present and anonymous (pagemap bit 63 set, bit 61 "file page or
+ * shared" clear).  Linux's exec writes the same pages from the kernel
+ * (copy_to_user, padzero), faulting them; they become write records. */
+static void loader_writes(const struct snap *s, uint64_t at, uint64_t to, uint64_t gb)
+{
+	struct capbuf *b = buf_of(s->vcpu);
+	if (s->pagemap < 0 || !b)
+		return;
+	uint64_t ent[512];
+	for (uint64_t p = at; p < to;) {
+		size_t n = (size_t)((to - p) >> VL_PAGE_SHIFT);
+		if (n > 512)
+			n = 512;
+		if (n == 0)
+			break;
+		ssize_t got = pread(s->pagemap, ent, n * 8, (off_t)(((p + gb) >> VL_PAGE_SHIFT) * 8));
+		if (got <= 0)
+			return;
+		n = (size_t)got / 8;
+		for (size_t i = 0; i < n; i++)
+			if ((ent[i] >> 63) & 1 && !((ent[i] >> 61) & 1))
+				cap_access(b, p + ((uint64_t)i << VL_PAGE_SHIFT), VL_OP_WRITE, 1, my_pid);
+		p += (uint64_t)n << VL_PAGE_SHIFT;
+	}
+}
 
 static int snap_region(void *priv, uint64_t start, uint64_t end, unsigned long flags)
 {
@@ -327,6 +405,18 @@ static int snap_region(void *priv, uint64_t start, uint64_t end, unsigned long f
 			shared = h->shared;
 		}
 		emit(s->vcpu, VL_EV_MMAP, prot | (shared ? VL_MAP_SHARED : 0), at, to - at, fid, off);
+		/* the stack (above its guard page) and private file data;
+		 * qemu's own anonymous regions have no native counterpart */
+		if (!shared && (flags & (QPAGE_WRITE | QPAGE_WRITE_ORG)) &&
+		    (fid || (s->guard_end && s->guard_end == at)))
+			loader_writes(s, at, to, gb);
+		if (prot == VL_PROT_NOACCESS)
+			s->guard_end = to;
+		bool seen = !fid;
+		for (unsigned i = 0; i < s->nfiles && !seen; i++)
+			seen = s->files[i] == fid;
+		if (!seen && s->nfiles < 4)
+			s->files[s->nfiles++] = fid;
 		at = to;
 	}
 	return 0;
@@ -341,7 +431,7 @@ static void snapshot(unsigned vcpu)
 			cap_who);
 		return;
 	}
-	struct snap s = { .vcpu = vcpu };
+	struct snap s = { .vcpu = vcpu, .pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) };
 	size_t cap = 0;
 	FILE *f = fopen("/proc/self/maps", "r");
 	char line[4096 + 128];
@@ -374,6 +464,107 @@ static void snapshot(unsigned vcpu)
 		fclose(f);
 	walk_memory_regions(&s, snap_region);
 	free(s.m);
+	if (s.pagemap >= 0)
+		close(s.pagemap);
+	/* the vDSO Linux maps in every process, and the one read of it that a
+	 * dynamically linked program's loader makes (its ELF header, for its
+	 * symbols): one minor fault natively */
+	emit(vcpu, VL_EV_MMAP, VL_PROT_READONLY, VVAR_STAND, 0x6000, 0, 0);
+	emit(vcpu, VL_EV_MMAP, VL_PROT_EXECUTE_READ, VDSO_STAND, 0x2000, 0, 0);
+	struct capbuf *b = buf_of(vcpu);
+	if (s.nfiles >= 2 && b) /* an executable and its interpreter */
+		cap_access(b, VDSO_STAND, VL_OP_READ, 8, my_pid);
+}
+
+/* The kernel read or wrote [a, a + n) of the guest for a system call
+ * (copy_from_user, copy_to_user): one access per page, as Linux faults
+ * each untouched page of a buffer it fills. */
+static void kernel_access(unsigned vcpu, uint64_t a, uint64_t n, uint8_t op)
+{
+	struct capbuf *b = buf_of(vcpu);
+	if (!b || !a || !n || n > (1ull << 34) || a - hid_lo < hid_len)
+		return;
+	for (uint64_t p = a, end = a + n; p < end; p = (p | (VL_PAGE_SIZE - 1)) + 1)
+		cap_access(b, p, op, 1, my_pid);
+}
+
+/* An iovec array of the guest (readv, writev): each buffer, len bytes in all. */
+static void kernel_iov(unsigned vcpu, uint64_t iov, uint64_t cnt, uint64_t len, uint8_t op)
+{
+	if (!&guest_base || !iov || cnt > 1024)
+		return;
+	const uint64_t *v = (const uint64_t *)(uintptr_t)(guest_base + iov);
+	for (uint64_t i = 0; i < cnt && len; i++) {
+		uint64_t l = v[2 * i + 1] < len ? v[2 * i + 1] : len;
+		kernel_access(vcpu, v[2 * i], l, op);
+		len -= l;
+	}
+}
+
+/* What the kernel copies to or from the guest's memory in the system calls
+ * common programs make (x86-64 numbers), after a successful call: the
+ * buffers Linux touches on the program's behalf.  Sizes are those of the
+ * x86-64 kernel structures. */
+static void syscall_buffers(unsigned vcpu, int64_t num, const uint64_t *a, int64_t ret)
+{
+	const uint8_t W = VL_OP_WRITE, R = VL_OP_READ;
+	uint64_t r = (uint64_t)ret;
+	switch (num) {
+	case 0: case 17: kernel_access(vcpu, a[1], r, W); break;  /* read, pread64 */
+	case 1: case 18: kernel_access(vcpu, a[1], r, R); break;  /* write, pwrite64 */
+	case 19: case 295: kernel_iov(vcpu, a[1], a[2], r, W); break; /* readv, preadv */
+	case 20: case 296: kernel_iov(vcpu, a[1], a[2], r, R); break; /* writev, pwritev */
+	case 4: case 5: case 6: kernel_access(vcpu, a[1], 144, W); break; /* stat, fstat, lstat */
+	case 262: kernel_access(vcpu, a[2], 144, W); break;       /* newfstatat */
+	case 332: kernel_access(vcpu, a[4], 256, W); break;       /* statx */
+	case 137: case 138: kernel_access(vcpu, a[1], 120, W); break; /* statfs, fstatfs */
+	case 78: case 217: kernel_access(vcpu, a[1], r, W); break; /* getdents(64) */
+	case 318: kernel_access(vcpu, a[0], r, W); break;         /* getrandom */
+	case 22: case 293: kernel_access(vcpu, a[0], 8, W); break; /* pipe, pipe2 */
+	case 53: kernel_access(vcpu, a[3], 8, W); break;          /* socketpair */
+	case 61: /* wait4 */
+		kernel_access(vcpu, a[1], 4, W);
+		kernel_access(vcpu, a[3], 144, W);
+		break;
+	case 13: kernel_access(vcpu, a[2], 32, W); break;  /* rt_sigaction: old action */
+	case 14: kernel_access(vcpu, a[2], 8, W); break;   /* rt_sigprocmask: old set */
+	case 63: kernel_access(vcpu, a[0], 390, W); break; /* uname */
+	case 79: kernel_access(vcpu, a[0], r, W); break;   /* getcwd */
+	case 89: kernel_access(vcpu, a[1], r, W); break;   /* readlink */
+	case 267: kernel_access(vcpu, a[2], r, W); break;  /* readlinkat */
+	case 97: kernel_access(vcpu, a[1], 16, W); break;  /* getrlimit */
+	case 302: kernel_access(vcpu, a[3], 16, W); break; /* prlimit64: old limit */
+	case 98: kernel_access(vcpu, a[1], 144, W); break; /* getrusage */
+	case 99: kernel_access(vcpu, a[0], 112, W); break; /* sysinfo */
+	case 100: kernel_access(vcpu, a[0], 32, W); break; /* times */
+	case 204: kernel_access(vcpu, a[2], r, W); break;  /* sched_getaffinity */
+	case 7: kernel_access(vcpu, a[0], a[1] * 8, W); break; /* poll: revents */
+	case 16: /* ioctl: TCGETS, TIOCGWINSZ */
+		if (a[1] == 0x5401)
+			kernel_access(vcpu, a[2], 36, W);
+		else if (a[1] == 0x5413)
+			kernel_access(vcpu, a[2], 8, W);
+		break;
+	case 228: /* clock_gettime, gettimeofday, time, getcpu: the vDSO natively */
+	case 96:
+	case 201:
+	case 309: {
+		struct capbuf *b = buf_of(vcpu);
+		if (b) {
+			cap_access(b, VDSO_STAND, VL_OP_IFETCH, 1, my_pid);
+			cap_access(b, VVAR_STAND + VL_PAGE_SIZE, VL_OP_READ, 8, my_pid);
+		}
+		if (num == 228)
+			kernel_access(vcpu, a[1], 16, W);
+		else if (num == 96)
+			kernel_access(vcpu, a[0], 16, W);
+		else if (num == 201)
+			kernel_access(vcpu, a[0], 8, W);
+		break;
+	}
+	default:
+		break;
+	}
 }
 
 /* Finish this process's current file (before an exec). */
@@ -403,7 +594,7 @@ static char reserve[1 << 14];
 /* Open DIR/PID.SEQ.vmt (and .files) for this process: the next SEQ free.
  * exec: the old image's end is recorded first (V EXIT) when an earlier
  * file of this pid exists. */
-static int open_part(bool after_fork, uint32_t parent)
+static int open_part(bool after_fork, uint32_t parent, bool same_image)
 {
 	char path[4200], fpath[4200];
 	bool earlier = false;
@@ -430,7 +621,7 @@ static int open_part(bool after_fork, uint32_t parent)
 	if (cap_open(path, "vmlab capture --backend qemu", cmd_line, name) < 0)
 		return -1;
 	struct capbuf *b = buf_of(0);
-	if (earlier && !after_fork && b)
+	if (earlier && !after_fork && !same_image && b)
 		cap_event(b, VL_EV_EXIT, my_pid);
 	if (after_fork && b) {
 		struct vl_event ev = { .kind = VL_EV_FORK, .addr = parent };
@@ -478,6 +669,8 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint
 		}
 		return;
 	}
+	if (!tl_buf)
+		tl_buf = buf_of(vcpu);
 	if (!out_dir[0] || !cap_on)
 		return;
 	switch (num) {
@@ -510,7 +703,12 @@ static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, 
 		return;
 	const uint64_t *a = sargs[vcpu].a;
 	bool ok = ret >= 0 || ret < -4095;
-	if (out_dir[0] && (num == 56 || num == 57 || num == 58) && ret == 0 &&
+	/* vfork (and clone with CLONE_VFORK, posix_spawn's): qemu runs it as
+	 * a fork, but natively the child borrows its parent's memory until it
+	 * execs: it is not recorded (no V FORK, no copy-on-write for the
+	 * parent) until its exec starts the program it runs */
+	bool vfork = num == 58 || (num == 56 && (a[0] & 0x4000));
+	if (out_dir[0] && (num == 56 || num == 57) && ret == 0 && !vfork &&
 	    !(num == 56 && (a[0] & 0x100)) && (uint32_t)getpid() != my_pid) {
 		/* the child of a fork: a file of its own, starting as a copy */
 		uint32_t parent = my_pid;
@@ -524,21 +722,38 @@ static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, 
 		for (unsigned i = 0; i < MAX_VCPUS; i++)
 			if (bufs[i])
 				bufs[i]->n = 0;
-		open_part(true, parent);
+		open_part(true, parent, false);
 		return;
 	}
 	if (out_dir[0] && (num == 59 || num == 322)) { /* a failed exec: record on */
-		if (!ok && !cap_on)
-			open_part(false, 0);
+		if (!ok && !cap_on && (uint32_t)getpid() == my_pid) /* the image goes on: no V EXIT */
+			open_part(false, 0, true);
 		return;
 	}
 	if (!ok || !cap_on)
 		return;
+	if (want_code)
+		syscall_buffers(vcpu, num, a, ret);
+	bool hidden = hid_len && (a[0] - hid_lo < hid_len);
 	switch (num) {
 	case 9: { /* mmap(addr, len, prot, flags, fd, off) */
 		bool anon = a[3] & MAP_ANONYMOUS;
 		bool shared = (a[3] & 3) == MAP_SHARED || (a[3] & 3) == 3; /* MAP_SHARED_VALIDATE */
 		uint64_t fid = anon ? 0 : fd_file((int)a[4]);
+		if (fid && fid == shim_id) { /* vmlab-reexec.so: not the program's */
+			uint64_t lo = hid_len ? hid_lo : (uint64_t)ret;
+			uint64_t hi = hid_len ? hid_lo + hid_len : (uint64_t)ret;
+			uint64_t e = ((uint64_t)ret + a[1] + VL_PAGE_SIZE - 1) & ~(uint64_t)(VL_PAGE_SIZE - 1);
+			if ((uint64_t)ret < lo)
+				lo = (uint64_t)ret;
+			if (e > hi)
+				hi = e;
+			hid_lo = lo;
+			hid_len = hi - lo;
+			break;
+		}
+		if (hid_len && (uint64_t)ret - hid_lo < hid_len)
+			break; /* inside the shim's image (its bss) */
 		if (!anon && !fid && !shared) /* a device (/dev/zero): anonymous */
 			fid = 0;
 		emit(vcpu, VL_EV_MMAP, linux_prot((unsigned)a[2]) | (shared ? VL_MAP_SHARED : 0),
@@ -546,9 +761,13 @@ static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, 
 		break;
 	}
 	case 11: /* munmap */
+		if (hidden)
+			break;
 		emit(vcpu, VL_EV_MUNMAP, 0, a[0], a[1], 0, 0);
 		break;
 	case 10: /* mprotect */
+		if (hidden)
+			break;
 		emit(vcpu, VL_EV_MPROTECT, linux_prot((unsigned)a[2]), a[0], a[1], 0, 0);
 		break;
 	case 25: /* mremap(old, old_len, new_len, flags, new) */
@@ -618,6 +837,26 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		pthread_mutex_unlock(&snap_lock);
 	}
 	size_t n = qemu_plugin_tb_n_insns(tb);
+	if (n && hid_len && qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0)) - hid_lo < hid_len)
+		return; /* vmlab-reexec.so's code: not the program's */
+	if (n && heap_len && qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0)) - heap_lo < heap_len)
+		return; /* vmlab-heap.so's code, once it said where it is */
+	if (n && want_code && !want_ifetch && cap_on) {
+		/* the block's pages, fetched first now (translation precedes the
+		 * first execution); a new thread's blocks before its first
+		 * system call are not recorded (its buffer is not known yet) */
+		struct capbuf *b = tl_buf;
+		if (!b && syscall(SYS_gettid) == getpid())
+			b = tl_buf = buf_of(0);
+		struct qemu_plugin_insn *last = qemu_plugin_tb_get_insn(tb, n - 1);
+		uint64_t first = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0));
+		uint64_t end = qemu_plugin_insn_vaddr(last) + qemu_plugin_insn_size(last) - 1;
+		if (b) {
+			cap_access(b, first, VL_OP_IFETCH, 1, my_pid);
+			if ((end ^ first) >> VL_PAGE_SHIFT)
+				cap_access(b, end & ~(uint64_t)(VL_PAGE_SIZE - 1), VL_OP_IFETCH, 1, my_pid);
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		size_t len = qemu_plugin_insn_size(insn);
@@ -635,8 +874,8 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		}
 		/* the instruction's address as user data: vmlab-heap.so's code is
 		 * known only once it runs, and translated blocks are kept */
-		qemu_plugin_register_vcpu_mem_cb(insn, on_mem, QEMU_PLUGIN_CB_NO_REGS,
-						 QEMU_PLUGIN_MEM_RW,
+		qemu_plugin_register_vcpu_mem_cb(insn, want_code ? on_mem_rmw : on_mem,
+						 QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW,
 						 (void *)(uintptr_t)qemu_plugin_insn_vaddr(insn));
 	}
 }
@@ -677,11 +916,15 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
 			want_ifetch = true;
 		else if (!strcmp(argv[i], "ifetch=off") || !strcmp(argv[i], "ifetch=false"))
 			want_ifetch = false;
+		else if (!strcmp(argv[i], "code=on"))
+			want_code = true;
+		else if (!strcmp(argv[i], "code=off"))
+			want_code = false;
 		else if (!strncmp(argv[i], "cmd=", 4))
 			cmd = argv[i] + 4;
 		else {
 			fprintf(stderr, "vmlab qemu plugin: unknown argument '%s' "
-					"(expected out=FILE or dir=DIR, ifetch=on|off, cmd=TEXT)\n",
+					"(expected out=FILE or dir=DIR, ifetch=on|off, code=on|off, cmd=TEXT)\n",
 				argv[i]);
 			return -1;
 		}
@@ -692,9 +935,18 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
 	}
 	my_pid = (uint32_t)getpid();
 	snprintf(cmd_line, sizeof(cmd_line), "%s", cmd);
+	/* the preload shim, first in LD_PRELOAD (vmlab capture puts it there) */
+	const char *pre = getenv("LD_PRELOAD");
+	if (pre && *pre) {
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(pre, ": "), pre);
+		if (strstr(path, "vmlab-reexec") && stat(path, &st) == 0)
+			shim_id = file_id_of((uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	}
 	if (dir) {
 		snprintf(out_dir, sizeof(out_dir), "%s", dir);
-		if (open_part(false, 0) < 0)
+		if (open_part(false, 0, false) < 0)
 			return -1;
 		qemu_plugin_register_vcpu_syscall_cb(id, on_syscall);
 		qemu_plugin_register_vcpu_syscall_ret_cb(id, on_syscall_ret);

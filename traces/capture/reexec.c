@@ -19,7 +19,8 @@
  * Not followed (said in docs/trace-format.md): statically linked and
  * set-user-ID programs (the loader ignores LD_PRELOAD), and programs
  * exec'd with an environment that drops these variables.  The library
- * itself is mapped in every traced process (a few pages of one file).
+ * itself is mapped in every traced process (a few pages of one file); the
+ * qemu plugin leaves its mappings, and accesses to them, out of the trace.
  */
 
 #include <dlfcn.h>

@@ -1,0 +1,234 @@
+/* analysis/validate_programs.c - replay of a whole captured program, the
+ * file table of a capture, and the programs of `vmlab validate --programs`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "analysis/validate_programs.h"
+
+int vl_validate_replay(const struct vl_config *cfg, const char *trace_path,
+		       struct vl_prog_sim *out, struct vl_error *err)
+{
+	struct vl_engine *e = NULL;
+	struct vl_trace *t = NULL;
+	struct vl_batch b = { 0 };
+	int rc;
+	memset(out, 0, sizeof(*out));
+	if ((rc = vl_engine_new(&e, cfg, err)) < 0)
+		return rc;
+	if ((rc = vl_trace_open(&t, trace_path, NULL, err)) < 0)
+		goto done;
+	if ((rc = vl_batch_init(&b, 8192, err)) < 0)
+		goto done;
+	ssize_t n;
+	while ((n = vl_trace_read(t, &b, err)) > 0)
+		if ((rc = vl_engine_feed(e, &b, err)) < 0)
+			goto done;
+	if (n < 0) {
+		rc = (int)n;
+		goto done;
+	}
+	const struct vl_counters *c = vl_engine_counters(e);
+	out->page_faults = c->faults + c->access_violations + c->faults_guard;
+	out->minor_faults = c->faults_demand_zero + c->faults_soft + c->faults_cow;
+	out->major_faults = c->faults_hard;
+	out->accesses = c->accesses;
+	out->file_reads = c->file_reads;
+	out->nprocs = vl_engine_nprocs(e);
+	for (size_t i = 0; i < out->nprocs && i < VL_PROG_MAX_PROCS; i++) {
+		struct vl_proc_counters pc = { .size = sizeof(pc) };
+		if (vl_engine_proc_counters(e, i, &pc) < 0)
+			continue;
+		struct vl_prog_proc *p = &out->procs[i];
+		p->pid = pc.pid;
+		/* guard exceptions are not kept per process; they are rare
+		 * under linux (no guard pages in captured programs) */
+		p->page_faults = pc.faults + pc.access_violations;
+		p->minor_faults = pc.faults_demand_zero + pc.faults_soft + pc.faults_cow;
+		p->major_faults = pc.faults_hard;
+		char key[32];
+		snprintf(key, sizeof(key), "process.%u", pc.pid);
+		const char *name = vl_trace_meta(t, key);
+		snprintf(p->name, sizeof(p->name), "%s", name ? name : "?");
+	}
+done:
+	vl_batch_free(&b);
+	vl_trace_close(t);
+	vl_engine_free(e);
+	return rc;
+}
+
+bool vl_program_has_roi(const char *path)
+{
+	static const char needle[] = "VMLAB_ROI_EVENTS";
+	const size_t nl = sizeof(needle) - 1;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	char buf[65536 + sizeof(needle)];
+	size_t keep = 0, got;
+	bool found = false;
+	while (!found && (got = fread(buf + keep, 1, sizeof(buf) - keep, f)) > 0) {
+		size_t len = keep + got;
+		found = memmem(buf, len, needle, nl) != NULL;
+		keep = len < nl - 1 ? len : nl - 1; /* a match across the boundary */
+		memmove(buf, buf + len - keep, keep);
+	}
+	fclose(f);
+	return found;
+}
+
+int vl_trace_files(const char *trace_path,
+		   void (*fn)(unsigned long long id, const char *path, void *arg), void *arg,
+		   struct vl_error *err)
+{
+	struct vl_trace *t = NULL;
+	int rc = vl_trace_open(&t, trace_path, NULL, err);
+	if (rc < 0)
+		return rc;
+	const char *keys[4096], *vals[4096];
+	size_t n = vl_trace_meta_list(t, keys, vals, 4096);
+	int count = 0;
+	for (size_t i = 0; i < n && i < 4096; i++) {
+		if (strncmp(keys[i], "file.", 5) != 0)
+			continue;
+		/* DEV:INODE SIZE PATH */
+		const char *p = strchr(vals[i], ' ');
+		p = p ? strchr(p + 1, ' ') : NULL;
+		if (!p || p[1] != '/')
+			continue; /* shm:ID and unnamed files */
+		fn(strtoull(keys[i] + 5, NULL, 10), p + 1, arg);
+		count++;
+	}
+	vl_trace_close(t);
+	return count;
+}
+
+int vl_pagecache_line(FILE *out, unsigned long long id, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	size_t len = (size_t)st.st_size, np = (len + 4095) / 4096;
+	fprintf(out, "%llu ", id);
+	if (np == 0) {
+		fputs("-\n", out);
+		close(fd);
+		return 0;
+	}
+	void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	unsigned char *vec = m != MAP_FAILED ? malloc(np) : NULL;
+	if (!vec || mincore(m, len, vec) < 0) {
+		free(vec);
+		if (m != MAP_FAILED)
+			munmap(m, len);
+		fputs("-\n", out);
+		return -1;
+	}
+	bool any = false;
+	for (size_t i = 0; i < np;) {
+		if (!(vec[i] & 1)) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j + 1 < np && (vec[j + 1] & 1))
+			j++;
+		if (i == j)
+			fprintf(out, "%s%zu", any ? "," : "", i);
+		else
+			fprintf(out, "%s%zu-%zu", any ? "," : "", i, j);
+		any = true;
+		i = j + 1;
+	}
+	fputs(any ? "\n" : "-\n", out);
+	free(vec);
+	munmap(m, len);
+	return 0;
+}
+
+unsigned vl_readahead_pages(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return 0;
+	char p[128];
+	for (int up = 0; up < 2; up++) { /* the disk, or the disk of a partition */
+		snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/%squeue/read_ahead_kb",
+			 major(st.st_dev), minor(st.st_dev), up ? "../" : "");
+		FILE *f = fopen(p, "r");
+		unsigned kb = 0;
+		if (f) {
+			int ok = fscanf(f, "%u", &kb) == 1;
+			fclose(f);
+			if (ok)
+				return kb / 4;
+		}
+	}
+	return 0;
+}
+
+/* Inputs are made with awk (mawk or gawk, both in Debian's base), with a
+ * fixed seed so every run sorts and compresses the same bytes. */
+#define LINES "awk 'BEGIN { srand(7); for (i = 0; i < 20000; i++) printf \"%d %x\\n\", " \
+	      "int(rand() * 1000000), int(rand() * 65536) }' > in.txt\n"
+#define DATA  "awk 'BEGIN { srand(3); for (i = 0; i < 40000; i++) printf \"line %d of the " \
+	      "data %d %d\\n\", i, int(rand() * 100), i % 97 }' > data\n"
+
+const struct vl_program vl_programs[] = {
+	{ "ls", "ls -lR of a tree of 4 directories and 120 files", "ls",
+	  "for d in a b c d; do mkdir -p tree/$d; for i in $(seq 1 30); do echo $d$i > "
+	  "tree/$d/f$i; done; done\n",
+	  { "ls", "-lR", "tree", NULL } },
+	{ "sort", "sort of 20,000 lines", "sort", LINES, { "sort", "in.txt", "-o", "out.txt", NULL } },
+	{ "gzip", "gzip -9 of 1.3 MB of text", "gzip", DATA,
+	  { "gzip", "-9", "-f", "-k", "data", NULL } },
+	{ "xz", "xz -1 of 1.3 MB of text", "xz", DATA, { "xz", "-1", "-f", "-k", "data", NULL } },
+	{ "python3", "python3 running a short script (a dictionary of 20,000 words)", "python3",
+	  "cat > s.py <<'EOF'\n"
+	  "d = {}\n"
+	  "for i in range(20000):\n"
+	  "    w = 'w%d' % (i * 7919 % 10007)\n"
+	  "    d[w] = d.get(w, 0) + 1\n"
+	  "print(len(d), max(d.values()))\n"
+	  "EOF\n",
+	  { "python3", "s.py", NULL } },
+	{ "sqlite3", "sqlite3: a table of 20,000 rows, grouped", "sqlite3", "",
+	  { "sqlite3", ":memory:",
+	    "CREATE TABLE t(a, b); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+	    "WHERE x < 20000) INSERT INTO t SELECT x, x % 97 FROM c; SELECT b, count(*), sum(a) "
+	    "FROM t GROUP BY b ORDER BY 3 DESC LIMIT 3;",
+	    NULL } },
+	{ "gcc", "gcc -O2 -c of a small C file (gcc, cc1, as)", "gcc",
+	  "cat > p.c <<'EOF'\n"
+	  "#include <stdio.h>\n"
+	  "#include <stdlib.h>\n"
+	  "struct node { struct node *next; int key; };\n"
+	  "static int cmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }\n"
+	  "int sum(const struct node *n) { int s = 0; for (; n; n = n->next) s += n->key; return s; }\n"
+	  "int main(int argc, char **argv) {\n"
+	  "  int v[64]; for (int i = 0; i < 64; i++) v[i] = (i * 37) % 64;\n"
+	  "  qsort(v, 64, sizeof(int), cmp);\n"
+	  "  printf(\"%d %d\\n\", v[0], argc > 1 ? atoi(argv[1]) : 0);\n"
+	  "  return 0;\n"
+	  "}\n"
+	  "EOF\n",
+	  { "gcc", "-O2", "-c", "p.c", "-o", "p.o", NULL } },
+	{ "pipeline", "sh -c \"sort in.txt | gzip -c > out.gz\" (three processes)", "sort gzip",
+	  LINES, { "sh", "-c", "sort in.txt | gzip -c > out.gz", NULL } },
+};
+
+const size_t vl_nprograms = sizeof(vl_programs) / sizeof(vl_programs[0]);

@@ -1,0 +1,106 @@
+#!/bin/sh
+# The linux personality's rules that whole programs need (issue 15), on
+# hand-written addr traces, with every expected count derived by hand:
+#
+#  1. mremap moves a private anonymous range with its pages (Linux's
+#     move_page_tables): 4 pages written (4 demand-zero faults), moved to a
+#     new address and grown to 8 pages; writing the 4 moved pages again at
+#     their new address faults 0 times, the 4 new pages 4 times: 8 faults
+#     in all, 8 resident pages at the end, all demand-zero.
+#  2. mremap of a page read through the zero page keeps it read-only: a
+#     read (1 fault, zero page), a move, then a write: 1 copy-on-write
+#     fault; 2 faults in all.
+#  3. mmap read-around (file.readaround = 32, page cache cold, fault-around
+#     16): file 9 of 64 pages.  R page 40: hard (1), reads pages 24..55
+#     (32 reads).  R 41: cached, soft (2); fault-around maps 32..47.
+#     R 47: mapped, no fault.  R 30: soft (3), maps 16..31 (24..31 cached).
+#     R 60: hard (4), reads 44..63 less those in memory: 56..63 (8 reads).
+#     faults 4 = 2 hard + 2 soft, 40 file reads.
+#  4. pagecache.resident: pages 40..47 of file 9 cached at the start.
+#     R 41: soft (1), fault-around maps 40..47 (cached).  R 44: no fault.
+#     R 50: hard (2), reads page 50 and, around it (34..65 in the file),
+#     34..39 and 48..63 but 50: 1 + 6 + 15 = 22 reads.
+#  5. file.cow_read_major (linux): the first write to a private file page
+#     not cached is one fault that reads and copies it: hard (major), as
+#     Linux counts do_cow_fault; with the key off, a copy-on-write fault.
+bindir=$1
+. "$(dirname "$0")/../e2e-lib.sh"
+bin=$bindir/vmlab
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+get() { python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c=c.get('counters',c); print(c[sys.argv[2]])" "$1" "$2"; }
+
+cat >"$tmp/m1.addr" <<'T'
+V MMAP 0x10000000 0x4000 readwrite private 0 0x0 1
+W 0x10000000 1
+W 0x10001000 1
+W 0x10002000 1
+W 0x10003000 1
+V MREMAP 0x10000000 0x4000 0x20000000 0x8000 1
+W 0x20000000 1
+W 0x20001000 1
+W 0x20002000 1
+W 0x20003000 1
+W 0x20004000 1
+W 0x20005000 1
+W 0x20006000 1
+W 0x20007000 1
+T
+"$bin" run --os linux --json "$tmp/m1.addr" >"$tmp/m1.json" 2>"$tmp/m1.err"
+check "mremap move: 8 faults (4 before, 0 for the moved pages, 4 new)" '[ "$(get "$tmp/m1.json" faults)" = 8 ]'
+check "mremap move: all 8 demand-zero, no event refused" \
+	'[ "$(get "$tmp/m1.json" faults_demand_zero)" = 8 ] && [ "$(get "$tmp/m1.json" event_failures)" = 0 ]'
+"$bin" run --os linux --check "$tmp/m1.addr" >/dev/null 2>"$tmp/m1c.err"
+check "mremap move: the model's invariants hold (--check)" '[ $? = 0 ]'
+
+cat >"$tmp/m2.addr" <<'T'
+V MMAP 0x10000000 0x1000 readwrite private 0 0x0 1
+R 0x10000000 1
+V MREMAP 0x10000000 0x1000 0x30000000 0x2000 1
+W 0x30000000 1
+T
+"$bin" run --os linux --json "$tmp/m2.addr" >"$tmp/m2.json" 2>"$tmp/m2.err"
+check "mremap of a zero-page mapping: read 1 fault, write after the move 1 copy-on-write" \
+	'[ "$(get "$tmp/m2.json" faults)" = 2 ] && [ "$(get "$tmp/m2.json" faults_cow)" = 1 ]'
+
+cat >"$tmp/ra.addr" <<'T'
+V MMAP 0x40000000 0x40000 readonly private 9 0x0 1
+R 0x40028000 1
+R 0x40029000 1
+R 0x4002f000 1
+R 0x4001e000 1
+R 0x4003c000 1
+T
+"$bin" run --os linux -s pagecache.warm=none -s file.readaround=32 --json "$tmp/ra.addr" >"$tmp/ra.json" 2>"$tmp/ra.err"
+check "read-around: 4 faults, 2 hard, 2 soft, 40 file reads" \
+	'[ "$(get "$tmp/ra.json" faults)" = 4 ] && [ "$(get "$tmp/ra.json" faults_hard)" = 2 ] && [ "$(get "$tmp/ra.json" faults_soft)" = 2 ] && [ "$(get "$tmp/ra.json" file_reads)" = 40 ]'
+"$bin" run --os linux -s pagecache.warm=none -s file.readaround=32 --check "$tmp/ra.addr" >/dev/null 2>&1
+check "read-around: the model's invariants hold (--check)" '[ $? = 0 ]'
+
+printf '# cached pages\n9 40-47\n' >"$tmp/res.txt"
+cat >"$tmp/res.addr" <<'T'
+V MMAP 0x40000000 0x40000 readonly private 9 0x0 1
+R 0x40029000 1
+R 0x4002c000 1
+R 0x40032000 1
+T
+"$bin" run --os linux -s pagecache.warm=none -s file.readaround=32 -s pagecache.resident="$tmp/res.txt" --json "$tmp/res.addr" >"$tmp/res.json" 2>"$tmp/res.err"
+check "pagecache.resident: 2 faults (1 soft, 1 hard), 22 file reads" \
+	'[ "$(get "$tmp/res.json" faults)" = 2 ] && [ "$(get "$tmp/res.json" faults_soft)" = 1 ] && [ "$(get "$tmp/res.json" faults_hard)" = 1 ] && [ "$(get "$tmp/res.json" file_reads)" = 22 ]'
+printf '9 40-x\n' >"$tmp/bad.txt"
+"$bin" run --os linux -s pagecache.warm=none -s pagecache.resident="$tmp/bad.txt" "$tmp/res.addr" >/dev/null 2>"$tmp/bad.err"
+rc=$?
+check "pagecache.resident: a bad line is a one-line error naming the file and line, exit 1" \
+	'[ $rc = 1 ] && grep -q "bad.txt line 1: expected FIRST-LAST" "$tmp/bad.err" && [ "$(wc -l <"$tmp/bad.err")" = 1 ]'
+
+cat >"$tmp/cow.addr" <<'T'
+V MMAP 0x40000000 0x4000 readwrite private 9 0x0 1
+W 0x40000000 1
+T
+"$bin" run --os linux -s pagecache.warm=none -s file.readaround=0 --json "$tmp/cow.addr" >"$tmp/cow.json" 2>&1
+check "linux: a write to a private file page not cached is one hard fault (1 read)" \
+	'[ "$(get "$tmp/cow.json" faults)" = 1 ] && [ "$(get "$tmp/cow.json" faults_hard)" = 1 ] && [ "$(get "$tmp/cow.json" faults_cow)" = 0 ] && [ "$(get "$tmp/cow.json" file_reads)" = 1 ]'
+"$bin" run --os linux -s pagecache.warm=none -s file.readaround=0 -s file.cow_read_major=off --json "$tmp/cow.addr" >"$tmp/cow2.json" 2>&1
+check "file.cow_read_major = off: the same write is a copy-on-write fault" \
+	'[ "$(get "$tmp/cow2.json" faults_cow)" = 1 ] && [ "$(get "$tmp/cow2.json" faults_hard)" = 0 ]'
+finish
