@@ -128,7 +128,7 @@ static bool to_addr(struct vl_trace *t, const char *out, const char *dest)
 			if (r->op == VL_OP_EVENT) {
 				print_event(f, &b.events[r->addr], r->pid);
 			} else {
-				fprintf(f, "%c 0x%llx %u\n", "RWIW"[r->op], (unsigned long long)r->addr,
+				fprintf(f, "%c 0x%llx %u\n", "RWIM"[r->op], (unsigned long long)r->addr,
 					r->pid);
 			}
 		}

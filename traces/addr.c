@@ -48,6 +48,7 @@ static int op_of(char c)
 	case 'r': return VL_OP_READ;
 	case 'w': return VL_OP_WRITE;
 	case 'i': return VL_OP_IFETCH;
+	case 'm': return VL_OP_MODIFY;
 	default: return -1;
 	}
 }
@@ -64,7 +65,7 @@ static int parse(const char *s, const char *end, int *op, uint64_t *addr, uint64
 		return 0;
 	*op = op_of(*s);
 	if (*op < 0 || (s + 1 < end && !vl_is_space(s[1])))
-		return vl_err(err, VL_EFORMAT, "expected an operation R, W or I, found '%.*s'",
+		return vl_err(err, VL_EFORMAT, "expected an operation R, W, I or M, found '%.*s'",
 			      (int)(end - s > 20 ? 20 : end - s), s);
 	s = skip_space(s + 1, end);
 	if (vl_scan_num(&s, end, addr) < 0 || (s < end && !vl_is_space(*s)))
