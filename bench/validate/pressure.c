@@ -189,7 +189,9 @@ static void w_sort(size_t limit)
 	if (fclose(f) != 0)
 		roi_die(path);
 	setenv("LC_ALL", "C", 1);
-	char *argv[] = { "/usr/bin/sort", "--parallel=1", "-o", "/dev/null", path, NULL };
+	char buf[32];
+	snprintf(buf, sizeof(buf), "-S%zuM", limit / 2);
+	char *argv[] = { "/usr/bin/sort", "--parallel=1", buf, "-o", "/dev/null", path, NULL };
 	run_in_region(argv, path);
 }
 
