@@ -298,11 +298,12 @@ static int native_run(struct lw *w, uint64_t limit, const char *env, const char 
 
 static void capture_and_replay(struct lw *w, const struct vl_config *cfg, const char *dir)
 {
+	static const char not_traced[] =
+		"not simulated: the real program runs in a child that the lackey capture "
+		"does not trace (whole-program capture and replay: vmlab capture, "
+		"validate --programs)";
 	if (w->program) {
-		snprintf(w->why_sim, sizeof(w->why_sim),
-			 "not simulated: the real program runs in a child that the lackey capture "
-			 "does not trace (whole-program capture and replay: vmlab capture, "
-			 "validate --programs)");
+		snprintf(w->why_sim, sizeof(w->why_sim), "%s", not_traced);
 		return;
 	}
 	char log[4200], trace[4200], logopt[4300];
@@ -335,7 +336,9 @@ static void capture_and_replay(struct lw *w, const struct vl_config *cfg, const 
 	}
 	struct vl_error err = { 0 };
 	struct vl_roi_sim *sim = malloc(sizeof(*sim));
-	if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+		snprintf(w->why_sim, sizeof(w->why_sim), "%s", not_traced);
+	} else if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		snprintf(w->why_sim, sizeof(w->why_sim),
 			 "not simulated: the captured run failed (valgrind installed? see %s)", log);
 	} else if (!sim) {

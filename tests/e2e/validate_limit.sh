@@ -109,7 +109,9 @@ check "error: the row says the native run failed" \
 check "error: cgroup and swap file gone" '[ -z "$(left $pid)" ]' || left "$pid"
 
 # 3. SIGINT and SIGTERM in the middle of the native runs
-for sig in INT TERM; do
+for sig in INT:2 TERM:15; do
+	num=${sig#*:}
+	sig=${sig%:*}
 	sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/sig.pid" "$bin" validate --limit 16M -r 100 \
 		-- "$pressure" seq-loop 16 >"$tmp/sig.out" 2>&1 &
 	bg=$!
@@ -128,7 +130,7 @@ for sig in INT TERM; do
 	kill -"$sig" "$pid"
 	wait "$bg"
 	rc=$?
-	check "SIG$sig: vmlab died of the signal" "[ $rc -eq $((128 + $(kill -l $sig))) ]" ||
+	check "SIG$sig: vmlab died of the signal" "[ $rc -eq $((128 + num)) ]" ||
 		echo "exit status $rc"
 	check "SIG$sig: the workload was killed" "[ -n '$child' ] && ! kill -0 '$child' 2>/dev/null"
 	check "SIG$sig: cgroup and swap file gone" '[ -z "$(left $pid)" ]' || left "$pid"
@@ -158,7 +160,10 @@ for side in ("measured", "simulated"):
        pf is not None and abs(pf - 3 * n) <= 0.01 * 3 * n)
     ok(f"seq-loop {side}: minor {mi} >= n = {n} (first-touch writes)", mi is not None and mi >= n)
     ok(f"seq-loop {side}: major {ma} <= 2n = {2 * n}", ma is not None and ma <= 2 * n)
-    ok(f"seq-loop {side}: page = minor + major", pf == mi + ma)
+    # perf's PAGE-FAULTS also counts a fault retried after its I/O (and
+    # medians are taken per event): equal in the model, within 1% natively
+    ok(f"seq-loop {side}: page {pf} = minor + major {mi + ma} (natively within 1%)",
+       pf == mi + ma if side == "simulated" else abs(pf - mi - ma) <= 0.01 * pf)
     mi = hot["minor_faults"][side]
     ok(f"hot-random {side}: minor {mi} >= {h} (first-touch writes)", mi is not None and mi >= h)
 for name, rows in (("seq-loop", seq), ("hot-random", hot)):
