@@ -41,6 +41,16 @@ if [ "$(id -u)" -ne 0 ]; then
 	skip "not root"
 fi
 
+# as root, the same as user nobody (where setpriv can drop to it)
+if command -v setpriv >/dev/null &&
+	setpriv --reuid 65534 --regid 65534 --clear-groups "$bin" -V >/dev/null 2>&1; then
+	setpriv --reuid 65534 --regid 65534 --clear-groups "$bin" validate --limit 32M --suite \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	check "as nobody: exit status 1, says it needs root" \
+		"[ $rc -eq 1 ] && grep -q 'needs root' '$tmp/err'" || cat "$tmp/err"
+fi
+
 # the memory cgroup the command will use
 cgmount=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 if [ -n "$cgmount" ] && grep -qw memory "$cgmount/cgroup.subtree_control" 2>/dev/null; then
