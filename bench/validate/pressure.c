@@ -183,9 +183,10 @@ static void w_sort(size_t limit)
 	if (!f)
 		roi_die("fdopen");
 	size_t bytes = pages_of(limit, 3, 2) * PAGE;
-	for (size_t o = 0; o < bytes; o += 32) /* 31 characters and a newline */
-		fprintf(f, "%016llx%015llx\n", (unsigned long long)next_rand(),
-			(unsigned long long)(next_rand() >> 4));
+	for (size_t o = 0; o < bytes; o += 32) { /* 31 characters and a newline */
+		unsigned long long a = next_rand(), b = next_rand() >> 4;
+		fprintf(f, "%016llx%015llx\n", a, b);
+	}
 	if (fclose(f) != 0)
 		roi_die(path);
 	setenv("LC_ALL", "C", 1);
