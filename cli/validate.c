@@ -91,7 +91,7 @@ static void validate_usage(FILE *f)
 		"      --plugin LIB.so  load policy plug-ins (repeatable), so -s may choose theirs\n"
 		"      --keep DIR     keep the captured lackey logs and addr traces in DIR\n"
 		"      --limit SIZE   under memory pressure: in a memory cgroup limited to SIZE,\n"
-		"                     with swap (`vmlab validate --limit 1M --help`)\n"
+		"                     with swap (`vmlab validate --limit 48M --help`)\n"
 		"\n"
 		"Page-fault rows must be within 1%% (exit 1 otherwise); TLB rows, where a PMU\n"
 		"counts them and the build models TLBs, are reported against 10%%.\n");

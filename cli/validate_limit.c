@@ -377,7 +377,7 @@ int cmd_validate_limit(int argc, char **argv)
 	struct cli_cfg cc = { .os = "linux" };
 	bool suite = false, json = false;
 	uint64_t repeat = 3, limit = 0;
-	const char *keep = NULL;
+	const char *keep = NULL, *limit_arg = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -391,13 +391,7 @@ int cmd_validate_limit(int argc, char **argv)
 		case 'S': suite = true; break;
 		case 'J': json = true; break;
 		case 'k': keep = optarg; break;
-		case 'L':
-			if (vl_parse_size(optarg, &limit) < 0 || limit < (4u << 20)) {
-				cli_error("--limit: expected a size of at least 4M (48M, 1G), found '%s'",
-					  optarg);
-				return EXIT_USAGE;
-			}
-			break;
+		case 'L': limit_arg = optarg; break; /* checked after --help */
 		case 'r':
 			if (vl_parse_u64(optarg, &repeat) < 0 || repeat == 0 || repeat > MAX_RUNS) {
 				cli_error("-r: expected a count from 1 to %d, found '%s'", MAX_RUNS, optarg);
@@ -406,11 +400,16 @@ int cmd_validate_limit(int argc, char **argv)
 			break;
 		case 'h': usage(stdout); return 0;
 		default:
-			cli_error("validate --limit: unknown option '%s' (try `vmlab validate --limit 1M "
+			cli_error("validate --limit: unknown option '%s' (try `vmlab validate --limit 48M "
 				  "--help`)",
 				  argv[optind - 1]);
 			return EXIT_USAGE;
 		}
+	}
+	if (!limit_arg || vl_parse_size(limit_arg, &limit) < 0 || limit < (4u << 20)) {
+		cli_error("--limit: expected a size of at least 4M (48M, 1G), found '%s'",
+			  limit_arg ? limit_arg : "");
+		return EXIT_USAGE;
 	}
 	if (suite == (optind < argc)) {
 		cli_error("validate --limit: give --suite or -- PROGRAM [ARGS] (one of them)");
