@@ -114,7 +114,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(OBJDIR)/bench/%)
 
 # The validation workloads (bench/validate): plain -O2, never sanitized,
 # so that nothing but their own code touches memory in a region.
-WORKLOADS := $(OUT)/vmlab-workloads
+WORKLOADS := $(OUT)/vmlab-workloads $(OUT)/vmlab-pressure
 
 MAN := $(OUT)/vmlab.1
 COMPLETION := cli/completion.bash
@@ -128,9 +128,13 @@ man: $(MAN)
 $(MAN): $(BIN) mk/man.sh
 	sh mk/man.sh $(BIN) >$@.tmp && mv $@.tmp $@
 
-$(WORKLOADS): bench/validate/workloads.c bench/validate/roi.h
+$(OUT)/vmlab-workloads: bench/validate/workloads.c bench/validate/roi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< -o $@
+
+$(OUT)/vmlab-pressure: bench/validate/pressure.c bench/validate/roi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< -o $@ -lm
 
 $(OBJDIR)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
@@ -299,7 +303,8 @@ install: $(BIN) $(LIB) $(SHLIB) $(CAPTURE) $(WORKLOADS) $(MAN)
 	install -m 755 $(REEXEC) $(DESTDIR)$(LIBDIR)/vmlab-reexec.so
 	install -m 755 $(HEAPLIB) $(DESTDIR)$(LIBDIR)/vmlab-heap.so
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vmlab
-	install -m 755 $(WORKLOADS) $(DESTDIR)$(PREFIX)/bin/vmlab-workloads
+	install -m 755 $(OUT)/vmlab-workloads $(DESTDIR)$(PREFIX)/bin/vmlab-workloads
+	install -m 755 $(OUT)/vmlab-pressure $(DESTDIR)$(PREFIX)/bin/vmlab-pressure
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libvmlab.a
 	install -m 755 $(OUT)/libvmlab.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libvmlab.so.$(VERSION)
 	ln -sf libvmlab.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)

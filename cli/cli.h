@@ -85,5 +85,6 @@ int cmd_sweep(int argc, char **argv);
 int cmd_counters(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_validate_limit(int argc, char **argv); /* validate --limit */
 
 #endif

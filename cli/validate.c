@@ -96,6 +96,8 @@ static void validate_usage(FILE *f)
 		"  -c, -s             more configuration over linux + host + machine events\n"
 		"      --plugin LIB.so  load policy plug-ins (repeatable), so -s may choose theirs\n"
 		"      --keep DIR     keep the captured lackey logs and addr traces in DIR\n"
+		"      --limit SIZE   under memory pressure: in a memory cgroup limited to SIZE,\n"
+		"                     with swap (`vmlab validate --limit 48M --help`)\n"
 		"\n"
 		"Page-fault rows must be within 1%% (exit 1 otherwise); TLB rows, where a PMU\n"
 		"counts them and the build models TLBs, are reported against 10%%.  Whole\n"
@@ -423,6 +425,7 @@ int cmd_validate(int argc, char **argv)
 		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "programs", no_argument, NULL, 'P' }, { "warm-only", no_argument, NULL, 'W' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_cfg cc = { .os = "linux" };
@@ -458,6 +461,7 @@ int cmd_validate(int argc, char **argv)
 			}
 			break;
 		case 'h': validate_usage(stdout); return 0;
+		case 'L': return cmd_validate_limit(argc, argv); /* cli/validate_limit.c */
 		default:
 			cli_error("validate: unknown option '%s' (try `vmlab validate --help`)",
 				  argv[optind - 1]);

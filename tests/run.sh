@@ -5,13 +5,18 @@
 # cmocka programs report "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)";
 # e2e scripts (*.sh) get BINDIR as $1 and end with their own
 # "N passed, N failed" line.  A program that dies without a summary counts
-# as one failure.
+# as one failure.  A program that prints a line starting with SKIP (it
+# could not run its cases here: no root, no cgroup, ...) is counted as
+# skipped and named, never as passed; the closing line then ends with
+# ", N skipped".
 set -u
 bindir=$1
 shift
 pass=0
 fail=0
+skip=0
 failed_progs=""
+skipped_progs=""
 log=$(mktemp)
 for t in "$@"; do
 	echo "== $t"
@@ -32,6 +37,10 @@ for t in "$@"; do
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1 # died or failed without saying how many
 	fi
+	if grep -q '^SKIP' "$log"; then
+		skip=$((skip + 1))
+		skipped_progs="$skipped_progs $t"
+	fi
 	pass=$((pass + p))
 	fail=$((fail + f))
 	[ "$rc" -ne 0 ] && failed_progs="$failed_progs $t"
@@ -39,5 +48,10 @@ done
 rm -f "$log"
 echo
 [ -n "$failed_progs" ] && echo "failing programs:$failed_progs"
-echo "$pass passed, $fail failed"
+[ -n "$skipped_progs" ] && echo "skipped programs (they say why above):$skipped_progs"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ] && [ -z "$failed_progs" ]

@@ -11,7 +11,9 @@
  *   VMLAB_ROI_OUT    = file that receives one line per event:
  *                      "I VALUE ENABLED_NS RUNNING_NS" or "I error ERRNO"
  * roi_begin() resets and enables every counter, roi_end() disables them;
- * roi_finish() reads them into VMLAB_ROI_OUT.  Without the variables the
+ * roi_finish() reads them into VMLAB_ROI_OUT.  The counters are inherited:
+ * a child forked inside the region (a real program the workload runs,
+ * bench/validate/pressure.c) is counted with it once it has exited.  Without the variables the
  * workload runs without counting.
  *
  * Trace markers (captured runs).  Under valgrind (`--tool=lackey
@@ -93,6 +95,7 @@ static void roi_init(void)
 		a.exclude_user = xu != 0;
 		a.exclude_kernel = xk != 0;
 		a.disabled = 1;
+		a.inherit = 1; /* children forked inside the region count too */
 		a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
 		int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
 		roi_fd[roi_n] = fd;

@@ -1,0 +1,271 @@
+/* bench/validate/pressure.c - workloads larger than a memory limit, for
+ * `vmlab validate --limit SIZE --suite`: `vmlab-pressure NAME LIMIT_MIB`,
+ * `--list`.
+ *
+ * Each sizes its memory from the limit it is run under (LIMIT_MIB, the
+ * cgroup limit vmlab validate sets), so every one of them needs more than
+ * the limit and Linux must reclaim and swap.  The region of interest
+ * holds the first touch too (the demand-zero faults are part of what is
+ * compared).  One byte per 4 KiB page is touched; the random ones draw
+ * from a xorshift generator in registers, so nothing but the workload's
+ * own mapping is touched inside the region.  At LIMIT_MIB = 48:
+ *   seq-loop    64 MiB (4/3 of the limit) written in order, then read in
+ *               order twice
+ *   hot-random  96 MiB (2x) written, then 300,000 reads, 80% of them in
+ *               the first eighth (the hot set), the rest anywhere
+ *   strided     80 MiB (5/3) written in order, then 3 passes of writes
+ *               with a stride of 7 pages (start 0, then 1, ... 6)
+ *   zipf        96 MiB (2x) written, then 300,000 reads whose page ranks
+ *               follow Zipf's law (s = 1, continuous inverse: rank =
+ *               floor((n+1)^u) - 1), ranks scattered over the pages by a
+ *               multiplicative bijection
+ *   sort        [program] /usr/bin/sort (LC_ALL=C, one thread) of a 72 MiB
+ *               (3/2) file of random lines written in setup
+ *               (VMLAB_VALIDATE_DIR, default /var/tmp), output to /dev/null
+ *   python      [program] python3 -S running a script that fills a 72 MiB
+ *               bytearray page by page, then reads it twice in order and
+ *               writes 100,000 random pages
+ * The [program] workloads run a real program in a child inside the region;
+ * roi.h's counters are inherited by children, so the child's faults (its
+ * exec, loader and libc included) are what is measured.  The lackey
+ * capture does not trace the child, so they have no simulated side yet:
+ * under valgrind they exit at once with status 77, which vmlab validate
+ * reports as "not simulated".
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* roi.h's file-mapping helpers are not used here */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "roi.h"
+
+#define PAGE 4096ul
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static inline uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* n pages of anonymous memory, no THP, announced */
+static volatile char *region(size_t n)
+{
+	char *p = roi_anon(n * PAGE);
+	roi_advise(p, n * PAGE, 0);
+	return p;
+}
+
+static size_t pages_of(size_t limit_mib, unsigned num, unsigned den)
+{
+	return (limit_mib << 20) / PAGE * num / den;
+}
+
+static void w_seq_loop(size_t limit)
+{
+	size_t n = pages_of(limit, 4, 3);
+	volatile char *p = region(n);
+	roi_begin();
+	for (size_t i = 0; i < n; i++)
+		p[i * PAGE] = 1;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++)
+			(void)p[i * PAGE];
+	roi_end();
+}
+
+static void w_hot_random(size_t limit)
+{
+	size_t n = pages_of(limit, 2, 1), hot = n / 8;
+	volatile char *p = region(n);
+	roi_begin();
+	for (size_t i = 0; i < n; i++)
+		p[i * PAGE] = 1;
+	for (int k = 0; k < 300000; k++) {
+		uint64_t r = next_rand();
+		size_t pg = r % 10 < 8 ? (r >> 8) % hot : (r >> 8) % n;
+		(void)p[pg * PAGE];
+	}
+	roi_end();
+}
+
+static void w_strided(size_t limit)
+{
+	size_t n = pages_of(limit, 5, 3);
+	volatile char *p = region(n);
+	roi_begin();
+	for (size_t i = 0; i < n; i++)
+		p[i * PAGE] = 1;
+	for (int pass = 0; pass < 3; pass++)
+		for (size_t i = 0, pg = 0; i < n; i++, pg = (pg + 7) % n)
+			p[pg * PAGE] = (char)(pass + 2);
+	roi_end();
+}
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static void w_zipf(size_t limit)
+{
+	size_t n = pages_of(limit, 2, 1);
+	/* a bijection of 0..n-1: multiplication by a number prime to n */
+	uint64_t mul = 2654435761u;
+	while (gcd(mul, n) != 1)
+		mul++;
+	double logn1 = log((double)n + 1);
+	volatile char *p = region(n);
+	roi_begin();
+	for (size_t i = 0; i < n; i++)
+		p[i * PAGE] = 1;
+	for (int k = 0; k < 300000; k++) {
+		double u = (double)(next_rand() >> 11) * (1.0 / 9007199254740992.0);
+		size_t rank = (size_t)exp(u * logn1) - 1;
+		if (rank >= n)
+			rank = n - 1;
+		(void)p[(rank * mul % n) * PAGE];
+	}
+	roi_end();
+}
+
+/* Run argv in a child inside the region; die unless it exits 0.  A
+ * child killed by SIGKILL (the cgroup's OOM killer) kills the workload
+ * the same way, so that vmlab validate sees it. */
+static void run_in_region(char *const argv[])
+{
+	fflush(NULL);
+	roi_begin();
+	pid_t pid = fork();
+	if (pid < 0)
+		roi_die("fork");
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) < 0)
+		roi_die("waitpid");
+	roi_end();
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+		kill(getpid(), SIGKILL);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "%s exited with status %d\n", argv[0],
+			WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		exit(3);
+	}
+}
+
+static void w_sort(size_t limit)
+{
+	const char *dir = getenv("VMLAB_VALIDATE_DIR");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/vmlab-sort-XXXXXX", dir && *dir ? dir : "/var/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		roi_die(path);
+	unlink(path); /* sort reads it through /proc/self/fd: nothing is left */
+	FILE *f = fdopen(dup(fd), "w");
+	if (!f)
+		roi_die("fdopen");
+	size_t bytes = pages_of(limit, 3, 2) * PAGE;
+	for (size_t o = 0; o < bytes; o += 32) { /* 31 characters and a newline */
+		unsigned long long a = next_rand(), b = next_rand() >> 4;
+		fprintf(f, "%016llx%015llx\n", a, b);
+	}
+	if (fclose(f) != 0)
+		roi_die(path);
+	setenv("LC_ALL", "C", 1);
+	char buf[32], in[64];
+	snprintf(buf, sizeof(buf), "-S%zuM", limit / 2);
+	snprintf(in, sizeof(in), "/proc/self/fd/%d", fd);
+	char *argv[] = { "/usr/bin/sort", "--parallel=1", buf, "-o", "/dev/null", in, NULL };
+	run_in_region(argv);
+	close(fd);
+}
+
+static void w_python(size_t limit)
+{
+	static const char script[] =
+		"import sys\n"
+		"n = int(sys.argv[1]); P = 4096\n"
+		"b = bytearray(n * P)\n"
+		"for i in range(0, n * P, P): b[i] = 1\n"
+		"s = 0\n"
+		"for k in range(2):\n"
+		"    for i in range(0, n * P, P): s += b[i]\n"
+		"x = 88172645463325252\n"
+		"for k in range(100000):\n"
+		"    x ^= (x << 13) & 0xffffffffffffffff; x ^= x >> 7; x ^= (x << 17) & 0xffffffffffffffff\n"
+		"    b[(x % n) * P] = 2\n"
+		"sys.exit(0 if s == 2 * n else 1)\n";
+	char n[32];
+	snprintf(n, sizeof(n), "%zu", pages_of(limit, 3, 2));
+	char *argv[] = { "/usr/bin/python3", "-S", "-c", (char *)script, n, NULL };
+	run_in_region(argv);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(size_t limit);
+	const char *help;
+} workloads[] = {
+	{ "seq-loop", w_seq_loop, "4/3 of the limit written in order, then read in order twice" },
+	{ "hot-random", w_hot_random, "2x the limit written, 300k reads, 80% in the first eighth" },
+	{ "strided", w_strided, "5/3 of the limit written, then 3 passes of stride-7 page writes" },
+	{ "zipf", w_zipf, "2x the limit written, 300k Zipf (s = 1) reads over scattered pages" },
+	{ "sort", w_sort, "[program] sort of a file of 3/2 the limit (LC_ALL=C, one thread)" },
+	{ "python", w_python, "[program] python3 script: 3/2 the limit bytearray, 3 passes" },
+};
+#define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "--list")) {
+		for (size_t i = 0; i < NWORKLOADS; i++)
+			printf("%-13s %s\n", workloads[i].name, workloads[i].help);
+		return 0;
+	}
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s --list | NAME LIMIT_MIB\n", argv[0]);
+		return 2;
+	}
+	char *end;
+	unsigned long v = strtoul(argv[2], &end, 10);
+	if (*end || v < 4 || v > 4096) {
+		fprintf(stderr, "%s: limit must be 4..4096 MiB, found '%s'\n", argv[0], argv[2]);
+		return 2;
+	}
+	for (size_t i = 0; i < NWORKLOADS; i++)
+		if (!strcmp(workloads[i].name, argv[1])) {
+			if (RUNNING_ON_VALGRIND && !strncmp(workloads[i].help, "[program]", 9)) {
+				/* its accesses are in a child valgrind does not
+				 * trace: nothing to capture (vmlab validate reads
+				 * the status) */
+				fprintf(stderr, "%s: %s runs a real program in a child, which a lackey "
+						"capture does not trace\n",
+					argv[0], argv[1]);
+				return 77;
+			}
+			roi_init();
+			workloads[i].fn(v);
+			roi_finish();
+			return 0;
+		}
+	fprintf(stderr, "%s: unknown workload '%s' (--list names them)\n", argv[0], argv[1]);
+	return 2;
+}

@@ -1,0 +1,192 @@
+#!/bin/sh
+# vmlab validate --limit: workloads in a memory cgroup with swap.
+#
+# Without root the command must say why and exit 1 (checked as any user).
+# As root, where a memory cgroup (v2 with its controller enabled, or v1)
+# exists: the cgroup, the temporary swap file and the workload are gone
+# after a normal end, after an error (a program that does not exist) and
+# after SIGINT and SIGTERM; and two quick pressure workloads give rows
+# that follow from their access patterns:
+#   seq-loop at L MiB writes n = L*256*4/3 pages in order, then reads them
+#   in order twice: 3n page touches, cyclic over more pages than fit.
+#   Under LRU (and Linux's approximation of it) a cyclic scan longer than
+#   memory misses on every touch, so Linux and the model count 3n faults
+#   (+-1%: Linux's reclaim order is not exact LRU, and roi_init leaves a
+#   few pages to fault); the n first-touch writes are demand-zero, so
+#   minor >= n on both sides, and major <= 2n.
+#   hot-random at L MiB writes 2*L*256 pages first: minor >= that.
+# Elsewhere (not root, no memory cgroup, no mkswap or valgrind) it prints
+# SKIP with why, which tests/run.sh counts as skipped, never as passed.
+# The swap file goes to a directory of this test (VMLAB_SWAP_DIR), so
+# leftovers are found there; cgroups are found by the vmlab process id in
+# their name (vmlab-limit-PID-N).
+#   usage: sh tests/e2e/validate_limit.sh BINDIR
+bindir=$1
+. "$(dirname "$0")/../e2e-lib.sh"
+bd=$(cd "$bindir" && pwd)
+bin=$bd/vmlab
+pressure=$bd/vmlab-pressure
+
+skip() {
+	echo "SKIP - $1: validate --limit cases not run"
+	finish
+	exit
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	"$bin" validate --limit 32M --suite >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	check "without root: exit status 1" '[ $rc -eq 1 ]'
+	check "without root: says it needs root" "grep -q 'needs root' '$tmp/err'"
+	skip "not root"
+fi
+
+# as root, the same as user nobody (where setpriv can drop to it)
+if command -v setpriv >/dev/null &&
+	setpriv --reuid 65534 --regid 65534 --clear-groups "$bin" -V >/dev/null 2>&1; then
+	setpriv --reuid 65534 --regid 65534 --clear-groups "$bin" validate --limit 32M --suite \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	check "as nobody: exit status 1, says it needs root" \
+		"[ $rc -eq 1 ] && grep -q 'needs root' '$tmp/err'" || cat "$tmp/err"
+fi
+
+# the memory cgroup the command will use
+cgmount=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+if [ -n "$cgmount" ] && grep -qw memory "$cgmount/cgroup.subtree_control" 2>/dev/null; then
+	:
+else
+	cgmount=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/self/mounts)
+fi
+[ -n "$cgmount" ] || skip "no memory cgroup (v2 with the memory controller, or v1)"
+command -v valgrind >/dev/null || skip "valgrind (the capture back end) is not installed"
+PATH=$PATH:/usr/sbin:/sbin command -v mkswap >/dev/null || skip "mkswap is not installed"
+
+swapdir=$tmp/swap
+mkdir -p "$swapdir"
+export VMLAB_SWAP_DIR="$swapdir"
+
+# Nothing of vmlab process $1 left: no cgroup named after it, no swap
+# file in $swapdir, none of $swapdir in /proc/swaps.  Prints what is left.
+left() {
+	ls -d "$cgmount"/vmlab-limit-"$1"-* 2>/dev/null
+	ls "$swapdir"
+	grep -F "$swapdir" /proc/swaps
+}
+# If the test itself fails half-way, undo what a vmlab it ran left.
+cleanup() {
+	for s in $(grep -F "$swapdir" /proc/swaps | awk '{ print $1 }'); do swapoff "$s"; done
+	for p in $pids; do rmdir "$cgmount"/vmlab-limit-"$p"-* 2>/dev/null; done
+	rm -rf "$tmp"
+}
+pids=""
+trap cleanup EXIT
+
+# Was the swap the host's?  Then no swap file is made, and only the
+# cgroup can be checked for leftovers.
+hostswap=0
+[ "$(wc -l </proc/swaps)" -gt 1 ] && hostswap=1
+
+# run NAME ARGS...: vmlab validate ARGS in the foreground; its pid in $pid
+run() {
+	name=$1
+	shift
+	sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/$name.pid" "$bin" validate "$@" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err"
+	rc=$?
+	pid=$(cat "$tmp/$name.pid")
+	pids="$pids $pid"
+}
+
+# 1. a normal end
+run normal --limit 16M -r 1 -- "$pressure" seq-loop 16
+check "normal end: exit status 0 or 1 (1: rows outside 5%)" '[ $rc -le 1 ]' || cat "$tmp/normal.err"
+check "normal end: a major_faults row with both sides" \
+	"grep -Eq '^vmlab-pressure +major_faults +[0-9]+ +[0-9]+ ' '$tmp/normal.out'" ||
+	cat "$tmp/normal.out"
+if [ $hostswap -eq 0 ]; then
+	check "normal end: it made a temporary swap file in VMLAB_SWAP_DIR" \
+		"grep -q 'a temporary swap file ($swapdir/vmlab-swap-' '$tmp/normal.out'"
+fi
+check "normal end: cgroup and swap file gone" '[ -z "$(left $pid)" ]' || left "$pid"
+
+# 2. an error: the program does not exist
+run error --limit 16M -r 1 -- /nonexistent/vmlab-no-such-program
+check "error: exit status 1" '[ $rc -eq 1 ]'
+check "error: the row says the native run failed" \
+	"grep -q 'not measured: the native run failed (exit status 127)' '$tmp/error.out'" ||
+	cat "$tmp/error.out" "$tmp/error.err"
+check "error: cgroup and swap file gone" '[ -z "$(left $pid)" ]' || left "$pid"
+
+# 3. SIGINT and SIGTERM in the middle of the native runs
+for sig in INT:2 TERM:15; do
+	num=${sig#*:}
+	sig=${sig%:*}
+	sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/sig.pid" "$bin" validate --limit 16M -r 100 \
+		-- "$pressure" seq-loop 16 >"$tmp/sig.out" 2>&1 &
+	bg=$!
+	n=0
+	while [ ! -s "$tmp/sig.pid" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	pid=$(cat "$tmp/sig.pid")
+	pids="$pids $pid"
+	# wait until a workload runs in the cgroup
+	n=0
+	while [ $n -lt 200 ] && ! cat "$cgmount"/vmlab-limit-"$pid"-*/cgroup.procs 2>/dev/null | grep -q .; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	child=$(cat "$cgmount"/vmlab-limit-"$pid"-*/cgroup.procs 2>/dev/null | head -n 1)
+	check "SIG$sig: a workload was running in the cgroup" '[ -n "$child" ]'
+	kill -"$sig" "$pid"
+	wait "$bg"
+	rc=$?
+	check "SIG$sig: vmlab died of the signal" "[ $rc -eq $((128 + num)) ]" ||
+		echo "exit status $rc"
+	check "SIG$sig: the workload was killed" "[ -n '$child' ] && ! kill -0 '$child' 2>/dev/null"
+	check "SIG$sig: cgroup and swap file gone" '[ -z "$(left $pid)" ]' || left "$pid"
+	rm -f "$tmp/sig.pid"
+done
+
+# 4. quick rows: seq-loop and hot-random at 32 MiB, median of 3
+L=32
+n=$((L * 256 * 4 / 3))
+h=$((L * 256 * 2))
+for w in seq-loop hot-random; do
+	run "$w" --limit ${L}M -r 3 --json -- "$pressure" "$w" $L
+	cp "$tmp/$w.out" "$tmp/$w.json"
+	check "$w: exit status 0 or 1" '[ $rc -le 1 ]' || cat "$tmp/$w.err"
+	check "$w: cgroup and swap file gone" '[ -z "$(left $pid)" ]'
+done
+python3 - "$tmp/seq-loop.json" "$tmp/hot-random.json" $n $h >"$tmp/py" 2>&1 <<'PY'
+import json, sys
+seq = {r["event"]: r for r in json.load(open(sys.argv[1]))}
+hot = {r["event"]: r for r in json.load(open(sys.argv[2]))}
+n, h = int(sys.argv[3]), int(sys.argv[4])
+def ok(name, cond):
+    print(("ok - " if cond else "not ok - ") + name)
+for side in ("measured", "simulated"):
+    pf, mi, ma = (seq[e][side] for e in ("page_faults", "minor_faults", "major_faults"))
+    ok(f"seq-loop {side}: page faults {pf} within 1% of 3n = {3 * n}",
+       pf is not None and abs(pf - 3 * n) <= 0.01 * 3 * n)
+    ok(f"seq-loop {side}: minor {mi} >= n = {n} (first-touch writes)", mi is not None and mi >= n)
+    ok(f"seq-loop {side}: major {ma} <= 2n = {2 * n}", ma is not None and ma <= 2 * n)
+    # perf's PAGE-FAULTS also counts a fault retried after its I/O (and
+    # medians are taken per event): equal in the model, within 1% natively
+    ok(f"seq-loop {side}: page {pf} = minor + major {mi + ma} (natively within 1%)",
+       pf == mi + ma if side == "simulated" else abs(pf - mi - ma) <= 0.01 * pf)
+    mi = hot["minor_faults"][side]
+    ok(f"hot-random {side}: minor {mi} >= {h} (first-touch writes)", mi is not None and mi >= h)
+for name, rows in (("seq-loop", seq), ("hot-random", hot)):
+    r = rows["major_faults"]
+    ok(f"{name}: 3 native runs listed, median reported",
+       len(r["runs"]) == 3 and sorted(r["runs"])[1] == r["measured"])
+    for e, x in rows.items():
+        want = abs(x["simulated"] - x["measured"]) / max(x["measured"], 1) <= 0.05
+        ok(f"{name} {e}: pass is |rel_error| <= 5%", x["pass"] == want)
+PY
+cat "$tmp/py"
+check "quick rows: every assertion above holds" "! grep -q '^not ok' '$tmp/py' && grep -q '^ok' '$tmp/py'"
+pass=$((pass + $(grep -c '^ok' "$tmp/py")))
+fail=$((fail + $(grep -c '^not ok' "$tmp/py")))
+[ $hostswap -eq 1 ] && echo "SKIP - swap was already active (the host's): the temporary swap file was not tested"
+finish
