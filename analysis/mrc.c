@@ -77,6 +77,22 @@ struct vl_mrc {
 	 * (nsizes + 1 counters, the last one for misses at every size, cold
 	 * misses included), for the regression estimator; NULL otherwise */
 	uint32_t *pcount;
+	/* the hot set (VL_MRC_SHARDS_HOT; sampled with sizes only, else
+	 * hot == NULL): pages found frequent by a space-saving counter are
+	 * tracked exactly whatever their hash.  flags[] per table entry
+	 * (F_HOT, F_UNS: hot and not kept by the hash); class bitmaps and
+	 * Fenwick trees over the same slots: hbits/htree the hot pages'
+	 * marks, ubits/utree the hot unsampled ones' */
+	struct hotset *hot;
+	uint8_t *flags;
+	uint64_t *hbits, *ubits;
+	uint32_t *htree, *utree;
+	uint64_t nhot, nuns;      /* live hot marks, live hot-unsampled marks */
+	uint64_t *hbucket;        /* hot accesses by size bucket ([nsizes]: misses) */
+	uint64_t *cbucket;        /* sampled accesses to pages not hot, by bucket */
+	uint64_t hot_refs, cold_refs; /* accesses counted in hbucket, cbucket */
+	uint64_t promoted;        /* pages made hot */
+	double inv_rate;
 };
 
 static inline uint64_t mix(uint64_t x)
@@ -109,6 +125,188 @@ static void *big_alloc(size_t bytes, bool zero)
 	if (zero)
 		memset(p, 0, bytes);
 	return p;
+}
+
+/* ---- the hot set: a space-saving counter (Metwally, Agrawal, El Abbadi,
+ * ICDT 2005) over the accesses to pages not yet hot ----
+ *
+ * cap counters, each (page, count, err): a monitored page's count grows by
+ * one per access fed; an unmonitored page takes the counter with the
+ * smallest count c, with count c + 1 and err c.  count - err is then a
+ * lower bound of the page's accesses since it was last taken in, and
+ * every page with more than fed / cap accesses is monitored.  A min-heap
+ * on count finds the smallest; an open-addressing index finds a page. */
+#define F_HOT 1 /* flags[]: the page is in the hot set */
+#define F_UNS 2 /* ... and the hash does not keep it */
+#define FILTER_BITS 16
+
+struct ss_ent {
+	uint64_t vpn, h;
+	uint32_t pid, count, err, pos;
+};
+
+struct hotset {
+	struct ss_ent *e;
+	uint32_t *heap; /* entry indices, smallest count first */
+	uint32_t *idx;  /* entry index or NIL */
+	uint64_t idx_mask;
+	uint32_t n, cap;
+	uint64_t fed;
+	uint32_t every, skip; /* feed one access in `every` */
+	double fmin;          /* promote when count - err >= fmin * fed ... */
+	uint32_t minc;        /* ... and >= minc */
+	uint64_t max_hot;
+	/* bit (h >> 16) mod 2^16 set for every hot page the hash does not
+	 * keep: a quick "no" for the other unsampled accesses */
+	uint64_t filter[(1u << FILTER_BITS) / 64];
+};
+
+static inline uint32_t ss_count(const struct hotset *s, uint32_t pos)
+{
+	return s->e[s->heap[pos]].count;
+}
+
+static inline void ss_swap(struct hotset *s, uint32_t a, uint32_t b)
+{
+	uint32_t x = s->heap[a], y = s->heap[b];
+	s->heap[a] = y;
+	s->heap[b] = x;
+	s->e[y].pos = a;
+	s->e[x].pos = b;
+}
+
+static void ss_down(struct hotset *s, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, k = i;
+		if (l < s->n && ss_count(s, l) < ss_count(s, k))
+			k = l;
+		if (r < s->n && ss_count(s, r) < ss_count(s, k))
+			k = r;
+		if (k == i)
+			return;
+		ss_swap(s, i, k);
+		i = k;
+	}
+}
+
+static void ss_up(struct hotset *s, uint32_t i)
+{
+	while (i && ss_count(s, i) < ss_count(s, (i - 1) / 2)) {
+		ss_swap(s, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+/* Remove index slot j (linear probing: move later entries of the run back). */
+static void ss_idx_del(struct hotset *s, uint64_t j)
+{
+	uint64_t i = j, mask = s->idx_mask;
+	for (;;) {
+		i = (i + 1) & mask;
+		if (s->idx[i] == NIL)
+			break;
+		uint64_t home = (s->e[s->idx[i]].h >> 8) & mask;
+		/* the entry at i may move to j unless its home lies in (j, i] */
+		bool stay = j < i ? home > j && home <= i : home > j || home <= i;
+		if (!stay) {
+			s->idx[j] = s->idx[i];
+			j = i;
+		}
+	}
+	s->idx[j] = NIL;
+}
+
+/* Count one access to (pid, vpn); the entry's index when the page is now
+ * frequent enough for the hot set, else NIL. */
+static uint32_t ss_add(struct hotset *s, uint32_t pid, uint64_t vpn, uint64_t h)
+{
+	uint64_t mask = s->idx_mask, j = (h >> 8) & mask;
+	while (s->idx[j] != NIL) {
+		const struct ss_ent *x = &s->e[s->idx[j]];
+		if (x->h == h && x->vpn == vpn && x->pid == pid)
+			break;
+		j = (j + 1) & mask;
+	}
+	s->fed++;
+	uint32_t k;
+	if (s->idx[j] != NIL) {
+		k = s->idx[j];
+		s->e[k].count++;
+		ss_down(s, s->e[k].pos);
+	} else if (s->n < s->cap) {
+		k = s->n++;
+		s->e[k] = (struct ss_ent){ .vpn = vpn, .h = h, .pid = pid, .count = 1, .pos = k };
+		s->heap[k] = k;
+		s->idx[j] = k;
+		ss_up(s, k);
+	} else {
+		k = s->heap[0];
+		uint64_t o = (s->e[k].h >> 8) & mask;
+		while (s->idx[o] != k)
+			o = (o + 1) & mask;
+		ss_idx_del(s, o);
+		j = (h >> 8) & mask;
+		while (s->idx[j] != NIL)
+			j = (j + 1) & mask;
+		s->idx[j] = k;
+		uint32_t c = s->e[k].count;
+		s->e[k] = (struct ss_ent){ .vpn = vpn, .h = h, .pid = pid, .count = c + 1, .err = c,
+					   .pos = 0 };
+		ss_down(s, 0);
+	}
+	uint32_t g = s->e[k].count - s->e[k].err;
+	return g >= s->minc && (double)g >= s->fmin * (double)s->fed ? k : NIL;
+}
+
+/* A promoted page leaves the counter: count 0 makes it the next one taken. */
+static void ss_forget(struct hotset *s, uint32_t k)
+{
+	s->e[k].count = 0;
+	s->e[k].err = 0;
+	ss_up(s, s->e[k].pos);
+}
+
+static void hotset_free(struct hotset *s)
+{
+	if (!s)
+		return;
+	free(s->e);
+	free(s->heap);
+	free(s->idx);
+	free(s);
+}
+
+static double env_or(const char *name, double dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtod(v, NULL) : dflt;
+}
+
+static struct hotset *hotset_new(double rate)
+{
+	struct hotset *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cap = (uint32_t)env_or("VL_HOT_M", 16384);
+	s->fmin = env_or("VL_HOT_F", 0.005) * rate;
+	s->every = (uint32_t)env_or("VL_HOT_EVERY", 1);
+	s->minc = (uint32_t)env_or("VL_HOT_MINC", 8);
+	s->max_hot = (uint64_t)env_or("VL_HOT_MAX", s->cap / 4);
+	s->skip = 1;
+	uint64_t slots = 1;
+	while (slots < 2ull * s->cap)
+		slots *= 2;
+	s->idx_mask = slots - 1;
+	s->e = malloc(s->cap * sizeof(*s->e));
+	s->heap = malloc(s->cap * sizeof(*s->heap));
+	s->idx = malloc(slots * sizeof(*s->idx));
+	if (!s->e || !s->heap || !s->idx) {
+		hotset_free(s);
+		return NULL;
+	}
+	memset(s->idx, 0xff, slots * sizeof(*s->idx));
+	return s;
 }
 
 /* Largest (sampled) distance that hits with `frames` frames: a sampled
@@ -167,7 +365,21 @@ int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *frames, 
 			vl_mrc_free(m);
 			return vl_err(err, VL_ENOMEM, "out of memory");
 		}
+		if (m->rate < 1 &&
+		    (!(m->hot = hotset_new((double)m->threshold / SHARDS_P)) ||
+		     !(m->flags = calloc(m->tab_mask + 1, 1)) ||
+		     !(m->hbits = calloc(m->cap / 64, sizeof(*m->hbits))) ||
+		     !(m->ubits = calloc(m->cap / 64, sizeof(*m->ubits))) ||
+		     !(m->htree = calloc(m->cap / 64 + 1, sizeof(*m->htree))) ||
+		     !(m->utree = calloc(m->cap / 64 + 1, sizeof(*m->utree))) ||
+		     !(m->hbucket = calloc(n + 1, sizeof(*m->hbucket))) ||
+		     !(m->cbucket = calloc(n + 1, sizeof(*m->cbucket))))) {
+			vl_mrc_free(m);
+			return vl_err(err, VL_ENOMEM, "out of memory");
+		}
 	}
+	m->inv_rate = SHARDS_P / (double)m->threshold;
+	m->est = m->hot ? VL_MRC_SHARDS_HOT : VL_MRC_SHARDS_SPLIT;
 	*out = m;
 	return 0;
 }
@@ -185,12 +397,35 @@ void vl_mrc_free(struct vl_mrc *m)
 	free(m->lim);
 	free(m->bucket);
 	free(m->pcount);
+	hotset_free(m->hot);
+	free(m->flags);
+	free(m->hbits);
+	free(m->ubits);
+	free(m->htree);
+	free(m->utree);
+	free(m->hbucket);
+	free(m->cbucket);
 	free(m);
 }
 
 void vl_mrc_set_estimator(struct vl_mrc *m, enum vl_mrc_estimator e)
 {
 	m->est = e;
+}
+
+/* Another estimator chosen before the first access: no hot set to keep. */
+static void drop_hot(struct vl_mrc *m)
+{
+	hotset_free(m->hot);
+	free(m->flags);
+	free(m->hbits);
+	free(m->ubits);
+	free(m->htree);
+	free(m->utree);
+	m->hot = NULL;
+	m->flags = NULL;
+	m->hbits = m->ubits = NULL;
+	m->htree = m->utree = NULL;
 }
 
 uint64_t vl_mrc_accesses(const struct vl_mrc *m)
@@ -206,6 +441,11 @@ uint64_t vl_mrc_sampled(const struct vl_mrc *m)
 uint64_t vl_mrc_pages(const struct vl_mrc *m)
 {
 	return m->npages;
+}
+
+uint64_t vl_mrc_hot_pages(const struct vl_mrc *m)
+{
+	return m->promoted;
 }
 
 uint64_t vl_mrc_events(const struct vl_mrc *m)
@@ -249,6 +489,50 @@ static inline void unmark(struct vl_mrc *m, uint64_t s)
 	fw_add(m->tree, m->cap / 64, s >> 6, -1);
 }
 
+/* The class bitmaps (hot marks, hot unsampled marks) over the same slots. */
+static inline uint64_t cls_upto(const uint64_t *bits, const uint32_t *tree, uint64_t s)
+{
+	uint64_t w = s >> 6, b = s & 63;
+	uint64_t mask = b == 63 ? ~0ull : (2ull << b) - 1;
+	return fw_before(tree, w) + (uint64_t)__builtin_popcountll(bits[w] & mask);
+}
+
+static inline void cls_set(const struct vl_mrc *m, uint64_t *bits, uint32_t *tree, uint64_t s,
+			   int on)
+{
+	if (on)
+		bits[s >> 6] |= 1ull << (s & 63);
+	else
+		bits[s >> 6] &= ~(1ull << (s & 63));
+	fw_add(tree, m->cap / 64, s >> 6, on ? 1 : -1);
+}
+
+/* Page at table index i moves its latest access from slot `from` to `to`. */
+static inline void move_mark(struct vl_mrc *m, uint64_t i, uint64_t from, uint64_t to)
+{
+	unmark(m, from);
+	mark(m, to);
+	uint8_t f = m->flags ? m->flags[i] : 0;
+	if (f & F_HOT) {
+		cls_set(m, m->hbits, m->htree, from, 0);
+		cls_set(m, m->hbits, m->htree, to, 1);
+	}
+	if (f & F_UNS) {
+		cls_set(m, m->ubits, m->utree, from, 0);
+		cls_set(m, m->ubits, m->utree, to, 1);
+	}
+}
+
+static void fw_build(uint32_t *tree, const uint64_t *bits, uint64_t nw)
+{
+	for (uint64_t i = 1; i <= nw; i++) {
+		tree[i] += (uint32_t)__builtin_popcountll(bits[i - 1]);
+		uint64_t j = i + (i & (~i + 1));
+		if (j <= nw)
+			tree[j] += tree[i];
+	}
+}
+
 /* Renumber live slots 0..live-1 in order; grow when more than half live. */
 static int compact(struct vl_mrc *m, struct vl_error *err)
 {
@@ -260,10 +544,22 @@ static int compact(struct vl_mrc *m, struct vl_error *err)
 	uint32_t *owner = big_alloc(ncap * sizeof(*owner), false);
 	uint64_t *bits = big_alloc(nw * sizeof(*bits), true);
 	uint32_t *tree = calloc(nw + 1, sizeof(*tree));
-	if (!owner || !bits || !tree) {
+	uint64_t *hb = NULL, *ub = NULL;
+	uint32_t *ht = NULL, *ut = NULL;
+	if (m->flags) {
+		hb = big_alloc(nw * sizeof(*hb), true);
+		ub = big_alloc(nw * sizeof(*ub), true);
+		ht = calloc(nw + 1, sizeof(*ht));
+		ut = calloc(nw + 1, sizeof(*ut));
+	}
+	if (!owner || !bits || !tree || (m->flags && (!hb || !ub || !ht || !ut))) {
 		free(owner);
 		free(bits);
 		free(tree);
+		free(hb);
+		free(ub);
+		free(ht);
+		free(ut);
 		return vl_err(err, VL_ENOMEM, "out of memory for %llu pages",
 			      (unsigned long long)live);
 	}
@@ -275,15 +571,26 @@ static int compact(struct vl_mrc *m, struct vl_error *err)
 			owner[k] = p;
 			m->tab[p].slot = (uint32_t)k;
 			bits[k >> 6] |= 1ull << (k & 63);
+			if (m->flags && (m->flags[p] & F_HOT))
+				hb[k >> 6] |= 1ull << (k & 63);
+			if (m->flags && (m->flags[p] & F_UNS))
+				ub[k >> 6] |= 1ull << (k & 63);
 			k++;
 		}
 	}
-	/* O(n) Fenwick build from the word popcounts */
-	for (uint64_t i = 1; i <= nw; i++) {
-		tree[i] += (uint32_t)__builtin_popcountll(bits[i - 1]);
-		uint64_t j = i + (i & (~i + 1));
-		if (j <= nw)
-			tree[j] += tree[i];
+	/* O(n) Fenwick builds from the word popcounts */
+	fw_build(tree, bits, nw);
+	if (m->flags) {
+		fw_build(ht, hb, nw);
+		fw_build(ut, ub, nw);
+		free(m->hbits);
+		free(m->ubits);
+		free(m->htree);
+		free(m->utree);
+		m->hbits = hb;
+		m->ubits = ub;
+		m->htree = ht;
+		m->utree = ut;
 	}
 	free(m->owner);
 	free(m->bits);
@@ -312,6 +619,13 @@ static int tab_grow(struct vl_mrc *m, struct vl_error *err)
 		return vl_err(err, VL_ENOMEM, "out of memory for %llu pages",
 			      (unsigned long long)m->npages);
 	}
+	uint8_t *fl = NULL;
+	if (m->flags && !(fl = calloc(nmask + 1, 1))) {
+		free(nt);
+		free(pc);
+		return vl_err(err, VL_ENOMEM, "out of memory for %llu pages",
+			      (unsigned long long)m->npages);
+	}
 	/* owner[] holds table indices: rehash and fix them */
 	for (uint64_t i = 0; i <= m->tab_mask; i++) {
 		struct page *p = &m->tab[i];
@@ -324,12 +638,18 @@ static int tab_grow(struct vl_mrc *m, struct vl_error *err)
 		m->owner[p->slot] = (uint32_t)h;
 		if (pc)
 			memcpy(pc + h * row, m->pcount + i * row, row * sizeof(*pc));
+		if (fl)
+			fl[h] = m->flags[i];
 		if (i == m->last_idx)
 			m->last_idx = h;
 	}
 	if (pc) {
 		free(m->pcount);
 		m->pcount = pc;
+	}
+	if (fl) {
+		free(m->flags);
+		m->flags = fl;
 	}
 	free(m->tab);
 	m->tab = nt;
@@ -368,24 +688,69 @@ static int hist_add(struct vl_mrc *m, uint64_t idx, uint64_t d, struct vl_error 
 	return 0;
 }
 
-static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
+/* The hot estimator's count of one access at (estimated) distance dist
+ * (INFINITY: a first access) to the page at table index i: exact for a
+ * hot page, one of the sample for the others. */
+static void hot_count(struct vl_mrc *m, uint64_t i, double dist)
+{
+	size_t lo = 0, hi = m->nsizes;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if ((double)m->size[mid] >= dist)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (m->flags[i] & F_HOT) {
+		m->hbucket[lo]++;
+		m->hot_refs++;
+	} else {
+		m->cbucket[lo]++;
+		m->cold_refs++;
+	}
+}
+
+/* Feed the space-saving counter with an access to a page not hot (one in
+ * `every`); the counter's entry when the page should join the hot set. */
+static inline uint32_t hot_feed(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h)
+{
+	struct hotset *s = m->hot;
+	if (--s->skip)
+		return NIL;
+	s->skip = s->every;
+	if (m->nhot >= s->max_hot)
+		return NIL;
+	return ss_add(s, pid, vpn, h);
+}
+
+/* An access to a tracked page or a sampled one (samp: the hash keeps it;
+ * otherwise the page is a hot one at table index hint). */
+static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h, bool samp,
 		       struct vl_error *err)
 {
-	m->sampled++;
-	if (m->have_last && vpn == m->last_vpn && pid == m->last_pid)
-		return hist_add(m, m->last_idx, 1, err);
+	uint64_t i;
+	if (samp)
+		m->sampled++;
+	if (m->have_last && vpn == m->last_vpn && pid == m->last_pid) {
+		i = m->last_idx;
+		if (samp)
+			VL_TRY(hist_add(m, i, 1, err));
+		if (m->hot)
+			hot_count(m, i, 1);
+		goto feed;
+	}
 	m->last_vpn = vpn;
 	m->last_pid = pid;
 	m->have_last = 1;
 	if (m->next == m->cap)
 		VL_TRY(compact(m, err));
-	uint64_t i = h & m->tab_mask;
+	i = h & m->tab_mask;
 	while (m->tab[i].slot != NIL && (m->tab[i].vpn != vpn || m->tab[i].pid != pid))
 		i = (i + 1) & m->tab_mask;
 	struct page *p = &m->tab[i];
 	uint64_t now = m->next++;
 	m->last_idx = i;
-	if (p->slot == NIL) {
+	if (p->slot == NIL) { /* only sampled pages come here new */
 		m->cold++;
 		if (m->pcount)
 			m->pcount[i * (m->nsizes + 1) + m->nsizes]++;
@@ -394,21 +759,91 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 		p->slot = (uint32_t)now;
 		m->owner[now] = (uint32_t)i;
 		mark(m, now);
-		if (++m->npages * 2 > m->tab_mask + 1)
+		if (m->hot)
+			hot_count(m, i, INFINITY);
+		if (++m->npages * 2 > m->tab_mask + 1) {
 			VL_TRY(tab_grow(m, err));
-		return 0;
+			i = m->last_idx;
+		}
+		goto feed;
 	}
 	uint64_t s = p->slot;
-	uint64_t d = 1 + m->npages - marks_upto(m, s);
-	unmark(m, s);
-	mark(m, now);
+	uint64_t after = m->npages - marks_upto(m, s); /* tracked pages touched since */
+	uint64_t uns = 0;
+	if (m->hot) {
+		/* hot pages touched since, exactly; the others through the sample */
+		uint64_t hot = m->nhot - cls_upto(m->hbits, m->htree, s);
+		uns = m->nuns - cls_upto(m->ubits, m->utree, s);
+		hot_count(m, i, 1 + (double)hot + (double)(after - hot) * m->inv_rate);
+	}
+	move_mark(m, i, s, now);
 	m->owner[now] = (uint32_t)i;
 	p->slot = (uint32_t)now;
-	return hist_add(m, i, d, err);
+	if (samp) /* SHARDS: the sampled pages touched since */
+		VL_TRY(hist_add(m, i, 1 + after - uns, err));
+feed:
+	if (m->hot && !(m->flags[i] & F_HOT)) {
+		uint32_t k = hot_feed(m, pid, vpn, h);
+		if (k != NIL) { /* a sampled page joins the hot set */
+			ss_forget(m->hot, k);
+			m->flags[i] |= F_HOT;
+			cls_set(m, m->hbits, m->htree, m->tab[i].slot, 1);
+			m->nhot++;
+			m->promoted++;
+		}
+	}
+	return 0;
+}
+
+/* An access the hash does not keep, with a hot set: the page's access if
+ * it is hot, else counted towards joining it.  A page that joins enters
+ * the stack at this access (its previous ones are unknown); this access
+ * itself stays one of those the sample stands for. */
+static int other_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
+		      struct vl_error *err)
+{
+	struct hotset *s = m->hot;
+	uint64_t fb = (h >> 16) & ((1u << FILTER_BITS) - 1);
+	if (s->filter[fb >> 6] >> (fb & 63) & 1) {
+		uint64_t i = h & m->tab_mask;
+		while (m->tab[i].slot != NIL && (m->tab[i].vpn != vpn || m->tab[i].pid != pid))
+			i = (i + 1) & m->tab_mask;
+		if (m->tab[i].slot != NIL)
+			return access_page(m, pid, vpn, h, false, err);
+	}
+	uint32_t k = hot_feed(m, pid, vpn, h);
+	if (k == NIL)
+		return 0;
+	ss_forget(s, k);
+	if (m->next == m->cap)
+		VL_TRY(compact(m, err));
+	uint64_t i = h & m->tab_mask;
+	while (m->tab[i].slot != NIL)
+		i = (i + 1) & m->tab_mask;
+	uint64_t now = m->next++;
+	m->tab[i] = (struct page){ .vpn = vpn, .pid = pid, .slot = (uint32_t)now };
+	m->flags[i] = F_HOT | F_UNS;
+	m->owner[now] = (uint32_t)i;
+	mark(m, now);
+	cls_set(m, m->hbits, m->htree, now, 1);
+	cls_set(m, m->ubits, m->utree, now, 1);
+	m->nhot++;
+	m->nuns++;
+	m->promoted++;
+	s->filter[fb >> 6] |= 1ull << (fb & 63);
+	m->last_vpn = vpn;
+	m->last_pid = pid;
+	m->have_last = 1;
+	m->last_idx = i;
+	if (++m->npages * 2 > m->tab_mask + 1)
+		VL_TRY(tab_grow(m, err));
+	return 0;
 }
 
 int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err)
 {
+	if (m->hot && m->est != VL_MRC_SHARDS_HOT && !m->accesses)
+		drop_hot(m);
 	for (size_t k = 0; k < b->n; k++) {
 		const struct vl_rec *r = &b->recs[k];
 		if (k + PREFETCH < b->n) { /* the table is hit at random: fetch ahead */
@@ -435,9 +870,12 @@ int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err
 		m->accesses++;
 		uint64_t vpn = (r->addr >> VL_PAGE_SHIFT) & ((1ull << (VA_BITS - VL_PAGE_SHIFT)) - 1);
 		uint64_t h = page_hash(r->pid, vpn);
-		if (m->threshold < SHARDS_P && ((h >> 40) & (SHARDS_P - 1)) >= m->threshold)
+		if (m->threshold < SHARDS_P && ((h >> 40) & (SHARDS_P - 1)) >= m->threshold) {
+			if (m->hot)
+				VL_TRY(other_page(m, r->pid, vpn, h, err));
 			continue;
-		VL_TRY(access_page(m, r->pid, vpn, h, err));
+		}
+		VL_TRY(access_page(m, r->pid, vpn, h, true, err));
 	}
 	return 0;
 }
@@ -494,7 +932,7 @@ static double split_weight(const struct vl_mrc *m, size_t k, double missing,
 	if (missing < 0) {
 		double smt = 0, stt = 0;
 		for (uint64_t i = 0; i <= m->tab_mask; i++) {
-			if (m->tab[i].slot == NIL)
+			if (m->tab[i].slot == NIL || (m->flags && (m->flags[i] & F_UNS)))
 				continue;
 			const uint32_t *c = m->pcount + i * row;
 			double t = 0, h = 0;
@@ -544,7 +982,7 @@ static struct tcount *tcounts(const struct vl_mrc *m, size_t *n)
 	if (!tc)
 		return NULL;
 	for (uint64_t i = 0; i <= m->tab_mask; i++) {
-		if (m->tab[i].slot == NIL)
+		if (m->tab[i].slot == NIL || (m->flags && (m->flags[i] & F_UNS)))
 			continue;
 		uint64_t t = 0;
 		for (size_t j = 0; j < row; j++)
@@ -568,7 +1006,8 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 {
 	struct tcount *tc = NULL;
 	size_t ntc = 0;
-	if (m->rate < 1 && m->est == VL_MRC_SHARDS_SPLIT && m->pcount &&
+	if (m->rate < 1 && (m->est == VL_MRC_SHARDS_SPLIT || (m->est == VL_MRC_SHARDS_HOT && !m->hot)) &&
+	    m->pcount &&
 	    !(tc = tcounts(m, &ntc)))
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
@@ -609,7 +1048,24 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 			 * instead (split_weight); w = 0 is SHARDS_adj. */
 			double expected = (double)m->threshold / SHARDS_P * (double)m->accesses;
 			double r;
-			if (m->est == VL_MRC_SHARDS_FIXED) {
+			if (m->est == VL_MRC_SHARDS_HOT && m->hot) {
+				size_t k = k_of(m, frames[i]);
+				uint64_t hh = 0, ch = 0;
+				for (size_t j = 0; j <= k; j++) {
+					hh += m->hbucket[j];
+					ch += m->cbucket[j];
+				}
+				double cmiss = (double)(m->cold_refs - ch), cold;
+				int var = (int)env_or("VL_HOT_VAR", 0);
+				if (var == 0)
+					cold = cmiss * m->inv_rate;
+				else
+					cold = m->cold_refs ? cmiss / (double)m->cold_refs *
+								      (double)(m->accesses - m->hot_refs)
+							    : 0;
+				r = m->accesses ? ((double)(m->hot_refs - hh) + cold) / (double)m->accesses
+						: 0;
+			} else if (m->est == VL_MRC_SHARDS_FIXED) {
 				r = m->sampled ? (double)smiss / (double)m->sampled : 0;
 			} else {
 				double missing = expected - (double)m->sampled;

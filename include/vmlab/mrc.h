@@ -51,6 +51,12 @@ enum vl_mrc_estimator {
 	VL_MRC_SHARDS_ADJ = 1,
 	/* fixed-rate SHARDS: sampled misses / sampled references */
 	VL_MRC_SHARDS_FIXED = 2,
+	/* SHARDS with an exact hot set: pages a space-saving counter finds
+	 * frequent are tracked exactly from then on, whatever their hash,
+	 * and the sample stands only for the others (analysis/mrc.c).  The
+	 * default of a sampled builder with sizes; choosing another
+	 * estimator before the first access skips the hot set's work */
+	VL_MRC_SHARDS_HOT = 3,
 };
 
 /* New curve builder.  sample_rate in (0, 1]; 1 is exact.  frames: the n
@@ -72,8 +78,11 @@ VL_API int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_err
 /* Accesses seen (canonical ones, all of them, sampled or not) and sampled. */
 VL_API uint64_t vl_mrc_accesses(const struct vl_mrc *m);
 VL_API uint64_t vl_mrc_sampled(const struct vl_mrc *m);
-/* Distinct pages tracked (all of them when exact). */
+/* Distinct pages tracked (all of them when exact; with a hot set, the
+ * sampled ones and the hot ones the hash does not keep). */
 VL_API uint64_t vl_mrc_pages(const struct vl_mrc *m);
+/* Pages that joined the hot set (VL_MRC_SHARDS_HOT); 0 without one. */
+VL_API uint64_t vl_mrc_hot_pages(const struct vl_mrc *m);
 /* Address-space events seen (and ignored): with events the engine checks
  * accesses against VADs and may refuse some, which the curve cannot know.
  * Process exits and region-of-interest markers are not counted (they make
