@@ -925,6 +925,28 @@ static int cmp_tc(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* sum m_p t_p / sum t_p^2 over the sampled pages (those in the hot set
+ * left out when skip_hot) at size k. */
+static double reg_weight(const struct vl_mrc *m, size_t k, bool skip_hot)
+{
+	size_t row = m->nsizes + 1;
+	double smt = 0, stt = 0;
+	for (uint64_t i = 0; i <= m->tab_mask; i++) {
+		if (m->tab[i].slot == NIL || (m->flags && (m->flags[i] & (skip_hot ? F_HOT : F_UNS))))
+			continue;
+		const uint32_t *c = m->pcount + i * row;
+		double t = 0, h = 0;
+		for (size_t j = 0; j < row; j++) {
+			t += c[j];
+			if (j <= k)
+				h += c[j];
+		}
+		smt += (t - h) * t;
+		stt += t * t;
+	}
+	return stt > 0 ? smt / stt : 0;
+}
+
 static double split_weight(const struct vl_mrc *m, size_t k, double missing,
 			   const struct tcount *tc, size_t ntc)
 {
@@ -1059,6 +1081,11 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 				int var = (int)env_or("VL_HOT_VAR", 0);
 				if (var == 0)
 					cold = cmiss * m->inv_rate;
+				else if (var == 2) {
+					double miss = (double)(m->accesses - m->hot_refs) / m->inv_rate -
+						      (double)m->cold_refs;
+					cold = (cmiss + reg_weight(m, k, true) * miss) * m->inv_rate;
+				}
 				else
 					cold = m->cold_refs ? cmiss / (double)m->cold_refs *
 								      (double)(m->accesses - m->hot_refs)
