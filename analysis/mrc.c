@@ -136,6 +136,10 @@ static void *big_alloc(size_t bytes, bool zero)
  * lower bound of the page's accesses since it was last taken in, and
  * every page with more than fed / cap accesses is monitored.  A min-heap
  * on count finds the smallest; an open-addressing index finds a page. */
+#define HOT_COUNTERS 16384 /* space-saving counters; at most a quarter join */
+#define HOT_FMIN 0.005     /* a page joins at frequency >= HOT_FMIN * rate ... */
+#define HOT_MINC 4         /* ... and at least HOT_MINC counted accesses */
+#define HOT_EVERY 8        /* the counter hears one access in HOT_EVERY */
 #define F_HOT 1 /* flags[]: the page is in the hot set */
 #define F_UNS 2 /* ... and the hash does not keep it */
 #define FILTER_BITS 16
@@ -277,22 +281,16 @@ static void hotset_free(struct hotset *s)
 	free(s);
 }
 
-static double env_or(const char *name, double dflt)
-{
-	const char *v = getenv(name);
-	return v && *v ? strtod(v, NULL) : dflt;
-}
-
 static struct hotset *hotset_new(double rate)
 {
 	struct hotset *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	s->cap = (uint32_t)env_or("VL_HOT_M", 16384);
-	s->fmin = env_or("VL_HOT_F", 0.005) * rate;
-	s->every = (uint32_t)env_or("VL_HOT_EVERY", 1);
-	s->minc = (uint32_t)env_or("VL_HOT_MINC", 8);
-	s->max_hot = (uint64_t)env_or("VL_HOT_MAX", s->cap / 4);
+	s->cap = HOT_COUNTERS;
+	s->fmin = HOT_FMIN * rate;
+	s->every = HOT_EVERY;
+	s->minc = HOT_MINC;
+	s->max_hot = HOT_COUNTERS / 4;
 	s->skip = 1;
 	uint64_t slots = 1;
 	while (slots < 2ull * s->cap)
@@ -773,7 +771,8 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 	if (m->hot) {
 		/* hot pages touched since, exactly; the others through the sample */
 		uint64_t hot = m->nhot - cls_upto(m->hbits, m->htree, s);
-		uns = m->nuns - cls_upto(m->ubits, m->utree, s);
+		if (samp)
+			uns = m->nuns - cls_upto(m->ubits, m->utree, s);
 		hot_count(m, i, 1 + (double)hot + (double)(after - hot) * m->inv_rate);
 	}
 	move_mark(m, i, s, now);
@@ -1077,19 +1076,10 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 					hh += m->hbucket[j];
 					ch += m->cbucket[j];
 				}
-				double cmiss = (double)(m->cold_refs - ch), cold;
-				int var = (int)env_or("VL_HOT_VAR", 0);
-				if (var == 0)
-					cold = cmiss * m->inv_rate;
-				else if (var == 2) {
-					double miss = (double)(m->accesses - m->hot_refs) / m->inv_rate -
-						      (double)m->cold_refs;
-					cold = (cmiss + reg_weight(m, k, true) * miss) * m->inv_rate;
-				}
-				else
-					cold = m->cold_refs ? cmiss / (double)m->cold_refs *
-								      (double)(m->accesses - m->hot_refs)
-							    : 0;
+				double cmiss = (double)(m->cold_refs - ch);
+				double miss = (double)(m->accesses - m->hot_refs) / m->inv_rate -
+					      (double)m->cold_refs;
+				double cold = (cmiss + reg_weight(m, k, true) * miss) * m->inv_rate;
 				r = m->accesses ? ((double)(m->hot_refs - hh) + cold) / (double)m->accesses
 						: 0;
 			} else if (m->est == VL_MRC_SHARDS_FIXED) {
