@@ -32,6 +32,38 @@
  * pcount, one row of nsizes + 1 counters per table entry, moved with its
  * entry when the table grows.  It exists only when sampling with sizes
  * given, so the exact curve's per-access work is unchanged.
+ *
+ * The hot set (VL_MRC_SHARDS_HOT, the default when sampling with sizes).
+ * On skewed traces the sampled curve's error is the luck of which very
+ * hot pages the hash keeps: at 1% a page with 0.05% of the references
+ * moves the estimate by 0.05 when kept.  So the most frequent pages are
+ * tracked exactly whatever their hash, and the sample stands only for the
+ * others (a stratified sample: the heavy stratum counted whole, the rest
+ * at rate R).  They are found in the same pass by a space-saving counter
+ * (Metwally, Agrawal, El Abbadi, ICDT 2005) fed one access in HOT_EVERY to
+ * pages not yet hot: a page joins when its guaranteed count reaches
+ * HOT_FMIN * R of the accesses counted (a page of frequency f kept by the
+ * hash moves the estimate by about f / R) and at least HOT_MINC.  From
+ * then on each of its accesses is counted (as in sample and hold, Estan
+ * and Varghese, SIGCOMM 2002); before, it was one of the sampled or
+ * unsampled pages like any other, so the estimate stays unbiased by the
+ * choice.  A page that joins without being sampled enters the stack at the
+ * access that made it join.  Memory stays bounded: HOT_COUNTERS counters
+ * and at most HOT_COUNTERS / 4 hot pages besides the sample.
+ *
+ * Distances then have two parts: the hot pages touched since the page's
+ * previous access, exactly (a second bitmap and Fenwick tree over the same
+ * slots marks the hot pages' latest accesses), and the others, c sampled
+ * ones standing for c / R: distance 1 + hot + c / R.  A third bitmap marks
+ * the hot pages the hash does not keep, so SHARDS's own distances (the
+ * sampled pages only) and the other estimators are exactly what they are
+ * without a hot set.  Misses at size C: the hot pages' accesses at a
+ * distance over C, exactly, plus the sampled other accesses' misses
+ * scaled to the others' references, with the regression split for the
+ * sample's shortfall or excess (split_weight's first case, over the sampled
+ * pages not hot).  The cost: hot pages' accesses take the whole per-access
+ * path, so on Zipf(0.9) about 40% of all accesses do (docs/benchmarks.md).
+ * Choosing another estimator before the first access skips all of it.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -1070,6 +1102,19 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 			double expected = (double)m->threshold / SHARDS_P * (double)m->accesses;
 			double r;
 			if (m->est == VL_MRC_SHARDS_HOT && m->hot) {
+				/* hot misses, exact, plus the others' from the
+				 * sample: its misses plus the share reg_weight
+				 * of its shortfall (missing < 0: excess), over
+				 * the rate.  Tried and dropped (bench_mrc's mean
+				 * |error|): the sample's misses over the rate
+				 * alone (Horvitz-Thompson: the shortfall counted
+				 * as hits; mix 0.0095, Zipf 0.0021 on one draw
+				 * of 10M and 5M accesses, this one 0.0007 and
+				 * 0.0017) and the sample's miss ratio times the
+				 * others' references (the shortfall counted as
+				 * the sample's; average over 5 draws of 2M and
+				 * 5M: mix 0.0065, Zipf 0.0032, this one 0.0043
+				 * and 0.0035) */
 				size_t k = k_of(m, frames[i]);
 				uint64_t hh = 0, ch = 0;
 				for (size_t j = 0; j <= k; j++) {
