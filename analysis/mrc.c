@@ -171,7 +171,7 @@ static void *big_alloc(size_t bytes, bool zero)
 #define HOT_COUNTERS 16384 /* space-saving counters; at most a quarter join */
 #define HOT_FMIN 0.005     /* a page joins at frequency >= HOT_FMIN * rate ... */
 #define HOT_MINC 4         /* ... and at least HOT_MINC counted accesses */
-#define HOT_EVERY 8        /* the counter hears one access in HOT_EVERY */
+#define HOT_EVERY 16       /* the counter hears one access in HOT_EVERY */
 #define F_HOT 1 /* flags[]: the page is in the hot set */
 #define F_UNS 2 /* ... and the hash does not keep it */
 #define FILTER_BITS 16
@@ -1106,7 +1106,7 @@ int vl_mrc_result(const struct vl_mrc *m, const uint64_t *frames, size_t n,
 				 * sample: its misses plus the share reg_weight
 				 * of its shortfall (missing < 0: excess), over
 				 * the rate.  Tried and dropped (bench_mrc's mean
-				 * |error|): the sample's misses over the rate
+				 * |error|, one access in 4 counted): the sample's misses over the rate
 				 * alone (Horvitz-Thompson: the shortfall counted
 				 * as hits; mix 0.0095, Zipf 0.0021 on one draw
 				 * of 10M and 5M accesses, this one 0.0007 and

@@ -8,9 +8,10 @@
  * Prints the wall time of the exact curve (issue 7's target: under a
  * minute on one core for 100M accesses) and, for SHARDS at 1% on this mix
  * and on a Zipf(0.9) trace of 20M accesses over 1M pages, the mean and the
- * largest absolute miss-ratio error over 16 sizes of both estimators, the
- * adjusted one (SHARDS_adj, the default) and fixed-rate (target: adj mean
- * <= 0.01 on both).  SHARDS's error depends on which pages the hash
+ * largest absolute miss-ratio error over 16 sizes of the four estimators
+ * from one sample: hot (the default), split, SHARDS_adj and fixed-rate
+ * (target: the default's mean <= 0.01 on both), and the time of the
+ * sampled pass with the hot set and without it.  SHARDS's error depends on which pages the hash
  * happens to sample: it shrinks with the footprint and grows for sizes near
  * 1/R pages.
  * Which pages the hash keeps is luck: the last two rows repeat both traces
@@ -121,7 +122,8 @@ static int verbose_hot;
  * SHARDS_adj estimate (or the exact curve), fixed (when not NULL) the
  * fixed-rate one from the same sample. */
 static double curve(int zipf, uint64_t offset, uint64_t total, double rate, const uint64_t *frames,
-		    size_t nf, struct vl_mrc_point *pts, struct vl_mrc_point *fixed, double *gen_secs)
+		    size_t nf, struct vl_mrc_point *pts, struct vl_mrc_point *fixed, double *gen_secs,
+		    int preset)
 {
 	struct vl_error err = { 0 };
 	struct vl_mrc *m;
@@ -130,6 +132,8 @@ static double curve(int zipf, uint64_t offset, uint64_t total, double rate, cons
 		fprintf(stderr, "bench_mrc: %s\n", err.msg);
 		exit(1);
 	}
+	if (preset >= 0) /* chosen before the pass: no hot set */
+		vl_mrc_set_estimator(m, (enum vl_mrc_estimator)preset);
 	struct gen g;
 	gen_init(&g, zipf);
 	g.offset = offset;
@@ -194,17 +198,24 @@ static void shards_row(int zipf, uint64_t offset, uint64_t total, double rate, c
 		exit(1);
 	struct vl_mrc_point *ex = calloc(nf, sizeof(*ex)), *est = calloc(NEST * nf, sizeof(*est));
 	double g;
-	double te = curve(zipf, offset, total, 1, frames, nf, ex, NULL, &g);
+	double te = curve(zipf, offset, total, 1, frames, nf, ex, NULL, &g, -1);
 	if (exact_s)
 		*exact_s = te;
 	verbose_hot = verbose;
-	double ts = curve(zipf, offset, total, rate, frames, nf, est, est + nf, &g);
+	double ts = curve(zipf, offset, total, rate, frames, nf, est, est + nf, &g, -1);
+	double tc = 0;
+	if (verbose) { /* the time of a pass without the hot set */
+		struct vl_mrc_point *tmp = calloc(nf, sizeof(*tmp));
+		tc = curve(zipf, offset, total, rate, frames, nf, tmp, NULL, &g, VL_MRC_SHARDS_SPLIT);
+		free(tmp);
+	}
 	for (int k = 0; k < NEST; k++)
 		errors(ex, est + k * nf, nf, &e->max[k], &e->mean[k]);
 	if (!verbose)
 		goto out;
-	printf("  SHARDS %-4s rate %-5g (%llu acc, sizes %s): exact %.1f s, sampled %.1f s\n",
-	       zipf ? "zipf" : "mix", rate, (unsigned long long)total, sizes, te, ts);
+	printf("  SHARDS %-4s rate %-5g (%llu acc, sizes %s): exact %.1f s, sampled %.1f s "
+	       "(%.1f s without the hot set)\n",
+	       zipf ? "zipf" : "mix", rate, (unsigned long long)total, sizes, te, ts, tc);
 	printf("    |error| mean (max):");
 	for (int k = 0; k < NEST; k++)
 		printf(" %s %.4f (%.4f)%s", est_name[k], e->mean[k], e->max[k], k < NEST - 1 ? "," : ";");
