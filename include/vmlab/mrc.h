@@ -17,9 +17,9 @@
  * With a sample rate R < 1 the curve is estimated by SHARDS (Waldspurger et
  * al., FAST 2015): only pages with hash(page) mod P < R*P are tracked, and
  * a sampled distance d stands for d / R; the miss ratio is estimated from
- * the sampled misses by one of enum vl_mrc_estimator (the default splits
- * the difference between the expected and the actual sample between hits
- * and misses; analysis/mrc.c explains it).
+ * the sampled misses by one of enum vl_mrc_estimator (the default tracks
+ * the most frequent pages exactly beside the sample; analysis/mrc.c
+ * explains them).
  */
 #ifndef VMLAB_MRC_H
 #define VMLAB_MRC_H
@@ -40,7 +40,7 @@ struct vl_mrc;
 
 /* How a sampled curve (rate < 1) is estimated from the sample. */
 enum vl_mrc_estimator {
-	/* the default: SHARDS_adj with the missing references (expected
+	/* SHARDS_adj with the missing references (expected
 	 * rate * accesses minus sampled) split between hits and misses
 	 * (analysis/mrc.c, split_weight: the hottest sampled pages' miss
 	 * ratio for an excess, Che's approximation for a shortfall); needs
@@ -69,7 +69,10 @@ VL_API int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *f
 VL_API void vl_mrc_free(struct vl_mrc *m);
 
 /* Choose the estimator of a sampled curve (any time before vl_mrc_result;
- * no effect on an exact one). */
+ * no effect on an exact one).  A sampled builder with sizes starts with
+ * VL_MRC_SHARDS_HOT and keeps the hot set, from which every estimator can
+ * be read; choosing another one before the first vl_mrc_feed skips the hot
+ * set (faster; VL_MRC_SHARDS_HOT then gives VL_MRC_SHARDS_SPLIT's curve). */
 VL_API void vl_mrc_set_estimator(struct vl_mrc *m, enum vl_mrc_estimator e);
 
 /* Account a batch of records.  Returns 0 or VL_ENOMEM. */
