@@ -753,8 +753,8 @@ static inline uint32_t hot_feed(struct vl_mrc *m, uint32_t pid, uint64_t vpn, ui
 	return ss_add(s, pid, vpn, h);
 }
 
-/* An access to a tracked page or a sampled one (samp: the hash keeps it;
- * otherwise the page is a hot one at table index hint). */
+/* An access to a sampled page (samp: the hash keeps it) or, with a hot
+ * set, to a hot page the hash does not keep (samp false, already tracked). */
 static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h, bool samp,
 		       struct vl_error *err)
 {
