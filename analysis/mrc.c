@@ -113,12 +113,14 @@ struct vl_mrc {
 	 * hot == NULL): pages found frequent by a space-saving counter are
 	 * tracked exactly whatever their hash.  flags[] per table entry
 	 * (F_HOT, F_UNS: hot and not kept by the hash); class bitmaps and
-	 * Fenwick trees over the same slots: hbits/htree the hot pages'
-	 * marks, ubits/utree the hot unsampled ones' */
+	 * one Fenwick tree over the same slots: hbits the hot pages' marks,
+	 * ubits the hot unsampled ones', ctree both counts packed (hot in
+	 * the low 16 bits, unsampled in the high 16: at most HOT_COUNTERS / 4
+	 * of each) */
 	struct hotset *hot;
 	uint8_t *flags;
 	uint64_t *hbits, *ubits;
-	uint32_t *htree, *utree;
+	uint32_t *ctree;
 	uint64_t nhot, nuns;      /* live hot marks, live hot-unsampled marks */
 	uint64_t *hbucket;        /* hot accesses by size bucket ([nsizes]: misses) */
 	uint64_t *cbucket;        /* sampled accesses to pages not hot, by bucket */
@@ -400,8 +402,7 @@ int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *frames, 
 		     !(m->flags = calloc(m->tab_mask + 1, 1)) ||
 		     !(m->hbits = calloc(m->cap / 64, sizeof(*m->hbits))) ||
 		     !(m->ubits = calloc(m->cap / 64, sizeof(*m->ubits))) ||
-		     !(m->htree = calloc(m->cap / 64 + 1, sizeof(*m->htree))) ||
-		     !(m->utree = calloc(m->cap / 64 + 1, sizeof(*m->utree))) ||
+		     !(m->ctree = calloc(m->cap / 64 + 1, sizeof(*m->ctree))) ||
 		     !(m->hbucket = calloc(n + 1, sizeof(*m->hbucket))) ||
 		     !(m->cbucket = calloc(n + 1, sizeof(*m->cbucket))))) {
 			vl_mrc_free(m);
@@ -431,8 +432,7 @@ void vl_mrc_free(struct vl_mrc *m)
 	free(m->flags);
 	free(m->hbits);
 	free(m->ubits);
-	free(m->htree);
-	free(m->utree);
+	free(m->ctree);
 	free(m->hbucket);
 	free(m->cbucket);
 	free(m);
@@ -450,12 +450,11 @@ static void drop_hot(struct vl_mrc *m)
 	free(m->flags);
 	free(m->hbits);
 	free(m->ubits);
-	free(m->htree);
-	free(m->utree);
+	free(m->ctree);
 	m->hot = NULL;
 	m->flags = NULL;
 	m->hbits = m->ubits = NULL;
-	m->htree = m->utree = NULL;
+	m->ctree = NULL;
 }
 
 uint64_t vl_mrc_accesses(const struct vl_mrc *m)
@@ -519,22 +518,36 @@ static inline void unmark(struct vl_mrc *m, uint64_t s)
 	fw_add(m->tree, m->cap / 64, s >> 6, -1);
 }
 
-/* The class bitmaps (hot marks, hot unsampled marks) over the same slots. */
-static inline uint64_t cls_upto(const uint64_t *bits, const uint32_t *tree, uint64_t s)
+/* The class marks (hot, hot unsampled) at slots [0, s]: *hot, *uns. */
+#define CLS_UNS 65536u /* the unsampled count's unit in ctree */
+
+static inline void cls_upto(const struct vl_mrc *m, uint64_t s, uint64_t *hot, uint64_t *uns)
 {
 	uint64_t w = s >> 6, b = s & 63;
 	uint64_t mask = b == 63 ? ~0ull : (2ull << b) - 1;
-	return fw_before(tree, w) + (uint64_t)__builtin_popcountll(bits[w] & mask);
+	uint64_t packed = fw_before(m->ctree, w);
+	*hot = (packed & 0xffff) + (uint64_t)__builtin_popcountll(m->hbits[w] & mask);
+	*uns = (packed >> 16) + (uint64_t)__builtin_popcountll(m->ubits[w] & mask);
 }
 
-static inline void cls_set(const struct vl_mrc *m, uint64_t *bits, uint32_t *tree, uint64_t s,
-			   int on)
+/* Set (on) or clear the class marks of flags f at slot s. */
+static inline void cls_set(struct vl_mrc *m, uint8_t f, uint64_t s, int on)
 {
+	uint64_t bit = 1ull << (s & 63);
+	uint32_t d = 1;
 	if (on)
-		bits[s >> 6] |= 1ull << (s & 63);
+		m->hbits[s >> 6] |= bit;
 	else
-		bits[s >> 6] &= ~(1ull << (s & 63));
-	fw_add(tree, m->cap / 64, s >> 6, on ? 1 : -1);
+		m->hbits[s >> 6] &= ~bit;
+	if (f & F_UNS) {
+		d += CLS_UNS;
+		if (on)
+			m->ubits[s >> 6] |= bit;
+		else
+			m->ubits[s >> 6] &= ~bit;
+	}
+	/* modulo 2^32 each packed count stays exact: none goes below 0 */
+	fw_add(m->ctree, m->cap / 64, s >> 6, on ? (int32_t)d : -(int32_t)d);
 }
 
 /* Page at table index i moves its latest access from slot `from` to `to`. */
@@ -544,19 +557,18 @@ static inline void move_mark(struct vl_mrc *m, uint64_t i, uint64_t from, uint64
 	mark(m, to);
 	uint8_t f = m->flags ? m->flags[i] : 0;
 	if (f & F_HOT) {
-		cls_set(m, m->hbits, m->htree, from, 0);
-		cls_set(m, m->hbits, m->htree, to, 1);
-	}
-	if (f & F_UNS) {
-		cls_set(m, m->ubits, m->utree, from, 0);
-		cls_set(m, m->ubits, m->utree, to, 1);
+		cls_set(m, f, from, 0);
+		cls_set(m, f, to, 1);
 	}
 }
 
-static void fw_build(uint32_t *tree, const uint64_t *bits, uint64_t nw)
+/* tree over the words' popcounts (plus CLS_UNS times those of ubits) */
+static void fw_build(uint32_t *tree, const uint64_t *bits, uint64_t nw, const uint64_t *ubits)
 {
 	for (uint64_t i = 1; i <= nw; i++) {
 		tree[i] += (uint32_t)__builtin_popcountll(bits[i - 1]);
+		if (ubits)
+			tree[i] += CLS_UNS * (uint32_t)__builtin_popcountll(ubits[i - 1]);
 		uint64_t j = i + (i & (~i + 1));
 		if (j <= nw)
 			tree[j] += tree[i];
@@ -575,21 +587,19 @@ static int compact(struct vl_mrc *m, struct vl_error *err)
 	uint64_t *bits = big_alloc(nw * sizeof(*bits), true);
 	uint32_t *tree = calloc(nw + 1, sizeof(*tree));
 	uint64_t *hb = NULL, *ub = NULL;
-	uint32_t *ht = NULL, *ut = NULL;
+	uint32_t *ct = NULL;
 	if (m->flags) {
 		hb = big_alloc(nw * sizeof(*hb), true);
 		ub = big_alloc(nw * sizeof(*ub), true);
-		ht = calloc(nw + 1, sizeof(*ht));
-		ut = calloc(nw + 1, sizeof(*ut));
+		ct = calloc(nw + 1, sizeof(*ct));
 	}
-	if (!owner || !bits || !tree || (m->flags && (!hb || !ub || !ht || !ut))) {
+	if (!owner || !bits || !tree || (m->flags && (!hb || !ub || !ct))) {
 		free(owner);
 		free(bits);
 		free(tree);
 		free(hb);
 		free(ub);
-		free(ht);
-		free(ut);
+		free(ct);
 		return vl_err(err, VL_ENOMEM, "out of memory for %llu pages",
 			      (unsigned long long)live);
 	}
@@ -609,18 +619,15 @@ static int compact(struct vl_mrc *m, struct vl_error *err)
 		}
 	}
 	/* O(n) Fenwick builds from the word popcounts */
-	fw_build(tree, bits, nw);
+	fw_build(tree, bits, nw, NULL);
 	if (m->flags) {
-		fw_build(ht, hb, nw);
-		fw_build(ut, ub, nw);
+		fw_build(ct, hb, nw, ub);
 		free(m->hbits);
 		free(m->ubits);
-		free(m->htree);
-		free(m->utree);
+		free(m->ctree);
 		m->hbits = hb;
 		m->ubits = ub;
-		m->htree = ht;
-		m->utree = ut;
+		m->ctree = ct;
 	}
 	free(m->owner);
 	free(m->bits);
@@ -802,9 +809,10 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 	uint64_t uns = 0;
 	if (m->hot) {
 		/* hot pages touched since, exactly; the others through the sample */
-		uint64_t hot = m->nhot - cls_upto(m->hbits, m->htree, s);
-		if (samp)
-			uns = m->nuns - cls_upto(m->ubits, m->utree, s);
+		uint64_t hot, u;
+		cls_upto(m, s, &hot, &u);
+		hot = m->nhot - hot;
+		uns = m->nuns - u;
 		hot_count(m, i, 1 + (double)hot + (double)(after - hot) * m->inv_rate);
 	}
 	move_mark(m, i, s, now);
@@ -818,7 +826,7 @@ feed:
 		if (k != NIL) { /* a sampled page joins the hot set */
 			ss_forget(m->hot, k);
 			m->flags[i] |= F_HOT;
-			cls_set(m, m->hbits, m->htree, m->tab[i].slot, 1);
+			cls_set(m, F_HOT, m->tab[i].slot, 1);
 			m->nhot++;
 			m->promoted++;
 		}
@@ -856,8 +864,7 @@ static int other_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 	m->flags[i] = F_HOT | F_UNS;
 	m->owner[now] = (uint32_t)i;
 	mark(m, now);
-	cls_set(m, m->hbits, m->htree, now, 1);
-	cls_set(m, m->ubits, m->utree, now, 1);
+	cls_set(m, F_HOT | F_UNS, now, 1);
 	m->nhot++;
 	m->nuns++;
 	m->promoted++;
