@@ -551,11 +551,12 @@ static inline void cls_set(struct vl_mrc *m, uint8_t f, uint64_t s, int on)
 }
 
 /* Page at table index i moves its latest access from slot `from` to `to`. */
-static inline void move_mark(struct vl_mrc *m, uint64_t i, uint64_t from, uint64_t to)
+static inline __attribute__((always_inline)) void
+move_mark(struct vl_mrc *m, uint64_t i, uint64_t from, uint64_t to, bool hot_set)
 {
 	unmark(m, from);
 	mark(m, to);
-	uint8_t f = m->flags ? m->flags[i] : 0;
+	uint8_t f = hot_set ? m->flags[i] : 0;
 	if (f & F_HOT) {
 		cls_set(m, f, from, 0);
 		cls_set(m, f, to, 1);
@@ -762,8 +763,10 @@ static inline uint32_t hot_feed(struct vl_mrc *m, uint32_t pid, uint64_t vpn, ui
 
 /* An access to a sampled page (samp: the hash keeps it) or, with a hot
  * set, to a hot page the hash does not keep (samp false, already tracked). */
-static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h, bool samp,
-		       struct vl_error *err)
+static inline __attribute__((always_inline)) int
+access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h, bool samp, bool hot_set,
+	    struct vl_error *err) /* inline, hot_set a constant (m->hot != NULL): no cost
+				   * to the exact curve from the hot set's code */
 {
 	uint64_t i;
 	if (samp)
@@ -772,7 +775,7 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 		i = m->last_idx;
 		if (samp)
 			VL_TRY(hist_add(m, i, 1, err));
-		if (m->hot)
+		if (hot_set)
 			hot_count(m, i, 1);
 		goto feed;
 	}
@@ -796,7 +799,7 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 		p->slot = (uint32_t)now;
 		m->owner[now] = (uint32_t)i;
 		mark(m, now);
-		if (m->hot)
+		if (hot_set)
 			hot_count(m, i, INFINITY);
 		if (++m->npages * 2 > m->tab_mask + 1) {
 			VL_TRY(tab_grow(m, err));
@@ -807,7 +810,7 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 	uint64_t s = p->slot;
 	uint64_t after = m->npages - marks_upto(m, s); /* tracked pages touched since */
 	uint64_t uns = 0;
-	if (m->hot) {
+	if (hot_set) {
 		/* hot pages touched since, exactly; the others through the sample */
 		uint64_t hot, u;
 		cls_upto(m, s, &hot, &u);
@@ -815,13 +818,13 @@ static int access_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 		uns = m->nuns - u;
 		hot_count(m, i, 1 + (double)hot + (double)(after - hot) * m->inv_rate);
 	}
-	move_mark(m, i, s, now);
+	move_mark(m, i, s, now, hot_set);
 	m->owner[now] = (uint32_t)i;
 	p->slot = (uint32_t)now;
 	if (samp) /* SHARDS: the sampled pages touched since */
 		VL_TRY(hist_add(m, i, 1 + after - uns, err));
 feed:
-	if (m->hot && !(m->flags[i] & F_HOT)) {
+	if (hot_set && !(m->flags[i] & F_HOT)) {
 		uint32_t k = hot_feed(m, pid, vpn, h);
 		if (k != NIL) { /* a sampled page joins the hot set */
 			ss_forget(m->hot, k);
@@ -848,7 +851,7 @@ static int other_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 		while (m->tab[i].slot != NIL && (m->tab[i].vpn != vpn || m->tab[i].pid != pid))
 			i = (i + 1) & m->tab_mask;
 		if (m->tab[i].slot != NIL)
-			return access_page(m, pid, vpn, h, false, err);
+			return access_page(m, pid, vpn, h, false, true, err);
 	}
 	uint32_t k = hot_feed(m, pid, vpn, h);
 	if (k == NIL)
@@ -878,10 +881,10 @@ static int other_page(struct vl_mrc *m, uint32_t pid, uint64_t vpn, uint64_t h,
 	return 0;
 }
 
-int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err)
+/* The loop over a batch, made twice: with a hot set and without. */
+static inline __attribute__((always_inline)) int feed(struct vl_mrc *m, const struct vl_batch *b,
+						      bool hot_set, struct vl_error *err)
 {
-	if (m->hot && m->est != VL_MRC_SHARDS_HOT && !m->accesses)
-		drop_hot(m);
 	for (size_t k = 0; k < b->n; k++) {
 		const struct vl_rec *r = &b->recs[k];
 		if (k + PREFETCH < b->n) { /* the table is hit at random: fetch ahead */
@@ -909,13 +912,20 @@ int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err
 		uint64_t vpn = (r->addr >> VL_PAGE_SHIFT) & ((1ull << (VA_BITS - VL_PAGE_SHIFT)) - 1);
 		uint64_t h = page_hash(r->pid, vpn);
 		if (m->threshold < SHARDS_P && ((h >> 40) & (SHARDS_P - 1)) >= m->threshold) {
-			if (m->hot)
+			if (hot_set)
 				VL_TRY(other_page(m, r->pid, vpn, h, err));
 			continue;
 		}
-		VL_TRY(access_page(m, r->pid, vpn, h, true, err));
+		VL_TRY(access_page(m, r->pid, vpn, h, true, hot_set, err));
 	}
 	return 0;
+}
+
+int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_error *err)
+{
+	if (m->hot && m->est != VL_MRC_SHARDS_HOT && !m->accesses)
+		drop_hot(m);
+	return m->hot ? feed(m, b, true, err) : feed(m, b, false, err);
 }
 
 /* The bucket index of a size the builder was made for. */
