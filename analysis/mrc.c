@@ -52,12 +52,12 @@
  * and at most HOT_COUNTERS / 4 hot pages besides the sample.
  *
  * Distances then have two parts: the hot pages touched since the page's
- * previous access, exactly (a second bitmap and Fenwick tree over the same
- * slots marks the hot pages' latest accesses), and the others, c sampled
- * ones standing for c / R: distance 1 + hot + c / R.  A third bitmap marks
- * the hot pages the hash does not keep, so SHARDS's own distances (the
- * sampled pages only) and the other estimators are exactly what they are
- * without a hot set.  Misses at size C: the hot pages' accesses at a
+ * previous access, exactly (a second bitmap over the same slots marks the
+ * hot pages' latest accesses), and the others, c sampled ones standing for
+ * c / R: distance 1 + hot + c / R.  A third bitmap marks the hot pages the
+ * hash does not keep, so SHARDS's own distances (the sampled pages only)
+ * and the other estimators are exactly what they are without a hot set;
+ * one Fenwick tree over the words holds both class counts packed.  Misses at size C: the hot pages' accesses at a
  * distance over C, exactly, plus the sampled other accesses' misses
  * scaled to the others' references, with the regression split for the
  * sample's shortfall or excess (split_weight's first case, over the sampled
