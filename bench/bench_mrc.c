@@ -8,9 +8,10 @@
  * Prints the wall time of the exact curve (issue 7's target: under a
  * minute on one core for 100M accesses) and, for SHARDS at 1% on this mix
  * and on a Zipf(0.9) trace of 20M accesses over 1M pages, the mean and the
- * largest absolute miss-ratio error over 16 sizes of both estimators, the
- * adjusted one (SHARDS_adj, the default) and fixed-rate (target: adj mean
- * <= 0.01 on both).  SHARDS's error depends on which pages the hash
+ * largest absolute miss-ratio error over 16 sizes of the four estimators
+ * from one sample: hot (the default), split, SHARDS_adj and fixed-rate
+ * (target: the default's mean <= 0.01 on both), and the time of the
+ * sampled pass with the hot set and without it.  SHARDS's error depends on which pages the hash
  * happens to sample: it shrinks with the footprint and grows for sizes near
  * 1/R pages.
  * Which pages the hash keeps is luck: the last two rows repeat both traces
@@ -110,11 +111,19 @@ put:
 	}
 }
 
+/* The estimators, the default first, and their names. */
+#define NEST 4
+static const enum vl_mrc_estimator est_of[NEST] = { VL_MRC_SHARDS_HOT, VL_MRC_SHARDS_SPLIT,
+						    VL_MRC_SHARDS_ADJ, VL_MRC_SHARDS_FIXED };
+static const char *const est_name[NEST] = { "hot", "split", "SHARDS_adj", "fixed-rate" };
+static int verbose_hot;
+
 /* Build a curve of the trace (zipf or the mix) at rate; pts gets the
  * SHARDS_adj estimate (or the exact curve), fixed (when not NULL) the
  * fixed-rate one from the same sample. */
 static double curve(int zipf, uint64_t offset, uint64_t total, double rate, const uint64_t *frames,
-		    size_t nf, struct vl_mrc_point *pts, struct vl_mrc_point *fixed, double *gen_secs)
+		    size_t nf, struct vl_mrc_point *pts, struct vl_mrc_point *fixed, double *gen_secs,
+		    int preset)
 {
 	struct vl_error err = { 0 };
 	struct vl_mrc *m;
@@ -123,6 +132,8 @@ static double curve(int zipf, uint64_t offset, uint64_t total, double rate, cons
 		fprintf(stderr, "bench_mrc: %s\n", err.msg);
 		exit(1);
 	}
+	if (preset >= 0) /* chosen before the pass: no hot set */
+		vl_mrc_set_estimator(m, (enum vl_mrc_estimator)preset);
 	struct gen g;
 	gen_init(&g, zipf);
 	g.offset = offset;
@@ -142,10 +153,14 @@ static double curve(int zipf, uint64_t offset, uint64_t total, double rate, cons
 	}
 	vl_mrc_result(m, frames, nf, pts, &err); /* the default estimator */
 	if (fixed) {
-		vl_mrc_set_estimator(m, VL_MRC_SHARDS_ADJ);
-		vl_mrc_result(m, frames, nf, fixed, &err);
-		vl_mrc_set_estimator(m, VL_MRC_SHARDS_FIXED);
-		vl_mrc_result(m, frames, nf, fixed + nf, &err);
+		for (int k = 1; k < NEST; k++) {
+			vl_mrc_set_estimator(m, est_of[k]);
+			vl_mrc_result(m, frames, nf, fixed + (k - 1) * nf, &err);
+		}
+		if (verbose_hot)
+			printf("    (hot set: %llu pages, sampled %llu, tracked %llu)\n",
+			       (unsigned long long)vl_mrc_hot_pages(m),
+			       (unsigned long long)vl_mrc_sampled(m), (unsigned long long)vl_mrc_pages(m));
 	}
 	free(g.cdf);
 	vl_batch_free(&b);
@@ -167,7 +182,7 @@ static void errors(const struct vl_mrc_point *ex, const struct vl_mrc_point *sh,
 
 /* Mean and largest errors of the three estimators on one trace. */
 struct errs {
-	double mean[3], max[3]; /* split, adj, fixed */
+	double mean[NEST], max[NEST]; /* est_of's order */
 };
 
 /* SHARDS on one trace (page ids + offset: which pages the hash keeps
@@ -181,27 +196,40 @@ static void shards_row(int zipf, uint64_t offset, uint64_t total, double rate, c
 	struct vl_error err = { 0 };
 	if (vl_mrc_parse_sizes(sizes, 16, &frames, &nf, &err) < 0)
 		exit(1);
-	struct vl_mrc_point *ex = calloc(nf, sizeof(*ex)), *est = calloc(3 * nf, sizeof(*est));
+	struct vl_mrc_point *ex = calloc(nf, sizeof(*ex)), *est = calloc(NEST * nf, sizeof(*est));
 	double g;
-	double te = curve(zipf, offset, total, 1, frames, nf, ex, NULL, &g);
+	double te = curve(zipf, offset, total, 1, frames, nf, ex, NULL, &g, -1);
 	if (exact_s)
 		*exact_s = te;
-	double ts = curve(zipf, offset, total, rate, frames, nf, est, est + nf, &g);
-	for (int k = 0; k < 3; k++)
+	verbose_hot = verbose;
+	double ts = curve(zipf, offset, total, rate, frames, nf, est, est + nf, &g, -1);
+	double tc = 0;
+	if (verbose) { /* the time of a pass without the hot set */
+		struct vl_mrc_point *tmp = calloc(nf, sizeof(*tmp));
+		tc = curve(zipf, offset, total, rate, frames, nf, tmp, NULL, &g, VL_MRC_SHARDS_SPLIT);
+		free(tmp);
+	}
+	for (int k = 0; k < NEST; k++)
 		errors(ex, est + k * nf, nf, &e->max[k], &e->mean[k]);
 	if (!verbose)
 		goto out;
-	printf("  SHARDS %-4s rate %-5g (%llu acc, sizes %s): exact %.1f s, sampled %.1f s\n",
-	       zipf ? "zipf" : "mix", rate, (unsigned long long)total, sizes, te, ts);
-	printf("    |error| mean (max): split %.4f (%.4f), SHARDS_adj %.4f (%.4f), fixed-rate "
-	       "%.4f (%.4f); target mean <= 0.01: %s\n",
-	       e->mean[0], e->max[0], e->mean[1], e->max[1], e->mean[2], e->max[2],
-	       e->mean[0] <= 0.01 ? "met" : "MISSED");
-	printf("    %10s %8s %8s %8s %8s\n", "frames", "exact", "split", "adj", "fixed");
-	for (size_t i = 0; i < nf; i++)
-		printf("    %10llu %8.4f %8.4f %8.4f %8.4f\n", (unsigned long long)frames[i],
-		       ex[i].miss_ratio, est[i].miss_ratio, est[nf + i].miss_ratio,
-		       est[2 * nf + i].miss_ratio);
+	printf("  SHARDS %-4s rate %-5g (%llu acc, sizes %s): exact %.1f s, sampled %.1f s "
+	       "(%.1f s without the hot set)\n",
+	       zipf ? "zipf" : "mix", rate, (unsigned long long)total, sizes, te, ts, tc);
+	printf("    |error| mean (max):");
+	for (int k = 0; k < NEST; k++)
+		printf(" %s %.4f (%.4f)%s", est_name[k], e->mean[k], e->max[k], k < NEST - 1 ? "," : ";");
+	printf(" target mean <= 0.01: %s\n", e->mean[0] <= 0.01 ? "met" : "MISSED");
+	printf("    %10s %8s", "frames", "exact");
+	for (int k = 0; k < NEST; k++)
+		printf(" %8.8s", est_name[k]);
+	printf("\n");
+	for (size_t i = 0; i < nf; i++) {
+		printf("    %10llu %8.4f", (unsigned long long)frames[i], ex[i].miss_ratio);
+		for (int k = 0; k < NEST; k++)
+			printf(" %8.4f", est[k * nf + i].miss_ratio);
+		printf("\n");
+	}
 out:
 	free(frames);
 	free(ex);
@@ -212,13 +240,14 @@ out:
  * one draw is one sample of SHARDS's luck with the hottest pages. */
 static void draws_row(int zipf, uint64_t total, double rate, const char *sizes, int draws)
 {
-	static const char *const name[3] = { "split", "SHARDS_adj", "fixed-rate" };
-	double sum[3] = { 0 }, lo[3] = { 1, 1, 1 }, hi[3] = { 0 };
+	double sum[NEST] = { 0 }, lo[NEST], hi[NEST] = { 0 };
+	for (int k = 0; k < NEST; k++)
+		lo[k] = 1;
 	for (int d = 1; d <= draws; d++) {
 		struct errs e;
 		shards_row(zipf, (uint64_t)d * (zipf ? 1000000u : 10000000u), total, rate, sizes, false,
 			   NULL, &e);
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < NEST; k++) {
 			sum[k] += e.mean[k];
 			lo[k] = fmin(lo[k], e.mean[k]);
 			hi[k] = fmax(hi[k], e.mean[k]);
@@ -226,8 +255,9 @@ static void draws_row(int zipf, uint64_t total, double rate, const char *sizes, 
 	}
 	printf("  SHARDS %-4s rate %-5g over %d hash draws (%llu acc each): mean |error|, average "
 	       "(range):\n   ", zipf ? "zipf" : "mix", rate, draws, (unsigned long long)total);
-	for (int k = 0; k < 3; k++)
-		printf(" %s %.4f (%.4f-%.4f)%s", name[k], sum[k] / draws, lo[k], hi[k], k < 2 ? "," : "\n");
+	for (int k = 0; k < NEST; k++)
+		printf(" %s %.4f (%.4f-%.4f)%s", est_name[k], sum[k] / draws, lo[k], hi[k],
+		       k < NEST - 1 ? "," : "\n");
 }
 
 int main(int argc, char **argv)

@@ -79,6 +79,9 @@ _vmlab()
 	--policy)
 		COMPREPLY=($(compgen -W "$(_vmlab_policies)" -- "$cur"))
 		return ;;
+	--estimator)
+		COMPREPLY=($(compgen -W "hot split adj fixed" -- "$cur"))
+		return ;;
 	--format)
 		COMPREPLY=($(compgen -W "auto $(_vmlab_words "$vmlab" formats | awk 'NR > 1 {print $1}')" -- "$cur"))
 		return ;;

@@ -40,7 +40,9 @@ static void mrc_usage(FILE *f)
 		"      --points N      sizes in a range (default 16)\n"
 		"      --sample R      lru only: SHARDS spatial sampling at rate R in (0,1],\n"
 		"                      e.g. 0.01, for traces too large to do exactly\n"
-		"      --estimator E   how --sample estimates: split (default; the sample's\n"
+		"      --estimator E   how --sample estimates: hot (default; the most frequent\n"
+		"                      pages, found as the trace is read, tracked exactly and\n"
+		"                      the sample standing for the rest), split (the sample's\n"
 		"                      shortfall or excess split between hits and misses),\n"
 		"                      adj (SHARDS_adj, FAST'15) or fixed (fixed-rate SHARDS)\n"
 		"      --engine        run the engine at each size for lru too (for traces with\n"
@@ -63,8 +65,8 @@ static double mono(void)
 
 /* One pass of stack distances. */
 static int mrc_stack(const char *path, const char *format, double rate, const uint64_t *frames,
-		     size_t n, struct vl_mrc **out, char *fmt_name, size_t fmt_len,
-		     struct vl_error *err)
+		     size_t n, enum vl_mrc_estimator est, struct vl_mrc **out, char *fmt_name,
+		     size_t fmt_len, struct vl_error *err)
 {
 	struct vl_trace *t = NULL;
 	struct vl_mrc *m = NULL;
@@ -75,6 +77,7 @@ static int mrc_stack(const char *path, const char *format, double rate, const ui
 	snprintf(fmt_name, fmt_len, "%s", vl_trace_format(t));
 	if ((rc = vl_mrc_new(&m, rate, frames, n, err)) < 0 || (rc = vl_batch_init(&b, 8192, err)) < 0)
 		goto out;
+	vl_mrc_set_estimator(m, est); /* before the first access: hot or not */
 	ssize_t got;
 	while ((got = vl_trace_read(t, &b, err)) > 0)
 		if ((rc = vl_mrc_feed(m, &b, err)) < 0)
@@ -146,8 +149,8 @@ int cmd_mrc(int argc, char **argv)
 		   *run_id = NULL;
 	double rate = 1;
 	bool json = false, sampled = false, engine = false, est_given = false;
-	enum vl_mrc_estimator estimator = VL_MRC_SHARDS_SPLIT;
-	static const char *const est_names[] = { "split", "adj", "fixed" };
+	enum vl_mrc_estimator estimator = VL_MRC_SHARDS_HOT;
+	static const char *const est_names[] = { "split", "adj", "fixed", "hot" };
 	unsigned points = 16;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned jobs = ncpu > 0 ? (unsigned)ncpu : 1;
@@ -212,14 +215,16 @@ int cmd_mrc(int argc, char **argv)
 			break;
 		}
 		case 'X':
-			if (!strcmp(optarg, "split"))
+			if (!strcmp(optarg, "hot"))
+				estimator = VL_MRC_SHARDS_HOT;
+			else if (!strcmp(optarg, "split"))
 				estimator = VL_MRC_SHARDS_SPLIT;
 			else if (!strcmp(optarg, "adj"))
 				estimator = VL_MRC_SHARDS_ADJ;
 			else if (!strcmp(optarg, "fixed"))
 				estimator = VL_MRC_SHARDS_FIXED;
 			else {
-				cli_error("mrc: --estimator '%s': expected split, adj or fixed", optarg);
+				cli_error("mrc: --estimator '%s': expected hot, split, adj or fixed", optarg);
 				return EXIT_USAGE;
 			}
 			est_given = true;
@@ -319,9 +324,9 @@ int cmd_mrc(int argc, char **argv)
 	}
 	double t0 = mono();
 	if (stack) {
-		if ((rc = mrc_stack(path, format, rate, frames, n, &m, fmt_name, sizeof(fmt_name),
-				    &err)) < 0 ||
-		    (vl_mrc_set_estimator(m, estimator), (rc = vl_mrc_result(m, frames, n, pts, &err)) < 0)) {
+		if ((rc = mrc_stack(path, format, rate, frames, n, estimator, &m, fmt_name,
+				    sizeof(fmt_name), &err)) < 0 ||
+		    (rc = vl_mrc_result(m, frames, n, pts, &err)) < 0) {
 			cli_error("%s", err.msg);
 			goto out;
 		}
@@ -391,10 +396,11 @@ int cmd_mrc(int argc, char **argv)
 			printf("method: one engine run per size (%s personality), %u in parallel\n",
 			       vl_config_str(cfg, "os.personality"), jobs);
 		else if (sampled)
-			printf("method: SHARDS sampling at rate %g, %s estimator (%llu of %llu accesses, "
-			       "%llu pages sampled); misses are estimates\n",
+			printf("method: SHARDS sampling at rate %g, %s estimator (%llu of %llu accesses "
+			       "sampled, %llu pages tracked, %llu of them hot); misses are estimates\n",
 			       rate, est_names[estimator], (unsigned long long)vl_mrc_sampled(m),
-			       (unsigned long long)accesses, (unsigned long long)vl_mrc_pages(m));
+			       (unsigned long long)accesses, (unsigned long long)vl_mrc_pages(m),
+			       (unsigned long long)vl_mrc_hot_pages(m));
 		else
 			printf("method: exact LRU stack distances, one pass (%llu distinct pages)\n",
 			       (unsigned long long)vl_mrc_pages(m));

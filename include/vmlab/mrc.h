@@ -17,9 +17,9 @@
  * With a sample rate R < 1 the curve is estimated by SHARDS (Waldspurger et
  * al., FAST 2015): only pages with hash(page) mod P < R*P are tracked, and
  * a sampled distance d stands for d / R; the miss ratio is estimated from
- * the sampled misses by one of enum vl_mrc_estimator (the default splits
- * the difference between the expected and the actual sample between hits
- * and misses; analysis/mrc.c explains it).
+ * the sampled misses by one of enum vl_mrc_estimator (the default tracks
+ * the most frequent pages exactly beside the sample; analysis/mrc.c
+ * explains them).
  */
 #ifndef VMLAB_MRC_H
 #define VMLAB_MRC_H
@@ -40,7 +40,7 @@ struct vl_mrc;
 
 /* How a sampled curve (rate < 1) is estimated from the sample. */
 enum vl_mrc_estimator {
-	/* the default: SHARDS_adj with the missing references (expected
+	/* SHARDS_adj with the missing references (expected
 	 * rate * accesses minus sampled) split between hits and misses
 	 * (analysis/mrc.c, split_weight: the hottest sampled pages' miss
 	 * ratio for an excess, Che's approximation for a shortfall); needs
@@ -51,6 +51,12 @@ enum vl_mrc_estimator {
 	VL_MRC_SHARDS_ADJ = 1,
 	/* fixed-rate SHARDS: sampled misses / sampled references */
 	VL_MRC_SHARDS_FIXED = 2,
+	/* SHARDS with an exact hot set: pages a space-saving counter finds
+	 * frequent are tracked exactly from then on, whatever their hash,
+	 * and the sample stands only for the others (analysis/mrc.c).  The
+	 * default of a sampled builder with sizes; choosing another
+	 * estimator before the first access skips the hot set's work */
+	VL_MRC_SHARDS_HOT = 3,
 };
 
 /* New curve builder.  sample_rate in (0, 1]; 1 is exact.  frames: the n
@@ -63,7 +69,10 @@ VL_API int vl_mrc_new(struct vl_mrc **out, double sample_rate, const uint64_t *f
 VL_API void vl_mrc_free(struct vl_mrc *m);
 
 /* Choose the estimator of a sampled curve (any time before vl_mrc_result;
- * no effect on an exact one). */
+ * no effect on an exact one).  A sampled builder with sizes starts with
+ * VL_MRC_SHARDS_HOT and keeps the hot set, from which every estimator can
+ * be read; choosing another one before the first vl_mrc_feed skips the hot
+ * set (faster; VL_MRC_SHARDS_HOT then gives VL_MRC_SHARDS_SPLIT's curve). */
 VL_API void vl_mrc_set_estimator(struct vl_mrc *m, enum vl_mrc_estimator e);
 
 /* Account a batch of records.  Returns 0 or VL_ENOMEM. */
@@ -72,8 +81,11 @@ VL_API int vl_mrc_feed(struct vl_mrc *m, const struct vl_batch *b, struct vl_err
 /* Accesses seen (canonical ones, all of them, sampled or not) and sampled. */
 VL_API uint64_t vl_mrc_accesses(const struct vl_mrc *m);
 VL_API uint64_t vl_mrc_sampled(const struct vl_mrc *m);
-/* Distinct pages tracked (all of them when exact). */
+/* Distinct pages tracked (all of them when exact; with a hot set, the
+ * sampled ones and the hot ones the hash does not keep). */
 VL_API uint64_t vl_mrc_pages(const struct vl_mrc *m);
+/* Pages that joined the hot set (VL_MRC_SHARDS_HOT); 0 without one. */
+VL_API uint64_t vl_mrc_hot_pages(const struct vl_mrc *m);
 /* Address-space events seen (and ignored): with events the engine checks
  * accesses against VADs and may refuse some, which the curve cannot know.
  * Process exits and region-of-interest markers are not counted (they make

@@ -67,6 +67,11 @@ check "fifo: mrc misses equal vmlab run faults" '[ $all -eq 1 ]'
 # SHARDS: rate reported; rate 1 is the exact curve
 "$bin" mrc --sample 0.5 --sizes 100,1000 "$tmp/t.addr" >"$tmp/shards.txt" 2>&1
 check "--sample reports the sampling rate" 'grep -q "SHARDS sampling at rate 0.5" "$tmp/shards.txt"'
+check "--sample's default estimator is hot" 'grep -q "rate 0.5, hot estimator" "$tmp/shards.txt"'
+"$bin" mrc --sample 0.5 --estimator split --sizes 100,1000 "$tmp/t.addr" >"$tmp/split.txt" 2>&1
+check "--estimator split: no hot set" 'grep -q "split estimator .* 0 of them hot" "$tmp/split.txt"'
+"$bin" mrc --sample 0.5 --estimator nope --sizes 100 "$tmp/t.addr" >/dev/null 2>"$tmp/err"
+check "--estimator nope: exit 2 naming the four" '[ $? -eq 2 ] && grep -q "expected hot, split, adj or fixed" "$tmp/err"'
 "$bin" mrc --json --sample 0.5 --sizes 100 "$tmp/t.addr" >"$tmp/s.json"
 check "--sample --json carries sample_rate" 'grep -q "\"sample_rate\":0.5" "$tmp/s.json"'
 "$bin" mrc --json --sample 1 --sizes 10:40000 --points 10 "$tmp/t.addr" >"$tmp/s1.json"

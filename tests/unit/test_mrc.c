@@ -304,6 +304,238 @@ static void test_shards_adjust(void **state)
 	}
 }
 
+/* A Zipf(alpha) trace over `pages` pages written here (inverse CDF by
+ * binary search, splitmix64 draws): rank k has weight k^-alpha; ranks are
+ * scattered over the page ids and shifted by `offset`, so each offset is
+ * another draw of which pages the SHARDS hash keeps.  cnt[k] gets each
+ * rank's references (for the tolerance below). */
+static uint64_t sm64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static struct vl_rec *zipf_trace(size_t n, uint32_t pages, double alpha, uint64_t offset,
+				 uint64_t *cnt, uint32_t *rank)
+{
+	double *cdf = malloc(pages * sizeof(*cdf)), sum = 0;
+	struct vl_rec *r = malloc(n * sizeof(*r));
+	assert_non_null(cdf);
+	assert_non_null(r);
+	for (uint32_t k = 0; k < pages; k++)
+		cdf[k] = (sum += pow(k + 1.0, -alpha));
+	uint64_t st = 42;
+	for (size_t i = 0; i < n; i++) {
+		double u = (double)(sm64(&st) >> 11) * 0x1p-53 * sum;
+		uint32_t lo = 0, hi = pages - 1;
+		while (lo < hi) {
+			uint32_t mid = (lo + hi) / 2;
+			if (cdf[mid] > u)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		cnt[lo]++;
+		if (rank)
+			rank[i] = lo;
+		uint64_t page = 1 + (lo * 2654435761ull) % pages + offset;
+		r[i] = (struct vl_rec){ .addr = page << 12, .pid = 1, .op = VL_OP_READ };
+	}
+	free(cdf);
+	return r;
+}
+
+/* Misses of each rank at each size, by a move-to-front stack of ranks:
+ * miss[k * ns + j] for rank k and sizes[j] (a first access misses); and
+ * depth[d], the accesses at stack depth d (depth[pages + 1]: first ones). */
+static void brute_by_page(const uint32_t *rank, size_t n, uint32_t pages, const uint64_t *sizes,
+			  int ns, uint64_t *miss, uint64_t *depth)
+{
+	uint32_t *stack = malloc(pages * sizeof(*stack));
+	size_t len = 0;
+	assert_non_null(stack);
+	for (size_t i = 0; i < n; i++) {
+		size_t pos = 0;
+		while (pos < len && stack[pos] != rank[i])
+			pos++;
+		for (int j = 0; j < ns; j++)
+			if (pos == len || pos + 1 > sizes[j])
+				miss[(size_t)rank[i] * ns + j]++;
+		depth[pos == len ? pages + 1 : pos + 1]++; /* [pages + 1]: first accesses */
+		if (pos == len)
+			len++;
+		memmove(stack + 1, stack, pos * sizeof(*stack));
+		stack[0] = rank[i];
+	}
+	free(stack);
+}
+
+/* The hot-set estimator (the default) against the exact curve, both from
+ * this file: brute_by_page() above, an explicit move-to-front LRU stack.
+ * Zipf(0.9) over 10,000 pages, 200,000 accesses, rate 0.1, 10 sizes from
+ * 16 to 8192 frames, three hash draws (page ids shifted).
+ *
+ * The tolerance.  Pages that join the hot set are counted exactly.  The
+ * others are a spatial sample: each kept whole with probability R, and
+ * their misses estimated by the sample's miss ratio times their references
+ * (the regression split of the shortfall is such a ratio estimate).  The
+ * standard error of a ratio estimate from a sample of whole units is, to
+ * first order (Cochran, Sampling Techniques, 3rd ed., section 6.3),
+ *     sigma(C) = sqrt((1 - R) / R * sum over those pages of
+ *                     (m_p(C) - M(C) t_p)^2) / n,
+ * m_p(C) the page's misses at C frames, t_p its references, M(C) their
+ * overall miss ratio: computed below from the exact per-page misses.  The
+ * hot set takes pages of frequency >= 0.005 R (analysis/mrc.c), here 100
+ * references; a page near that may join late, so sigma sums every page
+ * under twice that, which makes it larger than the true one.  Distances
+ * are estimated too: the pages between two accesses that are not hot are
+ * counted as c / R from the c sampled ones, c about binomial(X, R) for X
+ * such pages, so near a size C (X R <= C R) the count is off by more than
+ * two standard deviations, 2 sqrt(C R) / R pages (at least 2 / R), rarely.
+ * An access is misjudged only if its true distance lies within that margin
+ * of C: at most the accesses whose exact depth lies in (C - margin,
+ * C + margin], the exact curve's drop over that interval (misjudgements
+ * both ways cancel in part, so this overstates them).  Each size:
+ * 3 sigma(C) + that drop; the mean over sizes: the issue's 0.01.  With
+ * SHARDS_adj, which samples the hottest pages too, the same sample exceeds
+ * that tolerance (checked, so the bound can tell the two apart). */
+static void test_shards_hot(void **state)
+{
+	(void)state;
+	const size_t n = 200000;
+	const uint32_t pages = 10000;
+	const double rate = 0.1;
+	const uint64_t sizes[] = { 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192 };
+	enum { NS = 10 };
+	uint64_t *cnt = calloc(pages, sizeof(*cnt));
+	uint64_t *miss = calloc((size_t)pages * NS, sizeof(*miss));
+	uint32_t *rank = malloc(n * sizeof(*rank));
+	uint64_t *depth = calloc(pages + 2, sizeof(*depth));
+	assert_non_null(depth);
+	assert_non_null(cnt);
+	assert_non_null(miss);
+	assert_non_null(rank);
+	bool adj_out = false;
+	for (int draw = 0; draw < 3; draw++) {
+		memset(cnt, 0, pages * sizeof(*cnt));
+		memset(miss, 0, (size_t)pages * NS * sizeof(*miss));
+		memset(depth, 0, (pages + 2) * sizeof(*depth));
+		struct vl_rec *r = zipf_trace(n, pages, 0.9, (uint64_t)draw * 1000003u, cnt, rank);
+		brute_by_page(rank, n, pages, sizes, NS, miss, depth);
+		double exact[NS], tol[NS];
+		for (int j = 0; j < NS; j++) {
+			double all = 0, cm = 0, ct = 0, v = 0;
+			for (uint32_t k = 0; k < pages; k++) {
+				all += (double)miss[(size_t)k * NS + j];
+				if ((double)cnt[k] < 2 * 0.005 * rate * (double)n) {
+					cm += (double)miss[(size_t)k * NS + j];
+					ct += (double)cnt[k];
+				}
+			}
+			for (uint32_t k = 0; k < pages; k++)
+				if ((double)cnt[k] < 2 * 0.005 * rate * (double)n) {
+					double d = (double)miss[(size_t)k * NS + j] - cm / ct * (double)cnt[k];
+					v += d * d;
+				}
+			exact[j] = all / (double)n;
+			/* the exact curve's drop over C -+ the margin */
+			double margin = 2 * sqrt(fmax(1, (double)sizes[j] * rate)) / rate;
+			double lo = fmax(1, (double)sizes[j] - margin), hi = (double)sizes[j] + margin;
+			double flip = 0;
+			for (uint32_t d = 1; d <= pages; d++)
+				if (d > lo && d <= hi)
+					flip += (double)depth[d];
+			tol[j] = 3 * sqrt((1 - rate) / rate * v) / (double)n + flip / (double)n;
+		}
+		struct vl_mrc *m = curve(r, n, rate, sizes, NS);
+		assert_true(vl_mrc_hot_pages(m) > 0);
+		struct vl_mrc_point p[NS];
+		struct vl_error err = { 0 };
+		assert_int_equal(vl_mrc_result(m, sizes, NS, p, &err), 0);
+		double mean = 0, worst = 0;
+		for (int j = 0; j < NS; j++) {
+			double e = fabs(p[j].miss_ratio - exact[j]);
+			mean += e / NS;
+			worst = fmax(worst, e / tol[j]);
+			if (e > tol[j])
+				fail_msg("draw %d, %llu frames: hot %.4f, exact %.4f (tolerance %.4f)", draw,
+					 (unsigned long long)sizes[j], p[j].miss_ratio, exact[j], tol[j]);
+		}
+		if (mean > 0.01)
+			fail_msg("draw %d: mean |error| %.4f > 0.01", draw, mean);
+		vl_mrc_set_estimator(m, VL_MRC_SHARDS_ADJ);
+		assert_int_equal(vl_mrc_result(m, sizes, NS, p, &err), 0);
+		double adj_mean = 0;
+		for (int j = 0; j < NS; j++) {
+			adj_mean += fabs(p[j].miss_ratio - exact[j]) / NS;
+			if (fabs(p[j].miss_ratio - exact[j]) > tol[j])
+				adj_out = true;
+		}
+		print_message("draw %d: mean |error| hot %.4f (SHARDS_adj %.4f), largest error / "
+			      "tolerance %.2f; tolerance %.4f..%.4f; %llu hot pages\n",
+			      draw, mean, adj_mean, worst, tol[NS - 1], tol[0],
+			      (unsigned long long)vl_mrc_hot_pages(m));
+		vl_mrc_free(m);
+		free(r);
+	}
+	if (!adj_out)
+		fail_msg("SHARDS_adj within the tolerance everywhere: the test cannot tell the "
+			 "estimators apart");
+	free(cnt);
+	free(miss);
+	free(rank);
+	free(depth);
+}
+
+/* The hot set changes nothing for the other estimators: a builder that
+ * tracked one (the default, estimator chosen after the pass) and one that
+ * did not (estimator chosen before the first access) give the same
+ * curves, to the last bit, although the first tracked pages the hash does
+ * not keep. */
+static void test_hot_leaves_shards_alone(void **state)
+{
+	(void)state;
+	const size_t n = 100000;
+	uint64_t *cnt = calloc(5000, sizeof(*cnt));
+	assert_non_null(cnt);
+	struct vl_rec *r = zipf_trace(n, 5000, 0.9, 7, cnt, NULL);
+	uint64_t sizes[] = { 8, 50, 300, 2000 };
+	struct vl_error err = { 0 };
+	struct vl_mrc *with = curve(r, n, 0.05, sizes, 4);
+	assert_true(vl_mrc_hot_pages(with) > 0);
+	assert_true(vl_mrc_pages(with) > 0);
+	for (int est = VL_MRC_SHARDS_SPLIT; est <= VL_MRC_SHARDS_FIXED; est++) {
+		struct vl_mrc *without;
+		struct vl_batch b;
+		assert_int_equal(vl_mrc_new(&without, 0.05, sizes, 4, &err), 0);
+		vl_mrc_set_estimator(without, (enum vl_mrc_estimator)est);
+		assert_int_equal(vl_batch_init(&b, 1000, &err), 0);
+		for (size_t i = 0; i < n;) {
+			vl_batch_reset(&b);
+			while (i < n && b.n < b.cap)
+				b.recs[b.n++] = r[i++];
+			assert_int_equal(vl_mrc_feed(without, &b, &err), 0);
+		}
+		vl_batch_free(&b);
+		assert_int_equal(vl_mrc_hot_pages(without), 0);
+		assert_int_equal(vl_mrc_sampled(without), vl_mrc_sampled(with));
+		struct vl_mrc_point a[4], c[4];
+		vl_mrc_set_estimator(with, (enum vl_mrc_estimator)est);
+		assert_int_equal(vl_mrc_result(with, sizes, 4, a, &err), 0);
+		assert_int_equal(vl_mrc_result(without, sizes, 4, c, &err), 0);
+		for (int i = 0; i < 4; i++)
+			if (a[i].miss_ratio != c[i].miss_ratio)
+				fail_msg("estimator %d, %llu frames: %.12f with a hot set, %.12f without",
+					 est, (unsigned long long)sizes[i], a[i].miss_ratio, c[i].miss_ratio);
+		vl_mrc_free(without);
+	}
+	vl_mrc_free(with);
+	free(r);
+	free(cnt);
+}
+
 static void test_sizes(void **state)
 {
 	struct vl_error err = { 0 };
@@ -346,6 +578,8 @@ int main(void)
 		cmocka_unit_test(test_skips_and_pids),
 		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_shards_adjust),
+		cmocka_unit_test(test_shards_hot),
+		cmocka_unit_test(test_hot_leaves_shards_alone),
 		cmocka_unit_test(test_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
