@@ -1,0 +1,822 @@
+/* tests/unit/test_heap_models.c - the heap models (sim/heap_nt.c,
+ * heap_segment.c, heap_glibc.c) called directly through sim/heap.h, with a
+ * fake operating system that records every call.
+ *
+ * The short sequences have their expected addresses and OS calls derived
+ * by hand in the comments from the models' documented rules (docs/heap.md
+ * below "<!-- models -->", the sources named there), not from running the
+ * code.  The randomized test checks properties any allocator must have:
+ * live blocks never overlap, every byte of a live block lies in committed
+ * memory, and after everything is freed the committed bytes fall under a
+ * bound argued from the rules.
+ *
+ * The fake hands out reservations upward from 0x10000000 (windows) or
+ * 0x7f0000000000 (linux mmap), each right after the previous one, so two
+ * reservations can touch (the models must not merge across them); the
+ * break starts at 0x555555559000.
+ */
+#include "tests/testutil.h"
+#include "sim/heap.h"
+
+/* ---- the fake OS ---- */
+
+#define WIN_BASE 0x10000000ull
+#define MMAP_BASE 0x7f0000000000ull
+#define BRK_BASE 0x555555559000ull
+#define PG 4096ull
+
+struct res {
+	uint64_t base, len;
+	uint8_t *pages; /* committed flag per page */
+	int live;
+};
+
+struct call {
+	char op; /* R reserve, C commit, D decommit, X release, B brk */
+	uint64_t a, b;
+};
+
+struct fos {
+	struct vl_heap_os os;
+	struct res *r;
+	size_t nres, cap;
+	uint64_t next;
+	uint64_t brk_len;
+	int brk_started;
+	uint64_t committed; /* bytes, reservations only */
+	uint64_t max_release;
+	struct call log[64];
+	size_t nlog;
+	int refuse_commit;
+};
+
+static void rec(struct fos *f, char op, uint64_t a, uint64_t b)
+{
+	if (f->nlog < 64)
+		f->log[f->nlog++] = (struct call){ op, a, b };
+}
+
+static struct res *find(struct fos *f, uint64_t addr)
+{
+	for (size_t i = 0; i < f->nres; i++)
+		if (f->r[i].live && addr >= f->r[i].base && addr < f->r[i].base + f->r[i].len)
+			return &f->r[i];
+	return NULL;
+}
+
+static int f_reserve(void *ctx, uint64_t len, uint64_t *addr)
+{
+	struct fos *f = ctx;
+	if (len == 0 || len % f->os.granularity)
+		fail_msg("reserve of %#llx: not a multiple of the granularity", (unsigned long long)len);
+	if (f->nres == f->cap) {
+		f->cap = f->cap ? 2 * f->cap : 64;
+		f->r = realloc(f->r, f->cap * sizeof(*f->r));
+		assert_non_null(f->r);
+	}
+	struct res *r = &f->r[f->nres++];
+	*r = (struct res){ .base = f->next, .len = len, .pages = calloc(len / PG, 1), .live = 1 };
+	assert_non_null(r->pages);
+	*addr = f->next;
+	f->next += len;
+	rec(f, 'R', *addr, len);
+	return 0;
+}
+
+static int f_commit(void *ctx, uint64_t addr, uint64_t len)
+{
+	struct fos *f = ctx;
+	if (f->refuse_commit)
+		return -1;
+	struct res *r = find(f, addr);
+	if (!r || addr % PG || len % PG || len == 0 || addr + len > r->base + r->len)
+		fail_msg("commit [%#llx, +%#llx) not page-aligned inside one reservation",
+			 (unsigned long long)addr, (unsigned long long)len);
+	for (uint64_t p = (addr - r->base) / PG; p < (addr + len - r->base) / PG; p++) {
+		if (r->pages[p])
+			fail_msg("commit of page %#llx, committed already",
+				 (unsigned long long)(r->base + p * PG));
+		r->pages[p] = 1;
+	}
+	f->committed += len;
+	rec(f, 'C', addr, len);
+	return 0;
+}
+
+static int f_decommit(void *ctx, uint64_t addr, uint64_t len)
+{
+	struct fos *f = ctx;
+	struct res *r = find(f, addr);
+	if (!r || addr % PG || len % PG || len == 0 || addr + len > r->base + r->len)
+		fail_msg("decommit [%#llx, +%#llx) not page-aligned inside one reservation",
+			 (unsigned long long)addr, (unsigned long long)len);
+	for (uint64_t p = (addr - r->base) / PG; p < (addr + len - r->base) / PG; p++) {
+		if (!r->pages[p])
+			fail_msg("decommit of page %#llx, not committed",
+				 (unsigned long long)(r->base + p * PG));
+		r->pages[p] = 0;
+	}
+	f->committed -= len;
+	rec(f, 'D', addr, len);
+	return 0;
+}
+
+static int f_release(void *ctx, uint64_t addr)
+{
+	struct fos *f = ctx;
+	struct res *r = find(f, addr);
+	if (!r || r->base != addr)
+		fail_msg("release of %#llx: no reservation based there", (unsigned long long)addr);
+	for (uint64_t p = 0; p < r->len / PG; p++)
+		f->committed -= r->pages[p] ? PG : 0;
+	if (r->len > f->max_release)
+		f->max_release = r->len;
+	r->live = 0;
+	free(r->pages);
+	r->pages = NULL;
+	rec(f, 'X', addr, 0);
+	return 0;
+}
+
+static int f_brk(void *ctx, uint64_t len, uint64_t *base)
+{
+	struct fos *f = ctx;
+	if ((BRK_BASE + len) % PG)
+		fail_msg("break at %#llx, not page-aligned", (unsigned long long)(BRK_BASE + len));
+	f->brk_len = len;
+	f->brk_started = 1;
+	*base = BRK_BASE;
+	rec(f, 'B', BRK_BASE, len);
+	return 0;
+}
+
+static void fos_init(struct fos *f, int linux_os)
+{
+	memset(f, 0, sizeof(*f));
+	f->os = (struct vl_heap_os){ .ctx = f, .reserve = f_reserve, .commit = f_commit,
+				     .decommit = f_decommit, .release = f_release,
+				     .brk = linux_os ? f_brk : NULL,
+				     .granularity = linux_os ? PG : 0x10000 };
+	f->next = linux_os ? MMAP_BASE : WIN_BASE;
+}
+
+static void fos_fini(struct fos *f)
+{
+	for (size_t i = 0; i < f->nres; i++)
+		free(f->r[i].pages);
+	free(f->r);
+}
+
+static int is_committed(struct fos *f, uint64_t addr)
+{
+	if (f->brk_started && addr >= BRK_BASE && addr < BRK_BASE + f->brk_len)
+		return 1;
+	struct res *r = find(f, addr);
+	return r && r->pages[(addr - r->base) / PG];
+}
+
+static size_t live_res(struct fos *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->nres; i++)
+		n += f->r[i].live;
+	return n;
+}
+
+static const struct vl_heap_model_ops *model(const char *name)
+{
+	for (size_t i = 0; vl_heap_models[i]; i++)
+		if (!strcmp(vl_heap_models[i]->name, name))
+			return vl_heap_models[i];
+	fail_msg("no heap model %s", name);
+	return NULL;
+}
+
+/* the recorded calls must be exactly want[0..n) */
+static void expect_calls(struct fos *f, const struct call *want, size_t n)
+{
+	for (size_t i = 0; i < n || i < f->nlog; i++) {
+		if (i >= n || i >= f->nlog || f->log[i].op != want[i].op || f->log[i].a != want[i].a ||
+		    f->log[i].b != want[i].b) {
+			for (size_t j = 0; j < f->nlog; j++)
+				print_message("  got %c %#llx %#llx\n", f->log[j].op,
+					      (unsigned long long)f->log[j].a, (unsigned long long)f->log[j].b);
+			fail_msg("call %zu differs (want %zu calls, got %zu)", i, n, f->nlog);
+		}
+	}
+}
+
+#define CALLS(f, ...)                                                           \
+	do {                                                                    \
+		const struct call w_[] = { __VA_ARGS__ };                       \
+		expect_calls(f, w_, sizeof(w_) / sizeof(w_[0]));                \
+	} while (0)
+
+static uint64_t A(const struct vl_heap_model_ops *m, void *s, uint64_t size)
+{
+	uint64_t a = 0;
+	assert_int_equal(m->alloc(s, size, 0, &a), 0);
+	return a;
+}
+
+static uint64_t RA(const struct vl_heap_model_ops *m, void *s, uint64_t addr, uint64_t size)
+{
+	uint64_t a = 0;
+	assert_int_equal(m->realloc(s, addr, size, &a), 0);
+	return a;
+}
+
+#define H WIN_BASE
+#define G BRK_BASE
+
+/* ---- nt ---- */
+
+/* A hot bucket moves to the LFH after 17 back-end allocations.
+ * HeapCreate reserves SegmentReserve (1 MiB) at H and commits
+ * SegmentCommit (0x2000); the _HEAP header takes [H, H+0x2c0).
+ * malloc(100): block = round16(100) + 16-byte header = 0x80, bucket of
+ * 0x80 bytes.  Blocks 0..16 come from the back end one after another:
+ * block i at H+0x2c0+i*0x80, user H+0x2d0+i*0x80 (the 17th, i = 16, at
+ * H+0xad0; the last ends at H+0xb40, inside the 2 committed pages).
+ * The 18th goes to the LFH: the bucket's first UserBlocks holds 16 slots
+ * of 0x80: 0x30 header + 16*0x80 = 0x830 bytes asked of the back end, a
+ * block of round16(0x830) + 16 = 0x840 at H+0xb40 (user part H+0xb50);
+ * slot 0 at H+0xb50+0x30 = H+0xb80, its user address past the slot's
+ * 16-byte header: H+0xb90; the 19th: slot 1, H+0xc10.  A 200-byte block
+ * (0xe0, another bucket, 1 allocation so far) comes from the back end
+ * after the UserBlocks: H+0xb40+0x840 = H+0x1380, user H+0x1390.  Still
+ * inside the first 2 pages: no call after the create's two. */
+static void test_nt_lfh_activation(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("nt");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	for (uint64_t i = 0; i < 17; i++)
+		assert_true(A(m, s, 100) == H + 0x2d0 + i * 0x80);
+	uint64_t l0 = A(m, s, 100), l1 = A(m, s, 100);
+	assert_true(l0 == H + 0xb90);
+	assert_true(l1 == H + 0xc10);
+	assert_true(A(m, s, 200) == H + 0x1390);
+	/* both slots freed: the empty UserBlocks goes back to the back end,
+	 * a free block [H+0xb40, H+0x1380) of 0x840 between live blocks (no
+	 * decommit: 0x2000 committed - 0x960 busy - 0x2c0 header = 0x13e0 of
+	 * free, under 64 KiB).  The next malloc(100) builds a new UserBlocks
+	 * of the same 0x840, best fit takes that exact hole: H+0xb90 again. */
+	m->free(s, l1);
+	m->free(s, l0);
+	assert_true(A(m, s, 100) == H + 0xb90);
+	CALLS(&f, { 'R', H, 0x100000 }, { 'C', H, 0x2000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* The VirtualAlloc threshold, 0x7F000 bytes asked.
+ * 0x7efff (one byte below): back end, block round16 + 16 = 0x7f010 at
+ * H+0x2c0 (user H+0x2d0), ending at H+0x7f2d0: pages up to H+0x80000
+ * needed, [H, H+0x2000) committed by the create: commit(H+0x2000,
+ * 0x7e000).  0x7f000 (at) and 0x7f001 (above): VirtualAlloc, with the
+ * 0x40-byte _HEAP_VIRTUAL_ALLOC_ENTRY in front: 0x7f040 / 0x7f041 bytes,
+ * reserved in 64 KiB (0x80000) and committed in pages (0x80000), at
+ * the next reservations H+0x100000 and H+0x180000, users base + 0x40.
+ * Freed: released.  Freeing the back-end block leaves [H+0x2c0, H+1 MiB)
+ * free with 0x80000 - 0x2c0 committed free bytes > 64 KiB
+ * (DeCommitTotalFreeThreshold), and more than one page
+ * (DeCommitFreeBlockThreshold) of whole pages: [H+0x1000, H+1 MiB)
+ * decommitted where committed, i.e. decommit(H+0x1000, 0x7f000). */
+static void test_nt_va_threshold(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("nt");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t below = A(m, s, 0x7efff), at = A(m, s, 0x7f000), above = A(m, s, 0x7f001);
+	assert_true(below == H + 0x2d0);
+	assert_true(at == H + 0x100040);
+	assert_true(above == H + 0x180040);
+	m->free(s, at);
+	m->free(s, above);
+	m->free(s, below);
+	CALLS(&f, { 'R', H, 0x100000 }, { 'C', H, 0x2000 }, { 'C', H + 0x2000, 0x7e000 },
+	      { 'R', H + 0x100000, 0x80000 }, { 'C', H + 0x100000, 0x80000 },
+	      { 'R', H + 0x180000, 0x80000 }, { 'C', H + 0x180000, 0x80000 },
+	      { 'X', H + 0x100000, 0 }, { 'X', H + 0x180000, 0 }, { 'D', H + 0x1000, 0x7f000 });
+	assert_true(f.committed == 0x1000);
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* Decommit only past both thresholds.  Blocks of 0x7ff0 bytes are 0x8000
+ * with the header: a [H+0x2c0, H+0x82c0) commits [H+0x2000, H+0x9000),
+ * b [H+0x82c0, H+0x102c0) commits [H+0x9000, H+0x11000), c [H+0x102c0,
+ * H+0x182c0) commits [H+0x11000, H+0x19000); a 16-byte guard (block 0x20)
+ * at H+0x182c0 needs no new page.  Committed 0x19000, busy 0x18020,
+ * header 0x2c0.  free(b): free 0x19000 - 0x10020 - 0x2c0 = 0x8d20 <= 64 KiB:
+ * nothing decommitted.  free(a): merged with b into [H+0x2c0, H+0x102c0);
+ * free 0x19000 - 0x8020 - 0x2c0 = 0x10d20 > 64 KiB, whole pages
+ * [H+0x1000, H+0x10000) = 0xf000 >= one page: decommitted.  Then a new
+ * 0x7ff0 block: best fit is that range (0x10000 long, shorter than the
+ * tail), at H+0x2c0 again; its pages [H, H+0x9000) need [H+0x1000,
+ * H+0x9000) recommitted. */
+static void test_nt_decommit_threshold(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("nt");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t a = A(m, s, 0x7ff0), b = A(m, s, 0x7ff0), c = A(m, s, 0x7ff0), g = A(m, s, 16);
+	assert_true(a == H + 0x2d0 && b == H + 0x82d0 && c == H + 0x102d0 && g == H + 0x182d0);
+	m->free(s, b);
+	assert_int_equal((int)f.nlog, 5); /* no decommit yet */
+	m->free(s, a);
+	assert_true(A(m, s, 0x7ff0) == H + 0x2d0);
+	CALLS(&f, { 'R', H, 0x100000 }, { 'C', H, 0x2000 }, { 'C', H + 0x2000, 0x7000 },
+	      { 'C', H + 0x9000, 0x8000 }, { 'C', H + 0x11000, 0x8000 },
+	      { 'D', H + 0x1000, 0xf000 }, { 'C', H + 0x1000, 0x8000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* realloc.  p, q = malloc(100): blocks of 0x80 at H+0x2c0, H+0x340 (users
+ * H+0x2d0, H+0x350).  realloc(q, 300): needs round16(H+0x350+300) -
+ * H+0x340 = 0x140 bytes, the free block after q has them: grows in place
+ * (H+0x350).  realloc(p, 300): q follows p, so p moves: a new 0x140 block
+ * at the start of the free tail, H+0x480 (user H+0x490), then p's block
+ * [H+0x2c0, H+0x340) is freed.  realloc(H+0x490, 10): 0x20 bytes needed,
+ * the 0x120 left over goes back to the tail; in place.  Next malloc(100):
+ * best fit, the exact 0x80 hole at H+0x2c0: user H+0x2d0. */
+static void test_nt_realloc(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("nt");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t p = A(m, s, 100), q = A(m, s, 100);
+	assert_true(p == H + 0x2d0 && q == H + 0x350);
+	assert_true(RA(m, s, q, 300) == H + 0x350);
+	uint64_t p2 = RA(m, s, p, 300);
+	assert_true(p2 == H + 0x490);
+	assert_true(RA(m, s, p2, 10) == H + 0x490);
+	assert_true(A(m, s, 100) == H + 0x2d0);
+	/* the shrunk block's tail went back to the free tail, which now
+	 * starts at H+0x4a0: a 0x110 block lands there (user H+0x4b0) */
+	assert_true(A(m, s, 0x100) == H + 0x4b0);
+	CALLS(&f, { 'R', H, 0x100000 }, { 'C', H, 0x2000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* An OS refusal leaves the heap as it was: the same request succeeds
+ * later at the address it would have had. */
+static void test_nt_refusal(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("nt");
+	void *s;
+	uint64_t a;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	f.refuse_commit = 1;
+	assert_int_equal(m->alloc(s, 0x10000, 0, &a), -1); /* needs pages past 0x2000 */
+	assert_int_equal(m->alloc(s, 0x80000, 0, &a), -1); /* VirtualAlloc */
+	f.refuse_commit = 0;
+	assert_true(A(m, s, 0x10000) == H + 0x2d0);
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* ---- segment ---- */
+
+#define S WIN_BASE
+
+/* LFH activation.  malloc(100) is a VS chunk of round16(100) + 16 = 0x80.
+ * The first needs a VS subsegment: 64 KiB of back end pages; the back end
+ * has no segment yet: reserve 1 MiB at S, commit its 2 header pages
+ * [S, S+0x2000); the subsegment takes [S+0x2000, S+0x12000) (= B), its
+ * header page committed: commit(S+0x2000, 0x1000).  Chunks i = 0..16 at
+ * B+0x30+i*0x80, users B+0x40+i*0x80, all in B's first page.  After the
+ * 17th, 17 blocks of the 112-byte bucket are live: the bucket is active.
+ * The 18th: an LFH subsegment for 112-byte slots, 16 asked: 0x40 + 16*112
+ * = 0x740, one page from the back end at S+0x12000 (after B), committed;
+ * the page holds (0x1000 - 0x40) / 112 = 36 slots, headerless, slot 0 at
+ * S+0x12040, slot 1 at S+0x120b0. */
+static void test_segment_lfh_activation(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("segment");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t B = S + 0x2000;
+	for (uint64_t i = 0; i < 17; i++)
+		assert_true(A(m, s, 100) == B + 0x40 + i * 0x80);
+	assert_true(A(m, s, 100) == S + 0x12040);
+	assert_true(A(m, s, 100) == S + 0x120b0);
+	CALLS(&f, { 'R', S, 0x100000 }, { 'C', S, 0x2000 }, { 'C', S + 0x2000, 0x1000 },
+	      { 'C', S + 0x12000, 0x1000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* Thresholds: back end up to 508 KiB (0x7F000) inclusive, large blocks
+ * above.  0x7efff and 0x7f000: 127 pages each from the back end: the
+ * first segment (reserve S, header commit) at S+0x2000, then the rest of
+ * the segment, exactly 127 pages, at S+0x81000; each committed whole.
+ * 0x7f001: a large block, reserved 0x80000 (64 KiB granularity) at the
+ * next reservation S+0x100000, committed 0x80000 (pages), at its base.
+ * Freed: the large block released, the back-end block's pages
+ * decommitted. */
+static void test_segment_thresholds(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("segment");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t below = A(m, s, 0x7efff), at = A(m, s, 0x7f000), above = A(m, s, 0x7f001);
+	assert_true(below == S + 0x2000 && at == S + 0x81000 && above == S + 0x100000);
+	m->free(s, above);
+	m->free(s, below);
+	CALLS(&f, { 'R', S, 0x100000 }, { 'C', S, 0x2000 }, { 'C', S + 0x2000, 0x7f000 },
+	      { 'C', S + 0x81000, 0x7f000 }, { 'R', S + 0x100000, 0x80000 },
+	      { 'C', S + 0x100000, 0x80000 }, { 'X', S + 0x100000, 0 },
+	      { 'D', S + 0x2000, 0x7f000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* VS free pages are decommitted.  malloc(0x3000): VS chunk 0x3010; new
+ * segment and subsegment B = S+0x2000 as above; chunk [B+0x30, B+0x3040)
+ * needs pages [B, B+0x4000): commit(B+0x1000, 0x3000).  A second one,
+ * [B+0x3040, B+0x6050): commit(B+0x4000, 0x3000).  free(a): the free
+ * chunk [B+0x30, B+0x3040) holds whole pages [B+0x1000, B+0x3000):
+ * decommitted.  free(b): the subsegment is empty and goes back to the
+ * back end, whose free pages are decommitted: of [B, B+0x10000) the
+ * committed pieces [B, B+0x1000) and [B+0x3000, B+0x7000). */
+static void test_segment_vs_decommit(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("segment");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t B = S + 0x2000;
+	uint64_t a = A(m, s, 0x3000), b = A(m, s, 0x3000);
+	assert_true(a == B + 0x40 && b == B + 0x3050);
+	m->free(s, a);
+	m->free(s, b);
+	CALLS(&f, { 'R', S, 0x100000 }, { 'C', S, 0x2000 }, { 'C', B, 0x1000 },
+	      { 'C', B + 0x1000, 0x3000 }, { 'C', B + 0x4000, 0x3000 }, { 'D', B + 0x1000, 0x2000 },
+	      { 'D', B, 0x1000 }, { 'D', B + 0x3000, 0x4000 });
+	assert_true(f.committed == 0x2000);
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* realloc (VS).  p, q = malloc(1000): chunks of 0x400 at B+0x30, B+0x430
+ * (users B+0x40, B+0x440).  realloc(q, 2000): round16(B+0x440+2000) -
+ * (B+0x430) = 0x7e0 needed, the free space after q has it: in place.
+ * realloc(p, 2000): q follows, p moves: a VS chunk of 0x7e0 at the start
+ * of the free space, B+0xc10 (user B+0xc20), its pages [B, B+0x2000):
+ * commit(B+0x1000, 0x1000); p's old chunk is freed (no whole page in it). */
+static void test_segment_realloc(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("segment");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t B = S + 0x2000;
+	uint64_t p = A(m, s, 1000), q = A(m, s, 1000);
+	assert_true(p == B + 0x40 && q == B + 0x440);
+	assert_true(RA(m, s, q, 2000) == B + 0x440);
+	assert_true(RA(m, s, p, 2000) == B + 0xc20);
+	/* p's old chunk [B+0x30, B+0x430) is free: a 0x400 chunk fits exactly */
+	assert_true(A(m, s, 1000) == B + 0x40);
+	CALLS(&f, { 'R', S, 0x100000 }, { 'C', S, 0x2000 }, { 'C', B, 0x1000 },
+	      { 'C', B + 0x1000, 0x1000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* ---- glibc ---- */
+
+/* The mmap threshold and its dynamic adjustment.  The first call takes the
+ * tcache's 0x290 chunk: sysmalloc grows the break by
+ * round_page(0x290 + top_pad 0x20000 + MINSIZE 0x20) = 0x21000; the chunk
+ * at G, top G+0x290 of 0x20d70.
+ * a = malloc(0x1fff0): nb = (0x1fff0 + 8 + 15) & ~15 = 0x20000, at the
+ * threshold, but the top holds nb + MINSIZE: from the top, G+0x290 (user
+ * G+0x2a0); top G+0x20290 of 0xd70.
+ * b = malloc(0x1fff0): the top is short, nb >= 0x20000: mmap of
+ * round_page(nb + 8) = 0x21000 at M (user M+0x10).
+ * c = malloc(0x1ffe8): nb = 0x1fff0, under the threshold: the break grows
+ * by round_page(0x1fff0 + 0x20000 + 0x20 - 0xd70) = 0x40000 to 0x61000;
+ * c at G+0x20290 (user G+0x202a0); top G+0x40280 of 0x20d80.
+ * free(b): an mmapped chunk of 0x21000 > threshold: threshold 0x21000,
+ * trim threshold 0x42000; munmap.
+ * d = malloc(0x1fff0): nb 0x20000 now under the threshold; top fits:
+ * G+0x40280 (user G+0x40290); top G+0x60280 of 0xd80.
+ * e = malloc(0x20ff8): nb 0x21000 reaches the new threshold, top short:
+ * mmap round_page(0x21008) = 0x22000 at M+0x21000 (user +0x10). */
+static void test_glibc_mmap_threshold(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 1);
+	const struct vl_heap_model_ops *m = model("glibc");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	const uint64_t M = MMAP_BASE;
+	uint64_t a = A(m, s, 0x1fff0), b = A(m, s, 0x1fff0), c = A(m, s, 0x1ffe8);
+	assert_true(a == G + 0x2a0 && b == M + 0x10 && c == G + 0x202a0);
+	m->free(s, b);
+	uint64_t d = A(m, s, 0x1fff0), e = A(m, s, 0x20ff8);
+	assert_true(d == G + 0x40290);
+	assert_true(e == M + 0x21000 + 0x10);
+	CALLS(&f, { 'B', G, 0x21000 }, { 'R', M, 0x21000 }, { 'C', M, 0x21000 }, { 'B', G, 0x61000 },
+	      { 'X', M, 0 }, { 'R', M + 0x21000, 0x22000 }, { 'C', M + 0x21000, 0x22000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* Trimming the top.  After the tcache chunk (break 0x21000, top G+0x290 of
+ * 0x20d70): a, b = malloc(0x10000) (nb 0x10010) from the top: G+0x290,
+ * G+0x102a0 (users +0x10); top G+0x202b0 of 0xd50.  c = malloc(0x10000):
+ * the break grows by round_page(0x10010 + 0x20000 + 0x20 - 0xd50) =
+ * 0x30000 to 0x51000; c at G+0x202b0; top G+0x302c0 of 0x20d40.
+ * free(c): merges into the top, G+0x202b0 of 0x30d50 >= 64 KiB and >= the
+ * trim threshold 0x20000: systrim keeps top_pad: extra =
+ * round_down(0x30d50 - 0x21 - 0x20000) = 0x10000: break 0x41000.
+ * free(a): a free chunk below live b; the top (0x20d50) is at the
+ * threshold but round_down(0x20d50 - 0x21 - 0x20000) = 0: nothing.
+ * free(b): merges with a and the top: G+0x290 of 0x40d70: extra =
+ * round_down(0x40d4f - 0x20000) = 0x20000: break 0x21000. */
+static void test_glibc_trim(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 1);
+	const struct vl_heap_model_ops *m = model("glibc");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t a = A(m, s, 0x10000), b = A(m, s, 0x10000), c = A(m, s, 0x10000);
+	assert_true(a == G + 0x2a0 && b == G + 0x102b0 && c == G + 0x202c0);
+	m->free(s, c);
+	m->free(s, a);
+	m->free(s, b);
+	CALLS(&f, { 'B', G, 0x21000 }, { 'B', G, 0x51000 }, { 'B', G, 0x41000 }, { 'B', G, 0x21000 });
+	/* the next block starts where a was: the top begins at G+0x290 */
+	assert_true(A(m, s, 100) == G + 0x2a0);
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* The trim threshold doubles with the mmap threshold: after freeing an
+ * mmapped chunk of 0x41000 (malloc(0x40ff0): nb 0x41000, mmap
+ * round_page(0x41008) = 0x42000), the thresholds are 0x42000 and 0x84000.
+ * The same top as in test_glibc_trim, 0x30d50 after free(c), is now
+ * under 0x84000: no trim (the break stays 0x51000). */
+static void test_glibc_trim_after_adjust(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 1);
+	const struct vl_heap_model_ops *m = model("glibc");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t big = A(m, s, 0x40ff0);
+	assert_true(big == MMAP_BASE + 0x10);
+	m->free(s, big);
+	uint64_t a = A(m, s, 0x10000), b = A(m, s, 0x10000), c = A(m, s, 0x10000);
+	assert_true(a == G + 0x2a0 && b == G + 0x102b0 && c == G + 0x202c0);
+	m->free(s, c);
+	CALLS(&f, { 'B', G, 0x21000 }, { 'R', MMAP_BASE, 0x42000 }, { 'C', MMAP_BASE, 0x42000 },
+	      { 'X', MMAP_BASE, 0 }, { 'B', G, 0x51000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* realloc.  After the tcache chunk: p, q = malloc(100): nb 0x70 at
+ * G+0x290, G+0x300 (users +0x10), top G+0x370.  realloc(q, 1000): nb
+ * 0x3f0; q borders the top, which has room: grows in place (G+0x310), top
+ * G+0x6f0.  realloc(p, 1000): q follows p: malloc 0x3f0 from the top at
+ * G+0x6f0 (user G+0x700), p's chunk freed.  malloc(100) then takes p's
+ * free chunk (exact fit): G+0x2a0. */
+static void test_glibc_realloc(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 1);
+	const struct vl_heap_model_ops *m = model("glibc");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t p = A(m, s, 100), q = A(m, s, 100);
+	assert_true(p == G + 0x2a0 && q == G + 0x310);
+	assert_true(RA(m, s, q, 1000) == G + 0x310);
+	assert_true(RA(m, s, p, 1000) == G + 0x700);
+	assert_true(A(m, s, 100) == G + 0x2a0);
+	CALLS(&f, { 'B', G, 0x21000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* ---- randomized ---- */
+
+struct blk {
+	uint64_t addr, size;
+};
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static uint64_t draw_size(uint64_t *x)
+{
+	uint64_t r = rnd(x) % 100;
+	if (r < 70)
+		return rnd(x) % 513;
+	if (r < 90)
+		return 512 + rnd(x) % 65536;
+	if (r < 98)
+		return 65536 + rnd(x) % (600 * 1024);
+	return 600 * 1024 + rnd(x) % (2 << 20);
+}
+
+static void check_block(struct fos *f, uint64_t addr, uint64_t size)
+{
+	uint64_t end = addr + (size ? size : 1);
+	for (uint64_t p = addr & ~(PG - 1); p < end; p += PG)
+		if (!is_committed(f, p))
+			fail_msg("block [%#llx, +%#llx): page %#llx not committed",
+				 (unsigned long long)addr, (unsigned long long)size, (unsigned long long)p);
+}
+
+static void check_disjoint(struct blk *b, size_t n, size_t k)
+{
+	uint64_t a = b[k].addr, e = a + (b[k].size ? b[k].size : 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i == k)
+			continue;
+		uint64_t ia = b[i].addr, ie = ia + (b[i].size ? b[i].size : 1);
+		if (a < ie && ia < e)
+			fail_msg("blocks [%#llx, %#llx) and [%#llx, %#llx) overlap", (unsigned long long)a,
+				 (unsigned long long)e, (unsigned long long)ia, (unsigned long long)ie);
+	}
+}
+
+static void random_run(const char *name, int linux_os, uint64_t seed)
+{
+	struct fos f;
+	fos_init(&f, linux_os);
+	const struct vl_heap_model_ops *m = model(name);
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	enum { OPS = 6000, MAXLIVE = 3000 };
+	struct blk *b = calloc(MAXLIVE, sizeof(*b));
+	assert_non_null(b);
+	size_t n = 0;
+	uint64_t x = seed;
+	for (int op = 0; op < OPS; op++) {
+		uint64_t r = rnd(&x) % 100;
+		if (n && (r < 35 || n == MAXLIVE)) {
+			size_t k = rnd(&x) % n;
+			m->free(s, b[k].addr);
+			b[k] = b[--n];
+		} else if (n && r < 50) {
+			size_t k = rnd(&x) % n;
+			uint64_t size = draw_size(&x), na;
+			assert_int_equal(m->realloc(s, b[k].addr, size, &na), 0);
+			b[k] = (struct blk){ na, size };
+			check_disjoint(b, n, k);
+			check_block(&f, na, size);
+		} else {
+			uint64_t size = draw_size(&x), align = rnd(&x) % 10 == 0 ? 32u << rnd(&x) % 8 : 0, a;
+			assert_int_equal(m->alloc(s, size, align, &a), 0);
+			if (align)
+				assert_true(a % align == 0);
+			else
+				assert_true(a % 16 == 0);
+			b[n++] = (struct blk){ a, size };
+			check_disjoint(b, n, n - 1);
+			check_block(&f, a, size);
+		}
+		if (op % 500 == 0)
+			for (size_t i = 0; i < n; i++)
+				check_block(&f, b[i].addr, b[i].size);
+	}
+	for (size_t i = 0; i < n; i++)
+		check_block(&f, b[i].addr, b[i].size);
+	while (n)
+		m->free(s, b[--n].addr);
+	size_t nres = live_res(&f);
+	if (!strcmp(name, "nt")) {
+		/* Every VirtualAlloc block is released, so the live reservations
+		 * are segments.  Per segment, after its last free the free
+		 * space is one block [base + header, end); either the heap's
+		 * committed free bytes exceeded 64 KiB then, and all its whole
+		 * pages went (leaving the header's page), or they did not, and
+		 * the segments that ended that way hold at most 64 KiB of
+		 * committed free together (the latest of them saw them all
+		 * under the threshold).  Committed <= 64 KiB + 2 pages per
+		 * segment (its header page, and one for rounding). */
+		assert_true(f.committed <= 0x10000 + nres * 2 * PG);
+	} else if (!strcmp(name, "segment")) {
+		/* every LFH and VS subsegment and back-end block went back to
+		 * the back end, which decommits free pages: only the 2 header
+		 * pages of each segment stay */
+		assert_true(f.committed == nres * 0x2000);
+	} else {
+		/* mmapped chunks all unmapped; the arena is the tcache chunk and
+		 * the top, which the last free merged into.  Either that free
+		 * trimmed it (top < top_pad + MINSIZE + 1 + a page), or the top
+		 * is under the trim threshold, at most twice the largest
+		 * mmapped chunk freed (or the default 128 KiB). */
+		uint64_t thr = 2 * f.max_release > 0x20000 ? 2 * f.max_release : 0x20000;
+		if (thr < 0x20000 + 0x21 + PG)
+			thr = 0x20000 + 0x21 + PG;
+		assert_true(f.committed == 0);
+		assert_true(f.brk_len <= 0x290 + thr);
+	}
+	free(b);
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+static void test_random_nt(void **state)
+{
+	(void)state;
+	random_run("nt", 0, 0x9e3779b97f4a7c15ull);
+	random_run("nt", 0, 12345);
+}
+
+static void test_random_segment(void **state)
+{
+	(void)state;
+	random_run("segment", 0, 0x9e3779b97f4a7c15ull);
+	random_run("segment", 0, 12345);
+}
+
+static void test_random_glibc(void **state)
+{
+	(void)state;
+	random_run("glibc", 1, 0x9e3779b97f4a7c15ull);
+	random_run("glibc", 1, 12345);
+}
+
+/* The registry: three models, named as heap.model spells them. */
+static void test_registry(void **state)
+{
+	(void)state;
+	size_t n = 0;
+	for (; vl_heap_models[n]; n++) {
+		assert_non_null(vl_heap_models[n]->summary);
+		assert_non_null(vl_heap_models[n]->create);
+		assert_non_null(vl_heap_models[n]->realloc);
+	}
+	assert_int_equal((int)n, 3);
+	model("nt");
+	model("segment");
+	model("glibc");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_nt_lfh_activation),
+		cmocka_unit_test(test_nt_va_threshold),
+		cmocka_unit_test(test_nt_decommit_threshold),
+		cmocka_unit_test(test_nt_realloc),
+		cmocka_unit_test(test_nt_refusal),
+		cmocka_unit_test(test_segment_lfh_activation),
+		cmocka_unit_test(test_segment_thresholds),
+		cmocka_unit_test(test_segment_vs_decommit),
+		cmocka_unit_test(test_segment_realloc),
+		cmocka_unit_test(test_glibc_mmap_threshold),
+		cmocka_unit_test(test_glibc_trim),
+		cmocka_unit_test(test_glibc_trim_after_adjust),
+		cmocka_unit_test(test_glibc_realloc),
+		cmocka_unit_test(test_random_nt),
+		cmocka_unit_test(test_random_segment),
+		cmocka_unit_test(test_random_glibc),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
