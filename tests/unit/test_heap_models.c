@@ -47,7 +47,7 @@ struct fos {
 	uint64_t max_release;
 	struct call log[64];
 	size_t nlog;
-	int refuse_commit;
+	int refuse_commit, refuse_brk;
 };
 
 static void rec(struct fos *f, char op, uint64_t a, uint64_t b)
@@ -141,6 +141,8 @@ static int f_release(void *ctx, uint64_t addr)
 static int f_brk(void *ctx, uint64_t len, uint64_t *base)
 {
 	struct fos *f = ctx;
+	if (f->refuse_brk && (!f->brk_started || len > f->brk_len))
+		return -1;
 	if ((BRK_BASE + len) % PG)
 		fail_msg("break at %#llx, not page-aligned", (unsigned long long)(BRK_BASE + len));
 	f->brk_len = len;
@@ -634,6 +636,67 @@ static void test_glibc_realloc(void **state)
 	fos_fini(&f);
 }
 
+/* ---- refusals, every model ----
+ * While the OS refuses every commit (and every growth of the break), no
+ * allocation succeeds and nothing stays committed or reserved beyond what
+ * the heap held before; once the OS agrees again, the first block lands
+ * where it lands in a heap that never saw a refusal (relative to the
+ * reservation or break it lies in).  Every size needs new pages: nt's
+ * create commits 2 pages, which 0x2000 bytes after the 0x2c0 header
+ * overrun. */
+static uint64_t rel(struct fos *f, uint64_t a)
+{
+	if (f->brk_started && a >= BRK_BASE && a < BRK_BASE + f->brk_len)
+		return a - BRK_BASE;
+	struct res *r = find(f, a);
+	assert_non_null(r);
+	return a - r->base;
+}
+
+static void refusal_run(const char *name, int linux_os)
+{
+	static const uint64_t sizes[] = { 0x2000, 0x6000, 0x30000, 0x90000, 0x300000 };
+	const struct vl_heap_model_ops *m = model(name);
+	struct fos f0, f;
+	void *s0, *s;
+	uint64_t a0, a;
+	fos_init(&f0, linux_os);
+	assert_int_equal(m->create(&s0, &f0.os), 0);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(m->alloc(s0, sizes[i], 0, &a0), 0);
+	fos_init(&f, linux_os);
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t committed = f.committed;
+	size_t nres = live_res(&f);
+	f.refuse_commit = f.refuse_brk = 1;
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(m->alloc(s, sizes[i], 0, &a), -1);
+	assert_true(f.committed == committed);
+	assert_true(live_res(&f) <= nres + 1); /* at most a segment kept, free */
+	f.refuse_commit = f.refuse_brk = 0;
+	m->destroy(s0);
+	fos_fini(&f0);
+	fos_init(&f0, linux_os);
+	assert_int_equal(m->create(&s0, &f0.os), 0);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(m->alloc(s0, sizes[i], 0, &a0), 0);
+		assert_int_equal(m->alloc(s, sizes[i], 0, &a), 0);
+		assert_true(rel(&f0, a0) == rel(&f, a));
+	}
+	m->destroy(s0);
+	m->destroy(s);
+	fos_fini(&f0);
+	fos_fini(&f);
+}
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	refusal_run("nt", 0);
+	refusal_run("segment", 0);
+	refusal_run("glibc", 1);
+}
+
 /* ---- randomized ---- */
 
 struct blk {
@@ -814,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_glibc_trim),
 		cmocka_unit_test(test_glibc_trim_after_adjust),
 		cmocka_unit_test(test_glibc_realloc),
+		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_random_nt),
 		cmocka_unit_test(test_random_segment),
 		cmocka_unit_test(test_random_glibc),
