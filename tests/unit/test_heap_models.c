@@ -47,11 +47,13 @@ struct fos {
 	uint64_t max_release;
 	struct call log[64];
 	size_t nlog;
+	uint64_t callhash; /* of every call, past the 64 logged too */
 	int refuse_commit, refuse_brk;
 };
 
 static void rec(struct fos *f, char op, uint64_t a, uint64_t b)
 {
+	f->callhash = (f->callhash ^ (uint64_t)op ^ a * 31 ^ b * 17) * 1099511628211ull;
 	if (f->nlog < 64)
 		f->log[f->nlog++] = (struct call){ op, a, b };
 }
@@ -745,8 +747,11 @@ static void check_disjoint(struct blk *b, size_t n, size_t k)
 	}
 }
 
-static void random_run(const char *name, int linux_os, uint64_t seed)
+/* Returns a hash of every address the model returned and every OS call's
+ * arguments, for the determinism test. */
+static uint64_t random_run(const char *name, int linux_os, uint64_t seed)
 {
+	uint64_t hash = 1469598103934665603ull;
 	struct fos f;
 	fos_init(&f, linux_os);
 	const struct vl_heap_model_ops *m = model(name);
@@ -768,6 +773,7 @@ static void random_run(const char *name, int linux_os, uint64_t seed)
 			uint64_t size = draw_size(&x), na;
 			assert_int_equal(m->realloc(s, b[k].addr, size, &na), 0);
 			b[k] = (struct blk){ na, size };
+			hash = (hash ^ na) * 1099511628211ull;
 			check_disjoint(b, n, k);
 			check_block(&f, na, size);
 		} else {
@@ -778,6 +784,7 @@ static void random_run(const char *name, int linux_os, uint64_t seed)
 			else
 				assert_true(a % 16 == 0);
 			b[n++] = (struct blk){ a, size };
+			hash = (hash ^ a) * 1099511628211ull;
 			check_disjoint(b, n, n - 1);
 			check_block(&f, a, size);
 		}
@@ -818,9 +825,21 @@ static void random_run(const char *name, int linux_os, uint64_t seed)
 		assert_true(f.committed == 0);
 		assert_true(f.brk_len <= 0x290 + thr);
 	}
+	hash = (hash ^ f.callhash ^ f.committed ^ f.brk_len) * 1099511628211ull;
 	free(b);
 	m->destroy(s);
 	fos_fini(&f);
+	return hash;
+}
+
+/* The same calls give the same addresses and the same OS calls. */
+static void test_deterministic(void **state)
+{
+	(void)state;
+	assert_true(random_run("nt", 0, 7) == random_run("nt", 0, 7));
+	assert_true(random_run("segment", 0, 7) == random_run("segment", 0, 7));
+	assert_true(random_run("glibc", 1, 7) == random_run("glibc", 1, 7));
+	assert_true(random_run("nt", 0, 7) != random_run("nt", 0, 8));
 }
 
 static void test_random_nt(void **state)
@@ -878,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_glibc_trim_after_adjust),
 		cmocka_unit_test(test_glibc_realloc),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_random_nt),
 		cmocka_unit_test(test_random_segment),
 		cmocka_unit_test(test_random_glibc),
