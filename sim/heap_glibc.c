@@ -182,6 +182,8 @@ static void release_chunk(struct gl *g, uint64_t c, uint64_t w)
 
 static int gl_create(void **state, const struct vl_heap_os *os)
 {
+	if (!os->brk)
+		return -1; /* the main arena lives on the break: linux only */
 	struct gl *g = calloc(1, sizeof(*g));
 	if (!g)
 		return -1;

@@ -34,7 +34,6 @@
 
 #include "heap_util.h"
 
-#define NT_GRAN 0x10000u
 #define NT_SEG_RESERVE 0x100000u  /* SegmentReserve default, 1 MiB, doubling */
 #define NT_SEG_COMMIT 0x2000u     /* SegmentCommit default, 2 pages */
 #define NT_HEAP_HDR 0x2c0u        /* sizeof(_HEAP), the first segment's header */
@@ -65,6 +64,7 @@ struct nt_sub {
 
 struct nt {
 	struct vl_heap_os os;
+	uint64_t gran; /* reservation granularity: os.granularity, 64 KiB if unset */
 	struct vl_hmap live;     /* user address -> v: chunk / sub / base, w: PACK(kind, len) */
 	struct vl_hranges free;  /* back-end free space, sized */
 	struct vl_hranges com;   /* committed pages of the segments */
@@ -107,7 +107,7 @@ static uint64_t block_size(uint64_t size)
 static int nt_grow(struct nt *h, uint64_t nb)
 {
 	uint64_t hdr = h->hdr ? NT_SEG_HDR : NT_HEAP_HDR;
-	uint64_t need = vl_hup(nb + hdr, NT_GRAN), len = h->next_reserve, base;
+	uint64_t need = vl_hup(nb + hdr, h->gran), len = h->next_reserve, base;
 	if (len < need)
 		len = need;
 	if (h->os.reserve(h->os.ctx, len, &base) < 0) {
@@ -241,6 +241,7 @@ static int nt_create(void **state, const struct vl_heap_os *os)
 	if (!h)
 		return -1;
 	h->os = *os;
+	h->gran = os->granularity ? os->granularity : 0x10000;
 	h->free.sized = 1;
 	h->next_reserve = NT_SEG_RESERVE;
 	if (nt_grow(h, 0) < 0) { /* HeapCreate: the first segment */
@@ -270,7 +271,7 @@ static void nt_destroy(void *state)
 static int va_alloc(struct nt *h, uint64_t size, uint64_t *base, uint64_t *clen)
 {
 	uint64_t len = size + NT_VA_HDR;
-	if (h->os.reserve(h->os.ctx, vl_hup(len, NT_GRAN), base) < 0)
+	if (h->os.reserve(h->os.ctx, vl_hup(len, h->gran), base) < 0)
 		return -1;
 	*clen = vl_hup(len, VL_HEAP_PAGE);
 	if (h->os.commit(h->os.ctx, *base, *clen) < 0) {
@@ -360,7 +361,7 @@ static int resize(struct nt *h, struct vl_hnode *n, uint64_t addr, uint64_t size
 		uint64_t clen = LEN(w), need = vl_hup(addr + size - v, VL_HEAP_PAGE);
 		if (need <= clen)
 			return 1;
-		if (need > vl_hup(clen, NT_GRAN))
+		if (need > vl_hup(clen, h->gran))
 			return 0;
 		if (h->os.commit(h->os.ctx, v + clen, need - clen) < 0)
 			return -1;

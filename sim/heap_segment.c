@@ -30,7 +30,6 @@
 
 #include "heap_util.h"
 
-#define SG_GRAN 0x10000u
 #define SG_SEGMENT 0x100000u      /* back-end segment, 1 MiB */
 #define SG_SEG_HDR 0x2000u        /* header + 256 page range descriptors */
 #define SG_LFH_MAX 16368u
@@ -60,6 +59,7 @@ struct sg_sub {
 
 struct sg {
 	struct vl_heap_os os;
+	uint64_t gran; /* reservation granularity: os.granularity, 64 KiB if unset */
 	struct vl_hmap live;    /* user address -> v: chunk / sub / base, w: PACK */
 	struct vl_hranges bfree; /* back-end free pages, sized */
 	struct vl_hranges com;   /* committed pages of the segments */
@@ -273,6 +273,7 @@ static int sg_create(void **state, const struct vl_heap_os *os)
 	if (!h)
 		return -1;
 	h->os = *os;
+	h->gran = os->granularity ? os->granularity : 0x10000;
 	h->bfree.sized = 1;
 	h->vfree.sized = 1;
 	*state = h;
@@ -324,7 +325,7 @@ static int sg_alloc(void *state, uint64_t size, uint64_t align, uint64_t *addr)
 	uint64_t req = align > 16 ? size + align : size, user, v, w;
 	if (req > SG_BACK_MAX) {
 		uint64_t clen = vl_hup(req, VL_HEAP_PAGE);
-		if (h->os.reserve(h->os.ctx, vl_hup(req, SG_GRAN), &v) < 0)
+		if (h->os.reserve(h->os.ctx, vl_hup(req, h->gran), &v) < 0)
 			return -1;
 		if (h->os.commit(h->os.ctx, v, clen) < 0) {
 			h->os.release(h->os.ctx, v);
@@ -394,7 +395,7 @@ static int resize(struct sg *h, struct vl_hnode *n, uint64_t addr, uint64_t size
 		uint64_t need = vl_hup(addr + size - v, VL_HEAP_PAGE);
 		if (need <= len)
 			return 1;
-		if (need > vl_hup(len, SG_GRAN))
+		if (need > vl_hup(len, h->gran))
 			return 0;
 		if (h->os.commit(h->os.ctx, v + len, need - len) < 0)
 			return -1;

@@ -842,11 +842,14 @@ static void test_deterministic(void **state)
 	assert_true(random_run("nt", 0, 7) != random_run("nt", 0, 8));
 }
 
+/* (the Windows models also run with a 4 KiB reservation granularity, as
+ * under a linux personality: the fake checks every reservation length) */
 static void test_random_nt(void **state)
 {
 	(void)state;
 	random_run("nt", 0, 0x9e3779b97f4a7c15ull);
 	random_run("nt", 0, 12345);
+	random_run("nt", 1, 12345);
 }
 
 static void test_random_segment(void **state)
@@ -854,6 +857,7 @@ static void test_random_segment(void **state)
 	(void)state;
 	random_run("segment", 0, 0x9e3779b97f4a7c15ull);
 	random_run("segment", 0, 12345);
+	random_run("segment", 1, 12345);
 }
 
 static void test_random_glibc(void **state)
@@ -877,6 +881,12 @@ static void test_registry(void **state)
 	model("nt");
 	model("segment");
 	model("glibc");
+	/* glibc's arena lives on the break: no brk (windows), no heap */
+	struct fos f;
+	void *s;
+	fos_init(&f, 0);
+	assert_int_equal(model("glibc")->create(&s, &f.os), -1);
+	fos_fini(&f);
 }
 
 int main(void)
