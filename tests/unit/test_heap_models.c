@@ -15,6 +15,10 @@
  * reservations can touch (the models must not merge across them); the
  * break starts at 0x555555559000.
  */
+#include <gnu/libc-version.h>
+#include <malloc.h>
+#include <sys/wait.h>
+
 #include "tests/testutil.h"
 #include "sim/heap.h"
 
@@ -699,6 +703,146 @@ static void test_refusals(void **state)
 	refusal_run("glibc", 1);
 }
 
+/* ---- the glibc model against the real glibc ----
+ * The hand-derived glibc sequences above, run once more: by this program
+ * re-executed as a fresh process ("--glibc-probe N": nothing has called
+ * malloc yet), with the host's own malloc, and by the model.  Arena
+ * pointers and breaks must agree as offsets from the initial break;
+ * mmapped blocks must be mmapped on both sides (their addresses are the
+ * kernel's).  Skipped unless the host is glibc 2.36 (Debian 12), its
+ * malloc is glibc's (not a sanitizer's) and the probe's heap is fresh. */
+struct gop {
+	char op;       /* m malloc, f free, r realloc, b record the break */
+	int slot;
+	uint64_t size;
+};
+
+static const struct gop gseq[][16] = {
+	{ /* test_glibc_trim */
+	  { 'm', 0, 0x10000 }, { 'm', 1, 0x10000 }, { 'b', 0, 0 }, { 'm', 2, 0x10000 },
+	  { 'b', 0, 0 }, { 'f', 2, 0 }, { 'b', 0, 0 }, { 'f', 0, 0 }, { 'b', 0, 0 },
+	  { 'f', 1, 0 }, { 'b', 0, 0 }, { 'm', 3, 100 }, { 0, 0, 0 } },
+	{ /* test_glibc_mmap_threshold */
+	  { 'm', 0, 0x1fff0 }, { 'm', 1, 0x1fff0 }, { 'm', 2, 0x1ffe8 }, { 'b', 0, 0 },
+	  { 'f', 1, 0 }, { 'm', 3, 0x1fff0 }, { 'm', 4, 0x20ff8 }, { 'b', 0, 0 }, { 0, 0, 0 } },
+	{ /* test_glibc_realloc */
+	  { 'm', 0, 100 }, { 'm', 1, 100 }, { 'r', 1, 1000 }, { 'r', 0, 1000 }, { 'm', 2, 100 },
+	  { 'b', 0, 0 }, { 0, 0, 0 } },
+	{ /* test_glibc_trim_after_adjust */
+	  { 'm', 0, 0x40ff0 }, { 'f', 0, 0 }, { 'm', 1, 0x10000 }, { 'm', 2, 0x10000 },
+	  { 'm', 3, 0x10000 }, { 'b', 0, 0 }, { 'f', 3, 0 }, { 'b', 0, 0 }, { 0, 0, 0 } },
+};
+#define NGSEQ (sizeof(gseq) / sizeof(gseq[0]))
+
+/* In the fresh child: run sequence n with the host's malloc; print one
+ * line per record: "B off" (break), "A off" (arena pointer), "M" (mmapped). */
+static int glibc_probe(unsigned n)
+{
+	static uintptr_t rec[16];
+	static char kind[16];
+	void *slot[8] = { 0 };
+	int k = 0;
+	if (n >= NGSEQ)
+		return 2;
+	struct mallinfo2 mi = mallinfo2();
+	if (mi.arena != 0)
+		return 3; /* not fresh */
+	uintptr_t base = (uintptr_t)sbrk(0);
+	for (const struct gop *o = gseq[n]; o->op; o++) {
+		switch (o->op) {
+		case 'm':
+			slot[o->slot] = malloc(o->size);
+			kind[k] = 'p';
+			rec[k++] = (uintptr_t)slot[o->slot];
+			break;
+		case 'r':
+			slot[o->slot] = realloc(slot[o->slot], o->size);
+			kind[k] = 'p';
+			rec[k++] = (uintptr_t)slot[o->slot];
+			break;
+		case 'f':
+			free(slot[o->slot]);
+			break;
+		default:
+			kind[k] = 'b';
+			rec[k++] = (uintptr_t)sbrk(0);
+		}
+	}
+	for (int i = 0; i < k; i++) {
+		uintptr_t off = rec[i] - base;
+		if (kind[i] == 'b')
+			printf("B %#lx\n", (unsigned long)off);
+		else if (rec[i] >= base && off < (1ul << 32))
+			printf("A %#lx\n", (unsigned long)off);
+		else
+			printf("M %#lx\n", (unsigned long)(rec[i] & 0xfff));
+	}
+	return 0;
+}
+
+static void test_glibc_against_host(void **state)
+{
+	(void)state;
+#ifdef __SANITIZE_ADDRESS__
+	print_message("AddressSanitizer replaces malloc: skipped\n");
+	skip();
+#endif
+	if (strcmp(gnu_get_libc_version(), "2.36")) {
+		print_message("host glibc %s, not 2.36: skipped\n", gnu_get_libc_version());
+		skip();
+	}
+	const struct vl_heap_model_ops *m = model("glibc");
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	assert_true(len > 0);
+	self[len] = 0;
+	for (unsigned n = 0; n < NGSEQ; n++) {
+		char cmd[4200], want[64], got[64];
+		snprintf(cmd, sizeof(cmd), "'%s' --glibc-probe %u", self, n);
+		FILE *p = popen(cmd, "r");
+		assert_non_null(p);
+		struct fos f;
+		void *s;
+		uint64_t slot[8] = { 0 };
+		fos_init(&f, 1);
+		assert_int_equal(m->create(&s, &f.os), 0);
+		for (const struct gop *o = gseq[n]; o->op; o++) {
+			uint64_t a = 0;
+			if (o->op == 'f') {
+				m->free(s, slot[o->slot]);
+				continue;
+			}
+			if (o->op == 'm')
+				assert_int_equal(m->alloc(s, o->size, 0, &a), 0);
+			else if (o->op == 'r')
+				assert_int_equal(m->realloc(s, slot[o->slot], o->size, &a), 0);
+			if (o->op == 'b')
+				snprintf(want, sizeof(want), "B %#lx\n", (unsigned long)f.brk_len);
+			else if (a >= BRK_BASE && a < BRK_BASE + f.brk_len)
+				snprintf(want, sizeof(want), "A %#lx\n", (unsigned long)(a - BRK_BASE));
+			else
+				snprintf(want, sizeof(want), "M %#lx\n", (unsigned long)(a & 0xfff));
+			if (o->op != 'b')
+				slot[o->slot] = a;
+			if (!fgets(got, sizeof(got), p)) {
+				int st = pclose(p);
+				if (WIFEXITED(st) && WEXITSTATUS(st) == 3) {
+					print_message("the probe's heap was not fresh: skipped\n");
+					m->destroy(s);
+					fos_fini(&f);
+					skip();
+				}
+				fail_msg("sequence %u: the probe stopped (status %d)", n, st);
+			}
+			if (strcmp(want, got))
+				fail_msg("sequence %u: model %s host %s", n, want, got);
+		}
+		assert_int_equal(pclose(p), 0);
+		m->destroy(s);
+		fos_fini(&f);
+	}
+}
+
 /* ---- randomized ---- */
 
 struct blk {
@@ -889,8 +1033,10 @@ static void test_registry(void **state)
 	fos_fini(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "--glibc-probe"))
+		return glibc_probe((unsigned)atoi(argv[2]));
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_nt_lfh_activation),
@@ -906,6 +1052,7 @@ int main(void)
 		cmocka_unit_test(test_glibc_trim),
 		cmocka_unit_test(test_glibc_trim_after_adjust),
 		cmocka_unit_test(test_glibc_realloc),
+		cmocka_unit_test(test_glibc_against_host),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_random_nt),
