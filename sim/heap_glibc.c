@@ -215,7 +215,7 @@ static int init(struct gl *g)
 static int gl_alloc(void *state, uint64_t size, uint64_t align, uint64_t *addr)
 {
 	struct gl *g = state;
-	if (init(g) < 0)
+	if (size > VL_HEAP_MAX_REQUEST || align > VL_HEAP_MAX_REQUEST || init(g) < 0)
 		return -1;
 	/* _int_memalign asks for nb + alignment + MINSIZE and returns an
 	 * aligned spot inside (the leading and trailing pieces stay with the
@@ -294,6 +294,8 @@ static int gl_realloc(void *state, uint64_t addr, uint64_t size, uint64_t *new_a
 {
 	struct gl *g = state;
 	struct vl_hnode *n = vl_hmap_get(&g->live, addr, 0);
+	if (size > VL_HEAP_MAX_REQUEST)
+		return -1;
 	if (!n)
 		return gl_alloc(g, size, 0, new_addr);
 	int r = resize(g, n, addr, size);

@@ -300,6 +300,8 @@ static void drop(struct nt *h, uint64_t addr, uint64_t v, uint64_t w)
 static int nt_alloc(void *state, uint64_t size, uint64_t align, uint64_t *addr)
 {
 	struct nt *h = state;
+	if (size > VL_HEAP_MAX_REQUEST || align > VL_HEAP_MAX_REQUEST)
+		return -1;
 	uint64_t req = align > 16 ? size + align : size, user, v, w;
 	if (req >= NT_VA_THRESHOLD) {
 		uint64_t base, clen;
@@ -407,6 +409,8 @@ static int nt_realloc(void *state, uint64_t addr, uint64_t size, uint64_t *new_a
 {
 	struct nt *h = state;
 	struct vl_hnode *n = vl_hmap_get(&h->live, addr, 0);
+	if (size > VL_HEAP_MAX_REQUEST)
+		return -1;
 	if (!n)
 		return nt_alloc(h, size, 0, new_addr);
 	int r = resize(h, n, addr, size);

@@ -322,6 +322,8 @@ static void drop(struct sg *h, uint64_t addr, uint64_t v, uint64_t w)
 static int sg_alloc(void *state, uint64_t size, uint64_t align, uint64_t *addr)
 {
 	struct sg *h = state;
+	if (size > VL_HEAP_MAX_REQUEST || align > VL_HEAP_MAX_REQUEST)
+		return -1;
 	uint64_t req = align > 16 ? size + align : size, user, v, w;
 	if (req > SG_BACK_MAX) {
 		uint64_t clen = vl_hup(req, VL_HEAP_PAGE);
@@ -460,6 +462,8 @@ static int sg_realloc(void *state, uint64_t addr, uint64_t size, uint64_t *new_a
 {
 	struct sg *h = state;
 	struct vl_hnode *n = vl_hmap_get(&h->live, addr, 0);
+	if (size > VL_HEAP_MAX_REQUEST)
+		return -1;
 	if (!n)
 		return sg_alloc(h, size, 0, new_addr);
 	int r = resize(h, n, addr, size);

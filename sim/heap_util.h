@@ -17,6 +17,10 @@
 #include "heap.h"
 
 #define VL_HEAP_PAGE 4096u
+/* Larger requests (or alignments) fail as if the OS refused: 2^46 bytes
+ * is past any user address space the personalities model, and keeps every
+ * sum of sizes, headers and alignments far from overflowing. */
+#define VL_HEAP_MAX_REQUEST (1ull << 46)
 
 static inline uint64_t vl_hup(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
 static inline uint64_t vl_hdown(uint64_t x, uint64_t a) { return x & ~(a - 1); }

@@ -1031,6 +1031,19 @@ static void test_registry(void **state)
 	fos_init(&f, 0);
 	assert_int_equal(model("glibc")->create(&s, &f.os), -1);
 	fos_fini(&f);
+	/* an absurd size (a corrupt trace) fails like a refusal, no OS call */
+	for (size_t i = 0; vl_heap_models[i]; i++) {
+		const struct vl_heap_model_ops *m = vl_heap_models[i];
+		uint64_t a;
+		fos_init(&f, !strcmp(m->name, "glibc"));
+		assert_int_equal(m->create(&s, &f.os), 0);
+		size_t before = f.nlog;
+		assert_int_equal(m->alloc(s, UINT64_MAX - 8, 0, &a), -1);
+		assert_int_equal(m->alloc(s, 16, 1ull << 63, &a), -1);
+		assert_int_equal((int)f.nlog, (int)before);
+		m->destroy(s);
+		fos_fini(&f);
+	}
 }
 
 int main(int argc, char **argv)
