@@ -5,10 +5,12 @@
  * The short sequences have their expected addresses and OS calls derived
  * by hand in the comments from the models' documented rules (docs/heap.md
  * below "<!-- models -->", the sources named there), not from running the
- * code.  The randomized test checks properties any allocator must have:
- * live blocks never overlap, every byte of a live block lies in committed
- * memory, and after everything is freed the committed bytes fall under a
- * bound argued from the rules.
+ * code; the glibc ones are also run against the host's glibc 2.36.  The
+ * randomized test checks properties any allocator must have: live blocks
+ * never overlap, every byte of a live block lies in committed memory, and
+ * after everything is freed the committed bytes fall under a bound argued
+ * from the rules (for glibc, whose tcache and fastbins keep chunks, the
+ * random sequences are compared with the host's glibc instead).
  *
  * The fake hands out reservations upward from 0x10000000 (windows) or
  * 0x7f0000000000 (linux mmap), each right after the previous one, so two
