@@ -21,9 +21,9 @@
  * The bins are the lists glibc keeps, in glibc's order, with glibc's
  * insertion and removal ends (unsorted and small bins: in at the head,
  * out at the tail; large bins: sorted by size, a chunk of a size already
- * present in the second position), so that which chunk a malloc gets is
- * glibc's choice.  One difference in cost, not in result: a large bin is
- * walked chunk by chunk where glibc skips by size (fd_nextsize).
+ * present in the second position, the first chunk of each size linked to
+ * the next size as by fd_nextsize), so that which chunk a malloc gets is
+ * glibc's choice, at glibc's cost.
  *
  * Invariants: binned chunks (`binned`, by address) never touch each other
  * nor the top; every binned chunk is in exactly one bin list; top +
@@ -65,6 +65,7 @@ enum { K_ARENA = 1, K_MMAP = 2 };
 struct fc {
 	uint64_t addr, size;
 	struct fc *fd, *bk;
+	struct fc *fd_ns, *bk_ns; /* large bins: the first chunk of each size, by size */
 };
 
 struct gl {
@@ -116,6 +117,10 @@ static struct fc *fc_new(uint64_t addr, uint64_t size)
 	return f;
 }
 
+/* A bin's sentinel (size 0) counts as a chunk with nextsize links, as
+ * glibc's bin header does (its fd_nextsize overlays the next bin). */
+static int has_ns(const struct fc *f) { return f->size == 0 || f->fd_ns != NULL; }
+
 /* into a bin list between bck and fwd, and into the address map */
 static void link_between(struct gl *g, struct fc *f, struct fc *bck, struct fc *fwd)
 {
@@ -128,14 +133,32 @@ static void link_between(struct gl *g, struct fc *f, struct fc *bck, struct fc *
 
 static void unlink_chunk(struct gl *g, struct fc *f)
 {
-	f->fd->bk = f->bk;
-	f->bk->fd = f->fd;
+	struct fc *fd = f->fd;
+	fd->bk = f->bk;
+	f->bk->fd = fd;
+	if (f->size >= GL_MIN_LARGE && f->fd_ns) {
+		if (!has_ns(fd)) { /* the next of its size heads the size now */
+			if (f->fd_ns == f) {
+				fd->fd_ns = fd->bk_ns = fd;
+			} else {
+				fd->fd_ns = f->fd_ns;
+				fd->bk_ns = f->bk_ns;
+				f->fd_ns->bk_ns = fd;
+				f->bk_ns->fd_ns = fd;
+			}
+		} else {
+			f->fd_ns->bk_ns = f->bk_ns;
+			f->bk_ns->fd_ns = f->fd_ns;
+		}
+	}
+	f->fd_ns = f->bk_ns = NULL;
 	vl_hmap_del(&g->binned, f->addr, 0);
 }
 
 static void unsorted_push(struct gl *g, struct fc *f)
 {
 	struct fc *u = &g->bins[1];
+	f->fd_ns = f->bk_ns = NULL;
 	link_between(g, f, u, u->fd);
 }
 
@@ -144,18 +167,34 @@ static void place_in_bin(struct gl *g, struct fc *f)
 {
 	int i = bin_index(f->size);
 	struct fc *bin = &g->bins[i], *fwd = bin->fd, *bck;
-	if (f->size < GL_MIN_LARGE || fwd == bin) {
+	f->fd_ns = f->bk_ns = NULL;
+	if (f->size < GL_MIN_LARGE) {
 		link_between(g, f, bin, fwd); /* small: at the head */
 		return;
 	}
+	if (fwd == bin) {
+		f->fd_ns = f->bk_ns = f;
+		link_between(g, f, bin, fwd);
+		return;
+	}
 	if (f->size < bin->bk->size) { /* smaller than all: at the tail */
+		f->fd_ns = bin->fd;
+		f->bk_ns = bin->fd->bk_ns;
+		bin->fd->bk_ns = f;
+		f->bk_ns->fd_ns = f;
 		link_between(g, f, bin->bk, bin);
 		return;
 	}
 	while (f->size < fwd->size)
-		fwd = fwd->fd;
-	if (f->size == fwd->size)
+		fwd = fwd->fd_ns;
+	if (f->size == fwd->size) {
 		fwd = fwd->fd; /* always insert in the second position */
+	} else {
+		f->fd_ns = fwd;
+		f->bk_ns = fwd->bk_ns;
+		fwd->bk_ns = f;
+		f->bk_ns->fd_ns = f;
+	}
 	bck = fwd->bk;
 	link_between(g, f, bck, fwd);
 }
@@ -398,11 +437,9 @@ static int int_malloc(struct gl *g, uint64_t nb, uint64_t *c, uint64_t *w)
 			if (bin->fd != bin && bin->fd->size >= nb) {
 				/* the smallest size >= nb; of several chunks of it, the
 				 * second (glibc keeps the first for the skip list) */
-				v = bin->bk;
+				v = bin->fd->bk_ns;
 				while (v->size < nb)
-					v = v->bk;
-				while (v->bk != bin && v->bk->size == v->size)
-					v = v->bk;
+					v = v->bk_ns;
 				if (v != bin->bk && v->fd->size == v->size)
 					v = v->fd;
 				unlink_chunk(g, v);
