@@ -355,6 +355,38 @@ static void test_nt_decommit_threshold(void **state)
 	fos_fini(&f);
 }
 
+/* Segments grow, their reservations doubling.  Blocks of 0x7efff bytes
+ * are 0x7f010 with the header (below the VirtualAlloc threshold).  The
+ * first segment (1 MiB, header 0x2c0) holds two: [H+0x2c0, H+0x7f2d0),
+ * committing [H+0x2000, H+0x80000), and [H+0x7f2d0, H+0xfe2e0), committing
+ * [H+0x80000, H+0xff000); 0x1d20 bytes stay free.  The third needs a new
+ * segment of twice 1 MiB at the next reservation H+0x100000: its 2 pages
+ * committed, the 0x70-byte segment header, the block at H+0x100070 (user
+ * +0x10), committing up to H+0x180000.  That segment holds four
+ * ((0x200000 - 0x70) / 0x7f010 = 4), each committing the pages it reaches:
+ * blocks at H+0x100070, H+0x17f080, H+0x1fe090, H+0x27d0a0.  The seventh:
+ * a segment of 4 MiB at H+0x300000, the block at H+0x300070. */
+static void test_nt_segment_growth(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("nt");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	static const uint64_t want[] = { 0x2d0, 0x7f2e0, 0x100080, 0x17f090, 0x1fe0a0, 0x27d0b0, 0x300080 };
+	for (int i = 0; i < 7; i++)
+		assert_true(A(m, s, 0x7efff) == H + want[i]);
+	CALLS(&f, { 'R', H, 0x100000 }, { 'C', H, 0x2000 }, { 'C', H + 0x2000, 0x7e000 },
+	      { 'C', H + 0x80000, 0x7f000 }, { 'R', H + 0x100000, 0x200000 },
+	      { 'C', H + 0x100000, 0x2000 }, { 'C', H + 0x102000, 0x7e000 },
+	      { 'C', H + 0x180000, 0x7f000 }, { 'C', H + 0x1ff000, 0x7f000 },
+	      { 'C', H + 0x27e000, 0x7f000 }, { 'R', H + 0x300000, 0x400000 },
+	      { 'C', H + 0x300000, 0x2000 }, { 'C', H + 0x302000, 0x7e000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
 /* realloc.  p, q = malloc(100): blocks of 0x80 at H+0x2c0, H+0x340 (users
  * H+0x2d0, H+0x350).  realloc(q, 300): needs round16(H+0x350+300) -
  * H+0x340 = 0x140 bytes, the free block after q has them: grows in place
@@ -1245,6 +1277,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_nt_lfh_activation),
 		cmocka_unit_test(test_nt_va_threshold),
 		cmocka_unit_test(test_nt_decommit_threshold),
+		cmocka_unit_test(test_nt_segment_growth),
 		cmocka_unit_test(test_nt_realloc),
 		cmocka_unit_test(test_nt_refusal),
 		cmocka_unit_test(test_segment_lfh_activation),
