@@ -146,10 +146,12 @@ static uint64_t be_alloc(struct nt *h, uint64_t nb, uint64_t *chunk)
 	return take;
 }
 
-/* Return [c, c + n) to the free space: coalesce, then decommit the whole
- * pages of the coalesced block when it spans DeCommitFreeBlockThreshold
- * of them and the heap's committed free bytes exceed
- * DeCommitTotalFreeThreshold. */
+/* Return [c, c + n) to the free space: coalesce; then, when the coalesced
+ * block is at least DeCommitFreeBlockThreshold long and the heap's
+ * committed free bytes (this block's included) reach
+ * DeCommitTotalFreeThreshold, decommit the whole pages inside it, leaving
+ * no 16-byte fragment at either end (a page more stays then), as
+ * RtlpFreeHeap and RtlpDeCommitFreeBlock do in ReactOS's heap.c. */
 static void be_free(struct nt *h, uint64_t c, uint64_t n)
 {
 	uint64_t a = c, len = n;
@@ -157,8 +159,14 @@ static void be_free(struct nt *h, uint64_t c, uint64_t n)
 	if (vl_hranges_add(&h->free, c, n, &a, &len) < 0)
 		return; /* out of host memory: the space is lost, not corrupted */
 	uint64_t total = h->com.bytes - h->busy - h->hdr;
+	if (len < NT_DECOMMIT_BLOCK || total < NT_DECOMMIT_TOTAL)
+		return;
 	uint64_t lo = vl_hup(a, VL_HEAP_PAGE), hi = vl_hdown(a + len, VL_HEAP_PAGE);
-	if (total > NT_DECOMMIT_TOTAL && hi > lo && hi - lo >= NT_DECOMMIT_BLOCK)
+	if (lo - a == NT_BLOCK_HDR)
+		lo += VL_HEAP_PAGE;
+	if (a + len - hi == NT_BLOCK_HDR)
+		hi -= VL_HEAP_PAGE;
+	if (hi > lo)
 		vl_hdecommit(&h->os, &h->com, lo, hi);
 }
 

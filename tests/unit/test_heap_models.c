@@ -294,9 +294,9 @@ static void test_nt_lfh_activation(void **state)
  * reserved in 64 KiB (0x80000) and committed in pages (0x80000), at
  * the next reservations H+0x100000 and H+0x180000, users base + 0x40.
  * Freed: released.  Freeing the back-end block leaves [H+0x2c0, H+1 MiB)
- * free with 0x80000 - 0x2c0 committed free bytes > 64 KiB
- * (DeCommitTotalFreeThreshold), and more than one page
- * (DeCommitFreeBlockThreshold) of whole pages: [H+0x1000, H+1 MiB)
+ * free with 0x80000 - 0x2c0 committed free bytes >= 64 KiB
+ * (DeCommitTotalFreeThreshold), the block longer than one page
+ * (DeCommitFreeBlockThreshold): its whole pages [H+0x1000, H+1 MiB)
  * decommitted where committed, i.e. decommit(H+0x1000, 0x7f000). */
 static void test_nt_va_threshold(void **state)
 {
@@ -327,10 +327,11 @@ static void test_nt_va_threshold(void **state)
  * b [H+0x82c0, H+0x102c0) commits [H+0x9000, H+0x11000), c [H+0x102c0,
  * H+0x182c0) commits [H+0x11000, H+0x19000); a 16-byte guard (block 0x20)
  * at H+0x182c0 needs no new page.  Committed 0x19000, busy 0x18020,
- * header 0x2c0.  free(b): free 0x19000 - 0x10020 - 0x2c0 = 0x8d20 <= 64 KiB:
- * nothing decommitted.  free(a): merged with b into [H+0x2c0, H+0x102c0);
- * free 0x19000 - 0x8020 - 0x2c0 = 0x10d20 > 64 KiB, whole pages
- * [H+0x1000, H+0x10000) = 0xf000 >= one page: decommitted.  Then a new
+ * header 0x2c0.  free(b): free 0x19000 - 0x10020 - 0x2c0 = 0x8d20 < 64 KiB:
+ * nothing decommitted.  free(a): merged with b into [H+0x2c0, H+0x102c0),
+ * 0x10000 long (>= one page); free 0x19000 - 0x8020 - 0x2c0 = 0x10d20
+ * >= 64 KiB: the whole pages [H+0x1000, H+0x10000) are decommitted (the
+ * fragments left, 0xd40 and 0x2c0 bytes, are not 16).  Then a new
  * 0x7ff0 block: best fit is that range (0x10000 long, shorter than the
  * tail), at H+0x2c0 again; its pages [H, H+0x9000) need [H+0x1000,
  * H+0x9000) recommitted. */
@@ -351,6 +352,33 @@ static void test_nt_decommit_threshold(void **state)
 	CALLS(&f, { 'R', H, 0x100000 }, { 'C', H, 0x2000 }, { 'C', H + 0x2000, 0x7000 },
 	      { 'C', H + 0x9000, 0x8000 }, { 'C', H + 0x11000, 0x8000 },
 	      { 'D', H + 0x1000, 0xf000 }, { 'C', H + 0x1000, 0x8000 });
+	m->destroy(s);
+	fos_fini(&f);
+}
+
+/* No 16-byte fragment is left before a decommitted range (ReactOS's
+ * RtlpDeCommitFreeBlock).  a = malloc(0xd20): block 0xd30 at H+0x2c0,
+ * ending at H+0xff0, inside the committed 2 pages.  b = malloc(0xfff0):
+ * block 0x10000 at H+0xff0, pages to H+0x11000: commit(H+0x2000, 0xf000).
+ * c = malloc(16): block 0x20 at H+0x10ff0, reaching into the page at
+ * H+0x11000: commit(H+0x11000, 0x1000).  free(b): a 0x10000 block between
+ * live neighbours; committed free 0x12000 - 0xd50 - 0x2c0 = 0x10ff0
+ * >= 64 KiB.  Its whole pages would start at H+0x1000, 16 bytes in: that
+ * page stays, the range starts at H+0x2000 and ends at H+0x10000 (0xff0
+ * bytes before the block's end): decommit(H+0x2000, 0xe000). */
+static void test_nt_decommit_fragment(void **state)
+{
+	(void)state;
+	struct fos f;
+	fos_init(&f, 0);
+	const struct vl_heap_model_ops *m = model("nt");
+	void *s;
+	assert_int_equal(m->create(&s, &f.os), 0);
+	uint64_t a = A(m, s, 0xd20), b = A(m, s, 0xfff0), c = A(m, s, 16);
+	assert_true(a == H + 0x2d0 && b == H + 0x1000 && c == H + 0x11000);
+	m->free(s, b);
+	CALLS(&f, { 'R', H, 0x100000 }, { 'C', H, 0x2000 }, { 'C', H + 0x2000, 0xf000 },
+	      { 'C', H + 0x11000, 0x1000 }, { 'D', H + 0x2000, 0xe000 });
 	m->destroy(s);
 	fos_fini(&f);
 }
@@ -1277,6 +1305,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_nt_lfh_activation),
 		cmocka_unit_test(test_nt_va_threshold),
 		cmocka_unit_test(test_nt_decommit_threshold),
+		cmocka_unit_test(test_nt_decommit_fragment),
 		cmocka_unit_test(test_nt_segment_growth),
 		cmocka_unit_test(test_nt_realloc),
 		cmocka_unit_test(test_nt_refusal),
