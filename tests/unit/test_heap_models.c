@@ -844,17 +844,32 @@ static int glibc_probe(unsigned n)
 	return 0;
 }
 
-static void test_glibc_against_host(void **state)
+/* The host's malloc is glibc 2.36's with its defaults: not under a
+ * sanitizer, not another glibc, no tunables in the environment. */
+static int host_glibc_usable(void)
 {
-	(void)state;
+	extern char **environ;
 #ifdef __SANITIZE_ADDRESS__
 	print_message("AddressSanitizer replaces malloc: skipped\n");
-	skip();
+	return 0;
 #endif
 	if (strcmp(gnu_get_libc_version(), "2.36")) {
 		print_message("host glibc %s, not 2.36: skipped\n", gnu_get_libc_version());
-		skip();
+		return 0;
 	}
+	for (char **e = environ; *e; e++)
+		if (!strncmp(*e, "GLIBC_TUNABLES=", 15) || !strncmp(*e, "MALLOC_", 7)) {
+			print_message("%s in the environment: skipped\n", *e);
+			return 0;
+		}
+	return 1;
+}
+
+static void test_glibc_against_host(void **state)
+{
+	(void)state;
+	if (!host_glibc_usable())
+		skip();
 	const struct vl_heap_model_ops *m = model("glibc");
 	char self[4096];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -1023,14 +1038,8 @@ static int glibc_random_probe(uint64_t seed, int n)
 static void test_glibc_random_against_host(void **state)
 {
 	(void)state;
-#ifdef __SANITIZE_ADDRESS__
-	print_message("AddressSanitizer replaces malloc: skipped\n");
-	skip();
-#endif
-	if (strcmp(gnu_get_libc_version(), "2.36")) {
-		print_message("host glibc %s, not 2.36: skipped\n", gnu_get_libc_version());
+	if (!host_glibc_usable())
 		skip();
-	}
 	const struct vl_heap_model_ops *m = model("glibc");
 	char self[4096];
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
