@@ -23,6 +23,7 @@
 
 #include "tests/testutil.h"
 #include "sim/heap.h"
+#include "sim/heap_util.h"
 
 /* ---- the fake OS ---- */
 
@@ -55,6 +56,7 @@ struct fos {
 	size_t nlog;
 	uint64_t callhash; /* of every call, past the 64 logged too */
 	int refuse_commit, refuse_brk;
+	int commits_left; /* > 0: this many more commits succeed, later ones are refused */
 };
 
 static void rec(struct fos *f, char op, uint64_t a, uint64_t b)
@@ -96,6 +98,8 @@ static int f_commit(void *ctx, uint64_t addr, uint64_t len)
 	struct fos *f = ctx;
 	if (f->refuse_commit)
 		return -1;
+	if (f->commits_left > 0 && --f->commits_left == 0)
+		f->refuse_commit = 1;
 	struct res *r = find(f, addr);
 	if (!r || addr % PG || len % PG || len == 0 || addr + len > r->base + r->len)
 		fail_msg("commit [%#llx, +%#llx) not page-aligned inside one reservation",
@@ -240,6 +244,121 @@ static uint64_t RA(const struct vl_heap_model_ops *m, void *s, uint64_t addr, ui
 
 #define H WIN_BASE
 #define G BRK_BASE
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* ---- the shared range sets (sim/heap_util.c) ----
+ * Random adds and takes on a sized range set over 4096 cells, against a
+ * plain bitmap: the set's ranges are exactly the maximal runs of set
+ * cells, its byte count their total, and best fit returns the shortest
+ * run that is long enough, the lowest among equals. */
+static void test_ranges_against_bitmap(void **state)
+{
+	(void)state;
+	enum { N = 4096 };
+	static uint8_t bit[N];
+	struct vl_hranges r = { .sized = 1 };
+	uint64_t x = 99;
+	memset(bit, 0, sizeof(bit));
+	for (int step = 0; step < 20000; step++) {
+		uint64_t a = rnd(&x) % N, len = 1 + rnd(&x) % 64;
+		if (a + len > N)
+			len = N - a;
+		int allset = 1, allclear = 1;
+		for (uint64_t i = a; i < a + len; i++) {
+			allset &= bit[i];
+			allclear &= !bit[i];
+		}
+		if (allclear) {
+			uint64_t ma, ml;
+			assert_int_equal(vl_hranges_add(&r, a, len, &ma, &ml), 0);
+			for (uint64_t i = a; i < a + len; i++)
+				bit[i] = 1;
+			/* the merged range is the run around [a, a + len) */
+			uint64_t lo = a, hi = a + len;
+			while (lo > 0 && bit[lo - 1])
+				lo--;
+			while (hi < N && bit[hi])
+				hi++;
+			assert_true(ma == lo && ml == hi - lo);
+		} else if (allset) {
+			assert_int_equal(vl_hranges_take(&r, a, len), 0);
+			for (uint64_t i = a; i < a + len; i++)
+				bit[i] = 0;
+		}
+		if (step % 97)
+			continue;
+		/* the whole set against the runs */
+		uint64_t total = 0, best_len = UINT64_MAX, best_at = 0, want = 1 + rnd(&x) % 80;
+		for (uint64_t i = 0; i < N;) {
+			if (!bit[i]) {
+				i++;
+				continue;
+			}
+			uint64_t j = i;
+			while (j < N && bit[j])
+				j++;
+			struct vl_hnode *n = vl_hranges_starting(&r, i);
+			assert_non_null(n);
+			assert_true(n->v == j - i);
+			assert_true(vl_hranges_at(&r, j - 1) == n);
+			total += j - i;
+			if (j - i >= want && j - i < best_len) {
+				best_len = j - i;
+				best_at = i;
+			}
+			i = j;
+		}
+		assert_true(r.bytes == total);
+		assert_true(r.by_addr.n == r.by_len.n);
+		struct vl_hnode *b = vl_hranges_best(&r, want);
+		if (best_len == UINT64_MAX) {
+			assert_null(b);
+		} else {
+			assert_non_null(b);
+			assert_true(b->k1 == best_len && b->k2 == best_at);
+		}
+	}
+	vl_hranges_clear(&r);
+}
+
+/* vl_hcommit commits only the gaps, and on a refusal takes back exactly
+ * what it committed itself.  [B+0x1000, +0x1000) and [B+0x3000, +0x1000)
+ * are committed; committing [B, B+0x6000) fills [B, B+0x1000), then
+ * [B+0x2000, B+0x3000) is refused: [B, B+0x1000) is decommitted again and
+ * the set holds its two ranges as before.  Allowed, the same call commits
+ * the three gaps [B, +0x1000), [B+0x2000, +0x1000), [B+0x4000, +0x2000). */
+static void test_commit_undo(void **state)
+{
+	(void)state;
+	struct fos f;
+	struct vl_hranges c = { 0 };
+	uint64_t B;
+	fos_init(&f, 0);
+	assert_int_equal(f.os.reserve(f.os.ctx, 0x10000, &B), 0);
+	assert_int_equal(vl_hcommit(&f.os, &c, B + 0x1000, B + 0x2000), 0);
+	assert_int_equal(vl_hcommit(&f.os, &c, B + 0x3000, B + 0x4000), 0);
+	f.commits_left = 1; /* the next one succeeds, the one after is refused */
+	assert_int_equal(vl_hcommit(&f.os, &c, B, B + 0x6000), -1);
+	assert_true(c.bytes == 0x2000 && f.committed == 0x2000);
+	f.refuse_commit = 0;
+	assert_int_equal(vl_hcommit(&f.os, &c, B, B + 0x6000), 0);
+	assert_true(c.bytes == 0x6000 && c.by_addr.n == 1);
+	CALLS(&f, { 'R', B, 0x10000 }, { 'C', B + 0x1000, 0x1000 }, { 'C', B + 0x3000, 0x1000 },
+	      { 'C', B, 0x1000 }, { 'D', B, 0x1000 }, { 'C', B, 0x1000 },
+	      { 'C', B + 0x2000, 0x1000 }, { 'C', B + 0x4000, 0x2000 });
+	vl_hdecommit(&f.os, &c, B + 0x1000, B + 0x5000); /* one piece: one call */
+	assert_true(c.bytes == 0x2000 && c.by_addr.n == 2);
+	assert_true(f.nlog == 9 && f.log[8].op == 'D' && f.log[8].a == B + 0x1000 && f.log[8].b == 0x4000);
+	vl_hranges_clear(&c);
+	fos_fini(&f);
+}
 
 /* ---- nt ---- */
 
@@ -928,13 +1047,6 @@ static void test_glibc_against_host(void **state)
  * returned pointer and, every 64 calls, the break must agree. */
 #define RSLOTS 256
 
-static uint64_t rnd(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
 
 struct rop {
 	char op; /* m malloc, a memalign, f free, r realloc, b break */
@@ -1311,6 +1423,8 @@ int main(int argc, char **argv)
 		return glibc_random_probe(strtoull(argv[2], NULL, 0), atoi(argv[3]));
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registry),
+		cmocka_unit_test(test_ranges_against_bitmap),
+		cmocka_unit_test(test_commit_undo),
 		cmocka_unit_test(test_nt_lfh_activation),
 		cmocka_unit_test(test_nt_va_threshold),
 		cmocka_unit_test(test_nt_decommit_threshold),
