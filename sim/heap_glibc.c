@@ -753,6 +753,7 @@ const struct vl_heap_model_ops vl_heap_glibc = {
 	.name = "glibc",
 	.summary = "glibc 2.36 malloc: tcache, fastbins, bins, top chunk on brk, "
 		   "mmap threshold 128 KiB (dynamic), trim threshold",
+	.needs_brk = true,
 	.create = gl_create,
 	.destroy = gl_destroy,
 	.alloc = gl_alloc,
