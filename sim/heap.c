@@ -1012,6 +1012,11 @@ int vl_heap_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error 
 	return 0;
 }
 
+uint64_t vl_heap_committed(const struct vl_engine *e)
+{
+	return e->heap ? e->heap->committed : 0;
+}
+
 /* ---- setup ---- */
 
 int vl_heap_init(struct vl_engine *e, struct vl_error *err)

@@ -26,6 +26,8 @@
 #     mmap threshold); its free raises the threshold to its chunk size, so
 #     the other 49 come from the top of the break (mallopt(3), glibc's
 #     dynamic threshold).
+#  3. The timeline's heap_committed column (docs/results.md) and
+#     `vmlab plot timeline --counter heap_committed`.
 bindir=$1
 . "$(dirname "$0")/../e2e-lib.sh"
 bin=$(cd "$bindir" && pwd)/vmlab
@@ -162,4 +164,34 @@ check "glibc: the program's counts, one release (the dynamic mmap threshold)" \
 	 [ "$(get "$tmp/g.json" heap_releases)" -eq 1 ] &&
 	 [ "$(get "$tmp/g.json" access_violations)" -eq 0 ] && [ "$(get "$tmp/g.json" heap_errors)" -eq 0 ]'
 check "glibc: --check passes" '"$bin" run --check --os linux -s heap.model=glibc "$tmp/b.vmt" >/dev/null 2>&1'
+
+# ---- 3. the heap's committed pages in the timeline, and its plot ----
+# The level at the end of each interval never exceeds heap_committed_peak
+# and reaches it (each 1 MiB block, the peak, stays live for hundreds of
+# accesses: many intervals of 100 end inside it); after the process exits
+# (V EXIT) the heap holds nothing.
+"$bin" run --os windows -s heap.model=nt -s stats.interval=100 -o "$tmp/t.h5" --run-id nt \
+	"$tmp/b.vmt" >/dev/null 2>&1
+"$bin" run --os windows -s stats.interval=100 -o "$tmp/t.h5" --run-id captured \
+	"$tmp/b.vmt" >/dev/null 2>&1
+/usr/bin/python3 -c 'import h5py' 2>/dev/null || echo "# python3-h5py missing: the timeline check fails"
+check "timeline: heap_committed reaches heap_committed_peak, ends at 0" \
+	'/usr/bin/python3 -c "
+import h5py, sys
+f = h5py.File(sys.argv[1], \"r\")
+for run, peak in ((\"nt\", int(sys.argv[2])), (\"captured\", int(sys.argv[3]))):
+    h = [int(x) for x in f[\"runs/%s/timeline\" % run][\"heap_committed\"]]
+    assert max(h) == peak and h[-1] == 0, (run, max(h), peak, h[-1])
+" "$tmp/t.h5" "$(get "$tmp/nt.json" heap_committed_peak)" "$(get "$tmp/cap.json" heap_committed_peak)"'
+if command -v gnuplot >/dev/null 2>&1; then
+	"$bin" plot "$tmp/t.h5" timeline --counter heap_committed --by run -o "$tmp/hc.png" \
+		>/dev/null 2>"$tmp/p.err"
+	check "vmlab plot timeline --counter heap_committed draws it" \
+		'[ -s "$tmp/hc.png" ] && grep -q heap_committed "$tmp/hc.gp"' || cat "$tmp/p.err"
+	"$bin" plot "$tmp/t.h5" timeline --counter nosuch --by run -o "$tmp/x.png" >/dev/null 2>"$tmp/p.err"
+	rc=$?
+	check "--counter nosuch: one-line error naming the column" \
+		'[ "$rc" -ne 0 ] && [ "$(grep -c . "$tmp/p.err")" -eq 1 ] && grep -q "nosuch" "$tmp/p.err" &&
+		 [ ! -e "$tmp/x.png" ]'
+fi
 finish
