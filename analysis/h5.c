@@ -515,7 +515,7 @@ int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl
 	if (e && vl_config_u64(vl_engine_config(e), "stats.interval")) {
 		size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
 		const char **names = calloc(n + 1, sizeof(*names));
-		const char **cols = calloc(n + 8, sizeof(*cols)); /* <= 3 + n + 3 columns */
+		const char **cols = calloc(n + 8, sizeof(*cols)); /* <= 3 + n + 4 columns */
 		run->tl_src = calloc(n + 1, sizeof(*run->tl_src));
 		run->prev = calloc(n + 1, sizeof(uint64_t));
 		run->cur = calloc(n + 1, sizeof(uint64_t));
@@ -556,6 +556,7 @@ int vl_h5_run_begin(struct vl_h5 *h, const char *id, const char *kind, struct vl
 		cols[nc++] = "resident_pages";
 		cols[nc++] = "ws_pages";
 		cols[nc++] = "free_frames";
+		cols[nc++] = "heap_committed";
 		int rc = tab_create(&run->tl, run->g, "timeline", cols, nc);
 		run->has_tl = true;
 		free(names);
@@ -592,6 +593,7 @@ int vl_h5_timeline_row(void *ctx, struct vl_engine *e, uint64_t accesses_done,
 	run->row[c++] = g.resident_pages;
 	run->row[c++] = g.ws_pages;
 	run->row[c++] = g.free_frames;
+	run->row[c++] = g.heap_committed;
 	memcpy(run->prev, run->cur, run->ncounters * sizeof(uint64_t));
 	run->rows++;
 	if (tab_append(&run->tl, run->row) < 0)

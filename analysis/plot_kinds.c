@@ -295,14 +295,18 @@ int pl_plot_timeline(struct fig *g, struct vl_error *err)
 	if ((rc = pl_layout(g, &l, true, err)) < 0)
 		goto out;
 	size_t nf = l.fv.n ? l.fv.n : 1, nb = l.bv.n ? l.bv.n : 1;
-	bool one = nb == 1 && l.cb < 0;
-	TRY_GOTO(rc, pl_header(g, "faults per interval (and working set) against accesses", nf, &l,
-			       false, err), out);
+	/* --counter COLUMN: that column of /timeline per series instead of
+	 * faults (and no working-set lines) */
+	const char *col = g->o->counter && strcmp(g->o->counter, "faults") ? g->o->counter : NULL;
+	bool one = nb == 1 && l.cb < 0 && !col;
+	TRY_GOTO(rc, pl_header(g, col ? "a timeline column against accesses"
+				      : "faults per interval (and working set) against accesses",
+			       nf, &l, false, err), out);
 	FILE *d = g->dat;
-	static const char *const cols[] = { "faults", "faults_hard", "ws_pages", "free_frames" };
+	const char *const cols[] = { col ? col : "faults", "faults_hard", "ws_pages", "free_frames" };
 	fprintf(d, "# blocks: for each panel each series; interval_start interval_end then, for "
-		   "faults, faults_hard, ws_pages, free_frames: mean ci95_low ci95_high n min median "
-		   "max over replicates\n");
+		   "%s, faults_hard, ws_pages, free_frames: mean ci95_low ci95_high n min median "
+		   "max over replicates\n", cols[0]);
 	bool reps = false;
 	char iv[64] = "?";
 	for (size_t f = 0; f < nf && rc == 0; f++)
@@ -329,6 +333,14 @@ int pl_plot_timeline(struct fig *g, struct vl_error *err)
 				long cend = vl_table_col(&tabs[nt], "accesses_end"),
 				     cacc = vl_table_col(&tabs[nt], "accesses"),
 				     cf0 = vl_table_col(&tabs[nt], "faults");
+				if (col && vl_table_col(&tabs[nt], col) < 0) {
+					vl_table_free(&tabs[nt]);
+					rc = vl_err(err, VL_EUSAGE,
+						    "--counter %s: no such column in run %s's timeline "
+						    "(docs/results.md lists them)",
+						    col, rs_val(s, i, rs_find(s, "run_id")));
+					break;
+				}
 				if (cend < 0 || cacc < 0 || cf0 < 0) {
 					vl_table_free(&tabs[nt]);
 					rc = vl_err(err, VL_EFORMAT,
@@ -379,8 +391,8 @@ int pl_plot_timeline(struct fig *g, struct vl_error *err)
 	FILE *f = g->gp;
 	char ctx[256], title[512];
 	pl_context(g, l.cf, l.cb, ctx, sizeof(ctx));
-	snprintf(title, sizeof(title), "Faults over the run%s%s%s", *ctx ? ": " : "", ctx,
-		 pl_rep_note(g));
+	snprintf(title, sizeof(title), "%s over the run%s%s%s", col ? col : "Faults",
+		 *ctx ? ": " : "", ctx, pl_rep_note(g));
 	if (one && l.cf < 0) { /* name the policy when there is one run or group */
 		long cp = rs_find(s, "policy");
 		for (size_t i = 0; i < s->nruns && cp >= 0; i++)
@@ -390,9 +402,19 @@ int pl_plot_timeline(struct fig *g, struct vl_error *err)
 				break;
 			}
 	}
-	fprintf(f, "set xlabel \"accesses (millions)\"\nset ylabel \"faults per %s accesses\"\n"
+	char yl[160];
+	static const char *const levels[] = { "commit_charge", "resident_pages", "ws_pages",
+					      "free_frames", "heap_committed" };
+	bool level = false;
+	for (size_t k = 0; col && k < sizeof(levels) / sizeof(levels[0]); k++)
+		level = level || !strcmp(col, levels[k]);
+	if (col)
+		snprintf(yl, sizeof(yl), level ? "%s (pages)" : "%s per %s accesses", col, iv);
+	else
+		snprintf(yl, sizeof(yl), "faults per %s accesses", iv);
+	fprintf(f, "set xlabel \"accesses (millions)\"\nset ylabel \"%s\"\n"
 		   "set xrange [0:*]\nset autoscale xfixmax\n"
-		   "set ytics nomirror\nset yrange [0:*]\n", iv);
+		   "set ytics nomirror\nset yrange [0:*]\n", yl);
 	if (g->o->logy)
 		fprintf(f, "set logscale y\nset yrange [*:*]\n");
 	if (one)
@@ -408,7 +430,8 @@ int pl_plot_timeline(struct fig *g, struct vl_error *err)
 		pl_panel(g, (int)fi, (int)nf, prow, pcol, title, pt, l.cb >= 0 ? rs_short(s, l.cb) : "");
 		fprintf(f, "plot \\\n");
 		for (size_t b = 0; b < nb; b++) {
-			char v[160] = "faults";
+			char v[160];
+			snprintf(v, sizeof(v), "%s", cols[0]);
 			if (l.bv.n && l.cb >= 0)
 				rs_show(s, l.cb, l.bv.v[b], v, sizeof(v));
 			size_t ix = fi * nb + b;

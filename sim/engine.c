@@ -812,6 +812,7 @@ void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g)
 	full.resident_pages = e->resident;
 	full.free_frames = e->db.nfree;
 	full.ws_pages = e->rsm->ws_pages(e);
+	full.heap_committed = vl_heap_committed(e);
 	sized_out(g, &full, sizeof(full)); /* what the caller's size covers */
 }
 

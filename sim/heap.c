@@ -448,6 +448,11 @@ static int os_event(struct heap_proc *hp, const struct vl_event *ev)
 		xl_switch(e, hp->proc);
 	}
 	int rc = vl_event(e, hp->proc, ev, hp->os_err);
+	/* as after a V event (sim/access.c): page-table nodes freed by an
+	 * unmap or a release may come back for other addresses, so cached
+	 * translations and walk-cache entries go */
+	if (e->pt.frees != e->xl.pt_frees)
+		xl_flush_all(e);
 	pr = &e->procs[hp->proc];
 	if (implicit)
 		pr->explicit_vm = false; /* a process without V events stays implicit */
@@ -1007,6 +1012,11 @@ int vl_heap_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error 
 	return 0;
 }
 
+uint64_t vl_heap_committed(const struct vl_engine *e)
+{
+	return e->heap ? e->heap->committed : 0;
+}
+
 /* ---- setup ---- */
 
 int vl_heap_init(struct vl_engine *e, struct vl_error *err)
@@ -1020,6 +1030,11 @@ int vl_heap_init(struct vl_engine *e, struct vl_error *err)
 		return 0;
 	for (size_t i = 0; vl_heap_models[i]; i++)
 		if (!strcmp(vl_heap_models[i]->name, name)) {
+			if (vl_heap_models[i]->needs_brk && e->heap->windows)
+				return vl_err(err, VL_EINVAL,
+					      "heap.model = %s needs a program break (brk), which "
+					      "os.personality = windows does not have (use nt or segment, "
+					      "or another personality)", name);
 			e->heap->model = vl_heap_models[i];
 			e->heap_xlate = true; /* vl_engine_feed goes through vl_heap_feed */
 			return 0;

@@ -19,6 +19,7 @@
 #ifndef VMLAB_SIM_HEAP_H
 #define VMLAB_SIM_HEAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vl_heap_os {
@@ -47,6 +48,9 @@ struct vl_heap_os {
 struct vl_heap_model_ops {
 	const char *name;        /* the heap.model value: "nt", "segment", "glibc" */
 	const char *summary;     /* one line for help and docs */
+	/* The model needs os->brk (a program break): the engine refuses it at
+	 * start under a personality without one (windows), naming the key. */
+	bool needs_brk;
 	/* New heap for one process.  *state receives the model's state.  A model
 	 * may reserve its first segment here (HeapCreate) or lazily. Returns 0 or -1
 	 * (out of host memory, or the OS refused). */

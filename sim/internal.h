@@ -1049,6 +1049,9 @@ int vl_heap_event(struct vl_engine *e, uint32_t pid, const struct vl_event *ev,
 int vl_heap_fork(struct vl_engine *e, uint32_t proc, uint32_t ppid, struct vl_error *err);
 /* proc exited: its heap state goes (no OS calls). */
 void vl_heap_exit(struct vl_engine *e, uint32_t proc);
+/* Pages the heap holds committed now, all processes (the level whose peak
+ * is heap_committed_peak). */
+uint64_t vl_heap_committed(const struct vl_engine *e);
 /* vl_engine_feed when a model is on (e->heap_xlate): accesses inside live
  * blocks moved to the model's blocks, heap events applied in order. */
 int vl_heap_feed(struct vl_engine *e, const struct vl_batch *b, struct vl_error *err);

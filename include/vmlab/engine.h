@@ -71,6 +71,7 @@ struct vl_gauges {
 	uint64_t resident_pages; /* pages mapped by valid PTEs, all processes */
 	uint64_t free_frames;    /* frames on the free lists */
 	uint64_t ws_pages;       /* pages in working sets (= resident under textbook) */
+	uint64_t heap_committed; /* pages the heap holds committed (docs/heap.md) */
 };
 VL_API void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g);
 
