@@ -65,7 +65,7 @@ check "mrc data: 6 blocks (2 panels x 3 policies) of 3 sizes, 2 seeds each" \
 # the LRU point at 16 frames (64 KiB) of sort-lackey against an independent
 # LRU simulator (tests/sweep/lru_fifo.py) on the trace converted to text
 # (accesses only: the trace ends with a process-exit event, "V EXIT 1")
-"$bin" convert --addr traces/samples/sort-lackey.vmt - 2>/dev/null | grep "^[RWI] " >"$tmp/sort.addr"
+"$bin" convert --addr traces/samples/sort-lackey.vmt - 2>/dev/null | grep "^[RWIM] " >"$tmp/sort.addr"
 want=$($PY tests/sweep/lru_fifo.py "$tmp/sort.addr" lru 16)
 acc=$(wc -l <"$tmp/sort.addr")
 check "mrc data: sort-lackey lru at 64 KiB = independent LRU faults / accesses" \

@@ -195,6 +195,17 @@ n=$("$bin" run --json -s memory.frames=64 "$tmp/events.vmt" | python3 -c 'import
 check "events: all $(grep -c '^V' "$tmp/t.events") replayed from .vmt, with access violations ($n)" \
 	'[ "$n" = "$(grep -c "^V" "$tmp/t.events") True" ]'
 
+# a read-modify-write (M) line survives addr -> .vmt -> addr, and counts as
+# one modify access (before, vmlab convert --addr wrote it as W)
+printf 'M 0x1000 1\nR 0x2000 1\nW 0x1000 1\nI 0x3000 1\n' >"$tmp/m.addr"
+"$bin" convert "$tmp/m.addr" "$tmp/m.vmt" 2>/dev/null
+"$bin" convert --addr "$tmp/m.vmt" "$tmp/m2.addr" 2>/dev/null
+check "M lines: addr -> .vmt -> addr gives the same lines" 'diff "$tmp/m.addr" "$tmp/m2.addr" >/dev/null'
+n=$("$bin" run --json "$tmp/m.vmt" | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; print(c["modifies"], c["writes"], c["reads"])')
+# (writes counts every store, a modify's included: reads + writes + ifetches
+# = accesses)
+check "M lines: one modify among two writes, one read ($n)" '[ "$n" = "1 2 1" ]'
+
 # the .vmt from a compressed source, and a .vmt compressed again
 xz -c "$tmp/t.raw" >"$tmp/raw.xz"
 "$bin" convert "$tmp/raw.xz" "$tmp/x.vmt" 2>/dev/null
