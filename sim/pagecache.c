@@ -156,13 +156,18 @@ static uint64_t init_ra_size(uint64_t size, uint64_t max)
 int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, uint64_t len,
 		       struct vl_error *err)
 {
-	if (!len || offset + len < offset)
+	if (!len)
 		return 0;
+	/* Linux reads at most 0x7ffff000 bytes at once (MAX_RW_COUNT); the
+	 * cached pages are a dense bitmap, so files beyond 1 TiB are refused */
+	if (len > 0x7ffff000u || offset >= (1ull << 40))
+		return vl_err(err, VL_EINVAL,
+			      "V FREAD of file %llu: expected a length of at most 0x7ffff000 bytes "
+			      "at an offset below 1 TiB, found 0x%llx bytes at 0x%llx",
+			      (unsigned long long)file_id, (unsigned long long)len,
+			      (unsigned long long)offset);
 	uint64_t first = offset >> VL_PAGE_SHIFT, last = (offset + len - 1) >> VL_PAGE_SHIFT;
 	uint64_t req = last - first + 1, max = e->readaround > 1 ? e->readaround : 1;
-	if (req > (1ull << 32))
-		return vl_err(err, VL_EINVAL, "V FREAD of file %llu: %llu bytes is too long",
-			      (unsigned long long)file_id, (unsigned long long)len);
 	bool miss = false;
 	for (uint64_t p = first; p <= last && !miss; p++)
 		miss = !vl_pagecache_has(e, file_id, p);

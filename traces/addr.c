@@ -273,6 +273,10 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 			return vl_err(err, VL_EFORMAT, "%s %s: unexpected text '%.*s'", vh, events[k].name,
 				      (int)(end - s > 20 ? 20 : end - s), s);
 	}
+	if (ev.kind == VL_EV_FREAD && (ev.len > 0x7ffff000u || ev.offset >= (1ull << 40)))
+		return vl_err(err, VL_EFORMAT,
+			      "V FREAD: expected a length of at most 0x7ffff000 bytes (Linux's largest "
+			      "read) at an offset below 1 TiB");
 	struct vl_rec *r = &b->recs[b->n++];
 	b->events[b->n_events] = ev;
 	r->addr = b->n_events++;

@@ -173,4 +173,9 @@ printf 'V FREAD 9 zz 0x10\n' >"$tmp/fr_bad.addr"
 rc=$?
 check "V FREAD with a bad offset: a one-line error naming the file and what was expected" \
 	'[ $rc != 0 ] && grep -q "fr_bad.addr" "$tmp/fr_bad.err" && grep -q "an offset" "$tmp/fr_bad.err" && [ "$(wc -l <"$tmp/fr_bad.err")" = 1 ]'
+printf 'V FREAD 9 0x0 0x80000000\nR 0x1000\n' >"$tmp/fr_big.addr"
+"$bin" run --os linux -s pagecache.warm=none "$tmp/fr_big.addr" >/dev/null 2>"$tmp/fr_big.err"
+rc=$?
+check "V FREAD longer than Linux's largest read: a one-line error naming the file, exit 1" \
+	'[ $rc = 1 ] && grep -q "fr_big.addr.*at most 0x7ffff000" "$tmp/fr_big.err" && [ "$(wc -l <"$tmp/fr_big.err")" = 1 ]'
 finish
