@@ -897,11 +897,12 @@ static inline __attribute__((always_inline)) int feed(struct vl_mrc *m, const st
 		if (r->op >= VL_OP_NACCESS) {
 			/* the events that can make the engine refuse accesses:
 			 * not a process's exit (its pages are freed, nothing is
-			 * refused) nor region-of-interest markers */
+			 * refused), region-of-interest markers nor file reads */
 			const struct vl_event *ev = r->op == VL_OP_EVENT && r->addr < b->n_events
 							    ? &b->events[r->addr] : NULL;
 			if (!ev || (ev->kind != VL_EV_EXIT && ev->kind != VL_EV_ROI_BEGIN &&
-				    ev->kind != VL_EV_ROI_END && ev->kind != VL_EV_NONE))
+				    ev->kind != VL_EV_ROI_END && ev->kind != VL_EV_NONE &&
+				    ev->kind != VL_EV_FREAD))
 				m->events++;
 			continue;
 		}

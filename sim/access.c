@@ -168,6 +168,9 @@ static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struc
 	const struct vl_event *ev = &b->events[r->addr];
 	if (ev->kind >= VL_EV_HEAP_ALLOC && ev->kind <= VL_EV_HEAP_REALLOC)
 		return vl_heap_event(e, r->pid, ev, err); /* not an address-space event */
+	if (ev->kind == VL_EV_FREAD) /* a file read: the page cache only (linux) */
+		return e->fread_cache && !e->pagecache_warm
+			       ? vl_pagecache_fread(e, ev->file_id, ev->offset, ev->len, err) : 0;
 	e->ctr.events++;
 	uint32_t proc = vl_proc_lookup(e, r->pid, err);
 	if (proc == VL_NIL)

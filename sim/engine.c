@@ -348,6 +348,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->fault_around = (uint32_t)vl_config_u64(cfg, "file.fault_around");
 	e->pagecache_warm = !strcmp(vl_config_str(cfg, "pagecache.warm"), "all");
 	e->readaround = (uint32_t)vl_config_u64(cfg, "file.readaround");
+	e->fread_cache = !strcmp(vl_config_str(cfg, "os.personality"), "linux");
 	e->cow_read_major = vl_config_bool(cfg, "file.cow_read_major");
 	if (vl_config_str(cfg, "pagecache.resident")[0] &&
 	    (rc = vl_pagecache_load(e, vl_config_str(cfg, "pagecache.resident"), err)) < 0)

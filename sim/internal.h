@@ -628,6 +628,7 @@ struct vl_engine {
 	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
 	uint32_t fault_around;    /* linux: pages mapped around a file read fault */
 	bool pagecache_warm;      /* pagecache.warm = all: V MMAP files start cached */
+	bool fread_cache;         /* linux: V FREAD pages enter the page cache */
 	uint32_t readaround;      /* file.readaround: pages read around a hard file fault */
 	bool cow_read_major;      /* file.cow_read_major: a COW fault that reads is hard */
 	struct vl_pc_file *pc_files; /* pagecache.resident (sim/pagecache.c) */
@@ -969,6 +970,8 @@ struct vl_pc_file {
 };
 int vl_pagecache_load(struct vl_engine *e, const char *path, struct vl_error *err);
 bool vl_pagecache_has(const struct vl_engine *e, uint64_t file_id, uint64_t idx);
+int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, uint64_t len,
+		       struct vl_error *err);
 void vl_pagecache_free(struct vl_engine *e);
 
 /* Whether a fault on page idx of section sec will read it from its file

@@ -9,6 +9,10 @@
  * FILEID is the trace's file id (decimal, as in the .vmt file table);
  * PAGES a comma list of page indexes and ranges FIRST-LAST (inclusive),
  * or "-" for none.  `vmlab validate` writes one from mincore(2).
+ *
+ * V FREAD events (a captured read()/pread64() of a regular file) add the
+ * pages they read, and Linux's read-ahead around them, to the same set
+ * under the linux personality: vl_pagecache_fread.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -103,6 +107,94 @@ int vl_pagecache_load(struct vl_engine *e, const char *path, struct vl_error *er
 	}
 	fclose(in);
 	return rc;
+}
+
+static struct vl_pc_file *pc_file(struct vl_engine *e, uint64_t file_id)
+{
+	for (size_t i = 0; i < e->npc_files; i++)
+		if (e->pc_files[i].file_id == file_id)
+			return &e->pc_files[i];
+	struct vl_pc_file *nf = realloc(e->pc_files, (e->npc_files + 1) * sizeof(*nf));
+	if (!nf)
+		return NULL;
+	e->pc_files = nf;
+	nf[e->npc_files] = (struct vl_pc_file){ .file_id = file_id };
+	return &nf[e->npc_files++];
+}
+
+/* Linux's get_init_ra_size (mm/readahead.c): the first read-ahead window
+ * of a request of size pages, at most max pages. */
+static uint64_t init_ra_size(uint64_t size, uint64_t max)
+{
+	uint64_t n = 1;
+	while (n < size)
+		n <<= 1; /* roundup_pow_of_two */
+	if (n <= max / 32)
+		return n * 4;
+	if (n <= max / 4)
+		return n * 2;
+	return max;
+}
+
+/* A read() of [offset, offset + len) of file_id brought its pages into the
+ * page cache, with Linux's synchronous read-ahead (page_cache_sync_ra,
+ * mm/readahead.c, kernel 6.x) sized from max = file.readaround pages (the
+ * device's read_ahead_kb / 4; 0 or 1: the pages read alone).  No per-file
+ * read-ahead state is kept (the trace does not say which open file a read
+ * used), so:
+ *   - nothing happens when every page read is cached already (no cache
+ *     miss: Linux's asynchronous read-ahead at a PG_readahead mark is not
+ *     modelled);
+ *   - a read at the start of the file, or of more than max pages: the
+ *     initial window, get_init_ra_size(request pages, max) pages from the
+ *     first page read (at least the request);
+ *   - elsewhere: when the c pages before the first one read are cached
+ *     and c > request pages (a sequential stream's history),
+ *     min(c + request, max) pages from it (c doubled when cached from the
+ *     file's first page); otherwise the pages read alone.
+ * Not counted as faults nor as file reads (the read is the program's). */
+int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, uint64_t len,
+		       struct vl_error *err)
+{
+	if (!len)
+		return 0;
+	/* Linux reads at most 0x7ffff000 bytes at once (MAX_RW_COUNT); the
+	 * cached pages are a dense bitmap, so files beyond 1 TiB are refused */
+	if (len > 0x7ffff000u || offset >= (1ull << 40))
+		return vl_err(err, VL_EINVAL,
+			      "V FREAD of file %llu: expected a length of at most 0x7ffff000 bytes "
+			      "at an offset below 1 TiB, found 0x%llx bytes at 0x%llx",
+			      (unsigned long long)file_id, (unsigned long long)len,
+			      (unsigned long long)offset);
+	uint64_t first = offset >> VL_PAGE_SHIFT, last = (offset + len - 1) >> VL_PAGE_SHIFT;
+	uint64_t req = last - first + 1, max = e->readaround > 1 ? e->readaround : 1;
+	bool miss = false;
+	for (uint64_t p = first; p <= last && !miss; p++)
+		miss = !vl_pagecache_has(e, file_id, p);
+	if (!miss)
+		return 0;
+	uint64_t n = req;
+	if (max > 1) {
+		if (first == 0 || req > max) {
+			n = init_ra_size(req, max);
+		} else {
+			uint64_t c = 0;
+			while (c < max && c < first && vl_pagecache_has(e, file_id, first - 1 - c))
+				c++;
+			if (c > req) {
+				if (c == first)
+					c *= 2;
+				n = c + req < max ? c + req : max;
+			}
+		}
+		if (n < req)
+			n = req;
+	}
+	struct vl_pc_file *f = pc_file(e, file_id);
+	if (!f || add_range(f, first, first + n - 1) < 0)
+		return vl_err(err, VL_ENOMEM, "out of memory for the page cache of file %llu",
+			      (unsigned long long)file_id);
+	return 0;
 }
 
 bool vl_pagecache_has(const struct vl_engine *e, uint64_t file_id, uint64_t idx)

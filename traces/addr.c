@@ -126,6 +126,7 @@ static const struct {
 	{ "MREMAP", VL_EV_MREMAP, "alnN", 0 },   { "FORK", VL_EV_FORK, "P", 0 },
 	{ "ALLOC", VL_EV_HEAP_ALLOC, "al", 'H' }, { "MEMALIGN", VL_EV_HEAP_ALLOC, "alA", 'H' },
 	{ "FREE", VL_EV_HEAP_FREE, "a", 'H' },  { "REALLOC", VL_EV_HEAP_REALLOC, "anl", 'H' },
+	{ "FREAD", VL_EV_FREAD, "fol", 0 },
 };
 
 static const char *word_end(const char *s, const char *end)
@@ -184,7 +185,7 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 		return vl_err(err, VL_EFORMAT,
 			      "expected an event (RESERVE, COMMIT, DECOMMIT, RELEASE, PROTECT, MAP, "
 			      "UNMAP, EXIT, ROI_BEGIN, ROI_END, ADVISE, MMAP, MUNMAP, MPROTECT, BRK, "
-			      "MREMAP, FORK) after V, found '%.*s'",
+			      "MREMAP, FORK, FREAD) after V, found '%.*s'",
 			      (int)(we - s > 20 ? 20 : we - s), s);
 	struct vl_event ev = { .kind = events[k].kind };
 	static const char *const what[] = { ['a'] = "an address", ['l'] = "a length",
@@ -272,6 +273,10 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 			return vl_err(err, VL_EFORMAT, "%s %s: unexpected text '%.*s'", vh, events[k].name,
 				      (int)(end - s > 20 ? 20 : end - s), s);
 	}
+	if (ev.kind == VL_EV_FREAD && (ev.len > 0x7ffff000u || ev.offset >= (1ull << 40)))
+		return vl_err(err, VL_EFORMAT,
+			      "V FREAD: expected a length of at most 0x7ffff000 bytes (Linux's largest "
+			      "read) at an offset below 1 TiB");
 	struct vl_rec *r = &b->recs[b->n++];
 	b->events[b->n_events] = ev;
 	r->addr = b->n_events++;

@@ -86,7 +86,14 @@ struct vl_rec {
  *                           for (memalign and friends), 0 for none
  *   HEAP_FREE addr          free(addr) of a live block
  *   HEAP_REALLOC addr len offset  realloc(addr, len) returned offset (the
- *                           new address; equal to addr when in place) */
+ *                           new address; equal to addr when in place)
+ *
+ * File reads, as captured from real programs:
+ *   FREAD file_id offset len  a successful read()/pread64() of a regular
+ *                           file read bytes [offset, offset + len) of file
+ *                           file_id (the .vmt file table's id): Linux has
+ *                           them, and its read-ahead, in the page cache;
+ *                           no address-space change */
 enum vl_event_kind {
 	VL_EV_NONE = 0,
 	VL_EV_RESERVE,
@@ -109,6 +116,7 @@ enum vl_event_kind {
 	VL_EV_HEAP_ALLOC,
 	VL_EV_HEAP_FREE,
 	VL_EV_HEAP_REALLOC,
+	VL_EV_FREAD,
 	VL_EV_NKINDS
 };
 

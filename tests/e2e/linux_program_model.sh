@@ -23,6 +23,25 @@
 #  5. file.cow_read_major (linux): the first write to a private file page
 #     not cached is one fault that reads and copies it: hard (major), as
 #     Linux counts do_cow_fault; with the key off, a copy-on-write fault.
+#  6. V FREAD (a read() of a file, then its mapping), file.readaround = 32
+#     (max = 32 read-ahead pages), pagecache.warm = none, file 9 of 64
+#     pages, fault-around 16.  Linux's get_init_ra_size for a read at the
+#     start of a file: a 1-page request rounds up to 1, 1 <= 32/32, so the
+#     window is 4 * 1 = 4 pages: 0..3 cached.
+#     a. FREAD 9 0 832 (ld.so reading an ELF header): R page 0 is soft (1),
+#        fault-around maps the cached 0..3; R 3 no fault; R 4 hard (2):
+#        reads page 4 and, around it (0..31), 5..31: 28 file reads.
+#        2 faults = 1 soft + 1 hard, 28 reads.  Without the FREAD R 0 is
+#        the hard one.
+#     b. a read elsewhere with no history: FREAD 9 0x20000 0x2000 (pages
+#        32, 33; nothing cached before 32): the pages alone.  R 33 soft
+#        (1), R 34 hard (2).
+#     c. a sequential stream: FREAD of page 0 (0..3 cached), then FREAD of
+#        page 4 alone: the 4 pages before it are cached, 4 > 1 request
+#        page, and cached from page 0, so 2 * 4 = 8, + 1 = 9 pages: 4..12.
+#        R 12 soft (1), fault-around maps 0..12; R 13 hard (2).
+#     d. textbook and windows ignore it: no change from the trace without
+#        it (windows: V MMAP is refused, so only textbook is compared).
 bindir=$1
 . "$(dirname "$0")/../e2e-lib.sh"
 bin=$bindir/vmlab
@@ -103,4 +122,60 @@ check "linux: a write to a private file page not cached is one hard fault (1 rea
 "$bin" run --os linux -s pagecache.warm=none -s file.readaround=0 -s file.cow_read_major=off --json "$tmp/cow.addr" >"$tmp/cow2.json" 2>&1
 check "file.cow_read_major = off: the same write is a copy-on-write fault" \
 	'[ "$(get "$tmp/cow2.json" faults_cow)" = 1 ] && [ "$(get "$tmp/cow2.json" faults_hard)" = 0 ]'
+
+fr() { "$bin" run --os linux -s pagecache.warm=none -s file.readaround=32 --json "$1" >"$1.json" 2>"$1.err"; }
+cat >"$tmp/fr_a.addr" <<'T'
+V FREAD 9 0x0 0x340 1
+V MMAP 0x40000000 0x40000 readonly private 9 0x0 1
+R 0x40000000 1
+R 0x40003000 1
+R 0x40004000 1
+T
+fr "$tmp/fr_a.addr"
+check "FREAD of a file's header: R 0 soft, R 3 mapped, R 4 hard: 2 faults, 1 soft, 1 hard, 28 reads" \
+	'[ "$(get "$tmp/fr_a.addr.json" faults)" = 2 ] && [ "$(get "$tmp/fr_a.addr.json" faults_soft)" = 1 ] && [ "$(get "$tmp/fr_a.addr.json" faults_hard)" = 1 ] && [ "$(get "$tmp/fr_a.addr.json" file_reads)" = 28 ]'
+grep -v FREAD "$tmp/fr_a.addr" >"$tmp/fr_n.addr"
+fr "$tmp/fr_n.addr"
+check "without the FREAD the first touch is the hard fault (R 0 hard, R 3 soft: cached by read-around)" \
+	'[ "$(get "$tmp/fr_n.addr.json" faults_hard)" = 1 ] && [ "$(get "$tmp/fr_n.addr.json" faults)" = 2 ] && [ "$(get "$tmp/fr_n.addr.json" faults_soft)" = 1 ]'
+"$bin" run --os linux -s pagecache.warm=none -s file.readaround=32 --check "$tmp/fr_a.addr" >/dev/null 2>&1
+check "FREAD: the model's invariants hold (--check)" '[ $? = 0 ]'
+cat >"$tmp/fr_b.addr" <<'T'
+V FREAD 9 0x20000 0x2000 1
+V MMAP 0x40000000 0x40000 readonly private 9 0x0 1
+R 0x40021000 1
+R 0x40022000 1
+T
+fr "$tmp/fr_b.addr"
+check "FREAD with no history: the pages read alone (R 33 soft, R 34 hard)" \
+	'[ "$(get "$tmp/fr_b.addr.json" faults)" = 2 ] && [ "$(get "$tmp/fr_b.addr.json" faults_soft)" = 1 ] && [ "$(get "$tmp/fr_b.addr.json" faults_hard)" = 1 ]'
+cat >"$tmp/fr_c.addr" <<'T'
+V FREAD 9 0x0 0x1000 1
+V FREAD 9 0x4000 0x1000 1
+V MMAP 0x40000000 0x40000 readonly private 9 0x0 1
+R 0x4000c000 1
+R 0x4000d000 1
+T
+fr "$tmp/fr_c.addr"
+check "FREAD of a sequential stream: 9 pages from page 4 (R 12 soft, R 13 hard)" \
+	'[ "$(get "$tmp/fr_c.addr.json" faults)" = 2 ] && [ "$(get "$tmp/fr_c.addr.json" faults_soft)" = 1 ] && [ "$(get "$tmp/fr_c.addr.json" faults_hard)" = 1 ]'
+"$bin" run --os textbook -s pagecache.warm=none -s file.readaround=32 --json "$tmp/fr_a.addr" >"$tmp/tb_a.json" 2>&1
+"$bin" run --os textbook -s pagecache.warm=none -s file.readaround=32 --json "$tmp/fr_n.addr" >"$tmp/tb_n.json" 2>&1
+check "textbook ignores FREAD (same faults and reads as without it)" \
+	'[ "$(get "$tmp/tb_a.json" faults)" = "$(get "$tmp/tb_n.json" faults)" ] && [ "$(get "$tmp/tb_a.json" file_reads)" = "$(get "$tmp/tb_n.json" file_reads)" ]'
+"$bin" convert "$tmp/fr_c.addr" "$tmp/fr_c.vmt" 2>/dev/null && "$bin" convert --addr "$tmp/fr_c.vmt" "$tmp/fr_c.back" 2>/dev/null
+check "FREAD: addr -> vmt -> addr keeps the events exactly" \
+	'grep -x "V FREAD 9 0x0 0x1000 1" "$tmp/fr_c.back" >/dev/null && grep -x "V FREAD 9 0x4000 0x1000 1" "$tmp/fr_c.back" >/dev/null'
+"$bin" info "$tmp/fr_c.vmt" >"$tmp/fr_c.info" 2>&1
+check "vmlab info counts FREAD events" 'grep -i "fread" "$tmp/fr_c.info" | grep -q 2'
+printf 'V FREAD 9 zz 0x10\n' >"$tmp/fr_bad.addr"
+"$bin" run --os linux "$tmp/fr_bad.addr" >/dev/null 2>"$tmp/fr_bad.err"
+rc=$?
+check "V FREAD with a bad offset: a one-line error naming the file and what was expected" \
+	'[ $rc != 0 ] && grep -q "fr_bad.addr" "$tmp/fr_bad.err" && grep -q "an offset" "$tmp/fr_bad.err" && [ "$(wc -l <"$tmp/fr_bad.err")" = 1 ]'
+printf 'V FREAD 9 0x0 0x80000000\nR 0x1000\n' >"$tmp/fr_big.addr"
+"$bin" run --os linux -s pagecache.warm=none "$tmp/fr_big.addr" >/dev/null 2>"$tmp/fr_big.err"
+rc=$?
+check "V FREAD longer than Linux's largest read: a one-line error naming the file, exit 1" \
+	'[ $rc = 1 ] && grep -q "fr_big.addr.*at most 0x7ffff000" "$tmp/fr_big.err" && [ "$(wc -l <"$tmp/fr_big.err")" = 1 ]'
 finish

@@ -16,10 +16,10 @@
 #     checked against looser bounds, so that any other change still fails
 #     here: totals of the programs whose fault-around windows fall
 #     elsewhere (and those within 0.5 % of the bound) within 6 %; cold
-#     major faults, which the model overcounts by the files read with
-#     read() before they are mapped and which move from run to run with
-#     what other processes keep cached (the model starts from what was
-#     cached after the first drop), within 5 of Linux's;
+#     major faults, which move from run to run with what other processes
+#     keep cached (the model starts from what was cached after the first
+#     drop; files read with read() before they are mapped are in the
+#     trace as V FREAD since), within 5 of Linux's;
 #  4. -- PROGRAM without roi.h takes the whole-program path, and a program
 #     that does not exist is a one-line error with exit status 1.
 bindir=$1

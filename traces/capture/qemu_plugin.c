@@ -316,6 +316,29 @@ static uint64_t fd_file(int fd)
 	return id;
 }
 
+/* A successful read, pread64, readv or preadv of ret bytes (x86-64
+ * numbers): when its fd names a regular file, V FREAD of the bytes it read
+ * (Linux brought them into the page cache).  qemu user mode runs the
+ * guest's system calls in this process, so the guest's fd is ours; the
+ * offset of a read is where the file position is now, less ret. */
+static void file_read(unsigned vcpu, int64_t num, const uint64_t *a, uint64_t ret)
+{
+	int fd = (int)a[0];
+	uint64_t fid = fd_file(fd);
+	if (!fid)
+		return;
+	uint64_t off;
+	if (num == 17 || num == 295) {
+		off = a[3];
+	} else {
+		off_t pos = lseek(fd, 0, SEEK_CUR);
+		if (pos < 0 || (uint64_t)pos < ret)
+			return;
+		off = (uint64_t)pos - ret;
+	}
+	emit(vcpu, VL_EV_FREAD, 0, 0, ret, fid, off);
+}
+
 /* host /proc/self/maps, for the files of the initial mappings */
 struct hmap {
 	uint64_t start, end, offset, ino;
@@ -471,6 +494,12 @@ static void snapshot(unsigned vcpu)
 	 * symbols): one minor fault natively */
 	emit(vcpu, VL_EV_MMAP, VL_PROT_READONLY, VVAR_STAND, 0x6000, 0, 0);
 	emit(vcpu, VL_EV_MMAP, VL_PROT_EXECUTE_READ, VDSO_STAND, 0x2000, 0, 0);
+	/* exec read the first bytes of the executable and of its interpreter
+	 * (kernel_read of BINPRM_BUF_SIZE = 256 bytes, the interpreter's ELF
+	 * header), through the page cache with its read-ahead, before it
+	 * mapped them */
+	for (unsigned i = 0; i < s.nfiles; i++)
+		emit(vcpu, VL_EV_FREAD, 0, 0, 256, s.files[i], 0);
 	struct capbuf *b = buf_of(vcpu);
 	if (s.nfiles >= 2 && b) /* an executable and its interpreter */
 		cap_access(b, VDSO_STAND, VL_OP_READ, 8, my_pid);
@@ -734,6 +763,8 @@ static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, 
 		return;
 	if (want_code)
 		syscall_buffers(vcpu, num, a, ret);
+	if (ret > 0 && (num == 0 || num == 17 || num == 19 || num == 295))
+		file_read(vcpu, num, a, (uint64_t)ret);
 	bool hidden = hid_len && (a[0] - hid_lo < hid_len);
 	switch (num) {
 	case 9: { /* mmap(addr, len, prot, flags, fd, off) */
