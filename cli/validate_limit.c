@@ -157,7 +157,7 @@ static void sibling(const char *name, char *out, size_t n)
 /* The configuration: linux < host (no TLBs: fault rows only) < the
  * machine preset's [events] < limit < -c < -s.  0 or the exit status. */
 static int limit_cfg(struct vl_config **out, const struct vl_host *host, uint64_t limit,
-		     const struct cli_cfg *cc)
+		     const struct cli_cfg *cc, bool warn)
 {
 	struct vl_error err = { 0 };
 	struct vl_config *cfg;
@@ -193,7 +193,8 @@ static int limit_cfg(struct vl_config **out, const struct vl_host *host, uint64_
 		vl_config_free(cfg);
 		return rc;
 	}
-	cli_config_warnings(cfg);
+	if (warn) /* once per command: the configuration is built twice */
+		cli_config_warnings(cfg);
 	*out = cfg;
 	return 0;
 }
@@ -459,7 +460,7 @@ int cmd_validate_limit(int argc, char **argv)
 	struct vl_host host;
 	vl_host_detect(&host);
 	struct vl_config *cfg;
-	int rc = limit_cfg(&cfg, &host, limit, &cc);
+	int rc = limit_cfg(&cfg, &host, limit, &cc, true);
 	if (rc)
 		return rc;
 
@@ -549,7 +550,7 @@ int cmd_validate_limit(int argc, char **argv)
 		 * from the disk the temporary swap file is on */
 		struct vl_config *now;
 		vl_host_detect(&host);
-		if ((rc = limit_cfg(&now, &host, limit, &cc)) == 0) {
+		if ((rc = limit_cfg(&now, &host, limit, &cc, false)) == 0) {
 			vl_config_free(cfg);
 			cfg = now;
 		}
