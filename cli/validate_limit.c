@@ -59,13 +59,30 @@ struct lw {
 };
 
 /* ---- the one place that names the model's limit key ----
- * The model's cgroup limit (`memory.limit`, what a memory cgroup charges)
- * is being added for issue 20; until this tree declares it, the replay
- * sets the model's whole memory (`memory.size`) to the limit.  When the
- * key is declared it is used, with no other change. */
+ * The model's cgroup limit (`memory.limit`, what a memory cgroup charges,
+ * sim/engine.c); a build without it would set the model's whole memory
+ * (`memory.size`) to the limit instead. */
 static const char *limit_key(const struct vl_config *cfg)
 {
 	return vl_config_declares(cfg, "memory.limit") ? "memory.limit" : "memory.size";
+}
+
+/* What the replay's swap keys say, one line for the header. */
+static const char *swap_line(const struct vl_config *cfg, char *buf, size_t n)
+{
+	if (!vl_config_declares(cfg, "swap.cache") || !vl_config_bool(cfg, "swap.cache"))
+		snprintf(buf, n, "no swap cache (swap.cache = off): every swap-in is a major fault");
+	else
+		snprintf(buf, n, "swap cache, readahead by %s (swap.page_cluster = %llu, "
+			 "swap.vma_readahead = %s, swap.rotational = %s)",
+			 vl_config_bool(cfg, "swap.vma_readahead") &&
+					 !vl_config_bool(cfg, "swap.rotational")
+				 ? "virtual address"
+				 : "swap slot",
+			 (unsigned long long)vl_config_u64(cfg, "swap.page_cluster"),
+			 vl_config_bool(cfg, "swap.vma_readahead") ? "on" : "off",
+			 vl_config_bool(cfg, "swap.rotational") ? "on" : "off");
+	return buf;
 }
 
 /* ---- signals: undo the cgroup, the swap file, the child ---- */
@@ -140,7 +157,7 @@ static void sibling(const char *name, char *out, size_t n)
 /* The configuration: linux < host (no TLBs: fault rows only) < the
  * machine preset's [events] < limit < -c < -s.  0 or the exit status. */
 static int limit_cfg(struct vl_config **out, const struct vl_host *host, uint64_t limit,
-		     const struct cli_cfg *cc)
+		     const struct cli_cfg *cc, bool warn)
 {
 	struct vl_error err = { 0 };
 	struct vl_config *cfg;
@@ -176,7 +193,8 @@ static int limit_cfg(struct vl_config **out, const struct vl_host *host, uint64_
 		vl_config_free(cfg);
 		return rc;
 	}
-	cli_config_warnings(cfg);
+	if (warn) /* once per command: the configuration is built twice */
+		cli_config_warnings(cfg);
 	*out = cfg;
 	return 0;
 }
@@ -372,6 +390,7 @@ int cmd_validate_limit(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },      { "limit", required_argument, NULL, 'L' },
 		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
+		{ "programs", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_cfg cc = { .os = "linux" };
@@ -399,6 +418,10 @@ int cmd_validate_limit(int argc, char **argv)
 			}
 			break;
 		case 'h': usage(stdout); return 0;
+		case 'P':
+			cli_error("validate --limit: --programs is not supported yet (under a limit: "
+				  "--suite or -- PROGRAM [ARGS])");
+			return EXIT_USAGE;
 		default:
 			cli_error("validate --limit: unknown option '%s' (try `vmlab validate --limit 48M "
 				  "--help`)",
@@ -437,7 +460,7 @@ int cmd_validate_limit(int argc, char **argv)
 	struct vl_host host;
 	vl_host_detect(&host);
 	struct vl_config *cfg;
-	int rc = limit_cfg(&cfg, &host, limit, &cc);
+	int rc = limit_cfg(&cfg, &host, limit, &cc, true);
 	if (rc)
 		return rc;
 
@@ -520,6 +543,17 @@ int cmd_validate_limit(int argc, char **argv)
 	if (vl_swap_ensure(&sw, limit, NULL, &err) < 0) {
 		cli_error("validate --limit: %s", err.msg);
 		rc = EXIT_INPUT;
+	} else {
+		/* the replay's swap keys from the swap the runs use: before
+		 * vl_swap_ensure the host may have had none, and swap.rotational
+		 * (cluster or VMA readahead) then came from the disk of /, not
+		 * from the disk the temporary swap file is on */
+		struct vl_config *now;
+		vl_host_detect(&host);
+		if ((rc = limit_cfg(&now, &host, limit, &cc, false)) == 0) {
+			vl_config_free(cfg);
+			cfg = now;
+		}
 	}
 	for (size_t k = 0; !rc && k < nw; k++) {
 		struct lw *w = &wl[k];
@@ -637,10 +671,12 @@ int cmd_validate_limit(int argc, char **argv)
 		vl_json_end(&j);
 		fputc('\n', stdout);
 	} else {
+		char sline[300];
 		printf("vmlab validate --limit %llu MiB: cgroup v%d (%s), %s, model key %s; "
 		       "%llu native runs per workload, median\n",
 		       (unsigned long long)(limit >> 20), cgv, mnt, swdesc,
 		       limit_key(cfg), (unsigned long long)repeat);
+		printf("model swap: %s\n", swap_line(cfg, sline, sizeof(sline)));
 		if (evwhy[0])
 			printf("(the fault events could not be encoded, %s: whole processes counted)\n",
 			       evwhy);

@@ -33,6 +33,16 @@ skip() {
 	exit
 }
 
+# --programs is not supported with --limit yet: one line saying so, exit 2
+# (usage), before anything is made and as any user, in either order
+for args in "--limit 32M --programs" "--programs --limit 32M"; do
+	"$bin" validate $args >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	check "validate $args: exit status 2, one line: not supported yet" \
+		"[ $rc -eq 2 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] &&
+		 grep -q -- '--programs is not supported yet' '$tmp/err'" || cat "$tmp/err"
+done
+
 if [ "$(id -u)" -ne 0 ]; then
 	"$bin" validate --limit 32M --suite >"$tmp/out" 2>"$tmp/err"
 	rc=$?
