@@ -86,5 +86,14 @@ int cmd_counters(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_validate_limit(int argc, char **argv); /* validate --limit */
+struct vl_host;
+/* The configuration of a validation run (cli/validate.c). */
+int validate_cfg(struct vl_config **out, const struct vl_host *host, bool with_tlb,
+		 const char *key, const char *val, const struct cli_cfg *cc, bool warn);
+struct vl_json;
+/* Open the JSON object of a validation row (workload, event, measured,
+ * simulated, rel_error); the caller adds its keys and closes it. */
+void validate_json_row(struct vl_json *j, const char *workload, const char *event,
+		       bool have_meas, uint64_t meas, bool have_sim, uint64_t sim);
 
 #endif

@@ -363,11 +363,42 @@ static int verdict(const struct row *r, size_t i)
 	return e <= (is_fault_row(i) ? FAULT_BOUND : TLB_BOUND) + 1e-12;
 }
 
-/* The configuration of a validation run; with_tlb writes the host's TLB
- * geometry as keys (where the build declares them).  Returns 0 or the exit
- * status after printing the error. */
-static int build_cfg(struct vl_config **out, const struct vl_host *host, bool with_tlb,
-		     const struct cli_cfg *cc)
+/* Open the JSON object of one row: workload, event, measured, simulated
+ * and rel_error (null where a side is missing); the caller adds its keys
+ * and closes it. */
+void validate_json_row(struct vl_json *j, const char *workload, const char *event,
+		       bool have_meas, uint64_t meas, bool have_sim, uint64_t sim)
+{
+	vl_json_obj(j);
+	vl_json_key(j, "workload");
+	vl_json_str(j, workload);
+	vl_json_key(j, "event");
+	vl_json_str(j, event);
+	vl_json_key(j, "measured");
+	if (have_meas)
+		vl_json_u64(j, meas);
+	else
+		vl_json_null(j);
+	vl_json_key(j, "simulated");
+	if (have_sim)
+		vl_json_u64(j, sim);
+	else
+		vl_json_null(j);
+	vl_json_key(j, "rel_error");
+	if (have_meas && have_sim)
+		vl_json_f64(j, vl_validate_rel_error(meas, sim));
+	else
+		vl_json_null(j);
+}
+
+/* The configuration of a validation run: linux < this host (with_tlb: its
+ * TLB geometry as keys, where the build declares them) < the machine
+ * preset's [events] < key = val (when key is given: validate --limit's
+ * memory limit) < -c < -s; warn prints its warnings (once per command: the
+ * configuration is built more than once).  Returns 0 or the exit status
+ * after printing the error. */
+int validate_cfg(struct vl_config **out, const struct vl_host *host, bool with_tlb,
+		 const char *key, const char *val, const struct cli_cfg *cc, bool warn)
 {
 	struct vl_error err = { 0 };
 	struct vl_config *cfg;
@@ -396,6 +427,11 @@ static int build_cfg(struct vl_config **out, const struct vl_host *host, bool wi
 		vl_config_free(cfg);
 		return EXIT_INPUT;
 	}
+	if (key && vl_config_set(cfg, key, val, "validate", &err) < 0) {
+		cli_error("%s: %s", key, err.msg);
+		vl_config_free(cfg);
+		return EXIT_USAGE;
+	}
 	for (int i = 0; i < cc->nfiles; i++)
 		if (vl_config_load_file(cfg, cc->files[i], &err) < 0) {
 			cli_error("%s", err.msg);
@@ -408,7 +444,7 @@ static int build_cfg(struct vl_config **out, const struct vl_host *host, bool wi
 			vl_config_free(cfg);
 			return EXIT_USAGE;
 		}
-	if (with_tlb) /* once: the configuration is built again without TLBs */
+	if (warn)
 		cli_config_warnings(cfg);
 	*out = cfg;
 	return 0;
@@ -480,7 +516,7 @@ int cmd_validate(int argc, char **argv)
 	vl_host_detect(&host);
 	struct vl_config *cfg;
 	char tlb_why[400] = "";
-	int rc = build_cfg(&cfg, &host, true, &cc);
+	int rc = validate_cfg(&cfg, &host, true, NULL, NULL, &cc, true);
 	if (rc)
 		return rc;
 	if (!cc.machine && vl_config_declares(cfg, "tlb.l1d.entries")) {
@@ -494,7 +530,7 @@ int cmd_validate(int argc, char **argv)
 				 "not simulated: the model refused this host's TLB geometry (%s)",
 				 perr.msg);
 			vl_config_free(cfg);
-			if ((rc = build_cfg(&cfg, &host, false, &cc)))
+			if ((rc = validate_cfg(&cfg, &host, false, NULL, NULL, &cc, false)))
 				return rc;
 		} else {
 			vl_engine_free(probe);
@@ -657,26 +693,9 @@ int cmd_validate(int argc, char **argv)
 		for (size_t k = 0; k < nw; k++)
 			for (size_t i = 0; i < NEVENTS; i++) {
 				const struct row *r = &wl[k].rows[i];
-				vl_json_obj(&j);
-				vl_json_key(&j, "workload");
-				vl_json_str(&j, wl[k].name);
-				vl_json_key(&j, "event");
-				vl_json_str(&j, ev[i].name[0] ? ev[i].name : event_keys[i]);
-				vl_json_key(&j, "measured");
-				if (r->have_meas)
-					vl_json_u64(&j, r->meas);
-				else
-					vl_json_null(&j);
-				vl_json_key(&j, "simulated");
-				if (r->have_sim)
-					vl_json_u64(&j, r->sim);
-				else
-					vl_json_null(&j);
-				vl_json_key(&j, "rel_error");
-				if (r->have_meas && r->have_sim)
-					vl_json_f64(&j, vl_validate_rel_error(r->meas, r->sim));
-				else
-					vl_json_null(&j);
+				validate_json_row(&j, wl[k].name,
+						  ev[i].name[0] ? ev[i].name : event_keys[i],
+						  r->have_meas, r->meas, r->have_sim, r->sim);
 				vl_json_key(&j, "why");
 				vl_json_str(&j, r->why[0] ? r->why : NULL);
 				vl_json_key(&j, "pass");

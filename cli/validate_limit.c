@@ -11,8 +11,8 @@
  *      that writes no region counts, the whole process is counted
  *      (wait4's rusage: ru_minflt, ru_majflt); median per event;
  *   2. capture under valgrind lackey (outside the cgroup: the trace does
- *      not depend on the limit) and replay with the model's memory set to
- *      the limit (limit_key below);
+ *      not depend on the limit) and replay with the model's cgroup limit
+ *      (memory.limit) set to the limit;
  *   3. page, minor and major fault rows, each within 5%.
  * The cgroup, the swap file and the child are undone at the end, on
  * errors, and on SIGINT/SIGTERM/SIGHUP (vl_limit_teardown).
@@ -57,15 +57,6 @@ struct lw {
 	uint64_t meas[3], sim[3];
 	char why_meas[400], why_sim[400];
 };
-
-/* ---- the one place that names the model's limit key ----
- * The model's cgroup limit (`memory.limit`, what a memory cgroup charges,
- * sim/engine.c); a build without it would set the model's whole memory
- * (`memory.size`) to the limit instead. */
-static const char *limit_key(const struct vl_config *cfg)
-{
-	return vl_config_declares(cfg, "memory.limit") ? "memory.limit" : "memory.size";
-}
 
 /* What the replay's swap keys say, one line for the header. */
 static const char *swap_line(const struct vl_config *cfg, char *buf, size_t n)
@@ -155,48 +146,14 @@ static void sibling(const char *name, char *out, size_t n)
 }
 
 /* The configuration: linux < host (no TLBs: fault rows only) < the
- * machine preset's [events] < limit < -c < -s.  0 or the exit status. */
+ * machine preset's [events] < limit < -c < -s (validate_cfg, cli/validate.c).
+ * 0 or the exit status. */
 static int limit_cfg(struct vl_config **out, const struct vl_host *host, uint64_t limit,
 		     const struct cli_cfg *cc, bool warn)
 {
-	struct vl_error err = { 0 };
-	struct vl_config *cfg;
-	struct cli_cfg base = { .os = "linux", .machine = cc->machine ? cc->machine : "none" };
-	int rc = cli_load_plugins(cc);
-	if (rc || (rc = cli_cfg_build(&base, &cfg)))
-		return rc;
-	char *ini = vl_host_ini(host, NULL);
-	char pbuf[64], lim[32];
-	const char *preset = vl_host_machine_preset(host->pmu, pbuf, sizeof(pbuf));
+	char lim[32];
 	snprintf(lim, sizeof(lim), "%llu", (unsigned long long)limit);
-	rc = EXIT_INPUT;
-	if (!ini || vl_config_load_string(cfg, ini, "vmlab host", &err) < 0)
-		cli_error("host configuration: %s", ini ? err.msg : "out of memory");
-	else if (preset && vl_config_load_preset(cfg, "machines", preset, &err) < 0)
-		cli_error("machine preset %s: %s", preset, err.msg);
-	else if (vl_config_set(cfg, limit_key(cfg), lim, "validate --limit", &err) < 0)
-		cli_error("--limit: %s", err.msg);
-	else
-		rc = 0;
-	free(ini);
-	for (int i = 0; !rc && i < cc->nfiles; i++)
-		if (vl_config_load_file(cfg, cc->files[i], &err) < 0) {
-			cli_error("%s", err.msg);
-			rc = EXIT_INPUT;
-		}
-	for (int i = 0; !rc && i < cc->nsets; i++)
-		if (vl_config_set_arg(cfg, cc->sets[i], &err) < 0) {
-			cli_error("%s", err.msg);
-			rc = EXIT_USAGE;
-		}
-	if (rc) {
-		vl_config_free(cfg);
-		return rc;
-	}
-	if (warn) /* once per command: the configuration is built twice */
-		cli_config_warnings(cfg);
-	*out = cfg;
-	return 0;
+	return validate_cfg(out, host, false, "memory.limit", lim, cc, warn);
 }
 
 /* VMLAB_ROI_EVENTS for the three fault events (slots 0..2), "" with why
@@ -675,7 +632,7 @@ int cmd_validate_limit(int argc, char **argv)
 		printf("vmlab validate --limit %llu MiB: cgroup v%d (%s), %s, model key %s; "
 		       "%llu native runs per workload, median\n",
 		       (unsigned long long)(limit >> 20), cgv, mnt, swdesc,
-		       limit_key(cfg), (unsigned long long)repeat);
+		       "memory.limit", (unsigned long long)repeat);
 		printf("model swap: %s\n", swap_line(cfg, sline, sizeof(sline)));
 		if (evwhy[0])
 			printf("(the fault events could not be encoded, %s: whole processes counted)\n",

@@ -423,26 +423,8 @@ int validate_programs(const struct vl_config *cfg, char **argv, unsigned repeat,
 		vl_json_arr(&j);
 		for (size_t i = 0; i < rs.n; i++) {
 			const struct prow *r = &rs.r[i];
-			vl_json_obj(&j);
-			vl_json_key(&j, "workload");
-			vl_json_str(&j, r->workload);
-			vl_json_key(&j, "event");
-			vl_json_str(&j, ev_names[r->event]);
-			vl_json_key(&j, "measured");
-			if (r->have_meas)
-				vl_json_u64(&j, r->meas);
-			else
-				vl_json_null(&j);
-			vl_json_key(&j, "simulated");
-			if (r->have_sim)
-				vl_json_u64(&j, r->sim);
-			else
-				vl_json_null(&j);
-			vl_json_key(&j, "rel_error");
-			if (r->have_meas && r->have_sim)
-				vl_json_f64(&j, vl_validate_rel_error(r->meas, r->sim));
-			else
-				vl_json_null(&j);
+			validate_json_row(&j, r->workload, ev_names[r->event], r->have_meas, r->meas,
+					  r->have_sim, r->sim);
 			vl_json_key(&j, "bound");
 			if (r->compared)
 				vl_json_f64(&j, bound_of(r->event));
