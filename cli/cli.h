@@ -77,6 +77,12 @@ int cmd_formats(int argc, char **argv);
 int cmd_mrc(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+/* qsort comparison of uint64_t values, ascending. */
+int cli_cmp_u64(const void *a, const void *b);
+/* out = the path of program name in this executable's directory (name
+ * alone when /proc/self/exe cannot be read). */
+void cli_sibling(const char *name, char *out, size_t n);
+
 int cmd_convert(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_gen(int argc, char **argv);

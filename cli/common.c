@@ -1,5 +1,6 @@
 /* cli/common.c - configuration options shared by subcommands. */
 #include <errno.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -211,4 +212,22 @@ int cli_out_end(const char *path, char *tmp, bool ok)
 	cli_guard_tmp(NULL);
 	free(tmp);
 	return ok ? 0 : EXIT_INPUT;
+}
+
+int cli_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void cli_sibling(const char *name, char *out, size_t n)
+{
+	char self[4096];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0) {
+		snprintf(out, n, "%s", name);
+		return;
+	}
+	self[len] = 0;
+	snprintf(out, n, "%s/%s", dirname(self), name);
 }

@@ -37,12 +37,6 @@ static void counters_usage(FILE *f)
 		DEFAULT_EVENTS, vl_config_presets("machines"));
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* "1234567" -> "1,234,567" */
 static const char *grouped(uint64_t v, char *buf, size_t n)
 {
@@ -166,7 +160,7 @@ int cmd_counters(int argc, char **argv)
 				  set.ev[i].why[0] ? set.ev[i].why : "not counted in every run");
 			continue;
 		}
-		qsort(vals + i * repeat, repeat, sizeof(*vals), cmp_u64);
+		qsort(vals + i * repeat, repeat, sizeof(*vals), cli_cmp_u64);
 		counted++;
 	}
 	char cmd[512];

@@ -104,25 +104,6 @@ static void validate_usage(FILE *f)
 		"programs: total page faults within 2%%, minor and major within 5%%.\n");
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Path of a program next to this executable. */
-static void sibling(const char *name, char *out, size_t n)
-{
-	char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0) {
-		snprintf(out, n, "%s", name);
-		return;
-	}
-	self[len] = 0;
-	snprintf(out, n, "%s/%s", dirname(self), name);
-}
-
 static bool in_path(const char *prog)
 {
 	const char *path = getenv("PATH");
@@ -270,7 +251,7 @@ static void measure(struct workload *w, const struct evinfo *ev, const char *env
 			snprintf(rw->why, sizeof(rw->why), "not measured: %s", why_run);
 			add_brief(rw, "measured", "native run failed");
 		} else if (got[i] == repeat) {
-			qsort(vals[i], got[i], sizeof(uint64_t), cmp_u64);
+			qsort(vals[i], got[i], sizeof(uint64_t), cli_cmp_u64);
 			rw->meas = vals[i][got[i] / 2];
 			rw->have_meas = true;
 		} else {
@@ -560,7 +541,7 @@ int cmd_validate(int argc, char **argv)
 		if (env && *env)
 			snprintf(wbin, sizeof(wbin), "%s", env);
 		else
-			sibling("vmlab-workloads", wbin, sizeof(wbin));
+			cli_sibling("vmlab-workloads", wbin, sizeof(wbin));
 		char cmd[4200];
 		snprintf(cmd, sizeof(cmd), "'%s' --list", wbin);
 		FILE *p = access(wbin, X_OK) == 0 ? popen(cmd, "r") : NULL;

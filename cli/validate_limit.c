@@ -127,24 +127,6 @@ static void usage(FILE *f)
 		"Page, minor and major fault rows must each be within 5%% (exit 1 otherwise).\n");
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static void sibling(const char *name, char *out, size_t n)
-{
-	char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len <= 0) {
-		snprintf(out, n, "%s", name);
-		return;
-	}
-	self[len] = 0;
-	snprintf(out, n, "%s/%s", dirname(self), name);
-}
-
 /* The configuration: linux < host (no TLBs: fault rows only) < the
  * machine preset's [events] < limit < -c < -s (validate_cfg, cli/validate.c).
  * 0 or the exit status. */
@@ -430,7 +412,7 @@ int cmd_validate_limit(int argc, char **argv)
 		if (env && *env)
 			snprintf(wbin, sizeof(wbin), "%s", env);
 		else
-			sibling("vmlab-pressure", wbin, sizeof(wbin));
+			cli_sibling("vmlab-pressure", wbin, sizeof(wbin));
 		char cmd[4200];
 		snprintf(cmd, sizeof(cmd), "'%s' --list", wbin);
 		FILE *p = access(wbin, X_OK) == 0 ? popen(cmd, "r") : NULL;
@@ -536,7 +518,7 @@ int cmd_validate_limit(int argc, char **argv)
 			for (int i = 0; i < 3; i++) {
 				uint64_t s[MAX_RUNS];
 				memcpy(s, w->runs[i], w->nruns * sizeof(uint64_t));
-				qsort(s, w->nruns, sizeof(uint64_t), cmp_u64);
+				qsort(s, w->nruns, sizeof(uint64_t), cli_cmp_u64);
 				w->meas[i] = s[w->nruns / 2];
 			}
 			w->have_meas = true;

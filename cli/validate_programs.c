@@ -72,12 +72,6 @@ static struct prow *add_row(struct prows *rs, const char *wl, int event)
 	return r;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 bool validate_program_path(const char *prog, bool usr_bin_first, char *out, size_t n)
 {
 	if (strchr(prog, '/')) {
@@ -223,7 +217,7 @@ static int measure(const char *dir, char *const argv[], unsigned repeat, const c
 	}
 	if (!rc)
 		for (int k = 0; k < 3; k++) {
-			qsort(vals[k], repeat, sizeof(uint64_t), cmp_u64);
+			qsort(vals[k], repeat, sizeof(uint64_t), cli_cmp_u64);
 			med[k] = vals[k][repeat / 2];
 		}
 	return rc;
