@@ -180,9 +180,7 @@ static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struc
 	xl_switch(e, proc);
 	if (e->lp_any && !e->procs[proc].explicit_vm)
 		VL_TRY(lp_forget(e, proc, err)); /* the process's first event */
-	int rc = vl_event(e, proc, ev, err);
-	if (rc == 0 && ev->kind == VL_EV_EXIT)
-		vl_heap_exit(e, proc);
+	int rc = vl_event(e, proc, ev, err); /* EXIT frees the heap too (vl_proc_retire) */
 	if (rc == 0 && ev->kind == VL_EV_FORK && ev->addr <= UINT32_MAX)
 		rc = vl_heap_fork(e, proc, (uint32_t)ev->addr, err);
 	xl_after_slow(e);

@@ -1050,7 +1050,7 @@ int vl_heap_event(struct vl_engine *e, uint32_t pid, const struct vl_event *ev,
 /* proc starts as a fork of process ppid (V FORK): it inherits the parent's
  * live blocks, at the addresses the parent's model gave them. */
 int vl_heap_fork(struct vl_engine *e, uint32_t proc, uint32_t ppid, struct vl_error *err);
-/* proc exited: its heap state goes (no OS calls). */
+/* proc exited: its heap state goes (no OS calls); vl_proc_retire calls it. */
 void vl_heap_exit(struct vl_engine *e, uint32_t proc);
 /* Pages the heap holds committed now, all processes (the level whose peak
  * is heap_committed_peak). */

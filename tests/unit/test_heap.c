@@ -355,6 +355,18 @@ static void test_exit(void **state)
 		  4096);
 	assert_int_equal(bump_destroyed, 1);
 	assert_int_equal(tu_counter(e, "heap_errors"), 1);
+	/* two rows for pid 1: the exited process keeps its heap counters (its
+	 * slot was given to the new one: they come from its compact record),
+	 * the new one has the error and nothing else */
+	assert_int_equal(vl_engine_nprocs(e), 2);
+	struct vl_proc_counters c0 = { .size = sizeof(c0) }, c1 = { .size = sizeof(c1) };
+	assert_int_equal(vl_engine_proc_counters(e, 0, &c0), 0);
+	assert_int_equal(vl_engine_proc_counters(e, 1, &c1), 0);
+	assert_int_equal(c0.heap_allocs, 1);
+	assert_int_equal(c0.heap_bytes_peak, 100);
+	assert_int_equal(c0.heap_errors, 0);
+	assert_int_equal(c1.heap_allocs, 0);
+	assert_int_equal(c1.heap_errors, 1);
 	vl_engine_free(e);
 	assert_int_equal(bump_destroyed, 2); /* the new process's heap too */
 }
