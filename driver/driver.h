@@ -15,6 +15,7 @@ struct run_state {
 	uint64_t time;         /* accesses fed: the engine's clock */
 	uint64_t interval;     /* stats.interval with an observer, else 0 */
 	uint64_t next_boundary, last_reported, next_report;
+	bool pending; /* a boundary reached whose row waits for the next access */
 	double cb_seconds;     /* time in the observer */
 	uint64_t budget;       /* run.max_memory (core/memory.h), checked every few batches */
 	bool budget_default;

@@ -36,35 +36,50 @@ static double now(void)
 }
 
 /* Feed b in pieces that end at interval boundaries (counted in accesses:
- * the engine's time, *time here), calling the observer at each boundary
- * reached.  Only the driver scans the ops here; the engine's loop is
- * unchanged. */
+ * the engine's time, *time here), calling the observer for each boundary
+ * reached.  The row of a boundary is taken just before the next access
+ * (*pending until then), so events that follow the boundary's last access
+ * (a V EXIT at the end of a trace, heap frees) are in it, wherever the
+ * batches happen to end; run_state_finish takes a row still pending.  Only
+ * the driver scans the ops here; the engine's loop is unchanged. */
 static int feed_split(struct vl_engine *e, const struct vl_batch *b, uint64_t interval,
-		      uint64_t *time, uint64_t *next, const struct vl_run_opts *o,
+		      uint64_t *time, uint64_t *next, bool *pending, const struct vl_run_opts *o,
 		      double *cb_seconds, struct vl_error *err)
 {
 	size_t i = 0;
 	while (i < b->n) {
-		uint64_t need = *next - *time; /* > 0 */
 		size_t j = i;
-		while (j < b->n && need) {
-			if (b->recs[j].op < VL_OP_NACCESS)
-				need--;
-			j++;
+		uint64_t need = *next - *time; /* > 0 */
+		if (*pending) { /* the events before the next access first */
+			while (j < b->n && b->recs[j].op >= VL_OP_NACCESS)
+				j++;
+		}
+		if (!*pending || j == i) {
+			if (*pending) {
+				double a = now();
+				VL_TRY(o->on_interval(o->interval_ctx, e, *time, err));
+				*cb_seconds += now() - a;
+				*pending = false;
+			}
+			while (j < b->n && need) {
+				if (b->recs[j].op < VL_OP_NACCESS)
+					need--;
+				j++;
+			}
 		}
 		struct vl_batch view = *b;
 		view.recs = b->recs + i;
 		view.n = j - i;
 		view.cap = view.n;
 		VL_TRY(vl_engine_feed(e, &view, err));
-		*time = *next - need;
-		i = j;
-		if (*time == *next) {
-			double a = now();
-			VL_TRY(o->on_interval(o->interval_ctx, e, *time, err));
-			*cb_seconds += now() - a;
-			*next += interval;
+		if (!*pending) {
+			*time = *next - need;
+			if (*time == *next) {
+				*pending = true;
+				*next += interval;
+			}
 		}
+		i = j;
 	}
 	return 0;
 }
@@ -120,7 +135,7 @@ int run_state_feed(struct run_state *rs, struct vl_engine *e, const struct vl_ba
 			lo.on_interval = locked_interval;
 			lo.interval_ctx = &lk;
 		}
-		rc = feed_split(e, b, rs->interval, &rs->time, &rs->next_boundary, &lo,
+		rc = feed_split(e, b, rs->interval, &rs->time, &rs->next_boundary, &rs->pending, &lo,
 				&rs->cb_seconds, err);
 		rs->last_reported = rs->next_boundary - rs->interval;
 		rs->s.sim_seconds += now() - m - (rs->cb_seconds - before);
@@ -163,8 +178,10 @@ int run_state_finish(struct run_state *rs, struct vl_engine *e, uint64_t nfuture
 	if (has_future && rs->time != nfuture)
 		return vl_err(err, VL_EINVAL, "trace replayed %llu accesses, pre-pass counted %llu",
 			      (unsigned long long)rs->time, (unsigned long long)nfuture);
-	if (rs->interval && rs->time > rs->last_reported)
+	if (rs->interval && (rs->pending || rs->time > rs->last_reported)) {
+		rs->pending = false;
 		return rs->o.on_interval(rs->o.interval_ctx, e, rs->time, err);
+	}
 	return 0;
 }
 

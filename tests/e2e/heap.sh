@@ -210,8 +210,12 @@ check "the interposer adds no accesses per heap call ($e100 and $e1000 differ by
 f100=$(extra 100 --ifetch)
 f1000=$(extra 1000 --ifetch)
 echo "# accesses and fetches added by vmlab-heap.so: $f100 (N=100), $f1000 (N=1000)"
-check "...and no fetches of its code per call ($f100 and $f1000 differ by < 16)" \
-	'[ "$f100" -ge 0 ] && [ $((f100 - f1000)) -lt 16 ] && [ $((f1000 - f100)) -lt 16 ]'
+# (one fetch per instruction: some 20 per call, 1350 calls more, would add
+# 27,000; the layout of the initial stack's strings moves the loader's and
+# libc's word-by-word scans by a few dozen fetches with the paths of the
+# checkout: 29 on one clone; a tenth of one fetch per call is the bound)
+check "...and no fetches of its code per call ($f100 and $f1000 differ by < 135)" \
+	'[ "$f100" -ge 0 ] && [ $((f100 - f1000)) -lt 135 ] && [ $((f1000 - f100)) -lt 135 ]'
 
 # ---- 6. threads ----
 # four threads pass blocks to each other through 64 slots: each frees

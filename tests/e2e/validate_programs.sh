@@ -58,7 +58,10 @@ rows = json.load(open(sys.argv[1]))
 # known misses (docs/validation.md, "Unmodified programs", with reasons)
 known = {("ls", "page_faults"), ("ls/cold", "page_faults"), ("gzip", "page_faults"),
          ("pipeline", "page_faults"), ("pipeline/cold", "page_faults"),
-         ("gzip/cold", "page_faults"), ("sort", "page_faults"), ("sort/cold", "page_faults")}
+         ("gzip/cold", "page_faults"), ("sort", "page_faults"), ("sort/cold", "page_faults"),
+         # ls takes (nearly) no major faults: its minor row is its total, with
+         # the same fault-around cause (measured +4.3 % to +5.2 %)
+         ("ls", "minor_faults"), ("ls/cold", "minor_faults")}
 tot = [r for r in rows if "/" not in r["workload"].replace("/cold", "")]
 progs = sorted({r["workload"].replace("/cold", "") for r in tot})
 print("programs", len(progs), " ".join(progs))

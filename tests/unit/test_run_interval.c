@@ -36,6 +36,7 @@ static const char *write_trace(void)
 struct seen {
 	uint64_t at[64];
 	uint64_t accesses[64]; /* the engine's accesses counter at each call */
+	uint64_t events[64];   /* and its events counter */
 	int n;
 	int fail_at;           /* return an error at this call (0 = never) */
 };
@@ -46,6 +47,7 @@ static int observe(void *ctx, struct vl_engine *e, uint64_t done, struct vl_erro
 	assert_true(s->n < 64);
 	s->at[s->n] = done;
 	s->accesses[s->n] = vl_engine_counters(e)->accesses;
+	s->events[s->n] = vl_engine_counters(e)->events;
 	s->n++;
 	if (s->fail_at && s->n == s->fail_at)
 		return vl_err(err, VL_ELIMIT, "observer stops here");
@@ -127,10 +129,49 @@ static void test_boundaries(void **state)
 	unlink(path);
 }
 
+/* The row of a boundary holds the events between its last access and the
+ * next access: 14 accesses (two intervals of 7), an event after the 7th and
+ * a V EXIT after the 14th.  Two calls; the first sees 1 event, the second
+ * both (before, the second came right after the 14th access, before the
+ * EXIT, and the timeline's last row showed the process still alive). */
+static void test_events_after_boundary(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/vmlab-ival-ev-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 14; i++) {
+		fprintf(f, "W 0x%x\n", 0x400000 + (i << 12));
+		if (i == 6)
+			fprintf(f, "V ROI_BEGIN\n");
+	}
+	fprintf(f, "V EXIT\n");
+	assert_int_equal(fclose(f), 0);
+	struct vl_error err = { 0 };
+	struct vl_trace *t;
+	struct vl_run_stats st = { .size = sizeof(st) };
+	struct seen s = { 0 };
+	struct vl_engine *e = engine("stats.interval=7");
+	struct vl_run_opts o = { .size = sizeof(o), .on_interval = observe, .interval_ctx = &s };
+	assert_int_equal(vl_trace_open(&t, path, "addr", &err), 0);
+	assert_int_equal(vl_run_ex(e, t, &o, &st, &err), 0);
+	vl_trace_close(t);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.at[0], 7);
+	assert_int_equal(s.events[0], 1);
+	assert_int_equal(s.at[1], 14);
+	assert_int_equal(s.events[1], 2);
+	vl_engine_free(e);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_events_after_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
