@@ -96,6 +96,9 @@ struct vl_host;
 /* The configuration of a validation run (cli/validate.c). */
 int validate_cfg(struct vl_config **out, const struct vl_host *host, bool with_tlb,
 		 const char *key, const char *val, const struct cli_cfg *cc, bool warn);
+/* The workload program (env if set, else prog beside vmlab; path in wbin)
+ * run with --list, for pclose; NULL if it cannot run (cli/validate.c). */
+FILE *validate_list(const char *env, const char *prog, char *wbin, size_t n);
 struct vl_json;
 /* Open the JSON object of a validation row (workload, event, measured,
  * simulated, rel_error); the caller adds its keys and closes it. */

@@ -344,6 +344,20 @@ static int verdict(const struct row *r, size_t i)
 	return e <= (is_fault_row(i) ? FAULT_BOUND : TLB_BOUND) + 1e-12;
 }
 
+/* The workload program (env when set and not empty, else prog beside this
+ * executable, its path in wbin) run with --list: its output to pclose, or
+ * NULL when it cannot be run. */
+FILE *validate_list(const char *env, const char *prog, char *wbin, size_t n)
+{
+	if (env && *env)
+		snprintf(wbin, n, "%s", env);
+	else
+		cli_sibling(prog, wbin, n);
+	char cmd[4200];
+	snprintf(cmd, sizeof(cmd), "'%s' --list", wbin);
+	return access(wbin, X_OK) == 0 ? popen(cmd, "r") : NULL;
+}
+
 /* Open the JSON object of one row: workload, event, measured, simulated
  * and rel_error (null where a side is missing); the caller adds its keys
  * and closes it. */
@@ -537,14 +551,8 @@ int cmd_validate(int argc, char **argv)
 	snprintf(sizebuf, sizeof(sizebuf), "%llu", (unsigned long long)size);
 	static char wbin[4096];
 	if (suite) {
-		const char *env = getenv("VMLAB_WORKLOADS");
-		if (env && *env)
-			snprintf(wbin, sizeof(wbin), "%s", env);
-		else
-			cli_sibling("vmlab-workloads", wbin, sizeof(wbin));
-		char cmd[4200];
-		snprintf(cmd, sizeof(cmd), "'%s' --list", wbin);
-		FILE *p = access(wbin, X_OK) == 0 ? popen(cmd, "r") : NULL;
+		FILE *p = validate_list(getenv("VMLAB_WORKLOADS"), "vmlab-workloads", wbin,
+					sizeof(wbin));
 		if (!p) {
 			cli_error("validate: cannot run the suite's workloads %s (build them with make, "
 				  "or set VMLAB_WORKLOADS)",

@@ -408,14 +408,8 @@ int cmd_validate_limit(int argc, char **argv)
 	static char wbin[4096], limbuf[32];
 	snprintf(limbuf, sizeof(limbuf), "%llu", (unsigned long long)(limit >> 20));
 	if (suite) {
-		const char *env = getenv("VMLAB_PRESSURE");
-		if (env && *env)
-			snprintf(wbin, sizeof(wbin), "%s", env);
-		else
-			cli_sibling("vmlab-pressure", wbin, sizeof(wbin));
-		char cmd[4200];
-		snprintf(cmd, sizeof(cmd), "'%s' --list", wbin);
-		FILE *p = access(wbin, X_OK) == 0 ? popen(cmd, "r") : NULL;
+		FILE *p = validate_list(getenv("VMLAB_PRESSURE"), "vmlab-pressure", wbin,
+					sizeof(wbin));
 		if (!p) {
 			cli_error("validate --limit: cannot run the pressure workloads %s (build them "
 				  "with make, or set VMLAB_PRESSURE)",
