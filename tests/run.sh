@@ -18,14 +18,19 @@ skip=0
 failed_progs=""
 skipped_progs=""
 log=$(mktemp)
+times=$(mktemp)
 for t in "$@"; do
 	echo "== $t"
+	t0=$(date +%s)
 	case $t in
 	*.sh) sh "$t" "$bindir" >"$log" 2>&1 ;;
 	*) "$t" >"$log" 2>&1 ;;
 	esac
 	rc=$?
 	cat "$log"
+	dt=$(($(date +%s) - t0))
+	echo "-- $t: $dt s"
+	echo "$dt $t" >>"$times"
 	p=$(sed -n 's/.*\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/.*\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	if [ -z "$p$f" ]; then
@@ -47,6 +52,9 @@ for t in "$@"; do
 done
 rm -f "$log"
 echo
+echo "slowest (seconds):"
+sort -rn "$times" | head -n 8 | sed 's/^/  /'
+rm -f "$times"
 [ -n "$failed_progs" ] && echo "failing programs:$failed_progs"
 [ -n "$skipped_progs" ] && echo "skipped programs (they say why above):$skipped_progs"
 if [ "$skip" -gt 0 ]; then
