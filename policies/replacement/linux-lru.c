@@ -20,8 +20,9 @@
  *
  * Refault detection (replacement.linux-lru.refault, the linux preset; after
  * mm/workingset.c): each eviction leaves a shadow entry, the value of a
- * clock of non-resident age that every eviction and every refault
- * activation advances.  When the page comes back (on_map: a fault, or swap
+ * clock of non-resident age that every eviction and every activation (a
+ * refault's, and reclaim's on a second reference: move_folios_to_lru
+ * ages it for each active folio it puts back) advances.  When the page comes back (on_map: a fault, or swap
  * readahead), its refault distance is the clock minus its shadow: the
  * evictions and activations since it left, which is how much longer the
  * inactive list would have had to be to keep it.  A distance no larger than
@@ -146,9 +147,12 @@ static size_t linux_lru_victims(struct vl_repl *r, const struct vl_evict_ctx *ct
 		l->referenced[f] = 0;
 		if (vl_repl_referenced(r, f, true)) {
 			l->referenced[f] = 1;
-			if (ref_folio)
+			if (ref_folio) {
 				vl_flist_push_head(&l->active, f); /* FOLIOREF_ACTIVATE */
-			else
+				/* move_folios_to_lru: an activated folio ages the
+				 * non-resident clock (workingset_age_nonresident) */
+				l->age = (l->age + 1) & 0x7fffffffu;
+			} else
 				vl_flist_push_head(&l->inactive, f); /* FOLIOREF_KEEP */
 			continue;
 		}

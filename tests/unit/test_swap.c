@@ -376,9 +376,11 @@ static void test_slot_allocation(void **state)
  * flag kept) while the active list is longer, then takes inactive tails
  * as folio_check_references (mm/vmscan.c) does for an anonymous page:
  * accessed (cleared) with its referenced flag (PG_referenced) set to the
- * active head, accessed without it back to the inactive head (the flag
- * set either way), else (the flag cleared) the victim, whose shadow is
- * the non-resident age, which then advances.  A page coming in (flag
+ * active head (an activation: the non-resident age advances, as
+ * move_folios_to_lru ages it for every active folio put back), accessed
+ * without it back to the inactive head (the flag set either way), else
+ * (the flag cleared) the victim, whose shadow is the non-resident age,
+ * which then advances.  A page coming in (flag
  * clear) whose shadow is at most the active list's length behind the age
  * goes to the active head (the age advances), else to the inactive head.
  * Without TLBs every access sets the page's accessed bit. */
@@ -429,9 +431,11 @@ static uint64_t ref_faults(const int *str, size_t n, unsigned frames, bool refau
 				if (m.acc[f]) {
 					m.acc[f] = false;
 					m.ref[f] = true;
-					if (was_ref)
+					if (was_ref) {
 						rl_push(m.act, &m.nact, f);
-					else
+						if (refault)
+							m.age++;
+					} else
 						rl_push(m.inact, &m.ninact, f);
 					continue;
 				}
