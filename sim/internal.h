@@ -525,13 +525,28 @@ struct vl_pagefile {
 	uint32_t *free;      /* freed slots (stack) */
 	uint32_t nfree, free_cap;
 	uint32_t used;
-	/* next fit (swap.cache, Linux's allocation order): slots are handed
-	 * out upward from a cursor, so pages evicted one after another get
-	 * neighbouring slots, which is what swap cluster readahead reads;
-	 * inuse has one byte per slot below next, the stack is unused */
-	bool next_fit;
+	/* Linux's cluster allocator (swap.cache; sim/pagefile.c): slots in
+	 * clusters of PF_CLUSTER, handed out from a cursor and from lists of
+	 * clusters, which decides what swap cluster readahead reads; inuse
+	 * has one byte per slot below next (next covers every cluster used so
+	 * far), the stack is unused */
+	bool clustered;
 	uint8_t *inuse;
-	uint32_t inuse_cap, cursor;
+	uint32_t inuse_cap;
+	struct pf_cluster *cl; /* clusters 0 .. ncl - 1 (used so far) */
+	uint32_t ncl, cl_cap;
+	struct pf_clist {
+		uint32_t head, tail;
+	} lists[4];          /* PF_FREE (freed ones), PF_NONFULL, PF_FRAG, PF_FULL */
+	uint32_t cursor;     /* Linux offset of the global cluster's next slot; 0: none */
+};
+
+#define PF_CLUSTER 512u /* SWAPFILE_CLUSTER: HPAGE_PMD_NR with CONFIG_THP_SWAP */
+enum { PF_FREE, PF_NONFULL, PF_FRAG, PF_FULL, PF_NONE };
+struct pf_cluster {
+	uint32_t prev, next; /* on lists[flag] (flag < PF_NONE) */
+	uint16_t count;      /* slots in use (the swap header counts in cluster 0) */
+	uint8_t flag;
 };
 
 /* Grow the page file by at least pages slots (commit or a write needs

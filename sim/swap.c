@@ -45,8 +45,11 @@
  * The pages are read in slot (cluster) or address (VMA) order, the
  * faulting one among them, and go on the policy's lists in that order.
  *
- * Slots are allocated next fit (sim/pagefile.c), as Linux hands out
- * neighbouring slots to pages reclaimed one after another.
+ * Slots are allocated as Linux 6.18 allocates them (sim/pagefile.c): in
+ * clusters, from a cursor, then from clusters where slots were freed, so
+ * pages reclaimed one after another get neighbouring slots until the
+ * cursor's cluster runs out, and the holes that faults free are filled
+ * again.
  */
 #include <string.h>
 
@@ -67,7 +70,9 @@ int vl_swap_init(struct vl_engine *e, struct vl_error *err)
 	sw->vma = vl_config_bool(e->cfg, "swap.vma_readahead") &&
 		  !vl_config_bool(e->cfg, "swap.rotational");
 	sw->hits = 4; /* swapin_readahead_hits starts at 4 */
-	e->pf.next_fit = true;
+	e->pf.clustered = true;
+	for (int l = 0; l < 4; l++)
+		e->pf.lists[l].head = e->pf.lists[l].tail = VL_NIL;
 	return 0;
 }
 

@@ -3,18 +3,26 @@
  * After mm/vmscan.c before multi-generation LRU (Linux 2.6.28 .. 6.x with
  * MGLRU off), simplified: every resident page is on the inactive or the
  * active list; new pages enter the inactive list.  Reclaim scans the
- * inactive tail: a page whose accessed bit is set (test and clear) is
- * promoted to the active head, one whose bit is clear is the victim.  When
- * the active list grows longer than the inactive list, pages move from the
- * active tail to the inactive head with their bits cleared
- * (shrink_active_list).  Simplifications: Linux promotes a page on its
- * second reference seen by reclaim (PG_referenced) and keeps referenced
- * executable pages active; here one reference seen promotes, for every page.
+ * inactive tail and decides as folio_check_references does for an
+ * anonymous page, from its accessed bit (test and clear: referenced_ptes)
+ * and a referenced flag of its own (PG_referenced, test and clear):
+ *   bit set, flag set      the page is activated (active head, flag set);
+ *   bit set, flag clear    kept (FOLIOREF_KEEP): back to the inactive
+ *                          head with the flag set, so a page is activated
+ *                          on the second reference reclaim sees, and a page
+ *                          touched once (its fault) gets one more trip;
+ *   bit clear              the victim.
+ * When the active list grows longer than the inactive list, pages move
+ * from the active tail to the inactive head with their bits cleared and
+ * their flags kept (shrink_active_list).  A page comes in with its flag
+ * clear.  Simplification: Linux keeps referenced executable file pages
+ * active; here every page is treated as anonymous.
  *
  * Refault detection (replacement.linux-lru.refault, the linux preset; after
  * mm/workingset.c): each eviction leaves a shadow entry, the value of a
- * clock of non-resident age that every eviction and every refault
- * activation advances.  When the page comes back (on_map: a fault, or swap
+ * clock of non-resident age that every eviction and every activation (a
+ * refault's, and reclaim's on a second reference: move_folios_to_lru
+ * ages it for each active folio it puts back) advances.  When the page comes back (on_map: a fault, or swap
  * readahead), its refault distance is the clock minus its shadow: the
  * evictions and activations since it left, which is how much longer the
  * inactive list would have had to be to keep it.  A distance no larger than
@@ -34,6 +42,7 @@ static const struct vl_key_def linux_lru_params[] = {
 
 struct lists {
 	struct vl_flist active, inactive;
+	uint8_t *referenced; /* PG_referenced, one byte a frame */
 	bool refault;
 	uint32_t age;          /* non-resident age (mod 2^31) */
 	struct vl_pmap shadow; /* (pid, vpn) -> age at eviction */
@@ -46,8 +55,10 @@ static int linux_lru_init(struct vl_repl *r, struct vl_error *err)
 		free(l);
 		return vl_err(err, VL_ENOMEM, "linux-lru: out of memory for %u frames", r->nframes);
 	}
-	if (vl_flist_init(&l->inactive, r->nframes) < 0) {
+	if (vl_flist_init(&l->inactive, r->nframes) < 0 ||
+	    !(l->referenced = calloc(r->nframes ? r->nframes : 1, 1))) {
 		vl_flist_free(&l->active);
+		vl_flist_free(&l->inactive); /* safe after a failed init: nothing held */
 		free(l);
 		return vl_err(err, VL_ENOMEM, "linux-lru: out of memory for %u frames", r->nframes);
 	}
@@ -57,6 +68,7 @@ static int linux_lru_init(struct vl_repl *r, struct vl_error *err)
 	    vl_pmap_init(&l->shadow, shadows > 1u << 30 ? 1u << 30 : (uint32_t)shadows) < 0) {
 		vl_flist_free(&l->active);
 		vl_flist_free(&l->inactive);
+		free(l->referenced);
 		free(l);
 		return vl_err(err, VL_ENOMEM, "linux-lru: out of memory for shadow entries of %u frames",
 			      r->nframes);
@@ -72,12 +84,14 @@ static void linux_lru_fini(struct vl_repl *r)
 	vl_flist_free(&l->inactive);
 	if (l->refault)
 		vl_pmap_free(&l->shadow);
+	free(l->referenced);
 	free(l);
 }
 
 static void linux_lru_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct lists *l = r->priv;
+	l->referenced[f] = 0;
 	if (l->refault && a && l->shadow.n) {
 		uint32_t ev = vl_pmap_del(&l->shadow, a->pid, a->vpn);
 		/* workingset_test_recent: (refault - eviction) <= workingset size */
@@ -129,8 +143,17 @@ static size_t linux_lru_victims(struct vl_repl *r, const struct vl_evict_ctx *ct
 		balance(r, l);
 		uint32_t f = l->inactive.tail;
 		vl_flist_del(&l->inactive, f);
+		bool ref_folio = l->referenced[f];
+		l->referenced[f] = 0;
 		if (vl_repl_referenced(r, f, true)) {
-			vl_flist_push_head(&l->active, f);
+			l->referenced[f] = 1;
+			if (ref_folio) {
+				vl_flist_push_head(&l->active, f); /* FOLIOREF_ACTIVATE */
+				/* move_folios_to_lru: an activated folio ages the
+				 * non-resident clock (workingset_age_nonresident) */
+				l->age = (l->age + 1) & 0x7fffffffu;
+			} else
+				vl_flist_push_head(&l->inactive, f); /* FOLIOREF_KEEP */
 			continue;
 		}
 		/* chosen: keep it listed (at the head) until the engine unmaps it */

@@ -24,7 +24,8 @@
  * page_cluster 2 (windows of at most 4), no page tables in frames.  Each
  * case first writes pages 0..15 of a 2 MiB-aligned range: 16 demand-zero
  * faults; fifo evicts pages 0..7 (dirty: 8 writebacks) as 8..15 come in,
- * and next-fit allocation gives page i slot i.  So at the start of every
+ * and the cluster allocator (its cursor moving up cluster 0, whose offset
+ * 0 is the header) gives page i slot i.  So at the start of every
  * scan pages 8..15 are resident (fifo order 8..15) and pages 0..7 sit in
  * slots 0..7; a page evicted later gets the next slot (8, 9, ...).
  */
@@ -283,23 +284,111 @@ static void test_memory_limit(void **state)
 	vl_engine_free(e);
 }
 
+/* ---- slot allocation (sim/pagefile.c, the linux cluster allocator) ----
+ *
+ * The rules, from mm/swapfile.c of Linux 6.18 (order 0, a rotational
+ * device without discard): offsets are slots + 1, clusters are 512
+ * offsets, cluster 0's offset 0 is the header (cluster 0 starts on the
+ * nonfull list).  An allocation scans the cursor's cluster upward from the
+ * cursor, else takes the first nonfull cluster, else the first free one
+ * (never-used clusters in index order before clusters that became empty),
+ * else the first frag one, each scanned from its start.  A slot found
+ * moves the cursor to the next offset when the cluster is not full and
+ * the offset is inside it, else (or when nothing is found) the cursor is
+ * none.  After a scan the cluster moves to frag (partly used) or full;
+ * freeing a slot moves its cluster to the nonfull tail, or to the free
+ * tail when it becomes empty. */
+static struct vl_pagefile pf_new(uint32_t limit)
+{
+	struct vl_pagefile pf = { .clustered = true, .limit = limit };
+	for (int l = 0; l < 4; l++)
+		pf.lists[l].head = pf.lists[l].tail = VL_NIL;
+	return pf;
+}
+
+/* n allocations, each expected to give the next slot of want[]. */
+static void pf_expect(struct vl_pagefile *pf, const uint32_t *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(pf_alloc(pf), want[i]);
+}
+
+/* n allocations, expected to give slots from, from + 1, ... */
+static void pf_expect_run(struct vl_pagefile *pf, uint32_t from, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		assert_int_equal(pf_alloc(pf), from + i);
+}
+
+static void test_slot_allocation(void **state)
+{
+	(void)state;
+	struct vl_pagefile pf = pf_new(0);
+	/* cluster 0 from the nonfull list: offsets 1, 2, 3 */
+	pf_expect_run(&pf, 0, 3);
+	/* slot 1 (offset 2) freed behind the cursor: the cursor goes on (4) */
+	pf_release(&pf, 1);
+	pf_expect_run(&pf, 3, 1);
+	/* the rest of cluster 0: slots 4..510 (offsets 5..511); the last one
+	 * leaves no cursor, and cluster 0 (hole at slot 1) is on frag, since
+	 * the allocation after the free moved it there from nonfull */
+	pf_expect_run(&pf, 4, 507);
+	/* so a never-used cluster comes next: cluster 1, offset 512 = slot 511 */
+	pf_expect_run(&pf, 511, 1);
+	/* a free in cluster 0 puts it on nonfull, but the cursor comes first */
+	pf_release(&pf, 5);
+	pf_expect_run(&pf, 512, 1);
+	/* the rest of cluster 1 (offsets 514..1023: slots 513..1022); then
+	 * the nonfull cluster 0 from its start: its holes, slots 1 and 5; then
+	 * nothing above the cursor (offset 7) is free, cluster 0 is full, and
+	 * the next never-used cluster gives offset 1024 = slot 1023 */
+	pf_expect_run(&pf, 513, 510);
+	static const uint32_t holes[] = { 1, 5, 1023 };
+	pf_expect(&pf, holes, 3);
+	assert_int_equal(pf.used, 1024); /* every slot of clusters 0, 1 and one of 2 */
+	/* cluster 1 emptied goes to the free tail, behind the never-used ones:
+	 * after cluster 2 (slots 1024..1534, offsets 1025..1535) comes cluster
+	 * 3 (offset 1536 = slot 1535) */
+	for (uint32_t s = 511; s <= 1022; s++)
+		pf_release(&pf, s);
+	pf_expect_run(&pf, 1024, 511);
+	pf_expect_run(&pf, 1535, 1);
+	pf_fini(&pf);
+
+	/* a page file of 1535 slots (offsets 1..1535: clusters 0..2): once
+	 * cluster 2 is used, an emptied cluster is the only free one */
+	pf = pf_new(1535);
+	pf_expect_run(&pf, 0, 1535);
+	assert_int_equal(pf_alloc(&pf), VL_NIL); /* full */
+	for (uint32_t s = 511; s <= 1022; s++) /* cluster 1 emptied */
+		pf_release(&pf, s);
+	pf_expect_run(&pf, 511, 512);
+	assert_int_equal(pf_alloc(&pf), VL_NIL);
+	pf_fini(&pf);
+}
+
 /* ---- refault detection (linux-lru, replacement.linux-lru.refault) ----
  *
  * A second implementation, written from the rules in the policy's header
  * and mm/workingset.c rather than from its code: pages on an active and
  * an inactive list (index 0 = head); a fault with memory full first moves
- * active tails to the inactive head (accessed bit cleared) while the
- * active list is longer, then takes inactive tails: accessed (cleared) to
- * the active head, else the victim, whose shadow is the non-resident age,
- * which then advances.  A page coming in whose shadow is at most the
- * active list's length behind the age goes to the active head (the age
- * advances), else to the inactive head.  Without TLBs every access sets
- * the page's accessed bit. */
+ * active tails to the inactive head (accessed bit cleared, referenced
+ * flag kept) while the active list is longer, then takes inactive tails
+ * as folio_check_references (mm/vmscan.c) does for an anonymous page:
+ * accessed (cleared) with its referenced flag (PG_referenced) set to the
+ * active head (an activation: the non-resident age advances, as
+ * move_folios_to_lru ages it for every active folio put back), accessed
+ * without it back to the inactive head (the flag set either way), else
+ * (the flag cleared) the victim, whose shadow is the non-resident age,
+ * which then advances.  A page coming in (flag
+ * clear) whose shadow is at most the active list's length behind the age
+ * goes to the active head (the age advances), else to the inactive head.
+ * Without TLBs every access sets the page's accessed bit. */
 #define RP 32 /* pages */
 
 struct ref_lru {
 	int act[RP], inact[RP], nact, ninact;
-	bool res[RP], acc[RP];
+	bool res[RP], acc[RP], ref[RP];
 	long shadow[RP]; /* -1: none */
 	long age;
 	unsigned nres;
@@ -337,9 +426,17 @@ static uint64_t ref_faults(const int *str, size_t n, unsigned frames, bool refau
 					rl_push(m.inact, &m.ninact, q);
 				}
 				int f = m.inact[--m.ninact];
+				bool was_ref = m.ref[f];
+				m.ref[f] = false;
 				if (m.acc[f]) {
 					m.acc[f] = false;
-					rl_push(m.act, &m.nact, f);
+					m.ref[f] = true;
+					if (was_ref) {
+						rl_push(m.act, &m.nact, f);
+						if (refault)
+							m.age++;
+					} else
+						rl_push(m.inact, &m.ninact, f);
 					continue;
 				}
 				if (refault)
@@ -350,6 +447,7 @@ static uint64_t ref_faults(const int *str, size_t n, unsigned frames, bool refau
 			}
 		}
 		m.res[p] = m.acc[p] = true;
+		m.ref[p] = false;
 		m.nres++;
 		if (refault && m.shadow[p] >= 0 && m.age - m.shadow[p] <= m.nact) {
 			rl_push(m.act, &m.nact, p);
@@ -437,6 +535,7 @@ int main(void)
 		cmocka_unit_test(test_refused_with_working_sets),
 		cmocka_unit_test(test_memory_limit),
 		cmocka_unit_test(test_refault_detection),
+		cmocka_unit_test(test_slot_allocation),
 	};
 	return cmocka_run_group_tests_name("swap cache and readahead", tests, NULL, NULL);
 }
