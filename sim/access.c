@@ -407,6 +407,7 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 	uint64_t *pt = e->pt.e;
 	const uint64_t *future = e->future;
 	const bool wants = e->wants_access;
+	const bool fast = e->fast_fault;
 	uint64_t limit = e->tick_at;
 	if (future && e->future_n < limit)
 		limit = e->future_n;
@@ -434,6 +435,25 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 		bool write = op == VL_OP_WRITE || op == VL_OP_MODIFY;
 		if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
 			     (op == VL_OP_IFETCH && (ent & PTE_NX)))) {
+			if (fast) {
+				/* a plain configuration's demand-zero or hard
+				 * fault, resolved here (fault_fast reads the clock
+				 * only; nothing it does reads the counters kept in
+				 * registers, frees page-table nodes or moves the
+				 * periodic work).  The retry's walk ends at the
+				 * leaf just mapped: this record counts as walked. */
+				e->time = time;
+				int h = fault_fast(e, proc, (uint32_t)li, va, (uint8_t)op, err);
+				if (unlikely(h < 0)) {
+					*rc = h;
+					break;
+				}
+				if (h) {
+					ops[op]++;
+					time++;
+					continue;
+				}
+			}
 			/* the fault: as the general loop would, with the state
 			 * written back first (the fault path reads the clock, and
 			 * the working-set manager the counters and the model's
