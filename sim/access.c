@@ -42,13 +42,35 @@ static inline void xl_after_slow(struct vl_engine *e)
 		xl_flush_all(e);
 }
 
+/* vl_frame_get under a plain global manager: with memory full (nothing
+ * free, on standby or reserved) the policy's victim's frame, handed over
+ * by vl_global_take; anything else vl_frame_get's general way. */
+static inline uint32_t frame_get_fast(struct vl_engine *e, bool zero, const struct vl_access *a,
+				      struct vl_error *err)
+{
+	if (likely(e->db.nfree == 0 && e->nstandby == 0 && e->resv_n == 0)) {
+		int rc;
+		uint32_t f = vl_global_take(e, a, &rc, err);
+		if (f != VL_NIL) {
+			if (zero && e->count_zeroing)
+				count_zero_fill(e, 1);
+			return f;
+		}
+		if (rc < 0)
+			return VL_NIL;
+	}
+	return vl_frame_get(e, zero, a, err);
+}
+
 /* vl_fault's two common cases under a plain global manager (textbook:
- * no large pages, no THP, no zero page; e->fast_fault), for a process
- * without address-space events (implicit commit): a never-touched page
- * (demand zero) and a page paged out to the page file (a hard fault),
- * with the same steps and counts as vl_fault in the same order.  1 when it
- * resolved the fault, 0 when the PTE is anything else (vl_fault then
- * does), or an error. */
+ * no large pages, no THP, no zero page, no swap cache; e->fast_fault),
+ * for a process without address-space events (implicit commit): a
+ * never-touched page (demand zero) and a page paged out to the page file
+ * (a hard fault), with the same steps and counts as vl_fault in the same
+ * order.  The page is mapped as vl_map_private maps it; the global
+ * manager's `mapped` hook is the policy's on_map for a private frame, so
+ * that is called directly.  1 when it resolved the fault, 0 when the PTE
+ * is anything else (vl_fault then does), or an error. */
 static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va,
 			     uint8_t op, struct vl_error *err)
 {
@@ -70,24 +92,24 @@ static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, ui
 	}
 	uint64_t vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK;
 	struct vl_access a = vl_access_at(e, e->time, vpn, pr->pid, op);
+	uint32_t f;
 	if (pte) { /* T2: paged out */
-		uint32_t slot = SWPTE_SLOT(pte);
-		uint32_t f = vl_frame_get(e, false, &a, err);
+		f = frame_get_fast(e, false, &a, err);
 		if (f == VL_NIL)
 			return err ? err->code : VL_ENOMEM;
 		e->ctr.pagefile_reads++;
 		count_fault(e, proc, FAULT_HARD);
-		VL_TRY(vl_map_private(e, proc, li, f, vpn, prot, write, false, &a, err));
-		e->db.pfn[f].slot = slot;
-		return 1;
+		map_private_pte(e, proc, li, f, vpn, prot, write, false);
+		e->db.pfn[f].slot = SWPTE_SLOT(pte);
+	} else { /* T1: demand zero */
+		count_commit(e, proc, 1);
+		f = frame_get_fast(e, true, &a, err);
+		if (f == VL_NIL)
+			return err ? err->code : VL_ENOMEM;
+		count_fault(e, proc, FAULT_DEMAND_ZERO);
+		map_private_pte(e, proc, li, f, vpn, prot, write || e->dz_dirty, e->dz_dirty);
 	}
-	/* T1: demand zero */
-	count_commit(e, proc, 1);
-	uint32_t f = vl_frame_get(e, true, &a, err);
-	if (f == VL_NIL)
-		return err ? err->code : VL_ENOMEM;
-	count_fault(e, proc, FAULT_DEMAND_ZERO);
-	VL_TRY(vl_map_private(e, proc, li, f, vpn, prot, write || e->dz_dirty, e->dz_dirty, &a, err));
+	e->repl_ops->on_map(&e->repl, f, &a);
 	return 1;
 }
 

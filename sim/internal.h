@@ -905,6 +905,36 @@ static inline void count_pt_page(struct vl_engine *e, int delta)
 /* sim/fault.c: resolving a fault */
 int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8_t op,
 	     struct vl_error *err);
+/* vl_map_private's work but telling the manager: frame f's record and
+ * leaf li's PTE (prot; write sets D, dirty marks the frame modified),
+ * the resident counts.  The fault path of a plain global configuration
+ * (access.c's fault_fast) then tells the policy itself. */
+static inline void map_private_pte(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f,
+				   uint64_t vpn, unsigned prot, bool write, bool dirty)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	p->loc = PFN_ACTIVE;
+	p->vpn = vpn;
+	p->pte = li;
+	p->owner = proc;
+	if (dirty)
+		p->flags |= PFN_F_MODIFIED;
+	uint64_t hw = prot_hw(prot);
+	if (p->slot != VL_NIL && e->rsm->lists) {
+		/* a page with a page-file copy (read back, or off standby):
+		 * written now, the copy is stale and its slot goes; read, it is
+		 * mapped clean, and its first write is a dirty-bit fault (A.2) */
+		if (write) {
+			pf_release(&e->pf, p->slot);
+			p->slot = VL_NIL;
+		} else {
+			hw &= ~PTE_RW;
+		}
+	}
+	pt_set(&e->pt, li, PTE_MAKE(f) | hw | PTE_A | (write ? PTE_D : 0));
+	e->procs[proc].ctr.resident_pages++;
+	count_resident(e, 1);
+}
 /* Map frame f at leaf li as proc's private page vpn, with protection prot;
  * write sets D, dirty marks the frame modified; tells the manager. */
 int vl_map_private(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,

@@ -22,7 +22,8 @@ static inline int evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *
 	uint64_t *pte = &e->pt.e[p->pte];
 	struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
 	bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
-	VL_TRY(vl_slot_ensure(e, f, err));
+	if (p->slot == VL_NIL) /* its first eviction */
+		VL_TRY(vl_slot_ensure(e, f, err));
 	if (dirty) {
 		e->ctr.writebacks++;
 		count_page_write(e, false);
@@ -80,7 +81,7 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 
 /* The policy's victim, checked (make_room's part before the eviction);
  * VL_NIL with *rc set when there is none. */
-static uint32_t pick_victim(struct vl_engine *e, const struct vl_access *a, int *rc,
+static inline uint32_t pick_victim(struct vl_engine *e, const struct vl_access *a, int *rc,
 			    struct vl_error *err)
 {
 	*rc = 0;
@@ -148,7 +149,8 @@ static int global_make_room(struct vl_engine *e, const struct vl_access *a, stru
 }
 
 /* The policy holds frames: a private frame from the moment a PTE maps it,
- * a shared one from the moment it is read (global_cached). */
+ * a shared one from the moment it is read (global_cached).  access.c's
+ * fault_fast calls on_map itself for the private frames it maps. */
 static int global_mapped(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f,
 			 const struct vl_access *a, struct vl_error *err)
 {
