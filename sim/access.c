@@ -109,7 +109,10 @@ static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, ui
 		count_fault(e, proc, FAULT_DEMAND_ZERO);
 		map_private_pte(e, proc, li, f, vpn, prot, write || e->dz_dirty, e->dz_dirty);
 	}
-	e->repl_ops->on_map(&e->repl, f, &a);
+	if (e->elist_on)
+		elist_push_head(e, f);
+	else
+		e->repl_ops->on_map(&e->repl, f, &a);
 	return 1;
 }
 
@@ -249,9 +252,15 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
 
 /* The policy hears access a to frame f: LRU-like policies whose
  * on_access only moves f to the head of their frame list
- * (VL_REPL_ACCESS_MOVES_HEAD) are served inline, others through on_access. */
+ * (VL_REPL_ACCESS_MOVES_HEAD) are served inline, in the list the engine
+ * keeps for them (VL_REPL_ENGINE_LIST) or in theirs, others through
+ * on_access. */
 static inline void hear_access(struct vl_engine *e, uint32_t f, const struct vl_access *a)
 {
+	if (e->elist_on) { /* the list the engine keeps (VL_REPL_ENGINE_LIST) */
+		elist_move_head(e, f);
+		return;
+	}
 	struct vl_flist *l = e->access_flist;
 	if (l) {
 		vl_flist_move_head(l, f);

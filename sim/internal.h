@@ -189,7 +189,9 @@ struct vl_pfn {            /* 32 bytes */
 	uint64_t vpn;      /* private: virtual page; shared: page index in its section */
 	uint32_t pte;      /* private: arena index of its leaf PTE; PT: node index */
 	uint32_t owner;    /* private/PT: process index; shared: section index */
-	uint32_t flink, blink; /* buddy lists (FREE heads), standby/modified lists */
+	uint32_t flink, blink; /* buddy lists (FREE heads), standby/modified lists;
+				* resident under the global manager: the policy's
+				* list when the engine keeps it (e->elist_on) */
 	uint32_t slot;     /* page-file slot holding a copy, VL_NIL if none */
 	uint16_t aux;      /* FREE head: buddy order; shared: valid PTEs mapping it */
 	uint8_t loc;       /* enum pfn_loc */
@@ -603,6 +605,14 @@ struct vl_engine {
 	bool fast_fault;
 	/* VL_REPL_ACCESS_MOVES_HEAD: the policy's list, moved inline on a hit */
 	struct vl_flist *access_flist;
+	/* VL_REPL_ENGINE_LIST under the global manager: the policy's list is
+	 * kept here (sim/frames.c, elist_*), threaded through the frame
+	 * records' flink (toward the tail) and blink (toward the head), which
+	 * a resident frame does not otherwise use there; repl_ops is then
+	 * elist_mux, the policy's table with the list's four hooks */
+	bool elist_on;
+	uint32_t el_head, el_tail, el_len; /* VL_NIL ends */
+	struct vl_repl_ops elist_mux;
 	uint32_t *victims;        /* scratch for select_victims */
 
 	const uint64_t *future;   /* next-use times, or NULL */
@@ -810,6 +820,53 @@ static inline struct vl_access vl_access_none(const struct vl_engine *e, uint32_
 	return (struct vl_access){ .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
 				   .pid = pid, .op = VL_OP_READ };
 }
+
+/* ---- the policy's list kept by the engine (VL_REPL_ENGINE_LIST) ----
+ * Resident frames, most recent at el_head, the victim at el_tail, linked
+ * through pfn flink (toward the tail) and blink (toward the head).  The
+ * same operations as vl_flist's push_head, del and move_head, so the
+ * policy's choices are those of its own list. */
+static inline void elist_push_head(struct vl_engine *e, uint32_t f)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	p->blink = VL_NIL;
+	p->flink = e->el_head;
+	if (e->el_head != VL_NIL)
+		e->db.pfn[e->el_head].blink = f;
+	else
+		e->el_tail = f;
+	e->el_head = f;
+	e->el_len++;
+}
+
+static inline void elist_del(struct vl_engine *e, uint32_t f)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	uint32_t n = p->flink, b = p->blink;
+	if (b != VL_NIL)
+		e->db.pfn[b].flink = n;
+	else
+		e->el_head = n;
+	if (n != VL_NIL)
+		e->db.pfn[n].blink = b;
+	else
+		e->el_tail = b;
+	p->flink = p->blink = VL_NIL;
+	e->el_len--;
+}
+
+static inline void elist_move_head(struct vl_engine *e, uint32_t f)
+{
+	if (e->el_head != f) {
+		elist_del(e, f);
+		elist_push_head(e, f);
+	}
+}
+/* Switch e to keeping its policy's list when the policy allows it and
+ * the global manager is in charge (sim/frames.c). */
+void vl_elist_setup(struct vl_engine *e);
+/* run.check: the list's links, length and members (resident frames). */
+int vl_elist_check(const struct vl_engine *e, struct vl_error *err);
 
 /* ---- counting: each kind of event is counted here and nowhere else ---- */
 

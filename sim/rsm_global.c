@@ -37,7 +37,10 @@ static inline int evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *
 	pc->resident_pages--;
 	e->ctr.evictions++;
 	e->resident--;
-	e->repl_ops->on_unmap(&e->repl, f);
+	if (e->elist_on)
+		elist_del(e, f);
+	else
+		e->repl_ops->on_unmap(&e->repl, f);
 	return 0;
 }
 
@@ -93,7 +96,13 @@ static inline uint32_t pick_victim(struct vl_engine *e, const struct vl_access *
 		return VL_NIL;
 	}
 	struct vl_evict_ctx ctx = { .cause = a, .pid = 0 };
-	size_t n = e->repl_ops->select_victims(&e->repl, &ctx, e->victims, 1);
+	size_t n;
+	if (e->elist_on) { /* the list's tail */
+		e->victims[0] = e->el_tail;
+		n = e->el_tail != VL_NIL;
+	} else {
+		n = e->repl_ops->select_victims(&e->repl, &ctx, e->victims, 1);
+	}
 	if (n == 0 && e->resident) {
 		*rc = vl_err(err, VL_ELIMIT, "out of memory: all %llu resident pages are non-pageable",
 			     (unsigned long long)e->resident);
@@ -191,7 +200,7 @@ static uint64_t global_ws_pages(const struct vl_engine *e)
 
 static int global_check(const struct vl_engine *e, uint64_t valid, struct vl_error *err)
 {
-	return 0;
+	return vl_elist_check(e, err);
 }
 
 const struct vl_rsm_ops vl_rsm_global = {
