@@ -93,22 +93,25 @@ static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, ui
 	uint64_t vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK;
 	struct vl_access a = vl_access_at(e, e->time, vpn, pr->pid, op);
 	uint32_t f;
+	bool dirty = false;
 	if (pte) { /* T2: paged out */
 		f = frame_get_fast(e, false, &a, err);
 		if (f == VL_NIL)
 			return err ? err->code : VL_ENOMEM;
 		e->ctr.pagefile_reads++;
 		count_fault(e, proc, FAULT_HARD);
-		map_private_pte(e, proc, li, f, vpn, prot, write, false);
-		e->db.pfn[f].slot = SWPTE_SLOT(pte);
 	} else { /* T1: demand zero */
 		count_commit(e, proc, 1);
 		f = frame_get_fast(e, true, &a, err);
 		if (f == VL_NIL)
 			return err ? err->code : VL_ENOMEM;
 		count_fault(e, proc, FAULT_DEMAND_ZERO);
-		map_private_pte(e, proc, li, f, vpn, prot, write || e->dz_dirty, e->dz_dirty);
+		write = write || e->dz_dirty;
+		dirty = e->dz_dirty;
 	}
+	map_private_pte(e, proc, li, f, vpn, prot, write, dirty);
+	if (pte)
+		e->db.pfn[f].slot = SWPTE_SLOT(pte);
 	if (e->elist_on)
 		elist_push_head(e, f);
 	else
@@ -255,7 +258,8 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
  * (VL_REPL_ACCESS_MOVES_HEAD) are served inline, in the list the engine
  * keeps for them (VL_REPL_ENGINE_LIST) or in theirs, others through
  * on_access. */
-static inline void hear_access(struct vl_engine *e, uint32_t f, const struct vl_access *a)
+static inline __attribute__((always_inline)) void hear_access(struct vl_engine *e, uint32_t f,
+								 const struct vl_access *a)
 {
 	if (e->elist_on) { /* the list the engine keeps (VL_REPL_ENGINE_LIST) */
 		elist_move_head(e, f);

@@ -966,8 +966,9 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
  * leaf li's PTE (prot; write sets D, dirty marks the frame modified),
  * the resident counts.  The fault path of a plain global configuration
  * (access.c's fault_fast) then tells the policy itself. */
-static inline void map_private_pte(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f,
-				   uint64_t vpn, unsigned prot, bool write, bool dirty)
+static inline __attribute__((always_inline)) void
+map_private_pte(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
+		unsigned prot, bool write, bool dirty)
 {
 	struct vl_pfn *p = &e->db.pfn[f];
 	p->loc = PFN_ACTIVE;

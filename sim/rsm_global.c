@@ -22,8 +22,11 @@ static inline int evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *
 	uint64_t *pte = &e->pt.e[p->pte];
 	struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
 	bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
-	if (p->slot == VL_NIL) /* its first eviction */
-		VL_TRY(vl_slot_ensure(e, f, err));
+	if (p->slot == VL_NIL) { /* its first eviction */
+		p->slot = pf_alloc(&e->pf);
+		if (unlikely(p->slot == VL_NIL)) /* the page file is full: grow it, or steal */
+			VL_TRY(vl_slot_ensure(e, f, err));
+	}
 	if (dirty) {
 		e->ctr.writebacks++;
 		count_page_write(e, false);
@@ -32,7 +35,8 @@ static inline int evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *
 	pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
 	if (e->sw.on) /* swap cluster readahead finds the page by its slot */
 		vl_swap_paged_out(e, p->owner, p->pte, p->slot);
-	xl_invlpg(e, p->owner, p->vpn);
+	if (e->xl.nt)
+		xl_invlpg(e, p->owner, p->vpn);
 	pc->evictions++;
 	pc->resident_pages--;
 	e->ctr.evictions++;
@@ -127,9 +131,15 @@ static inline uint32_t pick_victim(struct vl_engine *e, const struct vl_access *
 uint32_t vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc,
 			struct vl_error *err)
 {
-	uint32_t f = pick_victim(e, a, rc, err);
-	if (f == VL_NIL)
-		return VL_NIL;
+	uint32_t f;
+	if (e->elist_on && e->el_tail != VL_NIL) { /* the list's tail (run.check checks it) */
+		f = e->el_tail;
+		*rc = 0;
+	} else {
+		f = pick_victim(e, a, rc, err);
+		if (f == VL_NIL)
+			return VL_NIL;
+	}
 	struct vl_pfn *p = &e->db.pfn[f];
 	if ((p->flags & (PFN_F_LARGE | PFN_F_PROTO)) || p->loc != PFN_ACTIVE || e->resv_n ||
 	    e->db.nfree) {
