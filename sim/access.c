@@ -450,20 +450,32 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 	uint64_t ops[VL_OP_NACCESS] = { 0 };
 	const struct vl_rec *r = r0;
 	size_t nfault = 0, done = 0;
+	/* ahead[i % WALK_AHEAD]: the leaf index the prefetch walk found for
+	 * record i, 0 for none (another process, a missing table, a large
+	 * page); valid for records from ahead_ok on.  Only faults resolved
+	 * the general way can change the tables above a leaf (fault_fast
+	 * maps and unmaps leaves only), so they alone move ahead_ok. */
+	uint64_t ahead[WALK_AHEAD];
+	size_t ahead_ok = WALK_AHEAD;
 	for (; r < end; r++) {
+		size_t i = (size_t)(r - r0);
+		uint64_t li = i >= ahead_ok ? ahead[i % WALK_AHEAD] : 0;
 		if (likely(r + WALK_AHEAD < end)) {
 			const struct vl_rec *q = r + WALK_AHEAD;
+			uint64_t lq = 0;
 			if (likely(q->pid == pid && canonical(q->addr))) {
-				uint64_t li = walk_upper(pt, root, q->addr);
-				if (li)
-					__builtin_prefetch(&pt[li], 1);
+				lq = walk_upper(pt, root, q->addr);
+				if (lq)
+					__builtin_prefetch(&pt[lq], 1);
 			}
+			ahead[i % WALK_AHEAD] = lq;
 		}
 		unsigned op = r->op;
 		uint64_t va = r->addr;
 		if (unlikely(op >= VL_OP_NACCESS || r->pid != pid || time >= limit || !canonical(va)))
 			break;
-		uint64_t li = walk_upper(pt, root, va);
+		if (!li)
+			li = walk_upper(pt, root, va);
 		if (unlikely(!li))
 			break; /* a missing table or a large page: the general loop */
 		uint64_t ent = pt[li];
@@ -504,6 +516,7 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 			if (*rc < 0)
 				break;
 			nfault++;
+			ahead_ok = i + 1 + WALK_AHEAD; /* the tables may have changed */
 			time = e->time + 1;
 			/* the fault may have moved the arena, stopped the process
 			 * or moved the periodic work */
