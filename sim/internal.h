@@ -785,13 +785,12 @@ extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
 void vl_ws_policy_access(struct vl_repl *r, uint32_t f, const struct vl_access *a);
 /* Free proc's working-set instance of the policy, if any. */
 void vl_ws_policy_free(struct vl_engine *e, struct vl_proc *pr);
-/* Global manager, memory full (no free frame, no standby page): evict the
- * policy's victim and hand its frame over directly, in the state
- * pfn_free and pfn_alloc would leave it.  VL_NIL when it could not: *rc
- * is then 0 (a victim was evicted the general way: allocate again) or an
- * error. */
-uint32_t vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc,
+/* sim/rsm_global.c: the policy's victim, checked (VL_NIL with *rc set
+ * when there is none), and resident frame f evicted the general way
+ * (vl_global_take, below, is the common case inline). */
+uint32_t vl_global_pick(struct vl_engine *e, const struct vl_access *a, int *rc,
 			struct vl_error *err);
+int vl_global_evict(struct vl_engine *e, uint32_t f, struct vl_error *err);
 
 /* The policy's view of access number `time` by pid to page vpn (with its
  * next use when the run has a future pre-pass). */
@@ -1237,5 +1236,79 @@ int lp_forget(struct vl_engine *e, uint32_t proc, struct vl_error *err);
 /* Does a large-page reservation name process proc? */
 bool lp_names(const struct vl_engine *e, uint32_t proc);
 int lp_check(struct vl_engine *e, struct vl_error *err);
+
+/* ---- the global manager's eviction, inline for the fault path ---- */
+
+/* Evict private 4 KiB frame f (record p) under the global manager: a
+ * dirty page is written to the page file (a slot is given at its first
+ * eviction and kept), the PTE keeps the slot; f stays allocated. */
+static inline __attribute__((always_inline)) int
+global_evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *p, struct vl_error *err)
+{
+	uint64_t *pte = &e->pt.e[p->pte];
+	struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
+	bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
+	if (p->slot == VL_NIL) { /* its first eviction */
+		p->slot = pf_alloc(&e->pf);
+		if (unlikely(p->slot == VL_NIL)) /* the page file is full: grow it, or steal */
+			VL_TRY(vl_slot_ensure(e, f, err));
+	}
+	if (dirty) {
+		e->ctr.writebacks++;
+		count_page_write(e, false);
+		pc->writebacks++;
+	}
+	pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
+	if (e->sw.on) /* swap cluster readahead finds the page by its slot */
+		vl_swap_paged_out(e, p->owner, p->pte, p->slot);
+	if (e->xl.nt)
+		xl_invlpg(e, p->owner, p->vpn);
+	pc->evictions++;
+	pc->resident_pages--;
+	e->ctr.evictions++;
+	e->resident--;
+	if (e->elist_on)
+		elist_del(e, f);
+	else
+		e->repl_ops->on_unmap(&e->repl, f);
+	return 0;
+}
+
+/* Global manager, memory full (no free frame, no standby page): evict the
+ * policy's victim and hand its frame over directly, in the state
+ * pfn_free and pfn_alloc would leave it.  VL_NIL when it could not: *rc
+ * is then 0 (a victim was evicted the general way: allocate again) or an
+ * error. */
+static inline __attribute__((always_inline)) uint32_t
+vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc, struct vl_error *err)
+{
+	uint32_t f;
+	if (e->elist_on && e->el_tail != VL_NIL) { /* the list's tail (run.check checks it) */
+		f = e->el_tail;
+		*rc = 0;
+	} else {
+		f = vl_global_pick(e, a, rc, err);
+		if (f == VL_NIL)
+			return VL_NIL;
+	}
+	struct vl_pfn *p = &e->db.pfn[f];
+	if ((p->flags & (PFN_F_LARGE | PFN_F_PROTO)) || p->loc != PFN_ACTIVE || e->resv_n ||
+	    e->db.nfree) {
+		*rc = vl_global_evict(e, f, err); /* the general way; the caller allocates */
+		return VL_NIL;
+	}
+	/* the private 4 KiB case, and then the frame as pfn_free and
+	 * pfn_alloc would hand it back with nothing else free */
+	if ((*rc = global_evict_private(e, f, p, err)) < 0)
+		return VL_NIL;
+	p->loc = PFN_ACTIVE;
+	p->flags = 0;
+	p->pte = VL_NIL;
+	p->owner = VL_NIL;
+	p->slot = VL_NIL;
+	p->aux = 0;
+	p->flink = p->blink = VL_NIL;
+	return f;
+}
 
 #endif
