@@ -856,10 +856,21 @@ static inline void elist_del(struct vl_engine *e, uint32_t f)
 
 static inline void elist_move_head(struct vl_engine *e, uint32_t f)
 {
-	if (e->el_head != f) {
-		elist_del(e, f);
-		elist_push_head(e, f);
-	}
+	uint32_t h = e->el_head;
+	if (h == f)
+		return;
+	/* f is not the head: it has a predecessor b, and the list a head */
+	struct vl_pfn *db = e->db.pfn, *p = &db[f];
+	uint32_t n = p->flink, b = p->blink;
+	db[b].flink = n;
+	if (n != VL_NIL)
+		db[n].blink = b;
+	else
+		e->el_tail = b;
+	p->blink = VL_NIL;
+	p->flink = h;
+	db[h].blink = f;
+	e->el_head = f;
 }
 /* Switch e to keeping its policy's list when the policy allows it and
  * the global manager is in charge (sim/frames.c). */
