@@ -45,8 +45,9 @@ static inline void xl_after_slow(struct vl_engine *e)
 /* vl_frame_get under a plain global manager: with memory full (nothing
  * free, on standby or reserved) the policy's victim's frame, handed over
  * by vl_global_take; anything else vl_frame_get's general way. */
-static inline uint32_t frame_get_fast(struct vl_engine *e, bool zero, const struct vl_access *a,
-				      struct vl_error *err)
+static inline __attribute__((always_inline)) uint32_t
+frame_get_fast(struct vl_engine *e, bool zero, const struct vl_access *a,
+	       struct vl_error *err)
 {
 	if (likely(e->db.nfree == 0 && e->nstandby == 0 && e->resv_n == 0)) {
 		int rc;
