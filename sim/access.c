@@ -72,8 +72,9 @@ frame_get_fast(struct vl_engine *e, bool zero, const struct vl_access *a,
  * manager's `mapped` hook is the policy's on_map for a private frame, so
  * that is called directly.  1 when it resolved the fault, 0 when the PTE
  * is anything else (vl_fault then does), or an error. */
-static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va,
-			     uint8_t op, struct vl_error *err)
+static inline __attribute__((always_inline)) int
+fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va,
+	   uint8_t op, struct vl_error *err)
 {
 	struct vl_proc *pr = &e->procs[proc];
 	uint64_t pte = e->pt.e[li];
