@@ -838,7 +838,7 @@ static inline void elist_push_head(struct vl_engine *e, uint32_t f)
 	e->el_len++;
 }
 
-static inline void elist_del(struct vl_engine *e, uint32_t f)
+static inline __attribute__((always_inline)) void elist_del(struct vl_engine *e, uint32_t f)
 {
 	struct vl_pfn *p = &e->db.pfn[f];
 	uint32_t n = p->flink, b = p->blink;

@@ -48,7 +48,9 @@ extern "C" {
  * table's).  No compiler-specific type appears in any of them.
  *   2: struct vl_plugin lists TLB and large-page policies
  *   3: vl_tlb_repl_ops.flags (VL_TLB_REPL_LRU); vl_rand_below without
- *      __int128 (same values) */
+ *      __int128 (same values); later, with no bump (no shape changed, and
+ *      a host that does not know the flag calls the hooks as before):
+ *      VL_REPL_ENGINE_LIST, vl_flist_alloc and vl_flist_reset */
 #define VL_POLICY_API_VERSION 3
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
