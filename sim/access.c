@@ -42,15 +42,39 @@ static inline void xl_after_slow(struct vl_engine *e)
 		xl_flush_all(e);
 }
 
+/* vl_frame_get under a plain global manager: with memory full (nothing
+ * free, on standby or reserved) the policy's victim's frame, handed over
+ * by vl_global_take; anything else vl_frame_get's general way. */
+static inline __attribute__((always_inline)) uint32_t
+frame_get_fast(struct vl_engine *e, bool zero, const struct vl_access *a,
+	       struct vl_error *err)
+{
+	if (likely(e->db.nfree == 0 && e->nstandby == 0 && e->resv_n == 0)) {
+		int rc;
+		uint32_t f = vl_global_take(e, a, &rc, err);
+		if (f != VL_NIL) {
+			if (zero && e->count_zeroing)
+				count_zero_fill(e, 1);
+			return f;
+		}
+		if (rc < 0)
+			return VL_NIL;
+	}
+	return vl_frame_get(e, zero, a, err);
+}
+
 /* vl_fault's two common cases under a plain global manager (textbook:
- * no large pages, no THP, no zero page; e->fast_fault), for a process
- * without address-space events (implicit commit): a never-touched page
- * (demand zero) and a page paged out to the page file (a hard fault),
- * with the same steps and counts as vl_fault in the same order.  1 when it
- * resolved the fault, 0 when the PTE is anything else (vl_fault then
- * does), or an error. */
-static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va,
-			     uint8_t op, struct vl_error *err)
+ * no large pages, no THP, no zero page, no swap cache; e->fast_fault),
+ * for a process without address-space events (implicit commit): a
+ * never-touched page (demand zero) and a page paged out to the page file
+ * (a hard fault), with the same steps and counts as vl_fault in the same
+ * order.  The page is mapped as vl_map_private maps it; the global
+ * manager's `mapped` hook is the policy's on_map for a private frame, so
+ * that is called directly.  1 when it resolved the fault, 0 when the PTE
+ * is anything else (vl_fault then does), or an error. */
+static inline __attribute__((always_inline)) int
+fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va,
+	   uint8_t op, struct vl_error *err)
 {
 	struct vl_proc *pr = &e->procs[proc];
 	uint64_t pte = e->pt.e[li];
@@ -70,24 +94,30 @@ static inline int fault_fast(struct vl_engine *e, uint32_t proc, uint32_t li, ui
 	}
 	uint64_t vpn = (va >> VL_PAGE_SHIFT) & VPN_MASK;
 	struct vl_access a = vl_access_at(e, e->time, vpn, pr->pid, op);
+	uint32_t f;
+	bool dirty = false;
 	if (pte) { /* T2: paged out */
-		uint32_t slot = SWPTE_SLOT(pte);
-		uint32_t f = vl_frame_get(e, false, &a, err);
+		f = frame_get_fast(e, false, &a, err);
 		if (f == VL_NIL)
 			return err ? err->code : VL_ENOMEM;
 		e->ctr.pagefile_reads++;
 		count_fault(e, proc, FAULT_HARD);
-		VL_TRY(vl_map_private(e, proc, li, f, vpn, prot, write, false, &a, err));
-		e->db.pfn[f].slot = slot;
-		return 1;
+	} else { /* T1: demand zero */
+		count_commit(e, proc, 1);
+		f = frame_get_fast(e, true, &a, err);
+		if (f == VL_NIL)
+			return err ? err->code : VL_ENOMEM;
+		count_fault(e, proc, FAULT_DEMAND_ZERO);
+		write = write || e->dz_dirty;
+		dirty = e->dz_dirty;
 	}
-	/* T1: demand zero */
-	count_commit(e, proc, 1);
-	uint32_t f = vl_frame_get(e, true, &a, err);
-	if (f == VL_NIL)
-		return err ? err->code : VL_ENOMEM;
-	count_fault(e, proc, FAULT_DEMAND_ZERO);
-	VL_TRY(vl_map_private(e, proc, li, f, vpn, prot, write || e->dz_dirty, e->dz_dirty, &a, err));
+	map_private_pte(e, proc, li, f, vpn, prot, write, dirty);
+	if (pte)
+		e->db.pfn[f].slot = SWPTE_SLOT(pte);
+	if (e->elist_on)
+		elist_push_head(e, f);
+	else
+		e->repl_ops->on_map(&e->repl, f, &a);
 	return 1;
 }
 
@@ -227,9 +257,16 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
 
 /* The policy hears access a to frame f: LRU-like policies whose
  * on_access only moves f to the head of their frame list
- * (VL_REPL_ACCESS_MOVES_HEAD) are served inline, others through on_access. */
-static inline void hear_access(struct vl_engine *e, uint32_t f, const struct vl_access *a)
+ * (VL_REPL_ACCESS_MOVES_HEAD) are served inline, in the list the engine
+ * keeps for them (VL_REPL_ENGINE_LIST) or in theirs, others through
+ * on_access. */
+static inline __attribute__((always_inline)) void hear_access(struct vl_engine *e, uint32_t f,
+								 const struct vl_access *a)
 {
+	if (e->elist_on) { /* the list the engine keeps (VL_REPL_ENGINE_LIST) */
+		elist_move_head(e, f);
+		return;
+	}
 	struct vl_flist *l = e->access_flist;
 	if (l) {
 		vl_flist_move_head(l, f);
@@ -407,6 +444,7 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 	uint64_t *pt = e->pt.e;
 	const uint64_t *future = e->future;
 	const bool wants = e->wants_access;
+	const bool fast = e->fast_fault;
 	uint64_t limit = e->tick_at;
 	if (future && e->future_n < limit)
 		limit = e->future_n;
@@ -414,26 +452,57 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 	uint64_t ops[VL_OP_NACCESS] = { 0 };
 	const struct vl_rec *r = r0;
 	size_t nfault = 0, done = 0;
+	/* ahead[i % WALK_AHEAD]: the leaf index the prefetch walk found for
+	 * record i, 0 for none (another process, a missing table, a large
+	 * page); valid for records from ahead_ok on.  Only faults resolved
+	 * the general way can change the tables above a leaf (fault_fast
+	 * maps and unmaps leaves only), so they alone move ahead_ok. */
+	uint64_t ahead[WALK_AHEAD];
+	size_t ahead_ok = WALK_AHEAD;
 	for (; r < end; r++) {
+		size_t i = (size_t)(r - r0);
+		uint64_t li = i >= ahead_ok ? ahead[i % WALK_AHEAD] : 0;
 		if (likely(r + WALK_AHEAD < end)) {
 			const struct vl_rec *q = r + WALK_AHEAD;
+			uint64_t lq = 0;
 			if (likely(q->pid == pid && canonical(q->addr))) {
-				uint64_t li = walk_upper(pt, root, q->addr);
-				if (li)
-					__builtin_prefetch(&pt[li], 1);
+				lq = walk_upper(pt, root, q->addr);
+				if (lq)
+					__builtin_prefetch(&pt[lq], 1);
 			}
+			ahead[i % WALK_AHEAD] = lq;
 		}
 		unsigned op = r->op;
 		uint64_t va = r->addr;
 		if (unlikely(op >= VL_OP_NACCESS || r->pid != pid || time >= limit || !canonical(va)))
 			break;
-		uint64_t li = walk_upper(pt, root, va);
+		if (!li)
+			li = walk_upper(pt, root, va);
 		if (unlikely(!li))
 			break; /* a missing table or a large page: the general loop */
 		uint64_t ent = pt[li];
 		bool write = op == VL_OP_WRITE || op == VL_OP_MODIFY;
 		if (unlikely(!(ent & PTE_P) || (write && !(ent & PTE_RW)) ||
 			     (op == VL_OP_IFETCH && (ent & PTE_NX)))) {
+			if (fast) {
+				/* a plain configuration's demand-zero or hard
+				 * fault, resolved here (fault_fast reads the clock
+				 * only; nothing it does reads the counters kept in
+				 * registers, frees page-table nodes or moves the
+				 * periodic work).  The retry's walk ends at the
+				 * leaf just mapped: this record counts as walked. */
+				e->time = time;
+				int h = fault_fast(e, proc, (uint32_t)li, va, (uint8_t)op, err);
+				if (unlikely(h < 0)) {
+					*rc = h;
+					break;
+				}
+				if (h) {
+					ops[op]++;
+					time++;
+					continue;
+				}
+			}
 			/* the fault: as the general loop would, with the state
 			 * written back first (the fault path reads the clock, and
 			 * the working-set manager the counters and the model's
@@ -449,6 +518,7 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 			if (*rc < 0)
 				break;
 			nfault++;
+			ahead_ok = i + 1 + WALK_AHEAD; /* the tables may have changed */
 			time = e->time + 1;
 			/* the fault may have moved the arena, stopped the process
 			 * or moved the periodic work */

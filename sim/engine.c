@@ -319,6 +319,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			e->repl_ops = &e->ws_mux;
 		}
 	}
+	vl_elist_setup(e); /* the global manager keeps a list policy's list */
 	e->wants_access = (e->repl_ops->flags & VL_REPL_WANTS_ACCESS) &&
 			  (e->rsm->policy || e->ws_policy);
 	if (e->wants_access && (e->repl_ops->flags & VL_REPL_ACCESS_MOVES_HEAD))

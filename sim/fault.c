@@ -33,29 +33,7 @@ int vl_map_private(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, 
 		   unsigned prot, bool write, bool dirty, const struct vl_access *a,
 		   struct vl_error *err)
 {
-	struct vl_pfn *p = &e->db.pfn[f];
-	struct vl_proc *pr = &e->procs[proc];
-	p->loc = PFN_ACTIVE;
-	p->vpn = vpn;
-	p->pte = li;
-	p->owner = proc;
-	if (dirty)
-		p->flags |= PFN_F_MODIFIED;
-	uint64_t hw = prot_hw(prot);
-	if (p->slot != VL_NIL && e->rsm->lists) {
-		/* a page with a page-file copy (read back, or off standby):
-		 * written now, the copy is stale and its slot goes; read, it is
-		 * mapped clean, and its first write is a dirty-bit fault (A.2) */
-		if (write) {
-			pf_release(&e->pf, p->slot);
-			p->slot = VL_NIL;
-		} else {
-			hw &= ~PTE_RW;
-		}
-	}
-	pt_set(&e->pt, li, PTE_MAKE(f) | hw | PTE_A | (write ? PTE_D : 0));
-	pr->ctr.resident_pages++;
-	count_resident(e, 1);
+	map_private_pte(e, proc, li, f, vpn, prot, write, dirty);
 	return e->rsm->mapped(e, proc, vpn, f, a, err);
 }
 

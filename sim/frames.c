@@ -172,3 +172,78 @@ uint32_t vl_frame_get(struct vl_engine *e, bool zero, const struct vl_access *a,
 	vl_err(err, VL_ESTATE, "no frame could be freed after 64 attempts");
 	return VL_NIL;
 }
+
+/* ---- the policy's list kept by the engine (VL_REPL_ENGINE_LIST) ----
+ * The policy's four list hooks, as the engine's: what calls them through
+ * repl_ops (the global manager's general paths, the swap cache) reaches
+ * the list in the frame records; the hot paths (access.c, rsm_global.c)
+ * use elist_* inline. */
+static void elist_on_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
+{
+	(void)a;
+	elist_push_head(r->mm_ctx, f);
+}
+
+static void elist_on_unmap(struct vl_repl *r, uint32_t f)
+{
+	elist_del(r->mm_ctx, f);
+}
+
+static void elist_on_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
+{
+	(void)a;
+	elist_move_head(r->mm_ctx, f);
+}
+
+static size_t elist_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
+			    size_t want)
+{
+	const struct vl_engine *e = r->mm_ctx;
+	size_t n = 0;
+	(void)ctx;
+	for (uint32_t f = e->el_tail; f != VL_NIL && n < want; f = e->db.pfn[f].blink)
+		out[n++] = f;
+	return n;
+}
+
+void vl_elist_setup(struct vl_engine *e)
+{
+	unsigned fl = e->repl_ops->flags;
+	if (e->rsm != &vl_rsm_global || !(fl & VL_REPL_ENGINE_LIST) ||
+	    ((fl & VL_REPL_WANTS_ACCESS) && !(fl & VL_REPL_ACCESS_MOVES_HEAD)))
+		return;
+	e->elist_mux = *e->repl_ops;
+	e->elist_mux.on_map = elist_on_map;
+	e->elist_mux.on_unmap = elist_on_unmap;
+	e->elist_mux.on_access = (fl & VL_REPL_WANTS_ACCESS) ? elist_on_access : NULL;
+	e->elist_mux.select_victims = elist_victims;
+	e->elist_mux.flags &= ~(unsigned)VL_REPL_ACCESS_MOVES_HEAD; /* r->priv is not the list */
+	e->repl_ops = &e->elist_mux;
+	e->elist_on = true;
+	e->el_head = e->el_tail = VL_NIL;
+	e->el_len = 0;
+}
+
+int vl_elist_check(const struct vl_engine *e, struct vl_error *err)
+{
+	if (!e->elist_on)
+		return 0;
+	uint32_t n = 0, prev = VL_NIL;
+	for (uint32_t f = e->el_head; f != VL_NIL; f = e->db.pfn[f].flink) {
+		if (f >= e->db.nframes || n > e->el_len)
+			return vl_err(err, VL_ESTATE, "policy list: link to frame %u after %u frames", f, n);
+		const struct vl_pfn *p = &e->db.pfn[f];
+		if (p->blink != prev)
+			return vl_err(err, VL_ESTATE, "policy list: frame %u links back to %u, not %u", f,
+				      p->blink, prev);
+		if (p->loc != PFN_ACTIVE && p->loc != PFN_SWAPCACHE)
+			return vl_err(err, VL_ESTATE, "policy list: frame %u is not resident (state %u)",
+				      f, p->loc);
+		prev = f;
+		n++;
+	}
+	if (prev != e->el_tail || n != e->el_len)
+		return vl_err(err, VL_ESTATE, "policy list: %u frames ending at %u, recorded %u ending at %u",
+			      n, prev, e->el_len, e->el_tail);
+	return 0;
+}

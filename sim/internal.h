@@ -189,7 +189,9 @@ struct vl_pfn {            /* 32 bytes */
 	uint64_t vpn;      /* private: virtual page; shared: page index in its section */
 	uint32_t pte;      /* private: arena index of its leaf PTE; PT: node index */
 	uint32_t owner;    /* private/PT: process index; shared: section index */
-	uint32_t flink, blink; /* buddy lists (FREE heads), standby/modified lists */
+	uint32_t flink, blink; /* buddy lists (FREE heads), standby/modified lists;
+				* resident under the global manager: the policy's
+				* list when the engine keeps it (e->elist_on) */
 	uint32_t slot;     /* page-file slot holding a copy, VL_NIL if none */
 	uint16_t aux;      /* FREE head: buddy order; shared: valid PTEs mapping it */
 	uint8_t loc;       /* enum pfn_loc */
@@ -618,6 +620,14 @@ struct vl_engine {
 	bool fast_fault;
 	/* VL_REPL_ACCESS_MOVES_HEAD: the policy's list, moved inline on a hit */
 	struct vl_flist *access_flist;
+	/* VL_REPL_ENGINE_LIST under the global manager: the policy's list is
+	 * kept here (sim/frames.c, elist_*), threaded through the frame
+	 * records' flink (toward the tail) and blink (toward the head), which
+	 * a resident frame does not otherwise use there; repl_ops is then
+	 * elist_mux, the policy's table with the list's four hooks */
+	bool elist_on;
+	uint32_t el_head, el_tail, el_len; /* VL_NIL ends */
+	struct vl_repl_ops elist_mux;
 	uint32_t *victims;        /* scratch for select_victims */
 
 	const uint64_t *future;   /* next-use times, or NULL */
@@ -790,13 +800,12 @@ extern const struct vl_rsm_ops vl_rsm_global, vl_rsm_ws;
 void vl_ws_policy_access(struct vl_repl *r, uint32_t f, const struct vl_access *a);
 /* Free proc's working-set instance of the policy, if any. */
 void vl_ws_policy_free(struct vl_engine *e, struct vl_proc *pr);
-/* Global manager, memory full (no free frame, no standby page): evict the
- * policy's victim and hand its frame over directly, in the state
- * pfn_free and pfn_alloc would leave it.  VL_NIL when it could not: *rc
- * is then 0 (a victim was evicted the general way: allocate again) or an
- * error. */
-uint32_t vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc,
+/* sim/rsm_global.c: the policy's victim, checked (VL_NIL with *rc set
+ * when there is none), and resident frame f evicted the general way
+ * (vl_global_take, below, is the common case inline). */
+uint32_t vl_global_pick(struct vl_engine *e, const struct vl_access *a, int *rc,
 			struct vl_error *err);
+int vl_global_evict(struct vl_engine *e, uint32_t f, struct vl_error *err);
 
 /* The policy's view of access number `time` by pid to page vpn (with its
  * next use when the run has a future pre-pass). */
@@ -825,6 +834,64 @@ static inline struct vl_access vl_access_none(const struct vl_engine *e, uint32_
 	return (struct vl_access){ .vpn = VL_NEVER, .time = e->time, .next_use = VL_NEVER,
 				   .pid = pid, .op = VL_OP_READ };
 }
+
+/* ---- the policy's list kept by the engine (VL_REPL_ENGINE_LIST) ----
+ * Resident frames, most recent at el_head, the victim at el_tail, linked
+ * through pfn flink (toward the tail) and blink (toward the head).  The
+ * same operations as vl_flist's push_head, del and move_head, so the
+ * policy's choices are those of its own list. */
+static inline void elist_push_head(struct vl_engine *e, uint32_t f)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	p->blink = VL_NIL;
+	p->flink = e->el_head;
+	if (e->el_head != VL_NIL)
+		e->db.pfn[e->el_head].blink = f;
+	else
+		e->el_tail = f;
+	e->el_head = f;
+	e->el_len++;
+}
+
+static inline __attribute__((always_inline)) void elist_del(struct vl_engine *e, uint32_t f)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	uint32_t n = p->flink, b = p->blink;
+	if (b != VL_NIL)
+		e->db.pfn[b].flink = n;
+	else
+		e->el_head = n;
+	if (n != VL_NIL)
+		e->db.pfn[n].blink = b;
+	else
+		e->el_tail = b;
+	p->flink = p->blink = VL_NIL;
+	e->el_len--;
+}
+
+static inline void elist_move_head(struct vl_engine *e, uint32_t f)
+{
+	uint32_t h = e->el_head;
+	if (h == f)
+		return;
+	/* f is not the head: it has a predecessor b, and the list a head */
+	struct vl_pfn *db = e->db.pfn, *p = &db[f];
+	uint32_t n = p->flink, b = p->blink;
+	db[b].flink = n;
+	if (n != VL_NIL)
+		db[n].blink = b;
+	else
+		e->el_tail = b;
+	p->blink = VL_NIL;
+	p->flink = h;
+	db[h].blink = f;
+	e->el_head = f;
+}
+/* Switch e to keeping its policy's list when the policy allows it and
+ * the global manager is in charge (sim/frames.c). */
+void vl_elist_setup(struct vl_engine *e);
+/* run.check: the list's links, length and members (resident frames). */
+int vl_elist_check(const struct vl_engine *e, struct vl_error *err);
 
 /* ---- counting: each kind of event is counted here and nowhere else ---- */
 
@@ -920,6 +987,37 @@ static inline void count_pt_page(struct vl_engine *e, int delta)
 /* sim/fault.c: resolving a fault */
 int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8_t op,
 	     struct vl_error *err);
+/* vl_map_private's work but telling the manager: frame f's record and
+ * leaf li's PTE (prot; write sets D, dirty marks the frame modified),
+ * the resident counts.  The fault path of a plain global configuration
+ * (access.c's fault_fast) then tells the policy itself. */
+static inline __attribute__((always_inline)) void
+map_private_pte(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
+		unsigned prot, bool write, bool dirty)
+{
+	struct vl_pfn *p = &e->db.pfn[f];
+	p->loc = PFN_ACTIVE;
+	p->vpn = vpn;
+	p->pte = li;
+	p->owner = proc;
+	if (dirty)
+		p->flags |= PFN_F_MODIFIED;
+	uint64_t hw = prot_hw(prot);
+	if (p->slot != VL_NIL && e->rsm->lists) {
+		/* a page with a page-file copy (read back, or off standby):
+		 * written now, the copy is stale and its slot goes; read, it is
+		 * mapped clean, and its first write is a dirty-bit fault (A.2) */
+		if (write) {
+			pf_release(&e->pf, p->slot);
+			p->slot = VL_NIL;
+		} else {
+			hw &= ~PTE_RW;
+		}
+	}
+	pt_set(&e->pt, li, PTE_MAKE(f) | hw | PTE_A | (write ? PTE_D : 0));
+	e->procs[proc].ctr.resident_pages++;
+	count_resident(e, 1);
+}
 /* Map frame f at leaf li as proc's private page vpn, with protection prot;
  * write sets D, dirty marks the frame modified; tells the manager. */
 int vl_map_private(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
@@ -1164,5 +1262,79 @@ int lp_forget(struct vl_engine *e, uint32_t proc, struct vl_error *err);
 /* Does a large-page reservation name process proc? */
 bool lp_names(const struct vl_engine *e, uint32_t proc);
 int lp_check(struct vl_engine *e, struct vl_error *err);
+
+/* ---- the global manager's eviction, inline for the fault path ---- */
+
+/* Evict private 4 KiB frame f (record p) under the global manager: a
+ * dirty page is written to the page file (a slot is given at its first
+ * eviction and kept), the PTE keeps the slot; f stays allocated. */
+static inline __attribute__((always_inline)) int
+global_evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *p, struct vl_error *err)
+{
+	uint64_t *pte = &e->pt.e[p->pte];
+	struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
+	bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
+	if (p->slot == VL_NIL) { /* its first eviction */
+		p->slot = pf_alloc(&e->pf);
+		if (unlikely(p->slot == VL_NIL)) /* the page file is full: grow it, or steal */
+			VL_TRY(vl_slot_ensure(e, f, err));
+	}
+	if (dirty) {
+		e->ctr.writebacks++;
+		count_page_write(e, false);
+		pc->writebacks++;
+	}
+	pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
+	if (e->sw.on) /* swap cluster readahead finds the page by its slot */
+		vl_swap_paged_out(e, p->owner, p->pte, p->slot);
+	if (e->xl.nt)
+		xl_invlpg(e, p->owner, p->vpn);
+	pc->evictions++;
+	pc->resident_pages--;
+	e->ctr.evictions++;
+	e->resident--;
+	if (e->elist_on)
+		elist_del(e, f);
+	else
+		e->repl_ops->on_unmap(&e->repl, f);
+	return 0;
+}
+
+/* Global manager, memory full (no free frame, no standby page): evict the
+ * policy's victim and hand its frame over directly, in the state
+ * pfn_free and pfn_alloc would leave it.  VL_NIL when it could not: *rc
+ * is then 0 (a victim was evicted the general way: allocate again) or an
+ * error. */
+static inline __attribute__((always_inline)) uint32_t
+vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc, struct vl_error *err)
+{
+	uint32_t f;
+	if (e->elist_on && e->el_tail != VL_NIL) { /* the list's tail (run.check checks it) */
+		f = e->el_tail;
+		*rc = 0;
+	} else {
+		f = vl_global_pick(e, a, rc, err);
+		if (f == VL_NIL)
+			return VL_NIL;
+	}
+	struct vl_pfn *p = &e->db.pfn[f];
+	if ((p->flags & (PFN_F_LARGE | PFN_F_PROTO)) || p->loc != PFN_ACTIVE || e->resv_n ||
+	    e->db.nfree) {
+		*rc = vl_global_evict(e, f, err); /* the general way; the caller allocates */
+		return VL_NIL;
+	}
+	/* the private 4 KiB case, and then the frame as pfn_free and
+	 * pfn_alloc would hand it back with nothing else free */
+	if ((*rc = global_evict_private(e, f, p, err)) < 0)
+		return VL_NIL;
+	p->loc = PFN_ACTIVE;
+	p->flags = 0;
+	p->pte = VL_NIL;
+	p->owner = VL_NIL;
+	p->slot = VL_NIL;
+	p->aux = 0;
+	p->flink = p->blink = VL_NIL;
+	return f;
+}
 
 #endif

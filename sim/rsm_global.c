@@ -14,34 +14,9 @@
  */
 #include "sim/internal.h"
 
-/* Evict private 4 KiB frame f (record p): a dirty page is written to
- * the page file, the PTE keeps the slot; f stays allocated. */
-static inline int evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *p,
-				struct vl_error *err)
-{
-	uint64_t *pte = &e->pt.e[p->pte];
-	struct vl_proc_counters *pc = &e->procs[p->owner].ctr;
-	bool dirty = (*pte & PTE_D) || (p->flags & PFN_F_MODIFIED);
-	VL_TRY(vl_slot_ensure(e, f, err));
-	if (dirty) {
-		e->ctr.writebacks++;
-		count_page_write(e, false);
-		pc->writebacks++;
-	}
-	pt_set(&e->pt, p->pte, SWPTE_MKPROT(VPTE_PROT(*pte)) | SWPTE_PAGEFILE(p->slot));
-	if (e->sw.on) /* swap cluster readahead finds the page by its slot */
-		vl_swap_paged_out(e, p->owner, p->pte, p->slot);
-	xl_invlpg(e, p->owner, p->vpn);
-	pc->evictions++;
-	pc->resident_pages--;
-	e->ctr.evictions++;
-	e->resident--;
-	e->repl_ops->on_unmap(&e->repl, f);
-	return 0;
-}
-
-/* Evict resident frame f now. */
-static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
+/* Evict resident frame f now (the general way; private pages through
+ * global_evict_private, sim/internal.h). */
+int vl_global_evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 {
 	if (e->db.pfn[f].loc == PFN_SWAPCACHE) {
 		/* linux: a swap-cache page no PTE maps; its copy is in its slot */
@@ -72,7 +47,7 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 		e->resident--;
 		e->repl_ops->on_unmap(&e->repl, f);
 	} else {
-		VL_TRY(evict_private(e, f, p, err));
+		VL_TRY(global_evict_private(e, f, p, err));
 	}
 	pfn_free(&e->db, f, 0);
 	return 0;
@@ -80,7 +55,7 @@ static int evict(struct vl_engine *e, uint32_t f, struct vl_error *err)
 
 /* The policy's victim, checked (make_room's part before the eviction);
  * VL_NIL with *rc set when there is none. */
-static uint32_t pick_victim(struct vl_engine *e, const struct vl_access *a, int *rc,
+uint32_t vl_global_pick(struct vl_engine *e, const struct vl_access *a, int *rc,
 			    struct vl_error *err)
 {
 	*rc = 0;
@@ -92,7 +67,13 @@ static uint32_t pick_victim(struct vl_engine *e, const struct vl_access *a, int 
 		return VL_NIL;
 	}
 	struct vl_evict_ctx ctx = { .cause = a, .pid = 0 };
-	size_t n = e->repl_ops->select_victims(&e->repl, &ctx, e->victims, 1);
+	size_t n;
+	if (e->elist_on) { /* the list's tail */
+		e->victims[0] = e->el_tail;
+		n = e->el_tail != VL_NIL;
+	} else {
+		n = e->repl_ops->select_victims(&e->repl, &ctx, e->victims, 1);
+	}
 	if (n == 0 && e->resident) {
 		*rc = vl_err(err, VL_ELIMIT, "out of memory: all %llu resident pages are non-pageable",
 			     (unsigned long long)e->resident);
@@ -114,41 +95,16 @@ static uint32_t pick_victim(struct vl_engine *e, const struct vl_access *a, int 
 	return v;
 }
 
-uint32_t vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc,
-			struct vl_error *err)
-{
-	uint32_t f = pick_victim(e, a, rc, err);
-	if (f == VL_NIL)
-		return VL_NIL;
-	struct vl_pfn *p = &e->db.pfn[f];
-	if ((p->flags & (PFN_F_LARGE | PFN_F_PROTO)) || p->loc != PFN_ACTIVE || e->resv_n ||
-	    e->db.nfree) {
-		*rc = evict(e, f, err); /* the general way; the caller allocates */
-		return VL_NIL;
-	}
-	/* evict's private 4 KiB case, and then the frame as pfn_free and
-	 * pfn_alloc would hand it back with nothing else free */
-	if ((*rc = evict_private(e, f, p, err)) < 0)
-		return VL_NIL;
-	p->loc = PFN_ACTIVE;
-	p->flags = 0;
-	p->pte = VL_NIL;
-	p->owner = VL_NIL;
-	p->slot = VL_NIL;
-	p->aux = 0;
-	p->flink = p->blink = VL_NIL;
-	return f;
-}
-
 static int global_make_room(struct vl_engine *e, const struct vl_access *a, struct vl_error *err)
 {
 	int rc;
-	uint32_t v = pick_victim(e, a, &rc, err);
-	return v == VL_NIL ? rc : evict(e, v, err);
+	uint32_t v = vl_global_pick(e, a, &rc, err);
+	return v == VL_NIL ? rc : vl_global_evict(e, v, err);
 }
 
 /* The policy holds frames: a private frame from the moment a PTE maps it,
- * a shared one from the moment it is read (global_cached). */
+ * a shared one from the moment it is read (global_cached).  access.c's
+ * fault_fast calls on_map itself for the private frames it maps. */
 static int global_mapped(struct vl_engine *e, uint32_t proc, uint64_t vpn, uint32_t f,
 			 const struct vl_access *a, struct vl_error *err)
 {
@@ -189,7 +145,7 @@ static uint64_t global_ws_pages(const struct vl_engine *e)
 
 static int global_check(const struct vl_engine *e, uint64_t valid, struct vl_error *err)
 {
-	return 0;
+	return vl_elist_check(e, err);
 }
 
 const struct vl_rsm_ops vl_rsm_global = {

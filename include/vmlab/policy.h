@@ -48,7 +48,9 @@ extern "C" {
  * table's).  No compiler-specific type appears in any of them.
  *   2: struct vl_plugin lists TLB and large-page policies
  *   3: vl_tlb_repl_ops.flags (VL_TLB_REPL_LRU); vl_rand_below without
- *      __int128 (same values) */
+ *      __int128 (same values); later, with no bump (no shape changed, and
+ *      a host that does not know the flag calls the hooks as before):
+ *      VL_REPL_ENGINE_LIST, vl_flist_alloc and vl_flist_reset */
 #define VL_POLICY_API_VERSION 3
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
@@ -111,6 +113,17 @@ enum vl_repl_flags {
 	 * vl_flist_move_head on the struct vl_flist that r->priv points at, so
 	 * the engine may do that itself, without a call per access. */
 	VL_REPL_ACCESS_MOVES_HEAD = 1u << 2,
+	/* The policy is one list of its resident frames, which the engine may
+	 * keep itself: on_map puts f at the head, on_unmap takes it out,
+	 * on_access (with VL_REPL_WANTS_ACCESS, which then needs
+	 * VL_REPL_ACCESS_MOVES_HEAD too) moves it to the head, select_victims
+	 * returns frames from the tail, victim first.  A host that keeps the
+	 * list (vmlab's global resident-set manager does, in its frame
+	 * records, with no per-frame memory and no call) calls none of those
+	 * four hooks, so the policy should touch no per-frame state before
+	 * its first on_map; the hooks must still work for hosts that do not
+	 * (a working set's own instance, tests). */
+	VL_REPL_ENGINE_LIST = 1u << 3,
 };
 
 struct vl_repl_ops {
@@ -192,9 +205,11 @@ struct vl_flist {
 	uint32_t len;
 };
 
-/* Allocate for frames [0, nframes); all frames start off the list.
- * Returns 0 or VL_ENOMEM (list left empty, nothing to free). */
-static inline int vl_flist_init(struct vl_flist *l, uint32_t nframes)
+/* Allocate for frames [0, nframes), writing nothing into the arrays (so
+ * their pages stay untouched until vl_flist_reset); the list is empty and
+ * must be reset before its first use.  Returns 0 or VL_ENOMEM (nothing to
+ * free then). */
+static inline int vl_flist_alloc(struct vl_flist *l, uint32_t nframes)
 {
 	l->next = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
 	l->prev = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
@@ -204,10 +219,27 @@ static inline int vl_flist_init(struct vl_flist *l, uint32_t nframes)
 		l->next = l->prev = NULL;
 		return VL_ENOMEM;
 	}
+	l->head = l->tail = VL_FLIST_OUT;
+	l->len = 0;
+	return 0;
+}
+
+/* Empty the list: all frames [0, nframes) off it. */
+static inline void vl_flist_reset(struct vl_flist *l, uint32_t nframes)
+{
 	for (uint32_t i = 0; i < nframes; i++)
 		l->next[i] = l->prev[i] = VL_FLIST_OUT - 1; /* "not on the list" */
 	l->head = l->tail = VL_FLIST_OUT;
 	l->len = 0;
+}
+
+/* Allocate for frames [0, nframes); all frames start off the list.
+ * Returns 0 or VL_ENOMEM (list left empty, nothing to free). */
+static inline int vl_flist_init(struct vl_flist *l, uint32_t nframes)
+{
+	if (vl_flist_alloc(l, nframes) < 0)
+		return VL_ENOMEM;
+	vl_flist_reset(l, nframes);
 	return 0;
 }
 

@@ -7,27 +7,42 @@
  */
 #include "vmlab/policy.h"
 
+/* The list.  A host that keeps it itself (VL_REPL_ENGINE_LIST: vmlab's
+ * global manager) never calls the hooks below, so the arrays are
+ * allocated at init but written only from the first on_map: their pages
+ * then cost no memory. */
+struct fifo {
+	struct vl_flist l; /* first: r->priv is the list */
+	bool ready;        /* l's arrays reset */
+};
+
 static int fifo_init(struct vl_repl *r, struct vl_error *err)
 {
-	struct vl_flist *l = malloc(sizeof(*l));
-	if (!l || vl_flist_init(l, r->nframes) < 0) {
-		free(l);
+	struct fifo *s = calloc(1, sizeof(*s));
+	if (!s || vl_flist_alloc(&s->l, r->nframes) < 0) {
+		free(s);
 		return vl_err(err, VL_ENOMEM, "fifo: out of memory for %u frames", r->nframes);
 	}
-	r->priv = l;
+	r->priv = s;
 	return 0;
 }
 
 static void fifo_fini(struct vl_repl *r)
 {
-	vl_flist_free(r->priv);
-	free(r->priv);
+	struct fifo *s = r->priv;
+	vl_flist_free(&s->l);
+	free(s);
 }
 
 static void fifo_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
+	struct fifo *s = r->priv;
 	(void)a;
-	vl_flist_push_head(r->priv, f);
+	if (!s->ready) {
+		vl_flist_reset(&s->l, r->nframes);
+		s->ready = true;
+	}
+	vl_flist_push_head(&s->l, f);
 }
 
 static void fifo_unmap(struct vl_repl *r, uint32_t f)
@@ -50,6 +65,7 @@ const struct vl_repl_ops vl_repl_fifo = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "fifo",
 	.help = "first in, first out: evict the page resident longest",
+	.flags = VL_REPL_ENGINE_LIST, /* the engine may keep the list */
 	.init = fifo_init,
 	.fini = fifo_fini,
 	.on_map = fifo_map,

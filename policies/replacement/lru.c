@@ -7,27 +7,42 @@
  */
 #include "vmlab/policy.h"
 
+/* The list.  A host that keeps it itself (VL_REPL_ENGINE_LIST: vmlab's
+ * global manager) never calls the hooks below, so the arrays are
+ * allocated at init but written only from the first on_map: their pages
+ * then cost no memory. */
+struct lru {
+	struct vl_flist l; /* first: r->priv is the list */
+	bool ready;        /* l's arrays reset */
+};
+
 static int lru_init(struct vl_repl *r, struct vl_error *err)
 {
-	struct vl_flist *l = malloc(sizeof(*l));
-	if (!l || vl_flist_init(l, r->nframes) < 0) {
-		free(l);
+	struct lru *s = calloc(1, sizeof(*s));
+	if (!s || vl_flist_alloc(&s->l, r->nframes) < 0) {
+		free(s);
 		return vl_err(err, VL_ENOMEM, "lru: out of memory for %u frames", r->nframes);
 	}
-	r->priv = l;
+	r->priv = s;
 	return 0;
 }
 
 static void lru_fini(struct vl_repl *r)
 {
-	vl_flist_free(r->priv);
-	free(r->priv);
+	struct lru *s = r->priv;
+	vl_flist_free(&s->l);
+	free(s);
 }
 
 static void lru_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
+	struct lru *s = r->priv;
 	(void)a;
-	vl_flist_push_head(r->priv, f);
+	if (!s->ready) {
+		vl_flist_reset(&s->l, r->nframes);
+		s->ready = true;
+	}
+	vl_flist_push_head(&s->l, f);
 }
 
 static void lru_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
@@ -56,7 +71,8 @@ const struct vl_repl_ops vl_repl_lru = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "lru",
 	.help = "exact least recently used (hears every access)",
-	.flags = VL_REPL_WANTS_ACCESS | VL_REPL_ACCESS_MOVES_HEAD, /* r->priv is the list */
+	/* r->priv is the list; the engine may keep it instead */
+	.flags = VL_REPL_WANTS_ACCESS | VL_REPL_ACCESS_MOVES_HEAD | VL_REPL_ENGINE_LIST,
 	.init = lru_init,
 	.fini = lru_fini,
 	.on_map = lru_map,
