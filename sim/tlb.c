@@ -59,6 +59,8 @@ static void tlb_clear(struct tlb *t)
 		memset(t->hint, 0xff, ((size_t)t->sets << t->hint_bits) * sizeof(*t->hint));
 	if (t->lru_next)
 		tlb_lru_reset(t);
+	if (t->live)
+		memset(t->live, 0, (size_t)t->sets * sizeof(*t->live));
 }
 
 /* Invalidate global way g holding page vpn (INVLPG). */
@@ -69,6 +71,8 @@ static void tlb_inval(struct tlb *t, uint64_t vpn, uint32_t g)
 	t->tag[g] = 0;
 	if (t->lru_next)
 		tlb_lru_back(t, tlb_set(t, vpn), g);
+	if (t->live)
+		t->live[g / t->ways] &= ~(1ull << (g % t->ways));
 }
 
 /* A bad value of TLB name's key (or of key2 when key is at its default):
@@ -155,6 +159,11 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 		if (!t->hint || !t->hnext)
 			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
 		memset(t->hint, 0xff, ((size_t)sets << hb) * sizeof(*t->hint)); /* empty chains */
+	} else {
+		t->live = calloc(sets, sizeof(*t->live));
+		if (!t->live)
+			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
+		t->full = (uint32_t)((1ull << ways) - 1);
 	}
 	uint64_t h = seed;
 	for (const char *c = name; *c; c++)
@@ -195,6 +204,7 @@ static void tlb_free(struct tlb *t)
 	free(t->lru_next);
 	free(t->lru_head);
 	free(t->lru_tail);
+	free(t->live);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -262,25 +272,49 @@ static uint32_t free_way(const struct vl_xlat *xl, const struct tlb *t, uint32_t
 	return UINT32_MAX;
 }
 
+/* The way of a full narrow native-lru set to replace: the oldest stamp
+ * (the first one of equal stamps, as the scan it replaces). */
+static inline uint32_t oldest_way(const uint64_t *u, uint32_t ways)
+{
+	uint32_t v = 0;
+	uint64_t m = u[0];
+	for (uint32_t w = 1; w < ways; w++) {
+		bool lt = u[w] < m;
+		m = lt ? u[w] : m;
+		v = lt ? w : v;
+	}
+	return v;
+}
+
 static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t vpn, uint32_t ref,
 		     uint64_t now)
 {
 	uint32_t set = tlb_set(t, vpn), base = set * t->ways, way = UINT32_MAX;
+	if (t->live) {
+		/* a narrow set: its live mask says which ways are free (the
+		 * first free one, as free_way would find it) */
+		uint64_t s = t->live[set];
+		uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+		if (!t->native_lru)
+			tlb_sync(t, set, now);
+		if (m != t->full)
+			way = (uint32_t)__builtin_ctz(~m);
+		else if (t->native_lru)
+			way = oldest_way(t->used + base, t->ways);
+		else
+			way = t->ops->victim(&t->repl, set);
+		if (!t->native_lru)
+			t->ops->insert(&t->repl, set, way);
+		t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
+		t->tag[base + way] = key;
+		t->ref[base + way] = ref;
+		t->used[base + way] = now;
+		return;
+	}
 	if (t->lru_next) {
 		/* a wide lru set: the tail of its recency list */
 		way = t->lru_tail[set] - base;
 		tlb_lru_front(t, set, base + way);
-	} else if (t->native_lru) {
-		/* one pass: the first free way, else the oldest stamp */
-		uint32_t oldest = 0;
-		for (uint32_t w = 0; w < t->ways && way == UINT32_MAX; w++) {
-			if (way_free(xl, t->tag[base + w]))
-				way = w;
-			else if (t->used[base + w] < t->used[base + oldest])
-				oldest = w;
-		}
-		if (way == UINT32_MAX)
-			way = oldest;
 	} else {
 		tlb_sync(t, set, now);
 		way = free_way(xl, t, base);
@@ -288,13 +322,11 @@ static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t v
 			way = t->ops->victim(&t->repl, set);
 		t->ops->insert(&t->repl, set, way);
 	}
-	if (t->hint)
-		tlb_chain_del(t, base + way);
+	tlb_chain_del(t, base + way);
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
-	if (t->hint)
-		tlb_chain_add(t, base + way, vpn);
+	tlb_chain_add(t, base + way, vpn);
 }
 
 /* ---- building from the configuration ---- */
@@ -442,6 +474,28 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 		xl->lvl[kd][d] = np;
 		xl->lt[kd][d] = nlt;
 		xl->nlvl[kd] = d;
+		/* the fill lists: the probes of each size, level by level */
+		for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
+			xl->fill[kd][sz] = calloc((size_t)n + 1, sizeof(struct tlb *));
+			if (!xl->fill[kd][sz])
+				return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+			uint32_t nf = 0;
+			for (uint32_t dd = 0; dd < d; dd++) {
+				xl->fend[kd][sz][dd] = nf;
+				for (uint32_t p = xl->lvl[kd][dd]; p < xl->lvl[kd][dd + 1]; p++)
+					if (xl->probe[kd][p].sz == sz)
+						xl->fill[kd][sz][nf++] = xl->probe[kd][p].t;
+			}
+			xl->fend[kd][sz][d] = nf;
+		}
+	}
+	for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
+		xl->inv[sz] = calloc((size_t)n + 1, sizeof(struct tlb *));
+		if (!xl->inv[sz])
+			return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+		for (uint32_t i = 0; i < n; i++)
+			if (xl->t[i].sizes & (1u << sz))
+				xl->inv[sz][xl->ninv[sz]++] = &xl->t[i];
 	}
 
 	static const char *const psc_key[3] = { "pml4e", "pdpte", "pde" };
@@ -481,7 +535,11 @@ void xl_fini(struct vl_xlat *xl)
 	for (unsigned kd = 0; kd < 2; kd++) {
 		free(xl->probe[kd]);
 		free(xl->ltab[kd]);
+		for (unsigned sz = 0; sz < XL_NSIZES; sz++)
+			free(xl->fill[kd][sz]);
 	}
+	for (unsigned sz = 0; sz < XL_NSIZES; sz++)
+		free(xl->inv[sz]);
 	memset(xl, 0, sizeof(*xl));
 }
 
@@ -562,11 +620,9 @@ static void fill_levels(struct vl_engine *e, unsigned kd, unsigned upto, uint64_
 	struct vl_xlat *xl = &e->xl;
 	uint64_t vpn = (va >> sz_shift[sz]) & ((1ull << (48 - sz_shift[sz])) - 1);
 	uint64_t key = XL_KEY(xl->asid, vpn, sz) | (dirty ? XL_DIRTY : 0);
-	for (uint32_t p = 0; p < xl->lvl[kd][upto]; p++) {
-		const struct xl_probe *pr = &xl->probe[kd][p];
-		if (pr->sz == sz)
-			tlb_fill(xl, pr->t, key, vpn, li, e->time + 1);
-	}
+	struct tlb *const *f = xl->fill[kd][sz];
+	for (uint32_t i = 0, n = xl->fend[kd][sz][upto]; i < n; i++)
+		tlb_fill(xl, f[i], key, vpn, li, e->time + 1);
 }
 
 uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
@@ -667,13 +723,14 @@ void xl_invlpg(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 	uint64_t asid = asid_of(xl, proc, &cached);
 	if (!cached)
 		return;
-	for (uint32_t i = 0; i < xl->nt; i++) {
-		struct tlb *t = &xl->t[i];
-		for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
-			if (!(t->sizes & (1u << sz)) || (sz && !xl->lp_live[sz]))
-				continue;
-			uint64_t v = (vpn >> (sz_shift[sz] - 12)) & ((1ull << (48 - sz_shift[sz])) - 1);
-			int64_t w = tlb_find(t, XL_KEY(asid, v, sz), v);
+	for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
+		if (sz && !xl->lp_live[sz])
+			continue;
+		uint64_t v = (vpn >> (sz_shift[sz] - 12)) & ((1ull << (48 - sz_shift[sz])) - 1);
+		uint64_t key = XL_KEY(asid, v, sz);
+		for (uint32_t i = 0; i < xl->ninv[sz]; i++) {
+			struct tlb *t = xl->inv[sz][i];
+			int64_t w = tlb_find(t, key, v);
 			if (w >= 0)
 				tlb_inval(t, v, (uint32_t)w);
 		}
@@ -781,6 +838,14 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 	if (t->lru_next)
 		VL_TRY(check_lru(t, err));
 	uint64_t entries = (uint64_t)t->sets * t->ways;
+	for (uint64_t i = 0; t->live && i < entries; i++) {
+		uint64_t s = t->live[i / t->ways];
+		bool live = (uint32_t)(s >> 32) == xl->gen && (s >> (i % t->ways) & 1);
+		if (live == way_free(xl, t->tag[i]))
+			return vl_err(err, VL_ESTATE, "%s %s way %llu is %s but its live mask says otherwise",
+				      leaf ? "TLB" : "walk cache", t->name, (unsigned long long)i,
+				      live ? "free" : "in use");
+	}
 	for (uint64_t i = 0; i < entries; i++) {
 		uint64_t tg = t->tag[i];
 		if (!tg)

@@ -69,6 +69,14 @@ struct tlb {
 	 * fill needs no scan.  The use stamps are kept as well; the checker
 	 * verifies the two orders agree.  NULL otherwise. */
 	uint32_t *lru_prev, *lru_next, *lru_head, *lru_tail;
+	/* narrow sets (at most 8 ways): per set, the flush generation of its
+	 * last fill in the high 32 bits and a bit per live way below (a way
+	 * holding an entry of the current generation, or with PCIDs any
+	 * entry), so a fill finds the first free way without reading tags;
+	 * a set whose generation is not the current one has no live way.
+	 * NULL for wide sets. */
+	uint64_t *live;
+	uint32_t full;      /* the mask of every way of a narrow set */
 	uint8_t sizes;      /* bit per page size held */
 	uint8_t kinds;      /* bit XL_DATA / XL_INSTR served */
 	uint8_t level;      /* configured level, 1 = first probed */
@@ -102,6 +110,13 @@ struct vl_xlat {
 	uint32_t lvl[2][10], nlvl[2];
 	struct tlb **ltab[2];
 	uint32_t lt[2][10];
+	/* fills: per kind and page size, the structures holding that size in
+	 * level order; those of levels below d are fill[k][s][0 .. fend[k][s][d]) */
+	struct tlb **fill[2][XL_NSIZES];
+	uint32_t fend[2][XL_NSIZES][10];
+	/* INVLPG: per page size, every structure holding it */
+	struct tlb **inv[XL_NSIZES];
+	uint32_t ninv[XL_NSIZES];
 	struct tlb psc[3];         /* 0 PML4E (va >> 39), 1 PDPTE (>> 30), 2 PDE (>> 21) */
 	bool psc_on[3], any_psc;
 	bool on;                   /* any TLB or walk cache configured */
