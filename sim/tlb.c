@@ -161,9 +161,11 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 		memset(t->hint, 0xff, ((size_t)sets << hb) * sizeof(*t->hint)); /* empty chains */
 	} else {
 		t->live = calloc(sets, sizeof(*t->live));
-		if (!t->live)
+		t->fp = calloc(entries + 8, 1);
+		if (!t->live || !t->fp)
 			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
 		t->full = (uint32_t)((1ull << ways) - 1);
+		t->fpmask = 0x8080808080808080ull >> (8 * (8 - ways));
 	}
 	uint64_t h = seed;
 	for (const char *c = name; *c; c++)
@@ -205,6 +207,7 @@ static void tlb_free(struct tlb *t)
 	free(t->lru_head);
 	free(t->lru_tail);
 	free(t->live);
+	free(t->fp);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -306,6 +309,7 @@ static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t v
 		if (!t->native_lru)
 			t->ops->insert(&t->repl, set, way);
 		t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
+		t->fp[base + way] = (uint8_t)xl_fp(key);
 		t->tag[base + way] = key;
 		t->ref[base + way] = ref;
 		t->used[base + way] = now;
@@ -845,6 +849,10 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 			return vl_err(err, VL_ESTATE, "%s %s way %llu is %s but its live mask says otherwise",
 				      leaf ? "TLB" : "walk cache", t->name, (unsigned long long)i,
 				      live ? "free" : "in use");
+		if (t->tag[i] && t->fp[i] != (uint8_t)xl_fp(t->tag[i]))
+			return vl_err(err, VL_ESTATE, "%s %s way %llu: fingerprint 0x%02x, its tag's is 0x%02x",
+				      leaf ? "TLB" : "walk cache", t->name, (unsigned long long)i,
+				      t->fp[i], (unsigned)(uint8_t)xl_fp(t->tag[i]));
 	}
 	for (uint64_t i = 0; i < entries; i++) {
 		uint64_t tg = t->tag[i];

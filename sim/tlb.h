@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vmlab/policy.h"
 
@@ -77,6 +78,12 @@ struct tlb {
 	 * NULL for wide sets. */
 	uint64_t *live;
 	uint32_t full;      /* the mask of every way of a narrow set */
+	/* narrow sets: a byte per way, xl_fp of the tag it held when filled
+	 * (sets * ways bytes and 8 of padding), so a probe compares the
+	 * set's bytes in one word and reads a tag only where one matches;
+	 * fpmask has the top bit of each of the set's bytes */
+	uint8_t *fp;
+	uint64_t fpmask;
 	uint8_t sizes;      /* bit per page size held */
 	uint8_t kinds;      /* bit XL_DATA / XL_INSTR served */
 	uint8_t level;      /* configured level, 1 = first probed */
@@ -236,16 +243,49 @@ static inline void tlb_chain_add(struct tlb *t, uint32_t g, uint64_t vpn)
 	*h = g;
 }
 
+/* A tag's fingerprint: 8 bits of a multiplicative hash of everything
+ * but its dirty bit, repeated in every byte of the result.  Equal tags
+ * (but for D) have equal fingerprints; the converse is checked on the
+ * tag itself. */
+static inline uint64_t xl_fp(uint64_t key)
+{
+	return (((key >> 1) * 0x9E3779B97F4A7C15ull) >> 56) * 0x0101010101010101ull;
+}
+
+/* The ways of a narrow set at base whose fingerprint byte is the one
+ * repeated in bfp: the top bit of each such byte (exact: no carries
+ * between bytes). */
+static inline uint64_t tlb_fp_match(const struct tlb *t, uint32_t base, uint64_t bfp)
+{
+	uint64_t w;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&w, t->fp + base, 8);
+#else
+	w = 0;
+	for (unsigned b = 0; b < 8; b++)
+		w |= (uint64_t)t->fp[base + b] << (8 * b);
+#endif
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
+	uint64_t x = w ^ bfp;
+	return ~(((x & lo7) + lo7) | x | lo7) & t->fpmask;
+}
+
+/* tlb_find in a narrow set, with the key's xl_fp. */
+static inline int64_t tlb_find_narrow(const struct tlb *t, uint64_t key, uint64_t vpn, uint64_t bfp)
+{
+	uint32_t base = tlb_set(t, vpn) * t->ways;
+	for (uint64_t m = tlb_fp_match(t, base, bfp); m; m &= m - 1) {
+		uint32_t g = base + (uint32_t)__builtin_ctzll(m) / 8;
+		if ((t->tag[g] ^ key) < 2)
+			return (int64_t)g;
+	}
+	return -1;
+}
+
 static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
 {
-	if (t->ways <= 8) {
-		uint32_t base = tlb_set(t, vpn) * t->ways;
-		const uint64_t *tg = t->tag + base;
-		int64_t hit = -1;
-		for (uint32_t w = 0; w < t->ways; w++)
-			hit = (tg[w] ^ key) < 2 ? (int64_t)(base + w) : hit;
-		return hit;
-	}
+	if (t->ways <= 8)
+		return tlb_find_narrow(t, key, vpn, xl_fp(key));
 	for (uint32_t g = *tlb_hint(t, vpn); g != XL_LRU_END; g = t->hnext[g])
 		if ((t->tag[g] ^ key) < 2)
 			return (int64_t)g;
