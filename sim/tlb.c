@@ -180,6 +180,7 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 	}
 	t->repl_live = true;
 	t->native_lru = (t->ops->flags & VL_TLB_REPL_LRU) != 0;
+	t->narrow_lru = t->native_lru && t->live;
 	if (t->native_lru && ways > 8) {
 		t->lru_prev = malloc(entries * sizeof(*t->lru_prev));
 		t->lru_next = malloc(entries * sizeof(*t->lru_next));
@@ -277,7 +278,7 @@ static uint32_t free_way(const struct vl_xlat *xl, const struct tlb *t, uint32_t
 
 /* The way of a full narrow native-lru set to replace: the oldest stamp
  * (the first one of equal stamps, as the scan it replaces). */
-static inline uint32_t oldest_way(const uint64_t *u, uint32_t ways)
+static inline __attribute__((always_inline)) uint32_t oldest_of(const uint64_t *u, uint32_t ways)
 {
 	uint32_t v = 0;
 	uint64_t m = u[0];
@@ -289,8 +290,20 @@ static inline uint32_t oldest_way(const uint64_t *u, uint32_t ways)
 	return v;
 }
 
-static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t vpn, uint32_t ref,
-		     uint64_t now)
+/* The usual widths with a constant loop bound, which the compiler
+ * unrolls. */
+static inline uint32_t oldest_way(const uint64_t *u, uint32_t ways)
+{
+	switch (ways) {
+	case 4: return oldest_of(u, 4);
+	case 8: return oldest_of(u, 8);
+	default: return oldest_of(u, ways);
+	}
+}
+
+/* tlb_fill for every structure but the narrow lru ones (fill_one). */
+static __attribute__((noinline)) void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key,
+					      uint64_t vpn, uint32_t ref, uint64_t now)
 {
 	uint32_t set = tlb_set(t, vpn), base = set * t->ways, way = UINT32_MAX;
 	if (t->live) {
@@ -331,6 +344,27 @@ static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t v
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
 	tlb_chain_add(t, base + way, vpn);
+}
+
+/* Fill t with key (fingerprint bfp, xl_fp(key)): inline for a narrow lru
+ * set (the first free way, else the oldest stamp), tlb_fill otherwise. */
+static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, struct tlb *t,
+							   uint64_t key, uint64_t bfp, uint64_t vpn,
+							   uint32_t ref, uint64_t now)
+{
+	if (!t->narrow_lru) {
+		tlb_fill(xl, t, key, vpn, ref, now);
+		return;
+	}
+	uint32_t set = tlb_set(t, vpn), base = set * t->ways;
+	uint64_t s = t->live[set];
+	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+	uint32_t way = m != t->full ? (uint32_t)__builtin_ctz(~m) : oldest_way(t->used + base, t->ways);
+	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
+	t->fp[base + way] = (uint8_t)bfp;
+	t->tag[base + way] = key;
+	t->ref[base + way] = ref;
+	t->used[base + way] = now;
 }
 
 /* ---- building from the configuration ---- */
@@ -597,7 +631,8 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 		if (xl->psc_on[c]) {
 			unsigned shift = 39 - 9 * c;
 			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
-			tlb_fill(xl, &xl->psc[c], XL_KEY(xl->asid, vpn, 0), vpn, path[l], e->time + 1);
+			uint64_t key = XL_KEY(xl->asid, vpn, 0);
+			fill_one(xl, &xl->psc[c], key, xl_fp(key), vpn, path[l], e->time + 1);
 		}
 	}
 	uint64_t ent = pt[idx];
@@ -618,15 +653,15 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 }
 
 /* Fill every structure of levels [0, upto) of kind kd holding size sz. */
-static void fill_levels(struct vl_engine *e, unsigned kd, unsigned upto, uint64_t va, unsigned sz,
+static inline void fill_levels(struct vl_engine *e, unsigned kd, unsigned upto, uint64_t va, unsigned sz,
 			uint32_t li, bool dirty)
 {
 	struct vl_xlat *xl = &e->xl;
 	uint64_t vpn = (va >> sz_shift[sz]) & ((1ull << (48 - sz_shift[sz])) - 1);
-	uint64_t key = XL_KEY(xl->asid, vpn, sz) | (dirty ? XL_DIRTY : 0);
+	uint64_t key = XL_KEY(xl->asid, vpn, sz) | (dirty ? XL_DIRTY : 0), bfp = xl_fp(key);
 	struct tlb *const *f = xl->fill[kd][sz];
 	for (uint32_t i = 0, n = xl->fend[kd][sz][upto]; i < n; i++)
-		tlb_fill(xl, f[i], key, vpn, li, e->time + 1);
+		fill_one(xl, f[i], key, bfp, vpn, li, e->time + 1);
 }
 
 uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
@@ -731,10 +766,10 @@ void xl_invlpg(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 		if (sz && !xl->lp_live[sz])
 			continue;
 		uint64_t v = (vpn >> (sz_shift[sz] - 12)) & ((1ull << (48 - sz_shift[sz])) - 1);
-		uint64_t key = XL_KEY(asid, v, sz);
+		uint64_t key = XL_KEY(asid, v, sz), bfp = xl_fp(key);
 		for (uint32_t i = 0; i < xl->ninv[sz]; i++) {
 			struct tlb *t = xl->inv[sz][i];
-			int64_t w = tlb_find(t, key, v);
+			int64_t w = t->fp ? tlb_find_narrow(t, key, v, bfp) : tlb_find(t, key, v);
 			if (w >= 0)
 				tlb_inval(t, v, (uint32_t)w);
 		}

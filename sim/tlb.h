@@ -88,6 +88,7 @@ struct tlb {
 	uint8_t kinds;      /* bit XL_DATA / XL_INSTR served */
 	uint8_t level;      /* configured level, 1 = first probed */
 	bool native_lru;    /* the policy says VL_TLB_REPL_LRU: done inline from used[] */
+	bool narrow_lru;    /* native_lru in narrow sets: filled inline (tlb.c fill_one) */
 	uint64_t hits, misses;
 	const struct vl_tlb_repl_ops *ops;
 	struct vl_tlb_repl repl;
