@@ -290,13 +290,24 @@ static inline __attribute__((always_inline)) uint32_t oldest_of(const uint64_t *
 	return v;
 }
 
-/* The usual widths with a constant loop bound, which the compiler
- * unrolls. */
+/* The same for 4 and 8 ways as a tournament: pairs, then pairs of
+ * winners (a tie goes to the lower way, as in the scan). */
+static inline uint32_t oldest_pairs(const uint64_t *u, unsigned ways)
+{
+	uint32_t a = u[1] < u[0], b = 2 + (u[3] < u[2]);
+	uint32_t ab = u[b] < u[a] ? b : a;
+	if (ways == 4)
+		return ab;
+	uint32_t c = 4 + (u[5] < u[4]), d = 6 + (u[7] < u[6]);
+	uint32_t cd = u[d] < u[c] ? d : c;
+	return u[cd] < u[ab] ? cd : ab;
+}
+
 static inline uint32_t oldest_way(const uint64_t *u, uint32_t ways)
 {
 	switch (ways) {
-	case 4: return oldest_of(u, 4);
-	case 8: return oldest_of(u, 8);
+	case 4: return oldest_pairs(u, 4);
+	case 8: return oldest_pairs(u, 8);
 	default: return oldest_of(u, ways);
 	}
 }
@@ -353,7 +364,18 @@ static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, s
 							   uint32_t ref, uint64_t now)
 {
 	if (!t->narrow_lru) {
-		tlb_fill(xl, t, key, vpn, ref, now);
+		if (t->lru_next) {
+			/* a wide lru set: the tail of its recency list */
+			uint32_t set = tlb_set(t, vpn), g = t->lru_tail[set];
+			tlb_lru_front(t, set, g);
+			tlb_chain_del(t, g);
+			t->tag[g] = key;
+			t->ref[g] = ref;
+			t->used[g] = now;
+			tlb_chain_add(t, g, vpn);
+		} else {
+			tlb_fill(xl, t, key, vpn, ref, now);
+		}
 		return;
 	}
 	uint32_t set = tlb_set(t, vpn), base = set * t->ways;
