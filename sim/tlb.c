@@ -615,31 +615,33 @@ void xl_fini(struct vl_xlat *xl)
  * a new page is "not yet used").  Returns 0 with the leaf's index and page
  * size, or 1 when the access faults; *stop is then the entry where the
  * walk stopped and *stop_level its level, where the fault path goes on. */
-static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry,
-		uint32_t *li, unsigned *sz)
+static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint64_t va, unsigned kd,
+							bool write, bool retry, uint32_t *li,
+							unsigned *sz)
 {
 	struct vl_xlat *xl = &e->xl;
 	uint64_t *pt = e->pt.e;
+	const uint64_t asid = xl->asid, now = e->time + 1;
 	uint32_t node = e->procs[e->last_proc].root;
-	unsigned level = 4, psc_hit = 0;
+	unsigned level = 4;
 	if (xl->any_psc) {
 		/* deepest cache first: PDE (names a page table), PDPTE, PML4E */
 		for (unsigned c = 3; c-- > 0;) {
 			if (!xl->psc_on[c])
 				continue;
+			struct tlb *t = &xl->psc[c];
 			unsigned shift = 39 - 9 * c;
 			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
-			int64_t i = tlb_find(&xl->psc[c], XL_KEY(xl->asid, vpn, 0), vpn);
+			uint64_t key = XL_KEY(asid, vpn, 0);
+			int64_t i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key)) : tlb_find(t, key, vpn);
 			if (i >= 0) {
-				struct tlb *t = &xl->psc[c];
 				t->hits++;
-				tlb_touch(t, vpn, (uint32_t)i, e->time + 1);
+				tlb_touch(t, vpn, (uint32_t)i, now);
 				node = PTE_FRAME(pt[t->ref[i]]);
 				level = 3 - c;
-				psc_hit = 1;
 				break;
 			}
-			xl->psc[c].misses++;
+			t->misses++;
 		}
 	}
 	uint32_t path[5];
@@ -653,8 +655,8 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 		if (xl->psc_on[c]) {
 			unsigned shift = 39 - 9 * c;
 			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
-			uint64_t key = XL_KEY(xl->asid, vpn, 0);
-			fill_one(xl, &xl->psc[c], key, xl_fp(key), vpn, path[l], e->time + 1);
+			uint64_t key = XL_KEY(asid, vpn, 0);
+			fill_one(xl, &xl->psc[c], key, xl_fp(key), vpn, path[l], now);
 		}
 	}
 	uint64_t ent = pt[idx];
@@ -670,73 +672,86 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 	*li = idx;
 	*sz = at - 1;
 	count_walk(e, level - at + 1);
-	e->ctr.psc_hits += psc_hit;
+	e->ctr.psc_hits += level < 4; /* the walk started below the root: a walk-cache hit */
 	return 0;
 }
 
 /* Fill every structure of levels [0, upto) of kind kd holding size sz. */
-static inline void fill_levels(struct vl_engine *e, unsigned kd, unsigned upto, uint64_t va, unsigned sz,
-			uint32_t li, bool dirty)
+static inline __attribute__((always_inline)) void fill_levels(struct vl_engine *e, unsigned kd,
+							      unsigned upto, uint64_t va,
+							      unsigned sz, uint32_t li, bool dirty)
 {
 	struct vl_xlat *xl = &e->xl;
 	uint64_t vpn = (va >> sz_shift[sz]) & ((1ull << (48 - sz_shift[sz])) - 1);
 	uint64_t key = XL_KEY(xl->asid, vpn, sz) | (dirty ? XL_DIRTY : 0), bfp = xl_fp(key);
+	const uint64_t now = e->time + 1;
 	struct tlb *const *f = xl->fill[kd][sz];
 	for (uint32_t i = 0, n = xl->fend[kd][sz][upto]; i < n; i++)
-		fill_one(xl, f[i], key, bfp, vpn, li, e->time + 1);
+		fill_one(xl, f[i], key, bfp, vpn, li, now);
+}
+
+/* Every structure of levels [0, d) of kind kd missed the lookup. */
+static inline void count_misses(struct vl_xlat *xl, unsigned kd, unsigned d)
+{
+	struct tlb *const *lt = xl->ltab[kd];
+	for (uint32_t j = 0, n = xl->lt[kd][d]; j < n; j++)
+		lt[j]->misses++;
+	xl->level_misses += d;
 }
 
 uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
 {
-	uint32_t lix;
-	uint32_t *li = &lix;
 	struct vl_xlat *xl = &e->xl;
 	unsigned nl = xl->nlvl[kd];
-	/* a retry after a fault: the lookup missed everywhere already */
-	for (unsigned d = 0; d < nl && !retry; d++) {
-		if (d > 0) { /* level 0 was probed inline by the engine */
-			for (uint32_t p = xl->lvl[kd][d]; p < xl->lvl[kd][d + 1]; p++) {
-				const struct xl_probe *pr = &xl->probe[kd][p];
+	uint32_t li;
+	/* a retry after a fault: the lookup missed everywhere already.
+	 * Level 0 was probed inline by the engine. */
+	if (!retry) {
+		for (unsigned d = 1; d < nl; d++) {
+			const struct xl_probe *pr = &xl->probe[kd][xl->lvl[kd][d]];
+			const struct xl_probe *pe = &xl->probe[kd][xl->lvl[kd][d + 1]];
+			for (; pr < pe; pr++) {
 				if (pr->sz && !xl->lp_live[pr->sz])
 					continue;
+				struct tlb *t = pr->t;
 				uint64_t vpn = (va >> pr->shift) & pr->vmask;
-				int64_t i = tlb_find(pr->t, xl->asid | pr->keysz | vpn << 3, vpn);
+				uint64_t key = xl->asid | pr->keysz | vpn << 3;
+				int64_t i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key))
+						  : tlb_find(t, key, vpn);
 				if (i < 0)
 					continue;
-				struct tlb *t = pr->t;
 				uint64_t pte = e->pt.e[t->ref[i]];
 				if ((write && !(t->tag[i] & XL_DIRTY) && !(pte & PTE_RW)) ||
 				    (kd == XL_INSTR && (pte & PTE_NX)))
 					break; /* the walk will fault (copy-on-write, no-execute) */
+				count_misses(xl, kd, d);
 				t->hits++;
 				tlb_touch(t, vpn, (uint32_t)i, e->time + 1);
-				*li = t->ref[i];
+				li = t->ref[i];
 				if (write && !(t->tag[i] & XL_DIRTY)) {
-					e->pt.e[*li] |= PTE_D;
+					e->pt.e[li] |= PTE_D;
 					t->tag[i] |= XL_DIRTY;
 					e->ctr.dirty_updates++;
 				}
-				fill_levels(e, kd, d, va, pr->sz, *li, (t->tag[i] & XL_DIRTY) != 0);
-				return XL_TRANSLATION(*li, pr->shift);
+				fill_levels(e, kd, d, va, pr->sz, li, (t->tag[i] & XL_DIRTY) != 0);
+				return XL_TRANSLATION(li, pr->shift);
 			}
 		}
-		for (uint32_t j = xl->lt[kd][d]; j < xl->lt[kd][d + 1]; j++)
-			xl->ltab[kd][j]->misses++;
-		xl->level_misses++;
+		count_misses(xl, kd, nl);
 	}
 	unsigned sz;
-	if (walk(e, va, kd, write, retry, li, &sz))
+	if (walk(e, va, kd, write, retry, &li, &sz))
 		return XL_FAULT;
 	/* A TLB holds only translations whose accessed bit is set (hardware
 	 * sets A before caching).  A retried access whose new page had its A
 	 * cleared by the policy (on_map: "inserted unused") is not cached, so
 	 * the next use walks and sets A, as without TLBs. */
-	if (nl && (e->pt.e[*li] & PTE_A))
+	uint64_t ent = e->pt.e[li];
+	if (nl && (ent & PTE_A))
 		/* the cached dirty bit means "a store needs no more work":
 		 * dirty and writable (a page made read-only keeps its D) */
-		fill_levels(e, kd, nl, va, sz, *li,
-			    (e->pt.e[*li] & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
-	return XL_TRANSLATION(*li, sz_shift[sz]);
+		fill_levels(e, kd, nl, va, sz, li, (ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
+	return XL_TRANSLATION(li, sz_shift[sz]);
 }
 
 /* ---- address spaces and invalidation ---- */
