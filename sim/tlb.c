@@ -364,18 +364,7 @@ static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, s
 							   uint32_t ref, uint64_t now)
 {
 	if (!t->narrow_lru) {
-		if (t->lru_next) {
-			/* a wide lru set: the tail of its recency list */
-			uint32_t set = tlb_set(t, vpn), g = t->lru_tail[set];
-			tlb_lru_front(t, set, g);
-			tlb_chain_del(t, g);
-			t->tag[g] = key;
-			t->ref[g] = ref;
-			t->used[g] = now;
-			tlb_chain_add(t, g, vpn);
-		} else {
-			tlb_fill(xl, t, key, vpn, ref, now);
-		}
+		tlb_fill(xl, t, key, vpn, ref, now);
 		return;
 	}
 	uint32_t set = tlb_set(t, vpn), base = set * t->ways;
@@ -459,6 +448,8 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 	xl->t = calloc(n ? n : 1, sizeof(*xl->t));
 	if (!xl->t)
 		return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+	for (uint32_t i = 0; i < n; i++)
+		xl->t[i].dlevel[0] = xl->t[i].dlevel[1] = 0xff;
 	uint64_t seed = vl_config_u64(cfg, "run.seed");
 	for (uint32_t i = 0; i < n; i++) {
 		struct tlb *t = &xl->t[i];
@@ -526,7 +517,10 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 				}
 			for (j = i; j < n && xl->t[j].level == level; j++)
 				if (xl->t[j].kinds & (1u << kd))
+				{
 					xl->ltab[kd][nlt++] = &xl->t[j];
+					xl->t[j].dlevel[kd] = (uint8_t)d;
+				}
 			if (xl->lt[kd][d] != nlt)
 				d++; /* a level with nothing of this kind is skipped */
 			i = j;
@@ -693,9 +687,7 @@ static inline __attribute__((always_inline)) void fill_levels(struct vl_engine *
 /* Every structure of levels [0, d) of kind kd missed the lookup. */
 static inline void count_misses(struct vl_xlat *xl, unsigned kd, unsigned d)
 {
-	struct tlb *const *lt = xl->ltab[kd];
-	for (uint32_t j = 0, n = xl->lt[kd][d]; j < n; j++)
-		lt[j]->misses++;
+	xl->miss_upto[kd][d]++;
 	xl->level_misses += d;
 }
 
@@ -856,6 +848,18 @@ void xl_inval_pde(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 		tlb_inval(&xl->psc[2], v, (uint32_t)w);
 }
 
+/* Lookups that missed TLB t: those of each kind it serves that missed its
+ * level and every level above it. */
+static uint64_t tlb_misses(const struct vl_xlat *xl, const struct tlb *t)
+{
+	uint64_t n = 0;
+	for (unsigned kd = 0; kd < 2; kd++)
+		if (t->dlevel[kd] != 0xff)
+			for (uint32_t d = t->dlevel[kd] + 1u; d <= xl->nlvl[kd]; d++)
+				n += xl->miss_upto[kd][d];
+	return n;
+}
+
 size_t xl_counters(const struct vl_xlat *xl, const char **names, uint64_t *values, size_t max)
 {
 	for (uint32_t i = 0; i < xl->nt; i++)
@@ -865,7 +869,7 @@ size_t xl_counters(const struct vl_xlat *xl, const char **names, uint64_t *value
 			if (names)
 				names[2 * i + j] = xl->t[i].cname[j];
 			if (values)
-				values[2 * i + j] = j ? xl->t[i].misses : xl->t[i].hits;
+				values[2 * i + j] = j ? tlb_misses(xl, &xl->t[i]) : xl->t[i].hits;
 		}
 	return 2 * (size_t)xl->nt;
 }

@@ -89,7 +89,9 @@ struct tlb {
 	uint8_t level;      /* configured level, 1 = first probed */
 	bool native_lru;    /* the policy says VL_TLB_REPL_LRU: done inline from used[] */
 	bool narrow_lru;    /* native_lru in narrow sets: filled inline (tlb.c fill_one) */
-	uint64_t hits, misses;
+	uint64_t hits;
+	uint64_t misses;    /* walk caches only; a TLB's come from miss_upto (xl_counters) */
+	uint8_t dlevel[2];  /* per kind: its dense level index, 0xff when it serves not that kind */
 	const struct vl_tlb_repl_ops *ops;
 	struct vl_tlb_repl repl;
 	bool repl_live;
@@ -134,6 +136,11 @@ struct vl_xlat {
 	uint32_t cur_proc;         /* process the asid belongs to */
 	uint32_t lp_live[XL_NSIZES]; /* mapped large pages by size: skip empty probes */
 	uint64_t level_misses;     /* TLB levels missed, all accesses (cost model) */
+	/* per kind, lookups that missed levels [0, d) and no more (a hit at
+	 * level d, or d = the level count: a walk), so one increment counts a
+	 * lookup; the misses of a structure at dense level l are the sum over
+	 * d > l (xl_counters) */
+	uint64_t miss_upto[2][10];
 	uint32_t pt_frees;         /* e->pt.frees at the last flush */
 	uint32_t stop;             /* where the last faulting walk stopped: entry index */
 	unsigned stop_level;       /* and its level (4..1); the fault path goes on there */
