@@ -337,6 +337,7 @@ static __attribute__((noinline)) void tlb_fill(struct vl_xlat *xl, struct tlb *t
 		t->tag[base + way] = key;
 		t->ref[base + way] = ref;
 		t->used[base + way] = now;
+		t->last = base + way;
 		return;
 	}
 	if (t->lru_next) {
@@ -354,6 +355,7 @@ static __attribute__((noinline)) void tlb_fill(struct vl_xlat *xl, struct tlb *t
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
+	t->last = base + way;
 	tlb_chain_add(t, base + way, vpn);
 }
 
@@ -376,6 +378,7 @@ static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, s
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
+	t->last = base + way;
 }
 
 /* ---- building from the configuration ---- */
@@ -627,8 +630,14 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 			unsigned shift = 39 - 9 * c;
 			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
 			uint64_t key = XL_KEY(asid, vpn, 0);
-			int64_t i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key)) : tlb_find(t, key, vpn);
+			/* the way of this cache's last hit or fill first: walks in
+			 * one region, and the retry of a faulted access, need no
+			 * search (a key is in at most one way) */
+			int64_t i = t->last;
+			if (t->tag[i] != key)
+				i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key)) : tlb_find(t, key, vpn);
 			if (i >= 0) {
+				t->last = (uint32_t)i;
 				t->hits++;
 				tlb_touch(t, vpn, (uint32_t)i, now);
 				node = PTE_FRAME(pt[t->ref[i]]);
@@ -691,7 +700,8 @@ static inline void count_misses(struct vl_xlat *xl, unsigned kd, unsigned d)
 	xl->level_misses += d;
 }
 
-uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
+static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, uint64_t va,
+							     unsigned kd, bool write, bool retry)
 {
 	struct vl_xlat *xl = &e->xl;
 	unsigned nl = xl->nlvl[kd];
@@ -744,6 +754,13 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool
 		 * dirty and writable (a page made read-only keeps its D) */
 		fill_levels(e, kd, nl, va, sz, li, (ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
 	return XL_TRANSLATION(li, sz_shift[sz]);
+}
+
+/* The lookup and the retry compiled apart (each with less to keep in
+ * registers). */
+uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
+{
+	return retry ? miss(e, va, kd, write, true) : miss(e, va, kd, write, false);
 }
 
 /* ---- address spaces and invalidation ---- */

@@ -92,6 +92,8 @@ struct tlb {
 	uint64_t hits;
 	uint64_t misses;    /* walk caches only; a TLB's come from miss_upto (xl_counters) */
 	uint8_t dlevel[2];  /* per kind: its dense level index, 0xff when it serves not that kind */
+	uint32_t last;      /* global way of the last fill (or walk-cache hit): a way index, any
+			     * content (the walk checks its tag first) */
 	const struct vl_tlb_repl_ops *ops;
 	struct vl_tlb_repl repl;
 	bool repl_live;
