@@ -808,13 +808,16 @@ void xl_invlpg(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 	uint64_t asid = asid_of(xl, proc, &cached);
 	if (!cached)
 		return;
-	for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
+	/* without large pages mapped only the 4 KiB entries can hold it */
+	unsigned nsz = xl->lp_live[2] ? 3 : xl->lp_live[1] ? 2 : 1;
+	for (unsigned sz = 0; sz < nsz; sz++) {
 		if (sz && !xl->lp_live[sz])
 			continue;
 		uint64_t v = (vpn >> (sz_shift[sz] - 12)) & ((1ull << (48 - sz_shift[sz])) - 1);
 		uint64_t key = XL_KEY(asid, v, sz), bfp = xl_fp(key);
-		for (uint32_t i = 0; i < xl->ninv[sz]; i++) {
-			struct tlb *t = xl->inv[sz][i];
+		struct tlb *const *l = xl->inv[sz];
+		for (uint32_t i = 0, n = xl->ninv[sz]; i < n; i++) {
+			struct tlb *t = l[i];
 			int64_t w = t->fp ? tlb_find_narrow(t, key, v, bfp) : tlb_find(t, key, v);
 			if (w >= 0)
 				tlb_inval(t, v, (uint32_t)w);
