@@ -2,7 +2,9 @@
  *
  * A structure (struct tlb) is sets x ways of cached translations held in
  * flat arrays: a 64-bit tag per way, the arena index of the page-table
- * entry it caches, and the time of its last hit.  The same structure
+ * entry it caches, and the time of its last hit; a narrow set (at most 8
+ * ways) also a fingerprint byte per way and a live-way mask (below), a
+ * wide one a chain index and, under lru, a recency list.  The same structure
  * serves as a TLB level (caching leaf entries of 4 KiB, 2 MiB or 1 GiB
  * pages) and as a page-walk cache (PML4E, PDPTE, PDE: caching upper-level
  * entries, Intel's "paging-structure caches").
@@ -155,9 +157,6 @@ struct vl_xlat {
 int xl_init(struct vl_engine *e, struct vl_error *err);
 void xl_fini(struct vl_xlat *xl);
 
-/* Position of the way holding key in t, or -1.  Small sets are compared
- * without an early exit: which way matches is random, and a mispredicted
- * exit costs more than the few extra compares. */
 #define XL_LRU_END UINT32_MAX
 
 static inline void tlb_lru_unlink(struct tlb *t, uint32_t set, uint32_t g)
@@ -292,6 +291,11 @@ static inline int64_t tlb_find_narrow(const struct tlb *t, uint64_t key, uint64_
 	return -1;
 }
 
+/* Position of the way holding key in t, or -1: the fingerprint word of a
+ * narrow set, the chain of a wide one.  (The first-level probes of the
+ * engine, sim/access.c, compare a small set's tags without an early exit
+ * instead: which way matches is random, and a mispredicted exit costs
+ * more than the few extra compares.) */
 static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
 {
 	if (t->ways <= 8)
