@@ -59,6 +59,8 @@ static void tlb_clear(struct tlb *t)
 		memset(t->hint, 0xff, ((size_t)t->sets << t->hint_bits) * sizeof(*t->hint));
 	if (t->lru_next)
 		tlb_lru_reset(t);
+	if (t->live)
+		memset(t->live, 0, (size_t)t->sets * sizeof(*t->live));
 }
 
 /* Invalidate global way g holding page vpn (INVLPG). */
@@ -69,6 +71,8 @@ static void tlb_inval(struct tlb *t, uint64_t vpn, uint32_t g)
 	t->tag[g] = 0;
 	if (t->lru_next)
 		tlb_lru_back(t, tlb_set(t, vpn), g);
+	if (t->live)
+		t->live[g / t->ways] &= ~(1ull << (g % t->ways));
 }
 
 /* A bad value of TLB name's key (or of key2 when key is at its default):
@@ -155,6 +159,13 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 		if (!t->hint || !t->hnext)
 			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
 		memset(t->hint, 0xff, ((size_t)sets << hb) * sizeof(*t->hint)); /* empty chains */
+	} else {
+		t->live = calloc(sets, sizeof(*t->live));
+		t->fp = calloc(entries + 8, 1);
+		if (!t->live || !t->fp)
+			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
+		t->full = (uint32_t)((1ull << ways) - 1);
+		t->fpmask = 0x8080808080808080ull >> (8 * (8 - ways));
 	}
 	uint64_t h = seed;
 	for (const char *c = name; *c; c++)
@@ -169,6 +180,7 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 	}
 	t->repl_live = true;
 	t->native_lru = (t->ops->flags & VL_TLB_REPL_LRU) != 0;
+	t->narrow_lru = t->native_lru && t->live;
 	if (t->native_lru && ways > 8) {
 		t->lru_prev = malloc(entries * sizeof(*t->lru_prev));
 		t->lru_next = malloc(entries * sizeof(*t->lru_next));
@@ -195,6 +207,8 @@ static void tlb_free(struct tlb *t)
 	free(t->lru_next);
 	free(t->lru_head);
 	free(t->lru_tail);
+	free(t->live);
+	free(t->fp);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -262,25 +276,74 @@ static uint32_t free_way(const struct vl_xlat *xl, const struct tlb *t, uint32_t
 	return UINT32_MAX;
 }
 
-static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t vpn, uint32_t ref,
-		     uint64_t now)
+/* The way of a full narrow native-lru set to replace: the oldest stamp
+ * (the first one of equal stamps, as the scan it replaces). */
+static inline __attribute__((always_inline)) uint32_t oldest_of(const uint64_t *u, uint32_t ways)
+{
+	uint32_t v = 0;
+	uint64_t m = u[0];
+	for (uint32_t w = 1; w < ways; w++) {
+		bool lt = u[w] < m;
+		m = lt ? u[w] : m;
+		v = lt ? w : v;
+	}
+	return v;
+}
+
+/* The same for 4 and 8 ways as a tournament: pairs, then pairs of
+ * winners (a tie goes to the lower way, as in the scan). */
+static inline uint32_t oldest_pairs(const uint64_t *u, unsigned ways)
+{
+	uint32_t a = u[1] < u[0], b = 2 + (u[3] < u[2]);
+	uint32_t ab = u[b] < u[a] ? b : a;
+	if (ways == 4)
+		return ab;
+	uint32_t c = 4 + (u[5] < u[4]), d = 6 + (u[7] < u[6]);
+	uint32_t cd = u[d] < u[c] ? d : c;
+	return u[cd] < u[ab] ? cd : ab;
+}
+
+static inline uint32_t oldest_way(const uint64_t *u, uint32_t ways)
+{
+	switch (ways) {
+	case 4: return oldest_pairs(u, 4);
+	case 8: return oldest_pairs(u, 8);
+	default: return oldest_of(u, ways);
+	}
+}
+
+/* tlb_fill for every structure but the narrow lru ones (fill_one). */
+static __attribute__((noinline)) void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key,
+					      uint64_t vpn, uint32_t ref, uint64_t now)
 {
 	uint32_t set = tlb_set(t, vpn), base = set * t->ways, way = UINT32_MAX;
+	if (t->live) {
+		/* a narrow set: its live mask says which ways are free (the
+		 * first free one, as free_way would find it) */
+		uint64_t s = t->live[set];
+		uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+		if (!t->native_lru)
+			tlb_sync(t, set, now);
+		if (m != t->full)
+			way = (uint32_t)__builtin_ctz(~m);
+		else if (t->native_lru)
+			way = oldest_way(t->used + base, t->ways);
+		else
+			way = t->ops->victim(&t->repl, set);
+		if (!t->native_lru)
+			t->ops->insert(&t->repl, set, way);
+		t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
+		t->fp[base + way] = (uint8_t)xl_fp(key);
+		t->tag[base + way] = key;
+		t->ref[base + way] = ref;
+		t->used[base + way] = now;
+		t->last = base + way;
+		return;
+	}
 	if (t->lru_next) {
 		/* a wide lru set: the tail of its recency list */
 		way = t->lru_tail[set] - base;
 		tlb_lru_front(t, set, base + way);
-	} else if (t->native_lru) {
-		/* one pass: the first free way, else the oldest stamp */
-		uint32_t oldest = 0;
-		for (uint32_t w = 0; w < t->ways && way == UINT32_MAX; w++) {
-			if (way_free(xl, t->tag[base + w]))
-				way = w;
-			else if (t->used[base + w] < t->used[base + oldest])
-				oldest = w;
-		}
-		if (way == UINT32_MAX)
-			way = oldest;
 	} else {
 		tlb_sync(t, set, now);
 		way = free_way(xl, t, base);
@@ -288,13 +351,34 @@ static void tlb_fill(struct vl_xlat *xl, struct tlb *t, uint64_t key, uint64_t v
 			way = t->ops->victim(&t->repl, set);
 		t->ops->insert(&t->repl, set, way);
 	}
-	if (t->hint)
-		tlb_chain_del(t, base + way);
+	tlb_chain_del(t, base + way);
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
-	if (t->hint)
-		tlb_chain_add(t, base + way, vpn);
+	t->last = base + way;
+	tlb_chain_add(t, base + way, vpn);
+}
+
+/* Fill t with key (fingerprint bfp, xl_fp(key)): inline for a narrow lru
+ * set (the first free way, else the oldest stamp), tlb_fill otherwise. */
+static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, struct tlb *t,
+							   uint64_t key, uint64_t bfp, uint64_t vpn,
+							   uint32_t ref, uint64_t now)
+{
+	if (!t->narrow_lru) {
+		tlb_fill(xl, t, key, vpn, ref, now);
+		return;
+	}
+	uint32_t set = tlb_set(t, vpn), base = set * t->ways;
+	uint64_t s = t->live[set];
+	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+	uint32_t way = m != t->full ? (uint32_t)__builtin_ctz(~m) : oldest_way(t->used + base, t->ways);
+	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
+	t->fp[base + way] = (uint8_t)bfp;
+	t->tag[base + way] = key;
+	t->ref[base + way] = ref;
+	t->used[base + way] = now;
+	t->last = base + way;
 }
 
 /* ---- building from the configuration ---- */
@@ -367,6 +451,8 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 	xl->t = calloc(n ? n : 1, sizeof(*xl->t));
 	if (!xl->t)
 		return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+	for (uint32_t i = 0; i < n; i++)
+		xl->t[i].dlevel[0] = xl->t[i].dlevel[1] = 0xff;
 	uint64_t seed = vl_config_u64(cfg, "run.seed");
 	for (uint32_t i = 0; i < n; i++) {
 		struct tlb *t = &xl->t[i];
@@ -434,7 +520,10 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 				}
 			for (j = i; j < n && xl->t[j].level == level; j++)
 				if (xl->t[j].kinds & (1u << kd))
+				{
 					xl->ltab[kd][nlt++] = &xl->t[j];
+					xl->t[j].dlevel[kd] = (uint8_t)d;
+				}
 			if (xl->lt[kd][d] != nlt)
 				d++; /* a level with nothing of this kind is skipped */
 			i = j;
@@ -442,6 +531,28 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 		xl->lvl[kd][d] = np;
 		xl->lt[kd][d] = nlt;
 		xl->nlvl[kd] = d;
+		/* the fill lists: the probes of each size, level by level */
+		for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
+			xl->fill[kd][sz] = calloc((size_t)n + 1, sizeof(struct tlb *));
+			if (!xl->fill[kd][sz])
+				return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+			uint32_t nf = 0;
+			for (uint32_t dd = 0; dd < d; dd++) {
+				xl->fend[kd][sz][dd] = nf;
+				for (uint32_t p = xl->lvl[kd][dd]; p < xl->lvl[kd][dd + 1]; p++)
+					if (xl->probe[kd][p].sz == sz)
+						xl->fill[kd][sz][nf++] = xl->probe[kd][p].t;
+			}
+			xl->fend[kd][sz][d] = nf;
+		}
+	}
+	for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
+		xl->inv[sz] = calloc((size_t)n + 1, sizeof(struct tlb *));
+		if (!xl->inv[sz])
+			return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+		for (uint32_t i = 0; i < n; i++)
+			if (xl->t[i].sizes & (1u << sz))
+				xl->inv[sz][xl->ninv[sz]++] = &xl->t[i];
 	}
 
 	static const char *const psc_key[3] = { "pml4e", "pdpte", "pde" };
@@ -481,7 +592,11 @@ void xl_fini(struct vl_xlat *xl)
 	for (unsigned kd = 0; kd < 2; kd++) {
 		free(xl->probe[kd]);
 		free(xl->ltab[kd]);
+		for (unsigned sz = 0; sz < XL_NSIZES; sz++)
+			free(xl->fill[kd][sz]);
 	}
+	for (unsigned sz = 0; sz < XL_NSIZES; sz++)
+		free(xl->inv[sz]);
 	memset(xl, 0, sizeof(*xl));
 }
 
@@ -497,31 +612,39 @@ void xl_fini(struct vl_xlat *xl)
  * a new page is "not yet used").  Returns 0 with the leaf's index and page
  * size, or 1 when the access faults; *stop is then the entry where the
  * walk stopped and *stop_level its level, where the fault path goes on. */
-static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry,
-		uint32_t *li, unsigned *sz)
+static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint64_t va, unsigned kd,
+							bool write, bool retry, uint32_t *li,
+							unsigned *sz)
 {
 	struct vl_xlat *xl = &e->xl;
 	uint64_t *pt = e->pt.e;
+	const uint64_t asid = xl->asid, now = e->time + 1;
 	uint32_t node = e->procs[e->last_proc].root;
-	unsigned level = 4, psc_hit = 0;
+	unsigned level = 4;
 	if (xl->any_psc) {
 		/* deepest cache first: PDE (names a page table), PDPTE, PML4E */
 		for (unsigned c = 3; c-- > 0;) {
 			if (!xl->psc_on[c])
 				continue;
+			struct tlb *t = &xl->psc[c];
 			unsigned shift = 39 - 9 * c;
 			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
-			int64_t i = tlb_find(&xl->psc[c], XL_KEY(xl->asid, vpn, 0), vpn);
+			uint64_t key = XL_KEY(asid, vpn, 0);
+			/* the way of this cache's last hit or fill first: walks in
+			 * one region, and the retry of a faulted access, need no
+			 * search (a key is in at most one way) */
+			int64_t i = t->last;
+			if (t->tag[i] != key)
+				i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key)) : tlb_find(t, key, vpn);
 			if (i >= 0) {
-				struct tlb *t = &xl->psc[c];
+				t->last = (uint32_t)i;
 				t->hits++;
-				tlb_touch(t, vpn, (uint32_t)i, e->time + 1);
+				tlb_touch(t, vpn, (uint32_t)i, now);
 				node = PTE_FRAME(pt[t->ref[i]]);
 				level = 3 - c;
-				psc_hit = 1;
 				break;
 			}
-			xl->psc[c].misses++;
+			t->misses++;
 		}
 	}
 	uint32_t path[5];
@@ -535,7 +658,8 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 		if (xl->psc_on[c]) {
 			unsigned shift = 39 - 9 * c;
 			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
-			tlb_fill(xl, &xl->psc[c], XL_KEY(xl->asid, vpn, 0), vpn, path[l], e->time + 1);
+			uint64_t key = XL_KEY(asid, vpn, 0);
+			fill_one(xl, &xl->psc[c], key, xl_fp(key), vpn, path[l], now);
 		}
 	}
 	uint64_t ent = pt[idx];
@@ -551,75 +675,92 @@ static int walk(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool 
 	*li = idx;
 	*sz = at - 1;
 	count_walk(e, level - at + 1);
-	e->ctr.psc_hits += psc_hit;
+	e->ctr.psc_hits += level < 4; /* the walk started below the root: a walk-cache hit */
 	return 0;
 }
 
 /* Fill every structure of levels [0, upto) of kind kd holding size sz. */
-static void fill_levels(struct vl_engine *e, unsigned kd, unsigned upto, uint64_t va, unsigned sz,
-			uint32_t li, bool dirty)
+static inline __attribute__((always_inline)) void fill_levels(struct vl_engine *e, unsigned kd,
+							      unsigned upto, uint64_t va,
+							      unsigned sz, uint32_t li, bool dirty)
 {
 	struct vl_xlat *xl = &e->xl;
 	uint64_t vpn = (va >> sz_shift[sz]) & ((1ull << (48 - sz_shift[sz])) - 1);
-	uint64_t key = XL_KEY(xl->asid, vpn, sz) | (dirty ? XL_DIRTY : 0);
-	for (uint32_t p = 0; p < xl->lvl[kd][upto]; p++) {
-		const struct xl_probe *pr = &xl->probe[kd][p];
-		if (pr->sz == sz)
-			tlb_fill(xl, pr->t, key, vpn, li, e->time + 1);
-	}
+	uint64_t key = XL_KEY(xl->asid, vpn, sz) | (dirty ? XL_DIRTY : 0), bfp = xl_fp(key);
+	const uint64_t now = e->time + 1;
+	struct tlb *const *f = xl->fill[kd][sz];
+	for (uint32_t i = 0, n = xl->fend[kd][sz][upto]; i < n; i++)
+		fill_one(xl, f[i], key, bfp, vpn, li, now);
 }
 
-uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
+/* Every structure of levels [0, d) of kind kd missed the lookup. */
+static inline void count_misses(struct vl_xlat *xl, unsigned kd, unsigned d)
 {
-	uint32_t lix;
-	uint32_t *li = &lix;
+	xl->miss_upto[kd][d]++;
+	xl->level_misses += d;
+}
+
+static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, uint64_t va,
+							     unsigned kd, bool write, bool retry)
+{
 	struct vl_xlat *xl = &e->xl;
 	unsigned nl = xl->nlvl[kd];
-	/* a retry after a fault: the lookup missed everywhere already */
-	for (unsigned d = 0; d < nl && !retry; d++) {
-		if (d > 0) { /* level 0 was probed inline by the engine */
-			for (uint32_t p = xl->lvl[kd][d]; p < xl->lvl[kd][d + 1]; p++) {
-				const struct xl_probe *pr = &xl->probe[kd][p];
+	uint32_t li;
+	/* a retry after a fault: the lookup missed everywhere already.
+	 * Level 0 was probed inline by the engine. */
+	if (!retry) {
+		for (unsigned d = 1; d < nl; d++) {
+			const struct xl_probe *pr = &xl->probe[kd][xl->lvl[kd][d]];
+			const struct xl_probe *pe = &xl->probe[kd][xl->lvl[kd][d + 1]];
+			for (; pr < pe; pr++) {
 				if (pr->sz && !xl->lp_live[pr->sz])
 					continue;
+				struct tlb *t = pr->t;
 				uint64_t vpn = (va >> pr->shift) & pr->vmask;
-				int64_t i = tlb_find(pr->t, xl->asid | pr->keysz | vpn << 3, vpn);
+				uint64_t key = xl->asid | pr->keysz | vpn << 3;
+				int64_t i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key))
+						  : tlb_find(t, key, vpn);
 				if (i < 0)
 					continue;
-				struct tlb *t = pr->t;
 				uint64_t pte = e->pt.e[t->ref[i]];
 				if ((write && !(t->tag[i] & XL_DIRTY) && !(pte & PTE_RW)) ||
 				    (kd == XL_INSTR && (pte & PTE_NX)))
 					break; /* the walk will fault (copy-on-write, no-execute) */
+				count_misses(xl, kd, d);
 				t->hits++;
 				tlb_touch(t, vpn, (uint32_t)i, e->time + 1);
-				*li = t->ref[i];
+				li = t->ref[i];
 				if (write && !(t->tag[i] & XL_DIRTY)) {
-					e->pt.e[*li] |= PTE_D;
+					e->pt.e[li] |= PTE_D;
 					t->tag[i] |= XL_DIRTY;
 					e->ctr.dirty_updates++;
 				}
-				fill_levels(e, kd, d, va, pr->sz, *li, (t->tag[i] & XL_DIRTY) != 0);
-				return XL_TRANSLATION(*li, pr->shift);
+				fill_levels(e, kd, d, va, pr->sz, li, (t->tag[i] & XL_DIRTY) != 0);
+				return XL_TRANSLATION(li, pr->shift);
 			}
 		}
-		for (uint32_t j = xl->lt[kd][d]; j < xl->lt[kd][d + 1]; j++)
-			xl->ltab[kd][j]->misses++;
-		xl->level_misses++;
+		count_misses(xl, kd, nl);
 	}
 	unsigned sz;
-	if (walk(e, va, kd, write, retry, li, &sz))
+	if (walk(e, va, kd, write, retry, &li, &sz))
 		return XL_FAULT;
 	/* A TLB holds only translations whose accessed bit is set (hardware
 	 * sets A before caching).  A retried access whose new page had its A
 	 * cleared by the policy (on_map: "inserted unused") is not cached, so
 	 * the next use walks and sets A, as without TLBs. */
-	if (nl && (e->pt.e[*li] & PTE_A))
+	uint64_t ent = e->pt.e[li];
+	if (nl && (ent & PTE_A))
 		/* the cached dirty bit means "a store needs no more work":
 		 * dirty and writable (a page made read-only keeps its D) */
-		fill_levels(e, kd, nl, va, sz, *li,
-			    (e->pt.e[*li] & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
-	return XL_TRANSLATION(*li, sz_shift[sz]);
+		fill_levels(e, kd, nl, va, sz, li, (ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
+	return XL_TRANSLATION(li, sz_shift[sz]);
+}
+
+/* The lookup and the retry compiled apart (each with less to keep in
+ * registers). */
+uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
+{
+	return retry ? miss(e, va, kd, write, true) : miss(e, va, kd, write, false);
 }
 
 /* ---- address spaces and invalidation ---- */
@@ -667,13 +808,17 @@ void xl_invlpg(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 	uint64_t asid = asid_of(xl, proc, &cached);
 	if (!cached)
 		return;
-	for (uint32_t i = 0; i < xl->nt; i++) {
-		struct tlb *t = &xl->t[i];
-		for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
-			if (!(t->sizes & (1u << sz)) || (sz && !xl->lp_live[sz]))
-				continue;
-			uint64_t v = (vpn >> (sz_shift[sz] - 12)) & ((1ull << (48 - sz_shift[sz])) - 1);
-			int64_t w = tlb_find(t, XL_KEY(asid, v, sz), v);
+	/* without large pages mapped only the 4 KiB entries can hold it */
+	unsigned nsz = xl->lp_live[2] ? 3 : xl->lp_live[1] ? 2 : 1;
+	for (unsigned sz = 0; sz < nsz; sz++) {
+		if (sz && !xl->lp_live[sz])
+			continue;
+		uint64_t v = (vpn >> (sz_shift[sz] - 12)) & ((1ull << (48 - sz_shift[sz])) - 1);
+		uint64_t key = XL_KEY(asid, v, sz), bfp = xl_fp(key);
+		struct tlb *const *l = xl->inv[sz];
+		for (uint32_t i = 0, n = xl->ninv[sz]; i < n; i++) {
+			struct tlb *t = l[i];
+			int64_t w = t->fp ? tlb_find_narrow(t, key, v, bfp) : tlb_find(t, key, v);
 			if (w >= 0)
 				tlb_inval(t, v, (uint32_t)w);
 		}
@@ -723,6 +868,18 @@ void xl_inval_pde(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 		tlb_inval(&xl->psc[2], v, (uint32_t)w);
 }
 
+/* Lookups that missed TLB t: those of each kind it serves that missed its
+ * level and every level above it. */
+static uint64_t tlb_misses(const struct vl_xlat *xl, const struct tlb *t)
+{
+	uint64_t n = 0;
+	for (unsigned kd = 0; kd < 2; kd++)
+		if (t->dlevel[kd] != 0xff)
+			for (uint32_t d = t->dlevel[kd] + 1u; d <= xl->nlvl[kd]; d++)
+				n += xl->miss_upto[kd][d];
+	return n;
+}
+
 size_t xl_counters(const struct vl_xlat *xl, const char **names, uint64_t *values, size_t max)
 {
 	for (uint32_t i = 0; i < xl->nt; i++)
@@ -732,7 +889,7 @@ size_t xl_counters(const struct vl_xlat *xl, const char **names, uint64_t *value
 			if (names)
 				names[2 * i + j] = xl->t[i].cname[j];
 			if (values)
-				values[2 * i + j] = j ? xl->t[i].misses : xl->t[i].hits;
+				values[2 * i + j] = j ? tlb_misses(xl, &xl->t[i]) : xl->t[i].hits;
 		}
 	return 2 * (size_t)xl->nt;
 }
@@ -781,6 +938,18 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 	if (t->lru_next)
 		VL_TRY(check_lru(t, err));
 	uint64_t entries = (uint64_t)t->sets * t->ways;
+	for (uint64_t i = 0; t->live && i < entries; i++) {
+		uint64_t s = t->live[i / t->ways];
+		bool live = (uint32_t)(s >> 32) == xl->gen && (s >> (i % t->ways) & 1);
+		if (live == way_free(xl, t->tag[i]))
+			return vl_err(err, VL_ESTATE, "%s %s way %llu is %s but its live mask says otherwise",
+				      leaf ? "TLB" : "walk cache", t->name, (unsigned long long)i,
+				      live ? "free" : "in use");
+		if (t->tag[i] && t->fp[i] != (uint8_t)xl_fp(t->tag[i]))
+			return vl_err(err, VL_ESTATE, "%s %s way %llu: fingerprint 0x%02x, its tag's is 0x%02x",
+				      leaf ? "TLB" : "walk cache", t->name, (unsigned long long)i,
+				      t->fp[i], (unsigned)(uint8_t)xl_fp(t->tag[i]));
+	}
 	for (uint64_t i = 0; i < entries; i++) {
 		uint64_t tg = t->tag[i];
 		if (!tg)

@@ -2,7 +2,9 @@
  *
  * A structure (struct tlb) is sets x ways of cached translations held in
  * flat arrays: a 64-bit tag per way, the arena index of the page-table
- * entry it caches, and the time of its last hit.  The same structure
+ * entry it caches, and the time of its last hit; a narrow set (at most 8
+ * ways) also a fingerprint byte per way and a live-way mask (below), a
+ * wide one a chain index and, under lru, a recency list.  The same structure
  * serves as a TLB level (caching leaf entries of 4 KiB, 2 MiB or 1 GiB
  * pages) and as a page-walk cache (PML4E, PDPTE, PDE: caching upper-level
  * entries, Intel's "paging-structure caches").
@@ -34,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "vmlab/policy.h"
 
@@ -69,11 +72,30 @@ struct tlb {
 	 * fill needs no scan.  The use stamps are kept as well; the checker
 	 * verifies the two orders agree.  NULL otherwise. */
 	uint32_t *lru_prev, *lru_next, *lru_head, *lru_tail;
+	/* narrow sets (at most 8 ways): per set, the flush generation of its
+	 * last fill in the high 32 bits and a bit per live way below (a way
+	 * holding an entry of the current generation, or with PCIDs any
+	 * entry), so a fill finds the first free way without reading tags;
+	 * a set whose generation is not the current one has no live way.
+	 * NULL for wide sets. */
+	uint64_t *live;
+	uint32_t full;      /* the mask of every way of a narrow set */
+	/* narrow sets: a byte per way, xl_fp of the tag it held when filled
+	 * (sets * ways bytes and 8 of padding), so a probe compares the
+	 * set's bytes in one word and reads a tag only where one matches;
+	 * fpmask has the top bit of each of the set's bytes */
+	uint8_t *fp;
+	uint64_t fpmask;
 	uint8_t sizes;      /* bit per page size held */
 	uint8_t kinds;      /* bit XL_DATA / XL_INSTR served */
 	uint8_t level;      /* configured level, 1 = first probed */
 	bool native_lru;    /* the policy says VL_TLB_REPL_LRU: done inline from used[] */
-	uint64_t hits, misses;
+	bool narrow_lru;    /* native_lru in narrow sets: filled inline (tlb.c fill_one) */
+	uint64_t hits;
+	uint64_t misses;    /* walk caches only; a TLB's come from miss_upto (xl_counters) */
+	uint8_t dlevel[2];  /* per kind: its dense level index, 0xff when it serves not that kind */
+	uint32_t last;      /* global way of the last fill (or walk-cache hit): a way index, any
+			     * content (the walk checks its tag first) */
 	const struct vl_tlb_repl_ops *ops;
 	struct vl_tlb_repl repl;
 	bool repl_live;
@@ -102,6 +124,13 @@ struct vl_xlat {
 	uint32_t lvl[2][10], nlvl[2];
 	struct tlb **ltab[2];
 	uint32_t lt[2][10];
+	/* fills: per kind and page size, the structures holding that size in
+	 * level order; those of levels below d are fill[k][s][0 .. fend[k][s][d]) */
+	struct tlb **fill[2][XL_NSIZES];
+	uint32_t fend[2][XL_NSIZES][10];
+	/* INVLPG: per page size, every structure holding it */
+	struct tlb **inv[XL_NSIZES];
+	uint32_t ninv[XL_NSIZES];
 	struct tlb psc[3];         /* 0 PML4E (va >> 39), 1 PDPTE (>> 30), 2 PDE (>> 21) */
 	bool psc_on[3], any_psc;
 	bool on;                   /* any TLB or walk cache configured */
@@ -111,6 +140,11 @@ struct vl_xlat {
 	uint32_t cur_proc;         /* process the asid belongs to */
 	uint32_t lp_live[XL_NSIZES]; /* mapped large pages by size: skip empty probes */
 	uint64_t level_misses;     /* TLB levels missed, all accesses (cost model) */
+	/* per kind, lookups that missed levels [0, d) and no more (a hit at
+	 * level d, or d = the level count: a walk), so one increment counts a
+	 * lookup; the misses of a structure at dense level l are the sum over
+	 * d > l (xl_counters) */
+	uint64_t miss_upto[2][10];
 	uint32_t pt_frees;         /* e->pt.frees at the last flush */
 	uint32_t stop;             /* where the last faulting walk stopped: entry index */
 	unsigned stop_level;       /* and its level (4..1); the fault path goes on there */
@@ -123,9 +157,6 @@ struct vl_xlat {
 int xl_init(struct vl_engine *e, struct vl_error *err);
 void xl_fini(struct vl_xlat *xl);
 
-/* Position of the way holding key in t, or -1.  Small sets are compared
- * without an early exit: which way matches is random, and a mispredicted
- * exit costs more than the few extra compares. */
 #define XL_LRU_END UINT32_MAX
 
 static inline void tlb_lru_unlink(struct tlb *t, uint32_t set, uint32_t g)
@@ -221,16 +252,54 @@ static inline void tlb_chain_add(struct tlb *t, uint32_t g, uint64_t vpn)
 	*h = g;
 }
 
+/* A tag's fingerprint: 8 bits of a multiplicative hash of everything
+ * but its dirty bit, repeated in every byte of the result.  Equal tags
+ * (but for D) have equal fingerprints; the converse is checked on the
+ * tag itself. */
+static inline uint64_t xl_fp(uint64_t key)
+{
+	return (((key >> 1) * 0x9E3779B97F4A7C15ull) >> 56) * 0x0101010101010101ull;
+}
+
+/* The ways of a narrow set at base whose fingerprint byte is the one
+ * repeated in bfp: the top bit of each such byte (exact: no carries
+ * between bytes). */
+static inline uint64_t tlb_fp_match(const struct tlb *t, uint32_t base, uint64_t bfp)
+{
+	uint64_t w;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&w, t->fp + base, 8);
+#else
+	w = 0;
+	for (unsigned b = 0; b < 8; b++)
+		w |= (uint64_t)t->fp[base + b] << (8 * b);
+#endif
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7full;
+	uint64_t x = w ^ bfp;
+	return ~(((x & lo7) + lo7) | x | lo7) & t->fpmask;
+}
+
+/* tlb_find in a narrow set, with the key's xl_fp. */
+static inline int64_t tlb_find_narrow(const struct tlb *t, uint64_t key, uint64_t vpn, uint64_t bfp)
+{
+	uint32_t base = tlb_set(t, vpn) * t->ways;
+	for (uint64_t m = tlb_fp_match(t, base, bfp); m; m &= m - 1) {
+		uint32_t g = base + (uint32_t)__builtin_ctzll(m) / 8;
+		if ((t->tag[g] ^ key) < 2)
+			return (int64_t)g;
+	}
+	return -1;
+}
+
+/* Position of the way holding key in t, or -1: the fingerprint word of a
+ * narrow set, the chain of a wide one.  (The first-level probes of the
+ * engine, sim/access.c, compare a small set's tags without an early exit
+ * instead: which way matches is random, and a mispredicted exit costs
+ * more than the few extra compares.) */
 static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
 {
-	if (t->ways <= 8) {
-		uint32_t base = tlb_set(t, vpn) * t->ways;
-		const uint64_t *tg = t->tag + base;
-		int64_t hit = -1;
-		for (uint32_t w = 0; w < t->ways; w++)
-			hit = (tg[w] ^ key) < 2 ? (int64_t)(base + w) : hit;
-		return hit;
-	}
+	if (t->ways <= 8)
+		return tlb_find_narrow(t, key, vpn, xl_fp(key));
 	for (uint32_t g = *tlb_hint(t, vpn); g != XL_LRU_END; g = t->hnext[g])
 		if ((t->tag[g] ^ key) < 2)
 			return (int64_t)g;

@@ -6,6 +6,7 @@
  * textbook simulators), or from scenarios counted by hand in the comments.
  */
 #include "tests/testutil.h"
+#include "sim/internal.h"
 
 /* ---- helpers ---- */
 
@@ -529,6 +530,47 @@ static void test_walk_references(void **state)
 	vl_engine_free(e);
 }
 
+/* The checker sees a narrow set's fingerprint bytes and live-way mask
+ * disagree with its tags (the probe and the fill trust them). */
+static void test_checker_narrow_sets(void **state)
+{
+	(void)state;
+	const char *sets[] = { "tlb.l1.entries=16", "tlb.l1.ways=4", "tlb.l1.page_sizes=4k",
+			       "psc.pde.entries=4", "psc.pde.ways=2", NULL };
+	struct vl_engine *e = tu_engine_on(NULL, sets);
+	struct vl_rec r[3] = { rec(0x10000, 1, VL_OP_READ), rec(0x11000, 1, VL_OP_READ),
+			       rec(0x10000, 1, VL_OP_READ) };
+	tu_feed(e, r, 3);
+	assert_int_equal(tu_counter(e, "tlb_l1_hits"), 1);
+	struct vl_error err = { 0 };
+	assert_int_equal(vl_engine_check(e, &err), 0);
+	struct tlb *t = &e->xl.t[0];
+	assert_non_null(t->fp); /* 4 ways: a narrow set */
+	/* the page of 0x10000 (vpn 16) sits in set 16 % 4 = 0, the first
+	 * free way: way 0 */
+	assert_true(t->tag[0] != 0);
+	t->fp[0] ^= 0x5a;
+	assert_int_equal(vl_engine_check(e, &err), VL_ESTATE);
+	assert_non_null(strstr(err.msg, "fingerprint"));
+	t->fp[0] ^= 0x5a;
+	t->live[0] &= ~1ull;
+	assert_int_equal(vl_engine_check(e, &err), VL_ESTATE);
+	assert_non_null(strstr(err.msg, "live mask"));
+	t->live[0] |= 1;
+	/* the walk cache (2 sets of 2 ways) is checked the same way */
+	struct tlb *pde = &e->xl.psc[2];
+	uint32_t g = 0;
+	while (g < pde->sets * pde->ways && !pde->tag[g])
+		g++;
+	assert_true(g < pde->sets * pde->ways);
+	pde->fp[g] ^= 1;
+	assert_int_equal(vl_engine_check(e, &err), VL_ESTATE);
+	assert_non_null(strstr(err.msg, "walk cache pde"));
+	pde->fp[g] ^= 1;
+	assert_int_equal(vl_engine_check(e, &err), 0);
+	vl_engine_free(e);
+}
+
 /* 2 MiB pages walk three levels; a PDPTE-cache hit leaves the PDE alone. */
 static void test_walk_large_page(void **state)
 {
@@ -985,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_config_shape),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_cost_model),
+		cmocka_unit_test(test_checker_narrow_sets),
 	};
 	return cmocka_run_group_tests_name("tlb and large pages", tests, NULL, NULL);
 }
