@@ -155,13 +155,13 @@ static void opt_unmap(struct vl_repl *r, uint32_t f)
 	uint32_t i = h->pos[f];
 	if (i == --h->n)
 		return;
-	uint32_t g = h->heap[h->n].f;
 	place(h, i, &h->heap[h->n]);
-	up(h, i);
-	if (h->pos[g] == i)
-		down_from_bottom(h, i);
+	/* up() then down(), as vl_fheap_del: a slot that rises stays there
+	 * (the slot it rose past, and so its subtree, is not less than it) */
+	if (i > 0 && less(&h->heap[i], &h->heap[(i - 1) / 2]))
+		up(h, i);
 	else
-		down(h, h->pos[g]); /* it rose: down() looks and stays */
+		down_from_bottom(h, i);
 }
 
 static size_t opt_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
