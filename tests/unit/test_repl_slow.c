@@ -1,11 +1,20 @@
-/* tests/unit/test_lfu_opt.c - lfu and opt against plain reimplementations.
+/* tests/unit/test_repl_slow.c - lfu, opt and aging against plain
+ * reimplementations.
  *
- * lfu keeps frequency buckets and opt a heap whose slots carry their keys
- * (policies/replacement/lfu.c, opt.c); here each is redone the slow, obvious
- * way: an array of resident pages scanned at every fault for the victim.
- *   lfu: the fewest references since load, then the least recent use;
- *   opt: the furthest next use (computed here by a backward scan), pages
- *        never used again first, the least recent use among those.
+ * lfu keeps frequency buckets, opt a heap whose slots carry their keys and
+ * aging a radix-sorted victim order per tick (policies/replacement/); here
+ * each is redone the slow, obvious way: an array of resident pages scanned
+ * at every fault for the victim.
+ *   lfu:   the fewest references since load, then the least recent use;
+ *   opt:   the furthest next use (computed here by a forward scan), pages
+ *          never used again first, the least recent use among those;
+ *   aging: 8-bit counters; at the first fault needing a victim once
+ *          `interval` (= frames) accesses have passed since the last tick,
+ *          k = elapsed / interval ticks happen at once: each resident
+ *          page's counter shifts right k places and its R bit (referenced
+ *          since the previous tick or its load) enters at the top, R
+ *          cleared.  A page loaded since the last tick ranks as the top
+ *          bit.  Victim: the lowest rank, then the earliest load.
  * Both are run on generated traces (two processes, a hot set, a drifting
  * warm set and random pages, a quarter of the accesses writes) at several
  * memory sizes, textbook personality, and must give the engine's faults,
@@ -17,11 +26,14 @@
 #define N 30000u
 #define NPAGE 400u
 
+enum kind { LFU, OPT, AGING };
+
 struct page {
 	uint32_t pid;
 	uint64_t vpn;
-	uint64_t count, last, next;
-	bool dirty;
+	uint64_t count, last, next, load;
+	uint32_t counter; /* aging */
+	bool dirty, ref, fresh;
 };
 
 static struct vl_rec *gen(uint64_t seed)
@@ -50,9 +62,10 @@ struct result {
 	uint64_t faults, evictions, writebacks;
 };
 
-/* The slow simulation: opt when is_opt, else lfu. */
-static struct result slow(const struct vl_rec *recs, uint32_t frames, bool is_opt)
+/* The slow simulation of policy `kind`. */
+static struct result slow(const struct vl_rec *recs, uint32_t frames, enum kind kind)
 {
+	uint64_t last_tick = 0;
 	struct result res = { 0 };
 	uint64_t *next = malloc(N * sizeof(*next));
 	assert_non_null(next);
@@ -77,14 +90,30 @@ static struct result slow(const struct vl_rec *recs, uint32_t frames, bool is_op
 		if (at == n) {
 			res.faults++;
 			if (n == frames) {
+				if (kind == AGING && i - last_tick >= frames) {
+					uint64_t ticks = (i - last_tick) / frames;
+					for (uint32_t k = 0; k < n; k++) {
+						struct page *p = &res_pages[k];
+						p->counter = ticks >= 8 ? 0 : p->counter >> ticks;
+						if (p->ref)
+							p->counter |= 0x80;
+						p->ref = false;
+						p->fresh = false;
+					}
+					last_tick += ticks * frames;
+				}
 				uint32_t v = 0;
 				for (uint32_t k = 1; k < n; k++) {
 					const struct page *a = &res_pages[k], *b = &res_pages[v];
+					uint32_t ra = a->fresh ? 0x80 : a->counter;
+					uint32_t rb = b->fresh ? 0x80 : b->counter;
 					bool better;
-					if (is_opt)
+					if (kind == OPT)
 						better = a->next != b->next ? a->next > b->next : a->last < b->last;
-					else
+					else if (kind == LFU)
 						better = a->count != b->count ? a->count < b->count : a->last < b->last;
+					else
+						better = ra != rb ? ra < rb : a->load < b->load;
 					if (better)
 						v = k;
 				}
@@ -94,12 +123,13 @@ static struct result slow(const struct vl_rec *recs, uint32_t frames, bool is_op
 			} else {
 				n++;
 			}
-			res_pages[at] = (struct page){ .pid = pid, .vpn = vpn, .count = 0 };
+			res_pages[at] = (struct page){ .pid = pid, .vpn = vpn, .load = i, .fresh = true };
 		}
 		struct page *p = &res_pages[at];
 		p->count++;
 		p->last = i;
 		p->next = next[i];
+		p->ref = true;
 		if (recs[i].op == VL_OP_WRITE)
 			p->dirty = true;
 	}
@@ -127,13 +157,13 @@ static struct result engine(const struct vl_rec *recs, uint32_t frames, const ch
 	return r;
 }
 
-static void check(const char *policy, bool is_opt)
+static void check(const char *policy, enum kind kind)
 {
 	static const uint32_t sizes[] = { 1, 2, 13, 64, 150, 390 };
 	for (uint64_t seed = 1; seed <= 2; seed++) {
 		struct vl_rec *recs = gen(seed);
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-			struct result want = slow(recs, sizes[k], is_opt);
+			struct result want = slow(recs, sizes[k], kind);
 			struct result got = engine(recs, sizes[k], policy);
 			print_message("  %s seed %llu frames %3u: faults %llu/%llu writebacks %llu/%llu\n",
 				      policy, (unsigned long long)seed, sizes[k],
@@ -151,13 +181,19 @@ static void check(const char *policy, bool is_opt)
 static void test_lfu(void **state)
 {
 	(void)state;
-	check("lfu", false);
+	check("lfu", LFU);
 }
 
 static void test_opt(void **state)
 {
 	(void)state;
-	check("opt", true);
+	check("opt", OPT);
+}
+
+static void test_aging(void **state)
+{
+	(void)state;
+	check("aging", AGING);
 }
 
 int main(void)
@@ -165,6 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lfu),
 		cmocka_unit_test(test_opt),
+		cmocka_unit_test(test_aging),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
