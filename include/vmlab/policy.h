@@ -48,8 +48,10 @@ extern "C" {
  * table's).  No compiler-specific type appears in any of them.
  *   2: struct vl_plugin lists TLB and large-page policies
  *   3: vl_tlb_repl_ops.flags (VL_TLB_REPL_LRU); vl_rand_below without
- *      __int128 (same values) */
-#define VL_POLICY_API_VERSION 3
+ *      __int128 (same values)
+ *   4: vl_pmap_home takes the hash product's top bits (fewer collisions;
+ *      the same keys and values, in other slots) */
+#define VL_POLICY_API_VERSION 4
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
 
@@ -336,7 +338,8 @@ static inline void vl_pmap_free(struct vl_pmap *m)
 static inline uint32_t vl_pmap_home(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
 {
 	uint64_t h = (vpn ^ ((uint64_t)pid << 40) ^ ((uint64_t)pid >> 24)) * 0x9e3779b97f4a7c15ull;
-	return (uint32_t)(h >> 32) & m->mask;
+	/* the product's top bits (its best mixed): h >> (64 - log2(slots)) */
+	return (uint32_t)(((h >> 32) * ((uint64_t)m->mask + 1)) >> 32);
 }
 
 /* Start loading the slot where (pid, vpn) would be (a hint: select_victims
