@@ -145,8 +145,12 @@ static void opt_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	uint32_t i = h->pos[f];
 	h->heap[i].k1 = VL_NEVER - a->next_use; /* furthest next use first */
 	h->heap[i].k2 = a->time;                /* then least recently used */
-	up(h, i);
-	down(h, h->pos[f]);
+	/* up() then down(), as vl_fheap_update; a slot that rises has
+	 * nothing below it to pass, so down() is asked only when it did not */
+	if (i > 0 && less(&h->heap[i], &h->heap[(i - 1) / 2]))
+		up(h, i);
+	else
+		down(h, i);
 }
 
 static void opt_unmap(struct vl_repl *r, uint32_t f)
