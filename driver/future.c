@@ -6,7 +6,9 @@
  * of a 48-bit address.  Pass 2 walks the keys backwards with a hash map
  * key -> latest index seen, overwriting each key with its next-use index in
  * place.  Memory: 8 bytes per access, plus the map (16 bytes per distinct
- * page, doubled for load factor).
+ * page, doubled for load factor).  A key and its value share a slot (one
+ * cache line per probe), and the process of the previous record is
+ * remembered (traces come in long runs of one process).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +16,12 @@
 #include "vmlab/policy.h" /* VL_NEVER */
 #include "vmlab/run.h"
 
+struct slot {
+	uint64_t key, val;
+};
+
 struct map {
-	uint64_t *keys, *vals;
+	struct slot *s;
 	uint64_t mask, n;
 };
 
@@ -33,23 +39,20 @@ static int map_init(struct map *m, uint64_t cap)
 {
 	m->mask = cap - 1;
 	m->n = 0;
-	m->keys = malloc(cap * sizeof(*m->keys));
-	m->vals = malloc(cap * sizeof(*m->vals));
-	if (!m->keys || !m->vals) {
-		free(m->keys);
-		free(m->vals);
+	m->s = malloc(cap * sizeof(*m->s));
+	if (!m->s)
 		return VL_ENOMEM;
-	}
-	memset(m->keys, 0xff, cap * sizeof(*m->keys));
+	for (uint64_t i = 0; i < cap; i++)
+		m->s[i].key = EMPTY;
 	return 0;
 }
 
-static uint64_t *map_slot(struct map *m, uint64_t key)
+static struct slot *map_slot(struct map *m, uint64_t key)
 {
 	uint64_t s = mix(key) & m->mask;
-	while (m->keys[s] != EMPTY && m->keys[s] != key)
+	while (m->s[s].key != EMPTY && m->s[s].key != key)
 		s = (s + 1) & m->mask;
-	return &m->keys[s];
+	return &m->s[s];
 }
 
 static int map_grow(struct map *m)
@@ -58,15 +61,12 @@ static int map_grow(struct map *m)
 	if (map_init(&n, (m->mask + 1) * 2) < 0)
 		return VL_ENOMEM;
 	for (uint64_t i = 0; i <= m->mask; i++) {
-		if (m->keys[i] == EMPTY)
+		if (m->s[i].key == EMPTY)
 			continue;
-		uint64_t *k = map_slot(&n, m->keys[i]);
-		*k = m->keys[i];
-		n.vals[k - n.keys] = m->vals[i];
+		*map_slot(&n, m->s[i].key) = m->s[i];
 		n.n++;
 	}
-	free(m->keys);
-	free(m->vals);
+	free(m->s);
 	*m = n;
 	return 0;
 }
@@ -84,23 +84,29 @@ int vl_future_compute(struct vl_trace *t, uint64_t **out, uint64_t *n_out, struc
 		goto oom;
 
 	ssize_t got;
+	uint32_t last_pid = 0;
+	uint64_t proc = EMPTY; /* ordinal of last_pid, EMPTY before the first */
 	while ((got = vl_trace_read(t, &b, err)) > 0) {
 		for (size_t i = 0; i < b.n; i++) {
 			const struct vl_rec *r = &b.recs[i];
 			if (r->op >= VL_OP_NACCESS)
 				continue;
-			uint64_t *pk = map_slot(&pids, r->pid);
-			if (*pk == EMPTY) {
-				*pk = r->pid;
-				pids.vals[pk - pids.keys] = pids.n++;
-				if (pids.n > (1u << 27)) {
-					rc = vl_err(err, VL_ELIMIT, "more than 2^27 processes in the trace");
-					goto fail;
+			if (r->pid != last_pid || proc == EMPTY) {
+				struct slot *pk = map_slot(&pids, r->pid);
+				if (pk->key == EMPTY) {
+					pk->key = r->pid;
+					pk->val = pids.n++;
+					if (pids.n > (1u << 27)) {
+						rc = vl_err(err, VL_ELIMIT,
+							    "more than 2^27 processes in the trace");
+						goto fail;
+					}
 				}
+				proc = pk->val;
+				last_pid = r->pid;
 				if (pids.n * 2 > pids.mask && map_grow(&pids) < 0)
 					goto oom;
 			}
-			uint64_t proc = pids.vals[map_slot(&pids, r->pid) - pids.keys];
 			if (n == cap) {
 				uint64_t *nk = realloc(keys, cap * 2 * sizeof(*nk));
 				if (!nk)
@@ -120,23 +126,21 @@ int vl_future_compute(struct vl_trace *t, uint64_t **out, uint64_t *n_out, struc
 
 	for (uint64_t i = n; i-- > 0;) {
 		uint64_t key = keys[i];
-		uint64_t *k = map_slot(&pages, key);
+		struct slot *k = map_slot(&pages, key);
 		uint64_t next = VL_NEVER;
-		if (*k == EMPTY) {
-			*k = key;
+		if (k->key == EMPTY) {
+			k->key = key;
 			pages.n++;
 		} else {
-			next = pages.vals[k - pages.keys];
+			next = k->val;
 		}
-		pages.vals[k - pages.keys] = i;
+		k->val = i;
 		keys[i] = next;
 		if (pages.n * 2 > pages.mask && map_grow(&pages) < 0)
 			goto oom;
 	}
-	free(pids.keys);
-	free(pids.vals);
-	free(pages.keys);
-	free(pages.vals);
+	free(pids.s);
+	free(pages.s);
 	vl_batch_free(&b);
 	*out = keys;
 	*n_out = n;
@@ -146,10 +150,8 @@ oom:
 		    (unsigned long long)n);
 fail:
 	free(keys);
-	free(pids.keys);
-	free(pids.vals);
-	free(pages.keys);
-	free(pages.vals);
+	free(pids.s);
+	free(pages.s);
 	vl_batch_free(&b);
 	return rc;
 }

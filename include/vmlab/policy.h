@@ -50,8 +50,10 @@ extern "C" {
  *   3: vl_tlb_repl_ops.flags (VL_TLB_REPL_LRU); vl_rand_below without
  *      __int128 (same values); later, with no bump (no shape changed, and
  *      a host that does not know the flag calls the hooks as before):
- *      VL_REPL_ENGINE_LIST, vl_flist_alloc and vl_flist_reset */
-#define VL_POLICY_API_VERSION 3
+ *      VL_REPL_ENGINE_LIST, vl_flist_alloc and vl_flist_reset
+ *   4: vl_pmap_home takes the hash product's top bits (fewer collisions;
+ *      the same keys and values, in other slots) */
+#define VL_POLICY_API_VERSION 4
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
 
@@ -368,7 +370,8 @@ static inline void vl_pmap_free(struct vl_pmap *m)
 static inline uint32_t vl_pmap_home(const struct vl_pmap *m, uint32_t pid, uint64_t vpn)
 {
 	uint64_t h = (vpn ^ ((uint64_t)pid << 40) ^ ((uint64_t)pid >> 24)) * 0x9e3779b97f4a7c15ull;
-	return (uint32_t)(h >> 32) & m->mask;
+	/* the product's top bits (its best mixed): h >> (64 - log2(slots)) */
+	return (uint32_t)(((h >> 32) * ((uint64_t)m->mask + 1)) >> 32);
 }
 
 /* Start loading the slot where (pid, vpn) would be (a hint: select_victims

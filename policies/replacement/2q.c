@@ -121,12 +121,29 @@ static void twoq_fini(struct vl_repl *r)
 	twoq_free(r->priv);
 }
 
+/* Store val for (pid, vpn) in one probe; the value it replaces, or
+ * VL_PMAP_NONE when the key is new (the map has room: at most Kout + 1
+ * keys, and A1out holds at most Kout). */
+static uint32_t map_swap(struct vl_pmap *m, uint32_t pid, uint64_t vpn, uint32_t val)
+{
+	uint32_t i = vl_pmap_home(m, pid, vpn);
+	for (; m->slot[i].val != VL_PMAP_NONE; i = (i + 1) & m->mask) {
+		if (m->slot[i].vpn == vpn && m->slot[i].pid == pid) {
+			uint32_t old = m->slot[i].val;
+			m->slot[i].val = val;
+			return old;
+		}
+	}
+	vl_pmap_put(m, pid, vpn, val);
+	return VL_PMAP_NONE;
+}
+
 static void out_add(struct twoq *s, uint32_t pid, uint64_t vpn)
 {
 	if (s->kout == 0)
 		return;
-	while (s->oused == s->kout) { /* drop A1out's tail */
-		uint32_t old = (s->ohead + s->kout - s->oused) % s->kout;
+	if (s->oused == s->kout) { /* drop A1out's tail: the ring is full, it is at ohead */
+		uint32_t old = s->ohead;
 		if (s->olive[old]) {
 			vl_pmap_del(&s->map, s->opid[old], s->ovpn[old]);
 			s->olive[old] = 0;
@@ -134,19 +151,18 @@ static void out_add(struct twoq *s, uint32_t pid, uint64_t vpn)
 		}
 		s->oused--;
 	}
-	uint32_t dup = vl_pmap_del(&s->map, pid, vpn);
-	if (dup != VL_PMAP_NONE) {
-		s->olive[dup] = 0;
-		s->ocount--;
-	}
 	uint32_t o = s->ohead;
-	s->ohead = (s->ohead + 1) % s->kout;
+	s->ohead = s->ohead + 1 == s->kout ? 0 : s->ohead + 1;
 	s->oused++;
 	s->opid[o] = pid;
 	s->ovpn[o] = vpn;
 	s->olive[o] = 1;
 	s->ocount++;
-	vl_pmap_put(&s->map, pid, vpn, o);
+	uint32_t dup = map_swap(&s->map, pid, vpn, o);
+	if (dup != VL_PMAP_NONE) { /* it was there already: that entry is dead */
+		s->olive[dup] = 0;
+		s->ocount--;
+	}
 }
 
 static void twoq_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)

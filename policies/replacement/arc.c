@@ -46,9 +46,70 @@ static const struct vl_key_def arc_params[] = {
 #define B1 0u
 #define B2 1u
 
+/* Two lists over ids sharing one link array: vl_mlist's links with the
+ * heads, tails and lengths held in the struct (no load of a pointer to
+ * them on every move). */
+struct arc_lists {
+	struct vl_mlink *link;
+	uint32_t head[2], tail[2], len[2];
+};
+
+static int lists_init(struct arc_lists *l, uint32_t n)
+{
+	l->link = malloc(((size_t)n + 1) * sizeof(*l->link));
+	if (!l->link)
+		return VL_ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		l->link[i].which = VL_FLIST_OUT;
+	for (int k = 0; k < 2; k++) {
+		l->head[k] = l->tail[k] = VL_FLIST_OUT;
+		l->len[k] = 0;
+	}
+	return 0;
+}
+
+static inline void lists_push_head(struct arc_lists *l, uint32_t k, uint32_t f)
+{
+	struct vl_mlink *x = &l->link[f];
+	uint32_t h = l->head[k];
+	x->which = k;
+	x->prev = VL_FLIST_OUT;
+	x->next = h;
+	if (h != VL_FLIST_OUT)
+		l->link[h].prev = f;
+	else
+		l->tail[k] = f;
+	l->head[k] = f;
+	l->len[k]++;
+}
+
+/* Remove f from whichever list holds it (no-op when on none). */
+static inline void lists_del(struct arc_lists *l, uint32_t f)
+{
+	struct vl_mlink *x = &l->link[f];
+	uint32_t k = x->which;
+	if (k == VL_FLIST_OUT)
+		return;
+	if (x->prev != VL_FLIST_OUT)
+		l->link[x->prev].next = x->next;
+	else
+		l->head[k] = x->next;
+	if (x->next != VL_FLIST_OUT)
+		l->link[x->next].prev = x->prev;
+	else
+		l->tail[k] = x->prev;
+	x->which = VL_FLIST_OUT;
+	l->len[k]--;
+}
+
+static inline uint32_t lists_which(const struct arc_lists *l, uint32_t f)
+{
+	return l->link[f].which;
+}
+
 struct arc {
-	struct vl_mlist t;  /* frames on T1 / T2 */
-	struct vl_mlist b;  /* ghost ids on B1 / B2 */
+	struct arc_lists t; /* frames on T1 / T2 */
+	struct arc_lists b; /* ghost ids on B1 / B2 */
 	struct vl_pmap map; /* (pid, vpn) -> ghost id */
 	struct { uint64_t vpn; uint32_t pid; } *gkey; /* ghost id -> page */
 	uint32_t *gfree, nfree; /* free ghost ids (stack) */
@@ -64,8 +125,8 @@ struct arc {
 
 static void arc_free(struct arc *s)
 {
-	vl_mlist_free(&s->t);
-	vl_mlist_free(&s->b);
+	free(s->t.link);
+	free(s->b.link);
 	vl_pmap_free(&s->map);
 	free(s->gkey);
 	free(s->gfree);
@@ -78,12 +139,12 @@ static int arc_init(struct vl_repl *r, struct vl_error *err)
 	if (!s)
 		goto oom;
 	uint32_t n = r->nframes, g = n + 1;
-	if (vl_mlist_init(&s->t, n, 2) < 0) {
+	if (lists_init(&s->t, n) < 0) {
 		free(s);
 		goto oom;
 	}
-	if (vl_mlist_init(&s->b, g, 2) < 0) {
-		vl_mlist_free(&s->t);
+	if (lists_init(&s->b, g) < 0) {
+		free(s->t.link);
 		free(s);
 		goto oom;
 	}
@@ -114,7 +175,7 @@ static void arc_fini(struct vl_repl *r)
 static void ghost_del(struct arc *s, uint32_t g)
 {
 	vl_pmap_del(&s->map, s->gkey[g].pid, s->gkey[g].vpn);
-	vl_mlist_del(&s->b, g);
+	lists_del(&s->b, g);
 	s->gfree[s->nfree++] = g;
 }
 
@@ -126,7 +187,7 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 	s->gkey[g].pid = pid;
 	s->gkey[g].vpn = vpn;
 	vl_pmap_put(&s->map, pid, vpn, g);
-	vl_mlist_push_head(&s->b, list, g);
+	lists_push_head(&s->b, list, g);
 }
 
 /* p after a hit on ghost g (ARC cases II and III).  Whole pages (the
@@ -135,7 +196,7 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 static double adapted_p(const struct arc *s, uint32_t g)
 {
 	uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];
-	if (vl_mlist_which(&s->b, g) == B1) {
+	if (lists_which(&s->b, g) == B1) {
 		double d = b1 >= b2 ? 1 : s->real ? (double)b2 / b1 : (double)(b2 / b1);
 		return s->p + d < s->c ? s->p + d : s->c;
 	}
@@ -151,9 +212,9 @@ static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	if (g != VL_PMAP_NONE) {
 		s->p = pend ? s->pend_p : adapted_p(s, g);
 		ghost_del(s, g);
-		vl_mlist_push_head(&s->t, T2, f);
+		lists_push_head(&s->t, T2, f);
 	} else {
-		vl_mlist_push_head(&s->t, T1, f);
+		lists_push_head(&s->t, T1, f);
 	}
 	s->pend = false;
 	/* Directory bounds: |T1|+|B1| <= c and |T1|+|T2|+|B1|+|B2| <= 2c.
@@ -170,17 +231,17 @@ static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct arc *s = r->priv;
 	(void)a;
-	if (vl_mlist_which(&s->t, f) == T2 && s->t.head[T2] == f)
+	if (lists_which(&s->t, f) == T2 && s->t.head[T2] == f)
 		return;
-	vl_mlist_del(&s->t, f);
-	vl_mlist_push_head(&s->t, T2, f);
+	lists_del(&s->t, f);
+	lists_push_head(&s->t, T2, f);
 }
 
 static void arc_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct arc *s = r->priv;
-	uint32_t list = vl_mlist_which(&s->t, f);
-	vl_mlist_del(&s->t, f);
+	uint32_t list = lists_which(&s->t, f);
+	lists_del(&s->t, f);
 	if (f == s->noghost) {
 		s->noghost = VL_FLIST_OUT;
 		return;
@@ -200,7 +261,7 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 		return 0;
 	const struct vl_access *x = ctx ? ctx->cause : NULL;
 	uint32_t g = x ? vl_pmap_get(&s->map, x->pid, x->vpn) : VL_PMAP_NONE;
-	bool in_b2 = g != VL_PMAP_NONE && vl_mlist_which(&s->b, g) == B2;
+	bool in_b2 = g != VL_PMAP_NONE && lists_which(&s->b, g) == B2;
 	double p = s->p;
 	s->pend = x != NULL;
 	if (x) {

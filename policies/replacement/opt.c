@@ -12,16 +12,41 @@
  * (LRU among the dead).  The fault count does not depend on this rule; the
  * write-back count does, so it is fixed and documented.
  *
- * State: the indexed frame heap of policy.h keyed on (VL_NEVER - next_use,
- * last use): the root is the page used furthest in the future, the least
- * recently used among those never used again.  Updates are O(log n).
+ * State: a binary min-heap of resident frames keyed on (VL_NEVER -
+ * next_use, last use): the root is the page used furthest in the future,
+ * the least recently used among those never used again.  It is the
+ * indexed frame heap of policy.h (vl_fheap) step for step, so it picks the
+ * same victim even among pages that tie on both keys (the frames of one
+ * large page), but each heap slot carries its keys beside its frame: a
+ * sift compares keys it has in hand instead of loading them from
+ * per-frame arrays, one cache line per level.  Updates are O(log n).
  */
 #include "vmlab/policy.h"
 
+struct opt_slot {
+	uint64_t k1, k2; /* VL_NEVER - next use; last use */
+	uint32_t f;
+};
+
+struct opt {
+	struct opt_slot *heap;
+	uint32_t *pos; /* frame -> heap index */
+	uint32_t n;
+};
+
 static int opt_init(struct vl_repl *r, struct vl_error *err)
 {
-	struct vl_fheap *h = malloc(sizeof(*h));
-	if (!h || vl_fheap_init(h, r->nframes) < 0) {
+	struct opt *h = malloc(sizeof(*h));
+	if (h) {
+		h->heap = malloc(((size_t)r->nframes + 1) * sizeof(*h->heap));
+		h->pos = malloc(((size_t)r->nframes + 1) * sizeof(*h->pos));
+		h->n = 0;
+	}
+	if (!h || !h->heap || !h->pos) {
+		if (h) {
+			free(h->heap);
+			free(h->pos);
+		}
 		free(h);
 		return vl_err(err, VL_ENOMEM, "opt: out of memory for %u frames", r->nframes);
 	}
@@ -31,42 +56,127 @@ static int opt_init(struct vl_repl *r, struct vl_error *err)
 
 static void opt_fini(struct vl_repl *r)
 {
-	vl_fheap_free(r->priv);
-	free(r->priv);
+	struct opt *h = r->priv;
+	free(h->heap);
+	free(h->pos);
+	free(h);
 }
 
-static void keys(struct vl_fheap *h, uint32_t f, const struct vl_access *a)
+static inline bool less(const struct opt_slot *a, const struct opt_slot *b)
 {
-	h->k1[f] = VL_NEVER - a->next_use; /* furthest next use first */
-	h->k2[f] = a->time;                /* then least recently used */
+	return a->k1 != b->k1 ? a->k1 < b->k1 : a->k2 < b->k2;
+}
+
+static inline void place(struct opt *h, uint32_t i, const struct opt_slot *x)
+{
+	h->heap[i] = *x;
+	h->pos[x->f] = i;
+}
+
+static inline void up(struct opt *h, uint32_t i)
+{
+	struct opt_slot x = h->heap[i];
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (!less(&x, &h->heap[p]))
+			break;
+		place(h, i, &h->heap[p]);
+		i = p;
+	}
+	place(h, i, &x);
+}
+
+static inline void down(struct opt *h, uint32_t i)
+{
+	struct opt_slot x = h->heap[i];
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && less(&h->heap[c + 1], &h->heap[c]))
+			c++;
+		if (!less(&h->heap[c], &x))
+			break;
+		place(h, i, &h->heap[c]);
+		i = c;
+	}
+	place(h, i, &x);
+}
+
+/* down() for a slot that came from the bottom (the last leaf moved into a
+ * hole): walk the path of smaller children to a leaf, one comparison a
+ * level, then climb back to where the slot belongs.  The path is sorted,
+ * so the slot lands where down() puts it, ties included: below every
+ * path slot less than it, above every other (Floyd's heapsort trick). */
+static inline void down_from_bottom(struct opt *h, uint32_t i)
+{
+	struct opt_slot x = h->heap[i];
+	uint32_t top = i;
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && less(&h->heap[c + 1], &h->heap[c]))
+			c++;
+		place(h, i, &h->heap[c]);
+		i = c;
+	}
+	while (i > top) {
+		uint32_t p = (i - 1) / 2;
+		if (less(&h->heap[p], &x))
+			break;
+		place(h, i, &h->heap[p]);
+		i = p;
+	}
+	place(h, i, &x);
 }
 
 static void opt_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
-	keys(r->priv, f, a);
-	vl_fheap_push(r->priv, f);
+	struct opt *h = r->priv;
+	struct opt_slot x = { VL_NEVER - a->next_use, a->time, f };
+	place(h, h->n++, &x);
+	up(h, h->n - 1);
 }
 
 static void opt_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
-	keys(r->priv, f, a);
-	vl_fheap_update(r->priv, f);
+	struct opt *h = r->priv;
+	uint32_t i = h->pos[f];
+	h->heap[i].k1 = VL_NEVER - a->next_use; /* furthest next use first */
+	h->heap[i].k2 = a->time;                /* then least recently used */
+	/* up() then down(), as vl_fheap_update; a slot that rises has
+	 * nothing below it to pass, so down() is asked only when it did not */
+	if (i > 0 && less(&h->heap[i], &h->heap[(i - 1) / 2]))
+		up(h, i);
+	else
+		down(h, i);
 }
 
 static void opt_unmap(struct vl_repl *r, uint32_t f)
 {
-	vl_fheap_del(r->priv, f);
+	struct opt *h = r->priv;
+	uint32_t i = h->pos[f];
+	if (i == --h->n)
+		return;
+	place(h, i, &h->heap[h->n]);
+	/* up() then down(), as vl_fheap_del: a slot that rises stays there
+	 * (the slot it rose past, and so its subtree, is not less than it) */
+	if (i > 0 && less(&h->heap[i], &h->heap[(i - 1) / 2]))
+		up(h, i);
+	else
+		down_from_bottom(h, i);
 }
 
 static size_t opt_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
 			  size_t want)
 {
-	struct vl_fheap *h = r->priv;
+	struct opt *h = r->priv;
 	(void)ctx;
 	(void)want; /* the root only: textbook runs ask for one */
 	if (h->n == 0)
 		return 0;
-	out[0] = h->heap[0];
+	out[0] = h->heap[0].f;
 	return 1;
 }
 

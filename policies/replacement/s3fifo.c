@@ -143,7 +143,9 @@ static void ghost_add(struct s3 *s, uint32_t pid, uint64_t vpn)
 	if (s->gcap == 0)
 		return;
 	while (s->gcount == s->gcap || s->gused == s->gcap) {
-		uint32_t old = (s->ghead + s->gcap - s->gused) % s->gcap;
+		/* the oldest slot: ghead - gused, modulo gcap (gused <= gcap) */
+		uint32_t old = s->ghead >= s->gused ? s->ghead - s->gused
+						    : s->ghead + s->gcap - s->gused;
 		if (s->g[old].live) {
 			vl_pmap_del(&s->gmap, s->g[old].pid, s->g[old].vpn);
 			s->g[old].live = 0;
@@ -152,7 +154,7 @@ static void ghost_add(struct s3 *s, uint32_t pid, uint64_t vpn)
 		s->gused--;
 	}
 	uint32_t g = s->ghead;
-	s->ghead = (s->ghead + 1) % s->gcap;
+	s->ghead = s->ghead + 1 == s->gcap ? 0 : s->ghead + 1;
 	s->gused++;
 	s->g[g].vpn = vpn;
 	s->g[g].pid = pid;

@@ -27,6 +27,11 @@
  * evicted (the textbook engine writes back at eviction).
  * R is the accessed bit, read and cleared through the engine; the policy
  * hears no hits.  tau = 0 means "as many accesses as there are frames".
+ *
+ * The circle is a circular doubly linked list over frames with the hand
+ * on one page: passing a page moves the hand to the page before it
+ * (nothing is relinked), and a page that becomes resident is inserted
+ * just after the hand, so that the hand reaches it last.
  */
 #include "vmlab/policy.h"
 
@@ -36,8 +41,11 @@ static const struct vl_key_def wsclock_params[] = {
 	  NULL },
 };
 
+#define NIL UINT32_MAX
+
 struct wsc {
-	struct vl_flist l; /* the hand is the tail; passing a page moves it to the head */
+	uint32_t *next, *prev; /* the circle: the hand goes from a page to its prev */
+	uint32_t hand, len;    /* hand: NIL when no page is resident */
 	uint64_t *last;
 	uint8_t *sched;    /* per frame: write-back scheduled */
 	uint64_t tau, now, scan;
@@ -45,25 +53,25 @@ struct wsc {
 
 static int wsc_init(struct vl_repl *r, struct vl_error *err)
 {
-	struct wsc *s = malloc(sizeof(*s));
+	struct wsc *s = calloc(1, sizeof(*s));
 	if (s) {
-		s->last = malloc((size_t)r->nframes * sizeof(*s->last));
-		s->sched = calloc(r->nframes, 1);
-		if (!s->last || !s->sched) {
-			free(s->last);
-			free(s->sched);
-			free(s);
-			s = NULL;
-		}
+		s->last = malloc(((size_t)r->nframes + 1) * sizeof(*s->last));
+		s->sched = calloc((size_t)r->nframes + 1, 1);
+		s->next = malloc(((size_t)r->nframes + 1) * sizeof(*s->next));
+		s->prev = malloc(((size_t)r->nframes + 1) * sizeof(*s->prev));
 	}
-	if (!s || vl_flist_init(&s->l, r->nframes) < 0) {
+	if (!s || !s->last || !s->sched || !s->next || !s->prev) {
 		if (s) {
 			free(s->last);
 			free(s->sched);
+			free(s->next);
+			free(s->prev);
 		}
 		free(s);
 		return vl_err(err, VL_ENOMEM, "wsclock: out of memory for %u frames", r->nframes);
 	}
+	s->hand = NIL;
+	s->len = 0;
 	s->tau = vl_config_u64(r->cfg, "replacement.wsclock.tau");
 	if (s->tau == 0)
 		s->tau = r->nframes;
@@ -76,7 +84,8 @@ static int wsc_init(struct vl_repl *r, struct vl_error *err)
 static void wsc_fini(struct vl_repl *r)
 {
 	struct wsc *s = r->priv;
-	vl_flist_free(&s->l);
+	free(s->next);
+	free(s->prev);
 	free(s->last);
 	free(s->sched);
 	free(s);
@@ -88,13 +97,32 @@ static void wsc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	s->last[f] = a->time;
 	s->sched[f] = 0;
 	s->now = a->time;
-	vl_flist_push_head(&s->l, f);
+	uint32_t h = s->hand;
+	if (h == NIL) {
+		s->next[f] = s->prev[f] = f;
+		s->hand = f;
+	} else { /* between the hand and the page after it: reached last */
+		uint32_t n = s->next[h];
+		s->next[f] = n;
+		s->prev[f] = h;
+		s->prev[n] = f;
+		s->next[h] = f;
+	}
+	s->len++;
 }
 
 static void wsc_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct wsc *s = r->priv;
-	vl_flist_del(&s->l, f);
+	if (--s->len == 0) {
+		s->hand = NIL;
+		return;
+	}
+	uint32_t n = s->next[f], p = s->prev[f];
+	s->next[p] = n;
+	s->prev[n] = p;
+	if (s->hand == f)
+		s->hand = p;
 }
 
 static size_t wsc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
@@ -102,34 +130,35 @@ static size_t wsc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 {
 	struct wsc *s = r->priv;
 	(void)want;
-	if (s->l.len == 0)
+	if (s->len == 0)
 		return 0;
 	if (ctx && ctx->cause)
 		s->now = ctx->cause->time;
 	uint32_t scheduled = VL_FLIST_OUT, clean = VL_FLIST_OUT;
-	uint64_t n = s->scan && s->scan < s->l.len ? s->scan : s->l.len;
+	uint64_t n = s->scan && s->scan < s->len ? s->scan : s->len;
 	for (uint64_t i = 0; i < n; i++) {
-		uint32_t f = s->l.tail;
-		vl_flist_move_head(&s->l, f);
+		uint32_t f = s->hand;
+		s->hand = s->prev[f];
 		if (vl_repl_referenced(r, f, true)) {
 			s->last[f] = s->now;
 			s->sched[f] = 0;
 			continue;
 		}
-		bool dirty = vl_repl_dirty(r, f) && !s->sched[f];
+		/* dirty and not yet scheduled; asked only where it decides
+		 * something (the engine's answer has no effect it needs) */
 		if (s->now - s->last[f] > s->tau) {
-			if (!dirty) {
+			if (s->sched[f] || !vl_repl_dirty(r, f)) {
 				out[0] = f;
 				return 1;
 			}
 			s->sched[f] = 1;
 			if (scheduled == VL_FLIST_OUT)
 				scheduled = f;
-		} else if (!dirty && clean == VL_FLIST_OUT) {
+		} else if (clean == VL_FLIST_OUT && (s->sched[f] || !vl_repl_dirty(r, f))) {
 			clean = f;
 		}
 	}
-	out[0] = scheduled != VL_FLIST_OUT ? scheduled : clean != VL_FLIST_OUT ? clean : s->l.tail;
+	out[0] = scheduled != VL_FLIST_OUT ? scheduled : clean != VL_FLIST_OUT ? clean : s->hand;
 	return 1;
 }
 
