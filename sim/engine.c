@@ -346,6 +346,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->zero_frame = e->db.nframes; /* not a real frame: never allocated or listed */
 	e->file_cluster = (uint32_t)vl_config_u64(cfg, "file.read_cluster");
 	e->fault_around = (uint32_t)vl_config_u64(cfg, "file.fault_around");
+	e->fa_phase = (uint32_t)vl_config_u64(cfg, "file.fault_around_phase");
 	e->pagecache_warm = !strcmp(vl_config_str(cfg, "pagecache.warm"), "all");
 	e->readaround = (uint32_t)vl_config_u64(cfg, "file.readaround");
 	e->fread_cache = !strcmp(vl_config_str(cfg, "os.personality"), "linux");

@@ -627,6 +627,7 @@ struct vl_engine {
 	uint32_t zero_frame;      /* frame number of the shared zero page (not a real frame) */
 	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
 	uint32_t fault_around;    /* linux: pages mapped around a file read fault */
+	uint32_t fa_phase;        /* file.fault_around_phase: the window's alignment offset */
 	bool pagecache_warm;      /* pagecache.warm = all: V MMAP files start cached */
 	bool fread_cache;         /* linux: V FREAD pages enter the page cache */
 	uint64_t populated;       /* pages V POPULATE made present (`populated`) */
