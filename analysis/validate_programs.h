@@ -33,7 +33,10 @@ struct vl_prog_sim {
 	struct vl_prog_proc procs[VL_PROG_MAX_PROCS]; /* the first VL_PROG_MAX_PROCS */
 };
 
-/* Replay trace_path whole on an engine built from cfg.  The counts follow
+/* Replay trace_path whole on an engine built from cfg, once per phase of
+ * the fault-around window (file.fault_around_phase = 0 .. file.fault_around
+ * - 1, at most 16: ASLR's random placement, docs/validation.md), giving
+ * each count's mean over the phases, rounded.  The counts follow
  * vl_roi_sim's rules: page_faults = faults + access_violations +
  * faults_guard; minor = demand-zero + soft + copy-on-write; major = hard.
  * Returns 0 or a negative code. */

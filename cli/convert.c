@@ -94,6 +94,10 @@ static void print_event(FILE *f, const struct vl_event *e, uint32_t pid)
 		fprintf(f, "V FREAD %llu 0x%llx 0x%llx %u\n", (unsigned long long)e->file_id,
 			(unsigned long long)e->offset, l, pid);
 		break;
+	case VL_EV_POPULATE:
+		fprintf(f, "V POPULATE 0x%llx 0x%llx %s %u\n", a, l,
+			e->prot == VL_POP_WRITE ? "write" : "read", pid);
+		break;
 	case VL_EV_HEAP_ALLOC:
 		if (e->offset)
 			fprintf(f, "H MEMALIGN 0x%llx %llu %llu %u\n", a, l,

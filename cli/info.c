@@ -11,7 +11,7 @@
 static const char *const event_names[NEVNAMES] = {
 	"none", "reserve", "commit", "decommit", "release", "protect", "map", "unmap",
 	"exit", "roi_begin", "roi_end", "advise", "mmap", "munmap", "mprotect", "brk",
-	"mremap", "fork", "heap_alloc", "heap_free", "heap_realloc", "fread", "kind22", "kind23",
+	"mremap", "fork", "heap_alloc", "heap_free", "heap_realloc", "fread", "populate", "kind23",
 	"kind24", "kind25", "kind26", "kind27", "kind28", "kind29", "kind30",
 };
 

@@ -110,6 +110,10 @@ static const struct vl_key_def builtin_keys[] = {
 	{ "file.fault_around", VL_KT_U64, "1",
 	  "pages of the aligned window mapped around a file read fault when cached (linux: 16)",
 	  NULL, 1, 512, NULL },
+	{ "file.fault_around_phase", VL_KT_U64, "0",
+	  "the fault-around window is aligned as if every address were this many pages higher "
+	  "(where ASLR would have put the mappings); vmlab validate averages the 16 phases",
+	  NULL, 0, 511, NULL },
 	{ "ws.min_pages", VL_KT_U64, "",
 	  "working-set minimum, pages (windows); unset: 50, at most frames/16", NULL, 0,
 	  4294967295.0, NULL },

@@ -188,6 +188,80 @@ static __attribute__((noinline)) int fault_slow(struct vl_engine *e, const struc
 	return 0;
 }
 
+static inline bool canonical(uint64_t va);
+
+/* V POPULATE: the pages of [ev->addr, ev->addr + ev->len) are made present
+ * as a read (or, with VL_POP_WRITE, a write) of each would make them,
+ * through the fault path of the personality (a zero-page or copy-on-write
+ * mapping, a page-cache page with its fault-around, a page read back),
+ * but without a page-fault event: Linux's get_user_pages (exec's
+ * copy_strings, MAP_POPULATE, mlock, MADV_POPULATE_READ/WRITE) resolves
+ * them with handle_mm_fault and no registers, so perf's page-fault
+ * counters do not see them.  Each page that needed the fault path counts
+ * in `populated` instead of the fault counters; a page already present
+ * (and writable, for a write) is left alone.  A page the access may not
+ * make present (no mapping, its protection) stops the population there and
+ * counts in event_failures, as get_user_pages returns -EFAULT. */
+static __attribute__((noinline)) int populate_slow(struct vl_engine *e, uint32_t pid,
+						   uint32_t proc, const struct vl_event *ev,
+						   struct vl_error *err)
+{
+	e->populate_seen = true;
+	uint64_t va = ev->addr & ~(uint64_t)(VL_PAGE_SIZE - 1), end = ev->addr + ev->len;
+	if (end < ev->addr || !canonical(va) || (ev->len && !canonical(end - 1))) {
+		e->ctr.event_failures++;
+		return 0;
+	}
+	bool write = ev->prot & VL_POP_WRITE;
+	struct fault_ctrs {
+		uint64_t faults, dz, soft, hard, cow, av, guard;
+	};
+	struct vl_counters *c = &e->ctr;
+	for (; va < end; va += VL_PAGE_SIZE) {
+		struct vl_proc *pr = &e->procs[proc];
+		struct fault_ctrs g = { c->faults, c->faults_demand_zero, c->faults_soft,
+						  c->faults_hard, c->faults_cow, c->access_violations,
+						  c->faults_guard };
+		struct fault_ctrs p = { pr->ctr.faults, pr->ctr.faults_demand_zero,
+						  pr->ctr.faults_soft, pr->ctr.faults_hard,
+						  pr->ctr.faults_cow, pr->ctr.access_violations, 0 };
+		/* the fault path goes on from the root (as after a walk that
+		 * stopped at the top level) */
+		e->xl.stop = pr->root * PT_ENTRIES;
+		e->xl.stop_level = 4;
+		struct vl_rec r = { .addr = va, .pid = pid,
+				    .op = write ? VL_OP_WRITE : VL_OP_READ };
+		bool retry;
+		uint32_t leaf;
+		int rc = fault_slow(e, &r, write, &retry, &leaf, err);
+		xl_after_slow(e);
+		if (rc < 0)
+			return rc;
+		pr = &e->procs[proc];
+		bool faulted = c->faults != g.faults;
+		c->faults = g.faults;
+		c->faults_demand_zero = g.dz;
+		c->faults_soft = g.soft;
+		c->faults_hard = g.hard;
+		c->faults_cow = g.cow;
+		c->access_violations = g.av;
+		c->faults_guard = g.guard;
+		pr->ctr.faults = p.faults;
+		pr->ctr.faults_demand_zero = p.dz;
+		pr->ctr.faults_soft = p.soft;
+		pr->ctr.faults_hard = p.hard;
+		pr->ctr.faults_cow = p.cow;
+		pr->ctr.access_violations = p.av;
+		if (!retry) {
+			e->ctr.event_failures++;
+			return 0;
+		}
+		if (faulted)
+			e->populated++;
+	}
+	return 0;
+}
+
 /* An event record: the address-space operations of sim/vad.c. */
 static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struct vl_batch *b,
 						const struct vl_rec *r, struct vl_error *err)
@@ -210,6 +284,11 @@ static __attribute__((noinline)) int event_slow(struct vl_engine *e, const struc
 	xl_switch(e, proc);
 	if (e->lp_any && !e->procs[proc].explicit_vm)
 		VL_TRY(lp_forget(e, proc, err)); /* the process's first event */
+	if (ev->kind == VL_EV_POPULATE) {
+		int rc = populate_slow(e, r->pid, proc, ev, err);
+		xl_after_slow(e);
+		return rc;
+	}
 	int rc = vl_event(e, proc, ev, err); /* EXIT frees the heap too (vl_proc_retire) */
 	if (rc == 0 && ev->kind == VL_EV_FORK && ev->addr <= UINT32_MAX)
 		rc = vl_heap_fork(e, proc, (uint32_t)ev->addr, err);

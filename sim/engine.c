@@ -347,6 +347,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->zero_frame = e->db.nframes; /* not a real frame: never allocated or listed */
 	e->file_cluster = (uint32_t)vl_config_u64(cfg, "file.read_cluster");
 	e->fault_around = (uint32_t)vl_config_u64(cfg, "file.fault_around");
+	e->fa_phase = (uint32_t)vl_config_u64(cfg, "file.fault_around_phase");
 	e->pagecache_warm = !strcmp(vl_config_str(cfg, "pagecache.warm"), "all");
 	e->readaround = (uint32_t)vl_config_u64(cfg, "file.readaround");
 	e->fread_cache = !strcmp(vl_config_str(cfg, "os.personality"), "linux");
@@ -794,9 +795,17 @@ size_t vl_engine_counter_list(struct vl_engine *e, const char **names, uint64_t 
 	n += xl_counters(&e->xl, names ? names + (n < max ? n : max) : NULL,
 			 values ? values + (n < max ? n : max) : NULL, max > n ? max - n : 0);
 	/* then the swap cache's, when it is on (sim/swap.c) */
-	return n + vl_swap_counters(e, names ? names + (n < max ? n : max) : NULL,
-				    values ? values + (n < max ? n : max) : NULL,
-				    max > n ? max - n : 0);
+	n += vl_swap_counters(e, names ? names + (n < max ? n : max) : NULL,
+			      values ? values + (n < max ? n : max) : NULL, max > n ? max - n : 0);
+	/* then `populated`, once the trace populated pages (V POPULATE) */
+	if (e->populate_seen) {
+		if (n < max && names)
+			names[n] = "populated";
+		if (n < max && values)
+			values[n] = e->populated;
+		n++;
+	}
+	return n;
 }
 
 const char *vl_engine_counter_help(const struct vl_engine *e, size_t i)
@@ -805,7 +814,15 @@ const char *vl_engine_counter_help(const struct vl_engine *e, size_t i)
 	if (i < n)
 		return vl_counter_help(i);
 	size_t nt = xl_counters(&e->xl, NULL, NULL, 0);
-	return i < n + nt ? xl_counter_help(&e->xl, i - n) : vl_swap_counter_help(e, i - n - nt);
+	if (i < n + nt)
+		return xl_counter_help(&e->xl, i - n);
+	size_t ns = vl_swap_counters((struct vl_engine *)e, NULL, NULL, 0);
+	if (i < n + nt + ns)
+		return vl_swap_counter_help(e, i - n - nt);
+	return e->populate_seen && i == n + nt + ns
+		       ? "pages V POPULATE made present without a fault (Linux's get_user_pages, "
+			 "MAP_POPULATE, MADV_POPULATE_*: no page-fault event)"
+		       : NULL;
 }
 
 void vl_engine_gauges(const struct vl_engine *e, struct vl_gauges *g)

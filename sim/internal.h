@@ -652,8 +652,11 @@ struct vl_engine {
 	uint32_t zero_frame;      /* frame number of the shared zero page (not a real frame) */
 	uint32_t file_cluster;    /* pages read per hard fault on a mapped file */
 	uint32_t fault_around;    /* linux: pages mapped around a file read fault */
+	uint32_t fa_phase;        /* file.fault_around_phase: the window's alignment offset */
 	bool pagecache_warm;      /* pagecache.warm = all: V MMAP files start cached */
 	bool fread_cache;         /* linux: V FREAD pages enter the page cache */
+	uint64_t populated;       /* pages V POPULATE made present (`populated`) */
+	bool populate_seen;       /* a V POPULATE was replayed: list `populated` */
 	uint32_t readaround;      /* file.readaround: pages read around a hard file fault */
 	bool cow_read_major;      /* file.cow_read_major: a COW fault that reads is hard */
 	struct vl_pc_file *pc_files; /* pagecache.resident (sim/pagecache.c) */

@@ -233,14 +233,23 @@ int vl_map_shared(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, u
 void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d, uint64_t vpn,
 		     unsigned prot)
 {
-	uint64_t lo = vpn & ~(uint64_t)(e->fault_around - 1), hi = lo + e->fault_around;
+	/* Linux's do_fault_around: the window starts at the faulting page
+	 * aligned down to fault_around pages in virtual addresses, or at the
+	 * VMA's start when that is later, and spans fault_around pages from
+	 * that start (so a VMA starting inside an aligned window has its
+	 * first fault_around pages mapped together), clamped to the VMA and
+	 * to the page table.  Addresses are taken fa_phase pages higher
+	 * (file.fault_around_phase: where ASLR would have put the mapping). */
+	uint64_t ph = e->fa_phase, al = (vpn + ph) & ~(uint64_t)(e->fault_around - 1);
+	uint64_t lo = al >= ph ? al - ph : 0;
 	if (lo < d->start)
 		lo = d->start;
+	uint64_t hi = lo + e->fault_around;
 	if (hi > d->end)
 		hi = d->end;
 	struct vl_section *s = &e->sections[d->section];
 	for (uint64_t v = lo; v < hi; v++) {
-		if (v == vpn || (v >> 9) != (vpn >> 9))
+		if (v == vpn || ((v + ph) >> 9) != ((vpn + ph) >> 9))
 			continue; /* stays inside the faulting page table */
 		uint64_t idx = d->offset_pages + (v - d->start);
 		uint64_t q = idx < s->npages ? proto_get(s, idx) : 0;

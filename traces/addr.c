@@ -108,7 +108,8 @@ static const struct {
 /* Shape of each event: its arguments, in order.  a = ADDR, l = LEN,
  * f = FILEID, o = OFFSET, p = PROT, v = ADVICE, s = private|shared,
  * n = NEWADDR (in offset), N = NEWLEN (in file_id), P = PARENT (in addr),
- * A = ALIGN (in offset: a power of two).  The heap calls are H lines. */
+ * A = ALIGN (in offset: a power of two), w = read|write (in prot: 0 or
+ * VL_POP_WRITE).  The heap calls are H lines. */
 static const struct {
 	const char *name;
 	uint32_t kind;
@@ -126,7 +127,7 @@ static const struct {
 	{ "MREMAP", VL_EV_MREMAP, "alnN", 0 },   { "FORK", VL_EV_FORK, "P", 0 },
 	{ "ALLOC", VL_EV_HEAP_ALLOC, "al", 'H' }, { "MEMALIGN", VL_EV_HEAP_ALLOC, "alA", 'H' },
 	{ "FREE", VL_EV_HEAP_FREE, "a", 'H' },  { "REALLOC", VL_EV_HEAP_REALLOC, "anl", 'H' },
-	{ "FREAD", VL_EV_FREAD, "fol", 0 },
+	{ "FREAD", VL_EV_FREAD, "fol", 0 },     { "POPULATE", VL_EV_POPULATE, "alw", 0 },
 };
 
 static const char *word_end(const char *s, const char *end)
@@ -185,7 +186,7 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 		return vl_err(err, VL_EFORMAT,
 			      "expected an event (RESERVE, COMMIT, DECOMMIT, RELEASE, PROTECT, MAP, "
 			      "UNMAP, EXIT, ROI_BEGIN, ROI_END, ADVISE, MMAP, MUNMAP, MPROTECT, BRK, "
-			      "MREMAP, FORK, FREAD) after V, found '%.*s'",
+			      "MREMAP, FORK, FREAD, POPULATE) after V, found '%.*s'",
 			      (int)(we - s > 20 ? 20 : we - s), s);
 	struct vl_event ev = { .kind = events[k].kind };
 	static const char *const what[] = { ['a'] = "an address", ['l'] = "a length",
@@ -202,6 +203,7 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 				      *a == 'p'   ? "a protection"
 				      : *a == 'v' ? "an advice (hugepage, nohugepage or dontneed)"
 				      : *a == 's' ? "private or shared"
+				      : *a == 'w' ? "read or write"
 						  : what[(unsigned char)*a]);
 		if (*a == 'p') {
 			VL_TRY(parse_prot(s, we, &ev.prot, err));
@@ -225,6 +227,14 @@ static int parse_event(const char *s, const char *end, struct vl_batch *b, struc
 				ev.prot |= VL_MAP_SHARED;
 			else if (!(we - s == 7 && !strncmp(s, "private", 7)))
 				return vl_err(err, VL_EFORMAT, "V %s: expected private or shared, found '%.*s'",
+					      events[k].name, (int)(we - s > 20 ? 20 : we - s), s);
+			continue;
+		}
+		if (*a == 'w') {
+			if (we - s == 5 && !strncmp(s, "write", 5))
+				ev.prot = VL_POP_WRITE;
+			else if (!(we - s == 4 && !strncmp(s, "read", 4)))
+				return vl_err(err, VL_EFORMAT, "V %s: expected read or write, found '%.*s'",
 					      events[k].name, (int)(we - s > 20 ? 20 : we - s), s);
 			continue;
 		}

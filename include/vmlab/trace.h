@@ -93,7 +93,16 @@ struct vl_rec {
  *                           file read bytes [offset, offset + len) of file
  *                           file_id (the .vmt file table's id): Linux has
  *                           them, and its read-ahead, in the page cache;
- *                           no address-space change */
+ *                           no address-space change
+ *
+ * Pages the kernel makes present without a page-fault event:
+ *   POPULATE addr len prot  Linux's get_user_pages (exec's copy of the
+ *                           argument and environment strings),
+ *                           MAP_POPULATE, mlock, MADV_POPULATE_(READ|WRITE):
+ *                           every page of [addr, addr + len) is made
+ *                           present as a read (prot 0) or a write
+ *                           (prot VL_POP_WRITE) would make it, counted in
+ *                           `populated`, not in the fault counters */
 enum vl_event_kind {
 	VL_EV_NONE = 0,
 	VL_EV_RESERVE,
@@ -117,8 +126,13 @@ enum vl_event_kind {
 	VL_EV_HEAP_FREE,
 	VL_EV_HEAP_REALLOC,
 	VL_EV_FREAD,
+	VL_EV_POPULATE,
 	VL_EV_NKINDS
 };
+
+/* The prot of a VL_EV_POPULATE: the pages are populated for writing
+ * (FOLL_WRITE, MADV_POPULATE_WRITE); 0 populates them for reading. */
+#define VL_POP_WRITE 1u
 
 /* Or-ed into the prot of a VL_EV_MMAP: a shared mapping (MAP_SHARED);
  * without it the mapping is private (file pages copied on write). */

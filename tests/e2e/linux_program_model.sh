@@ -42,6 +42,20 @@
 #        R 12 soft (1), fault-around maps 0..12; R 13 hard (2).
 #     d. textbook and windows ignore it: no change from the trace without
 #        it (windows: V MMAP is refused, so only textbook is compared).
+#  7. fault-around's window (Linux's do_fault_around, pagecache.warm = all,
+#     fault-around 16): it starts at the faulting page aligned down to 16
+#     pages, or at the VMA's start when that is later, and spans 16 pages
+#     from that start.  File 9 mapped at page 0x4000c, 12 pages
+#     (0x4000c..0x40017, across the aligned boundary 0x40010).
+#     a. R 0x4000c: the window starts at the VMA (0x4000c), 16 pages: all
+#        12 mapped; R 0x40017 no fault: 1 fault (a window aligned at
+#        0x40000 and clipped would map 0x4000c..f only: 2 faults).
+#     b. R 0x40016 first: window 0x40010..0x4001f, clipped: 0x40010..17;
+#        then R 0x4000c: a fault, window from the VMA start: 2 faults.
+#     c. b with file.fault_around_phase = 8 (every address 8 pages
+#        higher: the VMA at 0x40014..0x4001f): R 0x40016 (0x4001e)
+#        aligns to 0x40010, before the VMA: the window is the whole VMA;
+#        R 0x4000c no fault: 1 fault.
 bindir=$1
 . "$(dirname "$0")/../e2e-lib.sh"
 bin=$bindir/vmlab
@@ -178,4 +192,16 @@ printf 'V FREAD 9 0x0 0x80000000\nR 0x1000\n' >"$tmp/fr_big.addr"
 rc=$?
 check "V FREAD longer than Linux's largest read: a one-line error naming the file, exit 1" \
 	'[ $rc = 1 ] && grep -q "fr_big.addr.*at most 0x7ffff000" "$tmp/fr_big.err" && [ "$(wc -l <"$tmp/fr_big.err")" = 1 ]'
+fa() { "$bin" run --os linux -s pagecache.warm=all -s file.fault_around=16 --json "$@" 2>&1; }
+printf 'V MMAP 0x4000c000 0xc000 readonly private 9 0x0 1\nR 0x4000c000 1\nR 0x40017000 1\n' >"$tmp/fa_a.addr"
+fa "$tmp/fa_a.addr" >"$tmp/fa_a.json"
+check "fault-around from a VMA start inside an aligned window: 16 pages from the start (1 fault)" \
+	'[ "$(get "$tmp/fa_a.json" faults)" = 1 ]'
+printf 'V MMAP 0x4000c000 0xc000 readonly private 9 0x0 1\nR 0x40016000 1\nR 0x4000c000 1\n' >"$tmp/fa_b.addr"
+fa "$tmp/fa_b.addr" >"$tmp/fa_b.json"
+check "fault-around: the aligned window past the VMA start, then the VMA's first window (2 faults)" \
+	'[ "$(get "$tmp/fa_b.json" faults)" = 2 ]'
+fa -s file.fault_around_phase=8 "$tmp/fa_b.addr" >"$tmp/fa_c.json"
+check "file.fault_around_phase = 8: the same accesses are in one window (1 fault)" \
+	'[ "$(get "$tmp/fa_c.json" faults)" = 1 ]'
 finish

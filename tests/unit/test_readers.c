@@ -251,6 +251,52 @@ static void test_addr_bad_lines(void **state)
 	}
 }
 
+/* V POPULATE (docs/trace-format.md): ADDR, LEN, read|write, PID, into
+ * struct vl_event as trace.h says (prot 0 or VL_POP_WRITE); a word other
+ * than read or write is an error naming the line. */
+static void test_addr_populate(void **state)
+{
+	(void)state;
+	char path[64];
+	struct vl_error err = { 0 };
+	write_text(path, sizeof(path),
+		   "V POPULATE 0x7ffe0000 0x3000 write 7\nV POPULATE 4096 10 read\nR 0x10\n");
+	struct vl_trace *t = NULL;
+	assert_int_equal(vl_trace_open(&t, path, "addr", &err), 0);
+	struct vl_batch b;
+	assert_int_equal(vl_batch_init(&b, 64, &err), 0);
+	assert_int_equal(vl_trace_read(t, &b, &err), 3);
+	assert_int_equal(b.n_events, 2);
+	assert_int_equal(b.recs[0].op, VL_OP_EVENT);
+	assert_int_equal(b.recs[0].pid, 7);
+	assert_int_equal(b.events[0].kind, VL_EV_POPULATE);
+	assert_int_equal(b.events[0].addr, 0x7ffe0000);
+	assert_int_equal(b.events[0].len, 0x3000);
+	assert_int_equal(b.events[0].prot, VL_POP_WRITE);
+	assert_int_equal(b.recs[1].pid, 1);
+	assert_int_equal(b.events[1].kind, VL_EV_POPULATE);
+	assert_int_equal(b.events[1].addr, 4096);
+	assert_int_equal(b.events[1].len, 10);
+	assert_int_equal(b.events[1].prot, 0);
+	vl_batch_free(&b);
+	vl_trace_close(t);
+	unlink(path);
+
+	struct recs rs = { 0 };
+	write_text(path, sizeof(path), "R 0x10\nV POPULATE 0x1000 0x1000 readwrite\n");
+	assert_true(read_all(path, "addr", 64, &rs, NULL, 0, &err) < 0);
+	assert_contains(err.msg, path);
+	assert_contains(err.msg, "line 2");
+	assert_contains(err.msg, "expected read or write");
+	unlink(path);
+	rs.n = 0;
+	write_text(path, sizeof(path), "V POPULATE 0x1000\n");
+	assert_true(read_all(path, "addr", 64, &rs, NULL, 0, &err) < 0);
+	assert_contains(err.msg, "expected a length");
+	unlink(path);
+	free(rs.r);
+}
+
 /* trace.h: "pid 0 is reserved; traces without pids use 1": a reader must
  * not hand the engine a record of pid 0. */
 static void test_addr_pid0(void **state)
@@ -631,6 +677,7 @@ int main(void)
 		cmocka_unit_test(test_addr_sizes),
 		cmocka_unit_test(test_addr_bad_lines),
 		cmocka_unit_test(test_addr_pid0),
+		cmocka_unit_test(test_addr_populate),
 		cmocka_unit_test(test_lackey),
 		cmocka_unit_test(test_vmsim),
 		cmocka_unit_test(test_gzip),

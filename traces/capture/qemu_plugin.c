@@ -385,6 +385,57 @@ static void loader_writes(const struct snap *s, uint64_t at, uint64_t to, uint64
 	}
 }
 
+/* The first page of the stack [at, to) that holds the argument and
+ * environment strings, or `to` when they cannot be found.  Linux's exec
+ * copies the strings (copy_strings) into the new stack through
+ * get_user_pages before the process's page-fault counting begins, and
+ * such faults are no page-fault events anyway; only create_elf_tables'
+ * writes below them (platform string, random bytes, argv/envp pointers,
+ * auxiliary vector) fault.  qemu's loader lays the stack out the same
+ * way (linux-user/elfload.c): the strings at the top, the tables below,
+ * argc at the initial stack pointer.  The plugin API has no registers, so
+ * the stack pointer is the first non-zero word of the lowest page the
+ * loader wrote (the stack below it is fresh, zeroed memory); argv and envp
+ * follow it, each ending in a null pointer, and every pointer must fall in
+ * the stack for the layout to be believed. */
+static uint64_t exec_strings(const struct snap *s, uint64_t at, uint64_t to, uint64_t gb)
+{
+	if (s->pagemap < 0 || !&guest_base)
+		return to;
+	uint64_t low = to; /* the lowest page the loader wrote */
+	for (uint64_t p = at; p < to && low == to; p += VL_PAGE_SIZE) {
+		uint64_t ent;
+		if (pread(s->pagemap, &ent, 8, (off_t)(((p + gb) >> VL_PAGE_SHIFT) * 8)) != 8)
+			return to;
+		if ((ent >> 63) & 1 && !((ent >> 61) & 1))
+			low = p;
+	}
+	const uint64_t *w = (const uint64_t *)(uintptr_t)(gb + low);
+	size_t nw = (size_t)((to - low) / 8), i = 0;
+	while (i < nw && w[i] == 0)
+		i++;
+	if (i == nw || w[i] == 0 || w[i] > (1u << 20))
+		return to; /* no plausible argc */
+	uint64_t argc = w[i++], lowest = to;
+	for (int list = 0; list < 2; list++) { /* argv (argc entries), then envp */
+		for (uint64_t n = 0;; n++, i++) {
+			if (i >= nw)
+				return to;
+			if (w[i] == 0) {
+				if (list == 0 && n != argc)
+					return to;
+				i++;
+				break;
+			}
+			if (w[i] < low || w[i] >= to || (list == 0 && n >= argc))
+				return to;
+			if (w[i] < lowest)
+				lowest = w[i];
+		}
+	}
+	return lowest & ~(uint64_t)(VL_PAGE_SIZE - 1);
+}
+
 static int snap_region(void *priv, uint64_t start, uint64_t end, unsigned long flags)
 {
 	struct snap *s = priv;
@@ -430,9 +481,14 @@ static int snap_region(void *priv, uint64_t start, uint64_t end, unsigned long f
 		emit(s->vcpu, VL_EV_MMAP, prot | (shared ? VL_MAP_SHARED : 0), at, to - at, fid, off);
 		/* the stack (above its guard page) and private file data;
 		 * qemu's own anonymous regions have no native counterpart */
-		if (!shared && (flags & (QPAGE_WRITE | QPAGE_WRITE_ORG)) &&
-		    (fid || (s->guard_end && s->guard_end == at)))
-			loader_writes(s, at, to, gb);
+		bool stack = !fid && s->guard_end && s->guard_end == at;
+		if (!shared && (flags & (QPAGE_WRITE | QPAGE_WRITE_ORG)) && (fid || stack)) {
+			uint64_t strings = stack ? exec_strings(s, at, to, gb) : to;
+			loader_writes(s, at, strings, gb);
+			if (strings < to) /* exec's copy_strings: get_user_pages */
+				emit(s->vcpu, VL_EV_POPULATE, VL_POP_WRITE, strings, to - strings, 0,
+				     0);
+		}
 		if (prot == VL_PROT_NOACCESS)
 			s->guard_end = to;
 		bool seen = !fid;
