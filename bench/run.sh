@@ -37,7 +37,7 @@ for s in traces/samples/*.trace.gz traces/samples/*.vmt; do
 	[ -e "$s" ] || continue
 	case $s in
 	*.vmt) v=$s ;;
-	*) v=$vmtdir/$(basename "$s" .trace.gz).vmt; "$bindir/vmlab" convert "$s" "$v" 2>/dev/null ;;
+	*) v=$vmtdir/$(basename "$s" .trace.gz).vmt; "$bindir/vmlab" convert --level 15 "$s" "$v" 2>/dev/null ;;
 	esac
 	"$benchdir/bench_vmt" "$v" 1
 done
