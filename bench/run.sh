@@ -31,13 +31,14 @@ echo "== miss-ratio curves: one pass of LRU stack distances, and SHARDS at 1%"
 
 echo
 echo "== .vmt: size and decode speed on traces captured from real programs (targets: <= 2 bytes/access, >= 300M records per CPU second on every sample)"
+echo "   \$ $benchdir/bench_vmt FILE 1   (gzip-lackey first: vmlab convert --level 15 traces/samples/gzip-lackey.trace.gz FILE); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 vmtdir=$(mktemp -d)
 trap 'rm -rf "$vmtdir"' EXIT
 for s in traces/samples/*.trace.gz traces/samples/*.vmt; do
 	[ -e "$s" ] || continue
 	case $s in
 	*.vmt) v=$s ;;
-	*) v=$vmtdir/$(basename "$s" .trace.gz).vmt; "$bindir/vmlab" convert "$s" "$v" 2>/dev/null ;;
+	*) v=$vmtdir/$(basename "$s" .trace.gz).vmt; "$bindir/vmlab" convert --level 15 "$s" "$v" 2>/dev/null ;;
 	esac
 	"$benchdir/bench_vmt" "$v" 1
 done

@@ -11,7 +11,7 @@ static void convert_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vmlab convert [--format FMT] [--tool TEXT] [--comment TEXT]\n"
-		"                     [--chunk RECORDS] [--addr] IN OUT.vmt\n"
+		"                     [--chunk RECORDS] [--level N] [--addr] IN OUT.vmt\n"
 		"\n"
 		"Read IN (any format of `vmlab formats`, plain/gzip/zstd/xz, - for stdin)\n"
 		"and write it as a native .vmt trace (OUT - writes stdout), or with --addr\n"
@@ -21,7 +21,9 @@ static void convert_usage(FILE *f)
 		"      --tool TEXT    the header's tool field (default: \"vmlab convert\n"
 		"                     from FMT\")\n"
 		"      --comment TEXT a free-text comment in the header\n"
-		"      --chunk N      records per chunk (default 1048576)\n");
+		"      --chunk N      records per chunk (default 1048576)\n"
+		"      --level N      zstd level, 1 to 19 (default 3; higher: smaller files\n"
+		"                     that decode a little faster, written more slowly)\n");
 }
 
 static const char *const ev_names[] = { "NONE", "RESERVE", "COMMIT", "DECOMMIT", "RELEASE",
@@ -157,12 +159,14 @@ int cmd_convert(int argc, char **argv)
 {
 	const char *format = "auto", *tool = NULL, *comment = NULL;
 	size_t chunk = 0;
+	int level = 0;
 	bool addr = false;
 	static const struct option opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "tool", required_argument, NULL, 'T' },
 		{ "comment", required_argument, NULL, 'C' },
 		{ "chunk", required_argument, NULL, 'k' },
+		{ "level", required_argument, NULL, 'L' },
 		{ "addr", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -184,6 +188,16 @@ int cmd_convert(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			chunk = (size_t)v;
+			break;
+		}
+		case 'L': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 19) {
+				cli_error("convert: --level expects 1..19, got '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			level = (int)v;
 			break;
 		}
 		case 'h': convert_usage(stdout); return 0;
@@ -227,6 +241,7 @@ int cmd_convert(int argc, char **argv)
 	meta.cmdline = cl ? cmdline : NULL;
 	struct vl_vmt_writer *w;
 	if (vl_vmt_writer_open(&w, dest, &meta, chunk, &err) < 0 ||
+	    (level && vl_vmt_writer_level(w, level, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1)) ||
 	    (vl_vmt_writer_async(w, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1))) {
 		cli_error("%s: not written: %s", out, err.msg);
 		vl_trace_close(t);

@@ -8,9 +8,14 @@
  *
  * The decoding works in chunks of CHUNK batches, and each engine is fed a
  * whole chunk at a time (its structures stay in the caches meanwhile).
- * Engine i is fed by worker i % nworkers, always the same one, so an
- * engine is only ever touched by one thread; the batches are read-only to
- * the workers.  Each engine sees exactly the batches a vl_run_ex of its own
+ * The threads take the engines of a chunk one at a time from a shared
+ * list, costliest first (by the time each took on the previous chunk:
+ * longest processing time first), so that the decoding thread, which
+ * joins in once the next chunk is read, and engines of unequal cost (a
+ * small memory faults more) leave no thread idle at the end of a chunk.
+ * An engine is fed by one thread at a time, and all threads meet after
+ * each chunk (under mu), which orders one chunk's feeding before the
+ * next; the batches are read-only to the workers.  Each engine sees exactly the batches a vl_run_ex of its own
  * would see (same batch size, same splitting at timeline boundaries), so
  * its counters are bit-identical to a run of its own.  Timeline observers
  * (vl_run_opts.on_interval) are called under one lock: an observer that
@@ -73,6 +78,11 @@ struct multi {
 	bool stop;
 	const struct chunk *cur;
 	pthread_mutex_t cb_lock;
+	/* the engines of the current chunk, costliest first; the threads
+	 * take order[next++] until next reaches n */
+	size_t *order;
+	double *cost; /* seconds engine i took on the last chunk */
+	size_t next;
 };
 
 struct worker {
@@ -87,12 +97,29 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void feed_mine(struct multi *m, unsigned id, const struct chunk *c)
+/* Feed chunk c to engines taken from m->order until none is left. */
+static void feed_mine(struct multi *m, const struct chunk *c)
 {
-	for (size_t i = id; i < m->n; i += m->nworkers)
+	for (;;) {
+		size_t j = __atomic_fetch_add(&m->next, 1, __ATOMIC_RELAXED);
+		if (j >= m->n)
+			break;
+		size_t i = m->order[j];
+		double a = now();
 		for (size_t k = 0; k < c->nb && m->rcs[i] == 0; k++)
 			m->rcs[i] = run_state_feed(&m->rs[i], m->e[i], &c->b[k], &m->cb_lock,
 						   &m->errs[i]);
+		m->cost[i] = now() - a;
+	}
+}
+
+static int by_cost(const void *a, const void *b, void *arg)
+{
+	const double *cost = arg;
+	double x = cost[*(const size_t *)a], y = cost[*(const size_t *)b];
+	if (x != y)
+		return x < y ? 1 : -1;
+	return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
 }
 
 static void *worker_main(void *arg)
@@ -109,7 +136,7 @@ static void *worker_main(void *arg)
 		seen = m->gen;
 		const struct chunk *b = m->cur;
 		pthread_mutex_unlock(&m->mu);
-		feed_mine(m, w->id, b);
+		feed_mine(m, b);
 		pthread_mutex_lock(&m->mu);
 		if (--m->pending == 0)
 			pthread_cond_signal(&m->fin);
@@ -126,8 +153,16 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 		return 0;
 	struct multi m = { .e = e, .n = n, .rcs = rcs, .errs = errs };
 	m.rs = calloc(n, sizeof(*m.rs));
-	if (!m.rs)
+	m.order = calloc(n, sizeof(*m.order));
+	m.cost = calloc(n, sizeof(*m.cost));
+	if (!m.rs || !m.order || !m.cost) {
+		free(m.rs);
+		free(m.order);
+		free(m.cost);
 		return vl_err(err, VL_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		m.order[i] = i;
 	for (size_t i = 0; i < n; i++) {
 		rcs[i] = run_state_init(&m.rs[i], e[i], opts ? opts[i] : NULL, &errs[i]);
 		if (rcs[i] == 0 && st && st[i])
@@ -207,6 +242,7 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 		records += got;
 		pthread_mutex_lock(&m.mu);
 		m.cur = &b[cur];
+		m.next = 0;
 		m.pending = started;
 		m.gen++;
 		pthread_cond_broadcast(&m.go);
@@ -218,11 +254,13 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 			b[cur ^ 1].nb = 0;
 		decode += now() - a;
 		if (caller_feeds)
-			feed_mine(&m, 0, &b[cur]);
+			feed_mine(&m, &b[cur]);
 		pthread_mutex_lock(&m.mu);
 		while (m.pending)
 			pthread_cond_wait(&m.fin, &m.mu);
 		pthread_mutex_unlock(&m.mu);
+		if (n > 1) /* the next chunk: costliest first */
+			qsort_r(m.order, n, sizeof(*m.order), by_cost, m.cost);
 		got = next;
 		cur ^= 1;
 		size_t live = 0;
@@ -277,5 +315,7 @@ out:
 		}
 	free(future);
 	free(m.rs);
+	free(m.order);
+	free(m.cost);
 	return rc;
 }

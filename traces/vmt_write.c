@@ -5,8 +5,15 @@
  * traces/crc32c.c, core/error.c, core/sized.c and libzstd.
  *
  * Records accumulate in six section buffers; when a chunk holds chunk_recs
- * records it is assembled, compressed with zstd (level 3) and written with
- * one write(2) of header + payload, so a killed writer leaves whole chunks.
+ * records it is assembled, compressed with zstd (level 3 unless
+ * vl_vmt_writer_level says otherwise) and written with one write(2) of
+ * header + payload, so a killed writer leaves whole chunks.
+ *
+ * zstd's literals (the bytes no match covers: most of a varint address
+ * stream) are stored as they are, not Huffman-coded: a chunk is 5-15%
+ * larger, and zstd decompresses it 20-35% faster (docs/benchmarks.md), which
+ * is what a trace read many times wants.  Any zstd decoder reads both
+ * kinds: the format does not change.
  * The index is kept in memory and written by close.
  *
  * With vl_vmt_writer_async a second thread compresses and writes full
@@ -23,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_c_literalCompressionMode, a parameter value only */
 #include <zstd.h>
 
 #include "core/sized.h"
@@ -144,8 +152,8 @@ static int compress_write(struct vl_vmt_writer *w, const struct bytes *sect, uin
 		w->out = o;
 		w->out_cap = bound;
 	}
-	size_t comp = ZSTD_compressCCtx(w->cctx, w->out + CHUNK_HDR, w->out_cap - CHUNK_HDR,
-					w->raw.p, raw_len, ZLEVEL);
+	size_t comp = ZSTD_compress2(w->cctx, w->out + CHUNK_HDR, w->out_cap - CHUNK_HDR, w->raw.p,
+				     raw_len);
 	if (ZSTD_isError(comp))
 		return vl_err(err, VL_EIO, "%s: zstd compression failed: %s", w->path,
 			      ZSTD_getErrorName(comp));
@@ -207,6 +215,21 @@ static int worker_idle(struct vl_vmt_writer *w, struct vl_error *err)
 		w->failed = true;
 		return vl_err(err, rc, "%s", w->werr);
 	}
+	return 0;
+}
+
+int vl_vmt_writer_level(struct vl_vmt_writer *w, int level, struct vl_error *err)
+{
+	if (level < 1 || level > ZSTD_maxCLevel())
+		return vl_err(err, VL_EINVAL, "%s: zstd level %d (expected 1 to %d)", w->path, level,
+			      ZSTD_maxCLevel());
+	if (w->async) /* the worker compresses with w->cctx */
+		return vl_err(err, VL_EINVAL, "%s: set the zstd level before vl_vmt_writer_async",
+			      w->path);
+	size_t r = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
+	if (ZSTD_isError(r))
+		return vl_err(err, VL_EINVAL, "%s: zstd level %d: %s", w->path, level,
+			      ZSTD_getErrorName(r));
 	return 0;
 }
 
@@ -274,6 +297,13 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 	w->chunk_recs = chunk_recs;
 	w->path = strdup(path);
 	w->cctx = ZSTD_createCCtx();
+	if (w->cctx) {
+		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, ZLEVEL);
+		/* a libzstd without the parameter Huffman-codes literals:
+		 * slower to decode, the same records */
+		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_literalCompressionMode,
+				       ZSTD_lcm_uncompressed);
+	}
 	w->fd = -1;
 	int rc;
 	if (!w->path || !w->cctx) {

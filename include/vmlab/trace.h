@@ -330,6 +330,13 @@ VL_API int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
  * chunk.  Returns 0 or a negative code; after an error only close. */
 VL_API int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err);
 
+/* Compress the chunks written from now on at zstd level `level` (1 to
+ * ZSTD_maxCLevel(), 19 on Debian 12; default 3): higher levels write
+ * smaller files, more slowly, that decode a little faster.  Call it before
+ * vl_vmt_writer_async.  Returns 0 or VL_EINVAL (level out of range, or an
+ * async writer). */
+VL_API int vl_vmt_writer_level(struct vl_vmt_writer *w, int level, struct vl_error *err);
+
 /* Compress and write chunks in a second thread from now on, so filling the
  * next chunk overlaps compressing the last (capture, convert).  Returns 0
  * or VL_ENOMEM; an error in that thread is returned by a later write or by
