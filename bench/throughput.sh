@@ -30,11 +30,10 @@ rm -f "$tmp"/*.txt "$tmp"/*.oracleGeneral.bin
 distinct=$(sed -n 's/.*distinct=\([0-9]*\).*/\1/p' "$tmp/zgen")
 frames=$((distinct / 10)) # 10% of the pages: 98140 for 20M requests
 echo "trace: Zipf(0.9), $N requests over $distinct pages, $frames frames (10%); raw file"
-cmd "$tmp/gen" zipf "$N" 42 "$tmp/z"
-cmd "$benchdir/bench_ids2raw" "$tmp/z.txt" "$tmp/z.bin"
-
 # cmd CMD...: print the command as run ($tmp shown as TMP, the binaries by name)
 cmd() { echo "  \$ $*" | sed "s|$tmp|TMP|g; s|$bin|vmlab|g"; }
+cmd "$tmp/gen" zipf "$N" 42 "$tmp/z"
+cmd "$benchdir/bench_ids2raw" "$tmp/z.txt" "$tmp/z.bin"
 # cpu CMD...: run it, print "CPU_S PEAK_RSS_KB"; its stdout in $tmp/out
 cpu() {
 	/usr/bin/time -f "%U %S %M" -o "$tmp/t" "$@" >"$tmp/out" 2>"$tmp/err" || { echo "0 0"; head -n 3 "$tmp/err" >&2; return; }
