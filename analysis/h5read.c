@@ -170,56 +170,87 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void 
 	return 0;
 }
 
-/* Read one column (member name of the compound) into doubles or strings. */
-static int read_column(hid_t ds, hid_t ftype, unsigned m, size_t nrows, struct vl_table *t,
-		       size_t col)
+/* The whole table in one read: a memory compound with every numeric member
+ * as a double and every string member as a string (variable-length where
+ * the file's is, else fixed with room for the terminator), at its own
+ * offset in a row.  One H5Dread converts the rows at once; reading a
+ * column at a time built a compound type and a conversion path per column
+ * and took seconds on a sweep's few-hundred-row tables (HDF5's path table
+ * search compares compound types member by member).  Members of other
+ * classes are not in the memory type and stay NaN. */
+static int read_columns(hid_t ds, hid_t ftype, size_t nrows, struct vl_table *t)
 {
-	char *name = H5Tget_member_name(ftype, m);
-	hid_t mt = H5Tget_member_type(ftype, m);
-	H5T_class_t cls = H5Tget_class(mt);
-	int rc = -1;
-	if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
-		hid_t c = H5Tcreate(H5T_COMPOUND, sizeof(double));
-		double *v = malloc((nrows ? nrows : 1) * sizeof(double));
-		if (c >= 0 && v && H5Tinsert(c, name, 0, H5T_NATIVE_DOUBLE) >= 0 &&
-		    (!nrows || H5Dread(ds, c, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)) {
-			for (size_t r = 0; r < nrows; r++)
-				t->v[r * t->ncols + col] = v[r];
-			rc = 0;
+	size_t nc = t->ncols;
+	size_t *off = calloc(nc + 1, sizeof(size_t));
+	signed char *kind = calloc(nc + 1, 1); /* 0 other, 1 number, 2 vlen, 3 fixed */
+	hid_t *st = calloc(nc + 1, sizeof(hid_t));
+	if (!off || !kind || !st) {
+		free(off);
+		free(kind);
+		free(st);
+		return -1;
+	}
+	size_t row = 0;
+	for (size_t i = 0; i < nc; i++) {
+		hid_t mt = H5Tget_member_type(ftype, (unsigned)i);
+		H5T_class_t cls = H5Tget_class(mt);
+		size_t w = 0;
+		if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
+			kind[i] = 1;
+			w = sizeof(double);
+		} else if (cls == H5T_STRING) {
+			bool var = H5Tis_variable_str(mt) > 0;
+			kind[i] = var ? 2 : 3;
+			w = var ? sizeof(char *) : H5Tget_size(mt) + 1;
+			st[i] = H5Tcopy(H5T_C_S1);
+			H5Tset_size(st[i], var ? H5T_VARIABLE : w);
+			H5Tset_strpad(st[i], H5T_STR_NULLTERM);
 		}
-		free(v);
-		if (c >= 0)
-			H5Tclose(c);
-	} else if (cls == H5T_STRING) {
-		bool var = H5Tis_variable_str(mt) > 0;
-		size_t w = var ? sizeof(char *) : H5Tget_size(mt) + 1;
-		hid_t st = H5Tcopy(H5T_C_S1);
-		H5Tset_size(st, var ? H5T_VARIABLE : w);
-		H5Tset_strpad(st, H5T_STR_NULLTERM);
-		hid_t c = H5Tcreate(H5T_COMPOUND, w);
-		char *buf = calloc(nrows ? nrows : 1, w);
-		if (c >= 0 && buf && H5Tinsert(c, name, 0, st) >= 0 &&
-		    (!nrows || H5Dread(ds, c, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)) {
-			rc = 0;
-			for (size_t r = 0; r < nrows; r++) {
-				char *s = var ? *(char **)(buf + r * w) : buf + r * w;
-				t->strs[r * t->ncols + col] = strdup(s ? s : "");
-				t->v[r * t->ncols + col] = NAN;
-				if (var && s)
-					H5free_memory(s);
+		H5Tclose(mt);
+		off[i] = row;
+		row += (w + 7) & ~(size_t)7;
+	}
+	int rc = -1;
+	hid_t c = H5Tcreate(H5T_COMPOUND, row ? row : 8);
+	char *buf = calloc(nrows ? nrows : 1, row ? row : 8);
+	bool ok = c >= 0 && buf;
+	for (size_t i = 0; ok && i < nc; i++) {
+		if (!kind[i])
+			continue;
+		char *name = H5Tget_member_name(ftype, (unsigned)i);
+		ok = name && H5Tinsert(c, name, off[i], kind[i] == 1 ? H5T_NATIVE_DOUBLE : st[i]) >= 0;
+		if (name)
+			H5free_memory(name);
+	}
+	if (ok && (!nrows || !row || H5Dread(ds, c, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)) {
+		rc = 0;
+		for (size_t r = 0; r < nrows; r++) {
+			char *b = buf + r * row;
+			for (size_t i = 0; i < nc; i++) {
+				double *v = &t->v[r * nc + i];
+				if (kind[i] == 1) {
+					memcpy(v, b + off[i], sizeof(double));
+				} else if (kind[i]) {
+					char *s = kind[i] == 2 ? *(char **)(b + off[i]) : b + off[i];
+					t->strs[r * nc + i] = strdup(s ? s : "");
+					*v = NAN;
+					if (kind[i] == 2 && s)
+						H5free_memory(s);
+				} else {
+					*v = NAN;
+				}
 			}
 		}
-		free(buf);
-		if (c >= 0)
-			H5Tclose(c);
-		H5Tclose(st);
-	} else {
-		rc = 0; /* other classes: left NaN */
-		for (size_t r = 0; r < nrows; r++)
-			t->v[r * t->ncols + col] = NAN;
 	}
-	H5Tclose(mt);
-	H5free_memory(name);
+	free(buf);
+	if (c >= 0)
+		H5Tclose(c);
+	for (size_t i = 0; i < nc; i++)
+		if (kind[i] >= 2)
+			H5Tclose(st[i]);
+	free(st);
+	free(kind);
+	free(off);
 	return rc;
 }
 
@@ -263,10 +294,10 @@ int vl_results_table(struct vl_results *r, const char *dset, struct vl_table *ou
 		out->names[i] = strdup(n ? n : "");
 		if (n)
 			H5free_memory(n);
-		if (read_column(ds, ft, (unsigned)i, out->nrows, out, i) < 0) {
-			rc = h5u_fail(err, VL_EFORMAT, r->path, "read a table column");
-			goto out;
-		}
+	}
+	if (read_columns(ds, ft, out->nrows, out) < 0) {
+		rc = h5u_fail(err, VL_EFORMAT, r->path, "read a table");
+		goto out;
 	}
 	hsize_t idx = 0;
 	H5Aiterate2(ds, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_cb, out);
