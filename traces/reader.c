@@ -8,7 +8,9 @@
  * from the same buffer (vl_trace_peek), which grows when one asks for more
  * than it holds.  Detection reads the first block into the buffer and asks
  * every format's probe; the block stays in the buffer, so stdin can be
- * detected too.
+ * detected too.  A raw trace in a plain regular file is then read from a
+ * mapping of the whole file instead (map_raw), which the format sees as
+ * one buffer holding everything.
  */
 #include <errno.h>
 #include <stdarg.h>
