@@ -526,6 +526,7 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 	const bool fast = e->fast_fault;
 	const bool pf_frame = wants && e->elist_on;
 	const struct vl_pfn *db = e->db.pfn;
+	const uint32_t nframes = e->db.nframes;
 	uint64_t limit = e->tick_at;
 	if (future && e->future_n < limit)
 		limit = e->future_n;
@@ -560,7 +561,7 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 			uint64_t lh = ahead[(i + WALK_AHEAD / 2) % WALK_AHEAD];
 			if (lh) {
 				uint64_t eh = pt[lh];
-				if (eh & PTE_P)
+				if ((eh & PTE_P) && PTE_FRAME(eh) < nframes)
 					__builtin_prefetch(&db[PTE_FRAME(eh)], 1);
 			}
 		}
