@@ -524,6 +524,9 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 	const uint64_t *future = e->future;
 	const bool wants = e->wants_access;
 	const bool fast = e->fast_fault;
+	const bool pf_frame = wants && e->elist_on;
+	const struct vl_pfn *db = e->db.pfn;
+	const uint32_t nframes = e->db.nframes;
 	uint64_t limit = e->tick_at;
 	if (future && e->future_n < limit)
 		limit = e->future_n;
@@ -550,6 +553,17 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 					__builtin_prefetch(&pt[lq], 1);
 			}
 			ahead[i % WALK_AHEAD] = lq;
+		}
+		/* the frame record of record i + WALK_AHEAD / 2, whose leaf the
+		 * walk above prefetched WALK_AHEAD / 2 records ago: a hit moves it
+		 * in the engine's list (a hint only) */
+		if (pf_frame && likely(r + WALK_AHEAD / 2 < end) && i + WALK_AHEAD / 2 >= ahead_ok) {
+			uint64_t lh = ahead[(i + WALK_AHEAD / 2) % WALK_AHEAD];
+			if (lh) {
+				uint64_t eh = pt[lh];
+				if ((eh & PTE_P) && PTE_FRAME(eh) < nframes)
+					__builtin_prefetch(&db[PTE_FRAME(eh)], 1);
+			}
 		}
 		unsigned op = r->op;
 		uint64_t va = r->addr;

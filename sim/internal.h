@@ -1315,6 +1315,18 @@ vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc, struct v
 	if (e->elist_on && e->el_tail != VL_NIL) { /* the list's tail (run.check checks it) */
 		f = e->el_tail;
 		*rc = 0;
+		/* The next victims, ahead of time (a hint only; hits may still
+		 * move them): the record after the next one, and the next one's
+		 * PTE, whose record this prefetch made cached one fault ago.
+		 * The tail's record and PTE are then in cache when taken. */
+		uint32_t b1 = e->db.pfn[f].blink;
+		if (likely(b1 != VL_NIL)) {
+			const struct vl_pfn *q = &e->db.pfn[b1];
+			if (likely(q->blink != VL_NIL))
+				__builtin_prefetch(&e->db.pfn[q->blink], 1);
+			if (likely(q->pte < (uint64_t)e->pt.cap * PT_ENTRIES))
+				__builtin_prefetch(&e->pt.e[q->pte], 1);
+		}
 	} else {
 		f = vl_global_pick(e, a, rc, err);
 		if (f == VL_NIL)

@@ -84,6 +84,9 @@ struct vl_trace {
 	size_t nmeta;
 	char **meta_keys, **meta_vals;
 	bool roi, in_roi, roi_seen; /* vl_trace_set_roi filtering */
+	bool mapped;       /* buf is the whole file, mapped (a plain raw file):
+			    * cap = end = its size, eof set, never refilled */
+	size_t released;   /* mapped: bytes before this given back (vl_trace_release) */
 };
 
 /* Make at least want bytes available at *p (fewer only at the end of the
@@ -91,6 +94,9 @@ struct vl_trace {
  * naming the file and byte offset. */
 ssize_t vl_trace_peek(struct vl_trace *t, size_t want, const uint8_t **p, struct vl_error *err);
 static inline void vl_trace_skip(struct vl_trace *t, size_t n) { t->start += n; }
+/* A mapped trace (t->mapped): give the consumed part's pages back, so that
+ * the mapping does not count in the resident set; a no-op otherwise. */
+void vl_trace_release(struct vl_trace *t);
 /* Decompressed byte offset of the next unconsumed byte. */
 static inline uint64_t vl_trace_pos(const struct vl_trace *t) { return t->base + t->start; }
 /* Set the trace's warning (kept until close; the last one wins). */

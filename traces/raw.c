@@ -35,6 +35,7 @@ static ssize_t raw_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 		}
 		vl_trace_skip(t, n * 8);
 	}
+	vl_trace_release(t);
 	return (ssize_t)b->n;
 }
 

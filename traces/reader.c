@@ -8,14 +8,19 @@
  * from the same buffer (vl_trace_peek), which grows when one asks for more
  * than it holds.  Detection reads the first block into the buffer and asks
  * every format's probe; the block stays in the buffer, so stdin can be
- * detected too.
+ * detected too.  A raw trace in a plain regular file is then read from a
+ * mapping of the whole file instead (map_raw), which the format sees as
+ * one buffer holding everything.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "traces/internal.h"
 
@@ -215,7 +220,10 @@ static void trace_free(struct vl_trace *t)
 		t->fmt->close(t);
 	vl_src_close(t->src);
 	meta_free(t);
-	free(t->buf);
+	if (t->mapped)
+		munmap(t->buf, t->cap);
+	else
+		free(t->buf);
 	free(t->path);
 	free(t);
 }
@@ -252,6 +260,50 @@ static void format_list(char *buf, size_t len)
 		if (w < 0 || (size_t)w >= len - used)
 			break;
 		used += (size_t)w;
+	}
+}
+
+/* A raw trace in a plain regular file larger than the first block is
+ * read from a read-only mapping of the whole file instead of through the
+ * buffer: no read() copying the page cache, no copy from the source's
+ * buffer, one pointer handed to the format (the yardstick loop reads its
+ * input the same way).  Nothing is consumed yet (raw has no header).  Any
+ * failure keeps the buffered way. */
+static void map_raw(struct vl_trace *t)
+{
+	if (t->fmt != &vl_fmt_raw || t->eof || t->start || t->base ||
+	    vl_src_kind(t->src) != VL_SRC_PLAIN || !strcmp(t->path, "<stdin>"))
+		return;
+	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat st;
+	void *m = MAP_FAILED;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > t->end &&
+	    (uint64_t)st.st_size <= SIZE_MAX / 2)
+		m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return;
+	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL); /* a hint */
+	free(t->buf);
+	t->buf = m;
+	t->mapped = true;
+	t->cap = t->end = (size_t)st.st_size;
+	t->eof = true;
+}
+
+void vl_trace_release(struct vl_trace *t)
+{
+	const size_t chunk = 1u << 20; /* as much as the buffer it replaces */
+	if (!t->mapped || t->start - t->released < chunk)
+		return;
+	size_t to = t->start & ~(chunk - 1); /* whole pages */
+	if (to > t->released) {
+		/* read-only private file pages: dropped now, read again if ever
+		 * touched again (a rewind) */
+		madvise(t->buf + t->released, to - t->released, MADV_DONTNEED);
+		t->released = to;
 	}
 }
 
@@ -314,6 +366,7 @@ int vl_trace_open(struct vl_trace **out, const char *path, const char *format,
 		}
 	}
 	t->fmt = fmt;
+	map_raw(t);
 	if (fmt->open && (rc = fmt->open(t, err)) < 0) {
 		trace_free(t);
 		return rc;
@@ -330,10 +383,11 @@ int vl_trace_rewind(struct vl_trace *t, struct vl_error *err)
 	if (t->fmt->close && t->state)
 		t->fmt->close(t);
 	t->state = NULL;
-	t->start = t->end = 0;
+	t->start = t->released = 0;
+	t->end = t->mapped ? t->cap : 0; /* a mapping holds the whole file */
 	t->base = 0;
 	t->line = 0;
-	t->eof = false;
+	t->eof = t->mapped;
 	t->warning[0] = '\0';
 	t->in_roi = t->roi_seen = false;
 	if (t->fmt->open)
@@ -536,7 +590,7 @@ int vl_probe_lines(const char *buf, size_t len, bool (*ok)(const char *line, siz
 int vl_trace_bytes(const struct vl_trace *t, uint64_t *done, uint64_t *total)
 {
 	struct stat st;
-	*done = t->src ? vl_src_offset(t->src) : 0;
+	*done = t->mapped ? t->start : t->src ? vl_src_offset(t->src) : 0;
 	*total = 0;
 	if (strcmp(t->path, "<stdin>") && stat(t->path, &st) == 0 && S_ISREG(st.st_mode))
 		*total = (uint64_t)st.st_size;

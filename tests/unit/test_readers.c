@@ -404,6 +404,68 @@ static void test_rewind(void **state)
 	}
 }
 
+/* A raw file larger than the reader's first 1 MiB block (read from a
+ * mapping of the whole file, its consumed pages given back as it goes):
+ * every address comes back in order, as written, pid 1, a read; a rewind
+ * half-way starts again from the first; a file that ends in a partial
+ * record fails there (the read that meets it returns the error, not the
+ * records before it in its batch), naming the byte offset of that record. */
+static void test_raw_large(void **state)
+{
+	(void)state;
+	const size_t n = 600000; /* 4.8 MB: several 1 MiB steps */
+	uint64_t *a = malloc(n * 8 + 5);
+	assert_non_null(a);
+	for (size_t i = 0; i < n; i++) /* distinct canonical user addresses */
+		a[i] = 0x10000000ull + (uint64_t)((i * 2654435761u) % 1000003u) * 4096 + (i & 0xfff);
+	for (int bad = 0; bad < 2; bad++) {
+		char path[64];
+		if (bad)
+			memset((uint8_t *)a + n * 8, 0x11, 5); /* 5 bytes of a record */
+		write_plain(path, sizeof(path), a, n * 8 + (bad ? 5 : 0));
+		struct vl_error err = { 0 };
+		struct vl_trace *t;
+		assert_int_equal(vl_trace_open(&t, path, "raw", &err), 0);
+		struct vl_batch b;
+		assert_int_equal(vl_batch_init(&b, 4096, &err), 0);
+		for (int pass = 0; pass < 2; pass++) {
+			size_t seen = 0;
+			ssize_t got;
+			while ((got = vl_trace_read(t, &b, &err)) > 0) {
+				for (size_t i = 0; i < b.n; i++, seen++) {
+					assert_true(seen < n);
+					assert_int_equal(b.recs[i].addr, a[seen]);
+					assert_int_equal(b.recs[i].pid, 1);
+					assert_int_equal(b.recs[i].op, VL_OP_READ);
+				}
+				if (pass == 0 && seen >= n / 2)
+					break; /* the first pass stops half-way */
+			}
+			if (pass == 0) {
+				assert_true(seen >= n / 2 && seen < n);
+				assert_int_equal(vl_trace_rewind(t, &err), 0);
+				continue;
+			}
+			if (bad) {
+				assert_true(got < 0);
+				char at[64];
+				snprintf(at, sizeof(at), "at byte %zu", n * 8);
+				assert_contains(err.msg, at);
+				assert_contains(err.msg, "5 of 8 bytes");
+				/* the batch that meets the partial record fails whole */
+				assert_true(seen > n - b.cap && seen <= n);
+			} else {
+				assert_int_equal(got, 0);
+				assert_int_equal(seen, n);
+			}
+		}
+		vl_batch_free(&b);
+		vl_trace_close(t);
+		unlink(path);
+	}
+	free(a);
+}
+
 /* Rewinding part-way through a long file starts again from record 0. */
 static void test_rewind_midway(void **state)
 {
@@ -684,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_rewind),
 		cmocka_unit_test(test_rewind_midway),
+		cmocka_unit_test(test_raw_large),
 		cmocka_unit_test(test_bad_line3),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_unknown_format),
