@@ -735,6 +735,10 @@ static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, 
 				struct tlb *t = pr->t;
 				uint64_t vpn = (va >> pr->shift) & pr->vmask;
 				uint64_t key = xl->asid | pr->keysz | vpn << 3;
+				/* the INVLPG filter: no TLB holds a 4 KiB tag of
+				 * this bucket, so this probe would miss */
+				if (!pr->sz && xl->inv_cnt && !xl->inv_cnt[xl_bucket(key)])
+					continue;
 				int64_t i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key))
 						  : tlb_find(t, key, vpn);
 				if (i < 0)
