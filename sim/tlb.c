@@ -671,9 +671,14 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 	uint32_t idx = pt_descend(&e->pt, node, level, va, 1, 0, path, &at);
 	/* the upper entries passed: accessed, and cached by their level's
 	 * walk cache (a huge page's PDE is a leaf: not cached) */
-	for (unsigned l = level; l > at; l--) {
+	/* levels l = 4 - c from level down to at + 1 (unrolled, as above; the
+	 * order of the fills does not matter: each is a different cache) */
+#pragma GCC unroll 3
+	for (unsigned c = 0; c < 3; c++) {
+		unsigned l = 4 - c;
+		if (l > level || l <= at)
+			continue;
 		pt[path[l]] |= PTE_A;
-		unsigned c = 4 - l;
 		if (xl->psc_on[c]) {
 			unsigned shift = 39 - 9 * c;
 			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
