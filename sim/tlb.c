@@ -68,6 +68,8 @@ static void tlb_inval(struct tlb *t, uint64_t vpn, uint32_t g)
 {
 	if (t->hint)
 		tlb_chain_del(t, g);
+	if (t->cnt && t->tag[g])
+		t->cnt[xl_bucket(t->tag[g])]--;
 	t->tag[g] = 0;
 	if (t->lru_next)
 		tlb_lru_back(t, tlb_set(t, vpn), g);
@@ -334,6 +336,7 @@ static __attribute__((noinline)) void tlb_fill(struct vl_xlat *xl, struct tlb *t
 			t->ops->insert(&t->repl, set, way);
 		t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
 		t->fp[base + way] = (uint8_t)xl_fp(key);
+		xl_cnt_swap(t, t->tag[base + way], key);
 		t->tag[base + way] = key;
 		t->ref[base + way] = ref;
 		t->used[base + way] = now;
@@ -352,6 +355,7 @@ static __attribute__((noinline)) void tlb_fill(struct vl_xlat *xl, struct tlb *t
 		t->ops->insert(&t->repl, set, way);
 	}
 	tlb_chain_del(t, base + way);
+	xl_cnt_swap(t, t->tag[base + way], key);
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
@@ -375,6 +379,7 @@ static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, s
 	uint32_t way = m != t->full ? (uint32_t)__builtin_ctz(~m) : oldest_way(t->used + base, t->ways);
 	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
 	t->fp[base + way] = (uint8_t)bfp;
+	xl_cnt_swap(t, t->tag[base + way], key);
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
@@ -554,6 +559,17 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 			if (xl->t[i].sizes & (1u << sz))
 				xl->inv[sz][xl->ninv[sz]++] = &xl->t[i];
 	}
+	/* the INVLPG filter, where no bucket can overflow */
+	uint64_t held = 0;
+	for (uint32_t i = 0; i < n; i++)
+		held += (uint64_t)xl->t[i].sets * xl->t[i].ways;
+	if (xl->ninv[0] && held < UINT16_MAX) {
+		xl->inv_cnt = calloc(XL_BUCKETS, sizeof(*xl->inv_cnt));
+		if (!xl->inv_cnt)
+			return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+		for (uint32_t i = 0; i < n; i++)
+			xl->t[i].cnt = xl->inv_cnt;
+	}
 
 	static const char *const psc_key[3] = { "pml4e", "pdpte", "pde" };
 	for (unsigned c = 0; c < 3; c++) {
@@ -597,6 +613,7 @@ void xl_fini(struct vl_xlat *xl)
 	}
 	for (unsigned sz = 0; sz < XL_NSIZES; sz++)
 		free(xl->inv[sz]);
+	free(xl->inv_cnt);
 	memset(xl, 0, sizeof(*xl));
 }
 
@@ -622,7 +639,9 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 	uint32_t node = e->procs[e->last_proc].root;
 	unsigned level = 4;
 	if (xl->any_psc) {
-		/* deepest cache first: PDE (names a page table), PDPTE, PML4E */
+		/* deepest cache first: PDE (names a page table), PDPTE, PML4E
+		 * (unrolled: each level's shifts become constants) */
+#pragma GCC unroll 3
 		for (unsigned c = 3; c-- > 0;) {
 			if (!xl->psc_on[c])
 				continue;
@@ -652,9 +671,14 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 	uint32_t idx = pt_descend(&e->pt, node, level, va, 1, 0, path, &at);
 	/* the upper entries passed: accessed, and cached by their level's
 	 * walk cache (a huge page's PDE is a leaf: not cached) */
-	for (unsigned l = level; l > at; l--) {
+	/* levels l = 4 - c from level down to at + 1 (unrolled, as above; the
+	 * order of the fills does not matter: each is a different cache) */
+#pragma GCC unroll 3
+	for (unsigned c = 0; c < 3; c++) {
+		unsigned l = 4 - c;
+		if (l > level || l <= at)
+			continue;
 		pt[path[l]] |= PTE_A;
-		unsigned c = 4 - l;
 		if (xl->psc_on[c]) {
 			unsigned shift = 39 - 9 * c;
 			uint64_t vpn = (va >> shift) & ((1ull << (48 - shift)) - 1);
@@ -718,6 +742,10 @@ static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, 
 				struct tlb *t = pr->t;
 				uint64_t vpn = (va >> pr->shift) & pr->vmask;
 				uint64_t key = xl->asid | pr->keysz | vpn << 3;
+				/* the INVLPG filter: no TLB holds a 4 KiB tag of
+				 * this bucket, so this probe would miss */
+				if (!pr->sz && xl->inv_cnt && !xl->inv_cnt[xl_bucket(key)])
+					continue;
 				int64_t i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key))
 						  : tlb_find(t, key, vpn);
 				if (i < 0)
@@ -765,6 +793,18 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool
 
 /* ---- address spaces and invalidation ---- */
 
+/* Invalidate every TLB and walk-cache entry. */
+static void clear_all(struct vl_xlat *xl)
+{
+	for (uint32_t i = 0; i < xl->nt; i++)
+		tlb_clear(&xl->t[i]);
+	for (unsigned c = 0; c < 3; c++)
+		if (xl->psc_on[c])
+			tlb_clear(&xl->psc[c]);
+	if (xl->inv_cnt)
+		memset(xl->inv_cnt, 0, XL_BUCKETS * sizeof(*xl->inv_cnt));
+}
+
 void xl_switch(struct vl_engine *e, uint32_t proc)
 {
 	struct vl_xlat *xl = &e->xl;
@@ -777,11 +817,7 @@ void xl_switch(struct vl_engine *e, uint32_t proc)
 		 * entry goes (user pages are never global here) */
 		e->ctr.tlb_flushes++;
 		if (++xl->gen > XL_ASID_MASK) {
-			for (uint32_t i = 0; i < xl->nt; i++)
-				tlb_clear(&xl->t[i]);
-			for (unsigned c = 0; c < 3; c++)
-				if (xl->psc_on[c])
-					tlb_clear(&xl->psc[c]);
+			clear_all(xl);
 			xl->gen = 1;
 		}
 		xl->asid = (uint64_t)xl->gen << XL_ASID_SHIFT;
@@ -805,6 +841,10 @@ void xl_invlpg(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 	bool cached;
 	if (!xl->nt)
 		return;
+	/* the common case first: no large page mapped, and no TLB holds a
+	 * tag of this page's bucket */
+	if (xl->inv_cnt && !xl->inv_cnt[xl_bucket(vpn << 3)] && !(xl->lp_live[1] | xl->lp_live[2]))
+		return;
 	uint64_t asid = asid_of(xl, proc, &cached);
 	if (!cached)
 		return;
@@ -812,6 +852,9 @@ void xl_invlpg(struct vl_engine *e, uint32_t proc, uint64_t vpn)
 	unsigned nsz = xl->lp_live[2] ? 3 : xl->lp_live[1] ? 2 : 1;
 	for (unsigned sz = 0; sz < nsz; sz++) {
 		if (sz && !xl->lp_live[sz])
+			continue;
+		/* no TLB holds a 4 KiB entry of a page of this bucket */
+		if (!sz && xl->inv_cnt && !xl->inv_cnt[xl_bucket(vpn << 3)])
 			continue;
 		uint64_t v = (vpn >> (sz_shift[sz] - 12)) & ((1ull << (48 - sz_shift[sz])) - 1);
 		uint64_t key = XL_KEY(asid, v, sz), bfp = xl_fp(key);
@@ -845,11 +888,7 @@ void xl_invlpg_pte(struct vl_engine *e, uint32_t proc, uint32_t li)
 void xl_flush_all(struct vl_engine *e)
 {
 	struct vl_xlat *xl = &e->xl;
-	for (uint32_t i = 0; i < xl->nt; i++)
-		tlb_clear(&xl->t[i]);
-	for (unsigned c = 0; c < 3; c++)
-		if (xl->psc_on[c])
-			tlb_clear(&xl->psc[c]);
+	clear_all(xl);
 	xl->pt_frees = e->pt.frees;
 }
 
@@ -990,9 +1029,34 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 	return 0;
 }
 
+/* The INVLPG filter's counts against a count of the tags. */
+static int check_filter(const struct vl_xlat *xl, struct vl_error *err)
+{
+	if (!xl->inv_cnt)
+		return 0;
+	uint16_t *want = calloc(XL_BUCKETS, sizeof(*want));
+	if (!want)
+		return vl_err(err, VL_ENOMEM, "out of memory checking the TLBs");
+	for (uint32_t i = 0; i < xl->nt; i++) {
+		const struct tlb *t = &xl->t[i];
+		for (uint64_t g = 0; g < (uint64_t)t->sets * t->ways; g++)
+			if (t->tag[g])
+				want[xl_bucket(t->tag[g])]++;
+	}
+	int rc = 0;
+	for (uint32_t b = 0; b < XL_BUCKETS && !rc; b++)
+		if (want[b] != xl->inv_cnt[b])
+			rc = vl_err(err, VL_ESTATE,
+				    "INVLPG filter bucket %u counts %u entries, the TLBs hold %u",
+				    b, xl->inv_cnt[b], want[b]);
+	free(want);
+	return rc;
+}
+
 int xl_check(struct vl_engine *e, struct vl_error *err)
 {
 	const struct vl_xlat *xl = &e->xl;
+	VL_TRY(check_filter(xl, err));
 	for (uint32_t i = 0; i < xl->nt; i++)
 		VL_TRY(check_one(e, &xl->t[i], true, 0, err));
 	for (unsigned c = 0; c < 3; c++)

@@ -93,6 +93,9 @@ struct tlb {
 	bool narrow_lru;    /* native_lru in narrow sets: filled inline (tlb.c fill_one) */
 	uint64_t hits;
 	uint64_t misses;    /* walk caches only; a TLB's come from miss_upto (xl_counters) */
+	uint16_t *cnt;      /* a TLB: the engine's INVLPG filter (vl_xlat.inv_cnt), kept
+			     * up to date by every change of a tag; NULL for walk
+			     * caches and when the filter is off */
 	uint8_t dlevel[2];  /* per kind: its dense level index, 0xff when it serves not that kind */
 	uint32_t last;      /* global way of the last fill (or walk-cache hit): a way index, any
 			     * content (the walk checks its tag first) */
@@ -131,6 +134,13 @@ struct vl_xlat {
 	/* INVLPG: per page size, every structure holding it */
 	struct tlb **inv[XL_NSIZES];
 	uint32_t ninv[XL_NSIZES];
+	/* INVLPG filter: per bucket (xl_bucket: low bits of the page
+	 * number), how many ways of the TLBs hold a tag of that bucket, of
+	 * any page size and address space, live or stale (every nonzero tag
+	 * counts), so an INVLPG of a 4 KiB page whose bucket is 0 probes no
+	 * 4 KiB structure.  NULL when the TLBs hold 65,535 entries or more
+	 * (a bucket could overflow). */
+	uint16_t *inv_cnt;
 	struct tlb psc[3];         /* 0 PML4E (va >> 39), 1 PDPTE (>> 30), 2 PDE (>> 21) */
 	bool psc_on[3], any_psc;
 	bool on;                   /* any TLB or walk cache configured */
@@ -206,6 +216,26 @@ static inline uint32_t tlb_set(const struct tlb *t, uint64_t vpn)
 	if (__builtin_expect(m == UINT32_MAX, 0))
 		return (uint32_t)(vpn % t->sets);
 	return (uint32_t)vpn & m;
+}
+
+#define XL_BUCKETS (1u << 14)
+
+/* The INVLPG filter's bucket of a tag, or of a 4 KiB page number
+ * vpn as xl_bucket(vpn << 3): the low bits of the tag's page number. */
+static inline uint32_t xl_bucket(uint64_t tag)
+{
+	return (uint32_t)(tag >> 3) & (XL_BUCKETS - 1);
+}
+
+/* A way of t held tag old (0: none) and now holds tag key (not 0): the filter's
+ * counts follow (branch-free: an invalid old tag takes 0 off bucket 0). */
+static inline void xl_cnt_swap(struct tlb *t, uint64_t old, uint64_t key)
+{
+	uint16_t *c = t->cnt;
+	if (!c)
+		return;
+	c[xl_bucket(old)] -= old != 0;
+	c[xl_bucket(key)]++;
 }
 
 /* The page number's bits above its set index (vpn / sets). */
