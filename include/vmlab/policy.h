@@ -52,7 +52,9 @@ extern "C" {
  *      a host that does not know the flag calls the hooks as before):
  *      VL_REPL_ENGINE_LIST, vl_flist_alloc and vl_flist_reset
  *   4: vl_pmap_home takes the hash product's top bits (fewer collisions;
- *      the same keys and values, in other slots) */
+ *      the same keys and values, in other slots); later, with no bump
+ *      (as for VL_REPL_ENGINE_LIST): VL_REPL_ACCESS_MLIST
+ *      (VL_REPL_MLIST_MOVE) and vl_mlist_access */
 #define VL_POLICY_API_VERSION 4
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
@@ -126,7 +128,23 @@ enum vl_repl_flags {
 	 * its first on_map; the hooks must still work for hosts that do not
 	 * (a working set's own instance, tests). */
 	VL_REPL_ENGINE_LIST = 1u << 3,
+	/* With VL_REPL_WANTS_ACCESS: on_access(f) does nothing but
+	 * vl_mlist_access(l, f, from, to) on the struct vl_mlist that r->priv
+	 * points at (its first member), with from and to the ones given to
+	 * VL_REPL_MLIST_MOVE in these flags, so the engine may do that itself,
+	 * without a call per access (ARC's hits go to T2's head, 2Q's hits in
+	 * Am to Am's head). */
+	VL_REPL_ACCESS_MLIST = 1u << 4,
 };
+
+/* Flags for a policy whose hits move a frame on one of the lists in
+ * from_mask (bit k: list k, k < 8) to the head of list to (< 16):
+ * VL_REPL_ACCESS_MLIST with its two operands, read back by the two
+ * accessors below.  Bits 8-19 of the flags carry them. */
+#define VL_REPL_MLIST_MOVE(from_mask, to) \
+	(VL_REPL_ACCESS_MLIST | ((unsigned)(to) & 0xfu) << 8 | ((unsigned)(from_mask) & 0xffu) << 12)
+#define VL_REPL_MLIST_TO(flags) (((flags) >> 8) & 0xfu)
+#define VL_REPL_MLIST_FROM(flags) (((flags) >> 12) & 0xffu)
 
 struct vl_repl_ops {
 	unsigned api_version;  /* VL_POLICY_API_VERSION */
@@ -549,6 +567,19 @@ static inline void vl_mlist_del(struct vl_mlist *l, uint32_t f)
 		l->tail[k] = x->prev;
 	x->which = VL_FLIST_OUT;
 	l->len[k]--;
+}
+
+/* A hit on f under VL_REPL_ACCESS_MLIST: when f is on a list k whose bit
+ * is set in from_mask (k < 32), move it to the head of list to (taken off
+ * k, pushed at to's head); already at to's head, or on another list (or
+ * none), it stays. */
+static inline void vl_mlist_access(struct vl_mlist *l, uint32_t f, uint32_t from_mask, uint32_t to)
+{
+	uint32_t k = l->link[f].which;
+	if (k >= 32 || !((from_mask >> k) & 1u) || (k == to && l->head[to] == f))
+		return;
+	vl_mlist_del(l, f);
+	vl_mlist_push_head(l, to, f);
 }
 
 /* ---- TLB in-set replacement (policies/tlb/) ----
