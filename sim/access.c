@@ -337,9 +337,8 @@ static __attribute__((noinline)) int ticks(struct vl_engine *e, struct vl_error 
 /* The policy hears access a to frame f: LRU-like policies whose
  * on_access only moves f to the head of their frame list
  * (VL_REPL_ACCESS_MOVES_HEAD) are served inline, in the list the engine
- * keeps for them (VL_REPL_ENGINE_LIST) or in theirs, and so are those
- * whose on_access only moves f between their multi-lists
- * (VL_REPL_ACCESS_MLIST: arc, 2q); others through on_access. */
+ * keeps for them (VL_REPL_ENGINE_LIST) or in theirs, others through
+ * on_access. */
 static inline __attribute__((always_inline)) void hear_access(struct vl_engine *e, uint32_t f,
 								 const struct vl_access *a)
 {
@@ -350,11 +349,6 @@ static inline __attribute__((always_inline)) void hear_access(struct vl_engine *
 	struct vl_flist *l = e->access_flist;
 	if (l) {
 		vl_flist_move_head(l, f);
-		return;
-	}
-	struct vl_mlist *m = e->access_mlist;
-	if (m) {
-		vl_mlist_access(m, f, e->mlist_from, e->mlist_to);
 		return;
 	}
 	e->repl_ops->on_access(&e->repl, f, a);

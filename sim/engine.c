@@ -315,7 +315,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			e->ws_mux = *e->repl_ops;
 			e->ws_mux.on_access = vl_ws_policy_access;
 			/* each working set's instance has its own list: no inline move */
-			e->ws_mux.flags &= ~(unsigned)(VL_REPL_ACCESS_MOVES_HEAD | VL_REPL_ACCESS_MLIST);
+			e->ws_mux.flags &= ~(unsigned)VL_REPL_ACCESS_MOVES_HEAD;
 			e->repl_ops = &e->ws_mux;
 		}
 	}
@@ -324,11 +324,6 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			  (e->rsm->policy || e->ws_policy);
 	if (e->wants_access && (e->repl_ops->flags & VL_REPL_ACCESS_MOVES_HEAD))
 		e->access_flist = e->repl.priv;
-	else if (e->wants_access && (e->repl_ops->flags & VL_REPL_ACCESS_MLIST)) {
-		e->access_mlist = e->repl.priv; /* its first member */
-		e->mlist_from = VL_REPL_MLIST_FROM(e->repl_ops->flags);
-		e->mlist_to = VL_REPL_MLIST_TO(e->repl_ops->flags);
-	}
 	e->check_each_batch = vl_config_bool(cfg, "run.check");
 	e->count_zeroing = vl_config_bool(cfg, "anon.count_zeroing");
 	e->pt_frames = vl_config_bool(cfg, "memory.pt_frames");

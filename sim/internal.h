@@ -620,10 +620,6 @@ struct vl_engine {
 	bool fast_fault;
 	/* VL_REPL_ACCESS_MOVES_HEAD: the policy's list, moved inline on a hit */
 	struct vl_flist *access_flist;
-	/* VL_REPL_ACCESS_MLIST: the policy's lists, moved inline on a hit
-	 * (vl_mlist_access with these operands) */
-	struct vl_mlist *access_mlist;
-	uint32_t mlist_from, mlist_to;
 	/* VL_REPL_ENGINE_LIST under the global manager: the policy's list is
 	 * kept here (sim/frames.c, elist_*), threaded through the frame
 	 * records' flink (toward the tail) and blink (toward the head), which

@@ -52,9 +52,7 @@ extern "C" {
  *      a host that does not know the flag calls the hooks as before):
  *      VL_REPL_ENGINE_LIST, vl_flist_alloc and vl_flist_reset
  *   4: vl_pmap_home takes the hash product's top bits (fewer collisions;
- *      the same keys and values, in other slots); later, with no bump
- *      (as for VL_REPL_ENGINE_LIST): VL_REPL_ACCESS_MLIST
- *      (VL_REPL_MLIST_MOVE) and vl_mlist_access */
+ *      the same keys and values, in other slots) */
 #define VL_POLICY_API_VERSION 4
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
@@ -128,23 +126,7 @@ enum vl_repl_flags {
 	 * its first on_map; the hooks must still work for hosts that do not
 	 * (a working set's own instance, tests). */
 	VL_REPL_ENGINE_LIST = 1u << 3,
-	/* With VL_REPL_WANTS_ACCESS: on_access(f) does nothing but
-	 * vl_mlist_access(l, f, from, to) on the struct vl_mlist that r->priv
-	 * points at (its first member), with from and to the ones given to
-	 * VL_REPL_MLIST_MOVE in these flags, so the engine may do that itself,
-	 * without a call per access (ARC's hits go to T2's head, 2Q's hits in
-	 * Am to Am's head). */
-	VL_REPL_ACCESS_MLIST = 1u << 4,
 };
-
-/* Flags for a policy whose hits move a frame on one of the lists in
- * from_mask (bit k: list k, k < 8) to the head of list to (< 16):
- * VL_REPL_ACCESS_MLIST with its two operands, read back by the two
- * accessors below.  Bits 8-19 of the flags carry them. */
-#define VL_REPL_MLIST_MOVE(from_mask, to) \
-	(VL_REPL_ACCESS_MLIST | ((unsigned)(to) & 0xfu) << 8 | ((unsigned)(from_mask) & 0xffu) << 12)
-#define VL_REPL_MLIST_TO(flags) (((flags) >> 8) & 0xfu)
-#define VL_REPL_MLIST_FROM(flags) (((flags) >> 12) & 0xffu)
 
 struct vl_repl_ops {
 	unsigned api_version;  /* VL_POLICY_API_VERSION */
@@ -275,12 +257,16 @@ static inline bool vl_flist_has(const struct vl_flist *l, uint32_t f)
 	return l->prev[f] != VL_FLIST_OUT - 1;
 }
 
+/* (The list operations read head and the arrays into locals once: a
+ * store through next[] or prev[] could otherwise be taken to change them,
+ * and each would be loaded again after it.) */
 static inline void vl_flist_push_head(struct vl_flist *l, uint32_t f)
 {
-	l->prev[f] = VL_FLIST_OUT;
-	l->next[f] = l->head;
-	if (l->head != VL_FLIST_OUT)
-		l->prev[l->head] = f;
+	uint32_t *next = l->next, *prev = l->prev, h = l->head;
+	prev[f] = VL_FLIST_OUT;
+	next[f] = h;
+	if (h != VL_FLIST_OUT)
+		prev[h] = f;
 	else
 		l->tail = f;
 	l->head = f;
@@ -289,10 +275,11 @@ static inline void vl_flist_push_head(struct vl_flist *l, uint32_t f)
 
 static inline void vl_flist_push_tail(struct vl_flist *l, uint32_t f)
 {
-	l->next[f] = VL_FLIST_OUT;
-	l->prev[f] = l->tail;
-	if (l->tail != VL_FLIST_OUT)
-		l->next[l->tail] = f;
+	uint32_t *next = l->next, *prev = l->prev, t = l->tail;
+	next[f] = VL_FLIST_OUT;
+	prev[f] = t;
+	if (t != VL_FLIST_OUT)
+		next[t] = f;
 	else
 		l->head = f;
 	l->tail = f;
@@ -302,25 +289,39 @@ static inline void vl_flist_push_tail(struct vl_flist *l, uint32_t f)
 /* Remove f, which must be on the list. */
 static inline void vl_flist_del(struct vl_flist *l, uint32_t f)
 {
-	uint32_t n = l->next[f], p = l->prev[f];
+	uint32_t *next = l->next, *prev = l->prev;
+	uint32_t n = next[f], p = prev[f];
 	if (p != VL_FLIST_OUT)
-		l->next[p] = n;
+		next[p] = n;
 	else
 		l->head = n;
 	if (n != VL_FLIST_OUT)
-		l->prev[n] = p;
+		prev[n] = p;
 	else
 		l->tail = p;
-	l->next[f] = l->prev[f] = VL_FLIST_OUT - 1;
+	next[f] = prev[f] = VL_FLIST_OUT - 1;
 	l->len--;
 }
 
+/* f, which must be on the list, to its head: vl_flist_del then
+ * vl_flist_push_head, in one pass (the same links after). */
 static inline void vl_flist_move_head(struct vl_flist *l, uint32_t f)
 {
-	if (l->head != f) {
-		vl_flist_del(l, f);
-		vl_flist_push_head(l, f);
-	}
+	uint32_t h = l->head;
+	if (h == f)
+		return;
+	/* f is on the list and not its head: it has a prev, and h is a frame */
+	uint32_t *next = l->next, *prev = l->prev;
+	uint32_t n = next[f], p = prev[f];
+	next[p] = n;
+	if (n != VL_FLIST_OUT)
+		prev[n] = p;
+	else
+		l->tail = p;
+	prev[f] = VL_FLIST_OUT;
+	next[f] = h;
+	prev[h] = f;
+	l->head = f;
 }
 
 /* Tell the engine of event `what` (enum vl_repl_event). */
@@ -522,64 +523,59 @@ static inline uint32_t vl_mlist_which(const struct vl_mlist *l, uint32_t f)
 	return l->link[f].which;
 }
 
+/* (The list operations read the struct's pointers into locals once: a
+ * store through link[] could otherwise be taken to change them, and each
+ * would be loaded again after it.) */
 static inline void vl_mlist_push_head(struct vl_mlist *l, uint32_t k, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
+	struct vl_mlink *link = l->link;
+	uint32_t *head = l->head, h = head[k];
+	struct vl_mlink *x = &link[f];
 	x->which = k;
 	x->prev = VL_FLIST_OUT;
-	x->next = l->head[k];
-	if (l->head[k] != VL_FLIST_OUT)
-		l->link[l->head[k]].prev = f;
+	x->next = h;
+	if (h != VL_FLIST_OUT)
+		link[h].prev = f;
 	else
 		l->tail[k] = f;
-	l->head[k] = f;
+	head[k] = f;
 	l->len[k]++;
 }
 
 static inline void vl_mlist_push_tail(struct vl_mlist *l, uint32_t k, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
+	struct vl_mlink *link = l->link;
+	uint32_t *tail = l->tail, t = tail[k];
+	struct vl_mlink *x = &link[f];
 	x->which = k;
 	x->next = VL_FLIST_OUT;
-	x->prev = l->tail[k];
-	if (l->tail[k] != VL_FLIST_OUT)
-		l->link[l->tail[k]].next = f;
+	x->prev = t;
+	if (t != VL_FLIST_OUT)
+		link[t].next = f;
 	else
 		l->head[k] = f;
-	l->tail[k] = f;
+	tail[k] = f;
 	l->len[k]++;
 }
 
 /* Remove f from whichever list holds it (no-op when on none). */
 static inline void vl_mlist_del(struct vl_mlist *l, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
-	uint32_t k = x->which;
+	struct vl_mlink *link = l->link;
+	struct vl_mlink *x = &link[f];
+	uint32_t k = x->which, p = x->prev, n = x->next;
 	if (k == VL_FLIST_OUT)
 		return;
-	if (x->prev != VL_FLIST_OUT)
-		l->link[x->prev].next = x->next;
+	if (p != VL_FLIST_OUT)
+		link[p].next = n;
 	else
-		l->head[k] = x->next;
-	if (x->next != VL_FLIST_OUT)
-		l->link[x->next].prev = x->prev;
+		l->head[k] = n;
+	if (n != VL_FLIST_OUT)
+		link[n].prev = p;
 	else
-		l->tail[k] = x->prev;
+		l->tail[k] = p;
 	x->which = VL_FLIST_OUT;
 	l->len[k]--;
-}
-
-/* A hit on f under VL_REPL_ACCESS_MLIST: when f is on a list k whose bit
- * is set in from_mask (k < 32), move it to the head of list to (taken off
- * k, pushed at to's head); already at to's head, or on another list (or
- * none), it stays. */
-static inline void vl_mlist_access(struct vl_mlist *l, uint32_t f, uint32_t from_mask, uint32_t to)
-{
-	uint32_t k = l->link[f].which;
-	if (k >= 32 || !((from_mask >> k) & 1u) || (k == to && l->head[to] == f))
-		return;
-	vl_mlist_del(l, f);
-	vl_mlist_push_head(l, to, f);
 }
 
 /* ---- TLB in-set replacement (policies/tlb/) ----

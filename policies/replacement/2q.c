@@ -40,7 +40,7 @@
 #define AM 1u
 
 struct twoq {
-	struct vl_mlist q;  /* frames on A1in / Am; first (VL_REPL_ACCESS_MLIST) */
+	struct vl_mlist q;  /* frames on A1in / Am */
 	uint32_t kin, kout;
 	struct vl_pmap map; /* A1out: (pid, vpn) -> ring slot */
 	uint64_t *ovpn;
@@ -134,7 +134,12 @@ static uint32_t map_swap(struct vl_pmap *m, uint32_t pid, uint64_t vpn, uint32_t
 			return old;
 		}
 	}
-	vl_pmap_put(m, pid, vpn, val);
+	if (m->n < m->max) { /* vl_pmap_put's insertion, at the empty slot found */
+		m->slot[i].vpn = vpn;
+		m->slot[i].pid = pid;
+		m->slot[i].val = val;
+		m->n++;
+	}
 	return VL_PMAP_NONE;
 }
 
@@ -178,15 +183,14 @@ static void twoq_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	}
 }
 
-/* A hit in Am goes to Am's head, one in A1in stays (what the engine does
- * itself under VL_REPL_ACCESS_MLIST). */
-#define TWOQ_HIT VL_REPL_MLIST_MOVE(1u << AM, AM)
-
 static void twoq_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct twoq *s = r->priv;
 	(void)a;
-	vl_mlist_access(&s->q, f, VL_REPL_MLIST_FROM(TWOQ_HIT), VL_REPL_MLIST_TO(TWOQ_HIT));
+	if (vl_mlist_which(&s->q, f) == AM && s->q.head[AM] != f) {
+		vl_mlist_del(&s->q, f);
+		vl_mlist_push_head(&s->q, AM, f);
+	}
 }
 
 static void twoq_unmap(struct vl_repl *r, uint32_t f)
@@ -219,7 +223,7 @@ const struct vl_repl_ops vl_repl_2q = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "2q",
 	.help = "full 2Q (VLDB'94): FIFO A1in, ghost A1out, LRU Am",
-	.flags = VL_REPL_WANTS_ACCESS | TWOQ_HIT,
+	.flags = VL_REPL_WANTS_ACCESS,
 	.params = twoq_params,
 	.nparams = sizeof(twoq_params) / sizeof(twoq_params[0]),
 	.init = twoq_init,
@@ -294,7 +298,7 @@ static const struct vl_repl_ops twoq_paper_ops = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "2q",
 	.help = "full 2Q (VLDB'94) as its pseudocode",
-	.flags = VL_REPL_WANTS_ACCESS | TWOQ_HIT,
+	.flags = VL_REPL_WANTS_ACCESS,
 	.params = twoq_params,
 	.nparams = sizeof(twoq_params) / sizeof(twoq_params[0]),
 	.init = twoq_init,

@@ -108,9 +108,7 @@ static inline uint32_t lists_which(const struct arc_lists *l, uint32_t f)
 }
 
 struct arc {
-	/* frames on T1 / T2: first, for the engine's inline hit
-	 * (VL_REPL_ACCESS_MLIST) */
-	struct vl_mlist t;
+	struct arc_lists t; /* frames on T1 / T2 */
 	struct arc_lists b; /* ghost ids on B1 / B2 */
 	struct vl_pmap map; /* (pid, vpn) -> ghost id */
 	struct { uint64_t vpn; uint32_t pid; } *gkey; /* ghost id -> page */
@@ -127,7 +125,7 @@ struct arc {
 
 static void arc_free(struct arc *s)
 {
-	vl_mlist_free(&s->t);
+	free(s->t.link);
 	free(s->b.link);
 	vl_pmap_free(&s->map);
 	free(s->gkey);
@@ -141,12 +139,12 @@ static int arc_init(struct vl_repl *r, struct vl_error *err)
 	if (!s)
 		goto oom;
 	uint32_t n = r->nframes, g = n + 1;
-	if (vl_mlist_init(&s->t, n, 2) < 0) {
+	if (lists_init(&s->t, n) < 0) {
 		free(s);
 		goto oom;
 	}
 	if (lists_init(&s->b, g) < 0) {
-		vl_mlist_free(&s->t);
+		free(s->t.link);
 		free(s);
 		goto oom;
 	}
@@ -214,9 +212,9 @@ static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	if (g != VL_PMAP_NONE) {
 		s->p = pend ? s->pend_p : adapted_p(s, g);
 		ghost_del(s, g);
-		vl_mlist_push_head(&s->t, T2, f);
+		lists_push_head(&s->t, T2, f);
 	} else {
-		vl_mlist_push_head(&s->t, T1, f);
+		lists_push_head(&s->t, T1, f);
 	}
 	s->pend = false;
 	/* Directory bounds: |T1|+|B1| <= c and |T1|+|T2|+|B1|+|B2| <= 2c.
@@ -229,22 +227,21 @@ static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 		ghost_del(s, s->b.tail[B2]);
 }
 
-/* A hit in T1 or T2 goes to T2's head (what the engine does itself under
- * VL_REPL_ACCESS_MLIST). */
-#define ARC_HIT VL_REPL_MLIST_MOVE(1u << T1 | 1u << T2, T2)
-
 static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct arc *s = r->priv;
 	(void)a;
-	vl_mlist_access(&s->t, f, VL_REPL_MLIST_FROM(ARC_HIT), VL_REPL_MLIST_TO(ARC_HIT));
+	if (lists_which(&s->t, f) == T2 && s->t.head[T2] == f)
+		return;
+	lists_del(&s->t, f);
+	lists_push_head(&s->t, T2, f);
 }
 
 static void arc_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct arc *s = r->priv;
-	uint32_t list = vl_mlist_which(&s->t, f);
-	vl_mlist_del(&s->t, f);
+	uint32_t list = lists_which(&s->t, f);
+	lists_del(&s->t, f);
 	if (f == s->noghost) {
 		s->noghost = VL_FLIST_OUT;
 		return;
@@ -302,7 +299,7 @@ const struct vl_repl_ops vl_repl_arc = {
 	.help = "ARC (FAST'03): adaptive split between recency and frequency, with ghosts",
 	.params = arc_params,
 	.nparams = sizeof(arc_params) / sizeof(arc_params[0]),
-	.flags = VL_REPL_WANTS_ACCESS | ARC_HIT,
+	.flags = VL_REPL_WANTS_ACCESS,
 	.init = arc_init,
 	.fini = arc_fini,
 	.on_map = arc_map,
