@@ -70,13 +70,13 @@ static int lists_init(struct arc_lists *l, uint32_t n)
 
 static inline void lists_push_head(struct arc_lists *l, uint32_t k, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
+	struct vl_mlink *link = l->link, *x = &link[f];
 	uint32_t h = l->head[k];
 	x->which = k;
 	x->prev = VL_FLIST_OUT;
 	x->next = h;
 	if (h != VL_FLIST_OUT)
-		l->link[h].prev = f;
+		link[h].prev = f;
 	else
 		l->tail[k] = f;
 	l->head[k] = f;
@@ -86,18 +86,19 @@ static inline void lists_push_head(struct arc_lists *l, uint32_t k, uint32_t f)
 /* Remove f from whichever list holds it (no-op when on none). */
 static inline void lists_del(struct arc_lists *l, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
-	uint32_t k = x->which;
+	/* links read once: the stores below may alias them for the compiler */
+	struct vl_mlink *link = l->link, *x = &link[f];
+	uint32_t k = x->which, p = x->prev, n = x->next;
 	if (k == VL_FLIST_OUT)
 		return;
-	if (x->prev != VL_FLIST_OUT)
-		l->link[x->prev].next = x->next;
+	if (p != VL_FLIST_OUT)
+		link[p].next = n;
 	else
-		l->head[k] = x->next;
-	if (x->next != VL_FLIST_OUT)
-		l->link[x->next].prev = x->prev;
+		l->head[k] = n;
+	if (n != VL_FLIST_OUT)
+		link[n].prev = p;
 	else
-		l->tail[k] = x->prev;
+		l->tail[k] = p;
 	x->which = VL_FLIST_OUT;
 	l->len[k]--;
 }
@@ -227,14 +228,42 @@ static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 		ghost_del(s, s->b.tail[B2]);
 }
 
+/* To T2's head: lists_del then lists_push_head, in one pass (the same
+ * links after). */
 static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct arc *s = r->priv;
+	struct arc_lists *l = &s->t;
 	(void)a;
-	if (lists_which(&s->t, f) == T2 && s->t.head[T2] == f)
+	uint32_t h = l->head[T2];
+	if (h == f)
 		return;
-	lists_del(&s->t, f);
-	lists_push_head(&s->t, T2, f);
+	struct vl_mlink *link = l->link, *x = &link[f];
+	uint32_t k = x->which, p = x->prev, n = x->next;
+	if (k == VL_FLIST_OUT) { /* on neither list (not a frame ARC mapped) */
+		lists_push_head(l, T2, f);
+		return;
+	}
+	/* f on T1 or T2 (k), and not T2's head */
+	if (p != VL_FLIST_OUT)
+		link[p].next = n;
+	else
+		l->head[k] = n; /* f was T1's head: k = T1 */
+	if (n != VL_FLIST_OUT)
+		link[n].prev = p;
+	else
+		l->tail[k] = p;
+	/* T2's head is still h (f was not it); only h's next may have changed */
+	x->which = T2;
+	x->prev = VL_FLIST_OUT;
+	x->next = h;
+	if (h != VL_FLIST_OUT)
+		link[h].prev = f;
+	else
+		l->tail[T2] = f;
+	l->head[T2] = f;
+	l->len[k]--;
+	l->len[T2]++;
 }
 
 static void arc_unmap(struct vl_repl *r, uint32_t f)
