@@ -28,7 +28,7 @@
  *
  * Hits reorder T1/T2 exactly, so the policy hears every access.  Ghosts
  * are keyed by (pid, vpn); at most c ghosts exist (|B1|+|B2| <= c), in a
- * pool and page map sized at init.
+ * pool of records (links and page together) and a page map sized at init.
  */
 #include <string.h>
 
@@ -46,21 +46,39 @@ static const struct vl_key_def arc_params[] = {
 #define B1 0u
 #define B2 1u
 
-/* Two lists over ids sharing one link array: vl_mlist's links with the
- * heads, tails and lengths held in the struct (no load of a pointer to
- * them on every move). */
+/* Two lists over ids sharing one array of records that begin with their
+ * links (T1/T2: the links only; B1/B2: struct ghost): vl_mlist's links
+ * with the heads, tails and lengths held in the struct (no load of a
+ * pointer to them on every move). */
 struct arc_lists {
-	struct vl_mlink *link;
+	void *link; /* n + 1 records of esz bytes, each starting with a vl_mlink */
 	uint32_t head[2], tail[2], len[2];
 };
 
-static int lists_init(struct arc_lists *l, uint32_t n)
+/* A ghost's record: its links on B1 / B2 and the page it remembers, side
+ * by side (one cache line for a ghost touched). */
+struct ghost {
+	struct vl_mlink l;
+	uint32_t pid;
+	uint64_t vpn;
+};
+
+#define TS sizeof(struct vl_mlink) /* T1 / T2: links only */
+#define GS sizeof(struct ghost)    /* B1 / B2 */
+
+/* Record i's links (esz: TS or GS, a constant at every call). */
+static inline struct vl_mlink *lk(const struct arc_lists *l, size_t esz, uint32_t i)
 {
-	l->link = malloc(((size_t)n + 1) * sizeof(*l->link));
+	return (struct vl_mlink *)((char *)l->link + (size_t)i * esz);
+}
+
+static int lists_init(struct arc_lists *l, size_t esz, uint32_t n)
+{
+	l->link = malloc(((size_t)n + 1) * esz);
 	if (!l->link)
 		return VL_ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
-		l->link[i].which = VL_FLIST_OUT;
+		lk(l, esz, i)->which = VL_FLIST_OUT;
 	for (int k = 0; k < 2; k++) {
 		l->head[k] = l->tail[k] = VL_FLIST_OUT;
 		l->len[k] = 0;
@@ -68,15 +86,15 @@ static int lists_init(struct arc_lists *l, uint32_t n)
 	return 0;
 }
 
-static inline void lists_push_head(struct arc_lists *l, uint32_t k, uint32_t f)
+static inline void lists_push_head(struct arc_lists *l, size_t esz, uint32_t k, uint32_t f)
 {
-	struct vl_mlink *link = l->link, *x = &link[f];
+	struct vl_mlink *x = lk(l, esz, f);
 	uint32_t h = l->head[k];
 	x->which = k;
 	x->prev = VL_FLIST_OUT;
 	x->next = h;
 	if (h != VL_FLIST_OUT)
-		link[h].prev = f;
+		lk(l, esz, h)->prev = f;
 	else
 		l->tail[k] = f;
 	l->head[k] = f;
@@ -84,35 +102,34 @@ static inline void lists_push_head(struct arc_lists *l, uint32_t k, uint32_t f)
 }
 
 /* Remove f from whichever list holds it (no-op when on none). */
-static inline void lists_del(struct arc_lists *l, uint32_t f)
+static inline void lists_del(struct arc_lists *l, size_t esz, uint32_t f)
 {
 	/* links read once: the stores below may alias them for the compiler */
-	struct vl_mlink *link = l->link, *x = &link[f];
+	struct vl_mlink *x = lk(l, esz, f);
 	uint32_t k = x->which, p = x->prev, n = x->next;
 	if (k == VL_FLIST_OUT)
 		return;
 	if (p != VL_FLIST_OUT)
-		link[p].next = n;
+		lk(l, esz, p)->next = n;
 	else
 		l->head[k] = n;
 	if (n != VL_FLIST_OUT)
-		link[n].prev = p;
+		lk(l, esz, n)->prev = p;
 	else
 		l->tail[k] = p;
 	x->which = VL_FLIST_OUT;
 	l->len[k]--;
 }
 
-static inline uint32_t lists_which(const struct arc_lists *l, uint32_t f)
+static inline uint32_t lists_which(const struct arc_lists *l, size_t esz, uint32_t f)
 {
-	return l->link[f].which;
+	return lk(l, esz, f)->which;
 }
 
 struct arc {
 	struct arc_lists t; /* frames on T1 / T2 */
-	struct arc_lists b; /* ghost ids on B1 / B2 */
+	struct arc_lists b; /* ghosts (struct ghost) on B1 / B2 */
 	struct vl_pmap map; /* (pid, vpn) -> ghost id */
-	struct { uint64_t vpn; uint32_t pid; } *gkey; /* ghost id -> page */
 	uint32_t *gfree, nfree; /* free ghost ids (stack) */
 	uint32_t c;
 	double p;               /* whole pages unless real */
@@ -129,7 +146,6 @@ static void arc_free(struct arc *s)
 	free(s->t.link);
 	free(s->b.link);
 	vl_pmap_free(&s->map);
-	free(s->gkey);
 	free(s->gfree);
 	free(s);
 }
@@ -140,19 +156,18 @@ static int arc_init(struct vl_repl *r, struct vl_error *err)
 	if (!s)
 		goto oom;
 	uint32_t n = r->nframes, g = n + 1;
-	if (lists_init(&s->t, n) < 0) {
+	if (lists_init(&s->t, TS, n) < 0) {
 		free(s);
 		goto oom;
 	}
-	if (lists_init(&s->b, g) < 0) {
+	if (lists_init(&s->b, GS, g) < 0) {
 		free(s->t.link);
 		free(s);
 		goto oom;
 	}
 	int rc = vl_pmap_init(&s->map, g);
-	s->gkey = malloc((size_t)g * sizeof(*s->gkey));
 	s->gfree = malloc((size_t)g * sizeof(*s->gfree));
-	if (rc < 0 || !s->gkey || !s->gfree) {
+	if (rc < 0 || !s->gfree) {
 		arc_free(s);
 		goto oom;
 	}
@@ -175,8 +190,9 @@ static void arc_fini(struct vl_repl *r)
 
 static void ghost_del(struct arc *s, uint32_t g)
 {
-	vl_pmap_del(&s->map, s->gkey[g].pid, s->gkey[g].vpn);
-	lists_del(&s->b, g);
+	struct ghost *x = (struct ghost *)lk(&s->b, GS, g);
+	vl_pmap_del(&s->map, x->pid, x->vpn);
+	lists_del(&s->b, GS, g);
 	s->gfree[s->nfree++] = g;
 }
 
@@ -185,10 +201,11 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 	if (s->nfree == 0) /* cannot happen while |B1|+|B2| <= c; stay safe */
 		ghost_del(s, s->b.len[B1] ? s->b.tail[B1] : s->b.tail[B2]);
 	uint32_t g = s->gfree[--s->nfree];
-	s->gkey[g].pid = pid;
-	s->gkey[g].vpn = vpn;
+	struct ghost *x = (struct ghost *)lk(&s->b, GS, g);
+	x->pid = pid;
+	x->vpn = vpn;
 	vl_pmap_put(&s->map, pid, vpn, g);
-	lists_push_head(&s->b, list, g);
+	lists_push_head(&s->b, GS, list, g);
 }
 
 /* p after a hit on ghost g (ARC cases II and III).  Whole pages (the
@@ -197,7 +214,7 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 static double adapted_p(const struct arc *s, uint32_t g)
 {
 	uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];
-	if (lists_which(&s->b, g) == B1) {
+	if (lists_which(&s->b, GS, g) == B1) {
 		double d = b1 >= b2 ? 1 : s->real ? (double)b2 / b1 : (double)(b2 / b1);
 		return s->p + d < s->c ? s->p + d : s->c;
 	}
@@ -213,9 +230,9 @@ static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	if (g != VL_PMAP_NONE) {
 		s->p = pend ? s->pend_p : adapted_p(s, g);
 		ghost_del(s, g);
-		lists_push_head(&s->t, T2, f);
+		lists_push_head(&s->t, TS, T2, f);
 	} else {
-		lists_push_head(&s->t, T1, f);
+		lists_push_head(&s->t, TS, T1, f);
 	}
 	s->pend = false;
 	/* Directory bounds: |T1|+|B1| <= c and |T1|+|T2|+|B1|+|B2| <= 2c.
@@ -241,7 +258,7 @@ static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	struct vl_mlink *link = l->link, *x = &link[f];
 	uint32_t k = x->which, p = x->prev, n = x->next;
 	if (k == VL_FLIST_OUT) { /* on neither list (not a frame ARC mapped) */
-		lists_push_head(l, T2, f);
+		lists_push_head(l, TS, T2, f);
 		return;
 	}
 	/* f on T1 or T2 (k), and not T2's head */
@@ -269,8 +286,8 @@ static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 static void arc_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct arc *s = r->priv;
-	uint32_t list = lists_which(&s->t, f);
-	lists_del(&s->t, f);
+	uint32_t list = lists_which(&s->t, TS, f);
+	lists_del(&s->t, TS, f);
 	if (f == s->noghost) {
 		s->noghost = VL_FLIST_OUT;
 		return;
@@ -290,7 +307,7 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 		return 0;
 	const struct vl_access *x = ctx ? ctx->cause : NULL;
 	uint32_t g = x ? vl_pmap_get(&s->map, x->pid, x->vpn) : VL_PMAP_NONE;
-	bool in_b2 = g != VL_PMAP_NONE && lists_which(&s->b, g) == B2;
+	bool in_b2 = g != VL_PMAP_NONE && lists_which(&s->b, GS, g) == B2;
 	double p = s->p;
 	s->pend = x != NULL;
 	if (x) {
