@@ -257,12 +257,16 @@ static inline bool vl_flist_has(const struct vl_flist *l, uint32_t f)
 	return l->prev[f] != VL_FLIST_OUT - 1;
 }
 
+/* (The list operations read head and the arrays into locals once: a
+ * store through next[] or prev[] could otherwise be taken to change them,
+ * and each would be loaded again after it.) */
 static inline void vl_flist_push_head(struct vl_flist *l, uint32_t f)
 {
-	l->prev[f] = VL_FLIST_OUT;
-	l->next[f] = l->head;
-	if (l->head != VL_FLIST_OUT)
-		l->prev[l->head] = f;
+	uint32_t *next = l->next, *prev = l->prev, h = l->head;
+	prev[f] = VL_FLIST_OUT;
+	next[f] = h;
+	if (h != VL_FLIST_OUT)
+		prev[h] = f;
 	else
 		l->tail = f;
 	l->head = f;
@@ -271,10 +275,11 @@ static inline void vl_flist_push_head(struct vl_flist *l, uint32_t f)
 
 static inline void vl_flist_push_tail(struct vl_flist *l, uint32_t f)
 {
-	l->next[f] = VL_FLIST_OUT;
-	l->prev[f] = l->tail;
-	if (l->tail != VL_FLIST_OUT)
-		l->next[l->tail] = f;
+	uint32_t *next = l->next, *prev = l->prev, t = l->tail;
+	next[f] = VL_FLIST_OUT;
+	prev[f] = t;
+	if (t != VL_FLIST_OUT)
+		next[t] = f;
 	else
 		l->head = f;
 	l->tail = f;
@@ -284,25 +289,39 @@ static inline void vl_flist_push_tail(struct vl_flist *l, uint32_t f)
 /* Remove f, which must be on the list. */
 static inline void vl_flist_del(struct vl_flist *l, uint32_t f)
 {
-	uint32_t n = l->next[f], p = l->prev[f];
+	uint32_t *next = l->next, *prev = l->prev;
+	uint32_t n = next[f], p = prev[f];
 	if (p != VL_FLIST_OUT)
-		l->next[p] = n;
+		next[p] = n;
 	else
 		l->head = n;
 	if (n != VL_FLIST_OUT)
-		l->prev[n] = p;
+		prev[n] = p;
 	else
 		l->tail = p;
-	l->next[f] = l->prev[f] = VL_FLIST_OUT - 1;
+	next[f] = prev[f] = VL_FLIST_OUT - 1;
 	l->len--;
 }
 
+/* f, which must be on the list, to its head: vl_flist_del then
+ * vl_flist_push_head, in one pass (the same links after). */
 static inline void vl_flist_move_head(struct vl_flist *l, uint32_t f)
 {
-	if (l->head != f) {
-		vl_flist_del(l, f);
-		vl_flist_push_head(l, f);
-	}
+	uint32_t h = l->head;
+	if (h == f)
+		return;
+	/* f is on the list and not its head: it has a prev, and h is a frame */
+	uint32_t *next = l->next, *prev = l->prev;
+	uint32_t n = next[f], p = prev[f];
+	next[p] = n;
+	if (n != VL_FLIST_OUT)
+		prev[n] = p;
+	else
+		l->tail = p;
+	prev[f] = VL_FLIST_OUT;
+	next[f] = h;
+	prev[h] = f;
+	l->head = f;
 }
 
 /* Tell the engine of event `what` (enum vl_repl_event). */
@@ -504,49 +523,57 @@ static inline uint32_t vl_mlist_which(const struct vl_mlist *l, uint32_t f)
 	return l->link[f].which;
 }
 
+/* (The list operations read the struct's pointers into locals once: a
+ * store through link[] could otherwise be taken to change them, and each
+ * would be loaded again after it.) */
 static inline void vl_mlist_push_head(struct vl_mlist *l, uint32_t k, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
+	struct vl_mlink *link = l->link;
+	uint32_t *head = l->head, h = head[k];
+	struct vl_mlink *x = &link[f];
 	x->which = k;
 	x->prev = VL_FLIST_OUT;
-	x->next = l->head[k];
-	if (l->head[k] != VL_FLIST_OUT)
-		l->link[l->head[k]].prev = f;
+	x->next = h;
+	if (h != VL_FLIST_OUT)
+		link[h].prev = f;
 	else
 		l->tail[k] = f;
-	l->head[k] = f;
+	head[k] = f;
 	l->len[k]++;
 }
 
 static inline void vl_mlist_push_tail(struct vl_mlist *l, uint32_t k, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
+	struct vl_mlink *link = l->link;
+	uint32_t *tail = l->tail, t = tail[k];
+	struct vl_mlink *x = &link[f];
 	x->which = k;
 	x->next = VL_FLIST_OUT;
-	x->prev = l->tail[k];
-	if (l->tail[k] != VL_FLIST_OUT)
-		l->link[l->tail[k]].next = f;
+	x->prev = t;
+	if (t != VL_FLIST_OUT)
+		link[t].next = f;
 	else
 		l->head[k] = f;
-	l->tail[k] = f;
+	tail[k] = f;
 	l->len[k]++;
 }
 
 /* Remove f from whichever list holds it (no-op when on none). */
 static inline void vl_mlist_del(struct vl_mlist *l, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
-	uint32_t k = x->which;
+	struct vl_mlink *link = l->link;
+	struct vl_mlink *x = &link[f];
+	uint32_t k = x->which, p = x->prev, n = x->next;
 	if (k == VL_FLIST_OUT)
 		return;
-	if (x->prev != VL_FLIST_OUT)
-		l->link[x->prev].next = x->next;
+	if (p != VL_FLIST_OUT)
+		link[p].next = n;
 	else
-		l->head[k] = x->next;
-	if (x->next != VL_FLIST_OUT)
-		l->link[x->next].prev = x->prev;
+		l->head[k] = n;
+	if (n != VL_FLIST_OUT)
+		link[n].prev = p;
 	else
-		l->tail[k] = x->prev;
+		l->tail[k] = p;
 	x->which = VL_FLIST_OUT;
 	l->len[k]--;
 }

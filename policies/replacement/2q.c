@@ -134,7 +134,12 @@ static uint32_t map_swap(struct vl_pmap *m, uint32_t pid, uint64_t vpn, uint32_t
 			return old;
 		}
 	}
-	vl_pmap_put(m, pid, vpn, val);
+	if (m->n < m->max) { /* vl_pmap_put's insertion, at the empty slot found */
+		m->slot[i].vpn = vpn;
+		m->slot[i].pid = pid;
+		m->slot[i].val = val;
+		m->n++;
+	}
 	return VL_PMAP_NONE;
 }
 

@@ -28,7 +28,7 @@
  *
  * Hits reorder T1/T2 exactly, so the policy hears every access.  Ghosts
  * are keyed by (pid, vpn); at most c ghosts exist (|B1|+|B2| <= c), in a
- * pool and page map sized at init.
+ * pool of records (links and page together) and a page map sized at init.
  */
 #include <string.h>
 
@@ -46,21 +46,39 @@ static const struct vl_key_def arc_params[] = {
 #define B1 0u
 #define B2 1u
 
-/* Two lists over ids sharing one link array: vl_mlist's links with the
- * heads, tails and lengths held in the struct (no load of a pointer to
- * them on every move). */
+/* Two lists over ids sharing one array of records that begin with their
+ * links (T1/T2: the links only; B1/B2: struct ghost): vl_mlist's links
+ * with the heads, tails and lengths held in the struct (no load of a
+ * pointer to them on every move). */
 struct arc_lists {
-	struct vl_mlink *link;
+	void *link; /* n + 1 records of esz bytes, each starting with a vl_mlink */
 	uint32_t head[2], tail[2], len[2];
 };
 
-static int lists_init(struct arc_lists *l, uint32_t n)
+/* A ghost's record: its links on B1 / B2 and the page it remembers, side
+ * by side (one cache line for a ghost touched). */
+struct ghost {
+	struct vl_mlink l;
+	uint32_t pid;
+	uint64_t vpn;
+};
+
+#define TS sizeof(struct vl_mlink) /* T1 / T2: links only */
+#define GS sizeof(struct ghost)    /* B1 / B2 */
+
+/* Record i's links (esz: TS or GS, a constant at every call). */
+static inline struct vl_mlink *lk(const struct arc_lists *l, size_t esz, uint32_t i)
 {
-	l->link = malloc(((size_t)n + 1) * sizeof(*l->link));
+	return (struct vl_mlink *)((char *)l->link + (size_t)i * esz);
+}
+
+static int lists_init(struct arc_lists *l, size_t esz, uint32_t n)
+{
+	l->link = malloc(((size_t)n + 1) * esz);
 	if (!l->link)
 		return VL_ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
-		l->link[i].which = VL_FLIST_OUT;
+		lk(l, esz, i)->which = VL_FLIST_OUT;
 	for (int k = 0; k < 2; k++) {
 		l->head[k] = l->tail[k] = VL_FLIST_OUT;
 		l->len[k] = 0;
@@ -68,15 +86,15 @@ static int lists_init(struct arc_lists *l, uint32_t n)
 	return 0;
 }
 
-static inline void lists_push_head(struct arc_lists *l, uint32_t k, uint32_t f)
+static inline void lists_push_head(struct arc_lists *l, size_t esz, uint32_t k, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
+	struct vl_mlink *x = lk(l, esz, f);
 	uint32_t h = l->head[k];
 	x->which = k;
 	x->prev = VL_FLIST_OUT;
 	x->next = h;
 	if (h != VL_FLIST_OUT)
-		l->link[h].prev = f;
+		lk(l, esz, h)->prev = f;
 	else
 		l->tail[k] = f;
 	l->head[k] = f;
@@ -84,34 +102,75 @@ static inline void lists_push_head(struct arc_lists *l, uint32_t k, uint32_t f)
 }
 
 /* Remove f from whichever list holds it (no-op when on none). */
-static inline void lists_del(struct arc_lists *l, uint32_t f)
+static inline void lists_del(struct arc_lists *l, size_t esz, uint32_t f)
 {
-	struct vl_mlink *x = &l->link[f];
-	uint32_t k = x->which;
+	/* links read once: the stores below may alias them for the compiler */
+	struct vl_mlink *x = lk(l, esz, f);
+	uint32_t k = x->which, p = x->prev, n = x->next;
 	if (k == VL_FLIST_OUT)
 		return;
-	if (x->prev != VL_FLIST_OUT)
-		l->link[x->prev].next = x->next;
+	if (p != VL_FLIST_OUT)
+		lk(l, esz, p)->next = n;
 	else
-		l->head[k] = x->next;
-	if (x->next != VL_FLIST_OUT)
-		l->link[x->next].prev = x->prev;
+		l->head[k] = n;
+	if (n != VL_FLIST_OUT)
+		lk(l, esz, n)->prev = p;
 	else
-		l->tail[k] = x->prev;
+		l->tail[k] = p;
 	x->which = VL_FLIST_OUT;
 	l->len[k]--;
 }
 
-static inline uint32_t lists_which(const struct arc_lists *l, uint32_t f)
+static inline uint32_t lists_which(const struct arc_lists *l, size_t esz, uint32_t f)
 {
-	return l->link[f].which;
+	return lk(l, esz, f)->which;
+}
+
+/* The ghost map, (pid, vpn) -> ghost id: vl_pmap's open addressing
+ * (linear probing, backward-shift deletion, at most half full) with
+ * 8-byte slots instead of 16: a 32-bit hash of the page and the ghost id.
+ * The page itself is in the ghost's record, compared when the hashes
+ * match; the home slot is a function of the hash alone, so a deletion
+ * finds each later slot's home without its record.  Half the memory of
+ * a vl_pmap, and a probe that misses touches no record. */
+struct gslot {
+	uint32_t hash, g; /* g = VL_PMAP_NONE: empty */
+};
+
+struct gmap {
+	struct gslot *slot;
+	uint32_t mask; /* slots - 1 */
+};
+
+static int gmap_init(struct gmap *m, uint32_t max_entries)
+{
+	size_t slots = 16;
+	while (slots < 2 * (size_t)max_entries + 2)
+		slots <<= 1;
+	m->slot = malloc(slots * sizeof(*m->slot));
+	m->mask = (uint32_t)(slots - 1);
+	if (!m->slot)
+		return VL_ENOMEM;
+	for (size_t i = 0; i < slots; i++)
+		m->slot[i].g = VL_PMAP_NONE;
+	return 0;
+}
+
+static inline uint32_t gmap_hash(uint32_t pid, uint64_t vpn)
+{
+	uint64_t h = (vpn ^ ((uint64_t)pid << 40) ^ ((uint64_t)pid >> 24)) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32);
+}
+
+static inline uint32_t gmap_home(const struct gmap *m, uint32_t hash)
+{
+	return (uint32_t)(((uint64_t)hash * ((uint64_t)m->mask + 1)) >> 32);
 }
 
 struct arc {
 	struct arc_lists t; /* frames on T1 / T2 */
-	struct arc_lists b; /* ghost ids on B1 / B2 */
-	struct vl_pmap map; /* (pid, vpn) -> ghost id */
-	struct { uint64_t vpn; uint32_t pid; } *gkey; /* ghost id -> page */
+	struct arc_lists b; /* ghosts (struct ghost) on B1 / B2 */
+	struct gmap map;    /* (pid, vpn) -> ghost id */
 	uint32_t *gfree, nfree; /* free ghost ids (stack) */
 	uint32_t c;
 	double p;               /* whole pages unless real */
@@ -127,8 +186,7 @@ static void arc_free(struct arc *s)
 {
 	free(s->t.link);
 	free(s->b.link);
-	vl_pmap_free(&s->map);
-	free(s->gkey);
+	free(s->map.slot);
 	free(s->gfree);
 	free(s);
 }
@@ -139,19 +197,18 @@ static int arc_init(struct vl_repl *r, struct vl_error *err)
 	if (!s)
 		goto oom;
 	uint32_t n = r->nframes, g = n + 1;
-	if (lists_init(&s->t, n) < 0) {
+	if (lists_init(&s->t, TS, n) < 0) {
 		free(s);
 		goto oom;
 	}
-	if (lists_init(&s->b, g) < 0) {
+	if (lists_init(&s->b, GS, g) < 0) {
 		free(s->t.link);
 		free(s);
 		goto oom;
 	}
-	int rc = vl_pmap_init(&s->map, g);
-	s->gkey = malloc((size_t)g * sizeof(*s->gkey));
+	int rc = gmap_init(&s->map, g);
 	s->gfree = malloc((size_t)g * sizeof(*s->gfree));
-	if (rc < 0 || !s->gkey || !s->gfree) {
+	if (rc < 0 || !s->gfree) {
 		arc_free(s);
 		goto oom;
 	}
@@ -172,10 +229,61 @@ static void arc_fini(struct vl_repl *r)
 	arc_free(r->priv);
 }
 
+/* The slot holding (pid, vpn) (hash hv), or the empty slot ending its
+ * probe run. */
+static inline uint32_t gmap_find(const struct arc *s, uint32_t hv, uint32_t pid, uint64_t vpn)
+{
+	const struct gmap *m = &s->map;
+	for (uint32_t i = gmap_home(m, hv);; i = (i + 1) & m->mask) {
+		const struct gslot *e = &m->slot[i];
+		if (e->g == VL_PMAP_NONE)
+			return i;
+		if (e->hash == hv) {
+			const struct ghost *x = (const struct ghost *)lk(&s->b, GS, e->g);
+			if (x->vpn == vpn && x->pid == pid)
+				return i;
+		}
+	}
+}
+
+/* Ghost id of (pid, vpn), or VL_PMAP_NONE. */
+static inline uint32_t gmap_get(const struct arc *s, uint32_t pid, uint64_t vpn)
+{
+	return s->map.slot[gmap_find(s, gmap_hash(pid, vpn), pid, vpn)].g;
+}
+
+/* (pid, vpn) -> g, replacing any id it had (g's record holds the page
+ * already).  The map has room: at most c + 1 ghosts exist. */
+static inline void gmap_put(struct arc *s, uint32_t pid, uint64_t vpn, uint32_t g)
+{
+	uint32_t hv = gmap_hash(pid, vpn);
+	struct gslot *e = &s->map.slot[gmap_find(s, hv, pid, vpn)];
+	e->hash = hv;
+	e->g = g;
+}
+
+/* Remove (pid, vpn), if there (vl_pmap_del's backward shift). */
+static void gmap_del(struct arc *s, uint32_t pid, uint64_t vpn)
+{
+	struct gmap *m = &s->map;
+	uint32_t hole = gmap_find(s, gmap_hash(pid, vpn), pid, vpn);
+	if (m->slot[hole].g == VL_PMAP_NONE)
+		return;
+	for (uint32_t j = (hole + 1) & m->mask; m->slot[j].g != VL_PMAP_NONE; j = (j + 1) & m->mask) {
+		uint32_t home = gmap_home(m, m->slot[j].hash);
+		if (((j - home) & m->mask) >= ((j - hole) & m->mask)) {
+			m->slot[hole] = m->slot[j];
+			hole = j;
+		}
+	}
+	m->slot[hole].g = VL_PMAP_NONE;
+}
+
 static void ghost_del(struct arc *s, uint32_t g)
 {
-	vl_pmap_del(&s->map, s->gkey[g].pid, s->gkey[g].vpn);
-	lists_del(&s->b, g);
+	struct ghost *x = (struct ghost *)lk(&s->b, GS, g);
+	gmap_del(s, x->pid, x->vpn);
+	lists_del(&s->b, GS, g);
 	s->gfree[s->nfree++] = g;
 }
 
@@ -184,10 +292,11 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 	if (s->nfree == 0) /* cannot happen while |B1|+|B2| <= c; stay safe */
 		ghost_del(s, s->b.len[B1] ? s->b.tail[B1] : s->b.tail[B2]);
 	uint32_t g = s->gfree[--s->nfree];
-	s->gkey[g].pid = pid;
-	s->gkey[g].vpn = vpn;
-	vl_pmap_put(&s->map, pid, vpn, g);
-	lists_push_head(&s->b, list, g);
+	struct ghost *x = (struct ghost *)lk(&s->b, GS, g);
+	x->pid = pid;
+	x->vpn = vpn;
+	gmap_put(s, pid, vpn, g);
+	lists_push_head(&s->b, GS, list, g);
 }
 
 /* p after a hit on ghost g (ARC cases II and III).  Whole pages (the
@@ -196,7 +305,7 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 static double adapted_p(const struct arc *s, uint32_t g)
 {
 	uint32_t b1 = s->b.len[B1], b2 = s->b.len[B2];
-	if (lists_which(&s->b, g) == B1) {
+	if (lists_which(&s->b, GS, g) == B1) {
 		double d = b1 >= b2 ? 1 : s->real ? (double)b2 / b1 : (double)(b2 / b1);
 		return s->p + d < s->c ? s->p + d : s->c;
 	}
@@ -208,13 +317,13 @@ static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct arc *s = r->priv;
 	bool pend = s->pend && s->pend_time == a->time; /* select_victims looked it up */
-	uint32_t g = pend ? s->pend_g : vl_pmap_get(&s->map, a->pid, a->vpn);
+	uint32_t g = pend ? s->pend_g : gmap_get(s, a->pid, a->vpn);
 	if (g != VL_PMAP_NONE) {
 		s->p = pend ? s->pend_p : adapted_p(s, g);
 		ghost_del(s, g);
-		lists_push_head(&s->t, T2, f);
+		lists_push_head(&s->t, TS, T2, f);
 	} else {
-		lists_push_head(&s->t, T1, f);
+		lists_push_head(&s->t, TS, T1, f);
 	}
 	s->pend = false;
 	/* Directory bounds: |T1|+|B1| <= c and |T1|+|T2|+|B1|+|B2| <= 2c.
@@ -227,21 +336,49 @@ static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 		ghost_del(s, s->b.tail[B2]);
 }
 
+/* To T2's head: lists_del then lists_push_head, in one pass (the same
+ * links after). */
 static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct arc *s = r->priv;
+	struct arc_lists *l = &s->t;
 	(void)a;
-	if (lists_which(&s->t, f) == T2 && s->t.head[T2] == f)
+	uint32_t h = l->head[T2];
+	if (h == f)
 		return;
-	lists_del(&s->t, f);
-	lists_push_head(&s->t, T2, f);
+	struct vl_mlink *link = l->link, *x = &link[f];
+	uint32_t k = x->which, p = x->prev, n = x->next;
+	if (k == VL_FLIST_OUT) { /* on neither list (not a frame ARC mapped) */
+		lists_push_head(l, TS, T2, f);
+		return;
+	}
+	/* f on T1 or T2 (k), and not T2's head */
+	if (p != VL_FLIST_OUT)
+		link[p].next = n;
+	else
+		l->head[k] = n; /* f was T1's head: k = T1 */
+	if (n != VL_FLIST_OUT)
+		link[n].prev = p;
+	else
+		l->tail[k] = p;
+	/* T2's head is still h (f was not it); only h's next may have changed */
+	x->which = T2;
+	x->prev = VL_FLIST_OUT;
+	x->next = h;
+	if (h != VL_FLIST_OUT)
+		link[h].prev = f;
+	else
+		l->tail[T2] = f;
+	l->head[T2] = f;
+	l->len[k]--;
+	l->len[T2]++;
 }
 
 static void arc_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct arc *s = r->priv;
-	uint32_t list = lists_which(&s->t, f);
-	lists_del(&s->t, f);
+	uint32_t list = lists_which(&s->t, TS, f);
+	lists_del(&s->t, TS, f);
 	if (f == s->noghost) {
 		s->noghost = VL_FLIST_OUT;
 		return;
@@ -260,8 +397,8 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	if (t1 + t2 == 0)
 		return 0;
 	const struct vl_access *x = ctx ? ctx->cause : NULL;
-	uint32_t g = x ? vl_pmap_get(&s->map, x->pid, x->vpn) : VL_PMAP_NONE;
-	bool in_b2 = g != VL_PMAP_NONE && lists_which(&s->b, g) == B2;
+	uint32_t g = x ? gmap_get(s, x->pid, x->vpn) : VL_PMAP_NONE;
+	bool in_b2 = g != VL_PMAP_NONE && lists_which(&s->b, GS, g) == B2;
 	double p = s->p;
 	s->pend = x != NULL;
 	if (x) {
