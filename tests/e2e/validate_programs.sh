@@ -55,11 +55,16 @@ python3 - "$tmp/v.json" >"$tmp/chk" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
 # known misses (docs/validation.md, "Unmodified programs", with reasons):
-# none but the cold major faults below (the totals of ls, sort, gzip and
-# the pipeline, once outside by the fault-around windows, are within the
-# bounds since the window follows do_fault_around and the replay averages
-# the 16 phases ASLR draws from)
-known = set()
+# the cold major faults below, and ls: its own count spans 113 to 119 from
+# run to run natively (the ASLR draw decides each file's fault-around
+# phase), so the median of 3 runs moves by up to 3 faults, 2.6 % of 115,
+# more than the 2 % bound (one CI run: 119 cold against the model's mean
+# over the 16 phases, 115); checked within 6 %.  The totals of sort, gzip
+# and the pipeline, once outside by the fault-around windows, are within
+# the bounds since the window follows do_fault_around and the replay
+# averages the 16 phases.
+known = {("ls", "page_faults"), ("ls/cold", "page_faults"),
+         ("ls", "minor_faults"), ("ls/cold", "minor_faults")}
 tot = [r for r in rows if "/" not in r["workload"].replace("/cold", "")]
 progs = sorted({r["workload"].replace("/cold", "") for r in tot})
 print("programs", len(progs), " ".join(progs))
