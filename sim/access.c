@@ -51,14 +51,9 @@ frame_get_fast(struct vl_engine *e, bool zero, const struct vl_access *a,
 {
 	if (likely(e->db.nfree == 0 && e->nstandby == 0 && e->resv_n == 0)) {
 		int rc;
-		uint32_t f = vl_global_take(e, a, &rc, err);
-		if (f != VL_NIL) {
-			if (zero && e->count_zeroing)
-				count_zero_fill(e, 1);
+		uint32_t f = vl_global_take_fill(e, zero, a, &rc, err);
+		if (f != VL_NIL || rc < 0)
 			return f;
-		}
-		if (rc < 0)
-			return VL_NIL;
 	}
 	return vl_frame_get(e, zero, a, err);
 }

@@ -141,15 +141,9 @@ uint32_t vl_frame_get(struct vl_engine *e, bool zero, const struct vl_access *a,
 		/* memory full under global replacement (the common fault of a
 		 * textbook run): the victim's frame, handed over directly */
 		int rc;
-		uint32_t f = vl_global_take(e, a, &rc, err);
-		if (f != VL_NIL) {
-			/* as below; pfn_free left it not known zero */
-			if (zero && e->count_zeroing)
-				count_zero_fill(e, 1);
+		uint32_t f = vl_global_take_fill(e, zero, a, &rc, err);
+		if (f != VL_NIL || rc < 0)
 			return f;
-		}
-		if (rc < 0)
-			return VL_NIL;
 	}
 	for (unsigned tries = 0; tries < 64; tries++) {
 		uint32_t f = pfn_alloc(&e->db, 0);

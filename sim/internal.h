@@ -1352,4 +1352,18 @@ vl_global_take(struct vl_engine *e, const struct vl_access *a, int *rc, struct v
 	return f;
 }
 
+/* vl_frame_get's first case (memory full under the global manager), for
+ * it and for the walk loop's inlined copy: the victim's frame, counted as
+ * a zero fill when one is asked for (pfn_free would have left it not
+ * known zero); VL_NIL as vl_global_take. */
+static inline __attribute__((always_inline)) uint32_t
+vl_global_take_fill(struct vl_engine *e, bool zero, const struct vl_access *a, int *rc,
+		    struct vl_error *err)
+{
+	uint32_t f = vl_global_take(e, a, rc, err);
+	if (f != VL_NIL && zero && e->count_zeroing)
+		count_zero_fill(e, 1);
+	return f;
+}
+
 #endif
