@@ -11,19 +11,16 @@
 # fewer threads than sizes and with more (the decoding thread then only
 # decodes).
 #   usage: sh tests/e2e/sweep_cells.sh BINDIR
-set -u
-bin=$(cd "$1" && pwd)/vmlab
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() { echo "not ok - $1"; fail=$((fail + 1)); }
+bindir=$1
+. "$(dirname "$0")/../e2e-lib.sh"
+bin=$(cd "$bindir" && pwd)/vmlab
+ok() { check "$1" true; }
+bad() { check "$1" false; }
 PY=/usr/bin/python3 # Debian's python with python3-h5py
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 if ! $PY -c 'import h5py' 2>/dev/null; then
 	bad "python3-h5py is not installed (make deps installs it): sweep checks cannot run"
-	echo "$pass passed, $fail failed"
+	finish
 	exit 1
 fi
 
@@ -175,5 +172,4 @@ for p in json.load(sys.stdin): print(p["frames"], p["misses"])')
 	done
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
