@@ -48,7 +48,7 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 			    (p->loc != PFN_STANDBY && p->loc != PFN_MODIFIED &&
 			     p->loc != PFN_SWAPCACHE) ||
 			    p->pte != li || (p->flags & PFN_F_PROTO) ||
-			    (p->loc == PFN_SWAPCACHE && (p->owner != c->proc || p->vpn != vpn ||
+			    (p->loc == PFN_SWAPCACHE && (p->owner != c->proc || pfn_vpn(e, f) != vpn ||
 							 p->slot == VL_NIL)))
 				c->rc = vl_err(c->err, VL_ESTATE,
 					       "pid %u page 0x%llx: transition PTE names frame %u, which "
@@ -96,12 +96,14 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 		return;
 	if (!d || d->kind == VAD_PRIVATE)
 		c->committed++;
-	if (p->owner != c->proc || p->pte != li || p->vpn != vpn)
+	/* the page's number as the record gives it: the node's first page
+	 * (pt.base) plus the entry's place */
+	if (p->owner != c->proc || p->pte != li || pfn_vpn(e, f) != vpn)
 		c->rc = vl_err(c->err, VL_ESTATE,
 			       "pid %u page 0x%llx maps frame %u, whose owner does not point back "
 			       "(owner %u, pte %u, page 0x%llx)",
 			       e->procs[c->proc].pid, (unsigned long long)vpn, f, p->owner, p->pte,
-			       (unsigned long long)p->vpn);
+			       (unsigned long long)pfn_vpn(e, f));
 }
 
 static uint64_t list_len(struct vl_engine *e, const struct plist *l, unsigned loc, int *bad)
@@ -181,7 +183,8 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 		if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_PROTO)) {
 			shared++;
 			const struct vl_section *s = &e->sections[p->owner];
-			if (p->vpn >= s->npages || proto_get(s, p->vpn) != (PTE_P | PTE_MAKE(f)))
+			uint64_t idx = pfn_vpn(e, f);
+			if (idx >= s->npages || proto_get(s, idx) != (PTE_P | PTE_MAKE(f)))
 				c.rc = vl_err(err, VL_ESTATE,
 					      "shared frame %u: its prototype PTE does not point back", f);
 			else if (p->aux != c.maps[f])
@@ -197,7 +200,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 				      f);
 		} else if ((p->loc == PFN_STANDBY || p->loc == PFN_MODIFIED) && (p->flags & PFN_F_PROTO)) {
 			const struct vl_section *s = &e->sections[p->owner];
-			if (proto_get(s, p->vpn) != (SWPTE_TRANS | PTE_MAKE(f)))
+			if (proto_get(s, pfn_vpn(e, f)) != (SWPTE_TRANS | PTE_MAKE(f)))
 				c.rc = vl_err(err, VL_ESTATE,
 					      "listed shared frame %u: prototype PTE is not its transition PTE",
 					      f);

@@ -49,7 +49,7 @@ static bool mm_referenced(void *ctx, uint32_t f, bool clear)
 		/* as an OS must: the TLBs may not keep a translation whose
 		 * accessed bit is clear, or the next use would not set it */
 		*pte &= ~PTE_A;
-		xl_invlpg(e, p->owner, p->vpn);
+		xl_invlpg(e, p->owner, pfn_vpn(e, f));
 	}
 	return ref;
 }
@@ -72,7 +72,7 @@ static uint32_t mm_owner(void *ctx, uint32_t f, uint64_t *vpn)
 	struct vl_engine *e = ctx;
 	const struct vl_pfn *p = &e->db.pfn[f];
 	if (vpn)
-		*vpn = p->vpn;
+		*vpn = pfn_vpn(e, f);
 	if (p->flags & PFN_F_PROTO)
 		return 0; /* a shared page of a file section: no single owner */
 	return e->procs[p->owner].pid;
@@ -408,6 +408,7 @@ void vl_engine_free(struct vl_engine *e)
 		e->repl_ops->fini(&e->repl);
 	lp_fini(e);
 	hp_fini(e);
+	free(e->proto_hi);
 	vl_swap_fini(e);
 	xl_fini(&e->xl);
 	pfn_fini(&e->db);

@@ -79,7 +79,7 @@ uint64_t vl_available(const struct vl_engine *e)
 uint64_t *vl_proto_of(struct vl_engine *e, uint32_t f)
 {
 	const struct vl_pfn *p = &e->db.pfn[f];
-	return proto_ref(&e->sections[p->owner], p->vpn); /* its chunk exists: it holds f */
+	return proto_ref(&e->sections[p->owner], pfn_vpn(e, f)); /* its chunk exists: it holds f */
 }
 
 int vl_slot_ensure(struct vl_engine *e, uint32_t f, struct vl_error *err)

@@ -61,7 +61,6 @@ void hp_install(struct vl_engine *e, uint32_t proc, uint32_t pde, uint32_t f0, u
 	uint32_t n = 1u << order;
 	for (uint32_t i = 0; i < n; i++) {
 		struct vl_pfn *p = &e->db.pfn[f0 + i];
-		p->vpn = vpn0 + i;
 		p->pte = pde;
 		p->owner = proc;
 		p->slot = VL_NIL;
@@ -92,7 +91,7 @@ int hp_split(struct vl_engine *e, uint32_t pde, bool count, struct vl_error *err
 	unsigned order = PFN_LP_ORDER(p), sub = order - 9;
 	uint16_t locked = p->aux & PFN_AUX_LOCKED;
 	uint32_t proc = p->owner;
-	uint64_t vpn0 = p->vpn;
+	uint64_t vpn0 = pfn_vpn(e, f0);
 	uint32_t child = sub ? 0 : e->hp_deposit[f0 / PT_ENTRIES];
 	if (child)
 		e->hp_deposit[f0 / PT_ENTRIES] = 0;
@@ -111,6 +110,7 @@ int hp_split(struct vl_engine *e, uint32_t pde, bool count, struct vl_error *err
 		}
 	}
 	e->pt.parent[child] = pde;
+	e->pt.base[child] = vpn0;
 	e->pt.e[pde] = PTE_MAKE(child) | PT_UPPER;
 	xl_invlpg(e, proc, vpn0);
 	e->xl.lp_live[order == 9 ? 1 : 2]--;
@@ -137,7 +137,7 @@ void hp_release(struct vl_engine *e, uint32_t proc, uint32_t pde)
 	const struct vl_pfn *h = &e->db.pfn[f0];
 	unsigned order = PFN_LP_ORDER(h);
 	bool locked = (h->aux & PFN_AUX_LOCKED) != 0;
-	uint64_t vpn0 = h->vpn;
+	uint64_t vpn0 = pfn_vpn(e, f0);
 	uint32_t n = 1u << order;
 	struct vl_proc *pr = &e->procs[proc];
 	xl_invlpg(e, proc, vpn0);

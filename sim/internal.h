@@ -182,12 +182,18 @@ enum pfn_loc {
 	PFN_SWAPCACHE = 7, /* linux swap cache (swap.cache): a private page read from its
 			    * page-file slot and mapped by no PTE (readahead, not yet
 			    * touched); its PTE is SWPTE_TRANS | frame, the policy holds
-			    * it, slot/pte/owner/vpn are set (sim/swap.c) */
+			    * it, slot/pte/owner are set (sim/swap.c) */
 };
 
-struct vl_pfn {            /* 32 bytes */
-	uint64_t vpn;      /* private: virtual page; shared: page index in its section */
-	uint32_t pte;      /* private: arena index of its leaf PTE; PT: node index */
+/* A frame's page is not stored: a private page's number follows from its
+ * PTE's arena index (pt_vpn: the node's first page plus the slot; a large
+ * page's from its PS entry and the frame's place in the block), a shared
+ * page's index in its section is kept in pte (with e->proto_hi for
+ * sections past 2^32 pages).  pfn_vpn reads either. */
+struct vl_pfn {            /* 24 bytes */
+	uint32_t pte;      /* private: arena index of its leaf PTE (large page: of
+			    * its PS entry); PT: node index; shared: page index in
+			    * its section, low 32 bits */
 	uint32_t owner;    /* private/PT: process index; shared: section index */
 	uint32_t flink, blink; /* buddy lists (FREE heads), standby/modified lists;
 				* resident under the global manager: the policy's
@@ -197,6 +203,7 @@ struct vl_pfn {            /* 32 bytes */
 	uint8_t loc;       /* enum pfn_loc */
 	uint8_t flags;     /* PFN_F_* | priority << 5 */
 };
+_Static_assert(sizeof(struct vl_pfn) == 24, "the frame record is 24 bytes");
 
 #define PFN_F_HEAD 0x1     /* FREE: first frame of a free buddy block */
 #define PFN_F_ZEROED 0x2   /* FREE: contents known zero */
@@ -241,6 +248,7 @@ struct vl_ptarena {
 	uint16_t *used;     /* per node: non-zero entries */
 	uint32_t *parent;   /* per node: arena index of the entry pointing at it */
 	uint32_t *frame;    /* per node: frame holding it, VL_NIL if not in memory */
+	uint64_t *base;     /* per node: the first page number it maps (pt_vpn) */
 	uint32_t nnodes;    /* nodes in use (including node 0) */
 	uint32_t cap;       /* nodes allocated */
 	uint32_t free_head; /* freed nodes, linked through entry 0 */
@@ -267,7 +275,13 @@ void pt_node_free(struct vl_ptarena *a, uint32_t node);
 #define PT_UPPER (PTE_P | PTE_RW | PTE_US | PTE_A)
 /* Make a node for the non-present entry i (a->created lists it); the child
  * index, or 0 when out of memory.  May move a->e. */
-uint32_t pt_make_child(struct vl_ptarena *a, uint32_t i);
+/* A new node for the empty entry i, whose first page is base. */
+uint32_t pt_make_child(struct vl_ptarena *a, uint32_t i, uint64_t base);
+/* The page number leaf (level-1) entry li translates. */
+static inline uint64_t pt_vpn(const struct vl_ptarena *a, uint32_t li)
+{
+	return a->base[li / PT_ENTRIES] + li % PT_ENTRIES;
+}
 
 /* ---- the page walker ----
  *
@@ -302,7 +316,9 @@ static inline uint32_t pt_descend(struct vl_ptarena *a, uint32_t node, unsigned 
 				*at = level;
 				return i;
 			}
-			node = pt_make_child(a, i);
+			node = pt_make_child(a, i,
+					     (va >> VL_PAGE_SHIFT) & VPN_MASK &
+						     ~((1ull << (9 * (level - 1))) - 1));
 			if (!node)
 				return VL_NIL;
 			continue;
@@ -709,6 +725,8 @@ struct vl_engine {
 	 * deposited for the 2 MiB page mapping that block, 0 for none
 	 * (sim/hugepage.c); NULL until the first deposit */
 	uint32_t *hp_deposit;
+	uint32_t *proto_hi;       /* per frame: a shared page's index >> 32; NULL until a
+				   * section passes 2^32 pages (sim/vad.c section_for) */
 
 	/* the heap layer (sim/heap.c); heap_xlate: a heap model moves heap
 	 * accesses, so vl_engine_feed goes through vl_heap_feed */
@@ -737,6 +755,32 @@ struct vl_engine {
 	struct vl_counters ctr;   /* counters not derived at snapshot time */
 	struct vl_counters snap;  /* last snapshot */
 };
+
+/* The page frame f holds: a shared page's index in its section; a
+ * private page's number, from its PTE's place (a piece of a large page:
+ * its PS entry's first page plus the frame's place in the block, which is
+ * aligned to its order).  Valid while the record names its PTE: active,
+ * standby or modified, in the swap cache. */
+static inline uint64_t pfn_vpn(const struct vl_engine *e, uint32_t f)
+{
+	const struct vl_pfn *p = &e->db.pfn[f];
+	if (p->flags & PFN_F_PROTO)
+		return p->pte | (e->proto_hi ? (uint64_t)e->proto_hi[f] << 32 : 0);
+	if (p->flags & PFN_F_LARGE) {
+		unsigned order = PFN_LP_ORDER(p);
+		return e->pt.base[p->pte / PT_ENTRIES] + ((uint64_t)(p->pte % PT_ENTRIES) << order) +
+		       (f & ((1u << order) - 1));
+	}
+	return pt_vpn(&e->pt, p->pte);
+}
+
+/* Frame f now holds page idx of a section (its owner). */
+static inline void pfn_set_proto_index(struct vl_engine *e, uint32_t f, uint64_t idx)
+{
+	e->db.pfn[f].pte = (uint32_t)idx;
+	if (e->proto_hi)
+		e->proto_hi[f] = (uint32_t)(idx >> 32);
+}
 
 /* ---- resident-set managers (sim/rsm_global.c, sim/rsm_ws.c) ----
  *
@@ -1000,7 +1044,6 @@ map_private_pte(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uin
 {
 	struct vl_pfn *p = &e->db.pfn[f];
 	p->loc = PFN_ACTIVE;
-	p->vpn = vpn;
 	p->pte = li;
 	p->owner = proc;
 	if (dirty)
@@ -1291,7 +1334,7 @@ global_evict_private(struct vl_engine *e, uint32_t f, struct vl_pfn *p, struct v
 	if (e->sw.on) /* swap cluster readahead finds the page by its slot */
 		vl_swap_paged_out(e, p->owner, p->pte, p->slot);
 	if (e->xl.nt)
-		xl_invlpg(e, p->owner, p->vpn);
+		xl_invlpg(e, p->owner, pt_vpn(&e->pt, p->pte));
 	pc->evictions++;
 	pc->resident_pages--;
 	e->ctr.evictions++;

@@ -310,7 +310,6 @@ int lp_fault(struct vl_engine *e, uint32_t proc, const struct vl_access *a, bool
 		if (p->loc != PFN_RESERVED || e->pt.e[li] != 0)
 			return vl_err(err, VL_ESTATE, "reservation frame %u is not reserved", f);
 		p->loc = PFN_ACTIVE;
-		p->vpn = a->vpn;
 		p->pte = (uint32_t)li;
 		p->owner = proc;
 		p->slot = VL_NIL;

@@ -21,7 +21,8 @@ int pt_init(struct vl_ptarena *a, struct vl_error *err)
 	a->used = calloc(a->cap, sizeof(*a->used));
 	a->parent = calloc(a->cap, sizeof(*a->parent));
 	a->frame = calloc(a->cap, sizeof(*a->frame));
-	if (!a->e || !a->used || !a->parent || !a->frame) {
+	a->base = calloc(a->cap, sizeof(*a->base));
+	if (!a->e || !a->used || !a->parent || !a->frame || !a->base) {
 		pt_fini(a);
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
 	}
@@ -34,7 +35,7 @@ int pt_nomem(const struct vl_ptarena *a, struct vl_error *err)
 {
 	if (!a->over_budget)
 		return vl_err(err, VL_ENOMEM, "out of memory for page tables");
-	uint64_t more = (uint64_t)a->cap * (PT_ENTRIES * sizeof(uint64_t) + 10);
+	uint64_t more = (uint64_t)a->cap * (PT_ENTRIES * sizeof(uint64_t) + 18);
 	int rc = vl_memory_check(a->budget, a->budget_default, more, "page tables", err);
 	return rc ? rc : vl_err(err, VL_ELIMIT, "run.max_memory: no room for more page tables");
 }
@@ -45,6 +46,7 @@ void pt_fini(struct vl_ptarena *a)
 	free(a->used);
 	free(a->parent);
 	free(a->frame);
+	free(a->base);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -62,11 +64,11 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 				return 0;
 			uint32_t ncap = a->cap * 2;
 			/* growth is rare (doubling): the one place page tables
-			 * ask the memory budget (node, used, parent, frame) */
+			 * ask the memory budget (node, used, parent, frame, base) */
 			a->over_budget = false;
 			if (a->budget != UINT64_MAX &&
 			    vl_memory_check(a->budget, a->budget_default,
-					    (uint64_t)a->cap * (PT_ENTRIES * sizeof(uint64_t) + 10),
+					    (uint64_t)a->cap * (PT_ENTRIES * sizeof(uint64_t) + 18),
 					    "page tables", NULL) < 0) {
 				a->over_budget = true;
 				return 0;
@@ -87,7 +89,10 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 			uint32_t *nf = realloc(a->frame, ncap * sizeof(*nf));
 			if (nf)
 				a->frame = nf;
-			if (!nu || !np || !nf)
+			uint64_t *nb = realloc(a->base, ncap * sizeof(*nb));
+			if (nb)
+				a->base = nb;
+			if (!nu || !np || !nf || !nb)
 				return 0;
 			a->cap = ncap;
 		}
@@ -96,6 +101,7 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 	a->used[n] = 0;
 	a->parent[n] = VL_NIL;
 	a->frame[n] = VL_NIL;
+	a->base[n] = 0;
 	a->live++;
 	return n;
 }
@@ -111,13 +117,14 @@ void pt_node_free(struct vl_ptarena *a, uint32_t node)
 	a->frees++;
 }
 
-uint32_t pt_make_child(struct vl_ptarena *a, uint32_t i)
+uint32_t pt_make_child(struct vl_ptarena *a, uint32_t i, uint64_t base)
 {
 	uint32_t child = pt_node_new(a);
 	if (!child)
 		return 0;
 	pt_set(a, i, PTE_MAKE(child) | PT_UPPER); /* a->e may have moved: index again */
 	a->parent[child] = i;
+	a->base[child] = base;
 	a->created[a->ncreated++] = child;
 	return child;
 }

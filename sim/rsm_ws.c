@@ -336,7 +336,7 @@ static uint64_t policy_trim(struct vl_engine *e, uint32_t proc, uint64_t want, u
 		uint32_t f = e->victims[0];
 		if (f >= e->db.nframes || e->db.pfn[f].loc != PFN_ACTIVE)
 			break;
-		uint64_t vpn = e->db.pfn[f].vpn;
+		uint64_t vpn = pfn_vpn(e, f);
 		uint32_t i = wsl_find(e, pr, vpn, f);
 		if (i == VL_NIL) {
 			/* not in this working set after all: the policy forgets it */

@@ -82,8 +82,7 @@ static void section_frame(struct vl_engine *e, uint32_t f, uint32_t sec, uint64_
 	struct vl_pfn *p = &e->db.pfn[f];
 	p->flags = PFN_F_PROTO;
 	p->owner = sec;
-	p->vpn = idx;
-	p->pte = VL_NIL;
+	pfn_set_proto_index(e, f, idx);
 	p->aux = 0;
 }
 
@@ -315,14 +314,15 @@ static void shared_visit(struct shared_scan *s)
 {
 	struct vl_engine *e = s->e;
 	struct vl_pfn *p = &e->db.pfn[s->f];
+	uint64_t idx = pfn_vpn(e, s->f);
 	for (uint32_t k = 0, i; proc_next(e, &k, &i);) {
 		struct vl_proc *pr = &e->procs[i];
 		for (uint32_t v = 0; v < pr->nvads; v++) {
 			struct vl_vad *d = &pr->vads[v];
-			if (d->kind != VAD_MAPPED || d->section != p->owner || p->vpn < d->offset_pages ||
-			    p->vpn - d->offset_pages >= d->end - d->start)
+			if (d->kind != VAD_MAPPED || d->section != p->owner || idx < d->offset_pages ||
+			    idx - d->offset_pages >= d->end - d->start)
 				continue;
-			uint64_t vpn = d->start + (p->vpn - d->offset_pages);
+			uint64_t vpn = d->start + (idx - d->offset_pages);
 			uint32_t li = pt_walk(&e->pt, pr->root, va_of(vpn));
 			if (li == VL_NIL)
 				continue;

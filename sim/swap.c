@@ -141,7 +141,6 @@ static int sc_read(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn
 	uint64_t pte = e->pt.e[li];
 	struct vl_pfn *p = &e->db.pfn[f];
 	p->loc = PFN_SWAPCACHE;
-	p->vpn = vpn;
 	p->pte = li;
 	p->owner = proc;
 	p->slot = SWPTE_SLOT(pte);
@@ -166,7 +165,6 @@ static void sc_map(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, 
 	struct vl_pfn *p = &e->db.pfn[f];
 	p->loc = PFN_ACTIVE;
 	p->flags &= (uint8_t)~PFN_F_RA;
-	p->vpn = vpn;
 	p->pte = li;
 	p->owner = proc;
 	e->sw.cached--;

@@ -494,6 +494,13 @@ static uint32_t section_for(struct vl_engine *e, uint64_t file_id, uint64_t page
 		e->nsections++;
 	}
 	struct vl_section *sec = &e->sections[s];
+	if (pages > (1ull << 32) && !e->proto_hi) {
+		/* a frame record keeps 32 bits of a shared page's index: the
+		 * rest per frame from now on (untouched pages cost nothing) */
+		e->proto_hi = calloc(e->db.nframes, sizeof(*e->proto_hi));
+		if (!e->proto_hi)
+			goto oom;
+	}
 	if (pages > sec->npages)
 		sec->npages = pages; /* prototype PTEs come when pages are read */
 	return s;
@@ -853,10 +860,8 @@ static int linux_mremap(struct vl_engine *e, uint32_t proc, const struct vl_even
 				continue;
 			if ((pte & PTE_P) ? PTE_FRAME(pte) != e->zero_frame : (pte & SWPTE_TRANS) != 0) {
 				struct vl_pfn *pf = &e->db.pfn[PTE_FRAME(pte)];
-				if (pf->pte == li) {
-					pf->pte = ni;
-					pf->vpn = ns + (o - os);
-				}
+				if (!(pf->flags & PFN_F_PROTO) && pf->pte == li)
+					pf->pte = ni; /* its page number follows (pt_vpn) */
 			}
 			pt_set(&e->pt, ni, pte);
 			pt_set(&e->pt, li, 0);
@@ -981,8 +986,7 @@ static int linux_fork(struct vl_engine *e, uint32_t proc, uint64_t ppid, struct 
 					p->flags |= PFN_F_MODIFIED;
 				p->flags |= PFN_F_PROTO;
 				p->owner = sec;
-				p->vpn = v - s0;
-				p->pte = VL_NIL;
+				pfn_set_proto_index(e, f, v - s0);
 				p->aux = 1;
 				*qp = PTE_P | PTE_MAKE(f);
 				e->resident_shared++;
