@@ -198,6 +198,48 @@ static void test_growth(void **state)
 	pt_fini(&a);
 }
 
+/* pt_vpn: a leaf's page number from its node's first page (pt.base).  The
+ * expected number is the address's bits 47..12, as the engine takes it
+ * from an access (sim/access.c: (va >> 12) & VPN_MASK). */
+static void test_leaf_vpn(void **state)
+{
+	(void)state;
+	struct vl_ptarena a;
+	uint32_t root = new_root(&a);
+	static const uint64_t va[] = {
+		0, KiB4 * 5, MiB2 - KiB4, MiB2, GiB1 + 7 * KiB4, GiB512 * 3 + GiB1 * 2 + MiB2 * 9,
+		0x00007ffffffff000ull, 0xffff800000000000ull, 0xffff800000123000ull,
+		0xfffffffffffff000ull,
+	};
+	enum { NV = sizeof(va) / sizeof(va[0]), N = 40 };
+	uint32_t li[NV + N];
+	for (unsigned i = 0; i < NV; i++)
+		li[i] = pt_walk_create(&a, root, va[i]);
+	/* enough regions 1 GiB apart for the arena to grow and move */
+	uint32_t cap0 = a.cap;
+	for (unsigned i = 0; i < N; i++)
+		li[NV + i] = pt_walk_create(&a, root, GiB512 * 5 + i * GiB1 + i * KiB4);
+	assert_true(a.cap > cap0);
+	for (unsigned i = 0; i < NV + N; i++) {
+		uint64_t v = i < NV ? va[i] : GiB512 * 5 + (i - NV) * GiB1 + (i - NV) * KiB4;
+		assert_int_not_equal(li[i], VL_NIL);
+		if (pt_vpn(&a, li[i]) != ((v >> 12) & 0xfffffffffull))
+			fail_msg("leaf of 0x%llx: page 0x%llx, want 0x%llx", (unsigned long long)v,
+				 (unsigned long long)pt_vpn(&a, li[i]),
+				 (unsigned long long)((v >> 12) & 0xfffffffffull));
+	}
+	/* a freed leaf node reused for another 2 MiB region of the same 1 GiB
+	 * takes that region's first page */
+	uint32_t node = li[1] / PT_ENTRIES; /* holds va[0] and va[1] */
+	a.e[li[0]] = a.e[li[1]] = a.e[li[2]] = 0;
+	a.e[a.parent[node]] = 0;
+	pt_node_free(&a, node);
+	uint32_t again = create(&a, root, MiB2 * 100 + KiB4 * 3, 1);
+	assert_int_equal(again / PT_ENTRIES, node);
+	assert_int_equal(pt_vpn(&a, again), (MiB2 * 100 + KiB4 * 3) >> 12);
+	pt_fini(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_two_roots),
 		cmocka_unit_test(test_high_half),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_leaf_vpn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
