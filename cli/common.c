@@ -139,7 +139,7 @@ void cli_config_warnings(const struct vl_config *cfg)
 	}
 	free(w);
 	/* a memory larger than this machine: a typo (64T for 64G) more often
-	 * than a plan (the model allocates 32 bytes a frame, not the memory).
+	 * than a plan (the model allocates 24 bytes a frame, not the memory).
 	 * With the default budget the engine refuses it with its own error;
 	 * a run.max_memory set by hand allows it, and this says so. */
 	uint64_t bytes = vl_config_isset(cfg, "memory.size")

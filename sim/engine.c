@@ -206,17 +206,18 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	if ((rc = vl_memory_check(budget, bdefault, frames * sizeof(struct vl_pfn), what, err)) < 0)
 		goto fail;
 	/* more simulated memory than the host has: its frame database and the
-	 * policy's per-frame state grow with the configured size (32 bytes
+	 * policy's per-frame state grow with the configured size (24 bytes
 	 * and more a frame), whatever the trace touches; allowed only when
 	 * run.max_memory is set, by someone who has done the sum */
 	uint64_t host = vl_host_memory();
 	if (bdefault && host && frames * VL_PAGE_SIZE > host) {
 		rc = vl_err(err, VL_ELIMIT,
 			    "memory: %llu MiB simulated is more than this host's %llu MiB, and its "
-			    "frame database alone needs %llu MiB (32 bytes a frame) whatever the trace "
+			    "frame database alone needs %llu MiB (%u bytes a frame) whatever the trace "
 			    "touches; simulate less memory, or set run.max_memory to allow it",
 			    (unsigned long long)(frames >> 8), (unsigned long long)(host >> 20),
-			    (unsigned long long)(frames * sizeof(struct vl_pfn) >> 20));
+			    (unsigned long long)(frames * sizeof(struct vl_pfn) >> 20),
+			    (unsigned)sizeof(struct vl_pfn));
 		goto fail;
 	}
 	if ((rc = pfn_init(&e->db, (uint32_t)frames, err)) < 0 || (rc = pt_init(&e->pt, err)) < 0)
