@@ -191,13 +191,16 @@ enum pfn_loc {
  * page's index in its section is kept in pte (with e->proto_hi for
  * sections past 2^32 pages).  pfn_vpn reads either. */
 struct vl_pfn {            /* 24 bytes */
+	/* first: a record may straddle two cache lines (2 in 8 do), and a
+	 * hit's list move touches only these, in the line the walk loop's
+	 * prefetch of &pfn[f] brings */
+	uint32_t flink, blink; /* buddy lists (FREE heads), standby/modified lists;
+				* resident under the global manager: the policy's
+				* list when the engine keeps it (e->elist_on) */
 	uint32_t pte;      /* private: arena index of its leaf PTE (large page: of
 			    * its PS entry); PT: node index; shared: page index in
 			    * its section, low 32 bits */
 	uint32_t owner;    /* private/PT: process index; shared: section index */
-	uint32_t flink, blink; /* buddy lists (FREE heads), standby/modified lists;
-				* resident under the global manager: the policy's
-				* list when the engine keeps it (e->elist_on) */
 	uint32_t slot;     /* page-file slot holding a copy, VL_NIL if none */
 	uint16_t aux;      /* FREE head: buddy order; shared: valid PTEs mapping it */
 	uint8_t loc;       /* enum pfn_loc */
