@@ -276,9 +276,9 @@ void pt_node_free(struct vl_ptarena *a, uint32_t node);
 /* An upper-level entry pointing at node n: present, writable, user, and
  * accessed (the walk that made it used it). */
 #define PT_UPPER (PTE_P | PTE_RW | PTE_US | PTE_A)
-/* Make a node for the non-present entry i (a->created lists it); the child
- * index, or 0 when out of memory.  May move a->e. */
-/* A new node for the empty entry i, whose first page is base. */
+/* Make a node for the non-present entry i (a->created lists it), whose
+ * first page number is base (pt.base); the child index, or 0 when out of
+ * memory.  May move a->e. */
 uint32_t pt_make_child(struct vl_ptarena *a, uint32_t i, uint64_t base);
 /* The page number leaf (level-1) entry li translates. */
 static inline uint64_t pt_vpn(const struct vl_ptarena *a, uint32_t li)
