@@ -249,6 +249,21 @@ int vl_trace_files(const char *trace_path,
 	return count;
 }
 
+int vl_trace_nprocs(const char *trace_path, struct vl_error *err)
+{
+	struct vl_trace *t = NULL;
+	int rc = vl_trace_open(&t, trace_path, NULL, err);
+	if (rc < 0)
+		return rc;
+	const char *keys[4096], *vals[4096];
+	size_t n = vl_trace_meta_list(t, keys, vals, 4096);
+	int count = 0;
+	for (size_t i = 0; i < n && i < 4096; i++)
+		count += strncmp(keys[i], "process.", 8) == 0;
+	vl_trace_close(t);
+	return count;
+}
+
 int vl_pagecache_line(FILE *out, unsigned long long id, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -55,6 +55,10 @@ int vl_trace_files(const char *trace_path,
 		   void (*fn)(unsigned long long id, const char *path, void *arg), void *arg,
 		   struct vl_error *err);
 
+/* The processes of a captured trace (its header's process.PID lines), or a
+ * negative code. */
+int vl_trace_nprocs(const char *trace_path, struct vl_error *err);
+
 /* Which pages of the file at path the page cache holds now (mincore(2)),
  * as a pagecache.resident line for file id: "ID PAGES\n" (docs/config.md).
  * Returns 0, or -1 when the file cannot be read (nothing written). */

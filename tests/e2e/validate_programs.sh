@@ -11,14 +11,17 @@
 #     the same directory (an independent reading of the kernel's counters:
 #     sort's warm page faults within 5 %, the spread of native runs);
 #  3. the bounds of the issue (total within 2 %, minor and major within
-#     5 %) hold for every row but the known misses of docs/validation.md
-#     ("Unmodified programs"), whose reasons are written there: those are
-#     checked against looser bounds, so that any other change still fails
-#     here: cold major faults, which depend on what other processes bring
-#     back into the page cache between the drop and the run (the model
-#     starts from what was cached just after the first drop; files read
-#     with read() before they are mapped are in the trace as V FREAD),
-#     within 5 of Linux's;
+#     5 %) hold for every row but one kind, checked against a looser bound
+#     with each row printed: the cold major faults (1 to 21 faults, so 5 %
+#     is exact), within 5 faults of Linux's.  They depend on what other
+#     processes read back into the page cache between the drop and the
+#     faults: validate runs a cold run again while the machine started
+#     other programs during it (`disturbed` counts those it had to keep),
+#     and the model starts from the residency the median run started
+#     from, but processes already running can still fault pages in
+#     (docs/validation.md, "Unmodified programs").  On a quiet machine
+#     they are within 5 %.  Short programs (ls) get more native runs, so
+#     the ASLR draw's spread no longer needs a looser bound (it had 6 %);
 #  4. -- PROGRAM without roi.h takes the whole-program path, and a program
 #     that does not exist is a one-line error with exit status 1.
 bindir=$1
@@ -54,17 +57,6 @@ check "validate --programs ran (exit 0 or 1: rows outside a bound)" '[ $rc -le 1
 python3 - "$tmp/v.json" >"$tmp/chk" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
-# known misses (docs/validation.md, "Unmodified programs", with reasons):
-# the cold major faults below, and ls: its own count spans 113 to 119 from
-# run to run natively (the ASLR draw decides each file's fault-around
-# phase), so the median of 3 runs moves by up to 3 faults, 2.6 % of 115,
-# more than the 2 % bound (one CI run: 119 cold against the model's mean
-# over the 16 phases, 115); checked within 6 %.  The totals of sort, gzip
-# and the pipeline, once outside by the fault-around windows, are within
-# the bounds since the window follows do_fault_around and the replay
-# averages the 16 phases.
-known = {("ls", "page_faults"), ("ls/cold", "page_faults"),
-         ("ls", "minor_faults"), ("ls/cold", "minor_faults")}
 tot = [r for r in rows if "/" not in r["workload"].replace("/cold", "")]
 progs = sorted({r["workload"].replace("/cold", "") for r in tot})
 print("programs", len(progs), " ".join(progs))
@@ -79,12 +71,14 @@ for r in tot:
     err = (s - m) / max(m, 1)
     if ev == "major_faults" and r["workload"].endswith("/cold"):
         ok = abs(s - m) <= 5
-    elif (r["workload"], ev) in known:
-        ok = abs(err) <= 0.06
+        print("cold majors %s: Linux %d, model %d; %d of %d runs disturbed" %
+              (r["workload"], m, s, r["disturbed"], r["runs"]))
     else:
         ok = abs(err) <= (0.02 if ev == "page_faults" else 0.05) + 1e-12
     if not ok:
         bad.append("%s %s measured %d simulated %d (%+.2f%%)" % (r["workload"], ev, m, s, 100 * err))
+    if r["workload"] == "ls" and ev == "page_faults":
+        print("lsruns", r["runs"])
 print("bad", len(bad))
 for b in bad:
     print("  ", b)
@@ -94,7 +88,8 @@ PY
 cat "$tmp/chk"
 check "at least 8 programs ran" '[ "$(sed -n "s/^programs \([0-9]*\).*/\1/p" "$tmp/chk")" -ge 8 ]'
 check "every program: 3 rows warm and 3 cold, measured and simulated" 'grep -q "^complete True" "$tmp/chk"'
-check "every row within the issue's bounds, known misses within theirs" 'grep -q "^bad 0" "$tmp/chk"'
+check "every row within the issue's bounds (cold major faults within 5)" 'grep -q "^bad 0" "$tmp/chk"'
+check "ls, a short program, ran at least 10 times natively" '[ "$(sed -n "s/^lsruns //p" "$tmp/chk")" -ge 10 ]'
 
 # the measured side against perf stat, same command, same directory
 if command -v perf >/dev/null && [ -d "$tmp/k/sort" ]; then
