@@ -426,16 +426,21 @@ static inline int emit_head(struct vl_vmt_writer *w, unsigned kind, uint32_t pid
 	return 0;
 }
 
-/* Room for one more record of the worst size (plus extra event bytes). */
-static int room(struct vl_vmt_writer *w, size_t extra, struct vl_error *err)
+/* Room for nrec more records of the worst size (plus extra event bytes). */
+static int room_n(struct vl_vmt_writer *w, size_t nrec, size_t extra, struct vl_error *err)
 {
 	static const size_t per[NSECT] = { 1, 10, 10, 10, 1, 0 };
 	for (int i = 0; i < NSECT; i++)
-		if (bytes_room(&w->sect[i], per[i] + (i == S_EVENT ? extra : 0)) < 0) {
+		if (bytes_room(&w->sect[i], per[i] * nrec + (i == S_EVENT ? extra : 0)) < 0) {
 			w->failed = true;
 			return vl_err(err, VL_ENOMEM, "%s: out of memory for a chunk", w->path);
 		}
 	return 0;
+}
+
+static int room(struct vl_vmt_writer *w, size_t extra, struct vl_error *err)
+{
+	return room_n(w, 1, extra, err);
 }
 
 static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
@@ -449,10 +454,19 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 {
 	if (w->failed)
 		return vl_err(err, VL_EIO, "%s: writer failed earlier", w->path);
+	/* accesses that fit without another look at the buffers: room is made
+	 * for the rest of the batch (up to the chunk's end) at once, not per
+	 * record (the capture runtimes write every record through here) */
+	size_t fit = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct vl_rec *r = &b->recs[i];
 		if (r->op < VL_OP_NACCESS) {
-			VL_TRY(room(w, 0, err));
+			if (!fit) {
+				size_t want = b->n - i, left = w->chunk_recs - w->nrecs;
+				fit = want < left ? want : left;
+				VL_TRY(room_n(w, fit, 0, err));
+			}
+			fit--;
 			emit_head(w, r->op, r->pid, r->size);
 			struct bytes *s = &w->sect[r->op == VL_OP_IFETCH ? S_IADDR : S_DADDR];
 			uint64_t *prev = r->op == VL_OP_IFETCH ? &w->iprev : &w->dprev;
@@ -474,12 +488,16 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 			s->n += vl_put_varint(s->p + s->n, e->len);
 			s->n += vl_put_varint(s->p + s->n, e->file_id);
 			s->n += vl_put_varint(s->p + s->n, e->offset);
+			fit = 0;
 		} else {
 			w->failed = true;
 			return vl_err(err, VL_EINVAL, "%s: record %zu has unknown op %u", w->path, i,
 				      r->op);
 		}
-		VL_TRY(after_record(w, err));
+		if (++w->nrecs >= w->chunk_recs) { /* the sections change hands */
+			VL_TRY(flush_chunk(w, err));
+			fit = 0;
+		}
 	}
 	return 0;
 }

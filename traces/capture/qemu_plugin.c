@@ -174,18 +174,51 @@ struct sysargs {
 };
 static struct sysargs sargs[MAX_VCPUS];
 
-static struct capbuf *buf_of(unsigned int vcpu)
+static __attribute__((noinline)) struct capbuf *buf_new(unsigned int vcpu)
 {
 	if (vcpu >= MAX_VCPUS)
 		return NULL;
-	struct capbuf *b = __atomic_load_n(&bufs[vcpu], __ATOMIC_ACQUIRE);
-	if (__builtin_expect(b != NULL, 1))
-		return b;
-	b = calloc(1, sizeof(*b)); /* one vCPU runs on one thread: no race for the slot */
+	struct capbuf *b = calloc(1, sizeof(*b)); /* one vCPU runs on one thread: no race for the slot */
 	__atomic_store_n(&bufs[vcpu], b, __ATOMIC_RELEASE);
 	if (vcpu)
 		threads = 1;
 	return b;
+}
+
+static inline struct capbuf *buf_of(unsigned int vcpu)
+{
+	struct capbuf *b = vcpu < MAX_VCPUS ? __atomic_load_n(&bufs[vcpu], __ATOMIC_ACQUIRE) : NULL;
+	if (__builtin_expect(b != NULL, 1))
+		return b;
+	return buf_new(vcpu);
+}
+
+/* What a memory callback's info says, without two calls into qemu per
+ * access: a direct-mapped cache of info -> (store, size shift), filled
+ * through the API (the encoding of info is qemu's own business).  An
+ * entry is one 64-bit word: info << 32 | 0x100 (valid) | shift << 1 |
+ * store, so threads racing on a slot see a whole entry or another one. */
+static uint64_t mi_cache[256];
+
+static inline unsigned mi_slot(qemu_plugin_meminfo_t info)
+{
+	return (info ^ (info >> 8) ^ (info >> 16)) & 255;
+}
+
+static __attribute__((noinline)) uint64_t mi_fill(qemu_plugin_meminfo_t info)
+{
+	uint64_t e = (uint64_t)info << 32 | 0x100 | (qemu_plugin_mem_size_shift(info) & 7) << 1 |
+		     (qemu_plugin_mem_is_store(info) ? 1 : 0);
+	__atomic_store_n(&mi_cache[mi_slot(info)], e, __ATOMIC_RELAXED);
+	return e;
+}
+
+static inline uint64_t mi_get(qemu_plugin_meminfo_t info)
+{
+	uint64_t e = __atomic_load_n(&mi_cache[mi_slot(info)], __ATOMIC_RELAXED);
+	if (__builtin_expect((e >> 32) != info || !(e & 0x100), 0))
+		e = mi_fill(info);
+	return e;
 }
 
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
@@ -195,9 +228,10 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr
 	if (__builtin_expect((uint64_t)(uintptr_t)ud - heap_lo < heap_len, 0))
 		return; /* an access of vmlab-heap.so's own code */
 	struct capbuf *b = buf_of(vcpu);
+	uint64_t mi = mi_get(info);
 	if (b)
-		cap_access(b, vaddr, qemu_plugin_mem_is_store(info) ? VL_OP_WRITE : VL_OP_READ,
-			   (uint8_t)(1u << qemu_plugin_mem_size_shift(info)), my_pid);
+		cap_access(b, vaddr, (mi & 1) ? VL_OP_WRITE : VL_OP_READ,
+			   (uint8_t)(1u << ((mi >> 1) & 7)), my_pid);
 }
 
 /* code=on: as on_mem, but the load and the store of one read-modify-write
@@ -212,8 +246,9 @@ static void on_mem_rmw(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t v
 	struct capbuf *b = buf_of(vcpu);
 	if (!b)
 		return;
-	uint8_t size = (uint8_t)(1u << qemu_plugin_mem_size_shift(info));
-	if (qemu_plugin_mem_is_store(info)) {
+	uint64_t mi = mi_get(info);
+	uint8_t size = (uint8_t)(1u << ((mi >> 1) & 7));
+	if (mi & 1) {
 		struct vl_rec *last = b->n ? &b->r[b->n - 1] : NULL;
 		if (last && b->last_insn == ud && last->addr == vaddr && last->op == VL_OP_READ) {
 			last->op = VL_OP_MODIFY;
