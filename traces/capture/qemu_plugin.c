@@ -332,7 +332,14 @@ static void emit(unsigned vcpu, uint32_t kind, uint32_t prot, uint64_t addr, uin
 		return;
 	struct vl_event ev = { .kind = kind, .prot = prot, .addr = addr, .len = len,
 			       .file_id = file_id, .offset = offset };
-	cap_vevent(b, &ev, my_pid);
+	/* one thread: the event waits in the buffer, in order, for the next
+	 * flush (a write, a lock and a tick per event cost more than the
+	 * event); with several, it goes out now, before any other thread's
+	 * records that may depend on it (a FREE before the block's reuse) */
+	if (threads)
+		cap_vevent(b, &ev, my_pid);
+	else
+		cap_vevent_buffered(b, &ev, my_pid);
 }
 
 /* The file behind host fd: its id (0 when it is not a regular file). */
@@ -780,13 +787,8 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint
 		default:
 			return;
 		}
-		/* threads: the event goes out before the call returns (a FREE
+		/* threads: emit wrote the event before the call returns (a FREE
 		 * before the real free makes the block available to others) */
-		if (threads && a1 != VMLAB_HEAP_HELLO && cap_on) {
-			struct capbuf *b = buf_of(vcpu);
-			if (b)
-				cap_flush(b);
-		}
 		return;
 	}
 	if (!tl_buf)
@@ -841,7 +843,7 @@ static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, 
 		cap_tickf = NULL;
 		for (unsigned i = 0; i < MAX_VCPUS; i++)
 			if (bufs[i])
-				bufs[i]->n = 0;
+				bufs[i]->n = bufs[i]->nev = 0;
 		open_part(true, parent, false);
 		return;
 	}
