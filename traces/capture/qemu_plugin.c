@@ -237,12 +237,9 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr
 /* code=on: as on_mem, but the load and the store of one read-modify-write
  * instruction (ud: the instruction) at one address are one modify record:
  * x86 checks such an access as a write, and faults once */
-static void on_mem_rmw(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
+static __attribute__((noinline)) void rmw_slow(unsigned int vcpu, qemu_plugin_meminfo_t info,
+						uint64_t vaddr, const void *ud)
 {
-	if (__builtin_expect(!cap_on || vaddr - hid_lo < hid_len, 0))
-		return;
-	if (__builtin_expect((uint64_t)(uintptr_t)ud - heap_lo < heap_len, 0))
-		return; /* an access of vmlab-heap.so's own code */
 	struct capbuf *b = buf_of(vcpu);
 	if (!b)
 		return;
@@ -259,6 +256,40 @@ static void on_mem_rmw(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t v
 	} else {
 		cap_access(b, vaddr, VL_OP_READ, size, my_pid);
 	}
+	b->last_insn = ud;
+}
+
+/* The same in full: rmw_slow.  This is its common case (the buffer known
+ * and not full, the info in the cache, one page), with no call, so that
+ * it saves no registers. */
+static void on_mem_rmw(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
+{
+	if (__builtin_expect(!cap_on || vaddr - hid_lo < hid_len, 0))
+		return;
+	if (__builtin_expect((uint64_t)(uintptr_t)ud - heap_lo < heap_len, 0))
+		return; /* an access of vmlab-heap.so's own code */
+	struct capbuf *b = vcpu < MAX_VCPUS ? __atomic_load_n(&bufs[vcpu], __ATOMIC_ACQUIRE) : NULL;
+	uint64_t mi = __atomic_load_n(&mi_cache[mi_slot(info)], __ATOMIC_RELAXED);
+	unsigned size = 1u << ((mi >> 1) & 7);
+	if (__builtin_expect(!b || (mi >> 32) != info || !(mi & 0x100) || b->n >= CAP_BUF ||
+				     (vaddr & (VL_PAGE_SIZE - 1)) + size > VL_PAGE_SIZE,
+			     0)) {
+		rmw_slow(vcpu, info, vaddr, ud);
+		return;
+	}
+	uint8_t op = VL_OP_READ;
+	if (mi & 1) {
+		if (b->n && b->last_insn == ud) {
+			struct vl_rec *last = &b->r[b->n - 1];
+			if (last->addr == vaddr && last->op == VL_OP_READ) {
+				last->op = VL_OP_MODIFY;
+				b->last_insn = NULL;
+				return;
+			}
+		}
+		op = VL_OP_WRITE;
+	}
+	b->r[b->n++] = (struct vl_rec){ .addr = vaddr, .pid = my_pid, .op = op, .size = (uint8_t)size };
 	b->last_insn = ud;
 }
 
