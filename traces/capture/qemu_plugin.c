@@ -124,8 +124,10 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
 static struct capbuf *bufs[MAX_VCPUS];
 /* the code of vmlab-heap.so in this process: [heap_lo, heap_lo + heap_len) */
 static uint64_t heap_lo, heap_len;
-/* a second vCPU (thread) exists: heap events are flushed at once, so a
- * block's ALLOC reaches the file before another thread can free it */
+/* a second vCPU (thread) exists or is being created: events are written
+ * at once (emit), so that a block's ALLOC reaches the file before another
+ * thread can free it, and a mapping before another thread's accesses to
+ * it; with one thread they wait in its buffer, in order */
 static volatile int threads;
 static uint32_t my_pid;
 static bool want_ifetch;
@@ -824,6 +826,15 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint
 	}
 	if (!tl_buf)
 		tl_buf = buf_of(vcpu);
+	if (num == 56 && (a1 & 0x100) && cap_on) {
+		/* clone(CLONE_VM): a thread is coming.  From now on events go
+		 * out at once (emit), and those this one buffered go first,
+		 * before the new thread records anything */
+		threads = 1;
+		struct capbuf *b = buf_of(vcpu);
+		if (b)
+			cap_flush(b);
+	}
 	if (!out_dir[0] || !cap_on)
 		return;
 	switch (num) {
