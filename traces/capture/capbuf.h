@@ -5,9 +5,10 @@
  * qemu) appends records, and the events they name, to its own buffer with
  * no locking; a full buffer goes to the writer under cap_lock, and so does
  * one whose last event must reach the file at once (cap_event, cap_vevent;
- * cap_vevent_buffered leaves it for the next flush).  Only the process that opened the writer
- * records: a forked child sees another pid and stops (its accesses are not
- * traced; writing into the parent's file would corrupt it).
+ * cap_vevent_buffered leaves it for the next flush).  Only the process
+ * that opened the writer records: a forked child sees another pid and
+ * stops (its accesses are not traced; writing into the parent's file
+ * would corrupt it).
  *
  * Errors cannot be returned to anyone here (we run inside the traced
  * program): the first one is printed once on stderr, recording stops, and
