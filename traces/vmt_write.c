@@ -426,16 +426,21 @@ static inline int emit_head(struct vl_vmt_writer *w, unsigned kind, uint32_t pid
 	return 0;
 }
 
-/* Room for one more record of the worst size (plus extra event bytes). */
-static int room(struct vl_vmt_writer *w, size_t extra, struct vl_error *err)
+/* Room for nrec more records of the worst size (plus extra event bytes). */
+static int room_n(struct vl_vmt_writer *w, size_t nrec, size_t extra, struct vl_error *err)
 {
 	static const size_t per[NSECT] = { 1, 10, 10, 10, 1, 0 };
 	for (int i = 0; i < NSECT; i++)
-		if (bytes_room(&w->sect[i], per[i] + (i == S_EVENT ? extra : 0)) < 0) {
+		if (bytes_room(&w->sect[i], per[i] * nrec + (i == S_EVENT ? extra : 0)) < 0) {
 			w->failed = true;
 			return vl_err(err, VL_ENOMEM, "%s: out of memory for a chunk", w->path);
 		}
 	return 0;
+}
+
+static int room(struct vl_vmt_writer *w, size_t extra, struct vl_error *err)
+{
+	return room_n(w, 1, extra, err);
 }
 
 static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
@@ -445,19 +450,73 @@ static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
 	return 0;
 }
 
+/* Encode the accesses r[0..n) up to the first record that is not one
+ * (room made for n); returns how many.  What emit_head and the address
+ * deltas do, over local copies of the section ends: a byte stored through
+ * w->sect[].p may alias w itself, so the compiler would reload every
+ * buffer pointer and length after each byte (the capture runtimes write
+ * every record through here). */
+static size_t put_accesses(struct vl_vmt_writer *w, const struct vl_rec *r, size_t n)
+{
+	uint8_t *ops = w->sect[S_OPS].p + w->sect[S_OPS].n;
+	uint8_t *ia = w->sect[S_IADDR].p + w->sect[S_IADDR].n;
+	uint8_t *da = w->sect[S_DADDR].p + w->sect[S_DADDR].n;
+	uint8_t *pp = w->sect[S_PID].p + w->sect[S_PID].n;
+	uint8_t *sz = w->sect[S_SIZE].p + w->sect[S_SIZE].n;
+	uint8_t *const ops0 = ops;
+	uint64_t iprev = w->iprev, dprev = w->dprev;
+	uint32_t pid = w->pid;
+	size_t k = 0;
+	for (; k < n && r[k].op < VL_OP_NACCESS; k++) {
+		const struct vl_rec *x = &r[k];
+		uint8_t code = size_code(x->size);
+		uint8_t op = (uint8_t)(x->op | (uint8_t)(code << 4));
+		if (__builtin_expect(x->pid != pid, 0)) {
+			op |= F_PID;
+			pid = x->pid;
+			pp += vl_put_varint(pp, pid);
+		}
+		*ops++ = op;
+		if (code == SIZE_EXPLICIT)
+			*sz++ = x->size;
+		if (x->op == VL_OP_IFETCH) {
+			ia += vl_put_varint(ia, vl_zigzag((int64_t)(x->addr - iprev)));
+			iprev = x->addr;
+		} else {
+			da += vl_put_varint(da, vl_zigzag((int64_t)(x->addr - dprev)));
+			dprev = x->addr;
+		}
+	}
+	w->sect[S_OPS].n += (size_t)(ops - ops0);
+	w->sect[S_IADDR].n = (size_t)(ia - w->sect[S_IADDR].p);
+	w->sect[S_DADDR].n = (size_t)(da - w->sect[S_DADDR].p);
+	w->sect[S_PID].n = (size_t)(pp - w->sect[S_PID].p);
+	w->sect[S_SIZE].n = (size_t)(sz - w->sect[S_SIZE].p);
+	w->iprev = iprev;
+	w->dprev = dprev;
+	w->pid = pid;
+	return k;
+}
+
 int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err)
 {
 	if (w->failed)
 		return vl_err(err, VL_EIO, "%s: writer failed earlier", w->path);
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = 0; i < b->n;) {
 		const struct vl_rec *r = &b->recs[i];
 		if (r->op < VL_OP_NACCESS) {
-			VL_TRY(room(w, 0, err));
-			emit_head(w, r->op, r->pid, r->size);
-			struct bytes *s = &w->sect[r->op == VL_OP_IFETCH ? S_IADDR : S_DADDR];
-			uint64_t *prev = r->op == VL_OP_IFETCH ? &w->iprev : &w->dprev;
-			s->n += vl_put_varint(s->p + s->n, vl_zigzag((int64_t)(r->addr - *prev)));
-			*prev = r->addr;
+			/* a run of accesses: room for the rest of the batch (up
+			 * to the chunk's end, 64 Ki records at most) at once, not
+			 * per record */
+			size_t want = b->n - i, left = w->chunk_recs - w->nrecs;
+			if (want > left)
+				want = left;
+			if (want > 65536)
+				want = 65536;
+			VL_TRY(room_n(w, want, 0, err));
+			size_t k = put_accesses(w, r, want);
+			i += k;
+			w->nrecs += (uint32_t)k;
 		} else if (r->op == VL_OP_EVENT) {
 			if (r->addr >= b->n_events) {
 				w->failed = true;
@@ -474,12 +533,15 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 			s->n += vl_put_varint(s->p + s->n, e->len);
 			s->n += vl_put_varint(s->p + s->n, e->file_id);
 			s->n += vl_put_varint(s->p + s->n, e->offset);
+			i++;
+			w->nrecs++;
 		} else {
 			w->failed = true;
 			return vl_err(err, VL_EINVAL, "%s: record %zu has unknown op %u", w->path, i,
 				      r->op);
 		}
-		VL_TRY(after_record(w, err));
+		if (w->nrecs >= w->chunk_recs)
+			VL_TRY(flush_chunk(w, err));
 	}
 	return 0;
 }

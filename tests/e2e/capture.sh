@@ -74,6 +74,29 @@ if command -v qemu-x86_64 >/dev/null; then
 	"$bin" capture -o "$tmp/qi.vmt" --backend qemu --ifetch -- "$tmp/p" 10 >/dev/null 2>&1
 	check "qemu --ifetch records instruction fetches" \
 		'[ "$("$bin" info --json "$tmp/qi.vmt" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"ifetches\"] > 1000)")" = True ]'
+	# 20,000 read-modify-write instructions on one variable: 20,000 modify
+	# records at its address and no write (x86 checks an RMW once, as a
+	# write); the loop records nothing else, so the plugin's 4096-record
+	# buffers fill inside it, and an RMW whose read ends a buffer must
+	# still merge with its store.  printf then reads the variable once (R).
+	cat >"$tmp/rmw.c" <<'EOF'
+#include <stdio.h>
+static long c;
+int main(void)
+{
+	for (int i = 0; i < 20000; i++)
+		__asm__ volatile("addq $1, %0" : "+m"(c)); /* one read-modify-write */
+	printf("%#lx %ld\n", (unsigned long)&c, c);
+	return 0;
+}
+EOF
+	cc -O1 "$tmp/rmw.c" -o "$tmp/rmw.bin" &&
+		"$bin" capture -o "$tmp/rmw.vmt" -- "$tmp/rmw.bin" >"$tmp/rmw.out" 2>/dev/null
+	at=$(cut -d' ' -f1 "$tmp/rmw.out")
+	"$bin" convert --addr "$tmp/rmw.vmt" - 2>/dev/null | awk -v a="$at" '$2 == a { n[$1]++ }
+		END { printf "M %d W %d", n["M"], n["W"] }' >"$tmp/rmw.chk"
+	check "qemu: 20000 read-modify-writes are 20000 modify records, none split across a buffer flush ($(cat "$tmp/rmw.chk"))" \
+		'[ "$(cat "$tmp/rmw.chk")" = "M 20000 W 0" ]'
 else
 	no "qemu back end: qemu-x86_64 not installed (make deps installs qemu-user)"
 fi

@@ -2,10 +2,13 @@
  * record buffers flushed into one .vmt writer under a lock.
  *
  * Each recording thread (a program thread for sancov, a vCPU thread for
- * qemu) appends to its own buffer with no locking; a full buffer goes to
- * the writer under cap_lock.  Only the process that opened the writer
- * records: a forked child sees another pid and stops (its accesses are not
- * traced; writing into the parent's file would corrupt it).
+ * qemu) appends records, and the events they name, to its own buffer with
+ * no locking; a full buffer goes to the writer under cap_lock, and so does
+ * one whose last event must reach the file at once (cap_event, cap_vevent;
+ * cap_vevent_buffered leaves it for the next flush).  Only the process
+ * that opened the writer records: a forked child sees another pid and
+ * stops (its accesses are not traced; writing into the parent's file
+ * would corrupt it).
  *
  * Errors cannot be returned to anyone here (we run inside the traced
  * program): the first one is printed once on stderr, recording stops, and
@@ -23,10 +26,13 @@
 #include "vmlab/trace.h"
 
 #define CAP_BUF 4096 /* records per thread buffer */
+#define CAP_EVS 256  /* events per thread buffer */
 
 struct capbuf {
 	struct vl_rec r[CAP_BUF + 3]; /* + a split access, an event, a tick */
 	size_t n;
+	struct vl_event ev[CAP_EVS]; /* the events the buffer's event records name */
+	size_t nev;
 	const void *last_insn; /* qemu: the instruction of the last record (code=on) */
 };
 
@@ -51,17 +57,17 @@ static void cap_fail(const struct vl_error *err)
 	}
 }
 
-/* Write a buffer's records (and events) to the file; empties it. */
-static void cap_flush_events(struct capbuf *b, const struct vl_event *ev, size_t nev)
+/* Write a buffer's records (and the events they name) to the file; empties it. */
+static void cap_flush(struct capbuf *b)
 {
 	if (!b->n)
 		return;
 	if (getpid() != cap_pid) { /* a forked child: not ours to write */
-		b->n = 0;
+		b->n = b->nev = 0;
 		return;
 	}
-	struct vl_batch batch = { .recs = b->r, .n = b->n, .cap = b->n, .events = (struct vl_event *)ev,
-				  .n_events = nev, .ev_cap = nev };
+	struct vl_batch batch = { .recs = b->r, .n = b->n, .cap = b->n, .events = b->ev,
+				  .n_events = b->nev, .ev_cap = b->nev };
 	struct vl_error err = { 0 };
 	pthread_mutex_lock(&cap_lock);
 	if (cap_on && cap_w && vl_vmt_write(cap_w, &batch, &err) < 0)
@@ -74,43 +80,47 @@ static void cap_flush_events(struct capbuf *b, const struct vl_event *ev, size_t
 			(unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
 	}
 	pthread_mutex_unlock(&cap_lock);
-	b->n = 0;
+	b->n = b->nev = 0;
 }
 
-static inline void cap_flush(struct capbuf *b)
-{
-	cap_flush_events(b, NULL, 0);
-}
-
-/* One access of size bytes (0..255); split at a page boundary as readers do. */
+/* One access of size bytes (0..255); split at a page boundary as readers do.
+ * A full buffer is flushed before the next record, not after the last:
+ * the last record stays in the buffer until then, so that the qemu plugin
+ * can still turn a read into the modify of a read-modify-write whose store
+ * follows (wherever the buffer's boundaries fall). */
 static inline void cap_access(struct capbuf *b, uint64_t a, uint8_t op, uint8_t size, uint32_t pid)
 {
+	if (__builtin_expect(b->n >= CAP_BUF, 0))
+		cap_flush(b);
 	b->r[b->n++] = (struct vl_rec){ .addr = a, .pid = pid, .op = op, .size = size };
 	if (__builtin_expect((a & (VL_PAGE_SIZE - 1)) + size > VL_PAGE_SIZE, 0))
 		b->r[b->n++] = (struct vl_rec){ .addr = (a | (VL_PAGE_SIZE - 1)) + 1, .pid = pid,
 						 .op = op, .size = size };
-	if (__builtin_expect(b->n >= CAP_BUF, 0))
-		cap_flush(b);
 }
 
-/* Flush b, then write one event in order after it. */
-static __attribute__((unused)) void cap_event(struct capbuf *b, uint32_t kind, uint32_t pid)
+/* Append one address-space event (of process pid) after b's records,
+ * in order; it reaches the file with them, at the next flush. */
+static inline void cap_vevent_buffered(struct capbuf *b, const struct vl_event *ev, uint32_t pid)
 {
-	cap_flush(b);
-	struct vl_event ev = { .kind = kind };
-	b->r[0] = (struct vl_rec){ .addr = 0, .pid = pid, .op = VL_OP_EVENT };
-	b->n = 1;
-	cap_flush_events(b, &ev, 1);
+	if (b->n >= CAP_BUF || b->nev >= CAP_EVS)
+		cap_flush(b);
+	b->ev[b->nev] = *ev;
+	b->r[b->n++] = (struct vl_rec){ .addr = b->nev++, .pid = pid, .op = VL_OP_EVENT };
 }
 
-/* Flush b, then write one address-space event (of process pid) after it. */
+/* Write b's records, then one address-space event after them, now. */
 static __attribute__((unused)) void cap_vevent(struct capbuf *b, const struct vl_event *ev,
 					       uint32_t pid)
 {
+	cap_vevent_buffered(b, ev, pid);
 	cap_flush(b);
-	b->r[0] = (struct vl_rec){ .addr = 0, .pid = pid, .op = VL_OP_EVENT };
-	b->n = 1;
-	cap_flush_events(b, ev, 1);
+}
+
+/* Write b's records, then one event of this kind after them, now. */
+static __attribute__((unused)) void cap_event(struct capbuf *b, uint32_t kind, uint32_t pid)
+{
+	struct vl_event ev = { .kind = kind };
+	cap_vevent(b, &ev, pid);
 }
 
 /* The program's command line from /proc/self/cmdline, spaces between. */

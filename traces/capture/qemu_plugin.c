@@ -124,8 +124,10 @@ EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int
 static struct capbuf *bufs[MAX_VCPUS];
 /* the code of vmlab-heap.so in this process: [heap_lo, heap_lo + heap_len) */
 static uint64_t heap_lo, heap_len;
-/* a second vCPU (thread) exists: heap events are flushed at once, so a
- * block's ALLOC reaches the file before another thread can free it */
+/* a second vCPU (thread) exists or is being created: events are written
+ * at once (emit), so that a block's ALLOC reaches the file before another
+ * thread can free it, and a mapping before another thread's accesses to
+ * it; with one thread they wait in its buffer, in order */
 static volatile int threads;
 static uint32_t my_pid;
 static bool want_ifetch;
@@ -174,18 +176,51 @@ struct sysargs {
 };
 static struct sysargs sargs[MAX_VCPUS];
 
-static struct capbuf *buf_of(unsigned int vcpu)
+static __attribute__((noinline)) struct capbuf *buf_new(unsigned int vcpu)
 {
 	if (vcpu >= MAX_VCPUS)
 		return NULL;
-	struct capbuf *b = __atomic_load_n(&bufs[vcpu], __ATOMIC_ACQUIRE);
-	if (__builtin_expect(b != NULL, 1))
-		return b;
-	b = calloc(1, sizeof(*b)); /* one vCPU runs on one thread: no race for the slot */
+	struct capbuf *b = calloc(1, sizeof(*b)); /* one vCPU runs on one thread: no race for the slot */
 	__atomic_store_n(&bufs[vcpu], b, __ATOMIC_RELEASE);
 	if (vcpu)
 		threads = 1;
 	return b;
+}
+
+static inline struct capbuf *buf_of(unsigned int vcpu)
+{
+	struct capbuf *b = vcpu < MAX_VCPUS ? __atomic_load_n(&bufs[vcpu], __ATOMIC_ACQUIRE) : NULL;
+	if (__builtin_expect(b != NULL, 1))
+		return b;
+	return buf_new(vcpu);
+}
+
+/* What a memory callback's info says, without two calls into qemu per
+ * access: a direct-mapped cache of info -> (store, size shift), filled
+ * through the API (the encoding of info is qemu's own business).  An
+ * entry is one 64-bit word: info << 32 | 0x100 (valid) | shift << 1 |
+ * store, so threads racing on a slot see a whole entry or another one. */
+static uint64_t mi_cache[256];
+
+static inline unsigned mi_slot(qemu_plugin_meminfo_t info)
+{
+	return (info ^ (info >> 8) ^ (info >> 16)) & 255;
+}
+
+static __attribute__((noinline)) uint64_t mi_fill(qemu_plugin_meminfo_t info)
+{
+	uint64_t e = (uint64_t)info << 32 | 0x100 | (qemu_plugin_mem_size_shift(info) & 7) << 1 |
+		     (qemu_plugin_mem_is_store(info) ? 1 : 0);
+	__atomic_store_n(&mi_cache[mi_slot(info)], e, __ATOMIC_RELAXED);
+	return e;
+}
+
+static inline uint64_t mi_get(qemu_plugin_meminfo_t info)
+{
+	uint64_t e = __atomic_load_n(&mi_cache[mi_slot(info)], __ATOMIC_RELAXED);
+	if (__builtin_expect((e >> 32) != info || !(e & 0x100), 0))
+		e = mi_fill(info);
+	return e;
 }
 
 static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
@@ -195,25 +230,24 @@ static void on_mem(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr
 	if (__builtin_expect((uint64_t)(uintptr_t)ud - heap_lo < heap_len, 0))
 		return; /* an access of vmlab-heap.so's own code */
 	struct capbuf *b = buf_of(vcpu);
+	uint64_t mi = mi_get(info);
 	if (b)
-		cap_access(b, vaddr, qemu_plugin_mem_is_store(info) ? VL_OP_WRITE : VL_OP_READ,
-			   (uint8_t)(1u << qemu_plugin_mem_size_shift(info)), my_pid);
+		cap_access(b, vaddr, (mi & 1) ? VL_OP_WRITE : VL_OP_READ,
+			   (uint8_t)(1u << ((mi >> 1) & 7)), my_pid);
 }
 
 /* code=on: as on_mem, but the load and the store of one read-modify-write
  * instruction (ud: the instruction) at one address are one modify record:
  * x86 checks such an access as a write, and faults once */
-static void on_mem_rmw(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
+static __attribute__((noinline)) void rmw_slow(unsigned int vcpu, qemu_plugin_meminfo_t info,
+						uint64_t vaddr, const void *ud)
 {
-	if (__builtin_expect(!cap_on || vaddr - hid_lo < hid_len, 0))
-		return;
-	if (__builtin_expect((uint64_t)(uintptr_t)ud - heap_lo < heap_len, 0))
-		return; /* an access of vmlab-heap.so's own code */
 	struct capbuf *b = buf_of(vcpu);
 	if (!b)
 		return;
-	uint8_t size = (uint8_t)(1u << qemu_plugin_mem_size_shift(info));
-	if (qemu_plugin_mem_is_store(info)) {
+	uint64_t mi = mi_get(info);
+	uint8_t size = (uint8_t)(1u << ((mi >> 1) & 7));
+	if (mi & 1) {
 		struct vl_rec *last = b->n ? &b->r[b->n - 1] : NULL;
 		if (last && b->last_insn == ud && last->addr == vaddr && last->op == VL_OP_READ) {
 			last->op = VL_OP_MODIFY;
@@ -224,6 +258,40 @@ static void on_mem_rmw(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t v
 	} else {
 		cap_access(b, vaddr, VL_OP_READ, size, my_pid);
 	}
+	b->last_insn = ud;
+}
+
+/* The same in full: rmw_slow.  This is its common case (the buffer known
+ * and not full, the info in the cache, one page), with no call, so that
+ * it saves no registers. */
+static void on_mem_rmw(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *ud)
+{
+	if (__builtin_expect(!cap_on || vaddr - hid_lo < hid_len, 0))
+		return;
+	if (__builtin_expect((uint64_t)(uintptr_t)ud - heap_lo < heap_len, 0))
+		return; /* an access of vmlab-heap.so's own code */
+	struct capbuf *b = vcpu < MAX_VCPUS ? __atomic_load_n(&bufs[vcpu], __ATOMIC_ACQUIRE) : NULL;
+	uint64_t mi = __atomic_load_n(&mi_cache[mi_slot(info)], __ATOMIC_RELAXED);
+	unsigned size = 1u << ((mi >> 1) & 7);
+	if (__builtin_expect(!b || (mi >> 32) != info || !(mi & 0x100) || b->n >= CAP_BUF ||
+				     (vaddr & (VL_PAGE_SIZE - 1)) + size > VL_PAGE_SIZE,
+			     0)) {
+		rmw_slow(vcpu, info, vaddr, ud);
+		return;
+	}
+	uint8_t op = VL_OP_READ;
+	if (mi & 1) {
+		if (b->n && b->last_insn == ud) {
+			struct vl_rec *last = &b->r[b->n - 1];
+			if (last->addr == vaddr && last->op == VL_OP_READ) {
+				last->op = VL_OP_MODIFY;
+				b->last_insn = NULL;
+				return;
+			}
+		}
+		op = VL_OP_WRITE;
+	}
+	b->r[b->n++] = (struct vl_rec){ .addr = vaddr, .pid = my_pid, .op = op, .size = (uint8_t)size };
 	b->last_insn = ud;
 }
 
@@ -297,7 +365,14 @@ static void emit(unsigned vcpu, uint32_t kind, uint32_t prot, uint64_t addr, uin
 		return;
 	struct vl_event ev = { .kind = kind, .prot = prot, .addr = addr, .len = len,
 			       .file_id = file_id, .offset = offset };
-	cap_vevent(b, &ev, my_pid);
+	/* one thread: the event waits in the buffer, in order, for the next
+	 * flush (a write, a lock and a tick per event cost more than the
+	 * event); with several, it goes out now, before any other thread's
+	 * records that may depend on it (a FREE before the block's reuse) */
+	if (threads)
+		cap_vevent(b, &ev, my_pid);
+	else
+		cap_vevent_buffered(b, &ev, my_pid);
 }
 
 /* The file behind host fd: its id (0 when it is not a regular file). */
@@ -745,17 +820,21 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint
 		default:
 			return;
 		}
-		/* threads: the event goes out before the call returns (a FREE
+		/* threads: emit wrote the event before the call returns (a FREE
 		 * before the real free makes the block available to others) */
-		if (threads && a1 != VMLAB_HEAP_HELLO && cap_on) {
-			struct capbuf *b = buf_of(vcpu);
-			if (b)
-				cap_flush(b);
-		}
 		return;
 	}
 	if (!tl_buf)
 		tl_buf = buf_of(vcpu);
+	if (num == 56 && (a1 & 0x100) && cap_on) {
+		/* clone(CLONE_VM): a thread is coming.  From now on events go
+		 * out at once (emit), and those this one buffered go first,
+		 * before the new thread records anything */
+		threads = 1;
+		struct capbuf *b = buf_of(vcpu);
+		if (b)
+			cap_flush(b);
+	}
 	if (!out_dir[0] || !cap_on)
 		return;
 	switch (num) {
@@ -806,7 +885,7 @@ static void on_syscall_ret(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, 
 		cap_tickf = NULL;
 		for (unsigned i = 0; i < MAX_VCPUS; i++)
 			if (bufs[i])
-				bufs[i]->n = 0;
+				bufs[i]->n = bufs[i]->nev = 0;
 		open_part(true, parent, false);
 		return;
 	}
