@@ -364,19 +364,42 @@ static inline void tell_policy(struct vl_engine *e, const uint64_t *future, uint
 	}
 }
 
-/* The TLB-hit path: a run of ordinary accesses by the current process
- * that hit a first-level TLB entry needing no page-table work (no store
- * through a clean entry, no fetch through a no-execute one).  Nothing it
- * does can change what the next access finds except the entries' use
- * stamps, so the loop keeps the clock, the op counts and the process's
- * access count in registers and writes them back once.  Stops, without
- * consuming it, at the first record that needs anything else (an event,
- * another process, a miss, a large-page tick, the end of the pre-pass's
- * future) and returns the number of records consumed; vl_engine_feed's
- * general loop then takes that record.  Same counts as the general loop,
+static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const struct vl_rec *r,
+						     unsigned kind, bool write, uint64_t *tr,
+						     struct vl_error *err);
+
+/* feed_hits' counts written back to the engine: ops[] and the accesses
+ * of the first n records of the run, *done of which were written back
+ * before. */
+static inline void hits_flush(struct vl_engine *e, uint32_t proc, uint64_t *ops, size_t n,
+			      size_t *done)
+{
+	for (unsigned k = 0; k < VL_OP_NACCESS; k++) {
+		e->op_count[k] += ops[k];
+		ops[k] = 0;
+	}
+	e->procs[proc].accesses += n - *done;
+	*done = n;
+}
+
+/* The TLB path: a run of ordinary accesses by the current process.  A
+ * first-level hit needing no page-table work (no store through a clean
+ * entry, no fetch through a no-execute one) changes nothing the next
+ * access finds but the entries' use stamps; a miss goes to xl_miss (the
+ * lower levels, the walk, the fills), and a miss that faults to
+ * fault_and_retry, with the counts written back first (the fault path
+ * reads the clock and may read the counters).  The loop keeps the clock,
+ * the op counts and the process's access count in registers.  Stops,
+ * without consuming it, at the first record that needs anything else (an
+ * event, another process, a hit that must walk, a large-page tick, the
+ * end of the pre-pass's future), and after a fault that stopped the
+ * process or mapped a large page; returns the number of records consumed
+ * (*rc < 0: an error, the record not consumed); vl_engine_feed's general
+ * loop then takes the next record.  Same counts as the general loop,
  * record for record (tests/golden/test_hit_path.c compares both). */
 #define HIT_PROBES 4
-static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end)
+static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end,
+			int *rc, struct vl_error *err)
 {
 	const struct vl_xlat *xl = &e->xl;
 	uint32_t proc = e->last_proc;
@@ -398,6 +421,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	}
 	const uint32_t pid = e->last_pid;
 	const uint64_t asid = xl->asid;
+	const uint32_t lp1 = xl->lp_live[1], lp2 = xl->lp_live[2];
 	const uint64_t *pte = e->pt.e;
 	const uint64_t *future = e->future;
 	uint64_t limit = e->tick_at;
@@ -405,6 +429,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		limit = e->future_n;
 	uint64_t time = e->time;
 	uint64_t ops[VL_OP_NACCESS] = { 0 };
+	size_t done = 0;
 	const struct vl_rec *r = r0;
 	for (; r < end; r++) {
 		unsigned op = r->op;
@@ -437,8 +462,43 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 				break;
 			}
 		}
-		if (unlikely(!hp))
-			break;
+		if (!hp) {
+			/* a miss: the lower levels and the walk (xl_miss reads
+			 * the clock) */
+			e->time = time;
+			uint64_t tr = xl_miss(e, va, kind, store != 0, false);
+			if (likely(tr != XL_FAULT)) {
+				ops[op]++;
+				if (e->wants_access)
+					tell_policy(e, future, pte[(uint32_t)tr], va,
+						    (unsigned)(tr >> 32), time, pid, (uint8_t)op);
+				time++;
+				continue;
+			}
+			/* the fault: the general loop's state first (this
+			 * record's op counted, its access not yet) */
+			ops[op]++;
+			hits_flush(e, proc, ops, (size_t)(r - r0), &done);
+			*rc = fault_and_retry(e, r, kind, store != 0, &tr, err);
+			if (*rc < 0)
+				break;
+			e->procs[proc].accesses++;
+			done++;
+			time = e->time + 1;
+			/* the fault may have moved the arena or the periodic
+			 * work, stopped the process or mapped a large page */
+			pte = e->pt.e;
+			limit = e->tick_at;
+			if (future && e->future_n < limit)
+				limit = e->future_n;
+			if (unlikely(e->procs[proc].stopped || !e->procs[proc].root ||
+				     xl->lp_live[1] != lp1 || xl->lp_live[2] != lp2 ||
+				     xl->asid != asid)) {
+				r++;
+				break;
+			}
+			continue;
+		}
 		struct tlb *t = hp->t;
 		if (unlikely((store & ~t->tag[w]) || (kind == XL_INSTR && (pte[t->ref[w]] & PTE_NX))))
 			break;
@@ -451,9 +511,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	}
 	size_t n = (size_t)(r - r0);
 	e->time = time;
-	for (unsigned k = 0; k < VL_OP_NACCESS; k++)
-		e->op_count[k] += ops[k];
-	e->procs[proc].accesses += n;
+	hits_flush(e, proc, ops, n, &done);
 	return n;
 }
 
@@ -484,10 +542,6 @@ static inline uint64_t walk_upper(const uint64_t *pt, uint32_t root, uint64_t va
 		return 0;
 	return (uint64_t)PTE_FRAME(e2) * PT_ENTRIES + va_idx(va, 1);
 }
-
-static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const struct vl_rec *r,
-						     unsigned kind, bool write, uint64_t *tr,
-						     struct vl_error *err);
 
 /* feed_walk's counts written back to the engine: ops[] and the first n
  * accesses of the run, *done of which were written back before, *nfault
@@ -811,8 +865,12 @@ int vl_engine_feed_plain(struct vl_engine *e, const struct vl_batch *b, struct v
 			tell_policy(e, e->future, e->pt.e[(uint32_t)tr], va, (unsigned)(tr >> 32), e->time,
 				    r->pid, r->op);
 		e->time++;
-		if (l1hit)
-			r += feed_hits(e, r + 1, end);
+		if (xl->on) {
+			int rc = 0;
+			r += feed_hits(e, r + 1, end, &rc, err);
+			if (rc < 0)
+				return rc;
+		}
 	}
 	if (unlikely(e->check_each_batch))
 		return vl_engine_check(e, err);
