@@ -46,6 +46,7 @@
 #define XL_DIRTY 1ull
 #define XL_KEY(asid, vpn, sz) (XL_VALID | (asid) | ((uint64_t)(vpn) << 3) | ((uint64_t)(sz) << 1))
 #define XL_NSIZES 3
+#define XL_TWO_48 1
 
 enum { XL_DATA = 0, XL_INSTR = 1 };
 
@@ -155,6 +156,10 @@ struct vl_xlat {
 	 * lookup; the misses of a structure at dense level l are the sum over
 	 * d > l (xl_counters) */
 	uint64_t miss_upto[2][10];
+	/* per kind: XL_TWO_48 when its TLBs have the shape tlb.c's miss_two
+	 * serves (two levels, one 4 KiB structure each, narrow lru, 4 and 8
+	 * ways), else 0 */
+	uint8_t two[2];
 	uint32_t pt_frees;         /* e->pt.frees at the last flush */
 	uint32_t stop;             /* where the last faulting walk stopped: entry index */
 	unsigned stop_level;       /* and its level (4..1); the fault path goes on there */
