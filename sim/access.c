@@ -368,6 +368,40 @@ static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const 
 						     unsigned kind, bool write, uint64_t *tr,
 						     struct vl_error *err);
 
+/* fault_and_retry for a fault that fault_fast resolves, where the MMU's
+ * walk reached the leaf (xl.stop_level 1): the same steps as fault_slow
+ * and fault_and_retry take for it, without their general cases, and
+ * without feed_hits writing its counts back first (fault_fast reads the
+ * clock only, as in feed_walk).  1 when it resolved the fault (*tr: the
+ * retried access's translation, or XL_FAULT when it does not proceed), 0
+ * when fault_fast does not take it (nothing changed: fault_and_retry
+ * does), or an error. */
+static __attribute__((noinline)) int fault_retry_fast(struct vl_engine *e, const struct vl_rec *r,
+						      unsigned kind, bool write, uint64_t *tr,
+						      struct vl_error *err)
+{
+	uint32_t proc = e->last_proc, li = e->xl.stop, frees = e->pt.frees;
+	e->pt.ncreated = 0; /* the leaf exists: nothing to create */
+	int h = fault_fast(e, proc, li, r->addr, r->op, err);
+	if (h <= 0)
+		return h;
+	xl_after_slow(e);
+	if (e->pt.frees != frees || !(e->pt.e[li] & PTE_P))
+		li = pt_walk(&e->pt, e->procs[proc].root, r->addr);
+	uint64_t pte = li == VL_NIL ? 0 : e->pt.e[li];
+	bool ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
+		  !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
+	if (!ok) {
+		*tr = XL_FAULT;
+		return 1;
+	}
+	*tr = xl_miss(e, r->addr, kind, write, true);
+	if (*tr == XL_FAULT)
+		return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
+			      r->pid, (unsigned long long)r->addr);
+	return 1;
+}
+
 /* feed_hits' counts written back to the engine: ops[] and the accesses
  * of the first n records of the run, *done of which were written back
  * before. */
@@ -422,6 +456,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	const uint32_t pid = e->last_pid;
 	const uint64_t asid = xl->asid;
 	const uint32_t lp1 = xl->lp_live[1], lp2 = xl->lp_live[2];
+	const bool fast = e->fast_fault;
 	const uint64_t *pte = e->pt.e;
 	const uint64_t *future = e->future;
 	uint64_t limit = e->tick_at;
@@ -475,7 +510,21 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 				time++;
 				continue;
 			}
-			/* the fault: the general loop's state first (this
+			/* the fault: fault_fast's cases here (the retry's
+			 * walk ends at the leaf just mapped) */
+			if (fast && xl->stop_level == 1) {
+				int h = fault_retry_fast(e, r, kind, store != 0, &tr, err);
+				if (unlikely(h < 0)) {
+					*rc = h;
+					break;
+				}
+				if (h) {
+					ops[op]++;
+					time++;
+					continue;
+				}
+			}
+			/* the others: the general loop's state first (this
 			 * record's op counted, its access not yet) */
 			ops[op]++;
 			hits_flush(e, proc, ops, (size_t)(r - r0), &done);
