@@ -483,7 +483,12 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 			uint64_t vpn = (va >> p->shift) & p->vmask;
 			uint64_t key = asid | p->keysz | vpn << 3;
 			uint32_t i = tlb_set(pt, vpn) * pt->ways, ie = i + pt->ways;
-			if (pt->ways <= 8) {
+			if (pt->ways == 4) {
+				/* the same with the count known: unrolled */
+#pragma GCC unroll 4
+				for (uint32_t q = 0; q < 4; q++)
+					w = (pt->tag[i + q] ^ key) < 2 ? i + q : w;
+			} else if (pt->ways <= 8) {
 				/* every way, without an early exit (see tlb_find) */
 				for (; i < ie; i++)
 					w = (pt->tag[i] ^ key) < 2 ? i : w;
