@@ -191,6 +191,8 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 		if (!t->lru_prev || !t->lru_next || !t->lru_head || !t->lru_tail)
 			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
 		tlb_lru_reset(t);
+		/* fill_fa: one set; the caller clears it where a filter count is kept */
+		t->fa_lru = sets == 1;
 	}
 	return 0;
 }
@@ -363,6 +365,39 @@ static __attribute__((noinline)) void tlb_fill(struct vl_xlat *xl, struct tlb *t
 	tlb_chain_add(t, base + way, vpn);
 }
 
+/* tlb_fill of a fully associative wide lru structure without the INVLPG
+ * filter (t->fa_lru: the walk caches of more than 8 entries): the tail of
+ * its recency list is the victim and moves to the front (ways >= 2, so it
+ * is not the head), its old tag leaves its chain (the chain of page
+ * number vpn is hint[vpn & hint_mask]: one set), the new one joins.  The
+ * same steps, in the same order, as tlb_fill's. */
+static inline __attribute__((always_inline)) void fill_fa(struct tlb *t, uint64_t key,
+							  uint64_t vpn, uint32_t ref, uint64_t now)
+{
+	uint32_t *prev = t->lru_prev, *next = t->lru_next, *hn = t->hnext, *hint = t->hint;
+	uint32_t g = t->lru_tail[0], p = prev[g], h = t->lru_head[0];
+	next[p] = XL_LRU_END;
+	t->lru_tail[0] = p;
+	prev[g] = XL_LRU_END;
+	next[g] = h;
+	prev[h] = g;
+	t->lru_head[0] = g;
+	uint64_t old = t->tag[g];
+	if (old) {
+		uint32_t *pp = &hint[(old >> 3) & t->hint_mask];
+		while (*pp != g)
+			pp = &hn[*pp];
+		*pp = hn[g];
+	}
+	t->tag[g] = key;
+	t->ref[g] = ref;
+	t->used[g] = now;
+	t->last = g;
+	uint32_t *hs = &hint[vpn & t->hint_mask];
+	hn[g] = *hs;
+	*hs = g;
+}
+
 /* Fill t with key (fingerprint bfp, xl_fp(key)): inline for a narrow lru
  * set (the first free way, else the oldest stamp), tlb_fill otherwise. */
 static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, struct tlb *t,
@@ -370,7 +405,10 @@ static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, s
 							   uint32_t ref, uint64_t now)
 {
 	if (!t->narrow_lru) {
-		tlb_fill(xl, t, key, vpn, ref, now);
+		if (t->fa_lru)
+			fill_fa(t, key, vpn, ref, now);
+		else
+			tlb_fill(xl, t, key, vpn, ref, now);
 		return;
 	}
 	uint32_t set = tlb_set(t, vpn), base = set * t->ways;
@@ -580,8 +618,10 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 		xl->inv_cnt = calloc(XL_BUCKETS, sizeof(*xl->inv_cnt));
 		if (!xl->inv_cnt)
 			return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
-		for (uint32_t i = 0; i < n; i++)
+		for (uint32_t i = 0; i < n; i++) {
 			xl->t[i].cnt = xl->inv_cnt;
+			xl->t[i].fa_lru = false; /* fill_fa keeps no filter count */
+		}
 	}
 
 	static const char *const psc_key[3] = { "pml4e", "pdpte", "pde" };
@@ -666,8 +706,19 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 			 * one region, and the retry of a faulted access, need no
 			 * search (a key is in at most one way) */
 			int64_t i = t->last;
-			if (t->tag[i] != key)
-				i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key)) : tlb_find(t, key, vpn);
+			if (t->tag[i] != key) {
+				if (t->fp) {
+					i = tlb_find_narrow(t, key, vpn, xl_fp(key));
+				} else if (t->fa_lru) {
+					/* one set: the chain of hint[vpn & hint_mask] */
+					uint32_t g = t->hint[vpn & t->hint_mask];
+					while (g != XL_LRU_END && (t->tag[g] ^ key) >= 2)
+						g = t->hnext[g];
+					i = g == XL_LRU_END ? -1 : (int64_t)g;
+				} else {
+					i = tlb_find(t, key, vpn);
+				}
+			}
 			if (i >= 0) {
 				t->last = (uint32_t)i;
 				t->hits++;

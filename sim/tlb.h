@@ -92,6 +92,7 @@ struct tlb {
 	uint8_t level;      /* configured level, 1 = first probed */
 	bool native_lru;    /* the policy says VL_TLB_REPL_LRU: done inline from used[] */
 	bool narrow_lru;    /* native_lru in narrow sets: filled inline (tlb.c fill_one) */
+	bool fa_lru;        /* native_lru, wide, one set, no filter count: tlb.c fill_fa */
 	uint64_t hits;
 	uint64_t misses;    /* walk caches only; a TLB's come from miss_upto (xl_counters) */
 	uint16_t *cnt;      /* a TLB: the engine's INVLPG filter (vl_xlat.inv_cnt), kept
