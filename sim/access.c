@@ -368,6 +368,16 @@ static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const 
 						     unsigned kind, bool write, uint64_t *tr,
 						     struct vl_error *err);
 
+/* xl_miss, with its dispatch to the two-level shape's path inline. */
+static inline __attribute__((always_inline)) uint64_t tlb_miss(struct vl_engine *e, uint64_t va,
+							       unsigned kind, bool write, bool retry)
+{
+	const struct vl_xlat *xl = &e->xl;
+	if (xl->two[kind] == XL_TWO_48 && !(xl->lp_live[1] | xl->lp_live[2]))
+		return retry ? xl_miss_48_retry(e, va, kind, write) : xl_miss_48(e, va, kind, write);
+	return xl_miss(e, va, kind, write, retry);
+}
+
 /* fault_and_retry for a fault that fault_fast resolves, where the MMU's
  * walk reached the leaf (xl.stop_level 1): the same steps as fault_slow
  * and fault_and_retry take for it, without their general cases, and
@@ -395,7 +405,7 @@ static __attribute__((noinline)) int fault_retry_fast(struct vl_engine *e, const
 		*tr = XL_FAULT;
 		return 1;
 	}
-	*tr = xl_miss(e, r->addr, kind, write, true);
+	*tr = tlb_miss(e, r->addr, kind, write, true);
 	if (*tr == XL_FAULT)
 		return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
 			      r->pid, (unsigned long long)r->addr);
@@ -506,7 +516,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 			/* a miss: the lower levels and the walk (xl_miss reads
 			 * the clock) */
 			e->time = time;
-			uint64_t tr = xl_miss(e, va, kind, store != 0, false);
+			uint64_t tr = tlb_miss(e, va, kind, store != 0, false);
 			if (likely(tr != XL_FAULT)) {
 				ops[op]++;
 				if (e->wants_access)

@@ -940,14 +940,12 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 	return XL_TRANSLATION(li, sz_shift[sz]);
 }
 
-static __attribute__((noinline)) uint64_t miss_48(struct vl_engine *e, uint64_t va, unsigned kd,
-						  bool write)
+uint64_t xl_miss_48(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
 {
 	return miss_two(e, va, kd, write, false, 4, 8);
 }
 
-static __attribute__((noinline)) uint64_t miss_48_retry(struct vl_engine *e, uint64_t va,
-							unsigned kd, bool write)
+uint64_t xl_miss_48_retry(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
 {
 	return miss_two(e, va, kd, write, true, 4, 8);
 }
@@ -970,7 +968,7 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool
 {
 	const struct vl_xlat *xl = &e->xl;
 	if (xl->two[kd] == XL_TWO_48 && !(xl->lp_live[1] | xl->lp_live[2]))
-		return retry ? miss_48_retry(e, va, kd, write) : miss_48(e, va, kd, write);
+		return retry ? xl_miss_48_retry(e, va, kd, write) : xl_miss_48(e, va, kd, write);
 	return retry ? miss_any_retry(e, va, kd, write) : miss_any(e, va, kd, write);
 }
 

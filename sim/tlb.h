@@ -351,6 +351,10 @@ static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
 #define XL_FAULT UINT64_MAX
 #define XL_TRANSLATION(li, shift) ((uint64_t)(shift) << 32 | (li))
 uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kind, bool write, bool retry);
+/* xl_miss where xl->two[kind] is XL_TWO_48 and no large page is mapped
+ * (the engine's loop tests that itself and calls these directly). */
+uint64_t xl_miss_48(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
+uint64_t xl_miss_48_retry(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
 
 /* Switch the current address space to process proc (flushes without PCID). */
 void xl_switch(struct vl_engine *e, uint32_t proc);
