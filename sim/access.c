@@ -467,6 +467,15 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	const uint64_t asid = xl->asid;
 	const uint32_t lp1 = xl->lp_live[1], lp2 = xl->lp_live[2];
 	const bool fast = e->fast_fault;
+	/* the data side's one first-level probe when it is a 4-way, 4 KiB
+	 * structure with a power-of-two set count (the default machine) */
+	const struct xl_probe *d4 = nfp[XL_DATA] == 1 && fp[XL_DATA][0]->sz == 0 &&
+					    fp[XL_DATA][0]->t->ways == 4 &&
+					    fp[XL_DATA][0]->t->set_mask != UINT32_MAX
+				    ? fp[XL_DATA][0] : NULL;
+	const uint64_t *d4tag = d4 ? d4->t->tag : NULL;
+	const uint64_t d4key = d4 ? asid | d4->keysz : 0, d4vmask = d4 ? d4->vmask : 0;
+	const uint32_t d4mask = d4 ? d4->t->set_mask : 0;
 	const uint64_t *pte = e->pt.e;
 	const uint64_t *future = e->future;
 	uint64_t limit = e->tick_at;
@@ -487,29 +496,44 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		const struct xl_probe *hp = NULL;
 		uint32_t w = UINT32_MAX;
 		uint64_t hvpn = 0;
-		for (unsigned j = 0; j < nfp[kind]; j++) {
-			const struct xl_probe *p = fp[kind][j];
-			const struct tlb *pt = p->t;
-			uint64_t vpn = (va >> p->shift) & p->vmask;
-			uint64_t key = asid | p->keysz | vpn << 3;
-			uint32_t i = tlb_set(pt, vpn) * pt->ways, ie = i + pt->ways;
-			if (pt->ways == 4) {
-				/* the same with the count known: unrolled */
+		if (d4 && kind == XL_DATA) {
+			/* the data side's one 4-way 4 KiB structure (the loop
+			 * below, with its fields in registers) */
+			uint64_t vpn = (va >> 12) & d4vmask;
+			uint64_t key = d4key | vpn << 3;
+			uint32_t i = ((uint32_t)vpn & d4mask) * 4;
 #pragma GCC unroll 4
-				for (uint32_t q = 0; q < 4; q++)
-					w = (pt->tag[i + q] ^ key) < 2 ? i + q : w;
-			} else if (pt->ways <= 8) {
-				/* every way, without an early exit (see tlb_find) */
-				for (; i < ie; i++)
-					w = (pt->tag[i] ^ key) < 2 ? i : w;
-			} else {
-				int64_t hit = tlb_find(pt, key, vpn);
-				w = hit < 0 ? UINT32_MAX : (uint32_t)hit;
-			}
+			for (uint32_t q = 0; q < 4; q++)
+				w = (d4tag[i + q] ^ key) < 2 ? i + q : w;
 			if (w != UINT32_MAX) {
-				hp = p;
+				hp = d4;
 				hvpn = vpn;
-				break;
+			}
+		} else {
+			for (unsigned j = 0; j < nfp[kind]; j++) {
+				const struct xl_probe *p = fp[kind][j];
+				const struct tlb *pt = p->t;
+				uint64_t vpn = (va >> p->shift) & p->vmask;
+				uint64_t key = asid | p->keysz | vpn << 3;
+				uint32_t i = tlb_set(pt, vpn) * pt->ways, ie = i + pt->ways;
+				if (pt->ways == 4) {
+					/* the same with the count known: unrolled */
+#pragma GCC unroll 4
+					for (uint32_t q = 0; q < 4; q++)
+						w = (pt->tag[i + q] ^ key) < 2 ? i + q : w;
+				} else if (pt->ways <= 8) {
+					/* every way, without an early exit (see tlb_find) */
+					for (; i < ie; i++)
+						w = (pt->tag[i] ^ key) < 2 ? i : w;
+				} else {
+					int64_t hit = tlb_find(pt, key, vpn);
+					w = hit < 0 ? UINT32_MAX : (uint32_t)hit;
+				}
+				if (w != UINT32_MAX) {
+					hp = p;
+					hvpn = vpn;
+					break;
+				}
 			}
 		}
 		if (!hp) {
