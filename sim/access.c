@@ -368,6 +368,23 @@ static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const 
 						     unsigned kind, bool write, uint64_t *tr,
 						     struct vl_error *err);
 
+/* The leaf entry's index of va's four-level walk from root, 0 when a
+ * table is missing or a large page maps it (no accessed bits, nothing
+ * counted: for prefetching and the walk loop's own walk). */
+static inline uint64_t walk_upper(const uint64_t *pt, uint32_t root, uint64_t va)
+{
+	uint64_t e4 = pt[(size_t)root * PT_ENTRIES + va_idx(va, 4)];
+	if (unlikely((e4 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	uint64_t e3 = pt[(size_t)PTE_FRAME(e4) * PT_ENTRIES + va_idx(va, 3)];
+	if (unlikely((e3 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	uint64_t e2 = pt[(size_t)PTE_FRAME(e3) * PT_ENTRIES + va_idx(va, 2)];
+	if (unlikely((e2 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	return (uint64_t)PTE_FRAME(e2) * PT_ENTRIES + va_idx(va, 1);
+}
+
 /* xl_miss, with its dispatch to the two-level shape's path inline. */
 static inline __attribute__((always_inline)) uint64_t tlb_miss(struct vl_engine *e, uint64_t va,
 							       unsigned kind, bool write, bool retry)
@@ -442,6 +459,7 @@ static inline void hits_flush(struct vl_engine *e, uint32_t proc, uint64_t *ops,
  * loop then takes the next record.  Same counts as the general loop,
  * record for record (tests/golden/test_hit_path.c compares both). */
 #define HIT_PROBES 4
+#define TLB_AHEAD 8
 static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end,
 			int *rc, struct vl_error *err)
 {
@@ -476,6 +494,13 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	const uint64_t *d4tag = d4 ? d4->t->tag : NULL;
 	const uint64_t d4key = d4 ? asid | d4->keysz : 0, d4vmask = d4 ? d4->vmask : 0;
 	const uint32_t d4mask = d4 ? d4->t->set_mask : 0;
+	const uint32_t root = e->procs[proc].root;
+	const bool pf_frame = e->wants_access && e->elist_on;
+	const struct vl_pfn *db = e->db.pfn;
+	const uint32_t nframes = e->db.nframes;
+	uint64_t ahead[TLB_AHEAD];
+	size_t ahead_ok = TLB_AHEAD;
+	uint64_t recent = 1; /* a bit per recent record that missed: prefetch while any */
 	const uint64_t *pte = e->pt.e;
 	const uint64_t *future = e->future;
 	uint64_t limit = e->tick_at;
@@ -486,6 +511,35 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	size_t done = 0;
 	const struct vl_rec *r = r0;
 	for (; r < end; r++) {
+		/* while misses come (any in the last 64 records), the leaf entry
+		 * of record r + TLB_AHEAD into the cache, which a miss's walk
+		 * reads, and the frame record of record r + TLB_AHEAD / 2, whose
+		 * leaf came TLB_AHEAD / 2 records ago (the policy's list moves it
+		 * on a hit); prefetches only: nothing is counted or set.
+		 * ahead[i % TLB_AHEAD]: the leaf index found for record i, 0 for
+		 * none, valid from record ahead_ok on. */
+		if (recent) {
+			size_t i = (size_t)(r - r0);
+			if (likely(r + TLB_AHEAD < end)) {
+				const struct vl_rec *q = r + TLB_AHEAD;
+				uint64_t lq = 0;
+				if (likely(q->pid == pid && canonical(q->addr))) {
+					lq = walk_upper(pte, root, q->addr);
+					if (lq)
+						__builtin_prefetch(&pte[lq], 1);
+				}
+				ahead[i % TLB_AHEAD] = lq;
+			}
+			if (pf_frame && i + TLB_AHEAD / 2 >= ahead_ok && likely(r + TLB_AHEAD / 2 < end)) {
+				uint64_t lh = ahead[(i + TLB_AHEAD / 2) % TLB_AHEAD];
+				uint64_t eh = lh ? pte[lh] : 0;
+				if ((eh & PTE_P) && PTE_FRAME(eh) < nframes)
+					__builtin_prefetch(&db[PTE_FRAME(eh)], 1);
+			}
+			recent <<= 1;
+		} else {
+			ahead_ok = (size_t)(r - r0) + TLB_AHEAD;
+		}
 		unsigned op = r->op;
 		uint64_t va = r->addr;
 		if (unlikely(op >= VL_OP_NACCESS || r->pid != pid || time >= limit || !canonical(va)))
@@ -539,6 +593,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		if (!hp) {
 			/* a miss: the lower levels and the walk (xl_miss reads
 			 * the clock) */
+			recent |= 1;
 			e->time = time;
 			uint64_t tr = tlb_miss(e, va, kind, store != 0, false);
 			if (likely(tr != XL_FAULT)) {
@@ -573,6 +628,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 			e->procs[proc].accesses++;
 			done++;
 			time = e->time + 1;
+			ahead_ok = (size_t)(r - r0) + 1 + TLB_AHEAD; /* the tables may have changed */
 			/* the fault may have moved the arena or the periodic
 			 * work, stopped the process or mapped a large page */
 			pte = e->pt.e;
@@ -617,19 +673,6 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
  * the records consumed; same counts as the general loop, record for
  * record. */
 #define WALK_AHEAD 8
-static inline uint64_t walk_upper(const uint64_t *pt, uint32_t root, uint64_t va)
-{
-	uint64_t e4 = pt[(size_t)root * PT_ENTRIES + va_idx(va, 4)];
-	if (unlikely((e4 & (PTE_P | PTE_PS)) != PTE_P))
-		return 0;
-	uint64_t e3 = pt[(size_t)PTE_FRAME(e4) * PT_ENTRIES + va_idx(va, 3)];
-	if (unlikely((e3 & (PTE_P | PTE_PS)) != PTE_P))
-		return 0;
-	uint64_t e2 = pt[(size_t)PTE_FRAME(e3) * PT_ENTRIES + va_idx(va, 2)];
-	if (unlikely((e2 & (PTE_P | PTE_PS)) != PTE_P))
-		return 0;
-	return (uint64_t)PTE_FRAME(e2) * PT_ENTRIES + va_idx(va, 1);
-}
 
 /* feed_walk's counts written back to the engine: ops[] and the first n
  * accesses of the run, *done of which were written back before, *nfault
