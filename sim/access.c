@@ -447,10 +447,12 @@ static inline void hits_flush(struct vl_engine *e, uint32_t proc, uint64_t *ops,
  * first-level hit needing no page-table work (no store through a clean
  * entry, no fetch through a no-execute one) changes nothing the next
  * access finds but the entries' use stamps; a miss goes to xl_miss (the
- * lower levels, the walk, the fills), and a miss that faults to
- * fault_and_retry, with the counts written back first (the fault path
- * reads the clock and may read the counters).  The loop keeps the clock,
- * the op counts and the process's access count in registers.  Stops,
+ * lower levels, the walk, the fills); a miss that faults to
+ * fault_retry_fast when fault_fast takes it, else to fault_and_retry with
+ * the counts written back first (the general fault path may read the
+ * counters).  The loop keeps the clock, the op counts and the process's
+ * access count in registers, and while misses come it prefetches what the
+ * walks of the records ahead will read (as feed_walk does).  Stops,
  * without consuming it, at the first record that needs anything else (an
  * event, another process, a hit that must walk, a large-page tick, the
  * end of the pre-pass's future), and after a fault that stopped the
@@ -551,8 +553,8 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		uint32_t w = UINT32_MAX;
 		uint64_t hvpn = 0;
 		if (d4 && kind == XL_DATA) {
-			/* the data side's one 4-way 4 KiB structure (the loop
-			 * below, with its fields in registers) */
+			/* the data side's one 4-way 4 KiB structure (the else
+			 * branch's loop, with its fields in registers) */
 			uint64_t vpn = (va >> 12) & d4vmask;
 			uint64_t key = d4key | vpn << 3;
 			uint32_t i = ((uint32_t)vpn & d4mask) * 4;
