@@ -364,19 +364,106 @@ static inline void tell_policy(struct vl_engine *e, const uint64_t *future, uint
 	}
 }
 
-/* The TLB-hit path: a run of ordinary accesses by the current process
- * that hit a first-level TLB entry needing no page-table work (no store
- * through a clean entry, no fetch through a no-execute one).  Nothing it
- * does can change what the next access finds except the entries' use
- * stamps, so the loop keeps the clock, the op counts and the process's
- * access count in registers and writes them back once.  Stops, without
- * consuming it, at the first record that needs anything else (an event,
- * another process, a miss, a large-page tick, the end of the pre-pass's
- * future) and returns the number of records consumed; vl_engine_feed's
- * general loop then takes that record.  Same counts as the general loop,
+static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const struct vl_rec *r,
+						     unsigned kind, bool write, uint64_t *tr,
+						     struct vl_error *err);
+
+/* The leaf entry's index of va's four-level walk from root, 0 when a
+ * table is missing or a large page maps it (no accessed bits, nothing
+ * counted: for prefetching and the walk loop's own walk). */
+static inline uint64_t walk_upper(const uint64_t *pt, uint32_t root, uint64_t va)
+{
+	uint64_t e4 = pt[(size_t)root * PT_ENTRIES + va_idx(va, 4)];
+	if (unlikely((e4 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	uint64_t e3 = pt[(size_t)PTE_FRAME(e4) * PT_ENTRIES + va_idx(va, 3)];
+	if (unlikely((e3 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	uint64_t e2 = pt[(size_t)PTE_FRAME(e3) * PT_ENTRIES + va_idx(va, 2)];
+	if (unlikely((e2 & (PTE_P | PTE_PS)) != PTE_P))
+		return 0;
+	return (uint64_t)PTE_FRAME(e2) * PT_ENTRIES + va_idx(va, 1);
+}
+
+/* xl_miss, with its dispatch to the two-level shape's path inline. */
+static inline __attribute__((always_inline)) uint64_t tlb_miss(struct vl_engine *e, uint64_t va,
+							       unsigned kind, bool write, bool retry)
+{
+	const struct vl_xlat *xl = &e->xl;
+	if (xl->two[kind] == XL_TWO_48 && !(xl->lp_live[1] | xl->lp_live[2]))
+		return retry ? xl_miss_48_retry(e, va, kind, write) : xl_miss_48(e, va, kind, write);
+	return xl_miss(e, va, kind, write, retry);
+}
+
+/* fault_and_retry for a fault that fault_fast resolves, where the MMU's
+ * walk reached the leaf (xl.stop_level 1): the same steps as fault_slow
+ * and fault_and_retry take for it, without their general cases, and
+ * without feed_hits writing its counts back first (fault_fast reads the
+ * clock only, as in feed_walk).  1 when it resolved the fault (*tr: the
+ * retried access's translation, or XL_FAULT when it does not proceed), 0
+ * when fault_fast does not take it (nothing changed: fault_and_retry
+ * does), or an error. */
+static __attribute__((noinline)) int fault_retry_fast(struct vl_engine *e, const struct vl_rec *r,
+						      unsigned kind, bool write, uint64_t *tr,
+						      struct vl_error *err)
+{
+	uint32_t proc = e->last_proc, li = e->xl.stop, frees = e->pt.frees;
+	e->pt.ncreated = 0; /* the leaf exists: nothing to create */
+	int h = fault_fast(e, proc, li, r->addr, r->op, err);
+	if (h <= 0)
+		return h;
+	xl_after_slow(e);
+	if (e->pt.frees != frees || !(e->pt.e[li] & PTE_P))
+		li = pt_walk(&e->pt, e->procs[proc].root, r->addr);
+	uint64_t pte = li == VL_NIL ? 0 : e->pt.e[li];
+	bool ok = (pte & PTE_P) && !(write && !(pte & PTE_RW)) &&
+		  !(r->op == VL_OP_IFETCH && (pte & PTE_NX));
+	if (!ok) {
+		*tr = XL_FAULT;
+		return 1;
+	}
+	*tr = tlb_miss(e, r->addr, kind, write, true);
+	if (*tr == XL_FAULT)
+		return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
+			      r->pid, (unsigned long long)r->addr);
+	return 1;
+}
+
+/* feed_hits' counts written back to the engine: ops[] and the accesses
+ * of the first n records of the run, *done of which were written back
+ * before. */
+static inline void hits_flush(struct vl_engine *e, uint32_t proc, uint64_t *ops, size_t n,
+			      size_t *done)
+{
+	for (unsigned k = 0; k < VL_OP_NACCESS; k++) {
+		e->op_count[k] += ops[k];
+		ops[k] = 0;
+	}
+	e->procs[proc].accesses += n - *done;
+	*done = n;
+}
+
+/* The TLB path: a run of ordinary accesses by the current process.  A
+ * first-level hit needing no page-table work (no store through a clean
+ * entry, no fetch through a no-execute one) changes nothing the next
+ * access finds but the entries' use stamps; a miss goes to xl_miss (the
+ * lower levels, the walk, the fills); a miss that faults to
+ * fault_retry_fast when fault_fast takes it, else to fault_and_retry with
+ * the counts written back first (the general fault path may read the
+ * counters).  The loop keeps the clock, the op counts and the process's
+ * access count in registers, and while misses come it prefetches what the
+ * walks of the records ahead will read (as feed_walk does).  Stops,
+ * without consuming it, at the first record that needs anything else (an
+ * event, another process, a hit that must walk, a large-page tick, the
+ * end of the pre-pass's future), and after a fault that stopped the
+ * process or mapped a large page; returns the number of records consumed
+ * (*rc < 0: an error, the record not consumed); vl_engine_feed's general
+ * loop then takes the next record.  Same counts as the general loop,
  * record for record (tests/golden/test_hit_path.c compares both). */
 #define HIT_PROBES 4
-static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end)
+#define TLB_AHEAD 8
+static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const struct vl_rec *end,
+			int *rc, struct vl_error *err)
 {
 	const struct vl_xlat *xl = &e->xl;
 	uint32_t proc = e->last_proc;
@@ -398,6 +485,24 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	}
 	const uint32_t pid = e->last_pid;
 	const uint64_t asid = xl->asid;
+	const uint32_t lp1 = xl->lp_live[1], lp2 = xl->lp_live[2];
+	const bool fast = e->fast_fault;
+	/* the data side's one first-level probe when it is a 4-way, 4 KiB
+	 * structure with a power-of-two set count (the default machine) */
+	const struct xl_probe *d4 = nfp[XL_DATA] == 1 && fp[XL_DATA][0]->sz == 0 &&
+					    fp[XL_DATA][0]->t->ways == 4 &&
+					    fp[XL_DATA][0]->t->set_mask != UINT32_MAX
+				    ? fp[XL_DATA][0] : NULL;
+	const uint64_t *d4tag = d4 ? d4->t->tag : NULL;
+	const uint64_t d4key = d4 ? asid | d4->keysz : 0, d4vmask = d4 ? d4->vmask : 0;
+	const uint32_t d4mask = d4 ? d4->t->set_mask : 0;
+	const uint32_t root = e->procs[proc].root;
+	const bool pf_frame = e->wants_access && e->elist_on;
+	const struct vl_pfn *db = e->db.pfn;
+	const uint32_t nframes = e->db.nframes;
+	uint64_t ahead[TLB_AHEAD];
+	size_t ahead_ok = TLB_AHEAD;
+	uint64_t recent = 1; /* a bit per recent record that missed: prefetch while any */
 	const uint64_t *pte = e->pt.e;
 	const uint64_t *future = e->future;
 	uint64_t limit = e->tick_at;
@@ -405,8 +510,38 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		limit = e->future_n;
 	uint64_t time = e->time;
 	uint64_t ops[VL_OP_NACCESS] = { 0 };
+	size_t done = 0;
 	const struct vl_rec *r = r0;
 	for (; r < end; r++) {
+		/* while misses come (any in the last 64 records), the leaf entry
+		 * of record r + TLB_AHEAD into the cache, which a miss's walk
+		 * reads, and the frame record of record r + TLB_AHEAD / 2, whose
+		 * leaf came TLB_AHEAD / 2 records ago (the policy's list moves it
+		 * on a hit); prefetches only: nothing is counted or set.
+		 * ahead[i % TLB_AHEAD]: the leaf index found for record i, 0 for
+		 * none, valid from record ahead_ok on. */
+		if (recent) {
+			size_t i = (size_t)(r - r0);
+			if (likely(r + TLB_AHEAD < end)) {
+				const struct vl_rec *q = r + TLB_AHEAD;
+				uint64_t lq = 0;
+				if (likely(q->pid == pid && canonical(q->addr))) {
+					lq = walk_upper(pte, root, q->addr);
+					if (lq)
+						__builtin_prefetch(&pte[lq], 1);
+				}
+				ahead[i % TLB_AHEAD] = lq;
+			}
+			if (pf_frame && i + TLB_AHEAD / 2 >= ahead_ok && likely(r + TLB_AHEAD / 2 < end)) {
+				uint64_t lh = ahead[(i + TLB_AHEAD / 2) % TLB_AHEAD];
+				uint64_t eh = lh ? pte[lh] : 0;
+				if ((eh & PTE_P) && PTE_FRAME(eh) < nframes)
+					__builtin_prefetch(&db[PTE_FRAME(eh)], 1);
+			}
+			recent <<= 1;
+		} else {
+			ahead_ok = (size_t)(r - r0) + TLB_AHEAD;
+		}
 		unsigned op = r->op;
 		uint64_t va = r->addr;
 		if (unlikely(op >= VL_OP_NACCESS || r->pid != pid || time >= limit || !canonical(va)))
@@ -417,28 +552,99 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		const struct xl_probe *hp = NULL;
 		uint32_t w = UINT32_MAX;
 		uint64_t hvpn = 0;
-		for (unsigned j = 0; j < nfp[kind]; j++) {
-			const struct xl_probe *p = fp[kind][j];
-			const struct tlb *pt = p->t;
-			uint64_t vpn = (va >> p->shift) & p->vmask;
-			uint64_t key = asid | p->keysz | vpn << 3;
-			uint32_t i = tlb_set(pt, vpn) * pt->ways, ie = i + pt->ways;
-			if (pt->ways <= 8) {
-				/* every way, without an early exit (see tlb_find) */
-				for (; i < ie; i++)
-					w = (pt->tag[i] ^ key) < 2 ? i : w;
-			} else {
-				int64_t hit = tlb_find(pt, key, vpn);
-				w = hit < 0 ? UINT32_MAX : (uint32_t)hit;
-			}
+		if (d4 && kind == XL_DATA) {
+			/* the data side's one 4-way 4 KiB structure (the else
+			 * branch's loop, with its fields in registers) */
+			uint64_t vpn = (va >> 12) & d4vmask;
+			uint64_t key = d4key | vpn << 3;
+			uint32_t i = ((uint32_t)vpn & d4mask) * 4;
+#pragma GCC unroll 4
+			for (uint32_t q = 0; q < 4; q++)
+				w = (d4tag[i + q] ^ key) < 2 ? i + q : w;
 			if (w != UINT32_MAX) {
-				hp = p;
+				hp = d4;
 				hvpn = vpn;
-				break;
+			}
+		} else {
+			for (unsigned j = 0; j < nfp[kind]; j++) {
+				const struct xl_probe *p = fp[kind][j];
+				const struct tlb *pt = p->t;
+				uint64_t vpn = (va >> p->shift) & p->vmask;
+				uint64_t key = asid | p->keysz | vpn << 3;
+				uint32_t i = tlb_set(pt, vpn) * pt->ways, ie = i + pt->ways;
+				if (pt->ways == 4) {
+					/* the same with the count known: unrolled */
+#pragma GCC unroll 4
+					for (uint32_t q = 0; q < 4; q++)
+						w = (pt->tag[i + q] ^ key) < 2 ? i + q : w;
+				} else if (pt->ways <= 8) {
+					/* every way, without an early exit (see tlb_find) */
+					for (; i < ie; i++)
+						w = (pt->tag[i] ^ key) < 2 ? i : w;
+				} else {
+					int64_t hit = tlb_find(pt, key, vpn);
+					w = hit < 0 ? UINT32_MAX : (uint32_t)hit;
+				}
+				if (w != UINT32_MAX) {
+					hp = p;
+					hvpn = vpn;
+					break;
+				}
 			}
 		}
-		if (unlikely(!hp))
-			break;
+		if (!hp) {
+			/* a miss: the lower levels and the walk (xl_miss reads
+			 * the clock) */
+			recent |= 1;
+			e->time = time;
+			uint64_t tr = tlb_miss(e, va, kind, store != 0, false);
+			if (likely(tr != XL_FAULT)) {
+				ops[op]++;
+				if (e->wants_access)
+					tell_policy(e, future, pte[(uint32_t)tr], va,
+						    (unsigned)(tr >> 32), time, pid, (uint8_t)op);
+				time++;
+				continue;
+			}
+			/* the fault: fault_fast's cases here (the retry's
+			 * walk ends at the leaf just mapped) */
+			if (fast && xl->stop_level == 1) {
+				int h = fault_retry_fast(e, r, kind, store != 0, &tr, err);
+				if (unlikely(h < 0)) {
+					*rc = h;
+					break;
+				}
+				if (h) {
+					ops[op]++;
+					time++;
+					continue;
+				}
+			}
+			/* the others: the general loop's state first (this
+			 * record's op counted, its access not yet) */
+			ops[op]++;
+			hits_flush(e, proc, ops, (size_t)(r - r0), &done);
+			*rc = fault_and_retry(e, r, kind, store != 0, &tr, err);
+			if (*rc < 0)
+				break;
+			e->procs[proc].accesses++;
+			done++;
+			time = e->time + 1;
+			ahead_ok = (size_t)(r - r0) + 1 + TLB_AHEAD; /* the tables may have changed */
+			/* the fault may have moved the arena or the periodic
+			 * work, stopped the process or mapped a large page */
+			pte = e->pt.e;
+			limit = e->tick_at;
+			if (future && e->future_n < limit)
+				limit = e->future_n;
+			if (unlikely(e->procs[proc].stopped || !e->procs[proc].root ||
+				     xl->lp_live[1] != lp1 || xl->lp_live[2] != lp2 ||
+				     xl->asid != asid)) {
+				r++;
+				break;
+			}
+			continue;
+		}
 		struct tlb *t = hp->t;
 		if (unlikely((store & ~t->tag[w]) || (kind == XL_INSTR && (pte[t->ref[w]] & PTE_NX))))
 			break;
@@ -451,9 +657,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 	}
 	size_t n = (size_t)(r - r0);
 	e->time = time;
-	for (unsigned k = 0; k < VL_OP_NACCESS; k++)
-		e->op_count[k] += ops[k];
-	e->procs[proc].accesses += n;
+	hits_flush(e, proc, ops, n, &done);
 	return n;
 }
 
@@ -471,23 +675,6 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
  * the records consumed; same counts as the general loop, record for
  * record. */
 #define WALK_AHEAD 8
-static inline uint64_t walk_upper(const uint64_t *pt, uint32_t root, uint64_t va)
-{
-	uint64_t e4 = pt[(size_t)root * PT_ENTRIES + va_idx(va, 4)];
-	if (unlikely((e4 & (PTE_P | PTE_PS)) != PTE_P))
-		return 0;
-	uint64_t e3 = pt[(size_t)PTE_FRAME(e4) * PT_ENTRIES + va_idx(va, 3)];
-	if (unlikely((e3 & (PTE_P | PTE_PS)) != PTE_P))
-		return 0;
-	uint64_t e2 = pt[(size_t)PTE_FRAME(e3) * PT_ENTRIES + va_idx(va, 2)];
-	if (unlikely((e2 & (PTE_P | PTE_PS)) != PTE_P))
-		return 0;
-	return (uint64_t)PTE_FRAME(e2) * PT_ENTRIES + va_idx(va, 1);
-}
-
-static __attribute__((noinline)) int fault_and_retry(struct vl_engine *e, const struct vl_rec *r,
-						     unsigned kind, bool write, uint64_t *tr,
-						     struct vl_error *err);
 
 /* feed_walk's counts written back to the engine: ops[] and the first n
  * accesses of the run, *done of which were written back before, *nfault
@@ -811,8 +998,12 @@ int vl_engine_feed_plain(struct vl_engine *e, const struct vl_batch *b, struct v
 			tell_policy(e, e->future, e->pt.e[(uint32_t)tr], va, (unsigned)(tr >> 32), e->time,
 				    r->pid, r->op);
 		e->time++;
-		if (l1hit)
-			r += feed_hits(e, r + 1, end);
+		if (xl->on) {
+			int rc = 0;
+			r += feed_hits(e, r + 1, end, &rc, err);
+			if (rc < 0)
+				return rc;
+		}
 	}
 	if (unlikely(e->check_each_batch))
 		return vl_engine_check(e, err);

@@ -191,6 +191,8 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 		if (!t->lru_prev || !t->lru_next || !t->lru_head || !t->lru_tail)
 			return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
 		tlb_lru_reset(t);
+		/* fill_fa: one set; the caller clears it where a filter count is kept */
+		t->fa_lru = sets == 1;
 	}
 	return 0;
 }
@@ -363,6 +365,39 @@ static __attribute__((noinline)) void tlb_fill(struct vl_xlat *xl, struct tlb *t
 	tlb_chain_add(t, base + way, vpn);
 }
 
+/* tlb_fill of a fully associative wide lru structure without the INVLPG
+ * filter (t->fa_lru: the walk caches of more than 8 entries): the tail of
+ * its recency list is the victim and moves to the front (ways >= 2, so it
+ * is not the head), its old tag leaves its chain (the chain of page
+ * number vpn is hint[vpn & hint_mask]: one set), the new one joins.  The
+ * same steps, in the same order, as tlb_fill's. */
+static inline __attribute__((always_inline)) void fill_fa(struct tlb *t, uint64_t key,
+							  uint64_t vpn, uint32_t ref, uint64_t now)
+{
+	uint32_t *prev = t->lru_prev, *next = t->lru_next, *hn = t->hnext, *hint = t->hint;
+	uint32_t g = t->lru_tail[0], p = prev[g], h = t->lru_head[0];
+	next[p] = XL_LRU_END;
+	t->lru_tail[0] = p;
+	prev[g] = XL_LRU_END;
+	next[g] = h;
+	prev[h] = g;
+	t->lru_head[0] = g;
+	uint64_t old = t->tag[g];
+	if (old) {
+		uint32_t *pp = &hint[(old >> 3) & t->hint_mask];
+		while (*pp != g)
+			pp = &hn[*pp];
+		*pp = hn[g];
+	}
+	t->tag[g] = key;
+	t->ref[g] = ref;
+	t->used[g] = now;
+	t->last = g;
+	uint32_t *hs = &hint[vpn & t->hint_mask];
+	hn[g] = *hs;
+	*hs = g;
+}
+
 /* Fill t with key (fingerprint bfp, xl_fp(key)): inline for a narrow lru
  * set (the first free way, else the oldest stamp), tlb_fill otherwise. */
 static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, struct tlb *t,
@@ -370,7 +405,10 @@ static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, s
 							   uint32_t ref, uint64_t now)
 {
 	if (!t->narrow_lru) {
-		tlb_fill(xl, t, key, vpn, ref, now);
+		if (t->fa_lru)
+			fill_fa(t, key, vpn, ref, now);
+		else
+			tlb_fill(xl, t, key, vpn, ref, now);
 		return;
 	}
 	uint32_t set = tlb_set(t, vpn), base = set * t->ways;
@@ -551,6 +589,19 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 			xl->fend[kd][sz][d] = nf;
 		}
 	}
+	/* the two-level shape of a kind (miss_two): one 4 KiB structure per
+	 * level, both narrow lru with a power-of-two set count */
+	for (unsigned kd = 0; kd < 2; kd++) {
+		struct tlb *const *f = xl->fill[kd][0];
+		xl->two[kd] = 0;
+		if (xl->nlvl[kd] != 2 || xl->fend[kd][0][1] != 1 || xl->fend[kd][0][2] != 2)
+			continue;
+		if (!f[0]->narrow_lru || !f[1]->narrow_lru || f[0]->set_mask == UINT32_MAX ||
+		    f[1]->set_mask == UINT32_MAX)
+			continue;
+		if (f[0]->ways == 4 && f[1]->ways == 8)
+			xl->two[kd] = XL_TWO_48;
+	}
 	for (unsigned sz = 0; sz < XL_NSIZES; sz++) {
 		xl->inv[sz] = calloc((size_t)n + 1, sizeof(struct tlb *));
 		if (!xl->inv[sz])
@@ -567,8 +618,10 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 		xl->inv_cnt = calloc(XL_BUCKETS, sizeof(*xl->inv_cnt));
 		if (!xl->inv_cnt)
 			return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
-		for (uint32_t i = 0; i < n; i++)
+		for (uint32_t i = 0; i < n; i++) {
 			xl->t[i].cnt = xl->inv_cnt;
+			xl->t[i].fa_lru = false; /* fill_fa keeps no filter count */
+		}
 	}
 
 	static const char *const psc_key[3] = { "pml4e", "pdpte", "pde" };
@@ -653,8 +706,19 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 			 * one region, and the retry of a faulted access, need no
 			 * search (a key is in at most one way) */
 			int64_t i = t->last;
-			if (t->tag[i] != key)
-				i = t->fp ? tlb_find_narrow(t, key, vpn, xl_fp(key)) : tlb_find(t, key, vpn);
+			if (t->tag[i] != key) {
+				if (t->fp) {
+					i = tlb_find_narrow(t, key, vpn, xl_fp(key));
+				} else if (t->fa_lru) {
+					/* one set: the chain of hint[vpn & hint_mask] */
+					uint32_t g = t->hint[vpn & t->hint_mask];
+					while (g != XL_LRU_END && (t->tag[g] ^ key) >= 2)
+						g = t->hnext[g];
+					i = g == XL_LRU_END ? -1 : (int64_t)g;
+				} else {
+					i = tlb_find(t, key, vpn);
+				}
+			}
 			if (i >= 0) {
 				t->last = (uint32_t)i;
 				t->hits++;
@@ -784,11 +848,128 @@ static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, 
 	return XL_TRANSLATION(li, sz_shift[sz]);
 }
 
+/* ---- the two-level shape (xl->two) ---- */
+
+/* fill_one of a narrow lru structure of W ways (a constant) whose set
+ * count is a power of two: the same steps with the loop bounds, masks
+ * and the victim's tournament known to the compiler. */
+static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, struct tlb *t,
+							 uint64_t key, uint64_t bfp, uint64_t vpn,
+							 uint32_t ref, uint64_t now, const unsigned W)
+{
+	uint32_t set = (uint32_t)vpn & t->set_mask, base = set * W;
+	uint64_t s = t->live[set];
+	const uint32_t full = (1u << W) - 1;
+	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+	uint32_t way = m != full ? (uint32_t)__builtin_ctz(~m) : oldest_pairs(t->used + base, W);
+	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
+	t->fp[base + way] = (uint8_t)bfp;
+	xl_cnt_swap(t, t->tag[base + way], key);
+	t->tag[base + way] = key;
+	t->ref[base + way] = ref;
+	t->used[base + way] = now;
+	t->last = base + way;
+}
+
+/* miss() where kind kd has two TLB levels, each with one structure
+ * holding 4 KiB pages, narrow, lru, a power-of-two set count, of W1 and
+ * W2 ways, and no large page is mapped (so every probe of a larger size
+ * is skipped and every walk ends at a 4 KiB leaf): the same steps, in the
+ * same order, as the general loops over the probe and fill lists. */
+static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine *e, uint64_t va,
+							      unsigned kd, bool write, bool retry,
+							      const unsigned W1, const unsigned W2)
+{
+	struct vl_xlat *xl = &e->xl;
+	struct tlb *t1 = xl->fill[kd][0][0], *t2 = xl->fill[kd][0][1];
+	const uint64_t vpn = (va >> 12) & ((1ull << 36) - 1);
+	uint32_t li;
+	if (!retry) {
+		uint64_t key = xl->asid | XL_VALID | vpn << 3;
+		/* the INVLPG filter: an empty bucket, a miss */
+		if (!xl->inv_cnt || xl->inv_cnt[xl_bucket(key)]) {
+			uint32_t base = ((uint32_t)vpn & t2->set_mask) * W2;
+			uint64_t bfp = xl_fp(key);
+			int64_t i = -1;
+			for (uint64_t m = tlb_fp_match(t2, base, bfp); m; m &= m - 1) {
+				uint32_t g = base + (uint32_t)__builtin_ctzll(m) / 8;
+				if ((t2->tag[g] ^ key) < 2) {
+					i = g;
+					break;
+				}
+			}
+			if (i >= 0) {
+				uint64_t pte = e->pt.e[t2->ref[i]];
+				if (!((write && !(t2->tag[i] & XL_DIRTY) && !(pte & PTE_RW)) ||
+				      (kd == XL_INSTR && (pte & PTE_NX)))) {
+					const uint64_t now = e->time + 1;
+					count_misses(xl, kd, 1);
+					t2->hits++;
+					t2->used[i] = now;
+					li = t2->ref[i];
+					if (write && !(t2->tag[i] & XL_DIRTY)) {
+						e->pt.e[li] |= PTE_D;
+						t2->tag[i] |= XL_DIRTY;
+						e->ctr.dirty_updates++;
+					}
+					uint64_t k1 = key | (t2->tag[i] & XL_DIRTY);
+					fill_w(xl, t1, k1, xl_fp(k1), vpn, li, now, W1);
+					return XL_TRANSLATION(li, 12);
+				}
+				/* the walk will fault (copy-on-write, no-execute) */
+			}
+		}
+		count_misses(xl, kd, 2);
+	}
+	unsigned sz;
+	if (walk(e, va, kd, write, retry, &li, &sz))
+		return XL_FAULT;
+	uint64_t ent = e->pt.e[li];
+	if (ent & PTE_A) {
+		if (unlikely(sz)) {
+			fill_levels(e, kd, 2, va, sz, li, (ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
+		} else {
+			const uint64_t now = e->time + 1;
+			uint64_t key = XL_KEY(xl->asid, vpn, 0) |
+				       ((ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW) ? XL_DIRTY : 0);
+			uint64_t bfp = xl_fp(key);
+			fill_w(xl, t1, key, bfp, vpn, li, now, W1);
+			fill_w(xl, t2, key, bfp, vpn, li, now, W2);
+		}
+	}
+	return XL_TRANSLATION(li, sz_shift[sz]);
+}
+
+uint64_t xl_miss_48(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
+{
+	return miss_two(e, va, kd, write, false, 4, 8);
+}
+
+uint64_t xl_miss_48_retry(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
+{
+	return miss_two(e, va, kd, write, true, 4, 8);
+}
+
+static __attribute__((noinline)) uint64_t miss_any(struct vl_engine *e, uint64_t va, unsigned kd,
+						   bool write)
+{
+	return miss(e, va, kd, write, false);
+}
+
+static __attribute__((noinline)) uint64_t miss_any_retry(struct vl_engine *e, uint64_t va,
+							 unsigned kd, bool write)
+{
+	return miss(e, va, kd, write, true);
+}
+
 /* The lookup and the retry compiled apart (each with less to keep in
- * registers). */
+ * registers), for the two-level shape and for any hierarchy. */
 uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
 {
-	return retry ? miss(e, va, kd, write, true) : miss(e, va, kd, write, false);
+	const struct vl_xlat *xl = &e->xl;
+	if (xl->two[kd] == XL_TWO_48 && !(xl->lp_live[1] | xl->lp_live[2]))
+		return retry ? xl_miss_48_retry(e, va, kd, write) : xl_miss_48(e, va, kd, write);
+	return retry ? miss_any_retry(e, va, kd, write) : miss_any(e, va, kd, write);
 }
 
 /* ---- address spaces and invalidation ---- */

@@ -46,6 +46,7 @@
 #define XL_DIRTY 1ull
 #define XL_KEY(asid, vpn, sz) (XL_VALID | (asid) | ((uint64_t)(vpn) << 3) | ((uint64_t)(sz) << 1))
 #define XL_NSIZES 3
+#define XL_TWO_48 1
 
 enum { XL_DATA = 0, XL_INSTR = 1 };
 
@@ -91,6 +92,7 @@ struct tlb {
 	uint8_t level;      /* configured level, 1 = first probed */
 	bool native_lru;    /* the policy says VL_TLB_REPL_LRU: done inline from used[] */
 	bool narrow_lru;    /* native_lru in narrow sets: filled inline (tlb.c fill_one) */
+	bool fa_lru;        /* native_lru, wide, one set, no filter count: tlb.c fill_fa */
 	uint64_t hits;
 	uint64_t misses;    /* walk caches only; a TLB's come from miss_upto (xl_counters) */
 	uint16_t *cnt;      /* a TLB: the engine's INVLPG filter (vl_xlat.inv_cnt), kept
@@ -155,6 +157,10 @@ struct vl_xlat {
 	 * lookup; the misses of a structure at dense level l are the sum over
 	 * d > l (xl_counters) */
 	uint64_t miss_upto[2][10];
+	/* per kind: XL_TWO_48 when its TLBs have the shape tlb.c's miss_two
+	 * serves (two levels, one 4 KiB structure each, narrow lru, 4 and 8
+	 * ways), else 0 */
+	uint8_t two[2];
 	uint32_t pt_frees;         /* e->pt.frees at the last flush */
 	uint32_t stop;             /* where the last faulting walk stopped: entry index */
 	unsigned stop_level;       /* and its level (4..1); the fault path goes on there */
@@ -345,6 +351,10 @@ static inline int64_t tlb_find(const struct tlb *t, uint64_t key, uint64_t vpn)
 #define XL_FAULT UINT64_MAX
 #define XL_TRANSLATION(li, shift) ((uint64_t)(shift) << 32 | (li))
 uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kind, bool write, bool retry);
+/* xl_miss where xl->two[kind] is XL_TWO_48 and no large page is mapped
+ * (the engine's loop tests that itself and calls these directly). */
+uint64_t xl_miss_48(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
+uint64_t xl_miss_48_retry(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
 
 /* Switch the current address space to process proc (flushes without PCID). */
 void xl_switch(struct vl_engine *e, uint32_t proc);
