@@ -26,6 +26,14 @@
  *   python      [program] python3 -S running a script that fills a 72 MiB
  *               bytearray page by page, then reads it twice in order and
  *               writes 100,000 random pages
+ * `vmlab-pressure --probe NAME LIMIT_MIB` (seq-loop, strided) runs the same
+ * loops without counting a region and prints, every few thousand
+ * touches, how many of the workload's pages are out of its page table but
+ * still in the swap cache (/proc/self/pagemap says swapped, mincore says
+ * resident: written or being written to swap, or read ahead and not yet
+ * used) and the major faults so far (getrusage): run it in a memory
+ * cgroup with swap to see how far Linux's reclaim runs ahead of its
+ * writeback (docs/validation.md, the pressure suite's seq-loop row).
  * The [program] workloads run a real program in a child inside the region;
  * roi.h's counters are inherited by children, so the child's faults (its
  * exec, loader and libc included) are what is measured.  The lackey
@@ -33,13 +41,17 @@
  * under valgrind they exit at once with status 77, which vmlab validate
  * reports as "not simulated".
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,6 +242,69 @@ static void w_python(size_t limit)
 	run_in_region(argv);
 }
 
+/* --probe: pages of p[0..n) out of the page table but in the swap cache */
+static int probe_fd = -1;
+static unsigned char *probe_vec;
+static uint64_t *probe_pm;
+
+static void probe(volatile char *p, size_t n, const char *phase, size_t at)
+{
+	if (mincore((void *)p, n * PAGE, probe_vec) != 0)
+		roi_die("mincore");
+	off_t off = (off_t)((uintptr_t)p / PAGE * sizeof(uint64_t));
+	if (pread(probe_fd, probe_pm, n * sizeof(uint64_t), off) != (ssize_t)(n * sizeof(uint64_t)))
+		roi_die("/proc/self/pagemap");
+	size_t cached = 0, lo = n, hi = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((probe_pm[i] >> 62 & 1) && (probe_vec[i] & 1)) { /* swapped, yet resident */
+			cached++;
+			lo = i < lo ? i : lo;
+			hi = i;
+		}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	if (cached)
+		printf("%-12s %6zu  %6zu unmapped in the swap cache (pages %zu-%zu)  %6ld major faults\n",
+		       phase, at, cached, lo, hi, ru.ru_majflt);
+	else
+		printf("%-12s %6zu  %6zu unmapped in the swap cache  %6ld major faults\n", phase, at,
+		       cached, ru.ru_majflt);
+}
+
+static int run_probe(const char *name, size_t limit)
+{
+	bool seq = !strcmp(name, "seq-loop");
+	if (!seq && strcmp(name, "strided")) {
+		fprintf(stderr, "vmlab-pressure: --probe takes seq-loop or strided, found '%s'\n", name);
+		return 2;
+	}
+	size_t n = seq ? pages_of(limit, 4, 3) : pages_of(limit, 5, 3);
+	probe_fd = open("/proc/self/pagemap", O_RDONLY);
+	probe_vec = malloc(n);
+	probe_pm = malloc(n * sizeof(uint64_t));
+	if (probe_fd < 0 || !probe_vec || !probe_pm)
+		roi_die("/proc/self/pagemap");
+	volatile char *p = region(n);
+	printf("# %s at %zu MiB: %zu pages\n", name, limit, n);
+	for (size_t i = 0; i < n; i++)
+		p[i * PAGE] = 1;
+	probe(p, n, "written", n);
+	size_t every = n / 8;
+	for (int pass = 0; pass < (seq ? 2 : 3); pass++) {
+		char ph[16];
+		snprintf(ph, sizeof(ph), "pass %d at", pass + 1);
+		for (size_t i = 0, pg = 0; i < n; i++, pg = seq ? i : (pg + 7) % n) {
+			if (seq)
+				(void)p[pg * PAGE];
+			else
+				p[pg * PAGE] = (char)(pass + 2);
+			if (i % every == every - 1)
+				probe(p, n, ph, i + 1);
+		}
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(size_t limit);
@@ -251,8 +326,13 @@ int main(int argc, char **argv)
 			printf("%-13s %s\n", workloads[i].name, workloads[i].help);
 		return 0;
 	}
+	bool probing = argc == 4 && !strcmp(argv[1], "--probe");
+	if (probing) {
+		argv++;
+		argc--;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s --list | NAME LIMIT_MIB\n", argv[0]);
+		fprintf(stderr, "usage: %s --list | [--probe] NAME LIMIT_MIB\n", argv[0]);
 		return 2;
 	}
 	char *end;
@@ -261,6 +341,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: limit must be 4..4096 MiB, found '%s'\n", argv[0], argv[2]);
 		return 2;
 	}
+	if (probing)
+		return run_probe(argv[1], v);
 	for (size_t i = 0; i < NWORKLOADS; i++)
 		if (!strcmp(workloads[i].name, argv[1])) {
 			if (RUNNING_ON_VALGRIND && !strncmp(workloads[i].help, "[program]", 9)) {

@@ -109,4 +109,21 @@ check "seq without the swap cache: no swap-cache counters" \
 	>"$tmp/l.json" 2>"$tmp/err"
 check "memory.limit=48M on 1 GiB gives the 48M counts" \
 	"[ \$(counter '$tmp/l.json' major_faults) -eq \$(counter '$tmp/seq.json' major_faults) ]"
+# vmlab-pressure --probe (docs/validation.md, seq-loop's row): outside a
+# memory cgroup nothing of a 4 MiB-sized loop leaves memory, so every
+# probe sees no page in the swap cache; it probes every n/8 touches: 8
+# lines per pass after the write phase's one (n = 1365 pages for
+# seq-loop, 2 passes; 1706 for strided, 3 passes), after its header
+pr=$bindir/vmlab-pressure
+"$pr" --probe seq-loop 4 >"$tmp/probe.out" 2>"$tmp/err"
+check "probe seq-loop: header, the write phase's line and 8 per pass (18 lines)" \
+	"[ \$(wc -l <'$tmp/probe.out') -eq 18 ] && head -1 '$tmp/probe.out' | grep -q '1365 pages'"
+check "probe seq-loop: no page in the swap cache without pressure" \
+	"[ \$(grep -c ' 0 unmapped in the swap cache' '$tmp/probe.out') -eq 17 ]"
+"$pr" --probe strided 4 >"$tmp/probe2.out" 2>"$tmp/err"
+check "probe strided: 1 + 1 + 3 x 8 lines" "[ \$(wc -l <'$tmp/probe2.out') -eq 26 ]"
+rc=0
+"$pr" --probe zipf 4 >"$tmp/probe3.out" 2>"$tmp/err" || rc=$?
+check "probe of another workload: exit 2, one line naming what it takes" \
+	"[ $rc -eq 2 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'seq-loop or strided' '$tmp/err'"
 finish
