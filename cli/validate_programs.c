@@ -62,6 +62,7 @@ struct prow {
 	uint64_t meas, sim;
 	unsigned runs;      /* native runs behind meas */
 	unsigned disturbed; /* of which cold runs others disturbed (measure) */
+	unsigned discarded; /* cold runs run again for it */
 	char why[300];
 };
 
@@ -395,7 +396,7 @@ static void one_program(struct prows *rs, const struct vl_config *cfg, const cha
 			r->compared = true;
 			if (!why_meas[0])
 				r->meas = med[e], r->have_meas = true, r->runs = nat.runs,
-				r->disturbed = nat.disturbed;
+				r->disturbed = nat.disturbed, r->discarded = nat.discarded;
 			if (!why_sim[0]) {
 				r->sim = e == 0 ? sim.page_faults : e == 1 ? sim.minor_faults
 									    : sim.major_faults;
@@ -530,6 +531,11 @@ int validate_programs(const struct vl_config *cfg, char **argv, unsigned repeat,
 			vl_json_key(&j, "disturbed");
 			if (r->have_meas)
 				vl_json_u64(&j, r->disturbed);
+			else
+				vl_json_null(&j);
+			vl_json_key(&j, "discarded");
+			if (r->have_meas)
+				vl_json_u64(&j, r->discarded);
 			else
 				vl_json_null(&j);
 			vl_json_key(&j, "bound");
