@@ -445,6 +445,8 @@ static inline bool vad_commits_zero(const struct vl_vad *d)
 			   * protection, charged when first touched (no PTE needed) */
 #define VAD_F_SHARED 0x80 /* a MAP_SHARED view: writable without copy-on-write */
 #define VAD_F_HEAP 0x100  /* the brk heap (V BRK grows and shrinks it) */
+#define VAD_F_VMA 0x200   /* made by V MMAP or V BRK: a range may be split off it
+			   * (mprotect, munmap, madvise), as Linux splits VMAs */
 
 /* A present PTE that maps the zero frame as part of a huge zero page
  * (linux THP read fault): bit 9, which the MMU ignores. */

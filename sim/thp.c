@@ -108,14 +108,23 @@ int vl_thp_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, 
 	const struct vl_vad *d = vl_vad_find(&e->procs[proc], vpn);
 	/* untouched: a demand-zero PTE, or PTE 0 in a VAD committed whole
 	 * (VAD_F_COMMITTED, where every page of the range is committed with
-	 * the VAD's protection, as eligibility keeps the range inside it) */
-	if ((pte == 0 && !vad_commits_zero(d)) || !thp_eligible(e, d, vpn) ||
+	 * the VAD's protection, as eligibility keeps the range inside it) or
+	 * in a linux anonymous VMA (VAD_F_ANON: the same, charged at the first
+	 * touch; the caller charged the faulting page, the range's other 511
+	 * are charged here, as their PTEs become present) */
+	bool lazy = pte == 0 && d && d->kind == VAD_PRIVATE && (d->flags & VAD_F_ANON);
+	if ((pte == 0 && !vad_commits_zero(d) && !lazy) || !thp_eligible(e, d, vpn) ||
 	    !node_uniform(e, li, pte))
+		return 1;
+	if ((write || e->thp_zero) && lazy && !vl_commit_charge(e, proc, PT_ENTRIES - 1))
 		return 1;
 	if (write) {
 		int r = thp_map(e, proc, li, vpn, prot, a, err);
-		if (r != 0)
+		if (r != 0) {
+			if (lazy)
+				count_commit(e, proc, -(int64_t)(PT_ENTRIES - 1));
 			return r;
+		}
 		count_fault(e, proc, FAULT_DEMAND_ZERO);
 		return 0;
 	}

@@ -709,7 +709,7 @@ static int linux_mmap(struct vl_engine *e, uint32_t proc, const struct vl_event 
 	VL_TRY(linux_unmap(e, proc, start, end, err));
 	if (!ev->file_id && !shared) {
 		struct vl_vad v = { .start = start, .end = end, .kind = VAD_PRIVATE,
-				    .prot = (uint8_t)prot, .flags = VAD_F_ANON };
+				    .prot = (uint8_t)prot, .flags = VAD_F_ANON | VAD_F_VMA };
 		return vad_insert(pr, &v) < 0 ? vl_err(err, VL_ENOMEM, "out of memory for a VAD") : 0;
 	}
 	uint64_t fid = ev->file_id ? ev->file_id : SEC_ANON_ID | e->nsections;
@@ -731,6 +731,7 @@ static int linux_mmap(struct vl_engine *e, uint32_t proc, const struct vl_event 
 	struct vl_vad *d = vl_vad_find(pr, start);
 	if (!d || d->start != start || d->kind != VAD_MAPPED)
 		return 0; /* refused (counted) */
+	d->flags |= VAD_F_VMA;
 	if (shared)
 		d->flags |= VAD_F_SHARED;
 	d->prot = (uint8_t)m.prot;
@@ -790,7 +791,8 @@ static int linux_brk(struct vl_engine *e, uint32_t proc, const struct vl_event *
 		if (overlaps_in(e, pr, start, end))
 			return fail(e);
 		struct vl_vad v = { .start = start, .end = end, .kind = VAD_PRIVATE,
-				    .prot = VL_PROT_READWRITE, .flags = VAD_F_ANON | VAD_F_HEAP };
+				    .prot = VL_PROT_READWRITE,
+				    .flags = VAD_F_ANON | VAD_F_HEAP | VAD_F_VMA };
 		return vad_insert(pr, &v) < 0 ? vl_err(err, VL_ENOMEM, "out of memory for a VAD") : 0;
 	}
 	if (end > d->end) {
@@ -1098,24 +1100,50 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 	case VL_EV_MREMAP: case VL_EV_FORK:
 		return linux_event(e, proc, ev, err);
 	case VL_EV_ADVISE: {
-		/* madvise(MADV_[NO]HUGEPAGE) over whole private VADs (Linux would
-		 * split a VMA that the range covers in part; not modelled) */
+		/* madvise(MADV_[NO]HUGEPAGE): over Linux VMAs (V MMAP, V BRK) any
+		 * range, splitting the VMAs it covers in part, as madvise_update_vma
+		 * does (adjacent VMAs it leaves alike are not merged back: a 2 MiB
+		 * range across two of them stays ineligible, where Linux's merged
+		 * VMA would allow it); over other VADs (V COMMIT) only whole private
+		 * ones, since a reservation cannot be split */
 		uint64_t end = (ev->addr + ev->len + VL_PAGE_SIZE - 1) >> VL_PAGE_SHIFT;
 		if (ev->prot == VL_ADV_DONTNEED)
 			return end <= start ? fail(e) : linux_dontneed(e, proc, start, end);
 		if (end <= start || (ev->prot != VL_ADV_HUGEPAGE && ev->prot != VL_ADV_NOHUGEPAGE))
 			return fail(e);
-		uint32_t hits = 0;
+		uint32_t hits = 0, vmas = 0;
 		for (uint32_t i = 0; i < pr->nvads; i++) {
 			struct vl_vad *d = &pr->vads[i];
 			if (d->end <= start || d->start >= end)
 				continue;
-			if (d->start < start || d->end > end || d->kind != VAD_PRIVATE)
-				return fail(e);
 			hits++;
+			vmas += (d->flags & VAD_F_VMA) != 0;
 		}
 		if (!hits)
 			return fail(e);
+		if (vmas == hits) {
+			/* a 2 MiB page across a new boundary is split first
+			 * (split_huge_pmd from vma_adjust_trans_huge) */
+			for (int k = 0; k < 2; k++) {
+				uint64_t v = k ? end : start;
+				uint32_t li = (v & (PT_ENTRIES - 1))
+						      ? pt_walk(&e->pt, pr->root, va_of(v))
+						      : VL_NIL;
+				if (li != VL_NIL && pte_large(e->pt.e[li]) &&
+				    hp_leaf(e, proc, li, v, true) == VL_NIL)
+					return vl_err(err, VL_ENOMEM,
+						      "out of memory splitting a large page");
+			}
+			VL_TRY(split_at(e, proc, start, err));
+			VL_TRY(split_at(e, proc, end, err));
+		}
+		for (uint32_t i = 0; i < pr->nvads; i++) {
+			struct vl_vad *d = &pr->vads[i];
+			if (d->end <= start || d->start >= end)
+				continue;
+			if (vmas != hits && (d->start < start || d->end > end || d->kind != VAD_PRIVATE))
+				return fail(e);
+		}
 		for (uint32_t i = 0; i < pr->nvads; i++) {
 			struct vl_vad *d = &pr->vads[i];
 			if (d->end <= start || d->start >= end)
