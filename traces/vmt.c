@@ -70,6 +70,24 @@ struct rd {
 	const uint8_t *s[NSECT], *e[NSECT];
 	uint64_t iprev, dprev;
 	uint32_t pid;
+	/* version 1.1 (v11): the chunk's op table decoded, the bases */
+	bool v11;
+	uint32_t ntab;
+	uint64_t base[NBASE];
+	struct dent *dt;           /* TAB_MAX entries */
+};
+
+/* A 1.1 op table entry as the fast loop uses it: hi is the second half of
+ * the output record (op at bit 32, size at bit 40; the pid is or-ed in),
+ * D_SLOW for a record the loop leaves to the slow path (a new pid, an
+ * event, a process start, an index past the table); the difference is the
+ * first len bytes of an 8-byte load, sign-extended by shifting left and
+ * back by shift (64 - 8 len, mod 64), and-ed with zm (0 when len is 0);
+ * it is added to base `base`. */
+#define D_SLOW (1ull << 63)
+struct dent {
+	uint64_t hi, zm;
+	uint8_t len, shift, base, pad[5];
 };
 
 static int vmt_open(struct vl_trace *t, struct vl_error *err)
@@ -95,9 +113,21 @@ static int vmt_open(struct vl_trace *t, struct vl_error *err)
 			      "%s at byte 8: .vmt version %u.%u, this vmlab reads version %u.x",
 			      t->path, major, minor, VMT_MAJOR);
 	uint32_t flags = get32(p + 12), mlen = get32(p + 16);
-	if (flags != 0)
+	/* 1.0: no flags; 1.1: the op table flag (any other minor of 1.x
+	 * reads as 1.0 or 1.1 by its flags, as a 1.0 reader read them) */
+	if (flags & ~VMT_FLAG_TABLE)
 		return vl_err(err, VL_EVERSION, "%s at byte 12: unknown header flags 0x%x", t->path,
 			      flags);
+	if ((flags & VMT_FLAG_TABLE) && minor < 1)
+		return vl_err(err, VL_EVERSION,
+			      "%s at byte 12: header flag 0x1 (op tables) in a version 1.%u file "
+			      "(expected version 1.1 or later)", t->path, minor);
+	if (flags & VMT_FLAG_TABLE) {
+		r->v11 = true;
+		r->dt = malloc(TAB_MAX * sizeof(*r->dt));
+		if (!r->dt)
+			return vl_err(err, VL_ENOMEM, "%s: out of memory", t->path);
+	}
 	if (mlen > META_MAX)
 		return vl_err(err, VL_EFORMAT, "%s at byte 16: metadata length %u exceeds %u",
 			      t->path, mlen, META_MAX);
@@ -136,6 +166,7 @@ static void vmt_close(struct vl_trace *t)
 		return;
 	ZSTD_freeDCtx(r->dctx);
 	free(r->raw);
+	free(r->dt);
 	free(r);
 	t->state = NULL;
 }
@@ -207,6 +238,57 @@ static int read_index(struct vl_trace *t, struct rd *r, struct vl_error *err)
 		return vl_err(err, VL_EFORMAT, "%s at byte %llu: unexpected data after the trailer",
 			      t->path, (unsigned long long)vl_trace_pos(t));
 	r->done = true;
+	return 0;
+}
+
+/* Version 1.1: check the chunk's op table (section S_TABLE) and decode it
+ * into r->dt; indices past it get D_SLOW, and the slow path reports them. */
+static int load_table(struct vl_trace *t, struct rd *r, uint64_t at, struct vl_error *err)
+{
+	size_t len = (size_t)(r->e[S_TABLE] - r->s[S_TABLE]);
+	if (len == 0 || len % TAB_ENT || len / TAB_ENT > TAB_MAX)
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: op table of %zu bytes "
+			      "(expected 1 to %u entries of %u bytes)", t->path, r->seq,
+			      (unsigned long long)at, len, TAB_MAX, TAB_ENT);
+	if (r->s[S_SIZE] != r->e[S_SIZE])
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: a version 1.1 chunk with "
+			      "a size section (expected it empty)", t->path, r->seq,
+			      (unsigned long long)at);
+	uint32_t n = (uint32_t)(len / TAB_ENT);
+	for (uint32_t j = 0; j < TAB_MAX; j++) {
+		struct dent *d = &r->dt[j];
+		memset(d, 0, sizeof(*d));
+		d->hi = D_SLOW;
+		if (j >= n)
+			continue;
+		const uint8_t *q = r->s[S_TABLE] + TAB_ENT * j;
+		unsigned kind = q[0] & 7u, size = q[1], l = q[2] & 15u, base = (unsigned)q[2] >> 4;
+		const char *why = NULL;
+		if (q[0] & ~(7u | F_PID))
+			why = "unknown bits in its first byte";
+		else if (kind > K_PROC)
+			why = "unknown record kind";
+		else if (kind > K_MODIFY && (size || q[2]))
+			why = "an event or process start with a size or an address";
+		else if (l > 8)
+			why = "a difference longer than 8 bytes";
+		else if (base >= NBASE)
+			why = "a base past the third";
+		if (why)
+			return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: op table entry %u "
+				      "(%02x %02x %02x): %s", t->path, r->seq,
+				      (unsigned long long)at, j, q[0], q[1], q[2], why);
+		if (kind > K_MODIFY)
+			continue;
+		d->hi = (uint64_t)kind << 32 | (uint64_t)size << 40;
+		if (q[0] & F_PID)
+			d->hi |= D_SLOW;
+		d->zm = l ? ~0ull : 0;
+		d->len = (uint8_t)l;
+		d->shift = (uint8_t)((64 - 8 * l) & 63);
+		d->base = (uint8_t)base;
+	}
+	r->ntab = n;
 	return 0;
 }
 
@@ -285,12 +367,15 @@ static int next_chunk(struct vl_trace *t, struct rd *r, struct vl_error *err)
 	if (sum != raw_len || (uint32_t)(r->e[S_OPS] - r->s[S_OPS]) != nrecs)
 		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: section lengths do not add "
 			      "up", t->path, r->seq, (unsigned long long)at);
+	if (r->v11)
+		VL_TRY(load_table(t, r, at, err));
 	vl_trace_skip(t, CHUNK_HDR + (size_t)comp);
 	r->chunk_off = at;
 	r->ops = r->s[S_OPS];
 	r->nrecs = nrecs;
 	r->i = 0;
 	r->iprev = r->dprev = 0;
+	memset(r->base, 0, sizeof(r->base));
 	r->pid = 1;
 	r->seq++;
 	r->total += nrecs;
@@ -644,9 +729,13 @@ static int pick_decoder(void)
 	return d;
 }
 
+static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_error *err);
+
 static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
 {
 	struct rd *r = t->state;
+	if (r->v11)
+		return vmt_read11(t, b, err);
 	if (unlikely(!__atomic_load_n(&fast_op_ready, __ATOMIC_ACQUIRE)))
 		build_fast_op(); /* idempotent; racing threads write the same values */
 	loop_fn *const *loop = loops[pick_decoder()];
@@ -750,6 +839,203 @@ static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 			VL_TRY(vl_trace_add_meta(t, key, name, err));
 		} else {
 			return bad(t, r, "unknown record kind", err);
+		}
+		r->i++;
+	}
+	return (ssize_t)b->n;
+}
+
+/* ---- version 1.1 ----
+ *
+ * Each ops byte indexes the chunk's op table (r->dt), which gives the
+ * record's kind and size and the length (0 to 8 bytes) and base of its
+ * address difference: no varint to find, no branch on the record's kind,
+ * the bases in registers, each updated by an add of the difference masked
+ * by its entry (only the record's own base moves).  Records with a new
+ * pid, events and process starts leave the loop (D_SLOW), as in 1.0.
+ *
+ * checked: the address stream may end within these n records, so each
+ * record's bytes are checked against its end; unchecked when 8 bytes a
+ * record fit (8-byte loads past the stream read the following sections
+ * or RAW_PAD, and the length mask drops those bytes). */
+struct fast11 {
+	const uint8_t *ap, *ae; /* address stream */
+	uint64_t b0, b1, b2;
+	uint64_t pid;
+	int rc; /* 0, or -1 the address stream ends early */
+};
+
+/* The difference: the low len bytes of w as a signed number (dent). */
+static inline uint64_t sext(uint64_t w, const struct dent *e)
+{
+	return (uint64_t)((int64_t)(w << e->shift) >> e->shift) & e->zm;
+}
+
+static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
+							   const struct dent *dt,
+							   const uint8_t *ops, size_t n,
+							   struct vl_rec *out, bool checked)
+{
+	const uint8_t *ap = st->ap, *ae = st->ae;
+	uint64_t b0 = st->b0, b1 = st->b1, b2 = st->b2, pid = st->pid;
+	size_t k;
+	for (k = 0; k < n; k++) {
+		const struct dent *e = &dt[ops[k]];
+		uint64_t hi = e->hi;
+		if (unlikely(hi & D_SLOW))
+			break;
+		uint64_t w = get64(ap);
+		const uint8_t *nx = ap + e->len;
+		if (checked && unlikely(nx > ae)) {
+			st->rc = -1;
+			break;
+		}
+		ap = nx;
+		uint64_t d = sext(w, e);
+		/* the base, by conditional moves: which base a record uses
+		 * follows no pattern a branch predictor could learn (the
+		 * compiler turns the C below into branches) */
+		unsigned sel = e->base;
+		uint64_t base = b0, a;
+#if defined(__x86_64__)
+		__asm__("cmpl $1, %[sel]\n\t"
+			"cmove %[b1], %[base]\n\t"
+			"cmpl $2, %[sel]\n\t"
+			"cmove %[b2], %[base]\n\t"
+			"lea (%[base],%[d]), %[a]\n\t" /* lea keeps the flags */
+			"cmove %[a], %[b2]\n\t"
+			"cmpl $1, %[sel]\n\t"
+			"cmove %[a], %[b1]\n\t"
+			"testl %[sel], %[sel]\n\t"
+			"cmove %[a], %[b0]"
+			: [base] "+&r"(base), [a] "=&r"(a), [b0] "+r"(b0), [b1] "+r"(b1),
+			  [b2] "+r"(b2)
+			: [sel] "r"(sel), [d] "r"(d)
+			: "cc");
+#else
+		base = sel == 1 ? b1 : sel == 2 ? b2 : base;
+		a = base + d;
+		b0 = sel == 0 ? a : b0;
+		b1 = sel == 1 ? a : b1;
+		b2 = sel == 2 ? a : b2;
+#endif
+		uint64_t h = hi | pid;
+		memcpy(&out[k], &a, 8);
+		memcpy((char *)&out[k] + 8, &h, 8);
+	}
+	st->ap = ap;
+	st->b0 = b0;
+	st->b1 = b1;
+	st->b2 = b2;
+	return k;
+}
+
+static __attribute__((noinline)) size_t loop11_fast(struct fast11 *st, const struct dent *dt,
+						    const uint8_t *ops, size_t n,
+						    struct vl_rec *out)
+{
+	return loop11(st, dt, ops, n, out, false);
+}
+
+static __attribute__((noinline)) size_t loop11_checked(struct fast11 *st, const struct dent *dt,
+						       const uint8_t *ops, size_t n,
+						       struct vl_rec *out)
+{
+	return loop11(st, dt, ops, n, out, true);
+}
+
+static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
+{
+	struct rd *r = t->state;
+	while (b->n < b->cap) {
+		if (r->i == r->nrecs) {
+			if (r->nrecs) { /* the chunk is used up: all its streams must be */
+				for (int j = S_ADDR; j < NSECT; j++)
+					if (r->s[j] != r->e[j])
+						return bad(t, r, "bytes left over in the chunk's streams",
+							   err);
+				r->nrecs = r->i = 0;
+			}
+			if (r->done)
+				break;
+			VL_TRY(next_chunk(t, r, err));
+			continue;
+		}
+		uint32_t i = r->i, nrecs = r->nrecs;
+		size_t room = b->cap - b->n;
+		size_t lim = room < (size_t)(nrecs - i) ? room : (size_t)(nrecs - i);
+		struct fast11 st = { .ap = r->s[S_ADDR], .ae = r->e[S_ADDR], .b0 = r->base[0],
+				     .b1 = r->base[1], .b2 = r->base[2], .pid = r->pid };
+		size_t k = (size_t)(st.ae - st.ap) / 8 >= lim
+				   ? loop11_fast(&st, r->dt, r->ops + i, lim, b->recs + b->n)
+				   : loop11_checked(&st, r->dt, r->ops + i, lim, b->recs + b->n);
+		i += (uint32_t)k;
+		b->n += k;
+		r->s[S_ADDR] = st.ap;
+		r->base[0] = st.b0;
+		r->base[1] = st.b1;
+		r->base[2] = st.b2;
+		r->i = i;
+		if (st.rc < 0)
+			return bad(t, r, "address stream ends early", err);
+		if (k == room || i == nrecs)
+			continue;
+		/* Slow path: one record with a pid change, an event, a process
+		 * start or an index past the table. */
+		uint8_t idx = r->ops[i];
+		if (idx >= r->ntab) {
+			char what[96];
+			snprintf(what, sizeof(what), "op index %u past the chunk's op table (%u entries)",
+				 idx, r->ntab);
+			return bad(t, r, what, err);
+		}
+		const uint8_t *q = r->s[S_TABLE] + TAB_ENT * idx;
+		unsigned kind = q[0] & 7u;
+		uint64_t v;
+		if (q[0] & F_PID) {
+			if (varint(&r->s[S_PID], r->e[S_PID], &v) < 0 || v == 0 || v > UINT32_MAX)
+				return bad(t, r, "bad or missing pid", err);
+			r->pid = (uint32_t)v;
+		}
+		struct vl_rec *o = &b->recs[b->n];
+		if (kind <= K_MODIFY) {
+			unsigned l = q[2] & 15u, base = (unsigned)q[2] >> 4;
+			if ((size_t)(r->e[S_ADDR] - r->s[S_ADDR]) < l)
+				return bad(t, r, "address stream ends early", err);
+			r->base[base] += sext(get64(r->s[S_ADDR]), &r->dt[idx]);
+			r->s[S_ADDR] += l;
+			*o = (struct vl_rec){ .addr = r->base[base], .pid = r->pid, .op = (uint8_t)kind,
+					      .size = q[1] };
+			b->n++;
+		} else if (kind == K_EVENT) {
+			if (b->n_events == b->ev_cap) {
+				if (q[0] & F_PID)
+					return bad(t, r, "internal: event batch full after a pid", err);
+				break;
+			}
+			uint64_t f[6];
+			for (int j = 0; j < 6; j++)
+				if (varint(&r->s[S_EVENT], r->e[S_EVENT], &f[j]) < 0)
+					return bad(t, r, "event stream ends early", err);
+			if (f[0] > UINT32_MAX || f[1] > UINT32_MAX)
+				return bad(t, r, "event kind or protection out of range", err);
+			struct vl_event *e = &b->events[b->n_events];
+			*e = (struct vl_event){ .kind = (uint32_t)f[0], .prot = (uint32_t)f[1],
+						.addr = f[2], .len = f[3], .file_id = f[4],
+						.offset = f[5] };
+			*o = (struct vl_rec){ .addr = b->n_events, .pid = r->pid, .op = VL_OP_EVENT };
+			b->n_events++;
+			b->n++;
+		} else { /* K_PROC: load_table allows no other kind */
+			if (varint(&r->s[S_EVENT], r->e[S_EVENT], &v) < 0 ||
+			    v > (uint64_t)(r->e[S_EVENT] - r->s[S_EVENT]) || v > 4096)
+				return bad(t, r, "process name runs off the event stream", err);
+			char key[32], name[4100];
+			snprintf(key, sizeof(key), "process.%u", r->pid);
+			memcpy(name, r->s[S_EVENT], v);
+			name[v] = '\0';
+			r->s[S_EVENT] += v;
+			VL_TRY(vl_trace_add_meta(t, key, name, err));
 		}
 		r->i++;
 	}

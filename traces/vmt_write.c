@@ -74,8 +74,14 @@ struct vl_vmt_writer {
 	size_t chunk_recs;
 	struct bytes sect[NSECT];
 	uint32_t nrecs;             /* records in the open chunk */
-	uint64_t iprev, dprev;      /* delta bases */
+	uint64_t base[NBASE];       /* address bases (1.1) */
+	unsigned dlast;             /* data base used last: 1 or 2 */
 	uint32_t pid;               /* current pid in the open chunk */
+	/* the open chunk's op table: entry keys (byte0 | byte1 << 8 |
+	 * byte2 << 16) + 1 in an open-addressed map, 0 empty */
+	uint32_t ntab;
+	uint32_t tkey[4 * TAB_MAX];
+	uint8_t tidx[4 * TAB_MAX];
 	uint64_t total;             /* records in finished chunks */
 	uint64_t offset;            /* bytes written */
 	struct index_ent *index;
@@ -120,8 +126,11 @@ static void chunk_reset(struct vl_vmt_writer *w)
 	for (int i = 0; i < NSECT; i++)
 		w->sect[i].n = 0;
 	w->nrecs = 0;
-	w->iprev = w->dprev = 0;
+	memset(w->base, 0, sizeof(w->base));
+	w->dlast = 1;
 	w->pid = 1;
+	w->ntab = 0;
+	memset(w->tkey, 0, sizeof(w->tkey));
 }
 
 /* Assemble, compress and write one chunk of the given sections. */
@@ -387,7 +396,7 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 	memcpy(h, VMT_MAGIC, 8);
 	put16(h + 8, VMT_MAJOR);
 	put16(h + 10, VMT_MINOR);
-	put32(h + 12, 0);
+	put32(h + 12, VMT_FLAG_TABLE);
 	put32(h + 16, (uint32_t)m.n);
 	if (m.n)
 		memcpy(h + HDR_FIXED, m.p, m.n);
@@ -411,25 +420,41 @@ fail:
 	return rc;
 }
 
-static inline int emit_head(struct vl_vmt_writer *w, unsigned kind, uint32_t pid, uint8_t size)
+/* The op table index of entry (b0, b1, b2) in the open chunk, added if
+ * new; -1 when the table is full (the caller starts a new chunk). */
+static inline int tab_index(struct vl_vmt_writer *w, unsigned b0, unsigned b1, unsigned b2)
 {
-	uint8_t code = size_code(size);
-	uint8_t op = (uint8_t)(kind | (uint8_t)(code << 4));
-	if (pid != w->pid) {
-		op |= F_PID;
-		w->pid = pid;
-		w->sect[S_PID].n += vl_put_varint(w->sect[S_PID].p + w->sect[S_PID].n, pid);
+	uint32_t key = (b0 | b1 << 8 | b2 << 16) + 1;
+	uint32_t h = (key * 2654435761u) >> 22; /* 10 bits: 4 * TAB_MAX slots */
+	while (w->tkey[h]) {
+		if (w->tkey[h] == key)
+			return w->tidx[h];
+		h = (h + 1) & (4 * TAB_MAX - 1);
 	}
-	w->sect[S_OPS].p[w->sect[S_OPS].n++] = op;
-	if (code == SIZE_EXPLICIT)
-		w->sect[S_SIZE].p[w->sect[S_SIZE].n++] = size;
-	return 0;
+	if (w->ntab == TAB_MAX)
+		return -1;
+	struct bytes *t = &w->sect[S_TABLE];
+	t->p[t->n] = (uint8_t)b0;
+	t->p[t->n + 1] = (uint8_t)b1;
+	t->p[t->n + 2] = (uint8_t)b2;
+	t->n += TAB_ENT;
+	w->tkey[h] = key;
+	w->tidx[h] = (uint8_t)w->ntab;
+	return (int)w->ntab++;
+}
+
+/* Bytes of the difference d as a two's complement number: 0 (d = 0) to 8,
+ * the fewest whose sign extension gives d back. */
+static inline unsigned dlen(uint64_t d)
+{
+	uint64_t z = d ^ (uint64_t)((int64_t)d >> 63); /* the bits that must be stored, less the sign */
+	return d ? (unsigned)(72 - __builtin_clzll(z | 1)) / 8 : 0;
 }
 
 /* Room for one more record of the worst size (plus extra event bytes). */
 static int room(struct vl_vmt_writer *w, size_t extra, struct vl_error *err)
 {
-	static const size_t per[NSECT] = { 1, 10, 10, 10, 1, 0 };
+	static const size_t per[NSECT] = { 1, TAB_ENT, 8, 10, 0, 0 };
 	for (int i = 0; i < NSECT; i++)
 		if (bytes_room(&w->sect[i], per[i] + (i == S_EVENT ? extra : 0)) < 0) {
 			w->failed = true;
@@ -438,11 +463,68 @@ static int room(struct vl_vmt_writer *w, size_t extra, struct vl_error *err)
 	return 0;
 }
 
+/* The record's ops byte (its op table index) and pid; the caller adds the
+ * rest.  Starts a new chunk first when the table is full. */
+static int emit_head(struct vl_vmt_writer *w, unsigned kind, uint32_t pid, unsigned size,
+		     unsigned lenbase, struct vl_error *err)
+{
+	unsigned b0 = kind | (pid != w->pid ? F_PID : 0);
+	int idx = tab_index(w, b0, size, lenbase);
+	if (idx < 0)
+		return 1;
+	if (b0 & F_PID) {
+		w->pid = pid;
+		w->sect[S_PID].n += vl_put_varint(w->sect[S_PID].p + w->sect[S_PID].n, pid);
+	}
+	w->sect[S_OPS].p[w->sect[S_OPS].n++] = (uint8_t)idx;
+	return 0;
+}
+
+/* Starts a new chunk because the op table is full. */
+static int table_full(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	VL_TRY(flush_chunk(w, err));
+	return room(w, 0, err);
+}
+
 static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
 {
 	if (++w->nrecs >= w->chunk_recs)
 		return flush_chunk(w, err);
 	return 0;
+}
+
+/* One access: the difference from a base.  Instruction fetches use base
+ * 0; data accesses base 1 or 2, whichever gives the shorter difference
+ * (on a tie the one used last), but when both need 4 bytes or more the
+ * one used less recently, which then moves there: two data regions far
+ * apart (the heap and the stack, an input and an output buffer) each keep
+ * a base. */
+static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl_error *err)
+{
+	for (;;) {
+		unsigned b = 0;
+		if (r->op != VL_OP_IFETCH) {
+			unsigned m = w->dlast, o = 3 - m;
+			unsigned lm = dlen(r->addr - w->base[m]), lo = dlen(r->addr - w->base[o]);
+			b = lo < lm || (lm >= 4 && lo >= 4) ? o : m;
+		}
+		uint64_t d = r->addr - w->base[b];
+		unsigned l = dlen(d);
+		int rc = emit_head(w, r->op, r->pid, r->size, l | b << 4, err);
+		if (rc > 0) {
+			VL_TRY(table_full(w, err));
+			continue;
+		}
+		struct bytes *s = &w->sect[S_ADDR];
+		for (unsigned j = 0; j < l; j++)
+			s->p[s->n + j] = (uint8_t)(d >> (8 * j));
+		s->n += l;
+		w->base[b] = r->addr;
+		if (b)
+			w->dlast = b;
+		return 0;
+	}
 }
 
 int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err)
@@ -453,11 +535,7 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 		const struct vl_rec *r = &b->recs[i];
 		if (r->op < VL_OP_NACCESS) {
 			VL_TRY(room(w, 0, err));
-			emit_head(w, r->op, r->pid, r->size);
-			struct bytes *s = &w->sect[r->op == VL_OP_IFETCH ? S_IADDR : S_DADDR];
-			uint64_t *prev = r->op == VL_OP_IFETCH ? &w->iprev : &w->dprev;
-			s->n += vl_put_varint(s->p + s->n, vl_zigzag((int64_t)(r->addr - *prev)));
-			*prev = r->addr;
+			VL_TRY(put_access(w, r, err));
 		} else if (r->op == VL_OP_EVENT) {
 			if (r->addr >= b->n_events) {
 				w->failed = true;
@@ -466,7 +544,11 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 			}
 			const struct vl_event *e = &b->events[r->addr];
 			VL_TRY(room(w, 60, err));
-			emit_head(w, K_EVENT, r->pid, 0);
+			if (emit_head(w, K_EVENT, r->pid, 0, 0, err) > 0) {
+				VL_TRY(table_full(w, err));
+				VL_TRY(room(w, 60, err));
+				emit_head(w, K_EVENT, r->pid, 0, 0, err);
+			}
 			struct bytes *s = &w->sect[S_EVENT];
 			s->n += vl_put_varint(s->p + s->n, e->kind);
 			s->n += vl_put_varint(s->p + s->n, e->prot);
@@ -493,7 +575,11 @@ int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *name,
 	if (len > 4096)
 		len = 4096;
 	VL_TRY(room(w, 10 + len, err));
-	emit_head(w, K_PROC, pid, 0);
+	if (emit_head(w, K_PROC, pid, 0, 0, err) > 0) {
+		VL_TRY(table_full(w, err));
+		VL_TRY(room(w, 10 + len, err));
+		emit_head(w, K_PROC, pid, 0, 0, err);
+	}
 	struct bytes *s = &w->sect[S_EVENT];
 	s->n += vl_put_varint(s->p + s->n, len);
 	if (len)
