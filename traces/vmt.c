@@ -80,14 +80,13 @@ struct rd {
 /* A 1.1 op table entry as the fast loop uses it: hi is the second half of
  * the output record (op at bit 32, size at bit 40; the pid is or-ed in),
  * D_SLOW for a record the loop leaves to the slow path (a new pid, an
- * event, a process start, an index past the table); the difference is the
- * first len bytes of an 8-byte load, sign-extended by shifting left and
- * back by shift (64 - 8 len, mod 64), and-ed with zm (0 when len is 0);
- * it is added to base `base`. */
+ * event, a process start, an index past the table); the difference is
+ * the first len bytes of an 8-byte load (and-ed with lenmask) less bias
+ * (2^(8 len - 1), 0 for len 0), added to base `base`. */
 #define D_SLOW (1ull << 63)
 struct dent {
-	uint64_t hi, zm;
-	uint8_t len, shift, base, pad[5];
+	uint64_t hi, lenmask, bias, len;
+	uint8_t base, pad[7];
 };
 
 static int vmt_open(struct vl_trace *t, struct vl_error *err)
@@ -283,9 +282,9 @@ static int load_table(struct vl_trace *t, struct rd *r, uint64_t at, struct vl_e
 		d->hi = (uint64_t)kind << 32 | (uint64_t)size << 40;
 		if (q[0] & F_PID)
 			d->hi |= D_SLOW;
-		d->zm = l ? ~0ull : 0;
-		d->len = (uint8_t)l;
-		d->shift = (uint8_t)((64 - 8 * l) & 63);
+		d->lenmask = l == 8 ? ~0ull : (1ull << (8 * l)) - 1;
+		d->bias = l ? 1ull << (8 * l - 1) : 0;
+		d->len = l;
 		d->base = (uint8_t)base;
 	}
 	r->ntab = n;
@@ -866,9 +865,9 @@ struct fast11 {
 };
 
 /* The difference: the low len bytes of w as a signed number (dent). */
-static inline uint64_t sext(uint64_t w, const struct dent *e)
+static inline uint64_t unbias(uint64_t w, const struct dent *e)
 {
-	return (uint64_t)((int64_t)(w << e->shift) >> e->shift) & e->zm;
+	return (w & e->lenmask) - e->bias;
 }
 
 static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
@@ -877,7 +876,10 @@ static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
 							   struct vl_rec *out, bool checked)
 {
 	const uint8_t *ap = st->ap, *ae = st->ae;
-	uint64_t b0 = st->b0, b1 = st->b1, b2 = st->b2, pid = st->pid;
+	uint64_t b0 = st->b0, b1 = st->b1, b2 = st->b2;
+#if !defined(__x86_64__)
+	uint64_t pid = st->pid;
+#endif
 	size_t k;
 	for (k = 0; k < n; k++) {
 		const struct dent *e = &dt[ops[k]];
@@ -891,35 +893,40 @@ static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
 			break;
 		}
 		ap = nx;
-		uint64_t d = sext(w, e);
+		uint64_t d = unbias(w, e);
 		/* the base, by conditional moves: which base a record uses
 		 * follows no pattern a branch predictor could learn (the
 		 * compiler turns the C below into branches) */
-		unsigned sel = e->base;
 		uint64_t base = b0, a;
 #if defined(__x86_64__)
-		__asm__("cmpl $1, %[sel]\n\t"
+		/* one comparison with 1: below for base 0, equal for 1,
+		 * above for 2 */
+		__asm__("cmpb $1, %[sel]\n\t"
 			"cmove %[b1], %[base]\n\t"
-			"cmpl $2, %[sel]\n\t"
-			"cmove %[b2], %[base]\n\t"
+			"cmova %[b2], %[base]\n\t"
 			"lea (%[base],%[d]), %[a]\n\t" /* lea keeps the flags */
-			"cmove %[a], %[b2]\n\t"
-			"cmpl $1, %[sel]\n\t"
+			"cmovb %[a], %[b0]\n\t"
 			"cmove %[a], %[b1]\n\t"
-			"testl %[sel], %[sel]\n\t"
-			"cmove %[a], %[b0]"
+			"cmova %[a], %[b2]"
 			: [base] "+&r"(base), [a] "=&r"(a), [b0] "+r"(b0), [b1] "+r"(b1),
 			  [b2] "+r"(b2)
-			: [sel] "r"(sel), [d] "r"(d)
+			: [sel] "m"(e->base), [d] "r"(d)
 			: "cc");
 #else
+		unsigned sel = e->base;
 		base = sel == 1 ? b1 : sel == 2 ? b2 : base;
 		a = base + d;
 		b0 = sel == 0 ? a : b0;
 		b1 = sel == 1 ? a : b1;
 		b2 = sel == 2 ? a : b2;
 #endif
-		uint64_t h = hi | pid;
+		uint64_t h = hi;
+#if defined(__x86_64__)
+		/* the pid from memory: one register fewer in the loop */
+		__asm__("or %[pid], %[h]" : [h] "+r"(h) : [pid] "m"(st->pid));
+#else
+		h |= pid;
+#endif
 		memcpy(&out[k], &a, 8);
 		memcpy((char *)&out[k] + 8, &h, 8);
 	}
@@ -966,9 +973,11 @@ static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_erro
 		size_t lim = room < (size_t)(nrecs - i) ? room : (size_t)(nrecs - i);
 		struct fast11 st = { .ap = r->s[S_ADDR], .ae = r->e[S_ADDR], .b0 = r->base[0],
 				     .b1 = r->base[1], .b2 = r->base[2], .pid = r->pid };
-		size_t k = (size_t)(st.ae - st.ap) / 8 >= lim
-				   ? loop11_fast(&st, r->dt, r->ops + i, lim, b->recs + b->n)
-				   : loop11_checked(&st, r->dt, r->ops + i, lim, b->recs + b->n);
+		/* unchecked for as many records as surely have their bytes */
+		size_t safe = (size_t)(st.ae - st.ap) / 8;
+		size_t k = safe ? loop11_fast(&st, r->dt, r->ops + i, safe < lim ? safe : lim,
+					      b->recs + b->n)
+				: loop11_checked(&st, r->dt, r->ops + i, lim, b->recs + b->n);
 		i += (uint32_t)k;
 		b->n += k;
 		r->s[S_ADDR] = st.ap;
@@ -978,7 +987,7 @@ static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_erro
 		r->i = i;
 		if (st.rc < 0)
 			return bad(t, r, "address stream ends early", err);
-		if (k == room || i == nrecs)
+		if (k == room || i == nrecs || (safe && k == safe && safe < lim))
 			continue;
 		/* Slow path: one record with a pid change, an event, a process
 		 * start or an index past the table. */
@@ -1002,7 +1011,7 @@ static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_erro
 			unsigned l = q[2] & 15u, base = (unsigned)q[2] >> 4;
 			if ((size_t)(r->e[S_ADDR] - r->s[S_ADDR]) < l)
 				return bad(t, r, "address stream ends early", err);
-			r->base[base] += sext(get64(r->s[S_ADDR]), &r->dt[idx]);
+			r->base[base] += unbias(get64(r->s[S_ADDR]), &r->dt[idx]);
 			r->s[S_ADDR] += l;
 			*o = (struct vl_rec){ .addr = r->base[base], .pid = r->pid, .op = (uint8_t)kind,
 					      .size = q[1] };

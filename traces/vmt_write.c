@@ -517,8 +517,9 @@ static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl
 			continue;
 		}
 		struct bytes *s = &w->sect[S_ADDR];
+		uint64_t u = l ? d + (1ull << (8 * l - 1)) : 0; /* biased: 0 to 2^(8l) - 1 */
 		for (unsigned j = 0; j < l; j++)
-			s->p[s->n + j] = (uint8_t)(d >> (8 * j));
+			s->p[s->n + j] = (uint8_t)(u >> (8 * j));
 		s->n += l;
 		w->base[b] = r->addr;
 		if (b)
