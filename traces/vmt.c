@@ -369,6 +369,7 @@ static int next_chunk(struct vl_trace *t, struct rd *r, struct vl_error *err)
 	if (r->v11)
 		VL_TRY(load_table(t, r, at, err));
 	vl_trace_skip(t, CHUNK_HDR + (size_t)comp);
+	vl_trace_release(t); /* a mapped file: the chunks read so far */
 	r->chunk_off = at;
 	r->ops = r->s[S_OPS];
 	r->nrecs = nrecs;
