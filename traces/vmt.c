@@ -871,6 +871,45 @@ static inline uint64_t unbias(uint64_t w, const struct dent *e)
 	return (w & e->lenmask) - e->bias;
 }
 
+/* One record (e: its entry, already known not D_SLOW) into *o. */
+static inline __attribute__((always_inline)) void rec11(const struct dent *e, uint64_t w,
+							 uint64_t *b0, uint64_t *b1,
+							 uint64_t *b2, const uint64_t *pid,
+							 struct vl_rec *o)
+{
+	uint64_t d = unbias(w, e);
+	uint64_t base = *b0, a;
+#if defined(__x86_64__)
+	/* the base, by conditional moves (which base a record uses follows
+	 * no pattern a branch predictor could learn; the compiler turns the C
+	 * below into branches): one comparison with 1, below for base 0,
+	 * equal for 1, above for 2 */
+	__asm__("cmpb $1, %[sel]\n\t"
+		"cmove %[b1], %[base]\n\t"
+		"cmova %[b2], %[base]\n\t"
+		"lea (%[base],%[d]), %[a]\n\t" /* lea keeps the flags */
+		"cmovb %[a], %[b0]\n\t"
+		"cmove %[a], %[b1]\n\t"
+		"cmova %[a], %[b2]"
+		: [base] "+&r"(base), [a] "=&r"(a), [b0] "+r"(*b0), [b1] "+r"(*b1), [b2] "+r"(*b2)
+		: [sel] "m"(e->base), [d] "r"(d)
+		: "cc");
+	uint64_t h = e->hi;
+	/* the pid from memory: one register fewer in the loop */
+	__asm__("or %[pid], %[h]" : [h] "+r"(h) : [pid] "m"(*pid));
+#else
+	unsigned sel = e->base;
+	base = sel == 1 ? *b1 : sel == 2 ? *b2 : base;
+	a = base + d;
+	*b0 = sel == 0 ? a : *b0;
+	*b1 = sel == 1 ? a : *b1;
+	*b2 = sel == 2 ? a : *b2;
+	uint64_t h = e->hi | *pid;
+#endif
+	memcpy(o, &a, 8);
+	memcpy((char *)o + 8, &h, 8);
+}
+
 static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
 							   const struct dent *dt,
 							   const uint8_t *ops, size_t n,
@@ -878,14 +917,25 @@ static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
 {
 	const uint8_t *ap = st->ap, *ae = st->ae;
 	uint64_t b0 = st->b0, b1 = st->b1, b2 = st->b2;
-#if !defined(__x86_64__)
-	uint64_t pid = st->pid;
-#endif
-	size_t k;
-	for (k = 0; k < n; k++) {
+	size_t k = 0;
+	if (!checked) {
+		/* two records a turn: one test for both (the sign of the
+		 * entries' or), one loop step */
+		for (; k + 2 <= n; k += 2) {
+			const struct dent *e0 = &dt[ops[k]], *e1 = &dt[ops[k + 1]];
+			if (unlikely((e0->hi | e1->hi) & D_SLOW))
+				break;
+			uint64_t w0 = get64(ap);
+			ap += e0->len;
+			uint64_t w1 = get64(ap);
+			ap += e1->len;
+			rec11(e0, w0, &b0, &b1, &b2, &st->pid, &out[k]);
+			rec11(e1, w1, &b0, &b1, &b2, &st->pid, &out[k + 1]);
+		}
+	}
+	for (; k < n; k++) {
 		const struct dent *e = &dt[ops[k]];
-		uint64_t hi = e->hi;
-		if (unlikely(hi & D_SLOW))
+		if (unlikely(e->hi & D_SLOW))
 			break;
 		uint64_t w = get64(ap);
 		const uint8_t *nx = ap + e->len;
@@ -894,42 +944,11 @@ static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
 			break;
 		}
 		ap = nx;
-		uint64_t d = unbias(w, e);
-		/* the base, by conditional moves: which base a record uses
-		 * follows no pattern a branch predictor could learn (the
-		 * compiler turns the C below into branches) */
-		uint64_t base = b0, a;
-#if defined(__x86_64__)
-		/* one comparison with 1: below for base 0, equal for 1,
-		 * above for 2 */
-		__asm__("cmpb $1, %[sel]\n\t"
-			"cmove %[b1], %[base]\n\t"
-			"cmova %[b2], %[base]\n\t"
-			"lea (%[base],%[d]), %[a]\n\t" /* lea keeps the flags */
-			"cmovb %[a], %[b0]\n\t"
-			"cmove %[a], %[b1]\n\t"
-			"cmova %[a], %[b2]"
-			: [base] "+&r"(base), [a] "=&r"(a), [b0] "+r"(b0), [b1] "+r"(b1),
-			  [b2] "+r"(b2)
-			: [sel] "m"(e->base), [d] "r"(d)
-			: "cc");
-#else
-		unsigned sel = e->base;
-		base = sel == 1 ? b1 : sel == 2 ? b2 : base;
-		a = base + d;
-		b0 = sel == 0 ? a : b0;
-		b1 = sel == 1 ? a : b1;
-		b2 = sel == 2 ? a : b2;
-#endif
-		uint64_t h = hi;
-#if defined(__x86_64__)
-		/* the pid from memory: one register fewer in the loop */
-		__asm__("or %[pid], %[h]" : [h] "+r"(h) : [pid] "m"(st->pid));
-#else
-		h |= pid;
-#endif
-		memcpy(&out[k], &a, 8);
-		memcpy((char *)&out[k] + 8, &h, 8);
+		rec11(e, w, &b0, &b1, &b2, &st->pid, &out[k]);
+		if (!checked) { /* the one record after the pairs */
+			k++;
+			break;
+		}
 	}
 	st->ap = ap;
 	st->b0 = b0;
