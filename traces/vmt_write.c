@@ -39,6 +39,11 @@
 
 /* ================= writer ================= */
 
+/* Test hook (tests/unit/test_vmt.c): non-zero, writers opened from now on
+ * write version 1.0 (the ops byte's size codes, varint differences from
+ * an instruction and a data base), which this reader still reads. */
+int vl_vmt_write_v10 = 0;
+
 /* struct vl_vmt_meta of the first release (core/sized.h) */
 #define VMT_META_V1 (offsetof(struct vl_vmt_meta, comment) + sizeof(const char *))
 
@@ -79,6 +84,7 @@ struct vl_vmt_writer {
 	uint32_t pid;               /* current pid in the open chunk */
 	/* the open chunk's op table: entry keys (byte0 | byte1 << 8 |
 	 * byte2 << 16) + 1 in an open-addressed map, 0 empty */
+	bool v10;                   /* write version 1.0 (vl_vmt_write_v10) */
 	uint32_t ntab;
 	uint32_t tkey[4 * TAB_MAX];
 	uint8_t tidx[4 * TAB_MAX];
@@ -304,6 +310,7 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 	if (!w)
 		return vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
 	w->chunk_recs = chunk_recs;
+	w->v10 = __atomic_load_n(&vl_vmt_write_v10, __ATOMIC_RELAXED) != 0;
 	w->path = strdup(path);
 	w->cctx = ZSTD_createCCtx();
 	if (w->cctx) {
@@ -395,8 +402,8 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 	}
 	memcpy(h, VMT_MAGIC, 8);
 	put16(h + 8, VMT_MAJOR);
-	put16(h + 10, VMT_MINOR);
-	put32(h + 12, VMT_FLAG_TABLE);
+	put16(h + 10, w->v10 ? 0 : VMT_MINOR);
+	put32(h + 12, w->v10 ? 0 : VMT_FLAG_TABLE);
 	put32(h + 16, (uint32_t)m.n);
 	if (m.n)
 		memcpy(h + HDR_FIXED, m.p, m.n);
@@ -454,7 +461,9 @@ static inline unsigned dlen(uint64_t d)
 /* Room for one more record of the worst size (plus extra event bytes). */
 static int room(struct vl_vmt_writer *w, size_t extra, struct vl_error *err)
 {
-	static const size_t per[NSECT] = { 1, TAB_ENT, 8, 10, 0, 0 };
+	/* the larger of 1.1 (table entry, 8 address bytes) and 1.0 (varints
+	 * in S_IADDR and S_DADDR, a size byte) */
+	static const size_t per[NSECT] = { 1, 10, 10, 10, 1, 0 };
 	for (int i = 0; i < NSECT; i++)
 		if (bytes_room(&w->sect[i], per[i] + (i == S_EVENT ? extra : 0)) < 0) {
 			w->failed = true;
@@ -469,6 +478,17 @@ static int emit_head(struct vl_vmt_writer *w, unsigned kind, uint32_t pid, unsig
 		     unsigned lenbase, struct vl_error *err)
 {
 	unsigned b0 = kind | (pid != w->pid ? F_PID : 0);
+	if (w->v10) { /* the 1.0 ops byte: its size code, a size byte if explicit */
+		uint8_t code = size_code((uint8_t)size);
+		if (code == SIZE_EXPLICIT)
+			w->sect[S_SIZE].p[w->sect[S_SIZE].n++] = (uint8_t)size;
+		if (b0 & F_PID) {
+			w->pid = pid;
+			w->sect[S_PID].n += vl_put_varint(w->sect[S_PID].p + w->sect[S_PID].n, pid);
+		}
+		w->sect[S_OPS].p[w->sect[S_OPS].n++] = (uint8_t)(b0 | (unsigned)code << 4);
+		return 0;
+	}
 	int idx = tab_index(w, b0, size, lenbase);
 	if (idx < 0)
 		return 1;
@@ -502,6 +522,14 @@ static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
  * a base. */
 static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl_error *err)
 {
+	if (w->v10) { /* zigzag LEB128 against the instruction or data base */
+		emit_head(w, r->op, r->pid, r->size, 0, err);
+		unsigned b = r->op == VL_OP_IFETCH ? 0 : 1;
+		struct bytes *s = &w->sect[b ? S_DADDR : S_IADDR];
+		s->n += vl_put_varint(s->p + s->n, vl_zigzag((int64_t)(r->addr - w->base[b])));
+		w->base[b] = r->addr;
+		return 0;
+	}
 	for (;;) {
 		unsigned b = 0;
 		if (r->op != VL_OP_IFETCH) {
