@@ -80,7 +80,8 @@ struct vl_vmt_writer {
 	struct bytes sect[NSECT];
 	uint32_t nrecs;             /* records in the open chunk */
 	uint64_t base[NBASE];       /* address bases (1.1) */
-	unsigned dlast;             /* data base used last: 1 or 2 */
+	uint8_t dord[3];            /* data bases, most recently used first */
+	unsigned nd;                /* 3 until the chunk's first instruction fetch, then 2 */
 	uint32_t pid;               /* current pid in the open chunk */
 	/* the open chunk's op table: entry keys (byte0 | byte1 << 8 |
 	 * byte2 << 16) + 1 in an open-addressed map, 0 empty */
@@ -133,7 +134,10 @@ static void chunk_reset(struct vl_vmt_writer *w)
 		w->sect[i].n = 0;
 	w->nrecs = 0;
 	memset(w->base, 0, sizeof(w->base));
-	w->dlast = 1;
+	w->dord[0] = 1;
+	w->dord[1] = 2;
+	w->dord[2] = 0;
+	w->nd = 3;
 	w->pid = 1;
 	w->ntab = 0;
 	memset(w->tkey, 0, sizeof(w->tkey));
@@ -515,11 +519,15 @@ static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
 }
 
 /* One access: the difference from a base.  Instruction fetches use base
- * 0; data accesses base 1 or 2, whichever gives the shorter difference
- * (on a tie the one used last), but when both need 4 bytes or more the
- * one used less recently, which then moves there: two data regions far
- * apart (the heap and the stack, an input and an output buffer) each keep
- * a base. */
+ * 0.  Data accesses use bases 1 and 2, and base 0 too while the chunk has
+ * had no instruction fetch: the base with the shortest difference (on a
+ * tie the one used last), but when even that needs `far` bytes or more,
+ * the base used least recently, which then moves there, so that data
+ * regions far apart (the heap, the stack, an input and an output buffer,
+ * two pointers a compare loop advances together) each keep a base.  far
+ * is 2 bytes with three data bases and 4 with two (measured on the
+ * samples: with two bases, moving one at every 2-byte jump makes the
+ * bases chase each other; docs/benchmarks.md). */
 static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl_error *err)
 {
 	if (w->v10) { /* zigzag LEB128 against the instruction or data base */
@@ -531,11 +539,25 @@ static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl
 		return 0;
 	}
 	for (;;) {
-		unsigned b = 0;
+		unsigned b = 0, nd = w->nd;
 		if (r->op != VL_OP_IFETCH) {
-			unsigned m = w->dlast, o = 3 - m;
-			unsigned lm = dlen(r->addr - w->base[m]), lo = dlen(r->addr - w->base[o]);
-			b = lo < lm || (lm >= 4 && lo >= 4) ? o : m;
+			unsigned best = 0, bl = dlen(r->addr - w->base[w->dord[0]]);
+			for (unsigned j = 1; j < nd; j++) {
+				unsigned l = dlen(r->addr - w->base[w->dord[j]]);
+				if (l < bl) {
+					bl = l;
+					best = j;
+				}
+			}
+			if (bl >= (nd == 3 ? 2u : 4u))
+				best = nd - 1; /* the least recently used */
+			b = w->dord[best];
+		} else if (nd == 3) { /* base 0 is the instruction base from now on */
+			unsigned k = 0;
+			for (unsigned j = 0; j < 3; j++)
+				if (w->dord[j])
+					w->dord[k++] = w->dord[j];
+			w->nd = 2;
 		}
 		uint64_t d = r->addr - w->base[b];
 		unsigned l = dlen(d);
@@ -550,8 +572,14 @@ static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl
 			s->p[s->n + j] = (uint8_t)(u >> (8 * j));
 		s->n += l;
 		w->base[b] = r->addr;
-		if (b)
-			w->dlast = b;
+		if (r->op != VL_OP_IFETCH) { /* b to the front of dord */
+			unsigned j = 0;
+			while (w->dord[j] != b)
+				j++;
+			for (; j > 0; j--)
+				w->dord[j] = w->dord[j - 1];
+			w->dord[0] = (uint8_t)b;
+		}
 		return 0;
 	}
 }

@@ -1060,6 +1060,78 @@ static void test_v11_layout(void **state)
 	unlink(path);
 }
 
+/* The writer's choice of bases while a chunk has no instruction fetch:
+ * three data bases (0, 1, 2), the least recently used one moved when the
+ * nearest is 2 bytes or more away; after the first fetch, base 0 is the
+ * fetches' and data use bases 1 and 2 (moved at 4 bytes).  Expected bytes
+ * from the same independent Python model (docs/trace-format.md and
+ * vmt_write.c's comment); by hand: record 1, R 0x1000, is 2 bytes from
+ * every base (all 0), so the least recently used (0) takes it: 0x1000 +
+ * 2^15 = 00 90; record 2, 0x1001, base 0, 0x81; record 3, R 0x9000, 2
+ * bytes from base 0: base 2 (least recent), 0x9000 needs 3 bytes: 00 90
+ * 80; record 4, 0x1002: base 0 again, 0x81 (so the two regions keep their
+ * bases); record 10, I 0x400000: base 0, and from then on base 0 is no
+ * data base: record 11, R 0x1004, is 3 bytes from base 2 (0x9008) and 4
+ * from 1, so base 2. */
+static void test_v11_bases(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t op;
+		uint64_t addr;
+		uint8_t size;
+	} in[] = {
+		{ VL_OP_READ, 0x1000, 8 },	 { VL_OP_READ, 0x1001, 1 },    { VL_OP_READ, 0x9000, 4 },
+		{ VL_OP_READ, 0x1002, 1 },	 { VL_OP_READ, 0x9004, 4 },    { VL_OP_READ, 0x7fff0000, 8 },
+		{ VL_OP_READ, 0x9008, 4 },	 { VL_OP_READ, 0x1003, 1 },    { VL_OP_WRITE, 0x7fff0008, 8 },
+		{ VL_OP_IFETCH, 0x400000, 4 }, { VL_OP_READ, 0x1004, 1 },    { VL_OP_READ, 0x7fff0010, 8 },
+		{ VL_OP_READ, 0x9010, 4 },
+	};
+	enum { N = sizeof(in) / sizeof(in[0]) };
+	static const uint8_t ops[] = { 0x00, 0x01, 0x02, 0x01, 0x03, 0x04, 0x03,
+				       0x01, 0x05, 0x06, 0x07, 0x08, 0x02 };
+	static const uint8_t tab[] = { 0x00, 0x08, 0x02, 0x00, 0x01, 0x01, 0x00, 0x04, 0x23,
+				       0x00, 0x04, 0x21, 0x00, 0x08, 0x14, 0x01, 0x08, 0x11,
+				       0x02, 0x04, 0x03, 0x00, 0x01, 0x23, 0x00, 0x08, 0x11 };
+	static const uint8_t addr[] = { 0x00, 0x90, 0x81, 0x00, 0x90, 0x80, 0x81, 0x84, 0x00,
+					0x00, 0xff, 0xff, 0x84, 0x81, 0x88, 0xfd, 0xef, 0xbf,
+					0xfc, 0x7f, 0x7f, 0x88, 0x0c, 0x80, 0x80 };
+	struct vl_error err = { 0 };
+	struct vl_vmt_writer *w;
+	const char *path = tmp_path();
+	if (vl_vmt_writer_open(&w, path, NULL, 0, &err) < 0)
+		fail_msg("%s", err.msg);
+	struct vl_batch b;
+	assert_int_equal(vl_batch_init(&b, 64, &err), 0);
+	for (size_t i = 0; i < N; i++)
+		b.recs[b.n++] = (struct vl_rec){ .addr = in[i].addr, .pid = 1, .op = in[i].op,
+						 .size = in[i].size };
+	assert_int_equal(vl_vmt_write(w, &b, &err), 0);
+	assert_int_equal(vl_vmt_writer_close(w, &err), 0);
+	size_t n;
+	uint8_t *f = slurp(path, &n);
+	uint32_t len[NSECT];
+	const uint8_t *sec[NSECT];
+	uint8_t *raw = chunk0_payload(f, n, len, sec);
+	assert_int_equal(len[0], sizeof(ops));
+	assert_memory_equal(sec[0], ops, sizeof(ops));
+	assert_int_equal(len[1], sizeof(tab));
+	assert_memory_equal(sec[1], tab, sizeof(tab));
+	assert_int_equal(len[2], sizeof(addr));
+	assert_memory_equal(sec[2], addr, sizeof(addr));
+	struct readout o;
+	read_out(path, -1, 5, &o);
+	assert_int_equal(o.rc, 0);
+	assert_int_equal(o.n, N);
+	for (size_t i = 0; i < N; i++)
+		assert_true(o.recs[i].addr == in[i].addr && o.recs[i].size == in[i].size);
+	free_out(&o);
+	free(raw);
+	free(f);
+	vl_batch_free(&b);
+	unlink(path);
+}
+
 /* A second decoder of version 1.1, written from docs/trace-format.md alone
  * (byte by byte, no 8-byte loads, no table of masks): the accesses of a
  * chunk payload, events and process starts skipped. */
@@ -1252,6 +1324,7 @@ int main(void)
 		cmocka_unit_test(test_fast_errors),
 		cmocka_unit_test(test_fill_reserved),
 		cmocka_unit_test(test_v11_layout),
+		cmocka_unit_test(test_v11_bases),
 		cmocka_unit_test(test_v11_reference),
 		cmocka_unit_test(test_v11_errors),
 	};
