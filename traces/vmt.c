@@ -917,23 +917,8 @@ static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
 {
 	const uint8_t *ap = st->ap, *ae = st->ae;
 	uint64_t b0 = st->b0, b1 = st->b1, b2 = st->b2;
-	size_t k = 0;
-	if (!checked) {
-		/* two records a turn: one test for both (the sign of the
-		 * entries' or), one loop step */
-		for (; k + 2 <= n; k += 2) {
-			const struct dent *e0 = &dt[ops[k]], *e1 = &dt[ops[k + 1]];
-			if (unlikely((e0->hi | e1->hi) & D_SLOW))
-				break;
-			uint64_t w0 = get64(ap);
-			ap += e0->len;
-			uint64_t w1 = get64(ap);
-			ap += e1->len;
-			rec11(e0, w0, &b0, &b1, &b2, &st->pid, &out[k]);
-			rec11(e1, w1, &b0, &b1, &b2, &st->pid, &out[k + 1]);
-		}
-	}
-	for (; k < n; k++) {
+	size_t k;
+	for (k = 0; k < n; k++) {
 		const struct dent *e = &dt[ops[k]];
 		if (unlikely(e->hi & D_SLOW))
 			break;
@@ -945,10 +930,6 @@ static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
 		}
 		ap = nx;
 		rec11(e, w, &b0, &b1, &b2, &st->pid, &out[k]);
-		if (!checked) { /* the one record after the pairs */
-			k++;
-			break;
-		}
 	}
 	st->ap = ap;
 	st->b0 = b0;
