@@ -162,6 +162,7 @@ int main(int argc, char **argv)
 	if (n < HDR_FIXED + 4 || memcmp(in, VMT_MAGIC, 8))
 		return fail("not a .vmt file", 0);
 	size_t hdr = HDR_FIXED + get32(in + 16) + 4, off = hdr;
+	long n0 = n;
 	uint8_t *orig = in;
 	if (!(get32(in + 12) & VMT_FLAG_TABLE)) {
 		/* version 1.0: the chunks of a 1.1 file the writer wrote, the
@@ -239,7 +240,14 @@ int main(int argc, char **argv)
 	fwrite(ix, 1, body + 4 + 16, o);
 	if (fclose(o) != 0)
 		return fail("cannot write the output", 0);
-	fprintf(stderr, "%s: %zu chunks, %ld -> %llu bytes\n", argv[2], nchunks, n,
+	fprintf(stderr, "%s: %zu chunks, %ld -> %llu bytes\n", argv[2], nchunks, n0,
 		(unsigned long long)(out_off + body + 20));
+	if (in != orig)
+		free(in);
+	free(orig);
+	free(ent);
+	free(ix);
+	ZSTD_freeDCtx(d);
+	ZSTD_freeCCtx(c);
 	return 0;
 }
