@@ -8,7 +8,8 @@
  *   chunk*   "VMTC", u32 seq, u32 nrecs, u32 raw_len, u32 comp_len,
  *            u64 first_rec, u32 crc32c (header bytes 0..27 + payload),
  *            comp_len bytes of one zstd frame holding raw_len bytes:
- *              6 x u32 section lengths, then the sections
+ *              6 x u32 section lengths, then the sections; version 1.0
+ *              (flags 0):
  *              ops    one byte per record: kind (bits 0-2), pid follows
  *                     (bit 3), size code (bits 4-7)
  *              iaddr  zigzag LEB128 deltas of instruction-fetch addresses
@@ -16,12 +17,19 @@
  *              pid    LEB128 pids, for records with bit 3
  *              size   one byte per record with size code 15
  *              event  LEB128 fields of events and process starts
+ *            version 1.1 (minor 1, flag 0x1: vmt_read11 below):
+ *              ops    one byte per record: an index into the op table
+ *              table  3-byte entries: kind | pid flag, size, length of
+ *                     the address difference | its base << 4
+ *              addr   per access, that many bytes: the difference from
+ *                     the base (one of three) plus 2^(8 len - 1)
+ *              pid, (empty), event as in 1.0
  *   index    "VMTI", u32 nchunks, nchunks x (u64 offset, u64 first_rec,
  *            u32 nrecs), u64 total records, u32 crc32c
  *   trailer  u64 index offset, "VMTEND\0\0"
  *
- * Chunks are independent: each starts its delta bases at 0 and its pid at
- * 1, so any chunk decodes alone (the index gives random access).
+ * Chunks are independent: each starts its bases at 0 and its pid at 1, so
+ * any chunk decodes alone (the index gives random access).
  *
  * The reader reads sequentially through the shared byte source (a .vmt
  * may come from a pipe, or even be gzip-compressed again).  A file that

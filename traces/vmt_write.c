@@ -4,10 +4,13 @@
  * linked into traced programs, the qemu plugin) need only this file,
  * traces/crc32c.c, core/error.c, core/sized.c and libzstd.
  *
- * Records accumulate in six section buffers; when a chunk holds chunk_recs
- * records it is assembled, compressed with zstd (level 3 unless
- * vl_vmt_writer_level says otherwise) and written with one write(2) of
- * header + payload, so a killed writer leaves whole chunks.
+ * Records accumulate in six section buffers (version 1.1: ops as op table
+ * indices, the op table, the address differences, pids, an empty size
+ * section, events; put_access says how a base is chosen); when a chunk
+ * holds chunk_recs records, or its op table is full, it is assembled,
+ * compressed with zstd (level 3 unless vl_vmt_writer_level says otherwise)
+ * and written with one write(2) of header + payload, so a killed writer
+ * leaves whole chunks.
  *
  * zstd's literals (the bytes no match covers: most of a varint address
  * stream) are stored as they are, not Huffman-coded: a chunk is 5-15%
