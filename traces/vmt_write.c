@@ -566,8 +566,19 @@ static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl
 	}
 	for (;;) {
 		unsigned b = 0, nd = w->nd;
-		if (r->op != VL_OP_IFETCH) {
-			unsigned best = 0, bl = dlen(r->addr - w->base[w->dord[0]]);
+		uint64_t dm = r->addr - w->base[w->dord[0]];
+		if (r->op != VL_OP_IFETCH && dm + 128 < 256) {
+			/* the common case, decided without the lengths: at most 1
+			 * byte from the base used last, which only another base at
+			 * 0 bytes beats */
+			b = w->dord[0];
+			for (unsigned j = 1; dm && j < nd; j++)
+				if (r->addr == w->base[w->dord[j]]) {
+					b = w->dord[j]; /* the most recent of those */
+					break;
+				}
+		} else if (r->op != VL_OP_IFETCH) {
+			unsigned best = 0, bl = dlen(dm);
 			for (unsigned j = 1; j < nd; j++) {
 				unsigned l = dlen(r->addr - w->base[w->dord[j]]);
 				if (l < bl) {
