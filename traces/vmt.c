@@ -82,19 +82,22 @@ struct rd {
 	bool v11;
 	uint32_t ntab;
 	uint64_t base[NBASE];
-	struct dent *dt;           /* TAB_MAX entries */
+	struct dtab *dt;           /* the decoded op table */
 };
 
-/* A 1.1 op table entry as the fast loop uses it: hi is the second half of
- * the output record (op at bit 32, size at bit 40; the pid is or-ed in),
- * D_SLOW for a record the loop leaves to the slow path (a new pid, an
- * event, a process start, an index past the table); the difference is
- * the first len bytes of an 8-byte load (and-ed with lenmask) less bias
- * (2^(8 len - 1), 0 for len 0), added to base `base`. */
+/* A 1.1 op table as the fast loop uses it, entry j in element j of each
+ * array: hi is the second half of the output record (op at bit 32, size
+ * at bit 40; the pid is or-ed in), D_SLOW for a record the loop leaves to
+ * the slow path (a new pid, an event, a process start, an index past the
+ * table); the difference is the first len bytes of an 8-byte load (and-ed
+ * with lenmask) less bias (2^(8 len - 1), 0 for len 0), added to base
+ * `base`.  Arrays rather than an array of entries: every field is then
+ * addressed by the ops byte scaled in the load itself, two additions a
+ * record fewer (the loop is bound by its ALU operations). */
 #define D_SLOW (1ull << 63)
-struct dent {
-	uint64_t hi, lenmask, bias, len;
-	uint8_t base, pad[7];
+struct dtab {
+	uint64_t hi[TAB_MAX], lenmask[TAB_MAX], bias[TAB_MAX], len[TAB_MAX];
+	uint8_t base[TAB_MAX];
 };
 
 static int vmt_open(struct vl_trace *t, struct vl_error *err)
@@ -131,7 +134,7 @@ static int vmt_open(struct vl_trace *t, struct vl_error *err)
 			      "(expected version 1.1 or later)", t->path, minor);
 	if (flags & VMT_FLAG_TABLE) {
 		r->v11 = true;
-		r->dt = malloc(TAB_MAX * sizeof(*r->dt));
+		r->dt = malloc(sizeof(*r->dt));
 		if (!r->dt)
 			return vl_err(err, VL_ENOMEM, "%s: out of memory", t->path);
 	}
@@ -262,10 +265,10 @@ static int load_table(struct vl_trace *t, struct rd *r, uint64_t at, struct vl_e
 			      "a size section (expected it empty)", t->path, r->seq,
 			      (unsigned long long)at);
 	uint32_t n = (uint32_t)(len / TAB_ENT);
+	struct dtab *d = r->dt;
+	memset(d, 0, sizeof(*d));
 	for (uint32_t j = 0; j < TAB_MAX; j++) {
-		struct dent *d = &r->dt[j];
-		memset(d, 0, sizeof(*d));
-		d->hi = D_SLOW;
+		d->hi[j] = D_SLOW;
 		if (j >= n)
 			continue;
 		const uint8_t *q = r->s[S_TABLE] + TAB_ENT * j;
@@ -287,13 +290,13 @@ static int load_table(struct vl_trace *t, struct rd *r, uint64_t at, struct vl_e
 				      (unsigned long long)at, j, q[0], q[1], q[2], why);
 		if (kind > K_MODIFY)
 			continue;
-		d->hi = (uint64_t)kind << 32 | (uint64_t)size << 40;
+		d->hi[j] = (uint64_t)kind << 32 | (uint64_t)size << 40;
 		if (q[0] & F_PID)
-			d->hi |= D_SLOW;
-		d->lenmask = l == 8 ? ~0ull : (1ull << (8 * l)) - 1;
-		d->bias = l ? 1ull << (8 * l - 1) : 0;
-		d->len = l;
-		d->base = (uint8_t)base;
+			d->hi[j] |= D_SLOW;
+		d->lenmask[j] = l == 8 ? ~0ull : (1ull << (8 * l)) - 1;
+		d->bias[j] = l ? 1ull << (8 * l - 1) : 0;
+		d->len[j] = l;
+		d->base[j] = (uint8_t)base;
 	}
 	r->ntab = n;
 	return 0;
@@ -873,19 +876,19 @@ struct fast11 {
 	int rc; /* 0, or -1 the address stream ends early */
 };
 
-/* The difference: the low len bytes of w as a signed number (dent). */
-static inline uint64_t unbias(uint64_t w, const struct dent *e)
+/* The difference of entry j: the low len bytes of w, less the bias. */
+static inline uint64_t unbias(uint64_t w, const struct dtab *t, size_t j)
 {
-	return (w & e->lenmask) - e->bias;
+	return (w & t->lenmask[j]) - t->bias[j];
 }
 
-/* One record (e: its entry, already known not D_SLOW) into *o. */
-static inline __attribute__((always_inline)) void rec11(const struct dent *e, uint64_t w,
+/* One record (entry j of t, already known not D_SLOW) into *o. */
+static inline __attribute__((always_inline)) void rec11(const struct dtab *t, size_t j, uint64_t w,
 							 uint64_t *b0, uint64_t *b1,
 							 uint64_t *b2, const uint64_t *pid,
 							 struct vl_rec *o)
 {
-	uint64_t d = unbias(w, e);
+	uint64_t d = unbias(w, t, j);
 	uint64_t base = *b0, a;
 #if defined(__x86_64__)
 	/* the base, by conditional moves (which base a record uses follows
@@ -900,26 +903,26 @@ static inline __attribute__((always_inline)) void rec11(const struct dent *e, ui
 		"cmove %[a], %[b1]\n\t"
 		"cmova %[a], %[b2]"
 		: [base] "+&r"(base), [a] "=&r"(a), [b0] "+r"(*b0), [b1] "+r"(*b1), [b2] "+r"(*b2)
-		: [sel] "m"(e->base), [d] "r"(d)
+		: [sel] "m"(t->base[j]), [d] "r"(d)
 		: "cc");
-	uint64_t h = e->hi;
+	uint64_t h = t->hi[j];
 	/* the pid from memory: one register fewer in the loop */
 	__asm__("or %[pid], %[h]" : [h] "+r"(h) : [pid] "m"(*pid));
 #else
-	unsigned sel = e->base;
+	unsigned sel = t->base[j];
 	base = sel == 1 ? *b1 : sel == 2 ? *b2 : base;
 	a = base + d;
 	*b0 = sel == 0 ? a : *b0;
 	*b1 = sel == 1 ? a : *b1;
 	*b2 = sel == 2 ? a : *b2;
-	uint64_t h = e->hi | *pid;
+	uint64_t h = t->hi[j] | *pid;
 #endif
 	memcpy(o, &a, 8);
 	memcpy((char *)o + 8, &h, 8);
 }
 
 static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
-							   const struct dent *dt,
+							   const struct dtab *dt,
 							   const uint8_t *ops, size_t n,
 							   struct vl_rec *out, bool checked)
 {
@@ -927,17 +930,17 @@ static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
 	uint64_t b0 = st->b0, b1 = st->b1, b2 = st->b2;
 	size_t k;
 	for (k = 0; k < n; k++) {
-		const struct dent *e = &dt[ops[k]];
-		if (unlikely(e->hi & D_SLOW))
+		size_t j = ops[k];
+		if (unlikely(dt->hi[j] & D_SLOW))
 			break;
 		uint64_t w = get64(ap);
-		const uint8_t *nx = ap + e->len;
+		const uint8_t *nx = ap + dt->len[j];
 		if (checked && unlikely(nx > ae)) {
 			st->rc = -1;
 			break;
 		}
 		ap = nx;
-		rec11(e, w, &b0, &b1, &b2, &st->pid, &out[k]);
+		rec11(dt, j, w, &b0, &b1, &b2, &st->pid, &out[k]);
 	}
 	st->ap = ap;
 	st->b0 = b0;
@@ -946,14 +949,14 @@ static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
 	return k;
 }
 
-static __attribute__((noinline)) size_t loop11_fast(struct fast11 *st, const struct dent *dt,
+static __attribute__((noinline)) size_t loop11_fast(struct fast11 *st, const struct dtab *dt,
 						    const uint8_t *ops, size_t n,
 						    struct vl_rec *out)
 {
 	return loop11(st, dt, ops, n, out, false);
 }
 
-static __attribute__((noinline)) size_t loop11_checked(struct fast11 *st, const struct dent *dt,
+static __attribute__((noinline)) size_t loop11_checked(struct fast11 *st, const struct dtab *dt,
 						       const uint8_t *ops, size_t n,
 						       struct vl_rec *out)
 {
@@ -1020,7 +1023,7 @@ static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_erro
 			unsigned l = q[2] & 15u, base = (unsigned)q[2] >> 4;
 			if ((size_t)(r->e[S_ADDR] - r->s[S_ADDR]) < l)
 				return bad(t, r, "address stream ends early", err);
-			r->base[base] += unbias(get64(r->s[S_ADDR]), &r->dt[idx]);
+			r->base[base] += unbias(get64(r->s[S_ADDR]), r->dt, idx);
 			r->s[S_ADDR] += l;
 			*o = (struct vl_rec){ .addr = r->base[base], .pid = r->pid, .op = (uint8_t)kind,
 					      .size = q[1] };
