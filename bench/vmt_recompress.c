@@ -1,6 +1,6 @@
 /* bench/vmt_recompress.c - recompress (and upgrade) the chunks of a .vmt file.
  *
- *   usage: vmt_recompress IN.vmt OUT.vmt LEVEL
+ *   usage: vmt_recompress IN.vmt OUT.vmt LEVEL [MINMATCH]
  *
  * Copies the header (metadata and all) byte for byte and compresses every
  * chunk's payload again at zstd level LEVEL with literals stored as they
@@ -9,7 +9,9 @@
  * records, events and process starts, in order, through the library's
  * writer; the header gets minor version 1 and flag 0x1, its CRC again).
  * The records and the metadata are the same; the payloads and zstd frames
- * differ.  Used to re-encode traces/samples (docs/benchmarks.md): `vmlab
+ * differ.  MINMATCH (3 to 7) sets zstd's shortest match: longer ones make
+ * fewer, cheaper sequences to decode (docs/benchmarks.md).  Used to
+ * re-encode traces/samples (docs/benchmarks.md): `vmlab
  * convert` would write a new header (tool, date) and drop the process
  * names.
  */
@@ -151,8 +153,8 @@ static int upgrade(const uint8_t *in, long n, size_t hdr, const char *tmp, int l
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: vmt_recompress IN.vmt OUT.vmt LEVEL\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: vmt_recompress IN.vmt OUT.vmt LEVEL [MINMATCH]\n");
 		return 2;
 	}
 	long n;
@@ -192,6 +194,8 @@ int main(int argc, char **argv)
 	ZSTD_CCtx *c = ZSTD_createCCtx();
 	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, atoi(argv[3]));
 	ZSTD_CCtx_setParameter(c, ZSTD_c_literalCompressionMode, ZSTD_lcm_uncompressed);
+	if (argc == 5 && ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, atoi(argv[4]))))
+		return fail("bad MINMATCH", 0);
 	fwrite(orig, 1, hdr, o);
 	uint64_t out_off = hdr, total = 0;
 	size_t nchunks = 0, cap = 0;
