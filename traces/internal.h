@@ -84,7 +84,7 @@ struct vl_trace {
 	size_t nmeta;
 	char **meta_keys, **meta_vals;
 	bool roi, in_roi, roi_seen; /* vl_trace_set_roi filtering */
-	bool mapped;       /* buf is the whole file, mapped (a plain raw file):
+	bool mapped;       /* buf is the whole file, mapped (a plain raw or .vmt file):
 			    * cap = end = its size, eof set, never refilled */
 	size_t released;   /* mapped: bytes before this given back (vl_trace_release) */
 };

@@ -8,7 +8,8 @@
  *   chunk*   "VMTC", u32 seq, u32 nrecs, u32 raw_len, u32 comp_len,
  *            u64 first_rec, u32 crc32c (header bytes 0..27 + payload),
  *            comp_len bytes of one zstd frame holding raw_len bytes:
- *              6 x u32 section lengths, then the sections
+ *              6 x u32 section lengths, then the sections; version 1.0
+ *              (flags 0):
  *              ops    one byte per record: kind (bits 0-2), pid follows
  *                     (bit 3), size code (bits 4-7)
  *              iaddr  zigzag LEB128 deltas of instruction-fetch addresses
@@ -16,12 +17,19 @@
  *              pid    LEB128 pids, for records with bit 3
  *              size   one byte per record with size code 15
  *              event  LEB128 fields of events and process starts
+ *            version 1.1 (minor 1, flag 0x1: vmt_read11 below):
+ *              ops    one byte per record: an index into the op table
+ *              table  3-byte entries: kind | pid flag, size, length of
+ *                     the address difference | its base << 4
+ *              addr   per access, that many bytes: the difference from
+ *                     the base (one of three) plus 2^(8 len - 1)
+ *              pid, (empty), event as in 1.0
  *   index    "VMTI", u32 nchunks, nchunks x (u64 offset, u64 first_rec,
  *            u32 nrecs), u64 total records, u32 crc32c
  *   trailer  u64 index offset, "VMTEND\0\0"
  *
- * Chunks are independent: each starts its delta bases at 0 and its pid at
- * 1, so any chunk decodes alone (the index gives random access).
+ * Chunks are independent: each starts its bases at 0 and its pid at 1, so
+ * any chunk decodes alone (the index gives random access).
  *
  * The reader reads sequentially through the shared byte source (a .vmt
  * may come from a pipe, or even be gzip-compressed again).  A file that
@@ -70,6 +78,26 @@ struct rd {
 	const uint8_t *s[NSECT], *e[NSECT];
 	uint64_t iprev, dprev;
 	uint32_t pid;
+	/* version 1.1 (v11): the chunk's op table decoded, the bases */
+	bool v11;
+	uint32_t ntab;
+	uint64_t base[NBASE];
+	struct dtab *dt;           /* the decoded op table */
+};
+
+/* A 1.1 op table as the fast loop uses it, entry j in element j of each
+ * array: hi is the second half of the output record (op at bit 32, size
+ * at bit 40; the pid is or-ed in), D_SLOW for a record the loop leaves to
+ * the slow path (a new pid, an event, a process start, an index past the
+ * table); the difference is the first len bytes of an 8-byte load (and-ed
+ * with lenmask) less bias (2^(8 len - 1), 0 for len 0), added to base
+ * `base`.  Arrays rather than an array of entries: every field is then
+ * addressed by the ops byte scaled in the load itself, two additions a
+ * record fewer (the loop is bound by its ALU operations). */
+#define D_SLOW (1ull << 63)
+struct dtab {
+	uint64_t hi[TAB_MAX], lenmask[TAB_MAX], bias[TAB_MAX], len[TAB_MAX];
+	uint8_t base[TAB_MAX];
 };
 
 static int vmt_open(struct vl_trace *t, struct vl_error *err)
@@ -95,9 +123,21 @@ static int vmt_open(struct vl_trace *t, struct vl_error *err)
 			      "%s at byte 8: .vmt version %u.%u, this vmlab reads version %u.x",
 			      t->path, major, minor, VMT_MAJOR);
 	uint32_t flags = get32(p + 12), mlen = get32(p + 16);
-	if (flags != 0)
+	/* 1.0: no flags; 1.1: the op table flag (any other minor of 1.x
+	 * reads as 1.0 or 1.1 by its flags, as a 1.0 reader read them) */
+	if (flags & ~VMT_FLAG_TABLE)
 		return vl_err(err, VL_EVERSION, "%s at byte 12: unknown header flags 0x%x", t->path,
 			      flags);
+	if ((flags & VMT_FLAG_TABLE) && minor < 1)
+		return vl_err(err, VL_EVERSION,
+			      "%s at byte 12: header flag 0x1 (op tables) in a version 1.%u file "
+			      "(expected version 1.1 or later)", t->path, minor);
+	if (flags & VMT_FLAG_TABLE) {
+		r->v11 = true;
+		r->dt = malloc(sizeof(*r->dt));
+		if (!r->dt)
+			return vl_err(err, VL_ENOMEM, "%s: out of memory", t->path);
+	}
 	if (mlen > META_MAX)
 		return vl_err(err, VL_EFORMAT, "%s at byte 16: metadata length %u exceeds %u",
 			      t->path, mlen, META_MAX);
@@ -136,6 +176,7 @@ static void vmt_close(struct vl_trace *t)
 		return;
 	ZSTD_freeDCtx(r->dctx);
 	free(r->raw);
+	free(r->dt);
 	free(r);
 	t->state = NULL;
 }
@@ -207,6 +248,57 @@ static int read_index(struct vl_trace *t, struct rd *r, struct vl_error *err)
 		return vl_err(err, VL_EFORMAT, "%s at byte %llu: unexpected data after the trailer",
 			      t->path, (unsigned long long)vl_trace_pos(t));
 	r->done = true;
+	return 0;
+}
+
+/* Version 1.1: check the chunk's op table (section S_TABLE) and decode it
+ * into r->dt; indices past it get D_SLOW, and the slow path reports them. */
+static int load_table(struct vl_trace *t, struct rd *r, uint64_t at, struct vl_error *err)
+{
+	size_t len = (size_t)(r->e[S_TABLE] - r->s[S_TABLE]);
+	if (len == 0 || len % TAB_ENT || len / TAB_ENT > TAB_MAX)
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: op table of %zu bytes "
+			      "(expected 1 to %u entries of %u bytes)", t->path, r->seq,
+			      (unsigned long long)at, len, TAB_MAX, TAB_ENT);
+	if (r->s[S_SIZE] != r->e[S_SIZE])
+		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: a version 1.1 chunk with "
+			      "a size section (expected it empty)", t->path, r->seq,
+			      (unsigned long long)at);
+	uint32_t n = (uint32_t)(len / TAB_ENT);
+	struct dtab *d = r->dt;
+	memset(d, 0, sizeof(*d));
+	for (uint32_t j = 0; j < TAB_MAX; j++) {
+		d->hi[j] = D_SLOW;
+		if (j >= n)
+			continue;
+		const uint8_t *q = r->s[S_TABLE] + TAB_ENT * j;
+		unsigned kind = q[0] & 7u, size = q[1], l = q[2] & 15u, base = (unsigned)q[2] >> 4;
+		const char *why = NULL;
+		if (q[0] & ~(7u | F_PID))
+			why = "unknown bits in its first byte";
+		else if (kind > K_PROC)
+			why = "unknown record kind";
+		else if (kind > K_MODIFY && (size || q[2]))
+			why = "an event or process start with a size or an address";
+		else if (l > 8)
+			why = "a difference longer than 8 bytes";
+		else if (base >= NBASE)
+			why = "a base past the third";
+		if (why)
+			return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: op table entry %u "
+				      "(%02x %02x %02x): %s", t->path, r->seq,
+				      (unsigned long long)at, j, q[0], q[1], q[2], why);
+		if (kind > K_MODIFY)
+			continue;
+		d->hi[j] = (uint64_t)kind << 32 | (uint64_t)size << 40;
+		if (q[0] & F_PID)
+			d->hi[j] |= D_SLOW;
+		d->lenmask[j] = l == 8 ? ~0ull : (1ull << (8 * l)) - 1;
+		d->bias[j] = l ? 1ull << (8 * l - 1) : 0;
+		d->len[j] = l;
+		d->base[j] = (uint8_t)base;
+	}
+	r->ntab = n;
 	return 0;
 }
 
@@ -285,12 +377,16 @@ static int next_chunk(struct vl_trace *t, struct rd *r, struct vl_error *err)
 	if (sum != raw_len || (uint32_t)(r->e[S_OPS] - r->s[S_OPS]) != nrecs)
 		return vl_err(err, VL_EFORMAT, "%s chunk %u at byte %llu: section lengths do not add "
 			      "up", t->path, r->seq, (unsigned long long)at);
+	if (r->v11)
+		VL_TRY(load_table(t, r, at, err));
 	vl_trace_skip(t, CHUNK_HDR + (size_t)comp);
+	vl_trace_release(t); /* a mapped file: the chunks read so far */
 	r->chunk_off = at;
 	r->ops = r->s[S_OPS];
 	r->nrecs = nrecs;
 	r->i = 0;
 	r->iprev = r->dprev = 0;
+	memset(r->base, 0, sizeof(r->base));
 	r->pid = 1;
 	r->seq++;
 	r->total += nrecs;
@@ -644,9 +740,13 @@ static int pick_decoder(void)
 	return d;
 }
 
+static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_error *err);
+
 static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
 {
 	struct rd *r = t->state;
+	if (r->v11)
+		return vmt_read11(t, b, err);
 	if (unlikely(!__atomic_load_n(&fast_op_ready, __ATOMIC_ACQUIRE)))
 		build_fast_op(); /* idempotent; racing threads write the same values */
 	loop_fn *const *loop = loops[pick_decoder()];
@@ -750,6 +850,213 @@ static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 			VL_TRY(vl_trace_add_meta(t, key, name, err));
 		} else {
 			return bad(t, r, "unknown record kind", err);
+		}
+		r->i++;
+	}
+	return (ssize_t)b->n;
+}
+
+/* ---- version 1.1 ----
+ *
+ * Each ops byte indexes the chunk's op table (r->dt), which gives the
+ * record's kind and size and the length (0 to 8 bytes) and base of its
+ * address difference: no varint to find, no branch on the record's kind,
+ * the bases in registers, each updated by an add of the difference masked
+ * by its entry (only the record's own base moves).  Records with a new
+ * pid, events and process starts leave the loop (D_SLOW), as in 1.0.
+ *
+ * checked: the address stream may end within these n records, so each
+ * record's bytes are checked against its end; unchecked when 8 bytes a
+ * record fit (8-byte loads past the stream read the following sections
+ * or RAW_PAD, and the length mask drops those bytes). */
+struct fast11 {
+	const uint8_t *ap, *ae; /* address stream */
+	uint64_t b0, b1, b2;
+	uint64_t pid;
+	int rc; /* 0, or -1 the address stream ends early */
+};
+
+/* The difference of entry j: the low len bytes of w, less the bias. */
+static inline uint64_t unbias(uint64_t w, const struct dtab *t, size_t j)
+{
+	return (w & t->lenmask[j]) - t->bias[j];
+}
+
+/* One record (entry j of t, already known not D_SLOW) into *o. */
+static inline __attribute__((always_inline)) void rec11(const struct dtab *t, size_t j, uint64_t w,
+							 uint64_t *b0, uint64_t *b1,
+							 uint64_t *b2, const uint64_t *pid,
+							 struct vl_rec *o)
+{
+	uint64_t d = unbias(w, t, j);
+	uint64_t base = *b0, a;
+#if defined(__x86_64__)
+	/* the base, by conditional moves (which base a record uses follows
+	 * no pattern a branch predictor could learn; the compiler turns the C
+	 * below into branches): one comparison with 1, below for base 0,
+	 * equal for 1, above for 2 */
+	__asm__("cmpb $1, %[sel]\n\t"
+		"cmove %[b1], %[base]\n\t"
+		"cmova %[b2], %[base]\n\t"
+		"lea (%[base],%[d]), %[a]\n\t" /* lea keeps the flags */
+		"cmovb %[a], %[b0]\n\t"
+		"cmove %[a], %[b1]\n\t"
+		"cmova %[a], %[b2]"
+		: [base] "+&r"(base), [a] "=&r"(a), [b0] "+r"(*b0), [b1] "+r"(*b1), [b2] "+r"(*b2)
+		: [sel] "m"(t->base[j]), [d] "r"(d)
+		: "cc");
+	uint64_t h = t->hi[j];
+	/* the pid from memory: one register fewer in the loop */
+	__asm__("or %[pid], %[h]" : [h] "+r"(h) : [pid] "m"(*pid));
+#else
+	unsigned sel = t->base[j];
+	base = sel == 1 ? *b1 : sel == 2 ? *b2 : base;
+	a = base + d;
+	*b0 = sel == 0 ? a : *b0;
+	*b1 = sel == 1 ? a : *b1;
+	*b2 = sel == 2 ? a : *b2;
+	uint64_t h = t->hi[j] | *pid;
+#endif
+	memcpy(o, &a, 8);
+	memcpy((char *)o + 8, &h, 8);
+}
+
+static inline __attribute__((always_inline)) size_t loop11(struct fast11 *st,
+							   const struct dtab *dt,
+							   const uint8_t *ops, size_t n,
+							   struct vl_rec *out, bool checked)
+{
+	const uint8_t *ap = st->ap, *ae = st->ae;
+	uint64_t b0 = st->b0, b1 = st->b1, b2 = st->b2;
+	size_t k;
+	for (k = 0; k < n; k++) {
+		size_t j = ops[k];
+		if (unlikely(dt->hi[j] & D_SLOW))
+			break;
+		uint64_t w = get64(ap);
+		const uint8_t *nx = ap + dt->len[j];
+		if (checked && unlikely(nx > ae)) {
+			st->rc = -1;
+			break;
+		}
+		ap = nx;
+		rec11(dt, j, w, &b0, &b1, &b2, &st->pid, &out[k]);
+	}
+	st->ap = ap;
+	st->b0 = b0;
+	st->b1 = b1;
+	st->b2 = b2;
+	return k;
+}
+
+static __attribute__((noinline)) size_t loop11_fast(struct fast11 *st, const struct dtab *dt,
+						    const uint8_t *ops, size_t n,
+						    struct vl_rec *out)
+{
+	return loop11(st, dt, ops, n, out, false);
+}
+
+static __attribute__((noinline)) size_t loop11_checked(struct fast11 *st, const struct dtab *dt,
+						       const uint8_t *ops, size_t n,
+						       struct vl_rec *out)
+{
+	return loop11(st, dt, ops, n, out, true);
+}
+
+static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
+{
+	struct rd *r = t->state;
+	while (b->n < b->cap) {
+		if (r->i == r->nrecs) {
+			if (r->nrecs) { /* the chunk is used up: all its streams must be */
+				for (int j = S_ADDR; j < NSECT; j++)
+					if (r->s[j] != r->e[j])
+						return bad(t, r, "bytes left over in the chunk's streams",
+							   err);
+				r->nrecs = r->i = 0;
+			}
+			if (r->done)
+				break;
+			VL_TRY(next_chunk(t, r, err));
+			continue;
+		}
+		uint32_t i = r->i, nrecs = r->nrecs;
+		size_t room = b->cap - b->n;
+		size_t lim = room < (size_t)(nrecs - i) ? room : (size_t)(nrecs - i);
+		struct fast11 st = { .ap = r->s[S_ADDR], .ae = r->e[S_ADDR], .b0 = r->base[0],
+				     .b1 = r->base[1], .b2 = r->base[2], .pid = r->pid };
+		/* unchecked for as many records as surely have their bytes */
+		size_t safe = (size_t)(st.ae - st.ap) / 8;
+		size_t k = safe ? loop11_fast(&st, r->dt, r->ops + i, safe < lim ? safe : lim,
+					      b->recs + b->n)
+				: loop11_checked(&st, r->dt, r->ops + i, lim, b->recs + b->n);
+		i += (uint32_t)k;
+		b->n += k;
+		r->s[S_ADDR] = st.ap;
+		r->base[0] = st.b0;
+		r->base[1] = st.b1;
+		r->base[2] = st.b2;
+		r->i = i;
+		if (st.rc < 0)
+			return bad(t, r, "address stream ends early", err);
+		if (k == room || i == nrecs || (safe && k == safe && safe < lim))
+			continue;
+		/* Slow path: one record with a pid change, an event, a process
+		 * start or an index past the table. */
+		uint8_t idx = r->ops[i];
+		if (idx >= r->ntab) {
+			char what[96];
+			snprintf(what, sizeof(what), "op index %u past the chunk's op table (%u entries)",
+				 idx, r->ntab);
+			return bad(t, r, what, err);
+		}
+		const uint8_t *q = r->s[S_TABLE] + TAB_ENT * idx;
+		unsigned kind = q[0] & 7u;
+		uint64_t v;
+		if (q[0] & F_PID) {
+			if (varint(&r->s[S_PID], r->e[S_PID], &v) < 0 || v == 0 || v > UINT32_MAX)
+				return bad(t, r, "bad or missing pid", err);
+			r->pid = (uint32_t)v;
+		}
+		struct vl_rec *o = &b->recs[b->n];
+		if (kind <= K_MODIFY) {
+			unsigned l = q[2] & 15u, base = (unsigned)q[2] >> 4;
+			if ((size_t)(r->e[S_ADDR] - r->s[S_ADDR]) < l)
+				return bad(t, r, "address stream ends early", err);
+			r->base[base] += unbias(get64(r->s[S_ADDR]), r->dt, idx);
+			r->s[S_ADDR] += l;
+			*o = (struct vl_rec){ .addr = r->base[base], .pid = r->pid, .op = (uint8_t)kind,
+					      .size = q[1] };
+			b->n++;
+		} else if (kind == K_EVENT) {
+			if (b->n_events == b->ev_cap) {
+				if (q[0] & F_PID)
+					return bad(t, r, "internal: event batch full after a pid", err);
+				break;
+			}
+			uint64_t f[6];
+			for (int j = 0; j < 6; j++)
+				if (varint(&r->s[S_EVENT], r->e[S_EVENT], &f[j]) < 0)
+					return bad(t, r, "event stream ends early", err);
+			if (f[0] > UINT32_MAX || f[1] > UINT32_MAX)
+				return bad(t, r, "event kind or protection out of range", err);
+			struct vl_event *e = &b->events[b->n_events];
+			*e = (struct vl_event){ .kind = (uint32_t)f[0], .prot = (uint32_t)f[1],
+						.addr = f[2], .len = f[3], .file_id = f[4],
+						.offset = f[5] };
+			*o = (struct vl_rec){ .addr = b->n_events, .pid = r->pid, .op = VL_OP_EVENT };
+			b->n_events++;
+			b->n++;
+		} else { /* K_PROC: load_table allows no other kind */
+			if (varint(&r->s[S_EVENT], r->e[S_EVENT], &v) < 0 ||
+			    v > (uint64_t)(r->e[S_EVENT] - r->s[S_EVENT]) || v > 4096)
+				return bad(t, r, "process name runs off the event stream", err);
+			char key[32], name[4100];
+			snprintf(key, sizeof(key), "process.%u", r->pid);
+			memcpy(name, r->s[S_EVENT], v);
+			name[v] = '\0';
+			r->s[S_EVENT] += v;
+			VL_TRY(vl_trace_add_meta(t, key, name, err));
 		}
 		r->i++;
 	}

@@ -8,7 +8,10 @@
 
 static const uint8_t VMT_MAGIC[8] __attribute__((unused)) = { 0x89, 'V', 'M', 'T', '\r', '\n', 0x1a, '\n' };
 #define VMT_MAJOR 1
-#define VMT_MINOR 0
+#define VMT_MINOR 1        /* what the writer writes: 1.1 */
+/* Header flag of version 1.1: chunks use the op table encoding below.  A
+ * reader of 1.0 refuses any flag, so it refuses a 1.1 file cleanly. */
+#define VMT_FLAG_TABLE 1u
 #define HDR_FIXED 20       /* magic, major, minor, flags, meta_len */
 #define META_MAX (1u << 20)
 #define CHUNK_HDR 32
@@ -20,6 +23,12 @@ static const uint8_t VMT_MAGIC[8] __attribute__((unused)) = { 0x89, 'V', 'M', 'T
 
 enum { K_READ = 0, K_WRITE = 1, K_IFETCH = 2, K_MODIFY = 3, K_EVENT = 4, K_PROC = 5 };
 enum { S_OPS, S_IADDR, S_DADDR, S_PID, S_SIZE, S_EVENT };
+/* Version 1.1 sections: ops (table indices), the op table, one address
+ * stream, pids, an unused (empty) section, events. */
+enum { S_TABLE = 1, S_ADDR = 2 };
+#define TAB_MAX 256        /* op table entries per chunk */
+#define TAB_ENT 3          /* bytes per entry: kind|F_PID, size, len|base<<4 */
+#define NBASE 3            /* address bases of 1.1 */
 #define F_PID 0x08
 #define SIZE_EXPLICIT 15
 

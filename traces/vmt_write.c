@@ -4,10 +4,13 @@
  * linked into traced programs, the qemu plugin) need only this file,
  * traces/crc32c.c, core/error.c, core/sized.c and libzstd.
  *
- * Records accumulate in six section buffers; when a chunk holds chunk_recs
- * records it is assembled, compressed with zstd (level 3 unless
- * vl_vmt_writer_level says otherwise) and written with one write(2) of
- * header + payload, so a killed writer leaves whole chunks.
+ * Records accumulate in six section buffers (version 1.1: ops as op table
+ * indices, the op table, the address differences, pids, an empty size
+ * section, events; put_access says how a base is chosen); when a chunk
+ * holds chunk_recs records, or its op table is full, it is assembled,
+ * compressed with zstd (level 3 unless vl_vmt_writer_level says otherwise)
+ * and written with one write(2) of header + payload, so a killed writer
+ * leaves whole chunks.
  *
  * zstd's literals (the bytes no match covers: most of a varint address
  * stream) are stored as they are, not Huffman-coded: a chunk is 5-15%
@@ -38,6 +41,11 @@
 #include "traces/vmt.h"
 
 /* ================= writer ================= */
+
+/* Test hook (tests/unit/test_vmt.c): non-zero, writers opened from now on
+ * write version 1.0 (the ops byte's size codes, varint differences from
+ * an instruction and a data base), which this reader still reads. */
+int vl_vmt_write_v10 = 0;
 
 /* struct vl_vmt_meta of the first release (core/sized.h) */
 #define VMT_META_V1 (offsetof(struct vl_vmt_meta, comment) + sizeof(const char *))
@@ -74,8 +82,16 @@ struct vl_vmt_writer {
 	size_t chunk_recs;
 	struct bytes sect[NSECT];
 	uint32_t nrecs;             /* records in the open chunk */
-	uint64_t iprev, dprev;      /* delta bases */
+	uint64_t base[NBASE];       /* address bases (1.1) */
+	uint8_t dord[3];            /* data bases, most recently used first */
+	unsigned nd;                /* 3 until the chunk's first instruction fetch, then 2 */
 	uint32_t pid;               /* current pid in the open chunk */
+	/* the open chunk's op table: entry keys (byte0 | byte1 << 8 |
+	 * byte2 << 16) + 1 in an open-addressed map, 0 empty */
+	bool v10;                   /* write version 1.0 (vl_vmt_write_v10) */
+	uint32_t ntab;
+	uint32_t tkey[4 * TAB_MAX];
+	uint8_t tidx[4 * TAB_MAX];
 	uint64_t total;             /* records in finished chunks */
 	uint64_t offset;            /* bytes written */
 	struct index_ent *index;
@@ -85,6 +101,7 @@ struct vl_vmt_writer {
 	struct bytes raw;
 	ZSTD_CCtx *cctx;
 	bool failed;
+	uint32_t room_left;         /* accesses that surely fit the sections (room_for) */
 	/* async mode */
 	bool async, busy, quit;
 	pthread_t worker;
@@ -120,8 +137,15 @@ static void chunk_reset(struct vl_vmt_writer *w)
 	for (int i = 0; i < NSECT; i++)
 		w->sect[i].n = 0;
 	w->nrecs = 0;
-	w->iprev = w->dprev = 0;
+	memset(w->base, 0, sizeof(w->base));
+	w->dord[0] = 1;
+	w->dord[1] = 2;
+	w->dord[2] = 0;
+	w->nd = 3;
+	w->room_left = 0; /* async: the sections are other buffers now */
 	w->pid = 1;
+	w->ntab = 0;
+	memset(w->tkey, 0, sizeof(w->tkey));
 }
 
 /* Assemble, compress and write one chunk of the given sections. */
@@ -295,6 +319,7 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 	if (!w)
 		return vl_err(err, VL_ENOMEM, "out of memory opening %s", path);
 	w->chunk_recs = chunk_recs;
+	w->v10 = __atomic_load_n(&vl_vmt_write_v10, __ATOMIC_RELAXED) != 0;
 	w->path = strdup(path);
 	w->cctx = ZSTD_createCCtx();
 	if (w->cctx) {
@@ -386,8 +411,8 @@ int vl_vmt_writer_open(struct vl_vmt_writer **out, const char *path,
 	}
 	memcpy(h, VMT_MAGIC, 8);
 	put16(h + 8, VMT_MAJOR);
-	put16(h + 10, VMT_MINOR);
-	put32(h + 12, 0);
+	put16(h + 10, w->v10 ? 0 : VMT_MINOR);
+	put32(h + 12, w->v10 ? 0 : VMT_FLAG_TABLE);
 	put32(h + 16, (uint32_t)m.n);
 	if (m.n)
 		memcpy(h + HDR_FIXED, m.p, m.n);
@@ -411,36 +436,105 @@ fail:
 	return rc;
 }
 
-static inline int emit_head(struct vl_vmt_writer *w, unsigned kind, uint32_t pid, uint8_t size)
+/* The op table index of entry (b0, b1, b2) in the open chunk, added if
+ * new; -1 when the table is full (the caller starts a new chunk). */
+static inline int tab_index(struct vl_vmt_writer *w, unsigned b0, unsigned b1, unsigned b2)
 {
-	uint8_t code = size_code(size);
-	uint8_t op = (uint8_t)(kind | (uint8_t)(code << 4));
-	if (pid != w->pid) {
-		op |= F_PID;
-		w->pid = pid;
-		w->sect[S_PID].n += vl_put_varint(w->sect[S_PID].p + w->sect[S_PID].n, pid);
+	uint32_t key = (b0 | b1 << 8 | b2 << 16) + 1;
+	uint32_t h = (key * 2654435761u) >> 22; /* 10 bits: 4 * TAB_MAX slots */
+	while (w->tkey[h]) {
+		if (w->tkey[h] == key)
+			return w->tidx[h];
+		h = (h + 1) & (4 * TAB_MAX - 1);
 	}
-	w->sect[S_OPS].p[w->sect[S_OPS].n++] = op;
-	if (code == SIZE_EXPLICIT)
-		w->sect[S_SIZE].p[w->sect[S_SIZE].n++] = size;
-	return 0;
+	if (w->ntab == TAB_MAX)
+		return -1;
+	struct bytes *t = &w->sect[S_TABLE];
+	t->p[t->n] = (uint8_t)b0;
+	t->p[t->n + 1] = (uint8_t)b1;
+	t->p[t->n + 2] = (uint8_t)b2;
+	t->n += TAB_ENT;
+	w->tkey[h] = key;
+	w->tidx[h] = (uint8_t)w->ntab;
+	return (int)w->ntab++;
 }
 
-/* Room for nrec more records of the worst size (plus extra event bytes). */
-static int room_n(struct vl_vmt_writer *w, size_t nrec, size_t extra, struct vl_error *err)
+/* Bytes of the difference d as a two's complement number: 0 (d = 0) to 8,
+ * the fewest whose sign extension gives d back. */
+static inline unsigned dlen(uint64_t d)
 {
-	static const size_t per[NSECT] = { 1, 10, 10, 10, 1, 0 };
+	uint64_t z = d ^ (uint64_t)((int64_t)d >> 63); /* the bits that must be stored, less the sign */
+	return d ? (unsigned)(72 - __builtin_clzll(z | 1)) / 8 : 0;
+}
+
+/* Room for k more records of the worst size (plus extra event bytes). */
+static int room_for(struct vl_vmt_writer *w, size_t k, size_t extra, struct vl_error *err)
+{
+	/* the larger of 1.1 (table entry, 8 address bytes and 8 more for the
+	 * whole-word store) and 1.0 (varints in S_IADDR and S_DADDR, a size
+	 * byte) */
+	static const size_t per[NSECT] = { 1, 10, 16, 10, 1, 0 };
 	for (int i = 0; i < NSECT; i++)
-		if (bytes_room(&w->sect[i], per[i] * nrec + (i == S_EVENT ? extra : 0)) < 0) {
+		if (bytes_room(&w->sect[i], per[i] * k + (i == S_EVENT ? extra : 0)) < 0) {
 			w->failed = true;
+			w->room_left = 0;
 			return vl_err(err, VL_ENOMEM, "%s: out of memory for a chunk", w->path);
 		}
 	return 0;
 }
 
+/* Room for one more record (plus extra event bytes). */
 static int room(struct vl_vmt_writer *w, size_t extra, struct vl_error *err)
 {
-	return room_n(w, 1, extra, err);
+	w->room_left = 0; /* the next access checks again */
+	return room_for(w, 1, extra, err);
+}
+
+/* Room for one more access: checked for 256 at a time (profiled: checking
+ * the six sections for every record was a third of the writer's time). */
+static inline int room_access(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	if (__builtin_expect(w->room_left == 0, 0)) {
+		VL_TRY(room_for(w, 256, 0, err));
+		w->room_left = 256;
+	}
+	w->room_left--;
+	return 0;
+}
+
+/* The record's ops byte (its op table index) and pid; the caller adds the
+ * rest.  Starts a new chunk first when the table is full. */
+static int emit_head(struct vl_vmt_writer *w, unsigned kind, uint32_t pid, unsigned size,
+		     unsigned lenbase, struct vl_error *err)
+{
+	unsigned b0 = kind | (pid != w->pid ? F_PID : 0);
+	if (w->v10) { /* the 1.0 ops byte: its size code, a size byte if explicit */
+		uint8_t code = size_code((uint8_t)size);
+		if (code == SIZE_EXPLICIT)
+			w->sect[S_SIZE].p[w->sect[S_SIZE].n++] = (uint8_t)size;
+		if (b0 & F_PID) {
+			w->pid = pid;
+			w->sect[S_PID].n += vl_put_varint(w->sect[S_PID].p + w->sect[S_PID].n, pid);
+		}
+		w->sect[S_OPS].p[w->sect[S_OPS].n++] = (uint8_t)(b0 | (unsigned)code << 4);
+		return 0;
+	}
+	int idx = tab_index(w, b0, size, lenbase);
+	if (idx < 0)
+		return 1;
+	if (b0 & F_PID) {
+		w->pid = pid;
+		w->sect[S_PID].n += vl_put_varint(w->sect[S_PID].p + w->sect[S_PID].n, pid);
+	}
+	w->sect[S_OPS].p[w->sect[S_OPS].n++] = (uint8_t)idx;
+	return 0;
+}
+
+/* Starts a new chunk because the op table is full. */
+static int table_full(struct vl_vmt_writer *w, struct vl_error *err)
+{
+	VL_TRY(flush_chunk(w, err));
+	return room(w, 0, err);
 }
 
 static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
@@ -450,73 +544,91 @@ static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
 	return 0;
 }
 
-/* Encode the accesses r[0..n) up to the first record that is not one
- * (room made for n); returns how many.  What emit_head and the address
- * deltas do, over local copies of the section ends: a byte stored through
- * w->sect[].p may alias w itself, so the compiler would reload every
- * buffer pointer and length after each byte (the capture runtimes write
- * every record through here). */
-static size_t put_accesses(struct vl_vmt_writer *w, const struct vl_rec *r, size_t n)
+/* One access: the difference from a base.  Instruction fetches use base
+ * 0.  Data accesses use bases 1 and 2, and base 0 too while the chunk has
+ * had no instruction fetch: the base with the shortest difference (on a
+ * tie the one used last), but when even that needs `far` bytes or more,
+ * the base used least recently, which then moves there, so that data
+ * regions far apart (the heap, the stack, an input and an output buffer,
+ * two pointers a compare loop advances together) each keep a base.  far
+ * is 2 bytes with three data bases and 4 with two (measured on the
+ * samples: with two bases, moving one at every 2-byte jump makes the
+ * bases chase each other; docs/benchmarks.md). */
+static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl_error *err)
 {
-	uint8_t *ops = w->sect[S_OPS].p + w->sect[S_OPS].n;
-	uint8_t *ia = w->sect[S_IADDR].p + w->sect[S_IADDR].n;
-	uint8_t *da = w->sect[S_DADDR].p + w->sect[S_DADDR].n;
-	uint8_t *pp = w->sect[S_PID].p + w->sect[S_PID].n;
-	uint8_t *sz = w->sect[S_SIZE].p + w->sect[S_SIZE].n;
-	uint8_t *const ops0 = ops;
-	uint64_t iprev = w->iprev, dprev = w->dprev;
-	uint32_t pid = w->pid;
-	size_t k = 0;
-	for (; k < n && r[k].op < VL_OP_NACCESS; k++) {
-		const struct vl_rec *x = &r[k];
-		uint8_t code = size_code(x->size);
-		uint8_t op = (uint8_t)(x->op | (uint8_t)(code << 4));
-		if (__builtin_expect(x->pid != pid, 0)) {
-			op |= F_PID;
-			pid = x->pid;
-			pp += vl_put_varint(pp, pid);
-		}
-		*ops++ = op;
-		if (code == SIZE_EXPLICIT)
-			*sz++ = x->size;
-		if (x->op == VL_OP_IFETCH) {
-			ia += vl_put_varint(ia, vl_zigzag((int64_t)(x->addr - iprev)));
-			iprev = x->addr;
-		} else {
-			da += vl_put_varint(da, vl_zigzag((int64_t)(x->addr - dprev)));
-			dprev = x->addr;
-		}
+	if (w->v10) { /* zigzag LEB128 against the instruction or data base */
+		emit_head(w, r->op, r->pid, r->size, 0, err);
+		unsigned b = r->op == VL_OP_IFETCH ? 0 : 1;
+		struct bytes *s = &w->sect[b ? S_DADDR : S_IADDR];
+		s->n += vl_put_varint(s->p + s->n, vl_zigzag((int64_t)(r->addr - w->base[b])));
+		w->base[b] = r->addr;
+		return 0;
 	}
-	w->sect[S_OPS].n += (size_t)(ops - ops0);
-	w->sect[S_IADDR].n = (size_t)(ia - w->sect[S_IADDR].p);
-	w->sect[S_DADDR].n = (size_t)(da - w->sect[S_DADDR].p);
-	w->sect[S_PID].n = (size_t)(pp - w->sect[S_PID].p);
-	w->sect[S_SIZE].n = (size_t)(sz - w->sect[S_SIZE].p);
-	w->iprev = iprev;
-	w->dprev = dprev;
-	w->pid = pid;
-	return k;
+	for (;;) {
+		unsigned b = 0, nd = w->nd;
+		uint64_t dm = r->addr - w->base[w->dord[0]];
+		if (r->op != VL_OP_IFETCH && dm + 128 < 256) {
+			/* the common case, decided without the lengths: at most 1
+			 * byte from the base used last, which only another base at
+			 * 0 bytes beats */
+			b = w->dord[0];
+			for (unsigned j = 1; dm && j < nd; j++)
+				if (r->addr == w->base[w->dord[j]]) {
+					b = w->dord[j]; /* the most recent of those */
+					break;
+				}
+		} else if (r->op != VL_OP_IFETCH) {
+			unsigned best = 0, bl = dlen(dm);
+			for (unsigned j = 1; j < nd; j++) {
+				unsigned l = dlen(r->addr - w->base[w->dord[j]]);
+				if (l < bl) {
+					bl = l;
+					best = j;
+				}
+			}
+			if (bl >= (nd == 3 ? 2u : 4u))
+				best = nd - 1; /* the least recently used */
+			b = w->dord[best];
+		} else if (nd == 3) { /* base 0 is the instruction base from now on */
+			unsigned k = 0;
+			for (unsigned j = 0; j < 3; j++)
+				if (w->dord[j])
+					w->dord[k++] = w->dord[j];
+			w->nd = 2;
+		}
+		uint64_t d = r->addr - w->base[b];
+		unsigned l = dlen(d);
+		int rc = emit_head(w, r->op, r->pid, r->size, l | b << 4, err);
+		if (rc > 0) {
+			VL_TRY(table_full(w, err));
+			continue;
+		}
+		struct bytes *s = &w->sect[S_ADDR];
+		uint64_t u = l ? d + (1ull << (8 * l - 1)) : 0; /* biased: 0 to 2^(8l) - 1 */
+		put64(s->p + s->n, u); /* the word; l bytes of it count (room: 16) */
+		s->n += l;
+		w->base[b] = r->addr;
+		if (r->op != VL_OP_IFETCH) { /* b to the front of dord */
+			unsigned j = 0;
+			while (w->dord[j] != b)
+				j++;
+			for (; j > 0; j--)
+				w->dord[j] = w->dord[j - 1];
+			w->dord[0] = (uint8_t)b;
+		}
+		return 0;
+	}
 }
 
 int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err)
 {
 	if (w->failed)
 		return vl_err(err, VL_EIO, "%s: writer failed earlier", w->path);
-	for (size_t i = 0; i < b->n;) {
+	for (size_t i = 0; i < b->n; i++) {
 		const struct vl_rec *r = &b->recs[i];
 		if (r->op < VL_OP_NACCESS) {
-			/* a run of accesses: room for the rest of the batch (up
-			 * to the chunk's end, 64 Ki records at most) at once, not
-			 * per record */
-			size_t want = b->n - i, left = w->chunk_recs - w->nrecs;
-			if (want > left)
-				want = left;
-			if (want > 65536)
-				want = 65536;
-			VL_TRY(room_n(w, want, 0, err));
-			size_t k = put_accesses(w, r, want);
-			i += k;
-			w->nrecs += (uint32_t)k;
+			VL_TRY(room_access(w, err));
+			VL_TRY(put_access(w, r, err));
 		} else if (r->op == VL_OP_EVENT) {
 			if (r->addr >= b->n_events) {
 				w->failed = true;
@@ -525,7 +637,11 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 			}
 			const struct vl_event *e = &b->events[r->addr];
 			VL_TRY(room(w, 60, err));
-			emit_head(w, K_EVENT, r->pid, 0);
+			if (emit_head(w, K_EVENT, r->pid, 0, 0, err) > 0) {
+				VL_TRY(table_full(w, err));
+				VL_TRY(room(w, 60, err));
+				emit_head(w, K_EVENT, r->pid, 0, 0, err);
+			}
 			struct bytes *s = &w->sect[S_EVENT];
 			s->n += vl_put_varint(s->p + s->n, e->kind);
 			s->n += vl_put_varint(s->p + s->n, e->prot);
@@ -533,15 +649,12 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 			s->n += vl_put_varint(s->p + s->n, e->len);
 			s->n += vl_put_varint(s->p + s->n, e->file_id);
 			s->n += vl_put_varint(s->p + s->n, e->offset);
-			i++;
-			w->nrecs++;
 		} else {
 			w->failed = true;
 			return vl_err(err, VL_EINVAL, "%s: record %zu has unknown op %u", w->path, i,
 				      r->op);
 		}
-		if (w->nrecs >= w->chunk_recs)
-			VL_TRY(flush_chunk(w, err));
+		VL_TRY(after_record(w, err));
 	}
 	return 0;
 }
@@ -555,7 +668,11 @@ int vl_vmt_write_proc(struct vl_vmt_writer *w, uint32_t pid, const char *name,
 	if (len > 4096)
 		len = 4096;
 	VL_TRY(room(w, 10 + len, err));
-	emit_head(w, K_PROC, pid, 0);
+	if (emit_head(w, K_PROC, pid, 0, 0, err) > 0) {
+		VL_TRY(table_full(w, err));
+		VL_TRY(room(w, 10 + len, err));
+		emit_head(w, K_PROC, pid, 0, 0, err);
+	}
 	struct bytes *s = &w->sect[S_EVENT];
 	s->n += vl_put_varint(s->p + s->n, len);
 	if (len)

@@ -295,8 +295,11 @@ open(f"{d}/cut.vmt", "wb").write(b[:offs[5] + 40])
 # a complete file (index and trailer present) whose last chunk claims more
 # bytes than the file holds: damage, not a writer that did not finish
 c = bytearray(b); last = offs[-1]
-# (300 more: past the index and trailer, within the sizes a chunk may have)
+# (300 more: past the index and trailer; its raw length 1000 more, so that
+# the compressed length stays within zstd's bound for it, a size a chunk
+# may have)
 c[last + 16:last + 20] = struct.pack("<I", struct.unpack_from("<I", b, last + 16)[0] + 300)
+c[last + 12:last + 16] = struct.pack("<I", struct.unpack_from("<I", b, last + 12)[0] + 1000)
 open(f"{d}/long.vmt", "wb").write(c)
 open(f"{d}/head.vmt", "wb").write(b[:12])
 EOF
@@ -306,7 +309,7 @@ bad "flipped byte in a .vmt chunk" "$tmp/flip.vmt" "flip.vmt chunk 3 at byte $of
 "$bin" run --format vmt "$tmp/magic.vmt" >/dev/null 2>"$tmp/err"
 check "wrong magic with --format vmt: exit 1 naming the byte ($(cat "$tmp/err"))" \
 	'[ $? = 1 ] && grep -q "magic.vmt at byte 0: not a .vmt file" "$tmp/err"'
-bad "header from a newer version" "$tmp/newer.vmt" "newer.vmt at byte 8: .vmt version 9.0"
+bad "header from a newer version" "$tmp/newer.vmt" "newer.vmt at byte 8: .vmt version 9.1"
 bad "chunk claiming absurd sizes" "$tmp/absurd.vmt" "absurd.vmt chunk 2 at byte $off2: impossible sizes"
 bad "header cut short" "$tmp/head.vmt" "head.vmt at byte 12: header cut short"
 set -- $(cat "$tmp/offs")
