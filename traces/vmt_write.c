@@ -620,12 +620,139 @@ static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl
 	}
 }
 
+/* put_access (1.1) over the accesses r[0..n), room made for n: stops at
+ * the first record that is not an access, or with *full set at one whose
+ * op table entry does not fit (the caller starts a new chunk and goes on
+ * from it); returns how many it wrote.  The same choices as put_access,
+ * over local copies of the bases and section ends: a byte stored through
+ * w->sect[].p may alias w itself, so over w's fields the compiler would
+ * reload every pointer, length and base after each byte (the capture
+ * runtimes write every record through here: 1.7x its encoding time). */
+static size_t put_run(struct vl_vmt_writer *w, const struct vl_rec *r, size_t n, bool *full)
+{
+	uint8_t *ops = w->sect[S_OPS].p + w->sect[S_OPS].n;
+	uint8_t *ad = w->sect[S_ADDR].p + w->sect[S_ADDR].n;
+	uint8_t *pp = w->sect[S_PID].p + w->sect[S_PID].n;
+	uint64_t base[NBASE];
+	for (unsigned j = 0; j < NBASE; j++)
+		base[j] = w->base[j];
+	uint8_t dord[3] = { w->dord[0], w->dord[1], w->dord[2] };
+	unsigned nd = w->nd;
+	uint32_t pid = w->pid;
+	uint32_t lkey = UINT32_MAX; /* the last record's table key and entry */
+	int lidx = -1;
+	size_t k = 0;
+	for (; k < n && r[k].op < VL_OP_NACCESS; k++) {
+		const struct vl_rec *x = &r[k];
+		unsigned b = 0, ndn = nd, l;
+		uint8_t dn[3] = { dord[0], dord[1], dord[2] };
+		uint64_t dm = x->addr - base[dord[0]];
+		if (x->op != VL_OP_IFETCH && dm + 128 < 256) {
+			/* 0 or 1 byte from the base used last (dlen known) */
+			b = dord[0];
+			l = dm != 0;
+			for (unsigned j = 1; dm && j < nd; j++)
+				if (x->addr == base[dord[j]]) {
+					b = dord[j];
+					l = 0;
+					break;
+				}
+		} else if (x->op != VL_OP_IFETCH) {
+			unsigned best = 0, bl = dlen(dm);
+			for (unsigned j = 1; j < nd; j++) {
+				unsigned lj = dlen(x->addr - base[dord[j]]);
+				if (lj < bl) {
+					bl = lj;
+					best = j;
+				}
+			}
+			if (bl >= (nd == 3 ? 2u : 4u)) {
+				best = nd - 1;
+				bl = dlen(x->addr - base[dord[best]]);
+			}
+			b = dord[best];
+			l = bl;
+		} else {
+			if (nd == 3) { /* base 0 is the instruction base from now on */
+				unsigned m = 0;
+				for (unsigned j = 0; j < 3; j++)
+					if (dord[j])
+						dn[m++] = dord[j];
+				ndn = 2;
+			}
+			l = dlen(x->addr - base[0]);
+		}
+		uint64_t d = x->addr - base[b];
+		unsigned b0 = x->op | (x->pid != pid ? F_PID : 0);
+		uint32_t key = b0 | (unsigned)x->size << 8 | (l | b << 4) << 16;
+		int idx = lidx;
+		if (key != lkey) {
+			idx = tab_index(w, b0, x->size, l | b << 4);
+			lkey = idx < 0 ? UINT32_MAX : key;
+			lidx = idx;
+		}
+		if (idx < 0) {
+			*full = true;
+			break; /* nothing of x written, the base order as before it */
+		}
+		nd = ndn;
+		dord[0] = dn[0], dord[1] = dn[1], dord[2] = dn[2];
+		if (b0 & F_PID) {
+			pid = x->pid;
+			pp += vl_put_varint(pp, pid);
+		}
+		*ops++ = (uint8_t)idx;
+		uint64_t u = l ? d + (1ull << (8 * l - 1)) : 0;
+		put64(ad, u);
+		ad += l;
+		base[b] = x->addr;
+		if (x->op != VL_OP_IFETCH && dord[0] != b) {
+			unsigned j = 1;
+			while (dord[j] != b)
+				j++;
+			for (; j > 0; j--)
+				dord[j] = dord[j - 1];
+			dord[0] = (uint8_t)b;
+		}
+	}
+	w->sect[S_OPS].n = (size_t)(ops - w->sect[S_OPS].p);
+	w->sect[S_ADDR].n = (size_t)(ad - w->sect[S_ADDR].p);
+	w->sect[S_PID].n = (size_t)(pp - w->sect[S_PID].p);
+	for (unsigned j = 0; j < NBASE; j++)
+		w->base[j] = base[j];
+	w->dord[0] = dord[0], w->dord[1] = dord[1], w->dord[2] = dord[2];
+	w->nd = nd;
+	w->pid = pid;
+	return k;
+}
+
 int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_error *err)
 {
 	if (w->failed)
 		return vl_err(err, VL_EIO, "%s: writer failed earlier", w->path);
 	for (size_t i = 0; i < b->n; i++) {
 		const struct vl_rec *r = &b->recs[i];
+		if (r->op < VL_OP_NACCESS && !w->v10) {
+			/* a run of accesses: room for it at once (the rest of
+			 * the batch, up to the chunk's end, 64 Ki at most) */
+			size_t want = b->n - i, left = w->chunk_recs - w->nrecs;
+			if (want > left)
+				want = left;
+			if (want > 65536)
+				want = 65536;
+			VL_TRY(room_for(w, want, 0, err));
+			w->room_left = 0;
+			bool full = false;
+			size_t k = put_run(w, r, want, &full);
+			w->nrecs += (uint32_t)k;
+			if (full)
+				VL_TRY(table_full(w, err));
+			else if (w->nrecs >= w->chunk_recs)
+				VL_TRY(flush_chunk(w, err));
+			i += k;
+			i--; /* the loop's i++: the record put_run stopped at */
+			continue;
+		}
 		if (r->op < VL_OP_NACCESS) {
 			VL_TRY(room_access(w, err));
 			VL_TRY(put_access(w, r, err));
