@@ -544,87 +544,34 @@ static int after_record(struct vl_vmt_writer *w, struct vl_error *err)
 	return 0;
 }
 
-/* One access: the difference from a base.  Instruction fetches use base
- * 0.  Data accesses use bases 1 and 2, and base 0 too while the chunk has
- * had no instruction fetch: the base with the shortest difference (on a
- * tie the one used last), but when even that needs `far` bytes or more,
- * the base used least recently, which then moves there, so that data
- * regions far apart (the heap, the stack, an input and an output buffer,
- * two pointers a compare loop advances together) each keep a base.  far
- * is 2 bytes with three data bases and 4 with two (measured on the
- * samples: with two bases, moving one at every 2-byte jump makes the
- * bases chase each other; docs/benchmarks.md). */
+/* One access in version 1.0 (vl_vmt_write_v10): zigzag LEB128 against the
+ * instruction or data base.  Version 1.1 goes through put_run. */
 static int put_access(struct vl_vmt_writer *w, const struct vl_rec *r, struct vl_error *err)
 {
-	if (w->v10) { /* zigzag LEB128 against the instruction or data base */
-		emit_head(w, r->op, r->pid, r->size, 0, err);
-		unsigned b = r->op == VL_OP_IFETCH ? 0 : 1;
-		struct bytes *s = &w->sect[b ? S_DADDR : S_IADDR];
-		s->n += vl_put_varint(s->p + s->n, vl_zigzag((int64_t)(r->addr - w->base[b])));
-		w->base[b] = r->addr;
-		return 0;
-	}
-	for (;;) {
-		unsigned b = 0, nd = w->nd;
-		uint64_t dm = r->addr - w->base[w->dord[0]];
-		if (r->op != VL_OP_IFETCH && dm + 128 < 256) {
-			/* the common case, decided without the lengths: at most 1
-			 * byte from the base used last, which only another base at
-			 * 0 bytes beats */
-			b = w->dord[0];
-			for (unsigned j = 1; dm && j < nd; j++)
-				if (r->addr == w->base[w->dord[j]]) {
-					b = w->dord[j]; /* the most recent of those */
-					break;
-				}
-		} else if (r->op != VL_OP_IFETCH) {
-			unsigned best = 0, bl = dlen(dm);
-			for (unsigned j = 1; j < nd; j++) {
-				unsigned l = dlen(r->addr - w->base[w->dord[j]]);
-				if (l < bl) {
-					bl = l;
-					best = j;
-				}
-			}
-			if (bl >= (nd == 3 ? 2u : 4u))
-				best = nd - 1; /* the least recently used */
-			b = w->dord[best];
-		} else if (nd == 3) { /* base 0 is the instruction base from now on */
-			unsigned k = 0;
-			for (unsigned j = 0; j < 3; j++)
-				if (w->dord[j])
-					w->dord[k++] = w->dord[j];
-			w->nd = 2;
-		}
-		uint64_t d = r->addr - w->base[b];
-		unsigned l = dlen(d);
-		int rc = emit_head(w, r->op, r->pid, r->size, l | b << 4, err);
-		if (rc > 0) {
-			VL_TRY(table_full(w, err));
-			continue;
-		}
-		struct bytes *s = &w->sect[S_ADDR];
-		uint64_t u = l ? d + (1ull << (8 * l - 1)) : 0; /* biased: 0 to 2^(8l) - 1 */
-		put64(s->p + s->n, u); /* the word; l bytes of it count (room: 16) */
-		s->n += l;
-		w->base[b] = r->addr;
-		if (r->op != VL_OP_IFETCH) { /* b to the front of dord */
-			unsigned j = 0;
-			while (w->dord[j] != b)
-				j++;
-			for (; j > 0; j--)
-				w->dord[j] = w->dord[j - 1];
-			w->dord[0] = (uint8_t)b;
-		}
-		return 0;
-	}
+	emit_head(w, r->op, r->pid, r->size, 0, err);
+	unsigned b = r->op == VL_OP_IFETCH ? 0 : 1;
+	struct bytes *s = &w->sect[b ? S_DADDR : S_IADDR];
+	s->n += vl_put_varint(s->p + s->n, vl_zigzag((int64_t)(r->addr - w->base[b])));
+	w->base[b] = r->addr;
+	return 0;
 }
 
-/* put_access (1.1) over the accesses r[0..n), room made for n: stops at
+/* Accesses in version 1.1: each is a difference from a base.  Instruction
+ * fetches use base 0.  Data accesses use bases 1 and 2, and base 0 too
+ * while the chunk has had no instruction fetch: the base with the
+ * shortest difference (on a tie the one used last), but when even that
+ * needs `far` bytes or more, the base used least recently, which then
+ * moves there, so that data regions far apart (the heap, the stack, an
+ * input and an output buffer, two pointers a compare loop advances
+ * together) each keep a base.  far is 2 bytes with three data bases and 4
+ * with two (measured on the samples: with two bases, moving one at every
+ * 2-byte jump makes the bases chase each other; docs/benchmarks.md).
+ *
+ * put_run writes the accesses r[0..n), room made for n: it stops at
  * the first record that is not an access, or with *full set at one whose
  * op table entry does not fit (the caller starts a new chunk and goes on
- * from it); returns how many it wrote.  The same choices as put_access,
- * over local copies of the bases and section ends: a byte stored through
+ * from it); returns how many it wrote.  It works over local copies of
+ * the bases, their order and the section ends: a byte stored through
  * w->sect[].p may alias w itself, so over w's fields the compiler would
  * reload every pointer, length and base after each byte (the capture
  * runtimes write every record through here: 1.7x its encoding time). */
