@@ -38,8 +38,8 @@ static int opt_init(struct vl_repl *r, struct vl_error *err)
 {
 	struct opt *h = malloc(sizeof(*h));
 	if (h) {
-		h->heap = malloc(((size_t)r->nframes + 1) * sizeof(*h->heap));
-		h->pos = malloc(((size_t)r->nframes + 1) * sizeof(*h->pos));
+		h->heap = vl_alloc_big(((size_t)r->nframes + 1) * sizeof(*h->heap));
+		h->pos = vl_alloc_big(((size_t)r->nframes + 1) * sizeof(*h->pos));
 		h->n = 0;
 	}
 	if (!h || !h->heap || !h->pos) {
