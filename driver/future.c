@@ -8,7 +8,12 @@
  * place.  Memory: 8 bytes per access, plus the map (16 bytes per distinct
  * page, doubled for load factor).  A key and its value share a slot (one
  * cache line per probe), and the process of the previous record is
- * remembered (traces come in long runs of one process).
+ * remembered (traces come in long runs of one process).  The map is read
+ * at random (32 MiB for 1M pages), so it lives on huge pages where the
+ * host gives them (vl_alloc_big).  Tried: a table direct-indexed within
+ * chunks of 64 pages, the chunks found through a small map (a quarter of
+ * the memory); 22% more instructions and more level-1 misses for fewer
+ * last-level ones, no faster (docs/benchmarks.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +44,7 @@ static int map_init(struct map *m, uint64_t cap)
 {
 	m->mask = cap - 1;
 	m->n = 0;
-	m->s = malloc(cap * sizeof(*m->s));
+	m->s = vl_alloc_big(cap * sizeof(*m->s)); /* read at random: huge pages */
 	if (!m->s)
 		return VL_ENOMEM;
 	for (uint64_t i = 0; i < cap; i++)
