@@ -268,14 +268,25 @@ static inline uint32_t gmap_find(const struct arc *s, uint32_t hv, uint32_t pid,
 	}
 }
 
-/* Remove ghost g (hash hv), which the map holds (vl_pmap_del's backward
- * shift). */
-static inline void gmap_del(struct arc *s, uint32_t hv, uint32_t g)
+/* Remove ghost g's page (record x) from the map, if there (vl_pmap_del's
+ * backward shift).  Its slot is looked for by id; a page has at most one
+ * slot, so that is the page's slot, unless a later ghost of the same page
+ * (a page unmapped without arc choosing it, back and unmapped again)
+ * took it over: then the page's slot is found by key and removed, as a
+ * removal by key always did. */
+static inline void gmap_del(struct arc *s, const struct ghost *x, uint32_t g)
 {
 	struct gmap *m = &s->map;
-	uint32_t hole = gmap_home(m, hv);
-	while (m->slot[hole].g != g)
+	uint32_t hole = gmap_home(m, x->hash);
+	while (m->slot[hole].g != g) {
+		if (m->slot[hole].g == VL_PMAP_NONE) {
+			hole = gmap_find(s, x->hash, x->pid, x->vpn);
+			if (m->slot[hole].g == VL_PMAP_NONE)
+				return;
+			break;
+		}
 		hole = (hole + 1) & m->mask;
+	}
 	for (uint32_t j = (hole + 1) & m->mask; m->slot[j].g != VL_PMAP_NONE; j = (j + 1) & m->mask) {
 		uint32_t home = gmap_home(m, m->slot[j].hash);
 		if (((j - home) & m->mask) >= ((j - hole) & m->mask)) {
@@ -289,7 +300,7 @@ static inline void gmap_del(struct arc *s, uint32_t hv, uint32_t g)
 static void ghost_del(struct arc *s, uint32_t g)
 {
 	struct ghost *x = (struct ghost *)lk(&s->b, GS, g);
-	gmap_del(s, x->hash, g);
+	gmap_del(s, x, g);
 	lists_del(&s->b, GS, g);
 	s->gfree[s->nfree++] = g;
 }
