@@ -55,30 +55,16 @@ struct arc_lists {
 	uint32_t head[2], tail[2], len[2];
 };
 
-/* A resident page's record: its links on T1 / T2 and the ghost map's
- * hash of its page (16 bytes, four to a cache line), so that the slot
- * its ghost will take can be prefetched before it is evicted. */
-struct tpage {
-	struct vl_mlink l;
-	uint32_t hash;
-};
-
-/* A ghost's record: its links on B1 / B2, the map's hash of the page it
- * remembers and the page, side by side (32 bytes: one cache line for a
- * ghost touched, never two). */
+/* A ghost's record: its links on B1 / B2 and the page it remembers, side
+ * by side (one cache line for a ghost touched). */
 struct ghost {
 	struct vl_mlink l;
-	uint32_t hash;
 	uint32_t pid;
-	uint32_t pad;
 	uint64_t vpn;
 };
 
-_Static_assert(offsetof(struct ghost, hash) == offsetof(struct tpage, hash),
-	       "both records keep the hash right after the links");
-
-#define TS sizeof(struct tpage) /* T1 / T2 */
-#define GS sizeof(struct ghost) /* B1 / B2 */
+#define TS sizeof(struct vl_mlink) /* T1 / T2: links only */
+#define GS sizeof(struct ghost)    /* B1 / B2 */
 
 /* Record i's links (esz: TS or GS, a constant at every call). */
 static inline struct vl_mlink *lk(const struct arc_lists *l, size_t esz, uint32_t i)
@@ -91,10 +77,8 @@ static int lists_init(struct arc_lists *l, size_t esz, uint32_t n)
 	l->link = vl_alloc_big(((size_t)n + 1) * esz);
 	if (!l->link)
 		return VL_ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n; i++)
 		lk(l, esz, i)->which = VL_FLIST_OUT;
-		((struct tpage *)lk(l, esz, i))->hash = 0; /* T1/T2: a hint, set at on_map */
-	}
 	for (int k = 0; k < 2; k++) {
 		l->head[k] = l->tail[k] = VL_FLIST_OUT;
 		l->len[k] = 0;
@@ -148,12 +132,7 @@ static inline uint32_t lists_which(const struct arc_lists *l, size_t esz, uint32
  * The page itself is in the ghost's record, compared when the hashes
  * match; the home slot is a function of the hash alone, so a deletion
  * finds each later slot's home without its record.  Half the memory of
- * a vl_pmap, and a probe that misses touches no record.  The hash is
- * kept in the page's record (resident or ghost), so the slots a fault
- * will touch besides the faulting page's (the victim's new ghost, the
- * tail ghost dropped) are known, and prefetched, when the fault begins;
- * a deletion looks for the ghost's id from its home slot and compares
- * no page. */
+ * a vl_pmap, and a probe that misses touches no record. */
 struct gslot {
 	uint32_t hash, g; /* g = VL_PMAP_NONE: empty */
 };
@@ -201,7 +180,6 @@ struct arc {
 	uint64_t pend_time;     /* ... the access at this time */
 	double pend_p;          /* ... the p it computed, ... */
 	uint32_t pend_g;        /* ... and its ghost id (or VL_PMAP_NONE) */
-	uint32_t pend_hash;     /* ... and its page's hash */
 };
 
 static void arc_free(struct arc *s)
@@ -268,25 +246,29 @@ static inline uint32_t gmap_find(const struct arc *s, uint32_t hv, uint32_t pid,
 	}
 }
 
-/* Remove ghost g's page (record x) from the map, if there (vl_pmap_del's
- * backward shift).  Its slot is looked for by id; a page has at most one
- * slot, so that is the page's slot, unless a later ghost of the same page
- * (a page unmapped without arc choosing it, back and unmapped again)
- * took it over: then the page's slot is found by key and removed, as a
- * removal by key always did. */
-static inline void gmap_del(struct arc *s, const struct ghost *x, uint32_t g)
+/* Ghost id of (pid, vpn), or VL_PMAP_NONE. */
+static inline uint32_t gmap_get(const struct arc *s, uint32_t pid, uint64_t vpn)
+{
+	return s->map.slot[gmap_find(s, gmap_hash(pid, vpn), pid, vpn)].g;
+}
+
+/* (pid, vpn) -> g, replacing any id it had (g's record holds the page
+ * already).  The map has room: at most c + 1 ghosts exist. */
+static inline void gmap_put(struct arc *s, uint32_t pid, uint64_t vpn, uint32_t g)
+{
+	uint32_t hv = gmap_hash(pid, vpn);
+	struct gslot *e = &s->map.slot[gmap_find(s, hv, pid, vpn)];
+	e->hash = hv;
+	e->g = g;
+}
+
+/* Remove (pid, vpn), if there (vl_pmap_del's backward shift). */
+static void gmap_del(struct arc *s, uint32_t pid, uint64_t vpn)
 {
 	struct gmap *m = &s->map;
-	uint32_t hole = gmap_home(m, x->hash);
-	while (m->slot[hole].g != g) {
-		if (m->slot[hole].g == VL_PMAP_NONE) {
-			hole = gmap_find(s, x->hash, x->pid, x->vpn);
-			if (m->slot[hole].g == VL_PMAP_NONE)
-				return;
-			break;
-		}
-		hole = (hole + 1) & m->mask;
-	}
+	uint32_t hole = gmap_find(s, gmap_hash(pid, vpn), pid, vpn);
+	if (m->slot[hole].g == VL_PMAP_NONE)
+		return;
 	for (uint32_t j = (hole + 1) & m->mask; m->slot[j].g != VL_PMAP_NONE; j = (j + 1) & m->mask) {
 		uint32_t home = gmap_home(m, m->slot[j].hash);
 		if (((j - home) & m->mask) >= ((j - hole) & m->mask)) {
@@ -300,42 +282,21 @@ static inline void gmap_del(struct arc *s, const struct ghost *x, uint32_t g)
 static void ghost_del(struct arc *s, uint32_t g)
 {
 	struct ghost *x = (struct ghost *)lk(&s->b, GS, g);
-	gmap_del(s, x, g);
+	gmap_del(s, x->pid, x->vpn);
 	lists_del(&s->b, GS, g);
 	s->gfree[s->nfree++] = g;
 }
 
-static void ghost_add(struct arc *s, uint32_t list, uint32_t hv, uint32_t pid, uint64_t vpn)
+static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 {
 	if (s->nfree == 0) /* cannot happen while |B1|+|B2| <= c; stay safe */
 		ghost_del(s, s->b.len[B1] ? s->b.tail[B1] : s->b.tail[B2]);
 	uint32_t g = s->gfree[--s->nfree];
 	struct ghost *x = (struct ghost *)lk(&s->b, GS, g);
-	x->hash = hv;
 	x->pid = pid;
 	x->vpn = vpn;
-	struct gslot *e = &s->map.slot[gmap_find(s, hv, pid, vpn)];
-	e->hash = hv;
-	e->g = g;
+	gmap_put(s, pid, vpn, g);
 	lists_push_head(&s->b, GS, list, g);
-}
-
-/* Start loading the map slot of the page in record i (esz: TS or GS) of
- * list l's tail k, when the list is not empty: the fault about to be
- * handled may evict that page (its ghost's slot) or drop that ghost. */
-static inline void prefetch_tail_slot(const struct arc *s, const struct arc_lists *l, size_t esz,
-				      uint32_t k)
-{
-#if defined(__GNUC__) || defined(__clang__)
-	uint32_t t = l->tail[k];
-	if (t != VL_FLIST_OUT) {
-		/* the hash follows the links in both kinds of record */
-		uint32_t hv = ((const struct tpage *)lk(l, esz, t))->hash;
-		__builtin_prefetch(&s->map.slot[gmap_home(&s->map, hv)], 1);
-	}
-#else
-	(void)s, (void)l, (void)esz, (void)k;
-#endif
 }
 
 /* p after a hit on ghost g (ARC cases II and III).  Whole pages (the
@@ -356,9 +317,7 @@ static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct arc *s = r->priv;
 	bool pend = s->pend && s->pend_time == a->time; /* select_victims looked it up */
-	uint32_t hv = pend ? s->pend_hash : gmap_hash(a->pid, a->vpn);
-	uint32_t g = pend ? s->pend_g : s->map.slot[gmap_find(s, hv, a->pid, a->vpn)].g;
-	((struct tpage *)lk(&s->t, TS, f))->hash = hv;
+	uint32_t g = pend ? s->pend_g : gmap_get(s, a->pid, a->vpn);
 	if (g != VL_PMAP_NONE) {
 		s->p = pend ? s->pend_p : adapted_p(s, g);
 		ghost_del(s, g);
@@ -387,8 +346,7 @@ static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	uint32_t h = l->head[T2];
 	if (h == f)
 		return;
-	struct tpage *link = l->link;
-	struct vl_mlink *x = &link[f].l;
+	struct vl_mlink *link = l->link, *x = &link[f];
 	uint32_t k = x->which, p = x->prev, n = x->next;
 	if (k == VL_FLIST_OUT) { /* on neither list (not a frame ARC mapped) */
 		lists_push_head(l, TS, T2, f);
@@ -396,11 +354,11 @@ static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	}
 	/* f on T1 or T2 (k), and not T2's head */
 	if (p != VL_FLIST_OUT)
-		link[p].l.next = n;
+		link[p].next = n;
 	else
 		l->head[k] = n; /* f was T1's head: k = T1 */
 	if (n != VL_FLIST_OUT)
-		link[n].l.prev = p;
+		link[n].prev = p;
 	else
 		l->tail[k] = p;
 	/* T2's head is still h (f was not it); only h's next may have changed */
@@ -408,7 +366,7 @@ static void arc_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 	x->prev = VL_FLIST_OUT;
 	x->next = h;
 	if (h != VL_FLIST_OUT)
-		link[h].l.prev = f;
+		link[h].prev = f;
 	else
 		l->tail[T2] = f;
 	l->head[T2] = f;
@@ -427,9 +385,7 @@ static void arc_unmap(struct vl_repl *r, uint32_t f)
 	}
 	uint64_t vpn;
 	uint32_t pid = vl_repl_owner(r, f, &vpn);
-	/* the hash computed again: the record's is only a hint (a frame
-	 * first seen by arc_access has none) */
-	ghost_add(s, list == T1 ? B1 : B2, gmap_hash(pid, vpn), pid, vpn);
+	ghost_add(s, list == T1 ? B1 : B2, pid, vpn);
 }
 
 static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
@@ -441,21 +397,13 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	if (t1 + t2 == 0)
 		return 0;
 	const struct vl_access *x = ctx ? ctx->cause : NULL;
-	/* the other slots this fault will likely touch, while the faulting
-	 * page's is looked up: the victim's new ghost and the dropped ghost */
-	prefetch_tail_slot(s, &s->t, TS, T1);
-	prefetch_tail_slot(s, &s->t, TS, T2);
-	prefetch_tail_slot(s, &s->b, GS, B1);
-	prefetch_tail_slot(s, &s->b, GS, B2);
-	uint32_t hv = x ? gmap_hash(x->pid, x->vpn) : 0;
-	uint32_t g = x ? s->map.slot[gmap_find(s, hv, x->pid, x->vpn)].g : VL_PMAP_NONE;
+	uint32_t g = x ? gmap_get(s, x->pid, x->vpn) : VL_PMAP_NONE;
 	bool in_b2 = g != VL_PMAP_NONE && lists_which(&s->b, GS, g) == B2;
 	double p = s->p;
 	s->pend = x != NULL;
 	if (x) {
 		s->pend_time = x->time;
 		s->pend_g = g;
-		s->pend_hash = hv;
 	}
 	if (g != VL_PMAP_NONE) {
 		p = adapted_p(s, g);
