@@ -17,7 +17,8 @@
  * the least recently used among those never used again.  It is the
  * indexed frame heap of policy.h (vl_fheap) step for step, so it picks the
  * same victim even among pages that tie on both keys (the frames of one
- * large page), but each heap slot carries its keys beside its frame: a
+ * large page), but each heap slot carries its keys, packed into one
+ * 64-bit key of the same order (struct opt_slot), beside its frame: a
  * sift compares keys it has in hand instead of loading them from
  * per-frame arrays, one cache line per level.  Updates are O(log n).
  */
