@@ -54,7 +54,10 @@ static inline uint64_t opt_key(uint64_t next_use, uint64_t last_use)
 }
 
 struct opt {
-	struct opt_slot *heap;
+	/* heap = mem + 1: logical slot i at mem[i + 1], so that the two
+	 * children of a slot (2i + 1 and 2i + 2, at mem[2i + 2] and
+	 * mem[2i + 3]) start at an even index and share a cache line */
+	struct opt_slot *mem, *heap;
 	uint32_t *pos; /* frame -> heap index */
 	uint32_t n;
 };
@@ -63,13 +66,14 @@ static int opt_init(struct vl_repl *r, struct vl_error *err)
 {
 	struct opt *h = malloc(sizeof(*h));
 	if (h) {
-		h->heap = vl_alloc_big(((size_t)r->nframes + 1) * sizeof(*h->heap));
+		h->mem = vl_alloc_big(((size_t)r->nframes + 2) * sizeof(*h->mem));
+		h->heap = h->mem + 1;
 		h->pos = vl_alloc_big(((size_t)r->nframes + 1) * sizeof(*h->pos));
 		h->n = 0;
 	}
-	if (!h || !h->heap || !h->pos) {
+	if (!h || !h->mem || !h->pos) {
 		if (h) {
-			free(h->heap);
+			free(h->mem);
 			free(h->pos);
 		}
 		free(h);
@@ -82,7 +86,7 @@ static int opt_init(struct vl_repl *r, struct vl_error *err)
 static void opt_fini(struct vl_repl *r)
 {
 	struct opt *h = r->priv;
-	free(h->heap);
+	free(h->mem);
 	free(h->pos);
 	free(h);
 }
