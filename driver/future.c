@@ -8,7 +8,13 @@
  * place.  Memory: 8 bytes per access, plus the map (16 bytes per distinct
  * page, doubled for load factor).  A key and its value share a slot (one
  * cache line per probe), and the process of the previous record is
- * remembered (traces come in long runs of one process).
+ * remembered (traces come in long runs of one process).  The map is read
+ * at random (32 MiB for 1M pages), so it lives on huge pages where the
+ * host gives them (vl_alloc_big), and pass 2, which knows the keys to
+ * come, prefetches the slot of the key AHEAD records on.  Tried: a table direct-indexed within
+ * chunks of 64 pages, the chunks found through a small map (a quarter of
+ * the memory); 22% more instructions and more level-1 misses for fewer
+ * last-level ones, no faster (docs/benchmarks.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +32,7 @@ struct map {
 };
 
 #define EMPTY UINT64_MAX
+#define AHEAD 16 /* pass 2 prefetches the slot of the key this far ahead */
 
 static inline uint64_t mix(uint64_t k)
 {
@@ -39,7 +46,7 @@ static int map_init(struct map *m, uint64_t cap)
 {
 	m->mask = cap - 1;
 	m->n = 0;
-	m->s = malloc(cap * sizeof(*m->s));
+	m->s = vl_alloc_big(cap * sizeof(*m->s)); /* read at random: huge pages */
 	if (!m->s)
 		return VL_ENOMEM;
 	for (uint64_t i = 0; i < cap; i++)
@@ -126,6 +133,12 @@ int vl_future_compute(struct vl_trace *t, uint64_t **out, uint64_t *n_out, struc
 
 	for (uint64_t i = n; i-- > 0;) {
 		uint64_t key = keys[i];
+#if defined(__GNUC__) || defined(__clang__)
+		/* the keys ahead are known: start loading the slot of the one
+		 * AHEAD records on (a hint; a growth may move it) */
+		if (i >= AHEAD)
+			__builtin_prefetch(&pages.s[mix(keys[i - AHEAD]) & pages.mask], 1);
+#endif
 		struct slot *k = map_slot(&pages, key);
 		uint64_t next = VL_NEVER;
 		if (k->key == EMPTY) {

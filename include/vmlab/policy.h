@@ -27,6 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#if defined(__linux__)
+#include <sys/mman.h> /* MADV_HUGEPAGE, where the feature macros show it */
+#endif
 
 #include "vmlab/api.h"
 #include "vmlab/config.h"
@@ -193,6 +196,28 @@ static inline uint64_t vl_rand_below(uint64_t *state, uint64_t n)
 	return vl_mul_hi64(vl_rand_next(state), n);
 }
 
+/* Memory for a large array read at random (per-frame links, ghost maps,
+ * heaps): from 1 MiB up, whole 2 MiB blocks advised for transparent huge
+ * pages (MADV_HUGEPAGE, a hint that changes no result), so that the reads
+ * do not each miss the TLB; smaller ones, and hosts or compilations
+ * without MADV_HUGEPAGE, from malloc.  Contents uninitialised; free with
+ * free().  NULL when out of memory. */
+static inline void *vl_alloc_big(size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+	const size_t huge = (size_t)2 << 20;
+	if (bytes >= huge / 2 && bytes <= SIZE_MAX - huge) {
+		size_t sz = (bytes + huge - 1) & ~(huge - 1);
+		void *p = NULL;
+		if (posix_memalign(&p, huge, sz) != 0)
+			return NULL;
+		madvise(p, sz, MADV_HUGEPAGE); /* failure changes nothing */
+		return p;
+	}
+#endif
+	return malloc(bytes);
+}
+
 /* ---- frame lists: the building block of most policies ----
  *
  * A doubly linked list of frames threaded through two arrays indexed by
@@ -213,8 +238,8 @@ struct vl_flist {
  * free then). */
 static inline int vl_flist_alloc(struct vl_flist *l, uint32_t nframes)
 {
-	l->next = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
-	l->prev = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
+	l->next = (uint32_t *)vl_alloc_big((size_t)nframes * sizeof(uint32_t));
+	l->prev = (uint32_t *)vl_alloc_big((size_t)nframes * sizeof(uint32_t));
 	if (!l->next || !l->prev) {
 		free(l->next);
 		free(l->prev);
@@ -369,7 +394,7 @@ static inline int vl_pmap_init(struct vl_pmap *m, uint32_t max_entries)
 	size_t slots = 16;
 	while (slots < 2 * (size_t)max_entries + 2)
 		slots <<= 1;
-	m->slot = (struct vl_pmap_slot *)malloc(slots * sizeof(struct vl_pmap_slot));
+	m->slot = (struct vl_pmap_slot *)vl_alloc_big(slots * sizeof(struct vl_pmap_slot));
 	m->n = 0;
 	m->max = m->slot ? max_entries : 0;
 	m->mask = (uint32_t)(slots - 1);
@@ -484,7 +509,7 @@ struct vl_mlist {
 /* Returns 0 or VL_ENOMEM (nothing to free then; vl_mlist_free is safe). */
 static inline int vl_mlist_init(struct vl_mlist *l, uint32_t n, uint32_t nlists)
 {
-	l->link = (struct vl_mlink *)malloc(((size_t)n + 1) * sizeof(struct vl_mlink));
+	l->link = (struct vl_mlink *)vl_alloc_big(((size_t)n + 1) * sizeof(struct vl_mlink));
 	l->head = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
 	l->tail = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
 	l->len = (uint32_t *)malloc((size_t)nlists * sizeof(uint32_t));
@@ -723,10 +748,10 @@ struct vl_fheap {
 /* Allocate for frames [0, nframes).  Returns 0 or VL_ENOMEM (nothing to free). */
 static inline int vl_fheap_init(struct vl_fheap *h, uint32_t nframes)
 {
-	h->heap = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
-	h->pos = (uint32_t *)malloc((size_t)nframes * sizeof(uint32_t));
-	h->k1 = (uint64_t *)malloc((size_t)nframes * sizeof(uint64_t));
-	h->k2 = (uint64_t *)malloc((size_t)nframes * sizeof(uint64_t));
+	h->heap = (uint32_t *)vl_alloc_big((size_t)nframes * sizeof(uint32_t));
+	h->pos = (uint32_t *)vl_alloc_big((size_t)nframes * sizeof(uint32_t));
+	h->k1 = (uint64_t *)vl_alloc_big((size_t)nframes * sizeof(uint64_t));
+	h->k2 = (uint64_t *)vl_alloc_big((size_t)nframes * sizeof(uint64_t));
 	h->n = 0;
 	if (!h->heap || !h->pos || !h->k1 || !h->k2) {
 		free(h->heap);

@@ -74,7 +74,7 @@ static inline struct vl_mlink *lk(const struct arc_lists *l, size_t esz, uint32_
 
 static int lists_init(struct arc_lists *l, size_t esz, uint32_t n)
 {
-	l->link = malloc(((size_t)n + 1) * esz);
+	l->link = vl_alloc_big(((size_t)n + 1) * esz);
 	if (!l->link)
 		return VL_ENOMEM;
 	for (uint32_t i = 0; i < n; i++)
@@ -147,7 +147,7 @@ static int gmap_init(struct gmap *m, uint32_t max_entries)
 	size_t slots = 16;
 	while (slots < 2 * (size_t)max_entries + 2)
 		slots <<= 1;
-	m->slot = malloc(slots * sizeof(*m->slot));
+	m->slot = vl_alloc_big(slots * sizeof(*m->slot));
 	m->mask = (uint32_t)(slots - 1);
 	if (!m->slot)
 		return VL_ENOMEM;

@@ -17,19 +17,47 @@
  * the least recently used among those never used again.  It is the
  * indexed frame heap of policy.h (vl_fheap) step for step, so it picks the
  * same victim even among pages that tie on both keys (the frames of one
- * large page), but each heap slot carries its keys beside its frame: a
+ * large page), but each heap slot carries its keys, packed into one
+ * 64-bit key of the same order (struct opt_slot), beside its frame: a
  * sift compares keys it has in hand instead of loading them from
  * per-frame arrays, one cache line per level.  Updates are O(log n).
  */
 #include "vmlab/policy.h"
 
+/* A heap slot: the frame and one 64-bit key ordered as the pair (k1, k2)
+ * = (VL_NEVER - next use, last use) is, lexicographically (16 bytes, four
+ * to a cache line, where the pair took 24):
+ *
+ *   next use VL_NEVER (k1 = 0):            key = last use
+ *   next use 0, no future (k1 = VL_NEVER): key = 2^63 + last use
+ *   otherwise (0 < k1 < VL_NEVER):         key = 2^63 - 1 - next use
+ *
+ * Times are below 2^62, so the three ranges are disjoint and in k1's
+ * order.  Within the first and second, k1 ties and the key is k2's order;
+ * within the third, the key is k1's order, and two frames with the same
+ * next use have the same last use too (a time's access is to one page,
+ * so they are frames of one page, heard at the same accesses): the
+ * pair's comparisons and the key's agree on every pair of slots, and the
+ * heap makes the moves it made with the pair. */
 struct opt_slot {
-	uint64_t k1, k2; /* VL_NEVER - next use; last use */
+	uint64_t key;
 	uint32_t f;
 };
 
+static inline uint64_t opt_key(uint64_t next_use, uint64_t last_use)
+{
+	if (next_use == VL_NEVER)
+		return last_use;
+	if (next_use == 0)
+		return (1ull << 63) + last_use;
+	return (1ull << 63) - 1 - next_use;
+}
+
 struct opt {
-	struct opt_slot *heap;
+	/* heap = mem + 1: logical slot i at mem[i + 1], so that the two
+	 * children of a slot (2i + 1 and 2i + 2, at mem[2i + 2] and
+	 * mem[2i + 3]) start at an even index and share a cache line */
+	struct opt_slot *mem, *heap;
 	uint32_t *pos; /* frame -> heap index */
 	uint32_t n;
 };
@@ -38,13 +66,14 @@ static int opt_init(struct vl_repl *r, struct vl_error *err)
 {
 	struct opt *h = malloc(sizeof(*h));
 	if (h) {
-		h->heap = malloc(((size_t)r->nframes + 1) * sizeof(*h->heap));
-		h->pos = malloc(((size_t)r->nframes + 1) * sizeof(*h->pos));
+		h->mem = vl_alloc_big(((size_t)r->nframes + 2) * sizeof(*h->mem));
+		h->heap = h->mem + 1;
+		h->pos = vl_alloc_big(((size_t)r->nframes + 1) * sizeof(*h->pos));
 		h->n = 0;
 	}
-	if (!h || !h->heap || !h->pos) {
+	if (!h || !h->mem || !h->pos) {
 		if (h) {
-			free(h->heap);
+			free(h->mem);
 			free(h->pos);
 		}
 		free(h);
@@ -57,14 +86,14 @@ static int opt_init(struct vl_repl *r, struct vl_error *err)
 static void opt_fini(struct vl_repl *r)
 {
 	struct opt *h = r->priv;
-	free(h->heap);
+	free(h->mem);
 	free(h->pos);
 	free(h);
 }
 
 static inline bool less(const struct opt_slot *a, const struct opt_slot *b)
 {
-	return a->k1 != b->k1 ? a->k1 < b->k1 : a->k2 < b->k2;
+	return a->key < b->key;
 }
 
 static inline void place(struct opt *h, uint32_t i, const struct opt_slot *x)
@@ -134,7 +163,7 @@ static inline void down_from_bottom(struct opt *h, uint32_t i)
 static void opt_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct opt *h = r->priv;
-	struct opt_slot x = { VL_NEVER - a->next_use, a->time, f };
+	struct opt_slot x = { opt_key(a->next_use, a->time), f };
 	place(h, h->n++, &x);
 	up(h, h->n - 1);
 }
@@ -143,8 +172,8 @@ static void opt_access(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct opt *h = r->priv;
 	uint32_t i = h->pos[f];
-	h->heap[i].k1 = VL_NEVER - a->next_use; /* furthest next use first */
-	h->heap[i].k2 = a->time;                /* then least recently used */
+	h->heap[i].key = opt_key(a->next_use, a->time); /* furthest next use first,
+							   * then least recently used */
 	/* up() then down(), as vl_fheap_update; a slot that rises has
 	 * nothing below it to pass, so down() is asked only when it did not */
 	if (i > 0 && less(&h->heap[i], &h->heap[(i - 1) / 2]))
