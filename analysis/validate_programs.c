@@ -223,33 +223,10 @@ bool vl_program_has_roi(const char *path)
 	return found;
 }
 
-int vl_trace_files(const char *trace_path,
-		   void (*fn)(unsigned long long id, const char *path, void *arg), void *arg,
-		   struct vl_error *err)
-{
-	struct vl_trace *t = NULL;
-	int rc = vl_trace_open(&t, trace_path, NULL, err);
-	if (rc < 0)
-		return rc;
-	const char *keys[4096], *vals[4096];
-	size_t n = vl_trace_meta_list(t, keys, vals, 4096);
-	int count = 0;
-	for (size_t i = 0; i < n && i < 4096; i++) {
-		if (strncmp(keys[i], "file.", 5) != 0)
-			continue;
-		/* DEV:INODE SIZE PATH */
-		const char *p = strchr(vals[i], ' ');
-		p = p ? strchr(p + 1, ' ') : NULL;
-		if (!p || p[1] != '/')
-			continue; /* shm:ID and unnamed files */
-		fn(strtoull(keys[i] + 5, NULL, 10), p + 1, arg);
-		count++;
-	}
-	vl_trace_close(t);
-	return count;
-}
-
-int vl_trace_nprocs(const char *trace_path, struct vl_error *err)
+/* Calls fn for each header line of a trace; returns the sum of what fn
+ * returned, or a negative code. */
+static int meta_walk(const char *trace_path, int (*fn)(const char *key, const char *val, void *arg),
+		     void *arg, struct vl_error *err)
 {
 	struct vl_trace *t = NULL;
 	int rc = vl_trace_open(&t, trace_path, NULL, err);
@@ -259,9 +236,48 @@ int vl_trace_nprocs(const char *trace_path, struct vl_error *err)
 	size_t n = vl_trace_meta_list(t, keys, vals, 4096);
 	int count = 0;
 	for (size_t i = 0; i < n && i < 4096; i++)
-		count += strncmp(keys[i], "process.", 8) == 0;
+		count += fn(keys[i], vals[i], arg);
 	vl_trace_close(t);
 	return count;
+}
+
+struct file_fn {
+	void (*fn)(unsigned long long id, const char *path, void *arg);
+	void *arg;
+};
+
+static int file_line(const char *key, const char *val, void *arg)
+{
+	const struct file_fn *ff = arg;
+	if (strncmp(key, "file.", 5) != 0)
+		return 0;
+	/* DEV:INODE SIZE PATH */
+	const char *p = strchr(val, ' ');
+	p = p ? strchr(p + 1, ' ') : NULL;
+	if (!p || p[1] != '/')
+		return 0; /* shm:ID and unnamed files */
+	ff->fn(strtoull(key + 5, NULL, 10), p + 1, ff->arg);
+	return 1;
+}
+
+int vl_trace_files(const char *trace_path,
+		   void (*fn)(unsigned long long id, const char *path, void *arg), void *arg,
+		   struct vl_error *err)
+{
+	struct file_fn ff = { fn, arg };
+	return meta_walk(trace_path, file_line, &ff, err);
+}
+
+static int process_line(const char *key, const char *val, void *arg)
+{
+	(void)val;
+	(void)arg;
+	return strncmp(key, "process.", 8) == 0;
+}
+
+int vl_trace_nprocs(const char *trace_path, struct vl_error *err)
+{
+	return meta_walk(trace_path, process_line, NULL, err);
 }
 
 int vl_pagecache_line(FILE *out, unsigned long long id, const char *path)

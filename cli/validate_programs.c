@@ -523,21 +523,16 @@ int validate_programs(const struct vl_config *cfg, char **argv, unsigned repeat,
 			const struct prow *r = &rs.r[i];
 			validate_json_row(&j, r->workload, ev_names[r->event], r->have_meas, r->meas,
 					  r->have_sim, r->sim);
-			vl_json_key(&j, "runs");
-			if (r->have_meas)
-				vl_json_u64(&j, r->runs);
-			else
-				vl_json_null(&j);
-			vl_json_key(&j, "disturbed");
-			if (r->have_meas)
-				vl_json_u64(&j, r->disturbed);
-			else
-				vl_json_null(&j);
-			vl_json_key(&j, "discarded");
-			if (r->have_meas)
-				vl_json_u64(&j, r->discarded);
-			else
-				vl_json_null(&j);
+			/* the native runs behind meas (null without it) */
+			const char *rk[3] = { "runs", "disturbed", "discarded" };
+			const unsigned rv[3] = { r->runs, r->disturbed, r->discarded };
+			for (int q = 0; q < 3; q++) {
+				vl_json_key(&j, rk[q]);
+				if (r->have_meas)
+					vl_json_u64(&j, rv[q]);
+				else
+					vl_json_null(&j);
+			}
 			vl_json_key(&j, "bound");
 			if (r->compared)
 				vl_json_f64(&j, bound_of(r->event));
