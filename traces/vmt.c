@@ -742,6 +742,24 @@ static int pick_decoder(void)
 
 static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_error *err);
 
+/* At the end of the open chunk (r->i == r->nrecs): check that all its
+ * streams from first_stream on are used up, then open the next chunk.
+ * Returns 1 when there is none, 0 or an error. */
+static int chunk_end(struct vl_trace *t, struct rd *r, int first_stream, struct vl_error *err)
+{
+	if (r->nrecs) { /* the chunk is used up: all its streams must be */
+		for (int j = first_stream; j < NSECT; j++)
+			if (r->s[j] != r->e[j])
+				return bad(t, r, "bytes left over in the chunk's streams", err);
+		r->nrecs = r->i = 0;
+	}
+	if (r->done)
+		return 1;
+	VL_TRY(next_chunk(t, r, err));
+	return 0;
+}
+
+
 static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error *err)
 {
 	struct rd *r = t->state;
@@ -752,16 +770,11 @@ static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 	loop_fn *const *loop = loops[pick_decoder()];
 	while (b->n < b->cap) {
 		if (r->i == r->nrecs) {
-			if (r->nrecs) { /* the chunk is used up: all its streams must be */
-				for (int j = S_IADDR; j < NSECT; j++)
-					if (r->s[j] != r->e[j])
-						return bad(t, r, "bytes left over in the chunk's streams",
-							   err);
-				r->nrecs = r->i = 0;
-			}
-			if (r->done)
+			int rc = chunk_end(t, r, S_IADDR, err);
+			if (rc < 0)
+				return rc;
+			if (rc)
 				break;
-			VL_TRY(next_chunk(t, r, err));
 			continue;
 		}
 		uint32_t i = r->i, nrecs = r->nrecs;
@@ -968,16 +981,11 @@ static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_erro
 	struct rd *r = t->state;
 	while (b->n < b->cap) {
 		if (r->i == r->nrecs) {
-			if (r->nrecs) { /* the chunk is used up: all its streams must be */
-				for (int j = S_ADDR; j < NSECT; j++)
-					if (r->s[j] != r->e[j])
-						return bad(t, r, "bytes left over in the chunk's streams",
-							   err);
-				r->nrecs = r->i = 0;
-			}
-			if (r->done)
+			int rc = chunk_end(t, r, S_ADDR, err);
+			if (rc < 0)
+				return rc;
+			if (rc)
 				break;
-			VL_TRY(next_chunk(t, r, err));
 			continue;
 		}
 		uint32_t i = r->i, nrecs = r->nrecs;
