@@ -385,6 +385,22 @@ static inline uint64_t walk_upper(const uint64_t *pt, uint32_t root, uint64_t va
 	return (uint64_t)PTE_FRAME(e2) * PT_ENTRIES + va_idx(va, 1);
 }
 
+/* The leaf index of record q's page if q is the current process's and
+ * its upper levels are present (0 if not), with the leaf entry
+ * prefetched: the loops look records ahead this way. */
+static inline __attribute__((always_inline)) uint64_t leaf_ahead(const uint64_t *pt, uint32_t root,
+								 uint32_t pid,
+								 const struct vl_rec *q)
+{
+	if (likely(q->pid == pid && canonical(q->addr))) {
+		uint64_t lq = walk_upper(pt, root, q->addr);
+		if (lq)
+			__builtin_prefetch(&pt[lq], 1);
+		return lq;
+	}
+	return 0;
+}
+
 /* xl_miss, with its dispatch to the two-level shape's path inline. */
 static inline __attribute__((always_inline)) uint64_t tlb_miss(struct vl_engine *e, uint64_t va,
 							       unsigned kind, bool write, bool retry)
@@ -523,14 +539,7 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 		if (recent) {
 			size_t i = (size_t)(r - r0);
 			if (likely(r + TLB_AHEAD < end)) {
-				const struct vl_rec *q = r + TLB_AHEAD;
-				uint64_t lq = 0;
-				if (likely(q->pid == pid && canonical(q->addr))) {
-					lq = walk_upper(pte, root, q->addr);
-					if (lq)
-						__builtin_prefetch(&pte[lq], 1);
-				}
-				ahead[i % TLB_AHEAD] = lq;
+				ahead[i % TLB_AHEAD] = leaf_ahead(pte, root, pid, r + TLB_AHEAD);
 			}
 			if (pf_frame && i + TLB_AHEAD / 2 >= ahead_ok && likely(r + TLB_AHEAD / 2 < end)) {
 				uint64_t lh = ahead[(i + TLB_AHEAD / 2) % TLB_AHEAD];
@@ -727,14 +736,7 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 		size_t i = (size_t)(r - r0);
 		uint64_t li = i >= ahead_ok ? ahead[i % WALK_AHEAD] : 0;
 		if (likely(r + WALK_AHEAD < end)) {
-			const struct vl_rec *q = r + WALK_AHEAD;
-			uint64_t lq = 0;
-			if (likely(q->pid == pid && canonical(q->addr))) {
-				lq = walk_upper(pt, root, q->addr);
-				if (lq)
-					__builtin_prefetch(&pt[lq], 1);
-			}
-			ahead[i % WALK_AHEAD] = lq;
+			ahead[i % WALK_AHEAD] = leaf_ahead(pt, root, pid, r + WALK_AHEAD);
 		}
 		/* the frame record of record i + WALK_AHEAD / 2, whose leaf the
 		 * walk above prefetched WALK_AHEAD / 2 records ago: a hit moves it
