@@ -22,7 +22,9 @@
  * Variants (replacement.arc.variant): whole (default) takes the ratios
  * |B2|/|B1| as integer divisions (p a whole number of pages); paper keeps
  * them real, as Figure 4 writes them (p a double: exact for these sums on
- * every trace checked, tests/paper/test_arc_paper.c).  The engine, not ARC, decides when memory is full: the
+ * every trace checked against libCacheSim's ARC.c and an exact-rational
+ * transcription of Figure 4: tests/paper/test_authors_code.c).  The engine,
+ * not ARC, decides when memory is full: the
  * "REPLACE" steps run in select_victims, which the engine calls only then;
  * the new p computed there for a ghost hit is applied when the page maps.
  *
