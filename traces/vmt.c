@@ -742,6 +742,25 @@ static int pick_decoder(void)
 
 static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_error *err);
 
+/* An event record (room in b's events checked by the caller): its six
+ * fields from the event stream into b's next event, *o naming it. */
+static int read_event(struct vl_trace *t, struct rd *r, struct vl_batch *b, struct vl_rec *o,
+		      uint8_t size, struct vl_error *err)
+{
+	uint64_t f[6];
+	for (int j = 0; j < 6; j++)
+		if (varint(&r->s[S_EVENT], r->e[S_EVENT], &f[j]) < 0)
+			return bad(t, r, "event stream ends early", err);
+	if (f[0] > UINT32_MAX || f[1] > UINT32_MAX)
+		return bad(t, r, "event kind or protection out of range", err);
+	b->events[b->n_events] = (struct vl_event){ .kind = (uint32_t)f[0], .prot = (uint32_t)f[1],
+						    .addr = f[2], .len = f[3], .file_id = f[4],
+						    .offset = f[5] };
+	*o = (struct vl_rec){ .addr = b->n_events, .pid = r->pid, .op = VL_OP_EVENT, .size = size };
+	b->n_events++;
+	return 0;
+}
+
 /* At the end of the open chunk (r->i == r->nrecs): check that all its
  * streams from first_stream on are used up, then open the next chunk.
  * Returns 1 when there is none, 0 or an error. */
@@ -837,19 +856,7 @@ static ssize_t vmt_read(struct vl_trace *t, struct vl_batch *b, struct vl_error 
 					return bad(t, r, "internal: event batch full after a pid", err);
 				break;
 			}
-			uint64_t f[6];
-			for (int j = 0; j < 6; j++)
-				if (varint(&r->s[S_EVENT], r->e[S_EVENT], &f[j]) < 0)
-					return bad(t, r, "event stream ends early", err);
-			if (f[0] > UINT32_MAX || f[1] > UINT32_MAX)
-				return bad(t, r, "event kind or protection out of range", err);
-			struct vl_event *e = &b->events[b->n_events];
-			*e = (struct vl_event){ .kind = (uint32_t)f[0], .prot = (uint32_t)f[1],
-						.addr = f[2], .len = f[3], .file_id = f[4],
-						.offset = f[5] };
-			*o = (struct vl_rec){ .addr = b->n_events, .pid = r->pid, .op = VL_OP_EVENT,
-					      .size = size };
-			b->n_events++;
+			VL_TRY(read_event(t, r, b, o, size, err));
 			b->n++;
 		} else if (kind == K_PROC) {
 			if (varint(&r->s[S_EVENT], r->e[S_EVENT], &v) < 0 ||
@@ -1042,18 +1049,7 @@ static ssize_t vmt_read11(struct vl_trace *t, struct vl_batch *b, struct vl_erro
 					return bad(t, r, "internal: event batch full after a pid", err);
 				break;
 			}
-			uint64_t f[6];
-			for (int j = 0; j < 6; j++)
-				if (varint(&r->s[S_EVENT], r->e[S_EVENT], &f[j]) < 0)
-					return bad(t, r, "event stream ends early", err);
-			if (f[0] > UINT32_MAX || f[1] > UINT32_MAX)
-				return bad(t, r, "event kind or protection out of range", err);
-			struct vl_event *e = &b->events[b->n_events];
-			*e = (struct vl_event){ .kind = (uint32_t)f[0], .prot = (uint32_t)f[1],
-						.addr = f[2], .len = f[3], .file_id = f[4],
-						.offset = f[5] };
-			*o = (struct vl_rec){ .addr = b->n_events, .pid = r->pid, .op = VL_OP_EVENT };
-			b->n_events++;
+			VL_TRY(read_event(t, r, b, o, 0, err));
 			b->n++;
 		} else { /* K_PROC: load_table allows no other kind */
 			if (varint(&r->s[S_EVENT], r->e[S_EVENT], &v) < 0 ||
