@@ -1137,11 +1137,10 @@ int vl_event(struct vl_engine *e, uint32_t proc, const struct vl_event *ev, stru
 			VL_TRY(split_at(e, proc, start, err));
 			VL_TRY(split_at(e, proc, end, err));
 		}
-		for (uint32_t i = 0; i < pr->nvads; i++) {
-			struct vl_vad *d = &pr->vads[i];
-			if (d->end <= start || d->start >= end)
-				continue;
-			if (vmas != hits && (d->start < start || d->end > end || d->kind != VAD_PRIVATE))
+		for (uint32_t i = 0; vmas != hits && i < pr->nvads; i++) {
+			const struct vl_vad *d = &pr->vads[i];
+			if (d->end > start && d->start < end &&
+			    (d->start < start || d->end > end || d->kind != VAD_PRIVATE))
 				return fail(e);
 		}
 		for (uint32_t i = 0; i < pr->nvads; i++) {
