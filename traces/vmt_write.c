@@ -677,7 +677,7 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 {
 	if (w->failed)
 		return vl_err(err, VL_EIO, "%s: writer failed earlier", w->path);
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = 0; i < b->n;) {
 		const struct vl_rec *r = &b->recs[i];
 		if (r->op < VL_OP_NACCESS && !w->v10) {
 			/* a run of accesses: room for it at once (the rest of
@@ -696,8 +696,7 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 				VL_TRY(table_full(w, err));
 			else if (w->nrecs >= w->chunk_recs)
 				VL_TRY(flush_chunk(w, err));
-			i += k;
-			i--; /* the loop's i++: the record put_run stopped at */
+			i += k; /* on at the record put_run stopped at */
 			continue;
 		}
 		if (r->op < VL_OP_NACCESS) {
@@ -729,6 +728,7 @@ int vl_vmt_write(struct vl_vmt_writer *w, const struct vl_batch *b, struct vl_er
 				      r->op);
 		}
 		VL_TRY(after_record(w, err));
+		i++;
 	}
 	return 0;
 }
