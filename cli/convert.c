@@ -16,11 +16,14 @@ static void convert_usage(FILE *f)
 		"Read IN (any format of `vmlab formats`, plain/gzip/zstd/xz, - for stdin)\n"
 		"and write it as a native .vmt trace (OUT - writes stdout), or with --addr\n"
 		"as addr text (`OP 0xADDR PID` lines, M as W; events as V and H lines).\n"
+		"A .vmt source keeps its header (command line, date, comment, a capture's\n"
+		"file table) and its process names; only the tool field changes.\n"
 		"\n"
 		"  -f, --format FMT   input format (default auto)\n"
 		"      --tool TEXT    the header's tool field (default: \"vmlab convert\n"
 		"                     from FMT\")\n"
-		"      --comment TEXT a free-text comment in the header\n"
+		"      --comment TEXT a free-text comment in the header (default: the\n"
+		"                     source's)\n"
 		"      --chunk N      records per chunk (default 1048576)\n"
 		"      --level N      zstd level, 1 to 19 (default 3; higher: smaller files\n"
 		"                     that decode a little faster, written more slowly)\n");
@@ -155,6 +158,111 @@ static bool to_addr(struct vl_trace *t, const char *out, const char *dest)
 	return got >= 0 && rc == 0 && !bad;
 }
 
+/* The source's header for the converted file: cmdline, date, comment
+ * (unless --comment is given) and page_size as they were; every other
+ * key but tool and the process names (the file table of a capture,
+ * file.ID = DEV:INODE SIZE PATH) as extra lines, in the source's order.
+ * Values point into t's metadata.  Returns 0 or -1 (out of memory). */
+static int carry_meta(const struct vl_trace *t, struct vl_vmt_meta *meta, const char *comment,
+		      char **extra)
+{
+	meta->cmdline = vl_trace_meta(t, "cmdline");
+	meta->date = vl_trace_meta(t, "date");
+	meta->comment = comment ? comment : vl_trace_meta(t, "comment");
+	const char *ps = vl_trace_meta(t, "page_size");
+	meta->page_size = ps ? (uint32_t)strtoul(ps, NULL, 10) : 0;
+	size_t n = vl_trace_meta_list(t, NULL, NULL, 0);
+	const char **keys = calloc(n ? n : 1, sizeof(*keys)), **vals = calloc(n ? n : 1, sizeof(*vals));
+	size_t len = 0, cap = 0;
+	char *x = NULL;
+	int rc = keys && vals ? 0 : -1;
+	if (!rc)
+		vl_trace_meta_list(t, keys, vals, n);
+	static const char *const own[] = { "tool", "cmdline", "date", "comment", "page_size" };
+	for (size_t i = 0; !rc && i < n; i++) {
+		bool skip = !strncmp(keys[i], "process.", 8);
+		for (size_t k = 0; k < sizeof(own) / sizeof(own[0]) && !skip; k++)
+			skip = !strcmp(keys[i], own[k]);
+		if (skip)
+			continue;
+		size_t need = strlen(keys[i]) + strlen(vals[i]) + 2;
+		if (len + need + 1 > cap) {
+			size_t nc = (cap ? cap * 2 : 1024) + need;
+			char *nx = realloc(x, nc);
+			if (!nx) {
+				rc = -1;
+				break;
+			}
+			x = nx;
+			cap = nc;
+		}
+		len += (size_t)sprintf(x + len, "%s=%s\n", keys[i], vals[i]);
+	}
+	free(keys);
+	free(vals);
+	if (rc) {
+		free(x);
+		return -1;
+	}
+	*extra = x;
+	meta->extra = x;
+	return 0;
+}
+
+/* The process names written so far (index: the reader's metadata index;
+ * NULL where not a process name, or not written yet). */
+struct said {
+	char **v;
+	size_t n;
+};
+
+/* Write a process record for each "process.PID" name the reader has met
+ * or changed (an exec renames a pid in place) since the last call: in the
+ * header of an older file, or in the stream as its processes start, so
+ * the converted stream names its processes too. */
+static int carry_procs(const struct vl_trace *t, struct vl_vmt_writer *w, struct said *said,
+		       struct vl_error *err)
+{
+	size_t n = vl_trace_meta_list(t, NULL, NULL, 0);
+	const char **keys = calloc(n ? n : 1, sizeof(*keys)), **vals = calloc(n ? n : 1, sizeof(*vals));
+	int rc = 0;
+	if (n > said->n) {
+		char **nv = realloc(said->v, n * sizeof(*nv));
+		if (nv) {
+			memset(nv + said->n, 0, (n - said->n) * sizeof(*nv));
+			said->v = nv;
+			said->n = n;
+		}
+	}
+	if (!keys || !vals || said->n < n)
+		rc = vl_err(err, VL_ENOMEM, "out of memory for the process names");
+	else
+		vl_trace_meta_list(t, keys, vals, n);
+	for (size_t i = 0; i < n && !rc; i++) {
+		char *end;
+		if (strncmp(keys[i], "process.", 8) || (said->v[i] && !strcmp(said->v[i], vals[i])))
+			continue;
+		unsigned long pid = strtoul(keys[i] + 8, &end, 10);
+		if (*end || pid > UINT32_MAX)
+			continue;
+		free(said->v[i]);
+		if (!(said->v[i] = strdup(vals[i])))
+			rc = vl_err(err, VL_ENOMEM, "out of memory for the process names");
+		else
+			rc = vl_vmt_write_proc(w, (uint32_t)pid, vals[i], err);
+	}
+	free(keys);
+	free(vals);
+	return rc;
+}
+
+static void said_free(struct said *said)
+{
+	for (size_t i = 0; i < said->n; i++)
+		free(said->v[i]);
+	free(said->v);
+}
+
 int cmd_convert(int argc, char **argv)
 {
 	const char *format = "auto", *tool = NULL, *comment = NULL;
@@ -231,27 +339,38 @@ int cmd_convert(int argc, char **argv)
 		vl_trace_close(t);
 		return cli_out_end(out, dest, ok);
 	}
-	char deftool[128], cmdline[4096] = "";
+	char deftool[128];
 	snprintf(deftool, sizeof(deftool), "vmlab convert from %s", vl_trace_format(t));
-	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = tool ? tool : deftool, .comment = comment };
-	/* carry the source's own metadata (a .vmt converted again) */
-	const char *cl = vl_trace_meta(t, "cmdline");
-	if (cl)
-		snprintf(cmdline, sizeof(cmdline), "%s", cl);
-	meta.cmdline = cl ? cmdline : NULL;
+	/* carry the source's own metadata (a .vmt converted again): its
+	 * command line, date and comment, its file table and any other
+	 * header lines; its process names go into the stream below */
+	char *extra = NULL;
+	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = tool ? tool : deftool };
+	if (carry_meta(t, &meta, comment, &extra) < 0) {
+		cli_error("%s: not written: out of memory", out);
+		vl_trace_close(t);
+		return cli_out_end(out, dest, false);
+	}
 	struct vl_vmt_writer *w;
+	struct said said = { 0 };
 	if (vl_vmt_writer_open(&w, dest, &meta, chunk, &err) < 0 ||
 	    (level && vl_vmt_writer_level(w, level, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1)) ||
 	    (vl_vmt_writer_async(w, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1))) {
 		cli_error("%s: not written: %s", out, err.msg);
+		free(extra);
 		vl_trace_close(t);
 		return cli_out_end(out, dest, false);
 	}
+	free(extra);
 	struct vl_batch b;
 	int rc = vl_batch_init(&b, 8192, &err);
 	ssize_t got = 0;
-	while (rc == 0 && (got = vl_trace_read(t, &b, &err)) > 0)
-		rc = vl_vmt_write(w, &b, &err);
+	rc = rc ? rc : carry_procs(t, w, &said, &err);
+	while (rc == 0 && (got = vl_trace_read(t, &b, &err)) > 0) {
+		rc = carry_procs(t, w, &said, &err);
+		if (rc == 0)
+			rc = vl_vmt_write(w, &b, &err);
+	}
 	if (got < 0)
 		rc = (int)got;
 	uint64_t recs = vl_vmt_records(w);
@@ -262,6 +381,7 @@ int cmd_convert(int argc, char **argv)
 		cli_error("%s: not written, nothing changed: %s", out, err.msg);
 	}
 	vl_batch_free(&b);
+	said_free(&said);
 	const char *warn = vl_trace_warning(t);
 	if (rc == 0 && warn)
 		fprintf(stderr, "vmlab: warning: %s\n", warn);

@@ -137,6 +137,22 @@ print('yes' if c['event_failures'] == 0 and c['access_violations'] == 0 and c['f
 check "replay --os linux --check: no event refused, no violation, soft file faults, no reads (page cache warm) ($r)" \
 	'[ "$r" = yes ]'
 
+# ---- 2b. vmlab convert keeps what the capture recorded ----
+# the file table, command line, date and the process names survive a
+# .vmt -> .vmt conversion (before, the copy had none of them), and the
+# copy replays to the same counters
+"$bin" convert --level 3 "$tmp/p.vmt" "$tmp/p2.vmt" >/dev/null 2>&1
+"$bin" info "$tmp/p2.vmt" >"$tmp/p2.info" 2>&1
+keep() { grep -E '^  (cmdline|date|page_size|file\.|process\.|exit_status)' "$1" | sort; }
+check "convert keeps the header's file table, cmdline, date and the process names ($(keep "$tmp/p.info" | wc -l) lines)" \
+	'[ "$(keep "$tmp/p.info" | grep -c "file\.")" -ge 5 ] && [ "$(keep "$tmp/p.info" | grep -c "process\.")" -ge 3 ] && [ "$(keep "$tmp/p.info")" = "$(keep "$tmp/p2.info")" ]'
+"$bin" run --os linux --json "$tmp/p2.vmt" >"$tmp/p2.json" 2>/dev/null
+"$bin" run --os linux --json "$tmp/p.vmt" >"$tmp/p1.json" 2>/dev/null
+r=$(python3 -c "
+import json; a, b = (json.load(open(f))['counters'] for f in ('$tmp/p1.json', '$tmp/p2.json'))
+print('yes' if a == b else [k for k in a if a[k] != b.get(k)])" 2>&1)
+check "the converted capture replays to the same counters ($r)" '[ "$r" = yes ]'
+
 # ---- 3. shared file pages counted once (two cats, page cache cold) ----
 (cd "$tmp" && "$bin" capture -o c.vmt -- sh -c "cat in.txt | cat > out2.txt") >/dev/null 2>&1
 "$bin" convert --addr "$tmp/c.vmt" "$tmp/c.addr" >/dev/null 2>&1
