@@ -282,7 +282,8 @@ static int capture_lackey(const char *out, bool ifetch, char **prog, int *status
  * segment is the records up to a tick; segments of all files go out in
  * the order of their ticks, so processes interleave as they ran (to within
  * one buffer, 4096 records), a forked child's V FORK after everything its
- * parent did before the fork (the plugin flushes at fork), and an exec'd
+ * parent did before the fork (the plugin flushes at fork) and before what
+ * it did after (the child dates its V FORK at the fork), and an exec'd
  * image after its predecessor's file.  A single file (one process, no
  * exec) needs no merge: it is renamed, and the file table goes into the
  * metadata space the plugin reserved (vl_vmt_fill_reserved). */

@@ -47,6 +47,9 @@ static const char *cap_who = "vmlab capture";
  * order.  cap_extra: more metadata lines for the header. */
 static FILE *cap_tickf;
 static uint64_t cap_nrec;
+/* nonzero: the time the next tick line gives instead of now (a forked
+ * child's first segment, its V FORK, is dated at the fork) */
+static uint64_t cap_tick_ns;
 static const char *cap_extra;
 
 static void cap_fail(const struct vl_error *err)
@@ -75,9 +78,11 @@ static void cap_flush(struct capbuf *b)
 	else if (cap_tickf) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t ns = cap_tick_ns ? cap_tick_ns
+					  : (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		cap_tick_ns = 0;
 		cap_nrec += b->n;
-		fprintf(cap_tickf, "%llu %llu\n", (unsigned long long)cap_nrec,
-			(unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
+		fprintf(cap_tickf, "%llu %llu\n", (unsigned long long)cap_nrec, (unsigned long long)ns);
 	}
 	pthread_mutex_unlock(&cap_lock);
 	b->n = b->nev = 0;

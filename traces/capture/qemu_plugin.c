@@ -130,6 +130,11 @@ static uint64_t heap_lo, heap_len;
  * it; with one thread they wait in its buffer, in order */
 static volatile int threads;
 static uint32_t my_pid;
+/* when this process last entered fork or clone (CLOCK_MONOTONIC ns, after
+ * flushing what came before): a forked child inherits it and dates its
+ * V FORK just after it, so the merge puts the fork before whatever its
+ * parent did after the call, however late the child first flushes */
+static uint64_t fork_ns;
 static bool want_ifetch;
 /* code=on: one fetch record per page of each block at its translation
  * (just before its first execution), so code pages fault as on Linux
@@ -784,8 +789,12 @@ static int open_part(bool after_fork, uint32_t parent, bool same_image)
 	if (earlier && !after_fork && !same_image && b)
 		cap_event(b, VL_EV_EXIT, my_pid);
 	if (after_fork && b) {
+		/* a segment of its own (cap_vevent flushes), dated just after
+		 * the parent's call */
 		struct vl_event ev = { .kind = VL_EV_FORK, .addr = parent };
+		cap_tick_ns = fork_ns ? fork_ns + 1 : 0;
 		cap_vevent(b, &ev, my_pid);
+		cap_tick_ns = 0;
 	}
 	return 0;
 }
@@ -850,6 +859,11 @@ static void on_syscall(qemu_plugin_id_t id, unsigned int vcpu, int64_t num, uint
 				cap_flush(bufs[i]);
 		if (cap_tickf) /* nothing buffered for the child to write again */
 			fflush(cap_tickf);
+		{
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			fork_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		}
 		break;
 	case 59:  /* execve */
 	case 322: /* execveat */
