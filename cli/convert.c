@@ -158,110 +158,115 @@ static bool to_addr(struct vl_trace *t, const char *out, const char *dest)
 	return got >= 0 && rc == 0 && !bad;
 }
 
+/* The reader's metadata pairs as they are now (it adds process names as
+ * it meets them); the arrays are kept for the next call. */
+struct metas {
+	const char **k, **v;
+	size_t n, cap;
+	char **said; /* per pair: the process name written for it, or NULL */
+};
+
+static int metas_load(const struct vl_trace *t, struct metas *m)
+{
+	size_t n = vl_trace_meta_list(t, NULL, NULL, 0);
+	if (n > m->cap) {
+		const char **k = realloc(m->k, n * sizeof(*k));
+		if (k)
+			m->k = k;
+		const char **v = realloc(m->v, n * sizeof(*v));
+		if (v)
+			m->v = v;
+		char **sd = realloc(m->said, n * sizeof(*sd));
+		if (sd) {
+			memset(sd + m->cap, 0, (n - m->cap) * sizeof(*sd));
+			m->said = sd;
+		}
+		if (!k || !v || !sd)
+			return -1;
+		m->cap = n;
+	}
+	m->n = vl_trace_meta_list(t, m->k, m->v, n);
+	return 0;
+}
+
+static void metas_free(struct metas *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->said[i]);
+	free(m->k);
+	free(m->v);
+	free(m->said);
+}
+
 /* The source's header for the converted file: cmdline, date, comment
  * (unless --comment is given) and page_size as they were; every other
  * key but tool and the process names (the file table of a capture,
- * file.ID = DEV:INODE SIZE PATH) as extra lines, in the source's order.
- * Values point into t's metadata.  Returns 0 or -1 (out of memory). */
-static int carry_meta(const struct vl_trace *t, struct vl_vmt_meta *meta, const char *comment,
-		      char **extra)
+ * file.ID = DEV:INODE SIZE PATH) as extra lines, in the source's order
+ * (*extra, to free).  Values point into t's metadata.  Returns 0 or -1
+ * (out of memory). */
+static int carry_meta(const struct vl_trace *t, struct metas *m, struct vl_vmt_meta *meta,
+		      const char *comment, char **extra)
 {
 	meta->cmdline = vl_trace_meta(t, "cmdline");
 	meta->date = vl_trace_meta(t, "date");
 	meta->comment = comment ? comment : vl_trace_meta(t, "comment");
 	const char *ps = vl_trace_meta(t, "page_size");
 	meta->page_size = ps ? (uint32_t)strtoul(ps, NULL, 10) : 0;
-	size_t n = vl_trace_meta_list(t, NULL, NULL, 0);
-	const char **keys = calloc(n ? n : 1, sizeof(*keys)), **vals = calloc(n ? n : 1, sizeof(*vals));
+	if (metas_load(t, m) < 0)
+		return -1;
+	static const char *const own[] = { "tool", "cmdline", "date", "comment", "page_size" };
 	size_t len = 0, cap = 0;
 	char *x = NULL;
-	int rc = keys && vals ? 0 : -1;
-	if (!rc)
-		vl_trace_meta_list(t, keys, vals, n);
-	static const char *const own[] = { "tool", "cmdline", "date", "comment", "page_size" };
-	for (size_t i = 0; !rc && i < n; i++) {
-		bool skip = !strncmp(keys[i], "process.", 8);
-		for (size_t k = 0; k < sizeof(own) / sizeof(own[0]) && !skip; k++)
-			skip = !strcmp(keys[i], own[k]);
+	for (size_t i = 0; i < m->n; i++) {
+		bool skip = !strncmp(m->k[i], "process.", 8);
+		for (size_t o = 0; o < sizeof(own) / sizeof(own[0]) && !skip; o++)
+			skip = !strcmp(m->k[i], own[o]);
 		if (skip)
 			continue;
-		size_t need = strlen(keys[i]) + strlen(vals[i]) + 2;
+		size_t need = strlen(m->k[i]) + strlen(m->v[i]) + 2;
 		if (len + need + 1 > cap) {
 			size_t nc = (cap ? cap * 2 : 1024) + need;
 			char *nx = realloc(x, nc);
 			if (!nx) {
-				rc = -1;
-				break;
+				free(x);
+				return -1;
 			}
 			x = nx;
 			cap = nc;
 		}
-		len += (size_t)sprintf(x + len, "%s=%s\n", keys[i], vals[i]);
-	}
-	free(keys);
-	free(vals);
-	if (rc) {
-		free(x);
-		return -1;
+		len += (size_t)sprintf(x + len, "%s=%s\n", m->k[i], m->v[i]);
 	}
 	*extra = x;
 	meta->extra = x;
 	return 0;
 }
 
-/* The process names written so far (index: the reader's metadata index;
- * NULL where not a process name, or not written yet). */
-struct said {
-	char **v;
-	size_t n;
-};
-
 /* Write a process record for each "process.PID" name the reader has met
  * or changed (an exec renames a pid in place) since the last call: in the
  * header of an older file, or in the stream as its processes start, so
  * the converted stream names its processes too. */
-static int carry_procs(const struct vl_trace *t, struct vl_vmt_writer *w, struct said *said,
+static int carry_procs(const struct vl_trace *t, struct vl_vmt_writer *w, struct metas *m,
 		       struct vl_error *err)
 {
-	size_t n = vl_trace_meta_list(t, NULL, NULL, 0);
-	const char **keys = calloc(n ? n : 1, sizeof(*keys)), **vals = calloc(n ? n : 1, sizeof(*vals));
+	if (metas_load(t, m) < 0)
+		return vl_err(err, VL_ENOMEM, "out of memory for the process names");
 	int rc = 0;
-	if (n > said->n) {
-		char **nv = realloc(said->v, n * sizeof(*nv));
-		if (nv) {
-			memset(nv + said->n, 0, (n - said->n) * sizeof(*nv));
-			said->v = nv;
-			said->n = n;
-		}
-	}
-	if (!keys || !vals || said->n < n)
-		rc = vl_err(err, VL_ENOMEM, "out of memory for the process names");
-	else
-		vl_trace_meta_list(t, keys, vals, n);
-	for (size_t i = 0; i < n && !rc; i++) {
+	for (size_t i = 0; i < m->n && !rc; i++) {
 		char *end;
-		if (strncmp(keys[i], "process.", 8) || (said->v[i] && !strcmp(said->v[i], vals[i])))
+		if (strncmp(m->k[i], "process.", 8) || (m->said[i] && !strcmp(m->said[i], m->v[i])))
 			continue;
-		unsigned long pid = strtoul(keys[i] + 8, &end, 10);
+		unsigned long pid = strtoul(m->k[i] + 8, &end, 10);
 		if (*end || pid > UINT32_MAX)
 			continue;
-		free(said->v[i]);
-		if (!(said->v[i] = strdup(vals[i])))
+		free(m->said[i]);
+		if (!(m->said[i] = strdup(m->v[i])))
 			rc = vl_err(err, VL_ENOMEM, "out of memory for the process names");
 		else
-			rc = vl_vmt_write_proc(w, (uint32_t)pid, vals[i], err);
+			rc = vl_vmt_write_proc(w, (uint32_t)pid, m->v[i], err);
 	}
-	free(keys);
-	free(vals);
 	return rc;
 }
 
-static void said_free(struct said *said)
-{
-	for (size_t i = 0; i < said->n; i++)
-		free(said->v[i]);
-	free(said->v);
-}
 
 int cmd_convert(int argc, char **argv)
 {
@@ -346,18 +351,20 @@ int cmd_convert(int argc, char **argv)
 	 * header lines; its process names go into the stream below */
 	char *extra = NULL;
 	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = tool ? tool : deftool };
-	if (carry_meta(t, &meta, comment, &extra) < 0) {
+	struct metas md = { 0 };
+	if (carry_meta(t, &md, &meta, comment, &extra) < 0) {
 		cli_error("%s: not written: out of memory", out);
+		metas_free(&md);
 		vl_trace_close(t);
 		return cli_out_end(out, dest, false);
 	}
 	struct vl_vmt_writer *w;
-	struct said said = { 0 };
 	if (vl_vmt_writer_open(&w, dest, &meta, chunk, &err) < 0 ||
 	    (level && vl_vmt_writer_level(w, level, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1)) ||
 	    (vl_vmt_writer_async(w, &err) < 0 && (vl_vmt_writer_close(w, NULL), 1))) {
 		cli_error("%s: not written: %s", out, err.msg);
 		free(extra);
+		metas_free(&md);
 		vl_trace_close(t);
 		return cli_out_end(out, dest, false);
 	}
@@ -365,9 +372,9 @@ int cmd_convert(int argc, char **argv)
 	struct vl_batch b;
 	int rc = vl_batch_init(&b, 8192, &err);
 	ssize_t got = 0;
-	rc = rc ? rc : carry_procs(t, w, &said, &err);
+	rc = rc ? rc : carry_procs(t, w, &md, &err);
 	while (rc == 0 && (got = vl_trace_read(t, &b, &err)) > 0) {
-		rc = carry_procs(t, w, &said, &err);
+		rc = carry_procs(t, w, &md, &err);
 		if (rc == 0)
 			rc = vl_vmt_write(w, &b, &err);
 	}
@@ -381,7 +388,7 @@ int cmd_convert(int argc, char **argv)
 		cli_error("%s: not written, nothing changed: %s", out, err.msg);
 	}
 	vl_batch_free(&b);
-	said_free(&said);
+	metas_free(&md);
 	const char *warn = vl_trace_warning(t);
 	if (rc == 0 && warn)
 		fprintf(stderr, "vmlab: warning: %s\n", warn);
