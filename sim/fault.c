@@ -69,6 +69,18 @@ static int cow(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, un
 	return vl_map_private(e, proc, li, f, vpn, nprot, true, true, a, err);
 }
 
+/* A fault on page idx of d's file: when a read-ahead marked it, the mark
+ * goes and the next window is read ahead (filemap_fault's
+ * do_async_mmap_readahead; sim/pagecache.c). */
+static int mark_hit(struct vl_engine *e, const struct vl_vad *d, uint64_t idx,
+		    struct vl_error *err)
+{
+	uint64_t file = e->sections[d->section].file_id;
+	if (!e->npc_marks || !vl_pagecache_marked(e, file, idx))
+		return 0;
+	return vl_pagecache_mark_hit(e, file, idx, 1, true, err);
+}
+
 int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8_t op,
 	     struct vl_error *err)
 {
@@ -200,13 +212,13 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 			VL_TRY(vl_map_private(e, proc, li, g, vpn, nprot, true, true, &a, err));
 			if (e->db.pfn[f].aux == 0)
 				e->rsm->idle(e, f);
-			return 0;
+			return mark_hit(e, d, idx, err);
 		}
 		count_fault(e, proc, how == FAULT_HARD || how == FAULT_DEMAND_ZERO ? how : FAULT_SOFT);
 		VL_TRY(vl_map_shared(e, proc, li, f, vpn, prot, write, err));
 		if (e->fault_around > 1 && !write && !around_first)
 			vl_fault_around(e, proc, d, vpn, d->prot);
-		return 0;
+		return mark_hit(e, d, idx, err);
 	}
 
 	if (pte & SWPTE_TRANS) { /* T3: back from standby or modified */

@@ -682,6 +682,7 @@ struct vl_engine {
 	bool cow_read_major;      /* file.cow_read_major: a COW fault that reads is hard */
 	struct vl_pc_file *pc_files; /* pagecache.resident (sim/pagecache.c) */
 	size_t npc_files;
+	uint64_t npc_marks;       /* PG_readahead marks set (sim/pagecache.c) */
 	uint64_t commit_limit;    /* pages (frames + current page-file size); UINT64_MAX = none */
 	uint32_t pf_max;          /* slots the page file may grow to (pagefile.max) */
 	uint32_t pf_steal;        /* where the last slot steal stopped (sim/pagefile.c) */
@@ -1131,11 +1132,21 @@ struct vl_pc_file {
 	uint64_t file_id;
 	uint64_t npages; /* bits allocated */
 	uint64_t *bits;
+	uint64_t nmark;  /* mark bits allocated */
+	uint64_t *mark;  /* PG_readahead: pages a read-ahead marked */
+	/* the file's read-ahead state (struct file_ra_state; one per file,
+	 * as if every open of it shared it): the last window read */
+	uint64_t ra_start, ra_size, ra_async;
 };
 int vl_pagecache_load(struct vl_engine *e, const char *path, struct vl_error *err);
 bool vl_pagecache_has(const struct vl_engine *e, uint64_t file_id, uint64_t idx);
 int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, uint64_t len,
 		       struct vl_error *err);
+bool vl_pagecache_marked(const struct vl_engine *e, uint64_t file_id, uint64_t idx);
+int vl_pagecache_window(struct vl_engine *e, uint64_t file_id, uint64_t start, uint64_t size,
+			uint64_t async, bool marked);
+int vl_pagecache_mark_hit(struct vl_engine *e, uint64_t file_id, uint64_t idx, uint64_t req,
+			  bool count, struct vl_error *err);
 void vl_pagecache_free(struct vl_engine *e);
 
 /* Whether a fault on page idx of section sec will read it from its file

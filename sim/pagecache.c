@@ -21,17 +21,30 @@
 
 #include "sim/internal.h"
 
-static int add_range(struct vl_pc_file *f, uint64_t a, uint64_t b)
+/* A bitmap of *n bits at *bits grown to hold bit b. */
+static int grow(uint64_t **bits, uint64_t *n, uint64_t b)
 {
-	if (b + 1 > f->npages) {
-		uint64_t words = (b + 64) / 64, old = (f->npages + 63) / 64;
-		uint64_t *nb = realloc(f->bits, words * sizeof(*nb));
+	if (b + 1 > *n) {
+		uint64_t words = (b + 64) / 64, old = (*n + 63) / 64;
+		uint64_t *nb = realloc(*bits, words * sizeof(*nb));
 		if (!nb)
 			return -1;
 		memset(nb + old, 0, (words - old) * sizeof(*nb));
-		f->bits = nb;
-		f->npages = words * 64;
+		*bits = nb;
+		*n = words * 64;
 	}
+	return 0;
+}
+
+static bool bit(const uint64_t *bits, uint64_t n, uint64_t i)
+{
+	return i < n && (bits[i / 64] >> (i % 64) & 1);
+}
+
+static int add_range(struct vl_pc_file *f, uint64_t a, uint64_t b)
+{
+	if (grow(&f->bits, &f->npages, b) < 0)
+		return -1;
 	for (uint64_t p = a; p <= b; p++)
 		f->bits[p / 64] |= 1ull << (p % 64);
 	return 0;
@@ -122,6 +135,139 @@ static struct vl_pc_file *pc_file(struct vl_engine *e, uint64_t file_id)
 	return &nf[e->npc_files++];
 }
 
+static struct vl_pc_file *pc_find(const struct vl_engine *e, uint64_t file_id)
+{
+	for (size_t i = 0; i < e->npc_files; i++)
+		if (e->pc_files[i].file_id == file_id)
+			return &e->pc_files[i];
+	return NULL;
+}
+
+bool vl_pagecache_has(const struct vl_engine *e, uint64_t file_id, uint64_t idx)
+{
+	const struct vl_pc_file *f = pc_find(e, file_id);
+	return f && bit(f->bits, f->npages, idx);
+}
+
+/* ---- read-ahead marks (PG_readahead) ----
+ *
+ * Linux marks one page of each read-ahead window it reads (the first of
+ * the window's last async_size pages: page_cache_ra_order's `mark`, set
+ * only on a page the read brought in).  filemap_map_pages skips a marked
+ * page, so fault-around leaves it unmapped and the first touch of it is
+ * a fault of its own (minor: it is cached); that fault, or a read() that
+ * reaches it, clears the mark and reads the next window ahead
+ * (page_cache_async_ra, mm/readahead.c).  Measured on this host: `ls
+ * -lR` with ASLR off, cold, takes the warm run's faults plus its major
+ * faults plus one minor fault on page 1 of ls and of libselinux, the
+ * marks of the 4-page windows exec's and ld.so's reads of their ELF
+ * headers left (docs/validation.md). */
+
+/* get_next_ra_size: the window after one of cur pages, at most max */
+static uint64_t next_ra_size(uint64_t cur, uint64_t max)
+{
+	if (cur < max / 16)
+		return 4 * cur;
+	if (cur <= max / 2)
+		return 2 * cur;
+	return max;
+}
+
+static const struct vl_section *file_section(const struct vl_engine *e, uint64_t file_id)
+{
+	for (uint32_t i = 0; i < e->nsections; i++)
+		if (e->sections[i].file_id == file_id && !e->sections[i].pagefile)
+			return &e->sections[i];
+	return NULL;
+}
+
+/* In memory: in the page-cache set, or a frame of the file's section. */
+static bool in_cache(const struct vl_pc_file *f, const struct vl_section *s, uint64_t idx)
+{
+	return (f && bit(f->bits, f->npages, idx)) || (s && idx < s->npages && proto_get(s, idx) != 0);
+}
+
+bool vl_pagecache_marked(const struct vl_engine *e, uint64_t file_id, uint64_t idx)
+{
+	const struct vl_pc_file *f = e->npc_marks ? pc_find(e, file_id) : NULL;
+	return f && bit(f->mark, f->nmark, idx);
+}
+
+/* A read-ahead of the window [start, start + size) with async pages of
+ * look-ahead became file_id's read-ahead state; marked: the window's mark
+ * page, start + size - async, was read by it (not cached before).
+ * Returns 0 or -1 (out of memory: the mark is only lost). */
+int vl_pagecache_window(struct vl_engine *e, uint64_t file_id, uint64_t start, uint64_t size,
+			uint64_t async, bool marked)
+{
+	struct vl_pc_file *f = pc_file(e, file_id);
+	if (!f)
+		return -1;
+	f->ra_start = start;
+	f->ra_size = size;
+	f->ra_async = async;
+	uint64_t m = start + size - async;
+	if (!marked || bit(f->mark, f->nmark, m))
+		return 0;
+	if (grow(&f->mark, &f->nmark, m) < 0)
+		return -1;
+	f->mark[m / 64] |= 1ull << (m % 64);
+	e->npc_marks++;
+	return 0;
+}
+
+/* A fault on, or a read() of req pages from, the marked page idx of
+ * file_id: the mark goes and the next window is read into the page cache
+ * (page_cache_async_ra): after the last window when idx is that window's
+ * mark, else from the first page after idx not in memory (within
+ * file.readaround pages of it) for next_ra_size(pages to it + req) pages.
+ * Pages beyond the file's section are not read; count: the pages read
+ * are file_reads (a fault's read-ahead, as read_around counts them; a
+ * read()'s are the program's, as in vl_pagecache_fread). */
+int vl_pagecache_mark_hit(struct vl_engine *e, uint64_t file_id, uint64_t idx, uint64_t req,
+			  bool count, struct vl_error *err)
+{
+	struct vl_pc_file *f = pc_find(e, file_id);
+	if (!f || !bit(f->mark, f->nmark, idx))
+		return 0;
+	f->mark[idx / 64] &= ~(1ull << (idx % 64));
+	e->npc_marks--;
+	uint64_t max = e->readaround, start, size;
+	if (max <= 1)
+		return 0;
+	const struct vl_section *s = file_section(e, file_id);
+	if (f->ra_size && idx == f->ra_start + f->ra_size - f->ra_async) {
+		start = f->ra_start + f->ra_size;
+		size = next_ra_size(f->ra_size, max);
+	} else {
+		/* page_cache_next_miss(idx + 1, max) */
+		start = idx + 1;
+		while (start - idx <= max && in_cache(f, s, start))
+			start++;
+		if (start - idx > max)
+			return 0;
+		size = next_ra_size(start - idx + req, max);
+	}
+	uint64_t hi = start + size;
+	if (s && hi > s->npages)
+		hi = s->npages;
+	bool marked = false;
+	for (uint64_t p = start; p < hi; p++) {
+		if (in_cache(f, s, p))
+			continue;
+		if (add_range(f, p, p) < 0)
+			return vl_err(err, VL_ENOMEM, "out of memory for the page cache of file %llu",
+				      (unsigned long long)file_id);
+		if (count)
+			e->ctr.file_reads++;
+		marked |= p == start;
+	}
+	if (vl_pagecache_window(e, file_id, start, size, size, marked) < 0)
+		return vl_err(err, VL_ENOMEM, "out of memory for the page cache of file %llu",
+			      (unsigned long long)file_id);
+	return 0;
+}
+
 /* Linux's get_init_ra_size (mm/readahead.c): the first read-ahead window
  * of a request of size pages, at most max pages. */
 static uint64_t init_ra_size(uint64_t size, uint64_t max)
@@ -142,9 +288,8 @@ static uint64_t init_ra_size(uint64_t size, uint64_t max)
  * device's read_ahead_kb / 4; 0 or 1: the pages read alone).  No per-file
  * read-ahead state is kept (the trace does not say which open file a read
  * used), so:
- *   - nothing happens when every page read is cached already (no cache
- *     miss: Linux's asynchronous read-ahead at a PG_readahead mark is not
- *     modelled);
+ *   - no read when every page read is cached already (no cache miss),
+ *     only the asynchronous read-ahead of any mark the read reaches;
  *   - a read at the start of the file, or of more than max pages: the
  *     initial window, get_init_ra_size(request pages, max) pages from the
  *     first page read (at least the request);
@@ -152,6 +297,10 @@ static uint64_t init_ra_size(uint64_t size, uint64_t max)
  *     and c > request pages (a sequential stream's history),
  *     min(c + request, max) pages from it (c doubled when cached from the
  *     file's first page); otherwise the pages read alone.
+ * The window's mark and the file's read-ahead state are set as Linux sets
+ * them (initial window: async = the pages beyond the request; a stream's:
+ * async = 1; a lone small read sets neither), then each mark in the pages
+ * read is hit (vl_pagecache_mark_hit).
  * Not counted as faults nor as file reads (the read is the program's). */
 int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, uint64_t len,
 		       struct vl_error *err)
@@ -171,46 +320,50 @@ int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, u
 	bool miss = false;
 	for (uint64_t p = first; p <= last && !miss; p++)
 		miss = !vl_pagecache_has(e, file_id, p);
-	if (!miss)
-		return 0;
-	uint64_t n = req;
-	if (max > 1) {
-		if (first == 0 || req > max) {
-			n = init_ra_size(req, max);
-		} else {
-			uint64_t c = 0;
-			while (c < max && c < first && vl_pagecache_has(e, file_id, first - 1 - c))
-				c++;
-			if (c > req) {
-				if (c == first)
-					c *= 2;
-				n = c + req < max ? c + req : max;
+	if (miss) {
+		/* n pages read; a window of size pages with async of them
+		 * look-ahead (0: a small random read, no window) */
+		uint64_t n = req, size = 0, async = 0;
+		if (max > 1) {
+			if (first == 0 || req > max) {
+				n = size = init_ra_size(req, max);
+				async = size > req ? size - req : size;
+			} else {
+				uint64_t c = 0;
+				while (c < max && c < first && vl_pagecache_has(e, file_id, first - 1 - c))
+					c++;
+				if (c > req) {
+					if (c == first)
+						c *= 2;
+					n = size = c + req < max ? c + req : max;
+					async = 1;
+				}
 			}
+			if (n < req)
+				n = req;
 		}
-		if (n < req)
-			n = req;
+		struct vl_pc_file *f = pc_file(e, file_id);
+		bool fresh = f && async && !in_cache(f, file_section(e, file_id), first + size - async);
+		if (!f || add_range(f, first, first + n - 1) < 0 ||
+		    (async && vl_pagecache_window(e, file_id, first, size, async, fresh) < 0))
+			return vl_err(err, VL_ENOMEM, "out of memory for the page cache of file %llu",
+				      (unsigned long long)file_id);
 	}
-	struct vl_pc_file *f = pc_file(e, file_id);
-	if (!f || add_range(f, first, first + n - 1) < 0)
-		return vl_err(err, VL_ENOMEM, "out of memory for the page cache of file %llu",
-			      (unsigned long long)file_id);
+	/* the marks the read reaches: each starts its read-ahead */
+	for (uint64_t p = first; e->npc_marks && p <= last; p++)
+		if (vl_pagecache_marked(e, file_id, p))
+			VL_TRY(vl_pagecache_mark_hit(e, file_id, p, last - p + 1, false, err));
 	return 0;
-}
-
-bool vl_pagecache_has(const struct vl_engine *e, uint64_t file_id, uint64_t idx)
-{
-	for (size_t i = 0; i < e->npc_files; i++)
-		if (e->pc_files[i].file_id == file_id)
-			return idx < e->pc_files[i].npages &&
-			       (e->pc_files[i].bits[idx / 64] >> (idx % 64) & 1);
-	return false;
 }
 
 void vl_pagecache_free(struct vl_engine *e)
 {
-	for (size_t i = 0; i < e->npc_files; i++)
+	for (size_t i = 0; i < e->npc_files; i++) {
 		free(e->pc_files[i].bits);
+		free(e->pc_files[i].mark);
+	}
 	free(e->pc_files);
 	e->pc_files = NULL;
 	e->npc_files = 0;
+	e->npc_marks = 0;
 }

@@ -95,12 +95,17 @@ static void read_around(struct vl_engine *e, uint32_t sec, uint64_t idx, const s
 {
 	uint64_t half = e->readaround / 2;
 	uint64_t lo = idx > half ? idx - half : 0, hi = lo + e->readaround;
+	/* its mark: the first of the window's last quarter (ra->async_size =
+	 * ra_pages / 4), where that is in the file and read now */
+	uint64_t mark = lo + e->readaround - e->readaround / 4;
+	bool marked = false;
 	if (hi > e->sections[sec].npages)
 		hi = e->sections[sec].npages;
 	for (uint64_t j = lo; j < hi; j++) {
 		struct vl_section *s = &e->sections[sec];
 		if (j == idx || proto_get(s, j) != 0 || vl_available(e) <= 16)
 			continue;
+		marked |= j == mark && !(e->npc_files && vl_pagecache_has(e, s->file_id, j));
 		uint64_t *jp = proto_ref(s, j);
 		if (!jp)
 			return; /* out of memory: read-around is only a read-ahead */
@@ -117,6 +122,9 @@ static void read_around(struct vl_engine *e, uint32_t sec, uint64_t idx, const s
 			e->ctr.file_reads++;
 		e->rsm->cached(e, g, a);
 	}
+	/* the file's read-ahead state (out of memory: only the mark is lost) */
+	vl_pagecache_window(e, e->sections[sec].file_id, lo, e->readaround, e->readaround / 4,
+			    marked);
 }
 
 bool vl_section_will_read(struct vl_engine *e, uint32_t sec, uint64_t idx)
@@ -251,6 +259,8 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 		if (v == vpn || ((v + ph) >> 9) != ((vpn + ph) >> 9))
 			continue; /* stays inside the faulting page table */
 		uint64_t idx = d->offset_pages + (v - d->start);
+		if (e->npc_marks && vl_pagecache_marked(e, s->file_id, idx))
+			continue; /* a read-ahead mark: its own fault (sim/pagecache.c) */
 		uint64_t q = idx < s->npages ? proto_get(s, idx) : 0;
 		if (idx < s->npages && q == 0 &&
 		    (s->fill == SEC_FILL_CACHED ||

@@ -20,14 +20,12 @@
 #     and the model starts from the residency the median run started
 #     from, but processes already running can still fault pages in
 #     (docs/validation.md, "Unmodified programs").  On a quiet machine
-#     they are within 5 %.  And `ls -lR`'s cold total within 4 %: cold,
-#     Linux takes 1 to 3 more minor faults than warm (117 to 119 against
-#     115, medians of 25 runs), most likely where fault-around skipped
-#     pages whose read-around was still in flight (filemap_map_pages maps
-#     only uptodate, unlocked folios), while the model completes each read
-#     at once; its minor row stays within the issue's 5 %.  Short programs
-#     get more native runs (ls: 25), so the ASLR draw's spread no longer
-#     needs a looser bound for the rest (it had 6 %);
+#     they are within 5 %.  `ls -lR`'s cold total is held to the issue's
+#     2 % like the rest since the model keeps Linux's read-ahead marks
+#     (fault-around leaves a PG_readahead page to a fault of its own: 118
+#     against Linux's 118-119; it had 4 % while the model gave 116).
+#     Short programs get more native runs (ls: 25), so the ASLR draw's
+#     spread needs no looser bound (it had 6 %);
 #  4. -- PROGRAM without roi.h takes the whole-program path, and a program
 #     that does not exist is a one-line error with exit status 1.
 bindir=$1
@@ -76,9 +74,8 @@ for r in tot:
         continue
     err = (s - m) / max(m, 1)
     if (r["workload"], ev) == ("ls/cold", "page_faults"):
-        ok = abs(err) <= 0.04
-        print("ls/cold total: Linux %d, model %d (%+.2f%%, checked within 4%%)" % (m, s, 100 * err))
-    elif ev == "major_faults" and r["workload"].endswith("/cold"):
+        print("ls/cold total: Linux %d, model %d (%+.2f%%)" % (m, s, 100 * err))
+    if ev == "major_faults" and r["workload"].endswith("/cold"):
         ok = abs(s - m) <= 5
         print("cold majors %s: Linux %d, model %d; %d of %d runs disturbed" %
               (r["workload"], m, s, r["disturbed"], r["runs"]))
@@ -97,7 +94,7 @@ PY
 cat "$tmp/chk"
 check "at least 8 programs ran" '[ "$(sed -n "s/^programs \([0-9]*\).*/\1/p" "$tmp/chk")" -ge 8 ]'
 check "every program: 3 rows warm and 3 cold, measured and simulated" 'grep -q "^complete True" "$tmp/chk"'
-check "every row within the issue's bounds (cold major faults within 5, ls cold total 4%)" 'grep -q "^bad 0" "$tmp/chk"'
+check "every row within the issue's bounds (cold major faults within 5)" 'grep -q "^bad 0" "$tmp/chk"'
 check "ls, a short program, ran at least 10 times natively" '[ "$(sed -n "s/^lsruns //p" "$tmp/chk")" -ge 10 ]'
 
 # the measured side against perf stat, same command, same directory
