@@ -221,6 +221,8 @@ static int arc_init(struct vl_repl *r, struct vl_error *err)
 	s->real = !strcmp(vl_config_str(r->cfg, "replacement.arc.variant"), "paper");
 	s->noghost = VL_FLIST_OUT;
 	r->priv = s;
+	r->hit_hint = s->t.link; /* a hit's links (arc_access) */
+	r->hit_hint_stride = TS;
 	return 0;
 oom:
 	return vl_err(err, VL_ENOMEM, "arc: out of memory for %u frames", r->nframes);
@@ -432,17 +434,26 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	return 1;
 }
 
+/* A fault of (pid, vpn) is coming: its ghost-map slot, which
+ * arc_victims and arc_map probe first (a hint only). */
+static void arc_will_fault(struct vl_repl *r, uint32_t pid, uint64_t vpn)
+{
+	const struct arc *s = r->priv;
+	vl_prefetch(&s->map.slot[gmap_home(&s->map, gmap_hash(pid, vpn))]);
+}
+
 const struct vl_repl_ops vl_repl_arc = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "arc",
 	.help = "ARC (FAST'03): adaptive split between recency and frequency, with ghosts",
 	.params = arc_params,
 	.nparams = sizeof(arc_params) / sizeof(arc_params[0]),
-	.flags = VL_REPL_WANTS_ACCESS,
+	.flags = VL_REPL_WANTS_ACCESS | VL_REPL_HINT_FAULT,
 	.init = arc_init,
 	.fini = arc_fini,
 	.on_map = arc_map,
 	.on_unmap = arc_unmap,
 	.on_access = arc_access,
 	.select_victims = arc_victims,
+	.will_fault = arc_will_fault,
 };
