@@ -434,12 +434,21 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	return 1;
 }
 
-/* A fault of (pid, vpn) is coming: its ghost-map slot, which
- * arc_victims and arc_map probe first (a hint only). */
+/* A fault of (pid, vpn) is coming (a hint only): the ghost-map slot
+ * that arc_victims probes first for it, and those of the pages whose
+ * ghosts are now the tails of B1 and B2 (the next fault of a new page
+ * drops one of them and deletes it from the map; their records were
+ * touched when the previous tails went). */
 static void arc_will_fault(struct vl_repl *r, uint32_t pid, uint64_t vpn)
 {
 	const struct arc *s = r->priv;
 	vl_prefetch(&s->map.slot[gmap_home(&s->map, gmap_hash(pid, vpn))]);
+	for (uint32_t k = B1; k <= B2; k++) {
+		if (s->b.len[k]) {
+			const struct ghost *x = (const struct ghost *)lk(&s->b, GS, s->b.tail[k]);
+			vl_prefetch(&s->map.slot[gmap_home(&s->map, gmap_hash(x->pid, x->vpn))]);
+		}
+	}
 }
 
 const struct vl_repl_ops vl_repl_arc = {
