@@ -109,8 +109,6 @@ static int twoq_init(struct vl_repl *r, struct vl_error *err)
 		goto oom;
 	}
 	r->priv = s;
-	r->hit_hint = s->q.link; /* a hit's links on A1in / Am */
-	r->hit_hint_stride = sizeof(struct vl_mlink);
 	if (s->paper)
 		r->ops = &twoq_paper_ops;
 	return 0;
@@ -221,20 +219,11 @@ static size_t twoq_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, ui
 	return 1;
 }
 
-/* A fault of (pid, vpn) is coming: the slot of its ghost-map probe
- * (a hint only). */
-static void twoq_will_fault(struct vl_repl *r, uint32_t pid, uint64_t vpn)
-{
-	const struct twoq *s = r->priv;
-	if (s->kout)
-		vl_pmap_prefetch(&s->map, pid, vpn);
-}
-
 const struct vl_repl_ops vl_repl_2q = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "2q",
 	.help = "full 2Q (VLDB'94): FIFO A1in, ghost A1out, LRU Am",
-	.flags = VL_REPL_WANTS_ACCESS | VL_REPL_HINT_FAULT,
+	.flags = VL_REPL_WANTS_ACCESS,
 	.params = twoq_params,
 	.nparams = sizeof(twoq_params) / sizeof(twoq_params[0]),
 	.init = twoq_init,
@@ -243,7 +232,6 @@ const struct vl_repl_ops vl_repl_2q = {
 	.on_unmap = twoq_unmap,
 	.on_access = twoq_access,
 	.select_victims = twoq_victims,
-	.will_fault = twoq_will_fault,
 };
 
 /* ---- variant = paper ---- */
@@ -310,7 +298,7 @@ static const struct vl_repl_ops twoq_paper_ops = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "2q",
 	.help = "full 2Q (VLDB'94) as its pseudocode",
-	.flags = VL_REPL_WANTS_ACCESS | VL_REPL_HINT_FAULT,
+	.flags = VL_REPL_WANTS_ACCESS,
 	.params = twoq_params,
 	.nparams = sizeof(twoq_params) / sizeof(twoq_params[0]),
 	.init = twoq_init,
@@ -319,5 +307,4 @@ static const struct vl_repl_ops twoq_paper_ops = {
 	.on_unmap = twoq_unmap_paper,
 	.on_access = twoq_access,
 	.select_victims = twoq_victims_paper,
-	.will_fault = twoq_will_fault,
 };
