@@ -715,9 +715,22 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 	const uint64_t *future = e->future;
 	const bool wants = e->wants_access;
 	const bool fast = e->fast_fault;
-	const bool pf_frame = wants && e->elist_on;
-	const struct vl_pfn *db = e->db.pfn;
-	const uint32_t nframes = e->db.nframes;
+	/* hints for record i + WALK_AHEAD / 2: a coming hit's record at
+	 * hit_base + frame * hit_stride (the engine's frame record when it
+	 * keeps the policy's list, or the policy's hit_hint), a coming fault
+	 * told to the policy (will_fault) */
+	void (*const will_fault)(struct vl_repl *, uint32_t, uint64_t) = e->will_fault;
+	static const char no_hint;
+	uintptr_t hit_base = (uintptr_t)&no_hint;
+	size_t hit_stride = 0;
+	if (wants && e->elist_on) {
+		hit_base = (uintptr_t)e->db.pfn;
+		hit_stride = sizeof(struct vl_pfn);
+	} else if (e->hit_hint) {
+		hit_base = (uintptr_t)e->hit_hint;
+		hit_stride = e->hit_hint_stride;
+	}
+	const bool look = hit_stride || will_fault;
 	uint64_t limit = e->tick_at;
 	if (future && e->future_n < limit)
 		limit = e->future_n;
@@ -727,26 +740,28 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 	size_t nfault = 0, done = 0;
 	/* ahead[i % WALK_AHEAD]: the leaf index the prefetch walk found for
 	 * record i, 0 for none (another process, a missing table, a large
-	 * page); valid for records from ahead_ok on.  Only faults resolved
-	 * the general way can change the tables above a leaf (fault_fast
-	 * maps and unmaps leaves only), so they alone move ahead_ok. */
-	uint64_t ahead[WALK_AHEAD];
-	size_t ahead_ok = WALK_AHEAD;
+	 * page, past the end, or not looked up: the first WALK_AHEAD
+	 * records).  Only faults resolved the general way can change the
+	 * tables above a leaf (fault_fast maps and unmaps leaves only), so
+	 * they alone clear it. */
+	uint64_t ahead[WALK_AHEAD] = { 0 };
 	for (; r < end; r++) {
 		size_t i = (size_t)(r - r0);
-		uint64_t li = i >= ahead_ok ? ahead[i % WALK_AHEAD] : 0;
-		if (likely(r + WALK_AHEAD < end)) {
-			ahead[i % WALK_AHEAD] = leaf_ahead(pt, root, pid, r + WALK_AHEAD);
-		}
-		/* the frame record of record i + WALK_AHEAD / 2, whose leaf the
-		 * walk above prefetched WALK_AHEAD / 2 records ago: a hit moves it
-		 * in the engine's list (a hint only) */
-		if (pf_frame && likely(r + WALK_AHEAD / 2 < end) && i + WALK_AHEAD / 2 >= ahead_ok) {
+		uint64_t li = ahead[i % WALK_AHEAD];
+		ahead[i % WALK_AHEAD] =
+			likely(r + WALK_AHEAD < end) ? leaf_ahead(pt, root, pid, r + WALK_AHEAD) : 0;
+		/* record i + WALK_AHEAD / 2, whose leaf the walk above
+		 * prefetched WALK_AHEAD / 2 records ago (hints only: a
+		 * prefetch of whatever a present entry names faults on nothing) */
+		if (look) {
 			uint64_t lh = ahead[(i + WALK_AHEAD / 2) % WALK_AHEAD];
 			if (lh) {
 				uint64_t eh = pt[lh];
-				if ((eh & PTE_P) && PTE_FRAME(eh) < nframes)
-					__builtin_prefetch(&db[PTE_FRAME(eh)], 1);
+				if (eh & PTE_P)
+					__builtin_prefetch((const void *)(hit_base + PTE_FRAME(eh) * hit_stride), 1);
+				else if (will_fault)
+					will_fault(&e->repl, pid,
+						   (r[WALK_AHEAD / 2].addr >> VL_PAGE_SHIFT) & VPN_MASK);
 			}
 		}
 		unsigned op = r->op;
@@ -795,7 +810,7 @@ static size_t feed_walk(struct vl_engine *e, const struct vl_rec *r0, const stru
 			if (*rc < 0)
 				break;
 			nfault++;
-			ahead_ok = i + 1 + WALK_AHEAD; /* the tables may have changed */
+			memset(ahead, 0, sizeof(ahead)); /* the tables may have changed */
 			time = e->time + 1;
 			/* the fault may have moved the arena, stopped the process
 			 * or moved the periodic work */

@@ -284,6 +284,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->repl.cfg = e->cfg;
 	e->repl.mm = &mm_services;
 	e->repl.mm_ctx = e;
+	e->repl.hit_hint = NULL;
+	e->repl.hit_hint_stride = 0;
 	if ((rc = e->repl_ops->init(&e->repl, err)) < 0)
 		goto fail;
 	e->repl_live = true;
@@ -325,6 +327,16 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			  (e->rsm->policy || e->ws_policy);
 	if (e->wants_access && (e->repl_ops->flags & VL_REPL_ACCESS_MOVES_HEAD))
 		e->access_flist = e->repl.priv;
+	/* prefetch hints, for the one instance of the global manager (the
+	 * working sets' instances and the engine's own list have none) */
+	if (e->rsm->policy && !e->ws_policy && !e->elist_on) {
+		if ((e->repl_ops->flags & VL_REPL_HINT_FAULT) && e->repl_ops->will_fault)
+			e->will_fault = e->repl_ops->will_fault;
+		if (e->wants_access && e->repl.hit_hint) {
+			e->hit_hint = e->repl.hit_hint;
+			e->hit_hint_stride = e->repl.hit_hint_stride;
+		}
+	}
 	e->check_each_batch = vl_config_bool(cfg, "run.check");
 	e->count_zeroing = vl_config_bool(cfg, "anon.count_zeroing");
 	e->pt_frames = vl_config_bool(cfg, "memory.pt_frames");

@@ -641,6 +641,11 @@ struct vl_engine {
 	bool fast_fault;
 	/* VL_REPL_ACCESS_MOVES_HEAD: the policy's list, moved inline on a hit */
 	struct vl_flist *access_flist;
+	/* the policy's prefetch hints under the global manager (NULL: none):
+	 * will_fault (VL_REPL_HINT_FAULT) and repl.hit_hint */
+	void (*will_fault)(struct vl_repl *r, uint32_t pid, uint64_t vpn);
+	const char *hit_hint;
+	size_t hit_hint_stride;
 	/* VL_REPL_ENGINE_LIST under the global manager: the policy's list is
 	 * kept here (sim/frames.c, elist_*), threaded through the frame
 	 * records' flink (toward the tail) and blink (toward the head), which

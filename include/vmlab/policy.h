@@ -55,8 +55,10 @@ extern "C" {
  *      a host that does not know the flag calls the hooks as before):
  *      VL_REPL_ENGINE_LIST, vl_flist_alloc and vl_flist_reset
  *   4: vl_pmap_home takes the hash product's top bits (fewer collisions;
- *      the same keys and values, in other slots) */
-#define VL_POLICY_API_VERSION 4
+ *      the same keys and values, in other slots)
+ *   5: prefetch hints: vl_repl_ops.will_fault (VL_REPL_HINT_FAULT),
+ *      vl_repl.hit_hint and hit_hint_stride */
+#define VL_POLICY_API_VERSION 5
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
 
@@ -109,6 +111,14 @@ struct vl_repl {
 	const struct vl_config *cfg;       /* parameters: replacement.<name>.* */
 	const struct vl_mm_services *mm;
 	void *mm_ctx;
+	/* Prefetch hint for hits, set by init (the engine sets it NULL
+	 * first): a few accesses before a hit on resident frame f, the
+	 * engine may start loading the byte at (char *)hit_hint + f *
+	 * hit_hint_stride (the policy's per-frame record that its on_access
+	 * reads), with no call.  A hint only: nothing the policy computes
+	 * may depend on it.  Hosts without a look-ahead ignore it. */
+	const void *hit_hint;
+	size_t hit_hint_stride;
 };
 
 enum vl_repl_flags {
@@ -129,6 +139,8 @@ enum vl_repl_flags {
 	 * its first on_map; the hooks must still work for hosts that do not
 	 * (a working set's own instance, tests). */
 	VL_REPL_ENGINE_LIST = 1u << 3,
+	/* The host may call will_fault (a prefetch hint, see there). */
+	VL_REPL_HINT_FAULT = 1u << 4,
 };
 
 struct vl_repl_ops {
@@ -158,6 +170,16 @@ struct vl_repl_ops {
 	 * Return how many were written; 0 only when nothing is resident. */
 	size_t (*select_victims)(struct vl_repl *r, const struct vl_evict_ctx *ctx,
 				 uint32_t *out, size_t want);
+	/* Only with VL_REPL_HINT_FAULT; may be NULL otherwise.  A hint: an
+	 * access of process pid to page vpn, not resident now, comes a few
+	 * accesses from now and will likely fault (the engine's access loop
+	 * reads records ahead), so the policy may start loading what its
+	 * select_victims and on_map will read for that page (its ghost-map
+	 * slot: vl_pmap_prefetch, __builtin_prefetch).  It must change
+	 * nothing that any result depends on: hosts call it for some
+	 * faults, not all (only where they look ahead, a page may be
+	 * hinted and then not fault, or fault unhinted), never for others. */
+	void (*will_fault)(struct vl_repl *r, uint32_t pid, uint64_t vpn);
 };
 
 static inline bool vl_repl_referenced(struct vl_repl *r, uint32_t f, bool clear)
@@ -194,6 +216,17 @@ static inline uint64_t vl_mul_hi64(uint64_t a, uint64_t b)
 static inline uint64_t vl_rand_below(uint64_t *state, uint64_t n)
 {
 	return vl_mul_hi64(vl_rand_next(state), n);
+}
+
+/* Start loading the cache line holding p (a hint; nothing where the
+ * compiler offers no prefetch). */
+static inline void vl_prefetch(const void *p)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	__builtin_prefetch(p);
+#else
+	(void)p;
+#endif
 }
 
 /* Memory for a large array read at random (per-frame links, ghost maps,

@@ -221,6 +221,8 @@ static int arc_init(struct vl_repl *r, struct vl_error *err)
 	s->real = !strcmp(vl_config_str(r->cfg, "replacement.arc.variant"), "paper");
 	s->noghost = VL_FLIST_OUT;
 	r->priv = s;
+	r->hit_hint = s->t.link; /* a hit's links (arc_access) */
+	r->hit_hint_stride = TS;
 	return 0;
 oom:
 	return vl_err(err, VL_ENOMEM, "arc: out of memory for %u frames", r->nframes);
@@ -432,17 +434,35 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	return 1;
 }
 
+/* A fault of (pid, vpn) is coming (a hint only): the ghost-map slot
+ * that arc_victims probes first for it, and those of the pages whose
+ * ghosts are now the tails of B1 and B2 (the next fault of a new page
+ * drops one of them and deletes it from the map; their records were
+ * touched when the previous tails went). */
+static void arc_will_fault(struct vl_repl *r, uint32_t pid, uint64_t vpn)
+{
+	const struct arc *s = r->priv;
+	vl_prefetch(&s->map.slot[gmap_home(&s->map, gmap_hash(pid, vpn))]);
+	for (uint32_t k = B1; k <= B2; k++) {
+		if (s->b.len[k]) {
+			const struct ghost *x = (const struct ghost *)lk(&s->b, GS, s->b.tail[k]);
+			vl_prefetch(&s->map.slot[gmap_home(&s->map, gmap_hash(x->pid, x->vpn))]);
+		}
+	}
+}
+
 const struct vl_repl_ops vl_repl_arc = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "arc",
 	.help = "ARC (FAST'03): adaptive split between recency and frequency, with ghosts",
 	.params = arc_params,
 	.nparams = sizeof(arc_params) / sizeof(arc_params[0]),
-	.flags = VL_REPL_WANTS_ACCESS,
+	.flags = VL_REPL_WANTS_ACCESS | VL_REPL_HINT_FAULT,
 	.init = arc_init,
 	.fini = arc_fini,
 	.on_map = arc_map,
 	.on_unmap = arc_unmap,
 	.on_access = arc_access,
 	.select_victims = arc_victims,
+	.will_fault = arc_will_fault,
 };
