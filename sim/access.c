@@ -406,8 +406,11 @@ static inline __attribute__((always_inline)) uint64_t tlb_miss(struct vl_engine 
 							       unsigned kind, bool write, bool retry)
 {
 	const struct vl_xlat *xl = &e->xl;
-	if (xl->two[kind] == XL_TWO_48 && !(xl->lp_live[1] | xl->lp_live[2]))
+	if (xl->two[kind] && !(xl->lp_live[1] | xl->lp_live[2])) {
+		if (xl->two[kind] == XL_TWO_48S)
+			return retry ? xl_miss_48s_retry(e, va, kind, write) : xl_miss_48s(e, va, kind, write);
 		return retry ? xl_miss_48_retry(e, va, kind, write) : xl_miss_48(e, va, kind, write);
+	}
 	return xl_miss(e, va, kind, write, retry);
 }
 

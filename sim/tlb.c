@@ -637,6 +637,16 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 		xl->psc_on[c] = xl->any_psc = true;
 	}
 	xl->on = n > 0 || xl->any_psc;
+	/* the default machine's walk caches (walk_std): one set each, the
+	 * PML4E cache of 2 ways and the PDPTE cache of 4 narrow lru, the PDE
+	 * cache wide lru (fill_fa) */
+	xl->psc_std = xl->psc_on[0] && xl->psc_on[1] && xl->psc_on[2] &&
+		      xl->psc[0].narrow_lru && xl->psc[0].sets == 1 && xl->psc[0].ways == 2 &&
+		      xl->psc[1].narrow_lru && xl->psc[1].sets == 1 && xl->psc[1].ways == 4 &&
+		      xl->psc[2].fa_lru;
+	for (unsigned kd = 0; kd < 2; kd++)
+		if (xl->two[kd] == XL_TWO_48 && xl->psc_std)
+			xl->two[kd] = XL_TWO_48S;
 
 	xl->cost_tlb_hit = vl_config_double(cfg, "cost.tlb_hit");
 	xl->cost_tlb_miss = vl_config_double(cfg, "cost.tlb_miss");
@@ -721,13 +731,11 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 			}
 			if (i >= 0) {
 				t->last = (uint32_t)i;
-				t->hits++;
 				tlb_touch(t, vpn, (uint32_t)i, now);
 				node = PTE_FRAME(pt[t->ref[i]]);
 				level = 3 - c;
 				break;
 			}
-			t->misses++;
 		}
 	}
 	uint32_t path[5];
@@ -764,6 +772,157 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 	*sz = at - 1;
 	count_walk(e, level - at + 1);
 	e->ctr.psc_hits += level < 4; /* the walk started below the root: a walk-cache hit */
+	return 0;
+}
+
+/* ---- the walk with the default machine's walk caches (xl->psc_std) ---- */
+
+/* fill_one of a walk cache of one set of W ways (a constant), narrow lru,
+ * without a filter count: the same steps as fill_one's. */
+static inline __attribute__((always_inline)) void fill_s1(const struct vl_xlat *xl, struct tlb *t,
+							  uint64_t key, uint32_t ref, uint64_t now,
+							  const unsigned W)
+{
+	const uint32_t full = (1u << W) - 1;
+	uint64_t s = t->live[0];
+	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+	uint32_t way = m != full ? (uint32_t)__builtin_ctz(~m)
+				 : W == 2 ? (uint32_t)(t->used[1] < t->used[0]) : oldest_pairs(t->used, W);
+	t->live[0] = (uint64_t)xl->gen << 32 | m | 1u << way;
+	t->fp[way] = (uint8_t)xl_fp(key);
+	t->tag[way] = key;
+	t->ref[way] = ref;
+	t->used[way] = now;
+	t->last = way;
+}
+
+/* The way of a walk cache of one set of W ways (a constant) holding key,
+ * or -1: the way of its last hit or fill first, then every way compared
+ * (a key is in at most one way, so this is the way tlb_find_narrow finds;
+ * a walk cache's tags have no dirty bit). */
+static inline __attribute__((always_inline)) int64_t find_s1(const struct tlb *t, uint64_t key,
+							      const unsigned W)
+{
+	uint32_t i = t->last;
+	if (t->tag[i] == key)
+		return i;
+	int64_t w = -1;
+#pragma GCC unroll 4
+	for (unsigned q = 0; q < W; q++)
+		w = t->tag[q] == key ? (int64_t)q : w;
+	return w;
+}
+
+/* walk() where the walk caches are the default machine's shape
+ * (xl->psc_std: a PML4E cache of one set of 2 ways and a PDPTE cache of
+ * one set of 4, narrow lru, and a fully associative wide lru PDE cache,
+ * fill_fa): the same steps in the same order, with the probes, the
+ * descent and the fills written out level by level.  (A walk cache's own
+ * hit and miss counts are reported nowhere and are not kept here.) */
+static inline __attribute__((always_inline)) int walk_std(struct vl_engine *e, uint64_t va,
+							  unsigned kd, bool write, bool retry,
+							  uint32_t *li, unsigned *sz)
+{
+	struct vl_xlat *xl = &e->xl;
+	uint64_t *pt = e->pt.e;
+	const uint64_t asid = xl->asid, now = e->time + 1;
+	const uint64_t v2 = (va >> 21) & ((1ull << 27) - 1), k2 = XL_KEY(asid, v2, 0);
+	struct tlb *const pde = &xl->psc[2], *const pdpte = &xl->psc[1], *const pml4e = &xl->psc[0];
+	uint32_t node, idx, i4 = 0, i3 = 0, i2 = 0;
+	unsigned level, at;
+	uint64_t ent;
+	/* the PDE cache: the way of its last hit or fill, else the chain */
+	uint32_t g = pde->last;
+	if (pde->tag[g] != k2) {
+		g = pde->hint[v2 & pde->hint_mask];
+		while (g != XL_LRU_END && (pde->tag[g] ^ k2) >= 2)
+			g = pde->hnext[g];
+	}
+	if (g != XL_LRU_END) {
+		pde->last = g;
+		pde->used[g] = now;
+		tlb_lru_front(pde, 0, g);
+		node = PTE_FRAME(pt[pde->ref[g]]);
+		level = 1;
+		goto l1;
+	}
+	const uint64_t v1 = (va >> 30) & ((1ull << 18) - 1), k1 = XL_KEY(asid, v1, 0);
+	int64_t w = find_s1(pdpte, k1, 4);
+	if (w >= 0) {
+		pdpte->last = (uint32_t)w;
+		pdpte->used[w] = now;
+		node = PTE_FRAME(pt[pdpte->ref[w]]);
+		level = 2;
+		goto l2;
+	}
+	const uint64_t v0 = (va >> 39) & ((1ull << 9) - 1), k0 = XL_KEY(asid, v0, 0);
+	w = find_s1(pml4e, k0, 2);
+	if (w >= 0) {
+		pml4e->last = (uint32_t)w;
+		pml4e->used[w] = now;
+		node = PTE_FRAME(pt[pml4e->ref[w]]);
+		level = 3;
+		goto l3;
+	}
+	level = 4;
+	node = e->procs[e->last_proc].root;
+	i4 = node * PT_ENTRIES + va_idx(va, 4);
+	ent = pt[i4];
+	if (unlikely(!(ent & PTE_P) || (ent & PTE_PS))) {
+		idx = i4;
+		at = 4;
+		goto upper;
+	}
+	node = PTE_FRAME(ent);
+l3:
+	i3 = node * PT_ENTRIES + va_idx(va, 3);
+	ent = pt[i3];
+	if (unlikely(!(ent & PTE_P) || (ent & PTE_PS))) {
+		idx = i3;
+		at = 3;
+		goto upper;
+	}
+	node = PTE_FRAME(ent);
+l2:
+	i2 = node * PT_ENTRIES + va_idx(va, 2);
+	ent = pt[i2];
+	if (unlikely(!(ent & PTE_P) || (ent & PTE_PS))) {
+		idx = i2;
+		at = 2;
+		goto upper;
+	}
+	node = PTE_FRAME(ent);
+l1:
+	idx = node * PT_ENTRIES + va_idx(va, 1);
+	at = 1;
+upper:
+	/* the upper entries passed (levels from level down to at + 1):
+	 * accessed, and cached by their level's walk cache */
+	if (level == 4 && at < 4) {
+		pt[i4] |= PTE_A;
+		fill_s1(xl, pml4e, XL_KEY(asid, (va >> 39) & ((1ull << 9) - 1), 0), i4, now, 2);
+	}
+	if (level >= 3 && at < 3) {
+		pt[i3] |= PTE_A;
+		fill_s1(xl, pdpte, XL_KEY(asid, (va >> 30) & ((1ull << 18) - 1), 0), i3, now, 4);
+	}
+	if (level >= 2 && at < 2) {
+		pt[i2] |= PTE_A;
+		fill_fa(pde, k2, v2, i2, now);
+	}
+	ent = pt[idx];
+	xl->stop = idx;
+	xl->stop_level = at;
+	if (!(ent & PTE_P))
+		return 1;
+	if ((write && !(ent & PTE_RW)) || (kd == XL_INSTR && (ent & PTE_NX)))
+		return 1;
+	if (!retry)
+		pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
+	*li = idx;
+	*sz = at - 1;
+	count_walk(e, level - at + 1);
+	e->ctr.psc_hits += level < 4;
 	return 0;
 }
 
@@ -878,7 +1037,8 @@ static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, str
  * same order, as the general loops over the probe and fill lists. */
 static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine *e, uint64_t va,
 							      unsigned kd, bool write, bool retry,
-							      const unsigned W1, const unsigned W2)
+							      const unsigned W1, const unsigned W2,
+							      const bool std)
 {
 	struct vl_xlat *xl = &e->xl;
 	struct tlb *t1 = xl->fill[kd][0][0], *t2 = xl->fill[kd][0][1];
@@ -922,7 +1082,7 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 		count_misses(xl, kd, 2);
 	}
 	unsigned sz;
-	if (walk(e, va, kd, write, retry, &li, &sz))
+	if (std ? walk_std(e, va, kd, write, retry, &li, &sz) : walk(e, va, kd, write, retry, &li, &sz))
 		return XL_FAULT;
 	uint64_t ent = e->pt.e[li];
 	if (ent & PTE_A) {
@@ -942,12 +1102,22 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 
 uint64_t xl_miss_48(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
 {
-	return miss_two(e, va, kd, write, false, 4, 8);
+	return miss_two(e, va, kd, write, false, 4, 8, false);
 }
 
 uint64_t xl_miss_48_retry(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
 {
-	return miss_two(e, va, kd, write, true, 4, 8);
+	return miss_two(e, va, kd, write, true, 4, 8, false);
+}
+
+uint64_t xl_miss_48s(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
+{
+	return miss_two(e, va, kd, write, false, 4, 8, true);
+}
+
+uint64_t xl_miss_48s_retry(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
+{
+	return miss_two(e, va, kd, write, true, 4, 8, true);
 }
 
 static __attribute__((noinline)) uint64_t miss_any(struct vl_engine *e, uint64_t va, unsigned kd,
@@ -967,8 +1137,11 @@ static __attribute__((noinline)) uint64_t miss_any_retry(struct vl_engine *e, ui
 uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
 {
 	const struct vl_xlat *xl = &e->xl;
-	if (xl->two[kd] == XL_TWO_48 && !(xl->lp_live[1] | xl->lp_live[2]))
+	if (xl->two[kd] && !(xl->lp_live[1] | xl->lp_live[2])) {
+		if (xl->two[kd] == XL_TWO_48S)
+			return retry ? xl_miss_48s_retry(e, va, kd, write) : xl_miss_48s(e, va, kd, write);
 		return retry ? xl_miss_48_retry(e, va, kd, write) : xl_miss_48(e, va, kd, write);
+	}
 	return retry ? miss_any_retry(e, va, kd, write) : miss_any(e, va, kd, write);
 }
 

@@ -47,6 +47,7 @@
 #define XL_KEY(asid, vpn, sz) (XL_VALID | (asid) | ((uint64_t)(vpn) << 3) | ((uint64_t)(sz) << 1))
 #define XL_NSIZES 3
 #define XL_TWO_48 1
+#define XL_TWO_48S 2 /* XL_TWO_48 with the default walk caches (xl->psc_std) */
 
 enum { XL_DATA = 0, XL_INSTR = 1 };
 
@@ -93,8 +94,9 @@ struct tlb {
 	bool native_lru;    /* the policy says VL_TLB_REPL_LRU: done inline from used[] */
 	bool narrow_lru;    /* native_lru in narrow sets: filled inline (tlb.c fill_one) */
 	bool fa_lru;        /* native_lru, wide, one set, no filter count: tlb.c fill_fa */
-	uint64_t hits;
-	uint64_t misses;    /* walk caches only; a TLB's come from miss_upto (xl_counters) */
+	uint64_t hits;      /* TLBs only (a walk cache's hits are counted nowhere: the
+			     * walks that start below the root are e->ctr.psc_hits);
+			     * a TLB's misses come from miss_upto (xl_counters) */
 	uint16_t *cnt;      /* a TLB: the engine's INVLPG filter (vl_xlat.inv_cnt), kept
 			     * up to date by every change of a tag; NULL for walk
 			     * caches and when the filter is off */
@@ -145,6 +147,7 @@ struct vl_xlat {
 	uint16_t *inv_cnt;
 	struct tlb psc[3];         /* 0 PML4E (va >> 39), 1 PDPTE (>> 30), 2 PDE (>> 21) */
 	bool psc_on[3], any_psc;
+	bool psc_std;              /* the default machine's walk caches (tlb.c walk_std) */
 	bool on;                   /* any TLB or walk cache configured */
 	bool pcid;
 	uint64_t asid;             /* current tag << XL_ASID_SHIFT */
@@ -355,6 +358,9 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kind, bool write, bo
  * (the engine's loop tests that itself and calls these directly). */
 uint64_t xl_miss_48(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
 uint64_t xl_miss_48_retry(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
+/* the same where xl->two[kind] is XL_TWO_48S */
+uint64_t xl_miss_48s(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
+uint64_t xl_miss_48s_retry(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
 
 /* Switch the current address space to process proc (flushes without PCID). */
 void xl_switch(struct vl_engine *e, uint32_t proc);
