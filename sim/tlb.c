@@ -213,6 +213,7 @@ static void tlb_free(struct tlb *t)
 	free(t->lru_tail);
 	free(t->live);
 	free(t->fp);
+	free(t->ord);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -414,7 +415,20 @@ static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, s
 	uint32_t set = tlb_set(t, vpn), base = set * t->ways;
 	uint64_t s = t->live[set];
 	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
-	uint32_t way = m != t->full ? (uint32_t)__builtin_ctz(~m) : oldest_way(t->used + base, t->ways);
+	uint32_t way;
+	if (t->ord) {
+		uint32_t o = t->ord[set];
+		if (m != t->full) {
+			way = (uint32_t)__builtin_ctz(~m);
+			o = xl_ord_front(o, way, t->ways);
+		} else {
+			way = o & 15;
+			o = o >> 4 | way << (4 * (t->ways - 1));
+		}
+		t->ord[set] = o;
+	} else {
+		way = m != t->full ? (uint32_t)__builtin_ctz(~m) : oldest_way(t->used + base, t->ways);
+	}
 	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
 	t->fp[base + way] = (uint8_t)bfp;
 	xl_cnt_swap(t, t->tag[base + way], key);
@@ -588,6 +602,20 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 			}
 			xl->fend[kd][sz][d] = nf;
 		}
+	}
+	/* recency words for the narrow lru structures no kind probes first */
+	for (uint32_t i = 0; i < n; i++) {
+		struct tlb *t = &xl->t[i];
+		if (!t->narrow_lru || t->dlevel[0] == 0 || t->dlevel[1] == 0)
+			continue;
+		t->ord = malloc((size_t)t->sets * sizeof(*t->ord));
+		if (!t->ord)
+			return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+		uint32_t o = 0;
+		for (uint32_t w = 0; w < t->ways; w++)
+			o |= w << (4 * w);
+		for (uint32_t set = 0; set < t->sets; set++)
+			t->ord[set] = o;
 	}
 	/* the two-level shape of a kind (miss_two): one 4 KiB structure per
 	 * level, both narrow lru with a power-of-two set count */
@@ -980,6 +1008,10 @@ static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, 
 				count_misses(xl, kd, d);
 				t->hits++;
 				tlb_touch(t, vpn, (uint32_t)i, e->time + 1);
+				if (t->ord) {
+					uint32_t set = (uint32_t)i / t->ways;
+					t->ord[set] = xl_ord_front(t->ord[set], (uint32_t)i % t->ways, t->ways);
+				}
 				li = t->ref[i];
 				if (write && !(t->tag[i] & XL_DIRTY)) {
 					e->pt.e[li] |= PTE_D;
@@ -1020,7 +1052,20 @@ static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, str
 	uint64_t s = t->live[set];
 	const uint32_t full = (1u << W) - 1;
 	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
-	uint32_t way = m != full ? (uint32_t)__builtin_ctz(~m) : oldest_pairs(t->used + base, W);
+	uint32_t way;
+	if (t->ord) {
+		uint32_t o = t->ord[set];
+		if (likely(m == full)) {
+			way = o & 15;
+			o = o >> 4 | way << (4 * (W - 1));
+		} else {
+			way = (uint32_t)__builtin_ctz(~m);
+			o = xl_ord_front(o, way, W);
+		}
+		t->ord[set] = o;
+	} else {
+		way = m != full ? (uint32_t)__builtin_ctz(~m) : oldest_pairs(t->used + base, W);
+	}
 	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
 	t->fp[base + way] = (uint8_t)bfp;
 	xl_cnt_swap(t, t->tag[base + way], key);
@@ -1066,6 +1111,10 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 					count_misses(xl, kd, 1);
 					t2->hits++;
 					t2->used[i] = now;
+					if (t2->ord) {
+						uint32_t set = (uint32_t)vpn & t2->set_mask;
+						t2->ord[set] = xl_ord_front(t2->ord[set], (uint32_t)i - set * W2, W2);
+					}
 					li = t2->ref[i];
 					if (write && !(t2->tag[i] & XL_DIRTY)) {
 						e->pt.e[li] |= PTE_D;
@@ -1331,6 +1380,25 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 	if (t->lru_next)
 		VL_TRY(check_lru(t, err));
 	uint64_t entries = (uint64_t)t->sets * t->ways;
+	for (uint32_t set = 0; t->ord && set < t->sets; set++) {
+		/* a permutation of the ways; the live ones in stamp order */
+		uint32_t o = t->ord[set], seen = 0;
+		uint64_t s = t->live[set], last = 0;
+		uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+		for (uint32_t r = 0; r < t->ways; r++) {
+			uint32_t w = o >> (4 * r) & 15;
+			if (w >= t->ways || (seen & 1u << w) || (t->ways < 8 && o >> (4 * t->ways)))
+				return vl_err(err, VL_ESTATE, "TLB %s set %u: recency word 0x%08x is not a "
+					      "permutation of its ways", t->name, set, o);
+			seen |= 1u << w;
+			if (!(m >> w & 1))
+				continue;
+			if (t->used[set * t->ways + w] <= last)
+				return vl_err(err, VL_ESTATE, "TLB %s set %u: way %u out of recency order "
+					      "in its recency word 0x%08x", t->name, set, w, o);
+			last = t->used[set * t->ways + w];
+		}
+	}
 	for (uint64_t i = 0; t->live && i < entries; i++) {
 		uint64_t s = t->live[i / t->ways];
 		bool live = (uint32_t)(s >> 32) == xl->gen && (s >> (i % t->ways) & 1);

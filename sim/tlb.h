@@ -88,6 +88,14 @@ struct tlb {
 	 * fpmask has the top bit of each of the set's bytes */
 	uint8_t *fp;
 	uint64_t fpmask;
+	/* narrow lru structures that no kind probes at its first level (the
+	 * engine's first-level hit loops stamp used[] only): per set, its
+	 * ways in recency order, a nibble each, nibble 0 the least recently
+	 * filled or hit, nibble ways - 1 the most (xl_ord_front), so that the
+	 * fill of a full set takes nibble 0 instead of comparing the ways'
+	 * stamps (the same way: stamps are distinct within a structure, and
+	 * every stamp moves its way to the top).  NULL otherwise. */
+	uint32_t *ord;
 	uint8_t sizes;      /* bit per page size held */
 	uint8_t kinds;      /* bit XL_DATA / XL_INSTR served */
 	uint8_t level;      /* configured level, 1 = first probed */
@@ -245,6 +253,17 @@ static inline void xl_cnt_swap(struct tlb *t, uint64_t old, uint64_t key)
 		return;
 	c[xl_bucket(old)] -= old != 0;
 	c[xl_bucket(key)]++;
+}
+
+/* Recency word o of a set of `ways` ways with way w moved to the top:
+ * its nibble (the lowest nibble equal to w: exact, no borrow reaches
+ * below it) leaves, the nibbles above it move down one. */
+static inline uint32_t xl_ord_front(uint32_t o, uint32_t w, unsigned ways)
+{
+	uint32_t x = o ^ (w * 0x11111111u);
+	unsigned p = (unsigned)__builtin_ctz((x - 0x11111111u) & ~x & 0x88888888u) & ~3u;
+	uint64_t lo = o & ((1u << p) - 1), hi = (uint64_t)o >> (p + 4);
+	return (uint32_t)(lo | hi << p | (uint64_t)w << (4 * (ways - 1)));
 }
 
 /* The page number's bits above its set index (vpn / sets). */
