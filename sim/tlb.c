@@ -1046,7 +1046,8 @@ static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, 
  * and the victim's tournament known to the compiler. */
 static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, struct tlb *t,
 							 uint64_t key, uint64_t bfp, uint64_t vpn,
-							 uint32_t ref, uint64_t now, const unsigned W)
+							 uint32_t ref, uint64_t now, const unsigned W,
+							 const bool count_key)
 {
 	uint32_t set = (uint32_t)vpn & t->set_mask, base = set * W;
 	uint64_t s = t->live[set];
@@ -1068,11 +1069,16 @@ static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, str
 	}
 	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
 	t->fp[base + way] = (uint8_t)bfp;
-	xl_cnt_swap(t, t->tag[base + way], key);
+	if (count_key) {
+		xl_cnt_swap(t, t->tag[base + way], key);
+	} else if (t->cnt) {
+		uint64_t old = t->tag[base + way];
+		t->cnt[xl_bucket(old)] -= old != 0;
+	}
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
-	t->last = base + way;
+	/* (last: read by the walk for walk caches only) */
 }
 
 /* miss() where kind kd has two TLB levels, each with one structure
@@ -1122,7 +1128,7 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 						e->ctr.dirty_updates++;
 					}
 					uint64_t k1 = key | (t2->tag[i] & XL_DIRTY);
-					fill_w(xl, t1, k1, xl_fp(k1), vpn, li, now, W1);
+					fill_w(xl, t1, k1, xl_fp(k1), vpn, li, now, W1, true);
 					return XL_TRANSLATION(li, 12);
 				}
 				/* the walk will fault (copy-on-write, no-execute) */
@@ -1142,8 +1148,12 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 			uint64_t key = XL_KEY(xl->asid, vpn, 0) |
 				       ((ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW) ? XL_DIRTY : 0);
 			uint64_t bfp = xl_fp(key);
-			fill_w(xl, t1, key, bfp, vpn, li, now, W1);
-			fill_w(xl, t2, key, bfp, vpn, li, now, W2);
+			/* the filter: the victims' buckets here, the new tag's
+			 * (twice) after both */
+			fill_w(xl, t1, key, bfp, vpn, li, now, W1, false);
+			fill_w(xl, t2, key, bfp, vpn, li, now, W2, false);
+			if (xl->inv_cnt)
+				xl->inv_cnt[xl_bucket(key)] += 2;
 		}
 	}
 	return XL_TRANSLATION(li, sz_shift[sz]);

@@ -109,8 +109,9 @@ struct tlb {
 			     * up to date by every change of a tag; NULL for walk
 			     * caches and when the filter is off */
 	uint8_t dlevel[2];  /* per kind: its dense level index, 0xff when it serves not that kind */
-	uint32_t last;      /* global way of the last fill (or walk-cache hit): a way index, any
-			     * content (the walk checks its tag first) */
+	uint32_t last;      /* walk caches: global way of the last fill or hit, a way index,
+			     * any content (the walk checks its tag first); only the walk
+			     * reads it, and a TLB's need not be kept */
 	const struct vl_tlb_repl_ops *ops;
 	struct vl_tlb_repl repl;
 	bool repl_live;
