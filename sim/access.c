@@ -547,8 +547,12 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 			if (pf_frame && i + TLB_AHEAD / 2 >= ahead_ok && likely(r + TLB_AHEAD / 2 < end)) {
 				uint64_t lh = ahead[(i + TLB_AHEAD / 2) % TLB_AHEAD];
 				uint64_t eh = lh ? pte[lh] : 0;
-				if ((eh & PTE_P) && PTE_FRAME(eh) < nframes)
-					__builtin_prefetch(&db[PTE_FRAME(eh)], 1);
+				/* frame 0's record when the page is not present:
+				 * no branch on it (half the pages ahead of a
+				 * faulting run are not, at random) */
+				uint32_t fa = PTE_FRAME(eh);
+				fa &= -(uint32_t)((uint32_t)eh & (fa < nframes) & PTE_P);
+				__builtin_prefetch(&db[fa], 1);
 			}
 			recent <<= 1;
 		} else {

@@ -297,15 +297,22 @@ static inline __attribute__((always_inline)) uint32_t oldest_of(const uint64_t *
 
 /* The same for 4 and 8 ways as a tournament: pairs, then pairs of
  * winners (a tie goes to the lower way, as in the scan). */
+static inline uint32_t pick(uint32_t x, uint32_t y, bool take_y)
+{
+	/* take_y ? y : x without a branch (which way is older is random: a
+	 * branch here mispredicts about every other fill) */
+	return x ^ ((x ^ y) & -(uint32_t)take_y);
+}
+
 static inline uint32_t oldest_pairs(const uint64_t *u, unsigned ways)
 {
 	uint32_t a = u[1] < u[0], b = 2 + (u[3] < u[2]);
-	uint32_t ab = u[b] < u[a] ? b : a;
+	uint32_t ab = pick(a, b, u[b] < u[a]);
 	if (ways == 4)
 		return ab;
 	uint32_t c = 4 + (u[5] < u[4]), d = 6 + (u[7] < u[6]);
-	uint32_t cd = u[d] < u[c] ? d : c;
-	return u[cd] < u[ab] ? cd : ab;
+	uint32_t cd = pick(c, d, u[d] < u[c]);
+	return pick(ab, cd, u[cd] < u[ab]);
 }
 
 static inline uint32_t oldest_way(const uint64_t *u, uint32_t ways)
@@ -825,20 +832,17 @@ static inline __attribute__((always_inline)) void fill_s1(const struct vl_xlat *
 }
 
 /* The way of a walk cache of one set of W ways (a constant) holding key,
- * or -1: the way of its last hit or fill first, then every way compared
- * (a key is in at most one way, so this is the way tlb_find_narrow finds;
- * a walk cache's tags have no dirty bit). */
+ * or -1: every way compared, without a branch on which one matches (a key
+ * is in at most one way, so this is the way tlb_find_narrow finds; a walk
+ * cache's tags have no dirty bit). */
 static inline __attribute__((always_inline)) int64_t find_s1(const struct tlb *t, uint64_t key,
 							      const unsigned W)
 {
-	uint32_t i = t->last;
-	if (t->tag[i] == key)
-		return i;
-	int64_t w = -1;
+	uint32_t m = 0;
 #pragma GCC unroll 4
 	for (unsigned q = 0; q < W; q++)
-		w = t->tag[q] == key ? (int64_t)q : w;
-	return w;
+		m |= (uint32_t)(t->tag[q] == key) << q;
+	return m ? (int64_t)__builtin_ctz(m) : -1;
 }
 
 /* walk() where the walk caches are the default machine's shape
