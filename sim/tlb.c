@@ -146,9 +146,13 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 	if (!t->tag || !t->ref || !t->used || !t->synced)
 		return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
 	if (ways > 8) {
-		/* hint slots per set: about twice the ways, at most 4096 */
+		/* hint slots per set: about twice the ways, at most 4096; a
+		 * fully associative structure (a walk cache: one set) eight
+		 * times, so a probe that misses rarely finds a chain to follow
+		 * and a victim is nearly always first on its chain (each an
+		 * unpredictable branch otherwise) */
 		unsigned hb = 0;
-		while ((1ull << hb) < 2 * ways && hb < 12)
+		while ((1ull << hb) < (sets == 1 ? 8 : 2) * ways && hb < 12)
 			hb++;
 		unsigned sb = 0;
 		while ((1ull << sb) < sets)
