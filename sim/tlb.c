@@ -849,104 +849,44 @@ static inline __attribute__((always_inline)) int64_t find_s1(const struct tlb *t
 	return m ? (int64_t)__builtin_ctz(m) : -1;
 }
 
-/* walk() where the walk caches are the default machine's shape
- * (xl->psc_std: a PML4E cache of one set of 2 ways and a PDPTE cache of
- * one set of 4, narrow lru, and a fully associative wide lru PDE cache,
- * fill_fa): the same steps in the same order, with the probes, the
- * descent and the fills written out level by level.  (A walk cache's own
- * hit and miss counts are reported nowhere and are not kept here.) */
-static inline __attribute__((always_inline)) int walk_std(struct vl_engine *e, uint64_t va,
-							  unsigned kd, bool write, bool retry,
-							  uint32_t *li, unsigned *sz)
+/* The walk caches of the upper entries a walk passed: entry path[l] at
+ * each level l with at < l <= level (as walk() fills them: accessed, and
+ * cached by its level's walk cache). */
+static inline __attribute__((always_inline)) void std_fills(struct vl_xlat *xl, uint64_t *pt,
+							    uint64_t va, const uint32_t *path,
+							    unsigned level, unsigned at, uint64_t now)
+{
+	const uint64_t asid = xl->asid;
+	if (level >= 4 && at < 4) {
+		pt[path[4]] |= PTE_A;
+		fill_s1(xl, &xl->psc[0], XL_KEY(asid, (va >> 39) & ((1ull << 9) - 1), 0), path[4], now,
+			2);
+	}
+	if (level >= 3 && at < 3) {
+		pt[path[3]] |= PTE_A;
+		fill_s1(xl, &xl->psc[1], XL_KEY(asid, (va >> 30) & ((1ull << 18) - 1), 0), path[3], now,
+			4);
+	}
+	if (level >= 2 && at < 2) {
+		uint64_t v2 = (va >> 21) & ((1ull << 27) - 1);
+		pt[path[2]] |= PTE_A;
+		fill_fa(&xl->psc[2], XL_KEY(asid, v2, 0), v2, path[2], now);
+	}
+}
+
+/* The end of walk_std's walk at the leaf entry idx at level `at` (the
+ * walk started at `level`): the walk caches' fills, the checks, the
+ * counts.  Returns as walk() does. */
+static inline __attribute__((always_inline)) int std_end(struct vl_engine *e, uint64_t va,
+							 unsigned kd, bool write, bool retry,
+							 uint32_t *li, unsigned *sz,
+							 const uint32_t *path, uint32_t idx,
+							 unsigned level, unsigned at)
 {
 	struct vl_xlat *xl = &e->xl;
 	uint64_t *pt = e->pt.e;
-	const uint64_t asid = xl->asid, now = e->time + 1;
-	const uint64_t v2 = (va >> 21) & ((1ull << 27) - 1), k2 = XL_KEY(asid, v2, 0);
-	struct tlb *const pde = &xl->psc[2], *const pdpte = &xl->psc[1], *const pml4e = &xl->psc[0];
-	uint32_t node, idx, i4 = 0, i3 = 0, i2 = 0;
-	unsigned level, at;
-	uint64_t ent;
-	/* the PDE cache: the way of its last hit or fill, else the chain */
-	uint32_t g = pde->last;
-	if (pde->tag[g] != k2) {
-		g = pde->hint[v2 & pde->hint_mask];
-		while (g != XL_LRU_END && (pde->tag[g] ^ k2) >= 2)
-			g = pde->hnext[g];
-	}
-	if (g != XL_LRU_END) {
-		pde->last = g;
-		pde->used[g] = now;
-		tlb_lru_front(pde, 0, g);
-		node = PTE_FRAME(pt[pde->ref[g]]);
-		level = 1;
-		goto l1;
-	}
-	const uint64_t v1 = (va >> 30) & ((1ull << 18) - 1), k1 = XL_KEY(asid, v1, 0);
-	int64_t w = find_s1(pdpte, k1, 4);
-	if (w >= 0) {
-		pdpte->last = (uint32_t)w;
-		pdpte->used[w] = now;
-		node = PTE_FRAME(pt[pdpte->ref[w]]);
-		level = 2;
-		goto l2;
-	}
-	const uint64_t v0 = (va >> 39) & ((1ull << 9) - 1), k0 = XL_KEY(asid, v0, 0);
-	w = find_s1(pml4e, k0, 2);
-	if (w >= 0) {
-		pml4e->last = (uint32_t)w;
-		pml4e->used[w] = now;
-		node = PTE_FRAME(pt[pml4e->ref[w]]);
-		level = 3;
-		goto l3;
-	}
-	level = 4;
-	node = e->procs[e->last_proc].root;
-	i4 = node * PT_ENTRIES + va_idx(va, 4);
-	ent = pt[i4];
-	if (unlikely(!(ent & PTE_P) || (ent & PTE_PS))) {
-		idx = i4;
-		at = 4;
-		goto upper;
-	}
-	node = PTE_FRAME(ent);
-l3:
-	i3 = node * PT_ENTRIES + va_idx(va, 3);
-	ent = pt[i3];
-	if (unlikely(!(ent & PTE_P) || (ent & PTE_PS))) {
-		idx = i3;
-		at = 3;
-		goto upper;
-	}
-	node = PTE_FRAME(ent);
-l2:
-	i2 = node * PT_ENTRIES + va_idx(va, 2);
-	ent = pt[i2];
-	if (unlikely(!(ent & PTE_P) || (ent & PTE_PS))) {
-		idx = i2;
-		at = 2;
-		goto upper;
-	}
-	node = PTE_FRAME(ent);
-l1:
-	idx = node * PT_ENTRIES + va_idx(va, 1);
-	at = 1;
-upper:
-	/* the upper entries passed (levels from level down to at + 1):
-	 * accessed, and cached by their level's walk cache */
-	if (level == 4 && at < 4) {
-		pt[i4] |= PTE_A;
-		fill_s1(xl, pml4e, XL_KEY(asid, (va >> 39) & ((1ull << 9) - 1), 0), i4, now, 2);
-	}
-	if (level >= 3 && at < 3) {
-		pt[i3] |= PTE_A;
-		fill_s1(xl, pdpte, XL_KEY(asid, (va >> 30) & ((1ull << 18) - 1), 0), i3, now, 4);
-	}
-	if (level >= 2 && at < 2) {
-		pt[i2] |= PTE_A;
-		fill_fa(pde, k2, v2, i2, now);
-	}
-	ent = pt[idx];
+	std_fills(xl, pt, va, path, level, at, e->time + 1);
+	uint64_t ent = pt[idx];
 	xl->stop = idx;
 	xl->stop_level = at;
 	if (!(ent & PTE_P))
@@ -960,6 +900,84 @@ upper:
 	count_walk(e, level - at + 1);
 	e->ctr.psc_hits += level < 4;
 	return 0;
+}
+
+/* std_end for a walk that stopped above the leaf level (an upper entry
+ * not present, or a large page): out of line, rare. */
+static __attribute__((noinline, cold)) int std_stop(struct vl_engine *e, uint64_t va, unsigned kd,
+						     bool write, bool retry, uint32_t *li,
+						     unsigned *sz, const uint32_t *path,
+						     unsigned level, unsigned at)
+{
+	return std_end(e, va, kd, write, retry, li, sz, path, path[at], level, at);
+}
+
+/* walk_std's descent from node at `level` (a constant: each entry point
+ * gets its own code, its fills and counts known), to the leaf. */
+static inline __attribute__((always_inline)) int std_from(struct vl_engine *e, uint64_t va,
+							  unsigned kd, bool write, bool retry,
+							  uint32_t *li, unsigned *sz, uint32_t node,
+							  const unsigned level)
+{
+	const uint64_t *pt = e->pt.e;
+	uint32_t path[5];
+#pragma GCC unroll 3
+	for (unsigned l = level; l > 1; l--) {
+		uint32_t i = node * PT_ENTRIES + va_idx(va, l);
+		uint64_t ent = pt[i];
+		path[l] = i;
+		if (unlikely((ent & (PTE_P | PTE_PS)) != PTE_P))
+			return std_stop(e, va, kd, write, retry, li, sz, path, level, l);
+		node = PTE_FRAME(ent);
+	}
+	return std_end(e, va, kd, write, retry, li, sz, path, node * PT_ENTRIES + va_idx(va, 1), level,
+		       1);
+}
+
+/* walk() where the walk caches are the default machine's shape
+ * (xl->psc_std: a PML4E cache of one set of 2 ways and a PDPTE cache of
+ * one set of 4, narrow lru, and a fully associative wide lru PDE cache,
+ * fill_fa): the same steps in the same order, with the probes, the
+ * descent from each starting level and the fills written out.  (A walk
+ * cache's own hit and miss counts are reported nowhere and are not kept
+ * here.) */
+static inline __attribute__((always_inline)) int walk_std(struct vl_engine *e, uint64_t va,
+							  unsigned kd, bool write, bool retry,
+							  uint32_t *li, unsigned *sz)
+{
+	struct vl_xlat *xl = &e->xl;
+	const uint64_t *pt = e->pt.e;
+	const uint64_t asid = xl->asid, now = e->time + 1;
+	const uint64_t v2 = (va >> 21) & ((1ull << 27) - 1), k2 = XL_KEY(asid, v2, 0);
+	struct tlb *const pde = &xl->psc[2], *const pdpte = &xl->psc[1], *const pml4e = &xl->psc[0];
+	/* the PDE cache: the way of its last hit or fill, else the chain */
+	uint32_t g = pde->last;
+	if (pde->tag[g] != k2) {
+		g = pde->hint[v2 & pde->hint_mask];
+		while (g != XL_LRU_END && (pde->tag[g] ^ k2) >= 2)
+			g = pde->hnext[g];
+	}
+	if (g != XL_LRU_END) {
+		pde->last = g;
+		pde->used[g] = now;
+		tlb_lru_front(pde, 0, g);
+		return std_from(e, va, kd, write, retry, li, sz, PTE_FRAME(pt[pde->ref[g]]), 1);
+	}
+	const uint64_t v1 = (va >> 30) & ((1ull << 18) - 1), k1 = XL_KEY(asid, v1, 0);
+	int64_t w = find_s1(pdpte, k1, 4);
+	if (w >= 0) {
+		pdpte->last = (uint32_t)w;
+		pdpte->used[w] = now;
+		return std_from(e, va, kd, write, retry, li, sz, PTE_FRAME(pt[pdpte->ref[w]]), 2);
+	}
+	const uint64_t v0 = (va >> 39) & ((1ull << 9) - 1), k0 = XL_KEY(asid, v0, 0);
+	w = find_s1(pml4e, k0, 2);
+	if (w >= 0) {
+		pml4e->last = (uint32_t)w;
+		pml4e->used[w] = now;
+		return std_from(e, va, kd, write, retry, li, sz, PTE_FRAME(pt[pml4e->ref[w]]), 3);
+	}
+	return std_from(e, va, kd, write, retry, li, sz, e->procs[e->last_proc].root, 4);
 }
 
 /* Fill every structure of levels [0, upto) of kind kd holding size sz. */
