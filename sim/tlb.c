@@ -1112,53 +1112,67 @@ static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, str
  * W2 ways, and no large page is mapped (so every probe of a larger size
  * is skipped and every walk ends at a 4 KiB leaf): the same steps, in the
  * same order, as the general loops over the probe and fill lists. */
+/* miss_two's probe of the second level (the INVLPG filter's bucket of
+ * the page is not empty): on a hit that needs no walk, the hit and the
+ * first level's fill, and the translation; else XL_FAULT (walk).  Out of
+ * line: most misses do not get here, and the walk path keeps fewer
+ * values live without it. */
+static __attribute__((noinline)) uint64_t two_probe(struct vl_engine *e, unsigned kd, bool write,
+						    uint64_t vpn, uint64_t key, const unsigned W1,
+						    const unsigned W2)
+{
+	struct vl_xlat *xl = &e->xl;
+	struct tlb *t1 = xl->fill[kd][0][0], *t2 = xl->fill[kd][0][1];
+	uint32_t base = ((uint32_t)vpn & t2->set_mask) * W2;
+	uint64_t bfp = xl_fp(key);
+	int64_t i = -1;
+	for (uint64_t m = tlb_fp_match(t2, base, bfp); m; m &= m - 1) {
+		uint32_t g = base + (uint32_t)__builtin_ctzll(m) / 8;
+		if ((t2->tag[g] ^ key) < 2) {
+			i = g;
+			break;
+		}
+	}
+	if (i < 0)
+		return XL_FAULT;
+	uint64_t pte = e->pt.e[t2->ref[i]];
+	if ((write && !(t2->tag[i] & XL_DIRTY) && !(pte & PTE_RW)) ||
+	    (kd == XL_INSTR && (pte & PTE_NX)))
+		return XL_FAULT; /* the walk will fault (copy-on-write, no-execute) */
+	const uint64_t now = e->time + 1;
+	count_misses(xl, kd, 1);
+	t2->hits++;
+	t2->used[i] = now;
+	if (t2->ord) {
+		uint32_t set = (uint32_t)vpn & t2->set_mask;
+		t2->ord[set] = xl_ord_front(t2->ord[set], (uint32_t)i - set * W2, W2);
+	}
+	uint32_t li = t2->ref[i];
+	if (write && !(t2->tag[i] & XL_DIRTY)) {
+		e->pt.e[li] |= PTE_D;
+		t2->tag[i] |= XL_DIRTY;
+		e->ctr.dirty_updates++;
+	}
+	uint64_t k1 = key | (t2->tag[i] & XL_DIRTY);
+	fill_w(xl, t1, k1, xl_fp(k1), vpn, li, now, W1, true);
+	return XL_TRANSLATION(li, 12);
+}
+
 static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine *e, uint64_t va,
 							      unsigned kd, bool write, bool retry,
 							      const unsigned W1, const unsigned W2,
 							      const bool std)
 {
 	struct vl_xlat *xl = &e->xl;
-	struct tlb *t1 = xl->fill[kd][0][0], *t2 = xl->fill[kd][0][1];
 	const uint64_t vpn = (va >> 12) & ((1ull << 36) - 1);
 	uint32_t li;
 	if (!retry) {
 		uint64_t key = xl->asid | XL_VALID | vpn << 3;
 		/* the INVLPG filter: an empty bucket, a miss */
 		if (!xl->inv_cnt || xl->inv_cnt[xl_bucket(key)]) {
-			uint32_t base = ((uint32_t)vpn & t2->set_mask) * W2;
-			uint64_t bfp = xl_fp(key);
-			int64_t i = -1;
-			for (uint64_t m = tlb_fp_match(t2, base, bfp); m; m &= m - 1) {
-				uint32_t g = base + (uint32_t)__builtin_ctzll(m) / 8;
-				if ((t2->tag[g] ^ key) < 2) {
-					i = g;
-					break;
-				}
-			}
-			if (i >= 0) {
-				uint64_t pte = e->pt.e[t2->ref[i]];
-				if (!((write && !(t2->tag[i] & XL_DIRTY) && !(pte & PTE_RW)) ||
-				      (kd == XL_INSTR && (pte & PTE_NX)))) {
-					const uint64_t now = e->time + 1;
-					count_misses(xl, kd, 1);
-					t2->hits++;
-					t2->used[i] = now;
-					if (t2->ord) {
-						uint32_t set = (uint32_t)vpn & t2->set_mask;
-						t2->ord[set] = xl_ord_front(t2->ord[set], (uint32_t)i - set * W2, W2);
-					}
-					li = t2->ref[i];
-					if (write && !(t2->tag[i] & XL_DIRTY)) {
-						e->pt.e[li] |= PTE_D;
-						t2->tag[i] |= XL_DIRTY;
-						e->ctr.dirty_updates++;
-					}
-					uint64_t k1 = key | (t2->tag[i] & XL_DIRTY);
-					fill_w(xl, t1, k1, xl_fp(k1), vpn, li, now, W1, true);
-					return XL_TRANSLATION(li, 12);
-				}
-				/* the walk will fault (copy-on-write, no-execute) */
-			}
+			uint64_t tr = two_probe(e, kd, write, vpn, key, W1, W2);
+			if (tr != XL_FAULT)
+				return tr;
 		}
 		count_misses(xl, kd, 2);
 	}
@@ -1170,6 +1184,7 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 		if (unlikely(sz)) {
 			fill_levels(e, kd, 2, va, sz, li, (ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
 		} else {
+			struct tlb *t1 = xl->fill[kd][0][0], *t2 = xl->fill[kd][0][1];
 			const uint64_t now = e->time + 1;
 			uint64_t key = XL_KEY(xl->asid, vpn, 0) |
 				       ((ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW) ? XL_DIRTY : 0);
