@@ -912,26 +912,20 @@ static __attribute__((noinline, cold)) int std_stop(struct vl_engine *e, uint64_
 	return std_end(e, va, kd, write, retry, li, sz, path, path[at], level, at);
 }
 
-/* walk_std's descent from node at `level` (a constant: each entry point
- * gets its own code, its fills and counts known), to the leaf. */
+/* walk_std's descent (pt_descend) from node at `level` (a constant: each
+ * entry point gets its own code, its fills and counts known), to the
+ * leaf. */
 static inline __attribute__((always_inline)) int std_from(struct vl_engine *e, uint64_t va,
 							  unsigned kd, bool write, bool retry,
 							  uint32_t *li, unsigned *sz, uint32_t node,
 							  const unsigned level)
 {
-	const uint64_t *pt = e->pt.e;
 	uint32_t path[5];
-#pragma GCC unroll 3
-	for (unsigned l = level; l > 1; l--) {
-		uint32_t i = node * PT_ENTRIES + va_idx(va, l);
-		uint64_t ent = pt[i];
-		path[l] = i;
-		if (unlikely((ent & (PTE_P | PTE_PS)) != PTE_P))
-			return std_stop(e, va, kd, write, retry, li, sz, path, level, l);
-		node = PTE_FRAME(ent);
-	}
-	return std_end(e, va, kd, write, retry, li, sz, path, node * PT_ENTRIES + va_idx(va, 1), level,
-		       1);
+	unsigned at;
+	uint32_t idx = pt_descend(&e->pt, node, level, va, 1, 0, path, &at);
+	if (unlikely(at != 1))
+		return std_stop(e, va, kd, write, retry, li, sz, path, level, at);
+	return std_end(e, va, kd, write, retry, li, sz, path, idx, level, 1);
 }
 
 /* walk() where the walk caches are the default machine's shape
