@@ -406,8 +406,11 @@ static inline __attribute__((always_inline)) uint64_t tlb_miss(struct vl_engine 
 							       unsigned kind, bool write, bool retry)
 {
 	const struct vl_xlat *xl = &e->xl;
-	if (xl->two[kind] == XL_TWO_48 && !(xl->lp_live[1] | xl->lp_live[2]))
+	if (xl->two[kind] && !(xl->lp_live[1] | xl->lp_live[2])) {
+		if (xl->two[kind] == XL_TWO_48S)
+			return retry ? xl_miss_48s_retry(e, va, kind, write) : xl_miss_48s(e, va, kind, write);
 		return retry ? xl_miss_48_retry(e, va, kind, write) : xl_miss_48(e, va, kind, write);
+	}
 	return xl_miss(e, va, kind, write, retry);
 }
 
@@ -544,8 +547,12 @@ static size_t feed_hits(struct vl_engine *e, const struct vl_rec *r0, const stru
 			if (pf_frame && i + TLB_AHEAD / 2 >= ahead_ok && likely(r + TLB_AHEAD / 2 < end)) {
 				uint64_t lh = ahead[(i + TLB_AHEAD / 2) % TLB_AHEAD];
 				uint64_t eh = lh ? pte[lh] : 0;
-				if ((eh & PTE_P) && PTE_FRAME(eh) < nframes)
-					__builtin_prefetch(&db[PTE_FRAME(eh)], 1);
+				/* frame 0's record when the page is not present:
+				 * no branch on it (half the pages ahead of a
+				 * faulting run are not, at random) */
+				uint32_t fa = PTE_FRAME(eh);
+				fa &= -(uint32_t)((uint32_t)eh & (fa < nframes) & PTE_P);
+				__builtin_prefetch(&db[fa], 1);
 			}
 			recent <<= 1;
 		} else {

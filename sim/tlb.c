@@ -146,9 +146,13 @@ static int tlb_alloc(struct tlb *t, const char *name, uint64_t entries, uint64_t
 	if (!t->tag || !t->ref || !t->used || !t->synced)
 		return vl_err(err, VL_ENOMEM, "out of memory for TLB %s", name);
 	if (ways > 8) {
-		/* hint slots per set: about twice the ways, at most 4096 */
+		/* hint slots per set: about twice the ways, at most 4096; a
+		 * fully associative structure (a walk cache: one set) eight
+		 * times, so a probe that misses rarely finds a chain to follow
+		 * and a victim is nearly always first on its chain (each an
+		 * unpredictable branch otherwise) */
 		unsigned hb = 0;
-		while ((1ull << hb) < 2 * ways && hb < 12)
+		while ((1ull << hb) < (sets == 1 ? 8 : 2) * ways && hb < 12)
 			hb++;
 		unsigned sb = 0;
 		while ((1ull << sb) < sets)
@@ -213,6 +217,7 @@ static void tlb_free(struct tlb *t)
 	free(t->lru_tail);
 	free(t->live);
 	free(t->fp);
+	free(t->ord);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -296,15 +301,22 @@ static inline __attribute__((always_inline)) uint32_t oldest_of(const uint64_t *
 
 /* The same for 4 and 8 ways as a tournament: pairs, then pairs of
  * winners (a tie goes to the lower way, as in the scan). */
+static inline uint32_t pick(uint32_t x, uint32_t y, bool take_y)
+{
+	/* take_y ? y : x without a branch (which way is older is random: a
+	 * branch here mispredicts about every other fill) */
+	return x ^ ((x ^ y) & -(uint32_t)take_y);
+}
+
 static inline uint32_t oldest_pairs(const uint64_t *u, unsigned ways)
 {
 	uint32_t a = u[1] < u[0], b = 2 + (u[3] < u[2]);
-	uint32_t ab = u[b] < u[a] ? b : a;
+	uint32_t ab = pick(a, b, u[b] < u[a]);
 	if (ways == 4)
 		return ab;
 	uint32_t c = 4 + (u[5] < u[4]), d = 6 + (u[7] < u[6]);
-	uint32_t cd = u[d] < u[c] ? d : c;
-	return u[cd] < u[ab] ? cd : ab;
+	uint32_t cd = pick(c, d, u[d] < u[c]);
+	return pick(ab, cd, u[cd] < u[ab]);
 }
 
 static inline uint32_t oldest_way(const uint64_t *u, uint32_t ways)
@@ -414,7 +426,20 @@ static inline __attribute__((always_inline)) void fill_one(struct vl_xlat *xl, s
 	uint32_t set = tlb_set(t, vpn), base = set * t->ways;
 	uint64_t s = t->live[set];
 	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
-	uint32_t way = m != t->full ? (uint32_t)__builtin_ctz(~m) : oldest_way(t->used + base, t->ways);
+	uint32_t way;
+	if (t->ord) {
+		uint32_t o = t->ord[set];
+		if (m != t->full) {
+			way = (uint32_t)__builtin_ctz(~m);
+			o = xl_ord_front(o, way, t->ways);
+		} else {
+			way = o & 15;
+			o = o >> 4 | way << (4 * (t->ways - 1));
+		}
+		t->ord[set] = o;
+	} else {
+		way = m != t->full ? (uint32_t)__builtin_ctz(~m) : oldest_way(t->used + base, t->ways);
+	}
 	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
 	t->fp[base + way] = (uint8_t)bfp;
 	xl_cnt_swap(t, t->tag[base + way], key);
@@ -589,6 +614,20 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 			xl->fend[kd][sz][d] = nf;
 		}
 	}
+	/* recency words for the narrow lru structures no kind probes first */
+	for (uint32_t i = 0; i < n; i++) {
+		struct tlb *t = &xl->t[i];
+		if (!t->narrow_lru || t->dlevel[0] == 0 || t->dlevel[1] == 0)
+			continue;
+		t->ord = malloc((size_t)t->sets * sizeof(*t->ord));
+		if (!t->ord)
+			return vl_err(err, VL_ENOMEM, "out of memory for TLBs");
+		uint32_t o = 0;
+		for (uint32_t w = 0; w < t->ways; w++)
+			o |= w << (4 * w);
+		for (uint32_t set = 0; set < t->sets; set++)
+			t->ord[set] = o;
+	}
 	/* the two-level shape of a kind (miss_two): one 4 KiB structure per
 	 * level, both narrow lru with a power-of-two set count */
 	for (unsigned kd = 0; kd < 2; kd++) {
@@ -637,6 +676,16 @@ int xl_init(struct vl_engine *e, struct vl_error *err)
 		xl->psc_on[c] = xl->any_psc = true;
 	}
 	xl->on = n > 0 || xl->any_psc;
+	/* the default machine's walk caches (walk_std): one set each, the
+	 * PML4E cache of 2 ways and the PDPTE cache of 4 narrow lru, the PDE
+	 * cache wide lru (fill_fa) */
+	xl->psc_std = xl->psc_on[0] && xl->psc_on[1] && xl->psc_on[2] &&
+		      xl->psc[0].narrow_lru && xl->psc[0].sets == 1 && xl->psc[0].ways == 2 &&
+		      xl->psc[1].narrow_lru && xl->psc[1].sets == 1 && xl->psc[1].ways == 4 &&
+		      xl->psc[2].fa_lru;
+	for (unsigned kd = 0; kd < 2; kd++)
+		if (xl->two[kd] == XL_TWO_48 && xl->psc_std)
+			xl->two[kd] = XL_TWO_48S;
 
 	xl->cost_tlb_hit = vl_config_double(cfg, "cost.tlb_hit");
 	xl->cost_tlb_miss = vl_config_double(cfg, "cost.tlb_miss");
@@ -721,13 +770,11 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 			}
 			if (i >= 0) {
 				t->last = (uint32_t)i;
-				t->hits++;
 				tlb_touch(t, vpn, (uint32_t)i, now);
 				node = PTE_FRAME(pt[t->ref[i]]);
 				level = 3 - c;
 				break;
 			}
-			t->misses++;
 		}
 	}
 	uint32_t path[5];
@@ -765,6 +812,166 @@ static inline __attribute__((always_inline)) int walk(struct vl_engine *e, uint6
 	count_walk(e, level - at + 1);
 	e->ctr.psc_hits += level < 4; /* the walk started below the root: a walk-cache hit */
 	return 0;
+}
+
+/* ---- the walk with the default machine's walk caches (xl->psc_std) ---- */
+
+/* fill_one of a walk cache of one set of W ways (a constant), narrow lru,
+ * without a filter count: the same steps as fill_one's. */
+static inline __attribute__((always_inline)) void fill_s1(const struct vl_xlat *xl, struct tlb *t,
+							  uint64_t key, uint32_t ref, uint64_t now,
+							  const unsigned W)
+{
+	const uint32_t full = (1u << W) - 1;
+	uint64_t s = t->live[0];
+	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+	uint32_t way = m != full ? (uint32_t)__builtin_ctz(~m)
+				 : W == 2 ? (uint32_t)(t->used[1] < t->used[0]) : oldest_pairs(t->used, W);
+	t->live[0] = (uint64_t)xl->gen << 32 | m | 1u << way;
+	t->fp[way] = (uint8_t)xl_fp(key);
+	t->tag[way] = key;
+	t->ref[way] = ref;
+	t->used[way] = now;
+	t->last = way;
+}
+
+/* The way of a walk cache of one set of W ways (a constant) holding key,
+ * or -1: every way compared, without a branch on which one matches (a key
+ * is in at most one way, so this is the way tlb_find_narrow finds; a walk
+ * cache's tags have no dirty bit). */
+static inline __attribute__((always_inline)) int64_t find_s1(const struct tlb *t, uint64_t key,
+							      const unsigned W)
+{
+	uint32_t m = 0;
+#pragma GCC unroll 4
+	for (unsigned q = 0; q < W; q++)
+		m |= (uint32_t)(t->tag[q] == key) << q;
+	return m ? (int64_t)__builtin_ctz(m) : -1;
+}
+
+/* The walk caches of the upper entries a walk passed: entry path[l] at
+ * each level l with at < l <= level (as walk() fills them: accessed, and
+ * cached by its level's walk cache). */
+static inline __attribute__((always_inline)) void std_fills(struct vl_xlat *xl, uint64_t *pt,
+							    uint64_t va, const uint32_t *path,
+							    unsigned level, unsigned at, uint64_t now)
+{
+	const uint64_t asid = xl->asid;
+	if (level >= 4 && at < 4) {
+		pt[path[4]] |= PTE_A;
+		fill_s1(xl, &xl->psc[0], XL_KEY(asid, (va >> 39) & ((1ull << 9) - 1), 0), path[4], now,
+			2);
+	}
+	if (level >= 3 && at < 3) {
+		pt[path[3]] |= PTE_A;
+		fill_s1(xl, &xl->psc[1], XL_KEY(asid, (va >> 30) & ((1ull << 18) - 1), 0), path[3], now,
+			4);
+	}
+	if (level >= 2 && at < 2) {
+		uint64_t v2 = (va >> 21) & ((1ull << 27) - 1);
+		pt[path[2]] |= PTE_A;
+		fill_fa(&xl->psc[2], XL_KEY(asid, v2, 0), v2, path[2], now);
+	}
+}
+
+/* The end of walk_std's walk at the leaf entry idx at level `at` (the
+ * walk started at `level`): the walk caches' fills, the checks, the
+ * counts.  Returns as walk() does. */
+static inline __attribute__((always_inline)) int std_end(struct vl_engine *e, uint64_t va,
+							 unsigned kd, bool write, bool retry,
+							 uint32_t *li, unsigned *sz,
+							 const uint32_t *path, uint32_t idx,
+							 unsigned level, unsigned at)
+{
+	struct vl_xlat *xl = &e->xl;
+	uint64_t *pt = e->pt.e;
+	std_fills(xl, pt, va, path, level, at, e->time + 1);
+	uint64_t ent = pt[idx];
+	xl->stop = idx;
+	xl->stop_level = at;
+	if (!(ent & PTE_P))
+		return 1;
+	if ((write && !(ent & PTE_RW)) || (kd == XL_INSTR && (ent & PTE_NX)))
+		return 1;
+	if (!retry)
+		pt[idx] = ent | PTE_A | (write ? PTE_D : 0);
+	*li = idx;
+	*sz = at - 1;
+	count_walk(e, level - at + 1);
+	e->ctr.psc_hits += level < 4;
+	return 0;
+}
+
+/* std_end for a walk that stopped above the leaf level (an upper entry
+ * not present, or a large page): out of line, rare. */
+static __attribute__((noinline, cold)) int std_stop(struct vl_engine *e, uint64_t va, unsigned kd,
+						     bool write, bool retry, uint32_t *li,
+						     unsigned *sz, const uint32_t *path,
+						     unsigned level, unsigned at)
+{
+	return std_end(e, va, kd, write, retry, li, sz, path, path[at], level, at);
+}
+
+/* walk_std's descent (pt_descend) from node at `level` (a constant: each
+ * entry point gets its own code, its fills and counts known), to the
+ * leaf. */
+static inline __attribute__((always_inline)) int std_from(struct vl_engine *e, uint64_t va,
+							  unsigned kd, bool write, bool retry,
+							  uint32_t *li, unsigned *sz, uint32_t node,
+							  const unsigned level)
+{
+	uint32_t path[5];
+	unsigned at;
+	uint32_t idx = pt_descend(&e->pt, node, level, va, 1, 0, path, &at);
+	if (unlikely(at != 1))
+		return std_stop(e, va, kd, write, retry, li, sz, path, level, at);
+	return std_end(e, va, kd, write, retry, li, sz, path, idx, level, 1);
+}
+
+/* walk() where the walk caches are the default machine's shape
+ * (xl->psc_std: a PML4E cache of one set of 2 ways and a PDPTE cache of
+ * one set of 4, narrow lru, and a fully associative wide lru PDE cache,
+ * fill_fa): the same steps in the same order, with the probes, the
+ * descent from each starting level and the fills written out.  (A walk
+ * cache's own hit and miss counts are reported nowhere and are not kept
+ * here.) */
+static inline __attribute__((always_inline)) int walk_std(struct vl_engine *e, uint64_t va,
+							  unsigned kd, bool write, bool retry,
+							  uint32_t *li, unsigned *sz)
+{
+	struct vl_xlat *xl = &e->xl;
+	const uint64_t *pt = e->pt.e;
+	const uint64_t asid = xl->asid, now = e->time + 1;
+	const uint64_t v2 = (va >> 21) & ((1ull << 27) - 1), k2 = XL_KEY(asid, v2, 0);
+	struct tlb *const pde = &xl->psc[2], *const pdpte = &xl->psc[1], *const pml4e = &xl->psc[0];
+	/* the PDE cache: the way of its last hit or fill, else the chain */
+	uint32_t g = pde->last;
+	if (pde->tag[g] != k2) {
+		g = pde->hint[v2 & pde->hint_mask];
+		while (g != XL_LRU_END && (pde->tag[g] ^ k2) >= 2)
+			g = pde->hnext[g];
+	}
+	if (g != XL_LRU_END) {
+		pde->last = g;
+		pde->used[g] = now;
+		tlb_lru_front(pde, 0, g);
+		return std_from(e, va, kd, write, retry, li, sz, PTE_FRAME(pt[pde->ref[g]]), 1);
+	}
+	const uint64_t v1 = (va >> 30) & ((1ull << 18) - 1), k1 = XL_KEY(asid, v1, 0);
+	int64_t w = find_s1(pdpte, k1, 4);
+	if (w >= 0) {
+		pdpte->last = (uint32_t)w;
+		pdpte->used[w] = now;
+		return std_from(e, va, kd, write, retry, li, sz, PTE_FRAME(pt[pdpte->ref[w]]), 2);
+	}
+	const uint64_t v0 = (va >> 39) & ((1ull << 9) - 1), k0 = XL_KEY(asid, v0, 0);
+	w = find_s1(pml4e, k0, 2);
+	if (w >= 0) {
+		pml4e->last = (uint32_t)w;
+		pml4e->used[w] = now;
+		return std_from(e, va, kd, write, retry, li, sz, PTE_FRAME(pt[pml4e->ref[w]]), 3);
+	}
+	return std_from(e, va, kd, write, retry, li, sz, e->procs[e->last_proc].root, 4);
 }
 
 /* Fill every structure of levels [0, upto) of kind kd holding size sz. */
@@ -821,6 +1028,10 @@ static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, 
 				count_misses(xl, kd, d);
 				t->hits++;
 				tlb_touch(t, vpn, (uint32_t)i, e->time + 1);
+				if (t->ord) {
+					uint32_t set = (uint32_t)i / t->ways;
+					t->ord[set] = xl_ord_front(t->ord[set], (uint32_t)i % t->ways, t->ways);
+				}
 				li = t->ref[i];
 				if (write && !(t->tag[i] & XL_DIRTY)) {
 					e->pt.e[li] |= PTE_D;
@@ -855,20 +1066,39 @@ static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, 
  * and the victim's tournament known to the compiler. */
 static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, struct tlb *t,
 							 uint64_t key, uint64_t bfp, uint64_t vpn,
-							 uint32_t ref, uint64_t now, const unsigned W)
+							 uint32_t ref, uint64_t now, const unsigned W,
+							 const bool count_key)
 {
 	uint32_t set = (uint32_t)vpn & t->set_mask, base = set * W;
 	uint64_t s = t->live[set];
 	const uint32_t full = (1u << W) - 1;
 	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
-	uint32_t way = m != full ? (uint32_t)__builtin_ctz(~m) : oldest_pairs(t->used + base, W);
+	uint32_t way;
+	if (t->ord) {
+		uint32_t o = t->ord[set];
+		if (likely(m == full)) {
+			way = o & 15;
+			o = o >> 4 | way << (4 * (W - 1));
+		} else {
+			way = (uint32_t)__builtin_ctz(~m);
+			o = xl_ord_front(o, way, W);
+		}
+		t->ord[set] = o;
+	} else {
+		way = m != full ? (uint32_t)__builtin_ctz(~m) : oldest_pairs(t->used + base, W);
+	}
 	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
 	t->fp[base + way] = (uint8_t)bfp;
-	xl_cnt_swap(t, t->tag[base + way], key);
+	if (count_key) {
+		xl_cnt_swap(t, t->tag[base + way], key);
+	} else if (t->cnt) {
+		uint64_t old = t->tag[base + way];
+		t->cnt[xl_bucket(old)] -= old != 0;
+	}
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
-	t->last = base + way;
+	/* (last: read by the walk for walk caches only) */
 }
 
 /* miss() where kind kd has two TLB levels, each with one structure
@@ -876,65 +1106,89 @@ static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, str
  * W2 ways, and no large page is mapped (so every probe of a larger size
  * is skipped and every walk ends at a 4 KiB leaf): the same steps, in the
  * same order, as the general loops over the probe and fill lists. */
-static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine *e, uint64_t va,
-							      unsigned kd, bool write, bool retry,
-							      const unsigned W1, const unsigned W2)
+/* miss_two's probe of the second level (the INVLPG filter's bucket of
+ * the page is not empty): on a hit that needs no walk, the hit and the
+ * first level's fill, and the translation; else XL_FAULT (walk).  Out of
+ * line: most misses do not get here, and the walk path keeps fewer
+ * values live without it. */
+static __attribute__((noinline)) uint64_t two_probe(struct vl_engine *e, unsigned kd, bool write,
+						    uint64_t vpn, uint64_t key, const unsigned W1,
+						    const unsigned W2)
 {
 	struct vl_xlat *xl = &e->xl;
 	struct tlb *t1 = xl->fill[kd][0][0], *t2 = xl->fill[kd][0][1];
+	uint32_t base = ((uint32_t)vpn & t2->set_mask) * W2;
+	uint64_t bfp = xl_fp(key);
+	int64_t i = -1;
+	for (uint64_t m = tlb_fp_match(t2, base, bfp); m; m &= m - 1) {
+		uint32_t g = base + (uint32_t)__builtin_ctzll(m) / 8;
+		if ((t2->tag[g] ^ key) < 2) {
+			i = g;
+			break;
+		}
+	}
+	if (i < 0)
+		return XL_FAULT;
+	uint64_t pte = e->pt.e[t2->ref[i]];
+	if ((write && !(t2->tag[i] & XL_DIRTY) && !(pte & PTE_RW)) ||
+	    (kd == XL_INSTR && (pte & PTE_NX)))
+		return XL_FAULT; /* the walk will fault (copy-on-write, no-execute) */
+	const uint64_t now = e->time + 1;
+	count_misses(xl, kd, 1);
+	t2->hits++;
+	t2->used[i] = now;
+	if (t2->ord) {
+		uint32_t set = (uint32_t)vpn & t2->set_mask;
+		t2->ord[set] = xl_ord_front(t2->ord[set], (uint32_t)i - set * W2, W2);
+	}
+	uint32_t li = t2->ref[i];
+	if (write && !(t2->tag[i] & XL_DIRTY)) {
+		e->pt.e[li] |= PTE_D;
+		t2->tag[i] |= XL_DIRTY;
+		e->ctr.dirty_updates++;
+	}
+	uint64_t k1 = key | (t2->tag[i] & XL_DIRTY);
+	fill_w(xl, t1, k1, xl_fp(k1), vpn, li, now, W1, true);
+	return XL_TRANSLATION(li, 12);
+}
+
+static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine *e, uint64_t va,
+							      unsigned kd, bool write, bool retry,
+							      const unsigned W1, const unsigned W2,
+							      const bool std)
+{
+	struct vl_xlat *xl = &e->xl;
 	const uint64_t vpn = (va >> 12) & ((1ull << 36) - 1);
 	uint32_t li;
 	if (!retry) {
 		uint64_t key = xl->asid | XL_VALID | vpn << 3;
 		/* the INVLPG filter: an empty bucket, a miss */
 		if (!xl->inv_cnt || xl->inv_cnt[xl_bucket(key)]) {
-			uint32_t base = ((uint32_t)vpn & t2->set_mask) * W2;
-			uint64_t bfp = xl_fp(key);
-			int64_t i = -1;
-			for (uint64_t m = tlb_fp_match(t2, base, bfp); m; m &= m - 1) {
-				uint32_t g = base + (uint32_t)__builtin_ctzll(m) / 8;
-				if ((t2->tag[g] ^ key) < 2) {
-					i = g;
-					break;
-				}
-			}
-			if (i >= 0) {
-				uint64_t pte = e->pt.e[t2->ref[i]];
-				if (!((write && !(t2->tag[i] & XL_DIRTY) && !(pte & PTE_RW)) ||
-				      (kd == XL_INSTR && (pte & PTE_NX)))) {
-					const uint64_t now = e->time + 1;
-					count_misses(xl, kd, 1);
-					t2->hits++;
-					t2->used[i] = now;
-					li = t2->ref[i];
-					if (write && !(t2->tag[i] & XL_DIRTY)) {
-						e->pt.e[li] |= PTE_D;
-						t2->tag[i] |= XL_DIRTY;
-						e->ctr.dirty_updates++;
-					}
-					uint64_t k1 = key | (t2->tag[i] & XL_DIRTY);
-					fill_w(xl, t1, k1, xl_fp(k1), vpn, li, now, W1);
-					return XL_TRANSLATION(li, 12);
-				}
-				/* the walk will fault (copy-on-write, no-execute) */
-			}
+			uint64_t tr = two_probe(e, kd, write, vpn, key, W1, W2);
+			if (tr != XL_FAULT)
+				return tr;
 		}
 		count_misses(xl, kd, 2);
 	}
 	unsigned sz;
-	if (walk(e, va, kd, write, retry, &li, &sz))
+	if (std ? walk_std(e, va, kd, write, retry, &li, &sz) : walk(e, va, kd, write, retry, &li, &sz))
 		return XL_FAULT;
 	uint64_t ent = e->pt.e[li];
 	if (ent & PTE_A) {
 		if (unlikely(sz)) {
 			fill_levels(e, kd, 2, va, sz, li, (ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW));
 		} else {
+			struct tlb *t1 = xl->fill[kd][0][0], *t2 = xl->fill[kd][0][1];
 			const uint64_t now = e->time + 1;
 			uint64_t key = XL_KEY(xl->asid, vpn, 0) |
 				       ((ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW) ? XL_DIRTY : 0);
 			uint64_t bfp = xl_fp(key);
-			fill_w(xl, t1, key, bfp, vpn, li, now, W1);
-			fill_w(xl, t2, key, bfp, vpn, li, now, W2);
+			/* the filter: the victims' buckets here, the new tag's
+			 * (twice) after both */
+			fill_w(xl, t1, key, bfp, vpn, li, now, W1, false);
+			fill_w(xl, t2, key, bfp, vpn, li, now, W2, false);
+			if (xl->inv_cnt)
+				xl->inv_cnt[xl_bucket(key)] += 2;
 		}
 	}
 	return XL_TRANSLATION(li, sz_shift[sz]);
@@ -942,12 +1196,22 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 
 uint64_t xl_miss_48(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
 {
-	return miss_two(e, va, kd, write, false, 4, 8);
+	return miss_two(e, va, kd, write, false, 4, 8, false);
 }
 
 uint64_t xl_miss_48_retry(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
 {
-	return miss_two(e, va, kd, write, true, 4, 8);
+	return miss_two(e, va, kd, write, true, 4, 8, false);
+}
+
+uint64_t xl_miss_48s(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
+{
+	return miss_two(e, va, kd, write, false, 4, 8, true);
+}
+
+uint64_t xl_miss_48s_retry(struct vl_engine *e, uint64_t va, unsigned kd, bool write)
+{
+	return miss_two(e, va, kd, write, true, 4, 8, true);
 }
 
 static __attribute__((noinline)) uint64_t miss_any(struct vl_engine *e, uint64_t va, unsigned kd,
@@ -967,8 +1231,11 @@ static __attribute__((noinline)) uint64_t miss_any_retry(struct vl_engine *e, ui
 uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kd, bool write, bool retry)
 {
 	const struct vl_xlat *xl = &e->xl;
-	if (xl->two[kd] == XL_TWO_48 && !(xl->lp_live[1] | xl->lp_live[2]))
+	if (xl->two[kd] && !(xl->lp_live[1] | xl->lp_live[2])) {
+		if (xl->two[kd] == XL_TWO_48S)
+			return retry ? xl_miss_48s_retry(e, va, kd, write) : xl_miss_48s(e, va, kd, write);
 		return retry ? xl_miss_48_retry(e, va, kd, write) : xl_miss_48(e, va, kd, write);
+	}
 	return retry ? miss_any_retry(e, va, kd, write) : miss_any(e, va, kd, write);
 }
 
@@ -1158,6 +1425,25 @@ static int check_one(struct vl_engine *e, const struct tlb *t, bool leaf, unsign
 	if (t->lru_next)
 		VL_TRY(check_lru(t, err));
 	uint64_t entries = (uint64_t)t->sets * t->ways;
+	for (uint32_t set = 0; t->ord && set < t->sets; set++) {
+		/* a permutation of the ways; the live ones in stamp order */
+		uint32_t o = t->ord[set], seen = 0;
+		uint64_t s = t->live[set], last = 0;
+		uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+		for (uint32_t r = 0; r < t->ways; r++) {
+			uint32_t w = o >> (4 * r) & 15;
+			if (w >= t->ways || (seen & 1u << w) || (t->ways < 8 && o >> (4 * t->ways)))
+				return vl_err(err, VL_ESTATE, "TLB %s set %u: recency word 0x%08x is not a "
+					      "permutation of its ways", t->name, set, o);
+			seen |= 1u << w;
+			if (!(m >> w & 1))
+				continue;
+			if (t->used[set * t->ways + w] <= last)
+				return vl_err(err, VL_ESTATE, "TLB %s set %u: way %u out of recency order "
+					      "in its recency word 0x%08x", t->name, set, w, o);
+			last = t->used[set * t->ways + w];
+		}
+	}
 	for (uint64_t i = 0; t->live && i < entries; i++) {
 		uint64_t s = t->live[i / t->ways];
 		bool live = (uint32_t)(s >> 32) == xl->gen && (s >> (i % t->ways) & 1);

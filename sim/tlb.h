@@ -47,6 +47,7 @@
 #define XL_KEY(asid, vpn, sz) (XL_VALID | (asid) | ((uint64_t)(vpn) << 3) | ((uint64_t)(sz) << 1))
 #define XL_NSIZES 3
 #define XL_TWO_48 1
+#define XL_TWO_48S 2 /* XL_TWO_48 with the default walk caches (xl->psc_std) */
 
 enum { XL_DATA = 0, XL_INSTR = 1 };
 
@@ -87,20 +88,30 @@ struct tlb {
 	 * fpmask has the top bit of each of the set's bytes */
 	uint8_t *fp;
 	uint64_t fpmask;
+	/* narrow lru structures that no kind probes at its first level (the
+	 * engine's first-level hit loops stamp used[] only): per set, its
+	 * ways in recency order, a nibble each, nibble 0 the least recently
+	 * filled or hit, nibble ways - 1 the most (xl_ord_front), so that the
+	 * fill of a full set takes nibble 0 instead of comparing the ways'
+	 * stamps (the same way: stamps are distinct within a structure, and
+	 * every stamp moves its way to the top).  NULL otherwise. */
+	uint32_t *ord;
 	uint8_t sizes;      /* bit per page size held */
 	uint8_t kinds;      /* bit XL_DATA / XL_INSTR served */
 	uint8_t level;      /* configured level, 1 = first probed */
 	bool native_lru;    /* the policy says VL_TLB_REPL_LRU: done inline from used[] */
 	bool narrow_lru;    /* native_lru in narrow sets: filled inline (tlb.c fill_one) */
 	bool fa_lru;        /* native_lru, wide, one set, no filter count: tlb.c fill_fa */
-	uint64_t hits;
-	uint64_t misses;    /* walk caches only; a TLB's come from miss_upto (xl_counters) */
+	uint64_t hits;      /* TLBs only (a walk cache's hits are counted nowhere: the
+			     * walks that start below the root are e->ctr.psc_hits);
+			     * a TLB's misses come from miss_upto (xl_counters) */
 	uint16_t *cnt;      /* a TLB: the engine's INVLPG filter (vl_xlat.inv_cnt), kept
 			     * up to date by every change of a tag; NULL for walk
 			     * caches and when the filter is off */
 	uint8_t dlevel[2];  /* per kind: its dense level index, 0xff when it serves not that kind */
-	uint32_t last;      /* global way of the last fill (or walk-cache hit): a way index, any
-			     * content (the walk checks its tag first) */
+	uint32_t last;      /* walk caches: global way of the last fill or hit, a way index,
+			     * any content (the walk checks its tag first); only the walk
+			     * reads it, and a TLB's need not be kept */
 	const struct vl_tlb_repl_ops *ops;
 	struct vl_tlb_repl repl;
 	bool repl_live;
@@ -145,6 +156,7 @@ struct vl_xlat {
 	uint16_t *inv_cnt;
 	struct tlb psc[3];         /* 0 PML4E (va >> 39), 1 PDPTE (>> 30), 2 PDE (>> 21) */
 	bool psc_on[3], any_psc;
+	bool psc_std;              /* the default machine's walk caches (tlb.c walk_std) */
 	bool on;                   /* any TLB or walk cache configured */
 	bool pcid;
 	uint64_t asid;             /* current tag << XL_ASID_SHIFT */
@@ -242,6 +254,17 @@ static inline void xl_cnt_swap(struct tlb *t, uint64_t old, uint64_t key)
 		return;
 	c[xl_bucket(old)] -= old != 0;
 	c[xl_bucket(key)]++;
+}
+
+/* Recency word o of a set of `ways` ways with way w moved to the top:
+ * its nibble (the lowest nibble equal to w: exact, no borrow reaches
+ * below it) leaves, the nibbles above it move down one. */
+static inline uint32_t xl_ord_front(uint32_t o, uint32_t w, unsigned ways)
+{
+	uint32_t x = o ^ (w * 0x11111111u);
+	unsigned p = (unsigned)__builtin_ctz((x - 0x11111111u) & ~x & 0x88888888u) & ~3u;
+	uint64_t lo = o & ((1u << p) - 1), hi = (uint64_t)o >> (p + 4);
+	return (uint32_t)(lo | hi << p | (uint64_t)w << (4 * (ways - 1)));
 }
 
 /* The page number's bits above its set index (vpn / sets). */
@@ -355,6 +378,9 @@ uint64_t xl_miss(struct vl_engine *e, uint64_t va, unsigned kind, bool write, bo
  * (the engine's loop tests that itself and calls these directly). */
 uint64_t xl_miss_48(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
 uint64_t xl_miss_48_retry(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
+/* the same where xl->two[kind] is XL_TWO_48S */
+uint64_t xl_miss_48s(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
+uint64_t xl_miss_48s_retry(struct vl_engine *e, uint64_t va, unsigned kind, bool write);
 
 /* Switch the current address space to process proc (flushes without PCID). */
 void xl_switch(struct vl_engine *e, uint32_t proc);

@@ -577,6 +577,108 @@ static void test_checker_narrow_sets(void **state)
 	vl_engine_free(e);
 }
 
+/* xl_ord_front against moving an element of an array to its end: every
+ * recency order of 1 to 8 ways (all permutations up to 7 ways, every
+ * rotation and reversal of 8 plus random ones), every way moved. */
+static void ord_check(const uint8_t *perm, unsigned ways)
+{
+	uint32_t o = 0;
+	for (unsigned r = 0; r < ways; r++)
+		o |= (uint32_t)perm[r] << (4 * r);
+	for (unsigned w = 0; w < ways; w++) {
+		uint8_t want[8];
+		unsigned k = 0;
+		for (unsigned r = 0; r < ways; r++)
+			if (perm[r] != w)
+				want[k++] = perm[r];
+		want[k] = (uint8_t)w;
+		uint32_t wo = 0;
+		for (unsigned r = 0; r < ways; r++)
+			wo |= (uint32_t)want[r] << (4 * r);
+		uint32_t got = xl_ord_front(o, w, ways);
+		if (got != wo)
+			fail_msg("%u ways, word 0x%08x, way %u to the top: 0x%08x, expected 0x%08x", ways,
+				 o, w, got, wo);
+	}
+}
+
+static void ord_perms(uint8_t *perm, unsigned k, unsigned ways)
+{
+	if (k == ways) {
+		ord_check(perm, ways);
+		return;
+	}
+	for (unsigned i = k; i < ways; i++) {
+		uint8_t t = perm[k];
+		perm[k] = perm[i];
+		perm[i] = t;
+		ord_perms(perm, k + 1, ways);
+		perm[i] = perm[k];
+		perm[k] = t;
+	}
+}
+
+static void test_recency_word(void **state)
+{
+	(void)state;
+	uint8_t perm[8];
+	for (unsigned ways = 1; ways <= 7; ways++) {
+		for (unsigned i = 0; i < ways; i++)
+			perm[i] = (uint8_t)i;
+		ord_perms(perm, 0, ways);
+	}
+	uint64_t s = 7;
+	for (unsigned n = 0; n < 20000; n++) {
+		for (unsigned i = 0; i < 8; i++)
+			perm[i] = (uint8_t)(n < 8 ? (i + n) % 8 : n < 16 ? (7 - i + n) % 8 : i);
+		for (unsigned i = 7; n >= 16 && i > 0; i--) {
+			unsigned j = (unsigned)(tu_rand(&s) % (i + 1));
+			uint8_t t = perm[i];
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		ord_check(perm, 8);
+	}
+}
+
+/* The default machine's second-level TLB keeps a recency word per set;
+ * the checker finds one that is no permutation or disagrees with the
+ * use stamps. */
+static void test_checker_recency_word(void **state)
+{
+	(void)state;
+	const char *sets[] = { "memory.frames=64", "run.check=on", NULL };
+	struct vl_engine *e = tu_engine_on("generic", sets);
+	/* 12 pages of one L2 set (128 sets: page numbers 128 apart), each
+	 * twice: the set fills (8 ways), and evicts */
+	struct vl_rec r[24];
+	for (unsigned i = 0; i < 24; i++)
+		r[i] = rec(0x100000000ull + ((uint64_t)(i % 12) << 19), 1, VL_OP_READ);
+	tu_feed(e, r, 24);
+	struct vl_error err = { 0 };
+	assert_int_equal(vl_engine_check(e, &err), 0);
+	struct tlb *t = NULL;
+	for (uint32_t i = 0; i < e->xl.nt; i++)
+		if (!strcmp(e->xl.t[i].name, "l2"))
+			t = &e->xl.t[i];
+	assert_non_null(t);
+	assert_non_null(t->ord);
+	uint32_t set = (uint32_t)((0x100000000ull >> 12) & t->set_mask);
+	assert_int_equal((uint32_t)t->live[set], 0xff); /* all 8 ways live */
+	uint32_t o = t->ord[set];
+	/* two ways swapped: still a permutation, out of stamp order */
+	t->ord[set] = (o & ~0xffu) | (o & 0xf) << 4 | (o >> 4 & 0xf);
+	assert_int_equal(vl_engine_check(e, &err), VL_ESTATE);
+	assert_non_null(strstr(err.msg, "out of recency order"));
+	/* a way twice */
+	t->ord[set] = (o & ~0xfu) | (o >> 4 & 0xf);
+	assert_int_equal(vl_engine_check(e, &err), VL_ESTATE);
+	assert_non_null(strstr(err.msg, "not a permutation"));
+	t->ord[set] = o;
+	assert_int_equal(vl_engine_check(e, &err), 0);
+	vl_engine_free(e);
+}
+
 /* 2 MiB pages walk three levels; a PDPTE-cache hit leaves the PDE alone. */
 static void test_walk_large_page(void **state)
 {
@@ -1034,6 +1136,8 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_cost_model),
 		cmocka_unit_test(test_checker_narrow_sets),
+		cmocka_unit_test(test_recency_word),
+		cmocka_unit_test(test_checker_recency_word),
 	};
 	return cmocka_run_group_tests_name("tlb and large pages", tests, NULL, NULL);
 }
