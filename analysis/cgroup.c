@@ -377,7 +377,10 @@ void vl_limit_teardown(void)
 {
 	pid_t c = g_child;
 	if (c > 0) {
-		kill(c, SIGKILL);
+		/* its process group when it leads one (a program it started
+		 * too: qemu under vmlab capture, a workload's child) */
+		if (kill(-c, SIGKILL) < 0)
+			kill(c, SIGKILL);
 		while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
 			;
 		g_child = 0;

@@ -223,6 +223,7 @@ struct child_ctx {
 static int child_prep(void *arg)
 {
 	const struct child_ctx *x = arg;
+	setpgid(0, 0); /* a signal's teardown kills its children too */
 	int e = x->cg ? vl_cgroup_enter(x->cg) : 0;
 	if (e < 0)
 		return -e;
@@ -332,6 +333,7 @@ static int native_run(struct lw *w, uint64_t limit, const char *env, const char 
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		setpgid(0, 0); /* a signal's teardown kills its children too */
 		int e = vl_cgroup_enter(&cg);
 		if (e < 0) {
 			fprintf(stderr, "vmlab: cannot enter the cgroup %s: %s\n", cg.path, strerror(-e));
@@ -457,6 +459,7 @@ static void capture_and_replay(struct lw *w, const struct vl_config *cfg, const 
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
+		setpgid(0, 0); /* a signal's teardown kills what it starts too */
 		unsetenv("VMLAB_ROI_EVENTS");
 		unsetenv("VMLAB_ROI_OUT");
 		if (!freopen("/dev/null", "w", stdout))

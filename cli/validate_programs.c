@@ -110,7 +110,8 @@ bool validate_program_path(const char *prog, bool usr_bin_first, char *out, size
 
 /* Run argv in dir with stdout (and stderr unless log) redirected; returns
  * the wait status, or -1.  track (may be NULL) is told the child's pid,
- * and 0 once it has been waited for. */
+ * and 0 once it has been waited for; the child then leads its own process
+ * group (vl_limit_teardown kills the group). */
 static int run_in(const char *dir, char *const argv[], const char *log, void (*track)(pid_t))
 {
 	fflush(NULL);
@@ -118,6 +119,8 @@ static int run_in(const char *dir, char *const argv[], const char *log, void (*t
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		if (track) /* its own process group: killed with what it starts */
+			setpgid(0, 0);
 		if (dir && chdir(dir) < 0)
 			_exit(126);
 		int nul = open("/dev/null", O_WRONLY);
