@@ -588,7 +588,7 @@ int cmd_validate(int argc, char **argv)
 			else
 				cli_error("validate: %s --list failed", wbin);
 			vl_config_free(cfg);
-			return EXIT_INPUT;
+			return pc == 0 && only ? EXIT_USAGE : EXIT_INPUT;
 		}
 	} else {
 		struct workload *w = &wl[nw++];
