@@ -164,6 +164,37 @@ for sig in INT:2 TERM:15; do
 	rm -f "$tmp/sig.pid"
 done
 
+# 3b. SIGINT during a whole-program capture (a program without roi.h is
+# captured first): vmlab capture, the qemu it runs and the temporary
+# directory of the trace are gone too
+if command -v qemu-x86_64 >/dev/null; then
+	sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/cap.pid" "$bin" validate --limit 16M -r 1 \
+		-- /bin/sleep 30 >"$tmp/cap.out" 2>&1 &
+	bg=$!
+	n=0
+	while [ ! -s "$tmp/cap.pid" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	pid=$(cat "$tmp/cap.pid")
+	pids="$pids $pid"
+	cap="" q=""
+	n=0
+	while [ -z "$q" ] && [ $n -lt 200 ]; do
+		cap=$(ps -eo pid=,ppid=,args= | awk -v p="$pid" '$2 == p && / capture / { print $1 }')
+		[ -n "$cap" ] && q=$(ps -eo pid=,ppid= | awk -v p="$cap" '$2 == p { print $1 }')
+		[ -n "$q" ] || sleep 0.05
+		n=$((n + 1))
+	done
+	dir=$(ps -o args= -p "$cap" 2>/dev/null | sed -n 's|.* -o \(/[^ ]*\)/[^/ ]*\.vmt .*|\1|p')
+	check "SIGINT in a capture: vmlab capture and qemu were running" '[ -n "$q" ] && [ -d "$dir" ]'
+	kill -INT "$pid"
+	wait "$bg"
+	rc=$?
+	check "SIGINT in a capture: vmlab died of the signal" "[ $rc -eq 130 ]" || echo "exit status $rc"
+	check "SIGINT in a capture: the capture and qemu are gone" \
+		"[ -n '$q' ] && ! kill -0 '$q' 2>/dev/null && ! kill -0 '$cap' 2>/dev/null"
+	check "SIGINT in a capture: the trace's temporary directory is gone" "[ -n '$dir' ] && [ ! -e '$dir' ]"
+	check "SIGINT in a capture: cgroup and swap file gone" '[ -z "$(left $pid)" ]' || left "$pid"
+fi
+
 # 4. quick rows: seq-loop and hot-random at 32 MiB, median of 3
 L=32
 n=$((L * 256 * 4 / 3))
