@@ -377,8 +377,21 @@ void vl_limit_teardown(void)
 {
 	pid_t c = g_child;
 	if (c > 0) {
-		kill(c, SIGKILL);
-		while (waitpid(c, NULL, 0) < 0 && errno == EINTR)
+		/* SIGTERM first, to its process group when it leads one (a
+		 * program it started too: a workload's child), and a moment to
+		 * go: vmlab capture passes it on to the processes it traces,
+		 * which lead their own group; then SIGKILL */
+		if (kill(-c, SIGTERM) < 0)
+			kill(c, SIGTERM);
+		pid_t w = 0;
+		for (int i = 0; i < 50 && (w = waitpid(c, NULL, WNOHANG)) == 0; i++) {
+			struct timespec ts = { 0, 10000000L };
+			nanosleep(&ts, NULL);
+		}
+		/* what is left of its group; the child itself unless reaped */
+		if (kill(-c, SIGKILL) < 0 && w == 0)
+			kill(c, SIGKILL);
+		while (w == 0 && waitpid(c, NULL, 0) < 0 && errno == EINTR)
 			;
 		g_child = 0;
 	}

@@ -73,7 +73,11 @@ int vl_swap_ensure(struct vl_swap *sw, uint64_t limit_bytes, const char *dir,
  * Returns 0 or VL_EIO (then the file is left, named in err). */
 int vl_swap_release(struct vl_swap *sw, struct vl_error *err);
 
-/* The child running in the cgroup now (0: none), killed by teardown. */
+/* The child running now (0: none), ended by teardown: SIGTERM, half a
+ * second, then SIGKILL, each to its process group when it leads one (a
+ * child that calls setpgid(0, 0) after fork takes what it starts with
+ * it; vmlab capture passes SIGTERM on to the processes it traces), else
+ * to the child alone. */
 void vl_limit_child(pid_t pid);
 
 /* Kill the recorded child, remove the recorded cgroup, switch off and

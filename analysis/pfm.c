@@ -300,6 +300,13 @@ int vl_pfm_read(struct vl_pfm_set *s, struct vl_error *err)
 int vl_pfm_run_child(struct vl_pfm_set *s, char *const argv[], int *status,
 		     struct vl_error *err)
 {
+	return vl_pfm_run_child_hooked(s, argv, NULL, NULL, NULL, status, err);
+}
+
+int vl_pfm_run_child_hooked(struct vl_pfm_set *s, char *const argv[], int (*pre_exec)(void *arg),
+			    void (*started)(pid_t pid, void *arg), void *arg, int *status,
+			    struct vl_error *err)
+{
 	int go[2], fail[2];
 	if (pipe(go) < 0 || pipe2(fail, O_CLOEXEC) < 0)
 		return vl_err(err, VL_EIO, "pipe: %s", strerror(errno));
@@ -316,19 +323,29 @@ int vl_pfm_run_child(struct vl_pfm_set *s, char *const argv[], int *status,
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
 		close(go[0]);
-		execvp(argv[0], argv);
-		int en = errno;
+		/* a hook's failure is sent negated, an exec's as is */
+		int en = pre_exec ? pre_exec(arg) : 0;
+		if (en)
+			en = -en;
+		else {
+			execvp(argv[0], argv);
+			en = errno;
+		}
 		if (write(fail[1], &en, sizeof(en)) < 0)
 			_exit(127);
 		_exit(127);
 	}
 	close(go[0]);
 	close(fail[1]);
+	if (started)
+		started(pid, arg);
 	int rc = vl_pfm_open(s, pid, true, err);
 	if (rc < 0) {
 		close(go[1]);
 		close(fail[0]);
 		waitpid(pid, status, 0);
+		if (started)
+			started(0, arg);
 		return rc;
 	}
 	if (write(go[1], "g", 1) != 1) {
@@ -340,8 +357,13 @@ int vl_pfm_run_child(struct vl_pfm_set *s, char *const argv[], int *status,
 	close(fail[0]);
 	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
 		;
+	if (started)
+		started(0, arg);
 	if (got == (ssize_t)sizeof(en)) {
 		vl_pfm_close(s);
+		if (en < 0)
+			return vl_err(err, VL_EIO, "cannot prepare the child for '%s': %s", argv[0],
+				      strerror(-en));
 		return vl_err(err, VL_ENOENT, "cannot execute '%s': %s", argv[0], strerror(en));
 	}
 	rc = vl_pfm_read(s, err);

@@ -98,6 +98,16 @@ void vl_pfm_close(struct vl_pfm_set *s);
 int vl_pfm_run_child(struct vl_pfm_set *s, char *const argv[], int *status,
 		     struct vl_error *err);
 
+/* The same with hooks (either may be NULL): pre_exec(arg) runs in the
+ * child just before its exec (after fork: async-signal-safe calls only,
+ * such as entering a cgroup, chdir, dup2); a non-zero return is an errno
+ * and the program is not run (VL_EIO, "cannot prepare the child").
+ * started(pid, arg) runs in the parent once the child exists, and
+ * started(0, arg) once it has been waited for (to kill it on a signal). */
+int vl_pfm_run_child_hooked(struct vl_pfm_set *s, char *const argv[], int (*pre_exec)(void *arg),
+			    void (*started)(pid_t pid, void *arg), void *arg, int *status,
+			    struct vl_error *err);
+
 /* Whether this machine exposes a hardware (core) PMU to perf_event:
  * /sys/bus/event_source/devices/cpu (or cpu_core / cpu_atom) exists. */
 bool vl_pfm_have_core_pmu(void);

@@ -81,18 +81,80 @@ static struct phase_counts counts_of(struct vl_engine *e)
 				      c->faults_hard };
 }
 
-int vl_validate_replay(const struct vl_config *cfg, const char *trace_path,
+/* The regions of interest of one engine: the counts at the open region's
+ * ROI_BEGIN, and the sum over the closed regions. */
+struct roi_acc {
+	struct phase_counts begin, sum;
+};
+
+/* Feed b to the engines es[lo .. hi).  With acc (VL_REPLAY_ROI), the batch
+ * is fed in parts split at the ROI markers and each engine's counts are
+ * taken at them (acc[k] for es[k]); *in_roi and *rois follow the markers. */
+static int feed(struct vl_engine **es, unsigned lo, unsigned hi, const struct vl_batch *b,
+		struct roi_acc *acc, bool *in_roi, unsigned *rois, const char *path,
+		struct vl_error *err)
+{
+	int rc;
+	size_t from = 0;
+	for (size_t i = 0; acc && i < b->n; i++) {
+		if (b->recs[i].op != VL_OP_EVENT || b->recs[i].addr >= b->n_events)
+			continue;
+		uint32_t kind = b->events[b->recs[i].addr].kind;
+		if (kind != VL_EV_ROI_BEGIN && kind != VL_EV_ROI_END)
+			continue;
+		if ((kind == VL_EV_ROI_BEGIN) == *in_roi)
+			return vl_err(err, VL_EFORMAT, "%s: %s", path,
+				      *in_roi ? "ROI_BEGIN inside a region" : "ROI_END without ROI_BEGIN");
+		struct vl_batch part = *b;
+		part.recs = b->recs + from;
+		part.n = i - from;
+		for (unsigned k = lo; k < hi; k++) {
+			if ((rc = vl_engine_feed(es[k], &part, err)) < 0)
+				return rc;
+			struct phase_counts now = counts_of(es[k]);
+			if (kind == VL_EV_ROI_BEGIN) {
+				acc[k].begin = now;
+			} else {
+				acc[k].sum.pf += now.pf - acc[k].begin.pf;
+				acc[k].sum.mi += now.mi - acc[k].begin.mi;
+				acc[k].sum.ma += now.ma - acc[k].begin.ma;
+			}
+		}
+		*in_roi = kind == VL_EV_ROI_BEGIN;
+		*rois += kind == VL_EV_ROI_END;
+		from = i + 1;
+	}
+	struct vl_batch part = *b;
+	part.recs = b->recs + from;
+	part.n = b->n - from;
+	for (unsigned k = lo; k < hi; k++)
+		if ((rc = vl_engine_feed(es[k], &part, err)) < 0)
+			return rc;
+	return 0;
+}
+
+int vl_validate_replay(const struct vl_config *cfg, const char *trace_path, unsigned flags,
 		       struct vl_prog_sim *out, struct vl_error *err)
 {
 	struct vl_engine *es[VL_PROG_PHASES + 1] = { 0 };
 	struct vl_config *cs[VL_PROG_PHASES + 1] = { 0 };
+	struct roi_acc acc[VL_PROG_PHASES + 1], acc_r[VL_PROG_PHASES + 1];
 	struct vl_trace *t = NULL;
 	struct vl_batch b = { 0 }, rb = { 0 };
 	struct seen *sn = NULL;
 	int rc = 0;
+	bool roi = flags & VL_REPLAY_ROI, in_roi = false, in_roi_r = false;
+	unsigned rois = 0, rois_r = 0;
 	memset(out, 0, sizeof(*out));
+	memset(acc, 0, sizeof(acc));
+	memset(acc_r, 0, sizeof(acc_r));
 	uint64_t fa = vl_config_u64(cfg, "file.fault_around");
-	unsigned np = fa > 1 && fa <= VL_PROG_PHASES ? (unsigned)fa : 0; /* phase engines */
+	unsigned np = fa > 1 && fa <= VL_PROG_PHASES && !(flags & VL_REPLAY_ONE_PHASE)
+			      ? (unsigned)fa
+			      : 0; /* phase engines */
+	/* under a memory limit pages are evicted and fault again: the phase
+	 * engines get every access, with the same limit */
+	bool limited = vl_config_isset(cfg, "memory.limit");
 	const char *msz = vl_config_str(cfg, "memory.size");
 	bool by_size = msz && *msz;
 	bool big = by_size ? vl_config_u64(cfg, "memory.size") / 4096 > VL_PROG_PHASE_FRAMES
@@ -105,7 +167,8 @@ int vl_validate_replay(const struct vl_config *cfg, const char *trace_path,
 			rc = vl_err(err, VL_ENOMEM, "out of memory for a configuration");
 			goto done;
 		}
-		if ((rc = vl_config_set(cs[k], "file.fault_around_phase", ph, "validate", err)) < 0 ||
+		if ((np && (rc = vl_config_set(cs[k], "file.fault_around_phase", ph, "validate", err)) <
+				   0) ||
 		    (k > 0 && big &&
 		     (rc = vl_config_set(cs[k], by_size ? "memory.size" : "memory.frames",
 					 by_size ? "1G" : "262144", "validate", err)) < 0) ||
@@ -114,36 +177,50 @@ int vl_validate_replay(const struct vl_config *cfg, const char *trace_path,
 	}
 	if ((rc = vl_trace_open(&t, trace_path, NULL, err)) < 0 ||
 	    (rc = vl_batch_init(&b, 8192, err)) < 0 ||
-	    (np && (rc = vl_batch_init(&rb, 8192, err)) < 0))
+	    (np && !limited && (rc = vl_batch_init(&rb, 8192, err)) < 0))
 		goto done;
-	if (np && !(sn = calloc(1, sizeof(*sn)))) {
+	if (np && !limited && !(sn = calloc(1, sizeof(*sn)))) {
 		rc = vl_err(err, VL_ENOMEM, "out of memory for a replay");
 		goto done;
 	}
 	ssize_t n;
 	while ((n = vl_trace_read(t, &b, err)) > 0) {
-		if ((rc = vl_engine_feed(es[0], &b, err)) < 0)
+		if (limited) { /* every engine, every access */
+			if ((rc = feed(es, 0, np + 1, &b, roi ? acc : NULL, &in_roi, &rois,
+				       trace_path, err)) < 0)
+				goto done;
+			continue;
+		}
+		if ((rc = feed(es, 0, 1, &b, roi ? acc : NULL, &in_roi, &rois, trace_path, err)) < 0)
 			goto done;
 		if (!np)
 			continue;
 		repeats_dropped(&b, &rb, sn);
-		for (unsigned k = 1; k <= np; k++)
-			if ((rc = vl_engine_feed(es[k], &rb, err)) < 0)
-				goto done;
+		if ((rc = feed(es, 1, np + 1, &rb, roi ? acc_r : NULL, &in_roi_r, &rois_r, trace_path,
+			       err)) < 0)
+			goto done;
 	}
 	if (n < 0) {
 		rc = (int)n;
 		goto done;
 	}
+	if (roi && (in_roi || rois == 0)) {
+		rc = vl_err(err, VL_EFORMAT, "%s: %s", trace_path,
+			    in_roi ? "ROI_BEGIN without ROI_END" : "no region of interest marked");
+		goto done;
+	}
+	for (unsigned k = 1; roi && !limited && k <= np; k++)
+		acc[k] = acc_r[k];
 	const struct vl_counters *c0 = vl_engine_counters(es[0]);
 	out->accesses = c0->accesses;
 	out->file_reads = c0->file_reads;
 	out->nprocs = vl_engine_nprocs(es[0]);
-	struct phase_counts full = counts_of(es[0]), sum = { 0 };
+	out->rois = rois;
+	struct phase_counts full = roi ? acc[0].sum : counts_of(es[0]), sum = { 0 };
 	uint64_t ev0 = c0->evictions;
 	for (unsigned k = 1; k <= np; k++) {
-		struct phase_counts p = counts_of(es[k]);
-		if (vl_engine_counters(es[k])->evictions > ev0) {
+		struct phase_counts p = roi ? acc[k].sum : counts_of(es[k]);
+		if (!limited && vl_engine_counters(es[k])->evictions > ev0) {
 			rc = vl_err(err, VL_EINVAL,
 				    "%s: the replay of fault-around phase %u evicted pages in its "
 				    "%d MiB (the program does not fit the phases' memory)",

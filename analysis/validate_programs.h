@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmlab/vmlab.h"
 
@@ -29,6 +30,7 @@ struct vl_prog_proc {
 struct vl_prog_sim {
 	uint64_t page_faults, minor_faults, major_faults; /* all processes */
 	uint64_t accesses, file_reads;
+	uint64_t rois;                       /* regions counted (VL_REPLAY_ROI) */
 	size_t nprocs;                       /* processes (images) replayed */
 	struct vl_prog_proc procs[VL_PROG_MAX_PROCS]; /* the first VL_PROG_MAX_PROCS */
 };
@@ -39,8 +41,22 @@ struct vl_prog_sim {
  * each count's mean over the phases, rounded.  The counts follow
  * vl_roi_sim's rules: page_faults = faults + access_violations +
  * faults_guard; minor = demand-zero + soft + copy-on-write; major = hard.
- * Returns 0 or a negative code. */
-int vl_validate_replay(const struct vl_config *cfg, const char *trace_path,
+ * With VL_REPLAY_ROI in flags the totals are what was counted between
+ * each ROI_BEGIN and ROI_END marker (summed; every process replayed, so a
+ * child forked inside a region is counted in it, as roi.h's inherited
+ * counters count it natively); the trace must then hold at least one
+ * balanced pair (VL_EFORMAT otherwise).  The per-process counts are always
+ * over the whole replay.  Where cfg sets memory.limit (validate --limit)
+ * every phase replays every access in that limit (pages are evicted and
+ * fault again); otherwise the phases run without repeated accesses in
+ * 1 GiB, and one that evicts is an error.  Returns 0 or a negative code. */
+#define VL_REPLAY_ROI 1u
+/* Replay once, at phase 0 (file.fault_around_phase as cfg sets it): for
+ * long traces whose fault-around phase moves a few faults among
+ * thousands. */
+#define VL_REPLAY_ONE_PHASE 2u
+
+int vl_validate_replay(const struct vl_config *cfg, const char *trace_path, unsigned flags,
 		       struct vl_prog_sim *out, struct vl_error *err);
 
 /* Whether the executable at path was built with bench/validate/roi.h (it

@@ -739,14 +739,18 @@ int cmd_capture(int argc, char **argv)
 		for (int i = 1; i < nargs; i++)
 			qargv[3 + i] = prog[i];
 		remove(out);
-		struct sigaction sa = { .sa_handler = on_sigint }, old_sa;
+		/* SIGINT (a terminal's ^C) and SIGTERM (validate --limit's
+		 * teardown) go to the traced processes, and the trace is kept */
+		struct sigaction sa = { .sa_handler = on_sigint }, old_sa, old_term;
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGINT, &sa, &old_sa);
+		sigaction(SIGTERM, &sa, &old_term);
 		fflush(NULL);
 		pid_t pid = fork();
 		if (pid == 0) {
 			setpgid(0, 0); /* its own group: SIGINT is forwarded to all of it */
 			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
 			execvp(qargv[0], qargv);
 			fprintf(stderr, "vmlab: capture: cannot run %s: %s\n", qargv[0], strerror(errno));
 			_exit(127);
@@ -760,6 +764,7 @@ int cmd_capture(int argc, char **argv)
 			usleep(10000);
 		traced_pid = 0;
 		sigaction(SIGINT, &old_sa, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
 		if (follow) {
 			unsetenv("VMLAB_QEMU");
 			unsetenv("VMLAB_QEMU_PLUGIN");

@@ -87,6 +87,7 @@ static void validate_usage(FILE *f)
 		"  --programs         eight unmodified Debian programs, whole, warm and cold\n"
 		"                     (docs/validation.md, \"Unmodified programs\")\n"
 		"      --warm-only    whole programs: skip the cold runs\n"
+		"      --only LIST    only these workloads of --suite or --programs (comma list)\n"
 		"  -r, --repeat N     native runs per workload; the median is reported (5);\n"
 		"                     whole programs: short ones run until 1 s or 25 runs\n"
 		"      --size MIB     working-set size given to the suite workloads (8)\n"
@@ -457,13 +458,13 @@ int cmd_validate(int argc, char **argv)
 		{ "machine", required_argument, NULL, OPT_MACHINE },
 		{ "plugin", required_argument, NULL, OPT_PLUGIN },
 		{ "programs", no_argument, NULL, 'P' }, { "warm-only", no_argument, NULL, 'W' },
-		{ "limit", required_argument, NULL, 'L' },
+		{ "limit", required_argument, NULL, 'L' }, { "only", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_cfg cc = { .os = "linux" };
 	bool suite = false, json = false, programs = false, warm_only = false;
 	uint64_t repeat = 5, size = 8;
-	const char *keep = NULL, *outpath = NULL;
+	const char *keep = NULL, *outpath = NULL, *only = NULL;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -480,6 +481,7 @@ int cmd_validate(int argc, char **argv)
 		case 'J': json = true; break;
 		case 'k': keep = optarg; break;
 		case 'o': outpath = optarg; break;
+		case 'O': only = optarg; break;
 		case 'r':
 			if (vl_parse_u64(optarg, &repeat) < 0 || repeat == 0 || repeat > 101) {
 				cli_error("-r: expected a count from 1 to 101, found '%s'", optarg);
@@ -502,6 +504,10 @@ int cmd_validate(int argc, char **argv)
 	}
 	if (suite + programs + (optind < argc) != 1) {
 		cli_error("validate: give --suite, --programs or -- PROGRAM [ARGS] (one of them)");
+		return EXIT_USAGE;
+	}
+	if (only && !suite && !programs) {
+		cli_error("validate: --only picks workloads of --suite or --programs");
 		return EXIT_USAGE;
 	}
 
@@ -540,7 +546,7 @@ int cmd_validate(int argc, char **argv)
 	if (programs || (!suite && !(validate_program_path(argv[optind], false, ppath, sizeof(ppath)) &&
 				     vl_program_has_roi(ppath)))) {
 		rc = validate_programs(cfg, programs ? NULL : argv + optind, (unsigned)repeat, json,
-				       keep, !warm_only);
+				       keep, !warm_only, only);
 		vl_config_free(cfg);
 		return rc;
 	}
@@ -565,7 +571,7 @@ int cmd_validate(int argc, char **argv)
 		while (nw < MAX_WORKLOADS && fgets(line, sizeof(line), p)) {
 			struct workload *w = &wl[nw];
 			int used = 0;
-			if (sscanf(line, "%63s %n", w->name, &used) != 1)
+			if (sscanf(line, "%63s %n", w->name, &used) != 1 || !validate_only(only, w->name))
 				continue;
 			snprintf(w->desc, sizeof(w->desc), "%s", line + used);
 			w->desc[strcspn(w->desc, "\n")] = 0;
@@ -575,10 +581,14 @@ int cmd_validate(int argc, char **argv)
 			w->argv[3] = NULL;
 			nw++;
 		}
-		if (pclose(p) != 0 || nw == 0) {
-			cli_error("validate: %s --list failed", wbin);
+		int pc = pclose(p);
+		if (pc != 0 || nw == 0) {
+			if (pc == 0 && only)
+				cli_error("validate: --only %s: no such workload (%s --list)", only, wbin);
+			else
+				cli_error("validate: %s --list failed", wbin);
 			vl_config_free(cfg);
-			return EXIT_INPUT;
+			return pc == 0 && only ? EXIT_USAGE : EXIT_INPUT;
 		}
 	} else {
 		struct workload *w = &wl[nw++];

@@ -109,14 +109,18 @@ bool validate_program_path(const char *prog, bool usr_bin_first, char *out, size
 }
 
 /* Run argv in dir with stdout (and stderr unless log) redirected; returns
- * the wait status, or -1. */
-static int run_in(const char *dir, char *const argv[], const char *log)
+ * the wait status, or -1.  track (may be NULL) is told the child's pid,
+ * and 0 once it has been waited for; the child then leads its own process
+ * group (vl_limit_teardown kills the group). */
+static int run_in(const char *dir, char *const argv[], const char *log, void (*track)(pid_t))
 {
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		if (track) /* its own process group: killed with what it starts */
+			setpgid(0, 0);
 		if (dir && chdir(dir) < 0)
 			_exit(126);
 		int nul = open("/dev/null", O_WRONLY);
@@ -128,11 +132,14 @@ static int run_in(const char *dir, char *const argv[], const char *log)
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return st;
+	if (track)
+		track(pid);
+	int st, w;
+	while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	if (track)
+		track(0);
+	return w < 0 ? -1 : st;
 }
 
 static void drop_file(unsigned long long id, const char *path, void *arg)
@@ -214,7 +221,7 @@ static int measure(const char *dir, char *const argv[], unsigned repeat, const c
 	}
 	if (!rc && !cold) { /* one run to warm the page cache */
 		dup2(nul, 1);
-		int st = run_in(NULL, argv, "/dev/null");
+		int st = run_in(NULL, argv, "/dev/null", NULL);
 		dup2(out, 1);
 		if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			snprintf(why, whyn, "the native run failed (status %d)", st);
@@ -325,31 +332,88 @@ static int verdict(const struct prow *r)
 	return fabs(vl_validate_rel_error(r->meas, r->sim)) <= bound_of(r->event) + 1e-12;
 }
 
-/* One program: capture, measure warm and cold, replay; rows appended. */
-static void one_program(struct prows *rs, const struct vl_config *cfg, const char *name,
-			char *const argv[], const char *dir, unsigned repeat, bool cold_too)
+int validate_capture(const char *trace, const char *log, char *const argv[], void (*track)(pid_t),
+		     char *why, size_t whyn)
 {
-	char trace[4200], log[4200], self[4096], resident[4200], ra[32];
-	snprintf(trace, sizeof(trace), "%s/%s.vmt", dir, name);
-	snprintf(resident, sizeof(resident), "%s/%s.resident", dir, name);
-	char exe[4096];
-	snprintf(ra, sizeof(ra), "%u",
-		 validate_program_path(argv[0], false, exe, sizeof(exe)) ? vl_readahead_pages(exe)
-									  : 0);
-	snprintf(log, sizeof(log), "%s/%s.capture.log", dir, name);
+	char self[4096];
 	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	self[sl > 0 ? sl : 0] = 0;
-	char why_cap[300] = "";
 	/* --no-heap: vmlab-heap.so would be one more library for the loader to
 	 * map and relocate in every process (a few faults Linux does not take) */
-	char *cargv[80] = { self, "capture", "--no-heap", "-o", trace, "--" };
+	char *cargv[80] = { self, "capture", "--no-heap", "-o", (char *)trace, "--" };
 	int k = 6;
 	for (int i = 0; argv[i] && k < 79; i++)
 		cargv[k++] = argv[i];
 	cargv[k] = NULL;
-	int st = run_in(NULL, cargv, log);
-	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		snprintf(why_cap, sizeof(why_cap), "the capture failed (status %d; see %s)", st, log);
+	int st = run_in(NULL, cargv, log, track);
+	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		snprintf(why, whyn, "the capture failed (status %d; see %s)", st, log);
+		return -1;
+	}
+	return 0;
+}
+
+unsigned validate_readahead(const char *prog)
+{
+	char exe[4096];
+	return validate_program_path(prog, false, exe, sizeof(exe)) ? vl_readahead_pages(exe) : 0;
+}
+
+bool validate_only(const char *only, const char *name)
+{
+	if (!only)
+		return true;
+	size_t l = strlen(name);
+	for (const char *p = only; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n == l && !strncmp(p, name, l))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+int validate_program_prepare(const struct vl_program *p, const char *dir, char *wdir, size_t wn,
+			     char *p0, size_t p0n, char *pargv[9], char *why, size_t whyn)
+{
+	/* the programs it needs */
+	char need[256], miss[64] = "", path[4096];
+	snprintf(need, sizeof(need), "%s", p->need);
+	for (char *w = strtok(need, " "); w; w = strtok(NULL, " "))
+		if (!validate_program_path(w, true, path, sizeof(path)))
+			snprintf(miss, sizeof(miss), "%s", w);
+	if (miss[0]) {
+		snprintf(why, whyn, "%s is not installed", miss);
+		return -1;
+	}
+	snprintf(wdir, wn, "%s/%s", dir, p->name);
+	mkdir(wdir, 0777);
+	char *sargv[] = { "sh", "-ec", (char *)p->setup, NULL };
+	int st = run_in(wdir, sargv, NULL, NULL);
+	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		snprintf(why, whyn, "making its inputs failed (status %d)", st);
+		return -1;
+	}
+	validate_program_path(p->argv[0], true, p0, p0n);
+	pargv[0] = p0;
+	int k = 1;
+	for (; p->argv[k] && k < 8; k++)
+		pargv[k] = (char *)p->argv[k];
+	pargv[k] = NULL;
+	return 0;
+}
+
+/* One program: capture, measure warm and cold, replay; rows appended. */
+static void one_program(struct prows *rs, const struct vl_config *cfg, const char *name,
+			char *const argv[], const char *dir, unsigned repeat, bool cold_too)
+{
+	char trace[4200], log[4200], resident[4200], ra[32];
+	snprintf(trace, sizeof(trace), "%s/%s.vmt", dir, name);
+	snprintf(resident, sizeof(resident), "%s/%s.resident", dir, name);
+	snprintf(ra, sizeof(ra), "%u", validate_readahead(argv[0]));
+	snprintf(log, sizeof(log), "%s/%s.capture.log", dir, name);
+	char why_cap[300] = "";
+	validate_capture(trace, log, argv, NULL, why_cap, sizeof(why_cap));
 	for (int pass = 0; pass < (cold_too ? 2 : 1); pass++) {
 		bool cold = pass == 1;
 		char wl[96];
@@ -386,7 +450,7 @@ static void one_program(struct prows *rs, const struct vl_config *cfg, const cha
 			  vl_config_set(c, "file.readaround", ra, "validate", &err) < 0) ||
 			 (cold && !why_meas[0] &&
 			  vl_config_set(c, "pagecache.resident", res_run, "validate", &err) < 0) ||
-			 vl_validate_replay(c, trace, &sim, &err) < 0)
+			 vl_validate_replay(c, trace, 0, &sim, &err) < 0)
 			snprintf(why_sim, sizeof(why_sim), "replay: %s", err.msg);
 		vl_config_free(c);
 		for (int e = 0; e < 3; e++) {
@@ -428,7 +492,7 @@ static void one_program(struct prows *rs, const struct vl_config *cfg, const cha
 }
 
 int validate_programs(const struct vl_config *cfg, char **argv, unsigned repeat, bool json,
-		      const char *keep, bool cold_too)
+		      const char *keep, bool cold_too, const char *only)
 {
 	if (repeat > MAXRUNS)
 		repeat = MAXRUNS;
@@ -436,6 +500,13 @@ int validate_programs(const struct vl_config *cfg, char **argv, unsigned repeat,
 	if (argv && !validate_program_path(argv[0], false, path, sizeof(path))) {
 		cli_error("validate: %s: no such program (or not executable)", argv[0]);
 		return EXIT_INPUT;
+	}
+	size_t matched = 0;
+	for (size_t i = 0; i < vl_nprograms; i++)
+		matched += validate_only(only, vl_programs[i].name);
+	if (!argv && !matched) {
+		cli_error("validate: --only %s: no such program of --programs", only);
+		return EXIT_USAGE;
 	}
 	char tmpl[] = "/tmp/vmlab-programs-XXXXXX";
 	char dir[4096];
@@ -468,37 +539,16 @@ int validate_programs(const struct vl_config *cfg, char **argv, unsigned repeat,
 	} else {
 		for (size_t i = 0; i < vl_nprograms; i++) {
 			const struct vl_program *p = &vl_programs[i];
-			/* the programs it needs */
-			char need[256], miss[64] = "";
-			snprintf(need, sizeof(need), "%s", p->need);
-			for (char *w = strtok(need, " "); w; w = strtok(NULL, " "))
-				if (!validate_program_path(w, true, path, sizeof(path)))
-					snprintf(miss, sizeof(miss), "%s", w);
-			if (miss[0]) {
-				size_t l = strlen(skipped);
-				snprintf(skipped + l, sizeof(skipped) - l, "  %s: %s is not installed\n",
-					 p->name, miss);
+			if (!validate_only(only, p->name))
 				continue;
-			}
-			char wdir[4200];
-			snprintf(wdir, sizeof(wdir), "%s/%s", dir, p->name);
-			mkdir(wdir, 0777);
-			char *sargv[] = { "sh", "-ec", (char *)p->setup, NULL };
-			int st = run_in(wdir, sargv, NULL);
-			if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-				size_t l = strlen(skipped);
-				snprintf(skipped + l, sizeof(skipped) - l,
-					 "  %s: making its inputs failed (status %d)\n", p->name, st);
-				continue;
-			}
-			char *pargv[9];
+			char wdir[4200], why[200], *pargv[9];
 			static char p0[4096];
-			validate_program_path(p->argv[0], true, p0, sizeof(p0));
-			pargv[0] = p0;
-			int k = 1;
-			for (; p->argv[k] && k < 8; k++)
-				pargv[k] = (char *)p->argv[k];
-			pargv[k] = NULL;
+			if (validate_program_prepare(p, dir, wdir, sizeof(wdir), p0, sizeof(p0), pargv,
+						     why, sizeof(why)) < 0) {
+				size_t l = strlen(skipped);
+				snprintf(skipped + l, sizeof(skipped) - l, "  %s: %s\n", p->name, why);
+				continue;
+			}
 			char cwd[4096];
 			if (!getcwd(cwd, sizeof(cwd)) || chdir(wdir) < 0)
 				continue;
@@ -511,7 +561,7 @@ int validate_programs(const struct vl_config *cfg, char **argv, unsigned repeat,
 	}
 	if (!keep) {
 		char *rm[] = { "rm", "-rf", dir, NULL };
-		run_in(NULL, rm, NULL);
+		run_in(NULL, rm, NULL, NULL);
 	}
 
 	int failed = 0;

@@ -37,9 +37,10 @@
  * The [program] workloads run a real program in a child inside the region;
  * roi.h's counters are inherited by children, so the child's faults (its
  * exec, loader and libc included) are what is measured.  The lackey
- * capture does not trace the child, so they have no simulated side yet:
- * under valgrind they exit at once with status 77, which vmlab validate
- * reports as "not simulated".
+ * capture does not trace the child: under valgrind they exit at once with
+ * status 77, and vmlab validate captures them whole instead (`vmlab
+ * capture`, qemu: every process, the ROI markers of <vmlab/roi.h> with
+ * them) and counts the replay between the markers, the same scope.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -348,7 +349,7 @@ int main(int argc, char **argv)
 			if (RUNNING_ON_VALGRIND && !strncmp(workloads[i].help, "[program]", 9)) {
 				/* its accesses are in a child valgrind does not
 				 * trace: nothing to capture (vmlab validate reads
-				 * the status) */
+				 * the status and captures it with qemu) */
 				fprintf(stderr, "%s: %s runs a real program in a child, which a lackey "
 						"capture does not trace\n",
 					argv[0], argv[1]);

@@ -110,5 +110,16 @@ check "a program without roi.h is validated whole (exit 0 or 1)" '[ $rc -le 1 ]'
 check "a program without roi.h: whole-program rows, both sides counted" "grep -Eq '^true +page_faults +[0-9]+ +[0-9]+ ' '$tmp/out'"
 "$bin" validate >/dev/null 2>&1
 check "validate without --suite or a program: usage error" '[ $? -eq 2 ]'
+# --only: the suite's workloads named, nothing else; an unknown one or
+# --only without --suite/--programs is a usage error
+"$bin" validate --suite --only seq-write,strided -r 1 --json >"$tmp/only" 2>&1
+rc=$?
+check "--suite --only seq-write,strided: exit 0, rows of those two only" \
+	"[ $rc -eq 0 ] && python3 -c 'import json, sys; sys.exit({r[\"workload\"] for r in json.load(open(sys.argv[1]))} != {\"seq-write\", \"strided\"})' '$tmp/only'" ||
+	cat "$tmp/only"
+"$bin" validate --suite --only no-such-workload >"$tmp/only" 2>&1
+check "--suite --only NAME-not-listed: usage error" '[ $? -eq 2 ]'
+"$bin" validate --only seq-write -- /bin/true >"$tmp/only" 2>&1
+check "--only with -- PROGRAM: usage error" '[ $? -eq 2 ]'
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

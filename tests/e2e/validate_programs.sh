@@ -113,4 +113,22 @@ check "-- sort (no roi.h) gives whole-program rows" 'grep -q "^sort  *page_fault
 rc=$?
 check "-- a program that does not exist: exit 1, one line naming it" \
 	'[ $rc = 1 ] && grep -q "/nonexistent/prog: no such program" "$tmp/ne" && [ "$(wc -l <"$tmp/ne")" = 1 ]'
+
+# --only: the programs named and nothing else (their total and per-process
+# rows), warm only; a name not in the list is a usage error (exit 2)
+"$bin" validate --programs --only ls,gzip --warm-only -r 1 --json >"$tmp/only.json" 2>"$tmp/only.err"
+rc=$?
+python3 - "$tmp/only.json" >"$tmp/only.chk" 2>&1 <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+names = {r["workload"].split("/")[0] for r in rows}
+cold = [r["workload"] for r in rows if "/cold" in r["workload"]]
+print("ok" if names == {"ls", "gzip"} and not cold else "bad: %s %s" % (sorted(names), cold))
+PY
+check "--programs --only ls,gzip --warm-only: exit 0 or 1, rows of ls and gzip only, none cold" \
+	"[ $rc -le 1 ] && grep -q '^ok' '$tmp/only.chk'" || cat "$tmp/only.chk" "$tmp/only.err"
+"$bin" validate --programs --only no-such-program >"$tmp/only2" 2>&1
+rc=$?
+check "--programs --only NAME-not-listed: exit 2, one line" \
+	'[ $rc = 2 ] && grep -q "no such program" "$tmp/only2" && [ "$(wc -l <"$tmp/only2")" = 1 ]'
 finish

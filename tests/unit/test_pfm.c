@@ -8,6 +8,7 @@
  * (one more per page).  The touch loops are kept out of the sanitizers'
  * instrumentation so their shadow memory adds no faults.
  */
+#include <errno.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -144,6 +145,61 @@ static void test_child_missing_program(void **state)
 	vl_pfm_free(&s);
 }
 
+/* vl_pfm_run_child_hooked: started() hears the child's pid, then 0 after
+ * the wait; pre_exec runs in the child (its chdir shows in the program's
+ * exit status: sh tests it); a failing pre_exec runs nothing and is
+ * VL_EIO with the errno's text. */
+static pid_t seen[2];
+static int nseen;
+static void started(pid_t pid, void *arg)
+{
+	(void)arg;
+	if (nseen < 2)
+		seen[nseen] = pid;
+	nseen++;
+}
+static int to_root(void *arg)
+{
+	(void)arg;
+	return chdir("/") < 0 ? errno : 0;
+}
+static int refuse(void *arg)
+{
+	(void)arg;
+	return EPERM;
+}
+
+static void test_child_hooks(void **state)
+{
+	(void)state;
+	struct vl_pfm_set s;
+	struct vl_error err = { 0 };
+	assert_int_equal(vl_pfm_parse(&s, "perf::PAGE-FAULTS", &err), 0);
+	char *argv[] = { "/bin/sh", "-c", "[ \"$(pwd)\" = / ]", NULL };
+	int status = -1;
+	nseen = 0;
+	char cwd[4096];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_true(chdir("/tmp") == 0); /* not / : the hook's chdir is what makes it / */
+	assert_int_equal(vl_pfm_run_child_hooked(&s, argv, to_root, started, NULL, &status, &err), 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0); /* it ran in / */
+	assert_true(chdir(cwd) == 0);
+	assert_int_equal(nseen, 2);
+	assert_true(seen[0] > 0);
+	assert_int_equal(seen[1], 0);
+	assert_true(s.ev[0].counted && s.ev[0].value > 0);
+	vl_pfm_free(&s);
+	assert_int_equal(vl_pfm_parse(&s, "perf::PAGE-FAULTS", &err), 0);
+	nseen = 0;
+	assert_int_equal(vl_pfm_run_child_hooked(&s, argv, refuse, started, NULL, &status, &err),
+			 VL_EIO);
+	assert_non_null(strstr(err.msg, strerror(EPERM)));
+	assert_false(s.ev[0].counted);
+	assert_int_equal(nseen, 2);
+	vl_pfm_free(&s);
+}
+
 static void test_unknown_event(void **state)
 {
 	(void)state;
@@ -209,6 +265,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_read_then_write_zero_page),
 		cmocka_unit_test(test_child_touch),
 		cmocka_unit_test(test_child_missing_program),
+		cmocka_unit_test(test_child_hooks),
 		cmocka_unit_test(test_unknown_event),
 		cmocka_unit_test(test_hardware_event),
 		cmocka_unit_test(test_parse_errors),

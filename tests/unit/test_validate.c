@@ -7,6 +7,7 @@
  * linux personality's fault rules worked out per access in the comments.
  */
 #include "analysis/validate.h"
+#include "analysis/validate_programs.h"
 #include "tests/testutil.h"
 
 static char dir[] = "/tmp/vmlab-test-validate-XXXXXX";
@@ -109,6 +110,50 @@ static void test_simulate_roi(void **state)
 	vl_config_free(cfg);
 }
 
+/* vl_validate_replay (whole programs, validate --programs and --limit) on
+ * the converted trace: the 16 fault-around phases change nothing here (no
+ * file mapping), so every phase counts what test_simulate_roi derives.
+ * VL_REPLAY_ROI: the region's 4 minor faults.  Whole: those, the setup
+ * write to p0 before the region (demand-zero) and the write to p4 after
+ * it (demand-zero): 6.  With memory.limit (1 MiB: 256 frames, nothing
+ * evicted) every phase replays every access and counts the same. */
+static void test_replay_roi_and_limit(void **state)
+{
+	(void)state;
+	char out[128], bare[128];
+	snprintf(out, sizeof(out), "%s/a.addr", dir);
+	snprintf(bare, sizeof(bare), "%s/bare.addr", dir);
+	struct vl_config *cfg;
+	struct vl_error err = { 0 };
+	assert_int_equal(vl_config_new(&cfg, &err), 0);
+	assert_int_equal(vl_config_load_preset(cfg, "os", "linux", &err), 0);
+	assert_int_equal(vl_config_load_preset(cfg, "machines", "generic", &err), 0);
+	static struct vl_prog_sim sim;
+	for (int limited = 0; limited < 2; limited++) {
+		if (limited)
+			assert_int_equal(vl_config_set(cfg, "memory.limit", "1M", "test", &err), 0);
+		if (vl_validate_replay(cfg, out, VL_REPLAY_ROI, &sim, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(sim.rois, 1);
+		assert_int_equal(sim.page_faults, 4);
+		assert_int_equal(sim.minor_faults, 4);
+		assert_int_equal(sim.major_faults, 0);
+		if (vl_validate_replay(cfg, out, VL_REPLAY_ROI | VL_REPLAY_ONE_PHASE, &sim, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(sim.page_faults, 4);
+		if (vl_validate_replay(cfg, out, 0, &sim, &err) < 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(sim.rois, 0);
+		assert_int_equal(sim.page_faults, 6);
+		assert_int_equal(sim.minor_faults, 6);
+	}
+	/* no region marked: an error with VL_REPLAY_ROI, not zero counts */
+	write_file(bare, "V COMMIT 0x40000000 0x10000 readwrite\nW 0x40000000\n");
+	assert_int_equal(vl_validate_replay(cfg, bare, VL_REPLAY_ROI, &sim, &err), VL_EFORMAT);
+	assert_non_null(strstr(err.msg, "no region of interest"));
+	vl_config_free(cfg);
+}
+
 static void test_convert_errors(void **state)
 {
 	(void)state;
@@ -146,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_convert),
 		cmocka_unit_test(test_simulate_roi),
+		cmocka_unit_test(test_replay_roi_and_limit),
 		cmocka_unit_test(test_convert_errors),
 		cmocka_unit_test(test_rel_error),
 	};
