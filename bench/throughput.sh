@@ -4,18 +4,26 @@
 # a minimal textbook LRU) on the Zipf(0.9) trace of gen_zipf_mix.c.
 #   usage: bench/throughput.sh BINDIR BENCHDIR
 # Environment: VMLAB_BENCH_SHARED (default ../shared/bench, relative to the
-# repository), BENCH_N (requests of the Zipf trace, default 20000000).
+# repository), BENCH_N (requests of the Zipf trace, default 20000000),
+# BENCH_ROUNDS (default 3).
 # Times are user + system CPU seconds (GNU time), so a busy machine shifts
-# them less than wall clock; the sweep comparison is wall clock (threads
-# are the point there), against the 16 runs one after another (the target)
-# and 2 at a time, with the CPU seconds beside it and the load average of
-# the moment.  Each ratio is printed with its commands (TMP: the temporary
-# folder).  Run it on a quiet machine (load average below 1).
+# them less than wall clock.  Each CPU-time ratio is measured in
+# BENCH_ROUNDS rounds, the two sides of a round run back to back (the
+# yardstick, then vmlab; --machine none, then the default machine), and
+# the verdict is on the median of the rounds' ratios, printed with their
+# range: this VM's speed drifts by tens of percent within a minute, and a
+# pair run together shares the drift.  The sweep comparison is wall clock
+# (threads are the point there), against the 16 runs one after another
+# (the target) and 2 at a time, with the CPU seconds beside it and the
+# load average of the moment.  Each ratio is printed with its commands
+# (TMP: the temporary folder).  Run it on a quiet machine (load average
+# below 1).
 set -u
 bin=$1/vmlab
 benchdir=$2
 shared=${VMLAB_BENCH_SHARED:-../shared/bench}
 N=${BENCH_N:-20000000}
+R=${BENCH_ROUNDS:-3}
 if [ ! -f "$shared/baseline_lru.c" ] || [ ! -f "$shared/gen_zipf_mix.c" ]; then
 	echo "throughput: skipped ($shared/baseline_lru.c not found; set VMLAB_BENCH_SHARED)"
 	exit 0
@@ -45,46 +53,65 @@ verdict() { # VALUE TARGET [ge]: "ok" when VALUE <= TARGET (>= with ge)
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-set -- $(cpu "$tmp/base" "$tmp/z.bin" "$frames")
-ycpu=$1
+# med V...: the median of the values
+med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# pair BASE -- CMD...: R rounds of BASE (a command line, words split) then
+# CMD, back to back; sets pr (the median of CMD/BASE over the rounds), plo
+# and phi (their range), pb and pc (the median CPU-s of each side), prss
+# (CMD's peak RSS in KB, the last round) and pout (CMD's stdout, the last)
+pair() {
+	pbase=$1
+	shift 2
+	rs= bs= cs=
+	k=0
+	while [ $k -lt "$R" ]; do
+		b=$(cpu $pbase | cut -d' ' -f1)
+		c=$(cpu "$@")
+		prss=${c#* }
+		c=${c%% *}
+		rs="$rs $(ratio "$c" "$b")" bs="$bs $b" cs="$cs $c"
+		k=$((k + 1))
+	done
+	pr=$(med $rs) pb=$(med $bs) pc=$(med $cs)
+	plo=$(printf '%s\n' $rs | sort -g | head -n 1) phi=$(printf '%s\n' $rs | sort -g | tail -n 1)
+	pout=$tmp/out
+}
+range() { echo "median of $R rounds, range ${plo}-${phi}x"; }
+
+base_z="$tmp/base $tmp/z.bin $frames"
+set -- $(cpu $base_z)
 yfaults=$(sed -n 's/.*"faults": *\([0-9]*\).*/\1/p' "$tmp/out")
-echo "yardstick (baseline_lru): $ycpu CPU-s, $yfaults faults"
-cmd "$tmp/base" "$tmp/z.bin" "$frames"
+echo "yardstick (baseline_lru): $yfaults faults; each ratio below: $R rounds, the yardstick run just before vmlab in each"
+cmd $base_z
 echo
 echo "-- textbook LRU, --machine none, whole vmlab run from the raw file (target: <= 2x the yardstick)"
-set -- $(cpu "$bin" run --machine none -s memory.frames="$frames" -s replacement.policy=lru "$tmp/z.bin")
-lcpu=$1 lrss=$2
+pair "$base_z" -- "$bin" run --machine none -s memory.frames="$frames" -s replacement.policy=lru "$tmp/z.bin"
+lrss=$prss
 lf=$(faults)
-r=$(ratio "$lcpu" "$ycpu")
 cmd "$bin" run --machine none -s memory.frames="$frames" -s replacement.policy=lru "$tmp/z.bin"
-echo "lru none: $lcpu CPU-s, $lf faults ($( [ "$lf" = "$yfaults" ] && echo same as the yardstick || echo DIFFERENT from the yardstick)), ${r}x  $(verdict "$r" 2)"
+echo "lru none: $pc CPU-s (yardstick $pb), $lf faults ($( [ "$lf" = "$yfaults" ] && echo same as the yardstick || echo DIFFERENT from the yardstick)), ${pr}x ($(range))  $(verdict "$pr" 2)"
 
 echo
 echo "-- cache-friendly trace (gen_zipf_mix mix: a 200K-page loop plus uniform noise, $((N / 2)) requests, 250000 frames; target <= 3x)"
-set -- $(cpu "$tmp/base" "$tmp/m.bin" 250000)
-mycpu=$1
-set -- $(cpu "$bin" run --machine none -s memory.frames=250000 -s replacement.policy=lru "$tmp/m.bin")
-r=$(ratio "$1" "$mycpu")
+pair "$tmp/base $tmp/m.bin 250000" -- "$bin" run --machine none -s memory.frames=250000 -s replacement.policy=lru "$tmp/m.bin"
 cmd "$tmp/base" "$tmp/m.bin" 250000
 cmd "$bin" run --machine none -s memory.frames=250000 -s replacement.policy=lru "$tmp/m.bin"
-echo "yardstick $mycpu CPU-s, vmlab lru none $1 CPU-s: ${r}x  $(verdict "$r" 3)"
+echo "yardstick $pb CPU-s, vmlab lru none $pc CPU-s: ${pr}x ($(range))  $(verdict "$pr" 3)"
 
 echo
 echo "-- policies shared with libCacheSim, --machine none (target: CPU time / yardstick at most libCacheSim's / 3)"
 cmd "$bin" run --machine none -s memory.frames="$frames" -s replacement.policy=POLICY "$tmp/z.bin"
 for pt in fifo:2.4 lru:2.7 clock:2.8 sieve:2.1 arc:3.2 lfu:3.9 opt:4.4 s3fifo:6 2q:6 lirs:7.7; do
 	p=${pt%%:*} t=${pt#*:}
-	set -- $(cpu "$bin" run --machine none -s memory.frames="$frames" -s replacement.policy="$p" "$tmp/z.bin")
-	r=$(ratio "$1" "$ycpu")
-	printf '%-7s %6s CPU-s  %8s KB peak RSS  %5sx the yardstick (target %sx)  %s\n' "$p" "$1" "$2" "$r" "$t" "$(verdict "$r" "$t")"
+	pair "$base_z" -- "$bin" run --machine none -s memory.frames="$frames" -s replacement.policy="$p" "$tmp/z.bin"
+	printf '%-7s %6s CPU-s  %8s KB peak RSS  %5sx the yardstick (%s-%s; target %sx)  %s\n' "$p" "$pc" "$prss" "$pr" "$plo" "$phi" "$t" "$(verdict "$pr" "$t")"
 done
 
 echo
 echo "-- the default machine's TLBs and page-walk caches (target: <= 1.25x --machine none)"
-set -- $(cpu "$bin" run -s memory.frames="$frames" -s replacement.policy=lru "$tmp/z.bin")
-r=$(ratio "$1" "$lcpu")
+pair "$bin run --machine none -s memory.frames=$frames -s replacement.policy=lru $tmp/z.bin" -- "$bin" run -s memory.frames="$frames" -s replacement.policy=lru "$tmp/z.bin"
 cmd "$bin" run -s memory.frames="$frames" -s replacement.policy=lru "$tmp/z.bin"
-echo "lru generic: $1 CPU-s, none: $lcpu CPU-s: ${r}x  $(verdict "$r" 1.25)"
+echo "lru generic: $pc CPU-s, none: $pb CPU-s: ${pr}x ($(range))  $(verdict "$pr" 1.25)"
 
 echo
 echo "-- memory (target: <= 32 bytes per frame plus page tables)"
