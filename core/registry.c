@@ -56,7 +56,8 @@ static bool complete(enum reg_kind k, const void *ops)
 	case REG_REPL: {
 		const struct vl_repl_ops *o = ops;
 		return o->init && o->on_map && o->on_unmap && o->select_victims &&
-		       (!(o->flags & VL_REPL_WANTS_ACCESS) || o->on_access);
+		       (!(o->flags & VL_REPL_WANTS_ACCESS) || o->on_access) &&
+		       (!(o->flags & VL_REPL_HINT_FAULT) || o->will_fault);
 	}
 	case REG_TLB: {
 		const struct vl_tlb_repl_ops *o = ops;

@@ -296,7 +296,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 		const struct vl_repl_ops *v = e->repl.ops;
 		if (!v || v->api_version != VL_POLICY_API_VERSION || !v->name ||
 		    strcmp(v->name, e->repl_ops->name) || !v->on_map || !v->on_unmap ||
-		    !v->select_victims || ((v->flags & VL_REPL_WANTS_ACCESS) && !v->on_access)) {
+		    !v->select_victims || ((v->flags & VL_REPL_WANTS_ACCESS) && !v->on_access) ||
+		    ((v->flags & VL_REPL_HINT_FAULT) && !v->will_fault)) {
 			rc = vl_err(err, VL_ESTATE, "policy %s: init chose an invalid variant ops table",
 				    e->repl_ops->name);
 			/* the state is the variant's: its own fini frees it */

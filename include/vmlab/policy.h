@@ -139,7 +139,8 @@ enum vl_repl_flags {
 	 * its first on_map; the hooks must still work for hosts that do not
 	 * (a working set's own instance, tests). */
 	VL_REPL_ENGINE_LIST = 1u << 3,
-	/* The host may call will_fault (a prefetch hint, see there). */
+	/* The host may call will_fault (a prefetch hint, see there); an ops
+	 * table with this flag and no will_fault is refused. */
 	VL_REPL_HINT_FAULT = 1u << 4,
 };
 

@@ -122,6 +122,13 @@ static void ht_will_fault(struct vl_repl *r, uint32_t pid, uint64_t vpn)
 
 static const struct vl_repl_ops ht_base = HT_TABLE(0, NULL);
 static const struct vl_repl_ops ht_hinted = HT_TABLE(VL_REPL_HINT_FAULT, ht_will_fault);
+/* the flag without the hook: refused when registered ("lacks a required
+ * hook"), as VL_REPL_WANTS_ACCESS without on_access is */
+static const struct vl_repl_ops ht_flag_only = {
+	.api_version = VL_POLICY_API_VERSION, .name = "hintest-nohook", .help = "test",
+	.flags = VL_REPL_HINT_FAULT, .init = ht_init, .fini = ht_fini, .on_map = ht_map,
+	.on_unmap = ht_unmap, .select_victims = ht_victims,
+};
 
 static int setup(void **state)
 {
@@ -195,12 +202,22 @@ static void test_hints_change_nothing(void **state)
 	assert_int_equal(a.victims, b.victims);
 }
 
+static void test_flag_without_hook_refused(void **state)
+{
+	(void)state;
+	struct vl_error err = { 0 };
+	assert_true(vl_repl_register(&ht_flag_only, &err) < 0);
+	assert_non_null(strstr(err.msg, "lacks a required hook"));
+	assert_null(vl_repl_find("hintest-nohook"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_hints_without_the_flag),
 		cmocka_unit_test(test_hints_name_coming_faults),
 		cmocka_unit_test(test_hints_change_nothing),
+		cmocka_unit_test(test_flag_without_hook_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
