@@ -436,6 +436,8 @@ static void whole_capture_replay(struct lw *w, const struct vl_config *cfg, cons
 		w->sim[1] = sim->minor_faults;
 		w->sim[2] = sim->major_faults;
 		w->have_sim = true;
+		if (g_tmpdir[0]) /* without --keep: the trace goes now (1 GB for sort) */
+			unlink(trace);
 	}
 	vl_config_free(c);
 	free(sim);
@@ -495,6 +497,13 @@ static void capture_and_replay(struct lw *w, const struct vl_config *cfg, const 
 		w->sim[1] = sim->minor_faults;
 		w->sim[2] = sim->major_faults;
 		w->have_sim = true;
+		/* without --keep (a temporary directory): the lackey log
+		 * (hundreds of MB for the larger workloads) and its trace
+		 * go now, not with the directory at the end */
+		if (g_tmpdir[0]) {
+			unlink(log);
+			unlink(trace);
+		}
 	}
 	free(sim);
 }
