@@ -449,11 +449,12 @@ static int merge_parts(const char *dir, const char *out, const char *cmdline, co
 					vl_trace_read(t, &b, err); /* its process start names it */
 					vl_batch_free(&b);
 				}
-				const char *keys[64], *vals[64];
-				size_t nm = vl_trace_meta_list(t, keys, vals, 64);
-				for (size_t k = 0; k < nm && k < 64; k++)
-					if (!strncmp(keys[k], "process.", 8))
-						snprintf(procs, procs_len, "%s %s", keys[k] + 8, vals[k]);
+				char key[32];
+				unsigned long pid = strtoul(names[0], NULL, 10);
+				snprintf(key, sizeof(key), "process.%lu", pid);
+				const char *name = vl_trace_meta(t, key);
+				if (name)
+					snprintf(procs, procs_len, "%lu %s", pid, name);
 				vl_trace_close(t);
 			}
 			free(names[0]);
@@ -490,11 +491,11 @@ static int merge_parts(const char *dir, const char *out, const char *cmdline, co
 			break;
 		rc = part_next(&pt[i], err);
 		/* its process start (read with the first records) names it */
-		const char *keys[64], *vals[64];
-		size_t nm = vl_trace_meta_list(pt[i].t, keys, vals, 64);
-		for (size_t k = 0; k < nm && k < 64; k++)
-			if (!strncmp(keys[k], "process.", 8))
-				snprintf(pt[i].name, sizeof(pt[i].name), "%s", vals[k]);
+		char key[32];
+		snprintf(key, sizeof(key), "process.%u", pt[i].pid);
+		const char *name = vl_trace_meta(pt[i].t, key);
+		if (name)
+			snprintf(pt[i].name, sizeof(pt[i].name), "%s", name);
 		if (vl_trace_warning(pt[i].t))
 			fprintf(stderr, "vmlab: warning: process %u: %s\n", pt[i].pid,
 				vl_trace_warning(pt[i].t));

@@ -76,10 +76,18 @@ int cmd_info(int argc, char **argv)
 	const char *warn = vl_trace_warning(t);
 	if (warn)
 		fprintf(stderr, "vmlab: warning: %s\n", warn);
-	const char *keys[64], *vals[64];
-	size_t nmeta = vl_trace_meta_list(t, keys, vals, 64);
-	if (nmeta > 64)
-		nmeta = 64;
+	/* every pair: a capture's file table has one per file it mapped or read */
+	size_t nmeta = vl_trace_meta_list(t, NULL, NULL, 0);
+	const char **keys = calloc(nmeta ? nmeta : 1, sizeof(*keys));
+	const char **vals = calloc(nmeta ? nmeta : 1, sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		cli_error("%s: out of memory", vl_trace_path(t));
+		vl_trace_close(t);
+		return EXIT_INPUT;
+	}
+	vl_trace_meta_list(t, keys, vals, nmeta);
 	int top = 0;
 	for (int k = 0; k < VL_STATS_REUSE_BUCKETS; k++)
 		if (st.reuse[k])
@@ -176,6 +184,8 @@ int cmd_info(int argc, char **argv)
 		       (unsigned long long)st.reuse_cold,
 		       st.accesses ? 100.0 * (double)st.reuse_cold / (double)st.accesses : 0);
 	}
+	free(keys);
+	free(vals);
 	vl_trace_close(t);
 	return 0;
 }
