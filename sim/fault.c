@@ -187,7 +187,7 @@ int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8
 		if (around_first)
 			vl_fault_around(e, proc, d, vpn, d->prot);
 		e->rsm->grow(e, proc);
-		uint32_t f = vl_section_page(e, d->section, idx, &a, &how, err);
+		uint32_t f = vl_section_page(e, d->section, idx, d, &a, &how, err);
 		if (f == VL_NIL)
 			return err ? err->code : VL_ENOMEM;
 		if (write && prot_copy(prot)) {

@@ -1124,7 +1124,7 @@ uint64_t *proto_ref(struct vl_section *s, uint64_t idx);
 void proto_free(struct vl_section *s);
 /* Bring section page idx into memory (or find it there); returns its
  * frame, *how = FAULT_SOFT / FAULT_HARD when it was not valid, or -1. */
-uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx,
+uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx, const struct vl_vad *d,
 			 const struct vl_access *a, int *how, struct vl_error *err);
 /* Map shared frame f at li as proc's page vpn. */
 int vl_map_shared(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, uint64_t vpn,
@@ -1149,7 +1149,7 @@ int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, u
 		       struct vl_error *err);
 bool vl_pagecache_marked(const struct vl_engine *e, uint64_t file_id, uint64_t idx);
 int vl_pagecache_window(struct vl_engine *e, uint64_t file_id, uint64_t start, uint64_t size,
-			uint64_t async, bool marked);
+			uint64_t async, bool marked, unsigned order, uint64_t end);
 int vl_pagecache_mark_hit(struct vl_engine *e, uint64_t file_id, uint64_t idx, uint64_t req,
 			  bool count, struct vl_error *err);
 void vl_pagecache_free(struct vl_engine *e);

@@ -195,10 +195,13 @@ bool vl_pagecache_marked(const struct vl_engine *e, uint64_t file_id, uint64_t i
 
 /* A read-ahead of the window [start, start + size) with async pages of
  * look-ahead became file_id's read-ahead state; marked: the window's mark
- * page, start + size - async, was read by it (not cached before).
+ * page, start + size - async, was read by it (not cached before).  Linux
+ * marks a folio: the window's folios have 2^order pages (the mark's folio
+ * no larger than the mark's alignment allows, nor past end, the file's
+ * last page + 1 where known), so every page of that folio is marked.
  * Returns 0 or -1 (out of memory: the mark is only lost). */
 int vl_pagecache_window(struct vl_engine *e, uint64_t file_id, uint64_t start, uint64_t size,
-			uint64_t async, bool marked)
+			uint64_t async, bool marked, unsigned order, uint64_t end)
 {
 	struct vl_pc_file *f = pc_file(e, file_id);
 	if (!f)
@@ -209,34 +212,53 @@ int vl_pagecache_window(struct vl_engine *e, uint64_t file_id, uint64_t start, u
 	uint64_t m = start + size - async;
 	if (!marked || bit(f->mark, f->nmark, m))
 		return 0;
-	if (grow(&f->mark, &f->nmark, m) < 0)
+	while (order && ((m & ((1ull << order) - 1)) || m + (1ull << order) > end))
+		order--;
+	if (grow(&f->mark, &f->nmark, m + (1ull << order) - 1) < 0)
 		return -1;
-	f->mark[m / 64] |= 1ull << (m % 64);
-	e->npc_marks++;
+	for (uint64_t p = m; p < m + (1ull << order); p++) {
+		if (!bit(f->mark, f->nmark, p))
+			e->npc_marks++;
+		f->mark[p / 64] |= 1ull << (p % 64);
+	}
 	return 0;
 }
 
-/* A fault on, or a read() of req pages from, the marked page idx of
- * file_id: the mark goes and the next window is read into the page cache
- * (page_cache_async_ra): after the last window when idx is that window's
- * mark, else from the first page after idx not in memory (within
- * file.readaround pages of it) for next_ra_size(pages to it + req) pages.
- * Pages beyond the file's section are not read; count: the pages read
- * are file_reads (a fault's read-ahead, as read_around counts them; a
- * read()'s are the program's, as in vl_pagecache_fread). */
+/* A fault on page idx, or a read() of req pages from page idx, of file_id
+ * where a read-ahead marked idx's folio: the mark goes and the next window
+ * is read into the page cache (page_cache_async_ra): after the last window
+ * when the folio holds that window's mark (its index rounded down to the
+ * folio), else from the first page after idx not in memory (within
+ * file.readaround pages of it) for next_ra_size(pages to it + req) pages;
+ * its folios 4 times the hit one's (order + 2; at most 2^9 pages, nor
+ * more than the window).  Pages beyond the file's section are not read;
+ * count: the pages read are file_reads (a fault's read-ahead, as
+ * read_around counts them; a read()'s are the program's, as in
+ * vl_pagecache_fread). */
 int vl_pagecache_mark_hit(struct vl_engine *e, uint64_t file_id, uint64_t idx, uint64_t req,
 			  bool count, struct vl_error *err)
 {
 	struct vl_pc_file *f = pc_find(e, file_id);
 	if (!f || !bit(f->mark, f->nmark, idx))
 		return 0;
-	f->mark[idx / 64] &= ~(1ull << (idx % 64));
-	e->npc_marks--;
+	/* the marked folio: the run of marked pages around idx */
+	uint64_t flo = idx, fhi = idx + 1;
+	while (flo > 0 && bit(f->mark, f->nmark, flo - 1))
+		flo--;
+	while (bit(f->mark, f->nmark, fhi))
+		fhi++;
+	for (uint64_t p = flo; p < fhi; p++)
+		f->mark[p / 64] &= ~(1ull << (p % 64));
+	e->npc_marks -= fhi - flo;
+	unsigned order = 0;
+	while ((2ull << order) <= fhi - flo)
+		order++;
 	uint64_t max = e->readaround, start, size;
 	if (max <= 1)
 		return 0;
 	const struct vl_section *s = file_section(e, file_id);
-	if (f->ra_size && idx == f->ra_start + f->ra_size - f->ra_async) {
+	uint64_t expected = (f->ra_start + f->ra_size - f->ra_async) & ~((1ull << order) - 1);
+	if (f->ra_size && idx == expected) {
 		start = f->ra_start + f->ra_size;
 		size = next_ra_size(f->ra_size, max);
 	} else {
@@ -248,9 +270,12 @@ int vl_pagecache_mark_hit(struct vl_engine *e, uint64_t file_id, uint64_t idx, u
 			return 0;
 		size = next_ra_size(start - idx + req, max);
 	}
-	uint64_t hi = start + size;
-	if (s && hi > s->npages)
-		hi = s->npages;
+	order += 2;
+	while (order > 9 || (1ull << order) > size)
+		order--;
+	uint64_t hi = start + size, end = s ? s->npages : UINT64_MAX;
+	if (hi > end)
+		hi = end;
 	bool marked = false;
 	for (uint64_t p = start; p < hi; p++) {
 		if (in_cache(f, s, p))
@@ -262,7 +287,7 @@ int vl_pagecache_mark_hit(struct vl_engine *e, uint64_t file_id, uint64_t idx, u
 			e->ctr.file_reads++;
 		marked |= p == start;
 	}
-	if (vl_pagecache_window(e, file_id, start, size, size, marked) < 0)
+	if (vl_pagecache_window(e, file_id, start, size, size, marked, order, end) < 0)
 		return vl_err(err, VL_ENOMEM, "out of memory for the page cache of file %llu",
 			      (unsigned long long)file_id);
 	return 0;
@@ -345,7 +370,7 @@ int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, u
 		struct vl_pc_file *f = pc_file(e, file_id);
 		bool fresh = f && async && !in_cache(f, file_section(e, file_id), first + size - async);
 		if (!f || add_range(f, first, first + n - 1) < 0 ||
-		    (async && vl_pagecache_window(e, file_id, first, size, async, fresh) < 0))
+		    (async && vl_pagecache_window(e, file_id, first, size, async, fresh, 0, UINT64_MAX) < 0))
 			return vl_err(err, VL_ENOMEM, "out of memory for the page cache of file %llu",
 				      (unsigned long long)file_id);
 	}
