@@ -11,17 +11,18 @@
 #     the same directory (an independent reading of the kernel's counters:
 #     sort's warm page faults within 5 %, the spread of native runs);
 #  3. the bounds of the issue (total within 2 %, minor and major within
-#     5 %) hold for every row but one kind, checked against a looser bound
-#     with each row printed: the cold major faults (1 to 21 faults, so 5 %
-#     is exact), within 5 faults of Linux's.  They depend on what other
-#     processes read back into the page cache between the drop and the
-#     faults: validate runs a cold run again while the machine started
-#     other programs during it (`disturbed` counts those it had to keep),
-#     and the model starts from the residency the median run started
-#     from, but processes already running can still fault pages in
-#     (docs/validation.md, "Unmodified programs").  On a quiet machine
-#     they are within 5 %.  `ls -lR`'s cold total is held to the issue's
-#     2 % like the rest since the model keeps Linux's read-ahead marks
+#     5 %) hold for every row.  The cold major faults (4 to 21 faults, so
+#     5 % is exact) depend on what other processes read back into the
+#     page cache between the drop and the faults: validate runs a cold run
+#     again while the machine started other programs during it
+#     (`disturbed` counts those it had to keep), and the model starts
+#     from the residency the median run started from, but processes
+#     already running can still fault pages in (docs/validation.md,
+#     "Unmodified programs").  So when only cold major rows miss, those
+#     programs are measured once more (`--only`) and their rows must then
+#     be within the bounds; any other miss fails at once.  `ls -lR`'s cold
+#     total is held to the issue's 2 % like the rest since the model keeps
+#     Linux's read-ahead marks
 #     (fault-around leaves a PG_readahead page to a fault of its own: 118
 #     against Linux's 118-119; it had 4 % while the model gave 116).
 #     Short programs get more native runs (ls: 25), so the ASLR draw's
@@ -58,7 +59,7 @@ else
 "$bin" validate --programs -r 3 --json --keep "$tmp/k" >"$tmp/v.json" 2>"$tmp/v.err"
 rc=$?
 check "validate --programs ran (exit 0 or 1: rows outside a bound)" '[ $rc -le 1 ]'
-python3 - "$tmp/v.json" >"$tmp/chk" <<'PY'
+cat >"$tmp/chk.py" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
 tot = [r for r in rows if "/" not in r["workload"].replace("/cold", "")]
@@ -66,7 +67,7 @@ progs = sorted({r["workload"].replace("/cold", "") for r in tot})
 print("programs", len(progs), " ".join(progs))
 complete = all(r["measured"] is not None and r["simulated"] is not None for r in tot)
 print("complete", complete and len(tot) == 6 * len(progs))
-bad = []
+bad, again = [], []
 for r in tot:
     m, s, ev = r["measured"], r["simulated"], r["event"]
     if m is None or s is None:
@@ -75,26 +76,45 @@ for r in tot:
     err = (s - m) / max(m, 1)
     if (r["workload"], ev) == ("ls/cold", "page_faults"):
         print("ls/cold total: Linux %d, model %d (%+.2f%%)" % (m, s, 100 * err))
-    if ev == "major_faults" and r["workload"].endswith("/cold"):
-        ok = abs(s - m) <= 5
+    cold_major = ev == "major_faults" and r["workload"].endswith("/cold")
+    if cold_major:
         print("cold majors %s: Linux %d, model %d; %d of %d runs disturbed" %
               (r["workload"], m, s, r["disturbed"], r["runs"]))
-    else:
-        ok = abs(err) <= (0.02 if ev == "page_faults" else 0.05) + 1e-12
+    ok = abs(err) <= (0.02 if ev == "page_faults" else 0.05) + 1e-12
     if not ok:
         bad.append("%s %s measured %d simulated %d (%+.2f%%)" % (r["workload"], ev, m, s, 100 * err))
+        if cold_major:
+            again.append(r["workload"].replace("/cold", ""))
     if r["workload"] == "ls" and ev == "page_faults":
         print("lsruns", r["runs"])
 print("bad", len(bad))
 for b in bad:
     print("  ", b)
+# only cold major rows missed: those programs are measured again (the
+# faults depend on what other processes read back into the page cache
+# during the run); any other miss fails at once
+print("again", ",".join(again) if len(again) == len(bad) else "")
 sort = [r for r in tot if r["workload"] == "sort" and r["event"] == "page_faults"]
 print("sortpf", sort[0]["measured"] if sort else -1)
 PY
+python3 "$tmp/chk.py" "$tmp/v.json" >"$tmp/chk"
 cat "$tmp/chk"
 check "at least 8 programs ran" '[ "$(sed -n "s/^programs \([0-9]*\).*/\1/p" "$tmp/chk")" -ge 8 ]'
 check "every program: 3 rows warm and 3 cold, measured and simulated" 'grep -q "^complete True" "$tmp/chk"'
-check "every row within the issue's bounds (cold major faults within 5)" 'grep -q "^bad 0" "$tmp/chk"'
+again=$(sed -n 's/^again //p' "$tmp/chk")
+if grep -q "^bad 0" "$tmp/chk"; then
+	check "every row within the issue's bounds (total 2 %, minor and major 5 %)" true
+elif [ -n "$again" ]; then
+	# a second measurement of the programs whose cold major faults missed
+	"$bin" validate --programs --only "$again" -r 3 --json >"$tmp/v2.json" 2>"$tmp/v2.err"
+	python3 "$tmp/chk.py" "$tmp/v2.json" >"$tmp/chk2"
+	echo "# measured again: $again"
+	cat "$tmp/chk2"
+	check "every row within the issue's bounds (total 2 %, minor and major 5 %; cold major faults of $again within them when measured again)" \
+		'grep -q "^bad 0" "$tmp/chk2"'
+else
+	check "every row within the issue's bounds (total 2 %, minor and major 5 %)" false
+fi
 check "ls, a short program, ran at least 10 times natively" '[ "$(sed -n "s/^lsruns //p" "$tmp/chk")" -ge 10 ]'
 
 # the measured side against perf stat, same command, same directory
