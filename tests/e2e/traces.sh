@@ -330,6 +330,9 @@ check "convert of bad input: exit 1, error with the line, no output file left" \
 # 64 pairs, so a third of the files seemed missing) ----
 libdir=$(cd "$(dirname "$bin")" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# the sanitizer build's library needs its runtimes in the program too
+sanflags=
+case $libdir in */san) sanflags="-fsanitize=address,undefined" ;; esac
 cat >"$tmp/meta.c" <<'EOF2'
 #include <stdio.h>
 #include <string.h>
@@ -355,7 +358,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF2
-if cc -std=c11 -I"$root/include" -o "$tmp/meta" "$tmp/meta.c" -L"$libdir" -lvmlab -Wl,-rpath,"$libdir" >"$tmp/cc.err" 2>&1 &&
+if cc -std=c11 $sanflags -I"$root/include" -o "$tmp/meta" "$tmp/meta.c" -L"$libdir" -lvmlab -Wl,-rpath,"$libdir" >"$tmp/cc.err" 2>&1 &&
 	"$tmp/meta" "$tmp/meta.vmt"; then
 	"$bin" info "$tmp/meta.vmt" >"$tmp/meta.info" 2>&1
 	"$bin" info --json "$tmp/meta.vmt" >"$tmp/meta.json" 2>&1
