@@ -161,7 +161,10 @@ bool vl_pagecache_has(const struct vl_engine *e, uint64_t file_id, uint64_t idx)
  * -lR` with ASLR off, cold, takes the warm run's faults plus its major
  * faults plus one minor fault on page 1 of ls and of libselinux, the
  * marks of the 4-page windows exec's and ld.so's reads of their ELF
- * headers left (docs/validation.md). */
+ * headers left.  An asynchronous window is read in larger folios (4 times
+ * the hit folio's pages) and its mark is the whole folio at its start, so
+ * a touch of any page of that folio is the hit (gcc's cc1: page 2051 hits
+ * the folio 2048..2051; docs/validation.md, "Read-ahead marks"). */
 
 /* get_next_ra_size: the window after one of cur pages, at most max */
 static uint64_t next_ra_size(uint64_t cur, uint64_t max)
