@@ -71,14 +71,14 @@ static int cow(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, un
 
 /* A fault on page idx of d's file: when a read-ahead marked it, the mark
  * goes and the next window is read ahead (filemap_fault's
- * do_async_mmap_readahead; sim/pagecache.c). */
+ * do_async_mmap_readahead; sim/pagecache.c, which does nothing for a page
+ * not marked). */
 static int mark_hit(struct vl_engine *e, const struct vl_vad *d, uint64_t idx,
 		    struct vl_error *err)
 {
-	uint64_t file = e->sections[d->section].file_id;
-	if (!e->npc_marks || !vl_pagecache_marked(e, file, idx))
+	if (!e->npc_marks)
 		return 0;
-	return vl_pagecache_mark_hit(e, file, idx, 1, true, err);
+	return vl_pagecache_mark_hit(e, e->sections[d->section].file_id, idx, 1, true, err);
 }
 
 int vl_fault(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t va, uint8_t op,

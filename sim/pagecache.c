@@ -379,8 +379,7 @@ int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, u
 	}
 	/* the marks the read reaches: each starts its read-ahead */
 	for (uint64_t p = first; e->npc_marks && p <= last; p++)
-		if (vl_pagecache_marked(e, file_id, p))
-			VL_TRY(vl_pagecache_mark_hit(e, file_id, p, last - p + 1, false, err));
+		VL_TRY(vl_pagecache_mark_hit(e, file_id, p, last - p + 1, false, err));
 	return 0;
 }
 

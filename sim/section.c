@@ -271,7 +271,7 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 		if (v == vpn || ((v + ph) >> 9) != ((vpn + ph) >> 9))
 			continue; /* stays inside the faulting page table */
 		uint64_t idx = d->offset_pages + (v - d->start);
-		if (e->npc_marks && vl_pagecache_marked(e, s->file_id, idx))
+		if (vl_pagecache_marked(e, s->file_id, idx))
 			continue; /* a read-ahead mark: its own fault (sim/pagecache.c) */
 		uint64_t q = idx < s->npages ? proto_get(s, idx) : 0;
 		if (idx < s->npages && q == 0 &&
