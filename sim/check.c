@@ -77,12 +77,28 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 			c->committed++;
 		return;
 	}
-	if (f >= e->db.nframes) {
+	if (f >= e->db.nframes + e->db.extra_used) {
 		c->rc = vl_err(c->err, VL_ESTATE, "pid %u page 0x%llx maps frame %u of %u",
-			       e->procs[c->proc].pid, (unsigned long long)vpn, f, e->db.nframes);
+			       e->procs[c->proc].pid, (unsigned long long)vpn, f,
+			       e->db.nframes + e->db.extra_used);
 		return;
 	}
 	const struct vl_pfn *p = &e->db.pfn[f];
+	/* an extra frame (outside memory.limit) holds a page-cache page the
+	 * policy never hears of; the policy's shared frames are heard */
+	if ((p->flags & PFN_F_PROTO) && (f >= e->db.nframes) != !!(pte & PTE_SW_NOPOLICY)) {
+		c->rc = vl_err(c->err, VL_ESTATE,
+			       "pid %u page 0x%llx maps shared frame %u %s PTE_SW_NOPOLICY",
+			       e->procs[c->proc].pid, (unsigned long long)vpn, f,
+			       f >= e->db.nframes ? "outside memory.limit without" : "with");
+		return;
+	}
+	if (f >= e->db.nframes && !(p->flags & PFN_F_PROTO)) {
+		c->rc = vl_err(c->err, VL_ESTATE,
+			       "pid %u page 0x%llx maps frame %u, outside memory.limit, as a private page",
+			       e->procs[c->proc].pid, (unsigned long long)vpn, f);
+		return;
+	}
 	/* a non-pageable large page is no resident-set manager's */
 	if (!(p->flags & PFN_F_LARGE) || !(p->aux & PFN_AUX_LOCKED))
 		c->valid++;
@@ -117,10 +133,26 @@ static uint64_t list_len(struct vl_engine *e, const struct plist *l, unsigned lo
 	return n;
 }
 
+/* Active shared frame f, mapped by maps PTEs: its prototype PTE points
+ * back and its share count is right. */
+static int check_shared(const struct vl_engine *e, uint32_t f, uint32_t maps, struct vl_error *err)
+{
+	const struct vl_pfn *p = &e->db.pfn[f];
+	const struct vl_section *s = &e->sections[p->owner];
+	uint64_t idx = pfn_vpn(e, f);
+	if (idx >= s->npages || proto_get(s, idx) != (PTE_P | PTE_MAKE(f)))
+		return vl_err(err, VL_ESTATE, "shared frame %u: its prototype PTE does not point back",
+			      f);
+	if (p->aux != maps)
+		return vl_err(err, VL_ESTATE, "shared frame %u: share count %u, but %u PTEs map it", f,
+			      p->aux, maps);
+	return 0;
+}
+
 int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 {
 	struct check_ctx c = { .e = e, .err = err };
-	c.maps = calloc(e->db.nframes, sizeof(*c.maps));
+	c.maps = calloc((size_t)e->db.nframes + e->db.extra_used, sizeof(*c.maps));
 	if (!c.maps)
 		return vl_err(err, VL_ENOMEM, "out of memory checking invariants");
 	if (vl_proc_table_check(e, err) < 0) {
@@ -182,15 +214,7 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 			c.slots++;
 		if (p->loc == PFN_ACTIVE && (p->flags & PFN_F_PROTO)) {
 			shared++;
-			const struct vl_section *s = &e->sections[p->owner];
-			uint64_t idx = pfn_vpn(e, f);
-			if (idx >= s->npages || proto_get(s, idx) != (PTE_P | PTE_MAKE(f)))
-				c.rc = vl_err(err, VL_ESTATE,
-					      "shared frame %u: its prototype PTE does not point back", f);
-			else if (p->aux != c.maps[f])
-				c.rc = vl_err(err, VL_ESTATE,
-					      "shared frame %u: share count %u, but %u PTEs map it", f,
-					      p->aux, c.maps[f]);
+			c.rc = check_shared(e, f, c.maps[f], err);
 		} else if (p->loc == PFN_ACTIVE && c.maps[f] != 1) {
 			c.rc = vl_err(err, VL_ESTATE, "private frame %u is mapped by %u PTEs", f,
 				      c.maps[f]);
@@ -208,6 +232,15 @@ int vl_engine_check(struct vl_engine *e, struct vl_error *err)
 			c.rc = vl_err(err, VL_ESTATE, "frame %u claims page-table node %u, which "
 				      "does not name it", f, p->pte);
 		}
+	}
+	/* the extra frames handed out: page-cache pages outside the limit */
+	for (uint32_t f = e->db.nframes; f < e->db.nframes + e->db.extra_used && !c.rc; f++) {
+		const struct vl_pfn *p = &e->db.pfn[f];
+		if (p->loc != PFN_ACTIVE || !(p->flags & PFN_F_PROTO))
+			c.rc = vl_err(err, VL_ESTATE,
+				      "frame %u, outside memory.limit, is not an active shared page", f);
+		else
+			c.rc = check_shared(e, f, c.maps[f], err);
 	}
 	free(c.maps);
 	if (c.rc)

@@ -191,10 +191,20 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	/* a memory cgroup's limit (memory.limit): what the cgroup charges is
 	 * what the model's frames hold (anonymous, page-cache, swap-cache and
 	 * page-table pages of the traced processes), so the limit is the
-	 * frames they may have */
+	 * frames they may have.  Under global replacement (textbook, linux)
+	 * the rest of the machine's memory stays as extra frames, for the
+	 * page-cache pages the run finds cached before it: Linux charges a
+	 * page to the cgroup whose read brought it into the cache, so those
+	 * are charged elsewhere and the limit does not reclaim them
+	 * (sim/section.c, cached_frame) */
+	uint64_t nextra = 0;
 	if (vl_config_isset(cfg, "memory.limit") &&
-	    vl_config_u64(cfg, "memory.limit") / VL_PAGE_SIZE < frames)
-		frames = vl_config_u64(cfg, "memory.limit") / VL_PAGE_SIZE;
+	    vl_config_u64(cfg, "memory.limit") / VL_PAGE_SIZE < frames) {
+		uint64_t lim = vl_config_u64(cfg, "memory.limit") / VL_PAGE_SIZE;
+		if (e->rsm == &vl_rsm_global)
+			nextra = frames - lim;
+		frames = lim;
+	}
 	/* the memory budget (run.max_memory): the frame database is allocated
 	 * whole, so a configuration it cannot hold is refused here; page
 	 * tables ask it as they grow, the driver between batches */
@@ -203,7 +213,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	char what[96];
 	snprintf(what, sizeof(what), "the frame database of %llu frames (%llu MiB of memory)",
 		 (unsigned long long)frames, (unsigned long long)(frames >> 8));
-	if ((rc = vl_memory_check(budget, bdefault, frames * sizeof(struct vl_pfn), what, err)) < 0)
+	if ((rc = vl_memory_check(budget, bdefault, (frames + nextra) * sizeof(struct vl_pfn), what,
+				  err)) < 0)
 		goto fail;
 	/* more simulated memory than the host has: its frame database and the
 	 * policy's per-frame state grow with the configured size (24 bytes
@@ -220,7 +231,7 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			    (unsigned)sizeof(struct vl_pfn));
 		goto fail;
 	}
-	if ((rc = pfn_init(&e->db, (uint32_t)frames, err)) < 0 || (rc = pt_init(&e->pt, err)) < 0)
+	if ((rc = pfn_init(&e->db, (uint32_t)frames, (uint32_t)nextra, err)) < 0 || (rc = pt_init(&e->pt, err)) < 0)
 		goto fail;
 	e->pt.budget = budget;
 	e->pt.budget_default = bdefault;
@@ -358,7 +369,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	e->cost_file_write = vl_config_double(cfg, "cost.file_write");
 	e->commit_pt = vl_config_bool(cfg, "commit.pt_pages") && e->pt_frames;
 	e->stop_on_av = !strcmp(vl_config_str(cfg, "run.on_av"), "stop-process");
-	e->zero_frame = e->db.nframes; /* not a real frame: never allocated or listed */
+	/* not a real frame: never allocated or listed (past the extra ones) */
+	e->zero_frame = e->db.nframes + e->db.nextra;
 	e->file_cluster = (uint32_t)vl_config_u64(cfg, "file.read_cluster");
 	e->fault_around = (uint32_t)vl_config_u64(cfg, "file.fault_around");
 	e->fa_phase = (uint32_t)vl_config_u64(cfg, "file.fault_around_phase");

@@ -226,17 +226,29 @@ _Static_assert(sizeof(struct vl_pfn) == 24, "the frame record is 24 bytes");
 struct vl_pfndb {
 	struct vl_pfn *pfn;
 	uint32_t nframes;
+	/* frames [nframes, nframes + nextra): memory outside a memory cgroup's
+	 * limit (memory.limit below memory.frames), for page-cache pages that
+	 * were cached before the run and so are charged to another cgroup
+	 * (sim/section.c); handed out in order by pfn_alloc_extra, never
+	 * freed: nothing the cgroup does reclaims them */
+	uint32_t nextra, extra_used;
 	uint32_t nfree;                       /* frames in the buddy allocator */
 	uint32_t nzeroed;                     /* of which known zero */
 	uint32_t head[BUDDY_MAX_ORDER + 1];   /* free block lists by order */
 	uint32_t count[BUDDY_MAX_ORDER + 1];  /* blocks per order */
 };
 
-int pfn_init(struct vl_pfndb *db, uint32_t nframes, struct vl_error *err);
+int pfn_init(struct vl_pfndb *db, uint32_t nframes, uint32_t nextra, struct vl_error *err);
 void pfn_fini(struct vl_pfndb *db);
 /* Allocate a 2^order block; returns its first frame or VL_NIL.  The
  * frames' PFN_F_ZEROED flags are kept (nzeroed is adjusted). */
 uint32_t pfn_alloc(struct vl_pfndb *db, unsigned order);
+/* A frame outside the limit (an extra frame, above); VL_NIL when all are
+ * used. */
+static inline uint32_t pfn_alloc_extra(struct vl_pfndb *db)
+{
+	return db->extra_used < db->nextra ? db->nframes + db->extra_used++ : VL_NIL;
+}
 /* Return a 2^order block starting at frame f (coalescing buddies). */
 void pfn_free(struct vl_pfndb *db, uint32_t f, unsigned order);
 /* Mark every free frame zeroed; returns how many were zeroed now. */
@@ -1137,6 +1149,8 @@ struct vl_pc_file {
 	uint64_t file_id;
 	uint64_t npages; /* bits allocated */
 	uint64_t *bits;
+	uint64_t nread;  /* read bits allocated */
+	uint64_t *read;  /* of bits: pages the run read (not cached before it) */
 	uint64_t nmark;  /* mark bits allocated */
 	uint64_t *mark;  /* PG_readahead: pages a read-ahead marked */
 	/* the file's read-ahead state (struct file_ra_state; one per file,
@@ -1145,6 +1159,9 @@ struct vl_pc_file {
 };
 int vl_pagecache_load(struct vl_engine *e, const char *path, struct vl_error *err);
 bool vl_pagecache_has(const struct vl_engine *e, uint64_t file_id, uint64_t idx);
+/* Page idx of the file was cached before the run (pagecache.resident),
+ * not read by it. */
+bool vl_pagecache_before(const struct vl_engine *e, uint64_t file_id, uint64_t idx);
 int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, uint64_t len,
 		       struct vl_error *err);
 bool vl_pagecache_marked(const struct vl_engine *e, uint64_t file_id, uint64_t idx);

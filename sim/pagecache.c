@@ -41,12 +41,17 @@ static bool bit(const uint64_t *bits, uint64_t n, uint64_t i)
 	return i < n && (bits[i / 64] >> (i % 64) & 1);
 }
 
-static int add_range(struct vl_pc_file *f, uint64_t a, uint64_t b)
+/* Pages a..b cached: at the start (run false: charged to whoever read
+ * them, sim/section.c's cached_frame), or read by the run (true). */
+static int add_range(struct vl_pc_file *f, uint64_t a, uint64_t b, bool run)
 {
-	if (grow(&f->bits, &f->npages, b) < 0)
+	if (grow(&f->bits, &f->npages, b) < 0 || (run && grow(&f->read, &f->nread, b) < 0))
 		return -1;
-	for (uint64_t p = a; p <= b; p++)
+	for (uint64_t p = a; p <= b; p++) {
+		if (run && !bit(f->bits, f->npages, p))
+			f->read[p / 64] |= 1ull << (p % 64);
 		f->bits[p / 64] |= 1ull << (p % 64);
+	}
 	return 0;
 }
 
@@ -106,7 +111,7 @@ int vl_pagecache_load(struct vl_engine *e, const char *path, struct vl_error *er
 				}
 				p = end;
 			}
-			if (add_range(f, a, b) < 0) {
+			if (add_range(f, a, b, false) < 0) {
 				rc = vl_err(err, VL_ENOMEM, "out of memory");
 				break;
 			}
@@ -147,6 +152,12 @@ bool vl_pagecache_has(const struct vl_engine *e, uint64_t file_id, uint64_t idx)
 {
 	const struct vl_pc_file *f = pc_find(e, file_id);
 	return f && bit(f->bits, f->npages, idx);
+}
+
+bool vl_pagecache_before(const struct vl_engine *e, uint64_t file_id, uint64_t idx)
+{
+	const struct vl_pc_file *f = pc_find(e, file_id);
+	return f && bit(f->bits, f->npages, idx) && !bit(f->read, f->nread, idx);
 }
 
 /* ---- read-ahead marks (PG_readahead) ----
@@ -283,7 +294,7 @@ int vl_pagecache_mark_hit(struct vl_engine *e, uint64_t file_id, uint64_t idx, u
 	for (uint64_t p = start; p < hi; p++) {
 		if (in_cache(f, s, p))
 			continue;
-		if (add_range(f, p, p) < 0)
+		if (add_range(f, p, p, true) < 0)
 			return vl_err(err, VL_ENOMEM, "out of memory for the page cache of file %llu",
 				      (unsigned long long)file_id);
 		if (count)
@@ -372,7 +383,7 @@ int vl_pagecache_fread(struct vl_engine *e, uint64_t file_id, uint64_t offset, u
 		}
 		struct vl_pc_file *f = pc_file(e, file_id);
 		bool fresh = f && async && !in_cache(f, file_section(e, file_id), first + size - async);
-		if (!f || add_range(f, first, first + n - 1) < 0 ||
+		if (!f || add_range(f, first, first + n - 1, true) < 0 ||
 		    (async && vl_pagecache_window(e, file_id, first, size, async, fresh, 0, UINT64_MAX) < 0))
 			return vl_err(err, VL_ENOMEM, "out of memory for the page cache of file %llu",
 				      (unsigned long long)file_id);
@@ -387,6 +398,7 @@ void vl_pagecache_free(struct vl_engine *e)
 {
 	for (size_t i = 0; i < e->npc_files; i++) {
 		free(e->pc_files[i].bits);
+		free(e->pc_files[i].read);
 		free(e->pc_files[i].mark);
 	}
 	free(e->pc_files);

@@ -58,19 +58,22 @@ void vl_advise_huge(void *p, size_t bytes)
 		madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* a hint: failure changes nothing */
 }
 
-int pfn_init(struct vl_pfndb *db, uint32_t nframes, struct vl_error *err)
+int pfn_init(struct vl_pfndb *db, uint32_t nframes, uint32_t nextra, struct vl_error *err)
 {
 	memset(db, 0, sizeof(*db));
-	if (nframes == 0 || nframes >= VL_NIL)
-		return vl_err(err, VL_EINVAL, "memory.frames: %u frames is out of range", nframes);
-	db->pfn = calloc(nframes, sizeof(*db->pfn));
+	if (nframes == 0 || nframes >= VL_NIL || nextra >= VL_NIL - nframes)
+		return vl_err(err, VL_EINVAL, "memory.frames: %u frames is out of range",
+			      nframes + nextra);
+	uint32_t all = nframes + nextra;
+	db->pfn = calloc(all, sizeof(*db->pfn));
 	if (!db->pfn)
-		return vl_err(err, VL_ENOMEM, "out of memory for %u frame records", nframes);
-	vl_advise_huge(db->pfn, (size_t)nframes * sizeof(*db->pfn));
+		return vl_err(err, VL_ENOMEM, "out of memory for %u frame records", all);
+	vl_advise_huge(db->pfn, (size_t)all * sizeof(*db->pfn));
 	db->nframes = nframes;
+	db->nextra = nextra;
 	for (unsigned o = 0; o <= BUDDY_MAX_ORDER; o++)
 		db->head[o] = VL_NIL;
-	for (uint32_t f = 0; f < nframes; f++) {
+	for (uint32_t f = 0; f < all; f++) {
 		db->pfn[f].slot = VL_NIL;
 		db->pfn[f].flink = db->pfn[f].blink = VL_NIL;
 		db->pfn[f].pte = VL_NIL;

@@ -86,6 +86,47 @@ static void section_frame(struct vl_engine *e, uint32_t f, uint32_t sec, uint64_
 	p->aux = 0;
 }
 
+/* Frame f holds page idx of section sec, in memory (its prototype PTE,
+ * whose chunk exists, says so) and mapped by no PTE yet: the policy holds
+ * it from now on, unless it is an extra frame (cached_frame). */
+static void section_install(struct vl_engine *e, uint32_t f, uint32_t sec, uint64_t idx,
+			    const struct vl_access *a)
+{
+	section_frame(e, f, sec, idx);
+	e->db.pfn[f].loc = PFN_ACTIVE;
+	*proto_ref(&e->sections[sec], idx) = PTE_P | PTE_MAKE(f);
+	if (f < e->db.nframes) {
+		e->resident_shared++;
+		count_resident(e, 1);
+		e->rsm->cached(e, f, a);
+	}
+}
+
+/* A frame for page idx of file section s, which the page cache holds
+ * (no read now).  Under a memory cgroup's limit (extra frames: memory.limit
+ * below memory.frames), a page cached before the run (pagecache.warm =
+ * all, or listed in pagecache.resident and not read by the run) is
+ * charged to the cgroup whose read brought it into the cache (Linux
+ * charges a page-cache folio when it is added to the cache,
+ * filemap_add_folio's mem_cgroup_charge; mapping it later charges
+ * nothing), so it takes an extra frame: outside the limit, never the
+ * policy's, never reclaimed, as the cgroup's own reclaim never sees it.
+ * Measured: `vmlab validate --limit 8M --programs`, gcc's cc1 fits in 8 MiB
+ * with its text cached (docs/validation.md).  Otherwise, or when the
+ * extra frames are used up, a frame of the limit. */
+static uint32_t cached_frame(struct vl_engine *e, const struct vl_section *s, uint64_t idx,
+			     bool zero, const struct vl_access *a, struct vl_error *err)
+{
+	if (e->db.nextra && !s->pagefile &&
+	    (s->fill == SEC_FILL_CACHED ||
+	     (s->fill == SEC_FILL_READ && vl_pagecache_before(e, s->file_id, idx)))) {
+		uint32_t f = pfn_alloc_extra(&e->db);
+		if (f != VL_NIL)
+			return f;
+	}
+	return vl_frame_get(e, zero, a, err);
+}
+
 /* Linux's mmap read-around (do_sync_mmap_readahead): a hard fault on page
  * idx reads file.readaround pages from idx - readaround/2 (clamped to the
  * file) into the page cache with the same read; they are cached, not
@@ -122,18 +163,14 @@ static void read_around(struct vl_engine *e, uint32_t sec, uint64_t idx, const s
 		uint64_t *jp = proto_ref(s, j);
 		if (!jp)
 			return; /* out of memory: read-around is only a read-ahead */
-		uint32_t g = vl_frame_get(e, false, a, NULL);
+		bool cached = e->npc_files && vl_pagecache_has(e, s->file_id, j);
+		uint32_t g = cached ? cached_frame(e, s, j, false, a, NULL)
+				    : vl_frame_get(e, false, a, NULL);
 		if (g == VL_NIL)
 			return;
-		s = &e->sections[sec];
-		section_frame(e, g, sec, j);
-		e->db.pfn[g].loc = PFN_ACTIVE;
-		*proto_ref(s, j) = PTE_P | PTE_MAKE(g); /* its chunk exists: made above */
-		e->resident_shared++;
-		count_resident(e, 1);
-		if (!(e->npc_files && vl_pagecache_has(e, s->file_id, j)))
+		section_install(e, g, sec, j, a); /* its chunk exists: made above */
+		if (!cached)
 			e->ctr.file_reads++;
-		e->rsm->cached(e, g, a);
 	}
 	/* the file's read-ahead state (out of memory: only the mark is lost) */
 	vl_pagecache_window(e, e->sections[sec].file_id, lo, size, async, marked, 0, UINT64_MAX);
@@ -179,17 +216,11 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx, const 
 		 * in the page cache already (pagecache.warm), or anonymous
 		 * (zero-filled): a frame and a soft fault, no read */
 		bool zero = s->pagefile ? !SWPTE_HAS_SLOT(q) : s->fill == SEC_FILL_ZERO;
-		uint32_t f = vl_frame_get(e, zero, a, err);
+		uint32_t f = cached_frame(e, s, idx, zero, a, err);
 		if (f == VL_NIL)
 			return VL_NIL;
+		section_install(e, f, sec, idx, a); /* its chunk exists: found, not made */
 		s = &e->sections[sec];
-		section_frame(e, f, sec, idx);
-		e->db.pfn[f].loc = PFN_ACTIVE;
-		qp = proto_ref(s, idx); /* its chunk exists: found, not made */
-		*qp = PTE_P | PTE_MAKE(f);
-		e->resident_shared++;
-		count_resident(e, 1);
-		e->rsm->cached(e, f, a);
 		if (!s->pagefile) {
 			*how = FAULT_SOFT;
 		} else if (SWPTE_HAS_SLOT(q)) {
@@ -208,14 +239,8 @@ uint32_t vl_section_page(struct vl_engine *e, uint32_t sec, uint64_t idx, const 
 	uint32_t f = vl_frame_get(e, false, a, err);
 	if (f == VL_NIL)
 		return VL_NIL;
-	s = &e->sections[sec];
-	section_frame(e, f, sec, idx);
-	e->db.pfn[f].loc = PFN_ACTIVE;
-	*proto_ref(s, idx) = PTE_P | PTE_MAKE(f); /* the chunk exists: made above */
-	e->resident_shared++;
-	count_resident(e, 1);
 	e->ctr.file_reads++;
-	e->rsm->cached(e, f, a);
+	section_install(e, f, sec, idx, a); /* the chunk exists: made above */
 	for (uint32_t k = 1; k < e->file_cluster && e->rsm->lists; k++) {
 		uint64_t j = idx + k;
 		if (j >= e->sections[sec].npages || proto_get(&e->sections[sec], j) != 0 ||
@@ -244,7 +269,8 @@ int vl_map_shared(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, u
 	struct vl_pfn *p = &e->db.pfn[f];
 	struct vl_proc *pr = &e->procs[proc];
 	p->aux++;
-	pt_set(&e->pt, li, PTE_MAKE(f) | prot_hw(prot) | PTE_A | (write ? PTE_D : 0));
+	pt_set(&e->pt, li, PTE_MAKE(f) | prot_hw(prot) | PTE_A | (write ? PTE_D : 0) |
+			    (f >= e->db.nframes ? PTE_SW_NOPOLICY : 0));
 	pr->ctr.resident_pages++;
 	return e->rsm->mapped(e, proc, vpn, f, NULL, err);
 }
@@ -289,17 +315,12 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 			if (!qp)
 				return;
 			struct vl_access a = vl_access_at(e, e->time, v, e->procs[proc].pid, VL_OP_READ);
-			uint32_t f = vl_frame_get(e, false, &a, NULL);
+			uint32_t f = cached_frame(e, s, idx, false, &a, NULL);
 			if (f == VL_NIL)
 				return;
+			section_install(e, f, d->section, idx, &a); /* its chunk exists */
 			s = &e->sections[d->section];
-			section_frame(e, f, d->section, idx);
-			e->db.pfn[f].loc = PFN_ACTIVE;
 			q = PTE_P | PTE_MAKE(f);
-			*proto_ref(s, idx) = q; /* its chunk exists: found, not made */
-			e->resident_shared++;
-			count_resident(e, 1);
-			e->rsm->cached(e, f, &a);
 		}
 		if (!(q & PTE_P))
 			continue;
@@ -316,7 +337,8 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 		if (e->rsm->mapped(e, proc, v, f, NULL, NULL) < 0)
 			return;
 		e->db.pfn[f].aux++;
-		pt_set(&e->pt, li, q | prot_hw(pprot)); /* A clear: not accessed yet */
+		pt_set(&e->pt, li, q | prot_hw(pprot) | /* A clear: not accessed yet */
+				    (f >= e->db.nframes ? PTE_SW_NOPOLICY : 0));
 		e->procs[proc].ctr.resident_pages++;
 	}
 }

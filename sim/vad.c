@@ -497,7 +497,7 @@ static uint32_t section_for(struct vl_engine *e, uint64_t file_id, uint64_t page
 	if (pages > (1ull << 32) && !e->proto_hi) {
 		/* a frame record keeps 32 bits of a shared page's index: the
 		 * rest per frame from now on (untouched pages cost nothing) */
-		e->proto_hi = calloc(e->db.nframes, sizeof(*e->proto_hi));
+		e->proto_hi = calloc((size_t)e->db.nframes + e->db.nextra, sizeof(*e->proto_hi));
 		if (!e->proto_hi)
 			goto oom;
 	}

@@ -93,7 +93,7 @@ static void assert_pristine(const struct vl_pfndb *db)
 static void init(struct vl_pfndb *db, uint32_t n)
 {
 	struct vl_error err = { 0 };
-	if (pfn_init(db, n, &err) < 0)
+	if (pfn_init(db, n, 0, &err) < 0)
 		fail_msg("pfn_init(%u): %s", n, err.msg);
 }
 
@@ -147,7 +147,7 @@ static void test_init_zero(void **state)
 	(void)state;
 	struct vl_pfndb db;
 	struct vl_error err = { 0 };
-	assert_true(pfn_init(&db, 0, &err) < 0);
+	assert_true(pfn_init(&db, 0, 0, &err) < 0);
 	assert_int_equal(err.code, VL_EINVAL);
 	pfn_fini(&db); /* harmless after a failed init */
 }
