@@ -20,6 +20,7 @@
  * access counts.
  */
 #include "sim/internal.h"
+#include "sim/tlb_inline.h"
 
 /* The trace switched process: find or create it, switch address spaces. */
 static __attribute__((noinline)) int switch_proc(struct vl_engine *e, uint32_t pid,
@@ -441,7 +442,11 @@ static __attribute__((noinline)) int fault_retry_fast(struct vl_engine *e, const
 		*tr = XL_FAULT;
 		return 1;
 	}
-	*tr = tlb_miss(e, r->addr, kind, write, true);
+	const struct vl_xlat *xl = &e->xl;
+	if (xl->two[kind] == XL_TWO_48S && !(xl->lp_live[1] | xl->lp_live[2]))
+		*tr = xl_retry_48s(e, r->addr, kind, write, li);
+	else
+		*tr = tlb_miss(e, r->addr, kind, write, true);
 	if (*tr == XL_FAULT)
 		return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
 			      r->pid, (unsigned long long)r->addr);
