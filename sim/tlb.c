@@ -1123,13 +1123,7 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 			const uint64_t now = e->time + 1;
 			uint64_t key = XL_KEY(xl->asid, vpn, 0) |
 				       ((ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW) ? XL_DIRTY : 0);
-			uint64_t bfp = xl_fp(key);
-			/* the filter: the victims' buckets here, the new tag's
-			 * (twice) after both */
-			fill_w(xl, t1, key, bfp, vpn, li, now, W1, false);
-			fill_w(xl, t2, key, bfp, vpn, li, now, W2, false);
-			if (xl->inv_cnt)
-				xl->inv_cnt[xl_bucket(key)] += 2;
+			fill_two(xl, t1, t2, key, vpn, li, now, W1, W2);
 		}
 	}
 	return XL_TRANSLATION(li, sz_shift[sz]);

@@ -34,8 +34,11 @@ static inline uint32_t oldest_pairs(const uint64_t *u, unsigned ways)
 
 /* fill_one of a narrow lru structure of W ways (a constant) whose set
  * count is a power of two: the same steps with the loop bounds, masks
- * and the victim's tournament known to the compiler. */
-static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, struct tlb *t,
+ * and the victim's tournament known to the compiler.  gen is xl->gen,
+ * cnt the structure's filter counts (t->cnt), passed in so that a caller
+ * filling two structures reads them once (count_key: add the new tag's
+ * count here, else the caller does). */
+static inline __attribute__((always_inline)) void fill_v(struct tlb *t, uint32_t gen, uint16_t *cnt,
 							 uint64_t key, uint64_t bfp, uint64_t vpn,
 							 uint32_t ref, uint64_t now, const unsigned W,
 							 const bool count_key)
@@ -43,7 +46,7 @@ static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, str
 	uint32_t set = (uint32_t)vpn & t->set_mask, base = set * W;
 	uint64_t s = t->live[set];
 	const uint32_t full = (1u << W) - 1;
-	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
+	uint32_t m = (uint32_t)(s >> 32) == gen ? (uint32_t)s : 0;
 	uint32_t way;
 	if (t->ord) {
 		uint32_t o = t->ord[set];
@@ -58,18 +61,45 @@ static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, str
 	} else {
 		way = m != full ? (uint32_t)__builtin_ctz(~m) : oldest_pairs(t->used + base, W);
 	}
-	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
+	t->live[set] = (uint64_t)gen << 32 | m | 1u << way;
 	t->fp[base + way] = (uint8_t)bfp;
-	if (count_key) {
-		xl_cnt_swap(t, t->tag[base + way], key);
-	} else if (t->cnt) {
+	if (cnt) {
 		uint64_t old = t->tag[base + way];
-		t->cnt[xl_bucket(old)] -= old != 0;
+		cnt[xl_bucket(old)] -= old != 0;
+		if (count_key)
+			cnt[xl_bucket(key)]++;
 	}
 	t->tag[base + way] = key;
 	t->ref[base + way] = ref;
 	t->used[base + way] = now;
 	/* (last: read by the walk for walk caches only) */
+}
+
+static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, struct tlb *t,
+							 uint64_t key, uint64_t bfp, uint64_t vpn,
+							 uint32_t ref, uint64_t now, const unsigned W,
+							 const bool count_key)
+{
+	fill_v(t, xl->gen, t->cnt, key, bfp, vpn, ref, now, W, count_key);
+}
+
+/* Both TLB levels of the two-level shape (t1 of W1 ways, t2 of W2) filled
+ * with key, a 4 KiB translation through leaf li: fill_w of each, the
+ * flush generation and the INVLPG filter read once (every TLB's cnt is
+ * xl->inv_cnt), the filter's count of the new tag added once for both
+ * (+2) after the victims' are taken off. */
+static inline __attribute__((always_inline)) void fill_two(struct vl_xlat *xl, struct tlb *t1,
+							   struct tlb *t2, uint64_t key, uint64_t vpn,
+							   uint32_t li, uint64_t now, const unsigned W1,
+							   const unsigned W2)
+{
+	const uint32_t gen = xl->gen;
+	uint16_t *const cnt = xl->inv_cnt;
+	const uint64_t bfp = xl_fp(key);
+	fill_v(t1, gen, cnt, key, bfp, vpn, li, now, W1, false);
+	fill_v(t2, gen, cnt, key, bfp, vpn, li, now, W2, false);
+	if (cnt)
+		cnt[xl_bucket(key)] += 2;
 }
 
 /* xl_miss_48s_retry after a fault that fault_fast resolved at leaf li,
@@ -112,11 +142,7 @@ static inline __attribute__((always_inline)) uint64_t xl_retry_48s(struct vl_eng
 		const uint64_t vpn = (va >> 12) & ((1ull << 36) - 1);
 		uint64_t key = XL_KEY(asid, vpn, 0) |
 			       ((ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW) ? XL_DIRTY : 0);
-		uint64_t bfp = xl_fp(key);
-		fill_w(xl, t1, key, bfp, vpn, li, now, 4, false);
-		fill_w(xl, t2, key, bfp, vpn, li, now, 8, false);
-		if (xl->inv_cnt)
-			xl->inv_cnt[xl_bucket(key)] += 2;
+		fill_two(xl, t1, t2, key, vpn, li, now, 4, 8);
 	}
 	return XL_TRANSLATION(li, 12);
 }
