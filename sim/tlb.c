@@ -1089,7 +1089,7 @@ static __attribute__((noinline)) uint64_t two_probe(struct vl_engine *e, unsigne
 		e->ctr.dirty_updates++;
 	}
 	uint64_t k1 = key | (t2->tag[i] & XL_DIRTY);
-	fill_w(xl, t1, k1, xl_fp(k1), vpn, li, now, W1, true);
+	fill_w(xl, t1, k1, bfp, vpn, li, now, W1, true); /* xl_fp(k1) == bfp: D is not hashed */
 	return XL_TRANSLATION(li, 12);
 }
 
