@@ -1,11 +1,12 @@
 /* sim/tlb_inline.h - the TLB model's steps that the access loop inlines
  * (private to sim/; after sim/internal.h).
  *
- * The narrow lru fill of a known geometry (fill_w, with the victims'
- * tournament over the use stamps) and the retry of an access after
- * fault_fast resolved its fault on the default machine's shape
- * (xl_retry_48s), which sim/access.c's fault path runs inline instead of
- * calling sim/tlb.c's general retry.
+ * The narrow lru fill of a known geometry (fill_v / fill_w, with the
+ * victims' tournament over the use stamps; fill_two for both levels of
+ * the two-level shape) and the retry of an access after fault_fast
+ * resolved its fault on the default machine's shape (xl_retry_48s),
+ * which sim/access.c's fault path runs inline instead of calling
+ * sim/tlb.c's general retry.  sim/tlb.c's miss paths use the same fills.
  */
 #ifndef VMLAB_SIM_TLB_INLINE_H
 #define VMLAB_SIM_TLB_INLINE_H
