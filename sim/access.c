@@ -20,6 +20,7 @@
  * access counts.
  */
 #include "sim/internal.h"
+#include "sim/tlb_inline.h"
 
 /* The trace switched process: find or create it, switch address spaces. */
 static __attribute__((noinline)) int switch_proc(struct vl_engine *e, uint32_t pid,
@@ -421,10 +422,12 @@ static inline __attribute__((always_inline)) uint64_t tlb_miss(struct vl_engine 
  * clock only, as in feed_walk).  1 when it resolved the fault (*tr: the
  * retried access's translation, or XL_FAULT when it does not proceed), 0
  * when fault_fast does not take it (nothing changed: fault_and_retry
- * does), or an error. */
-static __attribute__((noinline)) int fault_retry_fast(struct vl_engine *e, const struct vl_rec *r,
-						      unsigned kind, bool write, uint64_t *tr,
-						      struct vl_error *err)
+ * does), or an error.  s48: the kind has the default machine's shape
+ * (XL_TWO_48S), whose retry runs inline (xl_retry_48s). */
+static inline __attribute__((always_inline)) int fault_retry(struct vl_engine *e,
+							      const struct vl_rec *r, unsigned kind,
+							      bool write, uint64_t *tr,
+							      struct vl_error *err, const bool s48)
 {
 	uint32_t proc = e->last_proc, li = e->xl.stop, frees = e->pt.frees;
 	e->pt.ncreated = 0; /* the leaf exists: nothing to create */
@@ -441,11 +444,26 @@ static __attribute__((noinline)) int fault_retry_fast(struct vl_engine *e, const
 		*tr = XL_FAULT;
 		return 1;
 	}
-	*tr = tlb_miss(e, r->addr, kind, write, true);
+	const struct vl_xlat *xl = &e->xl;
+	if (s48 && likely(xl->two[kind] == XL_TWO_48S && !(xl->lp_live[1] | xl->lp_live[2])))
+		*tr = xl_retry_48s(e, r->addr, kind, write, li);
+	else
+		*tr = tlb_miss(e, r->addr, kind, write, true);
 	if (*tr == XL_FAULT)
 		return vl_err(err, VL_ESTATE, "pid %u va 0x%llx: still not accessible after its fault",
 			      r->pid, (unsigned long long)r->addr);
 	return 1;
+}
+
+/* fault_retry compiled twice: for the default machine's shape, with its
+ * retry inline, and for any other, which then keeps its registers. */
+static __attribute__((noinline)) int fault_retry_fast(struct vl_engine *e, const struct vl_rec *r,
+						      unsigned kind, bool write, uint64_t *tr,
+						      struct vl_error *err)
+{
+	if (e->xl.two[kind] == XL_TWO_48S)
+		return fault_retry(e, r, kind, write, tr, err, true);
+	return fault_retry(e, r, kind, write, tr, err, false);
 }
 
 /* feed_hits' counts written back to the engine: ops[] and the accesses

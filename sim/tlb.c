@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "sim/internal.h"
+#include "sim/tlb_inline.h"
 
 static const uint8_t sz_shift[XL_NSIZES] = { 12, 21, 30 };
 
@@ -297,26 +298,6 @@ static inline __attribute__((always_inline)) uint32_t oldest_of(const uint64_t *
 		v = lt ? w : v;
 	}
 	return v;
-}
-
-/* The same for 4 and 8 ways as a tournament: pairs, then pairs of
- * winners (a tie goes to the lower way, as in the scan). */
-static inline uint32_t pick(uint32_t x, uint32_t y, bool take_y)
-{
-	/* take_y ? y : x without a branch (which way is older is random: a
-	 * branch here mispredicts about every other fill) */
-	return x ^ ((x ^ y) & -(uint32_t)take_y);
-}
-
-static inline uint32_t oldest_pairs(const uint64_t *u, unsigned ways)
-{
-	uint32_t a = u[1] < u[0], b = 2 + (u[3] < u[2]);
-	uint32_t ab = pick(a, b, u[b] < u[a]);
-	if (ways == 4)
-		return ab;
-	uint32_t c = 4 + (u[5] < u[4]), d = 6 + (u[7] < u[6]);
-	uint32_t cd = pick(c, d, u[d] < u[c]);
-	return pick(ab, cd, u[cd] < u[ab]);
 }
 
 static inline uint32_t oldest_way(const uint64_t *u, uint32_t ways)
@@ -1061,46 +1042,6 @@ static inline __attribute__((always_inline)) uint64_t miss(struct vl_engine *e, 
 
 /* ---- the two-level shape (xl->two) ---- */
 
-/* fill_one of a narrow lru structure of W ways (a constant) whose set
- * count is a power of two: the same steps with the loop bounds, masks
- * and the victim's tournament known to the compiler. */
-static inline __attribute__((always_inline)) void fill_w(struct vl_xlat *xl, struct tlb *t,
-							 uint64_t key, uint64_t bfp, uint64_t vpn,
-							 uint32_t ref, uint64_t now, const unsigned W,
-							 const bool count_key)
-{
-	uint32_t set = (uint32_t)vpn & t->set_mask, base = set * W;
-	uint64_t s = t->live[set];
-	const uint32_t full = (1u << W) - 1;
-	uint32_t m = (uint32_t)(s >> 32) == xl->gen ? (uint32_t)s : 0;
-	uint32_t way;
-	if (t->ord) {
-		uint32_t o = t->ord[set];
-		if (likely(m == full)) {
-			way = o & 15;
-			o = o >> 4 | way << (4 * (W - 1));
-		} else {
-			way = (uint32_t)__builtin_ctz(~m);
-			o = xl_ord_front(o, way, W);
-		}
-		t->ord[set] = o;
-	} else {
-		way = m != full ? (uint32_t)__builtin_ctz(~m) : oldest_pairs(t->used + base, W);
-	}
-	t->live[set] = (uint64_t)xl->gen << 32 | m | 1u << way;
-	t->fp[base + way] = (uint8_t)bfp;
-	if (count_key) {
-		xl_cnt_swap(t, t->tag[base + way], key);
-	} else if (t->cnt) {
-		uint64_t old = t->tag[base + way];
-		t->cnt[xl_bucket(old)] -= old != 0;
-	}
-	t->tag[base + way] = key;
-	t->ref[base + way] = ref;
-	t->used[base + way] = now;
-	/* (last: read by the walk for walk caches only) */
-}
-
 /* miss() where kind kd has two TLB levels, each with one structure
  * holding 4 KiB pages, narrow, lru, a power-of-two set count, of W1 and
  * W2 ways, and no large page is mapped (so every probe of a larger size
@@ -1148,7 +1089,7 @@ static __attribute__((noinline)) uint64_t two_probe(struct vl_engine *e, unsigne
 		e->ctr.dirty_updates++;
 	}
 	uint64_t k1 = key | (t2->tag[i] & XL_DIRTY);
-	fill_w(xl, t1, k1, xl_fp(k1), vpn, li, now, W1, true);
+	fill_w(xl, t1, k1, bfp, vpn, li, now, W1, true); /* xl_fp(k1) == bfp: D is not hashed */
 	return XL_TRANSLATION(li, 12);
 }
 
@@ -1182,13 +1123,7 @@ static inline __attribute__((always_inline)) uint64_t miss_two(struct vl_engine 
 			const uint64_t now = e->time + 1;
 			uint64_t key = XL_KEY(xl->asid, vpn, 0) |
 				       ((ent & (PTE_D | PTE_RW)) == (PTE_D | PTE_RW) ? XL_DIRTY : 0);
-			uint64_t bfp = xl_fp(key);
-			/* the filter: the victims' buckets here, the new tag's
-			 * (twice) after both */
-			fill_w(xl, t1, key, bfp, vpn, li, now, W1, false);
-			fill_w(xl, t2, key, bfp, vpn, li, now, W2, false);
-			if (xl->inv_cnt)
-				xl->inv_cnt[xl_bucket(key)] += 2;
+			fill_two(xl, t1, t2, key, vpn, li, now, W1, W2);
 		}
 	}
 	return XL_TRANSLATION(li, sz_shift[sz]);
