@@ -213,8 +213,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 	char what[96];
 	snprintf(what, sizeof(what), "the frame database of %llu frames (%llu MiB of memory)",
 		 (unsigned long long)frames, (unsigned long long)(frames >> 8));
-	if ((rc = vl_memory_check(budget, bdefault, (frames + nextra) * sizeof(struct vl_pfn), what,
-				  err)) < 0)
+	/* (the extra frames' records are touched only as they are used) */
+	if ((rc = vl_memory_check(budget, bdefault, frames * sizeof(struct vl_pfn), what, err)) < 0)
 		goto fail;
 	/* more simulated memory than the host has: its frame database and the
 	 * policy's per-frame state grow with the configured size (24 bytes

@@ -247,7 +247,12 @@ uint32_t pfn_alloc(struct vl_pfndb *db, unsigned order);
  * used. */
 static inline uint32_t pfn_alloc_extra(struct vl_pfndb *db)
 {
-	return db->extra_used < db->nextra ? db->nframes + db->extra_used++ : VL_NIL;
+	if (db->extra_used == db->nextra)
+		return VL_NIL;
+	uint32_t f = db->nframes + db->extra_used++;
+	db->pfn[f] = (struct vl_pfn){ .flink = VL_NIL, .blink = VL_NIL, .pte = VL_NIL,
+				      .owner = VL_NIL, .slot = VL_NIL };
+	return f;
 }
 /* Return a 2^order block starting at frame f (coalescing buddies). */
 void pfn_free(struct vl_pfndb *db, uint32_t f, unsigned order);

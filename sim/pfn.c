@@ -73,7 +73,10 @@ int pfn_init(struct vl_pfndb *db, uint32_t nframes, uint32_t nextra, struct vl_e
 	db->nextra = nextra;
 	for (unsigned o = 0; o <= BUDDY_MAX_ORDER; o++)
 		db->head[o] = VL_NIL;
-	for (uint32_t f = 0; f < all; f++) {
+	/* the extra frames' records are set as they are handed out
+	 * (pfn_alloc_extra): the machine above a small limit can be large,
+	 * and calloc's pages are not touched until then */
+	for (uint32_t f = 0; f < nframes; f++) {
 		db->pfn[f].slot = VL_NIL;
 		db->pfn[f].flink = db->pfn[f].blink = VL_NIL;
 		db->pfn[f].pte = VL_NIL;
