@@ -152,6 +152,38 @@ static void test_init_zero(void **state)
 	pfn_fini(&db); /* harmless after a failed init */
 }
 
+/* Extra frames (memory outside a cgroup's limit): handed out in order
+ * after the buddy allocator's frames, each record fresh, none of them the
+ * buddy allocator's, VL_NIL once all are used. */
+static void test_extra(void **state)
+{
+	(void)state;
+	struct vl_pfndb db;
+	struct vl_error err = { 0 };
+	if (pfn_init(&db, 100, 5, &err) < 0)
+		fail_msg("pfn_init(100, 5): %s", err.msg);
+	assert_int_equal(db.nfree, 100);
+	for (uint32_t k = 0; k < 5; k++) {
+		uint32_t f = pfn_alloc_extra(&db);
+		assert_int_equal(f, 100 + k);
+		assert_int_equal(db.pfn[f].loc, PFN_FREE);
+		assert_int_equal(db.pfn[f].slot, VL_NIL);
+		assert_int_equal(db.pfn[f].pte, VL_NIL);
+		assert_int_equal(db.pfn[f].owner, VL_NIL);
+		assert_int_equal(db.pfn[f].flink, VL_NIL);
+		assert_int_equal(db.pfn[f].flags, 0);
+	}
+	assert_int_equal(pfn_alloc_extra(&db), VL_NIL);
+	assert_int_equal(db.nfree, 100); /* the buddy allocator's frames untouched */
+	for (uint32_t k = 0; k < 100; k++)
+		assert_true(pfn_alloc(&db, 0) < 100);
+	assert_int_equal(pfn_alloc(&db, 0), VL_NIL);
+	pfn_fini(&db);
+	/* no room for the extra frames in 32-bit frame numbers: refused */
+	assert_true(pfn_init(&db, 100, VL_NIL - 100, &err) < 0);
+	assert_int_equal(err.code, VL_EINVAL);
+}
+
 /* Take every frame as order 0, then give them back in random order. */
 static void test_all_order0(void **state)
 {
@@ -369,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_carve_reference),
 		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_init_zero),
+		cmocka_unit_test(test_extra),
 		cmocka_unit_test(test_all_order0),
 		cmocka_unit_test(test_order9),
 		cmocka_unit_test(test_fragmentation),
