@@ -17,7 +17,10 @@
  *     cache unmapped: PFN_SWAPCACHE, named by its transition PTE);
  *   - an ACTIVE frame f has pt[pfn[f].pte] valid and pointing at f, and
  *     pfn[f].proc/vpn name the process and page that PTE translates;
- *   - free + active == nframes; active == pages the policy holds.
+ *   - free + active == nframes; active == pages the policy holds;
+ *   - an extra frame (past nframes, memory outside memory.limit: a
+ *     page-cache page charged to another cgroup) is an active shared
+ *     page that no policy holds, mapped only by PTE_SW_NOPOLICY PTEs.
  */
 #ifndef VMLAB_SIM_INTERNAL_H
 #define VMLAB_SIM_INTERNAL_H
