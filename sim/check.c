@@ -85,18 +85,13 @@ static void check_leaf(void *ctx, uint32_t li, uint64_t vpn)
 	}
 	const struct vl_pfn *p = &e->db.pfn[f];
 	/* an extra frame (outside memory.limit) holds a page-cache page the
-	 * policy never hears of; the policy's shared frames are heard */
-	if ((p->flags & PFN_F_PROTO) && (f >= e->db.nframes) != !!(pte & PTE_SW_NOPOLICY)) {
+	 * policy never hears of */
+	if (f >= e->db.nframes && (!(p->flags & PFN_F_PROTO) || !(pte & PTE_SW_NOPOLICY))) {
 		c->rc = vl_err(c->err, VL_ESTATE,
-			       "pid %u page 0x%llx maps shared frame %u %s PTE_SW_NOPOLICY",
+			       "pid %u page 0x%llx maps frame %u, outside memory.limit, %s",
 			       e->procs[c->proc].pid, (unsigned long long)vpn, f,
-			       f >= e->db.nframes ? "outside memory.limit without" : "with");
-		return;
-	}
-	if (f >= e->db.nframes && !(p->flags & PFN_F_PROTO)) {
-		c->rc = vl_err(c->err, VL_ESTATE,
-			       "pid %u page 0x%llx maps frame %u, outside memory.limit, as a private page",
-			       e->procs[c->proc].pid, (unsigned long long)vpn, f);
+			       (p->flags & PFN_F_PROTO) ? "without PTE_SW_NOPOLICY"
+							: "as a private page");
 		return;
 	}
 	/* a non-pageable large page is no resident-set manager's */

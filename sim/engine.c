@@ -231,7 +231,8 @@ int vl_engine_new(struct vl_engine **out, const struct vl_config *cfg, struct vl
 			    (unsigned)sizeof(struct vl_pfn));
 		goto fail;
 	}
-	if ((rc = pfn_init(&e->db, (uint32_t)frames, (uint32_t)nextra, err)) < 0 || (rc = pt_init(&e->pt, err)) < 0)
+	if ((rc = pfn_init(&e->db, (uint32_t)frames, (uint32_t)nextra, err)) < 0 ||
+	    (rc = pt_init(&e->pt, err)) < 0)
 		goto fail;
 	e->pt.budget = budget;
 	e->pt.budget_default = bdefault;

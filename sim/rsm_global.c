@@ -64,11 +64,7 @@ uint32_t vl_global_pick(struct vl_engine *e, const struct vl_access *a, int *rc,
 			     "out of memory: all %u frames hold page tables (%llu) or are pinned, "
 			     "no page can be evicted; give more %s",
 			     e->db.nframes, (unsigned long long)e->ctr.pt_pages,
-			     vl_config_isset(e->cfg, "memory.limit") &&
-				     vl_config_u64(e->cfg, "memory.limit") / VL_PAGE_SIZE ==
-					     e->db.nframes
-				     ? "memory (memory.limit)"
-				     : "memory.frames");
+			     e->db.nextra ? "memory (memory.limit)" : "memory.frames");
 		return VL_NIL;
 	}
 	struct vl_evict_ctx ctx = { .cause = a, .pid = 0 };
