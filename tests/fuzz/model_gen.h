@@ -7,7 +7,7 @@
  * accesses (reads, writes, fetches) to a few MiB of private memory and of
  * file views, else an address-space event (reserve, commit, decommit,
  * release, protect, map a view, unmap, advise, exit) with a protection
- * drawn from all of them, guard pages included.  mg_configs are the four
+ * drawn from all of them, guard pages included.  mg_configs are the five
  * configurations every trace is replayed under:
  *   - the textbook personality with the `always` large-page policy,
  *   - the linux preset with THP always and khugepaged,
@@ -15,6 +15,9 @@
  *   - the textbook personality without large pages or page tables in
  *     frames, where a COMMIT of a free range commits through its VAD
  *     (VAD_F_COMMITTED) and writes no PTE,
+ *   - the linux preset under a memory cgroup's limit (memory.limit, 32
+ *     of the 600 frames), where the views' cached file pages take extra
+ *     frames outside the limit,
  * in little memory (mg_engine's common settings), with the invariant
  * checker on, so that eviction, trimming, the page lists, splits and
  * collapses all run.
@@ -44,6 +47,7 @@ static const char *const mg_configs[][8] = {
 	{ "@windows", "wsm.interval=64", "ws.min_pages=4", "ws.max_pages=24",
 	  "wsm.available_pages=8", "mpw.threshold_pages=4", NULL },
 	{ "os.personality=textbook", "replacement.policy=clock", NULL },
+	{ "@linux", "memory.limit=128K", "memory.pt_frames=on", NULL },
 };
 
 /* The engine of configuration sets[] (NULL-terminated; "@NAME" loads the

@@ -45,7 +45,7 @@ static void stress(size_t c)
 	struct vl_error err = { 0 };
 	assert_int_equal(vl_batch_init(&b, 4, &err), 0);
 	unsigned n = ntraces();
-	uint64_t records = 0, limited = 0, faults = 0, events = 0;
+	uint64_t records = 0, limited = 0, faults = 0, events = 0, evictions = 0;
 	for (unsigned t = 0; t < n; t++) {
 		uint64_t seed = (uint64_t)c << 32 | t, s = seed;
 		struct vl_engine *e = mg_engine(mg_configs[c], &err);
@@ -82,7 +82,14 @@ static void stress(size_t c)
 		if (sum != k->faults)
 			fail_msg("config %zu trace %u: processes' faults %llu != machine's %llu", c, t,
 				 (unsigned long long)sum, (unsigned long long)k->faults);
+		/* under memory.limit (128 KiB: 32 frames, page tables among
+		 * them) the processes never hold more than the limit's
+		 * frames, whatever they map */
+		if (c == 4 && k->resident_peak > 32)
+			fail_msg("config %zu trace %u: resident peak %llu over the limit's 32 frames", c,
+				 t, (unsigned long long)k->resident_peak);
 		faults += k->faults;
+		evictions += k->evictions;
 		vl_engine_free(e);
 	}
 	vl_batch_free(&b);
@@ -92,6 +99,8 @@ static void stress(size_t c)
 		      (unsigned long long)limited);
 	assert_true(faults > 0);
 	assert_true(events > 0);
+	if (c == 4) /* the limit is reached and reclaims */
+		assert_true(evictions > 0);
 }
 
 static void test_textbook(void **state)
@@ -118,6 +127,12 @@ static void test_textbook_vad_commit(void **state)
 	stress(3);
 }
 
+static void test_linux_limit(void **state)
+{
+	(void)state;
+	stress(4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_linux),
 		cmocka_unit_test(test_windows),
 		cmocka_unit_test(test_textbook_vad_commit),
+		cmocka_unit_test(test_linux_limit),
 	};
 	return cmocka_run_group_tests_name("V-event stress", tests, NULL, NULL);
 }
