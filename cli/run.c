@@ -172,9 +172,16 @@ static void print_text(struct vl_engine *e, struct vl_trace *t, const struct vl_
 				  : vl_config_u64(cfg, "memory.frames");
 	printf("vmlab %s: %s (%s), %llu records\n", vl_version(), vl_trace_path(t),
 	       vl_trace_format(t), (unsigned long long)st->records);
-	printf("model: os %s, policy %s, %llu frames (%.1f MiB)\n",
+	printf("model: os %s, policy %s, %llu frames (%.1f MiB)",
 	       vl_config_str(cfg, "os.personality"), vl_config_str(cfg, "replacement.policy"),
 	       (unsigned long long)frames, (double)frames * VL_PAGE_SIZE / (1 << 20));
+	uint64_t limit = vl_config_isset(cfg, "memory.limit")
+				 ? vl_config_u64(cfg, "memory.limit") / VL_PAGE_SIZE
+				 : frames;
+	if (limit < frames) /* a memory cgroup's limit, below the machine's memory */
+		printf(", memory.limit %llu frames (%.1f MiB)", (unsigned long long)limit,
+		       (double)limit * VL_PAGE_SIZE / (1 << 20));
+	printf("\n");
 	printf("\n");
 	size_t n = vl_engine_counter_list(e, NULL, NULL, 0);
 	const char **names = calloc(n ? n : 1, sizeof(*names));
