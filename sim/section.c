@@ -127,6 +127,13 @@ static uint32_t cached_frame(struct vl_engine *e, const struct vl_section *s, ui
 	return vl_frame_get(e, zero, a, err);
 }
 
+/* What a PTE mapping shared frame f says besides frame and protection:
+ * an extra frame is no policy's (PTE_SW_NOPOLICY). */
+static inline uint64_t shared_pte_bits(const struct vl_engine *e, uint32_t f)
+{
+	return f >= e->db.nframes ? PTE_SW_NOPOLICY : 0;
+}
+
 /* Linux's mmap read-around (do_sync_mmap_readahead): a hard fault on page
  * idx reads file.readaround pages from idx - readaround/2 (clamped to the
  * file) into the page cache with the same read; they are cached, not
@@ -159,11 +166,11 @@ static void read_around(struct vl_engine *e, uint32_t sec, uint64_t idx, const s
 		struct vl_section *s = &e->sections[sec];
 		if (j == idx || proto_get(s, j) != 0 || vl_available(e) <= 16)
 			continue;
-		marked |= j == mark && !(e->npc_files && vl_pagecache_has(e, s->file_id, j));
+		bool cached = e->npc_files && vl_pagecache_has(e, s->file_id, j);
+		marked |= j == mark && !cached;
 		uint64_t *jp = proto_ref(s, j);
 		if (!jp)
 			return; /* out of memory: read-around is only a read-ahead */
-		bool cached = e->npc_files && vl_pagecache_has(e, s->file_id, j);
 		uint32_t g = cached ? cached_frame(e, s, j, false, a, NULL)
 				    : vl_frame_get(e, false, a, NULL);
 		if (g == VL_NIL)
@@ -270,7 +277,7 @@ int vl_map_shared(struct vl_engine *e, uint32_t proc, uint32_t li, uint32_t f, u
 	struct vl_proc *pr = &e->procs[proc];
 	p->aux++;
 	pt_set(&e->pt, li, PTE_MAKE(f) | prot_hw(prot) | PTE_A | (write ? PTE_D : 0) |
-			    (f >= e->db.nframes ? PTE_SW_NOPOLICY : 0));
+			    shared_pte_bits(e, f));
 	pr->ctr.resident_pages++;
 	return e->rsm->mapped(e, proc, vpn, f, NULL, err);
 }
@@ -337,8 +344,8 @@ void vl_fault_around(struct vl_engine *e, uint32_t proc, const struct vl_vad *d,
 		if (e->rsm->mapped(e, proc, v, f, NULL, NULL) < 0)
 			return;
 		e->db.pfn[f].aux++;
-		pt_set(&e->pt, li, q | prot_hw(pprot) | /* A clear: not accessed yet */
-				    (f >= e->db.nframes ? PTE_SW_NOPOLICY : 0));
+		/* A clear: not accessed yet */
+		pt_set(&e->pt, li, q | prot_hw(pprot) | shared_pte_bits(e, f));
 		e->procs[proc].ctr.resident_pages++;
 	}
 }
