@@ -40,9 +40,17 @@
  * caches for CHUNK batches (feeding the engines batch by batch in turn
  * made them evict each other: slower than separate runs). */
 #define CHUNK 32
+/* A single engine's chunk (vl_run_ex on a machine with a second CPU): the
+ * two threads meet once per chunk, and each meeting puts the feeding
+ * thread to sleep and wakes it (a futex wait and an inter-processor wake,
+ * dear in a VM).  Meeting after every batch (8,192 records) cost a
+ * 20M-access lru run with --machine none 0.85 CPU-s and 0.89 s of wall
+ * clock where 16 batches cost 0.64 and 0.58 (docs/benchmarks.md, "The
+ * single run's chunk"). */
+#define CHUNK1 16
 struct chunk {
 	struct vl_batch b[CHUNK];
-	size_t nb, len; /* batches read, batches it holds (1 for one engine) */
+	size_t nb, len; /* batches read, batches it holds (CHUNK1 for one engine) */
 };
 
 /* Decode up to c->len batches into c: the number of records (0 at the
@@ -195,9 +203,9 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 		rc = vl_err(err, VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* one engine keeps its caches anyway: two batches are enough (and
-	 * 8 MiB less memory) */
-	b[0].len = b[1].len = n == 1 ? 1 : CHUNK;
+	/* one engine keeps its caches anyway: fewer batches are enough (and
+	 * 4 MiB less memory) */
+	b[0].len = b[1].len = n == 1 ? CHUNK1 : CHUNK;
 	for (size_t k = 0; k < 2 * CHUNK && rc == 0; k++)
 		if (k % CHUNK < b[k / CHUNK].len)
 			rc = vl_batch_init(&b[k / CHUNK].b[k % CHUNK], RUN_BATCH, err);

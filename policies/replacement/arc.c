@@ -129,12 +129,17 @@ static inline uint32_t lists_which(const struct arc_lists *l, size_t esz, uint32
 }
 
 /* The ghost map, (pid, vpn) -> ghost id: vl_pmap's open addressing
- * (linear probing, backward-shift deletion, at most half full) with
- * 8-byte slots instead of 16: a 32-bit hash of the page and the ghost id.
- * The page itself is in the ghost's record, compared when the hashes
- * match; the home slot is a function of the hash alone, so a deletion
- * finds each later slot's home without its record.  Half the memory of
- * a vl_pmap, and a probe that misses touches no record. */
+ * (linear probing, backward-shift deletion) with 8-byte slots instead of
+ * 16: a 32-bit hash of the page and the ghost id.  The page itself is in
+ * the ghost's record, compared when the hashes match; the home slot is a
+ * function of the hash alone, so a deletion finds each later slot's home
+ * without its record, and a probe that misses touches no record.  At
+ * most a quarter full (vl_pmap: half): the probe runs' lengths are
+ * random, and each run's end is a mispredicted branch; a quarter-full map
+ * has shorter runs (a fifth fewer mispredictions on the bench's Zipf
+ * trace, about 4 % less CPU time) for twice its memory (4 MiB instead
+ * of 2 at the bench's 98,139 frames)
+ * (docs/benchmarks.md, "arc's ghost map a quarter full"). */
 struct gslot {
 	uint32_t hash, g; /* g = VL_PMAP_NONE: empty */
 };
@@ -147,7 +152,7 @@ struct gmap {
 static int gmap_init(struct gmap *m, uint32_t max_entries)
 {
 	size_t slots = 16;
-	while (slots < 2 * (size_t)max_entries + 2)
+	while (slots < 4 * (size_t)max_entries + 4)
 		slots <<= 1;
 	m->slot = vl_alloc_big(slots * sizeof(*m->slot));
 	m->mask = (uint32_t)(slots - 1);
