@@ -38,8 +38,12 @@
 /* Batches decoded together: an engine is fed a whole chunk before the
  * thread moves on to its next engine, so that its structures stay in the
  * caches for CHUNK batches (feeding the engines batch by batch in turn
- * made them evict each other: slower than separate runs). */
-#define CHUNK 32
+ * made them evict each other: slower than separate runs).  128 batches
+ * (1M records, 32 MiB for the two chunks): the bench's 16-cell sweep took
+ * 1.0 s of wall clock and 1.8 CPU-s with 32, 0.88 and 1.55 with 64, 0.81
+ * and 1.45 with 128, each engine reloading its structures into the
+ * caches less often (docs/benchmarks.md, "The single run's chunk"). */
+#define CHUNK 128
 /* A single engine's chunk (vl_run_ex on a machine with a second CPU): the
  * two threads meet once per chunk, and each meeting puts the feeding
  * thread to sleep and wakes it (a futex wait and an inter-processor wake,

@@ -661,6 +661,72 @@ static void test_cells_together(void **state)
 	vl_sweep_free(s);
 }
 
+/* The same over a trace of several chunks (driver/multi.c decodes 128
+ * batches of 8,192 records at a time for a sweep, 16 for a single run,
+ * and reorders the engines costliest first after each chunk): 2,300,000
+ * raw addresses, so three chunks of a sweep and eighteen of each run of
+ * its own; cells of unequal cost (the smaller memory faults more) so
+ * that the order changes. */
+static void test_cells_together_chunks(void **state)
+{
+	(void)state;
+	const size_t n = 2300000;
+	uint64_t *addr = malloc(n * sizeof(*addr));
+	assert_non_null(addr);
+	uint64_t x = 777;
+	for (size_t i = 0; i < n; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t page = (x >> 33) % 2000;
+		if ((x >> 20) & 3)
+			page %= 150;
+		addr[i] = 0x400000 + page * 4096 + ((x >> 12) & 0xff8);
+	}
+	FILE *f = fopen(path_in("chunks.raw"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(addr, sizeof(*addr), n, f), n);
+	assert_int_equal(fclose(f), 0);
+	free(addr);
+	struct vl_sweep *s = load("chunks", "[experiment]\nname = chunks\n"
+					    "traces = chunks.raw\nformat = raw\nmachine = none\n"
+					    "[vary]\nreplacement.policy = lru, arc, clock\n"
+					    "memory.frames = 100, 1000\n");
+	assert_int_equal(s->ncells, 6);
+	const char *da = path_in("chunks");
+	char db[PATH_MAX];
+	snprintf(db, sizeof(db), "%s", path_in("chunks-one-by-one"));
+	struct vl_error err = { 0 };
+	if (vl_sweep_plan_write(s, db, &err) < 0)
+		fail_msg("%s", err.msg);
+	size_t all[6] = { 0, 1, 2, 3, 4, 5 };
+	if (vl_sweep_cells_run(s, da, all, 6, 2, &err) < 0)
+		fail_msg("%s", err.msg);
+	for (size_t i = 0; i < 6; i++)
+		if (vl_sweep_cell_run(s, db, i, NULL, &err) < 0)
+			fail_msg("%s", err.msg);
+	for (size_t i = 0; i < 6; i++) {
+		char *a = vl_sweep_cell_path(da, &s->cells[i], ".h5");
+		char *b = vl_sweep_cell_path(db, &s->cells[i], ".h5");
+		assert_true(same_results(a, b) >= 1);
+		/* every access counted: the last chunk was not lost */
+		struct vl_results *r = NULL;
+		struct vl_table t = { .size = sizeof(t) };
+		if (vl_results_open(&r, a, &err) < 0 || vl_results_table(r, "/runs/cell/counters", &t, &err) < 0)
+			fail_msg("%s", err.msg);
+		bool found = false;
+		for (size_t c = 0; c < t.ncols; c++)
+			if (!strcmp(t.names[c], "accesses")) {
+				assert_true(t.v[c] == (double)n);
+				found = true;
+			}
+		assert_true(found);
+		vl_table_free(&t);
+		vl_results_close(r);
+		free(a);
+		free(b);
+	}
+	vl_sweep_free(s);
+}
+
 /* The directory every test works in, with its traces: one.addr and
  * two.addr hold the same bytes; bad.addr has a bad address on line 3. */
 static int setup(void **state)
@@ -699,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_slurm_scripts),
 		cmocka_unit_test(test_run_local),
 		cmocka_unit_test(test_cells_together),
+		cmocka_unit_test(test_cells_together_chunks),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
