@@ -213,8 +213,10 @@ VL_API void vl_results_names_free(char **names, size_t n);
 
 VL_API const char *vl_results_path(const struct vl_results *r);
 
-/* XXH64 (seed 0) of a file's bytes as stored on disk.  Returns 0, VL_ENOENT
- * or VL_EIO. */
+/* XXH64 (seed 0) of a file's bytes as stored on disk.  A regular file
+ * this process hashed before and that is unchanged since (same device,
+ * inode, size, modification and change times) is not read again.  Thread
+ * safe.  Returns 0, VL_ENOENT or VL_EIO. */
 VL_API int vl_hash_file(const char *path, uint64_t *out, struct vl_error *err);
 
 #ifdef __cplusplus

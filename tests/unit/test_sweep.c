@@ -13,6 +13,8 @@
 #include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 #include "analysis/sweep_internal.h"
 #include "vmlab/results.h"
@@ -727,6 +729,39 @@ static void test_cells_together_chunks(void **state)
 	vl_sweep_free(s);
 }
 
+/* vl_hash_file: XXH64 of the bytes (computed here by the library's
+ * one-shot call), the same on a second call once the file is old enough to
+ * be remembered, and the new bytes' hash after the file is rewritten in
+ * place with the same size (the remembered hash must not be returned). */
+static void test_hash_file(void **state)
+{
+	(void)state;
+	char a[4096], b[4096];
+	for (size_t i = 0; i < sizeof(a); i++) {
+		a[i] = (char)('a' + i % 26);
+		b[i] = (char)('A' + i % 26);
+	}
+	const char *path = path_in("hashed.bin");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, a, sizeof(a)), (ssize_t)sizeof(a));
+	struct vl_error err = { 0 };
+	uint64_t h = 0;
+	assert_int_equal(vl_hash_file(path, &h, &err), 0);
+	assert_true(h == XXH64(a, sizeof(a), 0)); /* fresh: read */
+	sleep(3);                                 /* old enough to be remembered */
+	assert_int_equal(vl_hash_file(path, &h, &err), 0);
+	assert_true(h == XXH64(a, sizeof(a), 0));
+	assert_int_equal(vl_hash_file(path, &h, &err), 0);
+	assert_true(h == XXH64(a, sizeof(a), 0));
+	assert_int_equal(pwrite(fd, b, sizeof(b), 0), (ssize_t)sizeof(b)); /* same size */
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(vl_hash_file(path, &h, &err), 0);
+	assert_true(h == XXH64(b, sizeof(b), 0));
+	assert_true(vl_hash_file(path_in("no-such-file"), &h, &err) == VL_ENOENT);
+	assert_non_null(strstr(err.msg, "no-such-file"));
+}
+
 /* The directory every test works in, with its traces: one.addr and
  * two.addr hold the same bytes; bad.addr has a bad address on line 3. */
 static int setup(void **state)
@@ -766,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_run_local),
 		cmocka_unit_test(test_cells_together),
 		cmocka_unit_test(test_cells_together_chunks),
+		cmocka_unit_test(test_hash_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
