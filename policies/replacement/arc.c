@@ -136,10 +136,10 @@ static inline uint32_t lists_which(const struct arc_lists *l, size_t esz, uint32
  * without its record, and a probe that misses touches no record.  At
  * most a quarter full (vl_pmap: half): the probe runs' lengths are
  * random, and each run's end is a mispredicted branch; a quarter-full map
- * has shorter runs (a fifth fewer mispredictions on the bench's Zipf
- * trace, about 4 % less CPU time) for twice its memory (4 MiB instead
- * of 2 at the bench's 98,139 frames)
- * (docs/benchmarks.md, "arc's ghost map a quarter full"). */
+ * has shorter runs (on the bench's Zipf trace a tenth fewer mispredicted
+ * branches in callgrind's model, about 6 % less CPU time) for twice its
+ * memory (4 MiB instead of 2 at the bench's 98,139 frames;
+ * docs/benchmarks.md, "The single run's chunk"). */
 struct gslot {
 	uint32_t hash, g; /* g = VL_PMAP_NONE: empty */
 };
