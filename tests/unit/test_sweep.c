@@ -604,6 +604,39 @@ static size_t same_results(const char *a, const char *b)
 	return compared;
 }
 
+/* Run every cell of s together in DIR/together (planned by load) on
+ * `threads` threads, and each alone in DIR/alone (planned here); each
+ * cell's results in both must agree table for table (same_results) in at
+ * least min_tables tables.  Returns nothing: a difference fails the test. */
+static void together_and_alone(const struct vl_sweep *s, const char *together, const char *alone,
+			       unsigned threads, size_t min_tables)
+{
+	char da[PATH_MAX], db[PATH_MAX];
+	snprintf(da, sizeof(da), "%s", path_in(together));
+	snprintf(db, sizeof(db), "%s", path_in(alone));
+	struct vl_error err = { 0 };
+	if (vl_sweep_plan_write(s, db, &err) < 0)
+		fail_msg("%s", err.msg);
+	size_t *all = malloc(s->ncells * sizeof(*all));
+	assert_non_null(all);
+	for (size_t i = 0; i < s->ncells; i++)
+		all[i] = i;
+	if (vl_sweep_cells_run(s, da, all, s->ncells, threads, &err) < 0)
+		fail_msg("%s", err.msg);
+	free(all);
+	for (size_t i = 0; i < s->ncells; i++)
+		if (vl_sweep_cell_run(s, db, i, NULL, &err) < 0)
+			fail_msg("%s", err.msg);
+	for (size_t i = 0; i < s->ncells; i++) {
+		assert_true(vl_sweep_cell_done(s, da, i));
+		char *a = vl_sweep_cell_path(da, &s->cells[i], ".h5");
+		char *b = vl_sweep_cell_path(db, &s->cells[i], ".h5");
+		assert_true(same_results(a, b) >= min_tables);
+		free(a);
+		free(b);
+	}
+}
+
 /* One decode, many configurations: the cells of one trace replayed
  * together (vl_sweep_cells_run: one decode, the engines fed from the same
  * batches on three threads) give the results of the same cells run one by
@@ -637,29 +670,8 @@ static void test_cells_together(void **state)
 					      "memory.frames = 16, 64\n"
 					      "[set]\nstats.interval = 3000\n");
 	assert_int_equal(s->ncells, 16);
-	const char *da = path_in("together");
-	char db[PATH_MAX];
-	snprintf(db, sizeof(db), "%s", path_in("one-by-one"));
-	struct vl_error err = { 0 };
-	if (vl_sweep_plan_write(s, db, &err) < 0)
-		fail_msg("%s", err.msg);
-	size_t all[16];
-	for (size_t i = 0; i < 16; i++)
-		all[i] = i;
-	if (vl_sweep_cells_run(s, da, all, 16, 3, &err) < 0)
-		fail_msg("%s", err.msg);
-	for (size_t i = 0; i < 16; i++)
-		if (vl_sweep_cell_run(s, db, i, NULL, &err) < 0)
-			fail_msg("%s", err.msg);
-	for (size_t i = 0; i < 16; i++) {
-		assert_true(vl_sweep_cell_done(s, da, i));
-		char *a = vl_sweep_cell_path(da, &s->cells[i], ".h5");
-		char *b = vl_sweep_cell_path(db, &s->cells[i], ".h5");
-		/* counters, per-process counters, timeline, TLB counters */
-		assert_true(same_results(a, b) >= 2);
-		free(a);
-		free(b);
-	}
+	/* counters, per-process counters, timeline, TLB counters */
+	together_and_alone(s, "together", "one-by-one", 3, 2);
 	vl_sweep_free(s);
 }
 
@@ -693,22 +705,10 @@ static void test_cells_together_chunks(void **state)
 					    "[vary]\nreplacement.policy = lru, arc, clock\n"
 					    "memory.frames = 100, 1000\n");
 	assert_int_equal(s->ncells, 6);
-	const char *da = path_in("chunks");
-	char db[PATH_MAX];
-	snprintf(db, sizeof(db), "%s", path_in("chunks-one-by-one"));
+	together_and_alone(s, "chunks", "chunks-one-by-one", 2, 1);
 	struct vl_error err = { 0 };
-	if (vl_sweep_plan_write(s, db, &err) < 0)
-		fail_msg("%s", err.msg);
-	size_t all[6] = { 0, 1, 2, 3, 4, 5 };
-	if (vl_sweep_cells_run(s, da, all, 6, 2, &err) < 0)
-		fail_msg("%s", err.msg);
-	for (size_t i = 0; i < 6; i++)
-		if (vl_sweep_cell_run(s, db, i, NULL, &err) < 0)
-			fail_msg("%s", err.msg);
 	for (size_t i = 0; i < 6; i++) {
-		char *a = vl_sweep_cell_path(da, &s->cells[i], ".h5");
-		char *b = vl_sweep_cell_path(db, &s->cells[i], ".h5");
-		assert_true(same_results(a, b) >= 1);
+		char *a = vl_sweep_cell_path(path_in("chunks"), &s->cells[i], ".h5");
 		/* every access counted: the last chunk was not lost */
 		struct vl_results *r = NULL;
 		struct vl_table t = { .size = sizeof(t) };
@@ -724,7 +724,6 @@ static void test_cells_together_chunks(void **state)
 		vl_table_free(&t);
 		vl_results_close(r);
 		free(a);
-		free(b);
 	}
 	vl_sweep_free(s);
 }
