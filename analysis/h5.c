@@ -895,10 +895,7 @@ int vl_h5_validation(struct vl_h5 *h, const char *name, const char *workload,
 #define MEMO_AGE 2
 #define HASH_MEMO 8
 struct hash_memo {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtim, ctim;
+	struct stat st; /* the file when it was hashed */
 	uint64_t hash;
 	bool used;
 };
@@ -906,11 +903,12 @@ static struct hash_memo hash_memo[HASH_MEMO];
 static unsigned hash_memo_next;
 static pthread_mutex_t hash_memo_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static bool same_state(const struct hash_memo *m, const struct stat *st)
+/* The same file, with the same size and times? */
+static bool same_file(const struct stat *a, const struct stat *b)
 {
-	return m->used && m->dev == st->st_dev && m->ino == st->st_ino && m->size == st->st_size &&
-	       m->mtim.tv_sec == st->st_mtim.tv_sec && m->mtim.tv_nsec == st->st_mtim.tv_nsec &&
-	       m->ctim.tv_sec == st->st_ctim.tv_sec && m->ctim.tv_nsec == st->st_ctim.tv_nsec;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 static bool memo_get(const struct stat *st, uint64_t *out)
@@ -918,7 +916,7 @@ static bool memo_get(const struct stat *st, uint64_t *out)
 	bool hit = false;
 	pthread_mutex_lock(&hash_memo_lock);
 	for (unsigned i = 0; i < HASH_MEMO && !hit; i++)
-		if (same_state(&hash_memo[i], st)) {
+		if (hash_memo[i].used && same_file(&hash_memo[i].st, st)) {
 			*out = hash_memo[i].hash;
 			hit = true;
 		}
@@ -929,9 +927,7 @@ static bool memo_get(const struct stat *st, uint64_t *out)
 static void memo_put(const struct stat *st, uint64_t hash)
 {
 	pthread_mutex_lock(&hash_memo_lock);
-	struct hash_memo *m = &hash_memo[hash_memo_next++ % HASH_MEMO];
-	*m = (struct hash_memo){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
-				 .mtim = st->st_mtim, .ctim = st->st_ctim, .hash = hash, .used = true };
+	hash_memo[hash_memo_next++ % HASH_MEMO] = (struct hash_memo){ .st = *st, .hash = hash, .used = true };
 	pthread_mutex_unlock(&hash_memo_lock);
 }
 
@@ -975,12 +971,9 @@ int vl_hash_file(const char *path, uint64_t *out, struct vl_error *err)
 		XXH64_update(st, buf, (size_t)n);
 	}
 	*out = XXH64_digest(st);
-	if (regular && fstat(fd, &after) == 0 && settled(&before, started)) {
-		struct hash_memo m = { .dev = before.st_dev, .ino = before.st_ino, .size = before.st_size,
-				       .mtim = before.st_mtim, .ctim = before.st_ctim, .used = true };
-		if (same_state(&m, &after)) /* not written while it was read */
-			memo_put(&after, *out);
-	}
+	/* remembered if not written while it was read */
+	if (regular && settled(&before, started) && fstat(fd, &after) == 0 && same_file(&before, &after))
+		memo_put(&before, *out);
 out:
 	if (st)
 		XXH64_freeState(st);

@@ -207,8 +207,8 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 		rc = vl_err(err, VL_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* one engine keeps its caches anyway: fewer batches are enough (and
-	 * 4 MiB less memory) */
+	/* one engine keeps its caches anyway: fewer batches are enough (4 MiB
+	 * for the two chunks instead of 32) */
 	b[0].len = b[1].len = n == 1 ? CHUNK1 : CHUNK;
 	for (size_t k = 0; k < 2 * CHUNK && rc == 0; k++)
 		if (k % CHUNK < b[k / CHUNK].len)
