@@ -165,9 +165,13 @@ static void resolve_events(const struct vl_config *cfg, struct evinfo *ev, char 
 		ev[i].why[0] = 0;
 		ev[i].brief = NULL;
 		if (!ev[i].name[0]) {
-			ev[i].brief = "no event for this CPU";
-			snprintf(ev[i].why, sizeof(ev[i].why),
-				 "no event named for this CPU (%s is empty)", key);
+			/* without a PMU no name would help: say that first */
+			bool pmu = vl_pfm_have_core_pmu();
+			ev[i].brief = pmu ? "no event for this CPU" : "no hardware PMU";
+			snprintf(ev[i].why, sizeof(ev[i].why), "%sno event named for this CPU (%s is empty)",
+				 pmu ? "" : "no hardware PMU on this machine (perf_event offers software "
+					    "events only, as in a VM without a virtual PMU), and ",
+				 key);
 			continue;
 		}
 		struct vl_pfm_set s;
