@@ -144,9 +144,7 @@ static void open_failed(struct vl_pfm_event *e, int en)
 		   !vl_pfm_have_core_pmu()) {
 		e->state = VL_PFM_UNSUPPORTED;
 		snprintf(e->why, sizeof(e->why),
-			 "not supported: no hardware PMU on this machine (perf_event offers "
-			 "software events only, as in a VM without a virtual PMU); "
-			 "perf_event_open: %s",
+			 "not supported: " VL_PFM_NO_PMU "; perf_event_open: %s",
 			 strerror(en));
 	} else if (en == ENOENT || en == EOPNOTSUPP || en == ENODEV) {
 		e->state = VL_PFM_UNSUPPORTED;

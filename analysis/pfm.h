@@ -112,6 +112,12 @@ int vl_pfm_run_child_hooked(struct vl_pfm_set *s, char *const argv[], int (*pre_
  * /sys/bus/event_source/devices/cpu (or cpu_core / cpu_atom) exists. */
 bool vl_pfm_have_core_pmu(void);
 
+/* Why a hardware event cannot be counted here when vl_pfm_have_core_pmu()
+ * is false (the start of a why text). */
+#define VL_PFM_NO_PMU                                                                 \
+	"no hardware PMU on this machine (perf_event offers software events only, as " \
+	"in a VM without a virtual PMU)"
+
 /* Short name of a state ("open", "unknown event", "not supported", ...). */
 const char *vl_pfm_state_name(int state);
 

@@ -169,8 +169,7 @@ static void resolve_events(const struct vl_config *cfg, struct evinfo *ev, char 
 			bool pmu = vl_pfm_have_core_pmu();
 			ev[i].brief = pmu ? "no event for this CPU" : "no hardware PMU";
 			snprintf(ev[i].why, sizeof(ev[i].why), "%sno event named for this CPU (%s is empty)",
-				 pmu ? "" : "no hardware PMU on this machine (perf_event offers software "
-					    "events only, as in a VM without a virtual PMU), and ",
+				 pmu ? "" : VL_PFM_NO_PMU ", and ",
 				 key);
 			continue;
 		}
