@@ -215,10 +215,14 @@ int h5u_check_complete(const char *path, hid_t f, struct vl_error *err)
 
 /* ---- files written in memory ---- */
 
+/* The core driver grows its image in steps of 64 KiB (a cell's results
+ * file is about 50 KiB): with 1 MiB steps, creating a file zeroed and
+ * faulted in 256 pages it never used (a sixth of a 16-cell sweep's
+ * set-up time, docs/benchmarks.md "A sweep's results files"). */
 static hid_t mem_fapl(void)
 {
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-	if (fapl >= 0 && (H5Pset_fapl_core(fapl, (size_t)1 << 20, 0) < 0 ||
+	if (fapl >= 0 && (H5Pset_fapl_core(fapl, (size_t)1 << 16, 0) < 0 ||
 			  H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0)) {
 		H5Pclose(fapl);
 		return -1;

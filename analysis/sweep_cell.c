@@ -187,18 +187,54 @@ int vl_sweep_cell_run(const struct vl_sweep *s, const char *dir, size_t i,
 struct gcell {
 	size_t i;
 	char *h5path, *errpath;
+	const char *trace;
+	const struct vl_trace *t;
+	const char *volatile *tmp; /* its entry in the signal guard's list */
 	struct vl_engine *e;
 	struct vl_h5 *h5;
 	struct vl_h5_run *run;
 	struct vl_run_opts ro;
-	struct vl_run_stats st;
-	struct vl_run_stats *stp;
 	int rc;
 	struct vl_error err;
 };
 
-/* Everything of cell_run before the replay: configuration and trace
- * checks, engine, results file, run begun. */
+/* The hooks of vl_run_multi, called on the thread that feeds the cell's
+ * engine, one at a time (HDF5 is not thread-safe): the results file is
+ * opened and the run begun before the engine's first chunk, and the run is
+ * ended and the file committed right after its last one, while the other
+ * engines are still being fed (not all 16 files one after another on one
+ * thread at the end). */
+static int gcell_start(void *ctx, struct vl_engine *e, struct vl_error *err)
+{
+	struct gcell *g = ctx;
+	VL_TRY(vl_h5_open(&g->h5, g->h5path, err));
+	*g->tmp = vl_h5_temp_path(g->h5);
+	return vl_h5_run_begin(g->h5, "cell", "run", e, &g->run, err);
+}
+
+static int gcell_row(void *ctx, struct vl_engine *e, uint64_t accesses_done, struct vl_error *err)
+{
+	struct gcell *g = ctx;
+	return vl_h5_timeline_row(g->run, e, accesses_done, err);
+}
+
+static int gcell_end(void *ctx, struct vl_engine *e, const struct vl_run_stats *st,
+		     struct vl_error *err)
+{
+	struct gcell *g = ctx;
+	int rc = vl_h5_run_end_trace(g->run, e, g->t, g->trace, st, err);
+	g->run = NULL;
+	*g->tmp = NULL; /* the commit frees the path (a stray temporary file is
+			 * removed by the next sweep) */
+	if (rc == 0) {
+		rc = vl_h5_commit(g->h5, err);
+		g->h5 = NULL;
+	}
+	return rc;
+}
+
+/* Everything of cell_run before the replay that needs no results file:
+ * configuration and trace checks, engine. */
 static int gcell_prepare(const struct vl_sweep *s, struct gcell *g, const char *volatile *tmp)
 {
 	struct vl_error *err = &g->err;
@@ -206,15 +242,11 @@ static int gcell_prepare(const struct vl_sweep *s, struct gcell *g, const char *
 	VL_TRY(cell_config_checked(s, g->i, &cfg, err));
 	int rc = vl_engine_new(&g->e, cfg, err);
 	vl_config_free(cfg);
-	if (rc == 0 && (rc = vl_h5_open(&g->h5, g->h5path, err)) == 0) {
-		if (tmp)
-			*tmp = vl_h5_temp_path(g->h5);
-		rc = vl_h5_run_begin(g->h5, "cell", "run", g->e, &g->run, err);
-	}
-	g->ro = (struct vl_run_opts){ .size = sizeof(g->ro), .on_interval = vl_h5_timeline_row,
-				      .interval_ctx = g->run };
-	g->st = (struct vl_run_stats){ .size = sizeof(g->st) };
-	g->stp = &g->st;
+	g->trace = s->cells[g->i].trace;
+	g->tmp = tmp;
+	g->ro = (struct vl_run_opts){ .size = sizeof(g->ro), .on_interval = gcell_row,
+				      .interval_ctx = g, .on_start = gcell_start,
+				      .on_end = gcell_end, .hook_ctx = g };
 	return rc;
 }
 
@@ -236,12 +268,11 @@ int vl_sweep_cells_run(const struct vl_sweep *s, const char *dir, const size_t *
 	struct gcell *g = calloc(n ? n : 1, sizeof(*g));
 	struct vl_engine **es = calloc(n ? n : 1, sizeof(*es));
 	const struct vl_run_opts **ops = calloc(n ? n : 1, sizeof(*ops));
-	struct vl_run_stats **sts = calloc(n ? n : 1, sizeof(*sts));
 	int *rcs = calloc(n ? n : 1, sizeof(*rcs));
 	struct vl_error *errs = calloc(n ? n : 1, sizeof(*errs));
 	const char *volatile *tmps = calloc(n ? n : 1, sizeof(*tmps));
-	if (!g || !es || !ops || !sts || !rcs || !errs || !tmps) {
-		free(g); free(es); free(ops); free(sts); free(rcs); free(errs); free((void *)tmps);
+	if (!g || !es || !ops || !rcs || !errs || !tmps) {
+		free(g); free(es); free(ops); free(rcs); free(errs); free((void *)tmps);
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	}
 	guard_list = tmps;
@@ -282,15 +313,16 @@ int vl_sweep_cells_run(const struct vl_sweep *s, const char *dir, const size_t *
 		if (g[j].rc == 0) {
 			es[k] = g[j].e;
 			ops[k] = &g[j].ro;
-			sts[k] = g[j].stp;
 			k++;
 		}
 	}
 	struct vl_trace *t = NULL;
 	struct vl_error merr = { 0 };
 	int orc = k ? vl_trace_open(&t, trace, s->format, &merr) : 0;
-	if (k && orc == 0)
-		vl_run_multi(es, k, t, threads, ops, sts, rcs, errs, &merr);
+	for (size_t j = 0; j < n; j++)
+		g[j].t = t;
+	if (k && orc == 0) /* the results files are written by gcell_end */
+		vl_run_multi(es, k, t, threads, ops, NULL, rcs, errs, &merr);
 	int rc = 0;
 	for (size_t j = 0, q = 0; j < n; j++) {
 		struct gcell *c = &g[j];
@@ -303,16 +335,6 @@ int vl_sweep_cells_run(const struct vl_sweep *s, const char *dir, const size_t *
 				c->err = errs[q];
 			}
 			q++;
-		}
-		if (c->rc == 0) {
-			c->rc = vl_h5_run_end_trace(c->run, c->e, t, s->cells[c->i].trace, &c->st,
-						    &c->err);
-			c->run = NULL;
-			tmps[j] = NULL;
-			if (c->rc == 0) {
-				c->rc = vl_h5_commit(c->h5, &c->err);
-				c->h5 = NULL;
-			}
 		}
 		tmps[j] = NULL;
 		if (c->rc >= 0 && c->errpath) {
@@ -332,7 +354,7 @@ int vl_sweep_cells_run(const struct vl_sweep *s, const char *dir, const size_t *
 	vl_trace_close(t);
 	guard_n = 0;
 	guard_list = NULL;
-	free(g); free(es); free(ops); free(sts); free(rcs); free(errs); free((void *)tmps);
+	free(g); free(es); free(ops); free(rcs); free(errs); free((void *)tmps);
 	return rc;
 }
 

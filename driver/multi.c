@@ -23,6 +23,16 @@
  * future pre-pass of policies that need it is computed once and shared.
  * An engine that fails stops there (its code in rcs[i], its message in
  * errs[i]); the others go on to the end of the trace.
+ *
+ * The start and end hooks (vl_run_opts.on_start, on_end: a sweep opens and
+ * writes each cell's results file there) run on the feeding threads, under
+ * the same lock: on_start before an engine's first chunk, on_end after its
+ * last one.  The last chunk is known once the decoding thread's read of
+ * the next one comes back empty (it publishes `last`); an engine a thread
+ * finishes after that is ended by that thread while the others are still
+ * fed, so the results of most engines are written while the last chunk is
+ * replayed instead of after it, one thread at a time.  Engines finished
+ * before `last` was known are ended by the caller's thread at the end.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -95,6 +105,18 @@ struct multi {
 	size_t *order;
 	double *cost; /* seconds engine i took on the last chunk */
 	size_t next;
+	/* engine i's on_start called (or skipped: it failed before), and
+	 * engine i ended (finish_engine); each touched only by the thread
+	 * feeding engine i, and by the caller's thread once the workers are
+	 * joined */
+	bool *started, *ended;
+	/* the last chunk, once known (published with release by the caller's
+	 * thread; the records and the decoding time are final by then) */
+	const struct chunk *last;
+	uint64_t records;
+	double decode, prepass, t0;
+	uint64_t *future, nfuture;
+	struct vl_run_stats *const *st;
 };
 
 struct worker {
@@ -109,6 +131,29 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Engine i has been fed the whole trace (or has failed): its last
+ * timeline row, the check against the pre-pass, its statistics, and the
+ * end hook, all under the observers' lock. */
+static void finish_engine(struct multi *m, size_t i)
+{
+	struct run_state *rs = &m->rs[i];
+	pthread_mutex_lock(&m->cb_lock);
+	if (m->rcs[i] == 0)
+		m->rcs[i] = run_state_finish(rs, m->e[i], m->future ? m->nfuture : 0,
+					     m->future && vl_engine_needs_future(m->e[i]), &m->errs[i]);
+	vl_engine_set_future(m->e[i], NULL, 0);
+	rs->s.records = m->records;
+	rs->s.decode_seconds = m->decode;
+	rs->s.prepass_seconds = m->prepass;
+	rs->s.wall_seconds = now() - m->t0;
+	if (m->st && m->st[i])
+		sized_out(m->st[i], &rs->s, sizeof(rs->s));
+	if (m->rcs[i] == 0 && rs->o.on_end)
+		m->rcs[i] = rs->o.on_end(rs->o.hook_ctx, m->e[i], &rs->s, &m->errs[i]);
+	pthread_mutex_unlock(&m->cb_lock);
+	m->ended[i] = true;
+}
+
 /* Feed chunk c to engines taken from m->order until none is left. */
 static void feed_mine(struct multi *m, const struct chunk *c)
 {
@@ -118,10 +163,21 @@ static void feed_mine(struct multi *m, const struct chunk *c)
 			break;
 		size_t i = m->order[j];
 		double a = now();
+		if (!m->started[i]) {
+			m->started[i] = true;
+			if (m->rcs[i] == 0 && m->rs[i].o.on_start) {
+				pthread_mutex_lock(&m->cb_lock);
+				m->rcs[i] = m->rs[i].o.on_start(m->rs[i].o.hook_ctx, m->e[i],
+								&m->errs[i]);
+				pthread_mutex_unlock(&m->cb_lock);
+			}
+		}
 		for (size_t k = 0; k < c->nb && m->rcs[i] == 0; k++)
 			m->rcs[i] = run_state_feed(&m->rs[i], m->e[i], &c->b[k], &m->cb_lock,
 						   &m->errs[i]);
 		m->cost[i] = now() - a;
+		if (__atomic_load_n(&m->last, __ATOMIC_ACQUIRE) == c)
+			finish_engine(m, i);
 	}
 }
 
@@ -163,14 +219,18 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 {
 	if (n == 0)
 		return 0;
-	struct multi m = { .e = e, .n = n, .rcs = rcs, .errs = errs };
+	struct multi m = { .e = e, .n = n, .rcs = rcs, .errs = errs, .st = st };
 	m.rs = calloc(n, sizeof(*m.rs));
 	m.order = calloc(n, sizeof(*m.order));
 	m.cost = calloc(n, sizeof(*m.cost));
-	if (!m.rs || !m.order || !m.cost) {
+	m.started = calloc(n, sizeof(*m.started));
+	m.ended = calloc(n, sizeof(*m.ended));
+	if (!m.rs || !m.order || !m.cost || !m.started || !m.ended) {
 		free(m.rs);
 		free(m.order);
 		free(m.cost);
+		free(m.started);
+		free(m.ended);
 		return vl_err(err, VL_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < n; i++)
@@ -181,19 +241,18 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 			rcs[i] = sized_check(st[i], sizeof(size_t) + sizeof(uint64_t) + 4 * sizeof(double),
 					     "struct vl_run_stats", &errs[i]);
 	}
-	double t0 = now();
-	uint64_t *future = NULL, nfuture = 0;
-	double prepass = 0;
+	m.t0 = now();
 	int rc = 0;
+	bool fed = false; /* the engines were fed: each has its own result */
 	for (size_t i = 0; i < n; i++) {
 		if (rcs[i] || !vl_engine_needs_future(e[i]))
 			continue;
-		if (!future) {
-			if ((rc = vl_future_compute(t, &future, &nfuture, err)) < 0)
+		if (!m.future) {
+			if ((rc = vl_future_compute(t, &m.future, &m.nfuture, err)) < 0)
 				goto out;
-			prepass = now() - t0;
+			m.prepass = now() - m.t0;
 		}
-		vl_engine_set_future(e[i], future, nfuture);
+		vl_engine_set_future(e[i], m.future, m.nfuture);
 	}
 
 	/* with a thread to spare, the caller's thread only decodes: every
@@ -243,15 +302,14 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 	pthread_mutex_lock(&m.mu);
 	m.nworkers = started + caller_feeds;
 	pthread_mutex_unlock(&m.mu);
-	double decode = 0;
-	uint64_t records = 0;
+	fed = true;
 	unsigned cur = 0;
 	double a = now();
 	int rrc = 0;
 	size_t got = read_chunk(t, &b[cur], &rrc, err);
-	decode += now() - a;
+	m.decode += now() - a;
 	while (got > 0 || b[cur].nb) {
-		records += got;
+		m.records += got;
 		pthread_mutex_lock(&m.mu);
 		m.cur = &b[cur];
 		m.next = 0;
@@ -264,7 +322,9 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 		size_t next = rrc ? 0 : read_chunk(t, &b[cur ^ 1], &rrc, err);
 		if (rrc && next == 0)
 			b[cur ^ 1].nb = 0;
-		decode += now() - a;
+		m.decode += now() - a;
+		if (next == 0 && rrc == 0) /* the end: this chunk is the last */
+			__atomic_store_n(&m.last, &b[cur], __ATOMIC_RELEASE);
 		if (caller_feeds)
 			feed_mine(&m, &b[cur]);
 		pthread_mutex_lock(&m.mu);
@@ -299,20 +359,15 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 		vl_batch_free(&b[k / CHUNK].b[k % CHUNK]);
 	free(b);
 	for (size_t i = 0; i < n; i++) {
+		if (m.ended[i])
+			continue; /* ended by the thread that fed its last chunk */
 		if (rcs[i] == 0 && rc < 0) {
 			rcs[i] = rc; /* the trace could not be read to its end */
 			errs[i] = *err;
 		}
-		if (rcs[i] == 0)
-			rcs[i] = run_state_finish(&m.rs[i], e[i], future ? nfuture : 0,
-						  future && vl_engine_needs_future(e[i]), &errs[i]);
-		vl_engine_set_future(e[i], NULL, 0);
-		m.rs[i].s.records = records;
-		m.rs[i].s.decode_seconds = decode;
-		m.rs[i].s.prepass_seconds = prepass;
-		m.rs[i].s.wall_seconds = now() - t0;
-		if (st && st[i])
-			sized_out(st[i], &m.rs[i].s, sizeof(m.rs[i].s));
+		if (rcs[i] == 0 && !m.started[i] && m.rs[i].o.on_start) /* an empty trace */
+			rcs[i] = m.rs[i].o.on_start(m.rs[i].o.hook_ctx, e[i], &errs[i]);
+		finish_engine(&m, i);
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (rcs[i] < 0) {
@@ -320,14 +375,16 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 			rc = rcs[i];
 		}
 out:
-	for (size_t i = 0; rc < 0 && i < n; i++)
+	for (size_t i = 0; rc < 0 && !fed && i < n; i++)
 		if (rcs[i] == 0) { /* the pre-pass or the buffers failed: no engine ran */
 			rcs[i] = rc;
 			errs[i] = *err;
 		}
-	free(future);
+	free(m.future);
 	free(m.rs);
 	free(m.order);
 	free(m.cost);
+	free(m.started);
+	free(m.ended);
 	return rc;
 }

@@ -221,7 +221,9 @@ int vl_run_ex(struct vl_engine *e, struct vl_trace *t, const struct vl_run_opts 
 		free(future);
 		return rc;
 	}
-	for (;;) {
+	if (rs.o.on_start)
+		rc = rs.o.on_start(rs.o.hook_ctx, e, err);
+	while (rc == 0) {
 		double a = now();
 		ssize_t got = vl_trace_read(t, &b, err);
 		rs.s.decode_seconds += now() - a;
@@ -242,5 +244,7 @@ int vl_run_ex(struct vl_engine *e, struct vl_trace *t, const struct vl_run_opts 
 	rs.s.wall_seconds = now() - t0;
 	if (st)
 		sized_out(st, &rs.s, sizeof(rs.s));
+	if (rc == 0 && rs.o.on_end)
+		rc = rs.o.on_end(rs.o.hook_ctx, e, &rs.s, err);
 	return rc;
 }

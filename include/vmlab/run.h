@@ -60,6 +60,21 @@ VL_API int vl_run(struct vl_engine *e, struct vl_trace *t, vl_progress_fn progre
 typedef int (*vl_interval_fn)(void *ctx, struct vl_engine *e, uint64_t accesses_done,
 			      struct vl_error *err);
 
+/* Start and end hooks of vl_run_ex and vl_run_multi (since 0.8.2): on_start
+ * is called with the engine before its first batch is fed, on the thread
+ * that feeds it; on_end once the engine has been fed the whole trace and
+ * its last timeline row is written, with its final statistics (as st of
+ * vl_run_ex will hold them), on the thread that fed its last batch, which
+ * may be while other engines of a vl_run_multi are still being fed.  Both
+ * are called under the observers' lock (one observer, progress callback
+ * or hook at a time), so they may write results files that are not
+ * thread-safe (HDF5).  Return 0, or a negative VL_E* code with err filled:
+ * the engine then fails with it (for on_start: it is not fed at all).
+ * on_end is not called for an engine that failed. */
+typedef int (*vl_start_fn)(void *ctx, struct vl_engine *e, struct vl_error *err);
+typedef int (*vl_end_fn)(void *ctx, struct vl_engine *e, const struct vl_run_stats *st,
+			 struct vl_error *err);
+
 /* Options of vl_run_ex: set size, then what you need; a field beyond size
  * reads as zero (struct vl_run_opts o = { .size = sizeof o, ... }). */
 struct vl_run_opts {
@@ -68,6 +83,10 @@ struct vl_run_opts {
 	void *progress_ctx;
 	vl_interval_fn on_interval; /* NULL, or called per stats.interval (0 = never) */
 	void *interval_ctx;
+	/* since 0.8.2 */
+	vl_start_fn on_start;       /* NULL, or as above */
+	vl_end_fn on_end;           /* NULL, or as above */
+	void *hook_ctx;             /* ctx of on_start and on_end */
 };
 
 /* vl_run with options (opts may be NULL: no options).  The interval length
