@@ -14,8 +14,9 @@
 # range: this VM's speed drifts by tens of percent within a minute, and a
 # pair run together shares the drift.  The sweep comparison is wall clock
 # (threads are the point there), against the 16 runs one after another
-# (the target) and 2 at a time, with the CPU seconds beside it and the
-# load average of the moment.  Each ratio is printed with its commands
+# (the target; BENCH_ROUNDS rounds of the two back to back, medians) and
+# 2 at a time (once), with the CPU seconds beside it and the load average
+# of the moment.  Each ratio is printed with its commands
 # (TMP: the temporary folder).  Run it on a quiet machine (load average
 # below 1).
 set -u
@@ -141,20 +142,29 @@ replacement.policy = fifo, lru, clock, sieve
 memory.frames = 10000, 30000, 60000, 90000
 EOT
 	[ $fmt = raw ] && { cmd "$bin" sweep "$tmp/exp.ini" -o "$tmp/sw" -j 2; sed 's/^/      /' "$tmp/exp.ini"; }
-	rm -rf "$tmp/sw"
-	set -- $(/usr/bin/time -f "%e %U %S" "$bin" sweep "$tmp/exp.ini" -o "$tmp/sw" -j 2 2>&1 >/dev/null | tail -n 1)
-	sww=$1 swc=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')
 	one() { # POLICY FRAMES: one separate run, its faults into a file
 		"$bin" run --machine none --os textbook -f $fmt -s replacement.policy="$1" -s memory.frames="$2" \
 			"$tmp/$tr" 2>/dev/null | sed -n "s/^ *faults  *\([0-9]*\) .*/$1 $2 \1/p" >"$tmp/sep.$1.$2"
 	}
 	[ $fmt = raw ] && cmd "$bin" run --machine none --os textbook -f $fmt -s replacement.policy=POLICY -s memory.frames=FRAMES "$tmp/$tr"
-	# one after another
-	set -- $(/usr/bin/time -f "%e %U %S" sh -c '
-		for p in fifo lru clock sieve; do for f in 10000 30000 60000 90000; do
-			"$0" run --machine none --os textbook -f "$1" -s replacement.policy=$p -s memory.frames=$f "$2" >/dev/null 2>&1
-		done; done' "$bin" $fmt "$tmp/$tr" 2>&1 | tail -n 1)
-	seqw=$1 seqc=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')
+	# R rounds, each the sweep then the 16 runs one after another, back
+	# to back (they share the VM's drift); the verdict on the median ratio
+	rs= sws= swcs= seqs= seqcs=
+	k=0
+	while [ $k -lt "$R" ]; do
+		rm -rf "$tmp/sw"
+		set -- $(/usr/bin/time -f "%e %U %S" "$bin" sweep "$tmp/exp.ini" -o "$tmp/sw" -j 2 2>&1 >/dev/null | tail -n 1)
+		sww=$1 swc=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')
+		set -- $(/usr/bin/time -f "%e %U %S" sh -c '
+			for p in fifo lru clock sieve; do for f in 10000 30000 60000 90000; do
+				"$0" run --machine none --os textbook -f "$1" -s replacement.policy=$p -s memory.frames=$f "$2" >/dev/null 2>&1
+			done; done' "$bin" $fmt "$tmp/$tr" 2>&1 | tail -n 1)
+		seqw=$1 seqc=$(awk -v u="$2" -v s="$3" 'BEGIN { printf "%.2f", u + s }')
+		rs="$rs $(ratio "$sww" "$seqw")" sws="$sws $sww" swcs="$swcs $swc" seqs="$seqs $seqw" seqcs="$seqcs $seqc"
+		k=$((k + 1))
+	done
+	r=$(med $rs) sww=$(med $sws) swc=$(med $swcs) seqw=$(med $seqs) seqc=$(med $seqcs)
+	plo=$(printf '%s\n' $rs | sort -g | head -n 1) phi=$(printf '%s\n' $rs | sort -g | tail -n 1)
 	# 2 at a time (the faults of each kept for the comparison)
 	t1=$(date +%s.%N)
 	k=0
@@ -178,7 +188,6 @@ for r in csv.DictReader(open(sys.argv[1])):
 PY
 	sort -o "$tmp/swf" "$tmp/swf"
 	same=$(cmp -s "$tmp/sep" "$tmp/swf" && echo "same faults in all 16 cells" || echo "FAULTS DIFFER")
-	r=$(ratio "$sww" "$seqw")
 	r2=$(ratio "$sww" "$parw")
-	echo "$fmt: sweep $sww s wall ($swc CPU-s); one after another $seqw s ($seqc CPU-s): ${r}x  $(verdict "$r" 0.6); 2 at a time $parw s: ${r2}x; $same"
+	echo "$fmt: sweep $sww s wall ($swc CPU-s); one after another $seqw s ($seqc CPU-s): ${r}x ($(range))  $(verdict "$r" 0.6); 2 at a time $parw s: ${r2}x; $same"
 done
