@@ -14,6 +14,7 @@
 #                   share/bash-completion/completions/vmlab
 #   make man        build/vmlab.1 alone (also part of make)
 #   make layers     check that every dependency between folders points down
+#   make test-tsan  the multi-threaded replay's tests under ThreadSanitizer
 #
 # Objects live under build/<variant>/ so variants sit side by side;
 # dependencies come from -MMD -MP.
@@ -205,6 +206,19 @@ check: $(BIN) $(filter $(OBJDIR)/tests/unit/%,$(TEST_BIN))
 test: deps
 	@$(MAKE) --no-print-directory all-tests
 	@sh tests/run.sh $(OUT) $(TEST_BIN) $(wildcard tests/e2e/*.sh)
+
+# The programs that replay on several threads (driver/multi.c: a sweep's
+# cells, the run hooks, and every vl_run_ex on a machine with a second
+# CPU) under ThreadSanitizer, in build/tsan/.  A race or a misused lock
+# is a report, and a report is a non-zero exit.  .ci/run runs it.
+TSAN_TESTS := test_run_hooks test_run_interval test_sweep test_mrc
+.PHONY: test-tsan
+test-tsan: deps
+	@$(MAKE) --no-print-directory VARIANT=tsan OBJDIR=build/tsan OUT=build/tsan \
+		CFLAGS_OPT="-O1 -fno-omit-frame-pointer -fsanitize=thread" LDFLAGS=-fsanitize=thread \
+		$(TSAN_TESTS:%=build/tsan/tests/unit/%)
+	@TSAN_OPTIONS="halt_on_error=1 exitcode=66" sh tests/run.sh build/tsan \
+		$(TSAN_TESTS:%=build/tsan/tests/unit/%)
 
 # Sweeps on a real one-node Slurm cluster (installs slurm-wlm and munge from
 # Debian when missing; needs root).  .ci/run runs it after the suites.

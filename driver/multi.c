@@ -351,13 +351,6 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 		pthread_join(tid[k], NULL);
 	free(tid);
 	free(ws);
-	pthread_cond_destroy(&m.go);
-	pthread_cond_destroy(&m.fin);
-	pthread_mutex_destroy(&m.mu);
-	pthread_mutex_destroy(&m.cb_lock);
-	for (size_t k = 0; k < 2 * CHUNK; k++)
-		vl_batch_free(&b[k / CHUNK].b[k % CHUNK]);
-	free(b);
 	for (size_t i = 0; i < n; i++) {
 		if (m.ended[i])
 			continue; /* ended by the thread that fed its last chunk */
@@ -365,10 +358,20 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 			rcs[i] = rc; /* the trace could not be read to its end */
 			errs[i] = *err;
 		}
-		if (rcs[i] == 0 && !m.started[i] && m.rs[i].o.on_start) /* an empty trace */
+		if (rcs[i] == 0 && !m.started[i] && m.rs[i].o.on_start) { /* an empty trace */
+			pthread_mutex_lock(&m.cb_lock);
 			rcs[i] = m.rs[i].o.on_start(m.rs[i].o.hook_ctx, e[i], &errs[i]);
+			pthread_mutex_unlock(&m.cb_lock);
+		}
 		finish_engine(&m, i);
 	}
+	pthread_cond_destroy(&m.go);
+	pthread_cond_destroy(&m.fin);
+	pthread_mutex_destroy(&m.mu);
+	pthread_mutex_destroy(&m.cb_lock);
+	for (size_t k = 0; k < 2 * CHUNK; k++)
+		vl_batch_free(&b[k / CHUNK].b[k % CHUNK]);
+	free(b);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (rcs[i] < 0) {
 			*err = errs[i];
