@@ -56,7 +56,7 @@ int vl_plugin_load(const char *path, struct vl_error *err)
 			    path, VL_PLUGIN_SYMBOL);
 		goto fail;
 	}
-	if (p->api_version != VL_POLICY_API_VERSION) {
+	if (p->api_version < VL_POLICY_API_MIN || p->api_version > VL_POLICY_API_VERSION) {
 		rc = vl_err(err, VL_EVERSION,
 			    "plugin %s (%s) was built for policy API version %u; this vmlab has %u: "
 			    "rebuild it against this vmlab's headers",

@@ -100,7 +100,7 @@ int reg_check(enum reg_kind k, const void *ops, struct vl_error *err)
 {
 	const struct kind *kd = &kinds[k];
 	const char *name = reg_name(k, ops);
-	if (reg_version(k, ops) != VL_POLICY_API_VERSION)
+	if (reg_version(k, ops) < VL_POLICY_API_MIN || reg_version(k, ops) > VL_POLICY_API_VERSION)
 		return vl_err(err, VL_EVERSION,
 			      "%s '%s' was built for policy API version %u; this vmlab has %u: "
 			      "rebuild it against this vmlab's headers",

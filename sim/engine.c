@@ -49,7 +49,8 @@ static bool mm_referenced(void *ctx, uint32_t f, bool clear)
 		/* as an OS must: the TLBs may not keep a translation whose
 		 * accessed bit is clear, or the next use would not set it */
 		*pte &= ~PTE_A;
-		xl_invlpg(e, p->owner, pfn_vpn(e, f));
+		if (e->xl.nt) /* TLBs to drop it from (--machine none has none) */
+			xl_invlpg(e, p->owner, pfn_vpn(e, f));
 	}
 	return ref;
 }
@@ -78,6 +79,29 @@ static uint32_t mm_owner(void *ctx, uint32_t f, uint64_t *vpn)
 	return e->procs[p->owner].pid;
 }
 
+/* A scan's hint, in two stages: the frame record of f now, and the
+ * page-table entry of the frame announced PF_RING hints ago, whose record
+ * the first stage brought in meanwhile.  A policy announcing the frames
+ * it will ask about 2 * PF_RING ahead (vl_repl_prefetch) finds both in
+ * the caches when it asks.  A frame that changed since it was announced
+ * costs a useless prefetch at most (its entry index is checked). */
+static void mm_prefetch(void *ctx, uint32_t f)
+{
+	struct vl_engine *e = ctx;
+	if (f >= e->db.nframes)
+		return;
+	__builtin_prefetch(&e->db.pfn[f]);
+	uint32_t g = e->pf_ring[e->pf_pos];
+	e->pf_ring[e->pf_pos] = f;
+	e->pf_pos = (e->pf_pos + 1) % PF_RING;
+	if (g >= e->db.nframes)
+		return;
+	const struct vl_pfn *p = &e->db.pfn[g];
+	if (p->loc == PFN_ACTIVE && !(p->flags & PFN_F_PROTO) &&
+	    p->pte < (uint64_t)e->pt.cap * PT_ENTRIES)
+		__builtin_prefetch(&e->pt.e[p->pte], 1);
+}
+
 static void mm_event(void *ctx, unsigned what)
 {
 	struct vl_engine *e = ctx;
@@ -90,6 +114,7 @@ static const struct vl_mm_services mm_services = {
 	.dirty = mm_dirty,
 	.owner = mm_owner,
 	.event = mm_event,
+	.prefetch = mm_prefetch,
 };
 
 /* ---- creation ---- */

@@ -654,6 +654,12 @@ struct vl_engine {
 
 	const struct vl_repl_ops *repl_ops;
 	struct vl_repl repl;
+	/* the policy's prefetch hints (mm_prefetch, sim/engine.c): the last
+	 * PF_RING frames announced, whose page-table entries are fetched
+	 * when they leave the ring (their frame records are cached by then) */
+#define PF_RING 16
+	uint32_t pf_ring[PF_RING];
+	unsigned pf_pos;
 	bool repl_live;           /* init succeeded */
 	bool wants_access;
 	/* the global manager without large pages, THP or the zero page: the

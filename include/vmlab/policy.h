@@ -57,8 +57,14 @@ extern "C" {
  *   4: vl_pmap_home takes the hash product's top bits (fewer collisions;
  *      the same keys and values, in other slots)
  *   5: prefetch hints: vl_repl_ops.will_fault (VL_REPL_HINT_FAULT),
- *      vl_repl.hit_hint and hit_hint_stride */
-#define VL_POLICY_API_VERSION 5
+ *      vl_repl.hit_hint and hit_hint_stride
+ *   6: vl_mm_services.prefetch (vl_repl_prefetch, struct vl_lookahead):
+ *      scans announce the frames they will ask about.  Only a service was
+ *      added at the end of a struct the engine fills, so plug-ins built
+ *      for 5 still load (VL_POLICY_API_MIN) */
+#define VL_POLICY_API_VERSION 6
+/* The oldest policy API version whose plug-ins this vmlab loads. */
+#define VL_POLICY_API_MIN 5
 
 #define VL_NEVER UINT64_MAX /* next_use of a page never accessed again */
 
@@ -91,6 +97,14 @@ struct vl_mm_services {
 	/* The policy did something the engine counts (enum vl_repl_event).
 	 * May be NULL: nothing is counted. */
 	void (*event)(void *ctx, unsigned what);
+	/* API 6: a hint that referenced() or dirty() of resident frame f will
+	 * be asked soon: the engine starts loading what they read (the
+	 * frame's record, then its page-table entry), so that a scan over
+	 * many frames waits for several such loads at once instead of one
+	 * after another.  Announce each frame once, VL_REPL_PREFETCH_AHEAD
+	 * frames before asking about it.  Changes nothing else; any frame
+	 * number is accepted (a wrong one costs a useless load). */
+	void (*prefetch)(void *ctx, uint32_t f);
 };
 
 /* What a policy reports through vl_repl_event, for the engine's counters. */
@@ -186,6 +200,14 @@ struct vl_repl_ops {
 static inline bool vl_repl_referenced(struct vl_repl *r, uint32_t f, bool clear)
 {
 	return r->mm->referenced(r->mm_ctx, f, clear);
+}
+
+/* How far ahead of its questions a scan announces frames (prefetch). */
+#define VL_REPL_PREFETCH_AHEAD 32
+
+static inline void vl_repl_prefetch(struct vl_repl *r, uint32_t f)
+{
+	r->mm->prefetch(r->mm_ctx, f);
 }
 
 static inline bool vl_repl_dirty(struct vl_repl *r, uint32_t f)
@@ -635,6 +657,69 @@ static inline void vl_mlist_del(struct vl_mlist *l, uint32_t f)
 		l->tail[k] = p;
 	x->which = VL_FLIST_OUT;
 	l->len[k]--;
+}
+
+/* ---- announcing a scan's frames (vl_repl_prefetch) ----
+ *
+ * A policy that asks referenced() or dirty() of many frames in a row, in
+ * the order of one of its lists from the tail (a clock hand, an aging
+ * pass, a trim), waits for a cache miss on each frame's page-table entry
+ * unless it announces the frames ahead.  A lookahead does it: call its
+ * step once for every frame the scan takes from the tail of a list, and it
+ * announces the frames VL_REPL_PREFETCH_AHEAD ahead of that tail.  It
+ * keeps its place between calls while the scan goes on where it stopped
+ * (the frames it passed left the tail: evicted, or moved elsewhere) and
+ * starts again from the tail when the list changed under it.  Hints only:
+ * what the policy decides does not depend on them. */
+struct vl_lookahead {
+	uint32_t f;    /* the next frame to announce, VL_FLIST_OUT at the list's head */
+	uint32_t list; /* the list it runs along, VL_FLIST_OUT: none yet */
+	uint32_t idle; /* steps since it reached the head */
+};
+#define VL_LOOKAHEAD_INIT { VL_FLIST_OUT, VL_FLIST_OUT, 0 }
+
+/* Forget the place (the lists were reordered, an aging pass). */
+static inline void vl_lookahead_reset(struct vl_lookahead *a)
+{
+	a->list = VL_FLIST_OUT;
+}
+
+/* The scan takes a frame from the tail of list k of l. */
+static inline void vl_lookahead_mlist(struct vl_repl *r, struct vl_lookahead *a,
+				      const struct vl_mlist *l, uint32_t k)
+{
+	uint32_t n = 1;
+	if (a->list != k ||
+	    (a->f != VL_FLIST_OUT ? l->link[a->f].which != k
+				  : ++a->idle >= VL_REPL_PREFETCH_AHEAD)) {
+		a->list = k;
+		a->f = l->tail[k];
+		a->idle = 0;
+		n = VL_REPL_PREFETCH_AHEAD;
+	}
+	for (; n && a->f != VL_FLIST_OUT; n--) {
+		vl_repl_prefetch(r, a->f);
+		a->f = l->link[a->f].prev;
+	}
+}
+
+/* The scan takes a frame from the tail of l (list 0 for the place). */
+static inline void vl_lookahead_flist(struct vl_repl *r, struct vl_lookahead *a,
+				      const struct vl_flist *l)
+{
+	uint32_t n = 1;
+	if (a->list != 0 ||
+	    (a->f != VL_FLIST_OUT ? l->prev[a->f] == VL_FLIST_OUT - 1
+				  : ++a->idle >= VL_REPL_PREFETCH_AHEAD)) {
+		a->list = 0;
+		a->f = l->tail;
+		a->idle = 0;
+		n = VL_REPL_PREFETCH_AHEAD;
+	}
+	for (; n && a->f != VL_FLIST_OUT; n--) {
+		vl_repl_prefetch(r, a->f);
+		a->f = l->prev[a->f];
+	}
 }
 
 /* ---- TLB in-set replacement (policies/tlb/) ----

@@ -55,6 +55,7 @@ struct car {
 	uint32_t c;
 	double p;   /* whole pages unless real */
 	bool real;  /* variant = paper */
+	struct vl_lookahead ahead[2]; /* along each clock's hand (T1, T2) */
 };
 
 static void car_free(struct car *s)
@@ -89,6 +90,7 @@ static int car_init(struct vl_repl *r, struct vl_error *err)
 	s->nfree = g;
 	s->c = n;
 	s->real = !strcmp(vl_config_str(r->cfg, "replacement.car.variant"), "paper");
+	s->ahead[0] = s->ahead[1] = (struct vl_lookahead)VL_LOOKAHEAD_INIT;
 	r->priv = s;
 	return 0;
 oom:
@@ -164,6 +166,7 @@ static size_t car_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 		uint32_t t1 = s->t.len[T1];
 		if (t1 >= (s->p > 1 ? s->p : 1) || s->t.len[T2] == 0) {
 			uint32_t f = s->t.tail[T1];
+			vl_lookahead_mlist(r, &s->ahead[0], &s->t, T1);
 			if (!vl_repl_referenced(r, f, true)) {
 				out[0] = f;
 				return 1;
@@ -172,6 +175,7 @@ static size_t car_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 			vl_mlist_push_head(&s->t, T2, f);
 		} else {
 			uint32_t f = s->t.tail[T2];
+			vl_lookahead_mlist(r, &s->ahead[1], &s->t, T2);
 			if (!vl_repl_referenced(r, f, true)) {
 				out[0] = f;
 				return 1;

@@ -46,6 +46,7 @@ struct lists {
 	bool refault;
 	uint32_t age;          /* non-resident age (mod 2^31) */
 	struct vl_pmap shadow; /* (pid, vpn) -> age at eviction */
+	struct vl_lookahead ahead_active, ahead_inactive; /* along each list's tail */
 };
 
 static int linux_lru_init(struct vl_repl *r, struct vl_error *err)
@@ -73,6 +74,8 @@ static int linux_lru_init(struct vl_repl *r, struct vl_error *err)
 		return vl_err(err, VL_ENOMEM, "linux-lru: out of memory for shadow entries of %u frames",
 			      r->nframes);
 	}
+	l->ahead_active = (struct vl_lookahead)VL_LOOKAHEAD_INIT;
+	l->ahead_inactive = (struct vl_lookahead)VL_LOOKAHEAD_INIT;
 	r->priv = l;
 	return 0;
 }
@@ -127,6 +130,7 @@ static void balance(struct vl_repl *r, struct lists *l)
 {
 	while (l->active.len > l->inactive.len) {
 		uint32_t f = l->active.tail;
+		vl_lookahead_flist(r, &l->ahead_active, &l->active);
 		vl_flist_del(&l->active, f);
 		vl_repl_referenced(r, f, true);
 		vl_flist_push_head(&l->inactive, f);
@@ -142,6 +146,7 @@ static size_t linux_lru_victims(struct vl_repl *r, const struct vl_evict_ctx *ct
 	while (n < want && l->active.len + l->inactive.len > n) {
 		balance(r, l);
 		uint32_t f = l->inactive.tail;
+		vl_lookahead_flist(r, &l->ahead_inactive, &l->inactive);
 		vl_flist_del(&l->inactive, f);
 		bool ref_folio = l->referenced[f];
 		l->referenced[f] = 0;

@@ -36,6 +36,7 @@ struct mglru {
 	uint32_t gens;
 	uint64_t min_seq, max_seq;
 	uint64_t interval, last_aging;
+	struct vl_lookahead ahead; /* along the oldest generation, for eviction */
 };
 
 static int mglru_init(struct vl_repl *r, struct vl_error *err)
@@ -47,6 +48,7 @@ static int mglru_init(struct vl_repl *r, struct vl_error *err)
 		return vl_err(err, VL_ENOMEM, "mglru: out of memory for %u frames", r->nframes);
 	}
 	s->gens = gens;
+	s->ahead = (struct vl_lookahead)VL_LOOKAHEAD_INIT;
 	s->interval = vl_config_u64(r->cfg, "replacement.mglru.interval");
 	if (s->interval == 0)
 		s->interval = r->nframes;
@@ -83,10 +85,12 @@ static void mglru_unmap(struct vl_repl *r, uint32_t f)
 static void age(struct vl_repl *r, struct mglru *s)
 {
 	uint32_t young = gen(s, ++s->max_seq);
+	struct vl_lookahead ahead = VL_LOOKAHEAD_INIT;
 	for (uint64_t seq = s->min_seq; seq < s->max_seq; seq++) {
 		struct vl_mlist *l = &s->g;
 		uint32_t k = gen(s, seq);
 		for (uint32_t f = l->tail[k], n = l->len[k]; n-- > 0;) {
+			vl_lookahead_mlist(r, &ahead, l, k);
 			uint32_t up = l->link[f].prev;
 			if (vl_repl_referenced(r, f, true)) {
 				vl_mlist_del(l, f);
@@ -111,15 +115,18 @@ static size_t mglru_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, u
 	    s->max_seq - s->min_seq + 1 < s->gens) {
 		age(r, s);
 		s->last_aging = ctx->cause->time;
+		vl_lookahead_reset(&s->ahead);
 	}
 	for (;;) {
 		while (s->g.len[gen(s, s->min_seq)] == 0 && s->min_seq < s->max_seq)
 			s->min_seq++;
 		if (s->min_seq == s->max_seq) {
 			age(r, s);
+			vl_lookahead_reset(&s->ahead);
 			continue;
 		}
 		uint32_t k = gen(s, s->min_seq), f = s->g.tail[k];
+		vl_lookahead_mlist(r, &s->ahead, &s->g, k);
 		if (!vl_repl_referenced(r, f, true)) {
 			out[0] = f;
 			return 1;

@@ -31,6 +31,7 @@ static const struct vl_key_def nru_params[] = {
 struct nru {
 	struct vl_flist l; /* the hand is the tail; passing a page moves it to the head */
 	uint64_t interval, last_clear, scan;
+	struct vl_lookahead ahead; /* along the hand's path */
 };
 
 static int nru_init(struct vl_repl *r, struct vl_error *err)
@@ -45,6 +46,7 @@ static int nru_init(struct vl_repl *r, struct vl_error *err)
 		s->interval = r->nframes;
 	s->last_clear = 0;
 	s->scan = vl_config_u64(r->cfg, "replacement.nru.scan");
+	s->ahead = (struct vl_lookahead)VL_LOOKAHEAD_INIT;
 	r->priv = s;
 	return 0;
 }
@@ -81,6 +83,7 @@ static size_t nru_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	uint64_t n = s->scan && s->scan < s->l.len ? s->scan : s->l.len;
 	for (uint64_t i = 0; i < n && best_class > 0; i++) {
 		uint32_t f = s->l.tail;
+		vl_lookahead_flist(r, &s->ahead, &s->l);
 		unsigned cls = 2u * vl_repl_referenced(r, f, false) + vl_repl_dirty(r, f);
 		if (cls < best_class) {
 			best_class = cls;
@@ -90,8 +93,19 @@ static size_t nru_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	}
 	out[0] = best;
 	if (ctx && ctx->cause && ctx->cause->time - s->last_clear >= s->interval) {
-		for (uint32_t f = s->l.head; f != VL_FLIST_OUT; f = s->l.next[f])
+		/* every page from the head, announced VL_REPL_PREFETCH_AHEAD ahead */
+		uint32_t ahead = s->l.head;
+		for (uint32_t k = 0; k < VL_REPL_PREFETCH_AHEAD && ahead != VL_FLIST_OUT; k++) {
+			vl_repl_prefetch(r, ahead);
+			ahead = s->l.next[ahead];
+		}
+		for (uint32_t f = s->l.head; f != VL_FLIST_OUT; f = s->l.next[f]) {
+			if (ahead != VL_FLIST_OUT) {
+				vl_repl_prefetch(r, ahead);
+				ahead = s->l.next[ahead];
+			}
 			vl_repl_referenced(r, f, true);
+		}
 		s->last_clear = ctx->cause->time;
 	}
 	return 1;

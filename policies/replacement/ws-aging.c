@@ -34,6 +34,7 @@ struct wsa {
 	struct vl_mlist age; /* list a holds pages of age a; head = most recent arrival */
 	uint32_t max_age;
 	uint64_t interval, last_pass;
+	struct vl_lookahead ahead; /* along the pages trimming will look at */
 };
 
 static int wsa_init(struct vl_repl *r, struct vl_error *err)
@@ -45,6 +46,7 @@ static int wsa_init(struct vl_repl *r, struct vl_error *err)
 		return vl_err(err, VL_ENOMEM, "ws-aging: out of memory for %u frames", r->nframes);
 	}
 	s->max_age = max_age;
+	s->ahead = (struct vl_lookahead)VL_LOOKAHEAD_INIT;
 	s->interval = vl_config_u64(r->cfg, "replacement.ws-aging.interval");
 	if (s->interval == 0)
 		s->interval = r->nframes;
@@ -82,8 +84,10 @@ static void pass(struct vl_repl *r, struct wsa *s)
 	uint32_t orig[64];
 	for (uint32_t a = 0; a <= s->max_age; a++)
 		orig[a] = l->len[a];
+	struct vl_lookahead ahead = VL_LOOKAHEAD_INIT;
 	for (uint32_t a = s->max_age + 1; a-- > 0;) {
 		for (uint32_t n = orig[a]; n-- > 0;) {
+			vl_lookahead_mlist(r, &ahead, l, a);
 			uint32_t f = l->tail[a];
 			uint32_t to = vl_repl_referenced(r, f, true) ? 0
 				      : a < s->max_age		    ? a + 1
@@ -102,6 +106,7 @@ static size_t wsa_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	if (ctx && ctx->cause && ctx->cause->time - s->last_pass >= s->interval) {
 		pass(r, s);
 		s->last_pass = ctx->cause->time;
+		vl_lookahead_reset(&s->ahead);
 	}
 	/* A spared page drops to age 0 with its bit clear, so this ends. */
 	for (;;) {
@@ -111,6 +116,7 @@ static size_t wsa_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 		if (a > s->max_age)
 			return 0;
 		uint32_t f = s->age.tail[a];
+		vl_lookahead_mlist(r, &s->ahead, &s->age, a);
 		if (!vl_repl_referenced(r, f, true)) {
 			out[0] = f;
 			return 1;

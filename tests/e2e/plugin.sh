@@ -77,6 +77,12 @@ check "another API version: exit 2" '[ $rc -eq 2 ]'
 check "another API version: one line naming both versions" \
 	'[ $(wc -l <"$tmp/e") -eq 1 ] && grep -q "bad.so (future) was built for policy API version $((v + 1)); this vmlab has $v" "$tmp/e"'
 check "another API version: no results printed" '[ ! -s "$tmp/o" ]'
+# a plug-in built for the oldest version still accepted (VL_POLICY_API_MIN:
+# it never calls the services added since) loads and runs
+sed 's/VL_POLICY_API_VERSION + 1/VL_POLICY_API_MIN/g; s/"future"/"older"/g' "$tmp/bad.c" >"$tmp/older.c"
+cc -std=c11 -fPIC -shared -I"$tmp/prefix/include" -o "$tmp/older.so" "$tmp/older.c"
+"$bin" policies --plugin "$tmp/older.so" >"$tmp/o" 2>"$tmp/e"
+check "a plug-in of API VL_POLICY_API_MIN loads" '[ $? -eq 0 ] && grep -q "^  older " "$tmp/o" && [ ! -s "$tmp/e" ]'
 "$bin" policies --plugin "$tmp/empty.so" >/dev/null 2>"$tmp/e"
 rc=$?
 check "no vl_plugin symbol: exit 2, one line" '[ $rc -eq 2 ] && [ $(wc -l <"$tmp/e") -eq 1 ] && grep -q "exports no .vl_plugin." "$tmp/e"'
