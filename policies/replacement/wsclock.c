@@ -46,6 +46,9 @@ static const struct vl_key_def wsclock_params[] = {
 struct wsc {
 	uint32_t *next, *prev; /* the circle: the hand goes from a page to its prev */
 	uint32_t hand, len;    /* hand: NIL when no page is resident */
+	uint32_t ahead, adist; /* the next page to announce (vl_repl_prefetch)
+				* and how far before the hand it is; NIL: start
+				* again (topped up to VL_REPL_PREFETCH_AHEAD) */
 	uint64_t *last;
 	uint8_t *sched;    /* per frame: write-back scheduled */
 	uint64_t tau, now, scan;
@@ -70,7 +73,7 @@ static int wsc_init(struct vl_repl *r, struct vl_error *err)
 		free(s);
 		return vl_err(err, VL_ENOMEM, "wsclock: out of memory for %u frames", r->nframes);
 	}
-	s->hand = NIL;
+	s->hand = s->ahead = NIL;
 	s->len = 0;
 	s->tau = vl_config_u64(r->cfg, "replacement.wsclock.tau");
 	if (s->tau == 0)
@@ -114,10 +117,14 @@ static void wsc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 static void wsc_unmap(struct vl_repl *r, uint32_t f)
 {
 	struct wsc *s = r->priv;
+	if (f == s->ahead)
+		s->ahead = NIL;
 	if (--s->len == 0) {
-		s->hand = NIL;
+		s->hand = s->ahead = NIL;
 		return;
 	}
+	if (s->hand == f && s->adist)
+		s->adist--; /* the hand moves on below: nearer to ahead */
 	uint32_t n = s->next[f], p = s->prev[f];
 	s->next[p] = n;
 	s->prev[n] = p;
@@ -136,9 +143,19 @@ static size_t wsc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 		s->now = ctx->cause->time;
 	uint32_t scheduled = VL_FLIST_OUT, clean = VL_FLIST_OUT;
 	uint64_t n = s->scan && s->scan < s->len ? s->scan : s->len;
+	if (s->ahead == NIL) {
+		s->ahead = s->hand;
+		s->adist = 0;
+	}
+	for (; s->adist < VL_REPL_PREFETCH_AHEAD; s->adist++) {
+		vl_repl_prefetch(r, s->ahead);
+		s->ahead = s->prev[s->ahead];
+	}
 	for (uint64_t i = 0; i < n; i++) {
 		uint32_t f = s->hand;
 		s->hand = s->prev[f];
+		vl_repl_prefetch(r, s->ahead);
+		s->ahead = s->prev[s->ahead];
 		if (vl_repl_referenced(r, f, true)) {
 			s->last[f] = s->now;
 			s->sched[f] = 0;
