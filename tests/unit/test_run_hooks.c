@@ -110,26 +110,47 @@ static struct vl_engine *engine(size_t i)
 							    "stats.interval=100000", NULL });
 }
 
-/* Replay path into NE engines with hooks whose probes are p; returns
- * vl_run_multi's result, rcs and errs filled. */
-static int replay(const char *path, struct vl_engine **es, struct probe *p, int *rcs,
-		  struct vl_error *errs, struct vl_run_stats *st)
+/* NE engines, their hooks' probes and what vl_run_multi returns for them */
+struct rig {
+	struct vl_engine *es[NE];
+	struct probe p[NE];
+	int rcs[NE];
+	struct vl_error errs[NE];
+	struct vl_run_stats st[NE];
+};
+
+static void rig_init(struct rig *g)
+{
+	memset(g, 0, sizeof(*g));
+	for (size_t i = 0; i < NE; i++)
+		g->es[i] = engine(i);
+}
+
+static void rig_free(struct rig *g)
+{
+	for (size_t i = 0; i < NE; i++)
+		vl_engine_free(g->es[i]);
+}
+
+/* Replay path into the rig's engines with hooks whose probes are g->p;
+ * returns vl_run_multi's result, g->rcs and g->errs filled. */
+static int replay(const char *path, struct rig *g)
 {
 	struct vl_run_opts o[NE];
 	const struct vl_run_opts *op[NE];
 	struct vl_run_stats *sp[NE];
 	for (size_t i = 0; i < NE; i++) {
 		o[i] = (struct vl_run_opts){ .size = sizeof(o[i]), .on_interval = on_row,
-					     .interval_ctx = &p[i], .on_start = on_start,
-					     .on_end = on_end, .hook_ctx = &p[i] };
+					     .interval_ctx = &g->p[i], .on_start = on_start,
+					     .on_end = on_end, .hook_ctx = &g->p[i] };
 		op[i] = &o[i];
-		st[i] = (struct vl_run_stats){ .size = sizeof(st[i]) };
-		sp[i] = &st[i];
+		g->st[i] = (struct vl_run_stats){ .size = sizeof(g->st[i]) };
+		sp[i] = &g->st[i];
 	}
 	struct vl_trace *t;
 	struct vl_error err = { 0 };
 	assert_int_equal(vl_trace_open(&t, path, "raw", &err), 0);
-	int rc = vl_run_multi(es, NE, t, 2, op, sp, rcs, errs, &err);
+	int rc = vl_run_multi(g->es, NE, t, 2, op, sp, g->rcs, g->errs, &err);
 	vl_trace_close(t);
 	return rc;
 }
@@ -137,24 +158,20 @@ static int replay(const char *path, struct vl_engine **es, struct probe *p, int 
 static void test_hooks_multi(void **state)
 {
 	(void)state;
-	struct vl_engine *es[NE];
-	struct probe p[NE] = { 0 };
-	int rcs[NE];
-	struct vl_error errs[NE];
-	struct vl_run_stats st[NE];
-	for (size_t i = 0; i < NE; i++)
-		es[i] = engine(i);
-	assert_int_equal(replay(trace_path, es, p, rcs, errs, st), 0);
+	struct rig g;
+	rig_init(&g);
+	assert_int_equal(replay(trace_path, &g), 0);
 	for (size_t i = 0; i < NE; i++) {
-		assert_int_equal(rcs[i], 0);
-		assert_int_equal(p[i].starts, 1);
-		assert_int_equal(p[i].accesses_at_start, 0);
-		assert_int_equal(p[i].ends, 1);
-		assert_int_equal(p[i].accesses_at_end, N);
-		assert_int_equal(p[i].records_at_end, N);
-		assert_int_equal(p[i].rows, (N + IVAL - 1) / IVAL);
-		assert_int_equal(p[i].rows_after_end, 0);
-		assert_int_equal(st[i].records, N);
+		const struct probe *p = &g.p[i];
+		assert_int_equal(g.rcs[i], 0);
+		assert_int_equal(p->starts, 1);
+		assert_int_equal(p->accesses_at_start, 0);
+		assert_int_equal(p->ends, 1);
+		assert_int_equal(p->accesses_at_end, N);
+		assert_int_equal(p->records_at_end, N);
+		assert_int_equal(p->rows, (N + IVAL - 1) / IVAL);
+		assert_int_equal(p->rows_after_end, 0);
+		assert_int_equal(g.st[i].records, N);
 		/* the same engine alone, without hooks or observers */
 		struct vl_engine *alone = engine(i);
 		struct vl_trace *t;
@@ -162,47 +179,41 @@ static void test_hooks_multi(void **state)
 		assert_int_equal(vl_trace_open(&t, trace_path, "raw", &err), 0);
 		assert_int_equal(vl_run(alone, t, NULL, NULL, NULL, &err), 0);
 		vl_trace_close(t);
-		const struct vl_counters *a = vl_engine_counters(alone), *b = vl_engine_counters(es[i]);
+		const struct vl_counters *a = vl_engine_counters(alone), *b = vl_engine_counters(g.es[i]);
 		assert_int_equal(a->accesses, b->accesses);
 		assert_int_equal(a->faults, b->faults);
 		assert_int_equal(a->evictions, b->evictions);
 		assert_int_equal(a->writebacks, b->writebacks);
 		assert_true(b->faults > 0);
 		vl_engine_free(alone);
-		vl_engine_free(es[i]);
 	}
+	rig_free(&g);
 }
 
 static void test_hooks_fail(void **state)
 {
 	(void)state;
-	struct vl_engine *es[NE];
-	struct probe p[NE] = { 0 };
-	int rcs[NE];
-	struct vl_error errs[NE];
-	struct vl_run_stats st[NE];
-	for (size_t i = 0; i < NE; i++)
-		es[i] = engine(i);
-	p[1].fail_start = 1;
-	p[2].fail_end = 1;
-	assert_true(replay(trace_path, es, p, rcs, errs, st) < 0);
-	assert_int_equal(rcs[1], VL_EIO);
-	assert_string_equal(errs[1].msg, "cannot start this one");
-	assert_int_equal(p[1].starts, 1);
-	assert_int_equal(p[1].ends, 0);
-	assert_int_equal(p[1].rows, 0);
-	assert_int_equal(vl_engine_counters(es[1])->accesses, 0);
-	assert_int_equal(rcs[2], VL_EIO);
-	assert_string_equal(errs[2].msg, "cannot end this one");
-	assert_int_equal(p[2].ends, 1);
-	assert_int_equal(p[2].accesses_at_end, N);
+	struct rig g;
+	rig_init(&g);
+	g.p[1].fail_start = 1;
+	g.p[2].fail_end = 1;
+	assert_true(replay(trace_path, &g) < 0);
+	assert_int_equal(g.rcs[1], VL_EIO);
+	assert_string_equal(g.errs[1].msg, "cannot start this one");
+	assert_int_equal(g.p[1].starts, 1);
+	assert_int_equal(g.p[1].ends, 0);
+	assert_int_equal(g.p[1].rows, 0);
+	assert_int_equal(vl_engine_counters(g.es[1])->accesses, 0);
+	assert_int_equal(g.rcs[2], VL_EIO);
+	assert_string_equal(g.errs[2].msg, "cannot end this one");
+	assert_int_equal(g.p[2].ends, 1);
+	assert_int_equal(g.p[2].accesses_at_end, N);
 	for (size_t i = 0; i < NE; i += 3) { /* 0 and 3 complete */
-		assert_int_equal(rcs[i], 0);
-		assert_int_equal(p[i].ends, 1);
-		assert_int_equal(vl_engine_counters(es[i])->accesses, N);
+		assert_int_equal(g.rcs[i], 0);
+		assert_int_equal(g.p[i].ends, 1);
+		assert_int_equal(vl_engine_counters(g.es[i])->accesses, N);
 	}
-	for (size_t i = 0; i < NE; i++)
-		vl_engine_free(es[i]);
+	rig_free(&g);
 }
 
 static void test_hooks_empty(void **state)
@@ -212,20 +223,15 @@ static void test_hooks_empty(void **state)
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	struct vl_engine *es[NE];
-	struct probe p[NE] = { 0 };
-	int rcs[NE];
-	struct vl_error errs[NE];
-	struct vl_run_stats st[NE];
-	for (size_t i = 0; i < NE; i++)
-		es[i] = engine(i);
-	assert_int_equal(replay(path, es, p, rcs, errs, st), 0);
+	struct rig g;
+	rig_init(&g);
+	assert_int_equal(replay(path, &g), 0);
 	for (size_t i = 0; i < NE; i++) {
-		assert_int_equal(p[i].starts, 1);
-		assert_int_equal(p[i].ends, 1);
-		assert_int_equal(p[i].records_at_end, 0);
-		vl_engine_free(es[i]);
+		assert_int_equal(g.p[i].starts, 1);
+		assert_int_equal(g.p[i].ends, 1);
+		assert_int_equal(g.p[i].records_at_end, 0);
 	}
+	rig_free(&g);
 	unlink(path);
 }
 
