@@ -690,7 +690,7 @@ static inline void vl_lookahead_mlist(struct vl_repl *r, struct vl_lookahead *a,
 {
 	uint32_t n = 1;
 	if (a->list != k ||
-	    (a->f != VL_FLIST_OUT ? l->link[a->f].which != k
+	    (a->f != VL_FLIST_OUT ? vl_mlist_which(l, a->f) != k
 				  : ++a->idle >= VL_REPL_PREFETCH_AHEAD)) {
 		a->list = k;
 		a->f = l->tail[k];
@@ -709,7 +709,7 @@ static inline void vl_lookahead_flist(struct vl_repl *r, struct vl_lookahead *a,
 {
 	uint32_t n = 1;
 	if (a->list != 0 ||
-	    (a->f != VL_FLIST_OUT ? l->prev[a->f] == VL_FLIST_OUT - 1
+	    (a->f != VL_FLIST_OUT ? !vl_flist_has(l, a->f)
 				  : ++a->idle >= VL_REPL_PREFETCH_AHEAD)) {
 		a->list = 0;
 		a->f = l->tail;
