@@ -701,6 +701,8 @@ static inline void vl_lookahead_mlist(struct vl_repl *r, struct vl_lookahead *a,
 		vl_repl_prefetch(r, a->f);
 		a->f = l->link[a->f].prev;
 	}
+	if (a->f != VL_FLIST_OUT) /* the next step's link (a list in frame order is rare) */
+		vl_prefetch(&l->link[a->f]);
 }
 
 /* The scan takes a frame from the tail of l (list 0 for the place). */
@@ -720,6 +722,8 @@ static inline void vl_lookahead_flist(struct vl_repl *r, struct vl_lookahead *a,
 		vl_repl_prefetch(r, a->f);
 		a->f = l->prev[a->f];
 	}
+	if (a->f != VL_FLIST_OUT)
+		vl_prefetch(&l->prev[a->f]);
 }
 
 /* ---- TLB in-set replacement (policies/tlb/) ----
