@@ -665,8 +665,9 @@ static inline void vl_mlist_del(struct vl_mlist *l, uint32_t f)
  * the order of one of its lists from the tail (a clock hand, an aging
  * pass, a trim), waits for a cache miss on each frame's page-table entry
  * unless it announces the frames ahead.  A lookahead does it: call its
- * step once for every frame the scan takes from the tail of a list, and it
- * announces the frames VL_REPL_PREFETCH_AHEAD ahead of that tail.  It
+ * step once for every frame the scan takes from the tail of a list (or,
+ * walking from the tail towards the head, passes), and it announces the
+ * frames VL_REPL_PREFETCH_AHEAD ahead of the scan.  It
  * keeps its place between calls while the scan goes on where it stopped
  * (the frames it passed left the tail: evicted, or moved elsewhere) and
  * starts again from the tail when the list changed under it.  Hints only:

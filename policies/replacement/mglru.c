@@ -99,6 +99,7 @@ static void age(struct vl_repl *r, struct mglru *s)
 			f = up;
 		}
 	}
+	vl_lookahead_reset(&s->ahead); /* the lists were reordered */
 }
 
 static size_t mglru_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
@@ -115,14 +116,12 @@ static size_t mglru_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, u
 	    s->max_seq - s->min_seq + 1 < s->gens) {
 		age(r, s);
 		s->last_aging = ctx->cause->time;
-		vl_lookahead_reset(&s->ahead);
 	}
 	for (;;) {
 		while (s->g.len[gen(s, s->min_seq)] == 0 && s->min_seq < s->max_seq)
 			s->min_seq++;
 		if (s->min_seq == s->max_seq) {
 			age(r, s);
-			vl_lookahead_reset(&s->ahead);
 			continue;
 		}
 		uint32_t k = gen(s, s->min_seq), f = s->g.tail[k];

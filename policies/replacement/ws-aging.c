@@ -96,6 +96,7 @@ static void pass(struct vl_repl *r, struct wsa *s)
 			vl_mlist_push_head(l, to, f);
 		}
 	}
+	vl_lookahead_reset(&s->ahead); /* the lists were reordered */
 }
 
 static size_t wsa_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
@@ -106,7 +107,6 @@ static size_t wsa_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	if (ctx && ctx->cause && ctx->cause->time - s->last_pass >= s->interval) {
 		pass(r, s);
 		s->last_pass = ctx->cause->time;
-		vl_lookahead_reset(&s->ahead);
 	}
 	/* A spared page drops to age 0 with its bit clear, so this ends. */
 	for (;;) {
