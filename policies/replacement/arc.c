@@ -34,6 +34,7 @@
  */
 #include <string.h>
 
+#include "policies/replacement/gmap.h"
 #include "vmlab/policy.h"
 
 static const struct vl_key_def arc_params[] = {
@@ -128,52 +129,6 @@ static inline uint32_t lists_which(const struct arc_lists *l, size_t esz, uint32
 	return lk(l, esz, f)->which;
 }
 
-/* The ghost map, (pid, vpn) -> ghost id: vl_pmap's open addressing
- * (linear probing, backward-shift deletion) with 8-byte slots instead of
- * 16: a 32-bit hash of the page and the ghost id.  The page itself is in
- * the ghost's record, compared when the hashes match; the home slot is a
- * function of the hash alone, so a deletion finds each later slot's home
- * without its record, and a probe that misses touches no record.  At
- * most a quarter full (vl_pmap: half): the probe runs' lengths are
- * random, and each run's end is a mispredicted branch; a quarter-full map
- * has shorter runs (on the bench's Zipf trace a tenth fewer mispredicted
- * branches in callgrind's model, about 6 % less CPU time) for twice its
- * memory (4 MiB instead of 2 at the bench's 98,139 frames;
- * docs/benchmarks.md, "The single run's chunk"). */
-struct gslot {
-	uint32_t hash, g; /* g = VL_PMAP_NONE: empty */
-};
-
-struct gmap {
-	struct gslot *slot;
-	uint32_t mask; /* slots - 1 */
-};
-
-static int gmap_init(struct gmap *m, uint32_t max_entries)
-{
-	size_t slots = 16;
-	while (slots < 4 * (size_t)max_entries + 4)
-		slots <<= 1;
-	m->slot = vl_alloc_big(slots * sizeof(*m->slot));
-	m->mask = (uint32_t)(slots - 1);
-	if (!m->slot)
-		return VL_ENOMEM;
-	for (size_t i = 0; i < slots; i++)
-		m->slot[i].g = VL_PMAP_NONE;
-	return 0;
-}
-
-static inline uint32_t gmap_hash(uint32_t pid, uint64_t vpn)
-{
-	uint64_t h = (vpn ^ ((uint64_t)pid << 40) ^ ((uint64_t)pid >> 24)) * 0x9e3779b97f4a7c15ull;
-	return (uint32_t)(h >> 32);
-}
-
-static inline uint32_t gmap_home(const struct gmap *m, uint32_t hash)
-{
-	return (uint32_t)(((uint64_t)hash * ((uint64_t)m->mask + 1)) >> 32);
-}
-
 struct arc {
 	struct arc_lists t; /* frames on T1 / T2 */
 	struct arc_lists b; /* ghosts (struct ghost) on B1 / B2 */
@@ -193,7 +148,7 @@ static void arc_free(struct arc *s)
 {
 	free(s->t.link);
 	free(s->b.link);
-	free(s->map.slot);
+	gmap_free(&s->map);
 	free(s->gfree);
 	free(s);
 }
@@ -238,60 +193,23 @@ static void arc_fini(struct vl_repl *r)
 	arc_free(r->priv);
 }
 
-/* The slot holding (pid, vpn) (hash hv), or the empty slot ending its
- * probe run. */
-static inline uint32_t gmap_find(const struct arc *s, uint32_t hv, uint32_t pid, uint64_t vpn)
+/* Is ghost g's page (pid, vpn)? (the ghost map's question) */
+static inline bool ghost_is(const void *owner, uint32_t g, uint32_t pid, uint64_t vpn)
 {
-	const struct gmap *m = &s->map;
-	for (uint32_t i = gmap_home(m, hv);; i = (i + 1) & m->mask) {
-		const struct gslot *e = &m->slot[i];
-		if (e->g == VL_PMAP_NONE)
-			return i;
-		if (e->hash == hv) {
-			const struct ghost *x = (const struct ghost *)lk(&s->b, GS, e->g);
-			if (x->vpn == vpn && x->pid == pid)
-				return i;
-		}
-	}
+	const struct ghost *x = (const struct ghost *)lk(&((const struct arc *)owner)->b, GS, g);
+	return x->vpn == vpn && x->pid == pid;
 }
 
 /* Ghost id of (pid, vpn), or VL_PMAP_NONE. */
-static inline uint32_t gmap_get(const struct arc *s, uint32_t pid, uint64_t vpn)
+static inline uint32_t ghost_get(const struct arc *s, uint32_t pid, uint64_t vpn)
 {
-	return s->map.slot[gmap_find(s, gmap_hash(pid, vpn), pid, vpn)].g;
-}
-
-/* (pid, vpn) -> g, replacing any id it had (g's record holds the page
- * already).  The map has room: at most c + 1 ghosts exist. */
-static inline void gmap_put(struct arc *s, uint32_t pid, uint64_t vpn, uint32_t g)
-{
-	uint32_t hv = gmap_hash(pid, vpn);
-	struct gslot *e = &s->map.slot[gmap_find(s, hv, pid, vpn)];
-	e->hash = hv;
-	e->g = g;
-}
-
-/* Remove (pid, vpn), if there (vl_pmap_del's backward shift). */
-static void gmap_del(struct arc *s, uint32_t pid, uint64_t vpn)
-{
-	struct gmap *m = &s->map;
-	uint32_t hole = gmap_find(s, gmap_hash(pid, vpn), pid, vpn);
-	if (m->slot[hole].g == VL_PMAP_NONE)
-		return;
-	for (uint32_t j = (hole + 1) & m->mask; m->slot[j].g != VL_PMAP_NONE; j = (j + 1) & m->mask) {
-		uint32_t home = gmap_home(m, m->slot[j].hash);
-		if (((j - home) & m->mask) >= ((j - hole) & m->mask)) {
-			m->slot[hole] = m->slot[j];
-			hole = j;
-		}
-	}
-	m->slot[hole].g = VL_PMAP_NONE;
+	return gmap_get(&s->map, pid, vpn, ghost_is, s);
 }
 
 static void ghost_del(struct arc *s, uint32_t g)
 {
 	struct ghost *x = (struct ghost *)lk(&s->b, GS, g);
-	gmap_del(s, x->pid, x->vpn);
+	gmap_del(&s->map, x->pid, x->vpn, g);
 	lists_del(&s->b, GS, g);
 	s->gfree[s->nfree++] = g;
 }
@@ -304,7 +222,7 @@ static void ghost_add(struct arc *s, uint32_t list, uint32_t pid, uint64_t vpn)
 	struct ghost *x = (struct ghost *)lk(&s->b, GS, g);
 	x->pid = pid;
 	x->vpn = vpn;
-	gmap_put(s, pid, vpn, g);
+	gmap_put(&s->map, pid, vpn, g, ghost_is, s);
 	lists_push_head(&s->b, GS, list, g);
 }
 
@@ -326,7 +244,7 @@ static void arc_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct arc *s = r->priv;
 	bool pend = s->pend && s->pend_time == a->time; /* select_victims looked it up */
-	uint32_t g = pend ? s->pend_g : gmap_get(s, a->pid, a->vpn);
+	uint32_t g = pend ? s->pend_g : ghost_get(s, a->pid, a->vpn);
 	if (g != VL_PMAP_NONE) {
 		s->p = pend ? s->pend_p : adapted_p(s, g);
 		ghost_del(s, g);
@@ -406,7 +324,7 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	if (t1 + t2 == 0)
 		return 0;
 	const struct vl_access *x = ctx ? ctx->cause : NULL;
-	uint32_t g = x ? gmap_get(s, x->pid, x->vpn) : VL_PMAP_NONE;
+	uint32_t g = x ? ghost_get(s, x->pid, x->vpn) : VL_PMAP_NONE;
 	bool in_b2 = g != VL_PMAP_NONE && lists_which(&s->b, GS, g) == B2;
 	double p = s->p;
 	s->pend = x != NULL;
@@ -447,11 +365,11 @@ static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 static void arc_will_fault(struct vl_repl *r, uint32_t pid, uint64_t vpn)
 {
 	const struct arc *s = r->priv;
-	vl_prefetch(&s->map.slot[gmap_home(&s->map, gmap_hash(pid, vpn))]);
+	gmap_prefetch(&s->map, pid, vpn);
 	for (uint32_t k = B1; k <= B2; k++) {
 		if (s->b.len[k]) {
 			const struct ghost *x = (const struct ghost *)lk(&s->b, GS, s->b.tail[k]);
-			vl_prefetch(&s->map.slot[gmap_home(&s->map, gmap_hash(x->pid, x->vpn))]);
+			gmap_prefetch(&s->map, x->pid, x->vpn);
 		}
 	}
 }

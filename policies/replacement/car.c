@@ -31,6 +31,7 @@
  */
 #include <string.h>
 
+#include "policies/replacement/gmap.h"
 #include "vmlab/policy.h"
 
 static const struct vl_key_def car_params[] = {
@@ -48,9 +49,8 @@ static const struct vl_key_def car_params[] = {
 struct car {
 	struct vl_mlist t; /* clocks: head = tail of the paper's clock, tail = hand */
 	struct vl_mlist b; /* ghosts: head = MRU */
-	struct vl_pmap map;
-	uint64_t *gvpn;
-	uint32_t *gpid;
+	struct gmap map;   /* (pid, vpn) -> ghost id */
+	struct gkey *gk;   /* per ghost id: its page */
 	uint32_t *gfree, nfree;
 	uint32_t c;
 	double p;   /* whole pages unless real */
@@ -62,9 +62,8 @@ static void car_free(struct car *s)
 {
 	vl_mlist_free(&s->t);
 	vl_mlist_free(&s->b);
-	vl_pmap_free(&s->map);
-	free(s->gvpn);
-	free(s->gpid);
+	gmap_free(&s->map);
+	free(s->gk);
 	free(s->gfree);
 	free(s);
 }
@@ -77,11 +76,10 @@ static int car_init(struct vl_repl *r, struct vl_error *err)
 	uint32_t n = r->nframes, g = n + 1;
 	int rc = vl_mlist_init(&s->t, n, 2);
 	rc |= vl_mlist_init(&s->b, g, 2);
-	rc |= vl_pmap_init(&s->map, g);
-	s->gvpn = malloc((size_t)g * sizeof(*s->gvpn));
-	s->gpid = malloc((size_t)g * sizeof(*s->gpid));
+	rc |= gmap_init(&s->map, g);
+	s->gk = vl_alloc_big((size_t)g * sizeof(*s->gk));
 	s->gfree = malloc((size_t)g * sizeof(*s->gfree));
-	if (rc || !s->gvpn || !s->gpid || !s->gfree) {
+	if (rc || !s->gk || !s->gfree) {
 		car_free(s);
 		goto oom;
 	}
@@ -102,9 +100,16 @@ static void car_fini(struct vl_repl *r)
 	car_free(r->priv);
 }
 
+/* Is ghost g's page (pid, vpn)? (the ghost map's question) */
+static inline bool ghost_is(const void *owner, uint32_t g, uint32_t pid, uint64_t vpn)
+{
+	const struct gkey *k = &((const struct car *)owner)->gk[g];
+	return k->vpn == vpn && k->pid == pid;
+}
+
 static void ghost_del(struct car *s, uint32_t g)
 {
-	vl_pmap_del(&s->map, s->gpid[g], s->gvpn[g]);
+	gmap_del(&s->map, s->gk[g].pid, s->gk[g].vpn, g);
 	vl_mlist_del(&s->b, g);
 	s->gfree[s->nfree++] = g;
 }
@@ -112,7 +117,7 @@ static void ghost_del(struct car *s, uint32_t g)
 static void car_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct car *s = r->priv;
-	uint32_t g = vl_pmap_get(&s->map, a->pid, a->vpn);
+	uint32_t g = gmap_get(&s->map, a->pid, a->vpn, ghost_is, s);
 	vl_repl_referenced(r, f, true); /* inserted with the bit clear */
 	if (g == VL_PMAP_NONE) {
 		uint32_t t1 = s->t.len[T1], t2 = s->t.len[T2], b1 = s->b.len[B1], b2 = s->b.len[B2];
@@ -148,8 +153,9 @@ static void car_unmap(struct vl_repl *r, uint32_t f)
 	if (s->nfree == 0) /* |B1|+|B2| <= c keeps this from happening */
 		ghost_del(s, s->b.len[B1] ? s->b.tail[B1] : s->b.tail[B2]);
 	uint32_t g = s->gfree[--s->nfree];
-	s->gpid[g] = vl_repl_owner(r, f, &s->gvpn[g]);
-	vl_pmap_put(&s->map, s->gpid[g], s->gvpn[g], g);
+	struct gkey *k = &s->gk[g];
+	k->pid = vl_repl_owner(r, f, &k->vpn);
+	gmap_put(&s->map, k->pid, k->vpn, g, ghost_is, s);
 	vl_mlist_push_head(&s->b, list, g);
 }
 
@@ -186,9 +192,26 @@ static size_t car_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uin
 	}
 }
 
+/* A fault of (pid, vpn) is coming (a hint only): the ghost-map slot
+ * where car_map's lookup of it begins, and those of the pages whose
+ * ghosts are now the tails of B1 and B2 (a fault of a new page may drop
+ * one of them). */
+static void car_will_fault(struct vl_repl *r, uint32_t pid, uint64_t vpn)
+{
+	const struct car *s = r->priv;
+	gmap_prefetch(&s->map, pid, vpn);
+	for (uint32_t k = B1; k <= B2; k++) {
+		if (s->b.len[k]) {
+			const struct gkey *x = &s->gk[s->b.tail[k]];
+			gmap_prefetch(&s->map, x->pid, x->vpn);
+		}
+	}
+}
+
 const struct vl_repl_ops vl_repl_car = {
 	.api_version = VL_POLICY_API_VERSION,
 	.name = "car",
+	.flags = VL_REPL_HINT_FAULT,
 	.help = "CAR (FAST'04): ARC's adaptation over two CLOCKs of accessed bits",
 	.params = car_params,
 	.nparams = sizeof(car_params) / sizeof(car_params[0]),
@@ -197,4 +220,5 @@ const struct vl_repl_ops vl_repl_car = {
 	.on_map = car_map,
 	.on_unmap = car_unmap,
 	.select_victims = car_victims,
+	.will_fault = car_will_fault,
 };
