@@ -12,7 +12,6 @@
 
 #include "core/memory.h"
 #include "sim/internal.h"
-#include "vmlab/policy.h"
 
 int pt_init(struct vl_ptarena *a, struct vl_error *err)
 {
@@ -74,17 +73,12 @@ uint32_t pt_node_new(struct vl_ptarena *a)
 				a->over_budget = true;
 				return 0;
 			}
-			/* a new block advised for huge pages before it is
-			 * written, and a copy: realloc would move the old
-			 * pages over as they are, 4 KiB ones, and all but the
-			 * last doubling's half would miss the TLB at random */
-			size_t old = (size_t)a->cap * PT_ENTRIES * sizeof(uint64_t);
-			uint64_t *ne = vl_alloc_big(2 * old);
+			uint64_t *ne = realloc(a->e, (size_t)ncap * PT_ENTRIES * sizeof(uint64_t));
 			if (!ne)
 				return 0;
-			memcpy(ne, a->e, old);
-			memset((char *)ne + old, 0, old);
-			free(a->e);
+			vl_advise_huge(ne, (size_t)ncap * PT_ENTRIES * sizeof(uint64_t));
+			memset(ne + (size_t)a->cap * PT_ENTRIES, 0,
+			       (size_t)(ncap - a->cap) * PT_ENTRIES * sizeof(uint64_t));
 			a->e = ne;
 			uint16_t *nu = realloc(a->used, ncap * sizeof(*nu));
 			if (nu)
