@@ -100,13 +100,6 @@ static void car_fini(struct vl_repl *r)
 	car_free(r->priv);
 }
 
-/* Is ghost g's page (pid, vpn)? (the ghost map's question) */
-static inline bool ghost_is(const void *owner, uint32_t g, uint32_t pid, uint64_t vpn)
-{
-	const struct gkey *k = &((const struct car *)owner)->gk[g];
-	return k->vpn == vpn && k->pid == pid;
-}
-
 static void ghost_del(struct car *s, uint32_t g)
 {
 	gmap_del(&s->map, s->gk[g].pid, s->gk[g].vpn, g);
@@ -117,7 +110,7 @@ static void ghost_del(struct car *s, uint32_t g)
 static void car_map(struct vl_repl *r, uint32_t f, const struct vl_access *a)
 {
 	struct car *s = r->priv;
-	uint32_t g = gmap_get(&s->map, a->pid, a->vpn, ghost_is, s);
+	uint32_t g = gmap_get(&s->map, a->pid, a->vpn, gkey_same, s->gk);
 	vl_repl_referenced(r, f, true); /* inserted with the bit clear */
 	if (g == VL_PMAP_NONE) {
 		uint32_t t1 = s->t.len[T1], t2 = s->t.len[T2], b1 = s->b.len[B1], b2 = s->b.len[B2];
@@ -155,7 +148,7 @@ static void car_unmap(struct vl_repl *r, uint32_t f)
 	uint32_t g = s->gfree[--s->nfree];
 	struct gkey *k = &s->gk[g];
 	k->pid = vl_repl_owner(r, f, &k->vpn);
-	gmap_put(&s->map, k->pid, k->vpn, g, ghost_is, s);
+	gmap_put(&s->map, k->pid, k->vpn, g, gkey_same, s->gk);
 	vl_mlist_push_head(&s->b, list, g);
 }
 

@@ -50,6 +50,14 @@ struct gkey {
 /* Is ghost g's page (pid, vpn)?  From the policy's record of g. */
 typedef bool (*gmap_same_fn)(const void *owner, uint32_t g, uint32_t pid, uint64_t vpn);
 
+/* gmap_same_fn for a policy that keeps its ghosts' pages in an array of
+ * struct gkey indexed by ghost id: owner is that array. */
+static inline bool gkey_same(const void *owner, uint32_t g, uint32_t pid, uint64_t vpn)
+{
+	const struct gkey *k = (const struct gkey *)owner + g;
+	return k->vpn == vpn && k->pid == pid;
+}
+
 static inline int gmap_init(struct gmap *m, uint32_t max_entries)
 {
 	size_t slots = 16;
