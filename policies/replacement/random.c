@@ -11,6 +11,8 @@ struct rnd {
 	uint32_t *pos;  /* frame -> index in set */
 	uint32_t n;
 	uint64_t state;
+	uint64_t peek; /* state, VL_REPL_PREFETCH_AHEAD draws later (each draw
+			* is one step of the generator, whatever the range) */
 };
 
 static int random_init(struct vl_repl *r, struct vl_error *err)
@@ -29,6 +31,9 @@ static int random_init(struct vl_repl *r, struct vl_error *err)
 		return vl_err(err, VL_ENOMEM, "random: out of memory for %u frames", r->nframes);
 	}
 	s->state = r->seed ^ 0x72616e646f6dull; /* "random" */
+	s->peek = s->state;
+	for (int i = 0; i < VL_REPL_PREFETCH_AHEAD; i++)
+		(void)vl_rand_next(&s->peek);
 	r->priv = s;
 	return 0;
 }
@@ -74,6 +79,11 @@ static size_t random_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, 
 		s->set[end - 1] = f;
 		s->pos[f] = end - 1;
 		out[k] = f;
+		/* announce the victim of the draw VL_REPL_PREFETCH_AHEAD from
+		 * now, as it will be if memory stays as full and that part of
+		 * the set unmoved (a hint: its frame record and page-table
+		 * entry, which the eviction reads) */
+		vl_repl_prefetch(r, s->set[vl_rand_below(&s->peek, s->n)]);
 	}
 	return want;
 }
