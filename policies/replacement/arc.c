@@ -142,9 +142,7 @@ struct arc {
 	uint64_t pend_time;     /* ... the access at this time */
 	double pend_p;          /* ... the p it computed, ... */
 	uint32_t pend_g;        /* ... and its ghost id (or VL_PMAP_NONE) */
-	uint32_t ahead[2];      /* per T list: the next frame to announce, walking
-				 * from its tail (VL_FLIST_OUT: start again) */
-	uint32_t ahead_idle[2]; /* victims taken since it reached the head */
+	struct vl_lookahead ahead[2]; /* per T list, from its tail (arc_ahead) */
 };
 
 static void arc_free(struct arc *s)
@@ -183,8 +181,7 @@ static int arc_init(struct vl_repl *r, struct vl_error *err)
 	s->c = n;
 	s->real = !strcmp(vl_config_str(r->cfg, "replacement.arc.variant"), "paper");
 	s->noghost = VL_FLIST_OUT;
-	s->ahead[T1] = s->ahead[T2] = VL_FLIST_OUT;
-	s->ahead_idle[T1] = s->ahead_idle[T2] = VL_REPL_PREFETCH_AHEAD; /* start at once */
+	s->ahead[T1] = s->ahead[T2] = (struct vl_lookahead)VL_LOOKAHEAD_INIT;
 	r->priv = s;
 	r->hit_hint = s->t.link; /* a hit's links (arc_access) */
 	r->hit_hint_stride = TS;
@@ -322,26 +319,28 @@ static void arc_unmap(struct vl_repl *r, uint32_t f)
 
 /* A victim is taken from the tail of T_k: announce the frames that will
  * follow it, VL_REPL_PREFETCH_AHEAD ahead (their frame records and
- * page-table entries, which the eviction reads; a hint).  vl_lookahead's
- * rule on arc's own lists: the place is kept while it is still on T_k
- * (a hit moves a page to T2's head), else the walk starts again from the
- * tail. */
+ * page-table entries, which the eviction reads; a hint).
+ * vl_lookahead_mlist's steps on arc's own lists (records of stride TS,
+ * heads and tails in the struct): the place is kept while its frame is
+ * still on T_k (a hit moves a page to T2's head), else the walk starts
+ * again from the tail. */
 static void arc_ahead(struct vl_repl *r, struct arc *s, uint32_t k)
 {
-	uint32_t n = 1, f = s->ahead[k];
-	if (f != VL_FLIST_OUT ? lists_which(&s->t, TS, f) != k
-			      : ++s->ahead_idle[k] >= VL_REPL_PREFETCH_AHEAD) {
-		f = s->t.tail[k];
-		s->ahead_idle[k] = 0;
+	struct vl_lookahead *a = &s->ahead[k];
+	uint32_t n = 1;
+	if (a->list != k || (a->f != VL_FLIST_OUT ? lists_which(&s->t, TS, a->f) != k
+						  : ++a->idle >= VL_REPL_PREFETCH_AHEAD)) {
+		a->list = k;
+		a->f = s->t.tail[k];
+		a->idle = 0;
 		n = VL_REPL_PREFETCH_AHEAD;
 	}
-	for (; n && f != VL_FLIST_OUT; n--) {
-		vl_repl_prefetch(r, f);
-		f = lk(&s->t, TS, f)->prev;
+	for (; n && a->f != VL_FLIST_OUT; n--) {
+		vl_repl_prefetch(r, a->f);
+		a->f = lk(&s->t, TS, a->f)->prev;
 	}
-	if (f != VL_FLIST_OUT)
-		vl_prefetch(lk(&s->t, TS, f));
-	s->ahead[k] = f;
+	if (a->f != VL_FLIST_OUT)
+		vl_prefetch(lk(&s->t, TS, a->f));
 }
 
 static size_t arc_victims(struct vl_repl *r, const struct vl_evict_ctx *ctx, uint32_t *out,
