@@ -102,7 +102,7 @@ TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # Capture runtimes (traces/capture/): the sancov library linked into traced
 # programs and the qemu TCG plugin.  Position-independent, never sanitized
 # (they run inside other programs), with only the .vmt writer of the library.
-CAP_COMMON := traces/vmt_write.c traces/crc32c.c core/error.c core/sized.c
+CAP_COMMON := traces/vmt_write.c traces/crc32c.c core/error.c core/sized.c core/thread.c
 CAP_CFLAGS := $(CFLAGS_BASE) -O2 -fPIC -fvisibility=hidden -DVL_API=
 SANCOV_LIB := $(OUT)/libvmlab-sancov.a
 QEMU_PLUGIN := $(OUT)/vmlab-qemu.so

@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include "core/sized.h"
+#include "core/thread.h"
 #include "driver/driver.h"
 #include "vmlab/engine.h"
 #include "vmlab/run.h"
@@ -293,7 +294,7 @@ int vl_run_multi(struct vl_engine **e, size_t n, struct vl_trace *t, unsigned th
 	unsigned first = caller_feeds ? 1 : 0; /* worker 0 is the caller's thread */
 	for (unsigned k = first; k < want; k++) {
 		ws[k] = (struct worker){ .m = &m, .id = k };
-		if (pthread_create(&tid[k - first], NULL, worker_main, &ws[k]) != 0)
+		if (vl_thread_start(&tid[k - first], worker_main, &ws[k]) != 0)
 			break;
 		started++;
 	}

@@ -37,6 +37,7 @@
 #include <zstd.h>
 
 #include "core/sized.h"
+#include "core/thread.h"
 #include "traces/internal.h"
 #include "traces/vmt.h"
 
@@ -264,7 +265,7 @@ int vl_vmt_writer_async(struct vl_vmt_writer *w, struct vl_error *err)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->done, NULL);
-	if (pthread_create(&w->worker, NULL, worker_main, w) != 0) {
+	if (vl_thread_start(&w->worker, worker_main, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->work);
 		pthread_cond_destroy(&w->done);

@@ -4,7 +4,7 @@
 
 #include "vmlab/api.h"
 
-#define VMLAB_VERSION "0.8.3"
+#define VMLAB_VERSION "0.8.4"
 
 #ifdef __cplusplus
 extern "C" {

@@ -6,6 +6,11 @@
  * (docs/trace-format.md), not from the reader's code.
  */
 #include "tests/testutil.h"
+#include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "traces/internal.h"
@@ -890,6 +895,56 @@ static void test_fast_errors(void **state)
 	unlink(path);
 }
 
+
+/* The async writer's compression thread takes none of the process's
+ * signals: a signal sent to the process while the caller blocks it stays
+ * pending until the caller unblocks it, and is then handled on the
+ * caller's thread.  (Inside qemu-user, where the capture plugin runs this
+ * writer, a SIGCHLD handled on the compression thread crashed qemu.) */
+static volatile sig_atomic_t usr1_seen;
+static volatile pid_t usr1_tid;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_tid = (pid_t)syscall(SYS_gettid);
+	usr1_seen = 1;
+}
+
+static void test_async_signals(void **state)
+{
+	(void)state;
+	const char *path = tmp_path();
+	struct vl_vmt_meta meta = { .size = sizeof(meta), .tool = "t" };
+	struct vl_error err = { 0 };
+	struct vl_vmt_writer *w;
+	struct sigaction sa = { .sa_handler = on_usr1 }, old_sa;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old_sa), 0);
+	usr1_seen = 0;
+	/* the thread is started while SIGUSR1 is not blocked here */
+	assert_int_equal(vl_vmt_writer_open(&w, path, &meta, 0, &err), 0);
+	assert_int_equal(vl_vmt_writer_async(w, &err), 0);
+	sigset_t usr1, old;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	assert_int_equal(pthread_sigmask(SIG_BLOCK, &usr1, &old), 0);
+	assert_int_equal(kill(getpid(), SIGUSR1), 0);
+	/* a thread that did not block it would take it now */
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	assert_int_equal(usr1_seen, 0);
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+	assert_int_equal(usr1_seen, 1); /* delivered on unblocking, here */
+	assert_int_equal(usr1_tid, (pid_t)syscall(SYS_gettid));
+	struct vl_rec r[2] = { { .addr = 0x1000, .pid = 1 }, { .addr = 0x2000, .pid = 1 } };
+	struct vl_batch b = { .recs = r, .n = 2, .cap = 2 };
+	assert_int_equal(vl_vmt_write(w, &b, &err), 0);
+	assert_int_equal(vl_vmt_writer_close(w, &err), 0);
+	assert_int_equal(sigaction(SIGUSR1, &old_sa, NULL), 0);
+	unlink(path);
+}
+
 /* Metadata filled in place (vl_vmt_fill_reserved): the records stay
  * readable, the CRC checks, the new keys appear, the rest stays reserved;
  * what does not fit is refused and changes nothing. */
@@ -1391,6 +1446,7 @@ int main(void)
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_fast_loops),
 		cmocka_unit_test(test_fast_errors),
+		cmocka_unit_test(test_async_signals),
 		cmocka_unit_test(test_fill_reserved),
 		cmocka_unit_test(test_v11_layout),
 		cmocka_unit_test(test_v11_bases),
