@@ -297,17 +297,8 @@ int vl_h5_open(struct vl_h5 **out, const char *path, struct vl_error *err)
 	struct stat st;
 	bool append = stat(path, &st) == 0;
 	if (append) {
-		if (!S_ISREG(st.st_mode)) {
-			rc = vl_err(err, VL_EINVAL, "%s: not a regular file", path);
+		if ((rc = au_check_replace(path, err)) < 0)
 			goto fail_notmp;
-		}
-		/* renaming over it needs only the directory: refuse what the
-		 * user could not write in place */
-		if (access(path, W_OK) != 0) {
-			rc = vl_err(err, VL_EINVAL, "%s: not writable (%s); refusing to replace it",
-				    path, strerror(errno));
-			goto fail_notmp;
-		}
 		if (H5Fis_hdf5(path) <= 0) {
 			H5Eclear2(H5E_DEFAULT);
 			rc = vl_err(err, VL_EFORMAT,

@@ -130,6 +130,28 @@ char *au_read_all(const char *path, size_t *len)
 	return buf;
 }
 
+int au_check_replace(const char *path, struct vl_error *err)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return 0; /* created new (or an error when it is written) */
+	if (!S_ISREG(st.st_mode))
+		return vl_err(err, VL_EINVAL,
+			      "%s: not a regular file (a %s); vmlab writes a new file and renames it "
+			      "over its output, which would replace it: give a file's path",
+			      path,
+			      S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "device"
+			      : S_ISFIFO(st.st_mode)			  ? "FIFO"
+			      : S_ISDIR(st.st_mode)			  ? "directory"
+									  : "special file");
+	/* renaming over it needs only the directory: refuse what the user
+	 * could not write in place */
+	if (access(path, W_OK) != 0)
+		return vl_err(err, VL_EINVAL, "%s: not writable (%s); refusing to replace it", path,
+			      strerror(errno));
+	return 0;
+}
+
 char *au_tmp_template(const char *path)
 {
 	char *d = strdup(path), *b = strdup(path);
@@ -168,6 +190,7 @@ int au_sync_rename(const char *tmp, const char *path, struct vl_error *err)
 
 int au_write_atomic(const char *path, const char *text, struct vl_error *err)
 {
+	VL_TRY(au_check_replace(path, err));
 	char *tmp = au_tmp_template(path);
 	if (!tmp)
 		return vl_err(err, VL_ENOMEM, "out of memory");

@@ -48,6 +48,13 @@ char *au_buf_take(struct au_buf *b);
  * *len when len is not NULL; NULL with errno set when it cannot be read. */
 char *au_read_all(const char *path, size_t *len);
 
+/* Whether path may be replaced by a file written beside it and renamed
+ * over it (how every output of vmlab is written): 0 when it does not
+ * exist or is a regular file this process may write; else VL_EINVAL
+ * naming it.  A device, FIFO or directory is refused: the rename would
+ * put a regular file in place of /dev/null. */
+int au_check_replace(const char *path, struct vl_error *err);
+
 /* "DIR/.BASE.tmp-XXXXXX" for path "DIR/BASE", a mkstemp template for a
  * temporary file beside it (caller frees); NULL when out of memory. */
 char *au_tmp_template(const char *path);

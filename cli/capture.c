@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis/util.h"
 #include "cli/cli.h"
 
 /* zstd level of the trace written (--level) */
@@ -624,6 +625,11 @@ int cmd_capture(int argc, char **argv)
 	if (!out || optind >= argc) {
 		cli_error("capture: expected -o OUT.vmt -- PROGRAM [ARGS...] (see vmlab capture --help)");
 		return EXIT_USAGE;
+	}
+	struct vl_error oerr = { 0 };
+	if (au_check_replace(out, &oerr) < 0) { /* before the program runs */
+		cli_error("capture: %s", oerr.msg);
+		return EXIT_INPUT;
 	}
 	char lvs[8];
 	snprintf(lvs, sizeof(lvs), "%ld", level);

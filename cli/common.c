@@ -182,6 +182,10 @@ char *cli_out_begin(const char *path)
 	if (!strcmp(path, "-"))
 		return strdup("-");
 	struct vl_error err = { 0 };
+	if (au_check_replace(path, &err) < 0) {
+		cli_error("%s", err.msg);
+		return NULL;
+	}
 	char *tmp = au_tmp_template(path);
 	int fd = tmp ? au_mkstemp(tmp, &err) : vl_err(&err, VL_ENOMEM, "out of memory");
 	if (fd < 0) {

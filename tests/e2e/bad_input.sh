@@ -305,5 +305,31 @@ printf 'V MREMAP 0x1000 0x1000\n' >"$tmp/mr.addr"
 run run "$tmp/mr.addr"
 expect_fail "V MREMAP without its new address: exit 1, says what is missing" 1 "line 1" "new address"
 
+# an output path that is not a regular file: every output is written to a
+# new file renamed over the path, which would put a regular file in place
+# of a FIFO or a device (as root, `-o /dev/null` replaced /dev/null)
+mkfifo "$tmp/fifo"
+mkdir "$tmp/outdir"
+dev=""
+if mknod "$tmp/null" c 1 3 2>/dev/null; then dev=$tmp/null; fi
+for target in "$tmp/fifo" "$tmp/outdir" $dev; do
+	kind=$(stat -c %F "$target")
+	run convert "$good" "$target"
+	expect_fail "convert to a $kind: exit 1, names it" 1 "$target" "not a regular file"
+	run gen loop n=100 pages=4 seed=1 -o "$target"
+	expect_fail "gen -o a $kind: exit 1, names it" 1 "$target" "not a regular file"
+	run capture -o "$target" -- true
+	expect_fail "capture -o a $kind: exit 1 before running anything, names it" 1 "$target" \
+		"not a regular file"
+	run run -o "$target" "$good"
+	expect_fail "run -o a $kind: exit 1, names it" 1 "$target" "not a regular file"
+	if [ "$(stat -c %F "$target")" = "$kind" ]; then
+		ok "the $kind is still a $kind"
+	else
+		not_ok "the $kind is still a $kind" "now: $(stat -c %F "$target")"
+	fi
+done
+[ -n "$dev" ] || echo "# not root: no device node made; the FIFO and the directory were checked"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
