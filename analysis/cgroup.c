@@ -192,7 +192,8 @@ int vl_cgroup_remove(struct vl_cgroup *cg, struct vl_error *err)
 
 /* ---- swap ---- */
 
-/* Active swap in bytes (/proc/swaps), and the first entry's name. */
+/* Active swap in bytes (/proc/swaps), and the name of the device used
+ * first (the highest priority; the first listed of equal ones). */
 static uint64_t host_swap(char *first, size_t n)
 {
 	FILE *f = fopen("/proc/swaps", "r");
@@ -201,13 +202,17 @@ static uint64_t host_swap(char *first, size_t n)
 	first[0] = 0;
 	if (!f)
 		return 0;
+	long best = 0;
 	while (fgets(line, sizeof(line), f)) {
 		char name[512], type[32];
-		unsigned long long kib;
-		if (sscanf(line, "%511s %31s %llu", name, type, &kib) != 3)
+		unsigned long long kib, used;
+		long prio;
+		if (sscanf(line, "%511s %31s %llu %llu %ld", name, type, &kib, &used, &prio) != 5)
 			continue; /* the header */
-		if (!first[0])
+		if (!first[0] || prio > best) { /* the one used first: highest priority */
 			snprintf(first, n, "%s", name);
+			best = prio;
+		}
 		total += kib << 10;
 	}
 	fclose(f);

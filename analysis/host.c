@@ -365,6 +365,35 @@ static int dev_rotational(dev_t dev)
 	return -1;
 }
 
+/* The kernel name of block device dev ("zram0", "vda1"): the last part of
+ * its /sys/dev/block link; "" when /sys does not say. */
+static void dev_name(dev_t dev, char *out, size_t n)
+{
+	char path[128], target[256];
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(dev), minor(dev));
+	ssize_t len = readlink(path, target, sizeof(target) - 1);
+	out[0] = 0;
+	if (len <= 0)
+		return;
+	target[len] = 0;
+	const char *b = strrchr(target, '/');
+	snprintf(out, n, "%s", b ? b + 1 : target);
+}
+
+/* Is the device named name synchronous (bdev_synchronous: the drivers
+ * that complete I/O in the caller, zram, brd's RAM disks, pmem and its
+ * btt)?  Then Linux swaps in past the swap cache (SWP_SYNCHRONOUS_IO). */
+static bool name_synchronous(const char *name)
+{
+	static const char *const pre[] = { "zram", "ram", "pmem" };
+	for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+		size_t l = strlen(pre[i]);
+		if (!strncmp(name, pre[i], l) && name[l] >= '0' && name[l] <= '9')
+			return true;
+	}
+	return false;
+}
+
 /* Linux reads swap ahead by virtual address only when no active swap
  * device is rotational (mm/swap_state.c swap_use_vma_readahead; a swap
  * file counts as the disk under its file system, mm/swapfile.c).  With
@@ -373,16 +402,29 @@ static int dev_rotational(dev_t dev)
 static void detect_swap_rotational(struct vl_host *h)
 {
 	h->swap_rotational = -1;
+	h->swap_sync = 0;
+	h->swap_sync_dev[0] = 0;
 	FILE *f = fopen("/proc/swaps", "r");
 	char line[512], name[400], type[32];
 	unsigned n = 0;
+	long best = 0;
 	if (f) {
 		while (fgets(line, sizeof(line), f)) {
 			struct stat st;
-			if (sscanf(line, "%399s %31s", name, type) != 2 || !strcmp(name, "Filename") ||
+			unsigned long long size, used;
+			long prio;
+			if (sscanf(line, "%399s %31s %llu %llu %ld", name, type, &size, &used, &prio) != 5 ||
 			    stat(name, &st) < 0)
 				continue;
-			int r = dev_rotational(!strcmp(type, "partition") ? st.st_rdev : st.st_dev);
+			dev_t dev = !strcmp(type, "partition") ? st.st_rdev : st.st_dev;
+			int r = dev_rotational(dev);
+			/* pages go to the device of highest priority first
+			 * (the first listed of equal ones) */
+			if (!n || prio > best) {
+				best = prio;
+				dev_name(dev, h->swap_sync_dev, sizeof(h->swap_sync_dev));
+				h->swap_sync = name_synchronous(h->swap_sync_dev);
+			}
 			n++;
 			if (r > h->swap_rotational)
 				h->swap_rotational = r;
@@ -502,6 +544,42 @@ bool vl_config_declares(const struct vl_config *cfg, const char *key)
 	return false;
 }
 
+/* The [swap] section: the keys of the swap the host uses now (sync_key:
+ * the schema has swap.synchronous). */
+static void swap_section(struct au_buf *b, const struct vl_host *h, bool sync_key)
+{
+	au_bprintf(b, "\n[swap]\n");
+	if (h->swap_page_cluster >= 0 && h->swap_page_cluster <= 10)
+		au_bprintf(b, "page_cluster = %d\n", h->swap_page_cluster);
+	else
+		au_bprintf(b, "; page_cluster: not detected (/proc/sys/vm/page-cluster)\n");
+	if (h->swap_vma_ra >= 0)
+		au_bprintf(b, "vma_readahead = %s\n", h->swap_vma_ra ? "on" : "off");
+	else
+		au_bprintf(b, "; vma_readahead: not detected (/sys/kernel/mm/swap/vma_ra_enabled)\n");
+	if (h->swap_rotational >= 0)
+		au_bprintf(b, "; rotational: from %s\nrotational = %s\n", h->swap_rot_from,
+		    h->swap_rotational ? "on" : "off");
+	else
+		au_bprintf(b, "; rotational: not detected (%s)\n", h->swap_rot_from);
+	if (sync_key) {
+		if (h->swap_sync_dev[0])
+			au_bprintf(b, "; synchronous: the swap device used first, %s%s\n",
+			    h->swap_sync_dev,
+			    h->swap_sync ? " (no readahead: swap-ins skip the swap cache)" : "");
+		else
+			au_bprintf(b, "; synchronous: no swap active (a swap file would be on a disk)\n");
+		au_bprintf(b, "synchronous = %s\n", h->swap_sync ? "on" : "off");
+	}
+}
+
+char *vl_host_swap_ini(const struct vl_host *h)
+{
+	struct au_buf b = { 0 };
+	swap_section(&b, h, true);
+	return au_buf_take(&b);
+}
+
 char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema)
 {
 	struct au_buf b = { 0 };
@@ -552,22 +630,8 @@ char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema)
 		    "; fault_around: not detected: %s.\n"
 		    "; The linux preset's 16 pages (the kernel default, 64 KiB) applies.\n",
 		    h->fault_around_why);
-	if (vl_config_declares(schema, "swap.page_cluster")) {
-		au_bprintf(&b, "\n[swap]\n");
-		if (h->swap_page_cluster >= 0 && h->swap_page_cluster <= 10)
-			au_bprintf(&b, "page_cluster = %d\n", h->swap_page_cluster);
-		else
-			au_bprintf(&b, "; page_cluster: not detected (/proc/sys/vm/page-cluster)\n");
-		if (h->swap_vma_ra >= 0)
-			au_bprintf(&b, "vma_readahead = %s\n", h->swap_vma_ra ? "on" : "off");
-		else
-			au_bprintf(&b, "; vma_readahead: not detected (/sys/kernel/mm/swap/vma_ra_enabled)\n");
-		if (h->swap_rotational >= 0)
-			au_bprintf(&b, "; rotational: from %s\nrotational = %s\n", h->swap_rot_from,
-			    h->swap_rotational ? "on" : "off");
-		else
-			au_bprintf(&b, "; rotational: not detected (%s)\n", h->swap_rot_from);
-	}
+	if (vl_config_declares(schema, "swap.page_cluster"))
+		swap_section(&b, h, vl_config_declares(schema, "swap.synchronous"));
 	bool tlb_keys = vl_config_declares(schema, "tlb.l1d.entries");
 	for (unsigned i = 0; i < h->ntlb; i++) {
 		const struct vl_host_tlb *t = &h->tlb[i];

@@ -46,6 +46,8 @@ struct vl_host {
 	int swap_vma_ra;               /* /sys/kernel/mm/swap/vma_ra_enabled: 1, 0, -1 unknown */
 	int swap_rotational;           /* a swap device is rotational: 1, 0, -1 unknown */
 	char swap_rot_from[160];       /* what swap_rotational was read from, or why unknown */
+	int swap_sync;                 /* the first-used swap device is synchronous: 1, 0 (or none) */
+	char swap_sync_dev[64];        /* its block device's name ("zram0"), "" if none */
 	char vendor[16];               /* CPUID vendor string */
 	unsigned family, model, stepping;
 	char cpu_name[64];             /* brand string, may be empty */
@@ -80,6 +82,9 @@ struct vl_config;
  * the keys every build has), everything else as comments.  Returns a
  * malloc'd string or NULL when out of memory. */
 char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema);
+/* Only the [swap] section of vl_host_ini, every key (for a configuration
+ * that takes the host's swap but not its other keys); caller frees. */
+char *vl_host_swap_ini(const struct vl_host *h);
 
 /* Name of the built-in machine preset whose events.pmu is pmu (the
  * libpfm4 PMU name), in buf; NULL when none names it. */

@@ -79,6 +79,9 @@ static const char *swap_line(const struct vl_config *cfg, char *buf, size_t n)
 {
 	if (!vl_config_declares(cfg, "swap.cache") || !vl_config_bool(cfg, "swap.cache"))
 		snprintf(buf, n, "no swap cache (swap.cache = off): every swap-in is a major fault");
+	else if (vl_config_declares(cfg, "swap.synchronous") && vl_config_bool(cfg, "swap.synchronous"))
+		snprintf(buf, n, "a synchronous swap device (swap.synchronous = on): every swap-in "
+			 "reads its page alone, past the swap cache, a major fault");
 	else
 		snprintf(buf, n, "swap cache, readahead by %s (swap.page_cluster = %llu, "
 			 "swap.vma_readahead = %s, swap.rotational = %s)",

@@ -91,6 +91,10 @@ static const struct vl_key_def builtin_keys[] = {
 	{ "swap.rotational", VL_KT_BOOL, "off",
 	  "a swap device is rotational (as a virtual disk may say): Linux then reads ahead by "
 	  "swap slot whatever swap.vma_readahead says", NULL, 0, 0, NULL },
+	{ "swap.synchronous", VL_KT_BOOL, "off",
+	  "the swap device is synchronous (zram, a RAM disk, pmem): a swap-in reads just its page "
+	  "past the swap cache, a major fault, and frees the slot (with swap.cache)",
+	  NULL, 0, 0, NULL },
 	{ "memory.limit", VL_KT_SIZE, "",
 	  "memory-cgroup limit in bytes: the processes get at most this many bytes of frames "
 	  "(their anonymous, page-cache, swap-cache and page-table pages); unset: no limit",

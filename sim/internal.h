@@ -775,6 +775,7 @@ struct vl_engine {
 		bool vma;             /* VMA-based readahead (swap.vma_readahead and
 				       * not swap.rotational), else cluster readahead */
 		uint32_t max_pages;   /* 1 << swap.page_cluster */
+		bool sync;            /* swap.synchronous: swap-ins skip the cache */
 		uint64_t cached;      /* PFN_SWAPCACHE frames */
 		/* per slot: the leaf PTE and process of the page paged out to
 		 * it (valid while that PTE holds the slot), for cluster

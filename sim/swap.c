@@ -45,6 +45,13 @@
  * The pages are read in slot (cluster) or address (VMA) order, the
  * faulting one among them, and go on the policy's lists in that order.
  *
+ * A synchronous swap device (swap.synchronous: zram, brd, pmem; Linux's
+ * SWP_SYNCHRONOUS_IO) is read past the swap cache when no other process
+ * shares the entry (mm/memory.c do_swap_page; the model never shares a
+ * private slot): a swap-in reads only its page, no readahead, a major
+ * fault, and frees the slot (swap_free_nr), so the page is dirty and
+ * written again when it leaves.  The swap cache then holds nothing.
+ *
  * Slots are allocated as Linux 6.18 allocates them (sim/pagefile.c): in
  * clusters, from a cursor, then from clusters where slots were freed, so
  * pages reclaimed one after another get neighbouring slots until the
@@ -69,6 +76,7 @@ int vl_swap_init(struct vl_engine *e, struct vl_error *err)
 	sw->max_pages = 1u << vl_config_u64(e->cfg, "swap.page_cluster");
 	sw->vma = vl_config_bool(e->cfg, "swap.vma_readahead") &&
 		  !vl_config_bool(e->cfg, "swap.rotational");
+	sw->sync = vl_config_bool(e->cfg, "swap.synchronous");
 	sw->hits = 4; /* swapin_readahead_hits starts at 4 */
 	e->pf.clustered = true;
 	for (int l = 0; l < 4; l++)
@@ -325,7 +333,9 @@ int vl_swap_in(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, un
 	       bool write, const struct vl_access *a, struct vl_error *err)
 {
 	uint32_t slot = SWPTE_SLOT(e->pt.e[li]);
-	if (e->sw.vma)
+	if (e->sw.sync)
+		; /* SWP_SYNCHRONOUS_IO: no readahead (below) */
+	else if (e->sw.vma)
 		VL_TRY(ra_vma(e, proc, li, vpn, a, err));
 	else
 		VL_TRY(ra_cluster(e, slot, li, a, err));
@@ -337,7 +347,18 @@ int vl_swap_in(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, un
 		return vl_err(err, VL_ESTATE, "swap-in of page 0x%llx left its PTE 0x%llx",
 			      (unsigned long long)vpn, (unsigned long long)pte);
 	count_fault(e, proc, FAULT_HARD); /* it had to read: major */
-	sc_map(e, proc, li, PTE_FRAME(pte), vpn, prot, write);
+	uint32_t f = PTE_FRAME(pte);
+	sc_map(e, proc, li, f, vpn, prot, write);
+	if (e->sw.sync) {
+		/* read past the swap cache, the slot freed (swap_free_nr): the
+		 * page's only copy is in memory, written again when it leaves */
+		struct vl_pfn *p = &e->db.pfn[f];
+		if (p->slot != VL_NIL) {
+			pf_release(&e->pf, p->slot);
+			p->slot = VL_NIL;
+		}
+		p->flags |= PFN_F_MODIFIED;
+	}
 	return 0;
 }
 

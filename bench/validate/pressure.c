@@ -23,6 +23,11 @@
  *               (3/2) file of random lines written in setup
  *               (VMLAB_VALIDATE_DIR, default /var/tmp), then written back
  *               and dropped from the page cache, output to /dev/null
+ *   sort-mem    [program] /usr/bin/sort (LC_ALL=C, one thread, -S 192M,
+ *               TMPDIR naming no directory) of 29 MiB (3/5) of random
+ *               lines written to its stdin through a pipe, sorted in its
+ *               buffer (about 3/2 of the limit of anonymous memory), output
+ *               to /dev/null: a real program with no file I/O
  *   python      [program] python3 -S running a script that fills a 72 MiB
  *               bytearray page by page, then reads it twice in order and
  *               writes 100,000 random pages
@@ -222,6 +227,68 @@ static void w_sort(size_t limit)
 	close(fd);
 }
 
+/* sort-mem: sort reads 3/5 of the limit of random lines from a pipe (the
+ * parent writes them) and sorts them in its buffer (-S 4x the limit, so
+ * no temporary file: TMPDIR names no directory, and sort would fail if it
+ * wanted one), output to /dev/null.  Its buffer holds the text and a
+ * 32-byte record per 32-byte line, and its merge sort half as many
+ * records again: about 3/2 of the limit of anonymous memory, and no page
+ * cache at all (the model charges none for read() and write()). */
+static void w_sort_mem(size_t limit)
+{
+	int pfd[2];
+	if (pipe(pfd) != 0)
+		roi_die("pipe");
+	setenv("LC_ALL", "C", 1);
+	setenv("TMPDIR", "/nonexistent/vmlab-sort-mem", 1);
+	char buf[32];
+	snprintf(buf, sizeof(buf), "-S%zuM", 4 * limit);
+	char *argv[] = { "/usr/bin/sort", "--parallel=1", buf, "-o", "/dev/null", NULL };
+	size_t bytes = pages_of(limit, 3, 5) * PAGE;
+	fflush(NULL);
+	roi_begin();
+	pid_t pid = fork();
+	if (pid < 0)
+		roi_die("fork");
+	if (pid == 0) {
+		dup2(pfd[0], 0);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pfd[0]);
+	static char block[1 << 16]; /* 2,048 lines */
+	for (size_t o = 0; o < bytes; o += sizeof(block)) {
+		size_t n = bytes - o < sizeof(block) ? bytes - o : sizeof(block);
+		for (size_t i = 0; i < n; i += 32) { /* 31 characters and a newline */
+			unsigned long long a = next_rand(), b = next_rand() >> 4;
+			char line[33];
+			snprintf(line, sizeof(line), "%016llx%015llx\n", a, b);
+			memcpy(block + i, line, 32);
+		}
+		for (size_t w = 0; w < n;) {
+			ssize_t k = write(pfd[1], block + w, n - w);
+			if (k < 0 && errno != EINTR)
+				roi_die("write to sort");
+			if (k > 0)
+				w += (size_t)k;
+		}
+	}
+	close(pfd[1]);
+	int st;
+	if (waitpid(pid, &st, 0) < 0)
+		roi_die("waitpid");
+	roi_end();
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+		kill(getpid(), SIGKILL);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "%s exited with status %d\n", argv[0],
+			WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		exit(3);
+	}
+}
+
 static void w_python(size_t limit)
 {
 	static const char script[] =
@@ -316,6 +383,7 @@ static const struct {
 	{ "strided", w_strided, "5/3 of the limit written, then 3 passes of stride-7 page writes" },
 	{ "zipf", w_zipf, "2x the limit written, 300k Zipf (s = 1) reads over scattered pages" },
 	{ "sort", w_sort, "[program] sort of a file of 3/2 the limit (LC_ALL=C, one thread)" },
+	{ "sort-mem", w_sort_mem, "[program] sort of 3/5 the limit of lines from a pipe, in memory" },
 	{ "python", w_python, "[program] python3 script: 3/2 the limit bytearray, 3 passes" },
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))

@@ -204,6 +204,23 @@ static void test_ini_swap(void **state)
 	assert_non_null(strstr(ini, "; vma_readahead: not detected"));
 	assert_non_null(strstr(ini, "; rotational: not detected (no swap active)"));
 	assert_null(strstr(ini, "\nrotational ="));
+	/* no swap device: not synchronous, and said why */
+	assert_non_null(strstr(ini, "; synchronous: no swap active"));
+	assert_non_null(strstr(ini, "\nsynchronous = off\n"));
+	free(ini);
+	/* zram used first: synchronous, and the text turns it on */
+	h.swap_sync = 1;
+	snprintf(h.swap_sync_dev, sizeof(h.swap_sync_dev), "zram0");
+	ini = vl_host_ini(&h, schema);
+	assert_non_null(strstr(ini, "; synchronous: the swap device used first, zram0 (no readahead"));
+	assert_non_null(strstr(ini, "\nsynchronous = on\n"));
+	assert_int_equal(vl_config_new(&cfg, &err), 0);
+	assert_int_equal(vl_config_load_preset(cfg, "os", "linux", &err), 0);
+	assert_false(vl_config_bool(cfg, "swap.synchronous")); /* the preset: a disk */
+	if (vl_config_load_string(cfg, ini, "host.ini", &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(vl_config_bool(cfg, "swap.synchronous"));
+	vl_config_free(cfg);
 	free(ini);
 	vl_config_free(schema);
 }

@@ -244,6 +244,43 @@ static void test_write_frees_slot(void **state)
 	vl_engine_free(e);
 }
 
+/* A synchronous swap device (swap.synchronous, zram): reading pages
+ * 0..10 after the same start, every swap-in reads its page alone, past
+ * the swap cache, and frees its slot.
+ *   read 0..7: each a major fault (no readahead), fifo evicting 8..15
+ *     (dirty: written, slots 8..15); pages 0..7 give their slots back.
+ *   read 8, 9, 10: major faults (their slots freed too), evicting 0, 1,
+ *     2, which have no slot now: written again (the non-synchronous
+ *     device keeps their slots and they leave without a write).
+ * major 11, no swap-cache hit, no readahead; reads 11; evictions 8 + 11;
+ * writebacks 8 + 8 + 3 = 19; slots held at the end: pages 11..15 and
+ * 0, 1, 2: 8. */
+static void test_synchronous(void **state)
+{
+	(void)state;
+	struct vl_engine *e = tu_engine("os.personality=linux", "memory.frames=8",
+					"replacement.policy=fifo", "swap.cache=on",
+					"swap.page_cluster=2", "swap.rotational=on",
+					"swap.synchronous=on", "run.check=on", NULL);
+	struct vl_rec r[32];
+	size_t k = 0;
+	for (unsigned p = 0; p < 16; p++)
+		r[k++] = (struct vl_rec){ .addr = BASE + ((uint64_t)p << 12), .pid = 1,
+					  .op = VL_OP_WRITE };
+	for (unsigned p = 0; p <= 10; p++)
+		r[k++] = (struct vl_rec){ .addr = BASE + ((uint64_t)p << 12), .pid = 1,
+					  .op = VL_OP_READ };
+	tu_feed(e, r, k);
+	struct vl_error err = { 0 };
+	if (vl_engine_check(e, &err) < 0)
+		fail_msg("check: %s", err.msg);
+	expect(e, (struct want){ .major = 11, .minor_swap = 0, .ra_read = 0, .ra_used = 0,
+				 .reads = 11, .evictions = 19, .writebacks = 19 });
+	assert_int_equal(e->pf.used, 8);
+	assert_int_equal(e->sw.cached, 0);
+	vl_engine_free(e);
+}
+
 /* Off (the textbook default): no swap-cache counters, every swap-in hard. */
 static void test_off(void **state)
 {
@@ -531,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_vma_reverse),
 		cmocka_unit_test(test_vma_random),
 		cmocka_unit_test(test_write_frees_slot),
+		cmocka_unit_test(test_synchronous),
 		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_refused_with_working_sets),
 		cmocka_unit_test(test_memory_limit),
