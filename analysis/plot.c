@@ -174,6 +174,17 @@ static int plot_one(struct vl_results *r, struct rs *s, const struct vl_plot_opt
 		rc = vl_err(err, VL_EIO, "cannot write %s: directory %s does not exist", o->out, g.dir);
 		goto out;
 	}
+	/* the figure, its data and its script are renamed over what is there */
+	const char *finals[] = { g.dat_name, g.gp_name, g.out_name };
+	for (int i = 0; i < 3; i++) {
+		char *to = pl_str_printf("%s/%s", g.dir, finals[i]);
+		rc = to ? au_check_replace(to, err) : vl_err(err, VL_ENOMEM, "out of memory");
+		free(to);
+		if (rc < 0) {
+			free(tmpl);
+			goto out;
+		}
+	}
 	if (!mkdtemp(tmpl)) {
 		rc = vl_err(err, VL_EIO, "cannot write in %s: %s", g.dir, strerror(errno));
 		free(tmpl);

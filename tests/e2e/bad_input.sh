@@ -330,6 +330,11 @@ for target in "$tmp/fifo" "$tmp/outdir" $dev; do
 	fi
 done
 [ -n "$dev" ] || echo "# not root: no device node made; the FIFO and the directory were checked"
+"$VMLAB" run -o "$tmp/r.h5" "$good" >/dev/null 2>&1
+mkfifo "$tmp/fig.png"
+run plot "$tmp/r.h5" mrc -o "$tmp/fig.png"
+expect_fail "plot -o a FIFO named .png: exit 1, names it" 1 "$tmp/fig.png" "not a regular file"
+if [ -p "$tmp/fig.png" ]; then ok "the FIFO fig.png is still a FIFO"; else not_ok "the FIFO fig.png is still a FIFO"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
