@@ -217,7 +217,12 @@ for side in ("measured", "simulated"):
     ok(f"seq-loop {side}: page faults {pf} within 1% of 3n = {3 * n}",
        pf is not None and abs(pf - 3 * n) <= 0.01 * 3 * n)
     ok(f"seq-loop {side}: minor {mi} >= n = {n} (first-touch writes)", mi is not None and mi >= n)
-    ok(f"seq-loop {side}: major {ma} <= 2n = {2 * n}", ma is not None and ma <= 2 * n)
+    # at most the two read passes' pages (a synchronous swap such as zram
+    # reads every one: 2n less what stayed resident); Linux's region has a
+    # few faults of its own besides the loops
+    slack = 0 if side == "simulated" else 0.01 * 2 * n
+    ok(f"seq-loop {side}: major {ma} <= 2n = {2 * n}" + (" (natively + 1%)" if slack else ""),
+       ma is not None and ma <= 2 * n + slack)
     # perf's PAGE-FAULTS also counts a fault retried after its I/O (and
     # medians are taken per event): equal in the model, within 1% natively
     ok(f"seq-loop {side}: page {pf} = minor + major {mi + ma} (natively within 1%)",
