@@ -741,7 +741,44 @@ struct ini_ctx {
 	struct vl_config *cfg;
 	const char *origin;
 	bool tlb_replaced; /* this file defined a [tlb.NAME] key: earlier ones dropped */
+	/* the keys this text set so far, with their lines: a key given twice
+	 * in one file is refused (which one was meant?) */
+	struct ini_seen {
+		char *key;
+		unsigned line;
+	} *seen;
+	size_t nseen, cap;
 };
+
+/* Remember key at line; VL_EINVAL naming both lines when this text set
+ * it already. */
+static int ini_once(struct ini_ctx *c, const char *key, unsigned line, const char *where,
+		    struct vl_error *err)
+{
+	for (size_t i = 0; i < c->nseen; i++)
+		if (!strcmp(c->seen[i].key, key))
+			return vl_err(err, VL_EINVAL, "%s: key '%s' given twice in this file (first at line %u)",
+				      where, key, c->seen[i].line);
+	if (c->nseen == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 32;
+		struct ini_seen *n = realloc(c->seen, cap * sizeof(*n));
+		if (!n)
+			return vl_err(err, VL_ENOMEM, "out of memory");
+		c->seen = n;
+		c->cap = cap;
+	}
+	if (!(c->seen[c->nseen].key = strdup(key)))
+		return vl_err(err, VL_ENOMEM, "out of memory");
+	c->seen[c->nseen++].line = line;
+	return 0;
+}
+
+static void ini_ctx_free(struct ini_ctx *c)
+{
+	for (size_t i = 0; i < c->nseen; i++)
+		free(c->seen[i].key);
+	free(c->seen);
+}
 
 /* "tlb.NAME.KEY": a key of one TLB structure (not tlb.pcid). */
 static bool is_tlb_level_key(const char *key)
@@ -789,6 +826,7 @@ static int on_ini_line(void *user, const struct vl_ini_line *l, struct vl_error 
 		return vl_err(err, VL_EINVAL, "%s: key '%s.%s' is too long (at most %zu characters)",
 			      where, l->section, l->key, sizeof(key) - 1);
 	snprintf(key, sizeof(key), "%s.%s", l->section, l->key);
+	VL_TRY(ini_once(c, key, l->line, where, err));
 	if (!c->tlb_replaced && is_tlb_level_key(key) && find_def(c->cfg, key)) {
 		drop_tlb_levels(c->cfg);
 		c->tlb_replaced = true;
@@ -800,7 +838,9 @@ int vl_config_load_string(struct vl_config *cfg, const char *text, const char *o
 			  struct vl_error *err)
 {
 	struct ini_ctx c = { .cfg = cfg, .origin = origin };
-	return vl_ini_parse(text, strlen(text), origin, VL_INI_INLINE_COMMENTS, on_ini_line, &c, err);
+	int rc = vl_ini_parse(text, strlen(text), origin, VL_INI_INLINE_COMMENTS, on_ini_line, &c, err);
+	ini_ctx_free(&c);
+	return rc;
 }
 
 int vl_config_load_file(struct vl_config *cfg, const char *path, struct vl_error *err)
@@ -836,6 +876,7 @@ int vl_config_load_file(struct vl_config *cfg, const char *path, struct vl_error
 	else {
 		struct ini_ctx c = { .cfg = cfg, .origin = path };
 		rc = vl_ini_parse(text, n, path, VL_INI_INLINE_COMMENTS, on_ini_line, &c, err);
+		ini_ctx_free(&c);
 	}
 	free(text);
 	fclose(f);

@@ -163,6 +163,19 @@ run run -c "$cfg" "$good"
 expect_fail "config file with an unknown key on line 2: exit 1, names file and line" 1 \
 	"$cfg" "line 2" "framez"
 
+printf '[memory]\nframes = 12\n; a comment\nframes = 13\n' >"$tmp/dup.ini"
+run run -c "$tmp/dup.ini" "$good"
+expect_fail "a key given twice in one config file: exit 1, names the file, both lines and the key" 1 \
+	"$tmp/dup.ini line 4" "memory.frames" "first at line 2"
+printf '[memory]\nframes = 12\n' >"$tmp/once.ini"
+"$VMLAB" run -c "$tmp/once.ini" -c "$tmp/once.ini" -s memory.frames=14 "$good" >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 0 ] && grep -q "14 frames" "$tmp/out"; then
+	ok "the same key from two files (and -s after them): the last one wins, no error"
+else
+	not_ok "the same key from two files (and -s after them): the last one wins, no error" \
+		"$(head -c 300 "$tmp/err")"
+fi
+
 run run -c "$tmp/no-such.ini" "$good"
 expect_fail "missing config file: exit 1, names it" 1 "$tmp/no-such.ini"
 

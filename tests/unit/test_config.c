@@ -558,7 +558,7 @@ static void test_long_lines(void **state)
 	assert_non_null(text);
 
 	/* 215 characters of comment with "frames = 5" in what libinih cut off */
-	snprintf(text, 3 * max, "[memory]\nframes = 100\n; %0213d frames = 5\nframes = 9\n", 0);
+	snprintf(text, 3 * max, "[memory]\nsize = 1M\n; %0213d frames = 5\nframes = 9\n", 0);
 	write_tmp(path, sizeof(path), text);
 	assert_int_equal(vl_config_load_file(cfg, path, &err), 0);
 	assert_int_equal(vl_config_u64(cfg, "memory.frames"), 9);
