@@ -333,12 +333,12 @@ int vl_swap_in(struct vl_engine *e, uint32_t proc, uint32_t li, uint64_t vpn, un
 	       bool write, const struct vl_access *a, struct vl_error *err)
 {
 	uint32_t slot = SWPTE_SLOT(e->pt.e[li]);
-	if (e->sw.sync)
-		; /* SWP_SYNCHRONOUS_IO: no readahead (below) */
-	else if (e->sw.vma)
-		VL_TRY(ra_vma(e, proc, li, vpn, a, err));
-	else
-		VL_TRY(ra_cluster(e, slot, li, a, err));
+	if (!e->sw.sync) { /* SWP_SYNCHRONOUS_IO reads the page alone (below) */
+		if (e->sw.vma)
+			VL_TRY(ra_vma(e, proc, li, vpn, a, err));
+		else
+			VL_TRY(ra_cluster(e, slot, li, a, err));
+	}
 	uint64_t pte = e->pt.e[li];
 	if (swapped_out(pte)) /* no readahead, or its frames pushed the page out again */
 		VL_TRY(sc_read(e, proc, li, vpn, false, a, err));
