@@ -162,10 +162,10 @@ static void w_zipf(size_t limit)
 	roi_end();
 }
 
-/* Run argv in a child inside the region; die unless it exits 0.  A
- * child killed by SIGKILL (the cgroup's OOM killer) kills the workload
- * the same way, so that vmlab validate sees it. */
-static void run_in_region(char *const argv[])
+/* Start argv in a child inside the region (roi_begin first), its
+ * standard input in_fd when that is not -1 (the child closes in_fd and
+ * other_fd, the pipe's two ends).  Its pid. */
+static pid_t start_in_region(char *const argv[], int in_fd, int other_fd)
 {
 	fflush(NULL);
 	roi_begin();
@@ -173,9 +173,23 @@ static void run_in_region(char *const argv[])
 	if (pid < 0)
 		roi_die("fork");
 	if (pid == 0) {
+		if (in_fd >= 0) {
+			dup2(in_fd, 0);
+			close(in_fd);
+			close(other_fd);
+		}
 		execv(argv[0], argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+/* Wait for the child start_in_region made and end the region; die
+ * unless it exited 0.  A child killed by SIGKILL (the cgroup's OOM
+ * killer) kills the workload the same way, so that vmlab validate sees
+ * it. */
+static void end_in_region(pid_t pid, const char *name)
+{
 	int st;
 	if (waitpid(pid, &st, 0) < 0)
 		roi_die("waitpid");
@@ -183,10 +197,16 @@ static void run_in_region(char *const argv[])
 	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
 		kill(getpid(), SIGKILL);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "%s exited with status %d\n", argv[0],
+		fprintf(stderr, "%s exited with status %d\n", name,
 			WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		exit(3);
 	}
+}
+
+/* Run argv in a child inside the region; die unless it exits 0. */
+static void run_in_region(char *const argv[])
+{
+	end_in_region(start_in_region(argv, -1, -1), argv[0]);
 }
 
 static void w_sort(size_t limit)
@@ -245,21 +265,14 @@ static void w_sort_mem(size_t limit)
 	snprintf(buf, sizeof(buf), "-S%zuM", 4 * limit);
 	char *argv[] = { "/usr/bin/sort", "--parallel=1", buf, "-o", "/dev/null", NULL };
 	size_t bytes = pages_of(limit, 3, 5) * PAGE;
-	fflush(NULL);
-	roi_begin();
-	pid_t pid = fork();
-	if (pid < 0)
-		roi_die("fork");
-	if (pid == 0) {
-		dup2(pfd[0], 0);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	pid_t pid = start_in_region(argv, pfd[0], pfd[1]);
 	close(pfd[0]);
+	/* sort killed (the OOM killer): stop writing and report its SIGKILL
+	 * (end_in_region), not a SIGPIPE of our own */
+	signal(SIGPIPE, SIG_IGN);
+	bool gone = false;
 	static char block[1 << 16]; /* 2,048 lines */
-	for (size_t o = 0; o < bytes; o += sizeof(block)) {
+	for (size_t o = 0; o < bytes && !gone; o += sizeof(block)) {
 		size_t n = bytes - o < sizeof(block) ? bytes - o : sizeof(block);
 		for (size_t i = 0; i < n; i += 32) { /* 31 characters and a newline */
 			unsigned long long a = next_rand(), b = next_rand() >> 4;
@@ -267,26 +280,18 @@ static void w_sort_mem(size_t limit)
 			snprintf(line, sizeof(line), "%016llx%015llx\n", a, b);
 			memcpy(block + i, line, 32);
 		}
-		for (size_t w = 0; w < n;) {
+		for (size_t w = 0; w < n && !gone;) {
 			ssize_t k = write(pfd[1], block + w, n - w);
-			if (k < 0 && errno != EINTR)
+			if (k < 0 && errno == EPIPE)
+				gone = true;
+			else if (k < 0 && errno != EINTR)
 				roi_die("write to sort");
-			if (k > 0)
+			else if (k > 0)
 				w += (size_t)k;
 		}
 	}
 	close(pfd[1]);
-	int st;
-	if (waitpid(pid, &st, 0) < 0)
-		roi_die("waitpid");
-	roi_end();
-	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
-		kill(getpid(), SIGKILL);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		fprintf(stderr, "%s exited with status %d\n", argv[0],
-			WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-		exit(3);
-	}
+	end_in_region(pid, argv[0]);
 }
 
 static void w_python(size_t limit)
