@@ -378,6 +378,12 @@ int cmd_run(int argc, char **argv)
 	rc = vl_run_ex(e, t, &ro, &st, &err);
 	if (prog.shown)
 		fprintf(stderr, "\r\033[K");
+	if (rc == 0 && !roi && vl_trace_warning(t) && vl_engine_counters(e)->accesses == 0 &&
+	    vl_engine_counters(e)->events == 0)
+		/* damaged with nothing readable (a .vmt whose writer was killed
+		 * before its first chunk): not an empty result.  (--roi over a
+		 * trace without markers replays nothing by request, and says so) */
+		rc = vl_err(&err, VL_EFORMAT, "%s: nothing to replay", vl_trace_warning(t));
 	if (rc == 0 && h5run) {
 		rc = vl_h5_run_end_trace(h5run, e, t, path, &st, &err);
 		h5run = NULL;

@@ -292,6 +292,7 @@ c = bytearray(b); c[0] = 0; open(f"{d}/magic.vmt", "wb").write(c)
 c = bytearray(b); c[8] = 9; open(f"{d}/newer.vmt", "wb").write(c)
 c = bytearray(b); c[offs[2] + 8:offs[2] + 12] = b"\xff\xff\xff\x7f"; open(f"{d}/absurd.vmt", "wb").write(c)
 open(f"{d}/cut.vmt", "wb").write(b[:offs[5] + 40])
+open(f"{d}/cut0.vmt", "wb").write(b[:offs[0] + 40])
 # a complete file (index and trailer present) whose last chunk claims more
 # bytes than the file holds: damage, not a writer that did not finish
 c = bytearray(b); last = offs[-1]
@@ -304,7 +305,7 @@ open(f"{d}/long.vmt", "wb").write(c)
 open(f"{d}/head.vmt", "wb").write(b[:12])
 EOF
 set -- $(cat "$tmp/offs")
-off2=$3 off3=$4 off5=$6
+off0=$1 off2=$3 off3=$4 off5=$6
 bad "flipped byte in a .vmt chunk" "$tmp/flip.vmt" "flip.vmt chunk 3 at byte $off3: CRC mismatch"
 "$bin" run --format vmt "$tmp/magic.vmt" >/dev/null 2>"$tmp/err"
 check "wrong magic with --format vmt: exit 1 naming the byte ($(cat "$tmp/err"))" \
@@ -320,6 +321,10 @@ bad "a complete .vmt whose last chunk claims bytes past its trailer (issue 17)" 
 rc=$?
 check "a killed writer's file: read to its last complete chunk, with a warning ($(cat "$tmp/err"))" \
 	'[ $rc = 0 ] && grep -q "warning: .*cut.vmt: last chunk cut short at byte $off5.*read 5 complete chunks, 2500 records" "$tmp/err" && grep -q "\"records\":2500" "$tmp/out"'
+"$bin" run -s memory.frames=64 -o "$tmp/cut0.h5" "$tmp/cut0.vmt" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "a killed writer's file without one complete chunk: exit 1, nothing to replay, no results file ($(cat "$tmp/err"))" \
+	'[ $rc = 1 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "cut0.vmt: last chunk cut short at byte $off0.*read 0 complete chunks, 0 records: nothing to replay" "$tmp/err" && [ ! -e "$tmp/cut0.h5" ] && [ ! -s "$tmp/out" ]'
 printf 'R 0x1000\nQ 12\n' >"$tmp/bad.addr"
 "$bin" convert --format addr "$tmp/bad.addr" "$tmp/bad.vmt" 2>"$tmp/err"
 check "convert of bad input: exit 1, error with the line, no output file left" \
