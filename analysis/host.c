@@ -573,13 +573,6 @@ static void swap_section(struct au_buf *b, const struct vl_host *h, bool sync_ke
 	}
 }
 
-char *vl_host_swap_ini(const struct vl_host *h)
-{
-	struct au_buf b = { 0 };
-	swap_section(&b, h, true);
-	return au_buf_take(&b);
-}
-
 char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema)
 {
 	struct au_buf b = { 0 };
@@ -630,8 +623,10 @@ char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema)
 		    "; fault_around: not detected: %s.\n"
 		    "; The linux preset's 16 pages (the kernel default, 64 KiB) applies.\n",
 		    h->fault_around_why);
-	if (vl_config_declares(schema, "swap.page_cluster"))
-		swap_section(&b, h, vl_config_declares(schema, "swap.synchronous"));
+	/* core keys, in every build: written without a schema too (validate
+	 * passes none; until 0.8.4 it then got no [swap] at all) */
+	if (!schema || vl_config_declares(schema, "swap.page_cluster"))
+		swap_section(&b, h, !schema || vl_config_declares(schema, "swap.synchronous"));
 	bool tlb_keys = vl_config_declares(schema, "tlb.l1d.entries");
 	for (unsigned i = 0; i < h->ntlb; i++) {
 		const struct vl_host_tlb *t = &h->tlb[i];

@@ -82,9 +82,6 @@ struct vl_config;
  * the keys every build has), everything else as comments.  Returns a
  * malloc'd string or NULL when out of memory. */
 char *vl_host_ini(const struct vl_host *h, const struct vl_config *schema);
-/* Only the [swap] section of vl_host_ini, every key (for a configuration
- * that takes the host's swap but not its other keys); caller frees. */
-char *vl_host_swap_ini(const struct vl_host *h);
 
 /* Name of the built-in machine preset whose events.pmu is pmu (the
  * libpfm4 PMU name), in buf; NULL when none names it. */

@@ -412,8 +412,7 @@ int validate_cfg(struct vl_config **out, const struct vl_host *host, bool with_t
 	rc = cli_cfg_build(&base, &cfg);
 	if (rc)
 		return rc;
-	const struct vl_config *schema = with_tlb && !cc->machine ? cfg : NULL;
-	char *ini = vl_host_ini(host, schema);
+	char *ini = vl_host_ini(host, with_tlb && !cc->machine ? cfg : NULL);
 	if (!ini || vl_config_load_string(cfg, ini, "vmlab host", &err) < 0) {
 		cli_error("host configuration: %s", ini ? err.msg : "out of memory");
 		free(ini);
@@ -421,19 +420,6 @@ int validate_cfg(struct vl_config **out, const struct vl_host *host, bool with_t
 		return EXIT_INPUT;
 	}
 	free(ini);
-	/* the swap the runs use (readahead, a synchronous device), which
-	 * the ini has only with a schema: without it, the linux preset's
-	 * swap keys stood for this host's until 0.8.4 */
-	if (!schema) {
-		ini = vl_host_swap_ini(host);
-		if (!ini || vl_config_load_string(cfg, ini, "vmlab host [swap]", &err) < 0) {
-			cli_error("host configuration: %s", ini ? err.msg : "out of memory");
-			free(ini);
-			vl_config_free(cfg);
-			return EXIT_INPUT;
-		}
-		free(ini);
-	}
 	char pbuf[64];
 	const char *preset = vl_host_machine_preset(host->pmu, pbuf, sizeof(pbuf));
 	if (preset && vl_config_load_preset(cfg, "machines", preset, &err) < 0) {

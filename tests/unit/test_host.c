@@ -149,6 +149,10 @@ static void test_ini_marks_undetected(void **state)
 	assert_non_null(strstr(ini, "; fault_around: not detected: locked"));
 	assert_non_null(strstr(ini, "; use_zero_page: not detected"));
 	assert_null(strstr(ini, "\nfault_around ="));
+	/* the swap keys are core keys: written without a schema too (validate
+	 * passes none, and took the linux preset's swap keys before 0.8.4) */
+	assert_non_null(strstr(ini, "\n[swap]\n"));
+	assert_non_null(strstr(ini, "\nsynchronous = off\n"));
 	/* and the text loads as a configuration */
 	struct vl_config *cfg;
 	struct vl_error err = { 0 };
