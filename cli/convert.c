@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -325,6 +326,15 @@ int cmd_convert(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *in = argv[optind], *out = argv[optind + 1];
+	struct stat si, so;
+	if (strcmp(in, "-") && stat(in, &si) == 0 && stat(out, &so) == 0 && si.st_dev == so.st_dev &&
+	    si.st_ino == so.st_ino) {
+		/* the converted trace would replace the one it came from */
+		cli_error("convert: %s: the output is the input file; give the converted trace "
+			  "another name",
+			  out);
+		return EXIT_USAGE;
+	}
 	struct vl_error err = { 0 };
 	struct vl_trace *t;
 	if (vl_trace_open(&t, in, format, &err) < 0) {

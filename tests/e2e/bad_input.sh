@@ -343,6 +343,11 @@ for target in "$tmp/fifo" "$tmp/outdir" $dev; do
 	fi
 done
 [ -n "$dev" ] || echo "# not root: no device node made; the FIFO and the directory were checked"
+# converting a trace onto itself would replace the trace it reads
+cp "$good" "$tmp/self.addr"
+run convert "$tmp/self.addr" "$tmp/self.addr"
+expect_fail "convert IN IN: exit 2, says the output is the input" 2 "$tmp/self.addr" "is the input file"
+if cmp -s "$good" "$tmp/self.addr"; then ok "... and the trace is untouched"; else not_ok "... and the trace is untouched"; fi
 "$VMLAB" run -o "$tmp/r.h5" "$good" >/dev/null 2>&1
 mkfifo "$tmp/fig.png"
 run plot "$tmp/r.h5" mrc -o "$tmp/fig.png"
