@@ -133,6 +133,11 @@ static int expand_item(char *item, struct au_strv *out, const char *origin, stru
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int sweep_values(const char *text, struct au_strv *out, const char *origin,
 			 struct vl_error *err)
 {
@@ -147,6 +152,21 @@ int sweep_values(const char *text, struct au_strv *out, const char *origin,
 	for (char *it = strtok_r(copy, ",", &save); it && rc == 0; it = strtok_r(NULL, ",", &save))
 		rc = expand_item(au_trim(it), out, origin, err);
 	free(copy);
+	/* a value listed twice (or inside a range listed too) would make two
+	 * identical cells */
+	char **sorted = rc == 0 && out->n > 1 ? malloc(out->n * sizeof(*sorted)) : NULL;
+	if (rc == 0 && out->n > 1 && !sorted)
+		rc = vl_err(err, VL_ENOMEM, "out of memory");
+	if (sorted) {
+		memcpy(sorted, out->v, out->n * sizeof(*sorted));
+		qsort(sorted, out->n, sizeof(*sorted), cmp_str);
+		for (size_t i = 1; i < out->n && rc == 0; i++)
+			if (!strcmp(sorted[i - 1], sorted[i]))
+				rc = vl_err(err, VL_EFORMAT,
+					    "%s: value '%s' listed twice (its cells would be the same)",
+					    origin, sorted[i]);
+		free(sorted);
+	}
 	return rc;
 }
 

@@ -102,6 +102,9 @@ static void test_values_errors(void **state)
 		  "exp.ini line 7: k: range '1..x': expected unsigned numbers (64, 4K, 2M) on both sides" },
 		{ "1..20000", "exp.ini line 7: k: range 1..20000 has more than 10000 values" },
 		{ "a, , b", "exp.ini line 7: k: empty value in the list" },
+		{ "16, 32, 16", "exp.ini line 7: k: value '16' listed twice (its cells would be the same)" },
+		{ "16..64 *2, 32",
+		  "exp.ini line 7: k: value '32' listed twice (its cells would be the same)" },
 		{ "  ", "exp.ini line 7: k: expected a comma-separated list or a range of values" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
