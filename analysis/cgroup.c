@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "analysis/cgroup.h"
+#include "analysis/util.h"
 
 #define MIB (1ull << 20)
 #define SWAP_MIN_BYTES (512 * MIB)
@@ -192,30 +193,17 @@ int vl_cgroup_remove(struct vl_cgroup *cg, struct vl_error *err)
 
 /* ---- swap ---- */
 
-/* Active swap in bytes (/proc/swaps), and the name of the device used
- * first (the highest priority; the first listed of equal ones). */
+/* Active swap in bytes (/proc/swaps), and the name of the area used
+ * first (au_swaps). */
 static uint64_t host_swap(char *first, size_t n)
 {
-	FILE *f = fopen("/proc/swaps", "r");
+	struct au_swap sw[AU_MAX_SWAPS];
+	int at;
+	size_t k = au_swaps(sw, AU_MAX_SWAPS, &at);
 	uint64_t total = 0;
-	char line[1024];
-	first[0] = 0;
-	if (!f)
-		return 0;
-	long best = 0;
-	while (fgets(line, sizeof(line), f)) {
-		char name[512], type[32];
-		unsigned long long kib, used;
-		long prio;
-		if (sscanf(line, "%511s %31s %llu %llu %ld", name, type, &kib, &used, &prio) != 5)
-			continue; /* the header */
-		if (!first[0] || prio > best) { /* the one used first: highest priority */
-			snprintf(first, n, "%s", name);
-			best = prio;
-		}
-		total += kib << 10;
-	}
-	fclose(f);
+	for (size_t i = 0; i < k; i++)
+		total += sw[i].kib << 10;
+	snprintf(first, n, "%s", at >= 0 ? sw[at].name : "");
 	return total;
 }
 

@@ -404,32 +404,23 @@ static void detect_swap_rotational(struct vl_host *h)
 	h->swap_rotational = -1;
 	h->swap_sync = 0;
 	h->swap_sync_dev[0] = 0;
-	FILE *f = fopen("/proc/swaps", "r");
-	char line[512], name[400], type[32];
+	struct au_swap sw[AU_MAX_SWAPS];
+	int at;
+	size_t k = au_swaps(sw, AU_MAX_SWAPS, &at);
 	unsigned n = 0;
-	long best = 0;
-	if (f) {
-		while (fgets(line, sizeof(line), f)) {
-			struct stat st;
-			unsigned long long size, used;
-			long prio;
-			if (sscanf(line, "%399s %31s %llu %llu %ld", name, type, &size, &used, &prio) != 5 ||
-			    stat(name, &st) < 0)
-				continue;
-			dev_t dev = !strcmp(type, "partition") ? st.st_rdev : st.st_dev;
-			int r = dev_rotational(dev);
-			/* pages go to the device of highest priority first
-			 * (the first listed of equal ones) */
-			if (!n || prio > best) {
-				best = prio;
-				dev_name(dev, h->swap_sync_dev, sizeof(h->swap_sync_dev));
-				h->swap_sync = name_synchronous(h->swap_sync_dev);
-			}
-			n++;
-			if (r > h->swap_rotational)
-				h->swap_rotational = r;
+	for (size_t i = 0; i < k; i++) {
+		struct stat st;
+		if (stat(sw[i].name, &st) < 0)
+			continue;
+		dev_t dev = !strcmp(sw[i].type, "partition") ? st.st_rdev : st.st_dev;
+		int r = dev_rotational(dev);
+		if ((int)i == at) { /* pages go to this one first */
+			dev_name(dev, h->swap_sync_dev, sizeof(h->swap_sync_dev));
+			h->swap_sync = name_synchronous(h->swap_sync_dev);
 		}
-		fclose(f);
+		n++;
+		if (r > h->swap_rotational)
+			h->swap_rotational = r;
 	}
 	if (n) {
 		snprintf(h->swap_rot_from, sizeof(h->swap_rot_from), "the %u active swap device%s", n,

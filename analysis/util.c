@@ -130,6 +130,28 @@ char *au_read_all(const char *path, size_t *len)
 	return buf;
 }
 
+size_t au_swaps(struct au_swap *out, size_t max, int *first)
+{
+	*first = -1;
+	FILE *f = fopen("/proc/swaps", "r");
+	if (!f)
+		return 0;
+	char line[1024];
+	size_t n = 0;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		struct au_swap *s = &out[n];
+		unsigned long long used;
+		if (sscanf(line, "%399s %31s %llu %llu %ld", s->name, s->type, &s->kib, &used,
+			   &s->prio) != 5)
+			continue; /* the header */
+		if (*first < 0 || s->prio > out[*first].prio)
+			*first = (int)n;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
 int au_check_replace(const char *path, struct vl_error *err)
 {
 	struct stat st;

@@ -48,6 +48,20 @@ char *au_buf_take(struct au_buf *b);
  * *len when len is not NULL; NULL with errno set when it cannot be read. */
 char *au_read_all(const char *path, size_t *len);
 
+/* An active swap area, a line of /proc/swaps. */
+struct au_swap {
+	char name[400];
+	char type[32];          /* "partition" or "file" */
+	unsigned long long kib; /* its size */
+	long prio;
+};
+#define AU_MAX_SWAPS 32 /* MAX_SWAPFILES is 32 at most */
+/* The active swap areas (at most max, in /proc/swaps' order) into out;
+ * *first: the index of the one the kernel fills first (the highest
+ * priority, the first listed of equal ones), or -1 when there is none.
+ * Returns how many (0 when /proc/swaps is unreadable). */
+size_t au_swaps(struct au_swap *out, size_t max, int *first);
+
 /* Whether path may be replaced by a file written beside it and renamed
  * over it (how every output of vmlab is written): 0 when it does not
  * exist or is a regular file this process may write; else VL_EINVAL
